@@ -1,0 +1,1 @@
+"""Build-time code generation for civitai-app-sdk (never imported at run time)."""

@@ -1,0 +1,127 @@
+"""Pinned inputs: read `specs/lock.json`, verify sha256, fill and load the documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS_DIR = ROOT / "specs"
+LOCK_PATH = SPECS_DIR / "lock.json"
+SHARED_SPECS = Path(os.environ.get("CIVITAI_SHARED_SPECS", ROOT.parent / "shared" / "specs"))
+DOWNLOAD_TIMEOUT = 30.0
+
+
+class SpecInputError(RuntimeError):
+    """A pinned input is missing, unreadable or differs from its lock entry."""
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    """One pinned input: where it comes from and what its bytes must hash to."""
+
+    key: str
+    file: str
+    url: str
+    sha256: str
+    date: str
+    live: bool = True
+
+    @property
+    def path(self) -> Path:
+        """The git-ignored local copy inside `specs/`."""
+        return SPECS_DIR / self.file
+
+
+def sha256_of(data: bytes) -> str:
+    """Hex sha256 of `data`."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_lock(path: Path = LOCK_PATH) -> dict[str, LockEntry]:
+    """Parse the lock file into entries keyed by input name."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        key: LockEntry(
+            key=key,
+            file=item["file"],
+            url=item["url"],
+            sha256=item["sha256"],
+            date=item["date"],
+            live=item.get("live", True),
+        )
+        for key, item in raw["inputs"].items()
+    }
+
+
+def _verify(entry: LockEntry, data: bytes, origin: Path | str) -> None:
+    actual = sha256_of(data)
+    if actual != entry.sha256:
+        raise SpecInputError(
+            f"{entry.file} from {origin} has sha256 {actual}, but specs/lock.json pins "
+            f"{entry.sha256}. Restore the pinned file, or run `make specs LIVE=1` to adopt "
+            "a new version deliberately."
+        )
+
+
+def fill_from_shared(entries: dict[str, LockEntry], shared: Path = SHARED_SPECS) -> list[str]:
+    """Copy each pinned input from `shared` into `specs/`, verifying its sha256."""
+    done: list[str] = []
+    for entry in entries.values():
+        if entry.path.exists() and sha256_of(entry.path.read_bytes()) == entry.sha256:
+            continue
+        source = shared / entry.file
+        if not source.is_file():
+            raise SpecInputError(
+                f"{entry.file} is missing: expected it at {source}. Put the shared specs "
+                "beside the project (../shared/specs), set CIVITAI_SHARED_SPECS, or run "
+                "`make specs LIVE=1` with network access."
+            )
+        _verify(entry, source.read_bytes(), source)
+        shutil.copyfile(source, entry.path)
+        done.append(entry.file)
+    return done
+
+
+def download(url: str, timeout: float = DOWNLOAD_TIMEOUT) -> bytes:
+    """Fetch `url` (https only) and return its body."""
+    if not url.startswith("https://"):
+        raise SpecInputError(f"refusing to download from a non-https URL: {url}")
+    request = urllib.request.Request(url, headers={"User-Agent": "civitai-app-sdk-codegen"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        body: bytes = response.read()
+    return body
+
+
+def fill_from_live(entries: dict[str, LockEntry], path: Path = LOCK_PATH) -> list[str]:
+    """Download every live input, store it in `specs/` and rewrite the lock."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    today = dt.date.today().isoformat()
+    changed: list[str] = []
+    for entry in entries.values():
+        if not entry.live:
+            continue
+        data = download(entry.url)
+        entry.path.write_bytes(data)
+        digest = sha256_of(data)
+        if digest != entry.sha256:
+            raw["inputs"][entry.key].update(sha256=digest, date=today)
+            changed.append(entry.file)
+    path.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
+    return changed
+
+
+def load_json(entry: LockEntry) -> Any:
+    """Load a pinned input from `specs/`, verifying it against the lock."""
+    if not entry.path.is_file():
+        raise SpecInputError(f"{entry.path} is missing: run `make specs` first.")
+    data = entry.path.read_bytes()
+    _verify(entry, data, entry.path)
+    return json.loads(data)
