@@ -1,0 +1,279 @@
+"""Sealed session cookies, wire-compatible with ``@civitai/app-sdk`` 0.14.
+
+A sealed value is ``hex(iv):hex(tag):hex(ciphertext)``: AES-256-GCM with a 12-byte
+random IV and a 16-byte tag, keyed by ``scrypt(secret, "civitai-app-sdk-cookie-salt",
+N=16384, r=8, p=1, 32 bytes)``. A cookie sealed by the Node SDK opens here and the
+reverse, with the same secret.
+
+Deliberate differences from 0.14:
+
+* keys are derived once per secret and cached (:class:`CookieSealer`), and a value
+  that is not well-formed is rejected before any key is derived, so garbage cookies
+  cost microseconds instead of a full scrypt run;
+* several secrets may be given: the first seals, every one unseals (key rotation);
+* hex is decoded strictly: only the canonical lower-case form that both SDKs emit is
+  accepted (0.14 silently ignores junk after a part and accepts upper case);
+* the empty string round-trips (0.14 cannot unseal its own ``seal("")``);
+* plaintext that is not valid UTF-8 unseals to ``None`` rather than U+FFFD text;
+* an empty secret is rejected with :class:`ValueError`;
+* :func:`build_set_cookie_header` raises :class:`ValueError` on anything that could
+  inject a header or an attribute, instead of passing it through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import threading
+from collections.abc import Sequence
+from typing import Final
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+__all__ = [
+    "DEFAULT_MAX_AGE",
+    "CookieSealer",
+    "build_set_cookie_header",
+    "read_cookie",
+    "seal_cookie",
+    "unseal_cookie",
+]
+
+SALT: Final = b"civitai-app-sdk-cookie-salt"
+_SCRYPT_N: Final = 16384
+_SCRYPT_R: Final = 8
+_SCRYPT_P: Final = 1
+_KEY_BYTES: Final = 32
+_IV_BYTES: Final = 12
+_TAG_BYTES: Final = 16
+
+DEFAULT_MAX_AGE: Final = 3600
+"""Default ``Max-Age`` of :func:`build_set_cookie_header`, in seconds (as in 0.14)."""
+
+_SEALED = re.compile(r"([0-9a-f]{24}):([0-9a-f]{32}):((?:[0-9a-f]{2})*)")
+
+
+def _utf8(text: str) -> bytes:
+    """Encode like JavaScript does: a lone surrogate becomes U+FFFD."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        fixed = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        return fixed.encode("utf-8")
+
+
+def _derive_key(secret: str) -> bytes:
+    """Run scrypt with the 0.14 parameters (tens of milliseconds)."""
+    kdf = Scrypt(salt=SALT, length=_KEY_BYTES, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+    return kdf.derive(_utf8(secret))
+
+
+def _split_sealed(sealed: object) -> tuple[bytes, bytes, bytes] | None:
+    """Return ``(iv, tag, ciphertext)`` of a canonical sealed value, else ``None``."""
+    if not isinstance(sealed, str):
+        return None
+    match = _SEALED.fullmatch(sealed)
+    if match is None:
+        return None
+    iv, tag, ciphertext = (bytes.fromhex(part) for part in match.groups())
+    return iv, tag, ciphertext
+
+
+def _secrets_tuple(secret_or_secrets: str | Sequence[str]) -> tuple[str, ...]:
+    """Validate one secret or a rotation list (first = current) and return a tuple."""
+    secrets = (
+        (secret_or_secrets,) if isinstance(secret_or_secrets, str) else tuple(secret_or_secrets)
+    )
+    if not secrets:
+        raise ValueError("at least one cookie secret is required")
+    for index, secret in enumerate(secrets):
+        if not isinstance(secret, str):
+            raise TypeError(f"cookie secret #{index} must be a str")
+        if not secret:
+            raise ValueError(f"cookie secret #{index} is empty")
+        for earlier in secrets[:index]:
+            if hmac.compare_digest(_utf8(earlier), _utf8(secret)):
+                raise ValueError(f"cookie secret #{index} repeats an earlier one")
+    return secrets
+
+
+class CookieSealer:
+    """Seal and unseal cookie values with one or more secrets, caching derived keys.
+
+    The first secret seals; every secret is tried, in order, when unsealing, so a new
+    secret can be put first while the old one still opens existing cookies. Each key
+    is derived at most once, on first use (never at construction), and a malformed
+    value is rejected before any derivation. Thread-safe.
+    """
+
+    __slots__ = ("_keys", "_lock", "_secrets")
+
+    def __init__(self, secrets: str | Sequence[str]) -> None:
+        """Take one secret or a rotation list whose first entry is the current one."""
+        self._secrets = _secrets_tuple(secrets)
+        self._keys: list[AESGCM | None] = [None] * len(self._secrets)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"CookieSealer(<{len(self._secrets)} secret(s)>)"
+
+    def _cipher(self, index: int) -> AESGCM:
+        cipher = self._keys[index]
+        if cipher is None:
+            with self._lock:
+                cipher = self._keys[index]
+                if cipher is None:
+                    cipher = AESGCM(_derive_key(self._secrets[index]))
+                    self._keys[index] = cipher
+        return cipher
+
+    def seal(self, value: str) -> str:
+        """Encrypt ``value`` (any text) with the first secret; returns ``iv:tag:ct`` hex."""
+        if not isinstance(value, str):
+            raise TypeError("cookie value must be a str")
+        iv = os.urandom(_IV_BYTES)
+        sealed = self._cipher(0).encrypt(iv, _utf8(value), None)
+        ciphertext, tag = sealed[:-_TAG_BYTES], sealed[-_TAG_BYTES:]
+        return f"{iv.hex()}:{tag.hex()}:{ciphertext.hex()}"
+
+    def unseal(self, sealed: object) -> str | None:
+        """Decrypt a sealed value; ``None`` if malformed, tampered or under another key.
+
+        Never raises on bad input, whatever its type.
+        """
+        parts = _split_sealed(sealed)
+        if parts is None:
+            return None
+        iv, tag, ciphertext = parts
+        for index in range(len(self._secrets)):
+            try:
+                plain = self._cipher(index).decrypt(iv, ciphertext + tag, None)
+            except InvalidTag:
+                continue
+            try:
+                return plain.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        return None
+
+
+_shared: dict[bytes, CookieSealer] = {}
+_shared_lock = threading.Lock()
+_SHARED_LIMIT: Final = 16
+
+
+def _sealer_for(secret_or_secrets: str | Sequence[str]) -> CookieSealer:
+    """A process-wide :class:`CookieSealer` per secret list, indexed by a digest."""
+    secrets = _secrets_tuple(secret_or_secrets)
+    digest = hashlib.sha256(b"\0".join(_utf8(s) for s in secrets)).digest()
+    with _shared_lock:
+        sealer = _shared.get(digest)
+        if sealer is None:
+            if len(_shared) >= _SHARED_LIMIT:
+                _shared.pop(next(iter(_shared)))
+            sealer = CookieSealer(secrets)
+            _shared[digest] = sealer
+    return sealer
+
+
+def seal_cookie(value: str, secret: str) -> str:
+    """Seal ``value`` with ``secret`` in the 0.14 wire format (``iv:tag:ct``, hex).
+
+    Unlike 0.14 the derived key is cached per secret (see :class:`CookieSealer`).
+    """
+    return _sealer_for(secret).seal(value)
+
+
+def unseal_cookie(sealed: object, secret_or_secrets: str | Sequence[str]) -> str | None:
+    """Open a sealed value with one secret or a rotation list; ``None`` on any failure.
+
+    Never raises on bad ``sealed`` input; an invalid secret list raises ``ValueError``.
+    """
+    return _sealer_for(secret_or_secrets).unseal(sealed)
+
+
+# RFC 6265 section 4.1.1: cookie names are tokens, values are cookie-octets.
+_COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_COOKIE_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
+_COOKIE_PATH = re.compile(r"[\x20-\x2b\x2d-\x3a\x3c-\x7e]*")
+_COOKIE_DOMAIN = re.compile(r"\.?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+_SAME_SITE = frozenset({"lax", "strict", "none"})
+
+
+def build_set_cookie_header(
+    name: str,
+    value: str,
+    *,
+    max_age: int = DEFAULT_MAX_AGE,
+    path: str = "/",
+    secure: bool = True,
+    http_only: bool = True,
+    same_site: str = "lax",
+    domain: str | None = None,
+) -> str:
+    """Build a ``Set-Cookie`` value with the 0.14 defaults and attribute order.
+
+    Order: ``name=value; Max-Age; Path; [Domain]; [Secure]; [HttpOnly]; SameSite``.
+    ``domain`` is emitted only when non-empty; ``same_site`` is written as given
+    (default lower-case ``lax``). Unlike 0.14, raises ``ValueError`` for a name that
+    is not an RFC 6265 token, a value with characters outside cookie-octets (CR, LF,
+    ``;``, ``,``, space, quote, backslash, controls), a path or domain that could end
+    the attribute, a ``same_site`` other than lax/strict/none, ``SameSite=None``
+    without ``Secure``, and ``__Secure-``/``__Host-`` prefixed names whose attributes
+    break the prefix rules. Error messages never include the value.
+    """
+    if not isinstance(name, str) or not _COOKIE_NAME.fullmatch(name):
+        raise ValueError("cookie name must be a non-empty RFC 6265 token")
+    if not isinstance(value, str) or not _COOKIE_VALUE.fullmatch(value):
+        raise ValueError(f"value of cookie {name!r} contains characters not allowed in a cookie")
+    if isinstance(max_age, bool) or not isinstance(max_age, int):
+        raise ValueError("max_age must be an int (seconds)")
+    if not isinstance(path, str) or not _COOKIE_PATH.fullmatch(path):
+        raise ValueError("cookie path contains a control character, ';' or ','")
+    if domain and (not isinstance(domain, str) or not _COOKIE_DOMAIN.fullmatch(domain)):
+        raise ValueError("cookie domain must be a host name")
+    if not isinstance(same_site, str) or same_site.lower() not in _SAME_SITE:
+        raise ValueError("same_site must be one of lax, strict, none")
+    if same_site.lower() == "none" and not secure:
+        raise ValueError("SameSite=None requires Secure")
+    if name.startswith(("__Secure-", "__Host-")) and not secure:
+        raise ValueError(f"cookie {name!r} requires Secure")
+    if name.startswith("__Host-") and (domain or path != "/"):
+        raise ValueError(f"cookie {name!r} requires Path=/ and no Domain")
+    parts = [f"{name}={value}", f"Max-Age={max_age}", f"Path={path}"]
+    if domain:
+        parts.append(f"Domain={domain}")
+    if secure:
+        parts.append("Secure")
+    if http_only:
+        parts.append("HttpOnly")
+    parts.append(f"SameSite={same_site}")
+    return "; ".join(parts)
+
+
+# JavaScript's String.prototype.trim set: WhiteSpace plus LineTerminator.
+_JS_WHITESPACE: Final = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+
+def read_cookie(header: str | None, name: str) -> str | None:
+    """Return the value of cookie ``name`` in a ``Cookie`` header, or ``None``.
+
+    Same rules as 0.14: pieces are split on ``;`` only and trimmed with JavaScript's
+    whitespace set; the first piece starting with ``name=`` wins (case-sensitive); the
+    value is everything after that ``=``, verbatim (``a=`` gives ``""``).
+    """
+    if not header:
+        return None
+    target = f"{name}="
+    for piece in header.split(";"):
+        trimmed = piece.strip(_JS_WHITESPACE)
+        if trimmed.startswith(target):
+            return trimmed[len(target) :]
+    return None
