@@ -94,7 +94,7 @@ def download(url: str, timeout: float = DOWNLOAD_TIMEOUT) -> bytes:
     """Fetch `url` (https only) and return its body."""
     if not url.startswith("https://"):
         raise SpecInputError(f"refusing to download from a non-https URL: {url}")
-    request = urllib.request.Request(url, headers={"User-Agent": "civitai-app-sdk-codegen"})
+    request = urllib.request.Request(url, headers={"User-Agent": "civitai-app-sdk-codegen"})  # noqa: S310
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
         body: bytes = response.read()
     return body

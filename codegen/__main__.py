@@ -1,0 +1,68 @@
+"""`python -m codegen specs | generate | check | drift OLD NEW | drift-live`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from codegen import drift, inputs, pipeline
+
+
+def cmd_specs(args: argparse.Namespace) -> int:
+    entries = inputs.read_lock()
+    if args.live:
+        changed = inputs.fill_from_live(entries)
+        print(f"specs: downloaded; lock updated for: {', '.join(changed) or 'nothing'}")
+    else:
+        copied = inputs.fill_from_shared(entries)
+        print(f"specs: {len(entries)} pinned inputs verified ({len(copied)} copied)")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    generation = pipeline.generate(inputs.read_lock())
+    changed = pipeline.write(generation)
+    for note in generation.notes:
+        print(f"note: {note}", file=sys.stderr)
+    elapsed = time.perf_counter() - started
+    print(f"codegen: {len(generation.files)} files, {len(changed)} changed, {elapsed:.1f} s")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    generation = pipeline.generate(inputs.read_lock())
+    stale = pipeline.differences(generation)
+    if stale:
+        print(
+            "codegen-check: generated/ differs from a fresh generation in: "
+            f"{', '.join(stale)}. Run `make codegen` and commit the result "
+            "(never edit generated files by hand).",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"codegen-check: generated/ matches a fresh generation ({len(generation.files)} files)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    specs = sub.add_parser("specs", help="fill specs/ from ../shared/specs (or --live)")
+    specs.add_argument("--live", action="store_true", help="download and update the lock")
+    specs.set_defaults(func=cmd_specs)
+    sub.add_parser("generate", help="regenerate generated/").set_defaults(func=cmd_generate)
+    sub.add_parser("check", help="fail when generated/ is stale").set_defaults(func=cmd_check)
+    drift.add_commands(sub)
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except inputs.SpecInputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

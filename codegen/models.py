@@ -1,0 +1,71 @@
+"""Drive datamodel-code-generator over the normalised spec with pinned options."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from codegen.normalize import Union_
+
+PACKAGE = "civitai_app_sdk_generated"
+TIMESPAN_SCHEMA = "TimeSpan"
+
+
+def generator_options(unions: dict[str, Union_]) -> list[str]:
+    """The datamodel-code-generator command line (everything that shapes the output)."""
+    fallbacks = {u.fallback: f"{PACKAGE}._base.UnknownVariant" for u in unions.values()}
+    return [
+        "--input-file-type", "openapi",
+        "--output-model-type", "pydantic_v2.BaseModel",
+        "--target-python-version", "3.11",
+        "--base-class", f"{PACKAGE}._base.ApiModel",
+        "--base-class-map", json.dumps(fallbacks, sort_keys=True),
+        "--type-overrides", json.dumps({TIMESPAN_SCHEMA: f"{PACKAGE}._base.TimeSpan"}),
+        "--no-collapse-root-models",
+        "--use-type-alias",
+        "--disable-timestamp",
+        "--use-annotated",
+        "--use-union-operator",
+        "--use-standard-collections",
+        "--snake-case-field",
+        "--field-constraints",
+        "--use-double-quotes",
+        "--use-schema-description",
+        "--use-field-description",
+        "--enum-field-as-literal", "one",
+        "--deserialize-default-values", "enum",
+        "--naming-strategy", "parent-prefixed",
+        "--formatters", "builtin",
+        "--disable-warnings",
+    ]  # fmt: skip
+
+
+def models_document(spec: dict[str, Any]) -> dict[str, Any]:
+    """Only what the models need: schemas (paths and examples do not shape them)."""
+    return {
+        "openapi": spec["openapi"],
+        "info": {"title": spec["info"]["title"], "version": spec["info"]["version"]},
+        "paths": {},
+        "components": {"schemas": spec["components"]["schemas"]},
+    }
+
+
+def run_generator(spec: dict[str, Any], unions: dict[str, Union_]) -> str:
+    """Run datamodel-code-generator on the normalised spec; return the module source."""
+    with tempfile.TemporaryDirectory(prefix="civitai-codegen-") as tmp:
+        source = Path(tmp) / "spec.json"
+        target = Path(tmp) / "models.py"
+        source.write_text(json.dumps(models_document(spec), sort_keys=True), encoding="utf-8")
+        command = [
+            sys.executable, "-m", "datamodel_code_generator",
+            "--input", str(source), "--output", str(target),
+            *generator_options(unions),
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp)  # noqa: S603
+        if result.returncode != 0:
+            raise RuntimeError(f"datamodel-code-generator failed:\n{result.stderr[-4000:]}")
+        return target.read_text(encoding="utf-8")

@@ -1,0 +1,314 @@
+"""Normalise the orchestrator spec into a shape datamodel-code-generator handles.
+
+Each function takes and returns plain JSON data; nothing here touches the disk.
+
+- `flatten_subtypes`: `allOf: [{$ref: Base}, {ext}]` becomes one object with the base's
+  and the extension's properties merged (both parts are closed in the spec, so reading
+  them literally rejects every real subtype).
+- `explicit_unions`: every discriminated schema `D` becomes a `oneOf` of its mapped
+  subtypes, so every place that references `D` (fields, array items, nested levels) is a
+  tagged union; the base's own fields survive as `Unknown<D>`, the lenient fallback for
+  tags this spec does not know yet.
+- `translate_patterns`: .NET regex syntax becomes Python syntax, or the pattern is dropped
+  with a note in the description when no engine here can run it.
+- `open_objects`: drop `additionalProperties: false`; models keep unknown fields on read,
+  and requests are checked strictly by `request_problems` in the generated `_base`.
+- `timespans`: `format: date-span` (.NET TimeSpan text) becomes a `TimeSpan` reference.
+- `enum_defaults`: a default that is not one of its enum's values is dropped (with a note).
+- `python_names`: schema names become the class names the generator will keep.
+- `apply_patches`: JSON-pointer corrections from `patches.toml`, each with a reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+Json = Any
+REF_PREFIX = "#/components/schemas/"
+UNKNOWN_PREFIX = "Unknown"
+TIMESPAN = "TimeSpan"
+# Look-around assertions: pydantic-core's default regex engine cannot run them.
+_LOOKAROUND = re.compile(r"\(\?<?[=!]")
+_NET_NAMED_GROUP = re.compile(r"\(\?<(?![=!])([A-Za-z_][A-Za-z0-9_]*)>")
+
+
+@dataclass(frozen=True)
+class Union_:
+    """A discriminated schema: its property and tag -> subtype schema name."""
+
+    name: str
+    prop: str
+    mapping: tuple[tuple[str, str], ...]
+    description: str = ""
+
+    @property
+    def fallback(self) -> str:
+        """Name of the schema that holds unknown tags."""
+        return UNKNOWN_PREFIX + self.name
+
+
+def ref_name(ref: str) -> str:
+    """`#/components/schemas/Foo` -> `Foo`."""
+    if not ref.startswith(REF_PREFIX):
+        raise ValueError(f"unsupported $ref {ref!r}")
+    return ref[len(REF_PREFIX) :]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF_PREFIX + name}
+
+
+def _own_parts(schema: Json) -> tuple[str | None, Json]:
+    """Split a schema into (base name or None, its own object part)."""
+    parts = schema.get("allOf")
+    if not parts:
+        return None, schema
+    refs = [p for p in parts if "$ref" in p]
+    own = [p for p in parts if "$ref" not in p]
+    if len(refs) != 1 or len(own) > 1:
+        raise ValueError(f"unsupported allOf shape: {[sorted(p) for p in parts]}")
+    merged = dict(own[0]) if own else {}
+    for key in ("description", "title"):
+        if key in schema:
+            merged[key] = schema[key]
+    return ref_name(refs[0]["$ref"]), merged
+
+
+def discriminated_unions(schemas: dict[str, Json]) -> dict[str, Union_]:
+    """Every schema declaring a discriminator (at top level or in its own allOf part)."""
+    found: dict[str, Union_] = {}
+    for name in sorted(schemas):
+        _, own = _own_parts(schemas[name])
+        disc = own.get("discriminator")
+        if disc and disc.get("mapping"):
+            mapping = tuple(sorted((tag, ref_name(ref)) for tag, ref in disc["mapping"].items()))
+            text = " ".join(str(own.get("description") or name).split())
+            description = f"{text} (tagged by `{disc['propertyName']}`)."
+            found[name] = Union_(name, disc["propertyName"], mapping, description)
+    return found
+
+
+def flatten_subtypes(schemas: dict[str, Json]) -> dict[str, Json]:
+    """Merge every `allOf` subtype with its (recursively flattened) base."""
+    done: dict[str, Json] = {}
+
+    def flat(name: str) -> Json:
+        if name in done:
+            return done[name]
+        base_name, own = _own_parts(schemas[name])
+        if base_name is None:
+            result = copy.deepcopy(own)
+        else:
+            base = copy.deepcopy(flat(base_name))
+            base.pop("discriminator", None)
+            base.pop("description", None)
+            result = base
+            result["properties"] = {**base.get("properties", {}), **own.get("properties", {})}
+            required = set(base.get("required", [])) | set(own.get("required", []))
+            result["required"] = sorted(required)
+            for key, value in own.items():
+                if key not in ("properties", "required", "allOf"):
+                    result[key] = copy.deepcopy(value)
+        done[name] = result
+        return result
+
+    return {name: flat(name) for name in schemas}
+
+
+def _pin_tags(schemas: dict[str, Json], unions: dict[str, Union_]) -> None:
+    """Give every subtype a one-value enum for each discriminator that selects it."""
+    tags: dict[tuple[str, str], list[str]] = {}
+    for union in unions.values():
+        for tag, target in union.mapping:
+            tags.setdefault((target, union.prop), []).append(tag)
+    for (target, prop), values in sorted(tags.items()):
+        props = schemas[target].setdefault("properties", {})
+        props[prop] = {"type": "string", "enum": sorted(values)}
+        required = set(schemas[target].get("required", [])) | {prop}
+        schemas[target]["required"] = sorted(required)
+
+
+def explicit_unions(schemas: dict[str, Json], unions: dict[str, Union_]) -> dict[str, Json]:
+    """Turn each discriminated schema into a tagged union plus an `Unknown<D>` fallback."""
+    out = copy.deepcopy(schemas)
+    _pin_tags(out, unions)
+    for union in unions.values():
+        base = out[union.name]
+        fallback = {k: v for k, v in base.items() if k != "discriminator"}
+        fallback["description"] = (
+            f"A `{union.name}` whose `{union.prop}` this SDK does not know yet; "
+            "its fields are kept as extra data."
+        )
+        props = dict(fallback.get("properties", {}))
+        props[union.prop] = {"type": "string"}
+        fallback["properties"] = props
+        out[union.fallback] = fallback
+        out[union.name] = {
+            "description": base.get("description", union.name),
+            "oneOf": [_ref(target) for target in sorted({t for _, t in union.mapping})],
+            "discriminator": {
+                "propertyName": union.prop,
+                "mapping": {tag: REF_PREFIX + target for tag, target in union.mapping},
+            },
+        }
+    return out
+
+
+def _walk(node: Json) -> Iterator[dict[str, Json]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def translate_pattern(pattern: str) -> tuple[str | None, str | None]:
+    """Return (python pattern or None, note) for a .NET `pattern`."""
+    if _LOOKAROUND.search(pattern):
+        return None, f"The spec's pattern {pattern!r} uses look-around; not checked here."
+    translated = _NET_NAMED_GROUP.sub(r"(?P<\1>", pattern)
+    re.compile(translated)
+    note = None if translated == pattern else "Pattern translated from .NET syntax."
+    return translated, note
+
+
+def translate_patterns(spec: Json) -> tuple[Json, list[str]]:
+    """Translate or drop every `pattern`; returns the new spec and notes."""
+    out = copy.deepcopy(spec)
+    notes: list[str] = []
+    for node in _walk(out):
+        pattern = node.get("pattern")
+        if not isinstance(pattern, str):
+            continue
+        translated, note = translate_pattern(pattern)
+        if translated is None:
+            del node["pattern"]
+            node["description"] = (node.get("description", "") + f"\n\n{note}").strip()
+        else:
+            node["pattern"] = translated
+        if note:
+            notes.append(note)
+    return out, sorted(set(notes))
+
+
+def open_objects(schemas: dict[str, Json]) -> dict[str, Json]:
+    """Remove every `additionalProperties: false` (map schemas are left alone)."""
+    out = copy.deepcopy(schemas)
+    for node in _walk(out):
+        if node.get("additionalProperties") is False:
+            del node["additionalProperties"]
+    return out
+
+
+def _span_ref(node: Json) -> Json:
+    rest = {k: v for k, v in node.items() if k not in ("type", "format")}
+    kinds = node.get("type")
+    if isinstance(kinds, list) and "null" in kinds:
+        return {**rest, "anyOf": [_ref(TIMESPAN), {"type": "null"}]}
+    return {**rest, "$ref": REF_PREFIX + TIMESPAN}
+
+
+def timespans(schemas: dict[str, Json]) -> dict[str, Json]:
+    """Point every `format: date-span` string at one `TimeSpan` schema."""
+    out = copy.deepcopy(schemas)
+    for node in list(_walk(out)):
+        for key, value in list(node.items()):
+            if isinstance(value, dict) and value.get("format") == "date-span":
+                node[key] = _span_ref(value)
+    out[TIMESPAN] = {"type": "string", "description": ".NET TimeSpan text, e.g. 00:10:00"}
+    return out
+
+
+def class_name(name: str) -> str:
+    """The Python class name for schema `name` (`HappyHorseV1_1` -> `HappyHorseV11`)."""
+    return re.sub(r"[^A-Za-z0-9]", "", name)
+
+
+def python_names(spec: Json) -> Json:
+    """Rename schemas whose names are not plain identifiers, rewriting every `$ref`."""
+    schemas = spec["components"]["schemas"]
+    renames = {n: class_name(n) for n in schemas if class_name(n) != n}
+    clashes = sorted(new for new in renames.values() if new in schemas)
+    if clashes:
+        raise ValueError(f"renamed schemas would clash with existing ones: {clashes}")
+    out = copy.deepcopy(spec)
+    out["components"]["schemas"] = {
+        renames.get(n, n): s for n, s in out["components"]["schemas"].items()
+    }
+    for node in _walk(out):
+        for key in ("$ref",):
+            ref = node.get(key)
+            if isinstance(ref, str) and ref.startswith(REF_PREFIX) and ref_name(ref) in renames:
+                node[key] = REF_PREFIX + renames[ref_name(ref)]
+        mapping = (
+            node.get("discriminator", {}).get("mapping")
+            if isinstance(node.get("discriminator"), dict)
+            else None
+        )
+        if mapping:
+            for tag, ref in mapping.items():
+                if ref_name(ref) in renames:
+                    mapping[tag] = REF_PREFIX + renames[ref_name(ref)]
+    return out
+
+
+def enum_defaults(schemas: dict[str, Json]) -> tuple[dict[str, Json], list[str]]:
+    """Drop defaults outside their own enum; the server then applies its default."""
+    out = copy.deepcopy(schemas)
+    notes: list[str] = []
+    for node in _walk(out):
+        values = node.get("enum")
+        if isinstance(values, list) and "default" in node and node["default"] not in values:
+            note = (
+                f"The spec's default {node['default']!r} is not one of {values}; not applied here."
+            )
+            node["description"] = (node.get("description", "") + f"\n\n{note}").strip()
+            del node["default"]
+            notes.append(note)
+    return out, sorted(set(notes))
+
+
+def pointer_parts(pointer: str) -> list[str]:
+    """Split an RFC 6901 JSON pointer into unescaped parts."""
+    if not pointer.startswith("/"):
+        raise ValueError(f"JSON pointer must start with '/': {pointer!r}")
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
+
+
+def apply_patches(spec: Json, patches: list[dict[str, Any]]) -> Json:
+    """Apply `{op: set|remove, path, value?, reason}` patches; each must match."""
+    out = copy.deepcopy(spec)
+    for patch in patches:
+        if not patch.get("reason"):
+            raise ValueError(f"patch {patch.get('path')!r} has no reason")
+        *parents, last = pointer_parts(patch["path"])
+        node = out
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if patch["op"] == "set":
+            node[last] = copy.deepcopy(patch["value"])
+        elif patch["op"] == "remove":
+            del node[last]
+        else:
+            raise ValueError(f"unknown patch op {patch['op']!r}")
+    return out
+
+
+def normalize(
+    spec: Json, patches: list[dict[str, Any]]
+) -> tuple[Json, dict[str, Union_], list[str]]:
+    """The whole normalisation: patches, flattening, unions, patterns."""
+    patched = python_names(apply_patches(spec, patches))
+    schemas = patched["components"]["schemas"]
+    unions = discriminated_unions(schemas)
+    flat = flatten_subtypes(schemas)
+    unioned = timespans(open_objects(explicit_unions(flat, unions)))
+    patched["components"]["schemas"], default_notes = enum_defaults(unioned)
+    translated, notes = translate_patterns(patched)
+    return translated, unions, notes + default_notes
