@@ -1,0 +1,112 @@
+"""Device authorization (RFC 8628 shape): the grant's data and the polling schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+import attrs
+
+from ._values import finite_number
+from .errors import OAuthError
+
+__all__ = ["DEVICE_GRANT_TYPE", "DeviceAuthorization", "DevicePoller"]
+
+DEVICE_GRANT_TYPE: Final = "urn:ietf:params:oauth:grant-type:device_code"
+_DEFAULT_INTERVAL: Final = 5.0
+_SLOW_DOWN_STEP: Final = 5.0
+_PENDING: Final = frozenset({"authorization_pending"})
+_SLOW_DOWN: Final = frozenset({"slow_down", "rate_limited"})
+
+
+def _hidden(_: object) -> str:
+    return "'***'"
+
+
+def _positive(value: object, default: float | None) -> float:
+    if value is None and default is not None:
+        return default
+    number = finite_number(value)
+    if number is not None and number > 0:
+        return number
+    raise ValueError("not a positive number")
+
+
+@attrs.frozen
+class DeviceAuthorization:
+    """A started device grant: show ``user_code`` and ``verification_uri`` to the user.
+
+    ``expires_at`` is epoch seconds; ``interval`` is the server's minimum poll interval
+    in seconds. The ``device_code`` is secret and hidden from ``repr``.
+    """
+
+    device_code: str = attrs.field(repr=_hidden)
+    user_code: str
+    verification_uri: str
+    expires_at: float
+    interval: float = _DEFAULT_INTERVAL
+    verification_uri_complete: str | None = None
+
+    @classmethod
+    def from_response(cls, body: object, *, now: float) -> DeviceAuthorization:
+        """Shape the device endpoint's JSON; :class:`OAuthError` if a field is missing."""
+        try:
+            if not isinstance(body, dict):
+                raise ValueError("the body is not a JSON object")
+            data: dict[str, Any] = body
+            strings = {}
+            for key in ("device_code", "user_code", "verification_uri"):
+                value = data.get(key)
+                if not isinstance(value, str) or not value:
+                    raise ValueError(f"{key} is missing")
+                strings[key] = value
+            complete = data.get("verification_uri_complete")
+            return cls(
+                device_code=strings["device_code"],
+                user_code=strings["user_code"],
+                verification_uri=strings["verification_uri"],
+                expires_at=now + _positive(data.get("expires_in"), None),
+                interval=_positive(data.get("interval"), _DEFAULT_INTERVAL),
+                verification_uri_complete=complete if isinstance(complete, str) else None,
+            )
+        except ValueError as exc:
+            raise OAuthError("invalid_response", f"device response rejected: {exc}") from None
+
+
+class DevicePoller:
+    """When to poll next, shared by the sync and async clients.
+
+    Waits the server's ``interval`` before each poll, adds 5 seconds after
+    ``slow_down`` (RFC 8628) or ``rate_limited`` (what this server sends instead), keeps
+    going on ``authorization_pending``, and gives up with ``expired_token`` at
+    ``expires_at`` or after ``max_wait`` seconds. Any other error is raised.
+    """
+
+    def __init__(
+        self,
+        authorization: DeviceAuthorization,
+        *,
+        clock: Callable[[], float],
+        max_wait: float | None = None,
+    ) -> None:
+        """Start the schedule now; ``max_wait`` may end it before the code expires."""
+        self.interval = authorization.interval
+        self._clock = clock
+        deadline = authorization.expires_at
+        if max_wait is not None:
+            deadline = min(deadline, clock() + max_wait)
+        self._deadline = deadline
+
+    def next_delay(self) -> float:
+        """Seconds to sleep before the next poll; raises once the deadline has passed."""
+        remaining = self._deadline - self._clock()
+        if remaining <= 0:
+            raise OAuthError("expired_token", "the device code expired before approval")
+        return min(self.interval, remaining)
+
+    def on_error(self, error: OAuthError) -> None:
+        """Absorb a "keep polling" answer (slowing down if told to), else re-raise it."""
+        if error.error in _SLOW_DOWN:
+            self.interval += _SLOW_DOWN_STEP
+        elif error.error not in _PENDING:
+            raise error

@@ -1,0 +1,47 @@
+"""Exceptions raised by the OAuth helpers."""
+
+from __future__ import annotations
+
+__all__ = ["LoginRequiredError", "OAuthError"]
+
+
+class OAuthError(Exception):
+    """An OAuth failure: an error response from the server, or one detected locally.
+
+    ``error`` is the RFC 6749 code (``invalid_grant``, ``authorization_pending``,
+    ``rate_limited``…) or ``http_<status>`` when the server sent none;
+    ``error_description`` is the server's text, if any; ``status`` is the HTTP status
+    (``None`` when nothing was sent); ``body`` is the parsed error body (JSON, else at
+    most 1,000 characters of text). Success bodies, which hold tokens, are never kept.
+    """
+
+    def __init__(
+        self,
+        error: str,
+        error_description: str | None = None,
+        *,
+        status: int | None = None,
+        body: object = None,
+    ) -> None:
+        """Record the error code, description, HTTP status and error body."""
+        super().__init__(error, error_description)
+        self.error = error
+        self.error_description = error_description
+        self.status = status
+        self.body = body
+
+    def __str__(self) -> str:
+        text = self.error
+        if self.error_description:
+            text += f": {self.error_description}"
+        if self.status is not None:
+            text += f" (HTTP {self.status})"
+        return text
+
+
+class LoginRequiredError(OAuthError):
+    """No usable tokens: nothing stored, no refresh token, or the refresh was refused."""
+
+    def __init__(self, error_description: str, *, status: int | None = None) -> None:
+        """Describe why the user has to sign in again."""
+        super().__init__("login_required", error_description, status=status)

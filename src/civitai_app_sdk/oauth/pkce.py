@@ -1,0 +1,62 @@
+"""PKCE (RFC 7636, S256 only) and ``state`` values for the authorization code flow."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from typing import Final, Literal
+
+import attrs
+
+__all__ = ["PkcePair", "generate_pkce", "generate_state", "pkce_challenge"]
+
+_VERIFIER: Final = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+_MIN_STATE_BYTES: Final = 16
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _hidden(_: object) -> str:
+    return "'***'"
+
+
+@attrs.frozen
+class PkcePair:
+    """A PKCE verifier (kept secret, hidden from ``repr``) and its S256 challenge."""
+
+    verifier: str = attrs.field(repr=_hidden)
+    challenge: str
+    method: Literal["S256"] = "S256"
+
+
+def pkce_challenge(verifier: str) -> str:
+    """The S256 challenge of ``verifier``: base64url(SHA-256(verifier)), unpadded.
+
+    Raises ``ValueError`` unless ``verifier`` is 43-128 characters of
+    ``[A-Za-z0-9-._~]`` (RFC 7636 section 4.1). 0.14 has no such function.
+    """
+    if not isinstance(verifier, str) or not _VERIFIER.fullmatch(verifier):
+        raise ValueError("a PKCE verifier is 43-128 characters of [A-Za-z0-9-._~]")
+    return _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
+
+
+def generate_pkce() -> PkcePair:
+    """A fresh verifier (base64url of 32 random bytes, 43 characters) and challenge."""
+    verifier = _b64url(secrets.token_bytes(32))
+    return PkcePair(verifier=verifier, challenge=pkce_challenge(verifier))
+
+
+def generate_state(byte_length: int = 32) -> str:
+    """A random ``state`` value: base64url of ``byte_length`` random bytes.
+
+    The default is 32 bytes (0.14: 16); fewer than 16 bytes raises ``ValueError``.
+    """
+    if isinstance(byte_length, bool) or not isinstance(byte_length, int):
+        raise TypeError("byte_length must be an int")
+    if byte_length < _MIN_STATE_BYTES:
+        raise ValueError(f"state needs at least {_MIN_STATE_BYTES} random bytes")
+    return _b64url(secrets.token_bytes(byte_length))

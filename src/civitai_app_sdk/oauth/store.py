@@ -1,0 +1,148 @@
+"""Where a user's tokens live between requests: the protocol and two implementations."""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from typing import Final, Protocol, runtime_checkable
+
+from civitai_app_sdk.cookies import CookieSealer, build_set_cookie_header, read_cookie
+
+from .tokens import TokenSet
+
+__all__ = [
+    "DEFAULT_SESSION_COOKIE",
+    "DEFAULT_SESSION_MAX_AGE",
+    "MemoryTokenStore",
+    "SealedCookieTokenStore",
+    "TokenStore",
+]
+
+DEFAULT_SESSION_COOKIE: Final = "civitai_session"
+DEFAULT_SESSION_MAX_AGE: Final = 30 * 24 * 3600
+"""30 days: the lifetime of a Civitai refresh token, in seconds."""
+
+
+@runtime_checkable
+class TokenStore(Protocol):
+    """Holds one token set. Calls must be quick and must not block on I/O for long:
+    the refresh helper calls them while holding its lock."""
+
+    def load(self) -> TokenSet | None:
+        """The stored tokens, or ``None``."""
+        ...
+
+    def save(self, tokens: TokenSet) -> None:
+        """Replace the stored tokens (after a sign-in or a refresh)."""
+        ...
+
+    def clear(self) -> None:
+        """Forget the tokens (sign-out, or a refresh token the server refused)."""
+        ...
+
+
+class MemoryTokenStore:
+    """A thread-safe in-process :class:`TokenStore` (CLIs, scripts, tests)."""
+
+    def __init__(self, tokens: TokenSet | None = None) -> None:
+        """Start empty or with ``tokens``."""
+        self._tokens = tokens
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"MemoryTokenStore({'<tokens>' if self._tokens else 'empty'})"
+
+    def load(self) -> TokenSet | None:
+        """The stored tokens, or ``None``."""
+        with self._lock:
+            return self._tokens
+
+    def save(self, tokens: TokenSet) -> None:
+        """Replace the stored tokens."""
+        with self._lock:
+            self._tokens = tokens
+
+    def clear(self) -> None:
+        """Forget the tokens."""
+        with self._lock:
+            self._tokens = None
+
+
+class SealedCookieTokenStore:
+    """A :class:`TokenStore` kept in a sealed session cookie, one instance per request.
+
+    Reads the cookie from the request's ``Cookie`` header; after a ``save`` or
+    ``clear``, :meth:`set_cookie_header` gives the ``Set-Cookie`` value to send back.
+    The sealed payload is the 0.14 ``OAuthTokens`` JSON (``expires_at`` in epoch ms),
+    so a Node app that seals ``JSON.stringify(tokens)`` with the same secret shares the
+    session. A cookie that does not unseal or parse reads as no tokens.
+    """
+
+    def __init__(
+        self,
+        sealer: CookieSealer,
+        cookie_header: str | None,
+        *,
+        name: str = DEFAULT_SESSION_COOKIE,
+        max_age: int = DEFAULT_SESSION_MAX_AGE,
+        path: str = "/",
+        secure: bool = True,
+        http_only: bool = True,
+        same_site: str = "lax",
+        domain: str | None = None,
+    ) -> None:
+        """Bind to one request's ``Cookie`` header; cookie attributes are checked now."""
+        self._sealer = sealer
+        self._name = name
+        self._header = functools.partial(
+            build_set_cookie_header,
+            name,
+            path=path,
+            secure=secure,
+            http_only=http_only,
+            same_site=same_site,
+            domain=domain,
+        )
+        self._max_age = max_age
+        self._header("", max_age=max_age)
+        self._sealed = read_cookie(cookie_header, name)
+        self._changed = False
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SealedCookieTokenStore(name={self._name!r}, changed={self._changed})"
+
+    def load(self) -> TokenSet | None:
+        """The tokens in the cookie (or from the last ``save``), else ``None``."""
+        with self._lock:
+            sealed = self._sealed
+        plain = self._sealer.unseal(sealed) if sealed else None
+        if plain is None:
+            return None
+        try:
+            return TokenSet.from_json_dict(json.loads(plain))
+        except ValueError:
+            return None
+
+    def save(self, tokens: TokenSet) -> None:
+        """Seal ``tokens`` into the cookie value to send back."""
+        payload = json.dumps(tokens.to_json_dict(), separators=(",", ":"))
+        sealed = self._sealer.seal(payload)
+        with self._lock:
+            self._sealed = sealed
+            self._changed = True
+
+    def clear(self) -> None:
+        """Drop the tokens; the next ``Set-Cookie`` deletes the cookie."""
+        with self._lock:
+            self._sealed = None
+            self._changed = True
+
+    def set_cookie_header(self) -> str | None:
+        """The ``Set-Cookie`` value for the response, or ``None`` if nothing changed."""
+        with self._lock:
+            if not self._changed:
+                return None
+            value, max_age = (self._sealed, self._max_age) if self._sealed else ("", 0)
+        return self._header(value, max_age=max_age)

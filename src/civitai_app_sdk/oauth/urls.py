@@ -1,0 +1,149 @@
+"""Endpoint URLs, form encoding and the authorize URL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Final
+from urllib.parse import quote_plus, urlsplit
+
+from civitai_app_sdk.scopes import ALL_SCOPES, TokenScope, bitmask_from_scopes
+
+__all__ = [
+    "AUTHORIZE_PATH",
+    "BUZZ_ACCOUNT_PATH",
+    "DEFAULT_ISSUER",
+    "DEFAULT_SITE_URL",
+    "DEVICE_PATH",
+    "DEVICE_TOKEN_PATH",
+    "ME_PATH",
+    "REVOKE_PATH",
+    "TOKEN_PATH",
+    "build_authorize_url",
+    "endpoint_url",
+    "form_encode",
+    "normalize_base_url",
+    "scope_value",
+]
+
+DEFAULT_ISSUER: Final = "https://auth.civitai.com"
+"""The OAuth server (``issuer`` of its discovery document); default for every OAuth call."""
+DEFAULT_SITE_URL: Final = "https://civitai.com"
+"""The main site, which serves ``/api/v1/me`` and the tRPC Buzz procedure."""
+
+AUTHORIZE_PATH: Final = "/api/auth/oauth/authorize"
+TOKEN_PATH: Final = "/api/auth/oauth/token"
+REVOKE_PATH: Final = "/api/auth/oauth/revoke"
+DEVICE_PATH: Final = "/api/auth/oauth/device"
+DEVICE_TOKEN_PATH: Final = "/api/auth/oauth/device-token"
+ME_PATH: Final = "/api/v1/me"
+BUZZ_ACCOUNT_PATH: Final = "/api/trpc/buzz.getBuzzAccount"
+
+_HOST: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
+_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "[::1]"})
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+_CHALLENGE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def normalize_base_url(base_url: str) -> str:
+    """Check a base URL and return it as ``scheme://host[:port][/path]``, no final slash.
+
+    The path is kept (a proxy prefix works for every endpoint, the authorize URL
+    included: 0.14 drops it there) and trailing slashes are removed (0.14 produces
+    ``//api/...``). Scheme and host are lower-cased and a default port is dropped.
+    Raises ``ValueError`` for a non-HTTP(S) scheme, plain ``http`` to a host that is not
+    loopback, a missing or non-ASCII host, credentials, a query or a fragment.
+    """
+    if not isinstance(base_url, str):
+        raise TypeError("base_url must be a str")
+    try:
+        parts = urlsplit(base_url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"invalid base URL {base_url!r}") from exc
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if "[" in parts.netloc:
+        host = f"[{host}]"
+    if scheme not in _DEFAULT_PORTS or not _HOST.fullmatch(host):
+        raise ValueError(f"base URL {base_url!r} must be http(s) with an ASCII host")
+    if scheme == "http" and host not in _LOOPBACK and not host.endswith(".localhost"):
+        raise ValueError(f"base URL {base_url!r} must use https (http only for loopback)")
+    if parts.username is not None or parts.query or parts.fragment or "#" in base_url:
+        raise ValueError(f"base URL {base_url!r} must not carry credentials, query or fragment")
+    netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def endpoint_url(base_url: str, path: str) -> str:
+    """``base_url`` (normalised, path kept) joined with an absolute endpoint ``path``."""
+    return normalize_base_url(base_url) + path
+
+
+def _form_quote(text: str) -> str:
+    """Encode like ``URLSearchParams``: keep ``*-._`` and alphanumerics, space as ``+``."""
+    return quote_plus(text, safe="*").replace("~", "%7E")
+
+
+def form_encode(fields: Sequence[tuple[str, str]]) -> str:
+    """``application/x-www-form-urlencoded`` text, byte-identical to ``URLSearchParams``."""
+    return "&".join(f"{_form_quote(key)}={_form_quote(value)}" for key, value in fields)
+
+
+def _nonempty(name: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string")
+    return value
+
+
+def scope_value(scope: int | Iterable[str | TokenScope]) -> TokenScope:
+    """A requested scope as a bitmask: an int in 0…ALL_SCOPES, or scope names.
+
+    Raises ``ValueError`` for an unknown name, a negative value or bits outside
+    ``ALL_SCOPES`` (which the server would refuse as ``invalid_scope``).
+    """
+    if isinstance(scope, bool):
+        raise TypeError("scope must be an int bitmask or a list of scope names")
+    mask = bitmask_from_scopes(scope) if not isinstance(scope, int) else TokenScope(scope)
+    if int(mask) < 0 or int(mask) & ~int(ALL_SCOPES):
+        raise ValueError(f"scope {int(mask)} is outside 0…{int(ALL_SCOPES)}")
+    return mask
+
+
+def build_authorize_url(
+    *,
+    client_id: str,
+    redirect_uri: str,
+    scope: int | Iterable[str | TokenScope],
+    state: str,
+    code_challenge: str,
+    code_challenge_method: str = "S256",
+    base_url: str = DEFAULT_ISSUER,
+    nonce: str | None = None,
+) -> str:
+    """The authorization URL, with 0.14's path, parameter order and encoding.
+
+    Parameters: ``client_id``, ``redirect_uri``, ``response_type=code``, ``state``,
+    ``scope`` (decimal), ``code_challenge``, ``code_challenge_method``, then ``nonce``
+    only when given. Stricter than 0.14: ``scope`` may be names but unknown ones raise,
+    it must lie within ``ALL_SCOPES``; empty ids, a challenge that is not 43 base64url
+    characters and any method but ``S256`` raise ``ValueError``; the base URL keeps its
+    path and loses a trailing slash. The default base is the issuer,
+    ``https://auth.civitai.com`` (0.14: ``https://civitai.com``, which redirects there).
+    """
+    if code_challenge_method != "S256":
+        raise ValueError("only the S256 code challenge method is supported")
+    if not isinstance(code_challenge, str) or not _CHALLENGE.fullmatch(code_challenge):
+        raise ValueError("code_challenge must be 43 base64url characters (S256)")
+    fields = [
+        ("client_id", _nonempty("client_id", client_id)),
+        ("redirect_uri", _nonempty("redirect_uri", redirect_uri)),
+        ("response_type", "code"),
+        ("state", _nonempty("state", state)),
+        ("scope", str(int(scope_value(scope)))),
+        ("code_challenge", code_challenge),
+        ("code_challenge_method", code_challenge_method),
+    ]
+    if nonce is not None:
+        fields.append(("nonce", _nonempty("nonce", nonce)))
+    return f"{endpoint_url(base_url, AUTHORIZE_PATH)}?{form_encode(fields)}"

@@ -1,0 +1,164 @@
+"""Civitai token scopes: the generated bit table plus the 0.14 helper functions.
+
+``TokenScope`` is generated from the server's scope table (27 bits today); ``Full``
+covers bits 0-24 and leaves out the two opt-in App Block bits. Arithmetic here is
+arbitrary-precision, unlike 0.14's 32-bit signed ``&``, and unknown bits survive.
+
+Deliberate differences from 0.14:
+
+* :func:`bitmask_from_scopes` raises ``ValueError`` for an unknown name (0.14 ORs 0,
+  so a typo silently grants nothing) and names the two App Block bits;
+* :func:`has_scope` and :func:`scopes_from_bitmask` are correct at bit 31 and above
+  and reject negative masks instead of reading them as 32-bit two's complement;
+* :func:`parse_scope` ORs space-separated and multi-element values (0.14 yields
+  ``NaN``) and raises ``ValueError`` on anything else that is not a bitmask.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from typing import Final
+
+from civitai_app_sdk_generated.scopes import (
+    ALL_SCOPES,
+    PRESET_LABELS,
+    SCOPE_INFO,
+    SENSITIVE_SCOPES,
+    TOKEN_SCOPE_LABELS,
+    ScopeInfo,
+    TokenScope,
+    TokenScopePresets,
+)
+
+__all__ = [
+    "ALL_SCOPES",
+    "PRESET_LABELS",
+    "SCOPE_INFO",
+    "SENSITIVE_SCOPES",
+    "TOKEN_SCOPE_LABELS",
+    "ScopeInfo",
+    "TokenScope",
+    "TokenScopePresets",
+    "bitmask_from_scopes",
+    "get_scope_label",
+    "has_scope",
+    "parse_scope",
+    "scopes_from_bitmask",
+]
+
+_SINGLE_BITS: Final[tuple[TokenScope, ...]] = tuple(
+    sorted({m for m in TokenScope.__members__.values() if m.bit_count() == 1}, key=int)
+)
+_BY_NAME: Final[dict[str, TokenScope]] = {"None": TokenScope(0), **TokenScope.__members__}
+_PRESETS: Final[tuple[tuple[str, TokenScope], ...]] = (
+    ("Full", TokenScopePresets.Full),
+    ("ReadOnly", TokenScopePresets.ReadOnly),
+    ("Creator", TokenScopePresets.Creator),
+    ("AIServices", TokenScopePresets.AIServices),
+)
+_DECIMAL = re.compile(r"[0-9]+")
+_ASCII_SPACE = re.compile(r"[ \t\r\n]+")
+
+
+def _mask(value: int) -> int:
+    """Validate a bitmask argument: a non-negative int that is not a bool."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"a scope bitmask must be an int, not {type(value).__name__}")
+    if value < 0:
+        raise ValueError("a scope bitmask cannot be negative")
+    return value
+
+
+def bitmask_from_scopes(names: Iterable[str | TokenScope]) -> TokenScope:
+    """OR scope names (``"UserRead"``, ``"Full"``, ``"None"``) or members into one mask.
+
+    Raises ``ValueError`` for an unknown name; 0.14 silently ignores it.
+    """
+    if isinstance(names, str):
+        raise TypeError("pass a list of scope names, not a single string")
+    result = 0
+    for name in names:
+        if isinstance(name, TokenScope):
+            result |= name
+            continue
+        scope = _BY_NAME.get(name) if isinstance(name, str) else None
+        if scope is None:
+            raise ValueError(f"unknown token scope name {name!r}")
+        result |= scope
+    return TokenScope(result)
+
+
+def scopes_from_bitmask(mask: int) -> list[str]:
+    """Names of the known single-bit scopes set in ``mask``, lowest bit first.
+
+    ``Full`` and ``None`` are never listed; unknown bits have no name and are skipped.
+    """
+    value = _mask(mask)
+    return [scope.name or "" for scope in _SINGLE_BITS if value & scope]
+
+
+def has_scope(mask: int, scope: int) -> bool:
+    """Whether every bit of ``scope`` is set in ``mask`` (``scope`` 0 is always held)."""
+    required = _mask(scope)
+    return _mask(mask) & required == required
+
+
+def get_scope_label(mask: int | None) -> str:
+    """The preset label of a mask, as 0.14: ``Legacy`` for ``None``, else ``Custom``.
+
+    Exactly ``Full``, ``ReadOnly``, ``Creator`` or ``AIServices`` give their preset label;
+    any other value (0, single bits, a numeric string) gives ``Custom``. Per-bit texts are
+    in :data:`TOKEN_SCOPE_LABELS`.
+    """
+    if mask is None:
+        return "Legacy"
+    if isinstance(mask, int) and not isinstance(mask, bool):
+        for key, preset in _PRESETS:
+            if mask == preset:
+                return PRESET_LABELS[key]
+    return "Custom"
+
+
+def _parse_item(item: object) -> int:
+    if isinstance(item, bool):
+        raise ValueError("a boolean is not a scope")
+    if isinstance(item, int):
+        return _mask(item)
+    if isinstance(item, float):
+        if not math.isfinite(item) or not item.is_integer() or item < 0:
+            raise ValueError(f"scope {item!r} is not a non-negative integer")
+        return int(item)
+    if isinstance(item, str):
+        result = 0
+        for word in _ASCII_SPACE.split(item.strip(" \t\r\n")):
+            if not word:
+                continue
+            if _DECIMAL.fullmatch(word):
+                result |= int(word)
+            elif word in _BY_NAME:
+                result |= _BY_NAME[word]
+            else:
+                raise ValueError(f"scope value {word!r} is neither a decimal bitmask nor a name")
+        return result
+    raise ValueError(f"cannot read a scope from a {type(item).__name__}")
+
+
+def parse_scope(value: object) -> TokenScope:
+    """Read a token response's ``scope`` field into a :class:`TokenScope`.
+
+    Accepts a non-negative int (or integral float), a decimal string such as
+    ``"114689"``, space-separated decimals or scope names (ORed), and a list of any of
+    those (``["114689"]``, as the token endpoint sends it). ``""`` and ``[]`` give 0.
+    Unknown bits are kept. Anything else (hex, exponents, negatives, booleans, nested
+    lists, ``None``) raises ``ValueError``.
+    """
+    if isinstance(value, list | tuple):
+        result = 0
+        for item in value:
+            if isinstance(item, list | tuple):
+                raise ValueError("nested lists are not a scope")
+            result |= _parse_item(item)
+        return TokenScope(result)
+    return TokenScope(_parse_item(value))
