@@ -1,9 +1,309 @@
-"""Semantic diff of two orchestrator specs (placeholder, filled below)."""
+"""Semantic diff of two orchestrator specs: breaking, additive and cosmetic changes.
+
+Rules (what breaks a generated client):
+- breaking: a removed path, operation, parameter, schema, property, enum value or
+  discriminator value; a changed type (including `$ref` targets and formats such as
+  boolean -> int32); a property or parameter that became required;
+- additive: a new path, operation, optional parameter, schema, optional property, enum
+  value or discriminator value (a new step type or engine); a requirement dropped;
+- cosmetic: descriptions, summaries, examples and anything else that does not change
+  what a client sends or reads.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codegen import inputs
+from codegen.normalize import REF_PREFIX, flatten_subtypes
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+EXIT_SAME, EXIT_COMPATIBLE, EXIT_BREAKING = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference, located by a JSON pointer into the newer spec (or the older one)."""
+
+    pointer: str
+    message: str
+
+
+@dataclass
+class DriftReport:
+    """Changes grouped by class."""
+
+    breaking: list[Change] = field(default_factory=list)
+    additive: list[Change] = field(default_factory=list)
+    cosmetic: list[Change] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 identical in meaning, 1 additive or cosmetic only, 2 something breaks."""
+        if self.breaking:
+            return EXIT_BREAKING
+        return EXIT_COMPATIBLE if self.additive or self.cosmetic else EXIT_SAME
+
+    def as_json(self) -> dict[str, list[dict[str, str]]]:
+        """`{"breaking": [...], "additive": [...], "cosmetic": [...]}`."""
+        return {
+            kind: [{"pointer": c.pointer, "message": c.message} for c in getattr(self, kind)]
+            for kind in ("breaking", "additive", "cosmetic")
+        }
+
+
+def escape(part: str) -> str:
+    """Escape one JSON-pointer segment (RFC 6901)."""
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*parts: str) -> str:
+    """Build a JSON pointer from unescaped segments."""
+    return "".join("/" + escape(p) for p in parts)
+
+
+def signature(schema: Any) -> Any:
+    """What a client's type depends on: types, formats, refs, items; not prose."""
+    if not isinstance(schema, dict):
+        return schema
+    keep = ("type", "format", "$ref", "items", "anyOf", "oneOf", "allOf", "additionalProperties")
+    result: dict[str, Any] = {}
+    for key in keep:
+        if key not in schema:
+            continue
+        value = schema[key]
+        if key == "type" and isinstance(value, list):
+            value = sorted(value)
+        elif key in ("items", "additionalProperties"):
+            value = signature(value)
+        elif key in ("anyOf", "oneOf", "allOf"):
+            value = [signature(v) for v in value]
+        result[key] = value
+    return result
+
+
+def _enum_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
+    old_values = old.get("enum") if isinstance(old, dict) else None
+    new_values = new.get("enum") if isinstance(new, dict) else None
+    if old_values is None or new_values is None:
+        return
+    for value in old_values:
+        if value not in new_values:
+            report.breaking.append(Change(where, f"enum value {value!r} removed"))
+    for value in new_values:
+        if value not in old_values:
+            report.additive.append(Change(where, f"enum value {value!r} added"))
+
+
+def _prose_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
+    for key in ("description", "summary", "example", "examples", "title"):
+        if isinstance(old, dict) and isinstance(new, dict) and old.get(key) != new.get(key):
+            report.cosmetic.append(Change(where, f"{key} changed"))
+
+
+def _compare_properties(report: DriftReport, name: str, old: Any, new: Any) -> None:
+    old_props, new_props = old.get("properties", {}), new.get("properties", {})
+    old_req, new_req = set(old.get("required", [])), set(new.get("required", []))
+    base = ("components", "schemas", name, "properties")
+    for prop in sorted(set(old_props) - set(new_props)):
+        report.breaking.append(Change(pointer(*base, prop), f"{name}.{prop} removed"))
+    for prop in sorted(set(new_props) - set(old_props)):
+        if prop in new_req:
+            report.breaking.append(
+                Change(pointer(*base, prop), f"{name}.{prop} added as a required property")
+            )
+        else:
+            report.additive.append(Change(pointer(*base, prop), f"{name}.{prop} added"))
+    for prop in sorted(set(old_props) & set(new_props)):
+        where = pointer(*base, prop)
+        before, after = old_props[prop], new_props[prop]
+        if signature(before) != signature(after):
+            report.breaking.append(
+                Change(where, f"{name}.{prop} type changed: {_brief(before)} -> {_brief(after)}")
+            )
+        _enum_changes(report, where, before, after)
+        _prose_changes(report, where, before, after)
+        if prop in new_req and prop not in old_req:
+            report.breaking.append(Change(where, f"{name}.{prop} became required"))
+        elif prop in old_req and prop not in new_req:
+            report.additive.append(Change(where, f"{name}.{prop} is no longer required"))
+
+
+def _brief(schema: Any) -> str:
+    sig = signature(schema)
+    if isinstance(sig, dict) and "$ref" in sig:
+        return str(sig["$ref"]).removeprefix(REF_PREFIX)
+    return json.dumps(sig, sort_keys=True)
+
+
+def _compare_schema(report: DriftReport, name: str, old: Any, new: Any) -> None:
+    where = pointer("components", "schemas", name)
+    if signature({**old, "properties": None}) != signature({**new, "properties": None}):
+        report.breaking.append(
+            Change(where, f"{name} changed shape: {_brief(old)} -> {_brief(new)}")
+        )
+    _enum_changes(report, where, old, new)
+    _prose_changes(report, where, old, new)
+    _compare_properties(report, name, old, new)
+    old_map = (old.get("discriminator") or {}).get("mapping", {})
+    new_map = (new.get("discriminator") or {}).get("mapping", {})
+    for tag in sorted(set(old_map) - set(new_map)):
+        report.breaking.append(Change(where, f"{name}: discriminator value {tag!r} removed"))
+    for tag in sorted(set(new_map) - set(old_map)):
+        report.additive.append(Change(where, f"{name}: discriminator value {tag!r} added"))
+
+
+def _schemas(spec: Any) -> dict[str, Any]:
+    return flatten_subtypes(spec.get("components", {}).get("schemas", {}))
+
+
+def _compare_schemas(report: DriftReport, old: Any, new: Any) -> None:
+    old_s, new_s = _schemas(old), _schemas(new)
+    for name in sorted(set(old_s) - set(new_s)):
+        report.breaking.append(
+            Change(pointer("components", "schemas", name), f"schema {name} removed")
+        )
+    for name in sorted(set(new_s) - set(old_s)):
+        report.additive.append(
+            Change(pointer("components", "schemas", name), f"schema {name} added")
+        )
+    for name in sorted(set(old_s) & set(new_s)):
+        _compare_schema(report, name, old_s[name], new_s[name])
+
+
+def _operations(spec: Any) -> dict[tuple[str, str], Any]:
+    return {
+        (path, method): op
+        for path, item in spec.get("paths", {}).items()
+        for method, op in item.items()
+        if method in HTTP_METHODS
+    }
+
+
+def _compare_parameters(report: DriftReport, where: str, label: str, old: Any, new: Any) -> None:
+    def by_key(op: Any) -> dict[tuple[str, str], Any]:
+        return {(p.get("in", ""), p.get("name", "")): p for p in op.get("parameters", [])}
+
+    old_p, new_p = by_key(old), by_key(new)
+    for key in sorted(set(old_p) - set(new_p)):
+        report.breaking.append(Change(where, f"{label}: parameter {key[1]} ({key[0]}) removed"))
+    for key in sorted(set(new_p) - set(old_p)):
+        kind = report.breaking if new_p[key].get("required") else report.additive
+        required = "required " if new_p[key].get("required") else ""
+        kind.append(Change(where, f"{label}: {required}parameter {key[1]} ({key[0]}) added"))
+    for key in sorted(set(old_p) & set(new_p)):
+        before, after = old_p[key].get("schema"), new_p[key].get("schema")
+        if signature(before) != signature(after):
+            report.breaking.append(
+                Change(
+                    where,
+                    f"{label}: parameter {key[1]} type changed: {_brief(before)} -> {_brief(after)}",
+                )
+            )
+        _enum_changes(report, where, before, after)
+        if new_p[key].get("required") and not old_p[key].get("required"):
+            report.breaking.append(Change(where, f"{label}: parameter {key[1]} became required"))
+
+
+def _body_refs(op: Any) -> Any:
+    request = op.get("requestBody", {}).get("content", {})
+    responses = {
+        code: {ctype: signature(c.get("schema")) for ctype, c in r.get("content", {}).items()}
+        for code, r in op.get("responses", {}).items()
+    }
+    return {ctype: signature(c.get("schema")) for ctype, c in request.items()}, responses
+
+
+def _compare_paths(report: DriftReport, old: Any, new: Any) -> None:
+    old_ops, new_ops = _operations(old), _operations(new)
+    for path, method in sorted(set(old_ops) - set(new_ops)):
+        report.breaking.append(
+            Change(pointer("paths", path, method), f"{method.upper()} {path} removed")
+        )
+    for path, method in sorted(set(new_ops) - set(old_ops)):
+        op_id = new_ops[(path, method)].get("operationId", "")
+        report.additive.append(
+            Change(pointer("paths", path, method), f"{method.upper()} {path} added ({op_id})")
+        )
+    for path, method in sorted(set(old_ops) & set(new_ops)):
+        where = pointer("paths", path, method)
+        label = f"{method.upper()} {path}"
+        before, after = old_ops[(path, method)], new_ops[(path, method)]
+        _compare_parameters(report, where, label, before, after)
+        if _body_refs(before) != _body_refs(after):
+            report.breaking.append(Change(where, f"{label}: request or response body changed"))
+        _prose_changes(report, where, before, after)
+
+
+def diff(old: Any, new: Any) -> DriftReport:
+    """Classify every difference between two OpenAPI documents."""
+    report = DriftReport()
+    _compare_paths(report, old, new)
+    _compare_schemas(report, old, new)
+    if old != new and not (report.breaking or report.additive or report.cosmetic):
+        report.cosmetic.append(Change("", "other changes that do not affect clients"))
+    return report
+
+
+def render_text(report: DriftReport, old_label: str, new_label: str) -> str:
+    """A readable report, most severe first."""
+    lines = [f"Spec drift: {old_label} -> {new_label}"]
+    counts = ", ".join(
+        f"{len(getattr(report, k))} {k}" for k in ("breaking", "additive", "cosmetic")
+    )
+    lines.append(counts)
+    for kind in ("breaking", "additive", "cosmetic"):
+        changes = getattr(report, kind)
+        if changes:
+            lines.append(f"\n{kind.upper()} ({len(changes)})")
+            lines.extend(f"  {c.pointer or '/'}: {c.message}" for c in changes)
+    if report.exit_code == EXIT_SAME:
+        lines.append("No differences in meaning.")
+    return "\n".join(lines)
+
+
+def _load(path: str) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def _emit(report: DriftReport, fmt: str, old_label: str, new_label: str) -> int:
+    if fmt == "json":
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        print(render_text(report, old_label, new_label))
+    return report.exit_code
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    """`drift OLD NEW`: diff two spec files."""
+    return _emit(diff(_load(args.old), _load(args.new)), args.format, args.old, args.new)
+
+
+def cmd_drift_live(args: argparse.Namespace) -> int:
+    """`drift-live`: diff the pinned spec against the live URL; skip when offline."""
+    entry = inputs.read_lock()["orchestrator"]
+    try:
+        live = json.loads(inputs.download(entry.url, timeout=args.timeout))
+    except OSError as error:
+        print(f"drift: skipped, {entry.url} is unreachable ({error})", file=sys.stderr)
+        return 0
+    pinned = inputs.load_json(entry)
+    return _emit(diff(pinned, live), args.format, f"pinned {entry.sha256[:12]}", entry.url)
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `drift` and `drift-live`."""
+    drift = sub.add_parser("drift", help="semantic diff of two spec files")
+    drift.add_argument("old")
+    drift.add_argument("new")
+    drift.add_argument("--format", choices=("text", "json"), default="text")
+    drift.set_defaults(func=cmd_drift)
+    live = sub.add_parser("drift-live", help="diff the pinned spec with the live one")
+    live.add_argument("--format", choices=("text", "json"), default="text")
+    live.add_argument("--timeout", type=float, default=15.0)
+    live.set_defaults(func=cmd_drift_live)
