@@ -199,11 +199,9 @@ def _compare_parameters(report: DriftReport, where: str, label: str, old: Any, n
     for key in sorted(set(old_p) & set(new_p)):
         before, after = old_p[key].get("schema"), new_p[key].get("schema")
         if signature(before) != signature(after):
+            change = f"{_brief(before)} -> {_brief(after)}"
             report.breaking.append(
-                Change(
-                    where,
-                    f"{label}: parameter {key[1]} type changed: {_brief(before)} -> {_brief(after)}",
-                )
+                Change(where, f"{label}: parameter {key[1]} type changed: {change}")
             )
         _enum_changes(report, where, before, after)
         if new_p[key].get("required") and not old_p[key].get("required"):
