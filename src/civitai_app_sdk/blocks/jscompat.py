@@ -1,0 +1,110 @@
+"""JavaScript semantics the manifest rules depend on, for values decoded from JSON.
+
+The platform and 0.14 are TypeScript; these helpers close the usual porting gaps: lengths in
+UTF-16 code units, JS whitespace for ``trim``/``split(/\\s+/)``, ``typeof x === 'number'``
+(which excludes booleans), arrays counting as objects, and ``JSON.stringify``/``String()``
+renderings for error texts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from typing import Any, Final, TypeGuard
+
+JS_WHITESPACE: Final = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_WS_TABLE: Final = {ord(ch): " " for ch in JS_WHITESPACE}
+_MAX_ARRAY_INDEX: Final = 2**32 - 2
+
+
+def utf16_len(text: str) -> int:
+    """Length as JavaScript counts it (``"😀"`` is 2); lone surrogates count 1."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def js_trim(text: str) -> str:
+    """``String.prototype.trim``: strips JS whitespace (incl. U+FEFF, not U+0085)."""
+    return text.strip(JS_WHITESPACE)
+
+
+def js_split_whitespace(text: str) -> list[str]:
+    """``text.split(/\\s+/).filter(Boolean)`` with the JS definition of ``\\s``."""
+    return [part for part in text.translate(_WS_TABLE).split(" ") if part]
+
+
+def is_number(value: object) -> TypeGuard[float]:
+    """``typeof value === 'number'``: ints and floats, never booleans."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def is_integer(value: object) -> bool:
+    """``typeof value === 'number' && Number.isInteger(value)`` (``200.0`` counts)."""
+    if isinstance(value, float):
+        return math.isfinite(value) and value.is_integer()
+    return is_number(value)
+
+
+def is_object(value: object) -> bool:
+    """``value != null && typeof value === 'object'`` for JSON values: dicts and lists."""
+    return isinstance(value, dict | list)
+
+
+def js_key_order(keys: Iterable[str]) -> list[str]:
+    """Own-key order of a JS object: array-index keys ascending, then insertion order."""
+    items = list(keys)
+    indices = sorted((k for k in items if _is_array_index(k)), key=int)
+    return indices + [k for k in items if not _is_array_index(k)]
+
+
+def _is_array_index(key: str) -> bool:
+    if not key.isascii() or not key.isdigit() or (len(key) > 1 and key[0] == "0"):
+        return False
+    return int(key) <= _MAX_ARRAY_INDEX
+
+
+def js_number(value: float) -> str:
+    """``String(n)`` for the common cases: integral floats print without ``.0``."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+    return repr(value)
+
+
+def js_string(value: object) -> str:
+    """``String(value)`` for JSON values."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return js_number(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ",".join("" if item is None else js_string(item) for item in value)
+    return "[object Object]"
+
+
+def js_json(value: object) -> str:
+    """``JSON.stringify(value)`` (compact) for JSON values; non-finite numbers become null."""
+    return json.dumps(_json_ready(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_ready(value: object) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return value

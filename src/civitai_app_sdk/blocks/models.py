@@ -1,0 +1,79 @@
+"""Typed App Block manifest, as ``define_block`` returns it after the platform accepts it.
+
+Field names are snake_case with the manifest's camelCase as aliases (``model_dump(by_alias=
+True)`` gives manifest JSON back). The platform's defaults are filled in: ``renderMode``
+``iframe``, ``trustTier`` the app's tier, ``iframe.src`` the stamped canonical URL, empty
+``targets``, ``scopeJustifications`` and ``publicSettingsKeys``. Keys the platform does not
+read (``$schema``, ``type``, ``minApiVersion``, ``appId``, ``settings``, ``description``, ...)
+are kept as extra fields. ``outputDir`` stays ``None`` when omitted; the build then assumes
+``dist``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from civitai_app_sdk.blocks.vocab import BlockScope, TrustTier
+
+ContentRating = Literal["g", "pg", "pg13", "r", "x"]
+RenderMode = Literal["iframe", "inline", "hybrid"]
+Category = Literal[
+    "generation", "games", "utility", "discovery", "moderation", "analytics", "other"
+]
+
+
+class ManifestModel(BaseModel):
+    """Base for manifest parts: camelCase aliases, unknown keys kept, immutable."""
+
+    # Read by alias only: a stray snake_case key in a manifest stays an extra field.
+    model_config = ConfigDict(alias_generator=to_camel, extra="allow", frozen=True)
+
+
+class IframeConfig(ManifestModel):
+    """The ``iframe`` envelope. Heights are numbers in [40, 4000] (fractions allowed)."""
+
+    src: str
+    min_height: int | float
+    max_height: int | float | None
+    resizable: bool
+    sandbox: str
+
+
+class PageConfig(ManifestModel):
+    """The full-page surface at ``/apps/run/<blockId><path>``."""
+
+    path: str
+    title: str
+    icon: str | None = None
+    buzz_budget_per_gen: int | None = None
+
+
+class BlockTarget(ManifestModel):
+    """A model-page slot the block installs into (``priority`` etc. are kept as extras)."""
+
+    slot_id: str
+
+
+class BlockManifest(ManifestModel):
+    """A manifest the platform accepts, with its defaults applied."""
+
+    block_id: str
+    version: str
+    name: str
+    content_rating: ContentRating
+    scopes: list[BlockScope]
+    scope_justifications: dict[str, str] = Field(default_factory=dict)
+    render_mode: RenderMode = "iframe"
+    trust_tier: TrustTier = "unverified"
+    category: Category | None = None
+    tagline: str | None = None
+    iframe: IframeConfig
+    page: PageConfig | None = None
+    targets: list[BlockTarget] = Field(default_factory=list)
+    build_command: str | None = None
+    output_dir: str | None = None
+    public_settings_keys: list[str] = Field(default_factory=list)
+    asset_bundle_url: str | None = None
