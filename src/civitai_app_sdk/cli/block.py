@@ -1,0 +1,106 @@
+"""``civitai-orch block``: App Block manifest tools.
+
+``block validate MANIFEST.json [--json] [--schema PATH]`` prints each problem with its path.
+Exit status: 0 the platform would accept the manifest, 1 it would refuse it, 2 the manifest
+(or an explicitly named schema) cannot be read. Heavy imports happen inside the command.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from civitai_app_sdk.blocks import ManifestProblem, ValidationResult
+
+EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+
+
+@click.group()
+def block() -> None:
+    """Check App Block manifests (block.manifest.json) before you submit them."""
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _read_manifest(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def _safe(text: str) -> str:
+    """Text any terminal encoding accepts (lone surrogates from JSON escapes are escaped)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _as_json(problems: tuple[ManifestProblem, ...]) -> list[dict[str, str]]:
+    return [{"path": p.path, "message": p.message, "stage": p.stage} for p in problems]
+
+
+def _emit_json(document: dict[str, Any]) -> None:
+    click.echo(_safe(json.dumps(document, ensure_ascii=False, indent=2)))
+
+
+def _emit_text(path: Path, result: ValidationResult) -> None:
+    count = len(result.problems)
+    verdict = "valid" if result.valid else f"invalid ({count} problem{'s' * (count != 1)})"
+    click.echo(f"{path}: {verdict}")
+    sections = (
+        ("error", result.problems),
+        ("schema", result.schema_findings),
+        ("warning", result.warnings),
+    )
+    for label, problems in sections:
+        for problem in problems:
+            click.echo(_safe(f"  {label:<7} {problem.path or '(manifest)'}: {problem.message}"))
+    if result.schema_findings:
+        click.echo(
+            "  (schema findings are advisory: the published schema is older than the platform)"
+        )
+    if not result.schema_checked:
+        click.echo(
+            "  schema not checked: no schema found (pass --schema or set CIVITAI_APP_BLOCK_SCHEMA)"
+        )
+
+
+@block.command()
+@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document and nothing else.")
+@click.option(
+    "--schema",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON Schema to check against (default: $CIVITAI_APP_BLOCK_SCHEMA or specs/).",
+)
+def validate(manifest: Path, as_json: bool, schema: Path | None) -> None:
+    """Report every reason the platform would refuse MANIFEST, with its field path."""
+    from civitai_app_sdk.blocks import SchemaUnavailableError, validate_manifest
+
+    try:
+        result = validate_manifest(_read_manifest(manifest), schema=schema)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = str(exc) if isinstance(exc, SchemaUnavailableError) else f"cannot read: {exc}"
+        if as_json:
+            _emit_json({"file": str(manifest), "error": reason})
+        else:
+            click.echo(_safe(f"{manifest}: {reason}"), err=True)
+        sys.exit(EXIT_UNREADABLE)
+    if as_json:
+        _emit_json(
+            {
+                "file": str(manifest),
+                "valid": result.valid,
+                "schema_checked": result.schema_checked,
+                "problems": _as_json(result.problems),
+                "schema_findings": _as_json(result.schema_findings),
+                "warnings": _as_json(result.warnings),
+            }
+        )
+    else:
+        _emit_text(manifest, result)
+    sys.exit(EXIT_VALID if result.valid else EXIT_INVALID)
