@@ -3,23 +3,85 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, Final
 
 import click
 
 # Subcommand name -> "module:attribute" of its click command, imported only when used,
 # so `civitai-orch --help` stays fast.
-COMMANDS: dict[str, str] = {
+COMMANDS: Final[dict[str, str]] = {
+    "test": "civitai_app_sdk.cli.connection:test",
+    "user": "civitai_app_sdk.cli.listing:user",
+    "workflows": "civitai_app_sdk.cli.listing:workflows",
+    "workflow": "civitai_app_sdk.cli.inspect:workflow",
+    "job": "civitai_app_sdk.cli.job:job",
+    "step": "civitai_app_sdk.cli.inspect:step",
+    "results": "civitai_app_sdk.cli.results:results",
+    "blob": "civitai_app_sdk.cli.results:blob",
+    "estimate": "civitai_app_sdk.cli.submit:estimate",
+    "submit": "civitai_app_sdk.cli.submit:submit",
+    "cancel": "civitai_app_sdk.cli.submit:cancel",
+    "scopes": "civitai_app_sdk.cli.scopes_cmd:scopes",
+    "login": "civitai_app_sdk.cli.auth:login",
+    "logout": "civitai_app_sdk.cli.auth:logout",
     "block": "civitai_app_sdk.cli.block:block",
+    "serve-local": "civitai_app_sdk.cli.serve_local:serve_local",
 }
+
+# One line per command for the root `--help`, so listing them imports nothing.
+SHORT_HELP: Final[dict[str, str]] = {
+    "test": "Check the API URL and token with one request.",
+    "user": "List another user's workflows (manager tokens only).",
+    "workflows": "List and search your workflows, newest first.",
+    "workflow": "Show one workflow; --wait follows it to the end.",
+    "job": "Show a v1 job with its scan results.",
+    "step": "Show one step of a workflow.",
+    "results": "List a workflow's outputs; --download saves them.",
+    "blob": "Look up a blob; --download saves it.",
+    "estimate": "Price a workflow file without running it.",
+    "submit": "Submit a workflow file (asks before spending Buzz).",
+    "cancel": "Cancel a running workflow.",
+    "scopes": "Translate token scopes between bitmask and names.",
+    "login": "Sign in (device flow) or store an API key.",
+    "logout": "Forget the stored token.",
+    "block": "App Block tools (validate a manifest).",
+    "serve-local": "Run the local stand-in orchestrator.",
+}
+
+EXIT_CODES_HELP: Final = """\b
+Exit codes:
+  0   success
+  1   other API or local error
+  2   usage error (bad option or argument)
+  3   no token, or the token is invalid or expired
+  4   permission denied (token scope)
+  5   insufficient Buzz
+  6   not found
+  7   rate limited
+  8   server error
+  9   network error or timeout
+  10  the workflow failed, expired or was canceled
+  11  some downloads failed"""
 
 
 class LazyGroup(click.Group):
-    """A click group whose subcommands are imported when first needed."""
+    """A click group whose subcommands are imported when first needed.
 
-    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+    ``short_help`` gives each lazy command its one-line summary for the group's help,
+    so ``--help`` lists every command without importing any of them. Errors raised by
+    the SDK inside a command become one-line messages with their exit code.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        lazy: dict[str, str],
+        short_help: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._lazy = lazy
+        self._short_help = short_help or {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self._lazy})
@@ -33,8 +95,46 @@ class LazyGroup(click.Group):
             return command
         return super().get_command(ctx, cmd_name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows: list[tuple[str, str]] = []
+        for name in self.list_commands(ctx):
+            text = self._short_help.get(name)
+            if text is None:
+                command = self.get_command(ctx, name)
+                if command is None or command.hidden:
+                    continue
+                text = command.get_short_help_str(limit=formatter.width)
+            rows.append((name, text))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
-@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            from ._errors import to_click_error
+
+            error = to_click_error(exc)
+            if error is None:
+                raise
+            raise error from None
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    short_help=SHORT_HELP,
+    epilog=EXIT_CODES_HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="civitai-app-sdk")
 def main() -> None:
-    """Work with the Civitai Orchestration API, OAuth and App Blocks from a terminal."""
+    """Work with the Civitai Orchestration API, OAuth and App Blocks from a terminal.
+
+    Settings come from flags, then the environment (CIVITAI_API_TOKEN, CIVITAI_API_URL),
+    then ./.env, then the config directory (`login`). Add --json to any command for one
+    JSON document on stdout.
+    """

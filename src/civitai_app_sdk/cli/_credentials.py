@@ -1,0 +1,120 @@
+"""The token kept by ``login``: one JSON file, owner-only, written atomically.
+
+The file holds the token set in the 0.14 ``OAuthTokens`` shape, plus the OAuth client
+id and server that issued it (both needed to refresh). A pasted API key is stored
+with no expiry and no refresh token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Final
+
+import attrs
+
+from civitai_app_sdk.oauth.tokens import TokenSet
+
+from ._config import CREDENTIALS_FILE, ConfigError
+
+NEVER_EXPIRES: Final = 253402300799.0
+"""Epoch seconds of 9999-12-31: the expiry recorded for a pasted API key."""
+
+
+@attrs.frozen
+class StoredLogin:
+    """What ``login`` saved: the tokens and, for OAuth tokens, how to refresh them."""
+
+    tokens: TokenSet
+    client_id: str | None = None
+    auth_url: str | None = None
+
+
+def _secure_dir(directory: Path) -> None:
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+class CredentialsFile:
+    """A :class:`~civitai_app_sdk.oauth.TokenStore` over ``credentials.json``.
+
+    ``save`` keeps the client id and OAuth server already recorded, so a refresh that
+    rotates the tokens does not forget how to refresh the next time.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        """Use ``directory/credentials.json``."""
+        self.path = directory / CREDENTIALS_FILE
+
+    def __repr__(self) -> str:
+        return f"CredentialsFile({str(self.path)!r})"
+
+    def read(self) -> StoredLogin | None:
+        """The stored login, or ``None`` when there is none."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read {self.path}: {exc}; run `civitai-orch login`") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{self.path} is not a JSON object; run `civitai-orch login`")
+        try:
+            tokens = TokenSet.from_json_dict(data.get("tokens"))
+        except ValueError as exc:
+            raise ConfigError(f"{self.path}: {exc}; run `civitai-orch login`") from None
+        client_id, auth_url = data.get("client_id"), data.get("auth_url")
+        return StoredLogin(
+            tokens,
+            client_id if isinstance(client_id, str) else None,
+            auth_url if isinstance(auth_url, str) else None,
+        )
+
+    def write(self, login: StoredLogin) -> None:
+        """Replace the file atomically; it is readable by its owner only."""
+        payload: dict[str, object] = {"tokens": login.tokens.to_json_dict()}
+        if login.client_id:
+            payload["client_id"] = login.client_id
+        if login.auth_url:
+            payload["auth_url"] = login.auth_url
+        _secure_dir(self.path.parent)
+        fd, temp = tempfile.mkstemp(prefix=".credentials-", dir=self.path.parent)
+        try:
+            if sys.platform != "win32":
+                os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(payload, handle)
+            os.replace(temp, self.path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+    def delete(self) -> bool:
+        """Remove the file; ``False`` when there was nothing to remove."""
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def load(self) -> TokenSet | None:
+        """The stored tokens (TokenStore protocol)."""
+        login = self.read()
+        return login.tokens if login else None
+
+    def save(self, tokens: TokenSet) -> None:
+        """Store rotated tokens, keeping the recorded client (TokenStore protocol)."""
+        previous = self.read()
+        self.write(
+            StoredLogin(
+                tokens,
+                previous.client_id if previous else None,
+                previous.auth_url if previous else None,
+            )
+        )
+
+    def clear(self) -> None:
+        """Forget the tokens (TokenStore protocol)."""
+        self.delete()

@@ -1,0 +1,31 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def json_option(func: F) -> F:
+    """``--json``: print one JSON document on stdout and nothing else."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON document on stdout, nothing else."
+    )(func)
+
+
+def api_options(func: F) -> F:
+    """``--token`` and ``--api-url``, which beat the environment and config files."""
+    func = click.option(
+        "--api-url",
+        metavar="URL",
+        help="Orchestration API base URL (default: CIVITAI_API_URL, else production).",
+    )(func)
+    return click.option(
+        "--token",
+        metavar="TOKEN",
+        help="API key or OAuth token (default: CIVITAI_API_TOKEN, ./.env, then `login`).",
+    )(func)

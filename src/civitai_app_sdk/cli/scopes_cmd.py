@@ -1,0 +1,78 @@
+"""`civitai-orch scopes`: translate token scopes between a bitmask and names."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+from civitai_app_sdk.scopes import (
+    TOKEN_SCOPE_LABELS,
+    TokenScope,
+    TokenScopePresets,
+    bitmask_from_scopes,
+    get_scope_label,
+    scopes_from_bitmask,
+)
+
+from ._exit import CliError, ExitCode
+from ._options import json_option
+from ._output import emit_json, stdout
+
+_PRESETS = ("Full", "ReadOnly", "Creator", "AIServices")
+
+
+def _mask_from(words: list[str]) -> int:
+    if len(words) == 1 and words[0].isdecimal():
+        return int(words[0])
+    mask = 0
+    for word in words:
+        if word in _PRESETS:
+            mask |= int(getattr(TokenScopePresets, word))
+        elif word.isdecimal():
+            mask |= int(word)
+        else:
+            try:
+                mask |= bitmask_from_scopes([word])
+            except ValueError:
+                known = ", ".join([*_PRESETS[1:], *TokenScope.__members__])
+                raise CliError(f"unknown scope {word!r}; known: {known}", ExitCode.USAGE) from None
+    return mask
+
+
+@click.command(short_help="Translate token scopes between bitmask and names.")
+@click.argument("scope", nargs=-1, required=True)
+@json_option
+def scopes(scope: tuple[str, ...], as_json: bool) -> None:
+    """Show the scopes in a bitmask, or the bitmask of scope names.
+
+    SCOPE is a decimal bitmask (114689) or scope and preset names (AIServicesRead,
+    AIServices, Full), separated by spaces or commas.
+    """
+    words = [w for part in scope for w in re.split(r"[\s,|]+", part) if w]
+    if not words:
+        raise CliError("give a bitmask or scope names", ExitCode.USAGE)
+    mask = _mask_from(words)
+    names = scopes_from_bitmask(mask)
+    known = int(bitmask_from_scopes(names))
+    data = {
+        "mask": mask,
+        "label": get_scope_label(mask),
+        "scopes": names,
+        "unknownBits": mask & ~known,
+    }
+    if as_json:
+        emit_json(data)
+        return
+    from rich.table import Table
+
+    console = stdout()
+    console.print(f"Bitmask: [bold]{mask}[/] ({data['label']})")
+    table = Table("Scope", "Bit", "Meaning", box=None, pad_edge=False)
+    for name in names:
+        member = TokenScope[name]
+        table.add_row(name, str(int(member)), TOKEN_SCOPE_LABELS.get(member, ""))
+    if names:
+        console.print(table)
+    if data["unknownBits"]:
+        console.print(f"Unknown bits: {data['unknownBits']}")
