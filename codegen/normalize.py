@@ -119,12 +119,20 @@ def flatten_subtypes(schemas: dict[str, Json]) -> dict[str, Json]:
     return {name: flat(name) for name in schemas}
 
 
+def _members(name: str, unions: dict[str, Union_]) -> set[str]:
+    """`name` itself, or every schema under it when it is a union (nested ones included)."""
+    if name not in unions:
+        return {name}
+    return {leaf for _, target in unions[name].mapping for leaf in _members(target, unions)}
+
+
 def _pin_tags(schemas: dict[str, Json], unions: dict[str, Union_]) -> None:
-    """Give every subtype a one-value enum for each discriminator that selects it."""
-    tags: dict[tuple[str, str], list[str]] = {}
+    """Give every subtype (down to nested leaves) a fixed value for each discriminator."""
+    tags: dict[tuple[str, str], set[str]] = {}
     for union in unions.values():
         for tag, target in union.mapping:
-            tags.setdefault((target, union.prop), []).append(tag)
+            for member in _members(target, unions) | {target}:
+                tags.setdefault((member, union.prop), set()).add(tag)
     for (target, prop), values in sorted(tags.items()):
         props = schemas[target].setdefault("properties", {})
         props[prop] = {"type": "string", "enum": sorted(values)}

@@ -1,0 +1,178 @@
+"""Drift: the June 17 -> June 26 specs, and each rule on a small spec."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codegen import __main__ as cli
+from codegen import drift
+
+
+@pytest.fixture(scope="module")
+def report(previous_spec: Any, spec: Any) -> drift.DriftReport:
+    return drift.diff(previous_spec, spec)
+
+
+def messages(changes: list[drift.Change]) -> set[str]:
+    return {c.message for c in changes}
+
+
+def test_published_versions_classify_known_changes(report: drift.DriftReport) -> None:
+    breaking = messages(report.breaking)
+    assert "schema CustomComfyHooks removed" in breaking
+    assert "CustomComfyInput.hooks removed" in breaking
+    assert "CustomComfyInput.trace added as a required property" in breaking
+    assert "CustomComfyOutput.workflow removed" in breaking
+    assert "HappyHorseV1VideoGenInput.enableSafetyChecker removed" in breaking
+    additive = messages(report.additive)
+    assert "WorkflowStep: discriminator value 'comfyNodepackSnapshot' added" in additive
+    assert "WorkflowStep: discriminator value 'qwenImageBench' added" in additive
+    assert "ComfyImageGenInput: discriminator value 'krea2' added" in additive
+    assert "enum value 'v2-mini' added" in additive
+    assert any("InvalidateUserTokens" in m for m in additive)
+    assert report.exit_code == drift.EXIT_BREAKING
+
+
+def test_nothing_additive_is_called_breaking(report: drift.DriftReport) -> None:
+    assert not any("added" in m and "required" not in m for m in messages(report.breaking))
+
+
+def test_identical_specs_exit_zero(spec: Any) -> None:
+    result = drift.diff(spec, copy.deepcopy(spec))
+    assert result.as_json() == {"breaking": [], "additive": [], "cosmetic": []}
+    assert result.exit_code == drift.EXIT_SAME
+
+
+def base_spec() -> dict[str, Any]:
+    return {
+        "paths": {
+            "/w": {
+                "get": {
+                    "operationId": "GetW",
+                    "parameters": [{"in": "query", "name": "wait", "schema": {"type": "boolean"}}],
+                    "responses": {"200": {"description": "OK"}},
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "W": {
+                    "type": "object",
+                    "required": ["a"],
+                    "properties": {
+                        "a": {"type": "string", "description": "A."},
+                        "s": {"type": "string", "enum": ["x", "y"]},
+                    },
+                }
+            }
+        },
+    }
+
+
+def mutate(change: Any) -> drift.DriftReport:
+    old = base_spec()
+    new = copy.deepcopy(old)
+    change(new)
+    return drift.diff(old, new)
+
+
+@pytest.mark.parametrize(
+    ("change", "kind", "text"),
+    [
+        (lambda s: s["paths"].pop("/w"), "breaking", "GET /w removed"),
+        (
+            lambda s: s["paths"]["/w"]["get"]["parameters"][0].update(
+                schema={"type": "integer", "format": "int32"}
+            ),
+            "breaking",
+            "parameter wait type changed",
+        ),
+        (
+            lambda s: s["components"]["schemas"]["W"]["properties"].pop("a"),
+            "breaking",
+            "W.a removed",
+        ),
+        (
+            lambda s: s["components"]["schemas"]["W"]["properties"]["a"].update(type="integer"),
+            "breaking",
+            "W.a type changed",
+        ),
+        (
+            lambda s: s["components"]["schemas"]["W"]["required"].append("s"),
+            "breaking",
+            "W.s became required",
+        ),
+        (
+            lambda s: s["components"]["schemas"]["W"]["properties"]["s"].update(enum=["x"]),
+            "breaking",
+            "enum value 'y' removed",
+        ),
+        (
+            lambda s: s["components"]["schemas"]["W"]["properties"]["s"]["enum"].append("z"),
+            "additive",
+            "enum value 'z' added",
+        ),
+        (
+            lambda s: s["components"]["schemas"]["W"]["properties"].update(b={"type": "string"}),
+            "additive",
+            "W.b added",
+        ),
+        (
+            lambda s: s["components"]["schemas"].update(V={"type": "object"}),
+            "additive",
+            "schema V added",
+        ),
+        (
+            lambda s: s["components"]["schemas"]["W"]["required"].clear(),
+            "additive",
+            "W.a is no longer required",
+        ),
+        (
+            lambda s: s["components"]["schemas"]["W"]["properties"]["a"].update(description="B."),
+            "cosmetic",
+            "description changed",
+        ),
+    ],
+)
+def test_each_rule(change: Any, kind: str, text: str) -> None:
+    result = mutate(change)
+    found = getattr(result, kind)
+    assert any(text in c.message for c in found), result.as_json()
+    if kind != "breaking":
+        assert not result.breaking
+
+
+def test_cli_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    spec = base_spec()
+    old.write_text(json.dumps(spec))
+    new.write_text(json.dumps(spec))
+    assert cli.main(["drift", str(old), str(new)]) == 0
+    spec["components"]["schemas"]["W"]["properties"]["b"] = {"type": "string"}
+    new.write_text(json.dumps(spec))
+    capsys.readouterr()
+    assert cli.main(["drift", str(old), str(new), "--format", "json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["additive"] == [
+        {"pointer": "/components/schemas/W/properties/b", "message": "W.b added"}
+    ]
+    del spec["components"]["schemas"]["W"]["properties"]["a"]
+    new.write_text(json.dumps(spec))
+    assert cli.main(["drift", str(old), str(new)]) == 2
+    assert "BREAKING (1)" in capsys.readouterr().out
+
+
+def test_drift_live_skips_cleanly_when_offline(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lock: Any
+) -> None:
+    def offline(url: str, timeout: float = 0) -> bytes:
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(drift.inputs, "download", offline)
+    assert cli.main(["drift-live"]) == 0
+    assert "skipped" in capsys.readouterr().err
