@@ -1,0 +1,90 @@
+"""Shared helpers for the blocks tests: a valid base manifest and the pinned schema's path."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def schema_path() -> Path:
+    """The pinned schema: `specs/` when `make specs` ran, else ../shared/specs."""
+    for candidate in (
+        ROOT / "specs" / "app-block-v1.json",
+        ROOT.parent / "shared" / "specs" / "app-block-v1.json",
+    ):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        "app-block-v1.json: run `make specs` or put ../shared/specs beside the repo"
+    )
+
+
+BASE: dict[str, Any] = {
+    "blockId": "prompt-lab",
+    "version": "1.2.0",
+    "name": "Prompt Lab",
+    "contentRating": "pg",
+    "scopes": ["models:read:self", "apps:storage:read"],
+    "iframe": {
+        "minHeight": 320,
+        "maxHeight": None,
+        "resizable": True,
+        "sandbox": "allow-scripts allow-forms",
+    },
+}
+
+
+def manifest(**changes: Any) -> dict[str, Any]:
+    """A deep copy of BASE with top-level keys replaced (a value of ... deletes the key)."""
+    result = copy.deepcopy(BASE)
+    for key, value in changes.items():
+        if value is ...:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result
+
+
+def with_iframe(**changes: Any) -> dict[str, Any]:
+    """BASE with iframe keys replaced (... deletes one)."""
+    iframe = dict(BASE["iframe"])
+    for key, value in changes.items():
+        if value is ...:
+            iframe.pop(key, None)
+        else:
+            iframe[key] = value
+    return manifest(iframe=iframe)
+
+
+SDK014_BASE: dict[str, Any] = {
+    "$schema": "https://civitai.com/schemas/app-block/v1.json",
+    "appId": "my-app",
+    "blockId": "my-block",
+    "version": "1.0.0",
+    "name": "My Block",
+    "type": "block",
+    "targets": [{"slotId": "model.sidebar_top", "priority": 100}],
+    "scopes": ["ai:write:budgeted"],
+    "iframe": {
+        "src": "https://my-block.civit.ai/",
+        "minHeight": 200,
+        "resizable": True,
+        "sandbox": "allow-scripts",
+    },
+    "contentRating": "pg",
+    "minApiVersion": "1.0",
+}
+
+
+def sdk014(**changes: Any) -> dict[str, Any]:
+    """A deep copy of a manifest 0.14 accepts, with top-level keys replaced."""
+    result = copy.deepcopy(SDK014_BASE)
+    for key, value in changes.items():
+        if value is ...:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result
