@@ -104,10 +104,10 @@ def scope_value(scope: int | Iterable[str | TokenScope]) -> TokenScope:
     """
     if isinstance(scope, bool):
         raise TypeError("scope must be an int bitmask or a list of scope names")
-    mask = bitmask_from_scopes(scope) if not isinstance(scope, int) else TokenScope(scope)
-    if int(mask) < 0 or int(mask) & ~int(ALL_SCOPES):
-        raise ValueError(f"scope {int(mask)} is outside 0…{int(ALL_SCOPES)}")
-    return mask
+    value = int(bitmask_from_scopes(scope)) if not isinstance(scope, int) else int(scope)
+    if value < 0 or value & ~int(ALL_SCOPES):
+        raise ValueError(f"scope {value} is outside 0…{int(ALL_SCOPES)}")
+    return TokenScope(value)
 
 
 def build_authorize_url(
