@@ -19,7 +19,7 @@ from civitai_app_sdk_generated._base import (
     UnknownVariant,
     tagger,
 )
-from pydantic import AnyUrl, AwareDatetime, ConfigDict, Discriminator, Field, Tag
+from pydantic import AwareDatetime, ConfigDict, Discriminator, Field, Tag
 from typing_extensions import TypeAliasType
 
 
@@ -355,7 +355,7 @@ class AgeClassificationInput(ApiModel):
     """
     Optional face detection confidence threshold. Defaults to 0.25 if not provided.
     """
-    media_url: Annotated[AnyUrl, Field(alias="mediaUrl")]
+    media_url: Annotated[str, Field(alias="mediaUrl")]
     """
     The URL of the media to classify. This can either be a URL to an image or a video or a ZIP containing multiple images
     """
@@ -468,7 +468,7 @@ class AudioCaptioningInput(ApiModel):
     """
     Maximum number of tokens to generate for each ACE-Step request.
     """
-    media_url: Annotated[AnyUrl, Field(alias="mediaUrl")]
+    media_url: Annotated[str, Field(alias="mediaUrl")]
     """
     The URL of the audio file or zip archive to caption.
     """
@@ -490,12 +490,12 @@ class AudioCaptioningOutputItem(ApiModel):
 
 
 class BatchOCRSafetyClassificationInput(ApiModel):
-    media_urls: Annotated[list[AnyUrl], Field(alias="mediaUrls")]
+    media_urls: Annotated[list[str], Field(alias="mediaUrls")]
 
 
 class BatchOCRSafetyClassificationResult(ApiModel):
     classification: str
-    media_url: Annotated[AnyUrl, Field(alias="mediaUrl")]
+    media_url: Annotated[str, Field(alias="mediaUrl")]
     text: str | None = None
 
 
@@ -546,7 +546,7 @@ class BlobArchiveOutput(ApiModel):
     The UTC time at which this URL expires.
     """
     format: ArchiveFormat
-    url: AnyUrl
+    url: str
     """
     The signed URL that streams the archive when requested.
     """
@@ -916,7 +916,7 @@ class ComfyLtx23AudioToVideoInput(ApiModel):
     Optional reference image (e.g. talking-head subject). When provided, the video is anchored to this image.
     """
     seed: int | None = None
-    source_audio: Annotated[AnyUrl, Field(alias="sourceAudio")]
+    source_audio: Annotated[str, Field(alias="sourceAudio")]
     steps: Annotated[int | None, Field(ge=8, le=50)] = 20
     width: int | None = 1280
 
@@ -1046,7 +1046,7 @@ class ComfyLtx23EditVideoInput(ApiModel):
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
-    source_video: Annotated[AnyUrl, Field(alias="sourceVideo")]
+    source_video: Annotated[str, Field(alias="sourceVideo")]
     steps: Annotated[int | None, Field(ge=8, le=50)] = 20
     width: int | None = 1280
 
@@ -1107,7 +1107,7 @@ class ComfyLtx23ExtendVideoInput(ApiModel):
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
-    source_video: Annotated[AnyUrl, Field(alias="sourceVideo")]
+    source_video: Annotated[str, Field(alias="sourceVideo")]
     steps: Annotated[int | None, Field(ge=8, le=50)] = 20
     width: int | None = 1280
 
@@ -1243,7 +1243,7 @@ class ComfyLtx23VideoToVideoInput(ApiModel):
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
-    source_video: Annotated[AnyUrl, Field(alias="sourceVideo")]
+    source_video: Annotated[str, Field(alias="sourceVideo")]
     steps: Annotated[int | None, Field(ge=8, le=50)] = 20
     width: int | None = 1280
 
@@ -1331,7 +1331,7 @@ class ComfyLtx2EditVideoInput(ApiModel):
     operation: Literal["editVideo"]
     prompt: str
     seed: int | None = None
-    source_video: Annotated[AnyUrl, Field(alias="sourceVideo")]
+    source_video: Annotated[str, Field(alias="sourceVideo")]
     steps: Annotated[int | None, Field(ge=8, le=50)] = 20
     width: int | None = 1280
 
@@ -1371,7 +1371,7 @@ class ComfyLtx2ExtendVideoInput(ApiModel):
     operation: Literal["extendVideo"]
     prompt: str
     seed: int | None = None
-    source_video: Annotated[AnyUrl, Field(alias="sourceVideo")]
+    source_video: Annotated[str, Field(alias="sourceVideo")]
     steps: Annotated[int | None, Field(ge=8, le=50)] = 20
     width: int | None = 1280
 
@@ -1542,7 +1542,7 @@ class ComposeMediaResolvedElement(ApiModel):
 
 class ConsumerBlobPresignResponse(ApiModel):
     expires_at: Annotated[AwareDatetime, Field(alias="expiresAt")]
-    upload_url: Annotated[AnyUrl, Field(alias="uploadUrl")]
+    upload_url: Annotated[str, Field(alias="uploadUrl")]
 
 
 class ContainerFormat(OpenStrEnum):
@@ -1595,7 +1595,7 @@ class CustomTextToSpeechInput(ApiModel):
     """
     Optional generation cap for max tokens.
     """
-    ref_audio_url: Annotated[AnyUrl | None, Field(alias="refAudioUrl")] = None
+    ref_audio_url: Annotated[str | None, Field(alias="refAudioUrl")] = None
     """
     Reference audio URL for Base voice-cloning mode.
     Accepts AIR URNs (existing resources) or HTTP(S) URLs.
@@ -1691,12 +1691,12 @@ class EpochResult(ApiModel):
     """
     Get the total size in bytes of the asset
     """
-    blob_url: Annotated[AnyUrl, Field(alias="blobUrl")]
+    blob_url: Annotated[str, Field(alias="blobUrl")]
     """
     A presigned url that points to the epoch file
     """
     epoch_number: Annotated[int, Field(alias="epochNumber")]
-    sample_images: Annotated[list[AnyUrl], Field(alias="sampleImages")]
+    sample_images: Annotated[list[str], Field(alias="sampleImages")]
     """
     Get a list of the names of the blobs that represent sample images
     """
@@ -1958,7 +1958,7 @@ class Flux2DevEditImageResourceTrainingInput(ApiModel):
     """
     Number of training steps. Must be in increments of 100.
     """
-    training_data: Annotated[AnyUrl, Field(alias="trainingData")]
+    training_data: Annotated[str, Field(alias="trainingData")]
     """
     A url referring data to use in training.
     """
@@ -2007,7 +2007,7 @@ class Flux2DevImageResourceTrainingInput(ApiModel):
     """
     Number of training steps. Must be in increments of 100.
     """
-    training_data: Annotated[AnyUrl, Field(alias="trainingData")]
+    training_data: Annotated[str, Field(alias="trainingData")]
     """
     A url referring data to use in training.
     """
@@ -2145,7 +2145,7 @@ class FluxDevFastImageResourceTrainingInput(ApiModel):
     """
     A selection of sample prompts.
     """
-    training_data: Annotated[AnyUrl, Field(alias="trainingData")]
+    training_data: Annotated[str, Field(alias="trainingData")]
     """
     A url referring data to use in training.
     """
@@ -2213,7 +2213,7 @@ class GrokEditVideoInput(ApiModel):
     operation: Literal["edit-video"]
     prompt: str
     resolution: GrokEditVideoInputResolution | None = GrokEditVideoInputResolution.field_720p
-    video_url: Annotated[AnyUrl, Field(alias="videoUrl")]
+    video_url: Annotated[str, Field(alias="videoUrl")]
 
 
 class GrokImageToVideoInputAspectRatio(OpenStrEnum):
@@ -2533,7 +2533,7 @@ class HappyHorseV1VideoEditInput(ApiModel):
         HappyHorseV1VideoEditInputResolution.field_1080p
     )
     seed: int | None = None
-    source_video: Annotated[AnyUrl, Field(alias="sourceVideo")]
+    source_video: Annotated[str, Field(alias="sourceVideo")]
     version: Literal["v1.0"]
 
 
@@ -2575,7 +2575,7 @@ class HumanoidImageMaskCategory(OpenStrEnum):
 
 class HumanoidImageMaskInput(ApiModel):
     category: HumanoidImageMaskCategory
-    image_url: Annotated[AnyUrl, Field(alias="imageUrl")]
+    image_url: Annotated[str, Field(alias="imageUrl")]
 
 
 class ImageBackgroundRemovalFormat(OpenStrEnum):
@@ -2649,7 +2649,7 @@ class ImageResourceTrainingOutput(ApiModel):
     """
     The selected prompts for sample images
     """
-    sample_input_images: Annotated[list[AnyUrl] | None, Field(alias="sampleInputImages")] = None
+    sample_input_images: Annotated[list[str] | None, Field(alias="sampleInputImages")] = None
     """
     The selected images for sample images
     """
@@ -2854,7 +2854,7 @@ class KlingV3ElementInput(ApiModel):
     Either A URL, A DataURL or a Base64 string
     """
     reference_images: Annotated[list[str] | None, Field(alias="referenceImages")] = None
-    video_url: Annotated[AnyUrl | None, Field(alias="videoUrl")] = None
+    video_url: Annotated[str | None, Field(alias="videoUrl")] = None
 
 
 class KlingV3MultiPrompt(ApiModel):
@@ -3001,7 +3001,7 @@ class KohyaImageResourceTrainingInput(ApiModel):
     """
     Batch size is the number of images that will be placed into VRAM at once. A batch size of 2 will train two images at a time, simultaneously.
     """
-    training_data: Annotated[AnyUrl, Field(alias="trainingData")]
+    training_data: Annotated[str, Field(alias="trainingData")]
     """
     A url referring data to use in training.
     """
@@ -3262,7 +3262,7 @@ class MediaCaptioningInput(ApiModel):
     """
     Maximum number of tokens to generate.
     """
-    media_url: Annotated[AnyUrl, Field(alias="mediaUrl")]
+    media_url: Annotated[str, Field(alias="mediaUrl")]
     """
     The URL of the media to caption (single image or video).
     """
@@ -3682,7 +3682,7 @@ class MusubiImageResourceTrainingInput(ApiModel):
     A selection of sample prompts.
     """
     target_steps: Annotated[int | None, Field(alias="targetSteps")] = None
-    training_data: Annotated[AnyUrl, Field(alias="trainingData")]
+    training_data: Annotated[str, Field(alias="trainingData")]
     """
     A url referring data to use in training.
     """
@@ -3795,7 +3795,7 @@ class OmniVoiceTextToSpeechInput(ApiModel):
     """
     Target language (e.g., "English", "Chinese"). Defaults to "Auto".
     """
-    ref_audio_url: Annotated[AnyUrl | None, Field(alias="refAudioUrl")] = None
+    ref_audio_url: Annotated[str | None, Field(alias="refAudioUrl")] = None
     """
     Reference audio AIR URN or external URL for voice cloning.
     """
@@ -4892,7 +4892,7 @@ class Qwen3BaseTTSInput(ApiModel):
     Optional generation cap for max tokens.
     """
     operation: Literal["base"]
-    ref_audio_url: Annotated[AnyUrl | None, Field(alias="refAudioUrl")] = None
+    ref_audio_url: Annotated[str | None, Field(alias="refAudioUrl")] = None
     """
     Reference audio AIR URN or external URL for voice cloning.
     Accepts AIR URNs (existing resources) or HTTP(S) URLs.
@@ -5383,8 +5383,8 @@ class SeedanceVideoGenInput(ApiModel):
     images: list[str] | None = None
     model: SeedanceModel | None = None
     prompt: str
-    reference_audios: Annotated[list[AnyUrl] | None, Field(alias="referenceAudios")] = None
-    reference_videos: Annotated[list[AnyUrl] | None, Field(alias="referenceVideos")] = None
+    reference_audios: Annotated[list[str] | None, Field(alias="referenceAudios")] = None
+    reference_videos: Annotated[list[str] | None, Field(alias="referenceVideos")] = None
     resolution: SeedanceVideoGenInputResolution
     seed: int | None = None
 
@@ -5556,8 +5556,8 @@ class TransactionType(OpenStrEnum):
 
 class TranscodeInput(ApiModel):
     container_format: Annotated[ContainerFormat | None, Field(alias="containerFormat")] = None
-    destination_url: Annotated[AnyUrl | None, Field(alias="destinationUrl")] = None
-    source_url: Annotated[AnyUrl, Field(alias="sourceUrl")]
+    destination_url: Annotated[str | None, Field(alias="destinationUrl")] = None
+    source_url: Annotated[str, Field(alias="sourceUrl")]
     width: int
 
 
@@ -5574,7 +5574,7 @@ class TranscodeOutput(ApiModel):
     """
     Get the id of the job that is associated with this media.
     """
-    url: AnyUrl | None = None
+    url: str | None = None
     """
     Gets a url that can be used to preview the media.
     """
@@ -5619,7 +5619,7 @@ class TranscriptionInput(ApiModel):
     """
     Optional language hint (e.g., "en", "zh") to guide transcription.
     """
-    media_url: Annotated[AnyUrl, Field(alias="mediaUrl")]
+    media_url: Annotated[str, Field(alias="mediaUrl")]
     """
     The URL of the audio media to transcribe.
     """
@@ -5664,13 +5664,13 @@ class TranscriptionTimeStamp(ApiModel):
 class TryOnUInput(ApiModel):
     crop_subject: Annotated[bool, Field(alias="cropSubject")]
     garment_description: Annotated[str | None, Field(alias="garmentDescription")] = None
-    garment_url: Annotated[AnyUrl, Field(alias="garmentUrl")]
+    garment_url: Annotated[str, Field(alias="garmentUrl")]
     mask_subject: Annotated[bool, Field(alias="maskSubject")]
     seed: int
     steps: Annotated[int | None, Field(ge=1, le=150)] = 30
     subject_mask_blob_key: Annotated[str | None, Field(alias="subjectMaskBlobKey")] = None
-    subject_mask_url: Annotated[AnyUrl | None, Field(alias="subjectMaskUrl")] = None
-    subject_url: Annotated[AnyUrl, Field(alias="subjectUrl")]
+    subject_mask_url: Annotated[str | None, Field(alias="subjectMaskUrl")] = None
+    subject_url: Annotated[str, Field(alias="subjectUrl")]
 
 
 class UnknownAIToolkitTrainingInputLrScheduler(OpenEnum):
@@ -5789,7 +5789,7 @@ class UnknownBlob(UnknownVariant):
     """
     nsfw_level: Annotated[NSFWLevel | None, Field(alias="nsfwLevel")] = None
     type: str
-    url: AnyUrl | None = None
+    url: str | None = None
     """
     Gets a url that can be used to preview the blob.
     """
@@ -7024,7 +7024,7 @@ class UnknownImageResourceTrainingInput(UnknownVariant):
     """
     A selection of sample prompts.
     """
-    training_data: Annotated[AnyUrl, Field(alias="trainingData")]
+    training_data: Annotated[str, Field(alias="trainingData")]
     """
     A url referring data to use in training.
     """
@@ -8064,7 +8064,7 @@ class VideoBlob(ApiModel):
     """
     nsfw_level: Annotated[NSFWLevel | None, Field(alias="nsfwLevel")] = None
     type: Literal["video"]
-    url: AnyUrl | None = None
+    url: str | None = None
     """
     Gets a url that can be used to preview the blob.
     """
@@ -8134,7 +8134,7 @@ class VideoFrameExtractionInput(ApiModel):
     Frames with similarity above this threshold are considered duplicates and filtered out.
     Default is 0.9 (90% similarity).
     """
-    video_url: Annotated[AnyUrl, Field(alias="videoUrl")]
+    video_url: Annotated[str, Field(alias="videoUrl")]
     """
     The URL of the video to extract frames from.
     """
@@ -8189,7 +8189,7 @@ class VideoGenOutput(ApiModel):
 class VideoInterpolationInput(ApiModel):
     interpolation_factor: Annotated[int | None, Field(alias="interpolationFactor", ge=2, le=3)] = 2
     model: str | None = "VFIMamba"
-    video: AnyUrl
+    video: str
 
 
 class VideoInterpolationOutput(ApiModel):
@@ -8227,7 +8227,7 @@ class VideoMetadataInput(ApiModel):
     Represents the input information needed for the VideoMetadata workflow step.
     """
 
-    video: AnyUrl
+    video: str
     """
     The video file to extract metadata from.
     """
@@ -8284,7 +8284,7 @@ class VideoMetadataStepTemplate(ApiModel):
 
 class VideoUpscalerInput(ApiModel):
     scale_factor: Annotated[int | None, Field(alias="scaleFactor", ge=2, le=4)] = 2
-    video: AnyUrl
+    video: str
 
 
 class VideoUpscalerOutput(ApiModel):
@@ -8393,7 +8393,7 @@ class WDTaggingInput(ApiModel):
     Represents the input information needed for the WDTagging workflow step.
     """
 
-    media_url: Annotated[AnyUrl, Field(alias="mediaUrl")]
+    media_url: Annotated[str, Field(alias="mediaUrl")]
     """
     The URL of the media to tag (image or video).
     """
@@ -9404,7 +9404,7 @@ class WorkflowCallback(ApiModel):
     """
     An array of event types to send to the callback.
     """
-    url: AnyUrl
+    url: str
     """
     The url for the callback.
     """
@@ -9951,7 +9951,7 @@ class AudioBlob(ApiModel):
     """
     nsfw_level: Annotated[NSFWLevel | None, Field(alias="nsfwLevel")] = None
     type: Literal["audio"]
-    url: AnyUrl | None = None
+    url: str | None = None
     """
     Gets a url that can be used to preview the blob.
     """
@@ -11485,7 +11485,7 @@ class ImageBlob(ApiModel):
     Get the id of the job that is associated with this blob.
     """
     nsfw_level: Annotated[NSFWLevel | None, Field(alias="nsfwLevel")] = None
-    preview_url: Annotated[AnyUrl | None, Field(alias="previewUrl")] = None
+    preview_url: Annotated[str | None, Field(alias="previewUrl")] = None
     """
     Gets a url that can be used to preview a resized version of the image.
     """
@@ -11496,7 +11496,7 @@ class ImageBlob(ApiModel):
     Gets when the preview url is set to expire.
     """
     type: Literal["image"]
-    url: AnyUrl | None = None
+    url: str | None = None
     """
     Gets a url that can be used to preview the blob.
     """
@@ -11654,7 +11654,7 @@ class KlingV3VideoGenInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    video_url: Annotated[AnyUrl | None, Field(alias="videoUrl")] = None
+    video_url: Annotated[str | None, Field(alias="videoUrl")] = None
     voice_ids: Annotated[list[str] | None, Field(alias="voiceIds")] = None
 
 
@@ -11672,7 +11672,7 @@ class KlingVideoGenInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    source_image_url: Annotated[AnyUrl | None, Field(alias="sourceImageUrl")] = None
+    source_image_url: Annotated[str | None, Field(alias="sourceImageUrl")] = None
 
 
 class Krea2CreateFalImageGenInput(ApiModel):
@@ -11734,7 +11734,7 @@ class MediaHashInput(ApiModel):
     """
     The types of hashes to generate.
     """
-    media_url: Annotated[AnyUrl, Field(alias="mediaUrl")]
+    media_url: Annotated[str, Field(alias="mediaUrl")]
     """
     The URL of the media to hash (image or video).
     """
@@ -11826,7 +11826,7 @@ class Model3DBlob(ApiModel):
     """
     nsfw_level: Annotated[NSFWLevel | None, Field(alias="nsfwLevel")] = None
     type: Literal["model3d"]
-    url: AnyUrl | None = None
+    url: str | None = None
     """
     Gets a url that can be used to preview the blob.
     """
@@ -12360,7 +12360,7 @@ class ResourceInfo(ApiModel):
     """
     A bool indicating if permission is required to use this resource.
     """
-    download_urls: Annotated[list[AnyUrl], Field(alias="downloadUrls")]
+    download_urls: Annotated[list[str], Field(alias="downloadUrls")]
     """
     An array of download urls.
     """
@@ -13829,7 +13829,7 @@ class UserMessage(ApiModel):
 
 class VideoEnhancementInput(ApiModel):
     interpolation: VideoEnhancementInputInterpolationOptions | None = None
-    source_url: Annotated[AnyUrl, Field(alias="sourceUrl")]
+    source_url: Annotated[str, Field(alias="sourceUrl")]
     upscaler: VideoEnhancementInputUpscalerOptions | None = None
 
 
@@ -15801,7 +15801,7 @@ class ComposeMediaElementInput(ApiModel):
     """
     Ordered per-element transformers (fades, volume, ...) applied in array order.
     """
-    url: AnyUrl | None = None
+    url: str | None = None
     """
     The source media URL. Either a direct `"https://..."` URL or a `$ref` to a prior
     step's `Output.AudioBlob.Url` or `Output.VideoBlob.Url`.
@@ -16006,7 +16006,7 @@ class CustomComfyOutput(ApiModel):
 
     blobs: list[Blob]
     temp_blobs: Annotated[list[Blob], Field(alias="tempBlobs")]
-    trace_url: Annotated[AnyUrl | None, Field(alias="traceUrl")] = None
+    trace_url: Annotated[str | None, Field(alias="traceUrl")] = None
     """
     Consumer URL for the recorded ComfyUI `/ws` trace (plain-text
     `.txt` log or framed binary `.bin` recording, per the requested

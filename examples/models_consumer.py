@@ -1,0 +1,55 @@
+"""A consumer of the generated models, checked by `mypy --strict` in `make check`.
+
+Builds a request with typed models, validates it strictly, and reads a response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from civitai_app_sdk.models import (
+    ImageBlob,
+    TextToImageInput,
+    TextToImageStep,
+    TextToImageStepTemplate,
+    UnknownWorkflowStep,
+    Workflow,
+    WorkflowTemplate,
+    request_problems,
+)
+
+
+def build_request() -> WorkflowTemplate:
+    """A one-step text-to-image workflow, built with typed constructors."""
+    step = TextToImageStepTemplate(
+        field_type="textToImage",
+        input=TextToImageInput(
+            model="urn:air:sdxl:checkpoint:civitai:101055@128078",
+            prompt="a lighthouse at dusk, oil painting",
+            cfg_scale=7.0,
+            width=1024,
+            height=1024,
+        ),
+        timeout=dt.timedelta(minutes=10),
+    )
+    body = WorkflowTemplate(steps=[step], currencies=[], tags=["example"])
+    problems = request_problems(WorkflowTemplate.model_validate(body.model_dump(by_alias=True)))
+    if problems:
+        raise ValueError("; ".join(problems))
+    return body
+
+
+def image_urls(workflow: Workflow) -> list[str]:
+    """Every image URL of the workflow's text-to-image steps."""
+    urls: list[str] = []
+    for step in workflow.steps:
+        if isinstance(step, UnknownWorkflowStep):
+            continue
+        if isinstance(step, TextToImageStep) and step.output is not None:
+            images: list[ImageBlob] = list(step.output.images)
+            urls.extend(str(image.url) for image in images if image.url is not None)
+    return urls
+
+
+if __name__ == "__main__":
+    print(build_request().model_dump_json(by_alias=True, exclude_none=True, indent=2))
