@@ -1,0 +1,119 @@
+"""Sealed-cookie throughput: ``CookieSealer`` against the Node SDK's algorithm.
+
+The Node figures come from ``bench/node_cookies.js`` (node:crypto only, same algorithm
+as ``@civitai/app-sdk`` 0.14): scrypt on every call, as the SDK does, and AES-GCM with
+a cached key, as a floor for what a cipher call costs there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from civitai_app_sdk.cookies import CookieSealer
+
+NODE_SCRIPT = Path(__file__).with_name("node_cookies.js")
+SECRET = "bench-secret-0123456789abcdef"
+VALUE = json.dumps(
+    {
+        "access_token": "civitai_0123456789abcdef0123456789abcdef0123",
+        "refresh_token": "civitai_fedcba9876543210fedcba9876543210fedc",
+        "expires_at": 1767225600000,
+        "scope": 114689,
+        "token_type": "Bearer",
+    },
+    separators=(",", ":"),
+)
+VS_SCRYPT_TARGET = 1000.0
+VS_CACHED_TARGET = 0.5
+
+
+def rate(fn: Callable[[], object], seconds: float = 0.5, batch: int = 500) -> float:
+    """Calls per second of ``fn``, measured for about ``seconds``."""
+    for _ in range(batch):
+        fn()
+    calls = 0
+    start = time.perf_counter()
+    elapsed = 0.0
+    while elapsed < seconds:
+        for _ in range(batch):
+            fn()
+        calls += batch
+        elapsed = time.perf_counter() - start
+    return calls / elapsed
+
+
+def node_rates() -> dict[str, float] | None:
+    """Run the Node script; ``None`` (with a message) when node is missing or fails."""
+    node = shutil.which("node")
+    if node is None:
+        print("node: not found on PATH, skipping the Node comparison")
+        return None
+    try:
+        done = subprocess.run(
+            [node, str(NODE_SCRIPT)], capture_output=True, text=True, check=True, timeout=120
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        print(f"node: benchmark script failed ({type(exc).__name__}), skipping the comparison")
+        return None
+    data: dict[str, float] = json.loads(done.stdout)
+    return data
+
+
+def _line(name: str, per_second: float) -> None:
+    print(f"{name:<44} {per_second:>12,.0f} ops/s  ({1e6 / per_second:9.2f} µs/op)")
+
+
+def _ratio(name: str, ours: float, theirs: float, target: float) -> None:
+    ratio = ours / theirs
+    verdict = "ok" if ratio >= target else "BELOW TARGET"
+    print(f"  ratio {name:<38} {ratio:>12,.2f}x   (target >= {target:g}x: {verdict})")
+
+
+def run() -> None:
+    """Print Python and Node seal/unseal rates and their ratios."""
+    sealer = CookieSealer(SECRET)
+    start = time.perf_counter()
+    sealed = sealer.seal(VALUE)  # the first use derives the key
+    first = time.perf_counter() - start
+    print(f"{'first seal (scrypt, once per secret)':<44} {first * 1000:12.1f} ms")
+    well_formed_garbage = f"{os.urandom(12).hex()}:{os.urandom(16).hex()}:{os.urandom(64).hex()}"
+    assert sealer.unseal(sealed) == VALUE
+    assert sealer.unseal(well_formed_garbage) is None
+
+    seal = rate(lambda: sealer.seal(VALUE))
+    unseal = rate(lambda: sealer.unseal(sealed))
+    garbage = rate(lambda: sealer.unseal(well_formed_garbage))
+    malformed = rate(lambda: sealer.unseal("not-a-sealed-cookie"))
+    cold = CookieSealer("never-used-secret")
+    cold_malformed = rate(lambda: cold.unseal("zz" + sealed[2:]))
+    _line("python CookieSealer.seal", seal)
+    _line("python CookieSealer.unseal", unseal)
+    _line("python unseal, well-formed garbage", garbage)
+    _line("python unseal, malformed garbage", malformed)
+    _line("python unseal, malformed, key never derived", cold_malformed)
+
+    node = node_rates()
+    if node is None:
+        return
+    print(f"node {node.get('node', '?')} (same algorithm via node:crypto):")
+    _line("node SDK seal (scrypt per call)", node["seal_scrypt_per_call"])
+    _line("node SDK unseal (scrypt per call)", node["unseal_scrypt_per_call"])
+    _line("node SDK unseal garbage (scrypt per call)", node["unseal_garbage_scrypt_per_call"])
+    _line("node seal, cached key", node["seal_cached_key"])
+    _line("node unseal, cached key", node["unseal_cached_key"])
+    _ratio("unseal vs node SDK", unseal, node["unseal_scrypt_per_call"], VS_SCRYPT_TARGET)
+    _ratio(
+        "garbage unseal vs node SDK",
+        garbage,
+        node["unseal_garbage_scrypt_per_call"],
+        VS_SCRYPT_TARGET,
+    )
+    _ratio("seal vs node SDK", seal, node["seal_scrypt_per_call"], VS_SCRYPT_TARGET)
+    _ratio("unseal vs node cached key", unseal, node["unseal_cached_key"], VS_CACHED_TARGET)
+    _ratio("seal vs node cached key", seal, node["seal_cached_key"], VS_CACHED_TARGET)
