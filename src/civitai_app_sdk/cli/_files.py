@@ -1,4 +1,4 @@
-"""Saving downloads: extensions from the content type, names that never collide, no partials.
+"""Saving downloads under names that never collide, and never leaving partial files.
 
 Bytes go to a hidden ``.part`` file next to the target. Only once the body is complete
 is a free final name reserved (``O_EXCL``) and the part file renamed over it, so an
@@ -8,7 +8,6 @@ interrupted download leaves nothing behind and an existing file is never overwri
 from __future__ import annotations
 
 import contextlib
-import mimetypes
 import os
 import re
 import tempfile
@@ -16,51 +15,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
-# Preferred extensions where the stdlib table is ambiguous or missing.
-_EXTENSIONS: Final[dict[str, str]] = {
-    "image/jpeg": ".jpg",
-    "image/jpg": ".jpg",
-    "image/png": ".png",
-    "image/webp": ".webp",
-    "image/gif": ".gif",
-    "image/avif": ".avif",
-    "video/mp4": ".mp4",
-    "video/webm": ".webm",
-    "video/quicktime": ".mov",
-    "audio/mpeg": ".mp3",
-    "audio/mp3": ".mp3",
-    "audio/wav": ".wav",
-    "audio/x-wav": ".wav",
-    "audio/wave": ".wav",
-    "audio/ogg": ".ogg",
-    "audio/flac": ".flac",
-    "model/gltf-binary": ".glb",
-    "model/vnd.usdz+zip": ".usdz",
-    "application/zip": ".zip",
-    "application/x-tar": ".tar",
-    "application/json": ".json",
-    "text/plain": ".txt",
-}
 _KNOWN_SUFFIX: Final = re.compile(r"\.[A-Za-z0-9]{2,5}$")
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
-_GENERIC: Final = frozenset({"application/octet-stream", "binary/octet-stream", ""})
-
-
-def extension_for(content_type: str | None, name_hint: str = "") -> str:
-    """The file extension for a response: from its content type, else the blob id's suffix.
-
-    ``.bin`` when neither says anything useful; never a double extension.
-    """
-    media = (content_type or "").split(";")[0].strip().lower()
-    if media not in _GENERIC:
-        ext = _EXTENSIONS.get(media) or mimetypes.guess_extension(media)
-        if ext:
-            return ext
-    suffix = _KNOWN_SUFFIX.search(name_hint)
-    if suffix:
-        ext = suffix.group(0).lower()
-        return ".jpg" if ext == ".jpeg" else ext
-    return ".bin"
 
 
 def safe_stem(*parts: str) -> str:
@@ -85,6 +41,17 @@ def _reserve(directory: Path, stem: str, ext: str) -> Path:
     raise FileExistsError(f"no free file name for {stem}{ext} in {directory}")
 
 
+def place(finished: Path, directory: Path, stem: str, ext: str) -> Path:
+    """Move a complete file to ``directory/stem+ext``, or ``stem-N+ext`` if that is taken."""
+    final = _reserve(directory, stem, ext)
+    try:
+        os.replace(finished, final)
+    except BaseException:
+        final.unlink(missing_ok=True)
+        raise
+    return final
+
+
 def save_chunks(
     chunks: Iterable[bytes],
     directory: Path,
@@ -93,14 +60,13 @@ def save_chunks(
     *,
     on_bytes: Callable[[int], None] | None = None,
 ) -> tuple[Path, int]:
-    """Write ``chunks`` to ``directory/stem+ext`` (or ``stem-N+ext`` if taken).
+    """Write ``chunks`` to a fresh file ``directory/stem+ext`` (see :func:`place`).
 
     Returns the final path and the byte count. On any failure, including Ctrl-C,
     the partial file is removed and nothing is left under the final name.
     """
     directory.mkdir(parents=True, exist_ok=True)
     fd, part = tempfile.mkstemp(prefix=f".{stem}.", suffix=".part", dir=directory)
-    final: Path | None = None
     try:
         size = 0
         with os.fdopen(fd, "wb") as handle:
@@ -109,12 +75,7 @@ def save_chunks(
                 size += len(chunk)
                 if on_bytes is not None:
                     on_bytes(len(chunk))
-        final = _reserve(directory, stem, ext)
-        os.replace(part, final)
-    except BaseException:
+        return place(Path(part), directory, stem, ext), size
+    finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(part)
-        if final is not None:
-            final.unlink(missing_ok=True)
-        raise
-    return final, size

@@ -1,0 +1,127 @@
+"""Download a workflow's outputs: signed URLs first, the blob endpoint as fallback.
+
+Signed URLs are fetched without the bearer token (they may point at another host). A
+missing or expired URL falls back to the authenticated blob endpoint. Every file gets
+its extension from the response's content type and a name that does not collide.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import httpx
+
+from civitai_app_sdk import errors as sdk
+from civitai_app_sdk.orchestrator.blobs import extension_for
+
+from ._files import place, safe_stem, save_chunks, strip_known_suffix
+from ._http import TIMEOUT
+from ._media import Media
+from ._progress import Bar
+
+if TYPE_CHECKING:
+    from civitai_app_sdk.orchestrator import OrchestratorClient
+
+_EXPIRED: Final = frozenset({401, 403, 404, 410})
+
+
+def _from_url(media: Media, directory: Path, stem: str, progress: Bar) -> tuple[Path, int]:
+    assert media.url is not None
+    with (
+        httpx.Client(timeout=TIMEOUT, follow_redirects=True) as http,
+        http.stream("GET", media.url) as response,
+    ):
+        response.raise_for_status()
+        ext = extension_for(response.headers.get("content-type"), media.blob_id or "")
+        return save_chunks(
+            response.iter_bytes(1 << 16), directory, stem, ext, on_bytes=progress.advance
+        )
+
+
+def from_blob_endpoint(
+    client: OrchestratorClient,
+    blob_id: str,
+    directory: Path,
+    stem: str,
+    *,
+    workflow_id: str | None = None,
+    nsfw_level: str | None = None,
+) -> tuple[Path, int]:
+    """Download through ``/v2/consumer/blobs/{id}`` (bearer auth), placed without collisions."""
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".download-", dir=directory))
+    try:
+        written = client.download_blob(
+            blob_id, staging, workflow_id=workflow_id, nsfw_level=nsfw_level
+        )
+        size = written.stat().st_size
+        return place(written, directory, stem, written.suffix), size
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _skip_reason(media: Media, hidden_mature: bool) -> str | None:
+    if media.blocked_reason:
+        return f"blocked: {media.blocked_reason}"
+    if media.url or (media.blob_id and media.available):
+        return None
+    if hidden_mature:
+        return "no URL (mature content is hidden: add --nsfw)"
+    return "not available"
+
+
+def download_all(
+    client: OrchestratorClient,
+    workflow_id: str,
+    items: list[Media],
+    directory: Path,
+    *,
+    hidden_mature: bool,
+    progress: Bar,
+) -> list[dict[str, Any]]:
+    """Save every item; one report per item (``saved``, ``skipped`` or ``failed``)."""
+    reports: list[dict[str, Any]] = []
+    counters: dict[str, int] = {}
+    for media in items:
+        index = counters.get(media.step, 0)
+        counters[media.step] = index + 1
+        stem = safe_stem(workflow_id, media.step, str(index))
+        report: dict[str, Any] = {"step": media.step, "kind": media.kind, "blobId": media.blob_id}
+        reports.append(report)
+        reason = _skip_reason(media, hidden_mature)
+        if reason:
+            report |= {"status": "skipped", "reason": reason}
+            continue
+        try:
+            try:
+                if media.url is None:
+                    raise LookupError("no signed URL")
+                path, size = _from_url(media, directory, stem, progress)
+            except (LookupError, httpx.HTTPStatusError) as exc:
+                status = getattr(getattr(exc, "response", None), "status_code", None)
+                if media.blob_id is None or (status is not None and status not in _EXPIRED):
+                    raise
+                path, size = from_blob_endpoint(
+                    client, media.blob_id, directory, stem, workflow_id=workflow_id
+                )
+        except (httpx.HTTPError, sdk.OrchestratorError, LookupError, OSError) as exc:
+            report |= {"status": "failed", "reason": _reason(exc)}
+            continue
+        report |= {"status": "saved", "path": str(path), "bytes": size}
+    return reports
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code}"
+    if isinstance(exc, sdk.OrchestratorError) and exc.status:
+        return f"HTTP {exc.status}"
+    return type(exc).__name__ if isinstance(exc, httpx.HTTPError) else str(exc)
+
+
+def blob_stem(blob_id: str) -> str:
+    """The file stem for a blob id (its own extension is replaced by the content type's)."""
+    return safe_stem(strip_known_suffix(blob_id))

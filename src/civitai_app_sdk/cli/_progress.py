@@ -1,0 +1,66 @@
+"""Progress bars on stderr, shown only when stderr is a terminal."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._output import stderr, to_data
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+
+class Bar:
+    """One progress bar; every method is a no-op when bars are off."""
+
+    def __init__(self, progress: Progress | None, task: TaskID | None) -> None:
+        """Wrap a rich task (or nothing, when stderr is not a terminal)."""
+        self._progress = progress
+        self._task = task
+
+    def update(self, **fields: Any) -> None:
+        """Set ``total``, ``completed``, ``description``…"""
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, **fields)
+
+    def advance(self, amount: float) -> None:
+        """Move the bar forward by ``amount``."""
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task, amount)
+
+
+@contextlib.contextmanager
+def bar(description: str, total: float | None = None, *, transfer: bool = False) -> Iterator[Bar]:
+    """A progress bar for the duration of the block (bytes when ``transfer``)."""
+    console = stderr()
+    if not console.is_terminal:
+        yield Bar(None, None)
+        return
+    from rich import progress as rp
+
+    columns: list[rp.ProgressColumn | str] = [
+        rp.TextColumn("{task.description}"),
+        rp.BarColumn(),
+        rp.DownloadColumn() if transfer else rp.MofNCompleteColumn(),
+        rp.TimeElapsedColumn(),
+    ]
+    with rp.Progress(*columns, console=console, transient=True) as progress:
+        yield Bar(progress, progress.add_task(description, total=total))
+
+
+def workflow_updater(status_bar: Bar) -> Any:
+    """An ``on_update`` callback for ``poll``: finished steps out of all steps."""
+
+    def on_update(workflow: object) -> None:
+        data = to_data(workflow)
+        steps = [s for s in data.get("steps") or [] if isinstance(s, Mapping)]
+        done = sum(1 for s in steps if s.get("status") in {"succeeded", "failed", "canceled"})
+        status_bar.update(
+            total=max(len(steps), 1),
+            completed=done,
+            description=f"{data.get('id') or 'workflow'}: {data.get('status') or '?'}",
+        )
+
+    return on_update

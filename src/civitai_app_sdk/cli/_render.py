@@ -1,0 +1,141 @@
+"""Human views of workflows, steps and costs (rich tables on stdout), from JSON data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ._media import step_media
+from ._output import shorten, status_text, stdout
+
+Data = Mapping[str, Any]
+
+
+def _when(value: object) -> str:
+    text = str(value or "")
+    return text[:19].replace("T", " ") if text else "-"
+
+
+def step_prompt(step: Data) -> str | None:
+    """The step's prompt, if its input has one (textToImage, imageGen, videoGen…)."""
+    step_input = step.get("input")
+    if isinstance(step_input, Mapping):
+        prompt = step_input.get("prompt")
+        if isinstance(prompt, str) and prompt.strip():
+            return prompt
+    return None
+
+
+def _steps_cell(steps: Sequence[Data]) -> str:
+    return ", ".join(
+        f"{s.get('name')}:{s.get('$type', '?')}({s.get('status') or '-'})" for s in steps
+    )
+
+
+def cost_text(workflow: Data) -> str:
+    """``12 Buzz`` from the workflow's cost total, or ``-``."""
+    cost = workflow.get("cost")
+    total = cost.get("total") if isinstance(cost, Mapping) else None
+    return f"{total} Buzz" if isinstance(total, int | float) else "-"
+
+
+def workflow_table(items: Sequence[Data]) -> None:
+    """One row per workflow: id, status, created, steps, cost, first prompt."""
+    from rich.table import Table
+
+    table = Table("ID", "Status", "Created", "Steps", "Cost", "Prompt", show_lines=False)
+    for wf in items:
+        steps = [s for s in wf.get("steps") or [] if isinstance(s, Mapping)]
+        prompt = next((p for s in steps if (p := step_prompt(s))), "")
+        table.add_row(
+            str(wf.get("id") or "-"),
+            status_text(wf.get("status")),
+            _when(wf.get("createdAt")),
+            _steps_cell(steps),
+            cost_text(wf),
+            shorten(prompt, 60),
+        )
+    stdout().print(table)
+
+
+def workflow_summary(wf: Data) -> None:
+    """A workflow's header fields and one block per step."""
+    from rich.text import Text
+
+    console = stdout()
+    console.print(Text.assemble("Workflow ", (str(wf.get("id") or "-"), "bold")))
+    console.print(Text.assemble("  Status:    ", status_text(wf.get("status"))))
+    console.print(f"  Created:   {_when(wf.get('createdAt'))}", markup=False)
+    if wf.get("completedAt"):
+        console.print(f"  Completed: {_when(wf.get('completedAt'))}", markup=False)
+    console.print(f"  Cost:      {cost_text(wf)}", markup=False)
+    if wf.get("tags"):
+        console.print(f"  Tags:      {', '.join(map(str, wf['tags']))}", markup=False)
+    for step in wf.get("steps") or []:
+        if isinstance(step, Mapping):
+            step_summary(step, indent="  ")
+
+
+def step_summary(step: Data, indent: str = "") -> None:
+    """A step's type, status, prompt, jobs and output files."""
+    from rich.text import Text
+
+    console = stdout()
+    console.print(
+        Text.assemble(
+            f"{indent}Step ",
+            (str(step.get("name") or "-"), "bold"),
+            f" ({step.get('$type', '?')}) ",
+            status_text(step.get("status")),
+        )
+    )
+    prompt = step_prompt(step)
+    if prompt:
+        console.print(f"{indent}  Prompt: {shorten(prompt, 200)}", markup=False)
+    step_input = step.get("input")
+    negative = step_input.get("negativePrompt") if isinstance(step_input, Mapping) else None
+    if isinstance(negative, str) and negative:
+        console.print(f"{indent}  Negative: {shorten(negative, 100)}", markup=False)
+    for job in step.get("jobs") or []:
+        if isinstance(job, Mapping):
+            console.print(
+                Text.assemble(f"{indent}  Job {job.get('id')} ", status_text(job.get("status")))
+            )
+    output = step.get("output")
+    errors = output.get("errors") if isinstance(output, Mapping) else None
+    for error in errors if isinstance(errors, list) else []:
+        console.print(f"{indent}  Error: {shorten(error, 200)}", style="red", markup=False)
+    for media in step_media(step):
+        state = "available" if media.available and media.url else "no URL"
+        if media.blocked_reason:
+            state = f"blocked: {media.blocked_reason}"
+        size = f" {media.describe()}" if media.describe() else ""
+        console.print(
+            f"{indent}  {media.kind}: {media.blob_id or '-'}{size} ({state})", markup=False
+        )
+
+
+def estimate_summary(wf: Data) -> None:
+    """The cost of a workflow estimate: total, base, tips, and whether Buzz suffices."""
+    console = stdout()
+    cost = wf.get("cost") if isinstance(wf.get("cost"), Mapping) else {}
+    assert isinstance(cost, Mapping)
+    console.print(f"Estimated cost: [bold]{cost_text(wf)}[/]")
+    if "base" in cost:
+        console.print(f"  Base: {cost['base']}", markup=False)
+    tips = cost.get("tips")
+    if isinstance(tips, Mapping) and any(tips.values()):
+        console.print(
+            f"  Tips: civitai {tips.get('civitai', 0)}, creators {tips.get('creators', 0)}",
+            markup=False,
+        )
+    transactions = wf.get("transactions")
+    if isinstance(transactions, Mapping):
+        for item in transactions.get("list") or []:
+            if isinstance(item, Mapping):
+                console.print(
+                    f"  {item.get('type')} {item.get('amount')} from {item.get('accountType')}",
+                    markup=False,
+                )
+        if transactions.get("insufficientBuzz"):
+            console.print("  [red]Not enough Buzz to run this workflow.[/]")

@@ -1,0 +1,43 @@
+"""The token and client a command runs with, built from the resolved settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._config import Settings, load_settings
+from ._credentials import CredentialsFile
+from ._errors import LOGIN_HINT
+from ._exit import CliError, ExitCode
+
+if TYPE_CHECKING:
+    from civitai_app_sdk.oauth import RefreshingTokenProvider
+    from civitai_app_sdk.orchestrator import OrchestratorClient
+
+
+def resolve_token(settings: Settings) -> str | RefreshingTokenProvider:
+    """The flag/env/.env token, else the stored login (refreshed when it is OAuth)."""
+    if settings.token:
+        return settings.token
+    file = CredentialsFile(settings.directory)
+    stored = file.read()
+    if stored is None:
+        raise CliError(f"no API token: {LOGIN_HINT}", ExitCode.AUTH)
+    if stored.client_id is None or stored.tokens.refresh_token is None:
+        return stored.tokens.access_token
+    from civitai_app_sdk.oauth import DEFAULT_ISSUER, OAuthClient, RefreshingTokenProvider
+
+    oauth = OAuthClient(stored.client_id, base_url=stored.auth_url or DEFAULT_ISSUER)
+    return RefreshingTokenProvider(file, client=oauth)
+
+
+def bearer(token: str | RefreshingTokenProvider) -> str:
+    """The current access token text."""
+    return token if isinstance(token, str) else token.get_token()
+
+
+def open_client(token: str | None, api_url: str | None) -> OrchestratorClient:
+    """An orchestrator client for the command's ``--token``/``--api-url`` and settings."""
+    from civitai_app_sdk.orchestrator import OrchestratorClient
+
+    settings = load_settings(token=token, api_url=api_url)
+    return OrchestratorClient(resolve_token(settings), base_url=settings.api_url)

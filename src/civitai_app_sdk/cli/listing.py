@@ -1,0 +1,214 @@
+"""`civitai-orch workflows` (your workflows) and `user` (another user's, manager only).
+
+Options accept the Node CLI's camelCase spellings too (``--excludeFailed``,
+``--ascending``), and both ``--take=5`` and ``--take 5``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import click
+
+from ._config import load_settings
+from ._dates import end_bound, start_bound
+from ._exit import CliError, ExitCode
+from ._options import api_options, json_option
+from ._output import emit_json, note, stdout, to_data
+from ._render import workflow_table
+from ._session import bearer, open_client, resolve_token
+
+F = TypeVar("F", bound=Callable[..., Any])
+STATUSES = (
+    *("unassigned", "preparing", "scheduled", "processing"),
+    *("succeeded", "failed", "expired", "canceled"),
+)
+
+
+def _filters(func: F) -> F:
+    """Options shared by `workflows` and `user`."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--tag",
+                "tags",
+                multiple=True,
+                help="Only workflows with this tag (repeat: all must match).",
+            ),
+            click.option("--query", help="Match text in workflow metadata."),
+            click.option(
+                "--exclude-failed",
+                "--excludeFailed",
+                "exclude_failed",
+                is_flag=True,
+                help="Leave out failed, expired and canceled workflows.",
+            ),
+            click.option("--oldest", "--ascending", "oldest", is_flag=True, help="Oldest first."),
+            click.option(
+                "--take",
+                type=click.IntRange(1, 1000),
+                default=20,
+                show_default=True,
+                help="How many workflows to show.",
+            ),
+            click.option("--cursor", help="Continue from the cursor a previous page printed."),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def _next_hint(ctx: click.Context, cursor: str) -> None:
+    """Print the command for the next page: the same options with the new cursor."""
+    words = ["civitai-orch", ctx.info_name or "workflows"]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if (
+            not isinstance(param, click.Option)
+            or param.name in {"cursor", "token", "as_json"}
+            or value in (None, False, (), param.default)
+        ):
+            continue
+        flag = max(param.opts, key=len) if param.name == "oldest" else param.opts[0]
+        if param.is_flag:
+            words.append(flag)
+        else:
+            for item in value if isinstance(value, tuple) else [value]:
+                words.append(f"{flag}={shlex.quote(str(item))}")
+    words.append(f"--cursor={shlex.quote(cursor)}")
+    note("Next page: " + " ".join(words))
+
+
+@click.command(short_help="List and search your workflows, newest first.")
+@_filters
+@click.option(
+    "--from",
+    "from_date",
+    callback=start_bound,
+    metavar="DATE",
+    help="Created on or after (2024-01-20, or a datetime; UTC unless a zone is given).",
+)
+@click.option(
+    "--to",
+    "to_date",
+    callback=end_bound,
+    metavar="DATE",
+    help="Created on or before (a date includes that whole day, UTC).",
+)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(STATUSES),
+    help="Only these statuses (filtered here; repeat for several).",
+)
+@click.option("--nsfw", is_flag=True, help="Include URLs of mature outputs (hidden by default).")
+@api_options
+@json_option
+def workflows(
+    tags: tuple[str, ...],
+    query: str | None,
+    exclude_failed: bool,
+    oldest: bool,
+    take: int,
+    cursor: str | None,
+    from_date: str | None,
+    to_date: str | None,
+    statuses: tuple[str, ...],
+    nsfw: bool,
+    token: str | None,
+    api_url: str | None,
+    as_json: bool,
+) -> None:
+    """List your workflows, newest first, with filters and pagination.
+
+    The API has no status filter: --status filters the fetched page here (and
+    --status=succeeded alone also asks the API to leave failed ones out).
+    """
+    if statuses and set(statuses) <= {"succeeded", "processing", "scheduled", "preparing"}:
+        exclude_failed = True
+    client = open_client(token, api_url)
+    page = to_data(
+        client.list(
+            tags=list(tags) or None,
+            query=query,
+            from_date=from_date,
+            to_date=to_date,
+            ascending=oldest or None,
+            exclude_failed=exclude_failed or None,
+            hide_mature_content=False if nsfw else None,
+            take=take,
+            cursor=cursor,
+        )
+    )
+    items = [w for w in page.get("items") or [] if not statuses or w.get("status") in statuses]
+    next_cursor = page.get("next") or None
+    if as_json:
+        emit_json({"items": items, "next": next_cursor})
+        return
+    if not items:
+        stdout().print("No workflows found.")
+    else:
+        workflow_table(items)
+    if next_cursor and page.get("items"):
+        _next_hint(click.get_current_context(), next_cursor)
+
+
+@click.command(short_help="List another user's workflows (manager tokens only).")
+@click.argument("user_id")
+@_filters
+@api_options
+@json_option
+def user(
+    user_id: str,
+    tags: tuple[str, ...],
+    query: str | None,
+    exclude_failed: bool,
+    oldest: bool,
+    take: int,
+    cursor: str | None,
+    token: str | None,
+    api_url: str | None,
+    as_json: bool,
+) -> None:
+    """List USER_ID's workflows through the v1 manager endpoint.
+
+    This needs a token with the Manager role; ordinary API keys and OAuth tokens
+    get "permission denied". For your own workflows use `workflows`.
+    """
+    settings = load_settings(token=token, api_url=api_url)
+    params = [("UserId", user_id), ("Take", str(take))]
+    params += [("Tags", t) for t in tags]
+    for name, value in (("Query", query), ("Cursor", cursor)):
+        if value:
+            params.append((name, value))
+    if exclude_failed:
+        params.append(("ExcludeFailed", "true"))
+    if oldest:
+        params.append(("Inverse", "true"))
+    from civitai_app_sdk import errors as sdk
+
+    from ._http import get_json
+
+    try:
+        body = get_json(
+            settings.api_url, "/v1/manager/workflows", bearer(resolve_token(settings)), params
+        )
+    except (sdk.UnauthorizedError, sdk.ForbiddenError) as exc:
+        code = ExitCode.AUTH if isinstance(exc, sdk.UnauthorizedError) else ExitCode.FORBIDDEN
+        raise CliError(
+            f"the manager endpoint refused the token (HTTP {exc.status}): `user` needs a valid "
+            "Manager-role token; use `civitai-orch workflows` for your own workflows",
+            code,
+        ) from None
+    items = body if isinstance(body, list) else (body or {}).get("items") or []
+    if as_json:
+        emit_json({"items": items})
+        return
+    if not items:
+        stdout().print(f"No workflows found for user {quote(user_id)}.")
+        return
+    workflow_table(items)

@@ -1,0 +1,174 @@
+"""`civitai-orch results ID [--download]` and `blob BLOB_ID [--download]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ._download import blob_stem, download_all, from_blob_endpoint
+from ._exit import CliError, ExitCode
+from ._media import workflow_media
+from ._options import api_options, json_option
+from ._output import emit_json, note, stdout, to_data
+from ._progress import bar
+from ._session import open_client
+
+NSFW_LEVELS = ("pg", "pg13", "r", "x", "xxx", "na")
+DIR_OPTION = click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("civitai-downloads"),
+    show_default=True,
+    help="Where downloads go (created if needed).",
+)
+
+
+@click.command(short_help="List a workflow's outputs; --download saves them.")
+@click.argument("workflow_id")
+@click.option("--download", is_flag=True, help="Save every output file.")
+@DIR_OPTION
+@click.option("--nsfw", is_flag=True, help="Include mature outputs (hidden by default).")
+@api_options
+@json_option
+def results(
+    workflow_id: str,
+    download: bool,
+    directory: Path,
+    nsfw: bool,
+    token: str | None,
+    api_url: str | None,
+    as_json: bool,
+) -> None:
+    """List every output of WORKFLOW_ID (images, videos, audio, 3D models, archives…).
+
+    Files are named <workflow>_<step>_<n> with the extension of their content type;
+    existing files are never overwritten. Exit 11 if any download failed.
+    """
+    client = open_client(token, api_url)
+    workflow = to_data(client.get(workflow_id, hide_mature_content=not nsfw))
+    items = workflow_media(workflow)
+    listed: list[dict[str, object]] = [
+        {
+            "step": m.step,
+            "kind": m.kind,
+            "blobId": m.blob_id,
+            "url": m.url,
+            "available": m.available,
+            "blockedReason": m.blocked_reason,
+            "size": m.describe() or None,
+        }
+        for m in items
+    ]
+    reports = None
+    if download and items:
+        with bar("Downloading", transfer=True) as progress:
+            reports = download_all(
+                client, workflow_id, items, directory, hidden_mature=not nsfw, progress=progress
+            )
+    if as_json:
+        emit_json(
+            {
+                "workflowId": workflow_id,
+                "status": workflow.get("status"),
+                "outputs": listed,
+                "downloads": reports,
+            }
+        )
+    else:
+        _print(workflow_id, workflow.get("status"), listed, reports)
+    if reports and any(r["status"] == "failed" for r in reports):
+        failed = sum(r["status"] == "failed" for r in reports)
+        raise CliError(
+            f"{failed} download(s) failed; run the command again to retry them",
+            ExitCode.DOWNLOAD_FAILED,
+        )
+
+
+def _print(
+    workflow_id: str,
+    status: object,
+    listed: list[dict[str, object]],
+    reports: list[dict[str, object]] | None,
+) -> None:
+    from rich.table import Table
+
+    console = stdout()
+    console.print(f"Workflow {workflow_id}: {status}, {len(listed)} output(s)", markup=False)
+    if not listed:
+        return
+    table = Table("Step", "Kind", "Blob", "Size", "State")
+    for index, item in enumerate(listed):
+        state = "available" if item["url"] else "no URL"
+        if item["blockedReason"]:
+            state = f"blocked: {item['blockedReason']}"
+        if reports:
+            report = reports[index]
+            state = str(report.get("path") or f"{report['status']}: {report.get('reason')}")
+        table.add_row(
+            str(item["step"]),
+            str(item["kind"]),
+            str(item["blobId"] or "-"),
+            str(item["size"] or ""),
+            state,
+        )
+    console.print(table)
+    if reports is None and any(item["url"] for item in listed):
+        note(f"Save them with: civitai-orch results {workflow_id} --download")
+
+
+@click.command(short_help="Look up a blob; --download saves it.")
+@click.argument("blob_id")
+@click.option("--download", is_flag=True, help="Save the blob's bytes.")
+@DIR_OPTION
+@click.option(
+    "--nsfw-level",
+    type=click.Choice(NSFW_LEVELS),
+    help="Refuse the blob if it is rated above this level (or unrated).",
+)
+@click.option(
+    "--nsfw", is_flag=True, help="Accept any rating (the default; kept for the Node CLI)."
+)
+@click.option("--workflow", "workflow_id", metavar="ID", help="The workflow that made it.")
+@api_options
+@json_option
+def blob(
+    blob_id: str,
+    download: bool,
+    directory: Path,
+    nsfw_level: str | None,
+    nsfw: bool,
+    workflow_id: str | None,
+    token: str | None,
+    api_url: str | None,
+    as_json: bool,
+) -> None:
+    """Check that BLOB_ID exists and can be read; --download saves it.
+
+    The file is named after the blob with the extension of its content type.
+    """
+    if nsfw and nsfw_level:
+        raise CliError("use either --nsfw or --nsfw-level", ExitCode.USAGE)
+    client = open_client(token, api_url)
+    if download:
+        with bar(f"Downloading {blob_id}"):
+            path, size = from_blob_endpoint(
+                client,
+                blob_id,
+                directory,
+                blob_stem(blob_id),
+                workflow_id=workflow_id,
+                nsfw_level=nsfw_level,
+            )
+        data = {"blobId": blob_id, "path": str(path), "bytes": size}
+    else:
+        size = len(client.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level))
+        data = {"blobId": blob_id, "exists": True, "bytes": size}
+    if as_json:
+        emit_json(data)
+    elif download:
+        stdout().print(f"Saved {size} bytes to {data['path']}", markup=False)
+    else:
+        stdout().print(f"Blob {blob_id}: readable, {size} bytes", markup=False)
+        note(f"Save it with: civitai-orch blob {blob_id} --download")

@@ -1,0 +1,119 @@
+"""`civitai-orch estimate FILE`, `submit FILE [--wait] [--yes]` and `cancel ID`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from ._exit import CliError, ExitCode
+from ._options import api_options, json_option
+from ._output import emit_json, note, stdout, to_data
+from ._render import cost_text, estimate_summary
+from ._session import open_client
+from .inspect import WAIT_HELP, finish, follow, wait_timeout_option
+
+FILE_ARG = click.argument("file", type=click.File("r", encoding="utf-8"))
+
+
+def _body(file: Any) -> dict[str, Any]:
+    try:
+        body = json.load(file)
+    except ValueError as exc:
+        raise CliError(f"{file.name} is not valid JSON: {exc}", ExitCode.USAGE) from None
+    if not isinstance(body, dict):
+        raise CliError(f"{file.name} must hold one workflow object", ExitCode.USAGE)
+    return body
+
+
+@click.command(short_help="Price a workflow file without running it.")
+@FILE_ARG
+@api_options
+@json_option
+def estimate(file: Any, token: str | None, api_url: str | None, as_json: bool) -> None:
+    """Price the workflow in FILE ('-' for stdin): nothing runs, nothing is charged."""
+    data = to_data(open_client(token, api_url).estimate(_body(file)))
+    if as_json:
+        emit_json(data)
+    else:
+        estimate_summary(data)
+
+
+def _confirm(data: dict[str, Any], yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise CliError(
+            f"submitting spends Buzz ({cost_text(data)}): add --yes to confirm "
+            "when there is no terminal to ask",
+            ExitCode.USAGE,
+        )
+    if not click.confirm(f"Submit and spend {cost_text(data)}?", err=True):
+        raise CliError("not submitted", ExitCode.ERROR)
+
+
+@click.command(short_help="Submit a workflow file (asks before spending Buzz).")
+@FILE_ARG
+@click.option("--wait", is_flag=True, help=WAIT_HELP)
+@wait_timeout_option
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before spending Buzz.")
+@click.option(
+    "--external-id",
+    metavar="KEY",
+    help="Idempotency key: resubmitting the same key never charges twice.",
+)
+@api_options
+@json_option
+def submit(
+    file: Any,
+    wait: bool,
+    timeout: float,
+    yes: bool,
+    external_id: str | None,
+    token: str | None,
+    api_url: str | None,
+    as_json: bool,
+) -> None:
+    """Submit the workflow in FILE ('-' for stdin). Spends Buzz.
+
+    The cost is estimated first and shown; you are asked to confirm unless --yes.
+    """
+    body = _body(file)
+    client = open_client(token, api_url)
+    priced = to_data(client.estimate(body))
+    if not as_json:
+        estimate_summary(priced)
+    transactions = priced.get("transactions") or {}
+    if isinstance(transactions, dict) and transactions.get("insufficientBuzz"):
+        raise CliError(
+            f"not enough Buzz for this workflow ({cost_text(priced)}); nothing was submitted: "
+            "top up at https://civitai.com/purchase/buzz",
+            ExitCode.INSUFFICIENT_BUZZ,
+        )
+    _confirm(priced, yes)
+    created = to_data(client.submit(body, external_id=external_id, idempotent=True))
+    workflow_id = str(created.get("id") or "")
+    if wait and workflow_id:
+        note(f"Submitted {workflow_id}; waiting for it to finish…")
+        finish(follow(client, workflow_id, timeout), as_json)
+        return
+    if as_json:
+        emit_json(created)
+        return
+    stdout().print(f"Submitted workflow [bold]{workflow_id}[/] ({created.get('status')})")
+    note(f"Follow it with: civitai-orch workflow {workflow_id} --wait")
+
+
+@click.command(short_help="Cancel a running workflow.")
+@click.argument("workflow_id")
+@api_options
+@json_option
+def cancel(workflow_id: str, token: str | None, api_url: str | None, as_json: bool) -> None:
+    """Cancel WORKFLOW_ID; work that has not started is refunded."""
+    open_client(token, api_url).cancel(workflow_id)
+    if as_json:
+        emit_json({"id": workflow_id, "canceled": True})
+    else:
+        stdout().print(f"Canceled {workflow_id}.", markup=False)

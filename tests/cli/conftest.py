@@ -1,0 +1,52 @@
+"""Fixtures for the CLI tests: an isolated config dir and working directory, and a runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from civitai_app_sdk.cli import main
+
+API = "https://orch.test"
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temp config dir (CIVITAI_CONFIG_DIR) and working dir; no real settings leak in."""
+    for name in (
+        "CIVITAI_API_TOKEN",
+        "CIVITAI_API_URL",
+        "CIVITAI_CLIENT_ID",
+        "CIVITAI_AUTH_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    config = tmp_path / "config"
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("CIVITAI_CONFIG_DIR", str(config))
+    monkeypatch.chdir(work)
+    return tmp_path
+
+
+@pytest.fixture
+def run(cli_home: Path) -> Run:
+    """Invoke `civitai-orch` in-process; stdout and stderr are kept apart."""
+
+    def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        return CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def authed(run: Run, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """``run`` with a token and the test API URL in the environment."""
+    monkeypatch.setenv("CIVITAI_API_TOKEN", "tok-123")
+    monkeypatch.setenv("CIVITAI_API_URL", API)
+    return run
+

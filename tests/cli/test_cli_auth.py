@@ -1,0 +1,145 @@
+"""`login`, `logout` and `scopes`: token storage with owner-only permissions, device flow."""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from civitai_app_sdk.cli._credentials import CredentialsFile
+
+AUTH = "https://auth.test"
+
+
+def _creds(home: Path) -> Path:
+    return home / "config" / "credentials.json"
+
+
+def test_login_with_token_stores_owner_only(run, cli_home: Path) -> None:
+    result = run("login", "--with-token", "--json", input="secret-key-1\n")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["kind"] == "apiKey"
+    assert "secret-key-1" not in result.stdout + result.stderr
+    path = _creds(cli_home)
+    assert json.loads(path.read_text())["tokens"]["access_token"] == "secret-key-1"
+    if sys.platform != "win32":
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_login_with_empty_token_is_usage_error(run) -> None:
+    result = run("login", "--with-token", input="\n")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no token")
+
+
+def test_login_without_client_id_says_what_to_do(run) -> None:
+    result = run("login")
+    assert result.exit_code == 2
+    assert "--client-id" in result.stderr and "--with-token" in result.stderr
+
+
+@respx.mock
+def test_device_login_saves_tokens_and_client(run, cli_home: Path) -> None:
+    respx.post(f"{AUTH}/api/auth/oauth/device").respond(
+        json={
+            "device_code": "d" * 64,
+            "user_code": "ABCD-EFGH",
+            "verification_uri": "https://auth.test/login/oauth/device",
+            "expires_in": 900,
+            "interval": 0.01,
+        }
+    )
+    poll = respx.post(f"{AUTH}/api/auth/oauth/device-token").mock(
+        side_effect=[
+            httpx.Response(400, json={"error": "authorization_pending"}),
+            httpx.Response(
+                200,
+                json={
+                    "access_token": "civitai_" + "a" * 36,
+                    "refresh_token": "r" * 40,
+                    "expires_in": 3600,
+                    "scope": "114689",
+                    "token_type": "Bearer",
+                },
+            ),
+        ]
+    )
+    result = run("login", "--client-id", "cid", "--auth-url", AUTH)
+    assert result.exit_code == 0, result.stderr
+    assert "ABCD-EFGH" in result.stderr
+    assert poll.call_count == 2
+    stored = CredentialsFile(cli_home / "config").read()
+    assert stored is not None
+    assert (stored.client_id, stored.auth_url) == ("cid", AUTH)
+    assert stored.tokens.refresh_token == "r" * 40
+    assert int(stored.tokens.scope) == 114689
+
+
+@respx.mock
+def test_device_login_denied_exits_auth(run) -> None:
+    respx.post(f"{AUTH}/api/auth/oauth/device").respond(
+        json={
+            "device_code": "d" * 64,
+            "user_code": "ABCD-EFGH",
+            "verification_uri": "https://auth.test/x",
+            "expires_in": 900,
+            "interval": 0.01,
+        }
+    )
+    respx.post(f"{AUTH}/api/auth/oauth/device-token").respond(400, json={"error": "access_denied"})
+    result = run("login", "--client-id", "cid", "--auth-url", AUTH)
+    assert result.exit_code == 3
+    assert result.stderr.strip().splitlines()[-1].startswith("error: sign-in failed: access_denied")
+
+
+def test_logout_removes_file(run, cli_home: Path) -> None:
+    run("login", "--with-token", input="k\n")
+    assert _creds(cli_home).exists()
+    result = run("logout", "--json")
+    assert json.loads(result.stdout)["removed"] is True
+    assert not _creds(cli_home).exists()
+    again = run("logout")
+    assert again.exit_code == 0
+    assert "Not signed in" in again.stdout
+
+
+def test_corrupt_credentials_file_is_one_line_error(run, cli_home: Path) -> None:
+    _creds(cli_home).parent.mkdir(parents=True)
+    _creds(cli_home).write_text("{not json")
+    result = run("test", "--json", env={"CIVITAI_API_URL": "https://orch.test"})
+    assert result.exit_code == 2
+    assert "run `civitai-orch login`" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "mask", "names"),
+    [
+        (["114689"], 114689, ["UserRead", "AIServicesRead", "AIServicesWrite", "BuzzRead"]),
+        (["AIServicesRead,UserRead"], 16385, ["UserRead", "AIServicesRead"]),
+        (["UserRead", "BuzzRead"], 65537, ["UserRead", "BuzzRead"]),
+        (["AIServices"], 114689, ["UserRead", "AIServicesRead", "AIServicesWrite", "BuzzRead"]),
+    ],
+)
+def test_scopes_json(run, args: list[str], mask: int, names: list[str]) -> None:
+    result = run("scopes", *args, "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["mask"], data["scopes"]) == (mask, names)
+
+
+def test_scopes_human_and_unknown(run) -> None:
+    result = run("scopes", str(114689 | (1 << 40)))
+    assert "AI Services" not in result.stdout  # extra bit makes it Custom
+    assert "Unknown bits: 1099511627776" in result.stdout
+    assert "AIServicesWrite" in result.stdout
+    bad = run("scopes", "Nope")
+    assert bad.exit_code == 2
+    assert "unknown scope 'Nope'" in bad.stderr
