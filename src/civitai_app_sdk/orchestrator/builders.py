@@ -1,0 +1,183 @@
+"""Workflow body builders with the TypeScript SDK's defaults, minus its silent data loss.
+
+Each returns the JSON body (a dict, keys in the TypeScript SDK's order) after checking it
+strictly, so a typo raises :class:`RequestValidationError` instead of vanishing. Every
+field the step accepts is kept (sampler-like options, LoRAs, priority, retries…).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from civitai_app_sdk_generated import TextToImageInput
+from civitai_app_sdk_generated._base import format_timespan
+from pydantic import BaseModel
+
+from .validation import validate_workflow_body
+
+__all__ = [
+    "DEFAULT_MODEL_AIR",
+    "DEFAULT_STEP_NAME",
+    "DEFAULT_STEP_TIMEOUT",
+    "build_image_gen_body",
+    "build_text_to_image_body",
+    "build_workflow_body",
+]
+
+DEFAULT_MODEL_AIR: Final = "urn:air:sdxl:checkpoint:civitai:101055@128078"
+"""The checkpoint `build_text_to_image_body` uses when no model is given (SDXL)."""
+DEFAULT_STEP_NAME: Final = "step_0"
+"""Name given to the single step of a built body."""
+DEFAULT_STEP_TIMEOUT: Final = 600.0
+"""Step timeout in seconds (10 minutes) when none is given."""
+
+_TEXT_TO_IMAGE_DEFAULTS: Final[tuple[tuple[str, Any], ...]] = (
+    ("prompt", None),
+    ("negativePrompt", None),
+    ("model", DEFAULT_MODEL_AIR),
+    ("width", 1024),
+    ("height", 1024),
+    ("steps", 25),
+    ("cfgScale", 5),
+    ("seed", None),
+    ("quantity", 1),
+)
+_UNSET: Final = object()
+
+Duration = float | dt.timedelta | str
+"""Seconds, a ``timedelta``, or a .NET TimeSpan string such as ``"00:10:00"``."""
+
+
+def _timespan(value: Duration) -> str:
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dt.timedelta):
+        if not value > 0:
+            raise ValueError("a step timeout must be a positive number of seconds")
+        value = dt.timedelta(seconds=value)
+    return format_timespan(value)
+
+
+def _wire(value: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
+    """JSON-form keys: models are dumped by alias; snake_case field names are translated."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a dict or a model, not {type(value).__name__}")
+    return dict(value)
+
+
+def _input_keys(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    aliases = {name: field.alias for name, field in model.model_fields.items() if field.alias}
+    return {aliases.get(key, key): value for key, value in data.items()}
+
+
+def _body(step: dict[str, Any], tags: Sequence[str] | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"steps": [step]}
+    if tags:
+        body["tags"] = list(tags)
+    validate_workflow_body(body)
+    return body
+
+
+def _step_extras(
+    step: dict[str, Any], priority: str | None, retries: int | None, metadata: object
+) -> dict[str, Any]:
+    if metadata is not _UNSET and metadata is not None:
+        step["metadata"] = metadata
+    if priority is not None:
+        step["priority"] = priority
+    if retries is not None:
+        step["retries"] = retries
+    return step
+
+
+def build_text_to_image_body(
+    input: Mapping[str, Any] | TextToImageInput,
+    *,
+    tags: Sequence[str] | None = None,
+    name: str = DEFAULT_STEP_NAME,
+    timeout: Duration = DEFAULT_STEP_TIMEOUT,
+    priority: str | None = None,
+    retries: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A one-step ``textToImage`` body.
+
+    Defaults as in the TypeScript SDK (model :data:`DEFAULT_MODEL_AIR`, 1024x1024, 25 steps,
+    CFG 5, quantity 1; ``None`` also takes the default), and every other input field is
+    kept. ``input`` may use JSON (``cfgScale``) or Python (``cfg_scale``) names.
+    """
+    given = _input_keys(TextToImageInput, _wire(input))
+    step_input: dict[str, Any] = {}
+    for key, default in _TEXT_TO_IMAGE_DEFAULTS:
+        value = given.pop(key, _UNSET)
+        if value is _UNSET and default is None:
+            continue
+        step_input[key] = (
+            default if value is _UNSET or (value is None and default is not None) else value
+        )
+    step_input.update(given)
+    step = {
+        "$type": "textToImage",
+        "name": name,
+        "timeout": _timespan(timeout),
+        "input": step_input,
+    }
+    return _body(_step_extras(step, priority, retries, metadata), tags)
+
+
+def build_image_gen_body(
+    input: Mapping[str, Any] | BaseModel,
+    *,
+    name: str = DEFAULT_STEP_NAME,
+    timeout: Duration = DEFAULT_STEP_TIMEOUT,
+    tags: Sequence[str] | None = None,
+    priority: str | None = None,
+    retries: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A one-step ``imageGen`` body; ``input`` (an engine's input) is kept as given."""
+    step_input = (
+        input.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if isinstance(input, BaseModel)
+        else _wire(input)
+    )
+    step = {"$type": "imageGen", "name": name, "timeout": _timespan(timeout), "input": step_input}
+    return _body(_step_extras(step, priority, retries, metadata), tags)
+
+
+def build_workflow_body(
+    step: Mapping[str, Any] | BaseModel, *, tags: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """A one-step body for any step type: ``{"$type": ..., "input": ...}`` plus options.
+
+    ``name`` defaults to ``step_0`` and ``timeout`` to 10 minutes (seconds, ``timedelta``
+    or TimeSpan text); ``metadata``, ``priority``, ``retries`` and every other field the
+    step accepts are kept.
+    """
+    given = (
+        step.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if isinstance(step, BaseModel)
+        else _wire(step)
+    )
+    if "$type" not in given and "type" in given:
+        raise ValueError("a step's type goes in '$type', not 'type'")
+    built: dict[str, Any] = {
+        "$type": given.pop("$type", None),
+        "name": DEFAULT_STEP_NAME if given.get("name") is None else given.pop("name"),
+        "timeout": _timespan(
+            DEFAULT_STEP_TIMEOUT if given.get("timeout") is None else given.pop("timeout")
+        ),
+    }
+    given.pop("name", None)
+    given.pop("timeout", None)
+    if "input" in given:
+        built["input"] = given.pop("input")
+    metadata = given.pop("metadata", None)
+    if metadata is not None:
+        built["metadata"] = metadata
+    built.update(given)
+    return _body(built, tags)

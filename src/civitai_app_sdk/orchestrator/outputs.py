@@ -1,0 +1,142 @@
+"""Typed extractors for what a finished workflow produced: images, videos, audio, text.
+
+Blobs are found by walking every step's output for objects with a blob ``type`` and an
+``id`` (so new step types and nested outputs are covered without a table); texts come
+from the step types whose output is text. Works on a ``Workflow`` or its JSON dict, and
+tolerates missing or null steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, Final, TypeVar
+
+from civitai_app_sdk_generated import AudioBlob, Blob, ImageBlob, Model3DBlob, VideoBlob, Workflow
+from pydantic import BaseModel, ValidationError
+
+from ._reading import adapter
+
+__all__ = [
+    "extract_audio",
+    "extract_blobs",
+    "extract_image_urls",
+    "extract_images",
+    "extract_models",
+    "extract_texts",
+    "extract_videos",
+]
+
+_BLOB_TYPES: Final = frozenset({"image", "video", "audio", "model3d"})
+B = TypeVar("B", ImageBlob, VideoBlob, AudioBlob, Model3DBlob)
+WorkflowLike = Workflow | Mapping[str, Any]
+"""A workflow as a model or as its JSON dict."""
+
+
+def _steps(workflow: WorkflowLike | None) -> Iterator[Mapping[str, Any]]:
+    if workflow is None:
+        return
+    data = (
+        workflow.model_dump(mode="json", by_alias=True)
+        if isinstance(workflow, BaseModel)
+        else workflow
+    )
+    for step in data.get("steps") or ():
+        if isinstance(step, Mapping):
+            yield step
+
+
+def _walk(value: Any) -> Iterator[Mapping[str, Any]]:
+    if isinstance(value, Mapping):
+        if value.get("type") in _BLOB_TYPES and isinstance(value.get("id"), str):
+            yield value
+            return
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+
+
+def extract_blobs(workflow: WorkflowLike | None) -> list[Blob]:
+    """Every output blob of every step, in step order, each blob id once."""
+    seen: set[str] = set()
+    blobs: list[Blob] = []
+    for step in _steps(workflow):
+        for raw in _walk(step.get("output")):
+            if raw["id"] in seen:
+                continue
+            try:
+                blob: Blob = adapter(Blob).validate_python(raw)
+            except ValidationError:
+                continue
+            seen.add(raw["id"])
+            blobs.append(blob)
+    return blobs
+
+
+def _of(workflow: WorkflowLike | None, kind: type[B]) -> list[B]:
+    return [blob for blob in extract_blobs(workflow) if isinstance(blob, kind)]
+
+
+def extract_images(workflow: WorkflowLike | None) -> list[ImageBlob]:
+    """Output images (textToImage, imageGen, upscalers, frames, comfy blobs…)."""
+    return _of(workflow, ImageBlob)
+
+
+def extract_videos(workflow: WorkflowLike | None) -> list[VideoBlob]:
+    """Output videos (videoGen's ``video`` and ``additionalVideos``, enhancers…)."""
+    return _of(workflow, VideoBlob)
+
+
+def extract_audio(workflow: WorkflowLike | None) -> list[AudioBlob]:
+    """Output audio (textToSpeech, aceStepAudio, composeMedia…)."""
+    return _of(workflow, AudioBlob)
+
+
+def extract_models(workflow: WorkflowLike | None) -> list[Model3DBlob]:
+    """Output 3D models (polyGen)."""
+    return _of(workflow, Model3DBlob)
+
+
+def extract_image_urls(workflow: WorkflowLike | None) -> list[str]:
+    """URLs of the available output images (blocked or hidden ones have none)."""
+    return [str(image.url) for image in extract_images(workflow) if image.available and image.url]
+
+
+def _message_text(content: Any) -> str | None:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, Mapping)]
+        return "".join(p for p in parts if isinstance(p, str)) or None
+    return None
+
+
+def _texts(step_type: Any, output: Mapping[str, Any]) -> Iterator[str | None]:
+    if step_type == "chatCompletion":
+        for choice in output.get("choices") or ():
+            message = choice.get("message") if isinstance(choice, Mapping) else None
+            if isinstance(message, Mapping):
+                yield _message_text(message.get("content"))
+    else:
+        key = _TEXT_FIELDS.get(step_type)
+        if key is not None:
+            yield output.get(key)
+
+
+_TEXT_FIELDS: Final = {
+    "transcription": "text",
+    "mediaCaptioning": "caption",
+    "promptEnhancement": "enhancedPrompt",
+    "echo": "message",
+}
+
+
+def extract_texts(workflow: WorkflowLike | None) -> list[str]:
+    """Text outputs: chat completions, transcriptions, captions, enhanced prompts, echoes."""
+    texts: list[str] = []
+    for step in _steps(workflow):
+        output = step.get("output")
+        if isinstance(output, Mapping):
+            texts.extend(t for t in _texts(step.get("$type"), output) if isinstance(t, str))
+    return texts

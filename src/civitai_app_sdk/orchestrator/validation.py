@@ -1,0 +1,49 @@
+"""Strict checking of request bodies before anything is sent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from civitai_app_sdk_generated import WorkflowTemplate
+from civitai_app_sdk_generated._base import request_problems
+from pydantic import BaseModel, ValidationError
+
+from ..errors import RequestValidationError
+
+__all__ = ["WorkflowBody", "validate_workflow_body"]
+
+WorkflowBody = WorkflowTemplate | Mapping[str, Any]
+"""A workflow request: a typed ``WorkflowTemplate`` or its JSON form as a dict."""
+
+
+def _pydantic_problems(error: ValidationError) -> list[str]:
+    return [
+        "/" + "/".join(str(part) for part in item["loc"]) + f": {item['msg']}"
+        for item in error.errors()
+    ]
+
+
+def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
+    """Check a workflow body strictly and return the JSON to send.
+
+    Typed models are dumped and re-read, so both forms get the same checks: the schema's
+    types and bounds, no unknown fields, step types or enum values. A missing
+    ``currencies`` becomes ``[]`` (the server's default order). Raises
+    :class:`RequestValidationError` listing every problem.
+    """
+    if isinstance(body, BaseModel):
+        data: dict[str, Any] = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    elif isinstance(body, Mapping):
+        data = dict(body)
+    else:
+        raise TypeError(f"a workflow body is a WorkflowTemplate or a dict, not {type(body)}")
+    data.setdefault("currencies", [])
+    try:
+        model = WorkflowTemplate.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(_pydantic_problems(exc), "workflow body") from None
+    problems = request_problems(model)
+    if problems:
+        raise RequestValidationError(problems, "workflow body")
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_unset=True)
