@@ -1,0 +1,77 @@
+"""Bearer tokens: the configured or any API key, and the tokens the OAuth endpoints mint."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Final
+
+import attrs
+
+from civitai_app_sdk.scopes import ALL_SCOPES
+
+__all__ = ["ACCESS_LIFETIME", "REFRESH_LIFETIME", "Grant", "Principal", "TokenBook"]
+
+ACCESS_LIFETIME: Final = 3600
+REFRESH_LIFETIME: Final = 30 * 24 * 3600
+
+
+@attrs.frozen
+class Grant:
+    """What an OAuth token stands for."""
+
+    client_id: str
+    scope: int
+    expires_at: float
+
+
+@attrs.frozen
+class Principal:
+    """The caller behind a Bearer token: an API key or an OAuth client."""
+
+    kind: str
+    scope: int
+    client_id: str | None = None
+
+
+class TokenBook:
+    """Minted access and refresh tokens; decides which Bearer tokens are accepted."""
+
+    def __init__(self, api_token: str | None) -> None:
+        """Accept ``api_token`` only, or any non-empty token when it is ``None``."""
+        self._api_token = api_token
+        self.access: dict[str, Grant] = {}
+        self.refresh: dict[str, Grant] = {}
+
+    def mint(self, client_id: str, scope: int, now: float) -> tuple[str, str]:
+        """A new access token (``civitai_`` + 36 hex) and refresh token for a grant."""
+        access = "civitai_" + secrets.token_hex(18)
+        refresh = secrets.token_hex(32)
+        self.access[access] = Grant(client_id, scope, now + ACCESS_LIFETIME)
+        self.refresh[refresh] = Grant(client_id, scope, now + REFRESH_LIFETIME)
+        return access, refresh
+
+    def revoke_refresh(self, token: str, client_id: str) -> bool:
+        """Drop a refresh token and the client's access tokens; whether it existed."""
+        grant = self.refresh.get(token)
+        if grant is None or grant.client_id != client_id:
+            return False
+        del self.refresh[token]
+        for access, held in list(self.access.items()):
+            if held.client_id == client_id:
+                del self.access[access]
+        return True
+
+    def principal(self, authorization: str | None, now: float) -> Principal | None:
+        """Who ``Authorization: Bearer …`` is, or ``None`` when it is not accepted."""
+        scheme, _, token = (authorization or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        grant = self.access.get(token)
+        if grant is not None:
+            if grant.expires_at <= now:
+                return None
+            return Principal("oauth", grant.scope, grant.client_id)
+        if self._api_token is None or secrets.compare_digest(token, self._api_token):
+            return Principal("apiKey", int(ALL_SCOPES))
+        return None

@@ -1,0 +1,112 @@
+"""Fault injection for the local server: bounded, counted rules applied per request."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Literal
+
+import attrs
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .problems import problem
+
+__all__ = ["MAX_DELAY", "MAX_TIMES", "ConnectionDropped", "FaultMiddleware", "FaultRule"]
+
+FaultKind = Literal["latency", "429", "500", "503", "502-html", "drop"]
+MAX_TIMES: Final = 10_000
+"""Upper bound on how many requests one rule may hit."""
+MAX_DELAY: Final = 30.0
+"""Upper bound on injected latency and Retry-After, seconds."""
+_HTML: Final = (
+    b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
+    b"<body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>"
+)
+
+
+class ConnectionDropped(Exception):
+    """Raised mid-response so the server closes the connection (the client sees it drop)."""
+
+
+def _bounded(limit: float) -> Callable[[object, Any, float], None]:
+    def check(_: object, attribute: Any, value: float) -> None:
+        if not 0 <= value <= limit:
+            raise ValueError(f"{attribute.name} must be within 0…{limit}")
+
+    return check
+
+
+@attrs.define
+class FaultRule:
+    """Answer the next ``times`` matching requests with a fault.
+
+    ``kind``: ``latency`` (wait ``seconds``, then serve normally), ``429`` (with
+    ``Retry-After: seconds``), ``500``/``503`` (JSON problem), ``502-html`` (a gateway
+    HTML page) or ``drop`` (run the request, then cut the connection mid-response: the
+    work is done but the answer is lost). ``method`` and ``path`` (a regex searched in
+    the path) narrow the rule; ``None`` matches everything.
+    """
+
+    kind: FaultKind
+    times: int = attrs.field(default=1, validator=_bounded(MAX_TIMES))
+    seconds: float = attrs.field(default=1.0, validator=_bounded(MAX_DELAY))
+    method: str | None = None
+    path: str | None = None
+    hits: int = 0
+
+    def take(self, method: str, path: str) -> bool:
+        """Whether this request is hit (and count it)."""
+        if self.hits >= self.times:
+            return False
+        if self.method is not None and self.method.upper() != method:
+            return False
+        if self.path is not None and re.search(self.path, path) is None:
+            return False
+        self.hits += 1
+        return True
+
+
+async def _drop_after(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    async def send_head_only(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await send(message)
+        elif message["type"] == "http.response.body" and not message.get("more_body"):
+            raise ConnectionDropped("fault injection: connection dropped")
+
+    await app(scope, receive, send_head_only)
+
+
+class FaultMiddleware:
+    """ASGI middleware applying the first matching :class:`FaultRule` of each request."""
+
+    def __init__(self, app: ASGIApp, rules: Sequence[FaultRule]) -> None:
+        """Wrap ``app``; ``rules`` are consulted in order, their counters shared."""
+        self.app = app
+        self.rules = list(rules)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request, possibly with a fault."""
+        rule = None
+        if scope["type"] == "http":
+            rule = next((r for r in self.rules if r.take(scope["method"], scope["path"])), None)
+        if rule is None:
+            await self.app(scope, receive, send)
+        elif rule.kind == "latency":
+            await asyncio.sleep(rule.seconds)
+            await self.app(scope, receive, send)
+        elif rule.kind == "drop":
+            await _drop_after(self.app, scope, receive, send)
+        else:
+            await _fault_response(rule)(scope, receive, send)
+
+
+def _fault_response(rule: FaultRule) -> ASGIApp:
+    if rule.kind == "429":
+        retry = {"Retry-After": str(math.ceil(rule.seconds))}
+        return problem(429, "Rate limit exceeded (fault injection).", headers=retry)
+    if rule.kind == "502-html":
+        return Response(_HTML, 502, media_type="text/html")
+    return problem(int(rule.kind), "Injected server error (fault injection).")
