@@ -43,7 +43,7 @@ __all__ = [
     "unseal_cookie",
 ]
 
-SALT: Final = b"civitai-app-sdk-cookie-salt"
+_SALT: Final = b"civitai-app-sdk-cookie-salt"
 _SCRYPT_N: Final = 16384
 _SCRYPT_R: Final = 8
 _SCRYPT_P: Final = 1
@@ -66,7 +66,7 @@ def _utf8(text: str) -> bytes:
 
 def _derive_key(secret: str) -> bytes:
     """Run scrypt with the 0.14 parameters (tens of milliseconds)."""
-    kdf = Scrypt(salt=SALT, length=_KEY_BYTES, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+    kdf = Scrypt(salt=_SALT, length=_KEY_BYTES, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
     return kdf.derive(_utf8(secret))
 
 

@@ -22,7 +22,7 @@ from .pkce import PkcePair, generate_pkce, generate_state, pkce_challenge
 from .refresh import DEFAULT_REFRESH_MARGIN, RefreshingTokenProvider, TokenProvider
 from .store import MemoryTokenStore, SealedCookieTokenStore, TokenStore
 from .tokens import TokenSet
-from .urls import DEFAULT_ISSUER, DEFAULT_SITE_URL, build_authorize_url
+from .urls import DEFAULT_ISSUER, DEFAULT_SITE_URL, ScopeRequest, build_authorize_url
 
 __all__ = [
     "DEFAULT_ISSUER",
@@ -40,6 +40,7 @@ __all__ = [
     "OAuthError",
     "PkcePair",
     "RefreshingTokenProvider",
+    "ScopeRequest",
     "SealedCookieTokenStore",
     "TokenProvider",
     "TokenSet",

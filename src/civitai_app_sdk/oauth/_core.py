@@ -12,13 +12,11 @@ import json
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Final, Generic, TypeVar
 
 import attrs
 import httpx
-
-from civitai_app_sdk.scopes import TokenScope
 
 from .account import BuzzAccount, CivitaiUser
 from .device import DEVICE_GRANT_TYPE, DeviceAuthorization
@@ -31,6 +29,7 @@ from .urls import (
     ME_PATH,
     REVOKE_PATH,
     TOKEN_PATH,
+    ScopeRequest,
     endpoint_url,
     form_encode,
     normalize_base_url,
@@ -270,7 +269,7 @@ def revoke_call(creds: Credentials, *, token: str, token_type_hint: str | None) 
 
 
 def device_start_call(
-    creds: Credentials, *, scope: int | Iterable[str | TokenScope], now: float
+    creds: Credentials, *, scope: ScopeRequest, now: float
 ) -> Call[DeviceAuthorization]:
     """Start a device grant for ``scope``."""
     fields = [*creds.auth_fields(), ("scope", str(int(scope_value(scope))))]

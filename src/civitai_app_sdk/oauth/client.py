@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Final, Self, TypeVar
 
 import httpx
-
-from civitai_app_sdk.scopes import TokenScope
 
 from . import _core
 from ._core import DEFAULT_TIMEOUT, Call, Credentials, OnceGuard
@@ -30,7 +28,13 @@ from .account import BuzzAccount, CivitaiUser
 from .device import DeviceAuthorization, DevicePoller
 from .errors import OAuthError
 from .tokens import TokenSet
-from .urls import DEFAULT_ISSUER, DEFAULT_SITE_URL, build_authorize_url, normalize_base_url
+from .urls import (
+    DEFAULT_ISSUER,
+    DEFAULT_SITE_URL,
+    ScopeRequest,
+    build_authorize_url,
+    normalize_base_url,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -44,7 +48,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-Scope = int | Iterable[str | TokenScope]
 _FREE_GUARD: Final = OnceGuard()
 
 
@@ -88,7 +91,7 @@ class _Base:
         self,
         *,
         redirect_uri: str,
-        scope: Scope,
+        scope: ScopeRequest,
         state: str,
         code_challenge: str,
         nonce: str | None = None,
@@ -192,7 +195,7 @@ class OAuthClient(_Base):
         """The user's spendable Buzz pools (needs the BuzzRead scope)."""
         return self._send(_core.buzz_call(self._site_url, access_token=access_token))
 
-    def start_device_authorization(self, scope: Scope) -> DeviceAuthorization:
+    def start_device_authorization(self, scope: ScopeRequest) -> DeviceAuthorization:
         """Begin a device grant for ``scope`` (a bitmask or scope names)."""
         return self._send(_core.device_start_call(self._creds, scope=scope, now=self._clock()))
 
@@ -289,7 +292,7 @@ class AsyncOAuthClient(_Base):
         """The user's spendable Buzz pools (needs the BuzzRead scope)."""
         return await self._send(_core.buzz_call(self._site_url, access_token=access_token))
 
-    async def start_device_authorization(self, scope: Scope) -> DeviceAuthorization:
+    async def start_device_authorization(self, scope: ScopeRequest) -> DeviceAuthorization:
         """Begin a device grant for ``scope`` (a bitmask or scope names)."""
         call = _core.device_start_call(self._creds, scope=scope, now=self._clock())
         return await self._send(call)

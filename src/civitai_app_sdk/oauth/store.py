@@ -26,8 +26,11 @@ DEFAULT_SESSION_MAX_AGE: Final = 30 * 24 * 3600
 
 @runtime_checkable
 class TokenStore(Protocol):
-    """Holds one token set. Calls must be quick and must not block on I/O for long:
-    the refresh helper calls them while holding its lock."""
+    """Holds one token set.
+
+    Calls must be quick and must not block on I/O for long: the refresh helper makes
+    them while holding its lock.
+    """
 
     def load(self) -> TokenSet | None:
         """The stored tokens, or ``None``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Final
+from typing import Final, TypeAlias
 from urllib.parse import quote_plus, urlsplit
 
 from civitai_app_sdk.scopes import ALL_SCOPES, TokenScope, bitmask_from_scopes
@@ -19,6 +19,7 @@ __all__ = [
     "ME_PATH",
     "REVOKE_PATH",
     "TOKEN_PATH",
+    "ScopeRequest",
     "build_authorize_url",
     "endpoint_url",
     "form_encode",
@@ -38,6 +39,9 @@ DEVICE_PATH: Final = "/api/auth/oauth/device"
 DEVICE_TOKEN_PATH: Final = "/api/auth/oauth/device-token"
 ME_PATH: Final = "/api/v1/me"
 BUZZ_ACCOUNT_PATH: Final = "/api/trpc/buzz.getBuzzAccount"
+
+ScopeRequest: TypeAlias = int | Iterable[str | TokenScope]
+"""A requested scope: a bitmask (``TokenScope`` or int) or scope names and members."""
 
 _HOST: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
 _LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "[::1]"})
@@ -96,7 +100,7 @@ def _nonempty(name: str, value: object) -> str:
     return value
 
 
-def scope_value(scope: int | Iterable[str | TokenScope]) -> TokenScope:
+def scope_value(scope: ScopeRequest) -> TokenScope:
     """A requested scope as a bitmask: an int in 0…ALL_SCOPES, or scope names.
 
     Raises ``ValueError`` for an unknown name, a negative value or bits outside
@@ -114,7 +118,7 @@ def build_authorize_url(
     *,
     client_id: str,
     redirect_uri: str,
-    scope: int | Iterable[str | TokenScope],
+    scope: ScopeRequest,
     state: str,
     code_challenge: str,
     code_challenge_method: str = "S256",
