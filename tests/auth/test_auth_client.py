@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,9 @@ from civitai_app_sdk.oauth import (
     OAuthClient,
     OAuthError,
     TokenSet,
+    _core,
 )
-from civitai_app_sdk.oauth._core import as_timeout
+from civitai_app_sdk.oauth._core import Credentials, OnceGuard, as_timeout
 from civitai_app_sdk.scopes import TokenScope
 
 NODE = json.loads((Path(__file__).parent / "fixtures/node_oauth_requests.json").read_text())
@@ -628,3 +630,34 @@ def test_http_client_not_owned_is_left_open(mock: respx.MockRouter) -> None:
         client.fetch_me("tok")
     assert not http.is_closed
     http.close()
+
+
+def test_call_repr_hides_body_and_headers() -> None:
+    creds = Credentials("app_123", "client-secret-xyz", BASE)
+    call = _core.refresh_call(creds, OnceGuard(), refresh_token="refresh-secret-xyz", now=NOW)
+    me = _core.me_call(SITE, access_token="access-secret-xyz")
+    text = f"{call!r} {me!r} {creds!r}"
+    for secret in ("client-secret-xyz", "refresh-secret-xyz", "access-secret-xyz"):
+        assert secret not in text
+
+
+def test_no_secret_reaches_the_logs(
+    mock: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    mock.post(TOKEN_URL).mock(
+        side_effect=[
+            httpx.Response(200, json={**TOKENS, "access_token": "access-secret-xyz"}),
+            httpx.Response(400, json={"error": "invalid_grant"}),
+        ]
+    )
+    mock.get(f"{SITE}/api/v1/me").respond(200, json=ME)
+    caplog.set_level(logging.DEBUG)
+    with OAuthClient("app_123", "client-secret-xyz") as client:
+        tokens = client.exchange_code("code-secret-xyz", redirect_uri="r", code_verifier=VERIFIER)
+        client.fetch_me(tokens.access_token)
+        with pytest.raises(OAuthError):
+            client.refresh_token("refresh-secret-xyz")
+    assert caplog.records  # httpx does log each request…
+    secrets = ("client-secret-xyz", "code-secret-xyz", "refresh-secret-xyz", "access-secret-xyz")
+    for secret in (*secrets, VERIFIER):
+        assert secret not in caplog.text  # …but never a credential

@@ -39,7 +39,7 @@ from .urls import (
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, connect=5.0)
-"""Default per-request timeout: 10 s overall phases, 5 s to connect."""
+"""Default timeouts: 5 s to connect, 10 s for each read, write and pool wait."""
 
 FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
 _MAX_ERROR_TEXT: Final = 1000
@@ -48,13 +48,16 @@ _GUARD_SIZE: Final = 4096
 
 @attrs.frozen
 class Call(Generic[T]):
-    """One HTTP exchange: what to send and how to read the answer."""
+    """One HTTP exchange: what to send and how to read the answer.
+
+    Headers and body hold credentials, so ``repr`` leaves them out.
+    """
 
     method: str
     url: str
-    headers: dict[str, str]
-    content: bytes | None
-    parse: Callable[[httpx.Response], T]
+    headers: dict[str, str] = attrs.field(repr=False)
+    content: bytes | None = attrs.field(repr=False)
+    parse: Callable[[httpx.Response], T] = attrs.field(repr=False)
 
 
 def as_timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
@@ -69,10 +72,10 @@ def as_timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
     return timeout
 
 
-def send_sync(http: httpx.Client, call: Call[T], timeout: httpx.Timeout) -> T:
+def send_sync(http: httpx.Client, call: Call[T], limits: httpx.Timeout) -> T:
     """Send ``call`` with a sync httpx client and parse the response."""
     request = http.build_request(
-        call.method, call.url, headers=call.headers, content=call.content, timeout=timeout
+        call.method, call.url, headers=call.headers, content=call.content, timeout=limits
     )
     return call.parse(http.send(request))
 
@@ -218,11 +221,10 @@ def exchange_call(
 
     Only a 429 (rate limited before the grant was read) gives the code back.
     """
-    for name, value in (("code", code), ("redirect_uri", redirect_uri)):
+    named = (("code", code), ("redirect_uri", redirect_uri), ("code_verifier", code_verifier))
+    for name, value in named:
         if not isinstance(value, str) or not value:
             raise ValueError(f"{name} must be a non-empty string")
-    if not isinstance(code_verifier, str) or not code_verifier:
-        raise ValueError("code_verifier must be a non-empty string")
     guard.claim(code, "authorization code")
     fields = [
         ("grant_type", "authorization_code"),
