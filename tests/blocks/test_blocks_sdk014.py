@@ -1,4 +1,4 @@
-"""``strict_sdk_0_14=True``: 0.14's verdict, check by check, and where it parts from the platform."""
+"""``strict_sdk_0_14=True``: 0.14's verdict check by check, and where it parts from the platform."""
 
 from __future__ import annotations
 
@@ -189,7 +189,8 @@ CHECKS: dict[str, tuple[object, str | None, str]] = {
     "24 navigation after FEFF split": (
         iframe(sandbox="allow-scripts\ufeffallow-top-navigation-by-user-activation"),
         "iframe.sandbox",
-        f'manifest.iframe.sandbox must not contain "allow-top-navigation-by-user-activation". {NAV}',
+        'manifest.iframe.sandbox must not contain "allow-top-navigation-by-user-activation". '
+        + NAV,
     ),
     "24 order: same-origin first": (
         iframe(sandbox="allow-top-navigation allow-same-origin"),
@@ -227,13 +228,15 @@ CHECKS: dict[str, tuple[object, str | None, str]] = {
     "31 integrity missing": (
         sdk014(assets=[{"url": "https://x.com/a.js"}]),
         "assets[0].integrity",
-        "manifest.assets[0].integrity must be a SubresourceIntegrity hash (sha256/384/512-<base64>). "
+        "manifest.assets[0].integrity must be a SubresourceIntegrity hash "
+        "(sha256/384/512-<base64>). "
         "Got: undefined",
     ),
     "31 integrity with newline": (
         sdk014(assets=[{"url": "a.js", "integrity": "sha256-abc=\n"}]),
         "assets[0].integrity",
-        "manifest.assets[0].integrity must be a SubresourceIntegrity hash (sha256/384/512-<base64>). "
+        "manifest.assets[0].integrity must be a SubresourceIntegrity hash "
+        "(sha256/384/512-<base64>). "
         'Got: "sha256-abc=\\n"',
     ),
     "32 settings array": (
@@ -249,7 +252,8 @@ CHECKS: dict[str, tuple[object, str | None, str]] = {
     "34 key (integer-like keys come first)": (
         sdk014(settings={"Bad": GOOD_SETTING, "7": GOOD_SETTING}),
         "settings.7",
-        "manifest.settings.7: key must match /^[a-z][a-z0-9_]{0,40}$/ (snake_case, must start with a "
+        "manifest.settings.7: key must match /^[a-z][a-z0-9_]{0,40}$/ (snake_case, must start "
+        "with a "
         "letter)",
     ),
     "35 entry": (settings("text"), "settings.style", "manifest.settings.style must be an object"),

@@ -1,0 +1,132 @@
+"""``civitai-orch block validate`` through click's test runner."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from blocks_support import BASE, manifest, schema_path
+from click.testing import CliRunner
+
+from civitai_app_sdk.blocks import schema as schema_module
+from civitai_app_sdk.cli import main
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def write(tmp_path: Path, content: Any, raw: str | None = None) -> Path:
+    path = tmp_path / "block.manifest.json"
+    path.write_text(raw if raw is not None else json.dumps(content), encoding="utf-8")
+    return path
+
+
+def run(runner: CliRunner, *args: str) -> Any:
+    return runner.invoke(main, ["block", "validate", *args])
+
+
+def test_valid_manifest_exits_0(runner: CliRunner, tmp_path: Path) -> None:
+    path = write(tmp_path, BASE)
+    result = run(runner, str(path), "--schema", str(schema_path()))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"{path}: valid"
+
+
+def test_invalid_manifest_lists_each_problem_with_its_path(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    case = manifest(
+        version="1.0",
+        scopes=["ai:write:budgeted"],
+        iframe={**BASE["iframe"], "src": "https://elsewhere.example/", "minHeight": 10},
+        page={"path": "/", "title": "Lab", "theme": "dark"},
+    )
+    result = run(runner, str(write(tmp_path, case)), "--schema", str(schema_path()))
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].endswith(": invalid (3 problems)")
+    assert lines[1] == '  error   version: manifest.version "1.0" must be semver (e.g. 0.1.0)'
+    assert lines[2].startswith("  error   scopeJustifications: sensitive scopes require")
+    assert lines[3] == "  error   iframe.minHeight: iframe.minHeight must be a number in [40, 4000]"
+    assert lines[4].startswith("  schema  page: Additional properties are not allowed")
+    assert lines[5].startswith("  warning iframe.src: iframe.src is platform-owned")
+
+
+def test_json_output_is_one_document(runner: CliRunner, tmp_path: Path) -> None:
+    case = manifest(blockId="x", trustTier="verified")
+    result = run(runner, str(write(tmp_path, case)), "--json", "--schema", str(schema_path()))
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["valid"] is False
+    assert document["schema_checked"] is True
+    assert document["problems"] == [
+        {
+            "path": "blockId",
+            "message": 'manifest.blockId "x" must be 3-40 chars, lowercase a-z/0-9/hyphens, start '
+            "with a letter, end with a letter or digit",
+            "stage": "submit",
+        }
+    ]
+    assert [w["path"] for w in document["warnings"]] == ["trustTier"]
+
+
+def test_without_schema_says_so(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(schema_module.SCHEMA_ENV, raising=False)
+    monkeypatch.setattr(schema_module, "_CHECKOUT_SPECS", tmp_path / "absent.json")
+    path = write(tmp_path, BASE)
+    assert "schema not checked" in run(runner, str(path)).output
+    document = json.loads(run(runner, str(path), "--json").stdout)
+    assert (document["valid"], document["schema_checked"]) == (True, False)
+
+
+@pytest.mark.parametrize("raw", [b"{", b'{"blockId": NaN}', b"\xff\xfe{}"])
+def test_unreadable_manifest_exits_2(runner: CliRunner, tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "m.json"
+    path.write_bytes(raw)
+    result = run(runner, str(path), "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"].startswith("cannot read")
+
+
+def test_missing_file_and_bad_schema_exit_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = run(runner, str(tmp_path / "absent.json"))
+    assert result.exit_code == 2
+    assert "cannot read" in result.stderr
+    result = run(
+        runner, str(write(tmp_path, BASE)), "--schema", str(tmp_path / "nope.json"), "--json"
+    )
+    assert result.exit_code == 2
+    assert "manifest schema" in json.loads(result.stdout)["error"]
+
+
+def test_non_object_manifest_is_invalid_not_unreadable(runner: CliRunner, tmp_path: Path) -> None:
+    result = run(runner, str(write(tmp_path, [BASE])), "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["problems"][0]["message"] == (
+        "block.manifest.json must contain a JSON object"
+    )
+
+
+def test_lone_surrogates_do_not_break_output(runner: CliRunner, tmp_path: Path) -> None:
+    path = write(tmp_path, None, raw=json.dumps(manifest(blockId="\ud800bad")))
+    result = run(runner, str(path))
+    assert result.exit_code == 1
+    assert "\\ud800bad" in result.output
+    assert json.loads(run(runner, str(path), "--json").stdout)["valid"] is False
+
+
+def test_block_command_module_imports_nothing_heavy() -> None:
+    probe = (
+        "import sys, civitai_app_sdk.cli.block; "
+        "print(sorted({'pydantic', 'jsonschema'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

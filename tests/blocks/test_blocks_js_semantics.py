@@ -1,0 +1,234 @@
+"""The porting traps: JS strings, whitespace, numbers, key order, URLs and regexes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from civitai_app_sdk.blocks import (
+    BLOCK_SCOPE_PATTERN,
+    BLOCK_SCOPES,
+    SENSITIVE_BLOCK_SCOPES,
+    BlockScope,
+)
+from civitai_app_sdk.blocks.jscompat import (
+    is_integer,
+    is_number,
+    js_json,
+    js_key_order,
+    js_split_whitespace,
+    js_string,
+    js_trim,
+    utf16_len,
+)
+from civitai_app_sdk.blocks.patterns import compiles, has_nested_quantifier, js_to_python
+from civitai_app_sdk.blocks.urls import is_allowed_sdk_0_14_src, parse_url, public_https_problem
+
+
+def test_utf16_length() -> None:
+    assert utf16_len("abc") == 3
+    assert utf16_len("\U0001f600") == 2
+    assert utf16_len("é") == 1
+    assert utf16_len("\ud800") == 1  # a lone surrogate from a JSON escape
+
+
+def test_js_whitespace() -> None:
+    assert js_trim("\ufeff\u00a0 x \u3000\u2028") == "x"
+    assert js_trim("\u0085x\u001c") == "\u0085x\u001c"  # not whitespace in JS
+    assert js_split_whitespace(" a\tb\ufeffc\u001cd ") == ["a", "b", "c\u001cd"]
+
+
+def test_numbers_exclude_booleans() -> None:
+    assert is_number(1)
+    assert is_number(1.5)
+    assert is_number(math.nan)
+    assert not is_number(True)
+    assert not is_number("1")
+    assert not is_number(None)
+    assert is_integer(200.0)
+    assert is_integer(10**30)
+    assert is_integer(-3)
+    assert not is_integer(True)
+    assert not is_integer(1.5)
+    assert not is_integer(math.inf)
+
+
+def test_js_renderings() -> None:
+    assert js_json("a\n") == '"a\\n"'
+    assert js_json(200.0) == "200"
+    assert js_json([1.0, math.nan, None, {"a": True}]) == '[1,null,null,{"a":true}]'
+    assert js_string(1.0) == "1"
+    assert js_string(False) == "false"
+    assert js_string([1, None, "a"]) == "1,,a"
+    assert js_string({"a": 1}) == "[object Object]"
+
+
+def test_js_key_order_puts_array_indices_first() -> None:
+    assert js_key_order(["b", "10", "a", "2", "01", "4294967295", "4294967294"]) == [
+        "2",
+        "10",
+        "4294967294",
+        "b",
+        "a",
+        "01",
+        "4294967295",
+    ]
+
+
+def test_scope_vocabulary() -> None:
+    assert len(BLOCK_SCOPES) == 12
+    assert BLOCK_SCOPES["APPS_STORAGE_SHARED_WRITE"] == "apps:storage:shared:write"
+    assert {s.value for s in SENSITIVE_BLOCK_SCOPES} == {
+        "ai:write:budgeted",
+        "buzz:read:self",
+        "social:tip:self",
+        "apps:storage:shared:write",
+        "collections:read:private",
+    }
+    assert all(BLOCK_SCOPE_PATTERN.match(scope) for scope in BlockScope)
+
+
+@pytest.mark.parametrize(
+    ("scope", "matches"),
+    [
+        ("models:read:self", True),
+        ("a:b", True),
+        ("apps:storage:shared:write", True),
+        ("a_1:b", True),
+        ("a:b:c:d:e", False),
+        ("models", False),
+        ("Models:read", False),
+        ("models:read:self\n", False),
+        ("models:read:", False),
+    ],
+)
+def test_scope_pattern_is_anchored(scope: str, matches: bool) -> None:
+    assert bool(BLOCK_SCOPE_PATTERN.match(scope)) is matches
+    assert bool(BLOCK_SCOPE_PATTERN.search(scope)) is matches
+
+
+@pytest.mark.parametrize(
+    ("raw", "host", "port"),
+    [
+        ("HTTPS://Example.COM/x", "example.com", None),
+        ("https:example.com", "example.com", None),
+        ("https:\\\\example.com\\", "example.com", None),
+        (" https://exa\tmple.com/ ", "example.com", None),
+        ("https://example.com:443/", "example.com", None),
+        ("https://example.com:8443/", "example.com", 8443),
+        ("https://u:p@example.com/", "example.com", None),
+        ("http://0x7f.1/", "127.0.0.1", None),
+        ("http://0177.0.0.1/", "127.0.0.1", None),
+        ("http://2130706433/", "127.0.0.1", None),
+        ("http://127.0.0.1./", "127.0.0.1", None),
+        ("http://[0:0:0:0:0:0:0:1]/", "[::1]", None),
+        ("http://[2001:db8:0:0:1:0:0:1]/", "[2001:db8::1:0:0:1]", None),
+        ("https://例え.jp/", "xn--r8jz45g.jp", None),
+        ("https://ex%41mple.com/", "example.com", None),
+    ],
+)
+def test_parse_url_normalises_like_whatwg(raw: str, host: str, port: int | None) -> None:
+    parsed = parse_url(raw)
+    assert parsed is not None
+    assert (parsed.host, parsed.port) == (host, port)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "https://",
+        "//example.com/",
+        "/index.html",
+        "https://exa mple.com/",
+        "https://example.com:99999/",
+        "https://example.com:8o/",
+        "http://256.0.0.1/",
+        "http://1.2.3.4.5/",
+        "http://[::1/",
+        "http://[fe80::1%25eth0]/",
+        "https://a..1/",
+    ],
+)
+def test_parse_url_rejects(raw: str) -> None:
+    assert parse_url(raw) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "accepted"),
+    [
+        ("https://anything.example/", True),
+        ("http://localhost:3000/", True),
+        ("http://app.localhost/", True),
+        ("http://127.1/", True),
+        ("http://[::1]/", True),
+        ("http://localhost./", False),
+        ("http://127.0.0.2/", False),
+        ("http://[::ffff:127.0.0.1]/", False),
+        ("http://localhost.evil.com/", False),
+        ("http://localhost@evil.com/", False),
+        ("http://evil.com#.localhost", False),
+        ("ftp://localhost/", False),
+        ("javascript:alert(1)", False),
+        ("file:///tmp/x", False),
+    ],
+)
+def test_sdk_0_14_src_rule(raw: str, accepted: bool) -> None:
+    assert is_allowed_sdk_0_14_src(raw) is accepted
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("https://cdn.example.com/a.js", None),
+        ("ftp://cdn.example.com/", "must be https"),
+        ("data:text/plain,x", "must be https"),
+        ("::", "malformed URL"),
+        ("https://[::ffff:7f00:1]/", "IPv4-mapped IPv6 not permitted"),
+        ("https://[2001:db8::1]/", "hostname must be a public dotted name"),
+        ("https://example.com./", "hostname must be a public dotted name"),
+        ("https://172.20.1.1/", "private/internal hostname"),
+        ("https://172.32.1.1/", "literal IPv4 addresses are not permitted"),
+        ("https://169.254.169.254/", "private/internal hostname"),
+        ("https://metadata.google.internal/", "private/internal hostname"),
+        ("https://0177.0.0.1/", "private/internal hostname"),
+        ("https://0x08080808/", "literal IPv4 addresses are not permitted"),
+    ],
+)
+def test_public_https_guard(raw: str, reason: str | None) -> None:
+    assert public_https_problem(raw) == reason
+
+
+def test_js_regex_translation() -> None:
+    assert js_to_python("^\\d+$") == "^[0-9]+\\Z"
+    assert js_to_python("[\\d$]") == "[0-9$]"
+    assert js_to_python("(?<year>\\d{4})(?<=x)") == "(?P<year>[0-9]{4})(?<=x)"
+    assert js_to_python("\\$") == "\\$"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "risky"),
+    [
+        ("(a+)+", True),
+        ("^(\\w*)*$", True),
+        ("(\\w+\\s?)+", True),
+        ("((ab)*)+", True),
+        ("(?<w>a+){2,}", True),
+        ("^[a-z]+(-[a-z]+)*$", False),
+        ("\\d+(\\.\\d+)*", False),
+        ("(ab)+", False),
+        ("(a+)?", False),
+        ("[(]a+[)]+", False),
+        ("\\(a+\\)+", False),
+    ],
+)
+def test_redos_heuristic(pattern: str, risky: bool) -> None:
+    assert compiles(pattern)
+    assert has_nested_quantifier(pattern) is risky
+
+
+def test_compiles() -> None:
+    assert compiles("(?<name>a)")
+    assert not compiles("(")
+    assert not compiles("a{2,1}")
