@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import re
 import threading
@@ -180,7 +181,7 @@ _SHARED_LIMIT: Final = 16
 def _sealer_for(secret_or_secrets: str | Sequence[str]) -> CookieSealer:
     """A process-wide :class:`CookieSealer` per secret list, indexed by a digest."""
     secrets = _secrets_tuple(secret_or_secrets)
-    digest = hashlib.sha256(b"\0".join(_utf8(s) for s in secrets)).digest()
+    digest = hashlib.sha256(json.dumps(secrets).encode("ascii")).digest()
     with _shared_lock:
         sealer = _shared.get(digest)
         if sealer is None:

@@ -202,6 +202,12 @@ def test_module_functions_cache_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls == [secret]
 
 
+def test_module_cache_keeps_secret_lists_apart() -> None:
+    assert unseal_cookie(seal_cookie("v", "a\0b"), ["a", "b"]) is None
+    assert unseal_cookie(seal_cookie("v", "a"), ["a\0b"]) is None
+    assert unseal_cookie(seal_cookie("v", "b"), ["a", "b"]) == "v"
+
+
 def test_repr_hides_secrets() -> None:
     sealer = CookieSealer(["super-secret-value", "older-secret"])
     assert "secret" not in repr(sealer).replace("secret(s)", "")
