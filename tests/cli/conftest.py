@@ -49,4 +49,3 @@ def authed(run: Run, monkeypatch: pytest.MonkeyPatch) -> Run:
     monkeypatch.setenv("CIVITAI_API_TOKEN", "tok-123")
     monkeypatch.setenv("CIVITAI_API_URL", API)
     return run
-

@@ -135,6 +135,7 @@ def main() -> None:
     """Work with the Civitai Orchestration API, OAuth and App Blocks from a terminal.
 
     Settings come from flags, then the environment (CIVITAI_API_TOKEN, CIVITAI_API_URL),
-    then ./.env, then the config directory (`login`). Add --json to any command for one
+    then ./.env, then the config directory (`login`). CIVITAI_MAX_RETRIES sets how often
+    safe requests are retried on 429/5xx (default 3). Add --json to any command for one
     JSON document on stdout.
     """

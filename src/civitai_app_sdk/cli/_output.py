@@ -66,7 +66,7 @@ def stderr() -> Console:
 
 def note(message: str) -> None:
     """A line for people on stderr (rich markup is not interpreted)."""
-    stderr().print(message, markup=False)
+    stderr().print(message, markup=False, soft_wrap=True)
 
 
 def status_text(status: object) -> Text:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Final
 
 from ._config import Settings, load_settings
 from ._credentials import CredentialsFile
 from ._errors import LOGIN_HINT
 from ._exit import CliError, ExitCode
+
+ENV_MAX_RETRIES: Final = "CIVITAI_MAX_RETRIES"
+DEFAULT_RETRIES: Final = 3
 
 if TYPE_CHECKING:
     from civitai_app_sdk.oauth import RefreshingTokenProvider
@@ -40,4 +44,9 @@ def open_client(token: str | None, api_url: str | None) -> OrchestratorClient:
     from civitai_app_sdk.orchestrator import OrchestratorClient
 
     settings = load_settings(token=token, api_url=api_url)
-    return OrchestratorClient(resolve_token(settings), base_url=settings.api_url)
+    retries = os.environ.get(ENV_MAX_RETRIES, "")
+    return OrchestratorClient(
+        resolve_token(settings),
+        base_url=settings.api_url,
+        max_retries=int(retries) if retries.isdecimal() else DEFAULT_RETRIES,
+    )

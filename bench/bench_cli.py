@@ -1,0 +1,36 @@
+"""Start-up time of `civitai-orch --help` (wall time of a fresh process), against a budget."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BUDGET_MS = 300.0
+RUNS = 7
+
+
+def _script() -> list[str]:
+    exe = Path(sys.executable).with_name("civitai-orch")
+    if exe.exists():
+        return [str(exe), "--help"]
+    return [sys.executable, "-c", "from civitai_app_sdk.cli import main; main()", "--help"]
+
+
+def run() -> None:
+    """Print the median and best wall time of `civitai-orch --help` over a few runs."""
+    command = _script()
+    subprocess.run(command, check=True, capture_output=True)  # warm the file cache
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append((time.perf_counter() - started) * 1000)
+    median = statistics.median(times)
+    verdict = "within" if median <= BUDGET_MS else "OVER"
+    print(
+        f"civitai-orch --help: median {median:.0f} ms, best {min(times):.0f} ms "
+        f"over {RUNS} runs ({verdict} the {BUDGET_MS:.0f} ms budget)"
+    )

@@ -1,0 +1,530 @@
+"""Every orchestration command through the CLI runner against respx (no network)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+API = "https://orch.test"
+WF: dict[str, Any] = {
+    "id": "wf-1",
+    "status": "succeeded",
+    "createdAt": "2026-01-21T22:21:26.3321234Z",
+    "cost": {"base": 10, "total": 12, "tips": {"civitai": 1, "creators": 1}},
+    "tags": ["project:x"],
+    "steps": [
+        {
+            "$type": "textToImage",
+            "name": "$0",
+            "status": "succeeded",
+            "input": {
+                "model": "urn:air:sdxl:checkpoint:civitai:1@2",
+                "prompt": "a red cat",
+                "negativePrompt": "dog",
+            },
+            "jobs": [{"id": "job-1", "status": "succeeded"}],
+            "output": {
+                "images": [
+                    {
+                        "type": "image",
+                        "id": "IMGA.jpeg",
+                        "available": True,
+                        "url": "https://cdn.test/IMGA.jpeg?sig=x",
+                        "width": 512,
+                        "height": 512,
+                    },
+                    {"type": "image", "id": "IMGB.jpeg", "available": False},
+                ]
+            },
+        },
+        {
+            "$type": "videoGen",
+            "name": "vid",
+            "status": "succeeded",
+            "input": {"engine": "kling", "prompt": "a dog"},
+            "output": {
+                "video": {
+                    "type": "video",
+                    "id": "VIDB.mp4",
+                    "available": True,
+                    "url": "https://cdn.test/VIDB.mp4?sig=y",
+                }
+            },
+        },
+    ],
+}
+
+
+def _wf(**changes: Any) -> dict[str, Any]:
+    return copy.deepcopy(WF) | changes
+
+
+@pytest.fixture
+def api(authed):
+    with respx.mock(assert_all_called=False) as mock:
+        yield mock
+
+
+# --- workflows ---------------------------------------------------------------------------
+
+
+def test_workflows_sends_every_filter_and_prints_next_cursor(authed, api) -> None:
+    route = api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "CUR2", "items": [WF]})
+    result = authed(
+        "workflows",
+        "--tag=user:1",
+        "--tag",
+        "project:x",
+        "--query=portrait",
+        "--excludeFailed",
+        "--oldest",
+        "--take=5",
+        "--cursor=CUR1",
+        "--from=2024-01-20",
+        "--to=2024-01-20",
+        "--nsfw",
+    )
+    assert result.exit_code == 0, result.stderr
+    params = route.calls.last.request.url.params
+    assert params.get_list("tags") == ["user:1", "project:x"]
+    assert params["query"] == "portrait"
+    assert params["excludeFailed"] == "true"
+    assert params["ascending"] == "true"
+    assert params["take"] == "5"
+    assert params["cursor"] == "CUR1"
+    assert params["fromDate"] == "2024-01-20T00:00:00.000Z"
+    assert params["toDate"] == "2024-01-20T23:59:59.999Z"
+    assert params["hideMatureContent"] == "false"
+    assert route.calls.last.request.headers["authorization"] == "Bearer tok-123"
+    assert "wf-1" in result.stdout and "a red cat" in result.stdout
+    hint = result.stderr.strip().splitlines()[-1]
+    assert hint.startswith("Next page: civitai-orch workflows")
+    assert "--cursor=CUR2" in hint and "--cursor=CUR1" not in hint
+    assert "--tag=user:1 --tag=project:x" in hint and "tok-123" not in hint
+
+
+def test_workflows_json_is_one_document(authed, api) -> None:
+    api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "N", "items": [WF]})
+    result = authed("workflows", "--json")
+    data = json.loads(result.stdout)
+    assert data["next"] == "N"
+    assert [w["id"] for w in data["items"]] == ["wf-1"]
+
+
+def test_workflows_defaults_and_status_filter(authed, api) -> None:
+    failed = _wf(id="wf-2", status="failed")
+    route = api.get(f"{API}/v2/consumer/workflows").respond(
+        json={"next": "", "items": [WF, failed]}
+    )
+    result = authed("workflows", "--status", "failed", "--json")
+    params = route.calls.last.request.url.params
+    assert params["take"] == "20"
+    assert "excludeFailed" not in params and "hideMatureContent" not in params
+    assert [w["id"] for w in json.loads(result.stdout)["items"]] == ["wf-2"]
+    authed("workflows", "--status=succeeded")
+    assert route.calls.last.request.url.params["excludeFailed"] == "true"
+
+
+def test_workflows_empty_and_bad_options(authed, api) -> None:
+    api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "", "items": []})
+    result = authed("workflows")
+    assert "No workflows found." in result.stdout
+    assert "Next page" not in result.stderr
+    assert authed("workflows", "--take=abc").exit_code == 2
+    assert authed("workflows", "--take=0").exit_code == 2
+    bad = authed("workflows", "--from=yesterday")
+    assert bad.exit_code == 2 and "not a date" in bad.stderr
+
+
+def test_zoned_datetime_is_converted_to_utc(authed, api) -> None:
+    route = api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "", "items": []})
+    authed("workflows", "--from=2024-01-20T06:00:00+02:00", "--to=2024-01-20T12:00:00")
+    params = route.calls.last.request.url.params
+    assert params["fromDate"] == "2024-01-20T04:00:00.000Z"
+    assert params["toDate"] == "2024-01-20T12:00:00.000Z"
+
+
+# --- user (v1 manager) -------------------------------------------------------------------
+
+
+def test_user_uses_manager_endpoint(authed, api) -> None:
+    route = api.get(f"{API}/v1/manager/workflows").respond(json=[WF])
+    result = authed(
+        "user",
+        "12345",
+        "--take=3",
+        "--tag=a",
+        "--query=q",
+        "--excludeFailed",
+        "--oldest",
+        "--cursor=C",
+        "--json",
+    )
+    assert result.exit_code == 0, result.stderr
+    params = route.calls.last.request.url.params
+    assert dict(params) == {
+        "UserId": "12345",
+        "Take": "3",
+        "Tags": "a",
+        "Query": "q",
+        "Cursor": "C",
+        "ExcludeFailed": "true",
+        "Inverse": "true",
+    }
+    assert json.loads(result.stdout)["items"][0]["id"] == "wf-1"
+
+
+def test_user_refused_says_manager_only(authed, api) -> None:
+    api.get(f"{API}/v1/manager/workflows").respond(403, json={"title": "Forbidden"})
+    result = authed("user", "12345")
+    assert result.exit_code == 4
+    assert "Manager-role token" in result.stderr
+
+
+# --- workflow / step ---------------------------------------------------------------------
+
+
+def test_workflow_summary_and_json(authed, api) -> None:
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    result = authed("workflow", "wf-1")
+    assert result.exit_code == 0, result.stderr
+    for text in ("succeeded", "textToImage", "videoGen", "a red cat", "12 Buzz", "VIDB.mp4"):
+        assert text in result.stdout
+    data = json.loads(authed("workflow", "wf-1", "--json").stdout)
+    assert data["id"] == "wf-1" and data["steps"][1]["$type"] == "videoGen"
+
+
+def test_workflow_wait_follows_until_done(authed, api) -> None:
+    running = _wf(status="processing")
+    route = api.get(f"{API}/v2/consumer/workflows/wf-1").mock(
+        side_effect=[httpx.Response(202, json=running), httpx.Response(200, json=WF)]
+    )
+    result = authed("workflow", "wf-1", "--wait", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "succeeded"
+    assert int(route.calls[0].request.url.params["wait"]) > 0
+
+
+def test_workflow_wait_failed_exits_10(authed, api) -> None:
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=_wf(status="failed"))
+    result = authed("workflow", "wf-1", "--wait")
+    assert result.exit_code == 10
+    assert "ended failed" in result.stderr
+
+
+def test_step_encodes_name(authed, api) -> None:
+    route = api.get(f"{API}/v2/consumer/workflows/wf-1/steps/%240").respond(json=WF["steps"][0])
+    result = authed("step", "wf-1", "$0")
+    assert result.exit_code == 0, result.stderr
+    assert route.called
+    assert "textToImage" in result.stdout and "job-1" in result.stdout
+    assert json.loads(authed("step", "wf-1", "$0", "--json").stdout)["name"] == "$0"
+
+
+# --- job (v1) ----------------------------------------------------------------------------
+
+JOB = {
+    "job": {
+        "id": "job-1",
+        "type": "TextToImageV2",
+        "properties": {"workflowId": "wf-1"},
+        "params": {"prompt": "a red cat"},
+        "promptClassificationResult": {"sexual": True},
+        "lastEvent": {
+            "type": "Succeeded",
+            "provider": "ValdiAI",
+            "context": {"hive_csam_score": 0, "other": "x" * 100},
+        },
+    },
+    "cost": 3,
+    "result": [{"blobKey": "IMGA.jpeg", "available": True}],
+}
+
+
+def test_job_summary_shows_zero_scores(authed, api) -> None:
+    route = api.get(f"{API}/v1/consumer/jobs/job-1").respond(json=JOB)
+    result = authed("job", "job-1")
+    assert result.exit_code == 0, result.stderr
+    assert route.calls.last.request.url.params["detailed"] == "true"
+    for text in (
+        "TextToImageV2",
+        "wf-1",
+        "Prompt Classification: sexual",
+        "IMGA.jpeg (available: True)",
+        "ValdiAI",
+        "** hive_csam_score: 0",
+    ):
+        assert text in result.stdout
+    assert json.loads(authed("job", "job-1", "--raw").stdout) == JOB
+    assert json.loads(authed("job", "job-1", "--json").stdout) == JOB
+
+
+# --- results / blob ----------------------------------------------------------------------
+
+
+def test_results_lists_every_kind(authed, api) -> None:
+    route = api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    data = json.loads(authed("results", "wf-1", "--json").stdout)
+    assert route.calls.last.request.url.params["hideMatureContent"] == "true"
+    assert [(o["step"], o["kind"], o["blobId"]) for o in data["outputs"]] == [
+        ("$0", "image", "IMGA.jpeg"),
+        ("$0", "image", "IMGB.jpeg"),
+        ("vid", "video", "VIDB.mp4"),
+    ]
+    assert data["downloads"] is None
+    authed("results", "wf-1", "--nsfw")
+    assert route.calls.last.request.url.params["hideMatureContent"] == "false"
+
+
+def test_results_download_names_and_extensions(authed, api, cli_home: Path) -> None:
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    image = api.get("https://cdn.test/IMGA.jpeg").respond(
+        content=b"webp-bytes", headers={"content-type": "image/webp"}
+    )
+    api.get("https://cdn.test/VIDB.mp4").respond(
+        content=b"mp4-bytes", headers={"content-type": "video/mp4"}
+    )
+    out = cli_home / "work" / "out"
+    result = authed("results", "wf-1", "--download", "--dir", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "authorization" not in image.calls.last.request.headers
+    assert sorted(p.name for p in out.iterdir()) == ["wf-1_0_0.webp", "wf-1_vid_0.mp4"]
+    reports = json.loads(result.stdout)["downloads"]
+    assert [r["status"] for r in reports] == ["saved", "skipped", "saved"]
+    assert "add --nsfw" in reports[1]["reason"]
+    again = authed("results", "wf-1", "--download", "--dir", str(out))
+    assert again.exit_code == 0
+    assert (out / "wf-1_0_0-1.webp").read_bytes() == b"webp-bytes"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_results_expired_url_falls_back_to_blob_endpoint(authed, api, cli_home: Path) -> None:
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(403)
+    api.get(f"{API}/v2/consumer/blobs/IMGA.jpeg").respond(
+        content=b"jpg", headers={"content-type": "image/jpeg"}
+    )
+    api.get("https://cdn.test/VIDB.mp4").respond(500)
+    out = cli_home / "dl"
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 11
+    reports = json.loads(result.stdout)["downloads"]
+    assert reports[0]["status"] == "saved" and reports[0]["path"].endswith("wf-1_0_0.jpeg")
+    assert reports[2] == {
+        "step": "vid",
+        "kind": "video",
+        "blobId": "VIDB.mp4",
+        "status": "failed",
+        "reason": "HTTP 500",
+    }
+    assert "1 download(s) failed" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["wf-1_0_0.jpeg"]
+
+
+def test_blob_lookup_and_download(authed, api, cli_home: Path) -> None:
+    route = api.get(f"{API}/v2/consumer/blobs/VIDB.mp4").mock(
+        side_effect=lambda request: httpx.Response(
+            308, headers={"location": f"{API}/v2/consumer/blobs/content/tok"}
+        )
+    )
+    api.get(f"{API}/v2/consumer/blobs/content/tok").respond(
+        content=b"0123456789", headers={"content-type": "video/mp4"}
+    )
+    data = json.loads(authed("blob", "VIDB.mp4", "--nsfw-level", "r", "--json").stdout)
+    assert data == {"blobId": "VIDB.mp4", "exists": True, "bytes": 10}
+    assert route.calls.last.request.url.params["nsfwLevel"] == "r"
+    out = cli_home / "blobs"
+    result = authed("blob", "VIDB.mp4", "--download", f"--dir={out}")
+    assert result.exit_code == 0, result.stderr
+    assert [p.name for p in out.iterdir()] == ["VIDB.mp4"]
+    assert "nsfwLevel" not in route.calls.last.request.url.params
+    assert authed("blob", "X", "--nsfw", "--nsfw-level=r").exit_code == 2
+
+
+def test_blob_missing_is_not_found(authed, api) -> None:
+    api.get(f"{API}/v2/consumer/blobs/NOPE").respond(404, json={"title": "Not Found"})
+    result = authed("blob", "NOPE")
+    assert result.exit_code == 6
+    assert result.stderr.startswith("error: not found")
+
+
+# --- estimate / submit / cancel ----------------------------------------------------------
+
+BODY = {
+    "steps": [
+        {
+            "$type": "textToImage",
+            "input": {
+                "model": "urn:air:sdxl:checkpoint:civitai:1@2",
+                "prompt": "a red cat",
+                "cfgScale": 7,
+                "steps": 20,
+                "width": 512,
+                "height": 512,
+                "quantity": 1,
+                "batchSize": 1,
+                "clipSkip": 2,
+                "sourceImageDenoiseStrenght": 0.8,
+            },
+        }
+    ]
+}
+
+
+def _body_file(cli_home: Path) -> str:
+    path = cli_home / "work" / "wf.json"
+    path.write_text(json.dumps(BODY))
+    return str(path)
+
+
+def test_estimate(authed, api, cli_home: Path) -> None:
+    route = api.post(f"{API}/v2/consumer/workflows").respond(
+        json=_wf(
+            id="",
+            status="unassigned",
+            transactions={"list": [{"type": "debit", "amount": 12, "accountType": "blue"}]},
+        )
+    )
+    result = authed("estimate", _body_file(cli_home))
+    assert result.exit_code == 0, result.stderr
+    assert route.calls.last.request.url.params["whatif"] == "true"
+    assert "Estimated cost: 12 Buzz" in result.stdout and "debit 12 from blue" in result.stdout
+    data = json.loads(authed("estimate", "-", "--json", input=json.dumps(BODY)).stdout)
+    assert data["cost"]["total"] == 12
+    bad = authed("estimate", "-", input="[1")
+    assert bad.exit_code == 2 and "not valid JSON" in bad.stderr
+    invalid = authed("estimate", "-", input=json.dumps({"steps": []}))
+    assert invalid.exit_code == 2 and invalid.stderr.startswith("error: invalid workflow body")
+
+
+def test_submit_asks_and_needs_yes_without_terminal(authed, api, cli_home: Path) -> None:
+    route = api.post(f"{API}/v2/consumer/workflows").respond(json=_wf(status="unassigned"))
+    result = authed("submit", _body_file(cli_home))
+    assert result.exit_code == 2
+    assert "--yes" in result.stderr
+    assert all(c.request.url.params.get("whatif") == "true" for c in route.calls)
+
+
+def test_submit_yes_wait_json(authed, api, cli_home: Path) -> None:
+    posted = api.post(f"{API}/v2/consumer/workflows").mock(
+        side_effect=lambda request: httpx.Response(
+            200,
+            json=_wf(status="unassigned")
+            if request.url.params.get("whatif")
+            else _wf(status="processing"),
+        )
+    )
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    result = authed(
+        "submit", _body_file(cli_home), "--yes", "--wait", "--json", "--external-id", "job-42"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "succeeded"
+    real = json.loads(posted.calls.last.request.content)
+    assert real["externalId"] == "job-42"
+    assert "externalId" not in json.loads(posted.calls[0].request.content)
+
+
+def test_submit_insufficient_buzz(authed, api, cli_home: Path) -> None:
+    api.post(f"{API}/v2/consumer/workflows", params={"whatif": "true"}).respond(
+        json=_wf(transactions={"list": [], "insufficientBuzz": True})
+    )
+    result = authed("submit", _body_file(cli_home), "--yes")
+    assert result.exit_code == 5
+    assert "not enough Buzz" in result.stderr
+
+
+def test_submit_403_from_server_is_insufficient_buzz(authed, api, cli_home: Path) -> None:
+    api.post(f"{API}/v2/consumer/workflows").mock(
+        side_effect=lambda request: (
+            httpx.Response(200, json=_wf(status="unassigned"))
+            if request.url.params.get("whatif")
+            else httpx.Response(403, json="Insufficient buzz")
+        )
+    )
+    result = authed("submit", _body_file(cli_home), "-y")
+    assert result.exit_code == 5
+    assert "Insufficient buzz" in result.stderr
+
+
+def test_cancel(authed, api) -> None:
+    route = api.put(f"{API}/v2/consumer/workflows/wf-1").respond(204)
+    assert json.loads(authed("cancel", "wf-1", "--json").stdout) == {"id": "wf-1", "canceled": True}
+    assert json.loads(route.calls.last.request.content) == {"status": "canceled"}
+    assert "Canceled wf-1." in authed("cancel", "wf-1").stdout
+
+
+# --- test / errors -----------------------------------------------------------------------
+
+
+def test_connection_test_hides_token(authed, api) -> None:
+    route = api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "", "items": [WF]})
+    result = authed("test")
+    assert result.exit_code == 0
+    assert route.calls.last.request.url.params["take"] == "1"
+    assert "tok-123" not in result.stdout + result.stderr
+    assert "from environment" in result.stdout
+    data = json.loads(authed("test", "--json").stdout)
+    assert data == {
+        "ok": True,
+        "apiUrl": API,
+        "tokenSource": "environment",
+        "workflowsOnFirstPage": 1,
+    }
+
+
+def test_no_token_exits_3(run) -> None:
+    result = run("test", env={"CIVITAI_API_URL": API})
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: no API token") and "login" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "code", "words"),
+    [
+        (401, {}, 3, "invalid or expired"),
+        (403, {}, 4, "permission denied"),
+        (404, {}, 6, "not found"),
+        (429, {"retry-after": "120"}, 7, "wait 120 s"),
+        (503, {}, 8, "server error (HTTP 503)"),
+        (400, {}, 1, "bad field"),
+    ],
+)
+def test_error_exits(authed, api, monkeypatch, status, headers, code, words) -> None:
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(
+        status, json={"title": "x", "detail": "bad field"}, headers=headers
+    )
+    result = authed("workflow", "wf-1")
+    assert result.exit_code == code
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_network_error_exits_9(authed, api, monkeypatch) -> None:
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
+    api.get(f"{API}/v2/consumer/workflows/wf-1").mock(side_effect=httpx.ConnectError("boom"))
+    result = authed("workflow", "wf-1")
+    assert result.exit_code == 9
+    assert "cannot reach the API" in result.stderr
+
+
+def test_flag_token_beats_env_and_stored_login(run, api, monkeypatch) -> None:
+    run("login", "--with-token", input="stored-key\n")
+    route = api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "", "items": []})
+    monkeypatch.setenv("CIVITAI_API_URL", API)
+    monkeypatch.delenv("CIVITAI_API_TOKEN")
+    run("workflows")
+    assert route.calls.last.request.headers["authorization"] == "Bearer stored-key"
+    run("workflows", "--token", "flag-key")
+    assert route.calls.last.request.headers["authorization"] == "Bearer flag-key"
+    Path(".env").write_text("CIVITAI_API_TOKEN=dotenv-key\n")
+    run("workflows")
+    assert route.calls.last.request.headers["authorization"] == "Bearer dotenv-key"
