@@ -266,6 +266,16 @@ INVALID: dict[str, tuple[object, list[tuple[str, str]]]] = {
             ),
         ],
     ),
+    "justifications in an array and a sensitive scope": (
+        manifest(scopes=["social:tip:self"], scopeJustifications=[{"social:tip:self": "tips"}]),
+        [
+            sensitive("social:tip:self"),
+            (
+                "scopeJustifications",
+                "scopeJustifications must be an object mapping scope-id to a justification string",
+            ),
+        ],
+    ),
     # V4, V5, V7
     "contentRating upper case": (
         manifest(contentRating="PG"),

@@ -8,7 +8,7 @@ import copy
 from typing import Any
 
 import pytest
-from blocks_support import BASE, SDK014_BASE
+from blocks_support import BASE, SDK014_BASE, schema_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +18,10 @@ from civitai_app_sdk.blocks import (
     define_block,
     validate_manifest,
 )
+from civitai_app_sdk.blocks.schema import load_schema
+from civitai_app_sdk.blocks.validate import platform_problems
+
+PINNED = load_schema(schema_path())
 
 KEYS = [
     *BASE,
@@ -129,6 +133,14 @@ def test_mutated_manifests_agree_with_validate_manifest(
         assert result.valid
         assert got.block_id == case["blockId"]
         assert got.iframe.src == f"https://{case['blockId']}.civit.ai/"
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(JSON)
+def test_validate_manifest_with_the_schema_never_raises(data: object) -> None:
+    result = validate_manifest(data, schema=PINNED)
+    assert result.schema_checked
+    assert result.valid == (not platform_problems(data))
 
 
 @settings(max_examples=200)

@@ -30,13 +30,17 @@ from civitai_app_sdk.blocks.schema import SchemaInput, load_schema, schema_probl
 from civitai_app_sdk.blocks.sdk014 import define_block_sdk_0_14
 from civitai_app_sdk.blocks.vocab import TRUST_TIERS, TrustTier
 
+# The approve validator re-checks these with the same conditions as the submit gate (V0-V3 vs
+# S1-S5); once the gate has reported one, the validator's wording of it adds nothing.
+_SUBMIT_RESTATED_ON_APPROVE = frozenset({"", "blockId", "version", "name"})
+
 
 @dataclass(frozen=True)
 class ValidationResult:
     """Everything found in one manifest.
 
     ``problems``: why the platform would refuse it (submit gate first, then the approve
-    validator; an approve finding on a path the submit gate already reported is left out).
+    validator, without its restatement of a submit-gate finding).
     ``schema_findings``: violations of the published JSON Schema, advisory only.
     ``warnings``: platform-owned fields the author set. ``schema_checked`` is false when no
     schema was available, so only the platform rules ran.
@@ -60,8 +64,8 @@ def platform_problems(
     if trust_tier not in TRUST_TIERS:
         raise ValueError(f"trust_tier must be one of {', '.join(TRUST_TIERS)}, not {trust_tier!r}")
     submitted = submit_problems(manifest)
-    reported = {problem.path for problem in submitted}
-    approved = [p for p in approve_problems(manifest, trust_tier) if p.path not in reported]
+    repeated = {p.path for p in submitted} & _SUBMIT_RESTATED_ON_APPROVE
+    approved = [p for p in approve_problems(manifest, trust_tier) if p.path not in repeated]
     return [*submitted, *approved]
 
 
