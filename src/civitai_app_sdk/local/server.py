@@ -64,6 +64,7 @@ class LocalServer:
         self._socket = socket.socket(family, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
+        self._socket.listen(2048)
         self.host = host
         self.port: int = self._socket.getsockname()[1]
         _hide_drops()
@@ -90,8 +91,15 @@ class LocalServer:
         The generated models load in a background thread meanwhile, so the port
         accepts connections at once.
         """
-        threading.Thread(target=warm_up, name="civitai-local-warm-up", daemon=True).start()
+        threading.Thread(target=self._warm_up, name="civitai-local-warm-up", daemon=True).start()
         self._server.run(sockets=[self._socket])
+
+    def _warm_up(self) -> None:
+        """Load the models once the server is up (not competing with its start)."""
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        warm_up()
 
     def start(self) -> Self:
         """Serve from a daemon thread; returns once the server accepts connections."""

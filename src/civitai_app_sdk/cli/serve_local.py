@@ -1,0 +1,88 @@
+"""``civitai-orch serve-local``: run the local stand-in orchestrator and OAuth server."""
+
+from __future__ import annotations
+
+import click
+
+from civitai_app_sdk.local import FaultRule, LocalConfig, LocalServer, Timings
+from civitai_app_sdk.local.buzz import DEFAULT_BALANCE
+
+_API = r"^/(v2|api)/"
+_SUBMIT = r"^/v2/consumer/workflows$"
+
+
+def _faults(
+    latency: float,
+    rate_limit: int,
+    retry_after: float,
+    server_errors: int,
+    html_errors: int,
+    drop_submits: int,
+) -> tuple[FaultRule, ...]:
+    """Fault rules from the command-line counts (each rule is bounded by its count)."""
+    rules = [
+        FaultRule("drop", drop_submits, method="POST", path=_SUBMIT),
+        FaultRule("429", rate_limit, seconds=retry_after, path=_API),
+        FaultRule("500", server_errors, path=_API),
+        FaultRule("502-html", html_errors, path=_API),
+    ]
+    active = [rule for rule in rules if rule.times > 0]
+    if latency > 0:
+        active.append(FaultRule("latency", 10_000, seconds=latency, path=_API))
+    return tuple(active)
+
+
+@click.command("serve-local")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+@click.option("--port", default=8787, show_default=True, help="Port (0 picks a free one).")
+@click.option("--token", default=None, help="Accept only this API token (default: any).")
+@click.option(
+    "--balance", default=DEFAULT_BALANCE["yellow"], show_default=True, help="Yellow Buzz."
+)
+@click.option("--step-seconds", default=1.8, show_default=True, help="How long each step runs.")
+@click.option("--latency", default=0.0, help="Delay every API request by SECONDS (≤30).")
+@click.option("--rate-limit", default=0, help="Answer the next N API requests with 429.")
+@click.option("--retry-after", default=1.0, show_default=True, help="Retry-After of those 429s.")
+@click.option("--server-errors", default=0, help="Answer the next N API requests with a 500.")
+@click.option("--html-errors", default=0, help="Answer the next N with a 502 HTML page.")
+@click.option("--drop-submits", default=0, help="Drop the connection after N submits.")
+@click.option("--fail-step", multiple=True, help="Step name or $type that fails (repeatable).")
+def serve_local(
+    host: str,
+    port: int,
+    token: str | None,
+    balance: int,
+    step_seconds: float,
+    latency: float,
+    rate_limit: int,
+    retry_after: float,
+    server_errors: int,
+    html_errors: int,
+    drop_submits: int,
+    fail_step: tuple[str, ...],
+) -> None:
+    """Run a local stand-in for the orchestrator and OAuth server (loopback only).
+
+    Same HTTP as the real services, offline and free: point the SDK's orchestrator
+    base URL, OAuth base URL and site URL at the printed address. Stops on Ctrl-C or
+    SIGTERM.
+    """
+    if step_seconds <= 0:
+        raise click.BadParameter("must be positive", param_hint="--step-seconds")
+    share = step_seconds / 9
+    try:
+        config = LocalConfig(
+            token=token,
+            balance={"yellow": balance},
+            timings=Timings(share, share, share, step_seconds - 3 * share),
+            fail_steps=frozenset(fail_step),
+            faults=_faults(
+                latency, rate_limit, retry_after, server_errors, html_errors, drop_submits
+            ),
+        )
+        server = LocalServer(config, host=host, port=port, log_level="info")
+    except (ValueError, OSError) as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"Local orchestrator and OAuth server on {server.url}", err=True)
+    click.echo("Token: " + ("the one given with --token" if token else "any"), err=True)
+    server.serve()

@@ -1,0 +1,48 @@
+"""Fixtures for the local server tests: a server on a manual clock and an httpx client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from civitai_app_sdk.local import LocalConfig, LocalServer, ManualClock
+
+TOKEN = "local-test-token"
+
+
+def text_to_image(
+    prompt: str = "a lighthouse at dusk", *, quantity: int = 1, **extra: Any
+) -> dict[str, Any]:
+    """A valid SubmitWorkflow body with one textToImage step; ``extra`` are body fields."""
+    step_input = {"prompt": prompt, "cfgScale": 7, "width": 512, "height": 512, "quantity": quantity}
+    return {"currencies": [], "steps": [{"$type": "textToImage", "input": step_input}], **extra}
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Time that only moves when a test (or a long-poll) moves it."""
+    return ManualClock()
+
+
+@pytest.fixture
+def config() -> LocalConfig:
+    """The server configuration; override in a test module to change it."""
+    return LocalConfig()
+
+
+@pytest.fixture
+def server(config: LocalConfig, clock: ManualClock) -> Iterator[LocalServer]:
+    """A running local server on a free loopback port."""
+    with LocalServer(config, clock=clock) as running:
+        yield running
+
+
+@pytest.fixture
+def api(server: LocalServer) -> Iterator[httpx.Client]:
+    """An httpx client for the server, with a Bearer token."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=10) as client:
+        yield client

@@ -1,0 +1,51 @@
+"""Buzz: pools debited in order, the real 403 when short, refunds for unfinished work."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from conftest import text_to_image
+
+from civitai_app_sdk.local import LocalConfig
+
+WORKFLOWS = "/v2/consumer/workflows"
+
+
+def pools(api: httpx.Client) -> dict[str, int]:
+    body = api.get("/api/trpc/buzz.getBuzzAccount").json()
+    return dict(body["result"]["data"]["json"])
+
+
+@pytest.fixture
+def config() -> LocalConfig:
+    """A small balance, so a large submit is refused."""
+    return LocalConfig(balance={"blue": 5, "yellow": 10})
+
+
+def test_submit_beyond_the_balance_is_a_bare_string_403(api: httpx.Client) -> None:
+    response = api.post(WORKFLOWS, json=text_to_image(quantity=4))
+    assert response.status_code == 403
+    assert isinstance(response.json(), str)
+    assert "Insufficient buzz" in response.json()
+    estimate = api.post(WORKFLOWS, params={"whatif": "true"}, json=text_to_image(quantity=4))
+    assert estimate.json()["transactions"]["insufficientBuzz"] is True
+
+
+def test_pools_are_debited_in_order_blue_first(api: httpx.Client) -> None:
+    body = api.post(WORKFLOWS, json=text_to_image(quantity=2)).json()
+    debits = [(t["accountType"], t["amount"]) for t in body["transactions"]["list"]]
+    assert debits == [("blue", 5), ("yellow", 3)]
+    only_yellow = api.post(WORKFLOWS, json=text_to_image(currencies=["yellow"])).json()
+    assert [t["accountType"] for t in only_yellow["transactions"]["list"]] == ["yellow"]
+
+
+
+def test_cancel_before_processing_refunds_the_charge(api: httpx.Client) -> None:
+    before = pools(api)
+    workflow = api.post(WORKFLOWS, json=text_to_image()).json()
+    assert pools(api) != before
+    assert api.put(f"{WORKFLOWS}/{workflow['id']}", json={"status": "canceled"}).status_code == 204
+    after = api.get(f"{WORKFLOWS}/{workflow['id']}").json()
+    assert after["status"] == "canceled"
+    assert [t["type"] for t in after["transactions"]["list"]] == ["debit", "credit"]
+    assert pools(api) == before
