@@ -42,7 +42,8 @@ def test_login_with_empty_token_is_usage_error(run) -> None:
 def test_login_without_client_id_says_what_to_do(run) -> None:
     result = run("login")
     assert result.exit_code == 2
-    assert "--client-id" in result.stderr and "--with-token" in result.stderr
+    assert "--client-id" in result.stderr
+    assert "--with-token" in result.stderr
 
 
 @respx.mock

@@ -102,11 +102,14 @@ def test_workflows_sends_every_filter_and_prints_next_cursor(authed, api) -> Non
     assert params["toDate"] == "2024-01-20T23:59:59.999Z"
     assert params["hideMatureContent"] == "false"
     assert route.calls.last.request.headers["authorization"] == "Bearer tok-123"
-    assert "wf-1" in result.stdout and "a red cat" in result.stdout
+    assert "wf-1" in result.stdout
+    assert "a red cat" in result.stdout
     hint = result.stderr.strip().splitlines()[-1]
     assert hint.startswith("Next page: civitai-orch workflows")
-    assert "--cursor=CUR2" in hint and "--cursor=CUR1" not in hint
-    assert "--tag=user:1 --tag=project:x" in hint and "tok-123" not in hint
+    assert "--cursor=CUR2" in hint
+    assert "--cursor=CUR1" not in hint
+    assert "--tag=user:1 --tag=project:x" in hint
+    assert "tok-123" not in hint
 
 
 def test_workflows_json_is_one_document(authed, api) -> None:
@@ -125,7 +128,8 @@ def test_workflows_defaults_and_status_filter(authed, api) -> None:
     result = authed("workflows", "--status", "failed", "--json")
     params = route.calls.last.request.url.params
     assert params["take"] == "20"
-    assert "excludeFailed" not in params and "hideMatureContent" not in params
+    assert "excludeFailed" not in params
+    assert "hideMatureContent" not in params
     assert [w["id"] for w in json.loads(result.stdout)["items"]] == ["wf-2"]
     authed("workflows", "--status=succeeded")
     assert route.calls.last.request.url.params["excludeFailed"] == "true"
@@ -139,7 +143,8 @@ def test_workflows_empty_and_bad_options(authed, api) -> None:
     assert authed("workflows", "--take=abc").exit_code == 2
     assert authed("workflows", "--take=0").exit_code == 2
     bad = authed("workflows", "--from=yesterday")
-    assert bad.exit_code == 2 and "not a date" in bad.stderr
+    assert bad.exit_code == 2
+    assert "not a date" in bad.stderr
 
 
 def test_zoned_datetime_is_converted_to_utc(authed, api) -> None:
@@ -197,7 +202,8 @@ def test_workflow_summary_and_json(authed, api) -> None:
     for text in ("succeeded", "textToImage", "videoGen", "a red cat", "12 Buzz", "VIDB.mp4"):
         assert text in result.stdout
     data = json.loads(authed("workflow", "wf-1", "--json").stdout)
-    assert data["id"] == "wf-1" and data["steps"][1]["$type"] == "videoGen"
+    assert data["id"] == "wf-1"
+    assert data["steps"][1]["$type"] == "videoGen"
 
 
 def test_workflow_wait_follows_until_done(authed, api) -> None:
@@ -223,7 +229,8 @@ def test_step_encodes_name(authed, api) -> None:
     result = authed("step", "wf-1", "$0")
     assert result.exit_code == 0, result.stderr
     assert route.called
-    assert "textToImage" in result.stdout and "job-1" in result.stdout
+    assert "textToImage" in result.stdout
+    assert "job-1" in result.stdout
     assert json.loads(authed("step", "wf-1", "$0", "--json").stdout)["name"] == "$0"
 
 
@@ -315,7 +322,8 @@ def test_results_expired_url_falls_back_to_blob_endpoint(authed, api, cli_home: 
     result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
     assert result.exit_code == 11
     reports = json.loads(result.stdout)["downloads"]
-    assert reports[0]["status"] == "saved" and reports[0]["path"].endswith("wf-1_0_0.jpeg")
+    assert reports[0]["status"] == "saved"
+    assert reports[0]["path"].endswith("wf-1_0_0.jpeg")
     assert reports[2] == {
         "step": "vid",
         "kind": "video",
@@ -394,13 +402,16 @@ def test_estimate(authed, api, cli_home: Path) -> None:
     result = authed("estimate", _body_file(cli_home))
     assert result.exit_code == 0, result.stderr
     assert route.calls.last.request.url.params["whatif"] == "true"
-    assert "Estimated cost: 12 Buzz" in result.stdout and "debit 12 from blue" in result.stdout
+    assert "Estimated cost: 12 Buzz" in result.stdout
+    assert "debit 12 from blue" in result.stdout
     data = json.loads(authed("estimate", "-", "--json", input=json.dumps(BODY)).stdout)
     assert data["cost"]["total"] == 12
     bad = authed("estimate", "-", input="[1")
-    assert bad.exit_code == 2 and "not valid JSON" in bad.stderr
+    assert bad.exit_code == 2
+    assert "not valid JSON" in bad.stderr
     invalid = authed("estimate", "-", input=json.dumps({"steps": []}))
-    assert invalid.exit_code == 2 and invalid.stderr.startswith("error: invalid workflow body")
+    assert invalid.exit_code == 2
+    assert invalid.stderr.startswith("error: invalid workflow body")
 
 
 def test_submit_asks_and_needs_yes_without_terminal(authed, api, cli_home: Path) -> None:
@@ -482,7 +493,8 @@ def test_connection_test_hides_token(authed, api) -> None:
 def test_no_token_exits_3(run) -> None:
     result = run("test", env={"CIVITAI_API_URL": API})
     assert result.exit_code == 3
-    assert result.stderr.startswith("error: no API token") and "login" in result.stderr
+    assert result.stderr.startswith("error: no API token")
+    assert "login" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -504,8 +516,11 @@ def test_error_exits(authed, api, monkeypatch, status, headers, code, words) -> 
     result = authed("workflow", "wf-1")
     assert result.exit_code == code
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0]
-    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert len(lines) == 1
+    assert lines[0].startswith("error: ")
+    assert words in lines[0]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
 
 
 def test_network_error_exits_9(authed, api, monkeypatch) -> None:
