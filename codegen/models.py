@@ -32,6 +32,7 @@ def generator_options(unions: dict[str, Union_]) -> list[str]:
         "--no-collapse-root-models",
         "--use-type-alias",
         "--disable-timestamp",
+        "--disable-future-imports",
         "--use-annotated",
         "--use-union-operator",
         "--use-standard-collections",

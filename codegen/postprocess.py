@@ -11,7 +11,9 @@ Pure functions from source text to source text:
 from __future__ import annotations
 
 import ast
+import heapq
 import re
+from dataclasses import dataclass
 
 from codegen.normalize import Union_
 from codegen.render import render
@@ -19,7 +21,7 @@ from codegen.render import render
 _ENUM_BASES = {"StrEnum": "OpenStrEnum", "IntEnum": "OpenIntEnum", "Enum": "OpenEnum"}
 _ENUM_CLASS = re.compile(r"^class (\w+)\((StrEnum|IntEnum|Enum)\):$", re.MULTILINE)
 _STR_ATTRIBUTES = frozenset(dir(str))
-_FIRST_IMPORT = re.compile(r"^from __future__ import annotations\n", re.MULTILINE)
+_FIRST_IMPORT = re.compile(r"^(?=from |import )", re.MULTILINE)
 
 
 def open_enums(source: str) -> str:
@@ -75,71 +77,98 @@ def _attribute_for(
     raise ValueError(f"no member of {union.name} has a field for {union.prop!r}")
 
 
-def _alias_spans(tree: ast.Module, names: set[str]) -> dict[str, tuple[int, int]]:
-    """Line span of each union alias, including the docstring that follows it."""
-    spans: dict[str, tuple[int, int]] = {}
-    body = tree.body
-    for index, node in enumerate(body):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            if isinstance(target, ast.Name) and target.id in names:
-                end = node.end_lineno or node.lineno
-                after = body[index + 1] if index + 1 < len(body) else None
-                if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
-                    end = after.end_lineno or end
-                spans[target.id] = (node.lineno, end)
-    return spans
+@dataclass
+class _Chunk:
+    """A top-level statement (with its docstring and leading comments) of the module."""
+
+    index: int
+    name: str | None
+    lines: list[str]
 
 
-def dependency_order(unions: dict[str, Union_]) -> list[str]:
-    """Union names with every nested union before the unions that contain it."""
-    ordered: list[str] = []
+def _chunks(source: str) -> list[_Chunk]:
+    """Split a module into top-level statements; a docstring joins the statement before."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    starts = [node.lineno - 1 for node in tree.body] + [len(lines)]
+    starts[0] = 0
+    chunks: list[_Chunk] = []
+    for i, node in enumerate(tree.body):
+        text = lines[starts[i] : starts[i + 1]]
+        is_doc = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        if is_doc and chunks and chunks[-1].name is not None:
+            chunks[-1].lines.extend(text)
+            continue
+        name = node.name if isinstance(node, ast.ClassDef) else _assigned_name(node)
+        chunks.append(_Chunk(len(chunks), name, text))
+    return chunks
 
-    def visit(name: str) -> None:
-        if name in ordered:
-            return
-        for _, target in unions[name].mapping:
-            if target in unions:
-                visit(target)
-        ordered.append(name)
 
-    for name in sorted(unions):
-        visit(name)
+def _assigned_name(node: ast.stmt) -> str | None:
+    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    return None
+
+
+def _references(lines: list[str]) -> set[str]:
+    return {node.id for node in ast.walk(ast.parse("\n".join(lines))) if isinstance(node, ast.Name)}
+
+
+def definition_order(chunks: list[_Chunk]) -> list[_Chunk]:
+    """Reorder so that every statement follows the names it uses (stable otherwise).
+
+    The module is evaluated top to bottom, without postponed annotations (they cost a
+    `compile` per field at import time), so each name must exist before it is used.
+    """
+    defined = {c.name: c for c in chunks if c.name is not None}
+    waiting_on = {
+        c.index: {defined[n].index for n in _references(c.lines) if n in defined} - {c.index}
+        for c in chunks
+    }
+    users: dict[int, list[int]] = {}
+    for index, needs in waiting_on.items():
+        for need in needs:
+            users.setdefault(need, []).append(index)
+    ready = [c.index for c in chunks if not waiting_on[c.index]]
+    heapq.heapify(ready)
+    ordered: list[_Chunk] = []
+    while ready:
+        index = heapq.heappop(ready)
+        ordered.append(chunks[index])
+        for user in users.get(index, []):
+            waiting_on[user].discard(index)
+            if not waiting_on[user]:
+                heapq.heappush(ready, user)
+    if len(ordered) != len(chunks):
+        stuck = sorted(str(c.name) for c in chunks if waiting_on[c.index])[:10]
+        raise ValueError(f"circular definitions in the generated module: {stuck}")
     return ordered
 
 
 def tagged_unions(source: str, unions: dict[str, Union_]) -> str:
-    """Replace each union alias with a tagged union that has an unknown-tag fallback.
-
-    The unions move to the end of the module, nested ones first: their members (the
-    `Unknown<D>` fallbacks included) must exist when each alias is evaluated.
-    """
-    tree = ast.parse(source)
-    fields = field_attributes(tree)
-    spans = _alias_spans(tree, set(unions))
-    missing = set(unions) - set(spans)
-    if missing:
-        raise ValueError(f"generator emitted no alias for unions: {sorted(missing)}")
-    lines = source.splitlines()
-    for start, end in sorted(spans.values(), reverse=True):
-        del lines[start - 1 : end]
-    for name in dependency_order(unions):
-        union = unions[name]
-        text = render(
-            "union.py.j2",
-            union=union,
-            attr=_attribute_for(union, unions, fields),
-            members=sorted({target for _, target in union.mapping}),
-            description=union.description,
-        )
-        lines.extend(["", "", *text.rstrip("\n").splitlines()])
-    return "\n".join(lines) + "\n"
+    """Replace each union alias with a tagged union that has an unknown-tag fallback."""
+    fields = field_attributes(ast.parse(source))
+    chunks = _chunks(source)
+    found = {c.name for c in chunks} & set(unions)
+    if found != set(unions):
+        raise ValueError(f"generator emitted no alias for unions: {sorted(set(unions) - found)}")
+    for chunk in chunks:
+        if chunk.name in unions:
+            union = unions[chunk.name]
+            rendered = render(
+                "union.py.j2",
+                union=union,
+                attr=_attribute_for(union, unions, fields),
+                members=sorted({target for _, target in union.mapping}),
+                description=union.description,
+            )
+            chunk.lines = ["", "", *rendered.rstrip("\n").splitlines()]
+    return "\n".join(line for c in definition_order(chunks) for line in c.lines) + "\n"
 
 
 def add_imports(source: str) -> str:
     """Import the open enums, the tagger and pydantic's union helpers."""
     extra = (
-        "from __future__ import annotations\n\n"
         "from pydantic import Discriminator, Tag\n\n"
         "from civitai_app_sdk_generated._base import (\n"
         "    UNKNOWN_TAG, OpenEnum, OpenIntEnum, OpenStrEnum, tagger,\n"
@@ -147,7 +176,7 @@ def add_imports(source: str) -> str:
     )
     result, count = _FIRST_IMPORT.subn(extra, source, count=1)
     if count != 1:
-        raise ValueError("generated module has no `from __future__ import annotations`")
+        raise ValueError("generated module has no import to put ours before")
     return result
 
 
