@@ -1,7 +1,8 @@
 """Lenient reading of response bodies into the generated models.
 
 The spec marks many response fields required that real and documented bodies omit
-(`tips`, `callbacks`, step `priority`…). A missing field is filled with an empty value of
+(`tips`, `callbacks`, step `priority`…) or send as null (the last page's `next`). Such a
+field is filled with an empty value of
 its type (None, [], {}, False, "", 0, or the nearest allowed bound) and validation is
 retried; anything else the models
 reject is a :class:`ResponseValidationError` that carries the body.
@@ -39,19 +40,30 @@ def adapter(kind: Any) -> TypeAdapter[Any]:
     return TypeAdapter(kind)
 
 
-def _put(data: Any, loc: tuple[int | str, ...], value: Any) -> bool:
-    """Set ``value`` at ``loc``, skipping union tags that are not keys of the data."""
+def _parent(data: Any, loc: tuple[int | str, ...]) -> dict[Any, Any] | None:
+    """The dict holding ``loc``'s last key, skipping union tags that are not data keys."""
     node = data
     for key in loc[:-1]:
         in_list = isinstance(node, list) and isinstance(key, int) and key < len(node)
         if in_list or (isinstance(node, dict) and key in node):
             node = node[key]
         elif not isinstance(node, dict):
-            return False
-    if not isinstance(node, dict):
+            return None
+    return node if isinstance(node, dict) else None
+
+
+def _put(data: Any, loc: tuple[int | str, ...], value: Any) -> bool:
+    """Set ``value`` at ``loc``; False when there is no such place."""
+    parent = _parent(data, loc)
+    if parent is None:
         return False
-    node[loc[-1]] = copy.copy(value)
+    parent[loc[-1]] = copy.copy(value)
     return True
+
+
+def _is_null(data: Any, loc: tuple[int | str, ...]) -> bool:
+    parent = _parent(data, loc)
+    return parent is not None and loc[-1] in parent and parent[loc[-1]] is None
 
 
 def read(kind: Any, data: Any, what: str) -> Any:
@@ -69,8 +81,8 @@ def read(kind: Any, data: Any, what: str) -> Any:
         changed = False
         for problem in error.errors():
             loc, kind_of = problem["loc"], problem["type"]
-            if kind_of == "missing" and loc:
-                changed |= _put(current, loc, None)
+            if loc and (kind_of == "missing" or (kind_of in _EMPTY and _is_null(current, loc))):
+                changed |= _put(current, loc, None if kind_of == "missing" else _EMPTY[kind_of])
                 filled.add(loc)
             elif loc in filled and kind_of in _EMPTY:
                 changed |= _put(current, loc, _EMPTY[kind_of])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from civitai_app_sdk_generated import WorkflowTemplate
 from civitai_app_sdk_generated._base import request_problems
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from ..errors import RequestValidationError
 
@@ -27,10 +29,11 @@ def _pydantic_problems(error: ValidationError) -> list[str]:
 def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
     """Check a workflow body strictly and return the JSON to send.
 
-    Typed models are dumped and re-read, so both forms get the same checks: the schema's
-    types and bounds, no unknown fields, step types or enum values. A missing
-    ``currencies`` becomes ``[]`` (the server's default order). Raises
-    :class:`RequestValidationError` listing every problem.
+    Typed models are dumped and re-read, so both forms get the same checks, made strictly
+    on the JSON to be sent (``"512"`` is not a number): the schema's types and bounds, no
+    unknown fields, step types or enum values. A missing ``currencies`` becomes ``[]``
+    (the server's default order). Raises :class:`RequestValidationError` listing every
+    problem.
     """
     if isinstance(body, BaseModel):
         data: dict[str, Any] = body.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -40,7 +43,11 @@ def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
         raise TypeError(f"a workflow body is a WorkflowTemplate or a dict, not {type(body)}")
     data.setdefault("currencies", [])
     try:
-        model = WorkflowTemplate.model_validate(data)
+        text = json.dumps(to_jsonable_python(data))
+        model = WorkflowTemplate.model_validate_json(text, strict=True)
+    except PydanticSerializationError as exc:
+        problem = f"/: not JSON-serialisable: {exc}"
+        raise RequestValidationError([problem], "workflow body") from None
     except ValidationError as exc:
         raise RequestValidationError(_pydantic_problems(exc), "workflow body") from None
     problems = request_problems(model)

@@ -1,0 +1,200 @@
+"""Body builders (TypeScript defaults, nothing dropped) and typed output extractors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from civitai_app_sdk_generated import TextToImageInput, Workflow
+
+from civitai_app_sdk.errors import RequestValidationError
+from civitai_app_sdk.orchestrator import (
+    DEFAULT_MODEL_AIR,
+    build_image_gen_body,
+    build_text_to_image_body,
+    build_workflow_body,
+    extract_audio,
+    extract_blobs,
+    extract_image_urls,
+    extract_images,
+    extract_models,
+    extract_texts,
+    extract_videos,
+)
+
+
+def test_text_to_image_defaults_match_typescript() -> None:
+    assert build_text_to_image_body({"prompt": "cat"}, tags=["t"]) == {
+        "steps": [
+            {
+                "$type": "textToImage",
+                "name": "step_0",
+                "timeout": "00:10:00",
+                "input": {
+                    "prompt": "cat",
+                    "model": DEFAULT_MODEL_AIR,
+                    "width": 1024,
+                    "height": 1024,
+                    "steps": 25,
+                    "cfgScale": 5,
+                    "quantity": 1,
+                },
+            }
+        ],
+        "tags": ["t"],
+    }
+
+
+def test_text_to_image_keeps_every_field() -> None:
+    lora = {"urn:air:sdxl:lora:civitai:1@2": {"strength": 0.8}}
+    body = build_text_to_image_body(
+        {
+            "prompt": "cat",
+            "negativePrompt": None,
+            "seed": 0,
+            "width": None,
+            "clip_skip": 1,
+            "scheduler": "eulerA",
+            "additionalNetworks": lora,
+        },
+        priority="high",
+        retries=2,
+        timeout=90,
+        metadata={},
+        tags=[],
+    )
+    step = body["steps"][0]
+    assert "tags" not in body
+    assert step["priority"] == "high"
+    assert step["retries"] == 2
+    assert step["metadata"] == {}
+    assert step["timeout"] == "00:01:30"
+    assert step["input"]["negativePrompt"] is None
+    assert step["input"]["seed"] == 0
+    assert step["input"]["width"] == 1024
+    assert step["input"]["clipSkip"] == 1
+    assert step["input"]["scheduler"] == "eulerA"
+    assert step["input"]["additionalNetworks"] == lora
+
+
+def test_text_to_image_from_model() -> None:
+    body = build_text_to_image_body(TextToImageInput(prompt="cat", cfg_scale=7))
+    assert body["steps"][0]["input"]["cfgScale"] == 7
+    assert body["steps"][0]["input"]["width"] == 1024
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {},
+        {"prompt": "x", "width": "512"},
+        {"prompt": "x", "sampler": "euler"},
+        {"prompt": "x", "cfgScale": 99},
+    ],
+)
+def test_text_to_image_rejects_invalid_input(given: dict[str, Any]) -> None:
+    with pytest.raises(RequestValidationError):
+        build_text_to_image_body(given)
+
+
+def test_image_gen_body() -> None:
+    engine_input = {
+        "engine": "openai",
+        "model": "gpt-image-1",
+        "operation": "createImage",
+        "prompt": "x",
+    }
+    body = build_image_gen_body(engine_input, name="", timeout=dt.timedelta(minutes=5))
+    step = body["steps"][0]
+    assert step == {"$type": "imageGen", "name": "", "timeout": "00:05:00", "input": engine_input}
+    with pytest.raises(RequestValidationError):
+        build_image_gen_body({"engine": "nope", "prompt": "x"})
+
+
+def test_workflow_body_keeps_priority_and_retries() -> None:
+    body = build_workflow_body(
+        {
+            "$type": "echo",
+            "input": {"message": "hi"},
+            "priority": "low",
+            "retries": 3,
+            "metadata": {},
+        },
+        tags=["a"],
+    )
+    assert body["steps"][0] == {
+        "$type": "echo",
+        "name": "step_0",
+        "timeout": "00:10:00",
+        "input": {"message": "hi"},
+        "metadata": {},
+        "priority": "low",
+        "retries": 3,
+    }
+    with pytest.raises(ValueError, match=r"\$type"):
+        build_workflow_body({"type": "echo", "input": {}})
+
+
+def _workflow() -> dict[str, Any]:
+    def blob(kind: str, bid: str, **extra: Any) -> dict[str, Any]:
+        return {"type": kind, "id": bid, "available": True, "url": f"https://o.test/{bid}", **extra}
+
+    return {
+        "steps": [
+            None,
+            {
+                "$type": "textToImage",
+                "output": {
+                    "images": [
+                        blob("image", "i1"),
+                        {**blob("image", "i2"), "available": False, "url": None},
+                    ]
+                },
+            },
+            {
+                "$type": "videoGen",
+                "output": {"video": blob("video", "v1"), "additionalVideos": [blob("video", "v2")]},
+            },
+            {"$type": "textToSpeech", "output": {"audioBlob": blob("audio", "a1", duration=2.5)}},
+            {
+                "$type": "polyGen",
+                "output": {
+                    "model": blob("model3d", "m1", format="glb"),
+                    "thumbnail": blob("image", "i3"),
+                },
+            },
+            {"$type": "comfy", "output": {"blobs": [blob("image", "i1"), blob("image", "i4")]}},
+            {
+                "$type": "chatCompletion",
+                "output": {"choices": [{"message": {"role": "assistant", "content": "hello"}}]},
+            },
+            {"$type": "transcription", "output": {"text": "spoken"}},
+            {"$type": "mediaCaptioning", "output": {"caption": "a cat"}},
+            {"$type": "imageGen", "output": None},
+        ]
+    }
+
+
+def test_extractors_find_every_kind() -> None:
+    data = _workflow()
+    assert [b.id for b in extract_images(data)] == ["i1", "i2", "i3", "i4"]
+    assert extract_image_urls(data) == [
+        "https://o.test/i1",
+        "https://o.test/i3",
+        "https://o.test/i4",
+    ]
+    assert [v.id for v in extract_videos(data)] == ["v1", "v2"]
+    assert [(a.id, a.duration) for a in extract_audio(data)] == [("a1", 2.5)]
+    assert [m.id for m in extract_models(data)] == ["m1"]
+    assert len(extract_blobs(data)) == 8
+    assert extract_texts(data) == ["hello", "spoken", "a cat"]
+    assert extract_image_urls(None) == []
+    assert extract_texts({"steps": None}) == []
+
+
+def test_extractors_accept_models(make_workflow: Any) -> None:
+    workflow = Workflow.model_validate(make_workflow("succeeded"))
+    assert extract_image_urls(workflow) == [
+        "https://orchestration-new.civitai.com/v2/consumer/blobs/JNFDW54JNTATNW42HACYCWSQP0.jpeg?sig=abc"
+    ]

@@ -1,0 +1,184 @@
+"""Steps, tags, blobs (bytes and streamed downloads) and resource lookup, sync and async."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from civitai_app_sdk.errors import ForbiddenError, NotFoundError
+from civitai_app_sdk.orchestrator.blobs import extension_for
+
+STEP = {
+    "$type": "textToImage",
+    "name": "$0",
+    "status": "succeeded",
+    "priority": "normal",
+    "metadata": {},
+    "input": {"prompt": "x", "cfgScale": 5},
+    "output": {"images": [{"type": "image", "id": "A.png", "available": True}]},
+}
+RESOURCE = {
+    "air": "urn:air:sdxl:checkpoint:civitai:101055@128078",
+    "size": 6_938_040_682,
+    "hashes": {"SHA256": "31E35C80FC"},
+    "downloadUrls": ["https://civitai.com/api/download/models/128078"],
+    "fileFormat": "safeTensor",
+    "canGenerate": True,
+    "checkPermission": False,
+    "hasMatureContentRestriction": False,
+    "hasNSFWContentRestriction": False,
+}
+
+
+def test_get_step_encodes_dollar_names(client: Any, api: Any) -> None:
+    route = api.get("/v2/consumer/workflows/w1/steps/%240").respond(200, json=STEP)
+    step = client.get_step("w1", "$0")
+    assert step.output.images[0].id == "A.png"
+    assert route.called
+
+
+def test_unknown_step_type_is_kept(client: Any, api: Any) -> None:
+    api.get("/v2/consumer/workflows/w1/steps/s").respond(
+        200, json={**STEP, "$type": "holoGen", "output": {"thing": 1}}
+    )
+    step = client.get_step("w1", "s")
+    assert step.field_type == "holoGen"
+
+
+def test_tags(client: Any, api: Any) -> None:
+    add = api.post("/v2/consumer/workflows/w1/tags").respond(204)
+    remove = api.delete("/v2/consumer/workflows/w1/tags/project%3Ax").respond(204)
+    client.add_tag("w1", "project:x")
+    client.remove_tag("w1", "project:x")
+    assert json.loads(add.calls.last.request.content) == "project:x"
+    assert remove.called
+    with pytest.raises(ValueError, match="tag"):
+        client.add_tag("w1", "")
+
+
+def test_get_blob_follows_redirect(client: Any, api: Any) -> None:
+    api.get("/v2/consumer/blobs/A.png").respond(
+        308, headers={"location": "https://orch.test/v2/consumer/blobs/content/tok"}
+    )
+    api.get("/v2/consumer/blobs/content/tok").respond(200, content=b"PNGDATA")
+    assert client.get_blob("A.png") == b"PNGDATA"
+
+
+def test_get_blob_forbidden(client: Any, api: Any) -> None:
+    route = api.get("/v2/consumer/blobs/A.png").respond(403, json={"title": "nsfw level"})
+    with pytest.raises(ForbiddenError):
+        client.get_blob("A.png", nsfw_level="pg")
+    assert route.calls.last.request.url.params["nsfwLevel"] == "pg"
+
+
+def test_download_blob_picks_extension_from_content_type(
+    client: Any, api: Any, tmp_path: Path
+) -> None:
+    api.get("/v2/consumer/blobs/ABC.bin").respond(
+        200, content=b"\xff\xd8jpeg" * 10_000, headers={"content-type": "image/jpeg"}
+    )
+    path = client.download_blob("ABC.bin", tmp_path)
+    assert path == tmp_path / "ABC.jpeg"
+    assert path.read_bytes().startswith(b"\xff\xd8")
+    assert [p.name for p in tmp_path.iterdir()] == ["ABC.jpeg"]
+
+
+def test_download_to_file_path(client: Any, api: Any, tmp_path: Path) -> None:
+    api.get("/v2/consumer/blobs/V").respond(
+        200, content=b"mp4", headers={"content-type": "video/mp4"}
+    )
+    assert client.download_blob("V", tmp_path / "out" / "clip") == tmp_path / "out" / "clip.mp4"
+    assert client.download_blob("V", tmp_path / "named.bin") == tmp_path / "named.bin"
+
+
+def test_failed_download_leaves_no_file(client: Any, api: Any, tmp_path: Path) -> None:
+    api.get("/v2/consumer/blobs/X.png").respond(404)
+    with pytest.raises(NotFoundError):
+        client.download_blob("X.png", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "blob_id", "ext"),
+    [
+        ("image/png", "A.jpeg", ".png"),
+        ("image/webp; charset=binary", "A", ".webp"),
+        ("audio/mpeg", "A", ".mp3"),
+        (None, "A.jpeg", ".jpeg"),
+        ("application/x-unknown-thing", "A", ".bin"),
+    ],
+)
+def test_extension_for(content_type: str | None, blob_id: str, ext: str) -> None:
+    assert extension_for(content_type, blob_id) == ext
+
+
+def test_get_resource(client: Any, api: Any) -> None:
+    route = api.get("/v2/resources/urn:air:sdxl:checkpoint:civitai:101055@128078").respond(
+        200, json=RESOURCE
+    )
+    info = client.get_resource(RESOURCE["air"])
+    assert info.can_generate
+    assert info.size == 6_938_040_682
+    assert route.called
+    with pytest.raises(ValueError, match="huggingface"):
+        client.get_resource("huggingface/x")
+
+
+@pytest.mark.anyio
+async def test_async_steps_tags_blobs_resources(aclient: Any, api: Any, tmp_path: Path) -> None:
+    api.get("/v2/consumer/workflows/w1/steps/%240").respond(200, json=STEP)
+    api.post("/v2/consumer/workflows/w1/tags").respond(204)
+    api.delete("/v2/consumer/workflows/w1/tags/t").respond(204)
+    api.get("/v2/consumer/blobs/A.png").respond(
+        200, content=b"png", headers={"content-type": "image/png"}
+    )
+    api.get(url__regex=r"/v2/resources/.*").respond(200, json=RESOURCE)
+    assert (await aclient.get_step("w1", "$0")).name == "$0"
+    await aclient.add_tag("w1", "t")
+    await aclient.remove_tag("w1", "t")
+    assert await aclient.get_blob("A.png") == b"png"
+    assert (await aclient.download_blob("A.png", tmp_path)).read_bytes() == b"png"
+    assert (await aclient.get_resource(RESOURCE["air"])).air == RESOURCE["air"]
+
+
+@pytest.mark.anyio
+async def test_async_core_and_errors(
+    aclient: Any, api: Any, make_workflow: Any, clock: Any
+) -> None:
+    from civitai_app_sdk.errors import InsufficientBuzzError
+    from civitai_app_sdk.orchestrator import (
+        build_text_to_image_body,
+        estimate_workflow,
+        get_workflow,
+        submit_workflow,
+    )
+
+    body = build_text_to_image_body({"prompt": "cat"})
+    submit = api.post("/v2/consumer/workflows").mock(
+        side_effect=[
+            httpx.Response(200, json=make_workflow("unassigned")),
+            httpx.Response(403, json="Not enough buzz"),
+            httpx.ReadError("lost"),
+            httpx.Response(200, json=make_workflow()),
+        ]
+    )
+    get = api.get("/v2/consumer/workflows/w1").mock(
+        side_effect=[httpx.Response(503), httpx.Response(200, json=make_workflow("succeeded"))]
+    )
+    api.put("/v2/consumer/workflows/w1").respond(204)
+    api.get("/v2/consumer/workflows").respond(200, json={"next": "", "items": [make_workflow()]})
+    assert (await estimate_workflow(aclient, body)).cost.total == 4
+    with pytest.raises(InsufficientBuzzError):
+        await submit_workflow(aclient, body)
+    assert (await aclient.submit(body, external_id="k1")).status == "processing"
+    assert submit.call_count == 4
+    assert (await get_workflow(aclient, "w1")).status == "succeeded"
+    assert get.call_count == 2
+    assert len(clock.sleeps) == 2  # one after the lost submit, one after the 503
+    await aclient.cancel("w1")
+    page = await aclient.list(tags="x")
+    assert len(page.items) == 1
