@@ -31,6 +31,8 @@ def strip_known_suffix(name: str) -> str:
 
 
 def _reserve(directory: Path, stem: str, ext: str) -> Path:
+    if Path(stem + ext).name != stem + ext or stem in {"", ".", ".."}:
+        raise ValueError(f"{stem!r} is not a plain file name")
     for index in range(10_000):
         candidate = directory / (f"{stem}{ext}" if index == 0 else f"{stem}-{index}{ext}")
         try:
@@ -66,7 +68,7 @@ def save_chunks(
     the partial file is removed and nothing is left under the final name.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    fd, part = tempfile.mkstemp(prefix=f".{stem}.", suffix=".part", dir=directory)
+    fd, part = tempfile.mkstemp(prefix=".download-", suffix=".part", dir=directory)
     try:
         size = 0
         with os.fdopen(fd, "wb") as handle:
