@@ -131,6 +131,7 @@ def test_sealed_cookie_store_clear_deletes_cookie() -> None:
         "civitai_session=",
         "",
     ],
+    ids=["garbage", "not-json", "not-object", "no-refresh", "other-secret", "empty-value", "none"],
 )
 def test_sealed_cookie_store_bad_cookie_reads_as_empty(cookie: str) -> None:
     assert SealedCookieTokenStore(CookieSealer("s"), cookie).load() is None
