@@ -17,7 +17,13 @@ def text_to_image(
     prompt: str = "a lighthouse at dusk", *, quantity: int = 1, **extra: Any
 ) -> dict[str, Any]:
     """A valid SubmitWorkflow body with one textToImage step; ``extra`` are body fields."""
-    step_input = {"prompt": prompt, "cfgScale": 7, "width": 512, "height": 512, "quantity": quantity}
+    step_input = {
+        "prompt": prompt,
+        "cfgScale": 7,
+        "width": 512,
+        "height": 512,
+        "quantity": quantity,
+    }
     return {"currencies": [], "steps": [{"$type": "textToImage", "input": step_input}], **extra}
 
 

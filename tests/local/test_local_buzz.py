@@ -39,7 +39,6 @@ def test_pools_are_debited_in_order_blue_first(api: httpx.Client) -> None:
     assert [t["accountType"] for t in only_yellow["transactions"]["list"]] == ["yellow"]
 
 
-
 def test_cancel_before_processing_refunds_the_charge(api: httpx.Client) -> None:
     before = pools(api)
     workflow = api.post(WORKFLOWS, json=text_to_image()).json()

@@ -41,7 +41,8 @@ def test_submit_charges_and_the_body_is_a_valid_workflow(api: httpx.Client) -> N
     assert response.status_code == 200
     workflow = Workflow.model_validate(response.json())
     assert workflow.status.value == "unassigned"
-    assert workflow.id is not None and workflow.id.startswith("1-")
+    assert workflow.id is not None
+    assert workflow.id.startswith("1-")
     assert balance(api) == before - workflow.cost.total
     assert workflow.transactions is not None
     assert [t.amount for t in workflow.transactions.list_] == [workflow.cost.total]
@@ -90,7 +91,10 @@ def test_external_id_dedups_and_charges_once(api: httpx.Client) -> None:
     [
         (text_to_image(bogus=1), "$.bogus"),
         ({"currencies": [], "steps": [{"$type": "noSuchStep", "input": {}}]}, "$.steps[0]"),
-        ({"currencies": [], "steps": [{"$type": "textToImage", "input": {}}]}, "$.steps[0].input.prompt"),
+        (
+            {"currencies": [], "steps": [{"$type": "textToImage", "input": {}}]},
+            "$.steps[0].input.prompt",
+        ),
         (text_to_image(currencies=["purple"]), "$.currencies[0]"),
         ({"steps": []}, "$.currencies"),
         (text_to_image(externalId="not valid!"), "$.externalId"),

@@ -9,10 +9,11 @@ import attrs
 
 from civitai_app_sdk.scopes import ALL_SCOPES
 
-__all__ = ["ACCESS_LIFETIME", "REFRESH_LIFETIME", "Grant", "Principal", "TokenBook"]
+__all__ = ["ACCESS_LIFETIME", "OAUTH_PREFIX", "REFRESH_LIFETIME", "Grant", "Principal", "TokenBook"]
 
 ACCESS_LIFETIME: Final = 3600
 REFRESH_LIFETIME: Final = 30 * 24 * 3600
+OAUTH_PREFIX: Final = "civitai_"
 
 
 @attrs.frozen
@@ -44,7 +45,7 @@ class TokenBook:
 
     def mint(self, client_id: str, scope: int, now: float) -> tuple[str, str]:
         """A new access token (``civitai_`` + 36 hex) and refresh token for a grant."""
-        access = "civitai_" + secrets.token_hex(18)
+        access = OAUTH_PREFIX + secrets.token_hex(18)
         refresh = secrets.token_hex(32)
         self.access[access] = Grant(client_id, scope, now + ACCESS_LIFETIME)
         self.refresh[refresh] = Grant(client_id, scope, now + REFRESH_LIFETIME)
@@ -62,14 +63,18 @@ class TokenBook:
         return True
 
     def principal(self, authorization: str | None, now: float) -> Principal | None:
-        """Who ``Authorization: Bearer …`` is, or ``None`` when it is not accepted."""
+        """Who ``Authorization: Bearer …`` is, or ``None`` when it is not accepted.
+
+        OAuth-shaped tokens (``civitai_…``) must be minted here and still valid
+        (expired or revoked ones are refused); others are API keys.
+        """
         scheme, _, token = (authorization or "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return None
-        grant = self.access.get(token)
-        if grant is not None:
-            if grant.expires_at <= now:
+        if token.startswith(OAUTH_PREFIX):
+            grant = self.access.get(token)
+            if grant is None or grant.expires_at <= now:
                 return None
             return Principal("oauth", grant.scope, grant.client_id)
         if self._api_token is None or secrets.compare_digest(token, self._api_token):

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import secrets
 from typing import Final
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -86,7 +86,7 @@ async def authorize(request: Request) -> Response:
     state = _state(request)
     params = dict(request.query_params)
     if request.method == "POST":
-        params.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
+        params.update(await _form(request) or {})
     client_id, redirect_uri = params.get("client_id"), params.get("redirect_uri", "")
     if not client_id:
         return oauth_error("invalid_request", "client_id is required")
@@ -140,11 +140,11 @@ def _client_error(state: ServerState, form: dict[str, str]) -> JSONResponse | No
 
 
 async def _form(request: Request) -> dict[str, str] | None:
-    if request.headers.get("content-type", "").split(";")[0].strip() != (
-        "application/x-www-form-urlencoded"
-    ):
+    """The form-encoded body, or ``None`` for any other content type."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
         return None
-    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
 
 
 def _s256(verifier: str) -> str:
