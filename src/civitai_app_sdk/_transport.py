@@ -374,11 +374,12 @@ def capture_responses() -> Iterator[CapturedResponses]:
 def _finish(call: Call, response: httpx.Response, started: float) -> None:
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
-            "%s %s -> %s in %.3fs",
+            "%s %s -> %s in %.3fs; request headers %s",
             call.method,
             redact_url(str(response.request.url)),
             response.status_code,
             time.monotonic() - started,
+            redact_headers(response.request.headers),
         )
     for captured in _captures.get():
         captured.responses.append(response)

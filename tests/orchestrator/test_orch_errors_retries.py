@@ -211,6 +211,32 @@ def test_token_provider_called_per_attempt(api: Any, make_workflow: Any, clock: 
     ]
 
 
+@pytest.mark.anyio
+async def test_async_token_provider_and_bad_token(api: Any, make_workflow: Any) -> None:
+    from civitai_app_sdk.orchestrator import AsyncOrchestratorClient
+
+    class Provider:
+        def get_token(self) -> str:
+            raise AssertionError("the async client must await aget_token")
+
+        async def aget_token(self) -> str:
+            return "async-tok"
+
+    route = api.get(WF).respond(200, json=make_workflow())
+    async with AsyncOrchestratorClient(Provider(), base_url="https://orch.test") as c:
+        await c.get("w1")
+    assert route.calls.last.request.headers["authorization"] == "Bearer async-tok"
+
+    class Evil(Provider):
+        async def aget_token(self) -> str:
+            return "tok\nX-Evil: 1"
+
+    async with AsyncOrchestratorClient(Evil(), base_url="https://orch.test") as c:
+        with pytest.raises(ValueError, match="header"):
+            await c.get("w1")
+    assert route.call_count == 1
+
+
 def test_logs_redact_token_and_signatures(
     client: Any, api: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -220,6 +246,7 @@ def test_logs_redact_token_and_signatures(
     text = caplog.text
     assert "B.png" in text
     assert "0123456789abcdef" not in text
+    assert "'authorization': '***'" in text
 
 
 def test_redact_helpers() -> None:
