@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
+from local_helpers import TOKEN
 
 from civitai_app_sdk.local import LocalConfig, LocalServer, ManualClock
-
-TOKEN = "local-test-token"
-
-
-def text_to_image(
-    prompt: str = "a lighthouse at dusk", *, quantity: int = 1, **extra: Any
-) -> dict[str, Any]:
-    """A valid SubmitWorkflow body with one textToImage step; ``extra`` are body fields."""
-    step_input = {
-        "prompt": prompt,
-        "cfgScale": 7,
-        "width": 512,
-        "height": 512,
-        "quantity": quantity,
-    }
-    return {"currencies": [], "steps": [{"$type": "textToImage", "input": step_input}], **extra}
 
 
 @pytest.fixture

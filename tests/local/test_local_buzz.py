@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import text_to_image
+from local_helpers import text_to_image
 
 from civitai_app_sdk.local import LocalConfig
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from conftest import TOKEN, text_to_image
+from local_helpers import TOKEN, text_to_image
 
 from civitai_app_sdk.cli import main
 from civitai_app_sdk.local import LocalConfig, LocalServer

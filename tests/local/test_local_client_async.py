@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import TOKEN, text_to_image
+from local_helpers import TOKEN, text_to_image
 
 from civitai_app_sdk.local import FaultRule, LocalConfig, LocalServer, ManualClock, Timings
 

@@ -6,7 +6,7 @@ import time
 
 import httpx
 import pytest
-from conftest import TOKEN, text_to_image
+from local_helpers import TOKEN, text_to_image
 
 from civitai_app_sdk.local import FaultRule, LocalConfig, LocalServer, ManualClock
 

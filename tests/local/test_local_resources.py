@@ -6,7 +6,7 @@ import io
 import wave
 
 import httpx
-from conftest import text_to_image
+from local_helpers import text_to_image
 
 from civitai_app_sdk.local import ManualClock
 

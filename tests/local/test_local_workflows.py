@@ -6,7 +6,7 @@ import datetime as dt
 
 import httpx
 import pytest
-from conftest import text_to_image
+from local_helpers import text_to_image
 
 from civitai_app_sdk.local import LocalConfig, LocalServer, ManualClock
 from civitai_app_sdk.models import Workflow
