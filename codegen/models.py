@@ -33,6 +33,7 @@ def generator_options(unions: dict[str, Union_]) -> list[str]:
         "--use-type-alias",
         "--disable-timestamp",
         "--disable-future-imports",
+        "--strict-nullable",
         "--use-annotated",
         "--use-union-operator",
         "--use-standard-collections",

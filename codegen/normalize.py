@@ -14,6 +14,7 @@ Each function takes and returns plain JSON data; nothing here touches the disk.
 - `open_objects`: drop `additionalProperties: false`; models keep unknown fields on read,
   and requests are checked strictly by `request_problems` in the generated `_base`.
 - `timespans`: `format: date-span` (.NET TimeSpan text) becomes a `TimeSpan` reference.
+- `defaults_optional`: a property with a default is not required (the default applies).
 - `enum_defaults`: a default that is not one of its enum's values is dropped (with a note).
 - `python_names`: schema names become the class names the generator will keep.
 - `apply_patches`: JSON-pointer corrections from `patches.toml`, each with a reason.
@@ -266,6 +267,22 @@ def python_names(spec: Json) -> Json:
     return out
 
 
+def defaults_optional(schemas: dict[str, Json]) -> dict[str, Json]:
+    """Drop from `required` every property that declares a default."""
+    out = copy.deepcopy(schemas)
+    for node in _walk(out):
+        props, required = node.get("properties"), node.get("required")
+        if isinstance(props, dict) and isinstance(required, list):
+            kept = [
+                n
+                for n in required
+                if not (isinstance(props.get(n), dict) and "default" in props[n])
+            ]
+            if len(kept) != len(required):
+                node["required"] = kept
+    return out
+
+
 def enum_defaults(schemas: dict[str, Json]) -> tuple[dict[str, Json], list[str]]:
     """Drop defaults outside their own enum; the server then applies its default."""
     out = copy.deepcopy(schemas)
@@ -317,6 +334,6 @@ def normalize(
     unions = discriminated_unions(schemas)
     flat = flatten_subtypes(schemas)
     unioned = timespans(open_objects(explicit_unions(flat, unions)))
-    patched["components"]["schemas"], default_notes = enum_defaults(unioned)
+    patched["components"]["schemas"], default_notes = enum_defaults(defaults_optional(unioned))
     translated, notes = translate_patterns(patched)
     return translated, unions, notes + default_notes

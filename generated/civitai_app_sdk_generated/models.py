@@ -226,11 +226,11 @@ class AceStepAudioInput(ApiModel):
     Input parameters for ACE Step 1.5 audio generation workflow step
     """
 
-    bpm: Annotated[int | None, Field(ge=40, le=200)] = 120
+    bpm: Annotated[int, Field(ge=40, le=200)] = 120
     """
     Beats per minute (40-200)
     """
-    cfg: Annotated[float | None, Field(ge=0.0, le=30.0)] = 1
+    cfg: Annotated[float, Field(ge=0.0, le=30.0)] = 1
     """
     Classifier-free guidance scale. Turbo variants run CFG-off at 1.0;
     non-turbo base / sft variants expect CFG on (around 4).
@@ -256,20 +256,20 @@ class AceStepAudioInput(ApiModel):
     """
     Optional diffusion model (unet) override. Defaults to ACE-Step 1.5 turbo 2B.
     """
-    duration: Annotated[float | None, Field(ge=1.0, le=190.0)] = 60
+    duration: Annotated[float, Field(ge=1.0, le=190.0)] = 60
     """
     Duration in seconds (1-190)
     """
-    instrumental_weight: Annotated[float | None, Field(alias="instrumentalWeight")] = 0.85
+    instrumental_weight: Annotated[float, Field(alias="instrumentalWeight")] = 0.85
     """
     Weight for instrumental elements (0.0-1.0)
     """
-    key: AceStepAudioInputKey | None = AceStepAudioInputKey.c_major
+    key: AceStepAudioInputKey = AceStepAudioInputKey.c_major
     """
     Musical key (e.g., "C major", "E minor"). Mirrors ComfyUI's
     TextEncodeAceStepAudio1.5 keyscale combo: 17 roots × {major, minor}.
     """
-    language: AceStepAudioInputLanguage | None = AceStepAudioInputLanguage.en
+    language: AceStepAudioInputLanguage = AceStepAudioInputLanguage.en
     """
     Language code (e.g., "en", "zh", "ja", "ko")
     """
@@ -301,14 +301,14 @@ class AceStepAudioInput(ApiModel):
     """
     Random seed for reproducible generation
     """
-    steps: Annotated[int | None, Field(ge=1, le=200)] = 8
+    steps: Annotated[int, Field(ge=1, le=200)] = 8
     """
     Number of sampling steps. Turbo variants converge at 8; non-turbo base / sft
     variants expect the full 50-step schedule.
     """
-    time_signature: Annotated[
-        AceStepAudioInputTimeSignature | None, Field(alias="timeSignature")
-    ] = AceStepAudioInputTimeSignature.field_4
+    time_signature: Annotated[AceStepAudioInputTimeSignature, Field(alias="timeSignature")] = (
+        AceStepAudioInputTimeSignature.field_4
+    )
     """
     Time signature (e.g., "4" for 4/4 time)
     """
@@ -322,7 +322,7 @@ class AceStepAudioInput(ApiModel):
     """
     Optional VAE override. Defaults to ace_1.5_vae.
     """
-    vocal_weight: Annotated[float | None, Field(alias="vocalWeight")] = 0.9
+    vocal_weight: Annotated[float, Field(alias="vocalWeight")] = 0.9
     """
     Weight for vocal elements (0.0-1.0)
     """
@@ -863,7 +863,7 @@ class ComfyLtx23AudioToVideoInput(ApiModel):
     """
 
     audio_to_video_attention_scale: Annotated[
-        float | None, Field(alias="audioToVideoAttentionScale", ge=0.0, le=10.0)
+        float, Field(alias="audioToVideoAttentionScale", ge=0.0, le=10.0)
     ] = 2
     """
     Audio-to-video cross-attention boost applied via LTX2AttentionTunerPatch.
@@ -888,23 +888,21 @@ class ComfyLtx23AudioToVideoInput(ApiModel):
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
     engine: Literal["ltx2.3"]
-    fps: Annotated[float | None, Field(ge=1.0, le=60.0)] = 24
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
-    height: int | None = 720
-    image_guide_strength: Annotated[
-        float | None, Field(alias="imageGuideStrength", ge=0.0, le=1.0)
-    ] = 0.7
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    height: int = 720
+    image_guide_strength: Annotated[float, Field(alias="imageGuideStrength", ge=0.0, le=1.0)] = 0.7
     """
     Strength of the image guide conditioning (0.0 to 1.0). Only used when ReferenceImage is provided.
     Stage 1 strength; stage 2 is fixed at 0.5.
     """
     loras: dict[str, float] | None = None
-    model: ComfyLtx23AudioToVideoInputModel | None = ComfyLtx23AudioToVideoInputModel.field_22b_dev
+    model: ComfyLtx23AudioToVideoInputModel = ComfyLtx23AudioToVideoInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["audioToVideo"]
     prompt: str
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
@@ -915,8 +913,8 @@ class ComfyLtx23AudioToVideoInput(ApiModel):
     """
     seed: int | None = None
     source_audio: Annotated[str, Field(alias="sourceAudio")]
-    steps: Annotated[int | None, Field(ge=8, le=50)] = 20
-    width: int | None = 1280
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
+    width: int = 1280
 
 
 class ComfyLtx23CreateVideoInputDuration(OpenIntEnum):
@@ -959,27 +957,27 @@ class ComfyLtx23CreateVideoInput(ApiModel):
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
     engine: Literal["ltx2.3"]
-    fps: Annotated[float | None, Field(ge=1.0, le=60.0)] = 24
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
-    height: int | None = 720
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    height: int = 720
     images: Annotated[list[str] | None, Field(max_length=1)] = None
     """
     Optional source image for image-to-video generation
     """
     loras: dict[str, float] | None = None
-    model: ComfyLtx23CreateVideoInputModel | None = ComfyLtx23CreateVideoInputModel.field_22b_dev
+    model: ComfyLtx23CreateVideoInputModel = ComfyLtx23CreateVideoInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createVideo"]
     prompt: str
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=8, le=50)] = 20
-    width: int | None = 1280
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
+    width: int = 1280
 
 
 class ComfyLtx23EditVideoInputDuration(OpenIntEnum):
@@ -1003,12 +1001,8 @@ class ComfyLtx23EditVideoInput(ApiModel):
     Edit/transform an existing video using Canny edge control (ComfyUI backend)
     """
 
-    canny_high_threshold: Annotated[
-        float | None, Field(alias="cannyHighThreshold", ge=0.0, le=1.0)
-    ] = 0.8
-    canny_low_threshold: Annotated[
-        float | None, Field(alias="cannyLowThreshold", ge=0.0, le=1.0)
-    ] = 0.4
+    canny_high_threshold: Annotated[float, Field(alias="cannyHighThreshold", ge=0.0, le=1.0)] = 0.8
+    canny_low_threshold: Annotated[float, Field(alias="cannyLowThreshold", ge=0.0, le=1.0)] = 0.4
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -1028,25 +1022,25 @@ class ComfyLtx23EditVideoInput(ApiModel):
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
     engine: Literal["ltx2.3"]
-    fps: Annotated[float | None, Field(ge=1.0, le=60.0)] = 24
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
-    guide_strength: Annotated[float | None, Field(alias="guideStrength", ge=0.0, le=1.0)] = 1
-    height: int | None = 720
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    guide_strength: Annotated[float, Field(alias="guideStrength", ge=0.0, le=1.0)] = 1
+    height: int = 720
     loras: dict[str, float] | None = None
-    model: ComfyLtx23EditVideoInputModel | None = ComfyLtx23EditVideoInputModel.field_22b_dev
+    model: ComfyLtx23EditVideoInputModel = ComfyLtx23EditVideoInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["editVideo"]
     prompt: str
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
     source_video: Annotated[str, Field(alias="sourceVideo")]
-    steps: Annotated[int | None, Field(ge=8, le=50)] = 20
-    width: int | None = 1280
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
+    width: int = 1280
 
 
 class ComfyLtx23ExtendVideoInputDuration(OpenIntEnum):
@@ -1089,25 +1083,25 @@ class ComfyLtx23ExtendVideoInput(ApiModel):
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
     engine: Literal["ltx2.3"]
-    fps: Annotated[float | None, Field(ge=1.0, le=60.0)] = 24
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
-    height: int | None = 720
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    height: int = 720
     loras: dict[str, float] | None = None
-    model: ComfyLtx23ExtendVideoInputModel | None = ComfyLtx23ExtendVideoInputModel.field_22b_dev
+    model: ComfyLtx23ExtendVideoInputModel = ComfyLtx23ExtendVideoInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    num_frames: Annotated[int | None, Field(alias="numFrames", ge=9, le=481)] = 121
+    num_frames: Annotated[int, Field(alias="numFrames", ge=9, le=481)] = 121
     operation: Literal["extendVideo"]
     prompt: str
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
     source_video: Annotated[str, Field(alias="sourceVideo")]
-    steps: Annotated[int | None, Field(ge=8, le=50)] = 20
-    width: int | None = 1280
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
+    width: int = 1280
 
 
 class ComfyLtx23FirstLastFrameToVideoInputDuration(OpenIntEnum):
@@ -1154,35 +1148,33 @@ class ComfyLtx23FirstLastFrameToVideoInput(ApiModel):
     """
     First frame guide image. At least one of FirstFrame or LastFrame must be provided.
     """
-    fps: Annotated[float | None, Field(ge=1.0, le=60.0)] = 24
-    frame_guide_strength: Annotated[
-        float | None, Field(alias="frameGuideStrength", ge=0.0, le=1.0)
-    ] = 0.7
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    frame_guide_strength: Annotated[float, Field(alias="frameGuideStrength", ge=0.0, le=1.0)] = 0.7
     """
     Strength of the frame guide conditioning (0.0 to 1.0).
     """
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
-    height: int | None = 720
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    height: int = 720
     last_frame: Annotated[str | None, Field(alias="lastFrame")] = None
     """
     Last frame guide image. At least one of FirstFrame or LastFrame must be provided.
     """
     loras: dict[str, float] | None = None
-    model: ComfyLtx23FirstLastFrameToVideoInputModel | None = (
+    model: ComfyLtx23FirstLastFrameToVideoInputModel = (
         ComfyLtx23FirstLastFrameToVideoInputModel.field_22b_dev
     )
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["firstLastFrameToVideo"]
     prompt: str
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=8, le=50)] = 20
-    width: int | None = 1280
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
+    width: int = 1280
 
 
 class ComfyLtx23VideoToVideoInputDuration(OpenIntEnum):
@@ -1225,25 +1217,25 @@ class ComfyLtx23VideoToVideoInput(ApiModel):
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
     engine: Literal["ltx2.3"]
-    fps: Annotated[float | None, Field(ge=1.0, le=60.0)] = 24
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
-    guide_strength: Annotated[float | None, Field(alias="guideStrength", ge=0.0, le=1.0)] = 0.2
-    height: int | None = 720
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    guide_strength: Annotated[float, Field(alias="guideStrength", ge=0.0, le=1.0)] = 0.2
+    height: int = 720
     loras: dict[str, float] | None = None
-    model: ComfyLtx23VideoToVideoInputModel | None = ComfyLtx23VideoToVideoInputModel.field_22b_dev
+    model: ComfyLtx23VideoToVideoInputModel = ComfyLtx23VideoToVideoInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["videoToVideo"]
     prompt: str
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
     source_video: Annotated[str, Field(alias="sourceVideo")]
-    steps: Annotated[int | None, Field(ge=8, le=50)] = 20
-    width: int | None = 1280
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
+    width: int = 1280
 
 
 class ComfyLtx2CreateVideoInputDuration(OpenIntEnum):
@@ -1265,27 +1257,27 @@ class ComfyLtx2CreateVideoInput(ApiModel):
     Create video from text prompt, optionally with a source image (ComfyUI backend)
     """
 
-    duration: ComfyLtx2CreateVideoInputDuration | None = ComfyLtx2CreateVideoInputDuration.integer_5
+    duration: ComfyLtx2CreateVideoInputDuration = ComfyLtx2CreateVideoInputDuration.integer_5
     """
     Duration in seconds (3 or 5)
     """
     engine: Literal["ltx2"]
-    fps: Annotated[float | None, Field(ge=1.0, le=60.0)] = 24
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
-    height: int | None = 720
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    height: int = 720
     images: Annotated[list[str] | None, Field(max_length=1)] = None
     """
     Optional source image for image-to-video generation
     """
     loras: dict[str, float] | None = None
-    model: ComfyLtx2CreateVideoInputModel | None = ComfyLtx2CreateVideoInputModel.field_19b_dev
+    model: ComfyLtx2CreateVideoInputModel = ComfyLtx2CreateVideoInputModel.field_19b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createVideo"]
     prompt: str
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=8, le=50)] = 20
-    width: int | None = 1280
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
+    width: int = 1280
 
 
 class ComfyLtx2EditVideoInputDuration(OpenIntEnum):
@@ -1307,31 +1299,27 @@ class ComfyLtx2EditVideoInput(ApiModel):
     Edit/transform an existing video using Canny edge control (ComfyUI backend)
     """
 
-    canny_high_threshold: Annotated[
-        float | None, Field(alias="cannyHighThreshold", ge=0.0, le=1.0)
-    ] = 0.8
-    canny_low_threshold: Annotated[
-        float | None, Field(alias="cannyLowThreshold", ge=0.0, le=1.0)
-    ] = 0.4
-    duration: ComfyLtx2EditVideoInputDuration | None = ComfyLtx2EditVideoInputDuration.integer_5
+    canny_high_threshold: Annotated[float, Field(alias="cannyHighThreshold", ge=0.0, le=1.0)] = 0.8
+    canny_low_threshold: Annotated[float, Field(alias="cannyLowThreshold", ge=0.0, le=1.0)] = 0.4
+    duration: ComfyLtx2EditVideoInputDuration = ComfyLtx2EditVideoInputDuration.integer_5
     """
     Duration in seconds (3 or 5)
     """
     engine: Literal["ltx2"]
-    fps: Annotated[float | None, Field(ge=1.0, le=60.0)] = 24
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
-    guide_strength: Annotated[float | None, Field(alias="guideStrength", ge=0.0, le=1.0)] = 1
-    height: int | None = 720
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    guide_strength: Annotated[float, Field(alias="guideStrength", ge=0.0, le=1.0)] = 1
+    height: int = 720
     loras: dict[str, float] | None = None
-    model: ComfyLtx2EditVideoInputModel | None = ComfyLtx2EditVideoInputModel.field_19b_dev
+    model: ComfyLtx2EditVideoInputModel = ComfyLtx2EditVideoInputModel.field_19b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["editVideo"]
     prompt: str
     seed: int | None = None
     source_video: Annotated[str, Field(alias="sourceVideo")]
-    steps: Annotated[int | None, Field(ge=8, le=50)] = 20
-    width: int | None = 1280
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
+    width: int = 1280
 
 
 class ComfyLtx2ExtendVideoInputDuration(OpenIntEnum):
@@ -1353,25 +1341,25 @@ class ComfyLtx2ExtendVideoInput(ApiModel):
     Extend an existing video with new content (ComfyUI backend)
     """
 
-    duration: ComfyLtx2ExtendVideoInputDuration | None = ComfyLtx2ExtendVideoInputDuration.integer_5
+    duration: ComfyLtx2ExtendVideoInputDuration = ComfyLtx2ExtendVideoInputDuration.integer_5
     """
     Duration in seconds (3 or 5)
     """
     engine: Literal["ltx2"]
-    fps: Annotated[float | None, Field(ge=1.0, le=60.0)] = 24
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
-    height: int | None = 720
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    height: int = 720
     loras: dict[str, float] | None = None
-    model: ComfyLtx2ExtendVideoInputModel | None = ComfyLtx2ExtendVideoInputModel.field_19b_dev
+    model: ComfyLtx2ExtendVideoInputModel = ComfyLtx2ExtendVideoInputModel.field_19b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    num_frames: Annotated[int | None, Field(alias="numFrames", ge=9, le=481)] = 121
+    num_frames: Annotated[int, Field(alias="numFrames", ge=9, le=481)] = 121
     operation: Literal["extendVideo"]
     prompt: str
     seed: int | None = None
     source_video: Annotated[str, Field(alias="sourceVideo")]
-    steps: Annotated[int | None, Field(ge=8, le=50)] = 20
-    width: int | None = 1280
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
+    width: int = 1280
 
 
 class ComfyLtx2FirstLastFrameToVideoInputDuration(OpenIntEnum):
@@ -1393,7 +1381,7 @@ class ComfyLtx2FirstLastFrameToVideoInput(ApiModel):
     Generate video guided by first and/or last frame images using LTXVAddGuide conditioning (ComfyUI backend)
     """
 
-    duration: ComfyLtx2FirstLastFrameToVideoInputDuration | None = (
+    duration: ComfyLtx2FirstLastFrameToVideoInputDuration = (
         ComfyLtx2FirstLastFrameToVideoInputDuration.integer_5
     )
     """
@@ -1404,30 +1392,28 @@ class ComfyLtx2FirstLastFrameToVideoInput(ApiModel):
     """
     First frame guide image. At least one of FirstFrame or LastFrame must be provided.
     """
-    fps: Annotated[float | None, Field(ge=1.0, le=60.0)] = 24
-    frame_guide_strength: Annotated[
-        float | None, Field(alias="frameGuideStrength", ge=0.0, le=1.0)
-    ] = 0.7
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    frame_guide_strength: Annotated[float, Field(alias="frameGuideStrength", ge=0.0, le=1.0)] = 0.7
     """
     Strength of the frame guide conditioning (0.0 to 1.0).
     """
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
-    height: int | None = 720
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    height: int = 720
     last_frame: Annotated[str | None, Field(alias="lastFrame")] = None
     """
     Last frame guide image. At least one of FirstFrame or LastFrame must be provided.
     """
     loras: dict[str, float] | None = None
-    model: ComfyLtx2FirstLastFrameToVideoInputModel | None = (
+    model: ComfyLtx2FirstLastFrameToVideoInputModel = (
         ComfyLtx2FirstLastFrameToVideoInputModel.field_19b_dev
     )
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["firstLastFrameToVideo"]
     prompt: str
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=8, le=50)] = 20
-    width: int | None = 1280
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
+    width: int = 1280
 
 
 ComfyNode = TypeAliasType("ComfyNode", dict[str, Any])
@@ -1922,11 +1908,11 @@ class Flux2DevEditImageResourceTrainingInput(ApiModel):
     Default caption to use if caption files are missing from training data.
     """
     engine: Literal["flux2-dev-edit"]
-    learning_rate: Annotated[float | None, Field(alias="learningRate")] = 5e-05
+    learning_rate: Annotated[float, Field(alias="learningRate")] = 5e-05
     """
     Learning rate for training.
     """
-    lora_name: Annotated[str | None, Field(alias="loraName")] = "my-lora"
+    lora_name: Annotated[str, Field(alias="loraName")] = "my-lora"
     """
     The desired lora name.
     """
@@ -1943,7 +1929,7 @@ class Flux2DevEditImageResourceTrainingInput(ApiModel):
     """
     An optional negative prompt that will get applied when generating samples
     """
-    reference_image_count: Annotated[int | None, Field(alias="referenceImageCount", ge=1, le=4)] = 1
+    reference_image_count: Annotated[int, Field(alias="referenceImageCount", ge=1, le=4)] = 1
     """
     Number of reference images per training pair (1-4).
     Affects cost calculation via reference multiplier.
@@ -1952,7 +1938,7 @@ class Flux2DevEditImageResourceTrainingInput(ApiModel):
     """
     A selection of sample prompts.
     """
-    steps: Annotated[int | None, Field(ge=100, le=10000)] = 1000
+    steps: Annotated[int, Field(ge=100, le=10000)] = 1000
     """
     Number of training steps. Must be in increments of 100.
     """
@@ -1976,11 +1962,11 @@ class Flux2DevImageResourceTrainingInput(ApiModel):
     Default caption to use if caption files are missing from training data.
     """
     engine: Literal["flux2-dev"]
-    learning_rate: Annotated[float | None, Field(alias="learningRate")] = 5e-05
+    learning_rate: Annotated[float, Field(alias="learningRate")] = 5e-05
     """
     Learning rate for training.
     """
-    lora_name: Annotated[str | None, Field(alias="loraName")] = "my-lora"
+    lora_name: Annotated[str, Field(alias="loraName")] = "my-lora"
     """
     The desired lora name.
     """
@@ -2001,7 +1987,7 @@ class Flux2DevImageResourceTrainingInput(ApiModel):
     """
     A selection of sample prompts.
     """
-    steps: Annotated[int | None, Field(ge=100, le=10000)] = 1000
+    steps: Annotated[int, Field(ge=100, le=10000)] = 1000
     """
     Number of training steps. Must be in increments of 100.
     """
@@ -2122,7 +2108,7 @@ class Flux2KleinSdCppVariantImageGenInputModelVersion(OpenStrEnum):
 
 class FluxDevFastImageResourceTrainingInput(ApiModel):
     engine: Literal["flux-dev-fast"]
-    lora_name: Annotated[str | None, Field(alias="loraName")] = "my-lora"
+    lora_name: Annotated[str, Field(alias="loraName")] = "my-lora"
     """
     The desired lora name.
     """
@@ -2206,11 +2192,11 @@ class GrokEditVideoInput(ApiModel):
     """
 
     analyzed_duration: Annotated[int | None, Field(alias="analyzedDuration")] = None
-    duration: Annotated[int | None, Field(ge=1, le=15)] = 6
+    duration: Annotated[int, Field(ge=1, le=15)] = 6
     engine: Literal["grok"]
     operation: Literal["edit-video"]
     prompt: str
-    resolution: GrokEditVideoInputResolution | None = GrokEditVideoInputResolution.field_720p
+    resolution: GrokEditVideoInputResolution = GrokEditVideoInputResolution.field_720p
     video_url: Annotated[str, Field(alias="videoUrl")]
 
 
@@ -2236,15 +2222,15 @@ class GrokImageToVideoInput(ApiModel):
     FAL Endpoint: xai/grok-imagine-video/image-to-video
     """
 
-    aspect_ratio: Annotated[GrokImageToVideoInputAspectRatio | None, Field(alias="aspectRatio")] = (
+    aspect_ratio: Annotated[GrokImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         GrokImageToVideoInputAspectRatio.auto
     )
-    duration: Annotated[int | None, Field(ge=1, le=15)] = 6
+    duration: Annotated[int, Field(ge=1, le=15)] = 6
     engine: Literal["grok"]
     images: Annotated[list[str] | None, Field(max_length=1, min_length=1)] = None
     operation: Literal["image-to-video"]
     prompt: str
-    resolution: GrokImageToVideoInputResolution | None = GrokImageToVideoInputResolution.field_720p
+    resolution: GrokImageToVideoInputResolution = GrokImageToVideoInputResolution.field_720p
 
 
 class GrokTextToVideoInputAspectRatio(OpenStrEnum):
@@ -2268,14 +2254,14 @@ class GrokTextToVideoInput(ApiModel):
     FAL Endpoint: xai/grok-imagine-video/text-to-video
     """
 
-    aspect_ratio: Annotated[GrokTextToVideoInputAspectRatio | None, Field(alias="aspectRatio")] = (
+    aspect_ratio: Annotated[GrokTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         GrokTextToVideoInputAspectRatio.field_16_9
     )
-    duration: Annotated[int | None, Field(ge=1, le=15)] = 6
+    duration: Annotated[int, Field(ge=1, le=15)] = 6
     engine: Literal["grok"]
     operation: Literal["text-to-video"]
     prompt: str
-    resolution: GrokTextToVideoInputResolution | None = GrokTextToVideoInputResolution.field_720p
+    resolution: GrokTextToVideoInputResolution = GrokTextToVideoInputResolution.field_720p
 
 
 class HaiperVideoGenAspectRatio(OpenStrEnum):
@@ -2323,7 +2309,7 @@ class HappyHorseV11ImageToVideoInput(ApiModel):
     Animate a single source image (used as the first frame) into a video.
     """
 
-    duration: Annotated[int | None, Field(ge=3, le=15)] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"]
     image: str
     """
@@ -2331,7 +2317,7 @@ class HappyHorseV11ImageToVideoInput(ApiModel):
     """
     operation: Literal["imageToVideo"]
     prompt: str
-    resolution: HappyHorseV11ImageToVideoInputResolution | None = (
+    resolution: HappyHorseV11ImageToVideoInputResolution = (
         HappyHorseV11ImageToVideoInputResolution.field_1080p
     )
     seed: int | None = None
@@ -2362,14 +2348,14 @@ class HappyHorseV11ReferenceToVideoInput(ApiModel):
     """
 
     aspect_ratio: Annotated[
-        HappyHorseV11ReferenceToVideoInputAspectRatio | None, Field(alias="aspectRatio")
+        HappyHorseV11ReferenceToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = HappyHorseV11ReferenceToVideoInputAspectRatio.field_16_9
-    duration: Annotated[int | None, Field(ge=3, le=15)] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"]
     images: list[str]
     operation: Literal["referenceToVideo"]
     prompt: str
-    resolution: HappyHorseV11ReferenceToVideoInputResolution | None = (
+    resolution: HappyHorseV11ReferenceToVideoInputResolution = (
         HappyHorseV11ReferenceToVideoInputResolution.field_1080p
     )
     seed: int | None = None
@@ -2399,13 +2385,13 @@ class HappyHorseV11TextToVideoInput(ApiModel):
     """
 
     aspect_ratio: Annotated[
-        HappyHorseV11TextToVideoInputAspectRatio | None, Field(alias="aspectRatio")
+        HappyHorseV11TextToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = HappyHorseV11TextToVideoInputAspectRatio.field_16_9
-    duration: Annotated[int | None, Field(ge=3, le=15)] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"]
     operation: Literal["textToVideo"]
     prompt: str
-    resolution: HappyHorseV11TextToVideoInputResolution | None = (
+    resolution: HappyHorseV11TextToVideoInputResolution = (
         HappyHorseV11TextToVideoInputResolution.field_1080p
     )
     seed: int | None = None
@@ -2422,7 +2408,7 @@ class HappyHorseV1ImageToVideoInput(ApiModel):
     Animate a single source image (used as the first frame) into a video.
     """
 
-    duration: Annotated[int | None, Field(ge=3, le=15)] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"]
     image: str
     """
@@ -2430,7 +2416,7 @@ class HappyHorseV1ImageToVideoInput(ApiModel):
     """
     operation: Literal["imageToVideo"]
     prompt: str
-    resolution: HappyHorseV1ImageToVideoInputResolution | None = (
+    resolution: HappyHorseV1ImageToVideoInputResolution = (
         HappyHorseV1ImageToVideoInputResolution.field_1080p
     )
     seed: int | None = None
@@ -2457,14 +2443,14 @@ class HappyHorseV1ReferenceToVideoInput(ApiModel):
     """
 
     aspect_ratio: Annotated[
-        HappyHorseV1ReferenceToVideoInputAspectRatio | None, Field(alias="aspectRatio")
+        HappyHorseV1ReferenceToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = HappyHorseV1ReferenceToVideoInputAspectRatio.field_16_9
-    duration: Annotated[int | None, Field(ge=3, le=15)] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"]
     images: list[str]
     operation: Literal["referenceToVideo"]
     prompt: str
-    resolution: HappyHorseV1ReferenceToVideoInputResolution | None = (
+    resolution: HappyHorseV1ReferenceToVideoInputResolution = (
         HappyHorseV1ReferenceToVideoInputResolution.field_1080p
     )
     seed: int | None = None
@@ -2489,14 +2475,14 @@ class HappyHorseV1TextToVideoInput(ApiModel):
     Generate a video from a text prompt only.
     """
 
-    aspect_ratio: Annotated[
-        HappyHorseV1TextToVideoInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = HappyHorseV1TextToVideoInputAspectRatio.field_16_9
-    duration: Annotated[int | None, Field(ge=3, le=15)] = 5
+    aspect_ratio: Annotated[HappyHorseV1TextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
+        HappyHorseV1TextToVideoInputAspectRatio.field_16_9
+    )
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"]
     operation: Literal["textToVideo"]
     prompt: str
-    resolution: HappyHorseV1TextToVideoInputResolution | None = (
+    resolution: HappyHorseV1TextToVideoInputResolution = (
         HappyHorseV1TextToVideoInputResolution.field_1080p
     )
     seed: int | None = None
@@ -2520,14 +2506,14 @@ class HappyHorseV1VideoEditInput(ApiModel):
     """
 
     audio_setting: Annotated[
-        HappyHorseV1VideoEditInputAudioSetting | None, Field(alias="audioSetting")
+        HappyHorseV1VideoEditInputAudioSetting, Field(alias="audioSetting")
     ] = HappyHorseV1VideoEditInputAudioSetting.auto
-    duration: Annotated[int | None, Field(ge=3, le=15)] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"]
     operation: Literal["videoEdit"]
     prompt: str
     reference_images: Annotated[list[str] | None, Field(alias="referenceImages")] = None
-    resolution: HappyHorseV1VideoEditInputResolution | None = (
+    resolution: HappyHorseV1VideoEditInputResolution = (
         HappyHorseV1VideoEditInputResolution.field_1080p
     )
     seed: int | None = None
@@ -2600,7 +2586,7 @@ class ImageGenInputLora(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
     ]
-    strength: Annotated[float | None, Field(ge=0.0, le=4.0)] = 1
+    strength: Annotated[float, Field(ge=0.0, le=4.0)] = 1
 
 
 class ImageGenOutputFormat(OpenStrEnum):
@@ -2709,7 +2695,7 @@ class ImageUpscalerInput(ApiModel):
     """
     The upscaler model to use (AIR URN format).
     """
-    number_of_repeats: Annotated[int | None, Field(alias="numberOfRepeats", ge=1, le=3)] = 1
+    number_of_repeats: Annotated[int, Field(alias="numberOfRepeats", ge=1, le=3)] = 1
     """
     Number of times to repeat the upscale operation (1-3). Each repeat doubles the resolution.
     """
@@ -2724,7 +2710,7 @@ class Imagen4ImageGenInputAspectRatio(OpenStrEnum):
 
 
 class Imagen4ImageGenInput(ApiModel):
-    aspect_ratio: Annotated[Imagen4ImageGenInputAspectRatio | None, Field(alias="aspectRatio")] = (
+    aspect_ratio: Annotated[Imagen4ImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
         Imagen4ImageGenInputAspectRatio.field_1_1
     )
     engine: Literal["google"]
@@ -2734,9 +2720,9 @@ class Imagen4ImageGenInput(ApiModel):
     """
     model: Literal["imagen4"]
     negative_prompt: Annotated[
-        str | None, Field(alias="negativePrompt", max_length=1000, min_length=0)
+        str, Field(alias="negativePrompt", max_length=1000, min_length=0)
     ] = ""
-    num_images: Annotated[int | None, Field(alias="numImages", ge=1, le=4)] = 1
+    num_images: Annotated[int, Field(alias="numImages", ge=1, le=4)] = 1
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     seed: int | None = None
@@ -2764,7 +2750,7 @@ class JpegOutputFormat(ApiModel):
     Note that some formats like JPEG may still include minimal metadata even when this is false, due to encoder behavior.
     Setting this to true will attempt to remove all metadata, but results may vary by format and encoder implementation.
     """
-    quality: Annotated[int | None, Field(ge=1, le=100)] = 85
+    quality: Annotated[int, Field(ge=1, le=100)] = 85
     """
     Quality setting for JPEG compression (1-100). Higher values produce better quality but larger files.
     """
@@ -2800,9 +2786,9 @@ class JsonPatchOperation(ApiModel):
     """
     The JSON Pointer path to the property in the target document where the operation is to be applied.
     """
-    value: str | float | bool | dict[str, Any] | list[Any] | None = None
+    value: Any | None = None
     """
-    The value to apply for 'add', 'replace', or 'test' operations. Not required for 'remove', 'move', or 'copy'.
+    The value to add, replace or test (any JSON).
     """
 
 
@@ -2856,7 +2842,7 @@ class KlingV3ElementInput(ApiModel):
 
 
 class KlingV3MultiPrompt(ApiModel):
-    duration: int | None = 5
+    duration: int = 5
     prompt: str
 
 
@@ -2891,26 +2877,26 @@ class KohyaImageResourceTrainingInputLrScheduler(OpenEnum):
 
 
 class KohyaImageResourceTrainingInput(ApiModel):
-    clip_skip: Annotated[int | None, Field(alias="clipSkip", ge=1, le=4)] = 1
+    clip_skip: Annotated[int, Field(alias="clipSkip", ge=1, le=4)] = 1
     """
     Determines which layer's vector output will be used. There are 12 layers, and setting the skip will select "xth from the end" of the total layers. For anime, we use 2. For everything else, 1.
     """
-    enable_bucket: Annotated[bool | None, Field(alias="enableBucket")] = True
+    enable_bucket: Annotated[bool, Field(alias="enableBucket")] = True
     """
     Sorts images into buckets by size for the purposes of training. If your training images are all the same size, you can turn this option off, but leaving it on has no effect.
     """
     engine: Literal["kohya"]
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=3)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=3)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tags option is off.
     """
-    lora_name: Annotated[str | None, Field(alias="loraName")] = "my-lora"
+    lora_name: Annotated[str, Field(alias="loraName")] = "my-lora"
     """
     The desired lora name.
     """
@@ -2920,13 +2906,11 @@ class KohyaImageResourceTrainingInput(ApiModel):
     """
     You can change the learning rate in the middle of learning. A scheduler is a setting for how to change the learning rate.
     """
-    lr_scheduler_num_cycles: Annotated[
-        int | None, Field(alias="lrSchedulerNumCycles", ge=1, le=4)
-    ] = 3
+    lr_scheduler_num_cycles: Annotated[int, Field(alias="lrSchedulerNumCycles", ge=1, le=4)] = 3
     """
     This option specifies how many cycles the scheduler runs during training. It is only used when "cosine_with_restarts" or "polynomial" is used as the scheduler.
     """
-    max_train_epochs: Annotated[int | None, Field(alias="maxTrainEpochs", ge=0, le=20)] = 5
+    max_train_epochs: Annotated[int, Field(alias="maxTrainEpochs", ge=0, le=20)] = 5
     """
     An epoch is one set of learning. By default, we will save a maximum of 20 epochs (evenly distributed), and they are all available for download.
     """
@@ -2968,7 +2952,7 @@ class KohyaImageResourceTrainingInput(ApiModel):
     """
     Adds noise to training images. 0 adds no noise at all. A value of 1 adds strong noise.
     """
-    num_repeats: Annotated[int | None, Field(alias="numRepeats", ge=1, le=5000)] = 8
+    num_repeats: Annotated[int, Field(alias="numRepeats", ge=1, le=5000)] = 8
     """
     Num Repeats defines how many times each individual image gets put into VRAM. As opposed to batch size, which is how many images are placed into VRAM at once.
     """
@@ -2986,12 +2970,12 @@ class KohyaImageResourceTrainingInput(ApiModel):
     """
     A selection of sample prompts.
     """
-    shuffle_caption: Annotated[bool | None, Field(alias="shuffleCaption")] = False
+    shuffle_caption: Annotated[bool, Field(alias="shuffleCaption")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
     target_steps: Annotated[int | None, Field(alias="targetSteps")] = None
-    text_encoder_lr: Annotated[float | None, Field(alias="textEncoderLR", ge=0.0, le=1.0)] = 5e-05
+    text_encoder_lr: Annotated[float, Field(alias="textEncoderLR", ge=0.0, le=1.0)] = 5e-05
     """
     Sets the learning rate for the text encoder. The effect of additional training on text encoders affects the entire U-Net.
     """
@@ -3007,7 +2991,7 @@ class KohyaImageResourceTrainingInput(ApiModel):
     """
     The number of images embedded in this training data. This is used to calculate the cost of training.
     """
-    unet_lr: Annotated[float | None, Field(alias="unetLR", ge=0.0, le=1.0)] = 5e-05
+    unet_lr: Annotated[float, Field(alias="unetLR", ge=0.0, le=1.0)] = 5e-05
     """
     Sets the learning rate for U-Net. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting) in U-Net
     """
@@ -3068,7 +3052,7 @@ class Krea2CreateFalImageGenInputSize(OpenStrEnum):
 
 class Krea2StyleReference(ApiModel):
     image_url: Annotated[str, Field(alias="imageUrl", min_length=1)]
-    strength: Annotated[float | None, Field(ge=-2.0, le=2.0)] = 1
+    strength: Annotated[float, Field(ge=-2.0, le=2.0)] = 1
 
 
 class LeresBoost(OpenStrEnum):
@@ -3086,11 +3070,11 @@ class LightricksAspectRatio(OpenStrEnum):
 
 class LightricksVideoGenInput(ApiModel):
     aspect_ratio: Annotated[LightricksAspectRatio | None, Field(alias="aspectRatio")] = None
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["lightricks"]
-    expand_prompt: Annotated[bool | None, Field(alias="expandPrompt")] = True
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 25
+    expand_prompt: Annotated[bool, Field(alias="expandPrompt")] = True
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 25
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     prompt: str
     seed: int | None = None
@@ -3098,7 +3082,7 @@ class LightricksVideoGenInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
 
 
 class Ltx23AIToolkitTrainingInputLrScheduler(OpenEnum):
@@ -3177,7 +3161,7 @@ class MaiImageCreateFalImageGenInputAspectRatio(OpenStrEnum):
 
 class MaiImageCreateFalImageGenInput(ApiModel):
     aspect_ratio: Annotated[
-        MaiImageCreateFalImageGenInputAspectRatio | None, Field(alias="aspectRatio")
+        MaiImageCreateFalImageGenInputAspectRatio, Field(alias="aspectRatio")
     ] = MaiImageCreateFalImageGenInputAspectRatio.auto
     engine: Literal["fal"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
@@ -3188,7 +3172,7 @@ class MaiImageCreateFalImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=5000, min_length=3)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 class MaiImageEditFalImageGenInputAspectRatio(OpenStrEnum):
@@ -3206,9 +3190,9 @@ class MaiImageEditFalImageGenInputAspectRatio(OpenStrEnum):
 
 
 class MaiImageEditFalImageGenInput(ApiModel):
-    aspect_ratio: Annotated[
-        MaiImageEditFalImageGenInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = MaiImageEditFalImageGenInputAspectRatio.auto
+    aspect_ratio: Annotated[MaiImageEditFalImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
+        MaiImageEditFalImageGenInputAspectRatio.auto
+    )
     engine: Literal["fal"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -3219,7 +3203,7 @@ class MaiImageEditFalImageGenInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=5000, min_length=3)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 class MediaCanvas(ApiModel):
@@ -3228,11 +3212,11 @@ class MediaCanvas(ApiModel):
     all-audio mixdown.
     """
 
-    background: str | None = "#000000"
+    background: str = "#000000"
     """
     Hex background colour (e.g. `"#000000"`) painted where no element covers the canvas.
     """
-    fps: int | None = 30
+    fps: int = 30
     """
     Output frame rate.
     """
@@ -3256,7 +3240,7 @@ class MediaCaptioningInput(ApiModel):
     Optional extra instructions appended to the captioning prompt to steer
     tone, structure, or formatting. Leave unset for the default caption.
     """
-    max_new_tokens: Annotated[int | None, Field(alias="maxNewTokens")] = 300
+    max_new_tokens: Annotated[int, Field(alias="maxNewTokens")] = 300
     """
     Maximum number of tokens to generate.
     """
@@ -3264,7 +3248,7 @@ class MediaCaptioningInput(ApiModel):
     """
     The URL of the media to caption (single image or video).
     """
-    temperature: float | None = 0.5
+    temperature: float = 0.5
     """
     Sampling temperature for caption generation.
     """
@@ -3327,19 +3311,19 @@ class MediaLayout(ApiModel):
     """
 
     fit: MediaFit | None = None
-    scale: float | None = 1
+    scale: float = 1
     """
     Uniform scale applied to the element before placement. `1.0` keeps the fitted size.
     """
-    x: int | None = 0
+    x: int = 0
     """
     X offset, in pixels, of the element's top-left corner on the canvas.
     """
-    y: int | None = 0
+    y: int = 0
     """
     Y offset, in pixels, of the element's top-left corner on the canvas.
     """
-    z_order: Annotated[int | None, Field(alias="zOrder")] = 0
+    z_order: Annotated[int, Field(alias="zOrder")] = 0
     """
     Stacking order. Higher values draw on top; ties are broken by element index.
     """
@@ -3360,7 +3344,7 @@ class MediaRatingInput(ApiModel):
     Represents the input information needed for the MediaRating workflow step.
     """
 
-    engine: str | None = "default"
+    engine: str = "default"
     """
     The engine to use for media rating. Valid values: "default" (HiveVLM) or "civitai".
     """
@@ -3399,26 +3383,22 @@ class MeshyImageTo3DFalPolyGenInputTopology(OpenStrEnum):
 
 
 class MeshyImageTo3DFalPolyGenInput(ApiModel):
-    enable_animation: Annotated[bool | None, Field(alias="enableAnimation")] = False
-    enable_pbr: Annotated[bool | None, Field(alias="enablePbr")] = False
-    enable_rigging: Annotated[bool | None, Field(alias="enableRigging")] = False
+    enable_animation: Annotated[bool, Field(alias="enableAnimation")] = False
+    enable_pbr: Annotated[bool, Field(alias="enablePbr")] = False
+    enable_rigging: Annotated[bool, Field(alias="enableRigging")] = False
     engine: Literal["fal"]
     image_url: Annotated[str, Field(alias="imageUrl", min_length=1)]
     model: Literal["meshy"]
     operation: Literal["imageTo3D"]
     seed: int | None = None
-    should_remesh: Annotated[bool | None, Field(alias="shouldRemesh")] = True
-    should_texture: Annotated[bool | None, Field(alias="shouldTexture")] = True
+    should_remesh: Annotated[bool, Field(alias="shouldRemesh")] = True
+    should_texture: Annotated[bool, Field(alias="shouldTexture")] = True
     symmetry_mode: Annotated[
-        MeshyImageTo3DFalPolyGenInputSymmetryMode | None, Field(alias="symmetryMode")
+        MeshyImageTo3DFalPolyGenInputSymmetryMode, Field(alias="symmetryMode")
     ] = MeshyImageTo3DFalPolyGenInputSymmetryMode.auto
-    target_polycount: Annotated[int | None, Field(alias="targetPolycount", ge=100, le=300000)] = (
-        30000
-    )
+    target_polycount: Annotated[int, Field(alias="targetPolycount", ge=100, le=300000)] = 30000
     texture_prompt: Annotated[str | None, Field(alias="texturePrompt", max_length=600)] = None
-    topology: MeshyImageTo3DFalPolyGenInputTopology | None = (
-        MeshyImageTo3DFalPolyGenInputTopology.triangle
-    )
+    topology: MeshyImageTo3DFalPolyGenInputTopology = MeshyImageTo3DFalPolyGenInputTopology.triangle
 
 
 class MeshyTextTo3DFalPolyGenInputMode(OpenStrEnum):
@@ -3438,27 +3418,23 @@ class MeshyTextTo3DFalPolyGenInputTopology(OpenStrEnum):
 
 
 class MeshyTextTo3DFalPolyGenInput(ApiModel):
-    enable_animation: Annotated[bool | None, Field(alias="enableAnimation")] = False
-    enable_pbr: Annotated[bool | None, Field(alias="enablePbr")] = False
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_rigging: Annotated[bool | None, Field(alias="enableRigging")] = False
+    enable_animation: Annotated[bool, Field(alias="enableAnimation")] = False
+    enable_pbr: Annotated[bool, Field(alias="enablePbr")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_rigging: Annotated[bool, Field(alias="enableRigging")] = False
     engine: Literal["fal"]
-    mode: MeshyTextTo3DFalPolyGenInputMode | None = MeshyTextTo3DFalPolyGenInputMode.full
+    mode: MeshyTextTo3DFalPolyGenInputMode = MeshyTextTo3DFalPolyGenInputMode.full
     model: Literal["meshy"]
     operation: Literal["textTo3D"]
     prompt: Annotated[str, Field(max_length=600, min_length=1)]
     seed: int | None = None
-    should_remesh: Annotated[bool | None, Field(alias="shouldRemesh")] = True
+    should_remesh: Annotated[bool, Field(alias="shouldRemesh")] = True
     symmetry_mode: Annotated[
-        MeshyTextTo3DFalPolyGenInputSymmetryMode | None, Field(alias="symmetryMode")
+        MeshyTextTo3DFalPolyGenInputSymmetryMode, Field(alias="symmetryMode")
     ] = MeshyTextTo3DFalPolyGenInputSymmetryMode.auto
-    target_polycount: Annotated[int | None, Field(alias="targetPolycount", ge=100, le=300000)] = (
-        30000
-    )
+    target_polycount: Annotated[int, Field(alias="targetPolycount", ge=100, le=300000)] = 30000
     texture_prompt: Annotated[str | None, Field(alias="texturePrompt", max_length=600)] = None
-    topology: MeshyTextTo3DFalPolyGenInputTopology | None = (
-        MeshyTextTo3DFalPolyGenInputTopology.triangle
-    )
+    topology: MeshyTextTo3DFalPolyGenInputTopology = MeshyTextTo3DFalPolyGenInputTopology.triangle
 
 
 class Metric3dBackbone(OpenStrEnum):
@@ -3471,7 +3447,7 @@ MiniMaxVideoGenModel = TypeAliasType("MiniMaxVideoGenModel", Literal["hailou"])
 
 
 class MochiVideoGenInput(ApiModel):
-    enable_prompt_enhancer: Annotated[bool | None, Field(alias="enablePromptEnhancer")] = True
+    enable_prompt_enhancer: Annotated[bool, Field(alias="enablePromptEnhancer")] = True
     engine: Literal["mochi"]
     prompt: str
     seed: Annotated[int, Field(ge=-1, le=2147483647)]
@@ -3614,17 +3590,17 @@ class MusubiImageResourceTrainingInputLrScheduler(OpenEnum):
 
 
 class MusubiImageResourceTrainingInput(ApiModel):
-    enable_bucket: Annotated[bool | None, Field(alias="enableBucket")] = True
+    enable_bucket: Annotated[bool, Field(alias="enableBucket")] = True
     """
     Sorts images into buckets by size for the purposes of training. If your training images are all the same size, you can turn this option off, but leaving it on has no effect.
     """
     engine: Literal["musubi"]
-    epochs: Annotated[int | None, Field(ge=0, le=20)] = 5
+    epochs: Annotated[int, Field(ge=0, le=20)] = 5
     """
     Number of training epochs. An epoch is one complete pass through the training dataset.
     Maximum of 20 epochs can be specified.
     """
-    lora_name: Annotated[str | None, Field(alias="loraName")] = "my-lora"
+    lora_name: Annotated[str, Field(alias="loraName")] = "my-lora"
     """
     The desired lora name.
     """
@@ -3634,9 +3610,7 @@ class MusubiImageResourceTrainingInput(ApiModel):
     """
     You can change the learning rate in the middle of learning. A scheduler is a setting for how to change the learning rate.
     """
-    lr_scheduler_num_cycles: Annotated[
-        int | None, Field(alias="lrSchedulerNumCycles", ge=1, le=4)
-    ] = 3
+    lr_scheduler_num_cycles: Annotated[int, Field(alias="lrSchedulerNumCycles", ge=1, le=4)] = 3
     """
     This option specifies how many cycles the scheduler runs during training. It is only used when "cosine_with_restarts" or "polynomial" is used as the scheduler.
     """
@@ -3688,7 +3662,7 @@ class MusubiImageResourceTrainingInput(ApiModel):
     """
     The number of images embedded in this training data. This is used to calculate the cost of training.
     """
-    unet_lr: Annotated[float | None, Field(alias="unetLR", ge=0.0, le=1.0)] = 5e-05
+    unet_lr: Annotated[float, Field(alias="unetLR", ge=0.0, le=1.0)] = 5e-05
     """
     Sets the learning rate for U-Net. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting) in U-Net
     """
@@ -3723,11 +3697,11 @@ class NanoBanana2ImageGenInputResolution(OpenStrEnum):
 
 
 class NanoBanana2ImageGenInput(ApiModel):
-    aspect_ratio: Annotated[
-        NanoBanana2ImageGenInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = NanoBanana2ImageGenInputAspectRatio.field_1_1
-    enable_google_search: Annotated[bool | None, Field(alias="enableGoogleSearch")] = False
-    enable_web_search: Annotated[bool | None, Field(alias="enableWebSearch")] = False
+    aspect_ratio: Annotated[NanoBanana2ImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
+        NanoBanana2ImageGenInputAspectRatio.field_1_1
+    )
+    enable_google_search: Annotated[bool, Field(alias="enableGoogleSearch")] = False
+    enable_web_search: Annotated[bool, Field(alias="enableWebSearch")] = False
     engine: Literal["google"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -3735,12 +3709,10 @@ class NanoBanana2ImageGenInput(ApiModel):
     """
     images: Annotated[list[str] | None, Field(max_length=10)] = None
     model: Literal["nano-banana-2"]
-    num_images: Annotated[int | None, Field(alias="numImages", ge=1, le=4)] = 1
+    num_images: Annotated[int, Field(alias="numImages", ge=1, le=4)] = 1
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=50000, min_length=0)]
-    resolution: NanoBanana2ImageGenInputResolution | None = (
-        NanoBanana2ImageGenInputResolution.field_1_k
-    )
+    resolution: NanoBanana2ImageGenInputResolution = NanoBanana2ImageGenInputResolution.field_1_k
     seed: int | None = None
 
 
@@ -3764,9 +3736,9 @@ class NanoBananaProImageGenInputResolution(OpenStrEnum):
 
 
 class NanoBananaProImageGenInput(ApiModel):
-    aspect_ratio: Annotated[
-        NanoBananaProImageGenInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = NanoBananaProImageGenInputAspectRatio.field_1_1
+    aspect_ratio: Annotated[NanoBananaProImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
+        NanoBananaProImageGenInputAspectRatio.field_1_1
+    )
     engine: Literal["google"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -3774,10 +3746,10 @@ class NanoBananaProImageGenInput(ApiModel):
     """
     images: Annotated[list[str] | None, Field(max_length=10)] = None
     model: Literal["nano-banana-pro"]
-    num_images: Annotated[int | None, Field(alias="numImages", ge=1, le=4)] = 1
+    num_images: Annotated[int, Field(alias="numImages", ge=1, le=4)] = 1
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=50000, min_length=0)]
-    resolution: NanoBananaProImageGenInputResolution | None = (
+    resolution: NanoBananaProImageGenInputResolution = (
         NanoBananaProImageGenInputResolution.field_1_k
     )
 
@@ -3820,7 +3792,7 @@ class OpenAIDallE2CreateImageGenInputSize(OpenStrEnum):
 
 
 class OpenAIDallE2CreateImageGenInput(ApiModel):
-    background: OpenAIDallE2CreateImageGenInputBackground | None = (
+    background: OpenAIDallE2CreateImageGenInputBackground = (
         OpenAIDallE2CreateImageGenInputBackground.auto
     )
     engine: Literal["openai"]
@@ -3832,7 +3804,7 @@ class OpenAIDallE2CreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     size: OpenAIDallE2CreateImageGenInputSize
 
 
@@ -3860,7 +3832,7 @@ class OpenAIDallE2EditImageInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     size: OpenAIDallE2EditImageInputSize
 
 
@@ -3888,7 +3860,7 @@ class OpenAIDallE3CreateImageGenInputStyle(OpenStrEnum):
 
 
 class OpenAIDallE3CreateImageGenInput(ApiModel):
-    background: OpenAIDallE3CreateImageGenInputBackground | None = (
+    background: OpenAIDallE3CreateImageGenInputBackground = (
         OpenAIDallE3CreateImageGenInputBackground.auto
     )
     engine: Literal["openai"]
@@ -3900,11 +3872,9 @@ class OpenAIDallE3CreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=4000, min_length=0)]
-    quality: OpenAIDallE3CreateImageGenInputQuality | None = (
-        OpenAIDallE3CreateImageGenInputQuality.auto
-    )
+    quality: OpenAIDallE3CreateImageGenInputQuality = OpenAIDallE3CreateImageGenInputQuality.auto
     size: OpenAIDallE3CreateImageGenInputSize
-    style: OpenAIDallE3CreateImageGenInputStyle | None = OpenAIDallE3CreateImageGenInputStyle.vivid
+    style: OpenAIDallE3CreateImageGenInputStyle = OpenAIDallE3CreateImageGenInputStyle.vivid
 
 
 class OpenAIGpt15CreateImageInputBackground(OpenStrEnum):
@@ -3926,9 +3896,7 @@ class OpenAIGpt15CreateImageInputSize(OpenStrEnum):
 
 
 class OpenAIGpt15CreateImageInput(ApiModel):
-    background: OpenAIGpt15CreateImageInputBackground | None = (
-        OpenAIGpt15CreateImageInputBackground.auto
-    )
+    background: OpenAIGpt15CreateImageInputBackground = OpenAIGpt15CreateImageInputBackground.auto
     engine: Literal["openai"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -3938,9 +3906,9 @@ class OpenAIGpt15CreateImageInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
-    quality: OpenAIGpt15CreateImageInputQuality | None = OpenAIGpt15CreateImageInputQuality.high
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
-    size: OpenAIGpt15CreateImageInputSize | None = OpenAIGpt15CreateImageInputSize.field_1024x1024
+    quality: OpenAIGpt15CreateImageInputQuality = OpenAIGpt15CreateImageInputQuality.high
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
+    size: OpenAIGpt15CreateImageInputSize = OpenAIGpt15CreateImageInputSize.field_1024x1024
 
 
 class OpenAIGpt15EditImageInputBackground(OpenStrEnum):
@@ -3976,9 +3944,7 @@ class OpenAIGpt15EditImageInputSize(OpenStrEnum):
 
 
 class OpenAIGpt15EditImageInput(ApiModel):
-    background: OpenAIGpt15EditImageInputBackground | None = (
-        OpenAIGpt15EditImageInputBackground.auto
-    )
+    background: OpenAIGpt15EditImageInputBackground = OpenAIGpt15EditImageInputBackground.auto
     engine: Literal["openai"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -3986,7 +3952,7 @@ class OpenAIGpt15EditImageInput(ApiModel):
     """
     images: list[str]
     input_fidelity: Annotated[
-        OpenAIGpt15EditImageInputInputFidelity | None, Field(alias="inputFidelity")
+        OpenAIGpt15EditImageInputInputFidelity, Field(alias="inputFidelity")
     ] = OpenAIGpt15EditImageInputInputFidelity.high
     """
     Input fidelity: low or high
@@ -3995,9 +3961,9 @@ class OpenAIGpt15EditImageInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
-    quality: OpenAIGpt15EditImageInputQuality | None = OpenAIGpt15EditImageInputQuality.high
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
-    size: OpenAIGpt15EditImageInputSize | None = OpenAIGpt15EditImageInputSize.auto
+    quality: OpenAIGpt15EditImageInputQuality = OpenAIGpt15EditImageInputQuality.high
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
+    size: OpenAIGpt15EditImageInputSize = OpenAIGpt15EditImageInputSize.auto
     """
     Image size for edit mode: auto, 1024x1024, 1536x1024, or 1024x1536
     """
@@ -4023,9 +3989,7 @@ class OpenAIGpt1CreateImageInputSize(OpenStrEnum):
 
 
 class OpenAIGpt1CreateImageInput(ApiModel):
-    background: OpenAIGpt1CreateImageInputBackground | None = (
-        OpenAIGpt1CreateImageInputBackground.opaque
-    )
+    background: OpenAIGpt1CreateImageInputBackground = OpenAIGpt1CreateImageInputBackground.opaque
     engine: Literal["openai"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -4035,9 +3999,9 @@ class OpenAIGpt1CreateImageInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
-    quality: OpenAIGpt1CreateImageInputQuality | None = OpenAIGpt1CreateImageInputQuality.auto
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
-    size: OpenAIGpt1CreateImageInputSize | None = OpenAIGpt1CreateImageInputSize.field_1024x1024
+    quality: OpenAIGpt1CreateImageInputQuality = OpenAIGpt1CreateImageInputQuality.auto
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    size: OpenAIGpt1CreateImageInputSize = OpenAIGpt1CreateImageInputSize.field_1024x1024
 
 
 class OpenAIGpt1EditImageInputBackground(OpenStrEnum):
@@ -4060,9 +4024,7 @@ class OpenAIGpt1EditImageInputSize(OpenStrEnum):
 
 
 class OpenAIGpt1EditImageInput(ApiModel):
-    background: OpenAIGpt1EditImageInputBackground | None = (
-        OpenAIGpt1EditImageInputBackground.opaque
-    )
+    background: OpenAIGpt1EditImageInputBackground = OpenAIGpt1EditImageInputBackground.opaque
     engine: Literal["openai"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -4077,9 +4039,9 @@ class OpenAIGpt1EditImageInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
-    quality: OpenAIGpt1EditImageInputQuality | None = OpenAIGpt1EditImageInputQuality.auto
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
-    size: OpenAIGpt1EditImageInputSize | None = OpenAIGpt1EditImageInputSize.field_1024x1024
+    quality: OpenAIGpt1EditImageInputQuality = OpenAIGpt1EditImageInputQuality.auto
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    size: OpenAIGpt1EditImageInputSize = OpenAIGpt1EditImageInputSize.field_1024x1024
 
 
 class OpenAIGpt2CreateImageInputQuality(OpenStrEnum):
@@ -4099,8 +4061,8 @@ class OpenAIGpt2CreateImageInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
-    quality: OpenAIGpt2CreateImageInputQuality | None = OpenAIGpt2CreateImageInputQuality.high
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quality: OpenAIGpt2CreateImageInputQuality = OpenAIGpt2CreateImageInputQuality.high
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     width: Annotated[int | None, Field(ge=256, le=3840)] = 1024
 
 
@@ -4131,8 +4093,8 @@ class OpenAIGpt2EditImageInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
-    quality: OpenAIGpt2EditImageInputQuality | None = OpenAIGpt2EditImageInputQuality.high
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quality: OpenAIGpt2EditImageInputQuality = OpenAIGpt2EditImageInputQuality.high
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     width: int | None = None
     """
     When null, fal infers output size from the input images (image_size: "auto").
@@ -4174,7 +4136,7 @@ class PreprocessImageAnimalPoseInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageAnimeLineartInput(ApiModel):
@@ -4188,7 +4150,7 @@ class PreprocessImageAnimeLineartInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageAnylineInput(ApiModel):
@@ -4197,21 +4159,17 @@ class PreprocessImageAnylineInput(ApiModel):
     Either A URL, A DataURL or a Base64 string
     """
     kind: Literal["anyline"]
-    lineart_lower_bound: Annotated[
-        float | None, Field(alias="lineartLowerBound", ge=0.0, le=1.0)
-    ] = 0
-    lineart_upper_bound: Annotated[
-        float | None, Field(alias="lineartUpperBound", ge=0.0, le=1.0)
-    ] = 1
+    lineart_lower_bound: Annotated[float, Field(alias="lineartLowerBound", ge=0.0, le=1.0)] = 0
+    lineart_upper_bound: Annotated[float, Field(alias="lineartUpperBound", ge=0.0, le=1.0)] = 1
     merge_with_lineart: Annotated[AnylineMergeWith | None, Field(alias="mergeWithLineart")] = None
-    object_connectivity: Annotated[int | None, Field(alias="objectConnectivity", ge=1, le=10)] = 1
-    object_min_size: Annotated[int | None, Field(alias="objectMinSize", ge=1, le=1000)] = 36
+    object_connectivity: Annotated[int, Field(alias="objectConnectivity", ge=1, le=10)] = 1
+    object_min_size: Annotated[int, Field(alias="objectMinSize", ge=1, le=1000)] = 36
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageBaeNormalInput(ApiModel):
@@ -4225,11 +4183,11 @@ class PreprocessImageBaeNormalInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageBinaryInput(ApiModel):
-    bin_threshold: Annotated[int | None, Field(alias="binThreshold", ge=0, le=255)] = 100
+    bin_threshold: Annotated[int, Field(alias="binThreshold", ge=0, le=255)] = 100
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -4240,23 +4198,23 @@ class PreprocessImageBinaryInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageCannyInput(ApiModel):
-    high_threshold: Annotated[int | None, Field(alias="highThreshold", ge=0, le=255)] = 200
+    high_threshold: Annotated[int, Field(alias="highThreshold", ge=0, le=255)] = 200
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
     kind: Literal["canny"]
-    low_threshold: Annotated[int | None, Field(alias="lowThreshold", ge=0, le=255)] = 100
+    low_threshold: Annotated[int, Field(alias="lowThreshold", ge=0, le=255)] = 100
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageColorInput(ApiModel):
@@ -4270,7 +4228,7 @@ class PreprocessImageColorInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageDensePoseInput(ApiModel):
@@ -4286,7 +4244,7 @@ class PreprocessImageDensePoseInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageDepthAnythingInput(ApiModel):
@@ -4301,7 +4259,7 @@ class PreprocessImageDepthAnythingInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageDepthAnythingV2Input(ApiModel):
@@ -4316,30 +4274,30 @@ class PreprocessImageDepthAnythingV2Input(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageDsineNormalInput(ApiModel):
-    fov: Annotated[float | None, Field(ge=0.0, le=365.0)] = 60
+    fov: Annotated[float, Field(ge=0.0, le=365.0)] = 60
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    iterations: Annotated[int | None, Field(ge=1, le=20)] = 5
+    iterations: Annotated[int, Field(ge=1, le=20)] = 5
     kind: Literal["dsine-normal"]
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageDwPoseInput(ApiModel):
     bbox_detector: Annotated[DwPoseBboxDetector | None, Field(alias="bboxDetector")] = None
-    detect_body: Annotated[bool | None, Field(alias="detectBody")] = True
-    detect_face: Annotated[bool | None, Field(alias="detectFace")] = True
-    detect_hand: Annotated[bool | None, Field(alias="detectHand")] = True
+    detect_body: Annotated[bool, Field(alias="detectBody")] = True
+    detect_face: Annotated[bool, Field(alias="detectFace")] = True
+    detect_hand: Annotated[bool, Field(alias="detectHand")] = True
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -4351,7 +4309,7 @@ class PreprocessImageDwPoseInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageLeresDepthInput(ApiModel):
@@ -4366,11 +4324,9 @@ class PreprocessImageLeresDepthInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    remove_background: Annotated[
-        float | None, Field(alias="removeBackground", ge=0.0, le=100.0)
-    ] = 0
-    remove_nearest: Annotated[float | None, Field(alias="removeNearest", ge=0.0, le=100.0)] = 0
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    remove_background: Annotated[float, Field(alias="removeBackground", ge=0.0, le=100.0)] = 0
+    remove_nearest: Annotated[float, Field(alias="removeNearest", ge=0.0, le=100.0)] = 0
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageMangaLineartInput(ApiModel):
@@ -4384,7 +4340,7 @@ class PreprocessImageMangaLineartInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageMediaPipeFaceInput(ApiModel):
@@ -4393,20 +4349,20 @@ class PreprocessImageMediaPipeFaceInput(ApiModel):
     Either A URL, A DataURL or a Base64 string
     """
     kind: Literal["mediapipe-face"]
-    max_faces: Annotated[int | None, Field(alias="maxFaces", ge=1, le=50)] = 10
-    min_confidence: Annotated[float | None, Field(alias="minConfidence", ge=0.1, le=1.0)] = 0.5
+    max_faces: Annotated[int, Field(alias="maxFaces", ge=1, le=50)] = 10
+    min_confidence: Annotated[float, Field(alias="minConfidence", ge=0.1, le=1.0)] = 0.5
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageMetric3dDepthInput(ApiModel):
     backbone: Metric3dBackbone | None = None
-    fx: Annotated[int | None, Field(ge=1, le=4096)] = 1000
-    fy: Annotated[int | None, Field(ge=1, le=4096)] = 1000
+    fx: Annotated[int, Field(ge=1, le=4096)] = 1000
+    fy: Annotated[int, Field(ge=1, le=4096)] = 1000
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -4417,13 +4373,13 @@ class PreprocessImageMetric3dDepthInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageMetric3dNormalInput(ApiModel):
     backbone: Metric3dBackbone | None = None
-    fx: Annotated[int | None, Field(ge=1, le=4096)] = 1000
-    fy: Annotated[int | None, Field(ge=1, le=4096)] = 1000
+    fx: Annotated[int, Field(ge=1, le=4096)] = 1000
+    fy: Annotated[int, Field(ge=1, le=4096)] = 1000
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -4434,14 +4390,12 @@ class PreprocessImageMetric3dNormalInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageMidasDepthInput(ApiModel):
-    a: Annotated[float | None, Field(ge=0.0, le=15.71)] = 6.28
-    background_threshold: Annotated[
-        float | None, Field(alias="backgroundThreshold", ge=0.0, le=1.0)
-    ] = 0.1
+    a: Annotated[float, Field(ge=0.0, le=15.71)] = 6.28
+    background_threshold: Annotated[float, Field(alias="backgroundThreshold", ge=0.0, le=1.0)] = 0.1
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -4452,14 +4406,12 @@ class PreprocessImageMidasDepthInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageMidasNormalInput(ApiModel):
-    a: Annotated[float | None, Field(ge=0.0, le=15.71)] = 6.28
-    background_threshold: Annotated[
-        float | None, Field(alias="backgroundThreshold", ge=0.0, le=1.0)
-    ] = 0.1
+    a: Annotated[float, Field(ge=0.0, le=15.71)] = 6.28
+    background_threshold: Annotated[float, Field(alias="backgroundThreshold", ge=0.0, le=1.0)] = 0.1
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -4470,13 +4422,11 @@ class PreprocessImageMidasNormalInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageMlsdInput(ApiModel):
-    distance_threshold: Annotated[
-        float | None, Field(alias="distanceThreshold", ge=0.01, le=20.0)
-    ] = 0.1
+    distance_threshold: Annotated[float, Field(alias="distanceThreshold", ge=0.01, le=20.0)] = 0.1
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -4487,8 +4437,8 @@ class PreprocessImageMlsdInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
-    score_threshold: Annotated[float | None, Field(alias="scoreThreshold", ge=0.01, le=2.0)] = 0.1
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
+    score_threshold: Annotated[float, Field(alias="scoreThreshold", ge=0.01, le=2.0)] = 0.1
 
 
 class PreprocessImageOneFormerAde20kInput(ApiModel):
@@ -4502,7 +4452,7 @@ class PreprocessImageOneFormerAde20kInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageOneFormerCocoInput(ApiModel):
@@ -4516,13 +4466,13 @@ class PreprocessImageOneFormerCocoInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageOpenPoseInput(ApiModel):
-    detect_body: Annotated[bool | None, Field(alias="detectBody")] = True
-    detect_face: Annotated[bool | None, Field(alias="detectFace")] = False
-    detect_hand: Annotated[bool | None, Field(alias="detectHand")] = True
+    detect_body: Annotated[bool, Field(alias="detectBody")] = True
+    detect_face: Annotated[bool, Field(alias="detectFace")] = False
+    detect_hand: Annotated[bool, Field(alias="detectHand")] = True
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -4533,7 +4483,7 @@ class PreprocessImageOpenPoseInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageRealisticLineartInput(ApiModel):
@@ -4548,7 +4498,7 @@ class PreprocessImageRealisticLineartInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageScribbleInput(ApiModel):
@@ -4562,7 +4512,7 @@ class PreprocessImageScribbleInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageScribbleXdogInput(ApiModel):
@@ -4576,8 +4526,8 @@ class PreprocessImageScribbleXdogInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
-    threshold: Annotated[int | None, Field(ge=1, le=64)] = 32
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
+    threshold: Annotated[int, Field(ge=1, le=64)] = 32
 
 
 class PreprocessImageShuffleInput(ApiModel):
@@ -4591,24 +4541,24 @@ class PreprocessImageShuffleInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
-    seed: Annotated[int | None, Field(ge=0, le=2147483647)] = 0
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
+    seed: Annotated[int, Field(ge=0, le=2147483647)] = 0
 
 
 class PreprocessImageStandardLineartInput(ApiModel):
-    gaussian_sigma: Annotated[float | None, Field(alias="gaussianSigma", ge=0.0, le=100.0)] = 6
+    gaussian_sigma: Annotated[float, Field(alias="gaussianSigma", ge=0.0, le=100.0)] = 6
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    intensity_threshold: Annotated[int | None, Field(alias="intensityThreshold", ge=0, le=16)] = 8
+    intensity_threshold: Annotated[int, Field(alias="intensityThreshold", ge=0, le=16)] = 8
     kind: Literal["lineart-standard"]
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageTeedInput(ApiModel):
@@ -4622,8 +4572,8 @@ class PreprocessImageTeedInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
-    safe_steps: Annotated[int | None, Field(alias="safeSteps", ge=0, le=10)] = 2
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
+    safe_steps: Annotated[int, Field(alias="safeSteps", ge=0, le=10)] = 2
 
 
 class PreprocessImageTileInput(ApiModel):
@@ -4637,8 +4587,8 @@ class PreprocessImageTileInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    pyr_up_iterations: Annotated[int | None, Field(alias="pyrUpIterations", ge=1, le=10)] = 3
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    pyr_up_iterations: Annotated[int, Field(alias="pyrUpIterations", ge=1, le=10)] = 3
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageUniFormerInput(ApiModel):
@@ -4652,7 +4602,7 @@ class PreprocessImageUniFormerInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PreprocessImageZoeDepthInput(ApiModel):
@@ -4666,7 +4616,7 @@ class PreprocessImageZoeDepthInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class Priority(OpenStrEnum):
@@ -4768,14 +4718,14 @@ class Qwen2CreateFalImageGenInputImageSize(OpenStrEnum):
 
 
 class Qwen2CreateFalImageGenInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["fal"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[Qwen2CreateFalImageGenInputImageSize | None, Field(alias="imageSize")] = (
+    image_size: Annotated[Qwen2CreateFalImageGenInputImageSize, Field(alias="imageSize")] = (
         Qwen2CreateFalImageGenInputImageSize.square_hd
     )
     model: Literal["qwen2"]
@@ -4783,7 +4733,7 @@ class Qwen2CreateFalImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
 
 
@@ -4797,14 +4747,14 @@ class Qwen2EditFalImageGenInputImageSize(OpenStrEnum):
 
 
 class Qwen2EditFalImageGenInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["fal"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[Qwen2EditFalImageGenInputImageSize | None, Field(alias="imageSize")] = (
+    image_size: Annotated[Qwen2EditFalImageGenInputImageSize, Field(alias="imageSize")] = (
         Qwen2EditFalImageGenInputImageSize.square_hd
     )
     images: Annotated[list[str], Field(max_length=3, min_length=1)]
@@ -4813,7 +4763,7 @@ class Qwen2EditFalImageGenInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
 
 
@@ -4827,22 +4777,22 @@ class Qwen2ProCreateFalImageGenInputImageSize(OpenStrEnum):
 
 
 class Qwen2ProCreateFalImageGenInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["fal"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[
-        Qwen2ProCreateFalImageGenInputImageSize | None, Field(alias="imageSize")
-    ] = Qwen2ProCreateFalImageGenInputImageSize.square_hd
+    image_size: Annotated[Qwen2ProCreateFalImageGenInputImageSize, Field(alias="imageSize")] = (
+        Qwen2ProCreateFalImageGenInputImageSize.square_hd
+    )
     model: Literal["qwen2"]
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt", max_length=500)] = None
     operation: Literal["proCreateImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
 
 
@@ -4856,23 +4806,23 @@ class Qwen2ProEditFalImageGenInputImageSize(OpenStrEnum):
 
 
 class Qwen2ProEditFalImageGenInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["fal"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[
-        Qwen2ProEditFalImageGenInputImageSize | None, Field(alias="imageSize")
-    ] = Qwen2ProEditFalImageGenInputImageSize.square_hd
+    image_size: Annotated[Qwen2ProEditFalImageGenInputImageSize, Field(alias="imageSize")] = (
+        Qwen2ProEditFalImageGenInputImageSize.square_hd
+    )
     images: Annotated[list[str], Field(max_length=3, min_length=1)]
     model: Literal["qwen2"]
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt", max_length=500)] = None
     operation: Literal["proEditImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
 
 
@@ -5241,11 +5191,11 @@ SdxlCreateImageGenInputEmbedding = TypeAliasType(
 
 
 class SdxlCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     ecosystem: Literal["sdxl"]
     embeddings: list[SdxlCreateImageGenInputEmbedding] | None = None
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -5263,11 +5213,11 @@ class SdxlCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
     u_cache: Annotated[SdCppUCacheMode | None, Field(alias="uCache")] = None
     vae_model: Annotated[
         str | None,
@@ -5276,7 +5226,7 @@ class SdxlCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 SdxlVariantImageGenInputEmbedding = TypeAliasType(
@@ -5291,11 +5241,11 @@ SdxlVariantImageGenInputEmbedding = TypeAliasType(
 
 
 class SdxlVariantImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     ecosystem: Literal["sdxl"]
     embeddings: list[SdxlVariantImageGenInputEmbedding] | None = None
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -5317,12 +5267,12 @@ class SdxlVariantImageGenInput(ApiModel):
     operation: Literal["createVariant"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
-    strength: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.7
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
+    strength: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
     u_cache: Annotated[SdCppUCacheMode | None, Field(alias="uCache")] = None
     vae_model: Annotated[
         str | None,
@@ -5331,7 +5281,7 @@ class SdxlVariantImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 class SeedanceModel(OpenStrEnum):
@@ -5375,7 +5325,7 @@ class SeedanceVideoGenInput(ApiModel):
     aspect_ratio: Annotated[SeedanceVideoGenInputAspectRatio, Field(alias="aspectRatio")]
     duration: SeedanceVideoGenInputDuration
     engine: Literal["seedance"]
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = True
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
     images: list[str] | None = None
     model: SeedanceModel | None = None
     prompt: str
@@ -5416,19 +5366,17 @@ class Sora2ImageToVideoInput(ApiModel):
     - Pro: https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=fal-ai/sora-2/image-to-video/pro
     """
 
-    aspect_ratio: Annotated[
-        Sora2ImageToVideoInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = Sora2ImageToVideoInputAspectRatio.auto
-    duration: Annotated[int | None, Field(ge=4, le=12)] = 4
+    aspect_ratio: Annotated[Sora2ImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
+        Sora2ImageToVideoInputAspectRatio.auto
+    )
+    duration: Annotated[int, Field(ge=4, le=12)] = 4
     engine: Literal["sora"]
     images: list[str] | None = None
     operation: Literal["image-to-video"]
     prompt: str
-    resolution: Sora2ImageToVideoInputResolution | None = (
-        Sora2ImageToVideoInputResolution.field_720p
-    )
+    resolution: Sora2ImageToVideoInputResolution = Sora2ImageToVideoInputResolution.field_720p
     seed: int | None = None
-    use_pro: Annotated[bool | None, Field(alias="usePro")] = False
+    use_pro: Annotated[bool, Field(alias="usePro")] = False
 
 
 class Sora2TextToVideoInputAspectRatio(OpenStrEnum):
@@ -5450,16 +5398,16 @@ class Sora2TextToVideoInput(ApiModel):
     - Pro: https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=fal-ai/sora-2/text-to-video/pro
     """
 
-    aspect_ratio: Annotated[Sora2TextToVideoInputAspectRatio | None, Field(alias="aspectRatio")] = (
+    aspect_ratio: Annotated[Sora2TextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Sora2TextToVideoInputAspectRatio.auto
     )
-    duration: Annotated[int | None, Field(ge=4, le=12)] = 4
+    duration: Annotated[int, Field(ge=4, le=12)] = 4
     engine: Literal["sora"]
     operation: Literal["text-to-video"]
     prompt: str
-    resolution: Sora2TextToVideoInputResolution | None = Sora2TextToVideoInputResolution.field_720p
+    resolution: Sora2TextToVideoInputResolution = Sora2TextToVideoInputResolution.field_720p
     seed: int | None = None
-    use_pro: Annotated[bool | None, Field(alias="usePro")] = False
+    use_pro: Annotated[bool, Field(alias="usePro")] = False
 
 
 class SystemMessage(ApiModel):
@@ -5619,7 +5567,7 @@ class TranscriptionInput(ApiModel):
     """
     The URL of the audio media to transcribe.
     """
-    return_time_stamps: Annotated[bool | None, Field(alias="returnTimeStamps")] = True
+    return_time_stamps: Annotated[bool, Field(alias="returnTimeStamps")] = True
     """
     Whether to return word-level timestamps. Defaults to true.
     """
@@ -5663,7 +5611,7 @@ class TryOnUInput(ApiModel):
     garment_url: Annotated[str, Field(alias="garmentUrl")]
     mask_subject: Annotated[bool, Field(alias="maskSubject")]
     seed: int
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
     subject_mask_blob_key: Annotated[str | None, Field(alias="subjectMaskBlobKey")] = None
     subject_mask_url: Annotated[str | None, Field(alias="subjectMaskUrl")] = None
     subject_url: Annotated[str, Field(alias="subjectUrl")]
@@ -5734,7 +5682,7 @@ class UnknownAnimaImageGenInput(UnknownVariant):
     A `AnimaImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffuser_model: Annotated[
         str | None,
         Field(
@@ -5755,11 +5703,11 @@ class UnknownAnimaImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
 
 
 class UnknownBlob(UnknownVariant):
@@ -5808,7 +5756,7 @@ class UnknownComfyBooguBaseImageGenInput(UnknownVariant):
     A `ComfyBooguBaseImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -5830,11 +5778,11 @@ class UnknownComfyBooguBaseImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
 
 
 class UnknownComfyBooguEditImageGenInput(UnknownVariant):
@@ -5842,7 +5790,7 @@ class UnknownComfyBooguEditImageGenInput(UnknownVariant):
     A `ComfyBooguEditImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -5864,11 +5812,11 @@ class UnknownComfyBooguEditImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 25
+    steps: Annotated[int, Field(ge=1, le=150)] = 25
 
 
 class UnknownComfyBooguImageGenInput(UnknownVariant):
@@ -5891,7 +5839,7 @@ class UnknownComfyBooguTurboImageGenInput(UnknownVariant):
     A `ComfyBooguTurboImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -5913,11 +5861,11 @@ class UnknownComfyBooguTurboImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 4
+    steps: Annotated[int, Field(ge=1, le=150)] = 4
 
 
 class UnknownComfyErnieImageGenInput(UnknownVariant):
@@ -5940,7 +5888,7 @@ class UnknownComfyErnieStandardImageGenInput(UnknownVariant):
     A `ComfyErnieStandardImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -5962,11 +5910,11 @@ class UnknownComfyErnieStandardImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
 
 
 class UnknownComfyErnieTurboImageGenInput(UnknownVariant):
@@ -5974,7 +5922,7 @@ class UnknownComfyErnieTurboImageGenInput(UnknownVariant):
     A `ComfyErnieTurboImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -5996,11 +5944,11 @@ class UnknownComfyErnieTurboImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 8
+    steps: Annotated[int, Field(ge=1, le=150)] = 8
 
 
 class UnknownComfyFlux2DevImageGenInput(UnknownVariant):
@@ -6008,10 +5956,10 @@ class UnknownComfyFlux2DevImageGenInput(UnknownVariant):
     A `ComfyFlux2DevImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -6021,12 +5969,12 @@ class UnknownComfyFlux2DevImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownComfyHiDreamImageGenInput(UnknownVariant):
@@ -6049,9 +5997,9 @@ class UnknownComfyHiDreamO1DevImageGenInput(UnknownVariant):
     A `ComfyHiDreamO1DevImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     checkpoint_model: Annotated[
-        str | None,
+        str,
         Field(
             alias="checkpointModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
@@ -6059,7 +6007,7 @@ class UnknownComfyHiDreamO1DevImageGenInput(UnknownVariant):
     ] = "urn:air:hidream-o1:checkpoint:civitai:2618495@2939964"
     ecosystem: Literal["hidream-o1"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 2048
+    height: Annotated[int, Field(ge=64, le=2048)] = 2048
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -6072,10 +6020,10 @@ class UnknownComfyHiDreamO1DevImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 28
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 2048
+    steps: Annotated[int, Field(ge=1, le=150)] = 28
+    width: Annotated[int, Field(ge=64, le=2048)] = 2048
 
 
 class UnknownComfyHiDreamO1ImageGenInput(UnknownVariant):
@@ -6083,9 +6031,9 @@ class UnknownComfyHiDreamO1ImageGenInput(UnknownVariant):
     A `ComfyHiDreamO1ImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 5
     checkpoint_model: Annotated[
-        str | None,
+        str,
         Field(
             alias="checkpointModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
@@ -6093,7 +6041,7 @@ class UnknownComfyHiDreamO1ImageGenInput(UnknownVariant):
     ] = "urn:air:hidream-o1:checkpoint:civitai:2618495@2939946"
     ecosystem: Literal["hidream-o1"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 2048
+    height: Annotated[int, Field(ge=64, le=2048)] = 2048
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -6106,10 +6054,10 @@ class UnknownComfyHiDreamO1ImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 40
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 2048
+    steps: Annotated[int, Field(ge=1, le=150)] = 40
+    width: Annotated[int, Field(ge=64, le=2048)] = 2048
 
 
 class UnknownComfyIdeogram4ImageGenInput(UnknownVariant):
@@ -6117,7 +6065,7 @@ class UnknownComfyIdeogram4ImageGenInput(UnknownVariant):
     A `ComfyIdeogram4ImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -6135,10 +6083,10 @@ class UnknownComfyIdeogram4ImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 12
+    steps: Annotated[int, Field(ge=1, le=150)] = 12
     unconditional_diffusion_model: Annotated[
         str | None,
         Field(
@@ -6167,7 +6115,7 @@ class UnknownComfyKrea2BaseImageGenInput(UnknownVariant):
     A `ComfyKrea2BaseImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -6189,11 +6137,11 @@ class UnknownComfyKrea2BaseImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
 
 
 class UnknownComfyKrea2ImageGenInput(UnknownVariant):
@@ -6216,7 +6164,7 @@ class UnknownComfyKrea2TurboImageGenInput(UnknownVariant):
     A `ComfyKrea2TurboImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -6238,11 +6186,11 @@ class UnknownComfyKrea2TurboImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 8
+    steps: Annotated[int, Field(ge=1, le=150)] = 8
 
 
 class UnknownComfyLensImageGenInput(UnknownVariant):
@@ -6265,7 +6213,7 @@ class UnknownComfyLensNormalImageGenInput(UnknownVariant):
     A `ComfyLensNormalImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -6287,11 +6235,11 @@ class UnknownComfyLensNormalImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
 
 
 class UnknownComfyLensTurboImageGenInput(UnknownVariant):
@@ -6299,7 +6247,7 @@ class UnknownComfyLensTurboImageGenInput(UnknownVariant):
     A `ComfyLensTurboImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -6321,11 +6269,11 @@ class UnknownComfyLensTurboImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 4
+    steps: Annotated[int, Field(ge=1, le=150)] = 4
 
 
 class UnknownComfyLtx23VideoGenInputDuration(OpenIntEnum):
@@ -6368,25 +6316,23 @@ class UnknownComfyLtx23VideoGenInput(UnknownVariant):
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
     engine: Literal["ltx2.3"]
-    fps: Annotated[float | None, Field(ge=1.0, le=60.0)] = 24
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
-    height: int | None = 720
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    height: int = 720
     loras: dict[str, float] | None = None
-    model: UnknownComfyLtx23VideoGenInputModel | None = (
-        UnknownComfyLtx23VideoGenInputModel.field_22b_dev
-    )
+    model: UnknownComfyLtx23VideoGenInputModel = UnknownComfyLtx23VideoGenInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     prompt: str
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=8, le=50)] = 20
-    width: int | None = 1280
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
+    width: int = 1280
 
 
 class UnknownComfyLtx2VideoGenInputDuration(OpenIntEnum):
@@ -6408,27 +6354,25 @@ class UnknownComfyLtx2VideoGenInput(UnknownVariant):
     A `ComfyLtx2VideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    duration: UnknownComfyLtx2VideoGenInputDuration | None = (
+    duration: UnknownComfyLtx2VideoGenInputDuration = (
         UnknownComfyLtx2VideoGenInputDuration.integer_5
     )
     """
     Duration in seconds (3 or 5)
     """
     engine: Literal["ltx2"]
-    fps: Annotated[float | None, Field(ge=1.0, le=60.0)] = 24
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
-    height: int | None = 720
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    height: int = 720
     loras: dict[str, float] | None = None
-    model: UnknownComfyLtx2VideoGenInputModel | None = (
-        UnknownComfyLtx2VideoGenInputModel.field_19b_dev
-    )
+    model: UnknownComfyLtx2VideoGenInputModel = UnknownComfyLtx2VideoGenInputModel.field_19b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     prompt: str
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=8, le=50)] = 20
-    width: int | None = 1280
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
+    width: int = 1280
 
 
 ComfyLtx2VideoGenInput = TypeAliasType(
@@ -6540,10 +6484,10 @@ class UnknownFlux1KontextImageGenInput(UnknownVariant):
     """
 
     aspect_ratio: Annotated[
-        UnknownFlux1KontextImageGenInputAspectRatio | None, Field(alias="aspectRatio")
+        UnknownFlux1KontextImageGenInputAspectRatio, Field(alias="aspectRatio")
     ] = UnknownFlux1KontextImageGenInputAspectRatio.field_1_1
     engine: Literal["flux1-kontext"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -6552,7 +6496,7 @@ class UnknownFlux1KontextImageGenInput(UnknownVariant):
     model: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
 
 
@@ -6561,7 +6505,7 @@ class UnknownFlux1SdCppImageGenInput(UnknownVariant):
     A `Flux1SdCppImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
     clip_l_model: Annotated[
         str,
         Field(
@@ -6578,7 +6522,7 @@ class UnknownFlux1SdCppImageGenInput(UnknownVariant):
     ]
     ecosystem: Literal["flux1"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=832, le=1216)] = 1024
+    height: Annotated[int, Field(ge=832, le=1216)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -6588,11 +6532,11 @@ class UnknownFlux1SdCppImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 28
+    steps: Annotated[int, Field(ge=4, le=50)] = 28
     t5_xxl_model: Annotated[
         str,
         Field(
@@ -6607,7 +6551,7 @@ class UnknownFlux1SdCppImageGenInput(UnknownVariant):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ]
-    width: Annotated[int | None, Field(ge=832, le=1216)] = 1024
+    width: Annotated[int, Field(ge=832, le=1216)] = 1024
 
 
 class UnknownFlux2DevImageGenInput(UnknownVariant):
@@ -6615,23 +6559,23 @@ class UnknownFlux2DevImageGenInput(UnknownVariant):
     A `Flux2DevImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=0.0, le=20.0)] = 2.5
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=0.0, le=20.0)] = 2.5
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: list[ImageGenInputLora] | None = None
     model: Literal["dev"]
-    num_inference_steps: Annotated[int | None, Field(alias="numInferenceSteps", ge=4, le=50)] = 28
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=4, le=50)] = 28
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownFlux2DevSdCppImageGenInput(UnknownVariant):
@@ -6639,10 +6583,10 @@ class UnknownFlux2DevSdCppImageGenInput(UnknownVariant):
     A `Flux2DevSdCppImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -6652,12 +6596,12 @@ class UnknownFlux2DevSdCppImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownFlux2FlexImageGenInput(UnknownVariant):
@@ -6665,22 +6609,22 @@ class UnknownFlux2FlexImageGenInput(UnknownVariant):
     A `Flux2FlexImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.5, le=100.0)] = 3.5
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.5, le=100.0)] = 3.5
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     model: Literal["flex"]
-    num_inference_steps: Annotated[int | None, Field(alias="numInferenceSteps", ge=2, le=50)] = 28
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 28
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownFlux2ImageGenInput(UnknownVariant):
@@ -6688,9 +6632,9 @@ class UnknownFlux2ImageGenInput(UnknownVariant):
     A `Flux2ImageGenInput` whose `model` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -6698,9 +6642,9 @@ class UnknownFlux2ImageGenInput(UnknownVariant):
     model: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownFlux2KleinAIToolkitTrainingInputLrScheduler(OpenEnum):
@@ -6750,10 +6694,10 @@ class UnknownFlux2KleinImageGenInput(UnknownVariant):
     A `Flux2KleinImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -6761,7 +6705,7 @@ class UnknownFlux2KleinImageGenInput(UnknownVariant):
     loras: dict[str, float] | None = None
     model: Literal["klein"]
     model_version: Annotated[
-        UnknownFlux2KleinImageGenInputModelVersion | None, Field(alias="modelVersion")
+        UnknownFlux2KleinImageGenInputModelVersion, Field(alias="modelVersion")
     ] = UnknownFlux2KleinImageGenInputModelVersion.field_4b
     """
     The Klein model variant: 4b, 4b-base, 9b, 9b-base, or 9b-kv (ComfyUI)
@@ -6770,12 +6714,12 @@ class UnknownFlux2KleinImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownFlux2KleinSdCppImageGenInputModelVersion(OpenStrEnum):
@@ -6790,29 +6734,28 @@ class UnknownFlux2KleinSdCppImageGenInput(UnknownVariant):
     A `Flux2KleinSdCppImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
     ecosystem: Literal["flux2Klein"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
     model_version: Annotated[
-        UnknownFlux2KleinSdCppImageGenInputModelVersion | None,
-        Field(alias="modelVersion"),
+        UnknownFlux2KleinSdCppImageGenInputModelVersion, Field(alias="modelVersion")
     ] = UnknownFlux2KleinSdCppImageGenInputModelVersion.field_4b
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownFlux2MaxImageGenInput(UnknownVariant):
@@ -6820,9 +6763,9 @@ class UnknownFlux2MaxImageGenInput(UnknownVariant):
     A `Flux2MaxImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -6831,9 +6774,9 @@ class UnknownFlux2MaxImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownFlux2ProImageGenInput(UnknownVariant):
@@ -6841,9 +6784,9 @@ class UnknownFlux2ProImageGenInput(UnknownVariant):
     A `Flux2ProImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -6852,9 +6795,9 @@ class UnknownFlux2ProImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownGemini25FlashImageGenInput(UnknownVariant):
@@ -6871,7 +6814,7 @@ class UnknownGemini25FlashImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 class UnknownGeminiImageGenInput(UnknownVariant):
@@ -6917,7 +6860,7 @@ class UnknownGrokImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 class UnknownGrokVideoGenInputResolution(OpenStrEnum):
@@ -6930,13 +6873,11 @@ class UnknownGrokVideoGenInput(UnknownVariant):
     A `GrokVideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    duration: Annotated[int | None, Field(ge=1, le=15)] = 6
+    duration: Annotated[int, Field(ge=1, le=15)] = 6
     engine: Literal["grok"]
     operation: str
     prompt: str
-    resolution: UnknownGrokVideoGenInputResolution | None = (
-        UnknownGrokVideoGenInputResolution.field_720p
-    )
+    resolution: UnknownGrokVideoGenInputResolution = UnknownGrokVideoGenInputResolution.field_720p
 
 
 GrokVideoGenInput = TypeAliasType(
@@ -6972,11 +6913,11 @@ class UnknownHappyHorseV11VideoGenInput(UnknownVariant):
     A `HappyHorseV11VideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    duration: Annotated[int | None, Field(ge=3, le=15)] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"]
     operation: str
     prompt: str
-    resolution: UnknownHappyHorseV11VideoGenInputResolution | None = (
+    resolution: UnknownHappyHorseV11VideoGenInputResolution = (
         UnknownHappyHorseV11VideoGenInputResolution.field_1080p
     )
     seed: int | None = None
@@ -7016,11 +6957,11 @@ class UnknownHappyHorseV1VideoGenInput(UnknownVariant):
     A `HappyHorseV1VideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    duration: Annotated[int | None, Field(ge=3, le=15)] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"]
     operation: str
     prompt: str
-    resolution: UnknownHappyHorseV1VideoGenInputResolution | None = (
+    resolution: UnknownHappyHorseV1VideoGenInputResolution = (
         UnknownHappyHorseV1VideoGenInputResolution.field_1080p
     )
     seed: int | None = None
@@ -7116,7 +7057,7 @@ class UnknownImageResourceTrainingInput(UnknownVariant):
     """
 
     engine: str
-    lora_name: Annotated[str | None, Field(alias="loraName")] = "my-lora"
+    lora_name: Annotated[str, Field(alias="loraName")] = "my-lora"
     """
     The desired lora name.
     """
@@ -7183,10 +7124,10 @@ class UnknownKrea2FalImageGenInput(UnknownVariant):
     A `Krea2FalImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    aspect_ratio: Annotated[
-        UnknownKrea2FalImageGenInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = UnknownKrea2FalImageGenInputAspectRatio.field_1_1
-    creativity: UnknownKrea2FalImageGenInputCreativity | None = (
+    aspect_ratio: Annotated[UnknownKrea2FalImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
+        UnknownKrea2FalImageGenInputAspectRatio.field_1_1
+    )
+    creativity: UnknownKrea2FalImageGenInputCreativity = (
         UnknownKrea2FalImageGenInputCreativity.medium
     )
     engine: Literal["fal"]
@@ -7201,9 +7142,9 @@ class UnknownKrea2FalImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=5000, min_length=1)]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    size: UnknownKrea2FalImageGenInputSize | None = UnknownKrea2FalImageGenInputSize.medium
+    size: UnknownKrea2FalImageGenInputSize = UnknownKrea2FalImageGenInputSize.medium
 
 
 class UnknownMaiImageFalImageGenInputAspectRatio(OpenStrEnum):
@@ -7226,7 +7167,7 @@ class UnknownMaiImageFalImageGenInput(UnknownVariant):
     """
 
     aspect_ratio: Annotated[
-        UnknownMaiImageFalImageGenInputAspectRatio | None, Field(alias="aspectRatio")
+        UnknownMaiImageFalImageGenInputAspectRatio, Field(alias="aspectRatio")
     ] = UnknownMaiImageFalImageGenInputAspectRatio.auto
     engine: Literal["fal"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
@@ -7237,7 +7178,7 @@ class UnknownMaiImageFalImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=5000, min_length=3)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 MaiImageFalImageGenInput = TypeAliasType(
@@ -7285,24 +7226,20 @@ class UnknownMeshyFalPolyGenInput(UnknownVariant):
     A `MeshyFalPolyGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_animation: Annotated[bool | None, Field(alias="enableAnimation")] = False
-    enable_pbr: Annotated[bool | None, Field(alias="enablePbr")] = False
-    enable_rigging: Annotated[bool | None, Field(alias="enableRigging")] = False
+    enable_animation: Annotated[bool, Field(alias="enableAnimation")] = False
+    enable_pbr: Annotated[bool, Field(alias="enablePbr")] = False
+    enable_rigging: Annotated[bool, Field(alias="enableRigging")] = False
     engine: Literal["fal"]
     model: Literal["meshy"]
     operation: str
     seed: int | None = None
-    should_remesh: Annotated[bool | None, Field(alias="shouldRemesh")] = True
+    should_remesh: Annotated[bool, Field(alias="shouldRemesh")] = True
     symmetry_mode: Annotated[
-        UnknownMeshyFalPolyGenInputSymmetryMode | None, Field(alias="symmetryMode")
+        UnknownMeshyFalPolyGenInputSymmetryMode, Field(alias="symmetryMode")
     ] = UnknownMeshyFalPolyGenInputSymmetryMode.auto
-    target_polycount: Annotated[int | None, Field(alias="targetPolycount", ge=100, le=300000)] = (
-        30000
-    )
+    target_polycount: Annotated[int, Field(alias="targetPolycount", ge=100, le=300000)] = 30000
     texture_prompt: Annotated[str | None, Field(alias="texturePrompt", max_length=600)] = None
-    topology: UnknownMeshyFalPolyGenInputTopology | None = (
-        UnknownMeshyFalPolyGenInputTopology.triangle
-    )
+    topology: UnknownMeshyFalPolyGenInputTopology = UnknownMeshyFalPolyGenInputTopology.triangle
 
 
 class UnknownOpenAIDallE2ImageGenInputSize(OpenStrEnum):
@@ -7325,7 +7262,7 @@ class UnknownOpenAIDallE2ImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     size: UnknownOpenAIDallE2ImageGenInputSize
 
 
@@ -7381,13 +7318,9 @@ class UnknownOpenAIDallE3ImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=4000, min_length=0)]
-    quality: UnknownOpenAIDallE3ImageGenInputQuality | None = (
-        UnknownOpenAIDallE3ImageGenInputQuality.auto
-    )
+    quality: UnknownOpenAIDallE3ImageGenInputQuality = UnknownOpenAIDallE3ImageGenInputQuality.auto
     size: UnknownOpenAIDallE3ImageGenInputSize
-    style: UnknownOpenAIDallE3ImageGenInputStyle | None = (
-        UnknownOpenAIDallE3ImageGenInputStyle.vivid
-    )
+    style: UnknownOpenAIDallE3ImageGenInputStyle = UnknownOpenAIDallE3ImageGenInputStyle.vivid
 
 
 OpenAIDallE3ImageGenInput = TypeAliasType(
@@ -7432,7 +7365,7 @@ class UnknownOpenAIGpt15ImageGenInput(UnknownVariant):
     A `OpenAIGpt15ImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    background: UnknownOpenAIGpt15ImageGenInputBackground | None = (
+    background: UnknownOpenAIGpt15ImageGenInputBackground = (
         UnknownOpenAIGpt15ImageGenInputBackground.auto
     )
     engine: Literal["openai"]
@@ -7444,13 +7377,9 @@ class UnknownOpenAIGpt15ImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
-    quality: UnknownOpenAIGpt15ImageGenInputQuality | None = (
-        UnknownOpenAIGpt15ImageGenInputQuality.high
-    )
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
-    size: UnknownOpenAIGpt15ImageGenInputSize | None = (
-        UnknownOpenAIGpt15ImageGenInputSize.field_1024x1024
-    )
+    quality: UnknownOpenAIGpt15ImageGenInputQuality = UnknownOpenAIGpt15ImageGenInputQuality.high
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
+    size: UnknownOpenAIGpt15ImageGenInputSize = UnknownOpenAIGpt15ImageGenInputSize.field_1024x1024
 
 
 OpenAIGpt15ImageGenInput = TypeAliasType(
@@ -7498,7 +7427,7 @@ class UnknownOpenAIGpt1ImageGenInput(UnknownVariant):
     A `OpenAIGpt1ImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    background: UnknownOpenAIGpt1ImageGenInputBackground | None = (
+    background: UnknownOpenAIGpt1ImageGenInputBackground = (
         UnknownOpenAIGpt1ImageGenInputBackground.opaque
     )
     engine: Literal["openai"]
@@ -7510,13 +7439,9 @@ class UnknownOpenAIGpt1ImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
-    quality: UnknownOpenAIGpt1ImageGenInputQuality | None = (
-        UnknownOpenAIGpt1ImageGenInputQuality.auto
-    )
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
-    size: UnknownOpenAIGpt1ImageGenInputSize | None = (
-        UnknownOpenAIGpt1ImageGenInputSize.field_1024x1024
-    )
+    quality: UnknownOpenAIGpt1ImageGenInputQuality = UnknownOpenAIGpt1ImageGenInputQuality.auto
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    size: UnknownOpenAIGpt1ImageGenInputSize = UnknownOpenAIGpt1ImageGenInputSize.field_1024x1024
 
 
 OpenAIGpt1ImageGenInput = TypeAliasType(
@@ -7561,10 +7486,8 @@ class UnknownOpenAIGpt2ImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
-    quality: UnknownOpenAIGpt2ImageGenInputQuality | None = (
-        UnknownOpenAIGpt2ImageGenInputQuality.high
-    )
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quality: UnknownOpenAIGpt2ImageGenInputQuality = UnknownOpenAIGpt2ImageGenInputQuality.high
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     width: Annotated[int | None, Field(ge=256, le=3840)] = 1024
 
 
@@ -7654,7 +7577,7 @@ class UnknownPreprocessImageInput(UnknownVariant):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class UnknownQwen20bImageGenInput(UnknownVariant):
@@ -7662,7 +7585,7 @@ class UnknownQwen20bImageGenInput(UnknownVariant):
     A `Qwen20bImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
     ecosystem: Literal["qwen"]
     engine: Literal["sdcpp"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
@@ -7677,11 +7600,11 @@ class UnknownQwen20bImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
 
 
 class UnknownQwen2FalImageGenInputImageSize(OpenStrEnum):
@@ -7698,22 +7621,22 @@ class UnknownQwen2FalImageGenInput(UnknownVariant):
     A `Qwen2FalImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["fal"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[
-        UnknownQwen2FalImageGenInputImageSize | None, Field(alias="imageSize")
-    ] = UnknownQwen2FalImageGenInputImageSize.square_hd
+    image_size: Annotated[UnknownQwen2FalImageGenInputImageSize, Field(alias="imageSize")] = (
+        UnknownQwen2FalImageGenInputImageSize.square_hd
+    )
     model: Literal["qwen2"]
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt", max_length=500)] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
 
 
@@ -7770,8 +7693,8 @@ class UnknownSd1ImageGenInput(UnknownVariant):
     A `Sd1ImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
-    clip_skip: Annotated[int | None, Field(alias="clipSkip")] = 2
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    clip_skip: Annotated[int, Field(alias="clipSkip")] = 2
     ecosystem: Literal["sd1"]
     embeddings: list[UnknownSd1ImageGenInputEmbedding] | None = None
     engine: Literal["sdcpp"]
@@ -7792,11 +7715,11 @@ class UnknownSd1ImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
     u_cache: Annotated[SdCppUCacheMode | None, Field(alias="uCache")] = None
     vae_model: Annotated[
         str | None,
@@ -7837,7 +7760,7 @@ class UnknownSdxlImageGenInput(UnknownVariant):
     A `SdxlImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     ecosystem: Literal["sdxl"]
     embeddings: list[UnknownSdxlImageGenInputEmbedding] | None = None
     engine: Literal["sdcpp"]
@@ -7858,11 +7781,11 @@ class UnknownSdxlImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
     u_cache: Annotated[SdCppUCacheMode | None, Field(alias="uCache")] = None
     vae_model: Annotated[
         str | None,
@@ -7889,18 +7812,16 @@ class UnknownSoraVideoGenInput(UnknownVariant):
     A `SoraVideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    aspect_ratio: Annotated[
-        UnknownSoraVideoGenInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = UnknownSoraVideoGenInputAspectRatio.auto
-    duration: Annotated[int | None, Field(ge=4, le=12)] = 4
+    aspect_ratio: Annotated[UnknownSoraVideoGenInputAspectRatio, Field(alias="aspectRatio")] = (
+        UnknownSoraVideoGenInputAspectRatio.auto
+    )
+    duration: Annotated[int, Field(ge=4, le=12)] = 4
     engine: Literal["sora"]
     operation: str
     prompt: str
-    resolution: UnknownSoraVideoGenInputResolution | None = (
-        UnknownSoraVideoGenInputResolution.field_720p
-    )
+    resolution: UnknownSoraVideoGenInputResolution = UnknownSoraVideoGenInputResolution.field_720p
     seed: int | None = None
-    use_pro: Annotated[bool | None, Field(alias="usePro")] = False
+    use_pro: Annotated[bool, Field(alias="usePro")] = False
 
 
 SoraVideoGenInput = TypeAliasType(
@@ -7998,24 +7919,24 @@ class UnknownWan225bImageGenInput(UnknownVariant):
     A `Wan225bImageGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[str | None, Field(alias="imageSize")] = "square_hd"
+    image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     provider: str
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    shift: Annotated[float | None, Field(ge=1.0, le=10.0)] = 2
-    steps: Annotated[int | None, Field(ge=2, le=50)] = 40
+    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 2
+    steps: Annotated[int, Field(ge=2, le=50)] = 40
     version: Literal["v2.2-5b"]
 
 
@@ -8044,23 +7965,23 @@ class UnknownWan22ImageGenInput(UnknownVariant):
     A `Wan22ImageGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[str | None, Field(alias="imageSize")] = "square_hd"
+    image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     provider: str
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=2, le=40)] = 27
+    steps: Annotated[int, Field(ge=2, le=40)] = 27
     version: Literal["v2.2"]
 
 
@@ -8069,22 +7990,22 @@ class UnknownWan25FalImageGenInput(UnknownVariant):
     A `Wan25FalImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[str | None, Field(alias="imageSize")] = "square_hd"
+    image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     version: Literal["v2.5"]
 
@@ -8106,21 +8027,21 @@ class UnknownWan25ImageGenInput(UnknownVariant):
     A `Wan25ImageGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[str | None, Field(alias="imageSize")] = "square_hd"
+    image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     provider: str
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     version: Literal["v2.5"]
 
@@ -8135,24 +8056,24 @@ class UnknownWan27FalImageGenInput(UnknownVariant):
     A `Wan27FalImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[str | None, Field(alias="imageSize")] = "square_hd"
+    image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    use_pro: Annotated[bool | None, Field(alias="usePro")] = False
+    use_pro: Annotated[bool, Field(alias="usePro")] = False
     version: Literal["v2.7"]
 
 
@@ -8166,21 +8087,21 @@ class UnknownWan27ImageGenInput(UnknownVariant):
     A `Wan27ImageGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[str | None, Field(alias="imageSize")] = "square_hd"
+    image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     provider: str
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     version: Literal["v2.7"]
 
@@ -8190,20 +8111,20 @@ class UnknownWanImageGenInput(UnknownVariant):
     A `WanImageGenInput` whose `version` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[str | None, Field(alias="imageSize")] = "square_hd"
+    image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     version: str
 
@@ -8314,10 +8235,10 @@ class Veo3VideoGenInputDuration(OpenIntEnum):
 
 class Veo3VideoGenInput(ApiModel):
     aspect_ratio: Annotated[Veo3AspectRatio | None, Field(alias="aspectRatio")] = None
-    duration: Veo3VideoGenInputDuration | None = Veo3VideoGenInputDuration.integer_8
-    enable_prompt_enhancer: Annotated[bool | None, Field(alias="enablePromptEnhancer")] = True
+    duration: Veo3VideoGenInputDuration = Veo3VideoGenInputDuration.integer_8
+    enable_prompt_enhancer: Annotated[bool, Field(alias="enablePromptEnhancer")] = True
     engine: Literal["veo3"]
-    fast_mode: Annotated[bool | None, Field(alias="fastMode")] = False
+    fast_mode: Annotated[bool, Field(alias="fastMode")] = False
     generate_audio: Annotated[bool, Field(alias="generateAudio")]
     images: list[str] | None = None
     mode: Veo3GenerationMode | None = None
@@ -8396,7 +8317,7 @@ class VideoFrameExtractionInput(ApiModel):
     Represents the input information needed for the VideoFrameExtraction workflow step.
     """
 
-    frame_rate: Annotated[float | None, Field(alias="frameRate")] = 1
+    frame_rate: Annotated[float, Field(alias="frameRate")] = 1
     """
     The rate at which to extract frames (frames per second).
     Default is 1.0 (one frame per second).
@@ -8406,12 +8327,12 @@ class VideoFrameExtractionInput(ApiModel):
     Optional maximum number of unique frames to extract.
     If null, all unique frames will be extracted.
     """
-    start_time: Annotated[float | None, Field(alias="startTime")] = 0
+    start_time: Annotated[float, Field(alias="startTime")] = 0
     """
     Time in seconds to seek to before extracting frames.
     Default is 0 (start of video).
     """
-    unique_threshold: Annotated[float | None, Field(alias="uniqueThreshold")] = 0.9
+    unique_threshold: Annotated[float, Field(alias="uniqueThreshold")] = 0.9
     """
     The similarity threshold for determining unique frames (0.0 to 1.0).
     Frames with similarity above this threshold are considered duplicates and filtered out.
@@ -8470,8 +8391,8 @@ class VideoGenOutput(ApiModel):
 
 
 class VideoInterpolationInput(ApiModel):
-    interpolation_factor: Annotated[int | None, Field(alias="interpolationFactor", ge=2, le=3)] = 2
-    model: str | None = "VFIMamba"
+    interpolation_factor: Annotated[int, Field(alias="interpolationFactor", ge=2, le=3)] = 2
+    model: str = "VFIMamba"
     video: str
 
 
@@ -8566,7 +8487,7 @@ class VideoMetadataStepTemplate(ApiModel):
 
 
 class VideoUpscalerInput(ApiModel):
-    scale_factor: Annotated[int | None, Field(alias="scaleFactor", ge=2, le=4)] = 2
+    scale_factor: Annotated[int, Field(alias="scaleFactor", ge=2, le=4)] = 2
     video: str
 
 
@@ -8619,14 +8540,14 @@ class ViduQ3VideoGenInput(ApiModel):
     aspect_ratio: Annotated[ViduQ3VideoGenInputAspectRatio | None, Field(alias="aspectRatio")] = (
         None
     )
-    duration: Annotated[int | None, Field(ge=1, le=16)] = 5
-    enable_audio: Annotated[bool | None, Field(alias="enableAudio")] = True
+    duration: Annotated[int, Field(ge=1, le=16)] = 5
+    enable_audio: Annotated[bool, Field(alias="enableAudio")] = True
     engine: Literal["vidu-q3"]
     images: list[str] | None = None
     prompt: str
-    resolution: ViduQ3VideoGenInputResolution | None = ViduQ3VideoGenInputResolution.field_720p
+    resolution: ViduQ3VideoGenInputResolution = ViduQ3VideoGenInputResolution.field_720p
     seed: int | None = None
-    turbo: bool | None = False
+    turbo: bool = False
 
 
 class ViduVideoGenInputAspectRatio(OpenEnum):
@@ -8736,11 +8657,11 @@ class WDTaggingStepTemplate(ApiModel):
 
 
 class Wan21CivitaiVideoGenInput(ApiModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
-    height: int | None = 480
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
+    height: int = 480
     images: list[str] | None = None
     loras: list[VideoGenInputLora] | None = None
     model: Annotated[
@@ -8756,9 +8677,9 @@ class Wan21CivitaiVideoGenInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.1"]
-    width: int | None = 480
+    width: int = 480
 
 
 class Wan21FalVideoGenInputAspectRatio(OpenStrEnum):
@@ -8768,14 +8689,14 @@ class Wan21FalVideoGenInputAspectRatio(OpenStrEnum):
 
 
 class Wan21FalVideoGenInput(ApiModel):
-    aspect_ratio: Annotated[Wan21FalVideoGenInputAspectRatio | None, Field(alias="aspectRatio")] = (
+    aspect_ratio: Annotated[Wan21FalVideoGenInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan21FalVideoGenInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     prompt: str
     provider: Literal["fal"]
@@ -8784,29 +8705,29 @@ class Wan21FalVideoGenInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.1"]
 
 
 class Wan225bFalImageGenInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[str | None, Field(alias="imageSize")] = "square_hd"
+    image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    shift: Annotated[float | None, Field(ge=1.0, le=10.0)] = 2
-    steps: Annotated[int | None, Field(ge=2, le=50)] = 40
+    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 2
+    steps: Annotated[int, Field(ge=2, le=50)] = 40
     version: Literal["v2.2-5b"]
 
 
@@ -8830,27 +8751,26 @@ class Wan225bFalImageToVideoInputResolution(OpenStrEnum):
 
 
 class Wan225bFalImageToVideoInput(ApiModel):
-    aspect_ratio: Annotated[
-        Wan225bFalImageToVideoInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = Wan225bFalImageToVideoInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    aspect_ratio: Annotated[Wan225bFalImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
+        Wan225bFalImageToVideoInputAspectRatio.field_16_9
+    )
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     images: list[str] | None = None
     interpolator_model: Annotated[
-        Wan225bFalImageToVideoInputInterpolatorModel | None,
-        Field(alias="interpolatorModel"),
+        Wan225bFalImageToVideoInputInterpolatorModel, Field(alias="interpolatorModel")
     ] = Wan225bFalImageToVideoInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    num_inference_steps: Annotated[int | None, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
     operation: Literal["image-to-video"]
     prompt: str
     provider: Literal["fal"]
-    resolution: Wan225bFalImageToVideoInputResolution | None = (
+    resolution: Wan225bFalImageToVideoInputResolution = (
         Wan225bFalImageToVideoInputResolution.field_720p
     )
     seed: int | None = None
@@ -8858,9 +8778,9 @@ class Wan225bFalImageToVideoInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
-    use_distill: Annotated[bool | None, Field(alias="useDistill")] = False
-    use_fast_wan: Annotated[bool | None, Field(alias="useFastWan")] = False
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    use_distill: Annotated[bool, Field(alias="useDistill")] = False
+    use_fast_wan: Annotated[bool, Field(alias="useFastWan")] = False
     version: Literal["v2.2-5b"]
 
 
@@ -8884,26 +8804,25 @@ class Wan225bFalTextToVideoInputResolution(OpenStrEnum):
 
 
 class Wan225bFalTextToVideoInput(ApiModel):
-    aspect_ratio: Annotated[
-        Wan225bFalTextToVideoInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = Wan225bFalTextToVideoInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    aspect_ratio: Annotated[Wan225bFalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
+        Wan225bFalTextToVideoInputAspectRatio.field_16_9
+    )
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     interpolator_model: Annotated[
-        Wan225bFalTextToVideoInputInterpolatorModel | None,
-        Field(alias="interpolatorModel"),
+        Wan225bFalTextToVideoInputInterpolatorModel, Field(alias="interpolatorModel")
     ] = Wan225bFalTextToVideoInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    num_inference_steps: Annotated[int | None, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
     operation: Literal["text-to-video"]
     prompt: str
     provider: Literal["fal"]
-    resolution: Wan225bFalTextToVideoInputResolution | None = (
+    resolution: Wan225bFalTextToVideoInputResolution = (
         Wan225bFalTextToVideoInputResolution.field_720p
     )
     seed: int | None = None
@@ -8911,9 +8830,9 @@ class Wan225bFalTextToVideoInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
-    use_distill: Annotated[bool | None, Field(alias="useDistill")] = False
-    use_fast_wan: Annotated[bool | None, Field(alias="useFastWan")] = False
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    use_distill: Annotated[bool, Field(alias="useDistill")] = False
+    use_fast_wan: Annotated[bool, Field(alias="useFastWan")] = False
     version: Literal["v2.2-5b"]
 
 
@@ -8968,11 +8887,11 @@ class Wan22ComfyVideoGenInputScheduler(OpenStrEnum):
 
 
 class Wan22ComfyVideoGenInput(ApiModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 720
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
+    height: Annotated[int, Field(ge=64, le=2048)] = 720
     images: list[str] | None = None
     loras: list[VideoGenInputLora] | None = None
     model: Annotated[
@@ -8984,17 +8903,17 @@ class Wan22ComfyVideoGenInput(ApiModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     prompt: str
     provider: Literal["comfy"]
-    sampler: Wan22ComfyVideoGenInputSampler | None = Wan22ComfyVideoGenInputSampler.euler
-    scheduler: Wan22ComfyVideoGenInputScheduler | None = Wan22ComfyVideoGenInputScheduler.simple
+    sampler: Wan22ComfyVideoGenInputSampler = Wan22ComfyVideoGenInputSampler.euler
+    scheduler: Wan22ComfyVideoGenInputScheduler = Wan22ComfyVideoGenInputScheduler.simple
     seed: int | None = None
-    shift: Annotated[float | None, Field(ge=1.0, le=20.0)] = 8
+    shift: Annotated[float, Field(ge=1.0, le=20.0)] = 8
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.2"]
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1280
+    width: Annotated[int, Field(ge=64, le=2048)] = 1280
 
 
 class Wan22FalImageGenInputAcceleration(OpenStrEnum):
@@ -9004,24 +8923,24 @@ class Wan22FalImageGenInputAcceleration(OpenStrEnum):
 
 
 class Wan22FalImageGenInput(ApiModel):
-    acceleration: Wan22FalImageGenInputAcceleration | None = Wan22FalImageGenInputAcceleration.none
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    acceleration: Wan22FalImageGenInputAcceleration = Wan22FalImageGenInputAcceleration.none
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[str | None, Field(alias="imageSize")] = "square_hd"
+    image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=2, le=40)] = 27
+    steps: Annotated[int, Field(ge=2, le=40)] = 27
     version: Literal["v2.2"]
 
 
@@ -9046,36 +8965,33 @@ class Wan22FalImageToVideoInputResolution(OpenStrEnum):
 
 
 class Wan22FalImageToVideoInput(ApiModel):
-    aspect_ratio: Annotated[
-        Wan22FalImageToVideoInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = Wan22FalImageToVideoInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    aspect_ratio: Annotated[Wan22FalImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
+        Wan22FalImageToVideoInputAspectRatio.field_16_9
+    )
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     images: list[str] | None = None
     interpolator_model: Annotated[
-        Wan22FalImageToVideoInputInterpolatorModel | None,
-        Field(alias="interpolatorModel"),
+        Wan22FalImageToVideoInputInterpolatorModel, Field(alias="interpolatorModel")
     ] = Wan22FalImageToVideoInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["image-to-video"]
     prompt: str
     provider: Literal["fal"]
-    resolution: Wan22FalImageToVideoInputResolution | None = (
-        Wan22FalImageToVideoInputResolution.field_720p
-    )
+    resolution: Wan22FalImageToVideoInputResolution = Wan22FalImageToVideoInputResolution.field_720p
     seed: int | None = None
-    shift: Annotated[float | None, Field(ge=1.0, le=10.0)] = 5
+    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 5
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
-    use_turbo: Annotated[bool | None, Field(alias="useTurbo")] = False
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    use_turbo: Annotated[bool, Field(alias="useTurbo")] = False
     version: Literal["v2.2"]
 
 
@@ -9100,35 +9016,32 @@ class Wan22FalTextToVideoInputResolution(OpenStrEnum):
 
 
 class Wan22FalTextToVideoInput(ApiModel):
-    aspect_ratio: Annotated[
-        Wan22FalTextToVideoInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = Wan22FalTextToVideoInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    aspect_ratio: Annotated[Wan22FalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
+        Wan22FalTextToVideoInputAspectRatio.field_16_9
+    )
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     interpolator_model: Annotated[
-        Wan22FalTextToVideoInputInterpolatorModel | None,
-        Field(alias="interpolatorModel"),
+        Wan22FalTextToVideoInputInterpolatorModel, Field(alias="interpolatorModel")
     ] = Wan22FalTextToVideoInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["text-to-video"]
     prompt: str
     provider: Literal["fal"]
-    resolution: Wan22FalTextToVideoInputResolution | None = (
-        Wan22FalTextToVideoInputResolution.field_720p
-    )
+    resolution: Wan22FalTextToVideoInputResolution = Wan22FalTextToVideoInputResolution.field_720p
     seed: int | None = None
-    shift: Annotated[float | None, Field(ge=1.0, le=10.0)] = 5
+    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 5
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
-    use_turbo: Annotated[bool | None, Field(alias="useTurbo")] = False
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    use_turbo: Annotated[bool, Field(alias="useTurbo")] = False
     version: Literal["v2.2"]
 
 
@@ -9152,15 +9065,15 @@ Wan22ImageGenInput = TypeAliasType(
 
 
 class Wan25FalImageToImageInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[str | None, Field(alias="imageSize")] = "square_hd"
+    image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     images: list[str] | None = None
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
@@ -9168,7 +9081,7 @@ class Wan25FalImageToImageInput(ApiModel):
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     version: Literal["v2.5"]
 
@@ -9186,21 +9099,21 @@ class Wan25FalImageToVideoInputResolution(OpenStrEnum):
 
 
 class Wan25FalImageToVideoInput(ApiModel):
-    aspect_ratio: Annotated[
-        Wan25FalImageToVideoInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = Wan25FalImageToVideoInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
+    aspect_ratio: Annotated[Wan25FalImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
+        Wan25FalImageToVideoInputAspectRatio.field_16_9
+    )
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     images: list[str] | None = None
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["image-to-video"]
     prompt: str
     provider: Literal["fal"]
-    resolution: Wan25FalImageToVideoInputResolution | None = (
+    resolution: Wan25FalImageToVideoInputResolution = (
         Wan25FalImageToVideoInputResolution.field_1080p
     )
     seed: int | None = None
@@ -9208,27 +9121,27 @@ class Wan25FalImageToVideoInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.5"]
 
 
 class Wan25FalTextToImageInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[str | None, Field(alias="imageSize")] = "square_hd"
+    image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["text-to-image"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     version: Literal["v2.5"]
 
@@ -9246,28 +9159,26 @@ class Wan25FalTextToVideoInputResolution(OpenStrEnum):
 
 
 class Wan25FalTextToVideoInput(ApiModel):
-    aspect_ratio: Annotated[
-        Wan25FalTextToVideoInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = Wan25FalTextToVideoInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
+    aspect_ratio: Annotated[Wan25FalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
+        Wan25FalTextToVideoInputAspectRatio.field_16_9
+    )
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["text-to-video"]
     prompt: str
     provider: Literal["fal"]
-    resolution: Wan25FalTextToVideoInputResolution | None = (
-        Wan25FalTextToVideoInputResolution.field_1080p
-    )
+    resolution: Wan25FalTextToVideoInputResolution = Wan25FalTextToVideoInputResolution.field_1080p
     seed: int | None = None
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.5"]
 
 
@@ -9282,20 +9193,20 @@ class Wan26FalImageToVideoInput(ApiModel):
     URL of audio file for background music (3-30 seconds, up to 15 MB)
     Supported for text-to-video and image-to-video only
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     images: list[str] | None = None
     loras: list[VideoGenInputLora] | None = None
-    multi_shots: Annotated[bool | None, Field(alias="multiShots")] = False
+    multi_shots: Annotated[bool, Field(alias="multiShots")] = False
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["image-to-video"]
     prompt: str
     provider: Literal["fal"]
-    resolution: Wan26FalImageToVideoInputResolution | None = (
+    resolution: Wan26FalImageToVideoInputResolution = (
         Wan26FalImageToVideoInputResolution.field_1080p
     )
     seed: int | None = None
@@ -9303,7 +9214,7 @@ class Wan26FalImageToVideoInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.6"]
 
 
@@ -9322,24 +9233,24 @@ class Wan26FalReferenceToVideoInputResolution(OpenStrEnum):
 
 class Wan26FalReferenceToVideoInput(ApiModel):
     aspect_ratio: Annotated[
-        Wan26FalReferenceToVideoInputAspectRatio | None, Field(alias="aspectRatio")
+        Wan26FalReferenceToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = Wan26FalReferenceToVideoInputAspectRatio.field_16_9
     audio_url: Annotated[str | None, Field(alias="audioUrl")] = None
     """
     URL of audio file for background music (3-30 seconds, up to 15 MB)
     Supported for text-to-video and image-to-video only
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=5, le=10)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=5, le=10)] = 5
     """
     Duration for reference-to-video is limited to 5 or 10 seconds
     """
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
-    multi_shots: Annotated[bool | None, Field(alias="multiShots")] = False
+    multi_shots: Annotated[bool, Field(alias="multiShots")] = False
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["reference-to-video"]
     prompt: str
@@ -9349,7 +9260,7 @@ class Wan26FalReferenceToVideoInput(ApiModel):
     Reference videos for subject consistency (1-3 videos with minimum 16 FPS)
     Use @Video1, @Video2, @Video3 in the prompt to reference these subjects
     """
-    resolution: Wan26FalReferenceToVideoInputResolution | None = (
+    resolution: Wan26FalReferenceToVideoInputResolution = (
         Wan26FalReferenceToVideoInputResolution.field_1080p
     )
     seed: int | None = None
@@ -9357,7 +9268,7 @@ class Wan26FalReferenceToVideoInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.6"]
 
 
@@ -9375,35 +9286,33 @@ class Wan26FalTextToVideoInputResolution(OpenStrEnum):
 
 
 class Wan26FalTextToVideoInput(ApiModel):
-    aspect_ratio: Annotated[
-        Wan26FalTextToVideoInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = Wan26FalTextToVideoInputAspectRatio.field_16_9
+    aspect_ratio: Annotated[Wan26FalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
+        Wan26FalTextToVideoInputAspectRatio.field_16_9
+    )
     audio_url: Annotated[str | None, Field(alias="audioUrl")] = None
     """
     URL of audio file for background music (3-30 seconds, up to 15 MB)
     Supported for text-to-video and image-to-video only
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
-    multi_shots: Annotated[bool | None, Field(alias="multiShots")] = False
+    multi_shots: Annotated[bool, Field(alias="multiShots")] = False
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["text-to-video"]
     prompt: str
     provider: Literal["fal"]
-    resolution: Wan26FalTextToVideoInputResolution | None = (
-        Wan26FalTextToVideoInputResolution.field_1080p
-    )
+    resolution: Wan26FalTextToVideoInputResolution = Wan26FalTextToVideoInputResolution.field_1080p
     seed: int | None = None
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.6"]
 
 
@@ -9440,17 +9349,17 @@ class Wan27FalEditVideoInput(ApiModel):
     """
     Aspect ratio of the generated video. If not provided, uses the input video's aspect ratio.
     """
-    audio_setting: Annotated[
-        Wan27FalEditVideoInputAudioSetting | None, Field(alias="audioSetting")
-    ] = Wan27FalEditVideoInputAudioSetting.auto
+    audio_setting: Annotated[Wan27FalEditVideoInputAudioSetting, Field(alias="audioSetting")] = (
+        Wan27FalEditVideoInputAudioSetting.auto
+    )
     """
     Audio handling: "auto" or "origin" (keep original audio)
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     operation: Literal["edit-video"]
     prompt: str
@@ -9459,15 +9368,13 @@ class Wan27FalEditVideoInput(ApiModel):
     """
     Reference image for reference-based editing
     """
-    resolution: Wan27FalEditVideoInputResolution | None = (
-        Wan27FalEditVideoInputResolution.field_1080p
-    )
+    resolution: Wan27FalEditVideoInputResolution = Wan27FalEditVideoInputResolution.field_1080p
     seed: int | None = None
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.7"]
     video_url: Annotated[str, Field(alias="videoUrl", min_length=1)]
     """
@@ -9476,15 +9383,15 @@ class Wan27FalEditVideoInput(ApiModel):
 
 
 class Wan27FalImageEditInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[str | None, Field(alias="imageSize")] = "square_hd"
+    image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     images: list[str]
     """
     Reference images for editing (1-4 images required)
@@ -9495,9 +9402,9 @@ class Wan27FalImageEditInput(ApiModel):
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    use_pro: Annotated[bool | None, Field(alias="usePro")] = False
+    use_pro: Annotated[bool, Field(alias="usePro")] = False
     version: Literal["v2.7"]
 
 
@@ -9511,22 +9418,22 @@ class Wan27FalImageToVideoInput(ApiModel):
     """
     URL of audio file (WAV/MP3, 3-30 seconds, up to 15 MB)
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     end_image: Annotated[str | None, Field(alias="endImage")] = None
     """
     Last frame image for first-and-last-frame-to-video
     """
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["image-to-video"]
     prompt: str
     provider: Literal["fal"]
-    resolution: Wan27FalImageToVideoInputResolution | None = (
+    resolution: Wan27FalImageToVideoInputResolution = (
         Wan27FalImageToVideoInputResolution.field_1080p
     )
     seed: int | None = None
@@ -9538,7 +9445,7 @@ class Wan27FalImageToVideoInput(ApiModel):
     """
     First frame image URL
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.7"]
     video_url: Annotated[str | None, Field(alias="videoUrl")] = None
     """
@@ -9561,15 +9468,15 @@ class Wan27FalReferenceToVideoInputResolution(OpenStrEnum):
 
 class Wan27FalReferenceToVideoInput(ApiModel):
     aspect_ratio: Annotated[
-        Wan27FalReferenceToVideoInputAspectRatio | None, Field(alias="aspectRatio")
+        Wan27FalReferenceToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = Wan27FalReferenceToVideoInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
-    multi_shots: Annotated[bool | None, Field(alias="multiShots")] = False
+    multi_shots: Annotated[bool, Field(alias="multiShots")] = False
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["reference-to-video"]
     prompt: str
@@ -9583,7 +9490,7 @@ class Wan27FalReferenceToVideoInput(ApiModel):
     Reference videos for character/object appearance and motion (max 100 MB each)
     Use @Video1, @Video2, @Video3 in the prompt to reference subjects
     """
-    resolution: Wan27FalReferenceToVideoInputResolution | None = (
+    resolution: Wan27FalReferenceToVideoInputResolution = (
         Wan27FalReferenceToVideoInputResolution.field_1080p
     )
     seed: int | None = None
@@ -9591,29 +9498,29 @@ class Wan27FalReferenceToVideoInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.7"]
 
 
 class Wan27FalTextToImageInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    image_size: Annotated[str | None, Field(alias="imageSize")] = "square_hd"
+    image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    use_pro: Annotated[bool | None, Field(alias="usePro")] = False
+    use_pro: Annotated[bool, Field(alias="usePro")] = False
     version: Literal["v2.7"]
 
 
@@ -9631,33 +9538,31 @@ class Wan27FalTextToVideoInputResolution(OpenStrEnum):
 
 
 class Wan27FalTextToVideoInput(ApiModel):
-    aspect_ratio: Annotated[
-        Wan27FalTextToVideoInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = Wan27FalTextToVideoInputAspectRatio.field_16_9
+    aspect_ratio: Annotated[Wan27FalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
+        Wan27FalTextToVideoInputAspectRatio.field_16_9
+    )
     audio_url: Annotated[str | None, Field(alias="audioUrl")] = None
     """
     URL of audio file (WAV/MP3, 3-30 seconds, up to 15 MB)
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["text-to-video"]
     prompt: str
     provider: Literal["fal"]
-    resolution: Wan27FalTextToVideoInputResolution | None = (
-        Wan27FalTextToVideoInputResolution.field_1080p
-    )
+    resolution: Wan27FalTextToVideoInputResolution = Wan27FalTextToVideoInputResolution.field_1080p
     seed: int | None = None
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.7"]
 
 
@@ -9673,7 +9578,7 @@ class WebpOutputFormat(ApiModel):
     Note that some formats like JPEG may still include minimal metadata even when this is false, due to encoder behavior.
     Setting this to true will attempt to remove all metadata, but results may vary by format and encoder implementation.
     """
-    lossless: bool | None = False
+    lossless: bool = False
     """
     When true, uses lossless compression. When false, uses lossy compression with the Quality setting.
     """
@@ -9682,7 +9587,7 @@ class WebpOutputFormat(ApiModel):
     Maximum number of frames to include in the output. Set to 1 to extract only the first frame from animated images.
     When null, all frames are preserved.
     """
-    quality: Annotated[int | None, Field(ge=1, le=100)] = 85
+    quality: Annotated[int, Field(ge=1, le=100)] = 85
     """
     Quality setting for WebP compression (1-100). Only applies when Lossless is false.
     """
@@ -10183,7 +10088,7 @@ class AgeDetection(ApiModel):
 
 
 class AnimaCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffuser_model: Annotated[
         str | None,
         Field(
@@ -10193,7 +10098,7 @@ class AnimaCreateImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["anima"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10205,16 +10110,16 @@ class AnimaCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 class AnimaVariantImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffuser_model: Annotated[
         str | None,
         Field(
@@ -10224,7 +10129,7 @@ class AnimaVariantImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["anima"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -10240,13 +10145,13 @@ class AnimaVariantImageGenInput(ApiModel):
     operation: Literal["createVariant"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
-    strength: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.7
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
+    strength: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 class AudioBlob(ApiModel):
@@ -10379,14 +10284,14 @@ class ChatCompletionGeneratedImage(ApiModel):
     """
 
     image_url: ChatCompletionGeneratedImageUrl
-    type: str | None = "image_url"
+    type: str = "image_url"
     """
     Always "image_url".
     """
 
 
 class ComfyBooguBaseCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -10396,7 +10301,7 @@ class ComfyBooguBaseCreateImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["boogu"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10409,12 +10314,12 @@ class ComfyBooguBaseCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyBooguBaseImageGenInput = TypeAliasType(
@@ -10437,7 +10342,7 @@ ComfyBooguBaseImageGenInput = TypeAliasType(
 
 
 class ComfyBooguEditImageInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -10447,7 +10352,7 @@ class ComfyBooguEditImageInput(ApiModel):
     ] = None
     ecosystem: Literal["boogu"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10461,16 +10366,16 @@ class ComfyBooguEditImageInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 25
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 25
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 class ComfyBooguTurboCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -10480,7 +10385,7 @@ class ComfyBooguTurboCreateImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["boogu"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10493,12 +10398,12 @@ class ComfyBooguTurboCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 4
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 4
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyBooguTurboImageGenInput = TypeAliasType(
@@ -10521,7 +10426,7 @@ ComfyBooguTurboImageGenInput = TypeAliasType(
 
 
 class ComfyErnieStandardCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -10531,7 +10436,7 @@ class ComfyErnieStandardCreateImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["ernie"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10544,12 +10449,12 @@ class ComfyErnieStandardCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyErnieStandardImageGenInput = TypeAliasType(
@@ -10574,7 +10479,7 @@ ComfyErnieStandardImageGenInput = TypeAliasType(
 
 
 class ComfyErnieTurboCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -10584,7 +10489,7 @@ class ComfyErnieTurboCreateImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["ernie"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10597,12 +10502,12 @@ class ComfyErnieTurboCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 8
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 8
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyErnieTurboImageGenInput = TypeAliasType(
@@ -10625,10 +10530,10 @@ ComfyErnieTurboImageGenInput = TypeAliasType(
 
 
 class ComfyFlux2DevCreateImageInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10638,19 +10543,19 @@ class ComfyFlux2DevCreateImageInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class ComfyFlux2DevEditImageInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10661,12 +10566,12 @@ class ComfyFlux2DevEditImageInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 ComfyFlux2DevImageGenInput = TypeAliasType(
@@ -10691,9 +10596,9 @@ ComfyFlux2DevImageGenInput = TypeAliasType(
 
 
 class ComfyHiDreamO1CreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 5
     checkpoint_model: Annotated[
-        str | None,
+        str,
         Field(
             alias="checkpointModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
@@ -10701,7 +10606,7 @@ class ComfyHiDreamO1CreateImageGenInput(ApiModel):
     ] = "urn:air:hidream-o1:checkpoint:civitai:2618495@2939946"
     ecosystem: Literal["hidream-o1"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 2048
+    height: Annotated[int, Field(ge=64, le=2048)] = 2048
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10714,16 +10619,16 @@ class ComfyHiDreamO1CreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 40
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 2048
+    steps: Annotated[int, Field(ge=1, le=150)] = 40
+    width: Annotated[int, Field(ge=64, le=2048)] = 2048
 
 
 class ComfyHiDreamO1DevCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     checkpoint_model: Annotated[
-        str | None,
+        str,
         Field(
             alias="checkpointModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
@@ -10731,7 +10636,7 @@ class ComfyHiDreamO1DevCreateImageGenInput(ApiModel):
     ] = "urn:air:hidream-o1:checkpoint:civitai:2618495@2939964"
     ecosystem: Literal["hidream-o1"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 2048
+    height: Annotated[int, Field(ge=64, le=2048)] = 2048
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10744,16 +10649,16 @@ class ComfyHiDreamO1DevCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 28
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 2048
+    steps: Annotated[int, Field(ge=1, le=150)] = 28
+    width: Annotated[int, Field(ge=64, le=2048)] = 2048
 
 
 class ComfyHiDreamO1DevEditImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     checkpoint_model: Annotated[
-        str | None,
+        str,
         Field(
             alias="checkpointModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
@@ -10761,7 +10666,7 @@ class ComfyHiDreamO1DevEditImageGenInput(ApiModel):
     ] = "urn:air:hidream-o1:checkpoint:civitai:2618495@2939964"
     ecosystem: Literal["hidream-o1"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 2048
+    height: Annotated[int, Field(ge=64, le=2048)] = 2048
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10775,10 +10680,10 @@ class ComfyHiDreamO1DevEditImageGenInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 28
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 2048
+    steps: Annotated[int, Field(ge=1, le=150)] = 28
+    width: Annotated[int, Field(ge=64, le=2048)] = 2048
 
 
 ComfyHiDreamO1DevImageGenInput = TypeAliasType(
@@ -10803,9 +10708,9 @@ ComfyHiDreamO1DevImageGenInput = TypeAliasType(
 
 
 class ComfyHiDreamO1EditImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 5
     checkpoint_model: Annotated[
-        str | None,
+        str,
         Field(
             alias="checkpointModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
@@ -10813,7 +10718,7 @@ class ComfyHiDreamO1EditImageGenInput(ApiModel):
     ] = "urn:air:hidream-o1:checkpoint:civitai:2618495@2939946"
     ecosystem: Literal["hidream-o1"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 2048
+    height: Annotated[int, Field(ge=64, le=2048)] = 2048
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10827,10 +10732,10 @@ class ComfyHiDreamO1EditImageGenInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 40
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 2048
+    steps: Annotated[int, Field(ge=1, le=150)] = 40
+    width: Annotated[int, Field(ge=64, le=2048)] = 2048
 
 
 ComfyHiDreamO1ImageGenInput = TypeAliasType(
@@ -10855,7 +10760,7 @@ ComfyHiDreamO1ImageGenInput = TypeAliasType(
 
 
 class ComfyIdeogram4CreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -10865,7 +10770,7 @@ class ComfyIdeogram4CreateImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["ideogram4"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10874,10 +10779,10 @@ class ComfyIdeogram4CreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 12
+    steps: Annotated[int, Field(ge=1, le=150)] = 12
     unconditional_diffusion_model: Annotated[
         str | None,
         Field(
@@ -10885,7 +10790,7 @@ class ComfyIdeogram4CreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyIdeogram4ImageGenInput = TypeAliasType(
@@ -10916,7 +10821,7 @@ class ComfyInput(ApiModel):
     """
     External metadata that will be stored with the image
     """
-    quantity: Annotated[int | None, Field(ge=1, le=100)] = 1
+    quantity: Annotated[int, Field(ge=1, le=100)] = 1
     """
     The number of jobs to start with this workflow.
     """
@@ -10927,7 +10832,7 @@ class ComfyInput(ApiModel):
 
 
 class ComfyKrea2BaseCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -10937,7 +10842,7 @@ class ComfyKrea2BaseCreateImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["krea2"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -10950,12 +10855,12 @@ class ComfyKrea2BaseCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyKrea2BaseImageGenInput = TypeAliasType(
@@ -10978,7 +10883,7 @@ ComfyKrea2BaseImageGenInput = TypeAliasType(
 
 
 class ComfyKrea2TurboCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -10988,7 +10893,7 @@ class ComfyKrea2TurboCreateImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["krea2"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11001,12 +10906,12 @@ class ComfyKrea2TurboCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 8
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 8
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyKrea2TurboImageGenInput = TypeAliasType(
@@ -11029,7 +10934,7 @@ ComfyKrea2TurboImageGenInput = TypeAliasType(
 
 
 class ComfyLensNormalCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -11039,7 +10944,7 @@ class ComfyLensNormalCreateImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["lens"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11052,12 +10957,12 @@ class ComfyLensNormalCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyLensNormalImageGenInput = TypeAliasType(
@@ -11080,7 +10985,7 @@ ComfyLensNormalImageGenInput = TypeAliasType(
 
 
 class ComfyLensTurboCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
         Field(
@@ -11090,7 +10995,7 @@ class ComfyLensTurboCreateImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["lens"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11103,12 +11008,12 @@ class ComfyLensTurboCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 4
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 4
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyLensTurboImageGenInput = TypeAliasType(
@@ -11368,11 +11273,11 @@ class EchoStepTemplate(ApiModel):
 
 
 class Flux1KontextDevImageGenInput(ApiModel):
-    aspect_ratio: Annotated[
-        Flux1KontextDevImageGenInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = Flux1KontextDevImageGenInputAspectRatio.field_1_1
+    aspect_ratio: Annotated[Flux1KontextDevImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
+        Flux1KontextDevImageGenInputAspectRatio.field_1_1
+    )
     engine: Literal["flux1-kontext"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11381,16 +11286,16 @@ class Flux1KontextDevImageGenInput(ApiModel):
     model: Literal["dev"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
 
 
 class Flux1KontextMaxImageGenInput(ApiModel):
-    aspect_ratio: Annotated[
-        Flux1KontextMaxImageGenInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = Flux1KontextMaxImageGenInputAspectRatio.field_1_1
+    aspect_ratio: Annotated[Flux1KontextMaxImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
+        Flux1KontextMaxImageGenInputAspectRatio.field_1_1
+    )
     engine: Literal["flux1-kontext"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11399,16 +11304,16 @@ class Flux1KontextMaxImageGenInput(ApiModel):
     model: Literal["max"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
 
 
 class Flux1KontextProImageGenInput(ApiModel):
-    aspect_ratio: Annotated[
-        Flux1KontextProImageGenInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = Flux1KontextProImageGenInputAspectRatio.field_1_1
+    aspect_ratio: Annotated[Flux1KontextProImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
+        Flux1KontextProImageGenInputAspectRatio.field_1_1
+    )
     engine: Literal["flux1-kontext"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11417,12 +11322,12 @@ class Flux1KontextProImageGenInput(ApiModel):
     model: Literal["pro"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
 
 
 class Flux1SdCppCreateImageInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
     clip_l_model: Annotated[
         str,
         Field(
@@ -11439,7 +11344,7 @@ class Flux1SdCppCreateImageInput(ApiModel):
     ]
     ecosystem: Literal["flux1"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=832, le=1216)] = 1024
+    height: Annotated[int, Field(ge=832, le=1216)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11449,11 +11354,11 @@ class Flux1SdCppCreateImageInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 28
+    steps: Annotated[int, Field(ge=4, le=50)] = 28
     t5_xxl_model: Annotated[
         str,
         Field(
@@ -11468,11 +11373,11 @@ class Flux1SdCppCreateImageInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ]
-    width: Annotated[int | None, Field(ge=832, le=1216)] = 1024
+    width: Annotated[int, Field(ge=832, le=1216)] = 1024
 
 
 class Flux1SdCppEditImageInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
     clip_l_model: Annotated[
         str,
         Field(
@@ -11489,7 +11394,7 @@ class Flux1SdCppEditImageInput(ApiModel):
     ]
     ecosystem: Literal["flux1"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=832, le=1216)] = 1024
+    height: Annotated[int, Field(ge=832, le=1216)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11500,11 +11405,11 @@ class Flux1SdCppEditImageInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 28
+    steps: Annotated[int, Field(ge=4, le=50)] = 28
     t5_xxl_model: Annotated[
         str,
         Field(
@@ -11519,11 +11424,11 @@ class Flux1SdCppEditImageInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ]
-    width: Annotated[int | None, Field(ge=832, le=1216)] = 1024
+    width: Annotated[int, Field(ge=832, le=1216)] = 1024
 
 
 class Flux1SdCppVariantImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
     clip_l_model: Annotated[
         str,
         Field(
@@ -11540,7 +11445,7 @@ class Flux1SdCppVariantImageGenInput(ApiModel):
     ]
     ecosystem: Literal["flux1"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=832, le=1216)] = 1024
+    height: Annotated[int, Field(ge=832, le=1216)] = 1024
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -11554,12 +11459,12 @@ class Flux1SdCppVariantImageGenInput(ApiModel):
     operation: Literal["createVariant"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 28
-    strength: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.7
+    steps: Annotated[int, Field(ge=4, le=50)] = 28
+    strength: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
     t5_xxl_model: Annotated[
         str,
         Field(
@@ -11574,34 +11479,34 @@ class Flux1SdCppVariantImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ]
-    width: Annotated[int | None, Field(ge=832, le=1216)] = 1024
+    width: Annotated[int, Field(ge=832, le=1216)] = 1024
 
 
 class Flux2DevCreateImageInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=0.0, le=20.0)] = 2.5
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=0.0, le=20.0)] = 2.5
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: list[ImageGenInputLora] | None = None
     model: Literal["dev"]
-    num_inference_steps: Annotated[int | None, Field(alias="numInferenceSteps", ge=4, le=50)] = 28
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=4, le=50)] = 28
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2DevEditImageInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=0.0, le=20.0)] = 2.5
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=0.0, le=20.0)] = 2.5
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11609,13 +11514,13 @@ class Flux2DevEditImageInput(ApiModel):
     images: list[str] | None = None
     loras: list[ImageGenInputLora] | None = None
     model: Literal["dev"]
-    num_inference_steps: Annotated[int | None, Field(alias="numInferenceSteps", ge=4, le=50)] = 28
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=4, le=50)] = 28
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 Flux2DevImageGenInput = TypeAliasType(
@@ -11640,10 +11545,10 @@ Flux2DevImageGenInput = TypeAliasType(
 
 
 class Flux2DevSdCppCreateImageInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11653,19 +11558,19 @@ class Flux2DevSdCppCreateImageInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2DevSdCppEditImageInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11676,19 +11581,19 @@ class Flux2DevSdCppEditImageInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2DevSdCppVariantImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -11702,52 +11607,52 @@ class Flux2DevSdCppVariantImageGenInput(ApiModel):
     operation: Literal["createVariant"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    strength: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.7
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    strength: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2FlexCreateImageInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.5, le=100.0)] = 3.5
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.5, le=100.0)] = 3.5
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     model: Literal["flex"]
-    num_inference_steps: Annotated[int | None, Field(alias="numInferenceSteps", ge=2, le=50)] = 28
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 28
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2FlexEditImageInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.5, le=100.0)] = 3.5
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.5, le=100.0)] = 3.5
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     images: list[str] | None = None
     model: Literal["flex"]
-    num_inference_steps: Annotated[int | None, Field(alias="numInferenceSteps", ge=2, le=50)] = 28
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 28
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 Flux2FlexImageGenInput = TypeAliasType(
@@ -11772,10 +11677,10 @@ Flux2FlexImageGenInput = TypeAliasType(
 
 
 class Flux2KleinCreateImageInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11783,7 +11688,7 @@ class Flux2KleinCreateImageInput(ApiModel):
     loras: dict[str, float] | None = None
     model: Literal["klein"]
     model_version: Annotated[
-        Flux2KleinCreateImageInputModelVersion | None, Field(alias="modelVersion")
+        Flux2KleinCreateImageInputModelVersion, Field(alias="modelVersion")
     ] = Flux2KleinCreateImageInputModelVersion.field_4b
     """
     The Klein model variant: 4b, 4b-base, 9b, 9b-base, or 9b-kv (ComfyUI)
@@ -11792,19 +11697,19 @@ class Flux2KleinCreateImageInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2KleinEditImageInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11812,9 +11717,9 @@ class Flux2KleinEditImageInput(ApiModel):
     images: Annotated[list[str] | None, Field(max_length=2)] = None
     loras: dict[str, float] | None = None
     model: Literal["klein"]
-    model_version: Annotated[
-        Flux2KleinEditImageInputModelVersion | None, Field(alias="modelVersion")
-    ] = Flux2KleinEditImageInputModelVersion.field_4b
+    model_version: Annotated[Flux2KleinEditImageInputModelVersion, Field(alias="modelVersion")] = (
+        Flux2KleinEditImageInputModelVersion.field_4b
+    )
     """
     The Klein model variant: 4b, 4b-base, 9b, 9b-base, or 9b-kv (ComfyUI)
     """
@@ -11822,12 +11727,12 @@ class Flux2KleinEditImageInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 Flux2KleinImageGenInput = TypeAliasType(
@@ -11852,35 +11757,35 @@ Flux2KleinImageGenInput = TypeAliasType(
 
 
 class Flux2KleinSdCppCreateImageInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
     ecosystem: Literal["flux2Klein"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
     model_version: Annotated[
-        Flux2KleinSdCppCreateImageInputModelVersion | None, Field(alias="modelVersion")
+        Flux2KleinSdCppCreateImageInputModelVersion, Field(alias="modelVersion")
     ] = Flux2KleinSdCppCreateImageInputModelVersion.field_4b
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2KleinSdCppEditImageInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
     ecosystem: Literal["flux2Klein"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11888,25 +11793,25 @@ class Flux2KleinSdCppEditImageInput(ApiModel):
     images: Annotated[list[str] | None, Field(max_length=2)] = None
     loras: dict[str, float] | None = None
     model_version: Annotated[
-        Flux2KleinSdCppEditImageInputModelVersion | None, Field(alias="modelVersion")
+        Flux2KleinSdCppEditImageInputModelVersion, Field(alias="modelVersion")
     ] = Flux2KleinSdCppEditImageInputModelVersion.field_4b
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2KleinSdCppVariantImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
     ecosystem: Literal["flux2Klein"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -11917,26 +11822,25 @@ class Flux2KleinSdCppVariantImageGenInput(ApiModel):
     """
     loras: dict[str, float] | None = None
     model_version: Annotated[
-        Flux2KleinSdCppVariantImageGenInputModelVersion | None,
-        Field(alias="modelVersion"),
+        Flux2KleinSdCppVariantImageGenInputModelVersion, Field(alias="modelVersion")
     ] = Flux2KleinSdCppVariantImageGenInputModelVersion.field_4b
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createVariant"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=4, le=50)] = 20
-    strength: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.7
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    strength: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2MaxCreateImageInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11945,15 +11849,15 @@ class Flux2MaxCreateImageInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2MaxEditImageInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -11963,9 +11867,9 @@ class Flux2MaxEditImageInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 Flux2MaxImageGenInput = TypeAliasType(
@@ -11990,9 +11894,9 @@ Flux2MaxImageGenInput = TypeAliasType(
 
 
 class Flux2ProCreateImageInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -12001,15 +11905,15 @@ class Flux2ProCreateImageInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2ProEditImageInput(ApiModel):
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -12019,9 +11923,9 @@ class Flux2ProEditImageInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int | None, Field(ge=512, le=2048)] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 Flux2ProImageGenInput = TypeAliasType(
@@ -12055,7 +11959,7 @@ class Gemini25FlashCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 class Gemini25FlashEditImageGenInput(ApiModel):
@@ -12069,7 +11973,7 @@ class Gemini25FlashEditImageGenInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 Gemini25FlashImageGenInput = TypeAliasType(
@@ -12136,9 +12040,9 @@ GoogleImageGenInput = TypeAliasType(
 
 
 class GrokCreateImageGenInput(ApiModel):
-    aspect_ratio: Annotated[
-        GrokCreateImageGenInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = GrokCreateImageGenInputAspectRatio.field_1_1
+    aspect_ratio: Annotated[GrokCreateImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
+        GrokCreateImageGenInputAspectRatio.field_1_1
+    )
     """
     Aspect ratio: 2:1, 20:9, 19.5:9, 16:9, 4:3, 3:2, 1:1, 2:3, 3:4, 9:16, 9:19.5, 9:20, 1:2
     """
@@ -12150,7 +12054,7 @@ class GrokCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 class GrokEditImageGenInput(ApiModel):
@@ -12163,7 +12067,7 @@ class GrokEditImageGenInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int | None, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 GrokImageGenInput = TypeAliasType(
@@ -12192,14 +12096,14 @@ class HaiperVideoGenInput(ApiModel):
     camera_movement: Annotated[
         HaiperVideoGenCameraMovement | None, Field(alias="cameraMovement")
     ] = None
-    duration: HaiperVideoGenInputDuration | None = HaiperVideoGenInputDuration.integer_2
-    enable_prompt_enhancer: Annotated[bool | None, Field(alias="enablePromptEnhancer")] = True
+    duration: HaiperVideoGenInputDuration = HaiperVideoGenInputDuration.integer_2
+    enable_prompt_enhancer: Annotated[bool, Field(alias="enablePromptEnhancer")] = True
     engine: Literal["haiper"]
     model: HaiperVideoGenModel | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     prompt: str
-    resolution: HaiperVideoGenInputResolution | None = HaiperVideoGenInputResolution.integer_1080
-    seed: Annotated[int | None, Field(ge=-1, le=4294967295)] = -1
+    resolution: HaiperVideoGenInputResolution = HaiperVideoGenInputResolution.integer_1080
+    seed: Annotated[int, Field(ge=-1, le=4294967295)] = -1
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
@@ -12220,10 +12124,10 @@ class HaiperVideoGenOutput(ApiModel):
 
 
 class HunyuanVdeoGenInput(ApiModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["hunyuan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 25
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 25
     height: int
     loras: list[VideoGenInputLora] | None = None
     model: Annotated[
@@ -12234,7 +12138,7 @@ class HunyuanVdeoGenInput(ApiModel):
     ] = None
     prompt: str
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     width: int
 
 
@@ -12511,16 +12415,16 @@ class KlingCameraControl(ApiModel):
 
 class KlingV3VideoGenInput(ApiModel):
     aspect_ratio: Annotated[KlingVideoGenAspectRatio | None, Field(alias="aspectRatio")] = None
-    duration: Annotated[int | None, Field(ge=3, le=15)] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     elements: list[KlingV3ElementInput] | None = None
     end_image: Annotated[str | None, Field(alias="endImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
     engine: Literal["kling-v3"]
-    generate_audio: Annotated[bool | None, Field(alias="generateAudio")] = False
+    generate_audio: Annotated[bool, Field(alias="generateAudio")] = False
     images: list[str] | None = None
-    keep_audio: Annotated[bool | None, Field(alias="keepAudio")] = True
+    keep_audio: Annotated[bool, Field(alias="keepAudio")] = True
     mode: KlingMode | None = None
     multi_prompt: Annotated[list[KlingV3MultiPrompt] | None, Field(alias="multiPrompt")] = None
     operation: KlingV3Operation | None = None
@@ -12536,7 +12440,7 @@ class KlingV3VideoGenInput(ApiModel):
 class KlingVideoGenInput(ApiModel):
     aspect_ratio: Annotated[KlingVideoGenAspectRatio | None, Field(alias="aspectRatio")] = None
     camera_control: Annotated[KlingCameraControl | None, Field(alias="cameraControl")] = None
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=1.0)]
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=1.0)] = 0.5
     duration: KlingVideoGenDuration | None = None
     engine: Literal["kling"]
     mode: KlingMode | None = None
@@ -12551,12 +12455,10 @@ class KlingVideoGenInput(ApiModel):
 
 
 class Krea2CreateFalImageGenInput(ApiModel):
-    aspect_ratio: Annotated[
-        Krea2CreateFalImageGenInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = Krea2CreateFalImageGenInputAspectRatio.field_1_1
-    creativity: Krea2CreateFalImageGenInputCreativity | None = (
-        Krea2CreateFalImageGenInputCreativity.medium
+    aspect_ratio: Annotated[Krea2CreateFalImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
+        Krea2CreateFalImageGenInputAspectRatio.field_1_1
     )
+    creativity: Krea2CreateFalImageGenInputCreativity = Krea2CreateFalImageGenInputCreativity.medium
     engine: Literal["fal"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -12569,9 +12471,9 @@ class Krea2CreateFalImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=5000, min_length=1)]
-    quantity: Annotated[int | None, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    size: Krea2CreateFalImageGenInputSize | None = Krea2CreateFalImageGenInputSize.medium
+    size: Krea2CreateFalImageGenInputSize = Krea2CreateFalImageGenInputSize.medium
 
 
 Krea2FalImageGenInput = TypeAliasType(
@@ -12731,7 +12633,7 @@ MeshyFalPolyGenInput = TypeAliasType(
 
 
 class MiniMaxVideoGenInput(ApiModel):
-    enable_prompt_enhancer: Annotated[bool | None, Field(alias="enablePromptEnhancer")] = True
+    enable_prompt_enhancer: Annotated[bool, Field(alias="enablePromptEnhancer")] = True
     engine: Literal["minimax"]
     model: MiniMaxVideoGenModel | None = None
     prompt: str
@@ -12965,7 +12867,7 @@ class PreprocessImageFakeScribbleInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
     safe: SafeMode | None = None
 
 
@@ -12980,7 +12882,7 @@ class PreprocessImageHedInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
     safe: SafeMode | None = None
 
 
@@ -12999,7 +12901,7 @@ class PreprocessImagePidinetInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
     safe: SafeMode | None = None
 
 
@@ -13014,7 +12916,7 @@ class PreprocessImageScribblePidinetInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
     safe: SafeMode | None = None
 
 
@@ -13030,7 +12932,7 @@ class PreprocessImageZoeDepthAnythingInput(ApiModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int | None, Field(ge=64, le=4096)] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
 class PromptEnhancementOutput(ApiModel):
@@ -13083,10 +12985,10 @@ class PromptEnhancementStepTemplate(ApiModel):
 
 
 class Qwen20bCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
     ecosystem: Literal["qwen"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -13099,17 +13001,17 @@ class Qwen20bCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
-    version: Qwen20bCreateImageGenInputVersion | None = Qwen20bCreateImageGenInputVersion.latest
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
+    version: Qwen20bCreateImageGenInputVersion = Qwen20bCreateImageGenInputVersion.latest
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 class Qwen20bEditImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
     ecosystem: Literal["qwen"]
     engine: Literal["sdcpp"]
     height: Annotated[int, Field(ge=0, le=2048)]
@@ -13126,17 +13028,17 @@ class Qwen20bEditImageGenInput(ApiModel):
     operation: Literal["editImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
-    version: Qwen20bEditImageGenInputVersion | None = Qwen20bEditImageGenInputVersion.latest
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
+    version: Qwen20bEditImageGenInputVersion = Qwen20bEditImageGenInputVersion.latest
     width: Annotated[int, Field(ge=0, le=2048)]
 
 
 class Qwen20bVariantImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
     ecosystem: Literal["qwen"]
     engine: Literal["sdcpp"]
     height: Annotated[int, Field(ge=0, le=2048)]
@@ -13156,13 +13058,13 @@ class Qwen20bVariantImageGenInput(ApiModel):
     operation: Literal["createVariant"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
-    strength: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.7
-    version: Qwen20bVariantImageGenInputVersion | None = Qwen20bVariantImageGenInputVersion.latest
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
+    strength: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
+    version: Qwen20bVariantImageGenInputVersion = Qwen20bVariantImageGenInputVersion.latest
     width: Annotated[int, Field(ge=0, le=2048)]
 
 
@@ -13227,15 +13129,15 @@ class QwenImageBenchInput(ApiModel):
     """
     Prompt/image pairs to score. Each item is evaluated independently.
     """
-    max_tokens: Annotated[int | None, Field(alias="maxTokens", ge=1, le=128000)] = 4096
+    max_tokens: Annotated[int, Field(alias="maxTokens", ge=1, le=128000)] = 4096
     """
     Maximum number of tokens to generate. The model card recommends 4096.
     """
-    model: str | None = "urn:air:qwen3:repository:huggingface:Civitai/Qwen-Image-Bench-FP8@main.tar"
+    model: str = "urn:air:qwen3:repository:huggingface:Civitai/Qwen-Image-Bench-FP8@main.tar"
     """
     The AIR model to use for the benchmark judge.
     """
-    seed: int | None = 42
+    seed: int = 42
     """
     Deterministic seed. The model card recommends 42.
     """
@@ -13413,12 +13315,12 @@ class ResourceInfo(ApiModel):
 
 
 class Sd1CreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
-    clip_skip: Annotated[int | None, Field(alias="clipSkip")] = 2
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    clip_skip: Annotated[int, Field(alias="clipSkip")] = 2
     ecosystem: Literal["sd1"]
     embeddings: list[Sd1CreateImageGenInputEmbedding] | None = None
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 512
+    height: Annotated[int, Field(ge=64, le=2048)] = 512
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -13436,11 +13338,11 @@ class Sd1CreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
     u_cache: Annotated[SdCppUCacheMode | None, Field(alias="uCache")] = None
     vae_model: Annotated[
         str | None,
@@ -13449,16 +13351,16 @@ class Sd1CreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 512
+    width: Annotated[int, Field(ge=64, le=2048)] = 512
 
 
 class Sd1VariantImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
-    clip_skip: Annotated[int | None, Field(alias="clipSkip")] = 2
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    clip_skip: Annotated[int, Field(alias="clipSkip")] = 2
     ecosystem: Literal["sd1"]
     embeddings: list[Sd1VariantImageGenInputEmbedding] | None = None
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 512
+    height: Annotated[int, Field(ge=64, le=2048)] = 512
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -13480,12 +13382,12 @@ class Sd1VariantImageGenInput(ApiModel):
     operation: Literal["createVariant"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
-    strength: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.7
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
+    strength: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
     u_cache: Annotated[SdCppUCacheMode | None, Field(alias="uCache")] = None
     vae_model: Annotated[
         str | None,
@@ -13494,7 +13396,7 @@ class Sd1VariantImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 512
+    width: Annotated[int, Field(ge=64, le=2048)] = 512
 
 
 SdxlImageGenInput = TypeAliasType(
@@ -13519,10 +13421,10 @@ SdxlImageGenInput = TypeAliasType(
 
 
 class SeedreamImageGenInput(ApiModel):
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["seedream"]
-    guidance_scale: Annotated[float | None, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 2.5
-    height: Annotated[int | None, Field(ge=256, le=4096)] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 2.5
+    height: Annotated[int, Field(ge=256, le=4096)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -13530,10 +13432,10 @@ class SeedreamImageGenInput(ApiModel):
     images: Annotated[list[str] | None, Field(max_length=10)] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     seed: int | None = None
     version: SeedreamVersion | None = None
-    width: Annotated[int | None, Field(ge=256, le=4096)] = 1024
+    width: Annotated[int, Field(ge=256, le=4096)] = 1024
 
 
 class TextToImageInput(ApiModel):
@@ -13547,15 +13449,15 @@ class TextToImageInput(ApiModel):
     """
     Get or set a associative list of additional networks. Use the AIR of the network as the key.
     """
-    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=100)] = 1
+    batch_size: Annotated[int, Field(alias="batchSize", ge=1, le=100)] = 1
     """
     The size of each batch
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=30.0)]
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=30.0)] = 7.5
     """
     The CFG scale value for image generation.
     """
-    clip_skip: Annotated[int | None, Field(alias="clipSkip")] = 2
+    clip_skip: Annotated[int, Field(alias="clipSkip")] = 2
     """
     The clip skip value for image generation.
     """
@@ -13567,7 +13469,7 @@ class TextToImageInput(ApiModel):
     """
     An optional engine to use for generation.
     """
-    height: Annotated[int | None, Field(ge=64, le=4084)] = 512
+    height: Annotated[int, Field(ge=64, le=4084)] = 512
     """
     The desired image height in pixels.
     """
@@ -13576,7 +13478,7 @@ class TextToImageInput(ApiModel):
     External metadata that will be stored with the image
     """
     model: Annotated[
-        str | None,
+        str,
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
@@ -13593,7 +13495,7 @@ class TextToImageInput(ApiModel):
     """
     The provided text prompt.
     """
-    quantity: Annotated[int | None, Field(ge=1, le=100)] = 1
+    quantity: Annotated[int, Field(ge=1, le=100)] = 1
     """
     The number of batches to run.
     """
@@ -13606,17 +13508,15 @@ class TextToImageInput(ApiModel):
     """
     An optional source image to trigger img-to-img
     """
-    source_image_denoise_strenght: Annotated[
-        float | None, Field(alias="sourceImageDenoiseStrenght")
-    ] = 0.8
+    source_image_denoise_strenght: Annotated[float, Field(alias="sourceImageDenoiseStrenght")] = 0.8
     """
     The strength/denoise factor for img2img (0.0-1.0). Lower values preserve more of the source image.
     """
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
     """
     The number of steps for image generation.
     """
-    width: Annotated[int | None, Field(ge=64, le=4084)] = 512
+    width: Annotated[int, Field(ge=64, le=4084)] = 512
     """
     The desired image width in pixels.
     """
@@ -13777,17 +13677,17 @@ class UnknownAIToolkitTrainingInput(UnknownVariant):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -13826,7 +13726,7 @@ class UnknownAIToolkitTrainingInput(UnknownVariant):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -13900,17 +13800,17 @@ class UnknownAceStep15XlAIToolkitTrainingInput(UnknownVariant):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -13955,7 +13855,7 @@ class UnknownAceStep15XlAIToolkitTrainingInput(UnknownVariant):
     samples_overrides: Annotated[
         list[AceStepSampleOverride] | None, Field(alias="samplesOverrides")
     ] = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -13998,7 +13898,7 @@ class UnknownComfyAnimaImageGenInput(UnknownVariant):
     A `ComfyAnimaImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
         str | None,
@@ -14020,11 +13920,11 @@ class UnknownComfyAnimaImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
 
 
 class UnknownComfyFlux1ImageGenInput(UnknownVariant):
@@ -14032,7 +13932,7 @@ class UnknownComfyFlux1ImageGenInput(UnknownVariant):
     A `ComfyFlux1ImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     ecosystem: Literal["flux1"]
     engine: Literal["comfy"]
@@ -14050,11 +13950,11 @@ class UnknownComfyFlux1ImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
     vae_model: Annotated[
         str | None,
         Field(
@@ -14069,8 +13969,8 @@ class UnknownComfySd1ImageGenInput(UnknownVariant):
     A `ComfySd1ImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
-    clip_skip: Annotated[int | None, Field(alias="clipSkip")] = 2
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    clip_skip: Annotated[int, Field(alias="clipSkip")] = 2
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     ecosystem: Literal["sd1"]
     engine: Literal["comfy"]
@@ -14091,11 +13991,11 @@ class UnknownComfySd1ImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
     vae_model: Annotated[
         str | None,
         Field(
@@ -14110,7 +14010,7 @@ class UnknownComfySdxlImageGenInput(UnknownVariant):
     A `ComfySdxlImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     ecosystem: Literal["sdxl"]
     engine: Literal["comfy"]
@@ -14131,11 +14031,11 @@ class UnknownComfySdxlImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
     vae_model: Annotated[
         str | None,
         Field(
@@ -14181,17 +14081,17 @@ class UnknownFlux1AIToolkitTrainingInput(UnknownVariant):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -14232,7 +14132,7 @@ class UnknownFlux1AIToolkitTrainingInput(UnknownVariant):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -14301,22 +14201,22 @@ class UnknownFlux2KleinAIToolkitTrainingInput(UnknownVariant):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    is_edit_training: Annotated[bool | None, Field(alias="isEditTraining")] = False
+    is_edit_training: Annotated[bool, Field(alias="isEditTraining")] = False
     """
     Whether this is image-edit training (uses control paths for reference images).
     When true, the training data zip should contain subfolders: main/, control_1/, control_2/, control_3/.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -14358,7 +14258,7 @@ class UnknownFlux2KleinAIToolkitTrainingInput(UnknownVariant):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -14411,10 +14311,10 @@ class UnknownWan21VideoGenInput(UnknownVariant):
     A `Wan21VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     prompt: str
     provider: str
@@ -14423,7 +14323,7 @@ class UnknownWan21VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.1"]
 
 
@@ -14454,25 +14354,25 @@ class UnknownWan225bFalVideoGenInput(UnknownVariant):
     """
 
     aspect_ratio: Annotated[
-        UnknownWan225bFalVideoGenInputAspectRatio | None, Field(alias="aspectRatio")
+        UnknownWan225bFalVideoGenInputAspectRatio, Field(alias="aspectRatio")
     ] = UnknownWan225bFalVideoGenInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     interpolator_model: Annotated[
-        UnknownWan225bFalVideoGenInputInterpolatorModel | None,
+        UnknownWan225bFalVideoGenInputInterpolatorModel,
         Field(alias="interpolatorModel"),
     ] = UnknownWan225bFalVideoGenInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    num_inference_steps: Annotated[int | None, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
     operation: str
     prompt: str
     provider: Literal["fal"]
-    resolution: UnknownWan225bFalVideoGenInputResolution | None = (
+    resolution: UnknownWan225bFalVideoGenInputResolution = (
         UnknownWan225bFalVideoGenInputResolution.field_720p
     )
     seed: int | None = None
@@ -14480,9 +14380,9 @@ class UnknownWan225bFalVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
-    use_distill: Annotated[bool | None, Field(alias="useDistill")] = False
-    use_fast_wan: Annotated[bool | None, Field(alias="useFastWan")] = False
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    use_distill: Annotated[bool, Field(alias="useDistill")] = False
+    use_fast_wan: Annotated[bool, Field(alias="useFastWan")] = False
     version: Literal["v2.2-5b"]
 
 
@@ -14512,10 +14412,10 @@ class UnknownWan225bVideoGenInput(UnknownVariant):
     A `Wan225bVideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     prompt: str
     provider: str
@@ -14524,7 +14424,7 @@ class UnknownWan225bVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.2-5b"]
 
 
@@ -14552,35 +14452,34 @@ class UnknownWan22FalVideoGenInput(UnknownVariant):
     A `Wan22FalVideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    aspect_ratio: Annotated[
-        UnknownWan22FalVideoGenInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = UnknownWan22FalVideoGenInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = False
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    aspect_ratio: Annotated[UnknownWan22FalVideoGenInputAspectRatio, Field(alias="aspectRatio")] = (
+        UnknownWan22FalVideoGenInputAspectRatio.field_16_9
+    )
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     interpolator_model: Annotated[
-        UnknownWan22FalVideoGenInputInterpolatorModel | None,
-        Field(alias="interpolatorModel"),
+        UnknownWan22FalVideoGenInputInterpolatorModel, Field(alias="interpolatorModel")
     ] = UnknownWan22FalVideoGenInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     prompt: str
     provider: Literal["fal"]
-    resolution: UnknownWan22FalVideoGenInputResolution | None = (
+    resolution: UnknownWan22FalVideoGenInputResolution = (
         UnknownWan22FalVideoGenInputResolution.field_720p
     )
     seed: int | None = None
-    shift: Annotated[float | None, Field(ge=1.0, le=10.0)] = 5
+    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 5
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
-    use_turbo: Annotated[bool | None, Field(alias="useTurbo")] = False
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    use_turbo: Annotated[bool, Field(alias="useTurbo")] = False
     version: Literal["v2.2"]
 
 
@@ -14610,10 +14509,10 @@ class UnknownWan22VideoGenInput(UnknownVariant):
     A `Wan22VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     prompt: str
     provider: str
@@ -14622,7 +14521,7 @@ class UnknownWan22VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.2"]
 
 
@@ -14652,20 +14551,20 @@ class UnknownWan25FalVideoGenInput(UnknownVariant):
     A `Wan25FalVideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    aspect_ratio: Annotated[
-        UnknownWan25FalVideoGenInputAspectRatio | None, Field(alias="aspectRatio")
-    ] = UnknownWan25FalVideoGenInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
+    aspect_ratio: Annotated[UnknownWan25FalVideoGenInputAspectRatio, Field(alias="aspectRatio")] = (
+        UnknownWan25FalVideoGenInputAspectRatio.field_16_9
+    )
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     prompt: str
     provider: Literal["fal"]
-    resolution: UnknownWan25FalVideoGenInputResolution | None = (
+    resolution: UnknownWan25FalVideoGenInputResolution = (
         UnknownWan25FalVideoGenInputResolution.field_1080p
     )
     seed: int | None = None
@@ -14673,7 +14572,7 @@ class UnknownWan25FalVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.5"]
 
 
@@ -14703,10 +14602,10 @@ class UnknownWan25VideoGenInput(UnknownVariant):
     A `Wan25VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     prompt: str
     provider: str
@@ -14715,7 +14614,7 @@ class UnknownWan25VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.5"]
 
 
@@ -14748,19 +14647,19 @@ class UnknownWan26FalVideoGenInput(UnknownVariant):
     URL of audio file for background music (3-30 seconds, up to 15 MB)
     Supported for text-to-video and image-to-video only
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_prompt_expansion: Annotated[bool | None, Field(alias="enablePromptExpansion")] = True
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
-    multi_shots: Annotated[bool | None, Field(alias="multiShots")] = False
+    multi_shots: Annotated[bool, Field(alias="multiShots")] = False
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     prompt: str
     provider: Literal["fal"]
-    resolution: UnknownWan26FalVideoGenInputResolution | None = (
+    resolution: UnknownWan26FalVideoGenInputResolution = (
         UnknownWan26FalVideoGenInputResolution.field_1080p
     )
     seed: int | None = None
@@ -14768,7 +14667,7 @@ class UnknownWan26FalVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.6"]
 
 
@@ -14800,10 +14699,10 @@ class UnknownWan26VideoGenInput(UnknownVariant):
     A `Wan26VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     prompt: str
     provider: str
@@ -14812,7 +14711,7 @@ class UnknownWan26VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.6"]
 
 
@@ -14840,16 +14739,16 @@ class UnknownWan27FalVideoGenInput(UnknownVariant):
     A `Wan27FalVideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
-    enable_safety_checker: Annotated[bool | None, Field(alias="enableSafetyChecker")] = False
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     operation: str
     prompt: str
     provider: Literal["fal"]
-    resolution: UnknownWan27FalVideoGenInputResolution | None = (
+    resolution: UnknownWan27FalVideoGenInputResolution = (
         UnknownWan27FalVideoGenInputResolution.field_1080p
     )
     seed: int | None = None
@@ -14857,7 +14756,7 @@ class UnknownWan27FalVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.7"]
 
 
@@ -14891,10 +14790,10 @@ class UnknownWan27VideoGenInput(UnknownVariant):
     A `Wan27VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     prompt: str
     provider: str
@@ -14903,7 +14802,7 @@ class UnknownWan27VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.7"]
 
 
@@ -14931,10 +14830,10 @@ class UnknownWanVideoGenInput(UnknownVariant):
     A `WanVideoGenInput` whose `version` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)]
-    duration: Annotated[int | None, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
-    frame_rate: Annotated[int | None, Field(alias="frameRate")] = 24
+    frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     prompt: str
     seed: int | None = None
@@ -14942,7 +14841,7 @@ class UnknownWanVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int | None, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: str
 
 
@@ -15009,7 +14908,7 @@ class UnknownZImageBaseImageGenInput(UnknownVariant):
     A `ZImageBaseImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
         str | None,
@@ -15032,11 +14931,11 @@ class UnknownZImageBaseImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
 
 
 class UnknownZImageTurboImageGenInput(UnknownVariant):
@@ -15044,7 +14943,7 @@ class UnknownZImageTurboImageGenInput(UnknownVariant):
     A `ZImageTurboImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
         str | None,
@@ -15067,11 +14966,11 @@ class UnknownZImageTurboImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 9
+    steps: Annotated[int, Field(ge=1, le=150)] = 9
 
 
 class UpdateWorkflowRequest(ApiModel):
@@ -15160,9 +15059,9 @@ class VideoFrameExtractionOutput(ApiModel):
 
 class ViduVideoGenInput(ApiModel):
     aspect_ratio: Annotated[ViduVideoGenInputAspectRatio | None, Field(alias="aspectRatio")] = None
-    duration: ViduVideoGenInputDuration | None = ViduVideoGenInputDuration.integer_4
-    enable_background_music: Annotated[bool | None, Field(alias="enableBackgroundMusic")] = False
-    enable_prompt_enhancer: Annotated[bool | None, Field(alias="enablePromptEnhancer")] = True
+    duration: ViduVideoGenInputDuration = ViduVideoGenInputDuration.integer_4
+    enable_background_music: Annotated[bool, Field(alias="enableBackgroundMusic")] = False
+    enable_prompt_enhancer: Annotated[bool, Field(alias="enablePromptEnhancer")] = True
     end_source_image: Annotated[str | None, Field(alias="endSourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
@@ -15480,7 +15379,7 @@ class XGuardModerationStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -15489,7 +15388,7 @@ class XGuardModerationStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: XGuardModerationOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -15565,17 +15464,17 @@ class ZImageBaseAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -15611,7 +15510,7 @@ class ZImageBaseAIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -15650,7 +15549,7 @@ class ZImageBaseAIToolkitTrainingInput(ApiModel):
 
 
 class ZImageBaseCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
         str | None,
@@ -15661,7 +15560,7 @@ class ZImageBaseCreateImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["zImage"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -15674,12 +15573,12 @@ class ZImageBaseCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ZImageBaseImageGenInput = TypeAliasType(
@@ -15735,17 +15634,17 @@ class ZImageTurboAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -15781,7 +15680,7 @@ class ZImageTurboAIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -15820,7 +15719,7 @@ class ZImageTurboAIToolkitTrainingInput(ApiModel):
 
 
 class ZImageTurboCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
         str | None,
@@ -15831,7 +15730,7 @@ class ZImageTurboCreateImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["zImage"]
     engine: Literal["sdcpp"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -15844,12 +15743,12 @@ class ZImageTurboCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 9
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 9
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ZImageTurboImageGenInput = TypeAliasType(
@@ -15905,17 +15804,17 @@ class AceStep15AIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -15958,7 +15857,7 @@ class AceStep15AIToolkitTrainingInput(ApiModel):
     samples_overrides: Annotated[
         list[AceStepSampleOverride] | None, Field(alias="samplesOverrides")
     ] = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -16030,17 +15929,17 @@ class AceStep15XlBaseAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -16085,7 +15984,7 @@ class AceStep15XlBaseAIToolkitTrainingInput(ApiModel):
     samples_overrides: Annotated[
         list[AceStepSampleOverride] | None, Field(alias="samplesOverrides")
     ] = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -16157,17 +16056,17 @@ class AceStep15XlSftAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -16212,7 +16111,7 @@ class AceStep15XlSftAIToolkitTrainingInput(ApiModel):
     samples_overrides: Annotated[
         list[AceStepSampleOverride] | None, Field(alias="samplesOverrides")
     ] = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -16283,7 +16182,7 @@ class AgeClassificationStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -16292,7 +16191,7 @@ class AgeClassificationStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: AgeClassificationOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -16337,17 +16236,17 @@ class AnimaAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -16363,7 +16262,7 @@ class AnimaAIToolkitTrainingInput(ApiModel):
     Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.BatchSize is clamped to. Most ecosystems cap at 1.
     """
     model: Annotated[
-        str | None,
+        str,
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
@@ -16395,7 +16294,7 @@ class AnimaAIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -16505,7 +16404,7 @@ class AudioCaptioningStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -16514,7 +16413,7 @@ class AudioCaptioningStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: AudioCaptioningOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -16592,7 +16491,7 @@ class BlobArchiveStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -16601,7 +16500,7 @@ class BlobArchiveStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: BlobArchiveOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -16646,17 +16545,17 @@ class BooguAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -16695,7 +16594,7 @@ class BooguAIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -16799,7 +16698,7 @@ class ChatCompletionOutput(ApiModel):
     """
     The model used for completion.
     """
-    object: str | None = "chat.completion"
+    object: str = "chat.completion"
     """
     The object type, always "chat.completion".
     """
@@ -16852,17 +16751,17 @@ class ChromaAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -16901,7 +16800,7 @@ class ChromaAIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -16940,7 +16839,7 @@ class ChromaAIToolkitTrainingInput(ApiModel):
 
 
 class ComfyAnimaCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
         str | None,
@@ -16951,7 +16850,7 @@ class ComfyAnimaCreateImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["anima"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -16963,18 +16862,18 @@ class ComfyAnimaCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 class ComfyAnimaVariantImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
-    denoise_strength: Annotated[float | None, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
+    denoise_strength: Annotated[float, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
     diffuser_model: Annotated[
         str | None,
         Field(
@@ -16984,7 +16883,7 @@ class ComfyAnimaVariantImageGenInput(ApiModel):
     ] = None
     ecosystem: Literal["anima"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -17000,12 +16899,12 @@ class ComfyAnimaVariantImageGenInput(ApiModel):
     operation: Literal["createVariant"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyBooguEditImageGenInput = TypeAliasType(
@@ -17072,11 +16971,11 @@ ComfyErnieImageGenInput = TypeAliasType(
 
 
 class ComfyFlux1CreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     ecosystem: Literal["flux1"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -17091,11 +16990,11 @@ class ComfyFlux1CreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
     vae_model: Annotated[
         str | None,
         Field(
@@ -17103,16 +17002,16 @@ class ComfyFlux1CreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 class ComfyFlux1VariantImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
-    denoise_strength: Annotated[float | None, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
+    denoise_strength: Annotated[float, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
     ecosystem: Literal["flux1"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -17131,11 +17030,11 @@ class ComfyFlux1VariantImageGenInput(ApiModel):
     operation: Literal["createVariant"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
     vae_model: Annotated[
         str | None,
         Field(
@@ -17143,7 +17042,7 @@ class ComfyFlux1VariantImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyHiDreamImageGenInput = TypeAliasType(
@@ -17234,12 +17133,12 @@ class ComfyOutput(ApiModel):
 
 
 class ComfySd1CreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
-    clip_skip: Annotated[int | None, Field(alias="clipSkip")] = 2
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    clip_skip: Annotated[int, Field(alias="clipSkip")] = 2
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     ecosystem: Literal["sd1"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=1024)] = 512
+    height: Annotated[int, Field(ge=64, le=1024)] = 512
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -17257,11 +17156,11 @@ class ComfySd1CreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
     vae_model: Annotated[
         str | None,
         Field(
@@ -17269,17 +17168,17 @@ class ComfySd1CreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    width: Annotated[int | None, Field(ge=64, le=1024)] = 512
+    width: Annotated[int, Field(ge=64, le=1024)] = 512
 
 
 class ComfySd1VariantImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
-    clip_skip: Annotated[int | None, Field(alias="clipSkip")] = 2
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    clip_skip: Annotated[int, Field(alias="clipSkip")] = 2
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
-    denoise_strength: Annotated[float | None, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
+    denoise_strength: Annotated[float, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
     ecosystem: Literal["sd1"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=1024)] = 512
+    height: Annotated[int, Field(ge=64, le=1024)] = 512
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -17301,11 +17200,11 @@ class ComfySd1VariantImageGenInput(ApiModel):
     operation: Literal["createVariant"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
     vae_model: Annotated[
         str | None,
         Field(
@@ -17313,15 +17212,15 @@ class ComfySd1VariantImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    width: Annotated[int | None, Field(ge=64, le=1024)] = 512
+    width: Annotated[int, Field(ge=64, le=1024)] = 512
 
 
 class ComfySdxlCreateImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     ecosystem: Literal["sdxl"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -17339,11 +17238,11 @@ class ComfySdxlCreateImageGenInput(ApiModel):
     operation: Literal["createImage"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
     vae_model: Annotated[
         str | None,
         Field(
@@ -17351,16 +17250,16 @@ class ComfySdxlCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 class ComfySdxlVariantImageGenInput(ApiModel):
-    cfg_scale: Annotated[float | None, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
-    denoise_strength: Annotated[float | None, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
+    denoise_strength: Annotated[float, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
     ecosystem: Literal["sdxl"]
     engine: Literal["comfy"]
-    height: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -17382,11 +17281,11 @@ class ComfySdxlVariantImageGenInput(ApiModel):
     operation: Literal["createVariant"]
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
-    quantity: Annotated[int | None, Field(ge=1, le=12)] = 1
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int | None, Field(ge=1, le=150)] = 30
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
     vae_model: Annotated[
         str | None,
         Field(
@@ -17394,7 +17293,7 @@ class ComfySdxlVariantImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    width: Annotated[int | None, Field(ge=64, le=2048)] = 1024
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 class ComfyStep(ApiModel):
@@ -17419,7 +17318,7 @@ class ComfyStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -17428,7 +17327,7 @@ class ComfyStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ComfyOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -17457,7 +17356,7 @@ class ComposeMediaElementInput(ApiModel):
     after the previous non-anchored element ends, nudged by Civitai.Orchestration.Grains.Workflows.Steps.ComposeMedia.ComposeMediaElementInput.Offset.
     """
     layout: MediaLayout | None = None
-    offset: float | None = 0
+    offset: float = 0
     """
     Seconds to nudge this element relative to its implicit "after-previous" position. Negative
     values produce overlap/interruption; positive values produce a gap. Ignored when
@@ -17486,7 +17385,7 @@ class ComposeMediaInput(ApiModel):
     mixed; overlapping video is layered by canvas `zOrder` then array order. To stitch
     videos end-to-end, list them in order with no `at`/`offset`.
     """
-    normalize: bool | None = False
+    normalize: bool = False
     """
     If true, divide the audio mix by the number of overlapping elements to avoid clipping.
     Defaults to false to preserve per-element volume levels.
@@ -17516,7 +17415,7 @@ class ComposeMediaStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -17525,7 +17424,7 @@ class ComposeMediaStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ComposeMediaOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -17614,7 +17513,7 @@ class ConvertImageStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -17623,7 +17522,7 @@ class ConvertImageStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ConvertImageOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -17704,7 +17603,7 @@ class CustomComfyStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -17713,7 +17612,7 @@ class CustomComfyStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: CustomComfyOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -17751,7 +17650,7 @@ class EchoStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -17760,7 +17659,7 @@ class EchoStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: EchoOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -17810,17 +17709,17 @@ class ErnieAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -17855,7 +17754,7 @@ class ErnieAIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -17969,17 +17868,17 @@ class Flux1DevAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -18019,7 +17918,7 @@ class Flux1DevAIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -18109,17 +18008,17 @@ class Flux1SchnellAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -18160,7 +18059,7 @@ class Flux1SchnellAIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -18300,22 +18199,22 @@ class Flux2Klein4bAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    is_edit_training: Annotated[bool | None, Field(alias="isEditTraining")] = False
+    is_edit_training: Annotated[bool, Field(alias="isEditTraining")] = False
     """
     Whether this is image-edit training (uses control paths for reference images).
     When true, the training data zip should contain subfolders: main/, control_1/, control_2/, control_3/.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -18352,7 +18251,7 @@ class Flux2Klein4bAIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -18424,22 +18323,22 @@ class Flux2Klein9bAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    is_edit_training: Annotated[bool | None, Field(alias="isEditTraining")] = False
+    is_edit_training: Annotated[bool, Field(alias="isEditTraining")] = False
     """
     Whether this is image-edit training (uses control paths for reference images).
     When true, the training data zip should contain subfolders: main/, control_1/, control_2/, control_3/.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -18480,7 +18379,7 @@ class Flux2Klein9bAIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -18596,17 +18495,17 @@ class HiDreamO1AIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -18646,7 +18545,7 @@ class HiDreamO1AIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -18718,7 +18617,7 @@ class ImageBackgroundRemovalStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -18727,7 +18626,7 @@ class ImageBackgroundRemovalStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ImageBackgroundRemovalOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -18765,7 +18664,7 @@ class ImageResourceTrainingStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -18774,7 +18673,7 @@ class ImageResourceTrainingStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ImageResourceTrainingOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -18819,7 +18718,7 @@ class ImageUploadStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -18828,7 +18727,7 @@ class ImageUploadStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ImageUploadOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -18862,7 +18761,7 @@ class ImageUpscalerStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -18871,7 +18770,7 @@ class ImageUpscalerStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ImageUpscalerOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -18916,17 +18815,17 @@ class Krea2AIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -18965,7 +18864,7 @@ class Krea2AIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -19032,17 +18931,17 @@ class Ltx23AIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -19081,7 +18980,7 @@ class Ltx23AIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -19143,17 +19042,17 @@ class Ltx2AIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -19192,7 +19091,7 @@ class Ltx2AIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -19247,7 +19146,7 @@ class MediaCaptioningStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -19256,7 +19155,7 @@ class MediaCaptioningStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: MediaCaptioningOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -19294,7 +19193,7 @@ class MediaHashStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -19303,7 +19202,7 @@ class MediaHashStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: MediaHashOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -19369,7 +19268,7 @@ class MediaRatingStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -19378,7 +19277,7 @@ class MediaRatingStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: MediaRatingOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -19416,7 +19315,7 @@ class ModelClamScanStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -19425,7 +19324,7 @@ class ModelClamScanStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ModelClamScanOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -19463,7 +19362,7 @@ class ModelHashStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -19472,7 +19371,7 @@ class ModelHashStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ModelHashOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -19510,7 +19409,7 @@ class ModelParseMetadataStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -19519,7 +19418,7 @@ class ModelParseMetadataStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ModelParseMetadataOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -19557,7 +19456,7 @@ class ModelPickleScanStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -19566,7 +19465,7 @@ class ModelPickleScanStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ModelPickleScanOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -19634,7 +19533,7 @@ class PolyGenStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -19643,7 +19542,7 @@ class PolyGenStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: PolyGenOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -19798,7 +19697,7 @@ class PreprocessImageStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -19807,7 +19706,7 @@ class PreprocessImageStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: PreprocessImageOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -19867,7 +19766,7 @@ class PromptEnhancementStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -19876,7 +19775,7 @@ class PromptEnhancementStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: PromptEnhancementOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -19949,17 +19848,17 @@ class QwenAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -19998,7 +19897,7 @@ class QwenAIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -20034,7 +19933,7 @@ class QwenAIToolkitTrainingInput(ApiModel):
     path where the caller supplied Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Epochs but no Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps (existing consumers),
     which keeps the historical flat per-epoch price.
     """
-    version: QwenAIToolkitTrainingInputVersion | None = QwenAIToolkitTrainingInputVersion.latest
+    version: QwenAIToolkitTrainingInputVersion = QwenAIToolkitTrainingInputVersion.latest
 
 
 class QwenImageBenchStep(ApiModel):
@@ -20059,7 +19958,7 @@ class QwenImageBenchStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -20068,7 +19967,7 @@ class QwenImageBenchStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: QwenImageBenchOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -20137,17 +20036,17 @@ class SD1AIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -20168,7 +20067,7 @@ class SD1AIToolkitTrainingInput(ApiModel):
     it may deviate greatly from the target, so try to suppress this jump.
     """
     model: Annotated[
-        str | None,
+        str,
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
@@ -20200,7 +20099,7 @@ class SD1AIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -20293,17 +20192,17 @@ class SdxlAIToolkitTrainingInput(ApiModel):
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
     when both are supplied, both are honored (epochs = checkpoint count, steps = total).
     """
-    flip_augmentation: Annotated[bool | None, Field(alias="flipAugmentation")] = False
+    flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int | None, Field(alias="keepTokens", ge=0, le=10)] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -20324,7 +20223,7 @@ class SdxlAIToolkitTrainingInput(ApiModel):
     it may deviate greatly from the target, so try to suppress this jump.
     """
     model: Annotated[
-        str | None,
+        str,
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
@@ -20356,7 +20255,7 @@ class SdxlAIToolkitTrainingInput(ApiModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning is "adamw8bit".
     """
     samples: TrainingInputSamples | None = None
-    shuffle_tokens: Annotated[bool | None, Field(alias="shuffleTokens")] = False
+    shuffle_tokens: Annotated[bool, Field(alias="shuffleTokens")] = False
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
@@ -20416,7 +20315,7 @@ class TextToImageStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -20425,7 +20324,7 @@ class TextToImageStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: TextToImageOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -20484,7 +20383,7 @@ class TextToSpeechStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -20493,7 +20392,7 @@ class TextToSpeechStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: TextToSpeechOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -20573,7 +20472,7 @@ class TranscodeStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -20582,7 +20481,7 @@ class TranscodeStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: TranscodeOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -20620,7 +20519,7 @@ class TranscriptionStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -20629,7 +20528,7 @@ class TranscriptionStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: TranscriptionOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -20670,7 +20569,7 @@ class UnknownWorkflowStep(UnknownVariant):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -20678,7 +20577,7 @@ class UnknownWorkflowStep(UnknownVariant):
     """
     The name of the workflow step. Used to allow steps to refer to one another.
     """
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -20716,7 +20615,7 @@ class VideoEnhancementStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -20725,7 +20624,7 @@ class VideoEnhancementStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: VideoEnhancementOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -20763,7 +20662,7 @@ class VideoFrameExtractionStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -20772,7 +20671,7 @@ class VideoFrameExtractionStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: VideoFrameExtractionOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -20861,7 +20760,7 @@ class VideoGenStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -20870,7 +20769,7 @@ class VideoGenStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: VideoGenOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -20934,7 +20833,7 @@ class VideoInterpolationStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -20943,7 +20842,7 @@ class VideoInterpolationStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: VideoInterpolationOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -20981,7 +20880,7 @@ class VideoMetadataStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -20990,7 +20889,7 @@ class VideoMetadataStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: VideoMetadataOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -21028,7 +20927,7 @@ class VideoUpscalerStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -21037,7 +20936,7 @@ class VideoUpscalerStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: VideoUpscalerOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -21075,7 +20974,7 @@ class WDTaggingStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -21084,7 +20983,7 @@ class WDTaggingStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: WDTaggingOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -21209,7 +21108,7 @@ class AceStepAudioStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -21218,7 +21117,7 @@ class AceStepAudioStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: AceStepAudioOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -21243,7 +21142,7 @@ class ChatCompletionInput(ApiModel):
     """
     Extra kwargs passed to the chat template (for example custom policy inputs for vLLM chat templates).
     """
-    frequency_penalty: Annotated[float | None, Field(alias="frequencyPenalty", ge=-2.0, le=2.0)] = 0
+    frequency_penalty: Annotated[float, Field(alias="frequencyPenalty", ge=-2.0, le=2.0)] = 0
     """
     Frequency penalty (-2.0 to 2.0). Positive values penalize new tokens based on their existing frequency in the text.
     """
@@ -21271,11 +21170,11 @@ class ChatCompletionInput(ApiModel):
     The model to use for chat completion.
     Examples: "gpt-4o", "gpt-4-turbo", "gpt-4o-mini"
     """
-    n: Annotated[int | None, Field(ge=1, le=128)] = 1
+    n: Annotated[int, Field(ge=1, le=128)] = 1
     """
     Number of completions to generate.
     """
-    presence_penalty: Annotated[float | None, Field(alias="presencePenalty", ge=-2.0, le=2.0)] = 0
+    presence_penalty: Annotated[float, Field(alias="presencePenalty", ge=-2.0, le=2.0)] = 0
     """
     Presence penalty (-2.0 to 2.0). Positive values penalize new tokens based on whether they appear in the text so far.
     """
@@ -21290,7 +21189,7 @@ class ChatCompletionInput(ApiModel):
     """
     Up to 4 sequences where the API will stop generating tokens.
     """
-    temperature: Annotated[float | None, Field(ge=0.0, le=2.0)] = 1
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 1
     """
     Temperature for sampling (0-2). Higher values make output more random.
     """
@@ -21308,7 +21207,7 @@ class ChatCompletionInput(ApiModel):
     Number of top log probability candidates to return per generated token.
     Requires Civitai.Orchestration.Grains.Workflows.Steps.ChatCompletion.ChatCompletionInput.Logprobs to be enabled.
     """
-    top_p: Annotated[float | None, Field(alias="topP", ge=0.0, le=1.0)] = 1
+    top_p: Annotated[float, Field(alias="topP", ge=0.0, le=1.0)] = 1
     """
     Nucleus sampling parameter. Consider tokens with top_p probability mass.
     """
@@ -21340,7 +21239,7 @@ class ChatCompletionStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -21349,7 +21248,7 @@ class ChatCompletionStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ChatCompletionOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -21461,7 +21360,7 @@ class ComfyNodepackSnapshotStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -21470,7 +21369,7 @@ class ComfyNodepackSnapshotStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ComfyNodepackSnapshotOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -21763,7 +21662,7 @@ class ImageGenStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -21772,7 +21671,7 @@ class ImageGenStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: ImageGenOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -21855,7 +21754,7 @@ class TrainingStep(ApiModel):
     """
     The jobs generated by this step.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow step.
     """
@@ -21864,7 +21763,7 @@ class TrainingStep(ApiModel):
     The name of the workflow step. Used to allow steps to refer to one another.
     """
     output: TrainingOutput | None = None
-    priority: Priority
+    priority: Priority | None = None
     retries: int | None = None
     """
     The maximum number of times this step should be retried.
@@ -22190,11 +22089,11 @@ class Workflow(ApiModel):
     """
     Gets or sets a value indicating whether mature content is allowed in this workflow.
     """
-    arguments: dict[str, Any]
+    arguments: dict[str, Any] = {}
     """
     Get an associated collection of arguments
     """
-    callbacks: list[WorkflowCallback]
+    callbacks: Annotated[list[WorkflowCallback], Field(validate_default=True)] = []
     """
     An array of callback details for the workflow.
     """
@@ -22207,7 +22106,7 @@ class Workflow(ApiModel):
     """
     The date / time the workflow was created.
     """
-    currencies: list[BuzzClientAccount]
+    currencies: list[BuzzClientAccount] = []
     """
     An optional set of currencies to use for this workflow.
     """
@@ -22227,7 +22126,7 @@ class Workflow(ApiModel):
     so the partial unique index can be single-field while still scoping
     uniqueness per-user. See Civitai.Orchestration.Grains.Workflows.WorkflowTemplate.ExternalId.
     """
-    force_refunded: Annotated[bool, Field(alias="forceRefunded")]
+    force_refunded: Annotated[bool, Field(alias="forceRefunded")] = False
     """
     Whether this workflow has been force-refunded.
     Prevents re-charging on grain recovery.
@@ -22242,7 +22141,7 @@ class Workflow(ApiModel):
     incident (v2.20.1 wrote Default-tier blobs to the wrong store). Null = not yet
     checked, 0 = checked and intact. A value > 0 also prevents re-charging on recovery.
     """
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = {}
     """
     A collection of user defined metadata for the workflow.
     """
@@ -22253,18 +22152,21 @@ class Workflow(ApiModel):
     """
     status: WorkflowStatus
     steps: list[WorkflowStep]
-    tags: list[str]
+    tags: list[str] = []
     """
     An optional list of tags for the workflow.
     """
-    tips: WorkflowTips
+    tips: WorkflowTips | None = None
     transactions: TransactionSummary | None = None
-    upgrade_mode: Annotated[WorkflowUpgradeMode, Field(alias="upgradeMode")]
+    upgrade_mode: Annotated[WorkflowUpgradeMode | None, Field(alias="upgradeMode")] = None
 
 
 class CursedArrayOfTelemetryCursorAndWorkflow(ApiModel):
     items: list[Workflow]
-    next: str
+    next: str | None = None
+    """
+    The cursor of the next page; absent, null or empty on the last page.
+    """
 
 
 QwenImageBenchScoreNode.model_rebuild()

@@ -157,7 +157,7 @@ class ServerError(OrchestratorError):
 class ResponseValidationError(OrchestratorError):
     """A 2xx answer whose body does not match the expected model; ``body`` holds it."""
 
-    hint = "The service answered something this SDK cannot read; please report it"
+    hint = "Upgrade civitai-app-sdk; if that does not help, please report the body"
 
 
 class TransportError(OrchestratorError):

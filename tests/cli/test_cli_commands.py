@@ -26,9 +26,10 @@ WF: dict[str, Any] = {
             "input": {
                 "model": "urn:air:sdxl:checkpoint:civitai:1@2",
                 "prompt": "a red cat",
+                "cfgScale": 7,
                 "negativePrompt": "dog",
             },
-            "jobs": [{"id": "job-1", "status": "succeeded"}],
+            "jobs": [{"id": "job-1", "status": "succeeded", "cost": 1}],
             "output": {
                 "images": [
                     {

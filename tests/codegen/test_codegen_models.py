@@ -249,3 +249,29 @@ def test_step_timeout_serialises_as_timespan(schemas: dict[str, Any]) -> None:
     )
     assert template.timeout == dt.timedelta(days=1)
     assert json.loads(template.model_dump_json(by_alias=True))["timeout"] == "1.00:00:00"
+
+
+def test_documented_short_bodies_parse_with_empty_defaults() -> None:
+    body = {
+        "id": "wf-1",
+        "createdAt": "2026-01-21T22:21:26Z",
+        "status": "processing",
+        "cost": {"base": 1, "total": 1, "tips": {"civitai": 0, "creators": 0}},
+        "steps": [{"$type": "videoGen", "name": "v", "status": "processing",
+                   "input": {"engine": "kling", "prompt": "a dog"}}],
+    }  # fmt: skip
+    parsed = models.Workflow.model_validate(body)
+    assert parsed.tags == []
+    assert parsed.metadata == {}
+    assert parsed.tips is None
+    assert parsed.steps[0].priority is None
+    assert parsed.steps[0].input.cfg_scale == 0.5
+    page = models.CursedArrayOfTelemetryCursorAndWorkflow.model_validate(
+        {"items": [body], "next": None}
+    )
+    assert page.next is None
+
+
+def test_missing_field_without_default_is_still_an_error() -> None:
+    with pytest.raises(ValidationError, match="createdAt"):
+        models.Workflow.model_validate({"status": "succeeded", "steps": [], "cost": {}})

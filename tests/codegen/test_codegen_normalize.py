@@ -134,3 +134,14 @@ def test_renames_that_would_clash_are_refused() -> None:
     spec = {"components": {"schemas": {"A_1": {}, "A1": {}}}}
     with pytest.raises(ValueError, match="clash"):
         normalize.python_names(spec)
+
+
+def test_property_with_default_is_not_required() -> None:
+    schemas = {
+        "In": {
+            "type": "object",
+            "required": ["cfg", "prompt"],
+            "properties": {"cfg": {"type": "number", "default": 0.5}, "prompt": {"type": "string"}},
+        }
+    }
+    assert normalize.defaults_optional(schemas)["In"]["required"] == ["prompt"]

@@ -71,7 +71,13 @@ def _pages(sizes: list[int], end: str) -> tuple[list[dict[str, Any]], list[str]]
         for _ in range(size):
             ids.append(f"w{n}")
             items.append(
-                {"id": f"w{n}", "status": "succeeded", "createdAt": "2026-01-01T00:00:00Z"}
+                {
+                    "id": f"w{n}",
+                    "status": "succeeded",
+                    "createdAt": "2026-01-01T00:00:00Z",
+                    "cost": {"base": 1, "total": 1, "tips": {"civitai": 0, "creators": 0}},
+                    "steps": [],
+                }
             )
             n += 1
         last = index == len(sizes) - 1

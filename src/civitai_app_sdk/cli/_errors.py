@@ -37,6 +37,8 @@ def _with(detail: str, message: str) -> str:
 
 
 def _orchestrator(error: sdk.OrchestratorError) -> CliError:
+    if isinstance(error, sdk.ResponseValidationError):
+        return CliError(str(error), ExitCode.ERROR)
     detail = _detail(error)
     if isinstance(error, sdk.UnauthorizedError):
         return CliError(
