@@ -8,7 +8,6 @@ to optional in `codegen/patches.toml`). A body that still does not fit is report
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
@@ -23,15 +22,15 @@ def adapter(kind: Any) -> TypeAdapter[Any]:
     return TypeAdapter(kind)
 
 
-def read(kind: Any, data: Any, what: str) -> Any:
-    """Validate ``data`` as ``kind``, or raise :class:`ResponseValidationError`."""
+def read(kind: Any, content: bytes, what: str) -> Any:
+    """Parse the JSON body ``content`` as ``kind``, or raise :class:`ResponseValidationError`."""
     try:
-        return adapter(kind).validate_python(data)
+        return adapter(kind).validate_json(content)
     except ValidationError as error:
         first = error.errors()[0]
         where = "/".join(map(str, first["loc"]))
         raise ResponseValidationError(
             f"the {what} in the response does not match the API's schema: "
             f"{error.error_count()} problem(s), first: {first['msg']} at {where}",
-            body=json.dumps(data)[:2000],
+            body=content[:2000].decode("utf-8", errors="replace"),
         ) from None

@@ -76,7 +76,7 @@ def _date(value: dt.datetime | str, what: str) -> str:
 
 
 def _workflow(response: httpx.Response) -> Workflow:
-    workflow: Workflow = read(Workflow, response.json(), "workflow")
+    workflow: Workflow = read(Workflow, response.content, "workflow")
     return workflow
 
 
@@ -194,7 +194,7 @@ def query(
         params.append(("cursor", cursor))
 
     def read_page(response: httpx.Response) -> WorkflowPage:
-        page: WorkflowPage = read(WorkflowPage, response.json(), "workflow page")
+        page: WorkflowPage = read(WorkflowPage, response.content, "workflow page")
         return page
 
     return Operation(Call("GET", _WORKFLOWS, tuple(params)), read_page)
@@ -218,7 +218,7 @@ def get_step(workflow_id: str, name: str) -> Operation[WorkflowStep]:
     path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}/steps/{segment(name, 'step name')}"
 
     def read_step(response: httpx.Response) -> WorkflowStep:
-        step: WorkflowStep = read(WorkflowStep, response.json(), "workflow step")
+        step: WorkflowStep = read(WorkflowStep, response.content, "workflow step")
         return step
 
     return Operation(Call("GET", path), read_step)
@@ -243,7 +243,7 @@ def get_resource(air: str) -> Operation[ResourceInfo]:
     path = f"/v2/resources/{quote(air, safe=':@')}"
 
     def read_resource(response: httpx.Response) -> ResourceInfo:
-        resource: ResourceInfo = read(ResourceInfo, response.json(), "resource")
+        resource: ResourceInfo = read(ResourceInfo, response.content, "resource")
         return resource
 
     return Operation(Call("GET", path), read_resource)
