@@ -101,14 +101,20 @@ def download(url: str, timeout: float = DOWNLOAD_TIMEOUT) -> bytes:
 
 
 def fill_from_live(entries: dict[str, LockEntry], path: Path = LOCK_PATH) -> list[str]:
-    """Download every live input, store it in `specs/` and rewrite the lock."""
+    """Download every live input, store it in `specs/` and rewrite the lock.
+
+    Inputs marked `"live": false` (derived or historical documents) keep their pins.
+    """
     raw = json.loads(path.read_text(encoding="utf-8"))
     today = dt.date.today().isoformat()
     changed: list[str] = []
     for entry in entries.values():
         if not entry.live:
             continue
-        data = download(entry.url)
+        try:
+            data = download(entry.url)
+        except OSError as error:
+            raise SpecInputError(f"cannot download {entry.url}: {error}") from error
         entry.path.write_bytes(data)
         digest = sha256_of(data)
         if digest != entry.sha256:

@@ -80,3 +80,42 @@ def test_patches_need_a_reason_and_a_matching_path(spec: Any) -> None:
         )
     for patch in pipeline.load_patches():
         assert len(patch["reason"]) > 20
+
+
+def test_live_download_updates_the_lock_and_keeps_pinned_only_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock_file = tmp_path / "lock.json"
+    lock_file.write_text(inputs.LOCK_PATH.read_text())
+    monkeypatch.setattr(inputs, "SPECS_DIR", tmp_path)
+    served = {
+        "https://orchestration.civitai.com/openapi/v2-consumers.json": b'{"openapi": "3.1.2"}'
+    }
+
+    entries = inputs.read_lock(lock_file)
+    pinned_discovery = entries["discovery"].sha256
+    monkeypatch.setattr(
+        inputs, "download", lambda url, timeout=0: served.get(url, b'{"same": true}')
+    )
+    changed = inputs.fill_from_live(entries, lock_file)
+    updated = inputs.read_lock(lock_file)
+    assert "v2-consumers.json" in changed
+    assert updated["orchestrator"].sha256 == inputs.sha256_of(b'{"openapi": "3.1.2"}')
+    assert (tmp_path / "v2-consumers.json").read_bytes() == b'{"openapi": "3.1.2"}'
+    assert updated["scopes"].sha256 == entries["scopes"].sha256
+    assert updated["discovery"].sha256 != pinned_discovery
+
+
+def test_live_download_failure_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def offline(url: str, timeout: float = 0) -> bytes:
+        raise OSError("Name or service not known")
+
+    lock_file = tmp_path / "lock.json"
+    lock_file.write_text(inputs.LOCK_PATH.read_text())
+    monkeypatch.setattr(inputs, "SPECS_DIR", tmp_path)
+    monkeypatch.setattr(inputs, "download", offline)
+    with pytest.raises(inputs.SpecInputError, match="cannot download"):
+        inputs.fill_from_live(inputs.read_lock(lock_file), lock_file)
+    assert lock_file.read_text() == inputs.LOCK_PATH.read_text()
