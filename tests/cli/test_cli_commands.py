@@ -205,6 +205,8 @@ def test_workflow_summary_and_json(authed, api) -> None:
     data = json.loads(authed("workflow", "wf-1", "--json").stdout)
     assert data["id"] == "wf-1"
     assert data["steps"][1]["$type"] == "videoGen"
+    assert data["steps"][0]["input"] == WF["steps"][0]["input"]  # no defaults invented
+    assert "clipSkip" not in json.dumps(data)
 
 
 def test_workflow_wait_follows_until_done(authed, api) -> None:

@@ -32,10 +32,10 @@ TERMINAL_STATUSES: Final = frozenset({"succeeded", "failed", "expired", "cancele
 
 
 def to_data(value: Any) -> Any:
-    """Plain JSON data from SDK models (by wire alias, unset fields left out)."""
+    """Plain JSON data from SDK models: what the server sent, by wire name."""
     dump = getattr(value, "model_dump", None)
     if callable(dump):
-        return dump(mode="json", by_alias=True, exclude_none=True)
+        return dump(mode="json", by_alias=True, exclude_unset=True)
     if isinstance(value, Mapping):
         return {str(k): to_data(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
