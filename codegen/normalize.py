@@ -1,23 +1,24 @@
 """Normalise the orchestrator spec into a shape datamodel-code-generator handles.
 
-Each function takes and returns plain JSON data; nothing here touches the disk.
+Each function takes and returns plain JSON data; nothing here touches the disk. In the
+order `normalize` runs them:
 
-- `flatten_subtypes`: `allOf: [{$ref: Base}, {ext}]` becomes one object with the base's
-  and the extension's properties merged (both parts are closed in the spec, so reading
-  them literally rejects every real subtype).
-- `explicit_unions`: every discriminated schema `D` becomes a `oneOf` of its mapped
-  subtypes, so every place that references `D` (fields, array items, nested levels) is a
-  tagged union; the base's own fields survive as `Unknown<D>`, the lenient fallback for
-  tags this spec does not know yet.
-- `translate_patterns`: .NET regex syntax becomes Python syntax, or the pattern is dropped
-  with a note in the description when no engine here can run it.
-- `open_objects`: drop `additionalProperties: false`; models keep unknown fields on read,
-  and requests are checked strictly by `request_problems` in the generated `_base`.
-- `timespans`: `format: date-span` (.NET TimeSpan text) becomes a `TimeSpan` reference.
-- `defaults_optional`: a property with a default is not required (the default applies).
-- `enum_defaults`: a default that is not one of its enum's values is dropped (with a note).
-- `python_names`: schema names become the class names the generator will keep.
-- `apply_patches`: JSON-pointer corrections from `patches.toml`, each with a reason.
+1. `apply_patches`: JSON-pointer corrections from `patches.toml`, each with a reason.
+2. `python_names`: schema names become the class names the generator will keep.
+3. `flatten_subtypes`: `allOf: [{$ref: Base}, {ext}]` becomes one object with the base's
+   and the extension's properties merged (both parts are closed in the spec, so reading
+   them literally rejects every real subtype).
+4. `explicit_unions`: every discriminated schema `D` becomes a `oneOf` of its mapped
+   subtypes, so every place that references `D` (fields, array items, nested levels) is a
+   tagged union; the base's own fields survive as `Unknown<D>`, the lenient fallback for
+   tags this spec does not know yet.
+5. `open_objects`: drop `additionalProperties: false`; models keep unknown fields on read,
+   and requests are checked strictly by `request_problems` in the generated `_base`.
+6. `timespans`: `format: date-span` (.NET TimeSpan text) becomes a `TimeSpan` reference.
+7. `defaults_optional`: a property with a default is not required (the default applies).
+8. `enum_defaults`: a default that is not one of its enum's values is dropped (with a note).
+9. `translate_patterns`: .NET regex syntax becomes Python syntax, or the pattern is
+   dropped with a note in the description when no engine here can run it.
 """
 
 from __future__ import annotations
@@ -251,15 +252,11 @@ def python_names(spec: Json) -> Json:
         renames.get(n, n): s for n, s in out["components"]["schemas"].items()
     }
     for node in _walk(out):
-        for key in ("$ref",):
-            ref = node.get(key)
-            if isinstance(ref, str) and ref.startswith(REF_PREFIX) and ref_name(ref) in renames:
-                node[key] = REF_PREFIX + renames[ref_name(ref)]
-        mapping = (
-            node.get("discriminator", {}).get("mapping")
-            if isinstance(node.get("discriminator"), dict)
-            else None
-        )
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(REF_PREFIX) and ref_name(ref) in renames:
+            node["$ref"] = REF_PREFIX + renames[ref_name(ref)]
+        disc = node.get("discriminator")
+        mapping = disc.get("mapping") if isinstance(disc, dict) else None
         if mapping:
             for tag, ref in mapping.items():
                 if ref_name(ref) in renames:
@@ -328,7 +325,7 @@ def apply_patches(spec: Json, patches: list[dict[str, Any]]) -> Json:
 def normalize(
     spec: Json, patches: list[dict[str, Any]]
 ) -> tuple[Json, dict[str, Union_], list[str]]:
-    """The whole normalisation: patches, flattening, unions, patterns."""
+    """The whole normalisation (see the module docstring); returns spec, unions, notes."""
     patched = python_names(apply_patches(spec, patches))
     schemas = patched["components"]["schemas"]
     unions = discriminated_unions(schemas)
