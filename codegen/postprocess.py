@@ -5,7 +5,8 @@ Pure functions from source text to source text:
 - `safe_enum_members`: no enum member shadows a `str` method;
 - `tagged_unions`: each discriminated union gets an `Unknown<D>` member and a
   discriminator function, so an unknown tag parses into the fallback instead of failing;
-- `add_imports`: what the two steps above need.
+  definitions are then ordered so that each name exists before it is used;
+- `add_imports`: what the steps above need.
 """
 
 from __future__ import annotations
