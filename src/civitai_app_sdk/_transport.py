@@ -46,6 +46,7 @@ __all__ = [
     "AsyncTransport",
     "Call",
     "CapturedResponses",
+    "RetryPastDeadline",
     "Settings",
     "SyncTransport",
     "TokenSource",
@@ -165,6 +166,8 @@ class Call:
 
     ``idempotent`` marks calls that may be repeated after a lost answer. ``wait`` (seconds)
     stretches the read timeout for long-polls. ``follow_redirects`` is for blob downloads.
+    ``retry_deadline`` (the transport's clock) is when an overall deadline ends: a retry
+    that would start after it raises :class:`RetryPastDeadline` instead.
     """
 
     method: str
@@ -175,6 +178,20 @@ class Call:
     idempotent: bool = True
     wait: float = 0.0
     follow_redirects: bool = False
+    retry_deadline: float | None = None
+
+
+class RetryPastDeadline(Exception):
+    """A retry was due but would start after the call's ``retry_deadline``.
+
+    ``error`` is the failure that would have been retried. Only calls that set a
+    ``retry_deadline`` (the polling loop's) see this; it never reaches SDK users.
+    """
+
+    def __init__(self, error: OrchestratorError) -> None:
+        """Keep the failure that was not retried."""
+        super().__init__(str(error))
+        self.error = error
 
 
 def redact_url(url: str) -> str:
@@ -391,6 +408,43 @@ def _log_retry(call: Call, attempt: int, delay: float, why: str) -> None:
     )
 
 
+def _retry_or_raise(
+    call: Call, attempt: int, delay: float | None, error: OrchestratorError, now: float
+) -> float:
+    """``delay`` when the retry may go ahead; otherwise raise ``error`` (or the deadline)."""
+    if delay is None:
+        raise error
+    if call.retry_deadline is not None and now + delay > call.retry_deadline:
+        raise RetryPastDeadline(error) from error
+    why = f"HTTP {error.status}" if error.status else type(error.__cause__).__name__
+    _log_retry(call, attempt, delay, why)
+    return delay
+
+
+def _after_failure(
+    settings: Settings, call: Call, attempt: int, error: httpx.TransportError, now: float
+) -> float:
+    """The pause before retrying after ``error``; raises the SDK error when it is final."""
+    failure = transport_error(call, error)
+    failure.__cause__ = error
+    delay = retry_delay(settings, call, attempt, error=error)
+    return _retry_or_raise(call, attempt, delay, failure, now)
+
+
+def _after_answer(
+    settings: Settings,
+    call: Call,
+    attempt: int,
+    response: httpx.Response,
+    started: float,
+    now: float,
+) -> float:
+    """The pause before retrying a read non-2xx answer; raises the typed error when final."""
+    _finish(call, response, started)
+    delay = retry_delay(settings, call, attempt, response=response)
+    return _retry_or_raise(call, attempt, delay, error_for(call, response), now)
+
+
 class SyncTransport:
     """Blocking request loop over an ``httpx.Client`` (owned unless injected)."""
 
@@ -401,12 +455,18 @@ class SyncTransport:
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Use ``http_client`` as is, or create one (over ``transport`` if given)."""
+        """Use ``http_client`` as is, or create one (over ``transport`` if given).
+
+        ``sleep`` waits between retries; ``clock`` is what ``Call.retry_deadline`` is
+        measured on.
+        """
         self.settings = settings
         self._owned = http_client is None
         self.http = http_client or httpx.Client(transport=transport)
         self.sleep = sleep
+        self.clock = clock
 
     def _token(self) -> str:
         token = self.settings.token
@@ -422,21 +482,14 @@ class SyncTransport:
                     request, stream=stream, follow_redirects=call.follow_redirects
                 )
             except httpx.TransportError as exc:
-                delay = retry_delay(self.settings, call, attempt, error=exc)
-                if delay is None:
-                    raise transport_error(call, exc) from exc
-                _log_retry(call, attempt, delay, type(exc).__name__)
+                delay = _after_failure(self.settings, call, attempt, exc, self.clock())
             else:
                 if response.is_success:
                     _finish(call, response, started)
                     return response
                 response.read()
                 response.close()
-                _finish(call, response, started)
-                delay = retry_delay(self.settings, call, attempt, response=response)
-                if delay is None:
-                    raise error_for(call, response)
-                _log_retry(call, attempt, delay, f"HTTP {response.status_code}")
+                delay = _after_answer(self.settings, call, attempt, response, started, self.clock())
             self.sleep(delay)
             attempt += 1
 
@@ -469,12 +522,18 @@ class AsyncTransport:
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Use ``http_client`` as is, or create one (over ``transport`` if given)."""
+        """Use ``http_client`` as is, or create one (over ``transport`` if given).
+
+        ``sleep`` waits between retries; ``clock`` is what ``Call.retry_deadline`` is
+        measured on.
+        """
         self.settings = settings
         self._owned = http_client is None
         self.http = http_client or httpx.AsyncClient(transport=transport)
         self.sleep = sleep
+        self.clock = clock
 
     async def _token(self) -> str:
         token = self.settings.token
@@ -490,21 +549,14 @@ class AsyncTransport:
                     request, stream=stream, follow_redirects=call.follow_redirects
                 )
             except httpx.TransportError as exc:
-                delay = retry_delay(self.settings, call, attempt, error=exc)
-                if delay is None:
-                    raise transport_error(call, exc) from exc
-                _log_retry(call, attempt, delay, type(exc).__name__)
+                delay = _after_failure(self.settings, call, attempt, exc, self.clock())
             else:
                 if response.is_success:
                     _finish(call, response, started)
                     return response
                 await response.aread()
                 await response.aclose()
-                _finish(call, response, started)
-                delay = retry_delay(self.settings, call, attempt, response=response)
-                if delay is None:
-                    raise error_for(call, response)
-                _log_retry(call, attempt, delay, f"HTTP {response.status_code}")
+                delay = _after_answer(self.settings, call, attempt, response, started, self.clock())
             await self.sleep(delay)
             attempt += 1
 

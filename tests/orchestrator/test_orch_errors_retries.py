@@ -15,6 +15,7 @@ from civitai_app_sdk.orchestrator import OrchestratorClient, build_text_to_image
 BODY = build_text_to_image_body({"prompt": "a cat"})
 HTML = "<!DOCTYPE html><html><body>502 Bad Gateway</body></html>"
 WF = "/v2/consumer/workflows/w1"
+BASE_URL = "https://orch.test"
 
 
 @pytest.mark.parametrize(
@@ -265,3 +266,93 @@ def test_raw_responses_expose_headers(client: Any, api: Any, make_workflow: Any)
         client.get("w1")
     assert raw.last.headers["x-request-id"] == "r-1"
     assert len(raw.responses) == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422])
+def test_keyed_submit_is_not_retried_on_final_answers(client: Any, api: Any, status: int) -> None:
+    route = api.post("/v2/consumer/workflows").mock(
+        side_effect=[httpx.Response(status, json={"title": "no"}), httpx.Response(200)]
+    )
+    with pytest.raises(errors.OrchestratorError) as info:
+        client.submit(BODY, external_id="order-1")
+    assert info.value.status == status
+    assert route.call_count == 1
+
+
+def test_json_500_is_not_retried_even_on_get(client: Any, api: Any) -> None:
+    route = api.get(WF).respond(500, json={"title": "boom"})
+    with pytest.raises(errors.ServerError):
+        client.get("w1")
+    assert route.call_count == 1
+
+
+def test_estimate_is_a_whatif_and_may_be_retried(client: Any, api: Any, make_workflow: Any) -> None:
+    route = api.post("/v2/consumer/workflows").mock(
+        side_effect=[httpx.ReadError("lost"), httpx.Response(200, json=make_workflow("unassigned"))]
+    )
+    client.estimate(BODY)
+    assert route.call_count == 2
+    assert all(call.request.url.params["whatif"] == "true" for call in route.calls)
+
+
+def test_backoff_is_exponential_jittered_and_capped() -> None:
+    from civitai_app_sdk._transport import Call, Settings, retry_delay
+
+    settings = Settings.create(token="t", base_url=BASE_URL, max_retries=50)
+    call = Call("GET", "/x")
+    lost = httpx.ReadError("lost")
+    for attempt in range(12):
+        ceiling = min(30.0, 0.5 * 2.0**attempt)
+        delays = {retry_delay(settings, call, attempt, error=lost) for _ in range(40)}
+        assert all(d is not None and ceiling * 0.5 <= d <= ceiling for d in delays)
+        assert len(delays) > 1, "no jitter"
+    assert retry_delay(settings, call, 50, error=lost) is None
+
+
+def test_retry_after_http_date_and_too_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    import email.utils
+    import time
+
+    from civitai_app_sdk._transport import Call, Settings, retry_delay
+
+    settings = Settings.create(token="t", base_url=BASE_URL)
+    call = Call("GET", "/x")
+    when = email.utils.formatdate(time.time() + 20, usegmt=True)
+    dated = httpx.Response(503, headers={"Retry-After": when})
+    delay = retry_delay(settings, call, 0, response=dated)
+    assert delay is not None
+    assert 15 <= delay <= 21
+    too_long = httpx.Response(429, headers={"Retry-After": "61"})
+    assert retry_delay(settings, call, 0, response=too_long) is None
+    keyless = Call("POST", "/x", idempotent=False)
+    assert retry_delay(settings, keyless, 0, response=httpx.Response(429)) is None
+
+
+SECRET = "tok-SECRET-4f1e9a7c2b"
+
+
+def test_token_never_in_logs_reprs_or_errors(
+    api: Any, caplog: pytest.LogCaptureFixture, clock: Any
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    api.get(WF).mock(
+        side_effect=[
+            httpx.ReadError("reset"),
+            httpx.Response(503, text=HTML),
+            httpx.Response(401, json={"title": "Unauthorized"}),
+        ]
+    )
+    api.post("/v2/consumer/workflows").mock(side_effect=httpx.ConnectError("refused"))
+    raised: list[errors.OrchestratorError] = []
+    with OrchestratorClient(SECRET, base_url=BASE_URL, sleep=clock.sleep) as c:
+        for action in (lambda: c.get("w1"), lambda: c.submit(BODY)):
+            with pytest.raises(errors.OrchestratorError) as info:
+                action()
+            raised.append(info.value)
+        shown = [repr(c), repr(c.settings), str(c.settings)]
+    shown += [str(e) for e in raised] + [repr(e) for e in raised]
+    shown += [str(e.__cause__) for e in raised if e.__cause__ is not None]
+    shown += [str(e.headers) + str(e.body) + str(e.problem) for e in raised]
+    assert "retrying" in caplog.text
+    for text in [caplog.text, *shown]:
+        assert SECRET not in text

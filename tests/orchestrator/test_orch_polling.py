@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from civitai_app_sdk.errors import NotFoundError, PollTimeoutError
+from civitai_app_sdk.errors import NotFoundError, PollTimeoutError, RateLimitError, ServerError
 from civitai_app_sdk.orchestrator import is_terminal, poll_workflow
 from civitai_app_sdk.orchestrator.polling import PollPlan
 
@@ -153,3 +153,62 @@ async def test_async_poll_timeout(aclient: Any, api: Any, make_workflow: Any, cl
 )
 def test_is_terminal(value: Any, expected: bool) -> None:
     assert is_terminal(value) is expected
+
+
+def test_retry_that_would_pass_the_deadline_ends_the_poll_with_the_last_snapshot(
+    client: Any, api: Any, make_workflow: Any, clock: Any
+) -> None:
+    route = api.get(WF).mock(
+        side_effect=[
+            httpx.Response(202, json=make_workflow()),
+            httpx.Response(429, headers={"Retry-After": "50"}),
+        ]
+    )
+    with pytest.raises(PollTimeoutError) as info:
+        client.poll("w1", timeout=30)
+    assert route.call_count == 2
+    assert info.value.last.status == "processing"
+    assert isinstance(info.value.__cause__, RateLimitError)
+    assert 50.0 not in clock.sleeps
+    assert clock.now - 1000.0 <= 30
+
+
+def test_retry_past_the_deadline_before_any_snapshot_raises_the_failure(
+    client: Any, api: Any, clock: Any
+) -> None:
+    api.get(WF).respond(503, headers={"Retry-After": "20"})
+    with pytest.raises(ServerError):
+        client.poll("w1", timeout=10)
+    assert clock.sleeps == []
+
+
+def test_retries_inside_the_deadline_still_happen(
+    client: Any, api: Any, make_workflow: Any, clock: Any
+) -> None:
+    route = api.get(WF).mock(
+        side_effect=[
+            httpx.Response(503, headers={"Retry-After": "2"}),
+            httpx.Response(200, json=make_workflow("succeeded")),
+        ]
+    )
+    assert client.poll("w1", timeout=30).status == "succeeded"
+    assert route.call_count == 2
+    assert clock.sleeps == [2.0]
+
+
+@pytest.mark.anyio
+async def test_async_retry_past_the_deadline_ends_with_the_last_snapshot(
+    aclient: Any, api: Any, make_workflow: Any, clock: Any
+) -> None:
+    route = api.get(WF).mock(
+        side_effect=[
+            httpx.Response(202, json=make_workflow()),
+            httpx.Response(503, headers={"Retry-After": "40"}),
+        ]
+    )
+    with pytest.raises(PollTimeoutError) as info:
+        await aclient.poll("w1", timeout=30)
+    assert route.call_count == 2
+    assert info.value.last.status == "processing"
+    assert isinstance(info.value.__cause__, ServerError)
+    assert clock.now - 1000.0 <= 30

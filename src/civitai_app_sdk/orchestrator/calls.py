@@ -138,9 +138,16 @@ def submit(
 
 
 def get(
-    workflow_id: str, *, wait: float | None, hide_mature_content: bool | None
+    workflow_id: str,
+    *,
+    wait: float | None,
+    hide_mature_content: bool | None,
+    retry_deadline: float | None = None,
 ) -> Operation[Workflow]:
-    """Read a workflow, letting the server hold the request up to ``wait`` seconds."""
+    """Read a workflow, letting the server hold the request up to ``wait`` seconds.
+
+    ``retry_deadline`` (the transport's clock) stops retries that would start after it.
+    """
     params: list[tuple[str, str]] = []
     seconds = _wait(wait)
     if seconds:
@@ -148,7 +155,8 @@ def get(
     if hide_mature_content is not None:
         params.append(("hideMatureContent", _flag(hide_mature_content)))
     path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}"
-    return Operation(Call("GET", path, tuple(params), wait=seconds), _workflow)
+    call = Call("GET", path, tuple(params), wait=seconds, retry_deadline=retry_deadline)
+    return Operation(call, _workflow)
 
 
 def cancel(workflow_id: str) -> Operation[None]:

@@ -106,7 +106,7 @@ class OrchestratorClient(_Base):
             user_agent=user_agent,
         )
         self._transport = SyncTransport(
-            self.settings, http_client=http_client, transport=transport, sleep=sleep
+            self.settings, http_client=http_client, transport=transport, sleep=sleep, clock=clock
         )
         self._clock = clock
         self._sleep = sleep
@@ -165,8 +165,11 @@ class OrchestratorClient(_Base):
         the last snapshot in ``.last``) if ``timeout`` seconds pass first.
         """
 
-        def fetch(wait: int) -> Workflow:
-            return self.get(workflow_id, wait=wait)
+        def fetch(wait: int, deadline: float) -> Workflow:
+            operation = calls.get(
+                workflow_id, wait=wait, hide_mature_content=None, retry_deadline=deadline
+            )
+            return self._run(operation)
 
         return poll_sync(
             fetch,
@@ -334,7 +337,7 @@ class AsyncOrchestratorClient(_Base):
             user_agent=user_agent,
         )
         self._transport = AsyncTransport(
-            self.settings, http_client=http_client, transport=transport, sleep=sleep
+            self.settings, http_client=http_client, transport=transport, sleep=sleep, clock=clock
         )
         self._clock = clock
         self._sleep = sleep
@@ -385,8 +388,11 @@ class AsyncOrchestratorClient(_Base):
     ) -> Workflow:
         """Wait until the workflow is terminal. See :meth:`OrchestratorClient.poll`."""
 
-        async def fetch(wait: int) -> Workflow:
-            return await self.get(workflow_id, wait=wait)
+        async def fetch(wait: int, deadline: float) -> Workflow:
+            operation = calls.get(
+                workflow_id, wait=wait, hide_mature_content=None, retry_deadline=deadline
+            )
+            return await self._run(operation)
 
         return await poll_async(
             fetch,

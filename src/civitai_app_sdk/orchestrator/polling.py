@@ -15,6 +15,7 @@ from typing import Final
 import attrs
 from civitai_app_sdk_generated import Workflow
 
+from .._transport import RetryPastDeadline
 from ..errors import BadRequestError, PollTimeoutError
 from .status import is_terminal
 
@@ -71,20 +72,85 @@ class PollPlan:
         return now >= self.deadline
 
 
-def _timeout_error(workflow_id: str, timeout: float, last: Workflow) -> PollTimeoutError:
-    status = last.status.value if last.status is not None else "unknown"
-    return PollTimeoutError(
-        f"workflow {workflow_id} was still {status} after {timeout:g} s", last=last
-    )
-
-
 def _check_timeout(timeout: float) -> None:
     if not (timeout >= 0 and math.isfinite(timeout)):
         raise ValueError("timeout must be a finite number of seconds >= 0")
 
 
+@attrs.define
+class _Run:
+    """One poll in progress: its plan, the request in flight and the last snapshot.
+
+    Both loops below drive it, so they cannot differ in what they decide.
+    """
+
+    workflow_id: str
+    timeout: float
+    clock: Callable[[], float]
+    plan: PollPlan
+    last: Workflow | None = None
+    asked: int = 0
+    started: float = 0.0
+    received: float = 0.0
+
+    @classmethod
+    def begin(cls, workflow_id: str, timeout: float, clock: Callable[[], float]) -> _Run:
+        """A run of ``timeout`` seconds from now (a finite number >= 0)."""
+        _check_timeout(timeout)
+        return cls(workflow_id, timeout, clock, PollPlan(deadline=clock() + timeout))
+
+    def next_wait(self) -> int:
+        """The server hold for the next request; starts timing it."""
+        self.asked = self.plan.wait_for(self.clock())
+        self.started = self.clock()
+        return self.asked
+
+    def failed(self, error: BadRequestError | RetryPastDeadline) -> None:
+        """After a failed request: go on without ``wait`` if it was refused, else raise.
+
+        A retry cut short by the deadline ends the poll with the last snapshot (or, before
+        the first one, with the failure itself).
+        """
+        if isinstance(error, BadRequestError):
+            if self.asked == 0:
+                raise error
+            self.plan.long_poll = False  # an older deployment that rejects an integer wait
+            return
+        if self.last is None:
+            raise error.error
+        raise self._timeout_error() from error.error
+
+    def got(self, snapshot: Workflow) -> None:
+        """Record a snapshot (before ``on_update`` runs, so it is not timed)."""
+        self.received = self.clock()
+        self.last = snapshot
+
+    def pause(self) -> float | None:
+        """``None`` when the last snapshot is final, else the pause before the next request.
+
+        Raises :class:`PollTimeoutError` when the deadline has passed.
+        """
+        if is_terminal(self.last):
+            return None
+        if self.plan.expired(self.received):
+            raise self._timeout_error()
+        return self.plan.pause_after(self.asked, self.received - self.started, self.received)
+
+    def check_deadline(self) -> None:
+        """Raise :class:`PollTimeoutError` if the deadline passed during a pause."""
+        if self.plan.expired(self.clock()):
+            raise self._timeout_error()
+
+    def _timeout_error(self) -> PollTimeoutError:
+        last = self.last
+        status = last.status.value if last is not None and last.status is not None else "unknown"
+        return PollTimeoutError(
+            f"workflow {self.workflow_id} was still {status} after {self.timeout:g} s", last=last
+        )
+
+
 def poll_sync(
-    fetch: Callable[[int], Workflow],
+    fetch: Callable[[int, float], Workflow],
     workflow_id: str,
     *,
     timeout: float,
@@ -94,36 +160,30 @@ def poll_sync(
 ) -> Workflow:
     """Fetch until the workflow is terminal; raise :class:`PollTimeoutError` at the deadline.
 
-    ``fetch(wait)`` gets the workflow, asking the server to hold up to ``wait`` seconds.
+    ``fetch(wait, deadline)`` gets the workflow, asking the server to hold up to ``wait``
+    seconds and retrying failures only while the retry starts before ``deadline``
+    (``clock`` time).
     """
-    _check_timeout(timeout)
-    plan = PollPlan(deadline=clock() + timeout)
+    run = _Run.begin(workflow_id, timeout, clock)
     while True:
-        asked = plan.wait_for(clock())
-        started = clock()
         try:
-            snapshot = fetch(asked)
-        except BadRequestError:
-            if asked == 0:
-                raise
-            plan.long_poll = False  # an older deployment that rejects an integer wait
+            snapshot = fetch(run.next_wait(), run.plan.deadline)
+        except (BadRequestError, RetryPastDeadline) as error:
+            run.failed(error)
             continue
-        now = clock()
+        run.got(snapshot)
         if on_update is not None:
             on_update(snapshot)
-        if is_terminal(snapshot):
+        pause = run.pause()
+        if pause is None:
             return snapshot
-        if plan.expired(now):
-            raise _timeout_error(workflow_id, timeout, snapshot)
-        pause = plan.pause_after(asked, now - started, now)
         if pause > 0:
             sleep(pause)
-        if plan.expired(clock()):
-            raise _timeout_error(workflow_id, timeout, snapshot)
+        run.check_deadline()
 
 
 async def poll_async(
-    fetch: Callable[[int], Awaitable[Workflow]],
+    fetch: Callable[[int, float], Awaitable[Workflow]],
     workflow_id: str,
     *,
     timeout: float,  # noqa: ASYNC109 - the deadline error must carry the last snapshot
@@ -132,29 +192,21 @@ async def poll_async(
     sleep: Callable[[float], Awaitable[None]],
 ) -> Workflow:
     """Async twin of :func:`poll_sync`; ``on_update`` may be a coroutine function."""
-    _check_timeout(timeout)
-    plan = PollPlan(deadline=clock() + timeout)
+    run = _Run.begin(workflow_id, timeout, clock)
     while True:
-        asked = plan.wait_for(clock())
-        started = clock()
         try:
-            snapshot = await fetch(asked)
-        except BadRequestError:
-            if asked == 0:
-                raise
-            plan.long_poll = False
+            snapshot = await fetch(run.next_wait(), run.plan.deadline)
+        except (BadRequestError, RetryPastDeadline) as error:
+            run.failed(error)
             continue
-        now = clock()
+        run.got(snapshot)
         if on_update is not None:
             result = on_update(snapshot)
             if inspect.isawaitable(result):
                 await result
-        if is_terminal(snapshot):
+        pause = run.pause()
+        if pause is None:
             return snapshot
-        if plan.expired(now):
-            raise _timeout_error(workflow_id, timeout, snapshot)
-        pause = plan.pause_after(asked, now - started, now)
         if pause > 0:
             await sleep(pause)
-        if plan.expired(clock()):
-            raise _timeout_error(workflow_id, timeout, snapshot)
+        run.check_deadline()
