@@ -499,10 +499,16 @@ class SyncTransport:
 
     @contextlib.contextmanager
     def stream(self, call: Call) -> Iterator[httpx.Response]:
-        """Like :meth:`send`, but the 2xx body is left unread for streaming."""
+        """Like :meth:`send`, but the 2xx body is left unread for streaming.
+
+        A failure while the body streams raises :class:`TransportError` (never retried:
+        part of the body was already consumed).
+        """
         response = self._attempt(call, stream=True)
         try:
             yield response
+        except httpx.TransportError as exc:
+            raise transport_error(call, exc) from exc
         finally:
             response.close()
 
@@ -566,10 +572,16 @@ class AsyncTransport:
 
     @contextlib.asynccontextmanager
     async def stream(self, call: Call) -> AsyncIterator[httpx.Response]:
-        """Like :meth:`send`, but the 2xx body is left unread for streaming."""
+        """Like :meth:`send`, but the 2xx body is left unread for streaming.
+
+        A failure while the body streams raises :class:`TransportError` (never retried:
+        part of the body was already consumed).
+        """
         response = await self._attempt(call, stream=True)
         try:
             yield response
+        except httpx.TransportError as exc:
+            raise transport_error(call, exc) from exc
         finally:
             await response.aclose()
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from civitai_app_sdk.errors import ForbiddenError, NotFoundError
+from civitai_app_sdk.errors import ForbiddenError, NotFoundError, TransportError
 from civitai_app_sdk.orchestrator.blobs import extension_for
 
 STEP = {
@@ -182,3 +182,39 @@ async def test_async_core_and_errors(
     await aclient.cancel("w1")
     page = await aclient.list(tags="x")
     assert len(page.items) == 1
+
+
+class _CutStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that breaks after its first chunk."""
+
+    def __iter__(self) -> Any:
+        yield b"\x89PNG partial"
+        raise httpx.ReadError("connection cut")
+
+    async def __aiter__(self) -> Any:
+        yield b"\x89PNG partial"
+        raise httpx.ReadError("connection cut")
+
+
+def test_download_cut_mid_body_is_a_transport_error_and_leaves_no_file(
+    client: Any, api: Any, tmp_path: Path
+) -> None:
+    route = api.get("/v2/consumer/blobs/C.png").mock(
+        return_value=httpx.Response(200, headers={"content-type": "image/png"}, stream=_CutStream())
+    )
+    with pytest.raises(TransportError, match="ReadError"):
+        client.download_blob("C.png", tmp_path)
+    assert route.call_count == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.anyio
+async def test_async_download_cut_mid_body_leaves_no_file(
+    aclient: Any, api: Any, tmp_path: Path
+) -> None:
+    api.get("/v2/consumer/blobs/C.png").mock(
+        return_value=httpx.Response(200, headers={"content-type": "image/png"}, stream=_CutStream())
+    )
+    with pytest.raises(TransportError):
+        await aclient.download_blob("C.png", tmp_path / "sub/")
+    assert list((tmp_path / "sub").iterdir()) == []

@@ -67,6 +67,19 @@ def _wait(wait: float | None) -> int:
     return math.ceil(wait)
 
 
+def _hold_params(
+    wait: float | None, hide_mature_content: bool | None
+) -> tuple[int, tuple[tuple[str, str], ...]]:
+    """The whole seconds of server hold, and the ``wait``/``hideMatureContent`` query."""
+    seconds = _wait(wait)
+    params: list[tuple[str, str]] = []
+    if seconds:
+        params.append(("wait", str(seconds)))
+    if hide_mature_content is not None:
+        params.append(("hideMatureContent", _flag(hide_mature_content)))
+    return seconds, tuple(params)
+
+
 def _date(value: dt.datetime | str, what: str) -> str:
     if isinstance(value, str):
         return value
@@ -120,16 +133,11 @@ def submit(
         if data.get("externalId", external_id) != external_id:
             raise RequestValidationError(["/externalId: differs from external_id="])
         data["externalId"] = external_id
-    params: list[tuple[str, str]] = []
-    seconds = _wait(wait)
-    if seconds:
-        params.append(("wait", str(seconds)))
-    if hide_mature_content is not None:
-        params.append(("hideMatureContent", _flag(hide_mature_content)))
+    seconds, params = _hold_params(wait, hide_mature_content)
     call = Call(
         "POST",
         _WORKFLOWS,
-        tuple(params),
+        params,
         json=data,
         idempotent="externalId" in data,
         wait=seconds,
@@ -148,14 +156,9 @@ def get(
 
     ``retry_deadline`` (the transport's clock) stops retries that would start after it.
     """
-    params: list[tuple[str, str]] = []
-    seconds = _wait(wait)
-    if seconds:
-        params.append(("wait", str(seconds)))
-    if hide_mature_content is not None:
-        params.append(("hideMatureContent", _flag(hide_mature_content)))
+    seconds, params = _hold_params(wait, hide_mature_content)
     path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}"
-    call = Call("GET", path, tuple(params), wait=seconds, retry_deadline=retry_deadline)
+    call = Call("GET", path, params, wait=seconds, retry_deadline=retry_deadline)
     return Operation(call, _workflow)
 
 

@@ -6,6 +6,7 @@ I/O differs. Durations are seconds.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import tempfile
@@ -14,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import BinaryIO, Self, TypeVar
 
 import anyio
 import httpx
@@ -51,10 +52,21 @@ def _next_cursor(page: WorkflowPage, seen: set[str]) -> str | None:
     return cursor
 
 
-def _temp_file(target: Path) -> tuple[int, Path]:
+@contextlib.contextmanager
+def _blob_file(
+    path_or_dir: str | os.PathLike[str], blob_id: str, response: httpx.Response
+) -> Iterator[tuple[BinaryIO, Path]]:
+    """A temporary file next to the blob's target; it becomes the target only when complete."""
+    target = target_path(path_or_dir, blob_id, response.headers.get("content-type"))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=".download-", dir=target.parent)
-    return fd, Path(name)
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out, target
+        temp.replace(target)
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 class _Base:
@@ -71,6 +83,7 @@ class _Base:
         return capture_responses()
 
     def __repr__(self) -> str:
+        """The class and base URL (never the token)."""
         return f"{type(self).__name__}(base_url={self.settings.base_url!r})"
 
 
@@ -216,16 +229,12 @@ class OrchestratorClient(_Base):
         the response's content type. The file appears only once complete.
         """
         operation = calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level)
-        with self._transport.stream(operation.call) as response:
-            target = target_path(path_or_dir, blob_id, response.headers.get("content-type"))
-            fd, temp = _temp_file(target)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    for chunk in response.iter_bytes(_CHUNK):
-                        out.write(chunk)
-                temp.replace(target)
-            finally:
-                temp.unlink(missing_ok=True)
+        with (
+            self._transport.stream(operation.call) as response,
+            _blob_file(path_or_dir, blob_id, response) as (out, target),
+        ):
+            for chunk in response.iter_bytes(_CHUNK):
+                out.write(chunk)
         return target
 
     def get_resource(self, air: str) -> ResourceInfo:
@@ -301,6 +310,7 @@ class OrchestratorClient(_Base):
         self._transport.close()
 
     def __enter__(self) -> Self:
+        """Use the client in a ``with`` block; it is closed on exit."""
         return self
 
     def __exit__(
@@ -309,6 +319,7 @@ class OrchestratorClient(_Base):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Close the client."""
         self.close()
 
 
@@ -437,15 +448,9 @@ class AsyncOrchestratorClient(_Base):
         """Stream a blob to disk. See :meth:`OrchestratorClient.download_blob`."""
         operation = calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level)
         async with self._transport.stream(operation.call) as response:
-            target = target_path(path_or_dir, blob_id, response.headers.get("content-type"))
-            fd, temp = _temp_file(target)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    async for chunk in response.aiter_bytes(_CHUNK):
-                        out.write(chunk)
-                temp.replace(target)
-            finally:
-                temp.unlink(missing_ok=True)
+            with _blob_file(path_or_dir, blob_id, response) as (out, target):
+                async for chunk in response.aiter_bytes(_CHUNK):
+                    out.write(chunk)
         return target
 
     async def get_resource(self, air: str) -> ResourceInfo:
@@ -517,6 +522,7 @@ class AsyncOrchestratorClient(_Base):
         await self._transport.aclose()
 
     async def __aenter__(self) -> Self:
+        """Use the client in an ``async with`` block; it is closed on exit."""
         return self
 
     async def __aexit__(
@@ -525,4 +531,5 @@ class AsyncOrchestratorClient(_Base):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Close the client."""
         await self.aclose()
