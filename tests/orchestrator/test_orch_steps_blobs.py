@@ -216,5 +216,5 @@ async def test_async_download_cut_mid_body_leaves_no_file(
         return_value=httpx.Response(200, headers={"content-type": "image/png"}, stream=_CutStream())
     )
     with pytest.raises(TransportError):
-        await aclient.download_blob("C.png", tmp_path / "sub/")
+        await aclient.download_blob("C.png", f"{tmp_path / 'sub'}/")
     assert list((tmp_path / "sub").iterdir()) == []
