@@ -546,3 +546,53 @@ def test_flag_token_beats_env_and_stored_login(run, api, monkeypatch) -> None:
     Path(".env").write_text("CIVITAI_API_TOKEN=dotenv-key\n")
     run("workflows")
     assert route.calls.last.request.headers["authorization"] == "Bearer dotenv-key"
+
+
+# --- v1 endpoints share the client's request core ----------------------------------------
+
+
+def test_job_retries_503_then_succeeds_and_maps_errors(authed, api, monkeypatch) -> None:
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", "1")
+    route = api.get(f"{API}/v1/consumer/jobs/a%2Fb").mock(
+        side_effect=[httpx.Response(503), httpx.Response(200, json=JOB)]
+    )
+    result = authed("job", "a/b", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert route.call_count == 2
+    assert json.loads(result.stdout) == JOB
+    headers = route.calls.last.request.headers
+    assert headers["user-agent"].startswith("civitai-orch/")
+    assert headers["authorization"] == "Bearer tok-123"
+    api.get(f"{API}/v1/consumer/jobs/gone").respond(404, json={"title": "Not Found"})
+    missing = authed("job", "gone")
+    assert (missing.exit_code, missing.stdout) == (6, "")
+    assert missing.stderr.startswith("error: not found")
+
+
+def test_job_rate_limit_reports_the_wait(authed, api, monkeypatch) -> None:
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
+    api.get(f"{API}/v1/consumer/jobs/j").respond(429, headers={"retry-after": "42"})
+    result = authed("job", "j")
+    assert result.exit_code == 7
+    assert "wait 42 s" in result.stderr
+
+
+def test_user_network_failure_and_bad_json(authed, api, monkeypatch) -> None:
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
+    route = api.get(f"{API}/v1/manager/workflows")
+    route.mock(side_effect=httpx.ConnectError("boom"))
+    assert authed("user", "1").exit_code == 9
+    route.mock(side_effect=None, return_value=httpx.Response(200, text="<html>"))
+    result = authed("user", "1")
+    assert result.exit_code == 1
+    assert "did not return JSON" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["job", "j"], ["user", "1"], ["workflow", "w"]])
+def test_token_with_line_break_is_refused_before_sending(run, api, command) -> None:
+    route = api.route(host="orch.test")
+    result = run(*command, env={"CIVITAI_API_URL": API, "CIVITAI_API_TOKEN": "abc\r\nX-Evil: 1"})
+    assert result.exit_code == 3
+    assert "characters a token cannot have" in result.stderr
+    assert "X-Evil" not in result.stderr
+    assert not route.called

@@ -18,7 +18,7 @@ from civitai_app_sdk import errors as sdk
 from civitai_app_sdk.orchestrator.blobs import extension_for
 
 from ._files import place, safe_stem, save_chunks, strip_known_suffix
-from ._http import TIMEOUT
+from ._http import DOWNLOAD_TIMEOUT
 from ._media import Media
 from ._progress import Bar
 
@@ -31,7 +31,7 @@ _EXPIRED: Final = frozenset({401, 403, 404, 410})
 def _from_url(media: Media, directory: Path, stem: str, progress: Bar) -> tuple[Path, int]:
     assert media.url is not None
     with (
-        httpx.Client(timeout=TIMEOUT, follow_redirects=True) as http,
+        httpx.Client(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as http,
         http.stream("GET", media.url) as response,
     ):
         response.raise_for_status()

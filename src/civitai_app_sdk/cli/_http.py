@@ -1,66 +1,50 @@
-"""Plain GETs for the two v1 endpoints the SDK client does not cover (`user`, `job`).
+"""GETs for the two v1 endpoints the SDK client does not cover (`user`, `job`).
 
-Same bearer header and finite timeouts as the client; failures become the SDK's own
-error classes, so they get the same messages and exit codes.
+They go through the SDK's own request core (:mod:`civitai_app_sdk._transport`), so they
+get the client's finite timeouts, retries with ``Retry-After``, header checks, redacted
+debug logging and typed errors, and with them the same CLI messages and exit codes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
 from civitai_app_sdk import __version__
-from civitai_app_sdk import errors as sdk
 
-TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
-_BY_STATUS: Final[dict[int, type[sdk.OrchestratorError]]] = {
-    400: sdk.BadRequestError,
-    401: sdk.UnauthorizedError,
-    403: sdk.ForbiddenError,
-    404: sdk.NotFoundError,
-    409: sdk.ConflictError,
-    422: sdk.UnprocessableError,
-}
+if TYPE_CHECKING:
+    from civitai_app_sdk._transport import TokenSource
+
+DOWNLOAD_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
+"""Finite timeouts for signed-URL downloads: 10 s to connect, 30 s per read or write."""
+USER_AGENT: Final = f"civitai-orch/{__version__}"
 
 
-def _error(response: httpx.Response) -> sdk.OrchestratorError:
-    body = response.text[:2000]
-    problem: dict[str, Any] | None = None
-    if "json" in response.headers.get("content-type", ""):
-        try:
-            parsed = response.json()
-        except ValueError:
-            parsed = None
-        problem = parsed if isinstance(parsed, dict) else None
-    message = f"HTTP {response.status_code} from {response.request.url.path}"
-    common: dict[str, Any] = {"status": response.status_code, "problem": problem, "body": body}
-    if response.status_code == 429:
-        value = response.headers.get("retry-after", "")
-        seconds = float(value) if value.replace(".", "", 1).isdigit() else None
-        return sdk.RateLimitError(message, retry_after=seconds, **common)
-    if response.status_code >= 500:
-        return sdk.ServerError(message, **common)
-    return _BY_STATUS.get(response.status_code, sdk.OrchestratorError)(message, **common)
+def get_json(
+    base_url: str,
+    path: str,
+    token: str | TokenSource,
+    params: Sequence[tuple[str, str]],
+    *,
+    max_retries: int,
+) -> Any:
+    """GET ``base_url + path`` (``path`` already URL-encoded) with the bearer token.
 
+    Returns the parsed JSON body; raises the SDK's typed errors, like the client.
+    """
+    from civitai_app_sdk import errors as sdk
+    from civitai_app_sdk._transport import Call, Settings, SyncTransport
 
-def get_json(base_url: str, path: str, token: str, params: Sequence[tuple[str, str]]) -> Any:
-    """GET ``base_url + path`` with the bearer token; the JSON body, or an SDK error."""
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "Accept": "application/json",
-        "User-Agent": f"civitai-orch/{__version__}",
-    }
+    settings = Settings.create(
+        token=token, base_url=base_url, max_retries=max_retries, user_agent=USER_AGENT
+    )
+    transport = SyncTransport(settings)
     try:
-        with httpx.Client(timeout=TIMEOUT) as http:
-            response = http.get(base_url + path, params=list(params), headers=headers)
-    except httpx.TimeoutException as exc:
-        raise sdk.RequestTimeoutError(f"GET {path} timed out") from exc
-    except httpx.TransportError as exc:
-        raise sdk.TransportError(f"GET {path} failed: {type(exc).__name__}") from exc
-    if not response.is_success:
-        raise _error(response)
+        response = transport.send(Call("GET", path, tuple(params)))
+    finally:
+        transport.close()
     try:
         return response.json()
     except ValueError:

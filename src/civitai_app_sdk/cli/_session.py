@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Final
 
 from ._config import Settings, load_settings
@@ -12,6 +13,7 @@ from ._exit import CliError, ExitCode
 
 ENV_MAX_RETRIES: Final = "CIVITAI_MAX_RETRIES"
 DEFAULT_RETRIES: Final = 3
+_HEADER_SAFE: Final = re.compile(r"[\x21-\x7e]+")
 
 if TYPE_CHECKING:
     from civitai_app_sdk.oauth import RefreshingTokenProvider
@@ -21,6 +23,12 @@ if TYPE_CHECKING:
 def resolve_token(settings: Settings) -> str | RefreshingTokenProvider:
     """The flag/env/.env token, else the stored login (refreshed when it is OAuth)."""
     if settings.token:
+        if not _HEADER_SAFE.fullmatch(settings.token):
+            raise CliError(
+                f"the API token from the {settings.token_source} contains spaces, line breaks "
+                "or other characters a token cannot have: check how it was pasted",
+                ExitCode.AUTH,
+            )
         return settings.token
     file = CredentialsFile(settings.directory)
     stored = file.read()
@@ -34,9 +42,10 @@ def resolve_token(settings: Settings) -> str | RefreshingTokenProvider:
     return RefreshingTokenProvider(file, client=oauth)
 
 
-def bearer(token: str | RefreshingTokenProvider) -> str:
-    """The current access token text."""
-    return token if isinstance(token, str) else token.get_token()
+def max_retries() -> int:
+    """Retries after the first attempt for safe requests (``CIVITAI_MAX_RETRIES``)."""
+    retries = os.environ.get(ENV_MAX_RETRIES, "")
+    return int(retries) if retries.isdecimal() else DEFAULT_RETRIES
 
 
 def open_client(token: str | None, api_url: str | None) -> OrchestratorClient:
@@ -44,9 +53,6 @@ def open_client(token: str | None, api_url: str | None) -> OrchestratorClient:
     from civitai_app_sdk.orchestrator import OrchestratorClient
 
     settings = load_settings(token=token, api_url=api_url)
-    retries = os.environ.get(ENV_MAX_RETRIES, "")
     return OrchestratorClient(
-        resolve_token(settings),
-        base_url=settings.api_url,
-        max_retries=int(retries) if retries.isdecimal() else DEFAULT_RETRIES,
+        resolve_token(settings), base_url=settings.api_url, max_retries=max_retries()
     )

@@ -19,7 +19,7 @@ from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
 from ._output import emit_json, note, stdout, to_data
 from ._render import workflow_table
-from ._session import bearer, open_client, resolve_token
+from ._session import max_retries, open_client, resolve_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 STATUSES = (
@@ -195,7 +195,11 @@ def user(
 
     try:
         body = get_json(
-            settings.api_url, "/v1/manager/workflows", bearer(resolve_token(settings)), params
+            settings.api_url,
+            "/v1/manager/workflows",
+            resolve_token(settings),
+            params,
+            max_retries=max_retries(),
         )
     except (sdk.UnauthorizedError, sdk.ForbiddenError) as exc:
         code = ExitCode.AUTH if isinstance(exc, sdk.UnauthorizedError) else ExitCode.FORBIDDEN
