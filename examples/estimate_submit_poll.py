@@ -35,7 +35,10 @@ def main(prompt: str, out_dir: Path) -> int:
             return 1
         try:
             submitted = client.submit(body, idempotent=True, wait=10)
-            finished = client.poll(submitted.id or "", timeout=600, on_update=show)
+            if submitted.id is None:
+                print("The service returned no workflow id", file=sys.stderr)
+                return 4
+            finished = client.poll(submitted.id, timeout=600, on_update=show)
         except InsufficientBuzzError as exc:
             print(f"Not submitted: {exc}", file=sys.stderr)
             return 2

@@ -69,6 +69,7 @@ def test_serve_local_starts_fast_and_stops_on_sigterm(tmp_path: Path) -> None:
     with subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env) as process:
         assert process.stderr is not None
         line = process.stderr.readline()
+        announced = time.monotonic()
         url = line.rsplit(" ", 1)[-1].strip()
         assert url.startswith("http://127.0.0.1:")
         deadline = time.monotonic() + 10
@@ -82,6 +83,9 @@ def test_serve_local_starts_fast_and_stops_on_sigterm(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
         assert response.status_code == 200
+        assert time.monotonic() - announced < 1.0, "the server took a second or more to start"
+        children = Path(f"/proc/{process.pid}/task").glob("*/children")
+        assert all(not path.read_text().strip() for path in children), "child processes"
         assert (
             httpx.get(
                 f"{url}/v2/consumer/workflows", headers={"Authorization": "Bearer x"}
@@ -90,6 +94,7 @@ def test_serve_local_starts_fast_and_stops_on_sigterm(tmp_path: Path) -> None:
         )
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) in (0, -signal.SIGTERM)
+        assert "Finished server process" in process.stderr.read(), "no graceful shutdown"
         assert "T" not in line.split("Token:")[-1]
     with pytest.raises(httpx.TransportError):
         httpx.get(url, timeout=1)

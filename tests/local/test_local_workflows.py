@@ -140,3 +140,24 @@ def test_ephemeral_needs_wait_and_disappears_when_done(api: httpx.Client) -> Non
     done = api.post(WORKFLOWS, params={"wait": 30}, json=text_to_image(ephemeral=True)).json()
     assert done["status"] == "succeeded"
     assert api.get(f"{WORKFLOWS}/{done['id']}").status_code == 404
+
+
+def test_a_crash_is_a_problem_500(
+    api: httpx.Client, server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(server.state.store, "prepare", crash)
+    response = api.post(WORKFLOWS, json=text_to_image())
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 500
+    assert "boom" not in response.text
+
+
+def test_unknown_routes_and_methods_are_problems(api: httpx.Client) -> None:
+    for response in (api.get("/v2/nowhere"), api.delete(WORKFLOWS)):
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["status"] == response.status_code
+        assert response.status_code in (404, 405)

@@ -25,6 +25,11 @@ async def _http_error(_: Request, exc: Exception) -> Response:
     return problem(status)
 
 
+async def _server_error(_: Request, exc: Exception) -> Response:
+    """A crash answers 500 ProblemDetails, as ASP.NET does, not starlette's plain text."""
+    return problem(500, "An unexpected error occurred in the local server.")
+
+
 def create_app(
     config: LocalConfig | None = None, *, clock: Clock | None = None
 ) -> tuple[ASGIApp, ServerState]:
@@ -32,7 +37,7 @@ def create_app(
     state = ServerState(config or LocalConfig(), clock)
     app = Starlette(
         routes=[*workflow_routes(), *blob_routes(), *oauth_routes(), *site_routes()],
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.state.local = state
     return FaultMiddleware(app, state.config.faults), state
