@@ -292,3 +292,69 @@ def test_repr_has_no_tokens() -> None:
     text = repr(provider(stored(10)))
     assert "at-0" not in text
     assert "rt-0" not in text
+
+
+class FailingSaveStore(MemoryTokenStore):
+    """A store whose ``save`` fails (disk full, cookie too large…)."""
+
+    def save(self, tokens: TokenSet) -> None:
+        raise OSError("disk full")
+
+
+def test_failed_save_releases_waiters_and_does_not_wedge_the_provider(
+    mock: respx.MockRouter,
+) -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.2)
+        return httpx.Response(200, json=rotated(1))
+
+    route = mock.post(TOKEN_URL).mock(side_effect=slow)
+    store = FailingSaveStore(
+        TokenSet(access_token="at-0", refresh_token="rt-0", expires_at=NOW + 10)
+    )
+    tokens = provider(store, wait_timeout=2)
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(tokens.get_token) for _ in range(3)]
+    errors = [f.exception(timeout=5) for f in futures]
+    assert all(isinstance(e, OSError) for e in errors), errors
+    # rt-0 was used up and its successor could not be kept: sign in again, at once
+    # (not a wait for a refresh that never ends), and without sending rt-0 again.
+    started = time.monotonic()
+    with pytest.raises(LoginRequiredError):
+        tokens.get_token()
+    assert time.monotonic() - started < 1
+    assert route.call_count == 1
+
+
+def test_refusal_keeps_a_newer_pair_saved_meanwhile(mock: respx.MockRouter) -> None:
+    store = stored(10)
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        # Another process refreshed first and saved its rotated pair.
+        store.save(TokenSet(access_token="at-9", refresh_token="rt-9", expires_at=NOW + 3600))
+        return httpx.Response(400, json={"error": "invalid_grant"})
+
+    mock.post(TOKEN_URL).mock(side_effect=refuse)
+    tokens = provider(store)
+    with pytest.raises(LoginRequiredError):
+        tokens.get_token()
+    saved = store.load()
+    assert saved is not None
+    assert saved.refresh_token == "rt-9"
+    assert tokens.get_token() == "at-9"
+
+
+@pytest.mark.anyio
+async def test_async_failed_save_reaches_every_task(mock: respx.MockRouter) -> None:
+    mock.post(TOKEN_URL).respond(200, json=rotated(1))
+    store = FailingSaveStore(
+        TokenSet(access_token="at-0", refresh_token="rt-0", expires_at=NOW + 10)
+    )
+    tokens = RefreshingTokenProvider(
+        store,
+        async_client=AsyncOAuthClient("app", clock=lambda: NOW),
+        clock=lambda: NOW,
+        wait_timeout=2,
+    )
+    results = await asyncio.gather(*(tokens.aget_token() for _ in range(3)), return_exceptions=True)
+    assert all(isinstance(r, OSError) for r in results), results

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hmac
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +28,10 @@ DEFAULT_REFRESH_MARGIN: Final = 60.0
 _DEFAULT_WAIT: Final = 60.0
 
 _Flight = concurrent.futures.Future[TokenSet]
+
+
+def _interrupted() -> OAuthError:
+    return OAuthError("temporarily_unavailable", "the token refresh was interrupted")
 
 
 @runtime_checkable
@@ -98,15 +103,38 @@ class RefreshingTokenProvider:
             return flight, tokens.refresh_token
 
     def _succeed(self, flight: _Flight, tokens: TokenSet) -> None:
-        with self._mutex:
-            self._store.save(tokens)
-            self._flight = None
+        """Store the rotated pair, then release the waiters (with the save error if any)."""
+        try:
+            with self._mutex:
+                try:
+                    self._store.save(tokens)
+                finally:
+                    self._flight = None
+        except Exception as error:
+            flight.set_exception(error)
+            return
+        except BaseException:
+            flight.set_exception(_interrupted())
+            raise
         flight.set_result(tokens)
 
-    def _fail(self, flight: _Flight, error: BaseException) -> None:
+    def _still_stored(self, refresh_token: str) -> bool:
+        """Whether the store still holds ``refresh_token`` (compared in constant time)."""
+        current = self._store.load()
+        stored = current.refresh_token if current is not None else None
+        return stored is not None and hmac.compare_digest(
+            stored.encode("utf-8", "surrogatepass"), refresh_token.encode("utf-8", "surrogatepass")
+        )
+
+    def _fail(self, flight: _Flight, error: BaseException, refresh_token: str) -> None:
+        """Release the waiters with ``error``; a refused token is cleared from the store.
+
+        The store is cleared only if it still holds the refused token, so a newer pair
+        saved meanwhile (by another process or provider) is not thrown away.
+        """
         refused = isinstance(error, OAuthError) and error.error == "invalid_grant"
         with self._mutex:
-            if refused:
+            if refused and self._still_stored(refresh_token):
                 self._store.clear()
             self._flight = None
         if refused:
@@ -117,15 +145,14 @@ class RefreshingTokenProvider:
         elif isinstance(error, Exception):
             flight.set_exception(error)
         else:
-            interrupted = OAuthError("temporarily_unavailable", "the token refresh was interrupted")
-            flight.set_exception(interrupted)
+            flight.set_exception(_interrupted())
 
     def _lead_sync(self, flight: _Flight, refresh_token: str) -> None:
         assert self._client is not None
         try:
             tokens = self._client.refresh_token(refresh_token)
         except BaseException as error:
-            self._fail(flight, error)
+            self._fail(flight, error, refresh_token)
             if not isinstance(error, Exception):
                 raise
         else:
@@ -139,7 +166,7 @@ class RefreshingTokenProvider:
                 assert self._client is not None
                 tokens = await asyncio.to_thread(self._client.refresh_token, refresh_token)
         except BaseException as error:
-            self._fail(flight, error)
+            self._fail(flight, error, refresh_token)
             if not isinstance(error, Exception):
                 raise
         else:
