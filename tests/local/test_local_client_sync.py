@@ -95,3 +95,13 @@ def test_errors_map_to_the_sdk_exceptions(clock: ManualClock) -> None:
             orchestrator.submit(text_to_image())
         with pytest.raises(BadRequestError, match="tags"):
             orchestrator.submit(text_to_image(tags=["x" * 201]))
+
+
+def test_estimate_is_retried_after_a_drop_and_never_charges(clock: ManualClock) -> None:
+    config = LocalConfig(faults=(FaultRule("drop", times=2, method="POST", path=SUBMIT),))
+    with LocalServer(config, clock=clock) as server, client(server) as orchestrator:
+        estimate = orchestrator.estimate(text_to_image(quantity=2))
+        assert estimate.cost.total == 8
+        assert config.faults[0].hits == 2
+        assert charged(server) == 0
+        assert not server.state.store.workflows

@@ -12,8 +12,11 @@ from civitai_app_sdk.scopes import ALL_SCOPES
 __all__ = ["ACCESS_LIFETIME", "OAUTH_PREFIX", "REFRESH_LIFETIME", "Grant", "Principal", "TokenBook"]
 
 ACCESS_LIFETIME: Final = 3600
+"""Seconds an OAuth access token minted here stays valid."""
 REFRESH_LIFETIME: Final = 30 * 24 * 3600
+"""Seconds a refresh token minted here stays valid (30 days)."""
 OAUTH_PREFIX: Final = "civitai_"
+"""Prefix of OAuth access tokens; such tokens must have been minted here."""
 
 
 @attrs.frozen

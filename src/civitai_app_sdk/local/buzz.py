@@ -13,6 +13,7 @@ DEFAULT_BALANCE: Final = {"blue": 0, "green": 0, "yellow": 5000}
 """Starting Buzz of the local user."""
 
 Transaction = dict[str, Any]
+"""A Buzz transaction as the API shows it: ``type``, ``amount``, ``accountType``, ``id``."""
 
 
 class InsufficientBuzzError(Exception):

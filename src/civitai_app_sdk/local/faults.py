@@ -17,6 +17,7 @@ from .problems import problem
 __all__ = ["MAX_DELAY", "MAX_TIMES", "ConnectionDropped", "FaultMiddleware", "FaultRule"]
 
 FaultKind = Literal["latency", "429", "500", "503", "502-html", "drop"]
+"""The kinds of fault a :class:`FaultRule` injects."""
 MAX_TIMES: Final = 10_000
 """Upper bound on how many requests one rule may hit."""
 MAX_DELAY: Final = 30.0

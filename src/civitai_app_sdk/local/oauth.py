@@ -21,6 +21,7 @@ from .state import Pending, ServerState
 __all__ = ["DEVICE_GRANT", "discovery", "oauth_routes"]
 
 DEVICE_GRANT: Final = "urn:ietf:params:oauth:grant-type:device_code"
+"""The ``grant_type`` of the device flow (RFC 8628)."""
 _CODE_LIFETIME: Final = 600.0
 _DEVICE_LIFETIME: Final = 900
 _LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1"})

@@ -21,6 +21,7 @@ __all__ = [
 ]
 
 PROBLEM_JSON: Final = "application/problem+json"
+"""Content type of RFC 7807 problem details."""
 _TYPES: Final = {
     400: "https://tools.ietf.org/html/rfc9110#section-15.5.1",
     401: "https://tools.ietf.org/html/rfc9110#section-15.5.2",

@@ -121,6 +121,7 @@ class LocalServer:
         self._socket.close()
 
     def __enter__(self) -> Self:
+        """Start in a background thread; stopped on exit."""
         return self.start()
 
     def __exit__(
@@ -129,4 +130,5 @@ class LocalServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Stop the server."""
         self.stop()

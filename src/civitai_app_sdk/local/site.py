@@ -18,6 +18,7 @@ from .store import USER_ID
 __all__ = ["principal", "site_routes"]
 
 USERNAME: Final = "local-user"
+"""Username of the one local user."""
 
 
 def principal(request: Request) -> Principal | None:

@@ -18,6 +18,7 @@ from .validation import WorkflowBody
 __all__ = ["estimate_workflow", "get_workflow", "poll_workflow", "submit_workflow"]
 
 AnyClient = OrchestratorClient | AsyncOrchestratorClient
+"""Either client; the functional twins accept both."""
 
 
 @overload
