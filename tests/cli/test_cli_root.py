@@ -24,8 +24,10 @@ try:
     main(["--help"])
 except SystemExit:
     pass
-loaded = [m for m in sys.modules if m.startswith("civitai_app_sdk.cli.") or m == "rich"]
-print("LOADED=" + ",".join(loaded))
+heavy = ("rich", "httpx", "pydantic", "cryptography", "platformdirs", "civitai_app_sdk_generated")
+sdk = ("civitai_app_sdk.cli.", "civitai_app_sdk.orchestrator", "civitai_app_sdk.oauth")
+loaded = [m for m in sys.modules if m.split(".")[0] in heavy or m.startswith(sdk)]
+print("LOADED=" + ",".join(sorted(loaded)))
 """
 
 

@@ -28,6 +28,9 @@ COMMANDS: Final[dict[str, str]] = {
     "serve-local": "civitai_app_sdk.cli.serve_local:serve_local",
 }
 
+# Other names the Node CLI accepts; they work but are not listed.
+ALIASES: Final[dict[str, str]] = {"user-workflows": "user"}
+
 # One line per command for the root `--help`, so listing them imports nothing.
 SHORT_HELP: Final[dict[str, str]] = {
     "test": "Check the API URL and token with one request.",
@@ -68,8 +71,9 @@ class LazyGroup(click.Group):
     """A click group whose subcommands are imported when first needed.
 
     ``short_help`` gives each lazy command its one-line summary for the group's help,
-    so ``--help`` lists every command without importing any of them. Errors raised by
-    the SDK inside a command become one-line messages with their exit code.
+    so ``--help`` lists every command without importing any of them. ``aliases`` maps
+    unlisted extra names to commands. Errors raised by the SDK inside a command become
+    one-line messages with their exit code.
     """
 
     def __init__(
@@ -77,16 +81,22 @@ class LazyGroup(click.Group):
         *args: Any,
         lazy: dict[str, str],
         short_help: dict[str, str] | None = None,
+        aliases: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
+        """Register the lazy commands (name -> ``module:attribute``) and their summaries."""
         super().__init__(*args, **kwargs)
         self._lazy = lazy
         self._short_help = short_help or {}
+        self._aliases = aliases or {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every listed command name, sorted (aliases are left out)."""
         return sorted({*super().list_commands(ctx), *self._lazy})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command called ``cmd_name`` (or an alias of it), imported on first use."""
+        cmd_name = self._aliases.get(cmd_name, cmd_name)
         if cmd_name in self._lazy:
             module_name, attr = self._lazy[cmd_name].split(":")
             command = getattr(importlib.import_module(module_name), attr)
@@ -96,6 +106,7 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands with their one-line help, importing none of the lazy ones."""
         rows: list[tuple[str, str]] = []
         for name in self.list_commands(ctx):
             text = self._short_help.get(name)
@@ -110,6 +121,7 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; SDK and network failures exit with a one-line message."""
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
@@ -127,6 +139,7 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     lazy=COMMANDS,
     short_help=SHORT_HELP,
+    aliases=ALIASES,
     epilog=EXIT_CODES_HELP,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -139,3 +152,20 @@ def main() -> None:
     safe requests are retried on 429/5xx (default 3). Add --json to any command for one
     JSON document on stdout.
     """
+
+
+@main.command("help", short_help="Show this help, or a command's help.")
+@click.argument("command", required=False)
+@click.pass_context
+def help_command(ctx: click.Context, command: str | None) -> None:
+    """Show the help of COMMAND, or of civitai-orch itself (as the Node CLI's `help`)."""
+    parent = ctx.parent
+    assert parent is not None
+    if command is None:
+        click.echo(parent.get_help())
+        return
+    found = main.get_command(parent, command)
+    if found is None:
+        raise click.UsageError(f"no such command {command!r}", ctx)
+    with click.Context(found, info_name=command, parent=parent) as sub:
+        click.echo(found.get_help(sub))

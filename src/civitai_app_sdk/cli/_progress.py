@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -31,13 +33,26 @@ class Bar:
             self._progress.advance(self._task, amount)
 
 
+def on_terminal() -> bool:
+    """Whether stderr is an interactive terminal.
+
+    Asks the stream itself: ``FORCE_COLOR`` (which rich treats as a terminal) is common
+    in CI logs, where a redrawn bar would only add noise.
+    """
+    isatty = getattr(sys.stderr, "isatty", None)
+    try:
+        return bool(isatty is not None and isatty()) and os.environ.get("TERM") != "dumb"
+    except ValueError:  # closed stream
+        return False
+
+
 @contextlib.contextmanager
 def bar(description: str, total: float | None = None, *, transfer: bool = False) -> Iterator[Bar]:
     """A progress bar for the duration of the block (bytes when ``transfer``)."""
-    console = stderr()
-    if not console.is_terminal:
+    if not on_terminal():
         yield Bar(None, None)
         return
+    console = stderr()
     from rich import progress as rp
 
     columns: list[rp.ProgressColumn | str] = [

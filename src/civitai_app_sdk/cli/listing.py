@@ -22,6 +22,8 @@ from ._render import workflow_table
 from ._session import max_retries, open_client, resolve_token
 
 F = TypeVar("F", bound=Callable[..., Any])
+FAILED_STATUSES = frozenset({"failed", "expired", "canceled"})
+"""What the API's ``excludeFailed`` leaves out."""
 STATUSES = (
     *("unassigned", "preparing", "scheduled", "processing"),
     *("succeeded", "failed", "expired", "canceled"),
@@ -126,9 +128,10 @@ def workflows(
     """List your workflows, newest first, with filters and pagination.
 
     The API has no status filter: --status filters the fetched page here (and
-    --status=succeeded alone also asks the API to leave failed ones out).
+    a --status list without failed, expired or canceled also asks the API to leave
+    those out).
     """
-    if statuses and set(statuses) <= {"succeeded", "processing", "scheduled", "preparing"}:
+    if statuses and not set(statuses) & FAILED_STATUSES:
         exclude_failed = True
     client = open_client(token, api_url)
     page = to_data(

@@ -1,0 +1,210 @@
+"""Cross-command promises: --json output, progress bars, exit codes, Node CLI names.
+
+Each command is run with ``--json`` and its stdout must parse as exactly one JSON
+document (``json.loads`` refuses trailing text). The table below must name every
+registered command, so a new command cannot skip the check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from test_cli_commands import API, BODY, JOB, WF
+
+from civitai_app_sdk.cli import ALIASES, COMMANDS, EXIT_CODES_HELP, _output, _progress
+from civitai_app_sdk.cli._exit import ExitCode
+
+Mocker = Callable[[respx.MockRouter], None]
+
+
+def _workflows(mock: respx.MockRouter) -> None:
+    mock.get(f"{API}/v2/consumer/workflows").respond(json={"next": "N2", "items": [WF]})
+
+
+def _workflow(mock: respx.MockRouter) -> None:
+    mock.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    mock.get("https://cdn.test/IMGA.jpeg").respond(
+        content=b"img", headers={"content-type": "image/jpeg"}
+    )
+    mock.get("https://cdn.test/VIDB.mp4").respond(
+        content=b"vid", headers={"content-type": "video/mp4"}
+    )
+
+
+def _post(mock: respx.MockRouter) -> None:
+    mock.post(f"{API}/v2/consumer/workflows").respond(json=WF)
+    mock.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+
+
+def _nothing(mock: respx.MockRouter) -> None:
+    return None
+
+
+# command -> (arguments after the command name, routes it needs)
+CASES: dict[str, tuple[list[str], Mocker]] = {
+    "test": ([], _workflows),
+    "user": (["12345"], lambda m: m.get(f"{API}/v1/manager/workflows").respond(json=[WF])),
+    "workflows": (["--excludeFailed", "--take=5"], _workflows),
+    "workflow": (["wf-1", "--wait"], _workflow),
+    "job": (["job-1"], lambda m: m.get(f"{API}/v1/consumer/jobs/job-1").respond(json=JOB)),
+    "step": (
+        ["wf-1", "$0"],
+        lambda m: m.get(f"{API}/v2/consumer/workflows/wf-1/steps/%240").respond(
+            json=WF["steps"][0]
+        ),
+    ),
+    "results": (["wf-1", "--download", "--dir=out"], _workflow),
+    "blob": (
+        ["IMGA.jpeg", "--download", "--dir=out"],
+        lambda m: m.get(f"{API}/v2/consumer/blobs/IMGA.jpeg").respond(
+            content=b"img", headers={"content-type": "image/jpeg"}
+        ),
+    ),
+    "estimate": (["wf.json"], _post),
+    "submit": (["wf.json", "--yes", "--wait"], _post),
+    "cancel": (["wf-1"], lambda m: m.put(f"{API}/v2/consumer/workflows/wf-1").respond(204)),
+    "scopes": (["AIServices", "UserRead"], _nothing),
+    "login": (["--with-token"], _nothing),
+    "logout": ([], _nothing),
+    "block": (["validate", "manifest.json"], _nothing),
+}
+NOT_RUN = {"serve-local"}  # starts a server; covered by tests/local
+
+
+@pytest.fixture
+def api(authed) -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False) as mock:
+        yield mock
+
+
+def test_the_table_names_every_command() -> None:
+    assert set(CASES) | NOT_RUN == set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_json_prints_exactly_one_document(
+    authed, api: respx.MockRouter, cli_home: Path, name: str
+) -> None:
+    work = cli_home / "work"
+    (work / "wf.json").write_text(json.dumps(BODY))
+    (work / "manifest.json").write_text("{}")
+    args, mock = CASES[name]
+    mock(api)
+    result = authed(name, *args, "--json", input="pasted-key\n")
+    assert result.exit_code in (0, 1), result.stderr  # block validate: 1 = invalid manifest
+    document = json.loads(result.stdout)  # raises on any extra text
+    assert isinstance(document, dict)
+    assert result.stdout.count("\n") == result.stdout.rstrip("\n").count("\n") + 1
+    assert "Traceback" not in result.stderr
+    assert "\x1b[" not in result.stdout + result.stderr  # no colours or bars off a terminal
+
+
+API_ERRORS = ["test", "user", "workflows", "workflow", "job", "step", "results", "blob", "cancel"]
+
+
+@pytest.mark.parametrize("name", API_ERRORS)
+def test_json_failure_leaves_stdout_empty(
+    authed, api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
+    api.route(host="orch.test").respond(404, json={"title": "Not Found"})
+    args = [a for a in CASES[name][0] if a != "--wait"]
+    result = authed(name, *args, "--json")
+    assert result.exit_code == ExitCode.NOT_FOUND or (name, result.exit_code) == ("user", 1)
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: ")
+
+
+@pytest.fixture
+def fresh_consoles() -> Iterator[None]:
+    """Forget the cached rich consoles, before and after, so env changes take effect."""
+    _output.stderr.cache_clear()
+    _output.stdout.cache_clear()
+    yield
+    _output.stderr.cache_clear()
+    _output.stdout.cache_clear()
+
+
+@pytest.fixture
+def terminal_stderr(monkeypatch: pytest.MonkeyPatch, fresh_consoles: None) -> None:
+    """Make stderr count as an interactive terminal."""
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setattr(_progress, "on_terminal", lambda: True)
+
+
+def test_progress_bar_goes_to_stderr_on_a_terminal(
+    authed, api: respx.MockRouter, terminal_stderr: None
+) -> None:
+    running: dict[str, Any] = {**WF, "status": "processing"}
+    api.get(f"{API}/v2/consumer/workflows/wf-1").mock(
+        side_effect=[httpx.Response(202, json=running), httpx.Response(200, json=WF)]
+    )
+    result = authed("workflow", "wf-1", "--wait", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "succeeded"
+    assert "wf-1: " in result.stderr  # the bar's description, drawn on stderr only
+
+
+@pytest.mark.parametrize("force_color", ["", "1"], ids=["plain", "FORCE_COLOR"])
+def test_no_progress_bar_off_a_terminal(
+    authed,
+    api: respx.MockRouter,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_consoles: None,
+    force_color: str,
+) -> None:
+    if force_color:
+        monkeypatch.setenv("FORCE_COLOR", force_color)
+    running: dict[str, Any] = {**WF, "status": "processing"}
+    api.get(f"{API}/v2/consumer/workflows/wf-1").mock(
+        side_effect=[httpx.Response(202, json=running), httpx.Response(200, json=WF)]
+    )
+    result = authed("workflow", "wf-1", "--wait", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_every_exit_code_is_distinct_and_documented(run) -> None:
+    values = [int(code) for code in ExitCode]
+    assert len(values) == len(set(values))
+    help_text = run("--help").stdout
+    for code in ExitCode:
+        assert f"  {int(code):<3} " in EXIT_CODES_HELP, code
+        assert f"  {int(code):<3} " in help_text, code
+
+
+def test_node_cli_names_work(authed, api: respx.MockRouter) -> None:
+    route = api.get(f"{API}/v1/manager/workflows").respond(json=[WF])
+    assert ALIASES == {"user-workflows": "user"}
+    result = authed("user-workflows", "12345", "--excludeFailed", "--ascending", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert route.calls.last.request.url.params["Inverse"] == "true"
+    assert "user-workflows" not in authed("--help").stdout
+    shown = authed("help")
+    assert shown.exit_code == 0
+    assert "Exit codes:" in shown.stdout
+    sub = authed("help", "workflows")
+    assert sub.exit_code == 0
+    assert "--exclude-failed, --excludeFailed" in sub.stdout
+    assert authed("help", "nope").exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("statuses", "excluded"),
+    [(["succeeded"], True), (["unassigned", "processing"], True), (["failed"], False)],
+    ids=["succeeded", "not-failed", "failed"],
+)
+def test_status_filter_asks_the_api_to_drop_failed_only_when_safe(
+    authed, api: respx.MockRouter, statuses: list[str], excluded: bool
+) -> None:
+    route = api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "", "items": [WF]})
+    args = [f"--status={s}" for s in statuses]
+    assert authed("workflows", *args, "--json").exit_code == 0
+    assert ("excludeFailed" in route.calls.last.request.url.params) is excluded
