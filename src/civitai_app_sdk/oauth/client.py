@@ -18,7 +18,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Final, Self, TypeVar
+from typing import Final, Generic, Self, TypeVar
 
 import httpx
 
@@ -48,27 +48,40 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 _FREE_GUARD: Final = OnceGuard()
 
 
-class _Base:
-    """Configuration and request building shared by both clients."""
+class _Base(Generic[H]):
+    """Configuration, request building and httpx ownership shared by both clients."""
 
     def __init__(
         self,
         client_id: str,
-        client_secret: str | None,
+        client_secret: str | None = None,
         *,
-        base_url: str,
-        site_url: str,
-        timeout: httpx.Timeout | float,
-        clock: Callable[[], float],
+        base_url: str = DEFAULT_ISSUER,
+        site_url: str = DEFAULT_SITE_URL,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        http_client: H | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """Configure the client; ``clock`` returns epoch seconds (for tests).
+
+        Without ``client_secret`` the client is public (PKCE only); with it,
+        confidential. ``http_client`` is used as is and left open; otherwise the
+        client creates its own and closes it.
+        """
         self._creds = Credentials(client_id, client_secret, base_url)
         self._site_url = normalize_base_url(site_url)
         self._timeout = _core.as_timeout(timeout)
         self._clock = clock
         self._guard = OnceGuard()
+        self._owns_http = http_client is None
+        self._http: H = http_client if http_client is not None else self._new_http()
+
+    def _new_http(self) -> H:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         kind = "confidential" if self._creds.client_secret is not None else "public"
@@ -126,35 +139,15 @@ class _Base:
         return DevicePoller(authorization, clock=self._clock, max_wait=max_wait)
 
 
-class OAuthClient(_Base):
+class OAuthClient(_Base[httpx.Client]):
     """Synchronous OAuth client for a public (no secret) or confidential client.
 
     Owns an ``httpx.Client`` unless one is passed in. Transport failures surface as
     ``httpx`` exceptions; OAuth error answers as :class:`OAuthError`.
     """
 
-    def __init__(
-        self,
-        client_id: str,
-        client_secret: str | None = None,
-        *,
-        base_url: str = DEFAULT_ISSUER,
-        site_url: str = DEFAULT_SITE_URL,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        http_client: httpx.Client | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        """Configure the client; ``clock`` returns epoch seconds (for tests)."""
-        super().__init__(
-            client_id,
-            client_secret,
-            base_url=base_url,
-            site_url=site_url,
-            timeout=timeout,
-            clock=clock,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client()
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client()
 
     def _send(self, call: Call[T]) -> T:
         return _core.send_sync(self._http, call, self._timeout)
@@ -226,31 +219,11 @@ class OAuthClient(_Base):
                 poller.on_error(error)
 
 
-class AsyncOAuthClient(_Base):
+class AsyncOAuthClient(_Base[httpx.AsyncClient]):
     """Asynchronous twin of :class:`OAuthClient`, over ``httpx.AsyncClient``."""
 
-    def __init__(
-        self,
-        client_id: str,
-        client_secret: str | None = None,
-        *,
-        base_url: str = DEFAULT_ISSUER,
-        site_url: str = DEFAULT_SITE_URL,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        http_client: httpx.AsyncClient | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        """Configure the client; ``clock`` returns epoch seconds (for tests)."""
-        super().__init__(
-            client_id,
-            client_secret,
-            base_url=base_url,
-            site_url=site_url,
-            timeout=timeout,
-            clock=clock,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient()
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient()
 
     async def _send(self, call: Call[T]) -> T:
         return await _core.send_async(self._http, call, self._timeout)

@@ -147,30 +147,37 @@ class RefreshingTokenProvider:
         else:
             flight.set_exception(_interrupted())
 
+    def _settle(
+        self, flight: _Flight, refresh_token: str, outcome: TokenSet | BaseException
+    ) -> None:
+        """End the flight with the refresh's outcome; re-raise interruptions (Ctrl-C…)."""
+        if isinstance(outcome, TokenSet):
+            self._succeed(flight, outcome)
+            return
+        self._fail(flight, outcome, refresh_token)
+        if not isinstance(outcome, Exception):
+            raise outcome
+
     def _lead_sync(self, flight: _Flight, refresh_token: str) -> None:
         assert self._client is not None
+        outcome: TokenSet | BaseException
         try:
-            tokens = self._client.refresh_token(refresh_token)
+            outcome = self._client.refresh_token(refresh_token)
         except BaseException as error:
-            self._fail(flight, error, refresh_token)
-            if not isinstance(error, Exception):
-                raise
-        else:
-            self._succeed(flight, tokens)
+            outcome = error
+        self._settle(flight, refresh_token, outcome)
 
     async def _lead_async(self, flight: _Flight, refresh_token: str) -> None:
+        outcome: TokenSet | BaseException
         try:
             if self._async_client is not None:
-                tokens = await self._async_client.refresh_token(refresh_token)
+                outcome = await self._async_client.refresh_token(refresh_token)
             else:
                 assert self._client is not None
-                tokens = await asyncio.to_thread(self._client.refresh_token, refresh_token)
+                outcome = await asyncio.to_thread(self._client.refresh_token, refresh_token)
         except BaseException as error:
-            self._fail(flight, error, refresh_token)
-            if not isinstance(error, Exception):
-                raise
-        else:
-            self._succeed(flight, tokens)
+            outcome = error
+        self._settle(flight, refresh_token, outcome)
 
     def get_tokens(self) -> TokenSet:
         """The current token set, refreshed first when it is within the margin of expiry."""
