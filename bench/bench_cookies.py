@@ -1,8 +1,9 @@
 """Sealed-cookie throughput: ``CookieSealer`` against the Node SDK's algorithm.
 
-The Node figures come from ``bench/node_cookies.js`` (node:crypto only, same algorithm
-as ``@civitai/app-sdk`` 0.14): scrypt on every call, as the SDK does, and AES-GCM with
-a cached key, as a floor for what a cipher call costs there.
+The Node figures come from ``bench/node_cookies.js``: the real ``@civitai/app-sdk`` 0.14
+``sealCookie``/``unsealCookie`` when ``tests/auth/node`` has it installed (else the same
+algorithm through node:crypto), which run scrypt on every call, and AES-GCM with a
+cached key, as a floor for what a cipher call costs there.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def run() -> None:
     node = node_rates()
     if node is None:
         return
-    print(f"node {node.get('node', '?')} (same algorithm via node:crypto):")
+    source = node.get("source", "node:crypto replica")
+    print(f"node {node.get('node', '?')} (per-call figures from {source}):")
     _line("node SDK seal (scrypt per call)", node["seal_scrypt_per_call"])
     _line("node SDK unseal (scrypt per call)", node["unseal_scrypt_per_call"])
     _line("node SDK unseal garbage (scrypt per call)", node["unseal_garbage_scrypt_per_call"])

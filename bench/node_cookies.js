@@ -1,8 +1,24 @@
-// Node side of `make bench` (cookies): the @civitai/app-sdk 0.14 algorithm with node:crypto
-// directly (AES-256-GCM, scrypt N=16384 r=8 p=1, iv:tag:ct hex), so only `node` is needed.
-// Prints one JSON object of operations per second.
+// Node side of `make bench` (cookies). The per-call figures use the real @civitai/app-sdk
+// 0.14 `sealCookie`/`unsealCookie` when tests/auth/node has it installed (`npm ci` there);
+// otherwise the same algorithm with node:crypto directly (AES-256-GCM, scrypt N=16384 r=8
+// p=1, iv:tag:ct hex), so only `node` is needed. The cached-key figures always use
+// node:crypto (the SDK has no cached-key API). Prints one JSON object of operations/second.
 'use strict';
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
 const { createCipheriv, createDecipheriv, randomBytes, scryptSync } = require('node:crypto');
+
+const SDK_COOKIES = path.join(
+  __dirname, '..', 'tests', 'auth', 'node', 'node_modules', '@civitai', 'app-sdk', 'dist', 'cookies', 'index.js',
+);
+
+async function loadSdk() {
+  try {
+    return await import(pathToFileURL(SDK_COOKIES).href);
+  } catch {
+    return null;
+  }
+}
 
 const SALT = 'civitai-app-sdk-cookie-salt';
 const SECRET = 'bench-secret-0123456789abcdef';
@@ -60,11 +76,22 @@ if (unseal(sealed, key) !== VALUE || unseal(garbage, key) !== null) throw new Er
 
 const slow = Number(process.argv[2] || 1.5);
 const fast = Number(process.argv[3] || 1.0);
-console.log(JSON.stringify({
-  node: process.version,
-  seal_scrypt_per_call: rate(() => seal(VALUE, deriveKey(SECRET)), slow),
-  unseal_scrypt_per_call: rate(() => unseal(sealed, deriveKey(SECRET)), slow),
-  unseal_garbage_scrypt_per_call: rate(() => unseal(garbage, deriveKey(SECRET)), slow),
-  seal_cached_key: rate(() => seal(VALUE, key), fast),
-  unseal_cached_key: rate(() => unseal(sealed, key), fast),
-}));
+
+loadSdk().then((sdk) => {
+  const sealPerCall = sdk ? () => sdk.sealCookie(VALUE, SECRET) : () => seal(VALUE, deriveKey(SECRET));
+  const unsealPerCall = sdk
+    ? (value) => sdk.unsealCookie(value, SECRET)
+    : (value) => unseal(value, deriveKey(SECRET));
+  if (sdk && (sdk.unsealCookie(sealed, SECRET) !== VALUE || sdk.unsealCookie(garbage, SECRET) !== null)) {
+    throw new Error('SDK self-check failed');
+  }
+  console.log(JSON.stringify({
+    node: process.version,
+    source: sdk ? '@civitai/app-sdk' : 'node:crypto replica',
+    seal_scrypt_per_call: rate(sealPerCall, slow),
+    unseal_scrypt_per_call: rate(() => unsealPerCall(sealed), slow),
+    unseal_garbage_scrypt_per_call: rate(() => unsealPerCall(garbage), slow),
+    seal_cached_key: rate(() => seal(VALUE, key), fast),
+    unseal_cached_key: rate(() => unseal(sealed, key), fast),
+  }));
+});
