@@ -144,3 +144,41 @@ def test_scopes_human_and_unknown(run) -> None:
     bad = run("scopes", "Nope")
     assert bad.exit_code == 2
     assert "unknown scope 'Nope'" in bad.stderr
+
+
+def test_stored_login_reprs_hide_tokens(cli_home: Path) -> None:
+    import time
+
+    from civitai_app_sdk.cli._config import load_settings
+    from civitai_app_sdk.cli._credentials import StoredLogin
+    from civitai_app_sdk.cli._session import resolve_token
+    from civitai_app_sdk.oauth import TokenSet
+
+    tokens = TokenSet(
+        access_token="acc-secret-1", refresh_token="ref-secret-1", expires_at=time.time() + 3600
+    )
+    file = CredentialsFile(cli_home / "config")
+    login = StoredLogin(tokens, "cid", AUTH)
+    file.write(login)
+    provider = resolve_token(
+        load_settings(environ={"CIVITAI_CONFIG_DIR": str(cli_home / "config")})
+    )
+    for text in (repr(login), repr(file), repr(provider), str(file.read())):
+        assert "acc-secret-1" not in text
+        assert "ref-secret-1" not in text
+
+
+@respx.mock
+def test_v1_and_v2_calls_never_log_the_token(
+    run, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    env = {"CIVITAI_API_URL": "https://orch.test", "CIVITAI_API_TOKEN": "log-secret-token"}
+    respx.get("https://orch.test/v1/consumer/jobs/j").respond(json={"jobId": "j"})
+    respx.get("https://orch.test/v2/consumer/workflows/w").respond(404, json={"title": "x"})
+    assert run("job", "j", "--json", env=env).exit_code == 0
+    assert run("workflow", "w", env=env).exit_code == 6
+    assert any("/v1/consumer/jobs/j" in r.getMessage() for r in caplog.records)
+    assert "log-secret-token" not in caplog.text
