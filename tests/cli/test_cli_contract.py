@@ -208,3 +208,13 @@ def test_status_filter_asks_the_api_to_drop_failed_only_when_safe(
     args = [f"--status={s}" for s in statuses]
     assert authed("workflows", *args, "--json").exit_code == 0
     assert ("excludeFailed" in route.calls.last.request.url.params) is excluded
+
+
+def test_ctrl_c_exits_130_with_one_line(authed, api: respx.MockRouter) -> None:
+    def interrupt(request: object) -> None:
+        raise KeyboardInterrupt
+
+    api.get(f"{API}/v2/consumer/workflows/wf-1").mock(side_effect=interrupt)
+    result = authed("workflow", "wf-1")
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "error: interrupted"

@@ -64,7 +64,8 @@ Exit codes:
   8   server error
   9   network error or timeout
   10  the workflow failed, expired or was canceled
-  11  some downloads failed"""
+  11  some downloads failed
+  130 interrupted (Ctrl-C); nothing half-written is left behind"""
 
 
 class LazyGroup(click.Group):
@@ -124,8 +125,12 @@ class LazyGroup(click.Group):
         """Run the command; SDK and network failures exit with a one-line message."""
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except (click.ClickException, click.exceptions.Exit):
             raise
+        except (KeyboardInterrupt, click.Abort):
+            from ._exit import CliError, ExitCode
+
+            raise CliError("interrupted", ExitCode.INTERRUPTED) from None
         except Exception as exc:
             from ._errors import to_click_error
 

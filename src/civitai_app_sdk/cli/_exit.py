@@ -22,6 +22,7 @@ class ExitCode(enum.IntEnum):
     NETWORK = 9
     WORKFLOW_FAILED = 10
     DOWNLOAD_FAILED = 11
+    INTERRUPTED = 130
 
 
 class CliError(click.ClickException):
