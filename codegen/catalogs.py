@@ -133,11 +133,23 @@ def build_catalogs(spec: dict[str, Any], unions: dict[str, Union_]) -> Catalog:
 
 
 def exported_names(source: str) -> list[str]:
-    """Public top-level classes and aliases of a generated module, in source order."""
+    """Public names a generated module defines at top level, in source order."""
     names: list[str] = []
     for node in ast.parse(source).body:
-        if isinstance(node, ast.ClassDef):
+        if isinstance(node, ast.ClassDef | ast.FunctionDef):
             names.append(node.name)
         elif isinstance(node, ast.Assign):
             names.extend(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.append(node.target.id)
     return [n for n in names if not n.startswith("_")]
+
+
+def name_homes(modules: dict[str, str]) -> dict[str, str]:
+    """Public name -> the module (of `modules`, name -> source) that defines it."""
+    homes: dict[str, str] = {}
+    for module, source in sorted(modules.items()):
+        for name in exported_names(source):
+            if homes.setdefault(name, module) != module:
+                raise ValueError(f"{name} is defined in both {homes[name]} and {module}")
+    return homes

@@ -9,10 +9,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from codegen.normalize import Union_
+from codegen.normalize import TIMESPAN, Union_
 
 PACKAGE = "civitai_app_sdk_generated"
-TIMESPAN_SCHEMA = "TimeSpan"
 
 
 def generator_options(unions: dict[str, Union_]) -> list[str]:
@@ -28,7 +27,7 @@ def generator_options(unions: dict[str, Union_]) -> list[str]:
         "--target-python-version", "3.11",
         "--base-class", f"{PACKAGE}._base.ApiModel",
         "--base-class-map", json.dumps(fallbacks, sort_keys=True),
-        "--type-overrides", json.dumps({TIMESPAN_SCHEMA: f"{PACKAGE}._base.TimeSpan"}),
+        "--type-overrides", json.dumps({TIMESPAN: f"{PACKAGE}._base.TimeSpan"}),
         "--no-collapse-root-models",
         "--use-type-alias",
         "--disable-timestamp",

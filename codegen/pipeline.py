@@ -54,44 +54,43 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     table = scopes.build_scope_table(discovery, scope_names)
     catalog = catalogs.build_catalogs(normalised, unions)
 
-    files = {
-        "_base.py": render.render("_base.py.j2", header=header),
-        "models.py": model_source,
-        "scopes.py": render.render("scopes.py.j2", header=header, table=table),
-        "steps.py": render.render("steps.py.j2", header=header, catalog=catalog),
-        "engines.py": render.render("engines.py.j2", header=header, catalog=catalog),
-        "__init__.py": render.render(
-            "__init__.py.j2", header=header, names=catalogs.exported_names(model_source)
-        ),
+    modules = {
+        "_base": render.render("_base.py.j2", header=header),
+        "models": model_source,
+        "scopes": render.render("scopes.py.j2", header=header, table=table),
+        "steps": render.render("steps.py.j2", header=header, catalog=catalog),
+        "engines": render.render("engines.py.j2", header=header, catalog=catalog),
     }
+    package = render.render(
+        "__init__.py.j2",
+        header=header,
+        modules=sorted(modules),
+        homes=catalogs.name_homes(modules),
+    )
+    files = {f"{name}.py": text for name, text in modules.items()} | {"__init__.py": package}
     formatted = {name: lint_and_format(text, name) for name, text in sorted(files.items())}
     return Generation(formatted, tuple(notes) + table.warnings)
+
+
+def differences(generation: Generation, output: Path = OUTPUT_DIR) -> list[str]:
+    """Generated files whose copy in `output` differs from `generation` (or is extra)."""
+    stale = [
+        name
+        for name, text in sorted(generation.files.items())
+        if not (output / name).is_file() or (output / name).read_text(encoding="utf-8") != text
+    ]
+    extra = [p.name for p in sorted(output.glob("*.py")) if p.name not in generation.files]
+    return stale + extra
 
 
 def write(generation: Generation, output: Path = OUTPUT_DIR) -> list[str]:
     """Write the generated files; remove stale ones; return what changed."""
     output.mkdir(parents=True, exist_ok=True)
-    changed = [
-        name for name in sorted(generation.files) if _differs(output / name, generation.files[name])
-    ]
+    changed = differences(generation, output)
     for name in changed:
-        (output / name).write_text(generation.files[name], encoding="utf-8")
-    for stale in sorted(output.glob("*.py")):
-        if stale.name not in generation.files:
-            stale.unlink()
-            changed.append(stale.name)
+        if name in generation.files:
+            (output / name).write_text(generation.files[name], encoding="utf-8")
+        else:
+            (output / name).unlink()
     (output / "py.typed").touch()
     return changed
-
-
-def _differs(path: Path, text: str) -> bool:
-    return not path.is_file() or path.read_text(encoding="utf-8") != text
-
-
-def differences(generation: Generation, output: Path = OUTPUT_DIR) -> list[str]:
-    """Generated files whose committed copy differs from `generation` (or is extra)."""
-    diff = [
-        name for name in sorted(generation.files) if _differs(output / name, generation.files[name])
-    ]
-    extra = [p.name for p in sorted(output.glob("*.py")) if p.name not in generation.files]
-    return diff + extra

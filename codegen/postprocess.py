@@ -85,11 +85,16 @@ class _Chunk:
     index: int
     name: str | None
     lines: list[str]
+    references: set[str]
 
 
-def _chunks(source: str) -> list[_Chunk]:
+def _names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _chunks(source: str, tree: ast.Module | None = None) -> list[_Chunk]:
     """Split a module into top-level statements; a docstring joins the statement before."""
-    tree = ast.parse(source)
+    tree = tree or ast.parse(source)
     lines = source.splitlines()
     starts = [node.lineno - 1 for node in tree.body] + [len(lines)]
     starts[0] = 0
@@ -101,7 +106,7 @@ def _chunks(source: str) -> list[_Chunk]:
             chunks[-1].lines.extend(text)
             continue
         name = node.name if isinstance(node, ast.ClassDef) else _assigned_name(node)
-        chunks.append(_Chunk(len(chunks), name, text))
+        chunks.append(_Chunk(len(chunks), name, text, _names_in(node)))
     return chunks
 
 
@@ -109,10 +114,6 @@ def _assigned_name(node: ast.stmt) -> str | None:
     if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
         return node.targets[0].id
     return None
-
-
-def _references(lines: list[str]) -> set[str]:
-    return {node.id for node in ast.walk(ast.parse("\n".join(lines))) if isinstance(node, ast.Name)}
 
 
 def definition_order(chunks: list[_Chunk]) -> list[_Chunk]:
@@ -123,7 +124,7 @@ def definition_order(chunks: list[_Chunk]) -> list[_Chunk]:
     """
     defined = {c.name: c for c in chunks if c.name is not None}
     waiting_on = {
-        c.index: {defined[n].index for n in _references(c.lines) if n in defined} - {c.index}
+        c.index: {defined[n].index for n in c.references if n in defined} - {c.index}
         for c in chunks
     }
     users: dict[int, list[int]] = {}
@@ -148,8 +149,9 @@ def definition_order(chunks: list[_Chunk]) -> list[_Chunk]:
 
 def tagged_unions(source: str, unions: dict[str, Union_]) -> str:
     """Replace each union alias with a tagged union that has an unknown-tag fallback."""
-    fields = field_attributes(ast.parse(source))
-    chunks = _chunks(source)
+    tree = ast.parse(source)
+    fields = field_attributes(tree)
+    chunks = _chunks(source, tree)
     found = {c.name for c in chunks} & set(unions)
     if found != set(unions):
         raise ValueError(f"generator emitted no alias for unions: {sorted(set(unions) - found)}")
@@ -164,6 +166,7 @@ def tagged_unions(source: str, unions: dict[str, Union_]) -> str:
                 description=union.description,
             )
             chunk.lines = ["", "", *rendered.rstrip("\n").splitlines()]
+            chunk.references = _names_in(ast.parse(rendered))
     return "\n".join(line for c in definition_order(chunks) for line in c.lines) + "\n"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -9,8 +10,9 @@ from typing import Any
 
 import jinja2
 
+from codegen.inputs import ROOT
+
 TEMPLATES = Path(__file__).parent / "templates"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def header(spec_sha256: dict[str, str]) -> str:
@@ -20,8 +22,9 @@ def header(spec_sha256: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
-    """A jinja2 environment for Python templates (no autoescape: the output is code)."""
+    """The jinja2 environment for Python templates (no autoescape: the output is code)."""
     env = jinja2.Environment(  # noqa: S701 - renders Python source, not HTML
         loader=jinja2.FileSystemLoader(TEMPLATES),
         trim_blocks=True,

@@ -41,3 +41,13 @@ def test_models_face_reaches_generated_names() -> None:
     assert models.WORKFLOW_STEP_TYPES["textToImage"].step_model is models.TextToImageStep
     with pytest.raises(AttributeError):
         _ = models.NotAModel
+
+
+def test_every_generated_name_is_reachable_through_the_models_face() -> None:
+    from civitai_app_sdk_generated import HOMES
+
+    from civitai_app_sdk import models
+
+    assert {"PRESET_LABELS", "format_timespan", "Workflow", "WORKFLOW_STEP_TYPES"} <= set(HOMES)
+    missing = [name for name in HOMES if getattr(models, name, None) is None]
+    assert missing == []
