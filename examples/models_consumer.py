@@ -1,6 +1,7 @@
 """A consumer of the generated models, checked by `mypy --strict` in `make check`.
 
-Builds a request with typed models, validates it strictly, and reads a response.
+Builds a request with typed models, validates it strictly (as the client does before
+sending), and reads a response.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from civitai_app_sdk.models import (
     UnknownWorkflowStep,
     Workflow,
     WorkflowTemplate,
-    request_problems,
 )
+from civitai_app_sdk.orchestrator import validate_workflow_body
 
 
 def build_request() -> WorkflowTemplate:
@@ -33,9 +34,7 @@ def build_request() -> WorkflowTemplate:
         timeout=dt.timedelta(minutes=10),
     )
     body = WorkflowTemplate(steps=[step], currencies=[], tags=["example"])
-    problems = request_problems(WorkflowTemplate.model_validate(body.model_dump(by_alias=True)))
-    if problems:
-        raise ValueError("; ".join(problems))
+    validate_workflow_body(body)  # raises RequestValidationError listing every problem
     return body
 
 
