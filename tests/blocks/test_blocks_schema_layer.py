@@ -129,3 +129,15 @@ def test_without_a_schema_only_the_platform_rules_run(
 def test_checkout_copy_is_found_relative_to_the_package() -> None:
     expected = Path(schema_module.__file__).resolve().parents[3] / "specs" / "app-block-v1.json"
     assert expected == schema_module._CHECKOUT_SPECS
+
+
+def test_a_schema_file_is_parsed_once_until_it_changes(tmp_path: Path) -> None:
+    copy = tmp_path / "schema.json"
+    copy.write_text(schema_path().read_text(encoding="utf-8"), encoding="utf-8")
+    first = schema_module.load_schema(copy)
+    assert schema_module.load_schema(str(copy)) is first
+    copy.write_text(json.dumps({"type": "object", "required": ["extra"]}), encoding="utf-8")
+    changed = validate_manifest(BASE, schema=copy)
+    assert [(f.path, f.message) for f in changed.schema_findings] == [
+        ("", "'extra' is a required property")
+    ]

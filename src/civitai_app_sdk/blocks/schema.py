@@ -18,6 +18,7 @@ import functools
 import json
 import os
 import re
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -46,12 +47,26 @@ def default_schema_path() -> Path | None:
 
 
 def load_schema(schema: SchemaInput | None = None) -> Mapping[str, Any] | None:
-    """The schema object from ``schema`` or the default location; ``None`` when there is none."""
+    """The schema object from ``schema`` or the default location; ``None`` when there is none.
+
+    A file is parsed once while its size and modification time stay the same; the object
+    returned for it is shared, so treat it as read-only.
+    """
     if isinstance(schema, Mapping):
         return schema
     path = Path(schema) if schema is not None else default_schema_path()
     if path is None:
         return None
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise SchemaUnavailableError(f"cannot read the manifest schema at {path}: {exc}") from exc
+    return _read_schema(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_schema(path: Path, _mtime_ns: int, _size: int) -> Mapping[str, Any]:
+    """Parse the schema file at ``path``; the stamp arguments key the cache."""
     try:
         loaded = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -66,19 +81,38 @@ def _validator_class() -> Any:
     """Draft 2020-12 with ``pattern`` evaluated the way JavaScript evaluates it."""
     from jsonschema import Draft202012Validator, ValidationError, validators
 
-    from civitai_app_sdk.blocks.patterns import js_to_python
-
     def js_pattern(_validator: Any, pattern: str, instance: object, _schema: Any) -> Any:
-        if isinstance(instance, str) and not re.search(js_to_python(pattern), instance):
+        if isinstance(instance, str) and not _js_regex(pattern).search(instance):
             yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
     return validators.extend(Draft202012Validator, {"pattern": js_pattern})  # type: ignore[no-untyped-call]
 
 
-def _format_checker() -> Any:
-    from jsonschema import Draft202012Validator
+@functools.lru_cache(maxsize=256)
+def _js_regex(pattern: str) -> re.Pattern[str]:
+    from civitai_app_sdk.blocks.patterns import js_to_python
 
-    return Draft202012Validator.FORMAT_CHECKER
+    return re.compile(js_to_python(pattern))
+
+
+# Validators by schema identity; each entry holds its schema, so an id is never reused.
+_validators: dict[int, tuple[Mapping[str, Any], Any]] = {}
+_validators_lock = threading.Lock()
+_VALIDATORS_LIMIT: Final = 8
+
+
+def _validator_for(schema: Mapping[str, Any]) -> Any:
+    """One validator per schema object (building one costs more than validating)."""
+    with _validators_lock:
+        cached = _validators.get(id(schema))
+        if cached is not None and cached[0] is schema:
+            return cached[1]
+        cls = _validator_class()
+        validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        if len(_validators) >= _VALIDATORS_LIMIT:
+            del _validators[next(iter(_validators))]
+        _validators[id(schema)] = (schema, validator)
+        return validator
 
 
 def _dot_path(parts: Any) -> str:
@@ -90,7 +124,7 @@ def _dot_path(parts: Any) -> str:
 
 def schema_problems(manifest: object, schema: Mapping[str, Any]) -> list[ManifestProblem]:
     """Every schema violation of ``manifest``, except scope-enum ones (the platform decides)."""
-    validator = _validator_class()(schema, format_checker=_format_checker())
+    validator = _validator_for(schema)
     found = []
     for error in validator.iter_errors(manifest):
         path = _dot_path(error.absolute_path)
