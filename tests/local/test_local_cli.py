@@ -70,6 +70,7 @@ def test_serve_local_starts_fast_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert process.stderr is not None
         line = process.stderr.readline()
         announced = time.monotonic()
+        token_line = process.stderr.readline()
         url = line.rsplit(" ", 1)[-1].strip()
         assert url.startswith("http://127.0.0.1:")
         deadline = time.monotonic() + 10
@@ -95,7 +96,8 @@ def test_serve_local_starts_fast_and_stops_on_sigterm(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) in (0, -signal.SIGTERM)
         assert "Finished server process" in process.stderr.read(), "no graceful shutdown"
-        assert "T" not in line.split("Token:")[-1]
+        assert token_line.startswith("Token: ")
+        assert "T" not in token_line.removeprefix("Token: ")
     with pytest.raises(httpx.TransportError):
         httpx.get(url, timeout=1)
 

@@ -7,18 +7,14 @@ from pathlib import Path
 import pytest
 from local_helpers import TOKEN, text_to_image
 
+from civitai_app_sdk.errors import (
+    BadRequestError,
+    InsufficientBuzzError,
+    PollTimeoutError,
+    TransportError,
+)
 from civitai_app_sdk.local import FaultRule, LocalConfig, LocalServer, ManualClock, Timings
-
-try:
-    from civitai_app_sdk.errors import (
-        BadRequestError,
-        InsufficientBuzzError,
-        PollTimeoutError,
-        TransportError,
-    )
-    from civitai_app_sdk.orchestrator import OrchestratorClient
-except ImportError:  # pragma: no cover - the client is written concurrently
-    pytest.skip("civitai_app_sdk.orchestrator is not available yet", allow_module_level=True)
+from civitai_app_sdk.orchestrator import OrchestratorClient
 
 SUBMIT = "^/v2/consumer/workflows$"
 
