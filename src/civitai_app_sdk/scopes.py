@@ -48,16 +48,10 @@ __all__ = [
     "scopes_from_bitmask",
 ]
 
-_SINGLE_BITS: Final[tuple[TokenScope, ...]] = tuple(
-    sorted({m for m in TokenScope.__members__.values() if m.bit_count() == 1}, key=int)
-)
 _BY_NAME: Final[dict[str, TokenScope]] = {"None": TokenScope(0), **TokenScope.__members__}
-_PRESETS: Final[tuple[tuple[str, TokenScope], ...]] = (
-    ("Full", TokenScopePresets.Full),
-    ("ReadOnly", TokenScopePresets.ReadOnly),
-    ("Creator", TokenScopePresets.Creator),
-    ("AIServices", TokenScopePresets.AIServices),
-)
+_PRESET_LABEL_BY_MASK: Final[dict[int, str]] = {
+    getattr(TokenScopePresets, key): label for key, label in PRESET_LABELS.items()
+}
 _DECIMAL = re.compile(r"[0-9]+")
 _ASCII_SPACE = re.compile(r"[ \t\r\n]+")
 
@@ -96,7 +90,7 @@ def scopes_from_bitmask(mask: int) -> list[str]:
     ``Full`` and ``None`` are never listed; unknown bits have no name and are skipped.
     """
     value = _mask(mask)
-    return [scope.name or "" for scope in _SINGLE_BITS if value & scope]
+    return [info.name for scope, info in SCOPE_INFO.items() if value & scope]
 
 
 def has_scope(mask: int, scope: int) -> bool:
@@ -115,9 +109,7 @@ def get_scope_label(mask: int | None) -> str:
     if mask is None:
         return "Legacy"
     if isinstance(mask, int) and not isinstance(mask, bool):
-        for key, preset in _PRESETS:
-            if mask == preset:
-                return PRESET_LABELS[key]
+        return _PRESET_LABEL_BY_MASK.get(mask, "Custom")
     return "Custom"
 
 
