@@ -56,6 +56,13 @@ def test_listing_filters(api: httpx.Client, clock: ManualClock) -> None:
     assert api.get(WORKFLOWS, params={"take": "x"}).status_code == 400
 
 
+def test_listing_checks_its_filters_even_with_nothing_to_list(api: httpx.Client) -> None:
+    for params in ({"fromDate": "nope"}, {"toDate": "x"}, {"excludeFailed": "maybe"}):
+        response = api.get(WORKFLOWS, params=params)
+        assert response.status_code == 400
+        assert next(iter(params)) in response.json()["errors"]
+
+
 def test_tags_add_and_remove(api: httpx.Client) -> None:
     workflow_id = submit(api, tags=["a"])
     url = f"{WORKFLOWS}/{workflow_id}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -37,6 +38,7 @@ _MAX_TAGS: Final = 10
 _MAX_TAG_LENGTH: Final = 200
 _READ: Final = int(TokenScope.AIServicesRead)
 _WRITE: Final = int(TokenScope.AIServicesWrite)
+_FAILED: Final = TERMINAL - {"succeeded"}
 
 
 def _check_tags(tags: list[str], path: str) -> None:
@@ -116,22 +118,26 @@ async def get_workflow(request: Request) -> Response:
     return await _answer(request, _record(request), int_param(request, "wait", 0))
 
 
-def _matches(request: Request, state: ServerState, record: WorkflowRecord) -> bool:
-    tags = request.query_params.getlist("tags")
-    query = request.query_params.get("query")
+def _filter(request: Request, state: ServerState) -> Callable[[WorkflowRecord], bool]:
+    """The QueryWorkflows filters, read (and checked) once per request."""
+    tags = set(request.query_params.getlist("tags"))
+    query = (request.query_params.get("query") or "").lower()
     since, until = date_param(request, "fromDate"), date_param(request, "toDate")
-    if not set(tags) <= set(record.tags):
-        return False
-    if query and query.lower() not in json.dumps(record.metadata).lower():
-        return False
-    if (since is not None and record.created_at < since) or (
-        until is not None and record.created_at > until
-    ):
-        return False
-    if bool_param(request, "excludeFailed", False):
-        status = record.status(state.store.timings, state.clock.now())
-        return status not in ("failed", "expired", "canceled")
-    return True
+    exclude_failed = bool_param(request, "excludeFailed", False)
+    now = state.clock.now()
+
+    def matches(record: WorkflowRecord) -> bool:
+        if not tags <= set(record.tags):
+            return False
+        if query and query not in json.dumps(record.metadata).lower():
+            return False
+        if (since is not None and record.created_at < since) or (
+            until is not None and record.created_at > until
+        ):
+            return False
+        return not (exclude_failed and record.status(state.store.timings, now) in _FAILED)
+
+    return matches
 
 
 async def query_workflows(request: Request) -> Response:
@@ -148,10 +154,11 @@ async def query_workflows(request: Request) -> Response:
     if cursor is not None:
         after = int(cursor)
         records = [r for r in records if (r.seq > after if ascending else r.seq < after)]
+    matches = _filter(request, state)
     page: list[WorkflowRecord] = []
     more = False
     for record in records:
-        if _matches(request, state, record):
+        if matches(record):
             if len(page) == take:
                 more = True
                 break
