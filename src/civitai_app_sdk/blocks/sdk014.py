@@ -11,6 +11,7 @@ would normalise (it is never looser than 0.14).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any, Final
 
 from civitai_app_sdk.blocks.errors import BlockManifestError, ManifestProblem
@@ -85,6 +86,15 @@ def _shown(value: object) -> str:
 def _non_empty_string(value: object, field: str) -> None:
     if not (isinstance(value, str) and value):
         raise _fail(f"manifest.{field} must be a non-empty string", field)
+
+
+def _each_object(items: list[Any], name: str) -> Iterator[tuple[str, Any]]:
+    """``(path, item)`` for each entry of the array ``name``, which must be an object."""
+    for index, item in enumerate(items):
+        path = f"{name}[{index}]"
+        if not is_object(item):
+            raise _fail(f"manifest.{path} must be an object", path)
+        yield path, item
 
 
 def define_block_sdk_0_14(manifest: object) -> Any:
@@ -179,13 +189,8 @@ def _scopes(scopes: object) -> None:
 def _targets(targets: object) -> None:
     if not (isinstance(targets, list) and targets):
         raise _fail("manifest.targets must be a non-empty array", "targets")
-    for index, target in enumerate(targets):
-        path = f"targets[{index}]"
-        if not is_object(target):
-            raise _fail(f"manifest.{path} must be an object", path)
-        slot = _prop(target, "slotId")
-        if not (isinstance(slot, str) and slot):
-            raise _fail(f"manifest.{path}.slotId must be a non-empty string", f"{path}.slotId")
+    for path, target in _each_object(targets, "targets"):
+        _non_empty_string(_prop(target, "slotId"), f"{path}.slotId")
         if not is_integer(_prop(target, "priority")):
             raise _fail(f"manifest.{path}.priority must be an integer", f"{path}.priority")
 
@@ -194,8 +199,7 @@ def _iframe(iframe: object) -> None:
     if not is_object(iframe):
         raise _fail("manifest.iframe must be an object", "iframe")
     src = _prop(iframe, "src")
-    if not (isinstance(src, str) and src):
-        raise _fail("manifest.iframe.src must be a non-empty string", "iframe.src")
+    _non_empty_string(src, "iframe.src")
     if not is_allowed_sdk_0_14_src(src):
         raise _fail(
             "manifest.iframe.src must use https:// (http:// only accepted for "
@@ -227,13 +231,8 @@ def _iframe(iframe: object) -> None:
 def _assets(assets: object) -> None:
     if not isinstance(assets, list):
         raise _fail("manifest.assets must be an array", "assets")
-    for index, asset in enumerate(assets):
-        path = f"assets[{index}]"
-        if not is_object(asset):
-            raise _fail(f"manifest.{path} must be an object", path)
-        url = _prop(asset, "url")
-        if not (isinstance(url, str) and url):
-            raise _fail(f"manifest.{path}.url must be a non-empty string", f"{path}.url")
+    for path, asset in _each_object(assets, "assets"):
+        _non_empty_string(_prop(asset, "url"), f"{path}.url")
         integrity = _prop(asset, "integrity")
         if not (isinstance(integrity, str) and _SRI.match(integrity)):
             raise _fail(
@@ -276,5 +275,4 @@ def _settings(settings: object) -> None:
                     f"{path}.{prop}",
                 )
         for prop in ("label", "description"):
-            if not (isinstance(_prop(entry, prop), str) and _prop(entry, prop)):
-                raise _fail(f"manifest.{path}.{prop} must be a non-empty string", f"{path}.{prop}")
+            _non_empty_string(_prop(entry, prop), f"{path}.{prop}")
