@@ -8,39 +8,37 @@ debug logging and typed errors, and with them the same CLI messages and exit cod
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import httpx
 
 from civitai_app_sdk import __version__
 
-if TYPE_CHECKING:
-    from civitai_app_sdk._transport import TokenSource
+from ._config import Settings
+from ._session import max_retries, resolve_token
 
 DOWNLOAD_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 """Finite timeouts for signed-URL downloads: 10 s to connect, 30 s per read or write."""
 USER_AGENT: Final = f"civitai-orch/{__version__}"
 
 
-def get_json(
-    base_url: str,
-    path: str,
-    token: str | TokenSource,
-    params: Sequence[tuple[str, str]],
-    *,
-    max_retries: int,
-) -> Any:
-    """GET ``base_url + path`` (``path`` already URL-encoded) with the bearer token.
+def get_json(settings: Settings, path: str, params: Sequence[tuple[str, str]]) -> Any:
+    """GET ``path`` (already URL-encoded) on the settings' API URL with their token.
 
     Returns the parsed JSON body; raises the SDK's typed errors, like the client.
     """
     from civitai_app_sdk import errors as sdk
-    from civitai_app_sdk._transport import Call, Settings, SyncTransport
+    from civitai_app_sdk._transport import Call, SyncTransport
+    from civitai_app_sdk._transport import Settings as TransportSettings
 
-    settings = Settings.create(
-        token=token, base_url=base_url, max_retries=max_retries, user_agent=USER_AGENT
+    transport = SyncTransport(
+        TransportSettings.create(
+            token=resolve_token(settings),
+            base_url=settings.api_url,
+            max_retries=max_retries(),
+            user_agent=USER_AGENT,
+        )
     )
-    transport = SyncTransport(settings)
     try:
         response = transport.send(Call("GET", path, tuple(params)))
     finally:

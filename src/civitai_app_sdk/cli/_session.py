@@ -50,9 +50,13 @@ def max_retries() -> int:
 
 def open_client(token: str | None, api_url: str | None) -> OrchestratorClient:
     """An orchestrator client for the command's ``--token``/``--api-url`` and settings."""
+    return client_for(load_settings(token=token, api_url=api_url))
+
+
+def client_for(settings: Settings) -> OrchestratorClient:
+    """An orchestrator client for settings the command has already resolved."""
     from civitai_app_sdk.orchestrator import OrchestratorClient
 
-    settings = load_settings(token=token, api_url=api_url)
     return OrchestratorClient(
         resolve_token(settings), base_url=settings.api_url, max_retries=max_retries()
     )

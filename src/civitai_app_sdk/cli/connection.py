@@ -7,7 +7,7 @@ import click
 from ._config import load_settings
 from ._options import api_options, json_option
 from ._output import emit_json, stdout
-from ._session import open_client
+from ._session import client_for
 
 
 @click.command(short_help="Check the API URL and token with one request.")
@@ -19,8 +19,7 @@ def test(token: str | None, api_url: str | None, as_json: bool) -> None:
     The token itself is never printed, only where it came from.
     """
     settings = load_settings(token=token, api_url=api_url)
-    client = open_client(token, api_url)
-    page = client.list(take=1)
+    page = client_for(settings).list(take=1)
     data = {
         "ok": True,
         "apiUrl": settings.api_url,

@@ -16,7 +16,6 @@ from ._config import load_settings
 from ._http import get_json
 from ._options import api_options, json_option
 from ._output import emit_json, shorten, stdout
-from ._session import max_retries, resolve_token
 
 HIGHLIGHTED: Final = ("hive_csam_score", "hive_vlm_summary", "blocked_reason", "nsfwLevel")
 CLASSIFICATION: Final = ("sexual", "young", "CR", "scan")
@@ -83,13 +82,10 @@ def job_lines(response: Mapping[str, Any]) -> list[str]:
 @json_option
 def job(job_id: str, raw: bool, token: str | None, api_url: str | None, as_json: bool) -> None:
     """Show JOB_ID (from a workflow's steps[].jobs[].id): prompt, results, scan scores."""
-    settings = load_settings(token=token, api_url=api_url)
     body = get_json(
-        settings.api_url,
+        load_settings(token=token, api_url=api_url),
         f"/v1/consumer/jobs/{quote(job_id, safe='')}",
-        resolve_token(settings),
         [("detailed", "true")],
-        max_retries=max_retries(),
     )
     if raw or as_json:
         emit_json(body)

@@ -19,7 +19,7 @@ from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
 from ._output import emit_json, note, stdout, to_data
 from ._render import workflow_table
-from ._session import max_retries, open_client, resolve_token
+from ._session import open_client
 
 F = TypeVar("F", bound=Callable[..., Any])
 FAILED_STATUSES = frozenset({"failed", "expired", "canceled"})
@@ -182,7 +182,6 @@ def user(
     This needs a token with the Manager role; ordinary API keys and OAuth tokens
     get "permission denied". For your own workflows use `workflows`.
     """
-    settings = load_settings(token=token, api_url=api_url)
     params = [("UserId", user_id), ("Take", str(take))]
     params += [("Tags", t) for t in tags]
     for name, value in (("Query", query), ("Cursor", cursor)):
@@ -198,11 +197,7 @@ def user(
 
     try:
         body = get_json(
-            settings.api_url,
-            "/v1/manager/workflows",
-            resolve_token(settings),
-            params,
-            max_retries=max_retries(),
+            load_settings(token=token, api_url=api_url), "/v1/manager/workflows", params
         )
     except (sdk.UnauthorizedError, sdk.ForbiddenError) as exc:
         code = ExitCode.AUTH if isinstance(exc, sdk.UnauthorizedError) else ExitCode.FORBIDDEN
