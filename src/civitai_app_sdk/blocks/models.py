@@ -11,18 +11,10 @@ are kept as extra fields. ``outputDir`` stays ``None`` when omitted; the build t
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from civitai_app_sdk.blocks.vocab import BlockScope, TrustTier
-
-ContentRating = Literal["g", "pg", "pg13", "r", "x"]
-RenderMode = Literal["iframe", "inline", "hybrid"]
-Category = Literal[
-    "generation", "games", "utility", "discovery", "moderation", "analytics", "other"
-]
+from civitai_app_sdk.blocks.vocab import BlockScope, Category, ContentRating, RenderMode, TrustTier
 
 
 class ManifestModel(BaseModel):

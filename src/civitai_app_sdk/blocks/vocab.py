@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 PLATFORM_SOURCE: Final = "civitai/civitai@ebed661630d3407a6d853981d89c97c31a2a4be0"
 APPS_DOMAIN: Final = "civit.ai"
@@ -60,20 +60,17 @@ REMOVED_BLOCK_SCOPES: Final = frozenset(
 MODEL_SLOTS: Final = frozenset({"model.sidebar_top", "model.below_images", "model.actions_extra"})
 PAGE_SLOT: Final = "app.page"
 
-CONTENT_RATINGS: Final = ("g", "pg", "pg13", "r", "x")
-RENDER_MODES: Final = ("iframe", "inline", "hybrid")
-TRUST_TIERS: Final = ("unverified", "verified", "internal")
-CATEGORIES: Final = (
-    "generation",
-    "games",
-    "utility",
-    "discovery",
-    "moderation",
-    "analytics",
-    "other",
-)
-
+ContentRating = Literal["g", "pg", "pg13", "r", "x"]
+RenderMode = Literal["iframe", "inline", "hybrid"]
 TrustTier = Literal["unverified", "verified", "internal"]
+Category = Literal[
+    "generation", "games", "utility", "discovery", "moderation", "analytics", "other"
+]
+
+CONTENT_RATINGS: Final[tuple[ContentRating, ...]] = get_args(ContentRating)
+RENDER_MODES: Final[tuple[RenderMode, ...]] = get_args(RenderMode)
+TRUST_TIERS: Final[tuple[TrustTier, ...]] = get_args(TrustTier)
+CATEGORIES: Final[tuple[Category, ...]] = get_args(Category)
 
 _UNVERIFIED_SANDBOX = ("allow-scripts", "allow-forms")
 _VERIFIED_SANDBOX = (
