@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from civitai_app_sdk.cli._config import (
-    DEFAULT_API_URL,
     ConfigError,
     config_dir,
     load_settings,
     parse_dotenv,
 )
+from civitai_app_sdk.orchestrator import DEFAULT_ORCHESTRATOR_BASE_URL
 
 
 def test_dotenv_forms() -> None:
@@ -69,7 +69,7 @@ def test_precedence(tmp_path: Path) -> None:
 def test_defaults_and_bad_files(tmp_path: Path) -> None:
     env = {"CIVITAI_CONFIG_DIR": str(tmp_path)}
     s = load_settings(environ=env, cwd=tmp_path)
-    assert (s.api_url, s.token, s.token_source) == (DEFAULT_API_URL, None, "login")
+    assert (s.api_url, s.token, s.token_source) == (DEFAULT_ORCHESTRATOR_BASE_URL, None, "login")
     (tmp_path / "config.json").write_text("[1]")
     with pytest.raises(ConfigError, match="not a JSON object"):
         load_settings(environ=env, cwd=tmp_path)

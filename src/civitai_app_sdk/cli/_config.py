@@ -17,12 +17,13 @@ from typing import Final
 
 import attrs
 
+from civitai_app_sdk._transport import DEFAULT_BASE_URL
+
 ENV_TOKEN: Final = "CIVITAI_API_TOKEN"
 ENV_API_URL: Final = "CIVITAI_API_URL"
 ENV_CLIENT_ID: Final = "CIVITAI_CLIENT_ID"
 ENV_AUTH_URL: Final = "CIVITAI_AUTH_URL"
 ENV_CONFIG_DIR: Final = "CIVITAI_CONFIG_DIR"
-DEFAULT_API_URL: Final = "https://orchestration.civitai.com"
 CONFIG_FILE: Final = "config.json"
 CREDENTIALS_FILE: Final = "credentials.json"
 
@@ -178,7 +179,7 @@ def load_settings(
     client_id, _ = _pick(None, ENV_CLIENT_ID, env, dotenv, file, "client_id")
     auth_url, _ = _pick(None, ENV_AUTH_URL, env, dotenv, file, "auth_url")
     return Settings(
-        api_url=(url or DEFAULT_API_URL).rstrip("/"),
+        api_url=(url or DEFAULT_BASE_URL).rstrip("/"),
         token=found,
         token_source=source if found else "login",
         client_id=client_id,
