@@ -42,6 +42,24 @@ def test_listing_pages_newest_first_with_a_next_cursor(
     assert ids(api, ascending="true") == submitted
 
 
+def test_listing_after_a_delete_loses_nothing(api: httpx.Client, clock: ManualClock) -> None:
+    submitted = []
+    for _ in range(3):
+        submitted.append(submit(api))
+        clock.advance(0.01)
+    assert api.delete(f"{WORKFLOWS}/{submitted.pop(0)}").status_code == 204
+    submitted.append(submit(api))
+    seen, cursor = [], None
+    for _ in range(5):
+        params: dict[str, object] = {"take": 1} | ({"cursor": cursor} if cursor else {})
+        page = api.get(WORKFLOWS, params=params).json()
+        seen += [w["id"] for w in page["items"]]
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert seen == submitted[::-1]
+
+
 def test_listing_filters(api: httpx.Client, clock: ManualClock) -> None:
     red = submit(api, tags=["red", "big"], metadata={"project": "Apollo"})
     clock.advance(10)

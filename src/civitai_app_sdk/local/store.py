@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import uuid
 from collections.abc import Callable, Mapping
@@ -97,6 +98,7 @@ class Store:
         self.workflows: dict[str, WorkflowRecord] = {}
         self._external: dict[str, str] = {}
         self._blob_owner: dict[str, tuple[str, int, BlobSpec]] = {}
+        self._seq = itertools.count()
 
     def prepare(self, template: WorkflowTemplate, now: float) -> WorkflowRecord:
         """A record for ``template`` (not stored, not charged): what a whatif shows."""
@@ -112,7 +114,7 @@ class Store:
         step_costs = [step_cost(s["$type"], len(b)) for s, b in zip(steps, blobs, strict=True)]
         return WorkflowRecord(
             id=_workflow_id(now, self.workflows),
-            seq=len(self.workflows),
+            seq=next(self._seq),
             created_at=now,
             template=template,
             steps=steps,
