@@ -18,6 +18,7 @@ from typing import Any, Final, Generic, TypeVar
 import attrs
 import httpx
 
+from ._values import hidden_repr
 from .account import BuzzAccount, CivitaiUser
 from .device import DEVICE_GRANT_TYPE, DeviceAuthorization
 from .errors import OAuthError
@@ -88,16 +89,12 @@ async def send_async(http: httpx.AsyncClient, call: Call[T], limits: httpx.Timeo
     return call.parse(await http.send(request))
 
 
-def _hidden(value: object) -> str:
-    return "None" if value is None else "'***'"
-
-
 @attrs.frozen
 class Credentials:
     """Client id, optional secret (confidential client) and OAuth base URL."""
 
     client_id: str
-    client_secret: str | None = attrs.field(default=None, repr=_hidden)
+    client_secret: str | None = attrs.field(default=None, repr=hidden_repr)
     base_url: str = attrs.field(default="", converter=normalize_base_url)
 
     def __attrs_post_init__(self) -> None:

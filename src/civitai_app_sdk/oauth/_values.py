@@ -1,4 +1,4 @@
-"""Small readers for values found in JSON responses."""
+"""Small helpers for values: JSON numbers, and secrets kept out of ``repr``."""
 
 from __future__ import annotations
 
@@ -11,3 +11,8 @@ def finite_number(value: object) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+def hidden_repr(value: object) -> str:
+    """``repr`` of a secret attribute: ``'***'``, or ``None`` when it is unset."""
+    return "None" if value is None else "'***'"

@@ -7,7 +7,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._values import finite_number
+from ._values import finite_number, hidden_repr
 from .errors import OAuthError
 
 __all__ = ["DEVICE_GRANT_TYPE", "DeviceAuthorization", "DevicePoller"]
@@ -17,10 +17,6 @@ _DEFAULT_INTERVAL: Final = 5.0
 _SLOW_DOWN_STEP: Final = 5.0
 _PENDING: Final = frozenset({"authorization_pending"})
 _SLOW_DOWN: Final = frozenset({"slow_down", "rate_limited"})
-
-
-def _hidden(_: object) -> str:
-    return "'***'"
 
 
 def _positive(value: object, default: float | None) -> float:
@@ -40,7 +36,7 @@ class DeviceAuthorization:
     in seconds. The ``device_code`` is secret and hidden from ``repr``.
     """
 
-    device_code: str = attrs.field(repr=_hidden)
+    device_code: str = attrs.field(repr=hidden_repr)
     user_code: str
     verification_uri: str
     expires_at: float

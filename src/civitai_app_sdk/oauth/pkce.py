@@ -10,6 +10,8 @@ from typing import Final, Literal
 
 import attrs
 
+from ._values import hidden_repr
+
 __all__ = ["PkcePair", "generate_pkce", "generate_state", "pkce_challenge"]
 
 _VERIFIER: Final = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
@@ -20,15 +22,11 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _hidden(_: object) -> str:
-    return "'***'"
-
-
 @attrs.frozen
 class PkcePair:
     """A PKCE verifier (kept secret, hidden from ``repr``) and its S256 challenge."""
 
-    verifier: str = attrs.field(repr=_hidden)
+    verifier: str = attrs.field(repr=hidden_repr)
     challenge: str
     method: Literal["S256"] = "S256"
 

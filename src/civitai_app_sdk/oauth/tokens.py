@@ -11,7 +11,7 @@ import attrs
 
 from civitai_app_sdk.scopes import TokenScope, parse_scope
 
-from ._values import finite_number
+from ._values import finite_number, hidden_repr
 from .errors import OAuthError
 
 __all__ = ["DEFAULT_EXPIRES_IN", "TokenSet"]
@@ -21,10 +21,6 @@ DEFAULT_EXPIRES_IN: Final = 3600.0
 
 _DIGITS: Final = re.compile(r"[0-9]+")
 _NO_SCOPE: Final = TokenScope(0)
-
-
-def _hidden(value: object) -> str:
-    return "None" if value is None else "'***'"
 
 
 def _seconds(value: object) -> float:
@@ -50,12 +46,12 @@ def _optional_str(body: dict[str, Any], key: str) -> str | None:
 class TokenSet:
     """Tokens from one grant. ``expires_at`` is epoch seconds; tokens never show in repr."""
 
-    access_token: str = attrs.field(repr=_hidden)
+    access_token: str = attrs.field(repr=hidden_repr)
     expires_at: float
     scope: TokenScope = _NO_SCOPE
-    refresh_token: str | None = attrs.field(default=None, repr=_hidden)
+    refresh_token: str | None = attrs.field(default=None, repr=hidden_repr)
     token_type: str = "Bearer"
-    id_token: str | None = attrs.field(default=None, repr=_hidden)
+    id_token: str | None = attrs.field(default=None, repr=hidden_repr)
 
     def expires_in(self, now: float | None = None) -> float:
         """Seconds until the access token expires (negative once it has)."""
