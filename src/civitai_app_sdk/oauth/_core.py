@@ -33,6 +33,7 @@ from .urls import (
     ScopeRequest,
     endpoint_url,
     form_encode,
+    nonempty_str,
     normalize_base_url,
     scope_value,
 )
@@ -98,8 +99,7 @@ class Credentials:
     base_url: str = attrs.field(default="", converter=normalize_base_url)
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.client_id, str) or not self.client_id:
-            raise ValueError("client_id must be a non-empty string")
+        nonempty_str("client_id", self.client_id)
         if self.client_secret is not None and (
             not isinstance(self.client_secret, str) or not self.client_secret
         ):
@@ -218,10 +218,9 @@ def exchange_call(
 
     Only a 429 (rate limited before the grant was read) gives the code back.
     """
-    named = (("code", code), ("redirect_uri", redirect_uri), ("code_verifier", code_verifier))
-    for name, value in named:
-        if not isinstance(value, str) or not value:
-            raise ValueError(f"{name} must be a non-empty string")
+    nonempty_str("code", code)
+    nonempty_str("redirect_uri", redirect_uri)
+    nonempty_str("code_verifier", code_verifier)
     guard.claim(code, "authorization code")
     fields = [
         ("grant_type", "authorization_code"),
@@ -241,8 +240,7 @@ def refresh_call(
 
     Only a 429 (rate limited before the grant was read) gives the token back.
     """
-    if not isinstance(refresh_token, str) or not refresh_token:
-        raise ValueError("refresh_token must be a non-empty string")
+    nonempty_str("refresh_token", refresh_token)
     guard.claim(refresh_token, "refresh token")
     fields = [
         ("grant_type", "refresh_token"),
@@ -259,8 +257,7 @@ def _ignore_body(response: httpx.Response) -> None:
 
 def revoke_call(creds: Credentials, *, token: str, token_type_hint: str | None) -> Call[None]:
     """Token revocation; any 2xx answer is success, whatever its body."""
-    if not isinstance(token, str) or not token:
-        raise ValueError("token must be a non-empty string")
+    nonempty_str("token", token)
     fields = [("token", token), *creds.auth_fields()]
     if token_type_hint is not None:
         fields.append(("token_type_hint", token_type_hint))
@@ -292,8 +289,7 @@ def device_poll_call(
 
 
 def _bearer(access_token: str) -> dict[str, str]:
-    if not isinstance(access_token, str) or not access_token:
-        raise ValueError("access_token must be a non-empty string")
+    nonempty_str("access_token", access_token)
     if any(ch in access_token for ch in "\r\n\0"):
         raise ValueError("access_token contains a line break or NUL")
     return {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}

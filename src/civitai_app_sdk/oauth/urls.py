@@ -94,7 +94,8 @@ def form_encode(fields: Sequence[tuple[str, str]]) -> str:
     return "&".join(f"{_form_quote(key)}={_form_quote(value)}" for key, value in fields)
 
 
-def _nonempty(name: str, value: object) -> str:
+def nonempty_str(name: str, value: object) -> str:
+    """``value`` if it is a non-empty ``str``; else ``ValueError`` naming ``name``."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} must be a non-empty string")
     return value
@@ -140,14 +141,14 @@ def build_authorize_url(
     if not isinstance(code_challenge, str) or not _CHALLENGE.fullmatch(code_challenge):
         raise ValueError("code_challenge must be 43 base64url characters (S256)")
     fields = [
-        ("client_id", _nonempty("client_id", client_id)),
-        ("redirect_uri", _nonempty("redirect_uri", redirect_uri)),
+        ("client_id", nonempty_str("client_id", client_id)),
+        ("redirect_uri", nonempty_str("redirect_uri", redirect_uri)),
         ("response_type", "code"),
-        ("state", _nonempty("state", state)),
+        ("state", nonempty_str("state", state)),
         ("scope", str(int(scope_value(scope)))),
         ("code_challenge", code_challenge),
         ("code_challenge_method", code_challenge_method),
     ]
     if nonce is not None:
-        fields.append(("nonce", _nonempty("nonce", nonce)))
+        fields.append(("nonce", nonempty_str("nonce", nonce)))
     return f"{endpoint_url(base_url, AUTHORIZE_PATH)}?{form_encode(fields)}"
