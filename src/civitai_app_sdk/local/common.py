@@ -16,7 +16,7 @@ from .auth import Principal
 from .problems import pointer_to_path, problem, validation_errors, validation_problem
 from .render import Renderer
 from .site import principal
-from .state import ServerState
+from .state import local_state
 
 __all__ = [
     "BadRequestError",
@@ -44,12 +44,6 @@ class BadRequestError(Exception):
     def response(self) -> Response:
         """The 400 answer."""
         return validation_problem(self.errors)
-
-
-def local_state(request: Request) -> ServerState:
-    """The server state behind the app."""
-    state: ServerState = request.app.state.local
-    return state
 
 
 def renderer(request: Request) -> Renderer:

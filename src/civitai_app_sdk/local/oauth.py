@@ -16,7 +16,7 @@ from civitai_app_sdk.scopes import ALL_SCOPES, TokenScope
 
 from .auth import ACCESS_LIFETIME
 from .problems import oauth_error
-from .state import Pending, ServerState
+from .state import Pending, ServerState, local_state
 
 __all__ = ["DEVICE_GRANT", "discovery", "oauth_routes"]
 
@@ -27,11 +27,6 @@ _DEVICE_LIFETIME: Final = 900
 _LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 _USER_CODE_ALPHABET: Final = "BCDFGHJKLMNPQRSTVWXZ"
 _PATH: Final = "/api/auth/oauth"
-
-
-def _state(request: Request) -> ServerState:
-    state: ServerState = request.app.state.local
-    return state
 
 
 def _issuer(request: Request) -> str:
@@ -84,7 +79,7 @@ def _loopback(uri: str) -> bool:
 
 async def authorize(request: Request) -> Response:
     """Validate the request and consent at once: 303 to ``redirect_uri?code=…&state=…``."""
-    state = _state(request)
+    state = local_state(request)
     params = dict(request.query_params)
     if request.method == "POST":
         params.update(await _form(request) or {})
@@ -154,7 +149,7 @@ def _s256(verifier: str) -> str:
 
 async def token(request: Request) -> Response:
     """Grants ``authorization_code`` (PKCE), ``refresh_token`` (rotated), client credentials."""
-    state = _state(request)
+    state = local_state(request)
     form = await _form(request)
     if form is None:
         return oauth_error("invalid_request", "the body must be application/x-www-form-urlencoded")
@@ -192,7 +187,7 @@ async def token(request: Request) -> Response:
 
 async def revoke(request: Request) -> Response:
     """Revoke for confidential clients only; always answers 200 ``{}`` like the real one."""
-    state = _state(request)
+    state = local_state(request)
     form = await _form(request) or {}
     client_id = form.get("client_id", "")
     if client_id in state.config.confidential_clients and _client_error(state, form) is None:
@@ -211,7 +206,7 @@ def _user_code() -> str:
 
 async def device(request: Request) -> Response:
     """Start a device grant; it is approved on visiting the page or after a delay."""
-    state = _state(request)
+    state = local_state(request)
     form = await _form(request)
     if form is None or not form.get("client_id"):
         return oauth_error("invalid_request", "client_id is required (form-encoded)")
@@ -238,7 +233,7 @@ async def device(request: Request) -> Response:
 
 async def device_token(request: Request) -> Response:
     """Poll a device grant: pending until approved, then tokens once (scope as a string)."""
-    state = _state(request)
+    state = local_state(request)
     form = await _form(request)
     if form is None:
         return oauth_error("invalid_request", "the body must be application/x-www-form-urlencoded")
@@ -259,7 +254,7 @@ async def device_token(request: Request) -> Response:
 
 async def device_page(request: Request) -> Response:
     """The code-entry page: visiting it with ``?code=`` approves that code."""
-    state = _state(request)
+    state = local_state(request)
     user_code = request.query_params.get("code", "").upper()
     for pending in state.devices.values():
         if user_code and pending.user_code == user_code:

@@ -12,7 +12,7 @@ from civitai_app_sdk.scopes import TokenScope
 
 from .auth import Principal
 from .problems import trpc_error
-from .state import ServerState
+from .state import local_state
 from .store import USER_ID
 
 __all__ = ["principal", "site_routes"]
@@ -23,7 +23,7 @@ USERNAME: Final = "local-user"
 
 def principal(request: Request) -> Principal | None:
     """The caller behind the request's Bearer token, if it is accepted."""
-    state: ServerState = request.app.state.local
+    state = local_state(request)
     return state.tokens.principal(request.headers.get("authorization"), state.clock.now())
 
 
@@ -77,7 +77,7 @@ async def userinfo(request: Request) -> Response:
 
 async def buzz_account(request: Request) -> Response:
     """tRPC ``buzz.getBuzzAccount``: the spendable pools (needs BuzzRead)."""
-    state: ServerState = request.app.state.local
+    state = local_state(request)
     caller = principal(request)
     if caller is None:
         return trpc_error("UNAUTHORIZED", "UNAUTHORIZED", 401)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+from starlette.requests import Request
 
 from .auth import TokenBook
 from .blobs import Signer
@@ -15,7 +16,7 @@ from .faults import FaultRule
 from .store import Store
 from .timeline import Timings
 
-__all__ = ["LocalConfig", "Pending", "ServerState"]
+__all__ = ["LocalConfig", "Pending", "ServerState", "local_state"]
 
 
 @attrs.frozen
@@ -70,3 +71,9 @@ class ServerState:
 
     def _fails(self, step: Mapping[str, Any]) -> bool:
         return bool({step.get("name"), step.get("$type")} & self.config.fail_steps)
+
+
+def local_state(request: Request) -> ServerState:
+    """The server state behind the app that received ``request``."""
+    state: ServerState = request.app.state.local
+    return state
