@@ -209,6 +209,14 @@ def test_workflow_summary_and_json(authed, api) -> None:
     assert "clipSkip" not in json.dumps(data)
 
 
+@pytest.mark.parametrize(("status", "hinted"), [("processing", True), ("expired", False)])
+def test_workflow_suggests_wait_only_while_running(authed, api, status: str, hinted: bool) -> None:
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=_wf(status=status))
+    result = authed("workflow", "wf-1")
+    assert result.exit_code == 0, result.stderr
+    assert ("--wait` follows it" in result.stderr) is hinted
+
+
 def test_workflow_wait_follows_until_done(authed, api) -> None:
     running = _wf(status="processing")
     route = api.get(f"{API}/v2/consumer/workflows/wf-1").mock(

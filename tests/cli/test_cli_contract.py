@@ -152,6 +152,27 @@ def test_progress_bar_goes_to_stderr_on_a_terminal(
     assert "wf-1: " in result.stderr  # the bar's description, drawn on stderr only
 
 
+def test_wait_bar_counts_every_finished_step() -> None:
+    class Recorder(_progress.Bar):
+        def __init__(self) -> None:
+            super().__init__(None, None)
+            self.fields: dict[str, Any] = {}
+
+        def update(self, **fields: Any) -> None:
+            self.fields = fields
+
+    statuses = ["succeeded", "failed", "expired", "canceled", "processing", "unassigned"]
+    recorder = Recorder()
+    _progress.workflow_updater(recorder)(
+        {"id": "wf-1", "status": "processing", "steps": [{"status": s} for s in statuses]}
+    )
+    assert recorder.fields == {
+        "total": 6,
+        "completed": 4,
+        "description": "wf-1: processing",
+    }
+
+
 @pytest.mark.parametrize("force_color", ["", "1"], ids=["plain", "FORCE_COLOR"])
 def test_no_progress_bar_off_a_terminal(
     authed,

@@ -28,7 +28,6 @@ STATUS_STYLES: Final[dict[str, str]] = {
     "expired": "yellow",
     "canceled": "magenta",
 }
-TERMINAL_STATUSES: Final = frozenset({"succeeded", "failed", "expired", "canceled"})
 
 
 def to_data(value: Any) -> Any:

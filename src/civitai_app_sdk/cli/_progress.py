@@ -67,11 +67,12 @@ def bar(description: str, total: float | None = None, *, transfer: bool = False)
 
 def workflow_updater(status_bar: Bar) -> Any:
     """An ``on_update`` callback for ``poll``: finished steps out of all steps."""
+    from civitai_app_sdk.orchestrator import is_terminal
 
     def on_update(workflow: object) -> None:
         data = to_data(workflow)
         steps = [s for s in data.get("steps") or [] if isinstance(s, Mapping)]
-        done = sum(1 for s in steps if s.get("status") in {"succeeded", "failed", "canceled"})
+        done = sum(1 for s in steps if is_terminal(s))
         status_bar.update(
             total=max(len(steps), 1),
             completed=done,

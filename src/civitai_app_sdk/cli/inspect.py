@@ -73,8 +73,10 @@ def workflow(
     if as_json:
         emit_json(data)
     else:
+        from civitai_app_sdk.orchestrator import is_terminal
+
         workflow_summary(data)
-        if data.get("status") not in {"succeeded", "failed", "expired", "canceled"}:
+        if not is_terminal(data):
             note(f"Still running: `civitai-orch workflow {workflow_id} --wait` follows it.")
 
 
