@@ -37,9 +37,9 @@ BASE: dict[str, Any] = {
 }
 
 
-def manifest(**changes: Any) -> dict[str, Any]:
-    """A deep copy of BASE with top-level keys replaced (a value of ... deletes the key)."""
-    result = copy.deepcopy(BASE)
+def _replaced(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``base`` with keys replaced (a value of ... deletes the key)."""
+    result = copy.deepcopy(base)
     for key, value in changes.items():
         if value is ...:
             result.pop(key, None)
@@ -48,15 +48,14 @@ def manifest(**changes: Any) -> dict[str, Any]:
     return result
 
 
+def manifest(**changes: Any) -> dict[str, Any]:
+    """A deep copy of BASE with top-level keys replaced (a value of ... deletes the key)."""
+    return _replaced(BASE, changes)
+
+
 def with_iframe(**changes: Any) -> dict[str, Any]:
     """BASE with iframe keys replaced (... deletes one)."""
-    iframe = dict(BASE["iframe"])
-    for key, value in changes.items():
-        if value is ...:
-            iframe.pop(key, None)
-        else:
-            iframe[key] = value
-    return manifest(iframe=iframe)
+    return manifest(iframe=_replaced(BASE["iframe"], changes))
 
 
 SDK014_BASE: dict[str, Any] = {
@@ -81,10 +80,4 @@ SDK014_BASE: dict[str, Any] = {
 
 def sdk014(**changes: Any) -> dict[str, Any]:
     """A deep copy of a manifest 0.14 accepts, with top-level keys replaced."""
-    result = copy.deepcopy(SDK014_BASE)
-    for key, value in changes.items():
-        if value is ...:
-            result.pop(key, None)
-        else:
-            result[key] = value
-    return result
+    return _replaced(SDK014_BASE, changes)
