@@ -36,6 +36,7 @@ from civitai_app_sdk.orchestrator import (
     extract_blobs,
     new_external_id,
 )
+from civitai_app_sdk.scopes import TokenScope
 
 OUTPUT_DIR: Final = Path("demo-output")
 """Where the results are saved, one folder per workflow."""
@@ -43,7 +44,12 @@ CLIENT_ID: Final = "civitai-app-sdk-demo"
 """OAuth client id the demo logs in with (a public client)."""
 REDIRECT_URI: Final = "http://127.0.0.1:8765/callback"
 """Loopback redirect URI of the PKCE login (the local server consents without a visit)."""
-AI_SERVICES: Final = 114689
+AI_SERVICES: Final = int(
+    TokenScope.UserRead
+    | TokenScope.BuzzRead
+    | TokenScope.AIServicesRead
+    | TokenScope.AIServicesWrite
+)
 """Scope bitmask asked for: UserRead, BuzzRead, AIServicesRead and AIServicesWrite."""
 PROMPT: Final = "a lighthouse on a cliff at dusk, oil painting"
 """The text-to-image prompt of the demo workflow."""
