@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -29,11 +29,6 @@ NOW = 1_700_000_000.0
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def mock() -> Iterator[respx.MockRouter]:
     with respx.mock(assert_all_called=False) as router:
         yield router
@@ -53,6 +48,23 @@ def provider(store: MemoryTokenStore, **kwargs: Any) -> RefreshingTokenProvider:
     clients: dict[str, Any] = {"client": OAuthClient("app", clock=lambda: NOW)}
     clients.update(kwargs)
     return RefreshingTokenProvider(store, clock=lambda: NOW, **clients)
+
+
+def async_provider(store: MemoryTokenStore, **kwargs: Any) -> RefreshingTokenProvider:
+    """A provider with only an async client."""
+    return provider(
+        store, client=None, async_client=AsyncOAuthClient("app", clock=lambda: NOW), **kwargs
+    )
+
+
+def rotated_after(gate: asyncio.Event) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
+    """A token endpoint that answers ``rotated(1)`` once ``gate`` is set."""
+
+    async def held(request: httpx.Request) -> httpx.Response:
+        await gate.wait()
+        return httpx.Response(200, json=rotated(1))
+
+    return held
 
 
 def test_is_a_token_provider() -> None:
@@ -99,10 +111,7 @@ def test_custom_margin(mock: respx.MockRouter) -> None:
 
 
 def test_threads_share_one_refresh(mock: respx.MockRouter) -> None:
-    entered = threading.Event()
-
     def slow(request: httpx.Request) -> httpx.Response:
-        entered.set()
         time.sleep(0.3)
         return httpx.Response(200, json=rotated(1))
 
@@ -122,9 +131,7 @@ async def test_tasks_share_one_refresh(mock: respx.MockRouter) -> None:
 
     route = mock.post(TOKEN_URL).mock(side_effect=slow)
     store = stored(10)
-    tokens = RefreshingTokenProvider(
-        store, async_client=AsyncOAuthClient("app", clock=lambda: NOW), clock=lambda: NOW
-    )
+    tokens = async_provider(store)
     results = await asyncio.gather(*(tokens.aget_token() for _ in range(20)))
     assert results == ["at-1"] * 20
     assert route.call_count == 1
@@ -158,12 +165,7 @@ async def test_thread_leader_with_task_followers(mock: respx.MockRouter) -> None
 @pytest.mark.anyio
 async def test_task_leader_with_thread_followers(mock: respx.MockRouter) -> None:
     gate = asyncio.Event()
-
-    async def held(request: httpx.Request) -> httpx.Response:
-        await gate.wait()
-        return httpx.Response(200, json=rotated(1))
-
-    route = mock.post(TOKEN_URL).mock(side_effect=held)
+    route = mock.post(TOKEN_URL).mock(side_effect=rotated_after(gate))
     tokens = provider(stored(10), async_client=AsyncOAuthClient("app", clock=lambda: NOW))
     leader = asyncio.ensure_future(tokens.aget_token())
     await asyncio.sleep(0.05)
@@ -177,16 +179,9 @@ async def test_task_leader_with_thread_followers(mock: respx.MockRouter) -> None
 @pytest.mark.anyio
 async def test_cancelling_the_caller_does_not_lose_rotated_tokens(mock: respx.MockRouter) -> None:
     gate = asyncio.Event()
-
-    async def held(request: httpx.Request) -> httpx.Response:
-        await gate.wait()
-        return httpx.Response(200, json=rotated(1))
-
-    route = mock.post(TOKEN_URL).mock(side_effect=held)
+    route = mock.post(TOKEN_URL).mock(side_effect=rotated_after(gate))
     store = stored(10)
-    tokens = RefreshingTokenProvider(
-        store, async_client=AsyncOAuthClient("app", clock=lambda: NOW), clock=lambda: NOW
-    )
+    tokens = async_provider(store)
     caller = asyncio.ensure_future(tokens.aget_token())
     await asyncio.sleep(0.05)
     caller.cancel()
@@ -350,11 +345,6 @@ async def test_async_failed_save_reaches_every_task(mock: respx.MockRouter) -> N
     store = FailingSaveStore(
         TokenSet(access_token="at-0", refresh_token="rt-0", expires_at=NOW + 10)
     )
-    tokens = RefreshingTokenProvider(
-        store,
-        async_client=AsyncOAuthClient("app", clock=lambda: NOW),
-        clock=lambda: NOW,
-        wait_timeout=2,
-    )
+    tokens = async_provider(store, wait_timeout=2)
     results = await asyncio.gather(*(tokens.aget_token() for _ in range(3)), return_exceptions=True)
     assert all(isinstance(r, OSError) for r in results), results
