@@ -322,6 +322,33 @@ def test_results_download_names_and_extensions(authed, api, cli_home: Path) -> N
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
+def test_results_downloads_share_one_http_client(
+    authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civitai_app_sdk.cli import _download
+
+    made: list[httpx.Client] = []
+
+    class Recorded(httpx.Client):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            if kwargs.get("timeout") is _download.DOWNLOAD_TIMEOUT:
+                made.append(self)
+
+    monkeypatch.setattr(_download.httpx, "Client", Recorded)
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(
+        content=b"a", headers={"content-type": "image/png"}
+    )
+    api.get("https://cdn.test/VIDB.mp4").respond(
+        content=b"b", headers={"content-type": "video/mp4"}
+    )
+    result = authed("results", "wf-1", "--download", f"--dir={cli_home / 'out'}", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [r["status"] for r in json.loads(result.stdout)["downloads"]].count("saved") == 2
+    assert len(made) == 1
+
+
 def test_results_expired_url_falls_back_to_blob_endpoint(authed, api, cli_home: Path) -> None:
     api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
     api.get("https://cdn.test/IMGA.jpeg").respond(403)

@@ -28,14 +28,12 @@ if TYPE_CHECKING:
 _EXPIRED: Final = frozenset({401, 403, 404, 410})
 
 
-def _from_url(media: Media, directory: Path, stem: str, progress: Bar) -> tuple[Path, int]:
-    assert media.url is not None
-    with (
-        httpx.Client(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as http,
-        http.stream("GET", media.url) as response,
-    ):
+def _from_url(
+    http: httpx.Client, url: str, blob_id: str | None, directory: Path, stem: str, progress: Bar
+) -> tuple[Path, int]:
+    with http.stream("GET", url) as response:
         response.raise_for_status()
-        ext = extension_for(response.headers.get("content-type"), media.blob_id or "")
+        ext = extension_for(response.headers.get("content-type"), blob_id or "")
         return save_chunks(
             response.iter_bytes(1 << 16), directory, stem, ext, on_bytes=progress.advance
         )
@@ -73,6 +71,27 @@ def _skip_reason(media: Media, hidden_mature: bool) -> str | None:
     return "not available"
 
 
+def _fetch(
+    client: OrchestratorClient,
+    http: httpx.Client,
+    media: Media,
+    directory: Path,
+    stem: str,
+    workflow_id: str,
+    progress: Bar,
+) -> tuple[Path, int]:
+    """Save one output from its signed URL, else (missing or expired) the blob endpoint."""
+    if media.url is not None:
+        try:
+            return _from_url(http, media.url, media.blob_id, directory, stem, progress)
+        except httpx.HTTPStatusError as exc:
+            if media.blob_id is None or exc.response.status_code not in _EXPIRED:
+                raise
+    if media.blob_id is None:
+        raise LookupError("no signed URL")
+    return from_blob_endpoint(client, media.blob_id, directory, stem, workflow_id=workflow_id)
+
+
 def download_all(
     client: OrchestratorClient,
     workflow_id: str,
@@ -82,35 +101,34 @@ def download_all(
     hidden_mature: bool,
     progress: Bar,
 ) -> list[dict[str, Any]]:
-    """Save every item; one report per item (``saved``, ``skipped`` or ``failed``)."""
+    """Save every item; one report per item (``saved``, ``skipped`` or ``failed``).
+
+    Signed URLs are fetched through one HTTP client, so files on the same host share
+    its connections (and the TLS set-up is done once).
+    """
     reports: list[dict[str, Any]] = []
     counters: dict[str, int] = {}
-    for media in items:
-        index = counters.get(media.step, 0)
-        counters[media.step] = index + 1
-        stem = safe_stem(workflow_id, media.step, str(index))
-        report: dict[str, Any] = {"step": media.step, "kind": media.kind, "blobId": media.blob_id}
-        reports.append(report)
-        reason = _skip_reason(media, hidden_mature)
-        if reason:
-            report |= {"status": "skipped", "reason": reason}
-            continue
-        try:
+    with httpx.Client(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as http:
+        for media in items:
+            index = counters.get(media.step, 0)
+            counters[media.step] = index + 1
+            stem = safe_stem(workflow_id, media.step, str(index))
+            report: dict[str, Any] = {
+                "step": media.step,
+                "kind": media.kind,
+                "blobId": media.blob_id,
+            }
+            reports.append(report)
+            reason = _skip_reason(media, hidden_mature)
+            if reason:
+                report |= {"status": "skipped", "reason": reason}
+                continue
             try:
-                if media.url is None:
-                    raise LookupError("no signed URL")
-                path, size = _from_url(media, directory, stem, progress)
-            except (LookupError, httpx.HTTPStatusError) as exc:
-                status = getattr(getattr(exc, "response", None), "status_code", None)
-                if media.blob_id is None or (status is not None and status not in _EXPIRED):
-                    raise
-                path, size = from_blob_endpoint(
-                    client, media.blob_id, directory, stem, workflow_id=workflow_id
-                )
-        except (httpx.HTTPError, sdk.OrchestratorError, LookupError, OSError) as exc:
-            report |= {"status": "failed", "reason": _reason(exc)}
-            continue
-        report |= {"status": "saved", "path": str(path), "bytes": size}
+                path, size = _fetch(client, http, media, directory, stem, workflow_id, progress)
+            except (httpx.HTTPError, sdk.OrchestratorError, LookupError, OSError) as exc:
+                report |= {"status": "failed", "reason": _reason(exc)}
+                continue
+            report |= {"status": "saved", "path": str(path), "bytes": size}
     return reports
 
 
