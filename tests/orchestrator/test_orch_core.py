@@ -62,3 +62,12 @@ def test_env_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
         c.remove_tag("w", "user:1")
     assert str(seen[0].url) == "http://127.0.0.1:9/base/v2/consumer/workflows/w/tags/user%3A1"
     assert seen[0].headers["authorization"] == "Bearer envtoken"
+
+
+@pytest.mark.parametrize("value", [object(), b"\xff"])
+def test_unserialisable_body_is_a_validation_error(client: Any, api: Any, value: object) -> None:
+    route = api.post("/v2/consumer/workflows").respond(200, json={})
+    bad = {"steps": [{"$type": "textToImage", "input": {"prompt": "x", "cfgScale": 5}}], "x": value}
+    with pytest.raises(RequestValidationError, match="not JSON-serialisable"):
+        client.submit(bad)
+    assert not route.called

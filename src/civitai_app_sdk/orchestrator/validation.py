@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from civitai_app_sdk_generated import WorkflowTemplate
 from civitai_app_sdk_generated._base import request_problems
 from pydantic import BaseModel, ValidationError
-from pydantic_core import PydanticSerializationError, to_jsonable_python
+from pydantic_core import PydanticSerializationError, to_json
 
 from ..errors import RequestValidationError
 
@@ -43,7 +42,7 @@ def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
         raise TypeError(f"a workflow body is a WorkflowTemplate or a dict, not {type(body)}")
     data.setdefault("currencies", [])
     try:
-        text = json.dumps(to_jsonable_python(data))
+        text = to_json(data, inf_nan_mode="constants")
         model = WorkflowTemplate.model_validate_json(text, strict=True)
     except PydanticSerializationError as exc:
         problem = f"/: not JSON-serialisable: {exc}"
