@@ -12,6 +12,7 @@ from civitai_app_sdk.scopes import (
     TokenScopePresets,
     bitmask_from_scopes,
     get_scope_label,
+    parse_scope,
     scopes_from_bitmask,
 )
 
@@ -23,20 +24,14 @@ _PRESETS = ("Full", "ReadOnly", "Creator", "AIServices")
 
 
 def _mask_from(words: list[str]) -> int:
-    if len(words) == 1 and words[0].isdecimal():
-        return int(words[0])
+    """OR decimal bitmasks, scope names (both read by ``parse_scope``) and preset names."""
     mask = 0
     for word in words:
-        if word in _PRESETS:
-            mask |= int(getattr(TokenScopePresets, word))
-        elif word.isdecimal():
-            mask |= int(word)
-        else:
-            try:
-                mask |= bitmask_from_scopes([word])
-            except ValueError:
-                known = ", ".join([*_PRESETS[1:], *TokenScope.__members__])
-                raise CliError(f"unknown scope {word!r}; known: {known}", ExitCode.USAGE) from None
+        try:
+            mask |= int(getattr(TokenScopePresets, word)) if word in _PRESETS else parse_scope(word)
+        except ValueError:
+            known = ", ".join([*_PRESETS[1:], *TokenScope.__members__])
+            raise CliError(f"unknown scope {word!r}; known: {known}", ExitCode.USAGE) from None
     return mask
 
 
