@@ -8,11 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 import respx
 
-from civitai_app_sdk.cli import COMMANDS, SHORT_HELP
+from civitai_app_sdk.cli import COMMANDS, SHORT_HELP, main
 from civitai_app_sdk.cli._credentials import CredentialsFile, StoredLogin
 from civitai_app_sdk.cli._files import save_chunks
 from civitai_app_sdk.oauth import TokenSet
@@ -45,6 +46,12 @@ def test_help_lists_every_command_without_importing_them() -> None:
 def test_every_command_has_short_help_and_imports() -> None:
     assert set(SHORT_HELP) == set(COMMANDS)
     assert {"serve-local", "block", "scopes", "login"} <= set(COMMANDS)
+    ctx = click.Context(main)
+    for name in COMMANDS:
+        command = main.get_command(ctx, name)
+        assert isinstance(command, click.Command), name
+        # the listing's one line is SHORT_HELP's; a second copy on the command would drift
+        assert command.short_help is None, name
 
 
 @pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"serve-local", "block"}))

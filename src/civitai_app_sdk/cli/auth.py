@@ -41,7 +41,7 @@ def _device_login(client_id: str, auth_url: str | None, scope: int, timeout: flo
     return StoredLogin(tokens, client_id, issuer)
 
 
-@click.command(short_help="Sign in (device flow) or store an API key.")
+@click.command()
 @click.option(
     "--with-token",
     is_flag=True,
@@ -111,7 +111,7 @@ def login(
     stdout().print(f"Signed in. Token saved to {file.path}", markup=False)
 
 
-@click.command(short_help="Forget the stored token.")
+@click.command()
 @json_option
 def logout(as_json: bool) -> None:
     """Delete the token saved by `login` (the environment and ./.env are left alone)."""

@@ -10,7 +10,7 @@ from ._output import emit_json, stdout
 from ._session import client_for
 
 
-@click.command(short_help="Check the API URL and token with one request.")
+@click.command()
 @api_options
 @json_option
 def test(token: str | None, api_url: str | None, as_json: bool) -> None:

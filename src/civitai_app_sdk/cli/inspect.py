@@ -50,7 +50,7 @@ def follow(client: Any, workflow_id: str, timeout: float) -> dict[str, Any]:
     return data
 
 
-@click.command(short_help="Show one workflow; --wait follows it to the end.")
+@click.command()
 @click.argument("workflow_id")
 @click.option("--wait", is_flag=True, help=WAIT_HELP)
 @wait_timeout_option
@@ -80,7 +80,7 @@ def workflow(
             note(f"Still running: `civitai-orch workflow {workflow_id} --wait` follows it.")
 
 
-@click.command(short_help="Show one step of a workflow.")
+@click.command()
 @click.argument("workflow_id")
 @click.argument("step_name")
 @api_options

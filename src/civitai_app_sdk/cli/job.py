@@ -75,7 +75,7 @@ def job_lines(response: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-@click.command(short_help="Show a v1 job with its scan results.")
+@click.command()
 @click.argument("job_id")
 @click.option("--raw", is_flag=True, help="Print the raw JSON (same as --json).")
 @api_options

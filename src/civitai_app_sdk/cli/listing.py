@@ -84,7 +84,7 @@ def _next_hint(ctx: click.Context, cursor: str) -> None:
     note("Next page: " + " ".join(words))
 
 
-@click.command(short_help="List and search your workflows, newest first.")
+@click.command()
 @_filters
 @click.option(
     "--from",
@@ -160,7 +160,7 @@ def workflows(
         _next_hint(click.get_current_context(), next_cursor)
 
 
-@click.command(short_help="List another user's workflows (manager tokens only).")
+@click.command()
 @click.argument("user_id")
 @_filters
 @api_options

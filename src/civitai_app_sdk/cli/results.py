@@ -25,7 +25,7 @@ DIR_OPTION = click.option(
 )
 
 
-@click.command(short_help="List a workflow's outputs; --download saves them.")
+@click.command()
 @click.argument("workflow_id")
 @click.option("--download", is_flag=True, help="Save every output file.")
 @DIR_OPTION
@@ -118,7 +118,7 @@ def _print(
         note(f"Save them with: civitai-orch results {workflow_id} --download")
 
 
-@click.command(short_help="Look up a blob; --download saves it.")
+@click.command()
 @click.argument("blob_id")
 @click.option("--download", is_flag=True, help="Save the blob's bytes.")
 @DIR_OPTION

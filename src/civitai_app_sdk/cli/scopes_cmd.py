@@ -35,7 +35,7 @@ def _mask_from(words: list[str]) -> int:
     return mask
 
 
-@click.command(short_help="Translate token scopes between bitmask and names.")
+@click.command()
 @click.argument("scope", nargs=-1, required=True)
 @json_option
 def scopes(scope: tuple[str, ...], as_json: bool) -> None:

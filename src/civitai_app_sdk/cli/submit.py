@@ -28,7 +28,7 @@ def _body(file: Any) -> dict[str, Any]:
     return body
 
 
-@click.command(short_help="Price a workflow file without running it.")
+@click.command()
 @FILE_ARG
 @api_options
 @json_option
@@ -54,7 +54,7 @@ def _confirm(data: dict[str, Any], yes: bool) -> None:
         raise CliError("not submitted", ExitCode.ERROR)
 
 
-@click.command(short_help="Submit a workflow file (asks before spending Buzz).")
+@click.command()
 @FILE_ARG
 @click.option("--wait", is_flag=True, help=WAIT_HELP)
 @wait_timeout_option
@@ -106,7 +106,7 @@ def submit(
     note(f"Follow it with: civitai-orch workflow {workflow_id} --wait")
 
 
-@click.command(short_help="Cancel a running workflow.")
+@click.command()
 @click.argument("workflow_id")
 @api_options
 @json_option
