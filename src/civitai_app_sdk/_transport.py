@@ -40,6 +40,7 @@ from .errors import (
 )
 
 __all__ = [
+    "BODY_LIMIT",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
@@ -65,7 +66,8 @@ DEFAULT_MAX_RETRIES: Final = 3
 """Default number of retries after the first attempt (safe calls only)."""
 WAIT_MARGIN: Final = 30.0
 """Seconds added to the read timeout of a long-poll (`wait`) request."""
-_BODY_LIMIT: Final = 2000
+BODY_LIMIT: Final = 2000
+"""Most characters of a failed answer's body kept on the error (``OrchestratorError.body``)."""
 _SAFE_TOKEN = re.compile(r"[\x21-\x7e]+")
 _SAFE_AGENT = re.compile(r"[\x20-\x7e]+")
 _REQUEST_ID_HEADERS: Final = ("x-request-id", "request-id", "x-correlation-id", "x-trace-id")
@@ -289,14 +291,11 @@ def retry_delay(
     return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
 
 
-def _read_body(response: httpx.Response) -> tuple[str, Any]:
-    text = response.text[:_BODY_LIMIT]
-    if _is_html(response):
-        return text, None
+def _json_or_none(content: bytes) -> Any:
     try:
-        return text, json.loads(response.content) if response.content else None
+        return json.loads(content) if content else None
     except ValueError:
-        return text, None
+        return None
 
 
 def _problem_text(problem: Mapping[str, Any]) -> str:
@@ -323,7 +322,8 @@ _BY_STATUS: Final[dict[int, type[OrchestratorError]]] = {
 def error_for(call: Call, response: httpx.Response) -> OrchestratorError:
     """The typed error for a non-2xx answer, with problem details, body and request id."""
     status = response.status_code
-    text, parsed = _read_body(response)
+    html = _is_html(response)
+    parsed = None if html else _json_or_none(response.content)
     problem = parsed if isinstance(parsed, dict) else None
     request_id = next(
         (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
@@ -331,11 +331,10 @@ def error_for(call: Call, response: httpx.Response) -> OrchestratorError:
     if request_id is None and problem is not None and isinstance(problem.get("traceId"), str):
         request_id = problem["traceId"]
     message = f"{call.method} {call.path} failed with HTTP {status}"
-    if problem is not None and _problem_text(problem):
-        message += f": {_problem_text(problem)}"
-    elif isinstance(parsed, str) and parsed:
-        message += f": {parsed}"
-    elif _is_html(response):
+    detail = _problem_text(problem) if problem is not None else parsed
+    if isinstance(detail, str) and detail:
+        message += f": {detail}"
+    elif html:
         message += " (an HTML error page from a gateway)"
     kind = _BY_STATUS.get(status, ServerError if status >= 500 else OrchestratorError)
     if status == 403 and isinstance(parsed, str):
@@ -343,7 +342,7 @@ def error_for(call: Call, response: httpx.Response) -> OrchestratorError:
     fields: dict[str, Any] = {
         "status": status,
         "problem": problem,
-        "body": text,
+        "body": response.text[:BODY_LIMIT],
         "request_id": request_id,
         "headers": response.headers,
     }

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from .._transport import BODY_LIMIT
 from ..errors import ResponseValidationError
 
 
@@ -32,5 +33,5 @@ def read(kind: Any, content: bytes, what: str) -> Any:
         raise ResponseValidationError(
             f"the {what} in the response does not match the API's schema: "
             f"{error.error_count()} problem(s), first: {first['msg']} at {where}",
-            body=content[:2000].decode("utf-8", errors="replace"),
+            body=content[:BODY_LIMIT].decode("utf-8", errors="replace"),
         ) from None
