@@ -468,16 +468,24 @@ def _page(m: dict[str, Any]) -> Iterator[ManifestProblem]:
         yield _approve("page.buzzBudgetPerGen", "page.buzzBudgetPerGen must be a positive integer")
 
 
+def _bounded_text_problem(key: str, value: object, maximum: int) -> str | None:
+    """The platform's text for a value that is not a string of 1 to ``maximum`` units."""
+    if not isinstance(value, str):
+        return f"{key} must be a string"
+    if not value:
+        return f"{key} must be a non-empty string"
+    if utf16_len(value) > maximum:
+        return f"{key} must be ≤{maximum} chars"
+    return None
+
+
 def _build_command(m: dict[str, Any]) -> Iterator[ManifestProblem]:
     command = m.get("buildCommand", _MISSING)
     if command is _MISSING:
         return
-    if not isinstance(command, str):
-        yield _approve("buildCommand", "buildCommand must be a string")
-    elif not command:
-        yield _approve("buildCommand", "buildCommand must be a non-empty string")
-    elif utf16_len(command) > BUILD_COMMAND_MAX:
-        yield _approve("buildCommand", "buildCommand must be ≤128 chars")
+    reason = _bounded_text_problem("buildCommand", command, BUILD_COMMAND_MAX)
+    if reason is not None:
+        yield _approve("buildCommand", reason)
     elif any(ch in _SHELL_METACHARS for ch in command):
         yield _approve("buildCommand", "buildCommand must not contain shell metacharacters")
     elif not _BUILD_COMMAND.match(command):
@@ -492,12 +500,9 @@ def _output_dir(m: dict[str, Any]) -> Iterator[ManifestProblem]:
     out = m.get("outputDir", _MISSING)
     if out is _MISSING:
         return
-    if not isinstance(out, str):
-        yield _approve("outputDir", "outputDir must be a string")
-    elif not out:
-        yield _approve("outputDir", "outputDir must be a non-empty string")
-    elif utf16_len(out) > OUTPUT_DIR_MAX:
-        yield _approve("outputDir", "outputDir must be ≤256 chars")
+    reason = _bounded_text_problem("outputDir", out, OUTPUT_DIR_MAX)
+    if reason is not None:
+        yield _approve("outputDir", reason)
     elif out.startswith("/"):
         yield _approve("outputDir", 'outputDir must be a relative path (no leading "/")')
     elif "\0" in out or "\\" in out or _TRAVERSAL.search(out) or _DRIVE.match(out):
