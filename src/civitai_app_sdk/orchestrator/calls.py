@@ -11,7 +11,7 @@ import math
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from typing import Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 from urllib.parse import quote
 
 import attrs
@@ -88,9 +88,19 @@ def _date(value: dt.datetime | str, what: str) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _workflow(response: httpx.Response) -> Workflow:
-    workflow: Workflow = read(Workflow, response.content, "workflow")
-    return workflow
+def _reader(kind: Any, what: str) -> Callable[[httpx.Response], Any]:
+    """Reads a 2xx body as ``kind`` (a model or union alias); ``what`` names it in errors."""
+
+    def parse(response: httpx.Response) -> Any:
+        return read(kind, response.content, what)
+
+    return parse
+
+
+_workflow = _reader(Workflow, "workflow")
+_page = _reader(WorkflowPage, "workflow page")
+_step = _reader(WorkflowStep, "workflow step")
+_resource = _reader(ResourceInfo, "resource")
 
 
 def _nothing(response: httpx.Response) -> None:
@@ -203,12 +213,7 @@ def query(
         params.append(("take", str(take)))
     if cursor:
         params.append(("cursor", cursor))
-
-    def read_page(response: httpx.Response) -> WorkflowPage:
-        page: WorkflowPage = read(WorkflowPage, response.content, "workflow page")
-        return page
-
-    return Operation(Call("GET", _WORKFLOWS, tuple(params)), read_page)
+    return Operation(Call("GET", _WORKFLOWS, tuple(params)), _page)
 
 
 def add_tag(workflow_id: str, tag: str) -> Operation[None]:
@@ -227,12 +232,7 @@ def remove_tag(workflow_id: str, tag: str) -> Operation[None]:
 def get_step(workflow_id: str, name: str) -> Operation[WorkflowStep]:
     """Read one step of a workflow by name (``$0``, ``step_0``…)."""
     path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}/steps/{segment(name, 'step name')}"
-
-    def read_step(response: httpx.Response) -> WorkflowStep:
-        step: WorkflowStep = read(WorkflowStep, response.content, "workflow step")
-        return step
-
-    return Operation(Call("GET", path), read_step)
+    return Operation(Call("GET", path), _step)
 
 
 def get_blob(blob_id: str, *, workflow_id: str | None, nsfw_level: str | None) -> Operation[bytes]:
@@ -252,9 +252,4 @@ def get_resource(air: str) -> Operation[ResourceInfo]:
     if not isinstance(air, str) or not air or air.startswith("huggingface/"):
         raise ValueError("air must be a non-empty AIR (huggingface/ ones are not served)")
     path = f"/v2/resources/{quote(air, safe=':@')}"
-
-    def read_resource(response: httpx.Response) -> ResourceInfo:
-        resource: ResourceInfo = read(ResourceInfo, response.content, "resource")
-        return resource
-
-    return Operation(Call("GET", path), read_resource)
+    return Operation(Call("GET", path), _resource)
