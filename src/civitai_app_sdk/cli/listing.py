@@ -6,11 +6,13 @@ Options accept the Node CLI's camelCase spellings too (``--excludeFailed``,
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
+import attrs
 import click
 
 from ._config import load_settings
@@ -21,7 +23,6 @@ from ._output import emit_json, note, stdout, to_data
 from ._render import workflow_table
 from ._session import open_client
 
-F = TypeVar("F", bound=Callable[..., Any])
 FAILED_STATUSES = frozenset({"failed", "expired", "canceled"})
 """What the API's ``excludeFailed`` leaves out."""
 STATUSES = (
@@ -30,8 +31,26 @@ STATUSES = (
 )
 
 
-def _filters(func: F) -> F:
-    """Options shared by `workflows` and `user`."""
+@attrs.frozen
+class Filters:
+    """The options `workflows` and `user` share (see :func:`_filters`)."""
+
+    tags: tuple[str, ...]
+    query: str | None
+    exclude_failed: bool
+    oldest: bool
+    take: int
+    cursor: str | None
+
+
+def _filters(func: Callable[..., None]) -> Callable[..., None]:
+    """Options shared by `workflows` and `user`, handed to the command as ``filters``."""
+
+    @functools.wraps(func)
+    def command(*args: Any, **kwargs: Any) -> None:
+        shared = {field.name: kwargs.pop(field.name) for field in attrs.fields(Filters)}
+        func(*args, filters=Filters(**shared), **kwargs)
+
     for decorator in reversed(
         [
             click.option(
@@ -59,8 +78,8 @@ def _filters(func: F) -> F:
             click.option("--cursor", help="Continue from the cursor a previous page printed."),
         ]
     ):
-        func = decorator(func)
-    return func
+        command = decorator(command)
+    return command
 
 
 def _next_hint(ctx: click.Context, cursor: str) -> None:
@@ -111,12 +130,7 @@ def _next_hint(ctx: click.Context, cursor: str) -> None:
 @api_options
 @json_option
 def workflows(
-    tags: tuple[str, ...],
-    query: str | None,
-    exclude_failed: bool,
-    oldest: bool,
-    take: int,
-    cursor: str | None,
+    filters: Filters,
     from_date: str | None,
     to_date: str | None,
     statuses: tuple[str, ...],
@@ -131,20 +145,19 @@ def workflows(
     a --status list without failed, expired or canceled also asks the API to leave
     those out).
     """
-    if statuses and not set(statuses) & FAILED_STATUSES:
-        exclude_failed = True
+    exclude_failed = filters.exclude_failed or bool(statuses and not {*statuses} & FAILED_STATUSES)
     client = open_client(token, api_url)
     page = to_data(
         client.list(
-            tags=list(tags) or None,
-            query=query,
+            tags=list(filters.tags) or None,
+            query=filters.query,
             from_date=from_date,
             to_date=to_date,
-            ascending=oldest or None,
+            ascending=filters.oldest or None,
             exclude_failed=exclude_failed or None,
             hide_mature_content=False if nsfw else None,
-            take=take,
-            cursor=cursor,
+            take=filters.take,
+            cursor=filters.cursor,
         )
     )
     items = [w for w in page.get("items") or [] if not statuses or w.get("status") in statuses]
@@ -167,12 +180,7 @@ def workflows(
 @json_option
 def user(
     user_id: str,
-    tags: tuple[str, ...],
-    query: str | None,
-    exclude_failed: bool,
-    oldest: bool,
-    take: int,
-    cursor: str | None,
+    filters: Filters,
     token: str | None,
     api_url: str | None,
     as_json: bool,
@@ -182,14 +190,14 @@ def user(
     This needs a token with the Manager role; ordinary API keys and OAuth tokens
     get "permission denied". For your own workflows use `workflows`.
     """
-    params = [("UserId", user_id), ("Take", str(take))]
-    params += [("Tags", t) for t in tags]
-    for name, value in (("Query", query), ("Cursor", cursor)):
+    params = [("UserId", user_id), ("Take", str(filters.take))]
+    params += [("Tags", t) for t in filters.tags]
+    for name, value in (("Query", filters.query), ("Cursor", filters.cursor)):
         if value:
             params.append((name, value))
-    if exclude_failed:
+    if filters.exclude_failed:
         params.append(("ExcludeFailed", "true"))
-    if oldest:
+    if filters.oldest:
         params.append(("Inverse", "true"))
     from civitai_app_sdk import errors as sdk
 
