@@ -365,13 +365,17 @@ def _public_settings_keys(m: dict[str, Any]) -> Iterator[ManifestProblem]:
     if not isinstance(keys, list):
         yield _approve("publicSettingsKeys", "publicSettingsKeys must be an array of strings")
     elif len(keys) > PUBLIC_SETTINGS_KEYS_MAX:
-        yield _approve("publicSettingsKeys", "publicSettingsKeys must contain at most 32 entries")
+        yield _approve(
+            "publicSettingsKeys",
+            f"publicSettingsKeys must contain at most {PUBLIC_SETTINGS_KEYS_MAX} entries",
+        )
     else:
         for index, key in enumerate(keys):
             if not (isinstance(key, str) and 0 < utf16_len(key) <= PUBLIC_SETTINGS_KEY_MAX):
                 yield _approve(
                     f"publicSettingsKeys[{index}]",
-                    "publicSettingsKeys entries must be non-empty strings ≤64 chars",
+                    "publicSettingsKeys entries must be non-empty strings "
+                    f"≤{PUBLIC_SETTINGS_KEY_MAX} chars",
                 )
                 return
 
@@ -384,10 +388,13 @@ def _in_height_range(value: object) -> bool:
 def _iframe(iframe: dict[str, Any], tier: TrustTier) -> Iterator[ManifestProblem]:
     min_height, max_height = iframe.get("minHeight"), iframe.get("maxHeight", _MISSING)
     if not _in_height_range(min_height):
-        yield _approve("iframe.minHeight", "iframe.minHeight must be a number in [40, 4000]")
+        yield _approve(
+            "iframe.minHeight", f"iframe.minHeight must be a number in [{HEIGHT_MIN}, {HEIGHT_MAX}]"
+        )
     if max_height is not None and not _in_height_range(max_height):
         yield _approve(
-            "iframe.maxHeight", "iframe.maxHeight must be null or a number in [40, 4000]"
+            "iframe.maxHeight",
+            f"iframe.maxHeight must be null or a number in [{HEIGHT_MIN}, {HEIGHT_MAX}]",
         )
     if is_number(min_height) and is_number(max_height) and max_height < min_height:
         yield _approve("iframe.maxHeight", "iframe.maxHeight must be ≥ iframe.minHeight")
@@ -422,7 +429,7 @@ def _targets(m: dict[str, Any]) -> Iterator[ManifestProblem]:
         yield _approve("targets", "targets must be an array")
         return
     if len(targets) > TARGETS_MAX:
-        yield _approve("targets", "targets must contain at most 16 entries")
+        yield _approve("targets", f"targets must contain at most {TARGETS_MAX} entries")
     for index, target in enumerate(targets):
         path = f"targets[{index}]"
         if not is_object(target):
@@ -454,15 +461,15 @@ def _page(m: dict[str, Any]) -> Iterator[ManifestProblem]:
     elif not path.startswith("/"):
         yield _approve("page.path", 'page.path must start with "/"')
     elif utf16_len(path) > PAGE_PATH_MAX:
-        yield _approve("page.path", "page.path must be ≤256 chars")
+        yield _approve("page.path", f"page.path must be ≤{PAGE_PATH_MAX} chars")
     title = page.get("title")
     if not (isinstance(title, str) and title):
         yield _approve("page.title", "page.title must be a non-empty string")
     elif utf16_len(title) > PAGE_TEXT_MAX:
-        yield _approve("page.title", "page.title must be ≤128 chars")
+        yield _approve("page.title", f"page.title must be ≤{PAGE_TEXT_MAX} chars")
     icon = page.get("icon", _MISSING)
     if icon is not _MISSING and not (isinstance(icon, str) and utf16_len(icon) <= PAGE_TEXT_MAX):
-        yield _approve("page.icon", "page.icon must be a string ≤128 chars")
+        yield _approve("page.icon", f"page.icon must be a string ≤{PAGE_TEXT_MAX} chars")
     budget = page.get("buzzBudgetPerGen", _MISSING)
     if budget is not _MISSING and not (is_integer(budget) and budget > 0):
         yield _approve("page.buzzBudgetPerGen", "page.buzzBudgetPerGen must be a positive integer")
@@ -527,12 +534,13 @@ def _setting_patterns(m: dict[str, Any]) -> Iterator[ManifestProblem]:
             yield _approve(
                 f"{path}.max_length",
                 f'settings.{key}: a field declaring "pattern" must also declare "max_length" '
-                "(<= 1000)",
+                f"(<= {SETTING_PATTERN_MAX_LENGTH})",
             )
         elif max_length > SETTING_PATTERN_MAX_LENGTH:
             yield _approve(
                 f"{path}.max_length",
-                f"settings.{key}: max_length must be <= 1000 when a pattern is declared",
+                f"settings.{key}: max_length must be <= {SETTING_PATTERN_MAX_LENGTH} "
+                "when a pattern is declared",
             )
         if not patterns.compiles(pattern):
             yield _approve(
