@@ -121,8 +121,6 @@ class OrchestratorClient(_Base):
         self._transport = SyncTransport(
             self.settings, http_client=http_client, transport=transport, sleep=sleep, clock=clock
         )
-        self._clock = clock
-        self._sleep = sleep
 
     def _run(self, operation: calls.Operation[T]) -> T:
         return operation.read(self._transport.send(operation.call))
@@ -189,8 +187,8 @@ class OrchestratorClient(_Base):
             workflow_id,
             timeout=timeout,
             on_update=on_update,
-            clock=self._clock,
-            sleep=self._sleep,
+            clock=self._transport.clock,
+            sleep=self._transport.sleep,
         )
 
     def cancel(self, workflow_id: str) -> None:
@@ -350,8 +348,6 @@ class AsyncOrchestratorClient(_Base):
         self._transport = AsyncTransport(
             self.settings, http_client=http_client, transport=transport, sleep=sleep, clock=clock
         )
-        self._clock = clock
-        self._sleep = sleep
 
     async def _run(self, operation: calls.Operation[T]) -> T:
         return operation.read(await self._transport.send(operation.call))
@@ -410,8 +406,8 @@ class AsyncOrchestratorClient(_Base):
             workflow_id,
             timeout=timeout,
             on_update=on_update,
-            clock=self._clock,
-            sleep=self._sleep,
+            clock=self._transport.clock,
+            sleep=self._transport.sleep,
         )
 
     async def cancel(self, workflow_id: str) -> None:
