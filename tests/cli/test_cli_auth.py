@@ -39,6 +39,26 @@ def test_login_with_empty_token_is_usage_error(run) -> None:
     assert result.stderr.startswith("error: no token")
 
 
+@pytest.mark.parametrize("pasted", ["two words", "t\u00f6k\u00e9n", "tok\x7f"])
+def test_login_refuses_a_token_no_header_can_carry(run, cli_home: Path, pasted: str) -> None:
+    result = run("login", "--with-token", input=pasted + "\n")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no token")
+    assert not _creds(cli_home).exists()
+
+
+def test_stored_token_no_header_can_carry_is_one_line_error(run, cli_home: Path) -> None:
+    from civitai_app_sdk.cli._credentials import NEVER_EXPIRES, StoredLogin
+    from civitai_app_sdk.oauth import TokenSet
+
+    tokens = TokenSet(access_token="t\u00f6k\u00e9n", expires_at=NEVER_EXPIRES)
+    CredentialsFile(cli_home / "config").write(StoredLogin(tokens))
+    result = run("workflows", env={"CIVITAI_API_URL": "https://orch.test"})
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: the API token from the stored login contains")
+    assert "Traceback" not in result.stderr
+
+
 def test_login_without_client_id_says_what_to_do(run) -> None:
     result = run("login")
     assert result.exit_code == 2

@@ -20,22 +20,35 @@ if TYPE_CHECKING:
     from civitai_app_sdk.orchestrator import OrchestratorClient
 
 
+def header_safe(token: str) -> bool:
+    """Whether ``token`` can go in an ``Authorization`` header (printable ASCII, no spaces)."""
+    return _HEADER_SAFE.fullmatch(token) is not None
+
+
+def _checked(token: str, source: str) -> str:
+    if not header_safe(token):
+        raise CliError(
+            f"the API token from the {source} contains spaces, line breaks "
+            "or other characters a token cannot have: check how it was pasted",
+            ExitCode.AUTH,
+        )
+    return token
+
+
 def resolve_token(settings: Settings) -> str | RefreshingTokenProvider:
-    """The flag/env/.env token, else the stored login (refreshed when it is OAuth)."""
+    """The flag/env/.env token, else the stored login (refreshed when it is OAuth).
+
+    A token that cannot be sent in a header is refused here, with where it came from,
+    rather than failing inside the request.
+    """
     if settings.token:
-        if not _HEADER_SAFE.fullmatch(settings.token):
-            raise CliError(
-                f"the API token from the {settings.token_source} contains spaces, line breaks "
-                "or other characters a token cannot have: check how it was pasted",
-                ExitCode.AUTH,
-            )
-        return settings.token
+        return _checked(settings.token, settings.token_source)
     file = CredentialsFile(settings.directory)
     stored = file.read()
     if stored is None:
         raise CliError(f"no API token: {LOGIN_HINT}", ExitCode.AUTH)
     if stored.client_id is None or stored.tokens.refresh_token is None:
-        return stored.tokens.access_token
+        return _checked(stored.tokens.access_token, "stored login")
     from civitai_app_sdk.oauth import DEFAULT_ISSUER, OAuthClient, RefreshingTokenProvider
 
     oauth = OAuthClient(stored.client_id, base_url=stored.auth_url or DEFAULT_ISSUER)

@@ -15,6 +15,7 @@ from ._credentials import NEVER_EXPIRES, CredentialsFile, StoredLogin
 from ._exit import CliError, ExitCode
 from ._options import json_option
 from ._output import emit_json, note, stdout
+from ._session import header_safe
 
 
 def _read_pasted_token() -> str:
@@ -23,8 +24,11 @@ def _read_pasted_token() -> str:
     else:
         token = sys.stdin.readline()
     token = str(token).strip()
-    if not token or any(c.isspace() for c in token):
-        raise CliError("no token on standard input (give one token, one line)", ExitCode.USAGE)
+    if not header_safe(token):
+        raise CliError(
+            "no token on standard input (give one token: one line of printable ASCII, no spaces)",
+            ExitCode.USAGE,
+        )
     return token
 
 
