@@ -300,6 +300,19 @@ def test_results_lists_every_kind(authed, api) -> None:
     assert route.calls.last.request.url.params["hideMatureContent"] == "false"
 
 
+def test_step_media_shapes_and_duplicates() -> None:
+    from civitai_app_sdk.cli._media import step_media
+
+    image = {"type": "image", "id": "A.png", "url": "https://cdn.test/A"}
+    unnamed = {"type": "image", "id": ""}
+    step = {"name": "s", "output": {"images": [image, unnamed, image, unnamed]}}
+    assert [(m.kind, m.blob_id) for m in step_media(step)] == [("image", "A.png"), ("image", None)]
+    transcode = {"name": "t", "output": {"id": "V.mp4", "url": "https://cdn.test/V"}}
+    assert [(m.kind, m.blob_id) for m in step_media(transcode)] == [("file", "V.mp4")]
+    archive = {"name": "z", "output": {"url": "https://cdn.test/Z.zip"}}
+    assert [(m.kind, m.url) for m in step_media(archive)] == [("archive", "https://cdn.test/Z.zip")]
+
+
 def test_results_download_names_and_extensions(authed, api, cli_home: Path) -> None:
     api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
     image = api.get("https://cdn.test/IMGA.jpeg").respond(

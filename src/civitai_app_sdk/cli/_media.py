@@ -79,10 +79,9 @@ def step_media(step: Mapping[str, Any]) -> list[Media]:
     found: list[Media] = []
     seen: set[str] = set()
     for blob in _walk(output):
-        media = _media(name, str(blob["type"]), blob)
-        if media.blob_id not in seen:
-            seen.add(str(media.blob_id))
-            found.append(media)
+        if blob["id"] not in seen:
+            seen.add(blob["id"])
+            found.append(_media(name, str(blob["type"]), blob))
     if not found and isinstance(output.get("url"), str):
         kind = "file" if isinstance(output.get("id"), str) else "archive"
         found.append(_media(name, kind, output))
