@@ -18,7 +18,6 @@ from civitai_app_sdk import errors as sdk
 from civitai_app_sdk.orchestrator.blobs import extension_for
 
 from ._files import place, safe_stem, save_chunks, strip_known_suffix
-from ._http import DOWNLOAD_TIMEOUT
 from ._media import Media
 from ._progress import Bar
 
@@ -26,6 +25,8 @@ if TYPE_CHECKING:
     from civitai_app_sdk.orchestrator import OrchestratorClient
 
 _EXPIRED: Final = frozenset({401, 403, 404, 410})
+DOWNLOAD_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
+"""Finite timeouts for signed-URL downloads: 10 s to connect, 30 s per read or write."""
 
 
 def _from_url(

@@ -10,15 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-import httpx
-
 from civitai_app_sdk import __version__
 
 from ._config import Settings
 from ._session import max_retries, resolve_token
 
-DOWNLOAD_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
-"""Finite timeouts for signed-URL downloads: 10 s to connect, 30 s per read or write."""
 USER_AGENT: Final = f"civitai-orch/{__version__}"
 
 

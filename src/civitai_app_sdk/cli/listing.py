@@ -15,9 +15,12 @@ from urllib.parse import quote
 import attrs
 import click
 
+from civitai_app_sdk import errors as sdk
+
 from ._config import load_settings
 from ._dates import end_bound, start_bound
 from ._exit import CliError, ExitCode
+from ._http import get_json
 from ._options import api_options, json_option
 from ._output import emit_json, note, stdout, to_data
 from ._render import workflow_table
@@ -199,10 +202,6 @@ def user(
         params.append(("ExcludeFailed", "true"))
     if filters.oldest:
         params.append(("Inverse", "true"))
-    from civitai_app_sdk import errors as sdk
-
-    from ._http import get_json
-
     try:
         body = get_json(
             load_settings(token=token, api_url=api_url), "/v1/manager/workflows", params
