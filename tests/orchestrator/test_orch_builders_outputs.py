@@ -198,3 +198,21 @@ def test_extractors_accept_models(make_workflow: Any) -> None:
     assert extract_image_urls(workflow) == [
         "https://orchestration-new.civitai.com/v2/consumer/blobs/JNFDW54JNTATNW42HACYCWSQP0.jpeg?sig=abc"
     ]
+
+
+def test_extractors_read_models_as_they_read_json(make_workflow: Any) -> None:
+    data = make_workflow("succeeded")
+    step = {k: v for k, v in data["steps"][0].items() if k not in ("input", "output")}
+    video = {"type": "video", "id": "v1", "available": True, "url": "https://o.test/v1"}
+    image = {"type": "image", "id": "i9", "available": False}
+    data["steps"] += [
+        {**step, "$type": "holoGen", "output": {"clip": video, "more": [{"still": image}]}},
+        {**step, "$type": "echo", "input": {"message": "hi"}, "output": {"message": "hi"}},
+    ]
+    model = Workflow.model_validate(data)
+    assert type(model.steps[1]).__name__ == "UnknownWorkflowStep"
+    extractors = (extract_blobs, extract_images, extract_videos, extract_image_urls, extract_texts)
+    for extract in extractors:
+        assert extract(model) == extract(data), extract.__name__
+    assert [b.id for b in extract_blobs(model)] == ["JNFDW54JNTATNW42HACYCWSQP0.jpeg", "v1", "i9"]
+    assert extract_texts(model) == ["hi"]

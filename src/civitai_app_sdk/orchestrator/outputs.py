@@ -27,26 +27,35 @@ __all__ = [
 ]
 
 _BLOB_TYPES: Final = frozenset({"image", "video", "audio", "model3d"})
+_BLOB_MODELS: Final = (ImageBlob, VideoBlob, AudioBlob, Model3DBlob)
 B = TypeVar("B", ImageBlob, VideoBlob, AudioBlob, Model3DBlob)
 WorkflowLike = Workflow | Mapping[str, Any]
 """A workflow as a model or as its JSON dict."""
 
 
-def _steps(workflow: WorkflowLike | None) -> Iterator[Mapping[str, Any]]:
+def _steps(workflow: WorkflowLike | None) -> Iterator[tuple[Any, Any]]:
+    """``($type, output)`` of every step, read from the model or the dict as it is."""
     if workflow is None:
         return
-    data = (
-        workflow.model_dump(mode="json", by_alias=True)
-        if isinstance(workflow, BaseModel)
-        else workflow
-    )
-    for step in data.get("steps") or ():
+    if isinstance(workflow, BaseModel):
+        for step in getattr(workflow, "steps", None) or ():
+            yield getattr(step, "field_type", None), getattr(step, "output", None)
+        return
+    for step in workflow.get("steps") or ():
         if isinstance(step, Mapping):
-            yield step
+            yield step.get("$type"), step.get("output")
 
 
-def _walk(value: Any) -> Iterator[Mapping[str, Any]]:
-    if isinstance(value, Mapping):
+def _walk(value: Any) -> Iterator[Any]:
+    """Blob models (already read) and blob-shaped dicts (still to be read), in order."""
+    if isinstance(value, _BLOB_MODELS):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _walk(getattr(value, name))
+        for item in (value.model_extra or {}).values():
+            yield from _walk(item)
+    elif isinstance(value, Mapping):
         if value.get("type") in _BLOB_TYPES and isinstance(value.get("id"), str):
             yield value
             return
@@ -61,16 +70,18 @@ def extract_blobs(workflow: WorkflowLike | None) -> list[Blob]:
     """Every output blob of every step, in step order, each blob id once."""
     seen: set[str] = set()
     blobs: list[Blob] = []
-    for step in _steps(workflow):
-        for raw in _walk(step.get("output")):
-            if raw["id"] in seen:
-                continue
-            try:
-                blob: Blob = adapter(Blob).validate_python(raw)
-            except ValidationError:
-                continue
-            seen.add(raw["id"])
-            blobs.append(blob)
+    for _, output in _steps(workflow):
+        for found in _walk(output):
+            if isinstance(found, _BLOB_MODELS):
+                blob: Blob = found
+            else:
+                try:
+                    blob = adapter(Blob).validate_python(found)
+                except ValidationError:
+                    continue
+            if blob.id not in seen:
+                seen.add(blob.id)
+                blobs.append(blob)
     return blobs
 
 
@@ -112,7 +123,13 @@ def _message_text(content: Any) -> str | None:
     return None
 
 
-def _texts(step_type: Any, output: Mapping[str, Any]) -> Iterator[str | None]:
+def _texts(step_type: Any, output: Any) -> Iterator[str | None]:
+    if step_type != "chatCompletion" and step_type not in _TEXT_FIELDS:
+        return
+    if isinstance(output, BaseModel):
+        output = output.model_dump(mode="json", by_alias=True)
+    if not isinstance(output, Mapping):
+        return
     if step_type == "chatCompletion":
         for choice in output.get("choices") or ():
             message = choice.get("message") if isinstance(choice, Mapping) else None
@@ -135,8 +152,6 @@ _TEXT_FIELDS: Final = {
 def extract_texts(workflow: WorkflowLike | None) -> list[str]:
     """Text outputs: chat completions, transcriptions, captions, enhanced prompts, echoes."""
     texts: list[str] = []
-    for step in _steps(workflow):
-        output = step.get("output")
-        if isinstance(output, Mapping):
-            texts.extend(t for t in _texts(step.get("$type"), output) if isinstance(t, str))
+    for step_type, output in _steps(workflow):
+        texts.extend(t for t in _texts(step_type, output) if isinstance(t, str))
     return texts
