@@ -23,12 +23,11 @@ from civitai_app_sdk.oauth import (
 )
 from civitai_app_sdk.oauth.urls import endpoint_url, form_encode, normalize_base_url
 from civitai_app_sdk.scopes import TokenScope
+from tests.pinned import pinned_json
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NODE = json.loads((FIXTURES / "node_oauth_requests.json").read_text("utf-8"))
-DISCOVERY = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared/specs/openid-configuration.json").read_text()
-)
+DISCOVERY = pinned_json("discovery")
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSkMw-cM"  # any 43 base64url characters
 B64URL = re.compile(r"[A-Za-z0-9_-]+")
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,10 +17,9 @@ from civitai_app_sdk.scopes import (
     parse_scope,
     scopes_from_bitmask,
 )
+from tests.pinned import pinned_json
 
-SPEC = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared/specs/token-scopes.json").read_text("utf-8")
-)
+SPEC = pinned_json("scopes")
 NAMES = [entry["name"] for entry in SPEC["scopes"]]
 
 
