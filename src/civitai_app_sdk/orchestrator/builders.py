@@ -60,10 +60,14 @@ def _timespan(value: Duration) -> str:
     return format_timespan(value)
 
 
-def _wire(value: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
-    """JSON-form keys: models are dumped by alias; snake_case field names are translated."""
+def _wire(
+    value: Mapping[str, Any] | BaseModel, *, exclude_none: bool = False, exclude_unset: bool = False
+) -> dict[str, Any]:
+    """A copy in JSON form: models are dumped by alias, leaving out what the flags say."""
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        return value.model_dump(
+            mode="json", by_alias=True, exclude_none=exclude_none, exclude_unset=exclude_unset
+        )
     if not isinstance(value, Mapping):
         raise TypeError(f"expected a dict or a model, not {type(value).__name__}")
     return dict(value)
@@ -85,7 +89,7 @@ def _body(step: dict[str, Any], tags: Sequence[str] | None) -> dict[str, Any]:
 def _step_extras(
     step: dict[str, Any], priority: str | None, retries: int | None, metadata: object
 ) -> dict[str, Any]:
-    if metadata is not _UNSET and metadata is not None:
+    if metadata is not None:
         step["metadata"] = metadata
     if priority is not None:
         step["priority"] = priority
@@ -110,7 +114,7 @@ def build_text_to_image_body(
     CFG 5, quantity 1; ``None`` also takes the default), and every other input field is
     kept. ``input`` may use JSON (``cfgScale``) or Python (``cfg_scale``) names.
     """
-    given = _input_keys(TextToImageInput, _wire(input))
+    given = _input_keys(TextToImageInput, _wire(input, exclude_unset=True))
     step_input: dict[str, Any] = {}
     for key, default in _TEXT_TO_IMAGE_DEFAULTS:
         value = given.pop(key, _UNSET)
@@ -140,11 +144,7 @@ def build_image_gen_body(
     metadata: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A one-step ``imageGen`` body; ``input`` (an engine's input) is kept as given."""
-    step_input = (
-        input.model_dump(mode="json", by_alias=True, exclude_none=True)
-        if isinstance(input, BaseModel)
-        else _wire(input)
-    )
+    step_input = _wire(input, exclude_none=True)
     step = {"$type": "imageGen", "name": name, "timeout": _timespan(timeout), "input": step_input}
     return _body(_step_extras(step, priority, retries, metadata), tags)
 
@@ -158,22 +158,15 @@ def build_workflow_body(
     or TimeSpan text); ``metadata``, ``priority``, ``retries`` and every other field the
     step accepts are kept.
     """
-    given = (
-        step.model_dump(mode="json", by_alias=True, exclude_none=True)
-        if isinstance(step, BaseModel)
-        else _wire(step)
-    )
+    given = _wire(step, exclude_none=True)
     if "$type" not in given and "type" in given:
         raise ValueError("a step's type goes in '$type', not 'type'")
+    name, timeout = given.pop("name", None), given.pop("timeout", None)
     built: dict[str, Any] = {
         "$type": given.pop("$type", None),
-        "name": DEFAULT_STEP_NAME if given.get("name") is None else given.pop("name"),
-        "timeout": _timespan(
-            DEFAULT_STEP_TIMEOUT if given.get("timeout") is None else given.pop("timeout")
-        ),
+        "name": DEFAULT_STEP_NAME if name is None else name,
+        "timeout": _timespan(DEFAULT_STEP_TIMEOUT if timeout is None else timeout),
     }
-    given.pop("name", None)
-    given.pop("timeout", None)
     if "input" in given:
         built["input"] = given.pop("input")
     metadata = given.pop("metadata", None)
