@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "BadRequestError",
     "CivitaiError",
+    "ConfigurationError",
     "ConflictError",
     "ForbiddenError",
     "InsufficientBuzzError",
@@ -32,7 +33,11 @@ __all__ = [
 
 
 class CivitaiError(Exception):
-    """Base of every error this SDK raises for the orchestrator and its transport."""
+    """Base of every exception the SDK raises on purpose: catch this to catch them all."""
+
+
+class ConfigurationError(CivitaiError, ValueError):
+    """The SDK was set up wrongly (no token, a malformed URL, a bad option); nothing was sent."""
 
 
 class RequestValidationError(CivitaiError, ValueError):
@@ -58,7 +63,9 @@ class OrchestratorError(CivitaiError):
     ``status`` is the HTTP status (``None`` when no answer came back), ``problem`` the
     RFC 7807 problem details (a dict, when the server sent them), ``body`` the raw body
     text (at most 2,000 characters), ``request_id`` the server's request or trace id
-    when it sent one, and ``headers`` the response headers.
+    when it sent one, and ``headers`` the response headers. ``external_id`` is the
+    idempotency key of a submit that failed (``None`` for other calls): retrying with it
+    cannot charge twice.
     """
 
     hint = ""
@@ -72,8 +79,10 @@ class OrchestratorError(CivitaiError):
         body: str | None = None,
         request_id: str | None = None,
         headers: Mapping[str, str] | None = None,
+        external_id: str | None = None,
     ) -> None:
         """Record the failure; the message gets this class's hint appended."""
+        self.external_id = external_id
         self.status = status
         self.problem = dict(problem) if problem is not None else None
         self.body = body

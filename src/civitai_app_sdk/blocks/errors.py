@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from ..errors import CivitaiError
+
 Stage = Literal["submit", "approve", "schema", "sdk-0.14"]
 
 
@@ -27,7 +29,7 @@ class ManifestProblem:
         return f"{self.path or '(manifest)'}: {self.message}"
 
 
-class BlockManifestError(ValueError):
+class BlockManifestError(CivitaiError, ValueError):
     """The manifest would be refused. ``field`` is the dot path of the first problem
     (``None`` for the manifest itself, as 0.14 leaves it unset); ``problems`` lists all."""
 

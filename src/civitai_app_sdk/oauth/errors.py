@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ..errors import CivitaiError
+
 __all__ = ["LoginRequiredError", "OAuthError"]
 
 
-class OAuthError(Exception):
+class OAuthError(CivitaiError):
     """An OAuth failure: an error response from the server, or one detected locally.
 
     ``error`` is the RFC 6749 code (``invalid_grant``, ``authorization_pending``,
