@@ -56,7 +56,7 @@ demo: specs ## Run the offline demo (LIVE=1: against the real service)
 	$(PY) -m civitai_app_sdk.demo $(if $(LIVE),--live,)
 
 webapp: specs ## Run the starter web app offline against the local services (prints the URL)
-	$(PY) -m examples.webapp
+	$(PY) -m examples.webapp $(if $(PORT),--port $(PORT),)
 
 test-browser: specs ## Drive the starter app in a real Chromium (screenshots in test-output/)
 	$(PY) -m pytest -m browser tests/browser -p no:randomly $(PYTEST_ARGS)
