@@ -45,6 +45,7 @@ TAG: Final = "starter-webapp"
 """Tag put on every workflow this app submits (its history lists only those)."""
 _EXTERNAL_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,100}")
 _MAX_PROMPT: Final = 1000
+_STREAM_SECONDS: Final = 45.0
 
 
 @attrs.frozen
@@ -195,15 +196,18 @@ def create_app(settings: WebappSettings) -> FastAPI:
 
     @app.get("/workflows/{workflow_id}/events")
     async def workflow_events(session: SignedIn, workflow_id: str) -> StreamingResponse:
-        await session.access_token()
+        # The stream uses the token as it is now: a refresh in mid-stream could not reach
+        # the browser's cookie (the headers are gone). Streams end before it could expire;
+        # the page then reloads, which refreshes through the normal path.
+        token = await session.access_token()
 
         async def stream() -> AsyncIterator[str]:
-            async with orchestrator(session) as client:
+            deadline = asyncio.get_running_loop().time() + _STREAM_SECONDS
+            async with AsyncOrchestratorClient(token, base_url=settings.api_url) as client:
                 while True:
-                    workflow = await client.get(workflow_id)
-                    state = _progress(workflow)
+                    state = _progress(await client.get(workflow_id))
                     yield f"data: {json.dumps(state)}\n\n"
-                    if state["done"]:
+                    if state["done"] or asyncio.get_running_loop().time() > deadline:
                         return
                     await asyncio.sleep(settings.poll_interval)
 

@@ -46,7 +46,9 @@ def test_rewriting_a_shorter_value_deletes_the_old_tail(first: str, second: str)
     assert cookie.read(merged) == second
     assert cookie.read(after) == second
     assert set(_names(merged)) <= {"s"} | {f"s.{i}" for i in range(1, 9)}
-    assert len(_names(merged)) == len(before_headers) - sum("Max-Age=0" in h for h in before_headers)
+    assert len(_names(merged)) == len(before_headers) - sum(
+        "Max-Age=0" in h for h in before_headers
+    )
 
 
 def _names(header: str) -> list[str]:

@@ -70,7 +70,8 @@ def test_the_login_cookie_round_trips_and_hides_secrets() -> None:
     assert len(challenge) == 43
     opened = LoginRequest.unseal(SEALER, pending.seal(SEALER))
     assert opened == pending
-    assert pending.state not in repr(pending) and pending.verifier not in repr(pending)
+    assert pending.state not in repr(pending)
+    assert pending.verifier not in repr(pending)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +90,8 @@ def test_a_login_cookie_under_another_secret_is_refused() -> None:
 def test_a_tampered_next_in_a_valid_cookie_is_still_validated() -> None:
     sealed = SEALER.seal('{"s":"a","v":"b","n":"//evil.example","t":5}')
     opened = LoginRequest.unseal(SEALER, sealed)
-    assert opened is not None and opened.next_path == "/"
+    assert opened is not None
+    assert opened.next_path == "/"
 
 
 PENDING = LoginRequest("the-state", "v" * 43, "/next", 1000.0)
