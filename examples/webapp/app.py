@@ -44,6 +44,7 @@ SCOPES: Final = (
 TAG: Final = "starter-webapp"
 """Tag put on every workflow this app submits (its history lists only those)."""
 _EXTERNAL_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,100}")
+_ID: Final = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 _MAX_PROMPT: Final = 1000
 _STREAM_SECONDS: Final = 45.0
 
@@ -84,6 +85,12 @@ def _read_form(prompt: str, quantity: int) -> _Form:
     if not 1 <= quantity <= 4:
         raise ValueError("Choose between 1 and 4 images.")
     return _Form(prompt, quantity)
+
+
+def _checked(*ids: str) -> None:
+    """Refuse ids that are not plain tokens (they end up in headers and URLs)."""
+    if not all(_ID.fullmatch(value) for value in ids):
+        raise ValueError("That link is not valid.")
 
 
 def _progress(workflow: Workflow) -> dict[str, Any]:
@@ -182,6 +189,7 @@ def create_app(settings: WebappSettings) -> FastAPI:
 
     @app.get("/workflows/{workflow_id}", response_class=HTMLResponse)
     async def workflow_page(session: SignedIn, request: Request, workflow_id: str) -> Response:
+        _checked(workflow_id)
         async with orchestrator(session) as client:
             workflow = await client.get(workflow_id)
         images = extract_images(workflow) if is_terminal(workflow.status) else []
@@ -199,6 +207,7 @@ def create_app(settings: WebappSettings) -> FastAPI:
         # The stream uses the token as it is now: a refresh in mid-stream could not reach
         # the browser's cookie (the headers are gone). Streams end before it could expire;
         # the page then reloads, which refreshes through the normal path.
+        _checked(workflow_id)
         token = await session.access_token()
 
         async def stream() -> AsyncIterator[str]:
@@ -218,6 +227,7 @@ def create_app(settings: WebappSettings) -> FastAPI:
     async def image(
         session: SignedIn, workflow_id: str, blob_id: str, download: bool = False
     ) -> Response:
+        _checked(workflow_id, blob_id)
         async with orchestrator(session) as client:
             data = await client.get_blob(blob_id, workflow_id=workflow_id)
         kind = "image/png" if blob_id.endswith(".png") else "image/jpeg"
@@ -234,6 +244,7 @@ def create_app(settings: WebappSettings) -> FastAPI:
 
     @app.post("/workflows/{workflow_id}/cancel")
     async def cancel(session: SignedIn, workflow_id: str) -> Response:
+        _checked(workflow_id)
         async with orchestrator(session) as client:
             await client.cancel(workflow_id)
         return RedirectResponse("/history", 303)

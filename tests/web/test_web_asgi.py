@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -226,3 +227,45 @@ async def test_using_the_session_without_install_is_a_clear_error(server: LocalS
     async with asgi_client(app) as client:
         with pytest.raises(ConfigurationError, match="install"):
             await client.get("/")
+
+
+class Clock:
+    """A clock the test moves forward (the app's view of time only)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+async def test_a_refreshed_token_reaches_the_browser(server: LocalServer) -> None:
+    clock = Clock()
+    app, _ = make_app(server, clock=clock)
+    async with asgi_client(app) as client:
+        await sign_in(client)
+        old = dict(client.cookies)
+        clock.offset = 3550.0  # inside the refresh margin
+        answer = await client.get("/me")
+        assert answer.text == "local-user"
+        (written,) = answer.headers.get_list("set-cookie")
+        assert written.startswith("civitai_session=")
+        assert dict(client.cookies) != old
+        assert (await client.get("/me")).text == "local-user"
+        # The browser's old cookie is still honoured for a moment (shared refresh).
+        client.cookies.clear()
+        client.cookies.update(old)
+        assert (await client.get("/me")).text == "local-user"
+
+
+async def test_a_refused_refresh_shows_the_expired_page(server: LocalServer) -> None:
+    clock = Clock()
+    app, _ = make_app(server, clock=clock)
+    async with asgi_client(app) as client:
+        await sign_in(client)
+        server.state.tokens.refresh.clear()  # the server forgot (or revoked) the session
+        clock.offset = 4000.0
+        answer = await client.post("/change")
+        assert answer.status_code == 401
+        assert "Your session has expired" in answer.text
+        assert answer.headers["set-cookie"].startswith("civitai_session=; Max-Age=0")

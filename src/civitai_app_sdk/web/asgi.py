@@ -12,12 +12,13 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlencode
 
 from ..errors import ConfigurationError
 
 try:
+    from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import HTMLResponse, RedirectResponse, Response
     from starlette.routing import Route
@@ -126,11 +127,10 @@ class CivitaiAuth(WebAuthCore):
             Route(self.logout_path, self.logout, methods=["POST"], name="civitai_logout"),
         ]
 
-    def install(self, app: Any) -> None:
+    def install(self, app: Starlette) -> None:
         """Add the routes, the session middleware and the error handler to ``app``.
 
-        ``app`` is a ``starlette.applications.Starlette`` or ``fastapi.FastAPI``; call
-        this before the app starts.
+        ``app`` is a ``Starlette`` or ``FastAPI`` app; call this before it starts.
         """
         app.router.routes.extend(self.routes())
         app.add_middleware(SessionMiddleware, auth=self)
@@ -148,10 +148,13 @@ class CivitaiAuth(WebAuthCore):
         return await session.load()
 
     async def require_session(self, request: Request) -> Session:
-        """The session of a signed-in user, else :class:`NotSignedInError` (redirects)."""
+        """The session of a signed-in user, with its access token refreshed if due.
+
+        Raises :class:`NotSignedInError` (a GET is sent to sign in) or
+        :class:`SessionExpiredError` when the refresh token is refused.
+        """
         session = await self.session(request)
-        if not session.signed_in:
-            raise NotSignedInError("Please sign in with Civitai to continue.")
+        await session.access_token()
         return session
 
     async def user(self, request: Request) -> CivitaiUser:

@@ -168,6 +168,7 @@ class WebAuthCore:
 
         The sign-in cookie is deleted whatever happens. Returns the ``next`` path.
         """
+        await session.load()  # so a server-side session being replaced is deleted
         pending = LoginRequest.unseal(self.sealer, self.login_cookie.read(session.cookie_header))
         session.set_login_cookie(None)
         code = check_callback(params, pending, now=self.clock(), ttl=self.login_ttl)
