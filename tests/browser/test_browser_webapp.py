@@ -55,9 +55,18 @@ def test_sign_in_estimate_submit_watch_download_and_sign_out(
     assert cookie["sameSite"] == "Lax"
     shot(page, shots, "03-home")
 
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    unlabelled = page.evaluate(
+        "[...document.querySelectorAll('textarea, select, input:not([type=hidden])')]"
+        ".filter(e => e.labels.length === 0).length"
+    )
+    assert unlabelled == 0
     page.get_by_label("Prompt").fill("a lighthouse at dusk, oil painting")
     page.get_by_label("Number of images").select_option("2")
-    page.get_by_role("button", name="Estimate the cost").click()
+    page.get_by_role("button", name="Estimate the cost").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     cost = int(page.get_by_test_id("cost").inner_text())
     assert cost > 0
     shot(page, shots, "04-confirm")
@@ -69,7 +78,8 @@ def test_sign_in_estimate_submit_watch_download_and_sign_out(
     assert page.get_by_test_id("status").inner_text() == "succeeded"
     assert page.locator("img[alt^='Generated image']").count() == 2
     for index in range(2):
-        natural = page.locator("img").nth(index).evaluate("img => img.naturalWidth")
+        image = page.locator("img").nth(index)
+        natural = image.evaluate("img => img.decode().then(() => img.naturalWidth)")
         assert natural > 0
     shot(page, shots, "06-images")
     with page.expect_download() as download:
