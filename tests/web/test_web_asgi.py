@@ -202,6 +202,8 @@ async def test_https_apps_get_host_prefixed_secure_cookies(server: LocalServer) 
         ("cookie_secrets", []),
         ("cookie_secrets", [SECRET, SECRET]),
         ("login_path", "//evil.example"),
+        ("refresh_margin", 3600.0),
+        ("refresh_margin", -1.0),
     ],
 )
 async def test_misconfiguration_fails_at_start_up(option: str, value: object) -> None:

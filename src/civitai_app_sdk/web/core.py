@@ -48,6 +48,7 @@ MIN_SECRET_LENGTH: Final = 32
 """Shortest cookie secret accepted, in characters (``secrets.token_urlsafe(32)`` is 43)."""
 _LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 _RECENT_REFRESH: Final = 120.0
+_MAX_REFRESH_MARGIN: Final = 600.0
 _USER_CACHE_SIZE: Final = 1024
 _USED_STATES: Final = 10_000
 
@@ -100,6 +101,10 @@ class WebAuthCore:
     ) -> None:
         """Check every option now, so a misconfigured app fails at start-up."""
         self.origin, secure = _app_origin(redirect_uri)
+        if not 0 <= refresh_margin <= _MAX_REFRESH_MARGIN:
+            raise ConfigurationError(
+                f"refresh_margin must be 0-{_MAX_REFRESH_MARGIN:g} seconds (tokens live an hour)"
+            )
         self.redirect_uri = redirect_uri
         self.callback_path = urlsplit(redirect_uri).path
         self.scopes = scopes
