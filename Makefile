@@ -9,7 +9,7 @@ STAMP := $(VENV)/.synced
 SRC_DIRS := src codegen generated examples bench
 PYTEST_ARGS ?=
 
-.PHONY: help venv specs codegen codegen-check drift test lint types check bench demo clean
+.PHONY: help venv specs codegen codegen-check drift test lint types check bench demo webapp test-browser clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -54,6 +54,12 @@ bench: specs ## Run the benchmarks and print the measured ratios
 
 demo: specs ## Run the offline demo (LIVE=1: against the real service)
 	$(PY) -m civitai_app_sdk.demo $(if $(LIVE),--live,)
+
+webapp: specs ## Run the starter web app offline against the local services (prints the URL)
+	$(PY) -m examples.webapp $(if $(PORT),--port $(PORT),)
+
+test-browser: specs ## Drive the starter app in a real Chromium (screenshots in test-output/)
+	$(PY) -m pytest -m browser tests/browser -p no:randomly $(PYTEST_ARGS)
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache

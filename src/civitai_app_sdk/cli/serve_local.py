@@ -47,6 +47,7 @@ def _faults(
 @click.option("--html-errors", default=0, help="Answer the next N with a 502 HTML page.")
 @click.option("--drop-submits", default=0, help="Drop the connection after N submits.")
 @click.option("--fail-step", multiple=True, help="Step name or $type that fails (repeatable).")
+@click.option("--auto-consent", is_flag=True, help="Approve sign-ins at once (no consent page).")
 def serve_local(
     host: str,
     port: int,
@@ -60,6 +61,7 @@ def serve_local(
     html_errors: int,
     drop_submits: int,
     fail_step: tuple[str, ...],
+    auto_consent: bool,
 ) -> None:
     """Run a local stand-in for the orchestrator and OAuth server (loopback only).
 
@@ -76,6 +78,7 @@ def serve_local(
             balance={"yellow": balance},
             timings=Timings(share, share, share, step_seconds - 3 * share),
             fail_steps=frozenset(fail_step),
+            auto_consent=auto_consent,
             faults=_faults(
                 latency, rate_limit, retry_after, server_errors, html_errors, drop_submits
             ),

@@ -1,4 +1,4 @@
-"""The OAuth server's endpoints: authorize (auto-consent), token, revoke, device flow."""
+"""The OAuth server's endpoints: authorize (consent page or auto-consent), token, revoke, device."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from starlette.routing import Route
 from civitai_app_sdk.scopes import ALL_SCOPES, TokenScope
 
 from .auth import ACCESS_LIFETIME
+from .consent import consent_page, scope_words
 from .problems import oauth_error
 from .state import Pending, ServerState, local_state
 
@@ -77,12 +78,51 @@ def _loopback(uri: str) -> bool:
     return parts.scheme in ("http", "https") and (parts.hostname or "") in _LOOPBACK
 
 
+def _redirect(redirect_uri: str, query: dict[str, str]) -> Response:
+    glue = "&" if urlsplit(redirect_uri).query else "?"
+    return RedirectResponse(f"{redirect_uri}{glue}{urlencode(query)}", 303)
+
+
+def _issue_code(state: ServerState, params: dict[str, str], scope: int) -> Response:
+    code = secrets.token_urlsafe(32)
+    state.codes[code] = Pending(
+        params["client_id"],
+        scope,
+        state.clock.now() + _CODE_LIFETIME,
+        redirect_uri=params["redirect_uri"],
+        challenge=params["code_challenge"],
+    )
+    return _redirect(params["redirect_uri"], {"code": code, "state": params["state"]})
+
+
+def _decide(state: ServerState, form: dict[str, str]) -> Response:
+    """The consent form's answer: Approve issues a code, Deny sends ``access_denied``."""
+    held = state.consents.pop(form.get("consent_id", ""), None)
+    if held is None or held[0] <= state.clock.now():
+        return oauth_error("invalid_request", "this consent request is unknown or has expired")
+    params = held[1]
+    if form.get("decision") == "approve":
+        scope = _scope(params.get("scope"))
+        assert scope is not None  # checked before the page was shown
+        return _issue_code(state, params, scope)
+    query = {"error": "access_denied", "error_description": "The user denied the request"}
+    return _redirect(params["redirect_uri"], {**query, "state": params["state"]})
+
+
 async def authorize(request: Request) -> Response:
-    """Validate the request and consent at once: 303 to ``redirect_uri?code=…&state=…``."""
+    """Validate the request, then show the consent page (or, with auto-consent, approve).
+
+    Success is a 303 to ``redirect_uri?code=…&state=…``; Deny gives
+    ``redirect_uri?error=access_denied&…&state=…``. The consent form posts back a
+    one-time ``consent_id``, so a forged POST cannot approve without the page.
+    """
     state = local_state(request)
     params = dict(request.query_params)
     if request.method == "POST":
-        params.update(await _form(request) or {})
+        form = await _form(request) or {}
+        if "consent_id" in form:
+            return _decide(state, form)
+        params.update(form)
     client_id, redirect_uri = params.get("client_id"), params.get("redirect_uri", "")
     if not client_id:
         return oauth_error("invalid_request", "client_id is required")
@@ -97,17 +137,21 @@ async def authorize(request: Request) -> Response:
     scope = _scope(params.get("scope"))
     if scope is None:
         return oauth_error("invalid_scope", "scope must be a decimal bitmask within ALL_SCOPES")
-    code = secrets.token_urlsafe(32)
-    state.codes[code] = Pending(
-        client_id,
-        scope,
-        state.clock.now() + _CODE_LIFETIME,
+    if state.config.auto_consent:
+        return _issue_code(state, params, scope)
+    now = state.clock.now()
+    for stale in [key for key, (until, _) in state.consents.items() if until <= now]:
+        del state.consents[stale]
+    consent_id = secrets.token_urlsafe(32)
+    state.consents[consent_id] = (now + _CODE_LIFETIME, params)
+    app_name = state.config.client_names.get(client_id, client_id)
+    return consent_page(
+        app_name=app_name,
+        scopes=scope_words(scope),
         redirect_uri=redirect_uri,
-        challenge=params["code_challenge"],
+        action=f"{_PATH}/authorize",
+        consent_id=consent_id,
     )
-    glue = "&" if urlsplit(redirect_uri).query else "?"
-    query = urlencode({"code": code, "state": params["state"]})
-    return RedirectResponse(f"{redirect_uri}{glue}{query}", 303)
 
 
 def _token_body(

@@ -28,7 +28,9 @@ class LocalConfig:
     ``confidential_clients``: OAuth client id → secret (other ids are public clients);
     ``device_approve_after``: seconds until a device code is approved without a visit
     to its page (``None``: only a visit approves it);
-    ``blob_redirect``: answer GetBlob with a 308 to the content URL (else bytes directly).
+    ``blob_redirect``: answer GetBlob with a 308 to the content URL (else bytes directly);
+    ``auto_consent``: authorize approves at once (headless tests) instead of showing the
+    consent page; ``client_names``: OAuth client id → app name shown on that page.
     """
 
     token: str | None = None
@@ -41,6 +43,8 @@ class LocalConfig:
     device_approve_after: float | None = 0.0
     blob_redirect: bool = True
     max_wait: int = 100
+    auto_consent: bool = True
+    client_names: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.define
@@ -68,6 +72,7 @@ class ServerState:
         self.store = Store(BuzzLedger(config.balance), config.timings, self._fails)
         self.codes: dict[str, Pending] = {}
         self.devices: dict[str, Pending] = {}
+        self.consents: dict[str, tuple[float, dict[str, str]]] = {}
 
     def _fails(self, step: Mapping[str, Any]) -> bool:
         return bool({step.get("name"), step.get("$type")} & self.config.fail_steps)

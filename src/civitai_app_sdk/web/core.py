@@ -1,0 +1,253 @@
+"""Framework-free core of "Sign in with Civitai": settings, the flow steps, shared caches.
+
+:class:`WebAuthCore` holds what every request shares: the cookie sealer (with secret
+rotation), the cookie layout, the OAuth client, a single-flight refresh that many
+requests carrying the same cookie can join, the replay guard for callbacks and a
+short cache of ``/api/v1/me``. The ASGI layer (:class:`~civitai_app_sdk.web.CivitaiAuth`)
+only moves these values in and out of requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..cookies import CookieSealer
+from ..errors import CivitaiError, ConfigurationError
+from ..oauth import (
+    DEFAULT_ISSUER,
+    DEFAULT_SITE_URL,
+    AsyncOAuthClient,
+    CivitaiUser,
+    OAuthError,
+    ScopeRequest,
+    TokenSet,
+)
+from .chunks import ChunkedCookie
+from .errors import CallbackError, StateMismatchError
+from .login import DEFAULT_LOGIN_TTL, LoginRequest, begin_login, check_callback
+from .session import Session, SessionStore
+
+__all__ = [
+    "DEFAULT_SESSION_MAX_AGE",
+    "MIN_SECRET_LENGTH",
+    "WebAuthCore",
+]
+
+DEFAULT_SESSION_MAX_AGE: Final = 30 * 24 * 3600
+"""Lifetime of the session cookie: 30 days, like a Civitai refresh token."""
+MIN_SECRET_LENGTH: Final = 32
+"""Shortest cookie secret accepted, in characters (``secrets.token_urlsafe(32)`` is 43)."""
+_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1"})
+_RECENT_REFRESH: Final = 120.0
+_MAX_REFRESH_MARGIN: Final = 600.0
+_USER_CACHE_SIZE: Final = 1024
+_USED_STATES: Final = 10_000
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
+
+
+def _app_origin(redirect_uri: str) -> tuple[str, bool]:
+    """The app's origin and whether it is https; refuses a redirect URI unsafe for tokens."""
+    parts = urlsplit(redirect_uri)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        secure = True
+    elif parts.scheme == "http" and host in _LOOPBACK:
+        secure = False
+    else:
+        raise ConfigurationError(
+            "redirect_uri must be https (plain http only on localhost/127.0.0.1/::1)"
+        )
+    if parts.username or parts.password or parts.fragment:
+        raise ConfigurationError("redirect_uri may not carry credentials or a fragment")
+    if not parts.path.startswith("/"):
+        raise ConfigurationError("redirect_uri needs a path (the callback route)")
+    return f"{parts.scheme}://{parts.netloc.lower()}", secure
+
+
+class WebAuthCore:
+    """The shared state and steps of web sign-in; see :class:`CivitaiAuth` for the options."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        redirect_uri: str,
+        scopes: ScopeRequest,
+        cookie_secrets: str | Sequence[str],
+        client_secret: str | None = None,
+        oauth_url: str = DEFAULT_ISSUER,
+        site_url: str = DEFAULT_SITE_URL,
+        store: SessionStore | None = None,
+        cookie_name: str = "civitai_session",
+        login_cookie_name: str = "civitai_login",
+        session_max_age: int = DEFAULT_SESSION_MAX_AGE,
+        login_ttl: int = DEFAULT_LOGIN_TTL,
+        refresh_margin: float = 60.0,
+        user_cache_ttl: float = 300.0,
+        oauth_client: AsyncOAuthClient | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Check every option now, so a misconfigured app fails at start-up."""
+        self.origin, secure = _app_origin(redirect_uri)
+        if not 0 <= refresh_margin <= _MAX_REFRESH_MARGIN:
+            raise ConfigurationError(
+                f"refresh_margin must be 0-{_MAX_REFRESH_MARGIN:g} seconds (tokens live an hour)"
+            )
+        self.redirect_uri = redirect_uri
+        self.callback_path = urlsplit(redirect_uri).path
+        self.scopes = scopes
+        secret_list = (cookie_secrets,) if isinstance(cookie_secrets, str) else cookie_secrets
+        if any(isinstance(s, str) and len(s) < MIN_SECRET_LENGTH for s in secret_list):
+            raise ConfigurationError(
+                f"each cookie secret needs at least {MIN_SECRET_LENGTH} characters "
+                "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        try:
+            self.sealer = CookieSealer(cookie_secrets)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"cookie_secrets: {exc}") from None
+        prefix = "__Host-" if secure else ""
+        self.session_cookie = ChunkedCookie(prefix + cookie_name, session_max_age, secure)
+        self.login_cookie = ChunkedCookie(
+            prefix + login_cookie_name, login_ttl, secure, max_chunks=1
+        )
+        self.store = store
+        self.session_max_age = session_max_age
+        self.login_ttl = login_ttl
+        self.refresh_margin = refresh_margin
+        self.user_cache_ttl = user_cache_ttl
+        self.clock = clock
+        try:
+            self.oauth = oauth_client or AsyncOAuthClient(
+                client_id, client_secret, base_url=oauth_url, site_url=site_url
+            )
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+        self._refreshes: dict[bytes, tuple[float, asyncio.Future[TokenSet]]] = {}
+        self._users: OrderedDict[bytes, tuple[float, CivitaiUser]] = OrderedDict()
+        self._used_states: OrderedDict[bytes, float] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(origin={self.origin!r}, oauth={self.oauth!r})"
+
+    def new_session(self, cookie_header: str | None) -> Session:
+        """The (not yet loaded) session of a request with this ``Cookie`` header."""
+        return Session(self, cookie_header)
+
+    def start_login(self, session: Session, next_path: object) -> str:
+        """Begin a sign-in: set the sealed sign-in cookie; returns the authorize URL."""
+        pending, challenge = begin_login(next_path, now=self.clock())
+        session.set_login_cookie(pending.seal(self.sealer))
+        return self.oauth.authorize_url(
+            redirect_uri=self.redirect_uri,
+            scope=self.scopes,
+            state=pending.state,
+            code_challenge=challenge,
+        )
+
+    def _claim_state(self, state: str) -> None:
+        """Accept each ``state`` once (a replayed callback fails even with its cookie)."""
+        now, key = self.clock(), _digest(state)
+        while self._used_states and next(iter(self._used_states.values())) <= now:
+            self._used_states.popitem(last=False)
+        if key in self._used_states:
+            raise StateMismatchError("This sign-in was already completed. Please sign in again.")
+        self._used_states[key] = now + self.login_ttl
+        while len(self._used_states) > _USED_STATES:
+            self._used_states.popitem(last=False)
+
+    async def finish_login(self, session: Session, params: Mapping[str, str]) -> str:
+        """Complete a callback: check it, exchange the code once, start a new session.
+
+        The sign-in cookie is deleted whatever happens. Returns the ``next`` path.
+        """
+        await session.load()  # so a server-side session being replaced is deleted
+        pending = LoginRequest.unseal(self.sealer, self.login_cookie.read(session.cookie_header))
+        session.set_login_cookie(None)
+        code = check_callback(params, pending, now=self.clock(), ttl=self.login_ttl)
+        assert pending is not None
+        self._claim_state(pending.state)
+        try:
+            tokens = await self.oauth.exchange_code(
+                code, redirect_uri=self.redirect_uri, code_verifier=pending.verifier
+            )
+        except OAuthError as error:
+            raise CallbackError(
+                "Civitai refused the sign-in (the code may have expired or been used). "
+                "Please sign in again."
+            ) from error
+        await session.save(tokens, new_session=True)
+        return pending.next_path
+
+    async def refresh(self, refresh_token: str) -> TokenSet:
+        """Refresh once per refresh token: concurrent and later callers share the result.
+
+        Civitai rotates refresh tokens, so two requests carrying the same cookie must
+        not both send it; the outcome is kept for two minutes for late joiners.
+        """
+        now, key = self.clock(), _digest(refresh_token)
+        for old in [k for k, (until, _) in self._refreshes.items() if until <= now]:
+            del self._refreshes[old]
+        entry = self._refreshes.get(key)
+        loop = asyncio.get_running_loop()
+        if entry is None or entry[1].get_loop() is not loop:
+            flight = asyncio.ensure_future(self.oauth.refresh_token(refresh_token))
+            entry = (now + _RECENT_REFRESH, flight)
+            self._refreshes[key] = entry
+            flight.add_done_callback(lambda done: self._forget_transient(key, done))
+        return await asyncio.shield(entry[1])
+
+    def _forget_transient(self, key: bytes, done: asyncio.Future[TokenSet]) -> None:
+        """Drop a failed refresh unless the server refused the token for good."""
+        error = None if done.cancelled() else done.exception()
+        refused = isinstance(error, OAuthError) and error.error == "invalid_grant"
+        if (done.cancelled() or error is not None) and not refused:
+            entry = self._refreshes.get(key)
+            if entry is not None and entry[1] is done:
+                del self._refreshes[key]
+
+    async def user_for(self, access_token: str) -> CivitaiUser:
+        """``fetch_me`` for ``access_token``, cached for ``user_cache_ttl`` seconds."""
+        now, key = self.clock(), _digest(access_token)
+        cached = self._users.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        user = await self.oauth.fetch_me(access_token)
+        self._users[key] = (now + self.user_cache_ttl, user)
+        self._users.move_to_end(key)
+        while len(self._users) > _USER_CACHE_SIZE:
+            self._users.popitem(last=False)
+        return user
+
+    async def end_session(self, session: Session) -> None:
+        """Sign out: revoke the refresh (else access) token, then clear the session.
+
+        A revocation that fails does not keep the user signed in; cookies are cleared.
+        """
+        await session.load()
+        tokens = session.tokens
+        if tokens is not None:
+            token, hint = (
+                (tokens.refresh_token, "refresh_token")
+                if tokens.refresh_token
+                else (tokens.access_token, "access_token")
+            )
+            with contextlib.suppress(CivitaiError, httpx.HTTPError):
+                await self.oauth.revoke_token(token, token_type_hint=hint)
+        await session.clear()
+
+    async def aclose(self) -> None:
+        """Close the OAuth client (if this object created it)."""
+        await self.oauth.aclose()

@@ -1,0 +1,277 @@
+"""One request's view of a signed-in session, and the pluggable server-side store.
+
+A :class:`Session` is created per request from its ``Cookie`` header. It opens the
+sealed session cookie (or the session id it holds, with a :class:`SessionStore`),
+hands out access tokens (refreshing them when due) and the signed-in user, and
+records the ``Set-Cookie`` values the response must carry, so a refreshed token set
+is written back. It is sans-IO apart from the OAuth calls made through its owner.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from ..errors import ConfigurationError
+from ..oauth import CivitaiUser, OAuthError, TokenSet
+from .chunks import cookie_names
+from .errors import NotSignedInError, SessionExpiredError
+
+if TYPE_CHECKING:
+    from .core import WebAuthCore
+
+__all__ = ["MemorySessionStore", "Session", "SessionStore", "SessionTokenSource"]
+
+
+@runtime_checkable
+class SessionStore(Protocol):
+    """Server-side session storage: opaque text under a random key, with a lifetime.
+
+    With a store, the session cookie only holds a sealed session id; the tokens stay
+    on the server (use one for large sessions, or to end sessions from the server).
+    """
+
+    async def read(self, key: str) -> str | None:
+        """The value stored under ``key``, or ``None`` (missing or expired)."""
+        ...
+
+    async def write(self, key: str, value: str, *, max_age: int) -> None:
+        """Store ``value`` under ``key`` for ``max_age`` seconds."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Forget ``key`` (no error when it is unknown)."""
+        ...
+
+
+class MemorySessionStore:
+    """An in-process :class:`SessionStore` with expiry and a size cap (oldest evicted first).
+
+    Sessions are lost on restart and not shared between processes: for one-process
+    apps and tests.
+    """
+
+    def __init__(self, *, max_entries: int = 10_000, clock: Callable[[], float] = time.time):
+        """Keep at most ``max_entries`` sessions; ``clock`` gives epoch seconds."""
+        self._items: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._max = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"MemorySessionStore({len(self._items)} session(s))"
+
+    async def read(self, key: str) -> str | None:
+        """The value under ``key`` unless it has expired."""
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            if item[0] <= self._clock():
+                del self._items[key]
+                return None
+            return item[1]
+
+    async def write(self, key: str, value: str, *, max_age: int) -> None:
+        """Store ``value`` for ``max_age`` seconds, evicting the oldest beyond the cap."""
+        with self._lock:
+            self._items[key] = (self._clock() + max_age, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+
+    async def delete(self, key: str) -> None:
+        """Forget ``key``."""
+        with self._lock:
+            self._items.pop(key, None)
+
+
+def _tokens_json(tokens: TokenSet) -> str:
+    return json.dumps(tokens.to_json_dict(), separators=(",", ":"))
+
+
+def _read_json(text: str | None) -> object:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+class Session:
+    """The session of one request: tokens, the signed-in user, cookies to send back."""
+
+    def __init__(self, owner: WebAuthCore, cookie_header: str | None) -> None:
+        """Bind to ``owner``'s settings and one request's ``Cookie`` header."""
+        self._owner = owner
+        self._header = cookie_header
+        self._present = cookie_names(cookie_header)
+        self._tokens: TokenSet | None = None
+        self._session_id: str | None = None
+        self._loaded = False
+        self._headers: dict[str, list[str]] = {}
+
+    def __repr__(self) -> str:
+        return f"Session(signed_in={self.signed_in}, changed={self.changed})"
+
+    @property
+    def cookie_header(self) -> str | None:
+        """The request's ``Cookie`` header."""
+        return self._header
+
+    @property
+    def tokens(self) -> TokenSet | None:
+        """The token set (not refreshed; use :meth:`access_token` for a usable token)."""
+        return self._tokens
+
+    @property
+    def signed_in(self) -> bool:
+        """Whether the request carried a valid session (after :meth:`load`)."""
+        return self._tokens is not None
+
+    @property
+    def changed(self) -> bool:
+        """Whether the response must carry ``Set-Cookie`` headers."""
+        return bool(self._headers)
+
+    async def load(self) -> Session:
+        """Open the session cookie once; a tampered or stale one is deleted."""
+        if self._loaded:
+            return self
+        self._loaded = True
+        owner = self._owner
+        raw = owner.session_cookie.read(self._header)
+        if raw is None:
+            if owner.session_cookie.name in self._present:
+                self._set("session", None)
+            return self
+        plain = owner.sealer.unseal(raw)
+        if owner.store is not None:
+            data = _read_json(plain)
+            sid = data.get("sid") if isinstance(data, dict) else None
+            if isinstance(sid, str) and sid:
+                self._session_id = sid
+                plain = await owner.store.read(sid)
+            else:
+                plain = None
+        data = _read_json(plain)
+        try:
+            self._tokens = TokenSet.from_json_dict(data)
+        except ValueError:
+            self._tokens = None
+            self._session_id = None
+            self._set("session", None)
+        return self
+
+    def _set(self, slot: str, value: str | None) -> None:
+        """Record the ``Set-Cookie`` values for the session (or sign-in) cookie."""
+        cookie = self._owner.session_cookie if slot == "session" else self._owner.login_cookie
+        self._headers[slot] = cookie.set_cookie_headers(value, self._present)
+
+    def set_login_cookie(self, sealed: str | None) -> None:
+        """Set (or, with ``None``, delete) the short-lived sign-in cookie."""
+        self._set("login", sealed)
+
+    async def save(self, tokens: TokenSet, *, new_session: bool = False) -> None:
+        """Store ``tokens`` (after sign-in or a refresh); ``new_session`` picks a new id."""
+        owner = self._owner
+        store = owner.store
+        if store is None:
+            self._set("session", owner.sealer.seal(_tokens_json(tokens)))
+        else:
+            if new_session or self._session_id is None:
+                if self._session_id is not None:
+                    await store.delete(self._session_id)
+                self._session_id = secrets.token_urlsafe(32)
+            await store.write(self._session_id, _tokens_json(tokens), max_age=owner.session_max_age)
+            sealed = owner.sealer.seal(json.dumps({"sid": self._session_id}))
+            self._set("session", sealed)
+        self._tokens = tokens
+        self._loaded = True
+
+    async def clear(self) -> None:
+        """Forget the session: delete its cookie(s) and its server-side entry."""
+        if self._owner.store is not None and self._session_id is not None:
+            await self._owner.store.delete(self._session_id)
+        self._session_id = None
+        self._tokens = None
+        self._loaded = True
+        self._set("session", None)
+
+    async def access_token(self) -> str:
+        """A usable access token, refreshed (and written back) when close to expiry.
+
+        Raises :class:`NotSignedInError` without a session and
+        :class:`SessionExpiredError` (after clearing the session) when the refresh
+        token is missing or refused.
+        """
+        await self.load()
+        tokens = self._tokens
+        if tokens is None:
+            raise NotSignedInError("Please sign in with Civitai to continue.")
+        owner = self._owner
+        if not tokens.is_expired(leeway=owner.refresh_margin, now=owner.clock()):
+            return tokens.access_token
+        if tokens.refresh_token is None:
+            await self.clear()
+            raise SessionExpiredError("Your session has expired. Please sign in again.")
+        try:
+            fresh = await owner.refresh(tokens.refresh_token)
+        except OAuthError as error:
+            if error.error not in ("invalid_grant", "login_required"):
+                raise
+            await self.clear()
+            raise SessionExpiredError("Your session has expired. Please sign in again.") from None
+        await self.save(fresh)
+        return fresh.access_token
+
+    async def user(self) -> CivitaiUser:
+        """The signed-in user (``/api/v1/me``), cached per access token for a few minutes."""
+        return await self._owner.user_for(await self.access_token())
+
+    def token_source(self) -> SessionTokenSource:
+        """A token source for orchestrator clients that refreshes through this session."""
+        return SessionTokenSource(self)
+
+    def set_cookie_headers(self) -> list[str]:
+        """Every ``Set-Cookie`` value the response must carry, in order."""
+        return [header for slot in ("login", "session") for header in self._headers.get(slot, [])]
+
+
+class SessionTokenSource:
+    """Hands a session's access token to a client (``AsyncOrchestratorClient``).
+
+    ``aget_token`` refreshes when due and the rotated tokens reach the response's
+    cookies. ``get_token`` (sync) cannot await a refresh: it returns the current token
+    while it is fresh and raises :class:`ConfigurationError` otherwise.
+    """
+
+    def __init__(self, session: Session) -> None:
+        """Wrap ``session``."""
+        self._session = session
+
+    def __repr__(self) -> str:
+        return "SessionTokenSource(<session>)"
+
+    async def aget_token(self) -> str:
+        """A usable access token (see :meth:`Session.access_token`)."""
+        return await self._session.access_token()
+
+    def get_token(self) -> str:
+        """The current access token if it needs no refresh."""
+        tokens = self._session.tokens
+        owner = self._session._owner
+        if tokens is None:
+            raise NotSignedInError("Please sign in with Civitai to continue.")
+        if tokens.is_expired(leeway=owner.refresh_margin, now=owner.clock()):
+            raise ConfigurationError(
+                "the access token needs a refresh, which only the async path can do: use "
+                "AsyncOrchestratorClient, or await session.access_token() first"
+            )
+        return tokens.access_token

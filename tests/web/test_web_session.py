@@ -1,0 +1,196 @@
+"""Sessions without a server: refresh write-back, shared refreshes, tampering, the store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+import respx
+
+from civitai_app_sdk.oauth import AsyncOAuthClient, TokenSet
+from civitai_app_sdk.web import (
+    MemorySessionStore,
+    NotSignedInError,
+    SessionExpiredError,
+    WebAuthCore,
+)
+
+AUTH = "https://auth.example"
+NOW = 1_000_000.0
+SECRET = "s" * 40
+pytestmark = pytest.mark.anyio
+
+
+def core(store: MemorySessionStore | None = None, secrets: list[str] | None = None) -> WebAuthCore:
+    return WebAuthCore(
+        client_id="app",
+        redirect_uri="https://app.example/auth/callback",
+        scopes=114689,
+        cookie_secrets=secrets or [SECRET],
+        store=store,
+        oauth_client=AsyncOAuthClient("app", base_url=AUTH, site_url=AUTH),
+        clock=lambda: NOW,
+    )
+
+
+def tokens(access: str, refresh: str | None, expires_at: float) -> TokenSet:
+    return TokenSet(access_token=access, refresh_token=refresh, expires_at=expires_at)
+
+
+async def cookie_for(owner: WebAuthCore, value: TokenSet) -> str:
+    session = owner.new_session(None)
+    await session.save(value)
+    return "; ".join(h.partition(";")[0] for h in session.set_cookie_headers())
+
+
+def opened(owner: WebAuthCore, set_cookies: list[str]) -> dict[str, object]:
+    header = "; ".join(h.partition(";")[0] for h in set_cookies)
+    plain = owner.sealer.unseal(owner.session_cookie.read(header))
+    assert plain is not None
+    data: dict[str, object] = json.loads(plain)
+    return data
+
+
+def token_answer(access: str, refresh: str) -> httpx.Response:
+    body = {"access_token": access, "refresh_token": refresh, "expires_in": 3600, "scope": "1"}
+    return httpx.Response(200, json=body)
+
+
+async def test_a_fresh_token_is_used_as_is_and_nothing_is_written() -> None:
+    owner = core()
+    session = owner.new_session(await cookie_for(owner, tokens("a1", "r1", NOW + 600)))
+    assert await session.access_token() == "a1"
+    assert not session.changed
+    assert session.set_cookie_headers() == []
+
+
+@respx.mock
+async def test_an_expiring_token_is_refreshed_and_written_back() -> None:
+    route = respx.post(f"{AUTH}/api/auth/oauth/token").mock(return_value=token_answer("a2", "r2"))
+    owner = core()
+    session = owner.new_session(await cookie_for(owner, tokens("a1", "r1", NOW + 30)))
+    assert await session.access_token() == "a2"
+    assert route.call_count == 1
+    assert b"refresh_token=r1" in route.calls[0].request.content
+    headers = session.set_cookie_headers()
+    assert headers[0].startswith("__Host-civitai_session=")
+    assert "; Secure; HttpOnly; SameSite=lax" in headers[0]
+    stored = opened(owner, headers)
+    assert stored["access_token"] == "a2"
+    assert stored["refresh_token"] == "r2"
+    assert await session.token_source().aget_token() == "a2"
+    assert session.token_source().get_token() == "a2"
+
+
+@respx.mock
+async def test_requests_sharing_a_cookie_share_one_refresh() -> None:
+    route = respx.post(f"{AUTH}/api/auth/oauth/token").mock(return_value=token_answer("a2", "r2"))
+    owner = core()
+    cookie = await cookie_for(owner, tokens("a1", "r1", NOW - 5))
+    sessions = [owner.new_session(cookie) for _ in range(5)]
+    got = await asyncio.gather(*(s.access_token() for s in sessions))
+    late = owner.new_session(cookie)  # a request that still carries the old cookie
+    assert got == ["a2"] * 5
+    assert await late.access_token() == "a2"
+    assert route.call_count == 1
+    for session in [*sessions, late]:
+        assert opened(owner, session.set_cookie_headers())["refresh_token"] == "r2"
+
+
+@respx.mock
+async def test_a_refused_refresh_expires_the_session_and_deletes_the_cookie() -> None:
+    refused = httpx.Response(400, json={"error": "invalid_grant"})
+    respx.post(f"{AUTH}/api/auth/oauth/token").mock(return_value=refused)
+    owner = core()
+    session = owner.new_session(await cookie_for(owner, tokens("a1", "r1", NOW - 5)))
+    with pytest.raises(SessionExpiredError):
+        await session.access_token()
+    assert not session.signed_in
+    assert session.set_cookie_headers() == [
+        "__Host-civitai_session=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=lax"
+    ]
+
+
+@respx.mock
+async def test_a_network_failure_is_not_remembered() -> None:
+    route = respx.post(f"{AUTH}/api/auth/oauth/token")
+    route.side_effect = [httpx.ConnectError("down"), token_answer("a2", "r2")]
+    owner = core()
+    cookie = await cookie_for(owner, tokens("a1", "r1", NOW - 5))
+    with pytest.raises(httpx.ConnectError):
+        await owner.new_session(cookie).access_token()
+    # Not answered from memory: the client is asked again. It may resend (and succeed)
+    # or refuse to resend a refresh token that could already have been consumed.
+    try:
+        assert await owner.new_session(cookie).access_token() == "a2"
+    except SessionExpiredError:
+        assert route.call_count == 1
+
+
+async def test_no_refresh_token_means_expired() -> None:
+    owner = core()
+    session = owner.new_session(await cookie_for(owner, tokens("a1", None, NOW - 5)))
+    with pytest.raises(SessionExpiredError):
+        await session.access_token()
+
+
+@pytest.mark.parametrize("mangle", [lambda v: v[:-2] + "00", lambda v: v.upper(), lambda v: "x"])
+async def test_a_tampered_cookie_signs_out_and_is_deleted(mangle: object) -> None:
+    owner = core()
+    name, _, value = (await cookie_for(owner, tokens("a1", "r1", NOW + 600))).partition("=")
+    assert callable(mangle)
+    session = await owner.new_session(f"{name}={mangle(value)}").load()
+    assert not session.signed_in
+    assert session.set_cookie_headers()[0].startswith(f"{name}=; Max-Age=0")
+    with pytest.raises(NotSignedInError):
+        await session.access_token()
+
+
+async def test_rotated_secrets_still_open_old_sessions_and_reseal_with_the_new() -> None:
+    old = core()
+    cookie = await cookie_for(old, tokens("a1", "r1", NOW + 600))
+    rotated = core(secrets=["n" * 40, SECRET])
+    assert await rotated.new_session(cookie).access_token() == "a1"
+    assert await core(secrets=["n" * 40]).new_session(cookie).load() is not None
+    assert not (await core(secrets=["n" * 40]).new_session(cookie).load()).signed_in
+
+
+async def test_a_server_side_store_keeps_tokens_out_of_the_cookie() -> None:
+    store = MemorySessionStore(clock=lambda: NOW)
+    owner = core(store)
+    session = owner.new_session(None)
+    await session.save(tokens("access-secret", "refresh-secret", NOW + 600), new_session=True)
+    cookie = "; ".join(h.partition(";")[0] for h in session.set_cookie_headers())
+    plain = owner.sealer.unseal(owner.session_cookie.read(cookie))
+    assert plain is not None
+    assert "secret" not in plain
+    assert "sid" in plain
+    again = owner.new_session(cookie)
+    assert await again.access_token() == "access-secret"
+    await again.clear()
+    assert not (await owner.new_session(cookie).load()).signed_in
+
+
+async def test_a_new_sign_in_gets_a_new_session_id() -> None:
+    store = MemorySessionStore(clock=lambda: NOW)
+    owner = core(store)
+    first = owner.new_session(None)
+    await first.save(tokens("a1", "r1", NOW + 600), new_session=True)
+    cookie = "; ".join(h.partition(";")[0] for h in first.set_cookie_headers())
+    second = owner.new_session(cookie)
+    await second.load()
+    await second.save(tokens("a2", "r2", NOW + 600), new_session=True)
+    assert not (await owner.new_session(cookie).load()).signed_in  # the old id is gone
+
+
+def test_store_evicts_oldest_beyond_its_cap() -> None:
+    store = MemorySessionStore(max_entries=2, clock=lambda: NOW)
+
+    async def run() -> list[str | None]:
+        for key in ("a", "b", "c"):
+            await store.write(key, key, max_age=60)
+        return [await store.read(k) for k in ("a", "b", "c")]
+
+    assert asyncio.run(run()) == [None, "b", "c"]
