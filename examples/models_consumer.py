@@ -45,7 +45,8 @@ def image_urls(workflow: Workflow) -> list[str]:
         if isinstance(step, UnknownWorkflowStep):
             continue
         if isinstance(step, TextToImageStep) and step.output is not None:
-            images: list[ImageBlob] = list(step.output.images)
+            # An image of a blob type this SDK does not know yet arrives as UnknownBlob.
+            images = [i for i in step.output.images if isinstance(i, ImageBlob)]
             urls.extend(str(image.url) for image in images if image.url is not None)
     return urls
 

@@ -90,7 +90,8 @@ def _summary(workflow: Workflow, files: list[Path], spent: int, elapsed: float) 
     table = Table(title="Summary", show_header=False)
     table.add_row("workflow", str(workflow.id))
     table.add_row("status", workflow.status.value)
-    table.add_row("cost", f"{workflow.cost.total} Buzz (charged {spent})")
+    total = workflow.cost.total if workflow.cost else "?"
+    table.add_row("cost", f"{total} Buzz (charged {spent})")
     for path in files:
         table.add_row("file", f"{path} ({path.stat().st_size} bytes)")
     table.add_row("time", f"{elapsed:.1f} s")
@@ -122,7 +123,8 @@ def run(live: bool) -> int:
         orchestrator = stack.enter_context(OrchestratorClient(token, base_url=api_url))
         body = build_text_to_image_body({"prompt": PROMPT, "quantity": 2}, tags=["sdk-demo"])
         estimate = orchestrator.estimate(body)
-        console.print(f"[green]✓[/] Estimated cost: {estimate.cost.total} Buzz")
+        priced = estimate.cost.total if estimate.cost else "?"
+        console.print(f"[green]✓[/] Estimated cost: {priced} Buzz")
         workflow = orchestrator.submit(body, external_id=new_external_id())
         console.print(f"[green]✓[/] Submitted {workflow.id}")
         _progress(workflow)
