@@ -134,11 +134,14 @@ def open_member_refs(
         base = owner[member]
         mapping = tuple((tag, target) for tag, target in base.mapping if target == member)
         name = _open_name(member)
-        text = f"A `{member}`, or a `{base.name}` with a `{base.prop}` this SDK does not know yet."
+        text = (
+            f"`{member}`, or `{base.fallback}` for a `{base.name}` whose `{base.prop}` "
+            "this SDK does not know yet."
+        )
         opened[name] = OpenMember(name, base.prop, mapping, text, base=base.name)
         schemas[name] = {
             "description": text,
-            "oneOf": [{"$ref": REF_PREFIX + member}, {"$ref": REF_PREFIX + opened[name].fallback}],
+            "oneOf": [{"$ref": REF_PREFIX + member}],
             "discriminator": {
                 "propertyName": base.prop,
                 "mapping": {tag: REF_PREFIX + member for tag, _ in mapping},

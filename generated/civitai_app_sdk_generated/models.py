@@ -5733,7 +5733,7 @@ class UnknownBlob(UnknownVariant):
     Get the id of the job that is associated with this blob.
     """
     nsfw_level: Annotated[NSFWLevel | None, Field(alias="nsfwLevel")] = None
-    type: Literal["UnknownBlob"]
+    type: str
     url: str | None = None
     """
     Gets a url that can be used to preview the blob.
@@ -5749,7 +5749,7 @@ class UnknownChatCompletionMessage(UnknownVariant):
     A `ChatCompletionMessage` whose `role` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    role: Literal["UnknownChatCompletionMessage"]
+    role: str
 
 
 class UnknownComfyBooguBaseImageGenInput(UnknownVariant):
@@ -8295,7 +8295,7 @@ VideoBlobOrUnknown = TypeAliasType(
         ),
     ],
 )
-"A `VideoBlob`, or a `Blob` with a `type` this SDK does not know yet."
+"`VideoBlob`, or `UnknownBlob` for a `Blob` whose `type` this SDK does not know yet."
 
 
 class VideoComposeMediaOutput(ApiModel):
@@ -10227,7 +10227,7 @@ AudioBlobOrUnknown = TypeAliasType(
         ),
     ],
 )
-"A `AudioBlob`, or a `Blob` with a `type` this SDK does not know yet."
+"`AudioBlob`, or `UnknownBlob` for a `Blob` whose `type` this SDK does not know yet."
 
 
 class AudioCaptioningOutput(ApiModel):
@@ -12273,7 +12273,7 @@ ImageBlobOrUnknown = TypeAliasType(
         ),
     ],
 )
-"A `ImageBlob`, or a `Blob` with a `type` this SDK does not know yet."
+"`ImageBlob`, or `UnknownBlob` for a `Blob` whose `type` this SDK does not know yet."
 
 
 class ImageGenOutput(ApiModel):
@@ -12760,7 +12760,7 @@ Model3DBlobOrUnknown = TypeAliasType(
         ),
     ],
 )
-"A `Model3DBlob`, or a `Blob` with a `type` this SDK does not know yet."
+"`Model3DBlob`, or `UnknownBlob` for a `Blob` whose `type` this SDK does not know yet."
 
 
 class ModelClamScanOutput(ApiModel):
@@ -16487,7 +16487,7 @@ AssistantMessageOrUnknown = TypeAliasType(
         ),
     ],
 )
-"A `AssistantMessage`, or a `ChatCompletionMessage` with a `role` this SDK does not know yet."
+"`AssistantMessage`, or `UnknownChatCompletionMessage` for a `ChatCompletionMessage` whose `role` this SDK does not know yet."
 
 
 class AudioCaptioningStep(ApiModel):

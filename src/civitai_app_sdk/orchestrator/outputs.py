@@ -76,7 +76,7 @@ def extract_blobs(workflow: WorkflowLike | None) -> list[Blob]:
                 blob: Blob = found
             else:
                 try:
-                    blob = adapter(Blob).validate_python(found)
+                    blob = adapter(Blob).validate_python(found, extra="allow")
                 except ValidationError:
                     continue
             if blob.id not in seen:
