@@ -1,9 +1,10 @@
 """Reading response bodies into the generated models.
 
 The models are lenient where the API really varies (unknown step types, enum values and
-extra fields survive, also inside the request models a response echoes; fields the spec calls required but the service omits are patched
-to optional in `codegen/patches.toml`). A body that still does not fit is reported as a
-:class:`ResponseValidationError` carrying the body; nothing is invented to make it fit.
+extra fields survive, also inside the request models a response echoes; fields the spec
+calls required but the service omits are patched to optional in `codegen/patches.toml`).
+A body that still does not fit is reported as a :class:`ResponseValidationError` carrying
+the body; nothing is invented to make it fit.
 """
 
 from __future__ import annotations
