@@ -26,7 +26,7 @@ from civitai_app_sdk.oauth import (
     DEFAULT_SITE_URL,
     OAuthClient,
     build_authorize_url,
-    fetch_buzz_account,
+    fetch_buzz_balances,
     generate_pkce,
     generate_state,
 )
@@ -116,7 +116,7 @@ def run(live: bool) -> int:
             console.print(f"[green]✓[/] Local orchestrator and OAuth server on {server.url}")
             api_url = site_url = server.url
             token = _login(server.url)
-        before = fetch_buzz_account(token, site_url=site_url)
+        before = fetch_buzz_balances(token, site_url=site_url)
         console.print(
             f"[green]✓[/] Buzz: blue {before.blue}, green {before.green}, yellow {before.yellow}"
         )
@@ -133,7 +133,7 @@ def run(live: bool) -> int:
         target = OUTPUT_DIR / workflow.id
         target.mkdir(parents=True, exist_ok=True)
         files = [orchestrator.download_blob(b.id, target) for b in extract_blobs(final)]
-        after = fetch_buzz_account(token, site_url=site_url)
+        after = fetch_buzz_balances(token, site_url=site_url)
     spent = (before.blue + before.green + before.yellow) - (after.blue + after.green + after.yellow)
     _summary(final, files, spent, time.monotonic() - started)
     return 0 if final.status.value == "succeeded" else 1
