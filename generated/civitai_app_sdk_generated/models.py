@@ -15297,7 +15297,7 @@ WanImageGenInput = TypeAliasType(
 
 
 class WorkflowCost(ApiModel):
-    base: int
+    base: int | None = None
     """
     The base cost of this request, excludsing any tips
     """
@@ -15309,7 +15309,7 @@ class WorkflowCost(ApiModel):
     """
     A fixed set of cost additions for this request
     """
-    tips: WorkflowCostTips
+    tips: WorkflowCostTips | None = None
     total: int
     """
     The total cost of this request, including tips
@@ -22224,7 +22224,7 @@ class Workflow(ApiModel):
     The date / time the workflow was completed. Null if not yet complete.
     """
     cost: WorkflowCost | None = None
-    created_at: Annotated[AwareDatetime, Field(alias="createdAt")]
+    created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
     """
     The date / time the workflow was created.
     """

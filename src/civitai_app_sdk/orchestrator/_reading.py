@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from .._transport import BODY_LIMIT
-from ..errors import ResponseValidationError
+from ..errors import ResponseValidationError, parse_body
 
 
 @cache
@@ -29,10 +29,12 @@ def read(kind: Any, content: bytes, what: str) -> Any:
     try:
         return adapter(kind).validate_json(content, extra="allow")
     except ValidationError as error:
+        text = content.decode("utf-8", errors="replace")
         first = error.errors()[0]
         where = "/".join(map(str, first["loc"]))
         raise ResponseValidationError(
             f"the {what} in the response does not match the API's schema: "
             f"{error.error_count()} problem(s), first: {first['msg']} at {where}",
-            body=content[:BODY_LIMIT].decode("utf-8", errors="replace"),
+            body=parse_body(text),
+            body_text=text[:BODY_LIMIT],
         ) from None
