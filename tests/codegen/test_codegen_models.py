@@ -275,5 +275,5 @@ def test_documented_short_bodies_parse_with_empty_defaults() -> None:
 
 
 def test_missing_field_without_default_is_still_an_error() -> None:
-    with pytest.raises(ValidationError, match="createdAt"):
-        models.Workflow.model_validate({"status": "succeeded", "steps": [], "cost": {}})
+    with pytest.raises(ValidationError, match="status"):
+        models.Workflow.model_validate({"id": "w", "createdAt": "2026-01-01T00:00:00Z"})
