@@ -7,12 +7,13 @@ import os
 import time
 from collections import Counter
 
+from civitai_app_sdk_generated.params import WorkflowTemplateParam
+
 from civitai_app_sdk.local import LocalConfig, LocalServer, Timings
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient
 
 WORKFLOWS = int(os.environ.get("BENCH_WORKFLOWS", "200"))
-BODY = {
-    "currencies": [],
+BODY: WorkflowTemplateParam = {
     "steps": [{"$type": "textToImage", "input": {"prompt": "load", "cfgScale": 7}}],
 }
 

@@ -9,7 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codegen import catalogs, inputs, models, normalize, postprocess, render, scopes
+from codegen import (
+    app_block_schema,
+    catalogs,
+    inputs,
+    models,
+    normalize,
+    postprocess,
+    render,
+    request_shapes,
+    scopes,
+)
 
 PATCHES = Path(__file__).parent / "patches.toml"
 OUTPUT_DIR = inputs.ROOT / "generated" / models.PACKAGE
@@ -49,8 +59,12 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     header = render.header(digests)
 
     normalised, unions, notes = normalize.normalize(spec, load_patches())
-    raw_models = models.run_generator(normalised, unions)
-    model_source = header + "\n" + postprocess.postprocess(raw_models, unions)
+    requests = request_shapes.request_schemas(normalised)
+    normalised, opened = request_shapes.open_member_refs(normalised, unions, requests)
+    normalised = request_shapes.tag_defaults(normalised, unions)
+    raw_models = models.run_generator(normalised, unions | opened)
+    lenient = postprocess.postprocess(raw_models, unions | opened)
+    model_source = header + "\n" + request_shapes.request_bases(lenient, requests)
     table = scopes.build_scope_table(discovery, scope_names)
     catalog = catalogs.build_catalogs(normalised, unions)
 
@@ -60,6 +74,8 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
         "scopes": render.render("scopes.py.j2", header=header, table=table),
         "steps": render.render("steps.py.j2", header=header, catalog=catalog),
         "engines": render.render("engines.py.j2", header=header, catalog=catalog),
+        "params": request_shapes.typed_dicts(normalised, unions, requests, header),
+        "app_block_schema": app_block_schema.module(entries["app_block_schema"]),
     }
     package = render.render(
         "__init__.py.j2",

@@ -30,7 +30,8 @@ def main(prompt: str, out_dir: Path) -> int:
     with OrchestratorClient() as client:
         estimate = client.estimate(body)
         short = estimate.transactions is not None and estimate.transactions.insufficient_buzz
-        print(f"This costs {estimate.cost.total} Buzz" + (" (balance too low)" if short else ""))
+        total = estimate.cost.total if estimate.cost else "an unknown amount of"
+        print(f"This costs {total} Buzz" + (" (balance too low)" if short else ""))
         if input("Submit? [y/N] ").strip().lower() != "y":
             return 1
         try:

@@ -1,7 +1,7 @@
 """A consumer of the generated models, checked by `mypy --strict` in `make check`.
 
-Builds a request with typed models, validates it strictly (as the client does before
-sending), and reads a response.
+Builds a request with typed models and as a typed dict literal, validates both strictly
+(as the client does before sending), and reads a response.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from civitai_app_sdk.models import (
     UnknownWorkflowStep,
     Workflow,
     WorkflowTemplate,
+    WorkflowTemplateParam,
 )
 from civitai_app_sdk.orchestrator import validate_workflow_body
 
 
 def build_request() -> WorkflowTemplate:
     """A one-step text-to-image workflow, built with typed constructors."""
-    step = TextToImageStepTemplate(
-        field_type="textToImage",
+    step = TextToImageStepTemplate(  # `$type` is set from the class: textToImage
         input=TextToImageInput(
             model="urn:air:sdxl:checkpoint:civitai:101055@128078",
             prompt="a lighthouse at dusk, oil painting",
@@ -33,8 +33,30 @@ def build_request() -> WorkflowTemplate:
         ),
         timeout=dt.timedelta(minutes=10),
     )
-    body = WorkflowTemplate(steps=[step], currencies=[], tags=["example"])
+    body = WorkflowTemplate(steps=[step], tags=["example"])
     validate_workflow_body(body)  # raises RequestValidationError listing every problem
+    return body
+
+
+def build_request_dict() -> WorkflowTemplateParam:
+    """The same workflow as its JSON form: mypy checks every key, value and `$type`."""
+    body: WorkflowTemplateParam = {
+        "steps": [
+            {
+                "$type": "textToImage",
+                "timeout": "00:10:00",
+                "input": {
+                    "model": "urn:air:sdxl:checkpoint:civitai:101055@128078",
+                    "prompt": "a lighthouse at dusk, oil painting",
+                    "cfgScale": 7.0,
+                    "width": 1024,
+                    "height": 1024,
+                },
+            }
+        ],
+        "tags": ["example"],
+    }
+    validate_workflow_body(body)
     return body
 
 
@@ -45,7 +67,8 @@ def image_urls(workflow: Workflow) -> list[str]:
         if isinstance(step, UnknownWorkflowStep):
             continue
         if isinstance(step, TextToImageStep) and step.output is not None:
-            images: list[ImageBlob] = list(step.output.images)
+            # An image of a blob type this SDK does not know yet arrives as UnknownBlob.
+            images = [i for i in step.output.images if isinstance(i, ImageBlob)]
             urls.extend(str(image.url) for image in images if image.url is not None)
     return urls
 

@@ -10,16 +10,21 @@ import datetime as dt
 import enum
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic.config import ExtraValues
 
 UNKNOWN_TAG = "__unknown__"
 """The union tag under which values with an unknown discriminator are parsed."""
 
 
 class ApiModel(BaseModel):
-    """Base of every generated model: lenient on read (extra fields are kept)."""
+    """Base of every generated model: lenient on read (extra fields are kept).
+
+    Validating one of these keeps unknown fields at every depth, also inside the request
+    models it contains (a workflow echoes its steps' inputs), unless ``extra`` says otherwise.
+    """
 
     model_config = ConfigDict(
         extra="allow",
@@ -27,6 +32,62 @@ class ApiModel(BaseModel):
         defer_build=True,
         protected_namespaces=(),
     )
+    _read_extra: ClassVar[ExtraValues | None] = "allow"
+
+    @classmethod
+    def model_validate(
+        cls,
+        obj: Any,
+        *,
+        strict: bool | None = None,
+        extra: ExtraValues | None = None,
+        from_attributes: bool | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """Validate ``obj``; unknown fields are kept unless this is a request model."""
+        return super().model_validate(
+            obj,
+            strict=strict,
+            extra=extra or cls._read_extra,
+            from_attributes=from_attributes,
+            context=context,
+            by_alias=by_alias,
+            by_name=by_name,
+        )
+
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        extra: ExtraValues | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """Validate JSON text; unknown fields are kept unless this is a request model."""
+        return super().model_validate_json(
+            json_data,
+            strict=strict,
+            extra=extra or cls._read_extra,
+            context=context,
+            by_alias=by_alias,
+            by_name=by_name,
+        )
+
+
+class RequestModel(ApiModel):
+    """Base of the models a request body is made of: unknown keys are refused.
+
+    ``TextToImageInput(widht=7)`` raises; read inside a response (a workflow's steps
+    echo their inputs) the same models keep unknown fields, as every response model does.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    _read_extra: ClassVar[ExtraValues | None] = None
 
 
 class UnknownVariant(ApiModel):

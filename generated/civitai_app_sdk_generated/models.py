@@ -13,6 +13,7 @@ from civitai_app_sdk_generated._base import (
     OpenEnum,
     OpenIntEnum,
     OpenStrEnum,
+    RequestModel,
     TimeSpan,
     UnknownVariant,
     tagger,
@@ -126,7 +127,7 @@ class AceStep15XlSftAIToolkitTrainingInputOptimizerType(OpenEnum):
     automagic = "automagic"
 
 
-class AceStepAudioCover(ApiModel):
+class AceStepAudioCover(RequestModel):
     """
     Cover image configuration for ACE Step audio output.
     When present, the output is a WebM video with this image as the visual.
@@ -221,7 +222,7 @@ class AceStepAudioInputTimeSignature(OpenStrEnum):
     field_6 = "6"
 
 
-class AceStepAudioInput(ApiModel):
+class AceStepAudioInput(RequestModel):
     """
     Input parameters for ACE Step 1.5 audio generation workflow step
     """
@@ -328,7 +329,7 @@ class AceStepAudioInput(ApiModel):
     """
 
 
-class AceStepSampleOverride(ApiModel):
+class AceStepSampleOverride(RequestModel):
     """
     Optional per-prompt overrides for AceStep training sample generation.
     Index-aligned with `Samples.Prompts`: entry `[i]` overrides the
@@ -348,7 +349,7 @@ class AceStepSampleOverride(ApiModel):
     vocal_weight: Annotated[float | None, Field(alias="vocalWeight")] = None
 
 
-class AgeClassificationInput(ApiModel):
+class AgeClassificationInput(RequestModel):
     face_detection_threshold: Annotated[float | None, Field(alias="faceDetectionThreshold")] = None
     """
     Optional face detection confidence threshold. Defaults to 0.25 if not provided.
@@ -461,7 +462,7 @@ class ArchiveFormat(OpenStrEnum):
     tar = "tar"
 
 
-class AudioCaptioningInput(ApiModel):
+class AudioCaptioningInput(RequestModel):
     max_new_tokens: Annotated[int, Field(alias="maxNewTokens")]
     """
     Maximum number of tokens to generate for each ACE-Step request.
@@ -487,7 +488,7 @@ class AudioCaptioningOutputItem(ApiModel):
     time_signature: Annotated[str | None, Field(alias="timeSignature")] = None
 
 
-class BatchOCRSafetyClassificationInput(ApiModel):
+class BatchOCRSafetyClassificationInput(RequestModel):
     media_urls: Annotated[list[str], Field(alias="mediaUrls")]
 
 
@@ -497,7 +498,7 @@ class BatchOCRSafetyClassificationResult(ApiModel):
     text: str | None = None
 
 
-class BlobArchiveEntry(ApiModel):
+class BlobArchiveEntry(RequestModel):
     """
     A single entry within a Civitai.Orchestration.Grains.Workflows.Steps.BlobArchive.BlobArchiveStep.
     """
@@ -513,7 +514,7 @@ class BlobArchiveEntry(ApiModel):
     """
 
 
-class BlobArchiveInput(ApiModel):
+class BlobArchiveInput(RequestModel):
     """
     Input configuration for the BlobArchive workflow step.
     """
@@ -550,7 +551,7 @@ class BlobArchiveOutput(ApiModel):
     """
 
 
-class BlurRegion(ApiModel):
+class BlurRegion(RequestModel):
     """
     A rectangular region defined by pixel coordinates.
     """
@@ -582,7 +583,7 @@ class BlurRegionMode(OpenStrEnum):
     exclude = "exclude"
 
 
-class BlurTransform(ApiModel):
+class BlurTransform(RequestModel):
     """
     Applies a Gaussian blur with optional region-based masking.
     """
@@ -596,7 +597,7 @@ class BlurTransform(ApiModel):
     """
     Rectangular regions that define the blur mask.
     """
-    type: Literal["blur"]
+    type: Literal["blur"] = "blur"
 
 
 class BooguAIToolkitTrainingInputLrScheduler(OpenEnum):
@@ -647,7 +648,7 @@ class BuzzClientAccount(OpenStrEnum):
     fake_red = "fakeRed"
 
 
-class ChatCompletionFunction(ApiModel):
+class ChatCompletionFunction(RequestModel):
     """
     A function definition within a tool.
     """
@@ -658,7 +659,7 @@ class ChatCompletionFunction(ApiModel):
     strict: bool | None = None
 
 
-class ChatCompletionFunctionCall(ApiModel):
+class ChatCompletionFunctionCall(RequestModel):
     """
     The function call details within a tool call.
     """
@@ -667,7 +668,7 @@ class ChatCompletionFunctionCall(ApiModel):
     name: str
 
 
-class ChatCompletionGeneratedImageUrl(ApiModel):
+class ChatCompletionGeneratedImageUrl(RequestModel):
     """
     The image_url payload on a generated image. Currently always a base64 data URI.
     """
@@ -702,7 +703,7 @@ class ChatCompletionImageConfigImageSize(OpenEnum):
     field_4_k = "4K"
 
 
-class ChatCompletionImageConfig(ApiModel):
+class ChatCompletionImageConfig(RequestModel):
     """
     Image generation parameters used when Civitai.Orchestration.Grains.Workflows.Steps.ChatCompletion.ChatCompletionInput.Modalities contains "image".
     Mirrors OpenRouter's `image_config` shape on chat-completion requests.
@@ -722,7 +723,7 @@ class ChatCompletionImageConfig(ApiModel):
     """
 
 
-class ChatCompletionImageUrl(ApiModel):
+class ChatCompletionImageUrl(RequestModel):
     """
     Image URL details matching OpenAI API spec.
     """
@@ -739,7 +740,7 @@ class ChatCompletionImageUrl(ApiModel):
     """
 
 
-class ChatCompletionJsonSchema(ApiModel):
+class ChatCompletionJsonSchema(RequestModel):
     description: str | None = None
     name: Annotated[str, Field(min_length=1)]
     schema_: Annotated[Any, Field(alias="schema")]
@@ -749,7 +750,7 @@ class ChatCompletionJsonSchema(ApiModel):
     """
 
 
-class ChatCompletionResponseFormat(ApiModel):
+class ChatCompletionResponseFormat(RequestModel):
     """
     OpenAI-compatible response_format. When Civitai.Orchestration.Grains.Workflows.Steps.ChatCompletion.ChatCompletionResponseFormat.Type is `json_object` or
     `json_schema`, the LLM-emitted content is parsed as JSON server-side and exposed on
@@ -764,7 +765,7 @@ class ChatCompletionResponseFormat(ApiModel):
     """
 
 
-class ChatCompletionTool(ApiModel):
+class ChatCompletionTool(RequestModel):
     """
     A tool definition sent in a chat completion request.
     """
@@ -777,7 +778,7 @@ class ChatCompletionTool(ApiModel):
     type: str
 
 
-class ChatCompletionToolCall(ApiModel):
+class ChatCompletionToolCall(RequestModel):
     """
     A tool call returned in an assistant message response.
     """
@@ -857,7 +858,7 @@ class ComfyLtx23AudioToVideoInputModel(OpenStrEnum):
     field_22b_distilled = "22b-distilled"
 
 
-class ComfyLtx23AudioToVideoInput(ApiModel):
+class ComfyLtx23AudioToVideoInput(RequestModel):
     """
     Generate video driven by a reference audio track, optionally anchored to a reference image (ComfyUI backend)
     """
@@ -887,7 +888,7 @@ class ComfyLtx23AudioToVideoInput(ApiModel):
 
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
-    engine: Literal["ltx2.3"]
+    engine: Literal["ltx2.3"] = "ltx2.3"
     fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
@@ -900,7 +901,7 @@ class ComfyLtx23AudioToVideoInput(ApiModel):
     loras: dict[str, float] | None = None
     model: ComfyLtx23AudioToVideoInputModel = ComfyLtx23AudioToVideoInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["audioToVideo"]
+    operation: Literal["audioToVideo"] = "audioToVideo"
     prompt: str
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
@@ -933,7 +934,7 @@ class ComfyLtx23CreateVideoInputModel(OpenStrEnum):
     field_22b_distilled = "22b-distilled"
 
 
-class ComfyLtx23CreateVideoInput(ApiModel):
+class ComfyLtx23CreateVideoInput(RequestModel):
     """
     Create video from text prompt, optionally with a source image (ComfyUI backend)
     """
@@ -956,7 +957,7 @@ class ComfyLtx23CreateVideoInput(ApiModel):
 
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
-    engine: Literal["ltx2.3"]
+    engine: Literal["ltx2.3"] = "ltx2.3"
     fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
@@ -968,7 +969,7 @@ class ComfyLtx23CreateVideoInput(ApiModel):
     loras: dict[str, float] | None = None
     model: ComfyLtx23CreateVideoInputModel = ComfyLtx23CreateVideoInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["createVideo"]
+    operation: Literal["createVideo"] = "createVideo"
     prompt: str
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
@@ -996,7 +997,7 @@ class ComfyLtx23EditVideoInputModel(OpenStrEnum):
     field_22b_distilled = "22b-distilled"
 
 
-class ComfyLtx23EditVideoInput(ApiModel):
+class ComfyLtx23EditVideoInput(RequestModel):
     """
     Edit/transform an existing video using Canny edge control (ComfyUI backend)
     """
@@ -1021,7 +1022,7 @@ class ComfyLtx23EditVideoInput(ApiModel):
 
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
-    engine: Literal["ltx2.3"]
+    engine: Literal["ltx2.3"] = "ltx2.3"
     fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
@@ -1030,7 +1031,7 @@ class ComfyLtx23EditVideoInput(ApiModel):
     loras: dict[str, float] | None = None
     model: ComfyLtx23EditVideoInputModel = ComfyLtx23EditVideoInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["editVideo"]
+    operation: Literal["editVideo"] = "editVideo"
     prompt: str
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
@@ -1059,7 +1060,7 @@ class ComfyLtx23ExtendVideoInputModel(OpenStrEnum):
     field_22b_distilled = "22b-distilled"
 
 
-class ComfyLtx23ExtendVideoInput(ApiModel):
+class ComfyLtx23ExtendVideoInput(RequestModel):
     """
     Extend an existing video with new content (ComfyUI backend)
     """
@@ -1082,7 +1083,7 @@ class ComfyLtx23ExtendVideoInput(ApiModel):
 
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
-    engine: Literal["ltx2.3"]
+    engine: Literal["ltx2.3"] = "ltx2.3"
     fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
@@ -1091,7 +1092,7 @@ class ComfyLtx23ExtendVideoInput(ApiModel):
     model: ComfyLtx23ExtendVideoInputModel = ComfyLtx23ExtendVideoInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     num_frames: Annotated[int, Field(alias="numFrames", ge=9, le=481)] = 121
-    operation: Literal["extendVideo"]
+    operation: Literal["extendVideo"] = "extendVideo"
     prompt: str
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
@@ -1120,7 +1121,7 @@ class ComfyLtx23FirstLastFrameToVideoInputModel(OpenStrEnum):
     field_22b_distilled = "22b-distilled"
 
 
-class ComfyLtx23FirstLastFrameToVideoInput(ApiModel):
+class ComfyLtx23FirstLastFrameToVideoInput(RequestModel):
     """
     Generate video guided by first and/or last frame images using LTXVAddGuide conditioning (ComfyUI backend)
     """
@@ -1143,7 +1144,7 @@ class ComfyLtx23FirstLastFrameToVideoInput(ApiModel):
 
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
-    engine: Literal["ltx2.3"]
+    engine: Literal["ltx2.3"] = "ltx2.3"
     first_frame: Annotated[str | None, Field(alias="firstFrame")] = None
     """
     First frame guide image. At least one of FirstFrame or LastFrame must be provided.
@@ -1165,7 +1166,7 @@ class ComfyLtx23FirstLastFrameToVideoInput(ApiModel):
         ComfyLtx23FirstLastFrameToVideoInputModel.field_22b_dev
     )
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["firstLastFrameToVideo"]
+    operation: Literal["firstLastFrameToVideo"] = "firstLastFrameToVideo"
     prompt: str
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
@@ -1193,7 +1194,7 @@ class ComfyLtx23VideoToVideoInputModel(OpenStrEnum):
     field_22b_distilled = "22b-distilled"
 
 
-class ComfyLtx23VideoToVideoInput(ApiModel):
+class ComfyLtx23VideoToVideoInput(RequestModel):
     """
     Style-transfer an existing video using prompt guidance (ComfyUI backend)
     """
@@ -1216,7 +1217,7 @@ class ComfyLtx23VideoToVideoInput(ApiModel):
 
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
-    engine: Literal["ltx2.3"]
+    engine: Literal["ltx2.3"] = "ltx2.3"
     fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
@@ -1225,7 +1226,7 @@ class ComfyLtx23VideoToVideoInput(ApiModel):
     loras: dict[str, float] | None = None
     model: ComfyLtx23VideoToVideoInputModel = ComfyLtx23VideoToVideoInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["videoToVideo"]
+    operation: Literal["videoToVideo"] = "videoToVideo"
     prompt: str
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
@@ -1252,7 +1253,7 @@ class ComfyLtx2CreateVideoInputModel(OpenStrEnum):
     field_19b_distilled = "19b-distilled"
 
 
-class ComfyLtx2CreateVideoInput(ApiModel):
+class ComfyLtx2CreateVideoInput(RequestModel):
     """
     Create video from text prompt, optionally with a source image (ComfyUI backend)
     """
@@ -1261,7 +1262,7 @@ class ComfyLtx2CreateVideoInput(ApiModel):
     """
     Duration in seconds (3 or 5)
     """
-    engine: Literal["ltx2"]
+    engine: Literal["ltx2"] = "ltx2"
     fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
@@ -1273,7 +1274,7 @@ class ComfyLtx2CreateVideoInput(ApiModel):
     loras: dict[str, float] | None = None
     model: ComfyLtx2CreateVideoInputModel = ComfyLtx2CreateVideoInputModel.field_19b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["createVideo"]
+    operation: Literal["createVideo"] = "createVideo"
     prompt: str
     seed: int | None = None
     steps: Annotated[int, Field(ge=8, le=50)] = 20
@@ -1294,7 +1295,7 @@ class ComfyLtx2EditVideoInputModel(OpenStrEnum):
     field_19b_distilled = "19b-distilled"
 
 
-class ComfyLtx2EditVideoInput(ApiModel):
+class ComfyLtx2EditVideoInput(RequestModel):
     """
     Edit/transform an existing video using Canny edge control (ComfyUI backend)
     """
@@ -1305,7 +1306,7 @@ class ComfyLtx2EditVideoInput(ApiModel):
     """
     Duration in seconds (3 or 5)
     """
-    engine: Literal["ltx2"]
+    engine: Literal["ltx2"] = "ltx2"
     fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
@@ -1314,7 +1315,7 @@ class ComfyLtx2EditVideoInput(ApiModel):
     loras: dict[str, float] | None = None
     model: ComfyLtx2EditVideoInputModel = ComfyLtx2EditVideoInputModel.field_19b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["editVideo"]
+    operation: Literal["editVideo"] = "editVideo"
     prompt: str
     seed: int | None = None
     source_video: Annotated[str, Field(alias="sourceVideo")]
@@ -1336,7 +1337,7 @@ class ComfyLtx2ExtendVideoInputModel(OpenStrEnum):
     field_19b_distilled = "19b-distilled"
 
 
-class ComfyLtx2ExtendVideoInput(ApiModel):
+class ComfyLtx2ExtendVideoInput(RequestModel):
     """
     Extend an existing video with new content (ComfyUI backend)
     """
@@ -1345,7 +1346,7 @@ class ComfyLtx2ExtendVideoInput(ApiModel):
     """
     Duration in seconds (3 or 5)
     """
-    engine: Literal["ltx2"]
+    engine: Literal["ltx2"] = "ltx2"
     fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
@@ -1354,7 +1355,7 @@ class ComfyLtx2ExtendVideoInput(ApiModel):
     model: ComfyLtx2ExtendVideoInputModel = ComfyLtx2ExtendVideoInputModel.field_19b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     num_frames: Annotated[int, Field(alias="numFrames", ge=9, le=481)] = 121
-    operation: Literal["extendVideo"]
+    operation: Literal["extendVideo"] = "extendVideo"
     prompt: str
     seed: int | None = None
     source_video: Annotated[str, Field(alias="sourceVideo")]
@@ -1376,7 +1377,7 @@ class ComfyLtx2FirstLastFrameToVideoInputModel(OpenStrEnum):
     field_19b_distilled = "19b-distilled"
 
 
-class ComfyLtx2FirstLastFrameToVideoInput(ApiModel):
+class ComfyLtx2FirstLastFrameToVideoInput(RequestModel):
     """
     Generate video guided by first and/or last frame images using LTXVAddGuide conditioning (ComfyUI backend)
     """
@@ -1387,7 +1388,7 @@ class ComfyLtx2FirstLastFrameToVideoInput(ApiModel):
     """
     Duration in seconds (3 or 5)
     """
-    engine: Literal["ltx2"]
+    engine: Literal["ltx2"] = "ltx2"
     first_frame: Annotated[str | None, Field(alias="firstFrame")] = None
     """
     First frame guide image. At least one of FirstFrame or LastFrame must be provided.
@@ -1409,7 +1410,7 @@ class ComfyLtx2FirstLastFrameToVideoInput(ApiModel):
         ComfyLtx2FirstLastFrameToVideoInputModel.field_19b_dev
     )
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["firstLastFrameToVideo"]
+    operation: Literal["firstLastFrameToVideo"] = "firstLastFrameToVideo"
     prompt: str
     seed: int | None = None
     steps: Annotated[int, Field(ge=8, le=50)] = 20
@@ -1422,7 +1423,7 @@ One node of a comfy graph (`class_type`, `inputs`, optional `_meta`), kept as an
 """
 
 
-class ComfyNodepackSnapshotInput(ApiModel):
+class ComfyNodepackSnapshotInput(RequestModel):
     """
     Input for a ComfyNodepackSnapshot step: install one or more ComfyUI custom
     nodepacks on a given comfy image (and hardware tier) and capture the
@@ -1565,8 +1566,8 @@ class CustomTextToSpeechInputSpeaker(OpenEnum):
     vivian = "vivian"
 
 
-class CustomTextToSpeechInput(ApiModel):
-    engine: Literal["custom"]
+class CustomTextToSpeechInput(RequestModel):
+    engine: Literal["custom"] = "custom"
     instruct: str | None = None
     """
     Optional style instruction for CustomVoice mode.
@@ -1640,7 +1641,7 @@ class DwPoseEstimator(OpenStrEnum):
     dw_ll_ucoco_onnx = "dw-ll_ucoco.onnx"
 
 
-class EchoInput(ApiModel):
+class EchoInput(RequestModel):
     """
     Represents the input information needed for the Echo workflow step.
     """
@@ -1768,7 +1769,7 @@ class FaceRecognitionResult(ApiModel):
     """
 
 
-class FadeInTransformer(ApiModel):
+class FadeInTransformer(RequestModel):
     """
     Linear fade from silence (audio) and/or black (video) at the head of the element.
     """
@@ -1777,10 +1778,10 @@ class FadeInTransformer(ApiModel):
     """
     Fade-in duration in milliseconds.
     """
-    type: Literal["fadeIn"]
+    type: Literal["fadeIn"] = "fadeIn"
 
 
-class FadeOutTransformer(ApiModel):
+class FadeOutTransformer(RequestModel):
     """
     Linear fade to silence (audio) and/or black (video) at the tail of the element.
     """
@@ -1789,7 +1790,7 @@ class FadeOutTransformer(ApiModel):
     """
     Fade-out duration in milliseconds.
     """
-    type: Literal["fadeOut"]
+    type: Literal["fadeOut"] = "fadeOut"
 
 
 class FileFormat(OpenStrEnum):
@@ -1898,7 +1899,7 @@ class Flux1SchnellAIToolkitTrainingInputOptimizerType(OpenEnum):
     automagic = "automagic"
 
 
-class Flux2DevEditImageResourceTrainingInput(ApiModel):
+class Flux2DevEditImageResourceTrainingInput(RequestModel):
     """
     Input for Flux 2 Dev image editing LoRA training via FAL.
     """
@@ -1907,7 +1908,7 @@ class Flux2DevEditImageResourceTrainingInput(ApiModel):
     """
     Default caption to use if caption files are missing from training data.
     """
-    engine: Literal["flux2-dev-edit"]
+    engine: Literal["flux2-dev-edit"] = "flux2-dev-edit"
     learning_rate: Annotated[float, Field(alias="learningRate")] = 5e-05
     """
     Learning rate for training.
@@ -1952,7 +1953,7 @@ class Flux2DevEditImageResourceTrainingInput(ApiModel):
     """
 
 
-class Flux2DevImageResourceTrainingInput(ApiModel):
+class Flux2DevImageResourceTrainingInput(RequestModel):
     """
     Input for Flux 2 Dev text-to-image LoRA training via FAL.
     """
@@ -1961,7 +1962,7 @@ class Flux2DevImageResourceTrainingInput(ApiModel):
     """
     Default caption to use if caption files are missing from training data.
     """
-    engine: Literal["flux2-dev"]
+    engine: Literal["flux2-dev"] = "flux2-dev"
     learning_rate: Annotated[float, Field(alias="learningRate")] = 5e-05
     """
     Learning rate for training.
@@ -2106,8 +2107,8 @@ class Flux2KleinSdCppVariantImageGenInputModelVersion(OpenStrEnum):
     field_9b_base = "9b-base"
 
 
-class FluxDevFastImageResourceTrainingInput(ApiModel):
-    engine: Literal["flux-dev-fast"]
+class FluxDevFastImageResourceTrainingInput(RequestModel):
+    engine: Literal["flux-dev-fast"] = "flux-dev-fast"
     lora_name: Annotated[str, Field(alias="loraName")] = "my-lora"
     """
     The desired lora name.
@@ -2139,12 +2140,12 @@ class FluxDevFastImageResourceTrainingInput(ApiModel):
     """
 
 
-class GifOutputFormat(ApiModel):
+class GifOutputFormat(RequestModel):
     """
     GIF output format configuration.
     """
 
-    format: Literal["gif"]
+    format: Literal["gif"] = "gif"
     hide_metadata: Annotated[bool, Field(alias="hideMetadata")]
     """
     When true, metadata such as EXIF data will be stripped from the output image. Defaults to false.
@@ -2183,7 +2184,7 @@ class GrokEditVideoInputResolution(OpenStrEnum):
     field_720p = "720p"
 
 
-class GrokEditVideoInput(ApiModel):
+class GrokEditVideoInput(RequestModel):
     """
     Grok Edit-Video
     FAL Endpoint: xai/grok-imagine-video/edit-video
@@ -2193,8 +2194,8 @@ class GrokEditVideoInput(ApiModel):
 
     analyzed_duration: Annotated[int | None, Field(alias="analyzedDuration")] = None
     duration: Annotated[int, Field(ge=1, le=15)] = 6
-    engine: Literal["grok"]
-    operation: Literal["edit-video"]
+    engine: Literal["grok"] = "grok"
+    operation: Literal["edit-video"] = "edit-video"
     prompt: str
     resolution: GrokEditVideoInputResolution = GrokEditVideoInputResolution.field_720p
     video_url: Annotated[str, Field(alias="videoUrl")]
@@ -2216,7 +2217,7 @@ class GrokImageToVideoInputResolution(OpenStrEnum):
     field_720p = "720p"
 
 
-class GrokImageToVideoInput(ApiModel):
+class GrokImageToVideoInput(RequestModel):
     """
     Grok Image-to-Video
     FAL Endpoint: xai/grok-imagine-video/image-to-video
@@ -2226,9 +2227,9 @@ class GrokImageToVideoInput(ApiModel):
         GrokImageToVideoInputAspectRatio.auto
     )
     duration: Annotated[int, Field(ge=1, le=15)] = 6
-    engine: Literal["grok"]
+    engine: Literal["grok"] = "grok"
     images: Annotated[list[str] | None, Field(max_length=1, min_length=1)] = None
-    operation: Literal["image-to-video"]
+    operation: Literal["image-to-video"] = "image-to-video"
     prompt: str
     resolution: GrokImageToVideoInputResolution = GrokImageToVideoInputResolution.field_720p
 
@@ -2248,7 +2249,7 @@ class GrokTextToVideoInputResolution(OpenStrEnum):
     field_720p = "720p"
 
 
-class GrokTextToVideoInput(ApiModel):
+class GrokTextToVideoInput(RequestModel):
     """
     Grok Text-to-Video
     FAL Endpoint: xai/grok-imagine-video/text-to-video
@@ -2258,8 +2259,8 @@ class GrokTextToVideoInput(ApiModel):
         GrokTextToVideoInputAspectRatio.field_16_9
     )
     duration: Annotated[int, Field(ge=1, le=15)] = 6
-    engine: Literal["grok"]
-    operation: Literal["text-to-video"]
+    engine: Literal["grok"] = "grok"
+    operation: Literal["text-to-video"] = "text-to-video"
     prompt: str
     resolution: GrokTextToVideoInputResolution = GrokTextToVideoInputResolution.field_720p
 
@@ -2304,24 +2305,24 @@ class HappyHorseV11ImageToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class HappyHorseV11ImageToVideoInput(ApiModel):
+class HappyHorseV11ImageToVideoInput(RequestModel):
     """
     Animate a single source image (used as the first frame) into a video.
     """
 
     duration: Annotated[int, Field(ge=3, le=15)] = 5
-    engine: Literal["happyHorse"]
+    engine: Literal["happyHorse"] = "happyHorse"
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    operation: Literal["imageToVideo"]
+    operation: Literal["imageToVideo"] = "imageToVideo"
     prompt: str
     resolution: HappyHorseV11ImageToVideoInputResolution = (
         HappyHorseV11ImageToVideoInputResolution.field_1080p
     )
     seed: int | None = None
-    version: Literal["v1.1"]
+    version: Literal["v1.1"] = "v1.1"
 
 
 class HappyHorseV11ReferenceToVideoInputAspectRatio(OpenStrEnum):
@@ -2341,7 +2342,7 @@ class HappyHorseV11ReferenceToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class HappyHorseV11ReferenceToVideoInput(ApiModel):
+class HappyHorseV11ReferenceToVideoInput(RequestModel):
     """
     Generate a video using 1–9 reference images for subject consistency.
     Reference subjects via "character1" through "character9" placeholders in the prompt.
@@ -2351,15 +2352,15 @@ class HappyHorseV11ReferenceToVideoInput(ApiModel):
         HappyHorseV11ReferenceToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = HappyHorseV11ReferenceToVideoInputAspectRatio.field_16_9
     duration: Annotated[int, Field(ge=3, le=15)] = 5
-    engine: Literal["happyHorse"]
+    engine: Literal["happyHorse"] = "happyHorse"
     images: list[str]
-    operation: Literal["referenceToVideo"]
+    operation: Literal["referenceToVideo"] = "referenceToVideo"
     prompt: str
     resolution: HappyHorseV11ReferenceToVideoInputResolution = (
         HappyHorseV11ReferenceToVideoInputResolution.field_1080p
     )
     seed: int | None = None
-    version: Literal["v1.1"]
+    version: Literal["v1.1"] = "v1.1"
 
 
 class HappyHorseV11TextToVideoInputAspectRatio(OpenStrEnum):
@@ -2379,7 +2380,7 @@ class HappyHorseV11TextToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class HappyHorseV11TextToVideoInput(ApiModel):
+class HappyHorseV11TextToVideoInput(RequestModel):
     """
     Generate a video from a text prompt only.
     """
@@ -2388,14 +2389,14 @@ class HappyHorseV11TextToVideoInput(ApiModel):
         HappyHorseV11TextToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = HappyHorseV11TextToVideoInputAspectRatio.field_16_9
     duration: Annotated[int, Field(ge=3, le=15)] = 5
-    engine: Literal["happyHorse"]
-    operation: Literal["textToVideo"]
+    engine: Literal["happyHorse"] = "happyHorse"
+    operation: Literal["textToVideo"] = "textToVideo"
     prompt: str
     resolution: HappyHorseV11TextToVideoInputResolution = (
         HappyHorseV11TextToVideoInputResolution.field_1080p
     )
     seed: int | None = None
-    version: Literal["v1.1"]
+    version: Literal["v1.1"] = "v1.1"
 
 
 class HappyHorseV1ImageToVideoInputResolution(OpenStrEnum):
@@ -2403,24 +2404,24 @@ class HappyHorseV1ImageToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class HappyHorseV1ImageToVideoInput(ApiModel):
+class HappyHorseV1ImageToVideoInput(RequestModel):
     """
     Animate a single source image (used as the first frame) into a video.
     """
 
     duration: Annotated[int, Field(ge=3, le=15)] = 5
-    engine: Literal["happyHorse"]
+    engine: Literal["happyHorse"] = "happyHorse"
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    operation: Literal["imageToVideo"]
+    operation: Literal["imageToVideo"] = "imageToVideo"
     prompt: str
     resolution: HappyHorseV1ImageToVideoInputResolution = (
         HappyHorseV1ImageToVideoInputResolution.field_1080p
     )
     seed: int | None = None
-    version: Literal["v1.0"]
+    version: Literal["v1.0"] = "v1.0"
 
 
 class HappyHorseV1ReferenceToVideoInputAspectRatio(OpenStrEnum):
@@ -2436,7 +2437,7 @@ class HappyHorseV1ReferenceToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class HappyHorseV1ReferenceToVideoInput(ApiModel):
+class HappyHorseV1ReferenceToVideoInput(RequestModel):
     """
     Generate a video using 1–9 reference images for subject consistency.
     Reference subjects via "character1" through "character9" placeholders in the prompt.
@@ -2446,15 +2447,15 @@ class HappyHorseV1ReferenceToVideoInput(ApiModel):
         HappyHorseV1ReferenceToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = HappyHorseV1ReferenceToVideoInputAspectRatio.field_16_9
     duration: Annotated[int, Field(ge=3, le=15)] = 5
-    engine: Literal["happyHorse"]
+    engine: Literal["happyHorse"] = "happyHorse"
     images: list[str]
-    operation: Literal["referenceToVideo"]
+    operation: Literal["referenceToVideo"] = "referenceToVideo"
     prompt: str
     resolution: HappyHorseV1ReferenceToVideoInputResolution = (
         HappyHorseV1ReferenceToVideoInputResolution.field_1080p
     )
     seed: int | None = None
-    version: Literal["v1.0"]
+    version: Literal["v1.0"] = "v1.0"
 
 
 class HappyHorseV1TextToVideoInputAspectRatio(OpenStrEnum):
@@ -2470,7 +2471,7 @@ class HappyHorseV1TextToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class HappyHorseV1TextToVideoInput(ApiModel):
+class HappyHorseV1TextToVideoInput(RequestModel):
     """
     Generate a video from a text prompt only.
     """
@@ -2479,14 +2480,14 @@ class HappyHorseV1TextToVideoInput(ApiModel):
         HappyHorseV1TextToVideoInputAspectRatio.field_16_9
     )
     duration: Annotated[int, Field(ge=3, le=15)] = 5
-    engine: Literal["happyHorse"]
-    operation: Literal["textToVideo"]
+    engine: Literal["happyHorse"] = "happyHorse"
+    operation: Literal["textToVideo"] = "textToVideo"
     prompt: str
     resolution: HappyHorseV1TextToVideoInputResolution = (
         HappyHorseV1TextToVideoInputResolution.field_1080p
     )
     seed: int | None = None
-    version: Literal["v1.0"]
+    version: Literal["v1.0"] = "v1.0"
 
 
 class HappyHorseV1VideoEditInputAudioSetting(OpenStrEnum):
@@ -2499,7 +2500,7 @@ class HappyHorseV1VideoEditInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class HappyHorseV1VideoEditInput(ApiModel):
+class HappyHorseV1VideoEditInput(RequestModel):
     """
     Edit an existing video, optionally guided by reference images.
     FAL bills both the input and output seconds — the per-second rate is doubled.
@@ -2509,8 +2510,8 @@ class HappyHorseV1VideoEditInput(ApiModel):
         HappyHorseV1VideoEditInputAudioSetting, Field(alias="audioSetting")
     ] = HappyHorseV1VideoEditInputAudioSetting.auto
     duration: Annotated[int, Field(ge=3, le=15)] = 5
-    engine: Literal["happyHorse"]
-    operation: Literal["videoEdit"]
+    engine: Literal["happyHorse"] = "happyHorse"
+    operation: Literal["videoEdit"] = "videoEdit"
     prompt: str
     reference_images: Annotated[list[str] | None, Field(alias="referenceImages")] = None
     resolution: HappyHorseV1VideoEditInputResolution = (
@@ -2518,7 +2519,7 @@ class HappyHorseV1VideoEditInput(ApiModel):
     )
     seed: int | None = None
     source_video: Annotated[str, Field(alias="sourceVideo")]
-    version: Literal["v1.0"]
+    version: Literal["v1.0"] = "v1.0"
 
 
 class HiDreamO1AIToolkitTrainingInputLrScheduler(OpenEnum):
@@ -2557,7 +2558,7 @@ class HumanoidImageMaskCategory(OpenStrEnum):
     lower_body = "lowerBody"
 
 
-class HumanoidImageMaskInput(ApiModel):
+class HumanoidImageMaskInput(RequestModel):
     category: HumanoidImageMaskCategory
     image_url: Annotated[str, Field(alias="imageUrl")]
 
@@ -2567,7 +2568,7 @@ class ImageBackgroundRemovalFormat(OpenStrEnum):
     webp = "webp"
 
 
-class ImageBackgroundRemovalInput(ApiModel):
+class ImageBackgroundRemovalInput(RequestModel):
     """
     Input configuration for the ImageBackgroundRemoval workflow step.
     """
@@ -2579,7 +2580,7 @@ class ImageBackgroundRemovalInput(ApiModel):
     """
 
 
-class ImageGenInputLora(ApiModel):
+class ImageGenInputLora(RequestModel):
     air: Annotated[
         str,
         Field(
@@ -2595,7 +2596,7 @@ class ImageGenOutputFormat(OpenStrEnum):
     web_p = "webP"
 
 
-class ImageJobNetworkParams(ApiModel):
+class ImageJobNetworkParams(RequestModel):
     strength: float | None = None
     """
     In case of Lora and LoCon, set the strength of the network
@@ -2686,7 +2687,7 @@ class ImageTransformer(OpenStrEnum):
     rembg = "rembg"
 
 
-class ImageUpscalerInput(ApiModel):
+class ImageUpscalerInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -2709,16 +2710,16 @@ class Imagen4ImageGenInputAspectRatio(OpenStrEnum):
     field_4_3 = "4:3"
 
 
-class Imagen4ImageGenInput(ApiModel):
+class Imagen4ImageGenInput(RequestModel):
     aspect_ratio: Annotated[Imagen4ImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
         Imagen4ImageGenInputAspectRatio.field_1_1
     )
-    engine: Literal["google"]
+    engine: Literal["google"] = "google"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    model: Literal["imagen4"]
+    model: Literal["imagen4"] = "imagen4"
     negative_prompt: Annotated[
         str, Field(alias="negativePrompt", max_length=1000, min_length=0)
     ] = ""
@@ -2738,12 +2739,12 @@ class JobSupport(OpenStrEnum):
     available = "available"
 
 
-class JpegOutputFormat(ApiModel):
+class JpegOutputFormat(RequestModel):
     """
     JPEG output format configuration.
     """
 
-    format: Literal["jpeg"]
+    format: Literal["jpeg"] = "jpeg"
     hide_metadata: Annotated[bool, Field(alias="hideMetadata")]
     """
     When true, metadata such as EXIF data will be stripped from the output image. Defaults to false.
@@ -2769,7 +2770,7 @@ class JsonPatchOperationOp(OpenStrEnum):
     test = "test"
 
 
-class JsonPatchOperation(ApiModel):
+class JsonPatchOperation(RequestModel):
     """
     Describes a single operation in a JSON Patch document. Includes the operation type, the target property path, and the value to be used.
     """
@@ -2792,7 +2793,7 @@ class JsonPatchOperation(ApiModel):
     """
 
 
-class KlingCameraControlConfig(ApiModel):
+class KlingCameraControlConfig(RequestModel):
     horizontal: Annotated[float | None, Field(ge=-10.0, le=10.0)] = None
     """
     Horizontal, controls the camera's movement along the horizontal axis (translation along the x-axis).
@@ -2832,7 +2833,7 @@ class KlingModel(OpenStrEnum):
     v2_5_turbo = "v2.5-turbo"
 
 
-class KlingV3ElementInput(ApiModel):
+class KlingV3ElementInput(RequestModel):
     frontal_image: Annotated[str | None, Field(alias="frontalImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
@@ -2841,7 +2842,7 @@ class KlingV3ElementInput(ApiModel):
     video_url: Annotated[str | None, Field(alias="videoUrl")] = None
 
 
-class KlingV3MultiPrompt(ApiModel):
+class KlingV3MultiPrompt(RequestModel):
     duration: int = 5
     prompt: str
 
@@ -2876,7 +2877,7 @@ class KohyaImageResourceTrainingInputLrScheduler(OpenEnum):
     linear = "linear"
 
 
-class KohyaImageResourceTrainingInput(ApiModel):
+class KohyaImageResourceTrainingInput(RequestModel):
     clip_skip: Annotated[int, Field(alias="clipSkip", ge=1, le=4)] = 1
     """
     Determines which layer's vector output will be used. There are 12 layers, and setting the skip will select "xth from the end" of the total layers. For anime, we use 2. For everything else, 1.
@@ -2885,7 +2886,7 @@ class KohyaImageResourceTrainingInput(ApiModel):
     """
     Sorts images into buckets by size for the purposes of training. If your training images are all the same size, you can turn this option off, but leaving it on has no effect.
     """
-    engine: Literal["kohya"]
+    engine: Literal["kohya"] = "kohya"
     flip_augmentation: Annotated[bool, Field(alias="flipAugmentation")] = False
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
@@ -3050,7 +3051,7 @@ class Krea2CreateFalImageGenInputSize(OpenStrEnum):
     large = "large"
 
 
-class Krea2StyleReference(ApiModel):
+class Krea2StyleReference(RequestModel):
     image_url: Annotated[str, Field(alias="imageUrl", min_length=1)]
     strength: Annotated[float, Field(ge=-2.0, le=2.0)] = 1
 
@@ -3068,11 +3069,11 @@ class LightricksAspectRatio(OpenStrEnum):
     field_2_3 = "2:3"
 
 
-class LightricksVideoGenInput(ApiModel):
+class LightricksVideoGenInput(RequestModel):
     aspect_ratio: Annotated[LightricksAspectRatio | None, Field(alias="aspectRatio")] = None
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
     duration: Annotated[int, Field(ge=1, le=30)] = 5
-    engine: Literal["lightricks"]
+    engine: Literal["lightricks"] = "lightricks"
     expand_prompt: Annotated[bool, Field(alias="expandPrompt")] = True
     frame_rate: Annotated[int, Field(alias="frameRate")] = 25
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
@@ -3159,17 +3160,17 @@ class MaiImageCreateFalImageGenInputAspectRatio(OpenStrEnum):
     field_9_16 = "9:16"
 
 
-class MaiImageCreateFalImageGenInput(ApiModel):
+class MaiImageCreateFalImageGenInput(RequestModel):
     aspect_ratio: Annotated[
         MaiImageCreateFalImageGenInputAspectRatio, Field(alias="aspectRatio")
     ] = MaiImageCreateFalImageGenInputAspectRatio.auto
-    engine: Literal["fal"]
+    engine: Literal["fal"] = "fal"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    model: Literal["maiImage"]
-    operation: Literal["createImage"]
+    model: Literal["maiImage"] = "maiImage"
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=5000, min_length=3)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -3189,24 +3190,24 @@ class MaiImageEditFalImageGenInputAspectRatio(OpenStrEnum):
     field_9_16 = "9:16"
 
 
-class MaiImageEditFalImageGenInput(ApiModel):
+class MaiImageEditFalImageGenInput(RequestModel):
     aspect_ratio: Annotated[MaiImageEditFalImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
         MaiImageEditFalImageGenInputAspectRatio.auto
     )
-    engine: Literal["fal"]
+    engine: Literal["fal"] = "fal"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     images: Annotated[list[str], Field(max_length=4, min_length=1)]
-    model: Literal["maiImage"]
-    operation: Literal["editImage"]
+    model: Literal["maiImage"] = "maiImage"
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=5000, min_length=3)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
-class MediaCanvas(ApiModel):
+class MediaCanvas(RequestModel):
     """
     Output canvas geometry. Set this to produce a video composition; leave it null for an
     all-audio mixdown.
@@ -3230,7 +3231,7 @@ class MediaCanvas(ApiModel):
     """
 
 
-class MediaCaptioningInput(ApiModel):
+class MediaCaptioningInput(RequestModel):
     """
     Represents the input information needed for the MediaCaptioning workflow step.
     """
@@ -3304,7 +3305,7 @@ Represents the type of hash algorithm to use for media content.
 """
 
 
-class MediaLayout(ApiModel):
+class MediaLayout(RequestModel):
     """
     Spatial placement of a video element on the output canvas. Ignored for audio elements and
     for all-audio compositions. Exactly one layout per element.
@@ -3339,7 +3340,7 @@ class MediaOutputType(OpenStrEnum):
     video = "video"
 
 
-class MediaRatingInput(ApiModel):
+class MediaRatingInput(RequestModel):
     """
     Represents the input information needed for the MediaRating workflow step.
     """
@@ -3382,14 +3383,14 @@ class MeshyImageTo3DFalPolyGenInputTopology(OpenStrEnum):
     triangle = "triangle"
 
 
-class MeshyImageTo3DFalPolyGenInput(ApiModel):
+class MeshyImageTo3DFalPolyGenInput(RequestModel):
     enable_animation: Annotated[bool, Field(alias="enableAnimation")] = False
     enable_pbr: Annotated[bool, Field(alias="enablePbr")] = False
     enable_rigging: Annotated[bool, Field(alias="enableRigging")] = False
-    engine: Literal["fal"]
+    engine: Literal["fal"] = "fal"
     image_url: Annotated[str, Field(alias="imageUrl", min_length=1)]
-    model: Literal["meshy"]
-    operation: Literal["imageTo3D"]
+    model: Literal["meshy"] = "meshy"
+    operation: Literal["imageTo3D"] = "imageTo3D"
     seed: int | None = None
     should_remesh: Annotated[bool, Field(alias="shouldRemesh")] = True
     should_texture: Annotated[bool, Field(alias="shouldTexture")] = True
@@ -3417,15 +3418,15 @@ class MeshyTextTo3DFalPolyGenInputTopology(OpenStrEnum):
     triangle = "triangle"
 
 
-class MeshyTextTo3DFalPolyGenInput(ApiModel):
+class MeshyTextTo3DFalPolyGenInput(RequestModel):
     enable_animation: Annotated[bool, Field(alias="enableAnimation")] = False
     enable_pbr: Annotated[bool, Field(alias="enablePbr")] = False
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_rigging: Annotated[bool, Field(alias="enableRigging")] = False
-    engine: Literal["fal"]
+    engine: Literal["fal"] = "fal"
     mode: MeshyTextTo3DFalPolyGenInputMode = MeshyTextTo3DFalPolyGenInputMode.full
-    model: Literal["meshy"]
-    operation: Literal["textTo3D"]
+    model: Literal["meshy"] = "meshy"
+    operation: Literal["textTo3D"] = "textTo3D"
     prompt: Annotated[str, Field(max_length=600, min_length=1)]
     seed: int | None = None
     should_remesh: Annotated[bool, Field(alias="shouldRemesh")] = True
@@ -3446,14 +3447,14 @@ class Metric3dBackbone(OpenStrEnum):
 MiniMaxVideoGenModel = TypeAliasType("MiniMaxVideoGenModel", Literal["hailou"])
 
 
-class MochiVideoGenInput(ApiModel):
+class MochiVideoGenInput(RequestModel):
     enable_prompt_enhancer: Annotated[bool, Field(alias="enablePromptEnhancer")] = True
-    engine: Literal["mochi"]
+    engine: Literal["mochi"] = "mochi"
     prompt: str
     seed: Annotated[int, Field(ge=-1, le=2147483647)]
 
 
-class ModelClamScanInput(ApiModel):
+class ModelClamScanInput(RequestModel):
     """
     Represents the input information needed for the ModelClamScan workflow step.
     """
@@ -3476,7 +3477,7 @@ class ModelClamScanStatus(OpenStrEnum):
     error = "error"
 
 
-class ModelHashInput(ApiModel):
+class ModelHashInput(RequestModel):
     """
     Represents the input information needed for the ModelHash workflow step.
     """
@@ -3523,7 +3524,7 @@ class ModelHashOutput(ApiModel):
     """
 
 
-class ModelParseMetadataInput(ApiModel):
+class ModelParseMetadataInput(RequestModel):
     """
     Represents the input information needed for the ModelParseMetadata workflow step.
     """
@@ -3552,7 +3553,7 @@ class ModelParseMetadataOutput(ApiModel):
     """
 
 
-class ModelPickleScanInput(ApiModel):
+class ModelPickleScanInput(RequestModel):
     """
     Represents the input information needed for the ModelPickleScan workflow step.
     """
@@ -3589,12 +3590,12 @@ class MusubiImageResourceTrainingInputLrScheduler(OpenEnum):
     linear = "linear"
 
 
-class MusubiImageResourceTrainingInput(ApiModel):
+class MusubiImageResourceTrainingInput(RequestModel):
     enable_bucket: Annotated[bool, Field(alias="enableBucket")] = True
     """
     Sorts images into buckets by size for the purposes of training. If your training images are all the same size, you can turn this option off, but leaving it on has no effect.
     """
-    engine: Literal["musubi"]
+    engine: Literal["musubi"] = "musubi"
     epochs: Annotated[int, Field(ge=0, le=20)] = 5
     """
     Number of training epochs. An epoch is one complete pass through the training dataset.
@@ -3696,19 +3697,19 @@ class NanoBanana2ImageGenInputResolution(OpenStrEnum):
     field_4_k = "4K"
 
 
-class NanoBanana2ImageGenInput(ApiModel):
+class NanoBanana2ImageGenInput(RequestModel):
     aspect_ratio: Annotated[NanoBanana2ImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
         NanoBanana2ImageGenInputAspectRatio.field_1_1
     )
     enable_google_search: Annotated[bool, Field(alias="enableGoogleSearch")] = False
     enable_web_search: Annotated[bool, Field(alias="enableWebSearch")] = False
-    engine: Literal["google"]
+    engine: Literal["google"] = "google"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     images: Annotated[list[str] | None, Field(max_length=10)] = None
-    model: Literal["nano-banana-2"]
+    model: Literal["nano-banana-2"] = "nano-banana-2"
     num_images: Annotated[int, Field(alias="numImages", ge=1, le=4)] = 1
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=50000, min_length=0)]
@@ -3735,17 +3736,17 @@ class NanoBananaProImageGenInputResolution(OpenStrEnum):
     field_4_k = "4K"
 
 
-class NanoBananaProImageGenInput(ApiModel):
+class NanoBananaProImageGenInput(RequestModel):
     aspect_ratio: Annotated[NanoBananaProImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
         NanoBananaProImageGenInputAspectRatio.field_1_1
     )
-    engine: Literal["google"]
+    engine: Literal["google"] = "google"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     images: Annotated[list[str] | None, Field(max_length=10)] = None
-    model: Literal["nano-banana-pro"]
+    model: Literal["nano-banana-pro"] = "nano-banana-pro"
     num_images: Annotated[int, Field(alias="numImages", ge=1, le=4)] = 1
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=50000, min_length=0)]
@@ -3754,9 +3755,9 @@ class NanoBananaProImageGenInput(ApiModel):
     )
 
 
-class OmniVoiceTextToSpeechInput(ApiModel):
-    ecosystem: Literal["omnivoice"]
-    engine: Literal["vllm-omni"]
+class OmniVoiceTextToSpeechInput(RequestModel):
+    ecosystem: Literal["omnivoice"] = "omnivoice"
+    engine: Literal["vllm-omni"] = "vllm-omni"
     instruct: str | None = None
     """
     Optional voice/style instruction.
@@ -3791,17 +3792,17 @@ class OpenAIDallE2CreateImageGenInputSize(OpenStrEnum):
     field_1024x1024 = "1024x1024"
 
 
-class OpenAIDallE2CreateImageGenInput(ApiModel):
+class OpenAIDallE2CreateImageGenInput(RequestModel):
     background: OpenAIDallE2CreateImageGenInputBackground = (
         OpenAIDallE2CreateImageGenInputBackground.auto
     )
-    engine: Literal["openai"]
+    engine: Literal["openai"] = "openai"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    model: Literal["dall-e-2"]
-    operation: Literal["createImage"]
+    model: Literal["dall-e-2"] = "dall-e-2"
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
@@ -3814,8 +3815,8 @@ class OpenAIDallE2EditImageInputSize(OpenStrEnum):
     field_1024x1024 = "1024x1024"
 
 
-class OpenAIDallE2EditImageInput(ApiModel):
-    engine: Literal["openai"]
+class OpenAIDallE2EditImageInput(RequestModel):
+    engine: Literal["openai"] = "openai"
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -3828,8 +3829,8 @@ class OpenAIDallE2EditImageInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    model: Literal["dall-e-2"]
-    operation: Literal["editImage"]
+    model: Literal["dall-e-2"] = "dall-e-2"
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
@@ -3859,17 +3860,17 @@ class OpenAIDallE3CreateImageGenInputStyle(OpenStrEnum):
     vivid = "vivid"
 
 
-class OpenAIDallE3CreateImageGenInput(ApiModel):
+class OpenAIDallE3CreateImageGenInput(RequestModel):
     background: OpenAIDallE3CreateImageGenInputBackground = (
         OpenAIDallE3CreateImageGenInputBackground.auto
     )
-    engine: Literal["openai"]
+    engine: Literal["openai"] = "openai"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    model: Literal["dall-e-3"]
-    operation: Literal["createImage"]
+    model: Literal["dall-e-3"] = "dall-e-3"
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=4000, min_length=0)]
     quality: OpenAIDallE3CreateImageGenInputQuality = OpenAIDallE3CreateImageGenInputQuality.auto
@@ -3895,15 +3896,15 @@ class OpenAIGpt15CreateImageInputSize(OpenStrEnum):
     field_1024x1536 = "1024x1536"
 
 
-class OpenAIGpt15CreateImageInput(ApiModel):
+class OpenAIGpt15CreateImageInput(RequestModel):
     background: OpenAIGpt15CreateImageInputBackground = OpenAIGpt15CreateImageInputBackground.auto
-    engine: Literal["openai"]
+    engine: Literal["openai"] = "openai"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    model: Literal["gpt-image-1.5"]
-    operation: Literal["createImage"]
+    model: Literal["gpt-image-1.5"] = "gpt-image-1.5"
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: OpenAIGpt15CreateImageInputQuality = OpenAIGpt15CreateImageInputQuality.high
@@ -3943,9 +3944,9 @@ class OpenAIGpt15EditImageInputSize(OpenStrEnum):
     field_1024x1536 = "1024x1536"
 
 
-class OpenAIGpt15EditImageInput(ApiModel):
+class OpenAIGpt15EditImageInput(RequestModel):
     background: OpenAIGpt15EditImageInputBackground = OpenAIGpt15EditImageInputBackground.auto
-    engine: Literal["openai"]
+    engine: Literal["openai"] = "openai"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -3957,8 +3958,8 @@ class OpenAIGpt15EditImageInput(ApiModel):
     """
     Input fidelity: low or high
     """
-    model: Literal["gpt-image-1.5"]
-    operation: Literal["editImage"]
+    model: Literal["gpt-image-1.5"] = "gpt-image-1.5"
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: OpenAIGpt15EditImageInputQuality = OpenAIGpt15EditImageInputQuality.high
@@ -3988,15 +3989,15 @@ class OpenAIGpt1CreateImageInputSize(OpenStrEnum):
     field_1024x1536 = "1024x1536"
 
 
-class OpenAIGpt1CreateImageInput(ApiModel):
+class OpenAIGpt1CreateImageInput(RequestModel):
     background: OpenAIGpt1CreateImageInputBackground = OpenAIGpt1CreateImageInputBackground.opaque
-    engine: Literal["openai"]
+    engine: Literal["openai"] = "openai"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    model: Literal["gpt-image-1"]
-    operation: Literal["createImage"]
+    model: Literal["gpt-image-1"] = "gpt-image-1"
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: OpenAIGpt1CreateImageInputQuality = OpenAIGpt1CreateImageInputQuality.auto
@@ -4023,9 +4024,9 @@ class OpenAIGpt1EditImageInputSize(OpenStrEnum):
     field_1024x1536 = "1024x1536"
 
 
-class OpenAIGpt1EditImageInput(ApiModel):
+class OpenAIGpt1EditImageInput(RequestModel):
     background: OpenAIGpt1EditImageInputBackground = OpenAIGpt1EditImageInputBackground.opaque
-    engine: Literal["openai"]
+    engine: Literal["openai"] = "openai"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -4035,8 +4036,8 @@ class OpenAIGpt1EditImageInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    model: Literal["gpt-image-1"]
-    operation: Literal["editImage"]
+    model: Literal["gpt-image-1"] = "gpt-image-1"
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: OpenAIGpt1EditImageInputQuality = OpenAIGpt1EditImageInputQuality.auto
@@ -4050,15 +4051,15 @@ class OpenAIGpt2CreateImageInputQuality(OpenStrEnum):
     high = "high"
 
 
-class OpenAIGpt2CreateImageInput(ApiModel):
-    engine: Literal["openai"]
+class OpenAIGpt2CreateImageInput(RequestModel):
+    engine: Literal["openai"] = "openai"
     height: Annotated[int | None, Field(ge=256, le=3840)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    model: Literal["gpt-image-2"]
-    operation: Literal["createImage"]
+    model: Literal["gpt-image-2"] = "gpt-image-2"
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: OpenAIGpt2CreateImageInputQuality = OpenAIGpt2CreateImageInputQuality.high
@@ -4072,8 +4073,8 @@ class OpenAIGpt2EditImageInputQuality(OpenStrEnum):
     high = "high"
 
 
-class OpenAIGpt2EditImageInput(ApiModel):
-    engine: Literal["openai"]
+class OpenAIGpt2EditImageInput(RequestModel):
+    engine: Literal["openai"] = "openai"
     height: int | None = None
     """
     When null, fal infers output size from the input images (image_size: "auto").
@@ -4089,8 +4090,8 @@ class OpenAIGpt2EditImageInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    model: Literal["gpt-image-2"]
-    operation: Literal["editImage"]
+    model: Literal["gpt-image-2"] = "gpt-image-2"
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: OpenAIGpt2EditImageInputQuality = OpenAIGpt2EditImageInputQuality.high
@@ -4109,12 +4110,12 @@ class OutputFormat(OpenStrEnum):
     web_p = "webP"
 
 
-class PngOutputFormat(ApiModel):
+class PngOutputFormat(RequestModel):
     """
     PNG output format configuration.
     """
 
-    format: Literal["png"]
+    format: Literal["png"] = "png"
     hide_metadata: Annotated[bool, Field(alias="hideMetadata")]
     """
     When true, metadata such as EXIF data will be stripped from the output image. Defaults to false.
@@ -4123,13 +4124,13 @@ class PngOutputFormat(ApiModel):
     """
 
 
-class PreprocessImageAnimalPoseInput(ApiModel):
+class PreprocessImageAnimalPoseInput(RequestModel):
     bbox_detector: Annotated[AnimalPoseBboxDetector | None, Field(alias="bboxDetector")] = None
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["animal-pose"]
+    kind: Literal["animal-pose"] = "animal-pose"
     pose_estimator: Annotated[AnimalPoseEstimator | None, Field(alias="poseEstimator")] = None
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
@@ -4139,12 +4140,12 @@ class PreprocessImageAnimalPoseInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageAnimeLineartInput(ApiModel):
+class PreprocessImageAnimeLineartInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["lineart-anime"]
+    kind: Literal["lineart-anime"] = "lineart-anime"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4153,12 +4154,12 @@ class PreprocessImageAnimeLineartInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageAnylineInput(ApiModel):
+class PreprocessImageAnylineInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["anyline"]
+    kind: Literal["anyline"] = "anyline"
     lineart_lower_bound: Annotated[float, Field(alias="lineartLowerBound", ge=0.0, le=1.0)] = 0
     lineart_upper_bound: Annotated[float, Field(alias="lineartUpperBound", ge=0.0, le=1.0)] = 1
     merge_with_lineart: Annotated[AnylineMergeWith | None, Field(alias="mergeWithLineart")] = None
@@ -4172,12 +4173,12 @@ class PreprocessImageAnylineInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageBaeNormalInput(ApiModel):
+class PreprocessImageBaeNormalInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["bae-normal"]
+    kind: Literal["bae-normal"] = "bae-normal"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4186,13 +4187,13 @@ class PreprocessImageBaeNormalInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageBinaryInput(ApiModel):
+class PreprocessImageBinaryInput(RequestModel):
     bin_threshold: Annotated[int, Field(alias="binThreshold", ge=0, le=255)] = 100
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["binary"]
+    kind: Literal["binary"] = "binary"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4201,13 +4202,13 @@ class PreprocessImageBinaryInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageCannyInput(ApiModel):
+class PreprocessImageCannyInput(RequestModel):
     high_threshold: Annotated[int, Field(alias="highThreshold", ge=0, le=255)] = 200
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["canny"]
+    kind: Literal["canny"] = "canny"
     low_threshold: Annotated[int, Field(alias="lowThreshold", ge=0, le=255)] = 100
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
@@ -4217,12 +4218,12 @@ class PreprocessImageCannyInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageColorInput(ApiModel):
+class PreprocessImageColorInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["color"]
+    kind: Literal["color"] = "color"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4231,13 +4232,13 @@ class PreprocessImageColorInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageDensePoseInput(ApiModel):
+class PreprocessImageDensePoseInput(RequestModel):
     colormap: DensePoseColormap | None = None
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["densepose"]
+    kind: Literal["densepose"] = "densepose"
     model: DensePoseModel | None = None
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
@@ -4247,13 +4248,13 @@ class PreprocessImageDensePoseInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageDepthAnythingInput(ApiModel):
+class PreprocessImageDepthAnythingInput(RequestModel):
     checkpoint: DepthAnythingCheckpoint | None = None
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["depth-anything"]
+    kind: Literal["depth-anything"] = "depth-anything"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4262,13 +4263,13 @@ class PreprocessImageDepthAnythingInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageDepthAnythingV2Input(ApiModel):
+class PreprocessImageDepthAnythingV2Input(RequestModel):
     checkpoint: DepthAnythingV2Checkpoint | None = None
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["depth-anything-v2"]
+    kind: Literal["depth-anything-v2"] = "depth-anything-v2"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4277,14 +4278,14 @@ class PreprocessImageDepthAnythingV2Input(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageDsineNormalInput(ApiModel):
+class PreprocessImageDsineNormalInput(RequestModel):
     fov: Annotated[float, Field(ge=0.0, le=365.0)] = 60
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
     iterations: Annotated[int, Field(ge=1, le=20)] = 5
-    kind: Literal["dsine-normal"]
+    kind: Literal["dsine-normal"] = "dsine-normal"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4293,7 +4294,7 @@ class PreprocessImageDsineNormalInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageDwPoseInput(ApiModel):
+class PreprocessImageDwPoseInput(RequestModel):
     bbox_detector: Annotated[DwPoseBboxDetector | None, Field(alias="bboxDetector")] = None
     detect_body: Annotated[bool, Field(alias="detectBody")] = True
     detect_face: Annotated[bool, Field(alias="detectFace")] = True
@@ -4302,7 +4303,7 @@ class PreprocessImageDwPoseInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["dwpose"]
+    kind: Literal["dwpose"] = "dwpose"
     pose_estimator: Annotated[DwPoseEstimator | None, Field(alias="poseEstimator")] = None
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
@@ -4312,13 +4313,13 @@ class PreprocessImageDwPoseInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageLeresDepthInput(ApiModel):
+class PreprocessImageLeresDepthInput(RequestModel):
     boost: LeresBoost | None = None
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["leres-depth"]
+    kind: Literal["leres-depth"] = "leres-depth"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4329,12 +4330,12 @@ class PreprocessImageLeresDepthInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageMangaLineartInput(ApiModel):
+class PreprocessImageMangaLineartInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["lineart-manga"]
+    kind: Literal["lineart-manga"] = "lineart-manga"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4343,12 +4344,12 @@ class PreprocessImageMangaLineartInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageMediaPipeFaceInput(ApiModel):
+class PreprocessImageMediaPipeFaceInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["mediapipe-face"]
+    kind: Literal["mediapipe-face"] = "mediapipe-face"
     max_faces: Annotated[int, Field(alias="maxFaces", ge=1, le=50)] = 10
     min_confidence: Annotated[float, Field(alias="minConfidence", ge=0.1, le=1.0)] = 0.5
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
@@ -4359,7 +4360,7 @@ class PreprocessImageMediaPipeFaceInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageMetric3dDepthInput(ApiModel):
+class PreprocessImageMetric3dDepthInput(RequestModel):
     backbone: Metric3dBackbone | None = None
     fx: Annotated[int, Field(ge=1, le=4096)] = 1000
     fy: Annotated[int, Field(ge=1, le=4096)] = 1000
@@ -4367,7 +4368,7 @@ class PreprocessImageMetric3dDepthInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["metric3d-depth"]
+    kind: Literal["metric3d-depth"] = "metric3d-depth"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4376,7 +4377,7 @@ class PreprocessImageMetric3dDepthInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageMetric3dNormalInput(ApiModel):
+class PreprocessImageMetric3dNormalInput(RequestModel):
     backbone: Metric3dBackbone | None = None
     fx: Annotated[int, Field(ge=1, le=4096)] = 1000
     fy: Annotated[int, Field(ge=1, le=4096)] = 1000
@@ -4384,7 +4385,7 @@ class PreprocessImageMetric3dNormalInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["metric3d-normal"]
+    kind: Literal["metric3d-normal"] = "metric3d-normal"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4393,14 +4394,14 @@ class PreprocessImageMetric3dNormalInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageMidasDepthInput(ApiModel):
+class PreprocessImageMidasDepthInput(RequestModel):
     a: Annotated[float, Field(ge=0.0, le=15.71)] = 6.28
     background_threshold: Annotated[float, Field(alias="backgroundThreshold", ge=0.0, le=1.0)] = 0.1
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["midas-depth"]
+    kind: Literal["midas-depth"] = "midas-depth"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4409,14 +4410,14 @@ class PreprocessImageMidasDepthInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageMidasNormalInput(ApiModel):
+class PreprocessImageMidasNormalInput(RequestModel):
     a: Annotated[float, Field(ge=0.0, le=15.71)] = 6.28
     background_threshold: Annotated[float, Field(alias="backgroundThreshold", ge=0.0, le=1.0)] = 0.1
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["midas-normal"]
+    kind: Literal["midas-normal"] = "midas-normal"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4425,13 +4426,13 @@ class PreprocessImageMidasNormalInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageMlsdInput(ApiModel):
+class PreprocessImageMlsdInput(RequestModel):
     distance_threshold: Annotated[float, Field(alias="distanceThreshold", ge=0.01, le=20.0)] = 0.1
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["mlsd"]
+    kind: Literal["mlsd"] = "mlsd"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4441,12 +4442,12 @@ class PreprocessImageMlsdInput(ApiModel):
     score_threshold: Annotated[float, Field(alias="scoreThreshold", ge=0.01, le=2.0)] = 0.1
 
 
-class PreprocessImageOneFormerAde20kInput(ApiModel):
+class PreprocessImageOneFormerAde20kInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["oneformer-ade20k"]
+    kind: Literal["oneformer-ade20k"] = "oneformer-ade20k"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4455,12 +4456,12 @@ class PreprocessImageOneFormerAde20kInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageOneFormerCocoInput(ApiModel):
+class PreprocessImageOneFormerCocoInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["oneformer-coco"]
+    kind: Literal["oneformer-coco"] = "oneformer-coco"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4469,7 +4470,7 @@ class PreprocessImageOneFormerCocoInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageOpenPoseInput(ApiModel):
+class PreprocessImageOpenPoseInput(RequestModel):
     detect_body: Annotated[bool, Field(alias="detectBody")] = True
     detect_face: Annotated[bool, Field(alias="detectFace")] = False
     detect_hand: Annotated[bool, Field(alias="detectHand")] = True
@@ -4477,7 +4478,7 @@ class PreprocessImageOpenPoseInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["openpose"]
+    kind: Literal["openpose"] = "openpose"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4486,13 +4487,13 @@ class PreprocessImageOpenPoseInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageRealisticLineartInput(ApiModel):
+class PreprocessImageRealisticLineartInput(RequestModel):
     coarse: CoarseMode | None = None
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["lineart-realistic"]
+    kind: Literal["lineart-realistic"] = "lineart-realistic"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4501,12 +4502,12 @@ class PreprocessImageRealisticLineartInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageScribbleInput(ApiModel):
+class PreprocessImageScribbleInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["scribble"]
+    kind: Literal["scribble"] = "scribble"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4515,12 +4516,12 @@ class PreprocessImageScribbleInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageScribbleXdogInput(ApiModel):
+class PreprocessImageScribbleXdogInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["scribble-xdog"]
+    kind: Literal["scribble-xdog"] = "scribble-xdog"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4530,12 +4531,12 @@ class PreprocessImageScribbleXdogInput(ApiModel):
     threshold: Annotated[int, Field(ge=1, le=64)] = 32
 
 
-class PreprocessImageShuffleInput(ApiModel):
+class PreprocessImageShuffleInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["shuffle"]
+    kind: Literal["shuffle"] = "shuffle"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4545,14 +4546,14 @@ class PreprocessImageShuffleInput(ApiModel):
     seed: Annotated[int, Field(ge=0, le=2147483647)] = 0
 
 
-class PreprocessImageStandardLineartInput(ApiModel):
+class PreprocessImageStandardLineartInput(RequestModel):
     gaussian_sigma: Annotated[float, Field(alias="gaussianSigma", ge=0.0, le=100.0)] = 6
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
     intensity_threshold: Annotated[int, Field(alias="intensityThreshold", ge=0, le=16)] = 8
-    kind: Literal["lineart-standard"]
+    kind: Literal["lineart-standard"] = "lineart-standard"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4561,12 +4562,12 @@ class PreprocessImageStandardLineartInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageTeedInput(ApiModel):
+class PreprocessImageTeedInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["teed"]
+    kind: Literal["teed"] = "teed"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4576,12 +4577,12 @@ class PreprocessImageTeedInput(ApiModel):
     safe_steps: Annotated[int, Field(alias="safeSteps", ge=0, le=10)] = 2
 
 
-class PreprocessImageTileInput(ApiModel):
+class PreprocessImageTileInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["tile"]
+    kind: Literal["tile"] = "tile"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4591,12 +4592,12 @@ class PreprocessImageTileInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageUniFormerInput(ApiModel):
+class PreprocessImageUniFormerInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["uniformer"]
+    kind: Literal["uniformer"] = "uniformer"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4605,12 +4606,12 @@ class PreprocessImageUniFormerInput(ApiModel):
     resolution: Annotated[int, Field(ge=64, le=4096)] = 512
 
 
-class PreprocessImageZoeDepthInput(ApiModel):
+class PreprocessImageZoeDepthInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["zoe-depth"]
+    kind: Literal["zoe-depth"] = "zoe-depth"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -4641,7 +4642,7 @@ class ProblemDetails(ApiModel):
     type: str | None = None
 
 
-class PromptEnhancementInput(ApiModel):
+class PromptEnhancementInput(RequestModel):
     """
     Input for a prompt enhancement step.
     """
@@ -4717,10 +4718,10 @@ class Qwen2CreateFalImageGenInputImageSize(OpenStrEnum):
     landscape_16_9 = "landscape_16_9"
 
 
-class Qwen2CreateFalImageGenInput(ApiModel):
+class Qwen2CreateFalImageGenInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["fal"]
+    engine: Literal["fal"] = "fal"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -4728,9 +4729,9 @@ class Qwen2CreateFalImageGenInput(ApiModel):
     image_size: Annotated[Qwen2CreateFalImageGenInputImageSize, Field(alias="imageSize")] = (
         Qwen2CreateFalImageGenInputImageSize.square_hd
     )
-    model: Literal["qwen2"]
+    model: Literal["qwen2"] = "qwen2"
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt", max_length=500)] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
@@ -4746,10 +4747,10 @@ class Qwen2EditFalImageGenInputImageSize(OpenStrEnum):
     landscape_16_9 = "landscape_16_9"
 
 
-class Qwen2EditFalImageGenInput(ApiModel):
+class Qwen2EditFalImageGenInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["fal"]
+    engine: Literal["fal"] = "fal"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -4758,9 +4759,9 @@ class Qwen2EditFalImageGenInput(ApiModel):
         Qwen2EditFalImageGenInputImageSize.square_hd
     )
     images: Annotated[list[str], Field(max_length=3, min_length=1)]
-    model: Literal["qwen2"]
+    model: Literal["qwen2"] = "qwen2"
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt", max_length=500)] = None
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
@@ -4776,10 +4777,10 @@ class Qwen2ProCreateFalImageGenInputImageSize(OpenStrEnum):
     landscape_16_9 = "landscape_16_9"
 
 
-class Qwen2ProCreateFalImageGenInput(ApiModel):
+class Qwen2ProCreateFalImageGenInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["fal"]
+    engine: Literal["fal"] = "fal"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -4787,9 +4788,9 @@ class Qwen2ProCreateFalImageGenInput(ApiModel):
     image_size: Annotated[Qwen2ProCreateFalImageGenInputImageSize, Field(alias="imageSize")] = (
         Qwen2ProCreateFalImageGenInputImageSize.square_hd
     )
-    model: Literal["qwen2"]
+    model: Literal["qwen2"] = "qwen2"
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt", max_length=500)] = None
-    operation: Literal["proCreateImage"]
+    operation: Literal["proCreateImage"] = "proCreateImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
@@ -4805,10 +4806,10 @@ class Qwen2ProEditFalImageGenInputImageSize(OpenStrEnum):
     landscape_16_9 = "landscape_16_9"
 
 
-class Qwen2ProEditFalImageGenInput(ApiModel):
+class Qwen2ProEditFalImageGenInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["fal"]
+    engine: Literal["fal"] = "fal"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -4817,18 +4818,18 @@ class Qwen2ProEditFalImageGenInput(ApiModel):
         Qwen2ProEditFalImageGenInputImageSize.square_hd
     )
     images: Annotated[list[str], Field(max_length=3, min_length=1)]
-    model: Literal["qwen2"]
+    model: Literal["qwen2"] = "qwen2"
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt", max_length=500)] = None
-    operation: Literal["proEditImage"]
+    operation: Literal["proEditImage"] = "proEditImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
 
 
-class Qwen3BaseTTSInput(ApiModel):
-    ecosystem: Literal["qwen3"]
-    engine: Literal["vllm-omni"]
+class Qwen3BaseTTSInput(RequestModel):
+    ecosystem: Literal["qwen3"] = "qwen3"
+    engine: Literal["vllm-omni"] = "vllm-omni"
     language: str | None = None
     """
     Target language (e.g., "English", "Chinese"). Defaults to "Auto".
@@ -4837,7 +4838,7 @@ class Qwen3BaseTTSInput(ApiModel):
     """
     Optional generation cap for max tokens.
     """
-    operation: Literal["base"]
+    operation: Literal["base"] = "base"
     ref_audio_url: Annotated[str | None, Field(alias="refAudioUrl")] = None
     """
     Reference audio AIR URN or external URL for voice cloning.
@@ -4874,9 +4875,9 @@ class Qwen3CustomVoiceTTSInputSpeaker(OpenStrEnum):
     vivian = "vivian"
 
 
-class Qwen3CustomVoiceTTSInput(ApiModel):
-    ecosystem: Literal["qwen3"]
-    engine: Literal["vllm-omni"]
+class Qwen3CustomVoiceTTSInput(RequestModel):
+    ecosystem: Literal["qwen3"] = "qwen3"
+    engine: Literal["vllm-omni"] = "vllm-omni"
     instruct: str | None = None
     """
     Optional style instruction (e.g., "speak slowly and clearly").
@@ -4889,7 +4890,7 @@ class Qwen3CustomVoiceTTSInput(ApiModel):
     """
     Optional generation cap for max tokens.
     """
-    operation: Literal["customVoice"]
+    operation: Literal["customVoice"] = "customVoice"
     speaker: Qwen3CustomVoiceTTSInputSpeaker
     """
     Built-in speaker name for CustomVoice mode.
@@ -4900,9 +4901,9 @@ class Qwen3CustomVoiceTTSInput(ApiModel):
     """
 
 
-class Qwen3VoiceDesignTTSInput(ApiModel):
-    ecosystem: Literal["qwen3"]
-    engine: Literal["vllm-omni"]
+class Qwen3VoiceDesignTTSInput(RequestModel):
+    ecosystem: Literal["qwen3"] = "qwen3"
+    engine: Literal["vllm-omni"] = "vllm-omni"
     instruct: str
     """
     Natural-language description of the desired voice
@@ -4916,7 +4917,7 @@ class Qwen3VoiceDesignTTSInput(ApiModel):
     """
     Optional generation cap for max tokens.
     """
-    operation: Literal["voiceDesign"]
+    operation: Literal["voiceDesign"] = "voiceDesign"
     text: str
     """
     The text to synthesize into speech.
@@ -4959,7 +4960,7 @@ class QwenAIToolkitTrainingInputVersion(OpenStrEnum):
     field_2512 = "2512"
 
 
-class QwenImageBenchItem(ApiModel):
+class QwenImageBenchItem(RequestModel):
     """
     A single generated image and the prompt it should be judged against.
     """
@@ -4989,7 +4990,7 @@ class QwenImageBenchScoreNode(ApiModel):
     score: float | None = None
 
 
-class RepeatForClause(ApiModel):
+class RepeatForClause(RequestModel):
     """
     Represents the "for" clause in a repeat step that specifies what to iterate over.
     """
@@ -5008,7 +5009,7 @@ class RepeatForClause(ApiModel):
     """
 
 
-class ResizeTransform(ApiModel):
+class ResizeTransform(RequestModel):
     """
     Resizes an image to a target width while maintaining aspect ratio.
     """
@@ -5017,7 +5018,7 @@ class ResizeTransform(ApiModel):
     """
     Target width in pixels. Height is calculated to maintain aspect ratio.
     """
-    type: Literal["resize"]
+    type: Literal["resize"] = "resize"
 
 
 ResourceFeeType = TypeAliasType("ResourceFeeType", Literal["perImageBuzz"])
@@ -5190,11 +5191,11 @@ SdxlCreateImageGenInputEmbedding = TypeAliasType(
 )
 
 
-class SdxlCreateImageGenInput(ApiModel):
+class SdxlCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
-    ecosystem: Literal["sdxl"]
+    ecosystem: Literal["sdxl"] = "sdxl"
     embeddings: list[SdxlCreateImageGenInputEmbedding] | None = None
-    engine: Literal["sdcpp"]
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -5210,7 +5211,7 @@ class SdxlCreateImageGenInput(ApiModel):
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -5240,11 +5241,11 @@ SdxlVariantImageGenInputEmbedding = TypeAliasType(
 )
 
 
-class SdxlVariantImageGenInput(ApiModel):
+class SdxlVariantImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
-    ecosystem: Literal["sdxl"]
+    ecosystem: Literal["sdxl"] = "sdxl"
     embeddings: list[SdxlVariantImageGenInputEmbedding] | None = None
-    engine: Literal["sdcpp"]
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image: str
     """
@@ -5264,7 +5265,7 @@ class SdxlVariantImageGenInput(ApiModel):
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createVariant"]
+    operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -5321,10 +5322,10 @@ class SeedanceVideoGenInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class SeedanceVideoGenInput(ApiModel):
+class SeedanceVideoGenInput(RequestModel):
     aspect_ratio: Annotated[SeedanceVideoGenInputAspectRatio, Field(alias="aspectRatio")]
     duration: SeedanceVideoGenInputDuration
-    engine: Literal["seedance"]
+    engine: Literal["seedance"] = "seedance"
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
     images: list[str] | None = None
     model: SeedanceModel | None = None
@@ -5358,7 +5359,7 @@ class Sora2ImageToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class Sora2ImageToVideoInput(ApiModel):
+class Sora2ImageToVideoInput(RequestModel):
     """
     Sora 2 Image-to-Video
     FAL Endpoints:
@@ -5370,9 +5371,9 @@ class Sora2ImageToVideoInput(ApiModel):
         Sora2ImageToVideoInputAspectRatio.auto
     )
     duration: Annotated[int, Field(ge=4, le=12)] = 4
-    engine: Literal["sora"]
+    engine: Literal["sora"] = "sora"
     images: list[str] | None = None
-    operation: Literal["image-to-video"]
+    operation: Literal["image-to-video"] = "image-to-video"
     prompt: str
     resolution: Sora2ImageToVideoInputResolution = Sora2ImageToVideoInputResolution.field_720p
     seed: int | None = None
@@ -5390,7 +5391,7 @@ class Sora2TextToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class Sora2TextToVideoInput(ApiModel):
+class Sora2TextToVideoInput(RequestModel):
     """
     Sora 2 Text-to-Video
     FAL Endpoints:
@@ -5402,15 +5403,15 @@ class Sora2TextToVideoInput(ApiModel):
         Sora2TextToVideoInputAspectRatio.auto
     )
     duration: Annotated[int, Field(ge=4, le=12)] = 4
-    engine: Literal["sora"]
-    operation: Literal["text-to-video"]
+    engine: Literal["sora"] = "sora"
+    operation: Literal["text-to-video"] = "text-to-video"
     prompt: str
     resolution: Sora2TextToVideoInputResolution = Sora2TextToVideoInputResolution.field_720p
     seed: int | None = None
     use_pro: Annotated[bool, Field(alias="usePro")] = False
 
 
-class SystemMessage(ApiModel):
+class SystemMessage(RequestModel):
     """
     A system message that sets the behavior of the assistant.
     """
@@ -5423,10 +5424,10 @@ class SystemMessage(ApiModel):
     """
     Optional name for the participant.
     """
-    role: Literal["system"]
+    role: Literal["system"] = "system"
 
 
-class ToolMessage(ApiModel):
+class ToolMessage(RequestModel):
     """
     A tool result message sent back after executing a tool call.
     """
@@ -5435,7 +5436,7 @@ class ToolMessage(ApiModel):
     """
     The tool result content.
     """
-    role: Literal["tool"]
+    role: Literal["tool"] = "tool"
     tool_call_id: str
     """
     The ID of the tool call this message is responding to.
@@ -5453,7 +5454,7 @@ class TraceMode(OpenStrEnum):
     binary = "binary"
 
 
-class TrainingInputSamples(ApiModel):
+class TrainingInputSamples(RequestModel):
     """
     Sample generation configuration for training workflows
     """
@@ -5498,7 +5499,7 @@ class TransactionType(OpenStrEnum):
     credit = "credit"
 
 
-class TranscodeInput(ApiModel):
+class TranscodeInput(RequestModel):
     container_format: Annotated[ContainerFormat | None, Field(alias="containerFormat")] = None
     destination_url: Annotated[str | None, Field(alias="destinationUrl")] = None
     source_url: Annotated[str, Field(alias="sourceUrl")]
@@ -5528,12 +5529,12 @@ class TranscodeOutput(ApiModel):
     """
 
 
-class TranscodeStepTemplate(ApiModel):
+class TranscodeStepTemplate(RequestModel):
     """
     Transcoding
     """
 
-    field_type: Annotated[Literal["transcode"], Field(alias="$type")]
+    field_type: Annotated[Literal["transcode"], Field(alias="$type")] = "transcode"
     input: TranscodeInput
     metadata: dict[str, Any] | None = None
     """
@@ -5554,7 +5555,7 @@ class TranscodeStepTemplate(ApiModel):
     """
 
 
-class TranscriptionInput(ApiModel):
+class TranscriptionInput(RequestModel):
     context: str | None = None
     """
     Optional context prompt to improve transcription accuracy.
@@ -5573,12 +5574,12 @@ class TranscriptionInput(ApiModel):
     """
 
 
-class TranscriptionStepTemplate(ApiModel):
+class TranscriptionStepTemplate(RequestModel):
     """
     Transcription
     """
 
-    field_type: Annotated[Literal["transcription"], Field(alias="$type")]
+    field_type: Annotated[Literal["transcription"], Field(alias="$type")] = "transcription"
     input: TranscriptionInput
     metadata: dict[str, Any] | None = None
     """
@@ -5605,7 +5606,7 @@ class TranscriptionTimeStamp(ApiModel):
     text: str
 
 
-class TryOnUInput(ApiModel):
+class TryOnUInput(RequestModel):
     crop_subject: Annotated[bool, Field(alias="cropSubject")]
     garment_description: Annotated[str | None, Field(alias="garmentDescription")] = None
     garment_url: Annotated[str, Field(alias="garmentUrl")]
@@ -8182,7 +8183,7 @@ Available statuses for updating workflows.
 """
 
 
-class UpdateWorkflowStepRequest(ApiModel):
+class UpdateWorkflowStepRequest(RequestModel):
     metadata: dict[str, Any]
     """
     An set of new properties to set on the workflow step.
@@ -8233,11 +8234,11 @@ class Veo3VideoGenInputDuration(OpenIntEnum):
     integer_8 = 8
 
 
-class Veo3VideoGenInput(ApiModel):
+class Veo3VideoGenInput(RequestModel):
     aspect_ratio: Annotated[Veo3AspectRatio | None, Field(alias="aspectRatio")] = None
     duration: Veo3VideoGenInputDuration = Veo3VideoGenInputDuration.integer_8
     enable_prompt_enhancer: Annotated[bool, Field(alias="enablePromptEnhancer")] = True
-    engine: Literal["veo3"]
+    engine: Literal["veo3"] = "veo3"
     fast_mode: Annotated[bool, Field(alias="fastMode")] = False
     generate_audio: Annotated[bool, Field(alias="generateAudio")]
     images: list[str] | None = None
@@ -8267,7 +8268,7 @@ class VideoBlob(ApiModel):
     Get the id of the job that is associated with this blob.
     """
     nsfw_level: Annotated[NSFWLevel | None, Field(alias="nsfwLevel")] = None
-    type: Literal["video"]
+    type: Literal["video"] = "video"
     url: str | None = None
     """
     Gets a url that can be used to preview the blob.
@@ -8277,6 +8278,24 @@ class VideoBlob(ApiModel):
     Get when the url is set to expire
     """
     width: int | None = None
+
+
+VideoBlobOrUnknown = TypeAliasType(
+    "VideoBlobOrUnknown",
+    Annotated[
+        Annotated[VideoBlob, Tag("VideoBlob")] | Annotated[UnknownBlob, Tag(UNKNOWN_TAG)],
+        Discriminator(
+            tagger(
+                "type",
+                "type",
+                {
+                    "video": "VideoBlob",
+                },
+            )
+        ),
+    ],
+)
+"`VideoBlob`, or `UnknownBlob` for a `Blob` whose `type` this SDK does not know yet."
 
 
 class VideoComposeMediaOutput(ApiModel):
@@ -8289,15 +8308,15 @@ class VideoComposeMediaOutput(ApiModel):
     Per-element resolved timing in input order — useful for rendering subtitles, speaker
     highlights, or chapter markers without re-probing every source clip.
     """
-    type: Literal["video"]
-    video_blob: Annotated[VideoBlob, Field(alias="videoBlob")]
+    type: Literal["video"] = "video"
+    video_blob: Annotated[VideoBlobOrUnknown, Field(alias="videoBlob")]
 
 
-class VideoEnhancementInputInterpolationOptions(ApiModel):
+class VideoEnhancementInputInterpolationOptions(RequestModel):
     multiplier: int
 
 
-class VideoEnhancementInputUpscalerOptions(ApiModel):
+class VideoEnhancementInputUpscalerOptions(RequestModel):
     height: int
     model: Annotated[
         str | None,
@@ -8309,10 +8328,10 @@ class VideoEnhancementInputUpscalerOptions(ApiModel):
 
 
 class VideoEnhancementOutput(ApiModel):
-    video: VideoBlob | None = None
+    video: VideoBlobOrUnknown | None = None
 
 
-class VideoFrameExtractionInput(ApiModel):
+class VideoFrameExtractionInput(RequestModel):
     """
     Represents the input information needed for the VideoFrameExtraction workflow step.
     """
@@ -8344,12 +8363,14 @@ class VideoFrameExtractionInput(ApiModel):
     """
 
 
-class VideoFrameExtractionStepTemplate(ApiModel):
+class VideoFrameExtractionStepTemplate(RequestModel):
     """
     Video Frame Extraction
     """
 
-    field_type: Annotated[Literal["videoFrameExtraction"], Field(alias="$type")]
+    field_type: Annotated[Literal["videoFrameExtraction"], Field(alias="$type")] = (
+        "videoFrameExtraction"
+    )
     input: VideoFrameExtractionInput
     metadata: dict[str, Any] | None = None
     """
@@ -8370,7 +8391,7 @@ class VideoFrameExtractionStepTemplate(ApiModel):
     """
 
 
-class VideoGenInputLora(ApiModel):
+class VideoGenInputLora(RequestModel):
     air: Annotated[
         str,
         Field(
@@ -8381,31 +8402,35 @@ class VideoGenInputLora(ApiModel):
 
 
 class VideoGenOutput(ApiModel):
-    additional_videos: Annotated[list[VideoBlob] | None, Field(alias="additionalVideos")] = None
+    additional_videos: Annotated[
+        list[VideoBlobOrUnknown] | None, Field(alias="additionalVideos")
+    ] = None
     """
     Extra videos produced by the step when Quantity > 1. Always null/empty for single-output
     engines; populated alongside Civitai.Orchestration.Grains.Workflows.Steps.VideoGen.VideoGenOutput.Video (the primary slot) by engines that batch
     multiple videos in a single job (e.g. LTX 2.3).
     """
-    video: VideoBlob | None = None
+    video: VideoBlobOrUnknown | None = None
 
 
-class VideoInterpolationInput(ApiModel):
+class VideoInterpolationInput(RequestModel):
     interpolation_factor: Annotated[int, Field(alias="interpolationFactor", ge=2, le=3)] = 2
     model: str = "VFIMamba"
     video: str
 
 
 class VideoInterpolationOutput(ApiModel):
-    video: VideoBlob | None = None
+    video: VideoBlobOrUnknown | None = None
 
 
-class VideoInterpolationStepTemplate(ApiModel):
+class VideoInterpolationStepTemplate(RequestModel):
     """
     Interpolate videos using VFI Mamba
     """
 
-    field_type: Annotated[Literal["videoInterpolation"], Field(alias="$type")]
+    field_type: Annotated[Literal["videoInterpolation"], Field(alias="$type")] = (
+        "videoInterpolation"
+    )
     input: VideoInterpolationInput
     metadata: dict[str, Any] | None = None
     """
@@ -8426,7 +8451,7 @@ class VideoInterpolationStepTemplate(ApiModel):
     """
 
 
-class VideoMetadataInput(ApiModel):
+class VideoMetadataInput(RequestModel):
     """
     Represents the input information needed for the VideoMetadata workflow step.
     """
@@ -8460,12 +8485,12 @@ class VideoMetadataOutput(ApiModel):
     """
 
 
-class VideoMetadataStepTemplate(ApiModel):
+class VideoMetadataStepTemplate(RequestModel):
     """
     Extract metadata from videos including width, height, FPS, and duration
     """
 
-    field_type: Annotated[Literal["videoMetadata"], Field(alias="$type")]
+    field_type: Annotated[Literal["videoMetadata"], Field(alias="$type")] = "videoMetadata"
     input: VideoMetadataInput
     metadata: dict[str, Any] | None = None
     """
@@ -8486,21 +8511,21 @@ class VideoMetadataStepTemplate(ApiModel):
     """
 
 
-class VideoUpscalerInput(ApiModel):
+class VideoUpscalerInput(RequestModel):
     scale_factor: Annotated[int, Field(alias="scaleFactor", ge=2, le=4)] = 2
     video: str
 
 
 class VideoUpscalerOutput(ApiModel):
-    video: VideoBlob | None = None
+    video: VideoBlobOrUnknown | None = None
 
 
-class VideoUpscalerStepTemplate(ApiModel):
+class VideoUpscalerStepTemplate(RequestModel):
     """
     Upscale videos using FlashVSR
     """
 
-    field_type: Annotated[Literal["videoUpscaler"], Field(alias="$type")]
+    field_type: Annotated[Literal["videoUpscaler"], Field(alias="$type")] = "videoUpscaler"
     input: VideoUpscalerInput
     metadata: dict[str, Any] | None = None
     """
@@ -8536,13 +8561,13 @@ class ViduQ3VideoGenInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class ViduQ3VideoGenInput(ApiModel):
+class ViduQ3VideoGenInput(RequestModel):
     aspect_ratio: Annotated[ViduQ3VideoGenInputAspectRatio | None, Field(alias="aspectRatio")] = (
         None
     )
     duration: Annotated[int, Field(ge=1, le=16)] = 5
     enable_audio: Annotated[bool, Field(alias="enableAudio")] = True
-    engine: Literal["vidu-q3"]
+    engine: Literal["vidu-q3"] = "vidu-q3"
     images: list[str] | None = None
     prompt: str
     resolution: ViduQ3VideoGenInputResolution = ViduQ3VideoGenInputResolution.field_720p
@@ -8579,7 +8604,7 @@ class ViduVideoGenStyle(OpenStrEnum):
     anime = "anime"
 
 
-class VolumeTransformer(ApiModel):
+class VolumeTransformer(RequestModel):
     """
     Adjusts the element's audio gain in decibels. `0` is unity gain; negative values
     attenuate. No-op for elements with no audio stream.
@@ -8589,10 +8614,10 @@ class VolumeTransformer(ApiModel):
     """
     Gain adjustment in dB.
     """
-    type: Literal["volume"]
+    type: Literal["volume"] = "volume"
 
 
-class WDTaggingInput(ApiModel):
+class WDTaggingInput(RequestModel):
     """
     Represents the input information needed for the WDTagging workflow step.
     """
@@ -8630,12 +8655,12 @@ class WDTaggingOutput(ApiModel):
     """
 
 
-class WDTaggingStepTemplate(ApiModel):
+class WDTaggingStepTemplate(RequestModel):
     """
     WDTagging
     """
 
-    field_type: Annotated[Literal["wdTagging"], Field(alias="$type")]
+    field_type: Annotated[Literal["wdTagging"], Field(alias="$type")] = "wdTagging"
     input: WDTaggingInput
     metadata: dict[str, Any] | None = None
     """
@@ -8656,10 +8681,10 @@ class WDTaggingStepTemplate(ApiModel):
     """
 
 
-class Wan21CivitaiVideoGenInput(ApiModel):
+class Wan21CivitaiVideoGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
     duration: Annotated[int, Field(ge=1, le=30)] = 5
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     height: int = 480
     images: list[str] | None = None
@@ -8671,14 +8696,14 @@ class Wan21CivitaiVideoGenInput(ApiModel):
         ),
     ] = None
     prompt: str
-    provider: Literal["civitai"]
+    provider: Literal["civitai"] = "civitai"
     seed: int | None = None
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
-    version: Literal["v2.1"]
+    version: Literal["v2.1"] = "v2.1"
     width: int = 480
 
 
@@ -8688,31 +8713,31 @@ class Wan21FalVideoGenInputAspectRatio(OpenStrEnum):
     field_9_16 = "9:16"
 
 
-class Wan21FalVideoGenInput(ApiModel):
+class Wan21FalVideoGenInput(RequestModel):
     aspect_ratio: Annotated[Wan21FalVideoGenInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan21FalVideoGenInputAspectRatio.field_16_9
     )
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
     duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     seed: int | None = None
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
-    version: Literal["v2.1"]
+    version: Literal["v2.1"] = "v2.1"
 
 
-class Wan225bFalImageGenInput(ApiModel):
+class Wan225bFalImageGenInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -8723,12 +8748,12 @@ class Wan225bFalImageGenInput(ApiModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     shift: Annotated[float, Field(ge=1.0, le=10.0)] = 2
     steps: Annotated[int, Field(ge=2, le=50)] = 40
-    version: Literal["v2.2-5b"]
+    version: Literal["v2.2-5b"] = "v2.2-5b"
 
 
 class Wan225bFalImageToVideoInputAspectRatio(OpenStrEnum):
@@ -8750,7 +8775,7 @@ class Wan225bFalImageToVideoInputResolution(OpenStrEnum):
     field_720p = "720p"
 
 
-class Wan225bFalImageToVideoInput(ApiModel):
+class Wan225bFalImageToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan225bFalImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan225bFalImageToVideoInputAspectRatio.field_16_9
     )
@@ -8758,7 +8783,7 @@ class Wan225bFalImageToVideoInput(ApiModel):
     duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     images: list[str] | None = None
     interpolator_model: Annotated[
@@ -8767,9 +8792,9 @@ class Wan225bFalImageToVideoInput(ApiModel):
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
-    operation: Literal["image-to-video"]
+    operation: Literal["image-to-video"] = "image-to-video"
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     resolution: Wan225bFalImageToVideoInputResolution = (
         Wan225bFalImageToVideoInputResolution.field_720p
     )
@@ -8781,7 +8806,7 @@ class Wan225bFalImageToVideoInput(ApiModel):
     steps: Annotated[int, Field(ge=10, le=50)] = 20
     use_distill: Annotated[bool, Field(alias="useDistill")] = False
     use_fast_wan: Annotated[bool, Field(alias="useFastWan")] = False
-    version: Literal["v2.2-5b"]
+    version: Literal["v2.2-5b"] = "v2.2-5b"
 
 
 class Wan225bFalTextToVideoInputAspectRatio(OpenStrEnum):
@@ -8803,7 +8828,7 @@ class Wan225bFalTextToVideoInputResolution(OpenStrEnum):
     field_720p = "720p"
 
 
-class Wan225bFalTextToVideoInput(ApiModel):
+class Wan225bFalTextToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan225bFalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan225bFalTextToVideoInputAspectRatio.field_16_9
     )
@@ -8811,7 +8836,7 @@ class Wan225bFalTextToVideoInput(ApiModel):
     duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     interpolator_model: Annotated[
         Wan225bFalTextToVideoInputInterpolatorModel, Field(alias="interpolatorModel")
@@ -8819,9 +8844,9 @@ class Wan225bFalTextToVideoInput(ApiModel):
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
-    operation: Literal["text-to-video"]
+    operation: Literal["text-to-video"] = "text-to-video"
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     resolution: Wan225bFalTextToVideoInputResolution = (
         Wan225bFalTextToVideoInputResolution.field_720p
     )
@@ -8833,7 +8858,7 @@ class Wan225bFalTextToVideoInput(ApiModel):
     steps: Annotated[int, Field(ge=10, le=50)] = 20
     use_distill: Annotated[bool, Field(alias="useDistill")] = False
     use_fast_wan: Annotated[bool, Field(alias="useFastWan")] = False
-    version: Literal["v2.2-5b"]
+    version: Literal["v2.2-5b"] = "v2.2-5b"
 
 
 Wan225bImageGenInput = TypeAliasType(
@@ -8886,10 +8911,10 @@ class Wan22ComfyVideoGenInputScheduler(OpenStrEnum):
     beta = "beta"
 
 
-class Wan22ComfyVideoGenInput(ApiModel):
+class Wan22ComfyVideoGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
     duration: Annotated[int, Field(ge=1, le=30)] = 5
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     height: Annotated[int, Field(ge=64, le=2048)] = 720
     images: list[str] | None = None
@@ -8902,7 +8927,7 @@ class Wan22ComfyVideoGenInput(ApiModel):
     ] = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     prompt: str
-    provider: Literal["comfy"]
+    provider: Literal["comfy"] = "comfy"
     sampler: Wan22ComfyVideoGenInputSampler = Wan22ComfyVideoGenInputSampler.euler
     scheduler: Wan22ComfyVideoGenInputScheduler = Wan22ComfyVideoGenInputScheduler.simple
     seed: int | None = None
@@ -8912,7 +8937,7 @@ class Wan22ComfyVideoGenInput(ApiModel):
     Either A URL, A DataURL or a Base64 string
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
-    version: Literal["v2.2"]
+    version: Literal["v2.2"] = "v2.2"
     width: Annotated[int, Field(ge=64, le=2048)] = 1280
 
 
@@ -8922,11 +8947,11 @@ class Wan22FalImageGenInputAcceleration(OpenStrEnum):
     faster = "faster"
 
 
-class Wan22FalImageGenInput(ApiModel):
+class Wan22FalImageGenInput(RequestModel):
     acceleration: Wan22FalImageGenInputAcceleration = Wan22FalImageGenInputAcceleration.none
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -8937,11 +8962,11 @@ class Wan22FalImageGenInput(ApiModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     steps: Annotated[int, Field(ge=2, le=40)] = 27
-    version: Literal["v2.2"]
+    version: Literal["v2.2"] = "v2.2"
 
 
 class Wan22FalImageToVideoInputAspectRatio(OpenStrEnum):
@@ -8964,7 +8989,7 @@ class Wan22FalImageToVideoInputResolution(OpenStrEnum):
     field_720p = "720p"
 
 
-class Wan22FalImageToVideoInput(ApiModel):
+class Wan22FalImageToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan22FalImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan22FalImageToVideoInputAspectRatio.field_16_9
     )
@@ -8972,7 +8997,7 @@ class Wan22FalImageToVideoInput(ApiModel):
     duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     images: list[str] | None = None
     interpolator_model: Annotated[
@@ -8980,9 +9005,9 @@ class Wan22FalImageToVideoInput(ApiModel):
     ] = Wan22FalImageToVideoInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["image-to-video"]
+    operation: Literal["image-to-video"] = "image-to-video"
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     resolution: Wan22FalImageToVideoInputResolution = Wan22FalImageToVideoInputResolution.field_720p
     seed: int | None = None
     shift: Annotated[float, Field(ge=1.0, le=10.0)] = 5
@@ -8992,7 +9017,7 @@ class Wan22FalImageToVideoInput(ApiModel):
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
     use_turbo: Annotated[bool, Field(alias="useTurbo")] = False
-    version: Literal["v2.2"]
+    version: Literal["v2.2"] = "v2.2"
 
 
 class Wan22FalTextToVideoInputAspectRatio(OpenStrEnum):
@@ -9015,7 +9040,7 @@ class Wan22FalTextToVideoInputResolution(OpenStrEnum):
     field_720p = "720p"
 
 
-class Wan22FalTextToVideoInput(ApiModel):
+class Wan22FalTextToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan22FalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan22FalTextToVideoInputAspectRatio.field_16_9
     )
@@ -9023,16 +9048,16 @@ class Wan22FalTextToVideoInput(ApiModel):
     duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     interpolator_model: Annotated[
         Wan22FalTextToVideoInputInterpolatorModel, Field(alias="interpolatorModel")
     ] = Wan22FalTextToVideoInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["text-to-video"]
+    operation: Literal["text-to-video"] = "text-to-video"
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     resolution: Wan22FalTextToVideoInputResolution = Wan22FalTextToVideoInputResolution.field_720p
     seed: int | None = None
     shift: Annotated[float, Field(ge=1.0, le=10.0)] = 5
@@ -9042,7 +9067,7 @@ class Wan22FalTextToVideoInput(ApiModel):
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
     use_turbo: Annotated[bool, Field(alias="useTurbo")] = False
-    version: Literal["v2.2"]
+    version: Literal["v2.2"] = "v2.2"
 
 
 Wan22ImageGenInput = TypeAliasType(
@@ -9064,10 +9089,10 @@ Wan22ImageGenInput = TypeAliasType(
 "Wan22ImageGenInput (tagged by `provider`)."
 
 
-class Wan25FalImageToImageInput(ApiModel):
+class Wan25FalImageToImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -9077,13 +9102,13 @@ class Wan25FalImageToImageInput(ApiModel):
     images: list[str] | None = None
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["image-to-image"]
+    operation: Literal["image-to-image"] = "image-to-image"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    version: Literal["v2.5"]
+    version: Literal["v2.5"] = "v2.5"
 
 
 class Wan25FalImageToVideoInputAspectRatio(OpenStrEnum):
@@ -9098,21 +9123,21 @@ class Wan25FalImageToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class Wan25FalImageToVideoInput(ApiModel):
+class Wan25FalImageToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan25FalImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan25FalImageToVideoInputAspectRatio.field_16_9
     )
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
     duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     images: list[str] | None = None
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["image-to-video"]
+    operation: Literal["image-to-video"] = "image-to-video"
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     resolution: Wan25FalImageToVideoInputResolution = (
         Wan25FalImageToVideoInputResolution.field_1080p
     )
@@ -9122,13 +9147,13 @@ class Wan25FalImageToVideoInput(ApiModel):
     Either A URL, A DataURL or a Base64 string
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
-    version: Literal["v2.5"]
+    version: Literal["v2.5"] = "v2.5"
 
 
-class Wan25FalTextToImageInput(ApiModel):
+class Wan25FalTextToImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -9137,13 +9162,13 @@ class Wan25FalTextToImageInput(ApiModel):
     image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["text-to-image"]
+    operation: Literal["text-to-image"] = "text-to-image"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    version: Literal["v2.5"]
+    version: Literal["v2.5"] = "v2.5"
 
 
 class Wan25FalTextToVideoInputAspectRatio(OpenStrEnum):
@@ -9158,20 +9183,20 @@ class Wan25FalTextToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class Wan25FalTextToVideoInput(ApiModel):
+class Wan25FalTextToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan25FalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan25FalTextToVideoInputAspectRatio.field_16_9
     )
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
     duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["text-to-video"]
+    operation: Literal["text-to-video"] = "text-to-video"
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     resolution: Wan25FalTextToVideoInputResolution = Wan25FalTextToVideoInputResolution.field_1080p
     seed: int | None = None
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
@@ -9179,7 +9204,7 @@ class Wan25FalTextToVideoInput(ApiModel):
     Either A URL, A DataURL or a Base64 string
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
-    version: Literal["v2.5"]
+    version: Literal["v2.5"] = "v2.5"
 
 
 class Wan26FalImageToVideoInputResolution(OpenStrEnum):
@@ -9187,7 +9212,7 @@ class Wan26FalImageToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class Wan26FalImageToVideoInput(ApiModel):
+class Wan26FalImageToVideoInput(RequestModel):
     audio_url: Annotated[str | None, Field(alias="audioUrl")] = None
     """
     URL of audio file for background music (3-30 seconds, up to 15 MB)
@@ -9197,15 +9222,15 @@ class Wan26FalImageToVideoInput(ApiModel):
     duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     images: list[str] | None = None
     loras: list[VideoGenInputLora] | None = None
     multi_shots: Annotated[bool, Field(alias="multiShots")] = False
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["image-to-video"]
+    operation: Literal["image-to-video"] = "image-to-video"
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     resolution: Wan26FalImageToVideoInputResolution = (
         Wan26FalImageToVideoInputResolution.field_1080p
     )
@@ -9215,7 +9240,7 @@ class Wan26FalImageToVideoInput(ApiModel):
     Either A URL, A DataURL or a Base64 string
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
-    version: Literal["v2.6"]
+    version: Literal["v2.6"] = "v2.6"
 
 
 class Wan26FalReferenceToVideoInputAspectRatio(OpenStrEnum):
@@ -9231,7 +9256,7 @@ class Wan26FalReferenceToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class Wan26FalReferenceToVideoInput(ApiModel):
+class Wan26FalReferenceToVideoInput(RequestModel):
     aspect_ratio: Annotated[
         Wan26FalReferenceToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = Wan26FalReferenceToVideoInputAspectRatio.field_16_9
@@ -9247,14 +9272,14 @@ class Wan26FalReferenceToVideoInput(ApiModel):
     """
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     multi_shots: Annotated[bool, Field(alias="multiShots")] = False
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["reference-to-video"]
+    operation: Literal["reference-to-video"] = "reference-to-video"
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     reference_video_urls: Annotated[list[str] | None, Field(alias="referenceVideoUrls")] = None
     """
     Reference videos for subject consistency (1-3 videos with minimum 16 FPS)
@@ -9269,7 +9294,7 @@ class Wan26FalReferenceToVideoInput(ApiModel):
     Either A URL, A DataURL or a Base64 string
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
-    version: Literal["v2.6"]
+    version: Literal["v2.6"] = "v2.6"
 
 
 class Wan26FalTextToVideoInputAspectRatio(OpenStrEnum):
@@ -9285,7 +9310,7 @@ class Wan26FalTextToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class Wan26FalTextToVideoInput(ApiModel):
+class Wan26FalTextToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan26FalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan26FalTextToVideoInputAspectRatio.field_16_9
     )
@@ -9298,14 +9323,14 @@ class Wan26FalTextToVideoInput(ApiModel):
     duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     multi_shots: Annotated[bool, Field(alias="multiShots")] = False
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["text-to-video"]
+    operation: Literal["text-to-video"] = "text-to-video"
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     resolution: Wan26FalTextToVideoInputResolution = Wan26FalTextToVideoInputResolution.field_1080p
     seed: int | None = None
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
@@ -9313,7 +9338,7 @@ class Wan26FalTextToVideoInput(ApiModel):
     Either A URL, A DataURL or a Base64 string
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
-    version: Literal["v2.6"]
+    version: Literal["v2.6"] = "v2.6"
 
 
 class Wan27FalEditVideoInputAspectRatio(OpenEnum):
@@ -9342,7 +9367,7 @@ class Wan27FalEditVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class Wan27FalEditVideoInput(ApiModel):
+class Wan27FalEditVideoInput(RequestModel):
     aspect_ratio: Annotated[
         Wan27FalEditVideoInputAspectRatio | None, Field(alias="aspectRatio")
     ] = None
@@ -9358,12 +9383,12 @@ class Wan27FalEditVideoInput(ApiModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
     duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
-    operation: Literal["edit-video"]
+    operation: Literal["edit-video"] = "edit-video"
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     reference_image: Annotated[str | None, Field(alias="referenceImage")] = None
     """
     Reference image for reference-based editing
@@ -9375,17 +9400,17 @@ class Wan27FalEditVideoInput(ApiModel):
     Either A URL, A DataURL or a Base64 string
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
-    version: Literal["v2.7"]
+    version: Literal["v2.7"] = "v2.7"
     video_url: Annotated[str, Field(alias="videoUrl", min_length=1)]
     """
     URL of the input video to edit (MP4/MOV, 2-10s, max 100 MB)
     """
 
 
-class Wan27FalImageEditInput(ApiModel):
+class Wan27FalImageEditInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -9398,14 +9423,14 @@ class Wan27FalImageEditInput(ApiModel):
     """
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     use_pro: Annotated[bool, Field(alias="usePro")] = False
-    version: Literal["v2.7"]
+    version: Literal["v2.7"] = "v2.7"
 
 
 class Wan27FalImageToVideoInputResolution(OpenStrEnum):
@@ -9413,7 +9438,7 @@ class Wan27FalImageToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class Wan27FalImageToVideoInput(ApiModel):
+class Wan27FalImageToVideoInput(RequestModel):
     audio_url: Annotated[str | None, Field(alias="audioUrl")] = None
     """
     URL of audio file (WAV/MP3, 3-30 seconds, up to 15 MB)
@@ -9426,13 +9451,13 @@ class Wan27FalImageToVideoInput(ApiModel):
     """
     Last frame image for first-and-last-frame-to-video
     """
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["image-to-video"]
+    operation: Literal["image-to-video"] = "image-to-video"
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     resolution: Wan27FalImageToVideoInputResolution = (
         Wan27FalImageToVideoInputResolution.field_1080p
     )
@@ -9446,7 +9471,7 @@ class Wan27FalImageToVideoInput(ApiModel):
     First frame image URL
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
-    version: Literal["v2.7"]
+    version: Literal["v2.7"] = "v2.7"
     video_url: Annotated[str | None, Field(alias="videoUrl")] = None
     """
     URL of a video clip to continue from (MP4/MOV, 2-10s, max 100 MB)
@@ -9466,21 +9491,21 @@ class Wan27FalReferenceToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class Wan27FalReferenceToVideoInput(ApiModel):
+class Wan27FalReferenceToVideoInput(RequestModel):
     aspect_ratio: Annotated[
         Wan27FalReferenceToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = Wan27FalReferenceToVideoInputAspectRatio.field_16_9
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
     duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     multi_shots: Annotated[bool, Field(alias="multiShots")] = False
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["reference-to-video"]
+    operation: Literal["reference-to-video"] = "reference-to-video"
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     reference_images: Annotated[list[str] | None, Field(alias="referenceImages")] = None
     """
     Reference images for character/object appearance (max 20 MB each)
@@ -9499,13 +9524,13 @@ class Wan27FalReferenceToVideoInput(ApiModel):
     Either A URL, A DataURL or a Base64 string
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
-    version: Literal["v2.7"]
+    version: Literal["v2.7"] = "v2.7"
 
 
-class Wan27FalTextToImageInput(ApiModel):
+class Wan27FalTextToImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -9514,14 +9539,14 @@ class Wan27FalTextToImageInput(ApiModel):
     image_size: Annotated[str, Field(alias="imageSize")] = "square_hd"
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(min_length=1)]
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     use_pro: Annotated[bool, Field(alias="usePro")] = False
-    version: Literal["v2.7"]
+    version: Literal["v2.7"] = "v2.7"
 
 
 class Wan27FalTextToVideoInputAspectRatio(OpenStrEnum):
@@ -9537,7 +9562,7 @@ class Wan27FalTextToVideoInputResolution(OpenStrEnum):
     field_1080p = "1080p"
 
 
-class Wan27FalTextToVideoInput(ApiModel):
+class Wan27FalTextToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan27FalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan27FalTextToVideoInputAspectRatio.field_16_9
     )
@@ -9549,13 +9574,13 @@ class Wan27FalTextToVideoInput(ApiModel):
     duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["wan"]
+    engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["text-to-video"]
+    operation: Literal["text-to-video"] = "text-to-video"
     prompt: str
-    provider: Literal["fal"]
+    provider: Literal["fal"] = "fal"
     resolution: Wan27FalTextToVideoInputResolution = Wan27FalTextToVideoInputResolution.field_1080p
     seed: int | None = None
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
@@ -9563,15 +9588,15 @@ class Wan27FalTextToVideoInput(ApiModel):
     Either A URL, A DataURL or a Base64 string
     """
     steps: Annotated[int, Field(ge=10, le=50)] = 20
-    version: Literal["v2.7"]
+    version: Literal["v2.7"] = "v2.7"
 
 
-class WebpOutputFormat(ApiModel):
+class WebpOutputFormat(RequestModel):
     """
     WebP output format configuration.
     """
 
-    format: Literal["webp"]
+    format: Literal["webp"] = "webp"
     hide_metadata: Annotated[bool, Field(alias="hideMetadata")]
     """
     When true, metadata such as EXIF data will be stripped from the output image. Defaults to false.
@@ -9617,7 +9642,7 @@ class WorkflowCallbackTypeEnum(OpenStrEnum):
     job_canceled = "job:canceled"
 
 
-class WorkflowCallback(ApiModel):
+class WorkflowCallback(RequestModel):
     """
     Details of a callback setup for a workflow.
     """
@@ -9746,7 +9771,7 @@ class WorkflowStepJobQueuePosition(ApiModel):
     support: JobSupport
 
 
-class WorkflowTips(ApiModel):
+class WorkflowTips(RequestModel):
     civitai: Annotated[float, Field(ge=0.0, le=2.0)]
     """
     The rate of tipping that should be allocated to civitai
@@ -9776,7 +9801,7 @@ class XGuardCustomSignalMetadata(ApiModel):
     text_signals: Annotated[dict[str, int], Field(alias="textSignals")]
 
 
-class XGuardLabelConfiguration(ApiModel):
+class XGuardLabelConfiguration(RequestModel):
     action: str
     label: str
     policy: str
@@ -9789,7 +9814,7 @@ class XGuardMatchedTerms(ApiModel):
     text: list[str]
 
 
-class XGuardPromptModerationInput(ApiModel):
+class XGuardPromptModerationInput(RequestModel):
     """
     Input for evaluating generation prompts (positive/negative) against XGuard moderation policies.
     """
@@ -9811,7 +9836,7 @@ class XGuardPromptModerationInput(ApiModel):
     Labels not found in the defaults (or label overrides) are silently ignored.
     When omitted or empty, all labels are evaluated.
     """
-    mode: Literal["prompt"]
+    mode: Literal["prompt"] = "prompt"
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     """
     The negative prompt to evaluate.
@@ -9846,7 +9871,7 @@ class XGuardSignalMetadata(ApiModel):
     positive_sexual_signals: Annotated[dict[str, int], Field(alias="positiveSexualSignals")]
 
 
-class XGuardTextModerationInput(ApiModel):
+class XGuardTextModerationInput(RequestModel):
     """
     Input for evaluating site text content against XGuard moderation policies.
     """
@@ -9864,7 +9889,7 @@ class XGuardTextModerationInput(ApiModel):
     Labels not found in the defaults (or label overrides) are silently ignored.
     When omitted or empty, all labels are evaluated.
     """
-    mode: Literal["text"]
+    mode: Literal["text"] = "text"
     store_full_response: Annotated[bool, Field(alias="storeFullResponse")]
     """
     Debug opt-out. When true, the worker stores the full raw chat completion response
@@ -9939,7 +9964,7 @@ class ZImageTurboAIToolkitTrainingInputOptimizerType(OpenEnum):
     automagic = "automagic"
 
 
-class ZipTrainingData(ApiModel):
+class ZipTrainingData(RequestModel):
     """
     Training data packaged as a zip file
     """
@@ -9958,7 +9983,7 @@ class ZipTrainingData(ApiModel):
     """
     AIR pointing to the zip file containing training data
     """
-    type: Literal["zip"]
+    type: Literal["zip"] = "zip"
 
 
 class ZoeDepthEnvironment(OpenStrEnum):
@@ -9966,13 +9991,13 @@ class ZoeDepthEnvironment(OpenStrEnum):
     outdoor = "outdoor"
 
 
-class AceStepAudioStepTemplate(ApiModel):
+class AceStepAudioStepTemplate(RequestModel):
     """
     Workflow step for generating music using ACE Step 1.5.
     Produces full songs from text descriptions and structured lyrics.
     """
 
-    field_type: Annotated[Literal["aceStepAudio"], Field(alias="$type")]
+    field_type: Annotated[Literal["aceStepAudio"], Field(alias="$type")] = "aceStepAudio"
     input: AceStepAudioInput
     metadata: dict[str, Any] | None = None
     """
@@ -10032,12 +10057,12 @@ class AgeClassificationOutput(ApiModel):
     """
 
 
-class AgeClassificationStepTemplate(ApiModel):
+class AgeClassificationStepTemplate(RequestModel):
     """
     Age classification
     """
 
-    field_type: Annotated[Literal["ageClassification"], Field(alias="$type")]
+    field_type: Annotated[Literal["ageClassification"], Field(alias="$type")] = "ageClassification"
     input: AgeClassificationInput
     metadata: dict[str, Any] | None = None
     """
@@ -10087,7 +10112,7 @@ class AgeDetection(ApiModel):
     """
 
 
-class AnimaCreateImageGenInput(ApiModel):
+class AnimaCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffuser_model: Annotated[
         str | None,
@@ -10096,8 +10121,8 @@ class AnimaCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["anima"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["anima"] = "anima"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -10107,7 +10132,7 @@ class AnimaCreateImageGenInput(ApiModel):
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -10118,7 +10143,7 @@ class AnimaCreateImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
-class AnimaVariantImageGenInput(ApiModel):
+class AnimaVariantImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffuser_model: Annotated[
         str | None,
@@ -10127,8 +10152,8 @@ class AnimaVariantImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["anima"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["anima"] = "anima"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image: str
     """
@@ -10142,7 +10167,7 @@ class AnimaVariantImageGenInput(ApiModel):
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createVariant"]
+    operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -10176,7 +10201,7 @@ class AudioBlob(ApiModel):
     Get the id of the job that is associated with this blob.
     """
     nsfw_level: Annotated[NSFWLevel | None, Field(alias="nsfwLevel")] = None
-    type: Literal["audio"]
+    type: Literal["audio"] = "audio"
     url: str | None = None
     """
     Gets a url that can be used to preview the blob.
@@ -10187,16 +10212,34 @@ class AudioBlob(ApiModel):
     """
 
 
+AudioBlobOrUnknown = TypeAliasType(
+    "AudioBlobOrUnknown",
+    Annotated[
+        Annotated[AudioBlob, Tag("AudioBlob")] | Annotated[UnknownBlob, Tag(UNKNOWN_TAG)],
+        Discriminator(
+            tagger(
+                "type",
+                "type",
+                {
+                    "audio": "AudioBlob",
+                },
+            )
+        ),
+    ],
+)
+"`AudioBlob`, or `UnknownBlob` for a `Blob` whose `type` this SDK does not know yet."
+
+
 class AudioCaptioningOutput(ApiModel):
     results: dict[str, AudioCaptioningOutputItem]
 
 
-class AudioCaptioningStepTemplate(ApiModel):
+class AudioCaptioningStepTemplate(RequestModel):
     """
     Audio Captioning
     """
 
-    field_type: Annotated[Literal["audioCaptioning"], Field(alias="$type")]
+    field_type: Annotated[Literal["audioCaptioning"], Field(alias="$type")] = "audioCaptioning"
     input: AudioCaptioningInput
     metadata: dict[str, Any] | None = None
     """
@@ -10222,27 +10265,27 @@ class AudioComposeMediaOutput(ApiModel):
     An audio mixdown produced when the composition has no video.
     """
 
-    audio_blob: Annotated[AudioBlob, Field(alias="audioBlob")]
+    audio_blob: Annotated[AudioBlobOrUnknown, Field(alias="audioBlob")]
     elements: list[ComposeMediaResolvedElement]
     """
     Per-element resolved timing in input order — useful for rendering subtitles, speaker
     highlights, or chapter markers without re-probing every source clip.
     """
-    type: Literal["audio"]
+    type: Literal["audio"] = "audio"
 
 
 class BatchOCRSafetyClassificationOutput(ApiModel):
     results: list[BatchOCRSafetyClassificationResult]
 
 
-class BlobArchiveStepTemplate(ApiModel):
+class BlobArchiveStepTemplate(RequestModel):
     """
     Bundles a set of blobs into a single archive (zip or tar) that callers can
     download from a signed streaming URL. Runs in-process in the orchestrator;
     no worker job is dispatched.
     """
 
-    field_type: Annotated[Literal["blobArchive"], Field(alias="$type")]
+    field_type: Annotated[Literal["blobArchive"], Field(alias="$type")] = "blobArchive"
     input: BlobArchiveInput
     metadata: dict[str, Any] | None = None
     """
@@ -10263,7 +10306,7 @@ class BlobArchiveStepTemplate(ApiModel):
     """
 
 
-class ChatCompletionContentPart(ApiModel):
+class ChatCompletionContentPart(RequestModel):
     """
     Base type for message content parts.
     Supports both camelCase (imageUrl) and snake_case (image_url) type discriminators via ContentPartJsonConverter.
@@ -10277,7 +10320,7 @@ class ChatCompletionContentPart(ApiModel):
     type: str
 
 
-class ChatCompletionGeneratedImage(ApiModel):
+class ChatCompletionGeneratedImage(RequestModel):
     """
     A generated image attached to an assistant message when "image" is included in
     Civitai.Orchestration.Grains.Workflows.Steps.ChatCompletion.ChatCompletionInput.Modalities. Matches the OpenRouter wire shape.
@@ -10290,7 +10333,7 @@ class ChatCompletionGeneratedImage(ApiModel):
     """
 
 
-class ComfyBooguBaseCreateImageGenInput(ApiModel):
+class ComfyBooguBaseCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
@@ -10299,19 +10342,19 @@ class ComfyBooguBaseCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["boogu"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["boogu"] = "boogu"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["base"]
+    model: Literal["base"] = "base"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -10341,7 +10384,7 @@ ComfyBooguBaseImageGenInput = TypeAliasType(
 "ComfyBooguBaseImageGenInput (tagged by `operation`)."
 
 
-class ComfyBooguEditImageInput(ApiModel):
+class ComfyBooguEditImageInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
     diffusion_model: Annotated[
         str | None,
@@ -10350,8 +10393,8 @@ class ComfyBooguEditImageInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["boogu"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["boogu"] = "boogu"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -10359,11 +10402,11 @@ class ComfyBooguEditImageInput(ApiModel):
     """
     images: Annotated[list[str] | None, Field(max_length=2, min_length=1)] = None
     loras: dict[str, float] | None = None
-    model: Literal["edit"]
+    model: Literal["edit"] = "edit"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -10374,7 +10417,7 @@ class ComfyBooguEditImageInput(ApiModel):
     width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
-class ComfyBooguTurboCreateImageGenInput(ApiModel):
+class ComfyBooguTurboCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
@@ -10383,19 +10426,19 @@ class ComfyBooguTurboCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["boogu"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["boogu"] = "boogu"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["turbo"]
+    model: Literal["turbo"] = "turbo"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -10425,7 +10468,7 @@ ComfyBooguTurboImageGenInput = TypeAliasType(
 "ComfyBooguTurboImageGenInput (tagged by `operation`)."
 
 
-class ComfyErnieStandardCreateImageGenInput(ApiModel):
+class ComfyErnieStandardCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
@@ -10434,19 +10477,19 @@ class ComfyErnieStandardCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["ernie"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["ernie"] = "ernie"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["ernie"]
+    model: Literal["ernie"] = "ernie"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -10478,7 +10521,7 @@ ComfyErnieStandardImageGenInput = TypeAliasType(
 "ComfyErnieStandardImageGenInput (tagged by `operation`)."
 
 
-class ComfyErnieTurboCreateImageGenInput(ApiModel):
+class ComfyErnieTurboCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
@@ -10487,19 +10530,19 @@ class ComfyErnieTurboCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["ernie"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["ernie"] = "ernie"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["turbo"]
+    model: Literal["turbo"] = "turbo"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -10529,10 +10572,10 @@ ComfyErnieTurboImageGenInput = TypeAliasType(
 "ComfyErnieTurboImageGenInput (tagged by `operation`)."
 
 
-class ComfyFlux2DevCreateImageInput(ApiModel):
+class ComfyFlux2DevCreateImageInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
-    ecosystem: Literal["flux2Dev"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["flux2Dev"] = "flux2Dev"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -10540,7 +10583,7 @@ class ComfyFlux2DevCreateImageInput(ApiModel):
     """
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -10551,10 +10594,10 @@ class ComfyFlux2DevCreateImageInput(ApiModel):
     width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
-class ComfyFlux2DevEditImageInput(ApiModel):
+class ComfyFlux2DevEditImageInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
-    ecosystem: Literal["flux2Dev"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["flux2Dev"] = "flux2Dev"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -10563,7 +10606,7 @@ class ComfyFlux2DevEditImageInput(ApiModel):
     images: Annotated[list[str] | None, Field(max_length=9)] = None
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -10595,7 +10638,7 @@ ComfyFlux2DevImageGenInput = TypeAliasType(
 "ComfyFlux2DevImageGenInput (tagged by `operation`)."
 
 
-class ComfyHiDreamO1CreateImageGenInput(ApiModel):
+class ComfyHiDreamO1CreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 5
     checkpoint_model: Annotated[
         str,
@@ -10604,19 +10647,19 @@ class ComfyHiDreamO1CreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = "urn:air:hidream-o1:checkpoint:civitai:2618495@2939946"
-    ecosystem: Literal["hidream-o1"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["hidream-o1"] = "hidream-o1"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 2048
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["HiDream-O1-Image"]
+    model: Literal["HiDream-O1-Image"] = "HiDream-O1-Image"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -10625,7 +10668,7 @@ class ComfyHiDreamO1CreateImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=64, le=2048)] = 2048
 
 
-class ComfyHiDreamO1DevCreateImageGenInput(ApiModel):
+class ComfyHiDreamO1DevCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     checkpoint_model: Annotated[
         str,
@@ -10634,19 +10677,19 @@ class ComfyHiDreamO1DevCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = "urn:air:hidream-o1:checkpoint:civitai:2618495@2939964"
-    ecosystem: Literal["hidream-o1"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["hidream-o1"] = "hidream-o1"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 2048
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["HiDream-O1-Image-dev"]
+    model: Literal["HiDream-O1-Image-dev"] = "HiDream-O1-Image-dev"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -10655,7 +10698,7 @@ class ComfyHiDreamO1DevCreateImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=64, le=2048)] = 2048
 
 
-class ComfyHiDreamO1DevEditImageGenInput(ApiModel):
+class ComfyHiDreamO1DevEditImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     checkpoint_model: Annotated[
         str,
@@ -10664,8 +10707,8 @@ class ComfyHiDreamO1DevEditImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = "urn:air:hidream-o1:checkpoint:civitai:2618495@2939964"
-    ecosystem: Literal["hidream-o1"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["hidream-o1"] = "hidream-o1"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 2048
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -10673,11 +10716,11 @@ class ComfyHiDreamO1DevEditImageGenInput(ApiModel):
     """
     images: Annotated[list[str] | None, Field(max_length=3)] = None
     loras: dict[str, float] | None = None
-    model: Literal["HiDream-O1-Image-dev"]
+    model: Literal["HiDream-O1-Image-dev"] = "HiDream-O1-Image-dev"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -10707,7 +10750,7 @@ ComfyHiDreamO1DevImageGenInput = TypeAliasType(
 "ComfyHiDreamO1DevImageGenInput (tagged by `operation`)."
 
 
-class ComfyHiDreamO1EditImageGenInput(ApiModel):
+class ComfyHiDreamO1EditImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 5
     checkpoint_model: Annotated[
         str,
@@ -10716,8 +10759,8 @@ class ComfyHiDreamO1EditImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = "urn:air:hidream-o1:checkpoint:civitai:2618495@2939946"
-    ecosystem: Literal["hidream-o1"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["hidream-o1"] = "hidream-o1"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 2048
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -10725,11 +10768,11 @@ class ComfyHiDreamO1EditImageGenInput(ApiModel):
     """
     images: Annotated[list[str] | None, Field(max_length=3)] = None
     loras: dict[str, float] | None = None
-    model: Literal["HiDream-O1-Image"]
+    model: Literal["HiDream-O1-Image"] = "HiDream-O1-Image"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -10759,7 +10802,7 @@ ComfyHiDreamO1ImageGenInput = TypeAliasType(
 "ComfyHiDreamO1ImageGenInput (tagged by `operation`)."
 
 
-class ComfyIdeogram4CreateImageGenInput(ApiModel):
+class ComfyIdeogram4CreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     diffusion_model: Annotated[
         str | None,
@@ -10768,15 +10811,15 @@ class ComfyIdeogram4CreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["ideogram4"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["ideogram4"] = "ideogram4"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -10812,7 +10855,7 @@ ComfyIdeogram4ImageGenInput = TypeAliasType(
 "ComfyIdeogram4ImageGenInput (tagged by `operation`)."
 
 
-class ComfyInput(ApiModel):
+class ComfyInput(RequestModel):
     comfy_workflow: Annotated[dict[str, ComfyNode], Field(alias="comfyWorkflow")]
     """
     Get the comfy workflow that needs to be executed
@@ -10831,7 +10874,7 @@ class ComfyInput(ApiModel):
     """
 
 
-class ComfyKrea2BaseCreateImageGenInput(ApiModel):
+class ComfyKrea2BaseCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
@@ -10840,19 +10883,19 @@ class ComfyKrea2BaseCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["krea2"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["krea2"] = "krea2"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["base"]
+    model: Literal["base"] = "base"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -10882,7 +10925,7 @@ ComfyKrea2BaseImageGenInput = TypeAliasType(
 "ComfyKrea2BaseImageGenInput (tagged by `operation`)."
 
 
-class ComfyKrea2TurboCreateImageGenInput(ApiModel):
+class ComfyKrea2TurboCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
@@ -10891,19 +10934,19 @@ class ComfyKrea2TurboCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["krea2"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["krea2"] = "krea2"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["turbo"]
+    model: Literal["turbo"] = "turbo"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -10933,7 +10976,7 @@ ComfyKrea2TurboImageGenInput = TypeAliasType(
 "ComfyKrea2TurboImageGenInput (tagged by `operation`)."
 
 
-class ComfyLensNormalCreateImageGenInput(ApiModel):
+class ComfyLensNormalCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
@@ -10942,19 +10985,19 @@ class ComfyLensNormalCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["lens"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["lens"] = "lens"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["normal"]
+    model: Literal["normal"] = "normal"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -10984,7 +11027,7 @@ ComfyLensNormalImageGenInput = TypeAliasType(
 "ComfyLensNormalImageGenInput (tagged by `operation`)."
 
 
-class ComfyLensTurboCreateImageGenInput(ApiModel):
+class ComfyLensTurboCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
@@ -10993,19 +11036,19 @@ class ComfyLensTurboCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["lens"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["lens"] = "lens"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["turbo"]
+    model: Literal["turbo"] = "turbo"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -11066,8 +11109,10 @@ ComfyLtx23VideoGenInput = TypeAliasType(
 "LTX Video v2.3 generation via ComfyUI backend (tagged by `operation`)."
 
 
-class ComfyNodepackSnapshotStepTemplate(ApiModel):
-    field_type: Annotated[Literal["comfyNodepackSnapshot"], Field(alias="$type")]
+class ComfyNodepackSnapshotStepTemplate(RequestModel):
+    field_type: Annotated[Literal["comfyNodepackSnapshot"], Field(alias="$type")] = (
+        "comfyNodepackSnapshot"
+    )
     input: ComfyNodepackSnapshotInput
     metadata: dict[str, Any] | None = None
     """
@@ -11088,12 +11133,12 @@ class ComfyNodepackSnapshotStepTemplate(ApiModel):
     """
 
 
-class ComfyStepTemplate(ApiModel):
+class ComfyStepTemplate(RequestModel):
     """
     Comfy workflows
     """
 
-    field_type: Annotated[Literal["comfy"], Field(alias="$type")]
+    field_type: Annotated[Literal["comfy"], Field(alias="$type")] = "comfy"
     input: ComfyInput
     metadata: dict[str, Any] | None = None
     """
@@ -11135,7 +11180,7 @@ ComposeMediaOutput = TypeAliasType(
 'Output from the ComposeMedia workflow step. Discriminated on `type`: an Civitai.Orchestration.Grains.Workflows.Steps.ComposeMedia.AudioComposeMediaOutput (`"audio"`) for an audio mixdown, or a Civitai.Orchestration.Grains.Workflows.Steps.ComposeMedia.VideoComposeMediaOutput (`"video"`) for a video composition. (tagged by `type`).'
 
 
-class ComposeMediaOutputSpec(ApiModel):
+class ComposeMediaOutputSpec(RequestModel):
     """
     Describes the desired output of a composition. Both fields are optional — leave
     Civitai.Orchestration.Grains.Workflows.Steps.ComposeMedia.ComposeMediaOutputSpec.Type unset to derive the kind from the elements.
@@ -11145,7 +11190,7 @@ class ComposeMediaOutputSpec(ApiModel):
     type: MediaOutputType | None = None
 
 
-class CustomComfyInput(ApiModel):
+class CustomComfyInput(RequestModel):
     """
     Input for a CustomComfy step.
     """
@@ -11220,12 +11265,12 @@ class CustomComfyInput(ApiModel):
     """
 
 
-class CustomComfyStepTemplate(ApiModel):
+class CustomComfyStepTemplate(RequestModel):
     """
     CustomComfy
     """
 
-    field_type: Annotated[Literal["customComfy"], Field(alias="$type")]
+    field_type: Annotated[Literal["customComfy"], Field(alias="$type")] = "customComfy"
     input: CustomComfyInput
     metadata: dict[str, Any] | None = None
     """
@@ -11246,12 +11291,12 @@ class CustomComfyStepTemplate(ApiModel):
     """
 
 
-class EchoStepTemplate(ApiModel):
+class EchoStepTemplate(RequestModel):
     """
     Echo
     """
 
-    field_type: Annotated[Literal["echo"], Field(alias="$type")]
+    field_type: Annotated[Literal["echo"], Field(alias="$type")] = "echo"
     input: EchoInput
     metadata: dict[str, Any] | None = None
     """
@@ -11272,61 +11317,61 @@ class EchoStepTemplate(ApiModel):
     """
 
 
-class Flux1KontextDevImageGenInput(ApiModel):
+class Flux1KontextDevImageGenInput(RequestModel):
     aspect_ratio: Annotated[Flux1KontextDevImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
         Flux1KontextDevImageGenInputAspectRatio.field_1_1
     )
-    engine: Literal["flux1-kontext"]
+    engine: Literal["flux1-kontext"] = "flux1-kontext"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     images: list[str] | None = None
-    model: Literal["dev"]
+    model: Literal["dev"] = "dev"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
 
 
-class Flux1KontextMaxImageGenInput(ApiModel):
+class Flux1KontextMaxImageGenInput(RequestModel):
     aspect_ratio: Annotated[Flux1KontextMaxImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
         Flux1KontextMaxImageGenInputAspectRatio.field_1_1
     )
-    engine: Literal["flux1-kontext"]
+    engine: Literal["flux1-kontext"] = "flux1-kontext"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     images: list[str] | None = None
-    model: Literal["max"]
+    model: Literal["max"] = "max"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
 
 
-class Flux1KontextProImageGenInput(ApiModel):
+class Flux1KontextProImageGenInput(RequestModel):
     aspect_ratio: Annotated[Flux1KontextProImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
         Flux1KontextProImageGenInputAspectRatio.field_1_1
     )
-    engine: Literal["flux1-kontext"]
+    engine: Literal["flux1-kontext"] = "flux1-kontext"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     images: list[str] | None = None
-    model: Literal["pro"]
+    model: Literal["pro"] = "pro"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
 
 
-class Flux1SdCppCreateImageInput(ApiModel):
+class Flux1SdCppCreateImageInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
     clip_l_model: Annotated[
         str,
@@ -11342,8 +11387,8 @@ class Flux1SdCppCreateImageInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ]
-    ecosystem: Literal["flux1"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["flux1"] = "flux1"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=832, le=1216)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -11351,7 +11396,7 @@ class Flux1SdCppCreateImageInput(ApiModel):
     """
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11376,7 +11421,7 @@ class Flux1SdCppCreateImageInput(ApiModel):
     width: Annotated[int, Field(ge=832, le=1216)] = 1024
 
 
-class Flux1SdCppEditImageInput(ApiModel):
+class Flux1SdCppEditImageInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
     clip_l_model: Annotated[
         str,
@@ -11392,8 +11437,8 @@ class Flux1SdCppEditImageInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ]
-    ecosystem: Literal["flux1"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["flux1"] = "flux1"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=832, le=1216)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -11402,7 +11447,7 @@ class Flux1SdCppEditImageInput(ApiModel):
     images: Annotated[list[str] | None, Field(max_length=2)] = None
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11427,7 +11472,7 @@ class Flux1SdCppEditImageInput(ApiModel):
     width: Annotated[int, Field(ge=832, le=1216)] = 1024
 
 
-class Flux1SdCppVariantImageGenInput(ApiModel):
+class Flux1SdCppVariantImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
     clip_l_model: Annotated[
         str,
@@ -11443,8 +11488,8 @@ class Flux1SdCppVariantImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ]
-    ecosystem: Literal["flux1"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["flux1"] = "flux1"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=832, le=1216)] = 1024
     image: str
     """
@@ -11456,7 +11501,7 @@ class Flux1SdCppVariantImageGenInput(ApiModel):
     """
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["createVariant"]
+    operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11482,9 +11527,9 @@ class Flux1SdCppVariantImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=832, le=1216)] = 1024
 
 
-class Flux2DevCreateImageInput(ApiModel):
+class Flux2DevCreateImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
-    engine: Literal["flux2"]
+    engine: Literal["flux2"] = "flux2"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=0.0, le=20.0)] = 2.5
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
@@ -11492,9 +11537,9 @@ class Flux2DevCreateImageInput(ApiModel):
     External metadata that will be stored with the image
     """
     loras: list[ImageGenInputLora] | None = None
-    model: Literal["dev"]
+    model: Literal["dev"] = "dev"
     num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=4, le=50)] = 28
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11502,9 +11547,9 @@ class Flux2DevCreateImageInput(ApiModel):
     width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
-class Flux2DevEditImageInput(ApiModel):
+class Flux2DevEditImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
-    engine: Literal["flux2"]
+    engine: Literal["flux2"] = "flux2"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=0.0, le=20.0)] = 2.5
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
@@ -11513,9 +11558,9 @@ class Flux2DevEditImageInput(ApiModel):
     """
     images: list[str] | None = None
     loras: list[ImageGenInputLora] | None = None
-    model: Literal["dev"]
+    model: Literal["dev"] = "dev"
     num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=4, le=50)] = 28
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11544,10 +11589,10 @@ Flux2DevImageGenInput = TypeAliasType(
 "Flux2DevImageGenInput (tagged by `operation`)."
 
 
-class Flux2DevSdCppCreateImageInput(ApiModel):
+class Flux2DevSdCppCreateImageInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
-    ecosystem: Literal["flux2Dev"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["flux2Dev"] = "flux2Dev"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -11555,7 +11600,7 @@ class Flux2DevSdCppCreateImageInput(ApiModel):
     """
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11566,10 +11611,10 @@ class Flux2DevSdCppCreateImageInput(ApiModel):
     width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
-class Flux2DevSdCppEditImageInput(ApiModel):
+class Flux2DevSdCppEditImageInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
-    ecosystem: Literal["flux2Dev"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["flux2Dev"] = "flux2Dev"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -11578,7 +11623,7 @@ class Flux2DevSdCppEditImageInput(ApiModel):
     images: Annotated[list[str] | None, Field(max_length=2)] = None
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11589,10 +11634,10 @@ class Flux2DevSdCppEditImageInput(ApiModel):
     width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
-class Flux2DevSdCppVariantImageGenInput(ApiModel):
+class Flux2DevSdCppVariantImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
-    ecosystem: Literal["flux2Dev"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["flux2Dev"] = "flux2Dev"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image: str
     """
@@ -11604,7 +11649,7 @@ class Flux2DevSdCppVariantImageGenInput(ApiModel):
     """
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["createVariant"]
+    operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11616,18 +11661,18 @@ class Flux2DevSdCppVariantImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
-class Flux2FlexCreateImageInput(ApiModel):
+class Flux2FlexCreateImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
-    engine: Literal["flux2"]
+    engine: Literal["flux2"] = "flux2"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.5, le=100.0)] = 3.5
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    model: Literal["flex"]
+    model: Literal["flex"] = "flex"
     num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 28
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11635,9 +11680,9 @@ class Flux2FlexCreateImageInput(ApiModel):
     width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
-class Flux2FlexEditImageInput(ApiModel):
+class Flux2FlexEditImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
-    engine: Literal["flux2"]
+    engine: Literal["flux2"] = "flux2"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.5, le=100.0)] = 3.5
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
@@ -11645,9 +11690,9 @@ class Flux2FlexEditImageInput(ApiModel):
     External metadata that will be stored with the image
     """
     images: list[str] | None = None
-    model: Literal["flex"]
+    model: Literal["flex"] = "flex"
     num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 28
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11676,17 +11721,17 @@ Flux2FlexImageGenInput = TypeAliasType(
 "Flux2FlexImageGenInput (tagged by `operation`)."
 
 
-class Flux2KleinCreateImageInput(ApiModel):
+class Flux2KleinCreateImageInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
-    engine: Literal["flux2"]
+    engine: Literal["flux2"] = "flux2"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["klein"]
+    model: Literal["klein"] = "klein"
     model_version: Annotated[
         Flux2KleinCreateImageInputModelVersion, Field(alias="modelVersion")
     ] = Flux2KleinCreateImageInputModelVersion.field_4b
@@ -11694,7 +11739,7 @@ class Flux2KleinCreateImageInput(ApiModel):
     The Klein model variant: 4b, 4b-base, 9b, 9b-base, or 9b-kv (ComfyUI)
     """
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11705,10 +11750,10 @@ class Flux2KleinCreateImageInput(ApiModel):
     width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
-class Flux2KleinEditImageInput(ApiModel):
+class Flux2KleinEditImageInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
-    engine: Literal["flux2"]
+    engine: Literal["flux2"] = "flux2"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -11716,7 +11761,7 @@ class Flux2KleinEditImageInput(ApiModel):
     """
     images: Annotated[list[str] | None, Field(max_length=2)] = None
     loras: dict[str, float] | None = None
-    model: Literal["klein"]
+    model: Literal["klein"] = "klein"
     model_version: Annotated[Flux2KleinEditImageInputModelVersion, Field(alias="modelVersion")] = (
         Flux2KleinEditImageInputModelVersion.field_4b
     )
@@ -11724,7 +11769,7 @@ class Flux2KleinEditImageInput(ApiModel):
     The Klein model variant: 4b, 4b-base, 9b, 9b-base, or 9b-kv (ComfyUI)
     """
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11756,10 +11801,10 @@ Flux2KleinImageGenInput = TypeAliasType(
 "Flux2KleinImageGenInput (tagged by `operation`)."
 
 
-class Flux2KleinSdCppCreateImageInput(ApiModel):
+class Flux2KleinSdCppCreateImageInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
-    ecosystem: Literal["flux2Klein"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["flux2Klein"] = "flux2Klein"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -11770,7 +11815,7 @@ class Flux2KleinSdCppCreateImageInput(ApiModel):
         Flux2KleinSdCppCreateImageInputModelVersion, Field(alias="modelVersion")
     ] = Flux2KleinSdCppCreateImageInputModelVersion.field_4b
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11781,10 +11826,10 @@ class Flux2KleinSdCppCreateImageInput(ApiModel):
     width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
-class Flux2KleinSdCppEditImageInput(ApiModel):
+class Flux2KleinSdCppEditImageInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
-    ecosystem: Literal["flux2Klein"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["flux2Klein"] = "flux2Klein"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -11796,7 +11841,7 @@ class Flux2KleinSdCppEditImageInput(ApiModel):
         Flux2KleinSdCppEditImageInputModelVersion, Field(alias="modelVersion")
     ] = Flux2KleinSdCppEditImageInputModelVersion.field_4b
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11807,10 +11852,10 @@ class Flux2KleinSdCppEditImageInput(ApiModel):
     width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
-class Flux2KleinSdCppVariantImageGenInput(ApiModel):
+class Flux2KleinSdCppVariantImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
-    ecosystem: Literal["flux2Klein"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["flux2Klein"] = "flux2Klein"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image: str
     """
@@ -11825,7 +11870,7 @@ class Flux2KleinSdCppVariantImageGenInput(ApiModel):
         Flux2KleinSdCppVariantImageGenInputModelVersion, Field(alias="modelVersion")
     ] = Flux2KleinSdCppVariantImageGenInputModelVersion.field_4b
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    operation: Literal["createVariant"]
+    operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11837,16 +11882,16 @@ class Flux2KleinSdCppVariantImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
-class Flux2MaxCreateImageInput(ApiModel):
+class Flux2MaxCreateImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
-    engine: Literal["flux2"]
+    engine: Literal["flux2"] = "flux2"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    model: Literal["max"]
-    operation: Literal["createImage"]
+    model: Literal["max"] = "max"
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11854,17 +11899,17 @@ class Flux2MaxCreateImageInput(ApiModel):
     width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
-class Flux2MaxEditImageInput(ApiModel):
+class Flux2MaxEditImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
-    engine: Literal["flux2"]
+    engine: Literal["flux2"] = "flux2"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     images: list[str] | None = None
-    model: Literal["max"]
-    operation: Literal["editImage"]
+    model: Literal["max"] = "max"
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11893,16 +11938,16 @@ Flux2MaxImageGenInput = TypeAliasType(
 "Flux2MaxImageGenInput (tagged by `operation`)."
 
 
-class Flux2ProCreateImageInput(ApiModel):
+class Flux2ProCreateImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
-    engine: Literal["flux2"]
+    engine: Literal["flux2"] = "flux2"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    model: Literal["pro"]
-    operation: Literal["createImage"]
+    model: Literal["pro"] = "pro"
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11910,17 +11955,17 @@ class Flux2ProCreateImageInput(ApiModel):
     width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
-class Flux2ProEditImageInput(ApiModel):
+class Flux2ProEditImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
-    engine: Literal["flux2"]
+    engine: Literal["flux2"] = "flux2"
     height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     images: list[str] | None = None
-    model: Literal["pro"]
-    operation: Literal["editImage"]
+    model: Literal["pro"] = "pro"
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -11949,28 +11994,28 @@ Flux2ProImageGenInput = TypeAliasType(
 "Flux2ProImageGenInput (tagged by `operation`)."
 
 
-class Gemini25FlashCreateImageGenInput(ApiModel):
-    engine: Literal["gemini"]
+class Gemini25FlashCreateImageGenInput(RequestModel):
+    engine: Literal["gemini"] = "gemini"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    model: Literal["2.5-flash"]
-    operation: Literal["createImage"]
+    model: Literal["2.5-flash"] = "2.5-flash"
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
-class Gemini25FlashEditImageGenInput(ApiModel):
-    engine: Literal["gemini"]
+class Gemini25FlashEditImageGenInput(RequestModel):
+    engine: Literal["gemini"] = "gemini"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     images: Annotated[list[str], Field(max_length=4, min_length=1)]
-    model: Literal["2.5-flash"]
-    operation: Literal["editImage"]
+    model: Literal["2.5-flash"] = "2.5-flash"
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -12039,32 +12084,32 @@ GoogleImageGenInput = TypeAliasType(
 "GoogleImageGenInput (tagged by `model`)."
 
 
-class GrokCreateImageGenInput(ApiModel):
+class GrokCreateImageGenInput(RequestModel):
     aspect_ratio: Annotated[GrokCreateImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
         GrokCreateImageGenInputAspectRatio.field_1_1
     )
     """
     Aspect ratio: 2:1, 20:9, 19.5:9, 16:9, 4:3, 3:2, 1:1, 2:3, 3:4, 9:16, 9:19.5, 9:20, 1:2
     """
-    engine: Literal["grok"]
+    engine: Literal["grok"] = "grok"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
-class GrokEditImageGenInput(ApiModel):
-    engine: Literal["grok"]
+class GrokEditImageGenInput(RequestModel):
+    engine: Literal["grok"] = "grok"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     images: Annotated[list[str], Field(max_length=3, min_length=1)]
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
     quantity: Annotated[int, Field(ge=1, le=4)] = 1
@@ -12091,14 +12136,14 @@ GrokImageGenInput = TypeAliasType(
 "GrokImageGenInput (tagged by `operation`)."
 
 
-class HaiperVideoGenInput(ApiModel):
+class HaiperVideoGenInput(RequestModel):
     aspect_ratio: Annotated[HaiperVideoGenAspectRatio | None, Field(alias="aspectRatio")] = None
     camera_movement: Annotated[
         HaiperVideoGenCameraMovement | None, Field(alias="cameraMovement")
     ] = None
     duration: HaiperVideoGenInputDuration = HaiperVideoGenInputDuration.integer_2
     enable_prompt_enhancer: Annotated[bool, Field(alias="enablePromptEnhancer")] = True
-    engine: Literal["haiper"]
+    engine: Literal["haiper"] = "haiper"
     model: HaiperVideoGenModel | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     prompt: str
@@ -12111,7 +12156,9 @@ class HaiperVideoGenInput(ApiModel):
 
 
 class HaiperVideoGenOutput(ApiModel):
-    additional_videos: Annotated[list[VideoBlob] | None, Field(alias="additionalVideos")] = None
+    additional_videos: Annotated[
+        list[VideoBlobOrUnknown] | None, Field(alias="additionalVideos")
+    ] = None
     """
     Extra videos produced by the step when Quantity > 1. Always null/empty for single-output
     engines; populated alongside Civitai.Orchestration.Grains.Workflows.Steps.VideoGen.VideoGenOutput.Video (the primary slot) by engines that batch
@@ -12120,13 +12167,13 @@ class HaiperVideoGenOutput(ApiModel):
     external_tos_violation: Annotated[bool | None, Field(alias="externalTOSViolation")] = None
     message: str | None = None
     progress: float | None = None
-    video: VideoBlob | None = None
+    video: VideoBlobOrUnknown | None = None
 
 
-class HunyuanVdeoGenInput(ApiModel):
+class HunyuanVdeoGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
     duration: Annotated[int, Field(ge=1, le=30)] = 5
-    engine: Literal["hunyuan"]
+    engine: Literal["hunyuan"] = "hunyuan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 25
     height: int
     loras: list[VideoGenInputLora] | None = None
@@ -12142,12 +12189,14 @@ class HunyuanVdeoGenInput(ApiModel):
     width: int
 
 
-class ImageBackgroundRemovalStepTemplate(ApiModel):
+class ImageBackgroundRemovalStepTemplate(RequestModel):
     """
     A workflow step that removes the background from an image using BiRefNet (builds a ComfyUI graph under the hood and runs it as a comfy job).
     """
 
-    field_type: Annotated[Literal["imageBackgroundRemoval"], Field(alias="$type")]
+    field_type: Annotated[Literal["imageBackgroundRemoval"], Field(alias="$type")] = (
+        "imageBackgroundRemoval"
+    )
     input: ImageBackgroundRemovalInput
     metadata: dict[str, Any] | None = None
     """
@@ -12197,7 +12246,7 @@ class ImageBlob(ApiModel):
     """
     Gets when the preview url is set to expire.
     """
-    type: Literal["image"]
+    type: Literal["image"] = "image"
     url: str | None = None
     """
     Gets a url that can be used to preview the blob.
@@ -12209,18 +12258,36 @@ class ImageBlob(ApiModel):
     width: int | None = None
 
 
+ImageBlobOrUnknown = TypeAliasType(
+    "ImageBlobOrUnknown",
+    Annotated[
+        Annotated[ImageBlob, Tag("ImageBlob")] | Annotated[UnknownBlob, Tag(UNKNOWN_TAG)],
+        Discriminator(
+            tagger(
+                "type",
+                "type",
+                {
+                    "image": "ImageBlob",
+                },
+            )
+        ),
+    ],
+)
+"`ImageBlob`, or `UnknownBlob` for a `Blob` whose `type` this SDK does not know yet."
+
+
 class ImageGenOutput(ApiModel):
     errors: list[str] | None = None
     """
     An optional list of errors related to generation failures
     """
-    images: list[ImageBlob]
+    images: list[ImageBlobOrUnknown]
     """
     A collection of output images.
     """
 
 
-class ImageJobControlNet(ApiModel):
+class ImageJobControlNet(RequestModel):
     """
     Information for a controlnet provided for a text to image input.
     """
@@ -12301,12 +12368,14 @@ ImageResourceTrainingInput = TypeAliasType(
 "Input for an image resource training step. (tagged by `engine`)."
 
 
-class ImageResourceTrainingStepTemplate(ApiModel):
+class ImageResourceTrainingStepTemplate(RequestModel):
     """
     LORA Training
     """
 
-    field_type: Annotated[Literal["imageResourceTraining"], Field(alias="$type")]
+    field_type: Annotated[Literal["imageResourceTraining"], Field(alias="$type")] = (
+        "imageResourceTraining"
+    )
     input: ImageResourceTrainingInput
     metadata: dict[str, Any] | None = None
     """
@@ -12348,12 +12417,12 @@ ImageTransform = TypeAliasType(
 "Base class for image transforms that can be applied during image conversion. (tagged by `type`)."
 
 
-class ImageUploadStepTemplate(ApiModel):
+class ImageUploadStepTemplate(RequestModel):
     """
     Image upload
     """
 
-    field_type: Annotated[Literal["imageUpload"], Field(alias="$type")]
+    field_type: Annotated[Literal["imageUpload"], Field(alias="$type")] = "imageUpload"
     input: str | None
     """
     Input for the ImageUploadStep step.
@@ -12378,11 +12447,11 @@ class ImageUploadStepTemplate(ApiModel):
 
 
 class ImageUpscalerOutput(ApiModel):
-    blob: ImageBlob
+    blob: ImageBlobOrUnknown
 
 
-class ImageUpscalerStepTemplate(ApiModel):
-    field_type: Annotated[Literal["imageUpscaler"], Field(alias="$type")]
+class ImageUpscalerStepTemplate(RequestModel):
+    field_type: Annotated[Literal["imageUpscaler"], Field(alias="$type")] = "imageUpscaler"
     input: ImageUpscalerInput
     metadata: dict[str, Any] | None = None
     """
@@ -12409,11 +12478,11 @@ Array of operations to perform
 """
 
 
-class KlingCameraControl(ApiModel):
+class KlingCameraControl(RequestModel):
     config: KlingCameraControlConfig | None = None
 
 
-class KlingV3VideoGenInput(ApiModel):
+class KlingV3VideoGenInput(RequestModel):
     aspect_ratio: Annotated[KlingVideoGenAspectRatio | None, Field(alias="aspectRatio")] = None
     duration: Annotated[int, Field(ge=3, le=15)] = 5
     elements: list[KlingV3ElementInput] | None = None
@@ -12421,7 +12490,7 @@ class KlingV3VideoGenInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    engine: Literal["kling-v3"]
+    engine: Literal["kling-v3"] = "kling-v3"
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = False
     images: list[str] | None = None
     keep_audio: Annotated[bool, Field(alias="keepAudio")] = True
@@ -12437,12 +12506,12 @@ class KlingV3VideoGenInput(ApiModel):
     voice_ids: Annotated[list[str] | None, Field(alias="voiceIds")] = None
 
 
-class KlingVideoGenInput(ApiModel):
+class KlingVideoGenInput(RequestModel):
     aspect_ratio: Annotated[KlingVideoGenAspectRatio | None, Field(alias="aspectRatio")] = None
     camera_control: Annotated[KlingCameraControl | None, Field(alias="cameraControl")] = None
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=1.0)] = 0.5
     duration: KlingVideoGenDuration | None = None
-    engine: Literal["kling"]
+    engine: Literal["kling"] = "kling"
     mode: KlingMode | None = None
     model: KlingModel | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
@@ -12454,12 +12523,12 @@ class KlingVideoGenInput(ApiModel):
     source_image_url: Annotated[str | None, Field(alias="sourceImageUrl")] = None
 
 
-class Krea2CreateFalImageGenInput(ApiModel):
+class Krea2CreateFalImageGenInput(RequestModel):
     aspect_ratio: Annotated[Krea2CreateFalImageGenInputAspectRatio, Field(alias="aspectRatio")] = (
         Krea2CreateFalImageGenInputAspectRatio.field_1_1
     )
     creativity: Krea2CreateFalImageGenInputCreativity = Krea2CreateFalImageGenInputCreativity.medium
-    engine: Literal["fal"]
+    engine: Literal["fal"] = "fal"
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -12467,8 +12536,8 @@ class Krea2CreateFalImageGenInput(ApiModel):
     image_style_references: Annotated[
         list[Krea2StyleReference], Field(alias="imageStyleReferences", max_length=10)
     ]
-    model: Literal["krea2"]
-    operation: Literal["createImage"]
+    model: Literal["krea2"] = "krea2"
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=5000, min_length=1)]
     quantity: Annotated[int, Field(ge=1, le=10)] = 1
@@ -12495,12 +12564,12 @@ Krea2FalImageGenInput = TypeAliasType(
 "Krea2FalImageGenInput (tagged by `operation`)."
 
 
-class MediaCaptioningStepTemplate(ApiModel):
+class MediaCaptioningStepTemplate(RequestModel):
     """
     Media Captioning
     """
 
-    field_type: Annotated[Literal["mediaCaptioning"], Field(alias="$type")]
+    field_type: Annotated[Literal["mediaCaptioning"], Field(alias="$type")] = "mediaCaptioning"
     input: MediaCaptioningInput
     metadata: dict[str, Any] | None = None
     """
@@ -12521,7 +12590,7 @@ class MediaCaptioningStepTemplate(ApiModel):
     """
 
 
-class MediaHashInput(ApiModel):
+class MediaHashInput(RequestModel):
     """
     Represents the input information needed for the MediaHash workflow step.
     """
@@ -12536,12 +12605,12 @@ class MediaHashInput(ApiModel):
     """
 
 
-class MediaHashStepTemplate(ApiModel):
+class MediaHashStepTemplate(RequestModel):
     """
     MediaHash
     """
 
-    field_type: Annotated[Literal["mediaHash"], Field(alias="$type")]
+    field_type: Annotated[Literal["mediaHash"], Field(alias="$type")] = "mediaHash"
     input: MediaHashInput
     metadata: dict[str, Any] | None = None
     """
@@ -12562,12 +12631,12 @@ class MediaHashStepTemplate(ApiModel):
     """
 
 
-class MediaRatingStepTemplate(ApiModel):
+class MediaRatingStepTemplate(RequestModel):
     """
     MediaRating
     """
 
-    field_type: Annotated[Literal["mediaRating"], Field(alias="$type")]
+    field_type: Annotated[Literal["mediaRating"], Field(alias="$type")] = "mediaRating"
     input: MediaRatingInput
     metadata: dict[str, Any] | None = None
     """
@@ -12632,9 +12701,9 @@ MeshyFalPolyGenInput = TypeAliasType(
 "MeshyFalPolyGenInput (tagged by `operation`)."
 
 
-class MiniMaxVideoGenInput(ApiModel):
+class MiniMaxVideoGenInput(RequestModel):
     enable_prompt_enhancer: Annotated[bool, Field(alias="enablePromptEnhancer")] = True
-    engine: Literal["minimax"]
+    engine: Literal["minimax"] = "minimax"
     model: MiniMaxVideoGenModel | None = None
     prompt: str
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
@@ -12665,7 +12734,7 @@ class Model3DBlob(ApiModel):
     Get the id of the job that is associated with this blob.
     """
     nsfw_level: Annotated[NSFWLevel | None, Field(alias="nsfwLevel")] = None
-    type: Literal["model3d"]
+    type: Literal["model3d"] = "model3d"
     url: str | None = None
     """
     Gets a url that can be used to preview the blob.
@@ -12674,6 +12743,24 @@ class Model3DBlob(ApiModel):
     """
     Get when the url is set to expire
     """
+
+
+Model3DBlobOrUnknown = TypeAliasType(
+    "Model3DBlobOrUnknown",
+    Annotated[
+        Annotated[Model3DBlob, Tag("Model3DBlob")] | Annotated[UnknownBlob, Tag(UNKNOWN_TAG)],
+        Discriminator(
+            tagger(
+                "type",
+                "type",
+                {
+                    "model3d": "Model3DBlob",
+                },
+            )
+        ),
+    ],
+)
+"`Model3DBlob`, or `UnknownBlob` for a `Blob` whose `type` this SDK does not know yet."
 
 
 class ModelClamScanOutput(ApiModel):
@@ -12704,12 +12791,12 @@ class ModelClamScanOutput(ApiModel):
     status: ModelClamScanStatus | None = None
 
 
-class ModelClamScanStepTemplate(ApiModel):
+class ModelClamScanStepTemplate(RequestModel):
     """
     ModelClamScan
     """
 
-    field_type: Annotated[Literal["modelClamScan"], Field(alias="$type")]
+    field_type: Annotated[Literal["modelClamScan"], Field(alias="$type")] = "modelClamScan"
     input: ModelClamScanInput
     metadata: dict[str, Any] | None = None
     """
@@ -12730,12 +12817,12 @@ class ModelClamScanStepTemplate(ApiModel):
     """
 
 
-class ModelHashStepTemplate(ApiModel):
+class ModelHashStepTemplate(RequestModel):
     """
     ModelHash
     """
 
-    field_type: Annotated[Literal["modelHash"], Field(alias="$type")]
+    field_type: Annotated[Literal["modelHash"], Field(alias="$type")] = "modelHash"
     input: ModelHashInput
     metadata: dict[str, Any] | None = None
     """
@@ -12756,12 +12843,14 @@ class ModelHashStepTemplate(ApiModel):
     """
 
 
-class ModelParseMetadataStepTemplate(ApiModel):
+class ModelParseMetadataStepTemplate(RequestModel):
     """
     ModelParseMetadata
     """
 
-    field_type: Annotated[Literal["modelParseMetadata"], Field(alias="$type")]
+    field_type: Annotated[Literal["modelParseMetadata"], Field(alias="$type")] = (
+        "modelParseMetadata"
+    )
     input: ModelParseMetadataInput
     metadata: dict[str, Any] | None = None
     """
@@ -12830,12 +12919,12 @@ class ModelPickleScanOutput(ApiModel):
     status: ModelPickleScanStatus | None = None
 
 
-class ModelPickleScanStepTemplate(ApiModel):
+class ModelPickleScanStepTemplate(RequestModel):
     """
     ModelPickleScan
     """
 
-    field_type: Annotated[Literal["modelPickleScan"], Field(alias="$type")]
+    field_type: Annotated[Literal["modelPickleScan"], Field(alias="$type")] = "modelPickleScan"
     input: ModelPickleScanInput
     metadata: dict[str, Any] | None = None
     """
@@ -12856,12 +12945,12 @@ class ModelPickleScanStepTemplate(ApiModel):
     """
 
 
-class PreprocessImageFakeScribbleInput(ApiModel):
+class PreprocessImageFakeScribbleInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["fake-scribble"]
+    kind: Literal["fake-scribble"] = "fake-scribble"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -12871,12 +12960,12 @@ class PreprocessImageFakeScribbleInput(ApiModel):
     safe: SafeMode | None = None
 
 
-class PreprocessImageHedInput(ApiModel):
+class PreprocessImageHedInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["hed"]
+    kind: Literal["hed"] = "hed"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -12887,15 +12976,15 @@ class PreprocessImageHedInput(ApiModel):
 
 
 class PreprocessImageOutput(ApiModel):
-    blob: ImageBlob
+    blob: ImageBlobOrUnknown
 
 
-class PreprocessImagePidinetInput(ApiModel):
+class PreprocessImagePidinetInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["pidinet"]
+    kind: Literal["pidinet"] = "pidinet"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -12905,12 +12994,12 @@ class PreprocessImagePidinetInput(ApiModel):
     safe: SafeMode | None = None
 
 
-class PreprocessImageScribblePidinetInput(ApiModel):
+class PreprocessImageScribblePidinetInput(RequestModel):
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["scribble-pidinet"]
+    kind: Literal["scribble-pidinet"] = "scribble-pidinet"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -12920,13 +13009,13 @@ class PreprocessImageScribblePidinetInput(ApiModel):
     safe: SafeMode | None = None
 
 
-class PreprocessImageZoeDepthAnythingInput(ApiModel):
+class PreprocessImageZoeDepthAnythingInput(RequestModel):
     environment: ZoeDepthEnvironment | None = None
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    kind: Literal["zoe-depth-anything"]
+    kind: Literal["zoe-depth-anything"] = "zoe-depth-anything"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
@@ -12958,12 +13047,12 @@ class PromptEnhancementOutput(ApiModel):
     """
 
 
-class PromptEnhancementStepTemplate(ApiModel):
+class PromptEnhancementStepTemplate(RequestModel):
     """
     PromptEnhancement
     """
 
-    field_type: Annotated[Literal["promptEnhancement"], Field(alias="$type")]
+    field_type: Annotated[Literal["promptEnhancement"], Field(alias="$type")] = "promptEnhancement"
     input: PromptEnhancementInput
     metadata: dict[str, Any] | None = None
     """
@@ -12984,21 +13073,21 @@ class PromptEnhancementStepTemplate(ApiModel):
     """
 
 
-class Qwen20bCreateImageGenInput(ApiModel):
+class Qwen20bCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
-    ecosystem: Literal["qwen"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["qwen"] = "qwen"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["20b"]
+    model: Literal["20b"] = "20b"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -13010,10 +13099,10 @@ class Qwen20bCreateImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
-class Qwen20bEditImageGenInput(ApiModel):
+class Qwen20bEditImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
-    ecosystem: Literal["qwen"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["qwen"] = "qwen"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=0, le=2048)]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -13021,11 +13110,11 @@ class Qwen20bEditImageGenInput(ApiModel):
     """
     images: Annotated[list[str], Field(max_length=10, min_length=1)]
     loras: dict[str, float] | None = None
-    model: Literal["20b"]
+    model: Literal["20b"] = "20b"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["editImage"]
+    operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -13037,10 +13126,10 @@ class Qwen20bEditImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=0, le=2048)]
 
 
-class Qwen20bVariantImageGenInput(ApiModel):
+class Qwen20bVariantImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
-    ecosystem: Literal["qwen"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["qwen"] = "qwen"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=0, le=2048)]
     image: str
     """
@@ -13051,11 +13140,11 @@ class Qwen20bVariantImageGenInput(ApiModel):
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["20b"]
+    model: Literal["20b"] = "20b"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createVariant"]
+    operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -13116,7 +13205,7 @@ Qwen3TextToSpeechInput = TypeAliasType(
 "Qwen3TextToSpeechInput (tagged by `operation`)."
 
 
-class QwenImageBenchInput(ApiModel):
+class QwenImageBenchInput(RequestModel):
     """
     Input for evaluating generated images with Qwen-Image-Bench.
     """
@@ -13193,12 +13282,12 @@ class QwenImageBenchOutput(ApiModel):
     """
 
 
-class QwenImageBenchStepTemplate(ApiModel):
+class QwenImageBenchStepTemplate(RequestModel):
     """
     Qwen Image Bench
     """
 
-    field_type: Annotated[Literal["qwenImageBench"], Field(alias="$type")]
+    field_type: Annotated[Literal["qwenImageBench"], Field(alias="$type")] = "qwenImageBench"
     input: QwenImageBenchInput
     metadata: dict[str, Any] | None = None
     """
@@ -13314,12 +13403,12 @@ class ResourceInfo(ApiModel):
     """
 
 
-class Sd1CreateImageGenInput(ApiModel):
+class Sd1CreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     clip_skip: Annotated[int, Field(alias="clipSkip")] = 2
-    ecosystem: Literal["sd1"]
+    ecosystem: Literal["sd1"] = "sd1"
     embeddings: list[Sd1CreateImageGenInputEmbedding] | None = None
-    engine: Literal["sdcpp"]
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=64, le=2048)] = 512
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -13335,7 +13424,7 @@ class Sd1CreateImageGenInput(ApiModel):
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -13354,12 +13443,12 @@ class Sd1CreateImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=64, le=2048)] = 512
 
 
-class Sd1VariantImageGenInput(ApiModel):
+class Sd1VariantImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     clip_skip: Annotated[int, Field(alias="clipSkip")] = 2
-    ecosystem: Literal["sd1"]
+    ecosystem: Literal["sd1"] = "sd1"
     embeddings: list[Sd1VariantImageGenInputEmbedding] | None = None
-    engine: Literal["sdcpp"]
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=64, le=2048)] = 512
     image: str
     """
@@ -13379,7 +13468,7 @@ class Sd1VariantImageGenInput(ApiModel):
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createVariant"]
+    operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -13420,9 +13509,9 @@ SdxlImageGenInput = TypeAliasType(
 "SdxlImageGenInput (tagged by `operation`)."
 
 
-class SeedreamImageGenInput(ApiModel):
+class SeedreamImageGenInput(RequestModel):
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
-    engine: Literal["seedream"]
+    engine: Literal["seedream"] = "seedream"
     guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 2.5
     height: Annotated[int, Field(ge=256, le=4096)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
@@ -13438,7 +13527,7 @@ class SeedreamImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=256, le=4096)] = 1024
 
 
-class TextToImageInput(ApiModel):
+class TextToImageInput(RequestModel):
     """
     Input for an text to image step.
     """
@@ -13527,18 +13616,18 @@ class TextToImageOutput(ApiModel):
     Represents the output of a TextToImage workflow step.
     """
 
-    images: list[ImageBlob]
+    images: list[ImageBlobOrUnknown]
     """
     A collection of output images.
     """
 
 
-class TextToImageStepTemplate(ApiModel):
+class TextToImageStepTemplate(RequestModel):
     """
     TextToImage
     """
 
-    field_type: Annotated[Literal["textToImage"], Field(alias="$type")]
+    field_type: Annotated[Literal["textToImage"], Field(alias="$type")] = "textToImage"
     input: TextToImageInput
     metadata: dict[str, Any] | None = None
     """
@@ -13564,7 +13653,7 @@ class TextToSpeechOutput(ApiModel):
     Output from text-to-speech workflow step.
     """
 
-    audio_blob: Annotated[AudioBlob, Field(alias="audioBlob")]
+    audio_blob: Annotated[AudioBlobOrUnknown, Field(alias="audioBlob")]
     model_type: Annotated[str | None, Field(alias="modelType")] = None
     """
     Whether the TTS used "base" (voice cloning) or "custom_voice" (built-in speaker) mode.
@@ -14973,7 +15062,7 @@ class UnknownZImageTurboImageGenInput(UnknownVariant):
     steps: Annotated[int, Field(ge=1, le=150)] = 9
 
 
-class UpdateWorkflowRequest(ApiModel):
+class UpdateWorkflowRequest(RequestModel):
     """
     An request for updating a workflow.
     """
@@ -14993,7 +15082,7 @@ class UpdateWorkflowRequest(ApiModel):
     """
 
 
-class UserMessage(ApiModel):
+class UserMessage(RequestModel):
     """
     A user message that can contain text and/or images.
     """
@@ -15007,21 +15096,21 @@ class UserMessage(ApiModel):
     """
     Optional name for the participant.
     """
-    role: Literal["user"]
+    role: Literal["user"] = "user"
 
 
-class VideoEnhancementInput(ApiModel):
+class VideoEnhancementInput(RequestModel):
     interpolation: VideoEnhancementInputInterpolationOptions | None = None
     source_url: Annotated[str, Field(alias="sourceUrl")]
     upscaler: VideoEnhancementInputUpscalerOptions | None = None
 
 
-class VideoEnhancementStepTemplate(ApiModel):
+class VideoEnhancementStepTemplate(RequestModel):
     """
     Upscale videos and/or interpolate frames
     """
 
-    field_type: Annotated[Literal["videoEnhancement"], Field(alias="$type")]
+    field_type: Annotated[Literal["videoEnhancement"], Field(alias="$type")] = "videoEnhancement"
     input: VideoEnhancementInput
     metadata: dict[str, Any] | None = None
     """
@@ -15047,7 +15136,7 @@ class VideoFrameExtractionOutput(ApiModel):
     Represents the output from the VideoFrameExtraction workflow step.
     """
 
-    frames: list[ImageBlob]
+    frames: list[ImageBlobOrUnknown]
     """
     A collection of extracted unique video frames as image blobs.
     """
@@ -15057,7 +15146,7 @@ class VideoFrameExtractionOutput(ApiModel):
     """
 
 
-class ViduVideoGenInput(ApiModel):
+class ViduVideoGenInput(RequestModel):
     aspect_ratio: Annotated[ViduVideoGenInputAspectRatio | None, Field(alias="aspectRatio")] = None
     duration: ViduVideoGenInputDuration = ViduVideoGenInputDuration.integer_4
     enable_background_music: Annotated[bool, Field(alias="enableBackgroundMusic")] = False
@@ -15066,7 +15155,7 @@ class ViduVideoGenInput(ApiModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    engine: Literal["vidu"]
+    engine: Literal["vidu"] = "vidu"
     images: list[str] | None = None
     model: ViduVideoGenModel | None = None
     movement_amplitude: Annotated[
@@ -15208,7 +15297,7 @@ WanImageGenInput = TypeAliasType(
 
 
 class WorkflowCost(ApiModel):
-    base: int
+    base: int | None = None
     """
     The base cost of this request, excludsing any tips
     """
@@ -15220,7 +15309,7 @@ class WorkflowCost(ApiModel):
     """
     A fixed set of cost additions for this request
     """
-    tips: WorkflowCostTips
+    tips: WorkflowCostTips | None = None
     total: int
     """
     The total cost of this request, including tips
@@ -15362,7 +15451,7 @@ class XGuardModerationStep(ApiModel):
     XGuardModeration
     """
 
-    field_type: Annotated[Literal["xGuardModeration"], Field(alias="$type")]
+    field_type: Annotated[Literal["xGuardModeration"], Field(alias="$type")] = "xGuardModeration"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -15404,12 +15493,12 @@ class XGuardModerationStep(ApiModel):
     """
 
 
-class XGuardModerationStepTemplate(ApiModel):
+class XGuardModerationStepTemplate(RequestModel):
     """
     XGuardModeration
     """
 
-    field_type: Annotated[Literal["xGuardModeration"], Field(alias="$type")]
+    field_type: Annotated[Literal["xGuardModeration"], Field(alias="$type")] = "xGuardModeration"
     input: XGuardModerationInput
     metadata: dict[str, Any] | None = None
     """
@@ -15430,7 +15519,7 @@ class XGuardModerationStepTemplate(ApiModel):
     """
 
 
-class ZImageBaseAIToolkitTrainingInput(ApiModel):
+class ZImageBaseAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for Z Image Turbo models
     """
@@ -15456,8 +15545,8 @@ class ZImageBaseAIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["zimagebase"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["zimagebase"] = "zimagebase"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -15548,7 +15637,7 @@ class ZImageBaseAIToolkitTrainingInput(ApiModel):
     """
 
 
-class ZImageBaseCreateImageGenInput(ApiModel):
+class ZImageBaseCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
@@ -15558,19 +15647,19 @@ class ZImageBaseCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["zImage"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["zImage"] = "zImage"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["base"]
+    model: Literal["base"] = "base"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -15600,7 +15689,7 @@ ZImageBaseImageGenInput = TypeAliasType(
 "ZImageBaseImageGenInput (tagged by `operation`)."
 
 
-class ZImageTurboAIToolkitTrainingInput(ApiModel):
+class ZImageTurboAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for Z Image Turbo models
     """
@@ -15626,8 +15715,8 @@ class ZImageTurboAIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["zimageturbo"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["zimageturbo"] = "zimageturbo"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -15718,7 +15807,7 @@ class ZImageTurboAIToolkitTrainingInput(ApiModel):
     """
 
 
-class ZImageTurboCreateImageGenInput(ApiModel):
+class ZImageTurboCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
@@ -15728,19 +15817,19 @@ class ZImageTurboCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["zImage"]
-    engine: Literal["sdcpp"]
+    ecosystem: Literal["zImage"] = "zImage"
+    engine: Literal["sdcpp"] = "sdcpp"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
-    model: Literal["turbo"]
+    model: Literal["turbo"] = "turbo"
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -15770,7 +15859,7 @@ ZImageTurboImageGenInput = TypeAliasType(
 "ZImageTurboImageGenInput (tagged by `operation`)."
 
 
-class AceStep15AIToolkitTrainingInput(ApiModel):
+class AceStep15AIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for ACE-Step 1.5 base models.
     """
@@ -15796,8 +15885,8 @@ class AceStep15AIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["ace_step_15"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["ace_step_15"] = "ace_step_15"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -15895,7 +15984,7 @@ class AceStep15AIToolkitTrainingInput(ApiModel):
     """
 
 
-class AceStep15XlBaseAIToolkitTrainingInput(ApiModel):
+class AceStep15XlBaseAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for ACE-Step 1.5 XL base models.
     """
@@ -15921,8 +16010,8 @@ class AceStep15XlBaseAIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["ace_step_15_xl"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["ace_step_15_xl"] = "ace_step_15_xl"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -15955,7 +16044,7 @@ class AceStep15XlBaseAIToolkitTrainingInput(ApiModel):
     Ecosystem-specific maximum training batch size — the upper bound the user's
     Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.BatchSize is clamped to. Most ecosystems cap at 1.
     """
-    model_variant: Annotated[Literal["base"], Field(alias="modelVariant")]
+    model_variant: Annotated[Literal["base"], Field(alias="modelVariant")] = "base"
     network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
@@ -16022,7 +16111,7 @@ class AceStep15XlBaseAIToolkitTrainingInput(ApiModel):
     """
 
 
-class AceStep15XlSftAIToolkitTrainingInput(ApiModel):
+class AceStep15XlSftAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for ACE-Step 1.5 XL SFT models.
     """
@@ -16048,8 +16137,8 @@ class AceStep15XlSftAIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["ace_step_15_xl"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["ace_step_15_xl"] = "ace_step_15_xl"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -16082,7 +16171,7 @@ class AceStep15XlSftAIToolkitTrainingInput(ApiModel):
     Ecosystem-specific maximum training batch size — the upper bound the user's
     Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.BatchSize is clamped to. Most ecosystems cap at 1.
     """
-    model_variant: Annotated[Literal["sft"], Field(alias="modelVariant")]
+    model_variant: Annotated[Literal["sft"], Field(alias="modelVariant")] = "sft"
     network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
@@ -16165,7 +16254,7 @@ class AgeClassificationStep(ApiModel):
     Age classification
     """
 
-    field_type: Annotated[Literal["ageClassification"], Field(alias="$type")]
+    field_type: Annotated[Literal["ageClassification"], Field(alias="$type")] = "ageClassification"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -16207,7 +16296,7 @@ class AgeClassificationStep(ApiModel):
     """
 
 
-class AnimaAIToolkitTrainingInput(ApiModel):
+class AnimaAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for Anima models.
     """
@@ -16228,8 +16317,8 @@ class AnimaAIToolkitTrainingInput(ApiModel):
     epoch resumes from this model instead of the base model, and the new epochs build on top of it.
     """
     default_steps: Annotated[int, Field(alias="defaultSteps")]
-    ecosystem: Literal["anima"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["anima"] = "anima"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -16353,7 +16442,7 @@ AnimaImageGenInput = TypeAliasType(
 "AnimaImageGenInput (tagged by `operation`)."
 
 
-class AssistantMessage(ApiModel):
+class AssistantMessage(RequestModel):
     """
     An assistant message representing a prior response.
     """
@@ -16375,11 +16464,30 @@ class AssistantMessage(ApiModel):
     """
     Optional refusal message if the model refused to respond.
     """
-    role: Literal["assistant"]
+    role: Literal["assistant"] = "assistant"
     tool_calls: list[ChatCompletionToolCall] | None = None
     """
     Tool calls requested by the model.
     """
+
+
+AssistantMessageOrUnknown = TypeAliasType(
+    "AssistantMessageOrUnknown",
+    Annotated[
+        Annotated[AssistantMessage, Tag("AssistantMessage")]
+        | Annotated[UnknownChatCompletionMessage, Tag(UNKNOWN_TAG)],
+        Discriminator(
+            tagger(
+                "role",
+                "role",
+                {
+                    "assistant": "AssistantMessage",
+                },
+            )
+        ),
+    ],
+)
+"`AssistantMessage`, or `UnknownChatCompletionMessage` for a `ChatCompletionMessage` whose `role` this SDK does not know yet."
 
 
 class AudioCaptioningStep(ApiModel):
@@ -16387,7 +16495,7 @@ class AudioCaptioningStep(ApiModel):
     Audio Captioning
     """
 
-    field_type: Annotated[Literal["audioCaptioning"], Field(alias="$type")]
+    field_type: Annotated[Literal["audioCaptioning"], Field(alias="$type")] = "audioCaptioning"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -16430,16 +16538,16 @@ class AudioCaptioningStep(ApiModel):
 
 
 class BasicAnimationsBlobs(ApiModel):
-    running_armature_model: Annotated[Model3DBlob | None, Field(alias="runningArmatureModel")] = (
-        None
-    )
-    running_fbx_model: Annotated[Model3DBlob | None, Field(alias="runningFbxModel")] = None
-    running_model: Annotated[Model3DBlob | None, Field(alias="runningModel")] = None
-    walking_armature_model: Annotated[Model3DBlob | None, Field(alias="walkingArmatureModel")] = (
-        None
-    )
-    walking_fbx_model: Annotated[Model3DBlob | None, Field(alias="walkingFbxModel")] = None
-    walking_model: Annotated[Model3DBlob | None, Field(alias="walkingModel")] = None
+    running_armature_model: Annotated[
+        Model3DBlobOrUnknown | None, Field(alias="runningArmatureModel")
+    ] = None
+    running_fbx_model: Annotated[Model3DBlobOrUnknown | None, Field(alias="runningFbxModel")] = None
+    running_model: Annotated[Model3DBlobOrUnknown | None, Field(alias="runningModel")] = None
+    walking_armature_model: Annotated[
+        Model3DBlobOrUnknown | None, Field(alias="walkingArmatureModel")
+    ] = None
+    walking_fbx_model: Annotated[Model3DBlobOrUnknown | None, Field(alias="walkingFbxModel")] = None
+    walking_model: Annotated[Model3DBlobOrUnknown | None, Field(alias="walkingModel")] = None
 
 
 Blob = TypeAliasType(
@@ -16474,7 +16582,7 @@ class BlobArchiveStep(ApiModel):
     no worker job is dispatched.
     """
 
-    field_type: Annotated[Literal["blobArchive"], Field(alias="$type")]
+    field_type: Annotated[Literal["blobArchive"], Field(alias="$type")] = "blobArchive"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -16516,7 +16624,7 @@ class BlobArchiveStep(ApiModel):
     """
 
 
-class BooguAIToolkitTrainingInput(ApiModel):
+class BooguAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for Boogu Image models.
     """
@@ -16537,8 +16645,8 @@ class BooguAIToolkitTrainingInput(ApiModel):
     epoch resumes from this model instead of the base model, and the new epochs build on top of it.
     """
     default_steps: Annotated[int, Field(alias="defaultSteps")]
-    ecosystem: Literal["boogu"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["boogu"] = "boogu"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -16649,7 +16757,7 @@ class ChatCompletionChoice(ApiModel):
     """
     Log probability information (if requested).
     """
-    message: AssistantMessage
+    message: AssistantMessageOrUnknown
 
 
 ChatCompletionMessage = TypeAliasType(
@@ -16717,7 +16825,7 @@ class ChatCompletionOutput(ApiModel):
     usage: ChatCompletionUsage | None = None
 
 
-class ChromaAIToolkitTrainingInput(ApiModel):
+class ChromaAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for Chroma models
     """
@@ -16743,8 +16851,8 @@ class ChromaAIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["chroma"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["chroma"] = "chroma"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -16838,7 +16946,7 @@ class ChromaAIToolkitTrainingInput(ApiModel):
     """
 
 
-class ComfyAnimaCreateImageGenInput(ApiModel):
+class ComfyAnimaCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
@@ -16848,8 +16956,8 @@ class ComfyAnimaCreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["anima"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["anima"] = "anima"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -16859,7 +16967,7 @@ class ComfyAnimaCreateImageGenInput(ApiModel):
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -16870,7 +16978,7 @@ class ComfyAnimaCreateImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
-class ComfyAnimaVariantImageGenInput(ApiModel):
+class ComfyAnimaVariantImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     denoise_strength: Annotated[float, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
@@ -16881,8 +16989,8 @@ class ComfyAnimaVariantImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
     ] = None
-    ecosystem: Literal["anima"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["anima"] = "anima"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image: str
     """
@@ -16896,7 +17004,7 @@ class ComfyAnimaVariantImageGenInput(ApiModel):
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createVariant"]
+    operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -16970,11 +17078,11 @@ ComfyErnieImageGenInput = TypeAliasType(
 "ComfyErnieImageGenInput (tagged by `model`)."
 
 
-class ComfyFlux1CreateImageGenInput(ApiModel):
+class ComfyFlux1CreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
-    ecosystem: Literal["flux1"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["flux1"] = "flux1"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -16987,7 +17095,7 @@ class ComfyFlux1CreateImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
     ]
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -17005,12 +17113,12 @@ class ComfyFlux1CreateImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
-class ComfyFlux1VariantImageGenInput(ApiModel):
+class ComfyFlux1VariantImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     denoise_strength: Annotated[float, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
-    ecosystem: Literal["flux1"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["flux1"] = "flux1"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image: str
     """
@@ -17027,7 +17135,7 @@ class ComfyFlux1VariantImageGenInput(ApiModel):
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
     ]
-    operation: Literal["createVariant"]
+    operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -17132,12 +17240,12 @@ class ComfyOutput(ApiModel):
     """
 
 
-class ComfySd1CreateImageGenInput(ApiModel):
+class ComfySd1CreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     clip_skip: Annotated[int, Field(alias="clipSkip")] = 2
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
-    ecosystem: Literal["sd1"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["sd1"] = "sd1"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=1024)] = 512
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -17153,7 +17261,7 @@ class ComfySd1CreateImageGenInput(ApiModel):
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -17171,13 +17279,13 @@ class ComfySd1CreateImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=64, le=1024)] = 512
 
 
-class ComfySd1VariantImageGenInput(ApiModel):
+class ComfySd1VariantImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     clip_skip: Annotated[int, Field(alias="clipSkip")] = 2
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     denoise_strength: Annotated[float, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
-    ecosystem: Literal["sd1"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["sd1"] = "sd1"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=1024)] = 512
     image: str
     """
@@ -17197,7 +17305,7 @@ class ComfySd1VariantImageGenInput(ApiModel):
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createVariant"]
+    operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -17215,11 +17323,11 @@ class ComfySd1VariantImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=64, le=1024)] = 512
 
 
-class ComfySdxlCreateImageGenInput(ApiModel):
+class ComfySdxlCreateImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
-    ecosystem: Literal["sdxl"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["sdxl"] = "sdxl"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
@@ -17235,7 +17343,7 @@ class ComfySdxlCreateImageGenInput(ApiModel):
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createImage"]
+    operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -17253,12 +17361,12 @@ class ComfySdxlCreateImageGenInput(ApiModel):
     width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
-class ComfySdxlVariantImageGenInput(ApiModel):
+class ComfySdxlVariantImageGenInput(RequestModel):
     cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     denoise_strength: Annotated[float, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
-    ecosystem: Literal["sdxl"]
-    engine: Literal["comfy"]
+    ecosystem: Literal["sdxl"] = "sdxl"
+    engine: Literal["comfy"] = "comfy"
     height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image: str
     """
@@ -17278,7 +17386,7 @@ class ComfySdxlVariantImageGenInput(ApiModel):
     negative_prompt: Annotated[
         str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
-    operation: Literal["createVariant"]
+    operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: Annotated[str, Field(max_length=10000, min_length=0)]
     quantity: Annotated[int, Field(ge=1, le=12)] = 1
@@ -17301,7 +17409,7 @@ class ComfyStep(ApiModel):
     Comfy workflows
     """
 
-    field_type: Annotated[Literal["comfy"], Field(alias="$type")]
+    field_type: Annotated[Literal["comfy"], Field(alias="$type")] = "comfy"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -17343,7 +17451,7 @@ class ComfyStep(ApiModel):
     """
 
 
-class ComposeMediaElementInput(ApiModel):
+class ComposeMediaElementInput(RequestModel):
     """
     A single audio or video element participating in a composition.
     """
@@ -17373,7 +17481,7 @@ class ComposeMediaElementInput(ApiModel):
     """
 
 
-class ComposeMediaInput(ApiModel):
+class ComposeMediaInput(RequestModel):
     """
     Input for the ComposeMedia workflow step.
     """
@@ -17398,7 +17506,7 @@ class ComposeMediaStep(ApiModel):
     Compose Media
     """
 
-    field_type: Annotated[Literal["composeMedia"], Field(alias="$type")]
+    field_type: Annotated[Literal["composeMedia"], Field(alias="$type")] = "composeMedia"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -17440,12 +17548,12 @@ class ComposeMediaStep(ApiModel):
     """
 
 
-class ComposeMediaStepTemplate(ApiModel):
+class ComposeMediaStepTemplate(RequestModel):
     """
     Compose Media
     """
 
-    field_type: Annotated[Literal["composeMedia"], Field(alias="$type")]
+    field_type: Annotated[Literal["composeMedia"], Field(alias="$type")] = "composeMedia"
     input: ComposeMediaInput
     metadata: dict[str, Any] | None = None
     """
@@ -17466,7 +17574,7 @@ class ComposeMediaStepTemplate(ApiModel):
     """
 
 
-class ConvertImageInput(ApiModel):
+class ConvertImageInput(RequestModel):
     """
     Input configuration for the ConvertImage workflow step.
     """
@@ -17488,7 +17596,7 @@ class ConvertImageOutput(ApiModel):
     Output from the ConvertImage workflow step.
     """
 
-    blob: ImageBlob | None = None
+    blob: ImageBlobOrUnknown | None = None
 
 
 class ConvertImageStep(ApiModel):
@@ -17496,7 +17604,7 @@ class ConvertImageStep(ApiModel):
     A workflow step that converts images to different formats and applies optional transforms.
     """
 
-    field_type: Annotated[Literal["convertImage"], Field(alias="$type")]
+    field_type: Annotated[Literal["convertImage"], Field(alias="$type")] = "convertImage"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -17538,12 +17646,12 @@ class ConvertImageStep(ApiModel):
     """
 
 
-class ConvertImageStepTemplate(ApiModel):
+class ConvertImageStepTemplate(RequestModel):
     """
     A workflow step that converts images to different formats and applies optional transforms.
     """
 
-    field_type: Annotated[Literal["convertImage"], Field(alias="$type")]
+    field_type: Annotated[Literal["convertImage"], Field(alias="$type")] = "convertImage"
     input: ConvertImageInput
     metadata: dict[str, Any] | None = None
     """
@@ -17586,7 +17694,7 @@ class CustomComfyStep(ApiModel):
     CustomComfy
     """
 
-    field_type: Annotated[Literal["customComfy"], Field(alias="$type")]
+    field_type: Annotated[Literal["customComfy"], Field(alias="$type")] = "customComfy"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -17633,7 +17741,7 @@ class EchoStep(ApiModel):
     Echo
     """
 
-    field_type: Annotated[Literal["echo"], Field(alias="$type")]
+    field_type: Annotated[Literal["echo"], Field(alias="$type")] = "echo"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -17675,7 +17783,7 @@ class EchoStep(ApiModel):
     """
 
 
-class ErnieAIToolkitTrainingInput(ApiModel):
+class ErnieAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for ERNIE-Image models
     """
@@ -17701,8 +17809,8 @@ class ErnieAIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["ernie"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["ernie"] = "ernie"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -17834,7 +17942,7 @@ FalPolyGenInput = TypeAliasType(
 "FalPolyGenInput (tagged by `model`)."
 
 
-class Flux1DevAIToolkitTrainingInput(ApiModel):
+class Flux1DevAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for Flux.1 Dev models
     """
@@ -17860,8 +17968,8 @@ class Flux1DevAIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["flux1"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["flux1"] = "flux1"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -17893,7 +18001,7 @@ class Flux1DevAIToolkitTrainingInput(ApiModel):
     Ecosystem-specific maximum training batch size — the upper bound the user's
     Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.BatchSize is clamped to. Most ecosystems cap at 1.
     """
-    model_variant: Annotated[Literal["dev"], Field(alias="modelVariant")]
+    model_variant: Annotated[Literal["dev"], Field(alias="modelVariant")] = "dev"
     network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
@@ -17974,7 +18082,7 @@ Flux1KontextImageGenInput = TypeAliasType(
 "Flux1KontextImageGenInput (tagged by `model`)."
 
 
-class Flux1SchnellAIToolkitTrainingInput(ApiModel):
+class Flux1SchnellAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for Flux.1 Schnell models
     """
@@ -18000,8 +18108,8 @@ class Flux1SchnellAIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["flux1"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["flux1"] = "flux1"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -18033,7 +18141,7 @@ class Flux1SchnellAIToolkitTrainingInput(ApiModel):
     Ecosystem-specific maximum training batch size — the upper bound the user's
     Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.BatchSize is clamped to. Most ecosystems cap at 1.
     """
-    model_variant: Annotated[Literal["schnell"], Field(alias="modelVariant")]
+    model_variant: Annotated[Literal["schnell"], Field(alias="modelVariant")] = "schnell"
     network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
@@ -18165,7 +18273,7 @@ Flux2ImageGenInput = TypeAliasType(
 "Flux2ImageGenInput (tagged by `model`)."
 
 
-class Flux2Klein4bAIToolkitTrainingInput(ApiModel):
+class Flux2Klein4bAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for Flux2 Klein 4b-base models
     """
@@ -18191,8 +18299,8 @@ class Flux2Klein4bAIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["flux2klein"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["flux2klein"] = "flux2klein"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -18225,7 +18333,7 @@ class Flux2Klein4bAIToolkitTrainingInput(ApiModel):
     You can change the learning rate in the middle of learning. A scheduler is a setting for how to change the learning rate.
     """
     max_batch_size: Annotated[int, Field(alias="maxBatchSize")]
-    model_variant: Annotated[Literal["4b"], Field(alias="modelVariant")]
+    model_variant: Annotated[Literal["4b"], Field(alias="modelVariant")] = "4b"
     network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
@@ -18289,7 +18397,7 @@ class Flux2Klein4bAIToolkitTrainingInput(ApiModel):
     """
 
 
-class Flux2Klein9bAIToolkitTrainingInput(ApiModel):
+class Flux2Klein9bAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for Flux2 Klein 9b-base models
     """
@@ -18315,8 +18423,8 @@ class Flux2Klein9bAIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["flux2klein"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["flux2klein"] = "flux2klein"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -18353,7 +18461,7 @@ class Flux2Klein9bAIToolkitTrainingInput(ApiModel):
     Ecosystem-specific maximum training batch size — the upper bound the user's
     Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.BatchSize is clamped to. Most ecosystems cap at 1.
     """
-    model_variant: Annotated[Literal["9b"], Field(alias="modelVariant")]
+    model_variant: Annotated[Literal["9b"], Field(alias="modelVariant")] = "9b"
     network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
@@ -18461,7 +18569,7 @@ Flux2KleinSdCppImageGenInput = TypeAliasType(
 "Flux2KleinSdCppImageGenInput (tagged by `operation`)."
 
 
-class HiDreamO1AIToolkitTrainingInput(ApiModel):
+class HiDreamO1AIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for HiDream O1 Image models.
     """
@@ -18487,8 +18595,8 @@ class HiDreamO1AIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["hidream-o1"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["hidream-o1"] = "hidream-o1"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -18592,7 +18700,7 @@ class ImageBackgroundRemovalOutput(ApiModel):
     Output from the ImageBackgroundRemoval workflow step.
     """
 
-    image: ImageBlob | None = None
+    image: ImageBlobOrUnknown | None = None
 
 
 class ImageBackgroundRemovalStep(ApiModel):
@@ -18600,7 +18708,9 @@ class ImageBackgroundRemovalStep(ApiModel):
     A workflow step that removes the background from an image using BiRefNet (builds a ComfyUI graph under the hood and runs it as a comfy job).
     """
 
-    field_type: Annotated[Literal["imageBackgroundRemoval"], Field(alias="$type")]
+    field_type: Annotated[Literal["imageBackgroundRemoval"], Field(alias="$type")] = (
+        "imageBackgroundRemoval"
+    )
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -18647,7 +18757,9 @@ class ImageResourceTrainingStep(ApiModel):
     LORA Training
     """
 
-    field_type: Annotated[Literal["imageResourceTraining"], Field(alias="$type")]
+    field_type: Annotated[Literal["imageResourceTraining"], Field(alias="$type")] = (
+        "imageResourceTraining"
+    )
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -18698,7 +18810,7 @@ class ImageUploadStep(ApiModel):
     Image upload
     """
 
-    field_type: Annotated[Literal["imageUpload"], Field(alias="$type")]
+    field_type: Annotated[Literal["imageUpload"], Field(alias="$type")] = "imageUpload"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -18744,7 +18856,7 @@ class ImageUploadStep(ApiModel):
 
 
 class ImageUpscalerStep(ApiModel):
-    field_type: Annotated[Literal["imageUpscaler"], Field(alias="$type")]
+    field_type: Annotated[Literal["imageUpscaler"], Field(alias="$type")] = "imageUpscaler"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -18786,7 +18898,7 @@ class ImageUpscalerStep(ApiModel):
     """
 
 
-class Krea2AIToolkitTrainingInput(ApiModel):
+class Krea2AIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for Krea 2 models.
     """
@@ -18807,8 +18919,8 @@ class Krea2AIToolkitTrainingInput(ApiModel):
     epoch resumes from this model instead of the base model, and the new epochs build on top of it.
     """
     default_steps: Annotated[int, Field(alias="defaultSteps")]
-    ecosystem: Literal["krea2"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["krea2"] = "krea2"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -18902,7 +19014,7 @@ class Krea2AIToolkitTrainingInput(ApiModel):
     """
 
 
-class Ltx23AIToolkitTrainingInput(ApiModel):
+class Ltx23AIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for LTX 2.3 video models
     """
@@ -18923,8 +19035,8 @@ class Ltx23AIToolkitTrainingInput(ApiModel):
     epoch resumes from this model instead of the base model, and the new epochs build on top of it.
     """
     default_steps: Annotated[int, Field(alias="defaultSteps")]
-    ecosystem: Literal["ltx23"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["ltx23"] = "ltx23"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -19013,7 +19125,7 @@ class Ltx23AIToolkitTrainingInput(ApiModel):
     """
 
 
-class Ltx2AIToolkitTrainingInput(ApiModel):
+class Ltx2AIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for LTX2 video models
     """
@@ -19034,8 +19146,8 @@ class Ltx2AIToolkitTrainingInput(ApiModel):
     epoch resumes from this model instead of the base model, and the new epochs build on top of it.
     """
     default_steps: Annotated[int, Field(alias="defaultSteps")]
-    ecosystem: Literal["ltx2"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["ltx2"] = "ltx2"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -19129,7 +19241,7 @@ class MediaCaptioningStep(ApiModel):
     Media Captioning
     """
 
-    field_type: Annotated[Literal["mediaCaptioning"], Field(alias="$type")]
+    field_type: Annotated[Literal["mediaCaptioning"], Field(alias="$type")] = "mediaCaptioning"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -19176,7 +19288,7 @@ class MediaHashStep(ApiModel):
     MediaHash
     """
 
-    field_type: Annotated[Literal["mediaHash"], Field(alias="$type")]
+    field_type: Annotated[Literal["mediaHash"], Field(alias="$type")] = "mediaHash"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -19251,7 +19363,7 @@ class MediaRatingStep(ApiModel):
     MediaRating
     """
 
-    field_type: Annotated[Literal["mediaRating"], Field(alias="$type")]
+    field_type: Annotated[Literal["mediaRating"], Field(alias="$type")] = "mediaRating"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -19298,7 +19410,7 @@ class ModelClamScanStep(ApiModel):
     ModelClamScan
     """
 
-    field_type: Annotated[Literal["modelClamScan"], Field(alias="$type")]
+    field_type: Annotated[Literal["modelClamScan"], Field(alias="$type")] = "modelClamScan"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -19345,7 +19457,7 @@ class ModelHashStep(ApiModel):
     ModelHash
     """
 
-    field_type: Annotated[Literal["modelHash"], Field(alias="$type")]
+    field_type: Annotated[Literal["modelHash"], Field(alias="$type")] = "modelHash"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -19392,7 +19504,9 @@ class ModelParseMetadataStep(ApiModel):
     ModelParseMetadata
     """
 
-    field_type: Annotated[Literal["modelParseMetadata"], Field(alias="$type")]
+    field_type: Annotated[Literal["modelParseMetadata"], Field(alias="$type")] = (
+        "modelParseMetadata"
+    )
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -19439,7 +19553,7 @@ class ModelPickleScanStep(ApiModel):
     ModelPickleScan
     """
 
-    field_type: Annotated[Literal["modelPickleScan"], Field(alias="$type")]
+    field_type: Annotated[Literal["modelPickleScan"], Field(alias="$type")] = "modelPickleScan"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -19501,14 +19615,16 @@ PolyGenInput = TypeAliasType(
 
 
 class PolyGenOutput(ApiModel):
-    animated_fbx_model: Annotated[Model3DBlob | None, Field(alias="animatedFbxModel")] = None
-    animated_model: Annotated[Model3DBlob | None, Field(alias="animatedModel")] = None
+    animated_fbx_model: Annotated[Model3DBlobOrUnknown | None, Field(alias="animatedFbxModel")] = (
+        None
+    )
+    animated_model: Annotated[Model3DBlobOrUnknown | None, Field(alias="animatedModel")] = None
     basic_animations: Annotated[BasicAnimationsBlobs | None, Field(alias="basicAnimations")] = None
-    fbx_model: Annotated[Model3DBlob | None, Field(alias="fbxModel")] = None
-    model: Model3DBlob
-    rigged_fbx_model: Annotated[Model3DBlob | None, Field(alias="riggedFbxModel")] = None
-    rigged_model: Annotated[Model3DBlob | None, Field(alias="riggedModel")] = None
-    thumbnail: ImageBlob | None = None
+    fbx_model: Annotated[Model3DBlobOrUnknown | None, Field(alias="fbxModel")] = None
+    model: Model3DBlobOrUnknown
+    rigged_fbx_model: Annotated[Model3DBlobOrUnknown | None, Field(alias="riggedFbxModel")] = None
+    rigged_model: Annotated[Model3DBlobOrUnknown | None, Field(alias="riggedModel")] = None
+    thumbnail: ImageBlobOrUnknown | None = None
 
 
 class PolyGenStep(ApiModel):
@@ -19516,7 +19632,7 @@ class PolyGenStep(ApiModel):
     3D model generation
     """
 
-    field_type: Annotated[Literal["polyGen"], Field(alias="$type")]
+    field_type: Annotated[Literal["polyGen"], Field(alias="$type")] = "polyGen"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -19558,12 +19674,12 @@ class PolyGenStep(ApiModel):
     """
 
 
-class PolyGenStepTemplate(ApiModel):
+class PolyGenStepTemplate(RequestModel):
     """
     3D model generation
     """
 
-    field_type: Annotated[Literal["polyGen"], Field(alias="$type")]
+    field_type: Annotated[Literal["polyGen"], Field(alias="$type")] = "polyGen"
     input: PolyGenInput
     metadata: dict[str, Any] | None = None
     """
@@ -19680,7 +19796,7 @@ PreprocessImageInput = TypeAliasType(
 
 
 class PreprocessImageStep(ApiModel):
-    field_type: Annotated[Literal["preprocessImage"], Field(alias="$type")]
+    field_type: Annotated[Literal["preprocessImage"], Field(alias="$type")] = "preprocessImage"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -19722,8 +19838,8 @@ class PreprocessImageStep(ApiModel):
     """
 
 
-class PreprocessImageStepTemplate(ApiModel):
-    field_type: Annotated[Literal["preprocessImage"], Field(alias="$type")]
+class PreprocessImageStepTemplate(RequestModel):
+    field_type: Annotated[Literal["preprocessImage"], Field(alias="$type")] = "preprocessImage"
     input: PreprocessImageInput
     metadata: dict[str, Any] | None = None
     """
@@ -19749,7 +19865,7 @@ class PromptEnhancementStep(ApiModel):
     PromptEnhancement
     """
 
-    field_type: Annotated[Literal["promptEnhancement"], Field(alias="$type")]
+    field_type: Annotated[Literal["promptEnhancement"], Field(alias="$type")] = "promptEnhancement"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -19814,7 +19930,7 @@ Qwen20bImageGenInput = TypeAliasType(
 "Qwen20bImageGenInput (tagged by `operation`)."
 
 
-class QwenAIToolkitTrainingInput(ApiModel):
+class QwenAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for Qwen Image models
     """
@@ -19840,8 +19956,8 @@ class QwenAIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["qwen"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["qwen"] = "qwen"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -19941,7 +20057,7 @@ class QwenImageBenchStep(ApiModel):
     Qwen Image Bench
     """
 
-    field_type: Annotated[Literal["qwenImageBench"], Field(alias="$type")]
+    field_type: Annotated[Literal["qwenImageBench"], Field(alias="$type")] = "qwenImageBench"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -20002,7 +20118,7 @@ QwenImageGenInput = TypeAliasType(
 "QwenImageGenInput (tagged by `model`)."
 
 
-class SD1AIToolkitTrainingInput(ApiModel):
+class SD1AIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for Stable Diffusion 1.5 models
     """
@@ -20028,8 +20144,8 @@ class SD1AIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["sd1"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["sd1"] = "sd1"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -20158,7 +20274,7 @@ Sd1ImageGenInput = TypeAliasType(
 "Sd1ImageGenInput (tagged by `operation`)."
 
 
-class SdxlAIToolkitTrainingInput(ApiModel):
+class SdxlAIToolkitTrainingInput(RequestModel):
     """
     AI Toolkit training for Stable Diffusion XL models
     """
@@ -20184,8 +20300,8 @@ class SdxlAIToolkitTrainingInput(ApiModel):
     Override per ecosystem where the default training length differs (e.g. video needs more steps,
     quickly-overtrained models need fewer).
     """
-    ecosystem: Literal["sdxl"]
-    engine: Literal["ai-toolkit"]
+    ecosystem: Literal["sdxl"] = "sdxl"
+    engine: Literal["ai-toolkit"] = "ai-toolkit"
     epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
@@ -20298,7 +20414,7 @@ class TextToImageStep(ApiModel):
     TextToImage
     """
 
-    field_type: Annotated[Literal["textToImage"], Field(alias="$type")]
+    field_type: Annotated[Literal["textToImage"], Field(alias="$type")] = "textToImage"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -20366,7 +20482,7 @@ class TextToSpeechStep(ApiModel):
     Text-to-Speech
     """
 
-    field_type: Annotated[Literal["textToSpeech"], Field(alias="$type")]
+    field_type: Annotated[Literal["textToSpeech"], Field(alias="$type")] = "textToSpeech"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -20408,12 +20524,12 @@ class TextToSpeechStep(ApiModel):
     """
 
 
-class TextToSpeechStepTemplate(ApiModel):
+class TextToSpeechStepTemplate(RequestModel):
     """
     Text-to-Speech
     """
 
-    field_type: Annotated[Literal["textToSpeech"], Field(alias="$type")]
+    field_type: Annotated[Literal["textToSpeech"], Field(alias="$type")] = "textToSpeech"
     input: TextToSpeechInput
     metadata: dict[str, Any] | None = None
     """
@@ -20455,7 +20571,7 @@ class TranscodeStep(ApiModel):
     Transcoding
     """
 
-    field_type: Annotated[Literal["transcode"], Field(alias="$type")]
+    field_type: Annotated[Literal["transcode"], Field(alias="$type")] = "transcode"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -20502,7 +20618,7 @@ class TranscriptionStep(ApiModel):
     Transcription
     """
 
-    field_type: Annotated[Literal["transcription"], Field(alias="$type")]
+    field_type: Annotated[Literal["transcription"], Field(alias="$type")] = "transcription"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -20598,7 +20714,7 @@ class VideoEnhancementStep(ApiModel):
     Upscale videos and/or interpolate frames
     """
 
-    field_type: Annotated[Literal["videoEnhancement"], Field(alias="$type")]
+    field_type: Annotated[Literal["videoEnhancement"], Field(alias="$type")] = "videoEnhancement"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -20645,7 +20761,9 @@ class VideoFrameExtractionStep(ApiModel):
     Video Frame Extraction
     """
 
-    field_type: Annotated[Literal["videoFrameExtraction"], Field(alias="$type")]
+    field_type: Annotated[Literal["videoFrameExtraction"], Field(alias="$type")] = (
+        "videoFrameExtraction"
+    )
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -20743,7 +20861,7 @@ class VideoGenStep(ApiModel):
     Video generation
     """
 
-    field_type: Annotated[Literal["videoGen"], Field(alias="$type")]
+    field_type: Annotated[Literal["videoGen"], Field(alias="$type")] = "videoGen"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -20785,12 +20903,12 @@ class VideoGenStep(ApiModel):
     """
 
 
-class VideoGenStepTemplate(ApiModel):
+class VideoGenStepTemplate(RequestModel):
     """
     Video generation
     """
 
-    field_type: Annotated[Literal["videoGen"], Field(alias="$type")]
+    field_type: Annotated[Literal["videoGen"], Field(alias="$type")] = "videoGen"
     input: VideoGenInput
     metadata: dict[str, Any] | None = None
     """
@@ -20816,7 +20934,9 @@ class VideoInterpolationStep(ApiModel):
     Interpolate videos using VFI Mamba
     """
 
-    field_type: Annotated[Literal["videoInterpolation"], Field(alias="$type")]
+    field_type: Annotated[Literal["videoInterpolation"], Field(alias="$type")] = (
+        "videoInterpolation"
+    )
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -20863,7 +20983,7 @@ class VideoMetadataStep(ApiModel):
     Extract metadata from videos including width, height, FPS, and duration
     """
 
-    field_type: Annotated[Literal["videoMetadata"], Field(alias="$type")]
+    field_type: Annotated[Literal["videoMetadata"], Field(alias="$type")] = "videoMetadata"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -20910,7 +21030,7 @@ class VideoUpscalerStep(ApiModel):
     Upscale videos using FlashVSR
     """
 
-    field_type: Annotated[Literal["videoUpscaler"], Field(alias="$type")]
+    field_type: Annotated[Literal["videoUpscaler"], Field(alias="$type")] = "videoUpscaler"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -20957,7 +21077,7 @@ class WDTaggingStep(ApiModel):
     WDTagging
     """
 
-    field_type: Annotated[Literal["wdTagging"], Field(alias="$type")]
+    field_type: Annotated[Literal["wdTagging"], Field(alias="$type")] = "wdTagging"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -21091,7 +21211,7 @@ class AceStepAudioStep(ApiModel):
     Produces full songs from text descriptions and structured lyrics.
     """
 
-    field_type: Annotated[Literal["aceStepAudio"], Field(alias="$type")]
+    field_type: Annotated[Literal["aceStepAudio"], Field(alias="$type")] = "aceStepAudio"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -21133,7 +21253,7 @@ class AceStepAudioStep(ApiModel):
     """
 
 
-class ChatCompletionInput(ApiModel):
+class ChatCompletionInput(RequestModel):
     """
     Input for a chat completion step, compatible with OpenAI Chat Completions API.
     """
@@ -21222,7 +21342,7 @@ class ChatCompletionStep(ApiModel):
     ChatCompletion
     """
 
-    field_type: Annotated[Literal["chatCompletion"], Field(alias="$type")]
+    field_type: Annotated[Literal["chatCompletion"], Field(alias="$type")] = "chatCompletion"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -21264,12 +21384,12 @@ class ChatCompletionStep(ApiModel):
     """
 
 
-class ChatCompletionStepTemplate(ApiModel):
+class ChatCompletionStepTemplate(RequestModel):
     """
     ChatCompletion
     """
 
-    field_type: Annotated[Literal["chatCompletion"], Field(alias="$type")]
+    field_type: Annotated[Literal["chatCompletion"], Field(alias="$type")] = "chatCompletion"
     input: ChatCompletionInput
     metadata: dict[str, Any] | None = None
     """
@@ -21343,7 +21463,9 @@ class ComfyNodepackSnapshotOutput(ApiModel):
 
 
 class ComfyNodepackSnapshotStep(ApiModel):
-    field_type: Annotated[Literal["comfyNodepackSnapshot"], Field(alias="$type")]
+    field_type: Annotated[Literal["comfyNodepackSnapshot"], Field(alias="$type")] = (
+        "comfyNodepackSnapshot"
+    )
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -21645,7 +21767,7 @@ class ImageGenStep(ApiModel):
     Image Generation
     """
 
-    field_type: Annotated[Literal["imageGen"], Field(alias="$type")]
+    field_type: Annotated[Literal["imageGen"], Field(alias="$type")] = "imageGen"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -21687,12 +21809,12 @@ class ImageGenStep(ApiModel):
     """
 
 
-class ImageGenStepTemplate(ApiModel):
+class ImageGenStepTemplate(RequestModel):
     """
     Image Generation
     """
 
-    field_type: Annotated[Literal["imageGen"], Field(alias="$type")]
+    field_type: Annotated[Literal["imageGen"], Field(alias="$type")] = "imageGen"
     input: ImageGenInput
     metadata: dict[str, Any] | None = None
     """
@@ -21737,7 +21859,7 @@ class TrainingStep(ApiModel):
     Training
     """
 
-    field_type: Annotated[Literal["training"], Field(alias="$type")]
+    field_type: Annotated[Literal["training"], Field(alias="$type")] = "training"
     completed_at: Annotated[AwareDatetime | None, Field(alias="completedAt")] = None
     """
     The date / time the step was completed. Null if not yet completed.
@@ -21779,12 +21901,12 @@ class TrainingStep(ApiModel):
     """
 
 
-class TrainingStepTemplate(ApiModel):
+class TrainingStepTemplate(RequestModel):
     """
     Training
     """
 
-    field_type: Annotated[Literal["training"], Field(alias="$type")]
+    field_type: Annotated[Literal["training"], Field(alias="$type")] = "training"
     input: TrainingInput
     metadata: dict[str, Any] | None = None
     """
@@ -21999,7 +22121,7 @@ WorkflowStepTemplate = TypeAliasType(
 "Details of a workflow step template. (tagged by `$type`)."
 
 
-class WorkflowTemplate(ApiModel):
+class WorkflowTemplate(RequestModel):
     """
     Details of a requested workflow.
     """
@@ -22018,7 +22140,7 @@ class WorkflowTemplate(ApiModel):
     """
     An array of callbacks to be triggered during the lifetime of the workflow.
     """
-    currencies: list[BuzzClientAccount]
+    currencies: list[BuzzClientAccount] | None = None
     """
     Limit the currencies that can be used to pay for this workflow.
     """
@@ -22063,7 +22185,7 @@ class WorkflowTemplate(ApiModel):
     upgrade_mode: Annotated[WorkflowUpgradeMode | None, Field(alias="upgradeMode")] = None
 
 
-class RepeatInput(ApiModel):
+class RepeatInput(RequestModel):
     """
     Represents the input information needed for the Repeat workflow step.
     """
@@ -22101,8 +22223,8 @@ class Workflow(ApiModel):
     """
     The date / time the workflow was completed. Null if not yet complete.
     """
-    cost: WorkflowCost
-    created_at: Annotated[AwareDatetime, Field(alias="createdAt")]
+    cost: WorkflowCost | None = None
+    created_at: Annotated[AwareDatetime | None, Field(alias="createdAt")] = None
     """
     The date / time the workflow was created.
     """
@@ -22151,7 +22273,7 @@ class Workflow(ApiModel):
     The date / time the workflow was started. Null if not yet started.
     """
     status: WorkflowStatus
-    steps: list[WorkflowStep]
+    steps: Annotated[list[WorkflowStep], Field(validate_default=True)] = []
     tags: list[str] = []
     """
     An optional list of tags for the workflow.

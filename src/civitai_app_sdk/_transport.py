@@ -37,6 +37,7 @@ from .errors import (
     TransportError,
     UnauthorizedError,
     UnprocessableError,
+    parse_body,
 )
 
 __all__ = [
@@ -342,7 +343,8 @@ def error_for(call: Call, response: httpx.Response) -> OrchestratorError:
     fields: dict[str, Any] = {
         "status": status,
         "problem": problem,
-        "body": response.text[:BODY_LIMIT],
+        "body": parse_body(response.text),
+        "body_text": response.text[:BODY_LIMIT],
         "request_id": request_id,
         "headers": response.headers,
     }

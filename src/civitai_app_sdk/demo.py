@@ -26,7 +26,7 @@ from civitai_app_sdk.oauth import (
     DEFAULT_SITE_URL,
     OAuthClient,
     build_authorize_url,
-    fetch_buzz_account,
+    fetch_buzz_balances,
     generate_pkce,
     generate_state,
 )
@@ -90,7 +90,8 @@ def _summary(workflow: Workflow, files: list[Path], spent: int, elapsed: float) 
     table = Table(title="Summary", show_header=False)
     table.add_row("workflow", str(workflow.id))
     table.add_row("status", workflow.status.value)
-    table.add_row("cost", f"{workflow.cost.total} Buzz (charged {spent})")
+    total = workflow.cost.total if workflow.cost else "?"
+    table.add_row("cost", f"{total} Buzz (charged {spent})")
     for path in files:
         table.add_row("file", f"{path} ({path.stat().st_size} bytes)")
     table.add_row("time", f"{elapsed:.1f} s")
@@ -115,14 +116,15 @@ def run(live: bool) -> int:
             console.print(f"[green]✓[/] Local orchestrator and OAuth server on {server.url}")
             api_url = site_url = server.url
             token = _login(server.url)
-        before = fetch_buzz_account(token, site_url=site_url)
+        before = fetch_buzz_balances(token, site_url=site_url)
         console.print(
             f"[green]✓[/] Buzz: blue {before.blue}, green {before.green}, yellow {before.yellow}"
         )
         orchestrator = stack.enter_context(OrchestratorClient(token, base_url=api_url))
         body = build_text_to_image_body({"prompt": PROMPT, "quantity": 2}, tags=["sdk-demo"])
         estimate = orchestrator.estimate(body)
-        console.print(f"[green]✓[/] Estimated cost: {estimate.cost.total} Buzz")
+        priced = estimate.cost.total if estimate.cost else "?"
+        console.print(f"[green]✓[/] Estimated cost: {priced} Buzz")
         workflow = orchestrator.submit(body, external_id=new_external_id())
         console.print(f"[green]✓[/] Submitted {workflow.id}")
         _progress(workflow)
@@ -131,7 +133,7 @@ def run(live: bool) -> int:
         target = OUTPUT_DIR / workflow.id
         target.mkdir(parents=True, exist_ok=True)
         files = [orchestrator.download_blob(b.id, target) for b in extract_blobs(final)]
-        after = fetch_buzz_account(token, site_url=site_url)
+        after = fetch_buzz_balances(token, site_url=site_url)
     spent = (before.blue + before.green + before.yellow) - (after.blue + after.green + after.yellow)
     _summary(final, files, spent, time.monotonic() - started)
     return 0 if final.status.value == "succeeded" else 1

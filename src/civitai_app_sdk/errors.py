@@ -8,6 +8,7 @@ before anything is sent, raise :class:`RequestValidationError`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,15 +58,26 @@ class RequestValidationError(CivitaiError, ValueError):
         )
 
 
+def parse_body(text: str) -> object:
+    """A body as 0.14 keeps it: parsed JSON, else the text itself, ``None`` when empty."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 class OrchestratorError(CivitaiError):
     """An Orchestration API call failed.
 
     ``status`` is the HTTP status (``None`` when no answer came back), ``problem`` the
-    RFC 7807 problem details (a dict, when the server sent them), ``body`` the raw body
-    text (at most 2,000 characters), ``request_id`` the server's request or trace id
-    when it sent one, and ``headers`` the response headers. ``external_id`` is the
-    idempotency key of a submit that failed (``None`` for other calls): retrying with it
-    cannot charge twice.
+    RFC 7807 problem details (a dict, when the server sent them), ``body`` the body as
+    0.14 gives it (parsed JSON; the text when it is not JSON; ``None`` when empty),
+    ``body_text`` the raw body text (at most 2,000 characters), ``request_id`` the
+    server's request or trace id when it sent one, and ``headers`` the response headers.
+    ``external_id`` is the idempotency key of a submit that failed (``None`` for other
+    calls): retrying with it cannot charge twice.
     """
 
     hint = ""
@@ -76,7 +88,8 @@ class OrchestratorError(CivitaiError):
         *,
         status: int | None = None,
         problem: Mapping[str, Any] | None = None,
-        body: str | None = None,
+        body: object = None,
+        body_text: str | None = None,
         request_id: str | None = None,
         headers: Mapping[str, str] | None = None,
         external_id: str | None = None,
@@ -86,6 +99,7 @@ class OrchestratorError(CivitaiError):
         self.status = status
         self.problem = dict(problem) if problem is not None else None
         self.body = body
+        self.body_text = body_text
         self.request_id = request_id
         self.headers = dict(headers or {})
         text = message

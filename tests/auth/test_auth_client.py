@@ -17,6 +17,7 @@ from civitai_app_sdk import oauth
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
     BuzzAccount,
+    BuzzBalances,
     CivitaiUser,
     DeviceAuthorization,
     OAuthClient,
@@ -351,10 +352,10 @@ POOLS = {"blue": 10, "green": 0, "yellow": 250}
     [{"result": {"data": {"json": POOLS}}}, {"result": {"data": POOLS}}, POOLS],
     ids=["superjson", "plain-trpc", "bare"],
 )
-def test_fetch_buzz_account(mock: respx.MockRouter, mode: str, body: object) -> None:
+def test_fetch_buzz_balances(mock: respx.MockRouter, mode: str, body: object) -> None:
     route = mock.get(f"{SITE}/api/trpc/buzz.getBuzzAccount").respond(200, json=body)
-    account = run(mode, "fetch_buzz_account", "tok")
-    assert account == BuzzAccount(blue=10, green=0, yellow=250)
+    account = run(mode, "fetch_buzz_balances", "tok")
+    assert account == BuzzBalances(blue=10, green=0, yellow=250)
     assert route.calls.last.request.headers["authorization"] == "Bearer tok"
 
 
@@ -362,14 +363,65 @@ def test_fetch_buzz_account(mock: respx.MockRouter, mode: str, body: object) -> 
     "body",
     [{"result": {"data": {"json": None}}}, {"result": {"data": {"json": {"blue": "x"}}}}, []],
 )
-def test_fetch_buzz_account_bad_body(mock: respx.MockRouter, body: object) -> None:
+def test_fetch_buzz_balances_bad_body(mock: respx.MockRouter, body: object) -> None:
     mock.get(f"{SITE}/api/trpc/buzz.getBuzzAccount").respond(200, json=body)
     with pytest.raises(OAuthError, match="invalid_response"):
-        run("sync", "fetch_buzz_account", "tok")
+        run("sync", "fetch_buzz_balances", "tok")
 
 
-def test_fetch_buzz_account_forbidden(mock: respx.MockRouter) -> None:
+def test_fetch_buzz_balances_forbidden(mock: respx.MockRouter) -> None:
     mock.get(f"{SITE}/api/trpc/buzz.getBuzzAccount").respond(403, json={"error": {"code": -32603}})
+    with pytest.raises(OAuthError) as info:
+        run("sync", "fetch_buzz_balances", "tok")
+    assert info.value.error == "http_403"
+
+
+ACCOUNTS = [
+    {"id": 7, "balance": 120, "lifetimeBalance": 900, "accountType": "yellow"},
+    {"id": 7, "balance": 5, "lifetimeBalance": None, "accountType": "purple"},
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"result": {"data": {"json": ACCOUNTS}}}, ACCOUNTS),  # superjson envelope
+        ({"result": {"data": ACCOUNTS}}, ACCOUNTS),  # result.data is the array
+        ({"result": {"data": {"json": None}}}, []),  # json ?? []
+        ({"result": {"data": {}}}, []),
+        ({}, []),  # no envelope
+    ],
+    ids=["superjson", "array", "null-json", "no-json", "no-envelope"],
+)
+def test_fetch_buzz_account_is_014s_get_user_account(
+    mock: respx.MockRouter, mode: str, body: object, expected: list[dict[str, Any]]
+) -> None:
+    """0.14 section 3.4: GET <site>/api/trpc/buzz.getUserAccount, one Bearer header."""
+    route = mock.get(f"{SITE}/api/trpc/buzz.getUserAccount").respond(200, json=body)
+    accounts = run(mode, "fetch_buzz_account", "tok")
+    assert all(isinstance(a, BuzzAccount) for a in accounts)
+    assert [a.model_dump(by_alias=True) for a in accounts] == expected
+    assert route.calls.last.request.headers["authorization"] == "Bearer tok"
+
+
+def test_fetch_buzz_account_reads_fields_and_refuses_garbage(mock: respx.MockRouter) -> None:
+    mock.get(f"{SITE}/api/trpc/buzz.getUserAccount").respond(
+        200, json={"result": {"data": {"json": ACCOUNTS}}}
+    )
+    first = run("sync", "fetch_buzz_account", "tok")[0]
+    assert (first.id, first.balance, first.lifetime_balance, first.account_type) == (
+        7,
+        120,
+        900,
+        "yellow",
+    )
+    mock.get(f"{SITE}/api/trpc/buzz.getUserAccount").respond(
+        200, json={"result": {"data": {"json": {"blue": 1}}}}
+    )
+    with pytest.raises(OAuthError, match="invalid_response"):
+        run("sync", "fetch_buzz_account", "tok")
+    mock.get(f"{SITE}/api/trpc/buzz.getUserAccount").respond(403, json={"error": {}})
     with pytest.raises(OAuthError) as info:
         run("sync", "fetch_buzz_account", "tok")
     assert info.value.error == "http_403"
@@ -461,8 +513,12 @@ def test_one_shot_functions(mock: respx.MockRouter) -> None:
     oauth.revoke_token("tok", client_id="c")
     assert revoke.calls.last.request.content == b"token=tok&client_id=c"
     assert oauth.fetch_me("tok").id == 42
-    assert oauth.fetch_buzz_account("tok", site_url="https://civitai.com/").yellow == 250
-    assert (me.call_count, buzz.call_count, token.call_count) == (1, 1, 2)
+    assert oauth.fetch_buzz_balances("tok", site_url="https://civitai.com/").yellow == 250
+    accounts = mock.get(f"{SITE}/api/trpc/buzz.getUserAccount").respond(
+        200, json={"result": {"data": {"json": ACCOUNTS}}}
+    )
+    assert oauth.fetch_buzz_account("tok")[0].account_type == "yellow"
+    assert (me.call_count, buzz.call_count, token.call_count, accounts.call_count) == (1, 1, 2, 1)
 
 
 # --- device flow -------------------------------------------------------------------------

@@ -76,15 +76,15 @@ def test_json_output_is_one_document(runner: CliRunner, tmp_path: Path) -> None:
     assert [w["path"] for w in document["warnings"]] == ["trustTier"]
 
 
-def test_without_schema_says_so(
+def test_without_schema_files_the_packaged_schema_is_used(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(schema_module.SCHEMA_ENV, raising=False)
-    monkeypatch.setattr(schema_module, "_CHECKOUT_SPECS", tmp_path / "absent.json")
-    path = write(tmp_path, BASE)
-    assert "schema not checked" in run(runner, str(path)).output
+    path = write(tmp_path, {**BASE, "type": "embed"})
+    assert "schema not checked" not in run(runner, str(path)).output
     document = json.loads(run(runner, str(path), "--json").stdout)
-    assert (document["valid"], document["schema_checked"]) == (True, False)
+    assert (document["valid"], document["schema_checked"]) == (True, True)
+    assert [f["path"] for f in document["schema_findings"]] == ["type"]
 
 
 @pytest.mark.parametrize("raw", [b"{", b'{"blockId": NaN}', b"\xff\xfe{}"])

@@ -4,10 +4,14 @@ and where the platform overrules it."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from blocks_support import BASE, manifest, schema_path
+from blocks_support import BASE, ROOT, manifest, schema_path
 
 from civitai_app_sdk.blocks import (
     BLOCK_SCOPES,
@@ -17,6 +21,8 @@ from civitai_app_sdk.blocks import (
 )
 from civitai_app_sdk.blocks import schema as schema_module
 from civitai_app_sdk.blocks.vocab import REMOVED_BLOCK_SCOPES
+
+GENERATED = "civitai_app_sdk_generated"
 
 
 @pytest.fixture
@@ -115,20 +121,49 @@ def test_unreadable_or_non_object_schema(tmp_path: Path) -> None:
         validate_manifest(BASE, schema=broken)
 
 
-def test_without_a_schema_only_the_platform_rules_run(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_without_any_schema_file_the_packaged_schema_is_checked(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(schema_module.SCHEMA_ENV, raising=False)
-    monkeypatch.setattr(schema_module, "_CHECKOUT_SPECS", tmp_path / "absent.json")
-    result = validate_manifest(manifest(type="embed", scopes=["nope:nope"]))
-    assert not result.schema_checked
-    assert result.schema_findings == ()
-    assert not result.valid
+    result = validate_manifest(manifest(type="embed"))
+    assert result.schema_checked
+    assert [f.path for f in result.schema_findings] == ["type"]  # the schema alone says so
+    assert result.valid  # the platform does not look at `type`
 
 
-def test_checkout_copy_is_found_relative_to_the_package() -> None:
-    expected = Path(schema_module.__file__).resolve().parents[3] / "specs" / "app-block-v1.json"
-    assert expected == schema_module._CHECKOUT_SPECS
+def test_packaged_schema_is_the_pinned_file() -> None:
+    assert schema_module.packaged_schema() == json.loads(schema_path().read_text("utf-8"))
+
+
+def test_installed_copy_without_spec_files_reports_schema_only_violation(
+    tmp_path: Path,
+) -> None:
+    """The two packages copied to a bare folder (no checkout, no specs/) still check it."""
+    site = tmp_path / "site"
+    for package in (ROOT / "src" / "civitai_app_sdk", ROOT / "generated" / GENERATED):
+        shutil.copytree(package, site / package.name, ignore=shutil.ignore_patterns("*.pyc"))
+    script = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(site)!r})\n"
+        "from civitai_app_sdk.blocks import validate_manifest\n"
+        "import civitai_app_sdk\n"
+        f"assert civitai_app_sdk.__file__.startswith({str(site)!r})\n"
+        "result = validate_manifest(json.loads(sys.stdin.read()))\n"
+        "print(json.dumps([f.path for f in result.schema_findings]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != schema_module.SCHEMA_ENV}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(manifest(type="embed")),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    assert not list(tmp_path.rglob("app-block*.json"))
+    assert json.loads(done.stdout) == ["type"]
 
 
 def test_a_schema_file_is_parsed_once_until_it_changes(tmp_path: Path) -> None:

@@ -48,3 +48,14 @@ def test_cancel_before_processing_refunds_the_charge(api: httpx.Client) -> None:
     assert after["status"] == "canceled"
     assert [t["type"] for t in after["transactions"]["list"]] == ["debit", "credit"]
     assert pools(api) == before
+
+
+def test_user_account_lists_each_pool_in_014s_shape(api: httpx.Client) -> None:
+    from civitai_app_sdk.oauth.account import parse_buzz_accounts
+
+    body = api.get("/api/trpc/buzz.getUserAccount").json()
+    accounts = parse_buzz_accounts(body)
+    assert {a.account_type: a.balance for a in accounts} == pools(api)
+    assert {tuple(sorted(raw)) for raw in body["result"]["data"]["json"]} == {
+        ("accountType", "balance", "id", "lifetimeBalance")
+    }

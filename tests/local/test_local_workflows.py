@@ -96,7 +96,7 @@ def test_external_id_dedups_and_charges_once(api: httpx.Client) -> None:
             "$.steps[0].input.prompt",
         ),
         (text_to_image(currencies=["purple"]), "$.currencies[0]"),
-        ({"steps": []}, "$.currencies"),
+        ({"steps": []}, "$.steps"),
         (text_to_image(externalId="not valid!"), "$.externalId"),
     ],
 )

@@ -179,9 +179,10 @@ def _workflow() -> dict[str, Any]:
 def test_extractors_find_every_kind() -> None:
     data = _workflow()
     assert [b.id for b in extract_images(data)] == ["i1", "i2", "i3", "i4"]
-    assert extract_image_urls(data) == [
+    assert extract_image_urls(data) == [  # step order, duplicates kept (as 0.14)
         "https://o.test/i1",
         "https://o.test/i3",
+        "https://o.test/i1",
         "https://o.test/i4",
     ]
     assert [v.id for v in extract_videos(data)] == ["v1", "v2"]

@@ -6,6 +6,8 @@
 - ``BLOCK_SCOPES``, ``BLOCK_SCOPE_PATTERN``, ``SENSITIVE_BLOCK_SCOPES``: today's vocabulary.
 - ``BlockManifest`` and parts, ``BlockInitPayload`` and context, every message model,
   ``is_message``, ``parse_host_message``, ``parse_block_message``.
+- ``BrowsingLevel``, ``SFW_LEVELS``, ``NSFW_LEVELS``, ``is_sfw_ceiling``,
+  ``is_level_allowed``: 0.14's browsing-level helpers, with its values.
 
 Where 0.14 and the platform (civitai/civitai ``ebed661``) differ, ``define_block`` follows the
 platform and ``strict_sdk_0_14=True`` follows 0.14:
@@ -44,6 +46,13 @@ reporting                  first failure, ``field``                   first prob
 =========================  =========================================  ==============================
 """
 
+from civitai_app_sdk.blocks.browsing import (
+    NSFW_LEVELS,
+    SFW_LEVELS,
+    BrowsingLevel,
+    is_level_allowed,
+    is_sfw_ceiling,
+)
 from civitai_app_sdk.blocks.context import (
     BlockInitPayload,
     BlockSettings,
@@ -81,8 +90,10 @@ from civitai_app_sdk.blocks.vocab import (
 __all__ = [
     "BLOCK_SCOPES",
     "BLOCK_SCOPE_PATTERN",
+    "NSFW_LEVELS",
     "REPLY_TYPES",
     "SENSITIVE_BLOCK_SCOPES",
+    "SFW_LEVELS",
     "BlockInitPayload",
     "BlockManifest",
     "BlockManifestError",
@@ -90,6 +101,7 @@ __all__ = [
     "BlockSettings",
     "BlockTarget",
     "BlockToParentMessage",
+    "BrowsingLevel",
     "CheckpointInfo",
     "IframeConfig",
     "ManifestProblem",
@@ -105,7 +117,9 @@ __all__ = [
     "ViewerInfo",
     "WrappedToken",
     "define_block",
+    "is_level_allowed",
     "is_message",
+    "is_sfw_ceiling",
     "parse_block_message",
     "parse_host_message",
     "validate_manifest",

@@ -1,10 +1,8 @@
 """The published manifest JSON Schema (draft 2020-12) as an advisory second check.
 
-Where the schema comes from: the package ships no copy (the project must not vendor the
-pinned specs). ``load_schema`` takes, in order, an explicit path or already-parsed object, the
-file named by ``$CIVITAI_APP_BLOCK_SCHEMA``, or the git-ignored ``specs/app-block-v1.json`` of
-a source checkout (filled by ``make specs``). When none exists the caller runs the platform
-rules alone and reports ``schema_checked=False``.
+Where the schema comes from: ``load_schema`` takes, in order, an explicit path or
+already-parsed object, the file named by ``$CIVITAI_APP_BLOCK_SCHEMA``, or the pinned copy
+generated into the package by ``make codegen`` (so an installed wheel always checks it).
 
 The schema is older than the platform and disagrees with it in places (``app-blocks.md`` §7),
 so its findings never decide validity. Its scope enum still lists three scopes the platform
@@ -26,9 +24,6 @@ from typing import Any, Final
 from civitai_app_sdk.blocks.errors import ManifestProblem
 
 SCHEMA_ENV: Final = "CIVITAI_APP_BLOCK_SCHEMA"
-SCHEMA_FILE: Final = "app-block-v1.json"
-# src/civitai_app_sdk/blocks/schema.py -> the checkout root holding specs/.
-_CHECKOUT_SPECS: Final = Path(__file__).resolve().parents[3] / "specs" / SCHEMA_FILE
 _SCOPE_ENTRY: Final = re.compile(r"\Ascopes\[[0-9]+\]\Z")
 
 SchemaInput = Path | str | Mapping[str, Any]
@@ -38,25 +33,27 @@ class SchemaUnavailableError(OSError):
     """A schema was asked for explicitly (argument or environment) but cannot be read."""
 
 
-def default_schema_path() -> Path | None:
-    """``$CIVITAI_APP_BLOCK_SCHEMA`` if set, else the checkout's ``specs/`` copy if present."""
-    configured = os.environ.get(SCHEMA_ENV)
-    if configured:
-        return Path(configured)
-    return _CHECKOUT_SPECS if _CHECKOUT_SPECS.is_file() else None
+def packaged_schema() -> Mapping[str, Any]:
+    """The schema pinned at ``make codegen`` and shipped in the generated package."""
+    from civitai_app_sdk_generated.app_block_schema import APP_BLOCK_SCHEMA
+
+    return APP_BLOCK_SCHEMA
 
 
-def load_schema(schema: SchemaInput | None = None) -> Mapping[str, Any] | None:
-    """The schema object from ``schema`` or the default location; ``None`` when there is none.
+def load_schema(schema: SchemaInput | None = None) -> Mapping[str, Any]:
+    """The schema object from ``schema``, ``$CIVITAI_APP_BLOCK_SCHEMA`` or the package.
 
     A file is parsed once while its size and modification time stay the same; the object
     returned for it is shared, so treat it as read-only.
     """
     if isinstance(schema, Mapping):
         return schema
-    path = Path(schema) if schema is not None else default_schema_path()
-    if path is None:
-        return None
+    if schema is None:
+        configured = os.environ.get(SCHEMA_ENV)
+        if not configured:
+            return packaged_schema()
+        schema = configured
+    path = Path(schema)
     try:
         stat = path.stat()
     except OSError as exc:

@@ -42,8 +42,9 @@ class ValidationResult:
     ``problems``: why the platform would refuse it (submit gate first, then the approve
     validator, without its restatement of a submit-gate finding).
     ``schema_findings``: violations of the published JSON Schema, advisory only.
-    ``warnings``: platform-owned fields the author set. ``schema_checked`` is false when no
-    schema was available, so only the platform rules ran.
+    ``warnings``: platform-owned fields the author set. ``schema_checked`` is always true
+    now that the schema ships in the package (kept so callers and ``--json`` output stay
+    stable).
     """
 
     problems: tuple[ManifestProblem, ...]
@@ -77,19 +78,18 @@ def validate_manifest(
 ) -> ValidationResult:
     """Check ``manifest`` (decoded JSON) against the platform rules and the JSON Schema.
 
-    ``schema`` is a path or a parsed schema; by default ``$CIVITAI_APP_BLOCK_SCHEMA`` or the
-    checkout's ``specs/app-block-v1.json`` is used when present (see ``blocks.schema``).
+    ``schema`` is a path or a parsed schema; by default ``$CIVITAI_APP_BLOCK_SCHEMA``, else
+    the schema shipped in the package (see ``blocks.schema``).
     ``trust_tier`` is the tier the platform will give the app: ``unverified`` for a new one.
     """
     problems = platform_problems(manifest, trust_tier)
-    loaded = load_schema(schema)
-    findings = [] if loaded is None else schema_problems(manifest, loaded)
+    findings = schema_problems(manifest, load_schema(schema))
     refused = {problem.path for problem in problems}
     return ValidationResult(
         problems=tuple(problems),
         schema_findings=tuple(f for f in findings if f.path not in refused),
         warnings=tuple(platform_owned_warnings(manifest)),
-        schema_checked=loaded is not None,
+        schema_checked=True,
     )
 
 

@@ -26,7 +26,7 @@ def _detail(error: sdk.OrchestratorError) -> str:
             f"{field}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
             for field, msgs in list(errors.items())[:5]
         )
-    body = (error.body or "").strip()
+    body = (error.body_text or "").strip()
     if body and not body.startswith("<"):
         return " ".join(body.strip('"').split())[:200]
     return ""

@@ -75,7 +75,7 @@ def _emit_text(path: Path, result: ValidationResult) -> None:
 @click.option(
     "--schema",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="JSON Schema to check against (default: $CIVITAI_APP_BLOCK_SCHEMA or specs/).",
+    help="JSON Schema to check against (default: $CIVITAI_APP_BLOCK_SCHEMA, else the packaged).",
 )
 def validate(manifest: Path, as_json: bool, schema: Path | None) -> None:
     """Report every reason the platform would refuse MANIFEST, with its field path."""

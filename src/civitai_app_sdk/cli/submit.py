@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -15,17 +15,21 @@ from ._render import cost_text, estimate_summary
 from ._session import open_client
 from .inspect import WAIT_HELP, finish, follow, wait_timeout_option
 
+if TYPE_CHECKING:
+    from civitai_app_sdk_generated.params import WorkflowTemplateParam
+
 FILE_ARG = click.argument("file", type=click.File("r", encoding="utf-8"))
 
 
-def _body(file: Any) -> dict[str, Any]:
+def _body(file: Any) -> WorkflowTemplateParam:
+    """The workflow in ``file``: any JSON object (the client validates it before sending)."""
     try:
         body = json.load(file)
     except ValueError as exc:
         raise CliError(f"{file.name} is not valid JSON: {exc}", ExitCode.USAGE) from None
     if not isinstance(body, dict):
         raise CliError(f"{file.name} must hold one workflow object", ExitCode.USAGE)
-    return body
+    return cast("WorkflowTemplateParam", body)
 
 
 @click.command()

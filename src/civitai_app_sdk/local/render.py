@@ -129,7 +129,7 @@ class Renderer:
             "callbacks": [
                 c.model_dump(mode="json", by_alias=True) for c in template.callbacks or []
             ],
-            "currencies": [c.value for c in template.currencies],
+            "currencies": [c.value for c in template.currencies or ()],
             "tips": template.tips.model_dump(mode="json")
             if template.tips
             else {"civitai": 0, "creators": 0},
@@ -147,7 +147,7 @@ class Renderer:
         return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
     def _estimate_transactions(self, record: WorkflowRecord) -> dict[str, Any]:
-        currencies = [c.value for c in record.template.currencies]
+        currencies = [c.value for c in record.template.currencies or ()]
         try:
             debits = self.store.ledger.plan(record.cost["total"], currencies)
         except InsufficientBuzzError:

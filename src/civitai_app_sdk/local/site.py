@@ -75,8 +75,8 @@ async def userinfo(request: Request) -> Response:
     )
 
 
-async def buzz_account(request: Request) -> Response:
-    """tRPC ``buzz.getBuzzAccount``: the spendable pools (needs BuzzRead)."""
+def _buzz_pools(request: Request) -> dict[str, int] | Response:
+    """The settled pools of the caller, or the tRPC error to answer (needs BuzzRead)."""
     state = local_state(request)
     caller = principal(request)
     if caller is None:
@@ -84,7 +84,27 @@ async def buzz_account(request: Request) -> Response:
     if not caller.scope & TokenScope.BuzzRead:
         return trpc_error("FORBIDDEN", "Missing the BuzzRead scope", 403)
     state.store.settle_all(state.clock.now())
-    return JSONResponse({"result": {"data": {"json": state.store.ledger.balance()}}})
+    return state.store.ledger.balance()
+
+
+async def buzz_account(request: Request) -> Response:
+    """tRPC ``buzz.getBuzzAccount``: the spendable pools (needs BuzzRead)."""
+    pools = _buzz_pools(request)
+    if isinstance(pools, Response):
+        return pools
+    return JSONResponse({"result": {"data": {"json": pools}}})
+
+
+async def buzz_user_account(request: Request) -> Response:
+    """tRPC ``buzz.getUserAccount``: one ``{id, balance, lifetimeBalance, accountType}`` a pool."""
+    pools = _buzz_pools(request)
+    if isinstance(pools, Response):
+        return pools
+    accounts = [
+        {"id": USER_ID, "balance": balance, "lifetimeBalance": None, "accountType": kind}
+        for kind, balance in pools.items()
+    ]
+    return JSONResponse({"result": {"data": {"json": accounts}}})
 
 
 def site_routes() -> list[Route]:
@@ -93,4 +113,5 @@ def site_routes() -> list[Route]:
         Route("/api/v1/me", me, methods=["GET"]),
         Route("/api/auth/oauth/userinfo", userinfo, methods=["GET"]),
         Route("/api/trpc/buzz.getBuzzAccount", buzz_account, methods=["GET"]),
+        Route("/api/trpc/buzz.getUserAccount", buzz_user_account, methods=["GET"]),
     ]

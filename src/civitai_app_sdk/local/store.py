@@ -136,7 +136,7 @@ class Store:
 
     def submit(self, record: WorkflowRecord) -> None:
         """Charge and store a prepared record (raises ``InsufficientBuzzError``)."""
-        currencies = [c.value for c in record.template.currencies]
+        currencies = [c.value for c in record.template.currencies or ()]
         record.debits = self.ledger.debit(record.cost["total"], currencies, record.id)
         self.workflows[record.id] = record
         if record.template.external_id is not None:

@@ -6,12 +6,13 @@ each function's docstring says how.
 """
 
 from ._core import DEFAULT_TIMEOUT
-from .account import BuzzAccount, CivitaiUser, TokenSubject
+from .account import BuzzAccount, BuzzBalances, CivitaiUser, TokenSubject
 from .client import (
     AsyncOAuthClient,
     OAuthClient,
     exchange_code,
     fetch_buzz_account,
+    fetch_buzz_balances,
     fetch_me,
     refresh_token,
     revoke_token,
@@ -31,6 +32,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "AsyncOAuthClient",
     "BuzzAccount",
+    "BuzzBalances",
     "CivitaiUser",
     "DeviceAuthorization",
     "DevicePoller",
@@ -49,6 +51,7 @@ __all__ = [
     "build_authorize_url",
     "exchange_code",
     "fetch_buzz_account",
+    "fetch_buzz_balances",
     "fetch_me",
     "generate_pkce",
     "generate_state",

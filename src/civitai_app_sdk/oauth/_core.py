@@ -19,12 +19,19 @@ import attrs
 import httpx
 
 from ._values import hidden_repr
-from .account import BuzzAccount, CivitaiUser
+from .account import (
+    BuzzAccount,
+    BuzzBalances,
+    CivitaiUser,
+    parse_buzz_accounts,
+    parse_buzz_balances,
+)
 from .device import DEVICE_GRANT_TYPE, DeviceAuthorization
 from .errors import OAuthError
 from .tokens import TokenSet
 from .urls import (
     BUZZ_ACCOUNT_PATH,
+    BUZZ_USER_ACCOUNT_PATH,
     DEVICE_PATH,
     DEVICE_TOKEN_PATH,
     ME_PATH,
@@ -308,20 +315,27 @@ def me_call(site_url: str, *, access_token: str) -> Call[CivitaiUser]:
     return Call("GET", endpoint_url(site_url, ME_PATH), _bearer(access_token), None, _parse_me)
 
 
-def _parse_buzz(response: httpx.Response) -> BuzzAccount:
-    body = _success_json(response)
-    data: object = body
-    if isinstance(body, dict) and isinstance(body.get("result"), dict):
-        data = body["result"].get("data")
-        if isinstance(data, dict) and "json" in data:
-            data = data["json"]
+def _parse_buzz(response: httpx.Response) -> BuzzBalances:
     try:
-        return BuzzAccount.model_validate(data)
+        return parse_buzz_balances(_success_json(response))
     except ValueError:
         raise OAuthError("invalid_response", "unexpected buzz.getBuzzAccount body") from None
 
 
-def buzz_call(site_url: str, *, access_token: str) -> Call[BuzzAccount]:
-    """tRPC ``buzz.getBuzzAccount`` (needs BuzzRead), unwrapping the envelope."""
+def buzz_call(site_url: str, *, access_token: str) -> Call[BuzzBalances]:
+    """tRPC ``buzz.getBuzzAccount`` (needs BuzzRead): the spendable pools."""
     url = endpoint_url(site_url, BUZZ_ACCOUNT_PATH)
     return Call("GET", url, _bearer(access_token), None, _parse_buzz)
+
+
+def _parse_buzz_accounts(response: httpx.Response) -> list[BuzzAccount]:
+    try:
+        return parse_buzz_accounts(_success_json(response))
+    except ValueError:
+        raise OAuthError("invalid_response", "unexpected buzz.getUserAccount body") from None
+
+
+def buzz_user_account_call(site_url: str, *, access_token: str) -> Call[list[BuzzAccount]]:
+    """tRPC ``buzz.getUserAccount`` (needs BuzzRead): the user's accounts, as in 0.14."""
+    url = endpoint_url(site_url, BUZZ_USER_ACCOUNT_PATH)
+    return Call("GET", url, _bearer(access_token), None, _parse_buzz_accounts)

@@ -7,9 +7,9 @@ the issuer ``https://auth.civitai.com`` (0.14 uses the ``https://civitai.com`` p
 no ``client_secret`` is ever sent as the text ``null`` (``None`` omits it, ``""`` is
 refused); an authorization code or refresh token already sent by a client raises
 ``invalid_grant`` locally instead of being sent again; token responses are validated;
-``fetch_me`` returns a typed :class:`CivitaiUser` and parses JSON error bodies;
-``fetch_buzz_account`` calls ``buzz.getBuzzAccount`` (the balance procedure) rather
-than 0.14's ``buzz.getUserAccount``.
+``fetch_me`` returns a typed :class:`CivitaiUser` and parses JSON error bodies.
+``fetch_buzz_account`` calls 0.14's ``buzz.getUserAccount`` and returns its list of
+accounts; ``fetch_buzz_balances`` calls ``buzz.getBuzzAccount`` for the spendable pools.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import httpx
 
 from . import _core
 from ._core import DEFAULT_TIMEOUT, Call, Credentials, OnceGuard
-from .account import BuzzAccount, CivitaiUser
+from .account import BuzzAccount, BuzzBalances, CivitaiUser
 from .device import DeviceAuthorization, DevicePoller
 from .errors import OAuthError
 from .tokens import TokenSet
@@ -42,6 +42,7 @@ __all__ = [
     "OAuthClient",
     "exchange_code",
     "fetch_buzz_account",
+    "fetch_buzz_balances",
     "fetch_me",
     "refresh_token",
     "revoke_token",
@@ -184,8 +185,12 @@ class OAuthClient(_Base[httpx.Client]):
         """The token's user from ``/api/v1/me`` on the site URL."""
         return self._send(_core.me_call(self._site_url, access_token=access_token))
 
-    def fetch_buzz_account(self, access_token: str) -> BuzzAccount:
-        """The user's spendable Buzz pools (needs the BuzzRead scope)."""
+    def fetch_buzz_account(self, access_token: str) -> list[BuzzAccount]:
+        """The user's Buzz accounts (``buzz.getUserAccount``, as 0.14; needs BuzzRead)."""
+        return self._send(_core.buzz_user_account_call(self._site_url, access_token=access_token))
+
+    def fetch_buzz_balances(self, access_token: str) -> BuzzBalances:
+        """The user's spendable Buzz pools (``buzz.getBuzzAccount``; needs BuzzRead)."""
         return self._send(_core.buzz_call(self._site_url, access_token=access_token))
 
     def start_device_authorization(self, scope: ScopeRequest) -> DeviceAuthorization:
@@ -261,8 +266,13 @@ class AsyncOAuthClient(_Base[httpx.AsyncClient]):
         """The token's user from ``/api/v1/me`` on the site URL."""
         return await self._send(_core.me_call(self._site_url, access_token=access_token))
 
-    async def fetch_buzz_account(self, access_token: str) -> BuzzAccount:
-        """The user's spendable Buzz pools (needs the BuzzRead scope)."""
+    async def fetch_buzz_account(self, access_token: str) -> list[BuzzAccount]:
+        """The user's Buzz accounts (``buzz.getUserAccount``, as 0.14; needs BuzzRead)."""
+        call = _core.buzz_user_account_call(self._site_url, access_token=access_token)
+        return await self._send(call)
+
+    async def fetch_buzz_balances(self, access_token: str) -> BuzzBalances:
+        """The user's spendable Buzz pools (``buzz.getBuzzAccount``; needs BuzzRead)."""
         return await self._send(_core.buzz_call(self._site_url, access_token=access_token))
 
     async def start_device_authorization(self, scope: ScopeRequest) -> DeviceAuthorization:
@@ -366,6 +376,16 @@ def fetch_buzz_account(
     *,
     site_url: str = DEFAULT_SITE_URL,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-) -> BuzzAccount:
-    """One-shot :meth:`OAuthClient.fetch_buzz_account`."""
+) -> list[BuzzAccount]:
+    """One-shot :meth:`OAuthClient.fetch_buzz_account` (0.14's procedure and shape)."""
+    return _one_shot(_core.buzz_user_account_call(site_url, access_token=access_token), timeout)
+
+
+def fetch_buzz_balances(
+    access_token: str,
+    *,
+    site_url: str = DEFAULT_SITE_URL,
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+) -> BuzzBalances:
+    """One-shot :meth:`OAuthClient.fetch_buzz_balances`."""
     return _one_shot(_core.buzz_call(site_url, access_token=access_token), timeout)

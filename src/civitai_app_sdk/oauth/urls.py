@@ -12,6 +12,7 @@ from civitai_app_sdk.scopes import ALL_SCOPES, TokenScope, bitmask_from_scopes
 __all__ = [
     "AUTHORIZE_PATH",
     "BUZZ_ACCOUNT_PATH",
+    "BUZZ_USER_ACCOUNT_PATH",
     "DEFAULT_ISSUER",
     "DEFAULT_SITE_URL",
     "DEVICE_PATH",
@@ -39,6 +40,9 @@ DEVICE_PATH: Final = "/api/auth/oauth/device"
 DEVICE_TOKEN_PATH: Final = "/api/auth/oauth/device-token"
 ME_PATH: Final = "/api/v1/me"
 BUZZ_ACCOUNT_PATH: Final = "/api/trpc/buzz.getBuzzAccount"
+"""tRPC procedure of the spendable pools (``fetch_buzz_balances``)."""
+BUZZ_USER_ACCOUNT_PATH: Final = "/api/trpc/buzz.getUserAccount"
+"""tRPC procedure of the user's accounts (``fetch_buzz_account``, as 0.14 calls it)."""
 
 ScopeRequest: TypeAlias = int | Iterable[str | TokenScope]
 """A requested scope: a bitmask (``TokenScope`` or int) or scope names and members."""

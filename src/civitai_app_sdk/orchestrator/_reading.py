@@ -1,9 +1,10 @@
 """Reading response bodies into the generated models.
 
 The models are lenient where the API really varies (unknown step types, enum values and
-extra fields survive; fields the spec calls required but the service omits are patched
-to optional in `codegen/patches.toml`). A body that still does not fit is reported as a
-:class:`ResponseValidationError` carrying the body; nothing is invented to make it fit.
+extra fields survive, also inside the request models a response echoes; fields the spec
+calls required but the service omits are patched to optional in `codegen/patches.toml`).
+A body that still does not fit is reported as a :class:`ResponseValidationError` carrying
+the body; nothing is invented to make it fit.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from .._transport import BODY_LIMIT
-from ..errors import ResponseValidationError
+from ..errors import ResponseValidationError, parse_body
 
 
 @cache
@@ -26,12 +27,14 @@ def adapter(kind: Any) -> TypeAdapter[Any]:
 def read(kind: Any, content: bytes, what: str) -> Any:
     """Parse the JSON body ``content`` as ``kind``, or raise :class:`ResponseValidationError`."""
     try:
-        return adapter(kind).validate_json(content)
+        return adapter(kind).validate_json(content, extra="allow")
     except ValidationError as error:
+        text = content.decode("utf-8", errors="replace")
         first = error.errors()[0]
         where = "/".join(map(str, first["loc"]))
         raise ResponseValidationError(
             f"the {what} in the response does not match the API's schema: "
             f"{error.error_count()} problem(s), first: {first['msg']} at {where}",
-            body=content[:BODY_LIMIT].decode("utf-8", errors="replace"),
+            body=parse_body(text),
+            body_text=text[:BODY_LIMIT],
         ) from None

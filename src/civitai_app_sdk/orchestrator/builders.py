@@ -1,21 +1,31 @@
 """Workflow body builders with the TypeScript SDK's defaults, minus its silent data loss.
 
-Each returns the JSON body (a dict, keys in the TypeScript SDK's order) after checking it
-strictly, so a typo raises :class:`RequestValidationError` instead of vanishing. Every
-field the step accepts is kept (sampler-like options, LoRAs, priority, retries…).
+Each returns the JSON body (a ``WorkflowTemplateParam`` dict, keys in the TypeScript SDK's
+order) after checking it strictly, so a typo raises :class:`RequestValidationError` instead
+of vanishing. Every field the step accepts is kept (sampler-like options, LoRAs, priority,
+retries…).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from civitai_app_sdk_generated import TextToImageInput
 from civitai_app_sdk_generated._base import format_timespan
 from pydantic import BaseModel
 
 from .validation import validate_workflow_body
+
+if TYPE_CHECKING:
+    from civitai_app_sdk_generated import ImageGenInput, WorkflowStepTemplate
+    from civitai_app_sdk_generated.params import (
+        ImageGenInputParam,
+        TextToImageInputParam,
+        WorkflowStepTemplateParam,
+        WorkflowTemplateParam,
+    )
 
 __all__ = [
     "DEFAULT_MODEL_AIR",
@@ -61,7 +71,10 @@ def _timespan(value: Duration) -> str:
 
 
 def _wire(
-    value: Mapping[str, Any] | BaseModel, *, exclude_none: bool = False, exclude_unset: bool = False
+    value: object,
+    *,
+    exclude_none: bool = False,
+    exclude_unset: bool = False,
 ) -> dict[str, Any]:
     """A copy in JSON form: models are dumped by alias, leaving out what the flags say."""
     if isinstance(value, BaseModel):
@@ -78,12 +91,13 @@ def _input_keys(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
     return {aliases.get(key, key): value for key, value in data.items()}
 
 
-def _body(step: dict[str, Any], tags: Sequence[str] | None) -> dict[str, Any]:
+def _body(step: dict[str, Any], tags: Sequence[str] | None) -> WorkflowTemplateParam:
     body: dict[str, Any] = {"steps": [step]}
     if tags:
         body["tags"] = list(tags)
-    validate_workflow_body(body)
-    return body
+    checked = cast("WorkflowTemplateParam", body)
+    validate_workflow_body(checked)
+    return checked
 
 
 def _step_extras(
@@ -99,7 +113,7 @@ def _step_extras(
 
 
 def build_text_to_image_body(
-    input: Mapping[str, Any] | TextToImageInput,
+    input: TextToImageInputParam | TextToImageInput,
     *,
     tags: Sequence[str] | None = None,
     name: str = DEFAULT_STEP_NAME,
@@ -107,7 +121,7 @@ def build_text_to_image_body(
     priority: str | None = None,
     retries: int | None = None,
     metadata: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> WorkflowTemplateParam:
     """A one-step ``textToImage`` body.
 
     Defaults as in the TypeScript SDK (model :data:`DEFAULT_MODEL_AIR`, 1024x1024, 25 steps,
@@ -134,7 +148,7 @@ def build_text_to_image_body(
 
 
 def build_image_gen_body(
-    input: Mapping[str, Any] | BaseModel,
+    input: ImageGenInputParam | ImageGenInput,
     *,
     name: str = DEFAULT_STEP_NAME,
     timeout: Duration = DEFAULT_STEP_TIMEOUT,
@@ -142,7 +156,7 @@ def build_image_gen_body(
     priority: str | None = None,
     retries: int | None = None,
     metadata: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> WorkflowTemplateParam:
     """A one-step ``imageGen`` body; ``input`` (an engine's input) is kept as given."""
     step_input = _wire(input, exclude_none=True)
     step = {"$type": "imageGen", "name": name, "timeout": _timespan(timeout), "input": step_input}
@@ -150,8 +164,8 @@ def build_image_gen_body(
 
 
 def build_workflow_body(
-    step: Mapping[str, Any] | BaseModel, *, tags: Sequence[str] | None = None
-) -> dict[str, Any]:
+    step: WorkflowStepTemplateParam | WorkflowStepTemplate, *, tags: Sequence[str] | None = None
+) -> WorkflowTemplateParam:
     """A one-step body for any step type: ``{"$type": ..., "input": ...}`` plus options.
 
     ``name`` defaults to ``step_0`` and ``timeout`` to 10 minutes (seconds, ``timedelta``

@@ -169,11 +169,13 @@ class OrchestratorClient(_Base):
         *,
         timeout: float = DEFAULT_POLL_TIMEOUT,
         on_update: OnUpdate | None = None,
+        interval: float = 0.0,
     ) -> Workflow:
         """Wait until the workflow is terminal, with server-held long-polls.
 
         Calls ``on_update`` with every snapshot; raises :class:`PollTimeoutError` (with
-        the last snapshot in ``.last``) if ``timeout`` seconds pass first.
+        the last snapshot in ``.last``) if ``timeout`` seconds pass first. ``interval``
+        (0.14's, in seconds) is the shortest pause when the server answers early.
         """
 
         def fetch(wait: int, deadline: float) -> Workflow:
@@ -189,6 +191,7 @@ class OrchestratorClient(_Base):
             on_update=on_update,
             clock=self._transport.clock,
             sleep=self._transport.sleep,
+            interval=interval,
         )
 
     def cancel(self, workflow_id: str) -> None:
@@ -392,6 +395,7 @@ class AsyncOrchestratorClient(_Base):
         *,
         timeout: float = DEFAULT_POLL_TIMEOUT,  # noqa: ASYNC109 - the error keeps the last snapshot
         on_update: OnUpdate | None = None,
+        interval: float = 0.0,
     ) -> Workflow:
         """Wait until the workflow is terminal. See :meth:`OrchestratorClient.poll`."""
 
@@ -408,6 +412,7 @@ class AsyncOrchestratorClient(_Base):
             on_update=on_update,
             clock=self._transport.clock,
             sleep=self._transport.sleep,
+            interval=interval,
         )
 
     async def cancel(self, workflow_id: str) -> None:

@@ -63,6 +63,7 @@ def poll_workflow(
     client: OrchestratorClient,
     workflow_id: str,
     *,
+    interval: float = ...,
     timeout: float = ...,
     on_update: OnUpdate | None = ...,
 ) -> Workflow: ...
@@ -71,6 +72,7 @@ def poll_workflow(
     client: AsyncOrchestratorClient,
     workflow_id: str,
     *,
+    interval: float = ...,
     timeout: float = ...,
     on_update: OnUpdate | None = ...,
 ) -> Awaitable[Workflow]: ...
@@ -78,8 +80,15 @@ def poll_workflow(
     client: AnyClient,
     workflow_id: str,
     *,
+    interval: float = 0.0,
     timeout: float = DEFAULT_POLL_TIMEOUT,
     on_update: OnUpdate | None = None,
 ) -> Workflow | Awaitable[Workflow]:
-    """``client.poll(...)``: wait (seconds) until terminal, or raise PollTimeoutError."""
-    return client.poll(workflow_id, timeout=timeout, on_update=on_update)
+    """``client.poll(...)``: wait until terminal, or raise PollTimeoutError.
+
+    As 0.14's ``pollWorkflow(client, id, {intervalMs, timeoutMs})`` but in seconds:
+    ``interval`` is the shortest pause between requests when the server answers a
+    long-poll early (it usually holds the request until the workflow changes), and
+    ``timeout`` the overall deadline (30 s by default, as in 0.14).
+    """
+    return client.poll(workflow_id, timeout=timeout, on_update=on_update, interval=interval)

@@ -76,7 +76,7 @@ def extract_blobs(workflow: WorkflowLike | None) -> list[Blob]:
                 blob: Blob = found
             else:
                 try:
-                    blob = adapter(Blob).validate_python(found)
+                    blob = adapter(Blob).validate_python(found, extra="allow")
                 except ValidationError:
                     continue
             if blob.id not in seen:
@@ -109,9 +109,52 @@ def extract_models(workflow: WorkflowLike | None) -> list[Model3DBlob]:
     return _of(workflow, Model3DBlob)
 
 
+def _is_image_kind(kind: object) -> bool:
+    return kind is None or kind == "image" or (isinstance(kind, str) and kind.startswith("image/"))
+
+
+def _available_image(blob: Mapping[str, Any]) -> bool:
+    return blob.get("type") == "image" and bool(blob.get("available")) and bool(blob.get("url"))
+
+
+def _listed(output: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    items = output.get(key)
+    return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+
+
+def _step_image_urls(output: Mapping[str, Any]) -> Iterator[str]:
+    """One step's image URLs: ``images[]``, then ``blobs[]``, then images found elsewhere."""
+    for item in _listed(output, "images"):
+        if item.get("available") and item.get("url") and _is_image_kind(item.get("type")):
+            yield str(item["url"])
+    for item in _listed(output, "blobs"):
+        mime = item.get("mimeType")
+        kind = mime if mime is not None else item.get("type")
+        mime_image = isinstance(kind, str) and kind.startswith("image/")
+        if (mime_image and item.get("url")) or (mime is None and _available_image(item)):
+            yield str(item["url"])
+    rest = {key: value for key, value in output.items() if key not in ("images", "blobs")}
+    for found in _walk(rest):
+        if isinstance(found, Mapping) and _available_image(found):
+            yield str(found["url"])
+
+
 def extract_image_urls(workflow: WorkflowLike | None) -> list[str]:
-    """URLs of the available output images (blocked or hidden ones have none)."""
-    return [str(image.url) for image in extract_images(workflow) if image.available and image.url]
+    """URLs of the available output images, in step order, duplicates kept (as in 0.14).
+
+    Reads both snapshot shapes: this API's blobs (``type: "image"``, ``available``, ``url``)
+    and the TypeScript SDK 0.14's (``images[]`` with ``url``/``available``, ``blobs[]`` with
+    a ``mimeType`` such as ``image/png``). Per step: ``images[]``, then ``blobs[]``, then
+    image blobs anywhere else in the output (an upscaler's ``blob``, extracted ``frames``).
+    Blocked or hidden images have no URL and are skipped.
+    """
+    urls: list[str] = []
+    for _, output in _steps(workflow):
+        if isinstance(output, BaseModel):
+            output = output.model_dump(mode="json", by_alias=True)
+        if isinstance(output, Mapping):
+            urls.extend(_step_image_urls(output))
+    return urls
 
 
 def _message_text(content: Any) -> str | None:

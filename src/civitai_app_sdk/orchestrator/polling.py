@@ -50,6 +50,7 @@ class PollPlan:
     deadline: float
     hold: float = LONG_POLL_HOLD
     long_poll: bool = True
+    floor: float = 0.0
     _early: int = 0
 
     def wait_for(self, now: float) -> int:
@@ -59,11 +60,15 @@ class PollPlan:
         return max(0, min(math.floor(self.hold), math.floor(self.deadline - now)))
 
     def pause_after(self, asked: int, elapsed: float, now: float) -> float:
-        """Seconds to sleep before the next request, given how long the last one took."""
+        """Seconds to sleep before the next request, given how long the last one took.
+
+        A request the server held is followed at once; after one it answered early the
+        pause follows :data:`BACKOFF_SCHEDULE`, never shorter than ``floor``.
+        """
         if asked > 0 and elapsed >= asked - _EARLY_SLACK:
             self._early = 0
             return 0.0
-        pause = BACKOFF_SCHEDULE[min(self._early, len(BACKOFF_SCHEDULE) - 1)]
+        pause = max(self.floor, BACKOFF_SCHEDULE[min(self._early, len(BACKOFF_SCHEDULE) - 1)])
         self._early += 1
         return max(0.0, min(pause, self.deadline - now))
 
@@ -72,9 +77,9 @@ class PollPlan:
         return now >= self.deadline
 
 
-def _check_timeout(timeout: float) -> None:
-    if not (timeout >= 0 and math.isfinite(timeout)):
-        raise ValueError("timeout must be a finite number of seconds >= 0")
+def _check_seconds(value: float, name: str) -> None:
+    if not (value >= 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number of seconds >= 0")
 
 
 @attrs.define
@@ -94,10 +99,14 @@ class _Run:
     received: float = 0.0
 
     @classmethod
-    def begin(cls, workflow_id: str, timeout: float, clock: Callable[[], float]) -> _Run:
-        """A run of ``timeout`` seconds from now (a finite number >= 0)."""
-        _check_timeout(timeout)
-        return cls(workflow_id, timeout, clock, PollPlan(deadline=clock() + timeout))
+    def begin(
+        cls, workflow_id: str, timeout: float, interval: float, clock: Callable[[], float]
+    ) -> _Run:
+        """A run of ``timeout`` seconds from now; ``interval`` floors pauses (both >= 0)."""
+        _check_seconds(timeout, "timeout")
+        _check_seconds(interval, "interval")
+        plan = PollPlan(deadline=clock() + timeout, floor=interval)
+        return cls(workflow_id, timeout, clock, plan)
 
     def next_wait(self) -> int:
         """The server hold for the next request; starts timing it."""
@@ -157,14 +166,15 @@ def poll_sync(
     on_update: OnUpdate | None,
     clock: Callable[[], float],
     sleep: Callable[[float], None],
+    interval: float = 0.0,
 ) -> Workflow:
     """Fetch until the workflow is terminal; raise :class:`PollTimeoutError` at the deadline.
 
     ``fetch(wait, deadline)`` gets the workflow, asking the server to hold up to ``wait``
     seconds and retrying failures only while the retry starts before ``deadline``
-    (``clock`` time).
+    (``clock`` time). ``interval`` is the shortest pause after an early answer.
     """
-    run = _Run.begin(workflow_id, timeout, clock)
+    run = _Run.begin(workflow_id, timeout, interval, clock)
     while True:
         try:
             snapshot = fetch(run.next_wait(), run.plan.deadline)
@@ -190,9 +200,10 @@ async def poll_async(
     on_update: OnUpdate | None,
     clock: Callable[[], float],
     sleep: Callable[[float], Awaitable[None]],
+    interval: float = 0.0,
 ) -> Workflow:
     """Async twin of :func:`poll_sync`; ``on_update`` may be a coroutine function."""
-    run = _Run.begin(workflow_id, timeout, clock)
+    run = _Run.begin(workflow_id, timeout, interval, clock)
     while True:
         try:
             snapshot = await fetch(run.next_wait(), run.plan.deadline)

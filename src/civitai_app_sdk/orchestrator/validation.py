@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from civitai_app_sdk_generated import WorkflowTemplate
-from civitai_app_sdk_generated._base import request_problems
+from civitai_app_sdk_generated import HOMES, WorkflowTemplate
+from civitai_app_sdk_generated._base import UNKNOWN_TAG, request_problems
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError, to_json
 
 from ..errors import RequestValidationError
 
+if TYPE_CHECKING:
+    from civitai_app_sdk_generated.params import WorkflowTemplateParam
+
 __all__ = ["WorkflowBody", "validate_workflow_body"]
 
-WorkflowBody = WorkflowTemplate | Mapping[str, Any]
-"""A workflow request: a typed ``WorkflowTemplate`` or its JSON form as a dict."""
+WorkflowBody: TypeAlias = "WorkflowTemplate | WorkflowTemplateParam"
+"""A workflow request: a ``WorkflowTemplate`` model or its JSON form (a typed dict).
+
+A dict literal is checked by mypy against ``WorkflowTemplateParam``; for a body built at
+run time, ``cast(WorkflowTemplateParam, data)``. Any mapping is validated strictly before
+it is sent. (A string alias, so the TypedDicts are never imported at run time.)
+"""
+
+
+def _is_union_tag(part: int | str) -> bool:
+    """A location part naming the union member tried (not a JSON key): left out of paths."""
+    return isinstance(part, str) and (part == UNKNOWN_TAG or part in HOMES)
 
 
 def _pydantic_problems(error: ValidationError) -> list[str]:
     return [
-        "/" + "/".join(str(part) for part in item["loc"]) + f": {item['msg']}"
+        "/"
+        + "/".join(str(part) for part in item["loc"] if not _is_union_tag(part))
+        + f": {item['msg']}"
         for item in error.errors()
     ]
 
@@ -30,8 +45,8 @@ def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
 
     Typed models are dumped and re-read, so both forms get the same checks, made strictly
     on the JSON to be sent (``"512"`` is not a number): the schema's types and bounds, no
-    unknown fields, step types or enum values. A missing ``currencies`` becomes ``[]``
-    (the server's default order). Raises :class:`RequestValidationError` listing every
+    unknown fields, step types or enum values. Only what the caller gave is sent (the
+    server applies its own defaults). Raises :class:`RequestValidationError` listing every
     problem.
     """
     if isinstance(body, BaseModel):
@@ -40,7 +55,6 @@ def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
         data = dict(body)
     else:
         raise TypeError(f"a workflow body is a WorkflowTemplate or a dict, not {type(body)}")
-    data.setdefault("currencies", [])
     try:
         text = to_json(data, inf_nan_mode="constants")
         model = WorkflowTemplate.model_validate_json(text, strict=True)

@@ -1,0 +1,123 @@
+"""Strict writing, lenient reading: request models refuse unknown keys, responses keep them."""
+
+from __future__ import annotations
+
+import json
+import typing
+from typing import Any
+
+import pytest
+from civitai_app_sdk_generated import (
+    ImageBlob,
+    TextToImageInput,
+    TextToImageStep,
+    TextToImageStepTemplate,
+    UnknownBlob,
+    Workflow,
+    WorkflowTemplate,
+    models,
+    params,
+)
+from civitai_app_sdk_generated._base import RequestModel
+from pydantic import BaseModel, ValidationError
+
+from civitai_app_sdk.errors import RequestValidationError
+from civitai_app_sdk.orchestrator import (
+    extract_image_urls,
+    extract_images,
+    validate_workflow_body,
+)
+from tests.orchestrator.conftest import BASE, workflow_json
+
+
+def test_request_model_refuses_unknown_keyword() -> None:
+    with pytest.raises(ValidationError, match="widht") as caught:
+        TextToImageInput(prompt="x", **{"widht": 7})
+    assert caught.value.errors()[0]["type"] == "extra_forbidden"
+    with pytest.raises(ValidationError, match="modle"):
+        WorkflowTemplate.model_validate(
+            {"steps": [{"$type": "textToImage", "input": {"prompt": "x", "modle": "m"}}]}
+        )
+
+
+def test_step_tag_is_set_from_its_wire_name() -> None:
+    step = TextToImageStepTemplate(input=TextToImageInput(prompt="a cat"))
+    body = WorkflowTemplate(steps=[step])
+    sent = validate_workflow_body(body)
+    assert sent["steps"][0]["$type"] == "textToImage"
+    assert sent["steps"][0]["input"]["prompt"] == "a cat"
+
+
+def _single_literal(model: type[BaseModel], name: str) -> str | None:
+    args = typing.get_args(model.model_fields[name].annotation)
+    return args[0] if len(args) == 1 and isinstance(args[0], str) else None
+
+
+def test_every_request_tag_with_one_value_is_its_default() -> None:
+    checked = 0
+    for value in vars(models).values():
+        if not (isinstance(value, type) and issubclass(value, RequestModel)):
+            continue
+        for name, field in value.model_fields.items():
+            if field.alias == "$type" and _single_literal(value, name) is not None:
+                assert field.default == _single_literal(value, name), (value, name)
+                checked += 1
+    assert checked >= 40  # every step template of the pinned spec
+
+
+def test_responses_keep_unknown_fields_inside_echoed_inputs() -> None:
+    data = workflow_json("succeeded", brandNewTopLevel=3)
+    data["steps"][0]["input"]["brandNewOption"] = {"x": 1}
+    for parsed in (
+        Workflow.model_validate(data),
+        Workflow.model_validate_json(json.dumps(data)),
+    ):
+        step = parsed.steps[0]
+        assert isinstance(step, TextToImageStep)
+        assert step.input.model_extra == {"brandNewOption": {"x": 1}}
+        assert parsed.model_extra == {"brandNewTopLevel": 3}
+
+
+def test_client_reads_a_workflow_echoing_new_input_fields(client: Any, api: Any) -> None:
+    data = workflow_json("succeeded")
+    data["steps"][0]["input"]["brandNewOption"] = True
+    api.get("/v2/consumer/workflows/w1").respond(200, json=data)
+    assert client.get("w1").steps[0].input.model_extra == {"brandNewOption": True}
+    assert BASE.startswith("https://")
+
+
+def test_unknown_blob_type_in_images_keeps_the_workflow_readable() -> None:
+    data = workflow_json("succeeded")
+    known = data["steps"][0]["output"]["images"][0]
+    odd = {"type": "hologram", "id": "H1.holo", "available": True, "url": "https://x.test/h"}
+    data["steps"][0]["output"]["images"] = [odd, known]
+    workflow = Workflow.model_validate_json(json.dumps(data))
+    images = workflow.steps[0].output.images
+    assert isinstance(images[0], UnknownBlob)
+    assert images[0].type == "hologram"
+    assert isinstance(images[1], ImageBlob)
+    assert [blob.id for blob in extract_images(workflow)] == [known["id"]]
+    assert extract_image_urls(workflow) == [known["url"]]
+
+
+def test_typed_dict_keys_match_the_request_models() -> None:
+    compared = 0
+    for name in dir(params):
+        typed = getattr(params, name)
+        if not (name.endswith("Param") and isinstance(typed, type)):
+            continue
+        model = getattr(models, name.removesuffix("Param"))
+        wire = {field.alias or attr for attr, field in model.model_fields.items()}
+        assert typed.__required_keys__ | typed.__optional_keys__ == wire, name
+        required = {f.alias or a for a, f in model.model_fields.items() if f.is_required()}
+        assert required <= typed.__required_keys__, name
+        compared += 1
+    assert compared > 300
+
+
+def test_mapping_bodies_are_still_validated_at_run_time() -> None:
+    body: Any = {"steps": [{"$type": "textToImage", "input": {"prompt": "x", "widht": 1}}]}
+    with pytest.raises(RequestValidationError, match="/steps/0/input/widht"):
+        validate_workflow_body(body)
+    with pytest.raises(RequestValidationError, match="/steps/0"):
+        validate_workflow_body({"steps": [{"$type": "textToImag", "input": {"prompt": "x"}}]})
