@@ -8,14 +8,29 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import importlib
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+    TypeAdapter,
+)
+from pydantic_core import CoreSchema, core_schema, to_json
+
+if TYPE_CHECKING:
+    from pydantic.json_schema import JsonSchemaValue
 
 UNKNOWN_TAG = "__unknown__"
 """The union tag under which values with an unknown discriminator are parsed."""
+STRICT_CONTEXT = "civitai_strict"
+"""Validation context key: `{STRICT_CONTEXT: True}` with `strict=True` keeps lazy unions strict."""
 
 
 class ApiModel(BaseModel):
@@ -98,6 +113,81 @@ def tagger(prop: str, attr: str, tags: Mapping[str, str]) -> Callable[[Any], str
         return tags.get(raw, UNKNOWN_TAG) if isinstance(raw, str) else UNKNOWN_TAG
 
     return tag_of
+
+
+class LazyUnion:
+    """A tagged union whose members are imported and built when a value of theirs is met.
+
+    Reading a workflow then builds the classes of its own step types only, not those of
+    every step type and engine. Values behave as with `tagger`: the member is chosen by
+    `prop` (JSON) or `attr` (model), an unknown tag parses into `fallback`, and errors
+    keep their full location.
+    """
+
+    def __init__(
+        self, prop: str, attr: str, targets: Mapping[str, str], fallback: type[BaseModel]
+    ) -> None:
+        """Members are named in `targets` (tag -> generated name) and resolved on first use."""
+        self._prop = prop
+        self._attr = attr
+        self._targets = dict(targets)
+        self._fallback = fallback
+        self._adapters: dict[str, TypeAdapter[Any]] = {}
+
+    def _kind(self, value: Any) -> Any:
+        raw = value.get(self._prop) if isinstance(value, dict) else getattr(value, self._attr, None)
+        if isinstance(raw, enum.Enum):
+            raw = raw.value
+        target = self._targets.get(raw) if isinstance(raw, str) else None
+        if target is None:
+            return self._fallback
+        package = importlib.import_module(__name__.rpartition(".")[0])
+        return getattr(package, target)
+
+    def _validate(self, value: Any, info: core_schema.ValidationInfo) -> Any:
+        kind = self._kind(value)
+        context = info.context
+        strict = isinstance(context, Mapping) and bool(context.get(STRICT_CONTEXT))
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            if strict and info.mode == "json":
+                return kind.model_validate_json(to_json(value), strict=True, context=context)
+            return kind.model_validate(value, strict=strict or None, context=context)
+        adapter = self._adapters.get(kind.__name__)
+        if adapter is None:
+            adapter = self._adapters.setdefault(kind.__name__, TypeAdapter(kind))
+        if strict and info.mode == "json":
+            return adapter.validate_json(to_json(value), strict=True, context=context)
+        return adapter.validate_python(value, strict=strict or None, context=context)
+
+    @staticmethod
+    def _serialize(value: Any, info: core_schema.SerializationInfo) -> Any:
+        if not isinstance(value, BaseModel):
+            return value
+        return value.model_dump(
+            mode=info.mode,
+            by_alias=info.by_alias,
+            exclude_unset=info.exclude_unset,
+            exclude_defaults=info.exclude_defaults,
+            exclude_none=info.exclude_none,
+            round_trip=info.round_trip,
+        )
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        """Validate by dispatching on the tag; serialise the member as itself."""
+        return core_schema.with_info_plain_validator_function(
+            self._validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                self._serialize, info_arg=True
+            ),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """An object tagged by `prop` (the members are not built for a schema)."""
+        return {"type": "object", "required": [self._prop]}
 
 
 _TIMESPAN = re.compile(

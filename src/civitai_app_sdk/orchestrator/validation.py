@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from civitai_app_sdk_generated import WorkflowTemplate
-from civitai_app_sdk_generated._base import request_problems
+from civitai_app_sdk_generated._base import STRICT_CONTEXT, request_problems
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError, to_json
 
@@ -43,7 +43,9 @@ def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
     data.setdefault("currencies", [])
     try:
         text = to_json(data, inf_nan_mode="constants")
-        model = WorkflowTemplate.model_validate_json(text, strict=True)
+        model = WorkflowTemplate.model_validate_json(
+            text, strict=True, context={STRICT_CONTEXT: True}
+        )
     except PydanticSerializationError as exc:
         problem = f"/: not JSON-serialisable: {exc}"
         raise RequestValidationError([problem], "workflow body") from None
