@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import importlib
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -132,32 +133,32 @@ class LazyUnion:
         self._attr = attr
         self._targets = dict(targets)
         self._fallback = fallback
-        self._adapters: dict[str, TypeAdapter[Any]] = {}
+        self._validators: dict[str, Any] = {}
 
-    def _kind(self, value: Any) -> Any:
+    def _validator(self, target: str | None) -> Any:
+        """The schema validator of a member (built once), or of the fallback."""
+        found = self._validators.get(target or UNKNOWN_TAG)
+        if found is None:
+            if target is None:
+                kind: Any = self._fallback
+            else:
+                package = importlib.import_module(__name__.rpartition(".")[0])
+                kind = getattr(package, target)
+            found = TypeAdapter(kind).validator
+            self._validators[target or UNKNOWN_TAG] = found
+        return found
+
+    def _validate(self, value: Any, info: core_schema.ValidationInfo) -> Any:
         raw = value.get(self._prop) if isinstance(value, dict) else getattr(value, self._attr, None)
         if isinstance(raw, enum.Enum):
             raw = raw.value
-        target = self._targets.get(raw) if isinstance(raw, str) else None
-        if target is None:
-            return self._fallback
-        package = importlib.import_module(__name__.rpartition(".")[0])
-        return getattr(package, target)
-
-    def _validate(self, value: Any, info: core_schema.ValidationInfo) -> Any:
-        kind = self._kind(value)
+        validator = self._validator(self._targets.get(raw) if isinstance(raw, str) else None)
         context = info.context
-        strict = isinstance(context, Mapping) and bool(context.get(STRICT_CONTEXT))
-        if isinstance(kind, type) and issubclass(kind, BaseModel):
-            if strict and info.mode == "json":
-                return kind.model_validate_json(to_json(value), strict=True, context=context)
-            return kind.model_validate(value, strict=strict or None, context=context)
-        adapter = self._adapters.get(kind.__name__)
-        if adapter is None:
-            adapter = self._adapters.setdefault(kind.__name__, TypeAdapter(kind))
-        if strict and info.mode == "json":
-            return adapter.validate_json(to_json(value), strict=True, context=context)
-        return adapter.validate_python(value, strict=strict or None, context=context)
+        if isinstance(context, Mapping) and context.get(STRICT_CONTEXT):
+            if info.mode == "json":
+                return validator.validate_json(to_json(value), strict=True, context=context)
+            return validator.validate_python(value, strict=True, context=context)
+        return validator.validate_python(value, context=context)
 
     @staticmethod
     def _serialize(value: Any, info: core_schema.SerializationInfo) -> Any:
@@ -199,6 +200,12 @@ def parse_timespan(value: Any) -> Any:
     """Read a .NET TimeSpan (`[-][d.]hh:mm:ss[.fffffff]`) into a `timedelta`."""
     if not isinstance(value, str):
         return value
+    return _timespan(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _timespan(value: str) -> dt.timedelta:
+    """`parse_timespan` of a string; the few durations a service uses are read once."""
     match = _TIMESPAN.match(value)
     if match is None:
         raise ValueError(f"not a .NET TimeSpan ([d.]hh:mm:ss[.fffffff]): {value!r}")
