@@ -132,10 +132,21 @@ def build_catalogs(spec: dict[str, Any], unions: dict[str, Union_]) -> Catalog:
     )
 
 
+def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Statements at top level, looking into the run-time branch of `if TYPE_CHECKING:`."""
+    found: list[ast.stmt] = []
+    for node in body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name):
+            found.extend(node.orelse if node.test.id == "TYPE_CHECKING" else [])
+        else:
+            found.append(node)
+    return found
+
+
 def exported_names(source: str) -> list[str]:
     """Public names a generated module defines at top level, in source order."""
     names: list[str] = []
-    for node in ast.parse(source).body:
+    for node in _top_level(ast.parse(source).body):
         if isinstance(node, ast.ClassDef | ast.FunctionDef):
             names.append(node.name)
         elif isinstance(node, ast.Assign):

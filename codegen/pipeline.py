@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from codegen import (
     render,
     request_shapes,
     scopes,
+    split,
 )
 
 PATCHES = Path(__file__).parent / "patches.toml"
@@ -40,14 +42,25 @@ def load_patches(path: Path = PATCHES) -> list[dict[str, Any]]:
     return patches
 
 
-def lint_and_format(source: str, filename: str) -> str:
-    """Drop unused imports, sort imports and format with the pinned ruff."""
-    fixed = subprocess.run(  # noqa: S603 - fixed argv, our own interpreter
-        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "F401,I",
-         "--fix-only", "--exit-zero", "--stdin-filename", filename, "-"],
-        input=source, capture_output=True, text=True, check=True, cwd=inputs.ROOT,
-    )  # fmt: skip
-    return render.ruff_format(fixed.stdout, filename)
+def lint_and_format(files: dict[str, str]) -> dict[str, str]:
+    """Drop unused imports, sort imports and format every file with the pinned ruff.
+
+    One ruff run per step over a scratch copy of the files (one run per file took a
+    minute once the models were split into many modules).
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        for name, text in files.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text, encoding="utf-8")
+        ruff = [sys.executable, "-m", "ruff"]
+        subprocess.run(  # noqa: S603 - fixed argv, our own interpreter
+            [*ruff, "check", "--isolated", "--select", "F401,I", "--fix-only", "--exit-zero",
+             "--quiet", scratch],
+            capture_output=True, text=True, check=True, cwd=inputs.ROOT,
+        )  # fmt: skip
+        render.ruff_format_tree(root)
+        return {name: (root / name).read_text(encoding="utf-8") for name in sorted(files)}
 
 
 def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
@@ -64,13 +77,12 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     normalised = request_shapes.tag_defaults(normalised, unions)
     raw_models = models.run_generator(normalised, unions | opened)
     lenient = postprocess.postprocess(raw_models, unions | opened)
-    model_source = header + "\n" + request_shapes.request_bases(lenient, requests)
+    model_source = request_shapes.request_bases(lenient, requests)
     table = scopes.build_scope_table(discovery, scope_names)
     catalog = catalogs.build_catalogs(normalised, unions)
 
-    modules = {
+    modules = split.split(model_source, header) | {
         "_base": render.render("_base.py.j2", header=header),
-        "models": model_source,
         "scopes": render.render("scopes.py.j2", header=header, table=table),
         "steps": render.render("steps.py.j2", header=header, catalog=catalog),
         "engines": render.render("engines.py.j2", header=header, catalog=catalog),
@@ -80,12 +92,12 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     package = render.render(
         "__init__.py.j2",
         header=header,
-        modules=sorted(modules),
+        modules=sorted(m for m in modules if not m.startswith(f"{split.CHUNK_PACKAGE}.")),
         homes=catalogs.name_homes(modules),
     )
-    files = {f"{name}.py": text for name, text in modules.items()} | {"__init__.py": package}
-    formatted = {name: lint_and_format(text, name) for name, text in sorted(files.items())}
-    return Generation(formatted, tuple(notes) + table.warnings)
+    files = {f"{name.replace('.', '/')}.py": text for name, text in modules.items()}
+    files["__init__.py"] = package
+    return Generation(lint_and_format(files), tuple(notes) + table.warnings)
 
 
 def differences(generation: Generation, output: Path = OUTPUT_DIR) -> list[str]:
@@ -95,7 +107,8 @@ def differences(generation: Generation, output: Path = OUTPUT_DIR) -> list[str]:
         for name, text in sorted(generation.files.items())
         if not (output / name).is_file() or (output / name).read_text(encoding="utf-8") != text
     ]
-    extra = [p.name for p in sorted(output.glob("*.py")) if p.name not in generation.files]
+    present = sorted(p.relative_to(output).as_posix() for p in output.rglob("*.py"))
+    extra = [name for name in present if name not in generation.files]
     return stale + extra
 
 
@@ -105,6 +118,7 @@ def write(generation: Generation, output: Path = OUTPUT_DIR) -> list[str]:
     changed = differences(generation, output)
     for name in changed:
         if name in generation.files:
+            (output / name).parent.mkdir(parents=True, exist_ok=True)
             (output / name).write_text(generation.files[name], encoding="utf-8")
         else:
             (output / name).unlink()

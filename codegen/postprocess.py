@@ -5,7 +5,8 @@ Pure functions from source text to source text:
 - `safe_enum_members`: no enum member shadows a `str` method;
 - `tagged_unions`: each discriminated union gets an `Unknown<D>` member and a
   discriminator function, so an unknown tag parses into the fallback instead of failing;
-  definitions are then ordered so that each name exists before it is used;
+  definitions are then ordered so that each name exists before it is used; unions with
+  many members load a member only when a value of it is first met (`LazyUnion`);
 - `add_imports`: what the steps above need.
 """
 
@@ -23,6 +24,8 @@ _ENUM_BASES = {"StrEnum": "OpenStrEnum", "IntEnum": "OpenIntEnum", "Enum": "Open
 _ENUM_CLASS = re.compile(r"^class (\w+)\((StrEnum|IntEnum|Enum)\):$", re.MULTILINE)
 _STR_ATTRIBUTES = frozenset(dir(str))
 _FIRST_IMPORT = re.compile(r"^(?=from |import )", re.MULTILINE)
+LAZY_UNION_MEMBERS = 8
+"""Unions with at least this many members resolve them on first use (see `LazyUnion`)."""
 
 
 def open_enums(source: str) -> str:
@@ -158,11 +161,13 @@ def tagged_unions(source: str, unions: dict[str, Union_]) -> str:
     for chunk in chunks:
         if chunk.name in unions:
             union = unions[chunk.name]
+            members = sorted({target for _, target in union.mapping})
             rendered = render(
                 "union.py.j2",
                 union=union,
                 attr=_attribute_for(union, unions, fields),
-                members=sorted({target for _, target in union.mapping}),
+                members=members,
+                lazy=len(members) >= LAZY_UNION_MEMBERS,
                 description=union.description,
             )
             chunk.lines = ["", "", *rendered.rstrip("\n").splitlines()]
@@ -174,8 +179,9 @@ def add_imports(source: str) -> str:
     """Import the open enums, the tagger and pydantic's union helpers."""
     extra = (
         "from pydantic import Discriminator, Tag\n\n"
+        "from typing import TYPE_CHECKING\n\n"
         "from civitai_app_sdk_generated._base import (\n"
-        "    UNKNOWN_TAG, OpenEnum, OpenIntEnum, OpenStrEnum, tagger,\n"
+        "    UNKNOWN_TAG, LazyUnion, OpenEnum, OpenIntEnum, OpenStrEnum, tagger,\n"
         ")\n"
     )
     result, count = _FIRST_IMPORT.subn(extra, source, count=1)

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import attrs
 from fastapi import Depends, FastAPI, Form, Request
@@ -32,6 +32,9 @@ from civitai_app_sdk.scopes import TokenScope
 from civitai_app_sdk.web import CivitaiAuth, Session, WebAuthError
 
 from .buzz import buzz_balance
+
+if TYPE_CHECKING:
+    from civitai_app_sdk_generated.params import WorkflowTemplateParam
 
 HERE: Final = Path(__file__).parent
 SCOPES: Final = (
@@ -68,14 +71,14 @@ class _Form:
     prompt: str
     quantity: int
 
-    def body(self, external_id: str | None = None) -> dict[str, Any]:
+    def body(self, external_id: str | None = None) -> "WorkflowTemplateParam":
         body = build_text_to_image_body(
             {"prompt": self.prompt, "quantity": self.quantity, "width": 512, "height": 512},
             tags=[TAG],
         )
         if external_id is not None:
             body["externalId"] = external_id
-        return dict(body)
+        return body
 
 
 def _read_form(prompt: str, quantity: int) -> _Form:

@@ -8,15 +8,40 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
+import importlib
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Annotated, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+    TypeAdapter,
+)
 from pydantic.config import ExtraValues
+from pydantic_core import CoreSchema, core_schema, to_json
+
+if TYPE_CHECKING:
+    from pydantic.json_schema import JsonSchemaValue
 
 UNKNOWN_TAG = "__unknown__"
 """The union tag under which values with an unknown discriminator are parsed."""
+STRICT_CONTEXT = "civitai_strict"
+"""Validation context key: `{STRICT_CONTEXT: True}` with `strict=True` keeps lazy unions strict."""
+EXTRA_CONTEXT = "civitai_extra"
+"""Validation context key that carries the outer call's `extra=` into lazy union members."""
+
+
+def with_extra(context: Any, extra: ExtraValues | None) -> Any:
+    """`context` that also hands `extra` to lazy unions (only a dict or no context is extended)."""
+    if extra is None or not (context is None or isinstance(context, dict)):
+        return context
+    return {**(context or {}), EXTRA_CONTEXT: extra}
 
 
 class ApiModel(BaseModel):
@@ -47,12 +72,13 @@ class ApiModel(BaseModel):
         by_name: bool | None = None,
     ) -> Self:
         """Validate ``obj``; unknown fields are kept unless this is a request model."""
+        extra = extra or cls._read_extra
         return super().model_validate(
             obj,
             strict=strict,
-            extra=extra or cls._read_extra,
+            extra=extra,
             from_attributes=from_attributes,
-            context=context,
+            context=with_extra(context, extra),
             by_alias=by_alias,
             by_name=by_name,
         )
@@ -69,11 +95,12 @@ class ApiModel(BaseModel):
         by_name: bool | None = None,
     ) -> Self:
         """Validate JSON text; unknown fields are kept unless this is a request model."""
+        extra = extra or cls._read_extra
         return super().model_validate_json(
             json_data,
             strict=strict,
-            extra=extra or cls._read_extra,
-            context=context,
+            extra=extra,
+            context=with_extra(context, extra),
             by_alias=by_alias,
             by_name=by_name,
         )
@@ -161,6 +188,85 @@ def tagger(prop: str, attr: str, tags: Mapping[str, str]) -> Callable[[Any], str
     return tag_of
 
 
+class LazyUnion:
+    """A tagged union whose members are imported and built when a value of theirs is met.
+
+    Reading a workflow then builds the classes of its own step types only, not those of
+    every step type and engine. Values behave as with `tagger`: the member is chosen by
+    `prop` (JSON) or `attr` (model), an unknown tag parses into `fallback`, and errors
+    keep their full location.
+    """
+
+    def __init__(
+        self, prop: str, attr: str, targets: Mapping[str, str], fallback: type[BaseModel]
+    ) -> None:
+        """Members are named in `targets` (tag -> generated name) and resolved on first use."""
+        self._prop = prop
+        self._attr = attr
+        self._targets = dict(targets)
+        self._fallback = fallback
+        self._validators: dict[str, Any] = {}
+
+    def _validator(self, target: str | None) -> Any:
+        """The schema validator of a member (built once), or of the fallback."""
+        found = self._validators.get(target or UNKNOWN_TAG)
+        if found is None:
+            if target is None:
+                kind: Any = self._fallback
+            else:
+                package = importlib.import_module(__name__.rpartition(".")[0])
+                kind = getattr(package, target)
+            found = TypeAdapter(kind).validator
+            self._validators[target or UNKNOWN_TAG] = found
+        return found
+
+    def _validate(self, value: Any, info: core_schema.ValidationInfo) -> Any:
+        raw = value.get(self._prop) if isinstance(value, dict) else getattr(value, self._attr, None)
+        if isinstance(raw, enum.Enum):
+            raw = raw.value
+        validator = self._validator(self._targets.get(raw) if isinstance(raw, str) else None)
+        context = info.context
+        if not isinstance(context, Mapping):
+            return validator.validate_python(value, context=context)
+        extra = context.get(EXTRA_CONTEXT)
+        if context.get(STRICT_CONTEXT):
+            if info.mode == "json":
+                text = to_json(value)
+                return validator.validate_json(text, strict=True, extra=extra, context=context)
+            return validator.validate_python(value, strict=True, extra=extra, context=context)
+        return validator.validate_python(value, extra=extra, context=context)
+
+    @staticmethod
+    def _serialize(value: Any, info: core_schema.SerializationInfo) -> Any:
+        if not isinstance(value, BaseModel):
+            return value
+        return value.model_dump(
+            mode=info.mode,
+            by_alias=info.by_alias,
+            exclude_unset=info.exclude_unset,
+            exclude_defaults=info.exclude_defaults,
+            exclude_none=info.exclude_none,
+            round_trip=info.round_trip,
+        )
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        """Validate by dispatching on the tag; serialise the member as itself."""
+        return core_schema.with_info_plain_validator_function(
+            self._validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                self._serialize, info_arg=True
+            ),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """An object tagged by `prop` (the members are not built for a schema)."""
+        return {"type": "object", "required": [self._prop]}
+
+
 _TIMESPAN = re.compile(
     r"^(?P<sign>-)?(?:(?P<days>\d+)\.)?(?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2})(?:\.(?P<f>\d{1,7}))?$"
 )
@@ -170,6 +276,12 @@ def parse_timespan(value: Any) -> Any:
     """Read a .NET TimeSpan (`[-][d.]hh:mm:ss[.fffffff]`) into a `timedelta`."""
     if not isinstance(value, str):
         return value
+    return _timespan(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _timespan(value: str) -> dt.timedelta:
+    """`parse_timespan` of a string; the few durations a service uses are read once."""
     match = _TIMESPAN.match(value)
     if match is None:
         raise ValueError(f"not a .NET TimeSpan ([d.]hh:mm:ss[.fffffff]): {value!r}")

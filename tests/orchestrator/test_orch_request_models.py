@@ -6,6 +6,7 @@ import json
 import typing
 from typing import Any
 
+import civitai_app_sdk_generated as generated
 import pytest
 from civitai_app_sdk_generated import (
     ImageBlob,
@@ -55,7 +56,7 @@ def _single_literal(model: type[BaseModel], name: str) -> str | None:
 
 def test_every_request_tag_with_one_value_is_its_default() -> None:
     checked = 0
-    for value in vars(models).values():
+    for value in (getattr(generated, name) for name in generated.HOMES):
         if not (isinstance(value, type) and issubclass(value, RequestModel)):
             continue
         for name, field in value.model_fields.items():

@@ -77,6 +77,7 @@ def test_the_login_cookie_round_trips_and_hides_secrets() -> None:
 @pytest.mark.parametrize(
     "sealed",
     [None, "", "garbage", SEALER.seal("[]"), SEALER.seal('{"s":"a","v":"b","n":"/","t":true}')],
+    ids=["none", "empty", "garbage", "sealed-list", "sealed-bad-types"],
 )
 def test_a_bad_login_cookie_opens_as_none(sealed: str | None) -> None:
     assert LoginRequest.unseal(SEALER, sealed) is None

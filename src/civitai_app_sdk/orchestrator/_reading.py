@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from civitai_app_sdk_generated._base import with_extra
 from pydantic import TypeAdapter, ValidationError
 
 from .._transport import BODY_LIMIT
@@ -27,7 +28,9 @@ def adapter(kind: Any) -> TypeAdapter[Any]:
 def read(kind: Any, content: bytes, what: str) -> Any:
     """Parse the JSON body ``content`` as ``kind``, or raise :class:`ResponseValidationError`."""
     try:
-        return adapter(kind).validate_json(content, extra="allow")
+        return adapter(kind).validate_json(
+            content, extra="allow", context=with_extra(None, "allow")
+        )
     except ValidationError as error:
         text = content.decode("utf-8", errors="replace")
         first = error.errors()[0]

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Final, TypeVar
 
 from civitai_app_sdk_generated import AudioBlob, Blob, ImageBlob, Model3DBlob, VideoBlob, Workflow
+from civitai_app_sdk_generated._base import with_extra
 from pydantic import BaseModel, ValidationError
 
 from ._reading import adapter
@@ -76,7 +77,9 @@ def extract_blobs(workflow: WorkflowLike | None) -> list[Blob]:
                 blob: Blob = found
             else:
                 try:
-                    blob = adapter(Blob).validate_python(found, extra="allow")
+                    blob = adapter(Blob).validate_python(
+                        found, extra="allow", context=with_extra(None, "allow")
+                    )
                 except ValidationError:
                     continue
             if blob.id not in seen:

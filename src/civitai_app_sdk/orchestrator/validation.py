@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from civitai_app_sdk_generated import HOMES, WorkflowTemplate
-from civitai_app_sdk_generated._base import UNKNOWN_TAG, request_problems
+from civitai_app_sdk_generated._base import STRICT_CONTEXT, UNKNOWN_TAG, request_problems
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError, to_json
 
@@ -57,7 +57,9 @@ def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
         raise TypeError(f"a workflow body is a WorkflowTemplate or a dict, not {type(body)}")
     try:
         text = to_json(data, inf_nan_mode="constants")
-        model = WorkflowTemplate.model_validate_json(text, strict=True)
+        model = WorkflowTemplate.model_validate_json(
+            text, strict=True, context={STRICT_CONTEXT: True}
+        )
     except PydanticSerializationError as exc:
         problem = f"/: not JSON-serialisable: {exc}"
         raise RequestValidationError([problem], "workflow body") from None

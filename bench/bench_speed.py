@@ -1,0 +1,251 @@
+"""Where people wait: each figure against its floor, measured side by side in one run.
+
+Whole-process rows alternate the two commands (A B A B …) and quote the median of the
+pair-by-pair ratios, so a machine that speeds up or slows down mid-run moves both sides.
+Every row prints ``ok`` when it meets its target and ``short`` when it does not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from bench.bench_client import PAYLOAD
+from civitai_app_sdk.local import LocalConfig, LocalServer, Timings
+from civitai_app_sdk.orchestrator import OrchestratorClient
+
+if TYPE_CHECKING:
+    from civitai_app_sdk_generated.params import WorkflowTemplateParam
+
+RUNS = int(os.environ.get("BENCH_RUNS", "9"))
+TOKEN = "bench-speed-token"
+NODE_DIR = Path(__file__).parent.parent / "tests" / "auth" / "node"
+BODY: WorkflowTemplateParam = {
+    "steps": [{"$type": "textToImage", "input": {"prompt": "speed", "quantity": 2}}]
+}
+
+_FLOOR_GET = (
+    "import httpx, sys\n"
+    "r = httpx.get(sys.argv[1], headers={'Authorization': 'Bearer ' + sys.argv[2]})\n"
+    "sys.stdout.write(r.text)\n"
+)
+_NODE_LIST = (
+    "import {{ createOrchestratorClient, callOrchestrator }} from "
+    "'{module}';\n"
+    "const client = createOrchestratorClient({{ accessToken: process.argv[3], "
+    "baseUrl: process.argv[2] }});\n"
+    "const page = await callOrchestrator(client, '/v2/consumer/workflows');\n"
+    "process.stdout.write(JSON.stringify(page));\n"
+)
+
+
+def _wall(command: Sequence[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env=env)
+    return time.perf_counter() - started
+
+
+def paired(a: Sequence[str], b: Sequence[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Median wall seconds of A and of B, and the median of the A/B ratios of each pair."""
+    _wall(a, env)
+    _wall(b, env)
+    pairs = [(_wall(a, env), _wall(b, env)) for _ in range(RUNS)]
+    ratios = [x / y for x, y in pairs]
+    return (
+        statistics.median(x for x, _ in pairs),
+        statistics.median(y for _, y in pairs),
+        statistics.median(ratios),
+    )
+
+
+def row(measure: str, figure: str, target: str, ok: bool) -> None:
+    """One line of the table."""
+    print(f"{'ok   ' if ok else 'short'} {measure}: {figure} (target {target})")
+
+
+def _cli(*args: str) -> list[str]:
+    exe = Path(sys.executable).with_name("civitai-orch")
+    if exe.exists():
+        return [str(exe), *args]
+    return [sys.executable, "-c", "from civitai_app_sdk.cli import main; main()", *args]
+
+
+def _seed(server: LocalServer) -> str:
+    with OrchestratorClient(TOKEN, base_url=server.url) as client:
+        ids = [client.submit(BODY, external_id=f"speed-{i}").id for i in range(5)]
+        for workflow_id in ids:
+            assert workflow_id is not None
+            client.poll(workflow_id, timeout=60)
+    assert ids[0] is not None
+    return ids[0]
+
+
+def cli_rows(server: LocalServer, workflow_id: str) -> None:
+    """`workflows --json` and `workflow ID --json` against a python -c floor (and Node)."""
+    env = {**os.environ, "CIVITAI_API_URL": server.url, "CIVITAI_API_TOKEN": TOKEN}
+    env.pop("CIVITAI_LOG", None)
+    floor = [sys.executable, "-c", _FLOOR_GET]
+    listing = f"{server.url}/v2/consumer/workflows"
+    ours, base, ratio = paired(_cli("workflows", "--json"), [*floor, listing, TOKEN], env)
+    row(
+        "civitai-orch workflows --json / python -c httpx GET",
+        f"{ratio:.2f}x ({ours * 1000:.0f} vs {base * 1000:.0f} ms)",
+        "<= 1.5x",
+        ratio <= 1.5,
+    )
+    one = f"{server.url}/v2/consumer/workflows/{workflow_id}"
+    ours_one, base_one, ratio_one = paired(
+        _cli("workflow", workflow_id, "--json"), [*floor, one, TOKEN], env
+    )
+    row(
+        "civitai-orch workflow ID --json / python -c httpx GET",
+        f"{ratio_one:.2f}x ({ours_one * 1000:.0f} vs {base_one * 1000:.0f} ms)",
+        "<= 1.5x",
+        ratio_one <= 1.5,
+    )
+    module = NODE_DIR / "node_modules" / "@civitai" / "app-sdk" / "dist" / "orchestrator"
+    node = shutil.which("node")
+    if node is None or not module.is_dir():
+        print("skip  Node official client: not installed (npm ci in tests/auth/node)")
+        return
+    script = NODE_DIR / "bench_list.mjs"
+    script.write_text(_NODE_LIST.format(module=(module / "index.js").as_uri()))
+    try:
+        ours_n, node_t, ratio_n = paired(
+            _cli("workflows", "--json"), [node, str(script), server.url, TOKEN], env
+        )
+    finally:
+        script.unlink()
+    row(
+        "civitai-orch workflows --json / Node @civitai/app-sdk 0.14 callOrchestrator",
+        f"{ratio_n:.2f}x ({ours_n * 1000:.0f} vs {node_t * 1000:.0f} ms)",
+        "< 1x",
+        ratio_n < 1.0,
+    )
+
+
+_FIRST_PARSE = (
+    "import sys, resource\n"
+    "data = open(sys.argv[1], 'rb').read()\n"
+    "import civitai_app_sdk_generated as g\n"
+    "g.Workflow.model_validate_json(data)\n"
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+)
+_JSON_ONLY = "import sys, json\njson.loads(open(sys.argv[1], 'rb').read())\n"
+_IMPORT_ONLY = (
+    "import resource, httpx, pydantic\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+)
+
+
+def first_use_rows(payload_file: Path) -> None:
+    """First Workflow parse in a fresh process: time over json.loads, and peak RSS."""
+    env = dict(os.environ)
+    ours, base, _ = paired(
+        [sys.executable, "-c", _FIRST_PARSE, str(payload_file)],
+        [sys.executable, "-c", _JSON_ONLY, str(payload_file)],
+        env,
+    )
+    extra_ms = (ours - base) * 1000
+    row(
+        "first Workflow.model_validate_json in a fresh process, over json.loads",
+        f"+{extra_ms:.0f} ms ({ours * 1000:.0f} vs {base * 1000:.0f} ms)",
+        "<= +100 ms",
+        extra_ms <= 100,
+    )
+
+    def peak(code: str, *args: str) -> float:
+        out = subprocess.run(
+            [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
+        ).stdout
+        return int(out.split()[-1]) / 1024
+
+    parsed = statistics.median(peak(_FIRST_PARSE, str(payload_file)) for _ in range(3))
+    imported = statistics.median(peak(_IMPORT_ONLY) for _ in range(3))
+    row(
+        "peak RSS after the first workflow parse, over importing httpx + pydantic",
+        f"{parsed - imported:+.1f} MiB ({parsed:.1f} vs {imported:.1f} MiB)",
+        "<= +25 MiB",
+        parsed - imported <= 25,
+    )
+
+
+def _best(fn: Callable[[], object], rounds: int = 7, per: int = 2000) -> float:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(per):
+            fn()
+        samples.append((time.perf_counter() - started) / per)
+    return statistics.median(samples)
+
+
+def parse_row(fixtures: list[bytes]) -> None:
+    """Steady-state Workflow.model_validate_json against json.loads, median over fixtures."""
+    from civitai_app_sdk_generated import Workflow
+
+    ratios = []
+    for data in fixtures:
+        Workflow.model_validate_json(data)
+        ratios.append(
+            _best(lambda d=data: Workflow.model_validate_json(d))  # type: ignore[misc]
+            / _best(lambda d=data: json.loads(d))  # type: ignore[misc]
+        )
+    ratio = statistics.median(ratios)
+    row(
+        f"Workflow.model_validate_json / json.loads, median of {len(fixtures)} fixtures",
+        f"{ratio:.2f}x",
+        "<= 1.5x",
+        ratio <= 1.5,
+    )
+
+
+def client_row(server: LocalServer, workflow_id: str) -> None:
+    """client.get on loopback against a raw httpx.Client.get of the same URL."""
+    url = f"{server.url}/v2/consumer/workflows/{workflow_id}"
+    with (
+        httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}) as raw,
+        OrchestratorClient(TOKEN, base_url=server.url) as client,
+    ):
+        for _ in range(30):
+            raw.get(url)
+            client.get(workflow_id)
+        pairs = [
+            (_best(lambda: client.get(workflow_id), 1, 100), _best(lambda: raw.get(url), 1, 100))
+            for _ in range(RUNS)
+        ]
+    ratio = statistics.median(a / b for a, b in pairs)
+    ours = statistics.median(a for a, _ in pairs) * 1e6
+    base = statistics.median(b for _, b in pairs) * 1e6
+    row(
+        "client.get on loopback / raw httpx.Client.get",
+        f"{ratio:.2f}x ({ours:.0f} vs {base:.0f} us)",
+        "<= 1.05x",
+        ratio <= 1.05,
+    )
+
+
+def run() -> None:
+    """Print every row of the speed table."""
+    config = LocalConfig(token=TOKEN, timings=Timings(0.05, 0.05, 0.05, 0.2))
+    with LocalServer(config) as server:
+        workflow_id = _seed(server)
+        page = httpx.get(
+            f"{server.url}/v2/consumer/workflows", headers={"Authorization": f"Bearer {TOKEN}"}
+        ).json()
+        fixtures = [json.dumps(item).encode() for item in page["items"]] + [PAYLOAD]
+        payload_file = Path(os.environ.get("TMPDIR", "/tmp")) / "civitai-bench-workflow.json"
+        payload_file.write_bytes(PAYLOAD)
+        cli_rows(server, workflow_id)
+        first_use_rows(payload_file)
+        parse_row(fixtures)
+        client_row(server, workflow_id)

@@ -1,0 +1,98 @@
+"""The split of the generated models into modules loaded on first use."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from codegen import split
+
+SOURCE = textwrap.dedent(
+    '''
+    from typing import TYPE_CHECKING, Annotated, Any
+
+    from civitai_app_sdk_generated._base import ApiModel, LazyUnion
+
+
+    class Shared(ApiModel):
+        x: int
+
+
+    class StepA(ApiModel):
+        shared: Shared
+        own: int
+
+
+    class StepB(ApiModel):
+        shared: Shared
+
+
+    class Unknown(ApiModel):
+        pass
+
+
+    if TYPE_CHECKING:
+        Step = StepA | StepB | Unknown
+    else:
+        Step = Annotated[Any, LazyUnion("$type", "field_type", {"a": "StepA"}, Unknown)]
+    """The union."""
+
+
+    class Root(ApiModel):
+        steps: list[Step]
+
+
+    Root.model_rebuild()
+    '''
+)
+
+
+def test_definitions_keep_docstrings_rebuilds_and_typing_only_names() -> None:
+    imports, defs = split.definitions(SOURCE)
+    assert "from civitai_app_sdk_generated._base import" in imports
+    by_name = {d.name: d for d in defs}
+    assert list(by_name) == ["Shared", "StepA", "StepB", "Unknown", "Step", "Root"]
+    assert '"""The union."""' in by_name["Step"].text
+    assert "Root.model_rebuild()" in by_name["Root"].text
+    assert by_name["Step"].needs == {"Unknown"}
+    assert by_name["Step"].static == {"StepA", "StepB"}
+    assert by_name["StepA"].needs == {"Shared"}
+
+
+def test_members_of_a_lazy_union_own_their_closure() -> None:
+    _, defs = split.definitions(SOURCE)
+    owned = split.owners(defs)
+    assert owned["StepA"] == {"StepA"}
+    assert owned["Shared"] == {"StepA", "StepB"}
+    assert owned["Unknown"] == {"Root"}
+    assert owned["Step"] == {"Root"}
+
+
+def test_chunks_group_by_owners_and_import_without_cycles() -> None:
+    modules = split.split(SOURCE, "# header")
+    names = sorted(m for m in modules if m.startswith("_models.") and not m.endswith("__init__"))
+    assert names == ["_models.root", "_models.shared", "_models.step_a", "_models.step_b"]
+    root = modules["_models.root"]
+    assert "class Root" in root
+    assert "class Unknown" in root
+    assert "from civitai_app_sdk_generated._models.step_a" not in root.split("if TYPE_CHECKING:")[0]
+    assert "from civitai_app_sdk_generated._models.step_a import StepA" in root
+    assert (
+        "from civitai_app_sdk_generated._models.shared import Shared" in modules["_models.step_a"]
+    )
+    facade = modules["models"]
+    assert "from civitai_app_sdk_generated._models.step_a import StepA as StepA" in facade
+
+
+def test_an_unknown_top_level_statement_is_refused() -> None:
+    with pytest.raises(ValueError, match="unexpected top-level statement"):
+        split.definitions("x = 1\nprint(x)\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("TextToImageStep", "text_to_image_step"), ("AIRecognitionResult", "ai_recognition_result")],
+)
+def test_snake(name: str, expected: str) -> None:
+    assert split.snake(name) == expected
