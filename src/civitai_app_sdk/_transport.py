@@ -126,7 +126,7 @@ def as_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
     if isinstance(timeout, httpx.Timeout):
         parts = (timeout.connect, timeout.read, timeout.write, timeout.pool)
         if any(p is None or not 0 < p < float("inf") for p in parts):
-            raise ConfigurationError("every part of the timeout must be a positive number")
+            raise ConfigurationError("every part of the timeout must be a positive, finite number")
         return timeout
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise ConfigurationError("timeout must be a number of seconds")

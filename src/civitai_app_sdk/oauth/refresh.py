@@ -14,7 +14,9 @@ import hmac
 import threading
 import time
 from collections.abc import Callable
-from typing import Final, Protocol, runtime_checkable
+from typing import Final
+
+from .._transport import TokenSource
 
 from .client import AsyncOAuthClient, OAuthClient
 from .errors import LoginRequiredError, OAuthError
@@ -34,17 +36,8 @@ def _interrupted() -> OAuthError:
     return OAuthError("temporarily_unavailable", "the token refresh was interrupted")
 
 
-@runtime_checkable
-class TokenProvider(Protocol):
-    """Something that hands out a currently valid bearer token, sync or async."""
-
-    def get_token(self) -> str:
-        """A valid access token (may block to refresh it)."""
-        ...
-
-    async def aget_token(self) -> str:
-        """A valid access token (may await a refresh)."""
-        ...
+TokenProvider = TokenSource
+"""The SDK's one token protocol (:class:`civitai_app_sdk._transport.TokenSource`)."""
 
 
 class RefreshingTokenProvider:

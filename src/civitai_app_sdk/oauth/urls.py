@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final, TypeAlias
 from urllib.parse import quote_plus, urlsplit
 
+from civitai_app_sdk.errors import ConfigurationError, RequestValidationError
 from civitai_app_sdk.scopes import ALL_SCOPES, TokenScope, bitmask_from_scopes
 
 __all__ = [
@@ -55,26 +56,26 @@ def normalize_base_url(base_url: str) -> str:
     The path is kept (a proxy prefix works for every endpoint, the authorize URL
     included: 0.14 drops it there) and trailing slashes are removed (0.14 produces
     ``//api/...``). Scheme and host are lower-cased and a default port is dropped.
-    Raises ``ValueError`` for a non-HTTP(S) scheme, plain ``http`` to a host that is not
+    Raises :class:`ConfigurationError` (a ``ValueError``) for a non-HTTP(S) scheme, plain ``http`` to a host that is not
     loopback, a missing or non-ASCII host, credentials, a query or a fragment.
     """
     if not isinstance(base_url, str):
-        raise TypeError("base_url must be a str")
+        raise ConfigurationError("base_url must be a str")
     try:
         parts = urlsplit(base_url)
         port = parts.port
     except ValueError as exc:
-        raise ValueError(f"invalid base URL {base_url!r}") from exc
+        raise ConfigurationError(f"invalid base URL {base_url!r}") from exc
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if "[" in parts.netloc:
         host = f"[{host}]"
     if scheme not in _DEFAULT_PORTS or not _HOST.fullmatch(host):
-        raise ValueError(f"base URL {base_url!r} must be http(s) with an ASCII host")
+        raise ConfigurationError(f"base URL {base_url!r} must be http(s) with an ASCII host")
     if scheme == "http" and host not in _LOOPBACK and not host.endswith(".localhost"):
-        raise ValueError(f"base URL {base_url!r} must use https (http only for loopback)")
+        raise ConfigurationError(f"base URL {base_url!r} must use https (http only for loopback)")
     if parts.username is not None or parts.query or parts.fragment or "#" in base_url:
-        raise ValueError(f"base URL {base_url!r} must not carry credentials, query or fragment")
+        raise ConfigurationError(f"base URL {base_url!r} must not carry credentials, query or fragment")
     netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
     return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
 
@@ -95,9 +96,9 @@ def form_encode(fields: Sequence[tuple[str, str]]) -> str:
 
 
 def nonempty_str(name: str, value: object) -> str:
-    """``value`` if it is a non-empty ``str``; else ``ValueError`` naming ``name``."""
+    """``value`` if it is a non-empty ``str``; else :class:`RequestValidationError` naming it."""
     if not isinstance(value, str) or not value:
-        raise ValueError(f"{name} must be a non-empty string")
+        raise RequestValidationError([f"{name}: must be a non-empty string"], "argument")
     return value
 
 
