@@ -75,6 +75,7 @@ __all__ = [
     "exchange",
     "is_loopback",
     "retry_after",
+    "to_url",
     "with_options",
 ]
 
@@ -240,7 +241,7 @@ class Settings:
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         user_agent: str | None = None,
-        token_env: str | None = "CIVITAI_API_TOKEN",
+        token_env: str | None = "CIVITAI_API_TOKEN",  # noqa: S107 - a variable's name
         url_env: str | None = "CIVITAI_API_URL",
         default_url: str = DEFAULT_BASE_URL,
     ) -> Settings:
@@ -305,7 +306,7 @@ class Call:
     """
 
     method: str
-    path: str
+    path: str = attrs.field(repr=lambda path: repr(redact(path)))
     params: tuple[tuple[str, str], ...] = ()
     json: Any = None
     content_type: str = "application/json"
@@ -322,6 +323,18 @@ class Call:
     errors: Callable[[Call, httpx.Response], CivitaiError] | None = attrs.field(
         default=None, repr=False
     )
+
+
+def to_url(method: str, url: str, **fields: Any) -> Call:
+    """A :class:`Call` to an absolute URL on any origin (the settings' token is not sent)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise RequestValidationError([redact(f"{url}: {exc}")], "URL") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise RequestValidationError([redact(f"{url}: not an http(s) URL")], "URL")
+    origin = str(parsed.copy_with(raw_path=b"/", fragment=None))[:-1]
+    return Call(method, parsed.raw_path.decode("ascii"), base_url=origin, **fields)
 
 
 class RequestOptions(TypedDict, total=False):
@@ -627,8 +640,8 @@ def exchange(
         token = call.token
         if token is None and call.base_url is None:
             source = settings.token
-            token = source if source is None or isinstance(source, str) else (
-                yield NeedToken(source)
+            token = (
+                source if source is None or isinstance(source, str) else (yield NeedToken(source))
             )
         request = build_request(build, settings, call, token)
         started = time.monotonic()
@@ -727,7 +740,9 @@ class SyncTransport:
 
     def send(self, call: Call, *, stream: bool = False) -> httpx.Response:
         """Send ``call`` with retries; the 2xx response (read unless ``stream``)."""
-        return self.drive(exchange(self.settings, call, self.http.build_request, self.clock, stream))
+        return self.drive(
+            exchange(self.settings, call, self.http.build_request, self.clock, stream)
+        )
 
     @contextlib.contextmanager
     def stream(self, call: Call) -> Iterator[httpx.Response]:

@@ -14,6 +14,8 @@ import pytest
 import respx
 
 from civitai_app_sdk import oauth
+from civitai_app_sdk._transport import as_timeout
+from civitai_app_sdk.errors import CivitaiError, RequestTimeoutError
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
     BuzzAccount,
@@ -24,8 +26,6 @@ from civitai_app_sdk.oauth import (
     TokenSet,
     _core,
 )
-from civitai_app_sdk.errors import CivitaiError, RequestTimeoutError
-from civitai_app_sdk._transport import as_timeout
 from civitai_app_sdk.oauth._core import Credentials, OnceGuard
 from civitai_app_sdk.scopes import TokenScope
 
@@ -380,7 +380,7 @@ def test_fetch_buzz_account_forbidden(mock: respx.MockRouter) -> None:
 
 @pytest.mark.parametrize("token", ["", "a\r\nX-Evil: 1", "a\nb", "a\0"])
 def test_bearer_token_validation(token: str) -> None:
-    with pytest.raises(CivitaiError, match="access.token"):
+    with pytest.raises(CivitaiError, match=r"access.token"):
         run("sync", "fetch_me", token)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -22,15 +21,14 @@ from .._operations import Operation
 from .._transport import DEFAULT_MAX_RETRIES, Settings
 from .._transport import Call as CoreCall
 from ..errors import CivitaiError, ConfigurationError
-
 from ._values import hidden_repr
 from .account import BuzzAccount, CivitaiUser
 from .device import DEVICE_GRANT_TYPE, DeviceAuthorization
 from .errors import OAuthError
 from .tokens import TokenSet
 from .urls import (
-    DEFAULT_ISSUER,
     BUZZ_ACCOUNT_PATH,
+    DEFAULT_ISSUER,
     DEVICE_PATH,
     DEVICE_TOKEN_PATH,
     ME_PATH,
@@ -140,9 +138,7 @@ def oauth_error(call: CoreCall, response: httpx.Response) -> OAuthError:
             description = body["error_description"]
     elif isinstance(body, str):
         body = body[:_MAX_ERROR_TEXT]
-    return OAuthError(
-        error, description, status=response.status_code, body=body, response=response
-    )
+    return OAuthError(error, description, status=response.status_code, body=body, response=response)
 
 
 def _success_json(response: httpx.Response) -> Any:
@@ -254,9 +250,7 @@ def _ignore_body(response: httpx.Response) -> None:
     return None
 
 
-def revoke_call(
-    creds: Credentials, *, token: str, token_type_hint: str | None
-) -> Operation[None]:
+def revoke_call(creds: Credentials, *, token: str, token_type_hint: str | None) -> Operation[None]:
     """Token revocation; any 2xx answer is success, whatever its body."""
     nonempty_str("token", token)
     fields = [("token", token), *creds.auth_fields()]

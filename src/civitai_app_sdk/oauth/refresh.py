@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Final
 
 from .._transport import TokenSource
-
 from .client import AsyncOAuthClient, OAuthClient
 from .errors import LoginRequiredError, OAuthError
 from .store import TokenStore

@@ -56,7 +56,8 @@ def normalize_base_url(base_url: str) -> str:
     The path is kept (a proxy prefix works for every endpoint, the authorize URL
     included: 0.14 drops it there) and trailing slashes are removed (0.14 produces
     ``//api/...``). Scheme and host are lower-cased and a default port is dropped.
-    Raises :class:`ConfigurationError` (a ``ValueError``) for a non-HTTP(S) scheme, plain ``http`` to a host that is not
+    Raises :class:`ConfigurationError` (a ``ValueError``) for a non-HTTP(S) scheme,
+    plain ``http`` to a host that is not
     loopback, a missing or non-ASCII host, credentials, a query or a fragment.
     """
     if not isinstance(base_url, str):
@@ -75,7 +76,9 @@ def normalize_base_url(base_url: str) -> str:
     if scheme == "http" and host not in _LOOPBACK and not host.endswith(".localhost"):
         raise ConfigurationError(f"base URL {base_url!r} must use https (http only for loopback)")
     if parts.username is not None or parts.query or parts.fragment or "#" in base_url:
-        raise ConfigurationError(f"base URL {base_url!r} must not carry credentials, query or fragment")
+        raise ConfigurationError(
+            f"base URL {base_url!r} must not carry credentials, query or fragment"
+        )
     netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
     return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
 

@@ -211,10 +211,12 @@ class OrchestratorClient(_Orchestrator[httpx.Client, httpx.BaseTransport, None],
         In a directory the file is named after the blob, with the extension chosen from
         the response's content type. The file appears only once complete.
         """
-        with self._transport.stream(_blob_call(blob_id, options)) as response:
-            with _blob_file(path_or_dir, blob_id, response) as (out, target):
-                for chunk in response.iter_bytes(_CHUNK):
-                    out.write(chunk)
+        with (
+            self._transport.stream(_blob_call(blob_id, options)) as response,
+            _blob_file(path_or_dir, blob_id, response) as (out, target),
+        ):
+            for chunk in response.iter_bytes(_CHUNK):
+                out.write(chunk)
         return target
 
     def close(self) -> None:
