@@ -96,6 +96,18 @@ class SyncClient(_Client):
         with _charged(operation):
             return operation.read(self._transport.send(operation.call))
 
+    def close(self) -> None:
+        """Close the HTTP client if this client created it."""
+        self._transport.close()
+
+    def __enter__(self) -> Self:
+        """Use the client in a ``with`` block; it is closed on exit."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the client."""
+        self.close()
+
 
 class AsyncClient(_Client):
     """Base of the async clients: runs operations on an :class:`AsyncTransport`."""
@@ -105,6 +117,18 @@ class AsyncClient(_Client):
     async def _run(self, operation: Operation[T]) -> T:
         with _charged(operation):
             return operation.read(await self._transport.send(operation.call))
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this client created it."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> Self:
+        """Use the client in an ``async with`` block; it is closed on exit."""
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close the client."""
+        await self.aclose()
 
 
 def _method_signature(build: Callable[..., Any], bound: bool) -> inspect.Signature:

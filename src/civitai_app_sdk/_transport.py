@@ -28,7 +28,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import Any, Final, Protocol, TypedDict, TypeVar, runtime_checkable
+from typing import Any, Final, Generic, Protocol, Self, TypedDict, TypeVar, runtime_checkable
 
 import anyio
 import attrs
@@ -688,16 +688,24 @@ class _Driver:
             self.effect, self.result = None, stop.value
 
 
-class SyncTransport:
-    """Performs the core's effects with an ``httpx.Client`` (owned unless injected)."""
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+B = TypeVar("B", httpx.BaseTransport, httpx.AsyncBaseTransport)
+S = TypeVar("S")
+
+
+class _Transport(Generic[H, B, S]):
+    """What both transports hold: settings, the httpx client, the sleep and the clock."""
+
+    _http_class: Any
+    _default_sleep: Any
 
     def __init__(
         self,
         settings: Settings,
         *,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        http_client: H | None = None,
+        transport: B | None = None,
+        sleep: Callable[[float], S] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Use ``http_client`` as is, or create one (over ``transport`` if given).
@@ -707,13 +715,20 @@ class SyncTransport:
         """
         self.settings = settings
         self._owned = http_client is None
-        self.http = http_client or httpx.Client(transport=transport)
-        self.sleep = sleep
+        self.http: H = http_client or self._http_class(transport=transport)
+        self.sleep: Callable[[float], S] = sleep or self._default_sleep
         self.clock = clock
 
-    def derive(self, settings: Settings) -> SyncTransport:
+    def derive(self, settings: Settings) -> Self:
         """A transport with other settings over the same connection pool (not owned)."""
-        return SyncTransport(settings, http_client=self.http, sleep=self.sleep, clock=self.clock)
+        return type(self)(settings, http_client=self.http, sleep=self.sleep, clock=self.clock)
+
+
+class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
+    """Performs the core's effects with an ``httpx.Client`` (owned unless injected)."""
+
+    _http_class = httpx.Client
+    _default_sleep = staticmethod(time.sleep)
 
     def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
@@ -766,28 +781,11 @@ def _mid_body(call: Call) -> Iterator[None]:
         raise transport_error(call, exc) from exc
 
 
-class AsyncTransport:
+class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awaitable[None]]):
     """Performs the core's effects with an ``httpx.AsyncClient`` (owned unless injected)."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        """Use ``http_client`` as is, or create one (over ``transport`` if given)."""
-        self.settings = settings
-        self._owned = http_client is None
-        self.http = http_client or httpx.AsyncClient(transport=transport)
-        self.sleep = sleep
-        self.clock = clock
-
-    def derive(self, settings: Settings) -> AsyncTransport:
-        """A transport with other settings over the same connection pool (not owned)."""
-        return AsyncTransport(settings, http_client=self.http, sleep=self.sleep, clock=self.clock)
+    _http_class = httpx.AsyncClient
+    _default_sleep = staticmethod(anyio.sleep)
 
     async def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):

@@ -17,8 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from types import TracebackType
-from typing import Any, Final, Generic, Self, TypeVar, Unpack
+from typing import Any, Final, Generic, TypeVar, Unpack
 
 import httpx
 
@@ -228,18 +227,6 @@ class OAuthClient(_Base[httpx.Client], SyncClient):
 
     _transport_class = SyncTransport
 
-    def close(self) -> None:
-        """Close the underlying httpx client if this object created it."""
-        self._transport.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
     def wait_for_device_token(
         self,
         authorization: DeviceAuthorization,
@@ -266,18 +253,6 @@ class AsyncOAuthClient(_Base[httpx.AsyncClient], AsyncClient):
 
     _transport_class = AsyncTransport
 
-    async def aclose(self) -> None:
-        """Close the underlying httpx client if this object created it."""
-        await self._transport.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
     async def wait_for_device_token(
         self,
         authorization: DeviceAuthorization,
@@ -295,12 +270,19 @@ class AsyncOAuthClient(_Base[httpx.AsyncClient], AsyncClient):
                 poller.on_error(error)
 
 
-def _one_shot(operation: Operation[T], timeout: httpx.Timeout | float) -> T:
-    transport = SyncTransport(_core.settings(timeout))
-    try:
-        return operation.read(transport.send(operation.call))
-    finally:
-        transport.close()
+def _one_shot(
+    client_id: str,
+    client_secret: str | None,
+    base_url: str,
+    timeout: httpx.Timeout | float,
+    site_url: str = DEFAULT_SITE_URL,
+) -> OAuthClient:
+    """A short-lived client whose single-use guard is the process-wide one."""
+    client = OAuthClient(
+        client_id, client_secret, base_url=base_url, site_url=site_url, timeout=timeout
+    )
+    client._guard = _FREE_GUARD
+    return client
 
 
 def exchange_code(
@@ -314,15 +296,8 @@ def exchange_code(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
 ) -> TokenSet:
     """One-shot :meth:`OAuthClient.exchange_code` (a code is sent at most once per process)."""
-    operation = _core.exchange_call(
-        Credentials(client_id, client_secret, base_url),
-        _FREE_GUARD,
-        code=code,
-        redirect_uri=redirect_uri,
-        code_verifier=code_verifier,
-        now=time.time(),
-    )
-    return _one_shot(operation, timeout)
+    with _one_shot(client_id, client_secret, base_url, timeout) as client:
+        return client.exchange_code(code, redirect_uri=redirect_uri, code_verifier=code_verifier)
 
 
 def refresh_token(
@@ -334,9 +309,8 @@ def refresh_token(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
 ) -> TokenSet:
     """One-shot :meth:`OAuthClient.refresh_token` (a token is sent at most once per process)."""
-    creds = Credentials(client_id, client_secret, base_url)
-    operation = _core.refresh_call(creds, _FREE_GUARD, refresh_token=refresh_token, now=time.time())
-    return _one_shot(operation, timeout)
+    with _one_shot(client_id, client_secret, base_url, timeout) as client:
+        return client.refresh_token(refresh_token)
 
 
 def revoke_token(
@@ -349,8 +323,8 @@ def revoke_token(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
 ) -> None:
     """One-shot :meth:`OAuthClient.revoke_token`."""
-    creds = Credentials(client_id, client_secret, base_url)
-    _one_shot(_core.revoke_call(creds, token=token, token_type_hint=token_type_hint), timeout)
+    with _one_shot(client_id, client_secret, base_url, timeout) as client:
+        client.revoke_token(token, token_type_hint=token_type_hint)
 
 
 def fetch_me(
@@ -360,7 +334,8 @@ def fetch_me(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
 ) -> CivitaiUser:
     """One-shot :meth:`OAuthClient.fetch_me`."""
-    return _one_shot(_core.me_call(site_url, access_token=access_token), timeout)
+    with _one_shot("fetch_me", None, DEFAULT_ISSUER, timeout, site_url) as client:
+        return client.fetch_me(access_token)
 
 
 def fetch_buzz_account(
@@ -370,4 +345,5 @@ def fetch_buzz_account(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
 ) -> BuzzAccount:
     """One-shot :meth:`OAuthClient.fetch_buzz_account`."""
-    return _one_shot(_core.buzz_call(site_url, access_token=access_token), timeout)
+    with _one_shot("fetch_buzz_account", None, DEFAULT_ISSUER, timeout, site_url) as client:
+        return client.fetch_buzz_account(access_token)

@@ -13,10 +13,8 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, BinaryIO, Generic, Self, TypedDict, TypeVar, Unpack
+from typing import Any, BinaryIO, Generic, TypedDict, TypeVar, Unpack
 
-import anyio
 import httpx
 from civitai_app_sdk_generated import Workflow
 
@@ -112,7 +110,6 @@ class _Orchestrator(Generic[H, B, S]):
 
     settings: Settings
     _transport_class: Any
-    _default_sleep: Any
 
     def __init__(
         self,
@@ -139,7 +136,7 @@ class _Orchestrator(Generic[H, B, S]):
             self.settings,
             http_client=http_client,
             transport=transport,
-            sleep=sleep or self._default_sleep,
+            sleep=sleep,
             clock=clock,
         )
 
@@ -169,7 +166,6 @@ class OrchestratorClient(_Orchestrator[httpx.Client, httpx.BaseTransport, None],
     """
 
     _transport_class = SyncTransport
-    _default_sleep = staticmethod(time.sleep)
 
     def poll(
         self,
@@ -219,20 +215,6 @@ class OrchestratorClient(_Orchestrator[httpx.Client, httpx.BaseTransport, None],
                 out.write(chunk)
         return target
 
-    def close(self) -> None:
-        """Close the HTTP client if this client created it."""
-        self._transport.close()
-
-    def __enter__(self) -> Self:
-        """Use the client in a ``with`` block; it is closed on exit."""
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        """Close the client."""
-        self.close()
-
 
 class AsyncOrchestratorClient(
     _Orchestrator[httpx.AsyncClient, httpx.AsyncBaseTransport, Awaitable[None]], AsyncClient
@@ -240,7 +222,6 @@ class AsyncOrchestratorClient(
     """Async client of the Orchestration API; same options and methods as the sync one."""
 
     _transport_class = AsyncTransport
-    _default_sleep = staticmethod(anyio.sleep)
 
     async def poll(
         self,
@@ -279,17 +260,3 @@ class AsyncOrchestratorClient(
                 async for chunk in response.aiter_bytes(_CHUNK):
                     out.write(chunk)
         return target
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this client created it."""
-        await self._transport.aclose()
-
-    async def __aenter__(self) -> Self:
-        """Use the client in an ``async with`` block; it is closed on exit."""
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        """Close the client."""
-        await self.aclose()
