@@ -34,18 +34,19 @@ def test_redirect_loop_is_a_transport_error() -> None:
     with respx.mock(base_url=BASE) as api:
         api.get("/v2/consumer/blobs/b1").respond(302, headers={"Location": f"{BASE}/loop"})
         api.get("/loop").respond(302, headers={"Location": f"{BASE}/v2/consumer/blobs/b1"})
-        with OrchestratorClient("t", base_url=BASE) as client:
-            with pytest.raises(TransportError) as info:
-                client.get_blob("b1")
+        with (
+            OrchestratorClient("t", base_url=BASE) as client,
+            pytest.raises(TransportError) as info,
+        ):
+            client.get_blob("b1")
     assert isinstance(info.value.__cause__, httpx.TooManyRedirects)
 
 
 def test_nul_in_an_id_is_sent_encoded_and_the_answer_is_typed() -> None:
     with respx.mock(base_url=BASE) as api:
         route = api.route().respond(404, json={"title": "Not Found"})
-        with OrchestratorClient("t", base_url=BASE) as client:
-            with pytest.raises(NotFoundError):
-                client.get("a\x00b")
+        with OrchestratorClient("t", base_url=BASE) as client, pytest.raises(NotFoundError):
+            client.get("a\x00b")
     assert route.calls.last.request.url.raw_path == b"/v2/consumer/workflows/a%00b"
 
 
@@ -56,9 +57,8 @@ def test_nul_or_line_break_in_a_token_is_a_configuration_error(token: str) -> No
 
 
 def test_nul_in_a_header_option_is_refused() -> None:
-    with OrchestratorClient("t", base_url=BASE) as client:
-        with pytest.raises(CivitaiError):
-            client.get("w", extra_headers={"X-A": "a\x00"})
+    with OrchestratorClient("t", base_url=BASE) as client, pytest.raises(CivitaiError):
+        client.get("w", extra_headers={"X-A": "a\x00"})
         with pytest.raises(RequestValidationError):
             client.get("w", extra_headers={"Authorization": "Bearer other"})
 
@@ -69,9 +69,11 @@ def test_a_300_character_blob_id_the_os_refuses_is_a_local_file_error(tmp_path: 
         api.get(f"/v2/consumer/blobs/{long_id}").respond(
             200, content=b"png", headers={"content-type": "image/png"}
         )
-        with OrchestratorClient("t", base_url=BASE) as client:
-            with pytest.raises(LocalFileError) as info:
-                client.download_blob(long_id, tmp_path)
+        with (
+            OrchestratorClient("t", base_url=BASE) as client,
+            pytest.raises(LocalFileError) as info,
+        ):
+            client.download_blob(long_id, tmp_path)
     assert isinstance(info.value, OSError)
     assert list(tmp_path.iterdir()) == []
 
@@ -79,16 +81,17 @@ def test_a_300_character_blob_id_the_os_refuses_is_a_local_file_error(tmp_path: 
 def test_a_300_character_id_in_a_url_is_sent_and_answered_typed() -> None:
     with respx.mock(base_url=BASE) as api:
         api.route().respond(404)
-        with OrchestratorClient("t", base_url=BASE) as client:
-            with pytest.raises(NotFoundError):
-                client.get("w" * 300)
+        with OrchestratorClient("t", base_url=BASE) as client, pytest.raises(NotFoundError):
+            client.get("w" * 300)
 
 
 def test_closed_port_for_oauth_sync_is_a_transport_error() -> None:
     url = f"http://127.0.0.1:{_closed_port()}"
-    with OAuthClient("app", base_url=url, site_url=url, max_retries=0) as client:
-        with pytest.raises(TransportError):
-            client.revoke_token("tok")
+    with (
+        OAuthClient("app", base_url=url, site_url=url, max_retries=0) as client,
+        pytest.raises(TransportError),
+    ):
+        client.revoke_token("tok")
         with pytest.raises(TransportError):
             client.fetch_me("tok")
 
@@ -114,9 +117,8 @@ def test_oauth_errors_carry_status_code_headers_and_response() -> None:
         api.get("https://civitai.com/api/v1/me").respond(
             401, json={"error": "invalid_token"}, headers={"x-request-id": "r-9"}
         )
-        with OAuthClient("app") as client:
-            with pytest.raises(OAuthError) as info:
-                client.fetch_me("tok")
+        with OAuthClient("app") as client, pytest.raises(OAuthError) as info:
+            client.fetch_me("tok")
     error: Any = info.value
     assert isinstance(error, CivitaiError)
     assert (error.status, error.status_code, error.request_id) == (401, 401, "r-9")

@@ -39,11 +39,14 @@ def test_submit_generates_a_key_and_every_error_carries_it() -> None:
                 httpx.Response(200, json=WORKFLOW),
             ]
         )
-        with OrchestratorClient("t", base_url=BASE, sleep=lambda _: None) as client:
-            with pytest.raises(ServerError) as info:
-                client.submit(BODY)
+        with (
+            OrchestratorClient("t", base_url=BASE, sleep=lambda _: None) as client,
+            pytest.raises(ServerError) as info,
+        ):
+            client.submit(BODY)
             key = info.value.external_id
-            assert key is not None and key.startswith("sdk-")
+            assert key is not None
+            assert key.startswith("sdk-")
             assert "may have been created" in str(info.value)
             assert "submit(body, external_id=exc.external_id)" in str(info.value)
             assert key in str(info.value)
@@ -54,9 +57,11 @@ def test_submit_generates_a_key_and_every_error_carries_it() -> None:
 def test_a_lost_answer_is_retried_with_the_same_key_then_reported_with_it() -> None:
     with respx.mock(base_url=BASE) as api:
         route = api.post("/v2/consumer/workflows").mock(side_effect=httpx.ReadError("reset"))
-        with OrchestratorClient("t", base_url=BASE, sleep=lambda _: None) as client:
-            with pytest.raises(TransportError) as info:
-                client.submit(BODY)
+        with (
+            OrchestratorClient("t", base_url=BASE, sleep=lambda _: None) as client,
+            pytest.raises(TransportError) as info,
+        ):
+            client.submit(BODY)
     assert route.call_count == 4
     assert set(_keys(route)) == {info.value.external_id}
 
@@ -78,9 +83,8 @@ async def test_async_submit_errors_carry_the_key_too() -> None:
 def test_idempotent_false_sends_no_key_and_reports_none() -> None:
     with respx.mock(base_url=BASE) as api:
         route = api.post("/v2/consumer/workflows").respond(500)
-        with OrchestratorClient("t", base_url=BASE) as client:
-            with pytest.raises(ServerError) as info:
-                client.submit(BODY, idempotent=False)
+        with OrchestratorClient("t", base_url=BASE) as client, pytest.raises(ServerError) as info:
+            client.submit(BODY, idempotent=False)
     assert "externalId" not in json.loads(route.calls.last.request.content)
     assert info.value.external_id is None
 

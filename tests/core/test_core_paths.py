@@ -70,16 +70,15 @@ def test_remove_tag_with_dots_deletes_only_that_tag(tag: str) -> None:
     assert unquote(last) == tag
 
 
-@pytest.mark.parametrize("call", ["get_step", "cancel", "get"])
-def test_dot_ids_never_reach_another_route(call: str) -> None:
+@pytest.mark.parametrize(
+    ("call", "args"), [("get_step", ("wf-1", "..")), ("cancel", ("..",)), ("get", ("..",))]
+)
+def test_dot_ids_never_reach_another_route(call: str, args: tuple[str, ...]) -> None:
     with respx.mock(base_url=BASE, assert_all_called=False) as api:
         everything = api.route().respond(404, json={"title": "no"})
-        with OrchestratorClient("t", base_url=BASE, max_retries=0) as client:
-            with pytest.raises(CivitaiError):
-                if call == "get_step":
-                    client.get_step("wf-1", "..")
-                else:
-                    getattr(client, call)("..")
+        client = OrchestratorClient("t", base_url=BASE, max_retries=0)
+        with client, pytest.raises(CivitaiError):
+            getattr(client, call)(*args)
     path = everything.calls.last.request.url.raw_path.decode()
     assert "%2E%2E" in path
     assert "/.." not in path

@@ -73,7 +73,8 @@ def test_redact_masks_secret_headers_whole() -> None:
         "Accept": "application/json",
     }
     shown = redact(headers)
-    assert SECRET not in str(shown) and CAPABILITY not in str(shown)
+    assert SECRET not in str(shown)
+    assert CAPABILITY not in str(shown)
     assert shown["Accept"] == "application/json"
 
 
@@ -95,9 +96,11 @@ def test_error_messages_never_carry_a_capability() -> None:
     with respx.mock() as api:
         api.get("https://o.test/v2/consumer/blobs/b1").respond(302, headers={"Location": content})
         api.get(content).mock(side_effect=httpx.ConnectError(f"cannot reach {content}"))
-        with OrchestratorClient(SECRET, base_url="https://o.test", max_retries=0) as client:
-            with pytest.raises(TransportError) as info:
-                client.get_blob("b1")
+        with (
+            OrchestratorClient(SECRET, base_url="https://o.test", max_retries=0) as client,
+            pytest.raises(TransportError) as info,
+        ):
+            client.get_blob("b1")
     assert CAPABILITY not in str(info.value)
     assert CAPABILITY not in repr(info.value)
 
@@ -112,9 +115,11 @@ def test_civitai_log_env_turns_on_debug_logging(monkeypatch: pytest.MonkeyPatch)
     try:
         with respx.mock() as api:
             api.get("https://o.test/v2/consumer/workflows/w").respond(404)
-            with OrchestratorClient(SECRET, base_url="https://o.test") as client:
-                with pytest.raises(NotFoundError):
-                    client.get("w")
+            with (
+                OrchestratorClient(SECRET, base_url="https://o.test") as client,
+                pytest.raises(NotFoundError),
+            ):
+                client.get("w")
         assert root.level == logging.DEBUG
         assert len(root.handlers) == len(before) + 1
     finally:

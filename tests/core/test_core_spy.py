@@ -113,12 +113,12 @@ def wire(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[httpx.Request],
 
 
 def _expect_through_core(
-    wire: tuple[list[httpx.Request], respx.Route], act: Callable[[], Any]
+    wire: tuple[list[httpx.Request], respx.Route], act: Callable[..., Any], *args: Any, **kw: Any
 ) -> None:
     sent, network = wire
     before_core, before_net = len(sent), network.call_count
     try:
-        result = act()
+        result = _drain(act(*args, **kw))
         if inspect.isawaitable(result):
             asyncio.run(_await(result))
     except CivitaiError:
@@ -187,7 +187,7 @@ def test_every_orchestrator_method_goes_through_the_core(
     for name, (args, kwargs) in ORCH_CALLS.items():
         args = tuple(str(tmp_path) if a == "PLACEHOLDER" else a for a in args)
         client = cls("tok", base_url=API)
-        _expect_through_core(wire, lambda: _drain(getattr(client, name)(*args, **kwargs)))
+        _expect_through_core(wire, getattr(client, name), *args, **kwargs)
 
 
 @pytest.mark.parametrize("cls", [OAuthClient, AsyncOAuthClient])
@@ -197,7 +197,7 @@ def test_every_oauth_method_goes_through_the_core(cls: type, wire: Any) -> None:
         client = cls("app")
         extra = {"sleep": (lambda _: _nowait()) if cls is AsyncOAuthClient else (lambda _: None)}
         options = extra if name == "wait_for_device_token" else {}
-        _expect_through_core(wire, lambda: getattr(client, name)(*args, **kwargs, **options))
+        _expect_through_core(wire, getattr(client, name), *args, **kwargs, **options)
 
 
 async def _nowait() -> None:
@@ -208,7 +208,7 @@ def test_every_module_function_goes_through_the_core(wire: Any) -> None:
     client = OrchestratorClient("tok", base_url=API)
     for name in orchestrator.functions.__all__:
         args: tuple[Any, ...] = (BODY,) if "estimate" in name or "submit" in name else ("wf-1",)
-        _expect_through_core(wire, lambda: getattr(orchestrator, name)(client, *args))
+        _expect_through_core(wire, getattr(orchestrator, name), client, *args)
     one_shots = {
         "exchange_code": lambda: oauth.exchange_code(
             "c", client_id="app", redirect_uri="http://127.0.0.1/cb", code_verifier="v"
@@ -259,4 +259,4 @@ def test_every_cli_command_goes_through_the_core(
     monkeypatch.setenv("CIVITAI_API_URL", API)
     (tmp_path / "body.json").write_text(json.dumps(BODY))
     for argv in CLI_RUNS.values():
-        _expect_through_core(wire, lambda: CliRunner().invoke(main, argv, catch_exceptions=False))
+        _expect_through_core(wire, CliRunner().invoke, main, argv, catch_exceptions=False)
