@@ -57,10 +57,11 @@ def test_nul_or_line_break_in_a_token_is_a_configuration_error(token: str) -> No
 
 
 def test_nul_in_a_header_option_is_refused() -> None:
-    with OrchestratorClient("t", base_url=BASE) as client, pytest.raises(CivitaiError):
+    client = OrchestratorClient("t", base_url=BASE)
+    with pytest.raises(CivitaiError):
         client.get("w", extra_headers={"X-A": "a\x00"})
-        with pytest.raises(RequestValidationError):
-            client.get("w", extra_headers={"Authorization": "Bearer other"})
+    with pytest.raises(RequestValidationError):
+        client.get("w", extra_headers={"Authorization": "Bearer other"})
 
 
 def test_a_300_character_blob_id_the_os_refuses_is_a_local_file_error(tmp_path: Path) -> None:
@@ -87,13 +88,11 @@ def test_a_300_character_id_in_a_url_is_sent_and_answered_typed() -> None:
 
 def test_closed_port_for_oauth_sync_is_a_transport_error() -> None:
     url = f"http://127.0.0.1:{_closed_port()}"
-    with (
-        OAuthClient("app", base_url=url, site_url=url, max_retries=0) as client,
-        pytest.raises(TransportError),
-    ):
+    client = OAuthClient("app", base_url=url, site_url=url, max_retries=0)
+    with pytest.raises(TransportError):
         client.revoke_token("tok")
-        with pytest.raises(TransportError):
-            client.fetch_me("tok")
+    with pytest.raises(TransportError):
+        client.fetch_me("tok")
 
 
 @pytest.mark.anyio
@@ -119,9 +118,10 @@ def test_oauth_errors_carry_status_code_headers_and_response() -> None:
         )
         with OAuthClient("app") as client, pytest.raises(OAuthError) as info:
             client.fetch_me("tok")
-    error: Any = info.value
+    error = info.value
     assert isinstance(error, CivitaiError)
     assert (error.status, error.status_code, error.request_id) == (401, 401, "r-9")
+    assert error.response is not None
     assert error.response.status_code == 401
 
 

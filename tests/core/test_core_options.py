@@ -39,18 +39,16 @@ def test_submit_generates_a_key_and_every_error_carries_it() -> None:
                 httpx.Response(200, json=WORKFLOW),
             ]
         )
-        with (
-            OrchestratorClient("t", base_url=BASE, sleep=lambda _: None) as client,
-            pytest.raises(ServerError) as info,
-        ):
+        client = OrchestratorClient("t", base_url=BASE, sleep=lambda _: None)
+        with pytest.raises(ServerError) as info:
             client.submit(BODY)
-            key = info.value.external_id
-            assert key is not None
-            assert key.startswith("sdk-")
-            assert "may have been created" in str(info.value)
-            assert "submit(body, external_id=exc.external_id)" in str(info.value)
-            assert key in str(info.value)
-            client.submit(BODY, external_id=info.value.external_id)
+        key = info.value.external_id
+        assert key is not None
+        assert key.startswith("sdk-")
+        assert "may have been created" in str(info.value)
+        assert "submit(body, external_id=exc.external_id)" in str(info.value)
+        assert key in str(info.value)
+        client.submit(BODY, external_id=info.value.external_id)
     assert _keys(route) == [key, key]
 
 

@@ -28,7 +28,7 @@ def _sent_path(operation: calls.Operation[Any]) -> list[str]:
 def test_every_path_keeps_exactly_the_template_segments(
     workflow_id: str, tag: str, step: str, blob: str
 ) -> None:
-    cases = [
+    cases: list[tuple[calls.Operation[Any], list[str]]] = [
         (
             calls.remove_tag(workflow_id, tag),
             ["v2", "consumer", "workflows", workflow_id, "tags", tag],
