@@ -115,7 +115,7 @@ def scope_value(scope: ScopeRequest) -> TokenScope:
         raise TypeError("scope must be an int bitmask or a list of scope names")
     value = int(bitmask_from_scopes(scope)) if not isinstance(scope, int) else int(scope)
     if value < 0 or value & ~int(ALL_SCOPES):
-        raise ValueError(f"scope {value} is outside 0…{int(ALL_SCOPES)}")
+        raise RequestValidationError([f"scope: {value} is outside 0…{int(ALL_SCOPES)}"], "argument")
     return TokenScope(value)
 
 
@@ -141,9 +141,11 @@ def build_authorize_url(
     ``https://auth.civitai.com`` (0.14: ``https://civitai.com``, which redirects there).
     """
     if code_challenge_method != "S256":
-        raise ValueError("only the S256 code challenge method is supported")
+        raise RequestValidationError(["code_challenge_method: only S256 is supported"], "argument")
     if not isinstance(code_challenge, str) or not _CHALLENGE.fullmatch(code_challenge):
-        raise ValueError("code_challenge must be 43 base64url characters (S256)")
+        raise RequestValidationError(
+            ["code_challenge: must be 43 base64url characters (S256)"], "argument"
+        )
     fields = [
         ("client_id", nonempty_str("client_id", client_id)),
         ("redirect_uri", nonempty_str("redirect_uri", redirect_uri)),

@@ -16,7 +16,7 @@ import attrs
 from civitai_app_sdk_generated import Workflow
 
 from .._transport import RetryPastDeadline
-from ..errors import BadRequestError, PollTimeoutError
+from ..errors import BadRequestError, PollTimeoutError, RequestValidationError
 from .status import is_terminal
 
 __all__ = [
@@ -74,7 +74,9 @@ class PollPlan:
 
 def _check_timeout(timeout: float) -> None:
     if not (timeout >= 0 and math.isfinite(timeout)):
-        raise ValueError("timeout must be a finite number of seconds >= 0")
+        raise RequestValidationError(
+            ["timeout: must be a finite number of seconds >= 0"], "argument"
+        )
 
 
 @attrs.define
