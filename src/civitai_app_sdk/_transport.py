@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import random
+import re
 import time
 from collections.abc import (
     AsyncIterator,
@@ -115,9 +116,14 @@ class TokenSource(Protocol):
         ...
 
 
+_TOKEN_CHARS: Final = re.compile(r"[\x21-\x7e]+")
+_HEADER_CHARS: Final = re.compile(r"[\x20-\x7e]+")
+
+
 def _header_value(value: str, what: str, *, spaces: bool = False) -> str:
-    low = 0x20 if spaces else 0x21
-    if not value or any(not low <= ord(ch) <= 0x7E for ch in value):
+    if not isinstance(value, str) or not (_HEADER_CHARS if spaces else _TOKEN_CHARS).fullmatch(
+        value
+    ):
         raise ConfigurationError(f"{what} is empty or has characters not allowed in a header")
     return value
 
@@ -400,7 +406,9 @@ def build_request(
     """
     headers = dict(settings.headers)
     if token is not None:
-        headers["Authorization"] = "Bearer " + _header_value(token, "the access token")
+        if token is not settings.token:  # the settings' own token was checked once
+            _header_value(token, "the access token")
+        headers["Authorization"] = "Bearer " + token
     content = call.content
     if call.json is not None:
         content = json.dumps(call.json, separators=(",", ":")).encode()
