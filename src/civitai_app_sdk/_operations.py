@@ -21,7 +21,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast, ov
 import attrs
 import httpx
 
-from ._transport import AsyncTransport, CapturedResponses, Settings, SyncTransport
+from ._transport import AsyncTransport, Call, CapturedResponses, Settings, SyncTransport
 from ._transport import capture_responses as _capture
 from .errors import CivitaiError, retry_with_key
 
@@ -40,7 +40,7 @@ class Operation(Generic[T]):
     key and says how to retry with it (:func:`~civitai_app_sdk.errors.retry_with_key`).
     """
 
-    call: Any
+    call: Call
     read: Callable[[httpx.Response], T]
     external_id: str | None = None
 

@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Generic, TypedDict, TypeVar, Unpack
+from typing import Any, BinaryIO, Generic, TypeVar, Unpack
 
 import httpx
 from civitai_app_sdk_generated import Workflow
@@ -42,8 +42,8 @@ S = TypeVar("S")
 _CHUNK = 1 << 16
 
 
-class WorkflowFilters(TypedDict, total=False):
-    """The filters of ``list`` that ``iter_workflows`` takes (see ``list``)."""
+class WorkflowFilters(RequestOptions, total=False):
+    """The filters of ``list`` that ``iter_workflows`` takes (see ``list``), and request options."""
 
     tags: Sequence[str] | str | None
     query: str | None
@@ -97,16 +97,7 @@ def _blob_file(
 
 
 class _Orchestrator(Generic[H, B, S]):
-    """Options and the single-request methods, shared by both clients.
-
-    ``access_token`` is a token string or a :class:`TokenSource` (``get_token()``/
-    ``aget_token()``, e.g. the OAuth refreshing provider); ``None`` reads
-    ``CIVITAI_API_TOKEN``. ``base_url`` ``None`` reads ``CIVITAI_API_URL``, else
-    production. ``timeout`` (seconds) bounds each request; long-polls get their hold
-    added. Safe calls are retried ``max_retries`` times. Pass ``http_client`` or
-    ``transport`` to control the HTTP layer; ``clock`` and ``sleep`` are for tests.
-    Every method also takes ``timeout=``, ``extra_headers=`` and ``extra_query=``.
-    """
+    """Options and the single-request methods, shared by both clients."""
 
     settings: Settings
     _transport_class: Any
@@ -161,8 +152,15 @@ def _blob_call(blob_id: str, options: BlobOptions) -> Any:
 class OrchestratorClient(_Orchestrator[httpx.Client, httpx.BaseTransport, None], SyncClient):
     """Blocking client of the Orchestration API (workflows, steps, blobs, resources).
 
-    The options are described on :class:`_Orchestrator`; every method takes
-    ``timeout=``, ``extra_headers=`` and ``extra_query=`` too.
+    ``access_token`` is a token string or a :class:`TokenSource` (``get_token()``/
+    ``aget_token()``, e.g. the OAuth refreshing provider); ``None`` reads
+    ``CIVITAI_API_TOKEN``. ``base_url`` ``None`` reads ``CIVITAI_API_URL``, else
+    production; a token goes only over https (plain http only to loopback). ``timeout``
+    (seconds) bounds each request; long-polls get their hold added. Safe calls are
+    retried ``max_retries`` times. Pass ``http_client`` or ``transport`` to control the
+    HTTP layer; ``clock`` and ``sleep`` are for tests. Every method also takes
+    ``timeout=``, ``extra_headers=`` and ``extra_query=``; :meth:`with_options` makes a
+    copy with other defaults over the same connection pool.
     """
 
     _transport_class = SyncTransport
