@@ -260,3 +260,32 @@ def test_every_cli_command_goes_through_the_core(
     (tmp_path / "body.json").write_text(json.dumps(BODY))
     for argv in CLI_RUNS.values():
         _expect_through_core(wire, CliRunner().invoke, main, argv, catch_exceptions=False)
+
+
+def test_the_demo_goes_through_the_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from civitai_app_sdk import demo
+
+    sent: list[tuple[str, str]] = []
+    wire: list[tuple[str, str]] = []
+    perform, handle = SyncTransport._perform, httpx.HTTPTransport.handle_request
+
+    def spy(self: SyncTransport, effect: Any) -> Any:
+        if isinstance(effect, Send):
+            sent.append((effect.request.method, str(effect.request.url)))
+        return perform(self, effect)
+
+    def on_wire(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        wire.append((request.method, str(request.url)))
+        return handle(self, request)
+
+    monkeypatch.setattr(SyncTransport, "_perform", spy)
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", on_wire)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CIVITAI_API_TOKEN", raising=False)
+    assert demo.main([]) == 0
+    capsys.readouterr()
+    hops = [w for w in wire if "/blobs/content/" in w[1]]  # redirects the core's send followed
+    assert len(hops) == len([s for s in sent if "/v2/consumer/blobs/" in s[1]]) == 2
+    assert [w for w in wire if w not in hops] == sent
