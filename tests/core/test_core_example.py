@@ -6,27 +6,17 @@ import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import httpx
 import pytest
 import respx
+from core_helpers import API, BODY, workflow
 
 from civitai_app_sdk.errors import ForbiddenError, ServerError
 from civitai_app_sdk.orchestrator import OrchestratorClient
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "safe_retry.py"
-API = "https://orch.test"
-BODY = {"steps": [{"$type": "textToImage", "input": {"prompt": "a cat"}}]}
-WORKFLOW: dict[str, Any] = {
-    "id": "wf-1",
-    "createdAt": "2026-01-21T22:21:26Z",
-    "status": "processing",
-    "cost": {"base": 4, "tips": {"civitai": 0, "creators": 0}, "total": 4},
-    "tips": {"civitai": 0, "creators": 0},
-    "transactions": {"list": []},
-    "steps": [],
-}
+WORKFLOW = workflow("processing")
 
 
 def load() -> ModuleType:

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import httpx
 import pytest
 import respx
+from core_helpers import API, BODY, workflow
 
 from civitai_app_sdk.errors import CivitaiError, ServerError, TransportError
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
 
-BASE = "https://orch.test"
-BODY: dict[str, Any] = {
-    "steps": [{"$type": "textToImage", "input": {"prompt": "a cat", "width": 512, "height": 512}}]
-}
-WORKFLOW: dict[str, Any] = {
-    "id": "wf-1",
-    "createdAt": "2026-01-21T22:21:26Z",
-    "status": "succeeded",
-    "cost": {"base": 4, "tips": {"civitai": 0, "creators": 0}, "total": 4},
-    "tips": {"civitai": 0, "creators": 0},
-    "transactions": {"list": []},
-    "steps": [],
-}
+BASE = API
+WORKFLOW = workflow()
 
 
 def _keys(route: respx.Route) -> list[str]:

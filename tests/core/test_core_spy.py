@@ -18,6 +18,7 @@ import httpx
 import pytest
 import respx
 from click.testing import CliRunner
+from core_helpers import API, BODY, workflow
 
 from civitai_app_sdk import oauth, orchestrator
 from civitai_app_sdk._transport import AsyncTransport, Send, SyncTransport
@@ -33,33 +34,18 @@ from civitai_app_sdk.oauth import (
 )
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
 
-API = "https://orch.test"
-WORKFLOW: dict[str, Any] = {
-    "id": "wf-1",
-    "createdAt": "2026-01-21T22:21:26Z",
+STEP: dict[str, Any] = {
+    "$type": "textToImage",
+    "name": "step_0",
     "status": "succeeded",
-    "cost": {"base": 4, "tips": {"civitai": 0, "creators": 0}, "total": 4},
-    "tips": {"civitai": 0, "creators": 0},
-    "transactions": {"list": []},
-    "steps": [
-        {
-            "$type": "textToImage",
-            "name": "step_0",
-            "status": "succeeded",
-            "input": {"prompt": "a cat"},
-            "output": {
-                "images": [
-                    {
-                        "type": "image",
-                        "id": "IMG.png",
-                        "available": True,
-                        "url": "https://cdn.test/IMG.png?sig=s",
-                    }
-                ]
-            },
-        }
-    ],
+    "input": {"prompt": "a cat"},
+    "output": {
+        "images": [
+            {"type": "image", "id": "IMG.png", "available": True, "url": "https://cdn.test/IMG.png"}
+        ]
+    },
 }
+WORKFLOW = workflow(steps=[STEP])
 TOKENS = {"access_token": "at-1", "token_type": "Bearer", "expires_in": 3600, "scope": "1"}
 DEVICE = {
     "device_code": "d" * 64,
@@ -68,7 +54,6 @@ DEVICE = {
     "expires_in": 900,
     "interval": 1,
 }
-BODY = {"steps": [{"$type": "textToImage", "input": {"prompt": "a cat"}}]}
 NO_IO = {"with_options", "raw_responses", "authorize_url", "close", "aclose"}
 
 
@@ -83,7 +68,7 @@ def _answer(request: httpx.Request) -> httpx.Response:
     if path == "/v2/consumer/workflows" and request.method == "GET":
         return httpx.Response(200, json={"items": [WORKFLOW], "next": None})
     if "/steps/" in path:
-        return httpx.Response(200, json=WORKFLOW["steps"][0])
+        return httpx.Response(200, json=STEP)
     if path.startswith("/v2/consumer/workflows"):
         return httpx.Response(200, json=WORKFLOW)
     return httpx.Response(200, json={})
