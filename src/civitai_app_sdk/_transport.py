@@ -1,8 +1,12 @@
-"""The one request core: URLs, auth header, timeouts, retries, error mapping, redaction.
+"""The one request core: every HTTP request of the package is built, sent, retried, logged
+and read here.
 
-:class:`Settings` and :class:`Call` describe what to send; the pure functions below decide
-headers, retries and errors; :class:`SyncTransport` and :class:`AsyncTransport` are thin
-loops over them, so both clients behave identically.
+:class:`Settings` (one per client) and :class:`Call` (one per request) describe what to
+send. :func:`exchange` is the whole request loop as a sans-IO generator: it builds the
+request, decides retries with :class:`RetryPolicy` and maps failures to typed errors,
+yielding the few effects that need I/O (get a token, send, discard a body, sleep).
+:class:`SyncTransport` and :class:`AsyncTransport` only perform those effects, so the
+two cannot differ in what they decide.
 """
 
 from __future__ import annotations
@@ -16,16 +20,28 @@ import os
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from typing import Any, Final, Protocol, runtime_checkable
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from typing import Any, Final, Generic, Protocol, Self, TypedDict, TypeVar, runtime_checkable
 
 import anyio
 import attrs
 import httpx
 
 from . import __version__
+from ._logging import configure_from_env
+from ._redact import redact
 from .errors import (
     BadRequestError,
+    CivitaiError,
+    ConfigurationError,
     ConflictError,
     ForbiddenError,
     InsufficientBuzzError,
@@ -33,6 +49,7 @@ from .errors import (
     OrchestratorError,
     RateLimitError,
     RequestTimeoutError,
+    RequestValidationError,
     ServerError,
     TransportError,
     UnauthorizedError,
@@ -48,15 +65,20 @@ __all__ = [
     "AsyncTransport",
     "Call",
     "CapturedResponses",
+    "RequestOptions",
     "RetryPastDeadline",
+    "RetryPolicy",
     "Settings",
     "SyncTransport",
     "TokenSource",
+    "as_timeout",
     "capture_responses",
     "error_for",
-    "redact_headers",
-    "redact_url",
-    "retry_delay",
+    "exchange",
+    "is_loopback",
+    "retry_after",
+    "to_url",
+    "with_options",
 ]
 
 DEFAULT_BASE_URL: Final = "https://orchestration.civitai.com"
@@ -69,65 +91,153 @@ WAIT_MARGIN: Final = 30.0
 """Seconds added to the read timeout of a long-poll (`wait`) request."""
 BODY_LIMIT: Final = 2000
 """Most characters of a failed answer's body kept on the error (``OrchestratorError.body``)."""
-_SAFE_TOKEN = re.compile(r"[\x21-\x7e]+")
-_SAFE_AGENT = re.compile(r"[\x20-\x7e]+")
 _REQUEST_ID_HEADERS: Final = ("x-request-id", "request-id", "x-correlation-id", "x-trace-id")
 _NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
-_SENSITIVE_HEADERS: Final = frozenset(
-    {"authorization", "cookie", "set-cookie", "proxy-authorization"}
-)
-_SENSITIVE_QUERY = re.compile(r"([?&](?:sig|token|signature|access_token)=)[^&#]*", re.IGNORECASE)
+_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 logger = logging.getLogger("civitai_app_sdk.transport")
+R = TypeVar("R")
 
 
 @runtime_checkable
 class TokenSource(Protocol):
-    """Anything that hands out a current bearer token, sync and async (e.g. OAuth refresh)."""
+    """The one token protocol: hands out a current bearer token, sync and async.
+
+    A plain string token needs none; :class:`~civitai_app_sdk.oauth.RefreshingTokenProvider`
+    implements it (``TokenProvider`` is another name for it).
+    """
 
     def get_token(self) -> str:
-        """A valid access token."""
+        """A valid access token (may block to refresh it)."""
         ...
 
     async def aget_token(self) -> str:
-        """A valid access token, awaitable."""
+        """A valid access token (may await a refresh)."""
         ...
 
 
-def _header_safe(value: str, pattern: re.Pattern[str], what: str) -> str:
-    if not pattern.fullmatch(value):
-        raise ValueError(f"{what} contains characters not allowed in an HTTP header")
+_TOKEN_CHARS: Final = re.compile(r"[\x21-\x7e]+")
+_HEADER_CHARS: Final = re.compile(r"[\x20-\x7e]+")
+
+
+def _header_value(value: str, what: str, *, spaces: bool = False) -> str:
+    if not isinstance(value, str) or not (_HEADER_CHARS if spaces else _TOKEN_CHARS).fullmatch(
+        value
+    ):
+        raise ConfigurationError(f"{what} is empty or has characters not allowed in a header")
     return value
 
 
-def _as_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
+def as_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
+    """An ``httpx.Timeout`` from seconds (connect capped at 10 s); every part finite > 0."""
     if isinstance(timeout, httpx.Timeout):
         parts = (timeout.connect, timeout.read, timeout.write, timeout.pool)
-        if any(p is None or p <= 0 for p in parts):
-            raise ValueError("every part of the timeout must be a positive number of seconds")
+        if any(p is None or not 0 < p < float("inf") for p in parts):
+            raise ConfigurationError("every part of the timeout must be a positive, finite number")
         return timeout
-    if not timeout > 0 or timeout == float("inf"):
-        raise ValueError("timeout must be a positive, finite number of seconds")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise ConfigurationError("timeout must be a number of seconds")
+    if not 0 < timeout < float("inf"):
+        raise ConfigurationError("timeout must be a positive, finite number of seconds")
     return httpx.Timeout(timeout, connect=min(timeout, 10.0))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (plain http is allowed only there)."""
+    host = host.lower()
+    return host in _LOOPBACK or host.endswith(".localhost") or host.startswith("127.")
+
+
+def _check_bearer_url(url: httpx.URL) -> None:
+    if url.scheme != "https" and not is_loopback(url.host):
+        raise ConfigurationError(
+            f"refusing to send a bearer token over plain {url.scheme} to {url.host}: "
+            "use https (plain http is allowed only for loopback)"
+        )
+
+
+@attrs.frozen
+class RetryPolicy:
+    """When and how long to wait before repeating a request.
+
+    The rule that keeps money safe lives here: a request that may have reached the
+    server is repeated only when the call is ``idempotent`` (reads, and submits that
+    carry an ``externalId``); one that provably never left the machine (connect
+    failures) may always be repeated. 429, 502-504 and gateway HTML pages are retried
+    for idempotent calls; other statuses never are. Delays grow exponentially with
+    jitter, and a server's ``Retry-After`` is honoured up to ``max_retry_after``.
+    """
+
+    max_retries: int = DEFAULT_MAX_RETRIES
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    max_retry_after: float = 60.0
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
+            raise ConfigurationError("max_retries must be a whole number")
+        if self.max_retries < 0:
+            raise ConfigurationError("max_retries must be >= 0")
+
+    @staticmethod
+    def may_repeat(call: Call, error: Exception) -> bool:
+        """Whether ``call`` may be sent again after ``error`` without charging twice."""
+        return call.idempotent or isinstance(error, _NEVER_SENT)
+
+    def delay(
+        self,
+        call: Call,
+        attempt: int,
+        *,
+        response: httpx.Response | None = None,
+        error: Exception | None = None,
+    ) -> float | None:
+        """Seconds to wait before retry ``attempt + 1``, or ``None`` when it must not happen."""
+        if attempt >= self.max_retries:
+            return None
+        if error is not None:
+            if not isinstance(error, httpx.TransportError) or not self.may_repeat(call, error):
+                return None
+        elif response is not None:
+            status = response.status_code
+            gateway = status in _RETRY_STATUSES or (status >= 500 and _is_html(response))
+            if not (call.idempotent and gateway):
+                return None
+            delay = retry_after(response)
+            if delay is not None:
+                return delay if delay <= self.max_retry_after else None
+        else:
+            return None
+        ceiling = min(self.backoff_cap, self.backoff_base * 2.0**attempt)
+        return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+
+
+def _base_headers(settings: Settings) -> dict[str, str]:
+    return {"User-Agent": settings.user_agent, "Accept": "application/json"}
 
 
 @attrs.frozen
 class Settings:
-    """Connection settings shared by the sync and async transports.
+    """What one client sends with every request: origin, token, timeout, retries, agent.
 
-    ``token`` is a string or a :class:`TokenSource`; ``None`` reads ``CIVITAI_API_TOKEN``.
-    ``base_url`` ``None`` reads ``CIVITAI_API_URL``, else the production host.
+    ``token`` (a string or a :class:`TokenSource`) is sent only to ``base_url``'s origin,
+    and only over https there (plain http for loopback). Build it with :meth:`create`.
     """
 
     base_url: str
-    token: str | TokenSource = attrs.field(repr=lambda _: "<hidden>")
+    token: str | TokenSource | None = attrs.field(repr=lambda _: "<hidden>")
     timeout: httpx.Timeout
-    max_retries: int
+    retry: RetryPolicy
     user_agent: str
-    backoff_base: float = 0.5
-    backoff_cap: float = 30.0
-    max_retry_after: float = 60.0
+    headers: Mapping[str, str] = attrs.field(
+        init=False, repr=False, default=attrs.Factory(_base_headers, takes_self=True)
+    )
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a safe call is repeated after its first attempt."""
+        return self.retry.max_retries
 
     @classmethod
     def create(
@@ -138,43 +248,72 @@ class Settings:
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         user_agent: str | None = None,
+        token_env: str | None = "CIVITAI_API_TOKEN",  # noqa: S107 - a variable's name
+        url_env: str | None = "CIVITAI_API_URL",
+        default_url: str = DEFAULT_BASE_URL,
     ) -> Settings:
-        """Validate options, fill them from the environment, and build settings."""
-        token = token if token is not None else os.environ.get("CIVITAI_API_TOKEN")
-        if token is None or token == "":
-            raise ValueError("no access token: pass token=... or set CIVITAI_API_TOKEN")
+        """Validate options, fill them from the environment, and build settings.
+
+        ``token`` ``None`` reads ``token_env`` (when named; then a token is required);
+        ``base_url`` ``None`` reads ``url_env``, else ``default_url``. Every mistake is a
+        :class:`ConfigurationError`.
+        """
+        configure_from_env()
+        if token is None and token_env is not None:
+            token = os.environ.get(token_env) or None
+            if token is None:
+                raise ConfigurationError(f"no access token: pass one or set {token_env}")
         if isinstance(token, str):
-            _header_safe(token, _SAFE_TOKEN, "the access token")
-        elif not isinstance(token, TokenSource):
-            raise TypeError("token must be a string or have get_token()/aget_token()")
-        url = (base_url or os.environ.get("CIVITAI_API_URL") or DEFAULT_BASE_URL).rstrip("/")
-        parsed = httpx.URL(url)
+            _header_value(token, "the access token")
+        elif token is not None and not isinstance(token, TokenSource):
+            raise ConfigurationError("token must be a string or have get_token()/aget_token()")
+        env_url = os.environ.get(url_env) if url_env else None
+        url = (base_url or env_url or default_url).rstrip("/")
+        try:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise ConfigurationError(f"base_url {url!r} is not a valid URL") from exc
         if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise ValueError(f"base_url must be an http(s) URL with a host, not {url!r}")
-        if max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
+            raise ConfigurationError(f"base_url must be an http(s) URL with a host, not {url!r}")
+        if token is not None:
+            _check_bearer_url(parsed)
         agent = user_agent or f"civitai-app-sdk-python/{__version__}"
         return cls(
             base_url=url,
             token=token,
-            timeout=_as_timeout(timeout),
-            max_retries=max_retries,
-            user_agent=_header_safe(agent, _SAFE_AGENT, "user_agent"),
+            timeout=as_timeout(timeout),
+            retry=RetryPolicy(max_retries=max_retries),
+            user_agent=_header_value(agent, "user_agent", spaces=True),
+        )
+
+    def with_options(
+        self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None
+    ) -> Settings:
+        """A copy with another timeout and/or retry count."""
+        return attrs.evolve(
+            self,
+            timeout=self.timeout if timeout is None else as_timeout(timeout),
+            retry=self.retry
+            if max_retries is None
+            else attrs.evolve(self.retry, max_retries=max_retries),
         )
 
 
 @attrs.frozen
 class Call:
-    """One API call: method, path (already URL-encoded), query, JSON body and retry safety.
+    """One request: method, path (already URL-encoded), query, body and how to treat it.
 
-    ``idempotent`` marks calls that may be repeated after a lost answer. ``wait`` (seconds)
-    stretches the read timeout for long-polls. ``follow_redirects`` is for blob downloads.
-    ``retry_deadline`` (the transport's clock) is when an overall deadline ends: a retry
-    that would start after it raises :class:`RetryPastDeadline` instead.
+    ``idempotent`` marks calls that may be repeated after a lost answer. ``wait``
+    (seconds) stretches the read timeout for long-polls. ``retry_deadline`` (the
+    transport's clock) ends retries: one that would start later raises
+    :class:`RetryPastDeadline`. ``base_url`` sends to another origin (OAuth issuer, site,
+    a signed URL); the settings' token never goes there, only ``token`` when given.
+    ``accept`` lists non-2xx statuses read as answers (a redirect to look at);
+    ``errors`` maps a final non-2xx answer to an error (default :func:`error_for`).
     """
 
     method: str
-    path: str
+    path: str = attrs.field(repr=lambda path: repr(redact(path)))
     params: tuple[tuple[str, str], ...] = ()
     json: Any = None
     content_type: str = "application/json"
@@ -182,6 +321,63 @@ class Call:
     wait: float = 0.0
     follow_redirects: bool = False
     retry_deadline: float | None = None
+    content: bytes | None = attrs.field(default=None, repr=False)
+    base_url: str | None = None
+    token: str | None = attrs.field(default=None, repr=False)
+    headers: tuple[tuple[str, str], ...] = attrs.field(default=(), repr=False)
+    timeout: httpx.Timeout | None = None
+    accept: frozenset[int] = frozenset()
+    errors: Callable[[Call, httpx.Response], CivitaiError] | None = attrs.field(
+        default=None, repr=False
+    )
+
+
+def to_url(method: str, url: str, **fields: Any) -> Call:
+    """A :class:`Call` to an absolute URL on any origin (the settings' token is not sent)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise RequestValidationError([redact(f"{url}: {exc}")], "URL") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise RequestValidationError([redact(f"{url}: not an http(s) URL")], "URL")
+    origin = str(parsed.copy_with(raw_path=b"/", fragment=None))[:-1]
+    return Call(method, parsed.raw_path.decode("ascii"), base_url=origin, **fields)
+
+
+class RequestOptions(TypedDict, total=False):
+    """Per-call options every client method takes as keywords."""
+
+    timeout: float | httpx.Timeout
+    """Seconds (or an ``httpx.Timeout``) for this call instead of the client's."""
+    extra_headers: Mapping[str, str]
+    """Headers added to this call (they cannot replace Authorization)."""
+    extra_query: Mapping[str, str] | Sequence[tuple[str, str]]
+    """Query parameters added to this call."""
+
+
+def with_options(call: Call, options: RequestOptions) -> Call:
+    """``call`` with the caller's per-call ``timeout``, ``extra_headers`` and ``extra_query``."""
+    if not options:
+        return call
+    unknown = set(options) - set(RequestOptions.__annotations__)
+    if unknown:
+        raise RequestValidationError([f"{name}: not a request option" for name in sorted(unknown)])
+    changes: dict[str, Any] = {}
+    if "timeout" in options:
+        changes["timeout"] = as_timeout(options["timeout"])
+    headers = dict(options.get("extra_headers") or {})
+    if any(name.lower() in ("authorization", "host") for name in headers):
+        raise RequestValidationError(["extra_headers: Authorization and Host are set by the SDK"])
+    for name, value in headers.items():
+        _header_value(name, "an extra header name")
+        _header_value(value, f"the {name} header", spaces=True)
+    if headers:
+        changes["headers"] = (*call.headers, *headers.items())
+    query = options.get("extra_query") or ()
+    pairs = list(query.items()) if isinstance(query, Mapping) else list(query)
+    if pairs:
+        changes["params"] = (*call.params, *((str(k), str(v)) for k, v in pairs))
+    return attrs.evolve(call, **changes)
 
 
 class RetryPastDeadline(Exception):
@@ -191,49 +387,56 @@ class RetryPastDeadline(Exception):
     ``retry_deadline`` (the polling loop's) see this; it never reaches SDK users.
     """
 
-    def __init__(self, error: OrchestratorError) -> None:
+    def __init__(self, error: CivitaiError) -> None:
         """Keep the failure that was not retried."""
         super().__init__(str(error))
         self.error = error
 
 
-def redact_url(url: str) -> str:
-    """The URL with signature and token query values replaced by ``***``."""
-    return _SENSITIVE_QUERY.sub(r"\1***", url)
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """A copy of ``headers`` with Authorization, cookies and the like replaced by ``***``."""
-    return {k: "***" if k.lower() in _SENSITIVE_HEADERS else v for k, v in headers.items()}
+BuildRequest = Callable[..., httpx.Request]
+"""``httpx.Client.build_request`` (or the async client's): merges the client's defaults."""
 
 
 def build_request(
-    http: httpx.Client | httpx.AsyncClient, settings: Settings, call: Call, token: str
+    build: BuildRequest, settings: Settings, call: Call, token: str | None
 ) -> httpx.Request:
-    """The httpx request for ``call``: URL, auth header, body and a finite timeout."""
-    headers = {
-        "Authorization": f"Bearer {_header_safe(token, _SAFE_TOKEN, 'the access token')}",
-        "User-Agent": settings.user_agent,
-        "Accept": "application/json",
-    }
-    content: bytes | None = None
+    """The httpx request for ``call``: URL, headers, body and a finite timeout.
+
+    Raises :class:`ConfigurationError` for a bearer over plain http off loopback and
+    :class:`RequestValidationError` for a value httpx cannot put on the wire.
+    """
+    headers = dict(settings.headers)
+    if token is not None:
+        if token is not settings.token:  # the settings' own token was checked once
+            _header_value(token, "the access token")
+        headers["Authorization"] = "Bearer " + token
+    content = call.content
     if call.json is not None:
         content = json.dumps(call.json, separators=(",", ":")).encode()
+    if content is not None:
         headers["Content-Type"] = call.content_type
-    timeout = settings.timeout
+    headers.update(call.headers)
+    timeout = call.timeout or settings.timeout
     if call.wait > 0:
         read = max(timeout.read or 0.0, call.wait + WAIT_MARGIN)
         timeout = httpx.Timeout(
             connect=timeout.connect, read=read, write=timeout.write, pool=timeout.pool
         )
-    return http.build_request(
-        call.method,
-        settings.base_url + call.path,
-        params=list(call.params),
-        content=content,
-        headers=headers,
-        timeout=timeout,
-    )
+    try:
+        request = build(
+            call.method,
+            (call.base_url or settings.base_url) + call.path,
+            params=call.params or None,
+            content=content,
+            headers=headers,
+            timeout=timeout,
+        )
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        problem = redact(f"{call.method} {call.path}: {exc}")
+        raise RequestValidationError([problem], "request URL") from exc
+    if token is not None and call.base_url is not None:
+        _check_bearer_url(request.url)
+    return request
 
 
 def _is_html(response: httpx.Response) -> bool:
@@ -257,39 +460,6 @@ def retry_after(response: httpx.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def retry_delay(
-    settings: Settings,
-    call: Call,
-    attempt: int,
-    *,
-    response: httpx.Response | None = None,
-    error: Exception | None = None,
-) -> float | None:
-    """Seconds to wait before retrying, or ``None`` when this outcome must not be retried.
-
-    Transport errors are retried for idempotent calls, and for any call when the request
-    provably never left the machine (connect failures). 429, 502-504 and HTML gateway
-    pages are retried for idempotent calls only; other statuses never are.
-    """
-    if attempt >= settings.max_retries:
-        return None
-    if error is not None:
-        if not (call.idempotent or isinstance(error, _NEVER_SENT)):
-            return None
-    elif response is not None:
-        status = response.status_code
-        gateway = status in _RETRY_STATUSES or (status >= 500 and _is_html(response))
-        if not (call.idempotent and gateway):
-            return None
-        delay = retry_after(response)
-        if delay is not None:
-            return delay if delay <= settings.max_retry_after else None
-    else:
-        return None
-    ceiling = min(settings.backoff_cap, settings.backoff_base * 2.0**attempt)
-    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
 
 
 def _json_or_none(content: bytes) -> Any:
@@ -320,18 +490,21 @@ _BY_STATUS: Final[dict[int, type[OrchestratorError]]] = {
 }
 
 
+def request_id(response: httpx.Response) -> str | None:
+    """The server's request or trace id from the answer's headers, if any."""
+    return next((response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None)
+
+
 def error_for(call: Call, response: httpx.Response) -> OrchestratorError:
     """The typed error for a non-2xx answer, with problem details, body and request id."""
     status = response.status_code
     html = _is_html(response)
     parsed = None if html else _json_or_none(response.content)
     problem = parsed if isinstance(parsed, dict) else None
-    request_id = next(
-        (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
-    )
-    if request_id is None and problem is not None and isinstance(problem.get("traceId"), str):
-        request_id = problem["traceId"]
-    message = f"{call.method} {call.path} failed with HTTP {status}"
+    rid = request_id(response)
+    if rid is None and problem is not None and isinstance(problem.get("traceId"), str):
+        rid = problem["traceId"]
+    message = f"{call.method} {redact(call.path)} failed with HTTP {status}"
     detail = _problem_text(problem) if problem is not None else parsed
     if isinstance(detail, str) and detail:
         message += f": {detail}"
@@ -345,18 +518,21 @@ def error_for(call: Call, response: httpx.Response) -> OrchestratorError:
         "problem": problem,
         "body": parse_body(response.text),
         "body_text": response.text[:BODY_LIMIT],
-        "request_id": request_id,
+        "request_id": rid,
         "headers": response.headers,
+        "response": response,
     }
     if kind is RateLimitError:
         return RateLimitError(message, retry_after=retry_after(response), **fields)
     return kind(message, **fields)
 
 
-def transport_error(call: Call, error: httpx.TransportError) -> TransportError:
-    """The SDK error for an httpx failure that produced no answer."""
+def transport_error(call: Call, error: httpx.HTTPError) -> TransportError:
+    """The SDK error for an httpx failure that produced no answer (``__cause__`` is it)."""
     kind = RequestTimeoutError if isinstance(error, httpx.TimeoutException) else TransportError
-    return kind(f"{call.method} {call.path}: {type(error).__name__}: {error}")
+    failure = kind(redact(f"{call.method} {call.path}: {type(error).__name__}: {error}"))
+    failure.__cause__ = error
+    return failure
 
 
 @attrs.define
@@ -394,68 +570,152 @@ def _finish(call: Call, response: httpx.Response, started: float) -> None:
         logger.debug(
             "%s %s -> %s in %.3fs; request headers %s",
             call.method,
-            redact_url(str(response.request.url)),
+            redact(str(response.request.url)),
             response.status_code,
             time.monotonic() - started,
-            redact_headers(response.request.headers),
+            redact(response.request.headers),
         )
     for captured in _captures.get():
         captured.responses.append(response)
 
 
-def _log_retry(call: Call, attempt: int, delay: float, why: str) -> None:
-    logger.info(
-        "retrying %s %s in %.2fs (attempt %d): %s", call.method, call.path, delay, attempt + 2, why
-    )
-
-
 def _retry_or_raise(
-    call: Call, attempt: int, delay: float | None, error: OrchestratorError, now: float
+    call: Call, attempt: int, delay: float | None, error: CivitaiError, now: float
 ) -> float:
     """``delay`` when the retry may go ahead; otherwise raise ``error`` (or the deadline)."""
     if delay is None:
         raise error
     if call.retry_deadline is not None and now + delay > call.retry_deadline:
         raise RetryPastDeadline(error) from error
-    why = f"HTTP {error.status}" if error.status else type(error.__cause__).__name__
-    _log_retry(call, attempt, delay, why)
+    status = getattr(error, "status", None)
+    why = f"HTTP {status}" if status else type(error.__cause__).__name__
+    logger.info(
+        "retrying %s %s in %.2fs (attempt %d): %s",
+        call.method,
+        redact(call.path),
+        delay,
+        attempt + 2,
+        why,
+    )
     return delay
 
 
-def _after_failure(
-    settings: Settings, call: Call, attempt: int, error: httpx.TransportError, now: float
-) -> float:
-    """The pause before retrying after ``error``; raises the SDK error when it is final."""
-    failure = transport_error(call, error)
-    failure.__cause__ = error
-    delay = retry_delay(settings, call, attempt, error=error)
-    return _retry_or_raise(call, attempt, delay, failure, now)
+@attrs.frozen
+class Send:
+    """Effect: send ``request``; the answer (or the httpx error) comes back."""
+
+    request: httpx.Request
+    stream: bool
+    follow_redirects: bool
 
 
-def _after_answer(
-    settings: Settings,
-    call: Call,
-    attempt: int,
-    response: httpx.Response,
-    started: float,
-    now: float,
-) -> float:
-    """The pause before retrying a read non-2xx answer; raises the typed error when final."""
-    _finish(call, response, started)
-    delay = retry_delay(settings, call, attempt, response=response)
-    return _retry_or_raise(call, attempt, delay, error_for(call, response), now)
+@attrs.frozen
+class Discard:
+    """Effect: read and close a failed answer's body."""
+
+    response: httpx.Response
 
 
-class SyncTransport:
-    """Blocking request loop over an ``httpx.Client`` (owned unless injected)."""
+@attrs.frozen
+class Sleep:
+    """Effect: wait ``seconds`` before the next attempt."""
+
+    seconds: float
+
+
+@attrs.frozen
+class NeedToken:
+    """Effect: ask the settings' :class:`TokenSource` for a current token."""
+
+    source: TokenSource
+
+
+Effect = Send | Discard | Sleep | NeedToken
+"""What :func:`exchange` asks its driver to do."""
+Plan = Generator[Effect, Any, R]
+"""A sans-IO procedure: yields effects, receives their results, returns ``R``."""
+
+
+def exchange(
+    settings: Settings, call: Call, build: BuildRequest, clock: Callable[[], float], stream: bool
+) -> Plan[httpx.Response]:
+    """The request loop: returns the 2xx (or ``accept``-ed) answer or raises a typed error.
+
+    Every attempt is built afresh (a refreshed token, the same idempotency key); failures
+    are retried only as :class:`RetryPolicy` allows. A 2xx body is left unread when
+    ``stream``.
+    """
+    attempt = 0
+    while True:
+        token = call.token
+        if token is None and call.base_url is None:
+            source = settings.token
+            token = (
+                source if source is None or isinstance(source, str) else (yield NeedToken(source))
+            )
+        request = build_request(build, settings, call, token)
+        started = time.monotonic()
+        failure: CivitaiError
+        try:
+            response: httpx.Response = yield Send(request, stream, call.follow_redirects)
+            answered = response.is_success or response.status_code in call.accept
+            if not answered:
+                yield Discard(response)
+        except httpx.HTTPError as exc:
+            failure = transport_error(call, exc)
+            delay = settings.retry.delay(call, attempt, error=exc)
+        else:
+            _finish(call, response, started)
+            if answered:
+                return response
+            failure = (call.errors or error_for)(call, response)
+            delay = settings.retry.delay(call, attempt, response=response)
+        yield Sleep(_retry_or_raise(call, attempt, delay, failure, clock()))
+        attempt += 1
+
+
+class _Driver:
+    """Runs a :data:`Plan`, feeding each effect's result (or httpx error) back into it."""
+
+    def __init__(self, plan: Plan[R]) -> None:
+        self._plan = plan
+        self.effect: Effect | None = None
+        self.result: Any = None
+        self.resume(None)
+
+    def resume(self, value: Any) -> None:
+        """Continue the plan with the last effect's result."""
+        self._step(lambda: self._plan.send(value))
+
+    def fail(self, error: httpx.HTTPError) -> None:
+        """Continue the plan with the last effect's failure."""
+        self._step(lambda: self._plan.throw(error))
+
+    def _step(self, advance: Callable[[], Effect]) -> None:
+        try:
+            self.effect = advance()
+        except StopIteration as stop:
+            self.effect, self.result = None, stop.value
+
+
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+B = TypeVar("B", httpx.BaseTransport, httpx.AsyncBaseTransport)
+S = TypeVar("S")
+
+
+class _Transport(Generic[H, B, S]):
+    """What both transports hold: settings, the httpx client, the sleep and the clock."""
+
+    _http_class: Any
+    _default_sleep: Any
 
     def __init__(
         self,
         settings: Settings,
         *,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        http_client: H | None = None,
+        transport: B | None = None,
+        sleep: Callable[[float], S] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Use ``http_client`` as is, or create one (over ``transport`` if given).
@@ -465,53 +725,56 @@ class SyncTransport:
         """
         self.settings = settings
         self._owned = http_client is None
-        self.http = http_client or httpx.Client(transport=transport)
-        self.sleep = sleep
+        self.http: H = http_client or self._http_class(transport=transport)
+        self.sleep: Callable[[float], S] = sleep or self._default_sleep
         self.clock = clock
 
-    def _token(self) -> str:
-        token = self.settings.token
-        return token if isinstance(token, str) else token.get_token()
+    def derive(self, settings: Settings) -> Self:
+        """A transport with other settings over the same connection pool (not owned)."""
+        return type(self)(settings, http_client=self.http, sleep=self.sleep, clock=self.clock)
 
-    def _attempt(self, call: Call, stream: bool) -> httpx.Response:
-        attempt = 0
-        while True:
-            request = build_request(self.http, self.settings, call, self._token())
-            started = time.monotonic()
+
+class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
+    """Performs the core's effects with an ``httpx.Client`` (owned unless injected)."""
+
+    _http_class = httpx.Client
+    _default_sleep = staticmethod(time.sleep)
+
+    def _perform(self, effect: Effect) -> Any:
+        if isinstance(effect, Send):
+            return self.http.send(
+                effect.request, stream=effect.stream, follow_redirects=effect.follow_redirects
+            )
+        if isinstance(effect, Discard):
+            effect.response.read()
+            return effect.response.close()
+        if isinstance(effect, NeedToken):
+            return effect.source.get_token()
+        return self.sleep(effect.seconds)
+
+    def drive(self, plan: Plan[R]) -> R:
+        """Run ``plan`` to its result, performing its effects with this transport."""
+        driver = _Driver(plan)
+        while (effect := driver.effect) is not None:
             try:
-                response = self.http.send(
-                    request, stream=stream, follow_redirects=call.follow_redirects
-                )
-            except httpx.TransportError as exc:
-                delay = _after_failure(self.settings, call, attempt, exc, self.clock())
-            else:
-                if response.is_success:
-                    _finish(call, response, started)
-                    return response
-                response.read()
-                response.close()
-                delay = _after_answer(self.settings, call, attempt, response, started, self.clock())
-            self.sleep(delay)
-            attempt += 1
+                driver.resume(self._perform(effect))
+            except httpx.HTTPError as exc:
+                driver.fail(exc)
+        result: R = driver.result
+        return result
 
-    def send(self, call: Call) -> httpx.Response:
-        """Send ``call`` with retries; return the read 2xx response or raise a typed error."""
-        return self._attempt(call, stream=False)
+    def send(self, call: Call, *, stream: bool = False) -> httpx.Response:
+        """Send ``call`` with retries; the 2xx response (read unless ``stream``)."""
+        return self.drive(
+            exchange(self.settings, call, self.http.build_request, self.clock, stream)
+        )
 
     @contextlib.contextmanager
     def stream(self, call: Call) -> Iterator[httpx.Response]:
-        """Like :meth:`send`, but the 2xx body is left unread for streaming.
-
-        A failure while the body streams raises :class:`TransportError` (never retried:
-        part of the body was already consumed).
-        """
-        response = self._attempt(call, stream=True)
-        try:
+        """:meth:`send` with the body left to stream; a failure mid-body is a TransportError."""
+        response = self.send(call, stream=True)
+        with _mid_body(call), contextlib.closing(response):
             yield response
-        except httpx.TransportError as exc:
-            raise transport_error(call, exc) from exc
-        finally:
-            response.close()
 
     def close(self) -> None:
         """Close the httpx client if this transport created it."""
@@ -519,70 +782,58 @@ class SyncTransport:
             self.http.close()
 
 
-class AsyncTransport:
-    """Async request loop over an ``httpx.AsyncClient`` (owned unless injected)."""
+@contextlib.contextmanager
+def _mid_body(call: Call) -> Iterator[None]:
+    """Map an httpx failure while a body streams to :class:`TransportError` (not retried)."""
+    try:
+        yield
+    except httpx.HTTPError as exc:
+        raise transport_error(call, exc) from exc
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        """Use ``http_client`` as is, or create one (over ``transport`` if given).
 
-        ``sleep`` waits between retries; ``clock`` is what ``Call.retry_deadline`` is
-        measured on.
-        """
-        self.settings = settings
-        self._owned = http_client is None
-        self.http = http_client or httpx.AsyncClient(transport=transport)
-        self.sleep = sleep
-        self.clock = clock
+class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awaitable[None]]):
+    """Performs the core's effects with an ``httpx.AsyncClient`` (owned unless injected)."""
 
-    async def _token(self) -> str:
-        token = self.settings.token
-        return token if isinstance(token, str) else await token.aget_token()
+    _http_class = httpx.AsyncClient
+    _default_sleep = staticmethod(anyio.sleep)
 
-    async def _attempt(self, call: Call, stream: bool) -> httpx.Response:
-        attempt = 0
-        while True:
-            request = build_request(self.http, self.settings, call, await self._token())
-            started = time.monotonic()
+    async def _perform(self, effect: Effect) -> Any:
+        if isinstance(effect, Send):
+            return await self.http.send(
+                effect.request, stream=effect.stream, follow_redirects=effect.follow_redirects
+            )
+        if isinstance(effect, Discard):
+            await effect.response.aread()
+            return await effect.response.aclose()
+        if isinstance(effect, NeedToken):
+            return await effect.source.aget_token()
+        return await self.sleep(effect.seconds)
+
+    async def drive(self, plan: Plan[R]) -> R:
+        """Run ``plan`` to its result, awaiting its effects with this transport."""
+        driver = _Driver(plan)
+        while (effect := driver.effect) is not None:
             try:
-                response = await self.http.send(
-                    request, stream=stream, follow_redirects=call.follow_redirects
-                )
-            except httpx.TransportError as exc:
-                delay = _after_failure(self.settings, call, attempt, exc, self.clock())
+                outcome = await self._perform(effect)
+            except httpx.HTTPError as exc:
+                driver.fail(exc)
             else:
-                if response.is_success:
-                    _finish(call, response, started)
-                    return response
-                await response.aread()
-                await response.aclose()
-                delay = _after_answer(self.settings, call, attempt, response, started, self.clock())
-            await self.sleep(delay)
-            attempt += 1
+                driver.resume(outcome)
+        result: R = driver.result
+        return result
 
-    async def send(self, call: Call) -> httpx.Response:
-        """Send ``call`` with retries; return the read 2xx response or raise a typed error."""
-        return await self._attempt(call, stream=False)
+    async def send(self, call: Call, *, stream: bool = False) -> httpx.Response:
+        """Send ``call`` with retries; the 2xx response (read unless ``stream``)."""
+        plan = exchange(self.settings, call, self.http.build_request, self.clock, stream)
+        return await self.drive(plan)
 
     @contextlib.asynccontextmanager
     async def stream(self, call: Call) -> AsyncIterator[httpx.Response]:
-        """Like :meth:`send`, but the 2xx body is left unread for streaming.
-
-        A failure while the body streams raises :class:`TransportError` (never retried:
-        part of the body was already consumed).
-        """
-        response = await self._attempt(call, stream=True)
+        """:meth:`send` with the body left to stream; a failure mid-body is a TransportError."""
+        response = await self.send(call, stream=True)
         try:
-            yield response
-        except httpx.TransportError as exc:
-            raise transport_error(call, exc) from exc
+            with _mid_body(call):
+                yield response
         finally:
             await response.aclose()
 

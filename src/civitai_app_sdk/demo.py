@@ -9,6 +9,7 @@ its files. ``--live`` runs the same against the real services with
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -17,10 +18,10 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
+from civitai_app_sdk._transport import Settings, SyncTransport, to_url
 from civitai_app_sdk.models import Workflow
 from civitai_app_sdk.oauth import (
     DEFAULT_SITE_URL,
@@ -68,7 +69,9 @@ def _login(base_url: str) -> str:
         code_challenge=pkce.challenge,
         base_url=base_url,
     )
-    consent = httpx.get(url, timeout=10)  # the local server consents at once
+    browser = SyncTransport(Settings.create(timeout=10, token_env=None, url_env=None))
+    with contextlib.closing(browser):  # the local server consents at once: a redirect
+        consent = browser.send(to_url("GET", url, accept=frozenset({302, 303})))
     query = parse_qs(urlsplit(consent.headers["location"]).query)
     if query.get("state") != [state]:
         raise RuntimeError("the authorize redirect carried the wrong state")

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "BadRequestError",
@@ -19,6 +22,7 @@ __all__ = [
     "ConflictError",
     "ForbiddenError",
     "InsufficientBuzzError",
+    "LocalFileError",
     "NotFoundError",
     "OrchestratorError",
     "PollTimeoutError",
@@ -30,11 +34,39 @@ __all__ = [
     "TransportError",
     "UnauthorizedError",
     "UnprocessableError",
+    "retry_with_key",
 ]
 
 
 class CivitaiError(Exception):
-    """Base of every exception the SDK raises on purpose: catch this to catch them all."""
+    """Base of every exception the SDK raises on purpose: catch this to catch them all.
+
+    ``external_id`` is set on every error raised by a call that may charge (a submit):
+    the idempotency key to retry with, so the retry cannot charge twice.
+    """
+
+    external_id: str | None = None
+
+
+def retry_with_key(error: CivitaiError, external_id: str, call: str = "submit") -> None:
+    """Attach ``external_id`` to ``error`` and say in its message how to retry safely.
+
+    Used by every call that spends Buzz; ``call`` names the method to retry.
+    """
+    error.external_id = external_id
+    note = (
+        f"The workflow may have been created: the safe retry is "
+        f"{call}(body, external_id=exc.external_id), here external_id={external_id!r} "
+        "(the same key cannot charge twice)"
+    )
+    if error.args and isinstance(error.args[0], str):
+        error.args = (f"{error.args[0]}. {note}", *error.args[1:])
+    else:
+        error.add_note(note)
+
+
+class LocalFileError(CivitaiError, OSError):
+    """A file could not be written (the OS refused its name, space ran out…)."""
 
 
 class ConfigurationError(CivitaiError, ValueError):
@@ -75,9 +107,10 @@ class OrchestratorError(CivitaiError):
     RFC 7807 problem details (a dict, when the server sent them), ``body`` the body as
     0.14 gives it (parsed JSON; the text when it is not JSON; ``None`` when empty),
     ``body_text`` the raw body text (at most 2,000 characters), ``request_id`` the
-    server's request or trace id when it sent one, and ``headers`` the response headers.
-    ``external_id`` is the idempotency key of a submit that failed (``None`` for other
-    calls): retrying with it cannot charge twice.
+    server's request or trace id when it sent one, ``headers`` the response headers and
+    ``response`` the ``httpx.Response`` when there was one (``status_code`` is
+    ``status``). ``external_id`` is the idempotency key of a submit that failed (``None``
+    for other calls): retrying with it cannot charge twice.
     """
 
     hint = ""
@@ -93,9 +126,11 @@ class OrchestratorError(CivitaiError):
         request_id: str | None = None,
         headers: Mapping[str, str] | None = None,
         external_id: str | None = None,
+        response: httpx.Response | None = None,
     ) -> None:
         """Record the failure; the message gets this class's hint appended."""
         self.external_id = external_id
+        self.response = response
         self.status = status
         self.problem = dict(problem) if problem is not None else None
         self.body = body
@@ -108,6 +143,11 @@ class OrchestratorError(CivitaiError):
         if request_id:
             text += f" (request id {request_id})"
         super().__init__(text)
+
+    @property
+    def status_code(self) -> int | None:
+        """The HTTP status (another name for ``status``, as in httpx and other SDKs)."""
+        return self.status
 
 
 class BadRequestError(OrchestratorError):

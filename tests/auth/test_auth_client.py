@@ -14,6 +14,8 @@ import pytest
 import respx
 
 from civitai_app_sdk import oauth
+from civitai_app_sdk._transport import as_timeout
+from civitai_app_sdk.errors import CivitaiError, RequestTimeoutError
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
     BuzzAccount,
@@ -25,7 +27,7 @@ from civitai_app_sdk.oauth import (
     TokenSet,
     _core,
 )
-from civitai_app_sdk.oauth._core import Credentials, OnceGuard, as_timeout
+from civitai_app_sdk.oauth._core import Credentials, OnceGuard
 from civitai_app_sdk.scopes import TokenScope
 
 NODE = json.loads((Path(__file__).parent / "fixtures/node_oauth_requests.json").read_text())
@@ -253,11 +255,12 @@ def test_refresh_token_is_sent_once_but_429_gives_it_back(mock: respx.MockRouter
     assert route.call_count == 2
 
 
-def test_transport_errors_propagate_and_burn_the_token(mock: respx.MockRouter) -> None:
-    route = mock.post(TOKEN_URL).mock(side_effect=httpx.ConnectTimeout("timed out"))
+def test_transport_errors_are_typed_and_burn_the_token(mock: respx.MockRouter) -> None:
+    route = mock.post(TOKEN_URL).mock(side_effect=httpx.ReadTimeout("timed out"))
     with OAuthClient("app_123", base_url=BASE) as client:
-        with pytest.raises(httpx.ConnectTimeout) as info:
+        with pytest.raises(RequestTimeoutError) as info:
             client.refresh_token("rt-timeout-secret")
+        assert isinstance(info.value.__cause__, httpx.ReadTimeout)
         assert "rt-timeout-secret" not in str(info.value)
         with pytest.raises(OAuthError, match="already sent"):
             client.refresh_token("rt-timeout-secret")
@@ -429,7 +432,7 @@ def test_fetch_buzz_account_reads_fields_and_refuses_garbage(mock: respx.MockRou
 
 @pytest.mark.parametrize("token", ["", "a\r\nX-Evil: 1", "a\nb", "a\0"])
 def test_bearer_token_validation(token: str) -> None:
-    with pytest.raises(ValueError, match="access_token"):
+    with pytest.raises(CivitaiError, match=r"access.token"):
         run("sync", "fetch_me", token)
 
 

@@ -13,6 +13,7 @@ import httpx
 import pytest
 import respx
 
+from civitai_app_sdk.errors import ConfigurationError
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
     LoginRequiredError,
@@ -206,7 +207,7 @@ def test_sync_refresh_needs_a_sync_client(mock: respx.MockRouter) -> None:
     tokens = RefreshingTokenProvider(
         stored(10), async_client=AsyncOAuthClient("app"), clock=lambda: NOW
     )
-    with pytest.raises(RuntimeError, match="sync OAuthClient"):
+    with pytest.raises(ConfigurationError, match="sync OAuthClient"):
         tokens.get_token()
     fresh = RefreshingTokenProvider(
         stored(3600), async_client=AsyncOAuthClient("app"), clock=lambda: NOW

@@ -340,15 +340,14 @@ def test_results_downloads_share_one_http_client(
 ) -> None:
     from civitai_app_sdk.cli import _download
 
-    made: list[httpx.Client] = []
+    made: list[Any] = []
 
-    class Recorded(httpx.Client):
+    class Recorded(_download.SyncTransport):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            if kwargs.get("timeout") is _download.DOWNLOAD_TIMEOUT:
-                made.append(self)
+            made.append(self)
 
-    monkeypatch.setattr(_download.httpx, "Client", Recorded)
+    monkeypatch.setattr(_download, "SyncTransport", Recorded)
     api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
     api.get("https://cdn.test/IMGA.jpeg").respond(
         content=b"a", headers={"content-type": "image/png"}
@@ -360,6 +359,7 @@ def test_results_downloads_share_one_http_client(
     assert result.exit_code == 0, result.stderr
     assert [r["status"] for r in json.loads(result.stdout)["downloads"]].count("saved") == 2
     assert len(made) == 1
+    assert made[0].settings.timeout is _download.DOWNLOAD_TIMEOUT
 
 
 def test_results_expired_url_falls_back_to_blob_endpoint(authed, api, cli_home: Path) -> None:

@@ -122,8 +122,9 @@ def test_timeout_error_after_retries(client: Any, api: Any) -> None:
 )
 def test_submit_without_external_id_is_never_retried(client: Any, api: Any, outcome: Any) -> None:
     route = api.post("/v2/consumer/workflows").mock(side_effect=[outcome, httpx.Response(200)])
-    with pytest.raises(errors.OrchestratorError):
-        client.submit(BODY)
+    with pytest.raises(errors.OrchestratorError) as caught:
+        client.submit(BODY, idempotent=False)
+    assert caught.value.external_id is None
     assert route.call_count == 1
 
 
@@ -253,13 +254,13 @@ def test_logs_redact_token_and_signatures(
 
 
 def test_redact_helpers() -> None:
-    from civitai_app_sdk._transport import redact_headers, redact_url
+    from civitai_app_sdk._redact import redact
 
-    assert redact_headers({"Authorization": "Bearer x", "A": "b"}) == {
+    assert redact({"Authorization": "Bearer x", "A": "b"}) == {
         "Authorization": "***",
         "A": "b",
     }
-    assert redact_url("https://h/b?sig=SECRET&exp=1") == "https://h/b?sig=***&exp=1"
+    assert redact("https://h/b?sig=SECRET&exp=1") == "https://h/b?sig=***&exp=1"
 
 
 def test_raw_responses_expose_headers(client: Any, api: Any, make_workflow: Any) -> None:
@@ -298,36 +299,36 @@ def test_estimate_is_a_whatif_and_may_be_retried(client: Any, api: Any, make_wor
 
 
 def test_backoff_is_exponential_jittered_and_capped() -> None:
-    from civitai_app_sdk._transport import Call, Settings, retry_delay
+    from civitai_app_sdk._transport import Call, Settings
 
-    settings = Settings.create(token="t", base_url=BASE_URL, max_retries=50)
+    retry_delay = Settings.create(token="t", base_url=BASE_URL, max_retries=50).retry.delay
     call = Call("GET", "/x")
     lost = httpx.ReadError("lost")
     for attempt in range(12):
         ceiling = min(30.0, 0.5 * 2.0**attempt)
-        delays = {retry_delay(settings, call, attempt, error=lost) for _ in range(40)}
+        delays = {retry_delay(call, attempt, error=lost) for _ in range(40)}
         assert all(d is not None and ceiling * 0.5 <= d <= ceiling for d in delays)
         assert len(delays) > 1, "no jitter"
-    assert retry_delay(settings, call, 50, error=lost) is None
+    assert retry_delay(call, 50, error=lost) is None
 
 
 def test_retry_after_http_date_and_too_long(monkeypatch: pytest.MonkeyPatch) -> None:
     import email.utils
     import time
 
-    from civitai_app_sdk._transport import Call, Settings, retry_delay
+    from civitai_app_sdk._transport import Call, Settings
 
-    settings = Settings.create(token="t", base_url=BASE_URL)
+    retry_delay = Settings.create(token="t", base_url=BASE_URL).retry.delay
     call = Call("GET", "/x")
     when = email.utils.formatdate(time.time() + 20, usegmt=True)
     dated = httpx.Response(503, headers={"Retry-After": when})
-    delay = retry_delay(settings, call, 0, response=dated)
+    delay = retry_delay(call, 0, response=dated)
     assert delay is not None
     assert 15 <= delay <= 21
     too_long = httpx.Response(429, headers={"Retry-After": "61"})
-    assert retry_delay(settings, call, 0, response=too_long) is None
+    assert retry_delay(call, 0, response=too_long) is None
     keyless = Call("POST", "/x", idempotent=False)
-    assert retry_delay(settings, keyless, 0, response=httpx.Response(429)) is None
+    assert retry_delay(keyless, 0, response=httpx.Response(429)) is None
 
 
 SECRET = "tok-SECRET-4f1e9a7c2b"

@@ -149,14 +149,19 @@ class LazyGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(package_name="civitai-app-sdk")
-def main() -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Log every request (redacted) to stderr.")
+def main(verbose: bool) -> None:
     """Work with the Civitai Orchestration API, OAuth and App Blocks from a terminal.
 
     Settings come from flags, then the environment (CIVITAI_API_TOKEN, CIVITAI_API_URL),
     then ./.env, then the config directory (`login`). CIVITAI_MAX_RETRIES sets how often
     safe requests are retried on 429/5xx (default 3). Add --json to any command for one
-    JSON document on stdout.
+    JSON document on stdout. --verbose (or CIVITAI_LOG=debug) logs each request.
     """
+    if verbose:
+        from civitai_app_sdk._logging import enable_logging
+
+        enable_logging()
 
 
 @main.command("help", short_help="Show this help, or a command's help.")

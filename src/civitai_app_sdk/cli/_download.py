@@ -1,12 +1,14 @@
 """Download a workflow's outputs: signed URLs first, the blob endpoint as fallback.
 
-Signed URLs are fetched without the bearer token (they may point at another host). A
-missing or expired URL falls back to the authenticated blob endpoint. Every file gets
-its extension from the response's content type and a name that does not collide.
+Signed URLs are fetched through the SDK's request core without the bearer token (they
+may point at another host). A missing or expired URL falls back to the authenticated
+blob endpoint. Every file gets its extension from the response's content type and a
+name that does not collide.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 import httpx
 
 from civitai_app_sdk import errors as sdk
+from civitai_app_sdk._transport import Settings, SyncTransport, to_url
 from civitai_app_sdk.orchestrator.blobs import extension_for
 
 from ._files import place, safe_stem, save_chunks, strip_known_suffix
@@ -30,10 +33,9 @@ DOWNLOAD_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 
 
 def _from_url(
-    http: httpx.Client, url: str, blob_id: str | None, directory: Path, stem: str, progress: Bar
+    http: SyncTransport, url: str, blob_id: str | None, directory: Path, stem: str, progress: Bar
 ) -> tuple[Path, int]:
-    with http.stream("GET", url) as response:
-        response.raise_for_status()
+    with http.stream(to_url("GET", url, follow_redirects=True)) as response:
         ext = extension_for(response.headers.get("content-type"), blob_id or "")
         return save_chunks(
             response.iter_bytes(1 << 16), directory, stem, ext, on_bytes=progress.advance
@@ -74,7 +76,7 @@ def _skip_reason(media: Media, hidden_mature: bool) -> str | None:
 
 def _fetch(
     client: OrchestratorClient,
-    http: httpx.Client,
+    http: SyncTransport,
     media: Media,
     directory: Path,
     stem: str,
@@ -85,8 +87,8 @@ def _fetch(
     if media.url is not None:
         try:
             return _from_url(http, media.url, media.blob_id, directory, stem, progress)
-        except httpx.HTTPStatusError as exc:
-            if media.blob_id is None or exc.response.status_code not in _EXPIRED:
+        except sdk.OrchestratorError as exc:
+            if media.blob_id is None or exc.status not in _EXPIRED:
                 raise
     if media.blob_id is None:
         raise LookupError("no signed URL")
@@ -104,12 +106,14 @@ def download_all(
 ) -> list[dict[str, Any]]:
     """Save every item; one report per item (``saved``, ``skipped`` or ``failed``).
 
-    Signed URLs are fetched through one HTTP client, so files on the same host share
+    Signed URLs are fetched through one transport, so files on the same host share
     its connections (and the TLS set-up is done once).
     """
     reports: list[dict[str, Any]] = []
     counters: dict[str, int] = {}
-    with httpx.Client(timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as http:
+    settings = Settings.create(timeout=DOWNLOAD_TIMEOUT, token_env=None, url_env=None)
+    http = SyncTransport(settings)
+    with contextlib.closing(http):
         for media in items:
             index = counters.get(media.step, 0)
             counters[media.step] = index + 1
@@ -126,7 +130,7 @@ def download_all(
                 continue
             try:
                 path, size = _fetch(client, http, media, directory, stem, workflow_id, progress)
-            except (httpx.HTTPError, sdk.OrchestratorError, LookupError, OSError) as exc:
+            except (sdk.CivitaiError, LookupError, OSError) as exc:
                 report |= {"status": "failed", "reason": _reason(exc)}
                 continue
             report |= {"status": "saved", "path": str(path), "bytes": size}
@@ -134,11 +138,11 @@ def download_all(
 
 
 def _reason(exc: Exception) -> str:
-    if isinstance(exc, httpx.HTTPStatusError):
-        return f"HTTP {exc.response.status_code}"
     if isinstance(exc, sdk.OrchestratorError) and exc.status:
         return f"HTTP {exc.status}"
-    return type(exc).__name__ if isinstance(exc, httpx.HTTPError) else str(exc)
+    if isinstance(exc, sdk.TransportError) and exc.__cause__ is not None:
+        return type(exc.__cause__).__name__
+    return str(exc)
 
 
 def blob_stem(blob_id: str) -> str:

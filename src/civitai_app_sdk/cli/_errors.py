@@ -102,7 +102,7 @@ def to_click_error(exc: Exception) -> CliError | None:
         return CliError(f"the stored login has expired: {LOGIN_HINT}", ExitCode.AUTH)
     if isinstance(exc, OAuthError):
         return CliError(f"sign-in failed: {exc}", ExitCode.AUTH)
-    if isinstance(exc, ConfigError):
+    if isinstance(exc, ConfigError | sdk.ConfigurationError):
         return CliError(str(exc), ExitCode.USAGE)
     if isinstance(exc, httpx.TimeoutException):
         return CliError("the request timed out: check the network and try again", ExitCode.NETWORK)

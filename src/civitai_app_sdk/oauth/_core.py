@@ -1,23 +1,26 @@
-"""The one request/response core behind the sync and async OAuth clients.
+"""The OAuth operations: each is an :class:`~civitai_app_sdk._operations.Operation` for the
+package's one request core (retries, timeouts, redacted logging, typed errors).
 
-Every operation is described by a :class:`Call`: the request to send and the function
-that reads its response. The clients only move bytes (``send_sync``/``send_async``).
-Nothing here logs; error bodies are kept only for non-2xx answers.
+Token grants carry single-use values, so they are never repeated once they may have
+reached the server. Error bodies are kept only for non-2xx answers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, TypeVar
 
 import attrs
 import httpx
 
+from .._operations import Operation
+from .._transport import DEFAULT_MAX_RETRIES, Settings
+from .._transport import Call as CoreCall
+from ..errors import CivitaiError, ConfigurationError
 from ._values import hidden_repr
 from .account import (
     BuzzAccount,
@@ -32,13 +35,13 @@ from .tokens import TokenSet
 from .urls import (
     BUZZ_ACCOUNT_PATH,
     BUZZ_USER_ACCOUNT_PATH,
+    DEFAULT_ISSUER,
     DEVICE_PATH,
     DEVICE_TOKEN_PATH,
     ME_PATH,
     REVOKE_PATH,
     TOKEN_PATH,
     ScopeRequest,
-    endpoint_url,
     form_encode,
     nonempty_str,
     normalize_base_url,
@@ -55,46 +58,18 @@ _MAX_ERROR_TEXT: Final = 1000
 _GUARD_SIZE: Final = 4096
 
 
-@attrs.frozen
-class Call(Generic[T]):
-    """One HTTP exchange: what to send and how to read the answer.
+def settings(timeout: httpx.Timeout | float, max_retries: int = DEFAULT_MAX_RETRIES) -> Settings:
+    """Core settings for OAuth calls: no client-wide token, nothing read from the environment.
 
-    Headers and body hold credentials, so ``repr`` leaves them out.
+    Every OAuth call names its origin (issuer or site) itself.
     """
-
-    method: str
-    url: str
-    headers: dict[str, str] = attrs.field(repr=False)
-    content: bytes | None = attrs.field(repr=False)
-    parse: Callable[[httpx.Response], T] = attrs.field(repr=False)
-
-
-def as_timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
-    """An ``httpx.Timeout`` from seconds; ``ValueError`` unless finite and positive."""
-    if isinstance(timeout, httpx.Timeout):
-        limits = [timeout.connect, timeout.read, timeout.write, timeout.pool]
-    else:
-        limits = [timeout]
-        timeout = httpx.Timeout(timeout)
-    if any(v is None or not math.isfinite(v) or v <= 0 for v in limits):
-        raise ValueError("timeouts must be finite positive numbers of seconds")
-    return timeout
-
-
-def send_sync(http: httpx.Client, call: Call[T], limits: httpx.Timeout) -> T:
-    """Send ``call`` with a sync httpx client and parse the response."""
-    request = http.build_request(
-        call.method, call.url, headers=call.headers, content=call.content, timeout=limits
+    return Settings.create(
+        base_url=DEFAULT_ISSUER,
+        timeout=timeout,
+        max_retries=max_retries,
+        token_env=None,
+        url_env=None,
     )
-    return call.parse(http.send(request))
-
-
-async def send_async(http: httpx.AsyncClient, call: Call[T], limits: httpx.Timeout) -> T:
-    """Send ``call`` with an async httpx client and parse the response."""
-    request = http.build_request(
-        call.method, call.url, headers=call.headers, content=call.content, timeout=limits
-    )
-    return call.parse(await http.send(request))
 
 
 @attrs.frozen
@@ -110,7 +85,7 @@ class Credentials:
         if self.client_secret is not None and (
             not isinstance(self.client_secret, str) or not self.client_secret
         ):
-            raise ValueError("client_secret must be a non-empty string or None")
+            raise ConfigurationError("client_secret must be a non-empty string or None")
 
     def auth_fields(self) -> list[tuple[str, str]]:
         """``client_id`` then, for a confidential client only, ``client_secret``."""
@@ -158,10 +133,8 @@ def _body(response: httpx.Response) -> object:
     return parsed
 
 
-def _check(response: httpx.Response) -> None:
-    """Raise :class:`OAuthError` for a non-2xx answer, with the server's error fields."""
-    if response.is_success:
-        return
+def oauth_error(call: CoreCall, response: httpx.Response) -> OAuthError:
+    """The :class:`OAuthError` for a non-2xx answer, with the server's error fields."""
     body = _body(response)
     error = f"http_{response.status_code}"
     description = None
@@ -172,11 +145,10 @@ def _check(response: httpx.Response) -> None:
             description = body["error_description"]
     elif isinstance(body, str):
         body = body[:_MAX_ERROR_TEXT]
-    raise OAuthError(error, description, status=response.status_code, body=body)
+    return OAuthError(error, description, status=response.status_code, body=body, response=response)
 
 
 def _success_json(response: httpx.Response) -> Any:
-    _check(response)
     body = _body(response)
     if not isinstance(body, dict | list):
         raise OAuthError("invalid_response", "expected a JSON body", status=response.status_code)
@@ -184,11 +156,23 @@ def _success_json(response: httpx.Response) -> Any:
 
 
 def form_call(
-    url: str, fields: list[tuple[str, str]], parse: Callable[[httpx.Response], T]
-) -> Call[T]:
-    """A form POST, encoded byte-for-byte as 0.14 (``URLSearchParams``) encodes it."""
-    headers = {"Content-Type": FORM_CONTENT_TYPE, "Accept": "application/json"}
-    return Call("POST", url, headers, form_encode(fields).encode("ascii"), parse)
+    base_url: str,
+    path: str,
+    fields: list[tuple[str, str]],
+    *,
+    idempotent: bool,
+    errors: Callable[[CoreCall, httpx.Response], CivitaiError] = oauth_error,
+) -> CoreCall:
+    """A form POST to ``base_url + path``, encoded byte-for-byte as 0.14's ``URLSearchParams``."""
+    return CoreCall(
+        "POST",
+        path,
+        content=form_encode(fields).encode("ascii"),
+        content_type=FORM_CONTENT_TYPE,
+        idempotent=idempotent,
+        base_url=normalize_base_url(base_url),
+        errors=errors,
+    )
 
 
 def _tokens_parser(now: float) -> Callable[[httpx.Response], TokenSet]:
@@ -198,18 +182,31 @@ def _tokens_parser(now: float) -> Callable[[httpx.Response], TokenSet]:
     return parse
 
 
-def _single_use_parser(
-    guard: OnceGuard, value: str, now: float
-) -> Callable[[httpx.Response], TokenSet]:
-    """Token parsing that gives ``value`` back to the guard after a rate-limit refusal."""
-    parse = _tokens_parser(now)
+def _single_use_errors(
+    guard: OnceGuard, value: str
+) -> Callable[[CoreCall, httpx.Response], CivitaiError]:
+    """Error mapping that gives ``value`` back to the guard after a rate-limit refusal."""
 
-    def parse_single_use(response: httpx.Response) -> TokenSet:
+    def errors(call: CoreCall, response: httpx.Response) -> CivitaiError:
         if response.status_code == httpx.codes.TOO_MANY_REQUESTS:
             guard.release(value)
-        return parse(response)
+        return oauth_error(call, response)
 
-    return parse_single_use
+    return errors
+
+
+def _single_use(
+    creds: Credentials, guard: OnceGuard, value: str, fields: list[tuple[str, str]], now: float
+) -> Operation[TokenSet]:
+    """A token-endpoint grant sending the single-use ``value``: never repeated once sent."""
+    call = form_call(
+        creds.base_url,
+        TOKEN_PATH,
+        fields,
+        idempotent=False,
+        errors=_single_use_errors(guard, value),
+    )
+    return Operation(call, _tokens_parser(now))
 
 
 def exchange_call(
@@ -220,7 +217,7 @@ def exchange_call(
     redirect_uri: str,
     code_verifier: str,
     now: float,
-) -> Call[TokenSet]:
+) -> Operation[TokenSet]:
     """``authorization_code`` grant; the code is claimed so it is sent at most once.
 
     Only a 429 (rate limited before the grant was read) gives the code back.
@@ -236,13 +233,12 @@ def exchange_call(
         *creds.auth_fields(),
         ("code_verifier", code_verifier),
     ]
-    parse = _single_use_parser(guard, code, now)
-    return form_call(endpoint_url(creds.base_url, TOKEN_PATH), fields, parse)
+    return _single_use(creds, guard, code, fields, now)
 
 
 def refresh_call(
     creds: Credentials, guard: OnceGuard, *, refresh_token: str, now: float
-) -> Call[TokenSet]:
+) -> Operation[TokenSet]:
     """``refresh_token`` grant; the token is claimed (refresh tokens rotate).
 
     Only a 429 (rate limited before the grant was read) gives the token back.
@@ -254,52 +250,51 @@ def refresh_call(
         ("refresh_token", refresh_token),
         *creds.auth_fields(),
     ]
-    parse = _single_use_parser(guard, refresh_token, now)
-    return form_call(endpoint_url(creds.base_url, TOKEN_PATH), fields, parse)
+    return _single_use(creds, guard, refresh_token, fields, now)
 
 
 def _ignore_body(response: httpx.Response) -> None:
-    _check(response)
+    return None
 
 
-def revoke_call(creds: Credentials, *, token: str, token_type_hint: str | None) -> Call[None]:
+def revoke_call(creds: Credentials, *, token: str, token_type_hint: str | None) -> Operation[None]:
     """Token revocation; any 2xx answer is success, whatever its body."""
     nonempty_str("token", token)
     fields = [("token", token), *creds.auth_fields()]
     if token_type_hint is not None:
         fields.append(("token_type_hint", token_type_hint))
-    return form_call(endpoint_url(creds.base_url, REVOKE_PATH), fields, _ignore_body)
+    return Operation(form_call(creds.base_url, REVOKE_PATH, fields, idempotent=True), _ignore_body)
 
 
 def device_start_call(
     creds: Credentials, *, scope: ScopeRequest, now: float
-) -> Call[DeviceAuthorization]:
+) -> Operation[DeviceAuthorization]:
     """Start a device grant for ``scope``."""
     fields = [*creds.auth_fields(), ("scope", str(int(scope_value(scope))))]
 
     def parse(response: httpx.Response) -> DeviceAuthorization:
         return DeviceAuthorization.from_response(_success_json(response), now=now)
 
-    return form_call(endpoint_url(creds.base_url, DEVICE_PATH), fields, parse)
+    return Operation(form_call(creds.base_url, DEVICE_PATH, fields, idempotent=True), parse)
 
 
 def device_poll_call(
     creds: Credentials, *, authorization: DeviceAuthorization, now: float
-) -> Call[TokenSet]:
+) -> Operation[TokenSet]:
     """One poll of the device-token endpoint (not the advertised token endpoint)."""
     fields = [
         ("grant_type", DEVICE_GRANT_TYPE),
         ("device_code", authorization.device_code),
         *creds.auth_fields(),
     ]
-    return form_call(endpoint_url(creds.base_url, DEVICE_TOKEN_PATH), fields, _tokens_parser(now))
+    call = form_call(creds.base_url, DEVICE_TOKEN_PATH, fields, idempotent=False)
+    return Operation(call, _tokens_parser(now))
 
 
-def _bearer(access_token: str) -> dict[str, str]:
+def _bearer_get(site_url: str, path: str, access_token: str) -> CoreCall:
     nonempty_str("access_token", access_token)
-    if any(ch in access_token for ch in "\r\n\0"):
-        raise ValueError("access_token contains a line break or NUL")
-    return {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+    base = normalize_base_url(site_url)
+    return CoreCall("GET", path, base_url=base, token=access_token, errors=oauth_error)
 
 
 def _parse_me(response: httpx.Response) -> CivitaiUser:
@@ -310,9 +305,9 @@ def _parse_me(response: httpx.Response) -> CivitaiUser:
         raise OAuthError("invalid_response", "unexpected /api/v1/me body") from None
 
 
-def me_call(site_url: str, *, access_token: str) -> Call[CivitaiUser]:
+def me_call(site_url: str, *, access_token: str) -> Operation[CivitaiUser]:
     """``GET /api/v1/me`` with a bearer token; error bodies are parsed as JSON too."""
-    return Call("GET", endpoint_url(site_url, ME_PATH), _bearer(access_token), None, _parse_me)
+    return Operation(_bearer_get(site_url, ME_PATH, access_token), _parse_me)
 
 
 def _parse_buzz(response: httpx.Response) -> BuzzBalances:
@@ -322,10 +317,9 @@ def _parse_buzz(response: httpx.Response) -> BuzzBalances:
         raise OAuthError("invalid_response", "unexpected buzz.getBuzzAccount body") from None
 
 
-def buzz_call(site_url: str, *, access_token: str) -> Call[BuzzBalances]:
+def buzz_call(site_url: str, *, access_token: str) -> Operation[BuzzBalances]:
     """tRPC ``buzz.getBuzzAccount`` (needs BuzzRead): the spendable pools."""
-    url = endpoint_url(site_url, BUZZ_ACCOUNT_PATH)
-    return Call("GET", url, _bearer(access_token), None, _parse_buzz)
+    return Operation(_bearer_get(site_url, BUZZ_ACCOUNT_PATH, access_token), _parse_buzz)
 
 
 def _parse_buzz_accounts(response: httpx.Response) -> list[BuzzAccount]:
@@ -335,7 +329,7 @@ def _parse_buzz_accounts(response: httpx.Response) -> list[BuzzAccount]:
         raise OAuthError("invalid_response", "unexpected buzz.getUserAccount body") from None
 
 
-def buzz_user_account_call(site_url: str, *, access_token: str) -> Call[list[BuzzAccount]]:
+def buzz_user_account_call(site_url: str, *, access_token: str) -> Operation[list[BuzzAccount]]:
     """tRPC ``buzz.getUserAccount`` (needs BuzzRead): the user's accounts, as in 0.14."""
-    url = endpoint_url(site_url, BUZZ_USER_ACCOUNT_PATH)
-    return Call("GET", url, _bearer(access_token), None, _parse_buzz_accounts)
+    path = BUZZ_USER_ACCOUNT_PATH
+    return Operation(_bearer_get(site_url, path, access_token), _parse_buzz_accounts)

@@ -17,13 +17,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from types import TracebackType
-from typing import Final, Generic, Self, TypeVar
+from typing import Any, Final, Generic, TypeVar, Unpack
 
 import httpx
 
+from .._operations import AsyncClient, Operation, SyncClient, client_operation
+from .._transport import (
+    DEFAULT_MAX_RETRIES,
+    AsyncTransport,
+    RequestOptions,
+    SyncTransport,
+    with_options,
+)
 from . import _core
-from ._core import DEFAULT_TIMEOUT, Call, Credentials, OnceGuard
+from ._core import DEFAULT_TIMEOUT, Credentials, OnceGuard
 from .account import BuzzAccount, BuzzBalances, CivitaiUser
 from .device import DeviceAuthorization, DevicePoller
 from .errors import OAuthError
@@ -53,8 +60,104 @@ H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 _FREE_GUARD: Final = OnceGuard()
 
 
+def _opts(operation: Operation[T], options: RequestOptions) -> Operation[T]:
+    return Operation(with_options(operation.call, options), operation.read)
+
+
+def _exchange(
+    client: _Base[Any],
+    code: str,
+    *,
+    redirect_uri: str,
+    code_verifier: str,
+    **options: Unpack[RequestOptions],
+) -> Operation[TokenSet]:
+    """Trade an authorization code (single use) and PKCE verifier for tokens."""
+    operation = _core.exchange_call(
+        client._creds,
+        client._guard,
+        code=code,
+        redirect_uri=redirect_uri,
+        code_verifier=code_verifier,
+        now=client._clock(),
+    )
+    return _opts(operation, options)
+
+
+def _refresh(
+    client: _Base[Any], refresh_token: str, **options: Unpack[RequestOptions]
+) -> Operation[TokenSet]:
+    """Trade a refresh token for a new pair; the old one is dead afterwards."""
+    operation = _core.refresh_call(
+        client._creds, client._guard, refresh_token=refresh_token, now=client._clock()
+    )
+    return _opts(operation, options)
+
+
+def _revoke(
+    client: _Base[Any],
+    token: str,
+    *,
+    token_type_hint: str | None = None,
+    **options: Unpack[RequestOptions],
+) -> Operation[None]:
+    """Ask the server to revoke ``token`` (it answers 200 even when it did nothing)."""
+    operation = _core.revoke_call(client._creds, token=token, token_type_hint=token_type_hint)
+    return _opts(operation, options)
+
+
+def _me(
+    client: _Base[Any], access_token: str, **options: Unpack[RequestOptions]
+) -> Operation[CivitaiUser]:
+    """The token's user from ``/api/v1/me`` on the site URL."""
+    return _opts(_core.me_call(client._site_url, access_token=access_token), options)
+
+
+def _buzz(
+    client: _Base[Any], access_token: str, **options: Unpack[RequestOptions]
+) -> Operation[list[BuzzAccount]]:
+    """The user's Buzz accounts (``buzz.getUserAccount``, as 0.14; needs BuzzRead)."""
+    call = _core.buzz_user_account_call(client._site_url, access_token=access_token)
+    return _opts(call, options)
+
+
+def _buzz_balances(
+    client: _Base[Any], access_token: str, **options: Unpack[RequestOptions]
+) -> Operation[BuzzBalances]:
+    """The user's spendable Buzz pools (``buzz.getBuzzAccount``; needs BuzzRead)."""
+    return _opts(_core.buzz_call(client._site_url, access_token=access_token), options)
+
+
+def _device_start(
+    client: _Base[Any], scope: ScopeRequest, **options: Unpack[RequestOptions]
+) -> Operation[DeviceAuthorization]:
+    """Begin a device grant for ``scope`` (a bitmask or scope names)."""
+    operation = _core.device_start_call(client._creds, scope=scope, now=client._clock())
+    return _opts(operation, options)
+
+
+def _device_poll(
+    client: _Base[Any], authorization: DeviceAuthorization, **options: Unpack[RequestOptions]
+) -> Operation[TokenSet]:
+    """Poll once; ``authorization_pending`` and the like raise :class:`OAuthError`."""
+    operation = _core.device_poll_call(
+        client._creds, authorization=authorization, now=client._clock()
+    )
+    return _opts(operation, options)
+
+
 class _Base(Generic[H]):
-    """Configuration, request building and httpx ownership shared by both clients."""
+    """Configuration and the single-request methods, shared by both clients.
+
+    Without ``client_secret`` the client is public (PKCE only); with it, confidential.
+    ``http_client`` is used as is and left open; otherwise the client creates its own
+    and closes it. ``clock`` returns epoch seconds (for tests). Requests go through the
+    package's request core: finite timeouts, retries where repeating is safe (never a
+    grant that may have been sent), redacted logging and typed errors (transport
+    failures are :class:`~civitai_app_sdk.errors.TransportError`).
+    """
+
+    _transport_class: Any
 
     def __init__(
         self,
@@ -64,25 +167,17 @@ class _Base(Generic[H]):
         base_url: str = DEFAULT_ISSUER,
         site_url: str = DEFAULT_SITE_URL,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: H | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """Configure the client; ``clock`` returns epoch seconds (for tests).
-
-        Without ``client_secret`` the client is public (PKCE only); with it,
-        confidential. ``http_client`` is used as is and left open; otherwise the
-        client creates its own and closes it.
-        """
+        """Configure the client; nothing is sent until the first call."""
         self._creds = Credentials(client_id, client_secret, base_url)
         self._site_url = normalize_base_url(site_url)
-        self._timeout = _core.as_timeout(timeout)
+        self.settings = _core.settings(timeout, max_retries)
         self._clock = clock
         self._guard = OnceGuard()
-        self._owns_http = http_client is None
-        self._http: H = http_client if http_client is not None else self._new_http()
-
-    def _new_http(self) -> H:
-        raise NotImplementedError
+        self._transport = self._transport_class(self.settings, http_client=http_client)
 
     def __repr__(self) -> str:
         kind = "confidential" if self._creds.client_secret is not None else "public"
@@ -121,87 +216,26 @@ class _Base(Generic[H]):
             nonce=nonce,
         )
 
-    def _exchange(self, code: str, redirect_uri: str, code_verifier: str) -> Call[TokenSet]:
-        return _core.exchange_call(
-            self._creds,
-            self._guard,
-            code=code,
-            redirect_uri=redirect_uri,
-            code_verifier=code_verifier,
-            now=self._clock(),
-        )
-
-    def _refresh(self, refresh_token: str) -> Call[TokenSet]:
-        return _core.refresh_call(
-            self._creds, self._guard, refresh_token=refresh_token, now=self._clock()
-        )
-
     def _poller(self, authorization: DeviceAuthorization, max_wait: float | None) -> DevicePoller:
         return DevicePoller(authorization, clock=self._clock, max_wait=max_wait)
 
+    exchange_code = client_operation(_exchange)
+    refresh_token = client_operation(_refresh)
+    revoke_token = client_operation(_revoke)
+    fetch_me = client_operation(_me)
+    fetch_buzz_account = client_operation(_buzz)
+    fetch_buzz_balances = client_operation(_buzz_balances)
+    start_device_authorization = client_operation(_device_start)
+    poll_device_token = client_operation(_device_poll)
 
-class OAuthClient(_Base[httpx.Client]):
+
+class OAuthClient(_Base[httpx.Client], SyncClient):
     """Synchronous OAuth client for a public (no secret) or confidential client.
 
-    Owns an ``httpx.Client`` unless one is passed in. Transport failures surface as
-    ``httpx`` exceptions; OAuth error answers as :class:`OAuthError`.
+    Options as described on :class:`_Base`; OAuth error answers raise :class:`OAuthError`.
     """
 
-    def _new_http(self) -> httpx.Client:
-        return httpx.Client()
-
-    def _send(self, call: Call[T]) -> T:
-        return _core.send_sync(self._http, call, self._timeout)
-
-    def close(self) -> None:
-        """Close the underlying httpx client if this object created it."""
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def exchange_code(self, code: str, *, redirect_uri: str, code_verifier: str) -> TokenSet:
-        """Trade an authorization code (single use) and PKCE verifier for tokens."""
-        return self._send(self._exchange(code, redirect_uri, code_verifier))
-
-    def refresh_token(self, refresh_token: str) -> TokenSet:
-        """Trade a refresh token for a new pair; the old one is dead afterwards."""
-        return self._send(self._refresh(refresh_token))
-
-    def revoke_token(self, token: str, *, token_type_hint: str | None = None) -> None:
-        """Ask the server to revoke ``token`` (it answers 200 even when it did nothing)."""
-        self._send(_core.revoke_call(self._creds, token=token, token_type_hint=token_type_hint))
-
-    def fetch_me(self, access_token: str) -> CivitaiUser:
-        """The token's user from ``/api/v1/me`` on the site URL."""
-        return self._send(_core.me_call(self._site_url, access_token=access_token))
-
-    def fetch_buzz_account(self, access_token: str) -> list[BuzzAccount]:
-        """The user's Buzz accounts (``buzz.getUserAccount``, as 0.14; needs BuzzRead)."""
-        return self._send(_core.buzz_user_account_call(self._site_url, access_token=access_token))
-
-    def fetch_buzz_balances(self, access_token: str) -> BuzzBalances:
-        """The user's spendable Buzz pools (``buzz.getBuzzAccount``; needs BuzzRead)."""
-        return self._send(_core.buzz_call(self._site_url, access_token=access_token))
-
-    def start_device_authorization(self, scope: ScopeRequest) -> DeviceAuthorization:
-        """Begin a device grant for ``scope`` (a bitmask or scope names)."""
-        return self._send(_core.device_start_call(self._creds, scope=scope, now=self._clock()))
-
-    def poll_device_token(self, authorization: DeviceAuthorization) -> TokenSet:
-        """Poll once; ``authorization_pending`` and the like raise :class:`OAuthError`."""
-        return self._send(
-            _core.device_poll_call(self._creds, authorization=authorization, now=self._clock())
-        )
+    _transport_class = SyncTransport
 
     def wait_for_device_token(
         self,
@@ -224,66 +258,10 @@ class OAuthClient(_Base[httpx.Client]):
                 poller.on_error(error)
 
 
-class AsyncOAuthClient(_Base[httpx.AsyncClient]):
+class AsyncOAuthClient(_Base[httpx.AsyncClient], AsyncClient):
     """Asynchronous twin of :class:`OAuthClient`, over ``httpx.AsyncClient``."""
 
-    def _new_http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient()
-
-    async def _send(self, call: Call[T]) -> T:
-        return await _core.send_async(self._http, call, self._timeout)
-
-    async def aclose(self) -> None:
-        """Close the underlying httpx client if this object created it."""
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def exchange_code(self, code: str, *, redirect_uri: str, code_verifier: str) -> TokenSet:
-        """Trade an authorization code (single use) and PKCE verifier for tokens."""
-        return await self._send(self._exchange(code, redirect_uri, code_verifier))
-
-    async def refresh_token(self, refresh_token: str) -> TokenSet:
-        """Trade a refresh token for a new pair; the old one is dead afterwards."""
-        return await self._send(self._refresh(refresh_token))
-
-    async def revoke_token(self, token: str, *, token_type_hint: str | None = None) -> None:
-        """Ask the server to revoke ``token`` (it answers 200 even when it did nothing)."""
-        call = _core.revoke_call(self._creds, token=token, token_type_hint=token_type_hint)
-        await self._send(call)
-
-    async def fetch_me(self, access_token: str) -> CivitaiUser:
-        """The token's user from ``/api/v1/me`` on the site URL."""
-        return await self._send(_core.me_call(self._site_url, access_token=access_token))
-
-    async def fetch_buzz_account(self, access_token: str) -> list[BuzzAccount]:
-        """The user's Buzz accounts (``buzz.getUserAccount``, as 0.14; needs BuzzRead)."""
-        call = _core.buzz_user_account_call(self._site_url, access_token=access_token)
-        return await self._send(call)
-
-    async def fetch_buzz_balances(self, access_token: str) -> BuzzBalances:
-        """The user's spendable Buzz pools (``buzz.getBuzzAccount``; needs BuzzRead)."""
-        return await self._send(_core.buzz_call(self._site_url, access_token=access_token))
-
-    async def start_device_authorization(self, scope: ScopeRequest) -> DeviceAuthorization:
-        """Begin a device grant for ``scope`` (a bitmask or scope names)."""
-        call = _core.device_start_call(self._creds, scope=scope, now=self._clock())
-        return await self._send(call)
-
-    async def poll_device_token(self, authorization: DeviceAuthorization) -> TokenSet:
-        """Poll once; ``authorization_pending`` and the like raise :class:`OAuthError`."""
-        call = _core.device_poll_call(self._creds, authorization=authorization, now=self._clock())
-        return await self._send(call)
+    _transport_class = AsyncTransport
 
     async def wait_for_device_token(
         self,
@@ -292,11 +270,7 @@ class AsyncOAuthClient(_Base[httpx.AsyncClient]):
         max_wait: float | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> TokenSet:
-        """Poll at the server's interval (slower after ``slow_down``) until approved.
-
-        Raises :class:`OAuthError` on denial, on expiry (``expired_token``) or once
-        ``max_wait`` seconds have passed.
-        """
+        """Poll until approved. See :meth:`OAuthClient.wait_for_device_token`."""
         poller = self._poller(authorization, max_wait)
         while True:
             await sleep(poller.next_delay())
@@ -306,9 +280,19 @@ class AsyncOAuthClient(_Base[httpx.AsyncClient]):
                 poller.on_error(error)
 
 
-def _one_shot(call: Call[T], timeout: httpx.Timeout | float) -> T:
-    with httpx.Client() as http:
-        return _core.send_sync(http, call, _core.as_timeout(timeout))
+def _one_shot(
+    client_id: str,
+    client_secret: str | None,
+    base_url: str,
+    timeout: httpx.Timeout | float,
+    site_url: str = DEFAULT_SITE_URL,
+) -> OAuthClient:
+    """A short-lived client whose single-use guard is the process-wide one."""
+    client = OAuthClient(
+        client_id, client_secret, base_url=base_url, site_url=site_url, timeout=timeout
+    )
+    client._guard = _FREE_GUARD
+    return client
 
 
 def exchange_code(
@@ -322,15 +306,8 @@ def exchange_code(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
 ) -> TokenSet:
     """One-shot :meth:`OAuthClient.exchange_code` (a code is sent at most once per process)."""
-    call = _core.exchange_call(
-        Credentials(client_id, client_secret, base_url),
-        _FREE_GUARD,
-        code=code,
-        redirect_uri=redirect_uri,
-        code_verifier=code_verifier,
-        now=time.time(),
-    )
-    return _one_shot(call, timeout)
+    with _one_shot(client_id, client_secret, base_url, timeout) as client:
+        return client.exchange_code(code, redirect_uri=redirect_uri, code_verifier=code_verifier)
 
 
 def refresh_token(
@@ -342,9 +319,8 @@ def refresh_token(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
 ) -> TokenSet:
     """One-shot :meth:`OAuthClient.refresh_token` (a token is sent at most once per process)."""
-    creds = Credentials(client_id, client_secret, base_url)
-    call = _core.refresh_call(creds, _FREE_GUARD, refresh_token=refresh_token, now=time.time())
-    return _one_shot(call, timeout)
+    with _one_shot(client_id, client_secret, base_url, timeout) as client:
+        return client.refresh_token(refresh_token)
 
 
 def revoke_token(
@@ -357,8 +333,8 @@ def revoke_token(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
 ) -> None:
     """One-shot :meth:`OAuthClient.revoke_token`."""
-    creds = Credentials(client_id, client_secret, base_url)
-    _one_shot(_core.revoke_call(creds, token=token, token_type_hint=token_type_hint), timeout)
+    with _one_shot(client_id, client_secret, base_url, timeout) as client:
+        client.revoke_token(token, token_type_hint=token_type_hint)
 
 
 def fetch_me(
@@ -368,7 +344,8 @@ def fetch_me(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
 ) -> CivitaiUser:
     """One-shot :meth:`OAuthClient.fetch_me`."""
-    return _one_shot(_core.me_call(site_url, access_token=access_token), timeout)
+    with _one_shot("fetch_me", None, DEFAULT_ISSUER, timeout, site_url) as client:
+        return client.fetch_me(access_token)
 
 
 def fetch_buzz_account(
@@ -378,7 +355,8 @@ def fetch_buzz_account(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
 ) -> list[BuzzAccount]:
     """One-shot :meth:`OAuthClient.fetch_buzz_account` (0.14's procedure and shape)."""
-    return _one_shot(_core.buzz_user_account_call(site_url, access_token=access_token), timeout)
+    with _one_shot("fetch_buzz_account", None, DEFAULT_ISSUER, timeout, site_url) as client:
+        return client.fetch_buzz_account(access_token)
 
 
 def fetch_buzz_balances(
@@ -388,4 +366,5 @@ def fetch_buzz_balances(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
 ) -> BuzzBalances:
     """One-shot :meth:`OAuthClient.fetch_buzz_balances`."""
-    return _one_shot(_core.buzz_call(site_url, access_token=access_token), timeout)
+    with _one_shot("fetch_buzz_balances", None, DEFAULT_ISSUER, timeout, site_url) as client:
+        return client.fetch_buzz_balances(access_token)

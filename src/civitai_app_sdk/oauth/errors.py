@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import CivitaiError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["LoginRequiredError", "OAuthError"]
 
@@ -14,7 +19,9 @@ class OAuthError(CivitaiError):
     ``rate_limited``…) or ``http_<status>`` when the server sent none;
     ``error_description`` is the server's text, if any; ``status`` is the HTTP status
     (``None`` when nothing was sent); ``body`` is the parsed error body (JSON, else at
-    most 1,000 characters of text). Success bodies, which hold tokens, are never kept.
+    most 1,000 characters of text). ``response`` is the ``httpx.Response`` when there
+    was one, with its ``headers`` and ``request_id``. Success bodies, which hold tokens,
+    are never kept.
     """
 
     def __init__(
@@ -24,6 +31,7 @@ class OAuthError(CivitaiError):
         *,
         status: int | None = None,
         body: object = None,
+        response: httpx.Response | None = None,
     ) -> None:
         """Record the error code, description, HTTP status and error body."""
         super().__init__(error, error_description)
@@ -31,6 +39,16 @@ class OAuthError(CivitaiError):
         self.error_description = error_description
         self.status = status
         self.body = body
+        self.response = response
+        self.headers = dict(response.headers) if response is not None else {}
+        self.request_id = next(
+            (self.headers[h] for h in ("x-request-id", "request-id") if h in self.headers), None
+        )
+
+    @property
+    def status_code(self) -> int | None:
+        """The HTTP status (another name for ``status``)."""
+        return self.status
 
     def __str__(self) -> str:
         text = self.error

@@ -14,8 +14,10 @@ import hmac
 import threading
 import time
 from collections.abc import Callable
-from typing import Final, Protocol, runtime_checkable
+from typing import Final
 
+from .._transport import TokenSource
+from ..errors import ConfigurationError
 from .client import AsyncOAuthClient, OAuthClient
 from .errors import LoginRequiredError, OAuthError
 from .store import TokenStore
@@ -34,17 +36,8 @@ def _interrupted() -> OAuthError:
     return OAuthError("temporarily_unavailable", "the token refresh was interrupted")
 
 
-@runtime_checkable
-class TokenProvider(Protocol):
-    """Something that hands out a currently valid bearer token, sync or async."""
-
-    def get_token(self) -> str:
-        """A valid access token (may block to refresh it)."""
-        ...
-
-    async def aget_token(self) -> str:
-        """A valid access token (may await a refresh)."""
-        ...
+TokenProvider = TokenSource
+"""The SDK's one token protocol (:class:`civitai_app_sdk._transport.TokenSource`)."""
 
 
 class RefreshingTokenProvider:
@@ -69,7 +62,7 @@ class RefreshingTokenProvider:
     ) -> None:
         """Use ``store`` and at least one client; times are in seconds."""
         if client is None and async_client is None:
-            raise ValueError("give a client, an async_client, or both")
+            raise ConfigurationError("give a client, an async_client, or both")
         self._store = store
         self._client = client
         self._async_client = async_client
@@ -96,7 +89,7 @@ class RefreshingTokenProvider:
             if tokens.refresh_token is None:
                 raise LoginRequiredError("the access token expired and there is no refresh token")
             if not can_lead:
-                raise RuntimeError("refreshing in get_token() needs a sync OAuthClient")
+                raise ConfigurationError("refreshing in get_token() needs a sync OAuthClient")
             flight: _Flight = concurrent.futures.Future()
             flight.set_running_or_notify_cancel()
             self._flight = flight

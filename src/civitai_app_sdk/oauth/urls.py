@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final, TypeAlias
 from urllib.parse import quote_plus, urlsplit
 
+from civitai_app_sdk.errors import ConfigurationError, RequestValidationError
 from civitai_app_sdk.scopes import ALL_SCOPES, TokenScope, bitmask_from_scopes
 
 __all__ = [
@@ -59,26 +60,29 @@ def normalize_base_url(base_url: str) -> str:
     The path is kept (a proxy prefix works for every endpoint, the authorize URL
     included: 0.14 drops it there) and trailing slashes are removed (0.14 produces
     ``//api/...``). Scheme and host are lower-cased and a default port is dropped.
-    Raises ``ValueError`` for a non-HTTP(S) scheme, plain ``http`` to a host that is not
+    Raises :class:`ConfigurationError` (a ``ValueError``) for a non-HTTP(S) scheme,
+    plain ``http`` to a host that is not
     loopback, a missing or non-ASCII host, credentials, a query or a fragment.
     """
     if not isinstance(base_url, str):
-        raise TypeError("base_url must be a str")
+        raise ConfigurationError("base_url must be a str")
     try:
         parts = urlsplit(base_url)
         port = parts.port
     except ValueError as exc:
-        raise ValueError(f"invalid base URL {base_url!r}") from exc
+        raise ConfigurationError(f"invalid base URL {base_url!r}") from exc
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if "[" in parts.netloc:
         host = f"[{host}]"
     if scheme not in _DEFAULT_PORTS or not _HOST.fullmatch(host):
-        raise ValueError(f"base URL {base_url!r} must be http(s) with an ASCII host")
+        raise ConfigurationError(f"base URL {base_url!r} must be http(s) with an ASCII host")
     if scheme == "http" and host not in _LOOPBACK and not host.endswith(".localhost"):
-        raise ValueError(f"base URL {base_url!r} must use https (http only for loopback)")
+        raise ConfigurationError(f"base URL {base_url!r} must use https (http only for loopback)")
     if parts.username is not None or parts.query or parts.fragment or "#" in base_url:
-        raise ValueError(f"base URL {base_url!r} must not carry credentials, query or fragment")
+        raise ConfigurationError(
+            f"base URL {base_url!r} must not carry credentials, query or fragment"
+        )
     netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
     return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
 
@@ -99,9 +103,9 @@ def form_encode(fields: Sequence[tuple[str, str]]) -> str:
 
 
 def nonempty_str(name: str, value: object) -> str:
-    """``value`` if it is a non-empty ``str``; else ``ValueError`` naming ``name``."""
+    """``value`` if it is a non-empty ``str``; else :class:`RequestValidationError` naming it."""
     if not isinstance(value, str) or not value:
-        raise ValueError(f"{name} must be a non-empty string")
+        raise RequestValidationError([f"{name}: must be a non-empty string"], "argument")
     return value
 
 
@@ -115,7 +119,7 @@ def scope_value(scope: ScopeRequest) -> TokenScope:
         raise TypeError("scope must be an int bitmask or a list of scope names")
     value = int(bitmask_from_scopes(scope)) if not isinstance(scope, int) else int(scope)
     if value < 0 or value & ~int(ALL_SCOPES):
-        raise ValueError(f"scope {value} is outside 0…{int(ALL_SCOPES)}")
+        raise RequestValidationError([f"scope: {value} is outside 0…{int(ALL_SCOPES)}"], "argument")
     return TokenScope(value)
 
 
@@ -141,9 +145,11 @@ def build_authorize_url(
     ``https://auth.civitai.com`` (0.14: ``https://civitai.com``, which redirects there).
     """
     if code_challenge_method != "S256":
-        raise ValueError("only the S256 code challenge method is supported")
+        raise RequestValidationError(["code_challenge_method: only S256 is supported"], "argument")
     if not isinstance(code_challenge, str) or not _CHALLENGE.fullmatch(code_challenge):
-        raise ValueError("code_challenge must be 43 base64url characters (S256)")
+        raise RequestValidationError(
+            ["code_challenge: must be 43 base64url characters (S256)"], "argument"
+        )
     fields = [
         ("client_id", nonempty_str("client_id", client_id)),
         ("redirect_uri", nonempty_str("redirect_uri", redirect_uri)),

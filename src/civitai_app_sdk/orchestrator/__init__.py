@@ -2,11 +2,31 @@
 
 Sync (:class:`OrchestratorClient`) and async (:class:`AsyncOrchestratorClient`) clients
 over one request core, the TypeScript SDK's functional helpers and body builders, and
-typed output extractors. Durations are seconds. Errors are in :mod:`civitai_app_sdk.errors`.
+typed output extractors. Durations are seconds. The errors (:mod:`civitai_app_sdk.errors`)
+and the step-type and engine catalogs are re-exported here, as ``@civitai/app-sdk/orchestrator``
+does.
 """
+
+from civitai_app_sdk_generated import IMAGE_GEN_ENGINES, VIDEO_GEN_ENGINES, WORKFLOW_STEP_TYPES
 
 from .._transport import DEFAULT_BASE_URL as DEFAULT_ORCHESTRATOR_BASE_URL
 from .._transport import CapturedResponses, TokenSource
+from ..errors import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    InsufficientBuzzError,
+    NotFoundError,
+    OrchestratorError,
+    PollTimeoutError,
+    RateLimitError,
+    RequestTimeoutError,
+    ResponseValidationError,
+    ServerError,
+    TransportError,
+    UnauthorizedError,
+    UnprocessableError,
+)
 from .builders import (
     DEFAULT_MODEL_AIR,
     build_image_gen_body,
@@ -33,12 +53,29 @@ __all__ = [
     "DEFAULT_MODEL_AIR",
     "DEFAULT_ORCHESTRATOR_BASE_URL",
     "DEFAULT_POLL_TIMEOUT",
+    "IMAGE_GEN_ENGINES",
     "MAX_WAIT",
     "TERMINAL_STATUSES",
+    "VIDEO_GEN_ENGINES",
+    "WORKFLOW_STEP_TYPES",
     "AsyncOrchestratorClient",
+    "BadRequestError",
     "CapturedResponses",
+    "ConflictError",
+    "ForbiddenError",
+    "InsufficientBuzzError",
+    "NotFoundError",
     "OrchestratorClient",
+    "OrchestratorError",
+    "PollTimeoutError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseValidationError",
+    "ServerError",
     "TokenSource",
+    "TransportError",
+    "UnauthorizedError",
+    "UnprocessableError",
     "WorkflowBody",
     "WorkflowPage",
     "build_image_gen_body",

@@ -1,7 +1,8 @@
-"""The orchestrator's operations as data: each builds a :class:`Call` and a response reader.
+"""The orchestrator's operations, written once: each builds a :class:`Call` and its reader.
 
-Both clients run the same :class:`Operation` objects, so the sync and async surfaces
-cannot drift apart.
+The clients list these builders as their methods (:func:`civitai_app_sdk._operations.operation`),
+so the sync and async surfaces are one definition and cannot drift apart. Every value
+placed in a URL path goes through :func:`segment`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ import math
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, TypeVar, Unpack
 from urllib.parse import quote
 
-import attrs
 import httpx
 from civitai_app_sdk_generated import (
     CursedArrayOfTelemetryCursorAndWorkflow,
@@ -23,13 +23,14 @@ from civitai_app_sdk_generated import (
     WorkflowStep,
 )
 
-from .._transport import Call
+from .._operations import Operation
+from .._transport import Call, RequestOptions, with_options
 from ..errors import RequestValidationError
 from ._reading import read
 from .polling import MAX_WAIT
 from .validation import WorkflowBody, validate_workflow_body
 
-__all__ = ["Operation", "WorkflowPage", "new_external_id"]
+__all__ = ["Operation", "WorkflowPage", "new_external_id", "segment"]
 
 T = TypeVar("T")
 
@@ -40,19 +41,27 @@ _WORKFLOWS: Final = "/v2/consumer/workflows"
 _EXTERNAL_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
-@attrs.frozen
-class Operation(Generic[T]):
-    """A call to send and the function that reads its 2xx response."""
-
-    call: Call
-    read: Callable[[httpx.Response], T]
+def _invalid(problem: str) -> RequestValidationError:
+    return RequestValidationError([problem], "argument")
 
 
-def segment(value: str, what: str) -> str:
-    """``value`` encoded as one URL path segment (like JS ``encodeURIComponent``)."""
+def segment(value: str, what: str, *, safe: str = "") -> str:
+    """``value`` as exactly one URL path segment, whatever it holds.
+
+    Encoded like JS ``encodeURIComponent`` (plus any ``safe`` characters, never ``/``),
+    and a segment of dots only (``.``, ``..``) has its dots written ``%2E`` so that no
+    URL normalisation can drop it or climb a level. Empty or non-string values and
+    lone surrogates raise :class:`RequestValidationError` naming ``what``.
+    """
     if not isinstance(value, str) or not value:
-        raise ValueError(f"{what} must be a non-empty string")
-    return quote(value, safe="!~*'()")
+        raise _invalid(f"{what}: must be a non-empty string")
+    try:
+        encoded = quote(value, safe="!~*'()" + safe.replace("/", ""))
+    except UnicodeEncodeError:
+        raise _invalid(f"{what}: contains a lone surrogate (not valid text)") from None
+    if not encoded.strip("."):
+        return "%2E" * len(encoded)
+    return encoded
 
 
 def _flag(value: bool) -> str:
@@ -62,8 +71,8 @@ def _flag(value: bool) -> str:
 def _wait(wait: float | None) -> int:
     if wait is None:
         return 0
-    if not (0 <= wait <= MAX_WAIT):
-        raise ValueError(f"wait must be between 0 and {MAX_WAIT:g} seconds")
+    if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 <= wait <= MAX_WAIT:
+        raise _invalid(f"wait: must be between 0 and {MAX_WAIT:g} seconds")
     return math.ceil(wait)
 
 
@@ -83,8 +92,8 @@ def _hold_params(
 def _date(value: dt.datetime | str, what: str) -> str:
     if isinstance(value, str):
         return value
-    if value.tzinfo is None:
-        raise ValueError(f"{what} must be timezone-aware (use datetime.UTC)")
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise _invalid(f"{what}: must be a timezone-aware datetime (datetime.UTC) or a string")
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -112,31 +121,40 @@ def new_external_id() -> str:
     return "sdk-" + secrets.token_urlsafe(24)
 
 
-def estimate(body: WorkflowBody) -> Operation[Workflow]:
-    """Price a workflow with ``whatif=true``: nothing runs and nothing is charged.
+def estimate(body: WorkflowBody, **options: Unpack[RequestOptions]) -> Operation[Workflow]:
+    """Price a workflow (``whatif``): returns it with ``cost``; runs and spends nothing.
 
     Any ``externalId`` is left out, so the estimate cannot claim the key of a later submit.
     """
     data = validate_workflow_body(body)
     data.pop("externalId", None)
     call = Call("POST", _WORKFLOWS, (("whatif", "true"),), json=data, idempotent=True)
-    return Operation(call, _workflow)
+    return Operation(with_options(call, options), _workflow)
 
 
 def submit(
     body: WorkflowBody,
     *,
-    external_id: str | None,
-    idempotent: bool,
-    wait: float | None,
-    hide_mature_content: bool | None,
+    external_id: str | None = None,
+    idempotent: bool = True,
+    wait: float | None = None,
+    hide_mature_content: bool | None = None,
+    **options: Unpack[RequestOptions],
 ) -> Operation[Workflow]:
-    """Submit a workflow (this spends Buzz). Retried only when it carries an ``externalId``."""
+    """Submit a workflow; **this spends Buzz**.
+
+    Every submit carries an idempotency key (the body's ``externalId``, ``external_id``,
+    or a generated one) unless ``idempotent=False``. With a key the server deduplicates,
+    so a failed submit is retried, and every error raised carries the key as
+    ``exc.external_id``: ``submit(body, external_id=exc.external_id)`` is the safe
+    retry. ``wait`` (seconds, up to 90) lets the server hold the answer until the
+    workflow finishes.
+    """
     data = validate_workflow_body(body)
     if external_id is None and idempotent:
         external_id = data.get("externalId") or new_external_id()
     if external_id is not None:
-        if not _EXTERNAL_ID.fullmatch(external_id):
+        if not isinstance(external_id, str) or not _EXTERNAL_ID.fullmatch(external_id):
             raise RequestValidationError(
                 ["/externalId: use 1-128 characters of A-Z, a-z, 0-9, '_' and '-'"]
             )
@@ -144,53 +162,67 @@ def submit(
             raise RequestValidationError(["/externalId: differs from external_id="])
         data["externalId"] = external_id
     seconds, params = _hold_params(wait, hide_mature_content)
-    call = Call(
-        "POST",
-        _WORKFLOWS,
-        params,
-        json=data,
-        idempotent="externalId" in data,
-        wait=seconds,
-    )
-    return Operation(call, _workflow)
+    key = data.get("externalId")
+    call = Call("POST", _WORKFLOWS, params, json=data, idempotent=key is not None, wait=seconds)
+    return Operation(with_options(call, options), _workflow, external_id=key)
 
 
 def get(
     workflow_id: str,
     *,
+    wait: float | None = None,
+    hide_mature_content: bool | None = None,
+    **options: Unpack[RequestOptions],
+) -> Operation[Workflow]:
+    """Read a workflow; ``wait`` (seconds) lets the server hold until it finishes."""
+    return with_call_options(hold(workflow_id, wait, hide_mature_content), options)
+
+
+def hold(
+    workflow_id: str,
     wait: float | None,
     hide_mature_content: bool | None,
     retry_deadline: float | None = None,
 ) -> Operation[Workflow]:
-    """Read a workflow, letting the server hold the request up to ``wait`` seconds.
-
-    ``retry_deadline`` (the transport's clock) stops retries that would start after it.
-    """
+    """Read a workflow held up to ``wait`` s; no retry starts after ``retry_deadline``."""
     seconds, params = _hold_params(wait, hide_mature_content)
     path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}"
     call = Call("GET", path, params, wait=seconds, retry_deadline=retry_deadline)
     return Operation(call, _workflow)
 
 
-def cancel(workflow_id: str) -> Operation[None]:
-    """Cancel a workflow (PUT ``status: canceled``); unstarted work is refunded."""
+def with_call_options(operation: Operation[T], options: RequestOptions) -> Operation[T]:
+    """``operation`` with the caller's per-call options applied to its call."""
+    if not options:
+        return operation
+    return Operation(with_options(operation.call, options), operation.read, operation.external_id)
+
+
+def cancel(workflow_id: str, **options: Unpack[RequestOptions]) -> Operation[None]:
+    """Cancel a workflow; work that has not started is refunded."""
     path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}"
-    return Operation(Call("PUT", path, json={"status": "canceled"}), _nothing)
+    call = Call("PUT", path, json={"status": "canceled"})
+    return Operation(with_options(call, options), _nothing)
 
 
 def query(
     *,
-    tags: Sequence[str] | str | None,
-    query: str | None,
-    from_date: dt.datetime | str | None,
-    to_date: dt.datetime | str | None,
-    ascending: bool | None,
-    exclude_failed: bool | None,
-    hide_mature_content: bool | None,
-    take: int | None,
-    cursor: str | None,
+    tags: Sequence[str] | str | None = None,
+    query: str | None = None,
+    from_date: dt.datetime | str | None = None,
+    to_date: dt.datetime | str | None = None,
+    ascending: bool | None = None,
+    exclude_failed: bool | None = None,
+    hide_mature_content: bool | None = None,
+    take: int | None = None,
+    cursor: str | None = None,
+    **options: Unpack[RequestOptions],
 ) -> Operation[WorkflowPage]:
-    """One page of the caller's workflows, newest first unless ``ascending``."""
+    """One page of your workflows (newest first); ``tags`` must all match.
+
+    ``query`` searches metadata; dates bound creation time; ``exclude_failed`` drops
+    failed, expired and canceled ones. Pass the page's ``next`` as ``cursor``.
+    """
     params: list[tuple[str, str]] = []
     for tag in [tags] if isinstance(tags, str) else tags or ():
         params.append(("tags", tag))
@@ -208,35 +240,44 @@ def query(
         if flag is not None:
             params.append((name, _flag(flag)))
     if take is not None:
-        if take < 1:
-            raise ValueError("take must be >= 1")
+        if isinstance(take, bool) or not isinstance(take, int) or take < 1:
+            raise _invalid("take: must be a whole number >= 1")
         params.append(("take", str(take)))
     if cursor:
         params.append(("cursor", cursor))
-    return Operation(Call("GET", _WORKFLOWS, tuple(params)), _page)
+    return Operation(with_options(Call("GET", _WORKFLOWS, tuple(params)), options), _page)
 
 
-def add_tag(workflow_id: str, tag: str) -> Operation[None]:
-    """Add one tag to a workflow (the body is the tag as a JSON string)."""
+def add_tag(workflow_id: str, tag: str, **options: Unpack[RequestOptions]) -> Operation[None]:
+    """Add a tag to a workflow (sent as a JSON string)."""
     segment(tag, "tag")
     path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}/tags"
-    return Operation(Call("POST", path, json=tag), _nothing)
+    return Operation(with_options(Call("POST", path, json=tag), options), _nothing)
 
 
-def remove_tag(workflow_id: str, tag: str) -> Operation[None]:
-    """Remove one tag from a workflow."""
+def remove_tag(workflow_id: str, tag: str, **options: Unpack[RequestOptions]) -> Operation[None]:
+    """Remove a tag from a workflow."""
     path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}/tags/{segment(tag, 'tag')}"
-    return Operation(Call("DELETE", path), _nothing)
+    return Operation(with_options(Call("DELETE", path), options), _nothing)
 
 
-def get_step(workflow_id: str, name: str) -> Operation[WorkflowStep]:
+def get_step(
+    workflow_id: str, name: str, **options: Unpack[RequestOptions]
+) -> Operation[WorkflowStep]:
     """Read one step of a workflow by name (``$0``, ``step_0``…)."""
     path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}/steps/{segment(name, 'step name')}"
-    return Operation(Call("GET", path), _step)
+    return Operation(with_options(Call("GET", path), options), _step)
 
 
-def get_blob(blob_id: str, *, workflow_id: str | None, nsfw_level: str | None) -> Operation[bytes]:
-    """Fetch a blob's bytes, following the redirect to its content URL."""
+def get_blob(
+    blob_id: str,
+    *,
+    workflow_id: str | None = None,
+    nsfw_level: str | None = None,
+    **options: Unpack[RequestOptions],
+) -> Operation[bytes]:
+    """A blob's bytes, following the redirect to its content URL (``download_blob`` for
+    large media)."""
     params: list[tuple[str, str]] = []
     if workflow_id is not None:
         params.append(("workflowId", workflow_id))
@@ -244,12 +285,16 @@ def get_blob(blob_id: str, *, workflow_id: str | None, nsfw_level: str | None) -
         params.append(("nsfwLevel", nsfw_level))
     path = f"/v2/consumer/blobs/{segment(blob_id, 'blob id')}"
     call = Call("GET", path, tuple(params), follow_redirects=True)
-    return Operation(call, lambda response: response.content)
+    return Operation(with_options(call, options), _content)
 
 
-def get_resource(air: str) -> Operation[ResourceInfo]:
-    """Look up a model resource by its AIR (``urn:air:sdxl:checkpoint:civitai:101055@128078``)."""
-    if not isinstance(air, str) or not air or air.startswith("huggingface/"):
-        raise ValueError("air must be a non-empty AIR (huggingface/ ones are not served)")
-    path = f"/v2/resources/{quote(air, safe=':@')}"
-    return Operation(Call("GET", path), _resource)
+def _content(response: httpx.Response) -> bytes:
+    return response.content
+
+
+def get_resource(air: str, **options: Unpack[RequestOptions]) -> Operation[ResourceInfo]:
+    """Look up a model resource by AIR (size, hashes, download URLs, permissions)."""
+    if not isinstance(air, str) or air.startswith("huggingface/"):
+        raise _invalid("air: must be a non-empty AIR (huggingface/ ones are not served)")
+    path = f"/v2/resources/{segment(air, 'air', safe=':@')}"
+    return Operation(with_options(Call("GET", path), options), _resource)

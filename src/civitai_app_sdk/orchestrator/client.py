@@ -1,46 +1,65 @@
 """Sync and async clients of the Orchestration API's consumer endpoints.
 
-Both run the same :mod:`.calls` operations over :mod:`civitai_app_sdk._transport`; only the
-I/O differs. Durations are seconds.
+Every single-request method is written once, in :mod:`.calls`, and listed once in
+:class:`_Orchestrator`; the two clients add only what needs their own I/O (polling,
+paging, streaming to disk, closing). Durations are seconds.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
 from pathlib import Path
-from types import TracebackType
-from typing import BinaryIO, Self, TypeVar
+from typing import Any, BinaryIO, Generic, TypeVar, Unpack
 
-import anyio
 import httpx
-from civitai_app_sdk_generated import ResourceInfo, Workflow, WorkflowStep
+from civitai_app_sdk_generated import Workflow
 
+from .._operations import AsyncClient, SyncClient, operation
 from .._transport import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     AsyncTransport,
-    CapturedResponses,
+    RequestOptions,
     Settings,
     SyncTransport,
     TokenSource,
-    capture_responses,
 )
+from ..errors import LocalFileError
 from . import calls
 from .blobs import target_path
 from .calls import WorkflowPage
 from .polling import DEFAULT_POLL_TIMEOUT, OnUpdate, poll_async, poll_sync
-from .validation import WorkflowBody
 
-__all__ = ["AsyncOrchestratorClient", "OrchestratorClient"]
+__all__ = ["AsyncOrchestratorClient", "OrchestratorClient", "WorkflowFilters"]
 
-T = TypeVar("T")
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+B = TypeVar("B", httpx.BaseTransport, httpx.AsyncBaseTransport)
+S = TypeVar("S")
 _CHUNK = 1 << 16
+
+
+class WorkflowFilters(RequestOptions, total=False):
+    """The filters of ``list`` that ``iter_workflows`` takes (see ``list``), and request options."""
+
+    tags: Sequence[str] | str | None
+    query: str | None
+    from_date: Any
+    to_date: Any
+    ascending: bool | None
+    exclude_failed: bool | None
+    hide_mature_content: bool | None
+    take: int | None
+
+
+class BlobOptions(RequestOptions, total=False):
+    """``download_blob``'s keywords: ``workflow_id``, ``nsfw_level`` and request options."""
+
+    workflow_id: str | None
+    nsfw_level: str | None
 
 
 def _next_cursor(page: WorkflowPage, seen: set[str]) -> str | None:
@@ -56,46 +75,32 @@ def _next_cursor(page: WorkflowPage, seen: set[str]) -> str | None:
 def _blob_file(
     path_or_dir: str | os.PathLike[str], blob_id: str, response: httpx.Response
 ) -> Iterator[tuple[BinaryIO, Path]]:
-    """A temporary file next to the blob's target; it becomes the target only when complete."""
+    """A temporary file next to the blob's target; it becomes the target only when complete.
+
+    An OS refusal (a name too long, no space, no permission) is a :class:`LocalFileError`.
+    """
     target = target_path(path_or_dir, blob_id, response.headers.get("content-type"))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".download-", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".download-", dir=target.parent)
+    except OSError as exc:
+        raise LocalFileError(exc.errno, f"cannot write {target}: {exc.strerror}") from exc
     temp = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
             yield out, target
         temp.replace(target)
+    except OSError as exc:
+        raise LocalFileError(exc.errno, f"cannot write {target}: {exc.strerror}") from exc
     finally:
         temp.unlink(missing_ok=True)
 
 
-class _Base:
-    """Options common to both clients."""
+class _Orchestrator(Generic[H, B, S]):
+    """Options and the single-request methods, shared by both clients."""
 
     settings: Settings
-
-    @staticmethod
-    def raw_responses() -> AbstractContextManager[CapturedResponses]:
-        """Capture the raw httpx responses (status, headers) of the calls made in a block.
-
-        ``with client.raw_responses() as raw: client.get(id)`` then ``raw.last.headers``.
-        """
-        return capture_responses()
-
-    def __repr__(self) -> str:
-        """The class and base URL (never the token)."""
-        return f"{type(self).__name__}(base_url={self.settings.base_url!r})"
-
-
-class OrchestratorClient(_Base):
-    """Blocking client of the Orchestration API (workflows, steps, blobs, resources).
-
-    ``access_token`` is a token string or a token provider (``get_token()``/``aget_token()``,
-    e.g. the OAuth refreshing provider); ``None`` reads ``CIVITAI_API_TOKEN``. ``base_url``
-    ``None`` reads ``CIVITAI_API_URL``, else production. ``timeout`` (seconds) bounds each
-    request; long-polls get their hold added. Safe calls are retried ``max_retries`` times.
-    Pass ``http_client`` or ``transport`` to control the HTTP layer.
-    """
+    _transport_class: Any
 
     def __init__(
         self,
@@ -105,10 +110,10 @@ class OrchestratorClient(_Base):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         user_agent: str | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
+        http_client: H | None = None,
+        transport: B | None = None,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], S] | None = None,
     ) -> None:
         """Validate the options; nothing is sent until the first call."""
         self.settings = Settings.create(
@@ -118,50 +123,47 @@ class OrchestratorClient(_Base):
             max_retries=max_retries,
             user_agent=user_agent,
         )
-        self._transport = SyncTransport(
-            self.settings, http_client=http_client, transport=transport, sleep=sleep, clock=clock
+        self._transport = self._transport_class(
+            self.settings,
+            http_client=http_client,
+            transport=transport,
+            sleep=sleep,
+            clock=clock,
         )
 
-    def _run(self, operation: calls.Operation[T]) -> T:
-        return operation.read(self._transport.send(operation.call))
+    estimate = operation(calls.estimate)
+    submit = operation(calls.submit)
+    get = operation(calls.get)
+    cancel = operation(calls.cancel)
+    add_tag = operation(calls.add_tag)
+    remove_tag = operation(calls.remove_tag)
+    get_step = operation(calls.get_step)
+    get_blob = operation(calls.get_blob)
+    get_resource = operation(calls.get_resource)
+    list = operation(calls.query)
 
-    def estimate(self, body: WorkflowBody) -> Workflow:
-        """Price a workflow (``whatif``): returns it with ``cost``; runs and spends nothing."""
-        return self._run(calls.estimate(body))
 
-    def submit(
-        self,
-        body: WorkflowBody,
-        *,
-        external_id: str | None = None,
-        idempotent: bool = False,
-        wait: float | None = None,
-        hide_mature_content: bool | None = None,
-    ) -> Workflow:
-        """Submit a workflow; **this spends Buzz**.
+def _blob_call(blob_id: str, options: BlobOptions) -> Any:
+    workflow_id, nsfw_level = options.pop("workflow_id", None), options.pop("nsfw_level", None)
+    request: RequestOptions = options
+    return calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level, **request).call
 
-        ``external_id`` (or ``idempotent=True``, which generates one) lets the server
-        deduplicate, and only then is a failed submit retried. ``wait`` (seconds, up to
-        90) lets the server hold the answer until the workflow finishes.
-        """
-        operation = calls.submit(
-            body,
-            external_id=external_id,
-            idempotent=idempotent,
-            wait=wait,
-            hide_mature_content=hide_mature_content,
-        )
-        return self._run(operation)
 
-    def get(
-        self,
-        workflow_id: str,
-        *,
-        wait: float | None = None,
-        hide_mature_content: bool | None = None,
-    ) -> Workflow:
-        """Read a workflow; ``wait`` (seconds) lets the server hold until it finishes."""
-        return self._run(calls.get(workflow_id, wait=wait, hide_mature_content=hide_mature_content))
+class OrchestratorClient(_Orchestrator[httpx.Client, httpx.BaseTransport, None], SyncClient):
+    """Blocking client of the Orchestration API (workflows, steps, blobs, resources).
+
+    ``access_token`` is a token string or a :class:`TokenSource` (``get_token()``/
+    ``aget_token()``, e.g. the OAuth refreshing provider); ``None`` reads
+    ``CIVITAI_API_TOKEN``. ``base_url`` ``None`` reads ``CIVITAI_API_URL``, else
+    production; a token goes only over https (plain http only to loopback). ``timeout``
+    (seconds) bounds each request; long-polls get their hold added. Safe calls are
+    retried ``max_retries`` times. Pass ``http_client`` or ``transport`` to control the
+    HTTP layer; ``clock`` and ``sleep`` are for tests. Every method also takes
+    ``timeout=``, ``extra_headers=`` and ``extra_query=``; :meth:`with_options` makes a
+    copy with other defaults over the same connection pool.
+    """
+
+    _transport_class = SyncTransport
 
     def poll(
         self,
@@ -177,217 +179,50 @@ class OrchestratorClient(_Base):
         the last snapshot in ``.last``) if ``timeout`` seconds pass first. ``interval``
         (0.14's, in seconds) is the shortest pause when the server answers early.
         """
-
-        def fetch(wait: int, deadline: float) -> Workflow:
-            operation = calls.get(
-                workflow_id, wait=wait, hide_mature_content=None, retry_deadline=deadline
-            )
-            return self._run(operation)
-
+        transport = self._transport
         return poll_sync(
-            fetch,
+            lambda wait, deadline: self._run(calls.hold(workflow_id, wait, None, deadline)),
             workflow_id,
             timeout=timeout,
             on_update=on_update,
-            clock=self._transport.clock,
-            sleep=self._transport.sleep,
+            clock=transport.clock,
+            sleep=transport.sleep,
             interval=interval,
         )
 
-    def cancel(self, workflow_id: str) -> None:
-        """Cancel a workflow; work that has not started is refunded."""
-        self._run(calls.cancel(workflow_id))
-
-    def add_tag(self, workflow_id: str, tag: str) -> None:
-        """Add a tag to a workflow."""
-        self._run(calls.add_tag(workflow_id, tag))
-
-    def remove_tag(self, workflow_id: str, tag: str) -> None:
-        """Remove a tag from a workflow."""
-        self._run(calls.remove_tag(workflow_id, tag))
-
-    def get_step(self, workflow_id: str, name: str) -> WorkflowStep:
-        """Read one step of a workflow by name."""
-        return self._run(calls.get_step(workflow_id, name))
-
-    def get_blob(
-        self, blob_id: str, *, workflow_id: str | None = None, nsfw_level: str | None = None
-    ) -> bytes:
-        """A blob's bytes (use :meth:`download_blob` for large media)."""
-        return self._run(calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level))
+    def iter_workflows(self, **filters: Unpack[WorkflowFilters]) -> Iterator[Workflow]:
+        """Every matching workflow (filters as for ``list``), fetching pages lazily."""
+        seen: set[str] = set()
+        page = self.list(**filters)
+        while True:
+            yield from page.items
+            if (cursor := _next_cursor(page, seen)) is None:
+                return
+            page = self.list(**filters, cursor=cursor)
 
     def download_blob(
-        self,
-        blob_id: str,
-        path_or_dir: str | os.PathLike[str],
-        *,
-        workflow_id: str | None = None,
-        nsfw_level: str | None = None,
+        self, blob_id: str, path_or_dir: str | os.PathLike[str], **options: Unpack[BlobOptions]
     ) -> Path:
-        """Stream a blob to disk and return the file written.
+        """Stream a blob to disk (``workflow_id=``, ``nsfw_level=``); return the file.
 
         In a directory the file is named after the blob, with the extension chosen from
         the response's content type. The file appears only once complete.
         """
-        operation = calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level)
         with (
-            self._transport.stream(operation.call) as response,
+            self._transport.stream(_blob_call(blob_id, options)) as response,
             _blob_file(path_or_dir, blob_id, response) as (out, target),
         ):
             for chunk in response.iter_bytes(_CHUNK):
                 out.write(chunk)
         return target
 
-    def get_resource(self, air: str) -> ResourceInfo:
-        """Look up a model resource by AIR (size, hashes, download URLs, permissions)."""
-        return self._run(calls.get_resource(air))
 
-    def iter_workflows(
-        self,
-        *,
-        tags: Sequence[str] | str | None = None,
-        query: str | None = None,
-        from_date: dt.datetime | str | None = None,
-        to_date: dt.datetime | str | None = None,
-        ascending: bool | None = None,
-        exclude_failed: bool | None = None,
-        hide_mature_content: bool | None = None,
-        take: int | None = None,
-    ) -> Iterator[Workflow]:
-        """Every matching workflow, fetching pages lazily by following ``next``."""
-        seen: set[str] = set()
-        cursor: str | None = None
-        while True:
-            page = self.list(
-                tags=tags,
-                query=query,
-                from_date=from_date,
-                to_date=to_date,
-                ascending=ascending,
-                exclude_failed=exclude_failed,
-                hide_mature_content=hide_mature_content,
-                take=take,
-                cursor=cursor,
-            )
-            yield from page.items
-            cursor = _next_cursor(page, seen)
-            if cursor is None:
-                return
-
-    def list(
-        self,
-        *,
-        tags: Sequence[str] | str | None = None,
-        query: str | None = None,
-        from_date: dt.datetime | str | None = None,
-        to_date: dt.datetime | str | None = None,
-        ascending: bool | None = None,
-        exclude_failed: bool | None = None,
-        hide_mature_content: bool | None = None,
-        take: int | None = None,
-        cursor: str | None = None,
-    ) -> WorkflowPage:
-        """One page of your workflows (newest first); ``tags`` must all match.
-
-        ``query`` searches metadata; dates bound creation time; ``exclude_failed`` drops
-        failed, expired and canceled ones. Pass the page's ``next`` as ``cursor``.
-        """
-        return self._run(
-            calls.query(
-                tags=tags,
-                query=query,
-                from_date=from_date,
-                to_date=to_date,
-                ascending=ascending,
-                exclude_failed=exclude_failed,
-                hide_mature_content=hide_mature_content,
-                take=take,
-                cursor=cursor,
-            )
-        )
-
-    def close(self) -> None:
-        """Close the HTTP client if this client created it."""
-        self._transport.close()
-
-    def __enter__(self) -> Self:
-        """Use the client in a ``with`` block; it is closed on exit."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Close the client."""
-        self.close()
-
-
-class AsyncOrchestratorClient(_Base):
+class AsyncOrchestratorClient(
+    _Orchestrator[httpx.AsyncClient, httpx.AsyncBaseTransport, Awaitable[None]], AsyncClient
+):
     """Async client of the Orchestration API; same options and methods as the sync one."""
 
-    def __init__(
-        self,
-        access_token: str | TokenSource | None = None,
-        *,
-        base_url: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        user_agent: str | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
-    ) -> None:
-        """Validate the options; nothing is sent until the first call."""
-        self.settings = Settings.create(
-            token=access_token,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            user_agent=user_agent,
-        )
-        self._transport = AsyncTransport(
-            self.settings, http_client=http_client, transport=transport, sleep=sleep, clock=clock
-        )
-
-    async def _run(self, operation: calls.Operation[T]) -> T:
-        return operation.read(await self._transport.send(operation.call))
-
-    async def estimate(self, body: WorkflowBody) -> Workflow:
-        """Price a workflow (``whatif``): returns it with ``cost``; runs and spends nothing."""
-        return await self._run(calls.estimate(body))
-
-    async def submit(
-        self,
-        body: WorkflowBody,
-        *,
-        external_id: str | None = None,
-        idempotent: bool = False,
-        wait: float | None = None,
-        hide_mature_content: bool | None = None,
-    ) -> Workflow:
-        """Submit a workflow; **this spends Buzz**. See :meth:`OrchestratorClient.submit`."""
-        operation = calls.submit(
-            body,
-            external_id=external_id,
-            idempotent=idempotent,
-            wait=wait,
-            hide_mature_content=hide_mature_content,
-        )
-        return await self._run(operation)
-
-    async def get(
-        self,
-        workflow_id: str,
-        *,
-        wait: float | None = None,
-        hide_mature_content: bool | None = None,
-    ) -> Workflow:
-        """Read a workflow; ``wait`` (seconds) lets the server hold until it finishes."""
-        operation = calls.get(workflow_id, wait=wait, hide_mature_content=hide_mature_content)
-        return await self._run(operation)
+    _transport_class = AsyncTransport
 
     async def poll(
         self,
@@ -400,137 +235,36 @@ class AsyncOrchestratorClient(_Base):
         """Wait until the workflow is terminal. See :meth:`OrchestratorClient.poll`."""
 
         async def fetch(wait: int, deadline: float) -> Workflow:
-            operation = calls.get(
-                workflow_id, wait=wait, hide_mature_content=None, retry_deadline=deadline
-            )
-            return await self._run(operation)
+            return await self._run(calls.hold(workflow_id, wait, None, deadline))
 
+        clock, sleep = self._transport.clock, self._transport.sleep
         return await poll_async(
             fetch,
             workflow_id,
             timeout=timeout,
             on_update=on_update,
-            clock=self._transport.clock,
-            sleep=self._transport.sleep,
+            clock=clock,
+            sleep=sleep,
             interval=interval,
         )
 
-    async def cancel(self, workflow_id: str) -> None:
-        """Cancel a workflow; work that has not started is refunded."""
-        await self._run(calls.cancel(workflow_id))
-
-    async def add_tag(self, workflow_id: str, tag: str) -> None:
-        """Add a tag to a workflow."""
-        await self._run(calls.add_tag(workflow_id, tag))
-
-    async def remove_tag(self, workflow_id: str, tag: str) -> None:
-        """Remove a tag from a workflow."""
-        await self._run(calls.remove_tag(workflow_id, tag))
-
-    async def get_step(self, workflow_id: str, name: str) -> WorkflowStep:
-        """Read one step of a workflow by name."""
-        return await self._run(calls.get_step(workflow_id, name))
-
-    async def get_blob(
-        self, blob_id: str, *, workflow_id: str | None = None, nsfw_level: str | None = None
-    ) -> bytes:
-        """A blob's bytes (use :meth:`download_blob` for large media)."""
-        operation = calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level)
-        return await self._run(operation)
+    async def iter_workflows(self, **filters: Unpack[WorkflowFilters]) -> AsyncIterator[Workflow]:
+        """Every matching workflow (filters as for ``list``), fetching pages lazily."""
+        seen: set[str] = set()
+        page = await self.list(**filters)
+        while True:
+            for item in page.items:
+                yield item
+            if (cursor := _next_cursor(page, seen)) is None:
+                return
+            page = await self.list(**filters, cursor=cursor)
 
     async def download_blob(
-        self,
-        blob_id: str,
-        path_or_dir: str | os.PathLike[str],
-        *,
-        workflow_id: str | None = None,
-        nsfw_level: str | None = None,
+        self, blob_id: str, path_or_dir: str | os.PathLike[str], **options: Unpack[BlobOptions]
     ) -> Path:
         """Stream a blob to disk. See :meth:`OrchestratorClient.download_blob`."""
-        operation = calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level)
-        async with self._transport.stream(operation.call) as response:
+        async with self._transport.stream(_blob_call(blob_id, options)) as response:
             with _blob_file(path_or_dir, blob_id, response) as (out, target):
                 async for chunk in response.aiter_bytes(_CHUNK):
                     out.write(chunk)
         return target
-
-    async def get_resource(self, air: str) -> ResourceInfo:
-        """Look up a model resource by AIR (size, hashes, download URLs, permissions)."""
-        return await self._run(calls.get_resource(air))
-
-    async def iter_workflows(
-        self,
-        *,
-        tags: Sequence[str] | str | None = None,
-        query: str | None = None,
-        from_date: dt.datetime | str | None = None,
-        to_date: dt.datetime | str | None = None,
-        ascending: bool | None = None,
-        exclude_failed: bool | None = None,
-        hide_mature_content: bool | None = None,
-        take: int | None = None,
-    ) -> AsyncIterator[Workflow]:
-        """Every matching workflow, fetching pages lazily by following ``next``."""
-        seen: set[str] = set()
-        cursor: str | None = None
-        while True:
-            page = await self.list(
-                tags=tags,
-                query=query,
-                from_date=from_date,
-                to_date=to_date,
-                ascending=ascending,
-                exclude_failed=exclude_failed,
-                hide_mature_content=hide_mature_content,
-                take=take,
-                cursor=cursor,
-            )
-            for item in page.items:
-                yield item
-            cursor = _next_cursor(page, seen)
-            if cursor is None:
-                return
-
-    async def list(
-        self,
-        *,
-        tags: Sequence[str] | str | None = None,
-        query: str | None = None,
-        from_date: dt.datetime | str | None = None,
-        to_date: dt.datetime | str | None = None,
-        ascending: bool | None = None,
-        exclude_failed: bool | None = None,
-        hide_mature_content: bool | None = None,
-        take: int | None = None,
-        cursor: str | None = None,
-    ) -> WorkflowPage:
-        """One page of your workflows. See :meth:`OrchestratorClient.list`."""
-        operation = calls.query(
-            tags=tags,
-            query=query,
-            from_date=from_date,
-            to_date=to_date,
-            ascending=ascending,
-            exclude_failed=exclude_failed,
-            hide_mature_content=hide_mature_content,
-            take=take,
-            cursor=cursor,
-        )
-        return await self._run(operation)
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this client created it."""
-        await self._transport.aclose()
-
-    async def __aenter__(self) -> Self:
-        """Use the client in an ``async with`` block; it is closed on exit."""
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Close the client."""
-        await self.aclose()

@@ -16,7 +16,7 @@ import attrs
 from civitai_app_sdk_generated import Workflow
 
 from .._transport import RetryPastDeadline
-from ..errors import BadRequestError, PollTimeoutError
+from ..errors import BadRequestError, PollTimeoutError, RequestValidationError
 from .status import is_terminal
 
 __all__ = [
@@ -79,7 +79,9 @@ class PollPlan:
 
 def _check_seconds(value: float, name: str) -> None:
     if not (value >= 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a finite number of seconds >= 0")
+        raise RequestValidationError(
+            [f"{name}: must be a finite number of seconds >= 0"], "argument"
+        )
 
 
 @attrs.define
