@@ -253,9 +253,9 @@ def test_refresh_token_is_sent_once_but_429_gives_it_back(mock: respx.MockRouter
 
 
 def test_transport_errors_propagate_and_burn_the_token(mock: respx.MockRouter) -> None:
-    route = mock.post(TOKEN_URL).mock(side_effect=httpx.ConnectTimeout("timed out"))
+    route = mock.post(TOKEN_URL).mock(side_effect=httpx.ReadTimeout("timed out"))
     with OAuthClient("app_123", base_url=BASE) as client:
-        with pytest.raises(httpx.ConnectTimeout) as info:
+        with pytest.raises(httpx.ReadTimeout) as info:
             client.refresh_token("rt-timeout-secret")
         assert "rt-timeout-secret" not in str(info.value)
         with pytest.raises(OAuthError, match="already sent"):

@@ -24,6 +24,7 @@ import httpx
 
 from . import _core
 from ._core import DEFAULT_TIMEOUT, Call, Credentials, OnceGuard
+from ._unsent import release_if_unsent
 from .account import BuzzAccount, CivitaiUser
 from .device import DeviceAuthorization, DevicePoller
 from .errors import OAuthError
@@ -174,7 +175,8 @@ class OAuthClient(_Base[httpx.Client]):
 
     def refresh_token(self, refresh_token: str) -> TokenSet:
         """Trade a refresh token for a new pair; the old one is dead afterwards."""
-        return self._send(self._refresh(refresh_token))
+        with release_if_unsent(self._guard, refresh_token):
+            return self._send(self._refresh(refresh_token))
 
     def revoke_token(self, token: str, *, token_type_hint: str | None = None) -> None:
         """Ask the server to revoke ``token`` (it answers 200 even when it did nothing)."""
@@ -250,7 +252,8 @@ class AsyncOAuthClient(_Base[httpx.AsyncClient]):
 
     async def refresh_token(self, refresh_token: str) -> TokenSet:
         """Trade a refresh token for a new pair; the old one is dead afterwards."""
-        return await self._send(self._refresh(refresh_token))
+        with release_if_unsent(self._guard, refresh_token):
+            return await self._send(self._refresh(refresh_token))
 
     async def revoke_token(self, token: str, *, token_type_hint: str | None = None) -> None:
         """Ask the server to revoke ``token`` (it answers 200 even when it did nothing)."""
