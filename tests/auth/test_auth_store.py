@@ -11,6 +11,9 @@ from civitai_app_sdk.cookies import CookieSealer, read_cookie, seal_cookie
 from civitai_app_sdk.oauth import MemoryTokenStore, SealedCookieTokenStore, TokenSet, TokenStore
 from civitai_app_sdk.scopes import TokenScope
 
+# Short secrets here are deliberate (0.14 fixtures, brevity); the warning has its own tests.
+pytestmark = pytest.mark.filterwarnings("ignore::civitai_app_sdk.cookies.WeakCookieSecretWarning")
+
 NODE_SEALED = json.loads((Path(__file__).parent / "fixtures/node_sealed_cookies.json").read_text())
 BAD_STORED = r"JSON object|access_token|expires_at|refresh_token|scope"
 NODE_SESSION = NODE_SEALED[1]  # JSON.stringify(OAuthTokens) sealed by the Node SDK

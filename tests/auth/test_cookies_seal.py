@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 from civitai_app_sdk import cookies
 from civitai_app_sdk.cookies import CookieSealer, seal_cookie, unseal_cookie
 
+# Short secrets here are deliberate (0.14 fixtures, brevity); the warning has its own tests.
+pytestmark = pytest.mark.filterwarnings("ignore::civitai_app_sdk.cookies.WeakCookieSecretWarning")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 NODE_DIR = Path(__file__).parent / "node"
 NODE_SEALED = json.loads((FIXTURES / "node_sealed_cookies.json").read_text("utf-8"))
