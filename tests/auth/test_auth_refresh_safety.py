@@ -340,6 +340,26 @@ async def test_async_refresh_waits_for_the_lock_without_blocking_the_loop(
     assert ticks == 10
 
 
+class BrokenLockStore(MemoryTokenStore):
+    """A store whose lock cannot be made (an unwritable folder)."""
+
+    def refresh_lock(self) -> Any:
+        raise PermissionError("read-only folder")
+
+
+def test_a_lock_that_cannot_be_made_fails_the_refresh_without_wedging(
+    mock: respx.MockRouter,
+) -> None:
+    route = mock.post(TOKEN_URL)
+    tokens = provider(BrokenLockStore(expiring()), wait_timeout=1)
+    for _ in range(2):
+        started = time.monotonic()
+        with pytest.raises(PermissionError):
+            tokens.get_token()
+        assert time.monotonic() - started < 0.5
+    assert route.call_count == 0
+
+
 # -- two processes on one credentials file -------------------------------------------
 
 

@@ -215,8 +215,8 @@ class RefreshingTokenProvider:
 
     def _lead_sync(self, flight: _Flight) -> None:
         outcome: TokenSet | BaseException
-        lock = self._lock()
         try:
+            lock = self._lock()
             if lock is not None and not lock.acquire(self._wait):
                 raise _lock_timeout()
             try:
@@ -232,8 +232,8 @@ class RefreshingTokenProvider:
 
     async def _lead_async(self, flight: _Flight) -> None:
         outcome: TokenSet | BaseException
-        lock = self._lock()
         try:
+            lock = self._lock()
             if lock is not None:
                 await _acquire_async(lock, self._wait)
             try:
