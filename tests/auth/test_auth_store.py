@@ -123,21 +123,24 @@ def test_sealed_cookie_store_clear_deletes_cookie() -> None:
     )
 
 
+STORE_SECRET = "store-test-secret-0123456789abcdef"
+
+
 @pytest.mark.parametrize(
     "cookie",
     [
         "civitai_session=garbage",
-        f"civitai_session={seal_cookie('not json', 's')}",
-        f"civitai_session={seal_cookie('[1]', 's')}",
-        f"civitai_session={seal_cookie(json.dumps({'access_token': 'a'}), 's')}",
-        f"civitai_session={seal_cookie(json.dumps(TOKENS.to_json_dict()), 'other')}",
+        f"civitai_session={seal_cookie('not json', STORE_SECRET)}",
+        f"civitai_session={seal_cookie('[1]', STORE_SECRET)}",
+        f"civitai_session={seal_cookie(json.dumps({'access_token': 'a'}), STORE_SECRET)}",
+        f"civitai_session={seal_cookie(json.dumps(TOKENS.to_json_dict()), STORE_SECRET[::-1])}",
         "civitai_session=",
         "",
     ],
     ids=["garbage", "not-json", "not-object", "no-refresh", "other-secret", "empty-value", "none"],
 )
 def test_sealed_cookie_store_bad_cookie_reads_as_empty(cookie: str) -> None:
-    assert SealedCookieTokenStore(CookieSealer("s"), cookie).load() is None
+    assert SealedCookieTokenStore(CookieSealer(STORE_SECRET), cookie).load() is None
 
 
 def test_sealed_cookie_store_checks_attributes_up_front() -> None:
