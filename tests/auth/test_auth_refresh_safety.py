@@ -37,7 +37,7 @@ from civitai_app_sdk.oauth import (
     RefreshingTokenProvider,
     TokenSet,
 )
-from civitai_app_sdk.oauth._unsent import never_sent
+from civitai_app_sdk.oauth._unsent import may_resend
 from civitai_app_sdk.oauth.store import FileRefreshLock, LockingTokenStore
 
 TOKEN_URL = "https://auth.civitai.com/api/auth/oauth/token"
@@ -126,7 +126,7 @@ def test_unsent_refresh_keeps_the_token_and_the_store(
     with pytest.raises(NOT_SENT) as info:
         tokens.get_token()
     assert not isinstance(info.value, LoginRequiredError)
-    assert never_sent(info.value)
+    assert may_resend(info.value)
     assert store.load() == expiring()
     # The same rt-0 is sent again (it was never read by the server) and works.
     assert tokens.get_token() == "at-1"
@@ -190,13 +190,13 @@ def test_a_request_that_reached_the_server_is_not_sent_twice(mock: respx.MockRou
     assert store.load() == expiring()
 
 
-def test_never_sent_follows_wrapping_causes() -> None:
+def test_may_resend_follows_wrapping_causes() -> None:
     wrapped = OAuthError("network_error")
     wrapped.__cause__ = httpx.ConnectError("refused")
-    assert never_sent(wrapped)
-    assert not never_sent(OAuthError("invalid_grant", status=400))
-    assert not never_sent(httpx.ReadError("reset"))
-    assert not never_sent(RecursionError())
+    assert may_resend(wrapped)
+    assert not may_resend(OAuthError("invalid_grant", status=400))
+    assert not may_resend(httpx.ReadError("reset"))
+    assert not may_resend(RecursionError())
 
 
 # -- invalid_grant after another refresher rotated the pair ---------------------------

@@ -1,8 +1,11 @@
-"""Telling a request that never left this machine from one the server may have read.
+"""Which failed requests may be sent again with the same single-use value.
 
-A refresh token is single use, so a client must not send it twice. But a refresh that
-failed before any byte reached the server (no connection, no free pooled connection,
-a closed client or event loop) did not use the token up: it may be sent again.
+A refresh token is single use, so a client must not send it twice when the server may
+have read it. A refresh that failed before any byte reached the server (no connection,
+no free pooled connection, an unsupported URL) did not use the token up. A closed
+client or event loop (``RuntimeError``) may fail before or after the bytes leave (a
+pooled keep-alive connection of a closed loop still writes them), but then the answer,
+with any rotated pair, can never be read back: sending again loses nothing more.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Final, Protocol
 
 import httpx
 
-__all__ = ["never_sent", "release_if_unsent"]
+__all__ = ["may_resend", "release_if_unsent"]
 
 _UNSENT: Final = (
     httpx.ConnectError,
@@ -27,11 +30,12 @@ class _Releasable(Protocol):
     def release(self, value: str) -> None: ...
 
 
-def never_sent(error: BaseException) -> bool:
-    """Whether ``error`` (or an exception it wraps) proves no request byte was sent.
+def may_resend(error: BaseException) -> bool:
+    """Whether a single-use value may be sent again after its request failed with ``error``.
 
-    True for connect errors and timeouts, pool timeouts, unsupported URL schemes, and
-    a plain ``RuntimeError`` (a closed client or event loop, raised before any I/O).
+    True when ``error`` or an exception it wraps (``__cause__``) is a connect error or
+    timeout, a pool timeout, an unsupported URL scheme, or a plain ``RuntimeError``
+    (a closed client or event loop; see the module docstring).
     """
     seen: set[int] = set()
     current: BaseException | None = error
@@ -45,10 +49,10 @@ def never_sent(error: BaseException) -> bool:
 
 @contextmanager
 def release_if_unsent(guard: _Releasable, value: str) -> Iterator[None]:
-    """Give ``value`` back to ``guard`` when the request sending it never left."""
+    """Give ``value`` back to ``guard`` when its request failed as :func:`may_resend` allows."""
     try:
         yield
     except BaseException as error:
-        if never_sent(error):
+        if may_resend(error):
             guard.release(value)
         raise
