@@ -28,7 +28,7 @@ def test_warns_once_when_others_can_read_the_file(
     file.write(LOGIN)
     file.path.chmod(bits)
     assert file.read() == LOGIN
-    assert file.read() == LOGIN
+    assert CredentialsFile(tmp_path).read() == LOGIN  # another reader in the same command
     err = capsys.readouterr().err
     assert err.count("warning:") == 1
     assert str(file.path) in err

@@ -47,6 +47,10 @@ def _secure_dir(directory: Path) -> None:
             directory.chmod(0o700)
 
 
+_WARNED: set[Path] = set()
+"""Files already warned about in this process (one warning per command)."""
+
+
 def _shared_mode(path: Path) -> int | None:
     """The permission bits of ``path`` when group or others may read it, else ``None``."""
     if sys.platform == "win32":
@@ -64,21 +68,20 @@ class CredentialsFile:
     ``save`` keeps the client id and OAuth server already recorded, so a refresh that
     rotates the tokens does not forget how to refresh the next time. Refreshes by
     several processes are serialised by a file lock beside the file. Reading a file
-    that others may read prints a warning (once per instance).
+    that others may read prints a warning (once per process).
     """
 
     def __init__(self, directory: Path) -> None:
         """Use ``directory/credentials.json``."""
         self.path = directory / CREDENTIALS_FILE
-        self._warned = False
 
     def __repr__(self) -> str:
         return f"CredentialsFile({str(self.path)!r})"
 
     def _check_mode(self) -> None:
         mode = _shared_mode(self.path)
-        if mode is not None and not self._warned:
-            self._warned = True
+        if mode is not None and self.path not in _WARNED:
+            _WARNED.add(self.path)
             note(
                 f"warning: {self.path} holds your token and other users can read it "
                 f"(mode {mode:04o}); run `chmod 600 {self.path}`"
