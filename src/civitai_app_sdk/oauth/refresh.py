@@ -4,6 +4,9 @@ Civitai rotates refresh tokens: each refresh kills the one presented. So refresh
 single-flight. Concurrent callers, threads and asyncio tasks alike, share one refresh
 and the same result, and the new pair is saved to the store before anyone sees it. An
 async refresh runs as its own task, so cancelling a caller never loses rotated tokens.
+Across providers and processes, a store's ``refresh_lock`` (a file lock for the CLI's
+``credentials.json``) serialises refreshes, and a refusal is checked against the store
+before anyone is told to sign in again.
 """
 
 from __future__ import annotations
