@@ -77,11 +77,6 @@ def _ratio(name: str, ours: float, theirs: float, target: float) -> None:
     print(f"  ratio {name:<38} {ratio:>12,.2f}x   (target >= {target:g}x: {verdict})")
 
 
-def best_rate(fn: Callable[[], object], rounds: int = 5) -> float:
-    """The best of ``rounds`` short measurements of ``fn`` (less noise for ratios)."""
-    return max(rate(fn, seconds=0.2) for _ in range(rounds))
-
-
 def module_vs_sealer(sealer: CookieSealer, sealed: str) -> None:
     """Time per call of the module-level functions over a ``CookieSealer``'s (target 1.1x)."""
     rotation = [SECRET, "bench-older-secret-0123456789abcdef-012345"]
@@ -102,9 +97,9 @@ def module_vs_sealer(sealer: CookieSealer, sealed: str) -> None:
     for name, module_fn, sealer_fn in pairs:
         module_fn(), sealer_fn()  # derive the keys outside the measurement
         module, direct = 0.0, 0.0
-        for _ in range(3):  # interleaved, so drift hits both sides alike
-            module = max(module, best_rate(module_fn, 2))
-            direct = max(direct, best_rate(sealer_fn, 2))
+        for _ in range(12):  # short rounds, interleaved: load spikes hit both sides alike
+            module = max(module, rate(module_fn, seconds=0.05, batch=200))
+            direct = max(direct, rate(sealer_fn, seconds=0.05, batch=200))
         ratio = direct / module
         verdict = "ok" if ratio <= MODULE_VS_SEALER_TARGET else "short"
         print(

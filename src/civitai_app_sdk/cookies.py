@@ -248,9 +248,10 @@ def unseal_cookie(sealed: object, secret_or_secrets: str | Sequence[str]) -> str
 
     Never raises on bad ``sealed`` input; an invalid secret list raises ``ValueError``.
     """
+    key = tuple(secret_or_secrets) if type(secret_or_secrets) is list else secret_or_secrets
     try:  # the hit path inlined: a call costs what CookieSealer.unseal costs
-        sealer = _shared[secret_or_secrets]
-    except (KeyError, TypeError):  # TypeError: a list of secrets is not hashable
+        sealer = _shared[key]
+    except (KeyError, TypeError):  # TypeError: another unhashable sequence
         sealer = _sealer_for(secret_or_secrets)
     return sealer.unseal(sealed)
 
