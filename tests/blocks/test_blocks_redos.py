@@ -51,6 +51,11 @@ SAFE = [
     "a|a",
     "(ab)+",
     "[(]a+[)]+",
+    "^(\\s?){0,3}$",
+    "^(a|b){2,4}$",
+    "^\\d{1,3}(\\.\\d{1,3}){3}$",
+    "(a{1,5}){1,5}$",
+    "^([a-z0-9]{1,8}\\.){1,8}[a-z]{2,8}$",
 ]
 
 
@@ -71,6 +76,14 @@ def test_issue_patterns_are_refused_by_validate(pattern: str) -> None:
 @pytest.mark.parametrize("pattern", SAFE)
 def test_everyday_patterns_pass(pattern: str) -> None:
     assert redos_complexity(pattern) == "safe"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "kind"),
+    [("^(a+){2,5}$", "polynomial"), ("^(a|ab)(c|bcd)(d*)$", "safe"), ("(\\w+)+@", "exponential")],
+)
+def test_more_verdicts(pattern: str, kind: str) -> None:
+    assert redos_complexity(pattern) == kind
 
 
 def test_too_large_to_analyse_counts_as_prone() -> None:

@@ -15,11 +15,14 @@ as ``RegExp.prototype.test`` retries at every offset. On that automaton:
   capped at 1,000 characters, so ``k >= 3`` (a billion steps) is refused and ``k = 2`` is
   not. A loop from which the match can already end successfully does not count.
 
-Counted repeats are analysed as unbounded (``x{1,10}`` as ``x+``) unless they are an exact
-small count (``x{3}``), because ``(a{1,10}){1,10}`` and ``(a?){30}a{30}`` are just as slow on
-short inputs. Zero-width assertions and lookarounds are ignored (the analysis may only see
-more paths than exist), a backreference is treated as "any text", and an automaton larger than
-:data:`MAX_POSITIONS` counts as prone, like ``recheck``'s "unknown" which the platform refuses.
+Counted repeats up to 8 are unrolled exactly (``x{2,4}``: two copies of ``x``, then two
+optional ones). Larger counts are analysed as unbounded (``x{1,10}`` as ``x+``): on short
+inputs ``(a{1,10}){1,10}`` and ``(a?){30}a{30}`` are as slow as their unbounded forms, and a
+large count of a body that can match empty offers several ways to place each character.
+Zero-width assertions and lookarounds are ignored (the analysis may only see more paths than
+exist), a backreference is treated as "any text", and an automaton larger than
+:data:`MAX_POSITIONS` (or an analysis longer than :data:`MAX_STEPS`) counts as prone, like
+``recheck``'s "unknown", which the platform refuses.
 """
 
 from __future__ import annotations
@@ -184,8 +187,11 @@ class _Builder:
     def repeat(self, low: int, high: int, body: list[tuple[Any, Any]]) -> _Part:
         if high == 0:
             return _Part()
-        if low == high and high <= _EXACT_COPIES:
-            return self.sequence(list(body) * high)
+        if 1 < high <= _EXACT_COPIES:  # small counts exactly: low copies, then optional ones
+            part = self.sequence(list(body) * low)
+            for _ in range(high - low):
+                part = self.concat(part, self.repeat(0, 1, body))
+            return part
         part = self.sequence(body)
         optional = low == 0
         if high != 1:
