@@ -47,9 +47,10 @@ NOW = 1_700_000_000.0
 class RotatingServer:
     """A token endpoint that accepts each refresh token once and rotates it."""
 
-    def __init__(self, first: str = "rt-0", delay: float = 0.0) -> None:
+    def __init__(self, first: str = "rt-0", delay: float = 0.0, refusal_delay: float = 0.0) -> None:
         self.valid = {first}
         self.delay = delay
+        self.refusal_delay = refusal_delay
         self.issued = 0
         self.refused = 0
         self.lock = threading.Lock()
@@ -58,13 +59,17 @@ class RotatingServer:
         time.sleep(self.delay)
         with self.lock:
             token = form.get("refresh_token", "")
-            if token not in self.valid:
+            refused = token not in self.valid
+            if refused:
                 self.refused += 1
-                return 400, {"error": "invalid_grant"}
-            self.valid.discard(token)
-            self.issued += 1
-            n = self.issued
-            self.valid.add(f"rt-{n}")
+            else:
+                self.valid.discard(token)
+                self.issued += 1
+                n = self.issued
+                self.valid.add(f"rt-{n}")
+        if refused:
+            time.sleep(self.refusal_delay)
+            return 400, {"error": "invalid_grant"}
         return 200, {"access_token": f"at-{n}", "refresh_token": f"rt-{n}", "expires_in": 3600}
 
     def respx_handler(self, request: httpx.Request) -> httpx.Response:
@@ -247,7 +252,9 @@ def test_refusal_of_the_stored_token_still_logs_out(mock: respx.MockRouter) -> N
 def test_many_callers_across_two_providers_on_one_store(
     mock: respx.MockRouter, store_kind: str
 ) -> None:
-    server = RotatingServer(delay=0.1)
+    # Without a lock both providers may send rt-0; the loser's refusal arrives after the
+    # winner saved its pair (as when another process rotated it), and must not log out.
+    server = RotatingServer(delay=0.1, refusal_delay=0.2)
     mock.post(TOKEN_URL).mock(side_effect=server.respx_handler)
     store: Any = PlainStore(expiring()) if store_kind == "plain" else MemoryTokenStore(expiring())
     providers = [provider(store), provider(store)]
