@@ -167,3 +167,14 @@ def test_nesting_the_parser_can_read_is_still_checked(runner: CliRunner, tmp_pat
     result = run(runner, str(path), "--json", "--schema", str(schema_path()))
     assert result.exit_code in (0, 1)
     assert "valid" in json.loads(result.stdout)
+
+
+def test_deeply_nested_schema_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    schema = tmp_path / "schema.json"
+    schema.write_text('{"a":' * DEEP + "1" + "}" * DEEP, encoding="utf-8")
+    path = write(tmp_path, BASE)
+    result = run(runner, str(path), "--schema", str(schema))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"{path}: {schema} is nested too deeply to read"]
+    as_json = run(runner, str(path), "--schema", str(schema), "--json")
+    assert json.loads(as_json.stdout)["error"] == f"{schema} is nested too deeply to read"
