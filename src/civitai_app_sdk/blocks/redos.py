@@ -15,10 +15,11 @@ as ``RegExp.prototype.test`` retries at every offset. On that automaton:
   capped at 1,000 characters, so ``k >= 3`` (a billion steps) is refused and ``k = 2`` is
   not. A loop from which the match can already end successfully does not count.
 
-Counted repeats up to 8 are unrolled exactly (``x{2,4}``: two copies of ``x``, then two
-optional ones). Larger counts are analysed as unbounded (``x{1,10}`` as ``x+``): on short
-inputs ``(a{1,10}){1,10}`` and ``(a?){30}a{30}`` are as slow as their unbounded forms, and a
-large count of a body that can match empty offers several ways to place each character.
+Counted repeats up to 8 are unrolled exactly (``x{2,4}`` as ``xx(x(x)?)?``). Larger counts
+are analysed as unbounded (``x{1,10}`` as ``x+``): on short inputs ``(a{1,10}){1,10}`` is as
+slow as ``(a+)+``. A counted repeat of a body that can match empty (``(a?){30}``,
+``(\s?){2,5}``) is refused whatever the count: each character can go to any of the
+iterations, so the ways multiply; ``\s{0,5}`` says the same thing safely.
 Zero-width assertions and lookarounds are ignored (the analysis may only see more paths than
 exist), a backreference is treated as "any text", and an automaton larger than
 :data:`MAX_POSITIONS` (or an analysis longer than :data:`MAX_STEPS`) counts as prone, like
@@ -27,6 +28,7 @@ exist), a backreference is treated as "any text", and an automaton larger than
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import re._constants as sre  # type: ignore[import-not-found]  # typeshed has no stubs
@@ -38,12 +40,21 @@ from typing import Any, Final
 
 from civitai_app_sdk.blocks.patterns import js_to_python
 
-__all__ = ["MAX_POSITIONS", "POLYNOMIAL_DEGREE_LIMIT", "is_redos_prone", "redos_complexity"]
+__all__ = [
+    "MAX_POSITIONS",
+    "MAX_STEPS",
+    "POLYNOMIAL_DEGREE_LIMIT",
+    "WITNESS_RUNS",
+    "is_redos_prone",
+    "redos_complexity",
+]
 
 MAX_POSITIONS: Final = 300
 """Larger automata are not analysed: the pattern counts as prone."""
 MAX_STEPS: Final = 200_000
 """Analysis work (product-automaton edges visited) after which a pattern counts as prone."""
+WITNESS_RUNS: Final = 10_000
+"""This many runs on one worst-case text (about ``2**13``) make a loop-free part prone."""
 POLYNOMIAL_DEGREE_LIMIT: Final = 3
 """A chain of this many ambiguous loops (``n**3`` steps) makes a pattern prone."""
 _EXACT_COPIES: Final = 8
@@ -135,6 +146,17 @@ class _Part:
     accepting: Counts = field(default_factory=dict)  # last positions not followed by an assertion
 
 
+def _optional(part: _Part) -> _Part:
+    """``part`` or nothing."""
+    return _Part(
+        empty=_cap(part.empty + 1),
+        free=True,
+        first=part.first,
+        last=part.last,
+        accepting=part.accepting,
+    )
+
+
 class _Builder:
     """Glushkov construction with path counts over a parsed ``re`` tree."""
 
@@ -187,26 +209,28 @@ class _Builder:
     def repeat(self, low: int, high: int, body: list[tuple[Any, Any]]) -> _Part:
         if high == 0:
             return _Part()
-        if 1 < high <= _EXACT_COPIES:  # small counts exactly: low copies, then optional ones
-            part = self.sequence(list(body) * low)
-            for _ in range(high - low):
-                part = self.concat(part, self.repeat(0, 1, body))
-            return part
         part = self.sequence(body)
-        optional = low == 0
+        if not part.empty and 1 < high <= _EXACT_COPIES:
+            return self.unrolled(part, low, high, body)
         if high != 1:
             self.link(part.last, part.first)
             if part.empty and (low > 1 or high != -1):
                 # A counted repeat of a body that can match empty: each consuming
                 # iteration may be any of the counted ones, so there are several ways.
                 self.link(part.last, part.first)
-        return _Part(
-            empty=_cap(part.empty + optional),
-            free=part.free or optional,
-            first=part.first,
-            last=part.last,
-            accepting=part.accepting,
-        )
+        return _optional(part) if low == 0 else part
+
+    def unrolled(self, first: _Part, low: int, high: int, body: list[tuple[Any, Any]]) -> _Part:
+        """``body{low,high}`` as copies, the optional ones nested (``x(x(x)?)?``), so a body
+        that cannot match empty gets exactly one path per text, as in a backtracking engine."""
+        tail = _Part()
+        for _ in range(high - max(low, 1)):
+            tail = _optional(self.concat(self.sequence(body), tail))
+        if low == 0:
+            return _optional(self.concat(first, tail))
+        for _ in range(low - 1):
+            first = self.concat(first, self.sequence(body))
+        return self.concat(first, tail)
 
     def charset(self, items: list[tuple[Any, Any]]) -> Ranges:
         negate, ranges = False, []
@@ -292,8 +316,13 @@ Keep = Callable[[int, int], bool]
 class _Automaton:
     """Positions, their character sets, counted transitions and strongly connected parts."""
 
-    def __init__(self, sets: list[Ranges], follow: dict[int, Counts], accepting: Counts) -> None:
+    def __init__(
+        self, sets: list[Ranges], follow: dict[int, Counts], body: _Part, accepting: Counts
+    ) -> None:
         self.sets = sets
+        self.accepts_empty = bool(body.empty) and body.free
+        start = body.first
+        self.start = [(q, n) for q, n in start.items() if n and sets[q]]
         self.accepting = frozenset(accepting)
         self.succ: list[list[tuple[int, int]]] = [
             [(q, n) for q, n in follow.get(p, {}).items() if n and sets[q]]
@@ -339,14 +368,14 @@ def _automaton(source: str) -> _Automaton:
     tree = sre_parse.parse(_separate_alternatives(js_to_python(source)))
     items = list(tree)
     builder = _Builder()
-    anchored = bool(items) and items[0] == (sre.AT, sre.AT_BEGINNING)
-    if anchored:
-        part = builder.sequence(items)
+    if items and items[0] == (sre.AT, sre.AT_BEGINNING):
+        part = body = builder.sequence(items)
     else:  # RegExp.test retries at every offset: an any-character loop in front
-        prefix = builder.position(_ALL)
-        builder.link(prefix.last, prefix.first)
-        part = builder.concat(prefix, builder.sequence(items))
-    return _Automaton(builder.sets, dict(builder.follow), part.accepting)
+        loop = builder.position(_ALL)
+        builder.link(loop.last, loop.first)
+        body = builder.sequence(items)
+        part = builder.concat(loop, body)
+    return _Automaton(builder.sets, dict(builder.follow), body, part.accepting)
 
 
 def _components(nodes: Iterable[Any], edges: Any) -> dict[Any, int]:
@@ -420,6 +449,50 @@ def _exponential(automaton: _Automaton, budget: _Budget) -> bool:
 
 def _targets(graph: dict[Pair, list[tuple[Pair, int]]], node: Pair) -> list[Pair]:
     return [target for target, _ in graph[node]]
+
+
+def _contains(ranges: Ranges, char: int) -> bool:
+    index = bisect.bisect_right(ranges, (char, _TOP)) - 1
+    return index >= 0 and ranges[index][0] <= char <= ranges[index][1]
+
+
+def _witness_runs(automaton: _Automaton, budget: _Budget) -> int:
+    """Runs a backtracking engine walks through on one greedy worst-case text.
+
+    From the first positions (the offset loop in front is left out), each step reads the
+    character (one per class of characters the pattern tells apart) that keeps the most
+    runs alive without letting the match succeed, for as many steps as there are
+    positions, so a loop-free part is read to its end. The total is a lower bound of the
+    work on a failing input and catches what the loop analysis cannot:
+    ``((a|a){8}){8}y`` and ``(?:([^a]|.){2,5}){2,5}$`` have no loop, yet millions of runs.
+    """
+    if automaton.accepts_empty:
+        return 0
+    bounds = sorted({b for ranges in automaton.sets for lo, hi in ranges for b in (lo, hi + 1)})
+    chars = [b for b in bounds if b <= _TOP] or [0]
+    current: dict[int, int] = {-1: 1}
+    total = 0
+    for _ in range(len(automaton.sets) + 1):
+        best: dict[int, int] = {}
+        best_sum = 0
+        for char in chars:
+            reached: dict[int, int] = {}
+            for p, runs in current.items():
+                targets = automaton.start if p < 0 else automaton.succ[p]
+                budget.spend(len(targets))
+                for q, ways in targets:
+                    if _contains(automaton.sets[q], char):
+                        reached[q] = min(reached.get(q, 0) + runs * ways, WITNESS_RUNS)
+            if automaton.accepting.intersection(reached):
+                continue  # the match would succeed here: no backtracking after this text
+            alive = sum(reached.values())
+            if alive > best_sum:
+                best, best_sum = reached, alive
+        total += best_sum
+        if not best_sum or total >= WITNESS_RUNS:
+            break
+        current = best
+    return total
 
 
 def _reach(start: Pair, edges: Any, budget: _Budget) -> set[Pair]:
@@ -500,6 +573,8 @@ def redos_complexity(source: str) -> str:
             return "exponential"
         if _polynomial_degree(automaton, budget) >= POLYNOMIAL_DEGREE_LIMIT:
             return "polynomial"
+        if _witness_runs(automaton, budget) >= WITNESS_RUNS:
+            return "exponential"
     except (_TooComplex, RecursionError):
         return "unknown"
     return "safe"
