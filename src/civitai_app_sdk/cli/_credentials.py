@@ -7,8 +7,10 @@ with no expiry and no refresh token.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -16,9 +18,11 @@ from typing import Final
 
 import attrs
 
+from civitai_app_sdk.oauth.store import FileRefreshLock, RefreshLock
 from civitai_app_sdk.oauth.tokens import TokenSet
 
 from ._config import CREDENTIALS_FILE, ConfigError
+from ._output import note
 
 NEVER_EXPIRES: Final = 253402300799.0
 """Epoch seconds of 9999-12-31: the expiry recorded for a pasted API key."""
@@ -34,14 +38,37 @@ class StoredLogin:
 
 
 def _secure_dir(directory: Path) -> None:
+    """Create ``directory`` if needed and make it owner-only (0700)."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if sys.platform == "win32":
+        return
+    with contextlib.suppress(OSError):  # not ours to change: the file itself stays 0600
+        if stat.S_IMODE(directory.stat().st_mode) != 0o700:
+            directory.chmod(0o700)
+
+
+_WARNED: set[Path] = set()
+"""Files already warned about in this process (one warning per command)."""
+
+
+def _shared_mode(path: Path) -> int | None:
+    """The permission bits of ``path`` when group or others may read it, else ``None``."""
+    if sys.platform == "win32":
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    return mode if mode & 0o044 else None
 
 
 class CredentialsFile:
-    """A :class:`~civitai_app_sdk.oauth.TokenStore` over ``credentials.json``.
+    """A :class:`~civitai_app_sdk.oauth.store.LockingTokenStore` over ``credentials.json``.
 
     ``save`` keeps the client id and OAuth server already recorded, so a refresh that
-    rotates the tokens does not forget how to refresh the next time.
+    rotates the tokens does not forget how to refresh the next time. Refreshes by
+    several processes are serialised by a file lock beside the file. Reading a file
+    that others may read prints a warning (once per process).
     """
 
     def __init__(self, directory: Path) -> None:
@@ -51,6 +78,15 @@ class CredentialsFile:
     def __repr__(self) -> str:
         return f"CredentialsFile({str(self.path)!r})"
 
+    def _check_mode(self) -> None:
+        mode = _shared_mode(self.path)
+        if mode is not None and self.path not in _WARNED:
+            _WARNED.add(self.path)
+            note(
+                f"warning: {self.path} holds your token and other users can read it "
+                f"(mode {mode:04o}); run `chmod 600 {self.path}`"
+            )
+
     def read(self) -> StoredLogin | None:
         """The stored login, or ``None`` when there is none."""
         try:
@@ -59,6 +95,7 @@ class CredentialsFile:
             return None
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read {self.path}: {exc}; run `civitai-orch login`") from None
+        self._check_mode()
         if not isinstance(data, dict):
             raise ConfigError(f"{self.path} is not a JSON object; run `civitai-orch login`")
         try:
@@ -118,3 +155,8 @@ class CredentialsFile:
     def clear(self) -> None:
         """Forget the tokens (TokenStore protocol)."""
         self.delete()
+
+    def refresh_lock(self) -> RefreshLock:
+        """A file lock beside the file, held by whoever refreshes these tokens."""
+        _secure_dir(self.path.parent)
+        return FileRefreshLock(self.path.with_name(f".{self.path.name}.lock"))
