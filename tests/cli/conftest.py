@@ -11,6 +11,8 @@ from click.testing import CliRunner, Result
 from civitai_app_sdk.cli import main
 
 API = "https://orch.test"
+ME = {"id": 7, "username": "maker", "tokenScope": 114689, "subject": {"type": "apiKey", "id": 3}}
+"""What ``/api/v1/me`` answers for a good key in these tests."""
 
 Run = Callable[..., Result]
 
@@ -23,8 +25,12 @@ def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "CIVITAI_API_URL",
         "CIVITAI_CLIENT_ID",
         "CIVITAI_AUTH_URL",
+        "CIVITAI_MAX_RETRIES",
+        "NO_COLOR",
+        "FORCE_COLOR",
     ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CIVITAI_KEYRING", "0")  # never the developer's real keyring
     config = tmp_path / "config"
     work = tmp_path / "work"
     work.mkdir()

@@ -583,7 +583,9 @@ def test_network_error_exits_9(authed, api, monkeypatch) -> None:
 
 
 def test_flag_token_beats_env_and_stored_login(run, api, monkeypatch) -> None:
-    run("login", "--with-token", input="stored-key\n")
+    api.get(f"{API}/api/v1/me").respond(json={"id": 1})
+    login = run("login", "--with-token", "--api-url", API, input="stored-key\n")
+    assert login.exit_code == 0, login.stderr
     route = api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "", "items": []})
     monkeypatch.setenv("CIVITAI_API_URL", API)
     monkeypatch.delenv("CIVITAI_API_TOKEN")

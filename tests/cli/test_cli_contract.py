@@ -19,6 +19,7 @@ from test_cli_commands import API, BODY, JOB, WF
 
 from civitai_app_sdk.cli import ALIASES, COMMANDS, EXIT_CODES_HELP, _output, _progress
 from civitai_app_sdk.cli._exit import ExitCode
+from tests.cli.conftest import ME
 
 Mocker = Callable[[respx.MockRouter], None]
 
@@ -70,7 +71,7 @@ CASES: dict[str, tuple[list[str], Mocker]] = {
     "submit": (["wf.json", "--yes", "--wait"], _post),
     "cancel": (["wf-1"], lambda m: m.put(f"{API}/v2/consumer/workflows/wf-1").respond(204)),
     "scopes": (["AIServices", "UserRead"], _nothing),
-    "login": (["--with-token"], _nothing),
+    "login": (["--with-token"], lambda m: m.get(f"{API}/api/v1/me").respond(json=ME)),
     "logout": ([], _nothing),
     "block": (["validate", "manifest.json"], _nothing),
 }
@@ -109,17 +110,39 @@ API_ERRORS = ["test", "user", "workflows", "workflow", "job", "step", "results",
 
 
 @pytest.mark.parametrize("name", API_ERRORS)
-def test_json_failure_leaves_stdout_empty(
+def test_json_failure_prints_one_error_document(
     authed, api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
-    api.route(host="orch.test").respond(404, json={"title": "Not Found"})
+    api.route(host="orch.test").respond(
+        404,
+        json={"title": "Not Found", "errors": {"id": ["unknown."]}},
+        headers={"x-request-id": "rq-9"},
+    )
     args = [a for a in CASES[name][0] if a != "--wait"]
     result = authed(name, *args, "--json")
     assert result.exit_code == ExitCode.NOT_FOUND or (name, result.exit_code) == ("user", 1)
-    assert result.stdout == ""
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert result.stderr.startswith("error: ")
+    error = json.loads(result.stdout)["error"]
+    assert error["exitCode"] == result.exit_code
+    assert error["status"] == 404
+    assert error["requestId"] == "rq-9"
+    assert error["fields"] == {"id": ["unknown"]}
+    assert result.stderr == f"error: {error['message']}\n"
+    assert "rq-9" in error["message"]
+    assert ".." not in error["message"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["workflwos"], ["workflows", "--take=0"], ["workflow"], ["estimate", "missing.json"]],
+    ids=["command", "range", "missing-argument", "missing-file"],
+)
+def test_json_usage_errors_print_a_document_too(authed, args: list[str]) -> None:
+    result = authed(*args, "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["exitCode"] == 2
+    assert error["status"] is None
 
 
 @pytest.fixture

@@ -39,11 +39,59 @@ def cost_text(workflow: Data) -> str:
     return f"{total} Buzz" if isinstance(total, int | float) else "-"
 
 
+def buzz_moved(workflow: Data) -> tuple[int, int]:
+    """Buzz charged (debits) and refunded (credits) by the workflow's transactions."""
+    transactions = workflow.get("transactions")
+    entries = transactions.get("list") if isinstance(transactions, Mapping) else None
+    totals = {"debit": 0, "credit": 0}
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, Mapping) and entry.get("type") in totals:
+            amount = entry.get("amount")
+            if isinstance(amount, int | float) and not isinstance(amount, bool):
+                totals[str(entry["type"])] += int(amount)
+    return totals["debit"], totals["credit"]
+
+
+def _reasons(step: Data) -> list[str]:
+    found: list[str] = []
+    output = step.get("output")
+    errors = output.get("errors") if isinstance(output, Mapping) else None
+    found += [str(e) for e in errors if e] if isinstance(errors, list) else []
+    for job in step.get("jobs") or []:
+        if isinstance(job, Mapping):
+            found += [str(job[k]) for k in ("reason", "blockedReason") if job.get(k)]
+    for key in ("reason", "error", "blockedReason"):
+        if isinstance(step.get(key), str) and step[key]:
+            found.append(step[key])
+    return list(dict.fromkeys(" ".join(r.split()).rstrip(". ") for r in found))
+
+
+def failure_reasons(workflow: Data) -> list[str]:
+    """One line per step that did not succeed: its name, type, status and the server's reason."""
+    lines = []
+    for step in workflow.get("steps") or []:
+        if not isinstance(step, Mapping) or step.get("status") == "succeeded":
+            continue
+        reasons = _reasons(step)
+        why = "; ".join(reasons) if reasons else "the server gave no reason"
+        lines.append(
+            f"step {step.get('name')} ({step.get('$type', '?')}) {step.get('status') or '-'}: {why}"
+        )
+    return lines
+
+
 def workflow_table(items: Sequence[Data]) -> None:
     """One row per workflow: id, status, created, steps, cost, first prompt."""
     from rich.table import Table
 
-    table = Table("ID", "Status", "Created", "Steps", "Cost", "Prompt", show_lines=False)
+    ids = [str(wf.get("id") or "-") for wf in items]
+    table = Table(show_lines=False)
+    table.add_column("ID", no_wrap=True, min_width=max(map(len, ids), default=2))
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Created", overflow="fold")
+    table.add_column("Steps", overflow="fold")
+    table.add_column("Cost", no_wrap=True)
+    table.add_column("Prompt", ratio=1)
     for wf in items:
         steps = [s for s in wf.get("steps") or [] if isinstance(s, Mapping)]
         prompt = next((p for s in steps if (p := step_prompt(s))), "")
@@ -69,6 +117,11 @@ def workflow_summary(wf: Data) -> None:
     if wf.get("completedAt"):
         console.print(f"  Completed: {_when(wf.get('completedAt'))}", markup=False)
     console.print(f"  Cost:      {cost_text(wf)}", markup=False)
+    charged, refunded = buzz_moved(wf)
+    if charged or refunded:
+        console.print(f"  Charged:   {charged} Buzz", markup=False)
+    if refunded:
+        console.print(f"  Refunded:  {refunded} Buzz", style="green", markup=False)
     if wf.get("tags"):
         console.print(f"  Tags:      {', '.join(map(str, wf['tags']))}", markup=False)
     for step in wf.get("steps") or []:
