@@ -64,7 +64,7 @@ def test_json_output_is_one_document(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["valid"] is False
-    assert document["schema_checked"] is True
+    assert document["schemaChecked"] is True
     assert document["problems"] == [
         {
             "path": "blockId",
@@ -84,7 +84,7 @@ def test_without_schema_says_so(
     path = write(tmp_path, BASE)
     assert "schema not checked" in run(runner, str(path)).output
     document = json.loads(run(runner, str(path), "--json").stdout)
-    assert (document["valid"], document["schema_checked"]) == (True, False)
+    assert (document["valid"], document["schemaChecked"]) == (True, False)
 
 
 @pytest.mark.parametrize("raw", [b"{", b'{"blockId": NaN}', b"\xff\xfe{}"])

@@ -59,7 +59,7 @@ def stdout() -> Console:
     """The rich console for human output."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=True)
 
 
 @functools.cache

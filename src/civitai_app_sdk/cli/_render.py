@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ._media import step_media
 from ._output import shorten, status_text, stdout
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 Data = Mapping[str, Any]
 
@@ -80,30 +83,49 @@ def failure_reasons(workflow: Data) -> list[str]:
     return lines
 
 
+WIDE: Final = 140
+"""Console width from which the workflow table also shows each workflow's steps."""
+
+
 def workflow_table(items: Sequence[Data]) -> None:
-    """One row per workflow: id, status, created, steps, cost, first prompt."""
+    """One row per workflow: id, status, created, cost, (steps,) first prompt.
+
+    Ids, statuses, dates and costs are never cut or wrapped; below :data:`WIDE`
+    columns the steps and seconds are left out, and the prompt gets what room is left.
+    """
+    from rich import box
     from rich.table import Table
 
-    ids = [str(wf.get("id") or "-") for wf in items]
-    table = Table(show_lines=False)
-    table.add_column("ID", no_wrap=True, min_width=max(map(len, ids), default=2))
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Created", overflow="fold")
-    table.add_column("Steps", overflow="fold")
-    table.add_column("Cost", no_wrap=True)
-    table.add_column("Prompt", ratio=1)
+    console = stdout()
+    wide = console.width >= WIDE
+    rows = []
     for wf in items:
         steps = [s for s in wf.get("steps") or [] if isinstance(s, Mapping)]
+        fixed = [str(wf.get("id") or "-"), str(wf.get("status") or "unknown")]
+        created = _when(wf.get("createdAt"))
+        fixed += [created if wide else created[:16], cost_text(wf)]
         prompt = next((p for s in steps if (p := step_prompt(s))), "")
-        table.add_row(
-            str(wf.get("id") or "-"),
-            status_text(wf.get("status")),
-            _when(wf.get("createdAt")),
-            _steps_cell(steps),
-            cost_text(wf),
-            shorten(prompt, 60),
-        )
-    stdout().print(table)
+        rows.append((fixed, _steps_cell(steps), shorten(prompt, 60)))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    used = 0
+    for index, name in enumerate(("ID", "Status", "Created", "Cost")):
+        width = max([len(name), *(len(fixed[index]) for fixed, _, _ in rows)])
+        table.add_column(name, no_wrap=True, min_width=width)
+        used += width + 3
+    if wide:
+        table.add_column("Steps", overflow="fold", max_width=40)
+        used += 43
+    room = console.width - used - 1
+    if room >= 10:
+        table.add_column("Prompt", no_wrap=True, overflow="ellipsis", max_width=room)
+    for fixed, steps_cell, prompt in rows:
+        cells: list[str | Text] = [fixed[0], status_text(fixed[1]), *fixed[2:]]
+        if wide:
+            cells.append(steps_cell)
+        if room >= 10:
+            cells.append(prompt)
+        table.add_row(*cells)
+    console.print(table)
 
 
 def workflow_summary(wf: Data) -> None:

@@ -32,7 +32,28 @@ def _body(file: Any) -> dict[str, Any]:
         raise CliError(f"{file.name} is not valid JSON: {exc}", ExitCode.USAGE) from None
     if not isinstance(body, dict):
         raise CliError(f"{file.name} must hold one workflow object", ExitCode.USAGE)
+    _check_step_types(body, file.name)
     return body
+
+
+def _check_step_types(body: dict[str, Any], name: str) -> None:
+    """Refuse an unknown step ``$type`` with the valid ones and the closest match."""
+    import difflib
+
+    from civitai_app_sdk_generated.steps import WORKFLOW_STEP_TYPES
+
+    steps = body.get("steps")
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        kind = step.get("$type") if isinstance(step, dict) else None
+        if not isinstance(kind, str) or kind in WORKFLOW_STEP_TYPES:
+            continue
+        close = difflib.get_close_matches(kind, list(WORKFLOW_STEP_TYPES), n=1, cutoff=0.6)
+        guess = f"did you mean {close[0]!r}? " if close else ""
+        raise CliError(
+            f"{name}: /steps/{index}/$type {kind!r} is not a step type; {guess}"
+            f"valid types: {', '.join(sorted(WORKFLOW_STEP_TYPES))}",
+            ExitCode.USAGE,
+        )
 
 
 @click.command()

@@ -6,16 +6,14 @@ I/O differs. Durations are seconds.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self, TypeVar
+from typing import Self, TypeVar
 
 import anyio
 import httpx
@@ -32,7 +30,7 @@ from .._transport import (
     capture_responses,
 )
 from . import calls
-from .blobs import target_path
+from .blobs import blob_file, target_path
 from .calls import WorkflowPage
 from .polling import DEFAULT_POLL_TIMEOUT, OnUpdate, poll_async, poll_sync
 from .validation import WorkflowBody
@@ -50,23 +48,6 @@ def _next_cursor(page: WorkflowPage, seen: set[str]) -> str | None:
         return None
     seen.add(cursor)
     return cursor
-
-
-@contextlib.contextmanager
-def _blob_file(
-    path_or_dir: str | os.PathLike[str], blob_id: str, response: httpx.Response
-) -> Iterator[tuple[BinaryIO, Path]]:
-    """A temporary file next to the blob's target; it becomes the target only when complete."""
-    target = target_path(path_or_dir, blob_id, response.headers.get("content-type"))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".download-", dir=target.parent)
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            yield out, target
-        temp.replace(target)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 class _Base:
@@ -216,23 +197,28 @@ class OrchestratorClient(_Base):
     def download_blob(
         self,
         blob_id: str,
-        path_or_dir: str | os.PathLike[str],
         *,
+        dir: str | os.PathLike[str] | None = None,
+        path: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
         workflow_id: str | None = None,
         nsfw_level: str | None = None,
     ) -> Path:
         """Stream a blob to disk and return the file written.
 
-        In a directory the file is named after the blob, with the extension chosen from
-        the response's content type. The file appears only once complete.
+        Give ``dir=`` (the file is named after the blob, with the extension of the
+        response's content type) or ``path=`` (used as is). The file appears only once
+        complete; an existing one raises :class:`~.blobs.BlobExistsError` unless
+        ``overwrite=True``.
         """
+        target_path(blob_id, None, dir=dir, path=path)  # refuse bad arguments before sending
         operation = calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level)
-        with (
-            self._transport.stream(operation.call) as response,
-            _blob_file(path_or_dir, blob_id, response) as (out, target),
-        ):
-            for chunk in response.iter_bytes(_CHUNK):
-                out.write(chunk)
+        with self._transport.stream(operation.call) as response:
+            kind = response.headers.get("content-type")
+            target = target_path(blob_id, kind, dir=dir, path=path)
+            with blob_file(target, overwrite=overwrite) as out:
+                for chunk in response.iter_bytes(_CHUNK):
+                    out.write(chunk)
         return target
 
     def get_resource(self, air: str) -> ResourceInfo:
@@ -436,15 +422,19 @@ class AsyncOrchestratorClient(_Base):
     async def download_blob(
         self,
         blob_id: str,
-        path_or_dir: str | os.PathLike[str],
         *,
+        dir: str | os.PathLike[str] | None = None,
+        path: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
         workflow_id: str | None = None,
         nsfw_level: str | None = None,
     ) -> Path:
         """Stream a blob to disk. See :meth:`OrchestratorClient.download_blob`."""
+        target_path(blob_id, None, dir=dir, path=path)
         operation = calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level)
         async with self._transport.stream(operation.call) as response:
-            with _blob_file(path_or_dir, blob_id, response) as (out, target):
+            target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
+            with blob_file(target, overwrite=overwrite) as out:
                 async for chunk in response.aiter_bytes(_CHUNK):
                     out.write(chunk)
         return target
