@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,19 @@ def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CIVITAI_CONFIG_DIR", str(config))
     monkeypatch.chdir(work)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def fresh_consoles() -> Iterator[None]:
+    """Forget the cached rich consoles around each test, so its environment (COLUMNS,
+    TERM, NO_COLOR) is the one they see."""
+    from civitai_app_sdk.cli import _output
+
+    _output.stderr.cache_clear()
+    _output.stdout.cache_clear()
+    yield
+    _output.stderr.cache_clear()
+    _output.stdout.cache_clear()
 
 
 @pytest.fixture

@@ -146,19 +146,10 @@ def test_json_usage_errors_print_a_document_too(authed, args: list[str]) -> None
 
 
 @pytest.fixture
-def fresh_consoles() -> Iterator[None]:
-    """Forget the cached rich consoles, before and after, so env changes take effect."""
-    _output.stderr.cache_clear()
-    _output.stdout.cache_clear()
-    yield
-    _output.stderr.cache_clear()
-    _output.stdout.cache_clear()
-
-
-@pytest.fixture
 def terminal_stderr(monkeypatch: pytest.MonkeyPatch, fresh_consoles: None) -> None:
-    """Make stderr count as an interactive terminal."""
+    """Make stderr count as an interactive, cursor-capable terminal (whatever TERM is)."""
     monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.setattr(_progress, "on_terminal", lambda: True)
 
 
