@@ -17,7 +17,7 @@ import pytest
 import respx
 from test_cli_commands import API, BODY, JOB, WF
 
-from civitai_app_sdk.cli import ALIASES, COMMANDS, EXIT_CODES_HELP, _output, _progress
+from civitai_app_sdk.cli import ALIASES, COMMANDS, EXIT_CODES_HELP, _progress
 from civitai_app_sdk.cli._exit import ExitCode
 from tests.cli.conftest import ME
 
