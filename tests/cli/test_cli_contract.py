@@ -8,6 +8,7 @@ registered command, so a new command cannot skip the check.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -253,3 +254,44 @@ def test_ctrl_c_exits_130_with_one_line(authed, api: respx.MockRouter) -> None:
     result = authed("workflow", "wf-1")
     assert result.exit_code == 130
     assert result.stderr.strip() == "error: interrupted"
+
+
+def test_transfer_bars_show_bytes_and_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import time
+
+    from rich.console import Console
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120, color_system=None)
+    monkeypatch.setattr(_progress, "stderr", lambda: console)
+    monkeypatch.setattr(_progress, "on_terminal", lambda: True)
+    with _progress.bar("Downloading", total=4_000_000, transfer=True) as progress:
+        for _ in range(4):
+            progress.advance(1_000_000)
+            time.sleep(0.05)
+    drawn = screen.getvalue()
+    assert "4.0/4.0 MB" in drawn
+    assert re.search(r"\d+(\.\d+)? [kMG]?B/s", drawn), drawn
+
+
+def _snake_keys(value: Any, where: str = "") -> list[str]:
+    if isinstance(value, dict):
+        found = [f"{where}/{k}" for k in value if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", k)]
+        return found + [x for k, v in value.items() for x in _snake_keys(v, f"{where}/{k}")]
+    if isinstance(value, list):
+        return [x for v in value for x in _snake_keys(v, where)]
+    return []
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - {"job"}))  # job: the v1 document as sent
+def test_json_documents_use_camel_case_keys(
+    authed, api: respx.MockRouter, cli_home: Path, name: str
+) -> None:
+    work = cli_home / "work"
+    (work / "wf.json").write_text(json.dumps(BODY))
+    (work / "manifest.json").write_text("{}")
+    args, mock = CASES[name]
+    mock(api)
+    result = authed(name, *args, "--json", input="pasted-key\n")
+    assert _snake_keys(json.loads(result.stdout)) == []

@@ -164,7 +164,7 @@ def blob(
         raise CliError("use either --nsfw or --nsfw-level", ExitCode.USAGE)
     client = open_client(token, api_url)
     if download:
-        with bar(f"Downloading {blob_id}"):
+        with bar(f"Downloading {blob_id}", transfer=True) as progress:
             path, size = from_blob_endpoint(
                 client,
                 blob_id,
@@ -173,6 +173,7 @@ def blob(
                 workflow_id=workflow_id,
                 nsfw_level=nsfw_level,
             )
+            progress.update(total=size, completed=size)
         data = {"blobId": blob_id, "path": str(path), "bytes": size}
     else:
         size = len(client.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level))
