@@ -13,6 +13,8 @@ from civitai_app_sdk.cli import main
 API = "https://orch.test"
 ME = {"id": 7, "username": "maker", "tokenScope": 114689, "subject": {"type": "apiKey", "id": 3}}
 """What ``/api/v1/me`` answers for a good key in these tests."""
+SITE = "https://civitai.com"
+"""Where ``/api/v1/me`` is asked for any API that is not on loopback."""
 
 Run = Callable[..., Result]
 

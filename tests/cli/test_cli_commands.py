@@ -619,7 +619,7 @@ def test_network_error_exits_9(authed, api, monkeypatch) -> None:
 
 
 def test_flag_token_beats_env_and_stored_login(run, api, monkeypatch) -> None:
-    api.get(f"{API}/api/v1/me").respond(json={"id": 1})
+    api.get("https://civitai.com/api/v1/me").respond(json={"id": 1})
     login = run("login", "--with-token", "--api-url", API, input="stored-key\n")
     assert login.exit_code == 0, login.stderr
     route = api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "", "items": []})

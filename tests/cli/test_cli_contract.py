@@ -20,7 +20,7 @@ from test_cli_commands import API, BODY, JOB, WF
 
 from civitai_app_sdk.cli import ALIASES, COMMANDS, EXIT_CODES_HELP, _progress
 from civitai_app_sdk.cli._exit import ExitCode
-from tests.cli.conftest import ME
+from tests.cli.conftest import ME, SITE
 
 Mocker = Callable[[respx.MockRouter], None]
 
@@ -72,7 +72,7 @@ CASES: dict[str, tuple[list[str], Mocker]] = {
     "submit": (["wf.json", "--yes", "--wait"], _post),
     "cancel": (["wf-1"], lambda m: m.put(f"{API}/v2/consumer/workflows/wf-1").respond(204)),
     "scopes": (["AIServices", "UserRead"], _nothing),
-    "login": (["--with-token"], lambda m: m.get(f"{API}/api/v1/me").respond(json=ME)),
+    "login": (["--with-token"], lambda m: m.get(f"{SITE}/api/v1/me").respond(json=ME)),
     "logout": ([], _nothing),
     "block": (["validate", "manifest.json"], _nothing),
 }

@@ -23,7 +23,7 @@ from civitai_app_sdk.cli import submit as submit_module
 from civitai_app_sdk.cli._exit import ExitCode
 from civitai_app_sdk.local import LocalConfig, LocalServer
 from civitai_app_sdk.local.timeline import Timings
-from tests.cli.conftest import ME, Run
+from tests.cli.conftest import ME, SITE, Run
 
 RUNNING: dict[str, Any] = {**copy.deepcopy(WF), "status": "processing"}
 
@@ -258,7 +258,7 @@ def test_declining_the_prompt_has_its_own_exit_code_and_no_error_prefix(
 
 def _login(run: Run, api_url: str, key: str = "key-1", **kw: Any) -> Any:
     with respx.mock(assert_all_called=False) as mock:
-        me = mock.get(f"{api_url}/api/v1/me").respond(json=ME)
+        me = mock.get(f"{SITE}/api/v1/me").respond(json=ME)
         result = run(
             "login", "--with-token", "--api-url", api_url, "--json", input=key + "\n", **kw
         )
@@ -269,7 +269,7 @@ def _login(run: Run, api_url: str, key: str = "key-1", **kw: Any) -> Any:
 
 def test_login_with_token_says_whose_key_it_is(run: Run) -> None:
     with respx.mock:
-        respx.get(f"{API}/api/v1/me").respond(json=ME)
+        respx.get(f"{SITE}/api/v1/me").respond(json=ME)
         result = run("login", "--with-token", "--api-url", API, input="k\n")
     assert result.exit_code == 0, result.stderr
     assert f"Signed in as maker (user 7) for {API}" in result.stdout
@@ -277,7 +277,7 @@ def test_login_with_token_says_whose_key_it_is(run: Run) -> None:
 
 def test_login_with_a_refused_key_saves_nothing(run: Run, cli_home: Path) -> None:
     with respx.mock:
-        respx.get(f"{API}/api/v1/me").respond(401, json={"error": "Unauthorized"})
+        respx.get(f"{SITE}/api/v1/me").respond(401, json={"error": "Unauthorized"})
         result = run("login", "--with-token", "--api-url", API, input="bad\n")
     assert result.exit_code == ExitCode.AUTH
     assert "was not saved" in result.stderr
@@ -371,7 +371,7 @@ def test_a_broken_keyring_falls_back_to_the_file(
 
     monkeypatch.setattr(_keyring, "system_keyring", Locked)
     with respx.mock:
-        respx.get(f"{API}/api/v1/me").respond(json=ME)
+        respx.get(f"{SITE}/api/v1/me").respond(json=ME)
         result = run("login", "--with-token", "--api-url", API, input="k\n")
     assert result.exit_code == 0, result.stderr
     assert "cannot write the OS keyring" in result.stderr

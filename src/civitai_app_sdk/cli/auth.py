@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
+import httpx
 
 from civitai_app_sdk._transport import DEFAULT_BASE_URL
 from civitai_app_sdk.oauth.tokens import TokenSet
 from civitai_app_sdk.scopes import TokenScopePresets, scopes_from_bitmask
 
-from ._config import Settings, checked_url, load_settings, origin
+from ._config import Settings, checked_url, load_settings
 from ._credentials import NEVER_EXPIRES, StoredLogin
 from ._exit import CliError, ExitCode
 from ._keyring import CredentialStore
@@ -45,12 +46,14 @@ def _read_pasted_token() -> str:
 def site_for(api_url: str) -> str:
     """The site answering ``/api/v1/me`` for tokens of ``api_url``.
 
-    civitai.com for the production orchestrator; any other API (the local stand-in)
-    serves it itself.
+    civitai.com for any real orchestrator; the local stand-in (a loopback API) serves
+    it itself.
     """
     from civitai_app_sdk.oauth import DEFAULT_SITE_URL
 
-    return DEFAULT_SITE_URL if origin(api_url) == origin(DEFAULT_BASE_URL) else api_url
+    host = (httpx.URL(api_url).host or "").lower()
+    local = host in {"localhost", "127.0.0.1", "::1"} or host.endswith(".localhost")
+    return api_url if local else DEFAULT_SITE_URL
 
 
 def _whoami(token: str, site_url: str) -> CivitaiUser:
