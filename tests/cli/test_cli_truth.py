@@ -180,6 +180,7 @@ def test_a_failed_workflow_names_the_failing_step_and_its_reason(
     result = authed("workflow", "wf-1", "--wait")
     assert result.exit_code == ExitCode.WORKFLOW_FAILED, result.stderr
     assert "step $0 (textToImage) failed: Prompt blocked by moderation" in result.stderr
+    assert "Error: Prompt blocked by moderation" in result.stdout  # the step view shows it
     assert ".." not in result.stderr
 
 

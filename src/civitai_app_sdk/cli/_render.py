@@ -176,10 +176,8 @@ def step_summary(step: Data, indent: str = "") -> None:
             console.print(
                 Text.assemble(f"{indent}  Job {job.get('id')} ", status_text(job.get("status")))
             )
-    output = step.get("output")
-    errors = output.get("errors") if isinstance(output, Mapping) else None
-    for error in errors if isinstance(errors, list) else []:
-        console.print(f"{indent}  Error: {shorten(error, 200)}", style="red", markup=False)
+    for reason in _reasons(step):
+        console.print(f"{indent}  Error: {shorten(reason, 200)}", style="red", markup=False)
     for media in step_media(step):
         state = "available" if media.available and media.url else "no URL"
         if media.blocked_reason:
