@@ -262,6 +262,7 @@ def test_transfer_bars_show_bytes_and_rate(monkeypatch: pytest.MonkeyPatch) -> N
 
     from rich.console import Console
 
+    monkeypatch.setenv("TERM", "xterm-256color")  # a cursor-capable terminal, whatever CI has
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=120, color_system=None)
     monkeypatch.setattr(_progress, "stderr", lambda: console)
