@@ -24,8 +24,11 @@ from test_cli_local import BODY  # noqa: E402
 from civitai_app_sdk.local import LocalConfig, LocalServer  # noqa: E402
 from civitai_app_sdk.local.timeline import Timings  # noqa: E402
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
 EXE = Path(sys.executable).with_name("civitai-orch")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty"),
+    pytest.mark.skipif(not EXE.exists(), reason="the civitai-orch script is not installed"),
+]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
