@@ -64,7 +64,7 @@ def test_json_output_is_one_document(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["valid"] is False
-    assert document["schema_checked"] is True
+    assert document["schemaChecked"] is True
     assert document["problems"] == [
         {
             "path": "blockId",
@@ -83,8 +83,8 @@ def test_without_schema_files_the_packaged_schema_is_used(
     path = write(tmp_path, {**BASE, "type": "embed"})
     assert "schema not checked" not in run(runner, str(path)).output
     document = json.loads(run(runner, str(path), "--json").stdout)
-    assert (document["valid"], document["schema_checked"]) == (True, True)
-    assert [f["path"] for f in document["schema_findings"]] == ["type"]
+    assert (document["valid"], document["schemaChecked"]) == (True, True)
+    assert [f["path"] for f in document["schemaFindings"]] == ["type"]
 
 
 @pytest.mark.parametrize("raw", [b"{", b'{"blockId": NaN}', b"\xff\xfe{}"])

@@ -103,9 +103,9 @@ def validate(manifest: Path, as_json: bool, schema: Path | None) -> None:
             {
                 "file": str(manifest),
                 "valid": result.valid,
-                "schema_checked": result.schema_checked,
+                "schemaChecked": result.schema_checked,
                 "problems": _as_json(result.problems),
-                "schema_findings": _as_json(result.schema_findings),
+                "schemaFindings": _as_json(result.schema_findings),
                 "warnings": _as_json(result.warnings),
             }
         )

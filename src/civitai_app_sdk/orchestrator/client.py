@@ -7,13 +7,11 @@ paging, streaming to disk, closing). Durations are seconds.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Generic, TypeVar, Unpack
+from typing import Any, Generic, TypeVar, Unpack
 
 import httpx
 from civitai_app_sdk_generated import Workflow
@@ -28,9 +26,8 @@ from .._transport import (
     SyncTransport,
     TokenSource,
 )
-from ..errors import LocalFileError
 from . import calls
-from .blobs import target_path
+from .blobs import blob_file, target_path
 from .calls import WorkflowPage
 from .polling import DEFAULT_POLL_TIMEOUT, OnUpdate, poll_async, poll_sync
 
@@ -69,31 +66,6 @@ def _next_cursor(page: WorkflowPage, seen: set[str]) -> str | None:
         return None
     seen.add(cursor)
     return cursor
-
-
-@contextlib.contextmanager
-def _blob_file(
-    path_or_dir: str | os.PathLike[str], blob_id: str, response: httpx.Response
-) -> Iterator[tuple[BinaryIO, Path]]:
-    """A temporary file next to the blob's target; it becomes the target only when complete.
-
-    An OS refusal (a name too long, no space, no permission) is a :class:`LocalFileError`.
-    """
-    target = target_path(path_or_dir, blob_id, response.headers.get("content-type"))
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".download-", dir=target.parent)
-    except OSError as exc:
-        raise LocalFileError(exc.errno, f"cannot write {target}: {exc.strerror}") from exc
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            yield out, target
-        temp.replace(target)
-    except OSError as exc:
-        raise LocalFileError(exc.errno, f"cannot write {target}: {exc.strerror}") from exc
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 class _Orchestrator(Generic[H, B, S]):
@@ -201,19 +173,27 @@ class OrchestratorClient(_Orchestrator[httpx.Client, httpx.BaseTransport, None],
             page = self.list(**filters, cursor=cursor)
 
     def download_blob(
-        self, blob_id: str, path_or_dir: str | os.PathLike[str], **options: Unpack[BlobOptions]
+        self,
+        blob_id: str,
+        *,
+        dir: str | os.PathLike[str] | None = None,
+        path: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
+        **options: Unpack[BlobOptions],
     ) -> Path:
         """Stream a blob to disk (``workflow_id=``, ``nsfw_level=``); return the file.
 
-        In a directory the file is named after the blob, with the extension chosen from
-        the response's content type. The file appears only once complete.
+        Give ``dir=`` (the file is named after the blob, with the extension of the
+        response's content type) or ``path=`` (used as is). The file appears only once
+        complete; an existing one raises :class:`~.blobs.BlobExistsError` unless
+        ``overwrite=True``.
         """
-        with (
-            self._transport.stream(_blob_call(blob_id, options)) as response,
-            _blob_file(path_or_dir, blob_id, response) as (out, target),
-        ):
-            for chunk in response.iter_bytes(_CHUNK):
-                out.write(chunk)
+        target_path(blob_id, None, dir=dir, path=path)  # refuse bad arguments before sending
+        with self._transport.stream(_blob_call(blob_id, options)) as response:
+            target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
+            with blob_file(target, overwrite=overwrite) as out:
+                for chunk in response.iter_bytes(_CHUNK):
+                    out.write(chunk)
         return target
 
 
@@ -260,11 +240,19 @@ class AsyncOrchestratorClient(
             page = await self.list(**filters, cursor=cursor)
 
     async def download_blob(
-        self, blob_id: str, path_or_dir: str | os.PathLike[str], **options: Unpack[BlobOptions]
+        self,
+        blob_id: str,
+        *,
+        dir: str | os.PathLike[str] | None = None,
+        path: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
+        **options: Unpack[BlobOptions],
     ) -> Path:
         """Stream a blob to disk. See :meth:`OrchestratorClient.download_blob`."""
+        target_path(blob_id, None, dir=dir, path=path)
         async with self._transport.stream(_blob_call(blob_id, options)) as response:
-            with _blob_file(path_or_dir, blob_id, response) as (out, target):
+            target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
+            with blob_file(target, overwrite=overwrite) as out:
                 async for chunk in response.aiter_bytes(_CHUNK):
                     out.write(chunk)
         return target
