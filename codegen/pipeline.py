@@ -5,11 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codegen import catalogs, inputs, models, normalize, postprocess, render, scopes
+from codegen import catalogs, inputs, models, normalize, operations, postprocess, render, scopes
 
 PATCHES = Path(__file__).parent / "patches.toml"
 OUTPUT_DIR = inputs.ROOT / "generated" / models.PACKAGE
@@ -21,6 +21,7 @@ class Generation:
 
     files: dict[str, str]
     notes: tuple[str, ...]
+    methods: dict[str, str] = field(default_factory=dict)
 
 
 def load_patches(path: Path = PATCHES) -> list[dict[str, Any]]:
@@ -40,6 +41,16 @@ def lint_and_format(source: str, filename: str) -> str:
     return render.ruff_format(fixed.stdout, filename)
 
 
+def render_operations(ops: tuple[operations.Operation, ...], header: str) -> dict[str, str]:
+    """The operation layer: descriptors and the clients' rendered methods."""
+    names = operations.model_names(ops)
+    context = {"header": header, "operations": ops, "models": names}
+    return {
+        "operations": render.render("operations.py.j2", **context),
+        "client_methods": render.render("client_methods.py.j2", **context),
+    }
+
+
 def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     """Run the whole pipeline on the pinned inputs; touches nothing on disk."""
     spec = inputs.load_json(entries["orchestrator"])
@@ -53,6 +64,7 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     model_source = header + "\n" + postprocess.postprocess(raw_models, unions)
     table = scopes.build_scope_table(discovery, scope_names)
     catalog = catalogs.build_catalogs(normalised, unions)
+    ops = operations.build_operations(normalised)
 
     modules = {
         "_base": render.render("_base.py.j2", header=header),
@@ -60,6 +72,7 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
         "scopes": render.render("scopes.py.j2", header=header, table=table),
         "steps": render.render("steps.py.j2", header=header, catalog=catalog),
         "engines": render.render("engines.py.j2", header=header, catalog=catalog),
+        **render_operations(ops, header),
     }
     package = render.render(
         "__init__.py.j2",
@@ -69,7 +82,8 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     )
     files = {f"{name}.py": text for name, text in modules.items()} | {"__init__.py": package}
     formatted = {name: lint_and_format(text, name) for name, text in sorted(files.items())}
-    return Generation(formatted, tuple(notes) + table.warnings)
+    methods = {op.operation_id: op.attribute for op in ops}
+    return Generation(formatted, tuple(notes) + table.warnings, methods)
 
 
 def differences(generation: Generation, output: Path = OUTPUT_DIR) -> list[str]:

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from civitai_app_sdk_generated._base import *  # noqa: F403
+    from civitai_app_sdk_generated.client_methods import *  # noqa: F403
     from civitai_app_sdk_generated.engines import *  # noqa: F403
     from civitai_app_sdk_generated.models import *  # noqa: F403
+    from civitai_app_sdk_generated.operations import *  # noqa: F403
     from civitai_app_sdk_generated.scopes import *  # noqa: F403
     from civitai_app_sdk_generated.steps import *  # noqa: F403
 
@@ -28,6 +30,10 @@ HOMES: dict[str, str] = {
     "format_timespan": "_base",
     "TimeSpan": "_base",
     "request_problems": "_base",
+    "SyncOperations": "client_methods",
+    "SyncRecipes": "client_methods",
+    "AsyncOperations": "client_methods",
+    "AsyncRecipes": "client_methods",
     "GenVariant": "engines",
     "GenEngine": "engines",
     "IMAGE_GEN_ENGINES": "engines",
@@ -1033,6 +1039,10 @@ HOMES: dict[str, str] = {
     "RepeatOutput": "models",
     "Workflow": "models",
     "CursedArrayOfTelemetryCursorAndWorkflow": "models",
+    "OperationParam": "operations",
+    "OperationSpec": "operations",
+    "OPERATION_SPECS": "operations",
+    "OPERATIONS": "operations",
     "TokenScope": "scopes",
     "ALL_SCOPES": "scopes",
     "SENSITIVE_SCOPES": "scopes",

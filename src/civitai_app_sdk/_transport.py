@@ -166,6 +166,8 @@ class Settings:
 class Call:
     """One API call: method, path (already URL-encoded), query, JSON body and retry safety.
 
+    ``content`` (bytes or a byte stream) is sent instead of JSON, with ``headers`` added.
+
     ``idempotent`` marks calls that may be repeated after a lost answer. ``wait`` (seconds)
     stretches the read timeout for long-polls. ``follow_redirects`` is for blob downloads.
     ``retry_deadline`` (the transport's clock) is when an overall deadline ends: a retry
@@ -181,6 +183,8 @@ class Call:
     wait: float = 0.0
     follow_redirects: bool = False
     retry_deadline: float | None = None
+    content: Any = None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class RetryPastDeadline(Exception):
@@ -215,10 +219,14 @@ def build_request(
         "User-Agent": settings.user_agent,
         "Accept": "application/json",
     }
-    content: bytes | None = None
+    content: Any = None
     if call.json is not None:
         content = json.dumps(call.json, separators=(",", ":")).encode()
         headers["Content-Type"] = call.content_type
+    elif call.content is not None:
+        content = call.content
+        headers["Content-Type"] = call.content_type
+    headers.update(call.headers)
     timeout = settings.timeout
     if call.wait > 0:
         read = max(timeout.read or 0.0, call.wait + WAIT_MARGIN)

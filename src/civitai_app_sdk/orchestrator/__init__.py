@@ -7,6 +7,7 @@ typed output extractors. Durations are seconds. Errors are in :mod:`civitai_app_
 
 from .._transport import DEFAULT_BASE_URL as DEFAULT_ORCHESTRATOR_BASE_URL
 from .._transport import CapturedResponses, TokenSource
+from .api import OPERATIONS
 from .builders import (
     DEFAULT_MODEL_AIR,
     build_image_gen_body,
@@ -34,6 +35,7 @@ __all__ = [
     "DEFAULT_ORCHESTRATOR_BASE_URL",
     "DEFAULT_POLL_TIMEOUT",
     "MAX_WAIT",
+    "OPERATIONS",
     "TERMINAL_STATUSES",
     "AsyncOrchestratorClient",
     "CapturedResponses",

@@ -32,6 +32,7 @@ from .._transport import (
     capture_responses,
 )
 from . import calls
+from .api import AsyncApi, SyncApi
 from .blobs import target_path
 from .calls import WorkflowPage
 from .polling import DEFAULT_POLL_TIMEOUT, OnUpdate, poll_async, poll_sync
@@ -87,7 +88,7 @@ class _Base:
         return f"{type(self).__name__}(base_url={self.settings.base_url!r})"
 
 
-class OrchestratorClient(_Base):
+class OrchestratorClient(_Base, SyncApi):
     """Blocking client of the Orchestration API (workflows, steps, blobs, resources).
 
     ``access_token`` is a token string or a token provider (``get_token()``/``aget_token()``,
@@ -321,7 +322,7 @@ class OrchestratorClient(_Base):
         self.close()
 
 
-class AsyncOrchestratorClient(_Base):
+class AsyncOrchestratorClient(_Base, AsyncApi):
     """Async client of the Orchestration API; same options and methods as the sync one."""
 
     def __init__(
