@@ -15,6 +15,7 @@ from .clock import Clock, SystemClock
 from .faults import FaultRule
 from .store import Store
 from .timeline import Timings
+from .uploads import Uploads
 
 __all__ = ["LocalConfig", "Pending", "ServerState", "local_state"]
 
@@ -68,6 +69,7 @@ class ServerState:
         self.store = Store(BuzzLedger(config.balance), config.timings, self._fails)
         self.codes: dict[str, Pending] = {}
         self.devices: dict[str, Pending] = {}
+        self.uploads = Uploads()
 
     def _fails(self, step: Mapping[str, Any]) -> bool:
         return bool({step.get("name"), step.get("$type")} & self.config.fail_steps)

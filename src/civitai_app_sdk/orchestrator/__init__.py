@@ -26,6 +26,7 @@ from .outputs import (
     extract_texts,
     extract_videos,
 )
+from .patching import make_patch
 from .polling import DEFAULT_POLL_TIMEOUT, MAX_WAIT
 from .status import TERMINAL_STATUSES, is_terminal
 from .validation import WorkflowBody, validate_workflow_body
@@ -56,6 +57,7 @@ __all__ = [
     "extract_videos",
     "get_workflow",
     "is_terminal",
+    "make_patch",
     "new_external_id",
     "poll_workflow",
     "submit_workflow",

@@ -48,8 +48,8 @@ def _fill_path(spec: OperationSpec[Any], values: tuple[str | int, ...]) -> str:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise RequestValidationError([f"{param.wire}: expected an integer"], "path")
             value = str(value)
-        elif not isinstance(value, str):
-            raise RequestValidationError([f"{param.wire}: expected a string"], "path")
+        elif not isinstance(value, str) or not value.strip():
+            raise RequestValidationError([f"{param.wire}: expected a non-empty string"], "path")
         path = path.replace("{" + param.wire + "}", calls.segment(value, param.attr), 1)
     return path
 
