@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import zipfile
 from pathlib import Path
@@ -153,3 +154,40 @@ def test_async_upload_streams_a_file(server: LocalServer, tmp_path: Path) -> Non
     blob_id = anyio.run(run)
     assert server.state.uploads.files[blob_id].content_type == "image/png"
     assert seen[-1] == len(PNG) * 30
+
+
+def test_patch_with_json_patch_semantics(server: LocalServer) -> None:
+    with client(server) as orchestrator:
+        workflow_id = str(orchestrator.submit(text_to_image(tags=["a"])).id)
+        orchestrator.patch(workflow_id, make_patch({"tags": ["a"]}, {"tags": ["a", "b"]}))
+        orchestrator.patch(workflow_id, [{"op": "add", "path": "/tags/-", "value": "c"}])
+        assert orchestrator.get(workflow_id).tags == ["a", "b", "c"]
+        for bad in (
+            [{"op": "test", "path": "/tags/0", "value": "zzz"}],
+            [{"op": "replace", "path": "/status", "value": "succeeded"}],
+            [{"op": "add", "path": "/cost", "value": 0}],
+            [{"op": "remove", "path": "/metadata/missing"}],
+        ):
+            with pytest.raises(OrchestratorError) as refused:
+                orchestrator.patch(workflow_id, bad)
+            assert refused.value.status == 400
+        assert orchestrator.get(workflow_id).tags == ["a", "b", "c"]
+
+
+def test_example_uploads_runs_a_recipe_patches_and_deletes(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CIVITAI_API_URL", server.url)
+    monkeypatch.setenv("CIVITAI_API_TOKEN", TOKEN)
+    path = Path(__file__).parents[2] / "examples" / "upload_recipe_patch_delete.py"
+    spec = importlib.util.spec_from_file_location("upload_recipe_patch_delete", path)
+    assert spec is not None
+    assert spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    picture = tmp_path / "picture.png"
+    picture.write_bytes(PNG)
+    assert example.main(picture, "a watercolour lighthouse") == 0
+    assert [u.data for u in server.state.uploads.files.values()] == [PNG]
+    (remaining,) = server.state.store.workflows.values()  # the recipe's; the other is deleted
+    assert remaining.steps[0]["input"]["sourceImage"].startswith(server.url)

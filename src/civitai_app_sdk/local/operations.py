@@ -34,6 +34,7 @@ from .common import (
     strict_model,
 )
 from .media import CONTENT_TYPES, media_bytes
+from .patching import apply_patch
 from .problems import bare_string, problem
 from .render import iso
 from .state import ServerState
@@ -192,30 +193,14 @@ async def resource(request: Request) -> Response:
 
 
 async def patch_step(request: Request) -> Response:
-    """PatchWorkflowStep: JSON Patch on the step's ``/metadata[/key]``."""
+    """PatchWorkflowStep: JSON Patch on the step's ``/metadata``."""
     record = _record(request)
     step = record.steps[_step_index(request, record)]
-    operations = await json_body(request)
-    if not isinstance(operations, list) or not all(isinstance(o, dict) for o in operations):
-        raise BadRequestError({"$": ["A JSON Patch document must be an array of operations."]})
-    metadata = dict(step.get("metadata") or {})
-    for operation in operations:
-        op, path, value = (
-            operation.get("op"),
-            str(operation.get("path", "")),
-            operation.get("value"),
-        )
-        if path == "/metadata" and op in ("add", "replace") and isinstance(value, dict):
-            metadata = dict(value)
-        elif path.startswith("/metadata/") and op in ("add", "replace", "remove"):
-            key = path.removeprefix("/metadata/").replace("~1", "/").replace("~0", "~")
-            if op == "remove":
-                metadata.pop(key, None)
-            else:
-                metadata[key] = value
-        else:
-            raise BadRequestError({"$": [f"Unsupported patch operation {op!r} on {path!r}."]})
-    step["metadata"] = metadata
+    document = {"metadata": dict(step.get("metadata") or {})}
+    patched = apply_patch(document, await json_body(request), frozenset({"metadata"}))
+    if not isinstance(patched["metadata"], dict):
+        raise BadRequestError({"$.metadata": ["Metadata must be an object."]})
+    step["metadata"] = patched["metadata"]
     return Response(status_code=204)
 
 
