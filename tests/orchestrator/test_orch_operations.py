@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import anyio
 import civitai_app_sdk_generated
@@ -22,9 +22,13 @@ import httpx
 import pytest
 import respx
 from civitai_app_sdk_generated import OPERATION_SPECS
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter
 
+from civitai_app_sdk.errors import RequestValidationError
 from civitai_app_sdk.orchestrator import OPERATIONS, AsyncOrchestratorClient, OrchestratorClient
+from civitai_app_sdk.orchestrator.requests import build_operation
 from codegen import normalize, operations, pipeline
 from tests.codegen.instances import InstanceBuilder
 from tests.pinned import pinned_json
@@ -280,3 +284,33 @@ def test_operation_specs_mark_money_and_retry_safety() -> None:
     assert not any(OPERATION_SPECS[k].idempotent for k in recipes | {"SubmitWorkflow"})
     assert OPERATION_SPECS["DeleteWorkflow"].idempotent
     assert OPERATION_SPECS["PatchWorkflow"].body_content_type == operations.JSON_PATCH
+
+
+@given(
+    workflow_id=st.text(min_size=1).filter(str.strip), step=st.text(min_size=1).filter(str.strip)
+)
+def test_path_values_stay_one_segment(workflow_id: str, step: str) -> None:
+    """No id or step name can change which resource a call addresses."""
+    try:
+        operation = build_operation(
+            OPERATION_SPECS["PatchWorkflowStep"], (workflow_id, step), {}, []
+        )
+    except ValueError:
+        return  # refused outright (e.g. a helper rejects '..'): nothing is sent
+    parts = operation.call.path.split("/")
+    assert parts[:4] == ["", "v2", "consumer", "workflows"]
+    assert len(parts) == 7
+    assert (unquote(parts[4]), parts[5], unquote(parts[6])) == (workflow_id, "steps", step)
+
+
+@given(value=st.one_of(st.integers(), st.text(), st.floats(), st.none()))
+def test_query_values_are_type_checked(value: object) -> None:
+    spec = OPERATION_SPECS["InvokeEchoStepTemplate"]
+    try:
+        operation = build_operation(spec, (), {"whatif": value}, {"message": "m"})
+    except RequestValidationError:
+        assert not isinstance(value, bool)
+        assert value is not None
+        return
+    assert value is None
+    assert operation.call.params == ()
