@@ -194,7 +194,8 @@ def _summary(op: dict[str, Any], op_id: str) -> str:
     summary = _text(op.get("summary"))
     description = _text(op.get("description"))
     if description and description not in summary:
-        summary = f"{summary} {description}".strip()
+        joined = summary if not summary or summary.endswith((".", ":", "!", "?")) else summary + "."
+        summary = f"{joined} {description}".strip()
     return summary or op_id
 
 

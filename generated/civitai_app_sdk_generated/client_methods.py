@@ -197,7 +197,7 @@ class SyncOperations:
         self,
         workflow_id: str,
     ) -> None:
-        """Delete workflow This will delete a workflow. This may trigger a refund if the work
+        """Delete workflow. This will delete a workflow. This may trigger a refund if the work
         requested with this workflow has not yet started
 
         Returns None on success; raises the typed error otherwise.
@@ -316,8 +316,8 @@ class SyncOperations:
         workflow_id: str,
         patch: Sequence[JsonPatchOperation | Mapping[str, Any]],
     ) -> None:
-        """Patch workflow Patches a worfklow using JSON Patch. This can currently be used to cancel
-        a worfklow, update metadata and add additional tags
+        """Patch workflow. Patches a worfklow using JSON Patch. This can currently be used to
+        cancel a worfklow, update metadata and add additional tags
 
         Sent once: never retried automatically after a lost answer.
 
@@ -390,7 +390,7 @@ class SyncOperations:
         workflow_id: str,
         body: UpdateWorkflowRequest | Mapping[str, Any],
     ) -> None:
-        """Update workflow Updates a worfklow. This can currently be used to cancel a worfklow or
+        """Update workflow. Updates a worfklow. This can currently be used to cancel a worfklow or
         override metadata and/or tags
 
         **May spend Buzz.**
@@ -481,7 +481,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> AgeClassificationOutput:
-        """Age classification Detects minors in media content. Returns a boolean value indicating
+        """Age classification. Detects minors in media content. Returns a boolean value indicating
         whether the content contains minors as well as details on where minors are detected.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -519,7 +519,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> AudioCaptioningOutput:
-        """Audio Captioning Generates music captions, lyrics, and metadata by running the ACE-Step
+        """Audio Captioning. Generates music captions, lyrics, and metadata by running the ACE-Step
         captioner and transcriber models.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -633,8 +633,8 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ChatCompletionOutput:
-        """ChatCompletion Generate chat completions using language models with support for text and
-        image inputs. Compatible with OpenAI Chat Completions API format.
+        """ChatCompletion. Generate chat completions using language models with support for text
+        and image inputs. Compatible with OpenAI Chat Completions API format.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -708,7 +708,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ComfyOutput:
-        """Comfy workflows Runs a comfy workflow. Currently there are limited nodes available.
+        """Comfy workflows. Runs a comfy workflow. Currently there are limited nodes available.
         Contact support for more information.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -746,7 +746,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ComposeMediaOutput:
-        """Compose Media Composes multiple audio and/or video elements onto a single timeline and
+        """Compose Media. Composes multiple audio and/or video elements onto a single timeline and
         canvas: overlay and stack videos, scale and pad them to an output canvas, mix and place
         audio, and apply per-element transformers (fades, volume). Each element is placed at its
         own absolute or implicitly-sequenced start time. Produces a video blob when any element
@@ -827,7 +827,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> CustomComfyOutput:
-        """CustomComfy Submit a raw ComfyUI workflow graph for execution. Every resource the
+        """CustomComfy. Submit a raw ComfyUI workflow graph for execution. Every resource the
         workflow uses (checkpoints, loras, AND <c>comfy:nodepack</c> URNs for runtime-
         installable custom nodes) must be declared in <c>Resources</c> — the orchestrator does
         not scan the workflow. Billing happens after execution based on actual ComfyUI runtime;
@@ -868,7 +868,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> EchoOutput:
-        """Echo A workflow step that takes a message string and retuns it. This step is intended
+        """Echo. A workflow step that takes a message string and retuns it. This step is intended
         for testing purposes.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -981,7 +981,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ImageGenOutput:
-        """Image Generation Generate images through text/image inputs using any of our supported
+        """Image Generation. Generate images through text/image inputs using any of our supported
         engines
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -1019,7 +1019,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ImageResourceTrainingOutput:
-        """LORA Training Train LORA's
+        """LORA Training. Train LORA's
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -1056,7 +1056,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ImageUploadOutput:
-        """Image upload Uploads an image to be used in a workflow
+        """Image upload. Uploads an image to be used in a workflow
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -1130,7 +1130,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> MediaCaptioningOutput:
-        """Media Captioning Generates a descriptive caption for a single media item using the
+        """Media Captioning. Generates a descriptive caption for a single media item using the
         JoyCaption model.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -1168,7 +1168,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> MediaHashOutput:
-        """MediaHash Generates perceptual hashes for media content to enable similarity detection
+        """MediaHash. Generates perceptual hashes for media content to enable similarity detection
         and duplicate identification.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -1206,7 +1206,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> MediaRatingOutput:
-        """MediaRating Performs NSFW level detection and content safety classification on media
+        """MediaRating. Performs NSFW level detection and content safety classification on media
         content.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -1244,7 +1244,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ModelClamScanOutput:
-        """ModelClamScan Runs ClamAV malware scanning against a model file.
+        """ModelClamScan. Runs ClamAV malware scanning against a model file.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -1281,8 +1281,8 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ModelHashOutput:
-        """ModelHash Computes Civitai content hashes (SHA256, AutoV1/2/3, Blake3, CRC32) of a model
-        file.
+        """ModelHash. Computes Civitai content hashes (SHA256, AutoV1/2/3, Blake3, CRC32) of a
+        model file.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -1319,7 +1319,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ModelParseMetadataOutput:
-        """ModelParseMetadata Extracts the embedded JSON metadata header from a safetensors model
+        """ModelParseMetadata. Extracts the embedded JSON metadata header from a safetensors model
         file.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -1357,7 +1357,8 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ModelPickleScanOutput:
-        """ModelPickleScan Runs picklescan against a model file to detect dangerous pickle imports.
+        """ModelPickleScan. Runs picklescan against a model file to detect dangerous pickle
+        imports.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -1394,7 +1395,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> PolyGenOutput:
-        """3D model generation Generate 3D models through text or image inputs using any of our
+        """3D model generation. Generate 3D models through text or image inputs using any of our
         supported engines.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -1469,7 +1470,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> PromptEnhancementOutput:
-        """PromptEnhancement Analyzes and enhances user prompts for a specific AI ecosystem.
+        """PromptEnhancement. Analyzes and enhances user prompts for a specific AI ecosystem.
         Returns detected issues, recommendations, and improved prompt variants.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -1507,7 +1508,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> QwenImageBenchOutput:
-        """Qwen Image Bench Scores generated images against their prompts using Qwen-Image-Bench.
+        """Qwen Image Bench. Scores generated images against their prompts using Qwen-Image-Bench.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -1581,7 +1582,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> TextToImageOutput:
-        """TextToImage Generate images using text as input
+        """TextToImage. Generate images using text as input
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -1618,7 +1619,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> TextToSpeechOutput:
-        """Text-to-Speech Synthesizes speech from text, supporting both voice cloning (Base mode
+        """Text-to-Speech. Synthesizes speech from text, supporting both voice cloning (Base mode
         with reference audio) and built-in speakers (CustomVoice mode).
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -1656,10 +1657,10 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> TrainingOutput:
-        """Training A workflow step for training machine learning models (LoRAs, checkpoints, etc.)
-        on various types of data (images, videos, audio). This replaces ImageResourceTraining
-        with a cleaner architecture that creates one job per epoch instead of a single
-        monolithic job.
+        """Training. A workflow step for training machine learning models (LoRAs, checkpoints,
+        etc.) on various types of data (images, videos, audio). This replaces
+        ImageResourceTraining with a cleaner architecture that creates one job per epoch instead
+        of a single monolithic job.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -1733,7 +1734,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> TranscriptionOutput:
-        """Transcription Performs automatic speech recognition (ASR) on audio media, returning
+        """Transcription. Performs automatic speech recognition (ASR) on audio media, returning
         transcribed text with optional timestamps.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -1845,7 +1846,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> VideoFrameExtractionOutput:
-        """Video Frame Extraction Extracts unique frames from a video at a specified rate using
+        """Video Frame Extraction. Extracts unique frames from a video at a specified rate using
         perceptual hashing to filter out duplicate/similar frames. Useful for generating video
         previews, storyboards, or analyzing video content.
 
@@ -1884,7 +1885,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> VideoGenOutput:
-        """Video generation Generate videos through text/image inputs using any of our supported
+        """Video generation. Generate videos through text/image inputs using any of our supported
         engines
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -2033,8 +2034,8 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> WDTaggingOutput:
-        """WDTagging Performs Waifu Diffusion tagging on media content to identify characteristics,
-        objects, and themes.
+        """WDTagging. Performs Waifu Diffusion tagging on media content to identify
+        characteristics, objects, and themes.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -2071,7 +2072,7 @@ class SyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> XGuardModerationOutput:
-        """XGuardModeration Evaluate text or generation prompts against XGuard content moderation
+        """XGuardModeration. Evaluate text or generation prompts against XGuard content moderation
         policies. Generates one ChatCompletion job per label and aggregates results with
         logprob-based scoring.
 
@@ -2124,7 +2125,7 @@ class AsyncOperations:
         self,
         workflow_id: str,
     ) -> None:
-        """Delete workflow This will delete a workflow. This may trigger a refund if the work
+        """Delete workflow. This will delete a workflow. This may trigger a refund if the work
         requested with this workflow has not yet started
 
         Returns None on success; raises the typed error otherwise.
@@ -2243,8 +2244,8 @@ class AsyncOperations:
         workflow_id: str,
         patch: Sequence[JsonPatchOperation | Mapping[str, Any]],
     ) -> None:
-        """Patch workflow Patches a worfklow using JSON Patch. This can currently be used to cancel
-        a worfklow, update metadata and add additional tags
+        """Patch workflow. Patches a worfklow using JSON Patch. This can currently be used to
+        cancel a worfklow, update metadata and add additional tags
 
         Sent once: never retried automatically after a lost answer.
 
@@ -2317,7 +2318,7 @@ class AsyncOperations:
         workflow_id: str,
         body: UpdateWorkflowRequest | Mapping[str, Any],
     ) -> None:
-        """Update workflow Updates a worfklow. This can currently be used to cancel a worfklow or
+        """Update workflow. Updates a worfklow. This can currently be used to cancel a worfklow or
         override metadata and/or tags
 
         **May spend Buzz.**
@@ -2408,7 +2409,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> AgeClassificationOutput:
-        """Age classification Detects minors in media content. Returns a boolean value indicating
+        """Age classification. Detects minors in media content. Returns a boolean value indicating
         whether the content contains minors as well as details on where minors are detected.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -2446,7 +2447,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> AudioCaptioningOutput:
-        """Audio Captioning Generates music captions, lyrics, and metadata by running the ACE-Step
+        """Audio Captioning. Generates music captions, lyrics, and metadata by running the ACE-Step
         captioner and transcriber models.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -2560,8 +2561,8 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ChatCompletionOutput:
-        """ChatCompletion Generate chat completions using language models with support for text and
-        image inputs. Compatible with OpenAI Chat Completions API format.
+        """ChatCompletion. Generate chat completions using language models with support for text
+        and image inputs. Compatible with OpenAI Chat Completions API format.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -2635,7 +2636,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ComfyOutput:
-        """Comfy workflows Runs a comfy workflow. Currently there are limited nodes available.
+        """Comfy workflows. Runs a comfy workflow. Currently there are limited nodes available.
         Contact support for more information.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -2673,7 +2674,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ComposeMediaOutput:
-        """Compose Media Composes multiple audio and/or video elements onto a single timeline and
+        """Compose Media. Composes multiple audio and/or video elements onto a single timeline and
         canvas: overlay and stack videos, scale and pad them to an output canvas, mix and place
         audio, and apply per-element transformers (fades, volume). Each element is placed at its
         own absolute or implicitly-sequenced start time. Produces a video blob when any element
@@ -2754,7 +2755,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> CustomComfyOutput:
-        """CustomComfy Submit a raw ComfyUI workflow graph for execution. Every resource the
+        """CustomComfy. Submit a raw ComfyUI workflow graph for execution. Every resource the
         workflow uses (checkpoints, loras, AND <c>comfy:nodepack</c> URNs for runtime-
         installable custom nodes) must be declared in <c>Resources</c> — the orchestrator does
         not scan the workflow. Billing happens after execution based on actual ComfyUI runtime;
@@ -2795,7 +2796,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> EchoOutput:
-        """Echo A workflow step that takes a message string and retuns it. This step is intended
+        """Echo. A workflow step that takes a message string and retuns it. This step is intended
         for testing purposes.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -2908,7 +2909,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ImageGenOutput:
-        """Image Generation Generate images through text/image inputs using any of our supported
+        """Image Generation. Generate images through text/image inputs using any of our supported
         engines
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -2946,7 +2947,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ImageResourceTrainingOutput:
-        """LORA Training Train LORA's
+        """LORA Training. Train LORA's
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -2983,7 +2984,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ImageUploadOutput:
-        """Image upload Uploads an image to be used in a workflow
+        """Image upload. Uploads an image to be used in a workflow
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -3057,7 +3058,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> MediaCaptioningOutput:
-        """Media Captioning Generates a descriptive caption for a single media item using the
+        """Media Captioning. Generates a descriptive caption for a single media item using the
         JoyCaption model.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -3095,7 +3096,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> MediaHashOutput:
-        """MediaHash Generates perceptual hashes for media content to enable similarity detection
+        """MediaHash. Generates perceptual hashes for media content to enable similarity detection
         and duplicate identification.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -3133,7 +3134,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> MediaRatingOutput:
-        """MediaRating Performs NSFW level detection and content safety classification on media
+        """MediaRating. Performs NSFW level detection and content safety classification on media
         content.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -3171,7 +3172,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ModelClamScanOutput:
-        """ModelClamScan Runs ClamAV malware scanning against a model file.
+        """ModelClamScan. Runs ClamAV malware scanning against a model file.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -3208,8 +3209,8 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ModelHashOutput:
-        """ModelHash Computes Civitai content hashes (SHA256, AutoV1/2/3, Blake3, CRC32) of a model
-        file.
+        """ModelHash. Computes Civitai content hashes (SHA256, AutoV1/2/3, Blake3, CRC32) of a
+        model file.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -3246,7 +3247,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ModelParseMetadataOutput:
-        """ModelParseMetadata Extracts the embedded JSON metadata header from a safetensors model
+        """ModelParseMetadata. Extracts the embedded JSON metadata header from a safetensors model
         file.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -3284,7 +3285,8 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> ModelPickleScanOutput:
-        """ModelPickleScan Runs picklescan against a model file to detect dangerous pickle imports.
+        """ModelPickleScan. Runs picklescan against a model file to detect dangerous pickle
+        imports.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -3321,7 +3323,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> PolyGenOutput:
-        """3D model generation Generate 3D models through text or image inputs using any of our
+        """3D model generation. Generate 3D models through text or image inputs using any of our
         supported engines.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -3396,7 +3398,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> PromptEnhancementOutput:
-        """PromptEnhancement Analyzes and enhances user prompts for a specific AI ecosystem.
+        """PromptEnhancement. Analyzes and enhances user prompts for a specific AI ecosystem.
         Returns detected issues, recommendations, and improved prompt variants.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -3434,7 +3436,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> QwenImageBenchOutput:
-        """Qwen Image Bench Scores generated images against their prompts using Qwen-Image-Bench.
+        """Qwen Image Bench. Scores generated images against their prompts using Qwen-Image-Bench.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -3508,7 +3510,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> TextToImageOutput:
-        """TextToImage Generate images using text as input
+        """TextToImage. Generate images using text as input
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -3545,7 +3547,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> TextToSpeechOutput:
-        """Text-to-Speech Synthesizes speech from text, supporting both voice cloning (Base mode
+        """Text-to-Speech. Synthesizes speech from text, supporting both voice cloning (Base mode
         with reference audio) and built-in speakers (CustomVoice mode).
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -3583,10 +3585,10 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> TrainingOutput:
-        """Training A workflow step for training machine learning models (LoRAs, checkpoints, etc.)
-        on various types of data (images, videos, audio). This replaces ImageResourceTraining
-        with a cleaner architecture that creates one job per epoch instead of a single
-        monolithic job.
+        """Training. A workflow step for training machine learning models (LoRAs, checkpoints,
+        etc.) on various types of data (images, videos, audio). This replaces
+        ImageResourceTraining with a cleaner architecture that creates one job per epoch instead
+        of a single monolithic job.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -3660,7 +3662,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> TranscriptionOutput:
-        """Transcription Performs automatic speech recognition (ASR) on audio media, returning
+        """Transcription. Performs automatic speech recognition (ASR) on audio media, returning
         transcribed text with optional timestamps.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -3772,7 +3774,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> VideoFrameExtractionOutput:
-        """Video Frame Extraction Extracts unique frames from a video at a specified rate using
+        """Video Frame Extraction. Extracts unique frames from a video at a specified rate using
         perceptual hashing to filter out duplicate/similar frames. Useful for generating video
         previews, storyboards, or analyzing video content.
 
@@ -3811,7 +3813,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> VideoGenOutput:
-        """Video generation Generate videos through text/image inputs using any of our supported
+        """Video generation. Generate videos through text/image inputs using any of our supported
         engines
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
@@ -3960,8 +3962,8 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> WDTaggingOutput:
-        """WDTagging Performs Waifu Diffusion tagging on media content to identify characteristics,
-        objects, and themes.
+        """WDTagging. Performs Waifu Diffusion tagging on media content to identify
+        characteristics, objects, and themes.
 
         Runs as a one-step workflow and returns the step's output. **Spends Buzz** unless
         ``whatif=True`` (priced only, nothing runs). Recipes carry no idempotency key, so a
@@ -3998,7 +4000,7 @@ class AsyncRecipes:
         whatif: bool | None = None,
         ephemeral: bool | None = None,
     ) -> XGuardModerationOutput:
-        """XGuardModeration Evaluate text or generation prompts against XGuard content moderation
+        """XGuardModeration. Evaluate text or generation prompts against XGuard content moderation
         policies. Generates one ChatCompletion job per label and aggregates results with
         logprob-based scoring.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter
 
-from civitai_app_sdk.errors import RequestValidationError
+from civitai_app_sdk.errors import RequestValidationError, ServerError
 from civitai_app_sdk.orchestrator import OPERATIONS, AsyncOrchestratorClient, OrchestratorClient
 from civitai_app_sdk.orchestrator.requests import build_operation
 from codegen import normalize, operations, pipeline
@@ -270,7 +271,7 @@ def test_recipes_are_sent_once_unless_whatif() -> None:
             side_effect=[httpx.Response(503), httpx.Response(503), httpx.Response(200, json=body)]
         )
         with OrchestratorClient(TOKEN, base_url=BASE, sleep=lambda _: None) as client:
-            with pytest.raises(Exception, match="503"):
+            with pytest.raises(ServerError, match="503"):
                 client.recipes.echo(body)
             assert route.call_count == 1
             client.recipes.echo(body, whatif=True)
@@ -314,3 +315,55 @@ def test_query_values_are_type_checked(value: object) -> None:
         return
     assert value is None
     assert operation.call.params == ()
+
+
+class _Pipe(io.RawIOBase):
+    """A readable stream that cannot seek (its size is unknown)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self._data.read(size)
+
+
+def test_upload_sources_stream_with_their_size_and_type(tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(3 * 1024 * 1024)
+    handle = io.BytesIO(b"skip" + png)
+    handle.seek(4)
+    cases: list[tuple[Any, str | None, str, str | None]] = [
+        (png, None, "image/png", str(len(png))),  # sniffed from the bytes
+        (handle, None, "image/png", str(len(png))),  # from the current position
+        (_Pipe(png), "image/png", "image/png", None),  # no size: sent chunked
+        (tmp_path / "clip.mp4", None, "video/mp4", "3"),  # from the file name
+    ]
+    (tmp_path / "clip.mp4").write_bytes(b"abc")
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/v2/consumer/blobs").respond(
+            201, json={"type": "image", "id": "X.png", "available": True}
+        )
+        with OrchestratorClient(TOKEN, base_url=BASE) as client:
+            for source, given, media, length in cases:
+                client.upload_blob(source, content_type=given)
+                request = route.calls.last.request
+                assert request.headers["content-type"] == media
+                assert request.headers.get("content-length") == length
+                expected = b"abc" if media == "video/mp4" else png
+                assert request.content == expected
+            with pytest.raises(RequestValidationError):
+                client.upload_blob(tmp_path / "missing.png")
+            with pytest.raises(RequestValidationError):
+                client.upload_blob(12345)  # type: ignore[arg-type]
+        assert route.call_count == 4
+
+
+def test_a_failed_upload_is_not_retried() -> None:
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/v2/consumer/blobs").respond(503)
+        client = OrchestratorClient(TOKEN, base_url=BASE, sleep=lambda _: None)
+        with client, pytest.raises(ServerError, match="503"):
+            client.upload_blob(b"\x89PNG\r\n\x1a\n")
+        assert route.call_count == 1

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from ._options import api_options, json_option
-from ._output import emit_json, stderr, stdout, to_data
+from ._output import emit_json, stdout, to_data
+from ._progress import bar
 from ._session import open_client
 
 
@@ -23,15 +24,11 @@ def upload(
 
     The blob's URL can then be used as a workflow input.
     """
-    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
-
     client = open_client(token, api_url)
-    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn())
-    with Progress(*columns, console=stderr(), transient=True) as bar:
-        task = bar.add_task(file.name, total=file.stat().st_size)
+    with bar(f"Uploading {file.name}", file.stat().st_size, transfer=True) as progress:
 
         def advance(sent: int, total: int | None) -> None:
-            bar.update(task, completed=sent, total=total)
+            progress.update(completed=sent, total=total)
 
         blob = client.upload_blob(file, content_type=content_type, on_progress=advance)
     data = to_data(blob)

@@ -16,6 +16,8 @@ from typing import BinaryIO, Final
 
 import anyio.to_thread
 
+from ..errors import RequestValidationError
+
 __all__ = ["CHUNK", "OnProgress", "UploadBody", "UploadSource", "sniff"]
 
 CHUNK: Final = 1 << 20
@@ -72,11 +74,12 @@ class UploadBody:
         elif isinstance(source, str | os.PathLike):
             self._path = Path(source)
             if not self._path.is_file():
-                raise FileNotFoundError(f"no file to upload at {self._path}")
+                raise RequestValidationError([f"{self._path}: no file to upload there"], "upload")
         elif hasattr(source, "read"):
             self._file = source
         else:
-            raise TypeError(f"upload a path, bytes or a binary file, not {type(source).__name__}")
+            kind = type(source).__name__
+            raise RequestValidationError([f"upload a path, bytes or a binary file, not {kind}"])
         self._start = self._file.tell() if self._file is not None and self._file.seekable() else 0
         self.size = self._measure()
         self.content_type = content_type or self._guess_type()
