@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -161,3 +162,9 @@ def test_codegen_check_fails_when_an_operation_has_no_method(
     monkeypatch.setattr(pipeline, "differences", lambda generation: [])
     assert cli.main(["check"]) == 1
     assert "NewOp: OrchestratorClient.new_op" in capsys.readouterr().err
+
+
+def test_generated_code_imports_nothing_from_src(generation: pipeline.Generation) -> None:
+    for name, text in generation.files.items():
+        imported = re.findall(r"^\s*(?:from|import) (civitai_app_sdk\S*)", text, re.MULTILINE)
+        assert all(m.startswith("civitai_app_sdk_generated") for m in imported), name

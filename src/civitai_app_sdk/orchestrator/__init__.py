@@ -1,8 +1,8 @@
-"""Typed client of the Civitai Orchestration API: estimate, submit, poll, cancel, list.
+"""Typed client of the Civitai Orchestration API: every operation of the spec.
 
 Sync (:class:`OrchestratorClient`) and async (:class:`AsyncOrchestratorClient`) clients
-over one request core, the TypeScript SDK's functional helpers and body builders, and
-typed output extractors. Durations are seconds. Errors are in :mod:`civitai_app_sdk.errors`.
+over one request core (:data:`OPERATIONS` maps each operationId to its method), the
+TypeScript SDK's functional helpers and body builders, and typed output extractors. Durations are seconds. Errors are in :mod:`civitai_app_sdk.errors`.
 """
 
 from .._transport import DEFAULT_BASE_URL as DEFAULT_ORCHESTRATOR_BASE_URL

@@ -22,7 +22,7 @@ from civitai_app_sdk_generated.client_methods import AsyncOperations, SyncOperat
 from .._transport import Call
 from . import calls
 from .blobs import target_path
-from .requests import build_operation
+from .requests import build_operation, reader
 from .uploads import OnProgress, UploadBody, UploadSource
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def _upload(body: UploadBody, stream: Any) -> calls.Operation[Blob]:
         idempotent=False,
     )
     spec: OperationSpec[Blob] = OPERATION_SPECS["UploadConsumerBlob"]
-    return calls.Operation(call, build_operation(spec, (), {}, None).read)
+    return calls.Operation(call, reader(spec))
 
 
 def _archive(token: str) -> calls.Operation[bytes]:

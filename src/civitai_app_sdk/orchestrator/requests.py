@@ -25,7 +25,7 @@ from ..errors import RequestValidationError
 from . import calls
 from ._reading import adapter, read
 
-__all__ = ["build_operation", "check_body"]
+__all__ = ["build_operation", "check_body", "reader"]
 
 T = TypeVar("T")
 _PLACEHOLDER = re.compile(r"\{([^}]+)\}")
@@ -126,7 +126,8 @@ def check_body(model_name: str, body: object, *, keep_nulls: bool = False) -> An
     return adapter(kind).dump_python(value, mode="json", by_alias=True, exclude_none=True)
 
 
-def _reader(spec: OperationSpec[T]) -> Callable[[httpx.Response], T]:
+def reader(spec: OperationSpec[T]) -> Callable[[httpx.Response], T]:
+    """What reads a 2xx answer of ``spec``: its response model, the bytes, or None."""
     model = spec.response_model
     if spec.response == "json" and model is not None:
         return lambda response: cast(T, read(_model(model), response.content, model))
@@ -160,4 +161,4 @@ def build_operation(
         content_type=spec.body_content_type or "application/json",
         idempotent=spec.idempotent or query.get("whatif") is True,
     )
-    return calls.Operation(call, _reader(spec))
+    return calls.Operation(call, reader(spec))
