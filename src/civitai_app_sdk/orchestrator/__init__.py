@@ -2,7 +2,8 @@
 
 Sync (:class:`OrchestratorClient`) and async (:class:`AsyncOrchestratorClient`) clients
 over one request core (:data:`OPERATIONS` maps each operationId to its method), the
-TypeScript SDK's functional helpers and body builders, and typed output extractors. Durations are seconds. Errors are in :mod:`civitai_app_sdk.errors`.
+TypeScript SDK's functional helpers and body builders, and typed output extractors.
+Durations are seconds. Errors are in :mod:`civitai_app_sdk.errors`.
 """
 
 from .._transport import DEFAULT_BASE_URL as DEFAULT_ORCHESTRATOR_BASE_URL
