@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from codegen import drift, inputs, pipeline
+from codegen import drift, inputs, operations, pipeline
 
 
 def cmd_specs(args: argparse.Namespace) -> int:
@@ -42,7 +42,17 @@ def cmd_check(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"codegen-check: generated/ matches a fresh generation ({len(generation.files)} files)")
+    gaps = operations.client_gaps(generation.methods)
+    if gaps:
+        print(
+            "codegen-check: operations without a client method: " + "; ".join(gaps),
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"codegen-check: generated/ matches a fresh generation ({len(generation.files)} files); "
+        f"all {len(generation.methods)} operations have methods on both clients"
+    )
     return 0
 
 

@@ -12,6 +12,20 @@ from typing import Any
 from codegen.normalize import TIMESPAN, Union_
 
 PACKAGE = "civitai_app_sdk_generated"
+CUSTOM_TEMPLATES = Path(__file__).parent / "templates" / "datamodel"
+"""Our overrides of the generator's own templates (open enums, safe member names)."""
+ADDITIONAL_IMPORTS = (
+    "typing.TYPE_CHECKING",
+    "pydantic.Discriminator",
+    "pydantic.Tag",
+    f"{PACKAGE}._base.UNKNOWN_TAG",
+    f"{PACKAGE}._base.LazyUnion",
+    f"{PACKAGE}._base.OpenEnum",
+    f"{PACKAGE}._base.OpenIntEnum",
+    f"{PACKAGE}._base.OpenStrEnum",
+    f"{PACKAGE}._base.tagger",
+)
+"""What the open enums and the tagged unions (see `postprocess`) refer to."""
 
 
 def generator_options(unions: dict[str, Union_]) -> list[str]:
@@ -47,6 +61,8 @@ def generator_options(unions: dict[str, Union_]) -> list[str]:
         "--naming-strategy", "parent-prefixed",
         "--formatters", "builtin",
         "--disable-warnings",
+        "--custom-template-dir", str(CUSTOM_TEMPLATES),
+        "--additional-imports", ",".join(ADDITIONAL_IMPORTS),
     ]  # fmt: skip
 
 

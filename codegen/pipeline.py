@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from codegen import (
     inputs,
     models,
     normalize,
+    operations,
     postprocess,
     render,
     request_shapes,
@@ -33,6 +34,7 @@ class Generation:
 
     files: dict[str, str]
     notes: tuple[str, ...]
+    methods: dict[str, str] = field(default_factory=dict)
 
 
 def load_patches(path: Path = PATCHES) -> list[dict[str, Any]]:
@@ -63,6 +65,16 @@ def lint_and_format(files: dict[str, str]) -> dict[str, str]:
         return {name: (root / name).read_text(encoding="utf-8") for name in sorted(files)}
 
 
+def render_operations(ops: tuple[operations.Operation, ...], header: str) -> dict[str, str]:
+    """The operation layer: descriptors and the clients' rendered methods."""
+    names = operations.model_names(ops)
+    context = {"header": header, "operations": ops, "models": names}
+    return {
+        "operations": render.render("operations.py.j2", **context),
+        "client_methods": render.render("client_methods.py.j2", **context),
+    }
+
+
 def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     """Run the whole pipeline on the pinned inputs; touches nothing on disk."""
     spec = inputs.load_json(entries["orchestrator"])
@@ -80,6 +92,7 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     model_source = request_shapes.request_bases(lenient, requests)
     table = scopes.build_scope_table(discovery, scope_names)
     catalog = catalogs.build_catalogs(normalised, unions)
+    ops = operations.build_operations(normalised)
 
     modules = split.split(model_source, header) | {
         "_base": render.render("_base.py.j2", header=header),
@@ -88,6 +101,7 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
         "engines": render.render("engines.py.j2", header=header, catalog=catalog),
         "params": request_shapes.typed_dicts(normalised, unions, requests, header),
         "app_block_schema": app_block_schema.module(entries["app_block_schema"]),
+        **render_operations(ops, header),
     }
     package = render.render(
         "__init__.py.j2",
@@ -97,7 +111,8 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     )
     files = {f"{name.replace('.', '/')}.py": text for name, text in modules.items()}
     files["__init__.py"] = package
-    return Generation(lint_and_format(files), tuple(notes) + table.warnings)
+    methods = {op.operation_id: op.attribute for op in ops}
+    return Generation(lint_and_format(files), tuple(notes) + table.warnings, methods)
 
 
 def differences(generation: Generation, output: Path = OUTPUT_DIR) -> list[str]:

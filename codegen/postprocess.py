@@ -1,53 +1,25 @@
 """Turn datamodel-code-generator's module into the lenient one we ship.
 
-Pure functions from source text to source text:
-- `open_enums`: generated enums accept values the spec does not list yet;
-- `safe_enum_members`: no enum member shadows a `str` method;
-- `tagged_unions`: each discriminated union gets an `Unknown<D>` member and a
-  discriminator function, so an unknown tag parses into the fallback instead of failing;
-  definitions are then ordered so that each name exists before it is used; unions with
-  many members load a member only when a value of it is first met (`LazyUnion`);
-- `add_imports`: what the steps above need.
+Open enums and `str`-safe member names come from the generator itself (our
+`templates/datamodel/Enum.jinja2` and `--additional-imports`, see `codegen.models`).
+What is left here works on the parsed module: `tagged_unions` gives each discriminated
+union an `Unknown<D>` member and a discriminator function, so an unknown tag parses into
+the fallback instead of failing, and orders definitions so each name exists before use;
+unions with many members load a member only when a value of it is first met
+(`LazyUnion`).
 """
 
 from __future__ import annotations
 
 import ast
 import heapq
-import re
 from dataclasses import dataclass
 
 from codegen.normalize import Union_
 from codegen.render import render
 
-_ENUM_BASES = {"StrEnum": "OpenStrEnum", "IntEnum": "OpenIntEnum", "Enum": "OpenEnum"}
-_ENUM_CLASS = re.compile(r"^class (\w+)\((StrEnum|IntEnum|Enum)\):$", re.MULTILINE)
-_STR_ATTRIBUTES = frozenset(dir(str))
-_FIRST_IMPORT = re.compile(r"^(?=from |import )", re.MULTILINE)
 LAZY_UNION_MEMBERS = 8
 """Unions with at least this many members resolve them on first use (see `LazyUnion`)."""
-
-
-def open_enums(source: str) -> str:
-    """Rebase every generated enum on the open variant of its kind."""
-    return _ENUM_CLASS.sub(lambda m: f"class {m[1]}({_ENUM_BASES[m[2]]}):", source)
-
-
-def safe_enum_members(source: str) -> str:
-    """Rename string-enum members that would shadow a `str` method (`replace` -> `replace_`)."""
-    lines = source.splitlines()
-    for node in ast.parse(source).body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        if not any(isinstance(b, ast.Name) and b.id == "OpenStrEnum" for b in node.bases):
-            continue
-        for item in node.body:
-            if isinstance(item, ast.Assign) and isinstance(item.targets[0], ast.Name):
-                name = item.targets[0].id
-                if name in _STR_ATTRIBUTES:
-                    row = item.lineno - 1
-                    lines[row] = lines[row].replace(f"{name} =", f"{name}_ =", 1)
-    return "\n".join(lines) + "\n"
 
 
 def field_attributes(tree: ast.Module) -> dict[str, dict[str, str]]:
@@ -175,21 +147,6 @@ def tagged_unions(source: str, unions: dict[str, Union_]) -> str:
     return "\n".join(line for c in definition_order(chunks) for line in c.lines) + "\n"
 
 
-def add_imports(source: str) -> str:
-    """Import the open enums, the tagger and pydantic's union helpers."""
-    extra = (
-        "from pydantic import Discriminator, Tag\n\n"
-        "from typing import TYPE_CHECKING\n\n"
-        "from civitai_app_sdk_generated._base import (\n"
-        "    UNKNOWN_TAG, LazyUnion, OpenEnum, OpenIntEnum, OpenStrEnum, tagger,\n"
-        ")\n"
-    )
-    result, count = _FIRST_IMPORT.subn(extra, source, count=1)
-    if count != 1:
-        raise ValueError("generated module has no import to put ours before")
-    return result
-
-
 def postprocess(source: str, unions: dict[str, Union_]) -> str:
-    """All source transformations, in order."""
-    return add_imports(tagged_unions(safe_enum_members(open_enums(source)), unions))
+    """All source transformations of the generator's module."""
+    return tagged_unions(source, unions)

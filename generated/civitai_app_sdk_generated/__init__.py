@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from civitai_app_sdk_generated._base import *  # noqa: F403
     from civitai_app_sdk_generated.app_block_schema import *  # noqa: F403
+    from civitai_app_sdk_generated.client_methods import *  # noqa: F403
     from civitai_app_sdk_generated.engines import *  # noqa: F403
     from civitai_app_sdk_generated.models import *  # noqa: F403
+    from civitai_app_sdk_generated.operations import *  # noqa: F403
     from civitai_app_sdk_generated.params import *  # noqa: F403
     from civitai_app_sdk_generated.scopes import *  # noqa: F403
     from civitai_app_sdk_generated.steps import *  # noqa: F403
@@ -1040,12 +1042,20 @@ HOMES: dict[str, str] = {
     "ZImageTurboAIToolkitTrainingInputOptimizerType": "_models.z_image_turbo_ai_toolkit_training_input",
     "ZImageTurboAIToolkitTrainingInput": "_models.z_image_turbo_ai_toolkit_training_input",
     "APP_BLOCK_SCHEMA": "app_block_schema",
+    "SyncOperations": "client_methods",
+    "SyncRecipes": "client_methods",
+    "AsyncOperations": "client_methods",
+    "AsyncRecipes": "client_methods",
     "GenVariant": "engines",
     "GenEngine": "engines",
     "IMAGE_GEN_ENGINES": "engines",
     "IMAGE_GEN_VARIANTS": "engines",
     "VIDEO_GEN_ENGINES": "engines",
     "VIDEO_GEN_VARIANTS": "engines",
+    "OperationParam": "operations",
+    "OperationSpec": "operations",
+    "OPERATION_SPECS": "operations",
+    "OPERATIONS": "operations",
     "AIToolkitTrainingInputParam": "params",
     "AceStep15AIToolkitTrainingInputParam": "params",
     "AceStep15XlAIToolkitTrainingInputParam": "params",

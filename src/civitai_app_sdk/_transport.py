@@ -303,6 +303,8 @@ class Settings:
 class Call:
     """One request: method, path (already URL-encoded), query, body and how to treat it.
 
+    ``content`` (bytes, or a byte stream for uploads) is sent instead of JSON.
+
     ``idempotent`` marks calls that may be repeated after a lost answer. ``wait``
     (seconds) stretches the read timeout for long-polls. ``retry_deadline`` (the
     transport's clock) ends retries: one that would start later raises
@@ -321,7 +323,7 @@ class Call:
     wait: float = 0.0
     follow_redirects: bool = False
     retry_deadline: float | None = None
-    content: bytes | None = attrs.field(default=None, repr=False)
+    content: Any = attrs.field(default=None, repr=False)
     base_url: str | None = None
     token: str | None = attrs.field(default=None, repr=False)
     headers: tuple[tuple[str, str], ...] = attrs.field(default=(), repr=False)

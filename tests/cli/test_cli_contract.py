@@ -44,6 +44,11 @@ def _post(mock: respx.MockRouter) -> None:
     mock.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
 
 
+def _tags(mock: respx.MockRouter) -> None:
+    mock.post(f"{API}/v2/consumer/workflows/wf-1/tags").respond(204)
+    mock.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+
+
 def _nothing(mock: respx.MockRouter) -> None:
     return None
 
@@ -75,6 +80,21 @@ CASES: dict[str, tuple[list[str], Mocker]] = {
     "login": (["--with-token"], lambda m: m.get(f"{SITE}/api/v1/me").respond(json=ME)),
     "logout": ([], _nothing),
     "block": (["validate", "manifest.json"], _nothing),
+    "upload": (
+        ["wf.json"],
+        lambda m: m.post(f"{API}/v2/consumer/blobs").respond(
+            201, json={"type": "image", "id": "X.png", "available": True}
+        ),
+    ),
+    "delete": (
+        ["wf-1", "--yes"],
+        lambda m: m.delete(f"{API}/v2/consumer/workflows/wf-1").respond(204),
+    ),
+    "tags": (["wf-1", "--add", "x"], lambda m: _tags(m)),
+    "recipe": (
+        ["echo", "input.json", "--estimate"],
+        lambda m: m.post(f"{API}/v2/consumer/recipes/echo").respond(json={"message": "hi"}),
+    ),
 }
 NOT_RUN = {"serve-local"}  # starts a server; covered by tests/local
 
@@ -96,6 +116,7 @@ def test_json_prints_exactly_one_document(
     work = cli_home / "work"
     (work / "wf.json").write_text(json.dumps(BODY))
     (work / "manifest.json").write_text("{}")
+    (work / "input.json").write_text('{"message": "hi"}')
     args, mock = CASES[name]
     mock(api)
     result = authed(name, *args, "--json", input="pasted-key\n")

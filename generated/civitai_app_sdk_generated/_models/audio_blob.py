@@ -5,7 +5,9 @@
 
 from typing import Annotated, Literal
 
-from civitai_app_sdk_generated._base import ApiModel
+from civitai_app_sdk_generated._base import (
+    ApiModel,
+)
 from civitai_app_sdk_generated._models.nsfw_level import NSFWLevel
 from pydantic import AwareDatetime, Field
 

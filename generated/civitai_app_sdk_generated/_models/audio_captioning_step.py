@@ -5,7 +5,10 @@
 
 from typing import Annotated, Any, Literal
 
-from civitai_app_sdk_generated._base import ApiModel, TimeSpan
+from civitai_app_sdk_generated._base import (
+    ApiModel,
+    TimeSpan,
+)
 from civitai_app_sdk_generated._models.audio_captioning_input import (
     AudioCaptioningInput,
 )

@@ -5,7 +5,10 @@
 
 from typing import Annotated, Any, Literal
 
-from civitai_app_sdk_generated._base import ApiModel, TimeSpan
+from civitai_app_sdk_generated._base import (
+    ApiModel,
+    TimeSpan,
+)
 from civitai_app_sdk_generated._models.blur_region import ConvertImageInput
 from civitai_app_sdk_generated._models.image_blob_or_unknown import ImageBlobOrUnknown
 from civitai_app_sdk_generated._models.job_support import WorkflowStepJob

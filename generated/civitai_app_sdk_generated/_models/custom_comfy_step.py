@@ -5,7 +5,10 @@
 
 from typing import Annotated, Any, Literal
 
-from civitai_app_sdk_generated._base import ApiModel, TimeSpan
+from civitai_app_sdk_generated._base import (
+    ApiModel,
+    TimeSpan,
+)
 from civitai_app_sdk_generated._models.blob import Blob
 from civitai_app_sdk_generated._models.job_support import WorkflowStepJob
 from civitai_app_sdk_generated._models.priority import Priority

@@ -5,7 +5,9 @@
 
 from typing import Annotated
 
-from civitai_app_sdk_generated._base import ApiModel
+from civitai_app_sdk_generated._base import (
+    ApiModel,
+)
 from civitai_app_sdk_generated._models.video_blob_or_unknown import VideoBlobOrUnknown
 from pydantic import Field
 

@@ -3,7 +3,9 @@
 # orchestrator sha256: f10daa14bdc6f98bcc4d6e642a2e9f82c41a6f3dc3a90a5cae2ffcaec757df2c
 # scopes sha256: a615477fa91be1a77cf067089d08d47cdd42ec67a70c9df3ce2b41859d76d736
 
-from civitai_app_sdk_generated._base import ApiModel
+from civitai_app_sdk_generated._base import (
+    ApiModel,
+)
 from civitai_app_sdk_generated._models.blob import Blob
 
 

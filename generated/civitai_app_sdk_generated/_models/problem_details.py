@@ -5,7 +5,9 @@
 
 from typing import Any
 
-from civitai_app_sdk_generated._base import ApiModel
+from civitai_app_sdk_generated._base import (
+    ApiModel,
+)
 from pydantic import ConfigDict
 
 

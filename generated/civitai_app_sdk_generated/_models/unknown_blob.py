@@ -5,7 +5,9 @@
 
 from typing import Annotated
 
-from civitai_app_sdk_generated._base import UnknownVariant
+from civitai_app_sdk_generated._base import (
+    UnknownVariant,
+)
 from civitai_app_sdk_generated._models.nsfw_level import NSFWLevel
 from pydantic import AwareDatetime, Field
 

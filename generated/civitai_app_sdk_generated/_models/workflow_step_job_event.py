@@ -5,7 +5,9 @@
 
 from typing import Annotated
 
-from civitai_app_sdk_generated._base import ApiModel
+from civitai_app_sdk_generated._base import (
+    ApiModel,
+)
 from civitai_app_sdk_generated._models.workflow_status import WorkflowStatus
 from pydantic import Field
 

@@ -26,6 +26,10 @@ COMMANDS: Final[dict[str, str]] = {
     "logout": "civitai_app_sdk.cli.auth:logout",
     "block": "civitai_app_sdk.cli.block:block",
     "serve-local": "civitai_app_sdk.cli.serve_local:serve_local",
+    "upload": "civitai_app_sdk.cli.upload:upload",
+    "delete": "civitai_app_sdk.cli.edit:delete",
+    "tags": "civitai_app_sdk.cli.edit:tags",
+    "recipe": "civitai_app_sdk.cli.recipe:recipe",
 }
 
 JSON_REQUESTED: Final = "civitai_orch.json"
@@ -52,6 +56,10 @@ SHORT_HELP: Final[dict[str, str]] = {
     "logout": "Forget the stored token.",
     "block": "App Block tools (validate a manifest).",
     "serve-local": "Run the local stand-in orchestrator.",
+    "upload": "Upload a file as a blob; prints its id.",
+    "delete": "Delete a workflow (asks first unless --yes).",
+    "tags": "Show, add, remove or clear a workflow's tags.",
+    "recipe": "Run one recipe on an input file (--estimate: price only).",
 }
 
 EXIT_CODES_HELP: Final = """\b

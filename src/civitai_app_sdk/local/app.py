@@ -12,6 +12,7 @@ from .blob_routes import blob_routes
 from .clock import Clock
 from .faults import FaultMiddleware
 from .oauth import oauth_routes
+from .operations import operation_routes
 from .problems import problem
 from .site import site_routes
 from .state import LocalConfig, ServerState
@@ -36,7 +37,13 @@ def create_app(
     """The app (with fault injection outermost) and the state it serves from."""
     state = ServerState(config or LocalConfig(), clock)
     app = Starlette(
-        routes=[*workflow_routes(), *blob_routes(), *oauth_routes(), *site_routes()],
+        routes=[
+            *operation_routes(),
+            *workflow_routes(),
+            *blob_routes(),
+            *oauth_routes(),
+            *site_routes(),
+        ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.state.local = state

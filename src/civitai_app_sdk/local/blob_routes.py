@@ -1,4 +1,7 @@
-"""Blob routes: GetBlob (308 to the content URL), HeadBlob and the content itself."""
+"""Blob routes: GetBlob (308 to the content URL), HeadBlob and the content itself.
+
+Uploaded blobs (see :mod:`.uploads`) are served alongside the ones steps produce.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from .blobs import BlobSpec
 from .common import authorized, local_state
 from .media import CONTENT_TYPES, media_bytes
 from .problems import problem
+from .state import ServerState
+from .uploads import Upload
 
 __all__ = ["blob_routes"]
 
@@ -44,13 +49,20 @@ def _signed(request: Request, blob_id: str) -> bool:
     return deadline > state.clock.now() and state.signer.verify(f"{blob_id}|{expires}", signature)
 
 
-def _bytes_response(spec: BlobSpec, filename: str | None, download: bool) -> Response:
+def _find(state: ServerState, blob_id: str) -> BlobSpec | Upload | None:
+    """A produced blob whose step has succeeded, or an uploaded one."""
+    return state.store.blob(blob_id, state.clock.now()) or state.uploads.files.get(blob_id)
+
+
+def _bytes_response(spec: BlobSpec | Upload, filename: str | None, download: bool) -> Response:
     headers = {"Cache-Control": "private, max-age=3600"}
     if filename or download:
         name = _UNSAFE.sub("_", filename or spec.id)
         headers["Content-Disposition"] = (
             f'{"attachment" if download else "inline"}; filename="{name}"'
         )
+    if isinstance(spec, Upload):
+        return Response(spec.data, media_type=spec.content_type, headers=headers)
     return Response(
         _content(spec.kind, spec.seed), media_type=CONTENT_TYPES[spec.kind], headers=headers
     )
@@ -64,7 +76,7 @@ async def get_blob(request: Request) -> Response:
         caller = authorized(request, _READ)
         if isinstance(caller, Response):
             return caller
-    spec = state.store.blob(blob_id, state.clock.now())
+    spec = _find(state, blob_id)
     if spec is None:
         return problem(404, "The blob was not found.")
     filename = request.query_params.get("filename")
@@ -83,7 +95,7 @@ async def head_blob(request: Request) -> Response:
     if isinstance(caller, Response):
         return caller
     state = local_state(request)
-    exists = state.store.blob(request.path_params["blob_id"], state.clock.now()) is not None
+    exists = _find(state, request.path_params["blob_id"]) is not None
     return Response(status_code=204 if exists else 404)
 
 
@@ -91,7 +103,7 @@ async def blob_content(request: Request) -> Response:
     """GetBlobContent: the bytes behind a content token (no Bearer needed)."""
     state = local_state(request)
     blob_id = state.signer.open_token(request.path_params["token"])
-    spec = None if blob_id is None else state.store.blob(blob_id, state.clock.now())
+    spec = None if blob_id is None else _find(state, blob_id)
     if spec is None:
         return problem(404, "The blob content was not found.")
     download = request.query_params.get("download", "").lower() == "true"

@@ -109,9 +109,13 @@ async def json_body(request: Request) -> Any:
 
 
 def strict_model(model: type[M], body: Any) -> M:
-    """``body`` read as ``model``, refusing extra fields, unknown tags and unknown values."""
+    """``body`` read as ``model``, refusing extra fields, unknown tags and unknown values.
+
+    The JSON is read strictly: a wrong-typed value (``"yes"`` for a boolean, ``"5"`` for a
+    number) is a 400, as in ASP.NET's binder.
+    """
     try:
-        value = model.model_validate(body)
+        value = model.model_validate_json(json.dumps(body), strict=True)
     except ValidationError as exc:
         raise BadRequestError(validation_errors(exc)) from None
     errors: dict[str, list[str]] = {}

@@ -15,6 +15,7 @@ from .clock import Clock, SystemClock
 from .faults import FaultRule
 from .store import Store
 from .timeline import Timings
+from .uploads import Uploads
 
 __all__ = ["LocalConfig", "Pending", "ServerState", "local_state"]
 
@@ -73,6 +74,7 @@ class ServerState:
         self.codes: dict[str, Pending] = {}
         self.devices: dict[str, Pending] = {}
         self.consents: dict[str, tuple[float, dict[str, str]]] = {}
+        self.uploads = Uploads()
 
     def _fails(self, step: Mapping[str, Any]) -> bool:
         return bool({step.get("name"), step.get("$type")} & self.config.fail_steps)

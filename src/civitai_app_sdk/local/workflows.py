@@ -25,6 +25,7 @@ from .common import (
     renderer,
     strict_model,
 )
+from .patching import apply_patch
 from .problems import bare_string, problem
 from .state import ServerState
 from .store import WorkflowRecord
@@ -188,34 +189,26 @@ async def update_workflow(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _apply_patch(state: ServerState, record: WorkflowRecord, operation: dict[str, Any]) -> None:
-    op, path, value = operation.get("op"), str(operation.get("path", "")), operation.get("value")
-    if path == "/status" and op == "replace" and value == "canceled":
-        state.store.cancel(record, state.clock.now())
-    elif path == "/tags/-" and op == "add" and isinstance(value, str):
-        _check_tags([*record.tags, value], "$.tags")
-        record.tags.append(value)
-    elif path == "/metadata" and op in ("add", "replace") and isinstance(value, dict):
-        record.metadata = dict(value)
-    elif path.startswith("/metadata/") and op in ("add", "replace", "remove"):
-        key = path.removeprefix("/metadata/").replace("~1", "/").replace("~0", "~")
-        if op == "remove":
-            record.metadata.pop(key, None)
-        else:
-            record.metadata[key] = value
-    else:
-        raise BadRequestError({"$": [f"Unsupported patch operation {op!r} on {path!r}."]})
-
-
 async def patch_workflow(request: Request) -> Response:
-    """PatchWorkflow: JSON Patch on ``/status``, ``/metadata[/key]`` and ``/tags/-``."""
+    """PatchWorkflow: JSON Patch on ``/status`` (to ``canceled``), ``/tags`` and ``/metadata``."""
     state = local_state(request)
     record = _record(request)
-    operations = await json_body(request)
-    if not isinstance(operations, list) or not all(isinstance(o, dict) for o in operations):
-        raise BadRequestError({"$": ["A JSON Patch document must be an array of operations."]})
-    for operation in operations:
-        _apply_patch(state, record, operation)
+    now = state.clock.now()
+    status = record.status(state.store.timings, now)
+    document = {"status": status, "tags": list(record.tags), "metadata": dict(record.metadata)}
+    editable = frozenset({"status", "tags", "metadata"})
+    patched = apply_patch(document, await json_body(request), editable)
+    tags, metadata = patched["tags"], patched["metadata"]
+    if patched["status"] not in (status, "canceled"):
+        raise BadRequestError({"$.status": ["The status can only be set to 'canceled'."]})
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise BadRequestError({"$.tags": ["Tags must be strings."]})
+    if not isinstance(metadata, dict):
+        raise BadRequestError({"$.metadata": ["Metadata must be an object."]})
+    _check_tags(tags, "$.tags")
+    record.tags, record.metadata = tags, metadata
+    if patched["status"] != status:
+        state.store.cancel(record, now)
     return Response(status_code=204)
 
 

@@ -1,10 +1,10 @@
-"""Typed client of the Civitai Orchestration API: estimate, submit, poll, cancel, list.
+"""Typed client of the Civitai Orchestration API: every operation of the spec.
 
 Sync (:class:`OrchestratorClient`) and async (:class:`AsyncOrchestratorClient`) clients
-over one request core, the TypeScript SDK's functional helpers and body builders, and
-typed output extractors. Durations are seconds. The errors (:mod:`civitai_app_sdk.errors`)
-and the step-type and engine catalogs are re-exported here, as ``@civitai/app-sdk/orchestrator``
-does.
+over one request core (:data:`OPERATIONS` maps each operationId to its method), the
+TypeScript SDK's functional helpers and body builders, and typed output extractors.
+Durations are seconds. The errors (:mod:`civitai_app_sdk.errors`) and the step-type and
+engine catalogs are re-exported here, as ``@civitai/app-sdk/orchestrator`` does.
 """
 
 from civitai_app_sdk_generated import IMAGE_GEN_ENGINES, VIDEO_GEN_ENGINES, WORKFLOW_STEP_TYPES
@@ -27,6 +27,7 @@ from ..errors import (
     UnauthorizedError,
     UnprocessableError,
 )
+from .api import OPERATIONS
 from .builders import (
     DEFAULT_MODEL_AIR,
     build_image_gen_body,
@@ -45,6 +46,7 @@ from .outputs import (
     extract_texts,
     extract_videos,
 )
+from .patching import make_patch
 from .polling import DEFAULT_POLL_TIMEOUT, MAX_WAIT
 from .status import TERMINAL_STATUSES, is_terminal
 from .validation import WorkflowBody, validate_workflow_body
@@ -55,6 +57,7 @@ __all__ = [
     "DEFAULT_POLL_TIMEOUT",
     "IMAGE_GEN_ENGINES",
     "MAX_WAIT",
+    "OPERATIONS",
     "TERMINAL_STATUSES",
     "VIDEO_GEN_ENGINES",
     "WORKFLOW_STEP_TYPES",
@@ -91,6 +94,7 @@ __all__ = [
     "extract_videos",
     "get_workflow",
     "is_terminal",
+    "make_patch",
     "new_external_id",
     "poll_workflow",
     "submit_workflow",

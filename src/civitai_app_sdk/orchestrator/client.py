@@ -27,6 +27,7 @@ from .._transport import (
     TokenSource,
 )
 from . import calls
+from .api import AsyncApi, SyncApi
 from .blobs import blob_file, target_path
 from .calls import WorkflowPage
 from .polling import DEFAULT_POLL_TIMEOUT, OnUpdate, poll_async, poll_sync
@@ -121,7 +122,9 @@ def _blob_call(blob_id: str, options: BlobOptions) -> Any:
     return calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level, **request).call
 
 
-class OrchestratorClient(_Orchestrator[httpx.Client, httpx.BaseTransport, None], SyncClient):
+class OrchestratorClient(
+    _Orchestrator[httpx.Client, httpx.BaseTransport, None], SyncClient, SyncApi
+):
     """Blocking client of the Orchestration API (workflows, steps, blobs, resources).
 
     ``access_token`` is a token string or a :class:`TokenSource` (``get_token()``/
@@ -198,7 +201,9 @@ class OrchestratorClient(_Orchestrator[httpx.Client, httpx.BaseTransport, None],
 
 
 class AsyncOrchestratorClient(
-    _Orchestrator[httpx.AsyncClient, httpx.AsyncBaseTransport, Awaitable[None]], AsyncClient
+    _Orchestrator[httpx.AsyncClient, httpx.AsyncBaseTransport, Awaitable[None]],
+    AsyncClient,
+    AsyncApi,
 ):
     """Async client of the Orchestration API; same options and methods as the sync one."""
 

@@ -1,0 +1,69 @@
+"""`civitai-orch delete ID [--yes]` and `tags ID [--add T] [--remove T] [--clear]`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ._exit import CliError, ExitCode
+from ._options import api_options, json_option
+from ._output import emit_json, stdout
+from ._session import open_client
+
+
+@click.command()
+@click.argument("workflow_id")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@api_options
+@json_option
+def delete(
+    workflow_id: str, yes: bool, token: str | None, api_url: str | None, as_json: bool
+) -> None:
+    """Delete WORKFLOW_ID for good (unstarted work may be refunded). Asks first."""
+    if not workflow_id.strip():
+        raise CliError("give the id of the workflow to delete", ExitCode.USAGE)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise CliError(
+                "deleting cannot be undone: add --yes to confirm when there is no terminal",
+                ExitCode.USAGE,
+            )
+        if not click.confirm(f"Delete workflow {workflow_id}? This cannot be undone", err=True):
+            raise CliError("not deleted", ExitCode.ERROR)
+    open_client(token, api_url).delete(workflow_id)
+    if as_json:
+        emit_json({"id": workflow_id, "deleted": True})
+    else:
+        stdout().print(f"Deleted {workflow_id}.", markup=False)
+
+
+@click.command()
+@click.argument("workflow_id")
+@click.option("--add", "added", multiple=True, metavar="TAG", help="Add TAG (repeatable).")
+@click.option("--remove", "removed", multiple=True, metavar="TAG", help="Remove TAG (repeatable).")
+@click.option("--clear", is_flag=True, help="Remove every tag first.")
+@api_options
+@json_option
+def tags(
+    workflow_id: str,
+    added: tuple[str, ...],
+    removed: tuple[str, ...],
+    clear: bool,
+    token: str | None,
+    api_url: str | None,
+    as_json: bool,
+) -> None:
+    """Show WORKFLOW_ID's tags, after clearing (--clear), removing and adding as asked."""
+    client = open_client(token, api_url)
+    if clear:
+        client.remove_all_tags(workflow_id)
+    for tag in removed:
+        client.remove_tag(workflow_id, tag)
+    for tag in added:
+        client.add_tag(workflow_id, tag)
+    current = list(client.get(workflow_id).tags or [])
+    if as_json:
+        emit_json({"id": workflow_id, "tags": current})
+    else:
+        stdout().print(", ".join(current) or "(no tags)", markup=False)

@@ -1,0 +1,79 @@
+"""`civitai-orch recipe NAME [INPUT.json] [--estimate]`: run one recipe (a one-step workflow)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from civitai_app_sdk.orchestrator import OPERATIONS
+
+from ._exit import CliError, ExitCode
+from ._options import api_options, json_option
+from ._output import emit_json
+from ._session import open_client
+
+_PREFIX = "recipes."
+
+
+def _recipe_names() -> dict[str, str]:
+    """Every accepted recipe name (the API's and the SDK's) -> the SDK's method name."""
+    from civitai_app_sdk_generated import OPERATION_SPECS
+
+    names: dict[str, str] = {}
+    for op_id, attribute in OPERATIONS.items():
+        if attribute.startswith(_PREFIX):
+            method = attribute.removeprefix(_PREFIX)
+            names[method] = method
+            names[OPERATION_SPECS[op_id].path.rsplit("/", 1)[-1]] = method
+    return names
+
+
+def _input(file: Any) -> Any:
+    try:
+        return json.load(file)
+    except ValueError as exc:
+        raise CliError(f"{file.name} is not valid JSON: {exc}", ExitCode.USAGE) from None
+
+
+@click.command()
+@click.argument("name")
+@click.argument("input_file", metavar="[INPUT.json]", type=click.File("r"), default="-")
+@click.option("--estimate", is_flag=True, help="Price it only (whatif): nothing runs or is paid.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before spending Buzz.")
+@api_options
+@json_option
+def recipe(
+    name: str,
+    input_file: Any,
+    estimate: bool,
+    yes: bool,
+    token: str | None,
+    api_url: str | None,
+    as_json: bool,
+) -> None:
+    """Run the recipe NAME (textToImage or text_to_image …) on INPUT.json ('-': stdin).
+
+    A recipe spends Buzz and is never retried automatically (it has no idempotency key);
+    you are asked first unless --yes. Prints the step's output as JSON (with or without
+    --json).
+    """
+    names = _recipe_names()
+    method = names.get(name)
+    if method is None:
+        known = ", ".join(sorted(n for n in names if n == names[n]))
+        raise CliError(f"no recipe called {name!r}; recipes: {known}", ExitCode.USAGE)
+    body = _input(input_file)
+    if not estimate and not yes:
+        if not sys.stdin.isatty():
+            raise CliError(
+                "running a recipe spends Buzz: add --yes to confirm (or --estimate to price it)",
+                ExitCode.USAGE,
+            )
+        if not click.confirm(f"Run {name} and spend Buzz?", err=True):
+            raise CliError("not run", ExitCode.ERROR)
+    client = open_client(token, api_url)
+    output = getattr(client.recipes, method)(body, whatif=True if estimate else None)
+    emit_json(output)  # the step's output is JSON data for people and scripts alike
