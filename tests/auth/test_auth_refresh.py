@@ -319,7 +319,7 @@ def test_failed_save_releases_waiters_and_does_not_wedge_the_provider(
     started = time.monotonic()
     with pytest.raises(LoginRequiredError):
         tokens.get_token()
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 2  # not the 2 s wait for a refresh that never ends
     assert route.call_count == 1
 
 

@@ -367,7 +367,7 @@ def test_a_lock_that_cannot_be_made_fails_the_refresh_without_wedging(
         started = time.monotonic()
         with pytest.raises(PermissionError):
             tokens.get_token()
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 1  # not the whole 1 s lock wait
     assert route.call_count == 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,7 @@ def test_offline_demo_logs_in_estimates_submits_and_downloads(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CIVITAI_API_TOKEN", raising=False)
     monkeypatch.delenv("CIVITAI_API_URL", raising=False)
-    started = time.monotonic()
     assert demo.main([]) == 0
-    assert time.monotonic() - started < 30
     files = sorted((tmp_path / demo.OUTPUT_DIR).rglob("*.png"))
     assert len(files) == 2
     assert all(path.read_bytes().startswith(b"\x89PNG") for path in files)
