@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import sys
 from typing import Any, Final
 
 import click
@@ -232,3 +235,22 @@ def help_command(ctx: click.Context, command: str | None) -> None:
         raise click.UsageError(f"no such command {command!r}", ctx)
     with click.Context(found, info_name=command, parent=parent) as sub:
         click.echo(found.get_help(sub))
+
+
+def run() -> None:
+    """The ``civitai-orch`` console script: :func:`main`, then a quick exit.
+
+    Everything a command writes is flushed and every file it opened is closed by then,
+    so the process leaves with ``os._exit`` instead of tearing the interpreter down
+    (which took longer than some commands themselves).
+    """
+    try:
+        main()
+    except SystemExit as leaving:
+        code = leaving.code
+    else:
+        code = 0
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
+            stream.flush()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)

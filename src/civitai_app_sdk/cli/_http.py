@@ -1,6 +1,8 @@
-"""GETs for the two v1 endpoints the SDK client does not cover (`user`, `job`).
+"""Plain JSON GETs: the v1 endpoints the SDK client does not cover (`user`, `job`), and
+the read-only views (`workflows`, `workflow ID`) that print the server's JSON as it is.
 
-They go through the SDK's own request core (:mod:`civitai_app_sdk._transport`), so they
+These load neither pydantic nor the generated models, so they start quickly. They go
+through the SDK's own request core (:mod:`civitai_app_sdk._transport`), so they
 get the client's finite timeouts, retries with ``Retry-After``, header checks, redacted
 debug logging and typed errors, and with them the same CLI messages and exit codes.
 """
@@ -13,7 +15,7 @@ from typing import Any, Final
 from civitai_app_sdk import __version__
 
 from ._config import Settings
-from ._session import max_retries, resolve_token
+from ._session import resolve_token
 
 USER_AGENT: Final = f"civitai-orch/{__version__}"
 
@@ -24,14 +26,14 @@ def get_json(settings: Settings, path: str, params: Sequence[tuple[str, str]]) -
     Returns the parsed JSON body; raises the SDK's typed errors, like the client.
     """
     from civitai_app_sdk import errors as sdk
-    from civitai_app_sdk._transport import Call, SyncTransport
+    from civitai_app_sdk._transport import BODY_LIMIT, Call, SyncTransport
     from civitai_app_sdk._transport import Settings as TransportSettings
 
     transport = SyncTransport(
         TransportSettings.create(
             token=resolve_token(settings),
             base_url=settings.api_url,
-            max_retries=max_retries(),
+            max_retries=settings.max_retries,
             user_agent=USER_AGENT,
         )
     )
@@ -42,8 +44,10 @@ def get_json(settings: Settings, path: str, params: Sequence[tuple[str, str]]) -
     try:
         return response.json()
     except ValueError:
+        text = response.text
         raise sdk.ResponseValidationError(
             f"GET {path} did not return JSON",
             status=response.status_code,
-            body=response.text[:2000],
+            body=sdk.parse_body(text),
+            body_text=text[:BODY_LIMIT],
         ) from None

@@ -6,7 +6,12 @@ from typing import Any
 
 import click
 
+from civitai_app_sdk import errors as sdk
+from civitai_app_sdk.orchestrator._params import WORKFLOWS, segment
+
+from ._config import load_settings
 from ._exit import CliError, ExitCode
+from ._http import get_json
 from ._options import api_options, json_option
 from ._output import emit_json, note, to_data
 from ._progress import bar, workflow_updater
@@ -108,11 +113,13 @@ def workflow(
     as_json: bool,
 ) -> None:
     """Show a workflow: status, cost, steps with their types, prompts and outputs."""
-    client = open_client(token, api_url)
     if wait:
-        finish(follow(client, workflow_id, timeout), as_json)
+        finish(follow(open_client(token, api_url), workflow_id, timeout), as_json)
         return
-    data = to_data(client.get(workflow_id))
+    path = f"{WORKFLOWS}/{segment(workflow_id, 'workflow_id')}"
+    data = get_json(load_settings(token=token, api_url=api_url), path, ())
+    if not isinstance(data, dict):
+        raise sdk.ResponseValidationError(f"GET {path} did not return a workflow")
     if as_json:
         emit_json(data)
     else:

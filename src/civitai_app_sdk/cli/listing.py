@@ -16,15 +16,15 @@ import attrs
 import click
 
 from civitai_app_sdk import errors as sdk
+from civitai_app_sdk.orchestrator._params import WORKFLOWS, list_params
 
 from ._config import load_settings
 from ._dates import end_bound, start_bound
 from ._exit import CliError, ExitCode
 from ._http import get_json
 from ._options import api_options, json_option
-from ._output import emit_json, note, stdout, to_data
+from ._output import emit_json, note, stdout
 from ._render import workflow_table
-from ._session import open_client
 
 FAILED_STATUSES = frozenset({"failed", "expired", "canceled"})
 """What the API's ``excludeFailed`` leaves out."""
@@ -149,20 +149,20 @@ def workflows(
     those out).
     """
     exclude_failed = filters.exclude_failed or bool(statuses and not {*statuses} & FAILED_STATUSES)
-    client = open_client(token, api_url)
-    page = to_data(
-        client.list(
-            tags=list(filters.tags) or None,
-            query=filters.query,
-            from_date=from_date,
-            to_date=to_date,
-            ascending=filters.oldest or None,
-            exclude_failed=exclude_failed or None,
-            hide_mature_content=False if nsfw else None,
-            take=filters.take,
-            cursor=filters.cursor,
-        )
+    params = list_params(
+        tags=list(filters.tags) or None,
+        query=filters.query,
+        from_date=from_date,
+        to_date=to_date,
+        ascending=filters.oldest or None,
+        exclude_failed=exclude_failed or None,
+        hide_mature_content=False if nsfw else None,
+        take=filters.take,
+        cursor=filters.cursor,
     )
+    page = get_json(load_settings(token=token, api_url=api_url), WORKFLOWS, params)
+    if not isinstance(page, dict):
+        raise sdk.ResponseValidationError(f"GET {WORKFLOWS} did not return a page of workflows")
     items = [w for w in page.get("items") or [] if not statuses or w.get("status") in statuses]
     next_cursor = page.get("next") or None
     if as_json:

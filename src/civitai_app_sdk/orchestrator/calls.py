@@ -8,12 +8,10 @@ placed in a URL path goes through :func:`segment`.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from typing import Any, Final, TypeVar, Unpack
-from urllib.parse import quote
+from typing import Any, TypeVar, Unpack
 
 import httpx
 from civitai_app_sdk_generated import (
@@ -26,8 +24,8 @@ from civitai_app_sdk_generated import (
 from .._operations import Operation
 from .._transport import Call, RequestOptions, with_options
 from ..errors import RequestValidationError
+from ._params import WORKFLOWS, hold_params, invalid, list_params, segment
 from ._reading import read
-from .polling import MAX_WAIT
 from .validation import WorkflowBody, validate_workflow_body
 
 __all__ = ["Operation", "WorkflowPage", "new_external_id", "segment"]
@@ -37,64 +35,7 @@ T = TypeVar("T")
 WorkflowPage = CursedArrayOfTelemetryCursorAndWorkflow
 """One page of QueryWorkflows: ``items`` and the ``next`` cursor."""
 
-_WORKFLOWS: Final = "/v2/consumer/workflows"
 _EXTERNAL_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
-
-
-def _invalid(problem: str) -> RequestValidationError:
-    return RequestValidationError([problem], "argument")
-
-
-def segment(value: str, what: str, *, safe: str = "") -> str:
-    """``value`` as exactly one URL path segment, whatever it holds.
-
-    Encoded like JS ``encodeURIComponent`` (plus any ``safe`` characters, never ``/``),
-    and a segment of dots only (``.``, ``..``) has its dots written ``%2E`` so that no
-    URL normalisation can drop it or climb a level. Empty or non-string values and
-    lone surrogates raise :class:`RequestValidationError` naming ``what``.
-    """
-    if not isinstance(value, str) or not value:
-        raise _invalid(f"{what}: must be a non-empty string")
-    try:
-        encoded = quote(value, safe="!~*'()" + safe.replace("/", ""))
-    except UnicodeEncodeError:
-        raise _invalid(f"{what}: contains a lone surrogate (not valid text)") from None
-    if not encoded.strip("."):
-        return "%2E" * len(encoded)
-    return encoded
-
-
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _wait(wait: float | None) -> int:
-    if wait is None:
-        return 0
-    if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 <= wait <= MAX_WAIT:
-        raise _invalid(f"wait: must be between 0 and {MAX_WAIT:g} seconds")
-    return math.ceil(wait)
-
-
-def _hold_params(
-    wait: float | None, hide_mature_content: bool | None
-) -> tuple[int, tuple[tuple[str, str], ...]]:
-    """The whole seconds of server hold, and the ``wait``/``hideMatureContent`` query."""
-    seconds = _wait(wait)
-    params: list[tuple[str, str]] = []
-    if seconds:
-        params.append(("wait", str(seconds)))
-    if hide_mature_content is not None:
-        params.append(("hideMatureContent", _flag(hide_mature_content)))
-    return seconds, tuple(params)
-
-
-def _date(value: dt.datetime | str, what: str) -> str:
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        raise _invalid(f"{what}: must be a timezone-aware datetime (datetime.UTC) or a string")
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _reader(kind: Any, what: str) -> Callable[[httpx.Response], Any]:
@@ -128,7 +69,7 @@ def estimate(body: WorkflowBody, **options: Unpack[RequestOptions]) -> Operation
     """
     data = validate_workflow_body(body)
     data.pop("externalId", None)
-    call = Call("POST", _WORKFLOWS, (("whatif", "true"),), json=data, idempotent=True)
+    call = Call("POST", WORKFLOWS, (("whatif", "true"),), json=data, idempotent=True)
     return Operation(with_options(call, options), _workflow)
 
 
@@ -161,9 +102,9 @@ def submit(
         if data.get("externalId", external_id) != external_id:
             raise RequestValidationError(["/externalId: differs from external_id="])
         data["externalId"] = external_id
-    seconds, params = _hold_params(wait, hide_mature_content)
+    seconds, params = hold_params(wait, hide_mature_content)
     key = data.get("externalId")
-    call = Call("POST", _WORKFLOWS, params, json=data, idempotent=key is not None, wait=seconds)
+    call = Call("POST", WORKFLOWS, params, json=data, idempotent=key is not None, wait=seconds)
     return Operation(with_options(call, options), _workflow, external_id=key)
 
 
@@ -185,8 +126,8 @@ def hold(
     retry_deadline: float | None = None,
 ) -> Operation[Workflow]:
     """Read a workflow held up to ``wait`` s; no retry starts after ``retry_deadline``."""
-    seconds, params = _hold_params(wait, hide_mature_content)
-    path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}"
+    seconds, params = hold_params(wait, hide_mature_content)
+    path = f"{WORKFLOWS}/{segment(workflow_id, 'workflow id')}"
     call = Call("GET", path, params, wait=seconds, retry_deadline=retry_deadline)
     return Operation(call, _workflow)
 
@@ -200,7 +141,7 @@ def with_call_options(operation: Operation[T], options: RequestOptions) -> Opera
 
 def cancel(workflow_id: str, **options: Unpack[RequestOptions]) -> Operation[None]:
     """Cancel a workflow; work that has not started is refunded."""
-    path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}"
+    path = f"{WORKFLOWS}/{segment(workflow_id, 'workflow id')}"
     call = Call("PUT", path, json={"status": "canceled"})
     return Operation(with_options(call, options), _nothing)
 
@@ -223,41 +164,30 @@ def query(
     ``query`` searches metadata; dates bound creation time; ``exclude_failed`` drops
     failed, expired and canceled ones. Pass the page's ``next`` as ``cursor``.
     """
-    params: list[tuple[str, str]] = []
-    for tag in [tags] if isinstance(tags, str) else tags or ():
-        params.append(("tags", tag))
-    if query is not None:
-        params.append(("query", query))
-    if from_date is not None:
-        params.append(("fromDate", _date(from_date, "from_date")))
-    if to_date is not None:
-        params.append(("toDate", _date(to_date, "to_date")))
-    for name, flag in (
-        ("ascending", ascending),
-        ("excludeFailed", exclude_failed),
-        ("hideMatureContent", hide_mature_content),
-    ):
-        if flag is not None:
-            params.append((name, _flag(flag)))
-    if take is not None:
-        if isinstance(take, bool) or not isinstance(take, int) or take < 1:
-            raise _invalid("take: must be a whole number >= 1")
-        params.append(("take", str(take)))
-    if cursor:
-        params.append(("cursor", cursor))
-    return Operation(with_options(Call("GET", _WORKFLOWS, tuple(params)), options), _page)
+    params = list_params(
+        tags=tags,
+        query=query,
+        from_date=from_date,
+        to_date=to_date,
+        ascending=ascending,
+        exclude_failed=exclude_failed,
+        hide_mature_content=hide_mature_content,
+        take=take,
+        cursor=cursor,
+    )
+    return Operation(with_options(Call("GET", WORKFLOWS, params), options), _page)
 
 
 def add_tag(workflow_id: str, tag: str, **options: Unpack[RequestOptions]) -> Operation[None]:
     """Add a tag to a workflow (sent as a JSON string)."""
     segment(tag, "tag")
-    path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}/tags"
+    path = f"{WORKFLOWS}/{segment(workflow_id, 'workflow id')}/tags"
     return Operation(with_options(Call("POST", path, json=tag), options), _nothing)
 
 
 def remove_tag(workflow_id: str, tag: str, **options: Unpack[RequestOptions]) -> Operation[None]:
     """Remove a tag from a workflow."""
-    path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}/tags/{segment(tag, 'tag')}"
+    path = f"{WORKFLOWS}/{segment(workflow_id, 'workflow id')}/tags/{segment(tag, 'tag')}"
     return Operation(with_options(Call("DELETE", path), options), _nothing)
 
 
@@ -265,7 +195,7 @@ def get_step(
     workflow_id: str, name: str, **options: Unpack[RequestOptions]
 ) -> Operation[WorkflowStep]:
     """Read one step of a workflow by name (``$0``, ``step_0``…)."""
-    path = f"{_WORKFLOWS}/{segment(workflow_id, 'workflow id')}/steps/{segment(name, 'step name')}"
+    path = f"{WORKFLOWS}/{segment(workflow_id, 'workflow id')}/steps/{segment(name, 'step name')}"
     return Operation(with_options(Call("GET", path), options), _step)
 
 
@@ -295,6 +225,6 @@ def _content(response: httpx.Response) -> bytes:
 def get_resource(air: str, **options: Unpack[RequestOptions]) -> Operation[ResourceInfo]:
     """Look up a model resource by AIR (size, hashes, download URLs, permissions)."""
     if not isinstance(air, str) or air.startswith("huggingface/"):
-        raise _invalid("air: must be a non-empty AIR (huggingface/ ones are not served)")
+        raise invalid("air: must be a non-empty AIR (huggingface/ ones are not served)")
     path = f"/v2/resources/{segment(air, 'air', safe=':@')}"
     return Operation(with_options(Call("GET", path), options), _resource)

@@ -17,6 +17,7 @@ from civitai_app_sdk_generated import Workflow
 
 from .._transport import RetryPastDeadline
 from ..errors import BadRequestError, PollTimeoutError, RequestValidationError
+from ._params import MAX_WAIT
 from .status import is_terminal
 
 __all__ = [
@@ -30,8 +31,6 @@ __all__ = [
     "poll_sync",
 ]
 
-MAX_WAIT: Final = 90.0
-"""Longest server hold (`wait`) one request may ask for; the edge cuts requests at 100 s."""
 LONG_POLL_HOLD: Final = 60.0
 """Hold asked for by each long-poll request made by `poll`."""
 UPDATE_HOLD: Final = 12.0

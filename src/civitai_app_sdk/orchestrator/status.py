@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = ["TERMINAL_STATUSES", "is_terminal"]
 
@@ -20,10 +21,10 @@ def is_terminal(value: str | BaseModel | Mapping[str, Any] | None) -> bool:
     Matching is exact (``"Succeeded"`` and ``"cancelled"`` are not terminal), and unknown
     future statuses count as still running.
     """
-    if isinstance(value, BaseModel):
-        value = getattr(value, "status", None)
-    elif isinstance(value, Mapping):
+    if isinstance(value, Mapping):
         value = value.get("status")
+    elif not isinstance(value, str | enum.Enum):  # a model (pydantic stays unloaded for dicts)
+        value = getattr(value, "status", None)
     if isinstance(value, enum.Enum):
         value = value.value
     return isinstance(value, str) and value in TERMINAL_STATUSES

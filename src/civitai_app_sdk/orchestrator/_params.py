@@ -1,0 +1,120 @@
+"""Query strings and path segments of the orchestrator's requests, without the models.
+
+Building a request's URL needs no model class, so the CLI's read-only commands (and
+anything else that only moves JSON) can use these without loading pydantic or the
+generated models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Final
+from urllib.parse import quote
+
+from ..errors import RequestValidationError
+
+__all__ = ["MAX_WAIT", "WORKFLOWS", "hold_params", "list_params", "segment"]
+
+MAX_WAIT: Final = 90.0
+"""Longest server hold (`wait`) one request may ask for; the edge cuts requests at 100 s."""
+WORKFLOWS: Final = "/v2/consumer/workflows"
+"""Path of the workflow collection."""
+
+
+def invalid(problem: str) -> RequestValidationError:
+    """The error for a bad argument (nothing was sent)."""
+    return RequestValidationError([problem], "argument")
+
+
+def segment(value: str, what: str, *, safe: str = "") -> str:
+    """``value`` as exactly one URL path segment, whatever it holds.
+
+    Encoded like JS ``encodeURIComponent`` (plus any ``safe`` characters, never ``/``),
+    and a segment of dots only (``.``, ``..``) has its dots written ``%2E`` so that no
+    URL normalisation can drop it or climb a level. Empty or non-string values and
+    lone surrogates raise :class:`RequestValidationError` naming ``what``.
+    """
+    if not isinstance(value, str) or not value:
+        raise invalid(f"{what}: must be a non-empty string")
+    try:
+        encoded = quote(value, safe="!~*'()" + safe.replace("/", ""))
+    except UnicodeEncodeError:
+        raise invalid(f"{what}: contains a lone surrogate (not valid text)") from None
+    if not encoded.strip("."):
+        return "%2E" * len(encoded)
+    return encoded
+
+
+def flag(value: bool) -> str:
+    """A boolean as the API's query spells it."""
+    return "true" if value else "false"
+
+
+def _wait(wait: float | None) -> int:
+    if wait is None:
+        return 0
+    if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 <= wait <= MAX_WAIT:
+        raise invalid(f"wait: must be between 0 and {MAX_WAIT:g} seconds")
+    return math.ceil(wait)
+
+
+def hold_params(
+    wait: float | None, hide_mature_content: bool | None
+) -> tuple[int, tuple[tuple[str, str], ...]]:
+    """The whole seconds of server hold, and the ``wait``/``hideMatureContent`` query."""
+    seconds = _wait(wait)
+    params: list[tuple[str, str]] = []
+    if seconds:
+        params.append(("wait", str(seconds)))
+    if hide_mature_content is not None:
+        params.append(("hideMatureContent", flag(hide_mature_content)))
+    return seconds, tuple(params)
+
+
+def date(value: dt.datetime | str, what: str) -> str:
+    """A query date: a string as given, an aware datetime in UTC with a ``Z``."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise invalid(f"{what}: must be a timezone-aware datetime (datetime.UTC) or a string")
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def list_params(
+    *,
+    tags: Sequence[str] | str | None = None,
+    query: str | None = None,
+    from_date: dt.datetime | str | None = None,
+    to_date: dt.datetime | str | None = None,
+    ascending: bool | None = None,
+    exclude_failed: bool | None = None,
+    hide_mature_content: bool | None = None,
+    take: int | None = None,
+    cursor: str | None = None,
+) -> tuple[tuple[str, str], ...]:
+    """The query of QueryWorkflows (``GET`` :data:`WORKFLOWS`) for these filters."""
+    params: list[tuple[str, str]] = []
+    for tag in [tags] if isinstance(tags, str) else tags or ():
+        params.append(("tags", tag))
+    if query is not None:
+        params.append(("query", query))
+    if from_date is not None:
+        params.append(("fromDate", date(from_date, "from_date")))
+    if to_date is not None:
+        params.append(("toDate", date(to_date, "to_date")))
+    for name, value in (
+        ("ascending", ascending),
+        ("excludeFailed", exclude_failed),
+        ("hideMatureContent", hide_mature_content),
+    ):
+        if value is not None:
+            params.append((name, flag(value)))
+    if take is not None:
+        if isinstance(take, bool) or not isinstance(take, int) or take < 1:
+            raise invalid("take: must be a whole number >= 1")
+        params.append(("take", str(take)))
+    if cursor:
+        params.append(("cursor", cursor))
+    return tuple(params)

@@ -1,0 +1,123 @@
+"""Read-only views print the server's JSON without loading pydantic or the models, and the
+console script exits at once with the command's code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+pytest.importorskip("uvicorn")
+
+from civitai_app_sdk.local import LocalConfig, LocalServer
+from civitai_app_sdk.local.timeline import Timings
+from civitai_app_sdk.orchestrator import OrchestratorClient
+
+TOKEN = "fast-path-token"
+BODY = {"steps": [{"$type": "textToImage", "input": {"prompt": "fast", "quantity": 1}}]}
+_PROBE = (
+    "import sys\n"
+    "from civitai_app_sdk.cli import main\n"
+    "try:\n"
+    "    main(sys.argv[1:])\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "heavy = sorted(m for m in sys.modules\n"
+    "               if m == 'pydantic' or m.startswith('civitai_app_sdk_generated'))\n"
+    "print('LOADED', heavy, file=sys.stderr)\n"
+)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    fast = Timings(unassigned=0.01, preparing=0.01, scheduled=0.01, processing=0.05)
+    with LocalServer(LocalConfig(token=TOKEN, timings=fast)) as running:
+        with OrchestratorClient(TOKEN, base_url=running.url) as client:
+            workflow = client.submit(BODY)
+            assert workflow.id is not None
+            client.poll(workflow.id, timeout=30)
+        yield running
+
+
+def _env(server: LocalServer, tmp: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "CIVITAI_API_URL": server.url,
+        "CIVITAI_API_TOKEN": TOKEN,
+        "CIVITAI_CONFIG_DIR": tmp,
+        "CIVITAI_KEYRING": "0",
+    }
+
+
+_SIGNED = {"url", "previewUrl", "urlExpiresAt", "previewUrlExpiresAt"}
+
+
+def _stable(value: object) -> object:
+    """``value`` without the signed URLs and their expiry, which change on every read."""
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items() if k not in _SIGNED}
+    if isinstance(value, list):
+        return [_stable(item) for item in value]
+    return value
+
+
+def _raw(server: LocalServer, path: str) -> object:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    return httpx.get(f"{server.url}{path}", headers=headers).json()
+
+
+@pytest.mark.parametrize("view", ["workflows", "workflow"])
+def test_read_only_views_print_the_server_json_without_models(
+    server: LocalServer, tmp_path: object, view: str
+) -> None:
+    page = _raw(server, "/v2/consumer/workflows")
+    assert isinstance(page, dict)
+    workflow_id = page["items"][0]["id"]
+    argv = ["workflows", "--json"] if view == "workflows" else ["workflow", workflow_id, "--json"]
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *argv],
+        capture_output=True,
+        text=True,
+        env=_env(server, str(tmp_path)),
+        check=True,
+    )
+    assert "LOADED []" in done.stderr, done.stderr
+    printed = json.loads(done.stdout)
+    if view == "workflows":
+        expected = {"items": page["items"], "next": page.get("next") or None}
+    else:
+        expected = _raw(server, f"/v2/consumer/workflows/{workflow_id}")
+    assert _stable(printed) == _stable(expected)
+
+
+def test_an_id_with_dots_stays_one_segment(server: LocalServer, tmp_path: object) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, "workflow", ".", "--json"],
+        capture_output=True,
+        text=True,
+        env=_env(server, str(tmp_path)),
+        check=False,
+    )
+    error = json.loads(done.stdout)["error"]
+    assert error["status"] == 404  # /workflows/%2E, never the collection (/workflows/)
+
+
+@pytest.mark.parametrize(("argv", "code"), [(["--version"], 0), (["nosuch"], 2)])
+def test_the_console_script_exits_with_the_command_code(
+    argv: list[str], code: int, tmp_path: object
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "from civitai_app_sdk.cli import run; run()", *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CIVITAI_CONFIG_DIR": str(tmp_path)},
+        check=False,
+    )
+    assert done.returncode == code, done.stderr
+    if code == 0:
+        assert done.stdout.strip()  # flushed before the quick exit
