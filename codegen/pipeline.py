@@ -43,21 +43,19 @@ def lint_and_format(source: str, filename: str) -> str:
 def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     """Run the whole pipeline on the pinned inputs; touches nothing on disk."""
     spec = inputs.load_json(entries["orchestrator"])
-    discovery = inputs.load_json(entries["discovery"])
-    scope_names = inputs.load_json(entries["scopes"])
     digests = {key: entries[key].sha256 for key in ("orchestrator", "discovery", "scopes")}
     header = render.header(digests)
 
     normalised, unions, notes = normalize.normalize(spec, load_patches())
     raw_models = models.run_generator(normalised, unions)
     model_source = header + "\n" + postprocess.postprocess(raw_models, unions)
-    table = scopes.build_scope_table(discovery, scope_names)
+    scope_module, scope_notes = _scope_module(entries, header)
     catalog = catalogs.build_catalogs(normalised, unions)
 
     modules = {
         "_base": render.render("_base.py.j2", header=header),
         "models": model_source,
-        "scopes": render.render("scopes.py.j2", header=header, table=table),
+        "scopes": scope_module,
         "steps": render.render("steps.py.j2", header=header, catalog=catalog),
         "engines": render.render("engines.py.j2", header=header, catalog=catalog),
     }
@@ -69,7 +67,23 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     )
     files = {f"{name}.py": text for name, text in modules.items()} | {"__init__.py": package}
     formatted = {name: lint_and_format(text, name) for name, text in sorted(files.items())}
-    return Generation(formatted, tuple(notes) + table.warnings)
+    return Generation(formatted, tuple(notes) + scope_notes)
+
+
+def _scope_module(entries: dict[str, inputs.LockEntry], header: str) -> tuple[str, tuple[str, ...]]:
+    """`scopes.py` from the discovery document and scope table, or the committed copy.
+
+    Neither input is published as a file, so a clone without ../shared keeps what is
+    committed (its header pins the same digests).
+    """
+    needed = (entries["discovery"], entries["scopes"])
+    if not all(inputs.is_present(entry) for entry in needed):
+        names = " and ".join(entry.file for entry in needed)
+        note = f"{names} unavailable (no published file): kept the committed scopes.py"
+        return (OUTPUT_DIR / "scopes.py").read_text(encoding="utf-8"), (note,)
+    discovery, scope_names = (inputs.load_json(entry) for entry in needed)
+    table = scopes.build_scope_table(discovery, scope_names)
+    return render.render("scopes.py.j2", header=header, table=table), table.warnings
 
 
 def differences(generation: Generation, output: Path = OUTPUT_DIR) -> list[str]:
