@@ -6,10 +6,13 @@ UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.synced
+DOCS_STAMP := $(VENV)/.synced-docs
+SYNC := $(UV) sync --frozen --all-extras --compile-bytecode
 SRC_DIRS := src codegen generated examples bench
 PYTEST_ARGS ?=
 
-.PHONY: help venv specs codegen codegen-check drift test lint types check bench demo clean
+.PHONY: help venv specs codegen codegen-check drift test lint types check bench demo clean \
+	docs dist wheel-smoke test-matrix
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -19,12 +22,17 @@ help: ## List the targets
 	.tools/bin/pip install --quiet uv
 
 $(STAMP): uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --all-extras
+	$(SYNC)
+	@touch $@
+
+# The docs group on top of the default one (--inexact keeps what the default sync installed).
+$(DOCS_STAMP): $(STAMP)
+	$(SYNC) --group docs --inexact
 	@touch $@
 
 venv: $(STAMP) ## Create or refresh .venv from uv.lock
 
-specs: $(STAMP) ## Fill specs/ from ../shared/specs (or LIVE=1: download and update the lock)
+specs: $(STAMP) ## Fill specs/ from ../shared/specs, else the pinned URLs (LIVE=1: the live ones)
 	$(PY) -m codegen specs $(if $(LIVE),--live,)
 
 codegen: specs ## Regenerate generated/ from the pinned specs
@@ -33,10 +41,11 @@ codegen: specs ## Regenerate generated/ from the pinned specs
 codegen-check: specs ## Fail when generated/ differs from a fresh generation
 	$(PY) -m codegen check
 
-drift: $(STAMP) ## Compare the pinned spec with the live one (skips when offline)
+drift: specs ## Compare the pinned spec with the live one (skips when offline)
 	$(PY) -m codegen drift-live
 
-test: specs ## Run the test suite and codegen-check
+test: $(STAMP) ## Run the test suite and codegen-check (spec tests skip without specs)
+	$(PY) -m codegen specs --optional
 	$(PY) -m pytest $(if $(CI),-n 2,) $(PYTEST_ARGS)
 	$(PY) -m codegen check
 
@@ -47,13 +56,29 @@ lint: $(STAMP) ## ruff check and ruff format --check
 types: $(STAMP) ## mypy --strict on src, codegen, generated, examples
 	$(PY) -m mypy $(SRC_DIRS)
 
-check: lint types test ## Lint, types, tests and codegen-check
+check: lint types test docs wheel-smoke ## Lint, types, tests, codegen-check, docs and the wheel
+
+docs: $(DOCS_STAMP) ## Build the documentation site into site/ (offline, --strict)
+	$(VENV)/bin/mkdocs build --strict --quiet --site-dir site
+
+dist: $(STAMP) ## Build the sdist and wheel into dist/ and check them
+	rm -rf dist
+	$(UV) build --quiet --out-dir dist
+	$(PY) -m twine check --strict dist/*
+	$(PY) .ci/check_dist.py dist
+
+SMOKE_PYTHON ?= $(PY)
+wheel-smoke: dist ## Install the wheel in a fresh venv (SMOKE_PYTHON) and run it
+	.ci/wheel-smoke "$(SMOKE_PYTHON)" dist
+
+test-matrix: $(STAMP) dist ## The test suite and the wheel smoke test on every Python >= 3.11 here
+	.ci/test-matrix
 
 bench: specs ## Run the benchmarks and print the measured ratios
 	$(PY) -m bench
 
-demo: specs ## Run the offline demo (LIVE=1: against the real service)
+demo: $(STAMP) ## Run the offline demo (LIVE=1: against the real service)
 	$(PY) -m civitai_app_sdk.demo $(if $(LIVE),--live,)
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-matrix .tools .mypy_cache .ruff_cache .pytest_cache site dist

@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from codegen import drift, inputs, pipeline
+from codegen import changelog, drift, inputs, pipeline
 
 
 def cmd_specs(args: argparse.Namespace) -> int:
@@ -37,9 +37,11 @@ def cmd_specs(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    generation = pipeline.generate(inputs.read_lock())
+    entries = inputs.read_lock()
+    generation = pipeline.generate(entries)
+    recorded = changelog.record_spec_change(entries, pipeline.OUTPUT_DIR / "models.py")
     changed = pipeline.write(generation)
-    for note in generation.notes:
+    for note in (*generation.notes, *recorded):
         print(f"note: {note}", file=sys.stderr)
     elapsed = time.perf_counter() - started
     print(f"codegen: {len(generation.files)} files, {len(changed)} changed, {elapsed:.1f} s")
