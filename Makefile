@@ -59,7 +59,7 @@ types: $(STAMP) ## mypy --strict on src, codegen, generated, examples
 check: lint types test docs wheel-smoke ## Lint, types, tests, codegen-check, docs and the wheel
 
 docs: $(DOCS_STAMP) ## Build the documentation site into site/ (offline, --strict)
-	$(VENV)/bin/mkdocs build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 dist: $(STAMP) ## Build the sdist and wheel into dist/ and check them
 	rm -rf dist
@@ -67,9 +67,10 @@ dist: $(STAMP) ## Build the sdist and wheel into dist/ and check them
 	$(PY) -m twine check --strict dist/*
 	$(PY) .ci/check_dist.py dist
 
-SMOKE_PYTHON ?= $(PY)
-wheel-smoke: dist ## Install the wheel in a fresh venv (SMOKE_PYTHON) and run it
-	.ci/wheel-smoke "$(SMOKE_PYTHON)" dist
+# Every Python >= 3.11 on this machine, unless SMOKE_PYTHON names one.
+SMOKE_PYTHON ?=
+wheel-smoke: dist ## Install the wheel in fresh venvs (each Python >= 3.11, or SMOKE_PYTHON) and run it
+	@for python in $(or $(SMOKE_PYTHON),$$(.ci/pythons)); do .ci/wheel-smoke "$$python" dist || exit 1; done
 
 test-matrix: $(STAMP) dist ## The test suite and the wheel smoke test on every Python >= 3.11 here
 	.ci/test-matrix
