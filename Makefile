@@ -21,7 +21,8 @@ help: ## List the targets
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-$(STAMP): uv.lock pyproject.toml | $(UV)
+# __init__.py holds the version, which the installed metadata must repeat.
+$(STAMP): uv.lock pyproject.toml src/civitai_app_sdk/__init__.py | $(UV)
 	$(SYNC)
 	@touch $@
 
