@@ -6,10 +6,13 @@ UV := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.synced
+DOCS_STAMP := $(VENV)/.synced-docs
+SYNC := $(UV) sync --frozen --all-extras --compile-bytecode
 SRC_DIRS := src codegen generated examples bench
 PYTEST_ARGS ?=
 
-.PHONY: help venv specs codegen codegen-check drift test lint types check bench demo webapp test-browser clean
+.PHONY: help venv specs codegen codegen-check drift test lint types check bench demo clean \
+	docs dist wheel-smoke test-matrix webapp test-browser soak
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -18,13 +21,19 @@ help: ## List the targets
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-$(STAMP): uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --all-extras
+# __init__.py holds the version, which the installed metadata must repeat.
+$(STAMP): uv.lock pyproject.toml src/civitai_app_sdk/__init__.py | $(UV)
+	$(SYNC)
+	@touch $@
+
+# The docs group on top of the default one (--inexact keeps what the default sync installed).
+$(DOCS_STAMP): $(STAMP)
+	$(SYNC) --group docs --inexact
 	@touch $@
 
 venv: $(STAMP) ## Create or refresh .venv from uv.lock
 
-specs: $(STAMP) ## Fill specs/ from ../shared/specs (or LIVE=1: download and update the lock)
+specs: $(STAMP) ## Fill specs/ from ../shared/specs, else the pinned URLs (LIVE=1: the live ones)
 	$(PY) -m codegen specs $(if $(LIVE),--live,)
 
 codegen: specs ## Regenerate generated/ from the pinned specs
@@ -33,10 +42,11 @@ codegen: specs ## Regenerate generated/ from the pinned specs
 codegen-check: specs ## Fail when generated/ differs from a fresh generation
 	$(PY) -m codegen check
 
-drift: $(STAMP) ## Compare the pinned spec with the live one (skips when offline)
+drift: specs ## Compare the pinned spec with the live one (skips when offline)
 	$(PY) -m codegen drift-live
 
-test: specs ## Run the test suite and codegen-check
+test: $(STAMP) ## Run the test suite and codegen-check (spec tests skip without specs)
+	$(PY) -m codegen specs --optional
 	$(PY) -m pytest $(if $(CI),-n 2,) $(PYTEST_ARGS)
 	$(PY) -m codegen check
 
@@ -47,19 +57,36 @@ lint: $(STAMP) ## ruff check and ruff format --check
 types: $(STAMP) ## mypy --strict on src, codegen, generated, examples
 	$(PY) -m mypy $(SRC_DIRS)
 
-check: lint types test ## Lint, types, tests and codegen-check
+check: lint types test docs wheel-smoke ## Lint, types, tests, codegen-check, docs and the wheel
+
+docs: $(DOCS_STAMP) ## Build the documentation site into site/ (offline, --strict)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+dist: $(STAMP) ## Build the sdist and wheel into dist/ and check them
+	rm -rf dist
+	$(UV) build --quiet --out-dir dist
+	$(PY) -m twine check --strict dist/*
+	$(PY) .ci/check_dist.py dist
+
+# Every Python >= 3.11 on this machine, unless SMOKE_PYTHON names one.
+SMOKE_PYTHON ?=
+wheel-smoke: dist ## Install the wheel in fresh venvs (each Python >= 3.11, or SMOKE_PYTHON) and run it
+	@for python in $(or $(SMOKE_PYTHON),$$(.ci/pythons)); do .ci/wheel-smoke "$$python" dist || exit 1; done
+
+test-matrix: $(STAMP) dist ## The test suite and the wheel smoke test on every Python >= 3.11 here
+	.ci/test-matrix
 
 bench: specs ## Run the benchmarks and print the measured ratios
 	$(PY) -m bench
 
-demo: specs ## Run the offline demo (LIVE=1: against the real service)
+demo: $(STAMP) ## Run the offline demo (LIVE=1: against the real service)
 	$(PY) -m civitai_app_sdk.demo $(if $(LIVE),--live,)
 
-webapp: specs ## Run the starter web app offline against the local services (prints the URL)
+webapp: $(STAMP) ## Run the starter web app offline against the local services (prints the URL)
 	$(PY) -m examples.webapp $(if $(PORT),--port $(PORT),)
 
-test-browser: specs ## Drive the starter app in a real Chromium (screenshots in test-output/)
+test-browser: $(STAMP) ## Drive the starter app in a real Chromium (screenshots in test-output/)
 	$(PY) -m pytest -m browser tests/browser -p no:randomly $(PYTEST_ARGS)
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-matrix .tools .mypy_cache .ruff_cache .pytest_cache site dist

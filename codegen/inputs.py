@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ class LockEntry:
     sha256: str
     date: str
     live: bool = True
+    pinned_url: str | None = None
 
     @property
     def path(self) -> Path:
@@ -56,6 +57,7 @@ def read_lock(path: Path = LOCK_PATH) -> dict[str, LockEntry]:
             sha256=item["sha256"],
             date=item["date"],
             live=item.get("live", True),
+            pinned_url=item.get("pinned_url"),
         )
         for key, item in raw["inputs"].items()
     }
@@ -90,6 +92,55 @@ def fill_from_shared(entries: dict[str, LockEntry], shared: Path = SHARED_SPECS)
     return done
 
 
+def is_present(entry: LockEntry) -> bool:
+    """Whether `specs/` holds the pinned bytes of `entry`."""
+    return entry.path.is_file() and sha256_of(entry.path.read_bytes()) == entry.sha256
+
+
+@dataclass
+class FillReport:
+    """What `fill_pinned` did for each input, by file name."""
+
+    copied: list[str] = field(default_factory=list)
+    downloaded: list[str] = field(default_factory=list)
+    unpublished: list[str] = field(default_factory=list)
+    unreachable: dict[str, str] = field(default_factory=dict)
+
+
+def fill_pinned(
+    entries: dict[str, LockEntry], shared: Path = SHARED_SPECS, *, fetch: bool = True
+) -> FillReport:
+    """Fill `specs/` from `shared`, else (with `fetch`) from each entry's commit-pinned URL.
+
+    Every file is checked against its sha256 before it is stored. An input with no
+    published file (no `pinned_url`) and no shared copy is listed as unpublished; a
+    download that fails is listed as unreachable. A wrong sha256 always raises.
+    """
+    report = FillReport()
+    for entry in entries.values():
+        if is_present(entry):
+            continue
+        source = shared / entry.file
+        if source.is_file():
+            _verify(entry, source.read_bytes(), source)
+            shutil.copyfile(source, entry.path)
+            report.copied.append(entry.file)
+        elif entry.pinned_url is None:
+            report.unpublished.append(entry.file)
+        elif not fetch:
+            report.unreachable[entry.file] = "no shared copy and downloads are off"
+        else:
+            try:
+                data = download(entry.pinned_url)
+            except OSError as error:
+                report.unreachable[entry.file] = f"cannot download {entry.pinned_url}: {error}"
+                continue
+            _verify(entry, data, entry.pinned_url)
+            entry.path.write_bytes(data)
+            report.downloaded.append(entry.file)
+    return report
+
+
 def download(url: str, timeout: float = DOWNLOAD_TIMEOUT) -> bytes:
     """Fetch `url` (https only) and return its body."""
     if not url.startswith("https://"):
@@ -100,10 +151,17 @@ def download(url: str, timeout: float = DOWNLOAD_TIMEOUT) -> bytes:
     return body
 
 
+def superseded_path(entry: LockEntry, sha256: str | None = None) -> Path:
+    """Where `fill_from_live` keeps the copy it replaces (for the changelog's drift report)."""
+    digest = sha256 or entry.sha256
+    return SPECS_DIR / f"{Path(entry.file).stem}.{digest[:12]}.json"
+
+
 def fill_from_live(entries: dict[str, LockEntry], path: Path = LOCK_PATH) -> list[str]:
     """Download every live input, store it in `specs/` and rewrite the lock.
 
-    Inputs marked `"live": false` (derived or historical documents) keep their pins.
+    Inputs marked `"live": false` (derived or historical documents) keep their pins. A
+    pinned copy that a new version replaces is kept as `superseded_path(entry)`.
     """
     raw = json.loads(path.read_text(encoding="utf-8"))
     today = dt.date.today().isoformat()
@@ -115,8 +173,10 @@ def fill_from_live(entries: dict[str, LockEntry], path: Path = LOCK_PATH) -> lis
             data = download(entry.url)
         except OSError as error:
             raise SpecInputError(f"cannot download {entry.url}: {error}") from error
-        entry.path.write_bytes(data)
         digest = sha256_of(data)
+        if digest != entry.sha256 and is_present(entry):
+            entry.path.replace(superseded_path(entry))
+        entry.path.write_bytes(data)
         if digest != entry.sha256:
             raw["inputs"][entry.key].update(sha256=digest, date=today)
             changed.append(entry.file)

@@ -78,8 +78,6 @@ def render_operations(ops: tuple[operations.Operation, ...], header: str) -> dic
 def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     """Run the whole pipeline on the pinned inputs; touches nothing on disk."""
     spec = inputs.load_json(entries["orchestrator"])
-    discovery = inputs.load_json(entries["discovery"])
-    scope_names = inputs.load_json(entries["scopes"])
     digests = {key: entries[key].sha256 for key in ("orchestrator", "discovery", "scopes")}
     header = render.header(digests)
 
@@ -90,13 +88,13 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     raw_models = models.run_generator(normalised, unions | opened)
     lenient = postprocess.postprocess(raw_models, unions | opened)
     model_source = request_shapes.request_bases(lenient, requests)
-    table = scopes.build_scope_table(discovery, scope_names)
+    scope_module, scope_notes = _scope_module(entries, header)
     catalog = catalogs.build_catalogs(normalised, unions)
     ops = operations.build_operations(normalised)
 
     modules = split.split(model_source, header) | {
         "_base": render.render("_base.py.j2", header=header),
-        "scopes": render.render("scopes.py.j2", header=header, table=table),
+        "scopes": scope_module,
         "steps": render.render("steps.py.j2", header=header, catalog=catalog),
         "engines": render.render("engines.py.j2", header=header, catalog=catalog),
         "params": request_shapes.typed_dicts(normalised, unions, requests, header),
@@ -112,7 +110,23 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     files = {f"{name.replace('.', '/')}.py": text for name, text in modules.items()}
     files["__init__.py"] = package
     methods = {op.operation_id: op.attribute for op in ops}
-    return Generation(lint_and_format(files), tuple(notes) + table.warnings, methods)
+    return Generation(lint_and_format(files), tuple(notes) + scope_notes, methods)
+
+
+def _scope_module(entries: dict[str, inputs.LockEntry], header: str) -> tuple[str, tuple[str, ...]]:
+    """`scopes.py` from the discovery document and scope table, or the committed copy.
+
+    Neither input is published as a file, so a clone without ../shared keeps what is
+    committed (its header pins the same digests).
+    """
+    needed = (entries["discovery"], entries["scopes"])
+    if not all(inputs.is_present(entry) for entry in needed):
+        names = " and ".join(entry.file for entry in needed)
+        note = f"{names} unavailable (no published file): kept the committed scopes.py"
+        return (OUTPUT_DIR / "scopes.py").read_text(encoding="utf-8"), (note,)
+    discovery, scope_names = (inputs.load_json(entry) for entry in needed)
+    table = scopes.build_scope_table(discovery, scope_names)
+    return render.render("scopes.py.j2", header=header, table=table), table.warnings
 
 
 def differences(generation: Generation, output: Path = OUTPUT_DIR) -> list[str]:

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
         TokenScope,
     )
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one version source (pyproject reads it via hatch)
 
 _EXPORTS: dict[str, str] = {
     "OrchestratorClient": "orchestrator",

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from civitai_app_sdk._transport import Settings, SyncTransport, to_url
+from civitai_app_sdk.errors import ConfigurationError
 from civitai_app_sdk.models import Workflow
 from civitai_app_sdk.oauth import (
     DEFAULT_SITE_URL,
@@ -146,7 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     """Parse ``--live`` and run the demo."""
     parser = argparse.ArgumentParser(prog="python -m civitai_app_sdk.demo", description=__doc__)
     parser.add_argument("--live", action="store_true", help="use the real services")
-    return run(parser.parse_args(argv).live)
+    live = parser.parse_args(argv).live
+    try:
+        return run(live)
+    except ConfigurationError as exc:  # e.g. the [local] extra is missing
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        return 2
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import json
 import re
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -27,7 +28,15 @@ from tests.pinned import pinned_json
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NODE = json.loads((FIXTURES / "node_oauth_requests.json").read_text("utf-8"))
-DISCOVERY = pinned_json("discovery")
+
+
+@pytest.fixture(scope="module")
+def discovery() -> dict[str, Any]:
+    """The pinned discovery document (these tests skip without it; see tests/pinned.py)."""
+    loaded: dict[str, Any] = pinned_json("discovery")
+    return loaded
+
+
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSkMw-cM"  # any 43 base64url characters
 B64URL = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -93,19 +102,19 @@ def test_generate_state_lengths() -> None:
         generate_state(True)
 
 
-def test_default_issuer_is_the_discovery_issuer() -> None:
-    assert DISCOVERY["issuer"] == DEFAULT_ISSUER
+def test_default_issuer_is_the_discovery_issuer(discovery: dict[str, Any]) -> None:
+    assert discovery["issuer"] == DEFAULT_ISSUER
     assert (
         endpoint_url(DEFAULT_ISSUER, "/api/auth/oauth/authorize")
-        == (DISCOVERY["authorization_endpoint"])
+        == (discovery["authorization_endpoint"])
     )
-    assert endpoint_url(DEFAULT_ISSUER, "/api/auth/oauth/token") == DISCOVERY["token_endpoint"]
+    assert endpoint_url(DEFAULT_ISSUER, "/api/auth/oauth/token") == discovery["token_endpoint"]
     assert (
-        endpoint_url(DEFAULT_ISSUER, "/api/auth/oauth/revoke") == (DISCOVERY["revocation_endpoint"])
+        endpoint_url(DEFAULT_ISSUER, "/api/auth/oauth/revoke") == (discovery["revocation_endpoint"])
     )
     assert (
         endpoint_url(DEFAULT_ISSUER, "/api/auth/oauth/device")
-        == (DISCOVERY["device_authorization_endpoint"])
+        == (discovery["device_authorization_endpoint"])
     )
 
 
@@ -127,12 +136,14 @@ def test_authorize_url_is_identical_to_node(case: dict[str, object]) -> None:
     assert build_authorize_url(**_node_kwargs(case["input"])) == case["url"]  # type: ignore[arg-type]
 
 
-def test_authorize_url_defaults_to_issuer_and_orders_parameters() -> None:
+def test_authorize_url_defaults_to_issuer_and_orders_parameters(
+    discovery: dict[str, Any],
+) -> None:
     url = build_authorize_url(
         client_id="c", redirect_uri="https://a.b/cb", scope=1, state="s", code_challenge=CHALLENGE
     )
     parts = urlsplit(url)
-    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == DISCOVERY["authorization_endpoint"]
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == discovery["authorization_endpoint"]
     assert [key for key, _ in parse_qsl(parts.query)] == [
         "client_id",
         "redirect_uri",

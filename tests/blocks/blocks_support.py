@@ -6,20 +6,12 @@ import copy
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.pinned import pinned_path
 
 
 def schema_path() -> Path:
-    """The pinned schema: `specs/` when `make specs` ran, else ../shared/specs."""
-    for candidate in (
-        ROOT / "specs" / "app-block-v1.json",
-        ROOT.parent / "shared" / "specs" / "app-block-v1.json",
-    ):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        "app-block-v1.json: run `make specs` or put ../shared/specs beside the repo"
-    )
+    """The pinned schema in `specs/` (copied from ../shared/specs), or the test skips."""
+    return pinned_path("app_block_schema")
 
 
 BASE: dict[str, Any] = {

@@ -51,7 +51,7 @@ SHORT_HELP: Final[dict[str, str]] = {
     "step": "Show one step of a workflow.",
     "results": "List a workflow's outputs; --download saves them.",
     "blob": "Look up a blob; --download saves it.",
-    "estimate": "Price a workflow file without running it.",
+    "estimate": "Price a workflow file (or --prompt TEXT) without running it.",
     "submit": "Submit a workflow file (asks before spending Buzz).",
     "cancel": "Cancel a running workflow.",
     "scopes": "Translate token scopes between bitmask and names.",

@@ -6,11 +6,17 @@ import errno
 
 import click
 
-from civitai_app_sdk.local import FaultRule, LocalConfig, LocalServer, Timings
-from civitai_app_sdk.local.buzz import DEFAULT_BALANCE
+from civitai_app_sdk.errors import ConfigurationError
+
+try:
+    from civitai_app_sdk.local import FaultRule, LocalConfig, LocalServer, Timings
+    from civitai_app_sdk.local.buzz import DEFAULT_BALANCE
+except ConfigurationError as exc:  # the [local] extra is missing: say how to add it
+    raise click.ClickException(str(exc)) from None
 
 _API = r"^/(v2|api)/"
 _SUBMIT = r"^/v2/consumer/workflows$"
+LOCAL_TOKEN = "local-dev-token"
 
 
 def _faults(
@@ -97,4 +103,18 @@ def serve_local(
         raise click.UsageError(str(exc)) from None
     click.echo(f"Local orchestrator and OAuth server on {server.url}", err=True)
     click.echo("Token: " + ("the one given with --token" if token else "any"), err=True)
+    click.echo(export_lines(server.url, token_given=token is not None))
     server.serve()
+
+
+def export_lines(url: str, *, token_given: bool) -> str:
+    """The shell lines that point the SDK and ``civitai-orch`` at this server.
+
+    A token given with ``--token`` is not echoed (it may be a real secret); without one,
+    the server accepts any token, so a fixed stand-in is printed.
+    """
+    token = "'<the --token value>'" if token_given else LOCAL_TOKEN
+    return (
+        "# In another shell, paste this to use the local server:\n"
+        f"export CIVITAI_API_URL={url} CIVITAI_API_TOKEN={token}"
+    )

@@ -1,4 +1,4 @@
-"""`civitai-orch estimate FILE`, `submit FILE [--wait] [--yes]` and `cancel ID`."""
+"""`civitai-orch estimate FILE|--prompt TEXT`, `submit FILE [--wait] [--yes]` and `cancel ID`."""
 
 from __future__ import annotations
 
@@ -60,13 +60,34 @@ def _check_step_types(body: dict[str, Any], name: str) -> None:
         )
 
 
+def _estimate_body(file: Any, prompt: str | None) -> WorkflowTemplateParam:
+    """The body from FILE, or a default text-to-image body for ``--prompt`` (not both)."""
+    if (file is None) == (prompt is None):
+        raise CliError("give a workflow FILE or --prompt TEXT (one of them)", ExitCode.USAGE)
+    if prompt is None:
+        return _body(file)
+    from civitai_app_sdk.orchestrator import build_text_to_image_body
+
+    return build_text_to_image_body({"prompt": prompt})
+
+
 @click.command()
-@FILE_ARG
+@click.argument("file", type=click.File("r", encoding="utf-8"), required=False)
+@click.option(
+    "--prompt",
+    metavar="TEXT",
+    help="Price a default text-to-image workflow for TEXT instead of a FILE.",
+)
 @api_options
 @json_option
-def estimate(file: Any, token: str | None, api_url: str | None, as_json: bool) -> None:
-    """Price the workflow in FILE ('-' for stdin): nothing runs, nothing is charged."""
-    data = to_data(open_client(token, api_url).estimate(_body(file)))
+def estimate(
+    file: Any, prompt: str | None, token: str | None, api_url: str | None, as_json: bool
+) -> None:
+    """Price the workflow in FILE ('-' for stdin), or one image for --prompt.
+
+    Nothing runs, nothing is charged.
+    """
+    data = to_data(open_client(token, api_url).estimate(_estimate_body(file, prompt)))
     if as_json:
         emit_json(data)
     else:

@@ -5,6 +5,7 @@ Needs the ``local`` extra (starlette, uvicorn). Start one with
 ``python -m civitai_app_sdk.local`` or ``civitai-orch serve-local``.
 """
 
+from ._extra import LOCAL_EXTRA_HINT
 from .clock import Clock, ManualClock, SystemClock
 from .faults import FaultRule
 from .server import LocalServer
@@ -12,6 +13,7 @@ from .state import LocalConfig
 from .timeline import Timings
 
 __all__ = [
+    "LOCAL_EXTRA_HINT",
     "Clock",
     "FaultRule",
     "LocalConfig",

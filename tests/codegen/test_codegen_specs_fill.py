@@ -1,0 +1,145 @@
+"""`make specs` on a clone without ../shared: commit-pinned downloads, sha256, fallbacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from codegen import __main__ as cli
+from codegen import inputs, pipeline
+
+GOOD = b'{"openapi": "3.1.1"}'
+
+
+def entry(key: str, data: bytes, pinned_url: str | None) -> inputs.LockEntry:
+    return inputs.LockEntry(
+        key, f"{key}.json", f"https://live.example/{key}", inputs.sha256_of(data), "2026-01-01",
+        pinned_url=pinned_url,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def specs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    target = tmp_path / "specs"
+    target.mkdir()
+    monkeypatch.setattr(inputs, "SPECS_DIR", target)
+    return target
+
+
+def test_lock_records_an_immutable_commit_pinned_url_for_each_published_input() -> None:
+    entries = inputs.read_lock()
+    for key in ("orchestrator", "orchestrator_previous", "app_block_schema"):
+        url = entries[key].pinned_url
+        assert url is not None
+        assert url.startswith("https://raw.githubusercontent.com/civitai/"), key
+        commit = url.split("/")[5]
+        assert len(commit) == 40, f"{key}: {commit} is not a full commit id"
+        assert entries[key].url != url, "the live URL stays in the lock for `make drift`"
+    assert entries["discovery"].pinned_url is None
+    assert entries["scopes"].pinned_url is None
+
+
+def test_download_is_used_when_there_is_no_shared_copy(
+    specs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetched: list[str] = []
+
+    def fake_download(url: str, timeout: float = 0) -> bytes:
+        fetched.append(url)
+        return GOOD
+
+    monkeypatch.setattr(inputs, "download", fake_download)
+    pinned = entry("orchestrator", GOOD, "https://raw.example/abc/spec.json")
+    report = inputs.fill_pinned({"orchestrator": pinned}, tmp_path / "no-shared")
+    assert report.downloaded == ["orchestrator.json"]
+    assert fetched == ["https://raw.example/abc/spec.json"]
+    assert (specs_dir / "orchestrator.json").read_bytes() == GOOD
+    again = inputs.fill_pinned({"orchestrator": pinned}, tmp_path / "no-shared")
+    assert again.downloaded == []
+    assert fetched == ["https://raw.example/abc/spec.json"]
+
+
+def test_shared_copy_wins_over_the_download(
+    specs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "orchestrator.json").write_bytes(GOOD)
+    monkeypatch.setattr(inputs, "download", lambda url, timeout=0: pytest.fail("downloaded"))
+    report = inputs.fill_pinned({"o": entry("orchestrator", GOOD, "https://x.example/a")}, shared)
+    assert report.copied == ["orchestrator.json"]
+
+
+def test_a_download_with_the_wrong_sha256_is_refused_and_not_stored(
+    specs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inputs, "download", lambda url, timeout=0: b'{"tampered": 1}')
+    with pytest.raises(inputs.SpecInputError, match="sha256"):
+        inputs.fill_pinned({"o": entry("orchestrator", GOOD, "https://x.example/a")}, tmp_path)
+    assert not (specs_dir / "orchestrator.json").exists()
+
+
+def test_unpublished_and_unreachable_inputs_are_reported_not_raised(
+    specs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def offline(url: str, timeout: float = 0) -> bytes:
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(inputs, "download", offline)
+    entries = {
+        "discovery": entry("discovery", b"{}", None),
+        "orchestrator": entry("orchestrator", GOOD, "https://x.example/a"),
+    }
+    report = inputs.fill_pinned(entries, tmp_path)
+    assert report.unpublished == ["discovery.json"]
+    assert "Name or service not known" in report.unreachable["orchestrator.json"]
+    assert inputs.fill_pinned(entries, tmp_path, fetch=False).unreachable == {
+        "orchestrator.json": "no shared copy and downloads are off"
+    }
+
+
+def test_make_specs_exits_3_naming_the_fix_unless_optional(
+    specs_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lock = tmp_path / "lock.json"
+    raw = {"inputs": {"orchestrator": {
+        "file": "o.json", "url": "https://live.example/o", "sha256": inputs.sha256_of(GOOD),
+        "date": "2026-01-01", "pinned_url": "https://x.example/o"}}}  # fmt: skip
+    lock.write_text(json.dumps(raw))
+    real_read_lock = inputs.read_lock
+    monkeypatch.setattr(inputs, "read_lock", lambda path=lock: real_read_lock(path))
+    monkeypatch.setattr(inputs, "SHARED_SPECS", tmp_path / "none")
+
+    def offline(url: str, timeout: float = 0) -> bytes:
+        raise OSError("offline")
+
+    monkeypatch.setattr(inputs, "download", offline)
+    assert cli.main(["specs"]) == 3
+    assert "../shared/specs" in capsys.readouterr().err
+    assert cli.main(["specs", "--optional"]) == 0
+
+
+def test_codegen_check_skips_without_the_spec_and_fails_under_ci(
+    specs_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    assert cli.main(["check"]) == 0
+    assert "make specs" in capsys.readouterr().err
+    monkeypatch.setenv("CI", "true")
+    assert cli.main(["check"]) == 1
+
+
+def test_without_discovery_and_scope_table_the_committed_scopes_module_is_kept(
+    specs_dir: Path,
+) -> None:
+    entries = inputs.read_lock()
+    text, notes = pipeline._scope_module(entries, "# header\n")
+    assert text == (pipeline.OUTPUT_DIR / "scopes.py").read_text(encoding="utf-8")
+    assert len(notes) == 1
+    assert "no published file" in notes[0]
+    assert "kept the committed scopes.py" in notes[0]
