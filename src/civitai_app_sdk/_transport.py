@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import email.utils
+import ipaddress
 import json
 import logging
 import os
@@ -144,9 +145,18 @@ def as_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
 
 
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` is this machine (plain http is allowed only there)."""
-    host = host.lower()
-    return host in _LOOPBACK or host.endswith(".localhost") or host.startswith("127.")
+    """Whether ``host`` is this machine (plain http is allowed only there).
+
+    ``localhost`` (and its subdomains) or a loopback IP literal; a name that merely
+    starts with ``127.`` (``127.0.0.1.evil.example``) is another host.
+    """
+    host = host.lower().rstrip(".")
+    if host in _LOOPBACK or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_bearer_url(url: httpx.URL) -> None:

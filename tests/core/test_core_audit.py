@@ -1,0 +1,49 @@
+"""Regressions from the adversarial audit of the request core (issue 20).
+
+Each test failed on the code before its fix.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from civitai_app_sdk._transport import is_loopback
+from civitai_app_sdk.errors import ConfigurationError
+from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
+
+SECRET = "tok-SECRET-5d1e"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.evil.example",
+        "http://127.0.0.1.evil.example",
+        "http://127.0.0.1.nip.io:8080",
+        "http://localhost.evil.example",
+    ],
+)
+@pytest.mark.parametrize("kind", [OrchestratorClient, AsyncOrchestratorClient])
+def test_a_name_that_starts_like_loopback_gets_no_token_over_http(kind: type, url: str) -> None:
+    with pytest.raises(ConfigurationError, match="https"):
+        kind(SECRET, base_url=url)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.1.2.3", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("LOCALHOST", True),
+        ("app.localhost", True),
+        ("localhost.", True),
+        ("127.example", False),
+        ("127.0.0.1.example", False),
+        ("128.0.0.1", False),
+        ("::2", False),
+    ],
+)
+def test_is_loopback_reads_ip_literals(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
