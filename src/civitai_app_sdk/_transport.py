@@ -285,6 +285,10 @@ class Settings:
             raise ConfigurationError(f"base_url {url!r} is not a valid URL") from exc
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ConfigurationError(f"base_url must be an http(s) URL with a host, not {url!r}")
+        if parsed.userinfo or parsed.query or parsed.fragment or "#" in url or "?" in url:
+            # a path appended to "https://h?q" or "https://h#f" is no path at all, and
+            # userinfo would replace the bearer token with Basic credentials
+            raise ConfigurationError("base_url must not carry credentials, a query or a fragment")
         if token is not None:
             _check_bearer_url(parsed)
         agent = user_agent or f"civitai-app-sdk-python/{__version__}"

@@ -47,3 +47,27 @@ def test_a_name_that_starts_like_loopback_gets_no_token_over_http(kind: type, ur
 )
 def test_is_loopback_reads_ip_literals(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:pass@api.example",
+        "https://api.example#frag",
+        "https://api.example/#",
+        "https://api.example?x=1",
+        "https://api.example/prefix?",
+    ],
+)
+@pytest.mark.parametrize("kind", [OrchestratorClient, AsyncOrchestratorClient])
+def test_a_base_url_with_credentials_query_or_fragment_is_refused(kind: type, url: str) -> None:
+    # before: the request path went into the fragment or query (another resource was
+    # addressed) and userinfo replaced the bearer token with Basic credentials
+    with pytest.raises(ConfigurationError, match="credentials, a query or a fragment"):
+        kind(SECRET, base_url=url)
+
+
+def test_a_base_url_with_a_path_prefix_is_still_accepted() -> None:
+    client = OrchestratorClient(SECRET, base_url="https://proxy.example/orch/")
+    assert client.settings.base_url == "https://proxy.example/orch"
+    client.close()
