@@ -479,7 +479,7 @@ def retry_after(response: httpx.Response) -> float | None:
 def _json_or_none(content: bytes) -> Any:
     try:
         return json.loads(content) if content else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

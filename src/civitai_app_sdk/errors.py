@@ -91,12 +91,15 @@ class RequestValidationError(CivitaiError, ValueError):
 
 
 def parse_body(text: str) -> object:
-    """A body as 0.14 keeps it: parsed JSON, else the text itself, ``None`` when empty."""
+    """A body as 0.14 keeps it: parsed JSON, else the text itself, ``None`` when empty.
+
+    JSON nested too deeply to parse (a hostile body) is kept as text too.
+    """
     if not text:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 

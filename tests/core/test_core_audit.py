@@ -5,10 +5,13 @@ Each test failed on the code before its fix.
 
 from __future__ import annotations
 
+import httpx
 import pytest
+from core_helpers import API
 
 from civitai_app_sdk._transport import is_loopback
-from civitai_app_sdk.errors import ConfigurationError
+from civitai_app_sdk.errors import ConfigurationError, OrchestratorError
+from civitai_app_sdk.oauth import OAuthClient, OAuthError
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
 
 SECRET = "tok-SECRET-5d1e"
@@ -71,3 +74,34 @@ def test_a_base_url_with_a_path_prefix_is_still_accepted() -> None:
     client = OrchestratorClient(SECRET, base_url="https://proxy.example/orch/")
     assert client.settings.base_url == "https://proxy.example/orch"
     client.close()
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+def _orchestrator(status: int, body: bytes) -> OrchestratorClient:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body, headers={"content-type": "application/json"})
+
+    return OrchestratorClient(
+        SECRET, base_url=API, transport=httpx.MockTransport(answer), max_retries=0
+    )
+
+
+@pytest.mark.parametrize("status", [200, 400, 500])
+def test_json_nested_too_deeply_is_a_typed_error_not_recursion(status: int) -> None:
+    # before: RecursionError escaped from error_for / parse_body
+    with _orchestrator(status, DEEP) as client, pytest.raises(OrchestratorError) as info:
+        client.get("wf-1")
+    assert isinstance(info.value.body, str)
+
+
+@pytest.mark.parametrize("status", [200, 400])
+def test_oauth_json_nested_too_deeply_is_an_oauth_error(status: int) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=DEEP)
+
+    http = httpx.Client(transport=httpx.MockTransport(answer))
+    client = OAuthClient("app", site_url="https://civitai.test", http_client=http, max_retries=0)
+    with pytest.raises(OAuthError):
+        client.fetch_me(SECRET)

@@ -8,7 +8,6 @@ reached the server. Error bodies are kept only for non-2xx answers.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -20,7 +19,7 @@ import httpx
 from .._operations import Operation
 from .._transport import DEFAULT_MAX_RETRIES, Settings
 from .._transport import Call as CoreCall
-from ..errors import CivitaiError, ConfigurationError
+from ..errors import CivitaiError, ConfigurationError, parse_body
 from ._values import hidden_repr
 from .account import (
     BuzzAccount,
@@ -123,14 +122,7 @@ class OnceGuard:
 
 def _body(response: httpx.Response) -> object:
     """JSON if the body parses, else its text; ``None`` when empty."""
-    text = response.text
-    if not text:
-        return None
-    try:
-        parsed: object = json.loads(text)
-    except ValueError:
-        return text
-    return parsed
+    return parse_body(response.text)
 
 
 def oauth_error(call: CoreCall, response: httpx.Response) -> OAuthError:
