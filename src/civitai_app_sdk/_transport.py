@@ -38,7 +38,7 @@ import httpx
 
 from . import __version__
 from ._logging import configure_from_env
-from ._redact import redact
+from ._redact import MASK, redact
 from .errors import (
     BadRequestError,
     CivitaiError,
@@ -521,7 +521,7 @@ def error_for(call: Call, response: httpx.Response) -> OrchestratorError:
     message = f"{call.method} {redact(call.path)} failed with HTTP {status}"
     detail = _problem_text(problem) if problem is not None else parsed
     if isinstance(detail, str) and detail:
-        message += f": {detail}"
+        message += f": {redact(detail)}"
     elif html:
         message += " (an HTML error page from a gateway)"
     kind = _BY_STATUS.get(status, ServerError if status >= 500 else OrchestratorError)
@@ -591,6 +591,18 @@ def _finish(call: Call, response: httpx.Response, started: float) -> None:
         )
     for captured in _captures.get():
         captured.responses.append(response)
+
+
+def _without_token(error: CivitaiError, token: str | None) -> CivitaiError:
+    """``error`` with the bearer token masked wherever the server echoed it into the text."""
+    if token:
+        error.args = tuple(
+            arg.replace(token, MASK) if isinstance(arg, str) else arg for arg in error.args
+        )
+        description = getattr(error, "error_description", None)  # OAuthError's text
+        if isinstance(description, str):
+            error.error_description = description.replace(token, MASK)  # type: ignore[attr-defined]
+    return error
 
 
 def _retry_or_raise(
@@ -682,7 +694,7 @@ def exchange(
             _finish(call, response, started)
             if answered:
                 return response
-            failure = (call.errors or error_for)(call, response)
+            failure = _without_token((call.errors or error_for)(call, response), token)
             delay = settings.retry.delay(call, attempt, response=response)
         yield Sleep(_retry_or_raise(call, attempt, delay, failure, clock()))
         attempt += 1

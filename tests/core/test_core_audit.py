@@ -5,6 +5,8 @@ Each test failed on the code before its fix.
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from core_helpers import API
@@ -105,3 +107,34 @@ def test_oauth_json_nested_too_deeply_is_an_oauth_error(status: int) -> None:
     client = OAuthClient("app", site_url="https://civitai.test", http_client=http, max_retries=0)
     with pytest.raises(OAuthError):
         client.fetch_me(SECRET)
+
+
+CAPABILITY = "CAPtokenXYZ987"
+
+
+def test_a_server_echoing_the_token_or_a_capability_url_does_not_put_them_in_the_error() -> None:
+    problem = {
+        "title": f"bad credentials Bearer-less {SECRET}",
+        "detail": f"see https://cdn.test/v2/consumer/blobs/content/{CAPABILITY}",
+    }
+    body = json.dumps(problem).encode()
+    with _orchestrator(500, body) as client, pytest.raises(OrchestratorError) as info:
+        client.get("wf-1")
+    shown = f"{info.value} {info.value!r}"
+    assert SECRET not in shown
+    assert CAPABILITY not in shown
+    assert "failed with HTTP 500" in shown
+
+
+def test_an_oauth_error_echoing_the_bearer_token_masks_it() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            401, json={"error": "invalid_token", "error_description": f"token {SECRET} expired"}
+        )
+
+    http = httpx.Client(transport=httpx.MockTransport(answer))
+    client = OAuthClient("app", site_url="https://civitai.test", http_client=http, max_retries=0)
+    with pytest.raises(OAuthError) as info:
+        client.fetch_me(SECRET)
+    assert SECRET not in f"{info.value} {info.value!r}"
+    assert "expired" in str(info.value)
