@@ -388,9 +388,14 @@ def with_options(call: Call, options: RequestOptions) -> Call:
     if headers:
         changes["headers"] = (*call.headers, *headers.items())
     query = options.get("extra_query") or ()
-    pairs = list(query.items()) if isinstance(query, Mapping) else list(query)
+    pairs = list(query.items()) if isinstance(query, Mapping) else query
+    if not isinstance(pairs, list | tuple) or not all(
+        isinstance(pair, tuple | list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+        for pair in pairs
+    ):
+        raise RequestValidationError(["extra_query: a mapping or pairs of strings"])
     if pairs:
-        changes["params"] = (*call.params, *((str(k), str(v)) for k, v in pairs))
+        changes["params"] = (*call.params, *((k, v) for k, v in pairs))
     return attrs.evolve(call, **changes)
 
 

@@ -5,14 +5,21 @@ Each test failed on the code before its fix.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 from core_helpers import API
 
 from civitai_app_sdk._transport import is_loopback
-from civitai_app_sdk.errors import ConfigurationError, OrchestratorError
+from civitai_app_sdk.errors import (
+    ConfigurationError,
+    OrchestratorError,
+    RequestValidationError,
+)
 from civitai_app_sdk.oauth import OAuthClient, OAuthError
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
 
@@ -138,3 +145,42 @@ def test_an_oauth_error_echoing_the_bearer_token_masks_it() -> None:
         client.fetch_me(SECRET)
     assert SECRET not in f"{info.value} {info.value!r}"
     assert "expired" in str(info.value)
+
+
+def _recording() -> tuple[list[httpx.Request], httpx.MockTransport, httpx.MockTransport]:
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"id": "wf-1", "status": "succeeded"})
+
+    return sent, httpx.MockTransport(answer), httpx.MockTransport(answer)
+
+
+def _both(call: Callable[[Any], Any]) -> list[BaseException]:
+    """Run ``call`` on a sync and an async client; the exceptions each raised."""
+    sent, sync_mock, async_mock = _recording()
+    raised: list[BaseException] = []
+    with OrchestratorClient(SECRET, base_url=API, transport=sync_mock) as client:
+        try:
+            call(client)
+        except Exception as exc:  # noqa: BLE001 - the test looks at the type
+            raised.append(exc)
+
+    async def run() -> None:
+        async with AsyncOrchestratorClient(SECRET, base_url=API, transport=async_mock) as aclient:
+            try:
+                await call(aclient)
+            except Exception as exc:  # noqa: BLE001 - the test looks at the type
+                raised.append(exc)
+
+    asyncio.run(run())
+    assert not sent, "nothing may be sent for a bad argument"
+    return raised
+
+
+@pytest.mark.parametrize("query", [5, [("a",)], [("a", 1)], {"a": 1}, "ab"])
+def test_a_bad_extra_query_is_a_request_validation_error(query: object) -> None:
+    raised = _both(lambda c: c.get("wf-1", extra_query=query))
+    assert len(raised) == 2
+    assert all(isinstance(e, RequestValidationError) for e in raised), raised
