@@ -184,3 +184,11 @@ def test_a_bad_extra_query_is_a_request_validation_error(query: object) -> None:
     raised = _both(lambda c: c.get("wf-1", extra_query=query))
     assert len(raised) == 2
     assert all(isinstance(e, RequestValidationError) for e in raised), raised
+
+
+@pytest.mark.parametrize("body", [None, [1, 2], "steps", b"{}", 5])
+@pytest.mark.parametrize("method", ["submit", "estimate"])
+def test_a_body_that_is_no_mapping_is_a_request_validation_error(method: str, body: object) -> None:
+    raised = _both(lambda c: getattr(c, method)(body))
+    assert len(raised) == 2
+    assert all(isinstance(e, RequestValidationError) for e in raised), raised

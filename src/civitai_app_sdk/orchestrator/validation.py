@@ -54,7 +54,8 @@ def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
     elif isinstance(body, Mapping):
         data = dict(body)
     else:
-        raise TypeError(f"a workflow body is a WorkflowTemplate or a dict, not {type(body)}")
+        problem = f"/: a workflow body is a WorkflowTemplate or a dict, not {type(body).__name__}"
+        raise RequestValidationError([problem], "workflow body")
     try:
         text = to_json(data, inf_nan_mode="constants")
         model = WorkflowTemplate.model_validate_json(
