@@ -192,3 +192,14 @@ def test_a_body_that_is_no_mapping_is_a_request_validation_error(method: str, bo
     raised = _both(lambda c: getattr(c, method)(body))
     assert len(raised) == 2
     assert all(isinstance(e, RequestValidationError) for e in raised), raised
+
+
+@pytest.mark.parametrize(
+    "keywords", [{"interval": "1"}, {"timeout": "5"}, {"interval": None}, {"timeout": True}]
+)
+def test_poll_with_a_non_number_duration_is_a_request_validation_error(
+    keywords: dict[str, Any],
+) -> None:
+    raised = _both(lambda c: c.poll("wf-1", **keywords))
+    assert len(raised) == 2
+    assert all(isinstance(e, RequestValidationError) for e in raised), raised
