@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from core_helpers import API
 from civitai_app_sdk._transport import is_loopback
 from civitai_app_sdk.errors import (
     ConfigurationError,
+    LocalFileError,
     OrchestratorError,
     RequestValidationError,
 )
@@ -203,3 +205,21 @@ def test_poll_with_a_non_number_duration_is_a_request_validation_error(
     raised = _both(lambda c: c.poll("wf-1", **keywords))
     assert len(raised) == 2
     assert all(isinstance(e, RequestValidationError) for e in raised), raised
+
+
+@pytest.mark.parametrize("path", ["", "out\0.png", 5, None])
+def test_download_to_a_path_the_os_cannot_open_is_refused_before_sending(path: object) -> None:
+    raised = _both(lambda c: c.download_blob("blob-1", path))
+    assert len(raised) == 2
+    assert all(isinstance(e, RequestValidationError) for e in raised), raised
+
+
+def test_download_to_a_file_name_too_long_is_a_local_file_error(tmp_path: Path) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"png", headers={"content-type": "image/png"})
+
+    target = tmp_path / ("a" * 300)  # no suffix: even looking at it fails (ENAMETOOLONG)
+    with OrchestratorClient(SECRET, base_url=API, transport=httpx.MockTransport(answer)) as c:
+        with pytest.raises(LocalFileError):
+            c.download_blob("blob-1", target)
+    assert list(tmp_path.iterdir()) == []

@@ -28,7 +28,7 @@ from .._transport import (
     SyncTransport,
     TokenSource,
 )
-from ..errors import LocalFileError
+from ..errors import LocalFileError, RequestValidationError
 from . import calls
 from .blobs import target_path
 from .calls import WorkflowPage
@@ -79,12 +79,13 @@ def _blob_file(
 
     An OS refusal (a name too long, no space, no permission) is a :class:`LocalFileError`.
     """
-    target = target_path(path_or_dir, blob_id, response.headers.get("content-type"))
-    try:
+    where: object = path_or_dir
+    try:  # even looking at a name the OS refuses (too long) raises
+        target = where = target_path(path_or_dir, blob_id, response.headers.get("content-type"))
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".download-", dir=target.parent)
     except OSError as exc:
-        raise LocalFileError(exc.errno, f"cannot write {target}: {exc.strerror}") from exc
+        raise LocalFileError(exc.errno, f"cannot write {where}: {exc.strerror}") from exc
     temp = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -143,7 +144,20 @@ class _Orchestrator(Generic[H, B, S]):
     list = operation(calls.query)
 
 
-def _blob_call(blob_id: str, options: BlobOptions) -> Any:
+def _check_path(path_or_dir: str | os.PathLike[str]) -> None:
+    """Refuse, before anything is sent, a path the OS could never open."""
+    try:
+        raw = os.fspath(path_or_dir)
+    except TypeError:
+        raw = None
+    if not isinstance(raw, str) or not raw or "\0" in raw:
+        raise RequestValidationError(
+            ["path_or_dir: must be a non-empty str or os.PathLike without NUL"], "argument"
+        )
+
+
+def _blob_call(blob_id: str, path_or_dir: str | os.PathLike[str], options: BlobOptions) -> Any:
+    _check_path(path_or_dir)
     workflow_id, nsfw_level = options.pop("workflow_id", None), options.pop("nsfw_level", None)
     request: RequestOptions = options
     return calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level, **request).call
@@ -209,7 +223,7 @@ class OrchestratorClient(_Orchestrator[httpx.Client, httpx.BaseTransport, None],
         the response's content type. The file appears only once complete.
         """
         with (
-            self._transport.stream(_blob_call(blob_id, options)) as response,
+            self._transport.stream(_blob_call(blob_id, path_or_dir, options)) as response,
             _blob_file(path_or_dir, blob_id, response) as (out, target),
         ):
             for chunk in response.iter_bytes(_CHUNK):
@@ -263,7 +277,7 @@ class AsyncOrchestratorClient(
         self, blob_id: str, path_or_dir: str | os.PathLike[str], **options: Unpack[BlobOptions]
     ) -> Path:
         """Stream a blob to disk. See :meth:`OrchestratorClient.download_blob`."""
-        async with self._transport.stream(_blob_call(blob_id, options)) as response:
+        async with self._transport.stream(_blob_call(blob_id, path_or_dir, options)) as response:
             with _blob_file(path_or_dir, blob_id, response) as (out, target):
                 async for chunk in response.aiter_bytes(_CHUNK):
                     out.write(chunk)
