@@ -223,3 +223,26 @@ def test_download_to_a_file_name_too_long_is_a_local_file_error(tmp_path: Path) 
         with pytest.raises(LocalFileError):
             c.download_blob("blob-1", target)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.get_blob("b", workflow_id=object()),
+        lambda c: c.get_blob("b", nsfw_level=3),
+        lambda c: c.download_blob("b", "out.png", workflow_id=7),
+        lambda c: c.list(tags=["ok", 5]),
+        lambda c: c.list(query=b"cat"),
+        lambda c: c.list(cursor=12),
+        lambda c: c.list(ascending="false"),
+        lambda c: c.list(exclude_failed=0),
+        lambda c: c.get("wf-1", hide_mature_content="no"),
+    ],
+)
+def test_query_values_of_the_wrong_type_are_refused_not_stringified(
+    call: Callable[[Any], Any],
+) -> None:
+    # before: str(object()) was sent, and ascending="false" was sent as "true"
+    raised = _both(call)
+    assert len(raised) == 2
+    assert all(isinstance(e, RequestValidationError) for e in raised), raised

@@ -64,7 +64,17 @@ def segment(value: str, what: str, *, safe: str = "") -> str:
     return encoded
 
 
-def _flag(value: bool) -> str:
+def _text(value: object, what: str) -> str:
+    """``value`` for the query string: a string (never another object's ``str()``)."""
+    if not isinstance(value, str):
+        raise _invalid(f"{what}: must be a string, not {type(value).__name__}")
+    return value
+
+
+def _flag(value: bool, what: str) -> str:
+    """``true``/``false`` for a real bool (the string ``"false"`` is not a flag)."""
+    if not isinstance(value, bool):
+        raise _invalid(f"{what}: must be True or False, not {type(value).__name__}")
     return "true" if value else "false"
 
 
@@ -85,7 +95,7 @@ def _hold_params(
     if seconds:
         params.append(("wait", str(seconds)))
     if hide_mature_content is not None:
-        params.append(("hideMatureContent", _flag(hide_mature_content)))
+        params.append(("hideMatureContent", _flag(hide_mature_content, "hide_mature_content")))
     return seconds, tuple(params)
 
 
@@ -225,9 +235,9 @@ def query(
     """
     params: list[tuple[str, str]] = []
     for tag in [tags] if isinstance(tags, str) else tags or ():
-        params.append(("tags", tag))
+        params.append(("tags", _text(tag, "tags")))
     if query is not None:
-        params.append(("query", query))
+        params.append(("query", _text(query, "query")))
     if from_date is not None:
         params.append(("fromDate", _date(from_date, "from_date")))
     if to_date is not None:
@@ -238,13 +248,13 @@ def query(
         ("hideMatureContent", hide_mature_content),
     ):
         if flag is not None:
-            params.append((name, _flag(flag)))
+            params.append((name, _flag(flag, name)))
     if take is not None:
         if isinstance(take, bool) or not isinstance(take, int) or take < 1:
             raise _invalid("take: must be a whole number >= 1")
         params.append(("take", str(take)))
     if cursor:
-        params.append(("cursor", cursor))
+        params.append(("cursor", _text(cursor, "cursor")))
     return Operation(with_options(Call("GET", _WORKFLOWS, tuple(params)), options), _page)
 
 
@@ -280,9 +290,9 @@ def get_blob(
     large media)."""
     params: list[tuple[str, str]] = []
     if workflow_id is not None:
-        params.append(("workflowId", workflow_id))
+        params.append(("workflowId", _text(workflow_id, "workflow_id")))
     if nsfw_level is not None:
-        params.append(("nsfwLevel", nsfw_level))
+        params.append(("nsfwLevel", _text(nsfw_level, "nsfw_level")))
     path = f"/v2/consumer/blobs/{segment(blob_id, 'blob id')}"
     call = Call("GET", path, tuple(params), follow_redirects=True)
     return Operation(with_options(call, options), _content)
