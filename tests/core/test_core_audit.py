@@ -166,14 +166,14 @@ def _both(call: Callable[[Any], Any]) -> list[BaseException]:
     with OrchestratorClient(SECRET, base_url=API, transport=sync_mock) as client:
         try:
             call(client)
-        except Exception as exc:  # noqa: BLE001 - the test looks at the type
+        except Exception as exc:
             raised.append(exc)
 
     async def run() -> None:
         async with AsyncOrchestratorClient(SECRET, base_url=API, transport=async_mock) as aclient:
             try:
                 await call(aclient)
-            except Exception as exc:  # noqa: BLE001 - the test looks at the type
+            except Exception as exc:
                 raised.append(exc)
 
     asyncio.run(run())
@@ -219,9 +219,9 @@ def test_download_to_a_file_name_too_long_is_a_local_file_error(tmp_path: Path) 
         return httpx.Response(200, content=b"png", headers={"content-type": "image/png"})
 
     target = tmp_path / ("a" * 300)  # no suffix: even looking at it fails (ENAMETOOLONG)
-    with OrchestratorClient(SECRET, base_url=API, transport=httpx.MockTransport(answer)) as c:
-        with pytest.raises(LocalFileError):
-            c.download_blob("blob-1", target)
+    client = OrchestratorClient(SECRET, base_url=API, transport=httpx.MockTransport(answer))
+    with client, pytest.raises(LocalFileError):
+        client.download_blob("blob-1", target)
     assert list(tmp_path.iterdir()) == []
 
 
