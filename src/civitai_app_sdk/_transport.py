@@ -37,7 +37,7 @@ import attrs
 import httpx
 
 from . import __version__
-from ._logging import configure_from_env
+from ._logging import configure_from_env, redact_http_logs
 from ._redact import MASK, redact
 from .errors import (
     BadRequestError,
@@ -754,6 +754,7 @@ class _Transport(Generic[H, B, S]):
         ``sleep`` waits between retries; ``clock`` is what ``Call.retry_deadline`` is
         measured on.
         """
+        redact_http_logs()
         self.settings = settings
         self._owned = http_client is None
         self.http: H = http_client or self._http_class(transport=transport)

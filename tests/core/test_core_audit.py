@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -246,3 +247,40 @@ def test_query_values_of_the_wrong_type_are_refused_not_stringified(
     raised = _both(call)
     assert len(raised) == 2
     assert all(isinstance(e, RequestValidationError) for e in raised), raised
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.DEBUG])
+def test_httpx_and_httpcore_lines_about_a_blob_redirect_hold_no_capability(
+    level: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    # an app logging at INFO saw httpx print the content URL a blob redirect led to;
+    # at DEBUG httpcore printed the Location header
+    def answer(request: httpx.Request) -> httpx.Response:
+        if "/content/" in request.url.path:
+            return httpx.Response(200, content=b"png", headers={"content-type": "image/png"})
+        location = f"{API}/v2/consumer/blobs/content/{CAPABILITY}?sig={CAPABILITY}"
+        return httpx.Response(302, headers={"location": location})
+
+    caplog.set_level(level)
+    client = OrchestratorClient(SECRET, base_url=API, transport=httpx.MockTransport(answer))
+    with client:
+        assert client.get_blob("blob-1") == b"png"
+    for record in caplog.records:
+        logging.Formatter().format(record)  # what any handler would print
+    text = caplog.text
+    assert "blobs/content/***" in text
+    assert CAPABILITY not in text
+    assert SECRET not in text
+
+
+def test_httpcore_trace_lines_are_redacted_once_a_client_exists(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    OrchestratorClient(SECRET, base_url=API).close()
+    caplog.set_level(logging.DEBUG)
+    headers = [(b"Location", f"/v2/consumer/blobs/content/{CAPABILITY}".encode())]
+    logging.getLogger("httpcore.http11").debug(
+        "receive_response_headers.complete return_value=%r", (b"HTTP/1.1", 302, headers)
+    )
+    assert caplog.records
+    assert CAPABILITY not in caplog.text
