@@ -22,6 +22,7 @@ from civitai_app_sdk.errors import (
     LocalFileError,
     OrchestratorError,
     RequestValidationError,
+    ResponseValidationError,
 )
 from civitai_app_sdk.oauth import OAuthClient, OAuthError
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
@@ -284,3 +285,19 @@ def test_httpcore_trace_lines_are_redacted_once_a_client_exists(
     )
     assert caplog.records
     assert CAPABILITY not in caplog.text
+
+
+def test_a_2xx_body_that_does_not_fit_carries_the_response_and_request_id() -> None:
+    # before: ResponseValidationError had no status, headers, request id or response
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=[1, 2], headers={"x-request-id": "req-77"})
+
+    client = OrchestratorClient(SECRET, base_url=API, transport=httpx.MockTransport(answer))
+    with client, pytest.raises(ResponseValidationError) as info:
+        client.get("wf-1")
+    error = info.value
+    assert error.status_code == 200
+    assert error.request_id == "req-77"
+    assert error.headers["x-request-id"] == "req-77"
+    assert error.response is not None
+    assert error.body == [1, 2]

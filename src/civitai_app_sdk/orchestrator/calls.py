@@ -111,7 +111,7 @@ def _reader(kind: Any, what: str) -> Callable[[httpx.Response], Any]:
     """Reads a 2xx body as ``kind`` (a model or union alias); ``what`` names it in errors."""
 
     def parse(response: httpx.Response) -> Any:
-        return read(kind, response.content, what)
+        return read(kind, response.content, what, response)
 
     return parse
 
