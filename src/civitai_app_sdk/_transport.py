@@ -120,6 +120,7 @@ class TokenSource(Protocol):
 
 _TOKEN_CHARS: Final = re.compile(r"[\x21-\x7e]+")
 _HEADER_CHARS: Final = re.compile(r"[\x20-\x7e]+")
+_HEADER_NAME: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def _header_value(value: str, what: str, *, spaces: bool = False) -> str:
@@ -383,7 +384,8 @@ def with_options(call: Call, options: RequestOptions) -> Call:
     if any(name.lower() in ("authorization", "host") for name in headers):
         raise RequestValidationError(["extra_headers: Authorization and Host are set by the SDK"])
     for name, value in headers.items():
-        _header_value(name, "an extra header name")
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise RequestValidationError([f"extra_headers: {name!r} is not a header name"])
         _header_value(value, f"the {name} header", spaces=True)
     if headers:
         changes["headers"] = (*call.headers, *headers.items())

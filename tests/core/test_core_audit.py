@@ -301,3 +301,11 @@ def test_a_2xx_body_that_does_not_fit_carries_the_response_and_request_id() -> N
     assert error.headers["x-request-id"] == "req-77"
     assert error.response is not None
     assert error.body == [1, 2]
+
+
+@pytest.mark.parametrize("name", ["X-A:b", "X A", "X-(a)", "", "X-\u00e4", "X/A"])
+def test_an_extra_header_name_that_is_no_token_is_refused_before_sending(name: str) -> None:
+    # before: "X-A:b" passed the check and failed in h11 at send time, then was retried
+    raised = _both(lambda c: c.get("wf-1", extra_headers={name: "1"}))
+    assert len(raised) == 2
+    assert all(isinstance(e, RequestValidationError) for e in raised), raised
