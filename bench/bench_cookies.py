@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from civitai_app_sdk.cookies import CookieSealer
+from civitai_app_sdk.cookies import CookieSealer, seal_cookie, unseal_cookie
 
 NODE_SCRIPT = Path(__file__).with_name("node_cookies.js")
-SECRET = "bench-secret-0123456789abcdef"
+SECRET = "bench-secret-0123456789abcdef-0123456789"
 VALUE = json.dumps(
     {
         "access_token": "civitai_0123456789abcdef0123456789abcdef0123",
@@ -32,6 +32,7 @@ VALUE = json.dumps(
 )
 VS_SCRYPT_TARGET = 1000.0
 VS_CACHED_TARGET = 0.5
+MODULE_VS_SEALER_TARGET = 1.1
 
 
 def rate(fn: Callable[[], object], seconds: float = 0.5, batch: int = 500) -> float:
@@ -76,9 +77,48 @@ def _ratio(name: str, ours: float, theirs: float, target: float) -> None:
     print(f"  ratio {name:<38} {ratio:>12,.2f}x   (target >= {target:g}x: {verdict})")
 
 
+def module_vs_sealer(sealer: CookieSealer, sealed: str) -> None:
+    """Time per call of the module-level functions over a ``CookieSealer``'s (target 1.1x)."""
+    rotation = [SECRET, "bench-older-secret-0123456789abcdef-012345"]
+    rotated = CookieSealer(rotation)
+    pairs: list[tuple[str, Callable[[], object], Callable[[], object]]] = [
+        (
+            "unseal_cookie / CookieSealer.unseal",
+            lambda: unseal_cookie(sealed, SECRET),
+            lambda: sealer.unseal(sealed),
+        ),
+        (
+            "unseal_cookie(rotation list) / CookieSealer",
+            lambda: unseal_cookie(sealed, rotation),
+            lambda: rotated.unseal(sealed),
+        ),
+        ("seal_cookie / CookieSealer.seal", lambda: seal_cookie(VALUE, SECRET), seal_one),
+    ]
+    for name, module_fn, sealer_fn in pairs:
+        module_fn(), sealer_fn()  # derive the keys outside the measurement
+        module, direct = 0.0, 0.0
+        for _ in range(12):  # short rounds, interleaved: load spikes hit both sides alike
+            module = max(module, rate(module_fn, seconds=0.05, batch=200))
+            direct = max(direct, rate(sealer_fn, seconds=0.05, batch=200))
+        ratio = direct / module
+        verdict = "ok" if ratio <= MODULE_VS_SEALER_TARGET else "short"
+        print(
+            f"  ratio {name:<44} {ratio:6.2f}x time   "
+            f"(target <= {MODULE_VS_SEALER_TARGET:g}x: {verdict})"
+        )
+
+
+def seal_one() -> object:
+    """One seal with the benchmark's shared sealer."""
+    return _SEALER.seal(VALUE)
+
+
+_SEALER = CookieSealer(SECRET)
+
+
 def run() -> None:
     """Print Python and Node seal/unseal rates and their ratios."""
-    sealer = CookieSealer(SECRET)
+    sealer = _SEALER
     start = time.perf_counter()
     sealed = sealer.seal(VALUE)  # the first use derives the key
     first = time.perf_counter() - start
@@ -91,13 +131,14 @@ def run() -> None:
     unseal = rate(lambda: sealer.unseal(sealed))
     garbage = rate(lambda: sealer.unseal(well_formed_garbage))
     malformed = rate(lambda: sealer.unseal("not-a-sealed-cookie"))
-    cold = CookieSealer("never-used-secret")
+    cold = CookieSealer("never-used-secret-0123456789abcdef-0123")
     cold_malformed = rate(lambda: cold.unseal("zz" + sealed[2:]))
     _line("python CookieSealer.seal", seal)
     _line("python CookieSealer.unseal", unseal)
     _line("python unseal, well-formed garbage", garbage)
     _line("python unseal, malformed garbage", malformed)
     _line("python unseal, malformed, key never derived", cold_malformed)
+    module_vs_sealer(sealer, sealed)
 
     node = node_rates()
     if node is None:

@@ -17,6 +17,7 @@ from civitai_app_sdk.orchestrator import (
     build_text_to_image_body,
     extract_images,
 )
+from civitai_app_sdk.orchestrator.blobs import BlobExistsError
 
 
 def show(workflow: Workflow) -> None:
@@ -51,8 +52,13 @@ def main(prompt: str, out_dir: Path) -> int:
             return 4
         print(f"Finished: {finished.status.value}")
         for image in extract_images(finished):
-            if image.available:
-                path = client.download_blob(image.id, out_dir, workflow_id=finished.id)
+            if not image.available:
+                continue
+            try:  # one file per image, named after it, in out_dir (created if needed)
+                path = client.download_blob(image.id, dir=out_dir, workflow_id=finished.id)
+            except BlobExistsError as exc:
+                print(f"  kept the existing {exc.path}")
+            else:
                 print(f"  saved {path}")
     return 0
 

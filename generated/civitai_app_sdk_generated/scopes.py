@@ -16,6 +16,8 @@ from typing import Final
 class TokenScope(enum.IntFlag):
     """Token scope bits as the OAuth server grants them (`scopes_supported`)."""
 
+    NONE = 0
+    """No scope at all (0.14's `TokenScope.None`)."""
     UserRead = 1
     "Read profile, settings & email"
     UserWrite = 2

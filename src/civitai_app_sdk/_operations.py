@@ -38,11 +38,14 @@ class Operation(Generic[T]):
 
     ``external_id`` marks a call that may charge: every error it raises carries the
     key and says how to retry with it (:func:`~civitai_app_sdk.errors.retry_with_key`).
+    ``on_failure`` sees every exception the call ends with (e.g. to give a single-use
+    value back when the request provably never reached the server).
     """
 
     call: Call
     read: Callable[[httpx.Response], T]
     external_id: str | None = None
+    on_failure: Callable[[BaseException], None] | None = None
 
 
 @contextlib.contextmanager
@@ -50,8 +53,10 @@ def _charged(operation: Operation[Any]) -> Iterator[None]:
     """Errors of an operation that may charge carry its idempotency key."""
     try:
         yield
-    except CivitaiError as error:
-        if operation.external_id is not None:
+    except BaseException as error:
+        if operation.on_failure is not None:
+            operation.on_failure(error)
+        if operation.external_id is not None and isinstance(error, CivitaiError):
             retry_with_key(error, operation.external_id)
         raise
 

@@ -7,9 +7,13 @@ reverse, with the same secret.
 
 Deliberate differences from 0.14:
 
-* keys are derived once per secret and cached (:class:`CookieSealer`), and a value
-  that is not well-formed is rejected before any key is derived, so garbage cookies
-  cost microseconds instead of a full scrypt run;
+* keys are derived once per secret and cached (:class:`CookieSealer`, and a bounded
+  cache behind :func:`seal_cookie`/:func:`unseal_cookie`), and a value that is not
+  well-formed or is longer than :data:`MAX_SEALED_LENGTH` (a browser's 4 KB cookie
+  limit) is rejected before any key is derived, so garbage cookies cost microseconds
+  instead of a full scrypt run;
+* a secret shorter than :data:`MIN_SECRET_LENGTH` characters still works (cookies
+  sealed by 0.14 apps keep opening) but gives a :class:`WeakCookieSecretWarning`;
 * several secrets may be given: the first seals, every one unseals (key rotation);
 * hex is decoded strictly: only the canonical lower-case form that both SDKs emit is
   accepted (0.14 silently ignores junk after a part and accepts upper case);
@@ -17,17 +21,19 @@ Deliberate differences from 0.14:
 * plaintext that is not valid UTF-8 unseals to ``None`` rather than U+FFFD text;
 * an empty secret is rejected with :class:`ValueError`;
 * :func:`build_set_cookie_header` raises :class:`ValueError` on anything that could
-  inject a header or an attribute, instead of passing it through.
+  inject a header or an attribute, instead of passing it through, and enforces the
+  ``__Secure-``/``__Host-`` prefix rules whatever the prefix's letter case (as
+  browsers do).
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 import os
 import re
+import sys
 import threading
+import warnings
 from collections.abc import Sequence
 from typing import Final
 
@@ -37,7 +43,10 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 __all__ = [
     "DEFAULT_MAX_AGE",
+    "MAX_SEALED_LENGTH",
+    "MIN_SECRET_LENGTH",
     "CookieSealer",
+    "WeakCookieSecretWarning",
     "build_set_cookie_header",
     "read_cookie",
     "seal_cookie",
@@ -54,6 +63,14 @@ _TAG_BYTES: Final = 16
 
 DEFAULT_MAX_AGE: Final = 3600
 """Default ``Max-Age`` of :func:`build_set_cookie_header`, in seconds (as in 0.14)."""
+MAX_SEALED_LENGTH: Final = 4096
+"""Longest sealed value unsealed, in characters: browsers keep no larger cookie."""
+MIN_SECRET_LENGTH: Final = 32
+"""Shorter cookie secrets are accepted with a :class:`WeakCookieSecretWarning`."""
+
+
+class WeakCookieSecretWarning(UserWarning):
+    """A cookie secret is shorter than :data:`MIN_SECRET_LENGTH` characters."""
 
 
 def _utf8(text: str) -> bytes:
@@ -78,7 +95,7 @@ def _split_sealed(sealed: object) -> tuple[bytes, bytes, bytes] | None:
     decoding and re-encoding each part must give it back exactly (no upper case,
     whitespace, odd nibbles or junk), which is cheaper than a regular expression.
     """
-    if not isinstance(sealed, str):
+    if not isinstance(sealed, str) or len(sealed) > MAX_SEALED_LENGTH:
         return None
     parts = sealed.split(":")
     if len(parts) != 3:
@@ -93,6 +110,16 @@ def _split_sealed(sealed: object) -> tuple[bytes, bytes, bytes] | None:
     if iv.hex() != iv_hex or tag.hex() != tag_hex or ciphertext.hex() != ct_hex:
         return None
     return iv, tag, ciphertext
+
+
+def _outside_level() -> int:
+    """The ``stacklevel`` naming the first caller outside this module (for warnings)."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def _secrets_tuple(secret_or_secrets: str | Sequence[str]) -> tuple[str, ...]:
@@ -110,6 +137,14 @@ def _secrets_tuple(secret_or_secrets: str | Sequence[str]) -> tuple[str, ...]:
         for earlier in secrets[:index]:
             if hmac.compare_digest(_utf8(earlier), _utf8(secret)):
                 raise ValueError(f"cookie secret #{index} repeats an earlier one")
+    for index, secret in enumerate(secrets):
+        if len(secret) < MIN_SECRET_LENGTH:
+            warnings.warn(
+                f"cookie secret #{index} has {len(secret)} characters; use at least "
+                f"{MIN_SECRET_LENGTH} random ones (e.g. secrets.token_urlsafe(32))",
+                WeakCookieSecretWarning,
+                stacklevel=_outside_level(),
+            )
     return secrets
 
 
@@ -173,22 +208,26 @@ class CookieSealer:
         return None
 
 
-_shared: dict[bytes, CookieSealer] = {}
-_shared_lock = threading.Lock()
 _SHARED_LIMIT: Final = 16
+_shared: dict[object, CookieSealer] = {}
+_shared_lock = threading.Lock()
 
 
 def _sealer_for(secret_or_secrets: str | Sequence[str]) -> CookieSealer:
-    """A process-wide :class:`CookieSealer` per secret list, indexed by a digest."""
-    secrets = _secrets_tuple(secret_or_secrets)
-    digest = hashlib.sha256(json.dumps(secrets).encode("ascii")).digest()
+    """A process-wide :class:`CookieSealer` per secret (or secret list), at most 16 kept.
+
+    A hit is one dictionary lookup; a miss validates the secrets exactly as
+    :class:`CookieSealer` does and evicts the oldest entry when the cache is full.
+    """
+    key = secret_or_secrets if isinstance(secret_or_secrets, str) else tuple(secret_or_secrets)
+    sealer = _shared.get(key)
+    if sealer is not None:
+        return sealer
+    sealer = CookieSealer(key)
     with _shared_lock:
-        sealer = _shared.get(digest)
-        if sealer is None:
-            if len(_shared) >= _SHARED_LIMIT:
-                _shared.pop(next(iter(_shared)))
-            sealer = CookieSealer(secrets)
-            _shared[digest] = sealer
+        sealer = _shared.setdefault(key, sealer)
+        while len(_shared) > _SHARED_LIMIT:
+            del _shared[next(iter(_shared))]
     return sealer
 
 
@@ -197,7 +236,11 @@ def seal_cookie(value: str, secret: str) -> str:
 
     Unlike 0.14 the derived key is cached per secret (see :class:`CookieSealer`).
     """
-    return _sealer_for(secret).seal(value)
+    try:
+        sealer = _shared[secret]
+    except (KeyError, TypeError):
+        sealer = _sealer_for(secret)
+    return sealer.seal(value)
 
 
 def unseal_cookie(sealed: object, secret_or_secrets: str | Sequence[str]) -> str | None:
@@ -205,7 +248,12 @@ def unseal_cookie(sealed: object, secret_or_secrets: str | Sequence[str]) -> str
 
     Never raises on bad ``sealed`` input; an invalid secret list raises ``ValueError``.
     """
-    return _sealer_for(secret_or_secrets).unseal(sealed)
+    key = tuple(secret_or_secrets) if type(secret_or_secrets) is list else secret_or_secrets
+    try:  # the hit path inlined: a call costs what CookieSealer.unseal costs
+        sealer = _shared[key]
+    except (KeyError, TypeError):  # TypeError: another unhashable sequence
+        sealer = _sealer_for(secret_or_secrets)
+    return sealer.unseal(sealed)
 
 
 # RFC 6265 section 4.1.1: cookie names are tokens, values are cookie-octets.
@@ -235,8 +283,9 @@ def build_set_cookie_header(
     is not an RFC 6265 token, a value with characters outside cookie-octets (CR, LF,
     ``;``, ``,``, space, quote, backslash, controls), a path or domain that could end
     the attribute, a ``same_site`` other than lax/strict/none, ``SameSite=None``
-    without ``Secure``, and ``__Secure-``/``__Host-`` prefixed names whose attributes
-    break the prefix rules. Error messages never include the value.
+    without ``Secure``, and ``__Secure-``/``__Host-`` prefixed names (in any letter
+    case) whose attributes break the prefix rules. Error messages never include the
+    value.
     """
     if not isinstance(name, str) or not _COOKIE_NAME.fullmatch(name):
         raise ValueError("cookie name must be a non-empty RFC 6265 token")
@@ -252,9 +301,10 @@ def build_set_cookie_header(
         raise ValueError("same_site must be one of lax, strict, none")
     if same_site.lower() == "none" and not secure:
         raise ValueError("SameSite=None requires Secure")
-    if name.startswith(("__Secure-", "__Host-")) and not secure:
+    folded = name.lower()
+    if folded.startswith(("__secure-", "__host-")) and not secure:
         raise ValueError(f"cookie {name!r} requires Secure")
-    if name.startswith("__Host-") and (domain or path != "/"):
+    if folded.startswith("__host-") and (domain or path != "/"):
         raise ValueError(f"cookie {name!r} requires Path=/ and no Domain")
     parts = [f"{name}={value}", f"Max-Age={max_age}", f"Path={path}"]
     if domain:

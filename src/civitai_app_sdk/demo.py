@@ -135,7 +135,7 @@ def run(live: bool) -> int:
         final = orchestrator.poll(workflow.id, timeout=300, on_update=_progress)
         target = OUTPUT_DIR / workflow.id
         target.mkdir(parents=True, exist_ok=True)
-        files = [orchestrator.download_blob(b.id, target) for b in extract_blobs(final)]
+        files = [orchestrator.download_blob(b.id, dir=target) for b in extract_blobs(final)]
         after = fetch_buzz_balances(token, site_url=site_url)
     spent = (before.blue + before.green + before.yellow) - (after.blue + after.green + after.yellow)
     _summary(final, files, spent, time.monotonic() - started)

@@ -11,6 +11,9 @@ from civitai_app_sdk.cookies import CookieSealer, read_cookie, seal_cookie
 from civitai_app_sdk.oauth import MemoryTokenStore, SealedCookieTokenStore, TokenSet, TokenStore
 from civitai_app_sdk.scopes import TokenScope
 
+# Short secrets here are deliberate (0.14 fixtures, brevity); the warning has its own tests.
+pytestmark = pytest.mark.filterwarnings("ignore::civitai_app_sdk.cookies.WeakCookieSecretWarning")
+
 NODE_SEALED = json.loads((Path(__file__).parent / "fixtures/node_sealed_cookies.json").read_text())
 BAD_STORED = r"JSON object|access_token|expires_at|refresh_token|scope"
 NODE_SESSION = NODE_SEALED[1]  # JSON.stringify(OAuthTokens) sealed by the Node SDK
@@ -120,21 +123,24 @@ def test_sealed_cookie_store_clear_deletes_cookie() -> None:
     )
 
 
+STORE_SECRET = "store-test-secret-0123456789abcdef"
+
+
 @pytest.mark.parametrize(
     "cookie",
     [
         "civitai_session=garbage",
-        f"civitai_session={seal_cookie('not json', 's')}",
-        f"civitai_session={seal_cookie('[1]', 's')}",
-        f"civitai_session={seal_cookie(json.dumps({'access_token': 'a'}), 's')}",
-        f"civitai_session={seal_cookie(json.dumps(TOKENS.to_json_dict()), 'other')}",
+        f"civitai_session={seal_cookie('not json', STORE_SECRET)}",
+        f"civitai_session={seal_cookie('[1]', STORE_SECRET)}",
+        f"civitai_session={seal_cookie(json.dumps({'access_token': 'a'}), STORE_SECRET)}",
+        f"civitai_session={seal_cookie(json.dumps(TOKENS.to_json_dict()), STORE_SECRET[::-1])}",
         "civitai_session=",
         "",
     ],
     ids=["garbage", "not-json", "not-object", "no-refresh", "other-secret", "empty-value", "none"],
 )
 def test_sealed_cookie_store_bad_cookie_reads_as_empty(cookie: str) -> None:
-    assert SealedCookieTokenStore(CookieSealer("s"), cookie).load() is None
+    assert SealedCookieTokenStore(CookieSealer(STORE_SECRET), cookie).load() is None
 
 
 def test_sealed_cookie_store_checks_attributes_up_front() -> None:

@@ -64,7 +64,7 @@ def test_json_output_is_one_document(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["valid"] is False
-    assert document["schema_checked"] is True
+    assert document["schemaChecked"] is True
     assert document["problems"] == [
         {
             "path": "blockId",
@@ -83,8 +83,8 @@ def test_without_schema_files_the_packaged_schema_is_used(
     path = write(tmp_path, {**BASE, "type": "embed"})
     assert "schema not checked" not in run(runner, str(path)).output
     document = json.loads(run(runner, str(path), "--json").stdout)
-    assert (document["valid"], document["schema_checked"]) == (True, True)
-    assert [f["path"] for f in document["schema_findings"]] == ["type"]
+    assert (document["valid"], document["schemaChecked"]) == (True, True)
+    assert [f["path"] for f in document["schemaFindings"]] == ["type"]
 
 
 @pytest.mark.parametrize("raw", [b"{", b'{"blockId": NaN}', b"\xff\xfe{}"])
@@ -130,3 +130,51 @@ def test_block_command_module_imports_nothing_heavy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+DEEP = 100_000
+NESTED = "the JSON is nested too deeply (over about 1,000 levels)"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * DEEP + "]" * DEEP,
+        '{"a":' * DEEP + "1" + "}" * DEEP,
+        '{"blockId": "lab", "settings": ' + '{"a":' * DEEP + "1" + "}" * (DEEP + 1),
+    ],
+    ids=["array", "object", "inside-a-manifest"],
+)
+def test_deeply_nested_json_is_one_line_not_a_traceback(
+    runner: CliRunner, tmp_path: Path, raw: str
+) -> None:
+    path = write(tmp_path, None, raw=raw)
+    result = run(runner, str(path))
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.splitlines() == [f"{path}: cannot read: {NESTED}"]
+    assert result.stdout == ""
+    as_json = run(runner, str(path), "--json")
+    assert as_json.exit_code == 2
+    assert json.loads(as_json.stdout) == {"file": str(path), "error": f"cannot read: {NESTED}"}
+
+
+def test_nesting_the_parser_can_read_is_still_checked(runner: CliRunner, tmp_path: Path) -> None:
+    deep: Any = 1
+    for _ in range(500):
+        deep = {"a": deep}
+    path = write(tmp_path, {**BASE, "extra": deep})
+    result = run(runner, str(path), "--json", "--schema", str(schema_path()))
+    assert result.exit_code in (0, 1)
+    assert "valid" in json.loads(result.stdout)
+
+
+def test_deeply_nested_schema_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    schema = tmp_path / "schema.json"
+    schema.write_text('{"a":' * DEEP + "1" + "}" * DEEP, encoding="utf-8")
+    path = write(tmp_path, BASE)
+    result = run(runner, str(path), "--schema", str(schema))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"{path}: {schema} is nested too deeply to read"]
+    as_json = run(runner, str(path), "--schema", str(schema), "--json")
+    assert json.loads(as_json.stdout)["error"] == f"{schema} is nested too deeply to read"

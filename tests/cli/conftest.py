@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,10 @@ from click.testing import CliRunner, Result
 from civitai_app_sdk.cli import main
 
 API = "https://orch.test"
+ME = {"id": 7, "username": "maker", "tokenScope": 114689, "subject": {"type": "apiKey", "id": 3}}
+"""What ``/api/v1/me`` answers for a good key in these tests."""
+SITE = "https://civitai.com"
+"""Where ``/api/v1/me`` is asked for any API that is not on loopback."""
 
 Run = Callable[..., Result]
 
@@ -23,14 +27,31 @@ def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "CIVITAI_API_URL",
         "CIVITAI_CLIENT_ID",
         "CIVITAI_AUTH_URL",
+        "CIVITAI_MAX_RETRIES",
+        "NO_COLOR",
+        "FORCE_COLOR",
     ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CIVITAI_KEYRING", "0")  # never the developer's real keyring
     config = tmp_path / "config"
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.setenv("CIVITAI_CONFIG_DIR", str(config))
     monkeypatch.chdir(work)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def fresh_consoles() -> Iterator[None]:
+    """Forget the cached rich consoles around each test, so its environment (COLUMNS,
+    TERM, NO_COLOR) is the one they see."""
+    from civitai_app_sdk.cli import _output
+
+    _output.stderr.cache_clear()
+    _output.stdout.cache_clear()
+    yield
+    _output.stderr.cache_clear()
+    _output.stdout.cache_clear()
 
 
 @pytest.fixture

@@ -12,19 +12,31 @@ import pytest
 import respx
 
 from civitai_app_sdk.cli._credentials import CredentialsFile
+from tests.cli.conftest import ME
 
 AUTH = "https://auth.test"
+SITE = "https://civitai.com"
+
+
+@pytest.fixture
+def me() -> respx.Route:
+    """``/api/v1/me`` on civitai.com accepts the pasted key."""
+    with respx.mock(assert_all_called=False) as mock:
+        yield mock.get(f"{SITE}/api/v1/me").respond(json=ME)
 
 
 def _creds(home: Path) -> Path:
     return home / "config" / "credentials.json"
 
 
-def test_login_with_token_stores_owner_only(run, cli_home: Path) -> None:
+def test_login_with_token_stores_owner_only(run, cli_home: Path, me: respx.Route) -> None:
     result = run("login", "--with-token", "--json", input="secret-key-1\n")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["kind"] == "apiKey"
+    assert data["user"] == {"id": 7, "username": "maker"}
+    assert data["apiUrl"] == "https://orchestration.civitai.com"
+    assert me.calls.last.request.headers["authorization"] == "Bearer secret-key-1"
     assert "secret-key-1" not in result.stdout + result.stderr
     path = _creds(cli_home)
     assert json.loads(path.read_text())["tokens"]["access_token"] == "secret-key-1"
@@ -52,7 +64,7 @@ def test_stored_token_no_header_can_carry_is_one_line_error(run, cli_home: Path)
     from civitai_app_sdk.oauth import TokenSet
 
     tokens = TokenSet(access_token="t\u00f6k\u00e9n", expires_at=NEVER_EXPIRES)
-    CredentialsFile(cli_home / "config").write(StoredLogin(tokens))
+    CredentialsFile(cli_home / "config").write(StoredLogin(tokens, api_url="https://orch.test"))
     result = run("workflows", env={"CIVITAI_API_URL": "https://orch.test"})
     assert result.exit_code == 3
     assert result.stderr.startswith("error: the API token from the stored login contains")
@@ -92,9 +104,11 @@ def test_device_login_saves_tokens_and_client(run, cli_home: Path) -> None:
             ),
         ]
     )
+    respx.get(f"{AUTH}/api/v1/me").respond(json=ME)
     result = run("login", "--client-id", "cid", "--auth-url", AUTH)
     assert result.exit_code == 0, result.stderr
     assert "ABCD-EFGH" in result.stderr
+    assert "Signed in as maker (user 7)" in result.stdout
     assert poll.call_count == 2
     stored = CredentialsFile(cli_home / "config").read()
     assert stored is not None
@@ -120,7 +134,7 @@ def test_device_login_denied_exits_auth(run) -> None:
     assert result.stderr.strip().splitlines()[-1].startswith("error: sign-in failed: access_denied")
 
 
-def test_logout_removes_file(run, cli_home: Path) -> None:
+def test_logout_removes_file(run, cli_home: Path, me: respx.Route) -> None:
     run("login", "--with-token", input="k\n")
     assert _creds(cli_home).exists()
     result = run("logout", "--json")
@@ -178,7 +192,7 @@ def test_stored_login_reprs_hide_tokens(cli_home: Path) -> None:
         access_token="acc-secret-1", refresh_token="ref-secret-1", expires_at=time.time() + 3600
     )
     file = CredentialsFile(cli_home / "config")
-    login = StoredLogin(tokens, "cid", AUTH)
+    login = StoredLogin(tokens, "cid", AUTH, "https://orchestration.civitai.com")
     file.write(login)
     provider = resolve_token(
         load_settings(environ={"CIVITAI_CONFIG_DIR": str(cli_home / "config")})

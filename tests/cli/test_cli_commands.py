@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -329,10 +330,45 @@ def test_results_download_names_and_extensions(authed, api, cli_home: Path) -> N
     reports = json.loads(result.stdout)["downloads"]
     assert [r["status"] for r in reports] == ["saved", "skipped", "saved"]
     assert "add --nsfw" in reports[1]["reason"]
-    again = authed("results", "wf-1", "--download", "--dir", str(out))
+    again = authed("results", "wf-1", "--download", "--dir", str(out), "--json")
     assert again.exit_code == 0
-    assert (out / "wf-1_0_0-1.webp").read_bytes() == b"webp-bytes"
+    # a re-run finds the identical files it saved before instead of writing -1 copies
+    assert sorted(p.name for p in out.iterdir()) == ["wf-1_0_0.webp", "wf-1_vid_0.mp4"]
+    paths = [r.get("path") for r in json.loads(again.stdout)["downloads"]]
+    assert paths == [str(out / "wf-1_0_0.webp"), None, str(out / "wf-1_vid_0.mp4")]
+    image.respond(content=b"other-bytes", headers={"content-type": "image/webp"})
+    assert authed("results", "wf-1", "--download", "--dir", str(out)).exit_code == 0
+    assert (out / "wf-1_0_0-1.webp").read_bytes() == b"other-bytes"  # never overwritten
+    assert (out / "wf-1_0_0.webp").read_bytes() == b"webp-bytes"
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_downloads_respect_the_umask(authed, api, cli_home: Path, umask: int) -> None:
+    import os
+    import stat
+
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(
+        content=b"a", headers={"content-type": "image/png"}
+    )
+    api.get("https://cdn.test/VIDB.mp4").respond(
+        content=b"v", headers={"content-type": "video/mp4"}
+    )
+    api.get(f"{API}/v2/consumer/blobs/IMGB.jpeg").respond(
+        content=b"b", headers={"content-type": "image/jpeg"}
+    )
+    out = cli_home / "out"
+    old = os.umask(umask)
+    try:
+        assert authed("results", "wf-1", "--download", f"--dir={out}").exit_code == 0
+        assert authed("blob", "IMGB.jpeg", "--download", f"--dir={out}").exit_code == 0
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()}
+    assert len(modes) == 3
+    assert set(modes.values()) == {0o666 & ~umask}, modes
 
 
 def test_results_downloads_share_one_http_client(
@@ -583,7 +619,9 @@ def test_network_error_exits_9(authed, api, monkeypatch) -> None:
 
 
 def test_flag_token_beats_env_and_stored_login(run, api, monkeypatch) -> None:
-    run("login", "--with-token", input="stored-key\n")
+    api.get("https://civitai.com/api/v1/me").respond(json={"id": 1})
+    login = run("login", "--with-token", "--api-url", API, input="stored-key\n")
+    assert login.exit_code == 0, login.stderr
     route = api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "", "items": []})
     monkeypatch.setenv("CIVITAI_API_URL", API)
     monkeypatch.delenv("CIVITAI_API_TOKEN")

@@ -1,4 +1,5 @@
-"""Settings: the strict .env parser and flag > environment > .env > config file."""
+"""Settings: ./.env read by python-dotenv, flag > environment > .env > config file, and
+a .env URL that never takes a token from elsewhere (issue 13.3)."""
 
 from __future__ import annotations
 
@@ -6,47 +7,50 @@ import json
 from pathlib import Path
 
 import pytest
+import respx
+from hypothesis import given
+from hypothesis import strategies as st
 
 from civitai_app_sdk.cli._config import (
     ConfigError,
     config_dir,
     load_settings,
-    parse_dotenv,
+    parse_retries,
+    read_dotenv,
 )
 from civitai_app_sdk.orchestrator import DEFAULT_ORCHESTRATOR_BASE_URL
+from tests.cli.conftest import Run
 
 
-def test_dotenv_forms() -> None:
-    text = (
+def test_dotenv_forms(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text(
         "# comment\n\n"
         "A=plain value # trailing comment\n"
         "export B='single # kept $X'\n"
         'C="line\\nbreak \\"q\\""\n'
         "D=\n"
         "E=a=b=c\n"
+        'F="first\nsecond"\n'
     )
-    assert parse_dotenv(text) == {
+    warnings: list[str] = []
+    assert read_dotenv(path, on_warning=warnings.append) == {
         "A": "plain value",
         "B": "single # kept $X",
         "C": 'line\nbreak "q"',
         "D": "",
         "E": "a=b=c",
+        "F": "first\nsecond",
     }
+    assert warnings == []
 
 
-@pytest.mark.parametrize(
-    ("line", "message"),
-    [
-        ("NOEQUALS", "line 1: expected KEY=value"),
-        ("1BAD=x", "expected KEY=value"),
-        ("A='open", "unterminated"),
-        ('A="x" junk', "after the closing quote"),
-        ('A="bad \\q"', "unknown escape"),
-    ],
-)
-def test_dotenv_rejects(line: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        parse_dotenv(line)
+def test_dotenv_lines_it_cannot_read_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text("just some words\nCIVITAI_API_TOKEN=t1\n=novalue\nNOEQUALS\n")
+    warnings: list[str] = []
+    assert read_dotenv(path, on_warning=warnings.append) == {"CIVITAI_API_TOKEN": "t1"}
+    assert [w.split(" line ")[1].split(" ")[0] for w in warnings] == ["1", "3"]
 
 
 def test_precedence(tmp_path: Path) -> None:
@@ -66,6 +70,30 @@ def test_precedence(tmp_path: Path) -> None:
     assert "t3" not in repr(s)
 
 
+@pytest.mark.parametrize("token_from", ["environment", "flag", "login"])
+def test_a_dotenv_url_never_takes_a_token_from_elsewhere(tmp_path: Path, token_from: str) -> None:
+    (tmp_path / ".env").write_text("CIVITAI_API_URL=https://attacker.test\n")
+    env = {"CIVITAI_CONFIG_DIR": str(tmp_path / "cfg")}
+    if token_from == "environment":
+        env["CIVITAI_API_TOKEN"] = "secret"
+    warnings: list[str] = []
+    s = load_settings(
+        token="secret" if token_from == "flag" else None,
+        environ=env,
+        cwd=tmp_path,
+        on_warning=warnings.append,
+    )
+    assert s.api_url == DEFAULT_ORCHESTRATOR_BASE_URL
+    assert len(warnings) == 1
+    assert "ignoring CIVITAI_API_URL from ./.env" in warnings[0]
+
+
+def test_dotenv_url_with_its_own_token_is_used(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("CIVITAI_API_URL=http://127.0.0.1:9\nCIVITAI_API_TOKEN=t\n")
+    s = load_settings(environ={"CIVITAI_CONFIG_DIR": str(tmp_path)}, cwd=tmp_path)
+    assert (s.api_url, s.token_source) == ("http://127.0.0.1:9", ".env")
+
+
 def test_defaults_and_bad_files(tmp_path: Path) -> None:
     env = {"CIVITAI_CONFIG_DIR": str(tmp_path)}
     s = load_settings(environ=env, cwd=tmp_path)
@@ -78,3 +106,59 @@ def test_defaults_and_bad_files(tmp_path: Path) -> None:
 def test_config_dir_defaults_to_platform_dir() -> None:
     assert config_dir({}).name == "civitai-orch"
     assert config_dir({"CIVITAI_CONFIG_DIR": "/x/y"}) == Path("/x/y")
+
+
+@given(st.text(max_size=6))
+def test_max_retries_is_a_small_whole_number_or_an_error(text: str) -> None:
+    ok = text.strip().isdecimal() and int(text.strip()) <= 10
+    if ok:
+        assert parse_retries(text, "environment") == int(text.strip())
+    else:
+        with pytest.raises(ConfigError, match="CIVITAI_MAX_RETRIES from the environment"):
+            parse_retries(text, "environment")
+
+
+# --- through the entry point ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "2.5", "99"])
+def test_bad_max_retries_is_a_usage_error(authed: Run, value: str) -> None:
+    result = authed("workflows", env={"CIVITAI_MAX_RETRIES": value})
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: CIVITAI_MAX_RETRIES from the environment must be")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("where", "url"),
+    [("flag", "not a url"), ("env", "ftp://x.test"), ("env", "https://"), ("flag", "http//x")],
+)
+def test_malformed_api_url_is_a_one_line_usage_error(authed: Run, where: str, url: str) -> None:
+    args = ["workflows", "--json"] + (["--api-url", url] if where == "flag" else [])
+    result = authed(*args, env={"CIVITAI_API_URL": url} if where == "env" else None)
+    assert result.exit_code == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "is not an http(s) URL" in result.stderr
+    assert json.loads(result.stdout)["error"]["exitCode"] == 2
+
+
+def test_env_token_works_beside_a_dotenv_the_cli_cannot_read(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (cli_home / "work" / ".env").write_text(
+        'NOTES="a multi-line\nvalue"\nthis line is prose, not a setting\nCIVITAI_API_URL=https://attacker.test\n'
+    )
+    monkeypatch.setenv("CIVITAI_API_TOKEN", "env-token")
+    with respx.mock:
+        route = respx.get(f"{DEFAULT_ORCHESTRATOR_BASE_URL}/v2/consumer/workflows").respond(
+            json={"items": [], "next": None}
+        )
+        attacker = respx.route(host="attacker.test").respond(500)
+        result = run("workflows", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert route.called
+    assert not attacker.called
+    assert route.calls.last.request.headers["authorization"] == "Bearer env-token"
+    assert "line 3 is not KEY=value" in result.stderr
+    assert "ignoring CIVITAI_API_URL from ./.env" in result.stderr

@@ -8,6 +8,7 @@ registered command, so a new command cannot skip the check.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,9 @@ import pytest
 import respx
 from test_cli_commands import API, BODY, JOB, WF
 
-from civitai_app_sdk.cli import ALIASES, COMMANDS, EXIT_CODES_HELP, _output, _progress
+from civitai_app_sdk.cli import ALIASES, COMMANDS, EXIT_CODES_HELP, _progress
 from civitai_app_sdk.cli._exit import ExitCode
+from tests.cli.conftest import ME, SITE
 
 Mocker = Callable[[respx.MockRouter], None]
 
@@ -70,7 +72,7 @@ CASES: dict[str, tuple[list[str], Mocker]] = {
     "submit": (["wf.json", "--yes", "--wait"], _post),
     "cancel": (["wf-1"], lambda m: m.put(f"{API}/v2/consumer/workflows/wf-1").respond(204)),
     "scopes": (["AIServices", "UserRead"], _nothing),
-    "login": (["--with-token"], _nothing),
+    "login": (["--with-token"], lambda m: m.get(f"{SITE}/api/v1/me").respond(json=ME)),
     "logout": ([], _nothing),
     "block": (["validate", "manifest.json"], _nothing),
 }
@@ -109,33 +111,46 @@ API_ERRORS = ["test", "user", "workflows", "workflow", "job", "step", "results",
 
 
 @pytest.mark.parametrize("name", API_ERRORS)
-def test_json_failure_leaves_stdout_empty(
+def test_json_failure_prints_one_error_document(
     authed, api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
-    api.route(host="orch.test").respond(404, json={"title": "Not Found"})
+    api.route(host="orch.test").respond(
+        404,
+        json={"title": "Not Found", "errors": {"id": ["unknown."]}},
+        headers={"x-request-id": "rq-9"},
+    )
     args = [a for a in CASES[name][0] if a != "--wait"]
     result = authed(name, *args, "--json")
     assert result.exit_code == ExitCode.NOT_FOUND or (name, result.exit_code) == ("user", 1)
-    assert result.stdout == ""
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert result.stderr.startswith("error: ")
+    error = json.loads(result.stdout)["error"]
+    assert error["exitCode"] == result.exit_code
+    assert error["status"] == 404
+    assert error["requestId"] == "rq-9"
+    assert error["fields"] == {"id": ["unknown"]}
+    assert result.stderr == f"error: {error['message']}\n"
+    assert "rq-9" in error["message"]
+    assert ".." not in error["message"]
 
 
-@pytest.fixture
-def fresh_consoles() -> Iterator[None]:
-    """Forget the cached rich consoles, before and after, so env changes take effect."""
-    _output.stderr.cache_clear()
-    _output.stdout.cache_clear()
-    yield
-    _output.stderr.cache_clear()
-    _output.stdout.cache_clear()
+@pytest.mark.parametrize(
+    "args",
+    [["workflwos"], ["workflows", "--take=0"], ["workflow"], ["estimate", "missing.json"]],
+    ids=["command", "range", "missing-argument", "missing-file"],
+)
+def test_json_usage_errors_print_a_document_too(authed, args: list[str]) -> None:
+    result = authed(*args, "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["exitCode"] == 2
+    assert error["status"] is None
 
 
 @pytest.fixture
 def terminal_stderr(monkeypatch: pytest.MonkeyPatch, fresh_consoles: None) -> None:
-    """Make stderr count as an interactive terminal."""
+    """Make stderr count as an interactive, cursor-capable terminal (whatever TERM is)."""
     monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.setattr(_progress, "on_terminal", lambda: True)
 
 
@@ -239,3 +254,45 @@ def test_ctrl_c_exits_130_with_one_line(authed, api: respx.MockRouter) -> None:
     result = authed("workflow", "wf-1")
     assert result.exit_code == 130
     assert result.stderr.strip() == "error: interrupted"
+
+
+def test_transfer_bars_show_bytes_and_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import time
+
+    from rich.console import Console
+
+    monkeypatch.setenv("TERM", "xterm-256color")  # a cursor-capable terminal, whatever CI has
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120, color_system=None)
+    monkeypatch.setattr(_progress, "stderr", lambda: console)
+    monkeypatch.setattr(_progress, "on_terminal", lambda: True)
+    with _progress.bar("Downloading", total=4_000_000, transfer=True) as progress:
+        for _ in range(4):
+            progress.advance(1_000_000)
+            time.sleep(0.05)
+    drawn = screen.getvalue()
+    assert "4.0/4.0 MB" in drawn
+    assert re.search(r"\d+(\.\d+)? [kMG]?B/s", drawn), drawn
+
+
+def _snake_keys(value: Any, where: str = "") -> list[str]:
+    if isinstance(value, dict):
+        found = [f"{where}/{k}" for k in value if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", k)]
+        return found + [x for k, v in value.items() for x in _snake_keys(v, f"{where}/{k}")]
+    if isinstance(value, list):
+        return [x for v in value for x in _snake_keys(v, where)]
+    return []
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - {"job"}))  # job: the v1 document as sent
+def test_json_documents_use_camel_case_keys(
+    authed, api: respx.MockRouter, cli_home: Path, name: str
+) -> None:
+    work = cli_home / "work"
+    (work / "wf.json").write_text(json.dumps(BODY))
+    (work / "manifest.json").write_text("{}")
+    args, mock = CASES[name]
+    mock(api)
+    result = authed(name, *args, "--json", input="pasted-key\n")
+    assert _snake_keys(json.loads(result.stdout)) == []

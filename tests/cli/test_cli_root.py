@@ -79,7 +79,7 @@ def test_expired_oauth_login_is_refreshed_and_saved(run, cli_home: Path, monkeyp
     monkeypatch.setenv("CIVITAI_API_URL", "https://orch.test")
     file = CredentialsFile(cli_home / "config")
     old = TokenSet(access_token="old-access", expires_at=time.time() - 10, refresh_token="r1")
-    file.write(StoredLogin(old, "cid", "https://auth.test"))
+    file.write(StoredLogin(old, "cid", "https://auth.test", "https://orch.test"))
     respx.post("https://auth.test/api/auth/oauth/token").respond(
         json={"access_token": "new-access", "refresh_token": "r2", "expires_in": 3600}
     )
@@ -100,7 +100,7 @@ def test_refused_refresh_asks_to_log_in_again(run, cli_home: Path, monkeypatch) 
     monkeypatch.setenv("CIVITAI_API_URL", "https://orch.test")
     file = CredentialsFile(cli_home / "config")
     old = TokenSet(access_token="old", expires_at=time.time() - 10, refresh_token="r1")
-    file.write(StoredLogin(old, "cid", "https://auth.test"))
+    file.write(StoredLogin(old, "cid", "https://auth.test", "https://orch.test"))
     respx.post("https://auth.test/api/auth/oauth/token").mock(
         return_value=httpx.Response(400, json={"error": "invalid_grant"})
     )

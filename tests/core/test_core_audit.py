@@ -18,6 +18,7 @@ from core_helpers import API
 
 from civitai_app_sdk._transport import is_loopback
 from civitai_app_sdk.errors import (
+    CivitaiError,
     ConfigurationError,
     LocalFileError,
     OrchestratorError,
@@ -209,21 +210,27 @@ def test_poll_with_a_non_number_duration_is_a_request_validation_error(
     assert all(isinstance(e, RequestValidationError) for e in raised), raised
 
 
-@pytest.mark.parametrize("path", ["", "out\0.png", 5, None])
-def test_download_to_a_path_the_os_cannot_open_is_refused_before_sending(path: object) -> None:
-    raised = _both(lambda c: c.download_blob("blob-1", path))
+@pytest.mark.parametrize("where", ["dir", "path"])
+@pytest.mark.parametrize("value", ["", "out\0.png", 5, b"out.png"])
+def test_download_to_a_path_the_os_cannot_open_is_refused_before_sending(
+    where: str, value: object
+) -> None:
+    raised = _both(lambda c: c.download_blob("blob-1", **{where: value}))
     assert len(raised) == 2
-    assert all(isinstance(e, RequestValidationError) for e in raised), raised
+    assert all(isinstance(e, CivitaiError) for e in raised), raised
 
 
-def test_download_to_a_file_name_too_long_is_a_local_file_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["dir", "path"])
+def test_download_to_a_file_name_too_long_is_a_local_file_error(
+    tmp_path: Path, where: str
+) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=b"png", headers={"content-type": "image/png"})
 
     target = tmp_path / ("a" * 300)  # no suffix: even looking at it fails (ENAMETOOLONG)
     client = OrchestratorClient(SECRET, base_url=API, transport=httpx.MockTransport(answer))
-    with client, pytest.raises(LocalFileError):
-        client.download_blob("blob-1", target)
+    with client, pytest.raises(CivitaiError):
+        client.download_blob("b" * 300 if where == "dir" else "blob-1", **{where: target})
     assert list(tmp_path.iterdir()) == []
 
 
@@ -232,7 +239,7 @@ def test_download_to_a_file_name_too_long_is_a_local_file_error(tmp_path: Path) 
     [
         lambda c: c.get_blob("b", workflow_id=object()),
         lambda c: c.get_blob("b", nsfw_level=3),
-        lambda c: c.download_blob("b", "out.png", workflow_id=7),
+        lambda c: c.download_blob("b", path="out.png", workflow_id=7),
         lambda c: c.list(tags=["ok", 5]),
         lambda c: c.list(query=b"cat"),
         lambda c: c.list(cursor=12),

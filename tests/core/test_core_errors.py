@@ -74,7 +74,7 @@ def test_a_300_character_blob_id_the_os_refuses_is_a_local_file_error(tmp_path: 
             OrchestratorClient("t", base_url=BASE) as client,
             pytest.raises(LocalFileError) as info,
         ):
-            client.download_blob(long_id, tmp_path)
+            client.download_blob(long_id, dir=tmp_path)
     assert isinstance(info.value, OSError)
     assert list(tmp_path.iterdir()) == []
 

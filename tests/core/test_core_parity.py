@@ -36,7 +36,7 @@ INPUTS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "remove_tag": (("wf-1", ".."), OPTIONS),
     "get_step": (("wf-1", "$0"), OPTIONS),
     "get_blob": (("b1",), {"workflow_id": "wf-1", "nsfw_level": "R", **OPTIONS}),
-    "download_blob": (("b1", "DIR"), {"workflow_id": "wf-1", **OPTIONS}),
+    "download_blob": (("b1",), {"dir": "DIR", "overwrite": True, "workflow_id": "wf-1", **OPTIONS}),
     "get_resource": (("urn:air:sdxl:checkpoint:civitai:1@2",), OPTIONS),
     "list": ((), {"tags": ["a", "b"], "take": 5, "ascending": True, **OPTIONS}),
     "iter_workflows": ((), {"tags": "a", "exclude_failed": True}),
@@ -123,6 +123,7 @@ def test_sync_twin_sends_the_same_requests(
     for name in names:
         call_args, call_kwargs = INPUTS[name]
         call_args = tuple(str(tmp_path) if a == "DIR" else a for a in call_args)
+        call_kwargs = {k: str(tmp_path) if v == "DIR" else v for k, v in call_kwargs.items()}
         extra = dict(max_retries=0) if "max_retries" not in kwargs else {}
         sync = sync_cls(*args, **kwargs, **extra)
         aio = async_cls(*args, **kwargs, **extra)

@@ -134,7 +134,7 @@ ORCH_CALLS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "remove_tag": (("wf-1", "t"), {}),
     "get_step": (("wf-1", "step_0"), {}),
     "get_blob": (("IMG.png",), {}),
-    "download_blob": (("IMG.png", "PLACEHOLDER"), {}),
+    "download_blob": (("IMG.png",), {"dir": "PLACEHOLDER"}),
     "get_resource": (("urn:air:sdxl:checkpoint:civitai:1@2",), {}),
     "list": ((), {}),
     "iter_workflows": ((), {}),
@@ -172,6 +172,7 @@ def test_every_orchestrator_method_goes_through_the_core(
     assert _public_io(cls("tok", base_url=API)) == set(ORCH_CALLS), "add it to ORCH_CALLS"
     for name, (args, kwargs) in ORCH_CALLS.items():
         args = tuple(str(tmp_path) if a == "PLACEHOLDER" else a for a in args)
+        kwargs = {k: str(tmp_path) if v == "PLACEHOLDER" else v for k, v in kwargs.items()}
         client = cls("tok", base_url=API)
         _expect_through_core(wire, getattr(client, name), *args, **kwargs)
 

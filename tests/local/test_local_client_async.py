@@ -26,7 +26,7 @@ async def test_submit_poll_download(server: LocalServer, tmp_path: Path) -> None
         final = await orchestrator.poll(workflow.id, timeout=60)
         assert final.status.value == "succeeded"
         blob_id = final.model_dump(by_alias=True)["steps"][0]["output"]["images"][0]["id"]
-        path = await orchestrator.download_blob(blob_id, tmp_path)
+        path = await orchestrator.download_blob(blob_id, dir=tmp_path)
         assert path.suffix == ".png"
         assert path.read_bytes().startswith(b"\x89PNG")
 

@@ -41,7 +41,7 @@ def test_estimate_submit_poll_and_download(server: LocalServer, tmp_path: Path) 
         assert final.status.value == "succeeded"
         assert updates[-1] == "succeeded"
         blob = final.model_dump(by_alias=True)["steps"][0]["output"]["images"][0]
-        path = orchestrator.download_blob(blob["id"], tmp_path)
+        path = orchestrator.download_blob(blob["id"], dir=tmp_path)
         assert path.read_bytes().startswith(b"\x89PNG")
         assert charged(server) == 8
 

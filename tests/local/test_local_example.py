@@ -34,16 +34,19 @@ def spent(server: LocalServer) -> int:
     return 5000 - sum(server.state.store.ledger.balance().values())
 
 
+@pytest.mark.parametrize("fresh_dir", [False, True], ids=["existing-dir", "new-dir"])
 def test_example_estimates_submits_polls_and_saves(
     example: ModuleType,
     server: LocalServer,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    fresh_dir: bool,
 ) -> None:
+    out_dir = tmp_path / "out" if fresh_dir else tmp_path  # a new dir once lost an image
     monkeypatch.setattr("builtins.input", lambda _prompt: "y")
-    assert example.main("a lighthouse at dusk", tmp_path) == 0
-    saved = sorted(tmp_path.glob("*.png"))
+    assert example.main("a lighthouse at dusk", out_dir) == 0
+    saved = sorted(out_dir.glob("*.png"))
     assert len(saved) == 2
     assert all(path.read_bytes().startswith(b"\x89PNG") for path in saved)
     out = capsys.readouterr().out

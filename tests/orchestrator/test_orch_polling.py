@@ -34,12 +34,22 @@ def test_long_poll_finishes_in_one_request(
     client: Any, api: Any, make_workflow: Any, clock: Any
 ) -> None:
     route = api.get(WF).mock(side_effect=holding_server(clock, make_workflow, 30))
-    updates: list[str] = []
-    workflow = client.poll("w1", timeout=120, on_update=lambda w: updates.append(w.status))
+    workflow = client.poll("w1", timeout=120)
     assert workflow.status == "succeeded"
     assert route.call_count == 1
     assert route.calls.last.request.url.params["wait"] == "60"
-    assert updates == ["succeeded"]
+    assert clock.sleeps == []
+
+
+def test_a_watched_poll_asks_for_shorter_holds_so_updates_move(
+    client: Any, api: Any, make_workflow: Any, clock: Any
+) -> None:
+    route = api.get(WF).mock(side_effect=holding_server(clock, make_workflow, 30))
+    updates: list[str] = []
+    workflow = client.poll("w1", timeout=120, on_update=lambda w: updates.append(w.status))
+    assert workflow.status == "succeeded"
+    assert [c.request.url.params["wait"] for c in route.calls] == ["12", "12", "12"]
+    assert updates == ["processing", "processing", "succeeded"]
     assert clock.sleeps == []
 
 
@@ -126,7 +136,7 @@ async def test_async_poll_with_async_callback(
 
     workflow = await poll_workflow(aclient, "w1", timeout=300, on_update=on_update)
     assert workflow.status == "succeeded"
-    assert seen == ["processing", "succeeded"]
+    assert seen == ["processing"] * 5 + ["succeeded"]  # 12 s holds while watched
 
 
 @pytest.mark.anyio

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from civitai_app_sdk.errors import ForbiddenError, NotFoundError, TransportError
 from civitai_app_sdk.orchestrator.blobs import extension_for
@@ -81,7 +84,7 @@ def test_download_blob_picks_extension_from_content_type(
     api.get("/v2/consumer/blobs/ABC.bin").respond(
         200, content=b"\xff\xd8jpeg" * 10_000, headers={"content-type": "image/jpeg"}
     )
-    path = client.download_blob("ABC.bin", tmp_path)
+    path = client.download_blob("ABC.bin", dir=tmp_path)
     assert path == tmp_path / "ABC.jpeg"
     assert path.read_bytes().startswith(b"\xff\xd8")
     assert [p.name for p in tmp_path.iterdir()] == ["ABC.jpeg"]
@@ -91,14 +94,15 @@ def test_download_to_file_path(client: Any, api: Any, tmp_path: Path) -> None:
     api.get("/v2/consumer/blobs/V").respond(
         200, content=b"mp4", headers={"content-type": "video/mp4"}
     )
-    assert client.download_blob("V", tmp_path / "out" / "clip") == tmp_path / "out" / "clip.mp4"
-    assert client.download_blob("V", tmp_path / "named.bin") == tmp_path / "named.bin"
+    assert client.download_blob("V", path=tmp_path / "out" / "clip") == tmp_path / "out" / "clip"
+    assert client.download_blob("V", path=tmp_path / "named.bin") == tmp_path / "named.bin"
+    assert client.download_blob("V", dir=tmp_path / "new") == tmp_path / "new" / "V.mp4"
 
 
 def test_failed_download_leaves_no_file(client: Any, api: Any, tmp_path: Path) -> None:
     api.get("/v2/consumer/blobs/X.png").respond(404)
     with pytest.raises(NotFoundError):
-        client.download_blob("X.png", tmp_path)
+        client.download_blob("X.png", dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -141,7 +145,7 @@ async def test_async_steps_tags_blobs_resources(aclient: Any, api: Any, tmp_path
     await aclient.add_tag("w1", "t")
     await aclient.remove_tag("w1", "t")
     assert await aclient.get_blob("A.png") == b"png"
-    assert (await aclient.download_blob("A.png", tmp_path)).read_bytes() == b"png"
+    assert (await aclient.download_blob("A.png", dir=tmp_path)).read_bytes() == b"png"
     assert (await aclient.get_resource(RESOURCE["air"])).air == RESOURCE["air"]
 
 
@@ -203,7 +207,7 @@ def test_download_cut_mid_body_is_a_transport_error_and_leaves_no_file(
         return_value=httpx.Response(200, headers={"content-type": "image/png"}, stream=_CutStream())
     )
     with pytest.raises(TransportError, match="ReadError"):
-        client.download_blob("C.png", tmp_path)
+        client.download_blob("C.png", dir=tmp_path)
     assert route.call_count == 1
     assert list(tmp_path.iterdir()) == []
 
@@ -216,5 +220,79 @@ async def test_async_download_cut_mid_body_leaves_no_file(
         return_value=httpx.Response(200, headers={"content-type": "image/png"}, stream=_CutStream())
     )
     with pytest.raises(TransportError):
-        await aclient.download_blob("C.png", f"{tmp_path / 'sub'}/")
+        await aclient.download_blob("C.png", dir=tmp_path / "sub")
     assert list((tmp_path / "sub").iterdir()) == []
+
+
+# --- download_blob: explicit dir= or path=, never a silent overwrite ---------------------
+
+
+def test_download_blob_needs_exactly_one_of_dir_and_path(
+    client: Any, api: Any, tmp_path: Path
+) -> None:
+    from civitai_app_sdk.errors import ConfigurationError
+
+    route = api.get("/v2/consumer/blobs/A.png").respond(200, content=b"png")
+    for kwargs in ({}, {"dir": tmp_path, "path": tmp_path / "x.png"}):
+        with pytest.raises(ConfigurationError, match="exactly one of dir= or path="):
+            client.download_blob("A.png", **kwargs)
+    assert not route.called
+
+
+def test_download_blob_never_overwrites_unless_asked(client: Any, api: Any, tmp_path: Path) -> None:
+    from civitai_app_sdk.errors import CivitaiError
+    from civitai_app_sdk.orchestrator.blobs import BlobExistsError
+
+    api.get("/v2/consumer/blobs/A.png").mock(
+        side_effect=[httpx.Response(200, content=b"new", headers={"content-type": "image/png"})] * 3
+    )
+    existing = tmp_path / "A.png"
+    existing.write_bytes(b"old")
+    for kwargs in ({"dir": tmp_path}, {"path": existing}):
+        with pytest.raises(BlobExistsError) as info:
+            client.download_blob("A.png", **kwargs)
+        assert isinstance(info.value, CivitaiError | FileExistsError)
+        assert info.value.path == existing
+    assert existing.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["A.png"]  # no temp left behind
+    assert client.download_blob("A.png", dir=tmp_path, overwrite=True) == existing
+    assert existing.read_bytes() == b"new"
+
+
+def test_two_blobs_into_a_new_directory_are_two_files(
+    client: Any, api: Any, tmp_path: Path
+) -> None:
+    for name in ("ONE.jpeg", "TWO.jpeg"):
+        api.get(f"/v2/consumer/blobs/{name}").respond(
+            200, content=name.encode(), headers={"content-type": "image/jpeg"}
+        )
+    out = tmp_path / "not-yet"
+    paths = [client.download_blob(n, dir=out) for n in ("ONE.jpeg", "TWO.jpeg")]
+    assert [p.read_bytes() for p in paths] == [b"ONE.jpeg", b"TWO.jpeg"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_downloaded_files_follow_the_umask(
+    client: Any, api: Any, tmp_path: Path, umask: int
+) -> None:
+    import os
+    import stat
+
+    api.get("/v2/consumer/blobs/A.png").respond(200, content=b"png")
+    old = os.umask(umask)
+    try:
+        path = client.download_blob("A.png", dir=tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_a_blob_id_never_names_a_file_outside_dir(blob_id: str) -> None:
+    from civitai_app_sdk.orchestrator.blobs import target_path
+
+    target = target_path(blob_id, "image/png", dir="/srv/out")
+    assert target.parent == Path("/srv/out")
+    assert target.name not in {"", ".", ".."}
+    assert not target.name.startswith(".")

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from civitai_app_sdk.blocks import patterns
+from civitai_app_sdk.blocks import patterns, redos
 from civitai_app_sdk.blocks.errors import ManifestProblem
 from civitai_app_sdk.blocks.jscompat import (
     is_integer,
@@ -546,7 +546,7 @@ def _setting_patterns(m: dict[str, Any]) -> Iterator[ManifestProblem]:
             yield _approve(
                 f"{path}.pattern", f"settings.{key}: pattern is not a valid RegExp source"
             )
-        elif patterns.has_nested_quantifier(pattern):
+        elif redos.is_redos_prone(pattern):
             yield _approve(
                 f"{path}.pattern",
                 f"settings.{key}: pattern is vulnerable to ReDoS (catastrophic backtracking) — "

@@ -68,6 +68,8 @@ def _read_schema(path: Path, _mtime_ns: int, _size: int) -> Mapping[str, Any]:
         loaded = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SchemaUnavailableError(f"cannot read the manifest schema at {path}: {exc}") from exc
+    except RecursionError:
+        raise SchemaUnavailableError(f"{path} is nested too deeply to read") from None
     if not isinstance(loaded, dict):
         raise SchemaUnavailableError(f"{path} does not hold a JSON Schema object")
     return loaded

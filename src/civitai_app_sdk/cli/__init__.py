@@ -28,6 +28,9 @@ COMMANDS: Final[dict[str, str]] = {
     "serve-local": "civitai_app_sdk.cli.serve_local:serve_local",
 }
 
+JSON_REQUESTED: Final = "civitai_orch.json"
+"""Context meta key: the command line asked for ``--json``."""
+
 # Other names the Node CLI accepts; they work but are not listed.
 ALIASES: Final[dict[str, str]] = {"user-workflows": "user"}
 
@@ -65,6 +68,7 @@ Exit codes:
   9   network error or timeout
   10  the workflow failed, expired or was canceled
   11  some downloads failed
+  12  you declined the cost prompt; nothing was submitted
   130 interrupted (Ctrl-C); nothing half-written is left behind"""
 
 
@@ -121,23 +125,61 @@ class LazyGroup(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Note whether ``--json`` was asked for, so failures can print a JSON document."""
+        options = args[: args.index("--")] if "--" in args else args
+        ctx.meta[JSON_REQUESTED] = "--json" in options
+        return super().parse_args(ctx, args)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Find the command; a mistyped name suggests the closest ones."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib
+
+            known = [*self.list_commands(ctx), *self._aliases]
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            raise click.UsageError(
+                f"no such command {name!r}{hint} (see `civitai-orch --help`)", ctx
+            )
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; SDK and network failures exit with a one-line message."""
+        """Run the command; SDK and network failures exit with a one-line message.
+
+        With ``--json``, a failure also prints ``{"error": {...}}`` on stdout, unless the
+        command already printed its document (a failed workflow, a partial download).
+        """
         try:
-            return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit):
-            raise
-        except (KeyboardInterrupt, click.Abort):
-            from ._exit import CliError, ExitCode
+            try:
+                return super().invoke(ctx)
+            except (KeyboardInterrupt, click.Abort):
+                from ._exit import CliError, ExitCode
 
-            raise CliError("interrupted", ExitCode.INTERRUPTED) from None
-        except Exception as exc:
-            from ._errors import to_click_error
-
-            error = to_click_error(exc)
-            if error is None:
+                raise CliError("interrupted", ExitCode.INTERRUPTED) from None
+            except click.ClickException:
                 raise
-            raise error from None
+            except click.exceptions.Exit:
+                raise
+            except Exception as exc:
+                from ._errors import to_click_error
+
+                error = to_click_error(exc)
+                if error is None:
+                    raise
+                raise error from None
+        except click.ClickException as failure:
+            from ._output import EMITTED
+
+            if ctx.meta.get(JSON_REQUESTED) and not ctx.meta.get(EMITTED):
+                from ._exit import usage_document
+                from ._output import emit_json
+
+                emit_json(usage_document(failure))
+            raise
 
 
 @click.group(
@@ -153,10 +195,13 @@ class LazyGroup(click.Group):
 def main(verbose: bool) -> None:
     """Work with the Civitai Orchestration API, OAuth and App Blocks from a terminal.
 
-    Settings come from flags, then the environment (CIVITAI_API_TOKEN, CIVITAI_API_URL),
-    then ./.env, then the config directory (`login`). CIVITAI_MAX_RETRIES sets how often
-    safe requests are retried on 429/5xx (default 3). Add --json to any command for one
-    JSON document on stdout. --verbose (or CIVITAI_LOG=debug) logs each request.
+    Settings, highest precedence first: flags (--token, --api-url), the environment
+    (CIVITAI_API_TOKEN, CIVITAI_API_URL, CIVITAI_MAX_RETRIES), ./.env, then the config
+    directory (config.json, and the login stored by `login`). A CIVITAI_API_URL from
+    ./.env is used only with the token from that same file; a stored login is used only
+    with the API it was made for. CIVITAI_MAX_RETRIES sets how often safe requests are
+    retried on 429/5xx (default 3). Add --json to any command for one JSON document on
+    stdout, failures included. --verbose (or CIVITAI_LOG=debug) logs each request.
     """
     if verbose:
         from civitai_app_sdk._logging import enable_logging

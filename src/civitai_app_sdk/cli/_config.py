@@ -1,21 +1,26 @@
 """Where the CLI's settings come from: flags, the environment, ./.env, the config directory.
 
 Precedence, highest first: command-line flags, the process environment, a ``.env`` file
-in the working directory, then ``config.json`` (settings) and ``credentials.json`` (the
-token stored by ``login``) in the config directory. ``CIVITAI_CONFIG_DIR`` overrides
-the config directory (tests use it to stay away from the real one).
+in the working directory (read with python-dotenv), then ``config.json`` (settings) and
+the login stored by ``civitai-orch login`` in the config directory.
+``CIVITAI_CONFIG_DIR`` overrides the config directory (tests use it to stay away from
+the real one).
+
+A ``.env`` belongs to whatever repository the user happens to stand in, so its
+``CIVITAI_API_URL`` is used only together with its own ``CIVITAI_API_TOKEN``: it can
+never redirect a token from the environment or the stored login to another host.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final
 
 import attrs
+import httpx
 
 from civitai_app_sdk._transport import DEFAULT_BASE_URL
 
@@ -24,82 +29,47 @@ ENV_API_URL: Final = "CIVITAI_API_URL"
 ENV_CLIENT_ID: Final = "CIVITAI_CLIENT_ID"
 ENV_AUTH_URL: Final = "CIVITAI_AUTH_URL"
 ENV_CONFIG_DIR: Final = "CIVITAI_CONFIG_DIR"
+ENV_MAX_RETRIES: Final = "CIVITAI_MAX_RETRIES"
+DEFAULT_RETRIES: Final = 3
 CONFIG_FILE: Final = "config.json"
 CREDENTIALS_FILE: Final = "credentials.json"
-
-_KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ESCAPES: Final = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}
+DOTENV: Final = ".env"
 
 
 class ConfigError(ValueError):
-    """A settings file that cannot be read; the message names the file and line."""
+    """A setting or settings file that cannot be used; the message names where it came from."""
 
 
-def _double_quoted(body: str, where: str) -> str:
-    out: list[str] = []
-    chars = iter(body)
-    for char in chars:
-        if char == "\\":
-            escaped = next(chars, "")
-            if escaped not in _ESCAPES:
-                raise ConfigError(f"{where}: unknown escape \\{escaped}")
-            out.append(_ESCAPES[escaped])
-        elif char == '"':
-            raise ConfigError(f'{where}: unescaped " inside a double-quoted value')
-        else:
-            out.append(char)
-    return "".join(out)
+def warn(message: str) -> None:
+    """A ``warning:`` line on stderr."""
+    from ._output import note
+
+    note(f"warning: {message}")
 
 
-def _value(raw: str, where: str) -> str:
-    raw = raw.strip()
-    if raw[:1] in {'"', "'"}:
-        quote = raw[0]
-        end = raw.find(quote, 1) if quote == "'" else _closing_quote(raw)
-        if end < 0:
-            raise ConfigError(f"{where}: unterminated {quote}-quoted value")
-        rest = raw[end + 1 :].strip()
-        if rest and not rest.startswith("#"):
-            raise ConfigError(f"{where}: text after the closing quote")
-        body = raw[1:end]
-        return body if quote == "'" else _double_quoted(body, where)
-    comment = re.search(r"\s#", raw)
-    return (raw[: comment.start()] if comment else raw).strip()
+def read_dotenv(path: Path, *, on_warning: Callable[[str], None] = warn) -> dict[str, str]:
+    """``KEY=value`` pairs of a ``.env`` file (python-dotenv syntax, nothing expanded).
 
-
-def _closing_quote(raw: str) -> int:
-    index = 1
-    while index < len(raw):
-        if raw[index] == "\\":
-            index += 2
-            continue
-        if raw[index] == '"':
-            return index
-        index += 1
-    return -1
-
-
-def parse_dotenv(text: str, *, name: str = ".env") -> dict[str, str]:
-    """Parse ``KEY=value`` lines; ``ConfigError`` on anything else.
-
-    Allowed: blank lines, ``#`` comments, an ``export`` prefix, bare values (a
-    `` #`` starts a comment), ``'single'`` (literal) and ``"double"`` quoted values
-    (``\\n \\t \\r \\" \\\\ \\$`` escapes). Values are never expanded; one line per entry.
+    Quoted values may span lines. A line that cannot be parsed is skipped with a
+    warning naming it, so it never stops a command that does not need the file.
     """
-    result: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        where = f"{name} line {number}"
-        if stripped.startswith("export "):
-            stripped = stripped[len("export ") :].lstrip()
-        key, sep, raw = stripped.partition("=")
-        key = key.strip()
-        if not sep or not _KEY.fullmatch(key):
-            raise ConfigError(f"{where}: expected KEY=value")
-        result[key] = _value(raw, where)
-    return result
+    from dotenv.parser import parse_stream
+
+    try:
+        with path.open(encoding="utf-8") as stream:
+            bindings = list(parse_stream(stream))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        on_warning(f"cannot read {path}: {exc}; it is ignored")
+        return {}
+    values: dict[str, str] = {}
+    for binding in bindings:
+        if binding.error:
+            on_warning(f"{path} line {binding.original.line} is not KEY=value; it is ignored")
+        elif binding.key is not None and binding.value is not None:
+            values[binding.key] = binding.value
+    return values
 
 
 def config_dir(environ: Mapping[str, str]) -> Path:
@@ -124,6 +94,39 @@ def _read_json_object(path: Path) -> dict[str, object]:
     return data
 
 
+def checked_url(url: str, source: str) -> str:
+    """``url`` without trailing slashes; ``ConfigError`` unless it is an http(s) URL."""
+    try:
+        parsed = httpx.URL(url.strip())
+    except (httpx.InvalidURL, ValueError, TypeError):
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigError(
+            f"the API URL from the {source} is not an http(s) URL with a host: {url!r} "
+            "(for example https://orchestration.civitai.com)"
+        )
+    return url.strip().rstrip("/")
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, lower-cased, default ports left out."""
+    parsed = httpx.URL(url)
+    default = {"http": 80, "https": 443}.get(parsed.scheme)
+    port = f":{parsed.port}" if parsed.port not in (None, default) else ""
+    return f"{parsed.scheme}://{parsed.host.lower()}{port}"
+
+
+def parse_retries(value: str, source: str) -> int:
+    """A ``CIVITAI_MAX_RETRIES`` value: a whole number from 0 to 10."""
+    text = value.strip()
+    if not text.isdecimal() or int(text) > 10:
+        raise ConfigError(
+            f"{ENV_MAX_RETRIES} from the {source} must be a whole number from 0 to 10, "
+            f"not {value!r}"
+        )
+    return int(text)
+
+
 @attrs.frozen
 class Settings:
     """Resolved settings. ``token`` is ``None`` when the stored login should be used."""
@@ -134,6 +137,8 @@ class Settings:
     client_id: str | None
     auth_url: str | None
     directory: Path
+    max_retries: int = DEFAULT_RETRIES
+    api_url_source: str = "default"
 
 
 def _pick(
@@ -149,7 +154,7 @@ def _pick(
     if environ.get(key):
         return environ[key], "environment"
     if dotenv.get(key):
-        return dotenv[key], ".env"
+        return dotenv[key], DOTENV
     value = file.get(file_key)
     if isinstance(value, str) and value:
         return value, CONFIG_FILE
@@ -162,27 +167,34 @@ def load_settings(
     api_url: str | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    on_warning: Callable[[str], None] = warn,
 ) -> Settings:
     """Resolve the settings from flags, environment, ``./.env`` and the config dir."""
     env = os.environ if environ is None else environ
-    dotenv_path = (cwd or Path.cwd()) / ".env"
-    try:
-        dotenv = parse_dotenv(dotenv_path.read_text(encoding="utf-8"), name=str(dotenv_path))
-    except FileNotFoundError:
-        dotenv = {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {dotenv_path}: {exc}") from None
+    dotenv = read_dotenv((cwd or Path.cwd()) / DOTENV, on_warning=on_warning)
     directory = config_dir(env)
     file = _read_json_object(directory / CONFIG_FILE)
-    url, _ = _pick(api_url, ENV_API_URL, env, dotenv, file, "api_url")
-    found, source = _pick(token, ENV_TOKEN, env, dotenv, {}, "")
+    found, token_source = _pick(token, ENV_TOKEN, env, dotenv, {}, "")
+    url, url_source = _pick(api_url, ENV_API_URL, env, dotenv, file, "api_url")
+    if url_source == DOTENV and token_source != DOTENV:
+        on_warning(
+            f"ignoring {ENV_API_URL} from ./{DOTENV}: it is used only with a "
+            f"{ENV_TOKEN} from the same file, and the token comes from the "
+            f"{'stored login' if found is None else token_source}"
+        )
+        url, url_source = _pick(None, ENV_API_URL, {}, {}, file, "api_url")
+    retries, retries_source = _pick(None, ENV_MAX_RETRIES, env, dotenv, file, "max_retries")
     client_id, _ = _pick(None, ENV_CLIENT_ID, env, dotenv, file, "client_id")
     auth_url, _ = _pick(None, ENV_AUTH_URL, env, dotenv, file, "auth_url")
     return Settings(
-        api_url=(url or DEFAULT_BASE_URL).rstrip("/"),
+        api_url=checked_url(url, "--api-url flag" if url_source == "flag" else url_source)
+        if url
+        else DEFAULT_BASE_URL.rstrip("/"),
         token=found,
-        token_source=source if found else "login",
+        token_source=token_source if found else "login",
         client_id=client_id,
         auth_url=auth_url,
         directory=directory,
+        max_retries=DEFAULT_RETRIES if retries is None else parse_retries(retries, retries_source),
+        api_url_source=url_source if url else "default",
     )

@@ -1,14 +1,18 @@
 """The token kept by ``login``: one JSON file, owner-only, written atomically.
 
 The file holds the token set in the 0.14 ``OAuthTokens`` shape, plus the OAuth client
-id and server that issued it (both needed to refresh). A pasted API key is stored
-with no expiry and no refresh token.
+id and server that issued it (both needed to refresh) and the API the login is for
+(a stored login is sent to that API only). A pasted API key is stored with no expiry
+and no refresh token. The OS keyring, when there is one, holds the same document
+(see :mod:`._keyring`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -16,12 +20,15 @@ from typing import Final
 
 import attrs
 
+from civitai_app_sdk.oauth.store import FileRefreshLock, RefreshLock
 from civitai_app_sdk.oauth.tokens import TokenSet
 
 from ._config import CREDENTIALS_FILE, ConfigError
+from ._output import note
 
 NEVER_EXPIRES: Final = 253402300799.0
 """Epoch seconds of 9999-12-31: the expiry recorded for a pasted API key."""
+_TEXT_KEYS: Final = ("client_id", "auth_url", "api_url")
 
 
 @attrs.frozen
@@ -31,17 +38,66 @@ class StoredLogin:
     tokens: TokenSet
     client_id: str | None = None
     auth_url: str | None = None
+    api_url: str | None = None
+
+
+def login_to_json(login: StoredLogin) -> dict[str, object]:
+    """The stored document of ``login``."""
+    payload: dict[str, object] = {"tokens": login.tokens.to_json_dict()}
+    for key, value in (
+        ("client_id", login.client_id),
+        ("auth_url", login.auth_url),
+        ("api_url", login.api_url),
+    ):
+        if value:
+            payload[key] = value
+    return payload
+
+
+def login_from_json(data: object, where: object) -> StoredLogin:
+    """A login from its stored document; ``ConfigError`` naming ``where`` when it is bad."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} is not a JSON object; run `civitai-orch login`")
+    try:
+        tokens = TokenSet.from_json_dict(data.get("tokens"))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}; run `civitai-orch login`") from None
+    text = {k: v if isinstance(v := data.get(k), str) else None for k in _TEXT_KEYS}
+    return StoredLogin(tokens, text["client_id"], text["auth_url"], text["api_url"])
 
 
 def _secure_dir(directory: Path) -> None:
+    """Create ``directory`` if needed and make it owner-only (0700)."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if sys.platform == "win32":
+        return
+    with contextlib.suppress(OSError):  # not ours to change: the file itself stays 0600
+        if stat.S_IMODE(directory.stat().st_mode) != 0o700:
+            directory.chmod(0o700)
+
+
+_WARNED: set[Path] = set()
+"""Files already warned about in this process (one warning per command)."""
+
+
+def _shared_mode(path: Path) -> int | None:
+    """The permission bits of ``path`` when group or others may read it, else ``None``."""
+    if sys.platform == "win32":
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    return mode if mode & 0o044 else None
 
 
 class CredentialsFile:
-    """A :class:`~civitai_app_sdk.oauth.TokenStore` over ``credentials.json``.
+    """A :class:`~civitai_app_sdk.oauth.store.LockingTokenStore` over ``credentials.json``.
 
-    ``save`` keeps the client id and OAuth server already recorded, so a refresh that
-    rotates the tokens does not forget how to refresh the next time.
+    ``save`` keeps the client id, OAuth server and API already recorded, so a refresh
+    that rotates the tokens does not forget how to refresh the next time. Refreshes by
+    several processes are serialised by a file lock beside the file. Reading a file
+    that others may read prints a warning (once per process).
     """
 
     def __init__(self, directory: Path) -> None:
@@ -51,6 +107,15 @@ class CredentialsFile:
     def __repr__(self) -> str:
         return f"CredentialsFile({str(self.path)!r})"
 
+    def _check_mode(self) -> None:
+        mode = _shared_mode(self.path)
+        if mode is not None and self.path not in _WARNED:
+            _WARNED.add(self.path)
+            note(
+                f"warning: {self.path} holds your token and other users can read it "
+                f"(mode {mode:04o}); run `chmod 600 {self.path}`"
+            )
+
     def read(self) -> StoredLogin | None:
         """The stored login, or ``None`` when there is none."""
         try:
@@ -59,26 +124,12 @@ class CredentialsFile:
             return None
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read {self.path}: {exc}; run `civitai-orch login`") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{self.path} is not a JSON object; run `civitai-orch login`")
-        try:
-            tokens = TokenSet.from_json_dict(data.get("tokens"))
-        except ValueError as exc:
-            raise ConfigError(f"{self.path}: {exc}; run `civitai-orch login`") from None
-        client_id, auth_url = data.get("client_id"), data.get("auth_url")
-        return StoredLogin(
-            tokens,
-            client_id if isinstance(client_id, str) else None,
-            auth_url if isinstance(auth_url, str) else None,
-        )
+        self._check_mode()
+        return login_from_json(data, self.path)
 
     def write(self, login: StoredLogin) -> None:
         """Replace the file atomically; it is readable by its owner only."""
-        payload: dict[str, object] = {"tokens": login.tokens.to_json_dict()}
-        if login.client_id:
-            payload["client_id"] = login.client_id
-        if login.auth_url:
-            payload["auth_url"] = login.auth_url
+        payload = login_to_json(login)
         _secure_dir(self.path.parent)
         fd, temp = tempfile.mkstemp(prefix=".credentials-", dir=self.path.parent)
         try:
@@ -107,14 +158,13 @@ class CredentialsFile:
     def save(self, tokens: TokenSet) -> None:
         """Store rotated tokens, keeping the recorded client (TokenStore protocol)."""
         previous = self.read()
-        self.write(
-            StoredLogin(
-                tokens,
-                previous.client_id if previous else None,
-                previous.auth_url if previous else None,
-            )
-        )
+        self.write(attrs.evolve(previous, tokens=tokens) if previous else StoredLogin(tokens))
 
     def clear(self) -> None:
         """Forget the tokens (TokenStore protocol)."""
         self.delete()
+
+    def refresh_lock(self) -> RefreshLock:
+        """A file lock beside the file, held by whoever refreshes these tokens."""
+        _secure_dir(self.path.parent)
+        return FileRefreshLock(self.path.with_name(f".{self.path.name}.lock"))

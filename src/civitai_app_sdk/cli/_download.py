@@ -56,7 +56,7 @@ def from_blob_endpoint(
     staging = Path(tempfile.mkdtemp(prefix=".download-", dir=directory))
     try:
         written = client.download_blob(
-            blob_id, staging, workflow_id=workflow_id, nsfw_level=nsfw_level
+            blob_id, dir=staging, workflow_id=workflow_id, nsfw_level=nsfw_level
         )
         size = written.stat().st_size
         return place(written, directory, stem, written.suffix), size

@@ -1,7 +1,14 @@
-"""Turn SDK, OAuth and local failures into one-line CLI errors with their exit codes."""
+"""Turn SDK, OAuth and local failures into one-line CLI errors with their exit codes.
+
+Each message says what went wrong and what to do, then what the server said (its
+problem detail and field errors) and the request id to quote to support.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import click
 import httpx
 
 from civitai_app_sdk import errors as sdk
@@ -11,97 +18,143 @@ from ._config import ConfigError
 from ._exit import CliError, ExitCode
 
 LOGIN_HINT = "set CIVITAI_API_TOKEN, add it to ./.env, or run `civitai-orch login`"
+STORED_LOGIN = "civitai_orch.stored_login"
+"""Context meta key: the origin of the stored login the running command sent, if any."""
 
 
-def _detail(error: sdk.OrchestratorError) -> str:
-    """The server's own words: problem detail or title, else a short body, else nothing."""
+def _stored_login_in_use() -> str | None:
+    ctx = click.get_current_context(silent=True)
+    value = ctx.meta.get(STORED_LOGIN) if ctx is not None else None
+    return value if isinstance(value, str) else None
+
+
+def sentence(text: str) -> str:
+    """``text`` on one line without trailing periods, so joins never read ``..``."""
+    return " ".join(str(text).split()).rstrip(". ")
+
+
+def field_errors(error: sdk.OrchestratorError) -> dict[str, list[str]] | None:
+    """The server's field errors (``problem.errors``), each field with its messages."""
+    errors = (error.problem or {}).get("errors")
+    if not isinstance(errors, Mapping) or not errors:
+        return None
+    return {
+        str(field): [sentence(m) for m in (msgs if isinstance(msgs, list) else [msgs])]
+        for field, msgs in errors.items()
+    }
+
+
+def _body_text(error: sdk.OrchestratorError) -> str:
+    return (error.body_text or "").strip()
+
+
+def server_words(error: sdk.OrchestratorError) -> str:
+    """What the server said: problem detail or title, field errors, else a short body."""
     problem = error.problem or {}
+    parts: list[str] = []
     for key in ("detail", "title"):
         value = problem.get(key)
         if isinstance(value, str) and value.strip():
-            return " ".join(value.split())
-    errors = problem.get("errors")
-    if isinstance(errors, dict) and errors:
-        return "; ".join(
-            f"{field}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
-            for field, msgs in list(errors.items())[:5]
-        )
-    body = (error.body_text or "").strip()
-    if body and not body.startswith("<"):
-        return " ".join(body.strip('"').split())[:200]
-    return ""
+            parts.append(sentence(value))
+            break
+    fields = field_errors(error)
+    if fields:
+        parts.append("; ".join(f"{f}: {' '.join(msgs)}" for f, msgs in list(fields.items())[:8]))
+    if not parts:
+        body = _body_text(error)
+        if body and not body.startswith("<"):
+            parts.append(sentence(body.strip('"'))[:200])
+    return ": ".join(parts)
 
 
-def _with(detail: str, message: str) -> str:
-    return f"{message} ({detail})" if detail else message
+def _cli_error(error: sdk.OrchestratorError, message: str, code: ExitCode) -> CliError:
+    """``message`` with the server's words and request id appended, for ``code``."""
+    text = sentence(message)
+    words = server_words(error)
+    if words:
+        text += f" (server: {words})"
+    if error.request_id:
+        text += f" [request id {error.request_id}]"
+    return CliError(
+        text,
+        code,
+        status=error.status,
+        request_id=error.request_id,
+        fields=field_errors(error),
+    )
 
 
-def _orchestrator(error: sdk.OrchestratorError) -> CliError:
-    if isinstance(error, sdk.ResponseValidationError):
-        return CliError(str(error), ExitCode.ERROR)
-    detail = _detail(error)
+def _lead(error: sdk.OrchestratorError) -> tuple[str, ExitCode]:
+    """The CLI's own explanation of ``error`` and its exit code."""
     if isinstance(error, sdk.UnauthorizedError):
-        return CliError(
-            _with(detail, f"the API token was refused (invalid or expired): {LOGIN_HINT}"),
-            ExitCode.AUTH,
-        )
+        stored = _stored_login_in_use()
+        if stored is not None:
+            return (
+                f"the stored login was refused by {stored}: it has expired or was issued by "
+                "another server (a restarted serve-local forgets its logins); run "
+                "`civitai-orch login` again or set CIVITAI_API_TOKEN",
+                ExitCode.AUTH,
+            )
+        return f"the API token was refused (invalid or expired): {LOGIN_HINT}", ExitCode.AUTH
     if isinstance(error, sdk.InsufficientBuzzError):
-        return CliError(
-            _with(
-                detail,
-                "not enough Buzz (or the token's Buzz limit is reached); nothing "
-                "was charged: top up at https://civitai.com/purchase/buzz",
-            ),
+        return (
+            "not enough Buzz (or the token's Buzz limit is reached); nothing was charged: "
+            "top up at https://civitai.com/purchase/buzz",
             ExitCode.INSUFFICIENT_BUZZ,
         )
     if isinstance(error, sdk.ForbiddenError):
-        return CliError(
-            _with(
-                detail,
-                "permission denied: the token needs the AIServicesRead and "
-                "AIServicesWrite scopes (`civitai-orch login`)",
-            ),
+        return (
+            "permission denied: the token needs the AIServicesRead and AIServicesWrite "
+            "scopes (`civitai-orch login`)",
             ExitCode.FORBIDDEN,
         )
     if isinstance(error, sdk.NotFoundError):
-        return CliError(
+        return (
             "not found: check the id; workflows belong to the token's user and expire "
             "about 30 days after they finish",
             ExitCode.NOT_FOUND,
         )
     if isinstance(error, sdk.RateLimitError):
         wait = f"wait {error.retry_after:g} s" if error.retry_after is not None else "wait a minute"
-        return CliError(f"rate limited: {wait} and try again", ExitCode.RATE_LIMITED)
+        return f"rate limited: {wait} and try again", ExitCode.RATE_LIMITED
     if isinstance(error, sdk.ServerError):
-        return CliError(
+        return (
             f"server error (HTTP {error.status}): the service is having trouble, try again later",
             ExitCode.SERVER,
         )
     if isinstance(error, sdk.RequestTimeoutError):
-        return CliError("the request timed out: check the network and try again", ExitCode.NETWORK)
+        return "the request timed out: check the network and try again", ExitCode.NETWORK
     if isinstance(error, sdk.TransportError):
-        return CliError(
-            "cannot reach the API: check the network and CIVITAI_API_URL", ExitCode.NETWORK
-        )
+        return "cannot reach the API: check the network and CIVITAI_API_URL", ExitCode.NETWORK
     if isinstance(error, sdk.PollTimeoutError):
-        return CliError(
+        return (
             "still running when the wait ended: check later with `civitai-orch workflow ID`",
             ExitCode.ERROR,
         )
+    if isinstance(error, sdk.BadRequestError):
+        return "the API refused the request (HTTP 400): fix the fields it names", ExitCode.ERROR
     status = f"HTTP {error.status}" if error.status else "error"
-    return CliError(f"the API refused the request ({status}): {detail or error}", ExitCode.ERROR)
+    return f"the API refused the request ({status})", ExitCode.ERROR
+
+
+def orchestrator_error(error: sdk.OrchestratorError) -> CliError:
+    """The CLI error for an orchestrator failure."""
+    if isinstance(error, sdk.ResponseValidationError):
+        return CliError(sentence(str(error)), ExitCode.ERROR, status=error.status)
+    message, code = _lead(error)
+    return _cli_error(error, message, code)
 
 
 def to_click_error(exc: Exception) -> CliError | None:
     """The CLI error for ``exc``, or ``None`` for a bug that should show its traceback."""
     if isinstance(exc, sdk.OrchestratorError):
-        return _orchestrator(exc)
+        return orchestrator_error(exc)
     if isinstance(exc, sdk.RequestValidationError):
         return CliError(str(exc), ExitCode.USAGE)
     if isinstance(exc, LoginRequiredError):
         return CliError(f"the stored login has expired: {LOGIN_HINT}", ExitCode.AUTH)
     if isinstance(exc, OAuthError):
-        return CliError(f"sign-in failed: {exc}", ExitCode.AUTH)
+        return CliError(f"sign-in failed: {sentence(str(exc))}", ExitCode.AUTH)
     if isinstance(exc, ConfigError | sdk.ConfigurationError):
         return CliError(str(exc), ExitCode.USAGE)
     if isinstance(exc, httpx.TimeoutException):

@@ -3,6 +3,8 @@
 Bytes go to a hidden ``.part`` file next to the target. Only once the body is complete
 is a free final name reserved (``O_EXCL``) and the part file renamed over it, so an
 interrupted download leaves nothing behind and an existing file is never overwritten.
+A file identical to one already saved under the name (or a ``-N`` variant) is not saved
+again: a re-run finds what the first run saved. Files get the mode the umask allows.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
+
+from civitai_app_sdk.orchestrator.blobs import file_mode
 
 _KNOWN_SUFFIX: Final = re.compile(r"\.[A-Za-z0-9]{2,5}$")
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
@@ -43,8 +47,41 @@ def _reserve(directory: Path, stem: str, ext: str) -> Path:
     raise FileExistsError(f"no free file name for {stem}{ext} in {directory}")
 
 
+def _same_bytes(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    with a.open("rb") as left, b.open("rb") as right:
+        while True:
+            chunk = left.read(1 << 16)
+            if chunk != right.read(1 << 16):
+                return False
+            if not chunk:
+                return True
+
+
+def _identical(finished: Path, directory: Path, stem: str, ext: str) -> Path | None:
+    """An existing ``stem+ext`` or ``stem-N+ext`` with exactly ``finished``'s bytes."""
+    for index in range(10_000):
+        candidate = directory / (f"{stem}{ext}" if index == 0 else f"{stem}-{index}{ext}")
+        if not candidate.is_file():
+            return None
+        if _same_bytes(candidate, finished):
+            return candidate
+    return None
+
+
 def place(finished: Path, directory: Path, stem: str, ext: str) -> Path:
-    """Move a complete file to ``directory/stem+ext``, or ``stem-N+ext`` if that is taken."""
+    """Move a complete file to ``directory/stem+ext``, or ``stem-N+ext`` if that is taken.
+
+    When one of those names already holds the same bytes, ``finished`` is dropped and
+    that file is returned.
+    """
+    same = _identical(finished, directory, stem, ext)
+    if same is not None:
+        finished.unlink()
+        return same
+    if os.name != "nt":
+        os.chmod(finished, file_mode())
     final = _reserve(directory, stem, ext)
     try:
         os.replace(finished, final)

@@ -42,9 +42,16 @@ def to_data(value: Any) -> Any:
     return value
 
 
+EMITTED: Final = "civitai_orch.emitted"
+"""Context meta key: the command has printed its JSON document."""
+
+
 def emit_json(value: Any) -> None:
-    """Print ``value`` as one pretty JSON document on stdout."""
+    """Print ``value`` as one pretty JSON document on stdout (once per command)."""
     click.echo(json.dumps(to_data(value), indent=2, ensure_ascii=False))
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[EMITTED] = True
 
 
 @functools.cache
@@ -52,7 +59,7 @@ def stdout() -> Console:
     """The rich console for human output."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=True)
 
 
 @functools.cache

@@ -55,28 +55,32 @@ def bar(description: str, total: float | None = None, *, transfer: bool = False)
     console = stderr()
     from rich import progress as rp
 
-    columns: list[rp.ProgressColumn | str] = [
-        rp.TextColumn("{task.description}"),
-        rp.BarColumn(),
-        rp.DownloadColumn() if transfer else rp.MofNCompleteColumn(),
-        rp.TimeElapsedColumn(),
-    ]
+    columns: list[rp.ProgressColumn | str] = [rp.TextColumn("{task.description}"), rp.BarColumn()]
+    if transfer:
+        columns += [rp.DownloadColumn(), rp.TransferSpeedColumn()]
+    else:
+        columns += [rp.MofNCompleteColumn(), rp.TextColumn("steps")]
+    columns.append(rp.TimeElapsedColumn())
     with rp.Progress(*columns, console=console, transient=True) as progress:
         yield Bar(progress, progress.add_task(description, total=total))
 
 
 def workflow_updater(status_bar: Bar) -> Any:
-    """An ``on_update`` callback for ``poll``: finished steps out of all steps."""
+    """An ``on_update`` callback for ``poll``: status, finished steps of all, Buzz charged."""
     from civitai_app_sdk.orchestrator import is_terminal
+
+    from ._render import buzz_moved
 
     def on_update(workflow: object) -> None:
         data = to_data(workflow)
         steps = [s for s in data.get("steps") or [] if isinstance(s, Mapping)]
         done = sum(1 for s in steps if is_terminal(s))
+        charged, _ = buzz_moved(data)
+        spent = f" · {charged} Buzz" if charged else ""
         status_bar.update(
             total=max(len(steps), 1),
             completed=done,
-            description=f"{data.get('id') or 'workflow'}: {data.get('status') or '?'}",
+            description=f"{data.get('id') or 'workflow'}: {data.get('status') or '?'}{spent}",
         )
 
     return on_update

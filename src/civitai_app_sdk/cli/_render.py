@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ._media import step_media
 from ._output import shorten, status_text, stdout
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 Data = Mapping[str, Any]
 
@@ -39,23 +42,90 @@ def cost_text(workflow: Data) -> str:
     return f"{total} Buzz" if isinstance(total, int | float) else "-"
 
 
+def buzz_moved(workflow: Data) -> tuple[int, int]:
+    """Buzz charged (debits) and refunded (credits) by the workflow's transactions."""
+    transactions = workflow.get("transactions")
+    entries = transactions.get("list") if isinstance(transactions, Mapping) else None
+    totals = {"debit": 0, "credit": 0}
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, Mapping) and entry.get("type") in totals:
+            amount = entry.get("amount")
+            if isinstance(amount, int | float) and not isinstance(amount, bool):
+                totals[str(entry["type"])] += int(amount)
+    return totals["debit"], totals["credit"]
+
+
+def _reasons(step: Data) -> list[str]:
+    found: list[str] = []
+    output = step.get("output")
+    errors = output.get("errors") if isinstance(output, Mapping) else None
+    found += [str(e) for e in errors if e] if isinstance(errors, list) else []
+    for job in step.get("jobs") or []:
+        if isinstance(job, Mapping):
+            found += [str(job[k]) for k in ("reason", "blockedReason") if job.get(k)]
+    for key in ("reason", "error", "blockedReason"):
+        if isinstance(step.get(key), str) and step[key]:
+            found.append(step[key])
+    return list(dict.fromkeys(" ".join(r.split()).rstrip(". ") for r in found))
+
+
+def failure_reasons(workflow: Data) -> list[str]:
+    """One line per step that did not succeed: its name, type, status and the server's reason."""
+    lines = []
+    for step in workflow.get("steps") or []:
+        if not isinstance(step, Mapping) or step.get("status") == "succeeded":
+            continue
+        reasons = _reasons(step)
+        why = "; ".join(reasons) if reasons else "the server gave no reason"
+        lines.append(
+            f"step {step.get('name')} ({step.get('$type', '?')}) {step.get('status') or '-'}: {why}"
+        )
+    return lines
+
+
+WIDE: Final = 140
+"""Console width from which the workflow table also shows each workflow's steps."""
+
+
 def workflow_table(items: Sequence[Data]) -> None:
-    """One row per workflow: id, status, created, steps, cost, first prompt."""
+    """One row per workflow: id, status, created, cost, (steps,) first prompt.
+
+    Ids, statuses, dates and costs are never cut or wrapped; below :data:`WIDE`
+    columns the steps and seconds are left out, and the prompt gets what room is left.
+    """
+    from rich import box
     from rich.table import Table
 
-    table = Table("ID", "Status", "Created", "Steps", "Cost", "Prompt", show_lines=False)
+    console = stdout()
+    wide = console.width >= WIDE
+    rows = []
     for wf in items:
         steps = [s for s in wf.get("steps") or [] if isinstance(s, Mapping)]
+        fixed = [str(wf.get("id") or "-"), str(wf.get("status") or "unknown")]
+        created = _when(wf.get("createdAt"))
+        fixed += [created if wide else created[:16], cost_text(wf)]
         prompt = next((p for s in steps if (p := step_prompt(s))), "")
-        table.add_row(
-            str(wf.get("id") or "-"),
-            status_text(wf.get("status")),
-            _when(wf.get("createdAt")),
-            _steps_cell(steps),
-            cost_text(wf),
-            shorten(prompt, 60),
-        )
-    stdout().print(table)
+        rows.append((fixed, _steps_cell(steps), shorten(prompt, 60)))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    used = 0
+    for index, name in enumerate(("ID", "Status", "Created", "Cost")):
+        width = max([len(name), *(len(fixed[index]) for fixed, _, _ in rows)])
+        table.add_column(name, no_wrap=True, min_width=width)
+        used += width + 3
+    if wide:
+        table.add_column("Steps", overflow="fold", max_width=40)
+        used += 43
+    room = console.width - used - 1
+    if room >= 10:
+        table.add_column("Prompt", no_wrap=True, overflow="ellipsis", max_width=room)
+    for fixed, steps_cell, prompt in rows:
+        cells: list[str | Text] = [fixed[0], status_text(fixed[1]), *fixed[2:]]
+        if wide:
+            cells.append(steps_cell)
+        if room >= 10:
+            cells.append(prompt)
+        table.add_row(*cells)
+    console.print(table)
 
 
 def workflow_summary(wf: Data) -> None:
@@ -69,6 +139,11 @@ def workflow_summary(wf: Data) -> None:
     if wf.get("completedAt"):
         console.print(f"  Completed: {_when(wf.get('completedAt'))}", markup=False)
     console.print(f"  Cost:      {cost_text(wf)}", markup=False)
+    charged, refunded = buzz_moved(wf)
+    if charged or refunded:
+        console.print(f"  Charged:   {charged} Buzz", markup=False)
+    if refunded:
+        console.print(f"  Refunded:  {refunded} Buzz", style="green", markup=False)
     if wf.get("tags"):
         console.print(f"  Tags:      {', '.join(map(str, wf['tags']))}", markup=False)
     for step in wf.get("steps") or []:
@@ -101,10 +176,8 @@ def step_summary(step: Data, indent: str = "") -> None:
             console.print(
                 Text.assemble(f"{indent}  Job {job.get('id')} ", status_text(job.get("status")))
             )
-    output = step.get("output")
-    errors = output.get("errors") if isinstance(output, Mapping) else None
-    for error in errors if isinstance(errors, list) else []:
-        console.print(f"{indent}  Error: {shorten(error, 200)}", style="red", markup=False)
+    for reason in _reasons(step):
+        console.print(f"{indent}  Error: {shorten(reason, 200)}", style="red", markup=False)
     for media in step_media(step):
         state = "available" if media.available and media.url else "no URL"
         if media.blocked_reason:

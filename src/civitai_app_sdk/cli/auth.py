@@ -1,21 +1,32 @@
-"""`civitai-orch login` and `logout`: keep a token in the user's config directory."""
+"""`civitai-orch login` and `logout`: keep a token in the OS keyring or the config dir.
+
+A login is checked before it is kept (``/api/v1/me`` names the account) and bound to
+the API it was made for: the CLI never sends it anywhere else.
+"""
 
 from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
+import httpx
 
+from civitai_app_sdk._transport import DEFAULT_BASE_URL
 from civitai_app_sdk.oauth.tokens import TokenSet
 from civitai_app_sdk.scopes import TokenScopePresets, scopes_from_bitmask
 
-from ._config import load_settings
-from ._credentials import NEVER_EXPIRES, CredentialsFile, StoredLogin
+from ._config import Settings, checked_url, load_settings
+from ._credentials import NEVER_EXPIRES, StoredLogin
 from ._exit import CliError, ExitCode
+from ._keyring import CredentialStore
 from ._options import json_option
 from ._output import emit_json, note, stdout
 from ._session import header_safe
+
+if TYPE_CHECKING:
+    from civitai_app_sdk.oauth import CivitaiUser
 
 
 def _read_pasted_token() -> str:
@@ -32,17 +43,65 @@ def _read_pasted_token() -> str:
     return token
 
 
-def _device_login(client_id: str, auth_url: str | None, scope: int, timeout: float) -> StoredLogin:
+def site_for(api_url: str) -> str:
+    """The site answering ``/api/v1/me`` for tokens of ``api_url``.
+
+    civitai.com for any real orchestrator; the local stand-in (a loopback API) serves
+    it itself.
+    """
+    from civitai_app_sdk.oauth import DEFAULT_SITE_URL
+
+    host = (httpx.URL(api_url).host or "").lower()
+    local = host in {"localhost", "127.0.0.1", "::1"} or host.endswith(".localhost")
+    return api_url if local else DEFAULT_SITE_URL
+
+
+def _whoami(token: str, site_url: str) -> CivitaiUser:
+    """The account behind ``token``; a refused token is an auth error."""
+    from civitai_app_sdk.oauth import fetch_me
+    from civitai_app_sdk.oauth.errors import OAuthError
+
+    try:
+        return fetch_me(token, site_url=site_url)
+    except OAuthError as exc:
+        raise CliError(
+            f"{site_url} refused the key ({str(exc).rstrip('. ')}); it was not saved: "
+            "check the key, or create one at https://civitai.com/user/account",
+            ExitCode.AUTH,
+        ) from None
+
+
+def _device_login(
+    client_id: str, auth_url: str | None, api_url: str, scope: int, timeout: float
+) -> tuple[StoredLogin, CivitaiUser | None]:
     from civitai_app_sdk.oauth import DEFAULT_ISSUER, OAuthClient
+    from civitai_app_sdk.oauth.errors import OAuthError
 
     issuer = auth_url or DEFAULT_ISSUER
-    with OAuthClient(client_id, base_url=issuer) as client:
+    site = site_for(api_url) if issuer == DEFAULT_ISSUER else issuer
+    with OAuthClient(client_id, base_url=issuer, site_url=site) as client:
         grant = client.start_device_authorization(scope)
         link = grant.verification_uri_complete or grant.verification_uri
         note(f"Open {link} and enter the code {grant.user_code}")
         note("Waiting for approval…")
         tokens = client.wait_for_device_token(grant, max_wait=timeout)
-    return StoredLogin(tokens, client_id, issuer)
+        try:
+            user: CivitaiUser | None = client.fetch_me(tokens.access_token)
+        except OAuthError:  # a token without UserRead cannot say whose it is
+            user = None
+    return StoredLogin(tokens, client_id, issuer, api_url), user
+
+
+def _login_api_url(api_url: str | None, settings: Settings) -> str:
+    """The API a new login is for: ``--api-url``, the environment, else the config file.
+
+    A ``./.env`` URL is not used: a login from standard input is not that file's token.
+    """
+    if api_url:
+        return checked_url(api_url, "--api-url flag")
+    if settings.api_url_source == ".env":
+        return DEFAULT_BASE_URL.rstrip("/")
+    return settings.api_url
 
 
 @click.command()
@@ -53,6 +112,12 @@ def _device_login(client_id: str, auth_url: str | None, scope: int, timeout: flo
 )
 @click.option("--client-id", metavar="ID", help="OAuth client id (default: CIVITAI_CLIENT_ID).")
 @click.option("--auth-url", metavar="URL", help="OAuth server (default: https://auth.civitai.com).")
+@click.option(
+    "--api-url",
+    metavar="URL",
+    help="The API this login is for; it is sent nowhere else (default: CIVITAI_API_URL, "
+    "else production).",
+)
 @click.option(
     "--scope",
     "scope",
@@ -73,18 +138,24 @@ def login(
     with_token: bool,
     client_id: str | None,
     auth_url: str | None,
+    api_url: str | None,
     scope: int,
     timeout: float,
     as_json: bool,
 ) -> None:
     """Sign in with the OAuth device flow, or store an API key with --with-token.
 
-    The token is saved in the config directory (CIVITAI_CONFIG_DIR overrides it),
-    readable by you only, and used when no CIVITAI_API_TOKEN is set.
+    The key is checked first and the account it belongs to is shown. It is kept in the
+    OS keyring, else in the config directory (CIVITAI_CONFIG_DIR overrides it) readable
+    by you only, and used when no CIVITAI_API_TOKEN is set, for this API only.
     """
-    settings = load_settings()
+    settings = load_settings(api_url=api_url)
+    target = _login_api_url(api_url, settings)
     if with_token:
-        stored = StoredLogin(TokenSet(access_token=_read_pasted_token(), expires_at=NEVER_EXPIRES))
+        token = _read_pasted_token()
+        user: CivitaiUser | None = _whoami(token, site_for(target))
+        tokens = TokenSet(access_token=token, expires_at=NEVER_EXPIRES)
+        stored = StoredLogin(tokens, api_url=target)
     else:
         client_id = client_id or settings.client_id
         if not client_id:
@@ -93,37 +164,49 @@ def login(
                 "set CIVITAI_CLIENT_ID, or store an API key with `login --with-token`",
                 ExitCode.USAGE,
             )
-        stored = _device_login(client_id, auth_url or settings.auth_url, scope, timeout)
-    file = CredentialsFile(settings.directory)
-    file.write(stored)
+        stored, user = _device_login(
+            client_id, auth_url or settings.auth_url, target, scope, timeout
+        )
+    where = CredentialStore(settings.directory).write(stored)
+    _report(stored, user, where, as_json)
+
+
+def _report(stored: StoredLogin, user: CivitaiUser | None, where: str, as_json: bool) -> None:
     tokens = stored.tokens
     expires = (
         None
         if tokens.expires_at >= NEVER_EXPIRES
         else datetime.fromtimestamp(tokens.expires_at, UTC).isoformat()
     )
+    scope = user.token_scope if user is not None and user.token_scope else int(tokens.scope)
     if as_json:
         emit_json(
             {
-                "path": str(file.path),
+                "path": where,
                 "kind": "oauth" if stored.client_id else "apiKey",
-                "scopes": scopes_from_bitmask(int(tokens.scope)),
+                "apiUrl": stored.api_url,
+                "user": None if user is None else {"id": user.id, "username": user.username},
+                "scopes": scopes_from_bitmask(int(scope)),
                 "expiresAt": expires,
             }
         )
         return
-    stdout().print(f"Signed in. Token saved to {file.path}", markup=False)
+    who = f" as {user.username or '?'} (user {user.id})" if user is not None else ""
+    stdout().print(f"Signed in{who} for {stored.api_url}. Saved to {where}.", markup=False)
 
 
 @click.command()
 @json_option
 def logout(as_json: bool) -> None:
-    """Delete the token saved by `login` (the environment and ./.env are left alone)."""
+    """Delete the login saved by `login`, from the OS keyring and the config directory.
+
+    The environment and ./.env are left alone.
+    """
     settings = load_settings()
-    file = CredentialsFile(settings.directory)
-    removed = file.delete()
+    store = CredentialStore(settings.directory)
+    removed = store.delete()
     if as_json:
-        emit_json({"removed": removed, "path": str(file.path)})
+        emit_json({"removed": removed, "path": str(store.file.path)})
         return
     stdout().print("Signed out." if removed else "Not signed in; nothing to remove.")
     if settings.token:

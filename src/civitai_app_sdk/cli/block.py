@@ -31,7 +31,10 @@ def _reject_constant(name: str) -> NoReturn:
 
 def _read_manifest(path: Path) -> Any:
     text = path.read_text(encoding="utf-8")
-    return json.loads(text, parse_constant=_reject_constant)
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply (over about 1,000 levels)") from None
 
 
 def _safe(text: str) -> str:
@@ -83,8 +86,13 @@ def validate(manifest: Path, as_json: bool, schema: Path | None) -> None:
 
     try:
         result = validate_manifest(_read_manifest(manifest), schema=schema)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        reason = str(exc) if isinstance(exc, SchemaUnavailableError) else f"cannot read: {exc}"
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, RecursionError):
+            reason = "cannot check: the manifest is nested too deeply"
+        elif isinstance(exc, SchemaUnavailableError):
+            reason = str(exc)
+        else:
+            reason = f"cannot read: {exc}"
         if as_json:
             _emit_json({"file": str(manifest), "error": reason})
         else:
@@ -95,9 +103,9 @@ def validate(manifest: Path, as_json: bool, schema: Path | None) -> None:
             {
                 "file": str(manifest),
                 "valid": result.valid,
-                "schema_checked": result.schema_checked,
+                "schemaChecked": result.schema_checked,
                 "problems": _as_json(result.problems),
-                "schema_findings": _as_json(result.schema_findings),
+                "schemaFindings": _as_json(result.schema_findings),
                 "warnings": _as_json(result.warnings),
             }
         )

@@ -10,7 +10,7 @@ from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
 from ._output import emit_json, note, to_data
 from ._progress import bar, workflow_updater
-from ._render import step_summary, workflow_summary
+from ._render import failure_reasons, step_summary, workflow_summary
 from ._session import open_client
 
 WAIT_HELP = "Follow the workflow until it finishes (exit 10 unless it succeeds)."
@@ -28,24 +28,67 @@ def wait_timeout_option(func: Any) -> Any:
 
 
 def finish(workflow: dict[str, Any], as_json: bool) -> None:
-    """Print a finished workflow; a failed, expired or canceled one exits with 10."""
+    """Print a finished workflow; a failed, expired or canceled one exits with 10.
+
+    The error message names each step that did not succeed and the server's reason.
+    """
     if as_json:
         emit_json(workflow)
     else:
         workflow_summary(workflow)
     status = workflow.get("status")
     if status != "succeeded":
+        reasons = "; ".join(failure_reasons(workflow)) or "no step reported a reason"
         raise CliError(
-            f"workflow {workflow.get('id')} ended {status}: see the step errors above "
-            "(or in --json output)",
+            f"workflow {workflow.get('id')} ended {status}: {reasons}",
             ExitCode.WORKFLOW_FAILED,
+            extra={"id": workflow.get("id"), "status": status},
         )
 
 
+def still_running(workflow_id: str, status: str | None, what: str, code: ExitCode) -> CliError:
+    """The error for a ``--wait`` that ends before the workflow: its id and how to stop it.
+
+    The workflow keeps running, and spending, on the server; the ``--json`` document
+    carries its ``id`` and ``status`` so a script keeps what it paid for.
+    """
+    state = status or "unknown"
+    cancel = f"civitai-orch cancel {workflow_id}"
+    return CliError(
+        f"{what}: workflow {workflow_id} is still {state} on the server and keeps spending "
+        f"Buzz; follow it with `civitai-orch workflow {workflow_id} --wait` "
+        f"or stop it with `{cancel}`",
+        code,
+        extra={"id": workflow_id, "status": state, "cancel": cancel},
+    )
+
+
 def follow(client: Any, workflow_id: str, timeout: float) -> dict[str, Any]:
-    """Poll a workflow to its end with a progress bar on stderr."""
+    """Poll a workflow to its end with a progress bar on stderr.
+
+    Ctrl-C or the end of ``timeout`` stops following (not the workflow) and says how
+    to follow or cancel it.
+    """
+    from civitai_app_sdk.errors import PollTimeoutError
+
+    seen: dict[str, str | None] = {"status": None}
     with bar(f"{workflow_id}: waiting") as status_bar:
-        final = client.poll(workflow_id, timeout=timeout, on_update=workflow_updater(status_bar))
+        show = workflow_updater(status_bar)
+
+        def on_update(snapshot: object) -> None:
+            seen["status"] = to_data(snapshot).get("status")
+            show(snapshot)
+
+        try:
+            final = client.poll(workflow_id, timeout=timeout, on_update=on_update)
+        except KeyboardInterrupt:
+            raise still_running(
+                workflow_id, seen["status"], "interrupted", ExitCode.INTERRUPTED
+            ) from None
+        except PollTimeoutError:
+            raise still_running(
+                workflow_id, seen["status"], f"the wait ended after {timeout:g} s", ExitCode.ERROR
+            ) from None
     data: dict[str, Any] = to_data(final)
     return data
 

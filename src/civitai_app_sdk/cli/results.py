@@ -95,17 +95,27 @@ def _print(
     from rich.table import Table
 
     console = stdout()
-    console.print(f"Workflow {workflow_id}: {status}, {len(listed)} output(s)", markup=False)
+    console.print(
+        f"Workflow {workflow_id}: {status}, {len(listed)} output(s)", markup=False, soft_wrap=True
+    )
     if not listed:
         return
-    table = Table("Step", "Kind", "Blob", "Size", "State")
+    table = Table("Step", "Kind")
+    table.add_column("Blob", overflow="fold")
+    table.add_column("Size")
+    table.add_column("State", overflow="fold")
+    saved: list[str] = []
     for index, item in enumerate(listed):
         state = "available" if item["url"] else "no URL"
         if item["blockedReason"]:
             state = f"blocked: {item['blockedReason']}"
         if reports:
             report = reports[index]
-            state = str(report.get("path") or f"{report['status']}: {report.get('reason')}")
+            if report.get("path"):
+                state = "saved"
+                saved.append(str(report["path"]))
+            else:
+                state = f"{report['status']}: {report.get('reason')}"
         table.add_row(
             str(item["step"]),
             str(item["kind"]),
@@ -114,6 +124,8 @@ def _print(
             state,
         )
     console.print(table)
+    for path in saved:  # whole paths on their own lines: a table would cut them
+        console.print(f"Saved {path}", markup=False, soft_wrap=True)
     if reports is None and any(item["url"] for item in listed):
         note(f"Save them with: civitai-orch results {workflow_id} --download")
 
@@ -152,7 +164,7 @@ def blob(
         raise CliError("use either --nsfw or --nsfw-level", ExitCode.USAGE)
     client = open_client(token, api_url)
     if download:
-        with bar(f"Downloading {blob_id}"):
+        with bar(f"Downloading {blob_id}", transfer=True) as progress:
             path, size = from_blob_endpoint(
                 client,
                 blob_id,
@@ -161,6 +173,7 @@ def blob(
                 workflow_id=workflow_id,
                 nsfw_level=nsfw_level,
             )
+            progress.update(total=size, completed=size)
         data = {"blobId": blob_id, "path": str(path), "bytes": size}
     else:
         size = len(client.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level))

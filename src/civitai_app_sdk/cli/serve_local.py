@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 import click
 
 from civitai_app_sdk.local import FaultRule, LocalConfig, LocalServer, Timings
@@ -84,7 +86,14 @@ def serve_local(
             ),
         )
         server = LocalServer(config, host=host, port=port, log_level="info")
-    except (ValueError, OSError) as exc:
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise click.UsageError(
+                f"cannot listen on {host}:{port} ({exc.strerror}): pick another --port, "
+                "or --port 0 for any free one",
+            ) from None
+        raise click.UsageError(str(exc)) from None
+    except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"Local orchestrator and OAuth server on {server.url}", err=True)
     click.echo("Token: " + ("the one given with --token" if token else "any"), err=True)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
+from civitai_app_sdk.errors import OrchestratorError
+
 from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
 from ._output import emit_json, note, stdout, to_data
@@ -21,6 +23,11 @@ if TYPE_CHECKING:
 FILE_ARG = click.argument("file", type=click.File("r", encoding="utf-8"))
 
 
+def _body_key(body: WorkflowTemplateParam) -> str | None:
+    key = body.get("externalId")
+    return key if isinstance(key, str) and key else None
+
+
 def _body(file: Any) -> WorkflowTemplateParam:
     """The workflow in ``file``: any JSON object (the client validates it before sending)."""
     try:
@@ -29,7 +36,28 @@ def _body(file: Any) -> WorkflowTemplateParam:
         raise CliError(f"{file.name} is not valid JSON: {exc}", ExitCode.USAGE) from None
     if not isinstance(body, dict):
         raise CliError(f"{file.name} must hold one workflow object", ExitCode.USAGE)
+    _check_step_types(body, file.name)
     return cast("WorkflowTemplateParam", body)
+
+
+def _check_step_types(body: dict[str, Any], name: str) -> None:
+    """Refuse an unknown step ``$type`` with the valid ones and the closest match."""
+    import difflib
+
+    from civitai_app_sdk_generated.steps import WORKFLOW_STEP_TYPES
+
+    steps = body.get("steps")
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        kind = step.get("$type") if isinstance(step, dict) else None
+        if not isinstance(kind, str) or kind in WORKFLOW_STEP_TYPES:
+            continue
+        close = difflib.get_close_matches(kind, list(WORKFLOW_STEP_TYPES), n=1, cutoff=0.6)
+        guess = f"did you mean {close[0]!r}? " if close else ""
+        raise CliError(
+            f"{name}: /steps/{index}/$type {kind!r} is not a step type; {guess}"
+            f"valid types: {', '.join(sorted(WORKFLOW_STEP_TYPES))}",
+            ExitCode.USAGE,
+        )
 
 
 @click.command()
@@ -55,7 +83,33 @@ def _confirm(data: dict[str, Any], yes: bool) -> None:
             ExitCode.USAGE,
         )
     if not click.confirm(f"Submit and spend {cost_text(data)}?", err=True):
-        raise CliError("not submitted", ExitCode.ERROR)
+        raise CliError("Not submitted; nothing was spent.", ExitCode.DECLINED, prefix=False)
+
+
+def _submit_failed(exc: OrchestratorError | None, key: str) -> CliError:
+    """The error for a failed or interrupted submit, with the key that makes a retry safe.
+
+    Without an answer (network, timeout, 5xx, Ctrl-C) the workflow may exist and be
+    charged; resubmitting with the same ``--external-id`` finds it instead of paying again.
+    """
+    from ._errors import orchestrator_error
+
+    if exc is None:
+        error = CliError("interrupted while submitting", ExitCode.INTERRUPTED)
+    else:
+        error = orchestrator_error(exc)
+        key = exc.external_id or key
+    unsure = exc is None or exc.status is None or exc.status >= 500 or exc.status in {408, 429}
+    lead = "the workflow may have been created: " if unsure else ""
+    return CliError(
+        f"{error.format_message()}; {lead}retry with `--external-id {key}` "
+        "(the same key never runs or charges twice)",
+        error.code,
+        status=error.status,
+        request_id=error.request_id,
+        fields=error.fields,
+        extra={**error.extra, "externalId": key},
+    )
 
 
 @click.command()
@@ -97,7 +151,15 @@ def submit(
             ExitCode.INSUFFICIENT_BUZZ,
         )
     _confirm(priced, yes)
-    created = to_data(client.submit(body, external_id=external_id, idempotent=True))
+    from civitai_app_sdk.orchestrator.calls import new_external_id
+
+    key = external_id or _body_key(body) or new_external_id()
+    try:
+        created = to_data(client.submit(body, external_id=key, idempotent=True))
+    except OrchestratorError as exc:
+        raise _submit_failed(exc, key) from None
+    except KeyboardInterrupt:
+        raise _submit_failed(None, key) from None
     workflow_id = str(created.get("id") or "")
     if wait and workflow_id:
         note(f"Submitted {workflow_id}; waiting for it to finish…")

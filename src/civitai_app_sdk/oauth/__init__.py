@@ -21,7 +21,14 @@ from .device import DeviceAuthorization, DevicePoller
 from .errors import LoginRequiredError, OAuthError
 from .pkce import PkcePair, generate_pkce, generate_state, pkce_challenge
 from .refresh import DEFAULT_REFRESH_MARGIN, RefreshingTokenProvider, TokenProvider
-from .store import MemoryTokenStore, SealedCookieTokenStore, TokenStore
+from .store import (
+    FileRefreshLock,
+    LockingTokenStore,
+    MemoryTokenStore,
+    RefreshLock,
+    SealedCookieTokenStore,
+    TokenStore,
+)
 from .tokens import TokenSet
 from .urls import DEFAULT_ISSUER, DEFAULT_SITE_URL, ScopeRequest, build_authorize_url
 
@@ -36,11 +43,14 @@ __all__ = [
     "CivitaiUser",
     "DeviceAuthorization",
     "DevicePoller",
+    "FileRefreshLock",
+    "LockingTokenStore",
     "LoginRequiredError",
     "MemoryTokenStore",
     "OAuthClient",
     "OAuthError",
     "PkcePair",
+    "RefreshLock",
     "RefreshingTokenProvider",
     "ScopeRequest",
     "SealedCookieTokenStore",

@@ -20,6 +20,7 @@ from .._operations import Operation
 from .._transport import DEFAULT_MAX_RETRIES, Settings
 from .._transport import Call as CoreCall
 from ..errors import CivitaiError, ConfigurationError, parse_body
+from ._unsent import may_resend
 from ._values import hidden_repr
 from .account import (
     BuzzAccount,
@@ -190,7 +191,10 @@ def _single_use_errors(
 def _single_use(
     creds: Credentials, guard: OnceGuard, value: str, fields: list[tuple[str, str]], now: float
 ) -> Operation[TokenSet]:
-    """A token-endpoint grant sending the single-use ``value``: never repeated once sent."""
+    """A token-endpoint grant sending the single-use ``value``: never repeated once sent.
+
+    A failure that provably left the value unused (see :func:`may_resend`) gives it back.
+    """
     call = form_call(
         creds.base_url,
         TOKEN_PATH,
@@ -198,7 +202,12 @@ def _single_use(
         idempotent=False,
         errors=_single_use_errors(guard, value),
     )
-    return Operation(call, _tokens_parser(now))
+
+    def release_if_unsent(error: BaseException) -> None:
+        if may_resend(error):
+            guard.release(value)
+
+    return Operation(call, _tokens_parser(now), on_failure=release_if_unsent)
 
 
 def exchange_call(

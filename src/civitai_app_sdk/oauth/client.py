@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, Generic, TypeVar, Unpack
 
+import attrs
 import httpx
 
 from .._operations import AsyncClient, Operation, SyncClient, client_operation
@@ -61,7 +62,7 @@ _FREE_GUARD: Final = OnceGuard()
 
 
 def _opts(operation: Operation[T], options: RequestOptions) -> Operation[T]:
-    return Operation(with_options(operation.call, options), operation.read)
+    return attrs.evolve(operation, call=with_options(operation.call, options))
 
 
 def _exchange(

@@ -4,6 +4,9 @@ Civitai rotates refresh tokens: each refresh kills the one presented. So refresh
 single-flight. Concurrent callers, threads and asyncio tasks alike, share one refresh
 and the same result, and the new pair is saved to the store before anyone sees it. An
 async refresh runs as its own task, so cancelling a caller never loses rotated tokens.
+Across providers and processes, a store's ``refresh_lock`` (a file lock for the CLI's
+``credentials.json``) serialises refreshes, and a refusal is checked against the store
+before anyone is told to sign in again.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from .._transport import TokenSource
 from ..errors import ConfigurationError
 from .client import AsyncOAuthClient, OAuthClient
 from .errors import LoginRequiredError, OAuthError
-from .store import TokenStore
+from .store import LockingTokenStore, RefreshLock, TokenStore
 from .tokens import TokenSet
 
 __all__ = ["DEFAULT_REFRESH_MARGIN", "RefreshingTokenProvider", "TokenProvider"]
@@ -28,12 +31,27 @@ __all__ = ["DEFAULT_REFRESH_MARGIN", "RefreshingTokenProvider", "TokenProvider"]
 DEFAULT_REFRESH_MARGIN: Final = 60.0
 """Refresh this many seconds before the access token expires."""
 _DEFAULT_WAIT: Final = 60.0
+_ROUNDS: Final = 3
+_LOCK_POLL: Final = 0.02
 
 _Flight = concurrent.futures.Future[TokenSet]
 
 
 def _interrupted() -> OAuthError:
     return OAuthError("temporarily_unavailable", "the token refresh was interrupted")
+
+
+def _lock_timeout() -> OAuthError:
+    return OAuthError("temporarily_unavailable", "timed out waiting for another refresh")
+
+
+async def _acquire_async(lock: RefreshLock, seconds: float) -> None:
+    """Take ``lock`` within ``seconds`` without blocking the event loop (polling)."""
+    deadline = time.monotonic() + seconds
+    while not lock.acquire(0):
+        if time.monotonic() >= deadline:
+            raise _lock_timeout()
+        await asyncio.sleep(_LOCK_POLL)
 
 
 TokenProvider = TokenSource
@@ -44,10 +62,15 @@ class RefreshingTokenProvider:
     """A :class:`TokenProvider` over a :class:`TokenStore` that refreshes before expiry.
 
     ``get_token`` refreshes with ``client`` and ``aget_token`` with ``async_client``
-    (falling back to ``client`` in a worker thread). When the store is empty, has no
-    refresh token, or the server refuses the refresh token (``invalid_grant``, after
-    which the store is cleared), :class:`LoginRequiredError` is raised. Other refresh
-    failures propagate and leave the store as it was.
+    (falling back to ``client`` in a worker thread). A store with a ``refresh_lock``
+    (:class:`~civitai_app_sdk.oauth.store.LockingTokenStore`) is locked for the whole
+    refresh, so other providers and processes on it wait and then read the new pair.
+    When the server refuses the refresh token (``invalid_grant``), the store is read
+    again: a pair rotated meanwhile by someone else is used. Only when the store still
+    holds the refused token is it cleared and :class:`LoginRequiredError` raised (also
+    when the store is empty or has no refresh token). Other failures propagate and
+    leave the store as it was; one that never reached the server (no connection, a
+    closed event loop) leaves the refresh token usable for the next try.
     """
 
     def __init__(
@@ -95,21 +118,48 @@ class RefreshingTokenProvider:
             self._flight = flight
             return flight, tokens.refresh_token
 
-    def _succeed(self, flight: _Flight, tokens: TokenSet) -> None:
-        """Store the rotated pair, then release the waiters (with the save error if any)."""
-        try:
-            with self._mutex:
-                try:
-                    self._store.save(tokens)
-                finally:
-                    self._flight = None
-        except Exception as error:
-            flight.set_exception(error)
-            return
-        except BaseException:
+    def _finish(self, flight: _Flight, outcome: TokenSet | BaseException) -> None:
+        """End the flight: release the waiters with the new pair or the failure."""
+        with self._mutex:
+            self._flight = None
+        if isinstance(outcome, TokenSet):
+            flight.set_result(outcome)
+        elif isinstance(outcome, Exception):
+            flight.set_exception(outcome)
+        else:
             flight.set_exception(_interrupted())
-            raise
-        flight.set_result(tokens)
+
+    def _next_step(self) -> TokenSet | str:
+        """The stored pair if it is fresh (someone refreshed it), else the token to send."""
+        tokens = self._store.load()
+        if tokens is None:
+            raise LoginRequiredError("no tokens are stored")
+        if not tokens.is_expired(leeway=self._margin, now=self._clock()):
+            return tokens
+        if tokens.refresh_token is None:
+            raise LoginRequiredError("the access token expired and there is no refresh token")
+        return tokens.refresh_token
+
+    def _after(self, refresh_token: str, outcome: TokenSet | BaseException) -> TokenSet | None:
+        """Save a new pair; after a refusal, ``None`` when the store moved on meanwhile.
+
+        A refusal of the token still stored means the login is over: the store is
+        cleared when the server itself refused it. A local refusal (this client
+        already sent the token once) leaves the store for the next process to try.
+        A failure that never reached the server leaves everything as it was.
+        """
+        if isinstance(outcome, TokenSet):
+            self._store.save(outcome)
+            return outcome
+        if not (isinstance(outcome, OAuthError) and outcome.error == "invalid_grant"):
+            raise outcome
+        with self._mutex:
+            if not self._still_stored(refresh_token):
+                return None
+            if outcome.status is not None:
+                self._store.clear()
+        login = LoginRequiredError("the refresh token was refused", status=outcome.status)
+        raise login from outcome
 
     def _still_stored(self, refresh_token: str) -> bool:
         """Whether the store still holds ``refresh_token`` (compared in constant time)."""
@@ -119,58 +169,79 @@ class RefreshingTokenProvider:
             stored.encode("utf-8", "surrogatepass"), refresh_token.encode("utf-8", "surrogatepass")
         )
 
-    def _fail(self, flight: _Flight, error: BaseException, refresh_token: str) -> None:
-        """Release the waiters with ``error``; a refused token is cleared from the store.
+    def _refresh_sync(self) -> TokenSet:
+        """Re-read, refresh and save, retrying when another refresher rotated the pair."""
+        assert self._client is not None
+        for _ in range(_ROUNDS):
+            step = self._next_step()
+            if isinstance(step, TokenSet):
+                return step
+            outcome: TokenSet | BaseException
+            try:
+                outcome = self._client.refresh_token(step)
+            except BaseException as error:
+                outcome = error
+            tokens = self._after(step, outcome)
+            if tokens is not None:
+                return tokens
+        raise OAuthError("temporarily_unavailable", "the tokens kept changing during a refresh")
 
-        The store is cleared only if it still holds the refused token, so a newer pair
-        saved meanwhile (by another process or provider) is not thrown away.
-        """
-        refused = isinstance(error, OAuthError) and error.error == "invalid_grant"
-        with self._mutex:
-            if refused and self._still_stored(refresh_token):
-                self._store.clear()
-            self._flight = None
-        if refused:
-            assert isinstance(error, OAuthError)
-            login = LoginRequiredError("the refresh token was refused", status=error.status)
-            login.__cause__ = error
-            flight.set_exception(login)
-        elif isinstance(error, Exception):
-            flight.set_exception(error)
-        else:
-            flight.set_exception(_interrupted())
+    async def _refresh_async(self) -> TokenSet:
+        """Async :meth:`_refresh_sync` (the sync client runs in a worker thread)."""
+        for _ in range(_ROUNDS):
+            step = self._next_step()
+            if isinstance(step, TokenSet):
+                return step
+            outcome: TokenSet | BaseException
+            try:
+                if self._async_client is not None:
+                    outcome = await self._async_client.refresh_token(step)
+                else:
+                    assert self._client is not None
+                    outcome = await asyncio.to_thread(self._client.refresh_token, step)
+            except BaseException as error:
+                outcome = error
+            tokens = self._after(step, outcome)
+            if tokens is not None:
+                return tokens
+        raise OAuthError("temporarily_unavailable", "the tokens kept changing during a refresh")
 
-    def _settle(
-        self, flight: _Flight, refresh_token: str, outcome: TokenSet | BaseException
-    ) -> None:
-        """End the flight with the refresh's outcome; re-raise interruptions (Ctrl-C…)."""
-        if isinstance(outcome, TokenSet):
-            self._succeed(flight, outcome)
-            return
-        self._fail(flight, outcome, refresh_token)
-        if not isinstance(outcome, Exception):
+    def _lock(self) -> RefreshLock | None:
+        return self._store.refresh_lock() if isinstance(self._store, LockingTokenStore) else None
+
+    def _lead_sync(self, flight: _Flight) -> None:
+        outcome: TokenSet | BaseException
+        try:
+            lock = self._lock()
+            if lock is not None and not lock.acquire(self._wait):
+                raise _lock_timeout()
+            try:
+                outcome = self._refresh_sync()
+            finally:
+                if lock is not None:
+                    lock.release()
+        except BaseException as error:
+            outcome = error
+        self._finish(flight, outcome)
+        if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
             raise outcome
 
-    def _lead_sync(self, flight: _Flight, refresh_token: str) -> None:
-        assert self._client is not None
+    async def _lead_async(self, flight: _Flight) -> None:
         outcome: TokenSet | BaseException
         try:
-            outcome = self._client.refresh_token(refresh_token)
+            lock = self._lock()
+            if lock is not None:
+                await _acquire_async(lock, self._wait)
+            try:
+                outcome = await self._refresh_async()
+            finally:
+                if lock is not None:
+                    lock.release()
         except BaseException as error:
             outcome = error
-        self._settle(flight, refresh_token, outcome)
-
-    async def _lead_async(self, flight: _Flight, refresh_token: str) -> None:
-        outcome: TokenSet | BaseException
-        try:
-            if self._async_client is not None:
-                outcome = await self._async_client.refresh_token(refresh_token)
-            else:
-                assert self._client is not None
-                outcome = await asyncio.to_thread(self._client.refresh_token, refresh_token)
-        except BaseException as error:
-            outcome = error
-        self._settle(flight, refresh_token, outcome)
+        self._finish(flight, outcome)
+        if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+            raise outcome
 
     def get_tokens(self) -> TokenSet:
         """The current token set, refreshed first when it is within the margin of expiry."""
@@ -179,7 +250,7 @@ class RefreshingTokenProvider:
             return state
         flight, refresh_token = state
         if refresh_token is not None:
-            self._lead_sync(flight, refresh_token)
+            self._lead_sync(flight)
         try:
             return flight.result(timeout=self._wait)
         except concurrent.futures.TimeoutError:
@@ -192,7 +263,7 @@ class RefreshingTokenProvider:
             return state
         flight, refresh_token = state
         if refresh_token is not None:
-            task = asyncio.ensure_future(self._lead_async(flight, refresh_token))
+            task = asyncio.ensure_future(self._lead_async(flight))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         try:

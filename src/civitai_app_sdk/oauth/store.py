@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 from typing import Final, Protocol, runtime_checkable
+
+import filelock
 
 from civitai_app_sdk.cookies import CookieSealer, build_set_cookie_header, read_cookie
 
@@ -14,7 +17,10 @@ from .tokens import TokenSet
 __all__ = [
     "DEFAULT_SESSION_COOKIE",
     "DEFAULT_SESSION_MAX_AGE",
+    "FileRefreshLock",
+    "LockingTokenStore",
     "MemoryTokenStore",
+    "RefreshLock",
     "SealedCookieTokenStore",
     "TokenStore",
 ]
@@ -45,13 +51,80 @@ class TokenStore(Protocol):
         ...
 
 
+class RefreshLock(Protocol):
+    """A lock held across one refresh: re-read the store, refresh, save the new pair."""
+
+    def acquire(self, timeout: float) -> bool:
+        """Take the lock within ``timeout`` seconds (0: try once); ``False`` if not taken."""
+        ...
+
+    def release(self) -> None:
+        """Give the lock back."""
+        ...
+
+
+@runtime_checkable
+class LockingTokenStore(TokenStore, Protocol):
+    """A :class:`TokenStore` that several providers or processes may refresh.
+
+    :class:`~civitai_app_sdk.oauth.RefreshingTokenProvider` holds ``refresh_lock()``
+    while it refreshes, so one refresh token is never sent twice by two of them.
+    """
+
+    def refresh_lock(self) -> RefreshLock:
+        """The lock serialising refreshes of this store's tokens."""
+        ...
+
+
+class _ThreadLock:
+    """A :class:`RefreshLock` over a ``threading.Lock`` (one process)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def acquire(self, timeout: float) -> bool:
+        return self._lock.acquire(timeout=max(timeout, 0.0))
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+class FileRefreshLock:
+    """A :class:`RefreshLock` across processes: an OS file lock on ``path``.
+
+    Each instance opens the lock file on its own, so two instances exclude each other
+    within one process too. It may be released from another thread than the one that
+    took it (an async refresh takes it on the event loop).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        """Lock ``path`` (created, mode 0600, when missing)."""
+        self._lock = filelock.FileLock(os.fspath(path), mode=0o600, thread_local=False)
+
+    def __repr__(self) -> str:
+        return f"FileRefreshLock({self._lock.lock_file!r})"
+
+    def acquire(self, timeout: float) -> bool:
+        """Take the lock within ``timeout`` seconds; ``False`` when another holder keeps it."""
+        try:
+            self._lock.acquire(timeout=max(timeout, 0.0), poll_interval=0.01)
+        except filelock.Timeout:
+            return False
+        return True
+
+    def release(self) -> None:
+        """Give the lock back."""
+        self._lock.release()
+
+
 class MemoryTokenStore:
-    """A thread-safe in-process :class:`TokenStore` (CLIs, scripts, tests)."""
+    """A thread-safe in-process :class:`LockingTokenStore` (CLIs, scripts, tests)."""
 
     def __init__(self, tokens: TokenSet | None = None) -> None:
         """Start empty or with ``tokens``."""
         self._tokens = tokens
         self._lock = threading.Lock()
+        self._refreshing = _ThreadLock()
 
     def __repr__(self) -> str:
         return f"MemoryTokenStore({'<tokens>' if self._tokens else 'empty'})"
@@ -70,6 +143,10 @@ class MemoryTokenStore:
         """Forget the tokens."""
         with self._lock:
             self._tokens = None
+
+    def refresh_lock(self) -> RefreshLock:
+        """One lock per store, shared by every provider refreshing it."""
+        return self._refreshing
 
 
 class SealedCookieTokenStore:

@@ -1,13 +1,49 @@
-"""Where a downloaded blob goes: the file name and its extension from the content type."""
+"""Where a downloaded blob goes, and writing it there without ever clobbering a file.
+
+The name comes from the blob id, the extension from the content type. Bytes go to a
+temporary file next to the target, which becomes the target only once complete and
+only if no file has that name (unless ``overwrite``). Files get the mode the umask
+allows, as any other file the user creates.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import mimetypes
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Final
+from typing import BinaryIO, Final
 
-__all__ = ["extension_for", "target_path"]
+from ..errors import CivitaiError, ConfigurationError, LocalFileError
+
+__all__ = [
+    "BlobExistsError",
+    "blob_file",
+    "commit_file",
+    "extension_for",
+    "file_mode",
+    "target_path",
+]
+
+
+class BlobExistsError(CivitaiError, FileExistsError):
+    """The download's target file already exists; nothing was overwritten.
+
+    ``path`` is that file. Pass ``overwrite=True``, another ``path=``, or remove it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        """Name the file that is in the way."""
+        self.path = path
+        super().__init__(
+            errno.EEXIST,
+            f"{path} already exists and was left as it is: pass overwrite=True, "
+            "another path=, or remove it",
+        )
+
 
 _EXTENSIONS: Final = {
     "image/jpeg": ".jpeg",
@@ -44,17 +80,81 @@ def extension_for(content_type: str | None, blob_id: str) -> str:
 
 
 def target_path(
-    path_or_dir: str | os.PathLike[str], blob_id: str, content_type: str | None
+    blob_id: str,
+    content_type: str | None,
+    *,
+    dir: str | os.PathLike[str] | None = None,
+    path: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """The file to write: inside a directory (named after the blob), or the given path.
+    """The file to write: ``path`` as given, or ``<blob stem><ext>`` inside ``dir``.
 
-    A directory (existing, or written with a trailing slash) gets ``<blob stem><ext>``;
-    a file path without a suffix gets the extension added; any other path is used as is.
+    Exactly one of them; :class:`ConfigurationError` otherwise. The blob id's stem is
+    reduced to a plain name, so an id can never point outside ``dir``.
     """
-    extension = extension_for(content_type, blob_id)
-    raw = os.fspath(path_or_dir)
-    path = Path(raw)
-    if path.is_dir() or raw.endswith(("/", os.sep)):
-        stem = PurePosixPath(blob_id).stem or "blob"
-        return path / f"{Path(stem).name}{extension}"
-    return path if path.suffix else path.with_suffix(extension)
+    if (dir is None) == (path is None):
+        raise ConfigurationError("download_blob needs exactly one of dir= or path=")
+    if path is not None:
+        return Path(path)
+    assert dir is not None
+    stem = Path(PurePosixPath(blob_id).stem).name.lstrip(".") or "blob"
+    return Path(dir) / f"{stem}{extension_for(content_type, blob_id)}"
+
+
+def file_mode() -> int:
+    """``0o666`` less the process umask: the mode a new file normally gets."""
+    current = os.umask(0o077)  # read it; a file made meanwhile gets the stricter mask
+    os.umask(current)
+    return 0o666 & ~current
+
+
+def commit_file(temp: Path, target: Path, *, overwrite: bool) -> None:
+    """Give the complete ``temp`` the name ``target``, never clobbering unless ``overwrite``.
+
+    A hard link claims the name atomically; where links are not allowed an exclusive
+    create reserves it. Raises :class:`BlobExistsError` when the name is taken.
+    """
+    if os.name != "nt":
+        os.chmod(temp, file_mode())
+    if overwrite:
+        os.replace(temp, target)
+        return
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise BlobExistsError(target) from None
+    except OSError:  # no hard links here (some network and FAT file systems)
+        try:
+            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            raise BlobExistsError(target) from None
+        os.replace(temp, target)
+    else:
+        temp.unlink()
+
+
+@contextlib.contextmanager
+def blob_file(target: Path, *, overwrite: bool) -> Iterator[BinaryIO]:
+    """A temporary file beside ``target`` that becomes it only when the block completes.
+
+    An OS refusal (a name too long, no space, no permission) is a :class:`LocalFileError`.
+    """
+    try:
+        if target.exists() and not overwrite:
+            raise BlobExistsError(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".download-", dir=target.parent)
+    except BlobExistsError:
+        raise
+    except OSError as exc:
+        raise LocalFileError(exc.errno, f"cannot write {target}: {exc.strerror}") from exc
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+        commit_file(temp, target, overwrite=overwrite)
+    except BlobExistsError:
+        raise
+    except OSError as exc:
+        raise LocalFileError(exc.errno, f"cannot write {target}: {exc.strerror}") from exc
+    finally:
+        temp.unlink(missing_ok=True)

@@ -7,13 +7,11 @@ paging, streaming to disk, closing). Durations are seconds.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Generic, TypeVar, Unpack
+from typing import Any, Generic, TypeVar, Unpack
 
 import httpx
 from civitai_app_sdk_generated import Workflow
@@ -28,9 +26,8 @@ from .._transport import (
     SyncTransport,
     TokenSource,
 )
-from ..errors import LocalFileError, RequestValidationError
 from . import calls
-from .blobs import target_path
+from .blobs import blob_file, target_path
 from .calls import WorkflowPage
 from .polling import DEFAULT_POLL_TIMEOUT, OnUpdate, poll_async, poll_sync
 
@@ -69,32 +66,6 @@ def _next_cursor(page: WorkflowPage, seen: set[str]) -> str | None:
         return None
     seen.add(cursor)
     return cursor
-
-
-@contextlib.contextmanager
-def _blob_file(
-    path_or_dir: str | os.PathLike[str], blob_id: str, response: httpx.Response
-) -> Iterator[tuple[BinaryIO, Path]]:
-    """A temporary file next to the blob's target; it becomes the target only when complete.
-
-    An OS refusal (a name too long, no space, no permission) is a :class:`LocalFileError`.
-    """
-    where: object = path_or_dir
-    try:  # even looking at a name the OS refuses (too long) raises
-        target = where = target_path(path_or_dir, blob_id, response.headers.get("content-type"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".download-", dir=target.parent)
-    except OSError as exc:
-        raise LocalFileError(exc.errno, f"cannot write {where}: {exc.strerror}") from exc
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            yield out, target
-        temp.replace(target)
-    except OSError as exc:
-        raise LocalFileError(exc.errno, f"cannot write {target}: {exc.strerror}") from exc
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 class _Orchestrator(Generic[H, B, S]):
@@ -144,20 +115,7 @@ class _Orchestrator(Generic[H, B, S]):
     list = operation(calls.query)
 
 
-def _check_path(path_or_dir: str | os.PathLike[str]) -> None:
-    """Refuse, before anything is sent, a path the OS could never open."""
-    try:
-        raw = os.fspath(path_or_dir)
-    except TypeError:
-        raw = None
-    if not isinstance(raw, str) or not raw or "\0" in raw:
-        raise RequestValidationError(
-            ["path_or_dir: must be a non-empty str or os.PathLike without NUL"], "argument"
-        )
-
-
-def _blob_call(blob_id: str, path_or_dir: str | os.PathLike[str], options: BlobOptions) -> Any:
-    _check_path(path_or_dir)
+def _blob_call(blob_id: str, options: BlobOptions) -> Any:
     workflow_id, nsfw_level = options.pop("workflow_id", None), options.pop("nsfw_level", None)
     request: RequestOptions = options
     return calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level, **request).call
@@ -215,19 +173,27 @@ class OrchestratorClient(_Orchestrator[httpx.Client, httpx.BaseTransport, None],
             page = self.list(**filters, cursor=cursor)
 
     def download_blob(
-        self, blob_id: str, path_or_dir: str | os.PathLike[str], **options: Unpack[BlobOptions]
+        self,
+        blob_id: str,
+        *,
+        dir: str | os.PathLike[str] | None = None,
+        path: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
+        **options: Unpack[BlobOptions],
     ) -> Path:
         """Stream a blob to disk (``workflow_id=``, ``nsfw_level=``); return the file.
 
-        In a directory the file is named after the blob, with the extension chosen from
-        the response's content type. The file appears only once complete.
+        Give ``dir=`` (the file is named after the blob, with the extension of the
+        response's content type) or ``path=`` (used as is). The file appears only once
+        complete; an existing one raises :class:`~.blobs.BlobExistsError` unless
+        ``overwrite=True``.
         """
-        with (
-            self._transport.stream(_blob_call(blob_id, path_or_dir, options)) as response,
-            _blob_file(path_or_dir, blob_id, response) as (out, target),
-        ):
-            for chunk in response.iter_bytes(_CHUNK):
-                out.write(chunk)
+        target_path(blob_id, None, dir=dir, path=path)  # refuse bad arguments before sending
+        with self._transport.stream(_blob_call(blob_id, options)) as response:
+            target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
+            with blob_file(target, overwrite=overwrite) as out:
+                for chunk in response.iter_bytes(_CHUNK):
+                    out.write(chunk)
         return target
 
 
@@ -274,11 +240,19 @@ class AsyncOrchestratorClient(
             page = await self.list(**filters, cursor=cursor)
 
     async def download_blob(
-        self, blob_id: str, path_or_dir: str | os.PathLike[str], **options: Unpack[BlobOptions]
+        self,
+        blob_id: str,
+        *,
+        dir: str | os.PathLike[str] | None = None,
+        path: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
+        **options: Unpack[BlobOptions],
     ) -> Path:
         """Stream a blob to disk. See :meth:`OrchestratorClient.download_blob`."""
-        async with self._transport.stream(_blob_call(blob_id, path_or_dir, options)) as response:
-            with _blob_file(path_or_dir, blob_id, response) as (out, target):
+        target_path(blob_id, None, dir=dir, path=path)
+        async with self._transport.stream(_blob_call(blob_id, options)) as response:
+            target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
+            with blob_file(target, overwrite=overwrite) as out:
                 async for chunk in response.aiter_bytes(_CHUNK):
                     out.write(chunk)
         return target

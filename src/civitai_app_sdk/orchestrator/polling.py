@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_POLL_TIMEOUT",
     "LONG_POLL_HOLD",
     "MAX_WAIT",
+    "UPDATE_HOLD",
     "PollPlan",
     "poll_async",
     "poll_sync",
@@ -33,6 +34,9 @@ MAX_WAIT: Final = 90.0
 """Longest server hold (`wait`) one request may ask for; the edge cuts requests at 100 s."""
 LONG_POLL_HOLD: Final = 60.0
 """Hold asked for by each long-poll request made by `poll`."""
+UPDATE_HOLD: Final = 12.0
+"""Hold asked for while an ``on_update`` callback watches (a progress bar): shorter than
+:data:`LONG_POLL_HOLD`, so the status and step counts it shows move."""
 DEFAULT_POLL_TIMEOUT: Final = 30.0
 """Default overall deadline of `poll`, as in the TypeScript SDK."""
 BACKOFF_SCHEDULE: Final = (1.0, 2.0, 5.0, 10.0, 15.0, 30.0)
@@ -103,12 +107,22 @@ class _Run:
 
     @classmethod
     def begin(
-        cls, workflow_id: str, timeout: float, interval: float, clock: Callable[[], float]
+        cls,
+        workflow_id: str,
+        timeout: float,
+        interval: float,
+        clock: Callable[[], float],
+        *,
+        watched: bool,
     ) -> _Run:
-        """A run of ``timeout`` seconds from now; ``interval`` floors pauses (both >= 0)."""
+        """A run of ``timeout`` seconds from now; ``interval`` floors pauses (both >= 0).
+
+        ``watched`` (an ``on_update`` callback is set) asks for :data:`UPDATE_HOLD`.
+        """
         _check_seconds(timeout, "timeout")
         _check_seconds(interval, "interval")
-        plan = PollPlan(deadline=clock() + timeout, floor=interval)
+        hold = UPDATE_HOLD if watched else LONG_POLL_HOLD
+        plan = PollPlan(deadline=clock() + timeout, hold=hold, floor=interval)
         return cls(workflow_id, timeout, clock, plan)
 
     def next_wait(self) -> int:
@@ -177,7 +191,7 @@ def poll_sync(
     seconds and retrying failures only while the retry starts before ``deadline``
     (``clock`` time). ``interval`` is the shortest pause after an early answer.
     """
-    run = _Run.begin(workflow_id, timeout, interval, clock)
+    run = _Run.begin(workflow_id, timeout, interval, clock, watched=on_update is not None)
     while True:
         try:
             snapshot = fetch(run.next_wait(), run.plan.deadline)
@@ -206,7 +220,7 @@ async def poll_async(
     interval: float = 0.0,
 ) -> Workflow:
     """Async twin of :func:`poll_sync`; ``on_update`` may be a coroutine function."""
-    run = _Run.begin(workflow_id, timeout, interval, clock)
+    run = _Run.begin(workflow_id, timeout, interval, clock, watched=on_update is not None)
     while True:
         try:
             snapshot = await fetch(run.next_wait(), run.plan.deadline)

@@ -1,0 +1,112 @@
+"""Where ``login`` keeps credentials: the OS keyring when there is one, else the file.
+
+The keyring entry (service ``civitai-orch``, account = the credentials file's path, so
+each config directory has its own) holds the same JSON document as ``credentials.json``.
+With a working keyring the file is removed after a save; without one (a server, CI, a
+container) the owner-only file is used. ``CIVITAI_KEYRING=0`` turns the keyring off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+import attrs
+
+from ._config import ConfigError, warn
+from ._credentials import CredentialsFile, StoredLogin, login_from_json, login_to_json
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+    from civitai_app_sdk.oauth.tokens import TokenSet
+
+SERVICE: Final = "civitai-orch"
+ENV_KEYRING: Final = "CIVITAI_KEYRING"
+
+
+def system_keyring() -> KeyringBackend | None:
+    """The OS keyring, or ``None`` when there is none usable (or ``CIVITAI_KEYRING=0``)."""
+    if os.environ.get(ENV_KEYRING, "").strip().lower() in {"0", "false", "no", "off"}:
+        return None
+    import keyring
+    from keyring.backends import fail, null
+
+    backend = keyring.get_keyring()
+    return None if isinstance(backend, fail.Keyring | null.Keyring) else backend
+
+
+class CredentialStore:
+    """A :class:`~civitai_app_sdk.oauth.TokenStore` over the keyring, else the file."""
+
+    def __init__(self, directory: Path, backend: KeyringBackend | None = None) -> None:
+        """Use the keyring ``backend`` (default: the system's) and ``directory``'s file."""
+        self.file = CredentialsFile(directory)
+        self.account = str(self.file.path)
+        self._backend = backend if backend is not None else system_keyring()
+
+    def __repr__(self) -> str:
+        where = "keyring" if self._backend is not None else "file"
+        return f"CredentialStore({self.account!r}, {where})"
+
+    def _keyring_text(self) -> str | None:
+        if self._backend is None:
+            return None
+        try:
+            return self._backend.get_password(SERVICE, self.account)
+        except Exception as exc:  # any keyring failure falls back to the file
+            warn(f"cannot read the OS keyring ({type(exc).__name__}); using {self.file.path}")
+            return None
+
+    def read(self) -> StoredLogin | None:
+        """The stored login (keyring first, then the file), or ``None``."""
+        text = self._keyring_text()
+        if text is not None:
+            try:
+                data = json.loads(text)
+            except ValueError:
+                raise ConfigError(
+                    "the OS keyring entry of civitai-orch is not JSON; run `civitai-orch login`"
+                ) from None
+            return login_from_json(data, "the OS keyring entry of civitai-orch")
+        return self.file.read()
+
+    def write(self, login: StoredLogin) -> str:
+        """Save ``login``; returns where it went (``the OS keyring`` or the file's path)."""
+        if self._backend is not None:
+            try:
+                self._backend.set_password(SERVICE, self.account, json.dumps(login_to_json(login)))
+            except Exception as exc:  # a locked or broken keyring: the file still works
+                warn(f"cannot write the OS keyring ({type(exc).__name__}); using the file")
+            else:
+                self.file.delete()
+                return "the OS keyring"
+        self.file.write(login)
+        return str(self.file.path)
+
+    def delete(self) -> bool:
+        """Remove the login from the keyring and the file; ``False`` if neither held one."""
+        removed = False
+        if self._keyring_text() is not None and self._backend is not None:
+            try:
+                self._backend.delete_password(SERVICE, self.account)
+                removed = True
+            except Exception as exc:  # report, and still remove the file
+                warn(f"cannot remove the OS keyring entry ({type(exc).__name__})")
+        return self.file.delete() or removed
+
+    def load(self) -> TokenSet | None:
+        """The stored tokens (TokenStore protocol)."""
+        login = self.read()
+        return login.tokens if login else None
+
+    def save(self, tokens: TokenSet) -> None:
+        """Store rotated tokens, keeping the recorded client and API (TokenStore protocol)."""
+        previous = self.read()
+        self.write(attrs.evolve(previous, tokens=tokens) if previous else StoredLogin(tokens))
+
+    def clear(self) -> None:
+        """Forget the tokens (TokenStore protocol)."""
+        self.delete()

@@ -1,0 +1,426 @@
+"""The CLI tells the truth (issue 16, and the CLI side of issue 13).
+
+Every test runs the real `civitai-orch` entry point through click's runner, against
+respx or the local orchestrator on loopback.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from test_cli_commands import API, BODY, WF
+
+from civitai_app_sdk.cli import submit as submit_module
+from civitai_app_sdk.cli._exit import ExitCode
+from civitai_app_sdk.local import LocalConfig, LocalServer
+from civitai_app_sdk.local.timeline import Timings
+from tests.cli.conftest import ME, SITE, Run
+
+RUNNING: dict[str, Any] = {**copy.deepcopy(WF), "status": "processing"}
+
+
+@pytest.fixture
+def api(authed: Run) -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def body_file(cli_home: Path) -> Path:
+    path = cli_home / "work" / "wf.json"
+    path.write_text(json.dumps(BODY))
+    return path
+
+
+def _estimate(api: respx.MockRouter) -> respx.Route:
+    return api.post(f"{API}/v2/consumer/workflows", params={"whatif": "true"}).respond(
+        json={**WF, "id": None, "status": "unassigned"}
+    )
+
+
+# --- money: a failed submit says which key makes the retry safe (13.1) -------------------
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["human", "json"])
+def test_failed_submit_prints_the_key_to_reuse_and_the_retry_uses_it(
+    authed: Run,
+    api: respx.MockRouter,
+    body_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    as_json: bool,
+) -> None:
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
+    _estimate(api)
+    submit = api.post(f"{API}/v2/consumer/workflows", params__contains={}).mock(
+        side_effect=[httpx.Response(503, text="upstream died"), httpx.Response(200, json=WF)]
+    )
+    first = authed("submit", str(body_file), "--yes", *(["--json"] if as_json else []))
+    assert first.exit_code == ExitCode.SERVER
+    sent = json.loads(submit.calls[0].request.content)["externalId"]
+    assert f"`--external-id {sent}`" in first.stderr
+    assert "may have been created" in first.stderr
+    if as_json:
+        document = json.loads(first.stdout)
+        assert document["externalId"] == sent
+        assert document["error"]["status"] == 503
+        assert sent in document["error"]["message"]
+    retry = authed("submit", str(body_file), "--yes", "--external-id", sent, "--json")
+    assert retry.exit_code == 0, retry.stderr
+    assert json.loads(submit.calls[1].request.content)["externalId"] == sent
+
+
+def test_submit_without_answer_takes_the_key_from_the_exception(
+    authed: Run, api: respx.MockRouter, body_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
+    _estimate(api)
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).mock(
+        side_effect=httpx.ConnectError("refused")
+    )
+    result = authed("submit", str(body_file), "--yes", "--external-id", "my-key-1", "--json")
+    assert result.exit_code == ExitCode.NETWORK
+    assert json.loads(result.stdout)["externalId"] == "my-key-1"
+    assert "`--external-id my-key-1`" in result.stderr
+
+
+def test_ctrl_c_during_the_submit_request_still_prints_the_key(
+    authed: Run, api: respx.MockRouter, body_file: Path
+) -> None:
+    def interrupt(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    _estimate(api)
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).mock(side_effect=interrupt)
+    result = authed("submit", str(body_file), "--yes", "--json")
+    assert result.exit_code == ExitCode.INTERRUPTED
+    key = json.loads(result.stdout)["externalId"]
+    assert key.startswith("sdk-")
+    assert f"--external-id {key}" in result.stderr
+
+
+# --- a --wait that ends early keeps the workflow (13.1) ----------------------------------
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["human", "json"])
+def test_ctrl_c_during_wait_prints_the_id_and_the_cancel_command(
+    authed: Run, api: respx.MockRouter, as_json: bool
+) -> None:
+    calls: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return httpx.Response(202, json=RUNNING)
+
+    api.get(f"{API}/v2/consumer/workflows/wf-1").mock(side_effect=answer)
+    result = authed("workflow", "wf-1", "--wait", *(["--json"] if as_json else []))
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert "civitai-orch cancel wf-1" in result.stderr
+    assert "still processing" in result.stderr
+    if as_json:
+        document = json.loads(result.stdout)
+        assert (document["id"], document["status"]) == ("wf-1", "processing")
+        assert document["cancel"] == "civitai-orch cancel wf-1"
+    else:
+        assert result.stdout == ""
+
+
+def test_wait_that_times_out_prints_the_id_and_the_cancel_command(
+    authed: Run, api: respx.MockRouter
+) -> None:
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(202, json=RUNNING)
+    result = authed("workflow", "wf-1", "--wait", "--timeout=1", "--json")
+    assert result.exit_code == ExitCode.ERROR
+    document = json.loads(result.stdout)
+    assert (document["id"], document["status"]) == ("wf-1", "processing")
+    assert "the wait ended after 1 s" in result.stderr
+    assert "`civitai-orch cancel wf-1`" in result.stderr
+
+
+# --- what the server said ----------------------------------------------------------------
+
+
+def test_human_errors_show_field_errors_and_request_id_without_double_periods(
+    authed: Run, api: respx.MockRouter, body_file: Path
+) -> None:
+    api.post(f"{API}/v2/consumer/workflows").respond(
+        400,
+        json={
+            "title": "One or more validation errors occurred.",
+            "errors": {"steps[0].input.width": ["The width is not valid."]},
+        },
+        headers={"x-request-id": "req-77"},
+    )
+    result = authed("estimate", str(body_file))
+    assert result.exit_code == ExitCode.ERROR
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert "steps[0].input.width: The width is not valid" in line
+    assert "req-77" in line
+    assert ".." not in line
+
+
+def test_a_failed_workflow_names_the_failing_step_and_its_reason(
+    authed: Run, api: respx.MockRouter
+) -> None:
+    failed = copy.deepcopy(WF) | {"status": "failed"}
+    failed["steps"][0]["status"] = "failed"
+    failed["steps"][0]["jobs"][0] |= {"status": "failed", "reason": "Prompt blocked by moderation."}
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=failed)
+    result = authed("workflow", "wf-1", "--wait")
+    assert result.exit_code == ExitCode.WORKFLOW_FAILED, result.stderr
+    assert "step $0 (textToImage) failed: Prompt blocked by moderation" in result.stderr
+    assert "Error: Prompt blocked by moderation" in result.stdout  # the step view shows it
+    assert ".." not in result.stderr
+
+
+def test_the_workflow_view_shows_a_refund(authed: Run, api: respx.MockRouter) -> None:
+    canceled = copy.deepcopy(WF) | {
+        "status": "canceled",
+        "transactions": {
+            "list": [
+                {"type": "debit", "amount": 12, "accountType": "yellow"},
+                {"type": "credit", "amount": 12, "accountType": "yellow"},
+            ]
+        },
+    }
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=canceled)
+    result = authed("workflow", "wf-1")
+    assert result.exit_code == 0, result.stderr
+    assert "Charged:   12 Buzz" in result.stdout
+    assert "Refunded:  12 Buzz" in result.stdout
+
+
+# --- bad input is a usage error ----------------------------------------------------------
+
+
+def test_a_mistyped_command_suggests_the_closest(run: Run) -> None:
+    result = run("workflwos")
+    assert result.exit_code == 2
+    assert "did you mean 'workflows'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_step_type_lists_the_valid_ones(authed: Run, cli_home: Path) -> None:
+    body = copy.deepcopy(BODY)
+    body["steps"][0]["$type"] = "textToImag"
+    path = cli_home / "work" / "typo.json"
+    path.write_text(json.dumps(body))
+    for command in ("estimate", "submit"):
+        result = authed(command, str(path), "--json")
+        assert result.exit_code == 2
+        error = json.loads(result.stdout)["error"]["message"]
+        assert "did you mean 'textToImage'?" in error
+        assert "videoGen" in error
+        assert "imageGen" in error
+
+
+def test_a_busy_port_hints_port_zero(run: Run) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = run("serve-local", "--port", str(busy.getsockname()[1]))
+    assert result.exit_code == 2
+    assert "--port 0" in result.stderr
+
+
+@pytest.mark.parametrize("answer", ["n", ""], ids=["no", "default"])
+def test_declining_the_prompt_has_its_own_exit_code_and_no_error_prefix(
+    authed: Run,
+    api: respx.MockRouter,
+    body_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+) -> None:
+    monkeypatch.setattr(
+        submit_module, "sys", SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True))
+    )
+    _estimate(api)
+    submit = api.post(f"{API}/v2/consumer/workflows", params__contains={})
+    result = authed("submit", str(body_file), input=answer + "\n")
+    assert result.exit_code == ExitCode.DECLINED == 12
+    assert "error" not in result.stderr.lower()
+    assert "Not submitted; nothing was spent." in result.stderr
+    assert all(c.request.url.params.get("whatif") == "true" for c in submit.calls)
+
+
+# --- logins: checked, bound to their API, in the keyring (13.3) --------------------------
+
+
+def _login(run: Run, api_url: str, key: str = "key-1", **kw: Any) -> Any:
+    with respx.mock(assert_all_called=False) as mock:
+        me = mock.get(f"{SITE}/api/v1/me").respond(json=ME)
+        result = run(
+            "login", "--with-token", "--api-url", api_url, "--json", input=key + "\n", **kw
+        )
+    assert result.exit_code == 0, result.stderr
+    assert me.calls.last.request.headers["authorization"] == f"Bearer {key}"
+    return json.loads(result.stdout)
+
+
+def test_login_with_token_says_whose_key_it_is(run: Run) -> None:
+    with respx.mock:
+        respx.get(f"{SITE}/api/v1/me").respond(json=ME)
+        result = run("login", "--with-token", "--api-url", API, input="k\n")
+    assert result.exit_code == 0, result.stderr
+    assert f"Signed in as maker (user 7) for {API}" in result.stdout
+
+
+def test_login_with_a_refused_key_saves_nothing(run: Run, cli_home: Path) -> None:
+    with respx.mock:
+        respx.get(f"{SITE}/api/v1/me").respond(401, json={"error": "Unauthorized"})
+        result = run("login", "--with-token", "--api-url", API, input="bad\n")
+    assert result.exit_code == ExitCode.AUTH
+    assert "was not saved" in result.stderr
+    assert not (cli_home / "config" / "credentials.json").exists()
+
+
+def test_a_stored_login_is_never_sent_to_another_api(run: Run, monkeypatch) -> None:
+    _login(run, API)
+    monkeypatch.setenv("CIVITAI_API_URL", "https://elsewhere.test")
+    with respx.mock:
+        other = respx.route(host="elsewhere.test").respond(json={"items": []})
+        result = run("workflows")
+    assert result.exit_code == ExitCode.AUTH
+    assert not other.called
+    assert "belongs to another server (https://orch.test)" in result.stderr
+    monkeypatch.setenv("CIVITAI_API_URL", API + "/")
+    with respx.mock:
+        mine = respx.get(f"{API}/v2/consumer/workflows").respond(json={"items": []})
+        assert run("workflows").exit_code == 0
+    assert mine.calls.last.request.headers["authorization"] == "Bearer key-1"
+
+
+def test_a_dotenv_url_cannot_redirect_the_stored_login(
+    run: Run, cli_home: Path, monkeypatch
+) -> None:
+    _login(run, API)
+    (cli_home / "work" / ".env").write_text("CIVITAI_API_URL=https://attacker.test\n")
+    monkeypatch.setenv("CIVITAI_API_URL", API)
+    monkeypatch.delenv("CIVITAI_API_URL")
+    with respx.mock(assert_all_called=False) as mock:
+        attacker = mock.route(host="attacker.test").respond(json={"items": []})
+        result = run("workflows")
+    assert not attacker.called
+    assert "ignoring CIVITAI_API_URL from ./.env" in result.stderr
+    assert result.exit_code == ExitCode.AUTH  # the login is for orch.test, not production
+
+
+class MemoryKeyring:
+    """An in-memory keyring backend (the keyring package's interface)."""
+
+    priority = 10
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, user: str) -> str | None:
+        return self.entries.get((service, user))
+
+    def set_password(self, service: str, user: str, password: str) -> None:
+        self.entries[(service, user)] = password
+
+    def delete_password(self, service: str, user: str) -> None:
+        del self.entries[(service, user)]
+
+
+def test_logins_go_to_the_keyring_and_logout_removes_both(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civitai_app_sdk.cli import _keyring
+
+    ring = MemoryKeyring()
+    monkeypatch.setattr(_keyring, "system_keyring", lambda: ring)
+    file = cli_home / "config" / "credentials.json"
+    file.parent.mkdir(parents=True)
+    file.write_text('{"tokens": {"access_token": "old", "expires_at": 1e10}}')
+    saved = _login(run, API, "ring-key")
+    assert saved["path"] == "the OS keyring"
+    assert not file.exists()  # the old file copy is gone
+    (entry,) = ring.entries.values()
+    assert json.loads(entry)["tokens"]["access_token"] == "ring-key"
+    monkeypatch.setenv("CIVITAI_API_URL", API)
+    with respx.mock:
+        route = respx.get(f"{API}/v2/consumer/workflows").respond(json={"items": []})
+        assert run("workflows").exit_code == 0
+    assert route.calls.last.request.headers["authorization"] == "Bearer ring-key"
+    file.write_text('{"tokens": {"access_token": "stale", "expires_at": 1e10}}')
+    out = run("logout", "--json")
+    assert json.loads(out.stdout)["removed"] is True
+    assert ring.entries == {}
+    assert not file.exists()
+
+
+def test_a_broken_keyring_falls_back_to_the_file(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civitai_app_sdk.cli import _keyring
+
+    class Locked(MemoryKeyring):
+        def set_password(self, service: str, user: str, password: str) -> None:
+            raise RuntimeError("locked")
+
+    monkeypatch.setattr(_keyring, "system_keyring", Locked)
+    with respx.mock:
+        respx.get(f"{SITE}/api/v1/me").respond(json=ME)
+        result = run("login", "--with-token", "--api-url", API, input="k\n")
+    assert result.exit_code == 0, result.stderr
+    assert "cannot write the OS keyring" in result.stderr
+    assert (cli_home / "config" / "credentials.json").exists()
+
+
+# --- serve-local logins ------------------------------------------------------------------
+
+
+@pytest.fixture
+def local(run: Run) -> Iterator[LocalServer]:
+    fast = Timings(unassigned=0.01, preparing=0.01, scheduled=0.01, processing=0.05)
+    with LocalServer(LocalConfig(timings=fast, fail_steps=frozenset({"broken"}))) as server:
+        yield server
+
+
+def test_a_login_for_serve_local_works_there_and_only_there(
+    run: Run, local: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_token = run("login", "--with-token", "--api-url", local.url, "--json", input="lk\n")
+    assert with_token.exit_code == 0, with_token.stderr
+    assert json.loads(with_token.stdout)["user"]["username"] == "local-user"
+    monkeypatch.setenv("CIVITAI_API_URL", local.url)
+    assert run("workflows", "--json").exit_code == 0
+    monkeypatch.setenv("CIVITAI_API_URL", "http://127.0.0.1:1")
+    moved = run("workflows")
+    assert moved.exit_code == ExitCode.AUTH
+    assert f"belongs to another server ({local.url})" in moved.stderr
+
+
+def test_serve_local_failed_step_and_refund_after_cancel(
+    run: Run, local: LocalServer, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CIVITAI_API_URL", local.url)
+    monkeypatch.setenv("CIVITAI_API_TOKEN", "t")
+    body = copy.deepcopy(BODY)
+    body["steps"][0]["name"] = "broken"
+    path = cli_home / "work" / "broken.json"
+    path.write_text(json.dumps(body))
+    failed = run("submit", str(path), "--yes", "--wait", "--timeout=30")
+    assert failed.exit_code == ExitCode.WORKFLOW_FAILED
+    assert "step broken (textToImage) failed: the server gave no reason" in failed.stderr
+
+    slow = Timings(unassigned=30, preparing=30, scheduled=30, processing=30)
+    with LocalServer(LocalConfig(timings=slow)) as server:
+        monkeypatch.setenv("CIVITAI_API_URL", server.url)
+        created = json.loads(run("submit", str(path), "--yes", "--json").stdout)
+        assert run("cancel", created["id"]).exit_code == 0
+        view = run("workflow", created["id"])
+    assert view.exit_code == 0, view.stderr
+    assert "Refunded:" in view.stdout
