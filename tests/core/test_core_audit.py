@@ -221,15 +221,13 @@ def test_download_to_a_path_the_os_cannot_open_is_refused_before_sending(
 
 
 @pytest.mark.parametrize("where", ["dir", "path"])
-def test_download_to_a_file_name_too_long_is_a_local_file_error(
-    tmp_path: Path, where: str
-) -> None:
+def test_download_to_a_file_name_too_long_is_a_local_file_error(tmp_path: Path, where: str) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=b"png", headers={"content-type": "image/png"})
 
     target = tmp_path / ("a" * 300)  # no suffix: even looking at it fails (ENAMETOOLONG)
     client = OrchestratorClient(SECRET, base_url=API, transport=httpx.MockTransport(answer))
-    with client, pytest.raises(CivitaiError):
+    with client, pytest.raises(LocalFileError):
         client.download_blob("b" * 300 if where == "dir" else "blob-1", **{where: target})
     assert list(tmp_path.iterdir()) == []
 
