@@ -38,7 +38,7 @@ import httpx
 
 from . import __version__
 from ._logging import configure_from_env, redact_http_logs
-from ._redact import MASK, redact
+from ._redact import mask_secrets, redact
 from .errors import (
     BadRequestError,
     CivitaiError,
@@ -600,18 +600,6 @@ def _finish(call: Call, response: httpx.Response, started: float) -> None:
         captured.responses.append(response)
 
 
-def _without_token(error: CivitaiError, token: str | None) -> CivitaiError:
-    """``error`` with the bearer token masked wherever the server echoed it into the text."""
-    if token and len(token) >= 8:  # shorter ones are test values; masking would garble text
-        error.args = tuple(
-            arg.replace(token, MASK) if isinstance(arg, str) else arg for arg in error.args
-        )
-        description = getattr(error, "error_description", None)  # OAuthError's text
-        if isinstance(description, str):
-            error.error_description = description.replace(token, MASK)  # type: ignore[attr-defined]
-    return error
-
-
 def _retry_or_raise(
     call: Call, attempt: int, delay: float | None, error: CivitaiError, now: float
 ) -> float:
@@ -701,7 +689,8 @@ def exchange(
             _finish(call, response, started)
             if answered:
                 return response
-            failure = _without_token((call.errors or error_for)(call, response), token)
+            failure = (call.errors or error_for)(call, response)
+            mask_secrets(failure, (token,))
             delay = settings.retry.delay(call, attempt, response=response)
         yield Sleep(_retry_or_raise(call, attempt, delay, failure, clock()))
         attempt += 1
