@@ -314,3 +314,36 @@ def test_an_extra_header_name_that_is_no_token_is_refused_before_sending(name: s
     raised = _both(lambda c: c.get("wf-1", extra_headers={name: "1"}))
     assert len(raised) == 2
     assert all(isinstance(e, RequestValidationError) for e in raised), raised
+
+
+def _pages() -> tuple[list[httpx.Request], httpx.MockTransport]:
+    asked: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        cursor = request.url.params.get("cursor", "c0")
+        n = int(cursor[1:]) + 1
+        return httpx.Response(
+            200,
+            json={
+                "items": [{"id": f"w{n}", "status": "succeeded"}],
+                "next": f"c{n}" if n < 3 else None,
+            },
+        )
+
+    return asked, httpx.MockTransport(answer)
+
+
+def test_iter_workflows_resumes_from_a_cursor_sync_and_async() -> None:
+    # before: iter_workflows(cursor=...) raised TypeError ("multiple values for cursor")
+    asked, mock = _pages()
+    with OrchestratorClient(SECRET, base_url=API, transport=mock) as client:
+        assert [w.id for w in client.iter_workflows(cursor="c1", take=1)] == ["w2", "w3"]
+    assert [r.url.params.get("cursor") for r in asked] == ["c1", "c2"]
+
+    async def run() -> list[str]:
+        _, amock = _pages()
+        async with AsyncOrchestratorClient(SECRET, base_url=API, transport=amock) as client:
+            return [w.id async for w in client.iter_workflows(cursor="c1")]
+
+    assert asyncio.run(run()) == ["w2", "w3"]
