@@ -6,8 +6,10 @@ Each test failed on the code before its fix.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,15 @@ from civitai_app_sdk.errors import (
     ConfigurationError,
     LocalFileError,
     OrchestratorError,
+    PollTimeoutError,
+    RateLimitError,
     RequestValidationError,
     ResponseValidationError,
 )
-from civitai_app_sdk.oauth import OAuthClient, OAuthError
+from civitai_app_sdk.oauth import LoginRequiredError, OAuthClient, OAuthError
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
+from civitai_app_sdk.orchestrator.blobs import BlobExistsError
+from civitai_app_sdk.web.errors import StateMismatchError
 
 SECRET = "tok-SECRET-5d1e"
 
@@ -347,3 +353,30 @@ def test_iter_workflows_resumes_from_a_cursor_sync_and_async() -> None:
             return [w.id async for w in client.iter_workflows(cursor="c1")]
 
     assert asyncio.run(run()) == ["w2", "w3"]
+
+
+def _pickled_errors() -> list[CivitaiError]:
+    return [
+        PollTimeoutError("still running", last={"id": "wf-1"}),
+        RequestValidationError(["/steps: bad", "/tags: worse"], "workflow body"),
+        LoginRequiredError("sign in again", status=401),
+        OAuthError("invalid_grant", "refused", status=400),
+        BlobExistsError(Path("/tmp/out.png")),
+        LocalFileError(errno.ENOSPC, "cannot write out.png: no space"),
+        StateMismatchError("This sign-in could not be verified."),
+        RateLimitError("slow down", retry_after=3.0, status=429),
+    ]
+
+
+@pytest.mark.parametrize("error", _pickled_errors(), ids=lambda e: type(e).__name__)
+def test_every_error_survives_pickling(error: CivitaiError) -> None:
+    # before: LoginRequiredError, PollTimeoutError and BlobExistsError could not be
+    # unpickled (TypeError), so they broke multiprocessing and job queues
+    error.external_id = "sdk-key"
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert copy.args == error.args
+    assert copy.external_id == "sdk-key"
+    for name in ("last", "problems", "path", "status", "retry_after", "errno"):
+        assert getattr(copy, name, None) == getattr(error, name, None)
