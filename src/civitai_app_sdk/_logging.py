@@ -1,7 +1,9 @@
 """The SDK's logging switch: ``CIVITAI_LOG=debug|info`` (or :func:`enable_logging`).
 
 The SDK logs under the ``civitai_app_sdk`` logger and, as a library, adds no handler
-unless asked to. Every line it logs has been through :func:`civitai_app_sdk._redact.redact`.
+unless asked to. Every line it logs has been through :func:`civitai_app_sdk._redact.redact`,
+and so are the lines httpx and httpcore log for the SDK's requests (an app logging at
+INFO would otherwise print blob capability URLs that a redirect led to).
 """
 
 from __future__ import annotations
@@ -11,11 +13,39 @@ import logging
 import os
 from typing import Final
 
-__all__ = ["LOGGER_NAME", "configure_from_env", "enable_logging"]
+from ._redact import redact
+
+__all__ = ["LOGGER_NAME", "configure_from_env", "enable_logging", "redact_http_logs"]
 
 LOGGER_NAME: Final = "civitai_app_sdk"
 """The root of the SDK's loggers."""
 _LEVELS: Final = {"debug": logging.DEBUG, "info": logging.INFO}
+_HTTP_LOGGERS: Final = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+
+
+class _Redacting(logging.Filter):
+    """Masks secrets in a record's text (it never drops a record)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        clean = redact(text)
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+@functools.cache
+def redact_http_logs() -> None:
+    """Mask capability URLs and tokens in what httpx and httpcore log (once per process)."""
+    for name in _HTTP_LOGGERS:
+        logging.getLogger(name).addFilter(_Redacting())
 
 
 def enable_logging(level: int = logging.DEBUG) -> None:
@@ -32,6 +62,7 @@ def enable_logging(level: int = logging.DEBUG) -> None:
 @functools.cache
 def configure_from_env() -> None:
     """Honour ``CIVITAI_LOG`` (``debug`` or ``info``) the first time a client is set up."""
+    redact_http_logs()
     level = _LEVELS.get(os.environ.get("CIVITAI_LOG", "").strip().lower())
     if level is not None:
         enable_logging(level)

@@ -8,10 +8,10 @@ log line still says which call it was.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Final, overload
 
-__all__ = ["MASK", "redact"]
+__all__ = ["MASK", "mask_secrets", "redact"]
 
 MASK: Final = "***"
 """What a secret is replaced with."""
@@ -48,3 +48,25 @@ def redact(value: str | Mapping[str, str]) -> str | dict[str, str]:
         name: MASK if name.lower() in _SECRET_HEADERS else redact(str(text))
         for name, text in value.items()
     }
+
+
+def mask_secrets(error: BaseException, secrets: Iterable[str | None]) -> None:
+    """Mask each of ``secrets`` a server echoed into ``error``'s text, in place.
+
+    Covers the message (``args``) and an OAuth ``error_description``. Values shorter
+    than 8 characters are left alone (they are not real secrets, and masking them
+    would garble the text).
+    """
+    values = [s for s in secrets if isinstance(s, str) and len(s) >= 8]
+    if not values:
+        return
+
+    def clean(text: str) -> str:
+        for value in values:
+            text = text.replace(value, MASK)
+        return text
+
+    error.args = tuple(clean(arg) if isinstance(arg, str) else arg for arg in error.args)
+    description = getattr(error, "error_description", None)
+    if isinstance(description, str):
+        error.error_description = clean(description)  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import email.utils
+import ipaddress
 import json
 import logging
 import os
@@ -36,8 +37,8 @@ import attrs
 import httpx
 
 from . import __version__
-from ._logging import configure_from_env
-from ._redact import redact
+from ._logging import configure_from_env, redact_http_logs
+from ._redact import mask_secrets, redact
 from .errors import (
     BadRequestError,
     CivitaiError,
@@ -119,6 +120,7 @@ class TokenSource(Protocol):
 
 _TOKEN_CHARS: Final = re.compile(r"[\x21-\x7e]+")
 _HEADER_CHARS: Final = re.compile(r"[\x20-\x7e]+")
+_HEADER_NAME: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def _header_value(value: str, what: str, *, spaces: bool = False) -> str:
@@ -144,9 +146,18 @@ def as_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
 
 
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` is this machine (plain http is allowed only there)."""
-    host = host.lower()
-    return host in _LOOPBACK or host.endswith(".localhost") or host.startswith("127.")
+    """Whether ``host`` is this machine (plain http is allowed only there).
+
+    ``localhost`` (and its subdomains) or a loopback IP literal; a name that merely
+    starts with ``127.`` (``127.0.0.1.evil.example``) is another host.
+    """
+    host = host.lower().rstrip(".")
+    if host in _LOOPBACK or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_bearer_url(url: httpx.URL) -> None:
@@ -275,6 +286,10 @@ class Settings:
             raise ConfigurationError(f"base_url {url!r} is not a valid URL") from exc
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ConfigurationError(f"base_url must be an http(s) URL with a host, not {url!r}")
+        if parsed.userinfo or parsed.query or parsed.fragment or "#" in url or "?" in url:
+            # a path appended to "https://h?q" or "https://h#f" is no path at all, and
+            # userinfo would replace the bearer token with Basic credentials
+            raise ConfigurationError("base_url must not carry credentials, a query or a fragment")
         if token is not None:
             _check_bearer_url(parsed)
         agent = user_agent or f"civitai-app-sdk-python/{__version__}"
@@ -371,14 +386,20 @@ def with_options(call: Call, options: RequestOptions) -> Call:
     if any(name.lower() in ("authorization", "host") for name in headers):
         raise RequestValidationError(["extra_headers: Authorization and Host are set by the SDK"])
     for name, value in headers.items():
-        _header_value(name, "an extra header name")
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise RequestValidationError([f"extra_headers: {name!r} is not a header name"])
         _header_value(value, f"the {name} header", spaces=True)
     if headers:
         changes["headers"] = (*call.headers, *headers.items())
     query = options.get("extra_query") or ()
-    pairs = list(query.items()) if isinstance(query, Mapping) else list(query)
+    pairs = list(query.items()) if isinstance(query, Mapping) else query
+    if not isinstance(pairs, list | tuple) or not all(
+        isinstance(pair, tuple | list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+        for pair in pairs
+    ):
+        raise RequestValidationError(["extra_query: a mapping or pairs of strings"])
     if pairs:
-        changes["params"] = (*call.params, *((str(k), str(v)) for k, v in pairs))
+        changes["params"] = (*call.params, *((k, v) for k, v in pairs))
     return attrs.evolve(call, **changes)
 
 
@@ -467,7 +488,7 @@ def retry_after(response: httpx.Response) -> float | None:
 def _json_or_none(content: bytes) -> Any:
     try:
         return json.loads(content) if content else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -509,7 +530,7 @@ def error_for(call: Call, response: httpx.Response) -> OrchestratorError:
     message = f"{call.method} {redact(call.path)} failed with HTTP {status}"
     detail = _problem_text(problem) if problem is not None else parsed
     if isinstance(detail, str) and detail:
-        message += f": {detail}"
+        message += f": {redact(detail)}"
     elif html:
         message += " (an HTML error page from a gateway)"
     kind = _BY_STATUS.get(status, ServerError if status >= 500 else OrchestratorError)
@@ -671,6 +692,7 @@ def exchange(
             if answered:
                 return response
             failure = (call.errors or error_for)(call, response)
+            mask_secrets(failure, (token,))
             delay = settings.retry.delay(call, attempt, response=response)
         yield Sleep(_retry_or_raise(call, attempt, delay, failure, clock()))
         attempt += 1
@@ -725,6 +747,7 @@ class _Transport(Generic[H, B, S]):
         ``sleep`` waits between retries; ``clock`` is what ``Call.retry_deadline`` is
         measured on.
         """
+        redact_http_logs()
         self.settings = settings
         self._owned = http_client is None
         self.http: H = http_client or self._http_class(transport=transport)

@@ -47,6 +47,21 @@ class CivitaiError(Exception):
 
     external_id: str | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as class, message and attributes, whatever the subclass's ``__init__``.
+
+        So an error crosses a process boundary (multiprocessing, job queues) intact.
+        """
+        return (_restore, (type(self), self.args), self.__dict__)
+
+
+def _restore(kind: type[CivitaiError], args: tuple[Any, ...]) -> CivitaiError:
+    """An instance of ``kind`` with ``args``, made without its ``__init__`` (see pickling)."""
+    base: Any = OSError if issubclass(kind, OSError) else Exception
+    error: CivitaiError = base.__new__(kind, *args)
+    base.__init__(error, *args)
+    return error
+
 
 def retry_with_key(error: CivitaiError, external_id: str, call: str = "submit") -> None:
     """Attach ``external_id`` to ``error`` and say in its message how to retry safely.
@@ -91,12 +106,15 @@ class RequestValidationError(CivitaiError, ValueError):
 
 
 def parse_body(text: str) -> object:
-    """A body as 0.14 keeps it: parsed JSON, else the text itself, ``None`` when empty."""
+    """A body as 0.14 keeps it: parsed JSON, else the text itself, ``None`` when empty.
+
+    JSON nested too deeply to parse (a hostile body) is kept as text too.
+    """
     if not text:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 

@@ -8,6 +8,9 @@ from typing import Any
 
 from tests.pinned import pinned_path
 
+ROOT = Path(__file__).resolve().parents[2]
+"""The repository's root folder."""
+
 
 def schema_path() -> Path:
     """The pinned schema in `specs/` (copied from ../shared/specs), or the test skips."""

@@ -9,7 +9,9 @@ from typing import Any
 import civitai_app_sdk_generated as generated
 import pytest
 from civitai_app_sdk_generated import (
+    Flux2KleinCreateImageInput,
     ImageBlob,
+    ImageGenStepTemplate,
     TextToImageInput,
     TextToImageStep,
     TextToImageStepTemplate,
@@ -122,3 +124,30 @@ def test_mapping_bodies_are_still_validated_at_run_time() -> None:
         validate_workflow_body(body)
     with pytest.raises(RequestValidationError, match="/steps/0"):
         validate_workflow_body({"steps": [{"$type": "textToImag", "input": {"prompt": "x"}}]})
+
+
+def test_a_typed_body_sends_only_what_the_caller_set_and_its_tags() -> None:
+    # audit (issue 20): a model body sent every spec default (width 512, cfgScale 7.5,
+    # steps 30…) that the same body written as a dict does not send
+    air = "urn:air:sdxl:checkpoint:civitai:1@2"
+    typed = WorkflowTemplate(
+        steps=[
+            TextToImageStepTemplate(input=TextToImageInput(prompt="x", model=air, width=640)),
+            ImageGenStepTemplate(input=Flux2KleinCreateImageInput(prompt="y", steps=20)),
+        ]
+    )
+    assert validate_workflow_body(typed) == {
+        "steps": [
+            {"$type": "textToImage", "input": {"model": air, "prompt": "x", "width": 640}},
+            {
+                "$type": "imageGen",
+                "input": {
+                    "engine": "flux2",
+                    "model": "klein",
+                    "operation": "createImage",
+                    "prompt": "y",
+                    "steps": 20,
+                },
+            },
+        ]
+    }

@@ -8,7 +8,6 @@ reached the server. Error bodies are kept only for non-2xx answers.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -18,9 +17,10 @@ import attrs
 import httpx
 
 from .._operations import Operation
+from .._redact import mask_secrets
 from .._transport import DEFAULT_MAX_RETRIES, Settings
 from .._transport import Call as CoreCall
-from ..errors import CivitaiError, ConfigurationError
+from ..errors import CivitaiError, ConfigurationError, parse_body
 from ._unsent import may_resend
 from ._values import hidden_repr
 from .account import (
@@ -124,14 +124,7 @@ class OnceGuard:
 
 def _body(response: httpx.Response) -> object:
     """JSON if the body parses, else its text; ``None`` when empty."""
-    text = response.text
-    if not text:
-        return None
-    try:
-        parsed: object = json.loads(text)
-    except ValueError:
-        return text
-    return parsed
+    return parse_body(response.text)
 
 
 def oauth_error(call: CoreCall, response: httpx.Response) -> OAuthError:
@@ -156,6 +149,11 @@ def _success_json(response: httpx.Response) -> Any:
     return body
 
 
+_SECRET_FIELDS: Final = frozenset(
+    {"code", "code_verifier", "refresh_token", "client_secret", "token", "device_code"}
+)
+
+
 def form_call(
     base_url: str,
     path: str,
@@ -164,7 +162,18 @@ def form_call(
     idempotent: bool,
     errors: Callable[[CoreCall, httpx.Response], CivitaiError] = oauth_error,
 ) -> CoreCall:
-    """A form POST to ``base_url + path``, encoded byte-for-byte as 0.14's ``URLSearchParams``."""
+    """A form POST to ``base_url + path``, encoded byte-for-byte as 0.14's ``URLSearchParams``.
+
+    The form's secrets (codes, tokens, the client secret) are masked in the error a
+    failure raises, should the server echo them.
+    """
+    secrets = [value for name, value in fields if name in _SECRET_FIELDS]
+
+    def masked(call: CoreCall, response: httpx.Response) -> CivitaiError:
+        error = errors(call, response)
+        mask_secrets(error, secrets)
+        return error
+
     return CoreCall(
         "POST",
         path,
@@ -172,7 +181,7 @@ def form_call(
         content_type=FORM_CONTENT_TYPE,
         idempotent=idempotent,
         base_url=normalize_base_url(base_url),
-        errors=errors,
+        errors=masked,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -17,6 +18,20 @@ _DEFAULT_INTERVAL: Final = 5.0
 _SLOW_DOWN_STEP: Final = 5.0
 _PENDING: Final = frozenset({"authorization_pending"})
 _SLOW_DOWN: Final = frozenset({"slow_down", "rate_limited"})
+
+
+def _shown(key: str, value: str) -> str:
+    """A value shown to the user: printable text, and a web address for the URIs.
+
+    A hostile server could otherwise send terminal escapes or a ``javascript:`` link.
+    """
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
+        raise ValueError(f"{key} holds control characters")
+    if key.startswith("verification_uri"):
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{key} is not an http(s) URL")
+    return value
 
 
 def _positive(value: object, default: float | None) -> float:
@@ -55,8 +70,10 @@ class DeviceAuthorization:
                 value = data.get(key)
                 if not isinstance(value, str) or not value:
                     raise ValueError(f"{key} is missing")
-                strings[key] = value
+                strings[key] = value if key == "device_code" else _shown(key, value)
             complete = data.get("verification_uri_complete")
+            if isinstance(complete, str):
+                complete = _shown("verification_uri_complete", complete)
             return cls(
                 device_code=strings["device_code"],
                 user_code=strings["user_code"],

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from ..errors import RequestValidationError
 
-__all__ = ["MAX_WAIT", "WORKFLOWS", "hold_params", "list_params", "segment"]
+__all__ = ["MAX_WAIT", "WORKFLOWS", "hold_params", "list_params", "segment", "text"]
 
 MAX_WAIT: Final = 90.0
 """Longest server hold (`wait`) one request may ask for; the edge cuts requests at 100 s."""
@@ -47,8 +47,17 @@ def segment(value: str, what: str, *, safe: str = "") -> str:
     return encoded
 
 
-def flag(value: bool) -> str:
-    """A boolean as the API's query spells it."""
+def text(value: object, what: str) -> str:
+    """``value`` for the query string: a string (never another object's ``str()``)."""
+    if not isinstance(value, str):
+        raise invalid(f"{what}: must be a string, not {type(value).__name__}")
+    return value
+
+
+def flag(value: bool, what: str) -> str:
+    """``true``/``false`` for a real bool (the string ``"false"`` is not a flag)."""
+    if not isinstance(value, bool):
+        raise invalid(f"{what}: must be True or False, not {type(value).__name__}")
     return "true" if value else "false"
 
 
@@ -69,7 +78,7 @@ def hold_params(
     if seconds:
         params.append(("wait", str(seconds)))
     if hide_mature_content is not None:
-        params.append(("hideMatureContent", flag(hide_mature_content)))
+        params.append(("hideMatureContent", flag(hide_mature_content, "hide_mature_content")))
     return seconds, tuple(params)
 
 
@@ -97,9 +106,9 @@ def list_params(
     """The query of QueryWorkflows (``GET`` :data:`WORKFLOWS`) for these filters."""
     params: list[tuple[str, str]] = []
     for tag in [tags] if isinstance(tags, str) else tags or ():
-        params.append(("tags", tag))
+        params.append(("tags", text(tag, "tags")))
     if query is not None:
-        params.append(("query", query))
+        params.append(("query", text(query, "query")))
     if from_date is not None:
         params.append(("fromDate", date(from_date, "from_date")))
     if to_date is not None:
@@ -110,11 +119,11 @@ def list_params(
         ("hideMatureContent", hide_mature_content),
     ):
         if value is not None:
-            params.append((name, flag(value)))
+            params.append((name, flag(value, name)))
     if take is not None:
         if isinstance(take, bool) or not isinstance(take, int) or take < 1:
             raise invalid("take: must be a whole number >= 1")
         params.append(("take", str(take)))
     if cursor:
-        params.append(("cursor", cursor))
+        params.append(("cursor", text(cursor, "cursor")))
     return tuple(params)

@@ -12,10 +12,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import httpx
 from civitai_app_sdk_generated._base import with_extra
 from pydantic import TypeAdapter, ValidationError
 
-from .._transport import BODY_LIMIT
+from .._transport import BODY_LIMIT, request_id
 from ..errors import ResponseValidationError, parse_body
 
 
@@ -25,8 +26,11 @@ def adapter(kind: Any) -> TypeAdapter[Any]:
     return TypeAdapter(kind)
 
 
-def read(kind: Any, content: bytes, what: str) -> Any:
-    """Parse the JSON body ``content`` as ``kind``, or raise :class:`ResponseValidationError`."""
+def read(kind: Any, content: bytes, what: str, response: httpx.Response | None = None) -> Any:
+    """Parse the JSON body ``content`` as ``kind``, or raise :class:`ResponseValidationError`.
+
+    The error carries ``response`` (status, headers, request id) when it is given.
+    """
     try:
         return adapter(kind).validate_json(
             content, extra="allow", context=with_extra(None, "allow")
@@ -40,4 +44,8 @@ def read(kind: Any, content: bytes, what: str) -> Any:
             f"{error.error_count()} problem(s), first: {first['msg']} at {where}",
             body=parse_body(text),
             body_text=text[:BODY_LIMIT],
+            status=None if response is None else response.status_code,
+            request_id=None if response is None else request_id(response),
+            headers=None if response is None else response.headers,
+            response=response,
         ) from None

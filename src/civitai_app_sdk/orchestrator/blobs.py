@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Final
 
-from ..errors import CivitaiError, ConfigurationError, LocalFileError
+from ..errors import CivitaiError, ConfigurationError, LocalFileError, RequestValidationError
 
 __all__ = [
     "BlobExistsError",
@@ -79,6 +79,18 @@ def extension_for(content_type: str | None, blob_id: str) -> str:
     return (mimetypes.guess_extension(media) if media else None) or ".bin"
 
 
+def _local(value: str | os.PathLike[str], what: str) -> str:
+    """``value`` as a file-system path the OS could open (no NUL, not empty, text)."""
+    try:
+        raw = os.fspath(value)
+    except TypeError:
+        raw = None
+    if not isinstance(raw, str) or not raw or "\0" in raw:
+        problem = f"{what}: must be a non-empty str or os.PathLike of str, without NUL"
+        raise RequestValidationError([problem], "argument")
+    return raw
+
+
 def target_path(
     blob_id: str,
     content_type: str | None,
@@ -94,8 +106,9 @@ def target_path(
     if (dir is None) == (path is None):
         raise ConfigurationError("download_blob needs exactly one of dir= or path=")
     if path is not None:
-        return Path(path)
+        return Path(_local(path, "path"))
     assert dir is not None
+    dir = _local(dir, "dir")
     stem = Path(PurePosixPath(blob_id).stem).name.lstrip(".") or "blob"
     return Path(dir) / f"{stem}{extension_for(content_type, blob_id)}"
 

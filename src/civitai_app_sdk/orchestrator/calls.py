@@ -24,7 +24,7 @@ from civitai_app_sdk_generated import (
 from .._operations import Operation
 from .._transport import Call, RequestOptions, with_options
 from ..errors import RequestValidationError
-from ._params import WORKFLOWS, hold_params, invalid, list_params, segment
+from ._params import WORKFLOWS, hold_params, invalid, list_params, segment, text
 from ._reading import read
 from .validation import WorkflowBody, validate_workflow_body
 
@@ -42,7 +42,7 @@ def _reader(kind: Any, what: str) -> Callable[[httpx.Response], Any]:
     """Reads a 2xx body as ``kind`` (a model or union alias); ``what`` names it in errors."""
 
     def parse(response: httpx.Response) -> Any:
-        return read(kind, response.content, what)
+        return read(kind, response.content, what, response)
 
     return parse
 
@@ -210,9 +210,9 @@ def get_blob(
     large media)."""
     params: list[tuple[str, str]] = []
     if workflow_id is not None:
-        params.append(("workflowId", workflow_id))
+        params.append(("workflowId", text(workflow_id, "workflow_id")))
     if nsfw_level is not None:
-        params.append(("nsfwLevel", nsfw_level))
+        params.append(("nsfwLevel", text(nsfw_level, "nsfw_level")))
     path = f"/v2/consumer/blobs/{segment(blob_id, 'blob id')}"
     call = Call("GET", path, tuple(params), follow_redirects=True)
     return Operation(with_options(call, options), _content)

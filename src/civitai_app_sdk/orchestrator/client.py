@@ -51,6 +51,8 @@ class WorkflowFilters(RequestOptions, total=False):
     exclude_failed: bool | None
     hide_mature_content: bool | None
     take: int | None
+    cursor: str | None
+    """Where to start (a page's ``next``); later pages follow on their own."""
 
 
 class BlobOptions(RequestOptions, total=False):
@@ -173,7 +175,8 @@ class OrchestratorClient(
             yield from page.items
             if (cursor := _next_cursor(page, seen)) is None:
                 return
-            page = self.list(**filters, cursor=cursor)
+            filters["cursor"] = cursor
+            page = self.list(**filters)
 
     def download_blob(
         self,
@@ -242,7 +245,8 @@ class AsyncOrchestratorClient(
                 yield item
             if (cursor := _next_cursor(page, seen)) is None:
                 return
-            page = await self.list(**filters, cursor=cursor)
+            filters["cursor"] = cursor
+            page = await self.list(**filters)
 
     async def download_blob(
         self,

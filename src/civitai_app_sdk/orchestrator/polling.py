@@ -81,7 +81,8 @@ class PollPlan:
 
 
 def _check_seconds(value: float, name: str) -> None:
-    if not (value >= 0 and math.isfinite(value)):
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (number and value >= 0 and math.isfinite(value)):
         raise RequestValidationError(
             [f"{name}: must be a finite number of seconds >= 0"], "argument"
         )

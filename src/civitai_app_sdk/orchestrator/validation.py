@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_origin
 
 from civitai_app_sdk_generated import HOMES, WorkflowTemplate
 from civitai_app_sdk_generated._base import STRICT_CONTEXT, UNKNOWN_TAG, request_problems
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticSerializationError, to_json
 
 from ..errors import RequestValidationError
@@ -40,6 +41,32 @@ def _pydantic_problems(error: ValidationError) -> list[str]:
     ]
 
 
+def _is_tag(field: FieldInfo) -> bool:
+    """A constant field (``$type``, ``engine``…): sent even when left at its default."""
+    return get_origin(field.annotation) is Literal
+
+
+def _given(value: Any, dumped: Any) -> Any:
+    """``dumped`` (the JSON of ``value``) keeping only fields the caller set, and tags.
+
+    A typed body then sends what the caller wrote, as a dict body does, and not the
+    spec's defaults (those are the server's business).
+    """
+    if isinstance(value, BaseModel) and isinstance(dumped, dict):
+        kept: dict[str, Any] = {}
+        for name, field in type(value).model_fields.items():
+            key = field.serialization_alias or field.alias or name
+            if key in dumped and (name in value.model_fields_set or _is_tag(field)):
+                kept[key] = _given(getattr(value, name), dumped[key])
+        kept.update({k: dumped[k] for k in value.model_extra or {} if k in dumped})
+        return kept
+    if isinstance(value, list | tuple) and isinstance(dumped, list) and len(value) == len(dumped):
+        return [_given(item, part) for item, part in zip(value, dumped, strict=True)]
+    if isinstance(value, Mapping) and isinstance(dumped, dict):
+        return {k: _given(value[k], part) if k in value else part for k, part in dumped.items()}
+    return dumped
+
+
 def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
     """Check a workflow body strictly and return the JSON to send.
 
@@ -50,11 +77,13 @@ def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
     problem.
     """
     if isinstance(body, BaseModel):
-        data: dict[str, Any] = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+        dumped = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+        data: dict[str, Any] = _given(body, dumped)
     elif isinstance(body, Mapping):
         data = dict(body)
     else:
-        raise TypeError(f"a workflow body is a WorkflowTemplate or a dict, not {type(body)}")
+        problem = f"/: a workflow body is a WorkflowTemplate or a dict, not {type(body).__name__}"
+        raise RequestValidationError([problem], "workflow body")
     try:
         text = to_json(data, inf_nan_mode="constants")
         model = WorkflowTemplate.model_validate_json(

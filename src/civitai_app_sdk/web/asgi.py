@@ -232,7 +232,9 @@ class SessionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cookie = next((v for k, v in _decoded(scope.get("headers", ())) if k == "cookie"), None)
+        # HTTP/2 may split the Cookie header into one field per cookie (RFC 9113 8.2.3)
+        fields = [v for k, v in _decoded(scope.get("headers", ())) if k == "cookie"]
+        cookie = "; ".join(fields) if fields else None
         session = self.auth.new_session(cookie)
         scope.setdefault("state", {})[_STATE_KEY] = session
         if self.auth.cross_site(scope):
