@@ -86,7 +86,7 @@ webapp: $(STAMP) ## Run the starter web app offline against the local services (
 	$(PY) -m examples.webapp $(if $(PORT),--port $(PORT),)
 
 test-browser: $(STAMP) ## Drive the starter app in a real Chromium (screenshots in test-output/)
-	$(PY) -m pytest -m browser tests/browser -p no:randomly $(PYTEST_ARGS)
+	CIVITAI_BROWSER_TESTS=1 $(PY) -m pytest -m browser tests/browser -p no:randomly $(PYTEST_ARGS)
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .venv-matrix .tools .mypy_cache .ruff_cache .pytest_cache site dist

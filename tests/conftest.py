@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+collect_ignore = [] if os.environ.get("CIVITAI_BROWSER_TESTS") == "1" else ["browser"]
+"""The real-browser tests run only under `make test-browser` (CIVITAI_BROWSER_TESTS=1):
+whatever `-m` a run passes, they never share a worker with the rest of the suite."""
 
 
 @pytest.fixture
