@@ -28,7 +28,8 @@ class LocalConfig:
     ``confidential_clients``: OAuth client id → secret (other ids are public clients);
     ``device_approve_after``: seconds until a device code is approved without a visit
     to its page (``None``: only a visit approves it);
-    ``blob_redirect``: answer GetBlob with a 308 to the content URL (else bytes directly).
+    ``blob_redirect``: answer GetBlob with a 308 to the content URL (else bytes directly);
+    ``fault_seed``: seeds the draws of fault rules that hit only by ``chance``.
     """
 
     token: str | None = None
@@ -41,6 +42,7 @@ class LocalConfig:
     device_approve_after: float | None = 0.0
     blob_redirect: bool = True
     max_wait: int = 100
+    fault_seed: int = 0
 
 
 @attrs.define
