@@ -36,7 +36,7 @@ async def test_dropped_submit_is_retried_only_with_an_external_id(clock: ManualC
     with LocalServer(LocalConfig(faults=rules), clock=clock) as server:
         async with client(server) as orchestrator:
             with pytest.raises(TransportError):
-                await orchestrator.submit(text_to_image())
+                await orchestrator.submit(text_to_image(), idempotent=False)
             retried = await orchestrator.submit(text_to_image(), external_id="a-1")
         assert retried.external_id == "1-a-1"
         assert rules[0].hits == 2

@@ -50,7 +50,7 @@ def test_dropped_submit_without_external_id_is_not_retried(clock: ManualClock) -
     config = LocalConfig(faults=(FaultRule("drop", method="POST", path=SUBMIT),))
     with LocalServer(config, clock=clock) as server, client(server) as orchestrator:
         with pytest.raises(TransportError):
-            orchestrator.submit(text_to_image())
+            orchestrator.submit(text_to_image(), idempotent=False)
         assert len(server.state.store.workflows) == 1
         assert charged(server) == 4
 

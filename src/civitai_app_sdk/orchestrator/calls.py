@@ -29,7 +29,7 @@ from ._reading import read
 from .polling import MAX_WAIT
 from .validation import WorkflowBody, validate_workflow_body
 
-__all__ = ["Operation", "WorkflowPage", "new_external_id"]
+__all__ = ["Operation", "WorkflowPage", "external_id_of", "new_external_id"]
 
 T = TypeVar("T")
 
@@ -110,6 +110,13 @@ def _nothing(response: httpx.Response) -> None:
 def new_external_id() -> str:
     """A fresh idempotency key for one logical submit (reuse it only for its retries)."""
     return "sdk-" + secrets.token_urlsafe(24)
+
+
+def external_id_of(operation: Operation[Any]) -> str | None:
+    """The ``externalId`` a submit operation carries (``None`` when it has none)."""
+    body = operation.call.json
+    key = body.get("externalId") if isinstance(body, dict) else None
+    return key if isinstance(key, str) else None
 
 
 def estimate(body: WorkflowBody) -> Operation[Workflow]:

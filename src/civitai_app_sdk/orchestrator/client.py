@@ -31,6 +31,7 @@ from .._transport import (
     TokenSource,
     capture_responses,
 )
+from ..errors import OrchestratorError
 from . import calls
 from .blobs import target_path
 from .calls import WorkflowPage
@@ -134,14 +135,16 @@ class OrchestratorClient(_Base):
         body: WorkflowBody,
         *,
         external_id: str | None = None,
-        idempotent: bool = False,
+        idempotent: bool = True,
         wait: float | None = None,
         hide_mature_content: bool | None = None,
     ) -> Workflow:
         """Submit a workflow; **this spends Buzz**.
 
-        ``external_id`` (or ``idempotent=True``, which generates one) lets the server
-        deduplicate, and only then is a failed submit retried. ``wait`` (seconds, up to
+        A generated ``external_id`` (unless you pass one, or ``idempotent=False``) lets the
+        server deduplicate, so a failed submit is retried, and every error carries the key
+        as ``exc.external_id``: ``submit(body, external_id=exc.external_id)`` cannot
+        charge twice. ``wait`` (seconds, up to
         90) lets the server hold the answer until the workflow finishes.
         """
         operation = calls.submit(
@@ -151,7 +154,11 @@ class OrchestratorClient(_Base):
             wait=wait,
             hide_mature_content=hide_mature_content,
         )
-        return self._run(operation)
+        try:
+            return self._run(operation)
+        except OrchestratorError as exc:  # item 1, minimal: the key to retry with
+            exc.external_id = calls.external_id_of(operation)
+            raise
 
     def get(
         self,
@@ -361,7 +368,7 @@ class AsyncOrchestratorClient(_Base):
         body: WorkflowBody,
         *,
         external_id: str | None = None,
-        idempotent: bool = False,
+        idempotent: bool = True,
         wait: float | None = None,
         hide_mature_content: bool | None = None,
     ) -> Workflow:
@@ -373,7 +380,11 @@ class AsyncOrchestratorClient(_Base):
             wait=wait,
             hide_mature_content=hide_mature_content,
         )
-        return await self._run(operation)
+        try:
+            return await self._run(operation)
+        except OrchestratorError as exc:  # item 1, minimal: the key to retry with
+            exc.external_id = calls.external_id_of(operation)
+            raise
 
     async def get(
         self,
