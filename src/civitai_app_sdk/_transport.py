@@ -24,6 +24,17 @@ import attrs
 import httpx
 
 from . import __version__
+from ._deadline import clamp_timeout, deadline_scope, install, may_retry, request_deadline
+from ._limits import (
+    DEFAULT_MAX_CONNECTIONS,
+    MAX_ERROR_BODY,
+    MAX_JSON_BODY,
+    BodyBuffer,
+    aread_capped,
+    limits_for,
+    pool_exhausted,
+    read_capped,
+)
 from .errors import (
     BadRequestError,
     ConflictError,
@@ -61,7 +72,7 @@ __all__ = [
 DEFAULT_BASE_URL: Final = "https://orchestration.civitai.com"
 """Production Orchestration API host."""
 DEFAULT_TIMEOUT: Final = 30.0
-"""Default per-request timeout, in seconds."""
+"""Default timeout of a whole request (connect, send, wait and read the answer), seconds."""
 DEFAULT_MAX_RETRIES: Final = 3
 """Default number of retries after the first attempt (safe calls only)."""
 WAIT_MARGIN: Final = 30.0
@@ -72,6 +83,11 @@ _SAFE_TOKEN = re.compile(r"[\x21-\x7e]+")
 _SAFE_AGENT = re.compile(r"[\x20-\x7e]+")
 _REQUEST_ID_HEADERS: Final = ("x-request-id", "request-id", "x-correlation-id", "x-trace-id")
 _NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_CANCEL_SLACK: Final = 0.05
+"""Seconds past a request's deadline before the async cancel scope fires (httpx's own,
+clamped timeouts normally end it first, with a more precise error)."""
+_LAST_TRY: Final = 1.0
+"""Seconds a poll's last retry keeps for itself before the poll's deadline."""
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 _SENSITIVE_HEADERS: Final = frozenset(
     {"authorization", "cookie", "set-cookie", "proxy-authorization"}
@@ -124,6 +140,7 @@ class Settings:
     timeout: httpx.Timeout
     max_retries: int
     user_agent: str
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     max_retry_after: float = 60.0
@@ -137,6 +154,7 @@ class Settings:
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         user_agent: str | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> Settings:
         """Validate options, fill them from the environment, and build settings."""
         token = token if token is not None else os.environ.get("CIVITAI_API_TOKEN")
@@ -153,12 +171,14 @@ class Settings:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         agent = user_agent or f"civitai-app-sdk-python/{__version__}"
+        limits_for(max_connections)  # validates it
         return cls(
             base_url=url,
             token=token,
             timeout=_as_timeout(timeout),
             max_retries=max_retries,
             user_agent=_header_safe(agent, _SAFE_AGENT, "user_agent"),
+            max_connections=max_connections,
         )
 
 
@@ -168,8 +188,10 @@ class Call:
 
     ``idempotent`` marks calls that may be repeated after a lost answer. ``wait`` (seconds)
     stretches the read timeout for long-polls. ``follow_redirects`` is for blob downloads.
-    ``retry_deadline`` (the transport's clock) is when an overall deadline ends: a retry
-    that would start after it raises :class:`RetryPastDeadline` instead.
+    ``retry_deadline`` (the transport's clock) is when an overall deadline ends: no
+    attempt runs past it, transient failures are retried until it (not ``max_retries``
+    times), and a retry that would start after it raises :class:`RetryPastDeadline`.
+    ``max_body`` caps the answer's size in bytes.
     """
 
     method: str
@@ -181,6 +203,7 @@ class Call:
     wait: float = 0.0
     follow_redirects: bool = False
     retry_deadline: float | None = None
+    max_body: int = MAX_JSON_BODY
 
 
 class RetryPastDeadline(Exception):
@@ -207,9 +230,16 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def build_request(
-    http: httpx.Client | httpx.AsyncClient, settings: Settings, call: Call, token: str
+    http: httpx.Client | httpx.AsyncClient,
+    settings: Settings,
+    call: Call,
+    token: str,
+    deadline: float | None = None,
 ) -> httpx.Request:
-    """The httpx request for ``call``: URL, auth header, body and a finite timeout."""
+    """The httpx request for ``call``: URL, auth header, body and a finite timeout.
+
+    With a ``deadline`` (``time.monotonic()``) every part of the timeout ends by it.
+    """
     headers = {
         "Authorization": f"Bearer {_header_safe(token, _SAFE_TOKEN, 'the access token')}",
         "User-Agent": settings.user_agent,
@@ -225,6 +255,8 @@ def build_request(
         timeout = httpx.Timeout(
             connect=timeout.connect, read=read, write=timeout.write, pool=timeout.pool
         )
+    if deadline is not None:  # whole-request deadline (_deadline)
+        timeout = clamp_timeout(timeout, deadline - time.monotonic())
     return http.build_request(
         call.method,
         settings.base_url + call.path,
@@ -272,7 +304,7 @@ def retry_delay(
     provably never left the machine (connect failures). 429, 502-504 and HTML gateway
     pages are retried for idempotent calls only; other statuses never are.
     """
-    if attempt >= settings.max_retries:
+    if not may_retry(attempt, settings.max_retries, call.retry_deadline):
         return None
     if error is not None:
         if not (call.idempotent or isinstance(error, _NEVER_SENT)):
@@ -408,13 +440,26 @@ def _log_retry(call: Call, attempt: int, delay: float, why: str) -> None:
 
 
 def _retry_or_raise(
-    call: Call, attempt: int, delay: float | None, error: OrchestratorError, now: float
+    call: Call,
+    attempt: int,
+    delay: float | None,
+    error: OrchestratorError,
+    now: float,
+    *,
+    server_asked: bool = False,
 ) -> float:
-    """``delay`` when the retry may go ahead; otherwise raise ``error`` (or the deadline)."""
+    """``delay`` when the retry may go ahead; otherwise raise ``error`` (or the deadline).
+
+    Before a call's deadline our own backoff is shortened to fit; a delay the server
+    asked for (``Retry-After``) never is.
+    """
     if delay is None:
         raise error
     if call.retry_deadline is not None and now + delay > call.retry_deadline:
-        raise RetryPastDeadline(error) from error
+        left = call.retry_deadline - now  # a poll retries until its deadline (_deadline)
+        if server_asked or left <= _LAST_TRY:
+            raise RetryPastDeadline(error) from error
+        delay = left - _LAST_TRY
     why = f"HTTP {error.status}" if error.status else type(error.__cause__).__name__
     _log_retry(call, attempt, delay, why)
     return delay
@@ -424,7 +469,13 @@ def _after_failure(
     settings: Settings, call: Call, attempt: int, error: httpx.TransportError, now: float
 ) -> float:
     """The pause before retrying after ``error``; raises the SDK error when it is final."""
-    failure = transport_error(call, error)
+    if isinstance(error, httpx.PoolTimeout):  # pool starvation, not the network (_limits)
+        waited = settings.timeout.pool or 0.0
+        failure: OrchestratorError = pool_exhausted(
+            call.method + " " + call.path, settings.max_connections, waited
+        )
+    else:
+        failure = transport_error(call, error)
     failure.__cause__ = error
     delay = retry_delay(settings, call, attempt, error=error)
     return _retry_or_raise(call, attempt, delay, failure, now)
@@ -441,7 +492,25 @@ def _after_answer(
     """The pause before retrying a read non-2xx answer; raises the typed error when final."""
     _finish(call, response, started)
     delay = retry_delay(settings, call, attempt, response=response)
-    return _retry_or_raise(call, attempt, delay, error_for(call, response), now)
+    asked = retry_after(response) is not None
+    error = error_for(call, response)
+    return _retry_or_raise(call, attempt, delay, error, now, server_asked=asked)
+
+
+def _deadline_of(settings: Settings, call: Call, clock: Callable[[], float]) -> float:
+    """The ``time.monotonic()`` moment by which one attempt of ``call`` must end."""
+    now = time.monotonic()
+    limit = None
+    if call.retry_deadline is not None:  # the caller's clock may be a test's fake one
+        limit = now + (call.retry_deadline - clock())
+    return request_deadline(now, settings.timeout.read or DEFAULT_TIMEOUT, call.wait, limit)
+
+
+def _body_buffer(call: Call, response: httpx.Response) -> BodyBuffer:
+    """A strict buffer for a 2xx answer, a truncating one for an error's body."""
+    if response.is_success:
+        return BodyBuffer(call.max_body, truncate=False, what=f"{call.method} {call.path}")
+    return BodyBuffer(MAX_ERROR_BODY, truncate=True, what="error")
 
 
 class SyncTransport:
@@ -463,6 +532,8 @@ class SyncTransport:
         """
         self.settings = settings
         self._owned = http_client is None
+        if http_client is None and transport is None:  # the SDK's own pool keeps deadlines
+            transport = install(httpx.HTTPTransport(limits=limits_for(settings.max_connections)))
         self.http = http_client or httpx.Client(transport=transport)
         self.sleep = sleep
         self.clock = clock
@@ -471,14 +542,22 @@ class SyncTransport:
         token = self.settings.token
         return token if isinstance(token, str) else token.get_token()
 
+    def _exchange(self, call: Call, deadline: float, stream: bool) -> httpx.Response:
+        """One attempt: send, then read the (capped) body unless a 2xx is to be streamed."""
+        request = build_request(self.http, self.settings, call, self._token(), deadline)
+        with deadline_scope(deadline):
+            response = self.http.send(request, stream=True, follow_redirects=call.follow_redirects)
+            if stream and response.is_success:
+                return response
+            return read_capped(response, _body_buffer(call, response), deadline)
+
     def _attempt(self, call: Call, stream: bool) -> httpx.Response:
         attempt = 0
         while True:
-            request = build_request(self.http, self.settings, call, self._token())
             started = time.monotonic()
             try:
-                response = self.http.send(
-                    request, stream=stream, follow_redirects=call.follow_redirects
+                response = self._exchange(
+                    call, _deadline_of(self.settings, call, self.clock), stream
                 )
             except httpx.TransportError as exc:
                 delay = _after_failure(self.settings, call, attempt, exc, self.clock())
@@ -486,8 +565,6 @@ class SyncTransport:
                 if response.is_success:
                     _finish(call, response, started)
                     return response
-                response.read()
-                response.close()
                 delay = _after_answer(self.settings, call, attempt, response, started, self.clock())
             self.sleep(delay)
             attempt += 1
@@ -536,7 +613,8 @@ class AsyncTransport:
         """
         self.settings = settings
         self._owned = http_client is None
-        self.http = http_client or httpx.AsyncClient(transport=transport)
+        limits = limits_for(settings.max_connections)
+        self.http = http_client or httpx.AsyncClient(transport=transport, limits=limits)
         self.sleep = sleep
         self.clock = clock
 
@@ -544,23 +622,33 @@ class AsyncTransport:
         token = self.settings.token
         return token if isinstance(token, str) else await token.aget_token()
 
+    async def _exchange(self, call: Call, deadline: float, stream: bool) -> httpx.Response:
+        """One attempt: send, then read the (capped) body unless a 2xx is to be streamed."""
+        request = build_request(self.http, self.settings, call, await self._token(), deadline)
+        try:
+            with anyio.fail_after(max(deadline - time.monotonic(), 0.0) + _CANCEL_SLACK):
+                response = await self.http.send(
+                    request, stream=True, follow_redirects=call.follow_redirects
+                )
+                if stream and response.is_success:
+                    return response
+                return await aread_capped(response, _body_buffer(call, response), deadline)
+        except TimeoutError as exc:  # the whole-request deadline (_deadline)
+            raise httpx.ReadTimeout("the request's deadline passed", request=request) from exc
+
     async def _attempt(self, call: Call, stream: bool) -> httpx.Response:
         attempt = 0
         while True:
-            request = build_request(self.http, self.settings, call, await self._token())
             started = time.monotonic()
+            deadline = _deadline_of(self.settings, call, self.clock)
             try:
-                response = await self.http.send(
-                    request, stream=stream, follow_redirects=call.follow_redirects
-                )
+                response = await self._exchange(call, deadline, stream)
             except httpx.TransportError as exc:
                 delay = _after_failure(self.settings, call, attempt, exc, self.clock())
             else:
                 if response.is_success:
                     _finish(call, response, started)
                     return response
-                await response.aread()
-                await response.aclose()
                 delay = _after_answer(self.settings, call, attempt, response, started, self.clock())
             await self.sleep(delay)
             attempt += 1
