@@ -26,6 +26,7 @@ __all__ = [
     "clamp_timeout",
     "current_deadline",
     "deadline_scope",
+    "download_deadline",
     "install",
     "may_retry",
     "remaining",
@@ -52,6 +53,15 @@ def request_deadline(
     """
     end = now + total + max(wait, 0.0)
     return end if limit is None else min(end, limit + POLL_GRACE)
+
+
+def download_deadline(total: float | None, now: float | None = None) -> float | None:
+    """When a download given ``total`` seconds must end (``None``: only its idle limit)."""
+    if total is None:
+        return None
+    if not (total > 0 and total != float("inf")):
+        raise ValueError("total_timeout must be a positive, finite number of seconds")
+    return (time.monotonic() if now is None else now) + total
 
 
 def remaining(deadline: float, now: float) -> float:

@@ -56,9 +56,14 @@ class BodyBuffer:
         self._parts: list[bytes] = []
         self.size = 0
 
-    def declared(self, headers: httpx.Headers) -> None:
-        """Refuse at once a strict body whose ``Content-Length`` is already too large."""
-        length = headers.get("content-length", "")
+    def declared(self, response: httpx.Response) -> None:
+        """Refuse at once a strict body whose ``Content-Length`` is already too large.
+
+        A HEAD answer has no body: its length describes the resource, not the answer.
+        """
+        if response.request.method == "HEAD":
+            return
+        length = response.headers.get("content-length", "")
         if not self.truncate and length.isdigit() and int(length) > self.limit:
             raise self._too_large(int(length))
 
@@ -90,11 +95,16 @@ def _past(deadline: float | None) -> bool:
 
 
 def _rebuilt(response: httpx.Response, content: bytes) -> httpx.Response:
-    """A read response carrying ``content`` (already decoded) in place of the stream."""
+    """A read response carrying ``content`` (already decoded) in place of the stream.
+
+    The length and encoding headers go only when the body was decoded (HEAD answers keep
+    their ``Content-Length``).
+    """
+    decoded = "content-encoding" in response.headers
     headers = [
         (key, value)
         for key, value in response.headers.multi_items()
-        if key.lower() not in ("content-encoding", "content-length")
+        if not (decoded and key.lower() in ("content-encoding", "content-length"))
     ]
     return httpx.Response(
         response.status_code,
@@ -122,7 +132,7 @@ def read_capped(
     chunks, and :class:`ResponseTooLargeError` past a strict buffer's limit.
     """
     try:
-        buffer.declared(response.headers)
+        buffer.declared(response)
         _chunks(buffer, response.iter_bytes(_CHUNK), deadline)
     finally:
         response.close()
@@ -134,7 +144,7 @@ async def aread_capped(
 ) -> httpx.Response:
     """Async twin of :func:`read_capped`."""
     try:
-        buffer.declared(response.headers)
+        buffer.declared(response)
         parts: AsyncIterator[bytes] = response.aiter_bytes(_CHUNK)
         async for chunk in parts:
             if buffer.add(chunk):

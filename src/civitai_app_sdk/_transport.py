@@ -24,7 +24,14 @@ import attrs
 import httpx
 
 from . import __version__
-from ._deadline import clamp_timeout, deadline_scope, install, may_retry, request_deadline
+from ._deadline import (
+    clamp_timeout,
+    deadline_scope,
+    download_deadline,
+    install,
+    may_retry,
+    request_deadline,
+)
 from ._limits import (
     DEFAULT_MAX_CONNECTIONS,
     MAX_ERROR_BODY,
@@ -574,15 +581,19 @@ class SyncTransport:
         return self._attempt(call, stream=False)
 
     @contextlib.contextmanager
-    def stream(self, call: Call) -> Iterator[httpx.Response]:
+    def stream(self, call: Call, total: float | None = None) -> Iterator[httpx.Response]:
         """Like :meth:`send`, but the 2xx body is left unread for streaming.
 
-        A failure while the body streams raises :class:`TransportError` (never retried:
+        Each read of the body has the client's timeout as an idle limit; ``total``
+        (seconds) optionally bounds the whole download (kept by the SDK's own pool). A
+        failure while the body streams raises :class:`TransportError` (never retried:
         part of the body was already consumed).
         """
+        end = download_deadline(total)
         response = self._attempt(call, stream=True)
         try:
-            yield response
+            with deadline_scope(end) if end is not None else contextlib.nullcontext():
+                yield response
         except httpx.TransportError as exc:
             raise transport_error(call, exc) from exc
         finally:
@@ -658,15 +669,22 @@ class AsyncTransport:
         return await self._attempt(call, stream=False)
 
     @contextlib.asynccontextmanager
-    async def stream(self, call: Call) -> AsyncIterator[httpx.Response]:
+    async def stream(self, call: Call, total: float | None = None) -> AsyncIterator[httpx.Response]:
         """Like :meth:`send`, but the 2xx body is left unread for streaming.
 
-        A failure while the body streams raises :class:`TransportError` (never retried:
-        part of the body was already consumed).
+        Each read of the body has the client's timeout as an idle limit; ``total``
+        (seconds) optionally bounds the whole download. A failure while the body
+        streams raises :class:`TransportError` (never retried).
         """
+        end = download_deadline(total)
         response = await self._attempt(call, stream=True)
         try:
-            yield response
+            with anyio.fail_after(None if end is None else end - time.monotonic()):
+                yield response
+        except TimeoutError as exc:
+            raise transport_error(
+                call, httpx.ReadTimeout("the download's total timeout passed")
+            ) from exc
         except httpx.TransportError as exc:
             raise transport_error(call, exc) from exc
         finally:

@@ -254,6 +254,25 @@ def get_blob(blob_id: str, *, workflow_id: str | None, nsfw_level: str | None) -
     return Operation(call, lambda response: response.content)
 
 
+def blob_size(
+    blob_id: str, *, workflow_id: str | None, nsfw_level: str | None
+) -> Operation[int | None]:
+    """HEAD a blob (following its redirect): its size in bytes when the server says."""
+    params: list[tuple[str, str]] = []
+    if workflow_id is not None:
+        params.append(("workflowId", workflow_id))
+    if nsfw_level is not None:
+        params.append(("nsfwLevel", nsfw_level))
+    path = f"/v2/consumer/blobs/{segment(blob_id, 'blob id')}"
+    call = Call("HEAD", path, tuple(params), follow_redirects=True)
+    return Operation(call, _content_length)
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    length = response.headers.get("content-length", "")
+    return int(length) if length.isdigit() else None
+
+
 def get_resource(air: str) -> Operation[ResourceInfo]:
     """Look up a model resource by its AIR (``urn:air:sdxl:checkpoint:civitai:101055@128078``)."""
     if not isinstance(air, str) or not air or air.startswith("huggingface/"):

@@ -21,6 +21,7 @@ import anyio
 import httpx
 from civitai_app_sdk_generated import ResourceInfo, Workflow, WorkflowStep
 
+from .._limits import DEFAULT_MAX_CONNECTIONS
 from .._transport import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -94,8 +95,11 @@ class OrchestratorClient(_Base):
     ``access_token`` is a token string or a token provider (``get_token()``/``aget_token()``,
     e.g. the OAuth refreshing provider); ``None`` reads ``CIVITAI_API_TOKEN``. ``base_url``
     ``None`` reads ``CIVITAI_API_URL``, else production. ``timeout`` (seconds) bounds each
-    request; long-polls get their hold added. Safe calls are retried ``max_retries`` times.
-    Pass ``http_client`` or ``transport`` to control the HTTP layer.
+    whole request, a trickled answer included; long-polls get their hold added. Safe
+    calls are retried ``max_retries`` times. ``max_connections`` caps open sockets (each
+    long-poll holds one; the default suits a thousand concurrent polls). Answers over
+    64 MiB raise :class:`ResponseTooLargeError`. Pass ``http_client`` or ``transport``
+    to control the HTTP layer (``max_connections`` then does not apply).
     """
 
     def __init__(
@@ -106,6 +110,7 @@ class OrchestratorClient(_Base):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         user_agent: str | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -118,6 +123,7 @@ class OrchestratorClient(_Base):
             timeout=timeout,
             max_retries=max_retries,
             user_agent=user_agent,
+            max_connections=max_connections,
         )
         self._transport = SyncTransport(
             self.settings, http_client=http_client, transport=transport, sleep=sleep, clock=clock
@@ -217,8 +223,18 @@ class OrchestratorClient(_Base):
     def get_blob(
         self, blob_id: str, *, workflow_id: str | None = None, nsfw_level: str | None = None
     ) -> bytes:
-        """A blob's bytes (use :meth:`download_blob` for large media)."""
+        """A blob's bytes, up to 64 MiB (:meth:`download_blob` streams any size to disk)."""
         return self._run(calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level))
+
+    def blob_size(
+        self, blob_id: str, *, workflow_id: str | None = None, nsfw_level: str | None = None
+    ) -> int | None:
+        """Check a blob exists with a HEAD request; its size in bytes when the server says.
+
+        Nothing is downloaded; a missing blob raises :class:`NotFoundError`.
+        """
+        operation = calls.blob_size(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level)
+        return self._run(operation)
 
     def download_blob(
         self,
@@ -227,15 +243,18 @@ class OrchestratorClient(_Base):
         *,
         workflow_id: str | None = None,
         nsfw_level: str | None = None,
+        total_timeout: float | None = None,
     ) -> Path:
         """Stream a blob to disk and return the file written.
 
         In a directory the file is named after the blob, with the extension chosen from
-        the response's content type. The file appears only once complete.
+        the response's content type. The file appears only once complete. The client's
+        ``timeout`` limits each wait for more bytes; ``total_timeout`` (seconds), when
+        given, bounds the whole download.
         """
         operation = calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level)
         with (
-            self._transport.stream(operation.call) as response,
+            self._transport.stream(operation.call, total_timeout) as response,
             _blob_file(path_or_dir, blob_id, response) as (out, target),
         ):
             for chunk in response.iter_bytes(_CHUNK):
@@ -339,6 +358,7 @@ class AsyncOrchestratorClient(_Base):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         user_agent: str | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -351,6 +371,7 @@ class AsyncOrchestratorClient(_Base):
             timeout=timeout,
             max_retries=max_retries,
             user_agent=user_agent,
+            max_connections=max_connections,
         )
         self._transport = AsyncTransport(
             self.settings, http_client=http_client, transport=transport, sleep=sleep, clock=clock
@@ -440,8 +461,15 @@ class AsyncOrchestratorClient(_Base):
     async def get_blob(
         self, blob_id: str, *, workflow_id: str | None = None, nsfw_level: str | None = None
     ) -> bytes:
-        """A blob's bytes (use :meth:`download_blob` for large media)."""
+        """A blob's bytes, up to 64 MiB (:meth:`download_blob` streams any size to disk)."""
         operation = calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level)
+        return await self._run(operation)
+
+    async def blob_size(
+        self, blob_id: str, *, workflow_id: str | None = None, nsfw_level: str | None = None
+    ) -> int | None:
+        """Check a blob exists with HEAD. See :meth:`OrchestratorClient.blob_size`."""
+        operation = calls.blob_size(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level)
         return await self._run(operation)
 
     async def download_blob(
@@ -451,10 +479,11 @@ class AsyncOrchestratorClient(_Base):
         *,
         workflow_id: str | None = None,
         nsfw_level: str | None = None,
+        total_timeout: float | None = None,
     ) -> Path:
         """Stream a blob to disk. See :meth:`OrchestratorClient.download_blob`."""
         operation = calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level)
-        async with self._transport.stream(operation.call) as response:
+        async with self._transport.stream(operation.call, total_timeout) as response:
             with _blob_file(path_or_dir, blob_id, response) as (out, target):
                 async for chunk in response.aiter_bytes(_CHUNK):
                     out.write(chunk)
