@@ -33,7 +33,7 @@ __all__ = [
     "request_deadline",
 ]
 
-POLL_GRACE: Final = 0.5
+POLL_GRACE: Final = 0.25
 """Seconds a request of a poll may run past the poll's deadline (for an answer in flight)."""
 _FLOOR: Final = 0.001
 """Smallest timeout handed to a socket operation (0 would mean "no wait" or "forever")."""

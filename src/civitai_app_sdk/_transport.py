@@ -393,7 +393,10 @@ def error_for(call: Call, response: httpx.Response) -> OrchestratorError:
 def transport_error(call: Call, error: httpx.TransportError) -> TransportError:
     """The SDK error for an httpx failure that produced no answer."""
     kind = RequestTimeoutError if isinstance(error, httpx.TimeoutException) else TransportError
-    return kind(f"{call.method} {call.path}: {type(error).__name__}: {error}")
+    detail = str(error) or (
+        "no complete answer in the time allowed" if kind is RequestTimeoutError else "failed"
+    )
+    return kind(f"{call.method} {call.path}: {type(error).__name__}: {detail}")
 
 
 @attrs.define

@@ -13,7 +13,7 @@ import threading
 from types import TracebackType
 from typing import Final, Literal, Self
 
-__all__ = ["HostileServer"]
+__all__ = ["HostileServer", "Mode"]
 
 Mode = Literal["hang", "trickle"]
 """How a :class:`HostileServer` treats every connection."""
