@@ -20,6 +20,8 @@ from typing import Any, Final
 import httpcore
 import httpx
 
+from .errors import ConfigurationError
+
 __all__ = [
     "POLL_GRACE",
     "DeadlineBackend",
@@ -60,7 +62,7 @@ def download_deadline(total: float | None, now: float | None = None) -> float | 
     if total is None:
         return None
     if not (total > 0 and total != float("inf")):
-        raise ValueError("total_timeout must be a positive, finite number of seconds")
+        raise ConfigurationError("total_timeout must be a positive, finite number of seconds")
     return (time.monotonic() if now is None else now) + total
 
 
@@ -194,7 +196,7 @@ def install(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if not isinstance(backend, httpcore.NetworkBackend):
-        raise RuntimeError("this httpx version hides its network backend; pin httpx 0.28")
+        raise ConfigurationError("this httpx version hides its network backend; use httpx 0.28")
     if not isinstance(backend, DeadlineBackend):
         pool._network_backend = DeadlineBackend(backend)  # type: ignore[union-attr]
     return transport

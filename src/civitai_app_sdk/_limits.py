@@ -14,7 +14,7 @@ from typing import Final
 
 import httpx
 
-from .errors import PoolExhaustedError, ResponseTooLargeError
+from .errors import ConfigurationError, PoolExhaustedError, ResponseTooLargeError
 
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
@@ -159,7 +159,7 @@ async def aread_capped(
 def limits_for(max_connections: int) -> httpx.Limits:
     """The httpx pool limits for a client allowed ``max_connections`` sockets."""
     if not isinstance(max_connections, int) or max_connections < 1:
-        raise ValueError("max_connections must be a whole number >= 1")
+        raise ConfigurationError("max_connections must be a whole number >= 1")
     return httpx.Limits(
         max_connections=max_connections,
         max_keepalive_connections=min(max_connections, _KEEPALIVE),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpcore
 import httpx
 import pytest
 from hypothesis import given
@@ -16,12 +17,17 @@ from hypothesis import strategies as st
 
 from civitai_app_sdk._deadline import (
     POLL_GRACE,
+    DeadlineBackend,
     clamp_timeout,
+    current_deadline,
+    deadline_scope,
+    install,
     may_retry,
     remaining,
     request_deadline,
 )
 from civitai_app_sdk.errors import (
+    ConfigurationError,
     OrchestratorError,
     PollTimeoutError,
     RequestTimeoutError,
@@ -170,3 +176,21 @@ def test_retries_are_bounded_by_count_or_by_a_deadline() -> None:
     assert not may_retry(3, 3, None)
     assert may_retry(50, 3, 123.0)
     assert remaining(10.0, 12.0) == 0.0
+
+
+def test_the_deadline_backend_is_installed_once_and_refused_on_an_unknown_pool() -> None:
+    transport = httpx.HTTPTransport()
+    assert install(install(transport)) is transport
+    backend = transport._pool._network_backend
+    assert isinstance(backend, DeadlineBackend)
+    assert not isinstance(backend._inner, DeadlineBackend)
+    transport._pool = object()  # type: ignore[assignment]
+    with pytest.raises(ConfigurationError, match="httpx"):
+        install(transport)
+
+
+def test_a_passed_deadline_stops_socket_operations_before_they_start() -> None:
+    inner = httpcore.SyncBackend()
+    with deadline_scope(time.monotonic() - 1), pytest.raises(httpcore.ConnectTimeout):
+        DeadlineBackend(inner).connect_tcp("127.0.0.1", 9, timeout=5)
+    assert current_deadline() is None

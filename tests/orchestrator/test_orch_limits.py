@@ -22,6 +22,7 @@ from civitai_app_sdk._limits import (
 )
 from civitai_app_sdk.errors import (
     CivitaiError,
+    ConfigurationError,
     PoolExhaustedError,
     ResponseTooLargeError,
     ServerError,
@@ -146,7 +147,7 @@ def test_download_total_timeout_bounds_a_trickled_download(tmp_path: Path) -> No
     ):
         with pytest.raises(TransportError):
             client.download_blob("B1", tmp_path, total_timeout=0.5)
-        with pytest.raises(ValueError, match="total_timeout"):
+        with pytest.raises(ConfigurationError, match="total_timeout"):
             client.download_blob("B1", tmp_path, total_timeout=0)
     assert list(tmp_path.iterdir()) == []
 
@@ -159,7 +160,7 @@ def test_max_connections_is_an_option_of_both_clients() -> None:
             kind("t", base_url="http://127.0.0.1:1", max_connections=7).settings.max_connections
             == 7
         )
-        with pytest.raises(ValueError, match="max_connections"):
+        with pytest.raises(ConfigurationError, match="max_connections"):
             kind("t", base_url="http://127.0.0.1:1", max_connections=0)
     assert limits_for(5).max_keepalive_connections == 5
 
