@@ -10,7 +10,7 @@ import asyncio
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Final
@@ -123,6 +123,16 @@ async def _no_wait_async(seconds: float) -> None:
     await asyncio.sleep(min(seconds, 0.01))
 
 
+def submit_without_keys(client: OrchestratorClient, job: str) -> str | None:
+    """A caller that opts out of idempotency keys and retries blindly (what not to do)."""
+    for _ in range(CALLER_ATTEMPTS):
+        try:
+            return client.submit(body(job), idempotent=False).id
+        except CivitaiError:
+            continue
+    return None
+
+
 def submit_sync(client: OrchestratorClient, job: str) -> str | None:
     """Submit once, retrying on any SDK error exactly as the README shows."""
     payload = body(job)
@@ -165,8 +175,13 @@ async def submit_async(client: AsyncOrchestratorClient, job: str) -> str | None:
     return None
 
 
-def run_sync(seed: int, submits: int = SUBMITS, threads: int = 16) -> Outcome:
-    """``submits`` logical submits from ``threads`` threads sharing one sync client."""
+def run_sync(
+    seed: int,
+    submits: int = SUBMITS,
+    threads: int = 16,
+    caller: Callable[[OrchestratorClient, str], str | None] = submit_sync,
+) -> Outcome:
+    """``submits`` logical submits by ``caller`` from ``threads`` threads, one sync client."""
     with (
         faulty_server(seed) as server,
         OrchestratorClient(
@@ -176,7 +191,7 @@ def run_sync(seed: int, submits: int = SUBMITS, threads: int = 16) -> Outcome:
         jobs = [f"s{seed}-{i}" for i in range(submits)]
         start = time.monotonic()
         with ThreadPoolExecutor(threads) as pool:
-            ids = list(pool.map(lambda job: submit_sync(client, job), jobs))
+            ids = list(pool.map(lambda job: caller(client, job), jobs))
         elapsed = time.monotonic() - start
         return outcome(server, dict(zip(jobs, ids, strict=True)), elapsed)
 

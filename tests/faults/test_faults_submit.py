@@ -10,7 +10,7 @@ workflow, charged once, per logical submit, and every caller must get its id.
 from __future__ import annotations
 
 import pytest
-from faults_harness import SUBMITS, run_async, run_sync
+from faults_harness import SUBMITS, run_async, run_sync, submit_without_keys
 
 SEED = 1013
 
@@ -35,3 +35,11 @@ def test_async_callers_retrying_as_documented_never_duplicate_or_lose() -> None:
     assert result.faults["lost"] > 0
     assert result.faults["late"] > 0
     assert (result.duplicates, result.double_charged, result.lost) == (0, 0, 0), result.summary()
+
+
+@pytest.mark.slow
+def test_the_suite_detects_double_charges_of_callers_without_keys() -> None:
+    result = run_sync(SEED, submits=300, caller=submit_without_keys)
+    print(result.summary())
+    assert result.duplicates > 0
+    assert result.double_charged > 0
