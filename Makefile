@@ -9,7 +9,7 @@ STAMP := $(VENV)/.synced
 SRC_DIRS := src codegen generated examples bench
 PYTEST_ARGS ?=
 
-.PHONY: help venv specs codegen codegen-check drift test lint types check bench demo webapp test-browser clean
+.PHONY: help venv specs codegen codegen-check drift test soak lint types check bench demo webapp test-browser clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ drift: $(STAMP) ## Compare the pinned spec with the live one (skips when offline
 test: specs ## Run the test suite and codegen-check
 	$(PY) -m pytest $(if $(CI),-n 2,) $(PYTEST_ARGS)
 	$(PY) -m codegen check
+
+soak: specs ## The fault-injection suite at length (SOAK_SUBMITS submits per client, default 20000)
+	FAULTS_SUBMITS=$(or $(SOAK_SUBMITS),20000) $(PY) -m pytest tests/faults -q -s -p no:randomly
 
 lint: $(STAMP) ## ruff check and ruff format --check
 	$(PY) -m ruff check .

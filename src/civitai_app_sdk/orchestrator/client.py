@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, Generic, TypeVar, Unpack
 import httpx
 from civitai_app_sdk_generated import Workflow
 
+from .._limits import DEFAULT_MAX_CONNECTIONS
 from .._operations import AsyncClient, SyncClient, operation
 from .._transport import (
     DEFAULT_MAX_RETRIES,
@@ -56,10 +57,12 @@ class WorkflowFilters(RequestOptions, total=False):
 
 
 class BlobOptions(RequestOptions, total=False):
-    """``download_blob``'s keywords: ``workflow_id``, ``nsfw_level`` and request options."""
+    """``download_blob``'s keywords: ``workflow_id``, ``nsfw_level``, ``total_timeout`` and
+    request options."""
 
     workflow_id: str | None
     nsfw_level: str | None
+    total_timeout: float | None
 
 
 def _next_cursor(page: WorkflowPage, seen: set[str]) -> str | None:
@@ -110,6 +113,7 @@ class _Orchestrator(Generic[H, B, S]):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         user_agent: str | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         http_client: H | None = None,
         transport: B | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -122,6 +126,7 @@ class _Orchestrator(Generic[H, B, S]):
             timeout=timeout,
             max_retries=max_retries,
             user_agent=user_agent,
+            max_connections=max_connections,
         )
         self._transport = self._transport_class(
             self.settings,
@@ -139,6 +144,7 @@ class _Orchestrator(Generic[H, B, S]):
     remove_tag = operation(calls.remove_tag)
     get_step = operation(calls.get_step)
     get_blob = operation(calls.get_blob)
+    blob_size = operation(calls.blob_size)
     get_resource = operation(calls.get_resource)
     list = operation(calls.query)
 
@@ -156,9 +162,12 @@ class OrchestratorClient(_Orchestrator[httpx.Client, httpx.BaseTransport, None],
     ``aget_token()``, e.g. the OAuth refreshing provider); ``None`` reads
     ``CIVITAI_API_TOKEN``. ``base_url`` ``None`` reads ``CIVITAI_API_URL``, else
     production; a token goes only over https (plain http only to loopback). ``timeout``
-    (seconds) bounds each request; long-polls get their hold added. Safe calls are
-    retried ``max_retries`` times. Pass ``http_client`` or ``transport`` to control the
-    HTTP layer; ``clock`` and ``sleep`` are for tests. Every method also takes
+    (seconds) bounds each whole request, a trickled answer included; long-polls get their
+    hold added. Safe calls are retried ``max_retries`` times. ``max_connections`` caps
+    open sockets (each long-poll holds one; the default suits a thousand concurrent
+    polls). Answers over 64 MiB raise :class:`ResponseTooLargeError`. Pass
+    ``http_client`` or ``transport`` to control the HTTP layer (``max_connections`` then
+    does not apply); ``clock`` and ``sleep`` are for tests. Every method also takes
     ``timeout=``, ``extra_headers=`` and ``extra_query=``; :meth:`with_options` makes a
     copy with other defaults over the same connection pool.
     """
@@ -206,10 +215,13 @@ class OrchestratorClient(_Orchestrator[httpx.Client, httpx.BaseTransport, None],
         """Stream a blob to disk (``workflow_id=``, ``nsfw_level=``); return the file.
 
         In a directory the file is named after the blob, with the extension chosen from
-        the response's content type. The file appears only once complete.
+        the response's content type. The file appears only once complete. The client's
+        ``timeout`` limits each wait for more bytes; ``total_timeout`` (seconds), when
+        given, bounds the whole download.
         """
+        total = options.pop("total_timeout", None)
         with (
-            self._transport.stream(_blob_call(blob_id, options)) as response,
+            self._transport.stream(_blob_call(blob_id, options), total) as response,
             _blob_file(path_or_dir, blob_id, response) as (out, target),
         ):
             for chunk in response.iter_bytes(_CHUNK):
@@ -263,7 +275,8 @@ class AsyncOrchestratorClient(
         self, blob_id: str, path_or_dir: str | os.PathLike[str], **options: Unpack[BlobOptions]
     ) -> Path:
         """Stream a blob to disk. See :meth:`OrchestratorClient.download_blob`."""
-        async with self._transport.stream(_blob_call(blob_id, options)) as response:
+        total = options.pop("total_timeout", None)
+        async with self._transport.stream(_blob_call(blob_id, options), total) as response:
             with _blob_file(path_or_dir, blob_id, response) as (out, target):
                 async for chunk in response.aiter_bytes(_CHUNK):
                     out.write(chunk)
