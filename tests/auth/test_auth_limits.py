@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -20,29 +19,12 @@ from civitai_app_sdk._limits import MAX_ERROR_BODY, MAX_JSON_BODY
 from civitai_app_sdk.errors import CivitaiError, RequestTimeoutError, ResponseTooLargeError
 from civitai_app_sdk.local.hostile import HostileServer
 from civitai_app_sdk.oauth import AsyncOAuthClient, OAuthClient
+from tests.streams import MIB, Counted
 
 BASE = "https://auth.civitai.com"
 TOKEN_URL = f"{BASE}/api/auth/oauth/token"
-MIB = 1 << 20
 SLACK = 0.6
 """Scheduling slack allowed on top of a deadline on a busy two-core machine."""
-
-
-class Counted(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A lazily produced body (sync or async) that records how many bytes were pulled."""
-
-    def __init__(self, total: int, chunk: int = MIB) -> None:
-        self.total, self.chunk, self.pulled = total, chunk, 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        while self.pulled < self.total:
-            size = min(self.chunk, self.total - self.pulled)
-            self.pulled += size
-            yield b" " * size
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for part in self:
-            yield part
 
 
 def call(mode: str, method: str, *args: Any, **options: Any) -> Any:

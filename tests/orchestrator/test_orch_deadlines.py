@@ -26,6 +26,7 @@ from civitai_app_sdk._deadline import (
     remaining,
     request_deadline,
 )
+from civitai_app_sdk._transport import Call, RetryPolicy
 from civitai_app_sdk.errors import (
     ConfigurationError,
     OrchestratorError,
@@ -169,6 +170,25 @@ def test_clamped_timeouts_are_positive_and_within_what_is_left(
         assert after is not None
         assert 0 < after <= before or after == 0.001
         assert after <= max(left, 0.001)
+
+
+@given(
+    delay=st.floats(0, 100),
+    now=st.floats(0, 1000),
+    deadline=st.none() | st.floats(0, 1100),
+    server_asked=st.booleans(),
+)
+def test_a_retry_pause_fits_a_polls_deadline_and_a_servers_is_never_shortened(
+    delay: float, now: float, deadline: float | None, server_asked: bool
+) -> None:
+    call = Call("GET", WF, retry_deadline=deadline)
+    fitted = RetryPolicy.fit(call, delay, now, server_asked=server_asked)
+    if deadline is None or now + delay <= deadline:
+        assert fitted == delay
+    elif fitted is not None:
+        assert not server_asked
+        assert 0 < fitted < delay
+        assert now + fitted <= deadline - 1.0 + 1e-9  # a last attempt still has a second
 
 
 def test_retries_are_bounded_by_count_or_by_a_deadline() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,23 +29,10 @@ from civitai_app_sdk.errors import (
 )
 from civitai_app_sdk.local.hostile import HostileServer
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
+from tests.streams import MIB, Counted
 
 WF = "/v2/consumer/workflows/w1"
 BLOB = "/v2/consumer/blobs/B1"
-MIB = 1 << 20
-
-
-class Counted(httpx.SyncByteStream):
-    """A lazily produced body that records how many bytes were pulled from it."""
-
-    def __init__(self, total: int, chunk: int = MIB) -> None:
-        self.total, self.chunk, self.pulled = total, chunk, 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        while self.pulled < self.total:
-            size = min(self.chunk, self.total - self.pulled)
-            self.pulled += size
-            yield b" " * size
 
 
 @given(

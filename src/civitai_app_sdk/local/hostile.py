@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from types import TracebackType
 from typing import Final, Literal, Self
 
 __all__ = ["HostileServer", "Mode"]
@@ -70,12 +69,7 @@ class HostileServer:
         self._thread.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         """Stop every connection and the listener."""
         self._stop.set()
         self._thread.join(2.0)
