@@ -3,10 +3,12 @@ and read here.
 
 :class:`Settings` (one per client) and :class:`Call` (one per request) describe what to
 send. :func:`exchange` is the whole request loop as a sans-IO generator: it builds the
-request, decides retries with :class:`RetryPolicy` and maps failures to typed errors,
-yielding the few effects that need I/O (get a token, send, discard a body, sleep).
-:class:`SyncTransport` and :class:`AsyncTransport` only perform those effects, so the
-two cannot differ in what they decide.
+request, gives each attempt its deadline and each body its size cap, decides retries
+with :class:`RetryPolicy` and maps failures to typed errors, yielding the few effects
+that need I/O (get a token, send, read a body, sleep). :class:`SyncTransport` and
+:class:`AsyncTransport` only perform those effects (keeping the deadline around each
+send and read, see :mod:`._deadline` and :mod:`._limits`), so the two cannot differ in
+what they decide.
 """
 
 from __future__ import annotations
@@ -814,6 +816,7 @@ class _Transport(Generic[H, B, S]):
     """What both transports hold: settings, the httpx client, the sleep and the clock."""
 
     _default_sleep: Any
+    _new_http: Callable[[Settings, Any], Any]
 
     def __init__(
         self,
@@ -835,10 +838,6 @@ class _Transport(Generic[H, B, S]):
         self.http: H = http_client or self._new_http(settings, transport)
         self.sleep: Callable[[float], S] = sleep or self._default_sleep
         self.clock = clock
-
-    @staticmethod
-    def _new_http(settings: Settings, transport: B | None) -> H:
-        raise NotImplementedError
 
     def derive(self, settings: Settings) -> Self:
         """A transport with other settings over the same connection pool (not owned)."""
