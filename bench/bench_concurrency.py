@@ -13,7 +13,8 @@ import logging
 import os
 import time
 from collections import Counter
-from typing import Any
+
+from civitai_app_sdk_generated.params import WorkflowTemplateParam
 
 from civitai_app_sdk.errors import CivitaiError
 from civitai_app_sdk.local import LocalConfig, LocalServer, Timings
@@ -25,7 +26,7 @@ RUN_SECONDS = float(os.environ.get("BENCH_RUN_SECONDS", "35"))
 """How long each workflow runs: longer than the 30 s pool timeout, so polls overlap."""
 POLL_TIMEOUT = 3.0
 UNIT_COST = 4
-BODY: dict[str, Any] = {
+BODY: WorkflowTemplateParam = {
     "currencies": [],
     "steps": [{"$type": "textToImage", "input": {"prompt": "concurrency", "cfgScale": 7}}],
 }
