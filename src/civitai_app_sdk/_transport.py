@@ -3,10 +3,12 @@ and read here.
 
 :class:`Settings` (one per client) and :class:`Call` (one per request) describe what to
 send. :func:`exchange` is the whole request loop as a sans-IO generator: it builds the
-request, decides retries with :class:`RetryPolicy` and maps failures to typed errors,
-yielding the few effects that need I/O (get a token, send, discard a body, sleep).
-:class:`SyncTransport` and :class:`AsyncTransport` only perform those effects, so the
-two cannot differ in what they decide.
+request, gives each attempt its deadline and each body its size cap, decides retries
+with :class:`RetryPolicy` and maps failures to typed errors, yielding the few effects
+that need I/O (get a token, send, read a body, sleep). :class:`SyncTransport` and
+:class:`AsyncTransport` only perform those effects (keeping the deadline around each
+send and read, see :mod:`._deadline` and :mod:`._limits`), so the two cannot differ in
+what they decide.
 """
 
 from __future__ import annotations
@@ -37,6 +39,24 @@ import attrs
 import httpx
 
 from . import __version__
+from ._deadline import (
+    clamp_timeout,
+    deadline_scope,
+    download_deadline,
+    install,
+    may_retry,
+    request_deadline,
+)
+from ._limits import (
+    DEFAULT_MAX_CONNECTIONS,
+    MAX_ERROR_BODY,
+    MAX_JSON_BODY,
+    BodyBuffer,
+    aread_capped,
+    limits_for,
+    pool_exhausted,
+    read_capped,
+)
 from ._logging import configure_from_env, redact_http_logs
 from ._redact import mask_secrets, redact
 from .errors import (
@@ -85,7 +105,7 @@ __all__ = [
 DEFAULT_BASE_URL: Final = "https://orchestration.civitai.com"
 """Production Orchestration API host."""
 DEFAULT_TIMEOUT: Final = 30.0
-"""Default per-request timeout, in seconds."""
+"""Default timeout of a whole request (connect, send, wait and read the answer), seconds."""
 DEFAULT_MAX_RETRIES: Final = 3
 """Default number of retries after the first attempt (safe calls only)."""
 WAIT_MARGIN: Final = 30.0
@@ -94,6 +114,11 @@ BODY_LIMIT: Final = 2000
 """Most characters of a failed answer's body kept on the error (``OrchestratorError.body``)."""
 _REQUEST_ID_HEADERS: Final = ("x-request-id", "request-id", "x-correlation-id", "x-trace-id")
 _NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_CANCEL_SLACK: Final = 0.05
+"""Seconds past a request's deadline before the async cancel scope fires (httpx's own,
+clamped timeouts normally end it first, with a more precise error)."""
+_LAST_TRY: Final = 1.0
+"""Seconds a poll's last retry keeps for itself before the poll's deadline."""
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 _LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
@@ -177,7 +202,9 @@ class RetryPolicy:
     carry an ``externalId``); one that provably never left the machine (connect
     failures) may always be repeated. 429, 502-504 and gateway HTML pages are retried
     for idempotent calls; other statuses never are. Delays grow exponentially with
-    jitter, and a server's ``Retry-After`` is honoured up to ``max_retry_after``.
+    jitter, and a server's ``Retry-After`` is honoured up to ``max_retry_after``. A call
+    with a ``retry_deadline`` (a poll's request) is retried until that deadline rather
+    than ``max_retries`` times (:meth:`fit`).
     """
 
     max_retries: int = DEFAULT_MAX_RETRIES
@@ -205,7 +232,7 @@ class RetryPolicy:
         error: Exception | None = None,
     ) -> float | None:
         """Seconds to wait before retry ``attempt + 1``, or ``None`` when it must not happen."""
-        if attempt >= self.max_retries:
+        if not may_retry(attempt, self.max_retries, call.retry_deadline):
             return None
         if error is not None:
             if not isinstance(error, httpx.TransportError) or not self.may_repeat(call, error):
@@ -223,6 +250,20 @@ class RetryPolicy:
         ceiling = min(self.backoff_cap, self.backoff_base * 2.0**attempt)
         return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
 
+    @staticmethod
+    def fit(call: Call, delay: float, now: float, *, server_asked: bool) -> float | None:
+        """``delay`` fitted before ``call.retry_deadline`` (``now`` on the same clock).
+
+        Our own backoff is shortened so one last attempt still fits; a delay the server
+        asked for (``Retry-After``) never is. ``None``: no retry can start in time.
+        """
+        if call.retry_deadline is None or now + delay <= call.retry_deadline:
+            return delay
+        left = call.retry_deadline - now
+        if server_asked or left <= _LAST_TRY:
+            return None
+        return left - _LAST_TRY
+
 
 def _base_headers(settings: Settings) -> dict[str, str]:
     return {"User-Agent": settings.user_agent, "Accept": "application/json"}
@@ -231,6 +272,8 @@ def _base_headers(settings: Settings) -> dict[str, str]:
 @attrs.frozen
 class Settings:
     """What one client sends with every request: origin, token, timeout, retries, agent.
+
+    ``max_connections`` sizes the connection pool a transport creates for itself.
 
     ``token`` (a string or a :class:`TokenSource`) is sent only to ``base_url``'s origin,
     and only over https there (plain http for loopback). Build it with :meth:`create`.
@@ -241,6 +284,7 @@ class Settings:
     timeout: httpx.Timeout
     retry: RetryPolicy
     user_agent: str
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
     headers: Mapping[str, str] = attrs.field(
         init=False, repr=False, default=attrs.Factory(_base_headers, takes_self=True)
     )
@@ -262,6 +306,7 @@ class Settings:
         token_env: str | None = "CIVITAI_API_TOKEN",  # noqa: S107 - a variable's name
         url_env: str | None = "CIVITAI_API_URL",
         default_url: str = DEFAULT_BASE_URL,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> Settings:
         """Validate options, fill them from the environment, and build settings.
 
@@ -293,12 +338,14 @@ class Settings:
         if token is not None:
             _check_bearer_url(parsed)
         agent = user_agent or f"civitai-app-sdk-python/{__version__}"
+        limits_for(max_connections)  # validates it
         return cls(
             base_url=url,
             token=token,
             timeout=as_timeout(timeout),
             retry=RetryPolicy(max_retries=max_retries),
             user_agent=_header_value(agent, "user_agent", spaces=True),
+            max_connections=max_connections,
         )
 
     def with_options(
@@ -327,6 +374,7 @@ class Call:
     a signed URL); the settings' token never goes there, only ``token`` when given.
     ``accept`` lists non-2xx statuses read as answers (a redirect to look at);
     ``errors`` maps a final non-2xx answer to an error (default :func:`error_for`).
+    ``max_body`` caps the answer's size in bytes (:class:`ResponseTooLargeError` past it).
     """
 
     method: str
@@ -347,6 +395,7 @@ class Call:
     errors: Callable[[Call, httpx.Response], CivitaiError] | None = attrs.field(
         default=None, repr=False
     )
+    max_body: int = MAX_JSON_BODY
 
 
 def to_url(method: str, url: str, **fields: Any) -> Call:
@@ -421,9 +470,17 @@ BuildRequest = Callable[..., httpx.Request]
 
 
 def build_request(
-    build: BuildRequest, settings: Settings, call: Call, token: str | None
+    build: BuildRequest,
+    settings: Settings,
+    call: Call,
+    token: str | None,
+    deadline: float | None = None,
+    now: float | None = None,
 ) -> httpx.Request:
     """The httpx request for ``call``: URL, headers, body and a finite timeout.
+
+    With a ``deadline`` (``time.monotonic()``, seen from ``now``) every part of the
+    timeout ends by it.
 
     Raises :class:`ConfigurationError` for a bearer over plain http off loopback and
     :class:`RequestValidationError` for a value httpx cannot put on the wire.
@@ -445,6 +502,8 @@ def build_request(
         timeout = httpx.Timeout(
             connect=timeout.connect, read=read, write=timeout.write, pool=timeout.pool
         )
+    if deadline is not None:
+        timeout = clamp_timeout(timeout, deadline - (time.monotonic() if now is None else now))
     try:
         request = build(
             call.method,
@@ -553,9 +612,42 @@ def error_for(call: Call, response: httpx.Response) -> OrchestratorError:
 def transport_error(call: Call, error: httpx.HTTPError) -> TransportError:
     """The SDK error for an httpx failure that produced no answer (``__cause__`` is it)."""
     kind = RequestTimeoutError if isinstance(error, httpx.TimeoutException) else TransportError
-    failure = kind(redact(f"{call.method} {call.path}: {type(error).__name__}: {error}"))
+    detail = str(error) or (
+        "no complete answer in the time allowed" if kind is RequestTimeoutError else "failed"
+    )
+    failure = kind(redact(f"{call.method} {call.path}: {type(error).__name__}: {detail}"))
     failure.__cause__ = error
     return failure
+
+
+def _failure(settings: Settings, call: Call, error: httpx.HTTPError) -> TransportError:
+    """:func:`transport_error`, or :class:`PoolExhaustedError` when no connection was free."""
+    if not isinstance(error, httpx.PoolTimeout):
+        return transport_error(call, error)
+    waited = (call.timeout or settings.timeout).pool or 0.0
+    what = redact(f"{call.method} {call.path}")
+    failure = pool_exhausted(what, settings.max_connections, waited)
+    failure.__cause__ = error
+    return failure
+
+
+def _deadline_of(settings: Settings, call: Call, clock: Callable[[], float], now: float) -> float:
+    """The ``time.monotonic()`` moment by which one attempt of ``call`` started at ``now``
+    must end.
+
+    A poll's ``retry_deadline`` is on ``clock`` (a test's may be fake): it is carried
+    over to the monotonic clock as the time left.
+    """
+    limit = None if call.retry_deadline is None else now + (call.retry_deadline - clock())
+    total = (call.timeout or settings.timeout).read or DEFAULT_TIMEOUT
+    return request_deadline(now, total, call.wait, limit)
+
+
+def _body_buffer(call: Call, answered: bool) -> BodyBuffer:
+    """A strict buffer for an answer, a truncating one for an error's body."""
+    if answered:
+        return BodyBuffer(call.max_body, truncate=False, what=redact(f"{call.method} {call.path}"))
+    return BodyBuffer(MAX_ERROR_BODY, truncate=True, what="error")
 
 
 @attrs.define
@@ -603,13 +695,22 @@ def _finish(call: Call, response: httpx.Response, started: float) -> None:
 
 
 def _retry_or_raise(
-    call: Call, attempt: int, delay: float | None, error: CivitaiError, now: float
+    call: Call,
+    attempt: int,
+    delay: float | None,
+    error: CivitaiError,
+    now: float,
+    *,
+    server_asked: bool,
 ) -> float:
-    """``delay`` when the retry may go ahead; otherwise raise ``error`` (or the deadline)."""
+    """``delay`` (fitted to a poll's deadline) when the retry may go ahead; otherwise
+    raise ``error`` (or :class:`RetryPastDeadline`)."""
     if delay is None:
         raise error
-    if call.retry_deadline is not None and now + delay > call.retry_deadline:
+    fitted = RetryPolicy.fit(call, delay, now, server_asked=server_asked)
+    if fitted is None:
         raise RetryPastDeadline(error) from error
+    delay = fitted
     status = getattr(error, "status", None)
     why = f"HTTP {status}" if status else type(error.__cause__).__name__
     logger.info(
@@ -625,18 +726,22 @@ def _retry_or_raise(
 
 @attrs.frozen
 class Send:
-    """Effect: send ``request``; the answer (or the httpx error) comes back."""
+    """Effect: send ``request`` by ``deadline`` (``time.monotonic()``); the answer, its
+    body not yet read (or the httpx error), comes back."""
 
     request: httpx.Request
-    stream: bool
     follow_redirects: bool
+    deadline: float
 
 
 @attrs.frozen
-class Discard:
-    """Effect: read and close a failed answer's body."""
+class Read:
+    """Effect: read ``response``'s body into ``buffer`` by ``deadline`` and close it; the
+    read response comes back (a too large strict body raises ResponseTooLargeError)."""
 
     response: httpx.Response
+    buffer: BodyBuffer
+    deadline: float
 
 
 @attrs.frozen
@@ -653,7 +758,7 @@ class NeedToken:
     source: TokenSource
 
 
-Effect = Send | Discard | Sleep | NeedToken
+Effect = Send | Read | Sleep | NeedToken
 """What :func:`exchange` asks its driver to do."""
 Plan = Generator[Effect, Any, R]
 """A sans-IO procedure: yields effects, receives their results, returns ``R``."""
@@ -664,9 +769,10 @@ def exchange(
 ) -> Plan[httpx.Response]:
     """The request loop: returns the 2xx (or ``accept``-ed) answer or raises a typed error.
 
-    Every attempt is built afresh (a refreshed token, the same idempotency key); failures
-    are retried only as :class:`RetryPolicy` allows. A 2xx body is left unread when
-    ``stream``.
+    Every attempt is built afresh (a refreshed token, the same idempotency key) and must
+    end by its deadline (the timeout, plus any server ``wait``, within a poll's
+    ``retry_deadline``); bodies are read through a size cap. Failures are retried only
+    as :class:`RetryPolicy` allows. A 2xx body is left unread when ``stream``.
     """
     attempt = 0
     while True:
@@ -676,16 +782,18 @@ def exchange(
             token = (
                 source if source is None or isinstance(source, str) else (yield NeedToken(source))
             )
-        request = build_request(build, settings, call, token)
         started = time.monotonic()
+        deadline = _deadline_of(settings, call, clock, started)
+        request = build_request(build, settings, call, token, deadline, started)
         failure: CivitaiError
+        asked = False
         try:
-            response: httpx.Response = yield Send(request, stream, call.follow_redirects)
+            response: httpx.Response = yield Send(request, call.follow_redirects, deadline)
             answered = response.is_success or response.status_code in call.accept
-            if not answered:
-                yield Discard(response)
+            if not (stream and answered):
+                response = yield Read(response, _body_buffer(call, answered), deadline)
         except httpx.HTTPError as exc:
-            failure = transport_error(call, exc)
+            failure = _failure(settings, call, exc)
             delay = settings.retry.delay(call, attempt, error=exc)
         else:
             _finish(call, response, started)
@@ -694,7 +802,8 @@ def exchange(
             failure = (call.errors or error_for)(call, response)
             mask_secrets(failure, (token,))
             delay = settings.retry.delay(call, attempt, response=response)
-        yield Sleep(_retry_or_raise(call, attempt, delay, failure, clock()))
+            asked = retry_after(response) is not None
+        yield Sleep(_retry_or_raise(call, attempt, delay, failure, clock(), server_asked=asked))
         attempt += 1
 
 
@@ -730,8 +839,8 @@ S = TypeVar("S")
 class _Transport(Generic[H, B, S]):
     """What both transports hold: settings, the httpx client, the sleep and the clock."""
 
-    _http_class: Any
     _default_sleep: Any
+    _new_http: Callable[[Settings, Any], Any]
 
     def __init__(
         self,
@@ -742,7 +851,8 @@ class _Transport(Generic[H, B, S]):
         sleep: Callable[[float], S] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Use ``http_client`` as is, or create one (over ``transport`` if given).
+        """Use ``http_client`` as is, or create one (over ``transport`` if given, else
+        over a pool of ``settings.max_connections`` sockets).
 
         ``sleep`` waits between retries; ``clock`` is what ``Call.retry_deadline`` is
         measured on.
@@ -750,7 +860,7 @@ class _Transport(Generic[H, B, S]):
         redact_http_logs()
         self.settings = settings
         self._owned = http_client is None
-        self.http: H = http_client or self._http_class(transport=transport)
+        self.http: H = http_client or self._new_http(settings, transport)
         self.sleep: Callable[[float], S] = sleep or self._default_sleep
         self.clock = clock
 
@@ -760,19 +870,30 @@ class _Transport(Generic[H, B, S]):
 
 
 class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
-    """Performs the core's effects with an ``httpx.Client`` (owned unless injected)."""
+    """Performs the core's effects with an ``httpx.Client`` (owned unless injected).
 
-    _http_class = httpx.Client
+    Its own pool cuts every socket operation at the request's deadline
+    (:func:`~civitai_app_sdk._deadline.install`); an injected client or transport keeps
+    the clamped httpx timeouts and the deadline checked between body chunks.
+    """
+
     _default_sleep = staticmethod(time.sleep)
+
+    @staticmethod
+    def _new_http(settings: Settings, transport: httpx.BaseTransport | None) -> httpx.Client:
+        if transport is None:
+            transport = install(httpx.HTTPTransport(limits=limits_for(settings.max_connections)))
+        return httpx.Client(transport=transport)
 
     def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
-            return self.http.send(
-                effect.request, stream=effect.stream, follow_redirects=effect.follow_redirects
-            )
-        if isinstance(effect, Discard):
-            effect.response.read()
-            return effect.response.close()
+            with deadline_scope(effect.deadline):
+                return self.http.send(
+                    effect.request, stream=True, follow_redirects=effect.follow_redirects
+                )
+        if isinstance(effect, Read):
+            with deadline_scope(effect.deadline):
+                return read_capped(effect.response, effect.buffer, effect.deadline)
         if isinstance(effect, NeedToken):
             return effect.source.get_token()
         return self.sleep(effect.seconds)
@@ -795,10 +916,15 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
         )
 
     @contextlib.contextmanager
-    def stream(self, call: Call) -> Iterator[httpx.Response]:
-        """:meth:`send` with the body left to stream; a failure mid-body is a TransportError."""
+    def stream(self, call: Call, total: float | None = None) -> Iterator[httpx.Response]:
+        """:meth:`send` with the body left to stream; a failure mid-body is a TransportError.
+
+        Each read of the body has the timeout as an idle limit; ``total`` (seconds)
+        optionally bounds the whole download (kept by the transport's own pool).
+        """
+        end = download_deadline(total)
         response = self.send(call, stream=True)
-        with _mid_body(call), contextlib.closing(response):
+        with _mid_body(call), contextlib.closing(response), deadline_scope(end):
             yield response
 
     def close(self) -> None:
@@ -816,20 +942,42 @@ def _mid_body(call: Call) -> Iterator[None]:
         raise transport_error(call, exc) from exc
 
 
-class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awaitable[None]]):
-    """Performs the core's effects with an ``httpx.AsyncClient`` (owned unless injected)."""
+@contextlib.contextmanager
+def _cut_at(deadline: float | None, request: httpx.Request, what: str) -> Iterator[None]:
+    """Cancel the block shortly after ``deadline`` (``time.monotonic()``; ``None``: never),
+    raising ``httpx.ReadTimeout`` as httpx would."""
+    left = None if deadline is None else max(deadline - time.monotonic(), 0.0) + _CANCEL_SLACK
+    try:
+        with anyio.fail_after(left):
+            yield
+    except TimeoutError as exc:
+        raise httpx.ReadTimeout(f"the {what} passed", request=request) from exc
 
-    _http_class = httpx.AsyncClient
+
+class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awaitable[None]]):
+    """Performs the core's effects with an ``httpx.AsyncClient`` (owned unless injected).
+
+    A request's deadline is kept by a cancel scope around its send and its body read.
+    """
+
     _default_sleep = staticmethod(anyio.sleep)
+
+    @staticmethod
+    def _new_http(
+        settings: Settings, transport: httpx.AsyncBaseTransport | None
+    ) -> httpx.AsyncClient:
+        limits = limits_for(settings.max_connections)
+        return httpx.AsyncClient(transport=transport, limits=limits)
 
     async def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
-            return await self.http.send(
-                effect.request, stream=effect.stream, follow_redirects=effect.follow_redirects
-            )
-        if isinstance(effect, Discard):
-            await effect.response.aread()
-            return await effect.response.aclose()
+            with _cut_at(effect.deadline, effect.request, "request's deadline"):
+                return await self.http.send(
+                    effect.request, stream=True, follow_redirects=effect.follow_redirects
+                )
+        if isinstance(effect, Read):
+            with _cut_at(effect.deadline, effect.response.request, "request's deadline"):
+                return await aread_capped(effect.response, effect.buffer, effect.deadline)
         if isinstance(effect, NeedToken):
             return await effect.source.aget_token()
         return await self.sleep(effect.seconds)
@@ -853,11 +1001,16 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
         return await self.drive(plan)
 
     @contextlib.asynccontextmanager
-    async def stream(self, call: Call) -> AsyncIterator[httpx.Response]:
-        """:meth:`send` with the body left to stream; a failure mid-body is a TransportError."""
+    async def stream(self, call: Call, total: float | None = None) -> AsyncIterator[httpx.Response]:
+        """:meth:`send` with the body left to stream; a failure mid-body is a TransportError.
+
+        Each read of the body has the timeout as an idle limit; ``total`` (seconds)
+        optionally bounds the whole download.
+        """
+        end = download_deadline(total)
         response = await self.send(call, stream=True)
         try:
-            with _mid_body(call):
+            with _mid_body(call), _cut_at(end, response.request, "download's total timeout"):
                 yield response
         finally:
             await response.aclose()

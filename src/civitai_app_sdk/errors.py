@@ -26,9 +26,11 @@ __all__ = [
     "NotFoundError",
     "OrchestratorError",
     "PollTimeoutError",
+    "PoolExhaustedError",
     "RateLimitError",
     "RequestTimeoutError",
     "RequestValidationError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerError",
     "TransportError",
@@ -251,6 +253,26 @@ class RequestTimeoutError(TransportError):
     """The HTTP request took longer than its timeout."""
 
     hint = "Raise the client's timeout, or check the network"
+
+
+class PoolExhaustedError(TransportError):
+    """The request was never sent: every connection of the client's pool stayed busy."""
+
+    hint = "Nothing was sent; the network is not at fault"
+
+
+class ResponseTooLargeError(OrchestratorError):
+    """An answer was larger than the SDK holds in memory; ``limit`` is the cap in bytes.
+
+    Blobs of any size can be streamed to disk with ``download_blob``.
+    """
+
+    hint = "For large blobs use download_blob(), which streams to disk"
+
+    def __init__(self, message: str, *, limit: int, **kw: Any) -> None:
+        """Record the failure and the cap (bytes) that was exceeded."""
+        self.limit = limit
+        super().__init__(message, **kw)
 
 
 class PollTimeoutError(OrchestratorError, TimeoutError):

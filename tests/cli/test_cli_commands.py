@@ -431,9 +431,15 @@ def test_blob_lookup_and_download(authed, api, cli_home: Path) -> None:
     api.get(f"{API}/v2/consumer/blobs/content/tok").respond(
         content=b"0123456789", headers={"content-type": "video/mp4"}
     )
-    data = json.loads(authed("blob", "VIDB.mp4", "--nsfw-level", "r", "--json").stdout)
-    assert data == {"blobId": "VIDB.mp4", "exists": True, "bytes": 10}
-    assert route.calls.last.request.url.params["nsfwLevel"] == "r"
+    head = api.head(f"{API}/v2/consumer/blobs/VIDB.mp4").respond(
+        204, headers={"content-length": "1000000000"}
+    )
+    looked_up = authed("blob", "VIDB.mp4", "--nsfw-level", "r", "--json")
+    assert looked_up.exit_code == 0, looked_up.stderr
+    data = json.loads(looked_up.stdout)
+    assert data == {"blobId": "VIDB.mp4", "exists": True, "bytes": 1_000_000_000}
+    assert head.calls.last.request.url.params["nsfwLevel"] == "r"
+    assert not route.called  # a lookup uses HEAD: the blob is never downloaded
     out = cli_home / "blobs"
     result = authed("blob", "VIDB.mp4", "--download", f"--dir={out}")
     assert result.exit_code == 0, result.stderr
@@ -443,7 +449,7 @@ def test_blob_lookup_and_download(authed, api, cli_home: Path) -> None:
 
 
 def test_blob_missing_is_not_found(authed, api) -> None:
-    api.get(f"{API}/v2/consumer/blobs/NOPE").respond(404, json={"title": "Not Found"})
+    api.head(f"{API}/v2/consumer/blobs/NOPE").respond(404)
     result = authed("blob", "NOPE")
     assert result.exit_code == 6
     assert result.stderr.startswith("error: not found")

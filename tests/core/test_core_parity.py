@@ -37,7 +37,11 @@ INPUTS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "remove_tag": (("wf-1", ".."), OPTIONS),
     "get_step": (("wf-1", "$0"), OPTIONS),
     "get_blob": (("b1",), {"workflow_id": "wf-1", "nsfw_level": "R", **OPTIONS}),
-    "download_blob": (("b1",), {"dir": "DIR", "overwrite": True, "workflow_id": "wf-1", **OPTIONS}),
+    "blob_size": (("b1",), {"workflow_id": "wf-1", "nsfw_level": "R", **OPTIONS}),
+    "download_blob": (
+        ("b1",),
+        {"dir": "DIR", "overwrite": True, "workflow_id": "wf-1", "total_timeout": 60, **OPTIONS},
+    ),
     "get_resource": (("urn:air:sdxl:checkpoint:civitai:1@2",), OPTIONS),
     "list": ((), {"tags": ["a", "b"], "take": 5, "ascending": True, **OPTIONS}),
     "iter_workflows": ((), {"tags": "a", "exclude_failed": True}),
@@ -59,7 +63,9 @@ PAIRS = [
 
 def _wire(request: httpx.Request) -> tuple[Any, ...]:
     headers = sorted((k, v) for k, v in request.headers.items() if k != "user-agent")
-    return request.method, str(request.url), headers, request.content, request.extensions["timeout"]
+    # a poll's deadline cuts its timeouts to the time left, which moves by microseconds
+    timeout = {part: round(value, 1) for part, value in request.extensions["timeout"].items()}
+    return request.method, str(request.url), headers, request.content, timeout
 
 
 def _record(act: Any, *args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:

@@ -142,6 +142,7 @@ ORCH_CALLS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "remove_tag": (("wf-1", "t"), {}),
     "get_step": (("wf-1", "step_0"), {}),
     "get_blob": (("IMG.png",), {}),
+    "blob_size": (("IMG.png",), {}),
     "download_blob": (("IMG.png",), {"dir": "PLACEHOLDER"}),
     "get_resource": (("urn:air:sdxl:checkpoint:civitai:1@2",), {}),
     "list": ((), {}),

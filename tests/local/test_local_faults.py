@@ -74,3 +74,54 @@ def test_a_failing_step_fails_the_workflow_and_refunds(clock: ManualClock) -> No
         assert "output" not in workflow["steps"][1]
         credits = [t for t in workflow["transactions"]["list"] if t["type"] == "credit"]
         assert sum(t["amount"] for t in credits) == 8
+
+
+def test_lost_and_late_hit_submits_only_never_the_estimate(clock: ManualClock) -> None:
+    rules = (FaultRule("lost", times=1), FaultRule("late", times=1, seconds=0.4))
+    with serve(clock, *rules) as server, httpx.Client(base_url=server.url, headers=BEARER) as api:
+        estimate = api.post(WORKFLOWS, params={"whatif": "true"}, json=text_to_image())
+        assert estimate.status_code == 200  # neither rule spent a hit on the estimate
+        assert api.get(WORKFLOWS).status_code == 200
+        with pytest.raises(httpx.RemoteProtocolError):
+            api.post(WORKFLOWS, json=text_to_image())
+        start = time.monotonic()
+        late = api.post(WORKFLOWS, json=text_to_image())
+        assert time.monotonic() - start >= 0.4
+        assert late.status_code == 200
+        items = api.get(WORKFLOWS).json()["items"]
+    assert len(items) == 2  # both submits were processed (and charged)
+    assert late.json()["id"] in {w["id"] for w in items}
+    assert [r.hits for r in rules] == [1, 1]
+
+
+def test_late_answer_arrives_after_the_client_gave_up(clock: ManualClock) -> None:
+    rule = FaultRule("late", seconds=0.5)
+    with serve(clock, rule) as server, httpx.Client(base_url=server.url, headers=BEARER) as api:
+        with pytest.raises(httpx.ReadTimeout):
+            api.post(WORKFLOWS, json=text_to_image(), timeout=0.1)
+        assert len(api.get(WORKFLOWS).json()["items"]) == 1
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_gateway_errors_have_a_json_problem_body(clock: ManualClock, status: int) -> None:
+    with serve(clock, FaultRule(str(status), path="workflows$")) as server:  # type: ignore[arg-type]
+        answer = httpx.get(server.url + WORKFLOWS, headers=BEARER)
+    assert answer.status_code == status
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["status"] == status
+    assert answer.json()["title"] in {"Bad Gateway", "Gateway Timeout"}
+
+
+def test_chance_draws_are_seeded_and_repeatable(clock: ManualClock) -> None:
+    def statuses(seed: int) -> list[int]:
+        rule = FaultRule("503", times=1000, chance=0.5, path="workflows$")
+        with (
+            serve(clock, rule, fault_seed=seed) as server,
+            httpx.Client(base_url=server.url, headers=BEARER) as api,
+        ):
+            return [api.get(WORKFLOWS).status_code for _ in range(40)]
+
+    first = statuses(7)
+    assert first == statuses(7)
+    assert 5 < first.count(503) < 35
+    assert first != statuses(8)

@@ -124,8 +124,8 @@ def test_submit_without_external_id_is_never_retried(client: Any, api: Any, outc
     route = api.post("/v2/consumer/workflows").mock(side_effect=[outcome, httpx.Response(200)])
     with pytest.raises(errors.OrchestratorError) as caught:
         client.submit(BODY, idempotent=False)
-    assert caught.value.external_id is None
     assert route.call_count == 1
+    assert caught.value.external_id is None
 
 
 def test_submit_retried_when_it_never_left(client: Any, api: Any, make_workflow: Any) -> None:

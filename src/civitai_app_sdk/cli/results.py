@@ -163,6 +163,7 @@ def blob(
     if nsfw and nsfw_level:
         raise CliError("use either --nsfw or --nsfw-level", ExitCode.USAGE)
     client = open_client(token, api_url)
+    size: int | None
     if download:
         with bar(f"Downloading {blob_id}", transfer=True) as progress:
             path, size = from_blob_endpoint(
@@ -176,12 +177,13 @@ def blob(
             progress.update(total=size, completed=size)
         data = {"blobId": blob_id, "path": str(path), "bytes": size}
     else:
-        size = len(client.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level))
-        data = {"blobId": blob_id, "exists": True, "bytes": size}
+        size = client.blob_size(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level)
+        data = {"blobId": blob_id, "exists": True, "bytes": size}  # HEAD: nothing downloaded
     if as_json:
         emit_json(data)
     elif download:
         stdout().print(f"Saved {size} bytes to {data['path']}", markup=False)
     else:
-        stdout().print(f"Blob {blob_id}: readable, {size} bytes", markup=False)
+        shown = "" if size is None else f", {size} bytes"
+        stdout().print(f"Blob {blob_id}: readable{shown}", markup=False)
         note(f"Save it with: civitai-orch blob {blob_id} --download")

@@ -47,4 +47,4 @@ def create_app(
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
     app.state.local = state
-    return FaultMiddleware(app, state.config.faults), state
+    return FaultMiddleware(app, state.config.faults, seed=state.config.fault_seed), state

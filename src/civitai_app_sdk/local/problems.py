@@ -29,7 +29,9 @@ _TYPES: Final = {
     404: "https://tools.ietf.org/html/rfc9110#section-15.5.5",
     429: "https://tools.ietf.org/html/rfc6585#section-4",
     500: "https://tools.ietf.org/html/rfc9110#section-15.6.1",
+    502: "https://tools.ietf.org/html/rfc9110#section-15.6.3",
     503: "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+    504: "https://tools.ietf.org/html/rfc9110#section-15.6.5",
 }
 _TITLES: Final = {
     400: "Bad Request",
@@ -38,7 +40,9 @@ _TITLES: Final = {
     404: "Not Found",
     429: "Too Many Requests",
     500: "An error occurred while processing your request.",
+    502: "Bad Gateway",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 

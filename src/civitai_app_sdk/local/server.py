@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Final, Self
 
 import uvicorn
+from starlette.requests import ClientDisconnect
 
 from .app import create_app
 from .clock import Clock
@@ -26,10 +27,12 @@ _STOP_TIMEOUT: Final = 10.0
 
 
 class _HideDrops(logging.Filter):
-    """Keeps uvicorn from logging the injected dropped connections as crashes."""
+    """Keeps uvicorn from logging dropped connections (injected, or a client that gave up
+    mid-request) as crashes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, ConnectionDropped | ClientDisconnect)
 
 
 def _hide_drops() -> None:

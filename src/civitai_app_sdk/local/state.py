@@ -31,7 +31,8 @@ class LocalConfig:
     to its page (``None``: only a visit approves it);
     ``blob_redirect``: answer GetBlob with a 308 to the content URL (else bytes directly);
     ``auto_consent``: authorize approves at once (headless tests) instead of showing the
-    consent page; ``client_names``: OAuth client id → app name shown on that page.
+    consent page; ``client_names``: OAuth client id → app name shown on that page;
+    ``fault_seed``: seeds the draws of fault rules that hit only by ``chance``.
     """
 
     token: str | None = None
@@ -46,6 +47,7 @@ class LocalConfig:
     max_wait: int = 100
     auto_consent: bool = True
     client_names: Mapping[str, str] = attrs.field(factory=dict)
+    fault_seed: int = 0
 
 
 @attrs.define

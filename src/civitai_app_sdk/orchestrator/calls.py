@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, Unpack
 
+import attrs
 import httpx
 from civitai_app_sdk_generated import (
     CursedArrayOfTelemetryCursorAndWorkflow,
@@ -206,8 +207,8 @@ def get_blob(
     nsfw_level: str | None = None,
     **options: Unpack[RequestOptions],
 ) -> Operation[bytes]:
-    """A blob's bytes, following the redirect to its content URL (``download_blob`` for
-    large media)."""
+    """A blob's bytes, up to 64 MiB, following the redirect to its content URL
+    (``download_blob`` streams any size to disk)."""
     params: list[tuple[str, str]] = []
     if workflow_id is not None:
         params.append(("workflowId", text(workflow_id, "workflow_id")))
@@ -220,6 +221,26 @@ def get_blob(
 
 def _content(response: httpx.Response) -> bytes:
     return response.content
+
+
+def blob_size(
+    blob_id: str,
+    *,
+    workflow_id: str | None = None,
+    nsfw_level: str | None = None,
+    **options: Unpack[RequestOptions],
+) -> Operation[int | None]:
+    """HEAD a blob (following its redirect): its size in bytes when the server says.
+
+    Nothing is downloaded; a missing blob raises :class:`NotFoundError`.
+    """
+    call = get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level, **options).call
+    return Operation(attrs.evolve(call, method="HEAD"), _content_length)
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    length = response.headers.get("content-length", "")
+    return int(length) if length.isdigit() else None
 
 
 def get_resource(air: str, **options: Unpack[RequestOptions]) -> Operation[ResourceInfo]:

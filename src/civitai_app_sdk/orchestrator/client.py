@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar, Unpack
 import httpx
 from civitai_app_sdk_generated import Workflow
 
+from .._limits import DEFAULT_MAX_CONNECTIONS
 from .._operations import AsyncClient, SyncClient, operation
 from .._transport import (
     DEFAULT_MAX_RETRIES,
@@ -56,10 +57,12 @@ class WorkflowFilters(RequestOptions, total=False):
 
 
 class BlobOptions(RequestOptions, total=False):
-    """``download_blob``'s keywords: ``workflow_id``, ``nsfw_level`` and request options."""
+    """``download_blob``'s keywords: ``workflow_id``, ``nsfw_level``, ``total_timeout`` and
+    request options."""
 
     workflow_id: str | None
     nsfw_level: str | None
+    total_timeout: float | None
 
 
 def _next_cursor(page: WorkflowPage, seen: set[str]) -> str | None:
@@ -85,6 +88,7 @@ class _Orchestrator(Generic[H, B, S]):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         user_agent: str | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         http_client: H | None = None,
         transport: B | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -97,6 +101,7 @@ class _Orchestrator(Generic[H, B, S]):
             timeout=timeout,
             max_retries=max_retries,
             user_agent=user_agent,
+            max_connections=max_connections,
         )
         self._transport = self._transport_class(
             self.settings,
@@ -114,6 +119,7 @@ class _Orchestrator(Generic[H, B, S]):
     remove_tag = operation(calls.remove_tag)
     get_step = operation(calls.get_step)
     get_blob = operation(calls.get_blob)
+    blob_size = operation(calls.blob_size)
     get_resource = operation(calls.get_resource)
     list = operation(calls.query)
 
@@ -133,9 +139,12 @@ class OrchestratorClient(
     ``aget_token()``, e.g. the OAuth refreshing provider); ``None`` reads
     ``CIVITAI_API_TOKEN``. ``base_url`` ``None`` reads ``CIVITAI_API_URL``, else
     production; a token goes only over https (plain http only to loopback). ``timeout``
-    (seconds) bounds each request; long-polls get their hold added. Safe calls are
-    retried ``max_retries`` times. Pass ``http_client`` or ``transport`` to control the
-    HTTP layer; ``clock`` and ``sleep`` are for tests. Every method also takes
+    (seconds) bounds each whole request, a trickled answer included; long-polls get their
+    hold added. Safe calls are retried ``max_retries`` times. ``max_connections`` caps
+    open sockets (each long-poll holds one; the default suits a thousand concurrent
+    polls). Answers over 64 MiB raise :class:`ResponseTooLargeError`. Pass
+    ``http_client`` or ``transport`` to control the HTTP layer (``max_connections`` then
+    does not apply); ``clock`` and ``sleep`` are for tests. Every method also takes
     ``timeout=``, ``extra_headers=`` and ``extra_query=``; :meth:`with_options` makes a
     copy with other defaults over the same connection pool.
     """
@@ -192,10 +201,12 @@ class OrchestratorClient(
         Give ``dir=`` (the file is named after the blob, with the extension of the
         response's content type) or ``path=`` (used as is). The file appears only once
         complete; an existing one raises :class:`~.blobs.BlobExistsError` unless
-        ``overwrite=True``.
+        ``overwrite=True``. The client's ``timeout`` limits each wait for more bytes;
+        ``total_timeout`` (seconds), when given, bounds the whole download.
         """
         target_path(blob_id, None, dir=dir, path=path)  # refuse bad arguments before sending
-        with self._transport.stream(_blob_call(blob_id, options)) as response:
+        total = options.pop("total_timeout", None)
+        with self._transport.stream(_blob_call(blob_id, options), total) as response:
             target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
             with blob_file(target, overwrite=overwrite) as out:
                 for chunk in response.iter_bytes(_CHUNK):
@@ -259,7 +270,8 @@ class AsyncOrchestratorClient(
     ) -> Path:
         """Stream a blob to disk. See :meth:`OrchestratorClient.download_blob`."""
         target_path(blob_id, None, dir=dir, path=path)
-        async with self._transport.stream(_blob_call(blob_id, options)) as response:
+        total = options.pop("total_timeout", None)
+        async with self._transport.stream(_blob_call(blob_id, options), total) as response:
             target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
             with blob_file(target, overwrite=overwrite) as out:
                 async for chunk in response.aiter_bytes(_CHUNK):

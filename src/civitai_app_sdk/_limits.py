@@ -1,0 +1,176 @@
+"""Bounded bodies and the connection pool: how much an answer may weigh, how many sockets.
+
+A JSON answer is read in chunks and refused past :data:`MAX_JSON_BODY` (decoded bytes,
+so a compressed bomb is caught too); an error answer keeps its first
+:data:`MAX_ERROR_BODY` bytes and the rest is never read. Reading also stops at the
+request's deadline. Blob downloads stream to disk and are never buffered.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Final
+
+import httpx
+
+from .errors import ConfigurationError, PoolExhaustedError, ResponseTooLargeError
+
+__all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
+    "MAX_ERROR_BODY",
+    "MAX_JSON_BODY",
+    "BodyBuffer",
+    "aread_capped",
+    "limits_for",
+    "pool_exhausted",
+    "read_capped",
+]
+
+MAX_JSON_BODY: Final = 64 * 1024 * 1024
+"""Largest answer body the SDK holds in memory (64 MiB); a bigger one raises
+:class:`~civitai_app_sdk.errors.ResponseTooLargeError`."""
+MAX_ERROR_BODY: Final = 64 * 1024
+"""Bytes of a failed answer's body that are read (64 KiB); the rest is discarded."""
+DEFAULT_MAX_CONNECTIONS: Final = 1024
+"""Connections one client may open at once. Each long-poll (``poll``, ``wait=``) holds
+one for up to a minute, so the pool is sized for a thousand concurrent polls."""
+_KEEPALIVE: Final = 100
+_CHUNK: Final = 1 << 16
+
+
+class BodyBuffer:
+    """Collects a body's chunks up to ``limit`` bytes.
+
+    ``truncate`` keeps the first ``limit`` bytes and reports itself full; otherwise a body
+    past the limit raises :class:`ResponseTooLargeError` naming ``what``.
+    """
+
+    def __init__(self, limit: int, *, truncate: bool, what: str) -> None:
+        """An empty buffer for at most ``limit`` bytes."""
+        if limit < 0:
+            raise ValueError("limit must be >= 0")
+        self.limit = limit
+        self.truncate = truncate
+        self.what = what
+        self._parts: list[bytes] = []
+        self.size = 0
+
+    def declared(self, response: httpx.Response) -> None:
+        """Refuse at once a strict body whose ``Content-Length`` is already too large.
+
+        A HEAD answer has no body: its length describes the resource, not the answer.
+        """
+        if response.request.method == "HEAD":
+            return
+        length = response.headers.get("content-length", "")
+        if not self.truncate and length.isdigit() and int(length) > self.limit:
+            raise self._too_large(int(length))
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep ``chunk``; ``True`` once no more is wanted (a truncated body is full)."""
+        room = self.limit - self.size
+        if len(chunk) > room:
+            if not self.truncate:
+                raise self._too_large(self.size + len(chunk))
+            chunk = chunk[:room]
+        self._parts.append(chunk)
+        self.size += len(chunk)
+        return self.truncate and self.size >= self.limit
+
+    def value(self) -> bytes:
+        """The bytes collected so far."""
+        return b"".join(self._parts)
+
+    def _too_large(self, size: int) -> ResponseTooLargeError:
+        return ResponseTooLargeError(
+            f"the {self.what} answer is larger than {self.limit:,} bytes (at least "
+            f"{size:,}); the SDK stopped reading it",
+            limit=self.limit,
+        )
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
+
+
+def _rebuilt(response: httpx.Response, content: bytes) -> httpx.Response:
+    """A read response carrying ``content`` (already decoded) in place of the stream.
+
+    The length and encoding headers go only when the body was decoded (HEAD answers keep
+    their ``Content-Length``).
+    """
+    decoded = "content-encoding" in response.headers
+    headers = [
+        (key, value)
+        for key, value in response.headers.multi_items()
+        if not (decoded and key.lower() in ("content-encoding", "content-length"))
+    ]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=content,
+        request=response.request,
+        extensions=response.extensions,
+    )
+
+
+def _chunks(buffer: BodyBuffer, parts: Iterator[bytes], deadline: float | None) -> None:
+    for chunk in parts:
+        if buffer.add(chunk):
+            return
+        if _past(deadline):
+            raise httpx.ReadTimeout("the request's deadline passed while reading the body")
+
+
+def read_capped(
+    response: httpx.Response, buffer: BodyBuffer, deadline: float | None = None
+) -> httpx.Response:
+    """Read a streamed ``response`` into ``buffer`` and close it; a read response back.
+
+    Raises ``httpx.ReadTimeout`` when ``deadline`` (``time.monotonic()``) passes between
+    chunks, and :class:`ResponseTooLargeError` past a strict buffer's limit.
+    """
+    try:
+        buffer.declared(response)
+        _chunks(buffer, response.iter_bytes(_CHUNK), deadline)
+    finally:
+        response.close()
+    return _rebuilt(response, buffer.value())
+
+
+async def aread_capped(
+    response: httpx.Response, buffer: BodyBuffer, deadline: float | None = None
+) -> httpx.Response:
+    """Async twin of :func:`read_capped`."""
+    try:
+        buffer.declared(response)
+        parts: AsyncIterator[bytes] = response.aiter_bytes(_CHUNK)
+        async for chunk in parts:
+            if buffer.add(chunk):
+                break
+            if _past(deadline):
+                raise httpx.ReadTimeout("the request's deadline passed while reading the body")
+    finally:
+        await response.aclose()
+    return _rebuilt(response, buffer.value())
+
+
+def limits_for(max_connections: int) -> httpx.Limits:
+    """The httpx pool limits for a client allowed ``max_connections`` sockets."""
+    if not isinstance(max_connections, int) or max_connections < 1:
+        raise ConfigurationError("max_connections must be a whole number >= 1")
+    return httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=min(max_connections, _KEEPALIVE),
+    )
+
+
+def pool_exhausted(what: str, max_connections: int | None, waited: float) -> PoolExhaustedError:
+    """The error for a request that never got a connection from the client's pool."""
+    size = f"all {max_connections}" if max_connections else "all"
+    return PoolExhaustedError(
+        f"{what}: not sent, {size} connections of this client stayed busy for {waited:.1f} s "
+        "(each poll() or wait= request holds one while the server holds it). Create the "
+        "client with a larger max_connections=, or run fewer requests at once"
+    )

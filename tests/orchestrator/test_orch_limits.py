@@ -1,0 +1,172 @@
+"""Bounded bodies and the connection pool: caps hold, errors say what happened."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from civitai_app_sdk._limits import (
+    DEFAULT_MAX_CONNECTIONS,
+    MAX_ERROR_BODY,
+    MAX_JSON_BODY,
+    BodyBuffer,
+    limits_for,
+)
+from civitai_app_sdk.errors import (
+    CivitaiError,
+    ConfigurationError,
+    PoolExhaustedError,
+    ResponseTooLargeError,
+    ServerError,
+    TransportError,
+)
+from civitai_app_sdk.local.hostile import HostileServer
+from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
+from tests.streams import MIB, Counted
+
+WF = "/v2/consumer/workflows/w1"
+BLOB = "/v2/consumer/blobs/B1"
+
+
+@given(
+    limit=st.integers(0, 64),
+    chunks=st.lists(st.binary(max_size=20), max_size=10),
+    truncate=st.booleans(),
+)
+def test_a_buffer_never_holds_more_than_its_limit(
+    limit: int, chunks: list[bytes], truncate: bool
+) -> None:
+    buffer = BodyBuffer(limit, truncate=truncate, what="test")
+    whole = b"".join(chunks)
+    if not truncate and len(whole) > limit:
+
+        def feed() -> None:
+            for chunk in chunks:
+                buffer.add(chunk)
+
+        with pytest.raises(ResponseTooLargeError) as info:
+            feed()
+        assert info.value.limit == limit
+        assert isinstance(info.value, CivitaiError)
+        assert buffer.size <= limit
+        return
+    for chunk in chunks:
+        if buffer.add(chunk):
+            break
+    assert buffer.size <= limit
+    assert buffer.value() == whole[:limit]
+
+
+def test_a_json_answer_past_the_cap_raises_a_typed_error_without_reading_on(
+    client: Any, api: Any
+) -> None:
+    body = Counted(MAX_JSON_BODY + 8 * MIB)
+    api.get(WF).mock(return_value=httpx.Response(200, stream=body))
+    with pytest.raises(ResponseTooLargeError, match="larger than 67,108,864 bytes") as info:
+        client.get("w1")
+    assert info.value.limit == MAX_JSON_BODY == 64 * MIB
+    assert body.pulled <= MAX_JSON_BODY + MIB
+
+
+def test_a_declared_length_past_the_cap_is_refused_before_reading(client: Any, api: Any) -> None:
+    body = Counted(100 * MIB)
+    headers = {"content-length": str(100 * MIB)}
+    api.get(WF).mock(return_value=httpx.Response(200, headers=headers, stream=body))
+    with pytest.raises(ResponseTooLargeError):
+        client.get("w1")
+    assert body.pulled == 0
+
+
+def test_a_compressed_bomb_is_capped_on_its_decoded_size(client: Any, api: Any) -> None:
+    bomb = gzip.compress(b"0" * (MAX_JSON_BODY + MIB), compresslevel=9)
+    assert len(bomb) < MIB
+    headers = {"content-encoding": "gzip", "content-type": "application/json"}
+    api.get(WF).respond(200, headers=headers, content=bomb)
+    with pytest.raises(ResponseTooLargeError):
+        client.get("w1")
+
+
+def test_an_error_body_keeps_its_first_64_kib_only(client: Any, api: Any) -> None:
+    body = Counted(50 * MIB, chunk=4096)
+    api.get(WF).mock(return_value=httpx.Response(500, stream=body))
+    with pytest.raises(ServerError) as info:
+        client.get("w1")
+    assert body.pulled <= MAX_ERROR_BODY + 4096
+    assert isinstance(info.value.body, str)
+    assert 0 < len(info.value.body) <= MAX_ERROR_BODY
+    assert len(info.value.body_text) <= 2000
+
+
+def test_get_blob_is_capped_and_download_blob_streams_past_the_cap(
+    client: Any, api: Any, tmp_path: Path
+) -> None:
+    size = MAX_JSON_BODY + 3 * MIB
+    api.get(BLOB).mock(
+        side_effect=lambda _: httpx.Response(
+            200, headers={"content-type": "image/png"}, stream=Counted(size)
+        )
+    )
+    with pytest.raises(ResponseTooLargeError, match="download_blob"):
+        client.get_blob("B1")
+    path = client.download_blob("B1", dir=tmp_path)
+    assert path.stat().st_size == size
+
+
+def test_blob_size_uses_head_and_downloads_nothing(client: Any, api: Any) -> None:
+    head = api.head(BLOB).respond(204, headers={"content-length": str(10**9)})
+    get = api.get(BLOB).respond(200, content=b"x")
+    assert client.blob_size("B1") == 10**9
+    assert head.called
+    assert not get.called
+
+
+def test_download_total_timeout_bounds_a_trickled_download(tmp_path: Path) -> None:
+    with (
+        HostileServer("trickle", interval=0.05) as server,
+        OrchestratorClient("t", base_url=server.url, timeout=5.0) as client,
+    ):
+        with pytest.raises(TransportError):
+            client.download_blob("B1", dir=tmp_path, total_timeout=0.5)
+        with pytest.raises(ConfigurationError, match="total_timeout"):
+            client.download_blob("B1", dir=tmp_path, total_timeout=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_max_connections_is_an_option_of_both_clients() -> None:
+    assert DEFAULT_MAX_CONNECTIONS >= 1000
+    for kind in (OrchestratorClient, AsyncOrchestratorClient):
+        assert kind("t", base_url="http://127.0.0.1:1").settings.max_connections >= 1000
+        assert (
+            kind("t", base_url="http://127.0.0.1:1", max_connections=7).settings.max_connections
+            == 7
+        )
+        with pytest.raises(ConfigurationError, match="max_connections"):
+            kind("t", base_url="http://127.0.0.1:1", max_connections=0)
+    assert limits_for(5).max_keepalive_connections == 5
+
+
+@pytest.mark.anyio
+async def test_pool_starvation_has_its_own_error_that_does_not_blame_the_network() -> None:
+    with HostileServer("hang") as server:
+        async with (
+            AsyncOrchestratorClient(
+                "t", base_url=server.url, timeout=1.0, max_connections=1, max_retries=0
+            ) as client,
+            anyio.create_task_group() as group,
+        ):
+            group.start_soon(lambda: client.get("w1", wait=5))  # holds the only connection
+            await anyio.sleep(0.2)
+            with pytest.raises(PoolExhaustedError) as info:
+                await client.get("w2")
+            group.cancel_scope.cancel()
+    message = str(info.value)
+    assert "all 1 connections of this client stayed busy" in message
+    assert "max_connections=" in message
+    assert "network" not in message.replace("the network is not at fault", "")
