@@ -37,11 +37,17 @@ EXTRA_CONTEXT = "civitai_extra"
 """Validation context key that carries the outer call's `extra=` into lazy union members."""
 
 
-def with_extra(context: Any, extra: ExtraValues | None) -> Any:
-    """`context` that also hands `extra` to lazy unions (only a dict or no context is extended)."""
-    if extra is None or not (context is None or isinstance(context, dict)):
+def with_extra(context: Any, extra: ExtraValues | None, strict: bool | None = None) -> Any:
+    """`context` that also hands `extra` (and `strict=True`) to lazy unions.
+
+    Only a dict or no context is extended; another context is passed on as it is.
+    """
+    if (extra is None and not strict) or not (context is None or isinstance(context, dict)):
         return context
-    return {**(context or {}), EXTRA_CONTEXT: extra}
+    added: dict[str, Any] = {EXTRA_CONTEXT: extra} if extra is not None else {}
+    if strict:
+        added[STRICT_CONTEXT] = True
+    return {**(context or {}), **added}
 
 
 class ApiModel(BaseModel):
@@ -78,7 +84,7 @@ class ApiModel(BaseModel):
             strict=strict,
             extra=extra,
             from_attributes=from_attributes,
-            context=with_extra(context, extra),
+            context=with_extra(context, extra, strict),
             by_alias=by_alias,
             by_name=by_name,
         )
@@ -100,7 +106,7 @@ class ApiModel(BaseModel):
             json_data,
             strict=strict,
             extra=extra,
-            context=with_extra(context, extra),
+            context=with_extra(context, extra, strict),
             by_alias=by_alias,
             by_name=by_name,
         )

@@ -176,3 +176,12 @@ def test_a_schema_file_is_parsed_once_until_it_changes(tmp_path: Path) -> None:
     assert [(f.path, f.message) for f in changed.schema_findings] == [
         ("", "'extra' is a required property")
     ]
+
+
+def test_an_unreadable_named_schema_is_a_civitai_error(tmp_path: Path) -> None:
+    from civitai_app_sdk.blocks.schema import load_schema
+    from civitai_app_sdk.errors import CivitaiError
+
+    with pytest.raises(CivitaiError) as caught:
+        load_schema(tmp_path / "missing.json")
+    assert isinstance(caught.value, OSError)  # still an OSError, as before

@@ -87,3 +87,20 @@ def test_request_strictness_reaches_members_of_lazy_unions() -> None:
     body["steps"][0]["input"]["width"] = "512"
     with pytest.raises(RequestValidationError, match="steps/0/input/width"):
         validate_workflow_body(body)
+
+
+def test_strict_reaches_members_of_lazy_unions_without_a_context() -> None:
+    from civitai_app_sdk_generated import WorkflowTemplate
+
+    body: dict[str, Any] = {
+        "steps": [
+            {
+                "$type": "textToImage",
+                "input": {"model": "urn:air:sdxl:checkpoint:civitai:1@2", "prompt": "x"},
+            }
+        ]
+    }
+    body["steps"][0]["input"]["width"] = "512"
+    WorkflowTemplate.model_validate(body)  # lax: "512" is a number
+    with pytest.raises(ValidationError):
+        WorkflowTemplate.model_validate(body, strict=True)

@@ -23,13 +23,15 @@ from typing import Any, Final
 
 from civitai_app_sdk.blocks.errors import ManifestProblem
 
+from ..errors import CivitaiError
+
 SCHEMA_ENV: Final = "CIVITAI_APP_BLOCK_SCHEMA"
 _SCOPE_ENTRY: Final = re.compile(r"\Ascopes\[[0-9]+\]\Z")
 
 SchemaInput = Path | str | Mapping[str, Any]
 
 
-class SchemaUnavailableError(OSError):
+class SchemaUnavailableError(CivitaiError, OSError):
     """A schema was asked for explicitly (argument or environment) but cannot be read."""
 
 
