@@ -155,8 +155,9 @@ def test_operation_modules_are_rendered_and_deterministic(
 
 
 def test_codegen_check_fails_when_an_operation_has_no_method(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    spec: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # `spec`: without the pinned spec, `check` skips before it compares anything
     fake = pipeline.Generation({}, (), {"NewOp": "new_op"})
     monkeypatch.setattr(pipeline, "generate", lambda entries: fake)
     monkeypatch.setattr(pipeline, "differences", lambda generation: [])

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import hmac
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Final
 
 from .._transport import TokenSource
@@ -39,6 +40,16 @@ _Flight = concurrent.futures.Future[TokenSet]
 
 def _interrupted() -> OAuthError:
     return OAuthError("temporarily_unavailable", "the token refresh was interrupted")
+
+
+@contextlib.contextmanager
+def _held(lock: RefreshLock | None) -> Iterator[None]:
+    """Release ``lock`` (already taken, or ``None``) when the block ends."""
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _lock_timeout() -> OAuthError:
@@ -209,22 +220,23 @@ class RefreshingTokenProvider:
     def _lock(self) -> RefreshLock | None:
         return self._store.refresh_lock() if isinstance(self._store, LockingTokenStore) else None
 
+    def _settle(self, flight: _Flight, outcome: TokenSet | BaseException) -> None:
+        """Hand ``outcome`` to every waiter; an interruption (not an error) goes on up."""
+        self._finish(flight, outcome)
+        if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+            raise outcome
+
     def _lead_sync(self, flight: _Flight) -> None:
         outcome: TokenSet | BaseException
         try:
             lock = self._lock()
             if lock is not None and not lock.acquire(self._wait):
                 raise _lock_timeout()
-            try:
+            with _held(lock):
                 outcome = self._refresh_sync()
-            finally:
-                if lock is not None:
-                    lock.release()
         except BaseException as error:
             outcome = error
-        self._finish(flight, outcome)
-        if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
-            raise outcome
+        self._settle(flight, outcome)
 
     async def _lead_async(self, flight: _Flight) -> None:
         outcome: TokenSet | BaseException
@@ -232,16 +244,11 @@ class RefreshingTokenProvider:
             lock = self._lock()
             if lock is not None:
                 await _acquire_async(lock, self._wait)
-            try:
+            with _held(lock):
                 outcome = await self._refresh_async()
-            finally:
-                if lock is not None:
-                    lock.release()
         except BaseException as error:
             outcome = error
-        self._finish(flight, outcome)
-        if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
-            raise outcome
+        self._settle(flight, outcome)
 
     def get_tokens(self) -> TokenSet:
         """The current token set, refreshed first when it is within the margin of expiry."""
