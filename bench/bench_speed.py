@@ -134,17 +134,18 @@ def cli_rows(server: LocalServer, workflow_id: str) -> None:
     )
 
 
+_PEAK = (  # VmHWM: this process's own peak (ru_maxrss would carry the parent's over exec)
+    "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])\n"
+)
 _FIRST_PARSE = (
-    "import sys, resource\n"
+    "import sys\n"
     "data = open(sys.argv[1], 'rb').read()\n"
     "import civitai_app_sdk_generated as g\n"
     "g.Workflow.model_validate_json(data)\n"
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
 )
+_PARSED_PEAK = "import httpx\n" + _FIRST_PARSE + _PEAK
 _JSON_ONLY = "import sys, json\njson.loads(open(sys.argv[1], 'rb').read())\n"
-_IMPORT_ONLY = (
-    "import resource, httpx, pydantic\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-)
+_IMPORT_ONLY = "import httpx, pydantic\n" + _PEAK
 
 
 def first_use_rows(payload_file: Path) -> None:
@@ -167,9 +168,9 @@ def first_use_rows(payload_file: Path) -> None:
         out = subprocess.run(
             [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
         ).stdout
-        return int(out.split()[-1]) / 1024
+        return int(out.split()[-1]) / 1024  # VmHWM is in kB
 
-    parsed = statistics.median(peak(_FIRST_PARSE, str(payload_file)) for _ in range(3))
+    parsed = statistics.median(peak(_PARSED_PEAK, str(payload_file)) for _ in range(3))
     imported = statistics.median(peak(_IMPORT_ONLY) for _ in range(3))
     row(
         "peak RSS after the first workflow parse, over importing httpx + pydantic",

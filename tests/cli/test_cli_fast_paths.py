@@ -121,3 +121,18 @@ def test_the_console_script_exits_with_the_command_code(
     assert done.returncode == code, done.stderr
     if code == 0:
         assert done.stdout.strip()  # flushed before the quick exit
+
+
+def test_the_console_script_leaves_httpx_own_cli_unloaded() -> None:
+    code = (
+        "import sys\n"
+        "from civitai_app_sdk.cli._startup import skip_httpx_cli\n"
+        "skip_httpx_cli()\n"
+        "import httpx\n"
+        "assert 'httpx._main' not in sys.modules\n"
+        "assert 'rich' not in sys.modules and 'pygments' not in sys.modules\n"
+        "print(httpx.Request('GET', 'https://example.test/x').url.path)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "/x"

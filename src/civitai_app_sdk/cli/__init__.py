@@ -242,8 +242,12 @@ def run() -> None:
 
     Everything a command writes is flushed and every file it opened is closed by then,
     so the process leaves with ``os._exit`` instead of tearing the interpreter down
-    (which took longer than some commands themselves).
+    (which took longer than some commands themselves). httpx's own CLI is not loaded
+    (:func:`._startup.skip_httpx_cli`).
     """
+    from ._startup import skip_httpx_cli
+
+    skip_httpx_cli()
     try:
         main()
     except SystemExit as leaving:
