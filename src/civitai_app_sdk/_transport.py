@@ -483,8 +483,14 @@ def build_request(
     timeout ends by it.
 
     Raises :class:`ConfigurationError` for a bearer over plain http off loopback and
-    :class:`RequestValidationError` for a value httpx cannot put on the wire.
+    :class:`RequestValidationError` for a path that does not start with ``/`` (it would
+    change the host) or a value httpx cannot put on the wire.
     """
+    if not call.path.startswith("/"):
+        # joined to the base URL, "x.evil.example/" or "@evil.example/" would move the
+        # request (and the bearer token) to another host
+        problem = redact(f"{call.method} {call.path}: the path must start with '/'")
+        raise RequestValidationError([problem], "request URL")
     headers = dict(settings.headers)
     if token is not None:
         if token is not settings.token:  # the settings' own token was checked once
