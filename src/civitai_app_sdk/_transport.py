@@ -45,6 +45,7 @@ from ._deadline import (
     download_deadline,
     install,
     may_retry,
+    remaining,
     request_deadline,
 )
 from ._limits import (
@@ -952,7 +953,7 @@ def _mid_body(call: Call) -> Iterator[None]:
 def _cut_at(deadline: float | None, request: httpx.Request, what: str) -> Iterator[None]:
     """Cancel the block shortly after ``deadline`` (``time.monotonic()``; ``None``: never),
     raising ``httpx.ReadTimeout`` as httpx would."""
-    left = None if deadline is None else max(deadline - time.monotonic(), 0.0) + _CANCEL_SLACK
+    left = None if deadline is None else remaining(deadline, time.monotonic()) + _CANCEL_SLACK
     try:
         with anyio.fail_after(left):
             yield
