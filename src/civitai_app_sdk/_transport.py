@@ -523,7 +523,7 @@ def build_request(
     except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
         problem = redact(f"{call.method} {call.path}: {exc}")
         raise RequestValidationError([problem], "request URL") from exc
-    if token is not None and call.base_url is not None:
+    if token is not None:
         _check_bearer_url(request.url)
     return request
 

@@ -55,6 +55,15 @@ def test_a_path_without_a_leading_slash_never_moves_the_token_to_another_host(pa
     assert sent == []
 
 
+def test_a_calls_own_token_is_refused_over_plain_http_to_the_settings_origin() -> None:
+    sent: list[httpx.Request] = []
+    settings = Settings.create(token=None, token_env=None, base_url="http://evil.example")
+    transport = SyncTransport(settings, transport=httpx.MockTransport(sent.append))  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="https"):
+        transport.send(Call("GET", "/x", token=SECRET))
+    assert sent == []
+
+
 def test_oauth_bearer_calls_refuse_plain_http() -> None:
     with pytest.raises(ConfigurationError):
         fetch_me(SECRET, site_url="http://civitai.example")
