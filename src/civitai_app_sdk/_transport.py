@@ -879,9 +879,10 @@ class _Transport(Generic[H, B, S]):
 class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
     """Performs the core's effects with an ``httpx.Client`` (owned unless injected).
 
-    Its own pool cuts every socket operation at the request's deadline
-    (:func:`~civitai_app_sdk._deadline.install`); an injected client or transport keeps
-    the clamped httpx timeouts and the deadline checked between body chunks.
+    Its pool (its own, or an ``httpx.HTTPTransport`` passed as ``transport``) cuts every
+    socket operation at the request's deadline
+    (:func:`~civitai_app_sdk._deadline.install`); an injected client or another transport
+    keeps the clamped httpx timeouts and the deadline checked between body chunks.
     """
 
     _default_sleep = staticmethod(time.sleep)
@@ -889,7 +890,9 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
     @staticmethod
     def _new_http(settings: Settings, transport: httpx.BaseTransport | None) -> httpx.Client:
         if transport is None:
-            transport = install(httpx.HTTPTransport(limits=limits_for(settings.max_connections)))
+            transport = httpx.HTTPTransport(limits=limits_for(settings.max_connections))
+        if isinstance(transport, httpx.HTTPTransport):
+            install(transport)  # inert outside a request's deadline_scope
         return httpx.Client(transport=transport)
 
     def _perform(self, effect: Effect) -> Any:
