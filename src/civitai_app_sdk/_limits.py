@@ -9,7 +9,7 @@ request's deadline. Blob downloads stream to disk and are never buffered.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Final
 
 import httpx
@@ -90,10 +90,6 @@ class BodyBuffer:
         )
 
 
-def _past(deadline: float | None) -> bool:
-    return deadline is not None and time.monotonic() >= deadline
-
-
 def _rebuilt(response: httpx.Response, content: bytes) -> httpx.Response:
     """A read response carrying ``content`` (already decoded) in place of the stream.
 
@@ -115,12 +111,13 @@ def _rebuilt(response: httpx.Response, content: bytes) -> httpx.Response:
     )
 
 
-def _chunks(buffer: BodyBuffer, parts: Iterator[bytes], deadline: float | None) -> None:
-    for chunk in parts:
-        if buffer.add(chunk):
-            return
-        if _past(deadline):
-            raise httpx.ReadTimeout("the request's deadline passed while reading the body")
+def _take(buffer: BodyBuffer, chunk: bytes, deadline: float | None) -> bool:
+    """Add ``chunk`` to ``buffer``; ``True`` once it is full, ``ReadTimeout`` past ``deadline``."""
+    if buffer.add(chunk):
+        return True
+    if deadline is not None and time.monotonic() >= deadline:
+        raise httpx.ReadTimeout("the request's deadline passed while reading the body")
+    return False
 
 
 def read_capped(
@@ -133,7 +130,9 @@ def read_capped(
     """
     try:
         buffer.declared(response)
-        _chunks(buffer, response.iter_bytes(_CHUNK), deadline)
+        for chunk in response.iter_bytes(_CHUNK):
+            if _take(buffer, chunk, deadline):
+                break
     finally:
         response.close()
     return _rebuilt(response, buffer.value())
@@ -147,10 +146,8 @@ async def aread_capped(
         buffer.declared(response)
         parts: AsyncIterator[bytes] = response.aiter_bytes(_CHUNK)
         async for chunk in parts:
-            if buffer.add(chunk):
+            if _take(buffer, chunk, deadline):
                 break
-            if _past(deadline):
-                raise httpx.ReadTimeout("the request's deadline passed while reading the body")
     finally:
         await response.aclose()
     return _rebuilt(response, buffer.value())

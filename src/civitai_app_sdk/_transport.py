@@ -45,6 +45,7 @@ from ._deadline import (
     download_deadline,
     install,
     may_retry,
+    remaining,
     request_deadline,
 )
 from ._limits import (
@@ -483,8 +484,14 @@ def build_request(
     timeout ends by it.
 
     Raises :class:`ConfigurationError` for a bearer over plain http off loopback and
-    :class:`RequestValidationError` for a value httpx cannot put on the wire.
+    :class:`RequestValidationError` for a path that does not start with ``/`` (it would
+    change the host) or a value httpx cannot put on the wire.
     """
+    if not call.path.startswith("/"):
+        # joined to the base URL, "x.evil.example/" or "@evil.example/" would move the
+        # request (and the bearer token) to another host
+        problem = redact(f"{call.method} {call.path}: the path must start with '/'")
+        raise RequestValidationError([problem], "request URL")
     headers = dict(settings.headers)
     if token is not None:
         if token is not settings.token:  # the settings' own token was checked once
@@ -516,7 +523,7 @@ def build_request(
     except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
         problem = redact(f"{call.method} {call.path}: {exc}")
         raise RequestValidationError([problem], "request URL") from exc
-    if token is not None and call.base_url is not None:
+    if token is not None:
         _check_bearer_url(request.url)
     return request
 
@@ -872,9 +879,10 @@ class _Transport(Generic[H, B, S]):
 class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
     """Performs the core's effects with an ``httpx.Client`` (owned unless injected).
 
-    Its own pool cuts every socket operation at the request's deadline
-    (:func:`~civitai_app_sdk._deadline.install`); an injected client or transport keeps
-    the clamped httpx timeouts and the deadline checked between body chunks.
+    Its pool (its own, or an ``httpx.HTTPTransport`` passed as ``transport``) cuts every
+    socket operation at the request's deadline
+    (:func:`~civitai_app_sdk._deadline.install`); an injected client or another transport
+    keeps the clamped httpx timeouts and the deadline checked between body chunks.
     """
 
     _default_sleep = staticmethod(time.sleep)
@@ -882,7 +890,9 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
     @staticmethod
     def _new_http(settings: Settings, transport: httpx.BaseTransport | None) -> httpx.Client:
         if transport is None:
-            transport = install(httpx.HTTPTransport(limits=limits_for(settings.max_connections)))
+            transport = httpx.HTTPTransport(limits=limits_for(settings.max_connections))
+        if isinstance(transport, httpx.HTTPTransport):
+            install(transport)  # inert outside a request's deadline_scope
         return httpx.Client(transport=transport)
 
     def _perform(self, effect: Effect) -> Any:
@@ -946,7 +956,7 @@ def _mid_body(call: Call) -> Iterator[None]:
 def _cut_at(deadline: float | None, request: httpx.Request, what: str) -> Iterator[None]:
     """Cancel the block shortly after ``deadline`` (``time.monotonic()``; ``None``: never),
     raising ``httpx.ReadTimeout`` as httpx would."""
-    left = None if deadline is None else max(deadline - time.monotonic(), 0.0) + _CANCEL_SLACK
+    left = None if deadline is None else remaining(deadline, time.monotonic()) + _CANCEL_SLACK
     try:
         with anyio.fail_after(left):
             yield

@@ -9,7 +9,13 @@ import pytest
 import respx
 
 from civitai_app_sdk._redact import redact
-from civitai_app_sdk.errors import ConfigurationError, NotFoundError, TransportError
+from civitai_app_sdk._transport import Call, Settings, SyncTransport
+from civitai_app_sdk.errors import (
+    ConfigurationError,
+    NotFoundError,
+    RequestValidationError,
+    TransportError,
+)
 from civitai_app_sdk.oauth import OAuthClient, fetch_me
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
 
@@ -37,6 +43,25 @@ def test_bearer_token_from_the_environment_is_refused_over_http(
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9"])
 def test_plain_http_is_allowed_to_loopback(url: str) -> None:
     OrchestratorClient(SECRET, base_url=url).close()
+
+
+@pytest.mark.parametrize("path", [".evil.example/x", "@evil.example/x", ":8443/x", "x", ""])
+def test_a_path_without_a_leading_slash_never_moves_the_token_to_another_host(path: str) -> None:
+    sent: list[httpx.Request] = []
+    settings = Settings.create(token=SECRET, base_url="https://orch.test")
+    transport = SyncTransport(settings, transport=httpx.MockTransport(sent.append))  # type: ignore[arg-type]
+    with pytest.raises(RequestValidationError, match="start with '/'"):
+        transport.send(Call("GET", path))
+    assert sent == []
+
+
+def test_a_calls_own_token_is_refused_over_plain_http_to_the_settings_origin() -> None:
+    sent: list[httpx.Request] = []
+    settings = Settings.create(token=None, token_env=None, base_url="http://evil.example")
+    transport = SyncTransport(settings, transport=httpx.MockTransport(sent.append))  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="https"):
+        transport.send(Call("GET", "/x", token=SECRET))
+    assert sent == []
 
 
 def test_oauth_bearer_calls_refuse_plain_http() -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import socket
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,7 @@ from civitai_app_sdk.errors import (
     CivitaiError,
     ConfigurationError,
     PoolExhaustedError,
+    RequestTimeoutError,
     ResponseTooLargeError,
     ServerError,
     TransportError,
@@ -170,3 +175,35 @@ async def test_pool_starvation_has_its_own_error_that_does_not_blame_the_network
     assert "all 1 connections of this client stayed busy" in message
     assert "max_connections=" in message
     assert "network" not in message.replace("the network is not at fault", "")
+
+
+def test_a_passed_http_transport_keeps_the_deadline_against_a_trickled_header() -> None:
+    # a header trickled a byte at a time never trips httpx's per-read timeout, and no
+    # body chunk arrives to check the deadline between: only the deadline backend ends it
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn, contextlib.suppress(OSError):
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200:
+                if stop.wait(0.05):
+                    return
+                conn.sendall(bytes([byte]))
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    start = time.monotonic()
+    try:
+        with (
+            OrchestratorClient(
+                "t", base_url=url, timeout=1.0, max_retries=0, transport=httpx.HTTPTransport()
+            ) as client,
+            pytest.raises(RequestTimeoutError),
+        ):
+            client.get("w1")
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - start < 5.0  # the trickle alone lasts 10 s
