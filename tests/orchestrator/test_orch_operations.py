@@ -391,3 +391,29 @@ def test_a_failed_upload_is_not_retried() -> None:
         with client, pytest.raises(ServerError, match="503"):
             client.upload_blob(b"\x89PNG\r\n\x1a\n")
         assert route.call_count == 1
+
+
+def test_an_archive_replaces_a_file_only_with_overwrite(tmp_path: Path) -> None:
+    """The refusal names ``overwrite=True`` as the way out, and that keyword works."""
+    from civitai_app_sdk.orchestrator.blobs import BlobExistsError
+
+    existing = tmp_path / "archive.zip"
+    existing.write_bytes(b"old")
+    with respx.mock(base_url=BASE) as mock:
+        mock.get("/v2/consumer/blobs/archive/tok").respond(
+            200, content=b"new", headers={"content-type": "application/zip"}
+        )
+        with OrchestratorClient(TOKEN, base_url=BASE) as client:
+            with pytest.raises(BlobExistsError, match="overwrite=True"):
+                client.download_archive("tok", tmp_path)
+            assert existing.read_bytes() == b"old"
+            assert client.download_archive("tok", tmp_path, overwrite=True) == existing
+        assert existing.read_bytes() == b"new"
+
+        async def main() -> Path:
+            async with AsyncOrchestratorClient(TOKEN, base_url=BASE) as client:
+                with pytest.raises(BlobExistsError):
+                    await client.download_archive("tok", existing)
+                return await client.download_archive("tok", existing, overwrite=True)
+
+        assert anyio.run(main) == existing
