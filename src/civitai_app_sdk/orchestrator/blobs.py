@@ -127,7 +127,7 @@ def refuse_early(
     ``dir`` target's name waits for the content type, so :func:`blob_file` checks it.
     """
     target = target_path(blob_id, None, dir=dir, path=path)
-    if path is not None and not overwrite and target.exists():
+    if path is not None and not overwrite and os.path.lexists(target):  # False on OSError
         raise BlobExistsError(target)
 
 
