@@ -391,3 +391,57 @@ def test_a_failed_upload_is_not_retried() -> None:
         with client, pytest.raises(ServerError, match="503"):
             client.upload_blob(b"\x89PNG\r\n\x1a\n")
         assert route.call_count == 1
+
+
+def test_an_archive_replaces_a_file_only_with_overwrite(tmp_path: Path) -> None:
+    """The refusal names ``overwrite=True`` as the way out, and that keyword works."""
+    from civitai_app_sdk.orchestrator.blobs import BlobExistsError
+
+    existing = tmp_path / "archive.zip"
+    existing.write_bytes(b"old")
+    with respx.mock(base_url=BASE) as mock:
+        mock.get("/v2/consumer/blobs/archive/tok").respond(
+            200, content=b"new", headers={"content-type": "application/zip"}
+        )
+        with OrchestratorClient(TOKEN, base_url=BASE) as client:
+            with pytest.raises(BlobExistsError, match="overwrite=True"):
+                client.download_archive("tok", tmp_path)
+            assert existing.read_bytes() == b"old"
+            assert client.download_archive("tok", tmp_path, overwrite=True) == existing
+        assert existing.read_bytes() == b"new"
+
+        async def main() -> Path:
+            async with AsyncOrchestratorClient(TOKEN, base_url=BASE) as client:
+                with pytest.raises(BlobExistsError):
+                    await client.download_archive("tok", existing)
+                return await client.download_archive("tok", existing, overwrite=True)
+
+        assert anyio.run(main) == existing
+
+
+@pytest.mark.parametrize("change", ["grow", "shrink"])
+def test_a_file_changing_size_mid_upload_is_a_typed_error(tmp_path: Path, change: str) -> None:
+    """Content-Length was announced: a file that grows or shrinks meanwhile raises
+    LocalFileError (a CivitaiError), not the HTTP library's protocol error."""
+    from civitai_app_sdk.errors import LocalFileError
+
+    source = tmp_path / "clip.mp4"
+
+    def alter(sent: int, total: int | None) -> None:
+        if sent == 1 << 20:
+            with source.open("r+b") as handle:
+                handle.truncate(1 << 20 if change == "shrink" else 4 << 20)
+
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        mock.post("/v2/consumer/blobs").respond(201, json={"type": "video", "id": "X.mp4"})
+        source.write_bytes(bytes(3 << 20))
+        with OrchestratorClient(TOKEN, base_url=BASE) as client, pytest.raises(LocalFileError):
+            client.upload_blob(source, on_progress=alter)
+
+        async def main() -> None:
+            source.write_bytes(bytes(3 << 20))
+            async with AsyncOrchestratorClient(TOKEN, base_url=BASE) as client:
+                await client.upload_blob(source, on_progress=alter)
+
+        with pytest.raises(LocalFileError):
+            anyio.run(main)

@@ -259,6 +259,20 @@ def test_download_blob_never_overwrites_unless_asked(client: Any, api: Any, tmp_
     assert existing.read_bytes() == b"new"
 
 
+def test_an_existing_path_is_refused_before_anything_is_sent(
+    client: Any, api: Any, tmp_path: Path
+) -> None:
+    from civitai_app_sdk.orchestrator.blobs import BlobExistsError
+
+    route = api.get("/v2/consumer/blobs/A.png").respond(200, content=b"new")
+    existing = tmp_path / "mine.png"
+    existing.write_bytes(b"old")
+    with pytest.raises(BlobExistsError):
+        client.download_blob("A.png", path=existing)
+    assert not route.called
+    assert existing.read_bytes() == b"old"
+
+
 def test_two_blobs_into_a_new_directory_are_two_files(
     client: Any, api: Any, tmp_path: Path
 ) -> None:

@@ -56,16 +56,16 @@ def _archive(token: str) -> calls.Operation[bytes]:
 
 @contextlib.contextmanager
 def _atomic_file(
-    path: str | os.PathLike[str], response: httpx.Response
+    path: str | os.PathLike[str], response: httpx.Response, overwrite: bool
 ) -> Iterator[tuple[BinaryIO, Path]]:
     """A temporary file beside the target: ``path`` when it names a file (has a suffix),
     else ``archive<ext>`` inside the directory ``path``. It becomes the target only when
-    complete, and never replaces a file.
+    complete, and replaces a file only with ``overwrite``.
     """
     kind, place = response.headers.get("content-type"), Path(path)
     where = {"path": place} if place.suffix and not place.is_dir() else {"dir": place}
     target = target_path("archive", kind, **where)
-    with blob_file(target, overwrite=False) as out:
+    with blob_file(target, overwrite=overwrite) as out:
         yield out, target
 
 
@@ -102,16 +102,20 @@ class SyncApi(SyncOperations):
         body = UploadBody(path_or_bytes_or_file, content_type, on_progress)
         return self._run(_upload(body, body.sync_stream()))
 
-    def download_archive(self, encrypted_token: str, path: str | os.PathLike[str]) -> Path:
+    def download_archive(
+        self, encrypted_token: str, path: str | os.PathLike[str], *, overwrite: bool = False
+    ) -> Path:
         """Stream a ``blobArchive`` step's archive to ``path`` (a file or a directory).
 
         ``encrypted_token`` is the last segment of the step output's archive URL. The file
-        appears only once complete; an expired archive raises the 410 error.
+        appears only once complete; an existing one raises
+        :class:`~.blobs.BlobExistsError` unless ``overwrite=True``. An expired archive
+        raises the 410 error.
         """
         operation = _archive(encrypted_token)
         with (
             self._transport.stream(operation.call) as response,
-            _atomic_file(path, response) as (out, target),
+            _atomic_file(path, response, overwrite) as (out, target),
         ):
             for chunk in response.iter_bytes(_ARCHIVE_CHUNK):
                 out.write(chunk)
@@ -146,11 +150,13 @@ class AsyncApi(AsyncOperations):
         body = UploadBody(path_or_bytes_or_file, content_type, on_progress)
         return await self._run(_upload(body, body.async_stream()))
 
-    async def download_archive(self, encrypted_token: str, path: str | os.PathLike[str]) -> Path:
+    async def download_archive(
+        self, encrypted_token: str, path: str | os.PathLike[str], *, overwrite: bool = False
+    ) -> Path:
         """Stream an archive to ``path``. See :meth:`SyncApi.download_archive`."""
         operation = _archive(encrypted_token)
         async with self._transport.stream(operation.call) as response:
-            with _atomic_file(path, response) as (out, target):
+            with _atomic_file(path, response, overwrite) as (out, target):
                 async for chunk in response.aiter_bytes(_ARCHIVE_CHUNK):
                     out.write(chunk)
         return target

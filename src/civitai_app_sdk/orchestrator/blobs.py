@@ -25,6 +25,7 @@ __all__ = [
     "commit_file",
     "extension_for",
     "file_mode",
+    "refuse_early",
     "target_path",
 ]
 
@@ -111,6 +112,23 @@ def target_path(
     dir = _local(dir, "dir")
     stem = Path(PurePosixPath(blob_id).stem).name.lstrip(".") or "blob"
     return Path(dir) / f"{stem}{extension_for(content_type, blob_id)}"
+
+
+def refuse_early(
+    blob_id: str,
+    *,
+    dir: str | os.PathLike[str] | None,
+    path: str | os.PathLike[str] | None,
+    overwrite: bool,
+) -> None:
+    """Raise, before anything is sent, what :func:`target_path` and :func:`blob_file` would.
+
+    Bad arguments, and a ``path`` that names an existing file (unless ``overwrite``): a
+    ``dir`` target's name waits for the content type, so :func:`blob_file` checks it.
+    """
+    target = target_path(blob_id, None, dir=dir, path=path)
+    if path is not None and not overwrite and os.path.lexists(target):  # False on OSError
+        raise BlobExistsError(target)
 
 
 def file_mode() -> int:

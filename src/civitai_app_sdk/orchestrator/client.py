@@ -29,7 +29,7 @@ from .._transport import (
 )
 from . import calls
 from .api import AsyncApi, SyncApi
-from .blobs import blob_file, target_path
+from .blobs import blob_file, refuse_early, target_path
 from .calls import WorkflowPage
 from .polling import DEFAULT_POLL_TIMEOUT, OnUpdate, poll_async, poll_sync
 
@@ -204,7 +204,7 @@ class OrchestratorClient(
         ``overwrite=True``. The client's ``timeout`` limits each wait for more bytes;
         ``total_timeout`` (seconds), when given, bounds the whole download.
         """
-        target_path(blob_id, None, dir=dir, path=path)  # refuse bad arguments before sending
+        refuse_early(blob_id, dir=dir, path=path, overwrite=overwrite)
         total = options.pop("total_timeout", None)
         with self._transport.stream(_blob_call(blob_id, options), total) as response:
             target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
@@ -269,7 +269,7 @@ class AsyncOrchestratorClient(
         **options: Unpack[BlobOptions],
     ) -> Path:
         """Stream a blob to disk. See :meth:`OrchestratorClient.download_blob`."""
-        target_path(blob_id, None, dir=dir, path=path)
+        refuse_early(blob_id, dir=dir, path=path, overwrite=overwrite)
         total = options.pop("total_timeout", None)
         async with self._transport.stream(_blob_call(blob_id, options), total) as response:
             target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)

@@ -7,6 +7,7 @@ request that never left the machine can be sent again.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import mimetypes
 import os
@@ -16,7 +17,7 @@ from typing import BinaryIO, Final
 
 import anyio.to_thread
 
-from ..errors import RequestValidationError
+from ..errors import LocalFileError, RequestValidationError
 
 __all__ = ["CHUNK", "OnProgress", "UploadBody", "UploadSource", "sniff"]
 
@@ -120,6 +121,16 @@ class UploadBody:
         """``Content-Length`` when the size is known (otherwise the body goes chunked)."""
         return () if self.size is None else (("Content-Length", str(self.size)),)
 
+    def _count(self, sent: int, chunk: bytes | None) -> int:
+        """Bytes sent once ``chunk`` is (``None``: the end), refusing to break the size
+        announced in ``Content-Length`` when the file grew or shrank meanwhile."""
+        total = sent + len(chunk or b"")
+        if self.size is not None and (total > self.size or (chunk is None and total < self.size)):
+            raise LocalFileError(
+                errno.EIO, f"the upload changed size while being sent ({self.size} bytes announced)"
+            )
+        return total
+
     def _report(self, sent: int) -> None:
         if self._on_progress is not None:
             self._on_progress(sent, self.size)
@@ -129,9 +140,10 @@ class UploadBody:
         sent = 0
         with self._open() as handle:
             while chunk := handle.read(CHUNK):
-                sent += len(chunk)
+                sent = self._count(sent, chunk)
                 yield chunk
                 self._report(sent)
+        self._count(sent, None)
 
     async def achunks(self) -> AsyncIterator[bytes]:
         """The bytes, ``CHUNK`` at a time, read in a worker thread."""
@@ -140,9 +152,10 @@ class UploadBody:
         handle = await anyio.to_thread.run_sync(opened.__enter__)
         try:
             while chunk := await anyio.to_thread.run_sync(handle.read, CHUNK):
-                sent += len(chunk)
+                sent = self._count(sent, chunk)
                 yield chunk
                 self._report(sent)
+            self._count(sent, None)
         finally:
             opened.__exit__(None, None, None)
 
