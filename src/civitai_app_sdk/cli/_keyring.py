@@ -21,6 +21,7 @@ from ._credentials import CredentialsFile, StoredLogin, login_from_json, login_t
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
+    from civitai_app_sdk.oauth.store import RefreshLock
     from civitai_app_sdk.oauth.tokens import TokenSet
 
 SERVICE: Final = "civitai-orch"
@@ -39,7 +40,11 @@ def system_keyring() -> KeyringBackend | None:
 
 
 class CredentialStore:
-    """A :class:`~civitai_app_sdk.oauth.TokenStore` over the keyring, else the file."""
+    """A :class:`~civitai_app_sdk.oauth.store.LockingTokenStore` over the keyring, else the file.
+
+    Refreshes by several processes are serialised by the credentials file's lock,
+    wherever the tokens themselves are kept.
+    """
 
     def __init__(self, directory: Path, backend: KeyringBackend | None = None) -> None:
         """Use the keyring ``backend`` (default: the system's) and ``directory``'s file."""
@@ -110,3 +115,7 @@ class CredentialStore:
     def clear(self) -> None:
         """Forget the tokens (TokenStore protocol)."""
         self.delete()
+
+    def refresh_lock(self) -> RefreshLock:
+        """The credentials file's lock (LockingTokenStore protocol)."""
+        return self.file.refresh_lock()
