@@ -114,15 +114,15 @@ class WebAuthCore:
                 f"each cookie secret needs at least {MIN_SECRET_LENGTH} characters "
                 "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
-        try:
-            self.sealer = CookieSealer(cookie_secrets)
-        except (TypeError, ValueError) as exc:
-            raise ConfigurationError(f"cookie_secrets: {exc}") from None
         prefix = "__Host-" if secure else ""
         self.session_cookie = ChunkedCookie(prefix + cookie_name, session_max_age, secure)
         self.login_cookie = ChunkedCookie(
             prefix + login_cookie_name, login_ttl, secure, max_chunks=1
         )
+        try:  # a session split over several cookies must still unseal
+            self.sealer = CookieSealer(cookie_secrets, max_length=self.session_cookie.capacity)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"cookie_secrets: {exc}") from None
         self.store = store
         self.session_max_age = session_max_age
         self.login_ttl = login_ttl
