@@ -202,3 +202,18 @@ async def test_a_session_split_over_several_cookies_opens_again() -> None:
     assert session.set_cookie_headers() == []  # not deleted as tampered
     oversize = cookie.replace("civitai_session.1=", "civitai_session.1=" + "0" * 40_000)
     assert not (await owner.new_session(oversize).load()).signed_in
+
+
+@pytest.mark.parametrize(
+    ("redirect_uri", "origin"),
+    [
+        ("https://App.Example:443/auth/callback", "https://app.example"),
+        ("http://localhost:80/cb", "http://localhost"),
+        ("http://[::1]:8000/cb", "http://[::1]:8000"),
+    ],
+)
+def test_the_app_origin_is_written_as_browsers_send_origin(redirect_uri: str, origin: str) -> None:
+    owner = WebAuthCore(
+        client_id="app", redirect_uri=redirect_uri, scopes=1, cookie_secrets=[SECRET]
+    )
+    assert owner.origin == origin  # else every same-origin POST is refused as cross-site

@@ -31,6 +31,7 @@ from ..oauth import (
     ScopeRequest,
     TokenSet,
 )
+from ..oauth.urls import normalize_base_url
 from .chunks import ChunkedCookie
 from .errors import CallbackError, StateMismatchError
 from .login import DEFAULT_LOGIN_TTL, LoginRequest, begin_login, check_callback
@@ -73,7 +74,8 @@ def _app_origin(redirect_uri: str) -> tuple[str, bool]:
         raise ConfigurationError("redirect_uri may not carry credentials or a fragment")
     if not parts.path.startswith("/"):
         raise ConfigurationError("redirect_uri needs a path (the callback route)")
-    return f"{parts.scheme}://{parts.netloc.lower()}", secure
+    # as browsers send it in ``Origin``: lower case, no default port
+    return normalize_base_url(f"{parts.scheme}://{parts.netloc}"), secure
 
 
 class WebAuthCore:
