@@ -463,3 +463,30 @@ def test_two_processes_on_one_credentials_file(
     stored = file.load()
     assert stored is not None
     assert stored.refresh_token == "rt-1"
+
+
+def test_a_saved_pair_is_on_disk_before_it_replaces_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the old refresh token is dead once the server rotated it: a crash between the
+    # rename and the data reaching the disk must not leave an empty credentials file
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append("fsync")
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any) -> None:
+        events.append("replace")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    file = CredentialsFile(tmp_path)
+    file.write(StoredLogin(expiring(), "app"))
+    file.save(expiring("rt-1"))
+    assert events == ["fsync", "replace"] * 2
+    stored = file.load()
+    assert stored is not None
+    assert stored.refresh_token == "rt-1"

@@ -167,7 +167,7 @@ class CredentialsFile(LoginTokens):
         return login_from_json(data, self.path)
 
     def write(self, login: StoredLogin) -> None:
-        """Replace the file atomically; it is readable by its owner only."""
+        """Replace the file atomically and durably; it is readable by its owner only."""
         payload = login_to_json(login)
         _secure_dir(self.path.parent)
         fd, temp = tempfile.mkstemp(prefix=".credentials-", dir=self.path.parent)
@@ -176,6 +176,10 @@ class CredentialsFile(LoginTokens):
                 os.fchmod(fd, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(payload, handle)
+                handle.flush()
+                os.fsync(
+                    handle.fileno()
+                )  # a rotated pair must survive a crash: the old one is dead
             os.replace(temp, self.path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
