@@ -177,9 +177,8 @@ class CredentialsFile(LoginTokens):
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(payload, handle)
                 handle.flush()
-                os.fsync(
-                    handle.fileno()
-                )  # a rotated pair must survive a crash: the old one is dead
+                # a rotated pair must survive a crash: the old one is already dead
+                os.fsync(handle.fileno())
             os.replace(temp, self.path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
