@@ -88,14 +88,16 @@ def _derive_key(secret: str) -> bytes:
     return kdf.derive(_utf8(secret))
 
 
-def _split_sealed(sealed: object) -> tuple[bytes, bytes, bytes] | None:
+def _split_sealed(sealed: object, max_length: int) -> tuple[bytes, bytes, bytes] | None:
     """Return ``(iv, tag, ciphertext)`` of a canonical sealed value, else ``None``.
+
+    Values longer than ``max_length`` characters are refused before any decoding.
 
     Canonical means three parts of lower-case hex with a 12-byte IV and a 16-byte tag;
     decoding and re-encoding each part must give it back exactly (no upper case,
     whitespace, odd nibbles or junk), which is cheaper than a regular expression.
     """
-    if not isinstance(sealed, str) or len(sealed) > MAX_SEALED_LENGTH:
+    if not isinstance(sealed, str) or len(sealed) > max_length:
         return None
     parts = sealed.split(":")
     if len(parts) != 3:
@@ -154,13 +156,18 @@ class CookieSealer:
     The first secret seals; every secret is tried, in order, when unsealing, so a new
     secret can be put first while the old one still opens existing cookies. Each key
     is derived at most once, on first use (never at construction), and a malformed
-    value is rejected before any derivation. Thread-safe.
+    value is rejected before any derivation. Values longer than ``max_length``
+    characters (default :data:`MAX_SEALED_LENGTH`, one cookie) do not unseal; a value
+    split over several cookies needs a larger one. Thread-safe.
     """
 
-    __slots__ = ("_keys", "_lock", "_secrets")
+    __slots__ = ("_keys", "_lock", "_max_length", "_secrets")
 
-    def __init__(self, secrets: str | Sequence[str]) -> None:
+    def __init__(
+        self, secrets: str | Sequence[str], *, max_length: int = MAX_SEALED_LENGTH
+    ) -> None:
         """Take one secret or a rotation list whose first entry is the current one."""
+        self._max_length = max_length
         self._secrets = _secrets_tuple(secrets)
         self._keys: list[AESGCM | None] = [None] * len(self._secrets)
         self._lock = threading.Lock()
@@ -192,7 +199,7 @@ class CookieSealer:
 
         Never raises on bad input, whatever its type.
         """
-        parts = _split_sealed(sealed)
+        parts = _split_sealed(sealed, self._max_length)
         if parts is None:
             return None
         iv, tag, ciphertext = parts

@@ -27,6 +27,7 @@ import pytest
 import respx
 
 from civitai_app_sdk.cli._credentials import CredentialsFile, StoredLogin
+from civitai_app_sdk.cli._keyring import CredentialStore
 from civitai_app_sdk.errors import CivitaiError, RequestTimeoutError
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
@@ -298,6 +299,7 @@ async def test_async_callers_across_two_providers_share_one_refresh(
 def test_stores_with_a_refresh_lock(tmp_path: Path) -> None:
     assert isinstance(MemoryTokenStore(), LockingTokenStore)
     assert isinstance(CredentialsFile(tmp_path), LockingTokenStore)
+    assert isinstance(CredentialStore(tmp_path, backend=None), LockingTokenStore)
     assert not isinstance(PlainStore(expiring()), LockingTokenStore)
 
 
@@ -381,9 +383,10 @@ _CHILD = textwrap.dedent(
     from pathlib import Path
 
     from civitai_app_sdk.cli._credentials import CredentialsFile
+    from civitai_app_sdk.cli._keyring import CredentialStore
     from civitai_app_sdk.oauth import OAuthClient, RefreshingTokenProvider
 
-    file = CredentialsFile(Path(sys.argv[1]))
+    file = {"file": CredentialsFile, "cli": CredentialStore}[sys.argv[3]](Path(sys.argv[1]))
     tokens = RefreshingTokenProvider(file, client=OAuthClient("app", base_url=sys.argv[2]))
     print("ready", flush=True)
     sys.stdin.readline()
@@ -426,17 +429,19 @@ def loopback_server() -> Iterator[tuple[str, RotatingServer]]:
         http.server_close()
 
 
+@pytest.mark.parametrize("store", ["file", "cli"])
 def test_two_processes_on_one_credentials_file(
-    tmp_path: Path, loopback_server: tuple[str, RotatingServer]
+    tmp_path: Path, loopback_server: tuple[str, RotatingServer], store: str
 ) -> None:
+    """Also through the CLI's store (keyring off, as on a server), which must lock too."""
     url, server = loopback_server
     file = CredentialsFile(tmp_path)
     soon = TokenSet(access_token="at-0", refresh_token="rt-0", expires_at=time.time() + 10)
     file.write(StoredLogin(soon, "app", url))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "CIVITAI_KEYRING": "0"}
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", _CHILD, str(tmp_path), url],
+            [sys.executable, "-c", _CHILD, str(tmp_path), url, store],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -455,6 +460,33 @@ def test_two_processes_on_one_credentials_file(
     assert all(child.returncode == 0 for child in children)
     assert [token for out in outputs for token in out] == ["at-1"] * 40
     assert (server.issued, server.refused) == (1, 0)
+    stored = file.load()
+    assert stored is not None
+    assert stored.refresh_token == "rt-1"
+
+
+def test_a_saved_pair_is_on_disk_before_it_replaces_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the old refresh token is dead once the server rotated it: a crash between the
+    # rename and the data reaching the disk must not leave an empty credentials file
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append("fsync")
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any) -> None:
+        events.append("replace")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    file = CredentialsFile(tmp_path)
+    file.write(StoredLogin(expiring(), "app"))
+    file.save(expiring("rt-1"))
+    assert events == ["fsync", "replace"] * 2
     stored = file.load()
     assert stored is not None
     assert stored.refresh_token == "rt-1"

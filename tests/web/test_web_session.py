@@ -189,3 +189,31 @@ def test_store_evicts_oldest_beyond_its_cap() -> None:
         return [await store.read(k) for k in ("a", "b", "c")]
 
     assert asyncio.run(run()) == [None, "b", "c"]
+
+
+async def test_a_session_split_over_several_cookies_opens_again() -> None:
+    owner = core()
+    big = tokens("a" * 2500, "r" * 200, NOW + 3600)  # sealed: > 4 KB, so three cookies
+    cookie = await cookie_for(owner, big)
+    assert "civitai_session.2=" in cookie
+    session = await owner.new_session(cookie).load()
+    assert session.signed_in
+    assert session.tokens == big
+    assert session.set_cookie_headers() == []  # not deleted as tampered
+    oversize = cookie.replace("civitai_session.1=", "civitai_session.1=" + "0" * 40_000)
+    assert not (await owner.new_session(oversize).load()).signed_in
+
+
+@pytest.mark.parametrize(
+    ("redirect_uri", "origin"),
+    [
+        ("https://App.Example:443/auth/callback", "https://app.example"),
+        ("http://localhost:80/cb", "http://localhost"),
+        ("http://[::1]:8000/cb", "http://[::1]:8000"),
+    ],
+)
+def test_the_app_origin_is_written_as_browsers_send_origin(redirect_uri: str, origin: str) -> None:
+    owner = WebAuthCore(
+        client_id="app", redirect_uri=redirect_uri, scopes=1, cookie_secrets=[SECRET]
+    )
+    assert owner.origin == origin  # else every same-origin POST is refused as cross-site

@@ -91,7 +91,46 @@ def _shared_mode(path: Path) -> int | None:
     return mode if mode & 0o044 else None
 
 
-class CredentialsFile:
+class LoginTokens:
+    """The token-store protocol over a place that keeps a whole :class:`StoredLogin`.
+
+    ``save`` keeps the client id, OAuth server and API already recorded, so a refresh
+    that rotates the tokens does not forget how to refresh the next time. Subclasses
+    give ``read``, ``write``, ``delete`` and ``refresh_lock``.
+    """
+
+    def read(self) -> StoredLogin | None:
+        """The stored login, or ``None`` when there is none."""
+        raise NotImplementedError
+
+    def write(self, login: StoredLogin) -> object:
+        """Replace the stored login."""
+        raise NotImplementedError
+
+    def delete(self) -> bool:
+        """Remove the stored login; ``False`` when there was none."""
+        raise NotImplementedError
+
+    def refresh_lock(self) -> RefreshLock:
+        """The lock serialising refreshes of these tokens (LockingTokenStore protocol)."""
+        raise NotImplementedError
+
+    def load(self) -> TokenSet | None:
+        """The stored tokens (TokenStore protocol)."""
+        login = self.read()
+        return login.tokens if login else None
+
+    def save(self, tokens: TokenSet) -> None:
+        """Store rotated tokens, keeping the recorded client and API (TokenStore protocol)."""
+        previous = self.read()
+        self.write(attrs.evolve(previous, tokens=tokens) if previous else StoredLogin(tokens))
+
+    def clear(self) -> None:
+        """Forget the tokens (TokenStore protocol)."""
+        self.delete()
+
+
+class CredentialsFile(LoginTokens):
     """A :class:`~civitai_app_sdk.oauth.store.LockingTokenStore` over ``credentials.json``.
 
     ``save`` keeps the client id, OAuth server and API already recorded, so a refresh
@@ -128,7 +167,7 @@ class CredentialsFile:
         return login_from_json(data, self.path)
 
     def write(self, login: StoredLogin) -> None:
-        """Replace the file atomically; it is readable by its owner only."""
+        """Replace the file atomically and durably; it is readable by its owner only."""
         payload = login_to_json(login)
         _secure_dir(self.path.parent)
         fd, temp = tempfile.mkstemp(prefix=".credentials-", dir=self.path.parent)
@@ -137,6 +176,9 @@ class CredentialsFile:
                 os.fchmod(fd, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(payload, handle)
+                handle.flush()
+                # a rotated pair must survive a crash: the old one is already dead
+                os.fsync(handle.fileno())
             os.replace(temp, self.path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
@@ -149,20 +191,6 @@ class CredentialsFile:
         except FileNotFoundError:
             return False
         return True
-
-    def load(self) -> TokenSet | None:
-        """The stored tokens (TokenStore protocol)."""
-        login = self.read()
-        return login.tokens if login else None
-
-    def save(self, tokens: TokenSet) -> None:
-        """Store rotated tokens, keeping the recorded client (TokenStore protocol)."""
-        previous = self.read()
-        self.write(attrs.evolve(previous, tokens=tokens) if previous else StoredLogin(tokens))
-
-    def clear(self) -> None:
-        """Forget the tokens (TokenStore protocol)."""
-        self.delete()
 
     def refresh_lock(self) -> RefreshLock:
         """A file lock beside the file, held by whoever refreshes these tokens."""

@@ -13,15 +13,19 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-import attrs
-
 from ._config import ConfigError, warn
-from ._credentials import CredentialsFile, StoredLogin, login_from_json, login_to_json
+from ._credentials import (
+    CredentialsFile,
+    LoginTokens,
+    StoredLogin,
+    login_from_json,
+    login_to_json,
+)
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-    from civitai_app_sdk.oauth.tokens import TokenSet
+    from civitai_app_sdk.oauth.store import RefreshLock
 
 SERVICE: Final = "civitai-orch"
 ENV_KEYRING: Final = "CIVITAI_KEYRING"
@@ -38,8 +42,12 @@ def system_keyring() -> KeyringBackend | None:
     return None if isinstance(backend, fail.Keyring | null.Keyring) else backend
 
 
-class CredentialStore:
-    """A :class:`~civitai_app_sdk.oauth.TokenStore` over the keyring, else the file."""
+class CredentialStore(LoginTokens):
+    """A :class:`~civitai_app_sdk.oauth.store.LockingTokenStore` over the keyring, else the file.
+
+    Refreshes by several processes are serialised by the credentials file's lock,
+    wherever the tokens themselves are kept.
+    """
 
     def __init__(self, directory: Path, backend: KeyringBackend | None = None) -> None:
         """Use the keyring ``backend`` (default: the system's) and ``directory``'s file."""
@@ -97,16 +105,6 @@ class CredentialStore:
                 warn(f"cannot remove the OS keyring entry ({type(exc).__name__})")
         return self.file.delete() or removed
 
-    def load(self) -> TokenSet | None:
-        """The stored tokens (TokenStore protocol)."""
-        login = self.read()
-        return login.tokens if login else None
-
-    def save(self, tokens: TokenSet) -> None:
-        """Store rotated tokens, keeping the recorded client and API (TokenStore protocol)."""
-        previous = self.read()
-        self.write(attrs.evolve(previous, tokens=tokens) if previous else StoredLogin(tokens))
-
-    def clear(self) -> None:
-        """Forget the tokens (TokenStore protocol)."""
-        self.delete()
+    def refresh_lock(self) -> RefreshLock:
+        """The credentials file's lock (LockingTokenStore protocol)."""
+        return self.file.refresh_lock()

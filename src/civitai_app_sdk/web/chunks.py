@@ -59,6 +59,11 @@ class ChunkedCookie:
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
 
+    @property
+    def capacity(self) -> int:
+        """An upper bound, in characters, of a value :meth:`split` accepts."""
+        return self.max_chunks * self.limit
+
     def chunk_name(self, index: int) -> str:
         """The name of chunk ``index`` (1-based)."""
         return f"{self.name}.{index}"

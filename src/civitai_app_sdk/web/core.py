@@ -31,6 +31,7 @@ from ..oauth import (
     ScopeRequest,
     TokenSet,
 )
+from ..oauth.urls import normalize_base_url
 from .chunks import ChunkedCookie
 from .errors import CallbackError, StateMismatchError
 from .login import DEFAULT_LOGIN_TTL, LoginRequest, begin_login, check_callback
@@ -73,7 +74,8 @@ def _app_origin(redirect_uri: str) -> tuple[str, bool]:
         raise ConfigurationError("redirect_uri may not carry credentials or a fragment")
     if not parts.path.startswith("/"):
         raise ConfigurationError("redirect_uri needs a path (the callback route)")
-    return f"{parts.scheme}://{parts.netloc.lower()}", secure
+    # as browsers send it in ``Origin``: lower case, no default port
+    return normalize_base_url(f"{parts.scheme}://{parts.netloc}"), secure
 
 
 class WebAuthCore:
@@ -114,15 +116,15 @@ class WebAuthCore:
                 f"each cookie secret needs at least {MIN_SECRET_LENGTH} characters "
                 "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
-        try:
-            self.sealer = CookieSealer(cookie_secrets)
-        except (TypeError, ValueError) as exc:
-            raise ConfigurationError(f"cookie_secrets: {exc}") from None
         prefix = "__Host-" if secure else ""
         self.session_cookie = ChunkedCookie(prefix + cookie_name, session_max_age, secure)
         self.login_cookie = ChunkedCookie(
             prefix + login_cookie_name, login_ttl, secure, max_chunks=1
         )
+        try:  # a session split over several cookies must still unseal
+            self.sealer = CookieSealer(cookie_secrets, max_length=self.session_cookie.capacity)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"cookie_secrets: {exc}") from None
         self.store = store
         self.session_max_age = session_max_age
         self.login_ttl = login_ttl
