@@ -36,7 +36,7 @@ BODY = {
 }
 
 
-def _launcher() -> tuple[list[str], str]:
+def launcher() -> tuple[list[str], str]:
     """How to start the CLI (the installed script, else ``python -c``), and its name."""
     exe = Path(sys.executable).with_name("civitai-orch")
     if exe.exists():
@@ -67,7 +67,7 @@ def _help(launcher: list[str], how: str, env: dict[str, str], cwd: str) -> None:
 
 def run() -> None:
     """Print the median and best wall time of each command over a few fresh processes."""
-    launcher, how = _launcher()
+    command, how = launcher()
     timings = Timings(0.05, 0.05, 0.05, 0.1)
     with tempfile.TemporaryDirectory() as home, LocalServer(LocalConfig(timings=timings)) as server:
         env = {
@@ -77,11 +77,11 @@ def run() -> None:
             "CIVITAI_CONFIG_DIR": str(Path(home) / "config"),
             "CIVITAI_KEYRING": "0",
         }
-        _help(launcher, how, env, home)
+        _help(command, how, env, home)
         body = Path(home) / "body.json"
         body.write_text(json.dumps(BODY))
         submitted = subprocess.run(
-            [*launcher, "submit", str(body), "--yes", "--wait", "--json"],
+            [*command, "submit", str(body), "--yes", "--wait", "--json"],
             check=True,
             capture_output=True,
             env=env,
@@ -95,7 +95,7 @@ def run() -> None:
             "estimate FILE": ["estimate", str(body)],
         }
         for label, args in commands.items():
-            median, best = _time([*launcher, *args], env, home)
+            median, best = _time([*command, *args], env, home)
             print(
                 f"civitai-orch {label} (local server): median {median:.0f} ms, "
                 f"best {best:.0f} ms over {RUNS} runs"

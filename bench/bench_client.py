@@ -88,14 +88,14 @@ class _Handler(BaseHTTPRequestHandler):
         """Silence the per-request log."""
 
 
-def _per_request(fn: Any) -> float:
-    """Median seconds per call over several rounds."""
+def per_call(fn: Any, rounds: int = ROUNDS, per_round: int = PER_ROUND) -> float:
+    """Median seconds per call of ``fn`` over ``rounds`` rounds of ``per_round`` calls."""
     samples = []
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         start = time.perf_counter()
-        for _ in range(PER_ROUND):
+        for _ in range(per_round):
             fn()
-        samples.append((time.perf_counter() - start) / PER_ROUND)
+        samples.append((time.perf_counter() - start) / per_round)
     return statistics.median(samples)
 
 
@@ -113,9 +113,9 @@ def overhead() -> None:
             for _ in range(50):
                 raw.get(url)
                 client.get("8484131-20260121222126332")
-            raw_bytes = _per_request(lambda: raw.get(url))
-            raw_json = _per_request(lambda: raw.get(url).json())
-            ours = _per_request(lambda: client.get("8484131-20260121222126332"))
+            raw_bytes = per_call(lambda: raw.get(url))
+            raw_json = per_call(lambda: raw.get(url).json())
+            ours = per_call(lambda: client.get("8484131-20260121222126332"))
     finally:
         server.shutdown()
         server.server_close()

@@ -14,13 +14,14 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
-from bench.bench_client import PAYLOAD
+from bench.bench_cli import launcher
+from bench.bench_client import PAYLOAD, per_call
 from civitai_app_sdk.local import LocalConfig, LocalServer, Timings
 from civitai_app_sdk.orchestrator import OrchestratorClient
 
@@ -74,10 +75,7 @@ def row(measure: str, figure: str, target: str, ok: bool) -> None:
 
 
 def _cli(*args: str) -> list[str]:
-    exe = Path(sys.executable).with_name("civitai-orch")
-    if exe.exists():
-        return [str(exe), *args]
-    return [sys.executable, "-c", "from civitai_app_sdk.cli import main; main()", *args]
+    return [*launcher()[0], *args]
 
 
 def _seed(server: LocalServer) -> str:
@@ -180,16 +178,6 @@ def first_use_rows(payload_file: Path) -> None:
     )
 
 
-def _best(fn: Callable[[], object], rounds: int = 7, per: int = 2000) -> float:
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        for _ in range(per):
-            fn()
-        samples.append((time.perf_counter() - started) / per)
-    return statistics.median(samples)
-
-
 def parse_row(fixtures: list[bytes]) -> None:
     """Steady-state Workflow.model_validate_json against json.loads, median over fixtures."""
     from civitai_app_sdk_generated import Workflow
@@ -198,8 +186,8 @@ def parse_row(fixtures: list[bytes]) -> None:
     for data in fixtures:
         Workflow.model_validate_json(data)
         ratios.append(
-            _best(lambda d=data: Workflow.model_validate_json(d))  # type: ignore[misc]
-            / _best(lambda d=data: json.loads(d))  # type: ignore[misc]
+            per_call(lambda d=data: Workflow.model_validate_json(d), 7, 2000)
+            / per_call(lambda d=data: json.loads(d), 7, 2000)
         )
     ratio = statistics.median(ratios)
     row(
@@ -221,7 +209,10 @@ def client_row(server: LocalServer, workflow_id: str) -> None:
             raw.get(url)
             client.get(workflow_id)
         pairs = [
-            (_best(lambda: client.get(workflow_id), 1, 100), _best(lambda: raw.get(url), 1, 100))
+            (
+                per_call(lambda: client.get(workflow_id), 1, 100),
+                per_call(lambda: raw.get(url), 1, 100),
+            )
             for _ in range(RUNS)
         ]
     ratio = statistics.median(a / b for a, b in pairs)

@@ -86,7 +86,7 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     normalised, opened = request_shapes.open_member_refs(normalised, unions, requests)
     normalised = request_shapes.tag_defaults(normalised, unions)
     raw_models = models.run_generator(normalised, unions | opened)
-    lenient = postprocess.postprocess(raw_models, unions | opened)
+    lenient = postprocess.postprocess(raw_models, unions | opened, frozenset(requests))
     model_source = request_shapes.request_bases(lenient, requests)
     scope_module, scope_notes = _scope_module(entries, header)
     catalog = catalogs.build_catalogs(normalised, unions)

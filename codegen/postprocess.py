@@ -122,8 +122,14 @@ def definition_order(chunks: list[_Chunk]) -> list[_Chunk]:
     return ordered
 
 
-def tagged_unions(source: str, unions: dict[str, Union_]) -> str:
-    """Replace each union alias with a tagged union that has an unknown-tag fallback."""
+def tagged_unions(
+    source: str, unions: dict[str, Union_], requests: frozenset[str] = frozenset()
+) -> str:
+    """Replace each union alias with a tagged union that has an unknown-tag fallback.
+
+    A lazy union outside ``requests`` reads leniently (unknown fields kept) even when the
+    caller passes no ``extra=``, as a plain ``TypeAdapter(Workflow)`` does.
+    """
     tree = ast.parse(source)
     fields = field_attributes(tree)
     chunks = _chunks(source, tree)
@@ -140,6 +146,7 @@ def tagged_unions(source: str, unions: dict[str, Union_]) -> str:
                 attr=_attribute_for(union, unions, fields),
                 members=members,
                 lazy=len(members) >= LAZY_UNION_MEMBERS,
+                lenient=union.name not in requests,
                 description=union.description,
             )
             chunk.lines = ["", "", *rendered.rstrip("\n").splitlines()]
@@ -147,6 +154,6 @@ def tagged_unions(source: str, unions: dict[str, Union_]) -> str:
     return "\n".join(line for c in definition_order(chunks) for line in c.lines) + "\n"
 
 
-def postprocess(source: str, unions: dict[str, Union_]) -> str:
+def postprocess(source: str, unions: dict[str, Union_], requests: frozenset[str]) -> str:
     """All source transformations of the generator's module."""
-    return tagged_unions(source, unions)
+    return tagged_unions(source, unions, requests)

@@ -200,17 +200,24 @@ class LazyUnion:
     Reading a workflow then builds the classes of its own step types only, not those of
     every step type and engine. Values behave as with `tagger`: the member is chosen by
     `prop` (JSON) or `attr` (model), an unknown tag parses into `fallback`, and errors
-    keep their full location.
+    keep their full location. `read_extra` is the `extra=` used when the caller gave
+    none (a plain `TypeAdapter(Workflow)`): "allow" for a union that only responses hold.
     """
 
     def __init__(
-        self, prop: str, attr: str, targets: Mapping[str, str], fallback: type[BaseModel]
+        self,
+        prop: str,
+        attr: str,
+        targets: Mapping[str, str],
+        fallback: type[BaseModel],
+        read_extra: ExtraValues | None = None,
     ) -> None:
         """Members are named in `targets` (tag -> generated name) and resolved on first use."""
         self._prop = prop
         self._attr = attr
         self._targets = dict(targets)
         self._fallback = fallback
+        self._read_extra = read_extra
         self._validators: dict[str, Any] = {}
 
     def _validator(self, target: str | None) -> Any:
@@ -232,10 +239,11 @@ class LazyUnion:
             raw = raw.value
         validator = self._validator(self._targets.get(raw) if isinstance(raw, str) else None)
         context = info.context
-        if not isinstance(context, Mapping):
-            return validator.validate_python(value, context=context)
-        extra = context.get(EXTRA_CONTEXT)
-        if context.get(STRICT_CONTEXT):
+        given = context if isinstance(context, Mapping) else {}
+        extra = given.get(EXTRA_CONTEXT, self._read_extra)
+        if EXTRA_CONTEXT not in given:
+            context = with_extra(context, extra)
+        if given.get(STRICT_CONTEXT):
             if info.mode == "json":
                 text = to_json(value)
                 return validator.validate_json(text, strict=True, extra=extra, context=context)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from blocks_support import manifest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from civitai_app_sdk.blocks import validate_manifest
@@ -145,16 +145,26 @@ def _regexploit_flags(pattern: str) -> bool:
         from regexploit.redos import find
 
     parsed: Any = SreOpParser().parse_sre(js_to_python(pattern))
-    return any(found.starriness > 2 for found in find(parsed))
+    try:
+        return any(found.starriness > 2 for found in find(parsed))
+    except (TypeError, IndexError):  # its own bugs on some nested stars: no verdict
+        return False
 
 
-@settings(max_examples=300, deadline=None)
-@given(PATTERNS)
+# `x` then starred runs: regexploit flags about a third of these (none of 300 PATTERNS).
+STARRY = st.tuples(
+    st.lists(st.tuples(_patterns(), QUANTIFIERS), min_size=1, max_size=4), ATOMS
+).map(lambda parts: "x" + "".join(f"(?:{p}){q}" for p, q in parts[0]) + parts[1])
+
+
+@settings(max_examples=150, deadline=None)
+@given(STARRY)
 def test_everything_regexploit_flags_is_flagged(pattern: str) -> None:
     """regexploit (a maintained checker) as an oracle: it misses six of the issue's eight
-    patterns, but nothing it finds may pass here."""
-    if _regexploit_flags(pattern):
-        assert is_redos_prone(pattern)
+    patterns, but nothing it finds may pass here. Only flagged patterns count (`assume`),
+    so the test cannot pass without checking any."""
+    assume(_regexploit_flags(pattern))
+    assert is_redos_prone(pattern)
 
 
 @settings(max_examples=200, deadline=None)

@@ -285,6 +285,7 @@ else:
                     "xGuardModeration": "XGuardModerationStep",
                 },
                 UnknownWorkflowStep,
+                read_extra="allow",
             ),
         ],
     )
