@@ -13,16 +13,15 @@ Pure functions from the post-processed model source to module texts:
 from __future__ import annotations
 
 import ast
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from codegen.operations import snake
+
 PACKAGE_NAME = "civitai_app_sdk_generated"
 CHUNK_PACKAGE = "_models"
 """Sub-package of the generated package that holds the split model modules."""
-
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 @dataclass(frozen=True)
@@ -121,11 +120,6 @@ def owners(defs: list[Definition]) -> dict[str, frozenset[str]]:
             found[name].add(root)
             stack.extend(by_name[name].needs)
     return {name: frozenset(found[name]) for name in by_name}
-
-
-def snake(name: str) -> str:
-    """`TextToImageStep` -> `text_to_image_step`."""
-    return _CAMEL.sub("_", name).lower()
 
 
 def chunks(defs: list[Definition]) -> dict[str, list[Definition]]:

@@ -95,4 +95,4 @@ def test_an_unknown_top_level_statement_is_refused() -> None:
     [("TextToImageStep", "text_to_image_step"), ("AIRecognitionResult", "ai_recognition_result")],
 )
 def test_snake(name: str, expected: str) -> None:
-    assert split.snake(name) == expected
+    assert split.snake(name) == expected  # the naming the operation layer uses too
