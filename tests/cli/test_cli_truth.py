@@ -147,6 +147,26 @@ def test_wait_that_times_out_prints_the_id_and_the_cancel_command(
     assert "`civitai-orch cancel wf-1`" in result.stderr
 
 
+def test_wait_on_a_server_that_stops_answering_prints_the_id_and_the_cancel_command(
+    authed: Run, api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hanging server cut by the wait's deadline: the workflow lives on, say how to stop it."""
+    from civitai_app_sdk import errors as sdk
+    from civitai_app_sdk.orchestrator import OrchestratorClient
+
+    def hang(self: object, workflow_id: str, **kw: Any) -> Any:
+        kw["on_update"](RUNNING)
+        raise sdk.RequestTimeoutError("GET timed out")
+
+    monkeypatch.setattr(OrchestratorClient, "poll", hang)
+    result = authed("workflow", "wf-1", "--wait", "--json")
+    assert result.exit_code == ExitCode.NETWORK
+    document = json.loads(result.stdout)
+    assert (document["id"], document["status"]) == ("wf-1", "processing")
+    assert "the request timed out: workflow wf-1 is still processing" in result.stderr
+    assert "`civitai-orch cancel wf-1`" in result.stderr
+
+
 # --- what the server said ----------------------------------------------------------------
 
 
