@@ -92,6 +92,20 @@ def test_submit_without_answer_takes_the_key_from_the_exception(
     assert "`--external-id my-key-1`" in result.stderr
 
 
+@pytest.mark.parametrize("body", ["<html>", " " * (64 << 20)], ids=["not-json", "64MB"])
+def test_an_unreadable_answer_to_a_submit_says_the_workflow_may_exist(
+    authed: Run, api: respx.MockRouter, body_file: Path, body: str
+) -> None:
+    """A 200 whose body is not a workflow: the server took (and charged) the submit."""
+    _estimate(api)
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).respond(200, text=body)
+    result = authed("submit", str(body_file), "--yes", "--external-id", "my-key-2", "--json")
+    assert result.exit_code != 0
+    assert json.loads(result.stdout)["externalId"] == "my-key-2"
+    assert "may have been created" in result.stderr
+    assert "`--external-id my-key-2`" in result.stderr
+
+
 def test_ctrl_c_during_the_submit_request_still_prints_the_key(
     authed: Run, api: respx.MockRouter, body_file: Path
 ) -> None:
