@@ -106,6 +106,25 @@ def test_an_unreadable_answer_to_a_submit_says_the_workflow_may_exist(
     assert "`--external-id my-key-2`" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("answer", "unsure"),
+    [(httpx.Response(503, text="down"), True), (httpx.Response(400, json={}), False)],
+    ids=["503", "400"],
+)
+def test_a_recipe_run_without_a_clear_answer_warns_before_a_paid_retry(
+    authed: Run, api: respx.MockRouter, cli_home: Path, answer: httpx.Response, unsure: bool
+) -> None:
+    """A recipe has no idempotency key: after a 5xx it may have run, so say so."""
+    step_input = cli_home / "input.json"
+    step_input.write_text('{"message": "hi"}')
+    route = api.post(f"{API}/v2/consumer/recipes/echo").mock(return_value=answer)
+    result = authed("recipe", "echo", str(step_input), "--yes", "--json")
+    assert result.exit_code != 0
+    assert route.call_count == 1
+    assert ("may have run and been charged" in result.stderr) is unsure
+    assert json.loads(result.stdout)["error"]["status"] == answer.status_code
+
+
 def test_ctrl_c_during_the_submit_request_still_prints_the_key(
     authed: Run, api: respx.MockRouter, body_file: Path
 ) -> None:
