@@ -24,6 +24,7 @@ import attrs
 import httpx
 
 from civitai_app_sdk._transport import DEFAULT_BASE_URL
+from civitai_app_sdk.errors import ConfigurationError
 
 ENV_TOKEN: Final = "CIVITAI_API_TOKEN"
 ENV_API_URL: Final = "CIVITAI_API_URL"
@@ -37,7 +38,7 @@ CREDENTIALS_FILE: Final = "credentials.json"
 DOTENV: Final = ".env"
 
 
-class ConfigError(ValueError):
+class ConfigError(ConfigurationError):
     """A setting or settings file that cannot be used; the message names where it came from."""
 
 
