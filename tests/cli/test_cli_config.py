@@ -88,6 +88,21 @@ def test_a_dotenv_url_never_takes_a_token_from_elsewhere(tmp_path: Path, token_f
     assert "ignoring CIVITAI_API_URL from ./.env" in warnings[0]
 
 
+def test_a_dotenv_never_chooses_the_sign_in_server(tmp_path: Path) -> None:
+    """A repository's .env cannot send `login` (and the user) to another OAuth server."""
+    (tmp_path / ".env").write_text(
+        "CIVITAI_AUTH_URL=https://attacker.test\nCIVITAI_CLIENT_ID=cid\n"
+    )
+    env = {"CIVITAI_CONFIG_DIR": str(tmp_path / "cfg")}
+    warnings: list[str] = []
+    s = load_settings(environ=env, cwd=tmp_path, on_warning=warnings.append)
+    assert (s.auth_url, s.client_id) == (None, "cid")
+    assert len(warnings) == 1
+    assert "ignoring CIVITAI_AUTH_URL from ./.env" in warnings[0]
+    env["CIVITAI_AUTH_URL"] = "https://auth.env.test"
+    assert load_settings(environ=env, cwd=tmp_path).auth_url == "https://auth.env.test"
+
+
 def test_dotenv_url_with_its_own_token_is_used(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("CIVITAI_API_URL=http://127.0.0.1:9\nCIVITAI_API_TOKEN=t\n")
     s = load_settings(environ={"CIVITAI_CONFIG_DIR": str(tmp_path)}, cwd=tmp_path)

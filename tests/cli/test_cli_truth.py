@@ -92,6 +92,39 @@ def test_submit_without_answer_takes_the_key_from_the_exception(
     assert "`--external-id my-key-1`" in result.stderr
 
 
+@pytest.mark.parametrize("body", ["<html>", " " * (64 << 20)], ids=["not-json", "64MB"])
+def test_an_unreadable_answer_to_a_submit_says_the_workflow_may_exist(
+    authed: Run, api: respx.MockRouter, body_file: Path, body: str
+) -> None:
+    """A 200 whose body is not a workflow: the server took (and charged) the submit."""
+    _estimate(api)
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).respond(200, text=body)
+    result = authed("submit", str(body_file), "--yes", "--external-id", "my-key-2", "--json")
+    assert result.exit_code != 0
+    assert json.loads(result.stdout)["externalId"] == "my-key-2"
+    assert "may have been created" in result.stderr
+    assert "`--external-id my-key-2`" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("answer", "unsure"),
+    [(httpx.Response(503, text="down"), True), (httpx.Response(400, json={}), False)],
+    ids=["503", "400"],
+)
+def test_a_recipe_run_without_a_clear_answer_warns_before_a_paid_retry(
+    authed: Run, api: respx.MockRouter, cli_home: Path, answer: httpx.Response, unsure: bool
+) -> None:
+    """A recipe has no idempotency key: after a 5xx it may have run, so say so."""
+    step_input = cli_home / "input.json"
+    step_input.write_text('{"message": "hi"}')
+    route = api.post(f"{API}/v2/consumer/recipes/echo").mock(return_value=answer)
+    result = authed("recipe", "echo", str(step_input), "--yes", "--json")
+    assert result.exit_code != 0
+    assert route.call_count == 1
+    assert ("may have run and been charged" in result.stderr) is unsure
+    assert json.loads(result.stdout)["error"]["status"] == answer.status_code
+
+
 def test_ctrl_c_during_the_submit_request_still_prints_the_key(
     authed: Run, api: respx.MockRouter, body_file: Path
 ) -> None:
@@ -144,6 +177,26 @@ def test_wait_that_times_out_prints_the_id_and_the_cancel_command(
     document = json.loads(result.stdout)
     assert (document["id"], document["status"]) == ("wf-1", "processing")
     assert "the wait ended after 1 s" in result.stderr
+    assert "`civitai-orch cancel wf-1`" in result.stderr
+
+
+def test_wait_on_a_server_that_stops_answering_prints_the_id_and_the_cancel_command(
+    authed: Run, api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hanging server cut by the wait's deadline: the workflow lives on, say how to stop it."""
+    from civitai_app_sdk import errors as sdk
+    from civitai_app_sdk.orchestrator import OrchestratorClient
+
+    def hang(self: object, workflow_id: str, **kw: Any) -> Any:
+        kw["on_update"](RUNNING)
+        raise sdk.RequestTimeoutError("GET timed out")
+
+    monkeypatch.setattr(OrchestratorClient, "poll", hang)
+    result = authed("workflow", "wf-1", "--wait", "--json")
+    assert result.exit_code == ExitCode.NETWORK
+    document = json.loads(result.stdout)
+    assert (document["id"], document["status"]) == ("wf-1", "processing")
+    assert "the request timed out: workflow wf-1 is still processing" in result.stderr
     assert "`civitai-orch cancel wf-1`" in result.stderr
 
 

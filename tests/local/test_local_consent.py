@@ -26,10 +26,12 @@ def client() -> Iterator[httpx.Client]:
         yield http
 
 
-def page(client: httpx.Client, scope: str = "98305", state: str = "st") -> httpx.Response:
+def page(
+    client: httpx.Client, scope: str = "98305", state: str = "st", redirect: str = REDIRECT
+) -> httpx.Response:
     params = {
         "client_id": "demo-app",
-        "redirect_uri": REDIRECT,
+        "redirect_uri": redirect,
         "response_type": "code",
         "state": state,
         "scope": scope,
@@ -120,3 +122,15 @@ def test_a_forged_post_without_the_page_only_gets_the_page(client: httpx.Client)
 def test_invalid_requests_are_refused_before_any_page(client: httpx.Client) -> None:
     assert page(client, scope="not-a-number").json()["error"] == "invalid_scope"
     assert page(client, state="").json()["error"] == "invalid_request"
+
+
+def test_user_info_in_the_redirect_cannot_write_the_csp_or_the_return_note(
+    client: httpx.Client,
+) -> None:
+    sneaky = "http://evil.test;script-src 'unsafe-inline'@127.0.0.1:5173/callback"
+    response = page(client, redirect=sneaky)
+    assert response.status_code == 200
+    csp = response.headers["content-security-policy"]
+    assert csp.endswith("form-action 'self' http://127.0.0.1:5173")
+    assert "evil" not in csp
+    assert "evil" not in response.text

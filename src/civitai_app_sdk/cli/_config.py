@@ -9,6 +9,7 @@ the real one).
 A ``.env`` belongs to whatever repository the user happens to stand in, so its
 ``CIVITAI_API_URL`` is used only together with its own ``CIVITAI_API_TOKEN``: it can
 never redirect a token from the environment or the stored login to another host.
+Its ``CIVITAI_AUTH_URL`` is ignored: it would choose the server ``login`` signs in to.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import attrs
 import httpx
 
 from civitai_app_sdk._transport import DEFAULT_BASE_URL
+from civitai_app_sdk.errors import ConfigurationError
 
 ENV_TOKEN: Final = "CIVITAI_API_TOKEN"
 ENV_API_URL: Final = "CIVITAI_API_URL"
@@ -36,7 +38,7 @@ CREDENTIALS_FILE: Final = "credentials.json"
 DOTENV: Final = ".env"
 
 
-class ConfigError(ValueError):
+class ConfigError(ConfigurationError):
     """A setting or settings file that cannot be used; the message names where it came from."""
 
 
@@ -185,7 +187,13 @@ def load_settings(
         url, url_source = _pick(None, ENV_API_URL, {}, {}, file, "api_url")
     retries, retries_source = _pick(None, ENV_MAX_RETRIES, env, dotenv, file, "max_retries")
     client_id, _ = _pick(None, ENV_CLIENT_ID, env, dotenv, file, "client_id")
-    auth_url, _ = _pick(None, ENV_AUTH_URL, env, dotenv, file, "auth_url")
+    auth_url, auth_source = _pick(None, ENV_AUTH_URL, env, dotenv, file, "auth_url")
+    if auth_source == DOTENV:
+        on_warning(
+            f"ignoring {ENV_AUTH_URL} from ./{DOTENV}: a file in the working directory "
+            "does not choose the server you sign in to (use --auth-url or the environment)"
+        )
+        auth_url, _ = _pick(None, ENV_AUTH_URL, {}, {}, file, "auth_url")
     return Settings(
         api_url=checked_url(url, "--api-url flag" if url_source == "flag" else url_source)
         if url

@@ -14,7 +14,6 @@ import httpx
 from civitai_app_sdk import errors as sdk
 from civitai_app_sdk.oauth.errors import LoginRequiredError, OAuthError
 
-from ._config import ConfigError
 from ._exit import CliError, ExitCode
 
 LOGIN_HINT = "set CIVITAI_API_TOKEN, add it to ./.env, or run `civitai-orch login`"
@@ -155,7 +154,7 @@ def to_click_error(exc: Exception) -> CliError | None:
         return CliError(f"the stored login has expired: {LOGIN_HINT}", ExitCode.AUTH)
     if isinstance(exc, OAuthError):
         return CliError(f"sign-in failed: {sentence(str(exc))}", ExitCode.AUTH)
-    if isinstance(exc, ConfigError | sdk.ConfigurationError):
+    if isinstance(exc, sdk.ConfigurationError):  # the CLI's ConfigError too
         return CliError(str(exc), ExitCode.USAGE)
     if isinstance(exc, httpx.TimeoutException):
         return CliError("the request timed out: check the network and try again", ExitCode.NETWORK)

@@ -71,8 +71,8 @@ def still_running(workflow_id: str, status: str | None, what: str, code: ExitCod
 def follow(client: Any, workflow_id: str, timeout: float) -> dict[str, Any]:
     """Poll a workflow to its end with a progress bar on stderr.
 
-    Ctrl-C or the end of ``timeout`` stops following (not the workflow) and says how
-    to follow or cancel it.
+    Ctrl-C, the end of ``timeout`` or a server that stops answering stops following
+    (not the workflow) and says how to follow or cancel it.
     """
     from civitai_app_sdk.errors import PollTimeoutError
 
@@ -93,6 +93,11 @@ def follow(client: Any, workflow_id: str, timeout: float) -> dict[str, Any]:
         except PollTimeoutError:
             raise still_running(
                 workflow_id, seen["status"], f"the wait ended after {timeout:g} s", ExitCode.ERROR
+            ) from None
+        except sdk.TransportError as exc:  # a hanging or lost server: the workflow lives on
+            what = "the request timed out" if isinstance(exc, sdk.RequestTimeoutError) else None
+            raise still_running(
+                workflow_id, seen["status"], what or "the API stopped answering", ExitCode.NETWORK
             ) from None
     data: dict[str, Any] = to_data(final)
     return data

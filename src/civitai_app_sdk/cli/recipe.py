@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from civitai_app_sdk.errors import OrchestratorError
 from civitai_app_sdk.orchestrator import OPERATIONS
 
 from ._exit import CliError, ExitCode
@@ -36,6 +37,34 @@ def _input(file: Any) -> Any:
         return json.load(file)
     except ValueError as exc:
         raise CliError(f"{file.name} is not valid JSON: {exc}", ExitCode.USAGE) from None
+
+
+def _run_failed(exc: OrchestratorError | KeyboardInterrupt) -> CliError:
+    """The error for a recipe run that got no clear answer: it may have run and been paid.
+
+    A recipe has no idempotency key, so the message warns before a retry that could
+    charge again (a network failure, timeout, 5xx or Ctrl-C leaves it unknown).
+    """
+    from ._errors import orchestrator_error
+
+    if isinstance(exc, KeyboardInterrupt):
+        error = CliError("interrupted while running the recipe", ExitCode.INTERRUPTED)
+        unsure = True
+    else:
+        error = orchestrator_error(exc)
+        unsure = exc.status is None or exc.status >= 500 or exc.status == 408
+    if not unsure:
+        return error
+    return CliError(
+        f"{error.format_message()}; the recipe may have run and been charged: look for it "
+        "with `civitai-orch workflows` before running it again (a recipe has no "
+        "idempotency key)",
+        error.code,
+        status=error.status,
+        request_id=error.request_id,
+        fields=error.fields,
+        extra=error.extra,
+    )
 
 
 @click.command()
@@ -75,5 +104,10 @@ def recipe(
         if not click.confirm(f"Run {name} and spend Buzz?", err=True):
             raise CliError("not run", ExitCode.ERROR)
     client = open_client(token, api_url)
-    output = getattr(client.recipes, method)(body, whatif=True if estimate else None)
+    try:
+        output = getattr(client.recipes, method)(body, whatif=True if estimate else None)
+    except (OrchestratorError, KeyboardInterrupt) as exc:
+        if estimate:
+            raise
+        raise _run_failed(exc) from None
     emit_json(output)  # the step's output is JSON data for people and scripts alike

@@ -39,7 +39,7 @@ def consent_page(
 ) -> HTMLResponse:
     """The page, with framing forbidden and form posts limited to here and the app."""
     parts = urlsplit(redirect_uri)
-    target = f"{parts.scheme}://{parts.netloc}"
+    target = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # no user info in the CSP
     items = "".join(f"<li>{html.escape(text)}</li>" for text in scopes)
     name = html.escape(app_name)
     body = f"""<!DOCTYPE html>

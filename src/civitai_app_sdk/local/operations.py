@@ -40,7 +40,7 @@ from .render import iso
 from .state import ServerState
 from .timeline import TERMINAL
 from .uploads import MAX_UPLOAD, Upload, kind_of
-from .workflows import _hold, _record, _step_index
+from .workflows import _guarded, _hold, _record, _step_index
 
 __all__ = ["operation_routes"]
 
@@ -260,24 +260,6 @@ async def recipe(request: Request) -> Response:
         return problem(422, f"The recipe's step ended {status}.")
     output = step.get("output")
     return JSONResponse(output if output is not None else _would_be_output(name, step_input))
-
-
-def _guarded(handler: Any, scope: int | None) -> Any:
-    async def endpoint(request: Request) -> Response:
-        if scope is not None:
-            caller = authorized(request, scope)
-            if isinstance(caller, Response):
-                return caller
-        try:
-            response: Response = await handler(request)
-        except BadRequestError as exc:
-            return exc.response()
-        except LookupError:
-            return problem(404, "The workflow or step was not found.")
-        return response
-
-    endpoint.__doc__ = handler.__doc__
-    return endpoint
 
 
 def operation_routes() -> list[Route]:

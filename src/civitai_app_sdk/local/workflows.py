@@ -264,11 +264,15 @@ async def update_step(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _guarded(handler: Any, scope: int) -> Any:
+def _guarded(handler: Any, scope: int | None) -> Any:
+    """``handler`` behind the bearer check for ``scope`` (``None``: no token needed),
+    with bad requests as 400 and a missing workflow or step as 404."""
+
     async def endpoint(request: Request) -> Response:
-        caller = authorized(request, scope)
-        if isinstance(caller, Response):
-            return caller
+        if scope is not None:
+            caller = authorized(request, scope)
+            if isinstance(caller, Response):
+                return caller
         try:
             response: Response = await handler(request)
         except BadRequestError as exc:
