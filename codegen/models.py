@@ -16,14 +16,10 @@ CUSTOM_TEMPLATES = Path(__file__).parent / "templates" / "datamodel"
 """Our overrides of the generator's own templates (open enums, safe member names)."""
 ADDITIONAL_IMPORTS = (
     "typing.TYPE_CHECKING",
-    "pydantic.Discriminator",
-    "pydantic.Tag",
-    f"{PACKAGE}._base.UNKNOWN_TAG",
-    f"{PACKAGE}._base.LazyUnion",
+    f"{PACKAGE}._base.OpenUnion",
     f"{PACKAGE}._base.OpenEnum",
     f"{PACKAGE}._base.OpenIntEnum",
     f"{PACKAGE}._base.OpenStrEnum",
-    f"{PACKAGE}._base.tagger",
 )
 """What the open enums and the tagged unions (see `postprocess`) refer to."""
 

@@ -92,7 +92,8 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
     catalog = catalogs.build_catalogs(normalised, unions)
     ops = operations.build_operations(normalised)
 
-    modules = split.split(model_source, header) | {
+    model_modules, lazy_holders = split.split(model_source, header)
+    modules = model_modules | {
         "_base": render.render("_base.py.j2", header=header),
         "scopes": scope_module,
         "steps": render.render("steps.py.j2", header=header, catalog=catalog),
@@ -106,6 +107,7 @@ def generate(entries: dict[str, inputs.LockEntry]) -> Generation:
         header=header,
         modules=sorted(m for m in modules if not m.startswith(f"{split.CHUNK_PACKAGE}.")),
         homes=catalogs.name_homes(modules),
+        lazy_holders=lazy_holders,
     )
     files = {f"{name.replace('.', '/')}.py": text for name, text in modules.items()}
     files["__init__.py"] = package

@@ -2,11 +2,10 @@
 
 Open enums and `str`-safe member names come from the generator itself (our
 `templates/datamodel/Enum.jinja2` and `--additional-imports`, see `codegen.models`).
-What is left here works on the parsed module: `tagged_unions` gives each discriminated
-union an `Unknown<D>` member and a discriminator function, so an unknown tag parses into
-the fallback instead of failing, and orders definitions so each name exists before use;
-unions with many members load a member only when a value of it is first met
-(`LazyUnion`).
+What is left here works on the parsed module: `tagged_unions` makes each discriminated
+union an `OpenUnion` with an `Unknown<D>` fallback, so an unknown tag parses into the
+fallback instead of failing, and orders definitions so each name exists before use;
+unions with many members load a member only when a value of it is first met (`lazy`).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from codegen.normalize import Union_
 from codegen.render import render
 
 LAZY_UNION_MEMBERS = 8
-"""Unions with at least this many members resolve them on first use (see `LazyUnion`)."""
+"""Unions with at least this many members resolve them on first use (see `OpenUnion`)."""
 
 
 def field_attributes(tree: ast.Module) -> dict[str, dict[str, str]]:

@@ -122,6 +122,39 @@ def owners(defs: list[Definition]) -> dict[str, frozenset[str]]:
     return {name: frozenset(found[name]) for name in by_name}
 
 
+def lazy_holders(defs: list[Definition]) -> tuple[str, ...]:
+    """Models whose validators hold a lazy union, each after the models it reaches.
+
+    Rebuilt in this order once a lazy union has built new members, their validators read
+    those members natively (see `OpenUnion`). A lazy union is the only kind of definition
+    with names only a type checker reads.
+    """
+    by_name = {d.name: d for d in defs}
+    holding = {d.name for d in defs if d.static}
+    grew = True
+    while grew:
+        more = {d.name for d in defs if d.needs & holding} - holding
+        holding |= more
+        grew = bool(more)
+    order: list[str] = []
+    seen: set[str] = set()
+    for root in by_name:
+        stack = [(root, False)]
+        while stack:
+            name, done = stack.pop()
+            if done:
+                if name in holding and by_name[name].text.startswith("class "):
+                    order.append(name)
+                continue
+            if name in seen:
+                continue
+            seen.add(name)
+            stack.append((name, True))
+            reached = by_name[name].needs | by_name[name].static
+            stack.extend((n, False) for n in sorted(reached, reverse=True) if n not in seen)
+    return tuple(order)
+
+
 def chunks(defs: list[Definition]) -> dict[str, list[Definition]]:
     """Module name -> its definitions (source order), one module per owner set.
 
@@ -196,8 +229,9 @@ def render_facade(header: str, home: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def split(source: str, header: str) -> dict[str, str]:
-    """Module path (relative, dotted) -> source, for the facade and every split module."""
+def split(source: str, header: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Module path (relative, dotted) -> source, for the facade and every split module;
+    and the `lazy_holders`."""
     imports, defs = definitions(source)
     groups = chunks(defs)
     home = {d.name: module for module, group in groups.items() for d in group}
@@ -207,4 +241,4 @@ def split(source: str, header: str) -> dict[str, str]:
     }
     modules[f"{CHUNK_PACKAGE}.__init__"] = header + '\n"""Split model modules (see `models`)."""\n'
     modules["models"] = render_facade(header, home)
-    return modules
+    return modules, lazy_holders(defs)

@@ -31,8 +31,11 @@ HOMES: dict[str, str] = {
     "OpenStrEnum": "_base",
     "OpenIntEnum": "_base",
     "OpenEnum": "_base",
-    "tagger": "_base",
-    "LazyUnion": "_base",
+    "UNLISTED_TAG": "_base",
+    "OpenUnion": "_base",
+    "refresh_lazy_unions": "_base",
+    "json_location": "_base",
+    "reported_errors": "_base",
     "parse_timespan": "_base",
     "format_timespan": "_base",
     "TimeSpan": "_base",
@@ -1508,6 +1511,23 @@ HOMES: dict[str, str] = {
     "WORKFLOW_STEP_TYPES": "steps",
 }
 """Every public generated name -> the module that defines it."""
+
+LAZY_HOLDERS: tuple[str, ...] = (
+    "PreprocessImageStep",
+    "PreprocessImageStepTemplate",
+    "VideoGenStep",
+    "VideoGenStepTemplate",
+    "ImageGenStep",
+    "ImageGenStepTemplate",
+    "TrainingStep",
+    "TrainingStepTemplate",
+    "WorkflowTemplate",
+    "RepeatInput",
+    "RepeatOutput",
+    "Workflow",
+    "CursedArrayOfTelemetryCursorAndWorkflow",
+)
+"""Models holding a lazy union, inner first: rebuilt once its members are built."""
 
 
 def __getattr__(name: str) -> Any:

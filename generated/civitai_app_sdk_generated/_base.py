@@ -11,6 +11,8 @@ import enum
 import functools
 import importlib
 import re
+import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
@@ -22,9 +24,10 @@ from pydantic import (
     GetJsonSchemaHandler,
     PlainSerializer,
     TypeAdapter,
+    ValidationError,
 )
 from pydantic.config import ExtraValues
-from pydantic_core import CoreSchema, core_schema, to_json
+from pydantic_core import CoreSchema, ErrorDetails, core_schema, to_json
 
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaValue
@@ -78,6 +81,7 @@ class ApiModel(BaseModel):
         by_name: bool | None = None,
     ) -> Self:
         """Validate ``obj``; unknown fields are kept unless this is a request model."""
+        refresh_lazy_unions()
         extra = extra or cls._read_extra
         return super().model_validate(
             obj,
@@ -101,6 +105,7 @@ class ApiModel(BaseModel):
         by_name: bool | None = None,
     ) -> Self:
         """Validate JSON text; unknown fields are kept unless this is a request model."""
+        refresh_lazy_unions()
         extra = extra or cls._read_extra
         return super().model_validate_json(
             json_data,
@@ -182,103 +187,218 @@ class OpenEnum(_OpenMixin, enum.Enum):
         return cls._pseudo(value) if isinstance(value, str | int) else None
 
 
-def tagger(prop: str, attr: str, tags: Mapping[str, str]) -> Callable[[Any], str]:
-    """Discriminator function: map `prop` (JSON) or `attr` (model) to a union member tag."""
+UNLISTED_TAG = "civitai_unlisted_tag"
+"""Error type of an `OpenUnion`'s fast branch for a tag it does not hold.
 
-    def tag_of(value: Any) -> str:
-        raw = value.get(prop) if isinstance(value, dict) else getattr(value, attr, None)
-        if isinstance(raw, enum.Enum):
-            raw = raw.value
-        return tags.get(raw, UNKNOWN_TAG) if isinstance(raw, str) else UNKNOWN_TAG
+Such a value is then read by the union's other branch, so the error says nothing about
+the value itself; `reported_errors` leaves it out.
+"""
+_LABELS: set[str] = set()
+"""Names of the `OpenUnion`s created so far: the location parts their errors carry."""
+
+
+class _Freshness:
+    """How many members lazy unions have built, and for how many models were rebuilt."""
+
+    built = 0
+    rebuilt = 0
+    lock = threading.Lock()
+
+
+def _tag_of(value: Any, prop: str, attr: str) -> str | None:
+    raw = value.get(prop) if isinstance(value, dict) else getattr(value, attr, None)
+    if isinstance(raw, enum.Enum):
+        raw = raw.value
+    return raw if isinstance(raw, str) else None
+
+
+def _nothing_more(title: str) -> ValidationError:
+    """An error with no line: the union reports only its fast branch's errors."""
+    return ValidationError.from_exception_data(title, [])
+
+
+class _Pinned:
+    """Schema of one member under a fixed tag (and the union's label): errors say where."""
+
+    def __init__(self, member: type[BaseModel], tag: str, label: str | None) -> None:
+        self._member, self._tag, self._label = member, tag, label
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        schema = core_schema.tagged_union_schema(
+            {self._tag: handler.generate_schema(self._member)},
+            discriminator=_always(self._tag),
+        )
+        if self._label is None:
+            return schema
+        return core_schema.tagged_union_schema(
+            {self._label: schema}, discriminator=_always(self._label)
+        )
+
+
+def _always(tag: str) -> Callable[[Any], str]:
+    """A discriminator that picks `tag` whatever the value."""
+
+    def tag_of(_: Any) -> str:
+        return tag
 
     return tag_of
 
 
-class LazyUnion:
-    """A tagged union whose members are imported and built when a value of theirs is met.
+class OpenUnion:
+    """A union tagged by `prop`, where a value with an unknown tag reads into `fallback`.
 
-    Reading a workflow then builds the classes of its own step types only, not those of
-    every step type and engine. Values behave as with `tagger`: the member is chosen by
-    `prop` (JSON) or `attr` (model), an unknown tag parses into `fallback`, and errors
-    keep their full location. `read_extra` is the `extra=` used when the caller gave
-    none (a plain `TypeAdapter(Workflow)`): "allow" for a union that only responses hold.
+    Members whose classes are built are validated natively (JSON stays JSON, as in a plain
+    pydantic discriminated union); other values go through a Python branch, which builds
+    the member (a `lazy` union imports and builds a member only when a value of it is
+    first met) or reads the fallback. Errors are located as `(name, tag, field...)`.
+    `read_extra` is the `extra=` used when the caller gave none (a plain
+    `TypeAdapter(Workflow)`): "allow" for a union that only responses hold.
     """
 
     def __init__(
         self,
+        name: str,
         prop: str,
         attr: str,
         targets: Mapping[str, str],
         fallback: type[BaseModel],
+        *,
+        lazy: bool = False,
         read_extra: ExtraValues | None = None,
     ) -> None:
-        """Members are named in `targets` (tag -> generated name) and resolved on first use."""
+        """Members are named in `targets` (tag -> generated name) and resolved when needed."""
+        self._name = name
         self._prop = prop
         self._attr = attr
         self._targets = dict(targets)
         self._fallback = fallback
         self._read_extra = read_extra
-        self._validators: dict[str, Any] = {}
+        self._built: set[str] = set() if lazy else set(self._targets.values())
+        self._lazy = lazy
+        self._validators: dict[tuple[str | None, bool], Any] = {}
+        _LABELS.add(name)
 
-    def _validator(self, target: str | None) -> Any:
-        """The schema validator of a member (built once), or of the fallback."""
-        found = self._validators.get(target or UNKNOWN_TAG)
+    def _member(self, target: str) -> type[BaseModel]:
+        package = importlib.import_module(__name__.rpartition(".")[0])
+        member: type[BaseModel] = getattr(package, target)
+        return member
+
+    def _slow_validator(self, tag: str | None, in_union: bool) -> Any:
+        """The Python branch's validator for a known `tag` (None: the fallback), built once."""
+        found = self._validators.get((tag, in_union))
         if found is None:
-            if target is None:
-                kind: Any = self._fallback
-            else:
-                package = importlib.import_module(__name__.rpartition(".")[0])
-                kind = getattr(package, target)
-            found = TypeAdapter(kind).validator
-            self._validators[target or UNKNOWN_TAG] = found
+            target = None if tag is None else self._targets[tag]
+            member = self._fallback if target is None else self._member(target)
+            label = None if in_union else self._name  # a union adds its own label
+            marker = _Pinned(member, UNKNOWN_TAG if tag is None else tag, label)
+            found = TypeAdapter(Annotated[Any, marker]).validator
+            self._validators[(tag, in_union)] = found
+            if target is not None and target not in self._built:
+                self._built.add(target)
+                _Freshness.built += 1
         return found
 
-    def _validate(self, value: Any, info: core_schema.ValidationInfo) -> Any:
-        raw = value.get(self._prop) if isinstance(value, dict) else getattr(value, self._attr, None)
-        if isinstance(raw, enum.Enum):
-            raw = raw.value
-        validator = self._validator(self._targets.get(raw) if isinstance(raw, str) else None)
+    def _read_slowly(
+        self, native: frozenset[str], in_union: bool, value: Any, info: core_schema.ValidationInfo
+    ) -> Any:
+        """The Python branch: members not (yet) read natively, unknown tags, lenient retries."""
+        tag = _tag_of(value, self._prop, self._attr)
         context = info.context
         given = context if isinstance(context, Mapping) else {}
+        retry = tag in native  # the fast branch failed on it, under the members' own `extra`
+        if retry and (EXTRA_CONTEXT in given or self._read_extra is None):
+            raise _nothing_more(self._name)  # it read the value the same way
         extra = given.get(EXTRA_CONTEXT, self._read_extra)
         if EXTRA_CONTEXT not in given:
             context = with_extra(context, extra)
-        if given.get(STRICT_CONTEXT):
-            if info.mode == "json":
-                text = to_json(value)
-                return validator.validate_json(text, strict=True, extra=extra, context=context)
-            return validator.validate_python(value, strict=True, extra=extra, context=context)
-        return validator.validate_python(value, extra=extra, context=context)
-
-    @staticmethod
-    def _serialize(value: Any, info: core_schema.SerializationInfo) -> Any:
-        if not isinstance(value, BaseModel):
-            return value
-        return value.model_dump(
-            mode=info.mode,
-            by_alias=info.by_alias,
-            exclude_unset=info.exclude_unset,
-            exclude_defaults=info.exclude_defaults,
-            exclude_none=info.exclude_none,
-            round_trip=info.round_trip,
-        )
+        validator = self._slow_validator(tag if tag in self._targets else None, in_union)
+        try:
+            if given.get(STRICT_CONTEXT):
+                if info.mode == "json":
+                    text = to_json(value)
+                    return validator.validate_json(text, strict=True, extra=extra, context=context)
+                return validator.validate_python(value, strict=True, extra=extra, context=context)
+            return validator.validate_python(value, extra=extra, context=context)
+        except ValidationError:
+            if retry:  # reading leniently did not help: the fast branch's errors stand
+                raise _nothing_more(self._name) from None
+            raise
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> CoreSchema:
-        """Validate by dispatching on the tag; serialise the member as itself."""
-        return core_schema.with_info_plain_validator_function(
-            self._validate,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                self._serialize, info_arg=True
-            ),
+        """A native tagged union of the built members, then the Python branch."""
+        native = {tag: t for tag, t in self._targets.items() if t in self._built}
+        slow = core_schema.with_info_plain_validator_function(
+            functools.partial(self._read_slowly, frozenset(native), bool(native))
+        )
+        if not native:
+            slow["serialization"] = core_schema.simple_ser_schema("any")
+            return slow
+        paths: list[list[str | int]] = [[self._prop], [self._attr]]
+        fast = core_schema.tagged_union_schema(
+            {tag: handler.generate_schema(self._member(t)) for tag, t in native.items()},
+            discriminator=self._prop if self._prop == self._attr else paths,
+            custom_error_type=UNLISTED_TAG,
+            custom_error_message=f"{self._name}: this tag is read by the next branch (see its errors)",
+        )
+        return core_schema.union_schema(
+            [(fast, self._name), (slow, self._name)],
+            mode="left_to_right",
+            serialization=core_schema.simple_ser_schema("any"),
         )
 
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        """An object tagged by `prop` (the members are not built for a schema)."""
+        """An object tagged by `prop` (lazy members are not built for a schema)."""
         return {"type": "object", "required": [self._prop]}
+
+
+def refresh_lazy_unions() -> int:
+    """Rebuild the loaded models that hold a lazy union whose built members changed.
+
+    Their validators then read those members natively. `ApiModel.model_validate*` call
+    this first; it does nothing when no lazy union built a member since the last call.
+    Returns how many members the rebuilt models know (a key for caches of validators).
+    """
+    if _Freshness.built == _Freshness.rebuilt:
+        return _Freshness.rebuilt
+    package_name = __name__.rpartition(".")[0]
+    package = importlib.import_module(package_name)
+    with _Freshness.lock:
+        target = _Freshness.built
+        if target == _Freshness.rebuilt:
+            return target
+        for name in package.LAZY_HOLDERS:
+            module = sys.modules.get(f"{package_name}.{package.HOMES[name]}")
+            model = getattr(module, name, None)
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                if model.__pydantic_complete__:
+                    model.model_rebuild(force=True)
+        _Freshness.rebuilt = target
+    return target
+
+
+def json_location(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """`loc` of a validation error without the union names and tags it passes through."""
+    kept: list[int | str] = []
+    parts = iter(loc)
+    for part in parts:
+        if isinstance(part, str) and part in _LABELS:
+            next(parts, None)
+            continue
+        kept.append(part)
+    return tuple(kept)
+
+
+def reported_errors(error: ValidationError) -> list[ErrorDetails]:
+    """`error.errors()` without the `UNLISTED_TAG` lines (never the whole story)."""
+    found = error.errors()
+    kept = [item for item in found if item["type"] != UNLISTED_TAG]
+    return kept or found
 
 
 _TIMESPAN = re.compile(

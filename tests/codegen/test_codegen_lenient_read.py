@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from civitai_app_sdk_generated import ImageGenStep, Workflow, WorkflowTemplate
+from civitai_app_sdk_generated._base import reported_errors
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 # Three lazy unions deep: step type -> image engine -> sdcpp ecosystem/operation.
@@ -35,6 +36,8 @@ READERS: dict[str, Callable[[dict[str, Any]], Workflow]] = {
 
 @pytest.mark.parametrize("reader", sorted(READERS))
 def test_every_way_of_reading_a_workflow_keeps_unknown_input_fields(reader: str) -> None:
+    for _ in range(2):  # once its members are built, models read them natively: same result
+        Workflow.model_validate(_workflow())
     (step,) = READERS[reader](_workflow()).steps or []
     assert isinstance(step, ImageGenStep)
     found = step.input
@@ -60,5 +63,6 @@ def test_the_same_input_in_a_request_is_still_refused(writer: str) -> None:
     body = {"steps": [{"$type": "imageGen", "name": "s", "input": dict(INPUT)}]}
     with pytest.raises(ValidationError) as caught:
         WRITERS[writer](body)
-    assert [e["type"] for e in caught.value.errors()] == ["extra_forbidden"]
-    assert caught.value.errors()[0]["loc"][-1] == "brandNew"
+    errors = reported_errors(caught.value)
+    assert [e["type"] for e in errors] == ["extra_forbidden"]
+    assert errors[0]["loc"][-1] == "brandNew"

@@ -58,8 +58,10 @@ def test_unions_get_a_fallback_and_definitions_follow_their_uses() -> None:
     order = [out.index(f"class {n}(") for n in ("Circle", "UnknownShape")]
     alias, holder = out.index("Shape = TypeAliasType("), out.index("class Holder(")
     assert max(order) < alias < holder
-    assert "Annotated[UnknownShape, Tag(UNKNOWN_TAG)]" in out
-    assert "tagger(\n                '$kind',\n                'kind'," in out
+    assert "Annotated[Circle | UnknownShape, OpenUnion(\n        'Shape',\n" in out
+    assert "        '$kind',\n        'kind',\n" in out
+    assert "'circle': 'Circle'," in out
+    assert 'read_extra="allow"' in out  # no request holds Shape: reads keep unknown fields
     assert '"""Shape."""' not in out
     compile(out, "models.py", "exec")
 

@@ -12,7 +12,7 @@ SOURCE = textwrap.dedent(
     '''
     from typing import TYPE_CHECKING, Annotated, Any
 
-    from civitai_app_sdk_generated._base import ApiModel, LazyUnion
+    from civitai_app_sdk_generated._base import ApiModel, OpenUnion
 
 
     class Shared(ApiModel):
@@ -35,7 +35,9 @@ SOURCE = textwrap.dedent(
     if TYPE_CHECKING:
         Step = StepA | StepB | Unknown
     else:
-        Step = Annotated[Any, LazyUnion("$type", "field_type", {"a": "StepA"}, Unknown)]
+        Step = Annotated[
+            Any, OpenUnion("Step", "$type", "field_type", {"a": "StepA"}, Unknown, lazy=True)
+        ]
     """The union."""
 
 
@@ -70,7 +72,7 @@ def test_members_of_a_lazy_union_own_their_closure() -> None:
 
 
 def test_chunks_group_by_owners_and_import_without_cycles() -> None:
-    modules = split.split(SOURCE, "# header")
+    modules, _ = split.split(SOURCE, "# header")
     names = sorted(m for m in modules if m.startswith("_models.") and not m.endswith("__init__"))
     assert names == ["_models.root", "_models.shared", "_models.step_a", "_models.step_b"]
     root = modules["_models.root"]
@@ -96,3 +98,60 @@ def test_an_unknown_top_level_statement_is_refused() -> None:
 )
 def test_snake(name: str, expected: str) -> None:
     assert split.snake(name) == expected  # the naming the operation layer uses too
+
+
+NESTED = textwrap.dedent(
+    """
+    from typing import TYPE_CHECKING, Annotated, Any
+
+    from civitai_app_sdk_generated._base import ApiModel, OpenUnion
+
+
+    class Unknown(ApiModel):
+        pass
+
+
+    class Leaf(ApiModel):
+        y: int
+
+
+    if TYPE_CHECKING:
+        Inner = Leaf | Unknown
+    else:
+        Inner = Annotated[Any, OpenUnion("Inner", "t", "t", {"l": "Leaf"}, Unknown, lazy=True)]
+
+
+    class Shared(ApiModel):
+        x: int
+
+
+    class StepA(ApiModel):
+        shared: Shared
+        inner: Inner
+
+
+    class StepB(ApiModel):
+        shared: Shared
+
+
+    if TYPE_CHECKING:
+        Step = StepA | StepB | Unknown
+    else:
+        Step = Annotated[
+            Any, OpenUnion("Step", "$type", "field_type", {"a": "StepA"}, Unknown, lazy=True)
+        ]
+
+
+    class Root(ApiModel):
+        steps: list[Step]
+    """
+)
+
+
+def test_lazy_holders_are_the_models_holding_a_lazy_union_inner_first() -> None:
+    _, defs = split.definitions(SOURCE)
+    assert split.lazy_holders(defs) == ("Root",)
+    _, nested = split.definitions(NESTED)
+    holders = split.lazy_holders(nested)
+    assert set(holders) == {"StepA", "Root"}  # not Shared, Leaf or StepB: they hold none
+    assert holders.index("StepA") < holders.index("Root")  # reached through Step's members

@@ -11,6 +11,7 @@ from typing import Any
 import civitai_app_sdk_generated as generated
 import pytest
 from civitai_app_sdk_generated import TextToImageStep, UnknownWorkflowStep, Workflow
+from civitai_app_sdk_generated._base import json_location, reported_errors
 from pydantic import ValidationError
 
 from civitai_app_sdk.errors import RequestValidationError
@@ -53,13 +54,109 @@ def test_unknown_step_type_still_falls_back(make_workflow: Callable[..., dict[st
     assert step.model_extra == {"x": 1} or step.model_dump(by_alias=True)["x"] == 1
 
 
-def test_errors_keep_their_full_location(make_workflow: Callable[..., dict[str, Any]]) -> None:
+def test_errors_name_the_union_and_tag_and_json_location_drops_them(
+    make_workflow: Callable[..., dict[str, Any]],
+) -> None:
     data = make_workflow("succeeded")
     data["steps"][0]["input"]["width"] = "wide"
     with pytest.raises(ValidationError) as caught:
         Workflow.model_validate(data)
-    locations = [error["loc"] for error in caught.value.errors()]
-    assert ("steps", 0, "input", "width") in locations
+    (error,) = reported_errors(caught.value)
+    assert error["loc"] == ("steps", 0, "WorkflowStep", "textToImage", "input", "width")
+    assert json_location(error["loc"]) == ("steps", 0, "input", "width")
+
+
+# Run in a fresh interpreter: which members are built is per process.
+_FIRST_AND_LATER_READS = """
+import json, sys
+import civitai_app_sdk_generated as g
+from civitai_app_sdk_generated import _base
+from pydantic import TypeAdapter, ValidationError
+
+slow = []
+read_slowly = _base.OpenUnion._read_slowly
+def spy(self, *args):
+    slow.append(self._name)
+    return read_slowly(self, *args)
+_base.OpenUnion._read_slowly = spy
+
+good = json.loads(sys.argv[1])
+bad = json.loads(sys.argv[1])
+bad["steps"][0]["input"]["width"] = "wide"
+unknown = json.loads(sys.argv[1])
+unknown["steps"].append({"$type": "brandNewStep", "name": "n", "status": "succeeded", "x": 1})
+
+def locations(read):
+    try:
+        read(bad)
+    except ValidationError as error:
+        return [list(e["loc"]) for e in _base.reported_errors(error)]
+    raise AssertionError("bad workflow was read")
+
+report = {"first_bad": locations(g.Workflow.model_validate)}
+for name in ("first", "second", "third"):
+    slow.clear()
+    g.Workflow.model_validate_json(json.dumps(good))
+    report[name] = list(slow)
+report["later_bad"] = locations(g.Workflow.model_validate)
+report["adapter_bad"] = locations(TypeAdapter(g.Workflow).validate_python)
+slow.clear()
+steps = g.Workflow.model_validate_json(json.dumps(unknown)).steps
+report["unknown"] = [type(s).__name__ for s in steps]
+report["unknown_slow"] = list(slow)
+print(json.dumps(report))
+"""
+
+
+def test_a_lazy_member_is_read_natively_once_built_and_reads_the_same(
+    make_workflow: Callable[..., dict[str, Any]],
+) -> None:
+    output = subprocess.run(
+        [sys.executable, "-c", _FIRST_AND_LATER_READS, json.dumps(make_workflow("succeeded"))],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    report = json.loads(output)
+    assert report["first"] == []  # built by the failed read before, already rebuilt for it
+    assert report["second"] == report["third"] == []  # no Python branch on the hot path
+    where = [["steps", 0, "WorkflowStep", "textToImage", "input", "width"]]
+    assert report["first_bad"] == report["later_bad"] == report["adapter_bad"] == where
+    assert report["unknown"] == ["TextToImageStep", "UnknownWorkflowStep"]
+    assert report["unknown_slow"] == ["WorkflowStep"]  # only the unknown step took it
+
+
+def test_a_first_read_goes_through_the_python_branch_then_never_again(
+    make_workflow: Callable[..., dict[str, Any]],
+) -> None:
+    code = _FIRST_AND_LATER_READS.replace(
+        'report = {"first_bad": locations(g.Workflow.model_validate)}', "report = {}"
+    ).replace('report["later_bad"]', 'report["later"]')
+    output = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(make_workflow("succeeded"))],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    report = json.loads(output)
+    assert report["first"] == ["WorkflowStep"]
+    assert report["second"] == report["third"] == []
+
+
+def test_typed_members_pass_through_a_union_read_natively() -> None:
+    from civitai_app_sdk_generated import (
+        TextToImageInput,
+        TextToImageStepTemplate,
+        WorkflowTemplate,
+    )
+
+    step = TextToImageStepTemplate(
+        input=TextToImageInput(model="urn:air:sdxl:checkpoint:civitai:1@2", prompt="x")
+    )
+    for _ in range(3):  # the first read builds the member; later ones read it natively
+        template = WorkflowTemplate.model_validate({"steps": [step]})
+        assert template.steps is not None
+        assert template.steps[0] is step or template.steps[0] == step
 
 
 def test_json_dump_round_trips_through_a_lazy_union(

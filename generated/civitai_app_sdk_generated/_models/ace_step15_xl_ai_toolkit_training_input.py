@@ -6,11 +6,10 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.ace_step_sample_override import (
     AceStepSampleOverride,
@@ -19,7 +18,7 @@ from civitai_app_sdk_generated._models.training_input_samples import (
     TrainingData,
     TrainingInputSamples,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -499,22 +498,18 @@ class AceStep15XlSftAIToolkitTrainingInput(RequestModel):
 AceStep15XlAIToolkitTrainingInput = TypeAliasType(
     "AceStep15XlAIToolkitTrainingInput",
     Annotated[
-        Annotated[
-            AceStep15XlBaseAIToolkitTrainingInput, Tag("AceStep15XlBaseAIToolkitTrainingInput")
-        ]
-        | Annotated[
-            AceStep15XlSftAIToolkitTrainingInput, Tag("AceStep15XlSftAIToolkitTrainingInput")
-        ]
-        | Annotated[UnknownAceStep15XlAIToolkitTrainingInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "modelVariant",
-                "model_variant",
-                {
-                    "base": "AceStep15XlBaseAIToolkitTrainingInput",
-                    "sft": "AceStep15XlSftAIToolkitTrainingInput",
-                },
-            )
+        AceStep15XlBaseAIToolkitTrainingInput
+        | AceStep15XlSftAIToolkitTrainingInput
+        | UnknownAceStep15XlAIToolkitTrainingInput,
+        OpenUnion(
+            "AceStep15XlAIToolkitTrainingInput",
+            "modelVariant",
+            "model_variant",
+            {
+                "base": "AceStep15XlBaseAIToolkitTrainingInput",
+                "sft": "AceStep15XlSftAIToolkitTrainingInput",
+            },
+            UnknownAceStep15XlAIToolkitTrainingInput,
         ),
     ],
 )

@@ -6,10 +6,9 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
@@ -18,7 +17,7 @@ from civitai_app_sdk_generated._models.sd_cpp_sample_method import (
     SdCppSampleMethod,
     SdCppSchedule,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -125,18 +124,16 @@ class AnimaVariantImageGenInput(RequestModel):
 AnimaImageGenInput = TypeAliasType(
     "AnimaImageGenInput",
     Annotated[
-        Annotated[AnimaCreateImageGenInput, Tag("AnimaCreateImageGenInput")]
-        | Annotated[AnimaVariantImageGenInput, Tag("AnimaVariantImageGenInput")]
-        | Annotated[UnknownAnimaImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "AnimaCreateImageGenInput",
-                    "createVariant": "AnimaVariantImageGenInput",
-                },
-            )
+        AnimaCreateImageGenInput | AnimaVariantImageGenInput | UnknownAnimaImageGenInput,
+        OpenUnion(
+            "AnimaImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "AnimaCreateImageGenInput",
+                "createVariant": "AnimaVariantImageGenInput",
+            },
+            UnknownAnimaImageGenInput,
         ),
     ],
 )

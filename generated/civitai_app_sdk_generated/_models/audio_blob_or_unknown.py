@@ -6,26 +6,25 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
-    tagger,
+    OpenUnion,
 )
 from civitai_app_sdk_generated._models.audio_blob import AudioBlob
 from civitai_app_sdk_generated._models.unknown_blob import UnknownBlob
-from pydantic import Discriminator, Tag
 from typing_extensions import TypeAliasType
 
 AudioBlobOrUnknown = TypeAliasType(
     "AudioBlobOrUnknown",
     Annotated[
-        Annotated[AudioBlob, Tag("AudioBlob")] | Annotated[UnknownBlob, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "type",
-                "type",
-                {
-                    "audio": "AudioBlob",
-                },
-            )
+        AudioBlob | UnknownBlob,
+        OpenUnion(
+            "AudioBlobOrUnknown",
+            "type",
+            "type",
+            {
+                "audio": "AudioBlob",
+            },
+            UnknownBlob,
+            read_extra="allow",
         ),
     ],
 )

@@ -6,36 +6,31 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
-    tagger,
+    OpenUnion,
 )
 from civitai_app_sdk_generated._models.audio_blob import AudioBlob
 from civitai_app_sdk_generated._models.image_blob import ImageBlob
 from civitai_app_sdk_generated._models.model3_d_blob import Model3DBlob
 from civitai_app_sdk_generated._models.unknown_blob import UnknownBlob
 from civitai_app_sdk_generated._models.video_blob import VideoBlob
-from pydantic import Discriminator, Tag
 from typing_extensions import TypeAliasType
 
 Blob = TypeAliasType(
     "Blob",
     Annotated[
-        Annotated[AudioBlob, Tag("AudioBlob")]
-        | Annotated[ImageBlob, Tag("ImageBlob")]
-        | Annotated[Model3DBlob, Tag("Model3DBlob")]
-        | Annotated[VideoBlob, Tag("VideoBlob")]
-        | Annotated[UnknownBlob, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "type",
-                "type",
-                {
-                    "audio": "AudioBlob",
-                    "image": "ImageBlob",
-                    "model3d": "Model3DBlob",
-                    "video": "VideoBlob",
-                },
-            )
+        AudioBlob | ImageBlob | Model3DBlob | VideoBlob | UnknownBlob,
+        OpenUnion(
+            "Blob",
+            "type",
+            "type",
+            {
+                "audio": "AudioBlob",
+                "image": "ImageBlob",
+                "model3d": "Model3DBlob",
+                "video": "VideoBlob",
+            },
+            UnknownBlob,
+            read_extra="allow",
         ),
     ],
 )

@@ -6,13 +6,12 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -180,22 +179,22 @@ class WebpOutputFormat(RequestModel):
 ImageOutputFormat = TypeAliasType(
     "ImageOutputFormat",
     Annotated[
-        Annotated[GifOutputFormat, Tag("GifOutputFormat")]
-        | Annotated[JpegOutputFormat, Tag("JpegOutputFormat")]
-        | Annotated[PngOutputFormat, Tag("PngOutputFormat")]
-        | Annotated[WebpOutputFormat, Tag("WebpOutputFormat")]
-        | Annotated[UnknownImageOutputFormat, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "format",
-                "format",
-                {
-                    "gif": "GifOutputFormat",
-                    "jpeg": "JpegOutputFormat",
-                    "png": "PngOutputFormat",
-                    "webp": "WebpOutputFormat",
-                },
-            )
+        GifOutputFormat
+        | JpegOutputFormat
+        | PngOutputFormat
+        | WebpOutputFormat
+        | UnknownImageOutputFormat,
+        OpenUnion(
+            "ImageOutputFormat",
+            "format",
+            "format",
+            {
+                "gif": "GifOutputFormat",
+                "jpeg": "JpegOutputFormat",
+                "png": "PngOutputFormat",
+                "webp": "WebpOutputFormat",
+            },
+            UnknownImageOutputFormat,
         ),
     ],
 )
@@ -205,18 +204,16 @@ ImageOutputFormat = TypeAliasType(
 ImageTransform = TypeAliasType(
     "ImageTransform",
     Annotated[
-        Annotated[BlurTransform, Tag("BlurTransform")]
-        | Annotated[ResizeTransform, Tag("ResizeTransform")]
-        | Annotated[UnknownImageTransform, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "type",
-                "type",
-                {
-                    "blur": "BlurTransform",
-                    "resize": "ResizeTransform",
-                },
-            )
+        BlurTransform | ResizeTransform | UnknownImageTransform,
+        OpenUnion(
+            "ImageTransform",
+            "type",
+            "type",
+            {
+                "blur": "BlurTransform",
+                "resize": "ResizeTransform",
+            },
+            UnknownImageTransform,
         ),
     ],
 )

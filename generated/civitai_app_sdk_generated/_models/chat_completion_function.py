@@ -6,13 +6,12 @@
 from typing import Annotated, Any, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -272,22 +271,18 @@ class AssistantMessage(RequestModel):
 ChatCompletionMessage = TypeAliasType(
     "ChatCompletionMessage",
     Annotated[
-        Annotated[AssistantMessage, Tag("AssistantMessage")]
-        | Annotated[SystemMessage, Tag("SystemMessage")]
-        | Annotated[ToolMessage, Tag("ToolMessage")]
-        | Annotated[UserMessage, Tag("UserMessage")]
-        | Annotated[UnknownChatCompletionMessage, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "role",
-                "role",
-                {
-                    "assistant": "AssistantMessage",
-                    "system": "SystemMessage",
-                    "tool": "ToolMessage",
-                    "user": "UserMessage",
-                },
-            )
+        AssistantMessage | SystemMessage | ToolMessage | UserMessage | UnknownChatCompletionMessage,
+        OpenUnion(
+            "ChatCompletionMessage",
+            "role",
+            "role",
+            {
+                "assistant": "AssistantMessage",
+                "system": "SystemMessage",
+                "tool": "ToolMessage",
+                "user": "UserMessage",
+            },
+            UnknownChatCompletionMessage,
         ),
     ],
 )

@@ -6,10 +6,9 @@
 from typing import Annotated, Any, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     ApiModel,
+    OpenUnion,
     TimeSpan,
-    tagger,
 )
 from civitai_app_sdk_generated._models.chat_completion_function import (
     AssistantMessage,
@@ -19,7 +18,7 @@ from civitai_app_sdk_generated._models.chat_completion_function import (
 from civitai_app_sdk_generated._models.job_support import WorkflowStepJob
 from civitai_app_sdk_generated._models.priority import Priority
 from civitai_app_sdk_generated._models.workflow_status import WorkflowStatus
-from pydantic import AwareDatetime, Discriminator, Field, Tag
+from pydantic import AwareDatetime, Field
 from typing_extensions import TypeAliasType
 
 
@@ -45,16 +44,16 @@ class ChatCompletionUsage(ApiModel):
 AssistantMessageOrUnknown = TypeAliasType(
     "AssistantMessageOrUnknown",
     Annotated[
-        Annotated[AssistantMessage, Tag("AssistantMessage")]
-        | Annotated[UnknownChatCompletionMessage, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "role",
-                "role",
-                {
-                    "assistant": "AssistantMessage",
-                },
-            )
+        AssistantMessage | UnknownChatCompletionMessage,
+        OpenUnion(
+            "AssistantMessageOrUnknown",
+            "role",
+            "role",
+            {
+                "assistant": "AssistantMessage",
+            },
+            UnknownChatCompletionMessage,
+            read_extra="allow",
         ),
     ],
 )

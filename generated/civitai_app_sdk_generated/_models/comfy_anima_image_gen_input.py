@@ -6,10 +6,9 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.comfy_sampler import ComfySampler
 from civitai_app_sdk_generated._models.comfy_scheduler import ComfyScheduler
@@ -17,7 +16,7 @@ from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
 from civitai_app_sdk_generated._models.image_transformer import ImageJobControlNet
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -127,18 +126,18 @@ class ComfyAnimaVariantImageGenInput(RequestModel):
 ComfyAnimaImageGenInput = TypeAliasType(
     "ComfyAnimaImageGenInput",
     Annotated[
-        Annotated[ComfyAnimaCreateImageGenInput, Tag("ComfyAnimaCreateImageGenInput")]
-        | Annotated[ComfyAnimaVariantImageGenInput, Tag("ComfyAnimaVariantImageGenInput")]
-        | Annotated[UnknownComfyAnimaImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyAnimaCreateImageGenInput",
-                    "createVariant": "ComfyAnimaVariantImageGenInput",
-                },
-            )
+        ComfyAnimaCreateImageGenInput
+        | ComfyAnimaVariantImageGenInput
+        | UnknownComfyAnimaImageGenInput,
+        OpenUnion(
+            "ComfyAnimaImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyAnimaCreateImageGenInput",
+                "createVariant": "ComfyAnimaVariantImageGenInput",
+            },
+            UnknownComfyAnimaImageGenInput,
         ),
     ],
 )

@@ -6,17 +6,16 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.comfy_sampler import ComfySampler
 from civitai_app_sdk_generated._models.comfy_scheduler import ComfyScheduler
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -172,16 +171,15 @@ class ComfyBooguBaseCreateImageGenInput(RequestModel):
 ComfyBooguBaseImageGenInput = TypeAliasType(
     "ComfyBooguBaseImageGenInput",
     Annotated[
-        Annotated[ComfyBooguBaseCreateImageGenInput, Tag("ComfyBooguBaseCreateImageGenInput")]
-        | Annotated[UnknownComfyBooguBaseImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyBooguBaseCreateImageGenInput",
-                },
-            )
+        ComfyBooguBaseCreateImageGenInput | UnknownComfyBooguBaseImageGenInput,
+        OpenUnion(
+            "ComfyBooguBaseImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyBooguBaseCreateImageGenInput",
+            },
+            UnknownComfyBooguBaseImageGenInput,
         ),
     ],
 )
@@ -256,16 +254,15 @@ class ComfyBooguTurboCreateImageGenInput(RequestModel):
 ComfyBooguTurboImageGenInput = TypeAliasType(
     "ComfyBooguTurboImageGenInput",
     Annotated[
-        Annotated[ComfyBooguTurboCreateImageGenInput, Tag("ComfyBooguTurboCreateImageGenInput")]
-        | Annotated[UnknownComfyBooguTurboImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyBooguTurboCreateImageGenInput",
-                },
-            )
+        ComfyBooguTurboCreateImageGenInput | UnknownComfyBooguTurboImageGenInput,
+        OpenUnion(
+            "ComfyBooguTurboImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyBooguTurboCreateImageGenInput",
+            },
+            UnknownComfyBooguTurboImageGenInput,
         ),
     ],
 )
@@ -275,16 +272,15 @@ ComfyBooguTurboImageGenInput = TypeAliasType(
 ComfyBooguEditImageGenInput = TypeAliasType(
     "ComfyBooguEditImageGenInput",
     Annotated[
-        Annotated[ComfyBooguEditImageInput, Tag("ComfyBooguEditImageInput")]
-        | Annotated[UnknownComfyBooguEditImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "editImage": "ComfyBooguEditImageInput",
-                },
-            )
+        ComfyBooguEditImageInput | UnknownComfyBooguEditImageGenInput,
+        OpenUnion(
+            "ComfyBooguEditImageGenInput",
+            "operation",
+            "operation",
+            {
+                "editImage": "ComfyBooguEditImageInput",
+            },
+            UnknownComfyBooguEditImageGenInput,
         ),
     ],
 )
@@ -294,20 +290,20 @@ ComfyBooguEditImageGenInput = TypeAliasType(
 ComfyBooguImageGenInput = TypeAliasType(
     "ComfyBooguImageGenInput",
     Annotated[
-        Annotated[ComfyBooguBaseImageGenInput, Tag("ComfyBooguBaseImageGenInput")]
-        | Annotated[ComfyBooguEditImageGenInput, Tag("ComfyBooguEditImageGenInput")]
-        | Annotated[ComfyBooguTurboImageGenInput, Tag("ComfyBooguTurboImageGenInput")]
-        | Annotated[UnknownComfyBooguImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "base": "ComfyBooguBaseImageGenInput",
-                    "edit": "ComfyBooguEditImageGenInput",
-                    "turbo": "ComfyBooguTurboImageGenInput",
-                },
-            )
+        ComfyBooguBaseImageGenInput
+        | ComfyBooguEditImageGenInput
+        | ComfyBooguTurboImageGenInput
+        | UnknownComfyBooguImageGenInput,
+        OpenUnion(
+            "ComfyBooguImageGenInput",
+            "model",
+            "model",
+            {
+                "base": "ComfyBooguBaseImageGenInput",
+                "edit": "ComfyBooguEditImageGenInput",
+                "turbo": "ComfyBooguTurboImageGenInput",
+            },
+            UnknownComfyBooguImageGenInput,
         ),
     ],
 )

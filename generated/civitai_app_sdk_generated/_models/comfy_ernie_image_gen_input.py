@@ -6,17 +6,16 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.comfy_sampler import ComfySampler
 from civitai_app_sdk_generated._models.comfy_scheduler import ComfyScheduler
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -138,18 +137,15 @@ class ComfyErnieStandardCreateImageGenInput(RequestModel):
 ComfyErnieStandardImageGenInput = TypeAliasType(
     "ComfyErnieStandardImageGenInput",
     Annotated[
-        Annotated[
-            ComfyErnieStandardCreateImageGenInput, Tag("ComfyErnieStandardCreateImageGenInput")
-        ]
-        | Annotated[UnknownComfyErnieStandardImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyErnieStandardCreateImageGenInput",
-                },
-            )
+        ComfyErnieStandardCreateImageGenInput | UnknownComfyErnieStandardImageGenInput,
+        OpenUnion(
+            "ComfyErnieStandardImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyErnieStandardCreateImageGenInput",
+            },
+            UnknownComfyErnieStandardImageGenInput,
         ),
     ],
 )
@@ -191,16 +187,15 @@ class ComfyErnieTurboCreateImageGenInput(RequestModel):
 ComfyErnieTurboImageGenInput = TypeAliasType(
     "ComfyErnieTurboImageGenInput",
     Annotated[
-        Annotated[ComfyErnieTurboCreateImageGenInput, Tag("ComfyErnieTurboCreateImageGenInput")]
-        | Annotated[UnknownComfyErnieTurboImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyErnieTurboCreateImageGenInput",
-                },
-            )
+        ComfyErnieTurboCreateImageGenInput | UnknownComfyErnieTurboImageGenInput,
+        OpenUnion(
+            "ComfyErnieTurboImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyErnieTurboCreateImageGenInput",
+            },
+            UnknownComfyErnieTurboImageGenInput,
         ),
     ],
 )
@@ -210,18 +205,18 @@ ComfyErnieTurboImageGenInput = TypeAliasType(
 ComfyErnieImageGenInput = TypeAliasType(
     "ComfyErnieImageGenInput",
     Annotated[
-        Annotated[ComfyErnieStandardImageGenInput, Tag("ComfyErnieStandardImageGenInput")]
-        | Annotated[ComfyErnieTurboImageGenInput, Tag("ComfyErnieTurboImageGenInput")]
-        | Annotated[UnknownComfyErnieImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "ernie": "ComfyErnieStandardImageGenInput",
-                    "turbo": "ComfyErnieTurboImageGenInput",
-                },
-            )
+        ComfyErnieStandardImageGenInput
+        | ComfyErnieTurboImageGenInput
+        | UnknownComfyErnieImageGenInput,
+        OpenUnion(
+            "ComfyErnieImageGenInput",
+            "model",
+            "model",
+            {
+                "ernie": "ComfyErnieStandardImageGenInput",
+                "turbo": "ComfyErnieTurboImageGenInput",
+            },
+            UnknownComfyErnieImageGenInput,
         ),
     ],
 )

@@ -6,10 +6,9 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.comfy_sampler import ComfySampler
 from civitai_app_sdk_generated._models.comfy_scheduler import ComfyScheduler
@@ -17,7 +16,7 @@ from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
 from civitai_app_sdk_generated._models.image_transformer import ImageJobControlNet
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -136,18 +135,18 @@ class ComfyFlux1VariantImageGenInput(RequestModel):
 ComfyFlux1ImageGenInput = TypeAliasType(
     "ComfyFlux1ImageGenInput",
     Annotated[
-        Annotated[ComfyFlux1CreateImageGenInput, Tag("ComfyFlux1CreateImageGenInput")]
-        | Annotated[ComfyFlux1VariantImageGenInput, Tag("ComfyFlux1VariantImageGenInput")]
-        | Annotated[UnknownComfyFlux1ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyFlux1CreateImageGenInput",
-                    "createVariant": "ComfyFlux1VariantImageGenInput",
-                },
-            )
+        ComfyFlux1CreateImageGenInput
+        | ComfyFlux1VariantImageGenInput
+        | UnknownComfyFlux1ImageGenInput,
+        OpenUnion(
+            "ComfyFlux1ImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyFlux1CreateImageGenInput",
+                "createVariant": "ComfyFlux1VariantImageGenInput",
+            },
+            UnknownComfyFlux1ImageGenInput,
         ),
     ],
 )

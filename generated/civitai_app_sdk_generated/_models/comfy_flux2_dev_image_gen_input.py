@@ -6,17 +6,16 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.comfy_sampler import ComfySampler
 from civitai_app_sdk_generated._models.comfy_scheduler import ComfyScheduler
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -94,18 +93,18 @@ class ComfyFlux2DevEditImageInput(RequestModel):
 ComfyFlux2DevImageGenInput = TypeAliasType(
     "ComfyFlux2DevImageGenInput",
     Annotated[
-        Annotated[ComfyFlux2DevCreateImageInput, Tag("ComfyFlux2DevCreateImageInput")]
-        | Annotated[ComfyFlux2DevEditImageInput, Tag("ComfyFlux2DevEditImageInput")]
-        | Annotated[UnknownComfyFlux2DevImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyFlux2DevCreateImageInput",
-                    "editImage": "ComfyFlux2DevEditImageInput",
-                },
-            )
+        ComfyFlux2DevCreateImageInput
+        | ComfyFlux2DevEditImageInput
+        | UnknownComfyFlux2DevImageGenInput,
+        OpenUnion(
+            "ComfyFlux2DevImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyFlux2DevCreateImageInput",
+                "editImage": "ComfyFlux2DevEditImageInput",
+            },
+            UnknownComfyFlux2DevImageGenInput,
         ),
     ],
 )

@@ -6,15 +6,14 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -195,18 +194,18 @@ class ComfyHiDreamO1DevEditImageGenInput(RequestModel):
 ComfyHiDreamO1DevImageGenInput = TypeAliasType(
     "ComfyHiDreamO1DevImageGenInput",
     Annotated[
-        Annotated[ComfyHiDreamO1DevCreateImageGenInput, Tag("ComfyHiDreamO1DevCreateImageGenInput")]
-        | Annotated[ComfyHiDreamO1DevEditImageGenInput, Tag("ComfyHiDreamO1DevEditImageGenInput")]
-        | Annotated[UnknownComfyHiDreamO1DevImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyHiDreamO1DevCreateImageGenInput",
-                    "editImage": "ComfyHiDreamO1DevEditImageGenInput",
-                },
-            )
+        ComfyHiDreamO1DevCreateImageGenInput
+        | ComfyHiDreamO1DevEditImageGenInput
+        | UnknownComfyHiDreamO1DevImageGenInput,
+        OpenUnion(
+            "ComfyHiDreamO1DevImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyHiDreamO1DevCreateImageGenInput",
+                "editImage": "ComfyHiDreamO1DevEditImageGenInput",
+            },
+            UnknownComfyHiDreamO1DevImageGenInput,
         ),
     ],
 )
@@ -247,18 +246,18 @@ class ComfyHiDreamO1EditImageGenInput(RequestModel):
 ComfyHiDreamO1ImageGenInput = TypeAliasType(
     "ComfyHiDreamO1ImageGenInput",
     Annotated[
-        Annotated[ComfyHiDreamO1CreateImageGenInput, Tag("ComfyHiDreamO1CreateImageGenInput")]
-        | Annotated[ComfyHiDreamO1EditImageGenInput, Tag("ComfyHiDreamO1EditImageGenInput")]
-        | Annotated[UnknownComfyHiDreamO1ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyHiDreamO1CreateImageGenInput",
-                    "editImage": "ComfyHiDreamO1EditImageGenInput",
-                },
-            )
+        ComfyHiDreamO1CreateImageGenInput
+        | ComfyHiDreamO1EditImageGenInput
+        | UnknownComfyHiDreamO1ImageGenInput,
+        OpenUnion(
+            "ComfyHiDreamO1ImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyHiDreamO1CreateImageGenInput",
+                "editImage": "ComfyHiDreamO1EditImageGenInput",
+            },
+            UnknownComfyHiDreamO1ImageGenInput,
         ),
     ],
 )
@@ -268,18 +267,18 @@ ComfyHiDreamO1ImageGenInput = TypeAliasType(
 ComfyHiDreamImageGenInput = TypeAliasType(
     "ComfyHiDreamImageGenInput",
     Annotated[
-        Annotated[ComfyHiDreamO1DevImageGenInput, Tag("ComfyHiDreamO1DevImageGenInput")]
-        | Annotated[ComfyHiDreamO1ImageGenInput, Tag("ComfyHiDreamO1ImageGenInput")]
-        | Annotated[UnknownComfyHiDreamImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "HiDream-O1-Image": "ComfyHiDreamO1ImageGenInput",
-                    "HiDream-O1-Image-dev": "ComfyHiDreamO1DevImageGenInput",
-                },
-            )
+        ComfyHiDreamO1DevImageGenInput
+        | ComfyHiDreamO1ImageGenInput
+        | UnknownComfyHiDreamImageGenInput,
+        OpenUnion(
+            "ComfyHiDreamImageGenInput",
+            "model",
+            "model",
+            {
+                "HiDream-O1-Image": "ComfyHiDreamO1ImageGenInput",
+                "HiDream-O1-Image-dev": "ComfyHiDreamO1DevImageGenInput",
+            },
+            UnknownComfyHiDreamImageGenInput,
         ),
     ],
 )

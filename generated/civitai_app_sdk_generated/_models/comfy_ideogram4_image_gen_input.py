@@ -6,16 +6,15 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.comfy_sampler import ComfySampler
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -92,16 +91,15 @@ class ComfyIdeogram4CreateImageGenInput(RequestModel):
 ComfyIdeogram4ImageGenInput = TypeAliasType(
     "ComfyIdeogram4ImageGenInput",
     Annotated[
-        Annotated[ComfyIdeogram4CreateImageGenInput, Tag("ComfyIdeogram4CreateImageGenInput")]
-        | Annotated[UnknownComfyIdeogram4ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyIdeogram4CreateImageGenInput",
-                },
-            )
+        ComfyIdeogram4CreateImageGenInput | UnknownComfyIdeogram4ImageGenInput,
+        OpenUnion(
+            "ComfyIdeogram4ImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyIdeogram4CreateImageGenInput",
+            },
+            UnknownComfyIdeogram4ImageGenInput,
         ),
     ],
 )

@@ -6,15 +6,13 @@
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
-    LazyUnion,
+    OpenUnion,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 if TYPE_CHECKING:
@@ -70,47 +68,26 @@ class UnknownComfyImageGenInput(UnknownVariant):
 if TYPE_CHECKING:
     ComfyImageGenInput = TypeAliasType(
         "ComfyImageGenInput",
-        Annotated[
-            Annotated[ComfyAnimaImageGenInput, Tag("ComfyAnimaImageGenInput")]
-            | Annotated[ComfyBooguImageGenInput, Tag("ComfyBooguImageGenInput")]
-            | Annotated[ComfyErnieImageGenInput, Tag("ComfyErnieImageGenInput")]
-            | Annotated[ComfyFlux1ImageGenInput, Tag("ComfyFlux1ImageGenInput")]
-            | Annotated[ComfyFlux2DevImageGenInput, Tag("ComfyFlux2DevImageGenInput")]
-            | Annotated[ComfyHiDreamImageGenInput, Tag("ComfyHiDreamImageGenInput")]
-            | Annotated[ComfyIdeogram4ImageGenInput, Tag("ComfyIdeogram4ImageGenInput")]
-            | Annotated[ComfyKrea2ImageGenInput, Tag("ComfyKrea2ImageGenInput")]
-            | Annotated[ComfyLensImageGenInput, Tag("ComfyLensImageGenInput")]
-            | Annotated[ComfySd1ImageGenInput, Tag("ComfySd1ImageGenInput")]
-            | Annotated[ComfySdxlImageGenInput, Tag("ComfySdxlImageGenInput")]
-            | Annotated[UnknownComfyImageGenInput, Tag(UNKNOWN_TAG)],
-            Discriminator(
-                tagger(
-                    "ecosystem",
-                    "ecosystem",
-                    {
-                        "anima": "ComfyAnimaImageGenInput",
-                        "boogu": "ComfyBooguImageGenInput",
-                        "ernie": "ComfyErnieImageGenInput",
-                        "flux1": "ComfyFlux1ImageGenInput",
-                        "flux2Dev": "ComfyFlux2DevImageGenInput",
-                        "hidream-o1": "ComfyHiDreamImageGenInput",
-                        "ideogram4": "ComfyIdeogram4ImageGenInput",
-                        "krea2": "ComfyKrea2ImageGenInput",
-                        "lens": "ComfyLensImageGenInput",
-                        "sd1": "ComfySd1ImageGenInput",
-                        "sdxl": "ComfySdxlImageGenInput",
-                    },
-                )
-            ),
-        ],
+        ComfyAnimaImageGenInput
+        | ComfyBooguImageGenInput
+        | ComfyErnieImageGenInput
+        | ComfyFlux1ImageGenInput
+        | ComfyFlux2DevImageGenInput
+        | ComfyHiDreamImageGenInput
+        | ComfyIdeogram4ImageGenInput
+        | ComfyKrea2ImageGenInput
+        | ComfyLensImageGenInput
+        | ComfySd1ImageGenInput
+        | ComfySdxlImageGenInput
+        | UnknownComfyImageGenInput,
     )
-
 else:
     ComfyImageGenInput = TypeAliasType(
         "ComfyImageGenInput",
         Annotated[
             Any,
-            LazyUnion(
+            OpenUnion(
+                "ComfyImageGenInput",
                 "ecosystem",
                 "ecosystem",
                 {
@@ -127,6 +104,7 @@ else:
                     "sdxl": "ComfySdxlImageGenInput",
                 },
                 UnknownComfyImageGenInput,
+                lazy=True,
             ),
         ],
     )

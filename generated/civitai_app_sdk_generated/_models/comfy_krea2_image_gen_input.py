@@ -6,17 +6,16 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.comfy_sampler import ComfySampler
 from civitai_app_sdk_generated._models.comfy_scheduler import ComfyScheduler
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -138,16 +137,15 @@ class ComfyKrea2BaseCreateImageGenInput(RequestModel):
 ComfyKrea2BaseImageGenInput = TypeAliasType(
     "ComfyKrea2BaseImageGenInput",
     Annotated[
-        Annotated[ComfyKrea2BaseCreateImageGenInput, Tag("ComfyKrea2BaseCreateImageGenInput")]
-        | Annotated[UnknownComfyKrea2BaseImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyKrea2BaseCreateImageGenInput",
-                },
-            )
+        ComfyKrea2BaseCreateImageGenInput | UnknownComfyKrea2BaseImageGenInput,
+        OpenUnion(
+            "ComfyKrea2BaseImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyKrea2BaseCreateImageGenInput",
+            },
+            UnknownComfyKrea2BaseImageGenInput,
         ),
     ],
 )
@@ -189,16 +187,15 @@ class ComfyKrea2TurboCreateImageGenInput(RequestModel):
 ComfyKrea2TurboImageGenInput = TypeAliasType(
     "ComfyKrea2TurboImageGenInput",
     Annotated[
-        Annotated[ComfyKrea2TurboCreateImageGenInput, Tag("ComfyKrea2TurboCreateImageGenInput")]
-        | Annotated[UnknownComfyKrea2TurboImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyKrea2TurboCreateImageGenInput",
-                },
-            )
+        ComfyKrea2TurboCreateImageGenInput | UnknownComfyKrea2TurboImageGenInput,
+        OpenUnion(
+            "ComfyKrea2TurboImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyKrea2TurboCreateImageGenInput",
+            },
+            UnknownComfyKrea2TurboImageGenInput,
         ),
     ],
 )
@@ -208,18 +205,16 @@ ComfyKrea2TurboImageGenInput = TypeAliasType(
 ComfyKrea2ImageGenInput = TypeAliasType(
     "ComfyKrea2ImageGenInput",
     Annotated[
-        Annotated[ComfyKrea2BaseImageGenInput, Tag("ComfyKrea2BaseImageGenInput")]
-        | Annotated[ComfyKrea2TurboImageGenInput, Tag("ComfyKrea2TurboImageGenInput")]
-        | Annotated[UnknownComfyKrea2ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "base": "ComfyKrea2BaseImageGenInput",
-                    "turbo": "ComfyKrea2TurboImageGenInput",
-                },
-            )
+        ComfyKrea2BaseImageGenInput | ComfyKrea2TurboImageGenInput | UnknownComfyKrea2ImageGenInput,
+        OpenUnion(
+            "ComfyKrea2ImageGenInput",
+            "model",
+            "model",
+            {
+                "base": "ComfyKrea2BaseImageGenInput",
+                "turbo": "ComfyKrea2TurboImageGenInput",
+            },
+            UnknownComfyKrea2ImageGenInput,
         ),
     ],
 )

@@ -6,17 +6,16 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.comfy_sampler import ComfySampler
 from civitai_app_sdk_generated._models.comfy_scheduler import ComfyScheduler
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -138,16 +137,15 @@ class ComfyLensNormalCreateImageGenInput(RequestModel):
 ComfyLensNormalImageGenInput = TypeAliasType(
     "ComfyLensNormalImageGenInput",
     Annotated[
-        Annotated[ComfyLensNormalCreateImageGenInput, Tag("ComfyLensNormalCreateImageGenInput")]
-        | Annotated[UnknownComfyLensNormalImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyLensNormalCreateImageGenInput",
-                },
-            )
+        ComfyLensNormalCreateImageGenInput | UnknownComfyLensNormalImageGenInput,
+        OpenUnion(
+            "ComfyLensNormalImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyLensNormalCreateImageGenInput",
+            },
+            UnknownComfyLensNormalImageGenInput,
         ),
     ],
 )
@@ -189,16 +187,15 @@ class ComfyLensTurboCreateImageGenInput(RequestModel):
 ComfyLensTurboImageGenInput = TypeAliasType(
     "ComfyLensTurboImageGenInput",
     Annotated[
-        Annotated[ComfyLensTurboCreateImageGenInput, Tag("ComfyLensTurboCreateImageGenInput")]
-        | Annotated[UnknownComfyLensTurboImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfyLensTurboCreateImageGenInput",
-                },
-            )
+        ComfyLensTurboCreateImageGenInput | UnknownComfyLensTurboImageGenInput,
+        OpenUnion(
+            "ComfyLensTurboImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfyLensTurboCreateImageGenInput",
+            },
+            UnknownComfyLensTurboImageGenInput,
         ),
     ],
 )
@@ -208,18 +205,16 @@ ComfyLensTurboImageGenInput = TypeAliasType(
 ComfyLensImageGenInput = TypeAliasType(
     "ComfyLensImageGenInput",
     Annotated[
-        Annotated[ComfyLensNormalImageGenInput, Tag("ComfyLensNormalImageGenInput")]
-        | Annotated[ComfyLensTurboImageGenInput, Tag("ComfyLensTurboImageGenInput")]
-        | Annotated[UnknownComfyLensImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "normal": "ComfyLensNormalImageGenInput",
-                    "turbo": "ComfyLensTurboImageGenInput",
-                },
-            )
+        ComfyLensNormalImageGenInput | ComfyLensTurboImageGenInput | UnknownComfyLensImageGenInput,
+        OpenUnion(
+            "ComfyLensImageGenInput",
+            "model",
+            "model",
+            {
+                "normal": "ComfyLensNormalImageGenInput",
+                "turbo": "ComfyLensTurboImageGenInput",
+            },
+            UnknownComfyLensImageGenInput,
         ),
     ],
 )

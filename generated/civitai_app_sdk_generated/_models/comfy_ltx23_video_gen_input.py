@@ -6,14 +6,13 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenIntEnum,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -476,28 +475,26 @@ class UnknownComfyLtx23VideoGenInput(UnknownVariant):
 ComfyLtx23VideoGenInput = TypeAliasType(
     "ComfyLtx23VideoGenInput",
     Annotated[
-        Annotated[ComfyLtx23AudioToVideoInput, Tag("ComfyLtx23AudioToVideoInput")]
-        | Annotated[ComfyLtx23CreateVideoInput, Tag("ComfyLtx23CreateVideoInput")]
-        | Annotated[ComfyLtx23EditVideoInput, Tag("ComfyLtx23EditVideoInput")]
-        | Annotated[ComfyLtx23ExtendVideoInput, Tag("ComfyLtx23ExtendVideoInput")]
-        | Annotated[
-            ComfyLtx23FirstLastFrameToVideoInput, Tag("ComfyLtx23FirstLastFrameToVideoInput")
-        ]
-        | Annotated[ComfyLtx23VideoToVideoInput, Tag("ComfyLtx23VideoToVideoInput")]
-        | Annotated[UnknownComfyLtx23VideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "audioToVideo": "ComfyLtx23AudioToVideoInput",
-                    "createVideo": "ComfyLtx23CreateVideoInput",
-                    "editVideo": "ComfyLtx23EditVideoInput",
-                    "extendVideo": "ComfyLtx23ExtendVideoInput",
-                    "firstLastFrameToVideo": "ComfyLtx23FirstLastFrameToVideoInput",
-                    "videoToVideo": "ComfyLtx23VideoToVideoInput",
-                },
-            )
+        ComfyLtx23AudioToVideoInput
+        | ComfyLtx23CreateVideoInput
+        | ComfyLtx23EditVideoInput
+        | ComfyLtx23ExtendVideoInput
+        | ComfyLtx23FirstLastFrameToVideoInput
+        | ComfyLtx23VideoToVideoInput
+        | UnknownComfyLtx23VideoGenInput,
+        OpenUnion(
+            "ComfyLtx23VideoGenInput",
+            "operation",
+            "operation",
+            {
+                "audioToVideo": "ComfyLtx23AudioToVideoInput",
+                "createVideo": "ComfyLtx23CreateVideoInput",
+                "editVideo": "ComfyLtx23EditVideoInput",
+                "extendVideo": "ComfyLtx23ExtendVideoInput",
+                "firstLastFrameToVideo": "ComfyLtx23FirstLastFrameToVideoInput",
+                "videoToVideo": "ComfyLtx23VideoToVideoInput",
+            },
+            UnknownComfyLtx23VideoGenInput,
         ),
     ],
 )

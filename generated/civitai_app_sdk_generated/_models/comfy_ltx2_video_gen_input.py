@@ -6,14 +6,13 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenIntEnum,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -238,22 +237,22 @@ class UnknownComfyLtx2VideoGenInput(UnknownVariant):
 ComfyLtx2VideoGenInput = TypeAliasType(
     "ComfyLtx2VideoGenInput",
     Annotated[
-        Annotated[ComfyLtx2CreateVideoInput, Tag("ComfyLtx2CreateVideoInput")]
-        | Annotated[ComfyLtx2EditVideoInput, Tag("ComfyLtx2EditVideoInput")]
-        | Annotated[ComfyLtx2ExtendVideoInput, Tag("ComfyLtx2ExtendVideoInput")]
-        | Annotated[ComfyLtx2FirstLastFrameToVideoInput, Tag("ComfyLtx2FirstLastFrameToVideoInput")]
-        | Annotated[UnknownComfyLtx2VideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createVideo": "ComfyLtx2CreateVideoInput",
-                    "editVideo": "ComfyLtx2EditVideoInput",
-                    "extendVideo": "ComfyLtx2ExtendVideoInput",
-                    "firstLastFrameToVideo": "ComfyLtx2FirstLastFrameToVideoInput",
-                },
-            )
+        ComfyLtx2CreateVideoInput
+        | ComfyLtx2EditVideoInput
+        | ComfyLtx2ExtendVideoInput
+        | ComfyLtx2FirstLastFrameToVideoInput
+        | UnknownComfyLtx2VideoGenInput,
+        OpenUnion(
+            "ComfyLtx2VideoGenInput",
+            "operation",
+            "operation",
+            {
+                "createVideo": "ComfyLtx2CreateVideoInput",
+                "editVideo": "ComfyLtx2EditVideoInput",
+                "extendVideo": "ComfyLtx2ExtendVideoInput",
+                "firstLastFrameToVideo": "ComfyLtx2FirstLastFrameToVideoInput",
+            },
+            UnknownComfyLtx2VideoGenInput,
         ),
     ],
 )

@@ -6,10 +6,9 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.comfy_sampler import ComfySampler
 from civitai_app_sdk_generated._models.comfy_scheduler import ComfyScheduler
@@ -17,7 +16,7 @@ from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
 from civitai_app_sdk_generated._models.image_transformer import ImageJobControlNet
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -148,18 +147,16 @@ class ComfySd1VariantImageGenInput(RequestModel):
 ComfySd1ImageGenInput = TypeAliasType(
     "ComfySd1ImageGenInput",
     Annotated[
-        Annotated[ComfySd1CreateImageGenInput, Tag("ComfySd1CreateImageGenInput")]
-        | Annotated[ComfySd1VariantImageGenInput, Tag("ComfySd1VariantImageGenInput")]
-        | Annotated[UnknownComfySd1ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfySd1CreateImageGenInput",
-                    "createVariant": "ComfySd1VariantImageGenInput",
-                },
-            )
+        ComfySd1CreateImageGenInput | ComfySd1VariantImageGenInput | UnknownComfySd1ImageGenInput,
+        OpenUnion(
+            "ComfySd1ImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfySd1CreateImageGenInput",
+                "createVariant": "ComfySd1VariantImageGenInput",
+            },
+            UnknownComfySd1ImageGenInput,
         ),
     ],
 )

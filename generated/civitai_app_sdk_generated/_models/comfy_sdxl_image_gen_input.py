@@ -6,10 +6,9 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.comfy_sampler import ComfySampler
 from civitai_app_sdk_generated._models.comfy_scheduler import ComfyScheduler
@@ -17,7 +16,7 @@ from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
 from civitai_app_sdk_generated._models.image_transformer import ImageJobControlNet
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -145,18 +144,18 @@ class ComfySdxlVariantImageGenInput(RequestModel):
 ComfySdxlImageGenInput = TypeAliasType(
     "ComfySdxlImageGenInput",
     Annotated[
-        Annotated[ComfySdxlCreateImageGenInput, Tag("ComfySdxlCreateImageGenInput")]
-        | Annotated[ComfySdxlVariantImageGenInput, Tag("ComfySdxlVariantImageGenInput")]
-        | Annotated[UnknownComfySdxlImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ComfySdxlCreateImageGenInput",
-                    "createVariant": "ComfySdxlVariantImageGenInput",
-                },
-            )
+        ComfySdxlCreateImageGenInput
+        | ComfySdxlVariantImageGenInput
+        | UnknownComfySdxlImageGenInput,
+        OpenUnion(
+            "ComfySdxlImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ComfySdxlCreateImageGenInput",
+                "createVariant": "ComfySdxlVariantImageGenInput",
+            },
+            UnknownComfySdxlImageGenInput,
         ),
     ],
 )

@@ -6,11 +6,10 @@
 from typing import Annotated, Any, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     ApiModel,
+    OpenUnion,
     TimeSpan,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.audio_blob_or_unknown import AudioBlobOrUnknown
 from civitai_app_sdk_generated._models.fade_in_transformer import ComposeMediaInput
@@ -18,7 +17,7 @@ from civitai_app_sdk_generated._models.job_support import WorkflowStepJob
 from civitai_app_sdk_generated._models.priority import Priority
 from civitai_app_sdk_generated._models.video_blob_or_unknown import VideoBlobOrUnknown
 from civitai_app_sdk_generated._models.workflow_status import WorkflowStatus
-from pydantic import AwareDatetime, Discriminator, Field, Tag
+from pydantic import AwareDatetime, Field
 from typing_extensions import TypeAliasType
 
 
@@ -81,18 +80,17 @@ class AudioComposeMediaOutput(ApiModel):
 ComposeMediaOutput = TypeAliasType(
     "ComposeMediaOutput",
     Annotated[
-        Annotated[AudioComposeMediaOutput, Tag("AudioComposeMediaOutput")]
-        | Annotated[VideoComposeMediaOutput, Tag("VideoComposeMediaOutput")]
-        | Annotated[UnknownComposeMediaOutput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "type",
-                "type",
-                {
-                    "audio": "AudioComposeMediaOutput",
-                    "video": "VideoComposeMediaOutput",
-                },
-            )
+        AudioComposeMediaOutput | VideoComposeMediaOutput | UnknownComposeMediaOutput,
+        OpenUnion(
+            "ComposeMediaOutput",
+            "type",
+            "type",
+            {
+                "audio": "AudioComposeMediaOutput",
+                "video": "VideoComposeMediaOutput",
+            },
+            UnknownComposeMediaOutput,
+            read_extra="allow",
         ),
     ],
 )

@@ -6,14 +6,13 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenEnum,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -251,20 +250,20 @@ class UnknownVllmOmniTextToSpeechInput(UnknownVariant):
 Qwen3TextToSpeechInput = TypeAliasType(
     "Qwen3TextToSpeechInput",
     Annotated[
-        Annotated[Qwen3BaseTTSInput, Tag("Qwen3BaseTTSInput")]
-        | Annotated[Qwen3CustomVoiceTTSInput, Tag("Qwen3CustomVoiceTTSInput")]
-        | Annotated[Qwen3VoiceDesignTTSInput, Tag("Qwen3VoiceDesignTTSInput")]
-        | Annotated[UnknownQwen3TextToSpeechInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "base": "Qwen3BaseTTSInput",
-                    "customVoice": "Qwen3CustomVoiceTTSInput",
-                    "voiceDesign": "Qwen3VoiceDesignTTSInput",
-                },
-            )
+        Qwen3BaseTTSInput
+        | Qwen3CustomVoiceTTSInput
+        | Qwen3VoiceDesignTTSInput
+        | UnknownQwen3TextToSpeechInput,
+        OpenUnion(
+            "Qwen3TextToSpeechInput",
+            "operation",
+            "operation",
+            {
+                "base": "Qwen3BaseTTSInput",
+                "customVoice": "Qwen3CustomVoiceTTSInput",
+                "voiceDesign": "Qwen3VoiceDesignTTSInput",
+            },
+            UnknownQwen3TextToSpeechInput,
         ),
     ],
 )
@@ -274,18 +273,16 @@ Qwen3TextToSpeechInput = TypeAliasType(
 VllmOmniTextToSpeechInput = TypeAliasType(
     "VllmOmniTextToSpeechInput",
     Annotated[
-        Annotated[OmniVoiceTextToSpeechInput, Tag("OmniVoiceTextToSpeechInput")]
-        | Annotated[Qwen3TextToSpeechInput, Tag("Qwen3TextToSpeechInput")]
-        | Annotated[UnknownVllmOmniTextToSpeechInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "ecosystem",
-                "ecosystem",
-                {
-                    "omnivoice": "OmniVoiceTextToSpeechInput",
-                    "qwen3": "Qwen3TextToSpeechInput",
-                },
-            )
+        OmniVoiceTextToSpeechInput | Qwen3TextToSpeechInput | UnknownVllmOmniTextToSpeechInput,
+        OpenUnion(
+            "VllmOmniTextToSpeechInput",
+            "ecosystem",
+            "ecosystem",
+            {
+                "omnivoice": "OmniVoiceTextToSpeechInput",
+                "qwen3": "Qwen3TextToSpeechInput",
+            },
+            UnknownVllmOmniTextToSpeechInput,
         ),
     ],
 )
@@ -295,18 +292,16 @@ VllmOmniTextToSpeechInput = TypeAliasType(
 TextToSpeechInput = TypeAliasType(
     "TextToSpeechInput",
     Annotated[
-        Annotated[CustomTextToSpeechInput, Tag("CustomTextToSpeechInput")]
-        | Annotated[VllmOmniTextToSpeechInput, Tag("VllmOmniTextToSpeechInput")]
-        | Annotated[UnknownTextToSpeechInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "engine",
-                "engine",
-                {
-                    "custom": "CustomTextToSpeechInput",
-                    "vllm-omni": "VllmOmniTextToSpeechInput",
-                },
-            )
+        CustomTextToSpeechInput | VllmOmniTextToSpeechInput | UnknownTextToSpeechInput,
+        OpenUnion(
+            "TextToSpeechInput",
+            "engine",
+            "engine",
+            {
+                "custom": "CustomTextToSpeechInput",
+                "vllm-omni": "VllmOmniTextToSpeechInput",
+            },
+            UnknownTextToSpeechInput,
         ),
     ],
 )

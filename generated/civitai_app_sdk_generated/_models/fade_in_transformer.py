@@ -6,13 +6,12 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -155,20 +154,17 @@ class ComposeMediaOutputSpec(RequestModel):
 MediaTransformer = TypeAliasType(
     "MediaTransformer",
     Annotated[
-        Annotated[FadeInTransformer, Tag("FadeInTransformer")]
-        | Annotated[FadeOutTransformer, Tag("FadeOutTransformer")]
-        | Annotated[VolumeTransformer, Tag("VolumeTransformer")]
-        | Annotated[UnknownMediaTransformer, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "type",
-                "type",
-                {
-                    "fadeIn": "FadeInTransformer",
-                    "fadeOut": "FadeOutTransformer",
-                    "volume": "VolumeTransformer",
-                },
-            )
+        FadeInTransformer | FadeOutTransformer | VolumeTransformer | UnknownMediaTransformer,
+        OpenUnion(
+            "MediaTransformer",
+            "type",
+            "type",
+            {
+                "fadeIn": "FadeInTransformer",
+                "fadeOut": "FadeOutTransformer",
+                "volume": "VolumeTransformer",
+            },
+            UnknownMediaTransformer,
         ),
     ],
 )

@@ -6,16 +6,15 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -328,18 +327,18 @@ class UnknownMaiImageFalImageGenInput(UnknownVariant):
 MaiImageFalImageGenInput = TypeAliasType(
     "MaiImageFalImageGenInput",
     Annotated[
-        Annotated[MaiImageCreateFalImageGenInput, Tag("MaiImageCreateFalImageGenInput")]
-        | Annotated[MaiImageEditFalImageGenInput, Tag("MaiImageEditFalImageGenInput")]
-        | Annotated[UnknownMaiImageFalImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "MaiImageCreateFalImageGenInput",
-                    "editImage": "MaiImageEditFalImageGenInput",
-                },
-            )
+        MaiImageCreateFalImageGenInput
+        | MaiImageEditFalImageGenInput
+        | UnknownMaiImageFalImageGenInput,
+        OpenUnion(
+            "MaiImageFalImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "MaiImageCreateFalImageGenInput",
+                "editImage": "MaiImageEditFalImageGenInput",
+            },
+            UnknownMaiImageFalImageGenInput,
         ),
     ],
 )
@@ -404,16 +403,15 @@ class Krea2CreateFalImageGenInput(RequestModel):
 Krea2FalImageGenInput = TypeAliasType(
     "Krea2FalImageGenInput",
     Annotated[
-        Annotated[Krea2CreateFalImageGenInput, Tag("Krea2CreateFalImageGenInput")]
-        | Annotated[UnknownKrea2FalImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Krea2CreateFalImageGenInput",
-                },
-            )
+        Krea2CreateFalImageGenInput | UnknownKrea2FalImageGenInput,
+        OpenUnion(
+            "Krea2FalImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Krea2CreateFalImageGenInput",
+            },
+            UnknownKrea2FalImageGenInput,
         ),
     ],
 )
@@ -423,22 +421,22 @@ Krea2FalImageGenInput = TypeAliasType(
 Qwen2FalImageGenInput = TypeAliasType(
     "Qwen2FalImageGenInput",
     Annotated[
-        Annotated[Qwen2CreateFalImageGenInput, Tag("Qwen2CreateFalImageGenInput")]
-        | Annotated[Qwen2EditFalImageGenInput, Tag("Qwen2EditFalImageGenInput")]
-        | Annotated[Qwen2ProCreateFalImageGenInput, Tag("Qwen2ProCreateFalImageGenInput")]
-        | Annotated[Qwen2ProEditFalImageGenInput, Tag("Qwen2ProEditFalImageGenInput")]
-        | Annotated[UnknownQwen2FalImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Qwen2CreateFalImageGenInput",
-                    "editImage": "Qwen2EditFalImageGenInput",
-                    "proCreateImage": "Qwen2ProCreateFalImageGenInput",
-                    "proEditImage": "Qwen2ProEditFalImageGenInput",
-                },
-            )
+        Qwen2CreateFalImageGenInput
+        | Qwen2EditFalImageGenInput
+        | Qwen2ProCreateFalImageGenInput
+        | Qwen2ProEditFalImageGenInput
+        | UnknownQwen2FalImageGenInput,
+        OpenUnion(
+            "Qwen2FalImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Qwen2CreateFalImageGenInput",
+                "editImage": "Qwen2EditFalImageGenInput",
+                "proCreateImage": "Qwen2ProCreateFalImageGenInput",
+                "proEditImage": "Qwen2ProEditFalImageGenInput",
+            },
+            UnknownQwen2FalImageGenInput,
         ),
     ],
 )
@@ -448,20 +446,20 @@ Qwen2FalImageGenInput = TypeAliasType(
 FalImageGenInput = TypeAliasType(
     "FalImageGenInput",
     Annotated[
-        Annotated[Krea2FalImageGenInput, Tag("Krea2FalImageGenInput")]
-        | Annotated[MaiImageFalImageGenInput, Tag("MaiImageFalImageGenInput")]
-        | Annotated[Qwen2FalImageGenInput, Tag("Qwen2FalImageGenInput")]
-        | Annotated[UnknownFalImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "krea2": "Krea2FalImageGenInput",
-                    "maiImage": "MaiImageFalImageGenInput",
-                    "qwen2": "Qwen2FalImageGenInput",
-                },
-            )
+        Krea2FalImageGenInput
+        | MaiImageFalImageGenInput
+        | Qwen2FalImageGenInput
+        | UnknownFalImageGenInput,
+        OpenUnion(
+            "FalImageGenInput",
+            "model",
+            "model",
+            {
+                "krea2": "Krea2FalImageGenInput",
+                "maiImage": "MaiImageFalImageGenInput",
+                "qwen2": "Qwen2FalImageGenInput",
+            },
+            UnknownFalImageGenInput,
         ),
     ],
 )

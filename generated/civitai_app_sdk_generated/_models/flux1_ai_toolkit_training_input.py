@@ -6,17 +6,16 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.training_input_samples import (
     TrainingData,
     TrainingInputSamples,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -468,18 +467,18 @@ class Flux1SchnellAIToolkitTrainingInput(RequestModel):
 Flux1AIToolkitTrainingInput = TypeAliasType(
     "Flux1AIToolkitTrainingInput",
     Annotated[
-        Annotated[Flux1DevAIToolkitTrainingInput, Tag("Flux1DevAIToolkitTrainingInput")]
-        | Annotated[Flux1SchnellAIToolkitTrainingInput, Tag("Flux1SchnellAIToolkitTrainingInput")]
-        | Annotated[UnknownFlux1AIToolkitTrainingInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "modelVariant",
-                "model_variant",
-                {
-                    "dev": "Flux1DevAIToolkitTrainingInput",
-                    "schnell": "Flux1SchnellAIToolkitTrainingInput",
-                },
-            )
+        Flux1DevAIToolkitTrainingInput
+        | Flux1SchnellAIToolkitTrainingInput
+        | UnknownFlux1AIToolkitTrainingInput,
+        OpenUnion(
+            "Flux1AIToolkitTrainingInput",
+            "modelVariant",
+            "model_variant",
+            {
+                "dev": "Flux1DevAIToolkitTrainingInput",
+                "schnell": "Flux1SchnellAIToolkitTrainingInput",
+            },
+            UnknownFlux1AIToolkitTrainingInput,
         ),
     ],
 )

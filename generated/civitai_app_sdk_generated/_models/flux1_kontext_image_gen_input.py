@@ -6,16 +6,15 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -146,20 +145,20 @@ class Flux1KontextProImageGenInput(RequestModel):
 Flux1KontextImageGenInput = TypeAliasType(
     "Flux1KontextImageGenInput",
     Annotated[
-        Annotated[Flux1KontextDevImageGenInput, Tag("Flux1KontextDevImageGenInput")]
-        | Annotated[Flux1KontextMaxImageGenInput, Tag("Flux1KontextMaxImageGenInput")]
-        | Annotated[Flux1KontextProImageGenInput, Tag("Flux1KontextProImageGenInput")]
-        | Annotated[UnknownFlux1KontextImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "dev": "Flux1KontextDevImageGenInput",
-                    "max": "Flux1KontextMaxImageGenInput",
-                    "pro": "Flux1KontextProImageGenInput",
-                },
-            )
+        Flux1KontextDevImageGenInput
+        | Flux1KontextMaxImageGenInput
+        | Flux1KontextProImageGenInput
+        | UnknownFlux1KontextImageGenInput,
+        OpenUnion(
+            "Flux1KontextImageGenInput",
+            "model",
+            "model",
+            {
+                "dev": "Flux1KontextDevImageGenInput",
+                "max": "Flux1KontextMaxImageGenInput",
+                "pro": "Flux1KontextProImageGenInput",
+            },
+            UnknownFlux1KontextImageGenInput,
         ),
     ],
 )

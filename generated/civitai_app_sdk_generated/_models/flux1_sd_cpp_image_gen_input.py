@@ -6,10 +6,9 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
@@ -18,7 +17,7 @@ from civitai_app_sdk_generated._models.sd_cpp_sample_method import (
     SdCppSampleMethod,
     SdCppSchedule,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -235,20 +234,20 @@ class Flux1SdCppVariantImageGenInput(RequestModel):
 Flux1SdCppImageGenInput = TypeAliasType(
     "Flux1SdCppImageGenInput",
     Annotated[
-        Annotated[Flux1SdCppCreateImageInput, Tag("Flux1SdCppCreateImageInput")]
-        | Annotated[Flux1SdCppEditImageInput, Tag("Flux1SdCppEditImageInput")]
-        | Annotated[Flux1SdCppVariantImageGenInput, Tag("Flux1SdCppVariantImageGenInput")]
-        | Annotated[UnknownFlux1SdCppImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Flux1SdCppCreateImageInput",
-                    "createVariant": "Flux1SdCppVariantImageGenInput",
-                    "editImage": "Flux1SdCppEditImageInput",
-                },
-            )
+        Flux1SdCppCreateImageInput
+        | Flux1SdCppEditImageInput
+        | Flux1SdCppVariantImageGenInput
+        | UnknownFlux1SdCppImageGenInput,
+        OpenUnion(
+            "Flux1SdCppImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Flux1SdCppCreateImageInput",
+                "createVariant": "Flux1SdCppVariantImageGenInput",
+                "editImage": "Flux1SdCppEditImageInput",
+            },
+            UnknownFlux1SdCppImageGenInput,
         ),
     ],
 )

@@ -6,13 +6,12 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -414,28 +413,24 @@ class UnknownImageResourceTrainingInput(UnknownVariant):
 ImageResourceTrainingInput = TypeAliasType(
     "ImageResourceTrainingInput",
     Annotated[
-        Annotated[
-            Flux2DevEditImageResourceTrainingInput, Tag("Flux2DevEditImageResourceTrainingInput")
-        ]
-        | Annotated[Flux2DevImageResourceTrainingInput, Tag("Flux2DevImageResourceTrainingInput")]
-        | Annotated[
-            FluxDevFastImageResourceTrainingInput, Tag("FluxDevFastImageResourceTrainingInput")
-        ]
-        | Annotated[KohyaImageResourceTrainingInput, Tag("KohyaImageResourceTrainingInput")]
-        | Annotated[MusubiImageResourceTrainingInput, Tag("MusubiImageResourceTrainingInput")]
-        | Annotated[UnknownImageResourceTrainingInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "engine",
-                "engine",
-                {
-                    "flux-dev-fast": "FluxDevFastImageResourceTrainingInput",
-                    "flux2-dev": "Flux2DevImageResourceTrainingInput",
-                    "flux2-dev-edit": "Flux2DevEditImageResourceTrainingInput",
-                    "kohya": "KohyaImageResourceTrainingInput",
-                    "musubi": "MusubiImageResourceTrainingInput",
-                },
-            )
+        Flux2DevEditImageResourceTrainingInput
+        | Flux2DevImageResourceTrainingInput
+        | FluxDevFastImageResourceTrainingInput
+        | KohyaImageResourceTrainingInput
+        | MusubiImageResourceTrainingInput
+        | UnknownImageResourceTrainingInput,
+        OpenUnion(
+            "ImageResourceTrainingInput",
+            "engine",
+            "engine",
+            {
+                "flux-dev-fast": "FluxDevFastImageResourceTrainingInput",
+                "flux2-dev": "Flux2DevImageResourceTrainingInput",
+                "flux2-dev-edit": "Flux2DevEditImageResourceTrainingInput",
+                "kohya": "KohyaImageResourceTrainingInput",
+                "musubi": "MusubiImageResourceTrainingInput",
+            },
+            UnknownImageResourceTrainingInput,
         ),
     ],
 )

@@ -6,10 +6,9 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
@@ -18,7 +17,7 @@ from civitai_app_sdk_generated._models.sd_cpp_sample_method import (
     SdCppSampleMethod,
     SdCppSchedule,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -123,20 +122,20 @@ class Flux2DevSdCppVariantImageGenInput(RequestModel):
 Flux2DevSdCppImageGenInput = TypeAliasType(
     "Flux2DevSdCppImageGenInput",
     Annotated[
-        Annotated[Flux2DevSdCppCreateImageInput, Tag("Flux2DevSdCppCreateImageInput")]
-        | Annotated[Flux2DevSdCppEditImageInput, Tag("Flux2DevSdCppEditImageInput")]
-        | Annotated[Flux2DevSdCppVariantImageGenInput, Tag("Flux2DevSdCppVariantImageGenInput")]
-        | Annotated[UnknownFlux2DevSdCppImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Flux2DevSdCppCreateImageInput",
-                    "createVariant": "Flux2DevSdCppVariantImageGenInput",
-                    "editImage": "Flux2DevSdCppEditImageInput",
-                },
-            )
+        Flux2DevSdCppCreateImageInput
+        | Flux2DevSdCppEditImageInput
+        | Flux2DevSdCppVariantImageGenInput
+        | UnknownFlux2DevSdCppImageGenInput,
+        OpenUnion(
+            "Flux2DevSdCppImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Flux2DevSdCppCreateImageInput",
+                "createVariant": "Flux2DevSdCppVariantImageGenInput",
+                "editImage": "Flux2DevSdCppEditImageInput",
+            },
+            UnknownFlux2DevSdCppImageGenInput,
         ),
     ],
 )

@@ -6,11 +6,10 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_input_lora import ImageGenInputLora
 from civitai_app_sdk_generated._models.image_gen_output_format import (
@@ -20,7 +19,7 @@ from civitai_app_sdk_generated._models.sd_cpp_sample_method import (
     SdCppSampleMethod,
     SdCppSchedule,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -246,18 +245,16 @@ class Flux2DevEditImageInput(RequestModel):
 Flux2DevImageGenInput = TypeAliasType(
     "Flux2DevImageGenInput",
     Annotated[
-        Annotated[Flux2DevCreateImageInput, Tag("Flux2DevCreateImageInput")]
-        | Annotated[Flux2DevEditImageInput, Tag("Flux2DevEditImageInput")]
-        | Annotated[UnknownFlux2DevImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Flux2DevCreateImageInput",
-                    "editImage": "Flux2DevEditImageInput",
-                },
-            )
+        Flux2DevCreateImageInput | Flux2DevEditImageInput | UnknownFlux2DevImageGenInput,
+        OpenUnion(
+            "Flux2DevImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Flux2DevCreateImageInput",
+                "editImage": "Flux2DevEditImageInput",
+            },
+            UnknownFlux2DevImageGenInput,
         ),
     ],
 )
@@ -306,18 +303,16 @@ class Flux2FlexEditImageInput(RequestModel):
 Flux2FlexImageGenInput = TypeAliasType(
     "Flux2FlexImageGenInput",
     Annotated[
-        Annotated[Flux2FlexCreateImageInput, Tag("Flux2FlexCreateImageInput")]
-        | Annotated[Flux2FlexEditImageInput, Tag("Flux2FlexEditImageInput")]
-        | Annotated[UnknownFlux2FlexImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Flux2FlexCreateImageInput",
-                    "editImage": "Flux2FlexEditImageInput",
-                },
-            )
+        Flux2FlexCreateImageInput | Flux2FlexEditImageInput | UnknownFlux2FlexImageGenInput,
+        OpenUnion(
+            "Flux2FlexImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Flux2FlexCreateImageInput",
+                "editImage": "Flux2FlexEditImageInput",
+            },
+            UnknownFlux2FlexImageGenInput,
         ),
     ],
 )
@@ -386,18 +381,16 @@ class Flux2KleinEditImageInput(RequestModel):
 Flux2KleinImageGenInput = TypeAliasType(
     "Flux2KleinImageGenInput",
     Annotated[
-        Annotated[Flux2KleinCreateImageInput, Tag("Flux2KleinCreateImageInput")]
-        | Annotated[Flux2KleinEditImageInput, Tag("Flux2KleinEditImageInput")]
-        | Annotated[UnknownFlux2KleinImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Flux2KleinCreateImageInput",
-                    "editImage": "Flux2KleinEditImageInput",
-                },
-            )
+        Flux2KleinCreateImageInput | Flux2KleinEditImageInput | UnknownFlux2KleinImageGenInput,
+        OpenUnion(
+            "Flux2KleinImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Flux2KleinCreateImageInput",
+                "editImage": "Flux2KleinEditImageInput",
+            },
+            UnknownFlux2KleinImageGenInput,
         ),
     ],
 )
@@ -442,18 +435,16 @@ class Flux2MaxEditImageInput(RequestModel):
 Flux2MaxImageGenInput = TypeAliasType(
     "Flux2MaxImageGenInput",
     Annotated[
-        Annotated[Flux2MaxCreateImageInput, Tag("Flux2MaxCreateImageInput")]
-        | Annotated[Flux2MaxEditImageInput, Tag("Flux2MaxEditImageInput")]
-        | Annotated[UnknownFlux2MaxImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Flux2MaxCreateImageInput",
-                    "editImage": "Flux2MaxEditImageInput",
-                },
-            )
+        Flux2MaxCreateImageInput | Flux2MaxEditImageInput | UnknownFlux2MaxImageGenInput,
+        OpenUnion(
+            "Flux2MaxImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Flux2MaxCreateImageInput",
+                "editImage": "Flux2MaxEditImageInput",
+            },
+            UnknownFlux2MaxImageGenInput,
         ),
     ],
 )
@@ -498,18 +489,16 @@ class Flux2ProEditImageInput(RequestModel):
 Flux2ProImageGenInput = TypeAliasType(
     "Flux2ProImageGenInput",
     Annotated[
-        Annotated[Flux2ProCreateImageInput, Tag("Flux2ProCreateImageInput")]
-        | Annotated[Flux2ProEditImageInput, Tag("Flux2ProEditImageInput")]
-        | Annotated[UnknownFlux2ProImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Flux2ProCreateImageInput",
-                    "editImage": "Flux2ProEditImageInput",
-                },
-            )
+        Flux2ProCreateImageInput | Flux2ProEditImageInput | UnknownFlux2ProImageGenInput,
+        OpenUnion(
+            "Flux2ProImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Flux2ProCreateImageInput",
+                "editImage": "Flux2ProEditImageInput",
+            },
+            UnknownFlux2ProImageGenInput,
         ),
     ],
 )
@@ -519,24 +508,24 @@ Flux2ProImageGenInput = TypeAliasType(
 Flux2ImageGenInput = TypeAliasType(
     "Flux2ImageGenInput",
     Annotated[
-        Annotated[Flux2DevImageGenInput, Tag("Flux2DevImageGenInput")]
-        | Annotated[Flux2FlexImageGenInput, Tag("Flux2FlexImageGenInput")]
-        | Annotated[Flux2KleinImageGenInput, Tag("Flux2KleinImageGenInput")]
-        | Annotated[Flux2MaxImageGenInput, Tag("Flux2MaxImageGenInput")]
-        | Annotated[Flux2ProImageGenInput, Tag("Flux2ProImageGenInput")]
-        | Annotated[UnknownFlux2ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "dev": "Flux2DevImageGenInput",
-                    "flex": "Flux2FlexImageGenInput",
-                    "klein": "Flux2KleinImageGenInput",
-                    "max": "Flux2MaxImageGenInput",
-                    "pro": "Flux2ProImageGenInput",
-                },
-            )
+        Flux2DevImageGenInput
+        | Flux2FlexImageGenInput
+        | Flux2KleinImageGenInput
+        | Flux2MaxImageGenInput
+        | Flux2ProImageGenInput
+        | UnknownFlux2ImageGenInput,
+        OpenUnion(
+            "Flux2ImageGenInput",
+            "model",
+            "model",
+            {
+                "dev": "Flux2DevImageGenInput",
+                "flex": "Flux2FlexImageGenInput",
+                "klein": "Flux2KleinImageGenInput",
+                "max": "Flux2MaxImageGenInput",
+                "pro": "Flux2ProImageGenInput",
+            },
+            UnknownFlux2ImageGenInput,
         ),
     ],
 )

@@ -6,17 +6,16 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.training_input_samples import (
     TrainingData,
     TrainingInputSamples,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -496,18 +495,18 @@ class Flux2Klein9bAIToolkitTrainingInput(RequestModel):
 Flux2KleinAIToolkitTrainingInput = TypeAliasType(
     "Flux2KleinAIToolkitTrainingInput",
     Annotated[
-        Annotated[Flux2Klein4bAIToolkitTrainingInput, Tag("Flux2Klein4bAIToolkitTrainingInput")]
-        | Annotated[Flux2Klein9bAIToolkitTrainingInput, Tag("Flux2Klein9bAIToolkitTrainingInput")]
-        | Annotated[UnknownFlux2KleinAIToolkitTrainingInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "modelVariant",
-                "model_variant",
-                {
-                    "4b": "Flux2Klein4bAIToolkitTrainingInput",
-                    "9b": "Flux2Klein9bAIToolkitTrainingInput",
-                },
-            )
+        Flux2Klein4bAIToolkitTrainingInput
+        | Flux2Klein9bAIToolkitTrainingInput
+        | UnknownFlux2KleinAIToolkitTrainingInput,
+        OpenUnion(
+            "Flux2KleinAIToolkitTrainingInput",
+            "modelVariant",
+            "model_variant",
+            {
+                "4b": "Flux2Klein4bAIToolkitTrainingInput",
+                "9b": "Flux2Klein9bAIToolkitTrainingInput",
+            },
+            UnknownFlux2KleinAIToolkitTrainingInput,
         ),
     ],
 )

@@ -6,11 +6,10 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
@@ -19,7 +18,7 @@ from civitai_app_sdk_generated._models.sd_cpp_sample_method import (
     SdCppSampleMethod,
     SdCppSchedule,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -164,20 +163,20 @@ class Flux2KleinSdCppVariantImageGenInput(RequestModel):
 Flux2KleinSdCppImageGenInput = TypeAliasType(
     "Flux2KleinSdCppImageGenInput",
     Annotated[
-        Annotated[Flux2KleinSdCppCreateImageInput, Tag("Flux2KleinSdCppCreateImageInput")]
-        | Annotated[Flux2KleinSdCppEditImageInput, Tag("Flux2KleinSdCppEditImageInput")]
-        | Annotated[Flux2KleinSdCppVariantImageGenInput, Tag("Flux2KleinSdCppVariantImageGenInput")]
-        | Annotated[UnknownFlux2KleinSdCppImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Flux2KleinSdCppCreateImageInput",
-                    "createVariant": "Flux2KleinSdCppVariantImageGenInput",
-                    "editImage": "Flux2KleinSdCppEditImageInput",
-                },
-            )
+        Flux2KleinSdCppCreateImageInput
+        | Flux2KleinSdCppEditImageInput
+        | Flux2KleinSdCppVariantImageGenInput
+        | UnknownFlux2KleinSdCppImageGenInput,
+        OpenUnion(
+            "Flux2KleinSdCppImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Flux2KleinSdCppCreateImageInput",
+                "createVariant": "Flux2KleinSdCppVariantImageGenInput",
+                "editImage": "Flux2KleinSdCppEditImageInput",
+            },
+            UnknownFlux2KleinSdCppImageGenInput,
         ),
     ],
 )

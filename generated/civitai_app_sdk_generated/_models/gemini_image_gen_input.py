@@ -6,15 +6,14 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -80,18 +79,18 @@ class Gemini25FlashEditImageGenInput(RequestModel):
 Gemini25FlashImageGenInput = TypeAliasType(
     "Gemini25FlashImageGenInput",
     Annotated[
-        Annotated[Gemini25FlashCreateImageGenInput, Tag("Gemini25FlashCreateImageGenInput")]
-        | Annotated[Gemini25FlashEditImageGenInput, Tag("Gemini25FlashEditImageGenInput")]
-        | Annotated[UnknownGemini25FlashImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Gemini25FlashCreateImageGenInput",
-                    "editImage": "Gemini25FlashEditImageGenInput",
-                },
-            )
+        Gemini25FlashCreateImageGenInput
+        | Gemini25FlashEditImageGenInput
+        | UnknownGemini25FlashImageGenInput,
+        OpenUnion(
+            "Gemini25FlashImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Gemini25FlashCreateImageGenInput",
+                "editImage": "Gemini25FlashEditImageGenInput",
+            },
+            UnknownGemini25FlashImageGenInput,
         ),
     ],
 )
@@ -101,16 +100,15 @@ Gemini25FlashImageGenInput = TypeAliasType(
 GeminiImageGenInput = TypeAliasType(
     "GeminiImageGenInput",
     Annotated[
-        Annotated[Gemini25FlashImageGenInput, Tag("Gemini25FlashImageGenInput")]
-        | Annotated[UnknownGeminiImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "2.5-flash": "Gemini25FlashImageGenInput",
-                },
-            )
+        Gemini25FlashImageGenInput | UnknownGeminiImageGenInput,
+        OpenUnion(
+            "GeminiImageGenInput",
+            "model",
+            "model",
+            {
+                "2.5-flash": "Gemini25FlashImageGenInput",
+            },
+            UnknownGeminiImageGenInput,
         ),
     ],
 )

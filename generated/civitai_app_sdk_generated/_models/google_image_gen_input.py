@@ -6,16 +6,15 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -141,20 +140,20 @@ class UnknownGoogleImageGenInput(UnknownVariant):
 GoogleImageGenInput = TypeAliasType(
     "GoogleImageGenInput",
     Annotated[
-        Annotated[Imagen4ImageGenInput, Tag("Imagen4ImageGenInput")]
-        | Annotated[NanoBanana2ImageGenInput, Tag("NanoBanana2ImageGenInput")]
-        | Annotated[NanoBananaProImageGenInput, Tag("NanoBananaProImageGenInput")]
-        | Annotated[UnknownGoogleImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "imagen4": "Imagen4ImageGenInput",
-                    "nano-banana-2": "NanoBanana2ImageGenInput",
-                    "nano-banana-pro": "NanoBananaProImageGenInput",
-                },
-            )
+        Imagen4ImageGenInput
+        | NanoBanana2ImageGenInput
+        | NanoBananaProImageGenInput
+        | UnknownGoogleImageGenInput,
+        OpenUnion(
+            "GoogleImageGenInput",
+            "model",
+            "model",
+            {
+                "imagen4": "Imagen4ImageGenInput",
+                "nano-banana-2": "NanoBanana2ImageGenInput",
+                "nano-banana-pro": "NanoBananaProImageGenInput",
+            },
+            UnknownGoogleImageGenInput,
         ),
     ],
 )

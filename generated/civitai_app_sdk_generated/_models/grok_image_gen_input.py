@@ -6,16 +6,15 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -89,18 +88,16 @@ class GrokEditImageGenInput(RequestModel):
 GrokImageGenInput = TypeAliasType(
     "GrokImageGenInput",
     Annotated[
-        Annotated[GrokCreateImageGenInput, Tag("GrokCreateImageGenInput")]
-        | Annotated[GrokEditImageGenInput, Tag("GrokEditImageGenInput")]
-        | Annotated[UnknownGrokImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "GrokCreateImageGenInput",
-                    "editImage": "GrokEditImageGenInput",
-                },
-            )
+        GrokCreateImageGenInput | GrokEditImageGenInput | UnknownGrokImageGenInput,
+        OpenUnion(
+            "GrokImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "GrokCreateImageGenInput",
+                "editImage": "GrokEditImageGenInput",
+            },
+            UnknownGrokImageGenInput,
         ),
     ],
 )

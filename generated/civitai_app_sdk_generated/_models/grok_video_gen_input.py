@@ -6,13 +6,12 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -122,20 +121,20 @@ class UnknownGrokVideoGenInput(UnknownVariant):
 GrokVideoGenInput = TypeAliasType(
     "GrokVideoGenInput",
     Annotated[
-        Annotated[GrokEditVideoInput, Tag("GrokEditVideoInput")]
-        | Annotated[GrokImageToVideoInput, Tag("GrokImageToVideoInput")]
-        | Annotated[GrokTextToVideoInput, Tag("GrokTextToVideoInput")]
-        | Annotated[UnknownGrokVideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "edit-video": "GrokEditVideoInput",
-                    "image-to-video": "GrokImageToVideoInput",
-                    "text-to-video": "GrokTextToVideoInput",
-                },
-            )
+        GrokEditVideoInput
+        | GrokImageToVideoInput
+        | GrokTextToVideoInput
+        | UnknownGrokVideoGenInput,
+        OpenUnion(
+            "GrokVideoGenInput",
+            "operation",
+            "operation",
+            {
+                "edit-video": "GrokEditVideoInput",
+                "image-to-video": "GrokImageToVideoInput",
+                "text-to-video": "GrokTextToVideoInput",
+            },
+            UnknownGrokVideoGenInput,
         ),
     ],
 )

@@ -6,13 +6,12 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -262,20 +261,20 @@ class UnknownHappyHorseV11VideoGenInput(UnknownVariant):
 HappyHorseV11VideoGenInput = TypeAliasType(
     "HappyHorseV11VideoGenInput",
     Annotated[
-        Annotated[HappyHorseV11ImageToVideoInput, Tag("HappyHorseV11ImageToVideoInput")]
-        | Annotated[HappyHorseV11ReferenceToVideoInput, Tag("HappyHorseV11ReferenceToVideoInput")]
-        | Annotated[HappyHorseV11TextToVideoInput, Tag("HappyHorseV11TextToVideoInput")]
-        | Annotated[UnknownHappyHorseV11VideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "imageToVideo": "HappyHorseV11ImageToVideoInput",
-                    "referenceToVideo": "HappyHorseV11ReferenceToVideoInput",
-                    "textToVideo": "HappyHorseV11TextToVideoInput",
-                },
-            )
+        HappyHorseV11ImageToVideoInput
+        | HappyHorseV11ReferenceToVideoInput
+        | HappyHorseV11TextToVideoInput
+        | UnknownHappyHorseV11VideoGenInput,
+        OpenUnion(
+            "HappyHorseV11VideoGenInput",
+            "operation",
+            "operation",
+            {
+                "imageToVideo": "HappyHorseV11ImageToVideoInput",
+                "referenceToVideo": "HappyHorseV11ReferenceToVideoInput",
+                "textToVideo": "HappyHorseV11TextToVideoInput",
+            },
+            UnknownHappyHorseV11VideoGenInput,
         ),
     ],
 )
@@ -306,22 +305,22 @@ class UnknownHappyHorseV1VideoGenInput(UnknownVariant):
 HappyHorseV1VideoGenInput = TypeAliasType(
     "HappyHorseV1VideoGenInput",
     Annotated[
-        Annotated[HappyHorseV1ImageToVideoInput, Tag("HappyHorseV1ImageToVideoInput")]
-        | Annotated[HappyHorseV1ReferenceToVideoInput, Tag("HappyHorseV1ReferenceToVideoInput")]
-        | Annotated[HappyHorseV1TextToVideoInput, Tag("HappyHorseV1TextToVideoInput")]
-        | Annotated[HappyHorseV1VideoEditInput, Tag("HappyHorseV1VideoEditInput")]
-        | Annotated[UnknownHappyHorseV1VideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "imageToVideo": "HappyHorseV1ImageToVideoInput",
-                    "referenceToVideo": "HappyHorseV1ReferenceToVideoInput",
-                    "textToVideo": "HappyHorseV1TextToVideoInput",
-                    "videoEdit": "HappyHorseV1VideoEditInput",
-                },
-            )
+        HappyHorseV1ImageToVideoInput
+        | HappyHorseV1ReferenceToVideoInput
+        | HappyHorseV1TextToVideoInput
+        | HappyHorseV1VideoEditInput
+        | UnknownHappyHorseV1VideoGenInput,
+        OpenUnion(
+            "HappyHorseV1VideoGenInput",
+            "operation",
+            "operation",
+            {
+                "imageToVideo": "HappyHorseV1ImageToVideoInput",
+                "referenceToVideo": "HappyHorseV1ReferenceToVideoInput",
+                "textToVideo": "HappyHorseV1TextToVideoInput",
+                "videoEdit": "HappyHorseV1VideoEditInput",
+            },
+            UnknownHappyHorseV1VideoGenInput,
         ),
     ],
 )
@@ -341,18 +340,16 @@ class UnknownHappyHorseVideoGenInput(UnknownVariant):
 HappyHorseVideoGenInput = TypeAliasType(
     "HappyHorseVideoGenInput",
     Annotated[
-        Annotated[HappyHorseV11VideoGenInput, Tag("HappyHorseV11VideoGenInput")]
-        | Annotated[HappyHorseV1VideoGenInput, Tag("HappyHorseV1VideoGenInput")]
-        | Annotated[UnknownHappyHorseVideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "version",
-                "version",
-                {
-                    "v1.0": "HappyHorseV1VideoGenInput",
-                    "v1.1": "HappyHorseV11VideoGenInput",
-                },
-            )
+        HappyHorseV11VideoGenInput | HappyHorseV1VideoGenInput | UnknownHappyHorseVideoGenInput,
+        OpenUnion(
+            "HappyHorseVideoGenInput",
+            "version",
+            "version",
+            {
+                "v1.0": "HappyHorseV1VideoGenInput",
+                "v1.1": "HappyHorseV11VideoGenInput",
+            },
+            UnknownHappyHorseVideoGenInput,
         ),
     ],
 )

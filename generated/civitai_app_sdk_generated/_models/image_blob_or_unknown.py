@@ -6,26 +6,25 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
-    tagger,
+    OpenUnion,
 )
 from civitai_app_sdk_generated._models.image_blob import ImageBlob
 from civitai_app_sdk_generated._models.unknown_blob import UnknownBlob
-from pydantic import Discriminator, Tag
 from typing_extensions import TypeAliasType
 
 ImageBlobOrUnknown = TypeAliasType(
     "ImageBlobOrUnknown",
     Annotated[
-        Annotated[ImageBlob, Tag("ImageBlob")] | Annotated[UnknownBlob, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "type",
-                "type",
-                {
-                    "image": "ImageBlob",
-                },
-            )
+        ImageBlob | UnknownBlob,
+        OpenUnion(
+            "ImageBlobOrUnknown",
+            "type",
+            "type",
+            {
+                "image": "ImageBlob",
+            },
+            UnknownBlob,
+            read_extra="allow",
         ),
     ],
 )

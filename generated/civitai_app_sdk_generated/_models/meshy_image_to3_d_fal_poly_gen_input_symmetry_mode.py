@@ -6,13 +6,12 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -134,18 +133,16 @@ class UnknownPolyGenInput(UnknownVariant):
 MeshyFalPolyGenInput = TypeAliasType(
     "MeshyFalPolyGenInput",
     Annotated[
-        Annotated[MeshyImageTo3DFalPolyGenInput, Tag("MeshyImageTo3DFalPolyGenInput")]
-        | Annotated[MeshyTextTo3DFalPolyGenInput, Tag("MeshyTextTo3DFalPolyGenInput")]
-        | Annotated[UnknownMeshyFalPolyGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "imageTo3D": "MeshyImageTo3DFalPolyGenInput",
-                    "textTo3D": "MeshyTextTo3DFalPolyGenInput",
-                },
-            )
+        MeshyImageTo3DFalPolyGenInput | MeshyTextTo3DFalPolyGenInput | UnknownMeshyFalPolyGenInput,
+        OpenUnion(
+            "MeshyFalPolyGenInput",
+            "operation",
+            "operation",
+            {
+                "imageTo3D": "MeshyImageTo3DFalPolyGenInput",
+                "textTo3D": "MeshyTextTo3DFalPolyGenInput",
+            },
+            UnknownMeshyFalPolyGenInput,
         ),
     ],
 )
@@ -155,16 +152,15 @@ MeshyFalPolyGenInput = TypeAliasType(
 FalPolyGenInput = TypeAliasType(
     "FalPolyGenInput",
     Annotated[
-        Annotated[MeshyFalPolyGenInput, Tag("MeshyFalPolyGenInput")]
-        | Annotated[UnknownFalPolyGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "meshy": "MeshyFalPolyGenInput",
-                },
-            )
+        MeshyFalPolyGenInput | UnknownFalPolyGenInput,
+        OpenUnion(
+            "FalPolyGenInput",
+            "model",
+            "model",
+            {
+                "meshy": "MeshyFalPolyGenInput",
+            },
+            UnknownFalPolyGenInput,
         ),
     ],
 )
@@ -174,16 +170,15 @@ FalPolyGenInput = TypeAliasType(
 PolyGenInput = TypeAliasType(
     "PolyGenInput",
     Annotated[
-        Annotated[FalPolyGenInput, Tag("FalPolyGenInput")]
-        | Annotated[UnknownPolyGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "engine",
-                "engine",
-                {
-                    "fal": "FalPolyGenInput",
-                },
-            )
+        FalPolyGenInput | UnknownPolyGenInput,
+        OpenUnion(
+            "PolyGenInput",
+            "engine",
+            "engine",
+            {
+                "fal": "FalPolyGenInput",
+            },
+            UnknownPolyGenInput,
         ),
     ],
 )

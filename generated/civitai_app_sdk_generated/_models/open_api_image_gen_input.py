@@ -6,17 +6,16 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenEnum,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -371,18 +370,18 @@ class UnknownOpenAIDallE2ImageGenInput(UnknownVariant):
 OpenAIDallE2ImageGenInput = TypeAliasType(
     "OpenAIDallE2ImageGenInput",
     Annotated[
-        Annotated[OpenAIDallE2CreateImageGenInput, Tag("OpenAIDallE2CreateImageGenInput")]
-        | Annotated[OpenAIDallE2EditImageInput, Tag("OpenAIDallE2EditImageInput")]
-        | Annotated[UnknownOpenAIDallE2ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "OpenAIDallE2CreateImageGenInput",
-                    "editImage": "OpenAIDallE2EditImageInput",
-                },
-            )
+        OpenAIDallE2CreateImageGenInput
+        | OpenAIDallE2EditImageInput
+        | UnknownOpenAIDallE2ImageGenInput,
+        OpenUnion(
+            "OpenAIDallE2ImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "OpenAIDallE2CreateImageGenInput",
+                "editImage": "OpenAIDallE2EditImageInput",
+            },
+            UnknownOpenAIDallE2ImageGenInput,
         ),
     ],
 )
@@ -428,16 +427,15 @@ class UnknownOpenAIDallE3ImageGenInput(UnknownVariant):
 OpenAIDallE3ImageGenInput = TypeAliasType(
     "OpenAIDallE3ImageGenInput",
     Annotated[
-        Annotated[OpenAIDallE3CreateImageGenInput, Tag("OpenAIDallE3CreateImageGenInput")]
-        | Annotated[UnknownOpenAIDallE3ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "OpenAIDallE3CreateImageGenInput",
-                },
-            )
+        OpenAIDallE3CreateImageGenInput | UnknownOpenAIDallE3ImageGenInput,
+        OpenUnion(
+            "OpenAIDallE3ImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "OpenAIDallE3CreateImageGenInput",
+            },
+            UnknownOpenAIDallE3ImageGenInput,
         ),
     ],
 )
@@ -487,18 +485,16 @@ class UnknownOpenAIGpt15ImageGenInput(UnknownVariant):
 OpenAIGpt15ImageGenInput = TypeAliasType(
     "OpenAIGpt15ImageGenInput",
     Annotated[
-        Annotated[OpenAIGpt15CreateImageInput, Tag("OpenAIGpt15CreateImageInput")]
-        | Annotated[OpenAIGpt15EditImageInput, Tag("OpenAIGpt15EditImageInput")]
-        | Annotated[UnknownOpenAIGpt15ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "OpenAIGpt15CreateImageInput",
-                    "editImage": "OpenAIGpt15EditImageInput",
-                },
-            )
+        OpenAIGpt15CreateImageInput | OpenAIGpt15EditImageInput | UnknownOpenAIGpt15ImageGenInput,
+        OpenUnion(
+            "OpenAIGpt15ImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "OpenAIGpt15CreateImageInput",
+                "editImage": "OpenAIGpt15EditImageInput",
+            },
+            UnknownOpenAIGpt15ImageGenInput,
         ),
     ],
 )
@@ -549,18 +545,16 @@ class UnknownOpenAIGpt1ImageGenInput(UnknownVariant):
 OpenAIGpt1ImageGenInput = TypeAliasType(
     "OpenAIGpt1ImageGenInput",
     Annotated[
-        Annotated[OpenAIGpt1CreateImageInput, Tag("OpenAIGpt1CreateImageInput")]
-        | Annotated[OpenAIGpt1EditImageInput, Tag("OpenAIGpt1EditImageInput")]
-        | Annotated[UnknownOpenAIGpt1ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "OpenAIGpt1CreateImageInput",
-                    "editImage": "OpenAIGpt1EditImageInput",
-                },
-            )
+        OpenAIGpt1CreateImageInput | OpenAIGpt1EditImageInput | UnknownOpenAIGpt1ImageGenInput,
+        OpenUnion(
+            "OpenAIGpt1ImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "OpenAIGpt1CreateImageInput",
+                "editImage": "OpenAIGpt1EditImageInput",
+            },
+            UnknownOpenAIGpt1ImageGenInput,
         ),
     ],
 )
@@ -596,18 +590,16 @@ class UnknownOpenAIGpt2ImageGenInput(UnknownVariant):
 OpenAIGpt2ImageGenInput = TypeAliasType(
     "OpenAIGpt2ImageGenInput",
     Annotated[
-        Annotated[OpenAIGpt2CreateImageInput, Tag("OpenAIGpt2CreateImageInput")]
-        | Annotated[OpenAIGpt2EditImageInput, Tag("OpenAIGpt2EditImageInput")]
-        | Annotated[UnknownOpenAIGpt2ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "OpenAIGpt2CreateImageInput",
-                    "editImage": "OpenAIGpt2EditImageInput",
-                },
-            )
+        OpenAIGpt2CreateImageInput | OpenAIGpt2EditImageInput | UnknownOpenAIGpt2ImageGenInput,
+        OpenUnion(
+            "OpenAIGpt2ImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "OpenAIGpt2CreateImageInput",
+                "editImage": "OpenAIGpt2EditImageInput",
+            },
+            UnknownOpenAIGpt2ImageGenInput,
         ),
     ],
 )
@@ -632,24 +624,24 @@ class UnknownOpenApiImageGenInput(UnknownVariant):
 OpenApiImageGenInput = TypeAliasType(
     "OpenApiImageGenInput",
     Annotated[
-        Annotated[OpenAIDallE2ImageGenInput, Tag("OpenAIDallE2ImageGenInput")]
-        | Annotated[OpenAIDallE3ImageGenInput, Tag("OpenAIDallE3ImageGenInput")]
-        | Annotated[OpenAIGpt15ImageGenInput, Tag("OpenAIGpt15ImageGenInput")]
-        | Annotated[OpenAIGpt1ImageGenInput, Tag("OpenAIGpt1ImageGenInput")]
-        | Annotated[OpenAIGpt2ImageGenInput, Tag("OpenAIGpt2ImageGenInput")]
-        | Annotated[UnknownOpenApiImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "dall-e-2": "OpenAIDallE2ImageGenInput",
-                    "dall-e-3": "OpenAIDallE3ImageGenInput",
-                    "gpt-image-1": "OpenAIGpt1ImageGenInput",
-                    "gpt-image-1.5": "OpenAIGpt15ImageGenInput",
-                    "gpt-image-2": "OpenAIGpt2ImageGenInput",
-                },
-            )
+        OpenAIDallE2ImageGenInput
+        | OpenAIDallE3ImageGenInput
+        | OpenAIGpt15ImageGenInput
+        | OpenAIGpt1ImageGenInput
+        | OpenAIGpt2ImageGenInput
+        | UnknownOpenApiImageGenInput,
+        OpenUnion(
+            "OpenApiImageGenInput",
+            "model",
+            "model",
+            {
+                "dall-e-2": "OpenAIDallE2ImageGenInput",
+                "dall-e-3": "OpenAIDallE3ImageGenInput",
+                "gpt-image-1": "OpenAIGpt1ImageGenInput",
+                "gpt-image-1.5": "OpenAIGpt15ImageGenInput",
+                "gpt-image-2": "OpenAIGpt2ImageGenInput",
+            },
+            UnknownOpenApiImageGenInput,
         ),
     ],
 )

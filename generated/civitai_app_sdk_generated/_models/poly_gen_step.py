@@ -6,10 +6,9 @@
 from typing import Annotated, Any, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     ApiModel,
+    OpenUnion,
     TimeSpan,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_blob_or_unknown import ImageBlobOrUnknown
 from civitai_app_sdk_generated._models.job_support import WorkflowStepJob
@@ -20,21 +19,22 @@ from civitai_app_sdk_generated._models.model3_d_blob import Model3DBlob
 from civitai_app_sdk_generated._models.priority import Priority
 from civitai_app_sdk_generated._models.unknown_blob import UnknownBlob
 from civitai_app_sdk_generated._models.workflow_status import WorkflowStatus
-from pydantic import AwareDatetime, Discriminator, Field, Tag
+from pydantic import AwareDatetime, Field
 from typing_extensions import TypeAliasType
 
 Model3DBlobOrUnknown = TypeAliasType(
     "Model3DBlobOrUnknown",
     Annotated[
-        Annotated[Model3DBlob, Tag("Model3DBlob")] | Annotated[UnknownBlob, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "type",
-                "type",
-                {
-                    "model3d": "Model3DBlob",
-                },
-            )
+        Model3DBlob | UnknownBlob,
+        OpenUnion(
+            "Model3DBlobOrUnknown",
+            "type",
+            "type",
+            {
+                "model3d": "Model3DBlob",
+            },
+            UnknownBlob,
+            read_extra="allow",
         ),
     ],
 )

@@ -6,11 +6,10 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
@@ -19,7 +18,7 @@ from civitai_app_sdk_generated._models.sd_cpp_sample_method import (
     SdCppSampleMethod,
     SdCppSchedule,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -170,20 +169,20 @@ class Qwen20bVariantImageGenInput(RequestModel):
 Qwen20bImageGenInput = TypeAliasType(
     "Qwen20bImageGenInput",
     Annotated[
-        Annotated[Qwen20bCreateImageGenInput, Tag("Qwen20bCreateImageGenInput")]
-        | Annotated[Qwen20bEditImageGenInput, Tag("Qwen20bEditImageGenInput")]
-        | Annotated[Qwen20bVariantImageGenInput, Tag("Qwen20bVariantImageGenInput")]
-        | Annotated[UnknownQwen20bImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Qwen20bCreateImageGenInput",
-                    "createVariant": "Qwen20bVariantImageGenInput",
-                    "editImage": "Qwen20bEditImageGenInput",
-                },
-            )
+        Qwen20bCreateImageGenInput
+        | Qwen20bEditImageGenInput
+        | Qwen20bVariantImageGenInput
+        | UnknownQwen20bImageGenInput,
+        OpenUnion(
+            "Qwen20bImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Qwen20bCreateImageGenInput",
+                "createVariant": "Qwen20bVariantImageGenInput",
+                "editImage": "Qwen20bEditImageGenInput",
+            },
+            UnknownQwen20bImageGenInput,
         ),
     ],
 )
@@ -193,16 +192,15 @@ Qwen20bImageGenInput = TypeAliasType(
 QwenImageGenInput = TypeAliasType(
     "QwenImageGenInput",
     Annotated[
-        Annotated[Qwen20bImageGenInput, Tag("Qwen20bImageGenInput")]
-        | Annotated[UnknownQwenImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "20b": "Qwen20bImageGenInput",
-                },
-            )
+        Qwen20bImageGenInput | UnknownQwenImageGenInput,
+        OpenUnion(
+            "QwenImageGenInput",
+            "model",
+            "model",
+            {
+                "20b": "Qwen20bImageGenInput",
+            },
+            UnknownQwenImageGenInput,
         ),
     ],
 )

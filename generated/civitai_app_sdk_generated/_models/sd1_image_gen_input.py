@@ -6,10 +6,9 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
@@ -19,7 +18,7 @@ from civitai_app_sdk_generated._models.sd_cpp_sample_method import (
     SdCppSchedule,
 )
 from civitai_app_sdk_generated._models.sd_cpp_u_cache_mode import SdCppUCacheMode
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 Sd1CreateImageGenInputEmbedding = TypeAliasType(
@@ -185,18 +184,16 @@ class Sd1VariantImageGenInput(RequestModel):
 Sd1ImageGenInput = TypeAliasType(
     "Sd1ImageGenInput",
     Annotated[
-        Annotated[Sd1CreateImageGenInput, Tag("Sd1CreateImageGenInput")]
-        | Annotated[Sd1VariantImageGenInput, Tag("Sd1VariantImageGenInput")]
-        | Annotated[UnknownSd1ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Sd1CreateImageGenInput",
-                    "createVariant": "Sd1VariantImageGenInput",
-                },
-            )
+        Sd1CreateImageGenInput | Sd1VariantImageGenInput | UnknownSd1ImageGenInput,
+        OpenUnion(
+            "Sd1ImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Sd1CreateImageGenInput",
+                "createVariant": "Sd1VariantImageGenInput",
+            },
+            UnknownSd1ImageGenInput,
         ),
     ],
 )

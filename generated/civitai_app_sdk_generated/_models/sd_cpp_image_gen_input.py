@@ -6,15 +6,13 @@
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
-    LazyUnion,
+    OpenUnion,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 if TYPE_CHECKING:
@@ -55,41 +53,23 @@ class UnknownSdCppImageGenInput(UnknownVariant):
 if TYPE_CHECKING:
     SdCppImageGenInput = TypeAliasType(
         "SdCppImageGenInput",
-        Annotated[
-            Annotated[AnimaImageGenInput, Tag("AnimaImageGenInput")]
-            | Annotated[Flux1SdCppImageGenInput, Tag("Flux1SdCppImageGenInput")]
-            | Annotated[Flux2DevSdCppImageGenInput, Tag("Flux2DevSdCppImageGenInput")]
-            | Annotated[Flux2KleinSdCppImageGenInput, Tag("Flux2KleinSdCppImageGenInput")]
-            | Annotated[QwenImageGenInput, Tag("QwenImageGenInput")]
-            | Annotated[Sd1ImageGenInput, Tag("Sd1ImageGenInput")]
-            | Annotated[SdxlImageGenInput, Tag("SdxlImageGenInput")]
-            | Annotated[ZImageImageGenInput, Tag("ZImageImageGenInput")]
-            | Annotated[UnknownSdCppImageGenInput, Tag(UNKNOWN_TAG)],
-            Discriminator(
-                tagger(
-                    "ecosystem",
-                    "ecosystem",
-                    {
-                        "anima": "AnimaImageGenInput",
-                        "flux1": "Flux1SdCppImageGenInput",
-                        "flux2Dev": "Flux2DevSdCppImageGenInput",
-                        "flux2Klein": "Flux2KleinSdCppImageGenInput",
-                        "qwen": "QwenImageGenInput",
-                        "sd1": "Sd1ImageGenInput",
-                        "sdxl": "SdxlImageGenInput",
-                        "zImage": "ZImageImageGenInput",
-                    },
-                )
-            ),
-        ],
+        AnimaImageGenInput
+        | Flux1SdCppImageGenInput
+        | Flux2DevSdCppImageGenInput
+        | Flux2KleinSdCppImageGenInput
+        | QwenImageGenInput
+        | Sd1ImageGenInput
+        | SdxlImageGenInput
+        | ZImageImageGenInput
+        | UnknownSdCppImageGenInput,
     )
-
 else:
     SdCppImageGenInput = TypeAliasType(
         "SdCppImageGenInput",
         Annotated[
             Any,
-            LazyUnion(
+            OpenUnion(
+                "SdCppImageGenInput",
                 "ecosystem",
                 "ecosystem",
                 {
@@ -103,6 +83,7 @@ else:
                     "zImage": "ZImageImageGenInput",
                 },
                 UnknownSdCppImageGenInput,
+                lazy=True,
             ),
         ],
     )

@@ -6,10 +6,9 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
@@ -19,7 +18,7 @@ from civitai_app_sdk_generated._models.sd_cpp_sample_method import (
     SdCppSchedule,
 )
 from civitai_app_sdk_generated._models.sd_cpp_u_cache_mode import SdCppUCacheMode
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 SdxlCreateImageGenInputEmbedding = TypeAliasType(
@@ -182,18 +181,16 @@ class UnknownSdxlImageGenInput(UnknownVariant):
 SdxlImageGenInput = TypeAliasType(
     "SdxlImageGenInput",
     Annotated[
-        Annotated[SdxlCreateImageGenInput, Tag("SdxlCreateImageGenInput")]
-        | Annotated[SdxlVariantImageGenInput, Tag("SdxlVariantImageGenInput")]
-        | Annotated[UnknownSdxlImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "SdxlCreateImageGenInput",
-                    "createVariant": "SdxlVariantImageGenInput",
-                },
-            )
+        SdxlCreateImageGenInput | SdxlVariantImageGenInput | UnknownSdxlImageGenInput,
+        OpenUnion(
+            "SdxlImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "SdxlCreateImageGenInput",
+                "createVariant": "SdxlVariantImageGenInput",
+            },
+            UnknownSdxlImageGenInput,
         ),
     ],
 )

@@ -6,13 +6,12 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -110,18 +109,16 @@ class UnknownSoraVideoGenInput(UnknownVariant):
 SoraVideoGenInput = TypeAliasType(
     "SoraVideoGenInput",
     Annotated[
-        Annotated[Sora2ImageToVideoInput, Tag("Sora2ImageToVideoInput")]
-        | Annotated[Sora2TextToVideoInput, Tag("Sora2TextToVideoInput")]
-        | Annotated[UnknownSoraVideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "image-to-video": "Sora2ImageToVideoInput",
-                    "text-to-video": "Sora2TextToVideoInput",
-                },
-            )
+        Sora2ImageToVideoInput | Sora2TextToVideoInput | UnknownSoraVideoGenInput,
+        OpenUnion(
+            "SoraVideoGenInput",
+            "operation",
+            "operation",
+            {
+                "image-to-video": "Sora2ImageToVideoInput",
+                "text-to-video": "Sora2TextToVideoInput",
+            },
+            UnknownSoraVideoGenInput,
         ),
     ],
 )

@@ -6,12 +6,11 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -77,16 +76,15 @@ class ZipTrainingData(RequestModel):
 TrainingData = TypeAliasType(
     "TrainingData",
     Annotated[
-        Annotated[ZipTrainingData, Tag("ZipTrainingData")]
-        | Annotated[UnknownTrainingData, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "type",
-                "type",
-                {
-                    "zip": "ZipTrainingData",
-                },
-            )
+        ZipTrainingData | UnknownTrainingData,
+        OpenUnion(
+            "TrainingData",
+            "type",
+            "type",
+            {
+                "zip": "ZipTrainingData",
+            },
+            UnknownTrainingData,
         ),
     ],
 )

@@ -6,17 +6,15 @@
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
-    LazyUnion,
     OpenEnum,
+    OpenUnion,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.training_input_samples import (
     TrainingData,
     TrainingInputSamples,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 if TYPE_CHECKING:
@@ -239,59 +237,32 @@ class UnknownTrainingInput(UnknownVariant):
 if TYPE_CHECKING:
     AIToolkitTrainingInput = TypeAliasType(
         "AIToolkitTrainingInput",
-        Annotated[
-            Annotated[AceStep15AIToolkitTrainingInput, Tag("AceStep15AIToolkitTrainingInput")]
-            | Annotated[AceStep15XlAIToolkitTrainingInput, Tag("AceStep15XlAIToolkitTrainingInput")]
-            | Annotated[AnimaAIToolkitTrainingInput, Tag("AnimaAIToolkitTrainingInput")]
-            | Annotated[BooguAIToolkitTrainingInput, Tag("BooguAIToolkitTrainingInput")]
-            | Annotated[ChromaAIToolkitTrainingInput, Tag("ChromaAIToolkitTrainingInput")]
-            | Annotated[ErnieAIToolkitTrainingInput, Tag("ErnieAIToolkitTrainingInput")]
-            | Annotated[Flux1AIToolkitTrainingInput, Tag("Flux1AIToolkitTrainingInput")]
-            | Annotated[Flux2KleinAIToolkitTrainingInput, Tag("Flux2KleinAIToolkitTrainingInput")]
-            | Annotated[HiDreamO1AIToolkitTrainingInput, Tag("HiDreamO1AIToolkitTrainingInput")]
-            | Annotated[Krea2AIToolkitTrainingInput, Tag("Krea2AIToolkitTrainingInput")]
-            | Annotated[Ltx23AIToolkitTrainingInput, Tag("Ltx23AIToolkitTrainingInput")]
-            | Annotated[Ltx2AIToolkitTrainingInput, Tag("Ltx2AIToolkitTrainingInput")]
-            | Annotated[QwenAIToolkitTrainingInput, Tag("QwenAIToolkitTrainingInput")]
-            | Annotated[SD1AIToolkitTrainingInput, Tag("SD1AIToolkitTrainingInput")]
-            | Annotated[SdxlAIToolkitTrainingInput, Tag("SdxlAIToolkitTrainingInput")]
-            | Annotated[ZImageBaseAIToolkitTrainingInput, Tag("ZImageBaseAIToolkitTrainingInput")]
-            | Annotated[ZImageTurboAIToolkitTrainingInput, Tag("ZImageTurboAIToolkitTrainingInput")]
-            | Annotated[UnknownAIToolkitTrainingInput, Tag(UNKNOWN_TAG)],
-            Discriminator(
-                tagger(
-                    "ecosystem",
-                    "ecosystem",
-                    {
-                        "ace_step_15": "AceStep15AIToolkitTrainingInput",
-                        "ace_step_15_xl": "AceStep15XlAIToolkitTrainingInput",
-                        "anima": "AnimaAIToolkitTrainingInput",
-                        "boogu": "BooguAIToolkitTrainingInput",
-                        "chroma": "ChromaAIToolkitTrainingInput",
-                        "ernie": "ErnieAIToolkitTrainingInput",
-                        "flux1": "Flux1AIToolkitTrainingInput",
-                        "flux2klein": "Flux2KleinAIToolkitTrainingInput",
-                        "hidream-o1": "HiDreamO1AIToolkitTrainingInput",
-                        "krea2": "Krea2AIToolkitTrainingInput",
-                        "ltx2": "Ltx2AIToolkitTrainingInput",
-                        "ltx23": "Ltx23AIToolkitTrainingInput",
-                        "qwen": "QwenAIToolkitTrainingInput",
-                        "sd1": "SD1AIToolkitTrainingInput",
-                        "sdxl": "SdxlAIToolkitTrainingInput",
-                        "zimagebase": "ZImageBaseAIToolkitTrainingInput",
-                        "zimageturbo": "ZImageTurboAIToolkitTrainingInput",
-                    },
-                )
-            ),
-        ],
+        AceStep15AIToolkitTrainingInput
+        | AceStep15XlAIToolkitTrainingInput
+        | AnimaAIToolkitTrainingInput
+        | BooguAIToolkitTrainingInput
+        | ChromaAIToolkitTrainingInput
+        | ErnieAIToolkitTrainingInput
+        | Flux1AIToolkitTrainingInput
+        | Flux2KleinAIToolkitTrainingInput
+        | HiDreamO1AIToolkitTrainingInput
+        | Krea2AIToolkitTrainingInput
+        | Ltx23AIToolkitTrainingInput
+        | Ltx2AIToolkitTrainingInput
+        | QwenAIToolkitTrainingInput
+        | SD1AIToolkitTrainingInput
+        | SdxlAIToolkitTrainingInput
+        | ZImageBaseAIToolkitTrainingInput
+        | ZImageTurboAIToolkitTrainingInput
+        | UnknownAIToolkitTrainingInput,
     )
-
 else:
     AIToolkitTrainingInput = TypeAliasType(
         "AIToolkitTrainingInput",
         Annotated[
             Any,
-            LazyUnion(
+            OpenUnion(
+                "AIToolkitTrainingInput",
                 "ecosystem",
                 "ecosystem",
                 {
@@ -314,6 +285,7 @@ else:
                     "zimageturbo": "ZImageTurboAIToolkitTrainingInput",
                 },
                 UnknownAIToolkitTrainingInput,
+                lazy=True,
             ),
         ],
     )
@@ -323,16 +295,15 @@ else:
 TrainingInput = TypeAliasType(
     "TrainingInput",
     Annotated[
-        Annotated[AIToolkitTrainingInput, Tag("AIToolkitTrainingInput")]
-        | Annotated[UnknownTrainingInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "engine",
-                "engine",
-                {
-                    "ai-toolkit": "AIToolkitTrainingInput",
-                },
-            )
+        AIToolkitTrainingInput | UnknownTrainingInput,
+        OpenUnion(
+            "TrainingInput",
+            "engine",
+            "engine",
+            {
+                "ai-toolkit": "AIToolkitTrainingInput",
+            },
+            UnknownTrainingInput,
         ),
     ],
 )

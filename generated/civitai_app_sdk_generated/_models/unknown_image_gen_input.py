@@ -6,15 +6,13 @@
 from typing import TYPE_CHECKING, Annotated, Any
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
-    LazyUnion,
+    OpenUnion,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 if TYPE_CHECKING:
@@ -63,47 +61,26 @@ class UnknownImageGenInput(UnknownVariant):
 if TYPE_CHECKING:
     ImageGenInput = TypeAliasType(
         "ImageGenInput",
-        Annotated[
-            Annotated[ComfyImageGenInput, Tag("ComfyImageGenInput")]
-            | Annotated[FalImageGenInput, Tag("FalImageGenInput")]
-            | Annotated[Flux1KontextImageGenInput, Tag("Flux1KontextImageGenInput")]
-            | Annotated[Flux2ImageGenInput, Tag("Flux2ImageGenInput")]
-            | Annotated[GeminiImageGenInput, Tag("GeminiImageGenInput")]
-            | Annotated[GoogleImageGenInput, Tag("GoogleImageGenInput")]
-            | Annotated[GrokImageGenInput, Tag("GrokImageGenInput")]
-            | Annotated[OpenApiImageGenInput, Tag("OpenApiImageGenInput")]
-            | Annotated[SdCppImageGenInput, Tag("SdCppImageGenInput")]
-            | Annotated[SeedreamImageGenInput, Tag("SeedreamImageGenInput")]
-            | Annotated[WanImageGenInput, Tag("WanImageGenInput")]
-            | Annotated[UnknownImageGenInput, Tag(UNKNOWN_TAG)],
-            Discriminator(
-                tagger(
-                    "engine",
-                    "engine",
-                    {
-                        "comfy": "ComfyImageGenInput",
-                        "fal": "FalImageGenInput",
-                        "flux1-kontext": "Flux1KontextImageGenInput",
-                        "flux2": "Flux2ImageGenInput",
-                        "gemini": "GeminiImageGenInput",
-                        "google": "GoogleImageGenInput",
-                        "grok": "GrokImageGenInput",
-                        "openai": "OpenApiImageGenInput",
-                        "sdcpp": "SdCppImageGenInput",
-                        "seedream": "SeedreamImageGenInput",
-                        "wan": "WanImageGenInput",
-                    },
-                )
-            ),
-        ],
+        ComfyImageGenInput
+        | FalImageGenInput
+        | Flux1KontextImageGenInput
+        | Flux2ImageGenInput
+        | GeminiImageGenInput
+        | GoogleImageGenInput
+        | GrokImageGenInput
+        | OpenApiImageGenInput
+        | SdCppImageGenInput
+        | SeedreamImageGenInput
+        | WanImageGenInput
+        | UnknownImageGenInput,
     )
-
 else:
     ImageGenInput = TypeAliasType(
         "ImageGenInput",
         Annotated[
             Any,
-            LazyUnion(
+            OpenUnion(
+                "ImageGenInput",
                 "engine",
                 "engine",
                 {
@@ -120,6 +97,7 @@ else:
                     "wan": "WanImageGenInput",
                 },
                 UnknownImageGenInput,
+                lazy=True,
             ),
         ],
     )

@@ -6,12 +6,10 @@
 from typing import TYPE_CHECKING, Annotated, Any
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
-    LazyUnion,
+    OpenUnion,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 if TYPE_CHECKING:
@@ -149,113 +147,52 @@ class UnknownPreprocessImageInput(UnknownVariant):
 if TYPE_CHECKING:
     PreprocessImageInput = TypeAliasType(
         "PreprocessImageInput",
-        Annotated[
-            Annotated[PreprocessImageAnimalPoseInput, Tag("PreprocessImageAnimalPoseInput")]
-            | Annotated[PreprocessImageAnimeLineartInput, Tag("PreprocessImageAnimeLineartInput")]
-            | Annotated[PreprocessImageAnylineInput, Tag("PreprocessImageAnylineInput")]
-            | Annotated[PreprocessImageBaeNormalInput, Tag("PreprocessImageBaeNormalInput")]
-            | Annotated[PreprocessImageBinaryInput, Tag("PreprocessImageBinaryInput")]
-            | Annotated[PreprocessImageCannyInput, Tag("PreprocessImageCannyInput")]
-            | Annotated[PreprocessImageColorInput, Tag("PreprocessImageColorInput")]
-            | Annotated[PreprocessImageDensePoseInput, Tag("PreprocessImageDensePoseInput")]
-            | Annotated[PreprocessImageDepthAnythingInput, Tag("PreprocessImageDepthAnythingInput")]
-            | Annotated[
-                PreprocessImageDepthAnythingV2Input, Tag("PreprocessImageDepthAnythingV2Input")
-            ]
-            | Annotated[PreprocessImageDsineNormalInput, Tag("PreprocessImageDsineNormalInput")]
-            | Annotated[PreprocessImageDwPoseInput, Tag("PreprocessImageDwPoseInput")]
-            | Annotated[PreprocessImageFakeScribbleInput, Tag("PreprocessImageFakeScribbleInput")]
-            | Annotated[PreprocessImageHedInput, Tag("PreprocessImageHedInput")]
-            | Annotated[PreprocessImageLeresDepthInput, Tag("PreprocessImageLeresDepthInput")]
-            | Annotated[PreprocessImageMangaLineartInput, Tag("PreprocessImageMangaLineartInput")]
-            | Annotated[PreprocessImageMediaPipeFaceInput, Tag("PreprocessImageMediaPipeFaceInput")]
-            | Annotated[PreprocessImageMetric3dDepthInput, Tag("PreprocessImageMetric3dDepthInput")]
-            | Annotated[
-                PreprocessImageMetric3dNormalInput, Tag("PreprocessImageMetric3dNormalInput")
-            ]
-            | Annotated[PreprocessImageMidasDepthInput, Tag("PreprocessImageMidasDepthInput")]
-            | Annotated[PreprocessImageMidasNormalInput, Tag("PreprocessImageMidasNormalInput")]
-            | Annotated[PreprocessImageMlsdInput, Tag("PreprocessImageMlsdInput")]
-            | Annotated[
-                PreprocessImageOneFormerAde20kInput, Tag("PreprocessImageOneFormerAde20kInput")
-            ]
-            | Annotated[PreprocessImageOneFormerCocoInput, Tag("PreprocessImageOneFormerCocoInput")]
-            | Annotated[PreprocessImageOpenPoseInput, Tag("PreprocessImageOpenPoseInput")]
-            | Annotated[PreprocessImagePidinetInput, Tag("PreprocessImagePidinetInput")]
-            | Annotated[
-                PreprocessImageRealisticLineartInput, Tag("PreprocessImageRealisticLineartInput")
-            ]
-            | Annotated[PreprocessImageScribbleInput, Tag("PreprocessImageScribbleInput")]
-            | Annotated[
-                PreprocessImageScribblePidinetInput, Tag("PreprocessImageScribblePidinetInput")
-            ]
-            | Annotated[PreprocessImageScribbleXdogInput, Tag("PreprocessImageScribbleXdogInput")]
-            | Annotated[PreprocessImageShuffleInput, Tag("PreprocessImageShuffleInput")]
-            | Annotated[
-                PreprocessImageStandardLineartInput, Tag("PreprocessImageStandardLineartInput")
-            ]
-            | Annotated[PreprocessImageTeedInput, Tag("PreprocessImageTeedInput")]
-            | Annotated[PreprocessImageTileInput, Tag("PreprocessImageTileInput")]
-            | Annotated[PreprocessImageUniFormerInput, Tag("PreprocessImageUniFormerInput")]
-            | Annotated[
-                PreprocessImageZoeDepthAnythingInput, Tag("PreprocessImageZoeDepthAnythingInput")
-            ]
-            | Annotated[PreprocessImageZoeDepthInput, Tag("PreprocessImageZoeDepthInput")]
-            | Annotated[UnknownPreprocessImageInput, Tag(UNKNOWN_TAG)],
-            Discriminator(
-                tagger(
-                    "kind",
-                    "kind",
-                    {
-                        "animal-pose": "PreprocessImageAnimalPoseInput",
-                        "anyline": "PreprocessImageAnylineInput",
-                        "bae-normal": "PreprocessImageBaeNormalInput",
-                        "binary": "PreprocessImageBinaryInput",
-                        "canny": "PreprocessImageCannyInput",
-                        "color": "PreprocessImageColorInput",
-                        "densepose": "PreprocessImageDensePoseInput",
-                        "depth-anything": "PreprocessImageDepthAnythingInput",
-                        "depth-anything-v2": "PreprocessImageDepthAnythingV2Input",
-                        "dsine-normal": "PreprocessImageDsineNormalInput",
-                        "dwpose": "PreprocessImageDwPoseInput",
-                        "fake-scribble": "PreprocessImageFakeScribbleInput",
-                        "hed": "PreprocessImageHedInput",
-                        "leres-depth": "PreprocessImageLeresDepthInput",
-                        "lineart-anime": "PreprocessImageAnimeLineartInput",
-                        "lineart-manga": "PreprocessImageMangaLineartInput",
-                        "lineart-realistic": "PreprocessImageRealisticLineartInput",
-                        "lineart-standard": "PreprocessImageStandardLineartInput",
-                        "mediapipe-face": "PreprocessImageMediaPipeFaceInput",
-                        "metric3d-depth": "PreprocessImageMetric3dDepthInput",
-                        "metric3d-normal": "PreprocessImageMetric3dNormalInput",
-                        "midas-depth": "PreprocessImageMidasDepthInput",
-                        "midas-normal": "PreprocessImageMidasNormalInput",
-                        "mlsd": "PreprocessImageMlsdInput",
-                        "oneformer-ade20k": "PreprocessImageOneFormerAde20kInput",
-                        "oneformer-coco": "PreprocessImageOneFormerCocoInput",
-                        "openpose": "PreprocessImageOpenPoseInput",
-                        "pidinet": "PreprocessImagePidinetInput",
-                        "scribble": "PreprocessImageScribbleInput",
-                        "scribble-pidinet": "PreprocessImageScribblePidinetInput",
-                        "scribble-xdog": "PreprocessImageScribbleXdogInput",
-                        "shuffle": "PreprocessImageShuffleInput",
-                        "teed": "PreprocessImageTeedInput",
-                        "tile": "PreprocessImageTileInput",
-                        "uniformer": "PreprocessImageUniFormerInput",
-                        "zoe-depth": "PreprocessImageZoeDepthInput",
-                        "zoe-depth-anything": "PreprocessImageZoeDepthAnythingInput",
-                    },
-                )
-            ),
-        ],
+        PreprocessImageAnimalPoseInput
+        | PreprocessImageAnimeLineartInput
+        | PreprocessImageAnylineInput
+        | PreprocessImageBaeNormalInput
+        | PreprocessImageBinaryInput
+        | PreprocessImageCannyInput
+        | PreprocessImageColorInput
+        | PreprocessImageDensePoseInput
+        | PreprocessImageDepthAnythingInput
+        | PreprocessImageDepthAnythingV2Input
+        | PreprocessImageDsineNormalInput
+        | PreprocessImageDwPoseInput
+        | PreprocessImageFakeScribbleInput
+        | PreprocessImageHedInput
+        | PreprocessImageLeresDepthInput
+        | PreprocessImageMangaLineartInput
+        | PreprocessImageMediaPipeFaceInput
+        | PreprocessImageMetric3dDepthInput
+        | PreprocessImageMetric3dNormalInput
+        | PreprocessImageMidasDepthInput
+        | PreprocessImageMidasNormalInput
+        | PreprocessImageMlsdInput
+        | PreprocessImageOneFormerAde20kInput
+        | PreprocessImageOneFormerCocoInput
+        | PreprocessImageOpenPoseInput
+        | PreprocessImagePidinetInput
+        | PreprocessImageRealisticLineartInput
+        | PreprocessImageScribbleInput
+        | PreprocessImageScribblePidinetInput
+        | PreprocessImageScribbleXdogInput
+        | PreprocessImageShuffleInput
+        | PreprocessImageStandardLineartInput
+        | PreprocessImageTeedInput
+        | PreprocessImageTileInput
+        | PreprocessImageUniFormerInput
+        | PreprocessImageZoeDepthAnythingInput
+        | PreprocessImageZoeDepthInput
+        | UnknownPreprocessImageInput,
     )
-
 else:
     PreprocessImageInput = TypeAliasType(
         "PreprocessImageInput",
         Annotated[
             Any,
-            LazyUnion(
+            OpenUnion(
+                "PreprocessImageInput",
                 "kind",
                 "kind",
                 {
@@ -298,6 +235,7 @@ else:
                     "zoe-depth-anything": "PreprocessImageZoeDepthAnythingInput",
                 },
                 UnknownPreprocessImageInput,
+                lazy=True,
             ),
         ],
     )

@@ -6,12 +6,9 @@
 from typing import TYPE_CHECKING, Annotated, Any
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
-    LazyUnion,
+    OpenUnion,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Tag
 from typing_extensions import TypeAliasType
 
 if TYPE_CHECKING:
@@ -70,59 +67,32 @@ class UnknownVideoGenInput(UnknownVariant):
 if TYPE_CHECKING:
     VideoGenInput = TypeAliasType(
         "VideoGenInput",
-        Annotated[
-            Annotated[ComfyLtx23VideoGenInput, Tag("ComfyLtx23VideoGenInput")]
-            | Annotated[ComfyLtx2VideoGenInput, Tag("ComfyLtx2VideoGenInput")]
-            | Annotated[GrokVideoGenInput, Tag("GrokVideoGenInput")]
-            | Annotated[HaiperVideoGenInput, Tag("HaiperVideoGenInput")]
-            | Annotated[HappyHorseVideoGenInput, Tag("HappyHorseVideoGenInput")]
-            | Annotated[HunyuanVdeoGenInput, Tag("HunyuanVdeoGenInput")]
-            | Annotated[KlingV3VideoGenInput, Tag("KlingV3VideoGenInput")]
-            | Annotated[KlingVideoGenInput, Tag("KlingVideoGenInput")]
-            | Annotated[LightricksVideoGenInput, Tag("LightricksVideoGenInput")]
-            | Annotated[MiniMaxVideoGenInput, Tag("MiniMaxVideoGenInput")]
-            | Annotated[MochiVideoGenInput, Tag("MochiVideoGenInput")]
-            | Annotated[SeedanceVideoGenInput, Tag("SeedanceVideoGenInput")]
-            | Annotated[SoraVideoGenInput, Tag("SoraVideoGenInput")]
-            | Annotated[Veo3VideoGenInput, Tag("Veo3VideoGenInput")]
-            | Annotated[ViduQ3VideoGenInput, Tag("ViduQ3VideoGenInput")]
-            | Annotated[ViduVideoGenInput, Tag("ViduVideoGenInput")]
-            | Annotated[WanVideoGenInput, Tag("WanVideoGenInput")]
-            | Annotated[UnknownVideoGenInput, Tag(UNKNOWN_TAG)],
-            Discriminator(
-                tagger(
-                    "engine",
-                    "engine",
-                    {
-                        "grok": "GrokVideoGenInput",
-                        "haiper": "HaiperVideoGenInput",
-                        "happyHorse": "HappyHorseVideoGenInput",
-                        "hunyuan": "HunyuanVdeoGenInput",
-                        "kling": "KlingVideoGenInput",
-                        "kling-v3": "KlingV3VideoGenInput",
-                        "lightricks": "LightricksVideoGenInput",
-                        "ltx2": "ComfyLtx2VideoGenInput",
-                        "ltx2.3": "ComfyLtx23VideoGenInput",
-                        "minimax": "MiniMaxVideoGenInput",
-                        "mochi": "MochiVideoGenInput",
-                        "seedance": "SeedanceVideoGenInput",
-                        "sora": "SoraVideoGenInput",
-                        "veo3": "Veo3VideoGenInput",
-                        "vidu": "ViduVideoGenInput",
-                        "vidu-q3": "ViduQ3VideoGenInput",
-                        "wan": "WanVideoGenInput",
-                    },
-                )
-            ),
-        ],
+        ComfyLtx23VideoGenInput
+        | ComfyLtx2VideoGenInput
+        | GrokVideoGenInput
+        | HaiperVideoGenInput
+        | HappyHorseVideoGenInput
+        | HunyuanVdeoGenInput
+        | KlingV3VideoGenInput
+        | KlingVideoGenInput
+        | LightricksVideoGenInput
+        | MiniMaxVideoGenInput
+        | MochiVideoGenInput
+        | SeedanceVideoGenInput
+        | SoraVideoGenInput
+        | Veo3VideoGenInput
+        | ViduQ3VideoGenInput
+        | ViduVideoGenInput
+        | WanVideoGenInput
+        | UnknownVideoGenInput,
     )
-
 else:
     VideoGenInput = TypeAliasType(
         "VideoGenInput",
         Annotated[
             Any,
-            LazyUnion(
+            OpenUnion(
+                "VideoGenInput",
                 "engine",
                 "engine",
                 {
@@ -145,6 +115,7 @@ else:
                     "wan": "WanVideoGenInput",
                 },
                 UnknownVideoGenInput,
+                lazy=True,
             ),
         ],
     )

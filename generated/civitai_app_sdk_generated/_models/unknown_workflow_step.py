@@ -6,16 +6,14 @@
 from typing import TYPE_CHECKING, Annotated, Any
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
-    LazyUnion,
+    OpenUnion,
     TimeSpan,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.job_support import WorkflowStepJob
 from civitai_app_sdk_generated._models.priority import Priority
 from civitai_app_sdk_generated._models.workflow_status import WorkflowStatus
-from pydantic import AwareDatetime, Discriminator, Field, Tag
+from pydantic import AwareDatetime, Field
 from typing_extensions import TypeAliasType
 
 if TYPE_CHECKING:
@@ -141,105 +139,55 @@ class UnknownWorkflowStep(UnknownVariant):
 if TYPE_CHECKING:
     WorkflowStep = TypeAliasType(
         "WorkflowStep",
-        Annotated[
-            Annotated[AceStepAudioStep, Tag("AceStepAudioStep")]
-            | Annotated[AgeClassificationStep, Tag("AgeClassificationStep")]
-            | Annotated[AudioCaptioningStep, Tag("AudioCaptioningStep")]
-            | Annotated[BlobArchiveStep, Tag("BlobArchiveStep")]
-            | Annotated[ChatCompletionStep, Tag("ChatCompletionStep")]
-            | Annotated[ComfyNodepackSnapshotStep, Tag("ComfyNodepackSnapshotStep")]
-            | Annotated[ComfyStep, Tag("ComfyStep")]
-            | Annotated[ComposeMediaStep, Tag("ComposeMediaStep")]
-            | Annotated[ConvertImageStep, Tag("ConvertImageStep")]
-            | Annotated[CustomComfyStep, Tag("CustomComfyStep")]
-            | Annotated[EchoStep, Tag("EchoStep")]
-            | Annotated[ImageBackgroundRemovalStep, Tag("ImageBackgroundRemovalStep")]
-            | Annotated[ImageGenStep, Tag("ImageGenStep")]
-            | Annotated[ImageResourceTrainingStep, Tag("ImageResourceTrainingStep")]
-            | Annotated[ImageUploadStep, Tag("ImageUploadStep")]
-            | Annotated[ImageUpscalerStep, Tag("ImageUpscalerStep")]
-            | Annotated[MediaCaptioningStep, Tag("MediaCaptioningStep")]
-            | Annotated[MediaHashStep, Tag("MediaHashStep")]
-            | Annotated[MediaRatingStep, Tag("MediaRatingStep")]
-            | Annotated[ModelClamScanStep, Tag("ModelClamScanStep")]
-            | Annotated[ModelHashStep, Tag("ModelHashStep")]
-            | Annotated[ModelParseMetadataStep, Tag("ModelParseMetadataStep")]
-            | Annotated[ModelPickleScanStep, Tag("ModelPickleScanStep")]
-            | Annotated[PolyGenStep, Tag("PolyGenStep")]
-            | Annotated[PreprocessImageStep, Tag("PreprocessImageStep")]
-            | Annotated[PromptEnhancementStep, Tag("PromptEnhancementStep")]
-            | Annotated[QwenImageBenchStep, Tag("QwenImageBenchStep")]
-            | Annotated[TextToImageStep, Tag("TextToImageStep")]
-            | Annotated[TextToSpeechStep, Tag("TextToSpeechStep")]
-            | Annotated[TrainingStep, Tag("TrainingStep")]
-            | Annotated[TranscodeStep, Tag("TranscodeStep")]
-            | Annotated[TranscriptionStep, Tag("TranscriptionStep")]
-            | Annotated[VideoEnhancementStep, Tag("VideoEnhancementStep")]
-            | Annotated[VideoFrameExtractionStep, Tag("VideoFrameExtractionStep")]
-            | Annotated[VideoGenStep, Tag("VideoGenStep")]
-            | Annotated[VideoInterpolationStep, Tag("VideoInterpolationStep")]
-            | Annotated[VideoMetadataStep, Tag("VideoMetadataStep")]
-            | Annotated[VideoUpscalerStep, Tag("VideoUpscalerStep")]
-            | Annotated[WDTaggingStep, Tag("WDTaggingStep")]
-            | Annotated[XGuardModerationStep, Tag("XGuardModerationStep")]
-            | Annotated[UnknownWorkflowStep, Tag(UNKNOWN_TAG)],
-            Discriminator(
-                tagger(
-                    "$type",
-                    "field_type",
-                    {
-                        "aceStepAudio": "AceStepAudioStep",
-                        "ageClassification": "AgeClassificationStep",
-                        "audioCaptioning": "AudioCaptioningStep",
-                        "blobArchive": "BlobArchiveStep",
-                        "chatCompletion": "ChatCompletionStep",
-                        "comfy": "ComfyStep",
-                        "comfyNodepackSnapshot": "ComfyNodepackSnapshotStep",
-                        "composeMedia": "ComposeMediaStep",
-                        "convertImage": "ConvertImageStep",
-                        "customComfy": "CustomComfyStep",
-                        "echo": "EchoStep",
-                        "imageBackgroundRemoval": "ImageBackgroundRemovalStep",
-                        "imageGen": "ImageGenStep",
-                        "imageResourceTraining": "ImageResourceTrainingStep",
-                        "imageUpload": "ImageUploadStep",
-                        "imageUpscaler": "ImageUpscalerStep",
-                        "mediaCaptioning": "MediaCaptioningStep",
-                        "mediaHash": "MediaHashStep",
-                        "mediaRating": "MediaRatingStep",
-                        "modelClamScan": "ModelClamScanStep",
-                        "modelHash": "ModelHashStep",
-                        "modelParseMetadata": "ModelParseMetadataStep",
-                        "modelPickleScan": "ModelPickleScanStep",
-                        "polyGen": "PolyGenStep",
-                        "preprocessImage": "PreprocessImageStep",
-                        "promptEnhancement": "PromptEnhancementStep",
-                        "qwenImageBench": "QwenImageBenchStep",
-                        "textToImage": "TextToImageStep",
-                        "textToSpeech": "TextToSpeechStep",
-                        "training": "TrainingStep",
-                        "transcode": "TranscodeStep",
-                        "transcription": "TranscriptionStep",
-                        "videoEnhancement": "VideoEnhancementStep",
-                        "videoFrameExtraction": "VideoFrameExtractionStep",
-                        "videoGen": "VideoGenStep",
-                        "videoInterpolation": "VideoInterpolationStep",
-                        "videoMetadata": "VideoMetadataStep",
-                        "videoUpscaler": "VideoUpscalerStep",
-                        "wdTagging": "WDTaggingStep",
-                        "xGuardModeration": "XGuardModerationStep",
-                    },
-                )
-            ),
-        ],
+        AceStepAudioStep
+        | AgeClassificationStep
+        | AudioCaptioningStep
+        | BlobArchiveStep
+        | ChatCompletionStep
+        | ComfyNodepackSnapshotStep
+        | ComfyStep
+        | ComposeMediaStep
+        | ConvertImageStep
+        | CustomComfyStep
+        | EchoStep
+        | ImageBackgroundRemovalStep
+        | ImageGenStep
+        | ImageResourceTrainingStep
+        | ImageUploadStep
+        | ImageUpscalerStep
+        | MediaCaptioningStep
+        | MediaHashStep
+        | MediaRatingStep
+        | ModelClamScanStep
+        | ModelHashStep
+        | ModelParseMetadataStep
+        | ModelPickleScanStep
+        | PolyGenStep
+        | PreprocessImageStep
+        | PromptEnhancementStep
+        | QwenImageBenchStep
+        | TextToImageStep
+        | TextToSpeechStep
+        | TrainingStep
+        | TranscodeStep
+        | TranscriptionStep
+        | VideoEnhancementStep
+        | VideoFrameExtractionStep
+        | VideoGenStep
+        | VideoInterpolationStep
+        | VideoMetadataStep
+        | VideoUpscalerStep
+        | WDTaggingStep
+        | XGuardModerationStep
+        | UnknownWorkflowStep,
     )
-
 else:
     WorkflowStep = TypeAliasType(
         "WorkflowStep",
         Annotated[
             Any,
-            LazyUnion(
+            OpenUnion(
+                "WorkflowStep",
                 "$type",
                 "field_type",
                 {
@@ -285,6 +233,7 @@ else:
                     "xGuardModeration": "XGuardModerationStep",
                 },
                 UnknownWorkflowStep,
+                lazy=True,
                 read_extra="allow",
             ),
         ],

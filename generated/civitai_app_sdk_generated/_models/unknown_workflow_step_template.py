@@ -6,14 +6,12 @@
 from typing import TYPE_CHECKING, Annotated, Any
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
-    LazyUnion,
+    OpenUnion,
     TimeSpan,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.priority import Priority
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 if TYPE_CHECKING:
@@ -163,107 +161,55 @@ class UnknownWorkflowStepTemplate(UnknownVariant):
 if TYPE_CHECKING:
     WorkflowStepTemplate = TypeAliasType(
         "WorkflowStepTemplate",
-        Annotated[
-            Annotated[AceStepAudioStepTemplate, Tag("AceStepAudioStepTemplate")]
-            | Annotated[AgeClassificationStepTemplate, Tag("AgeClassificationStepTemplate")]
-            | Annotated[AudioCaptioningStepTemplate, Tag("AudioCaptioningStepTemplate")]
-            | Annotated[BlobArchiveStepTemplate, Tag("BlobArchiveStepTemplate")]
-            | Annotated[ChatCompletionStepTemplate, Tag("ChatCompletionStepTemplate")]
-            | Annotated[ComfyNodepackSnapshotStepTemplate, Tag("ComfyNodepackSnapshotStepTemplate")]
-            | Annotated[ComfyStepTemplate, Tag("ComfyStepTemplate")]
-            | Annotated[ComposeMediaStepTemplate, Tag("ComposeMediaStepTemplate")]
-            | Annotated[ConvertImageStepTemplate, Tag("ConvertImageStepTemplate")]
-            | Annotated[CustomComfyStepTemplate, Tag("CustomComfyStepTemplate")]
-            | Annotated[EchoStepTemplate, Tag("EchoStepTemplate")]
-            | Annotated[
-                ImageBackgroundRemovalStepTemplate, Tag("ImageBackgroundRemovalStepTemplate")
-            ]
-            | Annotated[ImageGenStepTemplate, Tag("ImageGenStepTemplate")]
-            | Annotated[ImageResourceTrainingStepTemplate, Tag("ImageResourceTrainingStepTemplate")]
-            | Annotated[ImageUploadStepTemplate, Tag("ImageUploadStepTemplate")]
-            | Annotated[ImageUpscalerStepTemplate, Tag("ImageUpscalerStepTemplate")]
-            | Annotated[MediaCaptioningStepTemplate, Tag("MediaCaptioningStepTemplate")]
-            | Annotated[MediaHashStepTemplate, Tag("MediaHashStepTemplate")]
-            | Annotated[MediaRatingStepTemplate, Tag("MediaRatingStepTemplate")]
-            | Annotated[ModelClamScanStepTemplate, Tag("ModelClamScanStepTemplate")]
-            | Annotated[ModelHashStepTemplate, Tag("ModelHashStepTemplate")]
-            | Annotated[ModelParseMetadataStepTemplate, Tag("ModelParseMetadataStepTemplate")]
-            | Annotated[ModelPickleScanStepTemplate, Tag("ModelPickleScanStepTemplate")]
-            | Annotated[PolyGenStepTemplate, Tag("PolyGenStepTemplate")]
-            | Annotated[PreprocessImageStepTemplate, Tag("PreprocessImageStepTemplate")]
-            | Annotated[PromptEnhancementStepTemplate, Tag("PromptEnhancementStepTemplate")]
-            | Annotated[QwenImageBenchStepTemplate, Tag("QwenImageBenchStepTemplate")]
-            | Annotated[TextToImageStepTemplate, Tag("TextToImageStepTemplate")]
-            | Annotated[TextToSpeechStepTemplate, Tag("TextToSpeechStepTemplate")]
-            | Annotated[TrainingStepTemplate, Tag("TrainingStepTemplate")]
-            | Annotated[TranscodeStepTemplate, Tag("TranscodeStepTemplate")]
-            | Annotated[TranscriptionStepTemplate, Tag("TranscriptionStepTemplate")]
-            | Annotated[VideoEnhancementStepTemplate, Tag("VideoEnhancementStepTemplate")]
-            | Annotated[VideoFrameExtractionStepTemplate, Tag("VideoFrameExtractionStepTemplate")]
-            | Annotated[VideoGenStepTemplate, Tag("VideoGenStepTemplate")]
-            | Annotated[VideoInterpolationStepTemplate, Tag("VideoInterpolationStepTemplate")]
-            | Annotated[VideoMetadataStepTemplate, Tag("VideoMetadataStepTemplate")]
-            | Annotated[VideoUpscalerStepTemplate, Tag("VideoUpscalerStepTemplate")]
-            | Annotated[WDTaggingStepTemplate, Tag("WDTaggingStepTemplate")]
-            | Annotated[XGuardModerationStepTemplate, Tag("XGuardModerationStepTemplate")]
-            | Annotated[UnknownWorkflowStepTemplate, Tag(UNKNOWN_TAG)],
-            Discriminator(
-                tagger(
-                    "$type",
-                    "field_type",
-                    {
-                        "aceStepAudio": "AceStepAudioStepTemplate",
-                        "ageClassification": "AgeClassificationStepTemplate",
-                        "audioCaptioning": "AudioCaptioningStepTemplate",
-                        "blobArchive": "BlobArchiveStepTemplate",
-                        "chatCompletion": "ChatCompletionStepTemplate",
-                        "comfy": "ComfyStepTemplate",
-                        "comfyNodepackSnapshot": "ComfyNodepackSnapshotStepTemplate",
-                        "composeMedia": "ComposeMediaStepTemplate",
-                        "convertImage": "ConvertImageStepTemplate",
-                        "customComfy": "CustomComfyStepTemplate",
-                        "echo": "EchoStepTemplate",
-                        "imageBackgroundRemoval": "ImageBackgroundRemovalStepTemplate",
-                        "imageGen": "ImageGenStepTemplate",
-                        "imageResourceTraining": "ImageResourceTrainingStepTemplate",
-                        "imageUpload": "ImageUploadStepTemplate",
-                        "imageUpscaler": "ImageUpscalerStepTemplate",
-                        "mediaCaptioning": "MediaCaptioningStepTemplate",
-                        "mediaHash": "MediaHashStepTemplate",
-                        "mediaRating": "MediaRatingStepTemplate",
-                        "modelClamScan": "ModelClamScanStepTemplate",
-                        "modelHash": "ModelHashStepTemplate",
-                        "modelParseMetadata": "ModelParseMetadataStepTemplate",
-                        "modelPickleScan": "ModelPickleScanStepTemplate",
-                        "polyGen": "PolyGenStepTemplate",
-                        "preprocessImage": "PreprocessImageStepTemplate",
-                        "promptEnhancement": "PromptEnhancementStepTemplate",
-                        "qwenImageBench": "QwenImageBenchStepTemplate",
-                        "textToImage": "TextToImageStepTemplate",
-                        "textToSpeech": "TextToSpeechStepTemplate",
-                        "training": "TrainingStepTemplate",
-                        "transcode": "TranscodeStepTemplate",
-                        "transcription": "TranscriptionStepTemplate",
-                        "videoEnhancement": "VideoEnhancementStepTemplate",
-                        "videoFrameExtraction": "VideoFrameExtractionStepTemplate",
-                        "videoGen": "VideoGenStepTemplate",
-                        "videoInterpolation": "VideoInterpolationStepTemplate",
-                        "videoMetadata": "VideoMetadataStepTemplate",
-                        "videoUpscaler": "VideoUpscalerStepTemplate",
-                        "wdTagging": "WDTaggingStepTemplate",
-                        "xGuardModeration": "XGuardModerationStepTemplate",
-                    },
-                )
-            ),
-        ],
+        AceStepAudioStepTemplate
+        | AgeClassificationStepTemplate
+        | AudioCaptioningStepTemplate
+        | BlobArchiveStepTemplate
+        | ChatCompletionStepTemplate
+        | ComfyNodepackSnapshotStepTemplate
+        | ComfyStepTemplate
+        | ComposeMediaStepTemplate
+        | ConvertImageStepTemplate
+        | CustomComfyStepTemplate
+        | EchoStepTemplate
+        | ImageBackgroundRemovalStepTemplate
+        | ImageGenStepTemplate
+        | ImageResourceTrainingStepTemplate
+        | ImageUploadStepTemplate
+        | ImageUpscalerStepTemplate
+        | MediaCaptioningStepTemplate
+        | MediaHashStepTemplate
+        | MediaRatingStepTemplate
+        | ModelClamScanStepTemplate
+        | ModelHashStepTemplate
+        | ModelParseMetadataStepTemplate
+        | ModelPickleScanStepTemplate
+        | PolyGenStepTemplate
+        | PreprocessImageStepTemplate
+        | PromptEnhancementStepTemplate
+        | QwenImageBenchStepTemplate
+        | TextToImageStepTemplate
+        | TextToSpeechStepTemplate
+        | TrainingStepTemplate
+        | TranscodeStepTemplate
+        | TranscriptionStepTemplate
+        | VideoEnhancementStepTemplate
+        | VideoFrameExtractionStepTemplate
+        | VideoGenStepTemplate
+        | VideoInterpolationStepTemplate
+        | VideoMetadataStepTemplate
+        | VideoUpscalerStepTemplate
+        | WDTaggingStepTemplate
+        | XGuardModerationStepTemplate
+        | UnknownWorkflowStepTemplate,
     )
-
 else:
     WorkflowStepTemplate = TypeAliasType(
         "WorkflowStepTemplate",
         Annotated[
             Any,
-            LazyUnion(
+            OpenUnion(
+                "WorkflowStepTemplate",
                 "$type",
                 "field_type",
                 {
@@ -309,6 +255,7 @@ else:
                     "xGuardModeration": "XGuardModerationStepTemplate",
                 },
                 UnknownWorkflowStepTemplate,
+                lazy=True,
             ),
         ],
     )

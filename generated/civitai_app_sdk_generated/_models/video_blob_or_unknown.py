@@ -6,26 +6,25 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
-    tagger,
+    OpenUnion,
 )
 from civitai_app_sdk_generated._models.unknown_blob import UnknownBlob
 from civitai_app_sdk_generated._models.video_blob import VideoBlob
-from pydantic import Discriminator, Tag
 from typing_extensions import TypeAliasType
 
 VideoBlobOrUnknown = TypeAliasType(
     "VideoBlobOrUnknown",
     Annotated[
-        Annotated[VideoBlob, Tag("VideoBlob")] | Annotated[UnknownBlob, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "type",
-                "type",
-                {
-                    "video": "VideoBlob",
-                },
-            )
+        VideoBlob | UnknownBlob,
+        OpenUnion(
+            "VideoBlobOrUnknown",
+            "type",
+            "type",
+            {
+                "video": "VideoBlob",
+            },
+            UnknownBlob,
+            read_extra="allow",
         ),
     ],
 )

@@ -6,17 +6,16 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_input_lora import ImageGenInputLora
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -218,16 +217,15 @@ class Wan225bFalImageGenInput(RequestModel):
 Wan225bImageGenInput = TypeAliasType(
     "Wan225bImageGenInput",
     Annotated[
-        Annotated[Wan225bFalImageGenInput, Tag("Wan225bFalImageGenInput")]
-        | Annotated[UnknownWan225bImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "provider",
-                "provider",
-                {
-                    "fal": "Wan225bFalImageGenInput",
-                },
-            )
+        Wan225bFalImageGenInput | UnknownWan225bImageGenInput,
+        OpenUnion(
+            "Wan225bImageGenInput",
+            "provider",
+            "provider",
+            {
+                "fal": "Wan225bFalImageGenInput",
+            },
+            UnknownWan225bImageGenInput,
         ),
     ],
 )
@@ -265,16 +263,15 @@ class Wan22FalImageGenInput(RequestModel):
 Wan22ImageGenInput = TypeAliasType(
     "Wan22ImageGenInput",
     Annotated[
-        Annotated[Wan22FalImageGenInput, Tag("Wan22FalImageGenInput")]
-        | Annotated[UnknownWan22ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "provider",
-                "provider",
-                {
-                    "fal": "Wan22FalImageGenInput",
-                },
-            )
+        Wan22FalImageGenInput | UnknownWan22ImageGenInput,
+        OpenUnion(
+            "Wan22ImageGenInput",
+            "provider",
+            "provider",
+            {
+                "fal": "Wan22FalImageGenInput",
+            },
+            UnknownWan22ImageGenInput,
         ),
     ],
 )
@@ -375,18 +372,16 @@ class Wan27FalTextToImageInput(RequestModel):
 Wan25FalImageGenInput = TypeAliasType(
     "Wan25FalImageGenInput",
     Annotated[
-        Annotated[Wan25FalImageToImageInput, Tag("Wan25FalImageToImageInput")]
-        | Annotated[Wan25FalTextToImageInput, Tag("Wan25FalTextToImageInput")]
-        | Annotated[UnknownWan25FalImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "image-to-image": "Wan25FalImageToImageInput",
-                    "text-to-image": "Wan25FalTextToImageInput",
-                },
-            )
+        Wan25FalImageToImageInput | Wan25FalTextToImageInput | UnknownWan25FalImageGenInput,
+        OpenUnion(
+            "Wan25FalImageGenInput",
+            "operation",
+            "operation",
+            {
+                "image-to-image": "Wan25FalImageToImageInput",
+                "text-to-image": "Wan25FalTextToImageInput",
+            },
+            UnknownWan25FalImageGenInput,
         ),
     ],
 )
@@ -396,16 +391,15 @@ Wan25FalImageGenInput = TypeAliasType(
 Wan25ImageGenInput = TypeAliasType(
     "Wan25ImageGenInput",
     Annotated[
-        Annotated[Wan25FalImageGenInput, Tag("Wan25FalImageGenInput")]
-        | Annotated[UnknownWan25ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "provider",
-                "provider",
-                {
-                    "fal": "Wan25FalImageGenInput",
-                },
-            )
+        Wan25FalImageGenInput | UnknownWan25ImageGenInput,
+        OpenUnion(
+            "Wan25ImageGenInput",
+            "provider",
+            "provider",
+            {
+                "fal": "Wan25FalImageGenInput",
+            },
+            UnknownWan25ImageGenInput,
         ),
     ],
 )
@@ -415,18 +409,16 @@ Wan25ImageGenInput = TypeAliasType(
 Wan27FalImageGenInput = TypeAliasType(
     "Wan27FalImageGenInput",
     Annotated[
-        Annotated[Wan27FalImageEditInput, Tag("Wan27FalImageEditInput")]
-        | Annotated[Wan27FalTextToImageInput, Tag("Wan27FalTextToImageInput")]
-        | Annotated[UnknownWan27FalImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "Wan27FalTextToImageInput",
-                    "editImage": "Wan27FalImageEditInput",
-                },
-            )
+        Wan27FalImageEditInput | Wan27FalTextToImageInput | UnknownWan27FalImageGenInput,
+        OpenUnion(
+            "Wan27FalImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "Wan27FalTextToImageInput",
+                "editImage": "Wan27FalImageEditInput",
+            },
+            UnknownWan27FalImageGenInput,
         ),
     ],
 )
@@ -436,16 +428,15 @@ Wan27FalImageGenInput = TypeAliasType(
 Wan27ImageGenInput = TypeAliasType(
     "Wan27ImageGenInput",
     Annotated[
-        Annotated[Wan27FalImageGenInput, Tag("Wan27FalImageGenInput")]
-        | Annotated[UnknownWan27ImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "provider",
-                "provider",
-                {
-                    "fal": "Wan27FalImageGenInput",
-                },
-            )
+        Wan27FalImageGenInput | UnknownWan27ImageGenInput,
+        OpenUnion(
+            "Wan27ImageGenInput",
+            "provider",
+            "provider",
+            {
+                "fal": "Wan27FalImageGenInput",
+            },
+            UnknownWan27ImageGenInput,
         ),
     ],
 )
@@ -455,22 +446,22 @@ Wan27ImageGenInput = TypeAliasType(
 WanImageGenInput = TypeAliasType(
     "WanImageGenInput",
     Annotated[
-        Annotated[Wan225bImageGenInput, Tag("Wan225bImageGenInput")]
-        | Annotated[Wan22ImageGenInput, Tag("Wan22ImageGenInput")]
-        | Annotated[Wan25ImageGenInput, Tag("Wan25ImageGenInput")]
-        | Annotated[Wan27ImageGenInput, Tag("Wan27ImageGenInput")]
-        | Annotated[UnknownWanImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "version",
-                "version",
-                {
-                    "v2.2": "Wan22ImageGenInput",
-                    "v2.2-5b": "Wan225bImageGenInput",
-                    "v2.5": "Wan25ImageGenInput",
-                    "v2.7": "Wan27ImageGenInput",
-                },
-            )
+        Wan225bImageGenInput
+        | Wan22ImageGenInput
+        | Wan25ImageGenInput
+        | Wan27ImageGenInput
+        | UnknownWanImageGenInput,
+        OpenUnion(
+            "WanImageGenInput",
+            "version",
+            "version",
+            {
+                "v2.2": "Wan22ImageGenInput",
+                "v2.2-5b": "Wan225bImageGenInput",
+                "v2.5": "Wan25ImageGenInput",
+                "v2.7": "Wan27ImageGenInput",
+            },
+            UnknownWanImageGenInput,
         ),
     ],
 )

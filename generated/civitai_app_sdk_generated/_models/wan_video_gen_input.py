@@ -6,15 +6,14 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
     OpenEnum,
     OpenStrEnum,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.video_gen_input_lora import VideoGenInputLora
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -834,18 +833,16 @@ class UnknownWan21VideoGenInput(UnknownVariant):
 Wan21VideoGenInput = TypeAliasType(
     "Wan21VideoGenInput",
     Annotated[
-        Annotated[Wan21CivitaiVideoGenInput, Tag("Wan21CivitaiVideoGenInput")]
-        | Annotated[Wan21FalVideoGenInput, Tag("Wan21FalVideoGenInput")]
-        | Annotated[UnknownWan21VideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "provider",
-                "provider",
-                {
-                    "civitai": "Wan21CivitaiVideoGenInput",
-                    "fal": "Wan21FalVideoGenInput",
-                },
-            )
+        Wan21CivitaiVideoGenInput | Wan21FalVideoGenInput | UnknownWan21VideoGenInput,
+        OpenUnion(
+            "Wan21VideoGenInput",
+            "provider",
+            "provider",
+            {
+                "civitai": "Wan21CivitaiVideoGenInput",
+                "fal": "Wan21FalVideoGenInput",
+            },
+            UnknownWan21VideoGenInput,
         ),
     ],
 )
@@ -893,18 +890,16 @@ class UnknownWan225bFalVideoGenInput(UnknownVariant):
 Wan225bFalVideoGenInput = TypeAliasType(
     "Wan225bFalVideoGenInput",
     Annotated[
-        Annotated[Wan225bFalImageToVideoInput, Tag("Wan225bFalImageToVideoInput")]
-        | Annotated[Wan225bFalTextToVideoInput, Tag("Wan225bFalTextToVideoInput")]
-        | Annotated[UnknownWan225bFalVideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "image-to-video": "Wan225bFalImageToVideoInput",
-                    "text-to-video": "Wan225bFalTextToVideoInput",
-                },
-            )
+        Wan225bFalImageToVideoInput | Wan225bFalTextToVideoInput | UnknownWan225bFalVideoGenInput,
+        OpenUnion(
+            "Wan225bFalVideoGenInput",
+            "operation",
+            "operation",
+            {
+                "image-to-video": "Wan225bFalImageToVideoInput",
+                "text-to-video": "Wan225bFalTextToVideoInput",
+            },
+            UnknownWan225bFalVideoGenInput,
         ),
     ],
 )
@@ -935,16 +930,15 @@ class UnknownWan225bVideoGenInput(UnknownVariant):
 Wan225bVideoGenInput = TypeAliasType(
     "Wan225bVideoGenInput",
     Annotated[
-        Annotated[Wan225bFalVideoGenInput, Tag("Wan225bFalVideoGenInput")]
-        | Annotated[UnknownWan225bVideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "provider",
-                "provider",
-                {
-                    "fal": "Wan225bFalVideoGenInput",
-                },
-            )
+        Wan225bFalVideoGenInput | UnknownWan225bVideoGenInput,
+        OpenUnion(
+            "Wan225bVideoGenInput",
+            "provider",
+            "provider",
+            {
+                "fal": "Wan225bFalVideoGenInput",
+            },
+            UnknownWan225bVideoGenInput,
         ),
     ],
 )
@@ -990,18 +984,16 @@ class UnknownWan22FalVideoGenInput(UnknownVariant):
 Wan22FalVideoGenInput = TypeAliasType(
     "Wan22FalVideoGenInput",
     Annotated[
-        Annotated[Wan22FalImageToVideoInput, Tag("Wan22FalImageToVideoInput")]
-        | Annotated[Wan22FalTextToVideoInput, Tag("Wan22FalTextToVideoInput")]
-        | Annotated[UnknownWan22FalVideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "image-to-video": "Wan22FalImageToVideoInput",
-                    "text-to-video": "Wan22FalTextToVideoInput",
-                },
-            )
+        Wan22FalImageToVideoInput | Wan22FalTextToVideoInput | UnknownWan22FalVideoGenInput,
+        OpenUnion(
+            "Wan22FalVideoGenInput",
+            "operation",
+            "operation",
+            {
+                "image-to-video": "Wan22FalImageToVideoInput",
+                "text-to-video": "Wan22FalTextToVideoInput",
+            },
+            UnknownWan22FalVideoGenInput,
         ),
     ],
 )
@@ -1032,18 +1024,16 @@ class UnknownWan22VideoGenInput(UnknownVariant):
 Wan22VideoGenInput = TypeAliasType(
     "Wan22VideoGenInput",
     Annotated[
-        Annotated[Wan22ComfyVideoGenInput, Tag("Wan22ComfyVideoGenInput")]
-        | Annotated[Wan22FalVideoGenInput, Tag("Wan22FalVideoGenInput")]
-        | Annotated[UnknownWan22VideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "provider",
-                "provider",
-                {
-                    "comfy": "Wan22ComfyVideoGenInput",
-                    "fal": "Wan22FalVideoGenInput",
-                },
-            )
+        Wan22ComfyVideoGenInput | Wan22FalVideoGenInput | UnknownWan22VideoGenInput,
+        OpenUnion(
+            "Wan22VideoGenInput",
+            "provider",
+            "provider",
+            {
+                "comfy": "Wan22ComfyVideoGenInput",
+                "fal": "Wan22FalVideoGenInput",
+            },
+            UnknownWan22VideoGenInput,
         ),
     ],
 )
@@ -1083,18 +1073,16 @@ class UnknownWan25FalVideoGenInput(UnknownVariant):
 Wan25FalVideoGenInput = TypeAliasType(
     "Wan25FalVideoGenInput",
     Annotated[
-        Annotated[Wan25FalImageToVideoInput, Tag("Wan25FalImageToVideoInput")]
-        | Annotated[Wan25FalTextToVideoInput, Tag("Wan25FalTextToVideoInput")]
-        | Annotated[UnknownWan25FalVideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "image-to-video": "Wan25FalImageToVideoInput",
-                    "text-to-video": "Wan25FalTextToVideoInput",
-                },
-            )
+        Wan25FalImageToVideoInput | Wan25FalTextToVideoInput | UnknownWan25FalVideoGenInput,
+        OpenUnion(
+            "Wan25FalVideoGenInput",
+            "operation",
+            "operation",
+            {
+                "image-to-video": "Wan25FalImageToVideoInput",
+                "text-to-video": "Wan25FalTextToVideoInput",
+            },
+            UnknownWan25FalVideoGenInput,
         ),
     ],
 )
@@ -1125,16 +1113,15 @@ class UnknownWan25VideoGenInput(UnknownVariant):
 Wan25VideoGenInput = TypeAliasType(
     "Wan25VideoGenInput",
     Annotated[
-        Annotated[Wan25FalVideoGenInput, Tag("Wan25FalVideoGenInput")]
-        | Annotated[UnknownWan25VideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "provider",
-                "provider",
-                {
-                    "fal": "Wan25FalVideoGenInput",
-                },
-            )
+        Wan25FalVideoGenInput | UnknownWan25VideoGenInput,
+        OpenUnion(
+            "Wan25VideoGenInput",
+            "provider",
+            "provider",
+            {
+                "fal": "Wan25FalVideoGenInput",
+            },
+            UnknownWan25VideoGenInput,
         ),
     ],
 )
@@ -1178,20 +1165,20 @@ class UnknownWan26FalVideoGenInput(UnknownVariant):
 Wan26FalVideoGenInput = TypeAliasType(
     "Wan26FalVideoGenInput",
     Annotated[
-        Annotated[Wan26FalImageToVideoInput, Tag("Wan26FalImageToVideoInput")]
-        | Annotated[Wan26FalReferenceToVideoInput, Tag("Wan26FalReferenceToVideoInput")]
-        | Annotated[Wan26FalTextToVideoInput, Tag("Wan26FalTextToVideoInput")]
-        | Annotated[UnknownWan26FalVideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "image-to-video": "Wan26FalImageToVideoInput",
-                    "reference-to-video": "Wan26FalReferenceToVideoInput",
-                    "text-to-video": "Wan26FalTextToVideoInput",
-                },
-            )
+        Wan26FalImageToVideoInput
+        | Wan26FalReferenceToVideoInput
+        | Wan26FalTextToVideoInput
+        | UnknownWan26FalVideoGenInput,
+        OpenUnion(
+            "Wan26FalVideoGenInput",
+            "operation",
+            "operation",
+            {
+                "image-to-video": "Wan26FalImageToVideoInput",
+                "reference-to-video": "Wan26FalReferenceToVideoInput",
+                "text-to-video": "Wan26FalTextToVideoInput",
+            },
+            UnknownWan26FalVideoGenInput,
         ),
     ],
 )
@@ -1222,16 +1209,15 @@ class UnknownWan26VideoGenInput(UnknownVariant):
 Wan26VideoGenInput = TypeAliasType(
     "Wan26VideoGenInput",
     Annotated[
-        Annotated[Wan26FalVideoGenInput, Tag("Wan26FalVideoGenInput")]
-        | Annotated[UnknownWan26VideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "provider",
-                "provider",
-                {
-                    "fal": "Wan26FalVideoGenInput",
-                },
-            )
+        Wan26FalVideoGenInput | UnknownWan26VideoGenInput,
+        OpenUnion(
+            "Wan26VideoGenInput",
+            "provider",
+            "provider",
+            {
+                "fal": "Wan26FalVideoGenInput",
+            },
+            UnknownWan26VideoGenInput,
         ),
     ],
 )
@@ -1267,22 +1253,22 @@ class UnknownWan27FalVideoGenInput(UnknownVariant):
 Wan27FalVideoGenInput = TypeAliasType(
     "Wan27FalVideoGenInput",
     Annotated[
-        Annotated[Wan27FalEditVideoInput, Tag("Wan27FalEditVideoInput")]
-        | Annotated[Wan27FalImageToVideoInput, Tag("Wan27FalImageToVideoInput")]
-        | Annotated[Wan27FalReferenceToVideoInput, Tag("Wan27FalReferenceToVideoInput")]
-        | Annotated[Wan27FalTextToVideoInput, Tag("Wan27FalTextToVideoInput")]
-        | Annotated[UnknownWan27FalVideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "edit-video": "Wan27FalEditVideoInput",
-                    "image-to-video": "Wan27FalImageToVideoInput",
-                    "reference-to-video": "Wan27FalReferenceToVideoInput",
-                    "text-to-video": "Wan27FalTextToVideoInput",
-                },
-            )
+        Wan27FalEditVideoInput
+        | Wan27FalImageToVideoInput
+        | Wan27FalReferenceToVideoInput
+        | Wan27FalTextToVideoInput
+        | UnknownWan27FalVideoGenInput,
+        OpenUnion(
+            "Wan27FalVideoGenInput",
+            "operation",
+            "operation",
+            {
+                "edit-video": "Wan27FalEditVideoInput",
+                "image-to-video": "Wan27FalImageToVideoInput",
+                "reference-to-video": "Wan27FalReferenceToVideoInput",
+                "text-to-video": "Wan27FalTextToVideoInput",
+            },
+            UnknownWan27FalVideoGenInput,
         ),
     ],
 )
@@ -1313,16 +1299,15 @@ class UnknownWan27VideoGenInput(UnknownVariant):
 Wan27VideoGenInput = TypeAliasType(
     "Wan27VideoGenInput",
     Annotated[
-        Annotated[Wan27FalVideoGenInput, Tag("Wan27FalVideoGenInput")]
-        | Annotated[UnknownWan27VideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "provider",
-                "provider",
-                {
-                    "fal": "Wan27FalVideoGenInput",
-                },
-            )
+        Wan27FalVideoGenInput | UnknownWan27VideoGenInput,
+        OpenUnion(
+            "Wan27VideoGenInput",
+            "provider",
+            "provider",
+            {
+                "fal": "Wan27FalVideoGenInput",
+            },
+            UnknownWan27VideoGenInput,
         ),
     ],
 )
@@ -1352,26 +1337,26 @@ class UnknownWanVideoGenInput(UnknownVariant):
 WanVideoGenInput = TypeAliasType(
     "WanVideoGenInput",
     Annotated[
-        Annotated[Wan21VideoGenInput, Tag("Wan21VideoGenInput")]
-        | Annotated[Wan225bVideoGenInput, Tag("Wan225bVideoGenInput")]
-        | Annotated[Wan22VideoGenInput, Tag("Wan22VideoGenInput")]
-        | Annotated[Wan25VideoGenInput, Tag("Wan25VideoGenInput")]
-        | Annotated[Wan26VideoGenInput, Tag("Wan26VideoGenInput")]
-        | Annotated[Wan27VideoGenInput, Tag("Wan27VideoGenInput")]
-        | Annotated[UnknownWanVideoGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "version",
-                "version",
-                {
-                    "v2.1": "Wan21VideoGenInput",
-                    "v2.2": "Wan22VideoGenInput",
-                    "v2.2-5b": "Wan225bVideoGenInput",
-                    "v2.5": "Wan25VideoGenInput",
-                    "v2.6": "Wan26VideoGenInput",
-                    "v2.7": "Wan27VideoGenInput",
-                },
-            )
+        Wan21VideoGenInput
+        | Wan225bVideoGenInput
+        | Wan22VideoGenInput
+        | Wan25VideoGenInput
+        | Wan26VideoGenInput
+        | Wan27VideoGenInput
+        | UnknownWanVideoGenInput,
+        OpenUnion(
+            "WanVideoGenInput",
+            "version",
+            "version",
+            {
+                "v2.1": "Wan21VideoGenInput",
+                "v2.2": "Wan22VideoGenInput",
+                "v2.2-5b": "Wan225bVideoGenInput",
+                "v2.5": "Wan25VideoGenInput",
+                "v2.6": "Wan26VideoGenInput",
+                "v2.7": "Wan27VideoGenInput",
+            },
+            UnknownWanVideoGenInput,
         ),
     ],
 )

@@ -6,12 +6,11 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -128,18 +127,16 @@ class UnknownXGuardModerationInput(UnknownVariant):
 XGuardModerationInput = TypeAliasType(
     "XGuardModerationInput",
     Annotated[
-        Annotated[XGuardPromptModerationInput, Tag("XGuardPromptModerationInput")]
-        | Annotated[XGuardTextModerationInput, Tag("XGuardTextModerationInput")]
-        | Annotated[UnknownXGuardModerationInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "mode",
-                "mode",
-                {
-                    "prompt": "XGuardPromptModerationInput",
-                    "text": "XGuardTextModerationInput",
-                },
-            )
+        XGuardPromptModerationInput | XGuardTextModerationInput | UnknownXGuardModerationInput,
+        OpenUnion(
+            "XGuardModerationInput",
+            "mode",
+            "mode",
+            {
+                "prompt": "XGuardPromptModerationInput",
+                "text": "XGuardTextModerationInput",
+            },
+            UnknownXGuardModerationInput,
         ),
     ],
 )

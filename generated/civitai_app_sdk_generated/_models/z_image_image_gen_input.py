@@ -6,10 +6,9 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    UNKNOWN_TAG,
+    OpenUnion,
     RequestModel,
     UnknownVariant,
-    tagger,
 )
 from civitai_app_sdk_generated._models.image_gen_output_format import (
     ImageGenOutputFormat,
@@ -19,7 +18,7 @@ from civitai_app_sdk_generated._models.sd_cpp_sample_method import (
     SdCppSampleMethod,
     SdCppSchedule,
 )
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 from typing_extensions import TypeAliasType
 
 
@@ -151,16 +150,15 @@ class ZImageBaseCreateImageGenInput(RequestModel):
 ZImageBaseImageGenInput = TypeAliasType(
     "ZImageBaseImageGenInput",
     Annotated[
-        Annotated[ZImageBaseCreateImageGenInput, Tag("ZImageBaseCreateImageGenInput")]
-        | Annotated[UnknownZImageBaseImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ZImageBaseCreateImageGenInput",
-                },
-            )
+        ZImageBaseCreateImageGenInput | UnknownZImageBaseImageGenInput,
+        OpenUnion(
+            "ZImageBaseImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ZImageBaseCreateImageGenInput",
+            },
+            UnknownZImageBaseImageGenInput,
         ),
     ],
 )
@@ -203,16 +201,15 @@ class ZImageTurboCreateImageGenInput(RequestModel):
 ZImageTurboImageGenInput = TypeAliasType(
     "ZImageTurboImageGenInput",
     Annotated[
-        Annotated[ZImageTurboCreateImageGenInput, Tag("ZImageTurboCreateImageGenInput")]
-        | Annotated[UnknownZImageTurboImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "operation",
-                "operation",
-                {
-                    "createImage": "ZImageTurboCreateImageGenInput",
-                },
-            )
+        ZImageTurboCreateImageGenInput | UnknownZImageTurboImageGenInput,
+        OpenUnion(
+            "ZImageTurboImageGenInput",
+            "operation",
+            "operation",
+            {
+                "createImage": "ZImageTurboCreateImageGenInput",
+            },
+            UnknownZImageTurboImageGenInput,
         ),
     ],
 )
@@ -222,18 +219,16 @@ ZImageTurboImageGenInput = TypeAliasType(
 ZImageImageGenInput = TypeAliasType(
     "ZImageImageGenInput",
     Annotated[
-        Annotated[ZImageBaseImageGenInput, Tag("ZImageBaseImageGenInput")]
-        | Annotated[ZImageTurboImageGenInput, Tag("ZImageTurboImageGenInput")]
-        | Annotated[UnknownZImageImageGenInput, Tag(UNKNOWN_TAG)],
-        Discriminator(
-            tagger(
-                "model",
-                "model",
-                {
-                    "base": "ZImageBaseImageGenInput",
-                    "turbo": "ZImageTurboImageGenInput",
-                },
-            )
+        ZImageBaseImageGenInput | ZImageTurboImageGenInput | UnknownZImageImageGenInput,
+        OpenUnion(
+            "ZImageImageGenInput",
+            "model",
+            "model",
+            {
+                "base": "ZImageBaseImageGenInput",
+                "turbo": "ZImageTurboImageGenInput",
+            },
+            UnknownZImageImageGenInput,
         ),
     ],
 )

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Final
 
+from civitai_app_sdk_generated._base import json_location, reported_errors
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
 
@@ -93,11 +94,10 @@ def pointer_to_path(parts: Iterable[str | int]) -> str:
 
 
 def validation_errors(error: ValidationError) -> dict[str, list[str]]:
-    """Pydantic errors keyed by JSON path (tagged-union branch names left out)."""
+    """Pydantic errors keyed by JSON path (union names and tags left out)."""
     errors: dict[str, list[str]] = {}
-    for item in error.errors(include_url=False):
-        parts = [p for p in item["loc"] if not (isinstance(p, str) and p[:1].isupper())]
-        errors.setdefault(pointer_to_path(parts), []).append(item["msg"])
+    for item in reported_errors(error):
+        errors.setdefault(pointer_to_path(json_location(item["loc"])), []).append(item["msg"])
     return errors
 
 

@@ -13,16 +13,29 @@ from functools import cache
 from typing import Any
 
 import httpx
-from civitai_app_sdk_generated._base import with_extra
+from civitai_app_sdk_generated._base import (
+    json_location,
+    refresh_lazy_unions,
+    reported_errors,
+    with_extra,
+)
 from pydantic import TypeAdapter, ValidationError
 
 from .._transport import BODY_LIMIT, request_id
 from ..errors import ResponseValidationError, parse_body
 
 
-@cache
 def adapter(kind: Any) -> TypeAdapter[Any]:
-    """A cached TypeAdapter for a model class or union alias."""
+    """A cached TypeAdapter for a model class or union alias.
+
+    Models that hold a lazy union are rebuilt first when it has built new members (see
+    `refresh_lazy_unions`), and the adapter with them, so it reads those natively.
+    """
+    return _adapter(kind, refresh_lazy_unions())
+
+
+@cache
+def _adapter(kind: Any, generation: int) -> TypeAdapter[Any]:
     return TypeAdapter(kind)
 
 
@@ -37,8 +50,8 @@ def read(kind: Any, content: bytes, what: str, response: httpx.Response | None =
         )
     except ValidationError as error:
         text = content.decode("utf-8", errors="replace")
-        first = error.errors()[0]
-        where = "/".join(map(str, first["loc"]))
+        first = reported_errors(error)[0]
+        where = "/".join(map(str, json_location(first["loc"])))
         raise ResponseValidationError(
             f"the {what} in the response does not match the API's schema: "
             f"{error.error_count()} problem(s), first: {first['msg']} at {where}",

@@ -23,6 +23,7 @@ from pydantic_core import PydanticSerializationError, to_json
 from .._transport import Call
 from ..errors import RequestValidationError
 from . import calls
+from ._problems import pydantic_problems
 from ._reading import adapter, read
 
 __all__ = ["build_operation", "check_body", "reader"]
@@ -90,10 +91,6 @@ def _query(spec: OperationSpec[Any], values: Mapping[str, object]) -> tuple[tupl
     return tuple(params)
 
 
-def _problems(error: ValidationError) -> list[str]:
-    return ["/" + "/".join(map(str, e["loc"])) + f": {e['msg']}" for e in error.errors()]
-
-
 def check_body(model_name: str, body: object, *, keep_nulls: bool = False) -> Any:
     """``body`` checked strictly against the named model, as the JSON to send.
 
@@ -117,7 +114,7 @@ def check_body(model_name: str, body: object, *, keep_nulls: bool = False) -> An
     except PydanticSerializationError as exc:
         raise RequestValidationError([f"/: not JSON-serialisable: {exc}"], model_name) from None
     except ValidationError as exc:
-        raise RequestValidationError(_problems(exc), model_name) from None
+        raise RequestValidationError(pydantic_problems(exc), model_name) from None
     problems = request_problems(value)
     if problems:
         raise RequestValidationError(problems, model_name)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_origin
 
-from civitai_app_sdk_generated import HOMES, WorkflowTemplate
-from civitai_app_sdk_generated._base import STRICT_CONTEXT, UNKNOWN_TAG, request_problems
+from civitai_app_sdk_generated import WorkflowTemplate
+from civitai_app_sdk_generated._base import STRICT_CONTEXT, request_problems
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticSerializationError, to_json
 
 from ..errors import RequestValidationError
+from ._problems import pydantic_problems
 
 if TYPE_CHECKING:
     from civitai_app_sdk_generated.params import WorkflowTemplateParam
@@ -25,20 +26,6 @@ A dict literal is checked by mypy against ``WorkflowTemplateParam``; for a body 
 run time, ``cast(WorkflowTemplateParam, data)``. Any mapping is validated strictly before
 it is sent. (A string alias, so the TypedDicts are never imported at run time.)
 """
-
-
-def _is_union_tag(part: int | str) -> bool:
-    """A location part naming the union member tried (not a JSON key): left out of paths."""
-    return isinstance(part, str) and (part == UNKNOWN_TAG or part in HOMES)
-
-
-def _pydantic_problems(error: ValidationError) -> list[str]:
-    return [
-        "/"
-        + "/".join(str(part) for part in item["loc"] if not _is_union_tag(part))
-        + f": {item['msg']}"
-        for item in error.errors()
-    ]
 
 
 def _is_tag(field: FieldInfo) -> bool:
@@ -93,7 +80,7 @@ def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
         problem = f"/: not JSON-serialisable: {exc}"
         raise RequestValidationError([problem], "workflow body") from None
     except ValidationError as exc:
-        raise RequestValidationError(_pydantic_problems(exc), "workflow body") from None
+        raise RequestValidationError(pydantic_problems(exc), "workflow body") from None
     problems = request_problems(model)
     if problems:
         raise RequestValidationError(problems, "workflow body")
