@@ -8,6 +8,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.synced
 DOCS_STAMP := $(VENV)/.synced-docs
 SYNC := $(UV) sync --frozen --all-extras --compile-bytecode
+# uv compiles site-packages; the project's own packages are installed editable, so their
+# bytecode is written here (imports cannot write it when PYTHONDONTWRITEBYTECODE is set).
+BYTECODE := $(PY) -m compileall -q src/civitai_app_sdk generated/civitai_app_sdk_generated
 SRC_DIRS := src codegen generated examples bench
 PYTEST_ARGS ?=
 
@@ -24,6 +27,7 @@ help: ## List the targets
 # __init__.py holds the version, which the installed metadata must repeat.
 $(STAMP): uv.lock pyproject.toml src/civitai_app_sdk/__init__.py | $(UV)
 	$(SYNC)
+	@$(BYTECODE)
 	@touch $@
 
 # The docs group on top of the default one (--inexact keeps what the default sync installed).
@@ -38,6 +42,7 @@ specs: $(STAMP) ## Fill specs/ from ../shared/specs, else the pinned URLs (LIVE=
 
 codegen: specs ## Regenerate generated/ from the pinned specs
 	$(PY) -m codegen generate
+	@$(BYTECODE)
 
 codegen-check: specs ## Fail when generated/ differs from a fresh generation
 	$(PY) -m codegen check
@@ -80,6 +85,7 @@ test-matrix: $(STAMP) dist ## The test suite and the wheel smoke test on every P
 	.ci/test-matrix
 
 bench: specs ## Run the benchmarks and print the measured ratios
+	@$(BYTECODE)
 	$(PY) -m bench
 
 demo: $(STAMP) ## Run the offline demo (LIVE=1: against the real service)

@@ -14,6 +14,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
 from pydantic import (
@@ -81,14 +82,17 @@ class ApiModel(BaseModel):
         by_name: bool | None = None,
     ) -> Self:
         """Validate ``obj``; unknown fields are kept unless this is a request model."""
-        refresh_lazy_unions()
+        if by_alias is False and by_name is not True:  # let pydantic refuse it
+            return super().model_validate(obj, by_alias=by_alias, by_name=by_name)
+        if _Freshness.built != _Freshness.rebuilt:
+            refresh_lazy_unions()
         extra = extra or cls._read_extra
-        return super().model_validate(
+        return cls.__pydantic_validator__.validate_python(  # type: ignore[no-any-return]
             obj,
             strict=strict,
             extra=extra,
             from_attributes=from_attributes,
-            context=with_extra(context, extra, strict),
+            context=_context(context, extra, strict),
             by_alias=by_alias,
             by_name=by_name,
         )
@@ -105,16 +109,32 @@ class ApiModel(BaseModel):
         by_name: bool | None = None,
     ) -> Self:
         """Validate JSON text; unknown fields are kept unless this is a request model."""
-        refresh_lazy_unions()
+        if by_alias is False and by_name is not True:  # let pydantic refuse it
+            return super().model_validate_json(json_data, by_alias=by_alias, by_name=by_name)
+        if _Freshness.built != _Freshness.rebuilt:
+            refresh_lazy_unions()
         extra = extra or cls._read_extra
-        return super().model_validate_json(
+        return cls.__pydantic_validator__.validate_json(  # type: ignore[no-any-return]
             json_data,
             strict=strict,
             extra=extra,
-            context=with_extra(context, extra, strict),
+            context=_context(context, extra, strict),
             by_alias=by_alias,
             by_name=by_name,
         )
+
+
+_EXTRA_ONLY: dict[str | None, Any] = {
+    value: MappingProxyType({EXTRA_CONTEXT: value}) for value in ("allow", "ignore", "forbid")
+}
+"""The context of a call that gave none: read-only, made once."""
+
+
+def _context(context: Any, extra: ExtraValues | None, strict: bool | None) -> Any:
+    """`with_extra`, without making a new dict for the common call with no context."""
+    if context is None and not strict and extra is not None:
+        return _EXTRA_ONLY[extra]
+    return with_extra(context, extra, strict)
 
 
 class RequestModel(ApiModel):
