@@ -60,6 +60,7 @@ from ._limits import (
 )
 from ._logging import configure_from_env, redact_http_logs
 from ._redact import mask_secrets, redact
+from ._speed import DEFAULT_MIN_SPEED, MinSpeed, check_min_speed, meter_response
 from .errors import (
     BadRequestError,
     CivitaiError,
@@ -926,14 +927,23 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
         )
 
     @contextlib.contextmanager
-    def stream(self, call: Call, total: float | None = None) -> Iterator[httpx.Response]:
+    def stream(
+        self,
+        call: Call,
+        total: float | None = None,
+        min_speed: MinSpeed | None = DEFAULT_MIN_SPEED,
+    ) -> Iterator[httpx.Response]:
         """:meth:`send` with the body left to stream; a failure mid-body is a TransportError.
 
         Each read of the body has the timeout as an idle limit; ``total`` (seconds)
-        optionally bounds the whole download (kept by the transport's own pool).
+        optionally bounds the whole download (kept by the transport's own pool), and a
+        body slower than ``min_speed`` (``(bytes, seconds)``, ``None``: no floor) raises
+        :class:`~civitai_app_sdk.errors.DownloadTooSlowError`.
         """
         end = download_deadline(total)
+        min_speed = check_min_speed(min_speed)
         response = self.send(call, stream=True)
+        meter_response(response, min_speed, _what(call), asynchronous=False)
         with _mid_body(call), contextlib.closing(response), deadline_scope(end):
             yield response
 
@@ -941,6 +951,11 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
         """Close the httpx client if this transport created it."""
         if self._owned:
             self.http.close()
+
+
+def _what(call: Call) -> str:
+    """How an error names ``call`` (redacted: a signed URL's query is a capability)."""
+    return redact(f"{call.method} {call.path}")
 
 
 @contextlib.contextmanager
@@ -1011,14 +1026,23 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
         return await self.drive(plan)
 
     @contextlib.asynccontextmanager
-    async def stream(self, call: Call, total: float | None = None) -> AsyncIterator[httpx.Response]:
+    async def stream(
+        self,
+        call: Call,
+        total: float | None = None,
+        min_speed: MinSpeed | None = DEFAULT_MIN_SPEED,
+    ) -> AsyncIterator[httpx.Response]:
         """:meth:`send` with the body left to stream; a failure mid-body is a TransportError.
 
         Each read of the body has the timeout as an idle limit; ``total`` (seconds)
-        optionally bounds the whole download.
+        optionally bounds the whole download, and a body slower than ``min_speed``
+        raises :class:`~civitai_app_sdk.errors.DownloadTooSlowError` (see
+        :meth:`SyncTransport.stream`).
         """
         end = download_deadline(total)
+        min_speed = check_min_speed(min_speed)
         response = await self.send(call, stream=True)
+        meter_response(response, min_speed, _what(call), asynchronous=True)
         try:
             with _mid_body(call), _cut_at(end, response.request, "download's total timeout"):
                 yield response

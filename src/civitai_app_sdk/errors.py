@@ -20,6 +20,7 @@ __all__ = [
     "CivitaiError",
     "ConfigurationError",
     "ConflictError",
+    "DownloadTooSlowError",
     "ForbiddenError",
     "InsufficientBuzzError",
     "LocalFileError",
@@ -253,6 +254,24 @@ class RequestTimeoutError(TransportError):
     """The HTTP request took longer than its timeout."""
 
     hint = "Raise the client's timeout, or check the network"
+
+
+class DownloadTooSlowError(RequestTimeoutError):
+    """A streamed download fell below its minimum speed and was stopped; nothing was kept.
+
+    ``min_bytes`` and ``window`` are the floor: that many bytes in every ``window`` seconds.
+    """
+
+    hint = (
+        "The server sends too slowly; retry later, or pass a lower min_speed=(bytes, "
+        "seconds) (None: no floor)"
+    )
+
+    def __init__(self, message: str, *, min_bytes: int, window: float, **kw: Any) -> None:
+        """Record the failure and the floor that was not met."""
+        self.min_bytes = min_bytes
+        self.window = window
+        super().__init__(message, **kw)
 
 
 class PoolExhaustedError(TransportError):
