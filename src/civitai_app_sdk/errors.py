@@ -295,7 +295,8 @@ class ResponseTooLargeError(OrchestratorError):
 
 
 class PollTimeoutError(OrchestratorError, TimeoutError):
-    """A workflow did not finish before the poll deadline; ``last`` is the last snapshot.
+    """A workflow did not finish before the poll deadline; ``last`` is the last snapshot
+    (``None`` when no answer came before it; ``__cause__`` then says why).
 
     The workflow keeps running on the server: poll again, or cancel it.
     """

@@ -469,6 +469,18 @@ def test_blob_download_ends_on_a_trickle_with_nothing_saved(
     assert [p.name for p in out.rglob("*")] == []
 
 
+def test_workflow_wait_on_a_server_that_never_answers_is_a_network_failure(
+    run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with HostileServer("hang") as server:
+        monkeypatch.setenv("CIVITAI_API_TOKEN", "tok-123")
+        monkeypatch.setenv("CIVITAI_API_URL", server.url)
+        result = run("workflow", "wf-1", "--wait", "--timeout", "1")
+    assert result.exit_code == 9, result.stderr
+    assert "the request timed out: workflow wf-1 is still unknown" in result.stderr
+    assert "civitai-orch cancel wf-1" in result.stderr
+
+
 def test_blob_missing_is_not_found(authed, api) -> None:
     api.head(f"{API}/v2/consumer/blobs/NOPE").respond(404)
     result = authed("blob", "NOPE")

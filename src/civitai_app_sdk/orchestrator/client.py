@@ -169,7 +169,8 @@ class OrchestratorClient(
         """Wait until the workflow is terminal, with server-held long-polls.
 
         Calls ``on_update`` with every snapshot; raises :class:`PollTimeoutError` (with
-        the last snapshot in ``.last``) if ``timeout`` seconds pass first. ``interval``
+        the last snapshot in ``.last``, ``None`` if none came) if ``timeout`` seconds pass
+        first. ``interval``
         (0.14's, in seconds) is the shortest pause when the server answers early.
         """
         transport = self._transport
