@@ -123,6 +123,7 @@ _LAST_TRY: Final = 1.0
 """Seconds a poll's last retry keeps for itself before the poll's deadline."""
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 _LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+_IPV6_LOOPBACK: Final = ipaddress.IPv6Address("::1")
 
 logger = logging.getLogger("civitai_app_sdk.transport")
 R = TypeVar("R")
@@ -175,16 +176,19 @@ def as_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is this machine (plain http is allowed only there).
 
-    ``localhost`` (and its subdomains) or a loopback IP literal; a name that merely
-    starts with ``127.`` (``127.0.0.1.evil.example``) is another host.
+    The one loopback predicate of the package: ``localhost``, an IPv4 literal in
+    ``127.0.0.0/8``, or ``::1`` (``[::1]``). Nothing else counts: ``app.localhost`` or
+    ``localhost.`` may be resolved through DNS, and a name that merely starts with
+    ``127.`` (``127.0.0.1.evil.example``) is another host.
     """
-    host = host.lower().rstrip(".")
-    if host in _LOOPBACK or host.endswith(".localhost"):
+    host = host.lower()
+    if host in _LOOPBACK:
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        address = ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
     except ValueError:
         return False
+    return address == _IPV6_LOOPBACK or (address.version == 4 and address.is_loopback)
 
 
 def _check_bearer_url(url: httpx.URL) -> None:
