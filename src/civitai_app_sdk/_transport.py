@@ -60,6 +60,7 @@ from ._limits import (
 )
 from ._logging import configure_from_env, redact_http_logs
 from ._redact import mask_secrets, redact
+from ._speed import DEFAULT_MIN_SPEED, MinSpeed, check_min_speed, meter_response
 from .errors import (
     BadRequestError,
     CivitaiError,
@@ -122,6 +123,7 @@ _LAST_TRY: Final = 1.0
 """Seconds a poll's last retry keeps for itself before the poll's deadline."""
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 _LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+_IPV6_LOOPBACK: Final = ipaddress.IPv6Address("::1")
 
 logger = logging.getLogger("civitai_app_sdk.transport")
 R = TypeVar("R")
@@ -174,16 +176,19 @@ def as_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is this machine (plain http is allowed only there).
 
-    ``localhost`` (and its subdomains) or a loopback IP literal; a name that merely
-    starts with ``127.`` (``127.0.0.1.evil.example``) is another host.
+    The one loopback predicate of the package: ``localhost``, an IPv4 literal in
+    ``127.0.0.0/8``, or ``::1`` (``[::1]``). Nothing else counts: ``app.localhost`` or
+    ``localhost.`` may be resolved through DNS, and a name that merely starts with
+    ``127.`` (``127.0.0.1.evil.example``) is another host.
     """
-    host = host.lower().rstrip(".")
-    if host in _LOOPBACK or host.endswith(".localhost"):
+    host = host.lower()
+    if host in _LOOPBACK:
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        address = ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
     except ValueError:
         return False
+    return address == _IPV6_LOOPBACK or (address.version == 4 and address.is_loopback)
 
 
 def _check_bearer_url(url: httpx.URL) -> None:
@@ -926,14 +931,23 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
         )
 
     @contextlib.contextmanager
-    def stream(self, call: Call, total: float | None = None) -> Iterator[httpx.Response]:
+    def stream(
+        self,
+        call: Call,
+        total: float | None = None,
+        min_speed: MinSpeed | None = DEFAULT_MIN_SPEED,
+    ) -> Iterator[httpx.Response]:
         """:meth:`send` with the body left to stream; a failure mid-body is a TransportError.
 
         Each read of the body has the timeout as an idle limit; ``total`` (seconds)
-        optionally bounds the whole download (kept by the transport's own pool).
+        optionally bounds the whole download (kept by the transport's own pool), and a
+        body slower than ``min_speed`` (``(bytes, seconds)``, ``None``: no floor) raises
+        :class:`~civitai_app_sdk.errors.DownloadTooSlowError`.
         """
         end = download_deadline(total)
+        min_speed = check_min_speed(min_speed)
         response = self.send(call, stream=True)
+        meter_response(response, min_speed, _what(call), asynchronous=False)
         with _mid_body(call), contextlib.closing(response), deadline_scope(end):
             yield response
 
@@ -941,6 +955,11 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
         """Close the httpx client if this transport created it."""
         if self._owned:
             self.http.close()
+
+
+def _what(call: Call) -> str:
+    """How an error names ``call`` (redacted: a signed URL's query is a capability)."""
+    return redact(f"{call.method} {call.path}")
 
 
 @contextlib.contextmanager
@@ -1011,14 +1030,23 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
         return await self.drive(plan)
 
     @contextlib.asynccontextmanager
-    async def stream(self, call: Call, total: float | None = None) -> AsyncIterator[httpx.Response]:
+    async def stream(
+        self,
+        call: Call,
+        total: float | None = None,
+        min_speed: MinSpeed | None = DEFAULT_MIN_SPEED,
+    ) -> AsyncIterator[httpx.Response]:
         """:meth:`send` with the body left to stream; a failure mid-body is a TransportError.
 
         Each read of the body has the timeout as an idle limit; ``total`` (seconds)
-        optionally bounds the whole download.
+        optionally bounds the whole download, and a body slower than ``min_speed``
+        raises :class:`~civitai_app_sdk.errors.DownloadTooSlowError` (see
+        :meth:`SyncTransport.stream`).
         """
         end = download_deadline(total)
+        min_speed = check_min_speed(min_speed)
         response = await self.send(call, stream=True)
+        meter_response(response, min_speed, _what(call), asynchronous=True)
         try:
             with _mid_body(call), _cut_at(end, response.request, "download's total timeout"):
                 yield response

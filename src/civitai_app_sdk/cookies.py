@@ -175,6 +175,11 @@ class CookieSealer:
     def __repr__(self) -> str:
         return f"CookieSealer(<{len(self._secrets)} secret(s)>)"
 
+    @property
+    def max_length(self) -> int:
+        """Longest sealed value, in characters, that :meth:`unseal` opens."""
+        return self._max_length
+
     def _cipher(self, index: int) -> AESGCM:
         cipher = self._keys[index]
         if cipher is None:

@@ -20,6 +20,7 @@ __all__ = [
     "CivitaiError",
     "ConfigurationError",
     "ConflictError",
+    "DownloadTooSlowError",
     "ForbiddenError",
     "InsufficientBuzzError",
     "LocalFileError",
@@ -255,6 +256,24 @@ class RequestTimeoutError(TransportError):
     hint = "Raise the client's timeout, or check the network"
 
 
+class DownloadTooSlowError(RequestTimeoutError):
+    """A streamed download fell below its minimum speed and was stopped; nothing was kept.
+
+    ``min_bytes`` and ``window`` are the floor: that many bytes in every ``window`` seconds.
+    """
+
+    hint = (
+        "The server sends too slowly; retry later, or pass a lower min_speed=(bytes, "
+        "seconds) (None: no floor)"
+    )
+
+    def __init__(self, message: str, *, min_bytes: int, window: float, **kw: Any) -> None:
+        """Record the failure and the floor that was not met."""
+        self.min_bytes = min_bytes
+        self.window = window
+        super().__init__(message, **kw)
+
+
 class PoolExhaustedError(TransportError):
     """The request was never sent: every connection of the client's pool stayed busy."""
 
@@ -276,7 +295,8 @@ class ResponseTooLargeError(OrchestratorError):
 
 
 class PollTimeoutError(OrchestratorError, TimeoutError):
-    """A workflow did not finish before the poll deadline; ``last`` is the last snapshot.
+    """A workflow did not finish before the poll deadline; ``last`` is the last snapshot
+    (``None`` when no answer came before it; ``__cause__`` then says why).
 
     The workflow keeps running on the server: poll again, or cancel it.
     """

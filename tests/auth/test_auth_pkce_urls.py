@@ -225,7 +225,7 @@ def test_authorize_scope_rejects_bool() -> None:
         ("http://localhost:3000/", "http://localhost:3000"),
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
         ("http://[::1]:8080", "http://[::1]:8080"),
-        ("http://app.localhost", "http://app.localhost"),
+        ("http://127.9.8.7", "http://127.9.8.7"),
     ],
 )
 def test_normalize_base_url(base: str, expected: str) -> None:
@@ -245,6 +245,9 @@ def test_normalize_base_url(base: str, expected: str) -> None:
         "https://exa mple.com",
         "https://例え.jp",
         "javascript:alert(1)",
+        "http://app.localhost",  # a *.localhost name may be resolved through DNS
+        "http://localhost.",
+        "http://[::ffff:127.0.0.1]",
     ],
 )
 def test_normalize_base_url_rejects(base: str) -> None:

@@ -6,9 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from civitai_app_sdk.cookies import CookieSealer, read_cookie, seal_cookie
-from civitai_app_sdk.oauth import MemoryTokenStore, SealedCookieTokenStore, TokenSet, TokenStore
+from civitai_app_sdk.cookies import MAX_SEALED_LENGTH, CookieSealer, read_cookie, seal_cookie
+from civitai_app_sdk.errors import CivitaiError
+from civitai_app_sdk.oauth import (
+    MemoryTokenStore,
+    SealedCookieTokenStore,
+    TokenCookieTooLargeError,
+    TokenSet,
+    TokenStore,
+)
 from civitai_app_sdk.scopes import TokenScope
 
 # Short secrets here are deliberate (0.14 fixtures, brevity); the warning has its own tests.
@@ -161,3 +170,54 @@ def test_sealed_cookie_store_repr_hides_contents() -> None:
     text = repr(store)
     assert "civitai_access" not in text
     assert sealed[:24] not in text
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    access=st.integers(1, 3000),
+    refresh=st.integers(0, 1500),
+    name=st.sampled_from(["civitai_session", "s", "__Host-session"]),
+)
+def test_a_sealed_cookie_store_saves_only_what_it_can_open_again(
+    access: int, refresh: int, name: str
+) -> None:
+    tokens = TokenSet(
+        access_token="a" * access,
+        refresh_token="r" * refresh or None,
+        expires_at=1_767_225_600.0,
+    )
+    sealer = CookieSealer(STORE_SECRET)
+    store = SealedCookieTokenStore(sealer, None, name=name)
+    store.save(TOKENS)  # a small set first: a refused save must keep it
+    payload = json.dumps(tokens.to_json_dict(), separators=(",", ":"))
+    sealed_length = 24 + 1 + 32 + 1 + 2 * len(payload.encode())  # iv:tag:ciphertext, hex
+    fits = len(name) + 1 + sealed_length <= MAX_SEALED_LENGTH
+    saved = tokens if fits else TOKENS
+    if fits:
+        store.save(tokens)
+    else:
+        with pytest.raises(TokenCookieTooLargeError) as info:
+            store.save(tokens)
+        assert isinstance(info.value, CivitaiError)
+        assert info.value.size == len(name) + 1 + sealed_length
+        assert info.value.limit == MAX_SEALED_LENGTH
+        assert "aaaa" not in str(info.value)
+        assert "rrrr" not in str(info.value)
+    assert store.load() == saved
+    header = store.set_cookie_header()
+    assert header is not None
+    pair = header.split(";")[0]
+    assert len(pair) <= MAX_SEALED_LENGTH  # one cookie a browser keeps
+    again = SealedCookieTokenStore(CookieSealer(STORE_SECRET), pair, name=name)
+    assert again.load() == saved  # and the next request opens it
+
+
+def test_a_token_set_past_one_cookie_is_refused_at_save_not_lost_later() -> None:
+    big = TokenSet(access_token="x" * 2500, refresh_token="y" * 500, expires_at=1.0)
+    store = SealedCookieTokenStore(CookieSealer(STORE_SECRET), None)
+    with pytest.raises(TokenCookieTooLargeError, match="server-side store"):
+        store.save(big)
+    assert store.set_cookie_header() is None  # nothing changed, nothing to send
+    small_sealer = CookieSealer(STORE_SECRET, max_length=200)
+    with pytest.raises(TokenCookieTooLargeError):  # the sealer could not open it again
+        SealedCookieTokenStore(small_sealer, None).save(TOKENS)

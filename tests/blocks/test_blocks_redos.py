@@ -11,14 +11,20 @@ from blocks_support import manifest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from civitai_app_sdk.blocks import validate_manifest
-from civitai_app_sdk.blocks.patterns import js_to_python
+from civitai_app_sdk.blocks import BlockManifestError, define_block, validate_manifest
+from civitai_app_sdk.blocks.patterns import (
+    MAX_PATTERN_LENGTH,
+    check_length,
+    compiles,
+    js_to_python,
+)
 from civitai_app_sdk.blocks.redos import (
     MAX_POSITIONS,
     _separate_alternatives,
     is_redos_prone,
     redos_complexity,
 )
+from civitai_app_sdk.errors import CivitaiError
 
 # Issue 13: each of these must be refused (the old heuristic passed all eight).
 MUST_FLAG = {
@@ -187,3 +193,42 @@ def test_nesting_a_flagged_pattern_in_a_star_keeps_it_flagged(pattern: str) -> N
 @given(PATTERNS)
 def test_every_verdict_is_one_of_four(pattern: str) -> None:
     assert redos_complexity(pattern) in {"safe", "exponential", "polynomial", "unknown"}
+
+
+# -- length cap ------------------------------------------------------------------------
+
+HUGE = "|".join(["ab"] * 1_500_000)
+"""A 4.5 MB alternation: compiling and analysing it took over half a minute."""
+
+
+def test_a_huge_pattern_is_refused_without_being_compiled() -> None:
+    for check in (redos_complexity, is_redos_prone, compiles):
+        with pytest.raises(BlockManifestError, match=f"≤{MAX_PATTERN_LENGTH} chars") as info:
+            check(HUGE)
+        assert isinstance(info.value, CivitaiError)
+    case = manifest(settings={"f": {"type": "string", "pattern": HUGE, "max_length": 100}})
+    result = validate_manifest(case)
+    assert [(p.path, p.message) for p in result.problems] == [
+        (
+            "settings.f.pattern",
+            f"settings.f: pattern must be ≤{MAX_PATTERN_LENGTH} chars (it has {len(HUGE)})",
+        )
+    ]
+    with pytest.raises(BlockManifestError, match=r"settings\.f: pattern must be") as raised:
+        define_block({"manifest": case})
+    assert raised.value.field == "settings.f.pattern"
+
+
+@settings(max_examples=25, deadline=None)
+@given(extra=st.integers(-40, 40), unit=st.sampled_from(["a", "ab|", "[a-z]", "\\d"]))
+def test_the_cap_is_the_length_and_nothing_else(extra: int, unit: str) -> None:
+    pattern = (unit * (MAX_PATTERN_LENGTH // len(unit) + 1))[: MAX_PATTERN_LENGTH + extra]
+    case = manifest(settings={"f": {"type": "string", "pattern": pattern, "max_length": 10}})
+    capped = [p for p in validate_manifest(case).problems if "chars (it has" in p.message]
+    assert bool(capped) == (len(pattern) > MAX_PATTERN_LENGTH)
+    if len(pattern) <= MAX_PATTERN_LENGTH:
+        check_length(pattern)  # no error
+        is_redos_prone(pattern)
+    else:
+        with pytest.raises(BlockManifestError):
+            check_length(pattern)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import copy
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import respx
+
+from civitai_app_sdk.local.hostile import HostileServer
 
 API = "https://orch.test"
 WF: dict[str, Any] = {
@@ -446,6 +449,36 @@ def test_blob_lookup_and_download(authed, api, cli_home: Path) -> None:
     assert [p.name for p in out.iterdir()] == ["VIDB.mp4"]
     assert "nsfwLevel" not in route.calls.last.request.url.params
     assert authed("blob", "X", "--nsfw", "--nsfw-level=r").exit_code == 2
+
+
+def test_blob_download_ends_on_a_trickle_with_nothing_saved(
+    run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the CLI keeps the library's default floor; a small one keeps the test fast
+    monkeypatch.setattr("civitai_app_sdk.orchestrator.client.DEFAULT_MIN_SPEED", (200, 0.3))
+    out = cli_home / "blobs"
+    with HostileServer("trickle", interval=0.02) as server:
+        monkeypatch.setenv("CIVITAI_API_TOKEN", "tok-123")
+        monkeypatch.setenv("CIVITAI_API_URL", server.url)
+        start = time.monotonic()
+        result = run("blob", "B1.png", "--download", f"--dir={out}")
+    assert time.monotonic() - start < 5.0  # the trickle alone goes on for hours
+    assert result.exit_code != 0
+    assert "fewer than 200 bytes in 0.3 s" in result.stderr
+    assert "nothing was saved" in result.stderr
+    assert [p.name for p in out.rglob("*")] == []
+
+
+def test_workflow_wait_on_a_server_that_never_answers_is_a_network_failure(
+    run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with HostileServer("hang") as server:
+        monkeypatch.setenv("CIVITAI_API_TOKEN", "tok-123")
+        monkeypatch.setenv("CIVITAI_API_URL", server.url)
+        result = run("workflow", "wf-1", "--wait", "--timeout", "1")
+    assert result.exit_code == 9, result.stderr
+    assert "the request timed out: workflow wf-1 is still unknown" in result.stderr
+    assert "civitai-orch cancel wf-1" in result.stderr
 
 
 def test_blob_missing_is_not_found(authed, api) -> None:

@@ -95,16 +95,20 @@ def test_read_only_views_print_the_server_json_without_models(
     assert _stable(printed) == _stable(expected)
 
 
-def test_an_id_with_dots_stays_one_segment(server: LocalServer, tmp_path: object) -> None:
+@pytest.mark.parametrize("command", ["workflow", "job"])
+def test_an_id_of_dots_only_is_refused_before_anything_is_sent(
+    server: LocalServer, tmp_path: object, command: str
+) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, "workflow", ".", "--json"],
+        [sys.executable, "-c", _PROBE, command, "..", "--json"],
         capture_output=True,
         text=True,
         env=_env(server, str(tmp_path)),
         check=False,
     )
     error = json.loads(done.stdout)["error"]
-    assert error["status"] == 404  # /workflows/%2E, never the collection (/workflows/)
+    assert "only dots" in error["message"]  # never /workflows/.. nor /workflows/%2E%2E
+    assert error.get("status") is None  # refused locally: no answer to report
 
 
 @pytest.mark.parametrize(("argv", "code"), [(["--version"], 0), (["nosuch"], 2)])

@@ -19,7 +19,7 @@ import pytest
 import respx
 from test_cli_commands import API, BODY, WF
 
-from civitai_app_sdk.cli import submit as submit_module
+from civitai_app_sdk.cli import _confirm as confirm_module
 from civitai_app_sdk.cli._exit import ExitCode
 from civitai_app_sdk.local import LocalConfig, LocalServer
 from civitai_app_sdk.local.timeline import Timings
@@ -295,9 +295,7 @@ def test_declining_the_prompt_has_its_own_exit_code_and_no_error_prefix(
     monkeypatch: pytest.MonkeyPatch,
     answer: str,
 ) -> None:
-    monkeypatch.setattr(
-        submit_module, "sys", SimpleNamespace(stdin=SimpleNamespace(isatty=lambda: True))
-    )
+    _terminal(monkeypatch, True)
     _estimate(api)
     submit = api.post(f"{API}/v2/consumer/workflows", params__contains={})
     result = authed("submit", str(body_file), input=answer + "\n")
@@ -305,6 +303,60 @@ def test_declining_the_prompt_has_its_own_exit_code_and_no_error_prefix(
     assert "error" not in result.stderr.lower()
     assert "Not submitted; nothing was spent." in result.stderr
     assert all(c.request.url.params.get("whatif") == "true" for c in submit.calls)
+
+
+def _terminal(monkeypatch: pytest.MonkeyPatch, present: bool) -> None:
+    """Whether the prompt finds a terminal on stdin (the test runner has none)."""
+    stdin = SimpleNamespace(isatty=lambda: present)
+    monkeypatch.setattr(confirm_module, "sys", SimpleNamespace(stdin=stdin))
+
+
+ASKING = {
+    "submit": ("Submit and spend", "Not submitted; nothing was spent.", "submitting spends Buzz"),
+    "recipe": ("Run echo and spend Buzz?", "Not run; nothing was spent.", "spends Buzz"),
+    "delete": ("Delete workflow wf-1?", "Not deleted; nothing was changed.", "cannot be undone"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(ASKING))
+@pytest.mark.parametrize("answer", ["n", "y", None], ids=["no", "yes", "no-terminal"])
+def test_every_command_that_spends_or_destroys_asks_the_same_way(
+    authed: Run,
+    api: respx.MockRouter,
+    body_file: Path,
+    cli_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    answer: str | None,
+) -> None:
+    question, declined, stakes = ASKING[command]
+    step_input = cli_home / "input.json"
+    step_input.write_text('{"message": "hi"}')
+    _estimate(api)
+    acting = {
+        "submit": api.post(f"{API}/v2/consumer/workflows", params__contains={}).respond(json=WF),
+        "recipe": api.post(f"{API}/v2/consumer/recipes/echo").respond(json={"message": "hi"}),
+        "delete": api.delete(f"{API}/v2/consumer/workflows/wf-1").respond(204),
+    }[command]
+    args = {"submit": [str(body_file)], "recipe": ["echo", str(step_input)], "delete": ["wf-1"]}
+    _terminal(monkeypatch, answer is not None)
+    result = authed(command, *args[command], input=f"{answer}\n" if answer else None)
+    acted = [c for c in acting.calls if c.request.url.params.get("whatif") != "true"]
+    if answer == "y":
+        assert result.exit_code == 0, result.stderr
+        assert question in result.stderr
+        assert len(acted) == 1
+        return
+    assert acted == []  # nothing spent, nothing deleted
+    if answer is None:
+        assert result.exit_code == ExitCode.USAGE
+        assert stakes in result.stderr
+        assert "add --yes to confirm when there is no terminal to ask" in result.stderr
+    else:
+        assert result.exit_code == ExitCode.DECLINED
+        assert question in result.stderr
+        assert declined in result.stderr
+        assert "error" not in result.stderr.lower()
 
 
 # --- logins: checked, bound to their API, in the keyring (13.3) --------------------------

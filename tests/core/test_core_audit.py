@@ -14,11 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 from core_helpers import API
+from hypothesis import given
+from hypothesis import strategies as st
 
-from civitai_app_sdk._transport import is_loopback
+from civitai_app_sdk._transport import Call, Settings, SyncTransport, is_loopback
+from civitai_app_sdk.cli.auth import site_for
 from civitai_app_sdk.errors import (
     CivitaiError,
     ConfigurationError,
@@ -29,7 +33,13 @@ from civitai_app_sdk.errors import (
     RequestValidationError,
     ResponseValidationError,
 )
-from civitai_app_sdk.oauth import LoginRequiredError, OAuthClient, OAuthError
+from civitai_app_sdk.oauth import (
+    DEFAULT_SITE_URL,
+    LoginRequiredError,
+    OAuthClient,
+    OAuthError,
+    fetch_me,
+)
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
 from civitai_app_sdk.orchestrator.blobs import BlobExistsError
 from civitai_app_sdk.web.errors import StateMismatchError
@@ -60,8 +70,14 @@ def test_a_name_that_starts_like_loopback_gets_no_token_over_http(kind: type, ur
         ("::1", True),
         ("[::1]", True),
         ("LOCALHOST", True),
-        ("app.localhost", True),
-        ("localhost.", True),
+        ("127.255.255.254", True),
+        ("app.localhost", False),  # may be resolved through DNS, to anywhere
+        ("localhost.", False),
+        ("localhost.localdomain", False),
+        ("::ffff:127.0.0.1", False),
+        ("[::ffff:127.0.0.1]", False),
+        ("0.0.0.0", False),
+        ("::", False),
         ("127.example", False),
         ("127.0.0.1.example", False),
         ("128.0.0.1", False),
@@ -70,6 +86,52 @@ def test_a_name_that_starts_like_loopback_gets_no_token_over_http(kind: type, ur
 )
 def test_is_loopback_reads_ip_literals(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
+
+
+@given(label=LABEL, dots=st.sampled_from([".localhost", ".LOCALHOST", ".localhost."]))
+def test_no_localhost_subdomain_is_loopback(label: str, dots: str) -> None:
+    assert not is_loopback(label + dots)
+
+
+@given(address=st.ip_addresses())
+def test_only_127_slash_8_and_ipv6_one_are_loopback(address: Any) -> None:
+    expected = (address.version == 4 and address.packed[0] == 127) or str(address) == "::1"
+    assert is_loopback(str(address)) is expected
+    if address.version == 6:
+        assert is_loopback(f"[{address}]") is expected
+
+
+@pytest.mark.parametrize(
+    "url", ["http://app.localhost:9", "http://x.y.localhost", "http://localhost.:9"]
+)
+@pytest.mark.parametrize("kind", [OrchestratorClient, AsyncOrchestratorClient])
+def test_the_orchestrator_sends_no_token_over_http_to_a_localhost_subdomain(
+    kind: type, url: str
+) -> None:
+    with pytest.raises(ConfigurationError, match="https") as info:
+        kind(SECRET, base_url=url)
+    assert SECRET not in str(info.value)
+
+
+def test_a_calls_own_token_goes_over_http_to_no_localhost_subdomain() -> None:
+    sent: list[httpx.Request] = []
+    settings = Settings.create(token=None, token_env=None, base_url="http://app.localhost")
+    transport = SyncTransport(settings, transport=httpx.MockTransport(sent.append))  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="plain http"):
+        transport.send(attrs.evolve(Call("GET", "/x"), token=SECRET))
+    assert sent == []
+
+
+@pytest.mark.parametrize("url", ["http://app.localhost", "http://auth.localhost:3000"])
+def test_oauth_sends_no_secret_or_token_over_http_to_a_localhost_subdomain(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="https"):
+        OAuthClient("app", "client-secret", base_url=url)
+    with pytest.raises(ConfigurationError, match="https"):
+        fetch_me(SECRET, site_url=url)
+    assert site_for(url) == DEFAULT_SITE_URL  # the CLI never checks a key there either
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ INPUTS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "poll": (("wf-1",), {"timeout": 0}),
     "cancel": (("wf-1",), OPTIONS),
     "add_tag": (("wf-1", "t"), OPTIONS),
-    "remove_tag": (("wf-1", ".."), OPTIONS),
+    "remove_tag": (("wf-1", "a/.."), OPTIONS),
     "get_step": (("wf-1", "$0"), OPTIONS),
     "get_blob": (("b1",), {"workflow_id": "wf-1", "nsfw_level": "R", **OPTIONS}),
     "blob_size": (("b1",), {"workflow_id": "wf-1", "nsfw_level": "R", **OPTIONS}),

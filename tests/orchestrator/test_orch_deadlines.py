@@ -69,8 +69,18 @@ def test_sync_poll_ends_by_its_timeout_plus_one_second(mode: Any) -> None:
         OrchestratorClient("t", base_url=server.url, timeout=10.0) as client,
     ):
         elapsed, error = timed(lambda: client.poll("w1", timeout=2.0))
-    assert isinstance(error, OrchestratorError)
+    _assert_cut_before_any_snapshot(error)
     assert elapsed < 2.0 + 1.0
+
+
+def _assert_cut_before_any_snapshot(error: BaseException | None) -> None:
+    """A poll its own deadline ended before any snapshot: PollTimeoutError, not the
+    request's timeout, naming the workflow and saying polling again is safe."""
+    assert isinstance(error, PollTimeoutError), repr(error)
+    assert error.last is None
+    assert isinstance(error.__cause__, RequestTimeoutError)
+    assert "workflow w1" in str(error)
+    assert "poll again later" in str(error)
 
 
 @pytest.mark.anyio
@@ -86,9 +96,38 @@ async def test_async_get_and_poll_end_by_their_deadlines(mode: Any) -> None:
             assert time.monotonic() - start < 1.0 + SLACK
         async with AsyncOrchestratorClient("t", base_url=server.url, timeout=10.0) as client:
             start = time.monotonic()
-            with pytest.raises(OrchestratorError):
+            with pytest.raises(OrchestratorError) as info:
                 await client.poll("w1", timeout=2.0)
             assert time.monotonic() - start < 2.0 + 1.0
+    _assert_cut_before_any_snapshot(info.value)
+
+
+def _times_out(clock: Any) -> Any:
+    def too_slow(request: httpx.Request) -> httpx.Response:
+        clock.now += 4.0  # each attempt uses up 4 s of the poll before it times out
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    return too_slow
+
+
+def test_a_poll_whose_requests_all_time_out_ends_with_a_poll_timeout(
+    client: Any, api: Any, clock: Any
+) -> None:
+    route = api.get(WF).mock(side_effect=_times_out(clock))
+    _, error = timed(lambda: client.poll("w1", timeout=10))
+    _assert_cut_before_any_snapshot(error)
+    assert route.call_count >= 2  # retried within the deadline first
+
+
+@pytest.mark.anyio
+async def test_an_async_poll_whose_requests_all_time_out_ends_with_a_poll_timeout(
+    aclient: Any, api: Any, clock: Any
+) -> None:
+    route = api.get(WF).mock(side_effect=_times_out(clock))
+    with pytest.raises(PollTimeoutError) as info:
+        await aclient.poll("w1", timeout=10)
+    _assert_cut_before_any_snapshot(info.value)
+    assert route.call_count >= 2
 
 
 def test_poll_retries_transient_failures_until_its_deadline(

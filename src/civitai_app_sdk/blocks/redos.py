@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from civitai_app_sdk.blocks.patterns import js_to_python
+from civitai_app_sdk.blocks.patterns import check_length, js_to_python
 
 __all__ = [
     "MAX_POSITIONS",
@@ -564,8 +564,12 @@ def redos_complexity(source: str) -> str:
     ``"exponential"``, ``"polynomial"`` (degree >= 3), ``"unknown"`` (over
     :data:`MAX_POSITIONS` positions or :data:`MAX_STEPS` steps) or ``"safe"``.
 
-    Raises ``re.error`` when ``source`` does not compile.
+    Raises ``re.error`` when ``source`` does not compile, and
+    :class:`~civitai_app_sdk.blocks.errors.BlockManifestError` when it is longer than
+    :data:`~civitai_app_sdk.blocks.patterns.MAX_PATTERN_LENGTH` characters (nothing is
+    compiled).
     """
+    check_length(source)
     budget = _Budget()
     try:
         automaton = _automaton(source)
@@ -581,7 +585,10 @@ def redos_complexity(source: str) -> str:
 
 
 def is_redos_prone(source: str) -> bool:
-    """Whether the platform should refuse ``source`` as ReDoS-prone (or unanalysable)."""
+    """Whether the platform should refuse ``source`` as ReDoS-prone (or unanalysable).
+
+    A source too long to analyse raises ``BlockManifestError``, as in :func:`redos_complexity`.
+    """
     try:
         return redos_complexity(source) != "safe"
     except (re.error, OverflowError):

@@ -542,7 +542,9 @@ def _setting_patterns(m: dict[str, Any]) -> Iterator[ManifestProblem]:
                 f"settings.{key}: max_length must be <= {SETTING_PATTERN_MAX_LENGTH} "
                 "when a pattern is declared",
             )
-        if not patterns.compiles(pattern):
+        if (long := patterns.too_long(pattern, f"settings.{key}: pattern")) is not None:
+            yield _approve(f"{path}.pattern", long)
+        elif not patterns.compiles(pattern):
             yield _approve(
                 f"{path}.pattern", f"settings.{key}: pattern is not a valid RegExp source"
             )

@@ -79,7 +79,7 @@ Exit codes:
   9   network error or timeout
   10  the workflow failed, expired or was canceled
   11  some downloads failed
-  12  you declined the cost prompt; nothing was submitted
+  12  you declined the prompt; nothing was submitted, run or deleted
   130 interrupted (Ctrl-C); nothing half-written is left behind"""
 
 

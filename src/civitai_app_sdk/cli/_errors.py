@@ -121,6 +121,12 @@ def _lead(error: sdk.OrchestratorError) -> tuple[str, ExitCode]:
             f"server error (HTTP {error.status}): the service is having trouble, try again later",
             ExitCode.SERVER,
         )
+    if isinstance(error, sdk.DownloadTooSlowError):
+        return (
+            f"the server sent fewer than {error.min_bytes} bytes in {error.window:g} s, so "
+            "the download was stopped and nothing was saved: try again later",
+            ExitCode.NETWORK,
+        )
     if isinstance(error, sdk.RequestTimeoutError):
         return "the request timed out: check the network and try again", ExitCode.NETWORK
     if isinstance(error, sdk.TransportError):

@@ -49,11 +49,10 @@ def site_for(api_url: str) -> str:
     civitai.com for any real orchestrator; the local stand-in (a loopback API) serves
     it itself.
     """
+    from civitai_app_sdk._transport import is_loopback
     from civitai_app_sdk.oauth import DEFAULT_SITE_URL
 
-    host = (httpx.URL(api_url).host or "").lower()
-    local = host in {"localhost", "127.0.0.1", "::1"} or host.endswith(".localhost")
-    return api_url if local else DEFAULT_SITE_URL
+    return api_url if is_loopback(httpx.URL(api_url).host or "") else DEFAULT_SITE_URL
 
 
 def _whoami(token: str, site_url: str) -> CivitaiUser:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from ._confirm import ask_first
 from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
 from ._output import emit_json, stdout
@@ -23,14 +22,12 @@ def delete(
     """Delete WORKFLOW_ID for good (unstarted work may be refunded). Asks first."""
     if not workflow_id.strip():
         raise CliError("give the id of the workflow to delete", ExitCode.USAGE)
-    if not yes:
-        if not sys.stdin.isatty():
-            raise CliError(
-                "deleting cannot be undone: add --yes to confirm when there is no terminal",
-                ExitCode.USAGE,
-            )
-        if not click.confirm(f"Delete workflow {workflow_id}? This cannot be undone", err=True):
-            raise CliError("not deleted", ExitCode.ERROR)
+    ask_first(
+        yes,
+        question=f"Delete workflow {workflow_id}? This cannot be undone",
+        stakes="deleting cannot be undone",
+        declined="Not deleted; nothing was changed.",
+    )
     open_client(token, api_url).delete(workflow_id)
     if as_json:
         emit_json({"id": workflow_id, "deleted": True})

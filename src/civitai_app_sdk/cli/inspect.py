@@ -90,7 +90,11 @@ def follow(client: Any, workflow_id: str, timeout: float) -> dict[str, Any]:
             raise still_running(
                 workflow_id, seen["status"], "interrupted", ExitCode.INTERRUPTED
             ) from None
-        except PollTimeoutError:
+        except PollTimeoutError as exc:
+            if exc.last is None:  # not one answer before the deadline: a hanging server
+                raise still_running(
+                    workflow_id, None, "the request timed out", ExitCode.NETWORK
+                ) from None
             raise still_running(
                 workflow_id, seen["status"], f"the wait ended after {timeout:g} s", ExitCode.ERROR
             ) from None

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Final
-from urllib.parse import quote
 
 import click
+
+from civitai_app_sdk.orchestrator._params import segment
 
 from ._config import load_settings
 from ._http import get_json
@@ -84,7 +85,7 @@ def job(job_id: str, raw: bool, token: str | None, api_url: str | None, as_json:
     """Show JOB_ID (from a workflow's steps[].jobs[].id): prompt, results, scan scores."""
     body = get_json(
         load_settings(token=token, api_url=api_url),
-        f"/v1/consumer/jobs/{quote(job_id, safe='')}",
+        f"/v1/consumer/jobs/{segment(job_id, 'job_id')}",
         [("detailed", "true")],
     )
     if raw or as_json:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
@@ -11,6 +10,7 @@ import click
 from civitai_app_sdk.errors import OrchestratorError
 from civitai_app_sdk.orchestrator import OPERATIONS
 
+from ._confirm import ask_first
 from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
 from ._output import emit_json
@@ -95,14 +95,12 @@ def recipe(
         known = ", ".join(sorted(n for n in names if n == names[n]))
         raise CliError(f"no recipe called {name!r}; recipes: {known}", ExitCode.USAGE)
     body = _input(input_file)
-    if not estimate and not yes:
-        if not sys.stdin.isatty():
-            raise CliError(
-                "running a recipe spends Buzz: add --yes to confirm (or --estimate to price it)",
-                ExitCode.USAGE,
-            )
-        if not click.confirm(f"Run {name} and spend Buzz?", err=True):
-            raise CliError("not run", ExitCode.ERROR)
+    ask_first(
+        yes or estimate,
+        question=f"Run {name} and spend Buzz?",
+        stakes="running a recipe spends Buzz (--estimate prices it without running)",
+        declined="Not run; nothing was spent.",
+    )
     client = open_client(token, api_url)
     try:
         output = getattr(client.recipes, method)(body, whatif=True if estimate else None)

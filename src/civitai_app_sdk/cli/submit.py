@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from civitai_app_sdk.errors import OrchestratorError
 
+from ._confirm import ask_first
 from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
 from ._output import emit_json, note, stdout, to_data
@@ -94,19 +94,6 @@ def estimate(
         estimate_summary(data)
 
 
-def _confirm(data: dict[str, Any], yes: bool) -> None:
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise CliError(
-            f"submitting spends Buzz ({cost_text(data)}): add --yes to confirm "
-            "when there is no terminal to ask",
-            ExitCode.USAGE,
-        )
-    if not click.confirm(f"Submit and spend {cost_text(data)}?", err=True):
-        raise CliError("Not submitted; nothing was spent.", ExitCode.DECLINED, prefix=False)
-
-
 def _submit_failed(exc: OrchestratorError | None, key: str) -> CliError:
     """The error for a failed or interrupted submit, with the key that makes a retry safe.
 
@@ -171,7 +158,12 @@ def submit(
             "top up at https://civitai.com/purchase/buzz",
             ExitCode.INSUFFICIENT_BUZZ,
         )
-    _confirm(priced, yes)
+    ask_first(
+        yes,
+        question=f"Submit and spend {cost_text(priced)}?",
+        stakes=f"submitting spends Buzz ({cost_text(priced)})",
+        declined="Not submitted; nothing was spent.",
+    )
     from civitai_app_sdk.orchestrator.calls import new_external_id
 
     key = external_id or _body_key(body) or new_external_id()

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         revoke_token,
     )
     from .device import DeviceAuthorization, DevicePoller
-    from .errors import LoginRequiredError, OAuthError
+    from .errors import LoginRequiredError, OAuthError, TokenCookieTooLargeError
     from .pkce import PkcePair, generate_pkce, generate_state, pkce_challenge
     from .refresh import DEFAULT_REFRESH_MARGIN, RefreshingTokenProvider, TokenProvider
     from .store import (
@@ -57,6 +57,7 @@ _EXPORTS: dict[str, str] = {
     "DevicePoller": "civitai_app_sdk.oauth.device:DevicePoller",
     "LoginRequiredError": "civitai_app_sdk.oauth.errors:LoginRequiredError",
     "OAuthError": "civitai_app_sdk.oauth.errors:OAuthError",
+    "TokenCookieTooLargeError": "civitai_app_sdk.oauth.errors:TokenCookieTooLargeError",
     "PkcePair": "civitai_app_sdk.oauth.pkce:PkcePair",
     "generate_pkce": "civitai_app_sdk.oauth.pkce:generate_pkce",
     "generate_state": "civitai_app_sdk.oauth.pkce:generate_state",
@@ -100,6 +101,7 @@ __all__ = [
     "RefreshingTokenProvider",
     "ScopeRequest",
     "SealedCookieTokenStore",
+    "TokenCookieTooLargeError",
     "TokenProvider",
     "TokenSet",
     "TokenStore",

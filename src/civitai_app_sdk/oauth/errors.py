@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import CivitaiError
+from ..errors import CivitaiError, ConfigurationError
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["LoginRequiredError", "OAuthError"]
+__all__ = ["LoginRequiredError", "OAuthError", "TokenCookieTooLargeError"]
 
 
 class OAuthError(CivitaiError):
@@ -65,3 +65,22 @@ class LoginRequiredError(OAuthError):
     def __init__(self, error_description: str, *, status: int | None = None) -> None:
         """Describe why the user has to sign in again."""
         super().__init__("login_required", error_description, status=status)
+
+
+class TokenCookieTooLargeError(ConfigurationError):
+    """A token set seals to more than one cookie holds; nothing was saved.
+
+    ``size`` is the ``name=value`` length the cookie would have had and ``limit`` the
+    most one cookie may hold. Keep such tokens server-side (the web helpers'
+    ``SessionStore``) or ask for fewer scopes; the message never holds a token.
+    """
+
+    def __init__(self, name: str, size: int, limit: int) -> None:
+        """Say how large the cookie would have been and what it may hold."""
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"the sealed tokens would make cookie {name!r} {size} characters long, past the "
+            f"{limit} one cookie holds (a browser drops it, and it could not be opened): "
+            "nothing was saved; keep these tokens in a server-side store"
+        )

@@ -10,8 +10,14 @@ from typing import Final, Protocol, runtime_checkable
 
 import filelock
 
-from civitai_app_sdk.cookies import CookieSealer, build_set_cookie_header, read_cookie
+from civitai_app_sdk.cookies import (
+    MAX_SEALED_LENGTH,
+    CookieSealer,
+    build_set_cookie_header,
+    read_cookie,
+)
 
+from .errors import TokenCookieTooLargeError
 from .tokens import TokenSet
 
 __all__ = [
@@ -206,9 +212,19 @@ class SealedCookieTokenStore:
             return None
 
     def save(self, tokens: TokenSet) -> None:
-        """Seal ``tokens`` into the cookie value to send back."""
+        """Seal ``tokens`` into the cookie value to send back.
+
+        Raises :class:`~.errors.TokenCookieTooLargeError` (and keeps what it held) when
+        the cookie would pass :data:`~civitai_app_sdk.cookies.MAX_SEALED_LENGTH`
+        characters of ``name=value``, or the sealer's ``max_length``: a browser would
+        drop it, or it could not be opened again.
+        """
         payload = json.dumps(tokens.to_json_dict(), separators=(",", ":"))
         sealed = self._sealer.seal(payload)
+        size = len(self._name) + 1 + len(sealed)
+        if size > MAX_SEALED_LENGTH or len(sealed) > self._sealer.max_length:
+            limit = min(MAX_SEALED_LENGTH, len(self._name) + 1 + self._sealer.max_length)
+            raise TokenCookieTooLargeError(self._name, size, limit)
         with self._lock:
             self._sealed = sealed
             self._changed = True

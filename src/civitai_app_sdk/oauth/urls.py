@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final, TypeAlias
 from urllib.parse import quote_plus, urlsplit
 
+from civitai_app_sdk._transport import is_loopback
 from civitai_app_sdk.errors import ConfigurationError, RequestValidationError
 from civitai_app_sdk.scopes import ALL_SCOPES, TokenScope, bitmask_from_scopes
 
@@ -49,7 +50,6 @@ ScopeRequest: TypeAlias = int | Iterable[str | TokenScope]
 """A requested scope: a bitmask (``TokenScope`` or int) or scope names and members."""
 
 _HOST: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
-_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "[::1]"})
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _CHALLENGE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -77,7 +77,7 @@ def normalize_base_url(base_url: str) -> str:
         host = f"[{host}]"
     if scheme not in _DEFAULT_PORTS or not _HOST.fullmatch(host):
         raise ConfigurationError(f"base URL {base_url!r} must be http(s) with an ASCII host")
-    if scheme == "http" and host not in _LOOPBACK and not host.endswith(".localhost"):
+    if scheme == "http" and not is_loopback(host):
         raise ConfigurationError(f"base URL {base_url!r} must use https (http only for loopback)")
     if parts.username is not None or parts.query or parts.fragment or "#" in base_url:
         raise ConfigurationError(

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..errors import (
         BadRequestError,
         ConflictError,
+        DownloadTooSlowError,
         ForbiddenError,
         InsufficientBuzzError,
         NotFoundError,
@@ -69,6 +70,7 @@ _EXPORTS: dict[str, str] = {
     "TokenSource": "civitai_app_sdk._transport:TokenSource",
     "BadRequestError": "civitai_app_sdk.errors:BadRequestError",
     "ConflictError": "civitai_app_sdk.errors:ConflictError",
+    "DownloadTooSlowError": "civitai_app_sdk.errors:DownloadTooSlowError",
     "ForbiddenError": "civitai_app_sdk.errors:ForbiddenError",
     "InsufficientBuzzError": "civitai_app_sdk.errors:InsufficientBuzzError",
     "NotFoundError": "civitai_app_sdk.errors:NotFoundError",
@@ -127,6 +129,7 @@ __all__ = [
     "BadRequestError",
     "CapturedResponses",
     "ConflictError",
+    "DownloadTooSlowError",
     "ForbiddenError",
     "InsufficientBuzzError",
     "NotFoundError",

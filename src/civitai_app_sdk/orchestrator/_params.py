@@ -31,20 +31,23 @@ def invalid(problem: str) -> RequestValidationError:
 def segment(value: str, what: str, *, safe: str = "") -> str:
     """``value`` as exactly one URL path segment, whatever it holds.
 
-    Encoded like JS ``encodeURIComponent`` (plus any ``safe`` characters, never ``/``),
-    and a segment of dots only (``.``, ``..``) has its dots written ``%2E`` so that no
-    URL normalisation can drop it or climb a level. Empty or non-string values and
-    lone surrogates raise :class:`RequestValidationError` naming ``what``.
+    Encoded like JS ``encodeURIComponent`` (plus any ``safe`` characters, never ``/``).
+    Empty or non-string values, values of dots only (``.``, ``..``, ``...``: even
+    written ``%2E``, a proxy that decodes before it resolves dots would drop the segment
+    or climb a level) and lone surrogates raise :class:`RequestValidationError` naming
+    ``what``; nothing is sent.
     """
     if not isinstance(value, str) or not value:
         raise invalid(f"{what}: must be a non-empty string")
+    if not value.strip("."):
+        raise invalid(
+            f"{what}: {value!r} is only dots, which a URL path reads as 'this' or 'the "
+            "parent' resource; no id or name is only dots"
+        )
     try:
-        encoded = quote(value, safe="!~*'()" + safe.replace("/", ""))
+        return quote(value, safe="!~*'()" + safe.replace("/", ""))
     except UnicodeEncodeError:
         raise invalid(f"{what}: contains a lone surrogate (not valid text)") from None
-    if not encoded.strip("."):
-        return "%2E" * len(encoded)
-    return encoded
 
 
 def text(value: object, what: str) -> str:

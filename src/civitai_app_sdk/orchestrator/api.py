@@ -18,6 +18,7 @@ import httpx
 from civitai_app_sdk_generated import OPERATION_SPECS, OPERATIONS, OperationSpec
 from civitai_app_sdk_generated.client_methods import AsyncOperations, SyncOperations
 
+from .._speed import DEFAULT_MIN_SPEED, MinSpeed
 from .._transport import Call
 from . import calls
 from .blobs import blob_file, target_path
@@ -103,18 +104,25 @@ class SyncApi(SyncOperations):
         return self._run(_upload(body, body.sync_stream()))
 
     def download_archive(
-        self, encrypted_token: str, path: str | os.PathLike[str], *, overwrite: bool = False
+        self,
+        encrypted_token: str,
+        path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        min_speed: MinSpeed | None = DEFAULT_MIN_SPEED,
     ) -> Path:
         """Stream a ``blobArchive`` step's archive to ``path`` (a file or a directory).
 
         ``encrypted_token`` is the last segment of the step output's archive URL. The file
         appears only once complete; an existing one raises
         :class:`~.blobs.BlobExistsError` unless ``overwrite=True``. An expired archive
-        raises the 410 error.
+        raises the 410 error. ``min_speed`` (``(min_bytes, window_seconds)``, ``None``: no
+        floor) stops a download that trickles, as in ``download_blob``, with
+        :class:`~civitai_app_sdk.errors.DownloadTooSlowError`; no file is left behind.
         """
         operation = _archive(encrypted_token)
         with (
-            self._transport.stream(operation.call) as response,
+            self._transport.stream(operation.call, min_speed=min_speed) as response,
             _atomic_file(path, response, overwrite) as (out, target),
         ):
             for chunk in response.iter_bytes(_ARCHIVE_CHUNK):
@@ -151,11 +159,16 @@ class AsyncApi(AsyncOperations):
         return await self._run(_upload(body, body.async_stream()))
 
     async def download_archive(
-        self, encrypted_token: str, path: str | os.PathLike[str], *, overwrite: bool = False
+        self,
+        encrypted_token: str,
+        path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        min_speed: MinSpeed | None = DEFAULT_MIN_SPEED,
     ) -> Path:
         """Stream an archive to ``path``. See :meth:`SyncApi.download_archive`."""
         operation = _archive(encrypted_token)
-        async with self._transport.stream(operation.call) as response:
+        async with self._transport.stream(operation.call, min_speed=min_speed) as response:
             with _atomic_file(path, response, overwrite) as (out, target):
                 async for chunk in response.aiter_bytes(_ARCHIVE_CHUNK):
                     out.write(chunk)

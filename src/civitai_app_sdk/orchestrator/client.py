@@ -18,6 +18,7 @@ from civitai_app_sdk_generated import Workflow
 
 from .._limits import DEFAULT_MAX_CONNECTIONS
 from .._operations import AsyncClient, SyncClient, operation
+from .._speed import DEFAULT_MIN_SPEED, MinSpeed
 from .._transport import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -57,12 +58,13 @@ class WorkflowFilters(RequestOptions, total=False):
 
 
 class BlobOptions(RequestOptions, total=False):
-    """``download_blob``'s keywords: ``workflow_id``, ``nsfw_level``, ``total_timeout`` and
-    request options."""
+    """``download_blob``'s keywords: ``workflow_id``, ``nsfw_level``, ``total_timeout``,
+    ``min_speed`` and request options."""
 
     workflow_id: str | None
     nsfw_level: str | None
     total_timeout: float | None
+    min_speed: MinSpeed | None
 
 
 def _next_cursor(page: WorkflowPage, seen: set[str]) -> str | None:
@@ -124,6 +126,11 @@ class _Orchestrator(Generic[H, B, S]):
     list = operation(calls.query)
 
 
+def _limits(options: BlobOptions) -> tuple[float | None, MinSpeed | None]:
+    """Take ``total_timeout`` and ``min_speed`` (default: the core's floor) out of ``options``."""
+    return options.pop("total_timeout", None), options.pop("min_speed", DEFAULT_MIN_SPEED)
+
+
 def _blob_call(blob_id: str, options: BlobOptions) -> Any:
     workflow_id, nsfw_level = options.pop("workflow_id", None), options.pop("nsfw_level", None)
     request: RequestOptions = options
@@ -162,7 +169,8 @@ class OrchestratorClient(
         """Wait until the workflow is terminal, with server-held long-polls.
 
         Calls ``on_update`` with every snapshot; raises :class:`PollTimeoutError` (with
-        the last snapshot in ``.last``) if ``timeout`` seconds pass first. ``interval``
+        the last snapshot in ``.last``, ``None`` if none came) if ``timeout`` seconds pass
+        first. ``interval``
         (0.14's, in seconds) is the shortest pause when the server answers early.
         """
         transport = self._transport
@@ -202,11 +210,16 @@ class OrchestratorClient(
         response's content type) or ``path=`` (used as is). The file appears only once
         complete; an existing one raises :class:`~.blobs.BlobExistsError` unless
         ``overwrite=True``. The client's ``timeout`` limits each wait for more bytes;
-        ``total_timeout`` (seconds), when given, bounds the whole download.
+        ``total_timeout`` (seconds), when given, bounds the whole download. ``min_speed``
+        is ``(min_bytes, window_seconds)``, by default ``(32768, 60.0)`` (32 KiB in
+        every 60 s): once ``window_seconds`` have passed, fewer than ``min_bytes`` over
+        the last ``window_seconds`` raises
+        :class:`~civitai_app_sdk.errors.DownloadTooSlowError` (``None``: no floor). A
+        download that fails leaves no file behind.
         """
         refuse_early(blob_id, dir=dir, path=path, overwrite=overwrite)
-        total = options.pop("total_timeout", None)
-        with self._transport.stream(_blob_call(blob_id, options), total) as response:
+        total, floor = _limits(options)
+        with self._transport.stream(_blob_call(blob_id, options), total, floor) as response:
             target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
             with blob_file(target, overwrite=overwrite) as out:
                 for chunk in response.iter_bytes(_CHUNK):
@@ -270,8 +283,8 @@ class AsyncOrchestratorClient(
     ) -> Path:
         """Stream a blob to disk. See :meth:`OrchestratorClient.download_blob`."""
         refuse_early(blob_id, dir=dir, path=path, overwrite=overwrite)
-        total = options.pop("total_timeout", None)
-        async with self._transport.stream(_blob_call(blob_id, options), total) as response:
+        total, floor = _limits(options)
+        async with self._transport.stream(_blob_call(blob_id, options), total, floor) as response:
             target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
             with blob_file(target, overwrite=overwrite) as out:
                 async for chunk in response.aiter_bytes(_CHUNK):

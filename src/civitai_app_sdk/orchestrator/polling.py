@@ -16,7 +16,12 @@ import attrs
 from civitai_app_sdk_generated import Workflow
 
 from .._transport import RetryPastDeadline
-from ..errors import BadRequestError, PollTimeoutError, RequestValidationError
+from ..errors import (
+    BadRequestError,
+    PollTimeoutError,
+    RequestTimeoutError,
+    RequestValidationError,
+)
 from ._params import MAX_WAIT
 from .status import is_terminal
 
@@ -133,15 +138,17 @@ class _Run:
     def failed(self, error: BadRequestError | RetryPastDeadline) -> None:
         """After a failed request: go on without ``wait`` if it was refused, else raise.
 
-        A retry cut short by the deadline ends the poll with the last snapshot (or, before
-        the first one, with the failure itself).
+        A retry cut short by the deadline ends the poll with :class:`PollTimeoutError`
+        (``last`` is the last snapshot, ``None`` before the first). Before the first
+        snapshot, an answer that is itself an error (a 503 asking for a retry past the
+        deadline) is raised as it is.
         """
         if isinstance(error, BadRequestError):
             if self.asked == 0:
                 raise error
             self.plan.long_poll = False  # an older deployment that rejects an integer wait
             return
-        if self.last is None:
+        if self.last is None and not isinstance(error.error, RequestTimeoutError):
             raise error.error
         raise self._timeout_error() from error.error
 
@@ -168,7 +175,13 @@ class _Run:
 
     def _timeout_error(self) -> PollTimeoutError:
         last = self.last
-        status = last.status.value if last is not None and last.status is not None else "unknown"
+        if last is None:
+            return PollTimeoutError(
+                f"workflow {self.workflow_id}: no answer came within the poll's "
+                f"{self.timeout:g} s, so its state is unknown",
+                last=None,
+            )
+        status = last.status.value if last.status is not None else "unknown"
         return PollTimeoutError(
             f"workflow {self.workflow_id} was still {status} after {self.timeout:g} s", last=last
         )
