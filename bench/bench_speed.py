@@ -157,11 +157,16 @@ _IMPORT_ONLY = "import httpx, pydantic\n" + _PEAK
 def first_use_rows(payload_file: Path) -> None:
     """First Workflow parse in a fresh process: time over json.loads, and peak RSS."""
     env = dict(os.environ)
-    ours, base, _ = paired(
-        [sys.executable, "-c", _FIRST_PARSE, str(payload_file)],
-        [sys.executable, "-c", _JSON_ONLY, str(payload_file)],
-        env,
-    )
+
+    def scripts(a: str, b: str) -> tuple[float, float, float]:
+        """`paired` of two `python -c` scripts, each given the payload file."""
+        return paired(
+            [sys.executable, "-c", a, str(payload_file)],
+            [sys.executable, "-c", b, str(payload_file)],
+            env,
+        )
+
+    ours, base, _ = scripts(_FIRST_PARSE, _JSON_ONLY)
     extra_ms = (ours - base) * 1000
     row(
         "first Workflow.model_validate_json in a fresh process, over json.loads",
@@ -169,11 +174,7 @@ def first_use_rows(payload_file: Path) -> None:
         "<= +100 ms",
         extra_ms <= 100,
     )
-    ours_p, floor_p, _ = paired(
-        [sys.executable, "-c", _FIRST_PARSE, str(payload_file)],
-        [sys.executable, "-c", _PYDANTIC_ONLY, str(payload_file)],
-        env,
-    )
+    ours_p, floor_p, _ = scripts(_FIRST_PARSE, _PYDANTIC_ONLY)
     pydantic_ms = (floor_p - base) * 1000
     print(
         f"info  of which pydantic's own first use (a one-field model) is +{pydantic_ms:.0f} ms;"

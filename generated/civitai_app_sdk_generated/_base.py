@@ -124,7 +124,7 @@ class ApiModel(BaseModel):
         )
 
 
-_EXTRA_ONLY: dict[str | None, Any] = {
+_EXTRA_ONLY: dict[str, Any] = {
     value: MappingProxyType({EXTRA_CONTEXT: value}) for value in ("allow", "ignore", "forbid")
 }
 """The context of a call that gave none: read-only, made once."""
@@ -296,7 +296,6 @@ class OpenUnion:
         self._fallback = fallback
         self._read_extra = read_extra
         self._built: set[str] = set() if lazy else set(self._targets.values())
-        self._lazy = lazy
         self._validators: dict[tuple[str | None, bool], Any] = {}
         _LABELS.add(name)
 
@@ -362,7 +361,7 @@ class OpenUnion:
             {tag: handler.generate_schema(self._member(t)) for tag, t in native.items()},
             discriminator=self._prop if self._prop == self._attr else paths,
             custom_error_type=UNLISTED_TAG,
-            custom_error_message=f"{self._name}: this tag is read by the next branch (see its errors)",
+            custom_error_message=f"{self._name}: read by the next branch (see its errors)",
         )
         return core_schema.union_schema(
             [(fast, self._name), (slow, self._name)],
@@ -415,7 +414,7 @@ def json_location(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
 
 
 def reported_errors(error: ValidationError) -> list[ErrorDetails]:
-    """`error.errors()` without the `UNLISTED_TAG` lines (never the whole story)."""
+    """`error.errors()` without `UNLISTED_TAG` lines (they only say another branch read it)."""
     found = error.errors()
     kept = [item for item in found if item["type"] != UNLISTED_TAG]
     return kept or found

@@ -66,7 +66,20 @@ def test_errors_name_the_union_and_tag_and_json_location_drops_them(
     assert json_location(error["loc"]) == ("steps", 0, "input", "width")
 
 
-# Run in a fresh interpreter: which members are built is per process.
+def _in_fresh_interpreter(script: str, workflow: dict[str, Any]) -> Any:
+    """The JSON `script` prints, run with `workflow` in a fresh interpreter.
+
+    Which members are built, and which models rebuilt, is per process.
+    """
+    output = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(workflow)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(output)
+
+
 _FIRST_AND_LATER_READS = """
 import json, sys
 import civitai_app_sdk_generated as g
@@ -111,13 +124,7 @@ print(json.dumps(report))
 def test_a_lazy_member_is_read_natively_once_built_and_reads_the_same(
     make_workflow: Callable[..., dict[str, Any]],
 ) -> None:
-    output = subprocess.run(
-        [sys.executable, "-c", _FIRST_AND_LATER_READS, json.dumps(make_workflow("succeeded"))],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    report = json.loads(output)
+    report = _in_fresh_interpreter(_FIRST_AND_LATER_READS, make_workflow("succeeded"))
     assert report["first"] == []  # built by the failed read before, already rebuilt for it
     assert report["second"] == report["third"] == []  # no Python branch on the hot path
     where = [["steps", 0, "WorkflowStep", "textToImage", "input", "width"]]
@@ -132,13 +139,7 @@ def test_a_first_read_goes_through_the_python_branch_then_never_again(
     code = _FIRST_AND_LATER_READS.replace(
         'report = {"first_bad": locations(g.Workflow.model_validate)}', "report = {}"
     ).replace('report["later_bad"]', 'report["later"]')
-    output = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(make_workflow("succeeded"))],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    report = json.loads(output)
+    report = _in_fresh_interpreter(code, make_workflow("succeeded"))
     assert report["first"] == ["WorkflowStep"]
     assert report["second"] == report["third"] == []
 
@@ -201,3 +202,51 @@ def test_strict_reaches_members_of_lazy_unions_without_a_context() -> None:
     WorkflowTemplate.model_validate(body)  # lax: "512" is a number
     with pytest.raises(ValidationError):
         WorkflowTemplate.model_validate(body, strict=True)
+
+
+_THREADS_READING = """
+import json, sys, threading
+import civitai_app_sdk_generated as g
+
+text = json.loads(sys.argv[1])
+image = json.loads(sys.argv[1])
+image["steps"] = [{"$type": "imageGen", "name": "i", "status": "succeeded", "input": {
+    "engine": "sdcpp", "ecosystem": "flux2Klein", "operation": "createImage",
+    "prompt": "p", "brandNew": 1}}]
+unknown = json.loads(sys.argv[1])
+unknown["steps"] = [{"$type": "brandNewStep", "name": "n", "status": "succeeded", "x": 1}]
+cases = [(json.dumps(text), "TextToImageStep"), (json.dumps(image), "ImageGenStep"),
+         (json.dumps(unknown), "UnknownWorkflowStep")]
+start = threading.Barrier(6)
+wrong = []
+
+done = []
+
+def read(offset):
+    start.wait()
+    for i in range(150):
+        data, expected = cases[(i + offset) % 3]
+        try:
+            step = g.Workflow.model_validate_json(data).steps[0]
+        except Exception as error:
+            wrong.append(repr(error))
+            continue
+        done.append(1)
+        if type(step).__name__ != expected:
+            wrong.append((expected, type(step).__name__))
+        elif expected == "ImageGenStep" and step.input.model_extra != {"brandNew": 1}:
+            wrong.append(("extra lost", step.input.model_extra))
+
+threads = [threading.Thread(target=read, args=(n,)) for n in range(6)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps({"reads": len(done), "wrong": wrong[:5]}))
+"""
+
+
+def test_threads_reading_new_members_while_models_are_rebuilt_read_correctly(
+    make_workflow: Callable[..., dict[str, Any]],
+) -> None:
+    """Members built and models rebuilt under six threads: every read is still right."""
+    report = _in_fresh_interpreter(_THREADS_READING, make_workflow("succeeded"))
+    assert report == {"reads": 900, "wrong": []}
