@@ -295,6 +295,7 @@ class OpenUnion:
         self._targets = dict(targets)
         self._fallback = fallback
         self._read_extra = read_extra
+        self._lazy = lazy
         self._built: set[str] = set() if lazy else set(self._targets.values())
         self._validators: dict[tuple[str | None, bool], Any] = {}
         _LABELS.add(name)
@@ -372,8 +373,13 @@ class OpenUnion:
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        """An object tagged by `prop` (lazy members are not built for a schema)."""
-        return {"type": "object", "required": [self._prop]}
+        """The members, tagged by `prop`; for a lazy union, any object with a `prop`.
+
+        A lazy union's schema does not depend on which members a process has built.
+        """
+        if self._lazy:
+            return {"type": "object", "required": [self._prop]}
+        return handler(schema)
 
 
 def refresh_lazy_unions() -> int:
