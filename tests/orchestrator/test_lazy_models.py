@@ -181,10 +181,12 @@ def test_request_strictness_reaches_members_of_lazy_unions() -> None:
             }
         ]
     }
-    validate_workflow_body(body)
-    body["steps"][0]["input"]["width"] = "512"
-    with pytest.raises(RequestValidationError, match="steps/0/input/width"):
+    for _ in range(3):  # a first read, then reads by the rebuilt (native) validator
         validate_workflow_body(body)
+    body["steps"][0]["input"]["width"] = "512"
+    for _ in range(2):
+        with pytest.raises(RequestValidationError, match=r"steps/0/input/width: Input should"):
+            validate_workflow_body(body)
 
 
 def test_strict_reaches_members_of_lazy_unions_without_a_context() -> None:
@@ -199,9 +201,10 @@ def test_strict_reaches_members_of_lazy_unions_without_a_context() -> None:
         ]
     }
     body["steps"][0]["input"]["width"] = "512"
-    WorkflowTemplate.model_validate(body)  # lax: "512" is a number
-    with pytest.raises(ValidationError):
-        WorkflowTemplate.model_validate(body, strict=True)
+    for _ in range(3):  # before and after the models holding the step are rebuilt
+        WorkflowTemplate.model_validate(body)  # lax: "512" is a number
+        with pytest.raises(ValidationError):
+            WorkflowTemplate.model_validate(body, strict=True)
 
 
 _THREADS_READING = """
