@@ -14,6 +14,7 @@ from typing import Final
 
 import httpx
 
+from ._redact import redact
 from .errors import ConfigurationError, PoolExhaustedError, ResponseTooLargeError
 
 __all__ = [
@@ -43,7 +44,8 @@ class BodyBuffer:
     """Collects a body's chunks up to ``limit`` bytes.
 
     ``truncate`` keeps the first ``limit`` bytes and reports itself full; otherwise a body
-    past the limit raises :class:`ResponseTooLargeError` naming ``what``.
+    past the limit raises :class:`ResponseTooLargeError` naming ``what`` (redacted then,
+    so a request that fits pays nothing for it).
     """
 
     def __init__(self, limit: int, *, truncate: bool, what: str) -> None:
@@ -84,7 +86,7 @@ class BodyBuffer:
 
     def _too_large(self, size: int) -> ResponseTooLargeError:
         return ResponseTooLargeError(
-            f"the {self.what} answer is larger than {self.limit:,} bytes (at least "
+            f"the {redact(self.what)} answer is larger than {self.limit:,} bytes (at least "
             f"{size:,}); the SDK stopped reading it",
             limit=self.limit,
         )
@@ -96,12 +98,13 @@ def _rebuilt(response: httpx.Response, content: bytes) -> httpx.Response:
     The length and encoding headers go only when the body was decoded (HEAD answers keep
     their ``Content-Length``).
     """
-    decoded = "content-encoding" in response.headers
-    headers = [
-        (key, value)
-        for key, value in response.headers.multi_items()
-        if not (decoded and key.lower() in ("content-encoding", "content-length"))
-    ]
+    headers: httpx.Headers | list[tuple[str, str]] = response.headers
+    if "content-encoding" in response.headers:
+        headers = [
+            (key, value)
+            for key, value in response.headers.multi_items()
+            if key.lower() not in ("content-encoding", "content-length")
+        ]
     return httpx.Response(
         response.status_code,
         headers=headers,

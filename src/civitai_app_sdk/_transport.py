@@ -658,7 +658,7 @@ def _deadline_of(settings: Settings, call: Call, clock: Callable[[], float], now
 def _body_buffer(call: Call, answered: bool) -> BodyBuffer:
     """A strict buffer for an answer, a truncating one for an error's body."""
     if answered:
-        return BodyBuffer(call.max_body, truncate=False, what=redact(f"{call.method} {call.path}"))
+        return BodyBuffer(call.max_body, truncate=False, what=f"{call.method} {call.path}")
     return BodyBuffer(MAX_ERROR_BODY, truncate=True, what="error")
 
 
