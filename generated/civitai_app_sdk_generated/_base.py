@@ -13,7 +13,7 @@ import importlib
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
@@ -208,10 +208,10 @@ class OpenEnum(_OpenMixin, enum.Enum):
 
 
 UNLISTED_TAG = "civitai_unlisted_tag"
-"""Error type of an `OpenUnion`'s fast branch for a tag it does not hold.
+"""Error type of an `OpenUnion`'s first branch for a tag that is not one of its members.
 
-Such a value is then read by the union's other branch, so the error says nothing about
-the value itself; `reported_errors` leaves it out.
+Such a value is then read into the union's fallback, so the error says nothing about the
+value itself; `reported_errors` leaves it out.
 """
 _LABELS: set[str] = set()
 """Names of the `OpenUnion`s created so far: the location parts their errors carry."""
@@ -233,48 +233,38 @@ def _tag_of(value: Any, prop: str, attr: str) -> str | None:
 
 
 def _nothing_more(title: str) -> ValidationError:
-    """An error with no line: the union reports only its fast branch's errors."""
+    """An error with no line: the union reports only its first branch's errors."""
     return ValidationError.from_exception_data(title, [])
 
 
-class _Pinned:
-    """Schema of one member under a fixed tag (and the union's label): errors say where."""
+class _Unknown:
+    """Schema of a union's fallback, located under `UNKNOWN_TAG` as a member is under its tag."""
 
-    def __init__(self, member: type[BaseModel], tag: str, label: str | None) -> None:
-        self._member, self._tag, self._label = member, tag, label
+    def __init__(self, fallback: type[BaseModel]) -> None:
+        self._fallback = fallback
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> CoreSchema:
-        schema = core_schema.tagged_union_schema(
-            {self._tag: handler.generate_schema(self._member)},
-            discriminator=_always(self._tag),
-        )
-        if self._label is None:
-            return schema
         return core_schema.tagged_union_schema(
-            {self._label: schema}, discriminator=_always(self._label)
+            {UNKNOWN_TAG: handler.generate_schema(self._fallback)}, discriminator=_unknown_tag
         )
 
 
-def _always(tag: str) -> Callable[[Any], str]:
-    """A discriminator that picks `tag` whatever the value."""
-
-    def tag_of(_: Any) -> str:
-        return tag
-
-    return tag_of
+def _unknown_tag(_: Any) -> str:
+    return UNKNOWN_TAG
 
 
 class OpenUnion:
     """A union tagged by `prop`, where a value with an unknown tag reads into `fallback`.
 
-    Members whose classes are built are validated natively (JSON stays JSON, as in a plain
-    pydantic discriminated union); other values go through a Python branch, which builds
-    the member (a `lazy` union imports and builds a member only when a value of it is
-    first met) or reads the fallback. Errors are located as `(name, tag, field...)`.
-    `read_extra` is the `extra=` used when the caller gave none (a plain
-    `TypeAdapter(Workflow)`): "allow" for a union that only responses hold.
+    Its first branch is a pydantic tagged union of every member: those whose classes are
+    built are validated natively (JSON stays JSON, as in a plain discriminated union);
+    in a `lazy` union the others are a Python function that imports and builds the member
+    the first time a value of it is met. The second branch reads any other tag into
+    `fallback`. Errors are located as `(name, tag, field...)`. `read_extra` is the
+    `extra=` used when the caller gave none (a plain `TypeAdapter(Workflow)`): "allow"
+    for a union that only responses hold.
     """
 
     def __init__(
@@ -297,7 +287,7 @@ class OpenUnion:
         self._read_extra = read_extra
         self._lazy = lazy
         self._built: set[str] = set() if lazy else set(self._targets.values())
-        self._validators: dict[tuple[str | None, bool], Any] = {}
+        self._validators: dict[str | None, Any] = {}
         _LABELS.add(name)
 
     def _member(self, target: str) -> type[BaseModel]:
@@ -305,67 +295,75 @@ class OpenUnion:
         member: type[BaseModel] = getattr(package, target)
         return member
 
-    def _slow_validator(self, tag: str | None, in_union: bool) -> Any:
-        """The Python branch's validator for a known `tag` (None: the fallback), built once."""
-        found = self._validators.get((tag, in_union))
+    def _validator(self, tag: str | None) -> Any:
+        """A validator of the member for a known `tag` (None: the fallback), built once."""
+        found = self._validators.get(tag)
         if found is None:
-            target = None if tag is None else self._targets[tag]
-            member = self._fallback if target is None else self._member(target)
-            label = None if in_union else self._name  # a union adds its own label
-            marker = _Pinned(member, UNKNOWN_TAG if tag is None else tag, label)
-            found = TypeAdapter(Annotated[Any, marker]).validator
-            self._validators[(tag, in_union)] = found
-            if target is not None and target not in self._built:
-                self._built.add(target)
-                _Freshness.built += 1
+            if tag is None:
+                found = TypeAdapter(Annotated[Any, _Unknown(self._fallback)]).validator
+            else:
+                target = self._targets[tag]
+                found = TypeAdapter(self._member(target)).validator
+                if target not in self._built:
+                    self._built.add(target)
+                    _Freshness.built += 1
+            self._validators[tag] = found
         return found
 
-    def _read_slowly(
-        self, native: frozenset[str], in_union: bool, value: Any, info: core_schema.ValidationInfo
-    ) -> Any:
-        """The Python branch: members not (yet) read natively, unknown tags, lenient retries."""
-        tag = _tag_of(value, self._prop, self._attr)
+    def _read(self, tag: str | None, value: Any, info: core_schema.ValidationInfo) -> Any:
+        """Validate `value` as the member for `tag` (None: the fallback) from Python."""
         context = info.context
         given = context if isinstance(context, Mapping) else {}
-        retry = tag in native  # the fast branch failed on it, under the members' own `extra`
-        if retry and (EXTRA_CONTEXT in given or self._read_extra is None):
-            raise _nothing_more(self._name)  # it read the value the same way
         extra = given.get(EXTRA_CONTEXT, self._read_extra)
         if EXTRA_CONTEXT not in given:
             context = with_extra(context, extra)
-        validator = self._slow_validator(tag if tag in self._targets else None, in_union)
-        try:
-            if given.get(STRICT_CONTEXT):
-                if info.mode == "json":
-                    text = to_json(value)
-                    return validator.validate_json(text, strict=True, extra=extra, context=context)
-                return validator.validate_python(value, strict=True, extra=extra, context=context)
-            return validator.validate_python(value, extra=extra, context=context)
-        except ValidationError:
-            if retry:  # reading leniently did not help: the fast branch's errors stand
-                raise _nothing_more(self._name) from None
-            raise
+        validator = self._validator(tag)
+        if given.get(STRICT_CONTEXT):
+            if info.mode == "json":
+                text = to_json(value)
+                return validator.validate_json(text, strict=True, extra=extra, context=context)
+            return validator.validate_python(value, strict=True, extra=extra, context=context)
+        return validator.validate_python(value, extra=extra, context=context)
+
+    def _read_rest(
+        self, native: frozenset[str], value: Any, info: core_schema.ValidationInfo
+    ) -> Any:
+        """The second branch: the fallback for other tags; no second try of a member's,
+        except a lenient one for a native member read with no `extra=` given."""
+        tag = _tag_of(value, self._prop, self._attr)
+        if tag not in self._targets:
+            return self._read(None, value, info)
+        given = info.context if isinstance(info.context, Mapping) else {}
+        if tag in native and EXTRA_CONTEXT not in given and self._read_extra is not None:
+            try:  # a plain TypeAdapter read: request models inside a response keep extras
+                return self._read(tag, value, info)
+            except ValidationError:
+                pass
+        raise _nothing_more(self._name)  # the first branch's errors stand
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> CoreSchema:
-        """A native tagged union of the built members, then the Python branch."""
-        native = {tag: t for tag, t in self._targets.items() if t in self._built}
-        slow = core_schema.with_info_plain_validator_function(
-            functools.partial(self._read_slowly, frozenset(native), bool(native))
-        )
-        if not native:
-            slow["serialization"] = core_schema.simple_ser_schema("any")
-            return slow
+        """The members (built ones natively), then the fallback."""
+        native = frozenset(t for t, target in self._targets.items() if target in self._built)
+        members = {
+            tag: handler.generate_schema(self._member(self._targets[tag]))
+            if tag in native
+            else core_schema.with_info_plain_validator_function(functools.partial(self._read, tag))
+            for tag in self._targets
+        }
         paths: list[list[str | int]] = [[self._prop], [self._attr]]
-        fast = core_schema.tagged_union_schema(
-            {tag: handler.generate_schema(self._member(t)) for tag, t in native.items()},
+        known = core_schema.tagged_union_schema(
+            members,
             discriminator=self._prop if self._prop == self._attr else paths,
             custom_error_type=UNLISTED_TAG,
-            custom_error_message=f"{self._name}: read by the next branch (see its errors)",
+            custom_error_message=f"{self._name}: not a known tag (read as a fallback)",
+        )
+        rest = core_schema.with_info_plain_validator_function(
+            functools.partial(self._read_rest, native)
         )
         return core_schema.union_schema(
-            [(fast, self._name), (slow, self._name)],
+            [(known, self._name), (rest, self._name)],
             mode="left_to_right",
             serialization=core_schema.simple_ser_schema("any"),
         )
