@@ -262,3 +262,18 @@ def test_threads_reading_new_members_while_models_are_rebuilt_read_correctly(
     """Members built and models rebuilt under six threads: every read is still right."""
     report = _in_fresh_interpreter(_THREADS_READING, make_workflow("succeeded"))
     assert report == {"reads": 900, "wrong": []}
+
+
+def test_cached_adapters_start_afresh_after_a_rebuild() -> None:
+    """A rebuild for new members drops the adapters made before it (no pile-up)."""
+    from civitai_app_sdk_generated import _base
+
+    from civitai_app_sdk.orchestrator import _reading
+
+    first = _reading.adapter(Workflow)
+    assert _reading.adapter(Workflow) is first
+    with _base._Freshness.lock:
+        _base._Freshness.built += 1  # as when a lazy union builds a member
+    again = _reading.adapter(Workflow)
+    assert again is not first
+    assert list(_reading._Adapters.made) == [Workflow]

@@ -9,8 +9,7 @@ the body; nothing is invented to make it fit.
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from civitai_app_sdk_generated._base import (
@@ -25,18 +24,28 @@ from .._transport import BODY_LIMIT, request_id
 from ..errors import ResponseValidationError, parse_body
 
 
+class _Adapters:
+    """The adapters made since the models were last rebuilt (older ones are dropped)."""
+
+    made: ClassVar[dict[Any, TypeAdapter[Any]]] = {}
+    generation = -1
+
+
 def adapter(kind: Any) -> TypeAdapter[Any]:
     """A cached TypeAdapter for a model class or union alias.
 
     Models that hold a lazy union are rebuilt first when it has built new members (see
-    `refresh_lazy_unions`), and the adapter with them, so it reads those natively.
+    `refresh_lazy_unions`); the cache then starts afresh, so an adapter reads those
+    members natively and the old ones do not pile up.
     """
-    return _adapter(kind, refresh_lazy_unions())
-
-
-@cache
-def _adapter(kind: Any, generation: int) -> TypeAdapter[Any]:
-    return TypeAdapter(kind)
+    generation = refresh_lazy_unions()
+    if generation != _Adapters.generation:
+        _Adapters.made = {}
+        _Adapters.generation = generation
+    found = _Adapters.made.get(kind)
+    if found is None:
+        found = _Adapters.made[kind] = TypeAdapter(kind)
+    return found
 
 
 def read(kind: Any, content: bytes, what: str, response: httpx.Response | None = None) -> Any:
