@@ -207,3 +207,12 @@ def test_a_passed_http_transport_keeps_the_deadline_against_a_trickled_header() 
         stop.set()
         listener.close()
     assert time.monotonic() - start < 5.0  # the trickle alone lasts 10 s
+
+
+def test_a_refused_body_names_its_request_with_capability_tokens_masked() -> None:
+    """The name is redacted when the error is made (not for every request that fits)."""
+    buffer = BodyBuffer(4, truncate=False, what="GET /v2/consumer/blobs/content/SECRETTOKEN")
+    with pytest.raises(ResponseTooLargeError) as info:
+        buffer.add(b"12345")
+    assert "SECRETTOKEN" not in str(info.value)
+    assert "/v2/consumer/blobs/content/" in str(info.value)
