@@ -79,12 +79,22 @@ class SpeedMeter:
         self._in_window = 0
 
     def add(self, size: int) -> None:
-        """Record ``size`` bytes arriving now; raise if the last window got too few."""
+        """Record ``size`` bytes arriving now; raise if the last window got too few.
+
+        Arrivals leave the count when they fall out of the window, and earlier when the
+        newer ones alone reach the floor: those can never be needed again (by the time a
+        newer one leaves, so have they), so a fast download keeps a few entries, not one
+        per chunk of the window, and a count under the floor is still exact.
+        """
         now = self._clock()
-        self._arrivals.append((now, size))
+        arrivals = self._arrivals
+        arrivals.append((now, size))
         self._in_window += size
-        while self._arrivals and self._arrivals[0][0] <= now - self.window:
-            self._in_window -= self._arrivals.popleft()[1]
+        while arrivals and (
+            arrivals[0][0] <= now - self.window
+            or self._in_window - arrivals[0][1] >= self.min_bytes
+        ):
+            self._in_window -= arrivals.popleft()[1]
         if now - self._start >= self.window and self._in_window < self.min_bytes:
             raise DownloadTooSlowError(
                 f"{self.what}: only {self._in_window} bytes arrived in the last "

@@ -76,6 +76,15 @@ def test_the_meter_fails_exactly_when_a_window_got_too_few_bytes(
         meter.add(size)
 
 
+def test_a_fast_download_keeps_a_few_arrivals_not_one_per_chunk() -> None:
+    clock = FakeClock()
+    meter = SpeedMeter((32_768, 1.0), "GET /x", clock)
+    for _ in range(10_000):  # 10 MB/s in 1 KB chunks: 10,000 chunks in every window
+        clock.now += 0.0001
+        meter.add(1_000)
+        assert len(meter._arrivals) <= 34  # enough to make up the floor, and one more
+
+
 @given(
     bad=st.one_of(
         st.tuples(st.integers(max_value=0), st.floats(0.1, 5)),
