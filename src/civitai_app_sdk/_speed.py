@@ -10,13 +10,13 @@ checked as bytes arrive; a server that sends nothing at all is cut by the idle t
 from __future__ import annotations
 
 import collections
-import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Final
 
 import httpx
 
+from ._deadline import is_seconds
 from .errors import ConfigurationError, DownloadTooSlowError
 
 __all__ = [
@@ -47,10 +47,7 @@ def check_min_speed(min_speed: object) -> MinSpeed | None:
             isinstance(size, int)
             and not isinstance(size, bool)
             and size >= 1
-            and isinstance(window, int | float)
-            and not isinstance(window, bool)
-            and math.isfinite(window)
-            and window > 0
+            and is_seconds(window)
         ):
             return size, float(window)
     raise ConfigurationError(

@@ -44,6 +44,7 @@ from ._deadline import (
     deadline_scope,
     download_deadline,
     install,
+    is_seconds,
     may_retry,
     remaining,
     request_deadline,
@@ -163,12 +164,10 @@ def as_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
     """An ``httpx.Timeout`` from seconds (connect capped at 10 s); every part finite > 0."""
     if isinstance(timeout, httpx.Timeout):
         parts = (timeout.connect, timeout.read, timeout.write, timeout.pool)
-        if any(p is None or not 0 < p < float("inf") for p in parts):
+        if not all(is_seconds(p) for p in parts):
             raise ConfigurationError("every part of the timeout must be a positive, finite number")
         return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise ConfigurationError("timeout must be a number of seconds")
-    if not 0 < timeout < float("inf"):
+    if not is_seconds(timeout):
         raise ConfigurationError("timeout must be a positive, finite number of seconds")
     return httpx.Timeout(timeout, connect=min(timeout, 10.0))
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -175,4 +176,40 @@ def test_no_floor_is_an_opt_out_and_a_bad_floor_sends_nothing(tmp_path: Path) ->
         with pytest.raises(ConfigurationError, match="min_speed"):
             client.download_blob("B1", dir=tmp_path, min_speed=(0, 1.0))
         assert server.connections == seen
+    _nothing_left(tmp_path)
+
+
+BAD_TOTALS = ["5", True, b"5", float("nan"), -1, float("inf")]
+
+
+def _recorder(sent: list[httpx.Request]) -> httpx.MockTransport:
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, content=b"x")
+
+    return httpx.MockTransport(record)
+
+
+@pytest.mark.parametrize("total", BAD_TOTALS)
+def test_a_bad_total_timeout_is_a_configuration_error_and_sends_nothing(
+    tmp_path: Path, total: Any
+) -> None:
+    sent: list[httpx.Request] = []
+    client = OrchestratorClient("t", base_url="https://orch.test", transport=_recorder(sent))
+    with pytest.raises(ConfigurationError, match="total_timeout"):
+        client.download_blob("B1", dir=tmp_path, total_timeout=total)
+    assert sent == []
+    _nothing_left(tmp_path)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("total", BAD_TOTALS)
+async def test_an_async_bad_total_timeout_is_a_configuration_error_and_sends_nothing(
+    tmp_path: Path, total: Any
+) -> None:
+    sent: list[httpx.Request] = []
+    client = AsyncOrchestratorClient("t", base_url="https://orch.test", transport=_recorder(sent))
+    with pytest.raises(ConfigurationError, match="total_timeout"):
+        await client.download_blob("B1", dir=tmp_path, total_timeout=total)
+    assert sent == []
     _nothing_left(tmp_path)
