@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .._transport import is_loopback
+from .._loopback import is_loopback
 from ..cookies import CookieSealer
 from ..errors import CivitaiError, ConfigurationError
 from ..oauth import (
