@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import ssl
 import time
 from collections.abc import Iterable, Iterator
@@ -30,6 +31,7 @@ __all__ = [
     "deadline_scope",
     "download_deadline",
     "install",
+    "is_seconds",
     "may_retry",
     "remaining",
     "request_deadline",
@@ -57,11 +59,18 @@ def request_deadline(
     return end if limit is None else min(end, limit + POLL_GRACE)
 
 
+def is_seconds(value: object) -> bool:
+    """Whether ``value`` is a finite number of seconds > 0 (an int or float, not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return 0 < value < math.inf
+
+
 def download_deadline(total: float | None, now: float | None = None) -> float | None:
     """When a download given ``total`` seconds must end (``None``: only its idle limit)."""
     if total is None:
         return None
-    if not (total > 0 and total != float("inf")):
+    if not is_seconds(total):
         raise ConfigurationError("total_timeout must be a positive, finite number of seconds")
     return (time.monotonic() if now is None else now) + total
 

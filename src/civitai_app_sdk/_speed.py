@@ -10,13 +10,13 @@ checked as bytes arrive; a server that sends nothing at all is cut by the idle t
 from __future__ import annotations
 
 import collections
-import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Final
 
 import httpx
 
+from ._deadline import is_seconds
 from .errors import ConfigurationError, DownloadTooSlowError
 
 __all__ = [
@@ -47,10 +47,7 @@ def check_min_speed(min_speed: object) -> MinSpeed | None:
             isinstance(size, int)
             and not isinstance(size, bool)
             and size >= 1
-            and isinstance(window, int | float)
-            and not isinstance(window, bool)
-            and math.isfinite(window)
-            and window > 0
+            and is_seconds(window)
         ):
             return size, float(window)
     raise ConfigurationError(
@@ -79,12 +76,22 @@ class SpeedMeter:
         self._in_window = 0
 
     def add(self, size: int) -> None:
-        """Record ``size`` bytes arriving now; raise if the last window got too few."""
+        """Record ``size`` bytes arriving now; raise if the last window got too few.
+
+        Arrivals leave the count when they fall out of the window, and earlier when the
+        newer ones alone reach the floor: those can never be needed again (by the time a
+        newer one leaves, so have they), so a fast download keeps a few entries, not one
+        per chunk of the window, and a count under the floor is still exact.
+        """
         now = self._clock()
-        self._arrivals.append((now, size))
+        arrivals = self._arrivals
+        arrivals.append((now, size))
         self._in_window += size
-        while self._arrivals and self._arrivals[0][0] <= now - self.window:
-            self._in_window -= self._arrivals.popleft()[1]
+        while arrivals and (
+            arrivals[0][0] <= now - self.window
+            or self._in_window - arrivals[0][1] >= self.min_bytes
+        ):
+            self._in_window -= arrivals.popleft()[1]
         if now - self._start >= self.window and self._in_window < self.min_bytes:
             raise DownloadTooSlowError(
                 f"{self.what}: only {self._in_window} bytes arrived in the last "

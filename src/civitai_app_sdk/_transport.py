@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import email.utils
-import ipaddress
 import json
 import logging
 import os
@@ -44,6 +43,7 @@ from ._deadline import (
     deadline_scope,
     download_deadline,
     install,
+    is_seconds,
     may_retry,
     remaining,
     request_deadline,
@@ -59,6 +59,7 @@ from ._limits import (
     read_capped,
 )
 from ._logging import configure_from_env, redact_http_logs
+from ._loopback import is_loopback
 from ._redact import mask_secrets, redact
 from ._speed import DEFAULT_MIN_SPEED, MinSpeed, check_min_speed, meter_response
 from .errors import (
@@ -122,8 +123,6 @@ clamped timeouts normally end it first, with a more precise error)."""
 _LAST_TRY: Final = 1.0
 """Seconds a poll's last retry keeps for itself before the poll's deadline."""
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
-_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-_IPV6_LOOPBACK: Final = ipaddress.IPv6Address("::1")
 
 logger = logging.getLogger("civitai_app_sdk.transport")
 R = TypeVar("R")
@@ -163,32 +162,12 @@ def as_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
     """An ``httpx.Timeout`` from seconds (connect capped at 10 s); every part finite > 0."""
     if isinstance(timeout, httpx.Timeout):
         parts = (timeout.connect, timeout.read, timeout.write, timeout.pool)
-        if any(p is None or not 0 < p < float("inf") for p in parts):
+        if not all(is_seconds(p) for p in parts):
             raise ConfigurationError("every part of the timeout must be a positive, finite number")
         return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise ConfigurationError("timeout must be a number of seconds")
-    if not 0 < timeout < float("inf"):
+    if not is_seconds(timeout):
         raise ConfigurationError("timeout must be a positive, finite number of seconds")
     return httpx.Timeout(timeout, connect=min(timeout, 10.0))
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is this machine (plain http is allowed only there).
-
-    The one loopback predicate of the package: ``localhost``, an IPv4 literal in
-    ``127.0.0.0/8``, or ``::1`` (``[::1]``). Nothing else counts: ``app.localhost`` or
-    ``localhost.`` may be resolved through DNS, and a name that merely starts with
-    ``127.`` (``127.0.0.1.evil.example``) is another host.
-    """
-    host = host.lower()
-    if host in _LOOPBACK:
-        return True
-    try:
-        address = ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
-    except ValueError:
-        return False
-    return address == _IPV6_LOOPBACK or (address.version == 4 and address.is_loopback)
 
 
 def _check_bearer_url(url: httpx.URL) -> None:

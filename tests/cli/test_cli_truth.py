@@ -359,6 +359,20 @@ def test_every_command_that_spends_or_destroys_asks_the_same_way(
         assert "error" not in result.stderr.lower()
 
 
+@pytest.mark.parametrize("terminal", [True, False])
+def test_delete_refuses_a_dot_only_id_before_asking(
+    authed: Run, api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    everything = api.route().respond(204)
+    _terminal(monkeypatch, terminal)
+    result = authed("delete", "..", input="y\n")
+    assert result.exit_code == ExitCode.USAGE, result.stderr
+    assert "only dots" in result.stderr
+    assert "Delete workflow" not in result.stderr  # no question about an id never sent
+    assert "--yes" not in result.stderr
+    assert not everything.called
+
+
 # --- logins: checked, bound to their API, in the keyring (13.3) --------------------------
 
 

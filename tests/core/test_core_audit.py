@@ -10,6 +10,8 @@ import errno
 import json
 import logging
 import pickle
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -102,6 +104,12 @@ def test_only_127_slash_8_and_ipv6_one_are_loopback(address: Any) -> None:
     assert is_loopback(str(address)) is expected
     if address.version == 6:
         assert is_loopback(f"[{address}]") is expected
+
+
+def test_url_checks_ask_about_loopback_without_loading_the_http_stack() -> None:
+    code = "import sys, civitai_app_sdk.oauth.urls; print({'httpx', 'anyio'} & set(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "set()"  # the transport (and httpx) is ~100 ms to import
 
 
 @pytest.mark.parametrize(

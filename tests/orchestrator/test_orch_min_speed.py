@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -74,6 +75,15 @@ def test_the_meter_fails_exactly_when_a_window_got_too_few_bytes(
             assert (info.value.min_bytes, info.value.window) == (min_bytes, window)
             return
         meter.add(size)
+
+
+def test_a_fast_download_keeps_a_few_arrivals_not_one_per_chunk() -> None:
+    clock = FakeClock()
+    meter = SpeedMeter((32_768, 1.0), "GET /x", clock)
+    for _ in range(10_000):  # 10 MB/s in 1 KB chunks: 10,000 chunks in every window
+        clock.now += 0.0001
+        meter.add(1_000)
+        assert len(meter._arrivals) <= 34  # enough to make up the floor, and one more
 
 
 @given(
@@ -166,4 +176,40 @@ def test_no_floor_is_an_opt_out_and_a_bad_floor_sends_nothing(tmp_path: Path) ->
         with pytest.raises(ConfigurationError, match="min_speed"):
             client.download_blob("B1", dir=tmp_path, min_speed=(0, 1.0))
         assert server.connections == seen
+    _nothing_left(tmp_path)
+
+
+BAD_TOTALS = ["5", True, b"5", float("nan"), -1, float("inf")]
+
+
+def _recorder(sent: list[httpx.Request]) -> httpx.MockTransport:
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, content=b"x")
+
+    return httpx.MockTransport(record)
+
+
+@pytest.mark.parametrize("total", BAD_TOTALS)
+def test_a_bad_total_timeout_is_a_configuration_error_and_sends_nothing(
+    tmp_path: Path, total: Any
+) -> None:
+    sent: list[httpx.Request] = []
+    client = OrchestratorClient("t", base_url="https://orch.test", transport=_recorder(sent))
+    with pytest.raises(ConfigurationError, match="total_timeout"):
+        client.download_blob("B1", dir=tmp_path, total_timeout=total)
+    assert sent == []
+    _nothing_left(tmp_path)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("total", BAD_TOTALS)
+async def test_an_async_bad_total_timeout_is_a_configuration_error_and_sends_nothing(
+    tmp_path: Path, total: Any
+) -> None:
+    sent: list[httpx.Request] = []
+    client = AsyncOrchestratorClient("t", base_url="https://orch.test", transport=_recorder(sent))
+    with pytest.raises(ConfigurationError, match="total_timeout"):
+        await client.download_blob("B1", dir=tmp_path, total_timeout=total)
+    assert sent == []
     _nothing_left(tmp_path)

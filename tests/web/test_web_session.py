@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import respx
 
+from civitai_app_sdk._transport import is_loopback
+from civitai_app_sdk.errors import ConfigurationError
 from civitai_app_sdk.oauth import AsyncOAuthClient, TokenSet
 from civitai_app_sdk.web import (
     MemorySessionStore,
@@ -217,3 +220,19 @@ def test_the_app_origin_is_written_as_browsers_send_origin(redirect_uri: str, or
         client_id="app", redirect_uri=redirect_uri, scopes=1, cookie_secrets=[SECRET]
     )
     assert owner.origin == origin  # else every same-origin POST is refused as cross-site
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    ["http://app.localhost/cb", "http://localhost./cb", "http://[::ffff:127.0.0.1]/cb"],
+)
+def test_a_plain_http_redirect_uri_must_be_loopback_as_the_core_reads_it(
+    redirect_uri: str,
+) -> None:
+    assert not is_loopback(urlsplit(redirect_uri).hostname or "")
+    with pytest.raises(ConfigurationError, match="https"):
+        WebAuthCore(client_id="app", redirect_uri=redirect_uri, scopes=1, cookie_secrets=[SECRET])
+    owner = WebAuthCore(
+        client_id="app", redirect_uri="http://127.0.0.2:9/cb", scopes=1, cookie_secrets=[SECRET]
+    )
+    assert owner.origin == "http://127.0.0.2:9"  # 127.0.0.0/8 is loopback, as for tokens

@@ -49,7 +49,7 @@ def site_for(api_url: str) -> str:
     civitai.com for any real orchestrator; the local stand-in (a loopback API) serves
     it itself.
     """
-    from civitai_app_sdk._transport import is_loopback
+    from civitai_app_sdk._loopback import is_loopback
     from civitai_app_sdk.oauth import DEFAULT_SITE_URL
 
     return api_url if is_loopback(httpx.URL(api_url).host or "") else DEFAULT_SITE_URL

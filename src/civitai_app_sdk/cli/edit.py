@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from civitai_app_sdk.orchestrator._params import segment
+
 from ._confirm import ask_first
 from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
@@ -22,6 +24,7 @@ def delete(
     """Delete WORKFLOW_ID for good (unstarted work may be refunded). Asks first."""
     if not workflow_id.strip():
         raise CliError("give the id of the workflow to delete", ExitCode.USAGE)
+    segment(workflow_id, "workflow id")  # an id the SDK refuses is refused before asking
     ask_first(
         yes,
         question=f"Delete workflow {workflow_id}? This cannot be undone",

@@ -222,8 +222,8 @@ class SealedCookieTokenStore:
         payload = json.dumps(tokens.to_json_dict(), separators=(",", ":"))
         sealed = self._sealer.seal(payload)
         size = len(self._name) + 1 + len(sealed)
-        if size > MAX_SEALED_LENGTH or len(sealed) > self._sealer.max_length:
-            limit = min(MAX_SEALED_LENGTH, len(self._name) + 1 + self._sealer.max_length)
+        limit = min(MAX_SEALED_LENGTH, len(self._name) + 1 + self._sealer.max_length)
+        if size > limit:
             raise TokenCookieTooLargeError(self._name, size, limit)
         with self._lock:
             self._sealed = sealed

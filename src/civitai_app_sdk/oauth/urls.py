@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final, TypeAlias
 from urllib.parse import quote_plus, urlsplit
 
-from civitai_app_sdk._transport import is_loopback
+from civitai_app_sdk._loopback import is_loopback
 from civitai_app_sdk.errors import ConfigurationError, RequestValidationError
 from civitai_app_sdk.scopes import ALL_SCOPES, TokenScope, bitmask_from_scopes
 

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .._loopback import is_loopback
 from ..cookies import CookieSealer
 from ..errors import CivitaiError, ConfigurationError
 from ..oauth import (
@@ -47,7 +48,6 @@ DEFAULT_SESSION_MAX_AGE: Final = 30 * 24 * 3600
 """Lifetime of the session cookie: 30 days, like a Civitai refresh token."""
 MIN_SECRET_LENGTH: Final = 32
 """Shortest cookie secret accepted, in characters (``secrets.token_urlsafe(32)`` is 43)."""
-_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 _RECENT_REFRESH: Final = 120.0
 _MAX_REFRESH_MARGIN: Final = 600.0
 _USER_CACHE_SIZE: Final = 1024
@@ -64,12 +64,10 @@ def _app_origin(redirect_uri: str) -> tuple[str, bool]:
     host = parts.hostname or ""
     if parts.scheme == "https" and host:
         secure = True
-    elif parts.scheme == "http" and host in _LOOPBACK:
+    elif parts.scheme == "http" and is_loopback(host):
         secure = False
     else:
-        raise ConfigurationError(
-            "redirect_uri must be https (plain http only on localhost/127.0.0.1/::1)"
-        )
+        raise ConfigurationError("redirect_uri must be https (plain http only on loopback)")
     if parts.username or parts.password or parts.fragment:
         raise ConfigurationError("redirect_uri may not carry credentials or a fragment")
     if not parts.path.startswith("/"):
