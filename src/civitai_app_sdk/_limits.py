@@ -92,26 +92,15 @@ class BodyBuffer:
         )
 
 
-def _rebuilt(response: httpx.Response, content: bytes) -> httpx.Response:
-    """A read response carrying ``content`` (already decoded) in place of the stream.
+def _holding(response: httpx.Response, content: bytes) -> httpx.Response:
+    """``response``, closed, now holding ``content`` as its read body.
 
-    The length and encoding headers go only when the body was decoded (HEAD answers keep
-    their ``Content-Length``).
+    This is the state ``Response.read()`` leaves (httpx keeps a read body in
+    ``_content``, and offers no public way to read a body through a cap): ``content``,
+    ``text`` and ``json()`` work, and the headers stay as the server sent them.
     """
-    headers: httpx.Headers | list[tuple[str, str]] = response.headers
-    if "content-encoding" in response.headers:
-        headers = [
-            (key, value)
-            for key, value in response.headers.multi_items()
-            if key.lower() not in ("content-encoding", "content-length")
-        ]
-    return httpx.Response(
-        response.status_code,
-        headers=headers,
-        content=content,
-        request=response.request,
-        extensions=response.extensions,
-    )
+    response._content = content
+    return response
 
 
 def _take(buffer: BodyBuffer, chunk: bytes, deadline: float | None) -> bool:
@@ -138,7 +127,7 @@ def read_capped(
                 break
     finally:
         response.close()
-    return _rebuilt(response, buffer.value())
+    return _holding(response, buffer.value())
 
 
 async def aread_capped(
@@ -153,7 +142,7 @@ async def aread_capped(
                 break
     finally:
         await response.aclose()
-    return _rebuilt(response, buffer.value())
+    return _holding(response, buffer.value())
 
 
 def limits_for(max_connections: int) -> httpx.Limits:

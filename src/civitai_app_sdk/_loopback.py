@@ -6,6 +6,7 @@ the CLI) can ask without importing the HTTP stack.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Final
 
@@ -15,6 +16,7 @@ _NAME: Final = "localhost"
 _IPV6_LOOPBACK: Final = ipaddress.IPv6Address("::1")
 
 
+@functools.lru_cache(maxsize=256)  # a pure answer asked before every request
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is this machine (plain http is allowed only there).
 

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import email.utils
+import functools
+import http.cookiejar
 import json
 import logging
 import os
@@ -250,6 +253,15 @@ class RetryPolicy:
         return left - _LAST_TRY
 
 
+def no_cookies() -> http.cookiejar.CookieJar:
+    """A cookie jar that keeps nothing, for the clients the SDK creates.
+
+    The SDK authenticates with tokens; a cookie that one answer (a signed URL's host, a
+    gateway) sets must not ride along on later requests.
+    """
+    return http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
 def _base_headers(settings: Settings) -> dict[str, str]:
     return {"User-Agent": settings.user_agent, "Accept": "application/json"}
 
@@ -451,11 +463,66 @@ class RetryPastDeadline(Exception):
 
 
 BuildRequest = Callable[..., httpx.Request]
-"""``httpx.Client.build_request`` (or the async client's): merges the client's defaults."""
+"""Makes an ``httpx.Request`` from a method, URL and ``params``/``content``/``headers``/
+``timeout``, as ``httpx.Client.build_request`` does."""
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+def _plain_request(
+    method: str,
+    url: str | httpx.URL,
+    *,
+    params: tuple[tuple[str, str], ...] | None,
+    content: Any,
+    headers: Mapping[str, str],
+    timeout: httpx.Timeout,
+) -> httpx.Request:
+    """The request a client the SDK created would build: nothing of the client to merge
+    but its default headers, which :class:`RequestBuilder` has merged already."""
+    extensions = {"timeout": timeout.as_dict()}
+    return httpx.Request(
+        method, url, params=params, content=content, headers=headers, extensions=extensions
+    )
+
+
+@attrs.frozen
+class RequestBuilder:
+    """How a transport builds its requests: the headers every request starts from
+    (lower-case names) and the function that makes the ``httpx.Request``.
+
+    An injected client builds them with its own ``build_request`` (its defaults, cookies,
+    auth and parameters merged); a client the SDK created holds none of those, so its
+    default headers are merged once here and each request is built directly.
+    """
+
+    headers: Mapping[str, str]
+    build: BuildRequest
+    plain: bool
+
+    @classmethod
+    def of(cls, settings: Settings, client: httpx.Client | httpx.AsyncClient, plain: bool) -> Self:
+        """The way ``client`` builds requests (``plain``: a client the SDK created)."""
+        if not plain:
+            return cls(_lower(settings.headers), client.build_request, plain)
+        merged = {**_lower(client.headers), **_lower(settings.headers)}
+        return cls(merged, _plain_request, plain)
+
+
+@functools.lru_cache(maxsize=128)
+def _api_url(text: str) -> httpx.URL:
+    """``text`` parsed, for a request to the API's own origin: a client asks for the same
+    few URLs again and again (a poll reads one workflow's until it ends).
+
+    URLs of other origins (signed URLs, whose query is a capability) are never kept.
+    """
+    return httpx.URL(text)
 
 
 def build_request(
-    build: BuildRequest,
+    builder: RequestBuilder,
     settings: Settings,
     call: Call,
     token: str | None,
@@ -476,17 +543,18 @@ def build_request(
         # request (and the bearer token) to another host
         problem = redact(f"{call.method} {call.path}: the path must start with '/'")
         raise RequestValidationError([problem], "request URL")
-    headers = dict(settings.headers)
+    headers = dict(builder.headers)
     if token is not None:
         if token is not settings.token:  # the settings' own token was checked once
             _header_value(token, "the access token")
-        headers["Authorization"] = "Bearer " + token
+        headers["authorization"] = "Bearer " + token
     content = call.content
     if call.json is not None:
         content = json.dumps(call.json, separators=(",", ":")).encode()
     if content is not None:
-        headers["Content-Type"] = call.content_type
-    headers.update(call.headers)
+        headers["content-type"] = call.content_type
+    for name, value in call.headers:
+        headers[name.lower()] = value
     timeout = call.timeout or settings.timeout
     if call.wait > 0:
         read = max(timeout.read or 0.0, call.wait + WAIT_MARGIN)
@@ -496,9 +564,11 @@ def build_request(
     if deadline is not None:
         timeout = clamp_timeout(timeout, deadline - (time.monotonic() if now is None else now))
     try:
-        request = build(
+        request = builder.build(
             call.method,
-            (call.base_url or settings.base_url) + call.path,
+            _api_url(settings.base_url + call.path)
+            if call.base_url is None
+            else call.base_url + call.path,
             params=call.params or None,
             content=content,
             headers=headers,
@@ -756,7 +826,11 @@ Plan = Generator[Effect, Any, R]
 
 
 def exchange(
-    settings: Settings, call: Call, build: BuildRequest, clock: Callable[[], float], stream: bool
+    settings: Settings,
+    call: Call,
+    builder: RequestBuilder,
+    clock: Callable[[], float],
+    stream: bool,
 ) -> Plan[httpx.Response]:
     """The request loop: returns the 2xx (or ``accept``-ed) answer or raises a typed error.
 
@@ -775,7 +849,7 @@ def exchange(
             )
         started = time.monotonic()
         deadline = _deadline_of(settings, call, clock, started)
-        request = build_request(build, settings, call, token, deadline, started)
+        request = build_request(builder, settings, call, token, deadline, started)
         failure: CivitaiError
         asked = False
         try:
@@ -831,7 +905,7 @@ class _Transport(Generic[H, B, S]):
     """What both transports hold: settings, the httpx client, the sleep and the clock."""
 
     _default_sleep: Any
-    _new_http: Callable[[Settings, Any], Any]
+    _new_http: Callable[[Settings, Any], tuple[Any, Any]]
 
     def __init__(
         self,
@@ -851,20 +925,31 @@ class _Transport(Generic[H, B, S]):
         redact_http_logs()
         self.settings = settings
         self._owned = http_client is None
-        self.http: H = http_client or self._new_http(settings, transport)
+        self.http: H
+        self._pool: B | None
+        self.http, self._pool = (
+            (http_client, None) if http_client is not None else self._new_http(settings, transport)
+        )
+        self.builder = RequestBuilder.of(settings, self.http, plain=self._owned)
         self.sleep: Callable[[float], S] = sleep or self._default_sleep
         self.clock = clock
 
     def derive(self, settings: Settings) -> Self:
         """A transport with other settings over the same connection pool (not owned)."""
-        return type(self)(settings, http_client=self.http, sleep=self.sleep, clock=self.clock)
+        twin = copy.copy(self)
+        twin.settings = settings
+        twin.builder = RequestBuilder.of(settings, self.http, plain=self.builder.plain)
+        twin._owned = False
+        return twin
 
 
 class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
     """Performs the core's effects with an ``httpx.Client`` (owned unless injected).
 
-    Its pool (its own, or an ``httpx.HTTPTransport`` passed as ``transport``) cuts every
-    socket operation at the request's deadline
+    A client it creates keeps no cookies, and requests that follow no redirect go
+    straight to its pool (:meth:`_send`). Its pool (its own, or an
+    ``httpx.HTTPTransport`` passed as ``transport``) cuts every socket operation at the
+    request's deadline
     (:func:`~civitai_app_sdk._deadline.install`); an injected client or another transport
     keeps the clamped httpx timeouts and the deadline checked between body chunks.
     """
@@ -872,19 +957,36 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
     _default_sleep = staticmethod(time.sleep)
 
     @staticmethod
-    def _new_http(settings: Settings, transport: httpx.BaseTransport | None) -> httpx.Client:
+    def _new_http(
+        settings: Settings, transport: httpx.BaseTransport | None
+    ) -> tuple[httpx.Client, httpx.BaseTransport]:
         if transport is None:
             transport = httpx.HTTPTransport(limits=limits_for(settings.max_connections))
         if isinstance(transport, httpx.HTTPTransport):
             install(transport)  # inert outside a request's deadline_scope
-        return httpx.Client(transport=transport)
+        return httpx.Client(transport=transport, cookies=no_cookies()), transport
+
+    def _send(self, effect: Send) -> httpx.Response:
+        """Send through the pool itself when nothing of ``httpx.Client.send`` applies.
+
+        A client the SDK created has no auth, event hooks, proxies or cookies, so a
+        request that follows no redirect and carries no credentials in its URL only
+        needs the transport (which is what ``send`` would call). Redirects, URL
+        credentials and injected clients go through ``send``.
+        """
+        request = effect.request
+        if self._pool is None or effect.follow_redirects or request.url.userinfo:
+            return self.http.send(request, stream=True, follow_redirects=effect.follow_redirects)
+        if self.http.is_closed:  # as send() says it
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        response = self._pool.handle_request(request)
+        response.request = request
+        return response
 
     def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
             with deadline_scope(effect.deadline):
-                return self.http.send(
-                    effect.request, stream=True, follow_redirects=effect.follow_redirects
-                )
+                return self._send(effect)
         if isinstance(effect, Read):
             with deadline_scope(effect.deadline):
                 return read_capped(effect.response, effect.buffer, effect.deadline)
@@ -905,9 +1007,7 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
 
     def send(self, call: Call, *, stream: bool = False) -> httpx.Response:
         """Send ``call`` with retries; the 2xx response (read unless ``stream``)."""
-        return self.drive(
-            exchange(self.settings, call, self.http.build_request, self.clock, stream)
-        )
+        return self.drive(exchange(self.settings, call, self.builder, self.clock, stream))
 
     @contextlib.contextmanager
     def stream(
@@ -973,9 +1073,9 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
     @staticmethod
     def _new_http(
         settings: Settings, transport: httpx.AsyncBaseTransport | None
-    ) -> httpx.AsyncClient:
+    ) -> tuple[httpx.AsyncClient, None]:
         limits = limits_for(settings.max_connections)
-        return httpx.AsyncClient(transport=transport, limits=limits)
+        return httpx.AsyncClient(transport=transport, limits=limits, cookies=no_cookies()), None
 
     async def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
@@ -1005,7 +1105,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
 
     async def send(self, call: Call, *, stream: bool = False) -> httpx.Response:
         """Send ``call`` with retries; the 2xx response (read unless ``stream``)."""
-        plan = exchange(self.settings, call, self.http.build_request, self.clock, stream)
+        plan = exchange(self.settings, call, self.builder, self.clock, stream)
         return await self.drive(plan)
 
     @contextlib.asynccontextmanager

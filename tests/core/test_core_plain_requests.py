@@ -1,0 +1,206 @@
+"""The SDK's own client builds and sends requests without httpx.Client's per-request work.
+
+A client the SDK created holds no cookies, auth, hooks or proxies, so its requests are
+built directly and (sync, no redirect) handed to the pool. These tests hold that this
+changes nothing on the wire, and that everything else still goes through httpx.Client.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from core_helpers import API, workflow
+from hypothesis import given
+from hypothesis import strategies as st
+
+from civitai_app_sdk._transport import (
+    AsyncTransport,
+    Call,
+    RequestBuilder,
+    Settings,
+    SyncTransport,
+    _api_url,
+    build_request,
+    to_url,
+    with_options,
+)
+from civitai_app_sdk.orchestrator import OrchestratorClient
+
+TOKEN = "plain-token"
+_NAME = st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
+_VALUE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=20).map(str.strip)
+
+
+def _wire(request: httpx.Request) -> tuple[Any, ...]:
+    headers = sorted((k.lower(), v) for k, v in request.headers.multi_items())
+    return (request.method, str(request.url), headers, request.read(), request.extensions)
+
+
+def _answer(sent: list[httpx.Request]) -> Callable[[httpx.Request], httpx.Response]:
+    """A MockTransport handler recording each request and answering a workflow."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json=workflow())
+
+    return handle
+
+
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
+    path=st.sampled_from(["/v2/consumer/workflows", "/v2/consumer/workflows/a%2Fb", "/x"]),
+    params=st.lists(st.tuples(_NAME, _VALUE), max_size=3).map(tuple),
+    body=st.none() | st.dictionaries(_NAME, _VALUE, max_size=3),
+    extra=st.dictionaries(
+        st.sampled_from(["Accept", "accept", "User-Agent", "X-Trace", "x-trace"]),
+        _VALUE.filter(bool),
+        max_size=3,
+    ),
+)
+def test_a_plain_request_is_the_one_the_clients_build_request_makes(
+    method: str,
+    path: str,
+    params: tuple[tuple[str, str], ...],
+    body: dict[str, str] | None,
+    extra: dict[str, str],
+) -> None:
+    settings = Settings.create(token=TOKEN, base_url=API)
+    call = with_options(Call(method, path, params, json=body), {"extra_headers": extra})
+    with httpx.Client() as client:
+        plain = build_request(
+            RequestBuilder.of(settings, client, plain=True), settings, call, TOKEN
+        )
+        merged = build_request(
+            RequestBuilder.of(settings, client, plain=False), settings, call, TOKEN
+        )
+    assert _wire(plain) == _wire(merged)
+
+
+def test_an_extra_header_replaces_a_default_whatever_its_case() -> None:
+    sent: list[httpx.Request] = []
+    settings = Settings.create(token=TOKEN, base_url=API)
+    transport = SyncTransport(settings, transport=httpx.MockTransport(_answer(sent)))
+    call = with_options(Call("GET", "/x"), {"extra_headers": {"aCCept": "text/plain"}})
+    transport.send(call)
+    assert sent[0].headers.get_list("accept") == ["text/plain"]
+
+
+def test_the_sdks_own_client_sends_through_its_pool_not_client_send(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("httpx.Client.send was used")
+
+    sent: list[httpx.Request] = []
+    with OrchestratorClient(
+        TOKEN, base_url=API, transport=httpx.MockTransport(_answer(sent))
+    ) as client:
+        monkeypatch.setattr(httpx.Client, "send", refused)
+        assert client.get("wf-1").id == "wf-1"
+        assert client.with_options(timeout=5).get("wf-1").id == "wf-1"
+    assert [r.headers["authorization"] for r in sent] == [f"Bearer {TOKEN}"] * 2
+
+
+def test_an_injected_client_keeps_its_hooks_headers_and_send() -> None:
+    seen: list[httpx.Request] = []
+    sent: list[httpx.Request] = []
+    http = httpx.Client(
+        transport=httpx.MockTransport(_answer(sent)),
+        headers={"X-Team": "blue"},
+        event_hooks={"request": [seen.append]},
+    )
+    with OrchestratorClient(TOKEN, base_url=API, http_client=http) as client:
+        client.get("wf-1")
+    assert seen == sent
+    assert sent[0].headers["x-team"] == "blue"
+    assert sent[0].headers["authorization"] == f"Bearer {TOKEN}"
+    http.close()
+
+
+def test_a_redirect_or_url_credentials_still_go_through_client_send() -> None:
+    sent: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.url.path == "/blob":
+            return httpx.Response(307, headers={"location": "https://cdn.test/file"})
+        return httpx.Response(200, content=b"bytes")
+
+    settings = Settings.create(token=TOKEN, base_url=API)
+    transport = SyncTransport(settings, transport=httpx.MockTransport(handle))
+    answer = transport.send(Call("GET", "/blob", follow_redirects=True))
+    assert answer.content == b"bytes"
+    assert [str(r.url) for r in sent] == [f"{API}/blob", "https://cdn.test/file"]
+    transport.send(to_url("GET", "https://user:pw@files.test/upload"))
+    assert sent[-1].headers["authorization"].startswith("Basic ")
+
+
+def test_the_sdks_clients_keep_no_cookies() -> None:
+    sent: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.url.path == "/blob":
+            return httpx.Response(
+                307, headers={"location": f"{API}/file", "set-cookie": "b=2; Path=/"}
+            )
+        return httpx.Response(200, json=workflow(), headers={"set-cookie": "a=1; Path=/"})
+
+    settings = Settings.create(token=TOKEN, base_url=API)
+    sync = SyncTransport(settings, transport=httpx.MockTransport(handle))
+    for call in (Call("GET", "/x"), Call("GET", "/blob", follow_redirects=True), Call("GET", "/x")):
+        sync.send(call)
+
+    async def twice() -> None:
+        transport = AsyncTransport(settings, transport=httpx.MockTransport(handle))
+        await transport.send(Call("GET", "/blob", follow_redirects=True))
+        await transport.send(Call("GET", "/x"))
+        await transport.aclose()
+
+    anyio.run(twice)
+    assert len(sent) == 7
+    assert all("cookie" not in request.headers for request in sent)
+
+
+def test_a_closed_client_refuses_to_send_as_httpx_does() -> None:
+    sent: list[httpx.Request] = []
+    client = OrchestratorClient(TOKEN, base_url=API, transport=httpx.MockTransport(_answer(sent)))
+    copy = client.with_options(max_retries=0)
+    client.close()
+    for closed in (client, copy):
+        with pytest.raises(RuntimeError, match="client has been closed"):
+            closed.get("wf-1")
+    assert sent == []
+
+
+def test_a_gzip_answer_read_through_the_cap_holds_the_decoded_body() -> None:
+    body = json.dumps(workflow()).encode()
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=gzip.compress(body), headers={"content-encoding": "gzip"}
+        )
+
+    settings = Settings.create(token=TOKEN, base_url=API)
+    answer = SyncTransport(settings, transport=httpx.MockTransport(handle)).send(Call("GET", "/x"))
+    assert answer.content == body
+    assert answer.json() == workflow()
+    assert answer.is_closed
+
+
+def test_only_urls_of_the_api_origin_are_kept_parsed() -> None:
+    settings = Settings.create(token=TOKEN, base_url=API)
+    transport = SyncTransport(settings, transport=httpx.MockTransport(_answer([])))
+    _api_url.cache_clear()
+    transport.send(to_url("GET", "https://files.test/object?sig=capability"))
+    assert _api_url.cache_info().currsize == 0
+    for _ in range(3):
+        transport.send(Call("GET", "/v2/consumer/workflows/wf-1"))
+    assert _api_url.cache_info().currsize == 1
+    assert _api_url.cache_info().hits == 2
