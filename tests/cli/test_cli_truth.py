@@ -373,6 +373,21 @@ def test_delete_refuses_a_dot_only_id_before_asking(
     assert not everything.called
 
 
+def test_delete_shows_an_ids_terminal_escapes_instead_of_sending_them_to_the_terminal(
+    authed: Run, api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hostile = "wf\x1b[2J\u202e1\r"
+    deleted = api.delete(url__startswith=f"{API}/v2/consumer/workflows/").respond(204)
+    _terminal(monkeypatch, True)
+    result = authed("delete", hostile, input="y\n")
+    assert result.exit_code == 0, result.stderr
+    assert "Delete workflow wf\\x1b[2J\\u202e1\\r?" in result.stderr
+    assert "Deleted wf\\x1b[2J\\u202e1\\r." in result.stdout
+    assert not any(c in result.stderr + result.stdout for c in "\x1b\u202e\r")
+    sent = deleted.calls.last.request.url.raw_path
+    assert sent == b"/v2/consumer/workflows/wf%1B%5B2J%E2%80%AE1%0D"
+
+
 # --- logins: checked, bound to their API, in the keyring (13.3) --------------------------
 
 

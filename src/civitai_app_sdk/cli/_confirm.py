@@ -7,6 +7,7 @@ import sys
 import click
 
 from ._exit import CliError, ExitCode
+from ._output import printable
 
 __all__ = ["ask_first"]
 
@@ -24,5 +25,5 @@ def ask_first(yes: bool, *, question: str, stakes: str, declined: str) -> None:
         raise CliError(
             f"{stakes}: add --yes to confirm when there is no terminal to ask", ExitCode.USAGE
         )
-    if not click.confirm(question, err=True):
+    if not click.confirm(printable(question), err=True):
         raise CliError(declined, ExitCode.DECLINED, prefix=False)

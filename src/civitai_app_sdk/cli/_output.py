@@ -83,6 +83,14 @@ def status_text(status: object) -> Text:
     return Text(name, style=STATUS_STYLES.get(name, ""))
 
 
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on (control characters, escape
+    sequences, bidirectional overrides) written as a ``\\x1b``-style escape instead."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 def shorten(text: object, limit: int) -> str:
     """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
     flat = " ".join(str(text).split())

@@ -9,7 +9,7 @@ from civitai_app_sdk.orchestrator._params import segment
 from ._confirm import ask_first
 from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
-from ._output import emit_json, stdout
+from ._output import emit_json, printable, stdout
 from ._session import open_client
 
 
@@ -35,7 +35,7 @@ def delete(
     if as_json:
         emit_json({"id": workflow_id, "deleted": True})
     else:
-        stdout().print(f"Deleted {workflow_id}.", markup=False)
+        stdout().print(f"Deleted {printable(workflow_id)}.", markup=False)
 
 
 @click.command()
