@@ -126,6 +126,8 @@ clamped timeouts normally end it first, with a more precise error)."""
 _LAST_TRY: Final = 1.0
 """Seconds a poll's last retry keeps for itself before the poll's deadline."""
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
+_CLOSED: Final = "Cannot send a request, as the client has been closed."
+"""httpx's own words for a closed client (a plain ``RuntimeError``, as ``send`` raises)."""
 
 logger = logging.getLogger("civitai_app_sdk.transport")
 R = TypeVar("R")
@@ -934,6 +936,18 @@ class _Transport(Generic[H, B, S]):
         self.sleep: Callable[[float], S] = sleep or self._default_sleep
         self.clock = clock
 
+    def _direct(self, send: Send) -> bool:
+        """Whether ``send`` may go straight to the pool rather than through the client.
+
+        A client the SDK created has no auth, event hooks, proxies or cookies, so a
+        request that follows no redirect and carries no credentials in its URL only
+        needs the transport (which is what the client's ``send`` would call). Redirects,
+        URL credentials and injected clients go through ``send``.
+        """
+        return (
+            self._pool is not None and not send.follow_redirects and not send.request.url.userinfo
+        )
+
     def derive(self, settings: Settings) -> Self:
         """A transport with other settings over the same connection pool (not owned)."""
         twin = copy.copy(self)
@@ -946,12 +960,12 @@ class _Transport(Generic[H, B, S]):
 class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
     """Performs the core's effects with an ``httpx.Client`` (owned unless injected).
 
-    A client it creates keeps no cookies, and requests that follow no redirect go
-    straight to its pool (:meth:`_send`). Its pool (its own, or an
-    ``httpx.HTTPTransport`` passed as ``transport``) cuts every socket operation at the
-    request's deadline
-    (:func:`~civitai_app_sdk._deadline.install`); an injected client or another transport
-    keeps the clamped httpx timeouts and the deadline checked between body chunks.
+    A client it creates keeps no cookies and reads no proxy from the environment, and
+    requests that follow no redirect go straight to its pool (:meth:`_direct`). That pool
+    (its own, or an ``httpx.HTTPTransport`` passed as ``transport``) cuts every socket
+    operation at the request's deadline (:func:`~civitai_app_sdk._deadline.install`); an
+    injected client or another transport keeps the clamped httpx timeouts and the
+    deadline checked between body chunks.
     """
 
     _default_sleep = staticmethod(time.sleep)
@@ -967,18 +981,12 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
         return httpx.Client(transport=transport, cookies=no_cookies()), transport
 
     def _send(self, effect: Send) -> httpx.Response:
-        """Send through the pool itself when nothing of ``httpx.Client.send`` applies.
-
-        A client the SDK created has no auth, event hooks, proxies or cookies, so a
-        request that follows no redirect and carries no credentials in its URL only
-        needs the transport (which is what ``send`` would call). Redirects, URL
-        credentials and injected clients go through ``send``.
-        """
+        """Send through the pool itself when nothing of ``httpx.Client.send`` applies."""
         request = effect.request
-        if self._pool is None or effect.follow_redirects or request.url.userinfo:
+        if self._pool is None or not self._direct(effect):
             return self.http.send(request, stream=True, follow_redirects=effect.follow_redirects)
-        if self.http.is_closed:  # as send() says it
-            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        if self.http.is_closed:
+            raise RuntimeError(_CLOSED)
         response = self._pool.handle_request(request)
         response.request = request
         return response
@@ -1065,7 +1073,9 @@ def _cut_at(deadline: float | None, request: httpx.Request, what: str) -> Iterat
 class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awaitable[None]]):
     """Performs the core's effects with an ``httpx.AsyncClient`` (owned unless injected).
 
-    A request's deadline is kept by a cancel scope around its send and its body read.
+    A client it creates keeps no cookies and reads no proxy from the environment (as
+    the sync one), and requests that follow no redirect go straight to its pool. A
+    request's deadline is kept by a cancel scope around its send and its body read.
     """
 
     _default_sleep = staticmethod(anyio.sleep)
@@ -1073,16 +1083,28 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
     @staticmethod
     def _new_http(
         settings: Settings, transport: httpx.AsyncBaseTransport | None
-    ) -> tuple[httpx.AsyncClient, None]:
-        limits = limits_for(settings.max_connections)
-        return httpx.AsyncClient(transport=transport, limits=limits, cookies=no_cookies()), None
+    ) -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport]:
+        if transport is None:
+            transport = httpx.AsyncHTTPTransport(limits=limits_for(settings.max_connections))
+        return httpx.AsyncClient(transport=transport, cookies=no_cookies()), transport
+
+    async def _send(self, effect: Send) -> httpx.Response:
+        """Send through the pool itself when nothing of ``httpx.AsyncClient.send`` applies."""
+        request = effect.request
+        if self._pool is None or not self._direct(effect):
+            return await self.http.send(
+                request, stream=True, follow_redirects=effect.follow_redirects
+            )
+        if self.http.is_closed:
+            raise RuntimeError(_CLOSED)
+        response = await self._pool.handle_async_request(request)
+        response.request = request
+        return response
 
     async def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
             with _cut_at(effect.deadline, effect.request, "request's deadline"):
-                return await self.http.send(
-                    effect.request, stream=True, follow_redirects=effect.follow_redirects
-                )
+                return await self._send(effect)
         if isinstance(effect, Read):
             with _cut_at(effect.deadline, effect.response.request, "request's deadline"):
                 return await aread_capped(effect.response, effect.buffer, effect.deadline)

@@ -7,9 +7,12 @@ changes nothing on the wire, and that everything else still goes through httpx.C
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
-from collections.abc import Callable
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio
@@ -30,7 +33,8 @@ from civitai_app_sdk._transport import (
     to_url,
     with_options,
 )
-from civitai_app_sdk.orchestrator import OrchestratorClient
+from civitai_app_sdk.errors import TransportError
+from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
 
 TOKEN = "plain-token"
 _NAME = st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
@@ -204,3 +208,83 @@ def test_only_urls_of_the_api_origin_are_kept_parsed() -> None:
         transport.send(Call("GET", "/v2/consumer/workflows/wf-1"))
     assert _api_url.cache_info().currsize == 1
     assert _api_url.cache_info().hits == 2
+
+
+def test_the_async_client_sends_through_its_pool_and_refuses_once_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("httpx.AsyncClient.send was used")
+
+    sent: list[httpx.Request] = []
+
+    async def main() -> None:
+        client = AsyncOrchestratorClient(
+            TOKEN, base_url=API, transport=httpx.MockTransport(_answer(sent))
+        )
+        monkeypatch.setattr(httpx.AsyncClient, "send", refused)
+        assert (await client.get("wf-1")).id == "wf-1"
+        await client.aclose()
+        with pytest.raises(RuntimeError, match="client has been closed"):
+            await client.get("wf-1")
+
+    anyio.run(main)
+    assert len(sent) == 1
+
+
+@pytest.fixture
+def env_proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[bytes]]]:
+    """A listening "proxy" named by every proxy variable; it records what reaches it."""
+    seen: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = listener.accept()
+                with conn:
+                    seen.append(conn.recv(65536))
+                    conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    yield url, seen
+    listener.close()
+
+
+def test_no_client_of_the_sdk_sends_a_loopback_token_to_a_proxy_from_the_environment(
+    env_proxy: tuple[str, list[bytes]],
+) -> None:
+    _, seen = env_proxy
+    closed_port = "http://127.0.0.1:9"
+    with (
+        OrchestratorClient(TOKEN, base_url=closed_port, max_retries=0) as sync,
+        pytest.raises(TransportError),
+    ):
+        sync.get("wf-1")
+
+    async def main() -> None:
+        async with AsyncOrchestratorClient(TOKEN, base_url=closed_port, max_retries=0) as client:
+            with pytest.raises(TransportError):
+                await client.get("wf-1")
+
+    anyio.run(main)
+    assert seen == []
+
+
+def test_a_proxy_given_as_the_transport_is_used(env_proxy: tuple[str, list[bytes]]) -> None:
+    proxy, seen = env_proxy
+    transport = httpx.HTTPTransport(proxy=proxy)
+    with (
+        OrchestratorClient(TOKEN, base_url=API, transport=transport, max_retries=0) as client,
+        pytest.raises(TransportError, match="ProxyError"),
+    ):
+        client.get("wf-1")
+    assert len(seen) == 1
+    assert seen[0].startswith(b"CONNECT orch.test:443")
+    assert TOKEN.encode() not in seen[0]  # the token travels inside the tunnel only

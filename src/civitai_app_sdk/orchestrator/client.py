@@ -149,11 +149,12 @@ class OrchestratorClient(
     (seconds) bounds each whole request, a trickled answer included; long-polls get their
     hold added. Safe calls are retried ``max_retries`` times. ``max_connections`` caps
     open sockets (each long-poll holds one; the default suits a thousand concurrent
-    polls). Answers over 64 MiB raise :class:`ResponseTooLargeError`. Pass
-    ``http_client`` or ``transport`` to control the HTTP layer (``max_connections`` then
-    does not apply); ``clock`` and ``sleep`` are for tests. Every method also takes
-    ``timeout=``, ``extra_headers=`` and ``extra_query=``; :meth:`with_options` makes a
-    copy with other defaults over the same connection pool.
+    polls). Answers over 64 MiB raise :class:`ResponseTooLargeError`. The client's own
+    HTTP layer keeps no cookies and reads no proxy from the environment; pass
+    ``http_client`` or ``transport`` (e.g. ``httpx.HTTPTransport(proxy=...)``) to control
+    it (``max_connections`` then does not apply); ``clock`` and ``sleep`` are for tests.
+    Every method also takes ``timeout=``, ``extra_headers=`` and ``extra_query=``;
+    :meth:`with_options` makes a copy with other defaults over the same connection pool.
     """
 
     _transport_class = SyncTransport
