@@ -979,7 +979,11 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
             return self.http.send(request, stream=True, follow_redirects=effect.follow_redirects)
         if self.http.is_closed:  # as send() says it
             raise RuntimeError("Cannot send a request, as the client has been closed.")
-        response = self._pool.handle_request(request)
+        try:
+            response = self._pool.handle_request(request)
+        except httpx.RequestError as exc:
+            exc.request = request  # as send() does: the failure names its request
+            raise
         response.request = request
         return response
 

@@ -30,6 +30,7 @@ from civitai_app_sdk._transport import (
     to_url,
     with_options,
 )
+from civitai_app_sdk.errors import TransportError
 from civitai_app_sdk.orchestrator import OrchestratorClient
 
 TOKEN = "plain-token"
@@ -204,3 +205,25 @@ def test_only_urls_of_the_api_origin_are_kept_parsed() -> None:
         transport.send(Call("GET", "/v2/consumer/workflows/wf-1"))
     assert _api_url.cache_info().currsize == 1
     assert _api_url.cache_info().hits == 2
+
+
+def test_a_failure_in_the_pool_names_its_request_as_client_send_does() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused")  # as the pool raises it: no request
+
+    settings = Settings.create(token=TOKEN, base_url=API, max_retries=0)
+    call = Call("GET", "/v2/consumer/workflows/wf-1")
+
+    async def asynchronous() -> BaseException:
+        transport = AsyncTransport(settings, transport=httpx.MockTransport(refuse))
+        with pytest.raises(TransportError) as caught:
+            await transport.send(call)
+        await transport.aclose()
+        return caught.value
+
+    with pytest.raises(TransportError) as sync:
+        SyncTransport(settings, transport=httpx.MockTransport(refuse)).send(call)
+    for failure in (sync.value, anyio.run(asynchronous)):
+        cause = failure.__cause__
+        assert isinstance(cause, httpx.ConnectError)
+        assert str(cause.request.url) == f"{API}/v2/consumer/workflows/wf-1"
