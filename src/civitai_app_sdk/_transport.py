@@ -128,6 +128,7 @@ _LAST_TRY: Final = 1.0
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 
 logger = logging.getLogger("civitai_app_sdk.transport")
+_httpx_logger = logging.getLogger("httpx")
 R = TypeVar("R")
 
 
@@ -971,8 +972,9 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
 
         A client the SDK created has no auth, event hooks, proxies or cookies, so a
         request that follows no redirect and carries no credentials in its URL only
-        needs the transport (which is what ``send`` would call). Redirects, URL
-        credentials and injected clients go through ``send``.
+        needs the transport (which is what ``send`` would call); a failure still names
+        its request and the answer is still logged to ``httpx``, as ``send`` does.
+        Redirects, URL credentials and injected clients go through ``send``.
         """
         request = effect.request
         if self._pool is None or effect.follow_redirects or request.url.userinfo:
@@ -985,6 +987,14 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
             exc.request = request  # as send() does: the failure names its request
             raise
         response.request = request
+        _httpx_logger.info(  # the line send() logs (redacted, see redact_http_logs)
+            'HTTP Request: %s %s "%s %d %s"',
+            request.method,
+            request.url,
+            response.http_version,
+            response.status_code,
+            response.reason_phrase,
+        )
         return response
 
     def _perform(self, effect: Effect) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -227,3 +228,28 @@ def test_a_failure_in_the_pool_names_its_request_as_client_send_does() -> None:
         cause = failure.__cause__
         assert isinstance(cause, httpx.ConnectError)
         assert str(cause.request.url) == f"{API}/v2/consumer/workflows/wf-1"
+
+
+def test_httpx_logs_each_request_of_either_client_with_its_capability_masked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = Settings.create(token=TOKEN, base_url=API)
+    calls = (Call("GET", "/v2/consumer/workflows/wf-1"), to_url("GET", f"{API}/o?sig=secret"))
+
+    async def asynchronous() -> None:
+        transport = AsyncTransport(settings, transport=httpx.MockTransport(_answer([])))
+        for call in calls:
+            await transport.send(call)
+        await transport.aclose()
+
+    caplog.set_level(logging.INFO, logger="httpx")
+    sync = SyncTransport(settings, transport=httpx.MockTransport(_answer([])))
+    for call in calls:
+        sync.send(call)
+    anyio.run(asynchronous)
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    expected = [
+        f'HTTP Request: GET {API}/v2/consumer/workflows/wf-1 "HTTP/1.1 200 OK"',
+        f'HTTP Request: GET {API}/o?sig=*** "HTTP/1.1 200 OK"',
+    ]
+    assert lines == expected * 2
