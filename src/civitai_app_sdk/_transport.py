@@ -468,8 +468,13 @@ BuildRequest = Callable[..., httpx.Request]
 ``timeout``, as ``httpx.Client.build_request`` does."""
 
 
-def _lower(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name.lower(): value for name, value in headers.items()}
+def _put(headers: dict[str, str], name: str, value: str) -> None:
+    """Set ``name`` to ``value``, replacing a header of that name in any case; the name
+    goes on the wire as written here."""
+    key = name.lower()
+    for same in [old for old in headers if old.lower() == key]:
+        del headers[same]
+    headers[name] = value
 
 
 def _plain_request(
@@ -492,7 +497,7 @@ def _plain_request(
 @attrs.frozen
 class RequestBuilder:
     """How a transport builds its requests: the headers every request starts from
-    (lower-case names) and the function that makes the ``httpx.Request``.
+    (one entry per name, any case) and the function that makes the ``httpx.Request``.
 
     An injected client builds them with its own ``build_request`` (its defaults, cookies,
     auth and parameters merged); a client the SDK created holds none of those, so its
@@ -507,8 +512,10 @@ class RequestBuilder:
     def of(cls, settings: Settings, client: httpx.Client | httpx.AsyncClient, plain: bool) -> Self:
         """The way ``client`` builds requests (``plain``: a client the SDK created)."""
         if not plain:
-            return cls(_lower(settings.headers), client.build_request, plain)
-        merged = {**_lower(client.headers), **_lower(settings.headers)}
+            return cls(dict(settings.headers), client.build_request, plain)
+        merged = {name.decode(): value.decode() for name, value in client.headers.raw}
+        for name, value in settings.headers.items():
+            _put(merged, name, value)
         return cls(merged, _plain_request, plain)
 
 
@@ -548,14 +555,14 @@ def build_request(
     if token is not None:
         if token is not settings.token:  # the settings' own token was checked once
             _header_value(token, "the access token")
-        headers["authorization"] = "Bearer " + token
+        headers["Authorization"] = "Bearer " + token  # in no default header set
     content = call.content
     if call.json is not None:
         content = json.dumps(call.json, separators=(",", ":")).encode()
     if content is not None:
-        headers["content-type"] = call.content_type
+        headers["Content-Type"] = call.content_type
     for name, value in call.headers:
-        headers[name.lower()] = value
+        _put(headers, name, value)
     timeout = call.timeout or settings.timeout
     if call.wait > 0:
         read = max(timeout.read or 0.0, call.wait + WAIT_MARGIN)

@@ -253,3 +253,29 @@ def test_httpx_logs_each_request_of_either_client_with_its_capability_masked(
         f'HTTP Request: GET {API}/o?sig=*** "HTTP/1.1 200 OK"',
     ]
     assert lines == expected * 2
+
+
+@pytest.mark.parametrize("injected", [False, True])
+def test_header_names_go_on_the_wire_as_written(injected: bool) -> None:
+    sent: list[httpx.Request] = []
+    settings = Settings.create(token=TOKEN, base_url=API)
+    mock = httpx.MockTransport(_answer(sent))
+    transport = (
+        SyncTransport(settings, http_client=httpx.Client(transport=mock))
+        if injected
+        else SyncTransport(settings, transport=mock)
+    )
+    extra = {"X-Trace": "1", "accept": "text/plain"}
+    transport.send(with_options(Call("POST", "/x", json={}), {"extra_headers": extra}))
+    names = sorted(name.decode() for name, _ in sent[0].headers.raw)
+    assert names == [
+        "Accept-Encoding",
+        "Authorization",
+        "Connection",
+        "Content-Length",
+        "Content-Type",
+        "Host",
+        "User-Agent",
+        "X-Trace",
+        "accept",
+    ]
