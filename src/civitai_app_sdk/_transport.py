@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
+import datetime
 import email.utils
 import functools
 import http.cookiejar
@@ -951,6 +952,22 @@ class _Transport(Generic[H, B, S]):
         return twin
 
 
+class _Timed(httpx.SyncByteStream):
+    """A body from the pool that sets its response's ``elapsed`` when closed (as the
+    bodies ``httpx.Client.send`` hands out do)."""
+
+    def __init__(self, body: httpx.SyncByteStream, response: httpx.Response, start: float) -> None:
+        self._body, self._response, self._start = body, response, start
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._body
+
+    def close(self) -> None:
+        """Record the time since the request was handed to the pool, and close the body."""
+        self._response.elapsed = datetime.timedelta(seconds=time.perf_counter() - self._start)
+        self._body.close()
+
+
 class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
     """Performs the core's effects with an ``httpx.Client`` (owned unless injected).
 
@@ -980,7 +997,8 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
         A client the SDK created has no auth, event hooks, proxies or cookies, so a
         request that follows no redirect and carries no credentials in its URL only
         needs the transport (which is what ``send`` would call); a failure still names
-        its request and the answer is still logged to ``httpx``, as ``send`` does.
+        its request, the answer is still logged to ``httpx`` and knows its ``elapsed``,
+        as with ``send``.
         Redirects, URL credentials and injected clients go through ``send``.
         """
         request = effect.request
@@ -988,12 +1006,15 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
             return self.http.send(request, stream=True, follow_redirects=effect.follow_redirects)
         if self.http.is_closed:  # as send() says it
             raise RuntimeError("Cannot send a request, as the client has been closed.")
+        start = time.perf_counter()
         try:
             response = self._pool.handle_request(request)
         except httpx.RequestError as exc:
             exc.request = request  # as send() does: the failure names its request
             raise
         response.request = request
+        if isinstance(response.stream, httpx.SyncByteStream):
+            response.stream = _Timed(response.stream, response, start)
         _httpx_logger.info(  # the line send() logs (redacted, see redact_http_logs)
             'HTTP Request: %s %s "%s %d %s"',
             request.method,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -279,3 +279,35 @@ def test_header_names_go_on_the_wire_as_written(injected: bool) -> None:
         "X-Trace",
         "accept",
     ]
+
+
+class _Unread(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body still to be read, as a pool hands it out (sync or async)."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield json.dumps(workflow()).encode()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield json.dumps(workflow()).encode()
+
+
+def test_every_answer_knows_how_long_it_took_as_httpx_client_send_sets_it() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=_Unread())
+
+    settings = Settings.create(token=TOKEN, base_url=API)
+    call = Call("GET", "/v2/consumer/workflows/wf-1")
+
+    async def asynchronous() -> list[httpx.Response]:
+        transport = AsyncTransport(settings, transport=httpx.MockTransport(handle))
+        async with transport.stream(call) as streamed:
+            await streamed.aread()
+        answers = [await transport.send(call), streamed]
+        await transport.aclose()
+        return answers
+
+    sync = SyncTransport(settings, transport=httpx.MockTransport(handle))
+    with sync.stream(call) as streamed:
+        streamed.read()
+    answers = [sync.send(call), streamed, *anyio.run(asynchronous)]
+    assert all(answer.elapsed.total_seconds() >= 0 for answer in answers)
