@@ -26,6 +26,7 @@ import os
 import random
 import re
 import time
+import weakref
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -954,17 +955,23 @@ class _Transport(Generic[H, B, S]):
 
 class _Timed(httpx.SyncByteStream):
     """A body from the pool that sets its response's ``elapsed`` when closed (as the
-    bodies ``httpx.Client.send`` hands out do)."""
+    bodies ``httpx.Client.send`` hands out do).
+
+    It holds the response weakly: a cycle would keep every answer (and its request)
+    alive until the garbage collector runs, which costs more than the request saved.
+    """
 
     def __init__(self, body: httpx.SyncByteStream, response: httpx.Response, start: float) -> None:
-        self._body, self._response, self._start = body, response, start
+        self._body, self._response, self._start = body, weakref.ref(response), start
 
     def __iter__(self) -> Iterator[bytes]:
         yield from self._body
 
     def close(self) -> None:
         """Record the time since the request was handed to the pool, and close the body."""
-        self._response.elapsed = datetime.timedelta(seconds=time.perf_counter() - self._start)
+        response = self._response()
+        if response is not None:
+            response.elapsed = datetime.timedelta(seconds=time.perf_counter() - self._start)
         self._body.close()
 
 
