@@ -1003,10 +1003,10 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
 
         A client the SDK created has no auth, event hooks, proxies or cookies, so a
         request that follows no redirect and carries no credentials in its URL only
-        needs the transport (which is what ``send`` would call); a failure still names
-        its request, the answer is still logged to ``httpx`` and knows its ``elapsed``,
-        as with ``send``.
-        Redirects, URL credentials and injected clients go through ``send``.
+        needs the transport (which is what ``send`` would call). What ``send`` does
+        around it stays: a closed client refuses, a failure names its request, and the
+        answer knows its ``elapsed`` and is logged to ``httpx``. Redirects, URL
+        credentials and injected clients go through ``send``.
         """
         request = effect.request
         if self._pool is None or effect.follow_redirects or request.url.userinfo:
