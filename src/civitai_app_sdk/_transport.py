@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
+import datetime
 import email.utils
 import functools
 import http.cookiejar
@@ -25,6 +26,7 @@ import os
 import random
 import re
 import time
+import weakref
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -130,6 +132,7 @@ _CLOSED: Final = "Cannot send a request, as the client has been closed."
 """httpx's own words for a closed client (a plain ``RuntimeError``, as ``send`` raises)."""
 
 logger = logging.getLogger("civitai_app_sdk.transport")
+_httpx_logger = logging.getLogger("httpx")
 R = TypeVar("R")
 
 
@@ -469,8 +472,13 @@ BuildRequest = Callable[..., httpx.Request]
 ``timeout``, as ``httpx.Client.build_request`` does."""
 
 
-def _lower(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name.lower(): value for name, value in headers.items()}
+def _put(headers: dict[str, str], name: str, value: str) -> None:
+    """Set ``name`` to ``value``, replacing a header of that name in any case; the name
+    goes on the wire as written here."""
+    key = name.lower()
+    for same in [old for old in headers if old.lower() == key]:
+        del headers[same]
+    headers[name] = value
 
 
 def _plain_request(
@@ -493,7 +501,7 @@ def _plain_request(
 @attrs.frozen
 class RequestBuilder:
     """How a transport builds its requests: the headers every request starts from
-    (lower-case names) and the function that makes the ``httpx.Request``.
+    (one entry per name, any case) and the function that makes the ``httpx.Request``.
 
     An injected client builds them with its own ``build_request`` (its defaults, cookies,
     auth and parameters merged); a client the SDK created holds none of those, so its
@@ -508,8 +516,10 @@ class RequestBuilder:
     def of(cls, settings: Settings, client: httpx.Client | httpx.AsyncClient, plain: bool) -> Self:
         """The way ``client`` builds requests (``plain``: a client the SDK created)."""
         if not plain:
-            return cls(_lower(settings.headers), client.build_request, plain)
-        merged = {**_lower(client.headers), **_lower(settings.headers)}
+            return cls(dict(settings.headers), client.build_request, plain)
+        merged = {name.decode(): value.decode() for name, value in client.headers.raw}
+        for name, value in settings.headers.items():
+            _put(merged, name, value)
         return cls(merged, _plain_request, plain)
 
 
@@ -549,14 +559,14 @@ def build_request(
     if token is not None:
         if token is not settings.token:  # the settings' own token was checked once
             _header_value(token, "the access token")
-        headers["authorization"] = "Bearer " + token
+        headers["Authorization"] = "Bearer " + token  # in no default header set
     content = call.content
     if call.json is not None:
         content = json.dumps(call.json, separators=(",", ":")).encode()
     if content is not None:
-        headers["content-type"] = call.content_type
+        headers["Content-Type"] = call.content_type
     for name, value in call.headers:
-        headers[name.lower()] = value
+        _put(headers, name, value)
     timeout = call.timeout or settings.timeout
     if call.wait > 0:
         read = max(timeout.read or 0.0, call.wait + WAIT_MARGIN)
@@ -941,8 +951,10 @@ class _Transport(Generic[H, B, S]):
 
         A client the SDK created has no auth, event hooks, proxies or cookies, so a
         request that follows no redirect and carries no credentials in its URL only
-        needs the transport (which is what the client's ``send`` would call). Redirects,
-        URL credentials and injected clients go through ``send``.
+        needs the transport (which is what the client's ``send`` would call). What
+        ``send`` does around it stays (:func:`_pool_answer`): a closed client refuses, a
+        failure names its request, an answer knows its ``elapsed`` and is logged to
+        ``httpx``. Redirects, URL credentials and injected clients go through ``send``.
         """
         return (
             self._pool is not None and not send.follow_redirects and not send.request.url.userinfo
@@ -955,6 +967,67 @@ class _Transport(Generic[H, B, S]):
         twin.builder = RequestBuilder.of(settings, self.http, plain=self.builder.plain)
         twin._owned = False
         return twin
+
+
+class _Timed(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body from the pool that sets its response's ``elapsed`` when closed (as the
+    bodies ``httpx.Client.send`` hands out do), for either kind of client.
+
+    It holds the response weakly: a cycle would keep every answer (and its request)
+    alive until the garbage collector runs, which costs more than the request saved.
+    """
+
+    def __init__(self, body: Any, response: httpx.Response, start: float) -> None:
+        self._body, self._response, self._start = body, weakref.ref(response), start
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._body:
+            yield chunk
+
+    def _stamp(self) -> None:
+        response = self._response()
+        if response is not None:
+            response.elapsed = datetime.timedelta(seconds=time.perf_counter() - self._start)
+
+    def close(self) -> None:
+        """Record the time since the request was handed to the pool; close the body."""
+        self._stamp()
+        self._body.close()
+
+    async def aclose(self) -> None:
+        """Record the time since the request was handed to the pool; close the body."""
+        self._stamp()
+        await self._body.aclose()
+
+
+@contextlib.contextmanager
+def _from_pool(request: httpx.Request) -> Iterator[None]:
+    """A pool's failure names ``request``, as the clients' ``send`` makes it."""
+    try:
+        yield
+    except httpx.RequestError as exc:
+        exc.request = request
+        raise
+
+
+def _pool_answer(request: httpx.Request, response: httpx.Response, start: float) -> httpx.Response:
+    """``response`` from the pool as the clients' ``send`` hands it out: tied to
+    ``request``, timed (``elapsed``) and logged to ``httpx`` (redacted, see
+    :func:`~civitai_app_sdk._logging.redact_http_logs`)."""
+    response.request = request
+    response.stream = _Timed(response.stream, response, start)
+    _httpx_logger.info(
+        'HTTP Request: %s %s "%s %d %s"',
+        request.method,
+        request.url,
+        response.http_version,
+        response.status_code,
+        response.reason_phrase,
+    )
+    return response
 
 
 class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
@@ -987,9 +1060,10 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
             return self.http.send(request, stream=True, follow_redirects=effect.follow_redirects)
         if self.http.is_closed:
             raise RuntimeError(_CLOSED)
-        response = self._pool.handle_request(request)
-        response.request = request
-        return response
+        start = time.perf_counter()
+        with _from_pool(request):
+            response = self._pool.handle_request(request)
+        return _pool_answer(request, response, start)
 
     def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
@@ -1097,9 +1171,10 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
             )
         if self.http.is_closed:
             raise RuntimeError(_CLOSED)
-        response = await self._pool.handle_async_request(request)
-        response.request = request
-        return response
+        start = time.perf_counter()
+        with _from_pool(request):
+            response = await self._pool.handle_async_request(request)
+        return _pool_answer(request, response, start)
 
     async def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):

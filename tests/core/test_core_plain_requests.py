@@ -10,9 +10,10 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import logging
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -288,3 +289,108 @@ def test_a_proxy_given_as_the_transport_is_used(env_proxy: tuple[str, list[bytes
     assert len(seen) == 1
     assert seen[0].startswith(b"CONNECT orch.test:443")
     assert TOKEN.encode() not in seen[0]  # the token travels inside the tunnel only
+
+
+def test_a_failure_in_the_pool_names_its_request_as_client_send_does() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused")  # as the pool raises it: no request
+
+    settings = Settings.create(token=TOKEN, base_url=API, max_retries=0)
+    call = Call("GET", "/v2/consumer/workflows/wf-1")
+
+    async def asynchronous() -> BaseException:
+        transport = AsyncTransport(settings, transport=httpx.MockTransport(refuse))
+        with pytest.raises(TransportError) as caught:
+            await transport.send(call)
+        await transport.aclose()
+        return caught.value
+
+    with pytest.raises(TransportError) as sync:
+        SyncTransport(settings, transport=httpx.MockTransport(refuse)).send(call)
+    for failure in (sync.value, anyio.run(asynchronous)):
+        cause = failure.__cause__
+        assert isinstance(cause, httpx.ConnectError)
+        assert str(cause.request.url) == f"{API}/v2/consumer/workflows/wf-1"
+
+
+def test_httpx_logs_each_request_of_either_client_with_its_capability_masked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = Settings.create(token=TOKEN, base_url=API)
+    calls = (Call("GET", "/v2/consumer/workflows/wf-1"), to_url("GET", f"{API}/o?sig=secret"))
+
+    async def asynchronous() -> None:
+        transport = AsyncTransport(settings, transport=httpx.MockTransport(_answer([])))
+        for call in calls:
+            await transport.send(call)
+        await transport.aclose()
+
+    caplog.set_level(logging.INFO, logger="httpx")
+    sync = SyncTransport(settings, transport=httpx.MockTransport(_answer([])))
+    for call in calls:
+        sync.send(call)
+    anyio.run(asynchronous)
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    expected = [
+        f'HTTP Request: GET {API}/v2/consumer/workflows/wf-1 "HTTP/1.1 200 OK"',
+        f'HTTP Request: GET {API}/o?sig=*** "HTTP/1.1 200 OK"',
+    ]
+    assert lines == expected * 2
+
+
+@pytest.mark.parametrize("injected", [False, True])
+def test_header_names_go_on_the_wire_as_written(injected: bool) -> None:
+    sent: list[httpx.Request] = []
+    settings = Settings.create(token=TOKEN, base_url=API)
+    mock = httpx.MockTransport(_answer(sent))
+    transport = (
+        SyncTransport(settings, http_client=httpx.Client(transport=mock))
+        if injected
+        else SyncTransport(settings, transport=mock)
+    )
+    extra = {"X-Trace": "1", "accept": "text/plain"}
+    transport.send(with_options(Call("POST", "/x", json={}), {"extra_headers": extra}))
+    names = sorted(name.decode() for name, _ in sent[0].headers.raw)
+    assert names == [
+        "Accept-Encoding",
+        "Authorization",
+        "Connection",
+        "Content-Length",
+        "Content-Type",
+        "Host",
+        "User-Agent",
+        "X-Trace",
+        "accept",
+    ]
+
+
+class _Unread(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body still to be read, as a pool hands it out (sync or async)."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield json.dumps(workflow()).encode()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield json.dumps(workflow()).encode()
+
+
+def test_every_answer_knows_how_long_it_took_as_httpx_client_send_sets_it() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=_Unread())
+
+    settings = Settings.create(token=TOKEN, base_url=API)
+    call = Call("GET", "/v2/consumer/workflows/wf-1")
+
+    async def asynchronous() -> list[httpx.Response]:
+        transport = AsyncTransport(settings, transport=httpx.MockTransport(handle))
+        async with transport.stream(call) as streamed:
+            await streamed.aread()
+        answers = [await transport.send(call), streamed]
+        await transport.aclose()
+        return answers
+
+    sync = SyncTransport(settings, transport=httpx.MockTransport(handle))
+    with sync.stream(call) as streamed:
+        streamed.read()
+    answers = [sync.send(call), streamed, *anyio.run(asynchronous)]
+    assert all(answer.elapsed.total_seconds() >= 0 for answer in answers)
