@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Final, overload
 
-__all__ = ["MASK", "mask_secrets", "redact"]
+__all__ = ["MASK", "holds_secret", "mask_secrets", "redact"]
 
 MASK: Final = "***"
 """What a secret is replaced with."""
@@ -48,6 +48,11 @@ def redact(value: str | Mapping[str, str]) -> str | dict[str, str]:
         name: MASK if name.lower() in _SECRET_HEADERS else redact(str(text))
         for name, text in value.items()
     }
+
+
+def holds_secret(text: str) -> bool:
+    """Whether :func:`redact` would mask anything in ``text``."""
+    return any(p.search(text) for p in (_CAPABILITY_PATH, _SECRET_QUERY, _BEARER))
 
 
 def mask_secrets(error: BaseException, secrets: Iterable[str | None]) -> None:

@@ -65,7 +65,7 @@ from ._limits import (
 )
 from ._logging import configure_from_env, redact_http_logs
 from ._loopback import is_loopback
-from ._redact import mask_secrets, redact
+from ._redact import holds_secret, mask_secrets, redact
 from ._speed import DEFAULT_MIN_SPEED, MinSpeed, check_min_speed, meter_response
 from .errors import (
     BadRequestError,
@@ -528,7 +528,8 @@ def _api_url(text: str) -> httpx.URL:
     """``text`` parsed, for a request to the API's own origin: a client asks for the same
     few URLs again and again (a poll reads one workflow's until it ends).
 
-    URLs of other origins (signed URLs, whose query is a capability) are never kept.
+    URLs of other origins (signed URLs, whose query is a capability) and paths holding
+    a capability (an archive's token) are never kept.
     """
     return httpx.URL(text)
 
@@ -579,8 +580,8 @@ def build_request(
         request = builder.build(
             call.method,
             _api_url(settings.base_url + call.path)
-            if call.base_url is None
-            else call.base_url + call.path,
+            if call.base_url is None and not holds_secret(call.path)
+            else (call.base_url or settings.base_url) + call.path,
             params=call.params or None,
             content=content,
             headers=headers,

@@ -199,12 +199,15 @@ def test_a_gzip_answer_read_through_the_cap_holds_the_decoded_body() -> None:
     assert answer.is_closed
 
 
-def test_only_urls_of_the_api_origin_are_kept_parsed() -> None:
+def test_only_api_urls_without_a_capability_are_kept_parsed() -> None:
     settings = Settings.create(token=TOKEN, base_url=API)
-    transport = SyncTransport(settings, transport=httpx.MockTransport(_answer([])))
+    sent: list[httpx.Request] = []
+    transport = SyncTransport(settings, transport=httpx.MockTransport(_answer(sent)))
     _api_url.cache_clear()
     transport.send(to_url("GET", "https://files.test/object?sig=capability"))
+    transport.send(Call("GET", "/v2/consumer/blobs/archive/encrypted-token"))
     assert _api_url.cache_info().currsize == 0
+    assert sent[-1].url == f"{API}/v2/consumer/blobs/archive/encrypted-token"
     for _ in range(3):
         transport.send(Call("GET", "/v2/consumer/workflows/wf-1"))
     assert _api_url.cache_info().currsize == 1
