@@ -10,12 +10,11 @@ to cut every socket operation at the deadline (async requests use a cancel scope
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import math
 import ssl
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any, Final
 
 import httpcore
@@ -109,15 +108,26 @@ def current_deadline() -> float | None:
     return _current.get()
 
 
-@contextlib.contextmanager
-def deadline_scope(deadline: float | None) -> Iterator[None]:
+class deadline_scope:  # a function to its callers: `with deadline_scope(d):`
     """Publish ``deadline`` to :class:`DeadlineBackend` for the requests in this block
-    (``None``: none, whatever an outer block set)."""
-    token = _current.set(deadline)
-    try:
-        yield
-    finally:
-        _current.reset(token)
+    (``None``: none, whatever an outer block set).
+
+    A class rather than a generator: it wraps every send and read of every request.
+    """
+
+    def __init__(self, deadline: float | None) -> None:
+        """Hold ``deadline`` until the block starts."""
+        self._deadline = deadline
+        self._token: contextvars.Token[float | None] | None = None
+
+    def __enter__(self) -> None:
+        """Publish the deadline."""
+        self._token = _current.set(self._deadline)
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Restore what an outer block published."""
+        if self._token is not None:
+            _current.reset(self._token)
 
 
 def _budget(timeout: float | None, what: str) -> float | None:

@@ -9,12 +9,11 @@ differ in :meth:`SyncClient._run` and :meth:`AsyncClient._run`.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast, overload
 
@@ -48,17 +47,13 @@ class Operation(Generic[T]):
     on_failure: Callable[[BaseException], None] | None = None
 
 
-@contextlib.contextmanager
-def _charged(operation: Operation[Any]) -> Iterator[None]:
-    """Errors of an operation that may charge carry its idempotency key."""
-    try:
-        yield
-    except BaseException as error:
-        if operation.on_failure is not None:
-            operation.on_failure(error)
-        if operation.external_id is not None and isinstance(error, CivitaiError):
-            retry_with_key(error, operation.external_id)
-        raise
+def _failed(operation: Operation[Any], error: BaseException) -> None:
+    """Tell ``operation``'s ``on_failure`` about ``error``; when the operation may charge,
+    the error carries its idempotency key."""
+    if operation.on_failure is not None:
+        operation.on_failure(error)
+    if operation.external_id is not None and isinstance(error, CivitaiError):
+        retry_with_key(error, operation.external_id)
 
 
 class _Client:
@@ -98,8 +93,11 @@ class SyncClient(_Client):
     _transport: SyncTransport
 
     def _run(self, operation: Operation[T]) -> T:
-        with _charged(operation):
+        try:
             return operation.read(self._transport.send(operation.call))
+        except BaseException as error:
+            _failed(operation, error)
+            raise
 
     def close(self) -> None:
         """Close the HTTP client if this client created it."""
@@ -120,8 +118,11 @@ class AsyncClient(_Client):
     _transport: AsyncTransport
 
     async def _run(self, operation: Operation[T]) -> T:
-        with _charged(operation):
+        try:
             return operation.read(await self._transport.send(operation.call))
+        except BaseException as error:
+            _failed(operation, error)
+            raise
 
     async def aclose(self) -> None:
         """Close the HTTP client if this client created it."""

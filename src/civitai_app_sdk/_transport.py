@@ -896,17 +896,20 @@ class _Driver:
 
     def resume(self, value: Any) -> None:
         """Continue the plan with the last effect's result."""
-        self._step(lambda: self._plan.send(value))
+        try:
+            self.effect = self._plan.send(value)
+        except StopIteration as stop:
+            self._end(stop)
 
     def fail(self, error: httpx.HTTPError) -> None:
         """Continue the plan with the last effect's failure."""
-        self._step(lambda: self._plan.throw(error))
-
-    def _step(self, advance: Callable[[], Effect]) -> None:
         try:
-            self.effect = advance()
+            self.effect = self._plan.throw(error)
         except StopIteration as stop:
-            self.effect, self.result = None, stop.value
+            self._end(stop)
+
+    def _end(self, stop: StopIteration) -> None:
+        self.effect, self.result = None, stop.value
 
 
 H = TypeVar("H", httpx.Client, httpx.AsyncClient)
