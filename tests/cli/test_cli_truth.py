@@ -388,6 +388,16 @@ def test_delete_shows_an_ids_terminal_escapes_instead_of_sending_them_to_the_ter
     assert sent == b"/v2/consumer/workflows/wf%1B%5B2J%E2%80%AE1%0D"
 
 
+def test_cancel_shows_an_ids_terminal_escapes_as_delete_does(
+    authed: Run, api: respx.MockRouter
+) -> None:
+    api.put(url__startswith=f"{API}/v2/consumer/workflows/").respond(204)
+    result = authed("cancel", "wf\x1b]0;owned\x07\u202e1")
+    assert result.exit_code == 0, result.stderr
+    assert "Canceled wf\\x1b]0;owned\\x07\\u202e1." in result.stdout
+    assert not any(c in result.stdout for c in "\x1b\x07\u202e")
+
+
 # --- logins: checked, bound to their API, in the keyring (13.3) --------------------------
 
 

@@ -12,7 +12,7 @@ from civitai_app_sdk.errors import OrchestratorError
 from ._confirm import ask_first
 from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
-from ._output import emit_json, note, stdout, to_data
+from ._output import emit_json, note, printable, stdout, to_data
 from ._render import cost_text, estimate_summary
 from ._session import open_client
 from .inspect import WAIT_HELP, finish, follow, wait_timeout_option
@@ -195,4 +195,4 @@ def cancel(workflow_id: str, token: str | None, api_url: str | None, as_json: bo
     if as_json:
         emit_json({"id": workflow_id, "canceled": True})
     else:
-        stdout().print(f"Canceled {workflow_id}.", markup=False)
+        stdout().print(f"Canceled {printable(workflow_id)}.", markup=False)
