@@ -398,6 +398,17 @@ def test_cancel_shows_an_ids_terminal_escapes_as_delete_does(
     assert not any(c in result.stdout for c in "\x1b\x07\u202e")
 
 
+def test_a_servers_words_in_an_error_reach_the_terminal_escaped(
+    authed: Run, api: respx.MockRouter
+) -> None:
+    detail = "gone\x1b]0;owned\x07\x1b[2J\u202eevil\x9b1m"
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(404, json={"detail": detail})
+    result = authed("workflow", "wf-1")
+    assert result.exit_code == ExitCode.NOT_FOUND, result.stderr
+    assert "gone\\x1b]0;owned\\x07\\x1b[2J\\u202eevil\\x9b1m" in result.stderr
+    assert not any(c in result.stderr for c in "\x1b\x07\u202e\x9b")
+
+
 # --- logins: checked, bound to their API, in the keyring (13.3) --------------------------
 
 
