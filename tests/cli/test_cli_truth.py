@@ -409,6 +409,20 @@ def test_a_servers_words_in_an_error_reach_the_terminal_escaped(
     assert not any(c in result.stderr for c in "\x1b\x07\u202e\x9b")
 
 
+def test_submit_shows_a_hostile_servers_workflow_id_escaped_and_never_as_markup(
+    authed: Run, api: respx.MockRouter, body_file: Path
+) -> None:
+    _estimate(api)
+    hostile = "wf[/]\x1b]0;owned\x07[red]1"
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).respond(
+        json={**WF, "id": hostile, "status": "processing"}
+    )
+    result = authed("submit", str(body_file), "--yes")
+    assert result.exit_code == 0, result.stderr  # the server charged: the id must show
+    assert "Submitted workflow wf[/]\\x1b]0;owned\\x07[red]1 (processing)" in result.stdout
+    assert not any(c in result.stdout + result.stderr for c in "\x1b\x07")
+
+
 # --- logins: checked, bound to their API, in the keyring (13.3) --------------------------
 
 

@@ -174,15 +174,19 @@ def submit(
     except KeyboardInterrupt:
         raise _submit_failed(None, key) from None
     workflow_id = str(created.get("id") or "")
+    shown = printable(workflow_id)  # the server's words: no markup, no terminal escapes
     if wait and workflow_id:
-        note(f"Submitted {workflow_id}; waiting for it to finish…")
+        note(f"Submitted {shown}; waiting for it to finish…")
         finish(follow(client, workflow_id, timeout), as_json)
         return
     if as_json:
         emit_json(created)
         return
-    stdout().print(f"Submitted workflow [bold]{workflow_id}[/] ({created.get('status')})")
-    note(f"Follow it with: civitai-orch workflow {workflow_id} --wait")
+    from rich.text import Text
+
+    status = printable(str(created.get("status")))
+    stdout().print(Text.assemble("Submitted workflow ", (shown, "bold"), f" ({status})"))
+    note(f"Follow it with: civitai-orch workflow {shown} --wait")
 
 
 @click.command()
