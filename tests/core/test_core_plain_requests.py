@@ -295,6 +295,23 @@ def test_a_proxy_given_as_the_transport_is_used(env_proxy: tuple[str, list[bytes
     assert TOKEN.encode() not in seen[0]  # the token travels inside the tunnel only
 
 
+def test_a_proxy_given_as_the_async_transport_is_used(env_proxy: tuple[str, list[bytes]]) -> None:
+    proxy, seen = env_proxy
+
+    async def main() -> None:
+        transport = httpx.AsyncHTTPTransport(proxy=proxy)
+        async with AsyncOrchestratorClient(
+            TOKEN, base_url=API, transport=transport, max_retries=0
+        ) as client:
+            with pytest.raises(TransportError, match="ProxyError"):
+                await client.get("wf-1")
+
+    anyio.run(main)
+    assert len(seen) == 1
+    assert seen[0].startswith(b"CONNECT orch.test:443")
+    assert TOKEN.encode() not in seen[0]
+
+
 def test_a_failure_in_the_pool_names_its_request_as_client_send_does() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused")  # as the pool raises it: no request
