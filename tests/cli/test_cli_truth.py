@@ -388,6 +388,41 @@ def test_delete_shows_an_ids_terminal_escapes_instead_of_sending_them_to_the_ter
     assert sent == b"/v2/consumer/workflows/wf%1B%5B2J%E2%80%AE1%0D"
 
 
+def test_cancel_shows_an_ids_terminal_escapes_as_delete_does(
+    authed: Run, api: respx.MockRouter
+) -> None:
+    api.put(url__startswith=f"{API}/v2/consumer/workflows/").respond(204)
+    result = authed("cancel", "wf\x1b]0;owned\x07\u202e1")
+    assert result.exit_code == 0, result.stderr
+    assert "Canceled wf\\x1b]0;owned\\x07\\u202e1." in result.stdout
+    assert not any(c in result.stdout for c in "\x1b\x07\u202e")
+
+
+def test_a_servers_words_in_an_error_reach_the_terminal_escaped(
+    authed: Run, api: respx.MockRouter
+) -> None:
+    detail = "gone\x1b]0;owned\x07\x1b[2J\u202eevil\x9b1m"
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(404, json={"detail": detail})
+    result = authed("workflow", "wf-1")
+    assert result.exit_code == ExitCode.NOT_FOUND, result.stderr
+    assert "gone\\x1b]0;owned\\x07\\x1b[2J\\u202eevil\\x9b1m" in result.stderr
+    assert not any(c in result.stderr for c in "\x1b\x07\u202e\x9b")
+
+
+def test_submit_shows_a_hostile_servers_workflow_id_escaped_and_never_as_markup(
+    authed: Run, api: respx.MockRouter, body_file: Path
+) -> None:
+    _estimate(api)
+    hostile = "wf[/]\x1b]0;owned\x07[red]1"
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).respond(
+        json={**WF, "id": hostile, "status": "processing"}
+    )
+    result = authed("submit", str(body_file), "--yes")
+    assert result.exit_code == 0, result.stderr  # the server charged: the id must show
+    assert "Submitted workflow wf[/]\\x1b]0;owned\\x07[red]1 (processing)" in result.stdout
+    assert not any(c in result.stdout + result.stderr for c in "\x1b\x07")
+
+
 # --- logins: checked, bound to their API, in the keyring (13.3) --------------------------
 
 

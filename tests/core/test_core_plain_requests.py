@@ -34,7 +34,8 @@ from civitai_app_sdk._transport import (
     to_url,
     with_options,
 )
-from civitai_app_sdk.errors import TransportError
+from civitai_app_sdk.errors import RequestTimeoutError, TransportError
+from civitai_app_sdk.local.hostile import HostileServer
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
 
 TOKEN = "plain-token"
@@ -294,6 +295,23 @@ def test_a_proxy_given_as_the_transport_is_used(env_proxy: tuple[str, list[bytes
     assert TOKEN.encode() not in seen[0]  # the token travels inside the tunnel only
 
 
+def test_a_proxy_given_as_the_async_transport_is_used(env_proxy: tuple[str, list[bytes]]) -> None:
+    proxy, seen = env_proxy
+
+    async def main() -> None:
+        transport = httpx.AsyncHTTPTransport(proxy=proxy)
+        async with AsyncOrchestratorClient(
+            TOKEN, base_url=API, transport=transport, max_retries=0
+        ) as client:
+            with pytest.raises(TransportError, match="ProxyError"):
+                await client.get("wf-1")
+
+    anyio.run(main)
+    assert len(seen) == 1
+    assert seen[0].startswith(b"CONNECT orch.test:443")
+    assert TOKEN.encode() not in seen[0]
+
+
 def test_a_failure_in_the_pool_names_its_request_as_client_send_does() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused")  # as the pool raises it: no request
@@ -397,3 +415,28 @@ def test_every_answer_knows_how_long_it_took_as_httpx_client_send_sets_it() -> N
         streamed.read()
     answers = [sync.send(call), streamed, *anyio.run(asynchronous)]
     assert all(answer.elapsed.total_seconds() >= 0 for answer in answers)
+
+
+@pytest.mark.anyio
+async def test_requests_cancelled_mid_answer_or_mid_body_give_their_connection_back() -> None:
+    # the async client hands requests to its pool itself: a cancel scope ending one while
+    # the server holds its answer or halfway through its body, or a body left unread,
+    # must still free the socket
+    settings = Settings.create(token=TOKEN, base_url=API, max_retries=0, max_connections=1)
+    short = httpx.Timeout(0.5, pool=0.3)
+    transport = AsyncTransport(settings)
+    with HostileServer("hang") as hang, HostileServer("trickle", interval=0.02) as trickle:
+        for _ in range(3):
+            with anyio.move_on_after(0.1) as waiting:
+                await transport.send(to_url("GET", f"{hang.url}/x"))
+            assert waiting.cancelled_caught
+            with anyio.move_on_after(0.15) as reading:
+                async with transport.stream(to_url("GET", f"{trickle.url}/x")) as streamed:
+                    async for _chunk in streamed.aiter_raw():
+                        pass
+            assert reading.cancelled_caught
+            async with transport.stream(to_url("GET", f"{trickle.url}/x")):
+                pass  # left unread
+        with pytest.raises(RequestTimeoutError):  # not PoolExhaustedError: the pool is free
+            await transport.send(with_options(to_url("GET", f"{hang.url}/x"), {"timeout": short}))
+    await transport.aclose()

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from ._output import printable
+
 
 class ExitCode(enum.IntEnum):
     """Process exit codes; scripts can branch on them."""
@@ -76,8 +78,8 @@ class CliError(click.ClickException):
         }
 
     def show(self, file: object = None) -> None:
-        """Print the one-line message on stderr."""
-        text = self.format_message()
+        """Print the one-line message on stderr (what a server said in it, escaped)."""
+        text = printable(self.format_message())
         click.echo(f"error: {text}" if self.prefix else text, err=True)
 
 

@@ -12,7 +12,7 @@ from civitai_app_sdk.errors import OrchestratorError
 from ._confirm import ask_first
 from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
-from ._output import emit_json, note, stdout, to_data
+from ._output import emit_json, note, printable, stdout, to_data
 from ._render import cost_text, estimate_summary
 from ._session import open_client
 from .inspect import WAIT_HELP, finish, follow, wait_timeout_option
@@ -174,15 +174,19 @@ def submit(
     except KeyboardInterrupt:
         raise _submit_failed(None, key) from None
     workflow_id = str(created.get("id") or "")
+    shown = printable(workflow_id)  # the server's words: no markup, no terminal escapes
     if wait and workflow_id:
-        note(f"Submitted {workflow_id}; waiting for it to finish…")
+        note(f"Submitted {shown}; waiting for it to finish…")
         finish(follow(client, workflow_id, timeout), as_json)
         return
     if as_json:
         emit_json(created)
         return
-    stdout().print(f"Submitted workflow [bold]{workflow_id}[/] ({created.get('status')})")
-    note(f"Follow it with: civitai-orch workflow {workflow_id} --wait")
+    from rich.text import Text
+
+    status = printable(str(created.get("status")))
+    stdout().print(Text.assemble("Submitted workflow ", (shown, "bold"), f" ({status})"))
+    note(f"Follow it with: civitai-orch workflow {shown} --wait")
 
 
 @click.command()
@@ -195,4 +199,4 @@ def cancel(workflow_id: str, token: str | None, api_url: str | None, as_json: bo
     if as_json:
         emit_json({"id": workflow_id, "canceled": True})
     else:
-        stdout().print(f"Canceled {workflow_id}.", markup=False)
+        stdout().print(f"Canceled {printable(workflow_id)}.", markup=False)
