@@ -18,13 +18,13 @@ import contextvars
 import copy
 import datetime
 import email.utils
-import functools
 import http.cookiejar
 import json
 import logging
 import os
 import random
 import re
+import threading
 import time
 import weakref
 from collections.abc import (
@@ -523,15 +523,35 @@ class RequestBuilder:
         return cls(merged, _plain_request, plain)
 
 
-@functools.lru_cache(maxsize=128)
-def _api_url(text: str) -> httpx.URL:
-    """``text`` parsed, for a request to the API's own origin: a client asks for the same
-    few URLs again and again (a poll reads one workflow's until it ends).
+class _ParsedUrls:
+    """The API's URLs lately asked for, parsed: a client asks for the same few again and
+    again (a poll reads one workflow's until it ends).
 
-    URLs of other origins (signed URLs, whose query is a capability) and paths holding
-    a capability (an archive's token) are never kept.
+    A path holding a capability (an archive's token) is never kept, nor are URLs of
+    other origins (signed URLs: their callers never ask here). At most ``size`` are
+    kept; the oldest goes first.
     """
-    return httpx.URL(text)
+
+    def __init__(self, size: int) -> None:
+        """An empty cache for ``size`` URLs."""
+        self._size = size
+        self._urls: dict[str, httpx.URL] = {}
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> httpx.URL:
+        """``text`` parsed (``httpx.InvalidURL`` when it cannot be)."""
+        url = self._urls.get(text)
+        if url is None:
+            url = httpx.URL(text)
+            if not holds_secret(text):
+                with self._lock:
+                    if len(self._urls) >= self._size:
+                        del self._urls[next(iter(self._urls))]
+                    self._urls[text] = url
+        return url
+
+
+_API_URLS: Final = _ParsedUrls(128)
 
 
 def build_request(
@@ -579,9 +599,9 @@ def build_request(
     try:
         request = builder.build(
             call.method,
-            _api_url(settings.base_url + call.path)
-            if call.base_url is None and not holds_secret(call.path)
-            else (call.base_url or settings.base_url) + call.path,
+            _API_URLS.get(settings.base_url + call.path)
+            if call.base_url is None
+            else call.base_url + call.path,
             params=call.params or None,
             content=content,
             headers=headers,

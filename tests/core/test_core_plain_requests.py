@@ -24,12 +24,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from civitai_app_sdk._transport import (
+    _API_URLS,
     AsyncTransport,
     Call,
     RequestBuilder,
     Settings,
     SyncTransport,
-    _api_url,
+    _ParsedUrls,
     build_request,
     to_url,
     with_options,
@@ -204,15 +205,26 @@ def test_only_api_urls_without_a_capability_are_kept_parsed() -> None:
     settings = Settings.create(token=TOKEN, base_url=API)
     sent: list[httpx.Request] = []
     transport = SyncTransport(settings, transport=httpx.MockTransport(_answer(sent)))
-    _api_url.cache_clear()
+    kept = _API_URLS._urls
+    kept.clear()
     transport.send(to_url("GET", "https://files.test/object?sig=capability"))
     transport.send(Call("GET", "/v2/consumer/blobs/archive/encrypted-token"))
-    assert _api_url.cache_info().currsize == 0
+    assert kept == {}
     assert sent[-1].url == f"{API}/v2/consumer/blobs/archive/encrypted-token"
     for _ in range(3):
         transport.send(Call("GET", "/v2/consumer/workflows/wf-1"))
-    assert _api_url.cache_info().currsize == 1
-    assert _api_url.cache_info().hits == 2
+    assert list(kept) == [f"{API}/v2/consumer/workflows/wf-1"]
+
+
+def test_the_parsed_url_cache_keeps_its_size_and_its_newest() -> None:
+    urls = _ParsedUrls(3)
+    for n in range(5):
+        assert str(urls.get(f"{API}/w/{n}")) == f"{API}/w/{n}"
+    assert list(urls._urls) == [f"{API}/w/{n}" for n in (2, 3, 4)]
+    assert urls.get(f"{API}/w/4") is urls.get(f"{API}/w/4")
+    with pytest.raises(httpx.InvalidURL):
+        urls.get(f"{API}/w/\x00")
+    assert len(urls._urls) == 3
 
 
 def test_the_async_client_sends_through_its_pool_and_refuses_once_closed(
