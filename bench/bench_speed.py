@@ -14,16 +14,17 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import anyio
 import httpx
 
 from bench.bench_cli import launcher
 from bench.bench_client import PAYLOAD, per_call
 from civitai_app_sdk.local import LocalConfig, LocalServer, Timings
-from civitai_app_sdk.orchestrator import OrchestratorClient
+from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
 
 if TYPE_CHECKING:
     from civitai_app_sdk_generated.params import WorkflowTemplateParam
@@ -259,6 +260,40 @@ def client_row(server: LocalServer, workflow_id: str) -> None:
     )
 
 
+async def _async_pairs(server: LocalServer, workflow_id: str) -> list[tuple[float, float]]:
+    url = f"{server.url}/v2/consumer/workflows/{workflow_id}"
+
+    async def per(fn: Callable[[], Awaitable[object]], calls: int = 100) -> float:
+        start = time.perf_counter()
+        for _ in range(calls):
+            await fn()
+        return (time.perf_counter() - start) / calls
+
+    async with (
+        httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as raw,
+        AsyncOrchestratorClient(TOKEN, base_url=server.url) as client,
+    ):
+        for _ in range(30):
+            await raw.get(url)
+            await client.get(workflow_id)
+        return [
+            (await per(lambda: client.get(workflow_id)), await per(lambda: raw.get(url)))
+            for _ in range(RUNS)
+        ]
+
+
+def async_client_info(server: LocalServer, workflow_id: str) -> None:
+    """The async client.get against a raw httpx.AsyncClient.get (no target: an info line)."""
+    pairs = anyio.run(_async_pairs, server, workflow_id)
+    ratio = statistics.median(a / b for a, b in pairs)
+    ours = statistics.median(a for a, _ in pairs) * 1e6
+    base = statistics.median(b for _, b in pairs) * 1e6
+    print(
+        f"info  async client.get on loopback / raw httpx.AsyncClient.get: {ratio:.2f}x"
+        f" ({ours:.0f} vs {base:.0f} us)"
+    )
+
+
 def run() -> None:
     """Print every row of the speed table."""
     config = LocalConfig(token=TOKEN, timings=Timings(0.05, 0.05, 0.05, 0.2))
@@ -274,3 +309,4 @@ def run() -> None:
         first_use_rows(payload_file)
         parse_row(fixtures)
         client_row(server, workflow_id)
+        async_client_info(server, workflow_id)

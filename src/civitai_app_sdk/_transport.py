@@ -26,7 +26,6 @@ import random
 import re
 import threading
 import time
-import weakref
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -774,7 +773,14 @@ def capture_responses() -> Iterator[CapturedResponses]:
         _captures.reset(reset)
 
 
+def _timed(response: httpx.Response, started: float) -> None:
+    """Set ``response.elapsed``: the time since ``started`` (``time.monotonic()``)."""
+    response.elapsed = datetime.timedelta(seconds=time.monotonic() - started)
+
+
 def _finish(call: Call, response: httpx.Response, started: float) -> None:
+    """Time, log and capture an answer (its body read, unless it streams)."""
+    _timed(response, started)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
             "%s %s -> %s in %.3fs; request headers %s",
@@ -976,9 +982,10 @@ class _Transport(Generic[H, B, S]):
         A client the SDK created has no auth, event hooks, proxies or cookies, so a
         request that follows no redirect and carries no credentials in its URL only
         needs the transport (which is what the client's ``send`` would call). What
-        ``send`` does around it stays (:func:`_pool_answer`): a closed client refuses, a
-        failure names its request, an answer knows its ``elapsed`` and is logged to
-        ``httpx``. Redirects, URL credentials and injected clients go through ``send``.
+        ``send`` does around it stays (:func:`_pool_answer`, :func:`_finish`): a closed
+        client refuses, a failure names its request, an answer knows its ``elapsed``
+        and is logged to ``httpx``. Redirects, URL credentials and injected clients go
+        through ``send``.
         """
         return (
             self._pool is not None and not send.follow_redirects and not send.request.url.userinfo
@@ -993,40 +1000,6 @@ class _Transport(Generic[H, B, S]):
         return twin
 
 
-class _Timed(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A body from the pool that sets its response's ``elapsed`` when closed (as the
-    bodies ``httpx.Client.send`` hands out do), for either kind of client.
-
-    It holds the response weakly: a cycle would keep every answer (and its request)
-    alive until the garbage collector runs, which costs more than the request saved.
-    """
-
-    def __init__(self, body: Any, response: httpx.Response, start: float) -> None:
-        self._body, self._response, self._start = body, weakref.ref(response), start
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self._body
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._body:
-            yield chunk
-
-    def _stamp(self) -> None:
-        response = self._response()
-        if response is not None:
-            response.elapsed = datetime.timedelta(seconds=time.perf_counter() - self._start)
-
-    def close(self) -> None:
-        """Record the time since the request was handed to the pool; close the body."""
-        self._stamp()
-        self._body.close()
-
-    async def aclose(self) -> None:
-        """Record the time since the request was handed to the pool; close the body."""
-        self._stamp()
-        await self._body.aclose()
-
-
 @contextlib.contextmanager
 def _from_pool(request: httpx.Request) -> Iterator[None]:
     """A pool's failure names ``request``, as the clients' ``send`` makes it."""
@@ -1037,12 +1010,11 @@ def _from_pool(request: httpx.Request) -> Iterator[None]:
         raise
 
 
-def _pool_answer(request: httpx.Request, response: httpx.Response, start: float) -> httpx.Response:
+def _pool_answer(request: httpx.Request, response: httpx.Response) -> httpx.Response:
     """``response`` from the pool as the clients' ``send`` hands it out: tied to
-    ``request``, timed (``elapsed``) and logged to ``httpx`` (redacted, see
-    :func:`~civitai_app_sdk._logging.redact_http_logs`)."""
+    ``request`` and logged to ``httpx`` (redacted, see
+    :func:`~civitai_app_sdk._logging.redact_http_logs`); :func:`_finish` times it."""
     response.request = request
-    response.stream = _Timed(response.stream, response, start)
     _httpx_logger.info(
         'HTTP Request: %s %s "%s %d %s"',
         request.method,
@@ -1084,10 +1056,9 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
             return self.http.send(request, stream=True, follow_redirects=effect.follow_redirects)
         if self.http.is_closed:
             raise RuntimeError(_CLOSED)
-        start = time.perf_counter()
         with _from_pool(request):
             response = self._pool.handle_request(request)
-        return _pool_answer(request, response, start)
+        return _pool_answer(request, response)
 
     def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
@@ -1131,10 +1102,15 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
         """
         end = download_deadline(total)
         min_speed = check_min_speed(min_speed)
+        started = time.monotonic()
         response = self.send(call, stream=True)
         meter_response(response, min_speed, _what(call), asynchronous=False)
-        with _mid_body(call), contextlib.closing(response), deadline_scope(end):
-            yield response
+        try:
+            with _mid_body(call), deadline_scope(end):
+                yield response
+        finally:
+            response.close()
+            _timed(response, started)
 
     def close(self) -> None:
         """Close the httpx client if this transport created it."""
@@ -1195,10 +1171,9 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
             )
         if self.http.is_closed:
             raise RuntimeError(_CLOSED)
-        start = time.perf_counter()
         with _from_pool(request):
             response = await self._pool.handle_async_request(request)
-        return _pool_answer(request, response, start)
+        return _pool_answer(request, response)
 
     async def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
@@ -1245,6 +1220,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
         """
         end = download_deadline(total)
         min_speed = check_min_speed(min_speed)
+        started = time.monotonic()
         response = await self.send(call, stream=True)
         meter_response(response, min_speed, _what(call), asynchronous=True)
         try:
@@ -1252,6 +1228,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
                 yield response
         finally:
             await response.aclose()
+            _timed(response, started)
 
     async def aclose(self) -> None:
         """Close the httpx client if this transport created it."""
