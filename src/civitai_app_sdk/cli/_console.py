@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook
 from rich.segment import Segment
+from rich.text import Span, Text
 
 from ._output import printable, terminal_safe
 
@@ -37,12 +38,35 @@ class _Escaped:
                 yield Segment(terminal_safe(text), style)
 
 
+def _escaped_text(text: Text) -> Text:
+    """``text`` escaped before it is wrapped or cropped, its styles kept on the same words."""
+    plain = text.plain
+    if terminal_safe(plain) == plain:
+        return text
+    shift = [0] * (len(plain) + 1)  # how far each offset moves
+    pieces = []
+    for index, char in enumerate(plain):
+        piece = char if char.isprintable() else terminal_safe(char)
+        pieces.append(piece)
+        shift[index + 1] = shift[index] + len(piece) - 1
+    escaped = text.blank_copy("".join(pieces))
+    escaped.spans = [
+        Span(span.start + shift[span.start], span.end + shift[span.end], span.style)
+        for span in text.spans
+    ]
+    return escaped
+
+
 class _EscapeText(RenderHook):
-    """Wraps everything about to be drawn in :class:`_Escaped`."""
+    """Escapes what is about to be drawn: text before it is laid out (so it wraps as
+    shown), and everything (tables, live displays, links) as it is drawn."""
 
     def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
         """The same renderables, each drawn escaped."""
-        return [_Escaped(renderable) for renderable in renderables]
+        return [
+            _Escaped(_escaped_text(item) if isinstance(item, Text) else item)
+            for item in renderables
+        ]
 
 
 class TerminalConsole(Console):
