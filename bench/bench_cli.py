@@ -1,8 +1,8 @@
 """Wall time of `civitai-orch` commands as a user runs them: a fresh process each time.
 
 `--help` is timed against a start-up budget; then the network commands people run most
-(`workflows --json`, `workflows` as a table, `workflow ID`, `estimate FILE`) are timed against the local
-orchestrator on loopback, so the figure is the CLI's own cost (imports, settings,
+(`workflows --json`, `workflows` as a table, `workflow ID`, `estimate FILE`) are timed
+against the local orchestrator on loopback, so the figure is the CLI's own cost (imports, settings,
 client set-up, one request) with no network latency in it.
 """
 
