@@ -2,8 +2,8 @@
 
 `--help` is timed against a start-up budget; then the network commands people run most
 (`workflows --json`, `workflows` as a table, `workflow ID`, `estimate FILE`) are timed
-against the local orchestrator on loopback, so the figure is the CLI's own cost (imports, settings,
-client set-up, one request) with no network latency in it.
+against the local orchestrator on loopback, so the figure is the CLI's own cost
+(imports, settings, client set-up, one request) with no network latency in it.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import respx
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_cli_commands import API, JOB, WF
 
@@ -291,9 +291,13 @@ def test_the_cli_consoles_are_terminal_consoles() -> None:
 
 # --- the escaping functions ------------------------------------------------------------------
 
-ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=60)
+TRICKY = "\x1b\x9b\x07\r\n\t\x7f\u202e\u2066\u200b\u200d\u00a0\u3000\u2028\ufeff\udc80"
+ANY_TEXT = st.text(
+    st.characters(codec=None, exclude_categories=()) | st.sampled_from(TRICKY), max_size=60
+)
 
 
+@settings(deadline=None)
 @given(ANY_TEXT)
 def test_terminal_safe_leaves_nothing_a_terminal_acts_on_and_keeps_lines(text: str) -> None:
     safe = terminal_safe(text)
@@ -306,11 +310,13 @@ def test_terminal_safe_leaves_nothing_a_terminal_acts_on_and_keeps_lines(text: s
         assert safe == one_line == text
 
 
+@settings(deadline=None)
 @given(st.text(st.characters(exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))))
 def test_text_a_terminal_shows_as_it_is_is_left_alone(text: str) -> None:
     assert terminal_safe(text) == printable(text) == text
 
 
+@settings(deadline=None)
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | ANY_TEXT,
