@@ -100,6 +100,23 @@ def test_the_workflows_table_escapes_every_cell_and_stays_aligned(
         assert "Next page:" in result.stderr
 
 
+def test_table_cells_are_text_never_markup(authed: Run, api: respx.MockRouter) -> None:
+    marked = "wf[/]1[red]x"
+    wf = copy.deepcopy(WF)
+    wf.update(id=marked, status="[bold]done")
+    wf["steps"][0]["input"]["prompt"] = "a [link=https://evil.test]cat[/link]"
+    wf["steps"][0]["output"]["images"][0]["id"] = "IMG[/].jpeg"
+    api.get(f"{API}/v2/consumer/workflows").respond(json={"items": [wf]})
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=wf)
+    listed = authed("workflows", env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.stderr  # `[/]` crashed rich's markup parser
+    for text in (marked, "[bold]done", "a [link=https://evil.test]cat[/link]"):
+        assert text in listed.stdout
+    results = authed("results", "wf-1")
+    assert results.exit_code == 0, results.stderr
+    assert "IMG[/].jpeg" in results.stdout
+
+
 def test_a_workflow_and_its_steps_show_the_servers_words_escaped(
     authed: Run, api: respx.MockRouter
 ) -> None:
