@@ -301,6 +301,18 @@ def test_the_console_escapes_links_and_keeps_its_own_styles() -> None:
     assert "two\nlines" in CONSOLE_CODES.sub("", written)
 
 
+def test_long_escaped_text_wraps_whole_with_its_styles_on_the_same_words() -> None:
+    console, out = _terminal(width=40)
+    console.print(f"[red]before[/] {HOSTILE} [bold]after[/] {HOSTILE}")
+    written = out.getvalue()
+    lines = CONSOLE_CODES.sub("", written).split("\n")
+    assert all(len(line) <= 40 for line in lines)  # measured escaped
+    whole = printable(HOSTILE.replace("\x07", ""))  # rich drops the BEL itself
+    assert "".join(lines) == f"before {whole} after {whole}"  # wrapped, nothing cut
+    assert "\x1b[31mbefore\x1b[0m" in written
+    assert "\x1b[1mafter\x1b[0m" in written
+
+
 def test_the_cli_consoles_are_terminal_consoles() -> None:
     assert isinstance(_output.stdout(), TerminalConsole)
     assert isinstance(_output.stderr(), TerminalConsole)
