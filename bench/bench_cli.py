@@ -1,9 +1,9 @@
 """Wall time of `civitai-orch` commands as a user runs them: a fresh process each time.
 
 `--help` is timed against a start-up budget; then the network commands people run most
-(`workflows --json`, `workflow ID`, `estimate FILE`) are timed against the local
-orchestrator on loopback, so the figure is the CLI's own cost (imports, settings,
-client set-up, one request) with no network latency in it.
+(`workflows --json`, `workflows` as a table, `workflow ID`, `estimate FILE`) are timed
+against the local orchestrator on loopback, so the figure is the CLI's own cost
+(imports, settings, client set-up, one request) with no network latency in it.
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ def run() -> None:
         workflow_id = json.loads(submitted.stdout)["id"]
         commands = {
             "workflows --json": ["workflows", "--json"],
+            "workflows (table)": ["workflows"],
             "workflow ID": ["workflow", workflow_id],
             "estimate FILE": ["estimate", str(body)],
         }

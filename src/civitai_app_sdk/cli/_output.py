@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -46,9 +48,22 @@ EMITTED: Final = "civitai_orch.emitted"
 """Context meta key: the command has printed its JSON document."""
 
 
+def json_text(value: Any) -> str:
+    """``value`` as pretty JSON that is safe on a terminal.
+
+    Characters a terminal would act on (C1 controls, DEL, bidirectional overrides and
+    other format characters, lone surrogates) are written as ``\\uXXXX`` escapes: the
+    same JSON value, and byte for byte what ``json.dumps`` gives for other text.
+    """
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    if text.replace("\n", "").isprintable():
+        return text
+    return _SUSPECT_IN_JSON.sub(_json_escaped, text)
+
+
 def emit_json(value: Any) -> None:
     """Print ``value`` as one pretty JSON document on stdout (once per command)."""
-    click.echo(json.dumps(to_data(value), indent=2, ensure_ascii=False))
+    click.echo(json_text(to_data(value)))
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.meta[EMITTED] = True
@@ -56,18 +71,18 @@ def emit_json(value: Any) -> None:
 
 @functools.cache
 def stdout() -> Console:
-    """The rich console for human output."""
-    from rich.console import Console
+    """The rich console for human output (control characters in text are escaped)."""
+    from ._console import TerminalConsole
 
-    return Console(highlight=False, soft_wrap=True)
+    return TerminalConsole(highlight=False, soft_wrap=True)
 
 
 @functools.cache
 def stderr() -> Console:
-    """The rich console for notes, prompts and progress bars."""
-    from rich.console import Console
+    """The rich console for notes, prompts and progress bars (text escaped as on stdout)."""
+    from ._console import TerminalConsole
 
-    return Console(stderr=True, highlight=False)
+    return TerminalConsole(stderr=True, highlight=False)
 
 
 def note(message: str) -> None:
@@ -83,12 +98,38 @@ def status_text(status: object) -> Text:
     return Text(name, style=STATUS_STYLES.get(name, ""))
 
 
+_SUSPECT: Final = re.compile(r"[^\x20-\x7e]")
+_SUSPECT_IN_TEXT: Final = re.compile(r"[^\x20-\x7e\n\t]")
+_SUSPECT_IN_JSON: Final = re.compile(r"[^\x20-\x7e\n]")
+_ZERO_WIDTH_JOINER: Final = "\u200d"
+
+
+def _harmless(char: str) -> bool:
+    """Whether a terminal shows ``char`` as it is (spaces of any width and the joiner
+    inside emoji sequences included) rather than acting on it or hiding it."""
+    return char.isprintable() or char == _ZERO_WIDTH_JOINER or unicodedata.category(char) == "Zs"
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    return char if _harmless(char) else ascii(char)[1:-1]
+
+
+def _json_escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    return char if _harmless(char) else json.dumps(char)[1:-1]
+
+
 def printable(text: str) -> str:
-    """``text`` with every character a terminal would act on (control characters, escape
-    sequences, bidirectional overrides) written as a ``\\x1b``-style escape instead."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    """``text`` on one line, with every character a terminal would act on (control
+    characters, line breaks, escape sequences, bidirectional overrides, other invisible
+    format characters) written as a ``\\x1b``-style escape instead."""
+    return text if text.isprintable() else _SUSPECT.sub(_escaped, text)
+
+
+def terminal_safe(text: str) -> str:
+    """:func:`printable` that keeps line breaks and tabs: for text of several lines."""
+    return text if text.isprintable() else _SUSPECT_IN_TEXT.sub(_escaped, text)
 
 
 def shorten(text: object, limit: int) -> str:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._output import stderr, to_data
+from ._output import printable, stderr, to_data
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -23,8 +23,10 @@ class Bar:
         self._task = task
 
     def update(self, **fields: Any) -> None:
-        """Set ``total``, ``completed``, ``description``…"""
+        """Set ``total``, ``completed``, ``description`` (shown escaped, never as markup)…"""
         if self._progress is not None and self._task is not None:
+            if "description" in fields:
+                fields["description"] = printable(str(fields["description"]))
             self._progress.update(self._task, **fields)
 
     def advance(self, amount: float) -> None:
@@ -48,21 +50,28 @@ def on_terminal() -> bool:
 
 @contextlib.contextmanager
 def bar(description: str, total: float | None = None, *, transfer: bool = False) -> Iterator[Bar]:
-    """A progress bar for the duration of the block (bytes when ``transfer``)."""
+    """A progress bar for the duration of the block (bytes when ``transfer``).
+
+    ``description`` is shown as text (escaped, never read as markup: it may hold a file
+    name or a server's workflow id).
+    """
     if not on_terminal():
         yield Bar(None, None)
         return
     console = stderr()
     from rich import progress as rp
 
-    columns: list[rp.ProgressColumn | str] = [rp.TextColumn("{task.description}"), rp.BarColumn()]
+    columns: list[rp.ProgressColumn | str] = [
+        rp.TextColumn("{task.description}", markup=False),
+        rp.BarColumn(),
+    ]
     if transfer:
         columns += [rp.DownloadColumn(), rp.TransferSpeedColumn()]
     else:
         columns += [rp.MofNCompleteColumn(), rp.TextColumn("steps")]
     columns.append(rp.TimeElapsedColumn())
     with rp.Progress(*columns, console=console, transient=True) as progress:
-        yield Bar(progress, progress.add_task(description, total=total))
+        yield Bar(progress, progress.add_task(printable(description), total=total))
 
 
 def workflow_updater(status_bar: Bar) -> Any:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from ._media import step_media
-from ._output import shorten, status_text, stdout
-
-if TYPE_CHECKING:
-    from rich.text import Text
+from ._output import printable, shorten, status_text, stdout
 
 Data = Mapping[str, Any]
 
@@ -30,8 +27,8 @@ def step_prompt(step: Data) -> str | None:
 
 
 def _steps_cell(steps: Sequence[Data]) -> str:
-    return ", ".join(
-        f"{s.get('name')}:{s.get('$type', '?')}({s.get('status') or '-'})" for s in steps
+    return printable(
+        ", ".join(f"{s.get('name')}:{s.get('$type', '?')}({s.get('status') or '-'})" for s in steps)
     )
 
 
@@ -92,20 +89,23 @@ def workflow_table(items: Sequence[Data]) -> None:
 
     Ids, statuses, dates and costs are never cut or wrapped; below :data:`WIDE`
     columns the steps and seconds are left out, and the prompt gets what room is left.
+    Cells are text (never markup), escaped before the columns are measured.
     """
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     console = stdout()
     wide = console.width >= WIDE
     rows = []
     for wf in items:
         steps = [s for s in wf.get("steps") or [] if isinstance(s, Mapping)]
-        fixed = [str(wf.get("id") or "-"), str(wf.get("status") or "unknown")]
         created = _when(wf.get("createdAt"))
-        fixed += [created if wide else created[:16], cost_text(wf)]
+        fixed = [str(wf.get("id") or "-"), str(wf.get("status") or "unknown")]
+        fixed = [printable(text) for text in [*fixed, created if wide else created[:16]]]
+        fixed.append(cost_text(wf))
         prompt = next((p for s in steps if (p := step_prompt(s))), "")
-        rows.append((fixed, _steps_cell(steps), shorten(prompt, 60)))
+        rows.append((fixed, _steps_cell(steps), printable(shorten(prompt, 60))))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     used = 0
     for index, name in enumerate(("ID", "Status", "Created", "Cost")):
@@ -118,12 +118,12 @@ def workflow_table(items: Sequence[Data]) -> None:
     room = console.width - used - 1
     if room >= 10:
         table.add_column("Prompt", no_wrap=True, overflow="ellipsis", max_width=room)
-    for fixed, steps_cell, prompt in rows:
-        cells: list[str | Text] = [fixed[0], status_text(fixed[1]), *fixed[2:]]
+    for fixed, steps_cell, prompt in rows:  # Text cells: a server's words are never markup
+        cells = [Text(fixed[0]), status_text(fixed[1]), *map(Text, fixed[2:])]
         if wide:
-            cells.append(steps_cell)
+            cells.append(Text(steps_cell))
         if room >= 10:
-            cells.append(prompt)
+            cells.append(Text(prompt))
         table.add_row(*cells)
     console.print(table)
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from ._output import json_text, printable
+
 if TYPE_CHECKING:
     from civitai_app_sdk.blocks import ManifestProblem, ValidationResult
 
@@ -37,23 +39,18 @@ def _read_manifest(path: Path) -> Any:
         raise ValueError("the JSON is nested too deeply (over about 1,000 levels)") from None
 
 
-def _safe(text: str) -> str:
-    """Text any terminal encoding accepts (lone surrogates from JSON escapes are escaped)."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def _as_json(problems: tuple[ManifestProblem, ...]) -> list[dict[str, str]]:
     return [{"path": p.path, "message": p.message, "stage": p.stage} for p in problems]
 
 
 def _emit_json(document: dict[str, Any]) -> None:
-    click.echo(_safe(json.dumps(document, ensure_ascii=False, indent=2)))
+    click.echo(json_text(document))
 
 
 def _emit_text(path: Path, result: ValidationResult) -> None:
     count = len(result.problems)
     verdict = "valid" if result.valid else f"invalid ({count} problem{'s' * (count != 1)})"
-    click.echo(f"{path}: {verdict}")
+    click.echo(f"{printable(str(path))}: {verdict}")
     sections = (
         ("error", result.problems),
         ("schema", result.schema_findings),
@@ -61,7 +58,8 @@ def _emit_text(path: Path, result: ValidationResult) -> None:
     )
     for label, problems in sections:
         for problem in problems:
-            click.echo(_safe(f"  {label:<7} {problem.path or '(manifest)'}: {problem.message}"))
+            where = printable(problem.path or "(manifest)")
+            click.echo(f"  {label:<7} {where}: {printable(problem.message)}")
     if result.schema_findings:
         click.echo(
             "  (schema findings are advisory: the published schema is older than the platform)"
@@ -96,7 +94,7 @@ def validate(manifest: Path, as_json: bool, schema: Path | None) -> None:
         if as_json:
             _emit_json({"file": str(manifest), "error": reason})
         else:
-            click.echo(_safe(f"{manifest}: {reason}"), err=True)
+            click.echo(f"{printable(str(manifest))}: {printable(reason)}", err=True)
         sys.exit(EXIT_UNREADABLE)
     if as_json:
         _emit_json(

@@ -10,7 +10,7 @@ from ._download import blob_stem, download_all, from_blob_endpoint
 from ._exit import CliError, ExitCode
 from ._media import workflow_media
 from ._options import api_options, json_option
-from ._output import emit_json, note, stdout, to_data
+from ._output import emit_json, note, printable, stdout, to_data
 from ._progress import bar
 from ._session import open_client
 
@@ -93,6 +93,7 @@ def _print(
     reports: list[dict[str, object]] | None,
 ) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     console = stdout()
     console.print(
@@ -116,13 +117,8 @@ def _print(
                 saved.append(str(report["path"]))
             else:
                 state = f"{report['status']}: {report.get('reason')}"
-        table.add_row(
-            str(item["step"]),
-            str(item["kind"]),
-            str(item["blobId"] or "-"),
-            str(item["size"] or ""),
-            state,
-        )
+        cells = (item["step"], item["kind"], item["blobId"] or "-", item["size"] or "", state)
+        table.add_row(*(Text(printable(str(cell))) for cell in cells))  # never markup
     console.print(table)
     for path in saved:  # whole paths on their own lines: a table would cut them
         console.print(f"Saved {path}", markup=False, soft_wrap=True)
