@@ -509,17 +509,16 @@ class RequestBuilder:
 
     headers: Mapping[str, str]
     build: BuildRequest
-    plain: bool
 
     @classmethod
     def of(cls, settings: Settings, client: httpx.Client | httpx.AsyncClient, plain: bool) -> Self:
         """The way ``client`` builds requests (``plain``: a client the SDK created)."""
         if not plain:
-            return cls(dict(settings.headers), client.build_request, plain)
+            return cls(dict(settings.headers), client.build_request)
         merged = {name.decode(): value.decode() for name, value in client.headers.raw}
         for name, value in settings.headers.items():
             _put(merged, name, value)
-        return cls(merged, _plain_request, plain)
+        return cls(merged, _plain_request)
 
 
 class _ParsedUrls:
@@ -972,12 +971,12 @@ class _Transport(Generic[H, B, S]):
         self.http, self._pool = (
             (http_client, None) if http_client is not None else self._new_http(settings, transport)
         )
-        self.builder = RequestBuilder.of(settings, self.http, plain=self._owned)
+        self.builder = RequestBuilder.of(settings, self.http, plain=self._pool is not None)
         self.sleep: Callable[[float], S] = sleep or self._default_sleep
         self.clock = clock
 
-    def _direct(self, send: Send) -> bool:
-        """Whether ``send`` may go straight to the pool rather than through the client.
+    def _direct(self, send: Send) -> B | None:
+        """The pool ``send`` may go straight to rather than through the client, if any.
 
         A client the SDK created has no auth, event hooks, proxies or cookies, so a
         request that follows no redirect and carries no credentials in its URL only
@@ -987,15 +986,15 @@ class _Transport(Generic[H, B, S]):
         and is logged to ``httpx``. Redirects, URL credentials and injected clients go
         through ``send``.
         """
-        return (
-            self._pool is not None and not send.follow_redirects and not send.request.url.userinfo
-        )
+        if send.follow_redirects or send.request.url.userinfo:
+            return None
+        return self._pool
 
     def derive(self, settings: Settings) -> Self:
         """A transport with other settings over the same connection pool (not owned)."""
         twin = copy.copy(self)
         twin.settings = settings
-        twin.builder = RequestBuilder.of(settings, self.http, plain=self.builder.plain)
+        twin.builder = RequestBuilder.of(settings, self.http, plain=self._pool is not None)
         twin._owned = False
         return twin
 
@@ -1052,12 +1051,13 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
     def _send(self, effect: Send) -> httpx.Response:
         """Send through the pool itself when nothing of ``httpx.Client.send`` applies."""
         request = effect.request
-        if self._pool is None or not self._direct(effect):
+        pool = self._direct(effect)
+        if pool is None:
             return self.http.send(request, stream=True, follow_redirects=effect.follow_redirects)
         if self.http.is_closed:
             raise RuntimeError(_CLOSED)
         with _from_pool(request):
-            response = self._pool.handle_request(request)
+            response = pool.handle_request(request)
         return _pool_answer(request, response)
 
     def _perform(self, effect: Effect) -> Any:
@@ -1165,14 +1165,15 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
     async def _send(self, effect: Send) -> httpx.Response:
         """Send through the pool itself when nothing of ``httpx.AsyncClient.send`` applies."""
         request = effect.request
-        if self._pool is None or not self._direct(effect):
+        pool = self._direct(effect)
+        if pool is None:
             return await self.http.send(
                 request, stream=True, follow_redirects=effect.follow_redirects
             )
         if self.http.is_closed:
             raise RuntimeError(_CLOSED)
         with _from_pool(request):
-            response = await self._pool.handle_async_request(request)
+            response = await pool.handle_async_request(request)
         return _pool_answer(request, response)
 
     async def _perform(self, effect: Effect) -> Any:
