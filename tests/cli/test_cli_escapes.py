@@ -256,9 +256,16 @@ CONSOLE_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\]8;[^\x1b]*\x1b\\")
 
 
 def _terminal(width: int = 60) -> tuple[TerminalConsole, io.StringIO]:
+    """A colour terminal whatever the environment says (TERM=dumb, NO_COLOR)."""
     out = io.StringIO()
     console = TerminalConsole(
-        file=out, width=width, force_terminal=True, force_interactive=True, highlight=False
+        file=out,
+        width=width,
+        force_terminal=True,
+        force_interactive=True,
+        highlight=False,
+        color_system="standard",
+        _environ={"TERM": "xterm-256color"},  # rich's own switch for tests
     )
     return console, out
 
