@@ -117,6 +117,19 @@ def test_table_cells_are_text_never_markup(authed: Run, api: respx.MockRouter) -
     assert "IMG[/].jpeg" in results.stdout
 
 
+def test_emoji_codes_in_a_servers_words_stay_text(authed: Run, api: respx.MockRouter) -> None:
+    wf = copy.deepcopy(WF)
+    wf.update(id="wf:cat:1", tags=[":fire:"])
+    wf["steps"][0]["input"]["prompt"] = "a :smile: cat"
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=wf)
+    api.put(url__startswith=f"{API}/v2/consumer/workflows/").respond(204)
+    shown = authed("workflow", "wf-1")
+    assert shown.exit_code == 0, shown.stderr
+    for text in ("Workflow wf:cat:1", "Tags:      :fire:", "Prompt: a :smile: cat"):
+        assert text in shown.stdout
+    assert "Canceled wf:cat:1." in authed("cancel", "wf:cat:1").stdout  # rich made it wf🐱1
+
+
 def test_a_workflow_and_its_steps_show_the_servers_words_escaped(
     authed: Run, api: respx.MockRouter
 ) -> None:

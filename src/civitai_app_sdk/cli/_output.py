@@ -71,10 +71,11 @@ def emit_json(value: Any) -> None:
 
 @functools.cache
 def stdout() -> Console:
-    """The rich console for human output (control characters in text are escaped)."""
+    """The rich console for human output (control characters in text are escaped, and
+    ``:cat:`` in a server's words stays text, never an emoji)."""
     from ._console import TerminalConsole
 
-    return TerminalConsole(highlight=False, soft_wrap=True)
+    return TerminalConsole(highlight=False, emoji=False, soft_wrap=True)
 
 
 @functools.cache
@@ -82,7 +83,7 @@ def stderr() -> Console:
     """The rich console for notes, prompts and progress bars (text escaped as on stdout)."""
     from ._console import TerminalConsole
 
-    return TerminalConsole(stderr=True, highlight=False)
+    return TerminalConsole(stderr=True, highlight=False, emoji=False)
 
 
 def note(message: str) -> None:
