@@ -241,6 +241,17 @@ def test_block_validate_escapes_a_manifests_words(run: Run, cli_home: Path) -> N
     assert "x\\x1b[2J\\u202eevil.json" in unreadable.stderr
 
 
+def test_clicks_own_errors_show_a_file_name_escaped(run: Run) -> None:
+    name = f"no{CLEAR}{RTL}.json"  # click quotes the name it could not open as it is
+    for command in ("submit", "estimate", "upload"):
+        result = run(command, name)
+        assert result.exit_code == 2, result.stderr
+        assert not raw_controls(result.stderr)
+        assert "no\\x1b[2J\\u202eevil.json" in result.stderr
+    as_json = run("submit", name, "--json")
+    assert name in json.loads(as_json.stdout)["error"]["message"]  # the value, kept
+
+
 # --- JSON ---------------------------------------------------------------------------------
 
 

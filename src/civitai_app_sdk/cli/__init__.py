@@ -183,13 +183,14 @@ class LazyGroup(click.Group):
                     raise
                 raise error from None
         except click.ClickException as failure:
-            from ._output import EMITTED
+            from ._output import EMITTED, terminal_safe
 
             if ctx.meta.get(JSON_REQUESTED) and not ctx.meta.get(EMITTED):
                 from ._exit import usage_document
                 from ._output import emit_json
 
                 emit_json(usage_document(failure))
+            failure.message = terminal_safe(failure.message)  # click's own quote file names
             raise
 
 
