@@ -190,7 +190,9 @@ class LazyGroup(click.Group):
                 from ._output import emit_json
 
                 emit_json(usage_document(failure))
-            failure.message = terminal_safe(failure.message)  # click's own quote file names
+            # click's own errors quote a file name as given; click declares ``message``
+            # Final, yet shows whatever it holds when the exception reaches it
+            failure.message = terminal_safe(failure.message)  # type: ignore[misc]
             raise
 
 
