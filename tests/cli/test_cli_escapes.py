@@ -211,6 +211,25 @@ def test_device_login_shows_the_servers_code_link_and_username_escaped(run: Run)
     assert "Signed in as makerx\\x1b[2J" in result.stdout
 
 
+def test_a_servers_wrong_types_show_as_nothing_rather_than_a_traceback(
+    authed: Run, api: respx.MockRouter
+) -> None:
+    broken = copy.deepcopy(WF)  # `workflow` and `job` show the server's JSON unchecked
+    broken["tags"] = True
+    broken["steps"][0]["jobs"] = 1.5
+    broken["steps"][0]["output"]["images"][1]["type"] = []
+    broken["steps"][1]["output"] = [{"type": {}, "id": "x"}]
+    job = copy.deepcopy(JOB)
+    job["result"] = 7
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=broken)
+    api.get(f"{API}/v2/consumer/workflows/wf-2").respond(json={**WF, "steps": 5})
+    api.get(f"{API}/v1/consumer/jobs/job-1").respond(json=job)
+    for args in (("workflow", "wf-1"), ("workflow", "wf-2"), ("job", "job-1")):
+        result = authed(*args)  # the runner re-raises what escapes: no traceback
+        assert result.exit_code == 0, (args, result.stderr)
+    assert "Workflow wf-1" in authed("workflow", "wf-2").stdout
+
+
 # --- a user's manifest ---------------------------------------------------------------------
 
 

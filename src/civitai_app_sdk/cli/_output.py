@@ -44,6 +44,12 @@ def to_data(value: Any) -> Any:
     return value
 
 
+def entries(value: object) -> list[Any]:
+    """``value`` when the server sent a list there, else no entries (a hostile or broken
+    server's ``"steps": 5`` is shown as no steps, not a traceback)."""
+    return value if isinstance(value, list) else []
+
+
 EMITTED: Final = "civitai_orch.emitted"
 """Context meta key: the command has printed its JSON document."""
 
