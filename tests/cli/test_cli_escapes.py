@@ -43,8 +43,9 @@ DANGEROUS = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
 def raw_controls(text: str) -> set[str]:
-    """The characters in ``text`` a terminal would act on or hide (line breaks aside)."""
-    return {c for c in text if c != "\n" and unicodedata.category(c) in DANGEROUS}
+    """The characters in ``text`` a terminal would act on or hide (line breaks and the
+    zero-width joiner and non-joiner of emoji and Persian text aside)."""
+    return {c for c in text if c not in "\n\u200c\u200d" and unicodedata.category(c) in DANGEROUS}
 
 
 def assert_escaped(text: str, *, rtl: bool = True) -> None:
@@ -115,6 +116,19 @@ def test_table_cells_are_text_never_markup(authed: Run, api: respx.MockRouter) -
     results = authed("results", "wf-1")
     assert results.exit_code == 0, results.stderr
     assert "IMG[/].jpeg" in results.stdout
+
+
+def test_emoji_codes_in_a_servers_words_stay_text(authed: Run, api: respx.MockRouter) -> None:
+    wf = copy.deepcopy(WF)
+    wf.update(id="wf:cat:1", tags=[":fire:"])
+    wf["steps"][0]["input"]["prompt"] = "a :smile: cat"
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=wf)
+    api.put(url__startswith=f"{API}/v2/consumer/workflows/").respond(204)
+    shown = authed("workflow", "wf-1")
+    assert shown.exit_code == 0, shown.stderr
+    for text in ("Workflow wf:cat:1", "Tags:      :fire:", "Prompt: a :smile: cat"):
+        assert text in shown.stdout
+    assert "Canceled wf:cat:1." in authed("cancel", "wf:cat:1").stdout  # rich made it wf🐱1
 
 
 def test_a_workflow_and_its_steps_show_the_servers_words_escaped(
@@ -197,6 +211,25 @@ def test_device_login_shows_the_servers_code_link_and_username_escaped(run: Run)
     assert "Signed in as makerx\\x1b[2J" in result.stdout
 
 
+def test_a_servers_wrong_types_show_as_nothing_rather_than_a_traceback(
+    authed: Run, api: respx.MockRouter
+) -> None:
+    broken = copy.deepcopy(WF)  # `workflow` and `job` show the server's JSON unchecked
+    broken["tags"] = True
+    broken["steps"][0]["jobs"] = 1.5
+    broken["steps"][0]["output"]["images"][1]["type"] = []
+    broken["steps"][1]["output"] = [{"type": {}, "id": "x"}]
+    job = copy.deepcopy(JOB)
+    job["result"] = 7
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=broken)
+    api.get(f"{API}/v2/consumer/workflows/wf-2").respond(json={**WF, "steps": 5})
+    api.get(f"{API}/v1/consumer/jobs/job-1").respond(json=job)
+    for args in (("workflow", "wf-1"), ("workflow", "wf-2"), ("job", "job-1")):
+        result = authed(*args)  # the runner re-raises what escapes: no traceback
+        assert result.exit_code == 0, (args, result.stderr)
+    assert "Workflow wf-1" in authed("workflow", "wf-2").stdout
+
+
 # --- a user's manifest ---------------------------------------------------------------------
 
 
@@ -227,6 +260,17 @@ def test_block_validate_escapes_a_manifests_words(run: Run, cli_home: Path) -> N
     assert "x\\x1b[2J\\u202eevil.json" in unreadable.stderr
 
 
+def test_clicks_own_errors_show_a_file_name_escaped(run: Run) -> None:
+    name = f"no{CLEAR}{RTL}.json"  # click quotes the name it could not open as it is
+    for command in ("submit", "estimate", "upload"):
+        result = run(command, name)
+        assert result.exit_code == 2, result.stderr
+        assert not raw_controls(result.stderr)
+        assert "no\\x1b[2J\\u202eevil.json" in result.stderr
+    as_json = run("submit", name, "--json")
+    assert name in json.loads(as_json.stdout)["error"]["message"]  # the value, kept
+
+
 # --- JSON ---------------------------------------------------------------------------------
 
 
@@ -247,6 +291,15 @@ def test_json_output_keeps_the_value_and_escapes_what_a_terminal_acts_on(
 def test_json_of_ordinary_text_is_what_json_dumps_gives() -> None:
     value = {"prompt": "un chat rouge é 猫 👩\u200d💻 a\u00a0b\u3000c", "n": [1, 2.5, None]}
     assert json_text(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_recent_emoji_private_use_and_persian_joiners_are_ordinary_text() -> None:
+    # U+1FAE8 (Unicode 15) is unassigned in older Python releases' data, U+E000 is private
+    # use, and Persian is written with the zero-width non-joiner: all shown as they are.
+    prompt = "shaking \U0001fae8, heart \U0001fa77, \ue000, \u0645\u06cc\u200c\u0631\u0648\u0645"
+    value = {"prompt": prompt}
+    assert json_text(value) == json.dumps(value, indent=2, ensure_ascii=False)
+    assert printable(prompt) == terminal_safe(prompt) == prompt
 
 
 # --- progress bars and the console itself ---------------------------------------------------
@@ -328,9 +381,9 @@ def test_the_cli_consoles_are_terminal_consoles() -> None:
 # --- the escaping functions ------------------------------------------------------------------
 
 TRICKY = "\x1b\x9b\x07\r\n\t\x7f\u202e\u2066\u200b\u200d\u00a0\u3000\u2028\ufeff\udc80"
-ANY_TEXT = st.text(
+ANY_TEXT = st.lists(  # not st.text: it merges the alphabets and then seldom draws TRICKY
     st.characters(codec=None, exclude_categories=()) | st.sampled_from(TRICKY), max_size=60
-)
+).map("".join)
 
 
 @settings(deadline=None)
@@ -347,7 +400,7 @@ def test_terminal_safe_leaves_nothing_a_terminal_acts_on_and_keeps_lines(text: s
 
 
 @settings(deadline=None)
-@given(st.text(st.characters(exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))))
+@given(st.text(st.characters(exclude_categories=("Cc", "Cf", "Cs", "Zl", "Zp"))))
 def test_text_a_terminal_shows_as_it_is_is_left_alone(text: str) -> None:
     assert terminal_safe(text) == printable(text) == text
 

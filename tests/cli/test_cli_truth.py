@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shlex
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from test_cli_commands import API, BODY, WF
 
 from civitai_app_sdk.cli import _confirm as confirm_module
 from civitai_app_sdk.cli._exit import ExitCode
+from civitai_app_sdk.cli.inspect import still_running
 from civitai_app_sdk.local import LocalConfig, LocalServer
 from civitai_app_sdk.local.timeline import Timings
 from tests.cli.conftest import ME, SITE, Run
@@ -421,6 +423,23 @@ def test_submit_shows_a_hostile_servers_workflow_id_escaped_and_never_as_markup(
     assert result.exit_code == 0, result.stderr  # the server charged: the id must show
     assert "Submitted workflow wf[/]\\x1b]0;owned\\x07[red]1 (processing)" in result.stdout
     assert not any(c in result.stdout + result.stderr for c in "\x1b\x07")
+
+
+def test_commands_to_paste_quote_a_servers_workflow_id(
+    authed: Run, api: respx.MockRouter, body_file: Path
+) -> None:
+    hostile = "wf-1; touch pwned #"
+    _estimate(api)
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).respond(
+        json={**WF, "id": hostile, "status": "processing"}
+    )
+    result = authed("submit", str(body_file), "--yes")
+    assert result.exit_code == 0, result.stderr
+    hint = result.stderr.split("Follow it with: ")[1].strip()
+    assert shlex.split(hint) == ["civitai-orch", "workflow", hostile, "--wait"]  # one word
+    stopped = still_running(hostile, "processing", "interrupted", ExitCode.INTERRUPTED)
+    assert shlex.split(stopped.extra["cancel"]) == ["civitai-orch", "cancel", hostile]
+    assert f"`civitai-orch workflow '{hostile}' --wait`" in stopped.format_message()
 
 
 # --- logins: checked, bound to their API, in the keyring (13.3) --------------------------

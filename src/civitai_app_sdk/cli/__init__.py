@@ -183,13 +183,16 @@ class LazyGroup(click.Group):
                     raise
                 raise error from None
         except click.ClickException as failure:
-            from ._output import EMITTED
+            from ._output import EMITTED, terminal_safe
 
             if ctx.meta.get(JSON_REQUESTED) and not ctx.meta.get(EMITTED):
                 from ._exit import usage_document
                 from ._output import emit_json
 
                 emit_json(usage_document(failure))
+            # click's own errors quote a file name as given; click declares ``message``
+            # Final, yet shows whatever it holds when the exception reaches it
+            failure.message = terminal_safe(failure.message)  # type: ignore[misc]
             raise
 
 

@@ -14,6 +14,8 @@ from typing import Any, Final
 
 import attrs
 
+from ._output import entries
+
 BLOB_TYPES: Final = frozenset({"image", "video", "audio", "model3d"})
 
 
@@ -38,7 +40,8 @@ class Media:
 
 def _walk(value: Any) -> Iterator[Mapping[str, Any]]:
     if isinstance(value, Mapping):
-        if value.get("type") in BLOB_TYPES and isinstance(value.get("id"), str):
+        kind = value.get("type")
+        if isinstance(kind, str) and kind in BLOB_TYPES and isinstance(value.get("id"), str):
             yield value
             return
         for child in value.values():
@@ -90,5 +93,5 @@ def step_media(step: Mapping[str, Any]) -> list[Media]:
 
 def workflow_media(workflow: Mapping[str, Any]) -> list[Media]:
     """The output files of every step of a workflow."""
-    steps = workflow.get("steps") or []
+    steps = entries(workflow.get("steps"))
     return [m for step in steps if isinstance(step, Mapping) for m in step_media(step)]

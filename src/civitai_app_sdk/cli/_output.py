@@ -44,6 +44,12 @@ def to_data(value: Any) -> Any:
     return value
 
 
+def entries(value: object) -> list[Any]:
+    """``value`` when the server sent a list there, else no entries (a hostile or broken
+    server's ``"steps": 5`` is shown as no steps, not a traceback)."""
+    return value if isinstance(value, list) else []
+
+
 EMITTED: Final = "civitai_orch.emitted"
 """Context meta key: the command has printed its JSON document."""
 
@@ -71,10 +77,11 @@ def emit_json(value: Any) -> None:
 
 @functools.cache
 def stdout() -> Console:
-    """The rich console for human output (control characters in text are escaped)."""
+    """The rich console for human output (control characters in text are escaped, and
+    ``:cat:`` in a server's words stays text, never an emoji)."""
     from ._console import TerminalConsole
 
-    return TerminalConsole(highlight=False, soft_wrap=True)
+    return TerminalConsole(highlight=False, emoji=False, soft_wrap=True)
 
 
 @functools.cache
@@ -82,7 +89,7 @@ def stderr() -> Console:
     """The rich console for notes, prompts and progress bars (text escaped as on stdout)."""
     from ._console import TerminalConsole
 
-    return TerminalConsole(stderr=True, highlight=False)
+    return TerminalConsole(stderr=True, highlight=False, emoji=False)
 
 
 def note(message: str) -> None:
@@ -101,13 +108,18 @@ def status_text(status: object) -> Text:
 _SUSPECT: Final = re.compile(r"[^\x20-\x7e]")
 _SUSPECT_IN_TEXT: Final = re.compile(r"[^\x20-\x7e\n\t]")
 _SUSPECT_IN_JSON: Final = re.compile(r"[^\x20-\x7e\n]")
-_ZERO_WIDTH_JOINER: Final = "\u200d"
+_ACTED_ON: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+"""Unicode categories a terminal acts on or hides: controls, format characters
+(bidirectional overrides among them), lone surrogates, line and paragraph separators."""
+_JOINERS: Final = frozenset("\u200c\u200d")
+"""The zero-width non-joiner and joiner: ordinary in Persian and Indic text and in emoji."""
 
 
 def _harmless(char: str) -> bool:
-    """Whether a terminal shows ``char`` as it is (spaces of any width and the joiner
-    inside emoji sequences included) rather than acting on it or hiding it."""
-    return char.isprintable() or char == _ZERO_WIDTH_JOINER or unicodedata.category(char) == "Zs"
+    """Whether a terminal shows ``char`` as it is rather than acting on it or hiding it
+    (private-use characters and those newer than Python's Unicode data, recent emoji
+    among them, are shown as they are)."""
+    return char in _JOINERS or unicodedata.category(char) not in _ACTED_ON
 
 
 def _escaped(match: re.Match[str]) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from ._media import step_media
-from ._output import printable, shorten, status_text, stdout
+from ._output import entries, printable, shorten, status_text, stdout
 
 Data = Mapping[str, Any]
 
@@ -57,7 +57,7 @@ def _reasons(step: Data) -> list[str]:
     output = step.get("output")
     errors = output.get("errors") if isinstance(output, Mapping) else None
     found += [str(e) for e in errors if e] if isinstance(errors, list) else []
-    for job in step.get("jobs") or []:
+    for job in entries(step.get("jobs")):
         if isinstance(job, Mapping):
             found += [str(job[k]) for k in ("reason", "blockedReason") if job.get(k)]
     for key in ("reason", "error", "blockedReason"):
@@ -69,7 +69,7 @@ def _reasons(step: Data) -> list[str]:
 def failure_reasons(workflow: Data) -> list[str]:
     """One line per step that did not succeed: its name, type, status and the server's reason."""
     lines = []
-    for step in workflow.get("steps") or []:
+    for step in entries(workflow.get("steps")):
         if not isinstance(step, Mapping) or step.get("status") == "succeeded":
             continue
         reasons = _reasons(step)
@@ -99,7 +99,7 @@ def workflow_table(items: Sequence[Data]) -> None:
     wide = console.width >= WIDE
     rows = []
     for wf in items:
-        steps = [s for s in wf.get("steps") or [] if isinstance(s, Mapping)]
+        steps = [s for s in entries(wf.get("steps")) if isinstance(s, Mapping)]
         created = _when(wf.get("createdAt"))
         fixed = [str(wf.get("id") or "-"), str(wf.get("status") or "unknown")]
         fixed = [printable(text) for text in [*fixed, created if wide else created[:16]]]
@@ -144,9 +144,9 @@ def workflow_summary(wf: Data) -> None:
         console.print(f"  Charged:   {charged} Buzz", markup=False)
     if refunded:
         console.print(f"  Refunded:  {refunded} Buzz", style="green", markup=False)
-    if wf.get("tags"):
-        console.print(f"  Tags:      {', '.join(map(str, wf['tags']))}", markup=False)
-    for step in wf.get("steps") or []:
+    if tags := entries(wf.get("tags")):
+        console.print(f"  Tags:      {', '.join(map(str, tags))}", markup=False)
+    for step in entries(wf.get("steps")):
         if isinstance(step, Mapping):
             step_summary(step, indent="  ")
 
@@ -171,7 +171,7 @@ def step_summary(step: Data, indent: str = "") -> None:
     negative = step_input.get("negativePrompt") if isinstance(step_input, Mapping) else None
     if isinstance(negative, str) and negative:
         console.print(f"{indent}  Negative: {shorten(negative, 100)}", markup=False)
-    for job in step.get("jobs") or []:
+    for job in entries(step.get("jobs")):
         if isinstance(job, Mapping):
             console.print(
                 Text.assemble(f"{indent}  Job {job.get('id')} ", status_text(job.get("status")))
@@ -204,7 +204,7 @@ def estimate_summary(wf: Data) -> None:
         )
     transactions = wf.get("transactions")
     if isinstance(transactions, Mapping):
-        for item in transactions.get("list") or []:
+        for item in entries(transactions.get("list")):
             if isinstance(item, Mapping):
                 console.print(
                     f"  {item.get('type')} {item.get('amount')} from {item.get('accountType')}",

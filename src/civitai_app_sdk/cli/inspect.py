@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 import click
@@ -51,6 +52,12 @@ def finish(workflow: dict[str, Any], as_json: bool) -> None:
         )
 
 
+def follow_command(workflow_id: str) -> str:
+    """The command that follows ``workflow_id`` to its end, quoted for a shell: an id (a
+    server's, after a submit) never runs as commands of its own when pasted."""
+    return shlex.join(["civitai-orch", "workflow", workflow_id, "--wait"])
+
+
 def still_running(workflow_id: str, status: str | None, what: str, code: ExitCode) -> CliError:
     """The error for a ``--wait`` that ends before the workflow: its id and how to stop it.
 
@@ -58,11 +65,10 @@ def still_running(workflow_id: str, status: str | None, what: str, code: ExitCod
     carries its ``id`` and ``status`` so a script keeps what it paid for.
     """
     state = status or "unknown"
-    cancel = f"civitai-orch cancel {workflow_id}"
+    cancel = shlex.join(["civitai-orch", "cancel", workflow_id])
     return CliError(
         f"{what}: workflow {workflow_id} is still {state} on the server and keeps spending "
-        f"Buzz; follow it with `civitai-orch workflow {workflow_id} --wait` "
-        f"or stop it with `{cancel}`",
+        f"Buzz; follow it with `{follow_command(workflow_id)}` or stop it with `{cancel}`",
         code,
         extra={"id": workflow_id, "status": state, "cancel": cancel},
     )
@@ -136,7 +142,7 @@ def workflow(
 
         workflow_summary(data)
         if not is_terminal(data):
-            note(f"Still running: `civitai-orch workflow {workflow_id} --wait` follows it.")
+            note(f"Still running: `{follow_command(workflow_id)}` follows it.")
 
 
 @click.command()

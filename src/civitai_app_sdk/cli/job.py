@@ -16,7 +16,7 @@ from civitai_app_sdk.orchestrator._params import segment
 from ._config import load_settings
 from ._http import get_json
 from ._options import api_options, json_option
-from ._output import emit_json, shorten, stdout
+from ._output import emit_json, entries, shorten, stdout
 
 HIGHLIGHTED: Final = ("hive_csam_score", "hive_vlm_summary", "blocked_reason", "nsfwLevel")
 CLASSIFICATION: Final = ("sexual", "young", "CR", "scan")
@@ -52,7 +52,7 @@ def job_lines(response: Mapping[str, Any]) -> list[str]:
     raised = [name for name in CLASSIFICATION if flags.get(name)]
     if flags:
         lines.append(f"Prompt Classification: {', '.join(raised) or 'none'}")
-    results = [r for r in response.get("result") or [] if isinstance(r, Mapping)]
+    results = [r for r in entries(response.get("result")) if isinstance(r, Mapping)]
     if results:
         lines.append(f"Results ({len(results)} blob(s)):")
         lines += [f"  - {r.get('blobKey')} (available: {r.get('available')})" for r in results]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -123,7 +124,9 @@ def _print(
     for path in saved:  # whole paths on their own lines: a table would cut them
         console.print(f"Saved {path}", markup=False, soft_wrap=True)
     if reports is None and any(item["url"] for item in listed):
-        note(f"Save them with: civitai-orch results {workflow_id} --download")
+        note(
+            f"Save them with: {shlex.join(['civitai-orch', 'results', workflow_id, '--download'])}"
+        )
 
 
 @click.command()
@@ -182,4 +185,4 @@ def blob(
     else:
         shown = "" if size is None else f", {size} bytes"
         stdout().print(f"Blob {blob_id}: readable{shown}", markup=False)
-        note(f"Save it with: civitai-orch blob {blob_id} --download")
+        note(f"Save it with: {shlex.join(['civitai-orch', 'blob', blob_id, '--download'])}")

@@ -15,7 +15,7 @@ from ._options import api_options, json_option
 from ._output import emit_json, note, printable, stdout, to_data
 from ._render import cost_text, estimate_summary
 from ._session import open_client
-from .inspect import WAIT_HELP, finish, follow, wait_timeout_option
+from .inspect import WAIT_HELP, finish, follow, follow_command, wait_timeout_option
 
 if TYPE_CHECKING:
     from civitai_app_sdk_generated.params import WorkflowTemplateParam
@@ -186,7 +186,7 @@ def submit(
 
     status = printable(str(created.get("status")))
     stdout().print(Text.assemble("Submitted workflow ", (shown, "bold"), f" ({status})"))
-    note(f"Follow it with: civitai-orch workflow {shown} --wait")
+    note(f"Follow it with: {follow_command(workflow_id)}")
 
 
 @click.command()
