@@ -59,6 +59,11 @@ def _answer(sent: list[httpx.Request]) -> Callable[[httpx.Request], httpx.Respon
     return handle
 
 
+def _refused(*args: Any, **kwargs: Any) -> Any:
+    """In place of the clients' ``send``: the SDK's own client must not use it."""
+    raise AssertionError("the client's send() was used")
+
+
 @given(
     method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
     path=st.sampled_from(["/v2/consumer/workflows", "/v2/consumer/workflows/a%2Fb", "/x"]),
@@ -101,14 +106,11 @@ def test_an_extra_header_replaces_a_default_whatever_its_case() -> None:
 def test_the_sdks_own_client_sends_through_its_pool_not_client_send(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("httpx.Client.send was used")
-
     sent: list[httpx.Request] = []
     with OrchestratorClient(
         TOKEN, base_url=API, transport=httpx.MockTransport(_answer(sent))
     ) as client:
-        monkeypatch.setattr(httpx.Client, "send", refused)
+        monkeypatch.setattr(httpx.Client, "send", _refused)
         assert client.get("wf-1").id == "wf-1"
         assert client.with_options(timeout=5).get("wf-1").id == "wf-1"
     assert [r.headers["authorization"] for r in sent] == [f"Bearer {TOKEN}"] * 2
@@ -230,16 +232,13 @@ def test_the_parsed_url_cache_keeps_its_size_and_its_newest() -> None:
 def test_the_async_client_sends_through_its_pool_and_refuses_once_closed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("httpx.AsyncClient.send was used")
-
     sent: list[httpx.Request] = []
 
     async def main() -> None:
         client = AsyncOrchestratorClient(
             TOKEN, base_url=API, transport=httpx.MockTransport(_answer(sent))
         )
-        monkeypatch.setattr(httpx.AsyncClient, "send", refused)
+        monkeypatch.setattr(httpx.AsyncClient, "send", _refused)
         assert (await client.get("wf-1")).id == "wf-1"
         await client.aclose()
         with pytest.raises(RuntimeError, match="client has been closed"):
