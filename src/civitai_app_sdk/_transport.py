@@ -52,6 +52,7 @@ from ._deadline import (
     remaining,
     request_deadline,
 )
+from ._event_loops import LoopGuard
 from ._limits import (
     DEFAULT_MAX_CONNECTIONS,
     MAX_ERROR_BODY,
@@ -1154,6 +1155,23 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
 
     _default_sleep = staticmethod(anyio.sleep)
 
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """As :class:`SyncTransport`; a pool of real sockets is also kept to one event
+        loop at a time (:class:`~civitai_app_sdk._event_loops.LoopGuard`)."""
+        super().__init__(
+            settings, http_client=http_client, transport=transport, sleep=sleep, clock=clock
+        )
+        pool = self._pool
+        self._loops = LoopGuard() if isinstance(pool, httpx.AsyncHTTPTransport) else None
+
     @staticmethod
     def _new_http(
         settings: Settings, transport: httpx.AsyncBaseTransport | None
@@ -1165,6 +1183,8 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
     async def _send(self, effect: Send) -> httpx.Response:
         """Send through the pool itself when nothing of ``httpx.AsyncClient.send`` applies."""
         request = effect.request
+        if self._loops is not None:
+            await self._loops.enter(self._pool)  # type: ignore[arg-type]
         pool = self._direct(effect)
         if pool is None:
             return await self.http.send(
@@ -1234,4 +1254,6 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
     async def aclose(self) -> None:
         """Close the httpx client if this transport created it."""
         if self._owned:
+            if self._loops is not None:  # connections of an ended loop cannot be closed
+                await self._loops.enter(self._pool)  # type: ignore[arg-type]
             await self.http.aclose()

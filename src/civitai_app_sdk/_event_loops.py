@@ -1,0 +1,73 @@
+"""Which event loop an async connection pool's sockets belong to.
+
+An ``httpx.AsyncHTTPTransport`` keeps idle connections whose sockets belong to the
+event loop that opened them. Used again from another loop (a second ``asyncio.run``,
+a test framework's loop per test), httpx fails with a bare ``RuntimeError: Event loop
+is closed``. :class:`LoopGuard` notices the change before a request is sent: when the
+old loop no longer runs, its dead connections are closed and the request goes on; when it is
+still running (another thread), a :class:`~civitai_app_sdk.errors.ConfigurationError`
+says how to use the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Final
+
+import anyio.lowlevel
+import httpx
+
+from .errors import ConfigurationError
+
+__all__ = ["LoopGuard"]
+
+_log = logging.getLogger("civitai_app_sdk")
+_SHARED_LOOPS: Final = (
+    "this async client is in use by another running event loop (another thread): "
+    "its connections belong to that loop; create one client per event loop"
+)
+
+
+def _running_loop() -> object:
+    """The running event loop: asyncio's loop object, or the native token of another."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # trio, through anyio
+        return anyio.lowlevel.current_token().native_token
+
+
+def _has_ended(loop: object) -> bool:
+    """Whether ``loop`` is not running (an asyncio loop that was stopped or closed).
+
+    Another backend's run cannot be asked; it is taken as ended, since its objects are
+    not used from another thread's run.
+    """
+    return not isinstance(loop, asyncio.AbstractEventLoop) or not loop.is_running()
+
+
+class LoopGuard:
+    """The loop a pool's connections belong to, shared by every transport over the pool."""
+
+    def __init__(self) -> None:
+        """No loop yet: the first request binds the pool to its loop."""
+        self._loop: object | None = None
+
+    async def enter(self, pool: httpx.AsyncBaseTransport) -> None:
+        """Bind ``pool`` to the running loop; drop its connections from an ended one.
+
+        Raises :class:`ConfigurationError` when the pool's loop is still running.
+        """
+        loop = _running_loop()
+        if loop is self._loop:
+            return
+        previous, self._loop = self._loop, loop
+        if previous is None:
+            return
+        if not _has_ended(previous):
+            self._loop = previous
+            raise ConfigurationError(_SHARED_LOOPS)
+        try:  # empties the pool, which stays usable, then closes what it held
+            await pool.aclose()
+        except RuntimeError:  # a socket of the ended loop cannot be closed from this one
+            _log.debug("connections of an ended event loop left to the garbage collector")
