@@ -402,3 +402,17 @@ def test_a_submit_cut_short_by_the_caller_still_gives_the_key(
     key = keys[-1]
     assert cancelled.external_id == key  # type: ignore[attr-defined]
     assert "submit(body, external_id=exc.external_id)" in "".join(cancelled.__notes__)
+
+
+@pytest.mark.parametrize(("header", "expected"), [("nan", None), ("inf", None), ("-3", 0.0)])
+def test_nonsense_retry_after_is_no_delay_to_wait_for(
+    client: Any, api: Any, clock: Any, header: str, expected: float | None
+) -> None:
+    """``float()`` reads "nan" and "inf": they are not a delay (``retry_after`` None), and
+    no header value makes a retry come sooner than the SDK's own backoff."""
+    api.get(WF).respond(429, headers={"Retry-After": header})
+    with pytest.raises(errors.RateLimitError) as info:
+        client.get("w1")
+    assert info.value.retry_after == expected
+    assert len(clock.sleeps) == 3
+    assert all(pause >= 0.25 for pause in clock.sleeps)

@@ -222,3 +222,25 @@ async def test_async_retry_past_the_deadline_ends_with_the_last_snapshot(
     assert info.value.last.status == "processing"
     assert isinstance(info.value.__cause__, ServerError)
     assert clock.now - 1000.0 <= 30
+
+
+@pytest.mark.parametrize("asked", ["0", "-1", "nan", "inf", "0.0001"])
+def test_a_poll_never_busy_loops_on_a_zero_or_nonsense_retry_after(
+    client: Any, api: Any, clock: Any, asked: str
+) -> None:
+    """A poll retries until its deadline, not a number of times: a 503 asking for no wait
+    (or for a NaN or negative one) must still be followed by a growing backoff, not
+    thousands of requests (with the fake clock, a zero wait would loop forever)."""
+    served: list[int] = []
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        served.append(1)
+        if len(served) > 50:
+            raise AssertionError("the poll busy-loops on the server")
+        return httpx.Response(503, headers={"Retry-After": asked}, json={"title": "busy"})
+
+    api.get(WF).mock(side_effect=busy)
+    with pytest.raises(ServerError):
+        client.poll("w1", timeout=30)
+    assert len(served) <= 10
+    assert all(pause > 0 for pause in clock.sleeps)
