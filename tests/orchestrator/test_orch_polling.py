@@ -244,3 +244,26 @@ def test_a_poll_never_busy_loops_on_a_zero_or_nonsense_retry_after(
         client.poll("w1", timeout=30)
     assert len(served) <= 10
     assert all(pause > 0 for pause in clock.sleeps)
+
+
+def test_a_server_ignoring_wait_is_not_asked_again_at_once_near_the_deadline(
+    client: Any, api: Any, make_workflow: Any, clock: Any
+) -> None:
+    """In a poll's last seconds the hold asked for is 1 s; a server that ignores ``wait``
+    and answers at once must get the backoff, not a request per round trip (it used to
+    get thousands in that last second; with the fake clock, an endless loop)."""
+    plan = PollPlan(deadline=100.0)
+    assert plan.pause_after(asked=1, elapsed=0.0, now=98.5) > 0
+    assert plan.pause_after(asked=1, elapsed=1.0, now=98.5) == 0.0
+    served: list[str | None] = []
+
+    def instant(request: httpx.Request) -> httpx.Response:
+        served.append(request.url.params.get("wait"))
+        if len(served) > 50:
+            raise AssertionError("the poll re-asks a server that does not hold")
+        return httpx.Response(202, json=make_workflow())
+
+    api.get(WF).mock(side_effect=instant)
+    with pytest.raises(PollTimeoutError):
+        client.poll("w1", timeout=30)
+    assert len(served) <= 8
