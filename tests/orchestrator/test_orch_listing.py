@@ -157,6 +157,8 @@ def test_iteration_ends_when_fresh_cursors_bring_back_the_same_workflows() -> No
         if len(served) > 20:
             raise AssertionError("the iteration does not end")
         items = [{"id": f"w{n}", "status": "succeeded", "steps": []} for n in (1, 2)]
+        if request.url.params.get("anonymous"):  # no ids: nothing tells a page is new
+            items = [{"status": "succeeded", "steps": []}]
         return httpx.Response(200, json={"next": f"cursor-{len(served)}", "items": items})
 
     async def collect() -> list[str | None]:
@@ -171,3 +173,7 @@ def test_iteration_ends_when_fresh_cursors_bring_back_the_same_workflows() -> No
         served.clear()
         assert anyio.run(collect) == ["w1", "w2", "w1", "w2"]
         assert served == [None, "cursor-1"]
+        served.clear()
+        with OrchestratorClient("tok", base_url="https://orch.test") as c:
+            assert len(list(c.iter_workflows(extra_query={"anonymous": "1"}))) == 1
+        assert served == [None]

@@ -79,10 +79,10 @@ class _Paging:
         self.ids: set[str] = set()
 
     def next_cursor(self, page: WorkflowPage) -> str | None:
-        """The cursor after ``page`` (whose items were yielded), or None at the end: no
-        items, no cursor, a cursor seen before, or a page of only workflows seen before."""
+        """The cursor after ``page`` (whose items were yielded), or None at the end: a
+        cursor missing or seen before, or a page without a workflow id not seen before."""
         ids = {item.id for item in page.items if item.id is not None}
-        fresh = bool(ids - self.ids) or any(item.id is None for item in page.items)
+        fresh = bool(ids - self.ids)
         self.ids |= ids
         cursor = page.next
         if not fresh or not cursor or cursor in self.cursors:
