@@ -234,3 +234,19 @@ def test_extractors_refuse_what_is_not_a_workflow_and_survive_odd_shapes() -> No
     assert extract_texts({"steps": [chat]}) == []
     assert extract_images({"steps": 5}) == []
     assert extract_image_urls({"steps": {"a": 1}}) == []
+
+
+@pytest.mark.parametrize(
+    "timeout", [None, -5, 0, float("nan"), float("inf"), 1e300, True, dt.timedelta(seconds=-1)]
+)
+def test_a_bad_step_timeout_is_a_typed_error(timeout: Any) -> None:
+    """It used to be a bare TypeError, ValueError or OverflowError (or, for a negative
+    timedelta, a body sent with a negative TimeSpan)."""
+    with pytest.raises(RequestValidationError, match="timeout"):
+        build_text_to_image_body({"prompt": "x"}, timeout=timeout)
+
+
+@pytest.mark.parametrize("step", [5, "textToImage", None])
+def test_a_step_that_is_not_a_dict_or_model_is_a_typed_error(step: Any) -> None:
+    with pytest.raises(RequestValidationError, match="a dict or a model"):
+        build_workflow_body(step)
