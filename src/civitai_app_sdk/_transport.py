@@ -912,7 +912,7 @@ def exchange(
             failure = (call.errors or error_for)(call, response)
             mask_secrets(failure, (token,))
             delay = settings.retry.delay(call, attempt, response=response)
-            asked = retry_after(response) is not None
+            asked = delay is not None and delay == retry_after(response)  # the server's wait
         yield Sleep(_retry_or_raise(call, attempt, delay, failure, clock(), server_asked=asked))
         attempt += 1
 

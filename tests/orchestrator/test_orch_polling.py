@@ -267,3 +267,20 @@ def test_a_server_ignoring_wait_is_not_asked_again_at_once_near_the_deadline(
     with pytest.raises(PollTimeoutError):
         client.poll("w1", timeout=30)
     assert len(served) <= 8
+
+
+def test_a_zero_retry_after_keeps_the_last_try_before_the_deadline(
+    client: Any, api: Any, make_workflow: Any, clock: Any
+) -> None:
+    """Our own backoff after a "Retry-After: 0" is shortened to fit one last request
+    before the poll's deadline, as it is when no header came (the server asked nothing
+    that forbids it)."""
+    started = clock.now
+
+    def busy_until_late(request: httpx.Request) -> httpx.Response:
+        if clock.now - started < 28:
+            return httpx.Response(503, headers={"Retry-After": "0"}, json={"title": "busy"})
+        return httpx.Response(200, json=make_workflow("succeeded"))
+
+    api.get(WF).mock(side_effect=busy_until_late)
+    assert client.poll("w1", timeout=30).status == "succeeded"
