@@ -22,7 +22,7 @@ import httpx
 
 from ._transport import AsyncTransport, Call, CapturedResponses, Settings, SyncTransport
 from ._transport import capture_responses as _capture
-from .errors import CivitaiError, retry_with_key
+from .errors import retry_with_key
 
 __all__ = ["AsyncClient", "Operation", "SyncClient", "client_operation", "operation"]
 
@@ -49,10 +49,10 @@ class Operation(Generic[T]):
 
 def _failed(operation: Operation[Any], error: BaseException) -> None:
     """Tell ``operation``'s ``on_failure`` about ``error``; when the operation may charge,
-    the error carries its idempotency key."""
+    the error (a cancellation or an interrupt too) carries its idempotency key."""
     if operation.on_failure is not None:
         operation.on_failure(error)
-    if operation.external_id is not None and isinstance(error, CivitaiError):
+    if operation.external_id is not None:
         retry_with_key(error, operation.external_id)
 
 

@@ -21,6 +21,7 @@ import email.utils
 import http.cookiejar
 import json
 import logging
+import math
 import os
 import random
 import re
@@ -195,9 +196,9 @@ class RetryPolicy:
     carry an ``externalId``); one that provably never left the machine (connect
     failures) may always be repeated. 429, 502-504 and gateway HTML pages are retried
     for idempotent calls; other statuses never are. Delays grow exponentially with
-    jitter, and a server's ``Retry-After`` is honoured up to ``max_retry_after``. A call
-    with a ``retry_deadline`` (a poll's request) is retried until that deadline rather
-    than ``max_retries`` times (:meth:`fit`).
+    jitter; a server's ``Retry-After`` (up to ``max_retry_after``) makes one longer, never
+    shorter. A call with a ``retry_deadline`` (a poll's request) is retried until that
+    deadline rather than ``max_retries`` times (:meth:`fit`).
     """
 
     max_retries: int = DEFAULT_MAX_RETRIES
@@ -227,6 +228,7 @@ class RetryPolicy:
         """Seconds to wait before retry ``attempt + 1``, or ``None`` when it must not happen."""
         if not may_retry(attempt, self.max_retries, call.retry_deadline):
             return None
+        asked: float | None = None
         if error is not None:
             if not isinstance(error, httpx.TransportError) or not self.may_repeat(call, error):
                 return None
@@ -235,13 +237,16 @@ class RetryPolicy:
             gateway = status in _RETRY_STATUSES or (status >= 500 and _is_html(response))
             if not (call.idempotent and gateway):
                 return None
-            delay = retry_after(response)
-            if delay is not None:
-                return delay if delay <= self.max_retry_after else None
+            asked = retry_after(response)
+            if asked is not None and asked > self.max_retry_after:
+                return None
         else:
             return None
         ceiling = min(self.backoff_cap, self.backoff_base * 2.0**attempt)
-        return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+        backoff = ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
+        # never sooner than the server asked, nor than our own backoff: "Retry-After: 0"
+        # must not turn a poll's retries (bounded by time, not count) into a busy loop
+        return backoff if asked is None else max(asked, backoff)
 
     @staticmethod
     def fit(call: Call, delay: float, now: float, *, server_asked: bool) -> float | None:
@@ -627,9 +632,11 @@ def retry_after(response: httpx.Response) -> float | None:
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:  # "nan" and "inf" parse as floats but are no delay
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -906,7 +913,7 @@ def exchange(
             failure = (call.errors or error_for)(call, response)
             mask_secrets(failure, (token,))
             delay = settings.retry.delay(call, attempt, response=response)
-            asked = retry_after(response) is not None
+            asked = delay is not None and delay == retry_after(response)  # the server's wait
         yield Sleep(_retry_or_raise(call, attempt, delay, failure, clock(), server_asked=asked))
         attempt += 1
 

@@ -66,18 +66,20 @@ def _restore(kind: type[CivitaiError], args: tuple[Any, ...]) -> CivitaiError:
     return error
 
 
-def retry_with_key(error: CivitaiError, external_id: str, call: str = "submit") -> None:
+def retry_with_key(error: BaseException, external_id: str, call: str = "submit") -> None:
     """Attach ``external_id`` to ``error`` and say in its message how to retry safely.
 
-    Used by every call that spends Buzz; ``call`` names the method to retry.
+    Used by every call that spends Buzz, however it ended: a cancellation (``asyncio``
+    timeout) or Ctrl-C gets the key and a note too, as the request may have been
+    charged. ``call`` names the method to retry.
     """
-    error.external_id = external_id
+    setattr(error, "external_id", external_id)  # noqa: B010 - any exception, not only ours
     note = (
         f"The workflow may have been created: the safe retry is "
         f"{call}(body, external_id=exc.external_id), here external_id={external_id!r} "
         "(the same key cannot charge twice)"
     )
-    if error.args and isinstance(error.args[0], str):
+    if isinstance(error, CivitaiError) and error.args and isinstance(error.args[0], str):
         error.args = (f"{error.args[0]}. {note}", *error.args[1:])
     else:
         error.add_note(note)

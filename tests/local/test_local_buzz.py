@@ -59,3 +59,17 @@ def test_user_account_lists_each_pool_in_014s_shape(api: httpx.Client) -> None:
     assert {tuple(sorted(raw)) for raw in body["result"]["data"]["json"]} == {
         ("accountType", "balance", "id", "lifetimeBalance")
     }
+
+
+def test_a_pool_named_twice_is_not_counted_twice(api: httpx.Client) -> None:
+    """``currencies: [yellow, yellow]`` used to count yellow's 10 Buzz twice: a 12-Buzz
+    workflow went through and left yellow at -2."""
+    body = text_to_image(quantity=3, currencies=["yellow", "yellow"])
+    response = api.post(WORKFLOWS, json=body)
+    assert response.status_code == 403
+    assert pools(api)["yellow"] == 10
+    fits = api.post(WORKFLOWS, json=text_to_image(quantity=2, currencies=["yellow", "yellow"]))
+    assert [(t["accountType"], t["amount"]) for t in fits.json()["transactions"]["list"]] == [
+        ("yellow", 8)
+    ]
+    assert pools(api)["yellow"] == 2

@@ -217,3 +217,36 @@ def test_extractors_read_models_as_they_read_json(make_workflow: Any) -> None:
         assert extract(model) == extract(data), extract.__name__
     assert [b.id for b in extract_blobs(model)] == ["JNFDW54JNTATNW42HACYCWSQP0.jpeg", "v1", "i9"]
     assert extract_texts(model) == ["hi"]
+
+
+def test_extractors_refuse_what_is_not_a_workflow_and_survive_odd_shapes() -> None:
+    """A page of workflows, an id or a list is a typed error (it used to be an
+    AttributeError, or for a page an empty answer); odd shapes inside a workflow dict
+    (``steps`` or ``choices`` not lists) are read as holding nothing."""
+    from civitai_app_sdk.orchestrator import WorkflowPage
+
+    page = WorkflowPage.model_validate({"items": [{"status": "succeeded", "steps": []}]})
+    for wrong in (page, "1-20260101000000000", [], 5):
+        for extract in (extract_images, extract_image_urls, extract_blobs, extract_texts):
+            with pytest.raises(RequestValidationError, match="a Workflow or its JSON dict"):
+                extract(wrong)  # type: ignore[arg-type]
+    chat = {"$type": "chatCompletion", "output": {"choices": 5}}
+    assert extract_texts({"steps": [chat]}) == []
+    assert extract_images({"steps": 5}) == []
+    assert extract_image_urls({"steps": {"a": 1}}) == []
+
+
+@pytest.mark.parametrize(
+    "timeout", [None, -5, 0, float("nan"), float("inf"), 1e300, True, dt.timedelta(seconds=-1)]
+)
+def test_a_bad_step_timeout_is_a_typed_error(timeout: Any) -> None:
+    """It used to be a bare TypeError, ValueError or OverflowError (or, for a negative
+    timedelta, a body sent with a negative TimeSpan)."""
+    with pytest.raises(RequestValidationError, match="timeout"):
+        build_text_to_image_body({"prompt": "x"}, timeout=timeout)
+
+
+@pytest.mark.parametrize("step", [5, "textToImage", None])
+def test_a_step_that_is_not_a_dict_or_model_is_a_typed_error(step: Any) -> None:
+    with pytest.raises(RequestValidationError, match="a dict or a model"):
+        build_workflow_body(step)

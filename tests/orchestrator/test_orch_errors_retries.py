@@ -359,3 +359,60 @@ def test_token_never_in_logs_reprs_or_errors(
     assert "retrying" in caplog.text
     for text in [caplog.text, *shown]:
         assert SECRET not in text
+
+
+def test_a_submit_cut_short_by_the_caller_still_gives_the_key(
+    client: Any, api: Any, make_workflow: Any
+) -> None:
+    """Ctrl-C (sync) or a cancellation (``asyncio.timeout`` around an async submit) may
+    land after the server charged: the exception still carries the idempotency key, and
+    submitting again with it is the safe retry."""
+    import anyio
+
+    from civitai_app_sdk.orchestrator import AsyncOrchestratorClient
+
+    keys: list[str] = []
+
+    def interrupt(request: httpx.Request) -> httpx.Response:
+        keys.append(json.loads(request.content)["externalId"])
+        raise KeyboardInterrupt
+
+    route = api.post("/v2/consumer/workflows").mock(side_effect=interrupt)
+    with pytest.raises(KeyboardInterrupt) as interrupted:
+        client.submit(BODY)
+    key = keys[-1]
+    assert interrupted.value.external_id == key  # type: ignore[attr-defined]
+    assert key in "".join(interrupted.value.__notes__)
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        keys.append(json.loads(request.content)["externalId"])
+        await anyio.sleep(5)
+        return httpx.Response(200, json=make_workflow())
+
+    async def cut_short() -> BaseException | None:
+        route.mock(side_effect=slow)
+        async with AsyncOrchestratorClient("tok", base_url=BASE_URL) as aclient:
+            with pytest.raises(TimeoutError) as timed_out:
+                with anyio.fail_after(0.05):
+                    await aclient.submit(BODY)
+        return timed_out.value.__context__  # the cancellation the submit ended with
+
+    cancelled = anyio.run(cut_short)
+    assert cancelled is not None
+    key = keys[-1]
+    assert cancelled.external_id == key  # type: ignore[attr-defined]
+    assert "submit(body, external_id=exc.external_id)" in "".join(cancelled.__notes__)
+
+
+@pytest.mark.parametrize(("header", "expected"), [("nan", None), ("inf", None), ("-3", 0.0)])
+def test_nonsense_retry_after_is_no_delay_to_wait_for(
+    client: Any, api: Any, clock: Any, header: str, expected: float | None
+) -> None:
+    """``float()`` reads "nan" and "inf": they are not a delay (``retry_after`` None), and
+    no header value makes a retry come sooner than the SDK's own backoff."""
+    api.get(WF).respond(429, headers={"Retry-After": header})
+    with pytest.raises(errors.RateLimitError) as info:
+        client.get("w1")
+    assert info.value.retry_after == expected
+    assert len(clock.sleeps) == 3
+    assert all(pause >= 0.25 for pause in clock.sleeps)

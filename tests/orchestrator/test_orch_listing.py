@@ -143,3 +143,37 @@ def test_iteration_is_lazy(client: Any, api: Any, make_workflow: Any) -> None:
     iterator = client.iter_workflows()
     next(iterator)
     assert route.call_count == 1
+
+
+def test_iteration_ends_when_fresh_cursors_bring_back_the_same_workflows() -> None:
+    """A server whose cursors are always new but whose pages repeat ends the iteration
+    (it used to loop forever), on both clients."""
+    import anyio
+
+    served: list[str | None] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        served.append(request.url.params.get("cursor"))
+        if len(served) > 20:
+            raise AssertionError("the iteration does not end")
+        items = [{"id": f"w{n}", "status": "succeeded", "steps": []} for n in (1, 2)]
+        if request.url.params.get("anonymous"):  # no ids: nothing tells a page is new
+            items = [{"status": "succeeded", "steps": []}]
+        return httpx.Response(200, json={"next": f"cursor-{len(served)}", "items": items})
+
+    async def collect() -> list[str | None]:
+        async with AsyncOrchestratorClient("tok", base_url="https://orch.test") as c:
+            return [w.id async for w in c.iter_workflows()]
+
+    with respx.mock(base_url="https://orch.test") as router:
+        router.get(PATH).mock(side_effect=respond)
+        with OrchestratorClient("tok", base_url="https://orch.test") as c:
+            assert [w.id for w in c.iter_workflows()] == ["w1", "w2", "w1", "w2"]
+        assert served == [None, "cursor-1"]
+        served.clear()
+        assert anyio.run(collect) == ["w1", "w2", "w1", "w2"]
+        assert served == [None, "cursor-1"]
+        served.clear()
+        with OrchestratorClient("tok", base_url="https://orch.test") as c:
+            assert len(list(c.iter_workflows(extra_query={"anonymous": "1"}))) == 1
+        assert served == [None]

@@ -445,3 +445,58 @@ def test_a_file_changing_size_mid_upload_is_a_typed_error(tmp_path: Path, change
 
         with pytest.raises(LocalFileError):
             anyio.run(main)
+
+
+class _FailingRead(io.RawIOBase):
+    """A binary stream the OS stops reading after its first chunk (a disk error)."""
+
+    name = "flaky.png"
+
+    def __init__(self) -> None:
+        self._reads = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        self._reads += 1
+        if self._reads > 2:  # the type probe and one chunk go through
+            raise OSError(5, "Input/output error")
+        buffer[:8] = b"\x89PNG\r\n\x1a\n"
+        return 8
+
+
+def test_unreadable_upload_sources_are_typed_errors(tmp_path: Path) -> None:
+    """A text-mode or closed file is refused before anything is sent; a read the OS
+    refuses mid-upload is a LocalFileError (both CivitaiErrors), on both clients."""
+    from civitai_app_sdk.errors import LocalFileError
+
+    picture = tmp_path / "a.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    closed = picture.open("rb")
+    closed.close()
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        route = mock.post("/v2/consumer/blobs").respond(201, json={"type": "image", "id": "X"})
+        with OrchestratorClient(TOKEN, base_url=BASE) as client:
+            with (
+                picture.open(encoding="latin-1") as text,
+                pytest.raises(RequestValidationError, match=r"text mode.*'rb'"),
+            ):
+                client.upload_blob(text)  # type: ignore[arg-type]
+            with pytest.raises(RequestValidationError, match="closed file"):
+                client.upload_blob(closed)
+            with pytest.raises(LocalFileError, match=r"cannot read flaky\.png"):
+                client.upload_blob(_FailingRead(), content_type="image/png")  # type: ignore[arg-type]
+
+        async def main() -> None:
+            async with AsyncOrchestratorClient(TOKEN, base_url=BASE) as client:
+                with (
+                    picture.open(encoding="latin-1") as text,
+                    pytest.raises(RequestValidationError, match="text mode"),
+                ):
+                    await client.upload_blob(text)  # type: ignore[arg-type]
+                with pytest.raises(LocalFileError, match=r"cannot read flaky\.png"):
+                    await client.upload_blob(_FailingRead(), content_type="image/png")  # type: ignore[arg-type]
+
+        anyio.run(main)
+        assert route.call_count == 0  # nothing reached the server

@@ -222,3 +222,65 @@ async def test_async_retry_past_the_deadline_ends_with_the_last_snapshot(
     assert info.value.last.status == "processing"
     assert isinstance(info.value.__cause__, ServerError)
     assert clock.now - 1000.0 <= 30
+
+
+@pytest.mark.parametrize("asked", ["0", "-1", "nan", "inf", "0.0001"])
+def test_a_poll_never_busy_loops_on_a_zero_or_nonsense_retry_after(
+    client: Any, api: Any, clock: Any, asked: str
+) -> None:
+    """A poll retries until its deadline, not a number of times: a 503 asking for no wait
+    (or for a NaN or negative one) must still be followed by a growing backoff, not
+    thousands of requests (with the fake clock, a zero wait would loop forever)."""
+    served: list[int] = []
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        served.append(1)
+        if len(served) > 50:
+            raise AssertionError("the poll busy-loops on the server")
+        return httpx.Response(503, headers={"Retry-After": asked}, json={"title": "busy"})
+
+    api.get(WF).mock(side_effect=busy)
+    with pytest.raises(ServerError):
+        client.poll("w1", timeout=30)
+    assert len(served) <= 10
+    assert all(pause > 0 for pause in clock.sleeps)
+
+
+def test_a_server_ignoring_wait_is_not_asked_again_at_once_near_the_deadline(
+    client: Any, api: Any, make_workflow: Any, clock: Any
+) -> None:
+    """In a poll's last seconds the hold asked for is 1 s; a server that ignores ``wait``
+    and answers at once must get the backoff, not a request per round trip (it used to
+    get thousands in that last second; with the fake clock, an endless loop)."""
+    plan = PollPlan(deadline=100.0)
+    assert plan.pause_after(asked=1, elapsed=0.0, now=98.5) > 0
+    assert plan.pause_after(asked=1, elapsed=1.0, now=98.5) == 0.0
+    served: list[str | None] = []
+
+    def instant(request: httpx.Request) -> httpx.Response:
+        served.append(request.url.params.get("wait"))
+        if len(served) > 50:
+            raise AssertionError("the poll re-asks a server that does not hold")
+        return httpx.Response(202, json=make_workflow())
+
+    api.get(WF).mock(side_effect=instant)
+    with pytest.raises(PollTimeoutError):
+        client.poll("w1", timeout=30)
+    assert len(served) <= 8
+
+
+def test_a_zero_retry_after_keeps_the_last_try_before_the_deadline(
+    client: Any, api: Any, make_workflow: Any, clock: Any
+) -> None:
+    """Our own backoff after a "Retry-After: 0" is shortened to fit one last request
+    before the poll's deadline, as it is when no header came (the server asked nothing
+    that forbids it)."""
+    started = clock.now
+
+    def busy_until_late(request: httpx.Request) -> httpx.Response:
+        if clock.now - started < 28:
+            return httpx.Response(503, headers={"Retry-After": "0"}, json={"title": "busy"})
+        return httpx.Response(200, json=make_workflow("succeeded"))
+
+    api.get(WF).mock(side_effect=busy_until_late)
+    assert client.poll("w1", timeout=30).status == "succeeded"

@@ -310,3 +310,14 @@ def test_a_blob_id_never_names_a_file_outside_dir(blob_id: str) -> None:
     assert target.parent == Path("/srv/out")
     assert target.name not in {"", ".", ".."}
     assert not target.name.startswith(".")
+    assert target.name.isprintable()  # no NUL (a bare ValueError) nor newline in a name
+
+
+def test_a_blob_id_with_control_characters_downloads_to_a_plain_name(
+    client: Any, api: Any, tmp_path: Path
+) -> None:
+    """A NUL in the id made the download end in a bare ValueError (embedded null byte)."""
+    api.get("/v2/consumer/blobs/a%00b%0Ac").respond(200, content=b"png")
+    path = client.download_blob("a\x00b\nc", dir=tmp_path)
+    assert path == tmp_path / "a_b_c.bin"
+    assert path.read_bytes() == b"png"

@@ -9,7 +9,15 @@ import attrs
 
 from civitai_app_sdk.scopes import ALL_SCOPES
 
-__all__ = ["ACCESS_LIFETIME", "OAUTH_PREFIX", "REFRESH_LIFETIME", "Grant", "Principal", "TokenBook"]
+__all__ = [
+    "ACCESS_LIFETIME",
+    "OAUTH_PREFIX",
+    "REFRESH_LIFETIME",
+    "Grant",
+    "Principal",
+    "TokenBook",
+    "same_secret",
+]
 
 ACCESS_LIFETIME: Final = 3600
 """Seconds an OAuth access token minted here stays valid."""
@@ -17,6 +25,14 @@ REFRESH_LIFETIME: Final = 30 * 24 * 3600
 """Seconds a refresh token minted here stays valid (30 days)."""
 OAUTH_PREFIX: Final = "civitai_"
 """Prefix of OAuth access tokens; such tokens must have been minted here."""
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Whether two secrets are equal, compared in constant time whatever text they hold
+    (``compare_digest`` refuses ``str`` with non-ASCII characters: a 500, not a 401)."""
+    return secrets.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 @attrs.frozen
@@ -80,6 +96,6 @@ class TokenBook:
             if grant is None or grant.expires_at <= now:
                 return None
             return Principal("oauth", grant.scope, grant.client_id)
-        if self._api_token is None or secrets.compare_digest(token, self._api_token):
+        if self._api_token is None or same_secret(token, self._api_token):
             return Principal("apiKey", int(ALL_SCOPES))
         return None

@@ -10,6 +10,7 @@ from typing import Any, Final
 
 import attrs
 
+from .auth import same_secret
 from .media import EXTENSIONS
 
 __all__ = ["OUTPUT_SLOTS", "BlobSpec", "Signer", "new_blob_id", "output_blobs"]
@@ -85,7 +86,7 @@ class Signer:
 
     def verify(self, text: str, signature: str) -> bool:
         """Whether ``signature`` was made by :meth:`sign` for ``text``."""
-        return hmac.compare_digest(self.sign(text), signature)
+        return same_secret(signature, self.sign(text))
 
     def content_token(self, blob_id: str) -> str:
         """The opaque token of a blob's content URL."""

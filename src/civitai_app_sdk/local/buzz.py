@@ -38,8 +38,13 @@ class BuzzLedger:
         return dict(self._pools)
 
     def plan(self, cost: int, currencies: Sequence[str]) -> list[Transaction]:
-        """The debits that would pay ``cost``; raises :class:`InsufficientBuzzError`."""
-        order = [c for c in currencies if c in self._pools] if currencies else DEFAULT_ORDER
+        """The debits that would pay ``cost``; raises :class:`InsufficientBuzzError`.
+
+        A pool named twice in ``currencies`` is still one pool (counted once, never
+        overdrawn).
+        """
+        named = dict.fromkeys(c for c in currencies if c in self._pools)
+        order = list(named) if currencies else list(DEFAULT_ORDER)
         available = sum(self._pools[name] for name in order)
         if cost > available:
             raise InsufficientBuzzError(cost, available)

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from civitai_app_sdk.scopes import ALL_SCOPES, TokenScope
 
-from .auth import ACCESS_LIFETIME
+from .auth import ACCESS_LIFETIME, same_secret
 from .consent import consent_page, scope_words
 from .problems import oauth_error
 from .state import Pending, ServerState, local_state
@@ -174,7 +174,7 @@ def _client_error(state: ServerState, form: dict[str, str]) -> JSONResponse | No
     """``invalid_client`` when a confidential client's secret is missing or wrong."""
     expected = state.config.confidential_clients.get(form.get("client_id", ""))
     given = form.get("client_secret")
-    if expected is not None and (given is None or not secrets.compare_digest(given, expected)):
+    if expected is not None and (given is None or not same_secret(given, expected)):
         return oauth_error("invalid_client", "client authentication failed", 401)
     return None
 
@@ -208,7 +208,7 @@ async def token(request: Request) -> Response:
             or pending.expires_at <= now
             or pending.client_id != client_id
             or pending.redirect_uri != form.get("redirect_uri")
-            or not secrets.compare_digest(_s256(form.get("code_verifier", "")), pending.challenge)
+            or not same_secret(_s256(form.get("code_verifier", "")), pending.challenge)
         ):
             return oauth_error("invalid_grant", "the authorization code is invalid or expired")
         return _token_body(state, client_id, pending.scope, True)

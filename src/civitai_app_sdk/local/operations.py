@@ -251,7 +251,7 @@ async def recipe(request: Request) -> Response:
         return bare_string(
             403, f"Insufficient buzz: the recipe costs {exc.cost} and {exc.available} is available."
         )
-    await _hold(state, record, state.config.max_wait)
+    await _hold(request, record, state.config.max_wait)
     status = record.status(state.store.timings, state.clock.now())
     if status not in TERMINAL:
         return problem(504, "The recipe did not finish in time; see your workflows.")

@@ -84,6 +84,7 @@ class LocalServer:
             )
         )
         self._thread: threading.Thread | None = None
+        self.state.stopping = lambda: self._server.should_exit
 
     @property
     def url(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -77,6 +77,8 @@ class ServerState:
         self.devices: dict[str, Pending] = {}
         self.consents: dict[str, tuple[float, dict[str, str]]] = {}
         self.uploads = Uploads()
+        self.stopping: Callable[[], bool] = lambda: False
+        """Whether the server is shutting down (held long-polls then answer at once)."""
 
     def _fails(self, step: Mapping[str, Any]) -> bool:
         return bool({step.get("name"), step.get("$type")} & self.config.fail_steps)

@@ -52,13 +52,19 @@ def _check_tags(tags: list[str], path: str) -> None:
             raise BadRequestError({path: [f"Each tag must be 1-{_MAX_TAG_LENGTH} characters."]})
 
 
-async def _hold(state: ServerState, record: WorkflowRecord, wait: int) -> bool:
-    """Wait up to ``wait`` seconds (clock time) for ``record`` to finish; whether it did."""
+async def _hold(request: Request, record: WorkflowRecord, wait: int) -> bool:
+    """Wait up to ``wait`` seconds (clock time) for ``record`` to finish; whether it did.
+
+    Ends early once the client that asked has gone (a poll cancelled or timed out), so
+    abandoned long-polls do not pile up in the server, and when the server stops (the
+    client gets the snapshot, not a connection cut after the grace period).
+    """
+    state = local_state(request)
     clock, timings = state.clock, state.store.timings
     deadline = clock.now() + min(max(wait, 0), state.config.max_wait)
     while record.status(timings, clock.now()) not in TERMINAL:
         remaining = deadline - clock.now()
-        if remaining <= 0:
+        if remaining <= 0 or state.stopping() or await request.is_disconnected():
             return False
         await clock.sleep(min(remaining, _HOLD_STEP))
     return True
@@ -66,7 +72,7 @@ async def _hold(state: ServerState, record: WorkflowRecord, wait: int) -> bool:
 
 async def _answer(request: Request, record: WorkflowRecord, wait: int) -> Response:
     state = local_state(request)
-    finished = await _hold(state, record, wait)
+    finished = await _hold(request, record, wait)
     hide = bool_param(request, "hideMatureContent", False)
     body = renderer(request).workflow(record, state.clock.now(), hide_mature=hide)
     return JSONResponse(body, 200 if finished or wait <= 0 else 202)

@@ -102,7 +102,8 @@ def target_path(
     """The file to write: ``path`` as given, or ``<blob stem><ext>`` inside ``dir``.
 
     Exactly one of them; :class:`ConfigurationError` otherwise. The blob id's stem is
-    reduced to a plain name, so an id can never point outside ``dir``.
+    reduced to a plain name, so an id can never point outside ``dir``, and characters
+    that are not printable (NUL, newlines, bidi overrides) become ``_``.
     """
     if (dir is None) == (path is None):
         raise ConfigurationError("download_blob needs exactly one of dir= or path=")
@@ -110,7 +111,8 @@ def target_path(
         return Path(_local(path, "path"))
     assert dir is not None
     dir = _local(dir, "dir")
-    stem = Path(PurePosixPath(blob_id).stem).name.lstrip(".") or "blob"
+    name = Path(PurePosixPath(blob_id).stem).name
+    stem = "".join(c if c.isprintable() else "_" for c in name).lstrip(".") or "blob"
     return Path(dir) / f"{stem}{extension_for(content_type, blob_id)}"
 
 

@@ -16,6 +16,7 @@ from civitai_app_sdk_generated import TextToImageInput
 from civitai_app_sdk_generated._base import format_timespan
 from pydantic import BaseModel
 
+from ..errors import RequestValidationError
 from .validation import validate_workflow_body
 
 if TYPE_CHECKING:
@@ -60,13 +61,23 @@ Duration = float | dt.timedelta | str
 """Seconds, a ``timedelta``, or a .NET TimeSpan string such as ``"00:10:00"``."""
 
 
+def _invalid(problem: str) -> RequestValidationError:
+    return RequestValidationError([problem], "argument")
+
+
 def _timespan(value: Duration) -> str:
+    """TimeSpan text for a step timeout; text is checked with the body."""
     if isinstance(value, str):
         return value
     if not isinstance(value, dt.timedelta):
-        if not value > 0:
-            raise ValueError("a step timeout must be a positive number of seconds")
-        value = dt.timedelta(seconds=value)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise _invalid("timeout: a step timeout is a positive number of seconds")
+        try:
+            value = dt.timedelta(seconds=value)
+        except OverflowError:
+            raise _invalid("timeout: too long for a step timeout") from None
+    if value <= dt.timedelta(0):
+        raise _invalid("timeout: a step timeout is a positive duration")
     return format_timespan(value)
 
 
@@ -82,7 +93,7 @@ def _wire(
             mode="json", by_alias=True, exclude_none=exclude_none, exclude_unset=exclude_unset
         )
     if not isinstance(value, Mapping):
-        raise TypeError(f"expected a dict or a model, not {type(value).__name__}")
+        raise _invalid(f"input: expected a dict or a model, not {type(value).__name__}")
     return dict(value)
 
 
@@ -174,7 +185,7 @@ def build_workflow_body(
     """
     given = _wire(step, exclude_none=True)
     if "$type" not in given and "type" in given:
-        raise ValueError("a step's type goes in '$type', not 'type'")
+        raise _invalid("type: a step's type goes in '$type', not 'type'")
     name, timeout = given.pop("name", None), given.pop("timeout", None)
     built: dict[str, Any] = {
         "$type": given.pop("$type", None),

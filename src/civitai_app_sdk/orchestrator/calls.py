@@ -27,6 +27,7 @@ from .._transport import Call, RequestOptions, with_options
 from ..errors import RequestValidationError
 from ._params import WORKFLOWS, hold_params, invalid, list_params, segment, text
 from ._reading import read
+from ._unkeyed import warn_unkeyed
 from .validation import WorkflowBody, validate_workflow_body
 
 __all__ = ["Operation", "WorkflowPage", "new_external_id", "segment"]
@@ -89,8 +90,9 @@ def submit(
     or a generated one) unless ``idempotent=False``. With a key the server deduplicates,
     so a failed submit is retried, and every error raised carries the key as
     ``exc.external_id``: ``submit(body, external_id=exc.external_id)`` is the safe
-    retry. ``wait`` (seconds, up to 90) lets the server hold the answer until the
-    workflow finishes.
+    retry (without a key, an error that leaves it open says the workflow may exist).
+    ``wait`` (seconds, up to 90) lets the server hold the answer until the workflow
+    finishes.
     """
     data = validate_workflow_body(body)
     if external_id is None and idempotent:
@@ -106,7 +108,8 @@ def submit(
     seconds, params = hold_params(wait, hide_mature_content)
     key = data.get("externalId")
     call = Call("POST", WORKFLOWS, params, json=data, idempotent=key is not None, wait=seconds)
-    return Operation(with_options(call, options), _workflow, external_id=key)
+    warn = None if key is not None else warn_unkeyed("submit")
+    return Operation(with_options(call, options), _workflow, external_id=key, on_failure=warn)
 
 
 def get(

@@ -67,13 +67,28 @@ class BlobOptions(RequestOptions, total=False):
     min_speed: MinSpeed | None
 
 
-def _next_cursor(page: WorkflowPage, seen: set[str]) -> str | None:
-    """The cursor to follow, or None at the end (no items, no cursor, or a repeated one)."""
-    cursor = page.next
-    if not page.items or not cursor or cursor in seen:
-        return None
-    seen.add(cursor)
-    return cursor
+class _Paging:
+    """Where an iteration over pages stands: the cursors followed and the ids yielded.
+
+    A server whose cursors lead in a circle (the same cursor back, or fresh cursors over
+    the same workflows again) ends the iteration instead of looping forever.
+    """
+
+    def __init__(self) -> None:
+        self.cursors: set[str] = set()
+        self.ids: set[str] = set()
+
+    def next_cursor(self, page: WorkflowPage) -> str | None:
+        """The cursor after ``page`` (whose items were yielded), or None at the end: a
+        cursor missing or seen before, or a page without a workflow id not seen before."""
+        ids = {item.id for item in page.items if item.id is not None}
+        fresh = bool(ids - self.ids)
+        self.ids |= ids
+        cursor = page.next
+        if not fresh or not cursor or cursor in self.cursors:
+            return None
+        self.cursors.add(cursor)
+        return cursor
 
 
 class _Orchestrator(Generic[H, B, S]):
@@ -187,11 +202,11 @@ class OrchestratorClient(
 
     def iter_workflows(self, **filters: Unpack[WorkflowFilters]) -> Iterator[Workflow]:
         """Every matching workflow (filters as for ``list``), fetching pages lazily."""
-        seen: set[str] = set()
+        paging = _Paging()
         page = self.list(**filters)
         while True:
             yield from page.items
-            if (cursor := _next_cursor(page, seen)) is None:
+            if (cursor := paging.next_cursor(page)) is None:
                 return
             filters["cursor"] = cursor
             page = self.list(**filters)
@@ -263,12 +278,12 @@ class AsyncOrchestratorClient(
 
     async def iter_workflows(self, **filters: Unpack[WorkflowFilters]) -> AsyncIterator[Workflow]:
         """Every matching workflow (filters as for ``list``), fetching pages lazily."""
-        seen: set[str] = set()
+        paging = _Paging()
         page = await self.list(**filters)
         while True:
             for item in page.items:
                 yield item
-            if (cursor := _next_cursor(page, seen)) is None:
+            if (cursor := paging.next_cursor(page)) is None:
                 return
             filters["cursor"] = cursor
             page = await self.list(**filters)

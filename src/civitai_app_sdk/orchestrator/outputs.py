@@ -15,6 +15,7 @@ from civitai_app_sdk_generated import AudioBlob, Blob, ImageBlob, Model3DBlob, V
 from civitai_app_sdk_generated._base import with_extra
 from pydantic import BaseModel, ValidationError
 
+from ..errors import RequestValidationError
 from ._reading import adapter
 
 __all__ = [
@@ -35,14 +36,22 @@ WorkflowLike = Workflow | Mapping[str, Any]
 
 
 def _steps(workflow: WorkflowLike | None) -> Iterator[tuple[Any, Any]]:
-    """``($type, output)`` of every step, read from the model or the dict as it is."""
+    """``($type, output)`` of every step, read from the model or the dict as it is.
+
+    Anything but a workflow (a page of them, an id) is a :class:`RequestValidationError`
+    rather than an empty answer; ``steps`` that is not a list holds no step.
+    """
     if workflow is None:
         return
-    if isinstance(workflow, BaseModel):
-        for step in getattr(workflow, "steps", None) or ():
+    if isinstance(workflow, Workflow):
+        for step in workflow.steps or ():
             yield getattr(step, "field_type", None), getattr(step, "output", None)
         return
-    for step in workflow.get("steps") or ():
+    if not isinstance(workflow, Mapping):
+        problem = f"expected a Workflow or its JSON dict, not {type(workflow).__name__}"
+        raise RequestValidationError([problem], "argument")
+    steps = workflow.get("steps")
+    for step in steps if isinstance(steps, list | tuple) else ():
         if isinstance(step, Mapping):
             yield step.get("$type"), step.get("output")
 
@@ -177,7 +186,8 @@ def _texts(step_type: Any, output: Any) -> Iterator[str | None]:
     if not isinstance(output, Mapping):
         return
     if step_type == "chatCompletion":
-        for choice in output.get("choices") or ():
+        choices = output.get("choices")
+        for choice in choices if isinstance(choices, list | tuple) else ():
             message = choice.get("message") if isinstance(choice, Mapping) else None
             if isinstance(message, Mapping):
                 yield _message_text(message.get("content"))

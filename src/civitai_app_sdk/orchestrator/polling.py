@@ -71,9 +71,11 @@ class PollPlan:
         """Seconds to sleep before the next request, given how long the last one took.
 
         A request the server held is followed at once; after one it answered early the
-        pause follows :data:`BACKOFF_SCHEDULE`, never shorter than ``floor``.
+        pause follows :data:`BACKOFF_SCHEDULE`, never shorter than ``floor``. A short hold
+        counts only if the server kept at least half of it, so a server that ignores
+        ``wait`` is never asked again at once (a 1 s hold answered instantly is early).
         """
-        if asked > 0 and elapsed >= asked - _EARLY_SLACK:
+        if asked > 0 and elapsed >= max(asked - _EARLY_SLACK, asked / 2):
             self._early = 0
             return 0.0
         pause = max(self.floor, BACKOFF_SCHEDULE[min(self._early, len(BACKOFF_SCHEDULE) - 1)])

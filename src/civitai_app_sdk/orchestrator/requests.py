@@ -25,12 +25,14 @@ from ..errors import RequestValidationError
 from . import calls
 from ._problems import pydantic_problems
 from ._reading import adapter, read
+from ._unkeyed import warn_unkeyed
 
 __all__ = ["build_operation", "check_body", "reader"]
 
 T = TypeVar("T")
 _PLACEHOLDER = re.compile(r"\{([^}]+)\}")
 _BUILTINS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
+_RECIPES = "/v2/consumer/recipes/"
 
 
 def _model(name: str) -> Any:
@@ -142,7 +144,8 @@ def build_operation(
     """The call and reader for ``spec`` with these path values, query and body.
 
     A call is retried after a lost answer only when the spec marks it safe, or when it is a
-    ``whatif`` estimate (nothing runs, nothing is charged).
+    ``whatif`` estimate (nothing runs, nothing is charged). A recipe that may have run
+    before failing says so in its error (:func:`._unkeyed.warn_unkeyed`).
     """
     json_body: Any = None
     if spec.body_model is not None:
@@ -150,12 +153,16 @@ def build_operation(
             raise RequestValidationError(["/: a body is required"], spec.operation_id)
         patch = spec.body_content_type == "application/json-patch+json"
         json_body = check_body(spec.body_model, body, keep_nulls=patch)
+    estimate = query.get("whatif") is True
     call = Call(
         spec.method,
         _fill_path(spec, path),
         _query(spec, query),
         json=json_body,
         content_type=spec.body_content_type or "application/json",
-        idempotent=spec.idempotent or query.get("whatif") is True,
+        idempotent=spec.idempotent or estimate,
     )
-    return calls.Operation(call, reader(spec))
+    charges = spec.path.startswith(_RECIPES) and not estimate
+    return calls.Operation(
+        call, reader(spec), on_failure=warn_unkeyed("recipe") if charges else None
+    )

@@ -1,7 +1,8 @@
 """Blob upload bodies that stream: a path, bytes or an open binary file, in chunks.
 
 Nothing here holds a whole file in memory; a path is reopened for each attempt, so a
-request that never left the machine can be sent again.
+request that never left the machine can be sent again. A source that cannot be read (a
+closed or text-mode file, a file the OS refuses) is a typed error, never a bare one.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class UploadBody:
             if not self._path.is_file():
                 raise RequestValidationError([f"{self._path}: no file to upload there"], "upload")
         elif hasattr(source, "read"):
-            self._file = source
+            self._file = _readable(source)
         else:
             kind = type(source).__name__
             raise RequestValidationError([f"upload a path, bytes or a binary file, not {kind}"])
@@ -87,14 +88,15 @@ class UploadBody:
         self._on_progress = on_progress
 
     def _measure(self) -> int | None:
-        if self._path is not None:
-            return self._path.stat().st_size
-        assert self._file is not None
-        if not self._file.seekable():
-            return None
-        end = self._file.seek(0, os.SEEK_END)
-        self._file.seek(self._start)
-        return end - self._start
+        with _reading(self._path or self._file):
+            if self._path is not None:
+                return self._path.stat().st_size
+            assert self._file is not None
+            if not self._file.seekable():
+                return None
+            end = self._file.seek(0, os.SEEK_END)
+            self._file.seek(self._start)
+            return end - self._start
 
     def _guess_type(self) -> str:
         name = str(self._path) if self._path is not None else str(getattr(self._file, "name", ""))
@@ -102,19 +104,22 @@ class UploadBody:
         if guessed:
             return guessed
         with self._open() as handle:
-            head = handle.read(16)
+            head = _read(handle, 16)
         return sniff(head) or "application/octet-stream"
 
     @contextlib.contextmanager
     def _open(self) -> Iterator[BinaryIO]:
         """The bytes from the start; a path is opened (and closed), a caller's file is not."""
         if self._path is not None:
-            with self._path.open("rb") as handle:
+            with _reading(self._path):
+                handle = self._path.open("rb")
+            with handle:
                 yield handle
             return
         assert self._file is not None
         if self._file.seekable():
-            self._file.seek(self._start)
+            with _reading(self._file):
+                self._file.seek(self._start)
         yield self._file
 
     def headers(self) -> tuple[tuple[str, str], ...]:
@@ -139,7 +144,7 @@ class UploadBody:
         """The bytes, ``CHUNK`` at a time, from the start."""
         sent = 0
         with self._open() as handle:
-            while chunk := handle.read(CHUNK):
+            while chunk := _read(handle, CHUNK):
                 sent = self._count(sent, chunk)
                 yield chunk
                 self._report(sent)
@@ -151,7 +156,7 @@ class UploadBody:
         opened = self._open()
         handle = await anyio.to_thread.run_sync(opened.__enter__)
         try:
-            while chunk := await anyio.to_thread.run_sync(handle.read, CHUNK):
+            while chunk := await anyio.to_thread.run_sync(_read, handle, CHUNK):
                 sent = self._count(sent, chunk)
                 yield chunk
                 self._report(sent)
@@ -166,6 +171,49 @@ class UploadBody:
     def async_stream(self) -> AsyncIterable[bytes]:
         """The body for httpx's async client; each iteration starts over."""
         return _AsyncStream(self)
+
+
+def _name(source: object) -> str:
+    """How an error names an upload source (a path, or the file's name if it has one)."""
+    if isinstance(source, Path):
+        return str(source)
+    name = getattr(source, "name", None)
+    return str(name) if isinstance(name, str) else "the upload's file"
+
+
+@contextlib.contextmanager
+def _reading(source: object) -> Iterator[None]:
+    """Turn the OS refusing to read ``source`` into :class:`LocalFileError`; a closed file
+    into :class:`RequestValidationError`."""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, LocalFileError):
+            raise
+        raise LocalFileError(
+            exc.errno, f"cannot read {_name(source)}: {exc.strerror or exc}"
+        ) from exc
+    except ValueError as exc:  # io's word for an operation on a closed file
+        raise RequestValidationError([f"{_name(source)}: {exc}"], "upload") from exc
+
+
+def _read(handle: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes of ``handle``; the OS refusing is a :class:`LocalFileError`."""
+    with _reading(handle):
+        chunk = handle.read(size)
+    if chunk is None:  # a non-blocking file with nothing ready
+        raise LocalFileError(errno.EAGAIN, f"{_name(handle)} is non-blocking: nothing to read")
+    return chunk if isinstance(chunk, bytes) else bytes(chunk)
+
+
+def _readable(source: BinaryIO) -> BinaryIO:
+    """``source`` if it is an open file that reads bytes; else :class:`RequestValidationError`."""
+    with _reading(source):
+        probe = source.read(0)
+    if not isinstance(probe, bytes | bytearray | memoryview | None):
+        problem = f"{_name(source)}: opened in text mode; open the file with 'rb'"
+        raise RequestValidationError([problem], "upload")
+    return source
 
 
 class _SyncStream:
