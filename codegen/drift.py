@@ -2,7 +2,8 @@
 
 Rules (what breaks a generated client):
 - breaking: a removed path, operation, parameter, schema, property, enum value or
-  discriminator value; a changed type (including `$ref` targets and formats such as
+  discriminator value; a discriminator property renamed, or a value mapped to another
+  schema; a changed type (including `$ref` targets and formats such as
   boolean -> int32); a property or parameter that became required;
 - additive: a new path, operation, optional parameter, schema, optional property, enum
   value or discriminator value (a new step type or engine); a requirement dropped;
@@ -150,12 +151,33 @@ def _compare_schema(report: DriftReport, name: str, old: Any, new: Any) -> None:
     _enum_changes(report, where, old, new)
     _prose_changes(report, where, old, new)
     _compare_properties(report, name, old, new)
-    old_map = (old.get("discriminator") or {}).get("mapping", {})
-    new_map = (new.get("discriminator") or {}).get("mapping", {})
+    _compare_discriminator(report, where, name, old.get("discriminator"), new.get("discriminator"))
+
+
+def _compare_discriminator(report: DriftReport, where: str, name: str, old: Any, new: Any) -> None:
+    """The tag property and each tag's target decide which class a payload parses into."""
+    old_prop = old.get("propertyName") if isinstance(old, dict) else None
+    new_prop = new.get("propertyName") if isinstance(new, dict) else None
+    if old_prop != new_prop:
+        before, after = old_prop or "(no discriminator)", new_prop or "(no discriminator)"
+        report.breaking.append(
+            Change(where, f"{name}: discriminator property changed: {before} -> {after}")
+        )
+    old_map = (old or {}).get("mapping", {})
+    new_map = (new or {}).get("mapping", {})
     for tag in sorted(set(old_map) - set(new_map)):
         report.breaking.append(Change(where, f"{name}: discriminator value {tag!r} removed"))
     for tag in sorted(set(new_map) - set(old_map)):
         report.additive.append(Change(where, f"{name}: discriminator value {tag!r} added"))
+    for tag in sorted(set(old_map) & set(new_map)):
+        if old_map[tag] != new_map[tag]:
+            before = str(old_map[tag]).removeprefix(REF_PREFIX)
+            after = str(new_map[tag]).removeprefix(REF_PREFIX)
+            report.breaking.append(
+                Change(
+                    where, f"{name}: discriminator value {tag!r} now means {after} (was {before})"
+                )
+            )
 
 
 def _schemas(spec: Any) -> dict[str, Any]:

@@ -176,3 +176,48 @@ def test_drift_live_skips_cleanly_when_offline(
     monkeypatch.setattr(drift.inputs, "download", offline)
     assert cli.main(["drift-live"]) == 0
     assert "skipped" in capsys.readouterr().err
+
+
+def polymorphic_spec() -> dict[str, Any]:
+    spec = base_spec()
+    spec["components"]["schemas"].update(
+        Step={
+            "type": "object",
+            "properties": {"$type": {"type": "string"}},
+            "discriminator": {
+                "propertyName": "$type",
+                "mapping": {"a": "#/components/schemas/AStep", "b": "#/components/schemas/BStep"},
+            },
+        },
+        AStep={"type": "object", "properties": {"$type": {"type": "string"}}},
+        BStep={"type": "object", "properties": {"$type": {"type": "string"}}},
+    )
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("change", "text"),
+    [
+        (
+            lambda d: d.update(propertyName="type"),
+            "Step: discriminator property changed: $type -> type",
+        ),
+        (
+            lambda d: d.pop("propertyName"),
+            "Step: discriminator property changed: $type -> (no discriminator)",
+        ),
+        (
+            lambda d: d["mapping"].update(a="#/components/schemas/BStep"),
+            "Step: discriminator value 'a' now means BStep (was AStep)",
+        ),
+    ],
+)
+def test_discriminator_changes_break(change: Any, text: str) -> None:
+    # A renamed tag property or a tag that now selects another schema sends every payload
+    # to the wrong class; both used to pass as "other changes that do not affect clients".
+    old = polymorphic_spec()
+    new = copy.deepcopy(old)
+    change(new["components"]["schemas"]["Step"]["discriminator"])
+    result = drift.diff(old, new)
+    assert text in messages(result.breaking), result.as_json()
+    assert result.exit_code == drift.EXIT_BREAKING
