@@ -14,6 +14,7 @@ Rules (what breaks a generated client):
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import sys
 from dataclasses import dataclass, field
@@ -24,7 +25,11 @@ from codegen import inputs
 from codegen.normalize import REF_PREFIX, flatten_subtypes
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-EXIT_SAME, EXIT_COMPATIBLE, EXIT_BREAKING = 0, 1, 2
+EXIT_SAME, EXIT_COMPATIBLE, EXIT_BREAKING, EXIT_ERROR = 0, 1, 2, 3
+
+
+class DriftInputError(ValueError):
+    """A spec to compare cannot be read or is not an OpenAPI document."""
 
 
 @dataclass(frozen=True)
@@ -287,8 +292,38 @@ def render_text(report: DriftReport, old_label: str, new_label: str) -> str:
     return "\n".join(lines)
 
 
-def _load(path: str) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def parse_document(data: bytes | str, origin: str) -> dict[str, Any]:
+    """The OpenAPI document in ``data``; ``DriftInputError`` when it is not one.
+
+    Only the parts ``diff`` walks are checked: a truncated download, an HTML error page or
+    a JSON value of another shape is refused here instead of failing half-way through.
+    """
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        raise DriftInputError(f"{origin} is not JSON ({error})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("openapi"), str):
+        raise DriftInputError(f'{origin} is not an OpenAPI document (no "openapi" version)')
+    paths = document.get("paths", {})
+    schemas = document.get("components", {})
+    schemas = schemas.get("schemas", {}) if isinstance(schemas, dict) else None
+    for label, section in (("paths", paths), ("components.schemas", schemas)):
+        if not (isinstance(section, dict) and all(isinstance(v, dict) for v in section.values())):
+            raise DriftInputError(f"{origin}: {label} is not an object of objects")
+    return document
+
+
+def _load(path: str) -> dict[str, Any]:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise DriftInputError(f"cannot read {path}: {error.strerror or error}") from None
+    return parse_document(data, path)
+
+
+def _fail(message: str) -> int:
+    print(f"drift: {message}", file=sys.stderr)
+    return EXIT_ERROR
 
 
 def _emit(report: DriftReport, fmt: str, old_label: str, new_label: str) -> int:
@@ -300,19 +335,37 @@ def _emit(report: DriftReport, fmt: str, old_label: str, new_label: str) -> int:
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
-    """`drift OLD NEW`: diff two spec files."""
-    return _emit(diff(_load(args.old), _load(args.new)), args.format, args.old, args.new)
+    """`drift OLD NEW`: diff two spec files (exit 3 when one cannot be read)."""
+    try:
+        old, new = _load(args.old), _load(args.new)
+    except DriftInputError as error:
+        return _fail(str(error))
+    return _emit(diff(old, new), args.format, args.old, args.new)
 
 
 def cmd_drift_live(args: argparse.Namespace) -> int:
-    """`drift-live`: diff the pinned spec against the live URL; skip when offline."""
+    """`drift-live`: diff the pinned spec against the live URL; skip when offline.
+
+    Exit 3 when the pinned copy is missing or the live URL answers with something that is
+    not an OpenAPI document: neither may pass for "no change" (0), "additive" (1) or
+    "breaking" (2).
+    """
     entry = inputs.read_lock()["orchestrator"]
     try:
-        live = json.loads(inputs.download(entry.url, timeout=args.timeout))
-    except OSError as error:
-        print(f"drift: skipped, {entry.url} is unreachable ({error})", file=sys.stderr)
-        return 0
-    pinned = inputs.load_json(entry)
+        pinned = inputs.load_json(entry)
+    except inputs.SpecInputError as error:
+        return _fail(str(error))
+    try:
+        body = inputs.download(entry.url, timeout=args.timeout)
+    except (OSError, http.client.HTTPException) as error:
+        print(f"drift: skipped, {entry.url} is unreachable ({error!r})", file=sys.stderr)
+        return EXIT_SAME
+    except inputs.SpecInputError as error:
+        return _fail(str(error))
+    try:
+        live = parse_document(body, entry.url)
+    except DriftInputError as error:
+        return _fail(str(error))
     return _emit(diff(pinned, live), args.format, f"pinned {entry.sha256[:12]}", entry.url)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import http.client
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from codegen import __main__ as cli
-from codegen import drift
+from codegen import drift, inputs
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,7 @@ def test_identical_specs_exit_zero(spec: Any) -> None:
 
 def base_spec() -> dict[str, Any]:
     return {
+        "openapi": "3.1.1",
         "paths": {
             "/w": {
                 "get": {
@@ -221,3 +223,67 @@ def test_discriminator_changes_break(change: Any, text: str) -> None:
     result = drift.diff(old, new)
     assert text in messages(result.breaking), result.as_json()
     assert result.exit_code == drift.EXIT_BREAKING
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "cannot read"),
+        ('{"openapi": "3.1.1", "paths": {', "is not JSON"),
+        ("<html>502 Bad Gateway</html>", "is not JSON"),
+        ("[1, 2]", "is not an OpenAPI document"),
+        ('{"message": "rate limited"}', "is not an OpenAPI document"),
+        ('{"openapi": "3.1.1", "paths": []}', "paths is not an object of objects"),
+        ('{"openapi": "3.1.1", "components": {"schemas": {"W": 1}}}', "components.schemas"),
+    ],
+)
+def test_drift_unreadable_spec_is_an_error_not_a_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, reason: str
+) -> None:
+    # These used to end in a traceback, exit 1: what CI reads as "additive changes only".
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(base_spec()))
+    if content is not None:
+        new.write_text(content)
+    assert cli.main(["drift", str(old), str(new)]) == drift.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("drift: ")
+    assert reason in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"<html>maintenance</html>", b'{"openapi": "3.1.1", "paths": {"/w": ', b'{"error": "x"}'],
+)
+def test_drift_live_refuses_a_live_answer_that_is_not_a_spec(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lock: Any, answer: bytes
+) -> None:
+    monkeypatch.setattr(drift.inputs, "download", lambda url, timeout=0: answer)
+    assert cli.main(["drift-live"]) == drift.EXIT_ERROR
+    assert "is not" in capsys.readouterr().err
+
+
+def test_drift_live_truncated_body_is_a_skip(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lock: Any
+) -> None:
+    def truncated(url: str, timeout: float = 0) -> bytes:
+        raise http.client.IncompleteRead(b"{", 1000)
+
+    monkeypatch.setattr(drift.inputs, "download", truncated)
+    assert cli.main(["drift-live"]) == drift.EXIT_SAME
+    assert "skipped" in capsys.readouterr().err
+
+
+def test_drift_live_without_the_pinned_spec_is_an_error_not_breaking(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lock: Any
+) -> None:
+    # SpecInputError used to reach main's exit 2, which the drift workflow reads as
+    # "breaking" and files an API-drift issue about a missing local file.
+    def missing(entry: Any) -> Any:
+        raise inputs.SpecInputError("specs/v2-consumers.json is missing")
+
+    monkeypatch.setattr(drift.inputs, "load_json", missing)
+    monkeypatch.setattr(drift.inputs, "download", lambda url, timeout=0: b"{}")
+    assert cli.main(["drift-live"]) == drift.EXIT_ERROR
+    assert "is missing" in capsys.readouterr().err
