@@ -89,6 +89,7 @@ VALID: dict[str, dict[str, Any]] = {
     "page title of 64 emoji": page(title=EMOJI * 64),
     "page budget 1": page(buzzBudgetPerGen=1),
     "page budget as integral float": page(buzzBudgetPerGen=50.0),
+    "page budget as a huge integral float": page(buzzBudgetPerGen=1e300),
     "page extra keys ignored": page(subtitle="x"),
     "npm run build": manifest(buildCommand="npm run build", outputDir="dist"),
     "pnpm run with colon": manifest(buildCommand="pnpm run build:prod"),
@@ -120,6 +121,16 @@ def test_platform_accepts(case: dict[str, Any]) -> None:
     result = define_block({"manifest": case})
     assert isinstance(result, BlockManifest)
     assert validate_manifest(case, schema={}).problems == ()
+
+
+@pytest.mark.parametrize("budget", [50.0, 2.0**64, 1e300])
+def test_integral_float_budget_is_returned_as_the_int_it_equals(budget: float) -> None:
+    # Past 2**64 pydantic refused the float as an int: a manifest the platform accepts
+    # ended in a pydantic ValidationError instead of a BlockManifest.
+    accepted = define_block({"manifest": page(buzzBudgetPerGen=budget)})
+    assert accepted.page is not None
+    assert accepted.page.buzz_budget_per_gen == int(budget)
+    assert type(accepted.page.buzz_budget_per_gen) is int
 
 
 def problems_of(case: object, **kwargs: Any) -> list[tuple[str, str]]:
