@@ -1,7 +1,9 @@
 """``settings.<key>.pattern`` is a JS ``RegExp`` source: its syntax, not Python's, decides.
 
-The verdicts below are what ``new RegExp(source)`` does in Node 20 (V8 11.3, no flags), the
-check the platform runs. Before the JS parser, ``compiles`` asked Python's ``re``: it passed
+The verdicts below are what ``new RegExp(source)`` (no flags) does in Node 24, the platform's
+runtime (``node:24-alpine`` in civitai/civitai's Dockerfile): Node 20's verdicts, checked
+one by one, plus ES2025's modifiers ``(?i:...)`` and names repeated in different
+alternatives. Before the JS parser, ``compiles`` asked Python's ``re``: it passed
 Python-only syntax the platform refuses (``(?i)``, ``a++``, ``(?P<n>``) and refused JS the
 platform accepts (``\\k<name>``, ``[^]``, ``\\cJ``, variable-width lookbehinds).
 """
@@ -20,7 +22,9 @@ from civitai_app_sdk.blocks.patterns import JsRegexSyntaxError, compiles, js_to_
 
 NODE_REFUSES = [
     "(?i)^[a-z]+$",  # inline flags: Python/PCRE only
-    "(?i:a)",
+    "(?x:a)",  # modifiers take i, m and s only, each once
+    "(?i-i:a)",
+    "(?-:a)",
     "(?P<name>a)",
     "(?P=name)",
     "(?#comment)a",
@@ -40,6 +44,7 @@ NODE_REFUSES = [
     "(?<1a>x)",
     "(?<a-b>x)",
     "(?<a>x)(?<a>y)",
+    "(?:(?<a>x)|b)(?<a>y)",  # both groups may take part in one match
     "(?<a>x)\\k<b>",
     "(?<a>x)\\k",
     "(?<a>x)[\\k]",
@@ -72,6 +77,10 @@ NODE_ACCEPTS = [
     "(?<$id>x)\\k<$id>",
     "(?<é>x)",
     "\\/",
+    "(?i:a)b",
+    "(?-i:a)",
+    "(?m-s:^a)",
+    "(?<year>\\d{4})|(?<year>\\d{2})",
 ]
 
 
@@ -123,6 +132,13 @@ def test_the_platform_verdict_follows_js_syntax() -> None:
         ("^(?<$x>a)\\k<$x>$", "aa", True),
         ("a$", "a\n", False),
         ("^[\\d-z]$", "-", True),
+        ("^(?i:a)b$", "Ab", True),
+        ("^(?i:a)b$", "AB", False),
+        ("(?m:^b$)", "a\nb\nc", True),
+        ("^b$", "a\nb\nc", False),
+        ("(?s:^.$)", "\n", True),
+        ("^(?:(?<x>a)|(?<x>b))\\k<x>$", "bb", True),
+        ("^(?:(?<x>a)|(?<x>b))\\k<x>$", "ba", False),
     ],
 )
 def test_translation_matches_as_js_does(source: str, text: str, matches: bool) -> None:

@@ -1,11 +1,12 @@
 r"""JavaScript regular expressions in Python: translation, and whether one compiles.
 
-``js_to_python`` parses a JS pattern as ``new RegExp(source)`` does (no flags, so the
-Annex B syntax: ``\k`` and ``\8`` are plain letters without named groups, ``[^]`` is any
-character, ``a{,5}`` and a lone ``]`` are literal text, ``(?i)``, ``a++`` and ``(?P<n>``
-are errors) and writes the ``re`` pattern with the same meaning: ``$`` (JS: end of input
-only) becomes ``\Z``, ``\d``, ``\w``, ``\s``, ``.`` and classes become explicit JS
-character sets, ``\b`` is ASCII, ``(?<name>`` becomes ``(?P<name>``.
+``js_to_python`` parses a JS pattern as the platform's ``new RegExp(source)`` does (Node
+24, no flags, so the Annex B syntax: ``\k`` and ``\8`` are plain letters without named
+groups, ``[^]`` is any character, ``a{,5}`` and a lone ``]`` are literal text, ``(?i)``,
+``a++`` and ``(?P<n>`` are errors; ES2025's ``(?i:...)`` modifiers and names repeated in
+different alternatives are fine) and writes the ``re`` pattern with the same meaning:
+``$`` (JS: end of input only) becomes ``\Z``, ``\d``, ``\w``, ``\s``, ``.`` and classes
+become explicit JS character sets, ``\b`` is ASCII, ``(?<name>`` becomes ``(?P<name>``.
 
 For ``settings.<key>.pattern`` the platform compiles a JS ``RegExp`` and asks ``recheck``
 whether it can backtrack catastrophically, refusing when unsure. Python cannot run either:
@@ -71,6 +72,7 @@ _BRACED: Final = re.compile(r"\{([0-9]+)(,([0-9]*))?\}")
 _HEX2: Final = re.compile(r"[0-9A-Fa-f]{2}")
 _HEX4: Final = re.compile(r"[0-9A-Fa-f]{4}")
 _BRACED_HEX: Final = re.compile(r"\\u\{([0-9A-Fa-f]+)\}")
+_MODIFIERS: Final = re.compile(r"\(\?([ims]*)(?:-([ims]*))?:")
 _DECIMAL: Final = re.compile(r"[1-9][0-9]*")
 _OCTAL: Final = re.compile(r"[0-3][0-7]{0,2}|[4-7][0-7]?")
 _PY_REPEAT_MAX: Final = 2**32 - 2  # re refuses larger counts; V8 clamps them
@@ -133,12 +135,22 @@ def _is_name_char(char: str, first: bool) -> bool:
     return char in "\u200c\u200d" or f"a{char}".isidentifier()
 
 
+_Place = tuple[tuple[int, int], ...]  # (disjunction, alternative) pairs from the top
+
+
 class _Scan:
-    """What the JS parser knows before it starts: the capturing groups and their names."""
+    """What the JS parser knows before it starts: the capturing groups and their names.
+
+    A name may repeat only in different alternatives (``(?<y>a)|(?<y>b)``, ES2025), where
+    at most one of the groups can take part in a match.
+    """
 
     def __init__(self, source: str) -> None:
         self.count, index, in_class = 0, 0, False
-        self.names: dict[str, int] = {}
+        self.names: dict[str, list[int]] = {}
+        # the open disjunctions, each as [its id, the alternative being read]
+        frames = [[0, 0]]
+        places: dict[str, list[_Place]] = {}
         while index < len(source):
             char = source[index]
             if char == "\\":
@@ -148,20 +160,31 @@ class _Scan:
                 in_class = char != "]"
             elif char == "[":
                 in_class = True
-            elif char == "(" and not source.startswith("(?", index):
-                self.count += 1
-            elif (
-                char == "("
-                and source.startswith("(?<", index)
-                and source[index + 3 : index + 4] not in ("=", "!")
-            ):
-                self.count += 1
-                name, _ = _read_name(source, index + 3)
+            elif char == "|":
+                frames[-1][1] += 1
+            elif char == ")" and len(frames) > 1:
+                frames.pop()
+            elif char == "(":
+                named = (
+                    source.startswith("(?<", index) and source[index + 3 : index + 4] not in "=!"
+                )
+                if named or not source.startswith("(?", index):
+                    self.count += 1
+                name = _read_name(source, index + 3)[0] if named else None
                 if name is not None:
-                    if name in self.names:
+                    place = tuple((frame[0], frame[1]) for frame in frames)
+                    if any(_together(place, other) for other in places.get(name, [])):
                         raise JsRegexSyntaxError("Duplicate capture group name", source, index)
-                    self.names[name] = self.count
+                    places.setdefault(name, []).append(place)
+                    self.names.setdefault(name, []).append(self.count)
+                frames.append([index + 1, 0])
             index += 1
+
+
+def _together(a: _Place, b: _Place) -> bool:
+    """Whether groups at these places may both take part in a match: no disjunction they
+    share has them in different alternatives."""
+    return all(x[1] == y[1] for x, y in zip(a, b, strict=False) if x[0] == y[0])
 
 
 def _read_name(source: str, index: int) -> tuple[str | None, int]:
@@ -197,6 +220,7 @@ class _Translator:
         self.out: list[str] = []
         self.group = 0
         self.closed: set[int] = set()
+        self.flags: frozenset[str] = frozenset()  # modifiers in effect: i, m, s
 
     def fail(self, message: str) -> NoReturn:
         raise JsRegexSyntaxError(message, self.source, self.index)
@@ -206,8 +230,9 @@ class _Translator:
         return self.source[at] if at < len(self.source) else ""
 
     def run(self) -> str:
-        # open groups: (capture number or 0, quantifiable once closed, text closing it)
-        stack: list[tuple[int, bool, str]] = []
+        # open groups: (capture number or 0, quantifiable once closed, text closing it,
+        # the modifiers to restore)
+        stack: list[tuple[int, bool, str, frozenset[str]]] = []
         # what a quantifier here would apply to: None nothing, "atom", "assertion", "quantified"
         last: str | None = None
         while self.index < len(self.source):
@@ -220,12 +245,13 @@ class _Translator:
                 self.index += 1
                 last = None
             elif char == "(":
-                stack.append(self.open_group())
+                flags = self.flags
+                stack.append((*self.open_group(), flags))
                 last = None
             elif char == ")":
                 if not stack:
                     self.fail("Unmatched ')'")
-                number, quantifiable, closer = stack.pop()
+                number, quantifiable, closer, self.flags = stack.pop()
                 if number:
                     self.closed.add(number)
                 self.out.append(closer)
@@ -237,11 +263,13 @@ class _Translator:
             elif char == "\\":
                 last = self.escape()
             elif char in "^$":
-                self.out.append("^" if char == "^" else "\\Z")
+                self.out.append(self.anchor(char))
                 self.index += 1
                 last = "assertion"
             elif char == ".":
-                self.out.append(f"[^{_ranges_text(_LINE_ENDS)}]")
+                self.out.append(
+                    "[\\s\\S]" if "s" in self.flags else f"[^{_ranges_text(_LINE_ENDS)}]"
+                )
                 self.index += 1
                 last = "atom"
             else:
@@ -251,6 +279,12 @@ class _Translator:
         if stack:
             self.fail("Unterminated group")
         return "".join(self.out)
+
+    def anchor(self, char: str) -> str:
+        if "m" not in self.flags or not self.exact:
+            return "^" if char == "^" else "\\Z"
+        ends = f"[{_ranges_text(_LINE_ENDS)}]"
+        return f"(?:^|(?<={ends}))" if char == "^" else f"(?={ends}|\\Z)"
 
     def quantifier(self, last: str | None) -> str:
         if last in (None, "quantified"):
@@ -299,6 +333,9 @@ class _Translator:
             self.out.append(rest if self.exact else f"(?{rest[3]}")
             self.index += 4
             return 0, False, ")"
+        modifiers = _MODIFIERS.match(self.source, self.index)
+        if modifiers:
+            return self.modified_group(modifiers)
         if rest.startswith("(?<"):
             name, end = _read_name(self.source, self.index + 3)
             if name is None:
@@ -309,15 +346,30 @@ class _Translator:
             return self.group, True, ")"
         self.fail("Invalid group")
 
-    def py_name(self, name: str) -> str:
-        return name if name.isidentifier() else f"_js_group_{self.scan.names[name]}"
+    def modified_group(self, modifiers: re.Match[str]) -> tuple[int, bool, str]:
+        """``(?ims-ims:``: flags for the group (ES2025, in the platform's Node 24)."""
+        on, off = modifiers.group(1), modifiers.group(2) or ""
+        both = on + off
+        if not both:
+            self.fail("Invalid group")
+        if len(set(both)) != len(both):
+            self.fail("Repeated flag in modifiers")
+        self.flags = (self.flags | set(on)) - set(off)
+        case = "i" if "i" in on else ("-i" if "i" in off else "")
+        self.out.append(f"(?{case}:")
+        self.index = modifiers.end()
+        return 0, True, ")"
 
-    def backreference(self, number: int) -> None:
-        # A group not closed yet (later, or the one being matched) matches empty text in JS.
-        if number in self.closed and number <= _PY_GROUPREF_MAX:
-            self.out.append(f"(?:\\{number})")
-        else:
-            self.out.append("(?:)")
+    def py_name(self, name: str) -> str:
+        number = self.group
+        first = self.scan.names[name][0] == number
+        return name if name.isidentifier() and first else f"_js_group_{number}"
+
+    def backreference(self, *numbers: int) -> None:
+        # A group not closed yet (later, or the one being matched) matches empty text in JS;
+        # of groups sharing a name, the one that took part counts.
+        refs = [f"\\{n}" for n in numbers if n in self.closed and n <= _PY_GROUPREF_MAX]
+        self.out.append(f"(?:{'|'.join(refs)})")
 
     def escape(self) -> str:
         """One escape outside a class; returns what a quantifier after it would apply to."""
@@ -341,7 +393,7 @@ class _Translator:
                 self.fail("Invalid named reference")
             if name not in self.scan.names:
                 self.fail("Invalid named capture referenced")
-            self.backreference(self.scan.names[name])
+            self.backreference(*self.scan.names[name])
             self.index = end
             return "atom"
         digits = _DECIMAL.match(self.source, self.index + 1)
