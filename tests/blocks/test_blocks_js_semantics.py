@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 
 import pytest
+from blocks_support import manifest, sdk014
 
 from civitai_app_sdk.blocks import (
     BLOCK_SCOPE_PATTERN,
     BLOCK_SCOPES,
     SENSITIVE_BLOCK_SCOPES,
+    BlockManifestError,
     BlockScope,
+    define_block,
 )
 from civitai_app_sdk.blocks.jscompat import (
     is_integer,
@@ -233,3 +236,41 @@ def test_compiles() -> None:
     assert compiles("(?<name>a)")
     assert not compiles("(")
     assert not compiles("a{2,1}")
+
+
+def _nested(depth: int, leaf: object) -> object:
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_js_renderings_take_any_depth_json_loads_gives() -> None:
+    # `json.loads` reads ~1,000 levels; String() and JSON.stringify used to recurse and
+    # raise RecursionError from define_block on a deeply nested blockId, version or type.
+    deep = _nested(990, 7)
+    assert js_string(deep) == "7"
+    assert js_json(deep) == "[" * 990 + "7" + "]" * 990
+    assert js_json({"k": _nested(990, {"a": 2, "1": 1})}).endswith(
+        '{"1":1,"a":2}' + "]" * 990 + "}"
+    )
+    assert js_string([[1, 2], [], [None, [3]]]) == "1,2,,,3"
+
+
+def test_js_json_orders_keys_as_js_does() -> None:
+    assert js_json({"b": 1, "10": 2, "2": 3}) == '{"2":3,"10":2,"b":1}'
+
+
+@pytest.mark.parametrize("key", ["blockId", "version", "contentRating"])
+def test_deeply_nested_values_get_the_platform_message(key: str) -> None:
+    case = manifest(**{key: _nested(990, "x")})
+    with pytest.raises(BlockManifestError) as refused:
+        define_block({"manifest": case})
+    assert refused.value.field == key
+
+
+@pytest.mark.parametrize("key", ["type", "contentRating", "blockId"])
+def test_deeply_nested_values_get_the_0_14_message(key: str) -> None:
+    with pytest.raises(BlockManifestError) as refused:
+        define_block({"manifest": sdk014(**{key: _nested(990, "x")})}, strict_sdk_0_14=True)
+    assert refused.value.field == key
