@@ -267,10 +267,17 @@ def test_drift_live_refuses_a_live_answer_that_is_not_a_spec(
 def test_drift_live_truncated_body_is_a_skip(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lock: Any
 ) -> None:
-    def truncated(url: str, timeout: float = 0) -> bytes:
-        raise http.client.IncompleteRead(b"{", 1000)
+    class CutOff:
+        def __enter__(self) -> CutOff:
+            return self
 
-    monkeypatch.setattr(drift.inputs, "download", truncated)
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def read(self, limit: int = -1) -> bytes:
+            raise http.client.IncompleteRead(b"{", 1000)
+
+    monkeypatch.setattr(inputs.urllib.request, "urlopen", lambda request, timeout=0: CutOff())
     assert cli.main(["drift-live"]) == drift.EXIT_SAME
     assert "skipped" in capsys.readouterr().err
 

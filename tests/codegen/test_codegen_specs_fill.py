@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 from pathlib import Path
 
@@ -143,3 +144,67 @@ def test_without_discovery_and_scope_table_the_committed_scopes_module_is_kept(
     assert len(notes) == 1
     assert "no published file" in notes[0]
     assert "kept the committed scopes.py" in notes[0]
+
+
+class _Response:
+    """What `urlopen` returns, with a body that may break off."""
+
+    def __init__(self, body: bytes, cut_off: bool = False) -> None:
+        self.body, self.cut_off = body, cut_off
+
+    def __enter__(self) -> _Response:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def read(self, limit: int = -1) -> bytes:
+        if self.cut_off:
+            raise http.client.IncompleteRead(self.body[:10], len(self.body))
+        return self.body[:limit] if limit >= 0 else self.body
+
+
+def test_a_cut_off_download_is_reported_unreachable_not_a_traceback(
+    specs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # IncompleteRead is no OSError: `make specs` used to die with its traceback.
+    monkeypatch.setattr(
+        inputs.urllib.request, "urlopen", lambda request, timeout=0: _Response(GOOD, True)
+    )
+    report = inputs.fill_pinned(
+        {"o": entry("orchestrator", GOOD, "https://x.example/a")}, tmp_path / "no-shared"
+    )
+    assert "broke off" in report.unreachable["orchestrator.json"]
+    assert not (specs_dir / "orchestrator.json").exists()
+
+
+def test_an_oversized_download_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inputs, "DOWNLOAD_LIMIT", 8)
+    monkeypatch.setattr(
+        inputs.urllib.request, "urlopen", lambda request, timeout=0: _Response(b"x" * 9)
+    )
+    with pytest.raises(inputs.SpecInputError, match="more than 8 bytes"):
+        inputs.download("https://x.example/a")
+
+
+@pytest.mark.parametrize(
+    "bad", [b"<html>Service Unavailable</html>", b'{"openapi": "3.1.1", "pa', b"[1]"]
+)
+def test_live_fill_adopts_nothing_unless_every_input_is_a_json_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: bytes
+) -> None:
+    # A maintenance page or a cut-off body used to be written to specs/ and pinned in the
+    # lock, and the other inputs before it were already replaced.
+    lock_file = tmp_path / "lock.json"
+    lock_file.write_text(inputs.LOCK_PATH.read_text())
+    monkeypatch.setattr(inputs, "SPECS_DIR", tmp_path)
+    entries = inputs.read_lock(lock_file)
+    monkeypatch.setattr(
+        inputs,
+        "download",
+        lambda url, timeout=0: bad if url == entries["app_block_schema"].url else GOOD,
+    )
+    with pytest.raises(inputs.SpecInputError, match="nothing was changed"):
+        inputs.fill_from_live(entries, lock_file)
+    assert lock_file.read_text() == inputs.LOCK_PATH.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lock.json"]
