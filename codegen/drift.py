@@ -93,16 +93,25 @@ def signature(schema: Any) -> Any:
 
 
 def _enum_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
-    old_values = old.get("enum") if isinstance(old, dict) else None
-    new_values = new.get("enum") if isinstance(new, dict) else None
-    if old_values is None or new_values is None:
+    """Enum values removed or added, here and in the item, value and member schemas below
+    (an array of enum strings keeps its enum under `items`)."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
         return
-    for value in old_values:
-        if value not in new_values:
-            report.breaking.append(Change(where, f"enum value {value!r} removed"))
-    for value in new_values:
-        if value not in old_values:
-            report.additive.append(Change(where, f"enum value {value!r} added"))
+    old_values, new_values = old.get("enum"), new.get("enum")
+    if isinstance(old_values, list) and isinstance(new_values, list):
+        for value in old_values:
+            if value not in new_values:
+                report.breaking.append(Change(where, f"enum value {value!r} removed"))
+        for value in new_values:
+            if value not in old_values:
+                report.additive.append(Change(where, f"enum value {value!r} added"))
+    for key in ("items", "additionalProperties"):
+        _enum_changes(report, where + pointer(key), old.get(key), new.get(key))
+    for key in ("anyOf", "oneOf", "allOf"):
+        before, after = old.get(key), new.get(key)
+        if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+            for index, (a, b) in enumerate(zip(before, after, strict=True)):
+                _enum_changes(report, where + pointer(key, str(index)), a, b)
 
 
 def _prose_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:

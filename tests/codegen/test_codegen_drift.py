@@ -294,3 +294,30 @@ def test_drift_live_without_the_pinned_spec_is_an_error_not_breaking(
     monkeypatch.setattr(drift.inputs, "download", lambda url, timeout=0: b"{}")
     assert cli.main(["drift-live"]) == drift.EXIT_ERROR
     assert "is missing" in capsys.readouterr().err
+
+
+def test_enum_of_array_items_is_compared(spec: Any) -> None:
+    # WorkflowCallback.type is an array of event names with its enum under `items`: a
+    # removed event type used to pass as "other changes that do not affect clients".
+    removed, added = copy.deepcopy(spec), copy.deepcopy(spec)
+    events = ("components", "schemas", "WorkflowCallback", "properties", "type", "items", "enum")
+
+    def values(document: Any) -> list[str]:
+        node = document
+        for part in events:
+            node = node[part]
+        return node  # type: ignore[no-any-return]
+
+    first = values(spec)[0]
+    values(removed).remove(first)
+    values(added).append("workflow:new")
+    where = "/components/schemas/WorkflowCallback/properties/type/items"
+    report = drift.diff(spec, removed)
+    assert [(c.pointer, c.message) for c in report.breaking] == [
+        (where, f"enum value {first!r} removed")
+    ]
+    report = drift.diff(spec, added)
+    assert [(c.pointer, c.message) for c in report.additive] == [
+        (where, "enum value 'workflow:new' added")
+    ]
+    assert report.exit_code == drift.EXIT_COMPATIBLE
