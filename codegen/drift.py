@@ -3,7 +3,7 @@
 Rules (what breaks a generated client):
 - breaking: a removed path, operation, parameter, schema, property, enum value or
   discriminator value; a discriminator property renamed, or a value mapped to another
-  schema; a changed type (including `$ref` targets and formats such as
+  schema; a renamed operationId; a changed type (including `$ref` targets and formats such as
   boolean -> int32); a property or parameter that became required;
 - additive: a new path, operation, optional parameter, schema, optional property, enum
   value or discriminator value (a new step type or engine); a requirement dropped;
@@ -267,6 +267,15 @@ def _compare_paths(report: DriftReport, old: Any, new: Any) -> None:
         where = pointer("paths", path, method)
         label = f"{method.upper()} {path}"
         before, after = old_ops[(path, method)], new_ops[(path, method)]
+        if before.get("operationId") != after.get("operationId"):
+            # Client method names and operations.toml (charges, retries) key on it.
+            report.breaking.append(
+                Change(
+                    where,
+                    f"{label}: operationId changed: {before.get('operationId')} -> "
+                    f"{after.get('operationId')}",
+                )
+            )
         _compare_parameters(report, where, label, before, after)
         if _body_refs(before) != _body_refs(after):
             report.breaking.append(Change(where, f"{label}: request or response body changed"))

@@ -88,6 +88,11 @@ def mutate(change: Any) -> drift.DriftReport:
     [
         (lambda s: s["paths"].pop("/w"), "breaking", "GET /w removed"),
         (
+            lambda s: s["paths"]["/w"]["get"].update(operationId="GetW2"),
+            "breaking",
+            "GET /w: operationId changed: GetW -> GetW2",
+        ),
+        (
             lambda s: s["paths"]["/w"]["get"]["parameters"][0].update(
                 schema={"type": "integer", "format": "int32"}
             ),
