@@ -32,7 +32,9 @@ SchemaInput = Path | str | Mapping[str, Any]
 
 
 class SchemaUnavailableError(CivitaiError, OSError):
-    """A schema was asked for explicitly (argument or environment) but cannot be read."""
+    """A schema was asked for explicitly (argument or environment) but cannot be read or
+    used: not JSON, not a valid JSON Schema, an unresolvable ``$ref``, a pattern that is not
+    a JavaScript regular expression."""
 
 
 def packaged_schema() -> Mapping[str, Any]:
@@ -109,6 +111,15 @@ def _validator_for(schema: Mapping[str, Any]) -> Any:
         if cached is not None and cached[0] is schema:
             return cached[1]
         cls = _validator_class()
+        from jsonschema.exceptions import SchemaError
+
+        try:
+            # Patterns are JS, checked when used: the meta-schema's "regex" format is re's.
+            cls.check_schema(schema, format_checker=None)
+        except SchemaError as error:
+            raise SchemaUnavailableError(
+                f"the manifest schema is not a valid JSON Schema: {error.message}"
+            ) from None
         validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
         if len(_validators) >= _VALIDATORS_LIMIT:
             del _validators[next(iter(_validators))]
@@ -125,11 +136,20 @@ def _dot_path(parts: Any) -> str:
 
 def schema_problems(manifest: object, schema: Mapping[str, Any]) -> list[ManifestProblem]:
     """Every schema violation of ``manifest``, except scope-enum ones (the platform decides)."""
+    from referencing.exceptions import Unresolvable
+
     validator = _validator_for(schema)
     found = []
-    for error in validator.iter_errors(manifest):
-        path = _dot_path(error.absolute_path)
-        if error.validator == "enum" and _SCOPE_ENTRY.match(path):
-            continue
-        found.append(ManifestProblem(path, error.message, "schema"))
+    try:
+        for error in validator.iter_errors(manifest):
+            path = _dot_path(error.absolute_path)
+            if error.validator == "enum" and _SCOPE_ENTRY.match(path):
+                continue
+            found.append(ManifestProblem(path, error.message, "schema"))
+    except Unresolvable as error:
+        raise SchemaUnavailableError(f"the manifest schema cannot be used: {error}") from None
+    except re.error as error:
+        raise SchemaUnavailableError(
+            f"the manifest schema has a pattern JavaScript refuses: {error.pattern!r} ({error.msg})"
+        ) from None
     return sorted(found, key=lambda problem: problem.path)
