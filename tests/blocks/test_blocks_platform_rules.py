@@ -21,6 +21,7 @@ from civitai_app_sdk.blocks import (
     define_block,
     validate_manifest,
 )
+from civitai_app_sdk.errors import ConfigurationError
 
 EMOJI = "\U0001f600"  # one code point, two UTF-16 units
 SLOT = "model.sidebar_top"
@@ -720,6 +721,11 @@ class TestTiers:
     def test_unknown_tier_argument_is_a_value_error(self) -> None:
         with pytest.raises(ValueError, match="trust_tier must be one of"):
             define_block({"manifest": BASE}, trust_tier="gold")  # type: ignore[call-overload]
+
+    def test_unknown_tier_argument_is_a_configuration_error(self) -> None:
+        # A setup mistake the SDK refuses on purpose: a CivitaiError, not a bare ValueError.
+        with pytest.raises(ConfigurationError, match="trust_tier must be one of"):
+            validate_manifest(BASE, trust_tier="gold")  # type: ignore[arg-type]
 
 
 class TestPlatformOwnedFields:
