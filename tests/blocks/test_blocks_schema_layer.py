@@ -205,3 +205,14 @@ def test_a_schema_that_cannot_be_used_is_a_typed_error(
         validate_manifest(BASE, schema=path)
     with pytest.raises(SchemaUnavailableError, match=reason):
         validate_manifest(BASE, schema=schema)
+
+
+def test_a_finding_quotes_a_long_value_cut_short(pinned_schema: dict[str, object]) -> None:
+    # The full value used to be repeated: a 200 kB `type` made a 200 kB line.
+    found = findings(manifest(type="x" * 200_000), pinned_schema)
+    assert found == [
+        ("type", f"'{'x' * 198}… (200002 chars) is not one of ['block']"),
+    ]
+    assert findings(manifest(type="widget"), pinned_schema) == [
+        ("type", "'widget' is not one of ['block']")
+    ]

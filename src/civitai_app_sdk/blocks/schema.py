@@ -27,6 +27,8 @@ from ..errors import CivitaiError
 
 SCHEMA_ENV: Final = "CIVITAI_APP_BLOCK_SCHEMA"
 _SCOPE_ENTRY: Final = re.compile(r"\Ascopes\[[0-9]+\]\Z")
+QUOTED_VALUE_MAX: Final = 200
+"""Longest rendering of the offending value a schema finding quotes."""
 
 SchemaInput = Path | str | Mapping[str, Any]
 
@@ -134,6 +136,19 @@ def _dot_path(parts: Any) -> str:
     return path
 
 
+def _shortened(message: str, instance: object) -> str:
+    """``message`` with a long quoted value cut to :data:`QUOTED_VALUE_MAX` characters: a
+    finding about a megabyte string need not repeat it."""
+    try:
+        quoted = repr(instance)
+    except RecursionError:
+        return message
+    if len(quoted) <= QUOTED_VALUE_MAX or quoted not in message:
+        return message
+    cut = f"{quoted[: QUOTED_VALUE_MAX - 1]}… ({len(quoted)} chars)"
+    return message.replace(quoted, cut)
+
+
 def schema_problems(manifest: object, schema: Mapping[str, Any]) -> list[ManifestProblem]:
     """Every schema violation of ``manifest``, except scope-enum ones (the platform decides)."""
     from referencing.exceptions import Unresolvable
@@ -145,7 +160,7 @@ def schema_problems(manifest: object, schema: Mapping[str, Any]) -> list[Manifes
             path = _dot_path(error.absolute_path)
             if error.validator == "enum" and _SCOPE_ENTRY.match(path):
                 continue
-            found.append(ManifestProblem(path, error.message, "schema"))
+            found.append(ManifestProblem(path, _shortened(error.message, error.instance), "schema"))
     except Unresolvable as error:
         raise SchemaUnavailableError(f"the manifest schema cannot be used: {error}") from None
     except re.error as error:
