@@ -252,6 +252,37 @@ def _body_refs(op: Any) -> Any:
     return {ctype: signature(c.get("schema")) for ctype, c in request.items()}, responses
 
 
+def _content_brief(content: dict[str, Any] | None) -> str:
+    if not content:
+        return "(no body)"
+    return ", ".join(f"{ctype} {_brief(sig)}" for ctype, sig in sorted(content.items()))
+
+
+def _compare_bodies(report: DriftReport, where: str, label: str, old: Any, new: Any) -> None:
+    """The request body and each response, by status: what changed, before -> after.
+
+    A success (2xx) response or the request body changing breaks a client; a documented
+    error response added, removed or changed does not (error bodies are read leniently).
+    """
+    old_request, old_responses = _body_refs(old)
+    new_request, new_responses = _body_refs(new)
+    if old_request != new_request:
+        change = f"{_content_brief(old_request)} -> {_content_brief(new_request)}"
+        report.breaking.append(Change(where, f"{label}: request body changed: {change}"))
+    for status in sorted(set(old_responses) | set(new_responses)):
+        before, after = old_responses.get(status), new_responses.get(status)
+        if before == after:
+            continue
+        if before is None:
+            text = f"response {status} added ({_content_brief(after)})"
+        elif after is None:
+            text = f"response {status} removed"
+        else:
+            text = f"response {status} changed: {_content_brief(before)} -> {_content_brief(after)}"
+        kind = report.breaking if status.startswith("2") else report.additive
+        kind.append(Change(where, f"{label}: {text}"))
+
+
 def _compare_paths(report: DriftReport, old: Any, new: Any) -> None:
     old_ops, new_ops = _operations(old), _operations(new)
     for path, method in sorted(set(old_ops) - set(new_ops)):
@@ -277,8 +308,7 @@ def _compare_paths(report: DriftReport, old: Any, new: Any) -> None:
                 )
             )
         _compare_parameters(report, where, label, before, after)
-        if _body_refs(before) != _body_refs(after):
-            report.breaking.append(Change(where, f"{label}: request or response body changed"))
+        _compare_bodies(report, where, label, before, after)
         _prose_changes(report, where, before, after)
 
 

@@ -326,3 +326,51 @@ def test_enum_of_array_items_is_compared(spec: Any) -> None:
         (where, "enum value 'workflow:new' added")
     ]
     assert report.exit_code == drift.EXIT_COMPATIBLE
+
+
+def _with_bodies() -> dict[str, Any]:
+    spec = base_spec()
+    spec["components"]["schemas"]["V"] = {"type": "object"}
+    spec["paths"]["/w"]["get"]["responses"] = {
+        "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/W"}}}},
+        "404": {"description": "missing"},
+    }
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("change", "kind", "text"),
+    [
+        (
+            lambda op: op["responses"]["200"]["content"]["application/json"].update(
+                schema={"$ref": "#/components/schemas/V"}
+            ),
+            "breaking",
+            "GET /w: response 200 changed: application/json W -> application/json V",
+        ),
+        (
+            lambda op: op.update(
+                requestBody={"content": {"application/json": {"schema": {"type": "string"}}}}
+            ),
+            "breaking",
+            'GET /w: request body changed: (no body) -> application/json {"type": "string"}',
+        ),
+        (
+            lambda op: op["responses"].update(
+                {"429": {"content": {"application/json": {"schema": {"type": "object"}}}}}
+            ),
+            "additive",
+            'GET /w: response 429 added (application/json {"type": "object"})',
+        ),
+    ],
+)
+def test_body_changes_say_which_body_and_how(change: Any, kind: str, text: str) -> None:
+    # These were all one "request or response body changed", and a newly documented error
+    # response counted as breaking (an issue filed for a change no client notices).
+    old = _with_bodies()
+    new = copy.deepcopy(old)
+    change(new["paths"]["/w"]["get"])
+    result = drift.diff(old, new)
+    assert text in messages(getattr(result, kind)), result.as_json()
+    if kind != "breaking":
+        assert not result.breaking
