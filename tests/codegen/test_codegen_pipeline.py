@@ -36,6 +36,19 @@ def test_check_notices_a_hand_edit_and_a_stray_file(
     assert pipeline.differences(generation, copy) == []
 
 
+def test_check_notices_crlf_line_endings(generation: pipeline.Generation, tmp_path: Path) -> None:
+    # Compared as text, a CRLF checkout (or a generation written with CRLF) passed the
+    # check although not one line was byte-identical.
+    copy = tmp_path / "generated"
+    shutil.copytree(pipeline.OUTPUT_DIR, copy)
+    engines = copy / "engines.py"
+    engines.write_bytes(engines.read_bytes().replace(b"\n", b"\r\n"))
+    assert pipeline.differences(generation, copy) == ["engines.py"]
+    pipeline.write(generation, copy)
+    assert engines.read_bytes() == generation.files["engines.py"].encode("utf-8")
+    assert b"\r" not in engines.read_bytes()
+
+
 def test_every_file_says_it_is_generated_and_from_which_spec(
     generation: pipeline.Generation, lock: dict[str, inputs.LockEntry]
 ) -> None:
