@@ -274,3 +274,38 @@ def test_deeply_nested_values_get_the_0_14_message(key: str) -> None:
     with pytest.raises(BlockManifestError) as refused:
         define_block({"manifest": sdk014(**{key: _nested(990, "x")})}, strict_sdk_0_14=True)
     assert refused.value.field == key
+
+
+@pytest.mark.parametrize(
+    ("raw", "origin"),
+    [
+        # What `new URL(raw).origin` gives in Node (WHATWG: UTS #46, non-transitional).
+        ("https://claß.civit.ai/", "https://xn--cla-7ka.civit.ai"),  # not class.civit.ai
+        ("https://ΣΑΣ.gr/", "https://xn--mxa9ab.gr"),
+        ("https://İ.com/", "https://xn--i-9bb.com"),
+        ("https://xn--Mnchen-3ya.de/", "https://xn--mnchen-3ya.de"),
+        ("https://münchen.de/", "https://xn--mnchen-3ya.de"),
+        ("https://a\u00ad.com/", "https://a.com"),
+        ("https://\u0915\u094d\u200d\u0937.com/", "https://xn--11b2ezcw70k.com"),  # after virama
+        ("https://xn--.com/", None),
+        ("https://xn--abc.com/", None),
+        ("https://ex\u200dample.com/", None),  # a joiner out of context
+        ("https://\u2488.com/", None),
+    ],
+)
+def test_hosts_are_mapped_as_whatwg_maps_them(raw: str, origin: str | None) -> None:
+    # Python's "idna" codec (IDNA 2003) turned ß into ss and dropped joiners, and took any
+    # ASCII `xn--` label as it was: hosts Node refuses, or reads as another origin, passed.
+    parsed = parse_url(raw)
+    assert (parsed.origin if parsed else None) == origin
+
+
+def test_an_idn_look_alike_of_the_app_origin_is_refused() -> None:
+    case = manifest(blockId="class", assetBundleUrl="https://claß.civit.ai/bundle.js")
+    with pytest.raises(BlockManifestError) as refused:
+        define_block({"manifest": case})
+    assert refused.value.message == (
+        "assetBundleUrl rejected: origin https://xn--cla-7ka.civit.ai not in "
+        "OauthClient.allowedOrigins"
+    )
+    assert not is_allowed_sdk_0_14_src("https://xn--.com/")
