@@ -792,3 +792,15 @@ class TestDefaults:
         case = manifest()
         define_block({"manifest": case})
         assert case == BASE
+
+
+def test_passing_the_manifest_itself_says_so() -> None:
+    # It used to answer "block.manifest.json must contain a JSON object" about a manifest
+    # that is one; strict 0.14 mode keeps 0.14's text.
+    with pytest.raises(BlockManifestError) as caught:
+        define_block(BASE)
+    assert caught.value.field is None
+    assert caught.value.message.startswith('define_block takes {"manifest": <the manifest>}')
+    with pytest.raises(BlockManifestError, match="manifest must be an object"):
+        define_block(BASE, strict_sdk_0_14=True)
+    assert define_block({"manifest": BASE}).block_id == BASE["blockId"]

@@ -133,6 +133,18 @@ def define_block(
     manifest = config.get("manifest") if isinstance(config, Mapping) else None
     if strict_sdk_0_14:
         return define_block_sdk_0_14(manifest)
+    if isinstance(config, Mapping) and "manifest" not in config and "blockId" in config:
+        # The manifest itself, not `{"manifest": ...}`: say so rather than call it no object.
+        raise BlockManifestError.from_problems(
+            [
+                ManifestProblem(
+                    "",
+                    'define_block takes {"manifest": <the manifest>}, as defineBlock does; '
+                    "this looks like the manifest itself",
+                    "submit",
+                )
+            ]
+        )
     problems = platform_problems(manifest, trust_tier)
     if problems:
         raise BlockManifestError.from_problems(problems)
