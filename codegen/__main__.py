@@ -39,7 +39,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     entries = inputs.read_lock()
     generation = pipeline.generate(entries)
-    recorded = changelog.record_spec_change(entries, pipeline.OUTPUT_DIR / "models.py")
+    try:
+        recorded = changelog.record_spec_change(entries, pipeline.OUTPUT_DIR / "models.py")
+    except changelog.ChangelogError as error:
+        print(f"error: CHANGELOG.md: {error}", file=sys.stderr)
+        return 2
     changed = pipeline.write(generation)
     for note in (*generation.notes, *recorded):
         print(f"note: {note}", file=sys.stderr)
