@@ -20,6 +20,7 @@ from civitai_app_sdk.blocks.jscompat import (
     is_number,
     js_json,
     js_key_order,
+    js_number,
     js_split_whitespace,
     js_string,
     js_trim,
@@ -309,3 +310,32 @@ def test_an_idn_look_alike_of_the_app_origin_is_refused() -> None:
         "OauthClient.allowedOrigins"
     )
     assert not is_allowed_sdk_0_14_src("https://xn--.com/")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        # String(n) in Node: plain from 1e-6 to 1e21, no zero-padded exponent, ints as doubles.
+        (0.00001, "0.00001"),
+        (1e-7, "1e-7"),
+        (1.5e21, "1.5e+21"),
+        (10**21, "1e+21"),
+        (12345678901234567890, "12345678901234567000"),
+        (2**53 + 1, "9007199254740992"),
+        (10**400, "Infinity"),
+        (-2.5e-300, "-2.5e-300"),
+        (123.456, "123.456"),
+    ],
+)
+def test_numbers_print_as_javascript_prints_them(value: float, shown: str) -> None:
+    # Python's repr gave "1e-05", "1e-07" and exact big ints: the platform's and 0.14's
+    # messages quote String(n) / JSON.stringify(n).
+    assert js_number(value) == shown
+    assert js_string([value]) == shown
+    assert js_json({"v": value}) == '{"v":%s}' % ("null" if shown == "Infinity" else shown)
+
+
+def test_version_message_quotes_the_number_as_javascript_does() -> None:
+    with pytest.raises(BlockManifestError) as refused:
+        define_block({"manifest": manifest(version=0.00001)})
+    assert refused.value.message == 'manifest.version "0.00001" must be semver (e.g. 0.1.0)'

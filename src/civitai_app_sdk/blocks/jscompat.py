@@ -68,15 +68,41 @@ def _is_array_index(key: str) -> bool:
 
 
 def js_number(value: float) -> str:
-    """``String(n)`` for the common cases: integral floats print without ``.0``."""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-    return repr(value)
+    """``String(n)`` (ECMAScript ``Number::toString``) for a JSON number.
+
+    An int becomes the double JavaScript holds (``2**53 + 1`` prints as ``…992``, ``10**400``
+    as ``Infinity``); the shortest round-trip digits are laid out as JavaScript lays them
+    out: plain from 1e-6 up to 1e21, ``1e-7`` and ``1.5e+21`` (no zero-padded exponent)
+    outside.
+    """
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf if value > 0 else -math.inf
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    if number == 0:
+        return "0"
+    sign = "-" if number < 0 else ""
+    mantissa, _, exponent = repr(abs(number)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    # |number| = 0.<digits> * 10**point, `digits` without leading or trailing zeros
+    raw = whole + fraction
+    digits = raw.lstrip("0")
+    point = len(whole) + int(exponent or 0) - (len(raw) - len(digits))
+    digits = digits.rstrip("0")
+    k = len(digits)
+    if k <= point <= 21:
+        return sign + digits + "0" * (point - k)
+    if 0 < point <= 21:
+        return f"{sign}{digits[:point]}.{digits[point:]}"
+    if -6 < point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    shift = point - 1
+    head = digits if k == 1 else f"{digits[0]}.{digits[1:]}"
+    return f"{sign}{head}e{'+' if shift > 0 else '-'}{abs(shift)}"
 
 
 def js_string(value: object) -> str:
@@ -156,8 +182,7 @@ def js_json(value: object) -> str:
 
 
 def _json_scalar(value: object) -> str:
-    if isinstance(value, float) and not math.isfinite(value):
-        return "null"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
+    if is_number(value):
+        text = js_number(value)
+        return "null" if text in ("NaN", "Infinity", "-Infinity") else text
     return json.dumps(value, ensure_ascii=False)
