@@ -50,20 +50,26 @@ def sha256_of(data: bytes) -> str:
 
 
 def read_lock(path: Path = LOCK_PATH) -> dict[str, LockEntry]:
-    """Parse the lock file into entries keyed by input name."""
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    return {
-        key: LockEntry(
-            key=key,
-            file=item["file"],
-            url=item["url"],
-            sha256=item["sha256"],
-            date=item["date"],
-            live=item.get("live", True),
-            pinned_url=item.get("pinned_url"),
-        )
-        for key, item in raw["inputs"].items()
-    }
+    """Parse the lock file into entries keyed by input name (`SpecInputError` if it is
+    unreadable: merge-conflict markers, a missing field)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            key: LockEntry(
+                key=key,
+                file=item["file"],
+                url=item["url"],
+                sha256=item["sha256"],
+                date=item["date"],
+                live=item.get("live", True),
+                pinned_url=item.get("pinned_url"),
+            )
+            for key, item in raw["inputs"].items()
+        }
+    except (OSError, ValueError) as error:
+        raise SpecInputError(f"cannot read {path}: {error}") from None
+    except (KeyError, TypeError, AttributeError) as error:
+        raise SpecInputError(f"{path} is not a lock file: missing or wrong {error}") from None
 
 
 def _verify(entry: LockEntry, data: bytes, origin: Path | str) -> None:

@@ -208,3 +208,27 @@ def test_live_fill_adopts_nothing_unless_every_input_is_a_json_object(
         inputs.fill_from_live(entries, lock_file)
     assert lock_file.read_text() == inputs.LOCK_PATH.read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lock.json"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('<<<<<<< HEAD\n{"inputs": {}}\n', "cannot read"),
+        ('{"inputs": {"orchestrator": {"file": "x.json"}}}', "missing or wrong 'url'"),
+        ('{"entries": {}}', "missing or wrong 'inputs'"),
+    ],
+)
+def test_an_unreadable_lock_is_one_error_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    text: str, reason: str,
+) -> None:  # fmt: skip
+    # A lock with merge-conflict markers ended every codegen command (and `make test`,
+    # which runs `codegen specs --optional`) in a JSONDecodeError traceback.
+    lock_file = tmp_path / "lock.json"
+    lock_file.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(inputs, "LOCK_PATH", lock_file)
+    monkeypatch.setattr(inputs.read_lock, "__defaults__", (lock_file,))
+    assert cli.main(["specs"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert reason in err
