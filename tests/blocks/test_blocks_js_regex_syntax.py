@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from civitai_app_sdk.blocks import BlockManifestError, define_block
 from civitai_app_sdk.blocks.patterns import JsRegexSyntaxError, compiles, js_to_python
+from civitai_app_sdk.blocks.redos import redos_complexity
 
 NODE_REFUSES = [
     "(?i)^[a-z]+$",  # inline flags: Python/PCRE only
@@ -155,3 +156,20 @@ def test_any_source_gets_a_verdict_not_an_exception(source: str) -> None:
     assert compiles(source)
     if "(?<" not in source:  # re takes only fixed-width lookbehinds; the rest must compile
         re.compile(translated)
+
+
+@pytest.mark.parametrize(
+    ("source", "verdict"),
+    [
+        ("^(?i:(a|A)+)$", "exponential"),  # under i both branches read a and A
+        ("^(?i:(x|[X-Z])+)$", "exponential"),
+        ("^(?i:(é|É)+)$", "exponential"),
+        ("^(a|A)+$", "safe"),
+        ("^(?i:[a-z]+)$", "safe"),
+        ("^(?i:[^a]|A)+$", "safe"),
+    ],
+)
+def test_the_redos_analysis_sees_case_insensitive_groups(source: str, verdict: str) -> None:
+    # The analysis reads character sets, not re's flags: without the other case spelled
+    # out, `(?i:(a|A)+)` looked unambiguous and passed a pattern recheck refuses.
+    assert redos_complexity(source) == verdict

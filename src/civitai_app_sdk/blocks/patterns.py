@@ -127,6 +127,33 @@ def _literal(char: str) -> str:
     return f"\\{char}" if char.isprintable() else _code(ord(char))
 
 
+_FOLD_RANGE_MAX: Final = 512  # wider class ranges get only their ASCII letters' other case
+
+
+def _with_case_variants(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``ranges`` plus the other case of the characters in them (a one-character one)."""
+    extra: list[tuple[int, int]] = []
+    for lo, hi in ranges:
+        if hi - lo <= _FOLD_RANGE_MAX:
+            for point in range(lo, hi + 1):
+                char = chr(point)
+                extra.extend(
+                    (ord(v), ord(v)) for v in {char.upper(), char.lower()} - {char} if len(v) == 1
+                )
+            continue
+        for first, last in ((0x41, 0x5A), (0x61, 0x7A)):
+            start, end = max(lo, first), min(hi, last)
+            if start <= end:
+                extra.append((start ^ 0x20, end ^ 0x20))
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted([*ranges, *extra]):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
 def _is_name_char(char: str, first: bool) -> bool:
     if char in "$_":
         return True
@@ -273,12 +300,24 @@ class _Translator:
                 self.index += 1
                 last = "atom"
             else:
-                self.out.append(_literal(char))
+                self.out.append(self.literal(ord(char)))
                 self.index += 1
                 last = "atom"
         if stack:
             self.fail("Unterminated group")
         return "".join(self.out)
+
+    def folds_case(self) -> bool:
+        """Whether ``i`` applies and the analysis must see each letter's other case
+        (it reads character sets, not flags: ``(?i:(a|A)+)`` is ambiguous)."""
+        return "i" in self.flags and not self.exact
+
+    def literal(self, point: int) -> str:
+        if self.folds_case():
+            variants = _with_case_variants([(point, point)])
+            if len(variants) > 1:
+                return f"[{_ranges_text(variants)}]"
+        return _literal(chr(point))
 
     def anchor(self, char: str) -> str:
         if "m" not in self.flags or not self.exact:
@@ -402,7 +441,7 @@ class _Translator:
             self.index = digits.end()
             return "atom"
         point, length = self.character_escape(in_class=False)
-        self.out.append("\\\\" if point is None else _literal(chr(point)))
+        self.out.append(self.literal(ord("\\") if point is None else point))
         self.index += length
         return "atom"
 
@@ -457,6 +496,8 @@ class _Translator:
                     ranges.extend([(atom, atom)] if isinstance(atom, int) else atom)
                 continue
             ranges.extend([(start, start)] if isinstance(start, int) else start)
+        if self.folds_case():
+            ranges = _with_case_variants(ranges)
         if not ranges:  # `[]` matches nothing and `[^]` anything, which re cannot spell
             return "[\\s\\S]" if negate else "[^\\s\\S]"
         return f"[{'^' if negate else ''}{_ranges_text(ranges)}]"
