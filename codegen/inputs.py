@@ -7,7 +7,6 @@ import hashlib
 import http.client
 import json
 import os
-import shutil
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,10 +94,19 @@ def fill_from_shared(entries: dict[str, LockEntry], shared: Path = SHARED_SPECS)
                 "beside the project (../shared/specs), set CIVITAI_SHARED_SPECS, or run "
                 "`make specs LIVE=1` with network access."
             )
-        _verify(entry, source.read_bytes(), source)
-        shutil.copyfile(source, entry.path)
+        data = source.read_bytes()
+        _verify(entry, data, source)
+        store(entry.path, data)
         done.append(entry.file)
     return done
+
+
+def store(path: Path, data: bytes) -> None:
+    """Write `data` (the bytes that were checked, not a second read of their source) to
+    `path` whole or not at all: an interrupted run leaves no partial file."""
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")  # git-ignored like the rest
+    partial.write_bytes(data)
+    os.replace(partial, path)
 
 
 def is_present(entry: LockEntry) -> bool:
@@ -131,8 +139,9 @@ def fill_pinned(
             continue
         source = shared / entry.file
         if source.is_file():
-            _verify(entry, source.read_bytes(), source)
-            shutil.copyfile(source, entry.path)
+            data = source.read_bytes()
+            _verify(entry, data, source)
+            store(entry.path, data)
             report.copied.append(entry.file)
         elif entry.pinned_url is None:
             report.unpublished.append(entry.file)
@@ -145,7 +154,7 @@ def fill_pinned(
                 report.unreachable[entry.file] = f"cannot download {entry.pinned_url}: {error}"
                 continue
             _verify(entry, data, entry.pinned_url)
-            entry.path.write_bytes(data)
+            store(entry.path, data)
             report.downloaded.append(entry.file)
     return report
 
@@ -194,7 +203,7 @@ def fill_from_live(entries: dict[str, LockEntry], path: Path = LOCK_PATH) -> lis
         digest = sha256_of(data)
         if digest != entry.sha256 and is_present(entry):
             entry.path.replace(superseded_path(entry))
-        entry.path.write_bytes(data)
+        store(entry.path, data)
         if digest != entry.sha256:
             raw["inputs"][entry.key].update(sha256=digest, date=today)
             changed.append(entry.file)

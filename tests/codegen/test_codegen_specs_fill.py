@@ -232,3 +232,25 @@ def test_an_unreadable_lock_is_one_error_line(
     err = capsys.readouterr().err
     assert err.startswith("error: ")
     assert reason in err
+
+
+def test_the_stored_copy_is_the_checked_bytes(
+    specs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The shared file was read to check its sha256, then copied by a second read: a file
+    # replaced in between was stored unchecked.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    source = shared / "orchestrator.json"
+    source.write_bytes(GOOD)
+    checked = inputs._verify
+
+    def check_then_swap(entry: inputs.LockEntry, data: bytes, origin: object) -> None:
+        checked(entry, data, origin)  # type: ignore[arg-type]
+        source.write_bytes(b'{"swapped": true}')
+
+    monkeypatch.setattr(inputs, "_verify", check_then_swap)
+    report = inputs.fill_pinned({"o": entry("orchestrator", GOOD, None)}, shared)
+    assert report.copied == ["orchestrator.json"]
+    assert (specs_dir / "orchestrator.json").read_bytes() == GOOD
+    assert sorted(p.name for p in specs_dir.iterdir()) == ["orchestrator.json"]
