@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from codegen import changelog, drift, inputs, operations, pipeline
+from codegen import changelog, drift, inputs, normalize, operations, pipeline
 
 
 def cmd_specs(args: argparse.Namespace) -> int:
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except inputs.SpecInputError as error:
+    except (inputs.SpecInputError, normalize.GenerationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return code
