@@ -193,6 +193,10 @@ def test_an_unreadable_named_schema_is_a_civitai_error(tmp_path: Path) -> None:
         ({"properties": {"name": {"type": "nonsense"}}}, "is not a valid JSON Schema"),
         ({"$ref": "https://example.com/other.json"}, "cannot be used: Unresolvable"),
         ({"properties": {"name": {"pattern": "(?i)lab"}}}, "pattern JavaScript refuses"),
+        (
+            {"properties": {"name": {"pattern": "(?<=a+)b"}}},
+            "pattern Python cannot evaluate (a variable-width lookbehind)",
+        ),
     ],
 )
 def test_a_schema_that_cannot_be_used_is_a_typed_error(

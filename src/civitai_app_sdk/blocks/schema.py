@@ -164,7 +164,14 @@ def schema_problems(manifest: object, schema: Mapping[str, Any]) -> list[Manifes
     except Unresolvable as error:
         raise SchemaUnavailableError(f"the manifest schema cannot be used: {error}") from None
     except re.error as error:
+        from civitai_app_sdk.blocks.patterns import JsRegexSyntaxError
+
+        what = (
+            "JavaScript refuses"
+            if isinstance(error, JsRegexSyntaxError)
+            else "Python cannot evaluate (a variable-width lookbehind)"
+        )
         raise SchemaUnavailableError(
-            f"the manifest schema has a pattern JavaScript refuses: {error.pattern!r} ({error.msg})"
+            f"the manifest schema has a pattern {what}: {error.pattern!r} ({error.msg})"
         ) from None
     return sorted(found, key=lambda problem: problem.path)
