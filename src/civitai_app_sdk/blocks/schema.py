@@ -95,9 +95,19 @@ def _validator_class() -> Any:
 
 @functools.lru_cache(maxsize=256)
 def _js_regex(pattern: str) -> re.Pattern[str]:
-    from civitai_app_sdk.blocks.patterns import js_to_python
+    from civitai_app_sdk.blocks.patterns import JsRegexSyntaxError, js_to_python
 
-    return re.compile(js_to_python(pattern))
+    try:
+        return re.compile(js_to_python(pattern))
+    except re.error as error:
+        what = (
+            "JavaScript refuses"
+            if isinstance(error, JsRegexSyntaxError)
+            else "Python cannot evaluate (a variable-width lookbehind)"
+        )
+        raise SchemaUnavailableError(
+            f"the manifest schema has a pattern {what}: {pattern!r} ({error.msg})"
+        ) from None
 
 
 # Validators by schema identity; each entry holds its schema, so an id is never reused.
@@ -163,15 +173,4 @@ def schema_problems(manifest: object, schema: Mapping[str, Any]) -> list[Manifes
             found.append(ManifestProblem(path, _shortened(error.message, error.instance), "schema"))
     except Unresolvable as error:
         raise SchemaUnavailableError(f"the manifest schema cannot be used: {error}") from None
-    except re.error as error:
-        from civitai_app_sdk.blocks.patterns import JsRegexSyntaxError
-
-        what = (
-            "JavaScript refuses"
-            if isinstance(error, JsRegexSyntaxError)
-            else "Python cannot evaluate (a variable-width lookbehind)"
-        )
-        raise SchemaUnavailableError(
-            f"the manifest schema has a pattern {what}: {error.pattern!r} ({error.msg})"
-        ) from None
     return sorted(found, key=lambda problem: problem.path)
