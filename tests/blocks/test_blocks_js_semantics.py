@@ -339,3 +339,25 @@ def test_version_message_quotes_the_number_as_javascript_does() -> None:
     with pytest.raises(BlockManifestError) as refused:
         define_block({"manifest": manifest(version=0.00001)})
     assert refused.value.message == 'manifest.version "0.00001" must be semver (e.g. 0.1.0)'
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        # isPublicHttpsUrl in Node: an authority new URL cannot parse is "malformed URL"
+        # whatever the scheme; a parsable non-https URL is "must be https".
+        ("javascript://a b/", "malformed URL"),
+        ("javascript://x:99999/", "malformed URL"),
+        ("data://[fe80::1%25eth0]/", "malformed URL"),
+        ("file://user@host/", "malformed URL"),
+        ("file://host:1/", "malformed URL"),
+        ("javascript:alert(1)", "must be https"),
+        ("javascript://host:80/x", "must be https"),
+        ("file:///etc/passwd", "must be https"),
+        ("file:\\\\host\\share", "must be https"),
+    ],
+)
+def test_the_guard_gives_the_platform_reason_for_other_schemes(raw: str, reason: str) -> None:
+    # These all said "must be https": the author was told to change the scheme of a URL
+    # the platform calls malformed.
+    assert public_https_problem(raw) == reason

@@ -62,8 +62,14 @@ def parse_url(raw: str) -> ParsedUrl | None:
         return None
     scheme = match.group(1).lower()
     if scheme not in _SPECIAL_PORTS:
-        # Opaque and file URLs: their host matters to neither policy.
-        return ParsedUrl(scheme, "")
+        # Their host matters to neither policy, but an authority new URL cannot parse
+        # (`javascript://a b/`, `data://x:99999`) makes the whole URL malformed.
+        rest = text[match.end() :]
+        if scheme == "file":
+            ok = not _SLASH_PAIR.match(rest) or _file_host_ok(re.split(r"[/\\?#]", rest[2:])[0])
+        else:
+            ok = not rest.startswith("//") or _opaque_authority_ok(re.split(r"[/?#]", rest[2:])[0])
+        return ParsedUrl(scheme, "") if ok else None
     rest = text[match.end() :].lstrip("/\\")
     authority = re.split(r"[/\\?#]", rest, maxsplit=1)[0].rpartition("@")[2]
     try:
@@ -78,6 +84,44 @@ def parse_url(raw: str) -> ParsedUrl | None:
         return ParsedUrl(scheme, host, _parse_port(port_text, _SPECIAL_PORTS[scheme]))
     except _Malformed:
         return None
+
+
+_FORBIDDEN_OPAQUE: Final = _FORBIDDEN_HOST - {"%"}
+_SLASH_PAIR: Final = re.compile(r"[/\\]{2}")
+
+
+def _file_host_ok(host: str) -> bool:
+    """Whether WHATWG parses the host of a ``file://`` URL (no credentials, no port)."""
+    if not host:
+        return True
+    try:
+        if host.startswith("[") and host.endswith("]"):
+            _parse_ipv6(host[1:-1])
+        else:
+            _parse_domain(host)
+    except _Malformed:
+        return False
+    return True
+
+
+def _opaque_authority_ok(authority: str) -> bool:
+    """Whether WHATWG parses this authority of a non-special URL (an opaque host)."""
+    hostport = authority.rpartition("@")[2]
+    try:
+        if hostport.startswith("["):
+            inner, bracket, after = hostport[1:].partition("]")
+            if not bracket or (after and not after.startswith(":")):
+                return False
+            _parse_ipv6(inner)
+            port = after[1:]
+        else:
+            host, _, port = hostport.partition(":")
+            if any(ch in _FORBIDDEN_OPAQUE for ch in host):
+                return False
+        _parse_port(port, -1)
+    except _Malformed:
+        return False
+    return True
 
 
 def _parse_port(text: str, default: int) -> int | None:
