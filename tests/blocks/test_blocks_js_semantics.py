@@ -289,6 +289,8 @@ def test_deeply_nested_values_get_the_0_14_message(key: str) -> None:
         ("https://a\u00ad.com/", "https://a.com"),
         ("https://\u0915\u094d\u200d\u0937.com/", "https://xn--11b2ezcw70k.com"),  # after virama
         ("https://xn--.com/", None),
+        ("https://xn--abc-.com/", "https://xn--abc-.com"),  # decodes to ASCII: kept as is
+        ("https://xn--abc-zzz.com/", None),
         ("https://xn--abc.com/", None),
         ("https://ex\u200dample.com/", None),  # a joiner out of context
         ("https://\u2488.com/", None),

@@ -188,7 +188,8 @@ def _to_ascii(domain: str) -> str:
         ascii_label = label.lower() if label.isascii() else _label_to_ascii(label)
         if ascii_label.startswith("xn--") and label.isascii():
             decoded = ascii_label[4:].encode("ascii").decode("punycode")
-            if not decoded or _label_to_ascii(decoded) != ascii_label:
+            # Node takes a label that decodes to plain ASCII (`xn--abc-`) as it is.
+            if not decoded or (not decoded.isascii() and _label_to_ascii(decoded) != ascii_label):
                 raise UnicodeError(f"{label!r} is not a valid punycode label")
         labels.append(ascii_label)
     return ".".join(labels)
