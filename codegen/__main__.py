@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from codegen import changelog, drift, inputs, operations, pipeline
+from codegen import changelog, drift, inputs, normalize, operations, pipeline
 
 
 def cmd_specs(args: argparse.Namespace) -> int:
@@ -39,7 +39,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     entries = inputs.read_lock()
     generation = pipeline.generate(entries)
-    recorded = changelog.record_spec_change(entries, pipeline.OUTPUT_DIR / "models.py")
+    try:
+        recorded = changelog.record_spec_change(entries, pipeline.OUTPUT_DIR / "models.py")
+    except changelog.ChangelogError as error:
+        print(f"error: CHANGELOG.md: {error}", file=sys.stderr)
+        return 2
     changed = pipeline.write(generation)
     for note in (*generation.notes, *recorded):
         print(f"note: {note}", file=sys.stderr)
@@ -98,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except inputs.SpecInputError as error:
+    except (inputs.SpecInputError, normalize.GenerationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return code

@@ -21,6 +21,10 @@ UNRELEASED = "## [Unreleased]"
 _DIGEST = re.compile(r"^# orchestrator sha256: ([0-9a-f]{64})$", re.MULTILINE)
 
 
+class ChangelogError(ValueError):
+    """CHANGELOG.md cannot take the release notes (it has no "Unreleased" section)."""
+
+
 def marker(sha256: str) -> str:
     """The line that says a release of the spec with `sha256` is already recorded."""
     return f"<!-- orchestrator spec {sha256[:12]} -->"
@@ -45,7 +49,10 @@ def record(text: str, report: drift.DriftReport, label: str, sha256: str) -> str
     if marker(sha256) in text or not (report.breaking or report.additive):
         return text
     if UNRELEASED not in text:
-        raise ValueError(f"the changelog has no {UNRELEASED!r} section")
+        raise ChangelogError(
+            f"the changelog has no {UNRELEASED!r} section: add one above the latest release "
+            "and run `make codegen` again (nothing was written)"
+        )
     head, rest = text.split(UNRELEASED, 1)
     found = re.search(r"^## ", rest, re.MULTILINE)
     section, tail = (rest[: found.start()], rest[found.start() :]) if found else (rest, "")

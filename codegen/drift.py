@@ -2,7 +2,8 @@
 
 Rules (what breaks a generated client):
 - breaking: a removed path, operation, parameter, schema, property, enum value or
-  discriminator value; a changed type (including `$ref` targets and formats such as
+  discriminator value; a discriminator property renamed, or a value mapped to another
+  schema; a renamed operationId; a changed type (including `$ref` targets and formats such as
   boolean -> int32); a property or parameter that became required;
 - additive: a new path, operation, optional parameter, schema, optional property, enum
   value or discriminator value (a new step type or engine); a requirement dropped;
@@ -23,7 +24,11 @@ from codegen import inputs
 from codegen.normalize import REF_PREFIX, flatten_subtypes
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-EXIT_SAME, EXIT_COMPATIBLE, EXIT_BREAKING = 0, 1, 2
+EXIT_SAME, EXIT_COMPATIBLE, EXIT_BREAKING, EXIT_ERROR = 0, 1, 2, 3
+
+
+class DriftInputError(ValueError):
+    """A spec to compare cannot be read or is not an OpenAPI document."""
 
 
 @dataclass(frozen=True)
@@ -88,16 +93,25 @@ def signature(schema: Any) -> Any:
 
 
 def _enum_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
-    old_values = old.get("enum") if isinstance(old, dict) else None
-    new_values = new.get("enum") if isinstance(new, dict) else None
-    if old_values is None or new_values is None:
+    """Enum values removed or added, here and in the item, value and member schemas below
+    (an array of enum strings keeps its enum under `items`)."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
         return
-    for value in old_values:
-        if value not in new_values:
-            report.breaking.append(Change(where, f"enum value {value!r} removed"))
-    for value in new_values:
-        if value not in old_values:
-            report.additive.append(Change(where, f"enum value {value!r} added"))
+    old_values, new_values = old.get("enum"), new.get("enum")
+    if isinstance(old_values, list) and isinstance(new_values, list):
+        for value in old_values:
+            if value not in new_values:
+                report.breaking.append(Change(where, f"enum value {value!r} removed"))
+        for value in new_values:
+            if value not in old_values:
+                report.additive.append(Change(where, f"enum value {value!r} added"))
+    for key in ("items", "additionalProperties"):
+        _enum_changes(report, where + pointer(key), old.get(key), new.get(key))
+    for key in ("anyOf", "oneOf", "allOf"):
+        before, after = old.get(key), new.get(key)
+        if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+            for index, (a, b) in enumerate(zip(before, after, strict=True)):
+                _enum_changes(report, where + pointer(key, str(index)), a, b)
 
 
 def _prose_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
@@ -150,12 +164,33 @@ def _compare_schema(report: DriftReport, name: str, old: Any, new: Any) -> None:
     _enum_changes(report, where, old, new)
     _prose_changes(report, where, old, new)
     _compare_properties(report, name, old, new)
-    old_map = (old.get("discriminator") or {}).get("mapping", {})
-    new_map = (new.get("discriminator") or {}).get("mapping", {})
+    _compare_discriminator(report, where, name, old.get("discriminator"), new.get("discriminator"))
+
+
+def _compare_discriminator(report: DriftReport, where: str, name: str, old: Any, new: Any) -> None:
+    """The tag property and each tag's target decide which class a payload parses into."""
+    old_prop = old.get("propertyName") if isinstance(old, dict) else None
+    new_prop = new.get("propertyName") if isinstance(new, dict) else None
+    if old_prop != new_prop:
+        before, after = old_prop or "(no discriminator)", new_prop or "(no discriminator)"
+        report.breaking.append(
+            Change(where, f"{name}: discriminator property changed: {before} -> {after}")
+        )
+    old_map = (old or {}).get("mapping", {})
+    new_map = (new or {}).get("mapping", {})
     for tag in sorted(set(old_map) - set(new_map)):
         report.breaking.append(Change(where, f"{name}: discriminator value {tag!r} removed"))
     for tag in sorted(set(new_map) - set(old_map)):
         report.additive.append(Change(where, f"{name}: discriminator value {tag!r} added"))
+    for tag in sorted(set(old_map) & set(new_map)):
+        if old_map[tag] != new_map[tag]:
+            before = str(old_map[tag]).removeprefix(REF_PREFIX)
+            after = str(new_map[tag]).removeprefix(REF_PREFIX)
+            report.breaking.append(
+                Change(
+                    where, f"{name}: discriminator value {tag!r} now means {after} (was {before})"
+                )
+            )
 
 
 def _schemas(spec: Any) -> dict[str, Any]:
@@ -217,6 +252,37 @@ def _body_refs(op: Any) -> Any:
     return {ctype: signature(c.get("schema")) for ctype, c in request.items()}, responses
 
 
+def _content_brief(content: dict[str, Any] | None) -> str:
+    if not content:
+        return "(no body)"
+    return ", ".join(f"{ctype} {_brief(sig)}" for ctype, sig in sorted(content.items()))
+
+
+def _compare_bodies(report: DriftReport, where: str, label: str, old: Any, new: Any) -> None:
+    """The request body and each response, by status: what changed, before -> after.
+
+    A success (2xx) response or the request body changing breaks a client; a documented
+    error response added, removed or changed does not (error bodies are read leniently).
+    """
+    old_request, old_responses = _body_refs(old)
+    new_request, new_responses = _body_refs(new)
+    if old_request != new_request:
+        change = f"{_content_brief(old_request)} -> {_content_brief(new_request)}"
+        report.breaking.append(Change(where, f"{label}: request body changed: {change}"))
+    for status in sorted(set(old_responses) | set(new_responses)):
+        before, after = old_responses.get(status), new_responses.get(status)
+        if before == after:
+            continue
+        if before is None:
+            text = f"response {status} added ({_content_brief(after)})"
+        elif after is None:
+            text = f"response {status} removed"
+        else:
+            text = f"response {status} changed: {_content_brief(before)} -> {_content_brief(after)}"
+        kind = report.breaking if status.startswith("2") else report.additive
+        kind.append(Change(where, f"{label}: {text}"))
+
+
 def _compare_paths(report: DriftReport, old: Any, new: Any) -> None:
     old_ops, new_ops = _operations(old), _operations(new)
     for path, method in sorted(set(old_ops) - set(new_ops)):
@@ -232,9 +298,17 @@ def _compare_paths(report: DriftReport, old: Any, new: Any) -> None:
         where = pointer("paths", path, method)
         label = f"{method.upper()} {path}"
         before, after = old_ops[(path, method)], new_ops[(path, method)]
+        if before.get("operationId") != after.get("operationId"):
+            # Client method names and operations.toml (charges, retries) key on it.
+            report.breaking.append(
+                Change(
+                    where,
+                    f"{label}: operationId changed: {before.get('operationId')} -> "
+                    f"{after.get('operationId')}",
+                )
+            )
         _compare_parameters(report, where, label, before, after)
-        if _body_refs(before) != _body_refs(after):
-            report.breaking.append(Change(where, f"{label}: request or response body changed"))
+        _compare_bodies(report, where, label, before, after)
         _prose_changes(report, where, before, after)
 
 
@@ -265,8 +339,38 @@ def render_text(report: DriftReport, old_label: str, new_label: str) -> str:
     return "\n".join(lines)
 
 
-def _load(path: str) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def parse_document(data: bytes | str, origin: str) -> dict[str, Any]:
+    """The OpenAPI document in ``data``; ``DriftInputError`` when it is not one.
+
+    Only the parts ``diff`` walks are checked: a truncated download, an HTML error page or
+    a JSON value of another shape is refused here instead of failing half-way through.
+    """
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        raise DriftInputError(f"{origin} is not JSON ({error})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("openapi"), str):
+        raise DriftInputError(f'{origin} is not an OpenAPI document (no "openapi" version)')
+    paths = document.get("paths", {})
+    schemas = document.get("components", {})
+    schemas = schemas.get("schemas", {}) if isinstance(schemas, dict) else None
+    for label, section in (("paths", paths), ("components.schemas", schemas)):
+        if not (isinstance(section, dict) and all(isinstance(v, dict) for v in section.values())):
+            raise DriftInputError(f"{origin}: {label} is not an object of objects")
+    return document
+
+
+def _load(path: str) -> dict[str, Any]:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise DriftInputError(f"cannot read {path}: {error.strerror or error}") from None
+    return parse_document(data, path)
+
+
+def _fail(message: str) -> int:
+    print(f"drift: {message}", file=sys.stderr)
+    return EXIT_ERROR
 
 
 def _emit(report: DriftReport, fmt: str, old_label: str, new_label: str) -> int:
@@ -278,19 +382,37 @@ def _emit(report: DriftReport, fmt: str, old_label: str, new_label: str) -> int:
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
-    """`drift OLD NEW`: diff two spec files."""
-    return _emit(diff(_load(args.old), _load(args.new)), args.format, args.old, args.new)
+    """`drift OLD NEW`: diff two spec files (exit 3 when one cannot be read)."""
+    try:
+        old, new = _load(args.old), _load(args.new)
+    except DriftInputError as error:
+        return _fail(str(error))
+    return _emit(diff(old, new), args.format, args.old, args.new)
 
 
 def cmd_drift_live(args: argparse.Namespace) -> int:
-    """`drift-live`: diff the pinned spec against the live URL; skip when offline."""
+    """`drift-live`: diff the pinned spec against the live URL; skip when offline.
+
+    Exit 3 when the pinned copy is missing or the live URL answers with something that is
+    not an OpenAPI document: neither may pass for "no change" (0), "additive" (1) or
+    "breaking" (2).
+    """
     entry = inputs.read_lock()["orchestrator"]
     try:
-        live = json.loads(inputs.download(entry.url, timeout=args.timeout))
+        pinned = inputs.load_json(entry)
+    except inputs.SpecInputError as error:
+        return _fail(str(error))
+    try:
+        body = inputs.download(entry.url, timeout=args.timeout)
     except OSError as error:
-        print(f"drift: skipped, {entry.url} is unreachable ({error})", file=sys.stderr)
-        return 0
-    pinned = inputs.load_json(entry)
+        print(f"drift: skipped, {entry.url} is unreachable ({error!r})", file=sys.stderr)
+        return EXIT_SAME
+    except inputs.SpecInputError as error:
+        return _fail(str(error))
+    try:
+        live = parse_document(body, entry.url)
+    except DriftInputError as error:
+        return _fail(str(error))
     return _emit(diff(pinned, live), args.format, f"pinned {entry.sha256[:12]}", entry.url)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import http.client
 import json
 import os
-import shutil
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,8 @@ SPECS_DIR = ROOT / "specs"
 LOCK_PATH = SPECS_DIR / "lock.json"
 SHARED_SPECS = Path(os.environ.get("CIVITAI_SHARED_SPECS", ROOT.parent / "shared" / "specs"))
 DOWNLOAD_TIMEOUT = 30.0
+DOWNLOAD_LIMIT = 64 * 1024 * 1024
+"""Largest body `download` reads (the orchestrator spec is about 1 MB)."""
 
 
 class SpecInputError(RuntimeError):
@@ -47,20 +49,26 @@ def sha256_of(data: bytes) -> str:
 
 
 def read_lock(path: Path = LOCK_PATH) -> dict[str, LockEntry]:
-    """Parse the lock file into entries keyed by input name."""
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    return {
-        key: LockEntry(
-            key=key,
-            file=item["file"],
-            url=item["url"],
-            sha256=item["sha256"],
-            date=item["date"],
-            live=item.get("live", True),
-            pinned_url=item.get("pinned_url"),
-        )
-        for key, item in raw["inputs"].items()
-    }
+    """Parse the lock file into entries keyed by input name (`SpecInputError` if it is
+    unreadable: merge-conflict markers, a missing field)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            key: LockEntry(
+                key=key,
+                file=item["file"],
+                url=item["url"],
+                sha256=item["sha256"],
+                date=item["date"],
+                live=item.get("live", True),
+                pinned_url=item.get("pinned_url"),
+            )
+            for key, item in raw["inputs"].items()
+        }
+    except (OSError, ValueError) as error:
+        raise SpecInputError(f"cannot read {path}: {error}") from None
+    except (KeyError, TypeError, AttributeError) as error:
+        raise SpecInputError(f"{path} is not a lock file: missing or wrong {error}") from None
 
 
 def _verify(entry: LockEntry, data: bytes, origin: Path | str) -> None:
@@ -86,10 +94,19 @@ def fill_from_shared(entries: dict[str, LockEntry], shared: Path = SHARED_SPECS)
                 "beside the project (../shared/specs), set CIVITAI_SHARED_SPECS, or run "
                 "`make specs LIVE=1` with network access."
             )
-        _verify(entry, source.read_bytes(), source)
-        shutil.copyfile(source, entry.path)
+        data = source.read_bytes()
+        _verify(entry, data, source)
+        store(entry.path, data)
         done.append(entry.file)
     return done
+
+
+def store(path: Path, data: bytes) -> None:
+    """Write `data` (the bytes that were checked, not a second read of their source) to
+    `path` whole or not at all: an interrupted run leaves no partial file."""
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")  # git-ignored like the rest
+    partial.write_bytes(data)
+    os.replace(partial, path)
 
 
 def is_present(entry: LockEntry) -> bool:
@@ -122,8 +139,9 @@ def fill_pinned(
             continue
         source = shared / entry.file
         if source.is_file():
-            _verify(entry, source.read_bytes(), source)
-            shutil.copyfile(source, entry.path)
+            data = source.read_bytes()
+            _verify(entry, data, source)
+            store(entry.path, data)
             report.copied.append(entry.file)
         elif entry.pinned_url is None:
             report.unpublished.append(entry.file)
@@ -136,18 +154,27 @@ def fill_pinned(
                 report.unreachable[entry.file] = f"cannot download {entry.pinned_url}: {error}"
                 continue
             _verify(entry, data, entry.pinned_url)
-            entry.path.write_bytes(data)
+            store(entry.path, data)
             report.downloaded.append(entry.file)
     return report
 
 
 def download(url: str, timeout: float = DOWNLOAD_TIMEOUT) -> bytes:
-    """Fetch `url` (https only) and return its body."""
+    """Fetch `url` (https only) and return its body.
+
+    Every transport failure is an `OSError`, a cut-off body (`IncompleteRead`) included;
+    a body over `DOWNLOAD_LIMIT` is a `SpecInputError`.
+    """
     if not url.startswith("https://"):
         raise SpecInputError(f"refusing to download from a non-https URL: {url}")
     request = urllib.request.Request(url, headers={"User-Agent": "civitai-app-sdk-codegen"})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-        body: bytes = response.read()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            body: bytes = response.read(DOWNLOAD_LIMIT + 1)
+    except http.client.HTTPException as error:
+        raise OSError(f"the connection broke off ({error!r})") from error
+    if len(body) > DOWNLOAD_LIMIT:
+        raise SpecInputError(f"{url} sent more than {DOWNLOAD_LIMIT} bytes; refusing it")
     return body
 
 
@@ -160,28 +187,44 @@ def superseded_path(entry: LockEntry, sha256: str | None = None) -> Path:
 def fill_from_live(entries: dict[str, LockEntry], path: Path = LOCK_PATH) -> list[str]:
     """Download every live input, store it in `specs/` and rewrite the lock.
 
-    Inputs marked `"live": false` (derived or historical documents) keep their pins. A
-    pinned copy that a new version replaces is kept as `superseded_path(entry)`.
+    Nothing is written unless every download succeeds and is a JSON object. Inputs marked
+    `"live": false` (derived or historical documents) keep their pins. A pinned copy that a
+    new version replaces is kept as `superseded_path(entry)`.
     """
     raw = json.loads(path.read_text(encoding="utf-8"))
     today = dt.date.today().isoformat()
-    changed: list[str] = []
+    fetched: dict[str, bytes] = {}
     for entry in entries.values():
-        if not entry.live:
-            continue
-        try:
-            data = download(entry.url)
-        except OSError as error:
-            raise SpecInputError(f"cannot download {entry.url}: {error}") from error
+        if entry.live:
+            fetched[entry.key] = _download_json(entry.url)
+    changed: list[str] = []
+    for key, data in fetched.items():
+        entry = entries[key]
         digest = sha256_of(data)
         if digest != entry.sha256 and is_present(entry):
             entry.path.replace(superseded_path(entry))
-        entry.path.write_bytes(data)
+        store(entry.path, data)
         if digest != entry.sha256:
             raw["inputs"][entry.key].update(sha256=digest, date=today)
             changed.append(entry.file)
     path.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
     return changed
+
+
+def _download_json(url: str) -> bytes:
+    """The body at `url`, which must be a JSON object (an error page or a cut-off body
+    must not become a pinned input)."""
+    try:
+        data = download(url)
+    except OSError as error:
+        raise SpecInputError(f"cannot download {url}: {error}; nothing was changed") from error
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        raise SpecInputError(f"{url} did not send JSON ({error}); nothing was changed") from None
+    if not isinstance(document, dict):
+        raise SpecInputError(f"{url} did not send a JSON object; nothing was changed")
+    return data
 
 
 def load_json(entry: LockEntry) -> Any:

@@ -303,6 +303,21 @@ def pointer_parts(pointer: str) -> list[str]:
     return [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
 
 
+class GenerationError(Exception):
+    """The spec cannot be generated from as it is: the message says what to change."""
+
+
+class PatchMismatchError(GenerationError, KeyError):
+    """A patch in codegen/patches.toml no longer matches the spec."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class DanglingReferenceError(GenerationError, ValueError):
+    """The spec refers to a schema it does not define."""
+
+
 def apply_patches(spec: Json, patches: list[dict[str, Any]]) -> Json:
     """Apply `{op: set|remove, path, value?, reason}` patches; each must match."""
     out = copy.deepcopy(spec)
@@ -311,15 +326,37 @@ def apply_patches(spec: Json, patches: list[dict[str, Any]]) -> Json:
             raise ValueError(f"patch {patch.get('path')!r} has no reason")
         *parents, last = pointer_parts(patch["path"])
         node = out
-        for part in parents:
-            node = node[int(part)] if isinstance(node, list) else node[part]
+        try:
+            for part in parents:
+                node = node[int(part)] if isinstance(node, list) else node[part]
+            if patch["op"] == "remove":
+                del node[last]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise PatchMismatchError(
+                f"codegen/patches.toml: {patch['path']} is not in the spec, so the patch "
+                f"({patch['reason']}) no longer applies: the spec may have fixed it; update or "
+                "remove the patch"
+            ) from None
         if patch["op"] == "set":
             node[last] = copy.deepcopy(patch["value"])
-        elif patch["op"] == "remove":
-            del node[last]
-        else:
+        elif patch["op"] != "remove":
             raise ValueError(f"unknown patch op {patch['op']!r}")
     return out
+
+
+def check_references(schemas: dict[str, Json], unions: dict[str, Union_]) -> None:
+    """Every `$ref` and discriminator target names a schema of the spec."""
+    missing: set[str] = set()
+    for node in _walk(schemas):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(REF_PREFIX) and ref_name(ref) not in schemas:
+            missing.add(ref_name(ref))
+    for union in unions.values():
+        missing.update(target for _, target in union.mapping if target not in schemas)
+    if missing:
+        raise DanglingReferenceError(
+            f"the spec refers to schemas it does not define: {', '.join(sorted(missing))}"
+        )
 
 
 def normalize(
@@ -329,6 +366,7 @@ def normalize(
     patched = python_names(apply_patches(spec, patches))
     schemas = patched["components"]["schemas"]
     unions = discriminated_unions(schemas)
+    check_references(schemas, unions)
     flat = flatten_subtypes(schemas)
     unioned = timespans(open_objects(explicit_unions(flat, unions)))
     patched["components"]["schemas"], default_notes = enum_defaults(defaults_optional(unioned))

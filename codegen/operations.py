@@ -244,9 +244,18 @@ def build_operations(spec: dict[str, Any], config: Config | None = None) -> tupl
         other = seen.setdefault(op.attribute, op.operation_id)
         if other != op.operation_id:
             raise ValueError(f"{op.operation_id} and {other} both map to {op.attribute!r}")
-    unknown = set(config.names) - {op.operation_id for op in found}
-    if unknown:
-        raise ValueError(f"operations.toml names operations the spec lacks: {sorted(unknown)}")
+    present = {op.operation_id for op in found}
+    # A stale `charges` entry would silently drop the idempotency key of a paid call.
+    for section, listed in (
+        ("names", set(config.names)),
+        ("charges", config.charges),
+        ("retry_safe", config.retry_safe),
+    ):
+        unknown = listed - present
+        if unknown:
+            raise ValueError(
+                f"operations.toml {section} lists operations the spec lacks: {sorted(unknown)}"
+            )
     return tuple(found)
 
 

@@ -133,10 +133,12 @@ def _scope_module(entries: dict[str, inputs.LockEntry], header: str) -> tuple[st
 
 def differences(generation: Generation, output: Path = OUTPUT_DIR) -> list[str]:
     """Generated files whose copy in `output` differs from `generation` (or is extra)."""
+    # Bytes, not text: reading text would translate CRLF, so a checkout with CRLF line
+    # endings (or a generation written with them) would pass for byte-identical.
     stale = [
         name
         for name, text in sorted(generation.files.items())
-        if not (output / name).is_file() or (output / name).read_text(encoding="utf-8") != text
+        if not (output / name).is_file() or (output / name).read_bytes() != text.encode("utf-8")
     ]
     present = sorted(p.relative_to(output).as_posix() for p in output.rglob("*.py"))
     extra = [name for name in present if name not in generation.files]
@@ -150,7 +152,7 @@ def write(generation: Generation, output: Path = OUTPUT_DIR) -> list[str]:
     for name in changed:
         if name in generation.files:
             (output / name).parent.mkdir(parents=True, exist_ok=True)
-            (output / name).write_text(generation.files[name], encoding="utf-8")
+            (output / name).write_bytes(generation.files[name].encode("utf-8"))
         else:
             (output / name).unlink()
     (output / "py.typed").touch()

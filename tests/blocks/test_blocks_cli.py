@@ -178,3 +178,16 @@ def test_deeply_nested_schema_is_one_line(runner: CliRunner, tmp_path: Path) -> 
     assert result.stderr.splitlines() == [f"{path}: {schema} is nested too deeply to read"]
     as_json = run(runner, str(path), "--schema", str(schema), "--json")
     assert json.loads(as_json.stdout)["error"] == f"{schema} is nested too deeply to read"
+
+
+def test_a_schema_that_cannot_be_used_exits_2_in_one_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    schema = tmp_path / "schema.json"
+    schema.write_text('{"properties": {"name": {"pattern": "a++"}}}', encoding="utf-8")
+    path = write(tmp_path, BASE)
+    result = run(runner, str(path), "--schema", str(schema))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{path}: the manifest schema has a pattern JavaScript refuses: 'a++' (Nothing to repeat)"
+    ]

@@ -5,18 +5,22 @@ from __future__ import annotations
 import math
 
 import pytest
+from blocks_support import manifest, sdk014
 
 from civitai_app_sdk.blocks import (
     BLOCK_SCOPE_PATTERN,
     BLOCK_SCOPES,
     SENSITIVE_BLOCK_SCOPES,
+    BlockManifestError,
     BlockScope,
+    define_block,
 )
 from civitai_app_sdk.blocks.jscompat import (
     is_integer,
     is_number,
     js_json,
     js_key_order,
+    js_number,
     js_split_whitespace,
     js_string,
     js_trim,
@@ -233,3 +237,129 @@ def test_compiles() -> None:
     assert compiles("(?<name>a)")
     assert not compiles("(")
     assert not compiles("a{2,1}")
+
+
+def _nested(depth: int, leaf: object) -> object:
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_js_renderings_take_any_depth_json_loads_gives() -> None:
+    # `json.loads` reads ~1,000 levels; String() and JSON.stringify used to recurse and
+    # raise RecursionError from define_block on a deeply nested blockId, version or type.
+    deep = _nested(990, 7)
+    assert js_string(deep) == "7"
+    assert js_json(deep) == "[" * 990 + "7" + "]" * 990
+    assert js_json({"k": _nested(990, {"a": 2, "1": 1})}).endswith(
+        '{"1":1,"a":2}' + "]" * 990 + "}"
+    )
+    assert js_string([[1, 2], [], [None, [3]]]) == "1,2,,,3"
+
+
+def test_js_json_orders_keys_as_js_does() -> None:
+    assert js_json({"b": 1, "10": 2, "2": 3}) == '{"2":3,"10":2,"b":1}'
+
+
+@pytest.mark.parametrize("key", ["blockId", "version", "contentRating"])
+def test_deeply_nested_values_get_the_platform_message(key: str) -> None:
+    case = manifest(**{key: _nested(990, "x")})
+    with pytest.raises(BlockManifestError) as refused:
+        define_block({"manifest": case})
+    assert refused.value.field == key
+
+
+@pytest.mark.parametrize("key", ["type", "contentRating", "blockId"])
+def test_deeply_nested_values_get_the_0_14_message(key: str) -> None:
+    with pytest.raises(BlockManifestError) as refused:
+        define_block({"manifest": sdk014(**{key: _nested(990, "x")})}, strict_sdk_0_14=True)
+    assert refused.value.field == key
+
+
+@pytest.mark.parametrize(
+    ("raw", "origin"),
+    [
+        # What `new URL(raw).origin` gives in Node (WHATWG: UTS #46, non-transitional).
+        ("https://claß.civit.ai/", "https://xn--cla-7ka.civit.ai"),  # not class.civit.ai
+        ("https://ΣΑΣ.gr/", "https://xn--mxa9ab.gr"),
+        ("https://İ.com/", "https://xn--i-9bb.com"),
+        ("https://xn--Mnchen-3ya.de/", "https://xn--mnchen-3ya.de"),
+        ("https://münchen.de/", "https://xn--mnchen-3ya.de"),
+        ("https://a\u00ad.com/", "https://a.com"),
+        ("https://\u0915\u094d\u200d\u0937.com/", "https://xn--11b2ezcw70k.com"),  # after virama
+        ("https://xn--.com/", None),
+        ("https://xn--abc-.com/", "https://xn--abc-.com"),  # decodes to ASCII: kept as is
+        ("https://xn--abc-zzz.com/", None),
+        ("https://xn--abc.com/", None),
+        ("https://ex\u200dample.com/", None),  # a joiner out of context
+        ("https://\u2488.com/", None),
+    ],
+)
+def test_hosts_are_mapped_as_whatwg_maps_them(raw: str, origin: str | None) -> None:
+    # Python's "idna" codec (IDNA 2003) turned ß into ss and dropped joiners, and took any
+    # ASCII `xn--` label as it was: hosts Node refuses, or reads as another origin, passed.
+    parsed = parse_url(raw)
+    assert (parsed.origin if parsed else None) == origin
+
+
+def test_an_idn_look_alike_of_the_app_origin_is_refused() -> None:
+    case = manifest(blockId="class", assetBundleUrl="https://claß.civit.ai/bundle.js")
+    with pytest.raises(BlockManifestError) as refused:
+        define_block({"manifest": case})
+    assert refused.value.message == (
+        "assetBundleUrl rejected: origin https://xn--cla-7ka.civit.ai not in "
+        "OauthClient.allowedOrigins"
+    )
+    assert not is_allowed_sdk_0_14_src("https://xn--.com/")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        # String(n) in Node: plain from 1e-6 to 1e21, no zero-padded exponent, ints as doubles.
+        (0.00001, "0.00001"),
+        (1e-7, "1e-7"),
+        (1.5e21, "1.5e+21"),
+        (10**21, "1e+21"),
+        (12345678901234567890, "12345678901234567000"),
+        (2**53 + 1, "9007199254740992"),
+        (10**400, "Infinity"),
+        (-2.5e-300, "-2.5e-300"),
+        (123.456, "123.456"),
+    ],
+)
+def test_numbers_print_as_javascript_prints_them(value: float, shown: str) -> None:
+    # Python's repr gave "1e-05", "1e-07" and exact big ints: the platform's and 0.14's
+    # messages quote String(n) / JSON.stringify(n).
+    assert js_number(value) == shown
+    assert js_string([value]) == shown
+    assert js_json({"v": value}) == '{"v":%s}' % ("null" if shown == "Infinity" else shown)
+
+
+def test_version_message_quotes_the_number_as_javascript_does() -> None:
+    with pytest.raises(BlockManifestError) as refused:
+        define_block({"manifest": manifest(version=0.00001)})
+    assert refused.value.message == 'manifest.version "0.00001" must be semver (e.g. 0.1.0)'
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        # isPublicHttpsUrl in Node: an authority new URL cannot parse is "malformed URL"
+        # whatever the scheme; a parsable non-https URL is "must be https".
+        ("javascript://a b/", "malformed URL"),
+        ("javascript://x:99999/", "malformed URL"),
+        ("data://[fe80::1%25eth0]/", "malformed URL"),
+        ("file://user@host/", "malformed URL"),
+        ("file://host:1/", "malformed URL"),
+        ("javascript:alert(1)", "must be https"),
+        ("javascript://host:80/x", "must be https"),
+        ("file:///etc/passwd", "must be https"),
+        ("file:\\\\host\\share", "must be https"),
+    ],
+)
+def test_the_guard_gives_the_platform_reason_for_other_schemes(raw: str, reason: str) -> None:
+    # These all said "must be https": the author was told to change the scheme of a URL
+    # the platform calls malformed.
+    assert public_https_problem(raw) == reason

@@ -21,6 +21,7 @@ from civitai_app_sdk.blocks import (
     define_block,
     validate_manifest,
 )
+from civitai_app_sdk.errors import ConfigurationError
 
 EMOJI = "\U0001f600"  # one code point, two UTF-16 units
 SLOT = "model.sidebar_top"
@@ -89,6 +90,7 @@ VALID: dict[str, dict[str, Any]] = {
     "page title of 64 emoji": page(title=EMOJI * 64),
     "page budget 1": page(buzzBudgetPerGen=1),
     "page budget as integral float": page(buzzBudgetPerGen=50.0),
+    "page budget as a huge integral float": page(buzzBudgetPerGen=1e300),
     "page extra keys ignored": page(subtitle="x"),
     "npm run build": manifest(buildCommand="npm run build", outputDir="dist"),
     "pnpm run with colon": manifest(buildCommand="pnpm run build:prod"),
@@ -120,6 +122,16 @@ def test_platform_accepts(case: dict[str, Any]) -> None:
     result = define_block({"manifest": case})
     assert isinstance(result, BlockManifest)
     assert validate_manifest(case, schema={}).problems == ()
+
+
+@pytest.mark.parametrize("budget", [50.0, 2.0**64, 1e300])
+def test_integral_float_budget_is_returned_as_the_int_it_equals(budget: float) -> None:
+    # Past 2**64 pydantic refused the float as an int: a manifest the platform accepts
+    # ended in a pydantic ValidationError instead of a BlockManifest.
+    accepted = define_block({"manifest": page(buzzBudgetPerGen=budget)})
+    assert accepted.page is not None
+    assert accepted.page.buzz_budget_per_gen == int(budget)
+    assert type(accepted.page.buzz_budget_per_gen) is int
 
 
 def problems_of(case: object, **kwargs: Any) -> list[tuple[str, str]]:
@@ -710,6 +722,11 @@ class TestTiers:
         with pytest.raises(ValueError, match="trust_tier must be one of"):
             define_block({"manifest": BASE}, trust_tier="gold")  # type: ignore[call-overload]
 
+    def test_unknown_tier_argument_is_a_configuration_error(self) -> None:
+        # A setup mistake the SDK refuses on purpose: a CivitaiError, not a bare ValueError.
+        with pytest.raises(ConfigurationError, match="trust_tier must be one of"):
+            validate_manifest(BASE, trust_tier="gold")  # type: ignore[arg-type]
+
 
 class TestPlatformOwnedFields:
     """``iframe.src`` and ``trustTier`` are overwritten by the platform: warn, never refuse."""
@@ -775,3 +792,15 @@ class TestDefaults:
         case = manifest()
         define_block({"manifest": case})
         assert case == BASE
+
+
+def test_passing_the_manifest_itself_says_so() -> None:
+    # It used to answer "block.manifest.json must contain a JSON object" about a manifest
+    # that is one; strict 0.14 mode keeps 0.14's text.
+    with pytest.raises(BlockManifestError) as caught:
+        define_block(BASE)
+    assert caught.value.field is None
+    assert caught.value.message.startswith('define_block takes {"manifest": <the manifest>}')
+    with pytest.raises(BlockManifestError, match="manifest must be an object"):
+        define_block(BASE, strict_sdk_0_14=True)
+    assert define_block({"manifest": BASE}).block_id == BASE["blockId"]

@@ -185,3 +185,38 @@ def test_an_unreadable_named_schema_is_a_civitai_error(tmp_path: Path) -> None:
     with pytest.raises(CivitaiError) as caught:
         load_schema(tmp_path / "missing.json")
     assert isinstance(caught.value, OSError)  # still an OSError, as before
+
+
+@pytest.mark.parametrize(
+    ("schema", "reason"),
+    [
+        ({"properties": {"name": {"type": "nonsense"}}}, "is not a valid JSON Schema"),
+        ({"$ref": "https://example.com/other.json"}, "cannot be used: Unresolvable"),
+        ({"properties": {"name": {"pattern": "(?i)lab"}}}, "pattern JavaScript refuses"),
+        (
+            {"properties": {"name": {"pattern": "(?<=a+)b"}}},
+            r"pattern Python cannot evaluate \(a variable-width lookbehind\): '\(\?<=a\+\)b'",
+        ),
+    ],
+)
+def test_a_schema_that_cannot_be_used_is_a_typed_error(
+    tmp_path: Path, schema: dict[str, object], reason: str
+) -> None:
+    # Each of these ended validate_manifest (and `block validate --schema`) in a traceback.
+    path = tmp_path / "schema.json"
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    with pytest.raises(SchemaUnavailableError, match=reason):
+        validate_manifest(BASE, schema=path)
+    with pytest.raises(SchemaUnavailableError, match=reason):
+        validate_manifest(BASE, schema=schema)
+
+
+def test_a_finding_quotes_a_long_value_cut_short(pinned_schema: dict[str, object]) -> None:
+    # The full value used to be repeated: a 200 kB `type` made a 200 kB line.
+    found = findings(manifest(type="x" * 200_000), pinned_schema)
+    assert found == [
+        ("type", f"'{'x' * 198}… (200002 chars) is not one of ['block']"),
+    ]
+    assert findings(manifest(type="widget"), pinned_schema) == [
+        ("type", "'widget' is not one of ['block']")
+    ]

@@ -93,3 +93,25 @@ def test_without_the_previous_spec_the_changelog_is_left_alone(
     notes = changelog.record_spec_change(lock, models, log)
     assert notes == [f"CHANGELOG.md not updated: no copy of the previous spec (sha256 {'0' * 12})"]
     assert log.read_text() == BASE
+
+
+def test_make_codegen_without_unreleased_says_so_and_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The ValueError ended `make codegen` in a traceback (after a release renamed the
+    # section, the next API release is exactly when this happens).
+    from codegen import __main__ as cli
+    from codegen import pipeline
+
+    def no_section(entries: object, models: Path) -> list[str]:
+        return [changelog.record("# Changelog\n", report(), "x", "01" * 32)]
+
+    written: list[object] = []
+    monkeypatch.setattr(pipeline, "generate", lambda entries: pipeline.Generation({}, ()))
+    monkeypatch.setattr(pipeline, "write", written.append)
+    monkeypatch.setattr(changelog, "record_spec_change", no_section)
+    assert cli.main(["generate"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "error: CHANGELOG.md: the changelog has no '## [Unreleased]' section"
+    )
+    assert written == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import http.client
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from codegen import __main__ as cli
-from codegen import drift
+from codegen import drift, inputs
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,7 @@ def test_identical_specs_exit_zero(spec: Any) -> None:
 
 def base_spec() -> dict[str, Any]:
     return {
+        "openapi": "3.1.1",
         "paths": {
             "/w": {
                 "get": {
@@ -85,6 +87,11 @@ def mutate(change: Any) -> drift.DriftReport:
     ("change", "kind", "text"),
     [
         (lambda s: s["paths"].pop("/w"), "breaking", "GET /w removed"),
+        (
+            lambda s: s["paths"]["/w"]["get"].update(operationId="GetW2"),
+            "breaking",
+            "GET /w: operationId changed: GetW -> GetW2",
+        ),
         (
             lambda s: s["paths"]["/w"]["get"]["parameters"][0].update(
                 schema={"type": "integer", "format": "int32"}
@@ -176,3 +183,194 @@ def test_drift_live_skips_cleanly_when_offline(
     monkeypatch.setattr(drift.inputs, "download", offline)
     assert cli.main(["drift-live"]) == 0
     assert "skipped" in capsys.readouterr().err
+
+
+def polymorphic_spec() -> dict[str, Any]:
+    spec = base_spec()
+    spec["components"]["schemas"].update(
+        Step={
+            "type": "object",
+            "properties": {"$type": {"type": "string"}},
+            "discriminator": {
+                "propertyName": "$type",
+                "mapping": {"a": "#/components/schemas/AStep", "b": "#/components/schemas/BStep"},
+            },
+        },
+        AStep={"type": "object", "properties": {"$type": {"type": "string"}}},
+        BStep={"type": "object", "properties": {"$type": {"type": "string"}}},
+    )
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("change", "text"),
+    [
+        (
+            lambda d: d.update(propertyName="type"),
+            "Step: discriminator property changed: $type -> type",
+        ),
+        (
+            lambda d: d.pop("propertyName"),
+            "Step: discriminator property changed: $type -> (no discriminator)",
+        ),
+        (
+            lambda d: d["mapping"].update(a="#/components/schemas/BStep"),
+            "Step: discriminator value 'a' now means BStep (was AStep)",
+        ),
+    ],
+)
+def test_discriminator_changes_break(change: Any, text: str) -> None:
+    # A renamed tag property or a tag that now selects another schema sends every payload
+    # to the wrong class; both used to pass as "other changes that do not affect clients".
+    old = polymorphic_spec()
+    new = copy.deepcopy(old)
+    change(new["components"]["schemas"]["Step"]["discriminator"])
+    result = drift.diff(old, new)
+    assert text in messages(result.breaking), result.as_json()
+    assert result.exit_code == drift.EXIT_BREAKING
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "cannot read"),
+        ('{"openapi": "3.1.1", "paths": {', "is not JSON"),
+        ("<html>502 Bad Gateway</html>", "is not JSON"),
+        ("[1, 2]", "is not an OpenAPI document"),
+        ('{"message": "rate limited"}', "is not an OpenAPI document"),
+        ('{"openapi": "3.1.1", "paths": []}', "paths is not an object of objects"),
+        ('{"openapi": "3.1.1", "components": {"schemas": {"W": 1}}}', "components.schemas"),
+    ],
+)
+def test_drift_unreadable_spec_is_an_error_not_a_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, reason: str
+) -> None:
+    # These used to end in a traceback, exit 1: what CI reads as "additive changes only".
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(base_spec()))
+    if content is not None:
+        new.write_text(content)
+    assert cli.main(["drift", str(old), str(new)]) == drift.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("drift: ")
+    assert reason in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"<html>maintenance</html>", b'{"openapi": "3.1.1", "paths": {"/w": ', b'{"error": "x"}'],
+)
+def test_drift_live_refuses_a_live_answer_that_is_not_a_spec(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lock: Any, answer: bytes
+) -> None:
+    monkeypatch.setattr(drift.inputs, "download", lambda url, timeout=0: answer)
+    assert cli.main(["drift-live"]) == drift.EXIT_ERROR
+    assert "is not" in capsys.readouterr().err
+
+
+def test_drift_live_truncated_body_is_a_skip(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lock: Any
+) -> None:
+    class CutOff:
+        def __enter__(self) -> CutOff:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def read(self, limit: int = -1) -> bytes:
+            raise http.client.IncompleteRead(b"{", 1000)
+
+    monkeypatch.setattr(inputs.urllib.request, "urlopen", lambda request, timeout=0: CutOff())
+    assert cli.main(["drift-live"]) == drift.EXIT_SAME
+    assert "skipped" in capsys.readouterr().err
+
+
+def test_drift_live_without_the_pinned_spec_is_an_error_not_breaking(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lock: Any
+) -> None:
+    # SpecInputError used to reach main's exit 2, which the drift workflow reads as
+    # "breaking" and files an API-drift issue about a missing local file.
+    def missing(entry: Any) -> Any:
+        raise inputs.SpecInputError("specs/v2-consumers.json is missing")
+
+    monkeypatch.setattr(drift.inputs, "load_json", missing)
+    monkeypatch.setattr(drift.inputs, "download", lambda url, timeout=0: b"{}")
+    assert cli.main(["drift-live"]) == drift.EXIT_ERROR
+    assert "is missing" in capsys.readouterr().err
+
+
+def test_enum_of_array_items_is_compared(spec: Any) -> None:
+    # WorkflowCallback.type is an array of event names with its enum under `items`: a
+    # removed event type used to pass as "other changes that do not affect clients".
+    removed, added = copy.deepcopy(spec), copy.deepcopy(spec)
+    events = ("components", "schemas", "WorkflowCallback", "properties", "type", "items", "enum")
+
+    def values(document: Any) -> list[str]:
+        node = document
+        for part in events:
+            node = node[part]
+        return node  # type: ignore[no-any-return]
+
+    first = values(spec)[0]
+    values(removed).remove(first)
+    values(added).append("workflow:new")
+    where = "/components/schemas/WorkflowCallback/properties/type/items"
+    report = drift.diff(spec, removed)
+    assert [(c.pointer, c.message) for c in report.breaking] == [
+        (where, f"enum value {first!r} removed")
+    ]
+    report = drift.diff(spec, added)
+    assert [(c.pointer, c.message) for c in report.additive] == [
+        (where, "enum value 'workflow:new' added")
+    ]
+    assert report.exit_code == drift.EXIT_COMPATIBLE
+
+
+def _with_bodies() -> dict[str, Any]:
+    spec = base_spec()
+    spec["components"]["schemas"]["V"] = {"type": "object"}
+    spec["paths"]["/w"]["get"]["responses"] = {
+        "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/W"}}}},
+        "404": {"description": "missing"},
+    }
+    return spec
+
+
+@pytest.mark.parametrize(
+    ("change", "kind", "text"),
+    [
+        (
+            lambda op: op["responses"]["200"]["content"]["application/json"].update(
+                schema={"$ref": "#/components/schemas/V"}
+            ),
+            "breaking",
+            "GET /w: response 200 changed: application/json W -> application/json V",
+        ),
+        (
+            lambda op: op.update(
+                requestBody={"content": {"application/json": {"schema": {"type": "string"}}}}
+            ),
+            "breaking",
+            'GET /w: request body changed: (no body) -> application/json {"type": "string"}',
+        ),
+        (
+            lambda op: op["responses"].update(
+                {"429": {"content": {"application/json": {"schema": {"type": "object"}}}}}
+            ),
+            "additive",
+            'GET /w: response 429 added (application/json {"type": "object"})',
+        ),
+    ],
+)
+def test_body_changes_say_which_body_and_how(change: Any, kind: str, text: str) -> None:
+    # These were all one "request or response body changed", and a newly documented error
+    # response counted as breaking (an issue filed for a change no client notices).
+    old = _with_bodies()
+    new = copy.deepcopy(old)
+    change(new["paths"]["/w"]["get"])
+    result = drift.diff(old, new)
+    assert text in messages(getattr(result, kind)), result.as_json()
+    if kind != "breaking":
+        assert not result.breaking

@@ -96,6 +96,18 @@ def test_config_mistakes_are_refused(spec: Any) -> None:
         operations.build_operations(spec, unknown)
 
 
+@pytest.mark.parametrize("section", ["charges", "retry_safe"])
+def test_a_charging_or_retry_entry_the_spec_lacks_is_refused(spec: Any, section: str) -> None:
+    # `charges` is what makes a call carry an idempotency key: an entry that no longer
+    # matches an operationId (a rename in a new spec, a typo) used to be ignored silently.
+    config = operations.load_config()
+    lists = {"charges": config.charges, "retry_safe": config.retry_safe}
+    lists[section] = lists[section] | {"SubmitWorkflowV2"}
+    stale = operations.Config(config.names, lists["charges"], lists["retry_safe"])
+    with pytest.raises(ValueError, match=f"{section} lists operations the spec lacks"):
+        operations.build_operations(spec, stale)
+
+
 def _render_package(spec: Any, folder: Path, name: str) -> Any:
     """Render the operation layer for ``spec`` into an importable package ``name``."""
     package = folder / name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import shutil
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,19 @@ def test_check_notices_a_hand_edit_and_a_stray_file(
     assert pipeline.differences(generation, copy) == ["steps.py", "extra.py"]
     pipeline.write(generation, copy)
     assert pipeline.differences(generation, copy) == []
+
+
+def test_check_notices_crlf_line_endings(generation: pipeline.Generation, tmp_path: Path) -> None:
+    # Compared as text, a CRLF checkout (or a generation written with CRLF) passed the
+    # check although not one line was byte-identical.
+    copy = tmp_path / "generated"
+    shutil.copytree(pipeline.OUTPUT_DIR, copy)
+    engines = copy / "engines.py"
+    engines.write_bytes(engines.read_bytes().replace(b"\n", b"\r\n"))
+    assert pipeline.differences(generation, copy) == ["engines.py"]
+    pipeline.write(generation, copy)
+    assert engines.read_bytes() == generation.files["engines.py"].encode("utf-8")
+    assert b"\r" not in engines.read_bytes()
 
 
 def test_every_file_says_it_is_generated_and_from_which_spec(
@@ -120,3 +134,49 @@ def test_live_download_failure_is_a_clear_error(
     with pytest.raises(inputs.SpecInputError, match="cannot download"):
         inputs.fill_from_live(inputs.read_lock(lock_file), lock_file)
     assert lock_file.read_text() == inputs.LOCK_PATH.read_text()
+
+
+def test_a_patch_the_spec_outgrew_names_itself(spec: Any) -> None:
+    # A new spec that fixed what a patch patched ended `make codegen` in a bare KeyError.
+    from codegen import normalize
+
+    stale = [{"op": "set", "path": "/components/schemas/Gone/properties/x", "value": 1,
+              "reason": "the spec typed x wrongly"}]  # fmt: skip
+    with pytest.raises(normalize.PatchMismatchError) as caught:
+        normalize.apply_patches(spec, stale)
+    assert str(caught.value) == (
+        "codegen/patches.toml: /components/schemas/Gone/properties/x is not in the spec, so "
+        "the patch (the spec typed x wrongly) no longer applies: the spec may have fixed it; "
+        "update or remove the patch"
+    )
+    assert isinstance(caught.value, KeyError)
+
+
+def test_a_reference_to_an_undefined_schema_is_one_error(spec: Any) -> None:
+    from codegen import normalize
+
+    broken = copy.deepcopy(spec)
+    mapping = broken["components"]["schemas"]["WorkflowStep"]["discriminator"]["mapping"]
+    mapping["zzz"] = "#/components/schemas/NoSuchStep"
+    broken["components"]["schemas"]["Workflow"]["properties"]["extra"] = {
+        "$ref": "#/components/schemas/NoSuchThing"
+    }
+    with pytest.raises(
+        normalize.DanglingReferenceError,
+        match="refers to schemas it does not define: NoSuchStep, NoSuchThing",
+    ):
+        normalize.normalize(broken, pipeline.load_patches())
+
+
+def test_codegen_cli_reports_a_generation_error_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from codegen import __main__ as cli
+    from codegen import normalize
+
+    def stale(entries: Any) -> Any:
+        raise normalize.PatchMismatchError("codegen/patches.toml: /x is not in the spec")
+
+    monkeypatch.setattr(pipeline, "generate", stale)
+    assert cli.main(["generate"]) == 2
+    assert capsys.readouterr().err == "error: codegen/patches.toml: /x is not in the spec\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 from pathlib import Path
 
@@ -143,3 +144,113 @@ def test_without_discovery_and_scope_table_the_committed_scopes_module_is_kept(
     assert len(notes) == 1
     assert "no published file" in notes[0]
     assert "kept the committed scopes.py" in notes[0]
+
+
+class _Response:
+    """What `urlopen` returns, with a body that may break off."""
+
+    def __init__(self, body: bytes, cut_off: bool = False) -> None:
+        self.body, self.cut_off = body, cut_off
+
+    def __enter__(self) -> _Response:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def read(self, limit: int = -1) -> bytes:
+        if self.cut_off:
+            raise http.client.IncompleteRead(self.body[:10], len(self.body))
+        return self.body[:limit] if limit >= 0 else self.body
+
+
+def test_a_cut_off_download_is_reported_unreachable_not_a_traceback(
+    specs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # IncompleteRead is no OSError: `make specs` used to die with its traceback.
+    monkeypatch.setattr(
+        inputs.urllib.request, "urlopen", lambda request, timeout=0: _Response(GOOD, True)
+    )
+    report = inputs.fill_pinned(
+        {"o": entry("orchestrator", GOOD, "https://x.example/a")}, tmp_path / "no-shared"
+    )
+    assert "broke off" in report.unreachable["orchestrator.json"]
+    assert not (specs_dir / "orchestrator.json").exists()
+
+
+def test_an_oversized_download_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inputs, "DOWNLOAD_LIMIT", 8)
+    monkeypatch.setattr(
+        inputs.urllib.request, "urlopen", lambda request, timeout=0: _Response(b"x" * 9)
+    )
+    with pytest.raises(inputs.SpecInputError, match="more than 8 bytes"):
+        inputs.download("https://x.example/a")
+
+
+@pytest.mark.parametrize(
+    "bad", [b"<html>Service Unavailable</html>", b'{"openapi": "3.1.1", "pa', b"[1]"]
+)
+def test_live_fill_adopts_nothing_unless_every_input_is_a_json_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: bytes
+) -> None:
+    # A maintenance page or a cut-off body used to be written to specs/ and pinned in the
+    # lock, and the other inputs before it were already replaced.
+    lock_file = tmp_path / "lock.json"
+    lock_file.write_text(inputs.LOCK_PATH.read_text())
+    monkeypatch.setattr(inputs, "SPECS_DIR", tmp_path)
+    entries = inputs.read_lock(lock_file)
+    monkeypatch.setattr(
+        inputs,
+        "download",
+        lambda url, timeout=0: bad if url == entries["app_block_schema"].url else GOOD,
+    )
+    with pytest.raises(inputs.SpecInputError, match="nothing was changed"):
+        inputs.fill_from_live(entries, lock_file)
+    assert lock_file.read_text() == inputs.LOCK_PATH.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lock.json"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('<<<<<<< HEAD\n{"inputs": {}}\n', "cannot read"),
+        ('{"inputs": {"orchestrator": {"file": "x.json"}}}', "missing or wrong 'url'"),
+        ('{"entries": {}}', "missing or wrong 'inputs'"),
+    ],
+)
+def test_an_unreadable_lock_is_one_error_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    text: str, reason: str,
+) -> None:  # fmt: skip
+    # A lock with merge-conflict markers ended every codegen command (and `make test`,
+    # which runs `codegen specs --optional`) in a JSONDecodeError traceback.
+    lock_file = tmp_path / "lock.json"
+    lock_file.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(inputs, "LOCK_PATH", lock_file)
+    monkeypatch.setattr(inputs.read_lock, "__defaults__", (lock_file,))
+    assert cli.main(["specs"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert reason in err
+
+
+def test_the_stored_copy_is_the_checked_bytes(
+    specs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The shared file was read to check its sha256, then copied by a second read: a file
+    # replaced in between was stored unchecked.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    source = shared / "orchestrator.json"
+    source.write_bytes(GOOD)
+    checked = inputs._verify
+
+    def check_then_swap(entry: inputs.LockEntry, data: bytes, origin: object) -> None:
+        checked(entry, data, origin)  # type: ignore[arg-type]
+        source.write_bytes(b'{"swapped": true}')
+
+    monkeypatch.setattr(inputs, "_verify", check_then_swap)
+    report = inputs.fill_pinned({"o": entry("orchestrator", GOOD, None)}, shared)
+    assert report.copied == ["orchestrator.json"]
+    assert (specs_dir / "orchestrator.json").read_bytes() == GOOD
+    assert sorted(p.name for p in specs_dir.iterdir()) == ["orchestrator.json"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from typing import Any, Final, TypeGuard
+from typing import Final, TypeGuard
 
 JS_WHITESPACE: Final = (
     "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
@@ -19,6 +19,7 @@ JS_WHITESPACE: Final = (
 )
 _WS_TABLE: Final = {ord(ch): " " for ch in JS_WHITESPACE}
 _MAX_ARRAY_INDEX: Final = 2**32 - 2
+_END: Final = object()
 
 
 def utf16_len(text: str) -> int:
@@ -67,19 +68,67 @@ def _is_array_index(key: str) -> bool:
 
 
 def js_number(value: float) -> str:
-    """``String(n)`` for the common cases: integral floats print without ``.0``."""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-    return repr(value)
+    """``String(n)`` (ECMAScript ``Number::toString``) for a JSON number.
+
+    An int becomes the double JavaScript holds (``2**53 + 1`` prints as ``…992``, ``10**400``
+    as ``Infinity``); the shortest round-trip digits are laid out as JavaScript lays them
+    out: plain from 1e-6 up to 1e21, ``1e-7`` and ``1.5e+21`` (no zero-padded exponent)
+    outside.
+    """
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf if value > 0 else -math.inf
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    if number == 0:
+        return "0"
+    sign = "-" if number < 0 else ""
+    mantissa, _, exponent = repr(abs(number)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    # |number| = 0.<digits> * 10**point, `digits` without leading or trailing zeros
+    raw = whole + fraction
+    digits = raw.lstrip("0")
+    point = len(whole) + int(exponent or 0) - (len(raw) - len(digits))
+    digits = digits.rstrip("0")
+    k = len(digits)
+    if k <= point <= 21:
+        return sign + digits + "0" * (point - k)
+    if 0 < point <= 21:
+        return f"{sign}{digits[:point]}.{digits[point:]}"
+    if -6 < point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    shift = point - 1
+    head = digits if k == 1 else f"{digits[0]}.{digits[1:]}"
+    return f"{sign}{head}e{'+' if shift > 0 else '-'}{abs(shift)}"
 
 
 def js_string(value: object) -> str:
-    """``String(value)`` for JSON values."""
+    """``String(value)`` for JSON values (nested arrays at any depth, without recursion)."""
+    if not isinstance(value, list):
+        return _js_scalar_string(value)
+    parts: list[str] = []
+    stack, firsts = [iter(value)], [True]
+    while stack:
+        item = next(stack[-1], _END)
+        if item is _END:
+            stack.pop()
+            firsts.pop()
+            continue
+        if not firsts[-1]:
+            parts.append(",")
+        firsts[-1] = False
+        if isinstance(item, list):
+            stack.append(iter(item))
+            firsts.append(True)
+        elif item is not None:
+            parts.append(_js_scalar_string(item))
+    return "".join(parts)
+
+
+def _js_scalar_string(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -88,23 +137,52 @@ def js_string(value: object) -> str:
         return js_number(value)
     if isinstance(value, str):
         return value
-    if isinstance(value, list):
-        return ",".join("" if item is None else js_string(item) for item in value)
     return "[object Object]"
 
 
+class _Text:
+    """Output text queued between the values ``js_json`` still has to write."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 def js_json(value: object) -> str:
-    """``JSON.stringify(value)`` (compact) for JSON values; non-finite numbers become null."""
-    return json.dumps(_json_ready(value), ensure_ascii=False, separators=(",", ":"))
+    """``JSON.stringify(value)`` (compact) for JSON values; non-finite numbers become null.
+
+    Written with a work list, not recursion, so any depth ``json.loads`` produced is fine.
+    """
+    out: list[str] = []
+    todo: list[object] = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, _Text):
+            out.append(item.text)
+        elif isinstance(item, dict):
+            todo.append(_Text("}"))
+            keys = js_key_order(str(key) for key in item)
+            by_name = {str(key): entry for key, entry in item.items()}
+            for index in reversed(range(len(keys))):
+                todo.append(by_name[keys[index]])
+                label = json.dumps(keys[index], ensure_ascii=False)
+                todo.append(_Text(f"{',' if index else ''}{label}:"))
+            out.append("{")
+        elif isinstance(item, list | tuple):
+            todo.append(_Text("]"))
+            for index in reversed(range(len(item))):
+                todo.append(item[index])
+                if index:
+                    todo.append(_Text(","))
+            out.append("[")
+        else:
+            out.append(_json_scalar(item))
+    return "".join(out)
 
 
-def _json_ready(value: object) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return int(value)
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    return value
+def _json_scalar(value: object) -> str:
+    if is_number(value):
+        text = js_number(value)
+        return "null" if text in ("NaN", "Infinity", "-Infinity") else text
+    return json.dumps(value, ensure_ascii=False)

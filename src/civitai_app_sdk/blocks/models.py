@@ -11,7 +11,9 @@ are kept as extra fields. ``outputDir`` stays ``None`` when omitted; the build t
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from civitai_app_sdk.blocks.vocab import BlockScope, Category, ContentRating, RenderMode, TrustTier
@@ -34,13 +36,21 @@ class IframeConfig(ManifestModel):
     sandbox: str
 
 
+def _exact_int(value: object) -> object:
+    """An integral float as the int it equals: JSON's ``1e300`` is an integer to the platform
+    (``Number.isInteger``), and pydantic refuses floats past 2**64 as ints."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class PageConfig(ManifestModel):
     """The full-page surface at ``/apps/run/<blockId><path>``."""
 
     path: str
     title: str
     icon: str | None = None
-    buzz_budget_per_gen: int | None = None
+    buzz_budget_per_gen: Annotated[int, BeforeValidator(_exact_int)] | None = None
 
 
 class BlockTarget(ManifestModel):

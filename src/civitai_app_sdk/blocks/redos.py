@@ -365,7 +365,7 @@ class _Automaton:
 
 
 def _automaton(source: str) -> _Automaton:
-    tree = sre_parse.parse(_separate_alternatives(js_to_python(source)))
+    tree = sre_parse.parse(_separate_alternatives(js_to_python(source, exact=False)))
     items = list(tree)
     builder = _Builder()
     if items and items[0] == (sre.AT, sre.AT_BEGINNING):

@@ -27,12 +27,16 @@ from ..errors import CivitaiError
 
 SCHEMA_ENV: Final = "CIVITAI_APP_BLOCK_SCHEMA"
 _SCOPE_ENTRY: Final = re.compile(r"\Ascopes\[[0-9]+\]\Z")
+QUOTED_VALUE_MAX: Final = 200
+"""Longest rendering of the offending value a schema finding quotes."""
 
 SchemaInput = Path | str | Mapping[str, Any]
 
 
 class SchemaUnavailableError(CivitaiError, OSError):
-    """A schema was asked for explicitly (argument or environment) but cannot be read."""
+    """A schema was asked for explicitly (argument or environment) but cannot be read or
+    used: not JSON, not a valid JSON Schema, an unresolvable ``$ref``, a pattern that is not
+    a JavaScript regular expression."""
 
 
 def packaged_schema() -> Mapping[str, Any]:
@@ -91,9 +95,19 @@ def _validator_class() -> Any:
 
 @functools.lru_cache(maxsize=256)
 def _js_regex(pattern: str) -> re.Pattern[str]:
-    from civitai_app_sdk.blocks.patterns import js_to_python
+    from civitai_app_sdk.blocks.patterns import JsRegexSyntaxError, js_to_python
 
-    return re.compile(js_to_python(pattern))
+    try:
+        return re.compile(js_to_python(pattern))
+    except re.error as error:
+        what = (
+            "JavaScript refuses"
+            if isinstance(error, JsRegexSyntaxError)
+            else "Python cannot evaluate (a variable-width lookbehind)"
+        )
+        raise SchemaUnavailableError(
+            f"the manifest schema has a pattern {what}: {pattern!r} ({error.msg})"
+        ) from None
 
 
 # Validators by schema identity; each entry holds its schema, so an id is never reused.
@@ -109,6 +123,15 @@ def _validator_for(schema: Mapping[str, Any]) -> Any:
         if cached is not None and cached[0] is schema:
             return cached[1]
         cls = _validator_class()
+        from jsonschema.exceptions import SchemaError
+
+        try:
+            # Patterns are JS, checked when used: the meta-schema's "regex" format is re's.
+            cls.check_schema(schema, format_checker=None)
+        except SchemaError as error:
+            raise SchemaUnavailableError(
+                f"the manifest schema is not a valid JSON Schema: {error.message}"
+            ) from None
         validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
         if len(_validators) >= _VALIDATORS_LIMIT:
             del _validators[next(iter(_validators))]
@@ -123,13 +146,31 @@ def _dot_path(parts: Any) -> str:
     return path
 
 
+def _shortened(message: str, instance: object) -> str:
+    """``message`` with a long quoted value cut to :data:`QUOTED_VALUE_MAX` characters: a
+    finding about a megabyte string need not repeat it."""
+    try:
+        quoted = repr(instance)
+    except RecursionError:
+        return message
+    if len(quoted) <= QUOTED_VALUE_MAX or quoted not in message:
+        return message
+    cut = f"{quoted[: QUOTED_VALUE_MAX - 1]}… ({len(quoted)} chars)"
+    return message.replace(quoted, cut)
+
+
 def schema_problems(manifest: object, schema: Mapping[str, Any]) -> list[ManifestProblem]:
     """Every schema violation of ``manifest``, except scope-enum ones (the platform decides)."""
+    from referencing.exceptions import Unresolvable
+
     validator = _validator_for(schema)
     found = []
-    for error in validator.iter_errors(manifest):
-        path = _dot_path(error.absolute_path)
-        if error.validator == "enum" and _SCOPE_ENTRY.match(path):
-            continue
-        found.append(ManifestProblem(path, error.message, "schema"))
+    try:
+        for error in validator.iter_errors(manifest):
+            path = _dot_path(error.absolute_path)
+            if error.validator == "enum" and _SCOPE_ENTRY.match(path):
+                continue
+            found.append(ManifestProblem(path, _shortened(error.message, error.instance), "schema"))
+    except Unresolvable as error:
+        raise SchemaUnavailableError(f"the manifest schema cannot be used: {error}") from None
     return sorted(found, key=lambda problem: problem.path)

@@ -2,9 +2,10 @@
 
 ``parse_url`` follows the WHATWG steps for special schemes closely enough for hosts and ports:
 outer C0/space trimmed, tabs and newlines removed, any run of ``/`` or ``\\`` after the scheme
-skipped, credentials dropped, IDNA for non-ASCII hosts, IPv4 in hex/octal/short forms
-normalised to dotted decimal, IPv6 compressed, default ports dropped. Anything it cannot parse
-is treated as malformed (rejecting is the safe side for both policies).
+skipped, credentials dropped, UTS #46 (non-transitional) for non-ASCII and ``xn--`` labels,
+IPv4 in hex/octal/short forms normalised to dotted decimal, IPv6 compressed, default ports
+dropped. Anything it cannot parse is treated as malformed (rejecting is the safe side for both
+policies).
 
 - ``public_https_problem``: the platform's lexical SSRF guard (``isPublicHttpsUrl``). Its
   single-string hex/integer and dotted hex/octal branches look at the *parsed* hostname, which
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
+from encodings.idna import nameprep
 from typing import Final
 from urllib.parse import unquote
 
@@ -59,8 +62,14 @@ def parse_url(raw: str) -> ParsedUrl | None:
         return None
     scheme = match.group(1).lower()
     if scheme not in _SPECIAL_PORTS:
-        # Opaque and file URLs: their host matters to neither policy.
-        return ParsedUrl(scheme, "")
+        # Their host matters to neither policy, but an authority new URL cannot parse
+        # (`javascript://a b/`, `data://x:99999`) makes the whole URL malformed.
+        rest = text[match.end() :]
+        if scheme == "file":
+            ok = not _SLASH_PAIR.match(rest) or _file_host_ok(re.split(r"[/\\?#]", rest[2:])[0])
+        else:
+            ok = not rest.startswith("//") or _opaque_authority_ok(re.split(r"[/?#]", rest[2:])[0])
+        return ParsedUrl(scheme, "") if ok else None
     rest = text[match.end() :].lstrip("/\\")
     authority = re.split(r"[/\\?#]", rest, maxsplit=1)[0].rpartition("@")[2]
     try:
@@ -75,6 +84,44 @@ def parse_url(raw: str) -> ParsedUrl | None:
         return ParsedUrl(scheme, host, _parse_port(port_text, _SPECIAL_PORTS[scheme]))
     except _Malformed:
         return None
+
+
+_FORBIDDEN_OPAQUE: Final = _FORBIDDEN_HOST - {"%"}
+_SLASH_PAIR: Final = re.compile(r"[/\\]{2}")
+
+
+def _file_host_ok(host: str) -> bool:
+    """Whether WHATWG parses the host of a ``file://`` URL (no credentials, no port)."""
+    if not host:
+        return True
+    try:
+        if host.startswith("[") and host.endswith("]"):
+            _parse_ipv6(host[1:-1])
+        else:
+            _parse_domain(host)
+    except _Malformed:
+        return False
+    return True
+
+
+def _opaque_authority_ok(authority: str) -> bool:
+    """Whether WHATWG parses this authority of a non-special URL (an opaque host)."""
+    hostport = authority.rpartition("@")[2]
+    try:
+        if hostport.startswith("["):
+            inner, bracket, after = hostport[1:].partition("]")
+            if not bracket or (after and not after.startswith(":")):
+                return False
+            _parse_ipv6(inner)
+            port = after[1:]
+        else:
+            host, _, port = hostport.partition(":")
+            if any(ch in _FORBIDDEN_OPAQUE for ch in host):
+                return False
+        _parse_port(port, -1)
+    except _Malformed:
+        return False
+    return True
 
 
 def _parse_port(text: str, default: int) -> int | None:
@@ -111,12 +158,9 @@ def _parse_ipv6(text: str) -> str:
 
 def _parse_domain(text: str) -> str:
     try:
-        domain = unquote(text, errors="strict")
-        if not domain.isascii():
-            domain = domain.encode("idna").decode("ascii")
+        domain = _to_ascii(unquote(text, errors="strict"))
     except UnicodeError as exc:
         raise _Malformed(text) from exc
-    domain = domain.lower()
     if not domain or any(ch in _FORBIDDEN_HOST for ch in domain):
         raise _Malformed(text)
     labels = domain.split(".")
@@ -125,6 +169,47 @@ def _parse_domain(text: str) -> str:
     if _ipv4_number(labels[-1]) is None:
         return domain
     return _parse_ipv4(labels)
+
+
+_LABEL_DOTS: Final = re.compile("[.\u3002\uff0e\uff61]")
+# UTS #46 keeps these (IDNA 2003, Python's "idna" codec, maps ß to ss, ς to σ and drops
+# the joiners), so `https://claß.civit.ai` is not the origin `https://class.civit.ai`.
+_DEVIATIONS: Final = "\u00df\u03c2\u200c\u200d"
+_SPLIT_DEVIATIONS: Final = re.compile(f"([{_DEVIATIONS}])")
+_VIRAMA: Final = 9  # canonical combining class after which a joiner is allowed (CONTEXTJ)
+
+
+def _to_ascii(domain: str) -> str:
+    """WHATWG's domain to ASCII (UTS #46, non-transitional): each label mapped and
+    punycoded, and an ``xn--`` label checked to decode to what it encodes. Raises
+    ``UnicodeError`` where ``new URL`` throws."""
+    labels = []
+    for label in _LABEL_DOTS.split(domain) if not domain.isascii() else domain.split("."):
+        ascii_label = label.lower() if label.isascii() else _label_to_ascii(label)
+        if ascii_label.startswith("xn--") and label.isascii():
+            decoded = ascii_label[4:].encode("ascii").decode("punycode")
+            # Node takes a label that decodes to plain ASCII (`xn--abc-`) as it is.
+            if not decoded or (not decoded.isascii() and _label_to_ascii(decoded) != ascii_label):
+                raise UnicodeError(f"{label!r} is not a valid punycode label")
+        labels.append(ascii_label)
+    return ".".join(labels)
+
+
+def _label_to_ascii(label: str) -> str:
+    parts = _SPLIT_DEVIATIONS.split(label)
+    mapped = unicodedata.normalize(
+        "NFC", "".join(part if part in _DEVIATIONS else nameprep(part) for part in parts if part)
+    )
+    if "." in mapped:  # `⒈` maps to "1." under IDNA 2003; UTS #46 disallows it
+        raise UnicodeError(f"{label!r} maps to a dot")
+    for index, char in enumerate(mapped):
+        if char in "\u200c\u200d" and not (
+            index and unicodedata.combining(mapped[index - 1]) == _VIRAMA
+        ):
+            raise UnicodeError(f"a joiner is not allowed in {label!r} there")
+    if mapped.isascii():
+        return mapped
+    return "xn--" + mapped.encode("punycode").decode("ascii")
 
 
 _HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")

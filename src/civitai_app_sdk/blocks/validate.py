@@ -29,6 +29,7 @@ from civitai_app_sdk.blocks.rules import (
 from civitai_app_sdk.blocks.schema import SchemaInput, load_schema, schema_problems
 from civitai_app_sdk.blocks.sdk014 import define_block_sdk_0_14
 from civitai_app_sdk.blocks.vocab import TRUST_TIERS, TrustTier
+from civitai_app_sdk.errors import ConfigurationError
 
 # The approve validator re-checks these with the same conditions as the submit gate (V0-V3 vs
 # S1-S5); once the gate has reported one, the validator's wording of it adds nothing.
@@ -63,7 +64,9 @@ def platform_problems(
 ) -> list[ManifestProblem]:
     """The platform's refusals of ``manifest`` for an app of ``trust_tier``, in report order."""
     if trust_tier not in TRUST_TIERS:
-        raise ValueError(f"trust_tier must be one of {', '.join(TRUST_TIERS)}, not {trust_tier!r}")
+        raise ConfigurationError(
+            f"trust_tier must be one of {', '.join(TRUST_TIERS)}, not {trust_tier!r}"
+        )
     submitted = submit_problems(manifest)
     repeated = {p.path for p in submitted} & _SUBMIT_RESTATED_ON_APPROVE
     approved = [p for p in approve_problems(manifest, trust_tier) if p.path not in repeated]
@@ -130,6 +133,18 @@ def define_block(
     manifest = config.get("manifest") if isinstance(config, Mapping) else None
     if strict_sdk_0_14:
         return define_block_sdk_0_14(manifest)
+    if isinstance(config, Mapping) and "manifest" not in config and "blockId" in config:
+        # The manifest itself, not `{"manifest": ...}`: say so rather than call it no object.
+        raise BlockManifestError.from_problems(
+            [
+                ManifestProblem(
+                    "",
+                    'define_block takes {"manifest": <the manifest>}, as defineBlock does; '
+                    "this looks like the manifest itself",
+                    "submit",
+                )
+            ]
+        )
     problems = platform_problems(manifest, trust_tier)
     if problems:
         raise BlockManifestError.from_problems(problems)
