@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from civitai_app_sdk.blocks import (
     REPLY_TYPES,
     BlockInitPayload,
+    BlockMessageError,
     ModelSlotContext,
     PageContext,
     is_message,
@@ -20,7 +23,9 @@ from civitai_app_sdk.blocks.messages import (
     BlockRequestMessage,
     HostReplyMessage,
     StorageQuotaResultMessage,
+    _host_adapter,
 )
+from civitai_app_sdk.errors import CivitaiError
 
 TOKEN = {"raw": "eyJ.x.y", "scopes": ["ai:write:budgeted"], "expiresAt": "2026-08-08T10:00:00Z"}
 PAGE_INIT: dict[str, Any] = {
@@ -248,3 +253,38 @@ class TestIsMessage:
     )
     def test_strict_comparison(self, data: object, kind: Any) -> None:
         assert not is_message(data, kind)
+
+
+_ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: (
+        st.lists(inner)
+        | st.dictionaries(st.sampled_from(["type", "payload", "requestId", "appId", "x"]), inner)
+    ),
+    max_leaves=12,
+)
+
+
+@given(_ANY_JSON)
+def test_any_malformed_message_is_a_typed_error_that_is_still_pydantics(data: Any) -> None:
+    for parse in (parse_host_message, parse_block_message):
+        failure: Exception | None = None
+        try:
+            parse(data)
+        except Exception as exc:  # which exception it is, is what is tested
+            failure = exc
+        if failure is not None:
+            assert isinstance(failure, BlockMessageError)
+            assert isinstance(failure, CivitaiError)
+            assert isinstance(failure, ValidationError)
+            assert failure.errors()  # the findings are kept
+
+
+def test_a_message_error_keeps_pydantics_findings() -> None:
+    data = {"type": "BLOCK_INIT", "payload": {"appId": []}}
+    with pytest.raises(ValidationError) as raw:
+        _host_adapter().validate_python(data)
+    with pytest.raises(BlockMessageError) as caught:
+        parse_host_message(data)
+    assert caught.value.errors() == raw.value.errors()
+    assert str(caught.value) == str(raw.value)

@@ -65,6 +65,7 @@ from civitai_app_sdk.blocks.context import (
 )
 from civitai_app_sdk.blocks.errors import (
     BlockManifestError,
+    BlockMessageError,
     ManifestProblem,
     PlatformOwnedFieldWarning,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "BlockInitPayload",
     "BlockManifest",
     "BlockManifestError",
+    "BlockMessageError",
     "BlockScope",
     "BlockSettings",
     "BlockTarget",

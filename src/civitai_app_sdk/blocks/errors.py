@@ -6,6 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
 from ..errors import CivitaiError
 
 Stage = Literal["submit", "approve", "schema", "sdk-0.14"]
@@ -47,6 +50,27 @@ class BlockManifestError(CivitaiError, ValueError):
         found = tuple(problems)
         first = found[0]
         return cls(first.message, first.path or None, found)
+
+
+class BlockMessageError(ValidationError, CivitaiError):
+    """A malformed host <-> block message: pydantic's ``ValidationError`` (its ``errors()``,
+    ``title`` and text) that is also a :class:`~civitai_app_sdk.errors.CivitaiError`."""
+
+    @classmethod
+    def of(cls, error: ValidationError) -> BlockMessageError:
+        """The same findings as ``error``, as this type."""
+        try:
+            return cls.from_exception_data(error.title, error.errors(include_url=False))  # type: ignore[arg-type]
+        except KeyError:  # an error type of a custom validator: kept with its message
+            custom: list[InitErrorDetails] = [
+                {
+                    "type": PydanticCustomError(found["type"], found["msg"]),
+                    "loc": found["loc"],
+                    "input": found["input"],
+                }
+                for found in error.errors(include_url=False)
+            ]
+            return cls.from_exception_data(error.title, custom)
 
 
 class PlatformOwnedFieldWarning(UserWarning):

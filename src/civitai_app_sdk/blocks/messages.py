@@ -18,9 +18,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Final, Literal, TypeGuard
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, ValidationError
 
 from civitai_app_sdk.blocks.context import BlockInitPayload, Theme, WireModel, WrappedToken
+from civitai_app_sdk.blocks.errors import BlockMessageError
 
 
 class RequestPayload(WireModel):
@@ -574,13 +575,21 @@ def _block_adapter() -> TypeAdapter[BlockToParentMessage]:
 
 
 def parse_host_message(data: object) -> ParentToBlockMessage:
-    """Validate a host -> block message; raises ``pydantic.ValidationError`` when malformed."""
-    return _host_adapter().validate_python(data)
+    """Validate a host -> block message; raises :class:`BlockMessageError` (a
+    ``pydantic.ValidationError``) when malformed."""
+    try:
+        return _host_adapter().validate_python(data)
+    except ValidationError as exc:
+        raise BlockMessageError.of(exc) from None
 
 
 def parse_block_message(data: object) -> BlockToParentMessage:
-    """Validate a block -> host message; raises ``pydantic.ValidationError`` when malformed."""
-    return _block_adapter().validate_python(data)
+    """Validate a block -> host message; raises :class:`BlockMessageError` (a
+    ``pydantic.ValidationError``) when malformed."""
+    try:
+        return _block_adapter().validate_python(data)
+    except ValidationError as exc:
+        raise BlockMessageError.of(exc) from None
 
 
 def is_message(data: object, type: str) -> TypeGuard[Mapping[str, Any] | Message]:
