@@ -138,6 +138,14 @@ def test_token_response_variants(
     assert (tokens.expires_at, tokens.scope, tokens.token_type) == (expires_at, scope, token_type)
 
 
+def test_the_longest_lifetime_read_can_still_be_stored(mock: respx.MockRouter) -> None:
+    century = 100 * 365 * 24 * 3600
+    mock.post(TOKEN_URL).respond(200, json={**TOKENS, "expires_in": str(century)})
+    tokens = run("sync", "refresh_token", "rt-a-century")
+    assert tokens.expires_at == NOW + century
+    assert TokenSet.from_json_dict(tokens.to_json_dict()).expires_at == NOW + century
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
     "response",
@@ -150,6 +158,9 @@ def test_token_response_variants(
         httpx.Response(200, json={"access_token": 5}),
         httpx.Response(200, json={**TOKENS, "expires_in": -1}),
         httpx.Response(200, json={**TOKENS, "expires_in": "soon"}),
+        # an endless lifetime: expires_at became inf, which no store could write back
+        httpx.Response(200, json={**TOKENS, "expires_in": "9" * 400}),
+        httpx.Response(200, json={**TOKENS, "expires_in": 1e308}),
         httpx.Response(200, json={**TOKENS, "scope": "0x10"}),
         httpx.Response(200, json={**TOKENS, "refresh_token": 7}),
     ],

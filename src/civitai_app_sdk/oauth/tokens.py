@@ -21,16 +21,21 @@ DEFAULT_EXPIRES_IN: Final = 3600.0
 
 _DIGITS: Final = re.compile(r"[0-9]+")
 _NO_SCOPE: Final = TokenScope(0)
+_MAX_EXPIRES_IN: Final = 100 * 365 * 24 * 3600.0
+"""Longest ``expires_in`` read (a century): past it the lifetime is not a lifetime, and
+a large enough one made ``expires_at`` infinite, which no store could write back."""
 
 
 def _seconds(value: object) -> float:
-    """``expires_in``: a finite non-negative number or a decimal string."""
-    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        return float(value.strip())
-    number = finite_number(value)
-    if number is not None and number >= 0:
+    """``expires_in``: a non-negative number or decimal string, at most a century."""
+    number = (
+        float(value.strip())
+        if isinstance(value, str) and _DIGITS.fullmatch(value.strip())
+        else finite_number(value)
+    )
+    if number is not None and 0 <= number <= _MAX_EXPIRES_IN:
         return number
-    raise ValueError("expires_in is not a non-negative number")
+    raise ValueError("expires_in is not a number of seconds from 0 to a century")
 
 
 def _optional_str(body: dict[str, Any], key: str) -> str | None:
