@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import httpx
 import pytest
+import respx
+from starlette.applications import Starlette
 
 from civitai_app_sdk.local import LocalServer
+from civitai_app_sdk.oauth import AsyncOAuthClient
+from civitai_app_sdk.web import CivitaiAuth
 
 from .test_web_asgi import APP, asgi_client, make_app, server, sign_in
 
@@ -28,3 +34,44 @@ async def test_a_cookie_header_split_in_several_fields_still_carries_the_session
             answer = await bare.get("/me", headers=headers)
     assert answer.status_code == 200
     assert answer.text == "local-user"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ReadTimeout("the answer never came"),
+        httpx.ConnectError("connection refused"),
+        httpx.Response(200, json={"access_token": "a", "expires_in": "9" * 400}),
+    ],
+)
+async def test_a_token_call_without_a_usable_answer_is_a_sign_in_error_page(
+    failure: Exception | httpx.Response,
+) -> None:
+    # before, a lost answer on the code exchange escaped as TransportError: a bare 500
+    # "Internal Server Error", and the sign-in cookie was left behind
+    oauth = "https://oauth.example"
+    app = Starlette()
+    auth = CivitaiAuth(
+        client_id="web-app",
+        redirect_uri=f"{APP}/auth/callback",
+        scopes=["UserRead"],
+        cookie_secrets=["c" * 43],
+        oauth_client=AsyncOAuthClient("web-app", base_url=oauth, site_url=oauth, max_retries=0),
+    )
+    auth.install(app)
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=APP) as client:
+        start = await client.get("/auth/login")
+        state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+        with respx.mock(assert_all_called=True) as mock:
+            token = mock.post(f"{oauth}/api/auth/oauth/token")
+            if isinstance(failure, httpx.Response):
+                token.mock(return_value=failure)
+            else:
+                token.mock(side_effect=failure)
+            answer = await client.get("/auth/callback", params={"state": state, "code": "c-1"})
+    assert answer.status_code == 400
+    assert "<h1>Sign-in failed</h1>" in answer.text
+    assert answer.headers.get_list("set-cookie") == [
+        "civitai_login=; Max-Age=0; Path=/; HttpOnly; SameSite=lax"
+    ]

@@ -171,7 +171,8 @@ class WebAuthCore:
     async def finish_login(self, session: Session, params: Mapping[str, str]) -> str:
         """Complete a callback: check it, exchange the code once, start a new session.
 
-        The sign-in cookie is deleted whatever happens. Returns the ``next`` path.
+        The sign-in cookie is deleted whatever happens; a refused code and a token call
+        that got no usable answer are both :class:`CallbackError`. Returns the ``next`` path.
         """
         await session.load()  # so a server-side session being replaced is deleted
         pending = LoginRequest.unseal(self.sealer, self.login_cookie.read(session.cookie_header))
@@ -187,6 +188,10 @@ class WebAuthCore:
             raise CallbackError(
                 "Civitai refused the sign-in (the code may have expired or been used). "
                 "Please sign in again."
+            ) from error
+        except CivitaiError as error:  # no answer, or one that could not be read
+            raise CallbackError(
+                "Civitai could not be reached to finish the sign-in. Please sign in again."
             ) from error
         await session.save(tokens, new_session=True)
         return pending.next_path
