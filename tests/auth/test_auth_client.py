@@ -583,6 +583,10 @@ def test_device_start(mock: respx.MockRouter, mode: str) -> None:
         {**DEVICE, "interval": "5"},
         {**DEVICE, "user_code": ""},
         [],
+        # held the caller for decades; at 1e300 time.sleep raised OverflowError
+        {**DEVICE, "expires_in": 1e300, "interval": 1e300},
+        {**DEVICE, "expires_in": 10**9},
+        {**DEVICE, "interval": 86400},
     ],
 )
 def test_device_start_bad_body(mock: respx.MockRouter, body: object) -> None:

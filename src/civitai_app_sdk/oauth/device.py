@@ -16,6 +16,10 @@ __all__ = ["DEVICE_GRANT_TYPE", "DeviceAuthorization", "DevicePoller"]
 DEVICE_GRANT_TYPE: Final = "urn:ietf:params:oauth:grant-type:device_code"
 _DEFAULT_INTERVAL: Final = 5.0
 _SLOW_DOWN_STEP: Final = 5.0
+_MAX_LIFE: Final = 24 * 3600.0
+"""Longest device-code lifetime read, seconds (Civitai's live 15 minutes)."""
+_MAX_STEP: Final = 3600.0
+"""Longest poll interval read, seconds (Civitai asks for 5)."""
 _PENDING: Final = frozenset({"authorization_pending"})
 _SLOW_DOWN: Final = frozenset({"slow_down", "rate_limited"})
 
@@ -34,13 +38,18 @@ def _shown(key: str, value: str) -> str:
     return value
 
 
-def _positive(value: object, default: float | None) -> float:
+def _positive(key: str, value: object, default: float | None, most: float) -> float:
+    """A positive number of seconds up to ``most``; ``default`` when absent (if any).
+
+    A longer one is a broken or hostile server: it would hold a caller for days, and a
+    large enough one made ``time.sleep`` raise ``OverflowError``.
+    """
     if value is None and default is not None:
         return default
     number = finite_number(value)
-    if number is not None and number > 0:
+    if number is not None and 0 < number <= most:
         return number
-    raise ValueError("not a positive number")
+    raise ValueError(f"{key} is not a number of seconds from 0 to {most:g}")
 
 
 @attrs.frozen
@@ -78,8 +87,8 @@ class DeviceAuthorization:
                 device_code=strings["device_code"],
                 user_code=strings["user_code"],
                 verification_uri=strings["verification_uri"],
-                expires_at=now + _positive(data.get("expires_in"), None),
-                interval=_positive(data.get("interval"), _DEFAULT_INTERVAL),
+                expires_at=now + _positive("expires_in", data.get("expires_in"), None, _MAX_LIFE),
+                interval=_positive("interval", data.get("interval"), _DEFAULT_INTERVAL, _MAX_STEP),
                 verification_uri_complete=complete if isinstance(complete, str) else None,
             )
         except ValueError as exc:
