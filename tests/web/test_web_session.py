@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -236,3 +236,38 @@ def test_a_plain_http_redirect_uri_must_be_loopback_as_the_core_reads_it(
         client_id="app", redirect_uri="http://127.0.0.2:9/cb", scopes=1, cookie_secrets=[SECRET]
     )
     assert owner.origin == "http://127.0.0.2:9"  # 127.0.0.0/8 is loopback, as for tokens
+
+
+@pytest.mark.parametrize(
+    ("scopes", "match"),
+    [
+        (["UserRead", "BuzRead"], "unknown token scope name 'BuzRead'"),
+        (2**30, "outside"),
+        ("UserRead", "list of scope names"),
+        (True, "int bitmask"),
+    ],
+)
+def test_bad_scopes_fail_at_start_up_not_at_the_first_sign_in(scopes: object, match: str) -> None:
+    # before: accepted, then every sign-in failed with a bare ValueError/TypeError (a 500)
+    with pytest.raises(ConfigurationError, match=match):
+        WebAuthCore(
+            client_id="app",
+            redirect_uri="https://app.example/cb",
+            scopes=scopes,  # type: ignore[arg-type]
+            cookie_secrets=[SECRET],
+        )
+
+
+def test_scopes_given_as_a_generator_are_asked_for_at_every_sign_in() -> None:
+    # before: the first sign-in used the generator up and later ones asked for scope 0
+    owner = WebAuthCore(
+        client_id="app",
+        redirect_uri="https://app.example/cb",
+        scopes=(name for name in ("UserRead", "BuzzRead")),
+        cookie_secrets=[SECRET],
+    )
+    asked = [
+        parse_qs(urlsplit(owner.start_login(owner.new_session(None), "/")).query)["scope"]
+        for _ in range(2)
+    ]
+    assert asked == [["65537"], ["65537"]]

@@ -22,7 +22,7 @@ import httpx
 
 from .._loopback import is_loopback
 from ..cookies import CookieSealer
-from ..errors import CivitaiError, ConfigurationError
+from ..errors import CivitaiError, ConfigurationError, RequestValidationError
 from ..oauth import (
     DEFAULT_ISSUER,
     DEFAULT_SITE_URL,
@@ -32,7 +32,7 @@ from ..oauth import (
     ScopeRequest,
     TokenSet,
 )
-from ..oauth.urls import normalize_base_url
+from ..oauth.urls import normalize_base_url, scope_value
 from .chunks import ChunkedCookie
 from .errors import CallbackError, StateMismatchError
 from .login import DEFAULT_LOGIN_TTL, LoginRequest, begin_login, check_callback
@@ -107,7 +107,11 @@ class WebAuthCore:
             )
         self.redirect_uri = redirect_uri
         self.callback_path = urlsplit(redirect_uri).path
-        self.scopes = scopes
+        try:  # once, now: a generator would be used up by the first sign-in
+            self.scopes: ScopeRequest = scope_value(scopes)
+        except (TypeError, ValueError) as exc:
+            why = "; ".join(exc.problems) if isinstance(exc, RequestValidationError) else exc
+            raise ConfigurationError(f"scopes: {why}") from None
         secret_list = (cookie_secrets,) if isinstance(cookie_secrets, str) else cookie_secrets
         if any(isinstance(s, str) and len(s) < MIN_SECRET_LENGTH for s in secret_list):
             raise ConfigurationError(
