@@ -271,3 +271,28 @@ def test_scopes_given_as_a_generator_are_asked_for_at_every_sign_in() -> None:
         for _ in range(2)
     ]
     assert asked == [["65537"], ["65537"]]
+
+
+@pytest.mark.parametrize(
+    ("option", "match"),
+    [
+        ({"session_max_age": 0}, "session_max_age must be a positive"),
+        ({"session_max_age": -1}, "session_max_age must be a positive"),
+        ({"login_ttl": -5}, "login_ttl must be a positive"),
+        ({"session_max_age": "3600"}, "max_age must be an int"),
+        ({"login_ttl": 1.5}, "max_age must be an int"),
+        ({"cookie_name": "s" * 3000}, "no room for a value"),
+    ],
+)
+def test_cookie_lifetimes_and_names_fail_at_start_up(option: dict[str, object], match: str) -> None:
+    # before: accepted; then the browser dropped every session (Max-Age=-1), every
+    # sign-in "took too long", a str or float lifetime failed each response with a bare
+    # ValueError, and a long name wrote the marker "chunks.0" instead of the session
+    with pytest.raises(ConfigurationError, match=match):
+        WebAuthCore(
+            client_id="app",
+            redirect_uri="https://app.example/cb",
+            scopes=1,
+            cookie_secrets=[SECRET],
+            **option,  # type: ignore[arg-type]
+        )

@@ -101,6 +101,10 @@ class WebAuthCore:
     ) -> None:
         """Check every option now, so a misconfigured app fails at start-up."""
         self.origin, secure = _app_origin(redirect_uri)
+        for name, seconds in (("session_max_age", session_max_age), ("login_ttl", login_ttl)):
+            if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds <= 0:
+                # the browser would drop every session, or every sign-in would be too late
+                raise ConfigurationError(f"{name} must be a positive number of seconds")
         if not 0 <= refresh_margin <= _MAX_REFRESH_MARGIN:
             raise ConfigurationError(
                 f"refresh_margin must be 0-{_MAX_REFRESH_MARGIN:g} seconds (tokens live an hour)"
