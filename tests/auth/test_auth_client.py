@@ -15,7 +15,7 @@ import respx
 
 from civitai_app_sdk import oauth
 from civitai_app_sdk._transport import as_timeout
-from civitai_app_sdk.errors import CivitaiError, RequestTimeoutError
+from civitai_app_sdk.errors import CivitaiError, RequestTimeoutError, TransportError
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
     BuzzAccount,
@@ -687,6 +687,38 @@ def test_device_wait_gives_up_at_expiry(mock: respx.MockRouter, mode: str) -> No
     assert info.value.status is None
     assert fake.sleeps == [5, 5, 2]
     assert route.call_count == 3
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_device_wait_keeps_polling_through_a_lost_answer_or_a_gateway_error(
+    mock: respx.MockRouter, mode: str
+) -> None:
+    # before: one dropped answer or 502 ended a sign-in the user was still typing
+    route = mock.post(DEVICE_TOKEN_URL).mock(
+        side_effect=[
+            httpx.ReadTimeout("lost"),
+            httpx.Response(502, text="<html>Bad gateway</html>"),
+            httpx.Response(503, json={"error": "server_error"}),
+            _pending("authorization_pending"),
+            httpx.Response(200, json=TOKENS),
+        ]
+    )
+    fake = FakeTime()
+    tokens = _wait(mode, _authorization(), fake)
+    assert tokens.access_token == "civitai_access_0001"
+    assert fake.sleeps == [5, 5, 5, 5, 5]
+    assert route.call_count == 5
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_device_wait_that_never_gets_through_expires_naming_the_failure(
+    mock: respx.MockRouter, mode: str
+) -> None:
+    mock.post(DEVICE_TOKEN_URL).mock(side_effect=httpx.ReadTimeout("lost"))
+    with pytest.raises(OAuthError) as info:
+        _wait(mode, _authorization(expires_in=12), FakeTime())
+    assert info.value.error == "expired_token"
+    assert isinstance(info.value.__cause__, TransportError)
 
 
 def test_device_wait_max_wait(mock: respx.MockRouter) -> None:

@@ -30,11 +30,11 @@ from .._transport import (
     SyncTransport,
     with_options,
 )
+from ..errors import CivitaiError
 from . import _core
 from ._core import DEFAULT_TIMEOUT, Credentials, OnceGuard
 from .account import BuzzAccount, BuzzBalances, CivitaiUser
 from .device import DeviceAuthorization, DevicePoller
-from .errors import OAuthError
 from .tokens import TokenSet
 from .urls import (
     DEFAULT_ISSUER,
@@ -247,6 +247,7 @@ class OAuthClient(_Base[httpx.Client], SyncClient):
     ) -> TokenSet:
         """Poll at the server's interval (slower after ``slow_down``) until approved.
 
+        A lost answer or a 5xx does not end the wait (see :class:`DevicePoller`).
         Raises :class:`OAuthError` on denial, on expiry (``expired_token``) or once
         ``max_wait`` seconds have passed.
         """
@@ -255,7 +256,7 @@ class OAuthClient(_Base[httpx.Client], SyncClient):
             sleep(poller.next_delay())
             try:
                 return self.poll_device_token(authorization)
-            except OAuthError as error:
+            except CivitaiError as error:
                 poller.on_error(error)
 
 
@@ -277,7 +278,7 @@ class AsyncOAuthClient(_Base[httpx.AsyncClient], AsyncClient):
             await sleep(poller.next_delay())
             try:
                 return await self.poll_device_token(authorization)
-            except OAuthError as error:
+            except CivitaiError as error:
                 poller.on_error(error)
 
 

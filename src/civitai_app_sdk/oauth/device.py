@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from ..errors import CivitaiError, TransportError
 from ._values import finite_number, hidden_repr
 from .errors import OAuthError
 
@@ -100,8 +101,11 @@ class DevicePoller:
 
     Waits the server's ``interval`` before each poll, adds 5 seconds after
     ``slow_down`` (RFC 8628) or ``rate_limited`` (what this server sends instead), keeps
-    going on ``authorization_pending``, and gives up with ``expired_token`` at
-    ``expires_at`` or after ``max_wait`` seconds. Any other error is raised.
+    going on ``authorization_pending`` and through a lost answer or a 5xx (a network
+    blip must not end a sign-in the user is still typing: if the lost answer had
+    redeemed the code, the next poll says ``invalid_grant``), and gives up with
+    ``expired_token`` at ``expires_at`` or after ``max_wait`` seconds, caused by the
+    last such failure if any. Any other error is raised.
     """
 
     def __init__(
@@ -118,17 +122,26 @@ class DevicePoller:
         if max_wait is not None:
             deadline = min(deadline, clock() + max_wait)
         self._deadline = deadline
+        self._lost: CivitaiError | None = None
 
     def next_delay(self) -> float:
         """Seconds to sleep before the next poll; raises once the deadline has passed."""
         remaining = self._deadline - self._clock()
         if remaining <= 0:
-            raise OAuthError("expired_token", "the device code expired before approval")
+            expired = OAuthError("expired_token", "the device code expired before approval")
+            raise expired from self._lost
         return min(self.interval, remaining)
 
-    def on_error(self, error: OAuthError) -> None:
+    def on_error(self, error: CivitaiError) -> None:
         """Absorb a "keep polling" answer (slowing down if told to), else re-raise it."""
-        if error.error in _SLOW_DOWN:
+        oauth = error.error if isinstance(error, OAuthError) else None
+        if oauth in _SLOW_DOWN:
             self.interval += _SLOW_DOWN_STEP
-        elif error.error not in _PENDING:
+        elif oauth in _PENDING:
+            self._lost = None
+        elif isinstance(error, TransportError) or (
+            isinstance(error, OAuthError) and (error.status or 0) >= 500
+        ):
+            self._lost = error
+        else:
             raise error
