@@ -296,3 +296,50 @@ def test_cookie_lifetimes_and_names_fail_at_start_up(option: dict[str, object], 
             cookie_secrets=[SECRET],
             **option,  # type: ignore[arg-type]
         )
+
+
+@respx.mock
+async def test_a_refusal_after_another_process_rotated_the_stored_session_keeps_it() -> None:
+    # Two app processes share one store; both see the session expire at once. Before,
+    # the one whose refresh lost the race deleted the stored session the other had just
+    # rotated: the user was signed out by a page loading two things at once.
+    used: set[bytes] = set()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.content in used:  # rotation: a refresh token works once
+            return httpx.Response(400, json={"error": "invalid_grant"})
+        used.add(request.content)
+        return token_answer("a2", "r2")
+
+    route = respx.post(f"{AUTH}/api/auth/oauth/token").mock(side_effect=answer)
+    store = MemorySessionStore(clock=lambda: NOW)
+    first, second = core(store), core(store)
+    started = first.new_session(None)
+    await started.save(tokens("a1", "r1", NOW - 5), new_session=True)
+    cookie = "; ".join(h.partition(";")[0] for h in started.set_cookie_headers())
+    late = second.new_session(cookie)
+    await late.load()  # read r1 before the other process rotated it
+    assert await first.new_session(cookie).access_token() == "a2"
+    assert await late.access_token() == "a2"
+    assert route.call_count == 2
+    assert late.signed_in
+    again = first.new_session(cookie)
+    await again.load()
+    assert again.tokens is not None
+    assert again.tokens.refresh_token == "r2"
+
+
+@respx.mock
+async def test_a_refusal_of_the_token_still_stored_ends_the_stored_session() -> None:
+    refused = httpx.Response(400, json={"error": "invalid_grant"})
+    respx.post(f"{AUTH}/api/auth/oauth/token").mock(return_value=refused)
+    store = MemorySessionStore(clock=lambda: NOW)
+    owner = core(store)
+    started = owner.new_session(None)
+    await started.save(tokens("a1", "r1", NOW - 5), new_session=True)
+    cookie = "; ".join(h.partition(";")[0] for h in started.set_cookie_headers())
+    with pytest.raises(SessionExpiredError):
+        await owner.new_session(cookie).access_token()
+    after = owner.new_session(cookie)
+    await after.load()
+    assert not after.signed_in
