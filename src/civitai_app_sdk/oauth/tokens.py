@@ -20,6 +20,7 @@ DEFAULT_EXPIRES_IN: Final = 3600.0
 """Lifetime assumed when a token response has no ``expires_in`` (as in 0.14), seconds."""
 
 _DIGITS: Final = re.compile(r"[0-9]+")
+_HEADER_SAFE: Final = re.compile(r"[\x21-\x7e]+")
 _NO_SCOPE: Final = TokenScope(0)
 _MAX_EXPIRES_IN: Final = 100 * 365 * 24 * 3600.0
 """Longest ``expires_in`` read (a century): past it the lifetime is not a lifetime, and
@@ -72,8 +73,9 @@ class TokenSet:
 
         Like 0.14: ``expires_in`` defaults to 3600 and may be a decimal string,
         ``token_type`` defaults to ``Bearer``, a missing ``scope`` is 0. Stricter: a
-        missing or empty ``access_token``, a malformed ``expires_in`` or ``scope``
-        raise :class:`OAuthError` (``invalid_response``); the body is not attached.
+        missing or empty ``access_token`` or one with spaces or control characters (no
+        header could carry it), a malformed ``expires_in`` or ``scope`` raise
+        :class:`OAuthError` (``invalid_response``); the body is not attached.
         ``id_token`` is kept (0.14 drops it).
         """
         try:
@@ -82,6 +84,9 @@ class TokenSet:
             access_token = _optional_str(body, "access_token")
             if access_token is None:
                 raise ValueError("access_token is missing")
+            if not _HEADER_SAFE.fullmatch(access_token):
+                # it could never be sent: every use would fail as a configuration error
+                raise ValueError("access_token has characters a bearer header cannot carry")
             expires_in = body.get("expires_in")
             scope = body.get("scope")
             token_type = body.get("token_type")
