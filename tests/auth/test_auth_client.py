@@ -723,6 +723,7 @@ def test_device_wait_that_never_gets_through_expires_naming_the_failure(
         _wait(mode, _authorization(expires_in=12), FakeTime())
     assert info.value.error == "expired_token"
     assert isinstance(info.value.__cause__, TransportError)
+    assert "the last poll failed: POST /api/auth/oauth/device-token" in str(info.value)
 
 
 def test_device_wait_max_wait(mock: respx.MockRouter) -> None:

@@ -104,8 +104,8 @@ class DevicePoller:
     going on ``authorization_pending`` and through a lost answer or a 5xx (a network
     blip must not end a sign-in the user is still typing: if the lost answer had
     redeemed the code, the next poll says ``invalid_grant``), and gives up with
-    ``expired_token`` at ``expires_at`` or after ``max_wait`` seconds, caused by the
-    last such failure if any. Any other error is raised.
+    ``expired_token`` at ``expires_at`` or after ``max_wait`` seconds (naming the last
+    poll's failure, if it failed). Any other error is raised.
     """
 
     def __init__(
@@ -128,8 +128,10 @@ class DevicePoller:
         """Seconds to sleep before the next poll; raises once the deadline has passed."""
         remaining = self._deadline - self._clock()
         if remaining <= 0:
-            expired = OAuthError("expired_token", "the device code expired before approval")
-            raise expired from self._lost
+            why = "the device code expired before approval"
+            if self._lost is not None:
+                why += f" (the last poll failed: {self._lost})"
+            raise OAuthError("expired_token", why) from self._lost
         return min(self.interval, remaining)
 
     def on_error(self, error: CivitaiError) -> None:
