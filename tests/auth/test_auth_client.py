@@ -726,6 +726,17 @@ def test_device_wait_that_never_gets_through_expires_naming_the_failure(
     assert "the last poll failed: POST /api/auth/oauth/device-token" in str(info.value)
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_device_wait_gives_up_after_six_failed_polls_in_a_row(
+    mock: respx.MockRouter, mode: str
+) -> None:
+    route = mock.post(DEVICE_TOKEN_URL).respond(503, json={"error": "server_error"})
+    with pytest.raises(OAuthError) as info:
+        _wait(mode, _authorization(), FakeTime())
+    assert info.value.error == "server_error"
+    assert route.call_count == 6
+
+
 def test_device_wait_max_wait(mock: respx.MockRouter) -> None:
     mock.post(DEVICE_TOKEN_URL).mock(return_value=_pending("authorization_pending"))
     fake = FakeTime()

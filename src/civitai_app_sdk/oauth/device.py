@@ -21,6 +21,8 @@ _MAX_LIFE: Final = 24 * 3600.0
 """Longest device-code lifetime read, seconds (Civitai's live 15 minutes)."""
 _MAX_STEP: Final = 3600.0
 """Longest poll interval read, seconds (Civitai asks for 5)."""
+_MAX_FAILURES: Final = 5
+"""Polls in a row that may fail (no answer, or a 5xx) before the failure is raised."""
 _PENDING: Final = frozenset({"authorization_pending"})
 _SLOW_DOWN: Final = frozenset({"slow_down", "rate_limited"})
 
@@ -101,9 +103,9 @@ class DevicePoller:
 
     Waits the server's ``interval`` before each poll, adds 5 seconds after
     ``slow_down`` (RFC 8628) or ``rate_limited`` (what this server sends instead), keeps
-    going on ``authorization_pending`` and through a lost answer or a 5xx (a network
-    blip must not end a sign-in the user is still typing: if the lost answer had
-    redeemed the code, the next poll says ``invalid_grant``), and gives up with
+    going on ``authorization_pending`` and through up to five lost answers or 5xx in a
+    row (a network blip must not end a sign-in the user is still typing: if a lost
+    answer had redeemed the code, the next poll says ``invalid_grant``), and gives up with
     ``expired_token`` at ``expires_at`` or after ``max_wait`` seconds (naming the last
     poll's failure, if it failed). Any other error is raised.
     """
@@ -123,6 +125,7 @@ class DevicePoller:
             deadline = min(deadline, clock() + max_wait)
         self._deadline = deadline
         self._lost: CivitaiError | None = None
+        self._failures = 0
 
     def next_delay(self) -> float:
         """Seconds to sleep before the next poll; raises once the deadline has passed."""
@@ -140,10 +143,13 @@ class DevicePoller:
         if oauth in _SLOW_DOWN:
             self.interval += _SLOW_DOWN_STEP
         elif oauth in _PENDING:
-            self._lost = None
+            self._lost, self._failures = None, 0
         elif isinstance(error, TransportError) or (
             isinstance(error, OAuthError) and (error.status or 0) >= 500
         ):
+            self._failures += 1
+            if self._failures > _MAX_FAILURES:
+                raise error
             self._lost = error
         else:
             raise error
