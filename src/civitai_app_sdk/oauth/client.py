@@ -30,11 +30,12 @@ from .._transport import (
     SyncTransport,
     with_options,
 )
-from ..errors import CivitaiError
+from ..errors import CivitaiError, ResponseTooLargeError
 from . import _core
 from ._core import DEFAULT_TIMEOUT, Credentials, OnceGuard
 from .account import BuzzAccount, BuzzBalances, CivitaiUser
 from .device import DeviceAuthorization, DevicePoller
+from .errors import OAuthError
 from .tokens import TokenSet
 from .urls import (
     DEFAULT_ISSUER,
@@ -147,6 +148,11 @@ def _device_poll(
     return _opts(operation, options)
 
 
+def _too_large(error: ResponseTooLargeError) -> OAuthError:
+    """An OAuth answer past :data:`~._core.MAX_OAUTH_BODY`, as the malformed answer it is."""
+    return OAuthError("invalid_response", f"the answer is larger than {error.limit:,} bytes")
+
+
 class _Base(Generic[H]):
     """Configuration and the single-request methods, shared by both clients.
 
@@ -238,6 +244,12 @@ class OAuthClient(_Base[httpx.Client], SyncClient):
 
     _transport_class = SyncTransport
 
+    def _run(self, operation: Operation[T]) -> T:
+        try:
+            return super()._run(operation)
+        except ResponseTooLargeError as error:
+            raise _too_large(error) from error
+
     def wait_for_device_token(
         self,
         authorization: DeviceAuthorization,
@@ -264,6 +276,12 @@ class AsyncOAuthClient(_Base[httpx.AsyncClient], AsyncClient):
     """Asynchronous twin of :class:`OAuthClient`, over ``httpx.AsyncClient``."""
 
     _transport_class = AsyncTransport
+
+    async def _run(self, operation: Operation[T]) -> T:
+        try:
+            return await super()._run(operation)
+        except ResponseTooLargeError as error:
+            raise _too_large(error) from error
 
     async def wait_for_device_token(
         self,
