@@ -12,7 +12,7 @@ import respx
 
 from civitai_app_sdk._transport import is_loopback
 from civitai_app_sdk.errors import ConfigurationError
-from civitai_app_sdk.oauth import AsyncOAuthClient, TokenSet
+from civitai_app_sdk.oauth import AsyncOAuthClient, OAuthError, TokenSet
 from civitai_app_sdk.web import (
     MemorySessionStore,
     NotSignedInError,
@@ -343,3 +343,31 @@ async def test_a_refusal_of_the_token_still_stored_ends_the_stored_session() -> 
     after = owner.new_session(cookie)
     await after.load()
     assert not after.signed_in
+
+
+@respx.mock
+async def test_a_token_civitai_no_longer_accepts_ends_the_session() -> None:
+    # the user revoked the app on Civitai: before, every page asking for the user failed
+    # with OAuthError (a 500) until the access token's hour was up
+    revoked = httpx.Response(401, json={"error": "invalid_token"})
+    respx.get(f"{AUTH}/api/v1/me").mock(return_value=revoked)
+    owner = core()
+    session = owner.new_session(await cookie_for(owner, tokens("a1", "r1", NOW + 600)))
+    with pytest.raises(SessionExpiredError):
+        await session.user()
+    assert not session.signed_in
+    assert session.set_cookie_headers() == [
+        "__Host-civitai_session=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=lax"
+    ]
+
+
+@respx.mock
+async def test_a_failing_user_lookup_that_is_no_refusal_keeps_the_session() -> None:
+    respx.get(f"{AUTH}/api/v1/me").respond(403, json={"error": "insufficient_scope"})
+    owner = core()
+    session = owner.new_session(await cookie_for(owner, tokens("a1", "r1", NOW + 600)))
+    with pytest.raises(OAuthError) as info:
+        await session.user()
+    assert info.value.status == 403
+    assert session.signed_in
+    assert not session.changed

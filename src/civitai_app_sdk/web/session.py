@@ -258,8 +258,19 @@ class Session:
         return stored
 
     async def user(self) -> CivitaiUser:
-        """The signed-in user (``/api/v1/me``), cached per access token for a few minutes."""
-        return await self._owner.user_for(await self.access_token())
+        """The signed-in user (``/api/v1/me``), cached per access token for a few minutes.
+
+        A token Civitai no longer accepts (HTTP 401: the user revoked the app, or signed
+        out everywhere) ends the session: :class:`SessionExpiredError`, cookie deleted.
+        """
+        token = await self.access_token()
+        try:
+            return await self._owner.user_for(token)
+        except OAuthError as error:
+            if error.status != 401:
+                raise
+            await self.clear()
+            raise SessionExpiredError("Your session has expired. Please sign in again.") from None
 
     def token_source(self) -> SessionTokenSource:
         """A token source for orchestrator clients that refreshes through this session."""
