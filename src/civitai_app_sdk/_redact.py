@@ -8,7 +8,7 @@ log line still says which call it was.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Final, overload
 
 __all__ = ["MASK", "holds_secret", "mask_secrets", "redact"]
@@ -55,12 +55,17 @@ def holds_secret(text: str) -> bool:
     return any(p.search(text) for p in (_CAPABILITY_PATH, _SECRET_QUERY, _BEARER))
 
 
+_ECHO_FIELDS: Final = ("error", "error_description", "body", "body_text", "problem")
+"""Attributes of an error that hold what the server sent (masked like the message)."""
+
+
 def mask_secrets(error: BaseException, secrets: Iterable[str | None]) -> None:
     """Mask each of ``secrets`` a server echoed into ``error``'s text, in place.
 
-    Covers the message (``args``) and an OAuth ``error_description``. Values shorter
-    than 8 characters are left alone (they are not real secrets, and masking them
-    would garble the text).
+    Covers the message (``args``), an OAuth ``error_description`` and the kept error
+    body (``body``, ``body_text``, ``problem``, every string inside them). The raw
+    ``response`` is left as it came. Values shorter than 8 characters are left alone
+    (they are not real secrets, and masking them would garble the text).
     """
     values = [s for s in secrets if isinstance(s, str) and len(s) >= 8]
     if not values:
@@ -71,7 +76,30 @@ def mask_secrets(error: BaseException, secrets: Iterable[str | None]) -> None:
             text = text.replace(value, MASK)
         return text
 
-    error.args = tuple(clean(arg) if isinstance(arg, str) else arg for arg in error.args)
-    description = getattr(error, "error_description", None)
-    if isinstance(description, str):
-        error.error_description = clean(description)  # type: ignore[attr-defined]
+    error.args = tuple(_masked(arg, clean) for arg in error.args)
+    for name in _ECHO_FIELDS:
+        if getattr(error, name, None) is not None:
+            setattr(error, name, _masked(getattr(error, name), clean))
+
+
+def _masked(value: object, clean: Callable[[str], str]) -> object:
+    """``value`` with ``clean`` applied to every string in it, keys included.
+
+    Parsed JSON is changed in place, without recursion: a hostile body may be nested
+    as deep as the parser allows.
+    """
+    if isinstance(value, str):
+        return clean(value)
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            items = [(clean(k) if isinstance(k, str) else k, v) for k, v in node.items()]
+            node.clear()
+            for key, child in items:
+                node[key] = clean(child) if isinstance(child, str) else child
+            pending.extend(child for _, child in items if isinstance(child, dict | list))
+        elif isinstance(node, list):
+            node[:] = [clean(child) if isinstance(child, str) else child for child in node]
+            pending.extend(child for child in node if isinstance(child, dict | list))
+    return value

@@ -15,7 +15,7 @@ import respx
 
 from civitai_app_sdk import oauth
 from civitai_app_sdk._transport import as_timeout
-from civitai_app_sdk.errors import CivitaiError, RequestTimeoutError
+from civitai_app_sdk.errors import CivitaiError, RequestTimeoutError, TransportError
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
     BuzzAccount,
@@ -138,6 +138,14 @@ def test_token_response_variants(
     assert (tokens.expires_at, tokens.scope, tokens.token_type) == (expires_at, scope, token_type)
 
 
+def test_the_longest_lifetime_read_can_still_be_stored(mock: respx.MockRouter) -> None:
+    century = 100 * 365 * 24 * 3600
+    mock.post(TOKEN_URL).respond(200, json={**TOKENS, "expires_in": str(century)})
+    tokens = run("sync", "refresh_token", "rt-a-century")
+    assert tokens.expires_at == NOW + century
+    assert TokenSet.from_json_dict(tokens.to_json_dict()).expires_at == NOW + century
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
     "response",
@@ -150,6 +158,13 @@ def test_token_response_variants(
         httpx.Response(200, json={"access_token": 5}),
         httpx.Response(200, json={**TOKENS, "expires_in": -1}),
         httpx.Response(200, json={**TOKENS, "expires_in": "soon"}),
+        # an endless lifetime: expires_at became inf, which no store could write back
+        httpx.Response(200, json={**TOKENS, "expires_in": "9" * 400}),
+        httpx.Response(200, json={**TOKENS, "expires_in": 1e308}),
+        # no bearer header can carry it: each later use failed as a ConfigurationError
+        httpx.Response(200, json={**TOKENS, "access_token": "at\r\nX-Injected: 1"}),
+        httpx.Response(200, json={**TOKENS, "access_token": "two words"}),
+        httpx.Response(200, json={**TOKENS, "access_token": "jeton-\u00e9"}),
         httpx.Response(200, json={**TOKENS, "scope": "0x10"}),
         httpx.Response(200, json={**TOKENS, "refresh_token": 7}),
     ],
@@ -572,6 +587,10 @@ def test_device_start(mock: respx.MockRouter, mode: str) -> None:
         {**DEVICE, "interval": "5"},
         {**DEVICE, "user_code": ""},
         [],
+        # held the caller for decades; at 1e300 time.sleep raised OverflowError
+        {**DEVICE, "expires_in": 1e300, "interval": 1e300},
+        {**DEVICE, "expires_in": 10**9},
+        {**DEVICE, "interval": 86400},
     ],
 )
 def test_device_start_bad_body(mock: respx.MockRouter, body: object) -> None:
@@ -672,6 +691,50 @@ def test_device_wait_gives_up_at_expiry(mock: respx.MockRouter, mode: str) -> No
     assert info.value.status is None
     assert fake.sleeps == [5, 5, 2]
     assert route.call_count == 3
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_device_wait_keeps_polling_through_a_lost_answer_or_a_gateway_error(
+    mock: respx.MockRouter, mode: str
+) -> None:
+    # before: one dropped answer or 502 ended a sign-in the user was still typing
+    route = mock.post(DEVICE_TOKEN_URL).mock(
+        side_effect=[
+            httpx.ReadTimeout("lost"),
+            httpx.Response(502, text="<html>Bad gateway</html>"),
+            httpx.Response(503, json={"error": "server_error"}),
+            _pending("authorization_pending"),
+            httpx.Response(200, json=TOKENS),
+        ]
+    )
+    fake = FakeTime()
+    tokens = _wait(mode, _authorization(), fake)
+    assert tokens.access_token == "civitai_access_0001"
+    assert fake.sleeps == [5, 5, 5, 5, 5]
+    assert route.call_count == 5
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_device_wait_that_never_gets_through_expires_naming_the_failure(
+    mock: respx.MockRouter, mode: str
+) -> None:
+    mock.post(DEVICE_TOKEN_URL).mock(side_effect=httpx.ReadTimeout("lost"))
+    with pytest.raises(OAuthError) as info:
+        _wait(mode, _authorization(expires_in=12), FakeTime())
+    assert info.value.error == "expired_token"
+    assert isinstance(info.value.__cause__, TransportError)
+    assert "the last poll failed: POST /api/auth/oauth/device-token" in str(info.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_device_wait_gives_up_after_six_failed_polls_in_a_row(
+    mock: respx.MockRouter, mode: str
+) -> None:
+    route = mock.post(DEVICE_TOKEN_URL).respond(503, json={"error": "server_error"})
+    with pytest.raises(OAuthError) as info:
+        _wait(mode, _authorization(), FakeTime())
+    assert info.value.error == "server_error"
+    assert route.call_count == 6
 
 
 def test_device_wait_max_wait(mock: respx.MockRouter) -> None:

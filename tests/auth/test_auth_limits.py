@@ -1,8 +1,8 @@
 """The OAuth clients run on the request core, so its deadlines and body caps hold for them.
 
-A hanging or trickling server ends a token call by the client's ``timeout``; a token
-answer past 64 MiB is refused after reading at most that much, and an error answer keeps
-only its first 64 KiB.
+A hanging or trickling server ends a token call by the client's ``timeout``; an answer
+past 1 MiB is refused (``invalid_response``) after reading at most that much, and an
+error answer keeps only its first 64 KiB.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ import respx
 from civitai_app_sdk._limits import MAX_ERROR_BODY, MAX_JSON_BODY
 from civitai_app_sdk.errors import CivitaiError, RequestTimeoutError, ResponseTooLargeError
 from civitai_app_sdk.local.hostile import HostileServer
-from civitai_app_sdk.oauth import AsyncOAuthClient, OAuthClient
+from civitai_app_sdk.oauth import AsyncOAuthClient, OAuthClient, OAuthError
+from civitai_app_sdk.oauth._core import MAX_OAUTH_BODY
 from tests.streams import MIB, Counted
 
 BASE = "https://auth.civitai.com"
 TOKEN_URL = f"{BASE}/api/auth/oauth/token"
+SITE = "https://civitai.com"
 SLACK = 0.6
 """Scheduling slack allowed on top of a deadline on a busy two-core machine."""
 
@@ -57,14 +59,28 @@ def test_an_oauth_call_ends_by_its_timeout(mode: str, behaviour: Any) -> None:
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_an_oversized_token_answer_is_refused_after_reading_at_most_the_cap(mode: str) -> None:
+    # the cap was the API's 64 MiB: a 60 MB token answer of "{}"s took a sign-in to 1.6 GB
     body = Counted(MAX_JSON_BODY + 8 * MIB)
     with respx.mock:
         respx.post(TOKEN_URL).mock(return_value=httpx.Response(200, stream=body))
-        with pytest.raises(ResponseTooLargeError) as info:
+        with pytest.raises(OAuthError) as info:
             call(mode, "refresh_token", "rt", base_url=BASE)
-    assert isinstance(info.value, CivitaiError)
-    assert info.value.limit == MAX_JSON_BODY
-    assert body.pulled <= MAX_JSON_BODY + MIB
+    assert info.value.error == "invalid_response"
+    assert "larger than 1,048,576 bytes" in str(info.value)
+    cause = info.value.__cause__
+    assert isinstance(cause, ResponseTooLargeError)
+    assert cause.limit == MAX_OAUTH_BODY
+    assert body.pulled <= MAX_OAUTH_BODY + MIB
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_oversized_user_answer_is_refused_at_the_oauth_cap(mode: str) -> None:
+    body = Counted(4 * MIB)
+    with respx.mock:
+        respx.get(f"{SITE}/api/v1/me").mock(return_value=httpx.Response(200, stream=body))
+        with pytest.raises(OAuthError, match="invalid_response"):
+            call(mode, "fetch_me", "tok", site_url=SITE)
+    assert body.pulled <= MAX_OAUTH_BODY + MIB
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -12,7 +12,7 @@ import respx
 
 from civitai_app_sdk._transport import is_loopback
 from civitai_app_sdk.errors import ConfigurationError
-from civitai_app_sdk.oauth import AsyncOAuthClient, TokenSet
+from civitai_app_sdk.oauth import AsyncOAuthClient, OAuthError, TokenSet
 from civitai_app_sdk.web import (
     MemorySessionStore,
     NotSignedInError,
@@ -236,3 +236,138 @@ def test_a_plain_http_redirect_uri_must_be_loopback_as_the_core_reads_it(
         client_id="app", redirect_uri="http://127.0.0.2:9/cb", scopes=1, cookie_secrets=[SECRET]
     )
     assert owner.origin == "http://127.0.0.2:9"  # 127.0.0.0/8 is loopback, as for tokens
+
+
+@pytest.mark.parametrize(
+    ("scopes", "match"),
+    [
+        (["UserRead", "BuzRead"], "unknown token scope name 'BuzRead'"),
+        (2**30, "outside"),
+        ("UserRead", "list of scope names"),
+        (True, "int bitmask"),
+    ],
+)
+def test_bad_scopes_fail_at_start_up_not_at_the_first_sign_in(scopes: object, match: str) -> None:
+    # before: accepted, then every sign-in failed with a bare ValueError/TypeError (a 500)
+    with pytest.raises(ConfigurationError, match=match):
+        WebAuthCore(
+            client_id="app",
+            redirect_uri="https://app.example/cb",
+            scopes=scopes,  # type: ignore[arg-type]
+            cookie_secrets=[SECRET],
+        )
+
+
+def test_scopes_given_as_a_generator_are_asked_for_at_every_sign_in() -> None:
+    # before: the first sign-in used the generator up and later ones asked for scope 0
+    owner = WebAuthCore(
+        client_id="app",
+        redirect_uri="https://app.example/cb",
+        scopes=(name for name in ("UserRead", "BuzzRead")),
+        cookie_secrets=[SECRET],
+    )
+    asked = [
+        parse_qs(urlsplit(owner.start_login(owner.new_session(None), "/")).query)["scope"]
+        for _ in range(2)
+    ]
+    assert asked == [["65537"], ["65537"]]
+
+
+@pytest.mark.parametrize(
+    ("option", "match"),
+    [
+        ({"session_max_age": 0}, "session_max_age must be a positive"),
+        ({"session_max_age": -1}, "session_max_age must be a positive"),
+        ({"login_ttl": -5}, "login_ttl must be a positive"),
+        ({"session_max_age": "3600"}, "max_age must be an int"),
+        ({"login_ttl": 1.5}, "max_age must be an int"),
+        ({"cookie_name": "s" * 3000}, "no room for a value"),
+    ],
+)
+def test_cookie_lifetimes_and_names_fail_at_start_up(option: dict[str, object], match: str) -> None:
+    # before: accepted; then the browser dropped every session (Max-Age=-1), every
+    # sign-in "took too long", a str or float lifetime failed each response with a bare
+    # ValueError, and a long name wrote the marker "chunks.0" instead of the session
+    with pytest.raises(ConfigurationError, match=match):
+        WebAuthCore(
+            client_id="app",
+            redirect_uri="https://app.example/cb",
+            scopes=1,
+            cookie_secrets=[SECRET],
+            **option,  # type: ignore[arg-type]
+        )
+
+
+@respx.mock
+async def test_a_refusal_after_another_process_rotated_the_stored_session_keeps_it() -> None:
+    # Two app processes share one store; both see the session expire at once. Before,
+    # the one whose refresh lost the race deleted the stored session the other had just
+    # rotated: the user was signed out by a page loading two things at once.
+    used: set[bytes] = set()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.content in used:  # rotation: a refresh token works once
+            return httpx.Response(400, json={"error": "invalid_grant"})
+        used.add(request.content)
+        return token_answer("a2", "r2")
+
+    route = respx.post(f"{AUTH}/api/auth/oauth/token").mock(side_effect=answer)
+    store = MemorySessionStore(clock=lambda: NOW)
+    first, second = core(store), core(store)
+    started = first.new_session(None)
+    await started.save(tokens("a1", "r1", NOW - 5), new_session=True)
+    cookie = "; ".join(h.partition(";")[0] for h in started.set_cookie_headers())
+    late = second.new_session(cookie)
+    await late.load()  # read r1 before the other process rotated it
+    assert await first.new_session(cookie).access_token() == "a2"
+    assert await late.access_token() == "a2"
+    assert route.call_count == 2
+    assert late.signed_in
+    again = first.new_session(cookie)
+    await again.load()
+    assert again.tokens is not None
+    assert again.tokens.refresh_token == "r2"
+
+
+@respx.mock
+async def test_a_refusal_of_the_token_still_stored_ends_the_stored_session() -> None:
+    refused = httpx.Response(400, json={"error": "invalid_grant"})
+    respx.post(f"{AUTH}/api/auth/oauth/token").mock(return_value=refused)
+    store = MemorySessionStore(clock=lambda: NOW)
+    owner = core(store)
+    started = owner.new_session(None)
+    await started.save(tokens("a1", "r1", NOW - 5), new_session=True)
+    cookie = "; ".join(h.partition(";")[0] for h in started.set_cookie_headers())
+    with pytest.raises(SessionExpiredError):
+        await owner.new_session(cookie).access_token()
+    after = owner.new_session(cookie)
+    await after.load()
+    assert not after.signed_in
+
+
+@respx.mock
+async def test_a_token_civitai_no_longer_accepts_ends_the_session() -> None:
+    # the user revoked the app on Civitai: before, every page asking for the user failed
+    # with OAuthError (a 500) until the access token's hour was up
+    revoked = httpx.Response(401, json={"error": "invalid_token"})
+    respx.get(f"{AUTH}/api/v1/me").mock(return_value=revoked)
+    owner = core()
+    session = owner.new_session(await cookie_for(owner, tokens("a1", "r1", NOW + 600)))
+    with pytest.raises(SessionExpiredError):
+        await session.user()
+    assert not session.signed_in
+    assert session.set_cookie_headers() == [
+        "__Host-civitai_session=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=lax"
+    ]
+
+
+@respx.mock
+async def test_a_failing_user_lookup_that_is_no_refusal_keeps_the_session() -> None:
+    respx.get(f"{AUTH}/api/v1/me").respond(403, json={"error": "insufficient_scope"})
+    owner = core()
+    session = owner.new_session(await cookie_for(owner, tokens("a1", "r1", NOW + 600)))
+    with pytest.raises(OAuthError) as info:
+        await session.user()
+    assert info.value.status == 403
+    assert session.signed_in
+    assert not session.changed

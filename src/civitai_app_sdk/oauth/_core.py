@@ -56,6 +56,9 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, connect=5.0)
 
 FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
 _MAX_ERROR_TEXT: Final = 1000
+MAX_OAUTH_BODY: Final = 1024 * 1024
+"""Largest answer an OAuth call reads, bytes (a token set or a user is a few KB; the
+default 64 MiB cap let a hostile server make one sign-in parse its way to gigabytes)."""
 _GUARD_SIZE: Final = 4096
 
 
@@ -182,6 +185,7 @@ def form_call(
         idempotent=idempotent,
         base_url=normalize_base_url(base_url),
         errors=masked,
+        max_body=MAX_OAUTH_BODY,
     )
 
 
@@ -312,7 +316,9 @@ def device_poll_call(
 def _bearer_get(site_url: str, path: str, access_token: str) -> CoreCall:
     nonempty_str("access_token", access_token)
     base = normalize_base_url(site_url)
-    return CoreCall("GET", path, base_url=base, token=access_token, errors=oauth_error)
+    return CoreCall(
+        "GET", path, base_url=base, token=access_token, errors=oauth_error, max_body=MAX_OAUTH_BODY
+    )
 
 
 def _parse_me(response: httpx.Response) -> CivitaiUser:

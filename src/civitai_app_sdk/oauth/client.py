@@ -30,6 +30,7 @@ from .._transport import (
     SyncTransport,
     with_options,
 )
+from ..errors import CivitaiError, ResponseTooLargeError
 from . import _core
 from ._core import DEFAULT_TIMEOUT, Credentials, OnceGuard
 from .account import BuzzAccount, BuzzBalances, CivitaiUser
@@ -147,6 +148,11 @@ def _device_poll(
     return _opts(operation, options)
 
 
+def _too_large(error: ResponseTooLargeError) -> OAuthError:
+    """An OAuth answer past :data:`~._core.MAX_OAUTH_BODY`, as the malformed answer it is."""
+    return OAuthError("invalid_response", f"the answer is larger than {error.limit:,} bytes")
+
+
 class _Base(Generic[H]):
     """Configuration and the single-request methods, shared by both clients.
 
@@ -238,6 +244,12 @@ class OAuthClient(_Base[httpx.Client], SyncClient):
 
     _transport_class = SyncTransport
 
+    def _run(self, operation: Operation[T]) -> T:
+        try:
+            return super()._run(operation)
+        except ResponseTooLargeError as error:
+            raise _too_large(error) from error
+
     def wait_for_device_token(
         self,
         authorization: DeviceAuthorization,
@@ -247,6 +259,7 @@ class OAuthClient(_Base[httpx.Client], SyncClient):
     ) -> TokenSet:
         """Poll at the server's interval (slower after ``slow_down``) until approved.
 
+        A lost answer or a 5xx does not end the wait (see :class:`DevicePoller`).
         Raises :class:`OAuthError` on denial, on expiry (``expired_token``) or once
         ``max_wait`` seconds have passed.
         """
@@ -255,7 +268,7 @@ class OAuthClient(_Base[httpx.Client], SyncClient):
             sleep(poller.next_delay())
             try:
                 return self.poll_device_token(authorization)
-            except OAuthError as error:
+            except CivitaiError as error:
                 poller.on_error(error)
 
 
@@ -263,6 +276,12 @@ class AsyncOAuthClient(_Base[httpx.AsyncClient], AsyncClient):
     """Asynchronous twin of :class:`OAuthClient`, over ``httpx.AsyncClient``."""
 
     _transport_class = AsyncTransport
+
+    async def _run(self, operation: Operation[T]) -> T:
+        try:
+            return await super()._run(operation)
+        except ResponseTooLargeError as error:
+            raise _too_large(error) from error
 
     async def wait_for_device_token(
         self,
@@ -277,7 +296,7 @@ class AsyncOAuthClient(_Base[httpx.AsyncClient], AsyncClient):
             await sleep(poller.next_delay())
             try:
                 return await self.poll_device_token(authorization)
-            except OAuthError as error:
+            except CivitaiError as error:
                 poller.on_error(error)
 
 

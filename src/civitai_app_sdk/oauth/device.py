@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from ..errors import CivitaiError, TransportError
 from ._values import finite_number, hidden_repr
 from .errors import OAuthError
 
@@ -16,6 +17,12 @@ __all__ = ["DEVICE_GRANT_TYPE", "DeviceAuthorization", "DevicePoller"]
 DEVICE_GRANT_TYPE: Final = "urn:ietf:params:oauth:grant-type:device_code"
 _DEFAULT_INTERVAL: Final = 5.0
 _SLOW_DOWN_STEP: Final = 5.0
+_MAX_LIFE: Final = 24 * 3600.0
+"""Longest device-code lifetime read, seconds (Civitai's live 15 minutes)."""
+_MAX_STEP: Final = 3600.0
+"""Longest poll interval read, seconds (Civitai asks for 5)."""
+_MAX_FAILURES: Final = 5
+"""Polls in a row that may fail (no answer, or a 5xx) before the failure is raised."""
 _PENDING: Final = frozenset({"authorization_pending"})
 _SLOW_DOWN: Final = frozenset({"slow_down", "rate_limited"})
 
@@ -34,13 +41,18 @@ def _shown(key: str, value: str) -> str:
     return value
 
 
-def _positive(value: object, default: float | None) -> float:
+def _positive(key: str, value: object, default: float | None, most: float) -> float:
+    """A positive number of seconds up to ``most``; ``default`` when absent (if any).
+
+    A longer one is a broken or hostile server: it would hold a caller for days, and a
+    large enough one made ``time.sleep`` raise ``OverflowError``.
+    """
     if value is None and default is not None:
         return default
     number = finite_number(value)
-    if number is not None and number > 0:
+    if number is not None and 0 < number <= most:
         return number
-    raise ValueError("not a positive number")
+    raise ValueError(f"{key} is not a number of seconds from 0 to {most:g}")
 
 
 @attrs.frozen
@@ -78,8 +90,8 @@ class DeviceAuthorization:
                 device_code=strings["device_code"],
                 user_code=strings["user_code"],
                 verification_uri=strings["verification_uri"],
-                expires_at=now + _positive(data.get("expires_in"), None),
-                interval=_positive(data.get("interval"), _DEFAULT_INTERVAL),
+                expires_at=now + _positive("expires_in", data.get("expires_in"), None, _MAX_LIFE),
+                interval=_positive("interval", data.get("interval"), _DEFAULT_INTERVAL, _MAX_STEP),
                 verification_uri_complete=complete if isinstance(complete, str) else None,
             )
         except ValueError as exc:
@@ -91,8 +103,11 @@ class DevicePoller:
 
     Waits the server's ``interval`` before each poll, adds 5 seconds after
     ``slow_down`` (RFC 8628) or ``rate_limited`` (what this server sends instead), keeps
-    going on ``authorization_pending``, and gives up with ``expired_token`` at
-    ``expires_at`` or after ``max_wait`` seconds. Any other error is raised.
+    going on ``authorization_pending`` and through up to five lost answers or 5xx in a
+    row (a network blip must not end a sign-in the user is still typing: if a lost
+    answer had redeemed the code, the next poll says ``invalid_grant``), and gives up with
+    ``expired_token`` at ``expires_at`` or after ``max_wait`` seconds (naming the last
+    poll's failure, if it failed). Any other error is raised.
     """
 
     def __init__(
@@ -109,17 +124,32 @@ class DevicePoller:
         if max_wait is not None:
             deadline = min(deadline, clock() + max_wait)
         self._deadline = deadline
+        self._lost: CivitaiError | None = None
+        self._failures = 0
 
     def next_delay(self) -> float:
         """Seconds to sleep before the next poll; raises once the deadline has passed."""
         remaining = self._deadline - self._clock()
         if remaining <= 0:
-            raise OAuthError("expired_token", "the device code expired before approval")
+            why = "the device code expired before approval"
+            if self._lost is not None:
+                why += f" (the last poll failed: {self._lost})"
+            raise OAuthError("expired_token", why) from self._lost
         return min(self.interval, remaining)
 
-    def on_error(self, error: OAuthError) -> None:
+    def on_error(self, error: CivitaiError) -> None:
         """Absorb a "keep polling" answer (slowing down if told to), else re-raise it."""
-        if error.error in _SLOW_DOWN:
+        oauth = error.error if isinstance(error, OAuthError) else None
+        if oauth in _SLOW_DOWN:
             self.interval += _SLOW_DOWN_STEP
-        elif error.error not in _PENDING:
+        elif oauth in _PENDING:
+            self._lost, self._failures = None, 0
+        elif isinstance(error, TransportError) or (
+            isinstance(error, OAuthError) and (error.status or 0) >= 500
+        ):
+            self._failures += 1
+            if self._failures > _MAX_FAILURES:
+                raise error
+            self._lost = error
+        else:
             raise error

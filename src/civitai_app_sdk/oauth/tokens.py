@@ -20,17 +20,23 @@ DEFAULT_EXPIRES_IN: Final = 3600.0
 """Lifetime assumed when a token response has no ``expires_in`` (as in 0.14), seconds."""
 
 _DIGITS: Final = re.compile(r"[0-9]+")
+_HEADER_SAFE: Final = re.compile(r"[\x21-\x7e]+")
 _NO_SCOPE: Final = TokenScope(0)
+_MAX_EXPIRES_IN: Final = 100 * 365 * 24 * 3600.0
+"""Longest ``expires_in`` read (a century): past it the lifetime is not a lifetime, and
+a large enough one made ``expires_at`` infinite, which no store could write back."""
 
 
 def _seconds(value: object) -> float:
-    """``expires_in``: a finite non-negative number or a decimal string."""
-    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        return float(value.strip())
-    number = finite_number(value)
-    if number is not None and number >= 0:
+    """``expires_in``: a non-negative number or decimal string, at most a century."""
+    number = (
+        float(value.strip())
+        if isinstance(value, str) and _DIGITS.fullmatch(value.strip())
+        else finite_number(value)
+    )
+    if number is not None and 0 <= number <= _MAX_EXPIRES_IN:
         return number
-    raise ValueError("expires_in is not a non-negative number")
+    raise ValueError("expires_in is not a number of seconds from 0 to a century")
 
 
 def _optional_str(body: dict[str, Any], key: str) -> str | None:
@@ -67,8 +73,9 @@ class TokenSet:
 
         Like 0.14: ``expires_in`` defaults to 3600 and may be a decimal string,
         ``token_type`` defaults to ``Bearer``, a missing ``scope`` is 0. Stricter: a
-        missing or empty ``access_token``, a malformed ``expires_in`` or ``scope``
-        raise :class:`OAuthError` (``invalid_response``); the body is not attached.
+        missing or empty ``access_token`` or one with spaces or control characters (no
+        header could carry it), a malformed ``expires_in`` or ``scope`` raise
+        :class:`OAuthError` (``invalid_response``); the body is not attached.
         ``id_token`` is kept (0.14 drops it).
         """
         try:
@@ -77,6 +84,9 @@ class TokenSet:
             access_token = _optional_str(body, "access_token")
             if access_token is None:
                 raise ValueError("access_token is missing")
+            if not _HEADER_SAFE.fullmatch(access_token):
+                # it could never be sent: every use would fail as a configuration error
+                raise ValueError("access_token has characters a bearer header cannot carry")
             expires_in = body.get("expires_in")
             scope = body.get("scope")
             token_type = body.get("token_type")

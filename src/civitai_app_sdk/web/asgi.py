@@ -20,7 +20,7 @@ from ..errors import ConfigurationError
 try:
     from starlette.applications import Starlette
     from starlette.requests import Request
-    from starlette.responses import HTMLResponse, RedirectResponse, Response
+    from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
     from starlette.routing import Route
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -218,6 +218,10 @@ def _decoded(raw: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
 class SessionMiddleware:
     """Gives every HTTP request a :class:`Session` and writes its cookies on the response.
 
+    A request that fails with an exception before answering still gets its cookies, on
+    a plain 500 answer (a refreshed token pair must reach the browser: the old refresh
+    token is dead).
+
     Also refuses state-changing requests (POST, PUT, PATCH, DELETE) sent from another
     origin, a defence against CSRF on top of ``SameSite=Lax``.
     """
@@ -243,13 +247,26 @@ class SessionMiddleware:
             await response(scope, receive, send)
             return
 
+        started = False
+
         async def send_with_cookies(message: Message) -> None:
-            if message["type"] == "http.response.start" and session.changed:
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"set-cookie", h.encode("latin-1")) for h in session.set_cookie_headers()
-                ]
-                message = {**message, "headers": headers}
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                if session.changed:
+                    headers = list(message.get("headers", []))
+                    headers += [
+                        (b"set-cookie", h.encode("latin-1")) for h in session.set_cookie_headers()
+                    ]
+                    message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_cookies)
+        try:
+            await self.app(scope, receive, send_with_cookies)
+        except Exception:
+            # The server's own 500 page would go out without the cookies, losing a token
+            # pair the request had already rotated: send it here, with them.
+            if not started and session.changed:
+                failed = PlainTextResponse("Internal Server Error", 500, headers=_NO_STORE)
+                await failed(scope, receive, send_with_cookies)
+            raise

@@ -54,10 +54,12 @@ class ChunkedCookie:
         """Check the attributes once (an invalid name or prefix fails here, not later)."""
         if self.limit < 64 or not 1 <= self.max_chunks <= 99:
             raise ConfigurationError("cookie limit must be >= 64 and max_chunks 1..99")
+        if len(self.chunk_name(self.max_chunks)) > self.limit // 2:
+            raise ConfigurationError(f"cookie name {self.name[:40]!r}… leaves no room for a value")
         try:
-            self._header(self.chunk_name(self.max_chunks), "", 0)
+            self._header(self.chunk_name(self.max_chunks), "", self.max_age)
         except ValueError as exc:
-            raise ConfigurationError(str(exc)) from None
+            raise ConfigurationError(f"cookie {self.name!r}: {exc}") from None
 
     @property
     def capacity(self) -> int:

@@ -22,7 +22,7 @@ import httpx
 
 from .._loopback import is_loopback
 from ..cookies import CookieSealer
-from ..errors import CivitaiError, ConfigurationError
+from ..errors import CivitaiError, ConfigurationError, RequestValidationError
 from ..oauth import (
     DEFAULT_ISSUER,
     DEFAULT_SITE_URL,
@@ -32,7 +32,7 @@ from ..oauth import (
     ScopeRequest,
     TokenSet,
 )
-from ..oauth.urls import normalize_base_url
+from ..oauth.urls import normalize_base_url, scope_value
 from .chunks import ChunkedCookie
 from .errors import CallbackError, StateMismatchError
 from .login import DEFAULT_LOGIN_TTL, LoginRequest, begin_login, check_callback
@@ -101,13 +101,21 @@ class WebAuthCore:
     ) -> None:
         """Check every option now, so a misconfigured app fails at start-up."""
         self.origin, secure = _app_origin(redirect_uri)
+        for name, seconds in (("session_max_age", session_max_age), ("login_ttl", login_ttl)):
+            if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds <= 0:
+                # the browser would drop every session, or every sign-in would be too late
+                raise ConfigurationError(f"{name} must be a positive number of seconds")
         if not 0 <= refresh_margin <= _MAX_REFRESH_MARGIN:
             raise ConfigurationError(
                 f"refresh_margin must be 0-{_MAX_REFRESH_MARGIN:g} seconds (tokens live an hour)"
             )
         self.redirect_uri = redirect_uri
         self.callback_path = urlsplit(redirect_uri).path
-        self.scopes = scopes
+        try:  # once, now: a generator would be used up by the first sign-in
+            self.scopes: ScopeRequest = scope_value(scopes)
+        except (TypeError, ValueError) as exc:
+            why = "; ".join(exc.problems) if isinstance(exc, RequestValidationError) else exc
+            raise ConfigurationError(f"scopes: {why}") from None
         secret_list = (cookie_secrets,) if isinstance(cookie_secrets, str) else cookie_secrets
         if any(isinstance(s, str) and len(s) < MIN_SECRET_LENGTH for s in secret_list):
             raise ConfigurationError(
@@ -171,7 +179,8 @@ class WebAuthCore:
     async def finish_login(self, session: Session, params: Mapping[str, str]) -> str:
         """Complete a callback: check it, exchange the code once, start a new session.
 
-        The sign-in cookie is deleted whatever happens. Returns the ``next`` path.
+        The sign-in cookie is deleted whatever happens; a refused code and a token call
+        that got no usable answer are both :class:`CallbackError`. Returns the ``next`` path.
         """
         await session.load()  # so a server-side session being replaced is deleted
         pending = LoginRequest.unseal(self.sealer, self.login_cookie.read(session.cookie_header))
@@ -187,6 +196,10 @@ class WebAuthCore:
             raise CallbackError(
                 "Civitai refused the sign-in (the code may have expired or been used). "
                 "Please sign in again."
+            ) from error
+        except CivitaiError as error:  # no answer, or one that could not be read
+            raise CallbackError(
+                "Civitai could not be reached to finish the sign-in. Please sign in again."
             ) from error
         await session.save(tokens, new_session=True)
         return pending.next_path

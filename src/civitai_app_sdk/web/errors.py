@@ -71,7 +71,7 @@ class NotSignedInError(WebAuthError):
 
 
 class SessionExpiredError(WebAuthError):
-    """The session can no longer be refreshed (refresh token refused or missing)."""
+    """The session ended: refresh token refused or missing, or the token no longer accepted."""
 
     status = 401
     title = "Your session has expired"

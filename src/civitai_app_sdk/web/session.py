@@ -9,13 +9,14 @@ is written back. It is sans-IO apart from the OAuth calls made through its owner
 
 from __future__ import annotations
 
+import hmac
 import json
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from ..errors import ConfigurationError
 from ..oauth import CivitaiUser, OAuthError, TokenSet
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from .core import WebAuthCore
 
 __all__ = ["MemorySessionStore", "Session", "SessionStore", "SessionTokenSource"]
+
+_ROUNDS: Final = 3
+"""Refresh attempts of one request when other processes keep rotating the session."""
 
 
 @runtime_checkable
@@ -209,31 +213,64 @@ class Session:
 
         Raises :class:`NotSignedInError` without a session and
         :class:`SessionExpiredError` (after clearing the session) when the refresh
-        token is missing or refused.
+        token is missing or refused. With a store, a refusal first reads the session
+        again: another process sharing the store may have rotated the pair meanwhile.
         """
         await self.load()
         tokens = self._tokens
         if tokens is None:
             raise NotSignedInError("Please sign in with Civitai to continue.")
         owner = self._owner
-        if not tokens.is_expired(leeway=owner.refresh_margin, now=owner.clock()):
-            return tokens.access_token
-        if tokens.refresh_token is None:
-            await self.clear()
-            raise SessionExpiredError("Your session has expired. Please sign in again.")
+        for _ in range(_ROUNDS):
+            if not tokens.is_expired(leeway=owner.refresh_margin, now=owner.clock()):
+                return tokens.access_token
+            if tokens.refresh_token is None:
+                break
+            try:
+                fresh = await owner.refresh(tokens.refresh_token)
+            except OAuthError as error:
+                if error.error not in ("invalid_grant", "login_required"):
+                    raise
+                rotated = await self._rotated_elsewhere(tokens.refresh_token)
+                if rotated is None:
+                    break
+                self._tokens = tokens = rotated
+                continue
+            await self.save(fresh)
+            return fresh.access_token
+        await self.clear()
+        raise SessionExpiredError("Your session has expired. Please sign in again.")
+
+    async def _rotated_elsewhere(self, refused: str) -> TokenSet | None:
+        """The stored tokens if they no longer hold the ``refused`` refresh token."""
+        store = self._owner.store
+        if store is None or self._session_id is None:
+            return None
         try:
-            fresh = await owner.refresh(tokens.refresh_token)
+            stored = TokenSet.from_json_dict(_read_json(await store.read(self._session_id)))
+        except ValueError:
+            return None
+        if stored.refresh_token is None or hmac.compare_digest(
+            stored.refresh_token.encode("utf-8", "surrogatepass"),
+            refused.encode("utf-8", "surrogatepass"),
+        ):
+            return None
+        return stored
+
+    async def user(self) -> CivitaiUser:
+        """The signed-in user (``/api/v1/me``), cached per access token for a few minutes.
+
+        A token Civitai no longer accepts (HTTP 401: the user revoked the app, or signed
+        out everywhere) ends the session: :class:`SessionExpiredError`, cookie deleted.
+        """
+        token = await self.access_token()
+        try:
+            return await self._owner.user_for(token)
         except OAuthError as error:
-            if error.error not in ("invalid_grant", "login_required"):
+            if error.status != 401:
                 raise
             await self.clear()
             raise SessionExpiredError("Your session has expired. Please sign in again.") from None
-        await self.save(fresh)
-        return fresh.access_token
-
-    async def user(self) -> CivitaiUser:
-        """The signed-in user (``/api/v1/me``), cached per access token for a few minutes."""
-        return await self._owner.user_for(await self.access_token())
 
     def token_source(self) -> SessionTokenSource:
         """A token source for orchestrator clients that refreshes through this session."""
