@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 import respx
 
-from civitai_app_sdk._transport import is_loopback
+from civitai_app_sdk._transport import DEFAULT_MAX_RETRIES, is_loopback
 from civitai_app_sdk.errors import ConfigurationError
 from civitai_app_sdk.oauth import AsyncOAuthClient, OAuthError, TokenSet
 from civitai_app_sdk.web import (
     MemorySessionStore,
     NotSignedInError,
     SessionExpiredError,
+    SignInUnavailableError,
     WebAuthCore,
 )
 
@@ -26,14 +28,18 @@ SECRET = "s" * 40
 pytestmark = pytest.mark.anyio
 
 
-def core(store: MemorySessionStore | None = None, secrets: list[str] | None = None) -> WebAuthCore:
+def core(
+    store: MemorySessionStore | None = None,
+    secrets: list[str] | None = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+) -> WebAuthCore:
     return WebAuthCore(
         client_id="app",
         redirect_uri="https://app.example/auth/callback",
         scopes=114689,
         cookie_secrets=secrets or [SECRET],
         store=store,
-        oauth_client=AsyncOAuthClient("app", base_url=AUTH, site_url=AUTH),
+        oauth_client=AsyncOAuthClient("app", base_url=AUTH, site_url=AUTH, max_retries=max_retries),
         clock=lambda: NOW,
     )
 
@@ -371,3 +377,82 @@ async def test_a_failing_user_lookup_that_is_no_refusal_keeps_the_session() -> N
     assert info.value.status == 403
     assert session.signed_in
     assert not session.changed
+
+
+PASSING_FAILURES = [
+    pytest.param(httpx.Response(503, text="<html>down</html>"), id="503-html"),
+    pytest.param(httpx.Response(500, json={"error": "server_error"}), id="500"),
+    pytest.param(httpx.Response(429, json={"error": "rate_limited"}), id="429"),
+    pytest.param(httpx.ReadTimeout("slow"), id="no-answer"),
+    pytest.param(httpx.ConnectError("refused"), id="never-sent"),
+]
+
+
+def _always(failure: object) -> Callable[[httpx.Request], httpx.Response]:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if isinstance(failure, Exception):
+            raise failure
+        assert isinstance(failure, httpx.Response)
+        return httpx.Response(failure.status_code, content=failure.content)
+
+    return answer
+
+
+@respx.mock
+@pytest.mark.parametrize("failure", [p for p in PASSING_FAILURES if p.id in ("429", "never-sent")])
+async def test_a_refresh_that_left_its_token_unused_keeps_the_session(failure: object) -> None:
+    # before: OAuthError or TransportError, which the app answered with a bare 500
+    route = respx.post(f"{AUTH}/api/auth/oauth/token").mock(side_effect=_always(failure))
+    owner = core(max_retries=0)
+    cookie = await cookie_for(owner, tokens("a1", "r1", NOW - 5))
+    session = owner.new_session(cookie)
+    with pytest.raises(SignInUnavailableError) as info:
+        await session.access_token()
+    assert info.value.status == 503
+    assert session.signed_in
+    assert not session.changed  # the cookie is neither deleted nor rewritten
+    route.mock(side_effect=None, return_value=token_answer("a2", "r2"))
+    assert await owner.new_session(cookie).access_token() == "a2"  # the next request
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    "failure", [p for p in PASSING_FAILURES if p.id in ("500", "503-html", "no-answer")]
+)
+async def test_a_refresh_sent_without_a_usable_answer_ends_the_session_at_once(
+    failure: object,
+) -> None:
+    # the refresh token is single use and may have been rotated: before, a 500 page, and
+    # the next request found the token spent
+    respx.post(f"{AUTH}/api/auth/oauth/token").mock(side_effect=_always(failure))
+    owner = core(max_retries=0)
+    session = owner.new_session(await cookie_for(owner, tokens("a1", "r1", NOW - 5)))
+    with pytest.raises(SessionExpiredError, match="did not answer the renewal"):
+        await session.access_token()
+    assert not session.signed_in
+    assert session.set_cookie_headers() == [
+        "__Host-civitai_session=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=lax"
+    ]
+
+
+@respx.mock
+@pytest.mark.parametrize("failure", PASSING_FAILURES)
+async def test_a_user_lookup_without_a_usable_answer_keeps_the_session(failure: object) -> None:
+    respx.get(f"{AUTH}/api/v1/me").mock(side_effect=_always(failure))
+    owner = core(max_retries=0)
+    session = owner.new_session(await cookie_for(owner, tokens("a1", "r1", NOW + 600)))
+    with pytest.raises(SignInUnavailableError):
+        await session.user()
+    assert session.signed_in
+    assert not session.changed
+
+
+@respx.mock
+async def test_a_refresh_refused_for_a_bad_client_is_not_called_passing() -> None:
+    respx.post(f"{AUTH}/api/auth/oauth/token").respond(401, json={"error": "invalid_client"})
+    owner = core()
+    session = owner.new_session(await cookie_for(owner, tokens("a1", "r1", NOW - 5)))
+    with pytest.raises(OAuthError) as info:
+        await session.access_token()
+    assert not isinstance(info.value, SignInUnavailableError)
+    assert info.value.error == "invalid_client"

@@ -22,6 +22,7 @@ from .errors import (
     LoginExpiredError,
     NotSignedInError,
     SessionExpiredError,
+    SignInUnavailableError,
     StateMismatchError,
     WebAuthError,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "SessionMiddleware",
     "SessionStore",
     "SessionTokenSource",
+    "SignInUnavailableError",
     "StateMismatchError",
     "WebAuthCore",
     "WebAuthError",

@@ -14,6 +14,7 @@ __all__ = [
     "LoginExpiredError",
     "NotSignedInError",
     "SessionExpiredError",
+    "SignInUnavailableError",
     "StateMismatchError",
     "WebAuthError",
 ]
@@ -75,6 +76,14 @@ class SessionExpiredError(WebAuthError):
 
     status = 401
     title = "Your session has expired"
+
+
+class SignInUnavailableError(WebAuthError):
+    """Civitai did not answer a token refresh or user lookup usably (no answer, a timeout,
+    429 or 5xx): a passing failure, so the session is kept for the next request."""
+
+    status = 503
+    title = "Civitai is not answering right now"
 
 
 class CrossSiteRequestError(WebAuthError):

@@ -15,18 +15,21 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar, runtime_checkable
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, TransportError
 from ..oauth import CivitaiUser, OAuthError, TokenSet
+from ..oauth._unsent import may_resend
 from .chunks import cookie_names
-from .errors import NotSignedInError, SessionExpiredError
+from .errors import NotSignedInError, SessionExpiredError, SignInUnavailableError
 
 if TYPE_CHECKING:
     from .core import WebAuthCore
 
 __all__ = ["MemorySessionStore", "Session", "SessionStore", "SessionTokenSource"]
+
+T = TypeVar("T")
 
 _ROUNDS: Final = 3
 """Refresh attempts of one request when other processes keep rotating the session."""
@@ -215,6 +218,10 @@ class Session:
         :class:`SessionExpiredError` (after clearing the session) when the refresh
         token is missing or refused. With a store, a refusal first reads the session
         again: another process sharing the store may have rotated the pair meanwhile.
+        A refresh refused as too many (429) or never sent raises
+        :class:`SignInUnavailableError` and keeps the session. One sent without a
+        usable answer (a timeout, 5xx) spent the refresh token, whose successor is
+        unknown: :class:`SessionExpiredError`, unless the store holds a rotated pair.
         """
         await self.load()
         tokens = self._tokens
@@ -228,18 +235,22 @@ class Session:
                 break
             try:
                 fresh = await owner.refresh(tokens.refresh_token)
-            except OAuthError as error:
-                if error.error not in ("invalid_grant", "login_required"):
+            except (OAuthError, TransportError) as error:
+                if _given_back(error):
+                    raise SignInUnavailableError(_UNAVAILABLE) from error
+                lost = _lost(error)
+                if not (lost or (isinstance(error, OAuthError) and error.error in _REFUSED)):
                     raise
                 rotated = await self._rotated_elsewhere(tokens.refresh_token)
                 if rotated is None:
-                    break
+                    await self.clear()
+                    raise SessionExpiredError(_LOST if lost else _EXPIRED) from None
                 self._tokens = tokens = rotated
                 continue
             await self.save(fresh)
             return fresh.access_token
         await self.clear()
-        raise SessionExpiredError("Your session has expired. Please sign in again.")
+        raise SessionExpiredError(_EXPIRED)
 
     async def _rotated_elsewhere(self, refused: str) -> TokenSet | None:
         """The stored tokens if they no longer hold the ``refused`` refresh token."""
@@ -262,15 +273,16 @@ class Session:
 
         A token Civitai no longer accepts (HTTP 401: the user revoked the app, or signed
         out everywhere) ends the session: :class:`SessionExpiredError`, cookie deleted.
+        No usable answer (none, a timeout, 429, 5xx) is :class:`SignInUnavailableError`.
         """
         token = await self.access_token()
         try:
-            return await self._owner.user_for(token)
+            return await _answered(self._owner.user_for(token))
         except OAuthError as error:
             if error.status != 401:
                 raise
             await self.clear()
-            raise SessionExpiredError("Your session has expired. Please sign in again.") from None
+            raise SessionExpiredError(_EXPIRED) from None
 
     def token_source(self) -> SessionTokenSource:
         """A token source for orchestrator clients that refreshes through this session."""
@@ -279,6 +291,49 @@ class Session:
     def set_cookie_headers(self) -> list[str]:
         """Every ``Set-Cookie`` value the response must carry, in order."""
         return [header for slot in ("login", "session") for header in self._headers.get(slot, [])]
+
+
+_EXPIRED: Final = "Your session has expired. Please sign in again."
+_UNAVAILABLE: Final = (
+    "Civitai did not answer in time. You are still signed in: please try again in a moment."
+)
+_LOST: Final = (
+    "Civitai did not answer the renewal of your session, which cannot be renewed again. "
+    "Please sign in again."
+)
+_REFUSED: Final = frozenset({"invalid_grant", "login_required"})
+"""OAuth error codes of a refresh token the server will not take."""
+
+
+def _passing(error: BaseException) -> bool:
+    """No usable answer: none, a timeout, 429 or 5xx (the request may be made again later)."""
+    if isinstance(error, TransportError):
+        return True
+    status = error.status if isinstance(error, OAuthError) else None
+    return status is not None and (status == 429 or status >= 500)
+
+
+def _given_back(error: BaseException) -> bool:
+    """A failed refresh that left its refresh token unused: refused as too many (429), or
+    never sent (see :func:`~civitai_app_sdk.oauth._unsent.may_resend`)."""
+    return (isinstance(error, OAuthError) and error.status == 429) or may_resend(error)
+
+
+def _lost(error: BaseException) -> bool:
+    """A refresh sent without a usable answer: its single-use token is spent, the new pair
+    unknown."""
+    return _passing(error) and not _given_back(error)
+
+
+async def _answered(call: Awaitable[T]) -> T:
+    """``call``'s result; a failure that passes (no answer, 429, 5xx) is a
+    :class:`SignInUnavailableError`, and nothing of the session is changed."""
+    try:
+        return await call
+    except (OAuthError, TransportError) as error:
+        if _passing(error):
+            raise SignInUnavailableError(_UNAVAILABLE) from error
+        raise
 
 
 class SessionTokenSource:
