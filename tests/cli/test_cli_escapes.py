@@ -230,6 +230,23 @@ def test_a_servers_wrong_types_show_as_nothing_rather_than_a_traceback(
     assert "Workflow wf-1" in authed("workflow", "wf-2").stdout
 
 
+@pytest.mark.parametrize(
+    ("items", "shown"),
+    [(5, []), ("x", []), ([1, None, "x", [WF]], []), ([1, None, "x", WF], ["wf-1"])],
+)
+def test_a_broken_list_of_workflows_shows_the_workflows_in_it_not_a_traceback(
+    authed: Run, api: respx.MockRouter, items: object, shown: list[str]
+) -> None:
+    api.get(f"{API}/v2/consumer/workflows").respond(json={"items": items, "next": None})
+    api.get(f"{API}/v1/manager/workflows").respond(json=items)  # a bare list, or not
+    for args in (("workflows",), ("workflows", "--status", "succeeded"), ("user", "9")):
+        result = authed(*args)  # the runner re-raises what escapes: no traceback
+        assert result.exit_code == 0, (args, result.stderr)
+        assert ("wf-1" in result.stdout) == bool(shown), (args, result.stdout)
+        listed = json.loads(authed(*args, "--json").stdout)["items"]
+        assert [w["id"] for w in listed] == shown
+
+
 # --- a user's manifest ---------------------------------------------------------------------
 
 
