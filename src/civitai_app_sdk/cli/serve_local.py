@@ -15,7 +15,6 @@ except ConfigurationError as exc:  # the [local] extra is missing: say how to ad
     raise click.ClickException(str(exc)) from None
 
 _API = r"^/(v2|api)/"
-_SUBMIT = r"^/v2/consumer/workflows$"
 LOCAL_TOKEN = "local-dev-token"
 
 
@@ -29,7 +28,7 @@ def _faults(
 ) -> tuple[FaultRule, ...]:
     """Fault rules from the command-line counts (each rule is bounded by its count)."""
     rules = [
-        FaultRule("drop", drop_submits, method="POST", path=_SUBMIT),
+        FaultRule("lost", drop_submits),  # submits only: an estimate is answered
         FaultRule("429", rate_limit, seconds=retry_after, path=_API),
         FaultRule("500", server_errors, path=_API),
         FaultRule("502-html", html_errors, path=_API),
@@ -53,7 +52,11 @@ def _faults(
 @click.option("--retry-after", default=1.0, show_default=True, help="Retry-After of those 429s.")
 @click.option("--server-errors", default=0, help="Answer the next N API requests with a 500.")
 @click.option("--html-errors", default=0, help="Answer the next N with a 502 HTML page.")
-@click.option("--drop-submits", default=0, help="Drop the connection after N submits.")
+@click.option(
+    "--drop-submits",
+    default=0,
+    help="Create and charge the next N submits, then drop the connection (estimates pass).",
+)
 @click.option("--fail-step", multiple=True, help="Step name or $type that fails (repeatable).")
 @click.option("--auto-consent", is_flag=True, help="Approve sign-ins at once (no consent page).")
 def serve_local(
