@@ -713,6 +713,35 @@ def test_user_network_failure_and_bad_json(authed, api, monkeypatch) -> None:
     assert "did not return JSON" in result.stderr
 
 
+DEEP = "[" * 100_000 + "]" * 100_000
+"""Valid JSON nested past what Python's parser can read."""
+
+
+@pytest.mark.parametrize(
+    "command", [["job", "j"], ["user", "1"], ["workflow", "w"], ["workflows"], ["tags", "w"]]
+)
+def test_a_response_nested_too_deeply_is_an_error_not_a_traceback(authed, api, command) -> None:
+    api.route(host="orch.test").respond(
+        200, text=DEEP, headers={"content-type": "application/json"}
+    )
+    result = authed(*command, "--json")  # the runner re-raises what escapes: no traceback
+    assert result.exit_code == 1, result.stderr
+    assert json.loads(result.stdout)["error"]["exitCode"] == 1
+
+
+@pytest.mark.parametrize(
+    "command", [["submit", "{}", "--yes"], ["estimate", "{}"], ["recipe", "textToImage", "{}"]]
+)
+def test_an_input_file_nested_too_deeply_is_a_usage_error(authed, api, cli_home, command) -> None:
+    deep = cli_home / "work" / "deep.json"
+    deep.write_text(DEEP)
+    route = api.route(host="orch.test")
+    result = authed(*[str(deep) if arg == "{}" else arg for arg in command], "--json")
+    assert result.exit_code == 2, result.stderr
+    assert "deep.json is nested too deeply" in json.loads(result.stdout)["error"]["message"]
+    assert not route.called
+
+
 @pytest.mark.parametrize("command", [["job", "j"], ["user", "1"], ["workflow", "w"]])
 def test_token_with_line_break_is_refused_before_sending(run, api, command) -> None:
     route = api.route(host="orch.test")

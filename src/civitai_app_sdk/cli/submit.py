@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, cast
 
 import click
@@ -11,6 +10,7 @@ from civitai_app_sdk.errors import OrchestratorError
 
 from ._confirm import ask_first
 from ._exit import CliError, ExitCode
+from ._json_input import read_json
 from ._options import api_options, json_option
 from ._output import emit_json, note, printable, stdout, to_data
 from ._render import cost_text, estimate_summary
@@ -30,10 +30,7 @@ def _body_key(body: WorkflowTemplateParam) -> str | None:
 
 def _body(file: Any) -> WorkflowTemplateParam:
     """The workflow in ``file``: any JSON object (the client validates it before sending)."""
-    try:
-        body = json.load(file)
-    except ValueError as exc:
-        raise CliError(f"{file.name} is not valid JSON: {exc}", ExitCode.USAGE) from None
+    body = read_json(file)
     if not isinstance(body, dict):
         raise CliError(f"{file.name} must hold one workflow object", ExitCode.USAGE)
     _check_step_types(body, file.name)
