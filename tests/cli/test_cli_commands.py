@@ -616,6 +616,15 @@ def test_connection_test_hides_token(authed, api) -> None:
     }
 
 
+def test_connection_test_on_a_wrong_api_path_says_the_url_is_wrong(authed, api) -> None:
+    api.get(f"{API}/v2/v2/consumer/workflows").respond(404, json={"title": "Not Found"})
+    result = authed("test", "--api-url", f"{API}/v2/")
+    assert result.exit_code == 6
+    assert f"{API}/v2 has no workflows endpoint" in result.stderr
+    assert "the API URL from the --api-url flag should be the API's root" in result.stderr
+    assert "check the id" not in result.stderr  # `test` was given no id
+
+
 def test_no_token_exits_3(run) -> None:
     result = run("test", env={"CIVITAI_API_URL": API})
     assert result.exit_code == 3
