@@ -268,6 +268,8 @@ def run() -> None:
     else:
         code = 0
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed
+            continue
         with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
             stream.flush()
     os._exit(code if isinstance(code, int) else 0 if code is None else 1)
