@@ -168,6 +168,8 @@ def to_click_error(exc: Exception) -> CliError | None:
         return CliError(
             "cannot reach the server: check the network and CIVITAI_API_URL", ExitCode.NETWORK
         )
+    if isinstance(exc, BrokenPipeError):  # the reader left (`| head`): click exits quietly
+        return None
     if isinstance(exc, OSError):
         return CliError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
     return None
