@@ -722,6 +722,18 @@ def test_user_network_failure_and_bad_json(authed, api, monkeypatch) -> None:
     assert "did not return JSON" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args", [["--clear", "--add", ""], ["--remove", "a", "--add", "ok", "--add", ".."]]
+)
+def test_tags_checks_every_tag_before_changing_any(authed, api, args) -> None:
+    """A bad tag late on the line must not leave --clear or earlier tags applied."""
+    route = api.route(host="orch.test").respond(204)
+    result = authed("tags", "wf-1", *args)
+    assert result.exit_code == 2, result.stderr
+    assert "nothing was sent" in result.stderr
+    assert not route.called
+
+
 DEEP = "[" * 100_000 + "]" * 100_000
 """Valid JSON nested past what Python's parser can read."""
 
