@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -423,6 +424,26 @@ def test_results_expired_url_falls_back_to_blob_endpoint(authed, api, cli_home: 
     }
     assert "1 download(s) failed" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["wf-1_0_0.jpeg"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs")
+@pytest.mark.parametrize("where", ["fifo", "file/sub"])
+@pytest.mark.parametrize("command", [["results", "wf-1"], ["blob", "VIDB.mp4"]])
+def test_a_download_dir_that_cannot_hold_files_is_one_usage_error(
+    authed, api, cli_home: Path, where: str, command: list[str]
+) -> None:
+    """Not one failed download per output with a "run it again" that cannot help."""
+    work = cli_home / "work"
+    os.mkfifo(work / "fifo")
+    (work / "file").write_text("x")
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    downloads = [api.get(url__startswith="https://cdn.test/"), api.get(url__regex=r"/blobs/")]
+    result = authed(*command, "--download", "--dir", str(work / where), "--json")
+    assert result.exit_code == 2, result.stderr
+    message = json.loads(result.stdout)["error"]["message"]
+    assert message.startswith(f"cannot save downloads in {work / where}: ")
+    assert "nothing was downloaded" in message
+    assert not any(route.called for route in downloads)
 
 
 def test_blob_lookup_and_download(authed, api, cli_home: Path) -> None:
