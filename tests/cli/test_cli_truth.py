@@ -145,6 +145,23 @@ def test_ctrl_c_during_the_submit_request_still_prints_the_key(
 # --- a --wait that ends early keeps the workflow (13.1) ----------------------------------
 
 
+def test_ctrl_c_before_the_first_poll_of_a_submit_wait_shows_the_submits_status(
+    authed: Run, api: respx.MockRouter, body_file: Path
+) -> None:
+    def interrupt(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    _estimate(api)
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).respond(
+        json={**WF, "status": "scheduled"}
+    )
+    api.get(f"{API}/v2/consumer/workflows/wf-1").mock(side_effect=interrupt)
+    result = authed("submit", str(body_file), "--yes", "--wait", "--json")
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert json.loads(result.stdout)["status"] == "scheduled"
+    assert "workflow wf-1 is still scheduled on the server" in result.stderr
+
+
 @pytest.mark.parametrize("as_json", [False, True], ids=["human", "json"])
 def test_ctrl_c_during_wait_prints_the_id_and_the_cancel_command(
     authed: Run, api: respx.MockRouter, as_json: bool

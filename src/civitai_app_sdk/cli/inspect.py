@@ -74,15 +74,18 @@ def still_running(workflow_id: str, status: str | None, what: str, code: ExitCod
     )
 
 
-def follow(client: Any, workflow_id: str, timeout: float) -> dict[str, Any]:
+def follow(
+    client: Any, workflow_id: str, timeout: float, *, status: str | None = None
+) -> dict[str, Any]:
     """Poll a workflow to its end with a progress bar on stderr.
 
     Ctrl-C, the end of ``timeout`` or a server that stops answering stops following
-    (not the workflow) and says how to follow or cancel it.
+    (not the workflow) and says how to follow or cancel it, with the last status seen
+    (``status``: the one already known, such as the submit's answer).
     """
     from civitai_app_sdk.errors import PollTimeoutError
 
-    seen: dict[str, str | None] = {"status": None}
+    seen: dict[str, str | None] = {"status": status}
     with bar(f"{workflow_id}: waiting") as status_bar:
         show = workflow_updater(status_bar)
 

@@ -174,7 +174,9 @@ def submit(
     shown = printable(workflow_id)  # the server's words: no markup, no terminal escapes
     if wait and workflow_id:
         note(f"Submitted {shown}; waiting for it to finish…")
-        finish(follow(client, workflow_id, timeout), as_json)
+        state = created.get("status")
+        known = state if isinstance(state, str) else None
+        finish(follow(client, workflow_id, timeout, status=known), as_json)
         return
     if as_json:
         emit_json(created)
