@@ -145,6 +145,26 @@ def test_ctrl_c_during_the_submit_request_still_prints_the_key(
 # --- a --wait that ends early keeps the workflow (13.1) ----------------------------------
 
 
+@pytest.mark.parametrize(("status", "code"), [(500, ExitCode.SERVER), (401, ExitCode.AUTH)])
+def test_an_api_error_during_a_submit_wait_keeps_the_paid_workflows_id(
+    authed: Run, api: respx.MockRouter, body_file: Path, status: int, code: ExitCode
+) -> None:
+    _estimate(api)
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).respond(
+        json={**WF, "status": "scheduled"}
+    )
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(
+        status, json={"title": "boom"}, headers={"x-request-id": "rq-1"}
+    )
+    result = authed("submit", str(body_file), "--yes", "--wait", "--json")
+    assert result.exit_code == code
+    document = json.loads(result.stdout)
+    assert (document["id"], document["status"]) == ("wf-1", "scheduled")
+    assert document["cancel"] == "civitai-orch cancel wf-1"
+    assert (document["error"]["status"], document["error"]["requestId"]) == (status, "rq-1")
+    assert "workflow wf-1 is still scheduled on the server" in result.stderr
+
+
 def test_ctrl_c_before_the_first_poll_of_a_submit_wait_shows_the_submits_status(
     authed: Run, api: respx.MockRouter, body_file: Path
 ) -> None:

@@ -58,11 +58,19 @@ def follow_command(workflow_id: str) -> str:
     return shlex.join(["civitai-orch", "workflow", workflow_id, "--wait"])
 
 
-def still_running(workflow_id: str, status: str | None, what: str, code: ExitCode) -> CliError:
+def still_running(
+    workflow_id: str,
+    status: str | None,
+    what: str,
+    code: ExitCode,
+    *,
+    cause: CliError | None = None,
+) -> CliError:
     """The error for a ``--wait`` that ends before the workflow: its id and how to stop it.
 
     The workflow keeps running, and spending, on the server; the ``--json`` document
-    carries its ``id`` and ``status`` so a script keeps what it paid for.
+    carries its ``id`` and ``status`` so a script keeps what it paid for. ``cause`` (an
+    API error that ended the wait) lends its HTTP status, request id and field errors.
     """
     state = status or "unknown"
     cancel = shlex.join(["civitai-orch", "cancel", workflow_id])
@@ -70,6 +78,9 @@ def still_running(workflow_id: str, status: str | None, what: str, code: ExitCod
         f"{what}: workflow {workflow_id} is still {state} on the server and keeps spending "
         f"Buzz; follow it with `{follow_command(workflow_id)}` or stop it with `{cancel}`",
         code,
+        status=cause.status if cause else None,
+        request_id=cause.request_id if cause else None,
+        fields=cause.fields if cause else None,
         extra={"id": workflow_id, "status": state, "cancel": cancel},
     )
 
@@ -111,6 +122,15 @@ def follow(
             what = "the request timed out" if isinstance(exc, sdk.RequestTimeoutError) else None
             raise still_running(
                 workflow_id, seen["status"], what or "the API stopped answering", ExitCode.NETWORK
+            ) from None
+        except sdk.NotFoundError:
+            raise
+        except sdk.OrchestratorError as exc:  # a 5xx, an expired token…: it lives on too
+            from ._errors import orchestrator_error
+
+            error = orchestrator_error(exc)
+            raise still_running(
+                workflow_id, seen["status"], error.format_message(), error.code, cause=error
             ) from None
     data: dict[str, Any] = to_data(final)
     return data
