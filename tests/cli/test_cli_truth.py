@@ -326,6 +326,32 @@ def test_a_busy_port_hints_port_zero(run: Run) -> None:
     assert "--port 0" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--port", "70000"],
+        ["--port", "-1"],
+        ["--step-seconds", "nan"],
+        ["--step-seconds", "inf"],
+        ["--step-seconds", "0"],
+        ["--latency", "nan"],
+        ["--latency", "-1"],
+    ],
+)
+def test_serve_local_refuses_a_port_or_seconds_out_of_range_before_starting(
+    run: Run, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civitai_app_sdk.cli import serve_local
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the server was started")
+
+    monkeypatch.setattr(serve_local, "LocalServer", never)
+    result = run("serve-local", *args)  # the runner re-raises what escapes: no traceback
+    assert result.exit_code == 2, result.stderr
+    assert f"Invalid value for '{args[0]}'" in result.stderr
+
+
 @pytest.mark.parametrize("answer", ["n", ""], ids=["no", "default"])
 def test_declining_the_prompt_has_its_own_exit_code_and_no_error_prefix(
     authed: Run,

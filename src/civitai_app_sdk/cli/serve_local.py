@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import math
 
 import click
 
@@ -39,15 +40,41 @@ def _faults(
     return tuple(active)
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """Refuse ``nan`` and ``inf``, which click's float ranges let through."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number of seconds")
+    return value
+
+
 @click.command("serve-local")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
-@click.option("--port", default=8787, show_default=True, help="Port (0 picks a free one).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8787,
+    show_default=True,
+    help="Port (0 picks a free one).",
+)
 @click.option("--token", default=None, help="Accept only this API token (default: any).")
 @click.option(
     "--balance", default=DEFAULT_BALANCE["yellow"], show_default=True, help="Yellow Buzz."
 )
-@click.option("--step-seconds", default=1.8, show_default=True, help="How long each step runs.")
-@click.option("--latency", default=0.0, help="Delay every API request by SECONDS (≤30).")
+@click.option(
+    "--step-seconds",
+    type=click.FloatRange(0, min_open=True),
+    callback=_finite,
+    default=1.8,
+    show_default=True,
+    help="How long each step runs.",
+)
+@click.option(
+    "--latency",
+    type=click.FloatRange(0, 30),
+    callback=_finite,
+    default=0.0,
+    help="Delay every API request by SECONDS (≤30).",
+)
 @click.option("--rate-limit", default=0, help="Answer the next N API requests with 429.")
 @click.option("--retry-after", default=1.0, show_default=True, help="Retry-After of those 429s.")
 @click.option("--server-errors", default=0, help="Answer the next N API requests with a 500.")
@@ -80,8 +107,6 @@ def serve_local(
     base URL, OAuth base URL and site URL at the printed address. Stops on Ctrl-C or
     SIGTERM.
     """
-    if step_seconds <= 0:
-        raise click.BadParameter("must be positive", param_hint="--step-seconds")
     share = step_seconds / 9
     try:
         config = LocalConfig(
