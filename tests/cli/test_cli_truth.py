@@ -165,6 +165,19 @@ def test_an_api_error_during_a_submit_wait_keeps_the_paid_workflows_id(
     assert "workflow wf-1 is still scheduled on the server" in result.stderr
 
 
+@pytest.mark.parametrize("timeout", ["nan", "inf"])
+def test_a_wait_timeout_that_is_not_finite_is_refused_before_submitting(
+    authed: Run, api: respx.MockRouter, body_file: Path, timeout: str
+) -> None:
+    """It was refused only by the poll, after the workflow was submitted and paid for,
+    with "nothing was sent"."""
+    route = api.route(host="orch.test").respond(json={**WF, "status": "scheduled"})
+    result = authed("submit", str(body_file), "--yes", "--wait", "--timeout", timeout, "--json")
+    assert result.exit_code == ExitCode.USAGE
+    assert "is not a finite number of seconds" in json.loads(result.stdout)["error"]["message"]
+    assert not route.called
+
+
 def test_ctrl_c_before_the_first_poll_of_a_submit_wait_shows_the_submits_status(
     authed: Run, api: respx.MockRouter, body_file: Path
 ) -> None:

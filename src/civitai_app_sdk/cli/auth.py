@@ -21,7 +21,7 @@ from ._config import Settings, checked_url, load_settings
 from ._credentials import NEVER_EXPIRES, StoredLogin
 from ._exit import CliError, ExitCode
 from ._keyring import CredentialStore
-from ._options import json_option
+from ._options import finite, json_option
 from ._output import emit_json, note, stdout
 from ._session import header_safe
 
@@ -128,6 +128,7 @@ def _login_api_url(api_url: str | None, settings: Settings) -> str:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
+    callback=finite,
     default=900,
     show_default=True,
     help="Seconds to wait for approval.",

@@ -13,7 +13,7 @@ from civitai_app_sdk.orchestrator._params import WORKFLOWS, segment
 from ._config import load_settings
 from ._exit import CliError, ExitCode
 from ._http import get_json
-from ._options import api_options, json_option
+from ._options import api_options, finite, json_option
 from ._output import emit_json, note, to_data
 from ._progress import bar, workflow_updater
 from ._render import failure_reasons, step_summary, workflow_summary
@@ -27,6 +27,7 @@ def wait_timeout_option(func: Any) -> Any:
     return click.option(
         "--timeout",
         type=click.FloatRange(min=1),
+        callback=finite,
         default=600,
         show_default=True,
         help="Seconds --wait follows the workflow before giving up.",

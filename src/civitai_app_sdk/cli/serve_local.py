@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import errno
-import math
 
 import click
 
 from civitai_app_sdk.errors import ConfigurationError
+
+from ._options import finite
 
 try:
     from civitai_app_sdk.local import FaultRule, LocalConfig, LocalServer, Timings
@@ -40,13 +41,6 @@ def _faults(
     return tuple(active)
 
 
-def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    """Refuse ``nan`` and ``inf``, which click's float ranges let through."""
-    if not math.isfinite(value):
-        raise click.BadParameter(f"{value} is not a finite number of seconds")
-    return value
-
-
 @click.command("serve-local")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
 @click.option(
@@ -63,7 +57,7 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option(
     "--step-seconds",
     type=click.FloatRange(0, min_open=True),
-    callback=_finite,
+    callback=finite,
     default=1.8,
     show_default=True,
     help="How long each step runs.",
@@ -71,7 +65,7 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option(
     "--latency",
     type=click.FloatRange(0, 30),
-    callback=_finite,
+    callback=finite,
     default=0.0,
     help="Delay every API request by SECONDS (≤30).",
 )
