@@ -755,6 +755,19 @@ def test_tags_checks_every_tag_before_changing_any(authed, api, args) -> None:
     assert not route.called
 
 
+@pytest.mark.parametrize("content_type", ["image/png\r\nX-Evil: 1", "image", "imagé/png"])
+def test_upload_refuses_a_content_type_that_is_not_a_media_type(
+    authed, api, cli_home: Path, content_type: str
+) -> None:
+    """Not "cannot reach the API: check the network" (exit 9) from the header check."""
+    (cli_home / "work" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    route = api.route(host="orch.test")
+    result = authed("upload", "a.png", "--content-type", content_type, "--json")
+    assert result.exit_code == 2, result.stderr
+    assert "is not a media type" in json.loads(result.stdout)["error"]["message"]
+    assert not route.called
+
+
 DEEP = "[" * 100_000 + "]" * 100_000
 """Valid JSON nested past what Python's parser can read."""
 
