@@ -178,6 +178,23 @@ def test_a_wait_timeout_that_is_not_finite_is_refused_before_submitting(
     assert not route.called
 
 
+def test_ctrl_c_while_the_wait_bar_starts_still_prints_the_id_and_the_cancel_command(
+    authed: Run, api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starting the bar loads rich, long enough under load for a Ctrl-C to land there."""
+    from civitai_app_sdk.cli import inspect
+
+    def interrupted_bar(*args: object, **kwargs: object) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(inspect, "bar", interrupted_bar)
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(202, json=RUNNING)
+    result = authed("workflow", "wf-1", "--wait", "--json")
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert json.loads(result.stdout)["cancel"] == "civitai-orch cancel wf-1"
+    assert "`civitai-orch cancel wf-1`" in result.stderr
+
+
 def test_ctrl_c_before_the_first_poll_of_a_submit_wait_shows_the_submits_status(
     authed: Run, api: respx.MockRouter, body_file: Path
 ) -> None:

@@ -98,41 +98,41 @@ def follow(
     from civitai_app_sdk.errors import PollTimeoutError
 
     seen: dict[str, str | None] = {"status": status}
-    with bar(f"{workflow_id}: waiting") as status_bar:
-        show = workflow_updater(status_bar)
+    try:  # around the bar too: Ctrl-C while it starts (rich loading) keeps the id
+        with bar(f"{workflow_id}: waiting") as status_bar:
+            show = workflow_updater(status_bar)
 
-        def on_update(snapshot: object) -> None:
-            seen["status"] = to_data(snapshot).get("status")
-            show(snapshot)
+            def on_update(snapshot: object) -> None:
+                seen["status"] = to_data(snapshot).get("status")
+                show(snapshot)
 
-        try:
             final = client.poll(workflow_id, timeout=timeout, on_update=on_update)
-        except KeyboardInterrupt:
+    except KeyboardInterrupt:
+        raise still_running(
+            workflow_id, seen["status"], "interrupted", ExitCode.INTERRUPTED
+        ) from None
+    except PollTimeoutError as exc:
+        if exc.last is None:  # not one answer before the deadline: a hanging server
             raise still_running(
-                workflow_id, seen["status"], "interrupted", ExitCode.INTERRUPTED
+                workflow_id, seen["status"], "the request timed out", ExitCode.NETWORK
             ) from None
-        except PollTimeoutError as exc:
-            if exc.last is None:  # not one answer before the deadline: a hanging server
-                raise still_running(
-                    workflow_id, None, "the request timed out", ExitCode.NETWORK
-                ) from None
-            raise still_running(
-                workflow_id, seen["status"], f"the wait ended after {timeout:g} s", ExitCode.ERROR
-            ) from None
-        except sdk.TransportError as exc:  # a hanging or lost server: the workflow lives on
-            what = "the request timed out" if isinstance(exc, sdk.RequestTimeoutError) else None
-            raise still_running(
-                workflow_id, seen["status"], what or "the API stopped answering", ExitCode.NETWORK
-            ) from None
-        except sdk.NotFoundError:
-            raise
-        except sdk.OrchestratorError as exc:  # a 5xx, an expired token…: it lives on too
-            from ._errors import orchestrator_error
+        raise still_running(
+            workflow_id, seen["status"], f"the wait ended after {timeout:g} s", ExitCode.ERROR
+        ) from None
+    except sdk.TransportError as exc:  # a hanging or lost server: the workflow lives on
+        what = "the request timed out" if isinstance(exc, sdk.RequestTimeoutError) else None
+        raise still_running(
+            workflow_id, seen["status"], what or "the API stopped answering", ExitCode.NETWORK
+        ) from None
+    except sdk.NotFoundError:
+        raise
+    except sdk.OrchestratorError as exc:  # a 5xx, an expired token…: it lives on too
+        from ._errors import orchestrator_error
 
-            error = orchestrator_error(exc)
-            raise still_running(
-                workflow_id, seen["status"], error.format_message(), error.code, cause=error
-            ) from None
+        error = orchestrator_error(exc)
+        raise still_running(
+            workflow_id, seen["status"], error.format_message(), error.code, cause=error
+        ) from None
     data: dict[str, Any] = to_data(final)
     return data
 
