@@ -195,6 +195,32 @@ def test_ctrl_c_while_the_wait_bar_starts_still_prints_the_id_and_the_cancel_com
     assert "`civitai-orch cancel wf-1`" in result.stderr
 
 
+@pytest.mark.parametrize("wait", [True, False])
+def test_ctrl_c_right_after_the_submit_answered_still_names_the_workflow(
+    authed: Run,
+    api: respx.MockRouter,
+    body_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    wait: bool,
+) -> None:
+    """The first note loads rich (long under load): a Ctrl-C there must not lose what
+    was just paid for."""
+    from civitai_app_sdk.cli import submit
+
+    def interrupted(*args: object, **kwargs: object) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(submit, "note" if wait else "stdout", interrupted)
+    _estimate(api)
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).respond(
+        json={**WF, "status": "scheduled"}
+    )
+    result = authed("submit", str(body_file), "--yes", *(["--wait"] if wait else []))
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert "workflow wf-1 is still scheduled on the server" in result.stderr
+    assert "`civitai-orch cancel wf-1`" in result.stderr
+
+
 def test_ctrl_c_before_the_first_poll_of_a_submit_wait_shows_the_submits_status(
     authed: Run, api: respx.MockRouter, body_file: Path
 ) -> None:

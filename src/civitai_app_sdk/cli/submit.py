@@ -15,7 +15,14 @@ from ._options import api_options, json_option
 from ._output import emit_json, note, printable, stdout, to_data
 from ._render import cost_text, estimate_summary
 from ._session import open_client
-from .inspect import WAIT_HELP, finish, follow, follow_command, wait_timeout_option
+from .inspect import (
+    WAIT_HELP,
+    finish,
+    follow,
+    follow_command,
+    still_running,
+    wait_timeout_option,
+)
 
 if TYPE_CHECKING:
     from civitai_app_sdk_generated.params import WorkflowTemplateParam
@@ -171,12 +178,25 @@ def submit(
     except KeyboardInterrupt:
         raise _submit_failed(None, key) from None
     workflow_id = str(created.get("id") or "")
+    state = created.get("status")
+    known = state if isinstance(state, str) else None
+    try:  # paid for: a Ctrl-C from here on must still say which workflow it was
+        _report_submitted(created, workflow_id, wait=wait, as_json=as_json)
+    except KeyboardInterrupt:
+        if not workflow_id:
+            raise
+        raise still_running(workflow_id, known, "interrupted", ExitCode.INTERRUPTED) from None
+    if wait and workflow_id:
+        finish(follow(client, workflow_id, timeout, status=known), as_json)
+
+
+def _report_submitted(
+    created: dict[str, Any], workflow_id: str, *, wait: bool, as_json: bool
+) -> None:
+    """Say the workflow was submitted (and, without --wait, print it)."""
     shown = printable(workflow_id)  # the server's words: no markup, no terminal escapes
     if wait and workflow_id:
         note(f"Submitted {shown}; waiting for it to finish…")
-        state = created.get("status")
-        known = state if isinstance(state, str) else None
-        finish(follow(client, workflow_id, timeout, status=known), as_json)
         return
     if as_json:
         emit_json(created)
