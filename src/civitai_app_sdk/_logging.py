@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from typing import Final
+from typing import Any, Final
 
+from ._escape import printable, terminal_safe
 from ._redact import redact
 
 __all__ = ["LOGGER_NAME", "configure_from_env", "enable_logging", "redact_http_logs"]
@@ -41,6 +42,24 @@ class _Redacting(logging.Filter):
         return True
 
 
+class _TerminalFormatter(logging.Formatter):
+    """Formats a record for a terminal: a message stays on one line, and nothing in it
+    (or in a traceback) that a terminal acts on, such as an escape sequence in a hostile
+    server's words, reaches the terminal unescaped."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The record's line, its message escaped."""
+        return printable(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:
+        """The traceback, each line escaped."""
+        return terminal_safe(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        """The stack, each line escaped."""
+        return terminal_safe(super().formatStack(stack_info))
+
+
 @functools.cache
 def redact_http_logs() -> None:
     """Mask capability URLs and tokens in what httpx and httpcore log (once per process)."""
@@ -49,12 +68,13 @@ def redact_http_logs() -> None:
 
 
 def enable_logging(level: int = logging.DEBUG) -> None:
-    """Send the SDK's log records at ``level`` and above to stderr (once per process)."""
+    """Send the SDK's log records at ``level`` and above to stderr (once per process),
+    escaped for a terminal."""
     root = logging.getLogger(LOGGER_NAME)
     root.setLevel(level)
     if not any(getattr(h, "_civitai", False) for h in root.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        handler.setFormatter(_TerminalFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         handler._civitai = True  # type: ignore[attr-defined]
         root.addHandler(handler)
 

@@ -59,6 +59,23 @@ def test_login_refuses_a_token_no_header_can_carry(run, cli_home: Path, pasted: 
     assert not _creds(cli_home).exists()
 
 
+@pytest.mark.parametrize("how", ["flag", "environment"])
+@pytest.mark.parametrize("device", [False, True])
+def test_login_for_a_plain_http_api_off_this_machine_is_refused_before_sending(
+    run, cli_home: Path, me: respx.Route, how: str, device: bool
+) -> None:
+    """Such a login could never be used (no token goes there), yet it was checked and saved."""
+    url = "http://orchestration.civitai.com"
+    args = ["--api-url", url] if how == "flag" else []
+    env = {"CIVITAI_API_URL": url} if how == "environment" else None
+    kind = ["--client-id", "cid", "--auth-url", AUTH] if device else ["--with-token"]
+    result = run("login", *kind, *args, "--json", input="secret-key-1\n", env=env)
+    assert result.exit_code == 2, result.stderr
+    assert "could never be used" in json.loads(result.stdout)["error"]["message"]
+    assert not me.called
+    assert not _creds(cli_home).exists()
+
+
 def test_stored_token_no_header_can_carry_is_one_line_error(run, cli_home: Path) -> None:
     from civitai_app_sdk.cli._credentials import NEVER_EXPIRES, StoredLogin
     from civitai_app_sdk.oauth import TokenSet

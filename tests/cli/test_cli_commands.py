@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -425,6 +426,26 @@ def test_results_expired_url_falls_back_to_blob_endpoint(authed, api, cli_home: 
     assert sorted(p.name for p in out.iterdir()) == ["wf-1_0_0.jpeg"]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs")
+@pytest.mark.parametrize("where", ["fifo", "file/sub"])
+@pytest.mark.parametrize("command", [["results", "wf-1"], ["blob", "VIDB.mp4"]])
+def test_a_download_dir_that_cannot_hold_files_is_one_usage_error(
+    authed, api, cli_home: Path, where: str, command: list[str]
+) -> None:
+    """Not one failed download per output with a "run it again" that cannot help."""
+    work = cli_home / "work"
+    os.mkfifo(work / "fifo")
+    (work / "file").write_text("x")
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    downloads = [api.get(url__startswith="https://cdn.test/"), api.get(url__regex=r"/blobs/")]
+    result = authed(*command, "--download", "--dir", str(work / where), "--json")
+    assert result.exit_code == 2, result.stderr
+    message = json.loads(result.stdout)["error"]["message"]
+    assert message.startswith(f"cannot save downloads in {work / where}: ")
+    assert "nothing was downloaded" in message
+    assert not any(route.called for route in downloads)
+
+
 def test_blob_lookup_and_download(authed, api, cli_home: Path) -> None:
     route = api.get(f"{API}/v2/consumer/blobs/VIDB.mp4").mock(
         side_effect=lambda request: httpx.Response(
@@ -616,6 +637,15 @@ def test_connection_test_hides_token(authed, api) -> None:
     }
 
 
+def test_connection_test_on_a_wrong_api_path_says_the_url_is_wrong(authed, api) -> None:
+    api.get(f"{API}/v2/v2/consumer/workflows").respond(404, json={"title": "Not Found"})
+    result = authed("test", "--api-url", f"{API}/v2/")
+    assert result.exit_code == 6
+    assert f"{API}/v2 has no workflows endpoint" in result.stderr
+    assert "the API URL from the --api-url flag should be the API's root" in result.stderr
+    assert "check the id" not in result.stderr  # `test` was given no id
+
+
 def test_no_token_exits_3(run) -> None:
     result = run("test", env={"CIVITAI_API_URL": API})
     assert result.exit_code == 3
@@ -711,6 +741,60 @@ def test_user_network_failure_and_bad_json(authed, api, monkeypatch) -> None:
     result = authed("user", "1")
     assert result.exit_code == 1
     assert "did not return JSON" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["--clear", "--add", ""], ["--remove", "a", "--add", "ok", "--add", ".."]]
+)
+def test_tags_checks_every_tag_before_changing_any(authed, api, args) -> None:
+    """A bad tag late on the line must not leave --clear or earlier tags applied."""
+    route = api.route(host="orch.test").respond(204)
+    result = authed("tags", "wf-1", *args)
+    assert result.exit_code == 2, result.stderr
+    assert "nothing was sent" in result.stderr
+    assert not route.called
+
+
+@pytest.mark.parametrize("content_type", ["image/png\r\nX-Evil: 1", "image", "imagé/png"])
+def test_upload_refuses_a_content_type_that_is_not_a_media_type(
+    authed, api, cli_home: Path, content_type: str
+) -> None:
+    """Not "cannot reach the API: check the network" (exit 9) from the header check."""
+    (cli_home / "work" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    route = api.route(host="orch.test")
+    result = authed("upload", "a.png", "--content-type", content_type, "--json")
+    assert result.exit_code == 2, result.stderr
+    assert "is not a media type" in json.loads(result.stdout)["error"]["message"]
+    assert not route.called
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+"""Valid JSON nested past what Python's parser can read."""
+
+
+@pytest.mark.parametrize(
+    "command", [["job", "j"], ["user", "1"], ["workflow", "w"], ["workflows"], ["tags", "w"]]
+)
+def test_a_response_nested_too_deeply_is_an_error_not_a_traceback(authed, api, command) -> None:
+    api.route(host="orch.test").respond(
+        200, text=DEEP, headers={"content-type": "application/json"}
+    )
+    result = authed(*command, "--json")  # the runner re-raises what escapes: no traceback
+    assert result.exit_code == 1, result.stderr
+    assert json.loads(result.stdout)["error"]["exitCode"] == 1
+
+
+@pytest.mark.parametrize(
+    "command", [["submit", "{}", "--yes"], ["estimate", "{}"], ["recipe", "textToImage", "{}"]]
+)
+def test_an_input_file_nested_too_deeply_is_a_usage_error(authed, api, cli_home, command) -> None:
+    deep = cli_home / "work" / "deep.json"
+    deep.write_text(DEEP)
+    route = api.route(host="orch.test")
+    result = authed(*[str(deep) if arg == "{}" else arg for arg in command], "--json")
+    assert result.exit_code == 2, result.stderr
+    assert "deep.json is nested too deeply" in json.loads(result.stdout)["error"]["message"]
+    assert not route.called
 
 
 @pytest.mark.parametrize("command", [["job", "j"], ["user", "1"], ["workflow", "w"]])

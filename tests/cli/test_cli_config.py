@@ -4,6 +4,7 @@ a .env URL that never takes a token from elsewhere (issue 13.3)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,55 @@ def test_defaults_and_bad_files(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("[1]")
     with pytest.raises(ConfigError, match="not a JSON object"):
         load_settings(environ=env, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"api_url": 5},
+        {"api_url": ["http://127.0.0.1:9"]},
+        {"auth_url": {"url": "x"}},
+        {"client_id": 7},
+        {"max_retries": True},
+        {"max_retries": 2.5},
+        {"max_retries": [1]},
+    ],
+)
+def test_a_config_file_value_of_the_wrong_type_is_an_error_naming_it(
+    tmp_path: Path, bad: dict[str, object]
+) -> None:
+    """Ignoring it would send the token to the default server instead."""
+    (tmp_path / "config.json").write_text(json.dumps(bad))
+    (key,) = bad
+    with pytest.raises(ConfigError, match=f"config.json: '{key}' must be a"):
+        load_settings(environ={"CIVITAI_CONFIG_DIR": str(tmp_path)}, cwd=tmp_path)
+
+
+def test_a_config_file_takes_max_retries_as_a_number_and_warns_of_unknown_keys(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "config.json").write_text(
+        json.dumps({"max_retries": 0, "apiUrl": "http://127.0.0.1:9", "client_id": None})
+    )
+    warnings: list[str] = []
+    env = {"CIVITAI_CONFIG_DIR": str(tmp_path)}
+    s = load_settings(environ=env, cwd=tmp_path, on_warning=warnings.append)
+    assert (s.max_retries, s.api_url, s.client_id) == (0, DEFAULT_ORCHESTRATOR_BASE_URL, None)
+    assert len(warnings) == 1
+    assert "'apiUrl' is not a setting and is ignored" in warnings[0]
+    (tmp_path / "config.json").write_text(json.dumps({"max_retries": 11}))
+    with pytest.raises(ConfigError, match="from 0 to 10"):
+        load_settings(environ=env, cwd=tmp_path)
+
+
+def test_a_config_file_value_of_the_wrong_type_exits_2_before_any_request(run: Run) -> None:
+    config = Path(os.environ["CIVITAI_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.json").write_text(json.dumps({"api_url": 5}))
+    result = run("test", "--token", "t", "--json")  # no respx: a request would fail as 9
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["exitCode"] == 2
+    assert "'api_url' must be a string" in result.stderr
 
 
 def test_config_dir_defaults_to_platform_dir() -> None:

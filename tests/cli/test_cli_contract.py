@@ -167,6 +167,15 @@ def test_json_usage_errors_print_a_document_too(authed, args: list[str]) -> None
     assert error["status"] is None
 
 
+@pytest.mark.parametrize("args", [["--json", "workflows"], ["--bogus", "workflows", "--json"]])
+def test_json_usage_errors_before_the_command_print_a_document_too(authed, args: list[str]) -> None:
+    result = authed(*args)
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["exitCode"] == 2
+    assert "No such option" in error["message"]
+
+
 @pytest.fixture
 def terminal_stderr(monkeypatch: pytest.MonkeyPatch, fresh_consoles: None) -> None:
     """Make stderr count as an interactive, cursor-capable terminal (whatever TERM is)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_cli_commands import API, JOB, WF
 
+from civitai_app_sdk._logging import LOGGER_NAME
 from civitai_app_sdk.cli import _output, _progress
 from civitai_app_sdk.cli._console import TerminalConsole
 from civitai_app_sdk.cli._output import json_text, printable, terminal_safe
@@ -230,6 +232,23 @@ def test_a_servers_wrong_types_show_as_nothing_rather_than_a_traceback(
     assert "Workflow wf-1" in authed("workflow", "wf-2").stdout
 
 
+@pytest.mark.parametrize(
+    ("items", "shown"),
+    [(5, []), ("x", []), ([1, None, "x", [WF]], []), ([1, None, "x", WF], ["wf-1"])],
+)
+def test_a_broken_list_of_workflows_shows_the_workflows_in_it_not_a_traceback(
+    authed: Run, api: respx.MockRouter, items: object, shown: list[str]
+) -> None:
+    api.get(f"{API}/v2/consumer/workflows").respond(json={"items": items, "next": None})
+    api.get(f"{API}/v1/manager/workflows").respond(json=items)  # a bare list, or not
+    for args in (("workflows",), ("workflows", "--status", "succeeded"), ("user", "9")):
+        result = authed(*args)  # the runner re-raises what escapes: no traceback
+        assert result.exit_code == 0, (args, result.stderr)
+        assert ("wf-1" in result.stdout) == bool(shown), (args, result.stdout)
+        listed = json.loads(authed(*args, "--json").stdout)["items"]
+        assert [w["id"] for w in listed] == shown
+
+
 # --- a user's manifest ---------------------------------------------------------------------
 
 
@@ -258,6 +277,33 @@ def test_block_validate_escapes_a_manifests_words(run: Run, cli_home: Path) -> N
     assert unreadable.exit_code == 2
     assert not raw_controls(unreadable.stderr)
     assert "x\\x1b[2J\\u202eevil.json" in unreadable.stderr
+
+
+def test_verbose_log_lines_are_escaped_and_one_line_each(run: Run) -> None:
+    root = logging.getLogger(LOGGER_NAME)
+    before, level = list(root.handlers), root.level
+    try:
+        assert run("--verbose", "help").exit_code == 0
+        (handler,) = [h for h in root.handlers if h not in before]
+        assert isinstance(handler, logging.StreamHandler)
+        stream = io.StringIO()
+        handler.setStream(stream)
+        log = logging.getLogger(f"{LOGGER_NAME}.transport")
+        log.info("GET /w -> 503 %s", f"reason{HOSTILE}\nforged 1970-01-01 line")
+        try:
+            raise ValueError(f"boom{HOSTILE}")
+        except ValueError:
+            log.exception("failed %s", "x")
+    finally:
+        root.handlers[:] = before
+        root.setLevel(level)
+    text = stream.getvalue()
+    assert_escaped(text)
+    assert "reason" in text
+    assert "\\nforged" in text
+    assert not any(line.startswith("forged") for line in text.splitlines())
+    assert "Traceback (most recent call last):\n" in text  # a traceback keeps its lines
+    assert "ValueError: boomx\\x1b[2J" in text
 
 
 def test_clicks_own_errors_show_a_file_name_escaped(run: Run) -> None:

@@ -127,6 +127,46 @@ def test_the_console_script_exits_with_the_command_code(
         assert done.stdout.strip()  # flushed before the quick exit
 
 
+@pytest.mark.parametrize(("argv", "code"), [(["--version"], 0), (["nosuch", "--json"], 2)])
+@pytest.mark.parametrize("closed", [1, 2])
+def test_the_console_script_started_with_stdout_or_stderr_closed_exits_cleanly(
+    argv: list[str], code: int, closed: int, tmp_path: object
+) -> None:
+    """Python sets ``sys.stdout``/``sys.stderr`` to ``None`` then (cron, daemons)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from civitai_app_sdk.cli import run; run()", *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CIVITAI_CONFIG_DIR": str(tmp_path)},
+        preexec_fn=lambda: os.close(closed),
+        check=False,
+    )
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv", [["help"], ["--help"], ["scopes", "Full"], ["scopes", "Full", "--json"]]
+)
+def test_output_into_a_closed_pipe_ends_quietly(argv: list[str], tmp_path: object) -> None:
+    """``civitai-orch ... | head -1``: no traceback and no 'Broken pipe' error line."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first write
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "from civitai_app_sdk.cli import run; run()", *argv],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "CIVITAI_CONFIG_DIR": str(tmp_path)},
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == 1
+    assert done.stderr == ""
+
+
 def test_the_console_script_leaves_httpx_own_cli_unloaded() -> None:
     code = (
         "import sys\n"

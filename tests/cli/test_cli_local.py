@@ -79,3 +79,34 @@ def test_wrong_token_and_unknown_workflow(run, local: LocalServer) -> None:
     refused = run("workflows", "--token", "wrong")
     assert refused.exit_code == 3
     assert refused.stderr.startswith("error: the API token was refused")
+
+
+@pytest.mark.parametrize("retries", [0, 3])
+def test_serve_local_drop_submits_loses_the_answer_and_the_key_recovers_it(
+    run, cli_home: Path, monkeypatch: pytest.MonkeyPatch, retries: int
+) -> None:
+    """`serve-local --drop-submits 1` charges the submit and drops its answer (the estimate
+    before it is answered). The CLI's own retry, or a rerun with the key it prints,
+    finds that workflow: one workflow, paid once."""
+    from civitai_app_sdk.cli.serve_local import _faults
+
+    fast = Timings(unassigned=0.01, preparing=0.01, scheduled=0.01, processing=0.05)
+    config = LocalConfig(token=TOKEN, timings=fast, faults=_faults(0, 0, 1.0, 0, 0, 1))
+    with LocalServer(config) as server:
+        monkeypatch.setenv("CIVITAI_API_URL", server.url)
+        monkeypatch.setenv("CIVITAI_API_TOKEN", TOKEN)
+        monkeypatch.setenv("CIVITAI_MAX_RETRIES", str(retries))
+        body = cli_home / "work" / "body.json"
+        body.write_text(json.dumps(BODY))
+        submitted = run("submit", str(body), "--yes", "--json")
+        charged = 5000 - sum(server.state.store.ledger.balance().values())
+        assert charged > 0
+        if retries == 0:
+            assert submitted.exit_code == 9, submitted.stderr
+            key = json.loads(submitted.stdout)["externalId"]
+            assert f"retry with `--external-id {key}`" in submitted.stderr
+            submitted = run("submit", str(body), "--yes", "--external-id", key, "--json")
+        assert submitted.exit_code == 0, submitted.stderr
+        listed = json.loads(run("workflows", "--json").stdout)["items"]
+        assert [w["id"] for w in listed] == [json.loads(submitted.stdout)["id"]]
+        assert 5000 - sum(server.state.store.ledger.balance().values()) == charged

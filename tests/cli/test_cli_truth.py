@@ -145,6 +145,99 @@ def test_ctrl_c_during_the_submit_request_still_prints_the_key(
 # --- a --wait that ends early keeps the workflow (13.1) ----------------------------------
 
 
+@pytest.mark.parametrize(("status", "code"), [(500, ExitCode.SERVER), (401, ExitCode.AUTH)])
+def test_an_api_error_during_a_submit_wait_keeps_the_paid_workflows_id(
+    authed: Run, api: respx.MockRouter, body_file: Path, status: int, code: ExitCode
+) -> None:
+    _estimate(api)
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).respond(
+        json={**WF, "status": "scheduled"}
+    )
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(
+        status, json={"title": "boom"}, headers={"x-request-id": "rq-1"}
+    )
+    result = authed("submit", str(body_file), "--yes", "--wait", "--json")
+    assert result.exit_code == code
+    document = json.loads(result.stdout)
+    assert (document["id"], document["status"]) == ("wf-1", "scheduled")
+    assert document["cancel"] == "civitai-orch cancel wf-1"
+    assert (document["error"]["status"], document["error"]["requestId"]) == (status, "rq-1")
+    assert "workflow wf-1 is still scheduled on the server" in result.stderr
+
+
+@pytest.mark.parametrize("timeout", ["nan", "inf"])
+def test_a_wait_timeout_that_is_not_finite_is_refused_before_submitting(
+    authed: Run, api: respx.MockRouter, body_file: Path, timeout: str
+) -> None:
+    """It was refused only by the poll, after the workflow was submitted and paid for,
+    with "nothing was sent"."""
+    route = api.route(host="orch.test").respond(json={**WF, "status": "scheduled"})
+    result = authed("submit", str(body_file), "--yes", "--wait", "--timeout", timeout, "--json")
+    assert result.exit_code == ExitCode.USAGE
+    assert "is not a finite number of seconds" in json.loads(result.stdout)["error"]["message"]
+    assert not route.called
+
+
+def test_ctrl_c_while_the_wait_bar_starts_still_prints_the_id_and_the_cancel_command(
+    authed: Run, api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starting the bar loads rich, long enough under load for a Ctrl-C to land there."""
+    from civitai_app_sdk.cli import inspect
+
+    def interrupted_bar(*args: object, **kwargs: object) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(inspect, "bar", interrupted_bar)
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(202, json=RUNNING)
+    result = authed("workflow", "wf-1", "--wait", "--json")
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert json.loads(result.stdout)["cancel"] == "civitai-orch cancel wf-1"
+    assert "`civitai-orch cancel wf-1`" in result.stderr
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_ctrl_c_right_after_the_submit_answered_still_names_the_workflow(
+    authed: Run,
+    api: respx.MockRouter,
+    body_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    wait: bool,
+) -> None:
+    """The first note loads rich (long under load): a Ctrl-C there must not lose what
+    was just paid for."""
+    from civitai_app_sdk.cli import submit
+
+    def interrupted(*args: object, **kwargs: object) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(submit, "note" if wait else "stdout", interrupted)
+    _estimate(api)
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).respond(
+        json={**WF, "status": "scheduled"}
+    )
+    result = authed("submit", str(body_file), "--yes", *(["--wait"] if wait else []))
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert "workflow wf-1 is still scheduled on the server" in result.stderr
+    assert "`civitai-orch cancel wf-1`" in result.stderr
+
+
+def test_ctrl_c_before_the_first_poll_of_a_submit_wait_shows_the_submits_status(
+    authed: Run, api: respx.MockRouter, body_file: Path
+) -> None:
+    def interrupt(request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    _estimate(api)
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).respond(
+        json={**WF, "status": "scheduled"}
+    )
+    api.get(f"{API}/v2/consumer/workflows/wf-1").mock(side_effect=interrupt)
+    result = authed("submit", str(body_file), "--yes", "--wait", "--json")
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert json.loads(result.stdout)["status"] == "scheduled"
+    assert "workflow wf-1 is still scheduled on the server" in result.stderr
+
+
 @pytest.mark.parametrize("as_json", [False, True], ids=["human", "json"])
 def test_ctrl_c_during_wait_prints_the_id_and_the_cancel_command(
     authed: Run, api: respx.MockRouter, as_json: bool
@@ -287,6 +380,32 @@ def test_a_busy_port_hints_port_zero(run: Run) -> None:
         result = run("serve-local", "--port", str(busy.getsockname()[1]))
     assert result.exit_code == 2
     assert "--port 0" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--port", "70000"],
+        ["--port", "-1"],
+        ["--step-seconds", "nan"],
+        ["--step-seconds", "inf"],
+        ["--step-seconds", "0"],
+        ["--latency", "nan"],
+        ["--latency", "-1"],
+    ],
+)
+def test_serve_local_refuses_a_port_or_seconds_out_of_range_before_starting(
+    run: Run, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civitai_app_sdk.cli import serve_local
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the server was started")
+
+    monkeypatch.setattr(serve_local, "LocalServer", never)
+    result = run("serve-local", *args)  # the runner re-raises what escapes: no traceback
+    assert result.exit_code == 2, result.stderr
+    assert f"Invalid value for '{args[0]}'" in result.stderr
 
 
 @pytest.mark.parametrize("answer", ["n", ""], ids=["no", "default"])

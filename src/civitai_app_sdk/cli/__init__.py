@@ -140,7 +140,11 @@ class LazyGroup(click.Group):
         """Note whether ``--json`` was asked for, so failures can print a JSON document."""
         options = args[: args.index("--")] if "--" in args else args
         ctx.meta[JSON_REQUESTED] = "--json" in options
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.ClickException as failure:  # `civitai-orch --json cmd`, `--bad cmd`
+            self._report(ctx, failure)
+            raise
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -183,17 +187,23 @@ class LazyGroup(click.Group):
                     raise
                 raise error from None
         except click.ClickException as failure:
-            from ._output import EMITTED, terminal_safe
-
-            if ctx.meta.get(JSON_REQUESTED) and not ctx.meta.get(EMITTED):
-                from ._exit import usage_document
-                from ._output import emit_json
-
-                emit_json(usage_document(failure))
-            # click's own errors quote a file name as given; click declares ``message``
-            # Final, yet shows whatever it holds when the exception reaches it
-            failure.message = terminal_safe(failure.message)  # type: ignore[misc]
+            self._report(ctx, failure)
             raise
+
+    @staticmethod
+    def _report(ctx: click.Context, failure: click.ClickException) -> None:
+        """Print the ``--json`` document of ``failure`` (unless the command printed its
+        own), and escape its message for the terminal."""
+        from ._output import EMITTED, terminal_safe
+
+        if ctx.meta.get(JSON_REQUESTED) and not ctx.meta.get(EMITTED):
+            from ._exit import usage_document
+            from ._output import emit_json
+
+            emit_json(usage_document(failure))
+        # click's own errors quote a file name as given; click declares ``message``
+        # Final, yet shows whatever it holds when the exception reaches it
+        failure.message = terminal_safe(failure.message)  # type: ignore[misc]
 
 
 @click.group(
@@ -214,8 +224,9 @@ def main(verbose: bool) -> None:
     directory (config.json, and the login stored by `login`). A CIVITAI_API_URL from
     ./.env is used only with the token from that same file; a stored login is used only
     with the API it was made for. CIVITAI_MAX_RETRIES sets how often safe requests are
-    retried on 429/5xx (default 3). Add --json to any command for one JSON document on
-    stdout, failures included. --verbose (or CIVITAI_LOG=debug) logs each request.
+    retried on 429/5xx (default 3). Add --json to a command (all but serve-local and help)
+    for one JSON document on stdout, failures included. --verbose (or CIVITAI_LOG=debug)
+    logs each request.
     """
     if verbose:
         from civitai_app_sdk._logging import enable_logging
@@ -258,6 +269,8 @@ def run() -> None:
     else:
         code = 0
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed
+            continue
         with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
             stream.flush()
     os._exit(code if isinstance(code, int) else 0 if code is None else 1)

@@ -84,16 +84,41 @@ def config_dir(environ: Mapping[str, str]) -> Path:
     return Path(platformdirs.user_config_dir("civitai-orch", appauthor=False))
 
 
+FILE_KEYS: Final = ("api_url", "auth_url", "client_id", "max_retries")
+"""The settings ``config.json`` may hold: strings (``max_retries`` also a whole number)."""
+
+
 def _read_json_object(path: Path) -> dict[str, object]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} is not a JSON object")
     return data
+
+
+def read_config_file(path: Path, *, on_warning: Callable[[str], None] = warn) -> dict[str, str]:
+    """The settings in ``config.json`` as text.
+
+    A value of the wrong type is an error naming it (ignoring it would quietly send
+    the token to the default server); a key that is not a setting gets a warning.
+    """
+    settings: dict[str, str] = {}
+    for key, value in _read_json_object(path).items():
+        if key not in FILE_KEYS:
+            known = ", ".join(FILE_KEYS)
+            on_warning(f"{path}: {key!r} is not a setting and is ignored (settings: {known})")
+        elif key == "max_retries" and type(value) is int:
+            settings[key] = str(value)
+        elif isinstance(value, str):
+            settings[key] = value
+        elif value is not None:
+            kind = "a string or a whole number" if key == "max_retries" else "a string"
+            raise ConfigError(f"{path}: {key!r} must be {kind}, not {json.dumps(value)}")
+    return settings
 
 
 def checked_url(url: str, source: str) -> str:
@@ -148,7 +173,7 @@ def _pick(
     key: str,
     environ: Mapping[str, str],
     dotenv: Mapping[str, str],
-    file: Mapping[str, object],
+    file: Mapping[str, str],
     file_key: str,
 ) -> tuple[str | None, str]:
     if flag:
@@ -157,9 +182,8 @@ def _pick(
         return environ[key], "environment"
     if dotenv.get(key):
         return dotenv[key], DOTENV
-    value = file.get(file_key)
-    if isinstance(value, str) and value:
-        return value, CONFIG_FILE
+    if file.get(file_key):
+        return file[file_key], CONFIG_FILE
     return None, "none"
 
 
@@ -175,7 +199,7 @@ def load_settings(
     env = os.environ if environ is None else environ
     dotenv = read_dotenv((cwd or Path.cwd()) / DOTENV, on_warning=on_warning)
     directory = config_dir(env)
-    file = _read_json_object(directory / CONFIG_FILE)
+    file = read_config_file(directory / CONFIG_FILE, on_warning=on_warning)
     found, token_source = _pick(token, ENV_TOKEN, env, dotenv, {}, "")
     url, url_source = _pick(api_url, ENV_API_URL, env, dotenv, file, "api_url")
     if url_source == DOTENV and token_source != DOTENV:

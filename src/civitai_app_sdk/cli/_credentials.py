@@ -161,7 +161,7 @@ class CredentialsFile(LoginTokens):
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise ConfigError(f"cannot read {self.path}: {exc}; run `civitai-orch login`") from None
         self._check_mode()
         return login_from_json(data, self.path)

@@ -32,6 +32,25 @@ DOWNLOAD_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 """Finite timeouts for signed-URL downloads: 10 s to connect, 30 s per read or write."""
 
 
+def download_directory(directory: Path) -> None:
+    """Create ``directory`` if needed and check a file can be written in it, before any
+    download: a ``--dir`` that cannot hold files is one usage error, not one failed
+    download per output (with a "run it again" that cannot help)."""
+    from ._exit import CliError, ExitCode
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        why = "it is not a directory" if directory.exists() and not directory.is_dir() else None
+        raise CliError(
+            f"cannot save downloads in {directory}: {why or exc.strerror or exc}; "
+            "nothing was downloaded (choose another --dir)",
+            ExitCode.USAGE,
+        ) from None
+
+
 def _from_url(
     http: SyncTransport, url: str, blob_id: str | None, directory: Path, stem: str, progress: Bar
 ) -> tuple[Path, int]:

@@ -66,7 +66,7 @@ def server_words(error: sdk.OrchestratorError) -> str:
     return ": ".join(parts)
 
 
-def _cli_error(error: sdk.OrchestratorError, message: str, code: ExitCode) -> CliError:
+def with_server_words(error: sdk.OrchestratorError, message: str, code: ExitCode) -> CliError:
     """``message`` with the server's words and request id appended, for ``code``."""
     text = sentence(message)
     words = server_words(error)
@@ -147,7 +147,7 @@ def orchestrator_error(error: sdk.OrchestratorError) -> CliError:
     if isinstance(error, sdk.ResponseValidationError):
         return CliError(sentence(str(error)), ExitCode.ERROR, status=error.status)
     message, code = _lead(error)
-    return _cli_error(error, message, code)
+    return with_server_words(error, message, code)
 
 
 def to_click_error(exc: Exception) -> CliError | None:
@@ -168,6 +168,8 @@ def to_click_error(exc: Exception) -> CliError | None:
         return CliError(
             "cannot reach the server: check the network and CIVITAI_API_URL", ExitCode.NETWORK
         )
+    if isinstance(exc, BrokenPipeError):  # the reader left (`| head`): click exits quietly
+        return None
     if isinstance(exc, OSError):
         return CliError(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
     return None

@@ -43,7 +43,7 @@ def get_json(settings: Settings, path: str, params: Sequence[tuple[str, str]]) -
         transport.close()
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         text = response.text
         raise sdk.ResponseValidationError(
             f"GET {path} did not return JSON",

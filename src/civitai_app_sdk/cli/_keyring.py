@@ -74,7 +74,7 @@ class CredentialStore(LoginTokens):
         if text is not None:
             try:
                 data = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise ConfigError(
                     "the OS keyring entry of civitai-orch is not JSON; run `civitai-orch login`"
                 ) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -29,3 +30,10 @@ def api_options(func: F) -> F:
         metavar="TOKEN",
         help="API key or OAuth token (default: CIVITAI_API_TOKEN, ./.env, then `login`).",
     )(func)
+
+
+def finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """A callback refusing ``nan`` and ``inf``, which click's float ranges let through."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number of seconds")
+    return value

@@ -10,11 +10,27 @@ from __future__ import annotations
 import functools
 import json
 import re
-import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import click
+
+from civitai_app_sdk._escape import harmless, printable, terminal_safe
+
+__all__ = [
+    "EMITTED",
+    "emit_json",
+    "entries",
+    "json_text",
+    "note",
+    "printable",
+    "shorten",
+    "status_text",
+    "stderr",
+    "stdout",
+    "terminal_safe",
+    "to_data",
+]
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -105,43 +121,12 @@ def status_text(status: object) -> Text:
     return Text(name, style=STATUS_STYLES.get(name, ""))
 
 
-_SUSPECT: Final = re.compile(r"[^\x20-\x7e]")
-_SUSPECT_IN_TEXT: Final = re.compile(r"[^\x20-\x7e\n\t]")
 _SUSPECT_IN_JSON: Final = re.compile(r"[^\x20-\x7e\n]")
-_ACTED_ON: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-"""Unicode categories a terminal acts on or hides: controls, format characters
-(bidirectional overrides among them), lone surrogates, line and paragraph separators."""
-_JOINERS: Final = frozenset("\u200c\u200d")
-"""The zero-width non-joiner and joiner: ordinary in Persian and Indic text and in emoji."""
-
-
-def _harmless(char: str) -> bool:
-    """Whether a terminal shows ``char`` as it is rather than acting on it or hiding it
-    (private-use characters and those newer than Python's Unicode data, recent emoji
-    among them, are shown as they are)."""
-    return char in _JOINERS or unicodedata.category(char) not in _ACTED_ON
-
-
-def _escaped(match: re.Match[str]) -> str:
-    char = match.group()
-    return char if _harmless(char) else ascii(char)[1:-1]
 
 
 def _json_escaped(match: re.Match[str]) -> str:
     char = match.group()
-    return char if _harmless(char) else json.dumps(char)[1:-1]
-
-
-def printable(text: str) -> str:
-    """``text`` on one line, with every character a terminal would act on (control
-    characters, line breaks, escape sequences, bidirectional overrides, other invisible
-    format characters) written as a ``\\x1b``-style escape instead."""
-    return text if text.isprintable() else _SUSPECT.sub(_escaped, text)
-
-
-def terminal_safe(text: str) -> str:
-    """:func:`printable` that keeps line breaks and tabs: for text of several lines."""
-    return text if text.isprintable() else _SUSPECT_IN_TEXT.sub(_escaped, text)
+    return char if harmless(char) else json.dumps(char)[1:-1]
 
 
 def shorten(text: object, limit: int) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 import httpx
 
+from civitai_app_sdk._loopback import is_loopback
 from civitai_app_sdk._transport import DEFAULT_BASE_URL
 from civitai_app_sdk.oauth.tokens import TokenSet
 from civitai_app_sdk.scopes import TokenScopePresets, scopes_from_bitmask
@@ -21,7 +22,7 @@ from ._config import Settings, checked_url, load_settings
 from ._credentials import NEVER_EXPIRES, StoredLogin
 from ._exit import CliError, ExitCode
 from ._keyring import CredentialStore
-from ._options import json_option
+from ._options import finite, json_option
 from ._output import emit_json, note, stdout
 from ._session import header_safe
 
@@ -95,12 +96,23 @@ def _login_api_url(api_url: str | None, settings: Settings) -> str:
     """The API a new login is for: ``--api-url``, the environment, else the config file.
 
     A ``./.env`` URL is not used: a login from standard input is not that file's token.
+    A plain-http URL off this machine is refused before anything is sent or stored: no
+    token is ever sent there, so the login could never be used.
     """
     if api_url:
-        return checked_url(api_url, "--api-url flag")
-    if settings.api_url_source == ".env":
-        return DEFAULT_BASE_URL.rstrip("/")
-    return settings.api_url
+        target = checked_url(api_url, "--api-url flag")
+    elif settings.api_url_source == ".env":
+        target = DEFAULT_BASE_URL.rstrip("/")
+    else:
+        target = settings.api_url
+    parsed = httpx.URL(target)
+    if parsed.scheme != "https" and not is_loopback(parsed.host):
+        raise CliError(
+            f"a login for {target} could never be used: tokens go over plain http only "
+            "to this machine; use the https URL",
+            ExitCode.USAGE,
+        )
+    return target
 
 
 @click.command()
@@ -128,6 +140,7 @@ def _login_api_url(api_url: str | None, settings: Settings) -> str:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
+    callback=finite,
     default=900,
     show_default=True,
     help="Seconds to wait for approval.",

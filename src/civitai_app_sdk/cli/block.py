@@ -79,7 +79,11 @@ def _emit_text(path: Path, result: ValidationResult) -> None:
     help="JSON Schema to check against (default: $CIVITAI_APP_BLOCK_SCHEMA, else the packaged).",
 )
 def validate(manifest: Path, as_json: bool, schema: Path | None) -> None:
-    """Report every reason the platform would refuse MANIFEST, with its field path."""
+    """Report every reason the platform would refuse MANIFEST, with its field path.
+
+    Exit 0 if it would be accepted, 1 if refused, 2 if MANIFEST (or the schema) cannot
+    be read.
+    """
     from civitai_app_sdk.blocks import SchemaUnavailableError, validate_manifest
 
     try:

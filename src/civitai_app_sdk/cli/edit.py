@@ -55,6 +55,9 @@ def tags(
     as_json: bool,
 ) -> None:
     """Show WORKFLOW_ID's tags, after clearing (--clear), removing and adding as asked."""
+    segment(workflow_id, "workflow id")  # every id and tag is checked before any change
+    for tag in (*removed, *added):
+        segment(tag, "tag")
     client = open_client(token, api_url)
     if clear:
         client.remove_all_tags(workflow_id)

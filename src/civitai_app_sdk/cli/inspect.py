@@ -13,7 +13,7 @@ from civitai_app_sdk.orchestrator._params import WORKFLOWS, segment
 from ._config import load_settings
 from ._exit import CliError, ExitCode
 from ._http import get_json
-from ._options import api_options, json_option
+from ._options import api_options, finite, json_option
 from ._output import emit_json, note, to_data
 from ._progress import bar, workflow_updater
 from ._render import failure_reasons, step_summary, workflow_summary
@@ -27,6 +27,7 @@ def wait_timeout_option(func: Any) -> Any:
     return click.option(
         "--timeout",
         type=click.FloatRange(min=1),
+        callback=finite,
         default=600,
         show_default=True,
         help="Seconds --wait follows the workflow before giving up.",
@@ -58,11 +59,19 @@ def follow_command(workflow_id: str) -> str:
     return shlex.join(["civitai-orch", "workflow", workflow_id, "--wait"])
 
 
-def still_running(workflow_id: str, status: str | None, what: str, code: ExitCode) -> CliError:
+def still_running(
+    workflow_id: str,
+    status: str | None,
+    what: str,
+    code: ExitCode,
+    *,
+    cause: CliError | None = None,
+) -> CliError:
     """The error for a ``--wait`` that ends before the workflow: its id and how to stop it.
 
     The workflow keeps running, and spending, on the server; the ``--json`` document
-    carries its ``id`` and ``status`` so a script keeps what it paid for.
+    carries its ``id`` and ``status`` so a script keeps what it paid for. ``cause`` (an
+    API error that ended the wait) lends its HTTP status, request id and field errors.
     """
     state = status or "unknown"
     cancel = shlex.join(["civitai-orch", "cancel", workflow_id])
@@ -70,45 +79,60 @@ def still_running(workflow_id: str, status: str | None, what: str, code: ExitCod
         f"{what}: workflow {workflow_id} is still {state} on the server and keeps spending "
         f"Buzz; follow it with `{follow_command(workflow_id)}` or stop it with `{cancel}`",
         code,
+        status=cause.status if cause else None,
+        request_id=cause.request_id if cause else None,
+        fields=cause.fields if cause else None,
         extra={"id": workflow_id, "status": state, "cancel": cancel},
     )
 
 
-def follow(client: Any, workflow_id: str, timeout: float) -> dict[str, Any]:
+def follow(
+    client: Any, workflow_id: str, timeout: float, *, status: str | None = None
+) -> dict[str, Any]:
     """Poll a workflow to its end with a progress bar on stderr.
 
     Ctrl-C, the end of ``timeout`` or a server that stops answering stops following
-    (not the workflow) and says how to follow or cancel it.
+    (not the workflow) and says how to follow or cancel it, with the last status seen
+    (``status``: the one already known, such as the submit's answer).
     """
     from civitai_app_sdk.errors import PollTimeoutError
 
-    seen: dict[str, str | None] = {"status": None}
-    with bar(f"{workflow_id}: waiting") as status_bar:
-        show = workflow_updater(status_bar)
+    seen: dict[str, str | None] = {"status": status}
+    try:  # around the bar too: Ctrl-C while it starts (rich loading) keeps the id
+        with bar(f"{workflow_id}: waiting") as status_bar:
+            show = workflow_updater(status_bar)
 
-        def on_update(snapshot: object) -> None:
-            seen["status"] = to_data(snapshot).get("status")
-            show(snapshot)
+            def on_update(snapshot: object) -> None:
+                seen["status"] = to_data(snapshot).get("status")
+                show(snapshot)
 
-        try:
             final = client.poll(workflow_id, timeout=timeout, on_update=on_update)
-        except KeyboardInterrupt:
+    except KeyboardInterrupt:
+        raise still_running(
+            workflow_id, seen["status"], "interrupted", ExitCode.INTERRUPTED
+        ) from None
+    except PollTimeoutError as exc:
+        if exc.last is None:  # not one answer before the deadline: a hanging server
             raise still_running(
-                workflow_id, seen["status"], "interrupted", ExitCode.INTERRUPTED
+                workflow_id, seen["status"], "the request timed out", ExitCode.NETWORK
             ) from None
-        except PollTimeoutError as exc:
-            if exc.last is None:  # not one answer before the deadline: a hanging server
-                raise still_running(
-                    workflow_id, None, "the request timed out", ExitCode.NETWORK
-                ) from None
-            raise still_running(
-                workflow_id, seen["status"], f"the wait ended after {timeout:g} s", ExitCode.ERROR
-            ) from None
-        except sdk.TransportError as exc:  # a hanging or lost server: the workflow lives on
-            what = "the request timed out" if isinstance(exc, sdk.RequestTimeoutError) else None
-            raise still_running(
-                workflow_id, seen["status"], what or "the API stopped answering", ExitCode.NETWORK
-            ) from None
+        raise still_running(
+            workflow_id, seen["status"], f"the wait ended after {timeout:g} s", ExitCode.ERROR
+        ) from None
+    except sdk.TransportError as exc:  # a hanging or lost server: the workflow lives on
+        what = "the request timed out" if isinstance(exc, sdk.RequestTimeoutError) else None
+        raise still_running(
+            workflow_id, seen["status"], what or "the API stopped answering", ExitCode.NETWORK
+        ) from None
+    except sdk.NotFoundError:
+        raise
+    except sdk.OrchestratorError as exc:  # a 5xx, an expired token…: it lives on too
+        from ._errors import orchestrator_error
+
+        error = orchestrator_error(exc)
+        raise still_running(
+            workflow_id, seen["status"], error.format_message(), error.code, cause=error
+        ) from None
     data: dict[str, Any] = to_data(final)
     return data
 

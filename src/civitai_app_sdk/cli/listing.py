@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -23,7 +23,7 @@ from ._dates import end_bound, start_bound
 from ._exit import CliError, ExitCode
 from ._http import get_json
 from ._options import api_options, json_option
-from ._output import emit_json, note, stdout
+from ._output import emit_json, entries, note, stdout
 from ._render import workflow_table
 
 FAILED_STATUSES = frozenset({"failed", "expired", "canceled"})
@@ -83,6 +83,13 @@ def _filters(func: Callable[..., None]) -> Callable[..., None]:
     ):
         command = decorator(command)
     return command
+
+
+def _workflows_in(body: object) -> list[dict[str, Any]]:
+    """The workflow objects in a page (``{"items": [...]}``) or a bare list; whatever
+    else a broken or hostile server sent there is left out, not a traceback."""
+    listed = body.get("items") if isinstance(body, Mapping) else body
+    return [dict(item) for item in entries(listed) if isinstance(item, Mapping)]
 
 
 def _next_hint(ctx: click.Context, cursor: str) -> None:
@@ -163,7 +170,7 @@ def workflows(
     page = get_json(load_settings(token=token, api_url=api_url), WORKFLOWS, params)
     if not isinstance(page, dict):
         raise sdk.ResponseValidationError(f"GET {WORKFLOWS} did not return a page of workflows")
-    items = [w for w in page.get("items") or [] if not statuses or w.get("status") in statuses]
+    items = [w for w in _workflows_in(page) if not statuses or w.get("status") in statuses]
     next_cursor = page.get("next") or None
     if as_json:
         emit_json({"items": items, "next": next_cursor})
@@ -213,7 +220,7 @@ def user(
             "Manager-role token; use `civitai-orch workflows` for your own workflows",
             code,
         ) from None
-    items = body if isinstance(body, list) else (body or {}).get("items") or []
+    items = _workflows_in(body)
     if as_json:
         emit_json({"items": items})
         return

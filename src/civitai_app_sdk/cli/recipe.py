@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
@@ -12,6 +11,7 @@ from civitai_app_sdk.orchestrator import OPERATIONS
 
 from ._confirm import ask_first
 from ._exit import CliError, ExitCode
+from ._json_input import read_json
 from ._options import api_options, json_option
 from ._output import emit_json
 from ._session import open_client
@@ -30,13 +30,6 @@ def _recipe_names() -> dict[str, str]:
             names[method] = method
             names[OPERATION_SPECS[op_id].path.rsplit("/", 1)[-1]] = method
     return names
-
-
-def _input(file: Any) -> Any:
-    try:
-        return json.load(file)
-    except ValueError as exc:
-        raise CliError(f"{file.name} is not valid JSON: {exc}", ExitCode.USAGE) from None
 
 
 def _run_failed(exc: OrchestratorError | KeyboardInterrupt) -> CliError:
@@ -69,7 +62,9 @@ def _run_failed(exc: OrchestratorError | KeyboardInterrupt) -> CliError:
 
 @click.command()
 @click.argument("name")
-@click.argument("input_file", metavar="[INPUT.json]", type=click.File("r"), default="-")
+@click.argument(
+    "input_file", metavar="[INPUT.json]", type=click.File("r", encoding="utf-8"), default="-"
+)
 @click.option("--estimate", is_flag=True, help="Price it only (whatif): nothing runs or is paid.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before spending Buzz.")
 @api_options
@@ -94,7 +89,7 @@ def recipe(
     if method is None:
         known = ", ".join(sorted(n for n in names if n == names[n]))
         raise CliError(f"no recipe called {name!r}; recipes: {known}", ExitCode.USAGE)
-    body = _input(input_file)
+    body = read_json(input_file)
     ask_first(
         yes or estimate,
         question=f"Run {name} and spend Buzz?",

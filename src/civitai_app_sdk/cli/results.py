@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._download import blob_stem, download_all, from_blob_endpoint
+from ._download import blob_stem, download_all, download_directory, from_blob_endpoint
 from ._exit import CliError, ExitCode
 from ._media import workflow_media
 from ._options import api_options, json_option
@@ -64,6 +64,7 @@ def results(
     ]
     reports = None
     if download and items:
+        download_directory(directory)
         with bar("Downloading", transfer=True) as progress:
             reports = download_all(
                 client, workflow_id, items, directory, hidden_mature=not nsfw, progress=progress
@@ -164,6 +165,7 @@ def blob(
     client = open_client(token, api_url)
     size: int | None
     if download:
+        download_directory(directory)
         with bar(f"Downloading {blob_id}", transfer=True) as progress:
             path, size = from_blob_endpoint(
                 client,

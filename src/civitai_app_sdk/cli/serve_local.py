@@ -8,6 +8,8 @@ import click
 
 from civitai_app_sdk.errors import ConfigurationError
 
+from ._options import finite
+
 try:
     from civitai_app_sdk.local import FaultRule, LocalConfig, LocalServer, Timings
     from civitai_app_sdk.local.buzz import DEFAULT_BALANCE
@@ -15,7 +17,6 @@ except ConfigurationError as exc:  # the [local] extra is missing: say how to ad
     raise click.ClickException(str(exc)) from None
 
 _API = r"^/(v2|api)/"
-_SUBMIT = r"^/v2/consumer/workflows$"
 LOCAL_TOKEN = "local-dev-token"
 
 
@@ -29,7 +30,7 @@ def _faults(
 ) -> tuple[FaultRule, ...]:
     """Fault rules from the command-line counts (each rule is bounded by its count)."""
     rules = [
-        FaultRule("drop", drop_submits, method="POST", path=_SUBMIT),
+        FaultRule("lost", drop_submits),  # submits only: an estimate is answered
         FaultRule("429", rate_limit, seconds=retry_after, path=_API),
         FaultRule("500", server_errors, path=_API),
         FaultRule("502-html", html_errors, path=_API),
@@ -42,18 +43,41 @@ def _faults(
 
 @click.command("serve-local")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
-@click.option("--port", default=8787, show_default=True, help="Port (0 picks a free one).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8787,
+    show_default=True,
+    help="Port (0 picks a free one).",
+)
 @click.option("--token", default=None, help="Accept only this API token (default: any).")
 @click.option(
     "--balance", default=DEFAULT_BALANCE["yellow"], show_default=True, help="Yellow Buzz."
 )
-@click.option("--step-seconds", default=1.8, show_default=True, help="How long each step runs.")
-@click.option("--latency", default=0.0, help="Delay every API request by SECONDS (≤30).")
+@click.option(
+    "--step-seconds",
+    type=click.FloatRange(0, min_open=True),
+    callback=finite,
+    default=1.8,
+    show_default=True,
+    help="How long each step runs.",
+)
+@click.option(
+    "--latency",
+    type=click.FloatRange(0, 30),
+    callback=finite,
+    default=0.0,
+    help="Delay every API request by SECONDS (≤30).",
+)
 @click.option("--rate-limit", default=0, help="Answer the next N API requests with 429.")
 @click.option("--retry-after", default=1.0, show_default=True, help="Retry-After of those 429s.")
 @click.option("--server-errors", default=0, help="Answer the next N API requests with a 500.")
 @click.option("--html-errors", default=0, help="Answer the next N with a 502 HTML page.")
-@click.option("--drop-submits", default=0, help="Drop the connection after N submits.")
+@click.option(
+    "--drop-submits",
+    default=0,
+    help="Create and charge the next N submits, then drop the connection (estimates pass).",
+)
 @click.option("--fail-step", multiple=True, help="Step name or $type that fails (repeatable).")
 @click.option("--auto-consent", is_flag=True, help="Approve sign-ins at once (no consent page).")
 def serve_local(
@@ -77,8 +101,6 @@ def serve_local(
     base URL, OAuth base URL and site URL at the printed address. Stops on Ctrl-C or
     SIGTERM.
     """
-    if step_seconds <= 0:
-        raise click.BadParameter("must be positive", param_hint="--step-seconds")
     share = step_seconds / 9
     try:
         config = LocalConfig(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, cast
 
 import click
@@ -11,11 +10,19 @@ from civitai_app_sdk.errors import OrchestratorError
 
 from ._confirm import ask_first
 from ._exit import CliError, ExitCode
+from ._json_input import read_json
 from ._options import api_options, json_option
 from ._output import emit_json, note, printable, stdout, to_data
 from ._render import cost_text, estimate_summary
 from ._session import open_client
-from .inspect import WAIT_HELP, finish, follow, follow_command, wait_timeout_option
+from .inspect import (
+    WAIT_HELP,
+    finish,
+    follow,
+    follow_command,
+    still_running,
+    wait_timeout_option,
+)
 
 if TYPE_CHECKING:
     from civitai_app_sdk_generated.params import WorkflowTemplateParam
@@ -30,10 +37,7 @@ def _body_key(body: WorkflowTemplateParam) -> str | None:
 
 def _body(file: Any) -> WorkflowTemplateParam:
     """The workflow in ``file``: any JSON object (the client validates it before sending)."""
-    try:
-        body = json.load(file)
-    except ValueError as exc:
-        raise CliError(f"{file.name} is not valid JSON: {exc}", ExitCode.USAGE) from None
+    body = read_json(file)
     if not isinstance(body, dict):
         raise CliError(f"{file.name} must hold one workflow object", ExitCode.USAGE)
     _check_step_types(body, file.name)
@@ -174,10 +178,25 @@ def submit(
     except KeyboardInterrupt:
         raise _submit_failed(None, key) from None
     workflow_id = str(created.get("id") or "")
+    state = created.get("status")
+    known = state if isinstance(state, str) else None
+    try:  # paid for: a Ctrl-C from here on must still say which workflow it was
+        _report_submitted(created, workflow_id, wait=wait, as_json=as_json)
+    except KeyboardInterrupt:
+        if not workflow_id:
+            raise
+        raise still_running(workflow_id, known, "interrupted", ExitCode.INTERRUPTED) from None
+    if wait and workflow_id:
+        finish(follow(client, workflow_id, timeout, status=known), as_json)
+
+
+def _report_submitted(
+    created: dict[str, Any], workflow_id: str, *, wait: bool, as_json: bool
+) -> None:
+    """Say the workflow was submitted (and, without --wait, print it)."""
     shown = printable(workflow_id)  # the server's words: no markup, no terminal escapes
     if wait and workflow_id:
         note(f"Submitted {shown}; waiting for it to finish…")
-        finish(follow(client, workflow_id, timeout), as_json)
         return
     if as_json:
         emit_json(created)
