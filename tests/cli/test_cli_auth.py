@@ -172,6 +172,28 @@ def test_corrupt_credentials_file_is_one_line_error(run, cli_home: Path) -> None
 
 
 @pytest.mark.parametrize(
+    "extra",
+    [
+        {"api_url": "http://[::1"},  # httpx cannot parse it: was a bare InvalidURL traceback
+        {"api_url": "javascript:alert(1)"},
+        {"client_id": "app", "auth_url": "http://[::1"},
+    ],
+)
+def test_a_stored_url_that_is_not_http_is_one_line_error(
+    run, cli_home: Path, extra: dict[str, str]
+) -> None:
+    tokens = {"access_token": "secret-at", "expires_at": 4e12, "refresh_token": "secret-rt"}
+    _creds(cli_home).parent.mkdir(parents=True)
+    _creds(cli_home).write_text(json.dumps({"tokens": tokens, **extra}))
+    result = run("test", "--json")
+    assert result.exit_code == 2, result.stderr
+    key = "auth_url" if "auth_url" in extra else "api_url"
+    assert f"{key} is not an http(s) URL; run `civitai-orch login`" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "secret" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
     ("args", "mask", "names"),
     [
         (["114689"], 114689, ["UserRead", "AIServicesRead", "AIServicesWrite", "BuzzRead"]),

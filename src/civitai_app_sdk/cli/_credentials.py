@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Final
 
 import attrs
+import httpx
 
 from civitai_app_sdk.oauth.store import FileRefreshLock, RefreshLock
 from civitai_app_sdk.oauth.tokens import TokenSet
@@ -54,6 +55,14 @@ def login_to_json(login: StoredLogin) -> dict[str, object]:
     return payload
 
 
+def _is_http_url(url: str) -> bool:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
+
+
 def login_from_json(data: object, where: object) -> StoredLogin:
     """A login from its stored document; ``ConfigError`` naming ``where`` when it is bad."""
     if not isinstance(data, dict):
@@ -63,6 +72,10 @@ def login_from_json(data: object, where: object) -> StoredLogin:
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}; run `civitai-orch login`") from None
     text = {k: v if isinstance(v := data.get(k), str) else None for k in _TEXT_KEYS}
+    for key in ("auth_url", "api_url"):
+        url = text[key]
+        if url is not None and not _is_http_url(url):
+            raise ConfigError(f"{where}: {key} is not an http(s) URL; run `civitai-orch login`")
     return StoredLogin(tokens, text["client_id"], text["auth_url"], text["api_url"])
 
 
