@@ -25,6 +25,7 @@ from civitai_app_sdk.oauth.store import FileRefreshLock, RefreshLock
 from civitai_app_sdk.oauth.tokens import TokenSet
 
 from ._config import CREDENTIALS_FILE, ConfigError
+from ._exit import CliError, ExitCode
 from ._output import note
 
 NEVER_EXPIRES: Final = 253402300799.0
@@ -104,6 +105,16 @@ def _shared_mode(path: Path) -> int | None:
     return mode if mode & 0o044 else None
 
 
+class CredentialsWriteError(CliError):
+    """The login could not be written (a full disk, a read-only config directory)."""
+
+    def __init__(self, message: str, path: Path, reason: str) -> None:
+        """``message`` for the user; ``reason`` is the system's (``No space left on device``)."""
+        super().__init__(message, ExitCode.ERROR)
+        self.path = path
+        self.reason = reason
+
+
 class LoginTokens:
     """The token-store protocol over a place that keeps a whole :class:`StoredLogin`.
 
@@ -136,7 +147,17 @@ class LoginTokens:
     def save(self, tokens: TokenSet) -> None:
         """Store rotated tokens, keeping the recorded client and API (TokenStore protocol)."""
         previous = self.read()
-        self.write(attrs.evolve(previous, tokens=tokens) if previous else StoredLogin(tokens))
+        login = attrs.evolve(previous, tokens=tokens) if previous else StoredLogin(tokens)
+        try:
+            self.write(login)
+        except CredentialsWriteError as exc:
+            # the server has already rotated the pair: the stored refresh token is dead
+            raise CredentialsWriteError(
+                f"the refreshed login could not be saved to {exc.path} ({exc.reason}) and "
+                "the one stored is no longer valid: fix that, then run `civitai-orch login`",
+                exc.path,
+                exc.reason,
+            ) from None
 
     def clear(self) -> None:
         """Forget the tokens (TokenStore protocol)."""
@@ -182,6 +203,18 @@ class CredentialsFile(LoginTokens):
     def write(self, login: StoredLogin) -> None:
         """Replace the file atomically and durably; it is readable by its owner only."""
         payload = login_to_json(login)
+        try:
+            self._replace(payload)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise CredentialsWriteError(
+                f"cannot save the login to {self.path} ({reason}); the login stored "
+                "before, if any, is unchanged",
+                self.path,
+                reason,
+            ) from None
+
+    def _replace(self, payload: dict[str, object]) -> None:
         _secure_dir(self.path.parent)
         fd, temp = tempfile.mkstemp(prefix=".credentials-", dir=self.path.parent)
         try:
