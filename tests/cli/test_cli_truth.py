@@ -686,6 +686,52 @@ def test_a_broken_keyring_falls_back_to_the_file(
     assert (cli_home / "config" / "credentials.json").exists()
 
 
+class LockableKeyring(MemoryKeyring):
+    """A keyring that refuses writes while ``locked``."""
+
+    locked = False
+
+    def set_password(self, service: str, user: str, password: str) -> None:
+        if self.locked:
+            raise RuntimeError("locked")
+        super().set_password(service, user, password)
+
+
+def test_a_login_saved_to_the_file_while_the_keyring_is_locked_is_the_one_used(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the file said "Saved to credentials.json" but every command sent the old key
+    from civitai_app_sdk.cli import _keyring
+
+    ring = LockableKeyring()
+    monkeypatch.setattr(_keyring, "system_keyring", lambda: ring)
+    assert _login(run, API, "old-key")["path"] == "the OS keyring"
+    ring.locked = True
+    assert _login(run, API, "new-key")["path"].endswith("credentials.json")
+    monkeypatch.setenv("CIVITAI_API_URL", API)
+    with respx.mock:
+        route = respx.get(f"{API}/v2/consumer/workflows").respond(json={"items": []})
+        assert run("workflows").exit_code == 0
+    assert route.calls.last.request.headers["authorization"] == "Bearer new-key"
+
+
+def test_a_pair_rotated_while_the_keyring_is_locked_is_not_lost(tmp_path: Path) -> None:
+    from civitai_app_sdk.cli._credentials import StoredLogin
+    from civitai_app_sdk.cli._keyring import CredentialStore
+    from civitai_app_sdk.oauth import TokenSet
+
+    ring = LockableKeyring()
+    store = CredentialStore(tmp_path, ring)  # type: ignore[arg-type]
+    old = TokenSet(access_token="at-1", expires_at=1.0, refresh_token="rt-1")
+    store.write(StoredLogin(old, "cid", "https://auth.test", API))
+    ring.locked = True
+    store.save(TokenSet(access_token="at-2", expires_at=4e9, refresh_token="rt-2"))
+    again = CredentialStore(tmp_path, ring)  # type: ignore[arg-type]
+    login = again.read()
+    assert login is not None
+    assert (login.tokens.refresh_token, login.client_id, login.api_url) == ("rt-2", "cid", API)
+
+
 # --- serve-local logins ------------------------------------------------------------------
 
 

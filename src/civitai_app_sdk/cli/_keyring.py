@@ -4,6 +4,7 @@ The keyring entry (service ``civitai-orch``, account = the credentials file's pa
 each config directory has its own) holds the same JSON document as ``credentials.json``.
 With a working keyring the file is removed after a save; without one (a server, CI, a
 container) the owner-only file is used. ``CIVITAI_KEYRING=0`` turns the keyring off.
+So a file that exists holds the newest login, and is read before the keyring.
 """
 
 from __future__ import annotations
@@ -69,7 +70,14 @@ class CredentialStore(LoginTokens):
             return None
 
     def read(self) -> StoredLogin | None:
-        """The stored login (keyring first, then the file), or ``None``."""
+        """The stored login (the file first, then the keyring), or ``None``.
+
+        A save to the keyring removes the file, so a file that is there holds the
+        newest login: one saved while the keyring was off, locked or broken.
+        """
+        from_file = self.file.read()
+        if from_file is not None:
+            return from_file
         text = self._keyring_text()
         if text is not None:
             try:
@@ -79,7 +87,7 @@ class CredentialStore(LoginTokens):
                     "the OS keyring entry of civitai-orch is not JSON; run `civitai-orch login`"
                 ) from None
             return login_from_json(data, "the OS keyring entry of civitai-orch")
-        return self.file.read()
+        return None
 
     def write(self, login: StoredLogin) -> str:
         """Save ``login``; returns where it went (``the OS keyring`` or the file's path)."""
