@@ -732,6 +732,27 @@ def test_a_pair_rotated_while_the_keyring_is_locked_is_not_lost(tmp_path: Path) 
     assert (login.tokens.refresh_token, login.client_id, login.api_url) == ("rt-2", "cid", API)
 
 
+def test_logout_that_cannot_remove_the_keyring_entry_says_so(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # it said "Not signed in; nothing to remove." (exit 0) and the key stayed in use
+    from civitai_app_sdk.cli import _keyring
+
+    class Undeletable(MemoryKeyring):
+        def delete_password(self, service: str, user: str) -> None:
+            raise RuntimeError("locked")
+
+    ring = Undeletable()
+    monkeypatch.setattr(_keyring, "system_keyring", lambda: ring)
+    _login(run, API, "ring-key")
+    result = run("logout", "--json")
+    assert result.exit_code == ExitCode.ERROR
+    message = json.loads(result.stdout)["error"]["message"]
+    assert message.startswith("you are still signed in: the OS keyring entry")
+    assert "cannot remove the OS keyring entry (RuntimeError)" in result.stderr
+    assert "ring-key" not in result.stdout + result.stderr
+
+
 # --- serve-local logins ------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from civitai_app_sdk._transport import DEFAULT_BASE_URL
 from civitai_app_sdk.oauth.tokens import TokenSet
 from civitai_app_sdk.scopes import TokenScopePresets, scopes_from_bitmask
 
-from ._config import Settings, checked_url, load_settings
+from ._config import ConfigError, Settings, checked_url, load_settings
 from ._credentials import NEVER_EXPIRES, StoredLogin
 from ._exit import CliError, ExitCode
 from ._keyring import CredentialStore
@@ -207,6 +207,14 @@ def _report(stored: StoredLogin, user: CivitaiUser | None, where: str, as_json: 
     stdout().print(f"Signed in{who} for {stored.api_url}. Saved to {where}.", markup=False)
 
 
+def _still_stored(store: CredentialStore) -> bool:
+    """Whether a login is still there after ``delete`` (a keyring that refused)."""
+    try:
+        return store.read() is not None
+    except ConfigError:  # an unreadable entry is still an entry
+        return True
+
+
 @click.command()
 @json_option
 def logout(as_json: bool) -> None:
@@ -217,6 +225,13 @@ def logout(as_json: bool) -> None:
     settings = load_settings()
     store = CredentialStore(settings.directory)
     removed = store.delete()
+    if _still_stored(store):
+        raise CliError(
+            "you are still signed in: the OS keyring entry of civitai-orch could not be "
+            "removed; unlock the keyring and run `civitai-orch logout` again, or delete "
+            "that entry with your keyring tool",
+            ExitCode.ERROR,
+        )
     if as_json:
         emit_json({"removed": removed, "path": str(store.file.path)})
         return
