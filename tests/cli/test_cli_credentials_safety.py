@@ -7,6 +7,8 @@ import json
 import os
 import stat
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,78 @@ def test_a_refresh_that_cannot_be_saved_says_the_stored_login_is_dead(
     )
     assert "secret" not in result.stdout + result.stderr
     assert not workflows.called
+
+
+def test_a_refresh_saved_after_logout_does_not_bring_the_login_back(tmp_path: Path) -> None:
+    file = CredentialsFile(tmp_path)
+    file.write(LOGIN)
+    file.delete()
+    file.save(TokenSet(access_token="secret-new", expires_at=3e9, refresh_token="secret-rt"))
+    assert not file.path.exists()  # it came back bound to no API (production's)
+
+
+def _refresh_in_flight(folder: Path, started: threading.Event) -> None:
+    """Another command's refresh: holds the lock, then saves a rotated pair."""
+    store = CredentialsFile(folder)
+    lock = store.refresh_lock()
+    assert lock.acquire(5)
+    started.set()
+    time.sleep(0.3)
+    store.save(TokenSet(access_token="secret-new", expires_at=3e9, refresh_token="secret-rt2"))
+    lock.release()
+
+
+def test_logout_waits_for_a_refresh_in_flight_then_removes_its_pair(
+    run: Run, cli_home: Path
+) -> None:
+    # logout said "Signed out." and the refresh then wrote credentials.json back
+    folder = cli_home / "config"
+    CredentialsFile(folder).write(LOGIN)
+    started = threading.Event()
+    refresher = threading.Thread(target=_refresh_in_flight, args=(folder, started))
+    refresher.start()
+    assert started.wait(5)
+    result = run("logout")
+    refresher.join()
+    assert result.exit_code == 0, result.stderr
+    assert "Signed out." in result.stdout
+    assert not CredentialsFile(folder).path.exists()
+
+
+@respx.mock
+def test_login_waits_for_a_refresh_in_flight_and_is_not_overwritten(
+    run: Run, cli_home: Path
+) -> None:
+    folder = cli_home / "config"
+    CredentialsFile(folder).write(LOGIN)
+    respx.get("https://civitai.com/api/v1/me").respond(json={"id": 7, "username": "maker"})
+    started = threading.Event()
+    refresher = threading.Thread(target=_refresh_in_flight, args=(folder, started))
+    refresher.start()
+    assert started.wait(5)
+    result = run("login", "--with-token", input="secret-key-2\n")
+    refresher.join()
+    assert result.exit_code == 0, result.stderr
+    stored = CredentialsFile(folder).read()
+    assert stored is not None
+    assert stored.tokens.access_token == "secret-key-2"
+    assert stored.tokens.refresh_token is None
+
+
+def test_logout_with_a_refresh_that_never_ends_is_one_error(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civitai_app_sdk.cli import auth
+
+    monkeypatch.setattr(auth, "_LOCK_WAIT", 0.1)
+    folder = cli_home / "config"
+    CredentialsFile(folder).write(LOGIN)
+    lock = CredentialsFile(folder).refresh_lock()
+    assert lock.acquire(1)
+    try:
+        result = run("logout")
+    finally:
+        lock.release()
+    assert result.exit_code == 1
+    assert "is refreshing the stored login" in result.stderr
+    assert CredentialsFile(folder).path.exists()

@@ -145,9 +145,15 @@ class LoginTokens:
         return login.tokens if login else None
 
     def save(self, tokens: TokenSet) -> None:
-        """Store rotated tokens, keeping the recorded client and API (TokenStore protocol)."""
+        """Store rotated tokens, keeping the recorded client and API (TokenStore protocol).
+
+        When the login was removed meanwhile (``logout``), it stays removed: a pair
+        saved on its own would bring it back bound to no API.
+        """
         previous = self.read()
-        login = attrs.evolve(previous, tokens=tokens) if previous else StoredLogin(tokens)
+        if previous is None:
+            return
+        login = attrs.evolve(previous, tokens=tokens)
         try:
             self.write(login)
         except CredentialsWriteError as exc:

@@ -6,9 +6,11 @@ the API it was made for: the CLI never sends it anywhere else.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import click
 import httpx
@@ -28,6 +30,32 @@ from ._session import header_safe
 
 if TYPE_CHECKING:
     from civitai_app_sdk.oauth import CivitaiUser
+
+
+_LOCK_WAIT: Final = 60.0
+"""Seconds ``login``/``logout`` wait for a refresh by another command to end."""
+
+
+@contextlib.contextmanager
+def _no_refresh_running(store: CredentialStore) -> Iterator[None]:
+    """Hold the login's refresh lock: a refresh in flight ends (and saves) first, so
+    it cannot overwrite a new login or bring back one just removed."""
+    try:
+        lock = store.refresh_lock()
+        taken = lock.acquire(_LOCK_WAIT)
+    except OSError:  # no lock file can be made there: nor can a refresh save there
+        yield
+        return
+    if not taken:
+        raise CliError(
+            "another civitai-orch command is refreshing the stored login and has not "
+            "finished; try again",
+            ExitCode.ERROR,
+        )
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _read_pasted_token() -> str:
@@ -179,7 +207,9 @@ def login(
         stored, user = _device_login(
             client_id, auth_url or settings.auth_url, target, scope, timeout
         )
-    where = CredentialStore(settings.directory).write(stored)
+    store = CredentialStore(settings.directory)
+    with _no_refresh_running(store):
+        where = store.write(stored)
     _report(stored, user, where, as_json)
 
 
@@ -224,7 +254,8 @@ def logout(as_json: bool) -> None:
     """
     settings = load_settings()
     store = CredentialStore(settings.directory)
-    removed = store.delete()
+    with _no_refresh_running(store):
+        removed = store.delete()
     if _still_stored(store):
         raise CliError(
             "you are still signed in: the OS keyring entry of civitai-orch could not be "
