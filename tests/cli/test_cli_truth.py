@@ -13,7 +13,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -751,6 +751,63 @@ def test_logout_that_cannot_remove_the_keyring_entry_says_so(
     assert message.startswith("you are still signed in: the OS keyring entry")
     assert "cannot remove the OS keyring entry (RuntimeError)" in result.stderr
     assert "ring-key" not in result.stdout + result.stderr
+
+
+def test_a_keyring_that_drops_what_it_is_given_leaves_the_login_in_the_file(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # login said "Saved to the OS keyring", deleted the file, and the login was gone
+    from civitai_app_sdk.cli import _keyring
+
+    class Forgetful(MemoryKeyring):
+        def set_password(self, service: str, user: str, password: str) -> None:
+            pass
+
+    monkeypatch.setattr(_keyring, "system_keyring", Forgetful)
+    with respx.mock:
+        respx.get(f"{SITE}/api/v1/me").respond(json=ME)
+        result = run("login", "--with-token", "--api-url", API, input="kept-key\n")
+    assert result.exit_code == 0, result.stderr
+    assert "the OS keyring did not keep the login; using the file" in result.stderr
+    assert "Saved to the OS keyring" not in result.stdout
+    monkeypatch.setenv("CIVITAI_API_URL", API)
+    with respx.mock:
+        route = respx.get(f"{API}/v2/consumer/workflows").respond(json={"items": []})
+        assert run("workflows").exit_code == 0
+    assert route.calls.last.request.headers["authorization"] == "Bearer kept-key"
+
+
+def test_an_empty_keyring_chain_is_no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+    from keyring.backends.chainer import ChainerBackend
+
+    from civitai_app_sdk.cli._keyring import system_keyring
+
+    class Empty(ChainerBackend):
+        backends: ClassVar[list[object]] = []
+
+    monkeypatch.delenv("CIVITAI_KEYRING", raising=False)
+    monkeypatch.setattr(keyring, "get_keyring", Empty)
+    assert system_keyring() is None
+
+
+def test_a_keyring_backend_that_does_not_load_is_a_warning_not_a_traceback(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PYTHON_KEYRING_BACKEND=no.Such: every command that reads the login crashed
+    import keyring
+
+    def broken() -> None:
+        raise ModuleNotFoundError("No module named 'no'")
+
+    monkeypatch.delenv("CIVITAI_KEYRING")
+    monkeypatch.setattr(keyring, "get_keyring", broken)
+    monkeypatch.setenv("CIVITAI_API_URL", API)
+    result = run("workflows")
+    assert result.exit_code == ExitCode.AUTH
+    assert "warning: cannot load the OS keyring (ModuleNotFoundError" in result.stderr
+    assert "error: no API token" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # --- serve-local logins ------------------------------------------------------------------

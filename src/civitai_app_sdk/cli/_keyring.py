@@ -37,9 +37,15 @@ def system_keyring() -> KeyringBackend | None:
     if os.environ.get(ENV_KEYRING, "").strip().lower() in {"0", "false", "no", "off"}:
         return None
     import keyring
-    from keyring.backends import fail, null
+    from keyring.backends import chainer, fail, null
 
-    backend = keyring.get_keyring()
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # a PYTHON_KEYRING_BACKEND or keyringrc.cfg that does not load
+        warn(f"cannot load the OS keyring ({type(exc).__name__}: {exc}); using the file")
+        return None
+    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+        return None  # a chain of nothing: it drops every password it is given
     return None if isinstance(backend, fail.Keyring | null.Keyring) else backend
 
 
@@ -92,13 +98,17 @@ class CredentialStore(LoginTokens):
     def write(self, login: StoredLogin) -> str:
         """Save ``login``; returns where it went (``the OS keyring`` or the file's path)."""
         if self._backend is not None:
+            text = json.dumps(login_to_json(login))
             try:
-                self._backend.set_password(SERVICE, self.account, json.dumps(login_to_json(login)))
+                self._backend.set_password(SERVICE, self.account, text)
+                kept = self._backend.get_password(SERVICE, self.account) == text
             except Exception as exc:  # a locked or broken keyring: the file still works
                 warn(f"cannot write the OS keyring ({type(exc).__name__}); using the file")
             else:
-                self.file.delete()
-                return "the OS keyring"
+                if kept:
+                    self.file.delete()
+                    return "the OS keyring"
+                warn("the OS keyring did not keep the login; using the file")
         self.file.write(login)
         return str(self.file.path)
 
