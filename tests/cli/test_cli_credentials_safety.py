@@ -195,3 +195,15 @@ def test_logout_with_a_refresh_that_never_ends_is_one_error(
     assert result.exit_code == 1
     assert "is refreshing the stored login" in result.stderr
     assert CredentialsFile(folder).path.exists()
+
+
+def test_folders_made_on_the_way_are_owner_only_even_under_umask_000(tmp_path: Path) -> None:
+    # a new ~/.config under umask 000 was 0777: anyone could swap the folder inside
+    old = os.umask(0)
+    try:
+        CredentialsFile(tmp_path / "home" / ".config" / "civitai-orch").write(LOGIN)
+    finally:
+        os.umask(old)
+    for folder in ("home", "home/.config", "home/.config/civitai-orch"):
+        assert mode(tmp_path / folder) == 0o700, folder
+    assert mode(tmp_path / "home/.config/civitai-orch/credentials.json") == 0o600

@@ -81,8 +81,14 @@ def login_from_json(data: object, where: object) -> StoredLogin:
 
 
 def _secure_dir(directory: Path) -> None:
-    """Create ``directory`` if needed and make it owner-only (0700)."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create ``directory`` if needed and make it owner-only (0700).
+
+    Folders created on the way are owner-only too: under ``umask 000`` a new
+    ``~/.config`` was world-writable, so anyone could swap the config folder inside.
+    """
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
     if sys.platform == "win32":
         return
     with contextlib.suppress(OSError):  # not ours to change: the file itself stays 0600
