@@ -255,3 +255,15 @@ def test_v1_and_v2_calls_never_log_the_token(
     assert run("workflow", "w", env=env).exit_code == 6
     assert any("/v1/consumer/jobs/j" in r.getMessage() for r in caplog.records)
     assert "log-secret-token" not in caplog.text
+
+
+def test_login_says_when_an_environment_token_overrides_it(
+    run, cli_home: Path, me: respx.Route, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "Signed in as maker" while every command went on sending the other token
+    monkeypatch.setenv("CIVITAI_API_TOKEN", "env-token")
+    result = run("login", "--with-token", "--json", input="secret-key-1\n")
+    assert result.exit_code == 0, result.stderr
+    assert "CIVITAI_API_TOKEN from the environment is used before this login" in result.stderr
+    assert json.loads(result.stdout)["kind"] == "apiKey"
+    assert "env-token" not in result.stdout + result.stderr

@@ -211,6 +211,11 @@ def login(
     with _no_refresh_running(store):
         where = store.write(stored)
     _report(stored, user, where, as_json)
+    if settings.token:
+        note(
+            f"Note: CIVITAI_API_TOKEN from the {settings.token_source} is used before "
+            "this login; unset it to use the login."
+        )
 
 
 def _report(stored: StoredLogin, user: CivitaiUser | None, where: str, as_json: bool) -> None:
