@@ -207,3 +207,15 @@ def test_folders_made_on_the_way_are_owner_only_even_under_umask_000(tmp_path: P
     for folder in ("home", "home/.config", "home/.config/civitai-orch"):
         assert mode(tmp_path / folder) == 0o700, folder
     assert mode(tmp_path / "home/.config/civitai-orch/credentials.json") == 0o600
+
+
+def test_logout_removes_copies_left_by_a_process_killed_while_saving(
+    run: Run, cli_home: Path
+) -> None:
+    folder = cli_home / "config"
+    CredentialsFile(folder).write(LOGIN)
+    leftover = folder / ".credentials-k9x2ab"  # what mkstemp left when kill -9 hit json.dump
+    leftover.write_text('{"tokens": {"access_token": "secret-at", "expi')
+    result = run("logout")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == [".credentials.json.lock"]

@@ -31,6 +31,8 @@ from ._output import note
 NEVER_EXPIRES: Final = 253402300799.0
 """Epoch seconds of 9999-12-31: the expiry recorded for a pasted API key."""
 _TEXT_KEYS: Final = ("client_id", "auth_url", "api_url")
+_TEMP_PREFIX: Final = ".credentials-"
+"""Names of the copies being written, before one replaces ``credentials.json``."""
 
 
 @attrs.frozen
@@ -228,7 +230,7 @@ class CredentialsFile(LoginTokens):
 
     def _replace(self, payload: dict[str, object]) -> None:
         _secure_dir(self.path.parent)
-        fd, temp = tempfile.mkstemp(prefix=".credentials-", dir=self.path.parent)
+        fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=self.path.parent)
         try:
             if sys.platform != "win32":
                 os.fchmod(fd, 0o600)
@@ -243,7 +245,15 @@ class CredentialsFile(LoginTokens):
             raise
 
     def delete(self) -> bool:
-        """Remove the file; ``False`` when there was nothing to remove."""
+        """Remove the file; ``False`` when there was nothing to remove.
+
+        Half-written copies left by a process killed while it saved (``login``,
+        ``logout`` and refreshes hold the refresh lock, so none is being written)
+        go too: they hold a token as well.
+        """
+        with contextlib.suppress(OSError):
+            for leftover in self.path.parent.glob(f"{_TEMP_PREFIX}*"):
+                leftover.unlink(missing_ok=True)
         try:
             self.path.unlink()
         except FileNotFoundError:
