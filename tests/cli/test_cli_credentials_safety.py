@@ -219,3 +219,30 @@ def test_logout_removes_copies_left_by_a_process_killed_while_saving(
     result = run("logout")
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in folder.iterdir()) == [".credentials.json.lock"]
+
+
+@respx.mock
+def test_a_folder_that_cannot_hold_the_refresh_lock_fails_before_the_refresh_is_sent(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # it was a bare "Read-only file system: …/.credentials.json.lock"
+    from civitai_app_sdk.oauth.store import FileRefreshLock
+
+    monkeypatch.setenv("CIVITAI_API_URL", "https://orch.test")
+    folder = cli_home / "config"
+    old = TokenSet(access_token="old-access", expires_at=1.0, refresh_token="secret-r1")
+    CredentialsFile(folder).write(StoredLogin(old, "cid", "https://auth.test", "https://orch.test"))
+    token = respx.post("https://auth.test/api/auth/oauth/token").respond(json={})
+
+    def read_only(self: FileRefreshLock, timeout: float) -> bool:
+        raise OSError(errno.EROFS, "Read-only file system", str(folder))
+
+    monkeypatch.setattr(FileRefreshLock, "acquire", read_only)
+    result = run("workflows")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"error: cannot refresh the stored login: no lock file can be made in {folder} "
+        "(Read-only file system); nothing was sent"
+    )
+    assert not token.called
+    assert "secret" not in result.stderr

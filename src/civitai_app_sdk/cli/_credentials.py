@@ -262,5 +262,31 @@ class CredentialsFile(LoginTokens):
 
     def refresh_lock(self) -> RefreshLock:
         """A file lock beside the file, held by whoever refreshes these tokens."""
-        _secure_dir(self.path.parent)
-        return FileRefreshLock(self.path.with_name(f".{self.path.name}.lock"))
+        return _CredentialsLock(self.path.with_name(f".{self.path.name}.lock"))
+
+
+class _CredentialsLock:
+    """The refresh lock of ``credentials.json``; a folder that cannot hold it (read-only,
+    full) is a :class:`CredentialsWriteError` before any refresh is sent."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with contextlib.suppress(OSError):  # acquire says why it cannot lock
+            _secure_dir(path.parent)
+        self._lock = FileRefreshLock(path)
+
+    def acquire(self, timeout: float) -> bool:
+        try:
+            return self._lock.acquire(timeout)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise CredentialsWriteError(
+                f"cannot refresh the stored login: no lock file can be made in "
+                f"{self.path.parent} ({reason}); nothing was sent, and a refreshed login "
+                "could not be saved there: make it writable, or set CIVITAI_API_TOKEN",
+                self.path,
+                reason,
+            ) from None
+
+    def release(self) -> None:
+        self._lock.release()

@@ -21,7 +21,7 @@ from civitai_app_sdk.oauth.tokens import TokenSet
 from civitai_app_sdk.scopes import TokenScopePresets, scopes_from_bitmask
 
 from ._config import ConfigError, Settings, checked_url, load_settings
-from ._credentials import NEVER_EXPIRES, StoredLogin
+from ._credentials import NEVER_EXPIRES, CredentialsWriteError, StoredLogin
 from ._exit import CliError, ExitCode
 from ._keyring import CredentialStore
 from ._options import finite, json_option
@@ -40,10 +40,10 @@ _LOCK_WAIT: Final = 60.0
 def _no_refresh_running(store: CredentialStore) -> Iterator[None]:
     """Hold the login's refresh lock: a refresh in flight ends (and saves) first, so
     it cannot overwrite a new login or bring back one just removed."""
+    lock = store.refresh_lock()
     try:
-        lock = store.refresh_lock()
         taken = lock.acquire(_LOCK_WAIT)
-    except OSError:  # no lock file can be made there: nor can a refresh save there
+    except CredentialsWriteError:  # no lock file can be made there: nor can a refresh save
         yield
         return
     if not taken:
