@@ -267,3 +267,14 @@ def test_login_says_when_an_environment_token_overrides_it(
     assert "CIVITAI_API_TOKEN from the environment is used before this login" in result.stderr
     assert json.loads(result.stdout)["kind"] == "apiKey"
     assert "env-token" not in result.stdout + result.stderr
+
+
+def test_login_reads_a_bounded_line_from_standard_input(
+    run, cli_home: Path, me: respx.Route
+) -> None:
+    # `login --with-token < /dev/zero` read until memory ran out (a MemoryError traceback)
+    result = run("login", "--with-token", input="a" * 100_000)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no token")
+    assert not me.called
+    assert not _creds(cli_home).exists()

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from civitai_app_sdk.oauth import CivitaiUser
 
 
+_MAX_TOKEN: Final = 16384
+"""Longest token read from standard input (an API key is 32 characters, a JWT a few KB)."""
 _LOCK_WAIT: Final = 60.0
 """Seconds ``login``/``logout`` wait for a refresh by another command to end."""
 
@@ -61,10 +63,10 @@ def _no_refresh_running(store: CredentialStore) -> Iterator[None]:
 def _read_pasted_token() -> str:
     if sys.stdin.isatty():
         token = click.prompt("API key", hide_input=True, err=True)
-    else:
-        token = sys.stdin.readline()
+    else:  # a bounded read: `< /dev/zero` or a piped file has no line end to stop at
+        token = sys.stdin.readline(_MAX_TOKEN + 1)
     token = str(token).strip()
-    if not header_safe(token):
+    if len(token) > _MAX_TOKEN or not header_safe(token):
         raise CliError(
             "no token on standard input (give one token: one line of printable ASCII, no spaces)",
             ExitCode.USAGE,
