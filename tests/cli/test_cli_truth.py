@@ -855,3 +855,25 @@ def test_serve_local_failed_step_and_refund_after_cancel(
         view = run("workflow", created["id"])
     assert view.exit_code == 0, view.stderr
     assert "Refunded:" in view.stdout
+
+
+def test_a_relative_config_dir_gets_one_keyring_entry_per_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CIVITAI_CONFIG_DIR=.civitai in two projects shared one entry: a login in one
+    # replaced (and a logout removed) the other's
+    from civitai_app_sdk.cli._credentials import StoredLogin
+    from civitai_app_sdk.cli._keyring import CredentialStore
+    from civitai_app_sdk.oauth import TokenSet
+
+    ring = MemoryKeyring()
+    for project in ("a", "b"):
+        (tmp_path / project).mkdir()
+        monkeypatch.chdir(tmp_path / project)
+        store = CredentialStore(Path(".civitai"), ring)  # type: ignore[arg-type]
+        store.write(StoredLogin(TokenSet(access_token=f"key-{project}", expires_at=4e9)))
+    monkeypatch.chdir(tmp_path / "a")
+    login = CredentialStore(Path(".civitai"), ring).read()  # type: ignore[arg-type]
+    assert login is not None
+    assert login.tokens.access_token == "key-a"
+    assert len(ring.entries) == 2

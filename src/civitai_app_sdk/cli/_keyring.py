@@ -1,7 +1,7 @@
 """Where ``login`` keeps credentials: the OS keyring when there is one, else the file.
 
-The keyring entry (service ``civitai-orch``, account = the credentials file's path, so
-each config directory has its own) holds the same JSON document as ``credentials.json``.
+The keyring entry (service ``civitai-orch``, account = the credentials file's absolute
+path, so each config directory has its own) holds the same JSON document as ``credentials.json``.
 With a working keyring the file is removed after a save; without one (a server, CI, a
 container) the owner-only file is used. ``CIVITAI_KEYRING=0`` turns the keyring off.
 So a file that exists holds the newest login, and is read before the keyring.
@@ -59,7 +59,8 @@ class CredentialStore(LoginTokens):
     def __init__(self, directory: Path, backend: KeyringBackend | None = None) -> None:
         """Use the keyring ``backend`` (default: the system's) and ``directory``'s file."""
         self.file = CredentialsFile(directory)
-        self.account = str(self.file.path)
+        # absolute: a relative CIVITAI_CONFIG_DIR names another folder in each project
+        self.account = str(self.file.path.absolute())
         self._backend = backend if backend is not None else system_keyring()
 
     def __repr__(self) -> str:
