@@ -11,10 +11,12 @@ import threading
 import time
 from pathlib import Path
 
+import attrs
 import pytest
 import respx
 
 from civitai_app_sdk.cli._credentials import CredentialsFile, CredentialsWriteError, StoredLogin
+from civitai_app_sdk.cli._exit import CliError
 from civitai_app_sdk.oauth import TokenSet
 from tests.cli.conftest import Run
 
@@ -246,3 +248,71 @@ def test_a_folder_that_cannot_hold_the_refresh_lock_fails_before_the_refresh_is_
     )
     assert not token.called
     assert "secret" not in result.stderr
+
+
+def _session_on(folder: Path, login: StoredLogin, monkeypatch: pytest.MonkeyPatch) -> object:
+    """The token source a command resolves for ``login`` (what it sends with)."""
+    from civitai_app_sdk.cli._config import load_settings
+    from civitai_app_sdk.cli._session import resolve_token
+
+    monkeypatch.setenv("CIVITAI_CONFIG_DIR", str(folder))
+    monkeypatch.setenv("CIVITAI_KEYRING", "0")
+    monkeypatch.setenv("CIVITAI_API_URL", login.api_url or "")
+    monkeypatch.delenv("CIVITAI_API_TOKEN", raising=False)
+    CredentialsFile(folder).write(login)
+    return resolve_token(load_settings(cwd=folder))
+
+
+LOCAL = StoredLogin(
+    TokenSet(access_token="local-at", expires_at=time.time() + 3600, refresh_token="local-rt"),
+    "local-app",
+    "http://127.0.0.1:8787",
+    "http://127.0.0.1:8787",
+)
+PRODUCTION = StoredLogin(
+    TokenSet(access_token="secret-prod-at", expires_at=time.time() + 3600, refresh_token="prod-rt"),
+    "prod-app",
+    None,
+    "https://orchestration.civitai.com",
+)
+
+
+def test_a_login_saved_by_another_command_is_not_sent_to_this_ones_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a running `workflow --wait` on serve-local sent the production token to it as soon
+    # as `login --api-url https://orchestration.civitai.com` ran in another terminal
+    from civitai_app_sdk.oauth import RefreshingTokenProvider
+
+    source = _session_on(tmp_path, LOCAL, monkeypatch)
+    assert isinstance(source, RefreshingTokenProvider)
+    assert source.get_token() == "local-at"
+    CredentialsFile(tmp_path).write(PRODUCTION)
+    with pytest.raises(CliError, match="replaced by another command") as info:
+        source.get_token()
+    assert info.value.exit_code == 3
+    assert "https://orchestration.civitai.com" in info.value.format_message()
+    assert "secret" not in info.value.format_message()
+
+
+@respx.mock
+def test_an_expiring_login_does_not_refresh_or_clear_one_saved_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civitai_app_sdk.oauth import RefreshingTokenProvider
+
+    expiring = attrs.evolve(LOCAL, tokens=attrs.evolve(LOCAL.tokens, expires_at=1.0))
+    source = _session_on(tmp_path, expiring, monkeypatch)
+    assert isinstance(source, RefreshingTokenProvider)
+    token = respx.post(url__regex=r".*").respond(400, json={"error": "invalid_grant"})
+    stale = attrs.evolve(PRODUCTION, tokens=attrs.evolve(PRODUCTION.tokens, expires_at=1.0))
+    CredentialsFile(tmp_path).write(stale)
+    with pytest.raises(CliError, match="replaced by another command"):
+        source.get_token()
+    assert not token.called  # prod-rt never went to the local OAuth server
+    assert CredentialsFile(tmp_path).read() == stale
+    # nor is a pair refreshed for the old login written over it, nor is it cleared
+    bound = CredentialsFile(tmp_path).only(expiring)
+    bound.save(TokenSet(access_token="local-at-2", expires_at=4e9, refresh_token="x"))
+    bound.clear()
+    assert CredentialsFile(tmp_path).read() == stale

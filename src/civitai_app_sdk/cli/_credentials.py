@@ -16,15 +16,16 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import Final
+from typing import Final, Self
 
 import attrs
 import httpx
 
+from civitai_app_sdk._transport import DEFAULT_BASE_URL
 from civitai_app_sdk.oauth.store import FileRefreshLock, RefreshLock
 from civitai_app_sdk.oauth.tokens import TokenSet
 
-from ._config import CREDENTIALS_FILE, ConfigError
+from ._config import CREDENTIALS_FILE, ConfigError, origin
 from ._exit import CliError, ExitCode
 from ._output import note
 
@@ -56,6 +57,11 @@ def login_to_json(login: StoredLogin) -> dict[str, object]:
         if value:
             payload[key] = value
     return payload
+
+
+def _binding(login: StoredLogin) -> tuple[str | None, str | None, str]:
+    """What a login's tokens may be sent to: its OAuth client and server, its API's origin."""
+    return login.client_id, login.auth_url, origin(login.api_url or DEFAULT_BASE_URL)
 
 
 def _is_http_url(url: str) -> bool:
@@ -131,6 +137,24 @@ class LoginTokens:
     give ``read``, ``write``, ``delete`` and ``refresh_lock``.
     """
 
+    _only: tuple[str | None, str | None, str] | None = None
+
+    def only(self, login: StoredLogin) -> Self:
+        """Hand out, refresh and clear nothing but ``login`` (its client, OAuth server and API).
+
+        Another login saved meanwhile by another command (``login --api-url`` elsewhere)
+        is neither loaded (a :class:`CliError`), nor overwritten, nor cleared: its
+        tokens never go to this login's API or OAuth server.
+        """
+        self._only = _binding(login)
+        return self
+
+    def _current(self) -> StoredLogin | None:
+        login = self.read()
+        if login is None or (self._only is not None and _binding(login) != self._only):
+            return None
+        return login
+
     def read(self) -> StoredLogin | None:
         """The stored login, or ``None`` when there is none."""
         raise NotImplementedError
@@ -148,9 +172,17 @@ class LoginTokens:
         raise NotImplementedError
 
     def load(self) -> TokenSet | None:
-        """The stored tokens (TokenStore protocol)."""
+        """The stored tokens (TokenStore protocol); see :meth:`only`."""
         login = self.read()
-        return login.tokens if login else None
+        if login is None:
+            return None
+        if self._only is not None and _binding(login) != self._only:
+            raise CliError(
+                "the stored login was replaced by another command while this one ran "
+                f"(the new one is for {_binding(login)[2]}); its token is not sent here",
+                ExitCode.AUTH,
+            )
+        return login.tokens
 
     def save(self, tokens: TokenSet) -> None:
         """Store rotated tokens, keeping the recorded client and API (TokenStore protocol).
@@ -158,7 +190,7 @@ class LoginTokens:
         When the login was removed meanwhile (``logout``), it stays removed: a pair
         saved on its own would bring it back bound to no API.
         """
-        previous = self.read()
+        previous = self._current()
         if previous is None:
             return
         login = attrs.evolve(previous, tokens=tokens)
@@ -174,8 +206,9 @@ class LoginTokens:
             ) from None
 
     def clear(self) -> None:
-        """Forget the tokens (TokenStore protocol)."""
-        self.delete()
+        """Forget the tokens (TokenStore protocol); another login saved meanwhile stays."""
+        if self._current() is not None:
+            self.delete()
 
 
 class CredentialsFile(LoginTokens):
