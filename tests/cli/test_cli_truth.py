@@ -748,9 +748,36 @@ def test_logout_that_cannot_remove_the_keyring_entry_says_so(
     result = run("logout", "--json")
     assert result.exit_code == ExitCode.ERROR
     message = json.loads(result.stdout)["error"]["message"]
-    assert message.startswith("you are still signed in: the OS keyring entry")
+    assert message.startswith("you may still be signed in: the OS keyring entry")
     assert "cannot remove the OS keyring entry (RuntimeError)" in result.stderr
     assert "ring-key" not in result.stdout + result.stderr
+
+
+def test_logout_with_a_keyring_that_cannot_be_read_does_not_say_signed_out(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "Signed out." (the file went) while the locked keyring kept its login for later
+    from civitai_app_sdk.cli import _keyring
+
+    class Locked(MemoryKeyring):
+        locked = False
+
+        def get_password(self, service: str, user: str) -> str | None:
+            if self.locked:
+                raise RuntimeError("locked")
+            return super().get_password(service, user)
+
+    ring = Locked()
+    monkeypatch.setattr(_keyring, "system_keyring", lambda: ring)
+    _login(run, API, "ring-key")
+    ring.locked = True
+    result = run("logout")
+    assert result.exit_code == ExitCode.ERROR
+    assert "Signed out" not in result.stdout
+    assert "error: you may still be signed in" in result.stderr
+    ring.locked = False
+    assert run("logout").exit_code == 0
+    assert ring.entries == {}
 
 
 def test_a_keyring_that_drops_what_it_is_given_leaves_the_login_in_the_file(

@@ -62,6 +62,8 @@ class CredentialStore(LoginTokens):
         # absolute: a relative CIVITAI_CONFIG_DIR names another folder in each project
         self.account = str(self.file.path.absolute())
         self._backend = backend if backend is not None else system_keyring()
+        self.keyring_failed = False
+        """Whether the last ``delete`` could not read or change the keyring."""
 
     def __repr__(self) -> str:
         where = "keyring" if self._backend is not None else "file"
@@ -114,14 +116,20 @@ class CredentialStore(LoginTokens):
         return str(self.file.path)
 
     def delete(self) -> bool:
-        """Remove the login from the keyring and the file; ``False`` if neither held one."""
+        """Remove the login from the keyring and the file; ``False`` if neither held one.
+
+        A keyring that cannot be read or changed sets :attr:`keyring_failed`: a login
+        kept there may still be there.
+        """
         removed = False
-        if self._keyring_text() is not None and self._backend is not None:
+        if self._backend is not None:
             try:
-                self._backend.delete_password(SERVICE, self.account)
-                removed = True
+                if self._backend.get_password(SERVICE, self.account) is not None:
+                    self._backend.delete_password(SERVICE, self.account)
+                    removed = True
             except Exception as exc:  # report, and still remove the file
                 warn(f"cannot remove the OS keyring entry ({type(exc).__name__})")
+                self.keyring_failed = True
         return self.file.delete() or removed
 
     def refresh_lock(self) -> RefreshLock:

@@ -263,11 +263,11 @@ def logout(as_json: bool) -> None:
     store = CredentialStore(settings.directory)
     with _no_refresh_running(store):
         removed = store.delete()
-    if _still_stored(store):
+    if store.keyring_failed or _still_stored(store):
         raise CliError(
-            "you are still signed in: the OS keyring entry of civitai-orch could not be "
-            "removed; unlock the keyring and run `civitai-orch logout` again, or delete "
-            "that entry with your keyring tool",
+            "you may still be signed in: the OS keyring entry of civitai-orch could not be "
+            "read or removed; unlock the keyring and run `civitai-orch logout` again, or "
+            "delete that entry with your keyring tool",
             ExitCode.ERROR,
         )
     if as_json:
