@@ -316,3 +316,13 @@ def test_an_expiring_login_does_not_refresh_or_clear_one_saved_meanwhile(
     bound.save(TokenSet(access_token="local-at-2", expires_at=4e9, refresh_token="x"))
     bound.clear()
     assert CredentialsFile(tmp_path).read() == stale
+
+
+def test_a_config_dir_that_is_a_file_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    notes.chmod(0o644)
+    with pytest.raises(CredentialsWriteError, match="cannot save the login"):
+        CredentialsFile(notes).write(LOGIN)
+    assert mode(notes) == 0o644  # not made 0700
+    assert notes.read_text() == "mine"

@@ -94,9 +94,10 @@ def _secure_dir(directory: Path) -> None:
     Folders created on the way are owner-only too: under ``umask 000`` a new
     ``~/.config`` was world-writable, so anyone could swap the config folder inside.
     """
-    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    missing = [d for d in directory.parents if not d.exists()]
     for folder in reversed(missing):
         folder.mkdir(mode=0o700, exist_ok=True)
+    directory.mkdir(mode=0o700, exist_ok=True)  # FileExistsError when it is a file
     if sys.platform == "win32":
         return
     with contextlib.suppress(OSError):  # not ours to change: the file itself stays 0600
