@@ -1,7 +1,8 @@
 """Where ``login`` keeps credentials: the OS keyring when there is one, else the file.
 
 The keyring entry (service ``civitai-orch``, account = the credentials file's absolute
-path, so each config directory has its own) holds the same JSON document as ``credentials.json``.
+path, so each config directory has its own) holds the same JSON document as
+``credentials.json``.
 With a working keyring the file is removed after a save; without one (a server, CI, a
 container) the owner-only file is used. ``CIVITAI_KEYRING=0`` turns the keyring off.
 So a file that exists holds the newest login, and is read before the keyring.
