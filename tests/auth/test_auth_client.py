@@ -161,6 +161,8 @@ def test_the_longest_lifetime_read_can_still_be_stored(mock: respx.MockRouter) -
         # an endless lifetime: expires_at became inf, which no store could write back
         httpx.Response(200, json={**TOKENS, "expires_in": "9" * 400}),
         httpx.Response(200, json={**TOKENS, "expires_in": 1e308}),
+        # a JSON integer past a float's range: float() raised a bare OverflowError
+        httpx.Response(200, json={**TOKENS, "expires_in": 10**400}),
         # no bearer header can carry it: each later use failed as a ConfigurationError
         httpx.Response(200, json={**TOKENS, "access_token": "at\r\nX-Injected: 1"}),
         httpx.Response(200, json={**TOKENS, "access_token": "two words"}),

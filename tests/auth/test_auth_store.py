@@ -64,6 +64,7 @@ def test_json_dict_without_refresh_token_and_with_node_nan_scope() -> None:
         {"access_token": "a", "expires_at": "1"},
         {"access_token": "a", "expires_at": True},
         {"access_token": "a", "expires_at": float("inf")},
+        {"access_token": "a", "expires_at": 10**400},  # was a bare OverflowError
         {"access_token": "a", "expires_at": 1, "refresh_token": 3},
         {"access_token": "a", "expires_at": 1, "scope": "0x1"},
     ],

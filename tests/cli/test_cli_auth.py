@@ -172,6 +172,28 @@ def test_corrupt_credentials_file_is_one_line_error(run, cli_home: Path) -> None
 
 
 @pytest.mark.parametrize(
+    "extra",
+    [
+        {"api_url": "http://[::1"},  # httpx cannot parse it: was a bare InvalidURL traceback
+        {"api_url": "javascript:alert(1)"},
+        {"client_id": "app", "auth_url": "http://[::1"},
+    ],
+)
+def test_a_stored_url_that_is_not_http_is_one_line_error(
+    run, cli_home: Path, extra: dict[str, str]
+) -> None:
+    tokens = {"access_token": "secret-at", "expires_at": 4e12, "refresh_token": "secret-rt"}
+    _creds(cli_home).parent.mkdir(parents=True)
+    _creds(cli_home).write_text(json.dumps({"tokens": tokens, **extra}))
+    result = run("test", "--json")
+    assert result.exit_code == 2, result.stderr
+    key = "auth_url" if "auth_url" in extra else "api_url"
+    assert f"{key} is not an http(s) URL; run `civitai-orch login`" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "secret" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
     ("args", "mask", "names"),
     [
         (["114689"], 114689, ["UserRead", "AIServicesRead", "AIServicesWrite", "BuzzRead"]),
@@ -233,3 +255,26 @@ def test_v1_and_v2_calls_never_log_the_token(
     assert run("workflow", "w", env=env).exit_code == 6
     assert any("/v1/consumer/jobs/j" in r.getMessage() for r in caplog.records)
     assert "log-secret-token" not in caplog.text
+
+
+def test_login_says_when_an_environment_token_overrides_it(
+    run, cli_home: Path, me: respx.Route, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "Signed in as maker" while every command went on sending the other token
+    monkeypatch.setenv("CIVITAI_API_TOKEN", "env-token")
+    result = run("login", "--with-token", "--json", input="secret-key-1\n")
+    assert result.exit_code == 0, result.stderr
+    assert "CIVITAI_API_TOKEN from the environment is used before this login" in result.stderr
+    assert json.loads(result.stdout)["kind"] == "apiKey"
+    assert "env-token" not in result.stdout + result.stderr
+
+
+def test_login_reads_a_bounded_line_from_standard_input(
+    run, cli_home: Path, me: respx.Route
+) -> None:
+    # `login --with-token < /dev/zero` read until memory ran out (a MemoryError traceback)
+    result = run("login", "--with-token", input="a" * 100_000)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no token")
+    assert not me.called
+    assert not _creds(cli_home).exists()

@@ -13,7 +13,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -686,6 +686,157 @@ def test_a_broken_keyring_falls_back_to_the_file(
     assert (cli_home / "config" / "credentials.json").exists()
 
 
+class LockableKeyring(MemoryKeyring):
+    """A keyring that refuses writes while ``locked``."""
+
+    locked = False
+
+    def set_password(self, service: str, user: str, password: str) -> None:
+        if self.locked:
+            raise RuntimeError("locked")
+        super().set_password(service, user, password)
+
+
+def test_a_login_saved_to_the_file_while_the_keyring_is_locked_is_the_one_used(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the file said "Saved to credentials.json" but every command sent the old key
+    from civitai_app_sdk.cli import _keyring
+
+    ring = LockableKeyring()
+    monkeypatch.setattr(_keyring, "system_keyring", lambda: ring)
+    assert _login(run, API, "old-key")["path"] == "the OS keyring"
+    ring.locked = True
+    assert _login(run, API, "new-key")["path"].endswith("credentials.json")
+    monkeypatch.setenv("CIVITAI_API_URL", API)
+    with respx.mock:
+        route = respx.get(f"{API}/v2/consumer/workflows").respond(json={"items": []})
+        assert run("workflows").exit_code == 0
+    assert route.calls.last.request.headers["authorization"] == "Bearer new-key"
+
+
+def test_a_pair_rotated_while_the_keyring_is_locked_is_not_lost(tmp_path: Path) -> None:
+    from civitai_app_sdk.cli._credentials import StoredLogin
+    from civitai_app_sdk.cli._keyring import CredentialStore
+    from civitai_app_sdk.oauth import TokenSet
+
+    ring = LockableKeyring()
+    store = CredentialStore(tmp_path, ring)  # type: ignore[arg-type]
+    old = TokenSet(access_token="at-1", expires_at=1.0, refresh_token="rt-1")
+    store.write(StoredLogin(old, "cid", "https://auth.test", API))
+    ring.locked = True
+    store.save(TokenSet(access_token="at-2", expires_at=4e9, refresh_token="rt-2"))
+    again = CredentialStore(tmp_path, ring)  # type: ignore[arg-type]
+    login = again.read()
+    assert login is not None
+    assert (login.tokens.refresh_token, login.client_id, login.api_url) == ("rt-2", "cid", API)
+
+
+def test_logout_that_cannot_remove_the_keyring_entry_says_so(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # it said "Not signed in; nothing to remove." (exit 0) and the key stayed in use
+    from civitai_app_sdk.cli import _keyring
+
+    class Undeletable(MemoryKeyring):
+        def delete_password(self, service: str, user: str) -> None:
+            raise RuntimeError("locked")
+
+    ring = Undeletable()
+    monkeypatch.setattr(_keyring, "system_keyring", lambda: ring)
+    _login(run, API, "ring-key")
+    result = run("logout", "--json")
+    assert result.exit_code == ExitCode.ERROR
+    message = json.loads(result.stdout)["error"]["message"]
+    assert message.startswith("you may still be signed in: the OS keyring entry")
+    assert "cannot remove the OS keyring entry (RuntimeError)" in result.stderr
+    assert "ring-key" not in result.stdout + result.stderr
+
+
+def test_logout_with_a_keyring_that_cannot_be_read_does_not_say_signed_out(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "Signed out." (the file went) while the locked keyring kept its login for later
+    from civitai_app_sdk.cli import _keyring
+
+    class Locked(MemoryKeyring):
+        locked = False
+
+        def get_password(self, service: str, user: str) -> str | None:
+            if self.locked:
+                raise RuntimeError("locked")
+            return super().get_password(service, user)
+
+    ring = Locked()
+    monkeypatch.setattr(_keyring, "system_keyring", lambda: ring)
+    _login(run, API, "ring-key")
+    ring.locked = True
+    result = run("logout")
+    assert result.exit_code == ExitCode.ERROR
+    assert "Signed out" not in result.stdout
+    assert "error: you may still be signed in" in result.stderr
+    ring.locked = False
+    assert run("logout").exit_code == 0
+    assert ring.entries == {}
+
+
+def test_a_keyring_that_drops_what_it_is_given_leaves_the_login_in_the_file(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # login said "Saved to the OS keyring", deleted the file, and the login was gone
+    from civitai_app_sdk.cli import _keyring
+
+    class Forgetful(MemoryKeyring):
+        def set_password(self, service: str, user: str, password: str) -> None:
+            pass
+
+    monkeypatch.setattr(_keyring, "system_keyring", Forgetful)
+    with respx.mock:
+        respx.get(f"{SITE}/api/v1/me").respond(json=ME)
+        result = run("login", "--with-token", "--api-url", API, input="kept-key\n")
+    assert result.exit_code == 0, result.stderr
+    assert "the OS keyring did not keep the login; using the file" in result.stderr
+    assert "Saved to the OS keyring" not in result.stdout
+    monkeypatch.setenv("CIVITAI_API_URL", API)
+    with respx.mock:
+        route = respx.get(f"{API}/v2/consumer/workflows").respond(json={"items": []})
+        assert run("workflows").exit_code == 0
+    assert route.calls.last.request.headers["authorization"] == "Bearer kept-key"
+
+
+def test_an_empty_keyring_chain_is_no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+    from keyring.backends.chainer import ChainerBackend
+
+    from civitai_app_sdk.cli._keyring import system_keyring
+
+    class Empty(ChainerBackend):
+        backends: ClassVar[list[object]] = []
+
+    monkeypatch.delenv("CIVITAI_KEYRING", raising=False)
+    monkeypatch.setattr(keyring, "get_keyring", Empty)
+    assert system_keyring() is None
+
+
+def test_a_keyring_backend_that_does_not_load_is_a_warning_not_a_traceback(
+    run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PYTHON_KEYRING_BACKEND=no.Such: every command that reads the login crashed
+    import keyring
+
+    def broken() -> None:
+        raise ModuleNotFoundError("No module named 'no'")
+
+    monkeypatch.delenv("CIVITAI_KEYRING")
+    monkeypatch.setattr(keyring, "get_keyring", broken)
+    monkeypatch.setenv("CIVITAI_API_URL", API)
+    result = run("workflows")
+    assert result.exit_code == ExitCode.AUTH
+    assert "warning: cannot load the OS keyring (ModuleNotFoundError" in result.stderr
+    assert "error: no API token" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 # --- serve-local logins ------------------------------------------------------------------
 
 
@@ -731,3 +882,25 @@ def test_serve_local_failed_step_and_refund_after_cancel(
         view = run("workflow", created["id"])
     assert view.exit_code == 0, view.stderr
     assert "Refunded:" in view.stdout
+
+
+def test_a_relative_config_dir_gets_one_keyring_entry_per_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CIVITAI_CONFIG_DIR=.civitai in two projects shared one entry: a login in one
+    # replaced (and a logout removed) the other's
+    from civitai_app_sdk.cli._credentials import StoredLogin
+    from civitai_app_sdk.cli._keyring import CredentialStore
+    from civitai_app_sdk.oauth import TokenSet
+
+    ring = MemoryKeyring()
+    for project in ("a", "b"):
+        (tmp_path / project).mkdir()
+        monkeypatch.chdir(tmp_path / project)
+        store = CredentialStore(Path(".civitai"), ring)  # type: ignore[arg-type]
+        store.write(StoredLogin(TokenSet(access_token=f"key-{project}", expires_at=4e9)))
+    monkeypatch.chdir(tmp_path / "a")
+    login = CredentialStore(Path(".civitai"), ring).read()  # type: ignore[arg-type]
+    assert login is not None
+    assert login.tokens.access_token == "key-a"
+    assert len(ring.entries) == 2

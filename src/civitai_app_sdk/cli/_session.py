@@ -78,7 +78,7 @@ def resolve_token(settings: Settings) -> str | RefreshingTokenProvider:
     from civitai_app_sdk.oauth import DEFAULT_ISSUER, OAuthClient, RefreshingTokenProvider
 
     oauth = OAuthClient(stored.client_id, base_url=stored.auth_url or DEFAULT_ISSUER)
-    return RefreshingTokenProvider(store, client=oauth)
+    return RefreshingTokenProvider(store.only(stored), client=oauth)
 
 
 def max_retries() -> int:

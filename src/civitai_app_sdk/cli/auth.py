@@ -6,9 +6,11 @@ the API it was made for: the CLI never sends it anywhere else.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import click
 import httpx
@@ -18,8 +20,8 @@ from civitai_app_sdk._transport import DEFAULT_BASE_URL
 from civitai_app_sdk.oauth.tokens import TokenSet
 from civitai_app_sdk.scopes import TokenScopePresets, scopes_from_bitmask
 
-from ._config import Settings, checked_url, load_settings
-from ._credentials import NEVER_EXPIRES, StoredLogin
+from ._config import ConfigError, Settings, checked_url, load_settings
+from ._credentials import NEVER_EXPIRES, CredentialsWriteError, StoredLogin
 from ._exit import CliError, ExitCode
 from ._keyring import CredentialStore
 from ._options import finite, json_option
@@ -30,13 +32,41 @@ if TYPE_CHECKING:
     from civitai_app_sdk.oauth import CivitaiUser
 
 
+_MAX_TOKEN: Final = 16384
+"""Longest token read from standard input (an API key is 32 characters, a JWT a few KB)."""
+_LOCK_WAIT: Final = 60.0
+"""Seconds ``login``/``logout`` wait for a refresh by another command to end."""
+
+
+@contextlib.contextmanager
+def _no_refresh_running(store: CredentialStore) -> Iterator[None]:
+    """Hold the login's refresh lock: a refresh in flight ends (and saves) first, so
+    it cannot overwrite a new login or bring back one just removed."""
+    lock = store.refresh_lock()
+    try:
+        taken = lock.acquire(_LOCK_WAIT)
+    except CredentialsWriteError:  # no lock file can be made there: nor can a refresh save
+        yield
+        return
+    if not taken:
+        raise CliError(
+            "another civitai-orch command is refreshing the stored login and has not "
+            "finished; try again",
+            ExitCode.ERROR,
+        )
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _read_pasted_token() -> str:
     if sys.stdin.isatty():
         token = click.prompt("API key", hide_input=True, err=True)
-    else:
-        token = sys.stdin.readline()
+    else:  # a bounded read: `< /dev/zero` or a piped file has no line end to stop at
+        token = sys.stdin.readline(_MAX_TOKEN + 1)
     token = str(token).strip()
-    if not header_safe(token):
+    if len(token) > _MAX_TOKEN or not header_safe(token):
         raise CliError(
             "no token on standard input (give one token: one line of printable ASCII, no spaces)",
             ExitCode.USAGE,
@@ -179,8 +209,15 @@ def login(
         stored, user = _device_login(
             client_id, auth_url or settings.auth_url, target, scope, timeout
         )
-    where = CredentialStore(settings.directory).write(stored)
+    store = CredentialStore(settings.directory)
+    with _no_refresh_running(store):
+        where = store.write(stored)
     _report(stored, user, where, as_json)
+    if settings.token:
+        note(
+            f"Note: CIVITAI_API_TOKEN from the {settings.token_source} is used before "
+            "this login; unset it to use the login."
+        )
 
 
 def _report(stored: StoredLogin, user: CivitaiUser | None, where: str, as_json: bool) -> None:
@@ -207,6 +244,14 @@ def _report(stored: StoredLogin, user: CivitaiUser | None, where: str, as_json: 
     stdout().print(f"Signed in{who} for {stored.api_url}. Saved to {where}.", markup=False)
 
 
+def _still_stored(store: CredentialStore) -> bool:
+    """Whether a login is still there after ``delete`` (a keyring that refused)."""
+    try:
+        return store.read() is not None
+    except ConfigError:  # an unreadable entry is still an entry
+        return True
+
+
 @click.command()
 @json_option
 def logout(as_json: bool) -> None:
@@ -216,7 +261,15 @@ def logout(as_json: bool) -> None:
     """
     settings = load_settings()
     store = CredentialStore(settings.directory)
-    removed = store.delete()
+    with _no_refresh_running(store):
+        removed = store.delete()
+    if store.keyring_failed or _still_stored(store):
+        raise CliError(
+            "you may still be signed in: the OS keyring entry of civitai-orch could not be "
+            "read or removed; unlock the keyring and run `civitai-orch logout` again, or "
+            "delete that entry with your keyring tool",
+            ExitCode.ERROR,
+        )
     if as_json:
         emit_json({"removed": removed, "path": str(store.file.path)})
         return

@@ -6,10 +6,16 @@ import math
 
 
 def finite_number(value: object) -> float | None:
-    """``value`` as a float if it is a finite int or float (not a bool), else ``None``."""
+    """``value`` as a float if it is a finite int or float (not a bool), else ``None``.
+
+    JSON integers have no size limit: one past a float's range is not finite either.
+    """
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
     return number if math.isfinite(number) else None
 
 
