@@ -30,3 +30,47 @@ def test_quick_start_estimates_submits_and_prints_urls(
     out = capsys.readouterr().out
     assert re.search(r"^cost: \d+ Buzz$", out, re.MULTILINE)
     assert re.search(r"^https?://\S+/v2/consumer/blobs/\S+", out, re.MULTILINE)
+
+
+PUBLIC_MODULES = (
+    "civitai_app_sdk",
+    "civitai_app_sdk.errors",
+    "civitai_app_sdk.orchestrator",
+    "civitai_app_sdk.oauth",
+    "civitai_app_sdk.web",
+)
+
+
+def errors_table() -> list[str]:
+    """The rows of the README's "Errors" table (the header and rule left out)."""
+    section = README.read_text(encoding="utf-8").split("## Errors", 1)[1].split("\n## ", 1)[0]
+    return [line for line in section.splitlines() if re.match(r"\| \W*`", line)]
+
+
+def public_error(name: str) -> type[BaseException]:
+    """The class ``name`` as a user imports it from one of the public modules."""
+    import importlib
+
+    for module in PUBLIC_MODULES:
+        found = getattr(importlib.import_module(module), name, None)
+        if isinstance(found, type) and issubclass(found, BaseException):
+            return found
+    raise AssertionError(f"the README names {name}, which no public module exports")
+
+
+def test_every_error_the_readme_names_is_public_and_has_the_stated_bases() -> None:
+    import builtins
+
+    from civitai_app_sdk import CivitaiError
+
+    rows = errors_table()
+    assert len(rows) >= 10
+    for row in rows:
+        first = row.split("|")[1]
+        names = re.findall(r"`([A-Z]\w*Error)`", first)
+        for name in (n for n in names if not hasattr(builtins, n)):
+            assert issubclass(public_error(name), CivitaiError), name
+        # "`ConfigurationError` (a `ValueError`)": the first class also is that builtin.
+        stated = re.match(r" \W*`(\w+)` \(an? `(\w+)`\)", first)
+        if stated:
+            assert issubclass(public_error(stated[1]), getattr(builtins, stated[2])), first

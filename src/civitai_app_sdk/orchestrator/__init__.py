@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         UnprocessableError,
     )
     from .api import OPERATIONS
+    from .blobs import BlobExistsError
     from .builders import (
         DEFAULT_MODEL_AIR,
         build_image_gen_body,
@@ -86,6 +87,7 @@ _EXPORTS: dict[str, str] = {
     "UnauthorizedError": "civitai_app_sdk.errors:UnauthorizedError",
     "UnprocessableError": "civitai_app_sdk.errors:UnprocessableError",
     "OPERATIONS": "civitai_app_sdk.orchestrator.api:OPERATIONS",
+    "BlobExistsError": "civitai_app_sdk.orchestrator.blobs:BlobExistsError",
     "DEFAULT_MODEL_AIR": "civitai_app_sdk.orchestrator.builders:DEFAULT_MODEL_AIR",
     "build_image_gen_body": "civitai_app_sdk.orchestrator.builders:build_image_gen_body",
     "build_text_to_image_body": "civitai_app_sdk.orchestrator.builders:build_text_to_image_body",
@@ -127,6 +129,7 @@ __all__ = [
     "WORKFLOW_STEP_TYPES",
     "AsyncOrchestratorClient",
     "BadRequestError",
+    "BlobExistsError",
     "CapturedResponses",
     "ConflictError",
     "DownloadTooSlowError",
