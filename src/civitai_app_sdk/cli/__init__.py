@@ -224,7 +224,7 @@ def main(verbose: bool) -> None:
     directory (config.json, and the login stored by `login`). A CIVITAI_API_URL from
     ./.env is used only with the token from that same file; a stored login is used only
     with the API it was made for. CIVITAI_MAX_RETRIES sets how often safe requests are
-    retried on 429/5xx (default 3). Add --json to a command (all but serve-local and help)
+    retried on 429/502-504 (default 3). Add --json to a command (all but serve-local and help)
     for one JSON document on stdout, failures included. --verbose (or CIVITAI_LOG=debug)
     logs each request.
     """
