@@ -74,3 +74,20 @@ def test_every_error_the_readme_names_is_public_and_has_the_stated_bases() -> No
         stated = re.match(r" \W*`(\w+)` \(an? `(\w+)`\)", first)
         if stated:
             assert issubclass(public_error(stated[1]), getattr(builtins, stated[2])), first
+
+
+def test_readme_links_work_on_pypi() -> None:
+    """PyPI shows the README without the repository: a relative link there is a 404."""
+    import tomllib
+
+    text = README.read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    assert links, "the README links nothing"
+    relative = [link for link in links if not link.startswith(("https://", "#"))]
+    assert relative == [], f"relative links break on PyPI: {relative}"
+    pyproject = tomllib.loads((README.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    repository = pyproject["project"]["urls"]["Repository"]
+    for link in links:
+        if link.startswith("https://github.com/"):
+            assert link.startswith(f"{repository}/blob/main/"), link
+            assert (README.parent / link.removeprefix(f"{repository}/blob/main/")).is_file()
