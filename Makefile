@@ -79,7 +79,9 @@ dist: $(STAMP) ## Build the sdist and wheel into dist/ and check them
 # Every Python >= 3.11 on this machine, unless SMOKE_PYTHON names one.
 SMOKE_PYTHON ?=
 wheel-smoke: dist ## Install the wheel in fresh venvs (each Python >= 3.11, or SMOKE_PYTHON) and run it
-	@for python in $(or $(SMOKE_PYTHON),$$(.ci/pythons)); do .ci/wheel-smoke "$$python" dist || exit 1; done
+	@pythons="$(or $(SMOKE_PYTHON),$$(.ci/pythons))" && set -- $$pythons && [ $$# -gt 0 ] \
+		|| { echo "wheel-smoke: no Python >= 3.11 found; name one with SMOKE_PYTHON=" >&2; exit 1; }; \
+	for python in "$$@"; do .ci/wheel-smoke "$$python" dist || exit 1; done
 
 test-matrix: $(STAMP) dist ## The test suite and the wheel smoke test on every Python >= 3.11 here
 	.ci/test-matrix

@@ -5,9 +5,13 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 import civitai_app_sdk
 
@@ -120,3 +124,21 @@ def test_make_help_lists_every_target() -> None:
     assert targets == documented
     rules = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.MULTILINE))
     assert rules <= targets, f"targets missing from .PHONY and help: {rules - targets}"
+
+
+def test_wheel_smoke_fails_when_it_finds_no_python(tmp_path: Path) -> None:
+    """No interpreter to smoke-test on is a failure, never a silent pass."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("needs make")
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    (tmp_path / ".ci").mkdir()
+    finder = tmp_path / ".ci" / "pythons"
+    finder.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")  # finds nothing
+    finder.chmod(0o755)
+    done = subprocess.run(
+        [make, "--no-print-directory", "-o", "dist", "wheel-smoke"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "no Python >= 3.11 found" in done.stderr
