@@ -62,7 +62,7 @@ SHORT_HELP: Final[dict[str, str]] = {
     "upload": "Upload a file as a blob; prints its id.",
     "delete": "Delete a workflow (asks first unless --yes).",
     "tags": "Show, add, remove or clear a workflow's tags.",
-    "recipe": "Run one recipe on an input file (--estimate: price only).",
+    "recipe": "Run one recipe on an input file (--estimate: a dry run, no charge).",
 }
 
 EXIT_CODES_HELP: Final = """\b
