@@ -81,3 +81,30 @@ def test_blocks_pass_mypy_strict(tmp_path: Path) -> None:
 
     report = re.sub(r"\S*example_(\d+)\.py:(\d+)", where, done.stdout)
     assert done.returncode == 0, report
+
+
+SCRIPTS = sorted((ROOT / "examples").glob("*.py"))
+CARELESS = {
+    "no arguments": [],
+    "no token": ["a missing.png", "a lighthouse"],
+}
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
+@pytest.mark.parametrize("args", list(CARELESS.values()), ids=list(CARELESS))
+def test_example_scripts_answer_a_careless_run_without_a_traceback(
+    script: Path, args: list[str], tmp_path: Path
+) -> None:
+    """Run as the docstrings say, but without the token or the arguments: a message, no trace."""
+    if script.stem == "web_login_fastapi":
+        pytest.skip("an ASGI app for uvicorn, not a script")
+    env = {"PATH": "", "CIVITAI_API_URL": "http://127.0.0.1:9", "CIVITAI_CONFIG_DIR": "cfg"}
+    done = subprocess.run(
+        [sys.executable, str(script), *args], cwd=tmp_path, env=env, input="n\n",
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert "Traceback" not in done.stderr, done.stderr
+    if done.returncode == 0:  # a script that needs neither (it prints a built body)
+        assert done.stdout
+    else:
+        assert done.stderr.strip()
