@@ -62,7 +62,7 @@ lint: $(STAMP) ## ruff check and ruff format --check
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-types: $(STAMP) ## mypy --strict on src, codegen, generated, examples
+types: $(STAMP) ## mypy --strict on src, codegen, generated, examples, bench
 	$(PY) -m mypy $(SRC_DIRS)
 
 check: lint types test docs wheel-smoke ## Lint, types, tests, codegen-check, docs and the wheel
