@@ -108,3 +108,20 @@ def test_example_scripts_answer_a_careless_run_without_a_traceback(
         assert done.stdout
     else:
         assert done.stderr.strip()
+
+
+def test_make_webapp_on_a_taken_port_says_so_without_a_traceback() -> None:
+    pytest.importorskip("uvicorn")
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "examples.webapp", "--port", str(port)],
+            cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
