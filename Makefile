@@ -55,7 +55,7 @@ test: $(STAMP) ## Run the test suite and codegen-check (spec tests skip without 
 	$(PY) -m pytest $(if $(CI),-n 2,) $(PYTEST_ARGS)
 	$(PY) -m codegen check
 
-soak: specs ## The fault-injection suite at length (SOAK_SUBMITS submits per client, default 20000)
+soak: $(STAMP) ## The fault-injection suite at length (SOAK_SUBMITS submits per client, default 20000)
 	FAULTS_SUBMITS=$(or $(SOAK_SUBMITS),20000) $(PY) -m pytest tests/faults -q -s -p no:randomly
 
 lint: $(STAMP) ## ruff check and ruff format --check

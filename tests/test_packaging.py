@@ -142,3 +142,16 @@ def test_wheel_smoke_fails_when_it_finds_no_python(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode != 0
     assert "no Python >= 3.11 found" in done.stderr
+
+
+def test_the_soak_runs_without_the_pinned_specs() -> None:
+    """tests/faults reads no spec, so `make soak` must not need ../shared or the network."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("needs make")
+    done = subprocess.run(
+        [make, "--no-print-directory", "-n", "soak"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert "pytest tests/faults" in done.stdout
+    assert "codegen specs" not in done.stdout
