@@ -125,3 +125,23 @@ def test_make_webapp_on_a_taken_port_says_so_without_a_traceback() -> None:
     assert done.returncode == 1
     assert "Traceback" not in done.stderr, done.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_the_api_reference_documents_the_operation_methods() -> None:
+    """`estimate = operation(calls.estimate)` reads as a bare value; the docs extension
+    turns each such attribute into a method with the runtime signature and docstring."""
+    griffe = pytest.importorskip("griffe")
+    extension = griffe.load_extensions(f"{ROOT / 'docs' / 'griffe_operations.py'}:OperationMethods")
+    package = griffe.load(
+        "civitai_app_sdk.orchestrator.client",
+        search_paths=[str(ROOT / "src"), str(ROOT / "generated")],
+        extensions=extension,
+    )
+    base = package["_Orchestrator"]
+    for name in ("estimate", "submit", "get", "list", "cancel"):
+        method = base.members[name]
+        assert method.is_function, name
+        assert method.docstring is not None
+        assert method.docstring.value, name
+    assert "external_id" in base.members["submit"].parameters
+    assert str(base.members["get"].returns) == "Workflow"
