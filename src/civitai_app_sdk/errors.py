@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BadRequestError",
+    "BlobBlockedError",
     "CivitaiError",
     "ConfigurationError",
     "ConflictError",
@@ -192,6 +193,16 @@ class ForbiddenError(OrchestratorError):
     """HTTP 403: the token may not do this (scope, permission or mature-content rules)."""
 
     hint = "The token lacks permission for this; check its scopes and the resource's rules"
+
+
+class BlobBlockedError(ForbiddenError):
+    """A blob read was redirected to the placeholder the API serves for blocked media.
+
+    Moderation blocked the blob (the blob object's ``blockedReason`` says why); the
+    placeholder's bytes are never handed out or saved as the blob.
+    """
+
+    hint = "Moderation blocked this blob (see its blockedReason); nothing was saved"
 
 
 class InsufficientBuzzError(ForbiddenError):

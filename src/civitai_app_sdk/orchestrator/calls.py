@@ -11,7 +11,7 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, Unpack
+from typing import Any, Final, TypeVar, Unpack
 
 import attrs
 import httpx
@@ -23,8 +23,8 @@ from civitai_app_sdk_generated import (
 )
 
 from .._operations import Operation
-from .._transport import Call, RequestOptions, with_options
-from ..errors import RequestValidationError
+from .._transport import Call, RequestOptions, request_id, with_options
+from ..errors import BlobBlockedError, RequestValidationError
 from ._params import WORKFLOWS, hold_params, invalid, list_params, segment, text
 from ._reading import read
 from ._unkeyed import warn_unkeyed
@@ -211,7 +211,8 @@ def get_blob(
     **options: Unpack[RequestOptions],
 ) -> Operation[bytes]:
     """A blob's bytes, up to 64 MiB, following the redirect to its content URL
-    (``download_blob`` streams any size to disk)."""
+    (``download_blob`` streams any size to disk). A blob moderation blocked raises
+    :class:`~civitai_app_sdk.errors.BlobBlockedError` rather than giving its placeholder."""
     params: list[tuple[str, str]] = []
     if workflow_id is not None:
         params.append(("workflowId", text(workflow_id, "workflow_id")))
@@ -222,7 +223,24 @@ def get_blob(
     return Operation(with_options(call, options), _content)
 
 
+_BLOCKED: Final = "/v2/consumer/blobs/blocked/"
+"""Where the API redirects a read of a blob that moderation blocked (a placeholder)."""
+
+
+def refuse_blocked(response: httpx.Response) -> None:
+    """Raise :class:`BlobBlockedError` when ``response`` is the blocked-media placeholder."""
+    if response.url.path.startswith(_BLOCKED):
+        raise BlobBlockedError(
+            "the blob was blocked: its read led to the placeholder for blocked media",
+            status=response.status_code,
+            headers=response.headers,
+            request_id=request_id(response),
+            response=response,
+        )
+
+
 def _content(response: httpx.Response) -> bytes:
+    refuse_blocked(response)
     return response.content
 
 
@@ -242,6 +260,7 @@ def blob_size(
 
 
 def _content_length(response: httpx.Response) -> int | None:
+    refuse_blocked(response)
     length = response.headers.get("content-length", "")
     return int(length) if length.isdigit() else None
 
