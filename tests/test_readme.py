@@ -91,3 +91,14 @@ def test_readme_links_work_on_pypi() -> None:
         if link.startswith("https://github.com/"):
             assert link.startswith(f"{repository}/blob/main/"), link
             assert (README.parent / link.removeprefix(f"{repository}/blob/main/")).is_file()
+
+
+def test_the_orchestrator_module_re_exports_every_orchestrator_error() -> None:
+    """Its docstring promises the errors there, as `@civitai/app-sdk/orchestrator` has them."""
+    from civitai_app_sdk import errors, orchestrator
+
+    for name in errors.__all__:
+        found = getattr(errors, name)
+        if isinstance(found, type) and issubclass(found, errors.OrchestratorError):
+            assert getattr(orchestrator, name, None) is found, name
+            assert name in orchestrator.__all__, name

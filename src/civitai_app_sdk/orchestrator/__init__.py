@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .._transport import CapturedResponses, TokenSource
     from ..errors import (
         BadRequestError,
+        BlobBlockedError,
         ConflictError,
         DownloadTooSlowError,
         ForbiddenError,
@@ -70,6 +71,7 @@ _EXPORTS: dict[str, str] = {
     "CapturedResponses": "civitai_app_sdk._transport:CapturedResponses",
     "TokenSource": "civitai_app_sdk._transport:TokenSource",
     "BadRequestError": "civitai_app_sdk.errors:BadRequestError",
+    "BlobBlockedError": "civitai_app_sdk.errors:BlobBlockedError",
     "ConflictError": "civitai_app_sdk.errors:ConflictError",
     "DownloadTooSlowError": "civitai_app_sdk.errors:DownloadTooSlowError",
     "ForbiddenError": "civitai_app_sdk.errors:ForbiddenError",
@@ -129,6 +131,7 @@ __all__ = [
     "WORKFLOW_STEP_TYPES",
     "AsyncOrchestratorClient",
     "BadRequestError",
+    "BlobBlockedError",
     "BlobExistsError",
     "CapturedResponses",
     "ConflictError",
