@@ -155,3 +155,10 @@ def test_the_soak_runs_without_the_pinned_specs() -> None:
     )  # fmt: skip
     assert "pytest tests/faults" in done.stdout
     assert "codegen specs" not in done.stdout
+
+
+def test_property_tests_carry_no_speed_deadline() -> None:
+    """`.ci/run` fails on any failure: a slow moment on a shared CI machine must not be one."""
+    from hypothesis import settings
+
+    assert settings.default.deadline is None
