@@ -102,3 +102,15 @@ def test_the_orchestrator_module_re_exports_every_orchestrator_error() -> None:
         if isinstance(found, type) and issubclass(found, errors.OrchestratorError):
             assert getattr(orchestrator, name, None) is found, name
             assert name in orchestrator.__all__, name
+
+
+def test_make_demo_live_without_an_answer_says_so_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make demo LIVE=1` on a machine that cannot reach Civitai: a message and exit 1."""
+    from civitai_app_sdk import demo
+
+    monkeypatch.setenv("CIVITAI_API_TOKEN", "demo-token")
+    monkeypatch.setattr(demo, "DEFAULT_SITE_URL", "http://127.0.0.1:9")  # nothing listens
+    assert demo.main(["--live"]) == 1
+    assert "Check the network" in capsys.readouterr().out
