@@ -55,14 +55,14 @@ test: $(STAMP) ## Run the test suite and codegen-check (spec tests skip without 
 	$(PY) -m pytest $(if $(CI),-n 2,) $(PYTEST_ARGS)
 	$(PY) -m codegen check
 
-soak: specs ## The fault-injection suite at length (SOAK_SUBMITS submits per client, default 20000)
+soak: $(STAMP) ## The fault-injection suite at length (SOAK_SUBMITS submits per client, default 20000)
 	FAULTS_SUBMITS=$(or $(SOAK_SUBMITS),20000) $(PY) -m pytest tests/faults -q -s -p no:randomly
 
 lint: $(STAMP) ## ruff check and ruff format --check
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-types: $(STAMP) ## mypy --strict on src, codegen, generated, examples
+types: $(STAMP) ## mypy --strict on src, codegen, generated, examples, bench
 	$(PY) -m mypy $(SRC_DIRS)
 
 check: lint types test docs wheel-smoke ## Lint, types, tests, codegen-check, docs and the wheel
@@ -79,7 +79,9 @@ dist: $(STAMP) ## Build the sdist and wheel into dist/ and check them
 # Every Python >= 3.11 on this machine, unless SMOKE_PYTHON names one.
 SMOKE_PYTHON ?=
 wheel-smoke: dist ## Install the wheel in fresh venvs (each Python >= 3.11, or SMOKE_PYTHON) and run it
-	@for python in $(or $(SMOKE_PYTHON),$$(.ci/pythons)); do .ci/wheel-smoke "$$python" dist || exit 1; done
+	@pythons="$(or $(SMOKE_PYTHON),$$(.ci/pythons))" && set -- $$pythons && [ $$# -gt 0 ] \
+		|| { echo "wheel-smoke: no Python >= 3.11 found; name one with SMOKE_PYTHON=" >&2; exit 1; }; \
+	for python in "$$@"; do .ci/wheel-smoke "$$python" dist || exit 1; done
 
 test-matrix: $(STAMP) dist ## The test suite and the wheel smoke test on every Python >= 3.11 here
 	.ci/test-matrix

@@ -10,14 +10,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from civitai_app_sdk.errors import InsufficientBuzzError, OrchestratorError, PollTimeoutError
+from civitai_app_sdk.errors import (
+    ConfigurationError,
+    InsufficientBuzzError,
+    OrchestratorError,
+    PollTimeoutError,
+)
 from civitai_app_sdk.models import Workflow
 from civitai_app_sdk.orchestrator import (
+    BlobExistsError,
     OrchestratorClient,
     build_text_to_image_body,
     extract_images,
 )
-from civitai_app_sdk.orchestrator.blobs import BlobExistsError
 
 
 def show(workflow: Workflow) -> None:
@@ -66,4 +71,8 @@ def main(prompt: str, out_dir: Path) -> int:
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         raise SystemExit(f"usage: {sys.argv[0]} PROMPT OUT_DIR")
-    raise SystemExit(main(sys.argv[1], Path(sys.argv[2])))
+    try:
+        code = main(sys.argv[1], Path(sys.argv[2]))
+    except ConfigurationError as exc:  # no token, a bad CIVITAI_API_URL
+        raise SystemExit(f"set-up: {exc}") from None
+    raise SystemExit(code)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from civitai_app_sdk.errors import OrchestratorError
+from civitai_app_sdk.errors import CivitaiError, ConfigurationError, OrchestratorError
 from civitai_app_sdk.models import TextToImageInput
 from civitai_app_sdk.orchestrator import OrchestratorClient, build_text_to_image_body, make_patch
 
@@ -24,7 +24,11 @@ def progress(sent: int, total: int | None) -> None:
 def main(image: Path, prompt: str) -> int:
     """Upload, run the textToImage recipe, submit and retag a workflow, delete it."""
     with OrchestratorClient() as client:
-        blob = client.upload_blob(image, on_progress=progress)
+        try:
+            blob = client.upload_blob(image, on_progress=progress)
+        except CivitaiError as exc:  # no such file, not readable, or the upload failed
+            print(f"The upload failed: {exc}", file=sys.stderr)
+            return 1
         print(f"\nblob {blob.id}: {blob.url}")
         if blob.url is None:
             print("The uploaded blob has no URL to use as an input", file=sys.stderr)
@@ -51,4 +55,10 @@ def main(image: Path, prompt: str) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(Path(sys.argv[1]), sys.argv[2]))
+    if len(sys.argv) != 3:
+        raise SystemExit(f"usage: {sys.argv[0]} IMAGE PROMPT")
+    try:
+        code = main(Path(sys.argv[1]), sys.argv[2])
+    except ConfigurationError as exc:  # no token, a bad CIVITAI_API_URL
+        raise SystemExit(f"set-up: {exc}") from None
+    raise SystemExit(code)

@@ -81,3 +81,67 @@ def test_blocks_pass_mypy_strict(tmp_path: Path) -> None:
 
     report = re.sub(r"\S*example_(\d+)\.py:(\d+)", where, done.stdout)
     assert done.returncode == 0, report
+
+
+SCRIPTS = sorted((ROOT / "examples").glob("*.py"))
+CARELESS = {
+    "no arguments": [],
+    "no token": ["a missing.png", "a lighthouse"],
+}
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
+@pytest.mark.parametrize("args", list(CARELESS.values()), ids=list(CARELESS))
+def test_example_scripts_answer_a_careless_run_without_a_traceback(
+    script: Path, args: list[str], tmp_path: Path
+) -> None:
+    """Run as the docstrings say, but without the token or the arguments: a message, no trace."""
+    if script.stem == "web_login_fastapi":
+        pytest.skip("an ASGI app for uvicorn, not a script")
+    env = {"PATH": "", "CIVITAI_API_URL": "http://127.0.0.1:9", "CIVITAI_CONFIG_DIR": "cfg"}
+    done = subprocess.run(
+        [sys.executable, str(script), *args], cwd=tmp_path, env=env, input="n\n",
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert "Traceback" not in done.stderr, done.stderr
+    if done.returncode == 0:  # a script that needs neither (it prints a built body)
+        assert done.stdout
+    else:
+        assert done.stderr.strip()
+
+
+def test_make_webapp_on_a_taken_port_says_so_without_a_traceback() -> None:
+    pytest.importorskip("uvicorn")
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "examples.webapp", "--port", str(port)],
+            cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_the_api_reference_documents_the_operation_methods() -> None:
+    """`estimate = operation(calls.estimate)` reads as a bare value; the docs extension
+    turns each such attribute into a method with the runtime signature and docstring."""
+    griffe = pytest.importorskip("griffe")
+    extension = griffe.load_extensions(f"{ROOT / 'docs' / 'griffe_operations.py'}:OperationMethods")
+    package = griffe.load(
+        "civitai_app_sdk.orchestrator.client",
+        search_paths=[str(ROOT / "src"), str(ROOT / "generated")],
+        extensions=extension,
+    )
+    base = package["_Orchestrator"]
+    for name in ("estimate", "submit", "get", "list", "cancel"):
+        method = base.members[name]
+        assert method.is_function, name
+        assert method.docstring is not None
+        assert method.docstring.value, name
+    assert "external_id" in base.members["submit"].parameters
+    assert str(base.members["get"].returns) == "Workflow"

@@ -12,7 +12,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m examples.webapp", description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="port of the app (0: any free)")
     args = parser.parse_args()
-    stack = LocalStack(port=args.port)
+    try:
+        stack = LocalStack(port=args.port)
+    except OSError as exc:  # the port is taken, or not ours to bind
+        parser.exit(
+            1,
+            f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): pick another port "
+            "(make webapp PORT=8080), or 0 for any free one\n",
+        )
     print(f"Starter app: open {stack.url}/ (local services on {stack.services.url})", flush=True)
     print("Sign in, approve on the consent page, then generate. Ctrl-C stops.", flush=True)
     stack.serve()

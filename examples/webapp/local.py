@@ -45,8 +45,12 @@ class LocalStack:
         self.services = LocalServer(config)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", port))
-        self._socket.listen(128)
+        try:
+            self._socket.bind(("127.0.0.1", port))
+            self._socket.listen(128)
+        except OSError:
+            self._socket.close()
+            raise
         self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
         settings = WebappSettings(
             client_id=CLIENT_ID,

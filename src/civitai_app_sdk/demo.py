@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from civitai_app_sdk._transport import Settings, SyncTransport, to_url
-from civitai_app_sdk.errors import ConfigurationError
+from civitai_app_sdk.errors import CivitaiError, ConfigurationError
 from civitai_app_sdk.models import Workflow
 from civitai_app_sdk.oauth import (
     DEFAULT_SITE_URL,
@@ -153,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:  # e.g. the [local] extra is missing
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
         return 2
+    except CivitaiError as exc:  # LIVE=1 offline, a refused token, no Buzz…
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        return 1
 
 
 if __name__ == "__main__":

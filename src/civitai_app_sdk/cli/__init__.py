@@ -62,7 +62,7 @@ SHORT_HELP: Final[dict[str, str]] = {
     "upload": "Upload a file as a blob; prints its id.",
     "delete": "Delete a workflow (asks first unless --yes).",
     "tags": "Show, add, remove or clear a workflow's tags.",
-    "recipe": "Run one recipe on an input file (--estimate: price only).",
+    "recipe": "Run one recipe on an input file (--estimate: a dry run, no charge).",
 }
 
 EXIT_CODES_HELP: Final = """\b
@@ -224,7 +224,7 @@ def main(verbose: bool) -> None:
     directory (config.json, and the login stored by `login`). A CIVITAI_API_URL from
     ./.env is used only with the token from that same file; a stored login is used only
     with the API it was made for. CIVITAI_MAX_RETRIES sets how often safe requests are
-    retried on 429/5xx (default 3). Add --json to a command (all but serve-local and help)
+    retried on 429/502-504 (default 3). Add --json to a command (all but serve-local and help)
     for one JSON document on stdout, failures included. --verbose (or CIVITAI_LOG=debug)
     logs each request.
     """

@@ -19,7 +19,10 @@ from ._progress import bar, workflow_updater
 from ._render import failure_reasons, step_summary, workflow_summary
 from ._session import open_client
 
-WAIT_HELP = "Follow the workflow until it finishes (exit 10 unless it succeeds)."
+WAIT_HELP = (
+    "Follow the workflow until it finishes (exit 10 if it fails, expires or is canceled; "
+    "1 if --timeout ends the wait first)."
+)
 
 
 def wait_timeout_option(func: Any) -> Any:

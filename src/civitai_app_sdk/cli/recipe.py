@@ -65,7 +65,12 @@ def _run_failed(exc: OrchestratorError | KeyboardInterrupt) -> CliError:
 @click.argument(
     "input_file", metavar="[INPUT.json]", type=click.File("r", encoding="utf-8"), default="-"
 )
-@click.option("--estimate", is_flag=True, help="Price it only (whatif): nothing runs or is paid.")
+@click.option(
+    "--estimate",
+    is_flag=True,
+    help="A dry run (whatif): nothing runs or is paid. The API's answer has no price: "
+    "`civitai-orch estimate` prices the same step as a workflow.",
+)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before spending Buzz.")
 @api_options
 @json_option
@@ -93,7 +98,7 @@ def recipe(
     ask_first(
         yes or estimate,
         question=f"Run {name} and spend Buzz?",
-        stakes="running a recipe spends Buzz (--estimate prices it without running)",
+        stakes="running a recipe spends Buzz (--estimate checks it without running)",
         declined="Not run; nothing was spent.",
     )
     client = open_client(token, api_url)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .._transport import CapturedResponses, TokenSource
     from ..errors import (
         BadRequestError,
+        BlobBlockedError,
         ConflictError,
         DownloadTooSlowError,
         ForbiddenError,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
         UnprocessableError,
     )
     from .api import OPERATIONS
+    from .blobs import BlobExistsError
     from .builders import (
         DEFAULT_MODEL_AIR,
         build_image_gen_body,
@@ -69,6 +71,7 @@ _EXPORTS: dict[str, str] = {
     "CapturedResponses": "civitai_app_sdk._transport:CapturedResponses",
     "TokenSource": "civitai_app_sdk._transport:TokenSource",
     "BadRequestError": "civitai_app_sdk.errors:BadRequestError",
+    "BlobBlockedError": "civitai_app_sdk.errors:BlobBlockedError",
     "ConflictError": "civitai_app_sdk.errors:ConflictError",
     "DownloadTooSlowError": "civitai_app_sdk.errors:DownloadTooSlowError",
     "ForbiddenError": "civitai_app_sdk.errors:ForbiddenError",
@@ -86,6 +89,7 @@ _EXPORTS: dict[str, str] = {
     "UnauthorizedError": "civitai_app_sdk.errors:UnauthorizedError",
     "UnprocessableError": "civitai_app_sdk.errors:UnprocessableError",
     "OPERATIONS": "civitai_app_sdk.orchestrator.api:OPERATIONS",
+    "BlobExistsError": "civitai_app_sdk.orchestrator.blobs:BlobExistsError",
     "DEFAULT_MODEL_AIR": "civitai_app_sdk.orchestrator.builders:DEFAULT_MODEL_AIR",
     "build_image_gen_body": "civitai_app_sdk.orchestrator.builders:build_image_gen_body",
     "build_text_to_image_body": "civitai_app_sdk.orchestrator.builders:build_text_to_image_body",
@@ -127,6 +131,8 @@ __all__ = [
     "WORKFLOW_STEP_TYPES",
     "AsyncOrchestratorClient",
     "BadRequestError",
+    "BlobBlockedError",
+    "BlobExistsError",
     "CapturedResponses",
     "ConflictError",
     "DownloadTooSlowError",
