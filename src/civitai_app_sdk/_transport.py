@@ -715,9 +715,23 @@ def transport_error(call: Call, error: httpx.HTTPError) -> TransportError:
     detail = str(error) or (
         "no complete answer in the time allowed" if kind is RequestTimeoutError else "failed"
     )
-    failure = kind(redact(f"{call.method} {call.path}: {type(error).__name__}: {detail}"))
+    where = f"{call.method} {call.path}"
+    try:
+        origin = error.request.url
+    except RuntimeError:  # an error raised before any request was built
+        pass
+    else:
+        if not call.path.startswith(("http://", "https://")):
+            where += f" at {_origin(origin)}"
+    failure = kind(redact(f"{where}: {type(error).__name__}: {detail}"))
     failure.__cause__ = error
     return failure
+
+
+def _origin(url: httpx.URL) -> str:
+    """``scheme://host[:port]`` of ``url``, without any credentials it holds."""
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return f"{url.scheme}://{host}" + (f":{url.port}" if url.port is not None else "")
 
 
 def _failure(settings: Settings, call: Call, error: httpx.HTTPError) -> TransportError:

@@ -260,7 +260,10 @@ class ResponseValidationError(OrchestratorError):
 class TransportError(OrchestratorError):
     """No HTTP answer: DNS, connection or protocol failure."""
 
-    hint = "Check the network and the base URL (CIVITAI_API_URL)"
+    hint = (
+        "Check the network and the address named above (the orchestrator's comes from "
+        "base_url or CIVITAI_API_URL)"
+    )
 
 
 class RequestTimeoutError(TransportError):

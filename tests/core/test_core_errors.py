@@ -140,3 +140,30 @@ def test_missing_token_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv("CIVITAI_API_TOKEN", raising=False)
     with pytest.raises(ConfigurationError, match="CIVITAI_API_TOKEN"):
         OrchestratorClient(base_url=BASE)
+
+
+def test_a_failure_without_an_answer_names_the_address_it_tried() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    transport = httpx.MockTransport(refuse)
+    with (
+        OrchestratorClient(
+            "tok", base_url="https://orch.example:8443", max_retries=0, transport=transport
+        ) as client,
+        pytest.raises(TransportError) as orchestrator,
+    ):
+        client.get("w1")
+    assert "GET /v2/consumer/workflows/w1 at https://orch.example:8443: ConnectError" in str(
+        orchestrator.value
+    )
+    site = OAuthClient(
+        "app",
+        base_url="https://auth.example",
+        site_url="https://site.example",
+        max_retries=0,
+        http_client=httpx.Client(transport=transport),
+    )
+    with pytest.raises(TransportError) as lookup:
+        site.fetch_me("tok")
+    assert "at https://site.example:" in str(lookup.value)  # not the orchestrator's address
