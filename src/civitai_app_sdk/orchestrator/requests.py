@@ -23,6 +23,7 @@ from pydantic_core import PydanticSerializationError, to_json
 from .._transport import Call
 from ..errors import RequestValidationError
 from . import calls
+from ._jsonable import json_problems
 from ._problems import pydantic_problems
 from ._reading import adapter, read
 from ._unkeyed import warn_unkeyed
@@ -97,11 +98,15 @@ def check_body(model_name: str, body: object, *, keep_nulls: bool = False) -> An
     """``body`` checked strictly against the named model, as the JSON to send.
 
     Models are dumped and re-read, so typed and dict bodies get the same checks: the
-    schema's types and bounds, no unknown fields, tags or enum values. ``keep_nulls``
+    schema's types and bounds, no unknown fields, tags or enum values, nothing JSON would
+    alter (``NaN``, a non-string key, bytes). ``keep_nulls``
     keeps explicit ``null`` values (JSON Patch ``value: null``). Raises
     :class:`RequestValidationError` listing every problem.
     """
     kind = _model(model_name)
+    unsendable = json_problems(body)
+    if unsendable:
+        raise RequestValidationError(unsendable, model_name)
     if isinstance(body, BaseModel):
         body = body.model_dump(mode="json", by_alias=True, exclude_none=True)
     elif isinstance(body, Sequence) and not isinstance(body, str | bytes):

@@ -12,6 +12,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticSerializationError, to_json
 
 from ..errors import RequestValidationError
+from ._jsonable import json_problems
 from ._problems import pydantic_problems
 
 if TYPE_CHECKING:
@@ -59,18 +60,21 @@ def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
 
     Typed models are dumped and re-read, so both forms get the same checks, made strictly
     on the JSON to be sent (``"512"`` is not a number): the schema's types and bounds, no
-    unknown fields, step types or enum values. Only what the caller gave is sent (the
-    server applies its own defaults). Raises :class:`RequestValidationError` listing every
-    problem.
+    unknown fields, step types or enum values, and nothing JSON would alter (``NaN``, a
+    non-string key, bytes). Only what the caller gave is sent (the server applies its own
+    defaults). Raises :class:`RequestValidationError` listing every problem.
     """
+    if not isinstance(body, BaseModel | Mapping):
+        problem = f"/: a workflow body is a WorkflowTemplate or a dict, not {type(body).__name__}"
+        raise RequestValidationError([problem], "workflow body")
+    unsendable = json_problems(body)
+    if unsendable:
+        raise RequestValidationError(unsendable, "workflow body")
     if isinstance(body, BaseModel):
         dumped = body.model_dump(mode="json", by_alias=True, exclude_none=True)
         data: dict[str, Any] = _given(body, dumped)
-    elif isinstance(body, Mapping):
-        data = dict(body)
     else:
-        problem = f"/: a workflow body is a WorkflowTemplate or a dict, not {type(body).__name__}"
-        raise RequestValidationError([problem], "workflow body")
+        data = dict(body)
     try:
         text = to_json(data, inf_nan_mode="constants")
         model = WorkflowTemplate.model_validate_json(
