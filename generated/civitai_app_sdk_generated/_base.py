@@ -24,11 +24,20 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     PlainSerializer,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidationError,
+    model_serializer,
 )
 from pydantic.config import ExtraValues
-from pydantic_core import CoreSchema, ErrorDetails, core_schema, to_json
+from pydantic_core import (
+    CoreSchema,
+    ErrorDetails,
+    core_schema,
+    to_json,
+    to_jsonable_python,
+)
 
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaValue
@@ -146,6 +155,19 @@ class RequestModel(ApiModel):
 
     model_config = ConfigDict(extra="forbid")
     _read_extra: ClassVar[ExtraValues | None] = None
+
+    @model_serializer(mode="wrap")
+    def _dump_with_extra(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        """The fields, then the unknown ones kept on read (a request model's own config
+        would leave them out of every dump, losing what the server sent)."""
+        data: dict[str, Any] = handler(self)
+        for key, value in (self.__pydantic_extra__ or {}).items():
+            if key in data or (value is None and info.exclude_none):
+                continue
+            data[key] = to_jsonable_python(value) if info.mode_is_json() else value
+        return data
 
 
 class UnknownVariant(ApiModel):
