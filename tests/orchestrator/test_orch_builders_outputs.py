@@ -250,3 +250,23 @@ def test_a_bad_step_timeout_is_a_typed_error(timeout: Any) -> None:
 def test_a_step_that_is_not_a_dict_or_model_is_a_typed_error(step: Any) -> None:
     with pytest.raises(RequestValidationError, match="a dict or a model"):
         build_workflow_body(step)
+
+
+@pytest.mark.parametrize("first", ["cfg_scale", "cfgScale"])
+def test_one_field_under_both_names_is_refused_not_half_dropped(first: str) -> None:
+    other = "cfgScale" if first == "cfg_scale" else "cfg_scale"
+    given: Any = {"prompt": "x", first: 7, other: 3}
+    with pytest.raises(RequestValidationError, match="are the same field"):
+        build_text_to_image_body(given)
+
+
+def test_a_lone_string_of_tags_is_one_tag_not_its_letters() -> None:
+    built = (
+        build_text_to_image_body({"prompt": "x"}, tags="night"),
+        build_image_gen_body(
+            {"engine": "flux2", "model": "klein", "operation": "createImage", "prompt": "x"},
+            tags="night",
+        ),
+        build_workflow_body({"$type": "echo", "input": {"message": "hi"}}, tags="night"),
+    )
+    assert [body.get("tags") for body in built] == [["night"]] * 3

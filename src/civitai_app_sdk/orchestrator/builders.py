@@ -98,14 +98,24 @@ def _wire(
 
 
 def _input_keys(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with Python field names turned into JSON ones; one field given under both
+    names (``cfg_scale`` and ``cfgScale``) is refused rather than one value dropped."""
     aliases = {name: field.alias for name, field in model.model_fields.items() if field.alias}
-    return {aliases.get(key, key): value for key, value in data.items()}
+    keyed: dict[str, Any] = {}
+    given_as: dict[str, str] = {}
+    for key, value in data.items():
+        wire = aliases.get(key, key)
+        if wire in keyed:
+            raise _invalid(f"input: {given_as[wire]!r} and {key!r} are the same field; give one")
+        keyed[wire], given_as[wire] = value, key
+    return keyed
 
 
 def _body(step: dict[str, Any], tags: Sequence[str] | None) -> WorkflowTemplateParam:
+    """The body of one step, checked; a lone string ``tags`` is one tag, not its letters."""
     body: dict[str, Any] = {"steps": [step]}
     if tags:
-        body["tags"] = list(tags)
+        body["tags"] = [tags] if isinstance(tags, str) else list(tags)
     checked = cast("WorkflowTemplateParam", body)
     validate_workflow_body(checked)
     return checked
