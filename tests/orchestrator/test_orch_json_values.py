@@ -109,3 +109,19 @@ _JSON = st.recursive(
 def test_plain_json_metadata_is_sent_unchanged(metadata: object) -> None:
     sent = validate_workflow_body(_body(metadata={"m": metadata}))
     assert sent["metadata"] == {"m": metadata}
+
+
+def test_a_model_inside_a_dict_body_sends_only_what_the_caller_set() -> None:
+    """A typed step or input inside a dict body sent every spec default (``cfgScale`` 7.5,
+    ``steps`` 30, 512x512…) as if the caller had set them; a typed body sends none."""
+    typed_input = TextToImageInput(model=MODEL, prompt="x", cfg_scale=3)
+    step = TextToImageStepTemplate(input=typed_input)
+    expected = {"model": MODEL, "prompt": "x", "cfgScale": 3.0}
+    bodies: list[Any] = [
+        WorkflowTemplate(steps=[step]),
+        {"steps": [step]},
+        {"steps": [{"$type": "textToImage", "input": typed_input}]},
+        {"steps": ({"$type": "textToImage", "input": typed_input},)},
+    ]
+    for body in bodies:
+        assert validate_workflow_body(body)["steps"][0]["input"] == expected

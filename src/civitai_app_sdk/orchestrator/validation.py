@@ -55,6 +55,18 @@ def _given(value: Any, dumped: Any) -> Any:
     return dumped
 
 
+def _as_sent(value: Any) -> Any:
+    """``value`` in JSON form: each model in it (at any depth, also inside a dict body)
+    dumped by alias with only what the caller set (see :func:`_given`)."""
+    if isinstance(value, BaseModel):
+        return _given(value, value.model_dump(mode="json", by_alias=True, exclude_none=True))
+    if isinstance(value, Mapping):
+        return {key: _as_sent(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_sent(item) for item in value]
+    return value
+
+
 def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
     """Check a workflow body strictly and return the JSON to send.
 
@@ -70,11 +82,7 @@ def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
     unsendable = json_problems(body)
     if unsendable:
         raise RequestValidationError(unsendable, "workflow body")
-    if isinstance(body, BaseModel):
-        dumped = body.model_dump(mode="json", by_alias=True, exclude_none=True)
-        data: dict[str, Any] = _given(body, dumped)
-    else:
-        data = dict(body)
+    data: dict[str, Any] = _as_sent(body)
     try:
         text = to_json(data, inf_nan_mode="constants")
         model = WorkflowTemplate.model_validate_json(
