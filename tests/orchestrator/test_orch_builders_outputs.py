@@ -270,3 +270,18 @@ def test_a_lone_string_of_tags_is_one_tag_not_its_letters() -> None:
         build_workflow_body({"$type": "echo", "input": {"message": "hi"}}, tags="night"),
     )
     assert [body.get("tags") for body in built] == [["night"]] * 3
+
+
+@pytest.mark.parametrize("url", [5, {"href": "https://o.test/x"}, ["https://o.test/x"], True, ""])
+def test_image_urls_are_text_only_never_the_str_of_something_else(url: object) -> None:
+    image = {"type": "image", "id": "i1", "available": True, "url": url}
+    blob = {"mimeType": "image/png", "url": url}
+    output = {"images": [image], "blobs": [blob], "blob": {**image, "id": "i2"}}
+    assert extract_image_urls({"steps": [{"$type": "x", "output": output}]}) == []
+
+
+def test_image_urls_of_an_output_that_is_a_list_match_its_blobs() -> None:
+    image = {"type": "image", "id": "i1", "available": True, "url": "https://o.test/i1"}
+    data = {"steps": [{"$type": "newListStep", "output": [image]}]}
+    assert [blob.url for blob in extract_images(data)] == extract_image_urls(data)
+    assert extract_image_urls(data) == ["https://o.test/i1"]
