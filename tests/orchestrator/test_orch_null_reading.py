@@ -102,3 +102,12 @@ def test_a_broken_answer_never_repeats_its_values_in_the_message(
     assert SECRET not in message
     assert TOKEN not in message
     assert f"at {path}" in message
+
+
+def test_a_message_that_would_quote_the_sent_value_does_not() -> None:
+    data = _set(workflow_json("succeeded"), "steps/0/timeout", f"https://blobs.example/?{SECRET}")
+    with pytest.raises(ResponseValidationError, match="TimeSpan") as caught:
+        _read(data)
+    assert SECRET not in str(caught.value)
+    assert "at steps/0/timeout" in str(caught.value)
+    assert SECRET in (caught.value.body_text or "")  # the body is still there to report

@@ -131,6 +131,16 @@ def _read_without_nulls(kind: Any, content: bytes, error: ValidationError) -> An
     raise error
 
 
+def _said(problem: Any) -> str:
+    """A problem's message without the value the server sent (it may be a signed URL or a
+    secret; the error's ``body`` still holds it)."""
+    message = str(problem["msg"])
+    sent = problem.get("input")
+    if isinstance(sent, str) and sent:
+        message = message.replace(repr(sent), "the value sent")
+    return message
+
+
 def read(kind: Any, content: bytes, what: str, response: httpx.Response | None = None) -> Any:
     """Parse the JSON body ``content`` as ``kind``, or raise :class:`ResponseValidationError`.
 
@@ -148,7 +158,7 @@ def read(kind: Any, content: bytes, what: str, response: httpx.Response | None =
         where = "/".join(map(str, json_location(first["loc"])))
         raise ResponseValidationError(
             f"the {what} in the response does not match the API's schema: "
-            f"{error.error_count()} problem(s), first: {first['msg']} at {where}",
+            f"{error.error_count()} problem(s), first: {_said(first)} at {where}",
             body=parse_body(text),
             body_text=text[:BODY_LIMIT],
             status=None if response is None else response.status_code,
