@@ -54,6 +54,14 @@ def _scalar_problem(value: object) -> str | None:
     return None
 
 
+_PLAIN: Final = (int, bool, type(None))
+"""Values JSON carries as they are (checked without a path being built)."""
+
+
+def _is_container(value: object) -> bool:
+    return isinstance(value, BaseModel | Mapping | list | tuple | set | frozenset)
+
+
 def json_problems(value: object) -> list[str]:
     """One ``/json/path: what is wrong`` line for each value JSON cannot carry as given.
 
@@ -63,26 +71,29 @@ def json_problems(value: object) -> list[str]:
     to the encoder.
     """
     problems: list[str] = []
+    if not _is_container(value):
+        problem = _scalar_problem(value)
+        return [] if problem is None else [f"/: {problem}"]
     stack: list[tuple[str, object, int]] = [("", value, 0)]
     while stack:
         path, item, depth = stack.pop()
-        problem = _scalar_problem(item)
-        if problem is not None:
-            problems.append(f"{path or '/'}: {problem}")
-            continue
         children = list(_children(item))
         if children and depth >= MAX_DEPTH:
             problems.append(f"{path}: nested deeper than {MAX_DEPTH} levels (or contains itself)")
             continue
+        is_object = isinstance(item, Mapping)
         for key, child in reversed(children):
-            if isinstance(item, Mapping) and not isinstance(key, str):
+            if is_object and not isinstance(key, str):
                 problems.append(
                     f"{path or '/'}: object keys must be strings, not {type(key).__name__} "
                     f"({key!r})"
                 )
-                continue
-            if isinstance(key, str) and _surrogate(key):
+            elif isinstance(key, str) and _surrogate(key):
                 problems.append(f"{path or '/'}: a key contains a lone surrogate (not valid text)")
-                continue
-            stack.append((f"{path}/{key}", child, depth + 1))
+            elif _is_container(child):
+                stack.append((f"{path}/{key}", child, depth + 1))
+            elif not isinstance(child, _PLAIN):
+                problem = _scalar_problem(child)
+                if problem is not None:
+                    problems.append(f"{path}/{key}: {problem}")
     return problems
