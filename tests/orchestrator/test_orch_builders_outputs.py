@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
-from civitai_app_sdk_generated import TextToImageInput, Workflow
+from civitai_app_sdk_generated import (
+    Flux2KleinCreateImageInput,
+    TextToImageInput,
+    TextToImageStepTemplate,
+    Workflow,
+)
 
 from civitai_app_sdk.errors import RequestValidationError
 from civitai_app_sdk.orchestrator import (
@@ -285,3 +291,33 @@ def test_image_urls_of_an_output_that_is_a_list_match_its_blobs() -> None:
     data = {"steps": [{"$type": "newListStep", "output": [image]}]}
     assert [blob.url for blob in extract_images(data)] == extract_image_urls(data)
     assert extract_image_urls(data) == ["https://o.test/i1"]
+
+
+def test_typed_inputs_and_steps_send_only_what_the_caller_set() -> None:
+    """As a typed body does (issue 15): no spec defaults (cfgScale 7.5, 512x512, 30 steps),
+    and the built body is plain JSON even when a model sat inside a dict."""
+    air = "urn:air:sdxl:checkpoint:civitai:101055@128078"
+    typed = TextToImageInput(prompt="x", model=air)
+    steps = [
+        build_workflow_body(TextToImageStepTemplate(input=typed))["steps"][0],
+        build_workflow_body({"$type": "textToImage", "input": typed})["steps"][0],
+    ]
+    for step in steps:
+        assert step["input"] == {"model": air, "prompt": "x"}
+        json.dumps(step)
+    engine = Flux2KleinCreateImageInput.model_validate(
+        {"engine": "flux2", "model": "klein", "operation": "createImage", "prompt": "x"}
+    )
+    assert build_image_gen_body(engine)["steps"][0]["input"] == {
+        "engine": "flux2",
+        "model": "klein",
+        "operation": "createImage",
+        "prompt": "x",
+    }
+
+
+def test_a_builder_input_that_contains_itself_is_a_validation_error() -> None:
+    looped: Any = {"prompt": "x"}
+    looped["again"] = looped
+    with pytest.raises(RequestValidationError, match="contains itself"):
+        build_text_to_image_body(looped)

@@ -17,7 +17,7 @@ from civitai_app_sdk_generated._base import format_timespan
 from pydantic import BaseModel
 
 from ..errors import RequestValidationError
-from .validation import validate_workflow_body
+from .validation import as_sent, validate_workflow_body
 
 if TYPE_CHECKING:
     from civitai_app_sdk_generated import ImageGenInput, WorkflowStepTemplate
@@ -81,20 +81,13 @@ def _timespan(value: Duration) -> str:
     return format_timespan(value)
 
 
-def _wire(
-    value: object,
-    *,
-    exclude_none: bool = False,
-    exclude_unset: bool = False,
-) -> dict[str, Any]:
-    """A copy in JSON form: models are dumped by alias, leaving out what the flags say."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(
-            mode="json", by_alias=True, exclude_none=exclude_none, exclude_unset=exclude_unset
-        )
-    if not isinstance(value, Mapping):
+def _wire(value: object) -> dict[str, Any]:
+    """A copy in JSON form; models (at any depth) keep only the fields the caller set and
+    their tags, as a typed body sends them (the server applies its own defaults)."""
+    if not isinstance(value, BaseModel | Mapping):
         raise _invalid(f"input: expected a dict or a model, not {type(value).__name__}")
-    return dict(value)
+    sent: dict[str, Any] = as_sent(value)
+    return sent
 
 
 def _input_keys(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +142,7 @@ def build_text_to_image_body(
     CFG 5, quantity 1; ``None`` also takes the default), and every other input field is
     kept. ``input`` may use JSON (``cfgScale``) or Python (``cfg_scale``) names.
     """
-    given = _input_keys(TextToImageInput, _wire(input, exclude_unset=True))
+    given = _input_keys(TextToImageInput, _wire(input))
     step_input: dict[str, Any] = {}
     for key, default in _TEXT_TO_IMAGE_DEFAULTS:
         value = given.pop(key, _UNSET)
@@ -179,7 +172,7 @@ def build_image_gen_body(
     metadata: Mapping[str, Any] | None = None,
 ) -> WorkflowTemplateParam:
     """A one-step ``imageGen`` body; ``input`` (an engine's input) is kept as given."""
-    step_input = _wire(input, exclude_none=True)
+    step_input = _wire(input)
     step = {"$type": "imageGen", "name": name, "timeout": _timespan(timeout), "input": step_input}
     return _body(_step_extras(step, priority, retries, metadata), tags)
 
@@ -193,7 +186,7 @@ def build_workflow_body(
     or TimeSpan text); ``metadata``, ``priority``, ``retries`` and every other field the
     step accepts are kept.
     """
-    given = _wire(step, exclude_none=True)
+    given = _wire(step)
     if "$type" not in given and "type" in given:
         raise _invalid("type: a step's type goes in '$type', not 'type'")
     name, timeout = given.pop("name", None), given.pop("timeout", None)

@@ -12,7 +12,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticSerializationError, to_json
 
 from ..errors import RequestValidationError
-from ._jsonable import json_problems
+from ._jsonable import MAX_DEPTH, json_problems
 from ._problems import pydantic_problems
 
 if TYPE_CHECKING:
@@ -55,15 +55,18 @@ def _given(value: Any, dumped: Any) -> Any:
     return dumped
 
 
-def _as_sent(value: Any) -> Any:
+def as_sent(value: Any, depth: int = 0) -> Any:
     """``value`` in JSON form: each model in it (at any depth, also inside a dict body)
-    dumped by alias with only what the caller set (see :func:`_given`)."""
+    dumped by alias with only what the caller set (see :func:`_given`). Past
+    :data:`MAX_DEPTH` levels it is left as it is (:func:`json_problems` reports it)."""
+    if depth > MAX_DEPTH:
+        return value
     if isinstance(value, BaseModel):
         return _given(value, value.model_dump(mode="json", by_alias=True, exclude_none=True))
     if isinstance(value, Mapping):
-        return {key: _as_sent(item) for key, item in value.items()}
+        return {key: as_sent(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_as_sent(item) for item in value]
+        return [as_sent(item, depth + 1) for item in value]
     return value
 
 
@@ -82,7 +85,7 @@ def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
     unsendable = json_problems(body)
     if unsendable:
         raise RequestValidationError(unsendable, "workflow body")
-    data: dict[str, Any] = _as_sent(body)
+    data: dict[str, Any] = as_sent(body)
     try:
         text = to_json(data, inf_nan_mode="constants")
         model = WorkflowTemplate.model_validate_json(
