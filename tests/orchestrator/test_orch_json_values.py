@@ -6,15 +6,18 @@ import math
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
+import respx
 from civitai_app_sdk_generated import TextToImageInput, TextToImageStepTemplate, WorkflowTemplate
 from hypothesis import given
 from hypothesis import strategies as st
 
 from civitai_app_sdk.errors import RequestValidationError
-from civitai_app_sdk.orchestrator import validate_workflow_body
+from civitai_app_sdk.orchestrator import OrchestratorClient, validate_workflow_body
 from civitai_app_sdk.orchestrator._jsonable import MAX_DEPTH
 from civitai_app_sdk.orchestrator.requests import check_body
+from tests.orchestrator.conftest import BASE, TOKEN
 
 MODEL = "urn:air:sdxl:checkpoint:civitai:101055@128078"
 
@@ -125,3 +128,19 @@ def test_a_model_inside_a_dict_body_sends_only_what_the_caller_set() -> None:
     ]
     for body in bodies:
         assert validate_workflow_body(body)["steps"][0]["input"] == expected
+
+
+def test_a_recipe_sends_only_what_the_caller_gave_not_the_spec_defaults() -> None:
+    """Operation bodies sent every spec default: a recipe without a ``model`` ran on the
+    spec's SD1 checkpoint at 512x512 and 30 steps, whatever the server would choose."""
+    bodies: list[Any] = [
+        {"prompt": "x", "cfgScale": 3},
+        TextToImageInput(prompt="x", cfg_scale=3),
+    ]
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/v2/consumer/recipes/textToImage").respond(200, json={"images": []})
+        with OrchestratorClient(TOKEN, base_url=BASE) as client:
+            for body in bodies:
+                client.recipes.text_to_image(body, whatif=True)
+                sent = route.calls.last.request.content
+                assert httpx.Response(200, content=sent).json() == {"prompt": "x", "cfgScale": 3.0}
