@@ -111,3 +111,10 @@ def test_a_message_that_would_quote_the_sent_value_does_not() -> None:
     assert SECRET not in str(caught.value)
     assert "at steps/0/timeout" in str(caught.value)
     assert SECRET in (caught.value.body_text or "")  # the body is still there to report
+
+
+@pytest.mark.parametrize("content", [b"", b"<html>busy</html>", b"null", b"[]"])
+def test_a_body_that_is_no_workflow_names_the_top_level(content: bytes) -> None:
+    with pytest.raises(ResponseValidationError, match=r"at the top level\.") as caught:
+        read(Workflow, content, "workflow")
+    assert " at . " not in str(caught.value)

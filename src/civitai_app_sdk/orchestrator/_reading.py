@@ -155,7 +155,7 @@ def read(kind: Any, content: bytes, what: str, response: httpx.Response | None =
     except ValidationError as error:
         text = content.decode("utf-8", errors="replace")
         first = reported_errors(error)[0]
-        where = "/".join(map(str, json_location(first["loc"])))
+        where = "/".join(map(str, json_location(first["loc"]))) or "the top level"
         raise ResponseValidationError(
             f"the {what} in the response does not match the API's schema: "
             f"{error.error_count()} problem(s), first: {_said(first)} at {where}",
