@@ -118,3 +118,20 @@ def test_a_body_that_is_no_workflow_names_the_top_level(content: bytes) -> None:
     with pytest.raises(ResponseValidationError, match=r"at the top level\.") as caught:
         read(Workflow, content, "workflow")
     assert " at . " not in str(caught.value)
+
+
+def test_a_lone_surrogate_escape_in_an_echoed_prompt_keeps_the_workflow_readable() -> None:
+    """JavaScript's JSON.stringify writes a lone surrogate as ``"\\ud800"``, which the
+    model's parser refuses: one such prompt made the workflow (or a page) unreadable."""
+    data = _set(workflow_json("succeeded"), "steps/0/input/prompt", "a\ud800b")
+    data["metadata"] = {"k\udc00": None}
+    data["tags"] = None
+    raw = json.dumps(data).encode()
+    assert b"\\ud800" in raw
+    workflow = read(Workflow, raw, "workflow")
+    assert workflow.steps[0].input.prompt == "a\ufffdb"
+    assert workflow.metadata == {"k\ufffd": None}
+    assert workflow.tags == []
+    assert len(extract_images(workflow)) == 1
+    page = read(WorkflowPage, json.dumps({"items": [data], "next": None}).encode(), "page")
+    assert page.items[0].id == data["id"]

@@ -3,12 +3,13 @@
 The models are lenient where the API really varies (unknown step types, enum values and
 extra fields survive, also inside the request models a response echoes; fields the spec
 calls required but the service omits are patched to optional in `codegen/patches.toml`).
-A ``null`` where the spec promises a list or an object (a service that leaves a collection
-unset) is read as an empty one, a ``null`` the spec does not allow elsewhere as if the
-field were absent, and a ``null`` list item the model cannot hold is left out; the rest of
-the answer is kept. A body that still
-does not fit is reported as a :class:`ResponseValidationError` carrying the body; nothing
-else is invented to make it fit.
+A string with a lone surrogate (``"\\ud800"``) gets U+FFFD in its place, as in
+JavaScript. A ``null`` where the spec promises a list or an object (a service that leaves
+a collection unset) is read as an empty one, a ``null`` the spec does not allow elsewhere
+as if the field were absent, and a ``null`` list item the model cannot hold is left out;
+the rest of the answer is kept. A body that still does not fit is reported as a
+:class:`ResponseValidationError` carrying the body; nothing else is invented to make it
+fit.
 """
 
 from __future__ import annotations
@@ -113,14 +114,33 @@ def _validate(kind: Any, content: bytes | str) -> Any:
     return adapter(kind).validate_json(content, extra="allow", context=with_extra(None, "allow"))
 
 
-def _read_without_nulls(kind: Any, content: bytes, error: ValidationError) -> Any:
-    """``content`` read as ``kind`` with the nulls it refused left out; raises ``error``
-    (the first one, naming the real path) when that is not enough."""
+def _whole_text(value: Any) -> Any:
+    """``value`` with each lone surrogate in its strings (keys too) made U+FFFD, as a
+    JavaScript client's text encoder does."""
+    if isinstance(value, str):
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(value, dict):
+        return {_whole_text(key): _whole_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_text(item) for item in value]
+    return value
+
+
+def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
+    """``content`` read as ``kind`` with lone surrogates (``"\\ud800"``, which the
+    model's parser refuses) made U+FFFD and the nulls it refused left out; raises
+    ``error`` (the first one, naming the real path) when that is not enough."""
     try:
         data = json.loads(content)
+        if any(item["type"] == "json_invalid" for item in error.errors()):
+            data = _whole_text(data)
+            return _validate(kind, json.dumps(data))
+    except ValidationError as again:  # before ValueError, which it is too
+        last = again
     except (ValueError, RecursionError):
         raise error from None
-    last = error
+    else:
+        last = error
     for _ in range(_NULL_ROUNDS):
         if not _drop_refused_nulls(data, last):
             break
@@ -151,7 +171,7 @@ def read(kind: Any, content: bytes, what: str, response: httpx.Response | None =
         try:
             return _validate(kind, content)
         except ValidationError as error:
-            return _read_without_nulls(kind, content, error)
+            return _read_leniently(kind, content, error)
     except ValidationError as error:
         text = content.decode("utf-8", errors="replace")
         first = reported_errors(error)[0]
