@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from civitai_app_sdk.blocks import schema as schema_module
 from civitai_app_sdk.cli import main
+from civitai_app_sdk.cli.block import MAX_MANIFEST_BYTES
 
 
 @pytest.fixture
@@ -191,3 +192,51 @@ def test_a_schema_that_cannot_be_used_exits_2_in_one_line(
     assert result.stderr.splitlines() == [
         f"{path}: the manifest schema has a pattern JavaScript refuses: 'a++' (Nothing to repeat)"
     ]
+
+
+def test_a_manifest_over_the_size_cap_is_refused_unread(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(BASE) + " " * MAX_MANIFEST_BYTES, encoding="utf-8")
+    result = run(runner, str(path), "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"] == (
+        "cannot read: the file is larger than 1 MiB; a manifest is a small JSON file"
+    )
+    path.write_text(json.dumps(BASE).ljust(MAX_MANIFEST_BYTES), encoding="utf-8")
+    assert run(runner, str(path), "--json").exit_code == 0  # exactly at the cap is read
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["/dev/zero"], "larger than 1 MiB"),
+        (["{manifest}", "--schema", "/dev/zero"], "manifest schema at /dev/zero: larger than"),
+    ],
+)
+def test_an_endless_file_ends_in_a_usage_error(tmp_path: Path, args: list[str], said: str) -> None:
+    manifest_path = write(tmp_path, BASE)
+    argv = [a.format(manifest=manifest_path) for a in args]
+    code = "from civitai_app_sdk.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "block", "validate", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert said in done.stderr
+
+
+def test_a_bom_or_non_utf8_bytes_are_said_plainly(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(BASE).encode())
+    result = run(runner, str(path))
+    assert result.exit_code == 2
+    assert "byte order mark (BOM)" in result.stderr
+    assert "utf-8-sig" not in result.stderr
+    path.write_bytes(b'{"blockId": "caf\xe9"}')
+    result = run(runner, str(path))
+    assert result.exit_code == 2
+    assert "not UTF-8 text (byte 0xe9 at offset 16)" in result.stderr

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
-from civitai_app_sdk_generated import TextToImageInput, Workflow
+from civitai_app_sdk_generated import (
+    Flux2KleinCreateImageInput,
+    TextToImageInput,
+    TextToImageStepTemplate,
+    Workflow,
+)
 
 from civitai_app_sdk.errors import RequestValidationError
 from civitai_app_sdk.orchestrator import (
@@ -250,3 +256,68 @@ def test_a_bad_step_timeout_is_a_typed_error(timeout: Any) -> None:
 def test_a_step_that_is_not_a_dict_or_model_is_a_typed_error(step: Any) -> None:
     with pytest.raises(RequestValidationError, match="a dict or a model"):
         build_workflow_body(step)
+
+
+@pytest.mark.parametrize("first", ["cfg_scale", "cfgScale"])
+def test_one_field_under_both_names_is_refused_not_half_dropped(first: str) -> None:
+    other = "cfgScale" if first == "cfg_scale" else "cfg_scale"
+    given: Any = {"prompt": "x", first: 7, other: 3}
+    with pytest.raises(RequestValidationError, match="are the same field"):
+        build_text_to_image_body(given)
+
+
+def test_a_lone_string_of_tags_is_one_tag_not_its_letters() -> None:
+    built = (
+        build_text_to_image_body({"prompt": "x"}, tags="night"),
+        build_image_gen_body(
+            {"engine": "flux2", "model": "klein", "operation": "createImage", "prompt": "x"},
+            tags="night",
+        ),
+        build_workflow_body({"$type": "echo", "input": {"message": "hi"}}, tags="night"),
+    )
+    assert [body.get("tags") for body in built] == [["night"]] * 3
+
+
+@pytest.mark.parametrize("url", [5, {"href": "https://o.test/x"}, ["https://o.test/x"], True, ""])
+def test_image_urls_are_text_only_never_the_str_of_something_else(url: object) -> None:
+    image = {"type": "image", "id": "i1", "available": True, "url": url}
+    blob = {"mimeType": "image/png", "url": url}
+    output = {"images": [image], "blobs": [blob], "blob": {**image, "id": "i2"}}
+    assert extract_image_urls({"steps": [{"$type": "x", "output": output}]}) == []
+
+
+def test_image_urls_of_an_output_that_is_a_list_match_its_blobs() -> None:
+    image = {"type": "image", "id": "i1", "available": True, "url": "https://o.test/i1"}
+    data = {"steps": [{"$type": "newListStep", "output": [image]}]}
+    assert [blob.url for blob in extract_images(data)] == extract_image_urls(data)
+    assert extract_image_urls(data) == ["https://o.test/i1"]
+
+
+def test_typed_inputs_and_steps_send_only_what_the_caller_set() -> None:
+    """As a typed body does (issue 15): no spec defaults (cfgScale 7.5, 512x512, 30 steps),
+    and the built body is plain JSON even when a model sat inside a dict."""
+    air = "urn:air:sdxl:checkpoint:civitai:101055@128078"
+    typed = TextToImageInput(prompt="x", model=air)
+    steps = [
+        build_workflow_body(TextToImageStepTemplate(input=typed))["steps"][0],
+        build_workflow_body({"$type": "textToImage", "input": typed})["steps"][0],
+    ]
+    for step in steps:
+        assert step["input"] == {"model": air, "prompt": "x"}
+        json.dumps(step)
+    engine = Flux2KleinCreateImageInput.model_validate(
+        {"engine": "flux2", "model": "klein", "operation": "createImage", "prompt": "x"}
+    )
+    assert build_image_gen_body(engine)["steps"][0]["input"] == {
+        "engine": "flux2",
+        "model": "klein",
+        "operation": "createImage",
+        "prompt": "x",
+    }
+
+
+def test_a_builder_input_that_contains_itself_is_a_validation_error() -> None:
+    looped: Any = {"prompt": "x"}
+    looped["again"] = looped
+    with pytest.raises(RequestValidationError, match="contains itself"):
+        build_text_to_image_body(looped)

@@ -81,6 +81,25 @@ def test_responses_keep_unknown_fields_inside_echoed_inputs() -> None:
         assert parsed.model_extra == {"brandNewTopLevel": 3}
 
 
+def test_dumping_a_read_workflow_keeps_unknown_fields_inside_echoed_inputs() -> None:
+    """A request model's config forbids extras, which left them out of every dump: a
+    workflow read and printed (``civitai-orch get --json``) lost the server's new fields."""
+    data = workflow_json("succeeded")
+    data["steps"][0]["input"]["brandNewOption"] = {"x": [1, None]}
+    data["steps"][0]["input"]["brandNewNull"] = None
+    parsed = Workflow.model_validate_json(json.dumps(data))
+    sent = parsed.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    assert sent["steps"][0]["input"] == data["steps"][0]["input"]
+    assert (
+        "brandNewNull"
+        not in json.loads(parsed.model_dump_json(exclude_none=True))["steps"][0]["input"]
+    )
+    python = parsed.steps[0].input.model_dump(by_alias=True)
+    assert python["brandNewOption"] == {"x": [1, None]}
+    built = TextToImageInput(prompt="x")
+    assert "brandNewOption" not in built.model_dump(by_alias=True)
+
+
 def test_client_reads_a_workflow_echoing_new_input_fields(client: Any, api: Any) -> None:
     data = workflow_json("succeeded")
     data["steps"][0]["input"]["brandNewOption"] = True

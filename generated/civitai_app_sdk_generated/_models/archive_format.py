@@ -6,6 +6,7 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
+    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     RequestModel,
 )
@@ -26,7 +27,7 @@ class BlobArchiveEntry(RequestModel):
     A single entry within a Civitai.Orchestration.Grains.Workflows.Steps.BlobArchive.BlobArchiveStep.
     """
 
-    blob_id: Annotated[str, Field(alias="blobId", min_length=1)]
+    blob_id: Annotated[str, Field(alias="blobId", min_length=1), KEEP_OUT_OF_BOUNDS]
     """
     The blob ID to include in the archive.
     """

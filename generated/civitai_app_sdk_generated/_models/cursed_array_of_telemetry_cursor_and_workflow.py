@@ -6,6 +6,7 @@
 from typing import Annotated, Any
 
 from civitai_app_sdk_generated._base import (
+    KEEP_OUT_OF_BOUNDS,
     ApiModel,
     OpenStrEnum,
 )
@@ -47,7 +48,7 @@ class TransactionInfo(ApiModel):
     """
 
     account_type: Annotated[BuzzClientAccount, Field(alias="accountType")]
-    amount: Annotated[int, Field(ge=0, le=2147483647)]
+    amount: Annotated[int, Field(ge=0, le=2147483647), KEEP_OUT_OF_BOUNDS]
     """
     The transaction amount.
     """

@@ -6,6 +6,7 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
+    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -51,7 +52,7 @@ class UnknownGrokImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
 
 
 class GrokCreateImageGenInput(RequestModel):
@@ -69,7 +70,7 @@ class GrokCreateImageGenInput(RequestModel):
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
 
 
 class GrokEditImageGenInput(RequestModel):
@@ -78,11 +79,11 @@ class GrokEditImageGenInput(RequestModel):
     """
     External metadata that will be stored with the image
     """
-    images: Annotated[list[str], Field(max_length=3, min_length=1)]
+    images: Annotated[list[str], Field(max_length=3, min_length=1), KEEP_OUT_OF_BOUNDS]
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=4)] = 1
+    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
 
 
 GrokImageGenInput = TypeAliasType(

@@ -6,6 +6,7 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
+    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -29,7 +30,7 @@ class GrokEditVideoInput(RequestModel):
     """
 
     analyzed_duration: Annotated[int | None, Field(alias="analyzedDuration")] = None
-    duration: Annotated[int, Field(ge=1, le=15)] = 6
+    duration: Annotated[int, Field(ge=1, le=15), KEEP_OUT_OF_BOUNDS] = 6
     engine: Literal["grok"] = "grok"
     operation: Literal["edit-video"] = "edit-video"
     prompt: str
@@ -62,9 +63,11 @@ class GrokImageToVideoInput(RequestModel):
     aspect_ratio: Annotated[GrokImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         GrokImageToVideoInputAspectRatio.auto
     )
-    duration: Annotated[int, Field(ge=1, le=15)] = 6
+    duration: Annotated[int, Field(ge=1, le=15), KEEP_OUT_OF_BOUNDS] = 6
     engine: Literal["grok"] = "grok"
-    images: Annotated[list[str] | None, Field(max_length=1, min_length=1)] = None
+    images: Annotated[list[str] | None, Field(max_length=1, min_length=1), KEEP_OUT_OF_BOUNDS] = (
+        None
+    )
     operation: Literal["image-to-video"] = "image-to-video"
     prompt: str
     resolution: GrokImageToVideoInputResolution = GrokImageToVideoInputResolution.field_720p
@@ -94,7 +97,7 @@ class GrokTextToVideoInput(RequestModel):
     aspect_ratio: Annotated[GrokTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         GrokTextToVideoInputAspectRatio.field_16_9
     )
-    duration: Annotated[int, Field(ge=1, le=15)] = 6
+    duration: Annotated[int, Field(ge=1, le=15), KEEP_OUT_OF_BOUNDS] = 6
     engine: Literal["grok"] = "grok"
     operation: Literal["text-to-video"] = "text-to-video"
     prompt: str
@@ -111,7 +114,7 @@ class UnknownGrokVideoGenInput(UnknownVariant):
     A `GrokVideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    duration: Annotated[int, Field(ge=1, le=15)] = 6
+    duration: Annotated[int, Field(ge=1, le=15), KEEP_OUT_OF_BOUNDS] = 6
     engine: Literal["grok"]
     operation: str
     prompt: str

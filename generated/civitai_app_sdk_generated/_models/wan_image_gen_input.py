@@ -6,6 +6,7 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
+    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -27,7 +28,9 @@ class UnknownWan225bImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[
+        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
+    ] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -36,12 +39,12 @@ class UnknownWan225bImageGenInput(UnknownVariant):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
     provider: str
-    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
     seed: int | None = None
-    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 2
-    steps: Annotated[int, Field(ge=2, le=50)] = 40
+    shift: Annotated[float, Field(ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS] = 2
+    steps: Annotated[int, Field(ge=2, le=50), KEEP_OUT_OF_BOUNDS] = 40
     version: Literal["v2.2-5b"]
 
 
@@ -53,7 +56,9 @@ class UnknownWan22ImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[
+        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
+    ] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -62,11 +67,11 @@ class UnknownWan22ImageGenInput(UnknownVariant):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
     provider: str
-    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
     seed: int | None = None
-    steps: Annotated[int, Field(ge=2, le=40)] = 27
+    steps: Annotated[int, Field(ge=2, le=40), KEEP_OUT_OF_BOUNDS] = 27
     version: Literal["v2.2"]
 
 
@@ -78,7 +83,9 @@ class UnknownWan25FalImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[
+        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
+    ] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -88,9 +95,9 @@ class UnknownWan25FalImageGenInput(UnknownVariant):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
     provider: Literal["fal"]
-    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
     seed: int | None = None
     version: Literal["v2.5"]
 
@@ -103,7 +110,9 @@ class UnknownWan25ImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[
+        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
+    ] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -112,9 +121,9 @@ class UnknownWan25ImageGenInput(UnknownVariant):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
     provider: str
-    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
     seed: int | None = None
     version: Literal["v2.5"]
 
@@ -127,7 +136,9 @@ class UnknownWan27FalImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[
+        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
+    ] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -137,9 +148,9 @@ class UnknownWan27FalImageGenInput(UnknownVariant):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
     provider: Literal["fal"]
-    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
     seed: int | None = None
     use_pro: Annotated[bool, Field(alias="usePro")] = False
     version: Literal["v2.7"]
@@ -153,7 +164,9 @@ class UnknownWan27ImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[
+        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
+    ] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -162,9 +175,9 @@ class UnknownWan27ImageGenInput(UnknownVariant):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
     provider: str
-    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
     seed: int | None = None
     version: Literal["v2.7"]
 
@@ -177,7 +190,9 @@ class UnknownWanImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[
+        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
+    ] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -186,8 +201,8 @@ class UnknownWanImageGenInput(UnknownVariant):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1)]
-    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
     seed: int | None = None
     version: str
 
@@ -196,7 +211,9 @@ class Wan225bFalImageGenInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
-    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[
+        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
+    ] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -205,12 +222,12 @@ class Wan225bFalImageGenInput(RequestModel):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
     provider: Literal["fal"] = "fal"
-    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
     seed: int | None = None
-    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 2
-    steps: Annotated[int, Field(ge=2, le=50)] = 40
+    shift: Annotated[float, Field(ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS] = 2
+    steps: Annotated[int, Field(ge=2, le=50), KEEP_OUT_OF_BOUNDS] = 40
     version: Literal["v2.2-5b"] = "v2.2-5b"
 
 
@@ -243,7 +260,9 @@ class Wan22FalImageGenInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
-    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[
+        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
+    ] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -252,11 +271,11 @@ class Wan22FalImageGenInput(RequestModel):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
     provider: Literal["fal"] = "fal"
-    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
     seed: int | None = None
-    steps: Annotated[int, Field(ge=2, le=40)] = 27
+    steps: Annotated[int, Field(ge=2, le=40), KEEP_OUT_OF_BOUNDS] = 27
     version: Literal["v2.2"] = "v2.2"
 
 
@@ -282,7 +301,9 @@ class Wan25FalImageToImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
-    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[
+        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
+    ] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -293,9 +314,9 @@ class Wan25FalImageToImageInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["image-to-image"] = "image-to-image"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
     provider: Literal["fal"] = "fal"
-    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
     seed: int | None = None
     version: Literal["v2.5"] = "v2.5"
 
@@ -304,7 +325,9 @@ class Wan25FalTextToImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
-    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[
+        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
+    ] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -314,9 +337,9 @@ class Wan25FalTextToImageInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["text-to-image"] = "text-to-image"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
     provider: Literal["fal"] = "fal"
-    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
     seed: int | None = None
     version: Literal["v2.5"] = "v2.5"
 
@@ -325,7 +348,9 @@ class Wan27FalImageEditInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
-    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[
+        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
+    ] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -339,9 +364,9 @@ class Wan27FalImageEditInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
     provider: Literal["fal"] = "fal"
-    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
     seed: int | None = None
     use_pro: Annotated[bool, Field(alias="usePro")] = False
     version: Literal["v2.7"] = "v2.7"
@@ -351,7 +376,9 @@ class Wan27FalTextToImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
-    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
+    guidance_scale: Annotated[
+        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
+    ] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -361,9 +388,9 @@ class Wan27FalTextToImageInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1)]
+    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
     provider: Literal["fal"] = "fal"
-    quantity: Annotated[int, Field(ge=1, le=10)] = 1
+    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
     seed: int | None = None
     use_pro: Annotated[bool, Field(alias="usePro")] = False
     version: Literal["v2.7"] = "v2.7"

@@ -6,6 +6,7 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
+    KEEP_OUT_OF_BOUNDS,
     OpenEnum,
     OpenStrEnum,
     OpenUnion,
@@ -79,8 +80,8 @@ class UnknownWan27FalVideoGenInputResolution(OpenStrEnum):
 
 
 class Wan21CivitaiVideoGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     height: int = 480
@@ -91,6 +92,7 @@ class Wan21CivitaiVideoGenInput(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
+        KEEP_OUT_OF_BOUNDS,
     ] = None
     prompt: str
     provider: Literal["civitai"] = "civitai"
@@ -99,7 +101,7 @@ class Wan21CivitaiVideoGenInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.1"] = "v2.1"
     width: int = 480
 
@@ -114,8 +116,8 @@ class Wan21FalVideoGenInput(RequestModel):
     aspect_ratio: Annotated[Wan21FalVideoGenInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan21FalVideoGenInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -127,7 +129,7 @@ class Wan21FalVideoGenInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.1"] = "v2.1"
 
 
@@ -154,8 +156,8 @@ class Wan225bFalImageToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan225bFalImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan225bFalImageToVideoInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -166,7 +168,9 @@ class Wan225bFalImageToVideoInput(RequestModel):
     ] = Wan225bFalImageToVideoInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
+    num_inference_steps: Annotated[
+        int, Field(alias="numInferenceSteps", ge=2, le=50), KEEP_OUT_OF_BOUNDS
+    ] = 20
     operation: Literal["image-to-video"] = "image-to-video"
     prompt: str
     provider: Literal["fal"] = "fal"
@@ -178,7 +182,7 @@ class Wan225bFalImageToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     use_distill: Annotated[bool, Field(alias="useDistill")] = False
     use_fast_wan: Annotated[bool, Field(alias="useFastWan")] = False
     version: Literal["v2.2-5b"] = "v2.2-5b"
@@ -207,8 +211,8 @@ class Wan225bFalTextToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan225bFalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan225bFalTextToVideoInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -218,7 +222,9 @@ class Wan225bFalTextToVideoInput(RequestModel):
     ] = Wan225bFalTextToVideoInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
+    num_inference_steps: Annotated[
+        int, Field(alias="numInferenceSteps", ge=2, le=50), KEEP_OUT_OF_BOUNDS
+    ] = 20
     operation: Literal["text-to-video"] = "text-to-video"
     prompt: str
     provider: Literal["fal"] = "fal"
@@ -230,7 +236,7 @@ class Wan225bFalTextToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     use_distill: Annotated[bool, Field(alias="useDistill")] = False
     use_fast_wan: Annotated[bool, Field(alias="useFastWan")] = False
     version: Literal["v2.2-5b"] = "v2.2-5b"
@@ -268,11 +274,11 @@ class Wan22ComfyVideoGenInputScheduler(OpenStrEnum):
 
 
 class Wan22ComfyVideoGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
-    height: Annotated[int, Field(ge=64, le=2048)] = 720
+    height: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 720
     images: list[str] | None = None
     loras: list[VideoGenInputLora] | None = None
     model: Annotated[
@@ -280,6 +286,7 @@ class Wan22ComfyVideoGenInput(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
+        KEEP_OUT_OF_BOUNDS,
     ] = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     prompt: str
@@ -287,14 +294,14 @@ class Wan22ComfyVideoGenInput(RequestModel):
     sampler: Wan22ComfyVideoGenInputSampler = Wan22ComfyVideoGenInputSampler.euler
     scheduler: Wan22ComfyVideoGenInputScheduler = Wan22ComfyVideoGenInputScheduler.simple
     seed: int | None = None
-    shift: Annotated[float, Field(ge=1.0, le=20.0)] = 8
+    shift: Annotated[float, Field(ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 8
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.2"] = "v2.2"
-    width: Annotated[int, Field(ge=64, le=2048)] = 1280
+    width: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1280
 
 
 class Wan22FalImageToVideoInputAspectRatio(OpenStrEnum):
@@ -321,8 +328,8 @@ class Wan22FalImageToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan22FalImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan22FalImageToVideoInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -338,12 +345,12 @@ class Wan22FalImageToVideoInput(RequestModel):
     provider: Literal["fal"] = "fal"
     resolution: Wan22FalImageToVideoInputResolution = Wan22FalImageToVideoInputResolution.field_720p
     seed: int | None = None
-    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 5
+    shift: Annotated[float, Field(ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS] = 5
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     use_turbo: Annotated[bool, Field(alias="useTurbo")] = False
     version: Literal["v2.2"] = "v2.2"
 
@@ -372,8 +379,8 @@ class Wan22FalTextToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan22FalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan22FalTextToVideoInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -388,12 +395,12 @@ class Wan22FalTextToVideoInput(RequestModel):
     provider: Literal["fal"] = "fal"
     resolution: Wan22FalTextToVideoInputResolution = Wan22FalTextToVideoInputResolution.field_720p
     seed: int | None = None
-    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 5
+    shift: Annotated[float, Field(ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS] = 5
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     use_turbo: Annotated[bool, Field(alias="useTurbo")] = False
     version: Literal["v2.2"] = "v2.2"
 
@@ -414,8 +421,8 @@ class Wan25FalImageToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan25FalImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan25FalImageToVideoInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -433,7 +440,7 @@ class Wan25FalImageToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.5"] = "v2.5"
 
 
@@ -453,8 +460,8 @@ class Wan25FalTextToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan25FalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan25FalTextToVideoInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -469,7 +476,7 @@ class Wan25FalTextToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.5"] = "v2.5"
 
 
@@ -484,8 +491,8 @@ class Wan26FalImageToVideoInput(RequestModel):
     URL of audio file for background music (3-30 seconds, up to 15 MB)
     Supported for text-to-video and image-to-video only
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -505,7 +512,7 @@ class Wan26FalImageToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.6"] = "v2.6"
 
 
@@ -531,8 +538,8 @@ class Wan26FalReferenceToVideoInput(RequestModel):
     URL of audio file for background music (3-30 seconds, up to 15 MB)
     Supported for text-to-video and image-to-video only
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=5, le=10)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=5, le=10), KEEP_OUT_OF_BOUNDS] = 5
     """
     Duration for reference-to-video is limited to 5 or 10 seconds
     """
@@ -559,7 +566,7 @@ class Wan26FalReferenceToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.6"] = "v2.6"
 
 
@@ -585,8 +592,8 @@ class Wan26FalTextToVideoInput(RequestModel):
     URL of audio file for background music (3-30 seconds, up to 15 MB)
     Supported for text-to-video and image-to-video only
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -603,7 +610,7 @@ class Wan26FalTextToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.6"] = "v2.6"
 
 
@@ -646,8 +653,8 @@ class Wan27FalEditVideoInput(RequestModel):
     """
     Audio handling: "auto" or "origin" (keep original audio)
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -665,9 +672,9 @@ class Wan27FalEditVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.7"] = "v2.7"
-    video_url: Annotated[str, Field(alias="videoUrl", min_length=1)]
+    video_url: Annotated[str, Field(alias="videoUrl", min_length=1), KEEP_OUT_OF_BOUNDS]
     """
     URL of the input video to edit (MP4/MOV, 2-10s, max 100 MB)
     """
@@ -683,8 +690,8 @@ class Wan27FalImageToVideoInput(RequestModel):
     """
     URL of audio file (WAV/MP3, 3-30 seconds, up to 15 MB)
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     end_image: Annotated[str | None, Field(alias="endImage")] = None
@@ -710,7 +717,7 @@ class Wan27FalImageToVideoInput(RequestModel):
     """
     First frame image URL
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.7"] = "v2.7"
     video_url: Annotated[str | None, Field(alias="videoUrl")] = None
     """
@@ -735,8 +742,8 @@ class Wan27FalReferenceToVideoInput(RequestModel):
     aspect_ratio: Annotated[
         Wan27FalReferenceToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = Wan27FalReferenceToVideoInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -763,7 +770,7 @@ class Wan27FalReferenceToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.7"] = "v2.7"
 
 
@@ -788,8 +795,8 @@ class Wan27FalTextToVideoInput(RequestModel):
     """
     URL of audio file (WAV/MP3, 3-30 seconds, up to 15 MB)
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -805,7 +812,7 @@ class Wan27FalTextToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.7"] = "v2.7"
 
 
@@ -814,8 +821,8 @@ class UnknownWan21VideoGenInput(UnknownVariant):
     A `Wan21VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -826,7 +833,7 @@ class UnknownWan21VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.1"]
 
 
@@ -857,8 +864,8 @@ class UnknownWan225bFalVideoGenInput(UnknownVariant):
     aspect_ratio: Annotated[
         UnknownWan225bFalVideoGenInputAspectRatio, Field(alias="aspectRatio")
     ] = UnknownWan225bFalVideoGenInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
@@ -869,7 +876,9 @@ class UnknownWan225bFalVideoGenInput(UnknownVariant):
     ] = UnknownWan225bFalVideoGenInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
+    num_inference_steps: Annotated[
+        int, Field(alias="numInferenceSteps", ge=2, le=50), KEEP_OUT_OF_BOUNDS
+    ] = 20
     operation: str
     prompt: str
     provider: Literal["fal"]
@@ -881,7 +890,7 @@ class UnknownWan225bFalVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     use_distill: Annotated[bool, Field(alias="useDistill")] = False
     use_fast_wan: Annotated[bool, Field(alias="useFastWan")] = False
     version: Literal["v2.2-5b"]
@@ -911,8 +920,8 @@ class UnknownWan225bVideoGenInput(UnknownVariant):
     A `Wan225bVideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -923,7 +932,7 @@ class UnknownWan225bVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.2-5b"]
 
 
@@ -953,8 +962,8 @@ class UnknownWan22FalVideoGenInput(UnknownVariant):
     aspect_ratio: Annotated[UnknownWan22FalVideoGenInputAspectRatio, Field(alias="aspectRatio")] = (
         UnknownWan22FalVideoGenInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
@@ -971,12 +980,12 @@ class UnknownWan22FalVideoGenInput(UnknownVariant):
         UnknownWan22FalVideoGenInputResolution.field_720p
     )
     seed: int | None = None
-    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 5
+    shift: Annotated[float, Field(ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS] = 5
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     use_turbo: Annotated[bool, Field(alias="useTurbo")] = False
     version: Literal["v2.2"]
 
@@ -1005,8 +1014,8 @@ class UnknownWan22VideoGenInput(UnknownVariant):
     A `Wan22VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -1017,7 +1026,7 @@ class UnknownWan22VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.2"]
 
 
@@ -1048,8 +1057,8 @@ class UnknownWan25FalVideoGenInput(UnknownVariant):
     aspect_ratio: Annotated[UnknownWan25FalVideoGenInputAspectRatio, Field(alias="aspectRatio")] = (
         UnknownWan25FalVideoGenInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -1066,7 +1075,7 @@ class UnknownWan25FalVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.5"]
 
 
@@ -1094,8 +1103,8 @@ class UnknownWan25VideoGenInput(UnknownVariant):
     A `Wan25VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -1106,7 +1115,7 @@ class UnknownWan25VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.5"]
 
 
@@ -1138,8 +1147,8 @@ class UnknownWan26FalVideoGenInput(UnknownVariant):
     URL of audio file for background music (3-30 seconds, up to 15 MB)
     Supported for text-to-video and image-to-video only
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
@@ -1158,7 +1167,7 @@ class UnknownWan26FalVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.6"]
 
 
@@ -1190,8 +1199,8 @@ class UnknownWan26VideoGenInput(UnknownVariant):
     A `Wan26VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -1202,7 +1211,7 @@ class UnknownWan26VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.6"]
 
 
@@ -1229,8 +1238,8 @@ class UnknownWan27FalVideoGenInput(UnknownVariant):
     A `Wan27FalVideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -1246,7 +1255,7 @@ class UnknownWan27FalVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.7"]
 
 
@@ -1280,8 +1289,8 @@ class UnknownWan27VideoGenInput(UnknownVariant):
     A `Wan27VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -1292,7 +1301,7 @@ class UnknownWan27VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: Literal["v2.7"]
 
 
@@ -1319,8 +1328,8 @@ class UnknownWanVideoGenInput(UnknownVariant):
     A `WanVideoGenInput` whose `version` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
-    duration: Annotated[int, Field(ge=1, le=30)] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -1330,7 +1339,7 @@ class UnknownWanVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50)] = 20
+    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
     version: str
 
 

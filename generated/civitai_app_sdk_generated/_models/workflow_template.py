@@ -6,6 +6,7 @@
 from typing import Annotated, Any
 
 from civitai_app_sdk_generated._base import (
+    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from civitai_app_sdk_generated._models.buzz_client_account import (
@@ -58,6 +59,7 @@ class WorkflowTemplate(RequestModel):
     external_id: Annotated[
         str | None,
         Field(alias="externalId", max_length=128, min_length=1, pattern="^[A-Za-z0-9_-]+$"),
+        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional client-supplied idempotency key. If a workflow with the same
@@ -71,11 +73,11 @@ class WorkflowTemplate(RequestModel):
     A collection of user defined metadata that can be used to store additional information about the workflow.
     """
     nsfw_level: Annotated[NSFWLevel | None, Field(alias="nsfwLevel")] = None
-    steps: Annotated[list[WorkflowStepTemplate], Field(min_length=1)]
+    steps: Annotated[list[WorkflowStepTemplate], Field(min_length=1), KEEP_OUT_OF_BOUNDS]
     """
     An array of steps that compose this workflow.
     """
-    tags: Annotated[list[str] | None, Field(max_length=10)] = None
+    tags: Annotated[list[str] | None, Field(max_length=10), KEEP_OUT_OF_BOUNDS] = None
     """
     A list of tags associated with this workflow.
     Tags are indexed and can be used to search for workflows.

@@ -28,6 +28,7 @@ from ..errors import CivitaiError
 SCHEMA_ENV: Final = "CIVITAI_APP_BLOCK_SCHEMA"
 _SCOPE_ENTRY: Final = re.compile(r"\Ascopes\[[0-9]+\]\Z")
 QUOTED_VALUE_MAX: Final = 200
+_SCHEMA_MAX_BYTES: Final = 16 << 20  # a device or an endless pipe is not read forever
 """Longest rendering of the offending value a schema finding quotes."""
 
 SchemaInput = Path | str | Mapping[str, Any]
@@ -71,7 +72,11 @@ def load_schema(schema: SchemaInput | None = None) -> Mapping[str, Any]:
 def _read_schema(path: Path, _mtime_ns: int, _size: int) -> Mapping[str, Any]:
     """Parse the schema file at ``path``; the stamp arguments key the cache."""
     try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(_SCHEMA_MAX_BYTES + 1)
+        if len(raw) > _SCHEMA_MAX_BYTES:
+            raise ValueError(f"larger than {_SCHEMA_MAX_BYTES >> 20} MiB")
+        loaded = json.loads(raw.decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise SchemaUnavailableError(f"cannot read the manifest schema at {path}: {exc}") from exc
     except RecursionError:

@@ -7,10 +7,11 @@ Exit status: 0 the platform would accept the manifest, 1 it would refuse it, 2 t
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import click
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from civitai_app_sdk.blocks import ManifestProblem, ValidationResult
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+MAX_MANIFEST_BYTES: Final = 1 << 20
+"""Largest manifest file read (1 MiB; real manifests are a few KiB)."""
 
 
 @click.group()
@@ -31,8 +34,31 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _manifest_text(path: Path) -> str:
+    """The file's UTF-8 text, read no further than :data:`MAX_MANIFEST_BYTES` (so a device
+    or an endless pipe ends with an error too); a BOM or non-UTF-8 bytes said plainly."""
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_MANIFEST_BYTES + 1)
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ValueError(
+            f"the file is larger than {MAX_MANIFEST_BYTES / 2**20:g} MiB; "
+            "a manifest is a small JSON file"
+        )
+    if raw.startswith(codecs.BOM_UTF8):
+        raise ValueError(
+            "the file starts with a UTF-8 byte order mark (BOM), which JSON must not have; "
+            "save it as UTF-8 without a BOM"
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+
+
 def _read_manifest(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
+    text = _manifest_text(path)
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except RecursionError:

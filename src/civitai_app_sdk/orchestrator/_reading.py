@@ -3,13 +3,19 @@
 The models are lenient where the API really varies (unknown step types, enum values and
 extra fields survive, also inside the request models a response echoes; fields the spec
 calls required but the service omits are patched to optional in `codegen/patches.toml`).
-A body that still does not fit is reported as a :class:`ResponseValidationError` carrying
-the body; nothing is invented to make it fit.
+A string with a lone surrogate (``"\\ud800"``) gets U+FFFD in its place, as in
+JavaScript. A ``null`` where the spec promises a list or an object (a service that leaves
+a collection unset) is read as an empty one, a ``null`` the spec does not allow elsewhere
+as if the field were absent, and a ``null`` list item the model cannot hold is left out;
+the rest of the answer is kept. A body that still does not fit is reported as a
+:class:`ResponseValidationError` carrying the body; nothing else is invented to make it
+fit.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import json
+from typing import Any, ClassVar, Final
 
 import httpx
 from civitai_app_sdk_generated._base import (
@@ -48,22 +54,131 @@ def adapter(kind: Any) -> TypeAdapter[Any]:
     return found
 
 
+_DROP: Final = object()
+_NULL_ROUNDS: Final = 4
+"""Tries at dropping refused nulls (each may reveal others inside union members)."""
+
+
+_EMPTY: Final = {"list_type": list, "dict_type": dict}
+"""A refused ``null`` object member read as an empty list or object, by what was expected."""
+
+
+def _parent(data: Any, path: tuple[int | str, ...]) -> Any:
+    """The list or object at ``path`` in ``data``, or None when there is none."""
+    for part in path:
+        if isinstance(data, dict) and isinstance(part, str):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _is_null_at(items: list[Any], index: int) -> bool:
+    return 0 <= index < len(items) and items[index] is None
+
+
+def _drop_refused_nulls(data: Any, error: ValidationError) -> bool:
+    """Replace or remove in ``data`` each ``null`` the model refused; True if any was.
+
+    A refused ``null`` object member becomes ``[]`` or ``{}`` when a list or an object was
+    expected, and is deleted otherwise (the field takes its default, or is reported
+    missing when it has none); a refused ``null`` list item is left out.
+    """
+    lists: dict[int, list[Any]] = {}
+    changed = False
+    for item in error.errors():
+        path = json_location(item["loc"])
+        if item["input"] is not None or not path:
+            continue
+        parent, key = _parent(data, path[:-1]), path[-1]
+        if isinstance(parent, dict) and isinstance(key, str) and key in parent:
+            if parent[key] is None:
+                empty = _EMPTY.get(item["type"])
+                if empty is None:
+                    del parent[key]
+                else:
+                    parent[key] = empty()
+                changed = True
+        elif isinstance(parent, list) and isinstance(key, int) and _is_null_at(parent, key):
+            parent[key] = _DROP
+            lists[id(parent)] = parent
+    for items in lists.values():
+        items[:] = [item for item in items if item is not _DROP]
+        changed = True
+    return changed
+
+
+def _validate(kind: Any, content: bytes | str) -> Any:
+    return adapter(kind).validate_json(content, extra="allow", context=with_extra(None, "allow"))
+
+
+def _whole_text(value: Any) -> Any:
+    """``value`` with each lone surrogate in its strings (keys too) made U+FFFD, as a
+    JavaScript client's text encoder does."""
+    if isinstance(value, str):
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(value, dict):
+        return {_whole_text(key): _whole_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_text(item) for item in value]
+    return value
+
+
+def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
+    """``content`` read as ``kind`` with lone surrogates (``"\\ud800"``, which the
+    model's parser refuses) made U+FFFD and the nulls it refused left out; raises
+    ``error`` (the first one, naming the real path) when that is not enough."""
+    try:
+        data = json.loads(content)
+        if any(item["type"] == "json_invalid" for item in error.errors()):
+            data = _whole_text(data)
+            return _validate(kind, json.dumps(data))
+    except ValidationError as again:  # before ValueError, which it is too
+        last = again
+    except (ValueError, RecursionError):
+        raise error from None
+    else:
+        last = error
+    for _ in range(_NULL_ROUNDS):
+        if not _drop_refused_nulls(data, last):
+            break
+        try:
+            return _validate(kind, json.dumps(data))
+        except ValidationError as again:
+            last = again
+    raise error
+
+
+def _said(problem: Any) -> str:
+    """A problem's message without the value the server sent (it may be a signed URL or a
+    secret; the error's ``body`` still holds it)."""
+    message = str(problem["msg"])
+    sent = problem.get("input")
+    if isinstance(sent, str) and sent:
+        message = message.replace(repr(sent), "the value sent")
+    return message
+
+
 def read(kind: Any, content: bytes, what: str, response: httpx.Response | None = None) -> Any:
     """Parse the JSON body ``content`` as ``kind``, or raise :class:`ResponseValidationError`.
 
-    The error carries ``response`` (status, headers, request id) when it is given.
+    Refused nulls are read leniently (see the module's docstring). The error carries
+    ``response`` (status, headers, request id) when it is given.
     """
     try:
-        return adapter(kind).validate_json(
-            content, extra="allow", context=with_extra(None, "allow")
-        )
+        try:
+            return _validate(kind, content)
+        except ValidationError as error:
+            return _read_leniently(kind, content, error)
     except ValidationError as error:
         text = content.decode("utf-8", errors="replace")
         first = reported_errors(error)[0]
-        where = "/".join(map(str, json_location(first["loc"])))
+        where = "/".join(map(str, json_location(first["loc"]))) or "the top level"
         raise ResponseValidationError(
             f"the {what} in the response does not match the API's schema: "
-            f"{error.error_count()} problem(s), first: {first['msg']} at {where}",
+            f"{error.error_count()} problem(s), first: {_said(first)} at {where}",
             body=parse_body(text),
             body_text=text[:BODY_LIMIT],
             status=None if response is None else response.status_code,

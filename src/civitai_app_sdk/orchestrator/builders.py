@@ -17,7 +17,7 @@ from civitai_app_sdk_generated._base import format_timespan
 from pydantic import BaseModel
 
 from ..errors import RequestValidationError
-from .validation import validate_workflow_body
+from .validation import as_sent, validate_workflow_body
 
 if TYPE_CHECKING:
     from civitai_app_sdk_generated import ImageGenInput, WorkflowStepTemplate
@@ -81,31 +81,34 @@ def _timespan(value: Duration) -> str:
     return format_timespan(value)
 
 
-def _wire(
-    value: object,
-    *,
-    exclude_none: bool = False,
-    exclude_unset: bool = False,
-) -> dict[str, Any]:
-    """A copy in JSON form: models are dumped by alias, leaving out what the flags say."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(
-            mode="json", by_alias=True, exclude_none=exclude_none, exclude_unset=exclude_unset
-        )
-    if not isinstance(value, Mapping):
+def _wire(value: object) -> dict[str, Any]:
+    """A copy in JSON form; models (at any depth) keep only the fields the caller set and
+    their tags, as a typed body sends them (the server applies its own defaults)."""
+    if not isinstance(value, BaseModel | Mapping):
         raise _invalid(f"input: expected a dict or a model, not {type(value).__name__}")
-    return dict(value)
+    sent: dict[str, Any] = as_sent(value)
+    return sent
 
 
 def _input_keys(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with Python field names turned into JSON ones; one field given under both
+    names (``cfg_scale`` and ``cfgScale``) is refused rather than one value dropped."""
     aliases = {name: field.alias for name, field in model.model_fields.items() if field.alias}
-    return {aliases.get(key, key): value for key, value in data.items()}
+    keyed: dict[str, Any] = {}
+    given_as: dict[str, str] = {}
+    for key, value in data.items():
+        wire = aliases.get(key, key)
+        if wire in keyed:
+            raise _invalid(f"input: {given_as[wire]!r} and {key!r} are the same field; give one")
+        keyed[wire], given_as[wire] = value, key
+    return keyed
 
 
 def _body(step: dict[str, Any], tags: Sequence[str] | None) -> WorkflowTemplateParam:
+    """The body of one step, checked; a lone string ``tags`` is one tag, not its letters."""
     body: dict[str, Any] = {"steps": [step]}
     if tags:
-        body["tags"] = list(tags)
+        body["tags"] = [tags] if isinstance(tags, str) else list(tags)
     checked = cast("WorkflowTemplateParam", body)
     validate_workflow_body(checked)
     return checked
@@ -139,7 +142,7 @@ def build_text_to_image_body(
     CFG 5, quantity 1; ``None`` also takes the default), and every other input field is
     kept. ``input`` may use JSON (``cfgScale``) or Python (``cfg_scale``) names.
     """
-    given = _input_keys(TextToImageInput, _wire(input, exclude_unset=True))
+    given = _input_keys(TextToImageInput, _wire(input))
     step_input: dict[str, Any] = {}
     for key, default in _TEXT_TO_IMAGE_DEFAULTS:
         value = given.pop(key, _UNSET)
@@ -169,7 +172,7 @@ def build_image_gen_body(
     metadata: Mapping[str, Any] | None = None,
 ) -> WorkflowTemplateParam:
     """A one-step ``imageGen`` body; ``input`` (an engine's input) is kept as given."""
-    step_input = _wire(input, exclude_none=True)
+    step_input = _wire(input)
     step = {"$type": "imageGen", "name": name, "timeout": _timespan(timeout), "input": step_input}
     return _body(_step_extras(step, priority, retries, metadata), tags)
 
@@ -183,7 +186,7 @@ def build_workflow_body(
     or TimeSpan text); ``metadata``, ``priority``, ``retries`` and every other field the
     step accepts are kept.
     """
-    given = _wire(step, exclude_none=True)
+    given = _wire(step)
     if "$type" not in given and "type" in given:
         raise _invalid("type: a step's type goes in '$type', not 'type'")
     name, timeout = given.pop("name", None), given.pop("timeout", None)

@@ -125,8 +125,14 @@ def _is_image_kind(kind: object) -> bool:
     return kind is None or kind == "image" or (isinstance(kind, str) and kind.startswith("image/"))
 
 
+def _url(item: Mapping[str, Any]) -> str | None:
+    """The item's ``url`` when it is non-empty text (a number or an object is no URL)."""
+    url = item.get("url")
+    return url if isinstance(url, str) and url else None
+
+
 def _available_image(blob: Mapping[str, Any]) -> bool:
-    return blob.get("type") == "image" and bool(blob.get("available")) and bool(blob.get("url"))
+    return blob.get("type") == "image" and bool(blob.get("available")) and _url(blob) is not None
 
 
 def _listed(output: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -137,18 +143,19 @@ def _listed(output: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
 def _step_image_urls(output: Mapping[str, Any]) -> Iterator[str]:
     """One step's image URLs: ``images[]``, then ``blobs[]``, then images found elsewhere."""
     for item in _listed(output, "images"):
-        if item.get("available") and item.get("url") and _is_image_kind(item.get("type")):
-            yield str(item["url"])
+        url = _url(item)
+        if item.get("available") and url and _is_image_kind(item.get("type")):
+            yield url
     for item in _listed(output, "blobs"):
-        mime = item.get("mimeType")
+        mime, url = item.get("mimeType"), _url(item)
         kind = mime if mime is not None else item.get("type")
         mime_image = isinstance(kind, str) and kind.startswith("image/")
-        if (mime_image and item.get("url")) or (mime is None and _available_image(item)):
-            yield str(item["url"])
+        if url and (mime_image or (mime is None and _available_image(item))):
+            yield url
     rest = {key: value for key, value in output.items() if key not in ("images", "blobs")}
     for found in _walk(rest):
         if isinstance(found, Mapping) and _available_image(found):
-            yield str(found["url"])
+            yield found["url"]
 
 
 def extract_image_urls(workflow: WorkflowLike | None) -> list[str]:
@@ -164,6 +171,8 @@ def extract_image_urls(workflow: WorkflowLike | None) -> list[str]:
     for _, output in _steps(workflow):
         if isinstance(output, BaseModel):
             output = output.model_dump(mode="json", by_alias=True)
+        if isinstance(output, list):  # no images[]/blobs[]: the blobs found in it
+            output = {"": output}
         if isinstance(output, Mapping):
             urls.extend(_step_image_urls(output))
     return urls

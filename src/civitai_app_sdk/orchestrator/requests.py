@@ -17,15 +17,17 @@ from typing import Any, TypeVar, cast
 import httpx
 from civitai_app_sdk_generated import OperationSpec
 from civitai_app_sdk_generated._base import request_problems
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError, to_json
 
 from .._transport import Call
 from ..errors import RequestValidationError
 from . import calls
+from ._jsonable import json_problems
 from ._problems import pydantic_problems
 from ._reading import adapter, read
 from ._unkeyed import warn_unkeyed
+from .validation import as_sent
 
 __all__ = ["build_operation", "check_body", "reader"]
 
@@ -96,21 +98,19 @@ def _query(spec: OperationSpec[Any], values: Mapping[str, object]) -> tuple[tupl
 def check_body(model_name: str, body: object, *, keep_nulls: bool = False) -> Any:
     """``body`` checked strictly against the named model, as the JSON to send.
 
-    Models are dumped and re-read, so typed and dict bodies get the same checks: the
-    schema's types and bounds, no unknown fields, tags or enum values. ``keep_nulls``
+    Models are dumped (only the fields the caller set, and tags) and re-read, so typed
+    and dict bodies get the same checks and send the same JSON, without the spec's
+    defaults (the server applies its own): the
+    schema's types and bounds, no unknown fields, tags or enum values, nothing JSON would
+    alter (``NaN``, a non-string key, bytes). ``keep_nulls``
     keeps explicit ``null`` values (JSON Patch ``value: null``). Raises
     :class:`RequestValidationError` listing every problem.
     """
     kind = _model(model_name)
-    if isinstance(body, BaseModel):
-        body = body.model_dump(mode="json", by_alias=True, exclude_none=True)
-    elif isinstance(body, Sequence) and not isinstance(body, str | bytes):
-        body = [
-            item.model_dump(mode="json", by_alias=True, exclude_none=True)
-            if isinstance(item, BaseModel)
-            else item
-            for item in body
-        ]
+    unsendable = json_problems(body)
+    if unsendable:
+        raise RequestValidationError(unsendable, model_name)
+    body = as_sent(body)
     try:
         value = adapter(kind).validate_json(to_json(body, inf_nan_mode="constants"), strict=True)
     except PydanticSerializationError as exc:
@@ -120,9 +120,9 @@ def check_body(model_name: str, body: object, *, keep_nulls: bool = False) -> An
     problems = request_problems(value)
     if problems:
         raise RequestValidationError(problems, model_name)
-    if keep_nulls:
-        return adapter(kind).dump_python(value, mode="json", by_alias=True, exclude_unset=True)
-    return adapter(kind).dump_python(value, mode="json", by_alias=True, exclude_none=True)
+    return adapter(kind).dump_python(
+        value, mode="json", by_alias=True, exclude_unset=True, exclude_none=not keep_nulls
+    )
 
 
 def reader(spec: OperationSpec[T]) -> Callable[[httpx.Response], T]:

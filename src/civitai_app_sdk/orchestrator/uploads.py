@@ -12,6 +12,7 @@ import errno
 import io
 import mimetypes
 import os
+import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -42,6 +43,21 @@ _MAGIC: Final = (
     (b"glTF", "model/gltf-binary"),
     (b"\x1a\x45\xdf\xa3", "video/webm"),
 )
+_TOKEN: Final = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_MEDIA_TYPE: Final = re.compile(rf"{_TOKEN}/{_TOKEN}(?:[ \t]*;[ -~\t]*[!-~])?")
+"""``type/subtype`` and any ``; parameters``: visible ASCII, no edge whitespace."""
+
+
+def _media_type(value: object) -> str:
+    """``value`` if it is a media type that can go in a header; else an error."""
+    if not isinstance(value, str) or not _MEDIA_TYPE.fullmatch(value):
+        problem = (
+            f"content_type: {value!r} is not a media type such as 'image/png' "
+            "(ASCII 'type/subtype', optional '; parameters', no line breaks or control "
+            "characters)"
+        )
+        raise RequestValidationError([problem], "upload")
+    return value
 
 
 def sniff(head: bytes) -> str | None:
@@ -68,7 +84,11 @@ class UploadBody:
     def __init__(
         self, source: UploadSource, content_type: str | None, on_progress: OnProgress | None
     ) -> None:
-        """Inspect ``source`` (size, media type) without reading it."""
+        """Inspect ``source`` (size, media type) without reading it.
+
+        A ``content_type`` that cannot be a header's media type (a line break, a control or
+        non-ASCII character, no ``/``) is a :class:`RequestValidationError`.
+        """
         self._path: Path | None = None
         self._file: BinaryIO | None = None
         if isinstance(source, bytes | bytearray | memoryview):
@@ -84,7 +104,11 @@ class UploadBody:
             raise RequestValidationError([f"upload a path, bytes or a binary file, not {kind}"])
         self._start = self._file.tell() if self._file is not None and self._file.seekable() else 0
         self.size = self._measure()
-        self.content_type = content_type or self._guess_type()
+        self.content_type = (
+            self._guess_type()
+            if content_type is None or content_type == ""
+            else _media_type(content_type)
+        )
         self._on_progress = on_progress
 
     def _measure(self) -> int | None:

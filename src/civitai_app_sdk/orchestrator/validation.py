@@ -12,6 +12,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticSerializationError, to_json
 
 from ..errors import RequestValidationError
+from ._jsonable import MAX_DEPTH, json_problems
 from ._problems import pydantic_problems
 
 if TYPE_CHECKING:
@@ -54,23 +55,37 @@ def _given(value: Any, dumped: Any) -> Any:
     return dumped
 
 
+def as_sent(value: Any, depth: int = 0) -> Any:
+    """``value`` in JSON form: each model in it (at any depth, also inside a dict body)
+    dumped by alias with only what the caller set (see :func:`_given`). Past
+    :data:`MAX_DEPTH` levels it is left as it is (:func:`json_problems` reports it)."""
+    if depth > MAX_DEPTH:
+        return value
+    if isinstance(value, BaseModel):
+        return _given(value, value.model_dump(mode="json", by_alias=True, exclude_none=True))
+    if isinstance(value, Mapping):
+        return {key: as_sent(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_sent(item, depth + 1) for item in value]
+    return value
+
+
 def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
     """Check a workflow body strictly and return the JSON to send.
 
     Typed models are dumped and re-read, so both forms get the same checks, made strictly
     on the JSON to be sent (``"512"`` is not a number): the schema's types and bounds, no
-    unknown fields, step types or enum values. Only what the caller gave is sent (the
-    server applies its own defaults). Raises :class:`RequestValidationError` listing every
-    problem.
+    unknown fields, step types or enum values, and nothing JSON would alter (``NaN``, a
+    non-string key, bytes). Only what the caller gave is sent (the server applies its own
+    defaults). Raises :class:`RequestValidationError` listing every problem.
     """
-    if isinstance(body, BaseModel):
-        dumped = body.model_dump(mode="json", by_alias=True, exclude_none=True)
-        data: dict[str, Any] = _given(body, dumped)
-    elif isinstance(body, Mapping):
-        data = dict(body)
-    else:
+    if not isinstance(body, BaseModel | Mapping):
         problem = f"/: a workflow body is a WorkflowTemplate or a dict, not {type(body).__name__}"
         raise RequestValidationError([problem], "workflow body")
+    unsendable = json_problems(body)
+    if unsendable:
+        raise RequestValidationError(unsendable, "workflow body")
+    data: dict[str, Any] = as_sent(body)
     try:
         text = to_json(data, inf_nan_mode="constants")
         model = WorkflowTemplate.model_validate_json(
