@@ -6,14 +6,12 @@ What is left here works on the parsed module: `tagged_unions` makes each discrim
 union an `OpenUnion` with an `Unknown<D>` fallback, so an unknown tag parses into the
 fallback instead of failing, and orders definitions so each name exists before use;
 unions with many members load a member only when a value of it is first met (`lazy`).
-`keep_out_of_bounds` lets a response keep a value outside the spec's bounds or pattern.
 """
 
 from __future__ import annotations
 
 import ast
 import heapq
-import re
 from dataclasses import dataclass
 
 from codegen.normalize import Union_
@@ -155,50 +153,6 @@ def tagged_unions(
     return "\n".join(line for c in definition_order(chunks) for line in c.lines) + "\n"
 
 
-_CONSTRAINTS = frozenset(
-    {"ge", "gt", "le", "lt", "multiple_of", "pattern", "min_length", "max_length"}
-)
-_KEEPER = "KEEP_OUT_OF_BOUNDS"
-
-
-def _constrained_fields(tree: ast.Module) -> list[ast.Call]:
-    """Every ``Field(...)`` call with a bound or pattern, inside ``Annotated[...]``."""
-    found: list[ast.Call] = []
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
-            continue
-        if node.value.id != "Annotated" or not isinstance(node.slice, ast.Tuple):
-            continue
-        found.extend(
-            arg
-            for arg in node.slice.elts[1:]
-            if isinstance(arg, ast.Call)
-            and isinstance(arg.func, ast.Name)
-            and arg.func.id == "Field"
-            and {kw.arg for kw in arg.keywords} & _CONSTRAINTS
-        )
-    return found
-
-
-def keep_out_of_bounds(source: str) -> str:
-    """Follow each constrained ``Field(...)`` with ``KEEP_OUT_OF_BOUNDS`` (see ``_base``)."""
-    calls = _constrained_fields(ast.parse(source))
-    if not calls:
-        return source
-    lines = source.splitlines(keepends=True)
-    ends = sorted({(c.end_lineno or 0, c.end_col_offset or 0) for c in calls}, reverse=True)
-    for line_no, col in ends:  # col counts UTF-8 bytes
-        raw = lines[line_no - 1].encode("utf-8")
-        lines[line_no - 1] = (raw[:col] + f", {_KEEPER}".encode() + raw[col:]).decode("utf-8")
-    line = f"from civitai_app_sdk_generated._base import {_KEEPER}\n"
-    result, count = re.subn(
-        r"^(?=from |import )", line, "".join(lines), count=1, flags=re.MULTILINE
-    )
-    if count != 1:
-        raise ValueError("generated module has no import to put ours before")
-    return result
-
-
 def postprocess(source: str, unions: dict[str, Union_], requests: frozenset[str]) -> str:
     """All source transformations of the generator's module."""
-    return tagged_unions(keep_out_of_bounds(source), unions, requests)
+    return tagged_unions(source, unions, requests)

@@ -27,7 +27,6 @@ HOMES: dict[str, str] = {
     "with_extra": "_base",
     "ApiModel": "_base",
     "RequestModel": "_base",
-    "KEEP_OUT_OF_BOUNDS": "_base",
     "UnknownVariant": "_base",
     "OpenStrEnum": "_base",
     "OpenIntEnum": "_base",

@@ -28,9 +28,6 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidationError,
-    ValidationInfo,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
     model_serializer,
 )
 from pydantic.config import ExtraValues
@@ -171,50 +168,6 @@ class RequestModel(ApiModel):
                 continue
             data[key] = to_jsonable_python(value) if info.mode_is_json() else value
         return data
-
-
-_NUMBER_BOUNDS = frozenset(
-    {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "multiple_of"}
-)
-_TEXT_BOUNDS = frozenset({"string_pattern_mismatch", "string_too_long", "string_too_short"})
-
-
-def _only_bounds(value: Any, error: ValidationError) -> bool:
-    """Whether ``error`` is only ``value`` (a JSON number or text) being out of bounds."""
-    if isinstance(value, str):
-        allowed = _TEXT_BOUNDS
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        allowed = _NUMBER_BOUNDS
-    else:
-        return False
-    return all(item["type"] in allowed for item in error.errors())
-
-
-def _read_past_bounds(
-    value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
-) -> Any:
-    """``value`` checked against the spec's bounds and pattern, except in a response.
-
-    The service may widen a range or a format before the spec says so; a response then
-    keeps the value as sent (a JSON number or text of the field's kind) instead of failing
-    whole. Requests, and models built in code, are still held to the spec.
-    """
-    try:
-        return handler(value)
-    except ValidationError as error:
-        context = info.context
-        reading = (
-            isinstance(context, Mapping)
-            and context.get(EXTRA_CONTEXT) == "allow"
-            and not context.get(STRICT_CONTEXT)
-        )
-        if reading and _only_bounds(value, error):
-            return value
-        raise
-
-
-KEEP_OUT_OF_BOUNDS = WrapValidator(_read_past_bounds)
-"""Put after a field's constrained ``Field(...)``: see :func:`_read_past_bounds`."""
 
 
 class UnknownVariant(ApiModel):

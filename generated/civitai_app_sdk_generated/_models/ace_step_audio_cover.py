@@ -6,7 +6,6 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     RequestModel,
 )
@@ -113,11 +112,11 @@ class AceStepAudioInput(RequestModel):
     Input parameters for ACE Step 1.5 audio generation workflow step
     """
 
-    bpm: Annotated[int, Field(ge=40, le=200), KEEP_OUT_OF_BOUNDS] = 120
+    bpm: Annotated[int, Field(ge=40, le=200)] = 120
     """
     Beats per minute (40-200)
     """
-    cfg: Annotated[float, Field(ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 1
+    cfg: Annotated[float, Field(ge=0.0, le=30.0)] = 1
     """
     Classifier-free guidance scale. Turbo variants run CFG-off at 1.0;
     non-turbo base / sft variants expect CFG on (around 4).
@@ -128,7 +127,6 @@ class AceStepAudioInput(RequestModel):
             alias="clipModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional text encoder (CLIP) override. Defaults to qwen_4b_ace15.
@@ -140,12 +138,11 @@ class AceStepAudioInput(RequestModel):
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional diffusion model (unet) override. Defaults to ACE-Step 1.5 turbo 2B.
     """
-    duration: Annotated[float, Field(ge=1.0, le=190.0), KEEP_OUT_OF_BOUNDS] = 60
+    duration: Annotated[float, Field(ge=1.0, le=190.0)] = 60
     """
     Duration in seconds (1-190)
     """
@@ -168,7 +165,6 @@ class AceStepAudioInput(RequestModel):
             alias="languageModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional language model override for audio code generation. Defaults to qwen_0.6b_ace15.
@@ -191,7 +187,7 @@ class AceStepAudioInput(RequestModel):
     """
     Random seed for reproducible generation
     """
-    steps: Annotated[int, Field(ge=1, le=200), KEEP_OUT_OF_BOUNDS] = 8
+    steps: Annotated[int, Field(ge=1, le=200)] = 8
     """
     Number of sampling steps. Turbo variants converge at 8; non-turbo base / sft
     variants expect the full 50-step schedule.
@@ -208,7 +204,6 @@ class AceStepAudioInput(RequestModel):
             alias="vaeModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional VAE override. Defaults to ace_1.5_vae.

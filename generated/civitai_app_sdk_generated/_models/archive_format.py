@@ -6,7 +6,6 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     RequestModel,
 )
@@ -27,7 +26,7 @@ class BlobArchiveEntry(RequestModel):
     A single entry within a Civitai.Orchestration.Grains.Workflows.Steps.BlobArchive.BlobArchiveStep.
     """
 
-    blob_id: Annotated[str, Field(alias="blobId", min_length=1), KEEP_OUT_OF_BOUNDS]
+    blob_id: Annotated[str, Field(alias="blobId", min_length=1)]
     """
     The blob ID to include in the archive.
     """

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -53,7 +52,7 @@ class BlurTransform(RequestModel):
     Applies a Gaussian blur with optional region-based masking.
     """
 
-    blur: Annotated[int, Field(ge=1, le=100), KEEP_OUT_OF_BOUNDS]
+    blur: Annotated[int, Field(ge=1, le=100)]
     """
     The blur intensity (1-100).
     """
@@ -96,7 +95,7 @@ class JpegOutputFormat(RequestModel):
     Note that some formats like JPEG may still include minimal metadata even when this is false, due to encoder behavior.
     Setting this to true will attempt to remove all metadata, but results may vary by format and encoder implementation.
     """
-    quality: Annotated[int, Field(ge=1, le=100), KEEP_OUT_OF_BOUNDS] = 85
+    quality: Annotated[int, Field(ge=1, le=100)] = 85
     """
     Quality setting for JPEG compression (1-100). Higher values produce better quality but larger files.
     """
@@ -121,9 +120,7 @@ class ResizeTransform(RequestModel):
     Resizes an image to a target width while maintaining aspect ratio.
     """
 
-    target_width: Annotated[
-        int | None, Field(alias="targetWidth", ge=1, le=4096), KEEP_OUT_OF_BOUNDS
-    ] = None
+    target_width: Annotated[int | None, Field(alias="targetWidth", ge=1, le=4096)] = None
     """
     Target width in pixels. Height is calculated to maintain aspect ratio.
     """
@@ -173,7 +170,7 @@ class WebpOutputFormat(RequestModel):
     Maximum number of frames to include in the output. Set to 1 to extract only the first frame from animated images.
     When null, all frames are preserved.
     """
-    quality: Annotated[int, Field(ge=1, le=100), KEEP_OUT_OF_BOUNDS] = 85
+    quality: Annotated[int, Field(ge=1, le=100)] = 85
     """
     Quality setting for WebP compression (1-100). Only applies when Lossless is false.
     """

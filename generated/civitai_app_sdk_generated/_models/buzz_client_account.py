@@ -6,7 +6,6 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     RequestModel,
 )
@@ -64,11 +63,11 @@ class WorkflowCallback(RequestModel):
 
 
 class WorkflowTips(RequestModel):
-    civitai: Annotated[float, Field(ge=0.0, le=2.0), KEEP_OUT_OF_BOUNDS]
+    civitai: Annotated[float, Field(ge=0.0, le=2.0)]
     """
     The rate of tipping that should be allocated to civitai
     """
-    creators: Annotated[float, Field(ge=0.0, le=2.0), KEEP_OUT_OF_BOUNDS]
+    creators: Annotated[float, Field(ge=0.0, le=2.0)]
     """
     The rate of tipping that should be allocated to creators involved in this workflow
     """

@@ -6,7 +6,6 @@
 from typing import Annotated, Any, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenEnum,
     OpenUnion,
     RequestModel,
@@ -85,7 +84,7 @@ class ChatCompletionImageConfig(RequestModel):
     """
     Approximate output resolution. "1K" ≈ 1MP, "2K" ≈ 2MP, etc. Engines clamp to their supported range.
     """
-    n: Annotated[int | None, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = None
+    n: Annotated[int | None, Field(ge=1, le=10)] = None
     """
     Number of images to generate. Engines may clamp to their supported maximum.
     """
@@ -110,7 +109,7 @@ class ChatCompletionImageUrl(RequestModel):
 
 class ChatCompletionJsonSchema(RequestModel):
     description: str | None = None
-    name: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    name: Annotated[str, Field(min_length=1)]
     schema_: Annotated[Any, Field(alias="schema")]
     strict: bool | None = None
     """
@@ -127,7 +126,7 @@ class ChatCompletionResponseFormat(RequestModel):
     """
 
     json_schema: Annotated[ChatCompletionJsonSchema | None, Field(alias="jsonSchema")] = None
-    type: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    type: Annotated[str, Field(min_length=1)]
     """
     OpenAI-compatible value: `text`, `json_object`, or `json_schema`.
     """
@@ -299,9 +298,7 @@ class ChatCompletionInput(RequestModel):
     """
     Extra kwargs passed to the chat template (for example custom policy inputs for vLLM chat templates).
     """
-    frequency_penalty: Annotated[
-        float, Field(alias="frequencyPenalty", ge=-2.0, le=2.0), KEEP_OUT_OF_BOUNDS
-    ] = 0
+    frequency_penalty: Annotated[float, Field(alias="frequencyPenalty", ge=-2.0, le=2.0)] = 0
     """
     Frequency penalty (-2.0 to 2.0). Positive values penalize new tokens based on their existing frequency in the text.
     """
@@ -310,13 +307,11 @@ class ChatCompletionInput(RequestModel):
     """
     Request token log probabilities in the response.
     """
-    max_tokens: Annotated[
-        int | None, Field(alias="maxTokens", ge=1, le=128000), KEEP_OUT_OF_BOUNDS
-    ] = None
+    max_tokens: Annotated[int | None, Field(alias="maxTokens", ge=1, le=128000)] = None
     """
     Maximum number of tokens to generate.
     """
-    messages: Annotated[list[ChatCompletionMessage], Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    messages: Annotated[list[ChatCompletionMessage], Field(min_length=1)]
     """
     The messages to generate a completion for.
     """
@@ -326,18 +321,16 @@ class ChatCompletionInput(RequestModel):
     Supported values: "text", "image". When "image" is included, the request is routed
     to the image generation pipeline and returns generated images on the assistant message.
     """
-    model: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    model: Annotated[str, Field(min_length=1)]
     """
     The model to use for chat completion.
     Examples: "gpt-4o", "gpt-4-turbo", "gpt-4o-mini"
     """
-    n: Annotated[int, Field(ge=1, le=128), KEEP_OUT_OF_BOUNDS] = 1
+    n: Annotated[int, Field(ge=1, le=128)] = 1
     """
     Number of completions to generate.
     """
-    presence_penalty: Annotated[
-        float, Field(alias="presencePenalty", ge=-2.0, le=2.0), KEEP_OUT_OF_BOUNDS
-    ] = 0
+    presence_penalty: Annotated[float, Field(alias="presencePenalty", ge=-2.0, le=2.0)] = 0
     """
     Presence penalty (-2.0 to 2.0). Positive values penalize new tokens based on whether they appear in the text so far.
     """
@@ -352,7 +345,7 @@ class ChatCompletionInput(RequestModel):
     """
     Up to 4 sequences where the API will stop generating tokens.
     """
-    temperature: Annotated[float, Field(ge=0.0, le=2.0), KEEP_OUT_OF_BOUNDS] = 1
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 1
     """
     Temperature for sampling (0-2). Higher values make output more random.
     """
@@ -365,14 +358,12 @@ class ChatCompletionInput(RequestModel):
     """
     Tool definitions available for the model to call.
     """
-    top_logprobs: Annotated[
-        int | None, Field(alias="topLogprobs", ge=0, le=20), KEEP_OUT_OF_BOUNDS
-    ] = None
+    top_logprobs: Annotated[int | None, Field(alias="topLogprobs", ge=0, le=20)] = None
     """
     Number of top log probability candidates to return per generated token.
     Requires Civitai.Orchestration.Grains.Workflows.Steps.ChatCompletion.ChatCompletionInput.Logprobs to be enabled.
     """
-    top_p: Annotated[float, Field(alias="topP", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 1
+    top_p: Annotated[float, Field(alias="topP", ge=0.0, le=1.0)] = 1
     """
     Nucleus sampling parameter. Consider tokens with top_p probability mass.
     """

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenUnion,
     RequestModel,
     UnknownVariant,
@@ -26,7 +25,7 @@ class UnknownComfyAnimaImageGenInput(UnknownVariant):
     A `ComfyAnimaImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
         str | None,
@@ -34,7 +33,6 @@ class UnknownComfyAnimaImageGenInput(UnknownVariant):
             alias="diffuserModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["anima"]
     engine: Literal["comfy"]
@@ -44,22 +42,20 @@ class UnknownComfyAnimaImageGenInput(UnknownVariant):
     """
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 30
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
 
 
 class ComfyAnimaCreateImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
         str | None,
@@ -67,49 +63,43 @@ class ComfyAnimaCreateImageGenInput(RequestModel):
             alias="diffuserModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["anima"] = "anima"
     engine: Literal["comfy"] = "comfy"
-    height: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 30
-    width: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 class ComfyAnimaVariantImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
-    denoise_strength: Annotated[
-        float, Field(alias="denoiseStrength", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.75
+    denoise_strength: Annotated[float, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
     diffuser_model: Annotated[
         str | None,
         Field(
             alias="diffuserModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["anima"] = "anima"
     engine: Literal["comfy"] = "comfy"
-    height: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -120,19 +110,17 @@ class ComfyAnimaVariantImageGenInput(RequestModel):
     """
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 30
-    width: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyAnimaImageGenInput = TypeAliasType(

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenUnion,
     RequestModel,
     UnknownVariant,
@@ -26,7 +25,7 @@ class UnknownComfyFlux1ImageGenInput(UnknownVariant):
     A `ComfyFlux1ImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     ecosystem: Literal["flux1"]
     engine: Literal["comfy"]
@@ -40,32 +39,30 @@ class UnknownComfyFlux1ImageGenInput(UnknownVariant):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
     vae_model: Annotated[
         str | None,
         Field(
             alias="vaeModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
 
 
 class ComfyFlux1CreateImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     ecosystem: Literal["flux1"] = "flux1"
     engine: Literal["comfy"] = "comfy"
-    height: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -76,36 +73,32 @@ class ComfyFlux1CreateImageGenInput(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
     vae_model: Annotated[
         str | None,
         Field(
             alias="vaeModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
-    width: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 class ComfyFlux1VariantImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 3.5
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
-    denoise_strength: Annotated[
-        float, Field(alias="denoiseStrength", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.75
+    denoise_strength: Annotated[float, Field(alias="denoiseStrength", ge=0.0, le=1.0)] = 0.75
     ecosystem: Literal["flux1"] = "flux1"
     engine: Literal["comfy"] = "comfy"
-    height: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -120,25 +113,23 @@ class ComfyFlux1VariantImageGenInput(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
     vae_model: Annotated[
         str | None,
         Field(
             alias="vaeModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
-    width: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyFlux1ImageGenInput = TypeAliasType(

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenUnion,
     RequestModel,
     UnknownVariant,
@@ -25,10 +24,10 @@ class UnknownComfyFlux2DevImageGenInput(UnknownVariant):
     A `ComfyFlux2DevImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"]
     engine: Literal["comfy"]
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -37,20 +36,20 @@ class UnknownComfyFlux2DevImageGenInput(UnknownVariant):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 20
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class ComfyFlux2DevCreateImageInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"] = "flux2Dev"
     engine: Literal["comfy"] = "comfy"
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -59,36 +58,36 @@ class ComfyFlux2DevCreateImageInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 20
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class ComfyFlux2DevEditImageInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"] = "flux2Dev"
     engine: Literal["comfy"] = "comfy"
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    images: Annotated[list[str] | None, Field(max_length=9), KEEP_OUT_OF_BOUNDS] = None
+    images: Annotated[list[str] | None, Field(max_length=9)] = None
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 20
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 ComfyFlux2DevImageGenInput = TypeAliasType(

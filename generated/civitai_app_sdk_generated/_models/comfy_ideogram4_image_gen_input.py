@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenUnion,
     RequestModel,
     UnknownVariant,
@@ -24,14 +23,13 @@ class UnknownComfyIdeogram4ImageGenInput(UnknownVariant):
     A `ComfyIdeogram4ImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 7
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     diffusion_model: Annotated[
         str | None,
         Field(
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["ideogram4"]
     engine: Literal["comfy"]
@@ -42,34 +40,32 @@ class UnknownComfyIdeogram4ImageGenInput(UnknownVariant):
     loras: dict[str, float] | None = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 12
+    steps: Annotated[int, Field(ge=1, le=150)] = 12
     unconditional_diffusion_model: Annotated[
         str | None,
         Field(
             alias="unconditionalDiffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
 
 
 class ComfyIdeogram4CreateImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 7
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 7
     diffusion_model: Annotated[
         str | None,
         Field(
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["ideogram4"] = "ideogram4"
     engine: Literal["comfy"] = "comfy"
-    height: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -77,20 +73,19 @@ class ComfyIdeogram4CreateImageGenInput(RequestModel):
     loras: dict[str, float] | None = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 12
+    steps: Annotated[int, Field(ge=1, le=150)] = 12
     unconditional_diffusion_model: Annotated[
         str | None,
         Field(
             alias="unconditionalDiffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
-    width: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyIdeogram4ImageGenInput = TypeAliasType(

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenUnion,
     RequestModel,
     UnknownVariant,
@@ -25,14 +24,13 @@ class UnknownComfyKrea2BaseImageGenInput(UnknownVariant):
     A `ComfyKrea2BaseImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
         Field(
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["krea2"]
     engine: Literal["comfy"]
@@ -43,18 +41,16 @@ class UnknownComfyKrea2BaseImageGenInput(UnknownVariant):
     loras: dict[str, float] | None = None
     model: Literal["base"]
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
 
 
 class UnknownComfyKrea2ImageGenInput(UnknownVariant):
@@ -77,14 +73,13 @@ class UnknownComfyKrea2TurboImageGenInput(UnknownVariant):
     A `ComfyKrea2TurboImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
         Field(
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["krea2"]
     engine: Literal["comfy"]
@@ -95,33 +90,30 @@ class UnknownComfyKrea2TurboImageGenInput(UnknownVariant):
     loras: dict[str, float] | None = None
     model: Literal["turbo"]
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 8
+    steps: Annotated[int, Field(ge=1, le=150)] = 8
 
 
 class ComfyKrea2BaseCreateImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     diffusion_model: Annotated[
         str | None,
         Field(
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["krea2"] = "krea2"
     engine: Literal["comfy"] = "comfy"
-    height: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -129,19 +121,17 @@ class ComfyKrea2BaseCreateImageGenInput(RequestModel):
     loras: dict[str, float] | None = None
     model: Literal["base"] = "base"
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 20
-    width: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyKrea2BaseImageGenInput = TypeAliasType(
@@ -163,18 +153,17 @@ ComfyKrea2BaseImageGenInput = TypeAliasType(
 
 
 class ComfyKrea2TurboCreateImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     diffusion_model: Annotated[
         str | None,
         Field(
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["krea2"] = "krea2"
     engine: Literal["comfy"] = "comfy"
-    height: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -182,19 +171,17 @@ class ComfyKrea2TurboCreateImageGenInput(RequestModel):
     loras: dict[str, float] | None = None
     model: Literal["turbo"] = "turbo"
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sampler: ComfySampler | None = None
     scheduler: ComfyScheduler | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 8
-    width: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 8
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ComfyKrea2TurboImageGenInput = TypeAliasType(

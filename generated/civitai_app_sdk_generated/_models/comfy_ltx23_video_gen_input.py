@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenIntEnum,
     OpenStrEnum,
     OpenUnion,
@@ -39,7 +38,7 @@ class ComfyLtx23AudioToVideoInput(RequestModel):
     """
 
     audio_to_video_attention_scale: Annotated[
-        float, Field(alias="audioToVideoAttentionScale", ge=0.0, le=10.0), KEEP_OUT_OF_BOUNDS
+        float, Field(alias="audioToVideoAttentionScale", ge=0.0, le=10.0)
     ] = 2
     """
     Audio-to-video cross-attention boost applied via LTX2AttentionTunerPatch.
@@ -51,7 +50,6 @@ class ComfyLtx23AudioToVideoInput(RequestModel):
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional override for the LTX 2.3 diffusion-model checkpoint. When set, replaces the
@@ -65,15 +63,11 @@ class ComfyLtx23AudioToVideoInput(RequestModel):
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
     engine: Literal["ltx2.3"] = "ltx2.3"
-    fps: Annotated[float, Field(ge=1.0, le=60.0), KEEP_OUT_OF_BOUNDS] = 24
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 4
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
     height: int = 720
-    image_guide_strength: Annotated[
-        float, Field(alias="imageGuideStrength", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.7
+    image_guide_strength: Annotated[float, Field(alias="imageGuideStrength", ge=0.0, le=1.0)] = 0.7
     """
     Strength of the image guide conditioning (0.0 to 1.0). Only used when ReferenceImage is provided.
     Stage 1 strength; stage 2 is fixed at 0.5.
@@ -83,7 +77,7 @@ class ComfyLtx23AudioToVideoInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["audioToVideo"] = "audioToVideo"
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
@@ -94,7 +88,7 @@ class ComfyLtx23AudioToVideoInput(RequestModel):
     """
     seed: int | None = None
     source_audio: Annotated[str, Field(alias="sourceAudio")]
-    steps: Annotated[int, Field(ge=8, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
     width: int = 1280
 
 
@@ -125,7 +119,6 @@ class ComfyLtx23CreateVideoInput(RequestModel):
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional override for the LTX 2.3 diffusion-model checkpoint. When set, replaces the
@@ -139,13 +132,11 @@ class ComfyLtx23CreateVideoInput(RequestModel):
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
     engine: Literal["ltx2.3"] = "ltx2.3"
-    fps: Annotated[float, Field(ge=1.0, le=60.0), KEEP_OUT_OF_BOUNDS] = 24
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 4
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
     height: int = 720
-    images: Annotated[list[str] | None, Field(max_length=1), KEEP_OUT_OF_BOUNDS] = None
+    images: Annotated[list[str] | None, Field(max_length=1)] = None
     """
     Optional source image for image-to-video generation
     """
@@ -154,13 +145,13 @@ class ComfyLtx23CreateVideoInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createVideo"] = "createVideo"
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
-    steps: Annotated[int, Field(ge=8, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
     width: int = 1280
 
 
@@ -185,19 +176,14 @@ class ComfyLtx23EditVideoInput(RequestModel):
     Edit/transform an existing video using Canny edge control (ComfyUI backend)
     """
 
-    canny_high_threshold: Annotated[
-        float, Field(alias="cannyHighThreshold", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.8
-    canny_low_threshold: Annotated[
-        float, Field(alias="cannyLowThreshold", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.4
+    canny_high_threshold: Annotated[float, Field(alias="cannyHighThreshold", ge=0.0, le=1.0)] = 0.8
+    canny_low_threshold: Annotated[float, Field(alias="cannyLowThreshold", ge=0.0, le=1.0)] = 0.4
     diffusion_model: Annotated[
         str | None,
         Field(
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional override for the LTX 2.3 diffusion-model checkpoint. When set, replaces the
@@ -211,28 +197,24 @@ class ComfyLtx23EditVideoInput(RequestModel):
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
     engine: Literal["ltx2.3"] = "ltx2.3"
-    fps: Annotated[float, Field(ge=1.0, le=60.0), KEEP_OUT_OF_BOUNDS] = 24
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 4
-    guide_strength: Annotated[
-        float, Field(alias="guideStrength", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 1
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    guide_strength: Annotated[float, Field(alias="guideStrength", ge=0.0, le=1.0)] = 1
     height: int = 720
     loras: dict[str, float] | None = None
     model: ComfyLtx23EditVideoInputModel = ComfyLtx23EditVideoInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["editVideo"] = "editVideo"
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
     source_video: Annotated[str, Field(alias="sourceVideo")]
-    steps: Annotated[int, Field(ge=8, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
     width: int = 1280
 
 
@@ -263,7 +245,6 @@ class ComfyLtx23ExtendVideoInput(RequestModel):
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional override for the LTX 2.3 diffusion-model checkpoint. When set, replaces the
@@ -277,26 +258,24 @@ class ComfyLtx23ExtendVideoInput(RequestModel):
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
     engine: Literal["ltx2.3"] = "ltx2.3"
-    fps: Annotated[float, Field(ge=1.0, le=60.0), KEEP_OUT_OF_BOUNDS] = 24
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 4
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
     height: int = 720
     loras: dict[str, float] | None = None
     model: ComfyLtx23ExtendVideoInputModel = ComfyLtx23ExtendVideoInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    num_frames: Annotated[int, Field(alias="numFrames", ge=9, le=481), KEEP_OUT_OF_BOUNDS] = 121
+    num_frames: Annotated[int, Field(alias="numFrames", ge=9, le=481)] = 121
     operation: Literal["extendVideo"] = "extendVideo"
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
     source_video: Annotated[str, Field(alias="sourceVideo")]
-    steps: Annotated[int, Field(ge=8, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
     width: int = 1280
 
 
@@ -327,7 +306,6 @@ class ComfyLtx23FirstLastFrameToVideoInput(RequestModel):
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional override for the LTX 2.3 diffusion-model checkpoint. When set, replaces the
@@ -345,17 +323,13 @@ class ComfyLtx23FirstLastFrameToVideoInput(RequestModel):
     """
     First frame guide image. At least one of FirstFrame or LastFrame must be provided.
     """
-    fps: Annotated[float, Field(ge=1.0, le=60.0), KEEP_OUT_OF_BOUNDS] = 24
-    frame_guide_strength: Annotated[
-        float, Field(alias="frameGuideStrength", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.7
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    frame_guide_strength: Annotated[float, Field(alias="frameGuideStrength", ge=0.0, le=1.0)] = 0.7
     """
     Strength of the frame guide conditioning (0.0 to 1.0).
     """
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 4
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
     height: int = 720
     last_frame: Annotated[str | None, Field(alias="lastFrame")] = None
     """
@@ -368,13 +342,13 @@ class ComfyLtx23FirstLastFrameToVideoInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["firstLastFrameToVideo"] = "firstLastFrameToVideo"
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
-    steps: Annotated[int, Field(ge=8, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
     width: int = 1280
 
 
@@ -405,7 +379,6 @@ class ComfyLtx23VideoToVideoInput(RequestModel):
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional override for the LTX 2.3 diffusion-model checkpoint. When set, replaces the
@@ -419,28 +392,24 @@ class ComfyLtx23VideoToVideoInput(RequestModel):
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
     engine: Literal["ltx2.3"] = "ltx2.3"
-    fps: Annotated[float, Field(ge=1.0, le=60.0), KEEP_OUT_OF_BOUNDS] = 24
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 4
-    guide_strength: Annotated[
-        float, Field(alias="guideStrength", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.2
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    guide_strength: Annotated[float, Field(alias="guideStrength", ge=0.0, le=1.0)] = 0.2
     height: int = 720
     loras: dict[str, float] | None = None
     model: ComfyLtx23VideoToVideoInputModel = ComfyLtx23VideoToVideoInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["videoToVideo"] = "videoToVideo"
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
     source_video: Annotated[str, Field(alias="sourceVideo")]
-    steps: Annotated[int, Field(ge=8, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
     width: int = 1280
 
 
@@ -471,7 +440,6 @@ class UnknownComfyLtx23VideoGenInput(UnknownVariant):
             alias="diffusionModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional override for the LTX 2.3 diffusion-model checkpoint. When set, replaces the
@@ -485,24 +453,22 @@ class UnknownComfyLtx23VideoGenInput(UnknownVariant):
     The spec's default 5 is not one of [3, 20]; not applied here.
     """
     engine: Literal["ltx2.3"]
-    fps: Annotated[float, Field(ge=1.0, le=60.0), KEEP_OUT_OF_BOUNDS] = 24
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 4
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
     height: int = 720
     loras: dict[str, float] | None = None
     model: UnknownComfyLtx23VideoGenInputModel = UnknownComfyLtx23VideoGenInputModel.field_22b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     """
     Number of videos to generate in this single job. Each video uses a distinct seed
     (Seed + slotIndex) and is produced by re-running the Comfy workflow.
     """
     seed: int | None = None
-    steps: Annotated[int, Field(ge=8, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
     width: int = 1280
 
 

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenIntEnum,
     OpenStrEnum,
     OpenUnion,
@@ -41,13 +40,11 @@ class ComfyLtx2CreateVideoInput(RequestModel):
     Duration in seconds (3 or 5)
     """
     engine: Literal["ltx2"] = "ltx2"
-    fps: Annotated[float, Field(ge=1.0, le=60.0), KEEP_OUT_OF_BOUNDS] = 24
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 4
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
     height: int = 720
-    images: Annotated[list[str] | None, Field(max_length=1), KEEP_OUT_OF_BOUNDS] = None
+    images: Annotated[list[str] | None, Field(max_length=1)] = None
     """
     Optional source image for image-to-video generation
     """
@@ -57,7 +54,7 @@ class ComfyLtx2CreateVideoInput(RequestModel):
     operation: Literal["createVideo"] = "createVideo"
     prompt: str
     seed: int | None = None
-    steps: Annotated[int, Field(ge=8, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
     width: int = 1280
 
 
@@ -80,25 +77,17 @@ class ComfyLtx2EditVideoInput(RequestModel):
     Edit/transform an existing video using Canny edge control (ComfyUI backend)
     """
 
-    canny_high_threshold: Annotated[
-        float, Field(alias="cannyHighThreshold", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.8
-    canny_low_threshold: Annotated[
-        float, Field(alias="cannyLowThreshold", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.4
+    canny_high_threshold: Annotated[float, Field(alias="cannyHighThreshold", ge=0.0, le=1.0)] = 0.8
+    canny_low_threshold: Annotated[float, Field(alias="cannyLowThreshold", ge=0.0, le=1.0)] = 0.4
     duration: ComfyLtx2EditVideoInputDuration = ComfyLtx2EditVideoInputDuration.integer_5
     """
     Duration in seconds (3 or 5)
     """
     engine: Literal["ltx2"] = "ltx2"
-    fps: Annotated[float, Field(ge=1.0, le=60.0), KEEP_OUT_OF_BOUNDS] = 24
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 4
-    guide_strength: Annotated[
-        float, Field(alias="guideStrength", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 1
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
+    guide_strength: Annotated[float, Field(alias="guideStrength", ge=0.0, le=1.0)] = 1
     height: int = 720
     loras: dict[str, float] | None = None
     model: ComfyLtx2EditVideoInputModel = ComfyLtx2EditVideoInputModel.field_19b_dev
@@ -107,7 +96,7 @@ class ComfyLtx2EditVideoInput(RequestModel):
     prompt: str
     seed: int | None = None
     source_video: Annotated[str, Field(alias="sourceVideo")]
-    steps: Annotated[int, Field(ge=8, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
     width: int = 1280
 
 
@@ -135,21 +124,19 @@ class ComfyLtx2ExtendVideoInput(RequestModel):
     Duration in seconds (3 or 5)
     """
     engine: Literal["ltx2"] = "ltx2"
-    fps: Annotated[float, Field(ge=1.0, le=60.0), KEEP_OUT_OF_BOUNDS] = 24
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 4
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
     height: int = 720
     loras: dict[str, float] | None = None
     model: ComfyLtx2ExtendVideoInputModel = ComfyLtx2ExtendVideoInputModel.field_19b_dev
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    num_frames: Annotated[int, Field(alias="numFrames", ge=9, le=481), KEEP_OUT_OF_BOUNDS] = 121
+    num_frames: Annotated[int, Field(alias="numFrames", ge=9, le=481)] = 121
     operation: Literal["extendVideo"] = "extendVideo"
     prompt: str
     seed: int | None = None
     source_video: Annotated[str, Field(alias="sourceVideo")]
-    steps: Annotated[int, Field(ge=8, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
     width: int = 1280
 
 
@@ -183,17 +170,13 @@ class ComfyLtx2FirstLastFrameToVideoInput(RequestModel):
     """
     First frame guide image. At least one of FirstFrame or LastFrame must be provided.
     """
-    fps: Annotated[float, Field(ge=1.0, le=60.0), KEEP_OUT_OF_BOUNDS] = 24
-    frame_guide_strength: Annotated[
-        float, Field(alias="frameGuideStrength", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.7
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
+    frame_guide_strength: Annotated[float, Field(alias="frameGuideStrength", ge=0.0, le=1.0)] = 0.7
     """
     Strength of the frame guide conditioning (0.0 to 1.0).
     """
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 4
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
     height: int = 720
     last_frame: Annotated[str | None, Field(alias="lastFrame")] = None
     """
@@ -207,7 +190,7 @@ class ComfyLtx2FirstLastFrameToVideoInput(RequestModel):
     operation: Literal["firstLastFrameToVideo"] = "firstLastFrameToVideo"
     prompt: str
     seed: int | None = None
-    steps: Annotated[int, Field(ge=8, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
     width: int = 1280
 
 
@@ -237,11 +220,9 @@ class UnknownComfyLtx2VideoGenInput(UnknownVariant):
     Duration in seconds (3 or 5)
     """
     engine: Literal["ltx2"]
-    fps: Annotated[float, Field(ge=1.0, le=60.0), KEEP_OUT_OF_BOUNDS] = 24
+    fps: Annotated[float, Field(ge=1.0, le=60.0)] = 24
     generate_audio: Annotated[bool, Field(alias="generateAudio")] = True
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 4
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 4
     height: int = 720
     loras: dict[str, float] | None = None
     model: UnknownComfyLtx2VideoGenInputModel = UnknownComfyLtx2VideoGenInputModel.field_19b_dev
@@ -249,7 +230,7 @@ class UnknownComfyLtx2VideoGenInput(UnknownVariant):
     operation: str
     prompt: str
     seed: int | None = None
-    steps: Annotated[int, Field(ge=8, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=8, le=50)] = 20
     width: int = 1280
 
 

@@ -6,7 +6,6 @@
 from typing import Annotated, Any
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
@@ -27,7 +26,7 @@ class ComfyInput(RequestModel):
     """
     External metadata that will be stored with the image
     """
-    quantity: Annotated[int, Field(ge=1, le=100), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=100)] = 1
     """
     The number of jobs to start with this workflow.
     """

@@ -6,7 +6,6 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
@@ -26,7 +25,6 @@ class ComfyNodepackSnapshotInput(RequestModel):
             alias="comfyImage",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     The comfy container image to install against, as an `oci:image` AIR
@@ -43,7 +41,7 @@ class ComfyNodepackSnapshotInput(RequestModel):
     M:Civitai.Orchestration.Grains.Jobs.ComfyNodepackSnapshotJob.GetWorkerSupport(Civitai.Orchestration.Workers.WorkerRegistration). Mirrors the
     session's tier so the install happens on representative hardware.
     """
-    nodepacks: Annotated[list[str], Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    nodepacks: Annotated[list[str], Field(min_length=1)]
     """
     The `comfy:nodepack` AIRs to install and snapshot, e.g.
     `urn:air:comfy:nodepack:comfyregistry:kijai/comfyui-kjnodes@1.4.0`.

@@ -6,7 +6,6 @@
 from typing import Annotated, Any
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     ApiModel,
     OpenStrEnum,
 )
@@ -48,7 +47,7 @@ class TransactionInfo(ApiModel):
     """
 
     account_type: Annotated[BuzzClientAccount, Field(alias="accountType")]
-    amount: Annotated[int, Field(ge=0, le=2147483647), KEEP_OUT_OF_BOUNDS]
+    amount: Annotated[int, Field(ge=0, le=2147483647)]
     """
     The transaction amount.
     """

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -43,8 +42,8 @@ class Krea2CreateFalImageGenInputSize(OpenStrEnum):
 
 
 class Krea2StyleReference(RequestModel):
-    image_url: Annotated[str, Field(alias="imageUrl", min_length=1), KEEP_OUT_OF_BOUNDS]
-    strength: Annotated[float, Field(ge=-2.0, le=2.0), KEEP_OUT_OF_BOUNDS] = 1
+    image_url: Annotated[str, Field(alias="imageUrl", min_length=1)]
+    strength: Annotated[float, Field(ge=-2.0, le=2.0)] = 1
 
 
 class MaiImageCreateFalImageGenInputAspectRatio(OpenStrEnum):
@@ -73,8 +72,8 @@ class MaiImageCreateFalImageGenInput(RequestModel):
     model: Literal["maiImage"] = "maiImage"
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=5000, min_length=3), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=5000, min_length=3)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 class MaiImageEditFalImageGenInputAspectRatio(OpenStrEnum):
@@ -100,12 +99,12 @@ class MaiImageEditFalImageGenInput(RequestModel):
     """
     External metadata that will be stored with the image
     """
-    images: Annotated[list[str], Field(max_length=4, min_length=1), KEEP_OUT_OF_BOUNDS]
+    images: Annotated[list[str], Field(max_length=4, min_length=1)]
     model: Literal["maiImage"] = "maiImage"
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=5000, min_length=3), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=5000, min_length=3)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 class Qwen2CreateFalImageGenInputImageSize(OpenStrEnum):
@@ -129,13 +128,11 @@ class Qwen2CreateFalImageGenInput(RequestModel):
         Qwen2CreateFalImageGenInputImageSize.square_hd
     )
     model: Literal["qwen2"] = "qwen2"
-    negative_prompt: Annotated[
-        str | None, Field(alias="negativePrompt", max_length=500), KEEP_OUT_OF_BOUNDS
-    ] = None
+    negative_prompt: Annotated[str | None, Field(alias="negativePrompt", max_length=500)] = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(min_length=1)]
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
 
 
@@ -159,15 +156,13 @@ class Qwen2EditFalImageGenInput(RequestModel):
     image_size: Annotated[Qwen2EditFalImageGenInputImageSize, Field(alias="imageSize")] = (
         Qwen2EditFalImageGenInputImageSize.square_hd
     )
-    images: Annotated[list[str], Field(max_length=3, min_length=1), KEEP_OUT_OF_BOUNDS]
+    images: Annotated[list[str], Field(max_length=3, min_length=1)]
     model: Literal["qwen2"] = "qwen2"
-    negative_prompt: Annotated[
-        str | None, Field(alias="negativePrompt", max_length=500), KEEP_OUT_OF_BOUNDS
-    ] = None
+    negative_prompt: Annotated[str | None, Field(alias="negativePrompt", max_length=500)] = None
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(min_length=1)]
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
 
 
@@ -192,13 +187,11 @@ class Qwen2ProCreateFalImageGenInput(RequestModel):
         Qwen2ProCreateFalImageGenInputImageSize.square_hd
     )
     model: Literal["qwen2"] = "qwen2"
-    negative_prompt: Annotated[
-        str | None, Field(alias="negativePrompt", max_length=500), KEEP_OUT_OF_BOUNDS
-    ] = None
+    negative_prompt: Annotated[str | None, Field(alias="negativePrompt", max_length=500)] = None
     operation: Literal["proCreateImage"] = "proCreateImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(min_length=1)]
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
 
 
@@ -222,15 +215,13 @@ class Qwen2ProEditFalImageGenInput(RequestModel):
     image_size: Annotated[Qwen2ProEditFalImageGenInputImageSize, Field(alias="imageSize")] = (
         Qwen2ProEditFalImageGenInputImageSize.square_hd
     )
-    images: Annotated[list[str], Field(max_length=3, min_length=1), KEEP_OUT_OF_BOUNDS]
+    images: Annotated[list[str], Field(max_length=3, min_length=1)]
     model: Literal["qwen2"] = "qwen2"
-    negative_prompt: Annotated[
-        str | None, Field(alias="negativePrompt", max_length=500), KEEP_OUT_OF_BOUNDS
-    ] = None
+    negative_prompt: Annotated[str | None, Field(alias="negativePrompt", max_length=500)] = None
     operation: Literal["proEditImage"] = "proEditImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(min_length=1)]
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
 
 
@@ -288,15 +279,13 @@ class UnknownKrea2FalImageGenInput(UnknownVariant):
     External metadata that will be stored with the image
     """
     image_style_references: Annotated[
-        list[Krea2StyleReference],
-        Field(alias="imageStyleReferences", max_length=10),
-        KEEP_OUT_OF_BOUNDS,
+        list[Krea2StyleReference], Field(alias="imageStyleReferences", max_length=10)
     ]
     model: Literal["krea2"]
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=5000, min_length=1), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=5000, min_length=1)]
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     size: UnknownKrea2FalImageGenInputSize = UnknownKrea2FalImageGenInputSize.medium
 
@@ -331,8 +320,8 @@ class UnknownMaiImageFalImageGenInput(UnknownVariant):
     model: Literal["maiImage"]
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=5000, min_length=3), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=5000, min_length=3)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 MaiImageFalImageGenInput = TypeAliasType(
@@ -381,13 +370,11 @@ class UnknownQwen2FalImageGenInput(UnknownVariant):
         UnknownQwen2FalImageGenInputImageSize.square_hd
     )
     model: Literal["qwen2"]
-    negative_prompt: Annotated[
-        str | None, Field(alias="negativePrompt", max_length=500), KEEP_OUT_OF_BOUNDS
-    ] = None
+    negative_prompt: Annotated[str | None, Field(alias="negativePrompt", max_length=500)] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(min_length=1)]
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
 
 
@@ -402,15 +389,13 @@ class Krea2CreateFalImageGenInput(RequestModel):
     External metadata that will be stored with the image
     """
     image_style_references: Annotated[
-        list[Krea2StyleReference],
-        Field(alias="imageStyleReferences", max_length=10),
-        KEEP_OUT_OF_BOUNDS,
+        list[Krea2StyleReference], Field(alias="imageStyleReferences", max_length=10)
     ]
     model: Literal["krea2"] = "krea2"
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=5000, min_length=1), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=5000, min_length=1)]
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     size: Krea2CreateFalImageGenInputSize = Krea2CreateFalImageGenInputSize.medium
 

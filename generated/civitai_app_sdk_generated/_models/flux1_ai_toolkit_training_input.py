@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenEnum,
     OpenUnion,
     RequestModel,
@@ -115,9 +114,7 @@ class UnknownFlux1AIToolkitTrainingInput(UnknownVariant):
     A `Flux1AIToolkitTrainingInput` whose `modelVariant` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=4), KEEP_OUT_OF_BOUNDS] = (
-        None
-    )
+    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=4)] = None
     """
     Training batch size. Defaults to 1; raise it (up to the ecosystem's maximum) to train faster at the
     cost of more GPU memory. A larger batch sees more images per step, so fewer steps are needed for a
@@ -129,7 +126,6 @@ class UnknownFlux1AIToolkitTrainingInput(UnknownVariant):
             alias="continueFrom",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional previously-trained LoRA to continue training from ("train further"). When set, the first
@@ -143,7 +139,7 @@ class UnknownFlux1AIToolkitTrainingInput(UnknownVariant):
     """
     ecosystem: Literal["flux1"]
     engine: Literal["ai-toolkit"]
-    epochs: Annotated[int | None, Field(ge=1, le=200), KEEP_OUT_OF_BOUNDS] = None
+    epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
@@ -153,13 +149,13 @@ class UnknownFlux1AIToolkitTrainingInput(UnknownVariant):
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10), KEEP_OUT_OF_BOUNDS] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float, Field(ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -175,9 +171,7 @@ class UnknownFlux1AIToolkitTrainingInput(UnknownVariant):
     Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.BatchSize is clamped to. Most ecosystems cap at 1.
     """
     model_variant: Annotated[str, Field(alias="modelVariant")]
-    network_alpha: Annotated[
-        int | None, Field(alias="networkAlpha", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
     For example, with an Alpha of 16 and a Dim of 32, the strength of the weight used is 16/32 = 0.5,
@@ -185,15 +179,11 @@ class UnknownFlux1AIToolkitTrainingInput(UnknownVariant):
 
     If Alpha and Dim are the same number, the strength used will be 1 and will have no effect on the learning rate.
     """
-    network_dim: Annotated[
-        int | None, Field(alias="networkDim", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_dim: Annotated[int | None, Field(alias="networkDim", ge=1, le=256)] = None
     """
     The larger the Dim setting, the more learning information can be stored, but the possibility of learning unnecessary information other than the learning target increases. A larger Dim also increases LoRA file size.
     """
-    noise_offset: Annotated[
-        float | None, Field(alias="noiseOffset", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    noise_offset: Annotated[float | None, Field(alias="noiseOffset", ge=0.0, le=1.0)] = None
     """
     Adds noise to training images. 0 adds no noise at all. A value of 1 adds strong noise.
     """
@@ -210,16 +200,14 @@ class UnknownFlux1AIToolkitTrainingInput(UnknownVariant):
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
-    steps: Annotated[int | None, Field(ge=1, le=10000), KEEP_OUT_OF_BOUNDS] = None
+    steps: Annotated[int | None, Field(ge=1, le=10000)] = None
     """
     Total number of training steps. This is the primary control over training length and
     determines pricing. When supplied, Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Epochs (the number of saved
     checkpoints) is derived from it; when omitted, steps are derived from epochs.
     """
     storage_buzz_per_epoch: Annotated[float, Field(alias="storageBuzzPerEpoch")]
-    text_encoder_lr: Annotated[
-        float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    text_encoder_lr: Annotated[float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0)] = None
     """
     Sets the learning rate for the text encoder. Only used when TrainTextEncoder is true. For models with multiple text encoders, this applies to all of them.
     """
@@ -246,7 +234,7 @@ class Flux1DevAIToolkitTrainingInput(RequestModel):
     AI Toolkit training for Flux.1 Dev models
     """
 
-    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=1), KEEP_OUT_OF_BOUNDS] = 1
+    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=1)] = 1
     """
     Training batch size. Fixed at 1 for this ecosystem.
     """
@@ -256,7 +244,6 @@ class Flux1DevAIToolkitTrainingInput(RequestModel):
             alias="continueFrom",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional previously-trained LoRA to continue training from ("train further"). When set, the first
@@ -270,7 +257,7 @@ class Flux1DevAIToolkitTrainingInput(RequestModel):
     """
     ecosystem: Literal["flux1"] = "flux1"
     engine: Literal["ai-toolkit"] = "ai-toolkit"
-    epochs: Annotated[int | None, Field(ge=1, le=200), KEEP_OUT_OF_BOUNDS] = None
+    epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
@@ -280,13 +267,13 @@ class Flux1DevAIToolkitTrainingInput(RequestModel):
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10), KEEP_OUT_OF_BOUNDS] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float, Field(ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -302,9 +289,7 @@ class Flux1DevAIToolkitTrainingInput(RequestModel):
     Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.BatchSize is clamped to. Most ecosystems cap at 1.
     """
     model_variant: Annotated[Literal["dev"], Field(alias="modelVariant")] = "dev"
-    network_alpha: Annotated[
-        int | None, Field(alias="networkAlpha", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
     For example, with an Alpha of 16 and a Dim of 32, the strength of the weight used is 16/32 = 0.5,
@@ -312,15 +297,11 @@ class Flux1DevAIToolkitTrainingInput(RequestModel):
 
     If Alpha and Dim are the same number, the strength used will be 1 and will have no effect on the learning rate.
     """
-    network_dim: Annotated[
-        int | None, Field(alias="networkDim", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_dim: Annotated[int | None, Field(alias="networkDim", ge=1, le=256)] = None
     """
     The larger the Dim setting, the more learning information can be stored, but the possibility of learning unnecessary information other than the learning target increases. A larger Dim also increases LoRA file size.
     """
-    noise_offset: Annotated[
-        float | None, Field(alias="noiseOffset", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    noise_offset: Annotated[float | None, Field(alias="noiseOffset", ge=0.0, le=1.0)] = None
     """
     Adds noise to training images. 0 adds no noise at all. A value of 1 adds strong noise.
     """
@@ -336,16 +317,14 @@ class Flux1DevAIToolkitTrainingInput(RequestModel):
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
-    steps: Annotated[int | None, Field(ge=1, le=10000), KEEP_OUT_OF_BOUNDS] = None
+    steps: Annotated[int | None, Field(ge=1, le=10000)] = None
     """
     Total number of training steps. This is the primary control over training length and
     determines pricing. When supplied, Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Epochs (the number of saved
     checkpoints) is derived from it; when omitted, steps are derived from epochs.
     """
     storage_buzz_per_epoch: Annotated[float, Field(alias="storageBuzzPerEpoch")]
-    text_encoder_lr: Annotated[
-        float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    text_encoder_lr: Annotated[float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0)] = None
     """
     Sets the learning rate for the text encoder. Only used when TrainTextEncoder is true. For models with multiple text encoders, this applies to all of them.
     """
@@ -372,7 +351,7 @@ class Flux1SchnellAIToolkitTrainingInput(RequestModel):
     AI Toolkit training for Flux.1 Schnell models
     """
 
-    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=1), KEEP_OUT_OF_BOUNDS] = 1
+    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=1)] = 1
     """
     Training batch size. Fixed at 1 for this ecosystem.
     """
@@ -382,7 +361,6 @@ class Flux1SchnellAIToolkitTrainingInput(RequestModel):
             alias="continueFrom",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional previously-trained LoRA to continue training from ("train further"). When set, the first
@@ -396,7 +374,7 @@ class Flux1SchnellAIToolkitTrainingInput(RequestModel):
     """
     ecosystem: Literal["flux1"] = "flux1"
     engine: Literal["ai-toolkit"] = "ai-toolkit"
-    epochs: Annotated[int | None, Field(ge=1, le=200), KEEP_OUT_OF_BOUNDS] = None
+    epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
@@ -406,13 +384,13 @@ class Flux1SchnellAIToolkitTrainingInput(RequestModel):
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10), KEEP_OUT_OF_BOUNDS] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float, Field(ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -428,9 +406,7 @@ class Flux1SchnellAIToolkitTrainingInput(RequestModel):
     Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.BatchSize is clamped to. Most ecosystems cap at 1.
     """
     model_variant: Annotated[Literal["schnell"], Field(alias="modelVariant")] = "schnell"
-    network_alpha: Annotated[
-        int | None, Field(alias="networkAlpha", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
     For example, with an Alpha of 16 and a Dim of 32, the strength of the weight used is 16/32 = 0.5,
@@ -438,15 +414,11 @@ class Flux1SchnellAIToolkitTrainingInput(RequestModel):
 
     If Alpha and Dim are the same number, the strength used will be 1 and will have no effect on the learning rate.
     """
-    network_dim: Annotated[
-        int | None, Field(alias="networkDim", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_dim: Annotated[int | None, Field(alias="networkDim", ge=1, le=256)] = None
     """
     The larger the Dim setting, the more learning information can be stored, but the possibility of learning unnecessary information other than the learning target increases. A larger Dim also increases LoRA file size.
     """
-    noise_offset: Annotated[
-        float | None, Field(alias="noiseOffset", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    noise_offset: Annotated[float | None, Field(alias="noiseOffset", ge=0.0, le=1.0)] = None
     """
     Adds noise to training images. 0 adds no noise at all. A value of 1 adds strong noise.
     """
@@ -463,16 +435,14 @@ class Flux1SchnellAIToolkitTrainingInput(RequestModel):
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
-    steps: Annotated[int | None, Field(ge=1, le=10000), KEEP_OUT_OF_BOUNDS] = None
+    steps: Annotated[int | None, Field(ge=1, le=10000)] = None
     """
     Total number of training steps. This is the primary control over training length and
     determines pricing. When supplied, Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Epochs (the number of saved
     checkpoints) is derived from it; when omitted, steps are derived from epochs.
     """
     storage_buzz_per_epoch: Annotated[float, Field(alias="storageBuzzPerEpoch")]
-    text_encoder_lr: Annotated[
-        float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    text_encoder_lr: Annotated[float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0)] = None
     """
     Sets the learning rate for the text encoder. Only used when TrainTextEncoder is true. For models with multiple text encoders, this applies to all of them.
     """

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -76,9 +75,7 @@ class UnknownFlux1KontextImageGenInput(UnknownVariant):
         UnknownFlux1KontextImageGenInputAspectRatio, Field(alias="aspectRatio")
     ] = UnknownFlux1KontextImageGenInputAspectRatio.field_1_1
     engine: Literal["flux1-kontext"]
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -86,8 +83,8 @@ class UnknownFlux1KontextImageGenInput(UnknownVariant):
     images: list[str] | None = None
     model: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
 
 
@@ -96,9 +93,7 @@ class Flux1KontextDevImageGenInput(RequestModel):
         Flux1KontextDevImageGenInputAspectRatio.field_1_1
     )
     engine: Literal["flux1-kontext"] = "flux1-kontext"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -106,8 +101,8 @@ class Flux1KontextDevImageGenInput(RequestModel):
     images: list[str] | None = None
     model: Literal["dev"] = "dev"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
 
 
@@ -116,9 +111,7 @@ class Flux1KontextMaxImageGenInput(RequestModel):
         Flux1KontextMaxImageGenInputAspectRatio.field_1_1
     )
     engine: Literal["flux1-kontext"] = "flux1-kontext"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -126,8 +119,8 @@ class Flux1KontextMaxImageGenInput(RequestModel):
     images: list[str] | None = None
     model: Literal["max"] = "max"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
 
 
@@ -136,9 +129,7 @@ class Flux1KontextProImageGenInput(RequestModel):
         Flux1KontextProImageGenInputAspectRatio.field_1_1
     )
     engine: Literal["flux1-kontext"] = "flux1-kontext"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=20.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -146,8 +137,8 @@ class Flux1KontextProImageGenInput(RequestModel):
     images: list[str] | None = None
     model: Literal["pro"] = "pro"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
 
 

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenUnion,
     RequestModel,
     UnknownVariant,
@@ -27,14 +26,13 @@ class UnknownFlux1SdCppImageGenInput(UnknownVariant):
     A `Flux1SdCppImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
     clip_l_model: Annotated[
         str,
         Field(
             alias="clipLModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     diffuser_model: Annotated[
         str,
@@ -42,11 +40,10 @@ class UnknownFlux1SdCppImageGenInput(UnknownVariant):
             alias="diffuserModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     ecosystem: Literal["flux1"]
     engine: Literal["sdcpp"]
-    height: Annotated[int, Field(ge=832, le=1216), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=832, le=1216)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -55,19 +52,18 @@ class UnknownFlux1SdCppImageGenInput(UnknownVariant):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 28
+    steps: Annotated[int, Field(ge=4, le=50)] = 28
     t5_xxl_model: Annotated[
         str,
         Field(
             alias="t5XXLModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     vae_model: Annotated[
         str,
@@ -75,20 +71,18 @@ class UnknownFlux1SdCppImageGenInput(UnknownVariant):
             alias="vaeModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
-    width: Annotated[int, Field(ge=832, le=1216), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=832, le=1216)] = 1024
 
 
 class Flux1SdCppCreateImageInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
     clip_l_model: Annotated[
         str,
         Field(
             alias="clipLModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     diffuser_model: Annotated[
         str,
@@ -96,11 +90,10 @@ class Flux1SdCppCreateImageInput(RequestModel):
             alias="diffuserModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     ecosystem: Literal["flux1"] = "flux1"
     engine: Literal["sdcpp"] = "sdcpp"
-    height: Annotated[int, Field(ge=832, le=1216), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=832, le=1216)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -109,19 +102,18 @@ class Flux1SdCppCreateImageInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 28
+    steps: Annotated[int, Field(ge=4, le=50)] = 28
     t5_xxl_model: Annotated[
         str,
         Field(
             alias="t5XXLModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     vae_model: Annotated[
         str,
@@ -129,20 +121,18 @@ class Flux1SdCppCreateImageInput(RequestModel):
             alias="vaeModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
-    width: Annotated[int, Field(ge=832, le=1216), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=832, le=1216)] = 1024
 
 
 class Flux1SdCppEditImageInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
     clip_l_model: Annotated[
         str,
         Field(
             alias="clipLModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     diffuser_model: Annotated[
         str,
@@ -150,33 +140,31 @@ class Flux1SdCppEditImageInput(RequestModel):
             alias="diffuserModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     ecosystem: Literal["flux1"] = "flux1"
     engine: Literal["sdcpp"] = "sdcpp"
-    height: Annotated[int, Field(ge=832, le=1216), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=832, le=1216)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    images: Annotated[list[str] | None, Field(max_length=2), KEEP_OUT_OF_BOUNDS] = None
+    images: Annotated[list[str] | None, Field(max_length=2)] = None
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 28
+    steps: Annotated[int, Field(ge=4, le=50)] = 28
     t5_xxl_model: Annotated[
         str,
         Field(
             alias="t5XXLModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     vae_model: Annotated[
         str,
@@ -184,20 +172,18 @@ class Flux1SdCppEditImageInput(RequestModel):
             alias="vaeModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
-    width: Annotated[int, Field(ge=832, le=1216), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=832, le=1216)] = 1024
 
 
 class Flux1SdCppVariantImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 3.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 3.5
     clip_l_model: Annotated[
         str,
         Field(
             alias="clipLModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     diffuser_model: Annotated[
         str,
@@ -205,11 +191,10 @@ class Flux1SdCppVariantImageGenInput(RequestModel):
             alias="diffuserModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     ecosystem: Literal["flux1"] = "flux1"
     engine: Literal["sdcpp"] = "sdcpp"
-    height: Annotated[int, Field(ge=832, le=1216), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=832, le=1216)] = 1024
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -222,20 +207,19 @@ class Flux1SdCppVariantImageGenInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 28
-    strength: Annotated[float, Field(ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 0.7
+    steps: Annotated[int, Field(ge=4, le=50)] = 28
+    strength: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
     t5_xxl_model: Annotated[
         str,
         Field(
             alias="t5XXLModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     vae_model: Annotated[
         str,
@@ -243,9 +227,8 @@ class Flux1SdCppVariantImageGenInput(RequestModel):
             alias="vaeModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
-    width: Annotated[int, Field(ge=832, le=1216), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=832, le=1216)] = 1024
 
 
 Flux1SdCppImageGenInput = TypeAliasType(

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenEnum,
     OpenUnion,
     RequestModel,
@@ -39,7 +38,6 @@ class Flux2DevEditImageResourceTrainingInput(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     """
     The primary model to train upon.
@@ -48,9 +46,7 @@ class Flux2DevEditImageResourceTrainingInput(RequestModel):
     """
     An optional negative prompt that will get applied when generating samples
     """
-    reference_image_count: Annotated[
-        int, Field(alias="referenceImageCount", ge=1, le=4), KEEP_OUT_OF_BOUNDS
-    ] = 1
+    reference_image_count: Annotated[int, Field(alias="referenceImageCount", ge=1, le=4)] = 1
     """
     Number of reference images per training pair (1-4).
     Affects cost calculation via reference multiplier.
@@ -59,7 +55,7 @@ class Flux2DevEditImageResourceTrainingInput(RequestModel):
     """
     A selection of sample prompts.
     """
-    steps: Annotated[int, Field(ge=100, le=10000), KEEP_OUT_OF_BOUNDS] = 1000
+    steps: Annotated[int, Field(ge=100, le=10000)] = 1000
     """
     Number of training steps. Must be in increments of 100.
     """
@@ -96,7 +92,6 @@ class Flux2DevImageResourceTrainingInput(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     """
     The primary model to train upon.
@@ -109,7 +104,7 @@ class Flux2DevImageResourceTrainingInput(RequestModel):
     """
     A selection of sample prompts.
     """
-    steps: Annotated[int, Field(ge=100, le=10000), KEEP_OUT_OF_BOUNDS] = 1000
+    steps: Annotated[int, Field(ge=100, le=10000)] = 1000
     """
     Number of training steps. Must be in increments of 100.
     """
@@ -134,7 +129,6 @@ class FluxDevFastImageResourceTrainingInput(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     """
     The primary model to train upon.
@@ -169,7 +163,7 @@ class KohyaImageResourceTrainingInputLrScheduler(OpenEnum):
 
 
 class KohyaImageResourceTrainingInput(RequestModel):
-    clip_skip: Annotated[int, Field(alias="clipSkip", ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    clip_skip: Annotated[int, Field(alias="clipSkip", ge=1, le=4)] = 1
     """
     Determines which layer's vector output will be used. There are 12 layers, and setting the skip will select "xth from the end" of the total layers. For anime, we use 2. For everything else, 1.
     """
@@ -182,7 +176,7 @@ class KohyaImageResourceTrainingInput(RequestModel):
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=3), KEEP_OUT_OF_BOUNDS] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=3)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
@@ -198,21 +192,15 @@ class KohyaImageResourceTrainingInput(RequestModel):
     """
     You can change the learning rate in the middle of learning. A scheduler is a setting for how to change the learning rate.
     """
-    lr_scheduler_num_cycles: Annotated[
-        int, Field(alias="lrSchedulerNumCycles", ge=1, le=4), KEEP_OUT_OF_BOUNDS
-    ] = 3
+    lr_scheduler_num_cycles: Annotated[int, Field(alias="lrSchedulerNumCycles", ge=1, le=4)] = 3
     """
     This option specifies how many cycles the scheduler runs during training. It is only used when "cosine_with_restarts" or "polynomial" is used as the scheduler.
     """
-    max_train_epochs: Annotated[
-        int, Field(alias="maxTrainEpochs", ge=0, le=20), KEEP_OUT_OF_BOUNDS
-    ] = 5
+    max_train_epochs: Annotated[int, Field(alias="maxTrainEpochs", ge=0, le=20)] = 5
     """
     An epoch is one set of learning. By default, we will save a maximum of 20 epochs (evenly distributed), and they are all available for download.
     """
-    min_snr_gamma: Annotated[
-        int | None, Field(alias="minSnrGamma", ge=0, le=20), KEEP_OUT_OF_BOUNDS
-    ] = None
+    min_snr_gamma: Annotated[int | None, Field(alias="minSnrGamma", ge=0, le=20)] = None
     """
     Learning is performed by putting noise of various strengths on the training image,
     but depending on the difference in strength of the noise on which it is placed, learning will be
@@ -226,7 +214,6 @@ class KohyaImageResourceTrainingInput(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     """
     The primary model to train upon.
@@ -235,9 +222,7 @@ class KohyaImageResourceTrainingInput(RequestModel):
     """
     An optional negative prompt that will get applied when generating samples
     """
-    network_alpha: Annotated[
-        int | None, Field(alias="networkAlpha", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
     For example, with an Alpha of 16 and a Dim of 32, the strength of the weight used is 16/32 = 0.5,
@@ -245,19 +230,15 @@ class KohyaImageResourceTrainingInput(RequestModel):
 
     If Alpha and Dim are the same number, the strength used will be 1 and will have no effect on the learning rate.
     """
-    network_dim: Annotated[
-        int | None, Field(alias="networkDim", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_dim: Annotated[int | None, Field(alias="networkDim", ge=1, le=256)] = None
     """
     The larger the Dim setting, the more learning information can be stored, but the possibility of learning unnecessary information other than the learning target increases. A larger Dim also increases LoRA file size.
     """
-    noise_offset: Annotated[
-        float | None, Field(alias="noiseOffset", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    noise_offset: Annotated[float | None, Field(alias="noiseOffset", ge=0.0, le=1.0)] = None
     """
     Adds noise to training images. 0 adds no noise at all. A value of 1 adds strong noise.
     """
-    num_repeats: Annotated[int, Field(alias="numRepeats", ge=1, le=5000), KEEP_OUT_OF_BOUNDS] = 8
+    num_repeats: Annotated[int, Field(alias="numRepeats", ge=1, le=5000)] = 8
     """
     Num Repeats defines how many times each individual image gets put into VRAM. As opposed to batch size, which is how many images are placed into VRAM at once.
     """
@@ -267,7 +248,7 @@ class KohyaImageResourceTrainingInput(RequestModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning
     is "AdamW8bit" or "Adafactor" for SDXL.
     """
-    resolution: Annotated[int | None, Field(ge=512, le=1024), KEEP_OUT_OF_BOUNDS] = None
+    resolution: Annotated[int | None, Field(ge=512, le=1024)] = None
     """
     Specify the maximum resolution of training images. If the training images exceed the resolution specified here, they will be scaled down to this resolution
     """
@@ -280,15 +261,11 @@ class KohyaImageResourceTrainingInput(RequestModel):
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
     target_steps: Annotated[int | None, Field(alias="targetSteps")] = None
-    text_encoder_lr: Annotated[
-        float, Field(alias="textEncoderLR", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 5e-05
+    text_encoder_lr: Annotated[float, Field(alias="textEncoderLR", ge=0.0, le=1.0)] = 5e-05
     """
     Sets the learning rate for the text encoder. The effect of additional training on text encoders affects the entire U-Net.
     """
-    train_batch_size: Annotated[
-        int | None, Field(alias="trainBatchSize", ge=1, le=9), KEEP_OUT_OF_BOUNDS
-    ] = None
+    train_batch_size: Annotated[int | None, Field(alias="trainBatchSize", ge=1, le=9)] = None
     """
     Batch size is the number of images that will be placed into VRAM at once. A batch size of 2 will train two images at a time, simultaneously.
     """
@@ -300,7 +277,7 @@ class KohyaImageResourceTrainingInput(RequestModel):
     """
     The number of images embedded in this training data. This is used to calculate the cost of training.
     """
-    unet_lr: Annotated[float, Field(alias="unetLR", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 5e-05
+    unet_lr: Annotated[float, Field(alias="unetLR", ge=0.0, le=1.0)] = 5e-05
     """
     Sets the learning rate for U-Net. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting) in U-Net
     """
@@ -323,7 +300,7 @@ class MusubiImageResourceTrainingInput(RequestModel):
     Sorts images into buckets by size for the purposes of training. If your training images are all the same size, you can turn this option off, but leaving it on has no effect.
     """
     engine: Literal["musubi"] = "musubi"
-    epochs: Annotated[int, Field(ge=0, le=20), KEEP_OUT_OF_BOUNDS] = 5
+    epochs: Annotated[int, Field(ge=0, le=20)] = 5
     """
     Number of training epochs. An epoch is one complete pass through the training dataset.
     Maximum of 20 epochs can be specified.
@@ -338,9 +315,7 @@ class MusubiImageResourceTrainingInput(RequestModel):
     """
     You can change the learning rate in the middle of learning. A scheduler is a setting for how to change the learning rate.
     """
-    lr_scheduler_num_cycles: Annotated[
-        int, Field(alias="lrSchedulerNumCycles", ge=1, le=4), KEEP_OUT_OF_BOUNDS
-    ] = 3
+    lr_scheduler_num_cycles: Annotated[int, Field(alias="lrSchedulerNumCycles", ge=1, le=4)] = 3
     """
     This option specifies how many cycles the scheduler runs during training. It is only used when "cosine_with_restarts" or "polynomial" is used as the scheduler.
     """
@@ -349,7 +324,6 @@ class MusubiImageResourceTrainingInput(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     """
     The primary model to train upon.
@@ -358,9 +332,7 @@ class MusubiImageResourceTrainingInput(RequestModel):
     """
     An optional negative prompt that will get applied when generating samples
     """
-    network_alpha: Annotated[
-        int | None, Field(alias="networkAlpha", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
     For example, with an Alpha of 16 and a Dim of 32, the strength of the weight used is 16/32 = 0.5,
@@ -368,9 +340,7 @@ class MusubiImageResourceTrainingInput(RequestModel):
 
     If Alpha and Dim are the same number, the strength used will be 1 and will have no effect on the learning rate.
     """
-    network_dim: Annotated[
-        int | None, Field(alias="networkDim", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_dim: Annotated[int | None, Field(alias="networkDim", ge=1, le=256)] = None
     """
     The larger the Dim setting, the more learning information can be stored, but the possibility of learning unnecessary information other than the learning target increases. A larger Dim also increases LoRA file size.
     """
@@ -380,7 +350,7 @@ class MusubiImageResourceTrainingInput(RequestModel):
     Various methods have been proposed for smart learning, but the most commonly used in LoRA learning
     is "AdamW8bit" or "Adafactor" for SDXL.
     """
-    resolution: Annotated[int | None, Field(ge=512, le=1024), KEEP_OUT_OF_BOUNDS] = None
+    resolution: Annotated[int | None, Field(ge=512, le=1024)] = None
     """
     Specify the maximum resolution of training images. If the training images exceed the resolution specified here, they will be scaled down to this resolution
     """
@@ -397,7 +367,7 @@ class MusubiImageResourceTrainingInput(RequestModel):
     """
     The number of images embedded in this training data. This is used to calculate the cost of training.
     """
-    unet_lr: Annotated[float, Field(alias="unetLR", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 5e-05
+    unet_lr: Annotated[float, Field(alias="unetLR", ge=0.0, le=1.0)] = 5e-05
     """
     Sets the learning rate for U-Net. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting) in U-Net
     """
@@ -418,7 +388,6 @@ class UnknownImageResourceTrainingInput(UnknownVariant):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
     """
     The primary model to train upon.

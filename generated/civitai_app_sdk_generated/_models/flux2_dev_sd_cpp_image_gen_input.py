@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenUnion,
     RequestModel,
     UnknownVariant,
@@ -27,10 +26,10 @@ class UnknownFlux2DevSdCppImageGenInput(UnknownVariant):
     A `Flux2DevSdCppImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"]
     engine: Literal["sdcpp"]
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -39,20 +38,20 @@ class UnknownFlux2DevSdCppImageGenInput(UnknownVariant):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 20
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2DevSdCppCreateImageInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"] = "flux2Dev"
     engine: Literal["sdcpp"] = "sdcpp"
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -61,43 +60,43 @@ class Flux2DevSdCppCreateImageInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 20
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2DevSdCppEditImageInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"] = "flux2Dev"
     engine: Literal["sdcpp"] = "sdcpp"
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    images: Annotated[list[str] | None, Field(max_length=2), KEEP_OUT_OF_BOUNDS] = None
+    images: Annotated[list[str] | None, Field(max_length=2)] = None
     loras: dict[str, float] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 20
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2DevSdCppVariantImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 1
     ecosystem: Literal["flux2Dev"] = "flux2Dev"
     engine: Literal["sdcpp"] = "sdcpp"
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -110,14 +109,14 @@ class Flux2DevSdCppVariantImageGenInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 20
-    strength: Annotated[float, Field(ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 0.7
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    strength: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 Flux2DevSdCppImageGenInput = TypeAliasType(

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -55,25 +54,21 @@ class UnknownFlux2DevImageGenInput(UnknownVariant):
 
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=0.0, le=20.0), KEEP_OUT_OF_BOUNDS
-    ] = 2.5
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=0.0, le=20.0)] = 2.5
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: list[ImageGenInputLora] | None = None
     model: Literal["dev"]
-    num_inference_steps: Annotated[
-        int, Field(alias="numInferenceSteps", ge=4, le=50), KEEP_OUT_OF_BOUNDS
-    ] = 28
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=4, le=50)] = 28
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownFlux2FlexImageGenInput(UnknownVariant):
@@ -83,24 +78,20 @@ class UnknownFlux2FlexImageGenInput(UnknownVariant):
 
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.5, le=100.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.5, le=100.0)] = 3.5
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     model: Literal["flex"]
-    num_inference_steps: Annotated[
-        int, Field(alias="numInferenceSteps", ge=2, le=50), KEEP_OUT_OF_BOUNDS
-    ] = 28
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 28
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownFlux2ImageGenInput(UnknownVariant):
@@ -110,17 +101,17 @@ class UnknownFlux2ImageGenInput(UnknownVariant):
 
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     model: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownFlux2KleinImageGenInputModelVersion(OpenStrEnum):
@@ -140,10 +131,10 @@ class UnknownFlux2KleinImageGenInput(UnknownVariant):
     A `Flux2KleinImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -159,13 +150,13 @@ class UnknownFlux2KleinImageGenInput(UnknownVariant):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 20
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownFlux2MaxImageGenInput(UnknownVariant):
@@ -175,7 +166,7 @@ class UnknownFlux2MaxImageGenInput(UnknownVariant):
 
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -183,10 +174,10 @@ class UnknownFlux2MaxImageGenInput(UnknownVariant):
     model: Literal["max"]
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class UnknownFlux2ProImageGenInput(UnknownVariant):
@@ -196,7 +187,7 @@ class UnknownFlux2ProImageGenInput(UnknownVariant):
 
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"]
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -204,43 +195,37 @@ class UnknownFlux2ProImageGenInput(UnknownVariant):
     model: Literal["pro"]
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2DevCreateImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"] = "flux2"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=0.0, le=20.0), KEEP_OUT_OF_BOUNDS
-    ] = 2.5
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=0.0, le=20.0)] = 2.5
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     loras: list[ImageGenInputLora] | None = None
     model: Literal["dev"] = "dev"
-    num_inference_steps: Annotated[
-        int, Field(alias="numInferenceSteps", ge=4, le=50), KEEP_OUT_OF_BOUNDS
-    ] = 28
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=4, le=50)] = 28
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2DevEditImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"] = "flux2"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=0.0, le=20.0), KEEP_OUT_OF_BOUNDS
-    ] = 2.5
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=0.0, le=20.0)] = 2.5
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -248,15 +233,13 @@ class Flux2DevEditImageInput(RequestModel):
     images: list[str] | None = None
     loras: list[ImageGenInputLora] | None = None
     model: Literal["dev"] = "dev"
-    num_inference_steps: Annotated[
-        int, Field(alias="numInferenceSteps", ge=4, le=50), KEEP_OUT_OF_BOUNDS
-    ] = 28
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=4, le=50)] = 28
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 Flux2DevImageGenInput = TypeAliasType(
@@ -281,48 +264,40 @@ Flux2DevImageGenInput = TypeAliasType(
 class Flux2FlexCreateImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"] = "flux2"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.5, le=100.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.5, le=100.0)] = 3.5
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     model: Literal["flex"] = "flex"
-    num_inference_steps: Annotated[
-        int, Field(alias="numInferenceSteps", ge=2, le=50), KEEP_OUT_OF_BOUNDS
-    ] = 28
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 28
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2FlexEditImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"] = "flux2"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.5, le=100.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.5, le=100.0)] = 3.5
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
     images: list[str] | None = None
     model: Literal["flex"] = "flex"
-    num_inference_steps: Annotated[
-        int, Field(alias="numInferenceSteps", ge=2, le=50), KEEP_OUT_OF_BOUNDS
-    ] = 28
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 28
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 Flux2FlexImageGenInput = TypeAliasType(
@@ -345,10 +320,10 @@ Flux2FlexImageGenInput = TypeAliasType(
 
 
 class Flux2KleinCreateImageInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"] = "flux2"
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -364,25 +339,25 @@ class Flux2KleinCreateImageInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 20
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2KleinEditImageInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=20.0)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"] = "flux2"
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    images: Annotated[list[str] | None, Field(max_length=2), KEEP_OUT_OF_BOUNDS] = None
+    images: Annotated[list[str] | None, Field(max_length=2)] = None
     loras: dict[str, float] | None = None
     model: Literal["klein"] = "klein"
     model_version: Annotated[Flux2KleinEditImageInputModelVersion, Field(alias="modelVersion")] = (
@@ -394,13 +369,13 @@ class Flux2KleinEditImageInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=4, le=50), KEEP_OUT_OF_BOUNDS] = 20
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=4, le=50)] = 20
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 Flux2KleinImageGenInput = TypeAliasType(
@@ -425,7 +400,7 @@ Flux2KleinImageGenInput = TypeAliasType(
 class Flux2MaxCreateImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"] = "flux2"
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -433,16 +408,16 @@ class Flux2MaxCreateImageInput(RequestModel):
     model: Literal["max"] = "max"
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2MaxEditImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"] = "flux2"
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -451,10 +426,10 @@ class Flux2MaxEditImageInput(RequestModel):
     model: Literal["max"] = "max"
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 Flux2MaxImageGenInput = TypeAliasType(
@@ -479,7 +454,7 @@ Flux2MaxImageGenInput = TypeAliasType(
 class Flux2ProCreateImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"] = "flux2"
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -487,16 +462,16 @@ class Flux2ProCreateImageInput(RequestModel):
     model: Literal["pro"] = "pro"
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 class Flux2ProEditImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["flux2"] = "flux2"
-    height: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=512, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -505,10 +480,10 @@ class Flux2ProEditImageInput(RequestModel):
     model: Literal["pro"] = "pro"
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     seed: int | None = None
-    width: Annotated[int, Field(ge=512, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=512, le=2048)] = 1024
 
 
 Flux2ProImageGenInput = TypeAliasType(

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenEnum,
     OpenUnion,
     RequestModel,
@@ -115,9 +114,7 @@ class UnknownFlux2KleinAIToolkitTrainingInput(UnknownVariant):
     A `Flux2KleinAIToolkitTrainingInput` whose `modelVariant` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=4), KEEP_OUT_OF_BOUNDS] = (
-        None
-    )
+    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=4)] = None
     """
     Training batch size. Defaults to 1; raise it (up to the ecosystem's maximum) to train faster at the
     cost of more GPU memory. A larger batch sees more images per step, so fewer steps are needed for a
@@ -129,7 +126,6 @@ class UnknownFlux2KleinAIToolkitTrainingInput(UnknownVariant):
             alias="continueFrom",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional previously-trained LoRA to continue training from ("train further"). When set, the first
@@ -143,7 +139,7 @@ class UnknownFlux2KleinAIToolkitTrainingInput(UnknownVariant):
     """
     ecosystem: Literal["flux2klein"]
     engine: Literal["ai-toolkit"]
-    epochs: Annotated[int | None, Field(ge=1, le=200), KEEP_OUT_OF_BOUNDS] = None
+    epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
@@ -158,13 +154,13 @@ class UnknownFlux2KleinAIToolkitTrainingInput(UnknownVariant):
     Whether this is image-edit training (uses control paths for reference images).
     When true, the training data zip should contain subfolders: main/, control_1/, control_2/, control_3/.
     """
-    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10), KEEP_OUT_OF_BOUNDS] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float, Field(ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -181,9 +177,7 @@ class UnknownFlux2KleinAIToolkitTrainingInput(UnknownVariant):
     Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.BatchSize is clamped to. Most ecosystems cap at 1.
     """
     model_variant: Annotated[str, Field(alias="modelVariant")]
-    network_alpha: Annotated[
-        int | None, Field(alias="networkAlpha", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
     For example, with an Alpha of 16 and a Dim of 32, the strength of the weight used is 16/32 = 0.5,
@@ -191,15 +185,11 @@ class UnknownFlux2KleinAIToolkitTrainingInput(UnknownVariant):
 
     If Alpha and Dim are the same number, the strength used will be 1 and will have no effect on the learning rate.
     """
-    network_dim: Annotated[
-        int | None, Field(alias="networkDim", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_dim: Annotated[int | None, Field(alias="networkDim", ge=1, le=256)] = None
     """
     The larger the Dim setting, the more learning information can be stored, but the possibility of learning unnecessary information other than the learning target increases. A larger Dim also increases LoRA file size.
     """
-    noise_offset: Annotated[
-        float | None, Field(alias="noiseOffset", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    noise_offset: Annotated[float | None, Field(alias="noiseOffset", ge=0.0, le=1.0)] = None
     """
     Adds noise to training images. 0 adds no noise at all. A value of 1 adds strong noise.
     """
@@ -216,7 +206,7 @@ class UnknownFlux2KleinAIToolkitTrainingInput(UnknownVariant):
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
-    steps: Annotated[int | None, Field(ge=1, le=10000), KEEP_OUT_OF_BOUNDS] = None
+    steps: Annotated[int | None, Field(ge=1, le=10000)] = None
     """
     Total number of training steps. This is the primary control over training length and
     determines pricing. When supplied, Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Epochs (the number of saved
@@ -228,9 +218,7 @@ class UnknownFlux2KleinAIToolkitTrainingInput(UnknownVariant):
     top of the per-step training cost — so raising the epoch count raises the price by this much each.
     Override per ecosystem where per-epoch samples are expensive to compute (e.g. video).
     """
-    text_encoder_lr: Annotated[
-        float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    text_encoder_lr: Annotated[float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0)] = None
     """
     Sets the learning rate for the text encoder. Only used when TrainTextEncoder is true. For models with multiple text encoders, this applies to all of them.
     """
@@ -257,7 +245,7 @@ class Flux2Klein4bAIToolkitTrainingInput(RequestModel):
     AI Toolkit training for Flux2 Klein 4b-base models
     """
 
-    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=2), KEEP_OUT_OF_BOUNDS] = 1
+    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=2)] = 1
     """
     Training batch size. Defaults to 1; raise it up to 2 for this ecosystem to train faster at the cost of more GPU memory.
     """
@@ -267,7 +255,6 @@ class Flux2Klein4bAIToolkitTrainingInput(RequestModel):
             alias="continueFrom",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional previously-trained LoRA to continue training from ("train further"). When set, the first
@@ -281,7 +268,7 @@ class Flux2Klein4bAIToolkitTrainingInput(RequestModel):
     """
     ecosystem: Literal["flux2klein"] = "flux2klein"
     engine: Literal["ai-toolkit"] = "ai-toolkit"
-    epochs: Annotated[int | None, Field(ge=1, le=200), KEEP_OUT_OF_BOUNDS] = None
+    epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
@@ -296,13 +283,13 @@ class Flux2Klein4bAIToolkitTrainingInput(RequestModel):
     Whether this is image-edit training (uses control paths for reference images).
     When true, the training data zip should contain subfolders: main/, control_1/, control_2/, control_3/.
     """
-    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10), KEEP_OUT_OF_BOUNDS] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float, Field(ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -314,9 +301,7 @@ class Flux2Klein4bAIToolkitTrainingInput(RequestModel):
     """
     max_batch_size: Annotated[int, Field(alias="maxBatchSize")]
     model_variant: Annotated[Literal["4b"], Field(alias="modelVariant")] = "4b"
-    network_alpha: Annotated[
-        int | None, Field(alias="networkAlpha", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
     For example, with an Alpha of 16 and a Dim of 32, the strength of the weight used is 16/32 = 0.5,
@@ -324,15 +309,11 @@ class Flux2Klein4bAIToolkitTrainingInput(RequestModel):
 
     If Alpha and Dim are the same number, the strength used will be 1 and will have no effect on the learning rate.
     """
-    network_dim: Annotated[
-        int | None, Field(alias="networkDim", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_dim: Annotated[int | None, Field(alias="networkDim", ge=1, le=256)] = None
     """
     The larger the Dim setting, the more learning information can be stored, but the possibility of learning unnecessary information other than the learning target increases. A larger Dim also increases LoRA file size.
     """
-    noise_offset: Annotated[
-        float | None, Field(alias="noiseOffset", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    noise_offset: Annotated[float | None, Field(alias="noiseOffset", ge=0.0, le=1.0)] = None
     """
     Adds noise to training images. 0 adds no noise at all. A value of 1 adds strong noise.
     """
@@ -349,7 +330,7 @@ class Flux2Klein4bAIToolkitTrainingInput(RequestModel):
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
-    steps: Annotated[int | None, Field(ge=1, le=10000), KEEP_OUT_OF_BOUNDS] = None
+    steps: Annotated[int | None, Field(ge=1, le=10000)] = None
     """
     Total number of training steps. This is the primary control over training length and
     determines pricing. When supplied, Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Epochs (the number of saved
@@ -361,9 +342,7 @@ class Flux2Klein4bAIToolkitTrainingInput(RequestModel):
     top of the per-step training cost — so raising the epoch count raises the price by this much each.
     Override per ecosystem where per-epoch samples are expensive to compute (e.g. video).
     """
-    text_encoder_lr: Annotated[
-        float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    text_encoder_lr: Annotated[float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0)] = None
     """
     Sets the learning rate for the text encoder. Only used when TrainTextEncoder is true. For models with multiple text encoders, this applies to all of them.
     """
@@ -390,7 +369,7 @@ class Flux2Klein9bAIToolkitTrainingInput(RequestModel):
     AI Toolkit training for Flux2 Klein 9b-base models
     """
 
-    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=1), KEEP_OUT_OF_BOUNDS] = 1
+    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=1)] = 1
     """
     Training batch size. Fixed at 1 for this ecosystem.
     """
@@ -400,7 +379,6 @@ class Flux2Klein9bAIToolkitTrainingInput(RequestModel):
             alias="continueFrom",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional previously-trained LoRA to continue training from ("train further"). When set, the first
@@ -414,7 +392,7 @@ class Flux2Klein9bAIToolkitTrainingInput(RequestModel):
     """
     ecosystem: Literal["flux2klein"] = "flux2klein"
     engine: Literal["ai-toolkit"] = "ai-toolkit"
-    epochs: Annotated[int | None, Field(ge=1, le=200), KEEP_OUT_OF_BOUNDS] = None
+    epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
@@ -429,13 +407,13 @@ class Flux2Klein9bAIToolkitTrainingInput(RequestModel):
     Whether this is image-edit training (uses control paths for reference images).
     When true, the training data zip should contain subfolders: main/, control_1/, control_2/, control_3/.
     """
-    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10), KEEP_OUT_OF_BOUNDS] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float, Field(ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -451,9 +429,7 @@ class Flux2Klein9bAIToolkitTrainingInput(RequestModel):
     Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.BatchSize is clamped to. Most ecosystems cap at 1.
     """
     model_variant: Annotated[Literal["9b"], Field(alias="modelVariant")] = "9b"
-    network_alpha: Annotated[
-        int | None, Field(alias="networkAlpha", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
     For example, with an Alpha of 16 and a Dim of 32, the strength of the weight used is 16/32 = 0.5,
@@ -461,15 +437,11 @@ class Flux2Klein9bAIToolkitTrainingInput(RequestModel):
 
     If Alpha and Dim are the same number, the strength used will be 1 and will have no effect on the learning rate.
     """
-    network_dim: Annotated[
-        int | None, Field(alias="networkDim", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_dim: Annotated[int | None, Field(alias="networkDim", ge=1, le=256)] = None
     """
     The larger the Dim setting, the more learning information can be stored, but the possibility of learning unnecessary information other than the learning target increases. A larger Dim also increases LoRA file size.
     """
-    noise_offset: Annotated[
-        float | None, Field(alias="noiseOffset", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    noise_offset: Annotated[float | None, Field(alias="noiseOffset", ge=0.0, le=1.0)] = None
     """
     Adds noise to training images. 0 adds no noise at all. A value of 1 adds strong noise.
     """
@@ -486,7 +458,7 @@ class Flux2Klein9bAIToolkitTrainingInput(RequestModel):
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
-    steps: Annotated[int | None, Field(ge=1, le=10000), KEEP_OUT_OF_BOUNDS] = None
+    steps: Annotated[int | None, Field(ge=1, le=10000)] = None
     """
     Total number of training steps. This is the primary control over training length and
     determines pricing. When supplied, Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Epochs (the number of saved
@@ -498,9 +470,7 @@ class Flux2Klein9bAIToolkitTrainingInput(RequestModel):
     top of the per-step training cost — so raising the epoch count raises the price by this much each.
     Override per ecosystem where per-epoch samples are expensive to compute (e.g. video).
     """
-    text_encoder_lr: Annotated[
-        float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    text_encoder_lr: Annotated[float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0)] = None
     """
     Sets the learning rate for the text encoder. Only used when TrainTextEncoder is true. For models with multiple text encoders, this applies to all of them.
     """

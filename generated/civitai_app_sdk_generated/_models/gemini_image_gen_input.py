@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenUnion,
     RequestModel,
     UnknownVariant,
@@ -32,7 +31,7 @@ class UnknownGemini25FlashImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 class UnknownGeminiImageGenInput(UnknownVariant):
@@ -60,7 +59,7 @@ class Gemini25FlashCreateImageGenInput(RequestModel):
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 class Gemini25FlashEditImageGenInput(RequestModel):
@@ -69,12 +68,12 @@ class Gemini25FlashEditImageGenInput(RequestModel):
     """
     External metadata that will be stored with the image
     """
-    images: Annotated[list[str], Field(max_length=4, min_length=1), KEEP_OUT_OF_BOUNDS]
+    images: Annotated[list[str], Field(max_length=4, min_length=1)]
     model: Literal["2.5-flash"] = "2.5-flash"
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 Gemini25FlashImageGenInput = TypeAliasType(

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -38,11 +37,11 @@ class Imagen4ImageGenInput(RequestModel):
     """
     model: Literal["imagen4"] = "imagen4"
     negative_prompt: Annotated[
-        str, Field(alias="negativePrompt", max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS
+        str, Field(alias="negativePrompt", max_length=1000, min_length=0)
     ] = ""
-    num_images: Annotated[int, Field(alias="numImages", ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    num_images: Annotated[int, Field(alias="numImages", ge=1, le=4)] = 1
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
     seed: int | None = None
 
 
@@ -76,11 +75,11 @@ class NanoBanana2ImageGenInput(RequestModel):
     """
     External metadata that will be stored with the image
     """
-    images: Annotated[list[str] | None, Field(max_length=10), KEEP_OUT_OF_BOUNDS] = None
+    images: Annotated[list[str] | None, Field(max_length=10)] = None
     model: Literal["nano-banana-2"] = "nano-banana-2"
-    num_images: Annotated[int, Field(alias="numImages", ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    num_images: Annotated[int, Field(alias="numImages", ge=1, le=4)] = 1
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=50000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=50000, min_length=0)]
     resolution: NanoBanana2ImageGenInputResolution = NanoBanana2ImageGenInputResolution.field_1_k
     seed: int | None = None
 
@@ -113,11 +112,11 @@ class NanoBananaProImageGenInput(RequestModel):
     """
     External metadata that will be stored with the image
     """
-    images: Annotated[list[str] | None, Field(max_length=10), KEEP_OUT_OF_BOUNDS] = None
+    images: Annotated[list[str] | None, Field(max_length=10)] = None
     model: Literal["nano-banana-pro"] = "nano-banana-pro"
-    num_images: Annotated[int, Field(alias="numImages", ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    num_images: Annotated[int, Field(alias="numImages", ge=1, le=4)] = 1
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=50000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=50000, min_length=0)]
     resolution: NanoBananaProImageGenInputResolution = (
         NanoBananaProImageGenInputResolution.field_1_k
     )

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -52,7 +51,7 @@ class UnknownGrokImageGenInput(UnknownVariant):
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 class GrokCreateImageGenInput(RequestModel):
@@ -70,7 +69,7 @@ class GrokCreateImageGenInput(RequestModel):
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 class GrokEditImageGenInput(RequestModel):
@@ -79,11 +78,11 @@ class GrokEditImageGenInput(RequestModel):
     """
     External metadata that will be stored with the image
     """
-    images: Annotated[list[str], Field(max_length=3, min_length=1), KEEP_OUT_OF_BOUNDS]
+    images: Annotated[list[str], Field(max_length=3, min_length=1)]
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
     prompt: str
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
 
 
 GrokImageGenInput = TypeAliasType(

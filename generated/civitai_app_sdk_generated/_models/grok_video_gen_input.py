@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -30,7 +29,7 @@ class GrokEditVideoInput(RequestModel):
     """
 
     analyzed_duration: Annotated[int | None, Field(alias="analyzedDuration")] = None
-    duration: Annotated[int, Field(ge=1, le=15), KEEP_OUT_OF_BOUNDS] = 6
+    duration: Annotated[int, Field(ge=1, le=15)] = 6
     engine: Literal["grok"] = "grok"
     operation: Literal["edit-video"] = "edit-video"
     prompt: str
@@ -63,11 +62,9 @@ class GrokImageToVideoInput(RequestModel):
     aspect_ratio: Annotated[GrokImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         GrokImageToVideoInputAspectRatio.auto
     )
-    duration: Annotated[int, Field(ge=1, le=15), KEEP_OUT_OF_BOUNDS] = 6
+    duration: Annotated[int, Field(ge=1, le=15)] = 6
     engine: Literal["grok"] = "grok"
-    images: Annotated[list[str] | None, Field(max_length=1, min_length=1), KEEP_OUT_OF_BOUNDS] = (
-        None
-    )
+    images: Annotated[list[str] | None, Field(max_length=1, min_length=1)] = None
     operation: Literal["image-to-video"] = "image-to-video"
     prompt: str
     resolution: GrokImageToVideoInputResolution = GrokImageToVideoInputResolution.field_720p
@@ -97,7 +94,7 @@ class GrokTextToVideoInput(RequestModel):
     aspect_ratio: Annotated[GrokTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         GrokTextToVideoInputAspectRatio.field_16_9
     )
-    duration: Annotated[int, Field(ge=1, le=15), KEEP_OUT_OF_BOUNDS] = 6
+    duration: Annotated[int, Field(ge=1, le=15)] = 6
     engine: Literal["grok"] = "grok"
     operation: Literal["text-to-video"] = "text-to-video"
     prompt: str
@@ -114,7 +111,7 @@ class UnknownGrokVideoGenInput(UnknownVariant):
     A `GrokVideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    duration: Annotated[int, Field(ge=1, le=15), KEEP_OUT_OF_BOUNDS] = 6
+    duration: Annotated[int, Field(ge=1, le=15)] = 6
     engine: Literal["grok"]
     operation: str
     prompt: str

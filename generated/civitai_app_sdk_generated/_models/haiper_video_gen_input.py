@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenIntEnum,
     OpenStrEnum,
     RequestModel,
@@ -61,7 +60,7 @@ class HaiperVideoGenInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     prompt: str
     resolution: HaiperVideoGenInputResolution = HaiperVideoGenInputResolution.integer_1080
-    seed: Annotated[int, Field(ge=-1, le=4294967295), KEEP_OUT_OF_BOUNDS] = -1
+    seed: Annotated[int, Field(ge=-1, le=4294967295)] = -1
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string

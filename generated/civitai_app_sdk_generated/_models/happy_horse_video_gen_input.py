@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -26,7 +25,7 @@ class HappyHorseV11ImageToVideoInput(RequestModel):
     Animate a single source image (used as the first frame) into a video.
     """
 
-    duration: Annotated[int, Field(ge=3, le=15), KEEP_OUT_OF_BOUNDS] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"] = "happyHorse"
     image: str
     """
@@ -67,7 +66,7 @@ class HappyHorseV11ReferenceToVideoInput(RequestModel):
     aspect_ratio: Annotated[
         HappyHorseV11ReferenceToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = HappyHorseV11ReferenceToVideoInputAspectRatio.field_16_9
-    duration: Annotated[int, Field(ge=3, le=15), KEEP_OUT_OF_BOUNDS] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"] = "happyHorse"
     images: list[str]
     operation: Literal["referenceToVideo"] = "referenceToVideo"
@@ -104,7 +103,7 @@ class HappyHorseV11TextToVideoInput(RequestModel):
     aspect_ratio: Annotated[
         HappyHorseV11TextToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = HappyHorseV11TextToVideoInputAspectRatio.field_16_9
-    duration: Annotated[int, Field(ge=3, le=15), KEEP_OUT_OF_BOUNDS] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"] = "happyHorse"
     operation: Literal["textToVideo"] = "textToVideo"
     prompt: str
@@ -125,7 +124,7 @@ class HappyHorseV1ImageToVideoInput(RequestModel):
     Animate a single source image (used as the first frame) into a video.
     """
 
-    duration: Annotated[int, Field(ge=3, le=15), KEEP_OUT_OF_BOUNDS] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"] = "happyHorse"
     image: str
     """
@@ -162,7 +161,7 @@ class HappyHorseV1ReferenceToVideoInput(RequestModel):
     aspect_ratio: Annotated[
         HappyHorseV1ReferenceToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = HappyHorseV1ReferenceToVideoInputAspectRatio.field_16_9
-    duration: Annotated[int, Field(ge=3, le=15), KEEP_OUT_OF_BOUNDS] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"] = "happyHorse"
     images: list[str]
     operation: Literal["referenceToVideo"] = "referenceToVideo"
@@ -195,7 +194,7 @@ class HappyHorseV1TextToVideoInput(RequestModel):
     aspect_ratio: Annotated[HappyHorseV1TextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         HappyHorseV1TextToVideoInputAspectRatio.field_16_9
     )
-    duration: Annotated[int, Field(ge=3, le=15), KEEP_OUT_OF_BOUNDS] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"] = "happyHorse"
     operation: Literal["textToVideo"] = "textToVideo"
     prompt: str
@@ -225,7 +224,7 @@ class HappyHorseV1VideoEditInput(RequestModel):
     audio_setting: Annotated[
         HappyHorseV1VideoEditInputAudioSetting, Field(alias="audioSetting")
     ] = HappyHorseV1VideoEditInputAudioSetting.auto
-    duration: Annotated[int, Field(ge=3, le=15), KEEP_OUT_OF_BOUNDS] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"] = "happyHorse"
     operation: Literal["videoEdit"] = "videoEdit"
     prompt: str
@@ -248,7 +247,7 @@ class UnknownHappyHorseV11VideoGenInput(UnknownVariant):
     A `HappyHorseV11VideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    duration: Annotated[int, Field(ge=3, le=15), KEEP_OUT_OF_BOUNDS] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"]
     operation: str
     prompt: str
@@ -292,7 +291,7 @@ class UnknownHappyHorseV1VideoGenInput(UnknownVariant):
     A `HappyHorseV1VideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    duration: Annotated[int, Field(ge=3, le=15), KEEP_OUT_OF_BOUNDS] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     engine: Literal["happyHorse"]
     operation: str
     prompt: str

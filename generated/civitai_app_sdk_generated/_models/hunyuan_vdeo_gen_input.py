@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from civitai_app_sdk_generated._models.video_gen_input_lora import VideoGenInputLora
@@ -14,8 +13,8 @@ from pydantic import Field
 
 
 class HunyuanVdeoGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["hunyuan"] = "hunyuan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 25
     height: int
@@ -25,9 +24,8 @@ class HunyuanVdeoGenInput(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     prompt: str
     seed: int | None = None
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     width: int

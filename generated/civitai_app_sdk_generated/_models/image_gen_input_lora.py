@@ -6,7 +6,6 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
@@ -18,6 +17,5 @@ class ImageGenInputLora(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ]
-    strength: Annotated[float, Field(ge=0.0, le=4.0), KEEP_OUT_OF_BOUNDS] = 1
+    strength: Annotated[float, Field(ge=0.0, le=4.0)] = 1

@@ -6,7 +6,6 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     RequestModel,
 )
@@ -78,11 +77,11 @@ class TextToImageInput(RequestModel):
     """
     Get or set a associative list of additional networks. Use the AIR of the network as the key.
     """
-    batch_size: Annotated[int, Field(alias="batchSize", ge=1, le=100), KEEP_OUT_OF_BOUNDS] = 1
+    batch_size: Annotated[int, Field(alias="batchSize", ge=1, le=100)] = 1
     """
     The size of each batch
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 7.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=1.0, le=30.0)] = 7.5
     """
     The CFG scale value for image generation.
     """
@@ -98,7 +97,7 @@ class TextToImageInput(RequestModel):
     """
     An optional engine to use for generation.
     """
-    height: Annotated[int, Field(ge=64, le=4084), KEEP_OUT_OF_BOUNDS] = 512
+    height: Annotated[int, Field(ge=64, le=4084)] = 512
     """
     The desired image height in pixels.
     """
@@ -111,7 +110,6 @@ class TextToImageInput(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = "urn:air:sd1:checkpoint:civitai:4384@128713"
     """
     The AIR of the checkpoint model to use for generation.
@@ -125,12 +123,12 @@ class TextToImageInput(RequestModel):
     """
     The provided text prompt.
     """
-    quantity: Annotated[int, Field(ge=1, le=100), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=100)] = 1
     """
     The number of batches to run.
     """
     scheduler: Scheduler | None = None
-    seed: Annotated[int | None, Field(ge=0, le=4294967295), KEEP_OUT_OF_BOUNDS] = None
+    seed: Annotated[int | None, Field(ge=0, le=4294967295)] = None
     """
     The seed to use in image generation. Defaults to a random value if left unpopulated.
     """
@@ -142,11 +140,11 @@ class TextToImageInput(RequestModel):
     """
     The strength/denoise factor for img2img (0.0-1.0). Lower values preserve more of the source image.
     """
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 30
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
     """
     The number of steps for image generation.
     """
-    width: Annotated[int, Field(ge=64, le=4084), KEEP_OUT_OF_BOUNDS] = 512
+    width: Annotated[int, Field(ge=64, le=4084)] = 512
     """
     The desired image width in pixels.
     """

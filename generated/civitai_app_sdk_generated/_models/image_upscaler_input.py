@@ -6,7 +6,6 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
@@ -21,9 +20,7 @@ class ImageUpscalerInput(RequestModel):
     """
     The upscaler model to use (AIR URN format).
     """
-    number_of_repeats: Annotated[
-        int, Field(alias="numberOfRepeats", ge=1, le=3), KEEP_OUT_OF_BOUNDS
-    ] = 1
+    number_of_repeats: Annotated[int, Field(alias="numberOfRepeats", ge=1, le=3)] = 1
     """
     Number of times to repeat the upscale operation (1-3). Each repeat doubles the resolution.
     """

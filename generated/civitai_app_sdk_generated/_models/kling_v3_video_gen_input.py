@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     RequestModel,
 )
@@ -41,7 +40,7 @@ class KlingV3Operation(OpenStrEnum):
 
 class KlingV3VideoGenInput(RequestModel):
     aspect_ratio: Annotated[KlingVideoGenAspectRatio | None, Field(alias="aspectRatio")] = None
-    duration: Annotated[int, Field(ge=3, le=15), KEEP_OUT_OF_BOUNDS] = 5
+    duration: Annotated[int, Field(ge=3, le=15)] = 5
     elements: list[KlingV3ElementInput] | None = None
     end_image: Annotated[str | None, Field(alias="endImage")] = None
     """

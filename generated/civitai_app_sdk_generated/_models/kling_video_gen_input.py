@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     RequestModel,
 )
@@ -18,27 +17,27 @@ from pydantic import Field
 
 
 class KlingCameraControlConfig(RequestModel):
-    horizontal: Annotated[float | None, Field(ge=-10.0, le=10.0), KEEP_OUT_OF_BOUNDS] = None
+    horizontal: Annotated[float | None, Field(ge=-10.0, le=10.0)] = None
     """
     Horizontal, controls the camera's movement along the horizontal axis (translation along the x-axis).
     """
-    pan: Annotated[float | None, Field(ge=-10.0, le=10.0), KEEP_OUT_OF_BOUNDS] = None
+    pan: Annotated[float | None, Field(ge=-10.0, le=10.0)] = None
     """
     Pan, controls the camera's rotation in the horizontal plane (rotation around the y-axis).
     """
-    roll: Annotated[float | None, Field(ge=-10.0, le=10.0), KEEP_OUT_OF_BOUNDS] = None
+    roll: Annotated[float | None, Field(ge=-10.0, le=10.0)] = None
     """
     Roll, controls the camera's rolling amount (rotation around the z-axis).
     """
-    tilt: Annotated[float | None, Field(ge=-10.0, le=10.0), KEEP_OUT_OF_BOUNDS] = None
+    tilt: Annotated[float | None, Field(ge=-10.0, le=10.0)] = None
     """
     Tilt, controls the camera's rotation in the horizontal plane (rotation around the y-axis).
     """
-    vertical: Annotated[float | None, Field(ge=-10.0, le=10.0), KEEP_OUT_OF_BOUNDS] = None
+    vertical: Annotated[float | None, Field(ge=-10.0, le=10.0)] = None
     """
     Vertical, controls the camera's movement along the vertical axis (translation along the y-axis).
     """
-    zoom: Annotated[float | None, Field(ge=-10.0, le=10.0), KEEP_OUT_OF_BOUNDS] = None
+    zoom: Annotated[float | None, Field(ge=-10.0, le=10.0)] = None
     """
     Zoom, controls the change in the camera's focal length, affecting the proximity of the field of view.
     """
@@ -64,7 +63,7 @@ class KlingCameraControl(RequestModel):
 class KlingVideoGenInput(RequestModel):
     aspect_ratio: Annotated[KlingVideoGenAspectRatio | None, Field(alias="aspectRatio")] = None
     camera_control: Annotated[KlingCameraControl | None, Field(alias="cameraControl")] = None
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 0.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=1.0)] = 0.5
     duration: KlingVideoGenDuration | None = None
     engine: Literal["kling"] = "kling"
     mode: KlingMode | None = None

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     RequestModel,
 )
@@ -23,8 +22,8 @@ class LightricksAspectRatio(OpenStrEnum):
 
 class LightricksVideoGenInput(RequestModel):
     aspect_ratio: Annotated[LightricksAspectRatio | None, Field(alias="aspectRatio")] = None
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["lightricks"] = "lightricks"
     expand_prompt: Annotated[bool, Field(alias="expandPrompt")] = True
     frame_rate: Annotated[int, Field(alias="frameRate")] = 25
@@ -35,4 +34,4 @@ class LightricksVideoGenInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -32,7 +31,7 @@ class MeshyImageTo3DFalPolyGenInput(RequestModel):
     enable_pbr: Annotated[bool, Field(alias="enablePbr")] = False
     enable_rigging: Annotated[bool, Field(alias="enableRigging")] = False
     engine: Literal["fal"] = "fal"
-    image_url: Annotated[str, Field(alias="imageUrl", min_length=1), KEEP_OUT_OF_BOUNDS]
+    image_url: Annotated[str, Field(alias="imageUrl", min_length=1)]
     model: Literal["meshy"] = "meshy"
     operation: Literal["imageTo3D"] = "imageTo3D"
     seed: int | None = None
@@ -41,12 +40,8 @@ class MeshyImageTo3DFalPolyGenInput(RequestModel):
     symmetry_mode: Annotated[
         MeshyImageTo3DFalPolyGenInputSymmetryMode, Field(alias="symmetryMode")
     ] = MeshyImageTo3DFalPolyGenInputSymmetryMode.auto
-    target_polycount: Annotated[
-        int, Field(alias="targetPolycount", ge=100, le=300000), KEEP_OUT_OF_BOUNDS
-    ] = 30000
-    texture_prompt: Annotated[
-        str | None, Field(alias="texturePrompt", max_length=600), KEEP_OUT_OF_BOUNDS
-    ] = None
+    target_polycount: Annotated[int, Field(alias="targetPolycount", ge=100, le=300000)] = 30000
+    texture_prompt: Annotated[str | None, Field(alias="texturePrompt", max_length=600)] = None
     topology: MeshyImageTo3DFalPolyGenInputTopology = MeshyImageTo3DFalPolyGenInputTopology.triangle
 
 
@@ -75,18 +70,14 @@ class MeshyTextTo3DFalPolyGenInput(RequestModel):
     mode: MeshyTextTo3DFalPolyGenInputMode = MeshyTextTo3DFalPolyGenInputMode.full
     model: Literal["meshy"] = "meshy"
     operation: Literal["textTo3D"] = "textTo3D"
-    prompt: Annotated[str, Field(max_length=600, min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=600, min_length=1)]
     seed: int | None = None
     should_remesh: Annotated[bool, Field(alias="shouldRemesh")] = True
     symmetry_mode: Annotated[
         MeshyTextTo3DFalPolyGenInputSymmetryMode, Field(alias="symmetryMode")
     ] = MeshyTextTo3DFalPolyGenInputSymmetryMode.auto
-    target_polycount: Annotated[
-        int, Field(alias="targetPolycount", ge=100, le=300000), KEEP_OUT_OF_BOUNDS
-    ] = 30000
-    texture_prompt: Annotated[
-        str | None, Field(alias="texturePrompt", max_length=600), KEEP_OUT_OF_BOUNDS
-    ] = None
+    target_polycount: Annotated[int, Field(alias="targetPolycount", ge=100, le=300000)] = 30000
+    texture_prompt: Annotated[str | None, Field(alias="texturePrompt", max_length=600)] = None
     topology: MeshyTextTo3DFalPolyGenInputTopology = MeshyTextTo3DFalPolyGenInputTopology.triangle
 
 
@@ -126,12 +117,8 @@ class UnknownMeshyFalPolyGenInput(UnknownVariant):
     symmetry_mode: Annotated[
         UnknownMeshyFalPolyGenInputSymmetryMode, Field(alias="symmetryMode")
     ] = UnknownMeshyFalPolyGenInputSymmetryMode.auto
-    target_polycount: Annotated[
-        int, Field(alias="targetPolycount", ge=100, le=300000), KEEP_OUT_OF_BOUNDS
-    ] = 30000
-    texture_prompt: Annotated[
-        str | None, Field(alias="texturePrompt", max_length=600), KEEP_OUT_OF_BOUNDS
-    ] = None
+    target_polycount: Annotated[int, Field(alias="targetPolycount", ge=100, le=300000)] = 30000
+    texture_prompt: Annotated[str | None, Field(alias="texturePrompt", max_length=600)] = None
     topology: UnknownMeshyFalPolyGenInputTopology = UnknownMeshyFalPolyGenInputTopology.triangle
 
 

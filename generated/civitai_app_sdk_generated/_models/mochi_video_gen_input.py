@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
@@ -16,4 +15,4 @@ class MochiVideoGenInput(RequestModel):
     enable_prompt_enhancer: Annotated[bool, Field(alias="enablePromptEnhancer")] = True
     engine: Literal["mochi"] = "mochi"
     prompt: str
-    seed: Annotated[int, Field(ge=-1, le=2147483647), KEEP_OUT_OF_BOUNDS]
+    seed: Annotated[int, Field(ge=-1, le=2147483647)]

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenEnum,
     OpenStrEnum,
     OpenUnion,
@@ -44,8 +43,8 @@ class OpenAIDallE2CreateImageGenInput(RequestModel):
     model: Literal["dall-e-2"] = "dall-e-2"
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     size: OpenAIDallE2CreateImageGenInputSize
 
 
@@ -72,8 +71,8 @@ class OpenAIDallE2EditImageInput(RequestModel):
     model: Literal["dall-e-2"] = "dall-e-2"
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     size: OpenAIDallE2EditImageInputSize
 
 
@@ -112,7 +111,7 @@ class OpenAIDallE3CreateImageGenInput(RequestModel):
     model: Literal["dall-e-3"] = "dall-e-3"
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=4000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=4000, min_length=0)]
     quality: OpenAIDallE3CreateImageGenInputQuality = OpenAIDallE3CreateImageGenInputQuality.auto
     size: OpenAIDallE3CreateImageGenInputSize
     style: OpenAIDallE3CreateImageGenInputStyle = OpenAIDallE3CreateImageGenInputStyle.vivid
@@ -146,9 +145,9 @@ class OpenAIGpt15CreateImageInput(RequestModel):
     model: Literal["gpt-image-1.5"] = "gpt-image-1.5"
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=32000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: OpenAIGpt15CreateImageInputQuality = OpenAIGpt15CreateImageInputQuality.high
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     size: OpenAIGpt15CreateImageInputSize = OpenAIGpt15CreateImageInputSize.field_1024x1024
 
 
@@ -201,9 +200,9 @@ class OpenAIGpt15EditImageInput(RequestModel):
     model: Literal["gpt-image-1.5"] = "gpt-image-1.5"
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=32000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: OpenAIGpt15EditImageInputQuality = OpenAIGpt15EditImageInputQuality.high
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     size: OpenAIGpt15EditImageInputSize = OpenAIGpt15EditImageInputSize.auto
     """
     Image size for edit mode: auto, 1024x1024, 1536x1024, or 1024x1536
@@ -239,9 +238,9 @@ class OpenAIGpt1CreateImageInput(RequestModel):
     model: Literal["gpt-image-1"] = "gpt-image-1"
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=32000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: OpenAIGpt1CreateImageInputQuality = OpenAIGpt1CreateImageInputQuality.auto
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     size: OpenAIGpt1CreateImageInputSize = OpenAIGpt1CreateImageInputSize.field_1024x1024
 
 
@@ -279,9 +278,9 @@ class OpenAIGpt1EditImageInput(RequestModel):
     model: Literal["gpt-image-1"] = "gpt-image-1"
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=32000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: OpenAIGpt1EditImageInputQuality = OpenAIGpt1EditImageInputQuality.auto
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     size: OpenAIGpt1EditImageInputSize = OpenAIGpt1EditImageInputSize.field_1024x1024
 
 
@@ -293,7 +292,7 @@ class OpenAIGpt2CreateImageInputQuality(OpenStrEnum):
 
 class OpenAIGpt2CreateImageInput(RequestModel):
     engine: Literal["openai"] = "openai"
-    height: Annotated[int | None, Field(ge=256, le=3840), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int | None, Field(ge=256, le=3840)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -301,10 +300,10 @@ class OpenAIGpt2CreateImageInput(RequestModel):
     model: Literal["gpt-image-2"] = "gpt-image-2"
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=32000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: OpenAIGpt2CreateImageInputQuality = OpenAIGpt2CreateImageInputQuality.high
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
-    width: Annotated[int | None, Field(ge=256, le=3840), KEEP_OUT_OF_BOUNDS] = 1024
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
+    width: Annotated[int | None, Field(ge=256, le=3840)] = 1024
 
 
 class OpenAIGpt2EditImageInputQuality(OpenStrEnum):
@@ -333,9 +332,9 @@ class OpenAIGpt2EditImageInput(RequestModel):
     model: Literal["gpt-image-2"] = "gpt-image-2"
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=32000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: OpenAIGpt2EditImageInputQuality = OpenAIGpt2EditImageInputQuality.high
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     width: int | None = None
     """
     When null, fal infers output size from the input images (image_size: "auto").
@@ -363,8 +362,8 @@ class UnknownOpenAIDallE2ImageGenInput(UnknownVariant):
     model: Literal["dall-e-2"]
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=1000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=1000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     size: UnknownOpenAIDallE2ImageGenInputSize
 
 
@@ -419,7 +418,7 @@ class UnknownOpenAIDallE3ImageGenInput(UnknownVariant):
     model: Literal["dall-e-3"]
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=4000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=4000, min_length=0)]
     quality: UnknownOpenAIDallE3ImageGenInputQuality = UnknownOpenAIDallE3ImageGenInputQuality.auto
     size: UnknownOpenAIDallE3ImageGenInputSize
     style: UnknownOpenAIDallE3ImageGenInputStyle = UnknownOpenAIDallE3ImageGenInputStyle.vivid
@@ -477,9 +476,9 @@ class UnknownOpenAIGpt15ImageGenInput(UnknownVariant):
     model: Literal["gpt-image-1.5"]
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=32000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: UnknownOpenAIGpt15ImageGenInputQuality = UnknownOpenAIGpt15ImageGenInputQuality.high
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
     size: UnknownOpenAIGpt15ImageGenInputSize = UnknownOpenAIGpt15ImageGenInputSize.field_1024x1024
 
 
@@ -537,9 +536,9 @@ class UnknownOpenAIGpt1ImageGenInput(UnknownVariant):
     model: Literal["gpt-image-1"]
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=32000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: UnknownOpenAIGpt1ImageGenInputQuality = UnknownOpenAIGpt1ImageGenInputQuality.auto
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     size: UnknownOpenAIGpt1ImageGenInputSize = UnknownOpenAIGpt1ImageGenInputSize.field_1024x1024
 
 
@@ -574,7 +573,7 @@ class UnknownOpenAIGpt2ImageGenInput(UnknownVariant):
     """
 
     engine: Literal["openai"]
-    height: Annotated[int | None, Field(ge=256, le=3840), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int | None, Field(ge=256, le=3840)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -582,10 +581,10 @@ class UnknownOpenAIGpt2ImageGenInput(UnknownVariant):
     model: Literal["gpt-image-2"]
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=32000, min_length=0), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(max_length=32000, min_length=0)]
     quality: UnknownOpenAIGpt2ImageGenInputQuality = UnknownOpenAIGpt2ImageGenInputQuality.high
-    quantity: Annotated[int, Field(ge=1, le=4), KEEP_OUT_OF_BOUNDS] = 1
-    width: Annotated[int | None, Field(ge=256, le=3840), KEEP_OUT_OF_BOUNDS] = 1024
+    quantity: Annotated[int, Field(ge=1, le=4)] = 1
+    width: Annotated[int | None, Field(ge=256, le=3840)] = 1024
 
 
 OpenAIGpt2ImageGenInput = TypeAliasType(

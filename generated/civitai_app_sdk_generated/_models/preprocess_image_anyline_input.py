@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     RequestModel,
 )
@@ -26,22 +25,14 @@ class PreprocessImageAnylineInput(RequestModel):
     Either A URL, A DataURL or a Base64 string
     """
     kind: Literal["anyline"] = "anyline"
-    lineart_lower_bound: Annotated[
-        float, Field(alias="lineartLowerBound", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 0
-    lineart_upper_bound: Annotated[
-        float, Field(alias="lineartUpperBound", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 1
+    lineart_lower_bound: Annotated[float, Field(alias="lineartLowerBound", ge=0.0, le=1.0)] = 0
+    lineart_upper_bound: Annotated[float, Field(alias="lineartUpperBound", ge=0.0, le=1.0)] = 1
     merge_with_lineart: Annotated[AnylineMergeWith | None, Field(alias="mergeWithLineart")] = None
-    object_connectivity: Annotated[
-        int, Field(alias="objectConnectivity", ge=1, le=10), KEEP_OUT_OF_BOUNDS
-    ] = 1
-    object_min_size: Annotated[
-        int, Field(alias="objectMinSize", ge=1, le=1000), KEEP_OUT_OF_BOUNDS
-    ] = 36
+    object_connectivity: Annotated[int, Field(alias="objectConnectivity", ge=1, le=10)] = 1
+    object_min_size: Annotated[int, Field(alias="objectMinSize", ge=1, le=1000)] = 36
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int, Field(ge=64, le=4096), KEEP_OUT_OF_BOUNDS] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512

@@ -6,16 +6,13 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
 
 
 class PreprocessImageBinaryInput(RequestModel):
-    bin_threshold: Annotated[int, Field(alias="binThreshold", ge=0, le=255), KEEP_OUT_OF_BOUNDS] = (
-        100
-    )
+    bin_threshold: Annotated[int, Field(alias="binThreshold", ge=0, le=255)] = 100
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -26,4 +23,4 @@ class PreprocessImageBinaryInput(RequestModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int, Field(ge=64, le=4096), KEEP_OUT_OF_BOUNDS] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512

@@ -6,27 +6,22 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
 
 
 class PreprocessImageCannyInput(RequestModel):
-    high_threshold: Annotated[
-        int, Field(alias="highThreshold", ge=0, le=255), KEEP_OUT_OF_BOUNDS
-    ] = 200
+    high_threshold: Annotated[int, Field(alias="highThreshold", ge=0, le=255)] = 200
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
     kind: Literal["canny"] = "canny"
-    low_threshold: Annotated[int, Field(alias="lowThreshold", ge=0, le=255), KEEP_OUT_OF_BOUNDS] = (
-        100
-    )
+    low_threshold: Annotated[int, Field(alias="lowThreshold", ge=0, le=255)] = 100
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int, Field(ge=64, le=4096), KEEP_OUT_OF_BOUNDS] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     RequestModel,
 )
@@ -32,4 +31,4 @@ class PreprocessImageDepthAnythingV2Input(RequestModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int, Field(ge=64, le=4096), KEEP_OUT_OF_BOUNDS] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512

@@ -6,23 +6,22 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
 
 
 class PreprocessImageDsineNormalInput(RequestModel):
-    fov: Annotated[float, Field(ge=0.0, le=365.0), KEEP_OUT_OF_BOUNDS] = 60
+    fov: Annotated[float, Field(ge=0.0, le=365.0)] = 60
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    iterations: Annotated[int, Field(ge=1, le=20), KEEP_OUT_OF_BOUNDS] = 5
+    iterations: Annotated[int, Field(ge=1, le=20)] = 5
     kind: Literal["dsine-normal"] = "dsine-normal"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int, Field(ge=64, le=4096), KEEP_OUT_OF_BOUNDS] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512

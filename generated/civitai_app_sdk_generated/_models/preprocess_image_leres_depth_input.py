@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     RequestModel,
 )
@@ -30,10 +29,6 @@ class PreprocessImageLeresDepthInput(RequestModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    remove_background: Annotated[
-        float, Field(alias="removeBackground", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS
-    ] = 0
-    remove_nearest: Annotated[
-        float, Field(alias="removeNearest", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS
-    ] = 0
-    resolution: Annotated[int, Field(ge=64, le=4096), KEEP_OUT_OF_BOUNDS] = 512
+    remove_background: Annotated[float, Field(alias="removeBackground", ge=0.0, le=100.0)] = 0
+    remove_nearest: Annotated[float, Field(alias="removeNearest", ge=0.0, le=100.0)] = 0
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
@@ -18,13 +17,11 @@ class PreprocessImageMediaPipeFaceInput(RequestModel):
     Either A URL, A DataURL or a Base64 string
     """
     kind: Literal["mediapipe-face"] = "mediapipe-face"
-    max_faces: Annotated[int, Field(alias="maxFaces", ge=1, le=50), KEEP_OUT_OF_BOUNDS] = 10
-    min_confidence: Annotated[
-        float, Field(alias="minConfidence", ge=0.1, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.5
+    max_faces: Annotated[int, Field(alias="maxFaces", ge=1, le=50)] = 10
+    min_confidence: Annotated[float, Field(alias="minConfidence", ge=0.1, le=1.0)] = 0.5
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int, Field(ge=64, le=4096), KEEP_OUT_OF_BOUNDS] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from civitai_app_sdk_generated._models.metric3d_backbone import Metric3dBackbone
@@ -15,8 +14,8 @@ from pydantic import Field
 
 class PreprocessImageMetric3dNormalInput(RequestModel):
     backbone: Metric3dBackbone | None = None
-    fx: Annotated[int, Field(ge=1, le=4096), KEEP_OUT_OF_BOUNDS] = 1000
-    fy: Annotated[int, Field(ge=1, le=4096), KEEP_OUT_OF_BOUNDS] = 1000
+    fx: Annotated[int, Field(ge=1, le=4096)] = 1000
+    fy: Annotated[int, Field(ge=1, le=4096)] = 1000
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -27,4 +26,4 @@ class PreprocessImageMetric3dNormalInput(RequestModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int, Field(ge=64, le=4096), KEEP_OUT_OF_BOUNDS] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512

@@ -6,17 +6,14 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
 
 
 class PreprocessImageMidasDepthInput(RequestModel):
-    a: Annotated[float, Field(ge=0.0, le=15.71), KEEP_OUT_OF_BOUNDS] = 6.28
-    background_threshold: Annotated[
-        float, Field(alias="backgroundThreshold", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.1
+    a: Annotated[float, Field(ge=0.0, le=15.71)] = 6.28
+    background_threshold: Annotated[float, Field(alias="backgroundThreshold", ge=0.0, le=1.0)] = 0.1
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -27,4 +24,4 @@ class PreprocessImageMidasDepthInput(RequestModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int, Field(ge=64, le=4096), KEEP_OUT_OF_BOUNDS] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512

@@ -6,16 +6,13 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
 
 
 class PreprocessImageMlsdInput(RequestModel):
-    distance_threshold: Annotated[
-        float, Field(alias="distanceThreshold", ge=0.01, le=20.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.1
+    distance_threshold: Annotated[float, Field(alias="distanceThreshold", ge=0.01, le=20.0)] = 0.1
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -26,7 +23,5 @@ class PreprocessImageMlsdInput(RequestModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int, Field(ge=64, le=4096), KEEP_OUT_OF_BOUNDS] = 512
-    score_threshold: Annotated[
-        float, Field(alias="scoreThreshold", ge=0.01, le=2.0), KEEP_OUT_OF_BOUNDS
-    ] = 0.1
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
+    score_threshold: Annotated[float, Field(alias="scoreThreshold", ge=0.01, le=2.0)] = 0.1

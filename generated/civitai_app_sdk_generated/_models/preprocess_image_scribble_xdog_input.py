@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
@@ -23,5 +22,5 @@ class PreprocessImageScribbleXdogInput(RequestModel):
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int, Field(ge=64, le=4096), KEEP_OUT_OF_BOUNDS] = 512
-    threshold: Annotated[int, Field(ge=1, le=64), KEEP_OUT_OF_BOUNDS] = 32
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512
+    threshold: Annotated[int, Field(ge=1, le=64)] = 32

@@ -6,27 +6,22 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
 
 
 class PreprocessImageStandardLineartInput(RequestModel):
-    gaussian_sigma: Annotated[
-        float, Field(alias="gaussianSigma", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS
-    ] = 6
+    gaussian_sigma: Annotated[float, Field(alias="gaussianSigma", ge=0.0, le=100.0)] = 6
     image: str
     """
     Either A URL, A DataURL or a Base64 string
     """
-    intensity_threshold: Annotated[
-        int, Field(alias="intensityThreshold", ge=0, le=16), KEEP_OUT_OF_BOUNDS
-    ] = 8
+    intensity_threshold: Annotated[int, Field(alias="intensityThreshold", ge=0, le=16)] = 8
     kind: Literal["lineart-standard"] = "lineart-standard"
     preprocessor_type: Annotated[str, Field(alias="preprocessorType")]
     """
     Gets the preprocessor type identifier used to map to ComfyUI nodes.
     This is derived from the JsonDerivedType discriminator.
     """
-    resolution: Annotated[int, Field(ge=64, le=4096), KEEP_OUT_OF_BOUNDS] = 512
+    resolution: Annotated[int, Field(ge=64, le=4096)] = 512

@@ -6,7 +6,6 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
@@ -17,7 +16,7 @@ class PromptEnhancementInput(RequestModel):
     Input for a prompt enhancement step.
     """
 
-    ecosystem: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    ecosystem: Annotated[str, Field(min_length=1)]
     """
     The target ecosystem (e.g., "sd1", "sdxl", "flux", "ltx2").
     """
@@ -36,11 +35,11 @@ class PromptEnhancementInput(RequestModel):
     """
     Optional negative prompt to analyze and enhance.
     """
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     """
     The user's prompt to analyze and enhance.
     """
-    temperature: Annotated[float | None, Field(ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = None
+    temperature: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
     """
     LLM temperature for enhancement creativity (0.0–1.0). Defaults to 0.7.
     """

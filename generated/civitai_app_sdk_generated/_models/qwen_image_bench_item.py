@@ -6,7 +6,6 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
@@ -17,7 +16,7 @@ class QwenImageBenchItem(RequestModel):
     A single generated image and the prompt it should be judged against.
     """
 
-    id: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    id: Annotated[str, Field(min_length=1)]
     """
     Stable caller-provided identifier used as the output key.
     """
@@ -25,7 +24,7 @@ class QwenImageBenchItem(RequestModel):
     """
     The generated image to evaluate.
     """
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     """
     The text prompt used to generate the image.
     """
@@ -40,11 +39,11 @@ class QwenImageBenchInput(RequestModel):
     """
     Top-level benchmark dimensions to evaluate. Leave empty to evaluate all dimensions.
     """
-    items: Annotated[list[QwenImageBenchItem], Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    items: Annotated[list[QwenImageBenchItem], Field(min_length=1)]
     """
     Prompt/image pairs to score. Each item is evaluated independently.
     """
-    max_tokens: Annotated[int, Field(alias="maxTokens", ge=1, le=128000), KEEP_OUT_OF_BOUNDS] = 4096
+    max_tokens: Annotated[int, Field(alias="maxTokens", ge=1, le=128000)] = 4096
     """
     Maximum number of tokens to generate. The model card recommends 4096.
     """

@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -46,7 +45,7 @@ class UnknownQwen20bImageGenInput(UnknownVariant):
     A `Qwen20bImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 2.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
     ecosystem: Literal["qwen"]
     engine: Literal["sdcpp"]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
@@ -56,18 +55,16 @@ class UnknownQwen20bImageGenInput(UnknownVariant):
     loras: dict[str, float] | None = None
     model: Literal["20b"]
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
 
 
 class UnknownQwenImageGenInput(UnknownVariant):
@@ -86,10 +83,10 @@ class UnknownQwenImageGenInput(UnknownVariant):
 
 
 class Qwen20bCreateImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 2.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
     ecosystem: Literal["qwen"] = "qwen"
     engine: Literal["sdcpp"] = "sdcpp"
-    height: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -97,56 +94,52 @@ class Qwen20bCreateImageGenInput(RequestModel):
     loras: dict[str, float] | None = None
     model: Literal["20b"] = "20b"
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
     version: Qwen20bCreateImageGenInputVersion = Qwen20bCreateImageGenInputVersion.latest
-    width: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 class Qwen20bEditImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 2.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
     ecosystem: Literal["qwen"] = "qwen"
     engine: Literal["sdcpp"] = "sdcpp"
-    height: Annotated[int, Field(ge=0, le=2048), KEEP_OUT_OF_BOUNDS]
+    height: Annotated[int, Field(ge=0, le=2048)]
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    images: Annotated[list[str], Field(max_length=10, min_length=1), KEEP_OUT_OF_BOUNDS]
+    images: Annotated[list[str], Field(max_length=10, min_length=1)]
     loras: dict[str, float] | None = None
     model: Literal["20b"] = "20b"
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
     version: Qwen20bEditImageGenInputVersion = Qwen20bEditImageGenInputVersion.latest
-    width: Annotated[int, Field(ge=0, le=2048), KEEP_OUT_OF_BOUNDS]
+    width: Annotated[int, Field(ge=0, le=2048)]
 
 
 class Qwen20bVariantImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 2.5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 2.5
     ecosystem: Literal["qwen"] = "qwen"
     engine: Literal["sdcpp"] = "sdcpp"
-    height: Annotated[int, Field(ge=0, le=2048), KEEP_OUT_OF_BOUNDS]
+    height: Annotated[int, Field(ge=0, le=2048)]
     image: str
     """
     Either A URL, A DataURL or a Base64 string
@@ -158,21 +151,19 @@ class Qwen20bVariantImageGenInput(RequestModel):
     loras: dict[str, float] | None = None
     model: Literal["20b"] = "20b"
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: Literal["createVariant"] = "createVariant"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 20
-    strength: Annotated[float, Field(ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 0.7
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
+    strength: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
     version: Qwen20bVariantImageGenInputVersion = Qwen20bVariantImageGenInputVersion.latest
-    width: Annotated[int, Field(ge=0, le=2048), KEEP_OUT_OF_BOUNDS]
+    width: Annotated[int, Field(ge=0, le=2048)]
 
 
 Qwen20bImageGenInput = TypeAliasType(

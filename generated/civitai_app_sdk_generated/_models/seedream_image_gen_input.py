@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     RequestModel,
 )
@@ -26,18 +25,16 @@ class SeedreamVersion(OpenStrEnum):
 class SeedreamImageGenInput(RequestModel):
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["seedream"] = "seedream"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 2.5
-    height: Annotated[int, Field(ge=256, le=4096), KEEP_OUT_OF_BOUNDS] = 1024
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 2.5
+    height: Annotated[int, Field(ge=256, le=4096)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
     """
-    images: Annotated[list[str] | None, Field(max_length=10), KEEP_OUT_OF_BOUNDS] = None
+    images: Annotated[list[str] | None, Field(max_length=10)] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(min_length=1)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     seed: int | None = None
     version: SeedreamVersion | None = None
-    width: Annotated[int, Field(ge=256, le=4096), KEEP_OUT_OF_BOUNDS] = 1024
+    width: Annotated[int, Field(ge=256, le=4096)] = 1024

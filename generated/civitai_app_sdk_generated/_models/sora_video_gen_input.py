@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -38,7 +37,7 @@ class Sora2ImageToVideoInput(RequestModel):
     aspect_ratio: Annotated[Sora2ImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Sora2ImageToVideoInputAspectRatio.auto
     )
-    duration: Annotated[int, Field(ge=4, le=12), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=4, le=12)] = 4
     engine: Literal["sora"] = "sora"
     images: list[str] | None = None
     operation: Literal["image-to-video"] = "image-to-video"
@@ -70,7 +69,7 @@ class Sora2TextToVideoInput(RequestModel):
     aspect_ratio: Annotated[Sora2TextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Sora2TextToVideoInputAspectRatio.auto
     )
-    duration: Annotated[int, Field(ge=4, le=12), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=4, le=12)] = 4
     engine: Literal["sora"] = "sora"
     operation: Literal["text-to-video"] = "text-to-video"
     prompt: str
@@ -98,7 +97,7 @@ class UnknownSoraVideoGenInput(UnknownVariant):
     aspect_ratio: Annotated[UnknownSoraVideoGenInputAspectRatio, Field(alias="aspectRatio")] = (
         UnknownSoraVideoGenInputAspectRatio.auto
     )
-    duration: Annotated[int, Field(ge=4, le=12), KEEP_OUT_OF_BOUNDS] = 4
+    duration: Annotated[int, Field(ge=4, le=12)] = 4
     engine: Literal["sora"]
     operation: str
     prompt: str

@@ -6,7 +6,6 @@
 from typing import Annotated, Any
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     RequestModel,
 )
@@ -35,7 +34,6 @@ class CustomComfyInput(RequestModel):
             alias="comfyImage",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional custom comfy container image, declared as an
@@ -61,7 +59,7 @@ class CustomComfyInput(RequestModel):
     left; choosing "run anyway" resubmits with this omitted to skip the gate. The live-balance
     guard still cancels mid-run if the balance later goes negative. Null = no gate.
     """
-    resources: Annotated[list[str], Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    resources: Annotated[list[str], Field(min_length=1)]
     """
     All resources the workflow needs, declared explicitly as AIR URNs.
     Includes checkpoint/lora/vae models AND `comfy:nodepack` URNs

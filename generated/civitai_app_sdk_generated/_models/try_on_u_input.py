@@ -6,7 +6,6 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
@@ -18,7 +17,7 @@ class TryOnUInput(RequestModel):
     garment_url: Annotated[str, Field(alias="garmentUrl")]
     mask_subject: Annotated[bool, Field(alias="maskSubject")]
     seed: int
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 30
+    steps: Annotated[int, Field(ge=1, le=150)] = 30
     subject_mask_blob_key: Annotated[str | None, Field(alias="subjectMaskBlobKey")] = None
     subject_mask_url: Annotated[str | None, Field(alias="subjectMaskUrl")] = None
     subject_url: Annotated[str, Field(alias="subjectUrl")]

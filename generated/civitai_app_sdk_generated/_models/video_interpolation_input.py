@@ -6,15 +6,12 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
 
 
 class VideoInterpolationInput(RequestModel):
-    interpolation_factor: Annotated[
-        int, Field(alias="interpolationFactor", ge=2, le=3), KEEP_OUT_OF_BOUNDS
-    ] = 2
+    interpolation_factor: Annotated[int, Field(alias="interpolationFactor", ge=2, le=3)] = 2
     model: str = "VFIMamba"
     video: str

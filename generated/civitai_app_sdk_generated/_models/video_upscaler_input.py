@@ -6,12 +6,11 @@
 from typing import Annotated
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from pydantic import Field
 
 
 class VideoUpscalerInput(RequestModel):
-    scale_factor: Annotated[int, Field(alias="scaleFactor", ge=2, le=4), KEEP_OUT_OF_BOUNDS] = 2
+    scale_factor: Annotated[int, Field(alias="scaleFactor", ge=2, le=4)] = 2
     video: str

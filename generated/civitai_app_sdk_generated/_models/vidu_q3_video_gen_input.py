@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenEnum,
     OpenStrEnum,
     RequestModel,
@@ -33,7 +32,7 @@ class ViduQ3VideoGenInput(RequestModel):
     aspect_ratio: Annotated[ViduQ3VideoGenInputAspectRatio | None, Field(alias="aspectRatio")] = (
         None
     )
-    duration: Annotated[int, Field(ge=1, le=16), KEEP_OUT_OF_BOUNDS] = 5
+    duration: Annotated[int, Field(ge=1, le=16)] = 5
     enable_audio: Annotated[bool, Field(alias="enableAudio")] = True
     engine: Literal["vidu-q3"] = "vidu-q3"
     images: list[str] | None = None

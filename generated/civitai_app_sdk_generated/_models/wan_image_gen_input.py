@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenStrEnum,
     OpenUnion,
     RequestModel,
@@ -28,9 +27,7 @@ class UnknownWan225bImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -39,12 +36,12 @@ class UnknownWan225bImageGenInput(UnknownVariant):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     provider: str
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    shift: Annotated[float, Field(ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS] = 2
-    steps: Annotated[int, Field(ge=2, le=50), KEEP_OUT_OF_BOUNDS] = 40
+    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 2
+    steps: Annotated[int, Field(ge=2, le=50)] = 40
     version: Literal["v2.2-5b"]
 
 
@@ -56,9 +53,7 @@ class UnknownWan22ImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -67,11 +62,11 @@ class UnknownWan22ImageGenInput(UnknownVariant):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     provider: str
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    steps: Annotated[int, Field(ge=2, le=40), KEEP_OUT_OF_BOUNDS] = 27
+    steps: Annotated[int, Field(ge=2, le=40)] = 27
     version: Literal["v2.2"]
 
 
@@ -83,9 +78,7 @@ class UnknownWan25FalImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -95,9 +88,9 @@ class UnknownWan25FalImageGenInput(UnknownVariant):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"]
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     version: Literal["v2.5"]
 
@@ -110,9 +103,7 @@ class UnknownWan25ImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -121,9 +112,9 @@ class UnknownWan25ImageGenInput(UnknownVariant):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     provider: str
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     version: Literal["v2.5"]
 
@@ -136,9 +127,7 @@ class UnknownWan27FalImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -148,9 +137,9 @@ class UnknownWan27FalImageGenInput(UnknownVariant):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"]
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     use_pro: Annotated[bool, Field(alias="usePro")] = False
     version: Literal["v2.7"]
@@ -164,9 +153,7 @@ class UnknownWan27ImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -175,9 +162,9 @@ class UnknownWan27ImageGenInput(UnknownVariant):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     provider: str
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     version: Literal["v2.7"]
 
@@ -190,9 +177,7 @@ class UnknownWanImageGenInput(UnknownVariant):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -201,8 +186,8 @@ class UnknownWanImageGenInput(UnknownVariant):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(min_length=1)]
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     version: str
 
@@ -211,9 +196,7 @@ class Wan225bFalImageGenInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -222,12 +205,12 @@ class Wan225bFalImageGenInput(RequestModel):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"] = "fal"
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    shift: Annotated[float, Field(ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS] = 2
-    steps: Annotated[int, Field(ge=2, le=50), KEEP_OUT_OF_BOUNDS] = 40
+    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 2
+    steps: Annotated[int, Field(ge=2, le=50)] = 40
     version: Literal["v2.2-5b"] = "v2.2-5b"
 
 
@@ -260,9 +243,7 @@ class Wan22FalImageGenInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -271,11 +252,11 @@ class Wan22FalImageGenInput(RequestModel):
     loras: list[ImageGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"] = "fal"
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
-    steps: Annotated[int, Field(ge=2, le=40), KEEP_OUT_OF_BOUNDS] = 27
+    steps: Annotated[int, Field(ge=2, le=40)] = 27
     version: Literal["v2.2"] = "v2.2"
 
 
@@ -301,9 +282,7 @@ class Wan25FalImageToImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -314,9 +293,9 @@ class Wan25FalImageToImageInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["image-to-image"] = "image-to-image"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"] = "fal"
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     version: Literal["v2.5"] = "v2.5"
 
@@ -325,9 +304,7 @@ class Wan25FalTextToImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -337,9 +314,9 @@ class Wan25FalTextToImageInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["text-to-image"] = "text-to-image"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"] = "fal"
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     version: Literal["v2.5"] = "v2.5"
 
@@ -348,9 +325,7 @@ class Wan27FalImageEditInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -364,9 +339,9 @@ class Wan27FalImageEditInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["editImage"] = "editImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"] = "fal"
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     use_pro: Annotated[bool, Field(alias="usePro")] = False
     version: Literal["v2.7"] = "v2.7"
@@ -376,9 +351,7 @@ class Wan27FalTextToImageInput(RequestModel):
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
-    guidance_scale: Annotated[
-        float, Field(alias="guidanceScale", ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS
-    ] = 3.5
+    guidance_scale: Annotated[float, Field(alias="guidanceScale", ge=1.0, le=10.0)] = 3.5
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -388,9 +361,9 @@ class Wan27FalTextToImageInput(RequestModel):
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    prompt: Annotated[str, Field(min_length=1)]
     provider: Literal["fal"] = "fal"
-    quantity: Annotated[int, Field(ge=1, le=10), KEEP_OUT_OF_BOUNDS] = 1
+    quantity: Annotated[int, Field(ge=1, le=10)] = 1
     seed: int | None = None
     use_pro: Annotated[bool, Field(alias="usePro")] = False
     version: Literal["v2.7"] = "v2.7"

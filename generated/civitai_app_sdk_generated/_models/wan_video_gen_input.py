@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenEnum,
     OpenStrEnum,
     OpenUnion,
@@ -80,8 +79,8 @@ class UnknownWan27FalVideoGenInputResolution(OpenStrEnum):
 
 
 class Wan21CivitaiVideoGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     height: int = 480
@@ -92,7 +91,6 @@ class Wan21CivitaiVideoGenInput(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     prompt: str
     provider: Literal["civitai"] = "civitai"
@@ -101,7 +99,7 @@ class Wan21CivitaiVideoGenInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.1"] = "v2.1"
     width: int = 480
 
@@ -116,8 +114,8 @@ class Wan21FalVideoGenInput(RequestModel):
     aspect_ratio: Annotated[Wan21FalVideoGenInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan21FalVideoGenInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -129,7 +127,7 @@ class Wan21FalVideoGenInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.1"] = "v2.1"
 
 
@@ -156,8 +154,8 @@ class Wan225bFalImageToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan225bFalImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan225bFalImageToVideoInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -168,9 +166,7 @@ class Wan225bFalImageToVideoInput(RequestModel):
     ] = Wan225bFalImageToVideoInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    num_inference_steps: Annotated[
-        int, Field(alias="numInferenceSteps", ge=2, le=50), KEEP_OUT_OF_BOUNDS
-    ] = 20
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
     operation: Literal["image-to-video"] = "image-to-video"
     prompt: str
     provider: Literal["fal"] = "fal"
@@ -182,7 +178,7 @@ class Wan225bFalImageToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     use_distill: Annotated[bool, Field(alias="useDistill")] = False
     use_fast_wan: Annotated[bool, Field(alias="useFastWan")] = False
     version: Literal["v2.2-5b"] = "v2.2-5b"
@@ -211,8 +207,8 @@ class Wan225bFalTextToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan225bFalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan225bFalTextToVideoInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -222,9 +218,7 @@ class Wan225bFalTextToVideoInput(RequestModel):
     ] = Wan225bFalTextToVideoInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    num_inference_steps: Annotated[
-        int, Field(alias="numInferenceSteps", ge=2, le=50), KEEP_OUT_OF_BOUNDS
-    ] = 20
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
     operation: Literal["text-to-video"] = "text-to-video"
     prompt: str
     provider: Literal["fal"] = "fal"
@@ -236,7 +230,7 @@ class Wan225bFalTextToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     use_distill: Annotated[bool, Field(alias="useDistill")] = False
     use_fast_wan: Annotated[bool, Field(alias="useFastWan")] = False
     version: Literal["v2.2-5b"] = "v2.2-5b"
@@ -274,11 +268,11 @@ class Wan22ComfyVideoGenInputScheduler(OpenStrEnum):
 
 
 class Wan22ComfyVideoGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
-    height: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 720
+    height: Annotated[int, Field(ge=64, le=2048)] = 720
     images: list[str] | None = None
     loras: list[VideoGenInputLora] | None = None
     model: Annotated[
@@ -286,7 +280,6 @@ class Wan22ComfyVideoGenInput(RequestModel):
         Field(
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$"
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
     prompt: str
@@ -294,14 +287,14 @@ class Wan22ComfyVideoGenInput(RequestModel):
     sampler: Wan22ComfyVideoGenInputSampler = Wan22ComfyVideoGenInputSampler.euler
     scheduler: Wan22ComfyVideoGenInputScheduler = Wan22ComfyVideoGenInputScheduler.simple
     seed: int | None = None
-    shift: Annotated[float, Field(ge=1.0, le=20.0), KEEP_OUT_OF_BOUNDS] = 8
+    shift: Annotated[float, Field(ge=1.0, le=20.0)] = 8
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.2"] = "v2.2"
-    width: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1280
+    width: Annotated[int, Field(ge=64, le=2048)] = 1280
 
 
 class Wan22FalImageToVideoInputAspectRatio(OpenStrEnum):
@@ -328,8 +321,8 @@ class Wan22FalImageToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan22FalImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan22FalImageToVideoInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -345,12 +338,12 @@ class Wan22FalImageToVideoInput(RequestModel):
     provider: Literal["fal"] = "fal"
     resolution: Wan22FalImageToVideoInputResolution = Wan22FalImageToVideoInputResolution.field_720p
     seed: int | None = None
-    shift: Annotated[float, Field(ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS] = 5
+    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 5
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     use_turbo: Annotated[bool, Field(alias="useTurbo")] = False
     version: Literal["v2.2"] = "v2.2"
 
@@ -379,8 +372,8 @@ class Wan22FalTextToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan22FalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan22FalTextToVideoInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -395,12 +388,12 @@ class Wan22FalTextToVideoInput(RequestModel):
     provider: Literal["fal"] = "fal"
     resolution: Wan22FalTextToVideoInputResolution = Wan22FalTextToVideoInputResolution.field_720p
     seed: int | None = None
-    shift: Annotated[float, Field(ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS] = 5
+    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 5
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     use_turbo: Annotated[bool, Field(alias="useTurbo")] = False
     version: Literal["v2.2"] = "v2.2"
 
@@ -421,8 +414,8 @@ class Wan25FalImageToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan25FalImageToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan25FalImageToVideoInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -440,7 +433,7 @@ class Wan25FalImageToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.5"] = "v2.5"
 
 
@@ -460,8 +453,8 @@ class Wan25FalTextToVideoInput(RequestModel):
     aspect_ratio: Annotated[Wan25FalTextToVideoInputAspectRatio, Field(alias="aspectRatio")] = (
         Wan25FalTextToVideoInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -476,7 +469,7 @@ class Wan25FalTextToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.5"] = "v2.5"
 
 
@@ -491,8 +484,8 @@ class Wan26FalImageToVideoInput(RequestModel):
     URL of audio file for background music (3-30 seconds, up to 15 MB)
     Supported for text-to-video and image-to-video only
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -512,7 +505,7 @@ class Wan26FalImageToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.6"] = "v2.6"
 
 
@@ -538,8 +531,8 @@ class Wan26FalReferenceToVideoInput(RequestModel):
     URL of audio file for background music (3-30 seconds, up to 15 MB)
     Supported for text-to-video and image-to-video only
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=5, le=10), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=5, le=10)] = 5
     """
     Duration for reference-to-video is limited to 5 or 10 seconds
     """
@@ -566,7 +559,7 @@ class Wan26FalReferenceToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.6"] = "v2.6"
 
 
@@ -592,8 +585,8 @@ class Wan26FalTextToVideoInput(RequestModel):
     URL of audio file for background music (3-30 seconds, up to 15 MB)
     Supported for text-to-video and image-to-video only
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -610,7 +603,7 @@ class Wan26FalTextToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.6"] = "v2.6"
 
 
@@ -653,8 +646,8 @@ class Wan27FalEditVideoInput(RequestModel):
     """
     Audio handling: "auto" or "origin" (keep original audio)
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -672,9 +665,9 @@ class Wan27FalEditVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.7"] = "v2.7"
-    video_url: Annotated[str, Field(alias="videoUrl", min_length=1), KEEP_OUT_OF_BOUNDS]
+    video_url: Annotated[str, Field(alias="videoUrl", min_length=1)]
     """
     URL of the input video to edit (MP4/MOV, 2-10s, max 100 MB)
     """
@@ -690,8 +683,8 @@ class Wan27FalImageToVideoInput(RequestModel):
     """
     URL of audio file (WAV/MP3, 3-30 seconds, up to 15 MB)
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     end_image: Annotated[str | None, Field(alias="endImage")] = None
@@ -717,7 +710,7 @@ class Wan27FalImageToVideoInput(RequestModel):
     """
     First frame image URL
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.7"] = "v2.7"
     video_url: Annotated[str | None, Field(alias="videoUrl")] = None
     """
@@ -742,8 +735,8 @@ class Wan27FalReferenceToVideoInput(RequestModel):
     aspect_ratio: Annotated[
         Wan27FalReferenceToVideoInputAspectRatio, Field(alias="aspectRatio")
     ] = Wan27FalReferenceToVideoInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -770,7 +763,7 @@ class Wan27FalReferenceToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.7"] = "v2.7"
 
 
@@ -795,8 +788,8 @@ class Wan27FalTextToVideoInput(RequestModel):
     """
     URL of audio file (WAV/MP3, 3-30 seconds, up to 15 MB)
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"] = "wan"
@@ -812,7 +805,7 @@ class Wan27FalTextToVideoInput(RequestModel):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.7"] = "v2.7"
 
 
@@ -821,8 +814,8 @@ class UnknownWan21VideoGenInput(UnknownVariant):
     A `Wan21VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -833,7 +826,7 @@ class UnknownWan21VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.1"]
 
 
@@ -864,8 +857,8 @@ class UnknownWan225bFalVideoGenInput(UnknownVariant):
     aspect_ratio: Annotated[
         UnknownWan225bFalVideoGenInputAspectRatio, Field(alias="aspectRatio")
     ] = UnknownWan225bFalVideoGenInputAspectRatio.field_16_9
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
@@ -876,9 +869,7 @@ class UnknownWan225bFalVideoGenInput(UnknownVariant):
     ] = UnknownWan225bFalVideoGenInputInterpolatorModel.film
     loras: list[VideoGenInputLora] | None = None
     negative_prompt: Annotated[str | None, Field(alias="negativePrompt")] = None
-    num_inference_steps: Annotated[
-        int, Field(alias="numInferenceSteps", ge=2, le=50), KEEP_OUT_OF_BOUNDS
-    ] = 20
+    num_inference_steps: Annotated[int, Field(alias="numInferenceSteps", ge=2, le=50)] = 20
     operation: str
     prompt: str
     provider: Literal["fal"]
@@ -890,7 +881,7 @@ class UnknownWan225bFalVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     use_distill: Annotated[bool, Field(alias="useDistill")] = False
     use_fast_wan: Annotated[bool, Field(alias="useFastWan")] = False
     version: Literal["v2.2-5b"]
@@ -920,8 +911,8 @@ class UnknownWan225bVideoGenInput(UnknownVariant):
     A `Wan225bVideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -932,7 +923,7 @@ class UnknownWan225bVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.2-5b"]
 
 
@@ -962,8 +953,8 @@ class UnknownWan22FalVideoGenInput(UnknownVariant):
     aspect_ratio: Annotated[UnknownWan22FalVideoGenInputAspectRatio, Field(alias="aspectRatio")] = (
         UnknownWan22FalVideoGenInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = False
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
@@ -980,12 +971,12 @@ class UnknownWan22FalVideoGenInput(UnknownVariant):
         UnknownWan22FalVideoGenInputResolution.field_720p
     )
     seed: int | None = None
-    shift: Annotated[float, Field(ge=1.0, le=10.0), KEEP_OUT_OF_BOUNDS] = 5
+    shift: Annotated[float, Field(ge=1.0, le=10.0)] = 5
     source_image: Annotated[str | None, Field(alias="sourceImage")] = None
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     use_turbo: Annotated[bool, Field(alias="useTurbo")] = False
     version: Literal["v2.2"]
 
@@ -1014,8 +1005,8 @@ class UnknownWan22VideoGenInput(UnknownVariant):
     A `Wan22VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -1026,7 +1017,7 @@ class UnknownWan22VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.2"]
 
 
@@ -1057,8 +1048,8 @@ class UnknownWan25FalVideoGenInput(UnknownVariant):
     aspect_ratio: Annotated[UnknownWan25FalVideoGenInputAspectRatio, Field(alias="aspectRatio")] = (
         UnknownWan25FalVideoGenInputAspectRatio.field_16_9
     )
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -1075,7 +1066,7 @@ class UnknownWan25FalVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.5"]
 
 
@@ -1103,8 +1094,8 @@ class UnknownWan25VideoGenInput(UnknownVariant):
     A `Wan25VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -1115,7 +1106,7 @@ class UnknownWan25VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.5"]
 
 
@@ -1147,8 +1138,8 @@ class UnknownWan26FalVideoGenInput(UnknownVariant):
     URL of audio file for background music (3-30 seconds, up to 15 MB)
     Supported for text-to-video and image-to-video only
     """
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_prompt_expansion: Annotated[bool, Field(alias="enablePromptExpansion")] = True
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
@@ -1167,7 +1158,7 @@ class UnknownWan26FalVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.6"]
 
 
@@ -1199,8 +1190,8 @@ class UnknownWan26VideoGenInput(UnknownVariant):
     A `Wan26VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -1211,7 +1202,7 @@ class UnknownWan26VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.6"]
 
 
@@ -1238,8 +1229,8 @@ class UnknownWan27FalVideoGenInput(UnknownVariant):
     A `Wan27FalVideoGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     enable_safety_checker: Annotated[bool, Field(alias="enableSafetyChecker")] = False
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
@@ -1255,7 +1246,7 @@ class UnknownWan27FalVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.7"]
 
 
@@ -1289,8 +1280,8 @@ class UnknownWan27VideoGenInput(UnknownVariant):
     A `Wan27VideoGenInput` whose `provider` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -1301,7 +1292,7 @@ class UnknownWan27VideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: Literal["v2.7"]
 
 
@@ -1328,8 +1319,8 @@ class UnknownWanVideoGenInput(UnknownVariant):
     A `WanVideoGenInput` whose `version` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0), KEEP_OUT_OF_BOUNDS] = 4
-    duration: Annotated[int, Field(ge=1, le=30), KEEP_OUT_OF_BOUNDS] = 5
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=100.0)] = 4
+    duration: Annotated[int, Field(ge=1, le=30)] = 5
     engine: Literal["wan"]
     frame_rate: Annotated[int, Field(alias="frameRate")] = 24
     loras: list[VideoGenInputLora] | None = None
@@ -1339,7 +1330,7 @@ class UnknownWanVideoGenInput(UnknownVariant):
     """
     Either A URL, A DataURL or a Base64 string
     """
-    steps: Annotated[int, Field(ge=10, le=50), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=10, le=50)] = 20
     version: str
 
 

@@ -6,7 +6,6 @@
 from typing import Annotated, Any
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     RequestModel,
 )
 from civitai_app_sdk_generated._models.buzz_client_account import (
@@ -59,7 +58,6 @@ class WorkflowTemplate(RequestModel):
     external_id: Annotated[
         str | None,
         Field(alias="externalId", max_length=128, min_length=1, pattern="^[A-Za-z0-9_-]+$"),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional client-supplied idempotency key. If a workflow with the same
@@ -73,11 +71,11 @@ class WorkflowTemplate(RequestModel):
     A collection of user defined metadata that can be used to store additional information about the workflow.
     """
     nsfw_level: Annotated[NSFWLevel | None, Field(alias="nsfwLevel")] = None
-    steps: Annotated[list[WorkflowStepTemplate], Field(min_length=1), KEEP_OUT_OF_BOUNDS]
+    steps: Annotated[list[WorkflowStepTemplate], Field(min_length=1)]
     """
     An array of steps that compose this workflow.
     """
-    tags: Annotated[list[str] | None, Field(max_length=10), KEEP_OUT_OF_BOUNDS] = None
+    tags: Annotated[list[str] | None, Field(max_length=10)] = None
     """
     A list of tags associated with this workflow.
     Tags are indexed and can be used to search for workflows.

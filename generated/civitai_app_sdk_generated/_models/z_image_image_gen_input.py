@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenUnion,
     RequestModel,
     UnknownVariant,
@@ -34,7 +33,6 @@ class UnknownZImageImageGenInput(UnknownVariant):
             alias="diffuserModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["zImage"]
     engine: Literal["sdcpp"]
@@ -51,7 +49,7 @@ class UnknownZImageBaseImageGenInput(UnknownVariant):
     A `ZImageBaseImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
         str | None,
@@ -59,7 +57,6 @@ class UnknownZImageBaseImageGenInput(UnknownVariant):
             alias="diffuserModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["zImage"]
     engine: Literal["sdcpp"]
@@ -70,18 +67,16 @@ class UnknownZImageBaseImageGenInput(UnknownVariant):
     loras: dict[str, float] | None = None
     model: Literal["base"]
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 20
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
 
 
 class UnknownZImageTurboImageGenInput(UnknownVariant):
@@ -89,7 +84,7 @@ class UnknownZImageTurboImageGenInput(UnknownVariant):
     A `ZImageTurboImageGenInput` whose `operation` this SDK does not know yet; its fields are kept as extra data.
     """
 
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
         str | None,
@@ -97,7 +92,6 @@ class UnknownZImageTurboImageGenInput(UnknownVariant):
             alias="diffuserModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["zImage"]
     engine: Literal["sdcpp"]
@@ -108,22 +102,20 @@ class UnknownZImageTurboImageGenInput(UnknownVariant):
     loras: dict[str, float] | None = None
     model: Literal["turbo"]
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: str
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 9
+    steps: Annotated[int, Field(ge=1, le=150)] = 9
 
 
 class ZImageBaseCreateImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 4
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 4
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
         str | None,
@@ -131,11 +123,10 @@ class ZImageBaseCreateImageGenInput(RequestModel):
             alias="diffuserModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["zImage"] = "zImage"
     engine: Literal["sdcpp"] = "sdcpp"
-    height: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -143,19 +134,17 @@ class ZImageBaseCreateImageGenInput(RequestModel):
     loras: dict[str, float] | None = None
     model: Literal["base"] = "base"
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 20
-    width: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 20
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ZImageBaseImageGenInput = TypeAliasType(
@@ -177,7 +166,7 @@ ZImageBaseImageGenInput = TypeAliasType(
 
 
 class ZImageTurboCreateImageGenInput(RequestModel):
-    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0), KEEP_OUT_OF_BOUNDS] = 1
+    cfg_scale: Annotated[float, Field(alias="cfgScale", ge=0.0, le=30.0)] = 1
     control_nets: Annotated[list[ImageJobControlNet] | None, Field(alias="controlNets")] = None
     diffuser_model: Annotated[
         str | None,
@@ -185,11 +174,10 @@ class ZImageTurboCreateImageGenInput(RequestModel):
             alias="diffuserModel",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     ecosystem: Literal["zImage"] = "zImage"
     engine: Literal["sdcpp"] = "sdcpp"
-    height: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    height: Annotated[int, Field(ge=64, le=2048)] = 1024
     image_metadata: Annotated[str | None, Field(alias="imageMetadata")] = None
     """
     External metadata that will be stored with the image
@@ -197,19 +185,17 @@ class ZImageTurboCreateImageGenInput(RequestModel):
     loras: dict[str, float] | None = None
     model: Literal["turbo"] = "turbo"
     negative_prompt: Annotated[
-        str | None,
-        Field(alias="negativePrompt", max_length=10000, min_length=0),
-        KEEP_OUT_OF_BOUNDS,
+        str | None, Field(alias="negativePrompt", max_length=10000, min_length=0)
     ] = None
     operation: Literal["createImage"] = "createImage"
     output_format: Annotated[ImageGenOutputFormat | None, Field(alias="outputFormat")] = None
-    prompt: Annotated[str, Field(max_length=10000, min_length=0), KEEP_OUT_OF_BOUNDS]
-    quantity: Annotated[int, Field(ge=1, le=12), KEEP_OUT_OF_BOUNDS] = 1
+    prompt: Annotated[str, Field(max_length=10000, min_length=0)]
+    quantity: Annotated[int, Field(ge=1, le=12)] = 1
     sample_method: Annotated[SdCppSampleMethod | None, Field(alias="sampleMethod")] = None
     schedule: SdCppSchedule | None = None
     seed: int | None = None
-    steps: Annotated[int, Field(ge=1, le=150), KEEP_OUT_OF_BOUNDS] = 9
-    width: Annotated[int, Field(ge=64, le=2048), KEEP_OUT_OF_BOUNDS] = 1024
+    steps: Annotated[int, Field(ge=1, le=150)] = 9
+    width: Annotated[int, Field(ge=64, le=2048)] = 1024
 
 
 ZImageTurboImageGenInput = TypeAliasType(

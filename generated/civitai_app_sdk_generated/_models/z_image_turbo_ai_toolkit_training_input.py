@@ -6,7 +6,6 @@
 from typing import Annotated, Literal
 
 from civitai_app_sdk_generated._base import (
-    KEEP_OUT_OF_BOUNDS,
     OpenEnum,
     RequestModel,
 )
@@ -52,7 +51,7 @@ class ZImageTurboAIToolkitTrainingInput(RequestModel):
     AI Toolkit training for Z Image Turbo models
     """
 
-    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=2), KEEP_OUT_OF_BOUNDS] = 1
+    batch_size: Annotated[int | None, Field(alias="batchSize", ge=1, le=2)] = 1
     """
     Training batch size. Defaults to 1; raise it up to 2 for this ecosystem to train faster at the cost of more GPU memory.
     """
@@ -62,7 +61,6 @@ class ZImageTurboAIToolkitTrainingInput(RequestModel):
             alias="continueFrom",
             pattern="^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\\-\\/]+):)?(?:(?P<type>[a-zA-Z0-9_\\-\\/]+):)?(?P<source>[a-zA-Z0-9_\\-\\/]+):(?P<id>[a-zA-Z0-9_\\-\\/\\.]+)(?:@(?P<version>[a-zA-Z0-9_\\-\\/.=,%+:]+))?(?:\\.(?P<format>[a-zA-Z0-9_\\-]+))?$",
         ),
-        KEEP_OUT_OF_BOUNDS,
     ] = None
     """
     Optional previously-trained LoRA to continue training from ("train further"). When set, the first
@@ -76,7 +74,7 @@ class ZImageTurboAIToolkitTrainingInput(RequestModel):
     """
     ecosystem: Literal["zimageturbo"] = "zimageturbo"
     engine: Literal["ai-toolkit"] = "ai-toolkit"
-    epochs: Annotated[int | None, Field(ge=1, le=200), KEEP_OUT_OF_BOUNDS] = None
+    epochs: Annotated[int | None, Field(ge=1, le=200)] = None
     """
     Number of training epochs — the number of saved checkpoints produced (each epoch
     yields one downloadable model). When omitted it is derived from Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Steps;
@@ -86,13 +84,13 @@ class ZImageTurboAIToolkitTrainingInput(RequestModel):
     """
     If this option is turned on, the image will be horizontally flipped randomly. It can learn left and right angles, which is useful when you want to learn symmetrical people and objects.
     """
-    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10), KEEP_OUT_OF_BOUNDS] = 0
+    keep_tokens: Annotated[int, Field(alias="keepTokens", ge=0, le=10)] = 0
     """
     If your training images have tags, you can randomly shuffle them.
     However, if you have words that you want to keep at the beginning, you can use this option to specify "Keep the first 0 words at the beginning".
     This option does nothing if the Shuffle Tokens option is off.
     """
-    lr: Annotated[float, Field(ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS] = 0.0001
+    lr: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0001
     """
     Sets the learning rate for the model. This is the learning rate when performing additional learning on each attention block (and other blocks depending on the setting).
     """
@@ -103,9 +101,7 @@ class ZImageTurboAIToolkitTrainingInput(RequestModel):
     You can change the learning rate in the middle of learning. A scheduler is a setting for how to change the learning rate.
     """
     max_batch_size: Annotated[int, Field(alias="maxBatchSize")]
-    network_alpha: Annotated[
-        int | None, Field(alias="networkAlpha", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_alpha: Annotated[int | None, Field(alias="networkAlpha", ge=1, le=256)] = None
     """
     The smaller the Network alpha value, the larger the stored LoRA neural net weights.
     For example, with an Alpha of 16 and a Dim of 32, the strength of the weight used is 16/32 = 0.5,
@@ -113,15 +109,11 @@ class ZImageTurboAIToolkitTrainingInput(RequestModel):
 
     If Alpha and Dim are the same number, the strength used will be 1 and will have no effect on the learning rate.
     """
-    network_dim: Annotated[
-        int | None, Field(alias="networkDim", ge=1, le=256), KEEP_OUT_OF_BOUNDS
-    ] = None
+    network_dim: Annotated[int | None, Field(alias="networkDim", ge=1, le=256)] = None
     """
     The larger the Dim setting, the more learning information can be stored, but the possibility of learning unnecessary information other than the learning target increases. A larger Dim also increases LoRA file size.
     """
-    noise_offset: Annotated[
-        float | None, Field(alias="noiseOffset", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    noise_offset: Annotated[float | None, Field(alias="noiseOffset", ge=0.0, le=1.0)] = None
     """
     Adds noise to training images. 0 adds no noise at all. A value of 1 adds strong noise.
     """
@@ -138,7 +130,7 @@ class ZImageTurboAIToolkitTrainingInput(RequestModel):
     """
     Randomly changes the order of your tags during training. The intent of shuffling is to improve learning. If you are using captions (sentences), this option has no meaning.
     """
-    steps: Annotated[int | None, Field(ge=1, le=10000), KEEP_OUT_OF_BOUNDS] = None
+    steps: Annotated[int | None, Field(ge=1, le=10000)] = None
     """
     Total number of training steps. This is the primary control over training length and
     determines pricing. When supplied, Civitai.Orchestration.Grains.Workflows.Steps.Training.AIToolkit.AIToolkitTrainingInput.Epochs (the number of saved
@@ -150,9 +142,7 @@ class ZImageTurboAIToolkitTrainingInput(RequestModel):
     top of the per-step training cost — so raising the epoch count raises the price by this much each.
     Override per ecosystem where per-epoch samples are expensive to compute (e.g. video).
     """
-    text_encoder_lr: Annotated[
-        float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0), KEEP_OUT_OF_BOUNDS
-    ] = None
+    text_encoder_lr: Annotated[float | None, Field(alias="textEncoderLr", ge=0.0, le=1.0)] = None
     """
     Sets the learning rate for the text encoder. Only used when TrainTextEncoder is true. For models with multiple text encoders, this applies to all of them.
     """
