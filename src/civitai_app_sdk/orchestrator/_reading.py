@@ -7,7 +7,9 @@ A string with a lone surrogate (``"\\ud800"``) gets U+FFFD in its place, as in
 JavaScript. A ``null`` where the spec promises a list or an object (a service that leaves
 a collection unset) is read as an empty one, a ``null`` the spec does not allow elsewhere
 as if the field were absent, and a ``null`` list item the model cannot hold is left out;
-the rest of the answer is kept. A body that still does not fit is reported as a
+the rest of the answer is kept. A number past the spec's bounds, or a text too long or
+too short, is kept as sent (the service may widen a range first). A body that still does
+not fit is reported as a
 :class:`ResponseValidationError` carrying the body; nothing else is invented to make it
 fit.
 """
@@ -28,6 +30,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from .._transport import BODY_LIMIT, request_id
 from ..errors import ResponseValidationError, parse_body
+from ._bounds import put_back, set_aside
 
 
 class _Adapters:
@@ -128,8 +131,9 @@ def _whole_text(value: Any) -> Any:
 
 def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
     """``content`` read as ``kind`` with lone surrogates (``"\\ud800"``, which the
-    model's parser refuses) made U+FFFD and the nulls it refused left out; raises
-    ``error`` (the first one, naming the real path) when that is not enough."""
+    model's parser refuses) made U+FFFD, the nulls it refused left out and values past a
+    bound kept as sent (:mod:`._bounds`); raises ``error`` (the first one, naming the real
+    path) when that is not enough."""
     try:
         data = json.loads(content)
         if any(item["type"] == "json_invalid" for item in error.errors()):
@@ -141,13 +145,25 @@ def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
         raise error from None
     else:
         last = error
+    aside: dict[tuple[int | str, ...], Any] = {}
     for _ in range(_NULL_ROUNDS):
         if not _drop_refused_nulls(data, last):
+            found = [(json_location(item["loc"]), item) for item in reported_errors(last)]
+            moved = set_aside(data, found)
+            if moved is None:
+                break
+            for path, value in moved:  # a value set aside twice keeps the one sent
+                aside.setdefault(path, value)
+        elif aside:  # a list may have lost items: the paths set aside may point elsewhere
             break
         try:
-            return _validate(kind, json.dumps(data))
+            result = _validate(kind, json.dumps(data))
         except ValidationError as again:
             last = again
+        else:
+            if put_back(result, list(aside.items())):
+                return result
+            break
     raise error
 
 

@@ -1,0 +1,115 @@
+"""A response echoing a value past the spec's bounds is read with the value as sent.
+
+The service may widen a range (more steps, a larger size) before the spec says so: a
+workflow echoing such an input must stay readable, or a paid result could not be
+fetched. Requests and models built in code are still held to the bounds, and nothing
+runs on the path of an answer that fits (issue 18's parse row).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import pytest
+from civitai_app_sdk_generated import TextToImageInput, TextToImageStep, Workflow
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel, Field, ValidationError
+
+from civitai_app_sdk.errors import RequestValidationError, ResponseValidationError
+from civitai_app_sdk.orchestrator import validate_workflow_body
+from civitai_app_sdk.orchestrator._reading import read
+from tests.orchestrator.conftest import workflow_json
+
+WIDENED: dict[str, Any] = {
+    "cfgScale": 45,
+    "steps": 999,
+    "quantity": 0,
+    "width": 100_000,
+    "seed": 2**40,
+}
+
+
+def _echoing(**values: Any) -> dict[str, Any]:
+    data = workflow_json("succeeded")
+    data["steps"][0]["input"].update(values)
+    return data
+
+
+def _read(data: dict[str, Any]) -> Workflow:
+    workflow: Workflow = read(Workflow, json.dumps(data).encode(), "workflow")
+    return workflow
+
+
+def _input(workflow: Workflow) -> dict[str, Any]:
+    step = (workflow.steps or [])[0]
+    assert isinstance(step, TextToImageStep)
+    dumped: dict[str, Any] = workflow.model_dump(mode="json", by_alias=True)["steps"][0]
+    return dumped["input"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("key", sorted(WIDENED))
+def test_a_response_keeps_a_value_past_the_spec_s_bounds(key: str) -> None:
+    data = _echoing(**{key: WIDENED[key]})
+    with pytest.raises(ValidationError):  # pydantic alone refuses it
+        Workflow.model_validate_json(json.dumps(data))
+    echoed = _input(_read(data))
+    assert echoed[key] == WIDENED[key]
+    assert echoed["prompt"] == data["steps"][0]["input"]["prompt"]  # the rest is read
+
+
+def test_several_values_past_their_bounds_and_a_null_list_are_all_kept() -> None:
+    data = _echoing(cfgScale=45, steps=999)
+    data["tags"] = None
+    workflow = _read(data)
+    assert workflow.tags == []
+    assert (_input(workflow)["cfgScale"], _input(workflow)["steps"]) == (45, 999)
+
+
+@given(st.integers(min_value=31, max_value=10**6) | st.integers(min_value=-(10**6), max_value=-1))
+def test_any_cfg_scale_past_its_range_is_kept_exactly(value: int) -> None:
+    assert _input(_read(_echoing(cfgScale=value)))["cfgScale"] == value
+
+
+def test_requests_and_models_built_in_code_are_still_held_to_the_bounds() -> None:
+    with pytest.raises(ValidationError, match="less than or equal to 30"):
+        TextToImageInput(prompt="x", cfg_scale=45)
+    body: Any = {"steps": [{"$type": "textToImage", "input": {"prompt": "x", "cfgScale": 45}}]}
+    with pytest.raises(RequestValidationError, match="/steps/0/input/cfgScale"):
+        validate_workflow_body(body)
+
+
+@pytest.mark.parametrize("value", ["45", [45], {"v": 45}, "a" * 3])
+def test_a_value_of_the_wrong_kind_is_still_a_broken_answer(value: object) -> None:
+    with pytest.raises(ResponseValidationError, match="at steps/0/input/cfgScale"):
+        _read(_echoing(cfgScale=value))
+
+
+def test_a_value_past_its_bound_beside_a_real_problem_is_a_broken_answer() -> None:
+    data = _echoing(cfgScale=45)
+    data["steps"][0]["input"]["width"] = "wide"
+    with pytest.raises(ResponseValidationError, match="2 problem"):
+        _read(data)
+
+
+class Echo(BaseModel):
+    text: Annotated[str, Field(min_length=2, max_length=3)]
+    ratio: Annotated[float, Field(gt=0, lt=1)]
+    count: Annotated[int, Field(gt=0, multiple_of=5)]
+    items: list[Annotated[int, Field(le=9)]]
+
+
+@given(
+    text=st.text(min_size=4) | st.text(max_size=1),
+    ratio=st.floats(min_value=1, allow_nan=False, allow_infinity=False)
+    | st.floats(max_value=0, allow_nan=False, allow_infinity=False),
+    count=st.integers(min_value=1).filter(lambda n: n % 5),
+    item=st.integers(min_value=10),
+)
+def test_every_kind_of_bound_is_set_aside_and_put_back(
+    text: str, ratio: float, count: int, item: int
+) -> None:
+    data = {"text": text, "ratio": ratio, "count": count, "items": [1, item, 2]}
+    echo = read(Echo, json.dumps(data).encode(), "echo")
+    assert echo.model_dump() == data
