@@ -17,7 +17,7 @@ from typing import Any, Final
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-__all__ = ["put_back", "set_aside"]
+__all__ = ["put_back", "set_aside", "value_at"]
 
 Path = tuple[int | str, ...]
 
@@ -65,7 +65,7 @@ def set_aside(data: Any, errors: list[tuple[Path, ErrorDetails]]) -> list[tuple[
     moved: list[tuple[Path, Any]] = []
     for path, item in errors:
         fits, value = _meeting(item)
-        parent = _at(data, path[:-1]) if path else None
+        parent = value_at(data, path[:-1]) if path else None
         key = path[-1] if path else None
         if not fits or not _holds(parent, key, item["input"]):
             return None
@@ -82,7 +82,8 @@ def _holds(parent: Any, key: Any, value: Any) -> bool:
     return False
 
 
-def _at(data: Any, path: Path) -> Any:
+def value_at(data: Any, path: Path) -> Any:
+    """What is at ``path`` in the parsed JSON ``data``, or None when nothing is."""
     for part in path:
         if isinstance(data, dict) and isinstance(part, str):
             data = data.get(part)

@@ -30,7 +30,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from .._transport import BODY_LIMIT, request_id
 from ..errors import ResponseValidationError, parse_body
-from ._bounds import put_back, set_aside
+from ._bounds import put_back, set_aside, value_at
 
 
 class _Adapters:
@@ -66,18 +66,6 @@ _EMPTY: Final = {"list_type": list, "dict_type": dict}
 """A refused ``null`` object member read as an empty list or object, by what was expected."""
 
 
-def _parent(data: Any, path: tuple[int | str, ...]) -> Any:
-    """The list or object at ``path`` in ``data``, or None when there is none."""
-    for part in path:
-        if isinstance(data, dict) and isinstance(part, str):
-            data = data.get(part)
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
-            data = data[part]
-        else:
-            return None
-    return data
-
-
 def _is_null_at(items: list[Any], index: int) -> bool:
     return 0 <= index < len(items) and items[index] is None
 
@@ -95,7 +83,7 @@ def _drop_refused_nulls(data: Any, error: ValidationError) -> bool:
         path = json_location(item["loc"])
         if item["input"] is not None or not path:
             continue
-        parent, key = _parent(data, path[:-1]), path[-1]
+        parent, key = value_at(data, path[:-1]), path[-1]
         if isinstance(parent, dict) and isinstance(key, str) and key in parent:
             if parent[key] is None:
                 empty = _EMPTY.get(item["type"])
