@@ -80,6 +80,12 @@ def retry_with_key(error: BaseException, external_id: str, call: str = "submit")
         f"{call}(body, external_id=exc.external_id), here external_id={external_id!r} "
         "(the same key cannot charge twice)"
     )
+    add_to_message(error, note)
+
+
+def add_to_message(error: BaseException, note: str) -> None:
+    """End the message of one of our errors with ``note``; another exception (a
+    cancellation, an interrupt) gets it as a note (``add_note``)."""
     if isinstance(error, CivitaiError) and error.args and isinstance(error.args[0], str):
         error.args = (f"{error.args[0]}. {note}", *error.args[1:])
     else:

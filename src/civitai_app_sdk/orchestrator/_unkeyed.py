@@ -12,12 +12,12 @@ from collections.abc import Callable
 import httpx
 
 from ..errors import (
-    CivitaiError,
     ConfigurationError,
     OrchestratorError,
     PoolExhaustedError,
     RequestValidationError,
     ResponseValidationError,
+    add_to_message,
 )
 
 __all__ = ["may_have_run", "warn_unkeyed"]
@@ -51,11 +51,7 @@ def warn_unkeyed(what: str) -> Callable[[BaseException], None]:
     )
 
     def warn(error: BaseException) -> None:
-        if not may_have_run(error):
-            return
-        if isinstance(error, CivitaiError) and error.args and isinstance(error.args[0], str):
-            error.args = (f"{error.args[0]}. {note}", *error.args[1:])
-        else:
-            error.add_note(note)
+        if may_have_run(error):
+            add_to_message(error, note)
 
     return warn
