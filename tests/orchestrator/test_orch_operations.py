@@ -302,6 +302,20 @@ def test_recipes_are_sent_once_unless_whatif() -> None:
         assert route.call_count == 3
 
 
+def test_a_recipe_body_is_checked_as_strictly_as_a_workflow_body() -> None:
+    """A recipe's body with an engine input (a lazy union) was read leniently: ``"512"``
+    went out as the number 512 where a workflow body refused it. Nothing is sent."""
+    engine = {"engine": "flux2", "model": "klein", "operation": "createImage", "prompt": "x"}
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        route = mock.post("/v2/consumer/recipes/imageGen").respond(200, json={})
+        with (
+            OrchestratorClient(TOKEN, base_url=BASE) as client,
+            pytest.raises(RequestValidationError, match="/width: Input should be a valid"),
+        ):
+            client.recipes.image_gen({**engine, "width": "512"})
+        assert route.call_count == 0
+
+
 def test_operation_specs_mark_money_and_retry_safety() -> None:
     charging = {k for k, spec in OPERATION_SPECS.items() if spec.may_charge}
     recipes = {k for k in OPERATION_SPECS if k.startswith("Invoke")}

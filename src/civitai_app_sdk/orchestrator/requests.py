@@ -16,18 +16,13 @@ from typing import Any, TypeVar, cast
 
 import httpx
 from civitai_app_sdk_generated import OperationSpec
-from civitai_app_sdk_generated._base import request_problems
-from pydantic import ValidationError
-from pydantic_core import PydanticSerializationError, to_json
 
 from .._transport import Call
 from ..errors import RequestValidationError
 from . import calls
-from ._jsonable import json_problems
-from ._problems import pydantic_problems
-from ._reading import adapter, read
+from ._reading import read
 from ._unkeyed import warn_unkeyed
-from .validation import as_sent
+from .validation import check_json
 
 __all__ = ["build_operation", "check_body", "reader"]
 
@@ -106,23 +101,7 @@ def check_body(model_name: str, body: object, *, keep_nulls: bool = False) -> An
     keeps explicit ``null`` values (JSON Patch ``value: null``). Raises
     :class:`RequestValidationError` listing every problem.
     """
-    kind = _model(model_name)
-    unsendable = json_problems(body)
-    if unsendable:
-        raise RequestValidationError(unsendable, model_name)
-    body = as_sent(body)
-    try:
-        value = adapter(kind).validate_json(to_json(body, inf_nan_mode="constants"), strict=True)
-    except PydanticSerializationError as exc:
-        raise RequestValidationError([f"/: not JSON-serialisable: {exc}"], model_name) from None
-    except ValidationError as exc:
-        raise RequestValidationError(pydantic_problems(exc), model_name) from None
-    problems = request_problems(value)
-    if problems:
-        raise RequestValidationError(problems, model_name)
-    return adapter(kind).dump_python(
-        value, mode="json", by_alias=True, exclude_unset=True, exclude_none=not keep_nulls
-    )
+    return check_json(_model(model_name), body, model_name, keep_nulls=keep_nulls)
 
 
 def reader(spec: OperationSpec[T]) -> Callable[[httpx.Response], T]:

@@ -14,6 +14,7 @@ from pydantic_core import PydanticSerializationError, to_json
 from ..errors import RequestValidationError
 from ._jsonable import MAX_DEPTH, json_problems
 from ._problems import pydantic_problems
+from ._reading import adapter
 
 if TYPE_CHECKING:
     from civitai_app_sdk_generated.params import WorkflowTemplateParam
@@ -70,6 +71,34 @@ def as_sent(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def check_json(kind: Any, body: object, label: str, *, keep_nulls: bool = False) -> Any:
+    """``body`` checked strictly as ``kind`` (a model or a union), as the JSON to send.
+
+    Nothing JSON would alter (:func:`json_problems`); models in it sent as the caller set
+    them (:func:`as_sent`); then the JSON is read strictly, lazy unions included (``"512"``
+    is not a number): the schema's types and bounds, no unknown fields, tags or enum
+    values. ``keep_nulls`` keeps explicit ``null`` values. ``label`` names the body in
+    the :class:`RequestValidationError` that lists every problem.
+    """
+    unsendable = json_problems(body)
+    if unsendable:
+        raise RequestValidationError(unsendable, label)
+    checker = adapter(kind)
+    try:
+        text = to_json(as_sent(body), inf_nan_mode="constants")
+        value = checker.validate_json(text, strict=True, context={STRICT_CONTEXT: True})
+    except PydanticSerializationError as exc:
+        raise RequestValidationError([f"/: not JSON-serialisable: {exc}"], label) from None
+    except ValidationError as exc:
+        raise RequestValidationError(pydantic_problems(exc), label) from None
+    problems = request_problems(value)
+    if problems:
+        raise RequestValidationError(problems, label)
+    return checker.dump_python(
+        value, mode="json", by_alias=True, exclude_unset=True, exclude_none=not keep_nulls
+    )
+
+
 def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
     """Check a workflow body strictly and return the JSON to send.
 
@@ -82,21 +111,5 @@ def validate_workflow_body(body: WorkflowBody) -> dict[str, Any]:
     if not isinstance(body, BaseModel | Mapping):
         problem = f"/: a workflow body is a WorkflowTemplate or a dict, not {type(body).__name__}"
         raise RequestValidationError([problem], "workflow body")
-    unsendable = json_problems(body)
-    if unsendable:
-        raise RequestValidationError(unsendable, "workflow body")
-    data: dict[str, Any] = as_sent(body)
-    try:
-        text = to_json(data, inf_nan_mode="constants")
-        model = WorkflowTemplate.model_validate_json(
-            text, strict=True, context={STRICT_CONTEXT: True}
-        )
-    except PydanticSerializationError as exc:
-        problem = f"/: not JSON-serialisable: {exc}"
-        raise RequestValidationError([problem], "workflow body") from None
-    except ValidationError as exc:
-        raise RequestValidationError(pydantic_problems(exc), "workflow body") from None
-    problems = request_problems(model)
-    if problems:
-        raise RequestValidationError(problems, "workflow body")
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_unset=True)
+    checked: dict[str, Any] = check_json(WorkflowTemplate, body, "workflow body")
+    return checked
