@@ -9,12 +9,21 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from civitai_app_sdk_generated import TextToImageInput, TextToImageStepTemplate, WorkflowTemplate
+from civitai_app_sdk_generated import (
+    ComfyInput,
+    TextToImageInput,
+    TextToImageStepTemplate,
+    WorkflowTemplate,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
 from civitai_app_sdk.errors import RequestValidationError
-from civitai_app_sdk.orchestrator import OrchestratorClient, validate_workflow_body
+from civitai_app_sdk.orchestrator import (
+    OrchestratorClient,
+    build_workflow_body,
+    validate_workflow_body,
+)
 from civitai_app_sdk.orchestrator._jsonable import MAX_DEPTH
 from civitai_app_sdk.orchestrator.requests import check_body
 from tests.orchestrator.conftest import BASE, TOKEN
@@ -57,6 +66,17 @@ def test_non_finite_number_in_a_typed_body_is_refused() -> None:
     )
     with pytest.raises(RequestValidationError, match="/steps/0/metadata/w: nan"):
         validate_workflow_body(WorkflowTemplate(steps=[step]))
+
+
+@pytest.mark.parametrize(
+    ("bad", "said"), [(math.nan, "nan cannot be sent"), (b"\xff", "not JSON-serialisable: bytes")]
+)
+def test_a_typed_step_for_a_builder_is_checked_before_it_is_dumped(bad: object, said: str) -> None:
+    """A builder dumped a typed input to JSON first: ``NaN`` went out as ``null`` and bytes
+    that are not UTF-8 ended in a bare pydantic error."""
+    comfy = ComfyInput(comfy_workflow={"1": {"inputs": {"v": bad}}})
+    with pytest.raises(RequestValidationError, match=f"/input/comfyWorkflow/1/inputs/v: {said}"):
+        build_workflow_body({"$type": "comfy", "input": comfy})
 
 
 def test_non_finite_number_in_an_operation_body_is_refused() -> None:

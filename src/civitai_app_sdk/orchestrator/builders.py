@@ -17,6 +17,7 @@ from civitai_app_sdk_generated._base import format_timespan
 from pydantic import BaseModel
 
 from ..errors import RequestValidationError
+from ._jsonable import json_problems
 from .validation import as_sent, validate_workflow_body
 
 if TYPE_CHECKING:
@@ -81,11 +82,15 @@ def _timespan(value: Duration) -> str:
     return format_timespan(value)
 
 
-def _wire(value: object) -> dict[str, Any]:
+def _wire(value: object, what: str) -> dict[str, Any]:
     """A copy in JSON form; models (at any depth) keep only the fields the caller set and
-    their tags, as a typed body sends them (the server applies its own defaults)."""
+    their tags, as a typed body sends them (the server applies its own defaults). What
+    JSON would alter is refused first (dumping a model would make ``NaN`` a ``null``)."""
     if not isinstance(value, BaseModel | Mapping):
-        raise _invalid(f"input: expected a dict or a model, not {type(value).__name__}")
+        raise _invalid(f"{what}: expected a dict or a model, not {type(value).__name__}")
+    unsendable = json_problems(value)
+    if unsendable:
+        raise RequestValidationError(unsendable, what)
     sent: dict[str, Any] = as_sent(value)
     return sent
 
@@ -142,7 +147,7 @@ def build_text_to_image_body(
     CFG 5, quantity 1; ``None`` also takes the default), and every other input field is
     kept. ``input`` may use JSON (``cfgScale``) or Python (``cfg_scale``) names.
     """
-    given = _input_keys(TextToImageInput, _wire(input))
+    given = _input_keys(TextToImageInput, _wire(input, "input"))
     step_input: dict[str, Any] = {}
     for key, default in _TEXT_TO_IMAGE_DEFAULTS:
         value = given.pop(key, _UNSET)
@@ -172,7 +177,7 @@ def build_image_gen_body(
     metadata: Mapping[str, Any] | None = None,
 ) -> WorkflowTemplateParam:
     """A one-step ``imageGen`` body; ``input`` (an engine's input) is kept as given."""
-    step_input = _wire(input)
+    step_input = _wire(input, "input")
     step = {"$type": "imageGen", "name": name, "timeout": _timespan(timeout), "input": step_input}
     return _body(_step_extras(step, priority, retries, metadata), tags)
 
@@ -186,7 +191,7 @@ def build_workflow_body(
     or TimeSpan text); ``metadata``, ``priority``, ``retries`` and every other field the
     step accepts are kept.
     """
-    given = _wire(step)
+    given = _wire(step, "step")
     if "$type" not in given and "type" in given:
         raise _invalid("type: a step's type goes in '$type', not 'type'")
     name, timeout = given.pop("name", None), given.pop("timeout", None)
