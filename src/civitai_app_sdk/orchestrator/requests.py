@@ -29,7 +29,6 @@ __all__ = ["build_operation", "check_body", "reader"]
 T = TypeVar("T")
 _PLACEHOLDER = re.compile(r"\{([^}]+)\}")
 _BUILTINS: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
-_RECIPES = "/v2/consumer/recipes/"
 
 
 def _model(name: str) -> Any:
@@ -141,7 +140,7 @@ def build_operation(
         content_type=spec.body_content_type or "application/json",
         idempotent=spec.idempotent or estimate,
     )
-    charges = spec.path.startswith(_RECIPES) and not estimate
+    charges = spec.may_charge and not spec.idempotent and not estimate  # a recipe
     return calls.Operation(
         call, reader(spec), on_failure=warn_unkeyed("recipe") if charges else None
     )
