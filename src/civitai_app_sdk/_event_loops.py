@@ -49,12 +49,13 @@ def _has_ended(loop: object) -> bool:
 class LoopGuard:
     """The loop a pool's connections belong to, shared by every transport over the pool."""
 
-    def __init__(self) -> None:
-        """No loop yet: the first request binds the pool to its loop."""
+    def __init__(self, pool: httpx.AsyncBaseTransport) -> None:
+        """No loop yet: the first request binds ``pool`` to its loop."""
+        self._pool = pool
         self._loop: object | None = None
 
-    async def enter(self, pool: httpx.AsyncBaseTransport) -> None:
-        """Bind ``pool`` to the running loop; drop its connections from an ended one.
+    async def enter(self) -> None:
+        """Bind the pool to the running loop; drop its connections from an ended one.
 
         Raises :class:`ConfigurationError` when the pool's loop is still running.
         """
@@ -68,6 +69,6 @@ class LoopGuard:
             self._loop = previous
             raise ConfigurationError(_SHARED_LOOPS)
         try:  # empties the pool, which stays usable, then closes what it held
-            await pool.aclose()
+            await self._pool.aclose()
         except RuntimeError:  # a socket of the ended loop cannot be closed from this one
             _log.debug("connections of an ended event loop left to the garbage collector")

@@ -1191,7 +1191,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
             settings, http_client=http_client, transport=transport, sleep=sleep, clock=clock
         )
         pool = self._pool
-        self._loops = LoopGuard() if isinstance(pool, httpx.AsyncHTTPTransport) else None
+        self._loops = LoopGuard(pool) if isinstance(pool, httpx.AsyncHTTPTransport) else None
 
     @staticmethod
     def _new_http(
@@ -1205,7 +1205,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
         """Send through the pool itself when nothing of ``httpx.AsyncClient.send`` applies."""
         request = effect.request
         if self._loops is not None:
-            await self._loops.enter(self._pool)  # type: ignore[arg-type]
+            await self._loops.enter()
         pool = self._direct(effect)
         if pool is None:
             return await self.http.send(
@@ -1276,5 +1276,5 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
         """Close the httpx client if this transport created it."""
         if self._owned:
             if self._loops is not None:  # connections of an ended loop cannot be closed
-                await self._loops.enter(self._pool)  # type: ignore[arg-type]
+                await self._loops.enter()
             await self.http.aclose()
