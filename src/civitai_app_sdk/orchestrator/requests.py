@@ -92,13 +92,11 @@ def _query(spec: OperationSpec[Any], values: Mapping[str, object]) -> tuple[tupl
 def check_body(model_name: str, body: object, *, keep_nulls: bool = False) -> Any:
     """``body`` checked strictly against the named model, as the JSON to send.
 
-    Models are dumped (only the fields the caller set, and tags) and re-read, so typed
-    and dict bodies get the same checks and send the same JSON, without the spec's
-    defaults (the server applies its own): the
-    schema's types and bounds, no unknown fields, tags or enum values, nothing JSON would
-    alter (``NaN``, a non-string key, bytes). ``keep_nulls``
-    keeps explicit ``null`` values (JSON Patch ``value: null``). Raises
-    :class:`RequestValidationError` listing every problem.
+    The same checks as a workflow body (:func:`.validation.check_json`): typed and dict
+    bodies send the same JSON, without the spec's defaults; the schema's types and
+    bounds, no unknown fields, tags or enum values, nothing JSON would alter (``NaN``, a
+    non-string key, bytes). ``keep_nulls`` keeps explicit ``null`` values (JSON Patch
+    ``value: null``). Raises :class:`RequestValidationError` listing every problem.
     """
     return check_json(_model(model_name), body, model_name, keep_nulls=keep_nulls)
 
