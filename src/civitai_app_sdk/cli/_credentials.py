@@ -141,11 +141,13 @@ class LoginTokens:
         self._only = _binding(login)
         return self
 
+    def _foreign(self, login: StoredLogin) -> bool:
+        """Whether ``login`` is not the one :meth:`only` bound this store to."""
+        return self._only is not None and _binding(login) != self._only
+
     def _current(self) -> StoredLogin | None:
         login = self.read()
-        if login is None or (self._only is not None and _binding(login) != self._only):
-            return None
-        return login
+        return None if login is None or self._foreign(login) else login
 
     def read(self) -> StoredLogin | None:
         """The stored login, or ``None`` when there is none."""
@@ -168,7 +170,7 @@ class LoginTokens:
         login = self.read()
         if login is None:
             return None
-        if self._only is not None and _binding(login) != self._only:
+        if self._foreign(login):
             raise CliError(
                 "the stored login was replaced by another command while this one ran "
                 f"(the new one is for {_binding(login)[2]}); its token is not sent here",
