@@ -822,6 +822,29 @@ def test_an_input_file_nested_too_deeply_is_a_usage_error(authed, api, cli_home,
     assert not route.called
 
 
+@pytest.mark.parametrize(
+    "command", [["submit", "{}", "--yes"], ["estimate", "{}"], ["recipe", "textToImage", "{}"]]
+)
+def test_an_input_past_the_size_cap_is_a_usage_error_not_a_memory_error(
+    authed, api, cli_home, command, monkeypatch
+) -> None:
+    # `estimate /dev/zero` read until memory ran out: a MemoryError traceback
+    from civitai_app_sdk.cli import _json_input
+
+    monkeypatch.setattr(_json_input, "MAX_INPUT", 1000)
+    big = cli_home / "work" / "big.json"
+    big.write_text(json.dumps({"steps": [], "pad": "x" * 1000}))
+    route = api.route(host="orch.test")
+    result = authed(*[str(big) if arg == "{}" else arg for arg in command], "--json")
+    assert result.exit_code == 2, result.stderr
+    message = json.loads(result.stdout)["error"]["message"]
+    assert message.startswith(f"{big} is larger than 1,000 characters")
+    assert not route.called
+    fits = cli_home / "work" / "fits.json"
+    fits.write_text("[1]")  # under the cap: read (and then refused as no workflow object)
+    assert "larger than" not in authed(*[str(fits) if a == "{}" else a for a in command]).stderr
+
+
 @pytest.mark.parametrize("command", [["job", "j"], ["user", "1"], ["workflow", "w"]])
 def test_token_with_line_break_is_refused_before_sending(run, api, command) -> None:
     route = api.route(host="orch.test")
