@@ -157,7 +157,8 @@ def orchestrator_error(error: sdk.OrchestratorError) -> CliError:
 
 
 def to_click_error(exc: Exception) -> CliError | None:
-    """The CLI error for ``exc``, or ``None`` for a bug that should show its traceback."""
+    """The CLI error for ``exc``, or ``None`` to let it propagate: a bug that should show
+    its traceback, or a closed pipe, which click ends quietly."""
     if isinstance(exc, sdk.OrchestratorError):
         return orchestrator_error(exc)
     if isinstance(exc, sdk.RequestValidationError):
