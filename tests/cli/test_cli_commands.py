@@ -589,6 +589,31 @@ def test_submit_yes_wait_json(authed, api, cli_home: Path) -> None:
     assert "externalId" not in json.loads(posted.calls[0].request.content)
 
 
+def _too_large(request: httpx.Request) -> httpx.Response:
+    """An answer declaring more bytes than the SDK reads (a 1 GB body)."""
+    if request.url.params.get("whatif"):
+        return httpx.Response(200, json=_wf(status="unassigned"))
+    return httpx.Response(200, headers={"content-length": str(1 << 30)}, content=b"{}")
+
+
+def test_an_answer_too_large_to_read_is_not_called_a_refusal(authed, api, cli_home) -> None:
+    # it said "the API refused the request (error)"; for a submit, beside "may have
+    # been created": the server answered, the SDK stopped reading
+    api.get(f"{API}/v2/consumer/workflows").mock(side_effect=_too_large)
+    api.post(f"{API}/v2/consumer/workflows").mock(side_effect=_too_large)
+    listed = authed("workflows", "--json")
+    assert listed.exit_code == 1, listed.stderr
+    message = json.loads(listed.stdout)["error"]["message"]
+    assert message.startswith("the API's answer was larger than 67,108,864 bytes")
+    assert "refused" not in message.replace("did not refuse", "")
+    submitted = authed("submit", _body_file(cli_home), "--yes", "--external-id", "k-1", "--json")
+    assert submitted.exit_code == 1, submitted.stderr
+    document = json.loads(submitted.stdout)
+    assert document["externalId"] == "k-1"
+    assert "the API's answer was larger than" in document["error"]["message"]
+    assert "may have been created: retry with `--external-id k-1`" in document["error"]["message"]
+
+
 def test_submit_insufficient_buzz(authed, api, cli_home: Path) -> None:
     api.post(f"{API}/v2/consumer/workflows", params={"whatif": "true"}).respond(
         json=_wf(transactions={"list": [], "insufficientBuzz": True})
@@ -795,6 +820,29 @@ def test_an_input_file_nested_too_deeply_is_a_usage_error(authed, api, cli_home,
     assert result.exit_code == 2, result.stderr
     assert "deep.json is nested too deeply" in json.loads(result.stdout)["error"]["message"]
     assert not route.called
+
+
+@pytest.mark.parametrize(
+    "command", [["submit", "{}", "--yes"], ["estimate", "{}"], ["recipe", "textToImage", "{}"]]
+)
+def test_an_input_past_the_size_cap_is_a_usage_error_not_a_memory_error(
+    authed, api, cli_home, command, monkeypatch
+) -> None:
+    # `estimate /dev/zero` read until memory ran out: a MemoryError traceback
+    from civitai_app_sdk.cli import _json_input
+
+    monkeypatch.setattr(_json_input, "MAX_INPUT", 1000)
+    big = cli_home / "work" / "big.json"
+    big.write_text(json.dumps({"steps": [], "pad": "x" * 1000}))
+    route = api.route(host="orch.test")
+    result = authed(*[str(big) if arg == "{}" else arg for arg in command], "--json")
+    assert result.exit_code == 2, result.stderr
+    message = json.loads(result.stdout)["error"]["message"]
+    assert message.startswith(f"{big} is larger than 1,000 characters")
+    assert not route.called
+    fits = cli_home / "work" / "fits.json"
+    fits.write_text("[1]")  # under the cap: read (and then refused as no workflow object)
+    assert "larger than" not in authed(*[str(fits) if a == "{}" else a for a in command]).stderr
 
 
 @pytest.mark.parametrize("command", [["job", "j"], ["user", "1"], ["workflow", "w"]])

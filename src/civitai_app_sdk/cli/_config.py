@@ -121,13 +121,18 @@ def read_config_file(path: Path, *, on_warning: Callable[[str], None] = warn) ->
     return settings
 
 
+def is_http_url(url: str) -> bool:
+    """Whether ``url`` is an http(s) URL with a host."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
+
+
 def checked_url(url: str, source: str) -> str:
     """``url`` without trailing slashes; ``ConfigError`` unless it is an http(s) URL."""
-    try:
-        parsed = httpx.URL(url.strip())
-    except (httpx.InvalidURL, ValueError, TypeError):
-        parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+    if not is_http_url(url.strip()):
         raise ConfigError(
             f"the API URL from the {source} is not an http(s) URL with a host: {url!r} "
             "(for example https://orchestration.civitai.com)"

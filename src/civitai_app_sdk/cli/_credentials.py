@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Final, Self
 
 import attrs
-import httpx
 
 from civitai_app_sdk._transport import DEFAULT_BASE_URL
 from civitai_app_sdk.oauth.store import FileRefreshLock, RefreshLock
 from civitai_app_sdk.oauth.tokens import TokenSet
 
-from ._config import CREDENTIALS_FILE, ConfigError, origin
+from ._config import CREDENTIALS_FILE, ConfigError, is_http_url, origin
 from ._exit import CliError, ExitCode
 from ._output import note
 
@@ -64,14 +63,6 @@ def _binding(login: StoredLogin) -> tuple[str | None, str | None, str]:
     return login.client_id, login.auth_url, origin(login.api_url or DEFAULT_BASE_URL)
 
 
-def _is_http_url(url: str) -> bool:
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError, TypeError):
-        return False
-    return parsed.scheme in ("http", "https") and bool(parsed.host)
-
-
 def login_from_json(data: object, where: object) -> StoredLogin:
     """A login from its stored document; ``ConfigError`` naming ``where`` when it is bad."""
     if not isinstance(data, dict):
@@ -83,7 +74,7 @@ def login_from_json(data: object, where: object) -> StoredLogin:
     text = {k: v if isinstance(v := data.get(k), str) else None for k in _TEXT_KEYS}
     for key in ("auth_url", "api_url"):
         url = text[key]
-        if url is not None and not _is_http_url(url):
+        if url is not None and not is_http_url(url):
             raise ConfigError(f"{where}: {key} is not an http(s) URL; run `civitai-orch login`")
     return StoredLogin(tokens, text["client_id"], text["auth_url"], text["api_url"])
 
@@ -150,11 +141,13 @@ class LoginTokens:
         self._only = _binding(login)
         return self
 
+    def _foreign(self, login: StoredLogin) -> bool:
+        """Whether ``login`` is not the one :meth:`only` bound this store to."""
+        return self._only is not None and _binding(login) != self._only
+
     def _current(self) -> StoredLogin | None:
         login = self.read()
-        if login is None or (self._only is not None and _binding(login) != self._only):
-            return None
-        return login
+        return None if login is None or self._foreign(login) else login
 
     def read(self) -> StoredLogin | None:
         """The stored login, or ``None`` when there is none."""
@@ -177,7 +170,7 @@ class LoginTokens:
         login = self.read()
         if login is None:
             return None
-        if self._only is not None and _binding(login) != self._only:
+        if self._foreign(login):
             raise CliError(
                 "the stored login was replaced by another command while this one ran "
                 f"(the new one is for {_binding(login)[2]}); its token is not sent here",

@@ -20,6 +20,7 @@ from civitai_app_sdk import errors as sdk
 from civitai_app_sdk._transport import Settings, SyncTransport, to_url
 from civitai_app_sdk.orchestrator.blobs import extension_for
 
+from ._exit import CliError, ExitCode
 from ._files import place, safe_stem, save_chunks, strip_known_suffix
 from ._media import Media
 from ._progress import Bar
@@ -36,8 +37,6 @@ def download_directory(directory: Path) -> None:
     """Create ``directory`` if needed and check a file can be written in it, before any
     download: a ``--dir`` that cannot hold files is one usage error, not one failed
     download per output (with a "run it again" that cannot help)."""
-    from ._exit import CliError, ExitCode
-
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=directory):

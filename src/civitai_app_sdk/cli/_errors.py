@@ -136,6 +136,12 @@ def _lead(error: sdk.OrchestratorError) -> tuple[str, ExitCode]:
             "still running when the wait ended: check later with `civitai-orch workflow ID`",
             ExitCode.ERROR,
         )
+    if isinstance(error, sdk.ResponseTooLargeError):
+        return (
+            f"the API's answer was larger than {error.limit:,} bytes, so it was not read "
+            "(the API did not refuse the request): check CIVITAI_API_URL",
+            ExitCode.ERROR,
+        )
     if isinstance(error, sdk.BadRequestError):
         return "the API refused the request (HTTP 400): fix the fields it names", ExitCode.ERROR
     status = f"HTTP {error.status}" if error.status else "error"
@@ -151,7 +157,8 @@ def orchestrator_error(error: sdk.OrchestratorError) -> CliError:
 
 
 def to_click_error(exc: Exception) -> CliError | None:
-    """The CLI error for ``exc``, or ``None`` for a bug that should show its traceback."""
+    """The CLI error for ``exc``, or ``None`` to let it propagate: a bug that should show
+    its traceback, or a closed pipe, which click ends quietly."""
     if isinstance(exc, sdk.OrchestratorError):
         return orchestrator_error(exc)
     if isinstance(exc, sdk.RequestValidationError):

@@ -77,6 +77,20 @@ class CliError(click.ClickException):
             },
         }
 
+    def reworded(
+        self, message: str, code: ExitCode | None = None, *, extra: Mapping[str, Any] | None = None
+    ) -> CliError:
+        """This failure told as ``message`` (under ``code``, with ``extra``, when given),
+        keeping its HTTP status, request id and field errors for the ``--json`` document."""
+        return CliError(
+            message,
+            self.code if code is None else code,
+            status=self.status,
+            request_id=self.request_id,
+            fields=self.fields,
+            extra=self.extra if extra is None else extra,
+        )
+
     def show(self, file: object = None) -> None:
         """Print the one-line message on stderr (what a server said in it, escaped)."""
         text = printable(self.format_message())

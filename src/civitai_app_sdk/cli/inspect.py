@@ -78,13 +78,10 @@ def still_running(
     """
     state = status or "unknown"
     cancel = shlex.join(["civitai-orch", "cancel", workflow_id])
-    return CliError(
+    return (cause or CliError(what, code)).reworded(
         f"{what}: workflow {workflow_id} is still {state} on the server and keeps spending "
         f"Buzz; follow it with `{follow_command(workflow_id)}` or stop it with `{cancel}`",
         code,
-        status=cause.status if cause else None,
-        request_id=cause.request_id if cause else None,
-        fields=cause.fields if cause else None,
         extra={"id": workflow_id, "status": state, "cancel": cancel},
     )
 

@@ -48,15 +48,10 @@ def _run_failed(exc: OrchestratorError | KeyboardInterrupt) -> CliError:
         unsure = exc.status is None or exc.status >= 500 or exc.status == 408
     if not unsure:
         return error
-    return CliError(
+    return error.reworded(
         f"{error.format_message()}; the recipe may have run and been charged: look for it "
         "with `civitai-orch workflows` before running it again (a recipe has no "
-        "idempotency key)",
-        error.code,
-        status=error.status,
-        request_id=error.request_id,
-        fields=error.fields,
-        extra=error.extra,
+        "idempotency key)"
     )
 
 

@@ -113,13 +113,9 @@ def _submit_failed(exc: OrchestratorError | None, key: str) -> CliError:
         key = exc.external_id or key
     unsure = exc is None or exc.status is None or exc.status >= 500 or exc.status in {408, 429}
     lead = "the workflow may have been created: " if unsure else ""
-    return CliError(
+    return error.reworded(
         f"{error.format_message()}; {lead}retry with `--external-id {key}` "
         "(the same key never runs or charges twice)",
-        error.code,
-        status=error.status,
-        request_id=error.request_id,
-        fields=error.fields,
         extra={**error.extra, "externalId": key},
     )
 
