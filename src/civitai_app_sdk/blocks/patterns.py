@@ -19,7 +19,7 @@ takes seconds): :func:`check_length` refuses it with :class:`BlockManifestError`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Final, NoReturn
 
 from civitai_app_sdk.blocks.errors import BlockManifestError
@@ -165,6 +165,24 @@ def _is_name_char(char: str, first: bool) -> bool:
 _Place = tuple[tuple[int, int], ...]  # (disjunction, alternative) pairs from the top
 
 
+def syntax_chars(source: str) -> Iterator[tuple[int, str]]:
+    """Index and character of each character of ``source`` that is neither escaped nor
+    inside a character class (a class's opening ``[`` included): where ``|``, ``(`` and
+    ``)`` are syntax."""
+    index, in_class = 0, False
+    while index < len(source):
+        char = source[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        else:
+            in_class = char == "["
+            yield index, char
+        index += 1
+
+
 class _Scan:
     """What the JS parser knows before it starts: the capturing groups and their names.
 
@@ -173,21 +191,13 @@ class _Scan:
     """
 
     def __init__(self, source: str) -> None:
-        self.count, index, in_class = 0, 0, False
+        self.count = 0
         self.names: dict[str, list[int]] = {}
         # the open disjunctions, each as [its id, the alternative being read]
         frames = [[0, 0]]
         places: dict[str, list[_Place]] = {}
-        while index < len(source):
-            char = source[index]
-            if char == "\\":
-                index += 2
-                continue
-            if in_class:
-                in_class = char != "]"
-            elif char == "[":
-                in_class = True
-            elif char == "|":
+        for index, char in syntax_chars(source):
+            if char == "|":
                 frames[-1][1] += 1
             elif char == ")" and len(frames) > 1:
                 frames.pop()
@@ -205,7 +215,6 @@ class _Scan:
                     places.setdefault(name, []).append(place)
                     self.names.setdefault(name, []).append(self.count)
                 frames.append([index + 1, 0])
-            index += 1
 
 
 def _together(a: _Place, b: _Place) -> bool:

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from civitai_app_sdk.blocks.patterns import check_length, js_to_python
+from civitai_app_sdk.blocks.patterns import check_length, js_to_python, syntax_chars
 
 __all__ = [
     "MAX_POSITIONS",
@@ -278,23 +278,12 @@ class _Builder:
 def _separate_alternatives(source: str) -> str:
     """Append ``()`` to every alternative but the last, so ``re`` cannot merge ``a|a`` into
     the set ``[a]`` (which would hide the ambiguity); the language is unchanged."""
-    out: list[str] = []
-    index, in_class = 0, False
-    while index < len(source):
-        char = source[index]
-        if char == "\\":
-            out.append(source[index : index + 2])
-            index += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "|":
-            out.append("()")
-        out.append(char)
-        index += 1
-    return "".join(out)
+    out, start = [], 0
+    for index, char in syntax_chars(source):
+        if char == "|":
+            out += [source[start:index], "()"]
+            start = index
+    return "".join([*out, source[start:]])
 
 
 class _Budget:
