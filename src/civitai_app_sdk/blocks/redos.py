@@ -38,7 +38,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from civitai_app_sdk.blocks.patterns import check_length, js_to_python, syntax_chars
+from civitai_app_sdk.blocks.patterns import (
+    _CLASS_ESCAPES,
+    _LINE_ENDS,
+    _TOP,
+    check_length,
+    js_to_python,
+    syntax_chars,
+)
 
 __all__ = [
     "MAX_POSITIONS",
@@ -58,12 +65,9 @@ WITNESS_RUNS: Final = 10_000
 POLYNOMIAL_DEGREE_LIMIT: Final = 3
 """A chain of this many ambiguous loops (``n**3`` steps) makes a pattern prone."""
 _EXACT_COPIES: Final = 8
-_TOP: Final = 0x10FFFF
 
 Ranges = tuple[tuple[int, int], ...]
 _ALL: Final[Ranges] = ((0, _TOP),)
-_JS_SPACE: Final = "\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
-_LINE_ENDS: Final = "\n\r\u2028\u2029"
 
 
 def _normalise(ranges: Iterable[tuple[int, int]]) -> Ranges:
@@ -87,13 +91,11 @@ def _complement(ranges: Ranges) -> Ranges:
     return tuple(out)
 
 
-def _chars(text: str) -> Ranges:
-    return _normalise((ord(c), ord(c)) for c in text)
-
-
-_SPACE: Final = _normalise([*_chars(_JS_SPACE), (0x2000, 0x200A)])
-_WORD: Final = _normalise([(48, 57), (65, 90), (95, 95), (97, 122)])
-_DIGIT: Final = ((48, 57),)
+# The JS sets of `\s`, `\w` and `\d` (what `[\s\S]` reads as), and `.`, as the translation has them.
+_SPACE: Final = _normalise(_CLASS_ESCAPES["s"])
+_WORD: Final = _normalise(_CLASS_ESCAPES["w"])
+_DIGIT: Final = _normalise(_CLASS_ESCAPES["d"])
+_NOT_LINE_END: Final = _complement(_normalise(_LINE_ENDS))
 _CATEGORIES: Final = {
     sre.CATEGORY_DIGIT: _DIGIT,
     sre.CATEGORY_NOT_DIGIT: _complement(_DIGIT),
@@ -254,7 +256,7 @@ class _Builder:
         if op is sre.NOT_LITERAL:
             return self.position(_complement(((arg, arg),)))
         if op is sre.ANY:
-            return self.position(_complement(_chars(_LINE_ENDS)))
+            return self.position(_NOT_LINE_END)
         if op is sre.IN:
             return self.position(self.charset(arg))
         if op is sre.SUBPATTERN:
