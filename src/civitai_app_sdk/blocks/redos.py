@@ -2,7 +2,7 @@ r"""Can a JavaScript regular expression backtrack catastrophically? An automaton
 
 The platform refuses a ``settings.<key>.pattern`` that ``recheck`` finds ReDoS-prone. This
 module answers the same question without Node: the pattern is parsed (after
-:func:`~civitai_app_sdk.blocks.patterns.js_to_python`) and turned into a position automaton
+:func:`~civitai_app_sdk.blocks.jsregex.js_to_python`) and turned into a position automaton
 (Glushkov) that keeps how many ways a backtracking engine has to go from one position to the
 next. A search that is not anchored with ``^`` gets an implicit any-character loop in front,
 as ``RegExp.prototype.test`` retries at every offset. On that automaton:
@@ -38,14 +38,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from civitai_app_sdk.blocks.patterns import (
+from civitai_app_sdk.blocks.jsregex import (
     _CLASS_ESCAPES,
     _LINE_ENDS,
     _TOP,
-    check_length,
     js_to_python,
     syntax_chars,
 )
+from civitai_app_sdk.blocks.patterns import check_length
 
 __all__ = [
     "MAX_POSITIONS",
