@@ -53,7 +53,19 @@ _BOUNDARIES: Final = {
 _SET_CHARS: Final = frozenset("\\]-[^&|~")  # special (or warned about) inside a re class
 
 
+def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Code-point ranges sorted, with overlapping and adjacent ones joined."""
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
 def _complement(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The code points in none of ``ranges`` (which may overlap, in any order)."""
     out, start = [], 0
     for lo, hi in sorted(ranges):
         if lo > start:
@@ -112,13 +124,7 @@ def _with_case_variants(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
             start, end = max(lo, first), min(hi, last)
             if start <= end:
                 extra.append((start ^ 0x20, end ^ 0x20))
-    merged: list[tuple[int, int]] = []
-    for lo, hi in sorted([*ranges, *extra]):
-        if merged and lo <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
-        else:
-            merged.append((lo, hi))
-    return merged
+    return _merged([*ranges, *extra])
 
 
 def _is_name_char(char: str, first: bool) -> bool:

@@ -42,9 +42,11 @@ from civitai_app_sdk.blocks.jsregex import (
     _CLASS_ESCAPES,
     _LINE_ENDS,
     _TOP,
+    _merged,
     js_to_python,
     syntax_chars,
 )
+from civitai_app_sdk.blocks.jsregex import _complement as _complement_list
 from civitai_app_sdk.blocks.patterns import check_length
 
 __all__ = [
@@ -71,24 +73,11 @@ _ALL: Final[Ranges] = ((0, _TOP),)
 
 
 def _normalise(ranges: Iterable[tuple[int, int]]) -> Ranges:
-    merged: list[tuple[int, int]] = []
-    for lo, hi in sorted(ranges):
-        if merged and lo <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
-        else:
-            merged.append((lo, hi))
-    return tuple(merged)
+    return tuple(_merged(ranges))
 
 
 def _complement(ranges: Ranges) -> Ranges:
-    out, start = [], 0
-    for lo, hi in ranges:
-        if lo > start:
-            out.append((start, lo - 1))
-        start = hi + 1
-    if start <= _TOP:
-        out.append((start, _TOP))
-    return tuple(out)
+    return tuple(_complement_list(ranges))
 
 
 # The JS sets of `\s`, `\w` and `\d` (what `[\s\S]` reads as), and `.`, as the translation has them.
