@@ -7,6 +7,7 @@ import hashlib
 import http.client
 import json
 import os
+import tempfile
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,9 +105,18 @@ def fill_from_shared(entries: dict[str, LockEntry], shared: Path = SHARED_SPECS)
 def store(path: Path, data: bytes) -> None:
     """Write `data` (the bytes that were checked, not a second read of their source) to
     `path` whole or not at all: an interrupted run leaves no partial file."""
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")  # git-ignored like the rest
-    partial.write_bytes(data)
-    os.replace(partial, path)
+    # A name of its own, so two runs at once cannot move each other's half-written file;
+    # git-ignored like the rest of specs/.
+    fd, partial = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent
+    )
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 def is_present(entry: LockEntry) -> bool:

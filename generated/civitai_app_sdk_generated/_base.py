@@ -163,9 +163,15 @@ class RequestModel(ApiModel):
         """The fields, then the unknown ones kept on read (a request model's own config
         would leave them out of every dump, losing what the server sent)."""
         data: dict[str, Any] = handler(self)
+        include, exclude = info.include, info.exclude
         for key, value in (self.__pydantic_extra__ or {}).items():
             if key in data or (value is None and info.exclude_none):
                 continue
+            if include is not None and key not in include:
+                continue  # `include=` and `exclude=` leave it out as they would a field
+            if exclude is not None and key in exclude:
+                if not isinstance(exclude, dict) or not isinstance(exclude[key], dict | set):
+                    continue  # the whole value, not some of its members
             data[key] = to_jsonable_python(value) if info.mode_is_json() else value
         return data
 

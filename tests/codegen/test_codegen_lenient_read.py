@@ -65,3 +65,16 @@ def test_the_same_input_in_a_request_is_still_refused(writer: str) -> None:
     errors = caught.value.errors()  # one line, however many members were built before
     assert [e["type"] for e in errors] == ["extra_forbidden"]
     assert errors[0]["loc"][-1] == "brandNew"
+
+
+def test_include_and_exclude_leave_out_a_kept_unknown_field_like_a_field() -> None:
+    # The dump that adds the unknown fields kept on read added them whatever `include=`
+    # or `exclude=` said: `exclude={"brandNew"}` still sent it, `include={"prompt"}` too.
+    (step,) = Workflow.model_validate(_workflow()).steps or []
+    source = step.input
+    assert isinstance(source, BaseModel)
+    assert source.model_dump()["brandNew"] == 1
+    assert source.model_dump(include={"prompt"}) == {"prompt": "p"}
+    assert "brandNew" not in source.model_dump(exclude={"brandNew"})
+    assert "brandNew" not in source.model_dump(mode="json", exclude={"brandNew": True})
+    assert source.model_dump(include={"prompt", "brandNew"}) == {"prompt": "p", "brandNew": 1}

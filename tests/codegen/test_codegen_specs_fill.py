@@ -254,3 +254,25 @@ def test_the_stored_copy_is_the_checked_bytes(
     assert report.copied == ["orchestrator.json"]
     assert (specs_dir / "orchestrator.json").read_bytes() == GOOD
     assert sorted(p.name for p in specs_dir.iterdir()) == ["orchestrator.json"]
+
+
+def test_two_runs_storing_the_same_spec_at_once_both_succeed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both runs wrote to the same `.orchestrator.partial.json`: the first one's rename
+    # took the second's half-written file, and the second's rename then failed.
+    target = tmp_path / "orchestrator.json"
+    real_replace = inputs.os.replace
+    interleaved = []
+
+    def replace_after_the_other_run(src: str, dst: Path) -> None:
+        if not interleaved:
+            interleaved.append(src)
+            inputs.store(target, GOOD)  # the other run, between our write and our rename
+        real_replace(src, dst)
+
+    monkeypatch.setattr(inputs.os, "replace", replace_after_the_other_run)
+    inputs.store(target, GOOD)
+    assert interleaved
+    assert target.read_bytes() == GOOD
+    assert [p.name for p in tmp_path.iterdir()] == ["orchestrator.json"]

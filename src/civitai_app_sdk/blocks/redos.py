@@ -2,7 +2,7 @@ r"""Can a JavaScript regular expression backtrack catastrophically? An automaton
 
 The platform refuses a ``settings.<key>.pattern`` that ``recheck`` finds ReDoS-prone. This
 module answers the same question without Node: the pattern is parsed (after
-:func:`~civitai_app_sdk.blocks.patterns.js_to_python`) and turned into a position automaton
+:func:`~civitai_app_sdk.blocks.jsregex.js_to_python`) and turned into a position automaton
 (Glushkov) that keeps how many ways a backtracking engine has to go from one position to the
 next. A search that is not anchored with ``^`` gets an implicit any-character loop in front,
 as ``RegExp.prototype.test`` retries at every offset. On that automaton:
@@ -38,7 +38,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from civitai_app_sdk.blocks.patterns import check_length, js_to_python
+from civitai_app_sdk.blocks.jsregex import (
+    _CLASS_ESCAPES,
+    _LINE_ENDS,
+    _TOP,
+    _merged,
+    js_to_python,
+    syntax_chars,
+)
+from civitai_app_sdk.blocks.jsregex import _complement as _complement_list
+from civitai_app_sdk.blocks.patterns import check_length
 
 __all__ = [
     "MAX_POSITIONS",
@@ -58,42 +67,24 @@ WITNESS_RUNS: Final = 10_000
 POLYNOMIAL_DEGREE_LIMIT: Final = 3
 """A chain of this many ambiguous loops (``n**3`` steps) makes a pattern prone."""
 _EXACT_COPIES: Final = 8
-_TOP: Final = 0x10FFFF
 
 Ranges = tuple[tuple[int, int], ...]
 _ALL: Final[Ranges] = ((0, _TOP),)
-_JS_SPACE: Final = "\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
-_LINE_ENDS: Final = "\n\r\u2028\u2029"
 
 
 def _normalise(ranges: Iterable[tuple[int, int]]) -> Ranges:
-    merged: list[tuple[int, int]] = []
-    for lo, hi in sorted(ranges):
-        if merged and lo <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
-        else:
-            merged.append((lo, hi))
-    return tuple(merged)
+    return tuple(_merged(ranges))
 
 
 def _complement(ranges: Ranges) -> Ranges:
-    out, start = [], 0
-    for lo, hi in ranges:
-        if lo > start:
-            out.append((start, lo - 1))
-        start = hi + 1
-    if start <= _TOP:
-        out.append((start, _TOP))
-    return tuple(out)
+    return tuple(_complement_list(ranges))
 
 
-def _chars(text: str) -> Ranges:
-    return _normalise((ord(c), ord(c)) for c in text)
-
-
-_SPACE: Final = _normalise([*_chars(_JS_SPACE), (0x2000, 0x200A)])
-_WORD: Final = _normalise([(48, 57), (65, 90), (95, 95), (97, 122)])
-_DIGIT: Final = ((48, 57),)
+# The JS sets of `\s`, `\w` and `\d` (what `[\s\S]` reads as), and `.`, as the translation has them.
+_SPACE: Final = _normalise(_CLASS_ESCAPES["s"])
+_WORD: Final = _normalise(_CLASS_ESCAPES["w"])
+_DIGIT: Final = _normalise(_CLASS_ESCAPES["d"])
+_NOT_LINE_END: Final = _complement(_normalise(_LINE_ENDS))
 _CATEGORIES: Final = {
     sre.CATEGORY_DIGIT: _DIGIT,
     sre.CATEGORY_NOT_DIGIT: _complement(_DIGIT),
@@ -254,7 +245,7 @@ class _Builder:
         if op is sre.NOT_LITERAL:
             return self.position(_complement(((arg, arg),)))
         if op is sre.ANY:
-            return self.position(_complement(_chars(_LINE_ENDS)))
+            return self.position(_NOT_LINE_END)
         if op is sre.IN:
             return self.position(self.charset(arg))
         if op is sre.SUBPATTERN:
@@ -278,23 +269,12 @@ class _Builder:
 def _separate_alternatives(source: str) -> str:
     """Append ``()`` to every alternative but the last, so ``re`` cannot merge ``a|a`` into
     the set ``[a]`` (which would hide the ambiguity); the language is unchanged."""
-    out: list[str] = []
-    index, in_class = 0, False
-    while index < len(source):
-        char = source[index]
-        if char == "\\":
-            out.append(source[index : index + 2])
-            index += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "|":
-            out.append("()")
-        out.append(char)
-        index += 1
-    return "".join(out)
+    out, start = [], 0
+    for index, char in syntax_chars(source):
+        if char == "|":
+            out += [source[start:index], "()"]
+            start = index
+    return "".join([*out, source[start:]])
 
 
 class _Budget:

@@ -28,8 +28,8 @@ from ..errors import CivitaiError
 SCHEMA_ENV: Final = "CIVITAI_APP_BLOCK_SCHEMA"
 _SCOPE_ENTRY: Final = re.compile(r"\Ascopes\[[0-9]+\]\Z")
 QUOTED_VALUE_MAX: Final = 200
-_SCHEMA_MAX_BYTES: Final = 16 << 20  # a device or an endless pipe is not read forever
 """Longest rendering of the offending value a schema finding quotes."""
+_SCHEMA_MAX_BYTES: Final = 16 << 20  # a device or an endless pipe is not read forever
 
 SchemaInput = Path | str | Mapping[str, Any]
 

@@ -6,6 +6,7 @@ no free pooled connection, an unsupported URL) did not use the token up. A close
 client or event loop (``RuntimeError``) may fail before or after the bytes leave (a
 pooled keep-alive connection of a closed loop still writes them), but then the answer,
 with any rotated pair, can never be read back: sending again loses nothing more.
+:func:`unanswered` says the wider thing: the request got no usable answer at all.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from typing import Final
 
 import httpx
 
-__all__ = ["may_resend"]
+from ..errors import TransportError
+from .errors import OAuthError
+
+__all__ = ["may_resend", "unanswered"]
 
 _UNSENT: Final = (
     httpx.ConnectError,
@@ -39,3 +43,12 @@ def may_resend(error: BaseException) -> bool:
         seen.add(id(current))
         current = current.__cause__
     return False
+
+
+def unanswered(error: BaseException) -> bool:
+    """Whether an OAuth call failed without a usable answer: none (``TransportError``), or
+    a 5xx. Such a failure may pass; whether the request may be sent again is
+    :func:`may_resend`'s question."""
+    if isinstance(error, TransportError):
+        return True
+    return isinstance(error, OAuthError) and error.status is not None and error.status >= 500

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ..errors import CivitaiError, TransportError
+from ..errors import CivitaiError
+from ._unsent import unanswered
 from ._values import finite_number, hidden_repr
 from .errors import OAuthError
 
@@ -144,9 +145,7 @@ class DevicePoller:
             self.interval += _SLOW_DOWN_STEP
         elif oauth in _PENDING:
             self._lost, self._failures = None, 0
-        elif isinstance(error, TransportError) or (
-            isinstance(error, OAuthError) and (error.status or 0) >= 500
-        ):
+        elif unanswered(error):
             self._failures += 1
             if self._failures > _MAX_FAILURES:
                 raise error

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final, Protocol, TypeVar, runtime_checkable
 
 from ..errors import ConfigurationError, TransportError
 from ..oauth import CivitaiUser, OAuthError, TokenSet
-from ..oauth._unsent import may_resend
+from ..oauth._unsent import may_resend, unanswered
 from .chunks import cookie_names
 from .errors import NotSignedInError, SessionExpiredError, SignInUnavailableError
 
@@ -307,10 +307,7 @@ _REFUSED: Final = frozenset({"invalid_grant", "login_required"})
 
 def _passing(error: BaseException) -> bool:
     """No usable answer: none, a timeout, 429 or 5xx (the request may be made again later)."""
-    if isinstance(error, TransportError):
-        return True
-    status = error.status if isinstance(error, OAuthError) else None
-    return status is not None and (status == 429 or status >= 500)
+    return unanswered(error) or (isinstance(error, OAuthError) and error.status == 429)
 
 
 def _given_back(error: BaseException) -> bool:
