@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from blocks_support import manifest
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from civitai_app_sdk.blocks import BlockManifestError, define_block, validate_manifest
@@ -163,7 +163,12 @@ STARRY = st.tuples(
 ).map(lambda parts: "x" + "".join(f"(?:{p}){q}" for p, q in parts[0]) + parts[1])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(
+    max_examples=150,
+    deadline=None,
+    # only flagged patterns count (about a third): some seeds start with a run of misses
+    suppress_health_check=[HealthCheck.filter_too_much],
+)
 @given(STARRY)
 def test_everything_regexploit_flags_is_flagged(pattern: str) -> None:
     """regexploit (a maintained checker) as an oracle: it misses six of the issue's eight
