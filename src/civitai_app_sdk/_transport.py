@@ -92,6 +92,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "NEVER_SENT",
     "AsyncTransport",
     "Call",
     "CapturedResponses",
@@ -122,7 +123,8 @@ WAIT_MARGIN: Final = 30.0
 BODY_LIMIT: Final = 2000
 """Most characters of a failed answer's body kept on the error (``OrchestratorError.body``)."""
 _REQUEST_ID_HEADERS: Final = ("x-request-id", "request-id", "x-correlation-id", "x-trace-id")
-_NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""httpx failures of a request that provably never left the machine (no connection)."""
 _CANCEL_SLACK: Final = 0.05
 """Seconds past a request's deadline before the async cancel scope fires (httpx's own,
 clamped timeouts normally end it first, with a more precise error)."""
@@ -215,7 +217,7 @@ class RetryPolicy:
     @staticmethod
     def may_repeat(call: Call, error: Exception) -> bool:
         """Whether ``call`` may be sent again after ``error`` without charging twice."""
-        return call.idempotent or isinstance(error, _NEVER_SENT)
+        return call.idempotent or isinstance(error, NEVER_SENT)
 
     def delay(
         self,

@@ -15,17 +15,13 @@ from typing import Final
 
 import httpx
 
+from .._transport import NEVER_SENT
 from ..errors import TransportError
 from .errors import OAuthError
 
 __all__ = ["may_resend", "unanswered"]
 
-_UNSENT: Final = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.UnsupportedProtocol,
-)
+_UNSENT: Final = (*NEVER_SENT, httpx.UnsupportedProtocol)
 
 
 def may_resend(error: BaseException) -> bool:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
-
+from .._transport import NEVER_SENT
 from ..errors import (
     ConfigurationError,
     OrchestratorError,
@@ -21,8 +20,6 @@ from ..errors import (
 )
 
 __all__ = ["may_have_run", "warn_unkeyed"]
-
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def may_have_run(error: BaseException) -> bool:
@@ -39,7 +36,7 @@ def may_have_run(error: BaseException) -> bool:
     if isinstance(error, OrchestratorError):
         if error.status is not None:
             return error.status >= 500
-        return not isinstance(error.__cause__, _NEVER_SENT)
+        return not isinstance(error.__cause__, NEVER_SENT)
     return True
 
 
