@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import ValidationError
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..errors import CivitaiError
 
@@ -58,19 +57,9 @@ class BlockMessageError(ValidationError, CivitaiError):
 
     @classmethod
     def of(cls, error: ValidationError) -> BlockMessageError:
-        """The same findings as ``error``, as this type."""
-        try:
-            return cls.from_exception_data(error.title, error.errors(include_url=False))  # type: ignore[arg-type]
-        except KeyError:  # an error type of a custom validator: kept with its message
-            custom: list[InitErrorDetails] = [
-                {
-                    "type": PydanticCustomError(found["type"], found["msg"]),
-                    "loc": found["loc"],
-                    "input": found["input"],
-                }
-                for found in error.errors(include_url=False)
-            ]
-            return cls.from_exception_data(error.title, custom)
+        """The same findings as ``error``, as this type (the message models use only
+        pydantic's own error types, which ``from_exception_data`` takes back)."""
+        return cls.from_exception_data(error.title, error.errors(include_url=False))  # type: ignore[arg-type]
 
 
 class PlatformOwnedFieldWarning(UserWarning):
