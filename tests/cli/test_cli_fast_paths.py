@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -111,17 +112,25 @@ def test_an_id_of_dots_only_is_refused_before_anything_is_sent(
     assert error.get("status") is None  # refused locally: no answer to report
 
 
+def _console_script(
+    argv: list[str], config_dir: object, **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """``civitai-orch`` as its console script runs it, with its own config folder."""
+    return subprocess.run(
+        [sys.executable, "-c", "from civitai_app_sdk.cli import run; run()", *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CIVITAI_CONFIG_DIR": str(config_dir)},
+        check=False,
+        **options,
+    )
+
+
 @pytest.mark.parametrize(("argv", "code"), [(["--version"], 0), (["nosuch"], 2)])
 def test_the_console_script_exits_with_the_command_code(
     argv: list[str], code: int, tmp_path: object
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", "from civitai_app_sdk.cli import run; run()", *argv],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "CIVITAI_CONFIG_DIR": str(tmp_path)},
-        check=False,
-    )
+    done = _console_script(argv, tmp_path)
     assert done.returncode == code, done.stderr
     if code == 0:
         assert done.stdout.strip()  # flushed before the quick exit
@@ -133,14 +142,7 @@ def test_the_console_script_started_with_stdout_or_stderr_closed_exits_cleanly(
     argv: list[str], code: int, closed: int, tmp_path: object
 ) -> None:
     """Python sets ``sys.stdout``/``sys.stderr`` to ``None`` then (cron, daemons)."""
-    done = subprocess.run(
-        [sys.executable, "-c", "from civitai_app_sdk.cli import run; run()", *argv],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "CIVITAI_CONFIG_DIR": str(tmp_path)},
-        preexec_fn=lambda: os.close(closed),
-        check=False,
-    )
+    done = _console_script(argv, tmp_path, preexec_fn=lambda: os.close(closed))
     assert done.returncode == code, done.stderr
     assert "Traceback" not in done.stderr
 

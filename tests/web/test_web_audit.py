@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -20,6 +21,19 @@ from .test_web_asgi import APP, asgi_client, make_app, server, sign_in
 
 pytestmark = pytest.mark.anyio
 __all__ = ["server"]  # the module-scoped local OAuth server fixture
+
+
+def _installed(app: Starlette, **options: Any) -> CivitaiAuth:
+    """The sign-in helpers installed on ``app`` for the web app at ``APP``."""
+    auth = CivitaiAuth(
+        client_id="web-app",
+        redirect_uri=f"{APP}/auth/callback",
+        scopes=["UserRead"],
+        cookie_secrets=["c" * 43],
+        **options,
+    )
+    auth.install(app)
+    return auth
 
 
 async def test_a_cookie_header_split_in_several_fields_still_carries_the_session(
@@ -54,14 +68,9 @@ async def test_a_token_call_without_a_usable_answer_is_a_sign_in_error_page(
     # "Internal Server Error", and the sign-in cookie was left behind
     oauth = "https://oauth.example"
     app = Starlette()
-    auth = CivitaiAuth(
-        client_id="web-app",
-        redirect_uri=f"{APP}/auth/callback",
-        scopes=["UserRead"],
-        cookie_secrets=["c" * 43],
-        oauth_client=AsyncOAuthClient("web-app", base_url=oauth, site_url=oauth, max_retries=0),
+    _installed(
+        app, oauth_client=AsyncOAuthClient("web-app", base_url=oauth, site_url=oauth, max_retries=0)
     )
-    auth.install(app)
     transport = httpx.ASGITransport(app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url=APP) as client:
         start = await client.get("/auth/login")
@@ -90,15 +99,11 @@ async def test_a_request_that_crashes_after_a_refresh_still_sends_the_new_cookie
         raise RuntimeError("a bug in the app, after the token was refreshed")
 
     app = Starlette(routes=[Route("/crash", crash)])
-    auth = CivitaiAuth(
-        client_id="web-app",
-        redirect_uri=f"{APP}/auth/callback",
-        scopes=["UserRead"],
-        cookie_secrets=["c" * 43],
+    auth = _installed(
+        app,
         oauth_client=AsyncOAuthClient("web-app", base_url=oauth, site_url=oauth),
         clock=lambda: now,
     )
-    auth.install(app)
     old = auth.new_session(None)
     await old.save(TokenSet(access_token="a1", refresh_token="r1", expires_at=now - 5))
     cookie = "; ".join(h.partition(";")[0] for h in old.set_cookie_headers())
@@ -121,13 +126,7 @@ async def test_a_crash_that_changed_nothing_is_left_to_the_server() -> None:
         raise RuntimeError("no session involved")
 
     app = Starlette(routes=[Route("/crash", crash)])
-    auth = CivitaiAuth(
-        client_id="web-app",
-        redirect_uri=f"{APP}/auth/callback",
-        scopes=["UserRead"],
-        cookie_secrets=["c" * 43],
-    )
-    auth.install(app)
+    _installed(app)
     transport = httpx.ASGITransport(app, raise_app_exceptions=True)
     async with httpx.AsyncClient(transport=transport, base_url=APP) as client:
         with pytest.raises(RuntimeError, match="no session involved"):
