@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from civitai_app_sdk.errors import RequestValidationError, ResponseValidationError
 from civitai_app_sdk.orchestrator import validate_workflow_body
-from civitai_app_sdk.orchestrator._reading import read
+from civitai_app_sdk.orchestrator._reading import MOST_LENIENT, read
 from tests.orchestrator.conftest import workflow_json
 
 WIDENED: dict[str, Any] = {
@@ -113,3 +113,14 @@ def test_every_kind_of_bound_is_set_aside_and_put_back(
     data = {"text": text, "ratio": ratio, "count": count, "items": [1, item, 2]}
     echo = read(Echo, json.dumps(data).encode(), "echo")
     assert echo.model_dump() == data
+
+
+def test_an_answer_with_more_values_past_bounds_than_a_widened_range_explains_fails() -> None:
+    data = _echoing()
+    step = data["steps"][0]
+    step["input"]["cfgScale"] = 45
+    data["steps"] = [{**step, "name": f"s{index}"} for index in range(MOST_LENIENT + 1)]
+    with pytest.raises(ResponseValidationError, match="at steps/0/input/cfgScale"):
+        _read(data)
+    data["steps"] = data["steps"][:MOST_LENIENT]
+    assert len(_read(data).steps or []) == MOST_LENIENT

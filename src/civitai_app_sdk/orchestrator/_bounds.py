@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any, Final
 
-from pydantic import BaseModel
+from civitai_app_sdk_generated._base import json_location, reported_errors
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 __all__ = ["put_back", "set_aside", "value_at"]
@@ -56,12 +57,11 @@ def _meeting(item: ErrorDetails) -> tuple[bool, Any]:
     return False, None
 
 
-def set_aside(data: Any, errors: list[tuple[Path, ErrorDetails]]) -> list[tuple[Path, Any]] | None:
-    """Replace in ``data`` each value past a bound; ``None`` unless every error is one.
-
-    ``errors`` pairs each error with its JSON path; the result pairs each path with the
-    value that was there.
+def set_aside(data: Any, error: ValidationError) -> list[tuple[Path, Any]] | None:
+    """Replace in ``data`` each value past a bound that ``error`` names; ``None`` unless
+    every problem is one. The result pairs each JSON path with the value that was there.
     """
+    errors = [(json_location(item["loc"]), item) for item in reported_errors(error)]
     moved: list[tuple[Path, Any]] = []
     for path, item in errors:
         fits, value = _meeting(item)

@@ -57,6 +57,10 @@ def adapter(kind: Any) -> TypeAdapter[Any]:
     return found
 
 
+MOST_LENIENT: Final = 1000
+"""An answer with more problems than this is broken, not a service ahead of its spec: a
+lenient read stops there, which bounds what a hostile body costs (the strict parse is
+the rest)."""
 _DROP: Final = object()
 _NULL_ROUNDS: Final = 4
 """Tries at dropping refused nulls (each may reveal others inside union members)."""
@@ -122,6 +126,8 @@ def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
     model's parser refuses) made U+FFFD, the nulls it refused left out and values past a
     bound kept as sent (:mod:`._bounds`); raises ``error`` (the first one, naming the real
     path) when that is not enough."""
+    if error.error_count() > MOST_LENIENT:
+        raise error
     try:
         data = json.loads(content)
         if any(item["type"] == "json_invalid" for item in error.errors()):
@@ -135,9 +141,10 @@ def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
         last = error
     aside: dict[tuple[int | str, ...], Any] = {}
     for _ in range(_NULL_ROUNDS):
+        if last.error_count() > MOST_LENIENT:
+            break
         if not _drop_refused_nulls(data, last):
-            found = [(json_location(item["loc"]), item) for item in reported_errors(last)]
-            moved = set_aside(data, found)
+            moved = set_aside(data, last)
             if moved is None:
                 break
             for path, value in moved:  # a value set aside twice keeps the one sent
