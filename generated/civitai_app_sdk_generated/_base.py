@@ -63,6 +63,12 @@ def with_extra(context: Any, extra: ExtraValues | None, strict: bool | None = No
     return {**(context or {}), **added}
 
 
+_EXTRA_ONLY: dict[str, Any] = {
+    value: MappingProxyType({EXTRA_CONTEXT: value}) for value in ("allow", "ignore", "forbid")
+}
+"""The context of a call that gave none: read-only, made once."""
+
+
 class ApiModel(BaseModel):
     """Base of every generated model: lenient on read (extra fields are kept).
 
@@ -77,6 +83,7 @@ class ApiModel(BaseModel):
         protected_namespaces=(),
     )
     _read_extra: ClassVar[ExtraValues | None] = "allow"
+    _read_context: ClassVar[Any] = _EXTRA_ONLY["allow"]
 
     @classmethod
     def model_validate(
@@ -91,6 +98,18 @@ class ApiModel(BaseModel):
         by_name: bool | None = None,
     ) -> Self:
         """Validate ``obj``; unknown fields are kept unless this is a request model."""
+        if (
+            strict is None
+            and extra is None
+            and from_attributes is None
+            and context is None
+            and by_alias is None
+            and by_name is None
+            and _Freshness.built == _Freshness.rebuilt
+        ):  # the common call: no work beyond the validator's
+            return cls.__pydantic_validator__.validate_python(  # type: ignore[no-any-return]
+                obj, extra=cls._read_extra, context=cls._read_context
+            )
         if by_alias is False and by_name is not True:  # let pydantic refuse it
             return super().model_validate(obj, by_alias=by_alias, by_name=by_name)
         if _Freshness.built != _Freshness.rebuilt:
@@ -118,6 +137,17 @@ class ApiModel(BaseModel):
         by_name: bool | None = None,
     ) -> Self:
         """Validate JSON text; unknown fields are kept unless this is a request model."""
+        if (
+            strict is None
+            and extra is None
+            and context is None
+            and by_alias is None
+            and by_name is None
+            and _Freshness.built == _Freshness.rebuilt
+        ):  # the common call, on every response read: no work beyond the validator's
+            return cls.__pydantic_validator__.validate_json(  # type: ignore[no-any-return]
+                json_data, extra=cls._read_extra, context=cls._read_context
+            )
         if by_alias is False and by_name is not True:  # let pydantic refuse it
             return super().model_validate_json(json_data, by_alias=by_alias, by_name=by_name)
         if _Freshness.built != _Freshness.rebuilt:
@@ -131,12 +161,6 @@ class ApiModel(BaseModel):
             by_alias=by_alias,
             by_name=by_name,
         )
-
-
-_EXTRA_ONLY: dict[str, Any] = {
-    value: MappingProxyType({EXTRA_CONTEXT: value}) for value in ("allow", "ignore", "forbid")
-}
-"""The context of a call that gave none: read-only, made once."""
 
 
 def _context(context: Any, extra: ExtraValues | None, strict: bool | None) -> Any:
@@ -155,6 +179,7 @@ class RequestModel(ApiModel):
 
     model_config = ConfigDict(extra="forbid")
     _read_extra: ClassVar[ExtraValues | None] = None
+    _read_context: ClassVar[Any] = None
 
     @model_serializer(mode="wrap")
     def _dump_with_extra(
