@@ -20,8 +20,11 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast, ov
 import attrs
 import httpx
 
-from ._transport import AsyncTransport, Call, CapturedResponses, Settings, SyncTransport
-from ._transport import capture_responses as _capture
+from ._capture import CapturedResponses
+from ._capture import capture_responses as _capture
+from ._request import Call
+from ._settings import Settings
+from ._transport import AsyncTransport, SyncTransport
 from .errors import retry_with_key
 
 __all__ = ["AsyncClient", "Operation", "SyncClient", "client_operation", "operation"]

@@ -18,8 +18,9 @@ import httpx
 
 from .._operations import Operation
 from .._redact import mask_secrets
-from .._transport import DEFAULT_MAX_RETRIES, Settings
-from .._transport import Call as CoreCall
+from .._request import Call as CoreCall
+from .._retry import DEFAULT_MAX_RETRIES
+from .._settings import Settings
 from ..errors import CivitaiError, ConfigurationError, parse_body
 from ._unsent import may_resend
 from ._values import hidden_repr

@@ -23,13 +23,9 @@ import attrs
 import httpx
 
 from .._operations import AsyncClient, Operation, SyncClient, client_operation
-from .._transport import (
-    DEFAULT_MAX_RETRIES,
-    AsyncTransport,
-    RequestOptions,
-    SyncTransport,
-    with_options,
-)
+from .._request import RequestOptions, with_options
+from .._retry import DEFAULT_MAX_RETRIES
+from .._transport import AsyncTransport, SyncTransport
 from ..errors import CivitaiError, ResponseTooLargeError
 from . import _core
 from ._core import DEFAULT_TIMEOUT, Credentials, OnceGuard

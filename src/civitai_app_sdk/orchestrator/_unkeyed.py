@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .._transport import NEVER_SENT
+from .._retry import NEVER_SENT
 from ..errors import (
     ConfigurationError,
     OrchestratorError,

@@ -22,8 +22,9 @@ from civitai_app_sdk_generated import (
     WorkflowStep,
 )
 
+from .._failures import request_id
 from .._operations import Operation
-from .._transport import Call, RequestOptions, request_id, with_options
+from .._request import Call, RequestOptions, with_options
 from ..errors import BlobBlockedError, RequestValidationError
 from ._params import WORKFLOWS, hold_params, invalid, list_params, segment, text
 from ._reading import read

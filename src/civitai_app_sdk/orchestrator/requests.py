@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 import httpx
 from civitai_app_sdk_generated import OperationSpec
 
-from .._transport import Call
+from .._request import Call
 from ..errors import RequestValidationError
 from . import calls
 from ._reading import read
