@@ -20,9 +20,11 @@ from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast, ov
 import attrs
 import httpx
 
-from ._transport import AsyncTransport, Call, CapturedResponses, Settings, SyncTransport
-from ._transport import capture_responses as _capture
-from .errors import retry_with_key
+from ._capture import CapturedResponses
+from ._capture import capture_responses as _capture
+from ._request import Call
+from ._settings import Settings
+from ._transport import AsyncTransport, SyncTransport
 
 __all__ = ["AsyncClient", "Operation", "SyncClient", "client_operation", "operation"]
 
@@ -35,25 +37,21 @@ _OPERATION_TYPE = re.compile(r"^Operation\[(.*)\]$")
 class Operation(Generic[T]):
     """A call to send and the function that reads its 2xx response.
 
-    ``external_id`` marks a call that may charge: every error it raises carries the
-    key and says how to retry with it (:func:`~civitai_app_sdk.errors.retry_with_key`).
-    ``on_failure`` sees every exception the call ends with (e.g. to give a single-use
-    value back when the request provably never reached the server).
+    ``on_failure`` sees every exception the call ends with, a cancellation or an
+    interrupt too (e.g. to say in the error of a call that may have charged how to retry
+    safely, or to give a single-use value back when the request provably never reached
+    the server).
     """
 
     call: Call
     read: Callable[[httpx.Response], T]
-    external_id: str | None = None
     on_failure: Callable[[BaseException], None] | None = None
 
 
 def _failed(operation: Operation[Any], error: BaseException) -> None:
-    """Tell ``operation``'s ``on_failure`` about ``error``; when the operation may charge,
-    the error (a cancellation or an interrupt too) carries its idempotency key."""
+    """Tell ``operation``'s ``on_failure`` about ``error``."""
     if operation.on_failure is not None:
         operation.on_failure(error)
-    if operation.external_id is not None:
-        retry_with_key(error, operation.external_id)
 
 
 class _Client:

@@ -23,14 +23,13 @@ from core_helpers import API, workflow
 from hypothesis import given
 from hypothesis import strategies as st
 
+from civitai_app_sdk._request import _API_URLS, _ParsedUrls
 from civitai_app_sdk._transport import (
-    _API_URLS,
     AsyncTransport,
     Call,
     RequestBuilder,
     Settings,
     SyncTransport,
-    _ParsedUrls,
     build_request,
     to_url,
     with_options,

@@ -26,6 +26,8 @@ import httpx
 from civitai_app_sdk._transport import DEFAULT_BASE_URL
 from civitai_app_sdk.errors import ConfigurationError
 
+from ._json import parse_json
+
 ENV_TOKEN: Final = "CIVITAI_API_TOKEN"
 ENV_API_URL: Final = "CIVITAI_API_URL"
 ENV_CLIENT_ID: Final = "CIVITAI_CLIENT_ID"
@@ -90,10 +92,10 @@ FILE_KEYS: Final = ("api_url", "auth_url", "client_id", "max_retries")
 
 def _read_json_object(path: Path) -> dict[str, object]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError, RecursionError) as exc:
+    except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} is not a JSON object")

@@ -26,6 +26,7 @@ from civitai_app_sdk.oauth.tokens import TokenSet
 
 from ._config import CREDENTIALS_FILE, ConfigError, is_http_url, origin
 from ._exit import CliError, ExitCode
+from ._json import parse_json
 from ._output import note
 
 NEVER_EXPIRES: Final = 253402300799.0
@@ -233,10 +234,10 @@ class CredentialsFile(LoginTokens):
     def read(self) -> StoredLogin | None:
         """The stored login, or ``None`` when there is none."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = parse_json(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, RecursionError) as exc:
+        except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot read {self.path}: {exc}; run `civitai-orch login`") from None
         self._check_mode()
         return login_from_json(data, self.path)

@@ -15,6 +15,7 @@ from typing import Any, Final
 from civitai_app_sdk import __version__
 
 from ._config import Settings
+from ._json import parse_json
 from ._session import resolve_token
 
 USER_AGENT: Final = f"civitai-orch/{__version__}"
@@ -42,8 +43,8 @@ def get_json(settings: Settings, path: str, params: Sequence[tuple[str, str]]) -
     finally:
         transport.close()
     try:
-        return response.json()
-    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
+        return parse_json(response.content)
+    except ValueError:  # not JSON, or nested past the parser's depth
         text = response.text
         raise sdk.ResponseValidationError(
             f"GET {path} did not return JSON",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import IO, Any, Final
 
 from civitai_app_sdk._limits import MAX_JSON_BODY
 
 from ._exit import CliError, ExitCode
+from ._json import NestedTooDeeplyError, parse_json
 
 MAX_INPUT: Final = MAX_JSON_BODY
 """Most characters read (64 Mi, the SDK's cap on a JSON answer): ``/dev/zero`` or an
@@ -26,10 +26,10 @@ def read_json(file: IO[str]) -> Any:
                 "input is a JSON document of at most that size",
                 ExitCode.USAGE,
             )
-        return json.loads(text)
-    except ValueError as exc:  # UnicodeDecodeError among them
-        raise CliError(f"{file.name} is not valid JSON: {exc}", ExitCode.USAGE) from None
-    except RecursionError:
+        return parse_json(text)
+    except NestedTooDeeplyError:
         raise CliError(
             f"{file.name} is nested too deeply to read (over about 1,000 levels)", ExitCode.USAGE
         ) from None
+    except ValueError as exc:  # UnicodeDecodeError among them
+        raise CliError(f"{file.name} is not valid JSON: {exc}", ExitCode.USAGE) from None

@@ -23,6 +23,7 @@ from ._credentials import (
     login_from_json,
     login_to_json,
 )
+from ._json import parse_json
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -91,8 +92,8 @@ class CredentialStore(LoginTokens):
         text = self._keyring_text()
         if text is not None:
             try:
-                data = json.loads(text)
-            except (ValueError, RecursionError):
+                data = parse_json(text)
+            except ValueError:
                 raise ConfigError(
                     "the OS keyring entry of civitai-orch is not JSON; run `civitai-orch login`"
                 ) from None

@@ -8,13 +8,13 @@ Exit status: 0 the platform would accept the manifest, 1 it would refuse it, 2 t
 from __future__ import annotations
 
 import codecs
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import click
 
+from ._json import parse_json
 from ._output import json_text, printable
 
 if TYPE_CHECKING:
@@ -59,10 +59,7 @@ def _manifest_text(path: Path) -> str:
 
 def _read_manifest(path: Path) -> Any:
     text = _manifest_text(path)
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except RecursionError:
-        raise ValueError("the JSON is nested too deeply (over about 1,000 levels)") from None
+    return parse_json(text, parse_constant=_reject_constant)
 
 
 def _as_json(problems: tuple[ManifestProblem, ...]) -> list[dict[str, str]]:

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from civitai_app_sdk import models
+from civitai_app_sdk.scopes import TokenScope
 
 from .auth import Principal
-from .problems import pointer_to_path, problem, validation_errors, validation_problem
+from .problems import (
+    bare_string,
+    pointer_to_path,
+    problem,
+    validation_errors,
+    validation_problem,
+)
 from .render import Renderer
 from .site import principal
 from .state import local_state
@@ -27,8 +34,12 @@ __all__ = [
     "json_body",
     "local_state",
     "renderer",
+    "spender",
     "strict_model",
 ]
+
+_READ: Final = int(TokenScope.AIServicesRead)
+_WRITE: Final = int(TokenScope.AIServicesWrite)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -62,6 +73,16 @@ def authorized(request: Request, scope: int) -> Principal | Response:
     if not caller.scope & scope:
         return problem(403, "The token lacks the scope this operation needs.")
     return caller
+
+
+def spender(request: Request) -> Principal | Response:
+    """The caller of a call that spends Buzz: any AIServices token may ask (else the
+    401/403 problem of :func:`authorized`), only an AIServicesWrite one may spend (else
+    the API's 403 string)."""
+    caller = authorized(request, _READ)
+    if isinstance(caller, Response) or caller.scope & _WRITE:
+        return caller
+    return bare_string(403, "The token is not allowed to spend Buzz (AIServicesWrite).")
 
 
 def int_param(request: Request, name: str, default: int) -> int:

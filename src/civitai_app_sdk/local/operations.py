@@ -31,6 +31,7 @@ from .common import (
     json_body,
     local_state,
     renderer,
+    spender,
     strict_model,
 )
 from .media import CONTENT_TYPES, media_bytes
@@ -222,11 +223,9 @@ async def recipe(request: Request) -> Response:
     Answers the step's output once it succeeds (held up to the server's ``max_wait``);
     ``whatif`` prices it only and answers the would-be output without files.
     """
-    caller = authorized(request, _READ)
+    caller = spender(request)
     if isinstance(caller, Response):
         return caller
-    if not caller.scope & _WRITE:
-        return bare_string(403, "The token is not allowed to spend Buzz (AIServicesWrite).")
     state = local_state(request)
     name = request.path_params["name"]
     if name not in models.WORKFLOW_STEP_TYPES:

@@ -23,6 +23,7 @@ from .common import (
     json_body,
     local_state,
     renderer,
+    spender,
     strict_model,
 )
 from .patching import apply_patch
@@ -91,11 +92,9 @@ def _record(request: Request) -> WorkflowRecord:
 
 async def submit(request: Request) -> Response:
     """SubmitWorkflow: whatif prices, ``externalId`` dedups, 403 string when Buzz is short."""
-    caller = authorized(request, _READ)
+    caller = spender(request)
     if isinstance(caller, Response):
         return caller
-    if not caller.scope & _WRITE:
-        return bare_string(403, "The token is not allowed to spend Buzz (AIServicesWrite).")
     state = local_state(request)
     wait = int_param(request, "wait", 0)
     whatif = bool_param(request, "whatif", False)

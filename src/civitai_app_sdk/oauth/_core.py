@@ -7,10 +7,11 @@ reached the server. Error bodies are kept only for non-2xx answers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Final, TypeVar
 
 import attrs
@@ -18,9 +19,10 @@ import httpx
 
 from .._operations import Operation
 from .._redact import mask_secrets
-from .._transport import DEFAULT_MAX_RETRIES, Settings
-from .._transport import Call as CoreCall
-from ..errors import CivitaiError, ConfigurationError, parse_body
+from .._request import Call as CoreCall
+from .._retry import DEFAULT_MAX_RETRIES
+from .._settings import Settings
+from ..errors import CivitaiError, ConfigurationError, ResponseTooLargeError, parse_body
 from ._unsent import may_resend
 from ._values import hidden_repr
 from .account import (
@@ -60,6 +62,17 @@ MAX_OAUTH_BODY: Final = 1024 * 1024
 """Largest answer an OAuth call reads, bytes (a token set or a user is a few KB; the
 default 64 MiB cap let a hostile server make one sign-in parse its way to gigabytes)."""
 _GUARD_SIZE: Final = 4096
+
+
+@contextlib.contextmanager
+def oversize_is_invalid() -> Iterator[None]:
+    """Turn an answer past :data:`MAX_OAUTH_BODY` (``ResponseTooLargeError``) into the
+    malformed answer it is for OAuth: :class:`OAuthError` ``invalid_response``."""
+    try:
+        yield
+    except ResponseTooLargeError as error:
+        message = f"the answer is larger than {error.limit:,} bytes"
+        raise OAuthError("invalid_response", message) from error
 
 
 def settings(timeout: httpx.Timeout | float, max_retries: int = DEFAULT_MAX_RETRIES) -> Settings:

@@ -15,7 +15,7 @@ from typing import Final
 
 import httpx
 
-from .._transport import NEVER_SENT
+from .._retry import NEVER_SENT
 from ..errors import TransportError
 from .errors import OAuthError
 

@@ -23,19 +23,14 @@ import attrs
 import httpx
 
 from .._operations import AsyncClient, Operation, SyncClient, client_operation
-from .._transport import (
-    DEFAULT_MAX_RETRIES,
-    AsyncTransport,
-    RequestOptions,
-    SyncTransport,
-    with_options,
-)
-from ..errors import CivitaiError, ResponseTooLargeError
+from .._request import RequestOptions, with_options
+from .._retry import DEFAULT_MAX_RETRIES
+from .._transport import AsyncTransport, SyncTransport
+from ..errors import CivitaiError
 from . import _core
 from ._core import DEFAULT_TIMEOUT, Credentials, OnceGuard
 from .account import BuzzAccount, BuzzBalances, CivitaiUser
 from .device import DeviceAuthorization, DevicePoller
-from .errors import OAuthError
 from .tokens import TokenSet
 from .urls import (
     DEFAULT_ISSUER,
@@ -148,11 +143,6 @@ def _device_poll(
     return _opts(operation, options)
 
 
-def _too_large(error: ResponseTooLargeError) -> OAuthError:
-    """An OAuth answer past :data:`~._core.MAX_OAUTH_BODY`, as the malformed answer it is."""
-    return OAuthError("invalid_response", f"the answer is larger than {error.limit:,} bytes")
-
-
 class _Base(Generic[H]):
     """Configuration and the single-request methods, shared by both clients.
 
@@ -245,10 +235,8 @@ class OAuthClient(_Base[httpx.Client], SyncClient):
     _transport_class = SyncTransport
 
     def _run(self, operation: Operation[T]) -> T:
-        try:
+        with _core.oversize_is_invalid():
             return super()._run(operation)
-        except ResponseTooLargeError as error:
-            raise _too_large(error) from error
 
     def wait_for_device_token(
         self,
@@ -278,10 +266,8 @@ class AsyncOAuthClient(_Base[httpx.AsyncClient], AsyncClient):
     _transport_class = AsyncTransport
 
     async def _run(self, operation: Operation[T]) -> T:
-        try:
+        with _core.oversize_is_invalid():
             return await super()._run(operation)
-        except ResponseTooLargeError as error:
-            raise _too_large(error) from error
 
     async def wait_for_device_token(
         self,

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Final
 
-from .._transport import TokenSource
+from .._settings import TokenSource
 from ..errors import ConfigurationError
 from .client import AsyncOAuthClient, OAuthClient
 from .errors import LoginRequiredError, OAuthError
@@ -66,7 +66,7 @@ async def _acquire_async(lock: RefreshLock, seconds: float) -> None:
 
 
 TokenProvider = TokenSource
-"""The SDK's one token protocol (:class:`civitai_app_sdk._transport.TokenSource`)."""
+"""The SDK's one token protocol (:class:`civitai_app_sdk._settings.TokenSource`)."""
 
 
 class RefreshingTokenProvider:

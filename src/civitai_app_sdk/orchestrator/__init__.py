@@ -16,8 +16,9 @@ from .._lazy import load_export
 if TYPE_CHECKING:
     from civitai_app_sdk_generated import IMAGE_GEN_ENGINES, VIDEO_GEN_ENGINES, WORKFLOW_STEP_TYPES
 
-    from .._transport import DEFAULT_BASE_URL as DEFAULT_ORCHESTRATOR_BASE_URL
-    from .._transport import CapturedResponses, TokenSource
+    from .._capture import CapturedResponses
+    from .._settings import DEFAULT_BASE_URL as DEFAULT_ORCHESTRATOR_BASE_URL
+    from .._settings import TokenSource
     from ..errors import (
         BadRequestError,
         BlobBlockedError,
@@ -67,9 +68,9 @@ _EXPORTS: dict[str, str] = {
     "IMAGE_GEN_ENGINES": "civitai_app_sdk_generated:IMAGE_GEN_ENGINES",
     "VIDEO_GEN_ENGINES": "civitai_app_sdk_generated:VIDEO_GEN_ENGINES",
     "WORKFLOW_STEP_TYPES": "civitai_app_sdk_generated:WORKFLOW_STEP_TYPES",
-    "DEFAULT_ORCHESTRATOR_BASE_URL": "civitai_app_sdk._transport:DEFAULT_BASE_URL",
-    "CapturedResponses": "civitai_app_sdk._transport:CapturedResponses",
-    "TokenSource": "civitai_app_sdk._transport:TokenSource",
+    "DEFAULT_ORCHESTRATOR_BASE_URL": "civitai_app_sdk._settings:DEFAULT_BASE_URL",
+    "CapturedResponses": "civitai_app_sdk._capture:CapturedResponses",
+    "TokenSource": "civitai_app_sdk._settings:TokenSource",
     "BadRequestError": "civitai_app_sdk.errors:BadRequestError",
     "BlobBlockedError": "civitai_app_sdk.errors:BlobBlockedError",
     "ConflictError": "civitai_app_sdk.errors:ConflictError",

@@ -28,7 +28,7 @@ from civitai_app_sdk_generated._base import (
 )
 from pydantic import TypeAdapter, ValidationError
 
-from .._transport import BODY_LIMIT, request_id
+from .._failures import BODY_LIMIT, request_id
 from ..errors import ResponseValidationError, parse_body
 from ._bounds import put_back, set_aside, value_at
 

@@ -18,8 +18,8 @@ import httpx
 from civitai_app_sdk_generated import OPERATION_SPECS, OPERATIONS, OperationSpec
 from civitai_app_sdk_generated.client_methods import AsyncOperations, SyncOperations
 
+from .._request import Call
 from .._speed import DEFAULT_MIN_SPEED, MinSpeed
-from .._transport import Call
 from . import calls
 from .blobs import blob_file, target_path
 from .requests import build_operation, reader

@@ -22,12 +22,13 @@ from civitai_app_sdk_generated import (
     WorkflowStep,
 )
 
+from .._failures import request_id
 from .._operations import Operation
-from .._transport import Call, RequestOptions, request_id, with_options
+from .._request import Call, RequestOptions, with_options
 from ..errors import BlobBlockedError, RequestValidationError
+from ._charges import warn_charged
 from ._params import WORKFLOWS, hold_params, invalid, list_params, segment, text
 from ._reading import read
-from ._unkeyed import warn_unkeyed
 from .validation import WorkflowBody, validate_workflow_body
 
 __all__ = ["Operation", "WorkflowPage", "new_external_id", "segment"]
@@ -108,8 +109,8 @@ def submit(
     seconds, params = hold_params(wait, hide_mature_content)
     key = data.get("externalId")
     call = Call("POST", WORKFLOWS, params, json=data, idempotent=key is not None, wait=seconds)
-    warn = None if key is not None else warn_unkeyed("submit")
-    return Operation(with_options(call, options), _workflow, external_id=key, on_failure=warn)
+    warn = warn_charged("submit", key)
+    return Operation(with_options(call, options), _workflow, on_failure=warn)
 
 
 def get(
@@ -140,7 +141,7 @@ def with_call_options(operation: Operation[T], options: RequestOptions) -> Opera
     """``operation`` with the caller's per-call options applied to its call."""
     if not options:
         return operation
-    return Operation(with_options(operation.call, options), operation.read, operation.external_id)
+    return attrs.evolve(operation, call=with_options(operation.call, options))
 
 
 def cancel(workflow_id: str, **options: Unpack[RequestOptions]) -> Operation[None]:

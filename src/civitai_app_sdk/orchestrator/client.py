@@ -18,16 +18,11 @@ from civitai_app_sdk_generated import Workflow
 
 from .._limits import DEFAULT_MAX_CONNECTIONS
 from .._operations import AsyncClient, SyncClient, operation
+from .._request import RequestOptions
+from .._retry import DEFAULT_MAX_RETRIES
+from .._settings import DEFAULT_TIMEOUT, Settings, TokenSource
 from .._speed import DEFAULT_MIN_SPEED, MinSpeed
-from .._transport import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    AsyncTransport,
-    RequestOptions,
-    Settings,
-    SyncTransport,
-    TokenSource,
-)
+from .._transport import AsyncTransport, SyncTransport
 from . import calls
 from .api import AsyncApi, SyncApi
 from .blobs import blob_file, refuse_early, target_path

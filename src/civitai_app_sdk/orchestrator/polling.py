@@ -15,7 +15,7 @@ from typing import Final
 import attrs
 from civitai_app_sdk_generated import Workflow
 
-from .._transport import RetryPastDeadline
+from .._retry import RetryPastDeadline
 from ..errors import (
     BadRequestError,
     PollTimeoutError,

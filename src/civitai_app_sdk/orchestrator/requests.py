@@ -17,11 +17,11 @@ from typing import Any, TypeVar, cast
 import httpx
 from civitai_app_sdk_generated import OperationSpec
 
-from .._transport import Call
+from .._request import Call
 from ..errors import RequestValidationError
 from . import calls
+from ._charges import warn_charged
 from ._reading import read
-from ._unkeyed import warn_unkeyed
 from .validation import check_json
 
 __all__ = ["build_operation", "check_body", "reader"]
@@ -121,7 +121,7 @@ def build_operation(
 
     A call is retried after a lost answer only when the spec marks it safe, or when it is a
     ``whatif`` estimate (nothing runs, nothing is charged). A recipe that may have run
-    before failing says so in its error (:func:`._unkeyed.warn_unkeyed`).
+    before failing says so in its error (:func:`._charges.warn_charged`).
     """
     json_body: Any = None
     if spec.body_model is not None:
@@ -140,5 +140,5 @@ def build_operation(
     )
     charges = spec.may_charge and not spec.idempotent and not estimate  # a recipe
     return calls.Operation(
-        call, reader(spec), on_failure=warn_unkeyed("recipe") if charges else None
+        call, reader(spec), on_failure=warn_charged("recipe", None) if charges else None
     )
