@@ -1,9 +1,11 @@
-"""A response echoing a value past the spec's bounds is read with the value as sent.
+"""A response echoing a value past the spec's bounds, lengths or patterns is read with
+the value as sent.
 
-The service may widen a range (more steps, a larger size) before the spec says so: a
-workflow echoing such an input must stay readable, or a paid result could not be
-fetched. Requests and models built in code are still held to the bounds, and nothing
-runs on the path of an answer that fits (issue 18's parse row).
+The service may widen a range (more steps, a larger size) or accept a new form of a value
+(a model AIR) before the spec says so: a workflow echoing such an input must stay
+readable, or a paid result could not be fetched. Requests and models built in code are
+still held to the constraints, and nothing runs on the path of an answer that fits
+(issue 18's parse row).
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ import json
 from typing import Annotated, Any
 
 import pytest
-from civitai_app_sdk_generated import TextToImageInput, TextToImageStep, Workflow
+from civitai_app_sdk_generated import (
+    TextToImageInput,
+    TextToImageStep,
+    UnknownWorkflowStep,
+    Workflow,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field, ValidationError
@@ -80,10 +87,60 @@ def test_requests_and_models_built_in_code_are_still_held_to_the_bounds() -> Non
         validate_workflow_body(body)
 
 
-@pytest.mark.parametrize("value", ["45", [45], {"v": 45}, "a" * 3])
+@pytest.mark.parametrize("value", ["forty-five", [45], {"v": 45}, "a" * 3])
 def test_a_value_of_the_wrong_kind_is_still_a_broken_answer(value: object) -> None:
     with pytest.raises(ResponseValidationError, match="at steps/0/input/cfgScale"):
         _read(_echoing(cfgScale=value))
+
+
+def test_a_number_in_a_string_past_its_bound_reads_as_one_within_does() -> None:
+    assert _input(_read(_echoing(cfgScale="7")))["cfgScale"] == 7
+    assert _input(_read(_echoing(cfgScale="45")))["cfgScale"] == 45
+
+
+NEW_AIR = "urn:air:sdxl:checkpoint:civitai:101055@128078#fp8 pruned"
+"""A model AIR in a form the spec's pattern does not know (the service may add one)."""
+
+
+def test_a_response_keeps_a_text_the_spec_s_pattern_refuses() -> None:
+    data = _echoing(model=NEW_AIR)
+    with pytest.raises(ValidationError, match="should match pattern"):  # pydantic alone
+        Workflow.model_validate_json(json.dumps(data))
+    workflow = _read(data)
+    step = (workflow.steps or [])[0]
+    assert isinstance(step, TextToImageStep)
+    assert type(step.input) is TextToImageInput
+    assert step.input.model == NEW_AIR
+    with pytest.raises(ValidationError, match="should match pattern"):  # in code: refused
+        TextToImageInput(prompt="x", model=NEW_AIR)
+
+
+def test_a_relaxed_read_gives_the_same_models_as_a_strict_one() -> None:
+    """Same classes, same set fields, unknown fields kept at every depth (inside the
+    echoed request model too) and an unknown step type still read as one."""
+    fits = _echoing(newKnob=[1, 2])
+    fits["newTopLevel"] = {"a": 1}
+    fits["steps"].append(
+        {"$type": "fromTheFuture", "name": "later", "status": "succeeded", "input": {"x": 1}}
+    )
+    strict = _read(fits)
+    widened = json.loads(json.dumps(fits))
+    widened["steps"][0]["input"]["cfgScale"] = 45
+    widened["steps"][0]["input"]["model"] = NEW_AIR
+    relaxed = _read(widened)
+    assert type(relaxed) is Workflow
+    assert [type(step) for step in relaxed.steps or []] == [TextToImageStep, UnknownWorkflowStep]
+    assert relaxed.model_extra == strict.model_extra == {"newTopLevel": {"a": 1}}
+    for ours, theirs in zip(relaxed.steps or [], strict.steps or [], strict=True):
+        assert ours.model_fields_set == theirs.model_fields_set
+    first, reference = (relaxed.steps or [])[0], (strict.steps or [])[0]
+    assert isinstance(first, TextToImageStep)
+    assert isinstance(reference, TextToImageStep)
+    assert first.input.model_extra == reference.input.model_extra == {"newKnob": [1, 2]}
+    assert first.input.model_fields_set == reference.input.model_fields_set
+    expected = strict.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    expected["steps"][0]["input"].update(cfgScale=45, model=NEW_AIR)
+    assert relaxed.model_dump(mode="json", by_alias=True, exclude_unset=True) == expected
 
 
 def test_a_value_past_its_bound_beside_a_real_problem_is_a_broken_answer() -> None:
@@ -98,6 +155,8 @@ class Echo(BaseModel):
     ratio: Annotated[float, Field(gt=0, lt=1)]
     count: Annotated[int, Field(gt=0, multiple_of=5)]
     items: list[Annotated[int, Field(le=9)]]
+    code: Annotated[str, Field(pattern="^[a-z]+$")]
+    pair: Annotated[list[int], Field(min_length=2, max_length=2)]
 
 
 @given(
@@ -106,12 +165,26 @@ class Echo(BaseModel):
     | st.floats(max_value=0, allow_nan=False, allow_infinity=False),
     count=st.integers(min_value=1).filter(lambda n: n % 5),
     item=st.integers(min_value=10),
+    code=st.text().filter(
+        lambda text: not text.isascii() or not text.isalpha() or not text.islower()
+    ),
+    pair=st.lists(st.integers(), max_size=1) | st.lists(st.integers(), min_size=3),
 )
-def test_every_kind_of_bound_is_set_aside_and_put_back(
-    text: str, ratio: float, count: int, item: int
+def test_every_kind_of_constraint_is_relaxed_on_read(
+    text: str, ratio: float, count: int, item: int, code: str, pair: list[int]
 ) -> None:
-    data = {"text": text, "ratio": ratio, "count": count, "items": [1, item, 2]}
+    data = {
+        "text": text,
+        "ratio": ratio,
+        "count": count,
+        "items": [1, item, 2],
+        "code": code,
+        "pair": pair,
+    }
+    with pytest.raises(ValidationError):
+        Echo.model_validate_json(json.dumps(data))
     echo = read(Echo, json.dumps(data).encode(), "echo")
+    assert type(echo) is Echo
     assert echo.model_dump() == data
 
 

@@ -7,11 +7,10 @@ A string with a lone surrogate (``"\\ud800"``) gets U+FFFD in its place, as in
 JavaScript. A ``null`` where the spec promises a list or an object (a service that leaves
 a collection unset) is read as an empty one, a ``null`` the spec does not allow elsewhere
 as if the field were absent, and a ``null`` list item the model cannot hold is left out;
-the rest of the answer is kept. A number past the spec's bounds, or a text too long or
-too short, is kept as sent (the service may widen a range first). A body that still does
-not fit is reported as a
-:class:`ResponseValidationError` carrying the body; nothing else is invented to make it
-fit.
+the rest of the answer is kept. A value past the spec's bounds, lengths or patterns is
+kept as sent (the service may widen a range or add a form first: :mod:`._relaxed`). A
+body that still does not fit is reported as a :class:`ResponseValidationError` carrying
+the body; nothing else is invented to make it fit.
 """
 
 from __future__ import annotations
@@ -27,16 +26,19 @@ from civitai_app_sdk_generated._base import (
     with_extra,
 )
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import SchemaValidator
 
 from .._failures import BODY_LIMIT, request_id
 from ..errors import ResponseValidationError, parse_body
-from ._bounds import put_back, set_aside, value_at
+from ._relaxed import relaxed_validator
 
 
 class _Adapters:
-    """The adapters made since the models were last rebuilt (older ones are dropped)."""
+    """The adapters (and relaxed validators) made since the models were last rebuilt
+    (older ones are dropped)."""
 
     made: ClassVar[dict[Any, TypeAdapter[Any]]] = {}
+    relaxed: ClassVar[dict[Any, SchemaValidator]] = {}
     generation = -1
 
 
@@ -50,10 +52,21 @@ def adapter(kind: Any) -> TypeAdapter[Any]:
     generation = refresh_lazy_unions()
     if generation != _Adapters.generation:
         _Adapters.made = {}
+        _Adapters.relaxed = {}
         _Adapters.generation = generation
     found = _Adapters.made.get(kind)
     if found is None:
         found = _Adapters.made[kind] = TypeAdapter(kind)
+    return found
+
+
+def _relaxed(kind: Any) -> SchemaValidator:
+    """The cached validator of ``kind`` without bounds, lengths and patterns."""
+    made = adapter(kind)  # first: it may start the cache afresh
+    found = _Adapters.relaxed.get(kind)
+    if found is None:
+        made.rebuild()  # an adapter of deferred models builds its schema when first used
+        found = _Adapters.relaxed[kind] = relaxed_validator(made.core_schema)
     return found
 
 
@@ -109,6 +122,22 @@ def _validate(kind: Any, content: bytes | str) -> Any:
     return adapter(kind).validate_json(content, extra="allow", context=with_extra(None, "allow"))
 
 
+def _validate_relaxed(kind: Any, content: str) -> Any:
+    return _relaxed(kind).validate_json(content, extra="allow", context=with_extra(None, "allow"))
+
+
+def value_at(data: Any, path: tuple[int | str, ...]) -> Any:
+    """What is at ``path`` in the parsed JSON ``data``, or None when nothing is."""
+    for part in path:
+        if isinstance(data, dict) and isinstance(part, str):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
 def _whole_text(value: Any) -> Any:
     """``value`` with each lone surrogate in its strings (keys too) made U+FFFD, as a
     JavaScript client's text encoder does."""
@@ -123,42 +152,23 @@ def _whole_text(value: Any) -> Any:
 
 def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
     """``content`` read as ``kind`` with lone surrogates (``"\\ud800"``, which the
-    model's parser refuses) made U+FFFD, the nulls it refused left out and values past a
-    bound kept as sent (:mod:`._bounds`); raises ``error`` (the first one, naming the real
-    path) when that is not enough."""
+    model's parser refuses) made U+FFFD, the nulls it refused left out and values past
+    the spec's constraints kept as sent (:mod:`._relaxed`); raises ``error`` (the first
+    one, naming the real path) when that is not enough."""
     if error.error_count() > MOST_LENIENT:
         raise error
     try:
         data = json.loads(content)
-        if any(item["type"] == "json_invalid" for item in error.errors()):
-            data = _whole_text(data)
-            return _validate(kind, json.dumps(data))
-    except ValidationError as again:  # before ValueError, which it is too
-        last = again
     except (ValueError, RecursionError):
         raise error from None
-    else:
-        last = error
-    aside: dict[tuple[int | str, ...], Any] = {}
+    if any(item["type"] == "json_invalid" for item in error.errors()):
+        data = _whole_text(data)
     for _ in range(_NULL_ROUNDS):
-        if last.error_count() > MOST_LENIENT:
-            break
-        if not _drop_refused_nulls(data, last):
-            moved = set_aside(data, last)
-            if moved is None:
-                break
-            for path, value in moved:  # a value set aside twice keeps the one sent
-                aside.setdefault(path, value)
-        elif aside:  # a list may have lost items: the paths set aside may point elsewhere
-            break
         try:
-            result = _validate(kind, json.dumps(data))
+            return _validate_relaxed(kind, json.dumps(data))
         except ValidationError as again:
-            last = again
-        else:
-            if put_back(result, list(aside.items())):
-                return result
-            break
+            if again.error_count() > MOST_LENIENT or not _drop_refused_nulls(data, again):
+                break
     raise error
 
 

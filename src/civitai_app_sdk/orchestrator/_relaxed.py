@@ -1,0 +1,98 @@
+"""Reading a response that echoes a value the spec's constraints refuse.
+
+The service may widen a range (``cfgScale`` 45, ``steps`` 999) or accept a new form of
+a value (a model AIR the spec's pattern does not know yet) before the spec says so. A
+workflow echoing such an input must stay readable, or a paid result could not be
+fetched. Such a response is read again by a validator of the same models without their
+constraints: no bounds on numbers, no lengths on texts and lists, no patterns. The
+values are kept as sent; types still hold (a text where a number belongs still fails).
+The models themselves keep their constraints for requests and code, and nothing of
+this runs on the path of an answer that fits.
+
+pydantic-core reuses the validator of a model class that is already built wherever a
+schema names that class, constraints included. So each plain model of the relaxed
+schema validates its fields itself and makes the instance as ``model_validate`` does.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Final
+
+from pydantic import BaseModel
+from pydantic_core import CoreSchema, SchemaValidator
+
+__all__ = ["relaxed_validator"]
+
+_CONSTRAINED: Final = frozenset(
+    {"int", "float", "decimal", "str", "bytes", "list", "set", "frozenset", "tuple", "dict"}
+)
+"""Schema types whose constraints a relaxed read drops."""
+_CONSTRAINTS: Final = frozenset(
+    {"ge", "le", "gt", "lt", "multiple_of", "min_length", "max_length", "pattern"}
+)
+_OPAQUE: Final = frozenset({"default", "metadata", "serialization", "cls", "function"})
+"""Members holding values or code rather than schemas: kept as they are."""
+
+
+def _instance(cls: type[BaseModel], fields: tuple[dict[str, Any], Any, set[str]]) -> BaseModel:
+    """A ``cls`` holding the fields its model-fields schema validated."""
+    values, extra, fields_set = fields
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", values)
+    object.__setattr__(model, "__pydantic_extra__", extra)
+    object.__setattr__(model, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
+
+
+def _is_plain_model(node: dict[str, Any]) -> bool:
+    """A model schema whose instance is only its validated fields (no ``__init__``,
+    ``model_post_init`` or private attributes to run)."""
+    cls = node.get("cls")
+    return (
+        isinstance(cls, type)
+        and issubclass(cls, BaseModel)
+        and node.get("schema", {}).get("type") == "model-fields"
+        and not (node.get("custom_init") or node.get("root_model") or node.get("post_init"))
+        and not cls.__private_attributes__
+    )
+
+
+def _loosen(node: Any) -> Any:
+    """A copy of the core schema ``node`` without the constraints of its scalar and
+    collection schemas (a field that happens to be named ``pattern`` is left alone)."""
+    if isinstance(node, list | tuple):
+        return type(node)(_loosen(item) for item in node)
+    if not isinstance(node, dict):
+        return node
+    kind = node.get("type")
+    if kind == "model" and _is_plain_model(node):
+        built: dict[str, Any] = {
+            "type": "function-after",
+            "function": {"type": "no-info", "function": functools.partial(_instance, node["cls"])},
+            "schema": _loosen(node["schema"]),
+        }
+        if "ref" in node:
+            built["ref"] = node["ref"]
+        return built
+    drop = isinstance(kind, str) and kind in _CONSTRAINED
+    return {
+        key: value if key in _OPAQUE else _loosen(value)
+        for key, value in node.items()
+        if not (drop and key in _CONSTRAINTS)
+    }
+
+
+def _config_of(schema: CoreSchema) -> Any:
+    """The core config of the model ``schema`` reads (its nested models share it: a
+    relaxed model has no config of its own), or None."""
+    top: Any = schema["schema"] if schema["type"] == "definitions" else schema
+    config = top.get("config") if top.get("type") == "model" else None
+    return None if config is None else {k: v for k, v in config.items() if k != "title"}
+
+
+def relaxed_validator(schema: CoreSchema) -> SchemaValidator:
+    """A validator of ``schema`` (an adapter's core schema) that reads the same models
+    without their bounds, lengths and patterns."""
+    return SchemaValidator(_loosen(schema), _config_of(schema))
