@@ -127,6 +127,23 @@ def test_a_recipe_run_without_a_clear_answer_warns_before_a_paid_retry(
     assert json.loads(result.stdout)["error"]["status"] == answer.status_code
 
 
+def test_a_recipe_that_never_connected_does_not_warn_of_a_charge(
+    authed: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing listens on the API's port: the recipe was never sent, so it cannot have
+    run or been charged (no 'look for it before running it again')."""
+    with socket.socket() as probe:  # a free loopback port, closed again: refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("CIVITAI_API_URL", f"http://127.0.0.1:{port}")
+    step_input = cli_home / "input.json"
+    step_input.write_text('{"message": "hi"}')
+    result = authed("recipe", "echo", str(step_input), "--yes")
+    assert result.exit_code == ExitCode.NETWORK
+    assert "may have run" not in result.stderr
+    assert "cannot reach the API" in result.stderr
+
+
 def test_ctrl_c_during_the_submit_request_still_prints_the_key(
     authed: Run, api: respx.MockRouter, body_file: Path
 ) -> None:
