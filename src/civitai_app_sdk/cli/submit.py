@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from civitai_app_sdk.errors import OrchestratorError
+from civitai_app_sdk.errors import OrchestratorError, ResponseValidationError
 
 from ._confirm import ask_first
 from ._exit import CliError, ExitCode
@@ -111,7 +111,13 @@ def _submit_failed(exc: OrchestratorError | None, key: str) -> CliError:
     else:
         error = orchestrator_error(exc)
         key = exc.external_id or key
-    unsure = exc is None or exc.status is None or exc.status >= 500 or exc.status in {408, 429}
+    unsure = (
+        exc is None
+        or isinstance(exc, ResponseValidationError)  # answered: created, its answer unread
+        or exc.status is None
+        or exc.status >= 500
+        or exc.status in {408, 429}
+    )
     lead = "the workflow may have been created: " if unsure else ""
     return error.reworded(
         f"{error.format_message()}; {lead}retry with `--external-id {key}` "
