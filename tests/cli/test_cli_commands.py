@@ -426,6 +426,23 @@ def test_results_expired_url_falls_back_to_blob_endpoint(authed, api, cli_home: 
     assert sorted(p.name for p in out.iterdir()) == ["wf-1_0_0.jpeg"]
 
 
+@pytest.mark.parametrize("retries", [0, 1])
+def test_signed_url_downloads_retry_as_often_as_civitai_max_retries_says(
+    authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch, retries: int
+) -> None:
+    """A CI job with CIVITAI_MAX_RETRIES=0 fails fast: a 503 (or a hanging CDN, 30 s a
+    try) on a signed URL was tried 4 times whatever the setting."""
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", str(retries))
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(
+        content=b"a", headers={"content-type": "image/png"}
+    )
+    video = api.get("https://cdn.test/VIDB.mp4").respond(503)
+    result = authed("results", "wf-1", "--download", f"--dir={cli_home / 'dl'}", "--json")
+    assert result.exit_code == 11
+    assert video.call_count == 1 + retries
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="FIFOs")
 @pytest.mark.parametrize("where", ["fifo", "file/sub"])
 @pytest.mark.parametrize("command", [["results", "wf-1"], ["blob", "VIDB.mp4"]])

@@ -125,11 +125,17 @@ def download_all(
     """Save every item; one report per item (``saved``, ``skipped`` or ``failed``).
 
     Signed URLs are fetched through one transport, so files on the same host share
-    its connections (and the TLS set-up is done once).
+    its connections (and the TLS set-up is done once), retried as often as the API's
+    calls (``CIVITAI_MAX_RETRIES``).
     """
     reports: list[dict[str, Any]] = []
     counters: dict[str, int] = {}
-    settings = Settings.create(timeout=DOWNLOAD_TIMEOUT, token_env=None, url_env=None)
+    settings = Settings.create(
+        timeout=DOWNLOAD_TIMEOUT,
+        max_retries=client.settings.max_retries,
+        token_env=None,
+        url_env=None,
+    )
     http = SyncTransport(settings)
     with contextlib.closing(http):
         for media in items:
