@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,6 +172,27 @@ def test_a_config_file_value_of_the_wrong_type_exits_2_before_any_request(run: R
 def test_config_dir_defaults_to_platform_dir() -> None:
     assert config_dir({}).name == "civitai-orch"
     assert config_dir({"CIVITAI_CONFIG_DIR": "/x/y"}) == Path("/x/y")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX home lookup")
+def test_no_home_directory_is_a_usage_error_naming_the_fix(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No HOME and no passwd entry (``env -i`` under an arbitrary container uid): every
+    command ended in platformdirs' RuntimeError traceback, a token in the environment too."""
+    import pwd
+
+    def unknown_user(uid: int) -> pwd.struct_passwd:
+        raise KeyError(uid)
+
+    for name in ("CIVITAI_CONFIG_DIR", "HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", unknown_user)
+    result = run("workflows", "--token", "t", "--api-url", "http://127.0.0.1:9", "--json")
+    assert result.exit_code == 2
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "home directory" in message
+    assert "CIVITAI_CONFIG_DIR" in message
 
 
 @given(st.text(max_size=6))

@@ -81,7 +81,13 @@ def config_dir(environ: Mapping[str, str]) -> Path:
         return Path(override)
     import platformdirs
 
-    return Path(platformdirs.user_config_dir("civitai-orch", appauthor=False))
+    try:
+        return Path(platformdirs.user_config_dir("civitai-orch", appauthor=False))
+    except RuntimeError:  # no HOME and no passwd entry (an arbitrary container uid)
+        raise ConfigError(
+            "cannot find the home directory for the config folder: set HOME, or "
+            f"{ENV_CONFIG_DIR} to a folder for the CLI's settings and login"
+        ) from None
 
 
 FILE_KEYS: Final = ("api_url", "auth_url", "client_id", "max_retries")
