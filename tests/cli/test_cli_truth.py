@@ -80,6 +80,25 @@ def test_failed_submit_prints_the_key_to_reuse_and_the_retry_uses_it(
     assert json.loads(submit.calls[1].request.content)["externalId"] == sent
 
 
+def test_a_body_key_that_differs_from_external_id_is_refused_in_the_cli_words(
+    authed: Run, api: respx.MockRouter, cli_home: Path
+) -> None:
+    """The SDK's refusal read '/externalId: differs from external_id=.' (its Python
+    keyword, no values): the CLI names the file's key and the flag, before any request."""
+    path = cli_home / "work" / "keyed.json"
+    path.write_text(json.dumps({**BODY, "externalId": "body-key"}))
+    routes = api.post(f"{API}/v2/consumer/workflows", params__contains={})
+    result = authed("submit", str(path), "--yes", "--external-id", "flag-key", "--json")
+    assert result.exit_code == ExitCode.USAGE
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "'body-key'" in message
+    assert "--external-id 'flag-key'" in message
+    assert "external_id=" not in message
+    assert not routes.called
+    same = authed("submit", str(path), "--yes", "--external-id", "body-key", "--json")
+    assert "keep one of them" not in same.stderr  # the same key in both is fine
+
+
 def test_submit_without_answer_takes_the_key_from_the_exception(
     authed: Run, api: respx.MockRouter, body_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -153,6 +153,13 @@ def submit(
     The cost is estimated first and shown; you are asked to confirm unless --yes.
     """
     body = _body(file)
+    in_body = _body_key(body)
+    if external_id and in_body and external_id != in_body:
+        raise CliError(
+            f"{file.name} has externalId {in_body!r} but --external-id {external_id!r} "
+            "was given: keep one of them (or the same key in both); nothing was sent",
+            ExitCode.USAGE,
+        )
     client = open_client(token, api_url)
     priced = to_data(client.estimate(body))
     if not as_json:
@@ -172,7 +179,7 @@ def submit(
     )
     from civitai_app_sdk.orchestrator.calls import new_external_id
 
-    key = external_id or _body_key(body) or new_external_id()
+    key = external_id or in_body or new_external_id()
     try:
         created = to_data(client.submit(body, external_id=key, idempotent=True))
     except OrchestratorError as exc:
