@@ -161,6 +161,20 @@ def test_zoned_datetime_is_converted_to_utc(authed, api) -> None:
     assert params["toDate"] == "2024-01-20T12:00:00.000Z"
 
 
+@pytest.mark.parametrize(
+    "option", ["--from=0001-01-01T00:00:00+01:00", "--to=9999-12-31T23:59:59-01:00"]
+)
+def test_a_zoned_datetime_outside_the_utc_calendar_is_a_usage_error(
+    authed, api, option: str
+) -> None:
+    """In UTC these fall before year 1 or after 9999: an OverflowError traceback."""
+    route = api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "", "items": []})
+    result = authed("workflows", option)
+    assert result.exit_code == 2
+    assert "outside the years 1 to 9999" in result.stderr
+    assert not route.called
+
+
 # --- user (v1 manager) -------------------------------------------------------------------
 
 
