@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -245,3 +246,38 @@ def test_sigterm_during_a_submit_prints_the_key_like_ctrl_c(tmp_path: Any) -> No
     assert "Traceback" not in stderr
     assert "may have been created" in stderr
     assert "`--external-id term-key-1`" in stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_stops_serve_local_cleanly_not_as_an_interruption(tmp_path: Any) -> None:
+    """SIGTERM is a server's normal stop: serve-local shuts down and ends as SIGTERM
+    says, with no 'error: interrupted' (what a client command in flight prints)."""
+    import signal
+
+    script = "from civitai_app_sdk.cli import run; run()"
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, "serve-local", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CIVITAI_CONFIG_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert child.stderr is not None
+        url = child.stderr.readline().rsplit(" ", 1)[-1].strip()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{url}/v2/consumer/workflows", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "serve-local never answered"
+                time.sleep(0.05)
+        child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode in (0, -signal.SIGTERM), stderr
+    assert "interrupted" not in stderr
+    assert "Finished server process" in stderr
