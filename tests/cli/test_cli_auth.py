@@ -229,6 +229,11 @@ def test_scopes_human_and_unknown(run) -> None:
     bad = run("scopes", "Nope")
     assert bad.exit_code == 2
     assert "unknown scope 'Nope'" in bad.stderr
+    huge = run("scopes", "9" * 5000)  # was 'unknown scope' with the 5,000 digits echoed
+    assert huge.exit_code == 2
+    assert "too large for a scope bitmask" in huge.stderr
+    assert "unknown scope" not in huge.stderr
+    assert len(huge.stderr) < 300
 
 
 def test_stored_login_reprs_hide_tokens(cli_home: Path) -> None:
