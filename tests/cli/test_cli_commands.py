@@ -141,6 +141,18 @@ def test_workflows_defaults_and_status_filter(authed, api) -> None:
     assert route.calls.last.request.url.params["excludeFailed"] == "true"
 
 
+@pytest.mark.parametrize("cursor", [5, {"after": "x"}, ["c"], True])
+def test_a_next_cursor_that_is_not_text_is_no_cursor(authed, api, cursor: object) -> None:
+    """A page whose ``next`` is not a string crashed the next-page hint (shlex.quote of
+    an int: TypeError traceback); --json passed it on as a cursor to send back."""
+    api.get(f"{API}/v2/consumer/workflows").respond(json={"next": cursor, "items": [WF]})
+    result = authed("workflows")
+    assert result.exit_code == 0, result.stderr
+    assert "Next page" not in result.stderr
+    as_json = authed("workflows", "--json")
+    assert json.loads(as_json.stdout)["next"] is None
+
+
 def test_workflows_empty_and_bad_options(authed, api) -> None:
     api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "", "items": []})
     result = authed("workflows")
