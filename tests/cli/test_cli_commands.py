@@ -533,6 +533,22 @@ def test_blob_download_ends_on_a_trickle_with_nothing_saved(
     assert [p.name for p in out.rglob("*")] == []
 
 
+def test_a_failed_download_says_why_in_the_cli_words() -> None:
+    """A trickling signed URL's reason ended with the SDK's advice to Python callers
+    ('pass a lower min_speed=(bytes, seconds)'); a URL the server gave that cannot be
+    fetched said 'Fix these fields (names are the API's camelCase JSON names)'."""
+    from civitai_app_sdk import errors as sdk
+    from civitai_app_sdk.cli._download import _reason
+
+    slow = sdk.DownloadTooSlowError("GET /x: only 3 bytes", min_bytes=32768, window=60.0)
+    assert _reason(slow) == "too slow: fewer than 32768 bytes in 60 s"
+    bad = sdk.RequestValidationError(["ftp://x/y?sig=*** is not an http(s) URL"], "URL")
+    assert _reason(bad) == "the server gave a URL that cannot be fetched: " + bad.problems[0]
+    for reason in (_reason(slow), _reason(bad)):
+        assert "min_speed" not in reason
+        assert "camelCase" not in reason
+
+
 def test_workflow_wait_on_a_server_that_never_answers_is_a_network_failure(
     run, monkeypatch: pytest.MonkeyPatch
 ) -> None:

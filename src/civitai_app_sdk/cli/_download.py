@@ -162,6 +162,11 @@ def download_all(
 
 
 def _reason(exc: Exception) -> str:
+    """Why one download failed, in a few words (not the SDK's advice to Python callers)."""
+    if isinstance(exc, sdk.DownloadTooSlowError):
+        return f"too slow: fewer than {exc.min_bytes} bytes in {exc.window:g} s"
+    if isinstance(exc, sdk.RequestValidationError):  # a URL in the workflow, not the user's
+        return "the server gave a URL that cannot be fetched: " + "; ".join(exc.problems)
     if isinstance(exc, sdk.OrchestratorError) and exc.status:
         return f"HTTP {exc.status}"
     if isinstance(exc, sdk.TransportError) and exc.__cause__ is not None:
