@@ -128,7 +128,12 @@ def _parse_item(item: object) -> int:
             if not word:
                 continue
             if _DECIMAL.fullmatch(word):
-                result |= int(word)
+                try:
+                    result |= int(word)
+                except ValueError:  # past Python's digit limit for int(str): 4,300
+                    raise ValueError(
+                        f"scope {word[:12]}… ({len(word)} digits) is too large for a scope bitmask"
+                    ) from None
             elif word in _BY_NAME:
                 result |= _BY_NAME[word]
             else:

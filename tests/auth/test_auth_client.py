@@ -356,11 +356,22 @@ def test_fetch_me_errors_parse_json(
     assert (info.value.error, info.value.status, info.value.body) == (code, 401, body)
 
 
-@pytest.mark.parametrize("body", [{"id": "not-an-int"}, {"username": "no id"}, "text"])
+@pytest.mark.parametrize(
+    "body",
+    [{"id": "not-an-int"}, {"username": "no id"}, "text", {"id": 1, "tokenScope": -1}],
+    ids=["id-text", "no-id", "text", "negative-scope"],
+)
 def test_fetch_me_bad_body(mock: respx.MockRouter, body: object) -> None:
     mock.get(f"{SITE}/api/v1/me").respond(200, json=body)
     with pytest.raises(OAuthError, match="invalid_response"):
         run("sync", "fetch_me", "tok")
+
+
+def test_a_negative_token_scope_never_reads_as_every_scope() -> None:
+    """TokenScope(-1) is every bit (two's complement): a /me body claiming -1 must not
+    make ``user.scope`` hold Full and the App Block bits."""
+    with pytest.raises(ValueError, match="tokenScope"):
+        CivitaiUser.model_validate({"id": 1, "tokenScope": -1})
 
 
 POOLS = {"blue": 10, "green": 0, "yellow": 250}

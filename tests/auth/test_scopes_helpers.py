@@ -181,3 +181,12 @@ def test_parse_scope_forms(value: object, expected: int) -> None:
 def test_parse_scope_rejects_garbage(value: object) -> None:
     with pytest.raises(ValueError, match="scope"):
         parse_scope(value)
+
+
+def test_a_decimal_past_the_int_digit_limit_is_a_scope_error_not_pythons() -> None:
+    """A token response (or ``civitai-orch scopes``) with a 5,000-digit scope got
+    Python's 'Exceeds the limit (4300 digits)… sys.set_int_max_str_digits()'."""
+    with pytest.raises(ValueError, match="too large for a scope bitmask") as info:
+        parse_scope("9" * 5000)
+    assert "set_int_max_str_digits" not in str(info.value)
+    assert len(str(info.value)) < 200

@@ -45,6 +45,18 @@ def test_login_with_token_stores_owner_only(run, cli_home: Path, me: respx.Route
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
+def test_login_refuses_a_key_whose_user_claims_a_negative_scope(run, cli_home: Path) -> None:
+    """/me answering ``tokenScope: -1`` (all bits, read as two's complement) ended
+    ``login --with-token --json`` in a ValueError traceback after saving the key."""
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(f"{SITE}/api/v1/me").respond(json={**ME, "tokenScope": -1})
+        result = run("login", "--with-token", "--json", input="secret-key-1\n")
+    assert result.exit_code == 3, result.stderr
+    assert json.loads(result.stdout)["error"]["exitCode"] == 3
+    assert "not saved" in result.stderr
+    assert not _creds(cli_home).exists()
+
+
 def test_login_with_empty_token_is_usage_error(run) -> None:
     result = run("login", "--with-token", input="\n")
     assert result.exit_code == 2
@@ -217,6 +229,11 @@ def test_scopes_human_and_unknown(run) -> None:
     bad = run("scopes", "Nope")
     assert bad.exit_code == 2
     assert "unknown scope 'Nope'" in bad.stderr
+    huge = run("scopes", "9" * 5000)  # was 'unknown scope' with the 5,000 digits echoed
+    assert huge.exit_code == 2
+    assert "too large for a scope bitmask" in huge.stderr
+    assert "unknown scope" not in huge.stderr
+    assert len(huge.stderr) < 300
 
 
 def test_stored_login_reprs_hide_tokens(cli_home: Path) -> None:

@@ -141,6 +141,18 @@ def test_workflows_defaults_and_status_filter(authed, api) -> None:
     assert route.calls.last.request.url.params["excludeFailed"] == "true"
 
 
+@pytest.mark.parametrize("cursor", [5, {"after": "x"}, ["c"], True])
+def test_a_next_cursor_that_is_not_text_is_no_cursor(authed, api, cursor: object) -> None:
+    """A page whose ``next`` is not a string crashed the next-page hint (shlex.quote of
+    an int: TypeError traceback); --json passed it on as a cursor to send back."""
+    api.get(f"{API}/v2/consumer/workflows").respond(json={"next": cursor, "items": [WF]})
+    result = authed("workflows")
+    assert result.exit_code == 0, result.stderr
+    assert "Next page" not in result.stderr
+    as_json = authed("workflows", "--json")
+    assert json.loads(as_json.stdout)["next"] is None
+
+
 def test_workflows_empty_and_bad_options(authed, api) -> None:
     api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "", "items": []})
     result = authed("workflows")
@@ -159,6 +171,20 @@ def test_zoned_datetime_is_converted_to_utc(authed, api) -> None:
     params = route.calls.last.request.url.params
     assert params["fromDate"] == "2024-01-20T04:00:00.000Z"
     assert params["toDate"] == "2024-01-20T12:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    "option", ["--from=0001-01-01T00:00:00+01:00", "--to=9999-12-31T23:59:59-01:00"]
+)
+def test_a_zoned_datetime_outside_the_utc_calendar_is_a_usage_error(
+    authed, api, option: str
+) -> None:
+    """In UTC these fall before year 1 or after 9999: an OverflowError traceback."""
+    route = api.get(f"{API}/v2/consumer/workflows").respond(json={"next": "", "items": []})
+    result = authed("workflows", option)
+    assert result.exit_code == 2
+    assert "outside the years 1 to 9999" in result.stderr
+    assert not route.called
 
 
 # --- user (v1 manager) -------------------------------------------------------------------
@@ -426,6 +452,23 @@ def test_results_expired_url_falls_back_to_blob_endpoint(authed, api, cli_home: 
     assert sorted(p.name for p in out.iterdir()) == ["wf-1_0_0.jpeg"]
 
 
+@pytest.mark.parametrize("retries", [0, 1])
+def test_signed_url_downloads_retry_as_often_as_civitai_max_retries_says(
+    authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch, retries: int
+) -> None:
+    """A CI job with CIVITAI_MAX_RETRIES=0 fails fast: a 503 (or a hanging CDN, 30 s a
+    try) on a signed URL was tried 4 times whatever the setting."""
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", str(retries))
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(
+        content=b"a", headers={"content-type": "image/png"}
+    )
+    video = api.get("https://cdn.test/VIDB.mp4").respond(503)
+    result = authed("results", "wf-1", "--download", f"--dir={cli_home / 'dl'}", "--json")
+    assert result.exit_code == 11
+    assert video.call_count == 1 + retries
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="FIFOs")
 @pytest.mark.parametrize("where", ["fifo", "file/sub"])
 @pytest.mark.parametrize("command", [["results", "wf-1"], ["blob", "VIDB.mp4"]])
@@ -488,6 +531,22 @@ def test_blob_download_ends_on_a_trickle_with_nothing_saved(
     assert "fewer than 200 bytes in 0.3 s" in result.stderr
     assert "nothing was saved" in result.stderr
     assert [p.name for p in out.rglob("*")] == []
+
+
+def test_a_failed_download_says_why_in_the_cli_words() -> None:
+    """A trickling signed URL's reason ended with the SDK's advice to Python callers
+    ('pass a lower min_speed=(bytes, seconds)'); a URL the server gave that cannot be
+    fetched said 'Fix these fields (names are the API's camelCase JSON names)'."""
+    from civitai_app_sdk import errors as sdk
+    from civitai_app_sdk.cli._download import _reason
+
+    slow = sdk.DownloadTooSlowError("GET /x: only 3 bytes", min_bytes=32768, window=60.0)
+    assert _reason(slow) == "too slow: fewer than 32768 bytes in 60 s"
+    bad = sdk.RequestValidationError(["ftp://x/y?sig=*** is not an http(s) URL"], "URL")
+    assert _reason(bad) == "the server gave a URL that cannot be fetched: " + bad.problems[0]
+    for reason in (_reason(slow), _reason(bad)):
+        assert "min_speed" not in reason
+        assert "camelCase" not in reason
 
 
 def test_workflow_wait_on_a_server_that_never_answers_is_a_network_failure(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,6 +172,57 @@ def test_a_config_file_value_of_the_wrong_type_exits_2_before_any_request(run: R
 def test_config_dir_defaults_to_platform_dir() -> None:
     assert config_dir({}).name == "civitai-orch"
     assert config_dir({"CIVITAI_CONFIG_DIR": "/x/y"}) == Path("/x/y")
+
+
+BIG = (1 << 20) + 1
+"""One byte past the settings-file cap (a /dev/zero symlink, which git can store as a
+cloned repository's .env, read without one until memory ran out: MemoryError or the
+OOM killer)."""
+
+
+def test_a_dotenv_past_the_cap_is_ignored_with_a_warning(authed: Run, cli_home: Path) -> None:
+    (cli_home / "work" / ".env").write_text("UNUSED=" + "x" * BIG)
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(url__regex=r"/v2/consumer/workflows").respond(json={"items": []})
+        result = authed("workflows")
+    assert result.exit_code == 0, result.stderr
+    assert "warning: cannot read" in result.stderr
+    assert "MiB" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["config.json", "credentials.json"])
+def test_a_settings_file_past_the_cap_is_a_one_line_error(
+    run: Run, cli_home: Path, name: str
+) -> None:
+    config = cli_home / "config"
+    config.mkdir(exist_ok=True)
+    (config / name).write_text('{"api_url": "' + "x" * BIG + '"}')
+    result = run("workflows", "--json")
+    assert result.exit_code == 2, result.stderr
+    message = json.loads(result.stdout)["error"]["message"]
+    assert message.startswith(f"cannot read {config / name}: ")
+    assert "MiB" in message
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX home lookup")
+def test_no_home_directory_is_a_usage_error_naming_the_fix(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No HOME and no passwd entry (``env -i`` under an arbitrary container uid): every
+    command ended in platformdirs' RuntimeError traceback, a token in the environment too."""
+    import pwd
+
+    def unknown_user(uid: int) -> pwd.struct_passwd:
+        raise KeyError(uid)
+
+    for name in ("CIVITAI_CONFIG_DIR", "HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", unknown_user)
+    result = run("workflows", "--token", "t", "--api-url", "http://127.0.0.1:9", "--json")
+    assert result.exit_code == 2
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "home directory" in message
+    assert "CIVITAI_CONFIG_DIR" in message
 
 
 @given(st.text(max_size=6))

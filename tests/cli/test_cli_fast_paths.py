@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -182,3 +183,101 @@ def test_the_console_script_leaves_httpx_own_cli_unloaded() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "/x"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_during_a_submit_prints_the_key_like_ctrl_c(tmp_path: Any) -> None:
+    """`timeout 60 civitai-orch submit …` or a cancelled CI job ends it with SIGTERM
+    while the paid submit is in flight: it died silently, so the idempotency key that
+    makes a retry safe was lost (Ctrl-C printed it)."""
+    import http.server
+    import signal
+    import threading
+
+    estimate = json.dumps({"status": "unassigned", "steps": [], "cost": {"total": 1}}).encode()
+    submitted = threading.Event()
+    release = threading.Event()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            if "whatif=true" not in self.path:
+                submitted.set()
+                release.wait(30)  # the submit never answers
+                return
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(estimate)))
+            self.end_headers()
+            self.wfile.write(estimate)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    body = tmp_path / "wf.json"
+    body.write_text(json.dumps(BODY))
+    env = {
+        **os.environ,
+        "CIVITAI_CONFIG_DIR": str(tmp_path),
+        "CIVITAI_API_URL": f"http://127.0.0.1:{server.server_address[1]}",
+        "CIVITAI_API_TOKEN": TOKEN,
+    }
+    argv = ["submit", str(body), "--yes", "--external-id", "term-key-1"]
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from civitai_app_sdk.cli import run; run()", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert submitted.wait(60), "the submit never reached the server"
+        child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=60)
+    finally:
+        release.set()
+        if child.poll() is None:
+            child.kill()
+        server.shutdown()
+        server.server_close()
+    assert child.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "may have been created" in stderr
+    assert "`--external-id term-key-1`" in stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_stops_serve_local_cleanly_not_as_an_interruption(tmp_path: Any) -> None:
+    """SIGTERM is a server's normal stop: serve-local shuts down and ends as SIGTERM
+    says, with no 'error: interrupted' (what a client command in flight prints)."""
+    import signal
+
+    script = "from civitai_app_sdk.cli import run; run()"
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, "serve-local", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CIVITAI_CONFIG_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert child.stderr is not None
+        url = child.stderr.readline().rsplit(" ", 1)[-1].strip()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{url}/v2/consumer/workflows", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "serve-local never answered"
+                time.sleep(0.05)
+        child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode in (0, -signal.SIGTERM), stderr
+    assert "interrupted" not in stderr
+    assert "Finished server process" in stderr

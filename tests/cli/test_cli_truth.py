@@ -80,6 +80,25 @@ def test_failed_submit_prints_the_key_to_reuse_and_the_retry_uses_it(
     assert json.loads(submit.calls[1].request.content)["externalId"] == sent
 
 
+def test_a_body_key_that_differs_from_external_id_is_refused_in_the_cli_words(
+    authed: Run, api: respx.MockRouter, cli_home: Path
+) -> None:
+    """The SDK's refusal read '/externalId: differs from external_id=.' (its Python
+    keyword, no values): the CLI names the file's key and the flag, before any request."""
+    path = cli_home / "work" / "keyed.json"
+    path.write_text(json.dumps({**BODY, "externalId": "body-key"}))
+    routes = api.post(f"{API}/v2/consumer/workflows", params__contains={})
+    result = authed("submit", str(path), "--yes", "--external-id", "flag-key", "--json")
+    assert result.exit_code == ExitCode.USAGE
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "'body-key'" in message
+    assert "--external-id 'flag-key'" in message
+    assert "external_id=" not in message
+    assert not routes.called
+    same = authed("submit", str(path), "--yes", "--external-id", "body-key", "--json")
+    assert "keep one of them" not in same.stderr  # the same key in both is fine
+
+
 def test_submit_without_answer_takes_the_key_from_the_exception(
     authed: Run, api: respx.MockRouter, body_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -125,6 +144,67 @@ def test_a_recipe_run_without_a_clear_answer_warns_before_a_paid_retry(
     assert route.call_count == 1
     assert ("may have run and been charged" in result.stderr) is unsure
     assert json.loads(result.stdout)["error"]["status"] == answer.status_code
+
+
+def test_a_recipe_that_never_connected_does_not_warn_of_a_charge(
+    authed: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing listens on the API's port: the recipe was never sent, so it cannot have
+    run or been charged (no 'look for it before running it again')."""
+    with socket.socket() as probe:  # a free loopback port, closed again: refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("CIVITAI_API_URL", f"http://127.0.0.1:{port}")
+    step_input = cli_home / "input.json"
+    step_input.write_text('{"message": "hi"}')
+    result = authed("recipe", "echo", str(step_input), "--yes")
+    assert result.exit_code == ExitCode.NETWORK
+    assert "may have run" not in result.stderr
+    assert "cannot reach the API" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["submit", "recipe"])
+def test_an_unreadable_answer_to_a_paid_call_speaks_cli_not_python(
+    authed: Run, api: respx.MockRouter, body_file: Path, cli_home: Path, command: str
+) -> None:
+    """A 200 the CLI cannot read ran (and charged) the call: the message says so once,
+    in the CLI's words, not the SDK's advice to Python callers (``submit(body,
+    external_id=exc.external_id)``, ``client.list()``)."""
+    _estimate(api)
+    api.post(f"{API}/v2/consumer/workflows", params__contains={}).respond(200, json=[1])
+    api.post(f"{API}/v2/consumer/recipes/echo").respond(200, json=[1])
+    step_input = cli_home / "input.json"
+    step_input.write_text('{"message": "hi"}')
+    target = str(body_file) if command == "submit" else "echo"
+    key = ["--external-id", "k-1"] if command == "submit" else []
+    args = [target] if command == "submit" else [target, str(step_input)]
+    result = authed(command, *args, "--yes", *key)
+    assert result.exit_code == ExitCode.ERROR
+    message = result.stderr
+    for python_only in ("exc.external_id", "client.list()", "submit(body"):
+        assert python_only not in message
+    if command == "submit":
+        assert message.count("may have been created") == 1
+        assert "`--external-id k-1`" in message
+    else:
+        assert message.count("may have run") == 1
+        assert "civitai-orch workflows" in message
+
+
+def test_a_web_page_for_an_answer_points_at_the_api_url_not_an_upgrade(
+    authed: Run, api: respx.MockRouter
+) -> None:
+    """CIVITAI_API_URL set to a website that answers every path with its page (200
+    HTML): the fix is the URL, not a newer SDK."""
+    page = "<!doctype html><html><body>Welcome</body></html>"
+    api.get(f"{API}/v2/consumer/workflows").respond(200, html=page)
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(200, html=page)
+    for args in (["workflows"], ["workflow", "wf-1"]):
+        result = authed(*args)
+        assert result.exit_code == ExitCode.ERROR
+        assert "Upgrade civitai-app-sdk" not in result.stderr
+        assert "web page" in result.stderr
+        assert "CIVITAI_API_URL" in result.stderr
 
 
 def test_ctrl_c_during_the_submit_request_still_prints_the_key(

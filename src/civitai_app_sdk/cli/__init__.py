@@ -80,7 +80,7 @@ Exit codes:
   10  the workflow failed, expired or was canceled
   11  some downloads failed
   12  you declined the prompt; nothing was submitted, run or deleted
-  130 interrupted (Ctrl-C); nothing half-written is left behind"""
+  130 interrupted (Ctrl-C or SIGTERM); nothing half-written is left behind"""
 
 
 class LazyGroup(click.Group):
@@ -257,11 +257,13 @@ def run() -> None:
     Everything a command writes is flushed and every file it opened is closed by then,
     so the process leaves with ``os._exit`` instead of tearing the interpreter down
     (which took longer than some commands themselves). httpx's own CLI is not loaded
-    (:func:`._startup.skip_httpx_cli`).
+    (:func:`._startup.skip_httpx_cli`); SIGTERM stops a command as Ctrl-C does
+    (:func:`._startup.stop_on_sigterm`).
     """
-    from ._startup import skip_httpx_cli
+    from ._startup import skip_httpx_cli, stop_on_sigterm
 
     skip_httpx_cli()
+    stop_on_sigterm()
     try:
         main()
     except SystemExit as leaving:

@@ -14,6 +14,7 @@ Its ``CIVITAI_AUTH_URL`` is ignored: it would choose the server ``login`` signs 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -40,8 +41,26 @@ CREDENTIALS_FILE: Final = "credentials.json"
 DOTENV: Final = ".env"
 
 
+MAX_SETTINGS_FILE: Final = 1 << 20
+"""Largest ``.env``, ``config.json`` or login file read (1 MiB; real ones are tiny)."""
+
+
 class ConfigError(ConfigurationError):
     """A setting or settings file that cannot be used; the message names where it came from."""
+
+
+def read_small_text(path: Path) -> str:
+    """``path``'s UTF-8 text, read no further than :data:`MAX_SETTINGS_FILE`.
+
+    More is a ``ValueError``: a ``.env`` in a cloned repository can be a symlink to
+    ``/dev/zero`` (git stores symlinks), which an unbounded read follows until memory
+    runs out.
+    """
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_SETTINGS_FILE + 1)
+    if len(raw) > MAX_SETTINGS_FILE:
+        raise ValueError(f"larger than {MAX_SETTINGS_FILE >> 20} MiB, so not a settings file")
+    return raw.decode("utf-8")
 
 
 def warn(message: str) -> None:
@@ -60,11 +79,10 @@ def read_dotenv(path: Path, *, on_warning: Callable[[str], None] = warn) -> dict
     from dotenv.parser import parse_stream
 
     try:
-        with path.open(encoding="utf-8") as stream:
-            bindings = list(parse_stream(stream))
+        bindings = list(parse_stream(io.StringIO(read_small_text(path))))
     except FileNotFoundError:
         return {}
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         on_warning(f"cannot read {path}: {exc}; it is ignored")
         return {}
     values: dict[str, str] = {}
@@ -83,7 +101,13 @@ def config_dir(environ: Mapping[str, str]) -> Path:
         return Path(override)
     import platformdirs
 
-    return Path(platformdirs.user_config_dir("civitai-orch", appauthor=False))
+    try:
+        return Path(platformdirs.user_config_dir("civitai-orch", appauthor=False))
+    except RuntimeError:  # no HOME and no passwd entry (an arbitrary container uid)
+        raise ConfigError(
+            "cannot find the home directory for the config folder: set HOME, or "
+            f"{ENV_CONFIG_DIR} to a folder for the CLI's settings and login"
+        ) from None
 
 
 FILE_KEYS: Final = ("api_url", "auth_url", "client_id", "max_retries")
@@ -92,7 +116,7 @@ FILE_KEYS: Final = ("api_url", "auth_url", "client_id", "max_retries")
 
 def _read_json_object(path: Path) -> dict[str, object]:
     try:
-        data = parse_json(path.read_text(encoding="utf-8"))
+        data = parse_json(read_small_text(path))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:

@@ -24,7 +24,7 @@ from civitai_app_sdk._transport import DEFAULT_BASE_URL
 from civitai_app_sdk.oauth.store import FileRefreshLock, RefreshLock
 from civitai_app_sdk.oauth.tokens import TokenSet
 
-from ._config import CREDENTIALS_FILE, ConfigError, is_http_url, origin
+from ._config import CREDENTIALS_FILE, ConfigError, is_http_url, origin, read_small_text
 from ._exit import CliError, ExitCode
 from ._json import parse_json
 from ._output import note
@@ -234,7 +234,7 @@ class CredentialsFile(LoginTokens):
     def read(self) -> StoredLogin | None:
         """The stored login, or ``None`` when there is none."""
         try:
-            data = parse_json(self.path.read_text(encoding="utf-8"))
+            data = parse_json(read_small_text(self.path))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:

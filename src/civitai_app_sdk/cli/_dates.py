@@ -19,7 +19,10 @@ def _parse(value: str, *, end_of_day: bool) -> dt.datetime:
         raise click.BadParameter(
             f"{value!r} is not a date (2024-01-20) or datetime (2024-01-20T06:00:00Z)"
         ) from None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    try:
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        raise click.BadParameter(f"{value!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def iso_utc(moment: dt.datetime) -> str:

@@ -125,11 +125,17 @@ def download_all(
     """Save every item; one report per item (``saved``, ``skipped`` or ``failed``).
 
     Signed URLs are fetched through one transport, so files on the same host share
-    its connections (and the TLS set-up is done once).
+    its connections (and the TLS set-up is done once), retried as often as the API's
+    calls (``CIVITAI_MAX_RETRIES``).
     """
     reports: list[dict[str, Any]] = []
     counters: dict[str, int] = {}
-    settings = Settings.create(timeout=DOWNLOAD_TIMEOUT, token_env=None, url_env=None)
+    settings = Settings.create(
+        timeout=DOWNLOAD_TIMEOUT,
+        max_retries=client.settings.max_retries,
+        token_env=None,
+        url_env=None,
+    )
     http = SyncTransport(settings)
     with contextlib.closing(http):
         for media in items:
@@ -156,6 +162,11 @@ def download_all(
 
 
 def _reason(exc: Exception) -> str:
+    """Why one download failed, in a few words (not the SDK's advice to Python callers)."""
+    if isinstance(exc, sdk.DownloadTooSlowError):
+        return f"too slow: fewer than {exc.min_bytes} bytes in {exc.window:g} s"
+    if isinstance(exc, sdk.RequestValidationError):  # a URL in the workflow, not the user's
+        return "the server gave a URL that cannot be fetched: " + "; ".join(exc.problems)
     if isinstance(exc, sdk.OrchestratorError) and exc.status:
         return f"HTTP {exc.status}"
     if isinstance(exc, sdk.TransportError) and exc.__cause__ is not None:

@@ -148,10 +148,32 @@ def _lead(error: sdk.OrchestratorError) -> tuple[str, ExitCode]:
     return f"the API refused the request ({status})", ExitCode.ERROR
 
 
+def _unreadable(error: sdk.ResponseValidationError) -> CliError:
+    """A 2xx answer that could not be read, in the CLI's words.
+
+    The SDK's message ends with its hint, then notes for Python callers (how to retry
+    with ``submit(...)`` or check ``client.list()``); the commands that spend Buzz say
+    that their own way, so the message stops at the hint. A web page for an answer
+    means the URL points at a website, not that the SDK is too old.
+    """
+    text = str(error)
+    end = text.find(error.hint)
+    if end >= 0:
+        base = sentence(text[:end])
+        if _body_text(error).startswith("<"):
+            text = f"{base}: it is a web page; check CIVITAI_API_URL (or a proxy in between)"
+        else:
+            text = f"{base}. {error.hint}"
+    text = sentence(text)
+    if error.request_id:
+        text += f" [request id {error.request_id}]"
+    return CliError(text, ExitCode.ERROR, status=error.status, request_id=error.request_id)
+
+
 def orchestrator_error(error: sdk.OrchestratorError) -> CliError:
     """The CLI error for an orchestrator failure."""
     if isinstance(error, sdk.ResponseValidationError):
-        return CliError(sentence(str(error)), ExitCode.ERROR, status=error.status)
+        return _unreadable(error)
     message, code = _lead(error)
     return with_server_words(error, message, code)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import signal
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-__all__ = ["skip_httpx_cli"]
+__all__ = ["skip_httpx_cli", "stop_on_sigterm"]
 
 HTTPX_CLI = "httpx._main"
 """httpx's own command line (it loads rich, pygments and click's help machinery)."""
@@ -39,3 +40,19 @@ def skip_httpx_cli() -> None:
     """
     if HTTPX_CLI not in sys.modules and "httpx" not in sys.modules:
         sys.meta_path.insert(0, _SkipModule(HTTPX_CLI))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_sigterm() -> None:
+    """Let SIGTERM (``timeout``, a cancelled CI job, ``docker stop``) end a command as
+    Ctrl-C does: a submit in flight still prints the key that makes a retry safe, a
+    ``--wait`` the workflow id, and no partial download is left behind.
+
+    Python's default for SIGTERM is to die at once, saying nothing. A SIGTERM that was
+    ignored when the process started (``nohup``-style) stays ignored.
+    """
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)

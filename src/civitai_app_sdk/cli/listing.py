@@ -171,7 +171,8 @@ def workflows(
     if not isinstance(page, dict):
         raise sdk.ResponseValidationError(f"GET {WORKFLOWS} did not return a page of workflows")
     items = [w for w in _workflows_in(page) if not statuses or w.get("status") in statuses]
-    next_cursor = page.get("next") or None
+    cursor = page.get("next")
+    next_cursor = cursor if isinstance(cursor, str) and cursor else None  # text, or no page
     if as_json:
         emit_json({"items": items, "next": next_cursor})
         return

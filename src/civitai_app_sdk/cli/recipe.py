@@ -8,6 +8,7 @@ import click
 
 from civitai_app_sdk.errors import OrchestratorError
 from civitai_app_sdk.orchestrator import OPERATIONS
+from civitai_app_sdk.orchestrator._charges import may_have_run
 
 from ._confirm import ask_first
 from ._exit import CliError, ExitCode
@@ -36,7 +37,8 @@ def _run_failed(exc: OrchestratorError | KeyboardInterrupt) -> CliError:
     """The error for a recipe run that got no clear answer: it may have run and been paid.
 
     A recipe has no idempotency key, so the message warns before a retry that could
-    charge again (a network failure, timeout, 5xx or Ctrl-C leaves it unknown).
+    charge again (a lost or unreadable answer, a timeout, 5xx or Ctrl-C leaves it
+    unknown; a connection that never opened cannot have run it).
     """
     from ._errors import orchestrator_error
 
@@ -45,7 +47,7 @@ def _run_failed(exc: OrchestratorError | KeyboardInterrupt) -> CliError:
         unsure = True
     else:
         error = orchestrator_error(exc)
-        unsure = exc.status is None or exc.status >= 500 or exc.status == 408
+        unsure = may_have_run(exc) or exc.status == 408
     if not unsure:
         return error
     return error.reworded(

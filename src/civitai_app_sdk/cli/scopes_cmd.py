@@ -21,6 +21,7 @@ from ._options import json_option
 from ._output import emit_json, stdout
 
 _PRESETS = ("Full", "ReadOnly", "Creator", "AIServices")
+_DECIMAL = re.compile(r"[0-9]+")
 
 
 def _mask_from(words: list[str]) -> int:
@@ -29,7 +30,9 @@ def _mask_from(words: list[str]) -> int:
     for word in words:
         try:
             mask |= int(getattr(TokenScopePresets, word)) if word in _PRESETS else parse_scope(word)
-        except ValueError:
+        except ValueError as exc:
+            if _DECIMAL.fullmatch(word):  # a bitmask, just not a usable one
+                raise CliError(str(exc), ExitCode.USAGE) from None
             known = ", ".join([*_PRESETS[1:], *TokenScope.__members__])
             raise CliError(f"unknown scope {word!r}; known: {known}", ExitCode.USAGE) from None
     return mask

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import signal
 
 import click
 
@@ -126,6 +127,9 @@ def serve_local(
     click.echo(f"Local orchestrator and OAuth server on {server.url}", err=True)
     click.echo("Token: " + ("the one given with --token" if token else "any"), err=True)
     click.echo(export_lines(server.url, token_given=token is not None))
+    # SIGTERM is a server's normal stop (the console script makes it a Ctrl-C for client
+    # commands): uvicorn shuts down, then the process ends as SIGTERM says
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     server.serve()
 
 

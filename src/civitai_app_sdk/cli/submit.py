@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from civitai_app_sdk.errors import OrchestratorError
+from civitai_app_sdk.errors import OrchestratorError, ResponseValidationError
 
 from ._confirm import ask_first
 from ._exit import CliError, ExitCode
@@ -111,7 +111,13 @@ def _submit_failed(exc: OrchestratorError | None, key: str) -> CliError:
     else:
         error = orchestrator_error(exc)
         key = exc.external_id or key
-    unsure = exc is None or exc.status is None or exc.status >= 500 or exc.status in {408, 429}
+    unsure = (
+        exc is None
+        or isinstance(exc, ResponseValidationError)  # answered: created, its answer unread
+        or exc.status is None
+        or exc.status >= 500
+        or exc.status in {408, 429}
+    )
     lead = "the workflow may have been created: " if unsure else ""
     return error.reworded(
         f"{error.format_message()}; {lead}retry with `--external-id {key}` "
@@ -147,6 +153,13 @@ def submit(
     The cost is estimated first and shown; you are asked to confirm unless --yes.
     """
     body = _body(file)
+    in_body = _body_key(body)
+    if external_id and in_body and external_id != in_body:
+        raise CliError(
+            f"{file.name} has externalId {in_body!r} but --external-id {external_id!r} "
+            "was given: keep one of them (or the same key in both); nothing was sent",
+            ExitCode.USAGE,
+        )
     client = open_client(token, api_url)
     priced = to_data(client.estimate(body))
     if not as_json:
@@ -166,7 +179,7 @@ def submit(
     )
     from civitai_app_sdk.orchestrator.calls import new_external_id
 
-    key = external_id or _body_key(body) or new_external_id()
+    key = external_id or in_body or new_external_id()
     try:
         created = to_data(client.submit(body, external_id=key, idempotent=True))
     except OrchestratorError as exc:

@@ -45,7 +45,7 @@ class CivitaiUser(_Lenient):
     subscriptions: list[str] = Field(default_factory=list)
     email: str | None = None
     email_verified: bool | None = Field(default=None, alias="emailVerified")
-    token_scope: int | None = Field(default=None, alias="tokenScope")
+    token_scope: int | None = Field(default=None, alias="tokenScope", ge=0)  # -1: all bits
     subject: TokenSubject | None = None
     buzz_limit: list[dict[str, Any]] | None = Field(default=None, alias="buzzLimit")
 
