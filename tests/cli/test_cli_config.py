@@ -260,6 +260,28 @@ def test_malformed_api_url_is_a_one_line_usage_error(authed: Run, where: str, ur
     assert json.loads(result.stdout)["error"]["exitCode"] == 2
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://me:hunter2pass@orch.test",
+        "ftp://me:hunter2pass@orch.test",
+        "https://orch.test/?key=hunter2pass",
+        "https://orch.test/#hunter2pass",
+    ],
+)
+def test_an_api_url_with_a_password_query_or_fragment_is_refused_unechoed(
+    authed: Run, url: str
+) -> None:
+    """The URL was echoed whole in the error (its password too), or refused by the SDK
+    as 'base_url must not carry credentials' (its Python name, not --api-url)."""
+    result = authed("workflows", "--api-url", url, "--json")
+    assert result.exit_code == 2, result.stderr
+    assert "hunter2pass" not in result.stdout + result.stderr
+    message = json.loads(result.stdout)["error"]["message"]
+    assert message.startswith("the API URL from the --api-url flag ")
+    assert "base_url" not in message
+
+
 def test_env_token_works_beside_a_dotenv_the_cli_cannot_read(
     run: Run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

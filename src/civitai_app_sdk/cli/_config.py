@@ -155,13 +155,24 @@ def is_http_url(url: str) -> bool:
 
 
 def checked_url(url: str, source: str) -> str:
-    """``url`` without trailing slashes; ``ConfigError`` unless it is an http(s) URL."""
-    if not is_http_url(url.strip()):
+    """``url`` without trailing slashes; ``ConfigError`` unless it is an http(s) URL with
+    no user name, password, query or fragment (the message never repeats a password)."""
+    text = url.strip()
+    try:
+        parsed = httpx.URL(text)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        parsed = None
+    if parsed is not None and (parsed.userinfo or parsed.query or parsed.fragment):
+        raise ConfigError(
+            f"the API URL from the {source} must not carry a user name or password, a query "
+            "or a fragment: give the API's root (for example https://orchestration.civitai.com)"
+        )
+    if not is_http_url(text):
         raise ConfigError(
             f"the API URL from the {source} is not an http(s) URL with a host: {url!r} "
             "(for example https://orchestration.civitai.com)"
         )
-    return url.strip().rstrip("/")
+    return text.rstrip("/")
 
 
 def origin(url: str) -> str:
