@@ -190,6 +190,18 @@ def test_a_dotenv_past_the_cap_is_ignored_with_a_warning(authed: Run, cli_home: 
     assert "MiB" in result.stderr
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX devices")
+def test_a_dotenv_that_is_a_device_is_never_read(authed: Run, cli_home: Path) -> None:
+    """A cloned repository's .env symlinked to /dev/tty waited for the terminal (the
+    command hung until Ctrl-D); /dev/zero was read up to the cap. Neither is read."""
+    (cli_home / "work" / ".env").symlink_to("/dev/zero")
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(url__regex=r"/v2/consumer/workflows").respond(json={"items": []})
+        result = authed("workflows")
+    assert result.exit_code == 0, result.stderr
+    assert "is a device, not a file; it is ignored" in result.stderr
+
+
 @pytest.mark.parametrize("name", ["config.json", "credentials.json"])
 def test_a_settings_file_past_the_cap_is_a_one_line_error(
     run: Run, cli_home: Path, name: str

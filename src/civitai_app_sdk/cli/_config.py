@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final
@@ -52,9 +53,11 @@ def read_small_text(path: Path) -> str:
 
     More is a ``ValueError``: a ``.env`` in a cloned repository can be a symlink to
     ``/dev/zero`` (git stores symlinks), which an unbounded read follows until memory
-    runs out.
+    runs out. A device (``/dev/tty`` would wait for the terminal) is one too.
     """
     with path.open("rb") as handle:
+        if stat.S_ISCHR(os.fstat(handle.fileno()).st_mode):
+            raise ValueError("it is a device, not a file")
         raw = handle.read(MAX_SETTINGS_FILE + 1)
     if len(raw) > MAX_SETTINGS_FILE:
         raise ValueError(f"larger than {MAX_SETTINGS_FILE >> 20} MiB, so not a settings file")
