@@ -41,6 +41,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from .errors import ConfigurationError
+
 __all__ = [
     "DEFAULT_MAX_AGE",
     "MAX_SEALED_LENGTH",
@@ -166,7 +168,17 @@ class CookieSealer:
     def __init__(
         self, secrets: str | Sequence[str], *, max_length: int = MAX_SEALED_LENGTH
     ) -> None:
-        """Take one secret or a rotation list whose first entry is the current one."""
+        """Take one secret or a rotation list whose first entry is the current one.
+
+        ``max_length`` below the length of a sealed empty value (58) would open no cookie
+        at all; it, or one that is not an int, is a :class:`ConfigurationError`.
+        """
+        smallest = 2 * _IV_BYTES + 1 + 2 * _TAG_BYTES + 1
+        if type(max_length) is not int or max_length < smallest:
+            raise ConfigurationError(
+                f"max_length must be a whole number of characters >= {smallest} (a sealed "
+                f"empty value), not {max_length!r}"
+            )
         self._max_length = max_length
         self._secrets = _secrets_tuple(secrets)
         self._keys: list[AESGCM | None] = [None] * len(self._secrets)

@@ -255,6 +255,25 @@ def test_normalize_base_url_rejects(base: str) -> None:
         normalize_base_url(base)
 
 
+@pytest.mark.parametrize(
+    "base",
+    [
+        "https://me:hunter2pw@civitai.com",
+        "http://me:hunter2pw@example.com",
+        "ftp://me:hunter2pw@x",
+        "https://me:hunter2pw@civitai.com:99999",
+        "https://:hunter2pw@civitai.com/p?q=1",
+    ],
+)
+def test_a_refused_base_url_never_repeats_its_password(base: str) -> None:
+    """`civitai-orch login --auth-url https://me:pw@…` (or CIVITAI_AUTH_URL) printed
+    the password in the error that refused it."""
+    with pytest.raises(ValueError, match="base URL") as info:
+        normalize_base_url(base)
+    assert "hunter2pw" not in str(info.value)
+    assert "***@" in str(info.value)
+
+
 def test_form_encode_matches_url_search_params() -> None:
     assert form_encode([("a", "x y"), ("b", "~*-._!'()/é")]) == (
         "a=x+y&b=%7E*-._%21%27%28%29%2F%C3%A9"

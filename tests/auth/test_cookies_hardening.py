@@ -69,6 +69,21 @@ def test_oversized_well_formed_values_are_refused_before_any_key_work(extra: int
         assert unseal_cookie(sealed, ["another-never-derived-secret-0123456789"]) is None
 
 
+@pytest.mark.parametrize("bad", ["4096", None, 4096.5, True, 0, -1, OVERHEAD - 1])
+def test_a_max_length_that_cannot_work_is_refused_when_made(bad: object) -> None:
+    """A str or None max_length made every unseal raise TypeError (an unseal that
+    "never raises"; in a web app every request); 0, True or anything shorter than an
+    empty sealed value silently opened no cookie at all (every session dropped)."""
+    from civitai_app_sdk.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="max_length"):
+        CookieSealer(STRONG, max_length=bad)  # type: ignore[arg-type]
+
+
+def test_the_smallest_max_length_opens_an_empty_value() -> None:
+    assert CookieSealer(STRONG, max_length=OVERHEAD).unseal(SEALER.seal("")) == ""
+
+
 # -- __Host- / __Secure- prefixes in any letter case ---------------------------------
 
 

@@ -190,6 +190,18 @@ def test_a_dotenv_past_the_cap_is_ignored_with_a_warning(authed: Run, cli_home: 
     assert "MiB" in result.stderr
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX devices")
+def test_a_dotenv_that_is_a_device_is_never_read(authed: Run, cli_home: Path) -> None:
+    """A cloned repository's .env symlinked to /dev/tty waited for the terminal (the
+    command hung until Ctrl-D); /dev/zero was read up to the cap. Neither is read."""
+    (cli_home / "work" / ".env").symlink_to("/dev/zero")
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(url__regex=r"/v2/consumer/workflows").respond(json={"items": []})
+        result = authed("workflows")
+    assert result.exit_code == 0, result.stderr
+    assert "is a device, not a file; it is ignored" in result.stderr
+
+
 @pytest.mark.parametrize("name", ["config.json", "credentials.json"])
 def test_a_settings_file_past_the_cap_is_a_one_line_error(
     run: Run, cli_home: Path, name: str
@@ -258,6 +270,28 @@ def test_malformed_api_url_is_a_one_line_usage_error(authed: Run, where: str, ur
     assert len(result.stderr.strip().splitlines()) == 1
     assert "is not an http(s) URL" in result.stderr
     assert json.loads(result.stdout)["error"]["exitCode"] == 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://me:hunter2pass@orch.test",
+        "ftp://me:hunter2pass@orch.test",
+        "https://orch.test/?key=hunter2pass",
+        "https://orch.test/#hunter2pass",
+    ],
+)
+def test_an_api_url_with_a_password_query_or_fragment_is_refused_unechoed(
+    authed: Run, url: str
+) -> None:
+    """The URL was echoed whole in the error (its password too), or refused by the SDK
+    as 'base_url must not carry credentials' (its Python name, not --api-url)."""
+    result = authed("workflows", "--api-url", url, "--json")
+    assert result.exit_code == 2, result.stderr
+    assert "hunter2pass" not in result.stdout + result.stderr
+    message = json.loads(result.stdout)["error"]["message"]
+    assert message.startswith("the API URL from the --api-url flag ")
+    assert "base_url" not in message
 
 
 def test_env_token_works_beside_a_dotenv_the_cli_cannot_read(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final
@@ -54,9 +55,11 @@ def read_small_text(path: Path) -> str:
 
     More is a ``ValueError``: a ``.env`` in a cloned repository can be a symlink to
     ``/dev/zero`` (git stores symlinks), which an unbounded read follows until memory
-    runs out.
+    runs out. A device (``/dev/tty`` would wait for the terminal) is one too.
     """
     with path.open("rb") as handle:
+        if stat.S_ISCHR(os.fstat(handle.fileno()).st_mode):
+            raise ValueError("it is a device, not a file")
         raw = handle.read(MAX_SETTINGS_FILE + 1)
     if len(raw) > MAX_SETTINGS_FILE:
         raise ValueError(f"larger than {MAX_SETTINGS_FILE >> 20} MiB, so not a settings file")
@@ -157,13 +160,24 @@ def is_http_url(url: str) -> bool:
 
 
 def checked_url(url: str, source: str) -> str:
-    """``url`` without trailing slashes; ``ConfigError`` unless it is an http(s) URL."""
-    if not is_http_url(url.strip()):
+    """``url`` without trailing slashes; ``ConfigError`` unless it is an http(s) URL with
+    no user name, password, query or fragment (the message never repeats a password)."""
+    text = url.strip()
+    try:
+        parsed = httpx.URL(text)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        parsed = None
+    if parsed is not None and (parsed.userinfo or parsed.query or parsed.fragment):
+        raise ConfigError(
+            f"the API URL from the {source} must not carry a user name or password, a query "
+            "or a fragment: give the API's root (for example https://orchestration.civitai.com)"
+        )
+    if not is_http_url(text):
         raise ConfigError(
             f"the API URL from the {source} is not an http(s) URL with a host: {url!r} "
             "(for example https://orchestration.civitai.com)"
         )
-    return url.strip().rstrip("/")
+    return text.rstrip("/")
 
 
 def origin(url: str) -> str:

@@ -52,6 +52,8 @@ ScopeRequest: TypeAlias = int | Iterable[str | TokenScope]
 _HOST: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _CHALLENGE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
+_USERINFO: Final = re.compile(r"^([^:/?#]*:?//)[^/?#]*@")
+"""The ``user:password@`` of a URL (replaced by ``***@`` in messages)."""
 
 
 def normalize_base_url(base_url: str) -> str:
@@ -66,22 +68,23 @@ def normalize_base_url(base_url: str) -> str:
     """
     if not isinstance(base_url, str):
         raise ConfigurationError("base_url must be a str")
+    shown = _USERINFO.sub(r"\1***@", base_url)  # messages never repeat a password
     try:
         parts = urlsplit(base_url)
         port = parts.port
     except ValueError as exc:
-        raise ConfigurationError(f"invalid base URL {base_url!r}") from exc
+        raise ConfigurationError(f"invalid base URL {shown!r}") from exc
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if "[" in parts.netloc:
         host = f"[{host}]"
     if scheme not in _DEFAULT_PORTS or not _HOST.fullmatch(host):
-        raise ConfigurationError(f"base URL {base_url!r} must be http(s) with an ASCII host")
+        raise ConfigurationError(f"base URL {shown!r} must be http(s) with an ASCII host")
     if scheme == "http" and not is_loopback(host):
-        raise ConfigurationError(f"base URL {base_url!r} must use https (http only for loopback)")
+        raise ConfigurationError(f"base URL {shown!r} must use https (http only for loopback)")
     if parts.username is not None or parts.query or parts.fragment or "#" in base_url:
         raise ConfigurationError(
-            f"base URL {base_url!r} must not carry credentials, query or fragment"
+            f"base URL {shown!r} must not carry credentials, query or fragment"
         )
     netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
     return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
