@@ -16,12 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from codegen import inputs
-from codegen.normalize import REF_PREFIX, flatten_subtypes
+from codegen.normalize import REF_PREFIX, GenerationError, flatten_subtypes
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 EXIT_SAME, EXIT_COMPATIBLE, EXIT_BREAKING, EXIT_ERROR = 0, 1, 2, 3
@@ -373,6 +374,22 @@ def _fail(message: str) -> int:
     return EXIT_ERROR
 
 
+def _compare(old: Any, new: Any, fmt: str, old_label: str, new_label: str) -> int:
+    """Print the report of `diff(old, new)`; its exit code, or 3 when they cannot be compared.
+
+    Python ends on an uncaught exception with 1, which means "additive" here: the drift
+    workflow would pass a spec it could not even read. So every failure is exit 3.
+    """
+    try:
+        report = diff(old, new)
+    except GenerationError as error:
+        return _fail(f"cannot compare {old_label} with {new_label}: {error}")
+    except Exception as error:
+        traceback.print_exc()
+        return _fail(f"cannot compare {old_label} with {new_label} ({error!r}): a bug in drift.py")
+    return _emit(report, fmt, old_label, new_label)
+
+
 def _emit(report: DriftReport, fmt: str, old_label: str, new_label: str) -> int:
     if fmt == "json":
         print(json.dumps(report.as_json(), indent=2))
@@ -387,7 +404,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
         old, new = _load(args.old), _load(args.new)
     except DriftInputError as error:
         return _fail(str(error))
-    return _emit(diff(old, new), args.format, args.old, args.new)
+    return _compare(old, new, args.format, args.old, args.new)
 
 
 def cmd_drift_live(args: argparse.Namespace) -> int:
@@ -413,7 +430,7 @@ def cmd_drift_live(args: argparse.Namespace) -> int:
         live = parse_document(body, entry.url)
     except DriftInputError as error:
         return _fail(str(error))
-    return _emit(diff(pinned, live), args.format, f"pinned {entry.sha256[:12]}", entry.url)
+    return _compare(pinned, live, args.format, f"pinned {entry.sha256[:12]}", entry.url)
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -3,13 +3,16 @@ shapes it must refuse with one clear error, and shapes it must generate from."""
 
 from __future__ import annotations
 
+import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from codegen import models
+from codegen import __main__ as cli
+from codegen import drift, models, normalize, pipeline
 
 TINY: dict[str, Any] = {
     "openapi": "3.1.1",
@@ -44,3 +47,116 @@ def test_generator_output_ignores_a_pyproject_above_the_temp_dir(
     )
     monkeypatch.setattr(tempfile, "tempdir", str(hostile / "tmp"))
     assert models.run_generator(TINY, {}) == clean
+
+
+REF = "#/components/schemas/"
+
+
+def small_spec() -> dict[str, Any]:
+    """A valid spec for drift: one path and one schema."""
+    return {
+        "openapi": "3.1.1",
+        "paths": {"/w": {"get": {"operationId": "GetW", "responses": {"200": {}}}}},
+        "components": {
+            "schemas": {"W": {"type": "object", "properties": {"a": {"type": "string"}}}}
+        },
+    }
+
+
+def drift_exit(tmp_path: Path, change: Any) -> int:
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    spec = small_spec()
+    old.write_text(json.dumps(spec))
+    change(spec["components"]["schemas"])
+    new.write_text(json.dumps(spec))
+    return cli.main(["drift", str(old), str(new)])
+
+
+@pytest.mark.parametrize(
+    ("schemas", "error"),
+    [
+        (
+            {
+                "A": {"allOf": [{"$ref": REF + "B"}, {"properties": {"x": {"type": "string"}}}]},
+                "B": {"allOf": [{"$ref": REF + "A"}, {"properties": {"y": {"type": "string"}}}]},
+            },
+            "schemas that are their own allOf base: A -> B -> A",
+        ),
+        (
+            {"Only": {"allOf": [{"properties": {"a": {}}}, {"properties": {"b": {}}}]}},
+            "schema Only: unsupported allOf shape",
+        ),
+        (
+            {"Two": {"allOf": [{"$ref": REF + "W"}, {"$ref": REF + "W"}]}},
+            "schema Two: unsupported allOf shape",
+        ),
+        (
+            {"Far": {"allOf": [{"$ref": "other.json#/Base"}, {"properties": {}}]}},
+            "unsupported $ref 'other.json#/Base'",
+        ),
+        ({"Orphan": {"allOf": [{"$ref": REF + "Gone"}, {}]}}, "does not define: Gone"),
+    ],
+)
+def test_drift_on_a_spec_it_cannot_flatten_is_an_error_not_a_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], schemas: dict[str, Any], error: str
+) -> None:
+    # These ended `python -m codegen drift` in a traceback (a RecursionError for the cycle),
+    # whose exit status 1 means "additive only" to the drift workflow: a live spec it could
+    # not even read passed as compatible and no issue was opened.
+    assert drift_exit(tmp_path, lambda s: s.update(schemas)) == drift.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("drift: cannot compare "), err
+    assert error in err
+    assert "Traceback" not in err
+
+
+def test_an_unexpected_failure_in_drift_is_exit_3_not_additive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(old: Any, new: Any) -> drift.DriftReport:
+        raise TypeError("unhashable type: 'list'")
+
+    monkeypatch.setattr(drift, "diff", broken)
+    assert drift_exit(tmp_path, lambda s: None) == drift.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "TypeError" in err
+    assert "a bug in drift.py" in err.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("schemas", "error"),
+    [
+        ({"My-Thing": {}, "My.Thing": {}}, "MyThing (My-Thing, My.Thing)"),
+        ({"A_1": {}, "A1": {}}, "A1 (A1, A_1)"),
+        ({"---": {}, "B": {}}, "without a letter or digit: ['---']"),
+    ],
+)
+def test_schema_names_that_meet_as_class_names_are_refused(
+    schemas: dict[str, Any], error: str
+) -> None:
+    # `My-Thing` and `My.Thing` both became `MyThing`: one schema silently replaced the other.
+    with pytest.raises(normalize.UnsupportedSpecError, match=re.escape(error)):
+        normalize.python_names({"components": {"schemas": schemas}})
+
+
+@pytest.mark.parametrize("components", [{}, {"schemas": {}}, None])
+def test_a_spec_without_schemas_is_named_as_such(components: Any) -> None:
+    # An empty `components` ended in a message about the first patch of patches.toml.
+    spec: dict[str, Any] = {"openapi": "3.1.1", "paths": {}}
+    if components is not None:
+        spec["components"] = components
+    with pytest.raises(normalize.UnsupportedSpecError, match="no schemas"):
+        normalize.normalize(
+            spec, [{"op": "remove", "path": "/components/schemas/X", "reason": "r"}]
+        )
+
+
+def test_generate_reports_an_unsupported_spec_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def unsupported(entries: Any) -> Any:
+        return normalize.flatten_subtypes({"A": {"allOf": [{"$ref": REF + "A"}, {}]}})
+
+    monkeypatch.setattr(pipeline, "generate", unsupported)
+    assert cli.main(["generate"]) == 2
+    assert capsys.readouterr().err == "error: schemas that are their own allOf base: A -> A\n"
