@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codegen.normalize import REF_PREFIX
+from codegen.normalize import REF_PREFIX, UnsupportedSpecError
 
 CONFIG = Path(__file__).parent / "operations.toml"
 METHODS = ("get", "head", "post", "put", "patch", "delete")
@@ -159,7 +159,7 @@ def _body(raw: dict[str, Any] | None, recipe: bool) -> Body | None:
     kinds = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
     builtin = kinds.get(schema.get("type"))
     if builtin is None:
-        raise ValueError(f"request body {schema!r} has no usable type")
+        raise UnsupportedSpecError(f"request body {schema!r} has no usable type")
     return Body(builtin, media, builtin, attr)
 
 
@@ -172,7 +172,7 @@ def _response(method: str, responses: dict[str, Any]) -> tuple[str, str | None, 
         if schema is not None:
             ref = _ref(schema)
             if ref is None:
-                raise ValueError(f"response {schema!r} is not a named schema")
+                raise UnsupportedSpecError(f"response {schema!r} is not a named schema")
             return "json", ref, ref
         if status != "204":
             return "bytes", None, "bytes"

@@ -14,7 +14,7 @@ import ast
 import heapq
 from dataclasses import dataclass
 
-from codegen.normalize import Union_
+from codegen.normalize import Union_, UnsupportedSpecError
 from codegen.render import render
 
 LAZY_UNION_MEMBERS = 8
@@ -49,7 +49,7 @@ def _attribute_for(
             target = unions[target].mapping[0][1]
         if union.prop in fields.get(target, {}):
             return fields[target][union.prop]
-    raise ValueError(f"no member of {union.name} has a field for {union.prop!r}")
+    raise UnsupportedSpecError(f"no member of {union.name} has a field for {union.prop!r}")
 
 
 @dataclass

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from codegen.normalize import UnsupportedSpecError
 from codegen.operations import snake
 
 PACKAGE_NAME = "civitai_app_sdk_generated"
@@ -165,12 +166,13 @@ def chunks(defs: list[Definition]) -> dict[str, list[Definition]]:
     groups: dict[frozenset[str], list[Definition]] = defaultdict(list)
     for definition in defs:
         groups[owned[definition.name]].append(definition)
-    named = {
-        snake(next(iter(key)) if len(key) == 1 else group[0].name): group
-        for key, group in groups.items()
-    }
-    if len(named) != len(groups):
-        raise ValueError("two split modules would get the same name")
+    named: dict[str, list[Definition]] = {}
+    for key, group in groups.items():
+        module = snake(next(iter(key)) if len(key) == 1 else group[0].name)
+        if module in named:
+            both = sorted(d.name for d in (named[module][0], group[0]))
+            raise UnsupportedSpecError(f"{both[0]} and {both[1]} would share the module {module}")
+        named[module] = group
     return named
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from codegen import __main__ as cli
-from codegen import drift, models, normalize, pipeline
+from codegen import catalogs, drift, models, normalize, pipeline
 
 TINY: dict[str, Any] = {
     "openapi": "3.1.1",
@@ -149,6 +149,33 @@ def test_a_spec_without_schemas_is_named_as_such(components: Any) -> None:
         normalize.normalize(
             spec, [{"op": "remove", "path": "/components/schemas/X", "reason": "r"}]
         )
+
+
+def test_a_step_type_without_a_template_is_one_clear_error() -> None:
+    # A step type added to WorkflowStep but not to WorkflowStepTemplate ended `make codegen`
+    # in a bare KeyError.
+    unions = {
+        name: normalize.Union_(name, "$type", tuple(sorted(mapping.items())))
+        for name, mapping in {
+            "WorkflowStep": {"a": "AStep", "b": "BStep"},
+            "WorkflowStepTemplate": {"a": "AStepTemplate"},
+        }.items()
+    }
+    schemas = {"AStep": {"properties": {"input": {"type": "string"}}}, "BStep": {}}
+    with pytest.raises(
+        normalize.UnsupportedSpecError, match=r"without a WorkflowStepTemplate.*\['b'\]"
+    ):
+        catalogs.step_entries(schemas, unions)
+
+
+def test_a_schema_named_like_the_package_own_definition_is_one_clear_error() -> None:
+    # A schema called `OpenUnion` (or `ApiModel`) ended `make codegen` in a ValueError.
+    modules = {
+        "_base": "class OpenUnion:\n    pass\n",
+        "_models.open_union": "class OpenUnion:\n    pass\n",
+    }
+    with pytest.raises(normalize.UnsupportedSpecError, match="OpenUnion is defined in both"):
+        catalogs.name_homes(modules)
 
 
 def test_generate_reports_an_unsupported_spec_in_one_line(
