@@ -54,9 +54,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     entries = inputs.read_lock()
-    if not inputs.is_present(entries["orchestrator"]):
+    spec = entries["orchestrator"]
+    if not inputs.is_present(spec):
+        state = "is not the pinned version" if spec.path.is_file() else "is missing"
         print(
-            f"codegen-check: skipped, specs/{entries['orchestrator'].file} is missing: "
+            f"codegen-check: skipped, specs/{spec.file} {state}: "
             "run `make specs` (needs ../shared/specs or network access).",
             file=sys.stderr,
         )

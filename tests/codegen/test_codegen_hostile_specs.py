@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from codegen import __main__ as cli
-from codegen import catalogs, drift, models, normalize, pipeline
+from codegen import catalogs, drift, inputs, models, normalize, pipeline
 
 TINY: dict[str, Any] = {
     "openapi": "3.1.1",
@@ -187,3 +187,24 @@ def test_generate_reports_an_unsupported_spec_in_one_line(
     monkeypatch.setattr(pipeline, "generate", unsupported)
     assert cli.main(["generate"]) == 2
     assert capsys.readouterr().err == "error: schemas that are their own allOf base: A -> A\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "state"), [(None, "is missing"), (b'{"openapi": "3.1', "is not the pinned version")]
+)
+def test_check_without_the_pinned_spec_says_why(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes | None,
+    state: str,
+) -> None:
+    # A half-written specs/v2-consumers.json was reported as "missing".
+    monkeypatch.setattr(inputs, "SPECS_DIR", tmp_path)
+    if content is not None:
+        (tmp_path / "v2-consumers.json").write_bytes(content)
+    monkeypatch.delenv("CI", raising=False)
+    assert cli.main(["check"]) == 0
+    assert f"skipped, specs/v2-consumers.json {state}: run `make specs`" in capsys.readouterr().err
+    monkeypatch.setenv("CI", "true")
+    assert cli.main(["check"]) == 1
