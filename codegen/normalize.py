@@ -29,6 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from datamodel_code_generator.util import camel_to_snake
+
 Json = Any
 REF_PREFIX = "#/components/schemas/"
 UNKNOWN_PREFIX = "Unknown"
@@ -327,6 +329,40 @@ def enum_defaults(schemas: dict[str, Json]) -> tuple[dict[str, Json], list[str]]
     return out, sorted(set(notes))
 
 
+def field_name(prop: str) -> str:
+    """The Python field name the generator derives from property `prop` (before it adds
+    `_1`, `_2`... to tell apart names that meet)."""
+    return camel_to_snake(re.sub(r"\W", "_", prop))
+
+
+def check_field_names(schemas: dict[str, Json]) -> None:
+    """No two properties of one schema may meet as one Python field name.
+
+    The generator would suffix one of them (`prompt`, `prompt_1`) in sorted order: a new
+    `Prompt` beside `prompt` would take over the name `prompt`, and code that set or read
+    `prompt` would silently use the new property.
+    """
+    clashes: set[str] = set()
+    for name, schema in schemas.items():
+        for node in _walk(schema):
+            props = node.get("properties")
+            if not isinstance(props, dict):
+                continue
+            fields: dict[str, list[str]] = {}
+            for prop in props:
+                fields.setdefault(field_name(prop), []).append(prop)
+            clashes.update(
+                f"{name}: {', '.join(sorted(found))} -> {field}"
+                for field, found in fields.items()
+                if len(found) > 1
+            )
+    if clashes:
+        raise UnsupportedSpecError(
+            "properties that would share one Python field name (rename one with a patch in "
+            f"codegen/patches.toml): {'; '.join(sorted(clashes))}"
+        )
+
+
 def pointer_parts(pointer: str) -> list[str]:
     """Split an RFC 6901 JSON pointer into unescaped parts."""
     if not pointer.startswith("/"):
@@ -401,5 +437,6 @@ def normalize(
     flat = flatten_subtypes(schemas)
     unioned = timespans(open_objects(explicit_unions(flat, unions)))
     patched["components"]["schemas"], default_notes = enum_defaults(defaults_optional(unioned))
+    check_field_names(patched["components"]["schemas"])
     translated, notes = translate_patterns(patched)
     return translated, unions, notes + default_notes

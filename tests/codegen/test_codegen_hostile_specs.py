@@ -208,3 +208,25 @@ def test_check_without_the_pinned_spec_says_why(
     assert f"skipped, specs/v2-consumers.json {state}: run `make specs`" in capsys.readouterr().err
     monkeypatch.setenv("CI", "true")
     assert cli.main(["check"]) == 1
+
+
+def test_properties_that_meet_as_one_field_name_are_refused() -> None:
+    # A new `Prompt` beside `prompt` (an additive change to the wire) made the generator
+    # name the new property `prompt` and the old one `prompt_1`: code that set `prompt`
+    # silently set the new property.
+    schemas = {
+        "Input": {"properties": {"prompt": {}, "Prompt": {}, "negativePrompt": {}}},
+        "Other": {
+            "properties": {"x-y": {}, "nested": {"properties": {"fooBar": {}, "foo_bar": {}}}}
+        },
+        "Fine": {"properties": {"x_y": {}, "class": {}, "model_config": {}, "$type": {}}},
+    }
+    with pytest.raises(normalize.UnsupportedSpecError) as caught:
+        normalize.check_field_names(schemas)
+    assert str(caught.value).endswith(
+        "codegen/patches.toml): Input: Prompt, prompt -> prompt; Other: fooBar, foo_bar -> foo_bar"
+    )
+    normalize.check_field_names({"Fine": schemas["Fine"]})
+    spec = {"openapi": "3.1.1", "components": {"schemas": {"Input": schemas["Input"]}}}
+    with pytest.raises(normalize.UnsupportedSpecError, match="Prompt, prompt -> prompt"):
+        normalize.normalize(spec, [])
