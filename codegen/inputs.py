@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import tempfile
+import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ SHARED_SPECS = Path(os.environ.get("CIVITAI_SHARED_SPECS", ROOT.parent / "shared
 DOWNLOAD_TIMEOUT = 30.0
 DOWNLOAD_LIMIT = 64 * 1024 * 1024
 """Largest body `download` reads (the orchestrator spec is about 1 MB)."""
+_CHUNK = 64 * 1024
 
 
 class SpecInputError(RuntimeError):
@@ -170,22 +172,32 @@ def fill_pinned(
 
 
 def download(url: str, timeout: float = DOWNLOAD_TIMEOUT) -> bytes:
-    """Fetch `url` (https only) and return its body.
+    """Fetch `url` (https only) and return its body, all within `timeout` seconds.
 
-    Every transport failure is an `OSError`, a cut-off body (`IncompleteRead`) included;
-    a body over `DOWNLOAD_LIMIT` is a `SpecInputError`.
+    Every transport failure is an `OSError`, a cut-off body (`IncompleteRead`) and a body
+    still arriving at the deadline (`TimeoutError`) included; a body over `DOWNLOAD_LIMIT`
+    is a `SpecInputError`.
     """
     if not url.startswith("https://"):
         raise SpecInputError(f"refusing to download from a non-https URL: {url}")
     request = urllib.request.Request(url, headers={"User-Agent": "civitai-app-sdk-codegen"})  # noqa: S310
+    # The socket timeout bounds each read; a server sending a byte now and then would
+    # still hold `make specs` or the drift job for hours without this deadline.
+    deadline = time.monotonic() + timeout
+    body = bytearray()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            body: bytes = response.read(DOWNLOAD_LIMIT + 1)
+            while chunk := response.read(min(_CHUNK, DOWNLOAD_LIMIT + 1 - len(body))):
+                body += chunk
+                if len(body) > DOWNLOAD_LIMIT:
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{url} was still sending after {timeout:g} s")
     except http.client.HTTPException as error:
         raise OSError(f"the connection broke off ({error!r})") from error
     if len(body) > DOWNLOAD_LIMIT:
         raise SpecInputError(f"{url} sent more than {DOWNLOAD_LIMIT} bytes; refusing it")
-    return body
+    return bytes(body)
 
 
 def superseded_path(entry: LockEntry, sha256: str | None = None) -> Path:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +232,39 @@ def test_properties_that_meet_as_one_field_name_are_refused() -> None:
     spec = {"openapi": "3.1.1", "components": {"schemas": {"Input": schemas["Input"]}}}
     with pytest.raises(normalize.UnsupportedSpecError, match="Prompt, prompt -> prompt"):
         normalize.normalize(spec, [])
+
+
+class _Trickle:
+    """An answer that sends one byte per read, each read 10 s later by the clock below."""
+
+    def __init__(self, clock: list[float]) -> None:
+        self.clock = clock
+
+    def __enter__(self) -> _Trickle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def read(self, limit: int = -1) -> bytes:
+        self.clock[0] += 10.0
+        return b" "
+
+
+def test_a_download_that_never_finishes_stops_at_its_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The timeout bounded each socket read only: a server (or proxy) sending a byte now and
+    # then kept `make specs` and the daily drift job waiting for hours.
+    clock = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(urllib.request, "urlopen", lambda request, timeout=0: _Trickle(clock))
+    with pytest.raises(TimeoutError, match="still sending after 30 s"):
+        inputs.download("https://x.example/spec.json", timeout=30.0)
+    assert clock[0] <= 40.0
+    entry = inputs.LockEntry(
+        "o", "o.json", "https://x.example/o", "0" * 64, "2026-01-01", True, "https://x.example/o"
+    )
+    monkeypatch.setattr(inputs, "SPECS_DIR", tmp_path)
+    report = inputs.fill_pinned({"o": entry}, tmp_path / "no-shared")
+    assert "still sending" in report.unreachable["o.json"]
