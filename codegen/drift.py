@@ -88,9 +88,23 @@ def signature(schema: Any) -> Any:
         elif key in ("items", "additionalProperties"):
             value = signature(value)
         elif key in ("anyOf", "oneOf", "allOf"):
-            value = [signature(v) for v in value]
+            value = [signature(v) for v in _ordered(value)]
         result[key] = value
     return result
+
+
+def _ordered(members: Any) -> Any:
+    """`anyOf`/`oneOf`/`allOf` members in a fixed order: reordering them changes nothing
+    a client sends or reads."""
+    if not isinstance(members, list):
+        return members
+
+    def key(member: Any) -> str:
+        if isinstance(member, tuple):  # (index, member)
+            member = member[1]
+        return json.dumps(signature(member), sort_keys=True)
+
+    return sorted(members, key=key)
 
 
 def _enum_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
@@ -111,7 +125,9 @@ def _enum_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
     for key in ("anyOf", "oneOf", "allOf"):
         before, after = old.get(key), new.get(key)
         if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-            for index, (a, b) in enumerate(zip(before, after, strict=True)):
+            # Paired in `signature` order; located by the member's index in the newer spec.
+            indexed = _ordered(list(enumerate(after)))
+            for a, (index, b) in zip(_ordered(before), indexed, strict=True):
                 _enum_changes(report, where + pointer(key, str(index)), a, b)
 
 
@@ -121,10 +137,14 @@ def _prose_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
             report.cosmetic.append(Change(where, f"{key} changed"))
 
 
-def _compare_properties(report: DriftReport, name: str, old: Any, new: Any) -> None:
+def _compare_properties(
+    report: DriftReport, name: str, old: Any, new: Any, at: tuple[str, ...] = ()
+) -> None:
+    """The properties of schema `name` (or of the inline object at `at` inside a schema,
+    which `name` then spells as `Schema.prop`)."""
     old_props, new_props = old.get("properties", {}), new.get("properties", {})
     old_req, new_req = set(old.get("required", [])), set(new.get("required", []))
-    base = ("components", "schemas", name, "properties")
+    base = (*(at or ("components", "schemas", name)), "properties")
     for prop in sorted(set(old_props) - set(new_props)):
         report.breaking.append(Change(pointer(*base, prop), f"{name}.{prop} removed"))
     for prop in sorted(set(new_props) - set(old_props)):
@@ -147,6 +167,20 @@ def _compare_properties(report: DriftReport, name: str, old: Any, new: Any) -> N
             report.breaking.append(Change(where, f"{name}.{prop} became required"))
         elif prop in old_req and prop not in new_req:
             report.additive.append(Change(where, f"{name}.{prop} is no longer required"))
+        _compare_inline(report, f"{name}.{prop}", before, after, (*base, prop))
+
+
+def _compare_inline(
+    report: DriftReport, label: str, old: Any, new: Any, at: tuple[str, ...]
+) -> None:
+    """Inline objects below a property (its own, its items', its values'): `signature`
+    leaves their properties out, so they are compared here."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return
+    if "properties" in old or "properties" in new:
+        _compare_properties(report, label, old, new, at)
+    for key, suffix in (("items", "[]"), ("additionalProperties", "{}")):
+        _compare_inline(report, label + suffix, old.get(key), new.get(key), (*at, key))
 
 
 def _brief(schema: Any) -> str:

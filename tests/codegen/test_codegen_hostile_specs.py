@@ -268,3 +268,71 @@ def test_a_download_that_never_finishes_stops_at_its_timeout(
     monkeypatch.setattr(inputs, "SPECS_DIR", tmp_path)
     report = inputs.fill_pinned({"o": entry}, tmp_path / "no-shared")
     assert "still sending" in report.unreachable["o.json"]
+
+
+def nested_spec() -> dict[str, Any]:
+    """A schema with a nullable union and inline objects (own, in items)."""
+    props = {
+        "a": {"anyOf": [{"type": "string", "enum": ["u", "v"]}, {"type": "null"}]},
+        "o": {
+            "type": "object",
+            "required": ["x"],
+            "properties": {"x": {"type": "string"}, "e": {"type": "string", "enum": ["p", "q"]}},
+        },
+        "l": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"z": {"type": "integer"}}},
+        },
+    }
+    return {
+        "openapi": "3.1.1",
+        "paths": {},
+        "components": {"schemas": {"W": {"properties": props}}},
+    }
+
+
+def test_reordered_union_members_are_not_a_breaking_change() -> None:
+    # `anyOf: [string, null]` -> `[null, string]` was "W.a type changed" (breaking), and
+    # the enum of each member was compared with the member at the same index.
+    old, new = nested_spec(), nested_spec()
+    members = new["components"]["schemas"]["W"]["properties"]["a"]["anyOf"]
+    members.reverse()
+    assert drift.diff(old, new).exit_code == drift.EXIT_COMPATIBLE  # "other changes"
+    members[1]["enum"].append("w")
+    report = drift.diff(old, new)
+    assert report.as_json() == {
+        "breaking": [],
+        "additive": [
+            {
+                "pointer": "/components/schemas/W/properties/a/anyOf/1",
+                "message": "enum value 'w' added",
+            }
+        ],
+        "cosmetic": [],
+    }
+
+
+def test_changes_inside_inline_objects_are_classified() -> None:
+    # A property removed from an inline object, an enum value removed there, a type changed
+    # in an array item's object: all passed as "other changes that do not affect clients".
+    old, new = nested_spec(), nested_spec()
+    props = new["components"]["schemas"]["W"]["properties"]
+    del props["o"]["properties"]["x"]
+    props["o"]["properties"]["e"]["enum"] = ["p"]
+    props["o"]["properties"]["n"] = {"type": "string"}
+    props["l"]["items"]["properties"]["z"]["type"] = "string"
+    props["l"]["items"]["required"] = ["z"]
+    report = drift.diff(old, new)
+    at = "/components/schemas/W/properties/"
+    assert {(c.pointer, c.message) for c in report.breaking} == {
+        (at + "o/properties/x", "W.o.x removed"),
+        (at + "o/properties/e", "enum value 'q' removed"),
+        (
+            at + "l/items/properties/z",
+            'W.l[].z type changed: {"type": "integer"} -> {"type": "string"}',
+        ),
+        (at + "l/items/properties/z", "W.l[].z became required"),
+    }
+    assert [(c.pointer, c.message) for c in report.additive] == [
+        (at + "o/properties/n", "W.o.n added")
+    ]
