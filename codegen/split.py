@@ -46,6 +46,8 @@ def _names(nodes: Iterable[ast.AST]) -> set[str]:
                 found.add(sub.id)
             elif isinstance(sub, ast.Subscript) and not _is_literal(sub):
                 found.update(_forward_references(sub.slice))
+            elif isinstance(sub, ast.AnnAssign):  # `template: "WorkflowStepTemplate"`
+                found.update(_forward_references(sub.annotation))
     return found
 
 
@@ -55,7 +57,7 @@ def _is_literal(node: ast.Subscript) -> bool:
 
 
 def _forward_references(node: ast.expr) -> set[str]:
-    """Names inside the quoted annotations directly in a subscript (`list["B"]`)."""
+    """Names in a quoted annotation, or in those directly in a subscript (`list["B"]`)."""
     parts = node.elts if isinstance(node, ast.Tuple) else [node]
     found: set[str] = set()
     for part in parts:

@@ -3,11 +3,18 @@ shapes it must refuse with one clear error, and shapes it must generate from."""
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 import tempfile
+import textwrap
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -270,7 +277,7 @@ def test_a_download_that_never_finishes_stops_at_its_timeout(
     assert "still sending" in report.unreachable["o.json"]
 
 
-def nested_spec() -> dict[str, Any]:
+def nested_spec() -> Any:
     """A schema with a nullable union and inline objects (own, in items)."""
     props = {
         "a": {"anyOf": [{"type": "string", "enum": ["u", "v"]}, {"type": "null"}]},
@@ -336,3 +343,114 @@ def test_changes_inside_inline_objects_are_classified() -> None:
     assert [(c.pointer, c.message) for c in report.additive] == [
         (at + "o/properties/n", "W.o.n added")
     ]
+
+
+def additive_release(spec: Any) -> Any:
+    """The pinned spec plus an API release of surprising but additive changes."""
+    new = copy.deepcopy(spec)
+    schemas = new["components"]["schemas"]
+    schemas["FooBarInput"] = {
+        "type": "object",
+        "required": ["prompt"],
+        "properties": {
+            "prompt": {"type": "string"},
+            **{name: {"type": ["null", "string"]} for name in KEYWORDS},
+            "node": {"$ref": REF + "GraphNode"},
+        },
+    }
+    for union, suffix in (("WorkflowStep", "Step"), ("WorkflowStepTemplate", "StepTemplate")):
+        own = {
+            "type": "object",
+            "required": ["$type", "input"],
+            "properties": {
+                "$type": {"type": "string", "enum": ["foo-bar.v2"]},
+                "input": {"$ref": REF + "FooBarInput"},
+            },
+        }
+        schemas["FooBar" + suffix] = {"allOf": [{"$ref": REF + union}, own]}
+        schemas[union]["discriminator"]["mapping"]["foo-bar.v2"] = REF + "FooBar" + suffix
+    schemas["GraphNode"] = {
+        "type": "object",
+        "properties": {
+            "edges": {"type": "array", "items": {"$ref": REF + "GraphEdge"}},
+            "parent": {"anyOf": [{"$ref": REF + "GraphNode"}, {"type": "null"}]},
+        },
+    }
+    schemas["GraphEdge"] = {"type": "object", "properties": {"to": {"$ref": REF + "GraphNode"}}}
+    schemas["Priority"]["enum"].append("très-urgent")
+    new["paths"]["/v2/consumer/graphs/{graphId}"] = {
+        "get": {
+            "operationId": "GetGraph",
+            "parameters": [
+                {"name": "graphId", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "from", "in": "query", "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": {"content": {"application/json": {"schema": {"$ref": REF + "GraphNode"}}}}
+            },
+        }
+    }
+    return new
+
+
+KEYWORDS = ("class", "from", "model_config", "schema", "json", "copy", "dict", "validate")
+
+
+@pytest.mark.slow
+def test_an_additive_release_generates_a_package_that_imports_and_type_checks(
+    spec: Any, lock: dict[str, inputs.LockEntry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new = additive_release(spec)
+    old_file, new_file = tmp_path / "old.json", tmp_path / "new.json"
+    old_file.write_text(json.dumps(spec))
+    new_file.write_text(json.dumps(new))
+    report = drift.diff(spec, new)
+    assert not report.breaking, report.breaking
+    assert cli.main(["drift", str(old_file), str(new_file)]) == drift.EXIT_COMPATIBLE
+
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    for entry in lock.values():
+        shutil.copy(entry.path, specs / entry.file)
+    data = json.dumps(new).encode()
+    (specs / lock["orchestrator"].file).write_bytes(data)
+    entries = {**lock, "orchestrator": replace(lock["orchestrator"], sha256=inputs.sha256_of(data))}
+    monkeypatch.setattr(inputs, "SPECS_DIR", specs)
+    generation = pipeline.generate(entries)
+    package = tmp_path / "gen" / models.PACKAGE
+    pipeline.write(generation, package)
+
+    probe = textwrap.dedent(
+        """
+        from civitai_app_sdk_generated import steps
+        from civitai_app_sdk_generated.models import FooBarInput, GraphNode, RepeatInput, Workflow
+
+        node = GraphNode.model_validate({"edges": [{"to": {"parent": {"edges": []}}}]})
+        assert node.edges[0].to.parent.edges == []
+        body = {"prompt": "p", "class": "c", "model_config": "m", "from": "f", "json": "j"}
+        made = FooBarInput.model_validate(body)
+        assert made.model_dump(by_alias=True, exclude_none=True) == body
+        assert steps.WORKFLOW_STEP_TYPES["foo-bar.v2"].input_model is FooBarInput
+        step = {"$type": "foo-bar.v2", "name": "s", "priority": "très-urgent",
+                "status": "succeeded", "metadata": {}, "input": {"prompt": "p"}}
+        read = Workflow.model_validate({"id": "w", "status": "succeeded", "steps": [step]})
+        assert type(read.steps[0]).__name__ == "FooBarStep"
+        RepeatInput.model_validate({"for": {"$ref": "$a", "as": "x", "path": "p"},
+                                    "template": {"$type": "foo-bar.v2", "input": {"prompt": "p"}}})
+        print("ok")
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "gen")}
+    ran = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert ran.stdout == "ok\n", ran.stderr
+    config = tmp_path / "mypy.ini"
+    config.write_text("[mypy]\nstrict = True\nplugins = pydantic.mypy\npython_version = 3.11\n")
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(config), "--cache-dir",
+         str(tmp_path / "cache"), "-p", models.PACKAGE],
+        capture_output=True, text=True, cwd=tmp_path / "gen",
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout[-3000:]
+    assert f"in {len(generation.files)} source files" in checked.stdout

@@ -216,3 +216,12 @@ def test_models_that_refer_to_each_other_share_a_module_and_rebuild_last(
         {"node": {"edge": {"to": {"kind": "Leaf"}, "more": [{"edge": {}}]}}}
     )
     assert root.node.edge.more[0].edge.to is None
+
+
+def test_a_quoted_annotation_of_its_own_is_a_use() -> None:
+    # `template: "WorkflowStepTemplate"` (the generator quotes a name defined further down)
+    # was not counted: its module neither defined nor imported WorkflowStepTemplate, and
+    # `mypy --strict` failed on the generated package after an additive release.
+    source = CYCLE.replace('edge: Optional["Edge"] = None', 'edge: "Edge"')
+    by_name = {d.name: d for d in split.definitions(source)[1]}
+    assert by_name["Node"].needs == {"Edge"}
