@@ -23,6 +23,7 @@ from typing import Any
 
 from codegen import inputs
 from codegen.normalize import REF_PREFIX, GenerationError, flatten_subtypes
+from codegen.operations import parameters
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 EXIT_SAME, EXIT_COMPATIBLE, EXIT_BREAKING, EXIT_ERROR = 0, 1, 2, 3
@@ -247,8 +248,9 @@ def _compare_schemas(report: DriftReport, old: Any, new: Any) -> None:
 
 
 def _operations(spec: Any) -> dict[tuple[str, str], Any]:
+    """Each operation, with the parameters its path item declares for all of them."""
     return {
-        (path, method): op
+        (path, method): {**op, "parameters": parameters(item, op)}
         for path, item in spec.get("paths", {}).items()
         for method, op in item.items()
         if method in HTTP_METHODS

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from codegen import __main__ as cli
-from codegen import catalogs, drift, inputs, models, normalize, pipeline
+from codegen import catalogs, drift, inputs, models, normalize, operations, pipeline
 
 TINY: dict[str, Any] = {
     "openapi": "3.1.1",
@@ -454,3 +454,47 @@ def test_an_additive_release_generates_a_package_that_imports_and_type_checks(
     )  # fmt: skip
     assert checked.returncode == 0, checked.stdout[-3000:]
     assert f"in {len(generation.files)} source files" in checked.stdout
+
+
+CONFIG = operations.Config({}, frozenset(), frozenset())
+
+
+def delete_op(*query: str) -> dict[str, Any]:
+    """`DELETE /things/{thingId}` with these query parameters (strings)."""
+    params = [{"name": "thingId", "in": "path", "required": True, "schema": {"type": "string"}}]
+    params += [{"name": name, "in": "query", "schema": {"type": "string"}} for name in query]
+    return {"operationId": "DeleteThing", "parameters": params, "responses": {"204": {}}}
+
+
+@pytest.mark.parametrize(
+    ("query", "wrong"), [(("self",), "self"), (("Force", "force"), "force"), (("1st",), "1st")]
+)
+def test_parameters_that_are_no_python_arguments_are_refused(
+    query: tuple[str, ...], wrong: str
+) -> None:
+    # A query parameter `self`, `1st`, or `Force` beside `force` generated a method that
+    # does not compile ("duplicate argument"), so importing the clients failed; the drift
+    # check called the change additive.
+    with pytest.raises(normalize.UnsupportedSpecError, match=f"DeleteThing .*: {wrong} would not"):
+        operations.operation("/things/{thingId}", "delete", delete_op(*query), CONFIG)
+    fine = operations.operation("/things/{thingId}", "delete", delete_op("from", "x-y"), CONFIG)
+    assert [p.attr for p in fine.query_params] == ["from_", "x_y"]
+
+
+def test_path_item_parameters_apply_to_its_operations() -> None:
+    # OpenAPI lets a path item declare parameters for all its operations: codegen ended in
+    # a KeyError, and drift called moving them there "parameter removed" (breaking).
+    op = delete_op("q")
+    shared = [op["parameters"].pop(0)]
+    item = {"parameters": shared, "delete": op}
+    made = operations.operation("/things/{thingId}", "delete", op, CONFIG, item)
+    assert [p.wire for p in made.path_params] == ["thingId"]
+    assert [p.wire for p in made.query_params] == ["q"]
+    with pytest.raises(
+        normalize.UnsupportedSpecError, match=r"no path parameter named \['thingId'\]"
+    ):
+        operations.operation("/things/{thingId}", "delete", op, CONFIG)
+    old = {"openapi": "3.1.1", "paths": {"/things/{thingId}": {"delete": delete_op("q")}}}
+    new = {"openapi": "3.1.1", "paths": {"/things/{thingId}": item}}
+    assert drift.diff(old, new).exit_code == drift.EXIT_COMPATIBLE  # cosmetic at most
+    assert not drift.diff(old, new).breaking
