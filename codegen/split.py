@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from codegen.normalize import UnsupportedSpecError
 from codegen.operations import snake
+from codegen.render import source_lines
 
 PACKAGE_NAME = "civitai_app_sdk_generated"
 CHUNK_PACKAGE = "_models"
@@ -97,7 +98,7 @@ def _segment(lines: list[str], node: ast.stmt) -> str:
 def definitions(source: str) -> tuple[str, list[Definition]]:
     """The import block and the definitions of a generated model module, in order."""
     tree = ast.parse(source)
-    lines = source.splitlines()
+    lines = source_lines(source)
     imports: list[str] = []
     parts: dict[str, list[ast.stmt]] = {}
     order: list[str] = []

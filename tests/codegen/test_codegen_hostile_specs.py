@@ -21,7 +21,17 @@ from typing import Any
 import pytest
 
 from codegen import __main__ as cli
-from codegen import catalogs, drift, inputs, models, normalize, operations, pipeline
+from codegen import (
+    catalogs,
+    drift,
+    inputs,
+    models,
+    normalize,
+    operations,
+    pipeline,
+    postprocess,
+    split,
+)
 
 TINY: dict[str, Any] = {
     "openapi": "3.1.1",
@@ -498,3 +508,34 @@ def test_path_item_parameters_apply_to_its_operations() -> None:
     new = {"openapi": "3.1.1", "paths": {"/things/{thingId}": item}}
     assert drift.diff(old, new).exit_code == drift.EXIT_COMPATIBLE  # cosmetic at most
     assert not drift.diff(old, new).breaking
+
+
+SEPARATORS = ("\u2028", "\u2029", "\x85", "\x1c", "\x0c")
+
+
+def test_descriptions_with_unicode_line_separators_generate() -> None:
+    # str.splitlines() splits at U+2028, U+0085 and a few more that Python's tokenizer
+    # does not: a spec description holding one shifted every line after it, and codegen
+    # ended in a SyntaxError traceback.
+    schemas: dict[str, Any] = {
+        f"Thing{i}": {
+            "type": "object",
+            "description": f"First{separator}second",
+            "properties": {"p": {"type": "string", "description": f"p{separator}p"}},
+        }
+        for i, separator in enumerate(SEPARATORS)
+    }
+    schemas["After"] = {"type": "object", "properties": {"q": {"type": "integer"}}}
+    spec = {
+        "openapi": "3.1.1",
+        "info": {"title": "t", "version": "1"},
+        "components": {"schemas": schemas},
+    }
+    normalised, unions, _ = normalize.normalize(spec, [])
+    source = postprocess.postprocess(models.run_generator(normalised, unions), unions, frozenset())
+    modules, _ = split.split(source, "# header")
+    for name, text in modules.items():
+        compile(text, name, "exec")
+    for i, separator in enumerate(SEPARATORS):
+        assert f"First{separator}second" in modules[f"_models.thing{i}"]
+    assert "class After(ApiModel):\n    q: int | None = None" in modules["_models.after"]
