@@ -211,7 +211,8 @@ def fill_from_live(entries: dict[str, LockEntry], path: Path = LOCK_PATH) -> lis
 
     Nothing is written unless every download succeeds and is a JSON object. Inputs marked
     `"live": false` (derived or historical documents) keep their pins. A pinned copy that a
-    new version replaces is kept as `superseded_path(entry)`.
+    new version replaces is kept as `superseded_path(entry)`, and the entry loses its
+    `pinned_url` (a copy of the old version) until one for the new version is added.
     """
     raw = json.loads(path.read_text(encoding="utf-8"))
     today = dt.date.today().isoformat()
@@ -228,6 +229,9 @@ def fill_from_live(entries: dict[str, LockEntry], path: Path = LOCK_PATH) -> lis
         store(entry.path, data)
         if digest != entry.sha256:
             raw["inputs"][entry.key].update(sha256=digest, date=today)
+            # It names a copy of the previous version: left in place, every clone without
+            # ../shared would download that copy and refuse it (sha256), `make test` too.
+            raw["inputs"][entry.key].pop("pinned_url", None)
             changed.append(entry.file)
     path.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
     return changed

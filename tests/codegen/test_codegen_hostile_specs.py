@@ -539,3 +539,30 @@ def test_descriptions_with_unicode_line_separators_generate() -> None:
     for i, separator in enumerate(SEPARATORS):
         assert f"First{separator}second" in modules[f"_models.thing{i}"]
     assert "class After(ApiModel):\n    q: int | None = None" in modules["_models.after"]
+
+
+def test_adopting_a_live_spec_drops_the_pinned_url_of_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `make specs LIVE=1` updated the sha256 but kept `pinned_url`, a commit-pinned copy
+    # of the previous version: every clone without ../shared then downloaded it and refused
+    # it (sha256 mismatch), and `make test` stopped there (a mismatch is never optional).
+    lock_file = tmp_path / "lock.json"
+    lock_file.write_text(inputs.LOCK_PATH.read_text())
+    monkeypatch.setattr(inputs, "SPECS_DIR", tmp_path)
+    entries = inputs.read_lock(lock_file)
+    monkeypatch.setattr(inputs, "download", lambda url, timeout=0: b'{"openapi": "3.2"}')
+    changed = inputs.fill_from_live(entries, lock_file)
+    assert "v2-consumers.json" in changed
+    updated = inputs.read_lock(lock_file)
+    assert updated["orchestrator"].pinned_url is None
+    kept = updated["orchestrator_previous"]  # not live: keeps its pin
+    assert kept.pinned_url == entries["orchestrator_previous"].pinned_url
+    report = inputs.fill_pinned({"o": updated["orchestrator"]}, tmp_path / "no-shared")
+    assert report.unreachable == {}  # "no published file", not a sha256 mismatch
+
+    monkeypatch.setattr(inputs, "read_lock", lambda: entries)
+    monkeypatch.setattr(inputs, "fill_from_live", lambda given: ["v2-consumers.json"])
+    assert cli.main(["specs", "--live"]) == 0
+    err = capsys.readouterr().err
+    assert "v2-consumers.json: its pinned_url named the previous version and was removed" in err
