@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import traceback
+import urllib.error
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -447,8 +448,8 @@ def cmd_drift_live(args: argparse.Namespace) -> int:
     """`drift-live`: diff the pinned spec against the live URL; skip when offline.
 
     Exit 3 when the pinned copy is missing or the live URL answers with something that is
-    not an OpenAPI document: neither may pass for "no change" (0), "additive" (1) or
-    "breaking" (2).
+    not an OpenAPI document (a 4xx included: the spec moved): neither may pass for "no
+    change" (0), "additive" (1) or "breaking" (2). No answer, a 5xx, 408 or 429 is a skip.
     """
     entry = inputs.read_lock()["orchestrator"]
     try:
@@ -457,6 +458,17 @@ def cmd_drift_live(args: argparse.Namespace) -> int:
         return _fail(str(error))
     try:
         body = inputs.download(entry.url, timeout=args.timeout)
+    except urllib.error.HTTPError as error:
+        if error.code < 500 and error.code not in (408, 429):
+            # The URL answered, and not with the spec (moved, gone, now behind a login):
+            # skipping every day would hide that the check no longer checks anything.
+            return _fail(
+                f"{entry.url} answered {error.code} {error.reason}; update url in specs/lock.json"
+            )
+        print(
+            f"drift: skipped, {entry.url} answered {error.code} ({error.reason})", file=sys.stderr
+        )
+        return EXIT_SAME
     except OSError as error:
         print(f"drift: skipped, {entry.url} is unreachable ({error!r})", file=sys.stderr)
         return EXIT_SAME

@@ -4,6 +4,7 @@ shapes it must refuse with one clear error, and shapes it must generate from."""
 from __future__ import annotations
 
 import copy
+import email.message
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import urllib.error
 import urllib.request
 from dataclasses import replace
 from pathlib import Path
@@ -566,3 +568,25 @@ def test_adopting_a_live_spec_drops_the_pinned_url_of_the_old_one(
     assert cli.main(["specs", "--live"]) == 0
     err = capsys.readouterr().err
     assert "v2-consumers.json: its pinned_url named the previous version and was removed" in err
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [(404, drift.EXIT_ERROR), (401, drift.EXIT_ERROR), (503, 0), (429, 0)]
+)
+def test_drift_live_treats_a_refusing_url_as_an_error_and_a_busy_one_as_a_skip(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    lock: dict[str, inputs.LockEntry],
+    status: int,
+    code: int,
+) -> None:
+    # A 404 (the spec moved) was "skipped, unreachable", exit 0: the daily drift job stayed
+    # green while checking nothing.
+    def answer(url: str, timeout: float = 0) -> bytes:
+        raise urllib.error.HTTPError(url, status, "Nope", email.message.Message(), None)
+
+    monkeypatch.setattr(inputs, "download", answer)
+    assert cli.main(["drift-live"]) == code
+    err = capsys.readouterr().err
+    assert f"answered {status}" in err
+    assert ("skipped" in err) == (code == 0)
