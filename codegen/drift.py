@@ -4,9 +4,11 @@ Rules (what breaks a generated client):
 - breaking: a removed path, operation, parameter, schema, property, enum value or
   discriminator value; a discriminator property renamed, or a value mapped to another
   schema; a renamed operationId; a changed type (including `$ref` targets and formats such as
-  boolean -> int32); a property or parameter that became required;
+  boolean -> int32); a property or parameter that became required; a tighter bound or
+  pattern (`maximum` 100 -> 20: the request models refuse 50 before sending);
 - additive: a new path, operation, optional parameter, schema, optional property, enum
-  value or discriminator value (a new step type or engine); a requirement dropped;
+  value or discriminator value (a new step type or engine); a requirement dropped; a
+  looser bound;
 - cosmetic: descriptions, summaries, examples and anything else that does not change
   what a client sends or reads.
 """
@@ -133,6 +135,37 @@ def _enum_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
                 _enum_changes(report, where + pointer(key, str(index)), a, b)
 
 
+_LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
+_UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
+
+
+def _constraint_changes(report: DriftReport, where: str, label: str, old: Any, new: Any) -> None:
+    """Bounds and patterns, here and on array items: the generated request models refuse
+    what they forbid before sending, so a tighter one breaks a call that worked."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return
+    for key in (*_LOWER_BOUNDS, *_UPPER_BOUNDS, "pattern", "multipleOf"):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        numbers = all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in (before, after)
+        )
+        if after is None:
+            tighter = False
+        elif before is None or not numbers:
+            tighter = True
+        elif key == "multipleOf":
+            tighter = before % after != 0  # some multiples of `before` are not of `after`
+        else:
+            tighter = after > before if key in _LOWER_BOUNDS else after < before
+        kind, verb = (report.breaking, "tightened") if tighter else (report.additive, "loosened")
+        kind.append(Change(where, f"{label}: {key} {verb}: {before!r} -> {after!r}"))
+    _constraint_changes(
+        report, where + pointer("items"), label + "[]", old.get("items"), new.get("items")
+    )
+
+
 def _prose_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
     for key in ("description", "summary", "example", "examples", "title"):
         if isinstance(old, dict) and isinstance(new, dict) and old.get(key) != new.get(key):
@@ -164,6 +197,7 @@ def _compare_properties(
                 Change(where, f"{name}.{prop} type changed: {_brief(before)} -> {_brief(after)}")
             )
         _enum_changes(report, where, before, after)
+        _constraint_changes(report, where, f"{name}.{prop}", before, after)
         _prose_changes(report, where, before, after)
         if prop in new_req and prop not in old_req:
             report.breaking.append(Change(where, f"{name}.{prop} became required"))
@@ -277,6 +311,7 @@ def _compare_parameters(report: DriftReport, where: str, label: str, old: Any, n
                 Change(where, f"{label}: parameter {key[1]} type changed: {change}")
             )
         _enum_changes(report, where, before, after)
+        _constraint_changes(report, where, f"{label}: parameter {key[1]}", before, after)
         if new_p[key].get("required") and not old_p[key].get("required"):
             report.breaking.append(Change(where, f"{label}: parameter {key[1]} became required"))
 

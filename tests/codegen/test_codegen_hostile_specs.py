@@ -590,3 +590,90 @@ def test_drift_live_treats_a_refusing_url_as_an_error_and_a_busy_one_as_a_skip(
     err = capsys.readouterr().err
     assert f"answered {status}" in err
     assert ("skipped" in err) == (code == 0)
+
+
+def bounded_spec() -> Any:
+    """A schema and a query parameter with bounds and a pattern."""
+    quantity = {"type": "integer", "minimum": 1, "maximum": 100, "multipleOf": 2}
+    tags = {"type": "array", "items": {"type": "string", "maxLength": 20}}
+    props = {"quantity": quantity, "name": {"type": "string", "pattern": "^[a-z]+$"}, "tags": tags}
+    param = {"in": "query", "name": "take", "schema": {"type": "integer", "maximum": 50}}
+    return {
+        "openapi": "3.1.1",
+        "paths": {"/w": {"get": {"operationId": "GetW", "parameters": [param], "responses": {}}}},
+        "components": {"schemas": {"W": {"type": "object", "properties": props}}},
+    }
+
+
+W_PROPS = ("components", "schemas", "W", "properties")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "kind", "text"),
+    [
+        (
+            (*W_PROPS, "quantity", "maximum"),
+            20,
+            "breaking",
+            "W.quantity: maximum tightened: 100 -> 20",
+        ),
+        (
+            (*W_PROPS, "quantity", "maximum"),
+            200,
+            "additive",
+            "W.quantity: maximum loosened: 100 -> 200",
+        ),
+        (
+            (*W_PROPS, "quantity", "maximum"),
+            None,
+            "additive",
+            "W.quantity: maximum loosened: 100 -> None",
+        ),
+        ((*W_PROPS, "quantity", "minimum"), 5, "breaking", "W.quantity: minimum tightened: 1 -> 5"),
+        (
+            (*W_PROPS, "quantity", "multipleOf"),
+            4,
+            "breaking",
+            "W.quantity: multipleOf tightened: 2 -> 4",
+        ),
+        (
+            (*W_PROPS, "quantity", "multipleOf"),
+            1,
+            "additive",
+            "W.quantity: multipleOf loosened: 2 -> 1",
+        ),
+        ((*W_PROPS, "name", "minLength"), 3, "breaking", "W.name: minLength tightened: None -> 3"),
+        ((*W_PROPS, "name", "pattern"), "^[a-z0-9]+$", "breaking", "W.name: pattern tightened"),
+        (
+            (*W_PROPS, "tags", "items", "maxLength"),
+            8,
+            "breaking",
+            "W.tags[]: maxLength tightened: 20 -> 8",
+        ),
+        (
+            ("paths", "/w", "get", "parameters", 0, "schema", "maximum"),
+            10,
+            "breaking",
+            "GET /w: parameter take: maximum tightened: 50 -> 10",
+        ),
+    ],
+)
+def test_tighter_bounds_break_and_looser_ones_are_additive(
+    path: tuple[Any, ...], value: Any, kind: str, text: str
+) -> None:
+    # A maximum cut from 100 to 20 passed as "other changes that do not affect clients",
+    # though the regenerated request models refuse 50 before sending: code that worked
+    # breaks on the upgrade.
+    old, new = bounded_spec(), bounded_spec()
+    node = new
+    for part in path[:-1]:
+        node = node[part]
+    if value is None:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    report = drift.diff(old, new)
+    changes = [c.message for c in getattr(report, kind)]
+    assert any(m.startswith(text) for m in changes), report.as_json()
+    if kind == "additive":
+        assert not report.breaking
