@@ -56,7 +56,7 @@ def read_lock(path: Path = LOCK_PATH) -> dict[str, LockEntry]:
     unreadable: merge-conflict markers, a missing field)."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return {
+        entries = {
             key: LockEntry(
                 key=key,
                 file=item["file"],
@@ -72,6 +72,19 @@ def read_lock(path: Path = LOCK_PATH) -> dict[str, LockEntry]:
         raise SpecInputError(f"cannot read {path}: {error}") from None
     except (KeyError, TypeError, AttributeError) as error:
         raise SpecInputError(f"{path} is not a lock file: missing or wrong {error}") from None
+    for entry in entries.values():
+        # `make specs` writes each input to specs/<file>: a name with a folder in it
+        # ("../../x") would write outside specs/, and "lock.json" over the lock.
+        if (
+            not isinstance(entry.file, str)
+            or Path(entry.file).name != entry.file
+            or entry.file.startswith(".")
+            or entry.file == LOCK_PATH.name
+        ):
+            raise SpecInputError(
+                f"{path}: {entry.key}.file must be a plain file name, not {entry.file!r}"
+            )
+    return entries
 
 
 def _verify(entry: LockEntry, data: bytes, origin: Path | str) -> None:

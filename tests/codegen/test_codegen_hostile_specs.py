@@ -677,3 +677,19 @@ def test_tighter_bounds_break_and_looser_ones_are_additive(
     assert any(m.startswith(text) for m in changes), report.as_json()
     if kind == "additive":
         assert not report.breaking
+
+
+@pytest.mark.parametrize(
+    "name", ["../../escape.json", "/tmp/abs.json", "sub/x.json", ".hidden.json", "lock.json"]
+)
+def test_a_lock_entry_may_only_name_a_file_inside_specs(tmp_path: Path, name: str) -> None:
+    # `make specs` stores each input at specs/<file>: "../../escape.json" wrote outside
+    # specs/, and "lock.json" would have replaced the lock with a spec.
+    raw = json.loads(inputs.LOCK_PATH.read_text())
+    raw["inputs"]["orchestrator"]["file"] = name
+    lock_file = tmp_path / "lock.json"
+    lock_file.write_text(json.dumps(raw))
+    with pytest.raises(
+        inputs.SpecInputError, match=r"orchestrator\.file must be a plain file name"
+    ):
+        inputs.read_lock(lock_file)
