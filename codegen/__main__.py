@@ -15,6 +15,13 @@ def cmd_specs(args: argparse.Namespace) -> int:
     if args.live:
         changed = inputs.fill_from_live(entries)
         print(f"specs: downloaded; lock updated for: {', '.join(changed) or 'nothing'}")
+        for entry in entries.values():
+            if entry.file in changed and entry.pinned_url:
+                print(
+                    f"specs: {entry.file}: its pinned_url named the previous version and was "
+                    "removed from specs/lock.json; add a commit-pinned URL of the new file",
+                    file=sys.stderr,
+                )
         return 0
     report = inputs.fill_pinned(entries)
     print(
@@ -54,9 +61,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     entries = inputs.read_lock()
-    if not inputs.is_present(entries["orchestrator"]):
+    spec = entries["orchestrator"]
+    if not inputs.is_present(spec):
+        state = "is not the pinned version" if spec.path.is_file() else "is missing"
         print(
-            f"codegen-check: skipped, specs/{entries['orchestrator'].file} is missing: "
+            f"codegen-check: skipped, specs/{spec.file} {state}: "
             "run `make specs` (needs ../shared/specs or network access).",
             file=sys.stderr,
         )

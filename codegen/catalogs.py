@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
-from codegen.normalize import REF_PREFIX, Union_
+from codegen.normalize import REF_PREFIX, Union_, UnsupportedSpecError
 
 STEP_UNION = "WorkflowStep"
 TEMPLATE_UNION = "WorkflowStepTemplate"
@@ -69,7 +69,7 @@ def _scalar(prop: Any, step: str, tag: str) -> str:
     kinds = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
     if isinstance(prop, dict) and prop.get("type") in kinds:
         return kinds[prop["type"]]
-    raise ValueError(f"step {tag!r} ({step}) has no usable input schema")
+    raise UnsupportedSpecError(f"step {tag!r} ({step}) has no usable input schema")
 
 
 def _description(schema: dict[str, Any], fallback: str) -> str:
@@ -80,6 +80,13 @@ def _description(schema: dict[str, Any], fallback: str) -> str:
 def step_entries(schemas: dict[str, Any], unions: dict[str, Union_]) -> tuple[StepEntry, ...]:
     """Every step type with its step, template, input and output model names."""
     templates = dict(unions[TEMPLATE_UNION].mapping)
+    untemplated = sorted(tag for tag, _ in unions[STEP_UNION].mapping if tag not in templates)
+    if untemplated:
+        raise UnsupportedSpecError(
+            f"step types without a {TEMPLATE_UNION} (how they are submitted): {untemplated}; "
+            "map each in its discriminator (codegen/patches.toml) or leave it out of "
+            f"{STEP_UNION}'s"
+        )
     entries = []
     for tag, step in unions[STEP_UNION].mapping:
         props = schemas[step].get("properties", {})
@@ -162,5 +169,9 @@ def name_homes(modules: dict[str, str]) -> dict[str, str]:
     for module, source in sorted(modules.items()):
         for name in exported_names(source):
             if homes.setdefault(name, module) != module:
-                raise ValueError(f"{name} is defined in both {homes[name]} and {module}")
+                raise UnsupportedSpecError(
+                    f"{name} is defined in both {homes[name]} and {module}: a schema may not "
+                    "take the name of one of the package's own definitions (rename it with a "
+                    "patch in codegen/patches.toml)"
+                )
     return homes

@@ -39,8 +39,11 @@ def _insert(section: str, heading: str, bullets: list[str]) -> str:
     if not bullets:
         return section
     block = "\n".join(bullets)
-    if f"\n{heading}\n" in section:
-        return section.replace(f"\n{heading}\n\n", f"\n{heading}\n\n{block}\n", 1)
+    # The heading line and the blank lines after it, if any ("### Added" right above its
+    # first bullet is common Markdown too).
+    found = re.search(rf"^{re.escape(heading)}[ \t]*\n(?:[ \t]*\n)*", section, re.MULTILINE)
+    if found:
+        return f"{section[: found.end()]}{block}\n{section[found.end() :]}"
     return f"{section.rstrip()}\n\n{heading}\n\n{block}\n"
 
 

@@ -4,9 +4,11 @@ Rules (what breaks a generated client):
 - breaking: a removed path, operation, parameter, schema, property, enum value or
   discriminator value; a discriminator property renamed, or a value mapped to another
   schema; a renamed operationId; a changed type (including `$ref` targets and formats such as
-  boolean -> int32); a property or parameter that became required;
+  boolean -> int32); a property or parameter that became required; a tighter bound or
+  pattern (`maximum` 100 -> 20: the request models refuse 50 before sending);
 - additive: a new path, operation, optional parameter, schema, optional property, enum
-  value or discriminator value (a new step type or engine); a requirement dropped;
+  value or discriminator value (a new step type or engine); a requirement dropped; a
+  looser bound;
 - cosmetic: descriptions, summaries, examples and anything else that does not change
   what a client sends or reads.
 """
@@ -16,12 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
+import urllib.error
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from codegen import inputs
-from codegen.normalize import REF_PREFIX, flatten_subtypes
+from codegen.normalize import REF_PREFIX, GenerationError, flatten_subtypes
+from codegen.operations import parameters
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 EXIT_SAME, EXIT_COMPATIBLE, EXIT_BREAKING, EXIT_ERROR = 0, 1, 2, 3
@@ -87,9 +92,23 @@ def signature(schema: Any) -> Any:
         elif key in ("items", "additionalProperties"):
             value = signature(value)
         elif key in ("anyOf", "oneOf", "allOf"):
-            value = [signature(v) for v in value]
+            value = [signature(v) for v in _ordered(value)]
         result[key] = value
     return result
+
+
+def _ordered(members: Any) -> Any:
+    """`anyOf`/`oneOf`/`allOf` members in a fixed order: reordering them changes nothing
+    a client sends or reads."""
+    if not isinstance(members, list):
+        return members
+
+    def key(member: Any) -> str:
+        if isinstance(member, tuple):  # (index, member)
+            member = member[1]
+        return json.dumps(signature(member), sort_keys=True)
+
+    return sorted(members, key=key)
 
 
 def _enum_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
@@ -110,8 +129,41 @@ def _enum_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
     for key in ("anyOf", "oneOf", "allOf"):
         before, after = old.get(key), new.get(key)
         if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-            for index, (a, b) in enumerate(zip(before, after, strict=True)):
+            # Paired in `signature` order; located by the member's index in the newer spec.
+            indexed = _ordered(list(enumerate(after)))
+            for a, (index, b) in zip(_ordered(before), indexed, strict=True):
                 _enum_changes(report, where + pointer(key, str(index)), a, b)
+
+
+_LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
+_UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
+
+
+def _constraint_changes(report: DriftReport, where: str, label: str, old: Any, new: Any) -> None:
+    """Bounds and patterns, here and on array items: the generated request models refuse
+    what they forbid before sending, so a tighter one breaks a call that worked."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return
+    for key in (*_LOWER_BOUNDS, *_UPPER_BOUNDS, "pattern", "multipleOf"):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        numbers = all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in (before, after)
+        )
+        if after is None:
+            tighter = False
+        elif before is None or not numbers:
+            tighter = True
+        elif key == "multipleOf":
+            tighter = before % after != 0  # some multiples of `before` are not of `after`
+        else:
+            tighter = after > before if key in _LOWER_BOUNDS else after < before
+        kind, verb = (report.breaking, "tightened") if tighter else (report.additive, "loosened")
+        kind.append(Change(where, f"{label}: {key} {verb}: {before!r} -> {after!r}"))
+    _constraint_changes(
+        report, where + pointer("items"), label + "[]", old.get("items"), new.get("items")
+    )
 
 
 def _prose_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
@@ -120,10 +172,14 @@ def _prose_changes(report: DriftReport, where: str, old: Any, new: Any) -> None:
             report.cosmetic.append(Change(where, f"{key} changed"))
 
 
-def _compare_properties(report: DriftReport, name: str, old: Any, new: Any) -> None:
+def _compare_properties(
+    report: DriftReport, name: str, old: Any, new: Any, at: tuple[str, ...] = ()
+) -> None:
+    """The properties of schema `name` (or of the inline object at `at` inside a schema,
+    which `name` then spells as `Schema.prop`)."""
     old_props, new_props = old.get("properties", {}), new.get("properties", {})
     old_req, new_req = set(old.get("required", [])), set(new.get("required", []))
-    base = ("components", "schemas", name, "properties")
+    base = (*(at or ("components", "schemas", name)), "properties")
     for prop in sorted(set(old_props) - set(new_props)):
         report.breaking.append(Change(pointer(*base, prop), f"{name}.{prop} removed"))
     for prop in sorted(set(new_props) - set(old_props)):
@@ -141,11 +197,26 @@ def _compare_properties(report: DriftReport, name: str, old: Any, new: Any) -> N
                 Change(where, f"{name}.{prop} type changed: {_brief(before)} -> {_brief(after)}")
             )
         _enum_changes(report, where, before, after)
+        _constraint_changes(report, where, f"{name}.{prop}", before, after)
         _prose_changes(report, where, before, after)
         if prop in new_req and prop not in old_req:
             report.breaking.append(Change(where, f"{name}.{prop} became required"))
         elif prop in old_req and prop not in new_req:
             report.additive.append(Change(where, f"{name}.{prop} is no longer required"))
+        _compare_inline(report, f"{name}.{prop}", before, after, (*base, prop))
+
+
+def _compare_inline(
+    report: DriftReport, label: str, old: Any, new: Any, at: tuple[str, ...]
+) -> None:
+    """Inline objects below a property (its own, its items', its values'): `signature`
+    leaves their properties out, so they are compared here."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return
+    if "properties" in old or "properties" in new:
+        _compare_properties(report, label, old, new, at)
+    for key, suffix in (("items", "[]"), ("additionalProperties", "{}")):
+        _compare_inline(report, label + suffix, old.get(key), new.get(key), (*at, key))
 
 
 def _brief(schema: Any) -> str:
@@ -212,8 +283,9 @@ def _compare_schemas(report: DriftReport, old: Any, new: Any) -> None:
 
 
 def _operations(spec: Any) -> dict[tuple[str, str], Any]:
+    """Each operation, with the parameters its path item declares for all of them."""
     return {
-        (path, method): op
+        (path, method): {**op, "parameters": parameters(item, op)}
         for path, item in spec.get("paths", {}).items()
         for method, op in item.items()
         if method in HTTP_METHODS
@@ -239,6 +311,7 @@ def _compare_parameters(report: DriftReport, where: str, label: str, old: Any, n
                 Change(where, f"{label}: parameter {key[1]} type changed: {change}")
             )
         _enum_changes(report, where, before, after)
+        _constraint_changes(report, where, f"{label}: parameter {key[1]}", before, after)
         if new_p[key].get("required") and not old_p[key].get("required"):
             report.breaking.append(Change(where, f"{label}: parameter {key[1]} became required"))
 
@@ -373,6 +446,22 @@ def _fail(message: str) -> int:
     return EXIT_ERROR
 
 
+def _compare(old: Any, new: Any, fmt: str, old_label: str, new_label: str) -> int:
+    """Print the report of `diff(old, new)`; its exit code, or 3 when they cannot be compared.
+
+    Python ends on an uncaught exception with 1, which means "additive" here: the drift
+    workflow would pass a spec it could not even read. So every failure is exit 3.
+    """
+    try:
+        report = diff(old, new)
+    except GenerationError as error:
+        return _fail(f"cannot compare {old_label} with {new_label}: {error}")
+    except Exception as error:
+        traceback.print_exc()
+        return _fail(f"cannot compare {old_label} with {new_label} ({error!r}): a bug in drift.py")
+    return _emit(report, fmt, old_label, new_label)
+
+
 def _emit(report: DriftReport, fmt: str, old_label: str, new_label: str) -> int:
     if fmt == "json":
         print(json.dumps(report.as_json(), indent=2))
@@ -387,15 +476,15 @@ def cmd_drift(args: argparse.Namespace) -> int:
         old, new = _load(args.old), _load(args.new)
     except DriftInputError as error:
         return _fail(str(error))
-    return _emit(diff(old, new), args.format, args.old, args.new)
+    return _compare(old, new, args.format, args.old, args.new)
 
 
 def cmd_drift_live(args: argparse.Namespace) -> int:
     """`drift-live`: diff the pinned spec against the live URL; skip when offline.
 
     Exit 3 when the pinned copy is missing or the live URL answers with something that is
-    not an OpenAPI document: neither may pass for "no change" (0), "additive" (1) or
-    "breaking" (2).
+    not an OpenAPI document (a 4xx included: the spec moved): neither may pass for "no
+    change" (0), "additive" (1) or "breaking" (2). No answer, a 5xx, 408 or 429 is a skip.
     """
     entry = inputs.read_lock()["orchestrator"]
     try:
@@ -404,6 +493,17 @@ def cmd_drift_live(args: argparse.Namespace) -> int:
         return _fail(str(error))
     try:
         body = inputs.download(entry.url, timeout=args.timeout)
+    except urllib.error.HTTPError as error:
+        if error.code < 500 and error.code not in (408, 429):
+            # The URL answered, and not with the spec (moved, gone, now behind a login):
+            # skipping every day would hide that the check no longer checks anything.
+            return _fail(
+                f"{entry.url} answered {error.code} {error.reason}; update url in specs/lock.json"
+            )
+        print(
+            f"drift: skipped, {entry.url} answered {error.code} ({error.reason})", file=sys.stderr
+        )
+        return EXIT_SAME
     except OSError as error:
         print(f"drift: skipped, {entry.url} is unreachable ({error!r})", file=sys.stderr)
         return EXIT_SAME
@@ -413,7 +513,7 @@ def cmd_drift_live(args: argparse.Namespace) -> int:
         live = parse_document(body, entry.url)
     except DriftInputError as error:
         return _fail(str(error))
-    return _emit(diff(pinned, live), args.format, f"pinned {entry.sha256[:12]}", entry.url)
+    return _compare(pinned, live, args.format, f"pinned {entry.sha256[:12]}", entry.url)
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

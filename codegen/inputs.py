@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import tempfile
+import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ SHARED_SPECS = Path(os.environ.get("CIVITAI_SHARED_SPECS", ROOT.parent / "shared
 DOWNLOAD_TIMEOUT = 30.0
 DOWNLOAD_LIMIT = 64 * 1024 * 1024
 """Largest body `download` reads (the orchestrator spec is about 1 MB)."""
+_CHUNK = 64 * 1024
 
 
 class SpecInputError(RuntimeError):
@@ -54,7 +56,7 @@ def read_lock(path: Path = LOCK_PATH) -> dict[str, LockEntry]:
     unreadable: merge-conflict markers, a missing field)."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return {
+        entries = {
             key: LockEntry(
                 key=key,
                 file=item["file"],
@@ -70,6 +72,19 @@ def read_lock(path: Path = LOCK_PATH) -> dict[str, LockEntry]:
         raise SpecInputError(f"cannot read {path}: {error}") from None
     except (KeyError, TypeError, AttributeError) as error:
         raise SpecInputError(f"{path} is not a lock file: missing or wrong {error}") from None
+    for entry in entries.values():
+        # `make specs` writes each input to specs/<file>: a name with a folder in it
+        # ("../../x") would write outside specs/, and "lock.json" over the lock.
+        if (
+            not isinstance(entry.file, str)
+            or Path(entry.file).name != entry.file
+            or entry.file.startswith(".")
+            or entry.file == LOCK_PATH.name
+        ):
+            raise SpecInputError(
+                f"{path}: {entry.key}.file must be a plain file name, not {entry.file!r}"
+            )
+    return entries
 
 
 def _verify(entry: LockEntry, data: bytes, origin: Path | str) -> None:
@@ -170,22 +185,32 @@ def fill_pinned(
 
 
 def download(url: str, timeout: float = DOWNLOAD_TIMEOUT) -> bytes:
-    """Fetch `url` (https only) and return its body.
+    """Fetch `url` (https only) and return its body, all within `timeout` seconds.
 
-    Every transport failure is an `OSError`, a cut-off body (`IncompleteRead`) included;
-    a body over `DOWNLOAD_LIMIT` is a `SpecInputError`.
+    Every transport failure is an `OSError`, a cut-off body (`IncompleteRead`) and a body
+    still arriving at the deadline (`TimeoutError`) included; a body over `DOWNLOAD_LIMIT`
+    is a `SpecInputError`.
     """
     if not url.startswith("https://"):
         raise SpecInputError(f"refusing to download from a non-https URL: {url}")
     request = urllib.request.Request(url, headers={"User-Agent": "civitai-app-sdk-codegen"})  # noqa: S310
+    # The socket timeout bounds each read; a server sending a byte now and then would
+    # still hold `make specs` or the drift job for hours without this deadline.
+    deadline = time.monotonic() + timeout
+    body = bytearray()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            body: bytes = response.read(DOWNLOAD_LIMIT + 1)
+            while chunk := response.read(min(_CHUNK, DOWNLOAD_LIMIT + 1 - len(body))):
+                body += chunk
+                if len(body) > DOWNLOAD_LIMIT:
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{url} was still sending after {timeout:g} s")
     except http.client.HTTPException as error:
         raise OSError(f"the connection broke off ({error!r})") from error
     if len(body) > DOWNLOAD_LIMIT:
         raise SpecInputError(f"{url} sent more than {DOWNLOAD_LIMIT} bytes; refusing it")
-    return body
+    return bytes(body)
 
 
 def superseded_path(entry: LockEntry, sha256: str | None = None) -> Path:
@@ -199,7 +224,8 @@ def fill_from_live(entries: dict[str, LockEntry], path: Path = LOCK_PATH) -> lis
 
     Nothing is written unless every download succeeds and is a JSON object. Inputs marked
     `"live": false` (derived or historical documents) keep their pins. A pinned copy that a
-    new version replaces is kept as `superseded_path(entry)`.
+    new version replaces is kept as `superseded_path(entry)`, and the entry loses its
+    `pinned_url` (a copy of the old version) until one for the new version is added.
     """
     raw = json.loads(path.read_text(encoding="utf-8"))
     today = dt.date.today().isoformat()
@@ -216,6 +242,9 @@ def fill_from_live(entries: dict[str, LockEntry], path: Path = LOCK_PATH) -> lis
         store(entry.path, data)
         if digest != entry.sha256:
             raw["inputs"][entry.key].update(sha256=digest, date=today)
+            # It names a copy of the previous version: left in place, every clone without
+            # ../shared would download that copy and refuse it (sha256), `make test` too.
+            raw["inputs"][entry.key].pop("pinned_url", None)
             changed.append(entry.file)
     path.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
     return changed

@@ -78,10 +78,15 @@ def run_generator(spec: dict[str, Any], unions: dict[str, Union_]) -> str:
         source = Path(tmp) / "spec.json"
         target = Path(tmp) / "models.py"
         source.write_text(json.dumps(models_document(spec), sort_keys=True), encoding="utf-8")
+        # Left to itself, the generator reads options from a pyproject.toml above its working
+        # directory (`--ignore-pyproject` stops that) and its formatter's line length, quotes
+        # and first-party names from the nearest one: an empty one here keeps any file above
+        # $TMPDIR out of the output.
+        (Path(tmp) / "pyproject.toml").write_text("", encoding="utf-8")
         command = [
             sys.executable, "-m", "datamodel_code_generator",
             "--input", str(source), "--output", str(target),
-            *generator_options(unions),
+            "--ignore-pyproject", *generator_options(unions),
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp)  # noqa: S603
         if result.returncode != 0:

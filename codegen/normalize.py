@@ -29,6 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from datamodel_code_generator.util import camel_to_snake
+
 Json = Any
 REF_PREFIX = "#/components/schemas/"
 UNKNOWN_PREFIX = "Unknown"
@@ -36,6 +38,15 @@ TIMESPAN = "TimeSpan"
 # Look-around assertions: pydantic-core's default regex engine cannot run them.
 _LOOKAROUND = re.compile(r"\(\?<?[=!]")
 _NET_NAMED_GROUP = re.compile(r"\(\?<(?![=!])([A-Za-z_][A-Za-z0-9_]*)>")
+
+
+class GenerationError(Exception):
+    """The spec cannot be generated from as it is: the message says what to change."""
+
+
+class UnsupportedSpecError(GenerationError, ValueError):
+    """The spec uses a shape the pipeline cannot read (an `allOf` of two bases, a cycle of
+    `allOf` bases, a `$ref` outside `#/components/schemas/`, names that collide)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,9 @@ class Union_:
 def ref_name(ref: str) -> str:
     """`#/components/schemas/Foo` -> `Foo`."""
     if not ref.startswith(REF_PREFIX):
-        raise ValueError(f"unsupported $ref {ref!r}")
+        raise UnsupportedSpecError(
+            f"unsupported $ref {ref!r}: only {REF_PREFIX}<name> references are supported"
+        )
     return ref[len(REF_PREFIX) :]
 
 
@@ -64,15 +77,19 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": REF_PREFIX + name}
 
 
-def _own_parts(schema: Json) -> tuple[str | None, Json]:
-    """Split a schema into (base name or None, its own object part)."""
+def _own_parts(schema: Json, name: str = "") -> tuple[str | None, Json]:
+    """Split schema `name` into (base name or None, its own object part)."""
     parts = schema.get("allOf")
     if not parts:
         return None, schema
     refs = [p for p in parts if "$ref" in p]
     own = [p for p in parts if "$ref" not in p]
     if len(refs) != 1 or len(own) > 1:
-        raise ValueError(f"unsupported allOf shape: {[sorted(p) for p in parts]}")
+        raise UnsupportedSpecError(
+            f"schema {name or '?'}: unsupported allOf shape {[sorted(p) for p in parts]}; "
+            "only allOf: [{$ref: Base}, {own properties}] is supported (a patch in "
+            "codegen/patches.toml can rewrite it)"
+        )
     merged = dict(own[0]) if own else {}
     for key in ("description", "title"):
         if key in schema:
@@ -84,7 +101,7 @@ def discriminated_unions(schemas: dict[str, Json]) -> dict[str, Union_]:
     """Every schema declaring a discriminator (at top level or in its own allOf part)."""
     found: dict[str, Union_] = {}
     for name in sorted(schemas):
-        _, own = _own_parts(schemas[name])
+        _, own = _own_parts(schemas[name], name)
         disc = own.get("discriminator")
         if disc and disc.get("mapping"):
             mapping = tuple(sorted((tag, ref_name(ref)) for tag, ref in disc["mapping"].items()))
@@ -97,15 +114,23 @@ def discriminated_unions(schemas: dict[str, Json]) -> dict[str, Union_]:
 def flatten_subtypes(schemas: dict[str, Json]) -> dict[str, Json]:
     """Merge every `allOf` subtype with its (recursively flattened) base."""
     done: dict[str, Json] = {}
+    chain: list[str] = []
 
     def flat(name: str) -> Json:
         if name in done:
             return done[name]
-        base_name, own = _own_parts(schemas[name])
+        if name in chain:
+            cycle = " -> ".join([*chain[chain.index(name) :], name])
+            raise UnsupportedSpecError(f"schemas that are their own allOf base: {cycle}")
+        if name not in schemas:
+            raise DanglingReferenceError(f"the spec refers to schemas it does not define: {name}")
+        base_name, own = _own_parts(schemas[name], name)
         if base_name is None:
             result = copy.deepcopy(own)
         else:
+            chain.append(name)
             base = copy.deepcopy(flat(base_name))
+            chain.pop()
             base.pop("discriminator", None)
             base.pop("description", None)
             result = base
@@ -244,9 +269,17 @@ def python_names(spec: Json) -> Json:
     """Rename schemas whose names are not plain identifiers, rewriting every `$ref`."""
     schemas = spec["components"]["schemas"]
     renames = {n: class_name(n) for n in schemas if class_name(n) != n}
-    clashes = sorted(new for new in renames.values() if new in schemas)
+    # Two renamed schemas may meet too (`My-Thing`, `My.Thing`): one would silently replace
+    # the other.
+    sources: dict[str, list[str]] = {}
+    for name in schemas:
+        sources.setdefault(renames.get(name, name), []).append(name)
+    if "" in sources:
+        raise UnsupportedSpecError(f"schema names without a letter or digit: {sources['']}")
+    clashes = [f"{new} ({', '.join(sorted(old))})" for new, old in sources.items() if len(old) > 1]
     if clashes:
-        raise ValueError(f"renamed schemas would clash with existing ones: {clashes}")
+        listing = "; ".join(sorted(clashes))
+        raise UnsupportedSpecError(f"renamed schemas would clash with existing ones: {listing}")
     out = copy.deepcopy(spec)
     out["components"]["schemas"] = {
         renames.get(n, n): s for n, s in out["components"]["schemas"].items()
@@ -296,15 +329,45 @@ def enum_defaults(schemas: dict[str, Json]) -> tuple[dict[str, Json], list[str]]
     return out, sorted(set(notes))
 
 
+def field_name(prop: str) -> str:
+    """The Python field name the generator derives from property `prop` (before it adds
+    `_1`, `_2`... to tell apart names that meet)."""
+    return camel_to_snake(re.sub(r"\W", "_", prop))
+
+
+def check_field_names(schemas: dict[str, Json]) -> None:
+    """No two properties of one schema may meet as one Python field name.
+
+    The generator would suffix one of them (`prompt`, `prompt_1`) in sorted order: a new
+    `Prompt` beside `prompt` would take over the name `prompt`, and code that set or read
+    `prompt` would silently use the new property.
+    """
+    clashes: set[str] = set()
+    for name, schema in schemas.items():
+        for node in _walk(schema):
+            props = node.get("properties")
+            if not isinstance(props, dict):
+                continue
+            fields: dict[str, list[str]] = {}
+            for prop in props:
+                fields.setdefault(field_name(prop), []).append(prop)
+            clashes.update(
+                f"{name}: {', '.join(sorted(found))} -> {field}"
+                for field, found in fields.items()
+                if len(found) > 1
+            )
+    if clashes:
+        raise UnsupportedSpecError(
+            "properties that would share one Python field name (rename one with a patch in "
+            f"codegen/patches.toml): {'; '.join(sorted(clashes))}"
+        )
+
+
 def pointer_parts(pointer: str) -> list[str]:
     """Split an RFC 6901 JSON pointer into unescaped parts."""
     if not pointer.startswith("/"):
         raise ValueError(f"JSON pointer must start with '/': {pointer!r}")
     return [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
-
-
-class GenerationError(Exception):
-    """The spec cannot be generated from as it is: the message says what to change."""
 
 
 class PatchMismatchError(GenerationError, KeyError):
@@ -363,6 +426,10 @@ def normalize(
     spec: Json, patches: list[dict[str, Any]]
 ) -> tuple[Json, dict[str, Union_], list[str]]:
     """The whole normalisation (see the module docstring); returns spec, unions, notes."""
+    components = spec.get("components") if isinstance(spec, dict) else None
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    if not (isinstance(schemas, dict) and schemas):
+        raise UnsupportedSpecError("the spec has no schemas (components.schemas is empty)")
     patched = python_names(apply_patches(spec, patches))
     schemas = patched["components"]["schemas"]
     unions = discriminated_unions(schemas)
@@ -370,5 +437,6 @@ def normalize(
     flat = flatten_subtypes(schemas)
     unioned = timespans(open_objects(explicit_unions(flat, unions)))
     patched["components"]["schemas"], default_notes = enum_defaults(defaults_optional(unioned))
+    check_field_names(patched["components"]["schemas"])
     translated, notes = translate_patterns(patched)
     return translated, unions, notes + default_notes

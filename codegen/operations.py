@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codegen.normalize import REF_PREFIX
+from codegen.normalize import REF_PREFIX, UnsupportedSpecError
 
 CONFIG = Path(__file__).parent / "operations.toml"
 METHODS = ("get", "head", "post", "put", "patch", "delete")
@@ -159,7 +159,7 @@ def _body(raw: dict[str, Any] | None, recipe: bool) -> Body | None:
     kinds = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
     builtin = kinds.get(schema.get("type"))
     if builtin is None:
-        raise ValueError(f"request body {schema!r} has no usable type")
+        raise UnsupportedSpecError(f"request body {schema!r} has no usable type")
     return Body(builtin, media, builtin, attr)
 
 
@@ -172,7 +172,7 @@ def _response(method: str, responses: dict[str, Any]) -> tuple[str, str | None, 
         if schema is not None:
             ref = _ref(schema)
             if ref is None:
-                raise ValueError(f"response {schema!r} is not a named schema")
+                raise UnsupportedSpecError(f"response {schema!r} is not a named schema")
             return "json", ref, ref
         if status != "204":
             return "bytes", None, "bytes"
@@ -199,19 +199,51 @@ def _summary(op: dict[str, Any], op_id: str) -> str:
     return summary or op_id
 
 
-def operation(path: str, method: str, op: dict[str, Any], config: Config) -> Operation:
-    """One operation record from its path item entry."""
+def parameters(item: dict[str, Any], op: dict[str, Any]) -> list[dict[str, Any]]:
+    """An operation's parameters: its own, and those of its path item it does not
+    redefine (OpenAPI lets a path item declare parameters for all its operations)."""
+    own = [raw for raw in op.get("parameters", []) if isinstance(raw, dict)]
+    keys = {(raw.get("in"), raw.get("name")) for raw in own}
+    shared = [raw for raw in item.get("parameters", []) if isinstance(raw, dict)]
+    return own + [raw for raw in shared if (raw.get("in"), raw.get("name")) not in keys]
+
+
+def _check_names(op: Operation) -> None:
+    """The method, its arguments and its constant must be valid, distinct Python names: a
+    query parameter called `self`, `1st`, or `Force` beside `force`, generated a module
+    that does not compile."""
+    names = [p.attr for p in (*op.path_params, *op.query_params)]
+    names += [op.body.attr] if op.body else []
+    wrong = [n for n in ("self", *names) if not n.isidentifier() or keyword.iskeyword(n)]
+    wrong += sorted({n for n in names if names.count(n) > 1 or n == "self"})
+    wrong += [n for n in (op.method_name, op.constant) if not n.isidentifier()]
+    if wrong:
+        raise UnsupportedSpecError(
+            f"{op.operation_id} ({op.method} {op.path}): {', '.join(sorted(set(wrong)))} would "
+            "not be valid, distinct Python names for its method and arguments (rename them "
+            "with a patch in codegen/patches.toml, or the method in codegen/operations.toml)"
+        )
+
+
+def operation(
+    path: str, method: str, op: dict[str, Any], config: Config, item: dict[str, Any] | None = None
+) -> Operation:
+    """One operation record from its path item entry (`item`: the whole path item)."""
     op_id = str(op["operationId"])
     recipe = path.startswith(RECIPES_PREFIX)
-    params = [p for p in (_param(raw) for raw in op.get("parameters", [])) if p is not None]
+    raw_params = parameters(item or {}, op)
+    params = [p for p in (_param(raw) for raw in raw_params) if p is not None]
     path_params = {p.wire: p for p in params if p.wire in _PLACEHOLDER.findall(path)}
+    missing = [name for name in _PLACEHOLDER.findall(path) if name not in path_params]
+    if missing:
+        raise UnsupportedSpecError(f"{op_id} ({path}): no path parameter named {missing}")
     ordered = tuple(path_params[name] for name in _PLACEHOLDER.findall(path))
     query = tuple(p for p in params if p.wire not in path_params)
     response, model, returns = _response(method.upper(), op.get("responses", {}))
     attribute, facade = _attribute(op_id, path, config)
     upper = method.upper()
     safe = upper in ("GET", "HEAD", "PUT", "DELETE") or op_id in config.retry_safe
-    return Operation(
+    record = Operation(
         operation_id=op_id,
         method=upper,
         path=path,
@@ -227,13 +259,15 @@ def operation(path: str, method: str, op: dict[str, Any], config: Config) -> Ope
         facade=facade,
         summary=_summary(op, op_id),
     )
+    _check_names(record)
+    return record
 
 
 def build_operations(spec: dict[str, Any], config: Config | None = None) -> tuple[Operation, ...]:
     """Every operation of the spec, sorted by operationId; names must be unique."""
     config = config or load_config()
     found = [
-        operation(path, method, op, config)
+        operation(path, method, op, config, item)
         for path, item in spec.get("paths", {}).items()
         for method, op in item.items()
         if method in METHODS

@@ -14,8 +14,8 @@ import ast
 import heapq
 from dataclasses import dataclass
 
-from codegen.normalize import Union_
-from codegen.render import render
+from codegen.normalize import Union_, UnsupportedSpecError
+from codegen.render import render, source_lines
 
 LAZY_UNION_MEMBERS = 8
 """Unions with at least this many members resolve them on first use (see `OpenUnion`)."""
@@ -49,7 +49,7 @@ def _attribute_for(
             target = unions[target].mapping[0][1]
         if union.prop in fields.get(target, {}):
             return fields[target][union.prop]
-    raise ValueError(f"no member of {union.name} has a field for {union.prop!r}")
+    raise UnsupportedSpecError(f"no member of {union.name} has a field for {union.prop!r}")
 
 
 @dataclass
@@ -69,7 +69,7 @@ def _names_in(node: ast.AST) -> set[str]:
 def _chunks(source: str, tree: ast.Module | None = None) -> list[_Chunk]:
     """Split a module into top-level statements; a docstring joins the statement before."""
     tree = tree or ast.parse(source)
-    lines = source.splitlines()
+    lines = source_lines(source)
     starts = [node.lineno - 1 for node in tree.body] + [len(lines)]
     starts[0] = 0
     chunks: list[_Chunk] = []
@@ -148,7 +148,7 @@ def tagged_unions(
                 lenient=union.name not in requests,
                 description=union.description,
             )
-            chunk.lines = ["", "", *rendered.rstrip("\n").splitlines()]
+            chunk.lines = ["", "", *source_lines(rendered.rstrip("\n"))]
             chunk.references = _names_in(ast.parse(rendered))
     return "\n".join(line for c in definition_order(chunks) for line in c.lines) + "\n"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,16 @@ def environment() -> jinja2.Environment:
 def render(template: str, **context: Any) -> str:
     """Render `templates/<template>` with `context`."""
     return environment().get_template(template).render(**context)
+
+
+def source_lines(source: str) -> list[str]:
+    """The lines of Python `source` as the tokenizer counts them (`ast` line numbers).
+
+    `str.splitlines` also splits at U+2028, U+0085 and other characters a spec's
+    description may bring into a string literal, which shifted every line after it.
+    """
+    lines = re.split(r"\r\n|\r|\n", source)
+    return lines[:-1] if lines[-1] == "" else lines
 
 
 def ruff_format(source: str, filename: str = "generated.py") -> str:

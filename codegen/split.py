@@ -17,7 +17,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from codegen.normalize import UnsupportedSpecError
 from codegen.operations import snake
+from codegen.render import source_lines
 
 PACKAGE_NAME = "civitai_app_sdk_generated"
 CHUNK_PACKAGE = "_models"
@@ -26,20 +28,46 @@ CHUNK_PACKAGE = "_models"
 
 @dataclass(frozen=True)
 class Definition:
-    """A top-level definition: its name, source lines and the names it uses."""
+    """A top-level definition: its name, source lines and the names it uses, and its
+    `model_rebuild()` call (which must follow every model its forward references name)."""
 
     name: str
     text: str
     needs: frozenset[str]
     static: frozenset[str]
+    rebuild: str = ""
 
 
 def _names(nodes: Iterable[ast.AST]) -> set[str]:
+    """Names used in `nodes`, forward references (`Optional["B"]`) included."""
     found: set[str] = set()
     for node in nodes:
         for sub in ast.walk(node):
             if isinstance(sub, ast.Name):
                 found.add(sub.id)
+            elif isinstance(sub, ast.Subscript) and not _is_literal(sub):
+                found.update(_forward_references(sub.slice))
+            elif isinstance(sub, ast.AnnAssign):  # `template: "WorkflowStepTemplate"`
+                found.update(_forward_references(sub.annotation))
+    return found
+
+
+def _is_literal(node: ast.Subscript) -> bool:
+    """`Literal[...]`: its strings are values, not names."""
+    return isinstance(node.value, ast.Name) and node.value.id == "Literal"
+
+
+def _forward_references(node: ast.expr) -> set[str]:
+    """Names in a quoted annotation, or in those directly in a subscript (`list["B"]`)."""
+    parts = node.elts if isinstance(node, ast.Tuple) else [node]
+    found: set[str] = set()
+    for part in parts:
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            try:
+                quoted = ast.parse(part.value, mode="eval")
+            except SyntaxError:
+                continue
+            found |= _names([quoted])
     return found
 
 
@@ -63,10 +91,14 @@ def _rebuilt_model(node: ast.stmt) -> str | None:
     return None
 
 
+def _segment(lines: list[str], node: ast.stmt) -> str:
+    return "\n".join(lines[node.lineno - 1 : node.end_lineno])
+
+
 def definitions(source: str) -> tuple[str, list[Definition]]:
     """The import block and the definitions of a generated model module, in order."""
     tree = ast.parse(source)
-    lines = source.splitlines()
+    lines = source_lines(source)
     imports: list[str] = []
     parts: dict[str, list[ast.stmt]] = {}
     order: list[str] = []
@@ -90,7 +122,8 @@ def definitions(source: str) -> tuple[str, list[Definition]]:
     known = set(order)
     result = []
     for name in order:
-        nodes = parts[name]
+        rebuilds = [n for n in parts[name] if _rebuilt_model(n) == name]
+        nodes = [n for n in parts[name] if n not in rebuilds]
         runtime: list[ast.AST] = []
         typing_only: list[ast.AST] = []
         for node in nodes:
@@ -101,8 +134,10 @@ def definitions(source: str) -> tuple[str, list[Definition]]:
                 runtime.append(node)
         needs = (_names(runtime) & known) - {name}
         static = (_names(typing_only) & known) - needs - {name}
-        text = "\n".join("\n".join(lines[n.lineno - 1 : n.end_lineno]) for n in nodes)
-        result.append(Definition(name, text, frozenset(needs), frozenset(static)))
+        text, rebuild = (
+            "\n".join(_segment(lines, n) for n in found) for found in (nodes, rebuilds)
+        )
+        result.append(Definition(name, text, frozenset(needs), frozenset(static), rebuild))
     return "\n".join(imports), result
 
 
@@ -165,12 +200,13 @@ def chunks(defs: list[Definition]) -> dict[str, list[Definition]]:
     groups: dict[frozenset[str], list[Definition]] = defaultdict(list)
     for definition in defs:
         groups[owned[definition.name]].append(definition)
-    named = {
-        snake(next(iter(key)) if len(key) == 1 else group[0].name): group
-        for key, group in groups.items()
-    }
-    if len(named) != len(groups):
-        raise ValueError("two split modules would get the same name")
+    named: dict[str, list[Definition]] = {}
+    for key, group in groups.items():
+        module = snake(next(iter(key)) if len(key) == 1 else group[0].name)
+        if module in named:
+            both = sorted(d.name for d in (named[module][0], group[0]))
+            raise UnsupportedSpecError(f"{both[0]} and {both[1]} would share the module {module}")
+        named[module] = group
     return named
 
 
@@ -196,7 +232,8 @@ def render_chunk(
     typing_only = _import_lines(static, home, module)
     if typing_only:
         lines += ["", "if TYPE_CHECKING:", *(f"    {line}" for line in typing_only)]
-    body = "\n\n\n".join(d.text for d in group)
+    # Rebuilds last: a model's forward references may name any model of its module.
+    body = "\n\n\n".join([d.text for d in group] + [d.rebuild for d in group if d.rebuild])
     return "\n".join(lines) + "\n\n\n" + body + "\n"
 
 

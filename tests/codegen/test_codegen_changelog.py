@@ -44,6 +44,18 @@ def test_breaking_and_additive_lines_land_under_unreleased_only() -> None:
     assert released == BASE.split("## [0.1.0]")[1]
 
 
+@pytest.mark.parametrize("gap", ["", "\n\n", "  \n"])
+def test_additive_lines_land_under_a_heading_written_without_a_blank_line(gap: str) -> None:
+    # "### Added" right above its first bullet (no blank line) lost every additive line:
+    # the heading was found but not the text searched for, and the marker written with the
+    # breaking ones kept a second run from adding them.
+    text = BASE.replace("### Added\n\n- Something", f"### Added\n{gap}- Something", 1)
+    unreleased = changelog.record(text, report(), "x", "ab" * 32).split("## [0.1.0]")[0]
+    assert unreleased.count("### Added") == 1
+    added = unreleased.split("### Added")[1]
+    assert added.index("`/paths/~1v2~1new`: new path") < added.index("Something already")
+
+
 def test_recording_twice_adds_nothing_and_no_change_adds_nothing() -> None:
     once = changelog.record(BASE, report(), "x", "cd" * 32)
     assert changelog.record(once, report(), "x", "cd" * 32) == once

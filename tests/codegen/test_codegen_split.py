@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -56,7 +58,8 @@ def test_definitions_keep_docstrings_rebuilds_and_typing_only_names() -> None:
     by_name = {d.name: d for d in defs}
     assert list(by_name) == ["Shared", "StepA", "StepB", "Unknown", "Step", "Root"]
     assert '"""The union."""' in by_name["Step"].text
-    assert "Root.model_rebuild()" in by_name["Root"].text
+    assert by_name["Root"].rebuild == "Root.model_rebuild()"
+    assert "model_rebuild" not in by_name["Root"].text
     assert by_name["Step"].needs == {"Unknown"}
     assert by_name["Step"].static == {"StepA", "StepB"}
     assert by_name["StepA"].needs == {"Shared"}
@@ -155,3 +158,70 @@ def test_lazy_holders_are_the_models_holding_a_lazy_union_inner_first() -> None:
     holders = split.lazy_holders(nested)
     assert set(holders) == {"StepA", "Root"}  # not Shared, Leaf or StepB: they hold none
     assert holders.index("StepA") < holders.index("Root")  # reached through Step's members
+
+
+CYCLE = textwrap.dedent(
+    """
+    from typing import Literal, Optional
+
+    from civitai_app_sdk_generated._base import ApiModel
+
+
+    class Node(ApiModel):
+        edge: Optional["Edge"] = None
+        kind: Literal["Leaf"] = "Leaf"
+
+
+    class Edge(ApiModel):
+        to: Optional[Node] = None
+        more: Optional[list["Leaf"]] = None
+
+
+    class Leaf(ApiModel):
+        edge: Edge | None = None
+
+
+    class Root(ApiModel):
+        node: Node | None = None
+
+
+    Node.model_rebuild()
+    Edge.model_rebuild()
+    """
+)
+
+
+def test_models_that_refer_to_each_other_share_a_module_and_rebuild_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A forward reference (`Optional["Edge"]`) was not counted as a use: Node went to a
+    # module of its own without Edge, and `Node.model_rebuild()` ran before Edge existed,
+    # so importing the generated package failed (PydanticUndefinedAnnotation).
+    _, defs = split.definitions(CYCLE)
+    by_name = {d.name: d for d in defs}
+    assert by_name["Node"].needs == {"Edge"}  # not "Leaf": a Literal holds values
+    assert by_name["Edge"].needs == {"Node", "Leaf"}
+    modules, _ = split.split(CYCLE, "# header")
+    chunks = [m for m in modules if m.startswith("_models.") and not m.endswith("__init__")]
+    assert chunks == ["_models.root"]
+    source = modules["_models.root"]
+    assert [line for line in source.splitlines() if line][-2:] == [
+        "Node.model_rebuild()",
+        "Edge.model_rebuild()",
+    ]
+    (tmp_path / "split_cycle_chunk.py").write_text(source)
+    monkeypatch.syspath_prepend(tmp_path)
+    chunk = importlib.import_module("split_cycle_chunk")
+    root = chunk.Root.model_validate(
+        {"node": {"edge": {"to": {"kind": "Leaf"}, "more": [{"edge": {}}]}}}
+    )
+    assert root.node.edge.more[0].edge.to is None
+
+
+def test_a_quoted_annotation_of_its_own_is_a_use() -> None:
+    # `template: "WorkflowStepTemplate"` (the generator quotes a name defined further down)
+    # was not counted: its module neither defined nor imported WorkflowStepTemplate, and
+    # `mypy --strict` failed on the generated package after an additive release.
+    source = CYCLE.replace('edge: Optional["Edge"] = None', 'edge: "Edge"')
+    by_name = {d.name: d for d in split.definitions(source)[1]}
+    assert by_name["Node"].needs == {"Edge"}

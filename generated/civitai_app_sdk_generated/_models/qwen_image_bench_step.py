@@ -27,9 +27,6 @@ class QwenImageBenchScoreNode(ApiModel):
     score: float | None = None
 
 
-QwenImageBenchScoreNode.model_rebuild()
-
-
 class QwenImageBenchItemResult(ApiModel):
     """
     Score output for one evaluated image.
@@ -125,3 +122,6 @@ class QwenImageBenchStep(ApiModel):
     """
     The maximum time to wait for this step to complete.
     """
+
+
+QwenImageBenchScoreNode.model_rebuild()
