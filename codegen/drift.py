@@ -26,7 +26,7 @@ from typing import Any
 
 from codegen import inputs
 from codegen.normalize import REF_PREFIX, GenerationError, flatten_subtypes
-from codegen.operations import parameters
+from codegen.operations import needs_charge_decision, parameters
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 EXIT_SAME, EXIT_COMPATIBLE, EXIT_BREAKING, EXIT_ERROR = 0, 1, 2, 3
@@ -364,9 +364,10 @@ def _compare_paths(report: DriftReport, old: Any, new: Any) -> None:
         )
     for path, method in sorted(set(new_ops) - set(old_ops)):
         op_id = new_ops[(path, method)].get("operationId", "")
-        report.additive.append(
-            Change(pointer("paths", path, method), f"{method.upper()} {path} added ({op_id})")
-        )
+        text = f"{method.upper()} {path} added ({op_id})"
+        if needs_charge_decision(method, path):
+            text += "; say in codegen/operations.toml whether it may spend Buzz"
+        report.additive.append(Change(pointer("paths", path, method), text))
     for path, method in sorted(set(old_ops) & set(new_ops)):
         where = pointer("paths", path, method)
         label = f"{method.upper()} {path}"

@@ -85,18 +85,30 @@ class Operation:
 
 @dataclass(frozen=True)
 class Config:
-    """operations.toml: names, hand-written methods, charging and retry-safe operations."""
+    """operations.toml: names, hand-written methods, charging, free and retry-safe operations."""
 
     names: dict[str, dict[str, Any]]
     charges: frozenset[str]
     retry_safe: frozenset[str]
+    free: frozenset[str]
 
 
 def load_config(path: Path = CONFIG) -> Config:
     """Read operations.toml."""
     with path.open("rb") as handle:
         data = tomllib.load(handle)
-    return Config(data.get("names", {}), frozenset(data["charges"]), frozenset(data["retry_safe"]))
+    return Config(
+        data.get("names", {}),
+        frozenset(data["charges"]),
+        frozenset(data["retry_safe"]),
+        frozenset(data["free"]),
+    )
+
+
+def needs_charge_decision(method: str, path: str) -> bool:
+    """Whether an operation must be listed as `charges` or `free` in operations.toml:
+    every one that changes something, except a recipe (which always may charge)."""
+    return method.upper() not in ("GET", "HEAD") and not path.startswith(RECIPES_PREFIX)
 
 
 def snake(name: str) -> str:
@@ -279,10 +291,12 @@ def build_operations(spec: dict[str, Any], config: Config | None = None) -> tupl
         if other != op.operation_id:
             raise ValueError(f"{op.operation_id} and {other} both map to {op.attribute!r}")
     present = {op.operation_id for op in found}
+    _check_charge_decisions(found, config)
     # A stale `charges` entry would silently drop the idempotency key of a paid call.
     for section, listed in (
         ("names", set(config.names)),
         ("charges", config.charges),
+        ("free", config.free),
         ("retry_safe", config.retry_safe),
     ):
         unknown = listed - present
@@ -291,6 +305,25 @@ def build_operations(spec: dict[str, Any], config: Config | None = None) -> tupl
                 f"operations.toml {section} lists operations the spec lacks: {sorted(unknown)}"
             )
     return tuple(found)
+
+
+def _check_charge_decisions(found: list[Operation], config: Config) -> None:
+    """Every operation that changes something is said to charge or not, once."""
+    both = sorted(config.charges & config.free)
+    if both:
+        raise UnsupportedSpecError(f"operations.toml lists {both} in both `charges` and `free`")
+    undecided = sorted(
+        op.operation_id
+        for op in found
+        if needs_charge_decision(op.method, op.path)
+        and op.operation_id not in config.charges | config.free
+    )
+    if undecided:
+        raise UnsupportedSpecError(
+            f"new operations that change something: {undecided}. Say in "
+            "codegen/operations.toml whether each may spend Buzz (`charges`: it gets an "
+            "idempotency key and its errors say how to retry safely) or not (`free`)"
+        )
 
 
 def model_names(operations: tuple[Operation, ...]) -> list[str]:

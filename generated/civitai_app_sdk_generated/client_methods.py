@@ -319,6 +319,8 @@ class SyncOperations:
         """Patch workflow. Patches a worfklow using JSON Patch. This can currently be used to
         cancel a worfklow, update metadata and add additional tags
 
+        **May spend Buzz.**
+
         Sent once: never retried automatically after a lost answer.
 
         Returns None on success; raises the typed error otherwise.
@@ -2246,6 +2248,8 @@ class AsyncOperations:
     ) -> None:
         """Patch workflow. Patches a worfklow using JSON Patch. This can currently be used to
         cancel a worfklow, update metadata and add additional tags
+
+        **May spend Buzz.**
 
         Sent once: never retried automatically after a lost answer.
 

@@ -1184,7 +1184,7 @@ _PATCH_WORKFLOW: Final[OperationSpec[None]] = OperationSpec(
     body_content_type="application/json-patch+json",
     response="empty",
     response_model=None,
-    may_charge=False,
+    may_charge=True,
     idempotent=False,
     attribute="patch",
 )

@@ -154,6 +154,28 @@ def test_each_rule(change: Any, kind: str, text: str) -> None:
         assert not result.breaking
 
 
+@pytest.mark.parametrize(
+    ("path", "method", "asks"),
+    [
+        ("/w", "post", True),
+        ("/w/{id}", "delete", True),
+        ("/v", "get", False),
+        ("/v2/consumer/recipes/boost", "post", False),
+    ],
+)
+def test_a_new_operation_that_changes_something_asks_whether_it_charges(
+    path: str, method: str, asks: bool
+) -> None:
+    # `make codegen` refuses it until operations.toml says; the report says so first.
+    def add(spec: Any) -> None:
+        spec["paths"].setdefault(path, {})[method] = {"operationId": "NewOp", "responses": {}}
+
+    result = mutate(add)
+    (change,) = [c for c in result.additive if "NewOp" in c.message]
+    assert ("whether it may spend Buzz" in change.message) is asks
+    assert not result.breaking
+
+
 def test_cli_json_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     spec = base_spec()

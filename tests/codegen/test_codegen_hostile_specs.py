@@ -468,7 +468,7 @@ def test_an_additive_release_generates_a_package_that_imports_and_type_checks(
     assert f"in {len(generation.files)} source files" in checked.stdout
 
 
-CONFIG = operations.Config({}, frozenset(), frozenset())
+CONFIG = operations.Config({}, frozenset(), frozenset(), frozenset())
 
 
 def delete_op(*query: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import importlib
 import re
 import sys
@@ -13,7 +14,7 @@ import anyio
 import pytest
 
 from codegen import __main__ as cli
-from codegen import operations, pipeline, render
+from codegen import normalize, operations, pipeline, render
 
 WIDGET_OP = {
     "operationId": "GetWidgetSnapshot",
@@ -85,27 +86,75 @@ def test_snake_case_names(name: str, expected: str) -> None:
 def test_config_mistakes_are_refused(spec: Any) -> None:
     config = operations.load_config()
     clash = operations.Config(
-        {**config.names, "DeleteWorkflow": {"attribute": "get"}}, config.charges, config.retry_safe
+        {**config.names, "DeleteWorkflow": {"attribute": "get"}},
+        config.charges,
+        config.retry_safe,
+        config.free,
     )
     with pytest.raises(ValueError, match="both map to 'get'"):
         operations.build_operations(spec, clash)
     unknown = operations.Config(
-        {**config.names, "NoSuchOp": {"attribute": "x"}}, config.charges, config.retry_safe
+        {**config.names, "NoSuchOp": {"attribute": "x"}},
+        config.charges,
+        config.retry_safe,
+        config.free,
     )
     with pytest.raises(ValueError, match="NoSuchOp"):
         operations.build_operations(spec, unknown)
 
 
-@pytest.mark.parametrize("section", ["charges", "retry_safe"])
+@pytest.mark.parametrize("section", ["charges", "free", "retry_safe"])
 def test_a_charging_or_retry_entry_the_spec_lacks_is_refused(spec: Any, section: str) -> None:
     # `charges` is what makes a call carry an idempotency key: an entry that no longer
     # matches an operationId (a rename in a new spec, a typo) used to be ignored silently.
     config = operations.load_config()
-    lists = {"charges": config.charges, "retry_safe": config.retry_safe}
+    lists = {"charges": config.charges, "free": config.free, "retry_safe": config.retry_safe}
     lists[section] = lists[section] | {"SubmitWorkflowV2"}
-    stale = operations.Config(config.names, lists["charges"], lists["retry_safe"])
+    stale = operations.Config(config.names, lists["charges"], lists["retry_safe"], lists["free"])
     with pytest.raises(ValueError, match=f"{section} lists operations the spec lacks"):
         operations.build_operations(spec, stale)
+
+
+def _with_operation(spec: Any, path: str, method: str, op_id: str) -> Any:
+    grown = copy.deepcopy(spec)
+    grown["paths"][path] = {method: {"operationId": op_id, "responses": {"204": {}}}}
+    return grown
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_a_new_operation_that_changes_something_waits_for_a_charge_decision(
+    spec: Any, method: str
+) -> None:
+    # A new paid POST generated without a decision would get no idempotency key: a retry
+    # after a lost answer could charge twice. `make codegen` stops until it is listed.
+    grown = _with_operation(spec, "/v2/consumer/boosts", method, "BoostWorkflow")
+    config = operations.load_config()
+    with pytest.raises(normalize.UnsupportedSpecError, match=r"\['BoostWorkflow'\]\. Say in"):
+        operations.build_operations(grown, config)
+    paid = dataclasses.replace(config, charges=config.charges | {"BoostWorkflow"})
+    free = dataclasses.replace(config, free=config.free | {"BoostWorkflow"})
+    by_id = {op.operation_id: op for op in operations.build_operations(grown, paid)}
+    assert by_id["BoostWorkflow"].may_charge
+    by_id = {op.operation_id: op for op in operations.build_operations(grown, free)}
+    assert not by_id["BoostWorkflow"].may_charge
+    both = dataclasses.replace(paid, free=free.free)
+    with pytest.raises(normalize.UnsupportedSpecError, match="both `charges` and `free`"):
+        operations.build_operations(grown, both)
+
+
+@pytest.mark.parametrize(
+    ("path", "method"), [("/v2/consumer/boosts", "get"), ("/v2/consumer/recipes/boost", "post")]
+)
+def test_a_read_or_a_recipe_needs_no_charge_decision(spec: Any, path: str, method: str) -> None:
+    grown = _with_operation(spec, path, method, "BoostThing")
+    by_id = {op.operation_id: op for op in operations.build_operations(grown)}
+    assert by_id["BoostThing"].may_charge is (method == "post")  # a recipe always may
+
+
+def test_every_operation_that_changes_something_is_decided_once() -> None:
+    config = operations.load_config()
+    assert not config.charges & config.free
+    assert "PatchWorkflow" in config.charges  # it can set allowMatureContent, as PUT can
 
 
 def _render_package(spec: Any, folder: Path, name: str) -> Any:

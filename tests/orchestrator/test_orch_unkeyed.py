@@ -97,3 +97,17 @@ def test_a_recipe_charged_then_cut_off_warns_on_both_clients() -> None:
         with pytest.raises(CivitaiError, match=WARNING):
             anyio.run(main)
         assert len(server.state.store.workflows) == 2
+
+
+@pytest.mark.parametrize(("outcome", "warned"), OUTCOMES[:3] + OUTCOMES[-2:])
+def test_a_workflow_patch_may_spend_buzz_and_says_so(outcome: Any, warned: bool) -> None:
+    # A JSON Patch can set allowMatureContent, as the PUT can: yellow Buzz for mature output.
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.patch(f"{WORKFLOWS}/wf-1").mock(side_effect=[outcome] * 4)
+        with (
+            OrchestratorClient("tok", base_url=BASE, sleep=lambda _: None) as client,
+            pytest.raises(CivitaiError) as caught,
+        ):
+            client.patch("wf-1", [{"op": "replace", "path": "/allowMatureContent", "value": True}])
+    assert (f"The patch {WARNING}" in str(caught.value)) is warned
+    assert route.call_count == 1 or not warned  # sent once; a refusal or no connection: again

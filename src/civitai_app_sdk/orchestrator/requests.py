@@ -120,8 +120,9 @@ def build_operation(
     """The call and reader for ``spec`` with these path values, query and body.
 
     A call is retried after a lost answer only when the spec marks it safe, or when it is a
-    ``whatif`` estimate (nothing runs, nothing is charged). A recipe that may have run
-    before failing says so in its error (:func:`._charges.warn_charged`).
+    ``whatif`` estimate (nothing runs, nothing is charged). A recipe (or a workflow patch,
+    which can release mature output for yellow Buzz) that may have run before failing says
+    so in its error (:func:`._charges.warn_charged`).
     """
     json_body: Any = None
     if spec.body_model is not None:
@@ -138,7 +139,8 @@ def build_operation(
         content_type=spec.body_content_type or "application/json",
         idempotent=spec.idempotent or estimate,
     )
-    charges = spec.may_charge and not spec.idempotent and not estimate  # a recipe
+    charges = spec.may_charge and not spec.idempotent and not estimate  # a recipe, a patch
+    what = "recipe" if spec.attribute.startswith("recipes.") else spec.attribute
     return calls.Operation(
-        call, reader(spec), on_failure=warn_charged("recipe", None) if charges else None
+        call, reader(spec), on_failure=warn_charged(what, None) if charges else None
     )
