@@ -72,3 +72,16 @@ class LoopGuard:
             await self._pool.aclose()
         except RuntimeError:  # a socket of the ended loop cannot be closed from this one
             _log.debug("connections of an ended event loop left to the garbage collector")
+        _forget_backend(self._pool)
+
+
+def _forget_backend(pool: httpx.AsyncBaseTransport) -> None:
+    """Make ``pool`` pick its network backend again on its next connection.
+
+    httpcore picks asyncio's or trio's on a pool's first connection and keeps it for
+    good, so a pool first used under ``trio.run`` would fail under ``asyncio.run`` (a bare
+    ``RuntimeError``), and the other way round.
+    """
+    backend = getattr(getattr(pool, "_pool", None), "_network_backend", None)
+    if backend is not None and "_backend" in vars(backend):
+        del backend._backend

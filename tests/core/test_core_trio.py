@@ -2,7 +2,7 @@
 
 The transport only awaits anyio, so the orchestrator client runs under ``trio.run``;
 what used asyncio directly (the token provider's refresh, the device grant's default
-sleep) must too.
+sleep) must too, and one client may go from a trio run to an asyncio run and back.
 """
 
 from __future__ import annotations
@@ -68,6 +68,19 @@ def test_the_orchestrator_client_runs_under_trio(server: LocalServer) -> None:
                 assert (await client.get(submitted.id or "")).id == submitted.id
 
     anyio.run(scenario, backend="trio")
+
+
+@pytest.mark.parametrize(
+    "backends", [("trio", "asyncio", "trio"), ("asyncio", "trio", "asyncio")], ids="-".join
+)
+def test_one_client_goes_from_trio_to_asyncio_and_back(
+    server: LocalServer, backends: tuple[str, ...]
+) -> None:
+    client = AsyncOrchestratorClient(TOKEN, base_url=server.url)
+    for backend in backends:  # httpcore kept the first run's backend: a bare RuntimeError
+        page = anyio.run(client.list, backend=backend)
+        assert page.items is not None
+    anyio.run(client.aclose, backend=backends[-1])
 
 
 def _expiring() -> MemoryTokenStore:
