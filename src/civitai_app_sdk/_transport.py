@@ -31,6 +31,7 @@ from ._deadline import deadline_scope, download_deadline, install, remaining
 from ._event_loops import LoopGuard
 from ._exchange import Driver, Effect, NeedToken, Plan, Read, Send, Sleep, exchange
 from ._failures import BODY_LIMIT, error_for, request_id, retry_after, transport_error
+from ._held import spare_held
 from ._limits import aread_capped, limits_for, read_capped
 from ._logging import redact_http_logs
 from ._loopback import is_loopback
@@ -212,6 +213,7 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
             transport = httpx.HTTPTransport(limits=limits_for(settings.max_connections))
         if isinstance(transport, httpx.HTTPTransport):
             install(transport)  # inert outside a request's deadline_scope
+            spare_held(transport)  # shared by threads, it must not close a connection in use
         return httpx.Client(transport=transport, cookies=no_cookies()), transport
 
     def _send(self, effect: Send) -> httpx.Response:
