@@ -31,6 +31,7 @@ from ._deadline import deadline_scope, download_deadline, install, remaining
 from ._event_loops import LoopGuard
 from ._exchange import Driver, Effect, NeedToken, Plan, Read, Send, Sleep, exchange
 from ._failures import BODY_LIMIT, error_for, request_id, retry_after, transport_error
+from ._fork import track
 from ._held import spare_held
 from ._limits import aread_capped, limits_for, read_capped
 from ._logging import redact_http_logs
@@ -138,6 +139,7 @@ class _Transport(Generic[H, B, S]):
         self.http, self._pool = (
             (http_client, None) if http_client is not None else self._new_http(settings, transport)
         )
+        track(self._pool)  # a forked child must not talk on the parent's sockets
         self.builder = RequestBuilder.of(settings, self.http, plain=self._pool is not None)
         self.sleep: Callable[[float], S] = sleep or self._default_sleep
         self.clock = clock
