@@ -125,3 +125,22 @@ def test_task_group_failures_and_timeouts_leave_the_pool_usable(server: LocalSer
             assert len(pages) == 3
 
     asyncio.run(scenario())
+
+
+def test_a_submit_cut_by_asyncio_timeout_is_retried_with_its_key_and_charged_once(
+    server: LocalServer,
+) -> None:
+    async def scenario() -> tuple[str, str]:
+        async with AsyncOrchestratorClient(TOKEN, base_url=server.url, timeout=10) as client:
+            with pytest.raises(TimeoutError) as caught:
+                async with asyncio.timeout(0.5):
+                    await client.submit(BODY, wait=5)  # received and charged, answer held
+            key = caught.value.__cause__.external_id  # type: ignore[union-attr]
+            assert isinstance(key, str)
+            again = await client.submit(BODY, external_id=key)
+            return key, again.id or ""
+
+    key, workflow_id = asyncio.run(scenario())
+    records = server.state.store.workflows.values()
+    charged = [record for record in records if record.template.external_id == key]
+    assert [record.id for record in charged] == [workflow_id]  # the retry found it
