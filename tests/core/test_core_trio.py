@@ -7,6 +7,7 @@ sleep) must too, and one client may go from a trio run to an asyncio run and bac
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ import httpx
 import pytest
 import respx
 
+from civitai_app_sdk.errors import ConfigurationError
 from civitai_app_sdk.local import LocalServer
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
@@ -81,6 +83,32 @@ def test_one_client_goes_from_trio_to_asyncio_and_back(
         page = anyio.run(client.list, backend=backend)
         assert page.items is not None
     anyio.run(client.aclose, backend=backends[-1])
+
+
+def test_a_trio_run_still_going_in_another_thread_gets_a_typed_error(
+    server: LocalServer,
+) -> None:
+    client = AsyncOrchestratorClient(TOKEN, base_url=server.url)
+    first_done, go_on = threading.Event(), threading.Event()
+    seen: list[object] = []
+
+    async def elsewhere() -> None:
+        seen.append(await client.list())
+        first_done.set()
+        await anyio.to_thread.run_sync(go_on.wait, 10)
+        seen.append(await client.list())  # its connections were left alone
+        await client.aclose()
+
+    thread = threading.Thread(target=anyio.run, args=(elsewhere,), kwargs={"backend": "trio"})
+    thread.start()
+    try:
+        assert first_done.wait(10)
+        with pytest.raises(ConfigurationError, match="one client per event loop"):
+            anyio.run(client.list, backend="trio")  # used to hang or cut the other's requests
+    finally:
+        go_on.set()
+        thread.join(10)
+    assert len(seen) == 2
 
 
 def _expiring() -> MemoryTokenStore:
