@@ -54,9 +54,10 @@ def _sparing(pool: Any, tidy: Callable[[], list[Any]]) -> Callable[[], list[Any]
     """``pool``'s tidying step (``tidy``), run with the held connections stood in for."""
 
     def assign() -> list[Any]:
-        held = {id(r.connection) for r in pool._requests if r.connection is not None}
-        if not held:
-            return tidy()
+        requests = pool._requests
+        if not requests or (len(requests) == 1 and requests[0].connection is None):
+            return tidy()  # one thread's request, holding nothing yet: the usual case
+        held = {id(r.connection) for r in requests if r.connection is not None}
         pool._connections = [
             _Held(connection) if id(connection) in held else connection
             for connection in pool._connections
