@@ -38,12 +38,25 @@ def _running_loop() -> object:
 
 
 def _has_ended(loop: object) -> bool:
-    """Whether ``loop`` is not running (an asyncio loop that was stopped or closed).
+    """Whether ``loop`` is not running: an asyncio loop stopped or closed, or a trio run
+    that has exited (its token refuses a callback; a live run gets a no-op one).
 
-    Another backend's run cannot be asked; it is taken as ended, since its objects are
-    not used from another thread's run.
+    A loop of another kind cannot be asked and is taken as ended.
     """
-    return not isinstance(loop, asyncio.AbstractEventLoop) or not loop.is_running()
+    if isinstance(loop, asyncio.AbstractEventLoop):
+        return not loop.is_running()
+    call_soon = getattr(loop, "run_sync_soon", None)
+    if call_soon is None:
+        return True
+    try:
+        call_soon(_nothing)
+    except RuntimeError:  # trio.RunFinishedError
+        return True
+    return False
+
+
+def _nothing() -> None:
+    """The callback that asks a trio run whether it still runs."""
 
 
 class LoopGuard:
@@ -72,3 +85,16 @@ class LoopGuard:
             await self._pool.aclose()
         except RuntimeError:  # a socket of the ended loop cannot be closed from this one
             _log.debug("connections of an ended event loop left to the garbage collector")
+        _forget_backend(self._pool)
+
+
+def _forget_backend(pool: httpx.AsyncBaseTransport) -> None:
+    """Make ``pool`` pick its network backend again on its next connection.
+
+    httpcore picks asyncio's or trio's on a pool's first connection and keeps it for
+    good, so a pool first used under ``trio.run`` would fail under ``asyncio.run`` (a bare
+    ``RuntimeError``), and the other way round.
+    """
+    backend = getattr(getattr(pool, "_pool", None), "_network_backend", None)
+    if backend is not None and "_backend" in vars(backend):
+        del backend._backend

@@ -31,9 +31,12 @@ from ._deadline import deadline_scope, download_deadline, install, remaining
 from ._event_loops import LoopGuard
 from ._exchange import Driver, Effect, NeedToken, Plan, Read, Send, Sleep, exchange
 from ._failures import BODY_LIMIT, error_for, request_id, retry_after, transport_error
+from ._fork import track
+from ._held import spare_held
 from ._limits import aread_capped, limits_for, read_capped
 from ._logging import redact_http_logs
 from ._loopback import is_loopback
+from ._reclaim import reclaim
 from ._redact import redact
 from ._request import (
     WAIT_MARGIN,
@@ -136,6 +139,7 @@ class _Transport(Generic[H, B, S]):
         self.http, self._pool = (
             (http_client, None) if http_client is not None else self._new_http(settings, transport)
         )
+        track(self._pool)  # a forked child must not talk on the parent's sockets
         self.builder = RequestBuilder.of(settings, self.http, plain=self._pool is not None)
         self.sleep: Callable[[float], S] = sleep or self._default_sleep
         self.clock = clock
@@ -211,6 +215,7 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
             transport = httpx.HTTPTransport(limits=limits_for(settings.max_connections))
         if isinstance(transport, httpx.HTTPTransport):
             install(transport)  # inert outside a request's deadline_scope
+            spare_held(transport)  # shared by threads, it must not close a connection in use
         return httpx.Client(transport=transport, cookies=no_cookies()), transport
 
     def _send(self, effect: Send) -> httpx.Response:
@@ -362,14 +367,28 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
 
     async def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
-            with _cut_at(effect.deadline, effect.request, "request's deadline"):
-                return await self._send(effect)
+            try:
+                with _cut_at(effect.deadline, effect.request, "request's deadline"):
+                    return await self._send(effect)
+            except BaseException:
+                await self._reclaim(None)
+                raise
         if isinstance(effect, Read):
-            with _cut_at(effect.deadline, effect.response.request, "request's deadline"):
-                return await aread_capped(effect.response, effect.buffer, effect.deadline)
+            try:
+                with _cut_at(effect.deadline, effect.response.request, "request's deadline"):
+                    return await aread_capped(effect.response, effect.buffer, effect.deadline)
+            except BaseException:
+                await self._reclaim(effect.response)
+                raise
         if isinstance(effect, NeedToken):
             return await effect.source.aget_token()
         return await self.sleep(effect.seconds)
+
+    async def _reclaim(self, response: httpx.Response | None) -> None:
+        """After a send or read that raised (a cancellation too): give the pool back the
+        connections httpcore left taken (:func:`~civitai_app_sdk._reclaim.reclaim`)."""
+        if isinstance(self._pool, httpx.AsyncHTTPTransport):
+            await reclaim(self._pool, response)
 
     async def drive(self, plan: Plan[R]) -> R:
         """Run ``plan`` to its result, awaiting its effects with this transport."""
@@ -409,11 +428,15 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
         response = await self.send(call, stream=True)
         meter_response(response, min_speed, _what(call), asynchronous=True)
         try:
-            with _mid_body(call), _cut_at(end, response.request, "download's total timeout"):
-                yield response
-        finally:
-            await response.aclose()
-            timed(response, started)
+            try:
+                with _mid_body(call), _cut_at(end, response.request, "download's total timeout"):
+                    yield response
+            finally:
+                await response.aclose()
+                timed(response, started)
+        except BaseException:  # a cancelled body or close may leave its connection taken
+            await self._reclaim(response)
+            raise
 
     async def aclose(self) -> None:
         """Close the httpx client if this transport created it."""

@@ -14,11 +14,11 @@ accounts; ``fetch_buzz_balances`` calls ``buzz.getBuzzAccount`` for the spendabl
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, Generic, TypeVar, Unpack
 
+import anyio
 import attrs
 import httpx
 
@@ -274,7 +274,7 @@ class AsyncOAuthClient(_Base[httpx.AsyncClient], AsyncClient):
         authorization: DeviceAuthorization,
         *,
         max_wait: float | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> TokenSet:
         """Poll until approved. See :meth:`OAuthClient.wait_for_device_token`."""
         poller = self._poller(authorization, max_wait)

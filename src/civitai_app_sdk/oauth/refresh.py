@@ -20,6 +20,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Final
 
+import anyio
+import anyio.to_thread
+
 from .._settings import TokenSource
 from ..errors import ConfigurationError
 from .client import AsyncOAuthClient, OAuthClient
@@ -62,7 +65,16 @@ async def _acquire_async(lock: RefreshLock, seconds: float) -> None:
     while not lock.acquire(0):
         if time.monotonic() >= deadline:
             raise _lock_timeout()
-        await asyncio.sleep(_LOCK_POLL)
+        await anyio.sleep(_LOCK_POLL)
+
+
+def _on_asyncio() -> bool:
+    """Whether the running event loop is asyncio's (not trio's, through anyio)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 TokenProvider = TokenSource
@@ -209,7 +221,7 @@ class RefreshingTokenProvider:
                     outcome = await self._async_client.refresh_token(step)
                 else:
                     assert self._client is not None
-                    outcome = await asyncio.to_thread(self._client.refresh_token, step)
+                    outcome = await anyio.to_thread.run_sync(self._client.refresh_token, step)
             except BaseException as error:
                 outcome = error
             tokens = self._after(step, outcome)
@@ -264,11 +276,18 @@ class RefreshingTokenProvider:
             raise OAuthError("temporarily_unavailable", "timed out waiting for a refresh") from None
 
     async def aget_tokens(self) -> TokenSet:
-        """Async :meth:`get_tokens`; the refresh itself is shielded from cancellation."""
+        """Async :meth:`get_tokens`; the refresh itself is shielded from cancellation.
+
+        Under asyncio the refresh runs as its own task; under trio (through anyio) it runs
+        in the caller's task, shielded: a caller cancelled meanwhile stops once the
+        rotated pair is stored.
+        """
         state = self._begin(can_lead=True)
         if isinstance(state, TokenSet):
             return state
         flight, refresh_token = state
+        if not _on_asyncio():
+            return await self._await_elsewhere(flight, refresh_token)
         if refresh_token is not None:
             task = asyncio.ensure_future(self._lead_async(flight))
             self._tasks.add(task)
@@ -278,6 +297,20 @@ class RefreshingTokenProvider:
                 return await asyncio.shield(asyncio.wrap_future(flight))
         except TimeoutError:
             raise OAuthError("temporarily_unavailable", "timed out waiting for a refresh") from None
+
+    async def _await_elsewhere(self, flight: _Flight, refresh_token: str | None) -> TokenSet:
+        """:meth:`aget_tokens` without asyncio: lead the refresh shielded, or wait for it
+        in a worker thread (given up if the caller is cancelled)."""
+        if refresh_token is not None:
+            with anyio.CancelScope(shield=True):
+                await self._lead_async(flight)
+        else:
+            await anyio.to_thread.run_sync(
+                concurrent.futures.wait, [flight], self._wait, abandon_on_cancel=True
+            )
+            if not flight.done():
+                raise OAuthError("temporarily_unavailable", "timed out waiting for a refresh")
+        return flight.result()
 
     def get_token(self) -> str:
         """A valid access token (see :meth:`get_tokens`)."""

@@ -1,0 +1,52 @@
+"""A process forked after a client was used does not share its parent's connections.
+
+``os.fork`` copies a client's pool with its open keep-alive sockets: parent and child
+would then write requests on one TCP connection and each read whichever answer comes
+first, the other's workflow included. :func:`track` registers the pools of the SDK's
+transports; in a forked child they forget every connection and request they held
+(closing the child's copies of the sockets, which leaves the parent's open), so the
+child opens its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import weakref
+from typing import Any
+
+import httpcore
+
+__all__ = ["track"]
+
+_POOLS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def track(transport: object) -> None:
+    """Have ``transport``'s connection pool (an httpx transport's) forgotten in a fork."""
+    pool = getattr(transport, "_pool", None)
+    if isinstance(getattr(pool, "_connections", None), list):
+        _POOLS.add(pool)
+
+
+def _forget_in_child() -> None:
+    """In a forked child: empty every tracked pool and give it a fresh lock.
+
+    The threads that held its requests (or its lock) did not come along. A sync pool's
+    sockets are closed here (the child's copies only); an async pool's belong to an
+    event loop of the parent and are left to the garbage collector.
+    """
+    for pool in list(_POOLS):
+        held = pool._connections
+        pool._connections, pool._requests = [], []
+        lock = getattr(pool, "_optional_thread_lock", None)
+        if lock is not None:
+            pool._optional_thread_lock = type(lock)()
+        if isinstance(pool, httpcore.ConnectionPool):
+            for connection in held:
+                with contextlib.suppress(Exception):
+                    connection.close()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_in_child)
