@@ -319,7 +319,7 @@ def test_a_recipe_body_is_checked_as_strictly_as_a_workflow_body() -> None:
 def test_operation_specs_mark_money_and_retry_safety() -> None:
     charging = {k for k, spec in OPERATION_SPECS.items() if spec.may_charge}
     recipes = {k for k in OPERATION_SPECS if k.startswith("Invoke")}
-    assert charging == recipes | {"SubmitWorkflow", "UpdateWorkflow"}
+    assert charging == recipes | {"PatchWorkflow", "SubmitWorkflow", "UpdateWorkflow"}
     assert not any(OPERATION_SPECS[k].idempotent for k in recipes | {"SubmitWorkflow"})
     assert OPERATION_SPECS["DeleteWorkflow"].idempotent
     assert OPERATION_SPECS["PatchWorkflow"].body_content_type == operations.JSON_PATCH
