@@ -262,6 +262,13 @@ class ResponseValidationError(OrchestratorError):
 
     hint = "Upgrade civitai-app-sdk; if that does not help, please report the body"
 
+    def __init__(self, message: str, *, hint: str | None = None, **kw: Any) -> None:
+        """Record the failure; ``hint`` replaces the class's (a web page for an answer
+        calls for another remedy than an upgrade)."""
+        if hint is not None:
+            self.hint = hint
+        super().__init__(message, **kw)
+
 
 class TransportError(OrchestratorError):
     """No HTTP answer: DNS, connection or protocol failure."""

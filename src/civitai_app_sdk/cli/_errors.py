@@ -160,7 +160,7 @@ def _unreadable(error: sdk.ResponseValidationError) -> CliError:
     end = text.find(error.hint)
     if end >= 0:
         base = sentence(text[:end])
-        if _body_text(error).startswith("<"):
+        if error.hint == sdk.ResponseValidationError.hint and _body_text(error).startswith("<"):
             text = f"{base}: it is a web page; check CIVITAI_API_URL (or a proxy in between)"
         else:
             text = f"{base}. {error.hint}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING, Any, cast
 
 import click
@@ -223,7 +224,18 @@ def _report_submitted(
 @json_option
 def cancel(workflow_id: str, token: str | None, api_url: str | None, as_json: bool) -> None:
     """Cancel WORKFLOW_ID; work that has not started is refunded."""
-    open_client(token, api_url).cancel(workflow_id)
+    try:
+        open_client(token, api_url).cancel(workflow_id)
+    except ResponseValidationError as exc:  # a web page answered: the API may not have seen it
+        check = shlex.join(["civitai-orch", "workflow", workflow_id])
+        raise CliError(
+            "the cancel may not have happened: the answer was a web page, not the API's "
+            "(check CIVITAI_API_URL, or a captive portal or proxy in between); the workflow "
+            f"may still be running and spending Buzz: check it with `{check}` and cancel again",
+            status=exc.status,
+            request_id=exc.request_id,
+            extra={"id": workflow_id, "canceled": False},
+        ) from None
     if as_json:
         emit_json({"id": workflow_id, "canceled": True})
     else:
