@@ -28,7 +28,7 @@ from civitai_app_sdk_generated._base import (
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import SchemaValidator
 
-from .._failures import BODY_LIMIT, is_html, request_id
+from .._failures import BODY_LIMIT, html_type, is_html, request_id
 from ..errors import ResponseValidationError, parse_body
 from ._relaxed import relaxed_validator
 
@@ -186,6 +186,10 @@ WEB_PAGE_HINT: Final = (
     "A captive portal, a proxy or a website answered instead of the API: check "
     "CIVITAI_API_URL and the network"
 )
+BLOB_PAGE_HINT: Final = (
+    "A captive portal, a proxy or the page of an expired link answered instead: check "
+    "the network and try again"
+)
 
 
 def _text(response: httpx.Response) -> str:
@@ -219,6 +223,15 @@ def refuse_web_page(response: httpx.Response, what: str, consequence: str = "") 
     if is_html(response):
         message = f"the answer to {what} is a web page, not the API's"
         raise web_page_error(response, message + (f": {consequence}" if consequence else ""))
+
+
+def refuse_page_for_file(response: httpx.Response, what: str = "blob") -> None:
+    """Raise :class:`ResponseValidationError` when ``response``, where the bytes of
+    ``what`` were expected, says it is an HTML page (any other content type is kept)."""
+    if html_type(response):
+        kind = response.headers.get("content-type", "").split(";")[0].strip()
+        message = f"the answer is a web page ({kind}), not the {what}"
+        raise web_page_error(response, message, BLOB_PAGE_HINT)
 
 
 def read(kind: Any, content: bytes, what: str, response: httpx.Response | None = None) -> Any:

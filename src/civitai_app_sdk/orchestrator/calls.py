@@ -28,7 +28,7 @@ from .._request import Call, RequestOptions, with_options
 from ..errors import BlobBlockedError, RequestValidationError
 from ._charges import warn_charged
 from ._params import WORKFLOWS, hold_params, invalid, list_params, segment, text
-from ._reading import read, refuse_web_page
+from ._reading import read, refuse_page_for_file, refuse_web_page
 from .validation import WorkflowBody, validate_workflow_body
 
 __all__ = ["Operation", "WorkflowPage", "new_external_id", "segment"]
@@ -255,8 +255,15 @@ def refuse_blocked(response: httpx.Response) -> None:
         )
 
 
-def _content(response: httpx.Response) -> bytes:
+def refuse_not_blob(response: httpx.Response) -> None:
+    """Raise when ``response`` is not a blob's content: the blocked-media placeholder
+    (:class:`BlobBlockedError`) or a web page (``ResponseValidationError``)."""
     refuse_blocked(response)
+    refuse_page_for_file(response)
+
+
+def _content(response: httpx.Response) -> bytes:
+    refuse_not_blob(response)
     return response.content
 
 
@@ -276,7 +283,7 @@ def blob_size(
 
 
 def _content_length(response: httpx.Response) -> int | None:
-    refuse_blocked(response)
+    refuse_not_blob(response)
     length = response.headers.get("content-length", "")
     return int(length) if length.isdigit() else None
 

@@ -21,7 +21,7 @@ from .._request import Call
 from ..errors import RequestValidationError
 from . import calls
 from ._charges import warn_charged
-from ._reading import read, refuse_web_page
+from ._reading import read, refuse_page_for_file, refuse_web_page
 from .validation import check_json
 
 __all__ = ["build_operation", "check_body", "reader"]
@@ -111,9 +111,14 @@ def reader(spec: OperationSpec[T]) -> Callable[[httpx.Response], T]:
     if spec.response == "json" and model is not None:
         return lambda response: cast(T, read(_model(model), response.content, model, response))
     if spec.response == "bytes":
-        return lambda response: cast(T, response.content)
+        return lambda response: cast(T, _file_content(response))
     what = spec.operation_id
     return lambda response: cast(T, refuse_web_page(response, what, "it may not have happened"))
+
+
+def _file_content(response: httpx.Response) -> bytes:
+    refuse_page_for_file(response, "file")
+    return response.content
 
 
 def build_operation(
