@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._durations import duration_text
+
 if TYPE_CHECKING:
     import httpx
 
@@ -247,7 +249,7 @@ class RateLimitError(OrchestratorError):
         """Record the failure and the server's ``Retry-After`` delay (seconds)."""
         self.retry_after = retry_after
         if retry_after is not None:
-            message += f" (retry after {retry_after:g} s)"
+            message += f" (retry after {duration_text(retry_after)})"
         super().__init__(message, **kw)
 
 
