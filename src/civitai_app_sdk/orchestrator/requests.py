@@ -112,7 +112,7 @@ def reader(spec: OperationSpec[T]) -> Callable[[httpx.Response], T]:
         return lambda response: cast(T, read(_model(model), response.content, model, response))
     if spec.response == "bytes":
         return lambda response: cast(T, _file_content(response))
-    what = spec.operation_id
+    what = f"the {spec.operation_id} call"
     return lambda response: cast(T, refuse_web_page(response, what, "it may not have happened"))
 
 
