@@ -40,9 +40,14 @@ BODY_LIMIT: Final = 2000
 _REQUEST_ID_HEADERS: Final = ("x-request-id", "request-id", "x-correlation-id", "x-trace-id")
 
 
+def html_type(response: httpx.Response) -> bool:
+    """Whether ``response`` says its body is an HTML page (``text/html``, XHTML)."""
+    return "html" in response.headers.get("content-type", "").lower()
+
+
 def is_html(response: httpx.Response) -> bool:
     """Whether ``response`` is an HTML page (a gateway's error page, not the API's)."""
-    if "html" in response.headers.get("content-type", ""):
+    if html_type(response):
         return True
     head = response.content[:64].lstrip().lower()
     return head.startswith((b"<!doctype", b"<html"))

@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._durations import duration_text
+
 if TYPE_CHECKING:
     import httpx
 
@@ -247,7 +249,7 @@ class RateLimitError(OrchestratorError):
         """Record the failure and the server's ``Retry-After`` delay (seconds)."""
         self.retry_after = retry_after
         if retry_after is not None:
-            message += f" (retry after {retry_after:g} s)"
+            message += f" (retry after {duration_text(retry_after)})"
         super().__init__(message, **kw)
 
 
@@ -261,6 +263,13 @@ class ResponseValidationError(OrchestratorError):
     """A 2xx answer whose body does not match the expected model; ``body`` holds it."""
 
     hint = "Upgrade civitai-app-sdk; if that does not help, please report the body"
+
+    def __init__(self, message: str, *, hint: str | None = None, **kw: Any) -> None:
+        """Record the failure; ``hint`` replaces the class's (a web page for an answer
+        calls for another remedy than an upgrade)."""
+        if hint is not None:
+            self.hint = hint
+        super().__init__(message, **kw)
 
 
 class TransportError(OrchestratorError):

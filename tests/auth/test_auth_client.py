@@ -612,6 +612,23 @@ def test_device_start_bad_body(mock: respx.MockRouter, body: object) -> None:
         run("sync", "start_device_authorization", 1)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("interval", -1, "interval is not a number of seconds from 0 to 3600"),
+        ("interval", 3601, "interval is not a number of seconds from 0 to 3600"),
+        ("expires_in", 0, "expires_in is not a number of seconds above 0, up to 86400"),
+    ],
+)
+def test_a_refused_device_timing_says_the_range_it_checks(
+    mock: respx.MockRouter, field: str, value: float, words: str
+) -> None:
+    # the message said "from 0 to 3600" while an interval of 0 was refused
+    mock.post(f"{BASE}/api/auth/oauth/device").respond(200, json={**DEVICE, field: value})
+    with pytest.raises(OAuthError, match=words):
+        run("sync", "start_device_authorization", 1)
+
+
 def test_device_start_missing_interval_defaults_to_5(mock: respx.MockRouter) -> None:
     body = {k: v for k, v in DEVICE.items() if k != "interval"}
     mock.post(f"{BASE}/api/auth/oauth/device").respond(200, json=body)
@@ -679,6 +696,23 @@ def test_device_wait_honours_interval_and_slow_down(mock: respx.MockRouter, mode
     assert tokens.access_token == "civitai_access_0001"
     assert fake.sleeps == [5, 5, 10, 10, 15]
     assert route.call_count == 5
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_interval_of_0_is_no_minimum_and_is_polled_once_a_second(
+    mock: respx.MockRouter, mode: str
+) -> None:
+    """RFC 8628 §3.2: ``interval`` is the least wait between polls; 0 is valid (it was
+    refused, ending the sign-in), yet must not busy-loop the token endpoint."""
+    mock.post(f"{BASE}/api/auth/oauth/device").respond(200, json={**DEVICE, "interval": 0})
+    auth = run(mode, "start_device_authorization", 1)
+    assert auth.interval == 0
+    mock.post(DEVICE_TOKEN_URL).mock(
+        side_effect=[_pending("authorization_pending"), httpx.Response(200, json=TOKENS)]
+    )
+    fake = FakeTime()
+    assert _wait(mode, _authorization(interval=0), fake).access_token == "civitai_access_0001"
+    assert fake.sleeps == [1, 1]
 
 
 @pytest.mark.parametrize("mode", MODES)

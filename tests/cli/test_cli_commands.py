@@ -808,6 +808,19 @@ def test_job_retries_503_then_succeeds_and_maps_errors(authed, api, monkeypatch)
     assert missing.stderr.startswith("error: not found")
 
 
+@pytest.mark.parametrize(
+    ("header", "words"), [("1e11", "wait more than a year"), ("5400", "wait 90 min")]
+)
+def test_a_long_retry_after_reads_as_a_duration(authed, api, monkeypatch, header, words) -> None:
+    # was "wait 1e+11 s and try again"
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
+    api.get(f"{API}/v1/consumer/jobs/j").respond(429, headers={"retry-after": header})
+    result = authed("job", "j")
+    assert result.exit_code == 7
+    assert f"rate limited: {words} and try again" in result.stderr
+    assert "e+" not in result.stderr
+
+
 def test_job_rate_limit_reports_the_wait(authed, api, monkeypatch) -> None:
     monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
     api.get(f"{API}/v1/consumer/jobs/j").respond(429, headers={"retry-after": "42"})

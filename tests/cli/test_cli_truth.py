@@ -207,6 +207,47 @@ def test_a_web_page_for_an_answer_points_at_the_api_url_not_an_upgrade(
         assert "CIVITAI_API_URL" in result.stderr
 
 
+@pytest.mark.parametrize("as_json", [False, True], ids=["human", "json"])
+def test_a_web_page_for_the_answer_to_cancel_is_no_cancel(
+    authed: Run, api: respx.MockRouter, as_json: bool
+) -> None:
+    """A captive portal answers the PUT with 200 HTML: the workflow was not canceled and
+    spends on; the user must not be told it was."""
+    page = "<!doctype html><html><body>Sign in to the Wi-Fi</body></html>"
+    api.put(f"{API}/v2/consumer/workflows/wf-1").respond(200, html=page)
+    result = authed("cancel", "wf-1", *(["--json"] if as_json else []))
+    assert result.exit_code == ExitCode.ERROR
+    assert "Canceled" not in result.stdout
+    assert "cancel may not have happened" in result.stderr
+    assert "`civitai-orch workflow wf-1`" in result.stderr
+    if as_json:
+        document = json.loads(result.stdout)
+        assert document["canceled"] is False
+        assert document["error"]["status"] == 200
+
+
+def test_a_web_page_for_a_signed_url_is_not_saved_as_the_image(
+    authed: Run, api: respx.MockRouter, cli_home: Path
+) -> None:
+    page = "<!doctype html><html><body>Sign in to the Wi-Fi</body></html>"
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(200, html=page)
+    api.get("https://cdn.test/VIDB.mp4").respond(
+        content=b"mp4-bytes", headers={"content-type": "video/mp4"}
+    )
+    api.head(f"{API}/v2/consumer/blobs/IMGB.jpeg").respond(200, html=page)
+    out = cli_home / "work" / "out"
+    result = authed("results", "wf-1", "--download", "--dir", str(out), "--json")
+    assert result.exit_code == ExitCode.DOWNLOAD_FAILED, result.stderr
+    reports = json.loads(result.stdout)["downloads"]
+    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
+    assert "web page" in reports[0]["reason"]
+    assert sorted(p.name for p in out.iterdir()) == ["wf-1_vid_0.mp4"]
+    head = authed("blob", "IMGB.jpeg")
+    assert head.exit_code == ExitCode.ERROR
+    assert "web page" in head.stderr
+
+
 def test_ctrl_c_during_the_submit_request_still_prints_the_key(
     authed: Run, api: respx.MockRouter, body_file: Path
 ) -> None:

@@ -80,6 +80,8 @@ Exit codes:
   10  the workflow failed, expired or was canceled
   11  some downloads failed
   12  you declined the prompt; nothing was submitted, run or deleted
+  13  Buzz was spent but stdout was closed before the answer was printed: the
+      workflow id and retry key are on stderr
   130 interrupted (Ctrl-C or SIGTERM); nothing half-written is left behind"""
 
 

@@ -9,6 +9,8 @@ progress bars included; the console's own styles and cursor moves are left alone
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,6 +83,13 @@ class TerminalConsole(Console):
         super().__init__(**options)
         self._escape = _EscapeText()
         super().push_render_hook(self._escape)
+
+    def on_broken_pipe(self) -> None:
+        """A closed output (its reader left, ``| head``) raises ``BrokenPipeError``, as a
+        ``click.echo`` does, rather than rich's own ``SystemExit(1)``: a command that
+        has spent Buzz must still say on stderr what was bought (see ``_paid``)."""
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
     def push_render_hook(self, hook: RenderHook) -> None:
         """Add ``hook`` just before the escaping hook."""

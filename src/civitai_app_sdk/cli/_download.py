@@ -18,8 +18,10 @@ import httpx
 
 from civitai_app_sdk import errors as sdk
 from civitai_app_sdk._transport import Settings, SyncTransport, to_url
+from civitai_app_sdk.orchestrator._reading import refuse_page_for_file
 from civitai_app_sdk.orchestrator.blobs import extension_for
 
+from ._errors import sentence
 from ._exit import CliError, ExitCode
 from ._files import place, safe_stem, save_chunks, strip_known_suffix
 from ._media import Media
@@ -54,6 +56,7 @@ def _from_url(
     http: SyncTransport, url: str, blob_id: str | None, directory: Path, stem: str, progress: Bar
 ) -> tuple[Path, int]:
     with http.stream(to_url("GET", url, follow_redirects=True)) as response:
+        refuse_page_for_file(response, "file")
         ext = extension_for(response.headers.get("content-type"), blob_id or "")
         return save_chunks(
             response.iter_bytes(1 << 16), directory, stem, ext, on_bytes=progress.advance
@@ -167,6 +170,9 @@ def _reason(exc: Exception) -> str:
         return f"too slow: fewer than {exc.min_bytes} bytes in {exc.window:g} s"
     if isinstance(exc, sdk.RequestValidationError):  # a URL in the workflow, not the user's
         return "the server gave a URL that cannot be fetched: " + "; ".join(exc.problems)
+    if isinstance(exc, sdk.ResponseValidationError):  # a web page (captive portal, proxy)
+        text = str(exc)
+        return sentence(text[: text.find(exc.hint)] if exc.hint in text else text)
     if isinstance(exc, sdk.OrchestratorError) and exc.status:
         return f"HTTP {exc.status}"
     if isinstance(exc, sdk.TransportError) and exc.__cause__ is not None:

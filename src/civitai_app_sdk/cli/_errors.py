@@ -12,6 +12,7 @@ import click
 import httpx
 
 from civitai_app_sdk import errors as sdk
+from civitai_app_sdk._durations import duration_text
 from civitai_app_sdk.oauth.errors import LoginRequiredError, OAuthError
 
 from ._exit import CliError, ExitCode
@@ -114,7 +115,8 @@ def _lead(error: sdk.OrchestratorError) -> tuple[str, ExitCode]:
             ExitCode.NOT_FOUND,
         )
     if isinstance(error, sdk.RateLimitError):
-        wait = f"wait {error.retry_after:g} s" if error.retry_after is not None else "wait a minute"
+        after = error.retry_after
+        wait = f"wait {duration_text(after)}" if after is not None else "wait a minute"
         return f"rate limited: {wait} and try again", ExitCode.RATE_LIMITED
     if isinstance(error, sdk.ServerError):
         return (
@@ -160,7 +162,7 @@ def _unreadable(error: sdk.ResponseValidationError) -> CliError:
     end = text.find(error.hint)
     if end >= 0:
         base = sentence(text[:end])
-        if _body_text(error).startswith("<"):
+        if error.hint == sdk.ResponseValidationError.hint and _body_text(error).startswith("<"):
             text = f"{base}: it is a web page; check CIVITAI_API_URL (or a proxy in between)"
         else:
             text = f"{base}. {error.hint}"

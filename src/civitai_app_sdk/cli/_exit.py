@@ -27,6 +27,7 @@ class ExitCode(enum.IntEnum):
     WORKFLOW_FAILED = 10
     DOWNLOAD_FAILED = 11
     DECLINED = 12
+    OUTPUT_LOST = 13
     INTERRUPTED = 130
 
 

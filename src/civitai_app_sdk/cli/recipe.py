@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import click
@@ -15,6 +16,7 @@ from ._exit import CliError, ExitCode
 from ._json_input import read_json
 from ._options import api_options, json_option
 from ._output import emit_json
+from ._paid import paid_output
 from ._session import open_client
 
 _PREFIX = "recipes."
@@ -105,4 +107,9 @@ def recipe(
         if estimate:
             raise
         raise _run_failed(exc) from None
-    emit_json(output)  # the step's output is JSON data for people and scripts alike
+    ran = (
+        "the recipe ran and spends Buzz; look for it with `civitai-orch workflows` rather "
+        "than running it again (a recipe has no idempotency key)"
+    )
+    with paid_output(ran) if not estimate else contextlib.nullcontext():
+        emit_json(output)  # the step's output is JSON data for people and scripts alike

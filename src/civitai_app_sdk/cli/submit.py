@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING, Any, cast
 
 import click
@@ -13,6 +14,7 @@ from ._exit import CliError, ExitCode
 from ._json_input import read_json
 from ._options import api_options, json_option
 from ._output import emit_json, note, printable, stdout, to_data
+from ._paid import paid_output
 from ._render import cost_text, estimate_summary
 from ._session import open_client
 from .inspect import (
@@ -189,14 +191,34 @@ def submit(
     workflow_id = str(created.get("id") or "")
     state = created.get("status")
     known = state if isinstance(state, str) else None
-    try:  # paid for: a Ctrl-C from here on must still say which workflow it was
-        _report_submitted(created, workflow_id, wait=wait, as_json=as_json)
+    paid = {"id": workflow_id or None, "externalId": key}
+    try:  # paid for: a Ctrl-C or a closed stdout from here on must still say which one
+        with paid_output(_bought(workflow_id, key), extra=paid):
+            _report_submitted(created, workflow_id, wait=wait, as_json=as_json)
     except KeyboardInterrupt:
         if not workflow_id:
             raise
         raise still_running(workflow_id, known, "interrupted", ExitCode.INTERRUPTED) from None
     if wait and workflow_id:
-        finish(follow(client, workflow_id, timeout, status=known), as_json)
+        final = follow(client, workflow_id, timeout, status=known)
+        status = printable(str(final.get("status")))
+        check = shlex.join(["civitai-orch", "workflow", workflow_id])
+        ended = (
+            f"workflow {workflow_id} ended {status} (see it with `{check}`; its retry key: "
+            f"`--external-id {key}`)"
+        )
+        with paid_output(ended, extra={**paid, "status": final.get("status")}):
+            finish(final, as_json)
+
+
+def _bought(workflow_id: str, key: str) -> str:
+    """What a submit that has been charged bought, and how to find it again."""
+    which = f"workflow {workflow_id}" if workflow_id else "the workflow"
+    follow_it = f"; follow it with `{follow_command(workflow_id)}`" if workflow_id else ""
+    return (
+        f"{which} was submitted and spends Buzz{follow_it} (its retry key: "
+        f"`--external-id {key}` finds it rather than paying again)"
+    )
 
 
 def _report_submitted(
@@ -223,7 +245,18 @@ def _report_submitted(
 @json_option
 def cancel(workflow_id: str, token: str | None, api_url: str | None, as_json: bool) -> None:
     """Cancel WORKFLOW_ID; work that has not started is refunded."""
-    open_client(token, api_url).cancel(workflow_id)
+    try:
+        open_client(token, api_url).cancel(workflow_id)
+    except ResponseValidationError as exc:  # a web page answered: the API may not have seen it
+        check = shlex.join(["civitai-orch", "workflow", workflow_id])
+        raise CliError(
+            "the cancel may not have happened: the answer was a web page, not the API's "
+            "(check CIVITAI_API_URL, or a captive portal or proxy in between); the workflow "
+            f"may still be running and spending Buzz: check it with `{check}` and cancel again",
+            status=exc.status,
+            request_id=exc.request_id,
+            extra={"id": workflow_id, "canceled": False},
+        ) from None
     if as_json:
         emit_json({"id": workflow_id, "canceled": True})
     else:

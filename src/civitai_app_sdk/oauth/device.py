@@ -22,6 +22,9 @@ _MAX_LIFE: Final = 24 * 3600.0
 """Longest device-code lifetime read, seconds (Civitai's live 15 minutes)."""
 _MAX_STEP: Final = 3600.0
 """Longest poll interval read, seconds (Civitai asks for 5)."""
+_MIN_STEP: Final = 1.0
+"""Shortest wait between polls, seconds: an ``interval`` of 0 (no minimum, RFC 8628
+§3.2) must not turn the wait for the user into a busy loop on the token endpoint."""
 _MAX_FAILURES: Final = 5
 """Polls in a row that may fail (no answer, or a 5xx) before the failure is raised."""
 _PENDING: Final = frozenset({"authorization_pending"})
@@ -42,8 +45,11 @@ def _shown(key: str, value: str) -> str:
     return value
 
 
-def _positive(key: str, value: object, default: float | None, most: float) -> float:
-    """A positive number of seconds up to ``most``; ``default`` when absent (if any).
+def _seconds(
+    key: str, value: object, default: float | None, most: float, *, zero: bool = False
+) -> float:
+    """A number of seconds up to ``most``, above 0 (or 0 too with ``zero``); ``default``
+    when absent (if any).
 
     A longer one is a broken or hostile server: it would hold a caller for days, and a
     large enough one made ``time.sleep`` raise ``OverflowError``.
@@ -51,9 +57,10 @@ def _positive(key: str, value: object, default: float | None, most: float) -> fl
     if value is None and default is not None:
         return default
     number = finite_number(value)
-    if number is not None and 0 < number <= most:
+    if number is not None and (number >= 0 if zero else number > 0) and number <= most:
         return number
-    raise ValueError(f"{key} is not a number of seconds from 0 to {most:g}")
+    bounds = f"from 0 to {most:g}" if zero else f"above 0, up to {most:g}"
+    raise ValueError(f"{key} is not a number of seconds {bounds}")
 
 
 @attrs.frozen
@@ -61,7 +68,8 @@ class DeviceAuthorization:
     """A started device grant: show ``user_code`` and ``verification_uri`` to the user.
 
     ``expires_at`` is epoch seconds; ``interval`` is the server's minimum poll interval
-    in seconds. The ``device_code`` is secret and hidden from ``repr``.
+    in seconds (5 when it sends none; 0, no minimum, is polled once a second). The
+    ``device_code`` is secret and hidden from ``repr``.
     """
 
     device_code: str = attrs.field(repr=hidden_repr)
@@ -91,8 +99,10 @@ class DeviceAuthorization:
                 device_code=strings["device_code"],
                 user_code=strings["user_code"],
                 verification_uri=strings["verification_uri"],
-                expires_at=now + _positive("expires_in", data.get("expires_in"), None, _MAX_LIFE),
-                interval=_positive("interval", data.get("interval"), _DEFAULT_INTERVAL, _MAX_STEP),
+                expires_at=now + _seconds("expires_in", data.get("expires_in"), None, _MAX_LIFE),
+                interval=_seconds(
+                    "interval", data.get("interval"), _DEFAULT_INTERVAL, _MAX_STEP, zero=True
+                ),
                 verification_uri_complete=complete if isinstance(complete, str) else None,
             )
         except ValueError as exc:
@@ -102,7 +112,7 @@ class DeviceAuthorization:
 class DevicePoller:
     """When to poll next, shared by the sync and async clients.
 
-    Waits the server's ``interval`` before each poll, adds 5 seconds after
+    Waits the server's ``interval`` (at least a second) before each poll, adds 5 s after
     ``slow_down`` (RFC 8628) or ``rate_limited`` (what this server sends instead), keeps
     going on ``authorization_pending`` and through up to five lost answers or 5xx in a
     row (a network blip must not end a sign-in the user is still typing: if a lost
@@ -119,7 +129,7 @@ class DevicePoller:
         max_wait: float | None = None,
     ) -> None:
         """Start the schedule now; ``max_wait`` may end it before the code expires."""
-        self.interval = authorization.interval
+        self.interval = max(authorization.interval, _MIN_STEP)
         self._clock = clock
         deadline = authorization.expires_at
         if max_wait is not None:

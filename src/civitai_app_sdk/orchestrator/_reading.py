@@ -28,7 +28,7 @@ from civitai_app_sdk_generated._base import (
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import SchemaValidator
 
-from .._failures import BODY_LIMIT, request_id
+from .._failures import BODY_LIMIT, html_type, is_html, request_id
 from ..errors import ResponseValidationError, parse_body
 from ._relaxed import relaxed_validator
 
@@ -182,6 +182,58 @@ def _said(problem: Any) -> str:
     return message
 
 
+WEB_PAGE_HINT: Final = (
+    "A captive portal, a proxy or a website answered instead of the API: check "
+    "CIVITAI_API_URL and the network"
+)
+BLOB_PAGE_HINT: Final = (
+    "A captive portal, a proxy or the page of an expired link answered instead: check "
+    "the network and try again"
+)
+
+
+def _text(response: httpx.Response) -> str:
+    try:
+        return response.text
+    except httpx.ResponseNotRead:  # a streamed answer: its page is not read
+        return ""
+
+
+def web_page_error(
+    response: httpx.Response, message: str, hint: str = WEB_PAGE_HINT
+) -> ResponseValidationError:
+    """The error for a 2xx answer that is a web page where the API's answer was expected."""
+    text = _text(response)
+    return ResponseValidationError(
+        message,
+        hint=hint,
+        body=parse_body(text),
+        body_text=text[:BODY_LIMIT],
+        status=response.status_code,
+        request_id=request_id(response),
+        headers=response.headers,
+        response=response,
+    )
+
+
+def refuse_web_page(response: httpx.Response, what: str, consequence: str = "") -> None:
+    """Raise :class:`ResponseValidationError` when the 2xx answer to ``what`` (a call
+    whose body is not read) is a web page: a captive portal or a proxy answered, so the
+    API never saw the call. ``consequence`` says what that means for the caller."""
+    if is_html(response):
+        message = f"the answer to {what} is a web page, not the API's"
+        raise web_page_error(response, message + (f": {consequence}" if consequence else ""))
+
+
+def refuse_page_for_file(response: httpx.Response, what: str = "blob") -> None:
+    """Raise :class:`ResponseValidationError` when ``response``, where the bytes of
+    ``what`` were expected, says it is an HTML page (any other content type is kept)."""
+    if html_type(response):
+        kind = response.headers.get("content-type", "").split(";")[0].strip()
+        message = f"the answer is a web page ({kind}), not the {what}"
+        raise web_page_error(response, message, BLOB_PAGE_HINT)
+
+
 def read(kind: Any, content: bytes, what: str, response: httpx.Response | None = None) -> Any:
     """Parse the JSON body ``content`` as ``kind``, or raise :class:`ResponseValidationError`.
 
@@ -194,6 +246,8 @@ def read(kind: Any, content: bytes, what: str, response: httpx.Response | None =
         except ValidationError as error:
             return _read_leniently(kind, content, error)
     except ValidationError as error:
+        if response is not None and is_html(response):
+            raise web_page_error(response, f"the answer is a web page, not the {what}") from None
         text = content.decode("utf-8", errors="replace")
         first = reported_errors(error)[0]
         where = "/".join(map(str, json_location(first["loc"]))) or "the top level"

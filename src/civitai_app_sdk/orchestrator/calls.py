@@ -28,7 +28,7 @@ from .._request import Call, RequestOptions, with_options
 from ..errors import BlobBlockedError, RequestValidationError
 from ._charges import warn_charged
 from ._params import WORKFLOWS, hold_params, invalid, list_params, segment, text
-from ._reading import read
+from ._reading import read, refuse_page_for_file, refuse_web_page
 from .validation import WorkflowBody, validate_workflow_body
 
 __all__ = ["Operation", "WorkflowPage", "new_external_id", "segment"]
@@ -56,8 +56,21 @@ _step = _reader(WorkflowStep, "workflow step")
 _resource = _reader(ResourceInfo, "resource")
 
 
-def _nothing(response: httpx.Response) -> None:
-    return None
+CANCEL_UNSURE: Final = (
+    "the cancel may not have happened and the workflow may still be running and spending "
+    "Buzz; check its status with get(workflow_id) and cancel again if it still runs"
+)
+"""What a cancel whose answer was not the API's means (the end of its error message)."""
+
+
+def _no_body(what: str, consequence: str) -> Callable[[httpx.Response], None]:
+    """Reads the 2xx answer of a call named ``what`` that has no body to read: a web
+    page for one (a captive portal, a proxy) is no success; ``consequence`` says so."""
+
+    def check(response: httpx.Response) -> None:
+        refuse_web_page(response, what, consequence)
+
+    return check
 
 
 def new_external_id() -> str:
@@ -148,7 +161,7 @@ def cancel(workflow_id: str, **options: Unpack[RequestOptions]) -> Operation[Non
     """Cancel a workflow; work that has not started is refunded."""
     path = f"{WORKFLOWS}/{segment(workflow_id, 'workflow id')}"
     call = Call("PUT", path, json={"status": "canceled"})
-    return Operation(with_options(call, options), _nothing)
+    return Operation(with_options(call, options), _no_body("the cancel", CANCEL_UNSURE))
 
 
 def query(
@@ -187,13 +200,15 @@ def add_tag(workflow_id: str, tag: str, **options: Unpack[RequestOptions]) -> Op
     """Add a tag to a workflow (sent as a JSON string)."""
     segment(tag, "tag")
     path = f"{WORKFLOWS}/{segment(workflow_id, 'workflow id')}/tags"
-    return Operation(with_options(Call("POST", path, json=tag), options), _nothing)
+    added = _no_body("the tag's addition", "the tag may not have been added")
+    return Operation(with_options(Call("POST", path, json=tag), options), added)
 
 
 def remove_tag(workflow_id: str, tag: str, **options: Unpack[RequestOptions]) -> Operation[None]:
     """Remove a tag from a workflow."""
     path = f"{WORKFLOWS}/{segment(workflow_id, 'workflow id')}/tags/{segment(tag, 'tag')}"
-    return Operation(with_options(Call("DELETE", path), options), _nothing)
+    removed = _no_body("the tag's removal", "the tag may not have been removed")
+    return Operation(with_options(Call("DELETE", path), options), removed)
 
 
 def get_step(
@@ -240,8 +255,15 @@ def refuse_blocked(response: httpx.Response) -> None:
         )
 
 
-def _content(response: httpx.Response) -> bytes:
+def refuse_not_blob(response: httpx.Response) -> None:
+    """Raise when ``response`` is not a blob's content: the blocked-media placeholder
+    (:class:`BlobBlockedError`) or a web page (``ResponseValidationError``)."""
     refuse_blocked(response)
+    refuse_page_for_file(response)
+
+
+def _content(response: httpx.Response) -> bytes:
+    refuse_not_blob(response)
     return response.content
 
 
@@ -261,7 +283,7 @@ def blob_size(
 
 
 def _content_length(response: httpx.Response) -> int | None:
-    refuse_blocked(response)
+    refuse_not_blob(response)
     length = response.headers.get("content-length", "")
     return int(length) if length.isdigit() else None
 

@@ -231,7 +231,7 @@ class OrchestratorClient(
         refuse_early(blob_id, dir=dir, path=path, overwrite=overwrite)
         total, floor = _limits(options)
         with self._transport.stream(_blob_call(blob_id, options), total, floor) as response:
-            calls.refuse_blocked(response)
+            calls.refuse_not_blob(response)
             target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
             with blob_file(target, overwrite=overwrite) as out:
                 for chunk in response.iter_bytes(_CHUNK):
@@ -297,7 +297,7 @@ class AsyncOrchestratorClient(
         refuse_early(blob_id, dir=dir, path=path, overwrite=overwrite)
         total, floor = _limits(options)
         async with self._transport.stream(_blob_call(blob_id, options), total, floor) as response:
-            calls.refuse_blocked(response)
+            calls.refuse_not_blob(response)
             target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
             with blob_file(target, overwrite=overwrite) as out:
                 async for chunk in response.aiter_bytes(_CHUNK):

@@ -21,7 +21,7 @@ from .._request import Call
 from ..errors import RequestValidationError
 from . import calls
 from ._charges import warn_charged
-from ._reading import read
+from ._reading import read, refuse_page_for_file, refuse_web_page
 from .validation import check_json
 
 __all__ = ["build_operation", "check_body", "reader"]
@@ -102,13 +102,23 @@ def check_body(model_name: str, body: object, *, keep_nulls: bool = False) -> An
 
 
 def reader(spec: OperationSpec[T]) -> Callable[[httpx.Response], T]:
-    """What reads a 2xx answer of ``spec``: its response model, the bytes, or None."""
+    """What reads a 2xx answer of ``spec``: its response model, the bytes, or None.
+
+    A web page (a captive portal, a proxy) is none of them: it raises
+    :class:`~civitai_app_sdk.errors.ResponseValidationError`, also for a call with no body.
+    """
     model = spec.response_model
     if spec.response == "json" and model is not None:
-        return lambda response: cast(T, read(_model(model), response.content, model))
+        return lambda response: cast(T, read(_model(model), response.content, model, response))
     if spec.response == "bytes":
-        return lambda response: cast(T, response.content)
-    return lambda response: cast(T, None)
+        return lambda response: cast(T, _file_content(response))
+    what = f"the {spec.operation_id} call"
+    return lambda response: cast(T, refuse_web_page(response, what, "it may not have happened"))
+
+
+def _file_content(response: httpx.Response) -> bytes:
+    refuse_page_for_file(response, "file")
+    return response.content
 
 
 def build_operation(
