@@ -298,6 +298,26 @@ def test_revoke_accepts_any_2xx(
     )
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, html="<html><body>Sign in to the Wi-Fi</body></html>"),
+        httpx.Response(200, text="<!DOCTYPE html><p>portal</p>"),
+    ],
+)
+def test_revoke_answered_by_a_web_page_did_not_revoke(
+    mock: respx.MockRouter, mode: str, response: httpx.Response
+) -> None:
+    # A captive portal's page: 0.14 took it as success, so a logout said the token was
+    # revoked while it still worked.
+    mock.post(f"{BASE}/api/auth/oauth/revoke").mock(return_value=response)
+    with pytest.raises(OAuthError, match="may not be revoked") as caught:
+        run(mode, "revoke_token", "tok-secret-1", secret="s")
+    assert caught.value.error == "invalid_response"
+    assert "tok-secret-1" not in str(caught.value)
+
+
 def test_revoke_error(mock: respx.MockRouter) -> None:
     mock.post(f"{BASE}/api/auth/oauth/revoke").respond(400, json={"error": "invalid_request"})
     with pytest.raises(OAuthError, match="invalid_request"):

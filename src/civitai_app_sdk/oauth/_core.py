@@ -17,6 +17,7 @@ from typing import Any, Final, TypeVar
 import attrs
 import httpx
 
+from .._failures import is_html
 from .._operations import Operation
 from .._redact import mask_secrets
 from .._request import Call as CoreCall
@@ -288,17 +289,26 @@ def refresh_call(
     return _single_use(creds, guard, refresh_token, fields, now)
 
 
-def _ignore_body(response: httpx.Response) -> None:
-    return None
+def _revoked(response: httpx.Response) -> None:
+    """A 2xx answer revoked the token, unless it is a web page (a captive portal or a
+    proxy answered): the token may still work, and a logout must not say otherwise."""
+    if is_html(response):
+        raise OAuthError(
+            "invalid_response",
+            "a web page answered instead of the OAuth server: the token may not be revoked "
+            "(check the network and the OAuth URL, then revoke again)",
+            status=response.status_code,
+        )
 
 
 def revoke_call(creds: Credentials, *, token: str, token_type_hint: str | None) -> Operation[None]:
-    """Token revocation; any 2xx answer is success, whatever its body."""
+    """Token revocation; a 2xx answer is success whatever its body, unless it is a web
+    page (0.14 took that as success too)."""
     nonempty_str("token", token)
     fields = [("token", token), *creds.auth_fields()]
     if token_type_hint is not None:
         fields.append(("token_type_hint", token_type_hint))
-    return Operation(form_call(creds.base_url, REVOKE_PATH, fields, idempotent=True), _ignore_body)
+    return Operation(form_call(creds.base_url, REVOKE_PATH, fields, idempotent=True), _revoked)
 
 
 def device_start_call(
