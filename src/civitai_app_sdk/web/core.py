@@ -10,6 +10,7 @@ only moves these values in and out of requests.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
 import time
@@ -34,7 +35,7 @@ from ..oauth import (
 )
 from ..oauth.urls import normalize_base_url, scope_value
 from .chunks import ChunkedCookie
-from .errors import CallbackError, StateMismatchError
+from .errors import CallbackError, SignInUnavailableError, StateMismatchError
 from .login import DEFAULT_LOGIN_TTL, LoginRequest, begin_login, check_callback
 from .session import Session, SessionStore
 
@@ -74,6 +75,43 @@ def _app_origin(redirect_uri: str) -> tuple[str, bool]:
         raise ConfigurationError("redirect_uri needs a path (the callback route)")
     # as browsers send it in ``Origin``: lower case, no default port
     return normalize_base_url(f"{parts.scheme}://{parts.netloc}"), secure
+
+
+_CUT_ELSEWHERE: Final = (
+    "The sign-in could not be renewed just now. You are still signed in: please try again."
+)
+
+
+def _elsewhere(flight: asyncio.Future[TokenSet]) -> asyncio.Future[TokenSet] | None:
+    """The outcome, for this event loop, of a refresh that another loop ran or runs (an
+    app that starts a loop per request, or several loops in threads); None when it
+    cannot give one (cancelled, or its loop stopped half way): a new refresh is sent."""
+    if flight.done():
+        if flight.cancelled():
+            return None
+        settled: asyncio.Future[TokenSet] = asyncio.get_running_loop().create_future()
+        error = flight.exception()
+        if error is not None:
+            settled.set_exception(error)
+        else:
+            settled.set_result(flight.result())
+        return settled
+    other = flight.get_loop()
+    if other.is_closed() or not other.is_running():
+        return None
+    bridge: concurrent.futures.Future[TokenSet] = concurrent.futures.Future()
+
+    def relay(done: asyncio.Future[TokenSet]) -> None:
+        error = None if done.cancelled() else done.exception()
+        if done.cancelled():  # the session stays; the next request refreshes again
+            bridge.set_exception(SignInUnavailableError(_CUT_ELSEWHERE))
+        elif error is not None:
+            bridge.set_exception(error)
+        else:
+            bridge.set_result(done.result())
+
+    other.call_soon_threadsafe(flight.add_done_callback, relay)
+    return asyncio.wrap_future(bridge)
 
 
 class WebAuthCore:
@@ -215,7 +253,12 @@ class WebAuthCore:
             del self._refreshes[old]
         entry = self._refreshes.get(key)
         loop = asyncio.get_running_loop()
-        if entry is None or entry[1].get_loop() is not loop:
+        if entry is not None and entry[1].get_loop() is not loop:
+            elsewhere = _elsewhere(entry[1])
+            if elsewhere is not None:  # the token went out there: never send it again
+                return await elsewhere
+            entry = None
+        if entry is None:
             flight = asyncio.ensure_future(self.oauth.refresh_token(refresh_token))
             entry = (now + _RECENT_REFRESH, flight)
             self._refreshes[key] = entry

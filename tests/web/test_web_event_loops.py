@@ -1,0 +1,113 @@
+"""One refresh per refresh token also across event loops.
+
+An app that starts a loop per request (``asyncio.run`` in a sync framework) or runs
+several loops in threads shares one :class:`WebAuthCore`. Civitai rotates refresh tokens:
+a request carrying the cookie another loop already refreshed must get that refresh's
+outcome, never send the spent token again (which ends the session).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import httpx
+import pytest
+import respx
+
+from civitai_app_sdk.oauth import AsyncOAuthClient, TokenSet
+from civitai_app_sdk.web import SessionExpiredError, SignInUnavailableError, WebAuthCore
+from tests.web.test_web_session import AUTH, NOW, cookie_for, core, token_answer, tokens
+
+TOKEN_URL = f"{AUTH}/api/auth/oauth/token"
+
+
+def test_a_loop_per_request_shares_the_refresh_an_earlier_loop_made() -> None:
+    owner = core()
+    cookie = asyncio.run(cookie_for(owner, tokens("a1", "r1", NOW - 5)))
+    with respx.mock:
+        route = respx.post(TOKEN_URL)
+        route.side_effect = [
+            token_answer("a2", "r2"),
+            httpx.Response(400, json={"error": "invalid_grant"}),
+        ]
+        first = asyncio.run(owner.new_session(cookie).access_token())
+        second = asyncio.run(owner.new_session(cookie).access_token())  # the old cookie again
+    assert (first, second) == ("a2", "a2")
+    assert route.call_count == 1  # the spent r1 was not sent twice
+
+
+def test_a_refusal_in_one_loop_is_the_answer_in_the_next() -> None:
+    owner = core()
+    cookie = asyncio.run(cookie_for(owner, tokens("a1", "r1", NOW - 5)))
+    with respx.mock:
+        route = respx.post(TOKEN_URL).respond(400, json={"error": "invalid_grant"})
+        for _ in range(2):
+            with pytest.raises(SessionExpiredError):
+                asyncio.run(owner.new_session(cookie).access_token())
+    assert route.call_count == 1
+
+
+class _HeldRefresh(AsyncOAuthClient):
+    """Answers a refresh only when the test lets it, counting the refreshes sent."""
+
+    def __init__(self) -> None:
+        super().__init__("app", base_url=AUTH, site_url=AUTH)
+        self.sent = 0
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.cancel = False
+
+    async def refresh_token(self, refresh_token: str, **_: object) -> TokenSet:
+        self.sent += 1
+        self.started.set()
+        await asyncio.to_thread(self.release.wait, 5)
+        if self.cancel:
+            raise asyncio.CancelledError
+        return TokenSet(access_token="a2", refresh_token="r2", expires_at=NOW + 3600)
+
+
+def _two_loops(oauth: _HeldRefresh) -> list[object]:
+    owner = WebAuthCore(
+        client_id="app",
+        redirect_uri="https://app.example/auth/callback",
+        scopes=114689,
+        cookie_secrets=["s" * 40],
+        oauth_client=oauth,
+        clock=lambda: NOW,
+    )
+    cookie = asyncio.run(cookie_for(owner, tokens("a1", "r1", NOW - 5)))
+    results: list[object] = [None, None]
+
+    def request(index: int) -> None:
+        try:
+            results[index] = asyncio.run(owner.new_session(cookie).access_token())
+        except (Exception, asyncio.CancelledError) as error:  # the test looks at it
+            results[index] = error
+
+    first = threading.Thread(target=request, args=(0,))
+    first.start()
+    assert oauth.started.wait(5)
+    second = threading.Thread(target=request, args=(1,))
+    second.start()
+    second.join(0.2)  # it waits for the first loop's refresh
+    assert second.is_alive()
+    oauth.release.set()
+    first.join(5)
+    second.join(5)
+    return results
+
+
+def test_a_loop_in_another_thread_waits_for_the_refresh_a_running_loop_makes() -> None:
+    oauth = _HeldRefresh()
+    assert _two_loops(oauth) == ["a2", "a2"]
+    assert oauth.sent == 1
+
+
+def test_a_refresh_cut_in_another_loop_keeps_the_session_for_the_next_request() -> None:
+    oauth = _HeldRefresh()
+    oauth.cancel = True
+    first, second = _two_loops(oauth)
+    assert isinstance(second, SignInUnavailableError)
+    assert oauth.sent == 1
+    assert not isinstance(first, str)
