@@ -94,7 +94,8 @@ def test_unreadable_manifest_exits_2(runner: CliRunner, tmp_path: Path, raw: byt
     path.write_bytes(raw)
     result = run(runner, str(path), "--json")
     assert result.exit_code == 2
-    assert json.loads(result.stdout)["error"].startswith("cannot read")
+    assert json.loads(result.stdout)["error"]["message"].startswith("cannot read")
+    assert json.loads(result.stdout)["error"]["exitCode"] == 2
 
 
 def test_missing_file_and_bad_schema_exit_2(runner: CliRunner, tmp_path: Path) -> None:
@@ -105,7 +106,7 @@ def test_missing_file_and_bad_schema_exit_2(runner: CliRunner, tmp_path: Path) -
         runner, str(write(tmp_path, BASE)), "--schema", str(tmp_path / "nope.json"), "--json"
     )
     assert result.exit_code == 2
-    assert "manifest schema" in json.loads(result.stdout)["error"]
+    assert "manifest schema" in json.loads(result.stdout)["error"]["message"]
 
 
 def test_non_object_manifest_is_invalid_not_unreadable(runner: CliRunner, tmp_path: Path) -> None:
@@ -157,7 +158,16 @@ def test_deeply_nested_json_is_one_line_not_a_traceback(
     assert result.stdout == ""
     as_json = run(runner, str(path), "--json")
     assert as_json.exit_code == 2
-    assert json.loads(as_json.stdout) == {"file": str(path), "error": f"cannot read: {NESTED}"}
+    assert json.loads(as_json.stdout) == {
+        "file": str(path),
+        "error": {
+            "message": f"cannot read: {NESTED}",
+            "exitCode": 2,
+            "status": None,
+            "requestId": None,
+            "fields": None,
+        },
+    }
 
 
 def test_nesting_the_parser_can_read_is_still_checked(runner: CliRunner, tmp_path: Path) -> None:
@@ -178,7 +188,9 @@ def test_deeply_nested_schema_is_one_line(runner: CliRunner, tmp_path: Path) -> 
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [f"{path}: {schema} is nested too deeply to read"]
     as_json = run(runner, str(path), "--schema", str(schema), "--json")
-    assert json.loads(as_json.stdout)["error"] == f"{schema} is nested too deeply to read"
+    assert json.loads(as_json.stdout)["error"]["message"] == (
+        f"{schema} is nested too deeply to read"
+    )
 
 
 def test_a_schema_that_cannot_be_used_exits_2_in_one_line(
@@ -199,7 +211,7 @@ def test_a_manifest_over_the_size_cap_is_refused_unread(runner: CliRunner, tmp_p
     path.write_text(json.dumps(BASE) + " " * MAX_MANIFEST_BYTES, encoding="utf-8")
     result = run(runner, str(path), "--json")
     assert result.exit_code == 2
-    assert json.loads(result.stdout)["error"] == (
+    assert json.loads(result.stdout)["error"]["message"] == (
         "cannot read: the file is larger than 1 MiB; a manifest is a small JSON file"
     )
     path.write_text(json.dumps(BASE).ljust(MAX_MANIFEST_BYTES), encoding="utf-8")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import click
 
+from ._exit import CliError, ExitCode
 from ._json import parse_json
 from ._output import json_text, printable
 
@@ -118,8 +119,9 @@ def validate(manifest: Path, as_json: bool, schema: Path | None) -> None:
             reason = str(exc)
         else:
             reason = f"cannot read: {exc}"
-        if as_json:
-            _emit_json({"file": str(manifest), "error": reason})
+        if as_json:  # the failure document every command's --json gives
+            failure = CliError(reason, ExitCode.USAGE, extra={"file": str(manifest)})
+            _emit_json(failure.document())
         else:
             click.echo(f"{printable(str(manifest))}: {printable(reason)}", err=True)
         sys.exit(EXIT_UNREADABLE)
