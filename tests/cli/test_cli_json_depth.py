@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from civitai_app_sdk.cli._config import ConfigError, read_config_file
 from civitai_app_sdk.cli._credentials import CredentialsFile
+from civitai_app_sdk.cli._exit import CliError
 from civitai_app_sdk.cli._json import NestedTooDeeplyError, parse_json
+from civitai_app_sdk.cli._json_input import read_json
 
 DEEP = 100_000
 
@@ -48,3 +50,15 @@ def test_a_deep_credentials_file_is_a_config_error_naming_it(tmp_path: Path) -> 
     with pytest.raises(ConfigError, match="nested too deeply") as caught:
         store.read()
     assert "civitai-orch login" in str(caught.value)
+
+
+def test_an_input_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    # Windows Notepad writes one; Python's json refuses it ("Unexpected UTF-8 BOM").
+
+    path = tmp_path / "body.json"
+    path.write_text('\ufeff{"steps": []}', encoding="utf-8")
+    with path.open(encoding="utf-8") as handle:
+        assert read_json(handle) == {"steps": []}
+    path.write_text('\ufeff\ufeff{"steps": []}', encoding="utf-8")  # one mark, not any text
+    with path.open(encoding="utf-8") as handle, pytest.raises(CliError, match="not valid JSON"):
+        read_json(handle)

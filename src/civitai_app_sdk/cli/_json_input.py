@@ -14,10 +14,14 @@ MAX_INPUT: Final = MAX_JSON_BODY
 endless pipe ends with an error, not with the memory exhausted."""
 
 
+BOM: Final = "\ufeff"
+"""The byte order mark some editors (Windows Notepad) put first: read past, not refused."""
+
+
 def read_json(file: IO[str]) -> Any:
-    """The JSON value in ``file``; a usage error naming the file when it is not JSON,
-    not UTF-8, larger than :data:`MAX_INPUT` or nested too deeply to parse (never a
-    traceback)."""
+    """The JSON value in ``file`` (a leading byte order mark is skipped); a usage error
+    naming the file when it is not JSON, not UTF-8, larger than :data:`MAX_INPUT` or
+    nested too deeply to parse (never a traceback)."""
     try:
         text = file.read(MAX_INPUT + 1)
         if len(text) > MAX_INPUT:
@@ -26,7 +30,7 @@ def read_json(file: IO[str]) -> Any:
                 "input is a JSON document of at most that size",
                 ExitCode.USAGE,
             )
-        return parse_json(text)
+        return parse_json(text.removeprefix(BOM))
     except NestedTooDeeplyError:
         raise CliError(
             f"{file.name} is nested too deeply to read (over about 1,000 levels)", ExitCode.USAGE
