@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -144,3 +145,27 @@ def test_a_submit_cut_by_asyncio_timeout_is_retried_with_its_key_and_charged_onc
     records = server.state.store.workflows.values()
     charged = [record for record in records if record.template.external_id == key]
     assert [record.id for record in charged] == [workflow_id]  # the retry found it
+
+
+def test_a_slot_reclaimed_from_a_cancelled_request_goes_to_the_request_queued_for_it(
+    server: LocalServer,
+) -> None:
+    # the second of three requests is cancelled at every point in turn (once, the pool
+    # has just made a connection for it); the third, queued behind it, must get the
+    # freed slot at once, not when its pool timeout (10 s) ends its wait
+    async def scenario() -> None:
+        async with AsyncOrchestratorClient(
+            TOKEN, base_url=server.url, max_connections=1, timeout=10
+        ) as client:
+            for turns in range(60):
+                first, cancelled, queued = (asyncio.ensure_future(client.list()) for _ in "abc")
+                started = time.monotonic()
+                for _ in range(turns):
+                    await asyncio.sleep(0)
+                cancelled.cancel()
+                await asyncio.gather(first, cancelled, queued, return_exceptions=True)
+                assert time.monotonic() - started < 2, f"a request waited (cancel after {turns})"
+                assert queued.exception() is None
+                assert _taken(client) == []
+
+    asyncio.run(scenario())
