@@ -5,7 +5,8 @@ would then write requests on one TCP connection and each read whichever answer c
 first, the other's workflow included. :func:`track` registers the pools of the SDK's
 transports; in a forked child they forget every connection and request they held
 (closing the child's copies of the sockets, which leaves the parent's open), so the
-child opens its own.
+child opens its own. A pool of another shape than httpcore 1.0's is not tracked
+(:func:`~civitai_app_sdk._pools.pool_of`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 import httpcore
 
+from ._pools import pool_of
+
 __all__ = ["track"]
 
 _POOLS: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -24,8 +27,8 @@ _POOLS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 def track(transport: object) -> None:
     """Have ``transport``'s connection pool (an httpx transport's) forgotten in a fork."""
-    pool = getattr(transport, "_pool", None)
-    if isinstance(getattr(pool, "_connections", None), list):
+    pool = pool_of(transport)
+    if pool is not None:
         _POOLS.add(pool)
 
 
@@ -39,9 +42,7 @@ def _forget_in_child() -> None:
     for pool in list(_POOLS):
         held = pool._connections
         pool._connections, pool._requests = [], []
-        lock = getattr(pool, "_optional_thread_lock", None)
-        if lock is not None:
-            pool._optional_thread_lock = type(lock)()
+        pool._optional_thread_lock = type(pool._optional_thread_lock)()
         if isinstance(pool, httpcore.ConnectionPool):
             for connection in held:
                 with contextlib.suppress(Exception):

@@ -10,7 +10,8 @@ though nothing is wrong with the network.
 
 :func:`spare_held` makes the pool of an ``httpx.HTTPTransport`` leave alone, while it
 tidies, the connections its live requests hold: they are neither closed nor handed to
-another request; the request holding one finds out itself if it is broken.
+another request; the request holding one finds out itself if it is broken. A pool of
+another shape than httpcore 1.0's is left as it is (:func:`~civitai_app_sdk._pools.pool_of`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any, Final
 
 import httpcore
 import httpx
+
+from ._pools import pool_of
 
 __all__ = ["spare_held"]
 
@@ -74,7 +77,7 @@ def _sparing(pool: Any, tidy: Callable[[], list[Any]]) -> Callable[[], list[Any]
 
 def spare_held(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
     """Make ``transport``'s pool spare the connections its requests hold (once)."""
-    pool = getattr(transport, "_pool", None)
+    pool = pool_of(transport)
     if not isinstance(pool, httpcore.ConnectionPool) or getattr(pool, _MARK, False):
         return transport
     tidy = pool._assign_requests_to_connections

@@ -12,10 +12,9 @@ so, every later request of the client waits for the pool and fails
 :func:`reclaim` runs after a request of the SDK's own pool ended with an exception (never
 on the way of a request that succeeds): it drops the request a half-closed answer left
 behind, closes and removes every connection that is neither idle, nor closed, nor held by
-a request, and hands the freed slots to the requests queued for one. It reads httpcore's
-pool internals (``_requests``, ``_connections``, ``_optional_thread_lock``,
-``_assign_requests_to_connections``; checked against httpcore 1.0.9); a pool of another
-shape is left as it is.
+a request, and hands the freed slots to the requests queued for one. It works on
+httpcore's pool internals; a pool of another shape is left as it is
+(:func:`~civitai_app_sdk._pools.pool_of`).
 """
 
 from __future__ import annotations
@@ -25,6 +24,8 @@ from typing import Any
 
 import anyio
 import httpx
+
+from ._pools import pool_of
 
 __all__ = ["reclaim"]
 
@@ -54,24 +55,14 @@ def _orphans(pool: Any) -> list[Any]:
     return lost
 
 
-def _known_shape(pool: Any) -> bool:
-    """Whether ``pool`` has the httpcore internals :func:`reclaim` works on."""
-    return (
-        isinstance(getattr(pool, "_requests", None), list)
-        and isinstance(getattr(pool, "_connections", None), list)
-        and hasattr(pool, "_optional_thread_lock")
-        and callable(getattr(pool, "_assign_requests_to_connections", None))
-    )
-
-
 async def reclaim(transport: httpx.AsyncHTTPTransport, response: httpx.Response | None) -> None:
     """After a failed or cancelled request on ``transport``: free the slots it left taken.
 
     ``response`` is the answer whose body was being read, if any. Closing the lost
     connections is shielded from the cancellation that is on its way up.
     """
-    pool: Any = getattr(transport, "_pool", None)
-    if not _known_shape(pool):
+    pool = pool_of(transport)
+    if pool is None:
         return
     with pool._optional_thread_lock:
         _leftover(pool, response)
