@@ -197,3 +197,21 @@ def test_an_answer_with_more_values_past_bounds_than_a_widened_range_explains_fa
         _read(data)
     data["steps"] = data["steps"][:MOST_LENIENT]
     assert len(_read(data).steps or []) == MOST_LENIENT
+
+
+class Named(BaseModel):
+    """Fields named as members of a core schema (``ChatCompletionTool.function``,
+    every step's ``metadata``)."""
+
+    metadata: Annotated[int, Field(le=3)]
+    default: Annotated[str, Field(max_length=1)]
+    function: Echo
+    pattern: Annotated[list[int], Field(max_length=1)]
+
+
+def test_fields_named_as_schema_members_are_relaxed_too() -> None:
+    echo = {"text": "abcdef", "ratio": 2.0, "count": 7, "items": [10], "code": "A", "pair": [1]}
+    data = {"metadata": 9, "default": "long", "function": echo, "pattern": [1, 2]}
+    named = read(Named, json.dumps(data).encode(), "named")
+    assert type(named.function) is Echo
+    assert named.model_dump() == data

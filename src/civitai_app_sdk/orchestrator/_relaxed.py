@@ -61,7 +61,7 @@ def _is_plain_model(node: dict[str, Any]) -> bool:
 
 def _loosen(node: Any) -> Any:
     """A copy of the core schema ``node`` without the constraints of its scalar and
-    collection schemas (a field that happens to be named ``pattern`` is left alone)."""
+    collection schemas (a field named ``pattern``, or ``metadata``, is a field like any)."""
     if isinstance(node, list | tuple):
         return type(node)(_loosen(item) for item in node)
     if not isinstance(node, dict):
@@ -76,9 +76,10 @@ def _loosen(node: Any) -> Any:
         if "ref" in node:
             built["ref"] = node["ref"]
         return built
-    drop = isinstance(kind, str) and kind in _CONSTRAINED
+    schema = isinstance(kind, str)  # not a mapping of fields or tags to schemas
+    drop = schema and kind in _CONSTRAINED
     return {
-        key: value if key in _OPAQUE else _loosen(value)
+        key: value if schema and key in _OPAQUE else _loosen(value)
         for key, value in node.items()
         if not (drop and key in _CONSTRAINTS)
     }
