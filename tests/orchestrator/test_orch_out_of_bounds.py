@@ -11,6 +11,8 @@ still held to the constraints, and nothing runs on the path of an answer that fi
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Annotated, Any
 
 import pytest
@@ -215,3 +217,32 @@ def test_fields_named_as_schema_members_are_relaxed_too() -> None:
     named = read(Named, json.dumps(data).encode(), "named")
     assert type(named.function) is Echo
     assert named.model_dump() == data
+
+
+_FIRST_READ_OF_A_LAZY_MEMBER = r"""
+import json, sys
+from civitai_app_sdk_generated import Workflow
+from civitai_app_sdk.orchestrator._reading import read
+workflow = read(Workflow, sys.argv[1].encode(), "workflow")
+step_input = workflow.steps[1].input
+print(json.dumps([type(step_input).__name__, step_input.steps, step_input.prompt]))
+"""
+
+
+def test_a_lazy_member_met_first_in_a_body_with_a_lone_surrogate_keeps_its_widened_value() -> None:
+    # the strict read refuses the whole text (no member is built); the relaxed one builds
+    # the members as it meets them, then reads again with them relaxed
+    data = workflow_json("succeeded")
+    member: dict[str, Any] = {"engine": "comfy", "ecosystem": "sdxl", "operation": "createImage"}
+    member |= {"model": "urn:air:sdxl:checkpoint:civitai:1@2", "prompt": "p\ud800", "steps": 999}
+    data["steps"].append({"$type": "imageGen", "name": "g", "status": "succeeded", "input": member})
+    body = json.dumps(data)
+    assert "\\ud800" in body  # a lone surrogate, as JSON writes it
+    done = subprocess.run(  # which members are built is per process
+        [sys.executable, "-c", _FIRST_READ_OF_A_LAZY_MEMBER, body],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == ["ComfySdxlCreateImageGenInput", 999, "p\ufffd"]

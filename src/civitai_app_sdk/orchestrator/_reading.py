@@ -164,11 +164,15 @@ def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
     if any(item["type"] == "json_invalid" for item in error.errors()):
         data = _whole_text(data)
     for _ in range(_NULL_ROUNDS):
+        generation = _Adapters.generation
         try:
             return _validate_relaxed(kind, json.dumps(data))
         except ValidationError as again:
-            if again.error_count() > MOST_LENIENT or not _drop_refused_nulls(data, again):
+            if again.error_count() > MOST_LENIENT:
                 break
+            dropped = _drop_refused_nulls(data, again)
+            if not dropped and refresh_lazy_unions() == generation:
+                break  # else the lazy union members it met first are relaxed too now
     raise error
 
 
