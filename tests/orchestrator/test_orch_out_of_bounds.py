@@ -246,3 +246,14 @@ def test_a_lazy_member_met_first_in_a_body_with_a_lone_surrogate_keeps_its_widen
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout) == ["ComfySdxlCreateImageGenInput", 999, "p\ufffd"]
+
+
+@pytest.mark.parametrize("depth", [250, 600, 5000])
+def test_an_answer_nested_deeper_than_the_parser_allows_is_a_broken_answer(depth: int) -> None:
+    # the model's parser refuses it as invalid JSON; making its text whole must not
+    # recurse past Python's limit (a RecursionError, not the SDK's error)
+    data = _echoing()
+    data["metadata"] = {"deep": "X"}
+    body = json.dumps(data).replace('"X"', "[" * depth + "]" * depth)
+    with pytest.raises(ResponseValidationError, match="recursion limit exceeded"):
+        read(Workflow, body.encode(), "workflow")

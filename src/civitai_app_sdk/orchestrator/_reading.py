@@ -159,10 +159,10 @@ def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
         raise error
     try:
         data = json.loads(content)
+        if any(item["type"] == "json_invalid" for item in error.errors()):
+            data = _whole_text(data)  # deeper than the parser allows: RecursionError
     except (ValueError, RecursionError):
         raise error from None
-    if any(item["type"] == "json_invalid" for item in error.errors()):
-        data = _whole_text(data)
     for _ in range(_NULL_ROUNDS):
         generation = _Adapters.generation
         try:
