@@ -111,3 +111,51 @@ def test_a_refresh_cut_in_another_loop_keeps_the_session_for_the_next_request() 
     assert isinstance(second, SignInUnavailableError)
     assert oauth.sent == 1
     assert not isinstance(first, str)
+
+
+def test_a_loop_that_stops_while_another_waits_for_its_refresh_does_not_hang_the_other() -> None:
+    # a sync framework's loop per thread, run per request: its request ends (here a
+    # timeout) with the refresh in flight, and the loop stops; the request waiting in
+    # the other loop gets the 503 that keeps the session, not a wait without end
+    oauth = _HeldRefresh()
+    owner = WebAuthCore(
+        client_id="app",
+        redirect_uri="https://app.example/auth/callback",
+        scopes=114689,
+        cookie_secrets=["s" * 40],
+        oauth_client=oauth,
+        clock=lambda: NOW,
+    )
+    cookie = asyncio.run(cookie_for(owner, tokens("a1", "r1", NOW - 5)))
+    loop = asyncio.new_event_loop()
+    results: list[object] = []
+
+    def first() -> None:
+        async def cut() -> None:
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await owner.new_session(cookie).access_token()
+
+        loop.run_until_complete(cut())  # the loop stops; its refresh is left pending
+
+    def second() -> None:
+        try:
+            results.append(asyncio.run(owner.new_session(cookie).access_token()))
+        except SignInUnavailableError as error:
+            results.append(error)
+
+    owning = threading.Thread(target=first, daemon=True)
+    owning.start()
+    assert oauth.started.wait(5)
+    other = threading.Thread(target=second, daemon=True)
+    other.start()
+    owning.join(5)
+    other.join(5)
+    try:
+        assert not other.is_alive(), "the second request still waits"
+        assert [type(result) for result in results] == [SignInUnavailableError]
+        assert oauth.sent == 1
+    finally:
+        oauth.release.set()
+        loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop)))
+        loop.close()

@@ -10,9 +10,9 @@ only moves these values in and out of requests.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import hashlib
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -77,41 +77,35 @@ def _app_origin(redirect_uri: str) -> tuple[str, bool]:
     return normalize_base_url(f"{parts.scheme}://{parts.netloc}"), secure
 
 
+_POLL_ELSEWHERE: Final = 0.02
+"""Seconds between looks at a refresh another event loop runs."""
 _CUT_ELSEWHERE: Final = (
     "The sign-in could not be renewed just now. You are still signed in: please try again."
 )
 
 
-def _elsewhere(flight: asyncio.Future[TokenSet]) -> asyncio.Future[TokenSet] | None:
-    """The outcome, for this event loop, of a refresh that another loop ran or runs (an
-    app that starts a loop per request, or several loops in threads); None when it
-    cannot give one (cancelled, or its loop stopped half way): a new refresh is sent."""
-    if flight.done():
-        if flight.cancelled():
-            return None
-        settled: asyncio.Future[TokenSet] = asyncio.get_running_loop().create_future()
-        error = flight.exception()
-        if error is not None:
-            settled.set_exception(error)
-        else:
-            settled.set_result(flight.result())
-        return settled
+async def _elsewhere(flight: asyncio.Future[TokenSet]) -> TokenSet | None:
+    """The outcome of a refresh that another event loop ran or runs (an app that starts
+    a loop per request, or several loops in threads); None when it cannot give one
+    (cancelled, or its loop stopped half way, before this request came): a new refresh
+    is sent. One cut while this request waits, its loop stopped or its task cancelled,
+    is :class:`SignInUnavailableError` (the token may be spent: the session stays).
+
+    The other loop's future is only read: it is polled, as nothing can be awaited
+    across loops that may stop at any time.
+    """
     other = flight.get_loop()
+    if flight.done():
+        return None if flight.cancelled() else flight.result()
     if other.is_closed() or not other.is_running():
         return None
-    bridge: concurrent.futures.Future[TokenSet] = concurrent.futures.Future()
-
-    def relay(done: asyncio.Future[TokenSet]) -> None:
-        error = None if done.cancelled() else done.exception()
-        if done.cancelled():  # the session stays; the next request refreshes again
-            bridge.set_exception(SignInUnavailableError(_CUT_ELSEWHERE))
-        elif error is not None:
-            bridge.set_exception(error)
-        else:
-            bridge.set_result(done.result())
-
-    other.call_soon_threadsafe(flight.add_done_callback, relay)
-    return asyncio.wrap_future(bridge)
+    while not flight.done():
+        if other.is_closed() or not other.is_running():
+            raise SignInUnavailableError(_CUT_ELSEWHERE)
+        await asyncio.sleep(_POLL_ELSEWHERE)
+    if flight.cancelled():
+        raise SignInUnavailableError(_CUT_ELSEWHERE)
+    return flight.result()
 
 
 class WebAuthCore:
@@ -182,6 +176,7 @@ class WebAuthCore:
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
         self._refreshes: dict[bytes, tuple[float, asyncio.Future[TokenSet]]] = {}
+        self._refreshes_lock = threading.Lock()
         self._users: OrderedDict[bytes, tuple[float, CivitaiUser]] = OrderedDict()
         self._used_states: OrderedDict[bytes, float] = OrderedDict()
 
@@ -249,30 +244,43 @@ class WebAuthCore:
         not both send it; the outcome is kept for two minutes for late joiners.
         """
         now, key = self.clock(), _digest(refresh_token)
-        for old in [k for k, (until, _) in self._refreshes.items() if until <= now]:
-            del self._refreshes[old]
-        entry = self._refreshes.get(key)
         loop = asyncio.get_running_loop()
-        if entry is not None and entry[1].get_loop() is not loop:
-            elsewhere = _elsewhere(entry[1])
-            if elsewhere is not None:  # the token went out there: never send it again
-                return await elsewhere
-            entry = None
-        if entry is None:
-            flight = asyncio.ensure_future(self.oauth.refresh_token(refresh_token))
-            entry = (now + _RECENT_REFRESH, flight)
-            self._refreshes[key] = entry
-            flight.add_done_callback(lambda done: self._forget_transient(key, done))
-        return await asyncio.shield(entry[1])
+        stale: asyncio.Future[TokenSet] | None = None
+        while True:
+            with self._refreshes_lock:  # loops in threads share it
+                for old in [k for k, (until, _) in self._refreshes.items() if until <= now]:
+                    del self._refreshes[old]
+                entry = self._refreshes.get(key)
+                if entry is None or entry[1] is stale:
+                    entry = self._start_refresh(key, refresh_token, now)
+            flight = entry[1]
+            if flight.get_loop() is loop:
+                return await asyncio.shield(flight)
+            outcome = await _elsewhere(flight)
+            if outcome is not None:  # the token went out there: never send it again
+                return outcome
+            stale = flight
+
+    def _start_refresh(
+        self, key: bytes, refresh_token: str, now: float
+    ) -> tuple[float, asyncio.Future[TokenSet]]:
+        """Send the refresh of ``refresh_token`` in this loop; its entry, kept for late
+        joiners (the caller holds the lock)."""
+        flight = asyncio.ensure_future(self.oauth.refresh_token(refresh_token))
+        entry = (now + _RECENT_REFRESH, flight)
+        self._refreshes[key] = entry
+        flight.add_done_callback(lambda done: self._forget_transient(key, done))
+        return entry
 
     def _forget_transient(self, key: bytes, done: asyncio.Future[TokenSet]) -> None:
         """Drop a failed refresh unless the server refused the token for good."""
         error = None if done.cancelled() else done.exception()
         refused = isinstance(error, OAuthError) and error.error == "invalid_grant"
         if (done.cancelled() or error is not None) and not refused:
-            entry = self._refreshes.get(key)
-            if entry is not None and entry[1] is done:
-                del self._refreshes[key]
+            with self._refreshes_lock:
+                entry = self._refreshes.get(key)
+                if entry is not None and entry[1] is done:
+                    del self._refreshes[key]
 
     async def user_for(self, access_token: str) -> CivitaiUser:
         """``fetch_me`` for ``access_token``, cached for ``user_cache_ttl`` seconds."""
