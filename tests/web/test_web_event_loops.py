@@ -67,7 +67,8 @@ class _HeldRefresh(AsyncOAuthClient):
         return TokenSet(access_token="a2", refresh_token="r2", expires_at=NOW + 3600)
 
 
-def _two_loops(oauth: _HeldRefresh) -> list[object]:
+def _signed_in(oauth: _HeldRefresh) -> tuple[WebAuthCore, str]:
+    """A core over ``oauth`` and the cookie of a session whose access token expired."""
     owner = WebAuthCore(
         client_id="app",
         redirect_uri="https://app.example/auth/callback",
@@ -76,7 +77,11 @@ def _two_loops(oauth: _HeldRefresh) -> list[object]:
         oauth_client=oauth,
         clock=lambda: NOW,
     )
-    cookie = asyncio.run(cookie_for(owner, tokens("a1", "r1", NOW - 5)))
+    return owner, asyncio.run(cookie_for(owner, tokens("a1", "r1", NOW - 5)))
+
+
+def _two_loops(oauth: _HeldRefresh) -> list[object]:
+    owner, cookie = _signed_in(oauth)
     results: list[object] = [None, None]
 
     def request(index: int) -> None:
@@ -118,15 +123,7 @@ def test_a_loop_that_stops_while_another_waits_for_its_refresh_does_not_hang_the
     # timeout) with the refresh in flight, and the loop stops; the request waiting in
     # the other loop gets the 503 that keeps the session, not a wait without end
     oauth = _HeldRefresh()
-    owner = WebAuthCore(
-        client_id="app",
-        redirect_uri="https://app.example/auth/callback",
-        scopes=114689,
-        cookie_secrets=["s" * 40],
-        oauth_client=oauth,
-        clock=lambda: NOW,
-    )
-    cookie = asyncio.run(cookie_for(owner, tokens("a1", "r1", NOW - 5)))
+    owner, cookie = _signed_in(oauth)
     loop = asyncio.new_event_loop()
     results: list[object] = []
 
