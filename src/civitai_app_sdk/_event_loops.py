@@ -93,7 +93,8 @@ def _forget_backend(pool: httpx.AsyncBaseTransport) -> None:
 
     httpcore picks asyncio's or trio's on a pool's first connection and keeps it for
     good, so a pool first used under ``trio.run`` would fail under ``asyncio.run`` (a bare
-    ``RuntimeError``), and the other way round.
+    ``RuntimeError``), and the other way round. It drops httpcore's private choice
+    (``AutoBackend._backend``, httpcore 1.0.9); a backend without one is left as it is.
     """
     backend = getattr(getattr(pool, "_pool", None), "_network_backend", None)
     if backend is not None and "_backend" in vars(backend):
