@@ -233,6 +233,7 @@ def _compare_schema(report: DriftReport, name: str, old: Any, new: Any) -> None:
             Change(where, f"{name} changed shape: {_brief(old)} -> {_brief(new)}")
         )
     _enum_changes(report, where, old, new)
+    _constraint_changes(report, where, name, old, new)
     _prose_changes(report, where, old, new)
     _compare_properties(report, name, old, new)
     _compare_discriminator(report, where, name, old.get("discriminator"), new.get("discriminator"))

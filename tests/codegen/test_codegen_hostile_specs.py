@@ -601,7 +601,12 @@ def bounded_spec() -> Any:
     return {
         "openapi": "3.1.1",
         "paths": {"/w": {"get": {"operationId": "GetW", "parameters": [param], "responses": {}}}},
-        "components": {"schemas": {"W": {"type": "object", "properties": props}}},
+        "components": {
+            "schemas": {
+                "W": {"type": "object", "properties": props},
+                "Seed": {"type": "integer", "maximum": 99},  # a bounded named schema
+            }
+        },
     }
 
 
@@ -649,6 +654,18 @@ W_PROPS = ("components", "schemas", "W", "properties")
             8,
             "breaking",
             "W.tags[]: maxLength tightened: 20 -> 8",
+        ),
+        (
+            ("components", "schemas", "Seed", "maximum"),
+            9,
+            "breaking",
+            "Seed: maximum tightened: 99 -> 9",
+        ),
+        (
+            ("components", "schemas", "Seed", "maximum"),
+            999,
+            "additive",
+            "Seed: maximum loosened: 99 -> 999",
         ),
         (
             ("paths", "/w", "get", "parameters", 0, "schema", "maximum"),
