@@ -289,7 +289,10 @@ def build_operations(spec: dict[str, Any], config: Config | None = None) -> tupl
     for op in found:
         other = seen.setdefault(op.attribute, op.operation_id)
         if other != op.operation_id:
-            raise ValueError(f"{op.operation_id} and {other} both map to {op.attribute!r}")
+            raise UnsupportedSpecError(
+                f"{op.operation_id} and {other} both map to {op.attribute!r}: give one "
+                "another attribute in codegen/operations.toml [names]"
+            )
     present = {op.operation_id for op in found}
     _check_charge_decisions(found, config)
     # A stale `charges` entry would silently drop the idempotency key of a paid call.
@@ -301,8 +304,9 @@ def build_operations(spec: dict[str, Any], config: Config | None = None) -> tupl
     ):
         unknown = listed - present
         if unknown:
-            raise ValueError(
+            raise UnsupportedSpecError(
                 f"operations.toml {section} lists operations the spec lacks: {sorted(unknown)}"
+                " (renamed or removed: update codegen/operations.toml)"
             )
     return tuple(found)
 
