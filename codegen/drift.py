@@ -92,9 +92,15 @@ def signature(schema: Any) -> Any:
         elif key in ("items", "additionalProperties"):
             value = signature(value)
         elif key in ("anyOf", "oneOf", "allOf"):
-            value = [signature(v) for v in _ordered(value)]
+            members = [signature(v) for v in value]
+            value = sorted(members, key=_canonical) if isinstance(value, list) else members
         result[key] = value
     return result
+
+
+def _canonical(sig: Any) -> str:
+    """A signature as text, to order union members by."""
+    return json.dumps(sig, sort_keys=True)
 
 
 def _ordered(members: Any) -> Any:
@@ -106,7 +112,7 @@ def _ordered(members: Any) -> Any:
     def key(member: Any) -> str:
         if isinstance(member, tuple):  # (index, member)
             member = member[1]
-        return json.dumps(signature(member), sort_keys=True)
+        return _canonical(signature(member))
 
     return sorted(members, key=key)
 

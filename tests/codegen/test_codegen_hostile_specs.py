@@ -710,3 +710,23 @@ def test_a_lock_entry_may_only_name_a_file_inside_specs(tmp_path: Path, name: st
         inputs.SpecInputError, match=r"orchestrator\.file must be a plain file name"
     ):
         inputs.read_lock(lock_file)
+
+
+def _nested_union(enum: list[str], depth: int) -> Any:
+    schema: Any = {"type": "string", "enum": enum}
+    for _ in range(depth):
+        schema = {"anyOf": [{"type": "null"}, schema]}
+    properties = {"p": schema}
+    return {
+        "openapi": "3.1.1",
+        "paths": {},
+        "components": {"schemas": {"W": {"type": "object", "properties": properties}}},
+    }
+
+
+def test_a_deeply_nested_union_is_compared_not_hung() -> None:
+    # Each union level computed its members' signatures twice (once to sort them), so a
+    # spec with unions 40 deep (a hostile or broken live URL) held the drift job for days.
+    report = drift.diff(_nested_union(["a", "b"], 40), _nested_union(["a"], 40))
+    assert [c.message for c in report.breaking] == ["enum value 'b' removed"]
+    assert report.breaking[0].pointer.endswith("/anyOf/1" * 40)
