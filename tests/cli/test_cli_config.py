@@ -279,6 +279,7 @@ def test_malformed_api_url_is_a_one_line_usage_error(authed: Run, where: str, ur
         "ftp://me:hunter2pass@orch.test",
         "https://orch.test/?key=hunter2pass",
         "https://orch.test/#hunter2pass",
+        "me:hunter2pass@orch.test",  # no scheme: not parsed as a password, but one
     ],
 )
 def test_an_api_url_with_a_password_query_or_fragment_is_refused_unechoed(

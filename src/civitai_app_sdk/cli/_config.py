@@ -178,8 +178,10 @@ def checked_url(url: str, source: str) -> str:
             "or a fragment: give the API's root (for example https://orchestration.civitai.com)"
         )
     if not is_http_url(text):
+        # `me:password@host` (no scheme) parses without a user name, yet holds a password
+        shown = repr(url) if "@" not in url else "(not repeated: it holds an @)"
         raise ConfigError(
-            f"the API URL from the {source} is not an http(s) URL with a host: {url!r} "
+            f"the API URL from the {source} is not an http(s) URL with a host: {shown} "
             "(for example https://orchestration.civitai.com)"
         )
     return text.rstrip("/")
