@@ -226,8 +226,8 @@ def _check_names(op: Operation) -> None:
     that does not compile."""
     names = [p.attr for p in (*op.path_params, *op.query_params)]
     names += [op.body.attr] if op.body else []
-    wrong = [n for n in ("self", *names) if not n.isidentifier() or keyword.iskeyword(n)]
-    wrong += sorted({n for n in names if names.count(n) > 1 or n == "self"})
+    wrong = [n for n in names if not n.isidentifier() or keyword.iskeyword(n)]
+    wrong += [n for n in names if names.count(n) > 1 or n == "self"]
     wrong += [n for n in (op.method_name, op.constant) if not n.isidentifier()]
     if wrong:
         raise UnsupportedSpecError(
