@@ -9,10 +9,12 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -265,7 +267,7 @@ class _Trickle:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def read(self, limit: int = -1) -> bytes:
+    def read1(self, limit: int = -1) -> bytes:
         self.clock[0] += 10.0
         return b" "
 
@@ -287,6 +289,45 @@ def test_a_download_that_never_finishes_stops_at_its_timeout(
     monkeypatch.setattr(inputs, "SPECS_DIR", tmp_path)
     report = inputs.fill_pinned({"o": entry}, tmp_path / "no-shared")
     assert "still sending" in report.unreachable["o.json"]
+
+
+def test_a_real_trickling_answer_stops_at_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `response.read(65536)` waits until 64 KiB have come, each socket read within the
+    # timeout: one byte every 0.1 s passed every check between reads, and the download
+    # outlived the server's whole trickle. A real socket here.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    hung_up = threading.Event()  # the client left while the server was still sending
+
+    def trickle() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+            try:
+                for _ in range(100):  # 10 s of it, then the connection closes
+                    connection.sendall(b" ")
+                    time.sleep(0.1)
+            except OSError:
+                hung_up.set()
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    real = urllib.request.urlopen
+
+    def loopback(request: Any, timeout: float = 0) -> Any:
+        return real(f"http://127.0.0.1:{port}/", timeout=timeout)
+
+    monkeypatch.setattr(urllib.request, "urlopen", loopback)
+    try:
+        with pytest.raises(TimeoutError, match=r"still sending after 0\.5 s"):
+            inputs.download("https://x.example/spec.json", timeout=0.5)
+        thread.join(15)
+        assert hung_up.is_set()
+    finally:
+        server.close()
 
 
 def nested_spec() -> Any:
