@@ -58,7 +58,8 @@ def read_small_text(path: Path) -> str:
     runs out. Anything but a regular file is one too: a device (``/dev/tty`` would wait
     for the terminal) or a named pipe (opened without waiting for a writer, never read).
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
     with open(fd, "rb") as handle:
         mode = os.fstat(fd).st_mode
         if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
