@@ -107,8 +107,10 @@ def load_config(path: Path = CONFIG) -> Config:
 
 def needs_charge_decision(method: str, path: str) -> bool:
     """Whether an operation must be listed as `charges` or `free` in operations.toml:
-    every one that changes something, except a recipe (which always may charge)."""
-    return method.upper() not in ("GET", "HEAD") and not path.startswith(RECIPES_PREFIX)
+    every one that changes something, except a recipe (which always may charge). Methods
+    the generator leaves out (OPTIONS, TRACE) need none."""
+    changes = method.lower() in METHODS and method.upper() not in ("GET", "HEAD")
+    return changes and not path.startswith(RECIPES_PREFIX)
 
 
 def snake(name: str) -> str:
