@@ -4,11 +4,11 @@ Rules (what breaks a generated client):
 - breaking: a removed path, operation, parameter, schema, property, enum value or
   discriminator value; a discriminator property renamed, or a value mapped to another
   schema; a renamed operationId; a changed type (including `$ref` targets and formats such as
-  boolean -> int32); a property or parameter that became required; a tighter bound or
-  pattern (`maximum` 100 -> 20: the request models refuse 50 before sending);
+  boolean -> int32); a property or parameter that became required; a tighter bound, a
+  new or changed pattern (`maximum` 100 -> 20: the request models refuse 50 before sending);
 - additive: a new path, operation, optional parameter, schema, optional property, enum
   value or discriminator value (a new step type or engine); a requirement dropped; a
-  looser bound;
+  looser bound or a pattern dropped;
 - cosmetic: descriptions, summaries, examples and anything else that does not change
   what a client sends or reads.
 """
@@ -92,9 +92,15 @@ def signature(schema: Any) -> Any:
         elif key in ("items", "additionalProperties"):
             value = signature(value)
         elif key in ("anyOf", "oneOf", "allOf"):
-            value = [signature(v) for v in _ordered(value)]
+            members = [signature(v) for v in value]
+            value = sorted(members, key=_canonical) if isinstance(value, list) else members
         result[key] = value
     return result
+
+
+def _canonical(sig: Any) -> str:
+    """A signature as text, to order union members by."""
+    return json.dumps(sig, sort_keys=True)
 
 
 def _ordered(members: Any) -> Any:
@@ -106,7 +112,7 @@ def _ordered(members: Any) -> Any:
     def key(member: Any) -> str:
         if isinstance(member, tuple):  # (index, member)
             member = member[1]
-        return json.dumps(signature(member), sort_keys=True)
+        return _canonical(signature(member))
 
     return sorted(members, key=key)
 
@@ -151,15 +157,19 @@ def _constraint_changes(report: DriftReport, where: str, label: str, old: Any, n
         numbers = all(
             isinstance(v, int | float) and not isinstance(v, bool) for v in (before, after)
         )
+        verb = "tightened"
         if after is None:
-            tighter = False
-        elif before is None or not numbers:
-            tighter = True
+            verb = "loosened"
+        elif before is None:
+            pass
+        elif not numbers:  # a new pattern: which texts it refuses cannot be told here
+            verb = "changed"
         elif key == "multipleOf":
-            tighter = before % after != 0  # some multiples of `before` are not of `after`
-        else:
-            tighter = after > before if key in _LOWER_BOUNDS else after < before
-        kind, verb = (report.breaking, "tightened") if tighter else (report.additive, "loosened")
+            if before % after == 0:  # every multiple of `before` is one of `after`
+                verb = "loosened"
+        elif (after < before) if key in _LOWER_BOUNDS else (after > before):
+            verb = "loosened"
+        kind = report.additive if verb == "loosened" else report.breaking
         kind.append(Change(where, f"{label}: {key} {verb}: {before!r} -> {after!r}"))
     _constraint_changes(
         report, where + pointer("items"), label + "[]", old.get("items"), new.get("items")
@@ -233,6 +243,7 @@ def _compare_schema(report: DriftReport, name: str, old: Any, new: Any) -> None:
             Change(where, f"{name} changed shape: {_brief(old)} -> {_brief(new)}")
         )
     _enum_changes(report, where, old, new)
+    _constraint_changes(report, where, name, old, new)
     _prose_changes(report, where, old, new)
     _compare_properties(report, name, old, new)
     _compare_discriminator(report, where, name, old.get("discriminator"), new.get("discriminator"))

@@ -200,7 +200,8 @@ def download(url: str, timeout: float = DOWNLOAD_TIMEOUT) -> bytes:
     body = bytearray()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            while chunk := response.read(min(_CHUNK, DOWNLOAD_LIMIT + 1 - len(body))):
+            # read1: what has arrived (read(n) would wait for all n bytes, a byte at a time)
+            while chunk := response.read1(min(_CHUNK, DOWNLOAD_LIMIT + 1 - len(body))):
                 body += chunk
                 if len(body) > DOWNLOAD_LIMIT:
                     break

@@ -107,8 +107,10 @@ def load_config(path: Path = CONFIG) -> Config:
 
 def needs_charge_decision(method: str, path: str) -> bool:
     """Whether an operation must be listed as `charges` or `free` in operations.toml:
-    every one that changes something, except a recipe (which always may charge)."""
-    return method.upper() not in ("GET", "HEAD") and not path.startswith(RECIPES_PREFIX)
+    every one that changes something, except a recipe (which always may charge). Methods
+    the generator leaves out (OPTIONS, TRACE) need none."""
+    changes = method.lower() in METHODS and method.upper() not in ("GET", "HEAD")
+    return changes and not path.startswith(RECIPES_PREFIX)
 
 
 def snake(name: str) -> str:
@@ -226,8 +228,8 @@ def _check_names(op: Operation) -> None:
     that does not compile."""
     names = [p.attr for p in (*op.path_params, *op.query_params)]
     names += [op.body.attr] if op.body else []
-    wrong = [n for n in ("self", *names) if not n.isidentifier() or keyword.iskeyword(n)]
-    wrong += sorted({n for n in names if names.count(n) > 1 or n == "self"})
+    wrong = [n for n in names if not n.isidentifier() or keyword.iskeyword(n)]
+    wrong += [n for n in names if names.count(n) > 1 or n == "self"]
     wrong += [n for n in (op.method_name, op.constant) if not n.isidentifier()]
     if wrong:
         raise UnsupportedSpecError(
@@ -289,7 +291,10 @@ def build_operations(spec: dict[str, Any], config: Config | None = None) -> tupl
     for op in found:
         other = seen.setdefault(op.attribute, op.operation_id)
         if other != op.operation_id:
-            raise ValueError(f"{op.operation_id} and {other} both map to {op.attribute!r}")
+            raise UnsupportedSpecError(
+                f"{op.operation_id} and {other} both map to {op.attribute!r}: give one "
+                "another attribute in codegen/operations.toml [names]"
+            )
     present = {op.operation_id for op in found}
     _check_charge_decisions(found, config)
     # A stale `charges` entry would silently drop the idempotency key of a paid call.
@@ -301,8 +306,9 @@ def build_operations(spec: dict[str, Any], config: Config | None = None) -> tupl
     ):
         unknown = listed - present
         if unknown:
-            raise ValueError(
+            raise UnsupportedSpecError(
                 f"operations.toml {section} lists operations the spec lacks: {sorted(unknown)}"
+                " (renamed or removed: update codegen/operations.toml)"
             )
     return tuple(found)
 

@@ -279,6 +279,7 @@ def test_malformed_api_url_is_a_one_line_usage_error(authed: Run, where: str, ur
         "ftp://me:hunter2pass@orch.test",
         "https://orch.test/?key=hunter2pass",
         "https://orch.test/#hunter2pass",
+        "me:hunter2pass@orch.test",  # no scheme: not parsed as a password, but one
     ],
 )
 def test_an_api_url_with_a_password_query_or_fragment_is_refused_unechoed(
@@ -313,3 +314,27 @@ def test_env_token_works_beside_a_dotenv_the_cli_cannot_read(
     assert route.calls.last.request.headers["authorization"] == "Bearer env-token"
     assert "line 3 is not KEY=value" in result.stderr
     assert "ignoring CIVITAI_API_URL from ./.env" in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX named pipes")
+def test_a_dotenv_that_is_a_named_pipe_is_never_read(authed: Run, cli_home: Path) -> None:
+    """A .env that is (or links to) a named pipe with no writer hung the command for
+    good: opening it waited for a writer. It is refused like a device."""
+    os.mkfifo(cli_home / "work" / ".env")
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(url__regex=r"/v2/consumer/workflows").respond(json={"items": []})
+        result = authed("workflows")
+    assert result.exit_code == 0, result.stderr
+    assert "is not a regular file; it is ignored" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["config.json", "credentials.json"])
+def test_a_settings_file_that_is_a_directory_is_a_one_line_error(
+    run: Run, cli_home: Path, name: str
+) -> None:
+    config = cli_home / "config"
+    (config / name).mkdir(parents=True)
+    result = run("workflows", "--json")
+    assert result.exit_code == 2, result.stderr
+    message = json.loads(result.stdout)["error"]["message"]
+    assert message.startswith(f"cannot read {config / name}: ")

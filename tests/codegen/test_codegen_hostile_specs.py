@@ -9,10 +9,12 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -265,7 +267,7 @@ class _Trickle:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def read(self, limit: int = -1) -> bytes:
+    def read1(self, limit: int = -1) -> bytes:
         self.clock[0] += 10.0
         return b" "
 
@@ -287,6 +289,45 @@ def test_a_download_that_never_finishes_stops_at_its_timeout(
     monkeypatch.setattr(inputs, "SPECS_DIR", tmp_path)
     report = inputs.fill_pinned({"o": entry}, tmp_path / "no-shared")
     assert "still sending" in report.unreachable["o.json"]
+
+
+def test_a_real_trickling_answer_stops_at_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `response.read(65536)` waits until 64 KiB have come, each socket read within the
+    # timeout: one byte every 0.1 s passed every check between reads, and the download
+    # outlived the server's whole trickle. A real socket here.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    hung_up = threading.Event()  # the client left while the server was still sending
+
+    def trickle() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+            try:
+                for _ in range(100):  # 10 s of it, then the connection closes
+                    connection.sendall(b" ")
+                    time.sleep(0.1)
+            except OSError:
+                hung_up.set()
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    real = urllib.request.urlopen
+
+    def loopback(request: Any, timeout: float = 0) -> Any:
+        return real(f"http://127.0.0.1:{port}/", timeout=timeout)
+
+    monkeypatch.setattr(urllib.request, "urlopen", loopback)
+    try:
+        with pytest.raises(TimeoutError, match=r"still sending after 0\.5 s"):
+            inputs.download("https://x.example/spec.json", timeout=0.5)
+        thread.join(15)
+        assert hung_up.is_set()
+    finally:
+        server.close()
 
 
 def nested_spec() -> Any:
@@ -601,7 +642,12 @@ def bounded_spec() -> Any:
     return {
         "openapi": "3.1.1",
         "paths": {"/w": {"get": {"operationId": "GetW", "parameters": [param], "responses": {}}}},
-        "components": {"schemas": {"W": {"type": "object", "properties": props}}},
+        "components": {
+            "schemas": {
+                "W": {"type": "object", "properties": props},
+                "Seed": {"type": "integer", "maximum": 99},  # a bounded named schema
+            }
+        },
     }
 
 
@@ -643,12 +689,27 @@ W_PROPS = ("components", "schemas", "W", "properties")
             "W.quantity: multipleOf loosened: 2 -> 1",
         ),
         ((*W_PROPS, "name", "minLength"), 3, "breaking", "W.name: minLength tightened: None -> 3"),
-        ((*W_PROPS, "name", "pattern"), "^[a-z0-9]+$", "breaking", "W.name: pattern tightened"),
+        # A changed pattern may refuse what passed: breaking, but not called tightened
+        # (this one is looser).
+        ((*W_PROPS, "name", "pattern"), "^[a-z0-9]+$", "breaking", "W.name: pattern changed"),
+        ((*W_PROPS, "name", "pattern"), None, "additive", "W.name: pattern loosened"),
         (
             (*W_PROPS, "tags", "items", "maxLength"),
             8,
             "breaking",
             "W.tags[]: maxLength tightened: 20 -> 8",
+        ),
+        (
+            ("components", "schemas", "Seed", "maximum"),
+            9,
+            "breaking",
+            "Seed: maximum tightened: 99 -> 9",
+        ),
+        (
+            ("components", "schemas", "Seed", "maximum"),
+            999,
+            "additive",
+            "Seed: maximum loosened: 99 -> 999",
         ),
         (
             ("paths", "/w", "get", "parameters", 0, "schema", "maximum"),
@@ -693,3 +754,23 @@ def test_a_lock_entry_may_only_name_a_file_inside_specs(tmp_path: Path, name: st
         inputs.SpecInputError, match=r"orchestrator\.file must be a plain file name"
     ):
         inputs.read_lock(lock_file)
+
+
+def _nested_union(enum: list[str], depth: int) -> Any:
+    schema: Any = {"type": "string", "enum": enum}
+    for _ in range(depth):
+        schema = {"anyOf": [{"type": "null"}, schema]}
+    properties = {"p": schema}
+    return {
+        "openapi": "3.1.1",
+        "paths": {},
+        "components": {"schemas": {"W": {"type": "object", "properties": properties}}},
+    }
+
+
+def test_a_deeply_nested_union_is_compared_not_hung() -> None:
+    # Each union level computed its members' signatures twice (once to sort them), so a
+    # spec with unions 40 deep (a hostile or broken live URL) held the drift job for days.
+    report = drift.diff(_nested_union(["a", "b"], 40), _nested_union(["a"], 40))
+    assert [c.message for c in report.breaking] == ["enum value 'b' removed"]
+    assert report.breaking[0].pointer.endswith("/anyOf/1" * 40)

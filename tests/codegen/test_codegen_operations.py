@@ -115,6 +115,29 @@ def test_a_charging_or_retry_entry_the_spec_lacks_is_refused(spec: Any, section:
         operations.build_operations(spec, stale)
 
 
+def test_an_operation_the_spec_dropped_stops_codegen_with_one_line(
+    spec: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A new spec without InvalidateUserCache (listed in `free`) ended `make codegen` in a
+    # ValueError traceback; like every other spec mismatch it is one line and exit 2.
+    shrunk = copy.deepcopy(spec)
+    for item in shrunk["paths"].values():
+        for method in [m for m, op in item.items() if isinstance(op, dict)]:
+            if item[method].get("operationId") == "InvalidateUserCache":
+                del item[method]
+    with pytest.raises(normalize.UnsupportedSpecError, match=r"free lists .*InvalidateUserCache"):
+        operations.build_operations(shrunk)
+
+    def generate(entries: Any) -> Any:
+        return operations.build_operations(shrunk)
+
+    monkeypatch.setattr(cli.pipeline, "generate", generate)
+    assert cli.main(["generate"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: operations.toml free lists")
+    assert "Traceback" not in err
+
+
 def _with_operation(spec: Any, path: str, method: str, op_id: str) -> Any:
     grown = copy.deepcopy(spec)
     grown["paths"][path] = {method: {"operationId": op_id, "responses": {"204": {}}}}

@@ -158,7 +158,7 @@ class _Response:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def read(self, limit: int = -1) -> bytes:
+    def read1(self, limit: int = -1) -> bytes:
         if self.cut_off:
             raise http.client.IncompleteRead(self.body[:10], len(self.body))
         return self.body[:limit] if limit >= 0 else self.body

@@ -55,11 +55,17 @@ def read_small_text(path: Path) -> str:
 
     More is a ``ValueError``: a ``.env`` in a cloned repository can be a symlink to
     ``/dev/zero`` (git stores symlinks), which an unbounded read follows until memory
-    runs out. A device (``/dev/tty`` would wait for the terminal) is one too.
+    runs out. Anything but a regular file is one too: a device (``/dev/tty`` would wait
+    for the terminal) or a named pipe (opened without waiting for a writer, never read).
     """
-    with path.open("rb") as handle:
-        if stat.S_ISCHR(os.fstat(handle.fileno()).st_mode):
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    with open(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
             raise ValueError("it is a device, not a file")
+        if not stat.S_ISREG(mode):
+            raise ValueError("it is not a regular file")
         raw = handle.read(MAX_SETTINGS_FILE + 1)
     if len(raw) > MAX_SETTINGS_FILE:
         raise ValueError(f"larger than {MAX_SETTINGS_FILE >> 20} MiB, so not a settings file")
@@ -173,8 +179,10 @@ def checked_url(url: str, source: str) -> str:
             "or a fragment: give the API's root (for example https://orchestration.civitai.com)"
         )
     if not is_http_url(text):
+        # `me:password@host` (no scheme) parses without a user name, yet holds a password
+        shown = repr(url) if "@" not in url else "(not repeated: it holds an @)"
         raise ConfigError(
-            f"the API URL from the {source} is not an http(s) URL with a host: {url!r} "
+            f"the API URL from the {source} is not an http(s) URL with a host: {shown} "
             "(for example https://orchestration.civitai.com)"
         )
     return text.rstrip("/")

@@ -21,7 +21,7 @@ from civitai_app_sdk._transport import Settings, SyncTransport, to_url
 from civitai_app_sdk.orchestrator._reading import refuse_page_for_file
 from civitai_app_sdk.orchestrator.blobs import extension_for
 
-from ._errors import sentence
+from ._errors import before_hint, sentence
 from ._exit import CliError, ExitCode
 from ._files import place, safe_stem, save_chunks, strip_known_suffix
 from ._media import Media
@@ -171,8 +171,8 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, sdk.RequestValidationError):  # a URL in the workflow, not the user's
         return "the server gave a URL that cannot be fetched: " + "; ".join(exc.problems)
     if isinstance(exc, sdk.ResponseValidationError):  # a web page (captive portal, proxy)
-        text = str(exc)
-        return sentence(text[: text.find(exc.hint)] if exc.hint in text else text)
+        base = before_hint(exc)
+        return sentence(str(exc)) if base is None else base
     if isinstance(exc, sdk.OrchestratorError) and exc.status:
         return f"HTTP {exc.status}"
     if isinstance(exc, sdk.TransportError) and exc.__cause__ is not None:

@@ -33,6 +33,14 @@ def sentence(text: str) -> str:
     return " ".join(str(text).split()).rstrip(". ")
 
 
+def before_hint(error: sdk.OrchestratorError) -> str | None:
+    """``error``'s message up to the hint the SDK appends for Python callers, as one
+    :func:`sentence`; ``None`` when the message holds no hint."""
+    text = str(error)
+    end = text.find(error.hint) if error.hint else -1
+    return sentence(text[:end]) if end >= 0 else None
+
+
 def field_errors(error: sdk.OrchestratorError) -> dict[str, list[str]] | None:
     """The server's field errors (``problem.errors``), each field with its messages."""
     errors = (error.problem or {}).get("errors")
@@ -158,14 +166,13 @@ def _unreadable(error: sdk.ResponseValidationError) -> CliError:
     that their own way, so the message stops at the hint. A web page for an answer
     means the URL points at a website, not that the SDK is too old.
     """
-    text = str(error)
-    end = text.find(error.hint)
-    if end >= 0:
-        base = sentence(text[:end])
-        if error.hint == sdk.ResponseValidationError.hint and _body_text(error).startswith("<"):
-            text = f"{base}: it is a web page; check CIVITAI_API_URL (or a proxy in between)"
-        else:
-            text = f"{base}. {error.hint}"
+    base = before_hint(error)
+    if base is None:
+        text = str(error)
+    elif error.hint == sdk.ResponseValidationError.hint and _body_text(error).startswith("<"):
+        text = f"{base}: it is a web page; check CIVITAI_API_URL (or a proxy in between)"
+    else:
+        text = f"{base}. {error.hint}"
     text = sentence(text)
     if error.request_id:
         text += f" [request id {error.request_id}]"

@@ -15,10 +15,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from civitai_app_sdk.scopes import TokenScope
-
 from .blobs import BlobSpec
-from .common import authorized, local_state
+from .common import READ, authorized, local_state
 from .media import CONTENT_TYPES, media_bytes
 from .problems import problem
 from .state import ServerState
@@ -27,7 +25,6 @@ from .uploads import Upload
 __all__ = ["blob_routes"]
 
 _BASE: Final = "/v2/consumer/blobs"
-_READ: Final = int(TokenScope.AIServicesRead)
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -73,7 +70,7 @@ async def get_blob(request: Request) -> Response:
     state = local_state(request)
     blob_id = request.path_params["blob_id"]
     if not _signed(request, blob_id):
-        caller = authorized(request, _READ)
+        caller = authorized(request, READ)
         if isinstance(caller, Response):
             return caller
     spec = _find(state, blob_id)
@@ -91,7 +88,7 @@ async def get_blob(request: Request) -> Response:
 
 async def head_blob(request: Request) -> Response:
     """HeadBlob: 204 when the blob exists."""
-    caller = authorized(request, _READ)
+    caller = authorized(request, READ)
     if isinstance(caller, Response):
         return caller
     state = local_state(request)

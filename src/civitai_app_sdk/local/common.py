@@ -26,6 +26,8 @@ from .site import principal
 from .state import local_state
 
 __all__ = [
+    "READ",
+    "WRITE",
     "BadRequestError",
     "authorized",
     "bool_param",
@@ -38,8 +40,10 @@ __all__ = [
     "strict_model",
 ]
 
-_READ: Final = int(TokenScope.AIServicesRead)
-_WRITE: Final = int(TokenScope.AIServicesWrite)
+READ: Final = int(TokenScope.AIServicesRead)
+"""AIServicesRead as a bitmask: the scope every call needs."""
+WRITE: Final = int(TokenScope.AIServicesWrite)
+"""AIServicesWrite as a bitmask: the scope of calls that spend Buzz or change things."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -79,8 +83,8 @@ def spender(request: Request) -> Principal | Response:
     """The caller of a call that spends Buzz: any AIServices token may ask (else the
     401/403 problem of :func:`authorized`), only an AIServicesWrite one may spend (else
     the API's 403 string)."""
-    caller = authorized(request, _READ)
-    if isinstance(caller, Response) or caller.scope & _WRITE:
+    caller = authorized(request, READ)
+    if isinstance(caller, Response) or caller.scope & WRITE:
         return caller
     return bare_string(403, "The token is not allowed to spend Buzz (AIServicesWrite).")
 

@@ -20,11 +20,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from civitai_app_sdk import models
-from civitai_app_sdk.scopes import TokenScope
 
 from .blobs import OUTPUT_SLOTS, BlobSpec
 from .buzz import InsufficientBuzzError
 from .common import (
+    READ,
+    WRITE,
     BadRequestError,
     authorized,
     bool_param,
@@ -46,8 +47,6 @@ from .workflows import _guarded, _hold, _record, _step_index
 __all__ = ["operation_routes"]
 
 _BLOBS: Final = "/v2/consumer/blobs"
-_READ: Final = int(TokenScope.AIServicesRead)
-_WRITE: Final = int(TokenScope.AIServicesWrite)
 _PRESIGN_LIFETIME: Final = 900.0
 _AIR: Final = re.compile(
     r"^(?:urn:)?(?:air:)?(?:(?P<ecosystem>[a-zA-Z0-9_\-/]+):)?(?:(?P<type>[a-zA-Z0-9_\-/]+):)?"
@@ -104,7 +103,7 @@ def _presigned(request: Request) -> bool:
 async def upload(request: Request) -> Response:
     """UploadConsumerBlob: the raw media bytes, streamed in, capped; 201 and the blob."""
     if not _presigned(request):
-        caller = authorized(request, _WRITE)
+        caller = authorized(request, WRITE)
         if isinstance(caller, Response):
             return caller
     state = local_state(request)
@@ -265,23 +264,23 @@ def operation_routes() -> list[Route]:
     """The routes of this module (mounted before the generic blob routes)."""
     step = "/v2/consumer/workflows/{workflow_id}/steps/{step_name}"
     return [
-        Route(f"{_BLOBS}/upload", _guarded(presign, _WRITE), methods=["GET"]),
+        Route(f"{_BLOBS}/upload", _guarded(presign, WRITE), methods=["GET"]),
         Route(_BLOBS, _guarded(upload, None), methods=["POST"]),
-        Route(f"{_BLOBS}/{{blob_id}}/refresh", _guarded(refresh, _READ), methods=["POST"]),
+        Route(f"{_BLOBS}/{{blob_id}}/refresh", _guarded(refresh, READ), methods=["POST"]),
         Route(f"{_BLOBS}/blocked/{{token}}", _guarded(blocked, None), methods=["GET"]),
         Route(f"{_BLOBS}/archive/{{token}}", _guarded(archive, None), methods=["GET"]),
         Route(
             "/v2/consumer/streaming-blobs/{blob_key}",
-            _guarded(streaming_blob, _READ),
+            _guarded(streaming_blob, READ),
             methods=["GET"],
         ),
-        Route("/v2/consumer/civitai/{user_id}", _guarded(invalidate, _WRITE), methods=["DELETE"]),
+        Route("/v2/consumer/civitai/{user_id}", _guarded(invalidate, WRITE), methods=["DELETE"]),
         Route(
             "/v2/consumer/civitai/{user_id}/tokens",
-            _guarded(invalidate, _WRITE),
+            _guarded(invalidate, WRITE),
             methods=["DELETE"],
         ),
-        Route("/v2/resources/{air:path}", _guarded(resource, _READ), methods=["GET"]),
-        Route(step, _guarded(patch_step, _WRITE), methods=["PATCH"]),
+        Route("/v2/resources/{air:path}", _guarded(resource, READ), methods=["GET"]),
+        Route(step, _guarded(patch_step, WRITE), methods=["PATCH"]),
         Route("/v2/consumer/recipes/{name}", _guarded(recipe, None), methods=["POST"]),
     ]

@@ -11,10 +11,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from civitai_app_sdk import models
-from civitai_app_sdk.scopes import TokenScope
 
 from .buzz import InsufficientBuzzError
 from .common import (
+    READ,
+    WRITE,
     BadRequestError,
     authorized,
     bool_param,
@@ -38,8 +39,6 @@ _BASE: Final = "/v2/consumer/workflows"
 _HOLD_STEP: Final = 0.1
 _MAX_TAGS: Final = 10
 _MAX_TAG_LENGTH: Final = 200
-_READ: Final = int(TokenScope.AIServicesRead)
-_WRITE: Final = int(TokenScope.AIServicesWrite)
 _FAILED: Final = TERMINAL - {"succeeded"}
 
 
@@ -294,15 +293,15 @@ def workflow_routes() -> list[Route]:
     """The workflow, tag and step routes."""
     one = _BASE + "/{workflow_id}"
     return [
-        Route(_BASE, _guarded(submit, _READ), methods=["POST"]),
-        Route(_BASE, _guarded(query_workflows, _READ), methods=["GET"]),
-        Route(one, _guarded(get_workflow, _READ), methods=["GET"]),
-        Route(one, _guarded(update_workflow, _WRITE), methods=["PUT"]),
-        Route(one, _guarded(patch_workflow, _WRITE), methods=["PATCH"]),
-        Route(one, _guarded(delete_workflow, _WRITE), methods=["DELETE"]),
-        Route(one + "/tags", _guarded(add_tag, _WRITE), methods=["POST"]),
-        Route(one + "/tags", _guarded(remove_tags, _WRITE), methods=["DELETE"]),
-        Route(one + "/tags/{tag}", _guarded(remove_tags, _WRITE), methods=["DELETE"]),
-        Route(one + "/steps/{step_name}", _guarded(get_step, _READ), methods=["GET"]),
-        Route(one + "/steps/{step_name}", _guarded(update_step, _WRITE), methods=["PUT"]),
+        Route(_BASE, _guarded(submit, READ), methods=["POST"]),
+        Route(_BASE, _guarded(query_workflows, READ), methods=["GET"]),
+        Route(one, _guarded(get_workflow, READ), methods=["GET"]),
+        Route(one, _guarded(update_workflow, WRITE), methods=["PUT"]),
+        Route(one, _guarded(patch_workflow, WRITE), methods=["PATCH"]),
+        Route(one, _guarded(delete_workflow, WRITE), methods=["DELETE"]),
+        Route(one + "/tags", _guarded(add_tag, WRITE), methods=["POST"]),
+        Route(one + "/tags", _guarded(remove_tags, WRITE), methods=["DELETE"]),
+        Route(one + "/tags/{tag}", _guarded(remove_tags, WRITE), methods=["DELETE"]),
+        Route(one + "/steps/{step_name}", _guarded(get_step, READ), methods=["GET"]),
+        Route(one + "/steps/{step_name}", _guarded(update_step, WRITE), methods=["PUT"]),
     ]
