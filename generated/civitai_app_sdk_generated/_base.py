@@ -382,7 +382,10 @@ class OpenUnion:
         self, native: frozenset[str], value: Any, info: core_schema.ValidationInfo
     ) -> Any:
         """The second branch: the fallback for other tags; no second try of a member's,
-        except a lenient one for a native member read with no `extra=` given."""
+        except a lenient one for a native member read with no `extra=` given. A JSON
+        value that is no object fits no model: the first branch has said so."""
+        if info.mode == "json" and not isinstance(value, dict):
+            raise _nothing_more(self._name)
         tag = _tag_of(value, self._prop, self._attr)
         if tag not in self._targets:
             return self._read(None, value, info)

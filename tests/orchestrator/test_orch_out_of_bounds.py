@@ -257,3 +257,14 @@ def test_an_answer_nested_deeper_than_the_parser_allows_is_a_broken_answer(depth
     body = json.dumps(data).replace('"X"', "[" * depth + "]" * depth)
     with pytest.raises(ResponseValidationError, match="recursion limit exceeded"):
         read(Workflow, body.encode(), "workflow")
+
+
+@pytest.mark.parametrize("count", [3, MOST_LENIENT + 1])
+def test_a_step_that_is_no_object_is_one_problem_not_a_fallback_read_too(count: int) -> None:
+    # The union's fallback (a model) cannot hold a number or a text; trying it anyway
+    # doubled the problems and cost a Python call each: a body of 200,000 such steps
+    # took 3.7 s to refuse, 0.9 s now.
+    data = _echoing()
+    data["steps"] = [5, "x", []] * (count // 3) + [7] * (count % 3)
+    with pytest.raises(ResponseValidationError, match=f"{count} problem\\(s\\), first: Input "):
+        _read(data)
