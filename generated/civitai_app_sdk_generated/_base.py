@@ -13,7 +13,7 @@ import importlib
 import re
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
@@ -34,6 +34,7 @@ from pydantic.config import ExtraValues
 from pydantic_core import (
     CoreSchema,
     ErrorDetails,
+    SchemaValidator,
     core_schema,
     to_json,
     to_jsonable_python,
@@ -42,6 +43,8 @@ from pydantic_core import (
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaValue
 
+_PACKAGE_PREFIX = __name__.rpartition(".")[0] + "."
+"""Prefix of the generated modules' names."""
 UNKNOWN_TAG = "__unknown__"
 """The union tag under which values with an unknown discriminator are parsed."""
 STRICT_CONTEXT = "civitai_strict"
@@ -105,15 +108,12 @@ class ApiModel(BaseModel):
             and context is None
             and by_alias is None
             and by_name is None
-            and _Freshness.built == _Freshness.rebuilt
         ):  # the common call: no work beyond the validator's
-            return cls.__pydantic_validator__.validate_python(  # type: ignore[no-any-return]
-                obj, extra=cls._read_extra, context=cls._read_context
-            )
+            reader = _READERS.get(cls) or _reader(cls)
+            return reader[1](obj, extra=reader[2], context=reader[3])  # type: ignore[no-any-return]
         if by_alias is False and by_name is not True:  # let pydantic refuse it
             return super().model_validate(obj, by_alias=by_alias, by_name=by_name)
-        if _Freshness.built != _Freshness.rebuilt:
-            refresh_lazy_unions()
+        refresh_lazy_unions()
         extra = extra or cls._read_extra
         return cls.__pydantic_validator__.validate_python(  # type: ignore[no-any-return]
             obj,
@@ -143,15 +143,12 @@ class ApiModel(BaseModel):
             and context is None
             and by_alias is None
             and by_name is None
-            and _Freshness.built == _Freshness.rebuilt
         ):  # the common call, on every response read: no work beyond the validator's
-            return cls.__pydantic_validator__.validate_json(  # type: ignore[no-any-return]
-                json_data, extra=cls._read_extra, context=cls._read_context
-            )
+            reader = _READERS.get(cls) or _reader(cls)
+            return reader[0](json_data, extra=reader[2], context=reader[3])  # type: ignore[no-any-return]
         if by_alias is False and by_name is not True:  # let pydantic refuse it
             return super().model_validate_json(json_data, by_alias=by_alias, by_name=by_name)
-        if _Freshness.built != _Freshness.rebuilt:
-            refresh_lazy_unions()
+        refresh_lazy_unions()
         extra = extra or cls._read_extra
         return cls.__pydantic_validator__.validate_json(  # type: ignore[no-any-return]
             json_data,
@@ -161,6 +158,36 @@ class ApiModel(BaseModel):
             by_alias=by_alias,
             by_name=by_name,
         )
+
+
+_Reader = tuple[Callable[..., Any], Callable[..., Any], ExtraValues | None, Any]
+_READERS: dict[type[BaseModel], _Reader] = {}
+"""For each generated model read so far: its validator's `validate_json` and
+`validate_python`, with the `extra=` and context of a call that gives no option.
+
+A call without options then costs a dict lookup on top of the validator's work. An entry
+is made only while every lazy union's built members are in the models' validators, and
+building a member empties the table, so no entry outlives a rebuild. Subclasses made
+outside the generated package are not remembered (a table must not keep them alive).
+"""
+
+
+def _reader(cls: type[ApiModel]) -> _Reader:
+    """`cls`'s entry of `_READERS`, remembered when the validators are current."""
+    refresh_lazy_unions()
+    generation = _Freshness.built
+    read_json = cls.__pydantic_validator__.validate_json  # builds a deferred model
+    validator = cls.__pydantic_validator__
+    reader = (read_json, validator.validate_python, cls._read_extra, cls._read_context)
+    if (
+        generation == _Freshness.rebuilt
+        and isinstance(validator, SchemaValidator)
+        and cls.__module__.startswith(_PACKAGE_PREFIX)
+    ):
+        _READERS[cls] = reader
+        if _Freshness.built != generation:  # a member was built meanwhile: cls is stale
+            _READERS.pop(cls, None)
+    return reader
 
 
 def _context(context: Any, extra: ExtraValues | None, strict: bool | None) -> Any:
@@ -360,6 +387,7 @@ class OpenUnion:
                 if target not in self._built:
                     self._built.add(target)
                     _Freshness.built += 1
+                    _READERS.clear()  # the models holding this union are rebuilt first
             self._validators[tag] = found
         return found
 
@@ -458,6 +486,7 @@ def refresh_lazy_unions() -> int:
                 if model.__pydantic_complete__:
                     model.model_rebuild(force=True)
         _Freshness.rebuilt = target
+        _READERS.clear()  # what it holds may be the validators replaced here
     return target
 
 

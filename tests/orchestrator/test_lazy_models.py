@@ -277,3 +277,69 @@ def test_cached_adapters_start_afresh_after_a_rebuild() -> None:
     again = _reading.adapter(Workflow)
     assert again is not first
     assert list(_reading._Adapters.made) == [Workflow]
+
+
+def test_a_read_without_options_is_remembered_per_generated_model(
+    make_workflow: Callable[..., dict[str, Any]],
+) -> None:
+    """The no-option call reuses the model's current validator, and only a generated one."""
+    from civitai_app_sdk_generated import _base
+    from pydantic_core import SchemaValidator
+
+    class Mine(Workflow):
+        """A subclass an app makes: read the same way, never kept in the table."""
+
+    payload = json.dumps(make_workflow("succeeded"))
+    for _ in range(2):  # a first read may build a step's classes, which empties the table
+        Workflow.model_validate_json(payload)
+    read_json, read_python, extra, context = _base._READERS[Workflow]
+    validator = Workflow.__pydantic_validator__
+    assert isinstance(validator, SchemaValidator)
+    assert read_json == validator.validate_json
+    assert read_python == validator.validate_python
+    assert (extra, context) == ("allow", {_base.EXTRA_CONTEXT: "allow"})
+    mine = Mine.model_validate_json(payload)
+    assert type(mine) is Mine
+    assert Mine.model_validate(json.loads(payload)) == mine
+    assert mine.model_dump() == Workflow.model_validate_json(payload).model_dump()
+    assert Mine not in _base._READERS
+
+
+def test_a_request_model_read_without_options_still_refuses_unknown_keys() -> None:
+    """The remembered read of a request model passes no `extra=`: its own config holds."""
+    from civitai_app_sdk_generated import TextToImageInput, _base
+
+    for _ in range(2):  # the first read remembers, the second uses what it remembered
+        with pytest.raises(ValidationError, match="widht"):
+            TextToImageInput.model_validate_json('{"prompt": "p", "widht": 7}')
+        with pytest.raises(ValidationError, match="widht"):
+            TextToImageInput.model_validate({"prompt": "p", "widht": 7})
+    assert _base._READERS[TextToImageInput][2:] == (None, None)
+
+
+_DEFERRED_FIRST_READ = """
+import json, sys
+import civitai_app_sdk_generated as g
+from civitai_app_sdk_generated import _base
+tips = g.WorkflowTips.model_validate_json('{"civitai": 1, "creators": 2}')  # builds it
+kept_tips = _base._READERS.get(g.WorkflowTips)
+first = g.Workflow.model_validate_json(sys.argv[1])  # builds it, and the step's classes
+after_first = g.Workflow in _base._READERS
+second = g.Workflow.model_validate_json(sys.argv[1])  # rebuilt to hold them, remembered
+kept = _base._READERS.get(g.Workflow)
+print(json.dumps({
+    "tips": kept_tips is not None
+    and kept_tips[0] == g.WorkflowTips.__pydantic_validator__.validate_json,
+    "after_first": after_first,
+    "kept": kept is not None and kept[0] == g.Workflow.__pydantic_validator__.validate_json,
+    "same": second == first,
+}))
+"""
+
+
+def test_the_first_read_of_a_deferred_model_remembers_its_built_validator(
+    make_workflow: Callable[..., dict[str, Any]],
+) -> None:
+    report = _in_fresh_interpreter(_DEFERRED_FIRST_READ, make_workflow("succeeded"))
+    # a read that builds a lazy member forgets every model: those holding it are rebuilt
+    assert report == {"tips": True, "after_first": False, "kept": True, "same": True}
