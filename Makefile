@@ -13,10 +13,12 @@ SYNC := $(UV) sync --frozen --all-extras --compile-bytecode
 # bytecode is written here (imports cannot write it when PYTHONDONTWRITEBYTECODE is set).
 BYTECODE := $(PY) -m compileall -q src/civitai_app_sdk generated/civitai_app_sdk_generated
 SRC_DIRS := src codegen generated examples bench
+# The official TypeScript packages: the interop tests and the Node row of the benchmarks.
+NODE_STAMPS := tests/auth/node/node_modules/.installed tests/local/node/node_modules/.installed
 PYTEST_ARGS ?=
 
 .PHONY: help venv specs codegen codegen-check drift test lint types check bench demo clean \
-	docs dist wheel-smoke test-matrix webapp test-browser soak
+	docs dist wheel-smoke test-matrix webapp test-browser soak node-deps
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -43,6 +45,15 @@ $(TRIO_STAMP): $(STAMP)
 
 venv: $(STAMP) ## Create or refresh .venv from uv.lock
 
+# Without npm, or offline, the stamp is not written: the checks that need them skip, and
+# the next run tries again.
+%/node_modules/.installed: %/package-lock.json
+	@if ! command -v npm >/dev/null; then echo "npm not found: the Node interop checks skip"; \
+	elif (cd $* && npm ci --silent --no-audit --no-fund); then touch $@; \
+	else echo "npm ci failed in $*: its Node interop checks skip"; fi
+
+node-deps: $(NODE_STAMPS) ## Install the official TypeScript packages the Node checks use
+
 specs: $(STAMP) ## Fill specs/ from ../shared/specs, else the pinned URLs (LIVE=1: the live ones)
 	$(PY) -m codegen specs $(if $(LIVE),--live,)
 
@@ -56,7 +67,7 @@ codegen-check: specs ## Fail when generated/ differs from a fresh generation
 drift: specs ## Compare the pinned spec with the live one (skips when offline)
 	$(PY) -m codegen drift-live
 
-test: $(TRIO_STAMP) ## Run the test suite and codegen-check (spec tests skip without specs)
+test: $(TRIO_STAMP) node-deps ## Run the test suite and codegen-check (spec tests skip without specs)
 	$(PY) -m codegen specs --optional
 	$(PY) -m pytest $(if $(CI),-n 2,) $(PYTEST_ARGS)
 	$(PY) -m codegen check
@@ -94,7 +105,7 @@ test-matrix: $(STAMP) dist ## The test suite and the wheel smoke test on every P
 
 # Timed in the default environment: an exact sync takes out what test and docs added
 # (trio above all, which every process that opens an httpx client would import).
-bench: specs ## Run the benchmarks and print the measured ratios
+bench: specs node-deps ## Run the benchmarks and print the measured ratios
 	$(SYNC) --quiet
 	@rm -f $(TRIO_STAMP) $(DOCS_STAMP)
 	@$(BYTECODE)
@@ -110,4 +121,4 @@ test-browser: $(STAMP) ## Drive the starter app in a real Chromium (screenshots 
 	CIVITAI_BROWSER_TESTS=1 $(PY) -m pytest -m browser tests/browser -p no:randomly $(PYTEST_ARGS)
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .venv-matrix .tools .mypy_cache .ruff_cache .pytest_cache site dist
+	rm -rf $(VENV) .venv-matrix .tools tests/auth/node/node_modules tests/local/node/node_modules .mypy_cache .ruff_cache .pytest_cache site dist

@@ -115,7 +115,7 @@ def cli_rows(server: LocalServer, workflow_id: str) -> None:
     module = NODE_DIR / "node_modules" / "@civitai" / "app-sdk" / "dist" / "orchestrator"
     node = shutil.which("node")
     if node is None or not module.is_dir():
-        print("skip  Node official client: not installed (npm ci in tests/auth/node)")
+        print("skip  Node official client: not installed (make node-deps, which needs npm)")
         return
     script = NODE_DIR / "bench_list.mjs"
     script.write_text(_NODE_LIST.format(module=(module / "index.js").as_uri()))

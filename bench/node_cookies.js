@@ -1,5 +1,5 @@
 // Node side of `make bench` (cookies). The per-call figures use the real @civitai/app-sdk
-// 0.14 `sealCookie`/`unsealCookie` when tests/auth/node has it installed (`npm ci` there);
+// 0.14 `sealCookie`/`unsealCookie` when tests/auth/node has it installed (`make bench` does);
 // otherwise the same algorithm with node:crypto directly (AES-256-GCM, scrypt N=16384 r=8
 // p=1, iv:tag:ct hex), so only `node` is needed. The cached-key figures always use
 // node:crypto (the SDK has no cached-key API). Prints one JSON object of operations/second.

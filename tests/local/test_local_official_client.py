@@ -1,6 +1,7 @@
 """Civitai's official TypeScript client (@civitai/client) against serve-local.
 
-Optional: runs when node is installed and ``npm ci`` was run in tests/local/node.
+Optional: runs when node is installed and ``make node-deps`` (run by ``make test``) installed
+tests/local/node.
 """
 
 from __future__ import annotations
