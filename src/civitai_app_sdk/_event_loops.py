@@ -11,11 +11,10 @@ says how to use the client.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import sys
 from typing import Final
 
-import anyio.lowlevel
 import httpx
 
 from .errors import ConfigurationError
@@ -30,11 +29,20 @@ _SHARED_LOOPS: Final = (
 
 
 def _running_loop() -> object:
-    """The running event loop: asyncio's loop object, or the native token of another."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:  # trio, through anyio
-        return anyio.lowlevel.current_token().native_token
+    """The running event loop: asyncio's loop object, or the native token of another.
+
+    asyncio is not imported here (a sync command need not load it): a process that has
+    not imported it runs no asyncio loop.
+    """
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None:
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+    import anyio.lowlevel  # trio, through anyio
+
+    return anyio.lowlevel.current_token().native_token
 
 
 def _has_ended(loop: object) -> bool:
@@ -43,7 +51,8 @@ def _has_ended(loop: object) -> bool:
 
     A loop of another kind cannot be asked and is taken as ended.
     """
-    if isinstance(loop, asyncio.AbstractEventLoop):
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None and isinstance(loop, asyncio.AbstractEventLoop):
         return not loop.is_running()
     call_soon = getattr(loop, "run_sync_soon", None)
     if call_soon is None:

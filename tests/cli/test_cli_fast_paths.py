@@ -1,5 +1,5 @@
-"""Read-only views print the server's JSON without loading pydantic or the models, and the
-console script exits at once with the command's code."""
+"""Read-only views print the server's JSON without loading pydantic, the models or asyncio,
+and the console script exits at once with the command's code."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ _PROBE = (
     "except SystemExit:\n"
     "    pass\n"
     "heavy = sorted(m for m in sys.modules\n"
-    "               if m == 'pydantic' or m.startswith('civitai_app_sdk_generated'))\n"
+    "               if m in ('pydantic', 'asyncio') or m.startswith('civitai_app_sdk_generated'))\n"
     "print('LOADED', heavy, file=sys.stderr)\n"
 )
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import signal
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
 
 __all__ = ["skip_httpx_cli", "stop_on_sigterm"]
 
@@ -15,8 +17,11 @@ HTTPX_CLI = "httpx._main"
 """httpx's own command line (it loads rich, pygments and click's help machinery)."""
 
 
-class _SkipModule(importlib.abc.MetaPathFinder):
-    """Refuses one module, which its importer treats as an optional extra."""
+class _SkipModule:
+    """Refuses one module, which its importer treats as an optional extra.
+
+    A meta path finder by protocol: ``importlib.abc`` would load ``importlib.resources``.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -26,7 +31,7 @@ class _SkipModule(importlib.abc.MetaPathFinder):
         fullname: str,
         path: Sequence[str] | None,
         target: ModuleType | None = None,
-    ) -> importlib.machinery.ModuleSpec | None:
+    ) -> ModuleSpec | None:
         if fullname == self.name:
             raise ImportError(f"{fullname} is not used by civitai-orch", name=fullname)
         return None
