@@ -86,7 +86,6 @@ class ApiModel(BaseModel):
         protected_namespaces=(),
     )
     _read_extra: ClassVar[ExtraValues | None] = "allow"
-    _read_context: ClassVar[Any] = _EXTRA_ONLY["allow"]
 
     @classmethod
     def model_validate(
@@ -178,7 +177,9 @@ def _reader(cls: type[ApiModel]) -> _Reader:
     generation = _Freshness.built
     read_json = cls.__pydantic_validator__.validate_json  # builds a deferred model
     validator = cls.__pydantic_validator__
-    reader = (read_json, validator.validate_python, cls._read_extra, cls._read_context)
+    extra = cls._read_extra
+    context = None if extra is None else _EXTRA_ONLY[extra]
+    reader = (read_json, validator.validate_python, extra, context)
     if (
         generation == _Freshness.rebuilt
         and isinstance(validator, SchemaValidator)
@@ -206,7 +207,6 @@ class RequestModel(ApiModel):
 
     model_config = ConfigDict(extra="forbid")
     _read_extra: ClassVar[ExtraValues | None] = None
-    _read_context: ClassVar[Any] = None
 
     @model_serializer(mode="wrap")
     def _dump_with_extra(
