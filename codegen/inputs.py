@@ -87,6 +87,19 @@ def read_lock(path: Path = LOCK_PATH) -> dict[str, LockEntry]:
     return entries
 
 
+def read_input(path: Path) -> bytes | None:
+    """The bytes of `path`, or None when there is no such file; a file that is there but
+    cannot be read (permission denied, a directory) is a `SpecInputError` naming it."""
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as error:
+        raise SpecInputError(
+            f"cannot read {path}: {error.strerror or error}; make it a readable file or remove it"
+        ) from None
+
+
 def _verify(entry: LockEntry, data: bytes, origin: Path | str) -> None:
     actual = sha256_of(data)
     if actual != entry.sha256:
@@ -101,16 +114,16 @@ def fill_from_shared(entries: dict[str, LockEntry], shared: Path = SHARED_SPECS)
     """Copy each pinned input from `shared` into `specs/`, verifying its sha256."""
     done: list[str] = []
     for entry in entries.values():
-        if entry.path.exists() and sha256_of(entry.path.read_bytes()) == entry.sha256:
+        if is_present(entry):
             continue
         source = shared / entry.file
-        if not source.is_file():
+        data = read_input(source)
+        if data is None:
             raise SpecInputError(
                 f"{entry.file} is missing: expected it at {source}. Put the shared specs "
                 "beside the project (../shared/specs), set CIVITAI_SHARED_SPECS, or run "
                 "`make specs LIVE=1` with network access."
             )
-        data = source.read_bytes()
         _verify(entry, data, source)
         store(entry.path, data)
         done.append(entry.file)
@@ -135,8 +148,9 @@ def store(path: Path, data: bytes) -> None:
 
 
 def is_present(entry: LockEntry) -> bool:
-    """Whether `specs/` holds the pinned bytes of `entry`."""
-    return entry.path.is_file() and sha256_of(entry.path.read_bytes()) == entry.sha256
+    """Whether `specs/` holds the pinned bytes of `entry` (see `read_input`)."""
+    data = read_input(entry.path)
+    return data is not None and sha256_of(data) == entry.sha256
 
 
 @dataclass
@@ -156,15 +170,16 @@ def fill_pinned(
 
     Every file is checked against its sha256 before it is stored. An input with no
     published file (no `pinned_url`) and no shared copy is listed as unpublished; a
-    download that fails is listed as unreachable. A wrong sha256 always raises.
+    download that fails is listed as unreachable. A wrong sha256 always raises, and so does
+    a copy that is there but cannot be read (see `read_input`): it is not a missing one.
     """
     report = FillReport()
     for entry in entries.values():
         if is_present(entry):
             continue
         source = shared / entry.file
-        if source.is_file():
-            data = source.read_bytes()
+        data = read_input(source)
+        if data is not None:
             _verify(entry, data, source)
             store(entry.path, data)
             report.copied.append(entry.file)
@@ -269,8 +284,8 @@ def _download_json(url: str) -> bytes:
 
 def load_json(entry: LockEntry) -> Any:
     """Load a pinned input from `specs/`, verifying it against the lock."""
-    if not entry.path.is_file():
+    data = read_input(entry.path)
+    if data is None:
         raise SpecInputError(f"{entry.path} is missing: run `make specs` first.")
-    data = entry.path.read_bytes()
     _verify(entry, data, entry.path)
     return json.loads(data)

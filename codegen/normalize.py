@@ -19,6 +19,9 @@ order `normalize` runs them:
 8. `enum_defaults`: a default that is not one of its enum's values is dropped (with a note).
 9. `translate_patterns`: .NET regex syntax becomes Python syntax, or the pattern is
    dropped with a note in the description when no engine here can run it.
+
+Before step 9, `check_field_names` and `check_enum_member_names` refuse names that would
+meet in Python (the generator would tell them apart by order).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from datamodel_code_generator.format import PythonVersion
+from datamodel_code_generator.reference import EnumFieldNameResolver
 from datamodel_code_generator.util import camel_to_snake
 
 Json = Any
@@ -363,6 +368,52 @@ def check_field_names(schemas: dict[str, Json]) -> None:
         )
 
 
+_ENUM_NAMES = EnumFieldNameResolver(
+    snake_case_field=True, target_python_version=PythonVersion.PY_311
+)
+_STR_ATTRIBUTES = frozenset(name for name in dir(str) if not name.startswith("_"))
+
+
+def enum_member_name(value: str, string_enum: bool = True) -> str:
+    """The member name the generator and `templates/datamodel/Enum.jinja2` give an enum
+    value (or its `x-enum-varnames` entry), before `_1`, `_2`... tell apart names that meet."""
+    name = _ENUM_NAMES.get_valid_name(value)
+    return name + "_" if string_enum and name in _STR_ATTRIBUTES else name
+
+
+def check_enum_member_names(schemas: dict[str, Json]) -> None:
+    """No two values of one enum may meet as one member name (`Low`, `low` -> `low`).
+
+    The generator would suffix the later one (`low`, `low_1`) in the spec's order, so a
+    reordered or new value would move a name to another value. Such values are refused;
+    `x-enum-varnames` (set by a patch in codegen/patches.toml) names the members instead.
+    """
+    clashes: list[str] = []
+    for name, schema in sorted(schemas.items()):
+        for node in _walk(schema):
+            values, names = node.get("enum"), node.get("x-enum-varnames") or []
+            if not isinstance(values, list) or not isinstance(names, list):
+                continue
+            texts = [v for v in values if v is not None]
+            string_enum = all(isinstance(v, str) for v in texts)
+            members: dict[str, list[str]] = {}
+            for i, value in enumerate(texts):
+                given = names[i] if i < len(names) and isinstance(names[i], str) else None
+                if isinstance(value, str):
+                    member = enum_member_name(given or value, string_enum)
+                    members.setdefault(member, []).append(value)
+            clashes.extend(
+                f"{name}: {', '.join(repr(v) for v in sorted(found))} -> {member}"
+                for member, found in sorted(members.items())
+                if len(found) > 1
+            )
+    if clashes:
+        raise UnsupportedSpecError(
+            "enum values that would share one member name (name the members with "
+            f"`x-enum-varnames` in a patch in codegen/patches.toml): {'; '.join(clashes)}"
+        )
+
+
 def pointer_parts(pointer: str) -> list[str]:
     """Split an RFC 6901 JSON pointer into unescaped parts."""
     if not pointer.startswith("/"):
@@ -438,5 +489,6 @@ def normalize(
     unioned = timespans(open_objects(explicit_unions(flat, unions)))
     patched["components"]["schemas"], default_notes = enum_defaults(defaults_optional(unioned))
     check_field_names(patched["components"]["schemas"])
+    check_enum_member_names(patched["components"]["schemas"])
     translated, notes = translate_patterns(patched)
     return translated, unions, notes + default_notes

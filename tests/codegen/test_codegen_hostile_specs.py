@@ -3,6 +3,7 @@ shapes it must refuse with one clear error, and shapes it must generate from."""
 
 from __future__ import annotations
 
+import ast
 import copy
 import email.message
 import json
@@ -253,6 +254,73 @@ def test_properties_that_meet_as_one_field_name_are_refused() -> None:
     spec = {"openapi": "3.1.1", "components": {"schemas": {"Input": schemas["Input"]}}}
     with pytest.raises(normalize.UnsupportedSpecError, match="Prompt, prompt -> prompt"):
         normalize.normalize(spec, [])
+
+
+def enum_spec(values: list[str]) -> Any:
+    """A spec with a named enum and an inline one, both of `values`."""
+    level = {"type": "string", "enum": values}
+    thing = {"type": "object", "properties": {"level": {"$ref": REF + "Level"}, "mode": level}}
+    return {
+        "openapi": "3.1.1",
+        "info": {"title": "t", "version": "1"},
+        "components": {"schemas": {"Level": dict(level), "Thing": thing}},
+    }
+
+
+def enum_members(source: str, enum: str) -> dict[str, str]:
+    """Member name -> value of the enum class `enum` in a generated module."""
+    body = re.search(rf"^class {enum}\(OpenStrEnum\):\n((?:    .*\n)+)", source, re.M)
+    assert body is not None, source
+    return dict(re.findall(r'^    (\w+) = "(.*)"$', body.group(1), re.M))
+
+
+@pytest.mark.parametrize("values", [["Low", "low", "high"], ["high", "low", "Low"]])
+def test_enum_values_that_meet_as_one_member_name_are_refused(values: list[str]) -> None:
+    # The generator named `Low` and `low` `low` and `low_1` in the spec's order: a release
+    # listing them the other way round swapped the members' values, silently.
+    with pytest.raises(normalize.UnsupportedSpecError) as caught:
+        normalize.normalize(enum_spec(values), [])
+    assert str(caught.value) == (
+        "enum values that would share one member name (name the members with "
+        "`x-enum-varnames` in a patch in codegen/patches.toml): "
+        "Level: 'Low', 'low' -> low; Thing: 'Low', 'low' -> low"
+    )
+
+
+def test_enum_member_names_are_stable_and_can_be_named_by_a_patch() -> None:
+    # Values that differ by case but not in their member name keep one name each,
+    # whatever their order; values that would meet are named with x-enum-varnames.
+    names = []
+    for values in (["dpm++2m", "DPM++2M"], ["DPM++2M", "dpm++2m"]):
+        normalised, unions, _ = normalize.normalize(enum_spec(values), [])
+        names.append(enum_members(models.run_generator(normalised, unions), "Level"))
+    assert names[0] == names[1] == {"dpm__2m": "dpm++2m", "dpm__2_m": "DPM++2M"}
+    patch = {
+        "op": "set",
+        "path": "/components/schemas/Level/x-enum-varnames",
+        "value": ["low_title", "low"],
+        "reason": "test",
+    }
+    spec = enum_spec(["Low", "low"])
+    spec["components"]["schemas"]["Thing"]["properties"]["mode"]["enum"] = ["x"]
+    normalised, unions, _ = normalize.normalize(spec, [patch])
+    source = models.run_generator(normalised, unions)
+    assert enum_members(source, "Level") == {"low_title": "Low", "low": "low"}
+
+
+def test_enum_member_name_is_the_generators_own() -> None:
+    # The refusal above is only as good as its copy of the generator's naming rules.
+    members = 0
+    for module in sorted(pipeline.OUTPUT_DIR.rglob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and "OpenStrEnum" in map(ast.unparse, node.bases):
+                for item in node.body:
+                    if isinstance(item, ast.Assign) and isinstance(item.value, ast.Constant):
+                        members += 1
+                        assert ast.unparse(item.targets[0]) == normalize.enum_member_name(
+                            item.value.value
+                        ), (module.name, node.name)
+    assert members > 100
 
 
 class _Trickle:

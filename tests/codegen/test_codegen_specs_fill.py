@@ -234,6 +234,50 @@ def test_an_unreadable_lock_is_one_error_line(
     assert reason in err
 
 
+@pytest.mark.parametrize("where", ["shared", "specs"])
+@pytest.mark.parametrize(
+    ("kind", "reason"), [("directory", "Is a directory"), ("mode 000", "Permission denied")]
+)
+def test_an_unreadable_spec_file_is_one_error_line(
+    specs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], where: str, kind: str, reason: str,
+) -> None:  # fmt: skip
+    # A spec file that is there but cannot be read ended `make specs` in a bare
+    # PermissionError or IsADirectoryError traceback (or, for a shared directory, was taken
+    # for a missing file and downloaded). A missing file still falls back to the download.
+    lock = tmp_path / "lock.json"
+    raw = {"inputs": {"orchestrator": {
+        "file": "o.json", "url": "https://live.example/o", "sha256": inputs.sha256_of(GOOD),
+        "date": "2026-01-01", "pinned_url": "https://x.example/o"}}}  # fmt: skip
+    lock.write_text(json.dumps(raw))
+    monkeypatch.setattr(inputs.read_lock, "__defaults__", (lock,))
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "o.json").write_bytes(GOOD)
+    monkeypatch.setattr(inputs.fill_pinned, "__defaults__", (shared,))
+    monkeypatch.setattr(inputs, "download", lambda url, timeout=0: pytest.fail("downloaded"))
+    broken = shared / "o.json" if where == "shared" else specs_dir / "o.json"
+    if kind == "directory":
+        broken.unlink(missing_ok=True)
+        broken.mkdir()
+    else:  # chmod 000 would not stop a test run as root
+        broken.write_bytes(GOOD)
+        read_bytes = Path.read_bytes
+
+        def denied(path: Path) -> bytes:
+            if path == broken:
+                raise PermissionError(13, "Permission denied", str(path))
+            return read_bytes(path)
+
+        monkeypatch.setattr(Path, "read_bytes", denied)
+    checked = [["check"]] if where == "specs" else []  # the check reads only specs/
+    for argv in (["specs"], ["specs", "--optional"], *checked):
+        assert cli.main(argv) == 2
+        assert capsys.readouterr().err == (
+            f"error: cannot read {broken}: {reason}; make it a readable file or remove it\n"
+        )
+
+
 def test_the_stored_copy_is_the_checked_bytes(
     specs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,6 +10,7 @@ still held to the constraints, and nothing runs on the path of an answer that fi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -143,6 +144,27 @@ def test_a_relaxed_read_gives_the_same_models_as_a_strict_one() -> None:
     expected = strict.model_dump(mode="json", by_alias=True, exclude_unset=True)
     expected["steps"][0]["input"].update(cfgScale=45, model=NEW_AIR)
     assert relaxed.model_dump(mode="json", by_alias=True, exclude_unset=True) == expected
+
+
+def test_a_workflow_whose_times_lack_a_zone_is_read_as_utc(client: Any, api: Any) -> None:
+    # The models want aware date-times (AwareDatetime) and the relaxed read kept that
+    # constraint: a workflow echoing a `createdAt` without a zone could not be read.
+    data = _echoing()
+    data["createdAt"] = "2026-01-21T22:21:26.3320000"
+    data["steps"][0].update(
+        startedAt="2026-01-21T22:21:27", completedAt="2026-01-21T23:00:00+02:00"
+    )
+    with pytest.raises(ValidationError, match="timezone"):  # pydantic alone refuses it
+        Workflow.model_validate_json(json.dumps(data))
+    api.get("/v2/consumer/workflows/w1").respond(200, json=data)
+    workflow = client.get("w1")
+    step = (workflow.steps or [])[0]
+    assert isinstance(step, TextToImageStep)
+    assert workflow.created_at == dt.datetime(2026, 1, 21, 22, 21, 26, 332000, tzinfo=dt.UTC)
+    assert step.started_at == dt.datetime(2026, 1, 21, 22, 21, 27, tzinfo=dt.UTC)
+    assert step.completed_at is not None  # an aware value keeps its own zone
+    assert step.completed_at.utcoffset() == dt.timedelta(hours=2)
+    assert _input(workflow)["prompt"] == data["steps"][0]["input"]["prompt"]
 
 
 def test_a_value_past_its_bound_beside_a_real_problem_is_a_broken_answer() -> None:

@@ -8,9 +8,10 @@ JavaScript. A ``null`` where the spec promises a list or an object (a service th
 a collection unset) is read as an empty one, a ``null`` the spec does not allow elsewhere
 as if the field were absent, and a ``null`` list item the model cannot hold is left out;
 the rest of the answer is kept. A value past the spec's bounds, lengths or patterns is
-kept as sent (the service may widen a range or add a form first: :mod:`._relaxed`). A
-body that still does not fit is reported as a :class:`ResponseValidationError` carrying
-the body; nothing else is invented to make it fit.
+kept as sent (the service may widen a range or add a form first: :mod:`._relaxed`), and a
+date-time without a time zone is read as UTC. A body that still does not fit is reported
+as a :class:`ResponseValidationError` carrying the body; nothing else is invented to make
+it fit.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ workflow echoing such an input must stay readable, or a paid result could not be
 fetched. Such a response is read again by a validator of the same models without their
 constraints: no bounds on numbers, no lengths on texts and lists, no patterns. The
 values are kept as sent; types still hold (a text where a number belongs still fails).
+A date-time without a time zone where the spec wants one (``AwareDatetime``, such as
+an echoed ``createdAt`` of ``2026-01-21T22:21:26``) is read as UTC, the zone the service
+writes its times in.
 The models themselves keep their constraints for requests and code, and nothing of
 this runs on the path of an answer that fits.
 
@@ -16,6 +19,7 @@ schema validates its fields itself and makes the instance as ``model_validate`` 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from typing import Any, Final
 
@@ -46,6 +50,11 @@ def _instance(cls: type[BaseModel], fields: tuple[dict[str, Any], Any, set[str]]
     return model
 
 
+def _assume_utc(value: dt.datetime) -> dt.datetime:
+    """``value``, in UTC when it came without a time zone."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
 def _is_plain_model(node: dict[str, Any]) -> bool:
     """A model schema whose instance is only its validated fields (no ``__init__``,
     ``model_post_init`` or private attributes to run)."""
@@ -59,23 +68,29 @@ def _is_plain_model(node: dict[str, Any]) -> bool:
     )
 
 
+def _after(node: dict[str, Any], function: Any, schema: Any) -> dict[str, Any]:
+    """``schema`` then ``function``, in the place (and under the ``ref``) of ``node``."""
+    built: dict[str, Any] = {"type": "function-after", "schema": schema}
+    built["function"] = {"type": "no-info", "function": function}
+    if "ref" in node:
+        built["ref"] = node["ref"]
+    return built
+
+
 def _loosen(node: Any) -> Any:
     """A copy of the core schema ``node`` without the constraints of its scalar and
-    collection schemas (a field named ``pattern``, or ``metadata``, is a field like any)."""
+    collection schemas (a field named ``pattern``, or ``metadata``, is a field like any);
+    an aware date-time reads a naive one as UTC."""
     if isinstance(node, list | tuple):
         return type(node)(_loosen(item) for item in node)
     if not isinstance(node, dict):
         return node
     kind = node.get("type")
     if kind == "model" and _is_plain_model(node):
-        built: dict[str, Any] = {
-            "type": "function-after",
-            "function": {"type": "no-info", "function": functools.partial(_instance, node["cls"])},
-            "schema": _loosen(node["schema"]),
-        }
-        if "ref" in node:
-            built["ref"] = node["ref"]
-        return built
+        return _after(node, functools.partial(_instance, node["cls"]), _loosen(node["schema"]))
+    if kind == "datetime" and node.get("tz_constraint") == "aware":
+        naive = {key: value for key, value in node.items() if key not in ("tz_constraint", "ref")}
+        return _after(node, _assume_utc, naive)
     schema = isinstance(kind, str)  # not a mapping of fields or tags to schemas
     drop = schema and kind in _CONSTRAINED
     return {
