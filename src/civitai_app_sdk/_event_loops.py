@@ -19,7 +19,7 @@ import httpx
 
 from .errors import ConfigurationError
 
-__all__ = ["LoopGuard"]
+__all__ = ["LoopGuard", "has_ended", "running_loop"]
 
 _log = logging.getLogger("civitai_app_sdk")
 _SHARED_LOOPS: Final = (
@@ -28,7 +28,7 @@ _SHARED_LOOPS: Final = (
 )
 
 
-def _running_loop() -> object:
+def running_loop() -> object:
     """The running event loop: asyncio's loop object, or the native token of another.
 
     asyncio is not imported here (a sync command need not load it): a process that has
@@ -45,7 +45,7 @@ def _running_loop() -> object:
     return anyio.lowlevel.current_token().native_token
 
 
-def _has_ended(loop: object) -> bool:
+def has_ended(loop: object) -> bool:
     """Whether ``loop`` is not running: an asyncio loop stopped or closed, or a trio run
     that has exited (its token refuses a callback; a live run gets a no-op one).
 
@@ -81,13 +81,13 @@ class LoopGuard:
 
         Raises :class:`ConfigurationError` when the pool's loop is still running.
         """
-        loop = _running_loop()
+        loop = running_loop()
         if loop is self._loop:
             return
         previous, self._loop = self._loop, loop
         if previous is None:
             return
-        if not _has_ended(previous):
+        if not has_ended(previous):
             self._loop = previous
             raise ConfigurationError(_SHARED_LOOPS)
         try:  # empties the pool, which stays usable, then closes what it held

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import threading
 import time
@@ -34,6 +35,7 @@ from ..oauth import (
     TokenSet,
 )
 from ..oauth.urls import normalize_base_url, scope_value
+from ._loop_clients import LoopClients
 from .chunks import ChunkedCookie
 from .errors import CallbackError, SignInUnavailableError, StateMismatchError
 from .login import DEFAULT_LOGIN_TTL, LoginRequest, begin_login, check_callback
@@ -169,12 +171,19 @@ class WebAuthCore:
         self.refresh_margin = refresh_margin
         self.user_cache_ttl = user_cache_ttl
         self.clock = clock
+        make = functools.partial(
+            AsyncOAuthClient, client_id, client_secret, base_url=oauth_url, site_url=site_url
+        )
         try:
-            self.oauth = oauth_client or AsyncOAuthClient(
-                client_id, client_secret, base_url=oauth_url, site_url=site_url
-            )
+            self.oauth = oauth_client or make()
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
+        # a given client serves every loop as it is; ours has a twin per running loop,
+        # sharing its single-use guard (a code or refresh token goes out once, whichever
+        # loop sends it)
+        self._loop_clients = (
+            None if oauth_client is not None else LoopClients(lambda: self._twin(make()))
+        )
         self._refreshes: dict[bytes, tuple[float, asyncio.Future[TokenSet]]] = {}
         self._refreshes_lock = threading.Lock()
         self._users: OrderedDict[bytes, tuple[float, CivitaiUser]] = OrderedDict()
@@ -182,6 +191,17 @@ class WebAuthCore:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(origin={self.origin!r}, oauth={self.oauth!r})"
+
+    def _twin(self, client: AsyncOAuthClient) -> AsyncOAuthClient:
+        """``client``, for one event loop, with the single-use guard of :attr:`oauth`."""
+        client._guard = self.oauth._guard
+        return client
+
+    async def _client(self) -> AsyncOAuthClient:
+        """The OAuth client for the running event loop."""
+        if self._loop_clients is None:
+            return self.oauth
+        return await self._loop_clients.current()
 
     def new_session(self, cookie_header: str | None) -> Session:
         """The (not yet loaded) session of a request with this ``Cookie`` header."""
@@ -222,7 +242,7 @@ class WebAuthCore:
         assert pending is not None
         self._claim_state(pending.state)
         try:
-            tokens = await self.oauth.exchange_code(
+            tokens = await (await self._client()).exchange_code(
                 code, redirect_uri=self.redirect_uri, code_verifier=pending.verifier
             )
         except OAuthError as error:
@@ -266,11 +286,14 @@ class WebAuthCore:
     ) -> tuple[float, asyncio.Future[TokenSet]]:
         """Send the refresh of ``refresh_token`` in this loop; its entry, kept for late
         joiners (the caller holds the lock)."""
-        flight = asyncio.ensure_future(self.oauth.refresh_token(refresh_token))
+        flight = asyncio.ensure_future(self._send_refresh(refresh_token))
         entry = (now + _RECENT_REFRESH, flight)
         self._refreshes[key] = entry
         flight.add_done_callback(lambda done: self._forget_transient(key, done))
         return entry
+
+    async def _send_refresh(self, refresh_token: str) -> TokenSet:
+        return await (await self._client()).refresh_token(refresh_token)
 
     def _forget_transient(self, key: bytes, done: asyncio.Future[TokenSet]) -> None:
         """Drop a failed refresh unless the server refused the token for good."""
@@ -288,7 +311,7 @@ class WebAuthCore:
         cached = self._users.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        user = await self.oauth.fetch_me(access_token)
+        user = await (await self._client()).fetch_me(access_token)
         self._users[key] = (now + self.user_cache_ttl, user)
         self._users.move_to_end(key)
         while len(self._users) > _USER_CACHE_SIZE:
@@ -309,9 +332,12 @@ class WebAuthCore:
                 else (tokens.access_token, "access_token")
             )
             with contextlib.suppress(CivitaiError, httpx.HTTPError):
-                await self.oauth.revoke_token(token, token_type_hint=hint)
+                await (await self._client()).revoke_token(token, token_type_hint=hint)
         await session.clear()
 
     async def aclose(self) -> None:
-        """Close the OAuth client (if this object created it)."""
+        """Close the OAuth client (if this object created it) and its twins (see
+        :meth:`LoopClients.aclose`)."""
+        if self._loop_clients is not None:
+            await self._loop_clients.aclose()
         await self.oauth.aclose()
