@@ -17,6 +17,7 @@ from typing import Final
 
 import httpx
 
+from ._fork import reset_in_child
 from .errors import ConfigurationError
 
 __all__ = ["LoopGuard", "has_ended", "running_loop"]
@@ -75,6 +76,13 @@ class LoopGuard:
         """No loop yet: the first request binds ``pool`` to its loop."""
         self._pool = pool
         self._loop: object | None = None
+        reset_in_child(self, LoopGuard._in_child)
+
+    def _in_child(self) -> None:
+        """No loop in a forked child: the parent's (in another thread) does not run there,
+        yet still says it runs; the pool was emptied (:mod:`._fork`)."""
+        self._loop = None
+        _forget_backend(self._pool)
 
     async def enter(self) -> None:
         """Bind the pool to the running loop; drop its connections from an ended one.

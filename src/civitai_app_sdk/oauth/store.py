@@ -10,6 +10,7 @@ from typing import Final, Protocol, runtime_checkable
 
 import filelock
 
+from civitai_app_sdk._fork import reset_in_child
 from civitai_app_sdk.cookies import (
     MAX_SEALED_LENGTH,
     CookieSealer,
@@ -129,6 +130,13 @@ class MemoryTokenStore:
     def __init__(self, tokens: TokenSet | None = None) -> None:
         """Start empty or with ``tokens``."""
         self._tokens = tokens
+        self._lock = threading.Lock()
+        self._refreshing = _ThreadLock()
+        reset_in_child(self, MemoryTokenStore._in_child)
+
+    def _in_child(self) -> None:
+        """Fresh locks in a forked child (a thread of the parent may have held them, the
+        refresh lock for a whole refresh)."""
         self._lock = threading.Lock()
         self._refreshing = _ThreadLock()
 

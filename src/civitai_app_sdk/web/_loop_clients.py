@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Callable
 
 from .._event_loops import has_ended, running_loop
+from .._fork import reset_in_child
 from ..oauth import AsyncOAuthClient
 
 __all__ = ["LoopClients"]
@@ -40,6 +41,11 @@ class LoopClients:
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()  # loops in threads share it
+        reset_in_child(self, LoopClients._in_child)
+
+    def _in_child(self) -> None:
+        """A fresh lock in a forked child (a thread of the parent may have held it)."""
+        self._lock = threading.Lock()
 
     async def current(self) -> AsyncOAuthClient:
         """The running loop's client, made on its first request; the clients of loops

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .._fork import reset_in_child
 from .._loopback import is_loopback
 from ..cookies import CookieSealer
 from ..errors import CivitaiError, ConfigurationError, RequestValidationError
@@ -188,6 +189,13 @@ class WebAuthCore:
         self._refreshes_lock = threading.Lock()
         self._users: OrderedDict[bytes, tuple[float, CivitaiUser]] = OrderedDict()
         self._used_states: OrderedDict[bytes, float] = OrderedDict()
+        reset_in_child(self, WebAuthCore._in_child)
+
+    def _in_child(self) -> None:
+        """In a forked child: a fresh lock, and the refreshes still in flight forgotten
+        (their loops did not come along); those that ended stay for late joiners."""
+        self._refreshes_lock = threading.Lock()
+        self._refreshes = {key: e for key, e in self._refreshes.items() if e[1].done()}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(origin={self.origin!r}, oauth={self.oauth!r})"
