@@ -20,8 +20,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 from urllib.parse import urlsplit
 
+import anyio
 import httpx
 
+from .._event_loops import running_loop
 from .._fork import reset_in_child
 from .._loopback import is_loopback
 from ..cookies import CookieSealer
@@ -36,6 +38,7 @@ from ..oauth import (
     TokenSet,
 )
 from ..oauth.urls import normalize_base_url, scope_value
+from ._flights import CUT, Flight, RunFlight, elsewhere
 from ._loop_clients import LoopClients
 from .chunks import ChunkedCookie
 from .errors import CallbackError, SignInUnavailableError, StateMismatchError
@@ -78,37 +81,6 @@ def _app_origin(redirect_uri: str) -> tuple[str, bool]:
         raise ConfigurationError("redirect_uri needs a path (the callback route)")
     # as browsers send it in ``Origin``: lower case, no default port
     return normalize_base_url(f"{parts.scheme}://{parts.netloc}"), secure
-
-
-_POLL_ELSEWHERE: Final = 0.02
-"""Seconds between looks at a refresh another event loop runs."""
-_CUT_ELSEWHERE: Final = (
-    "The sign-in could not be renewed just now. You are still signed in: please try again."
-)
-
-
-async def _elsewhere(flight: asyncio.Future[TokenSet]) -> TokenSet | None:
-    """The outcome of a refresh that another event loop ran or runs (an app that starts
-    a loop per request, or several loops in threads); None when it cannot give one
-    (cancelled, or its loop stopped half way, before this request came): a new refresh
-    is sent. One cut while this request waits, its loop stopped or its task cancelled,
-    is :class:`SignInUnavailableError` (the token may be spent: the session stays).
-
-    The other loop's future is only read: it is polled, as nothing can be awaited
-    across loops that may stop at any time.
-    """
-    other = flight.get_loop()
-    if flight.done():
-        return None if flight.cancelled() else flight.result()
-    if other.is_closed() or not other.is_running():
-        return None
-    while not flight.done():
-        if other.is_closed() or not other.is_running():
-            raise SignInUnavailableError(_CUT_ELSEWHERE)
-        await asyncio.sleep(_POLL_ELSEWHERE)
-    if flight.cancelled():
-        raise SignInUnavailableError(_CUT_ELSEWHERE)
-    return flight.result()
 
 
 class WebAuthCore:
@@ -185,7 +157,7 @@ class WebAuthCore:
         self._loop_clients = (
             None if oauth_client is not None else LoopClients(lambda: self._twin(make()))
         )
-        self._refreshes: dict[bytes, tuple[float, asyncio.Future[TokenSet]]] = {}
+        self._refreshes: dict[bytes, tuple[float, Flight]] = {}
         self._refreshes_lock = threading.Lock()
         self._users: OrderedDict[bytes, tuple[float, CivitaiUser]] = OrderedDict()
         self._used_states: OrderedDict[bytes, float] = OrderedDict()
@@ -272,38 +244,68 @@ class WebAuthCore:
         not both send it; the outcome is kept for two minutes for late joiners.
         """
         now, key = self.clock(), _digest(refresh_token)
-        loop = asyncio.get_running_loop()
-        stale: asyncio.Future[TokenSet] | None = None
+        loop = running_loop()
+        stale: Flight | None = None
         while True:
             with self._refreshes_lock:  # loops in threads share it
                 for old in [k for k, (until, _) in self._refreshes.items() if until <= now]:
                     del self._refreshes[old]
-                entry = self._refreshes.get(key)
-                if entry is None or entry[1] is stale:
-                    entry = self._start_refresh(key, refresh_token, now)
+                found = self._refreshes.get(key)
+                entry = (
+                    found
+                    if found is not None and found[1] is not stale
+                    else self._start_refresh(key, refresh_token, loop, now)
+                )
             flight = entry[1]
             if flight.get_loop() is loop:
+                if isinstance(flight, RunFlight):
+                    return await self._in_run(flight, None if entry is found else refresh_token)
+                assert isinstance(flight, asyncio.Future)
                 return await asyncio.shield(flight)
-            outcome = await _elsewhere(flight)
+            outcome = await elsewhere(flight)
             if outcome is not None:  # the token went out there: never send it again
                 return outcome
             stale = flight
 
     def _start_refresh(
-        self, key: bytes, refresh_token: str, now: float
-    ) -> tuple[float, asyncio.Future[TokenSet]]:
-        """Send the refresh of ``refresh_token`` in this loop; its entry, kept for late
-        joiners (the caller holds the lock)."""
-        flight = asyncio.ensure_future(self._send_refresh(refresh_token))
+        self, key: bytes, refresh_token: str, loop: object, now: float
+    ) -> tuple[float, Flight]:
+        """The refresh of ``refresh_token`` in ``loop``, kept for late joiners (the caller
+        holds the lock): asyncio's sends it as a task; under trio the caller sends it."""
+        flight: asyncio.Future[TokenSet] | RunFlight
+        if isinstance(loop, asyncio.AbstractEventLoop):
+            flight = asyncio.ensure_future(self._send_refresh(refresh_token))
+        else:
+            flight = RunFlight(loop)
         entry = (now + _RECENT_REFRESH, flight)
         self._refreshes[key] = entry
-        flight.add_done_callback(lambda done: self._forget_transient(key, done))
+        flight.add_done_callback(lambda _: self._forget_transient(key, flight))
         return entry
 
     async def _send_refresh(self, refresh_token: str) -> TokenSet:
         return await (await self._client()).refresh_token(refresh_token)
 
-    def _forget_transient(self, key: bytes, done: asyncio.Future[TokenSet]) -> None:
+    async def _in_run(self, flight: RunFlight, refresh_token: str | None) -> TokenSet:
+        """Send ``refresh_token`` (the caller leads), shielded from the caller's
+        cancellation, or wait for the task of this trio run that sends it."""
+        if refresh_token is None:
+            await flight.ended.wait()
+        else:
+            with anyio.CancelScope(shield=True):
+                try:
+                    flight.set_result(await self._send_refresh(refresh_token))
+                except Exception as error:
+                    flight.set_exception(error)
+                except BaseException:
+                    flight.cancel()
+                    raise
+                finally:
+                    flight.ended.set()
+        if flight.cancelled():
+            raise SignInUnavailableError(CUT)
+        return flight.result()
+
+    def _forget_transient(self, key: bytes, done: Flight) -> None:
         """Drop a failed refresh unless the server refused the token for good."""
         error = None if done.cancelled() else done.exception()
         refused = isinstance(error, OAuthError) and error.error == "invalid_grant"
