@@ -245,3 +245,35 @@ def test_a_child_forked_while_a_loop_in_a_thread_uses_an_async_client_can_use_it
     finally:
         done.set()
         running.join()
+
+
+def test_a_child_forked_while_a_loop_in_a_thread_signs_in_gets_an_oauth_client() -> None:
+    owner = WebAuthCore(
+        client_id="app",
+        redirect_uri="https://app.example/auth/callback",
+        scopes=114689,
+        cookie_secrets=["s" * 40],
+        oauth_url=AUTH,
+        site_url=AUTH,
+    )
+    used, done = threading.Event(), threading.Event()
+
+    async def look_up_and_stay() -> None:
+        await owner.user_for("a1")
+        used.set()
+        await asyncio.to_thread(done.wait, _CHILD_LIMIT * 2)
+
+    with respx.mock:
+        respx.get(f"{AUTH}/api/v1/me").respond(200, json={"id": 1, "username": "u"})
+        running = threading.Thread(target=asyncio.run, args=(look_up_and_stay(),))
+        running.start()
+        assert used.wait(5)
+        clients = owner._loop_clients
+        assert clients is not None
+        try:
+            with _held_by_a_thread(clients._lock):
+                answer = _forked(lambda: asyncio.run(owner.user_for("a2")).username)
+        finally:
+            done.set()
+            running.join()
+    assert answer == "u"

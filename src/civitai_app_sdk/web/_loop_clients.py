@@ -4,16 +4,14 @@ An async client's connections belong to the event loop that opened them, and a c
 in use by a running loop refuses another (:class:`~civitai_app_sdk._event_loops.LoopGuard`).
 Frameworks that run each request's async code in a new loop in a worker thread (async
 views through asgiref, Django's adapters, ``asyncio.run`` per request) run several loops
-at once, so the web core gives each loop its own client. A loop that will not run again
-(an asyncio loop closed, a trio run exited) has its client closed at the next look-up;
-one garbage-collected unclosed drops it: at most one client per loop still alive.
+at once, so the web core gives each running loop its own client. A loop that no longer
+runs gives its client up to the next loop that needs one (the client drops the old
+loop's connections): there are never more clients than loops that ran at once.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
-import weakref
 from collections.abc import Callable
 
 from .._event_loops import has_ended, running_loop
@@ -23,55 +21,44 @@ from ..oauth import AsyncOAuthClient
 __all__ = ["LoopClients"]
 
 
-def _over(loop: object) -> bool:
-    """Whether ``loop`` will never run again (a stopped asyncio loop may run again)."""
-    asyncio = sys.modules.get("asyncio")
-    if asyncio is not None and isinstance(loop, asyncio.AbstractEventLoop):
-        return bool(loop.is_closed())
-    return has_ended(loop)
-
-
 class LoopClients:
-    """The clients ``make`` creates, one per running event loop."""
+    """``first``, then the clients ``make`` creates, each lent to one running loop."""
 
-    def __init__(self, make: Callable[[], AsyncOAuthClient]) -> None:
-        """Create clients with ``make`` as loops ask for them."""
+    def __init__(self, first: AsyncOAuthClient, make: Callable[[], AsyncOAuthClient]) -> None:
+        """Lend ``first`` to the first loop; ``make`` more when every client is in use."""
         self._make = make
-        self._clients: weakref.WeakKeyDictionary[object, AsyncOAuthClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._lent: list[tuple[object | None, AsyncOAuthClient]] = [(None, first)]
         self._lock = threading.Lock()  # loops in threads share it
         reset_in_child(self, LoopClients._in_child)
 
     def _in_child(self) -> None:
-        """A fresh lock in a forked child (a thread of the parent may have held it)."""
+        """In a forked child: a fresh lock, and every client free (the parent's loops
+        do not run there)."""
         self._lock = threading.Lock()
+        self._lent = [(None, client) for _, client in self._lent]
 
-    async def current(self) -> AsyncOAuthClient:
-        """The running loop's client, made on its first request; the clients of loops
-        that are over are closed first."""
+    def current(self) -> AsyncOAuthClient:
+        """The running loop's client: the one it has, else one a loop that no longer
+        runs had, else a new one."""
         loop = running_loop()
         with self._lock:
-            ended = self._take(_over)
-            client = self._clients.get(loop)
-            if client is None:
-                client = self._clients[loop] = self._make()
-        for old in ended:  # their connections are dropped (LoopGuard), then they close
-            await old.aclose()
-        return client
+            for owner, client in self._lent:
+                if owner is loop:
+                    return client
+            for index, (owner, client) in enumerate(self._lent):
+                if owner is None or has_ended(owner):
+                    self._lent[index] = (loop, client)
+                    return client
+            client = self._make()
+            self._lent.append((loop, client))
+            return client
 
     async def aclose(self) -> None:
-        """Close the running loop's client and those of loops that are over; the
-        clients of loops still running elsewhere are dropped (they cannot be closed
-        from this loop)."""
+        """Close every client but those of loops still running elsewhere (which cannot
+        be closed from this loop, and are dropped)."""
         loop = running_loop()
         with self._lock:
-            closable = self._take(lambda other: other is loop or _over(other))
-            self._clients.clear()
-        for client in closable:
-            await client.aclose()
-
-    def _take(self, which: Callable[[object], bool]) -> list[AsyncOAuthClient]:
-        """Remove and return the clients of the loops ``which`` picks (lock held)."""
-        picked = [loop for loop in list(self._clients) if which(loop)]
-        return [self._clients.pop(loop) for loop in picked]
+            lent, self._lent = self._lent, []
+        for owner, client in lent:
+            if owner is None or owner is loop or has_ended(owner):
+                await client.aclose()

@@ -151,11 +151,13 @@ class WebAuthCore:
             self.oauth = oauth_client or make()
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        # a given client serves every loop as it is; ours has a twin per running loop,
-        # sharing its single-use guard (a code or refresh token goes out once, whichever
-        # loop sends it)
+        # a given client serves every loop as it is; ours gets a twin per loop running
+        # at once, sharing its single-use guard (a code or refresh token goes out once,
+        # whichever loop sends it)
         self._loop_clients = (
-            None if oauth_client is not None else LoopClients(lambda: self._twin(make()))
+            None
+            if oauth_client is not None
+            else LoopClients(self.oauth, lambda: self._twin(make()))
         )
         self._refreshes: dict[bytes, tuple[float, Flight]] = {}
         self._refreshes_lock = threading.Lock()
@@ -177,11 +179,9 @@ class WebAuthCore:
         client._guard = self.oauth._guard
         return client
 
-    async def _client(self) -> AsyncOAuthClient:
+    def _client(self) -> AsyncOAuthClient:
         """The OAuth client for the running event loop."""
-        if self._loop_clients is None:
-            return self.oauth
-        return await self._loop_clients.current()
+        return self.oauth if self._loop_clients is None else self._loop_clients.current()
 
     def new_session(self, cookie_header: str | None) -> Session:
         """The (not yet loaded) session of a request with this ``Cookie`` header."""
@@ -222,7 +222,7 @@ class WebAuthCore:
         assert pending is not None
         self._claim_state(pending.state)
         try:
-            tokens = await (await self._client()).exchange_code(
+            tokens = await self._client().exchange_code(
                 code, redirect_uri=self.redirect_uri, code_verifier=pending.verifier
             )
         except OAuthError as error:
@@ -283,7 +283,7 @@ class WebAuthCore:
         return entry
 
     async def _send_refresh(self, refresh_token: str) -> TokenSet:
-        return await (await self._client()).refresh_token(refresh_token)
+        return await self._client().refresh_token(refresh_token)
 
     async def _in_run(self, flight: RunFlight, refresh_token: str | None) -> TokenSet:
         """Send ``refresh_token`` (the caller leads), shielded from the caller's
@@ -321,7 +321,7 @@ class WebAuthCore:
         cached = self._users.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        user = await (await self._client()).fetch_me(access_token)
+        user = await self._client().fetch_me(access_token)
         self._users[key] = (now + self.user_cache_ttl, user)
         self._users.move_to_end(key)
         while len(self._users) > _USER_CACHE_SIZE:
@@ -342,12 +342,13 @@ class WebAuthCore:
                 else (tokens.access_token, "access_token")
             )
             with contextlib.suppress(CivitaiError, httpx.HTTPError):
-                await (await self._client()).revoke_token(token, token_type_hint=hint)
+                await self._client().revoke_token(token, token_type_hint=hint)
         await session.clear()
 
     async def aclose(self) -> None:
-        """Close the OAuth client (if this object created it) and its twins (see
+        """Close the OAuth client, and the twins of ours that loops no longer use (see
         :meth:`LoopClients.aclose`)."""
-        if self._loop_clients is not None:
+        if self._loop_clients is None:
+            await self.oauth.aclose()
+        else:
             await self._loop_clients.aclose()
-        await self.oauth.aclose()
