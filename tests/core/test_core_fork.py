@@ -13,6 +13,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ import respx
 from civitai_app_sdk.local import LocalServer
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
+    FileRefreshLock,
     MemoryTokenStore,
     OAuthClient,
     RefreshingTokenProvider,
@@ -277,3 +279,16 @@ def test_a_child_forked_while_a_loop_in_a_thread_signs_in_gets_an_oauth_client()
             done.set()
             running.join()
     assert answer == "u"
+
+
+def test_a_file_refresh_lock_is_the_childs_own_after_a_fork(tmp_path: Path) -> None:
+    # filelock refuses a lock inherited across fork with a bare RuntimeError
+    path = tmp_path / "refresh.lock"
+    lock = FileRefreshLock(path)
+    assert lock.acquire(1)  # the parent holds it at the fork
+    try:
+        assert _forked(lambda: lock.acquire(0)) is False  # the parent's hold is not the child's
+        assert not FileRefreshLock(path).acquire(0)  # nor did the child end it
+    finally:
+        lock.release()
+    assert _forked(lambda: lock.acquire(0)) is True
