@@ -1,10 +1,11 @@
 """Framework-free core of "Sign in with Civitai": settings, the flow steps, shared caches.
 
 :class:`WebAuthCore` holds what every request shares: the cookie sealer (with secret
-rotation), the cookie layout, the OAuth client, a single-flight refresh that many
-requests carrying the same cookie can join, the replay guard for callbacks and a
-short cache of ``/api/v1/me``. The ASGI layer (:class:`~civitai_app_sdk.web.CivitaiAuth`)
-only moves these values in and out of requests.
+rotation), the cookie layout, the OAuth client (one per running event loop), a
+single-flight refresh that many requests carrying the same cookie can join (under asyncio
+or trio, across loops), the replay guard for callbacks and a short cache of
+``/api/v1/me``. The ASGI layer (:class:`~civitai_app_sdk.web.CivitaiAuth`) only moves
+these values in and out of requests.
 """
 
 from __future__ import annotations
