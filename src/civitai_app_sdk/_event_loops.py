@@ -17,9 +17,10 @@ from typing import Final
 
 import httpx
 
+from ._fork import reset_in_child
 from .errors import ConfigurationError
 
-__all__ = ["LoopGuard"]
+__all__ = ["LoopGuard", "has_ended", "running_loop"]
 
 _log = logging.getLogger("civitai_app_sdk")
 _SHARED_LOOPS: Final = (
@@ -28,7 +29,7 @@ _SHARED_LOOPS: Final = (
 )
 
 
-def _running_loop() -> object:
+def running_loop() -> object:
     """The running event loop: asyncio's loop object, or the native token of another.
 
     asyncio is not imported here (a sync command need not load it): a process that has
@@ -45,7 +46,7 @@ def _running_loop() -> object:
     return anyio.lowlevel.current_token().native_token
 
 
-def _has_ended(loop: object) -> bool:
+def has_ended(loop: object) -> bool:
     """Whether ``loop`` is not running: an asyncio loop stopped or closed, or a trio run
     that has exited (its token refuses a callback; a live run gets a no-op one).
 
@@ -75,19 +76,26 @@ class LoopGuard:
         """No loop yet: the first request binds ``pool`` to its loop."""
         self._pool = pool
         self._loop: object | None = None
+        reset_in_child(self, LoopGuard._in_child)
+
+    def _in_child(self) -> None:
+        """No loop in a forked child: the parent's (in another thread) does not run there,
+        yet still says it runs; the pool was emptied (:mod:`._fork`)."""
+        self._loop = None
+        _forget_backend(self._pool)
 
     async def enter(self) -> None:
         """Bind the pool to the running loop; drop its connections from an ended one.
 
         Raises :class:`ConfigurationError` when the pool's loop is still running.
         """
-        loop = _running_loop()
+        loop = running_loop()
         if loop is self._loop:
             return
         previous, self._loop = self._loop, loop
         if previous is None:
             return
-        if not _has_ended(previous):
+        if not has_ended(previous):
             self._loop = previous
             raise ConfigurationError(_SHARED_LOOPS)
         try:  # empties the pool, which stays usable, then closes what it held

@@ -7,6 +7,11 @@ transports; in a forked child they forget every connection and request they held
 (closing the child's copies of the sockets, which leaves the parent's open), so the
 child opens its own. A pool of another shape than httpcore 1.0's is not tracked
 (:func:`~civitai_app_sdk._pools.pool_of`).
+
+The threads of the parent do not come along either: a lock one of them held at the fork
+stays taken in the child for good, and a refresh one of them ran never ends there.
+:func:`reset_in_child` registers what resets such state (fresh locks, no refresh in
+flight) in a forked child.
 """
 
 from __future__ import annotations
@@ -14,15 +19,19 @@ from __future__ import annotations
 import contextlib
 import os
 import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpcore
 
 from ._pools import pool_of
 
-__all__ = ["track"]
+__all__ = ["reset_in_child", "track"]
+
+T = TypeVar("T")
 
 _POOLS: weakref.WeakSet[Any] = weakref.WeakSet()
+_RESETS: weakref.WeakKeyDictionary[Any, Callable[[Any], None]] = weakref.WeakKeyDictionary()
 
 
 def track(transport: object) -> None:
@@ -32,8 +41,15 @@ def track(transport: object) -> None:
         _POOLS.add(pool)
 
 
+def reset_in_child(owner: T, reset: Callable[[T], None]) -> None:
+    """Have ``reset(owner)`` called in a forked child while ``owner`` lives (``reset``
+    holds no reference to it: a function, not a bound method)."""
+    _RESETS[owner] = reset
+
+
 def _forget_in_child() -> None:
-    """In a forked child: empty every tracked pool and give it a fresh lock.
+    """In a forked child: empty every tracked pool and give it a fresh lock, then run
+    the resets :func:`reset_in_child` registered.
 
     The threads that held its requests (or its lock) did not come along. A sync pool's
     sockets are closed here (the child's copies only); an async pool's belong to an
@@ -47,6 +63,8 @@ def _forget_in_child() -> None:
             for connection in held:
                 with contextlib.suppress(Exception):
                     connection.close()
+    for owner, reset in list(_RESETS.items()):
+        reset(owner)
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork

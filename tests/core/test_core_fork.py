@@ -6,15 +6,31 @@ read each other's answers (another workflow than the one asked for).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
-from collections.abc import Iterator
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import respx
 
 from civitai_app_sdk.local import LocalServer
-from civitai_app_sdk.orchestrator import OrchestratorClient
+from civitai_app_sdk.oauth import (
+    AsyncOAuthClient,
+    FileRefreshLock,
+    MemoryTokenStore,
+    OAuthClient,
+    RefreshingTokenProvider,
+    TokenSet,
+)
+from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
+from civitai_app_sdk.web import WebAuthCore
+from tests.web.test_web_session import cookie_for, tokens
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
 
@@ -64,3 +80,215 @@ def test_a_forked_child_does_not_use_the_parents_connections(server: LocalServer
         # the child closed only its copy: the parent's connection still serves it
         assert pool._pool.connections == [connection]
         assert client.get(mine).id == mine
+
+
+_CHILD_LIMIT = 10
+"""Seconds a child may take before its alarm kills it (a wait without end)."""
+AUTH = "https://auth.example"
+NOW = 1_000_000.0
+TOKEN_URL = f"{AUTH}/api/auth/oauth/token"
+
+
+def _forked(work: Callable[[], object]) -> object:
+    """What ``work()`` returns (or the repr of what it raises) in a forked child.
+
+    A child still waiting after ``_CHILD_LIMIT`` seconds (on a lock or a refresh that
+    the parent's threads held, which did not come along) is killed by its alarm.
+    """
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        os.close(read)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(_CHILD_LIMIT)
+        try:
+            report: object = work()
+        except BaseException as error:  # anything goes back to the parent
+            report = repr(error)
+        os.write(write, json.dumps(report).encode())
+        os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as pipe:
+        answer = pipe.read()
+    assert os.WIFEXITED(status), "the child waited for good (its alarm killed it)"
+    return json.loads(answer)
+
+
+@contextlib.contextmanager
+def _held_by_a_thread(*locks: Any) -> Iterator[None]:
+    """``locks`` taken by another thread for the duration of the block."""
+    taken, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        for lock in locks:
+            lock.acquire()
+        taken.set()
+        done.wait(_CHILD_LIMIT * 2)
+        for lock in locks:
+            lock.release()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(5)
+    try:
+        yield
+    finally:
+        done.set()
+        holder.join()
+
+
+def _expired_store() -> MemoryTokenStore:
+    return MemoryTokenStore(TokenSet(access_token="a1", refresh_token="r1", expires_at=NOW - 5))
+
+
+class _FirstRefreshHeld(OAuthClient):
+    """Holds its first refresh until the test lets it go; answers later ones at once."""
+
+    def __init__(self) -> None:
+        super().__init__("app", base_url=AUTH, site_url=AUTH)
+        self.sent = 0
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def refresh_token(self, refresh_token: str, **_: object) -> TokenSet:
+        self.sent += 1
+        if self.sent == 1:
+            self.started.set()
+            self.release.wait(_CHILD_LIMIT * 2)
+        return TokenSet(access_token=f"a{self.sent + 1}", refresh_token="r2", expires_at=NOW + 3600)
+
+
+def test_a_child_forked_while_a_thread_refreshes_refreshes_on_its_own() -> None:
+    # the thread leading the refresh (holding the store's refresh lock) is not in the
+    # child: the child must not wait for a refresh that will never end
+    oauth = _FirstRefreshHeld()
+    provider = RefreshingTokenProvider(
+        _expired_store(), client=oauth, wait_timeout=_CHILD_LIMIT * 3, clock=lambda: NOW
+    )
+    leader = threading.Thread(target=provider.get_token)
+    leader.start()
+    assert oauth.started.wait(5)
+    try:
+        assert _forked(provider.get_token) == "a3"
+    finally:
+        oauth.release.set()
+        leader.join()
+    assert provider.get_token() == "a2"  # the parent's refresh ended as usual
+
+
+def test_a_child_forked_while_a_thread_holds_the_refresh_locks_still_refreshes() -> None:
+    store = _expired_store()
+    client = OAuthClient("app", base_url=AUTH, site_url=AUTH)
+    provider = RefreshingTokenProvider(store, client=client, clock=lambda: NOW)
+    locks = (provider._mutex, client._guard._lock, store._lock, store._refreshing._lock)
+    with respx.mock:
+        respx.post(TOKEN_URL).respond(
+            200, json={"access_token": "a2", "refresh_token": "r2", "expires_in": 3600}
+        )
+        with _held_by_a_thread(*locks):
+            assert _forked(provider.get_token) == "a2"
+
+
+class _FirstAsyncRefreshHeld(AsyncOAuthClient):
+    """:class:`_FirstRefreshHeld` for the web core, which refreshes in event loops."""
+
+    def __init__(self) -> None:
+        super().__init__("app", base_url=AUTH, site_url=AUTH)
+        self.held = _FirstRefreshHeld()
+
+    async def refresh_token(self, refresh_token: str, **_: object) -> TokenSet:
+        return await asyncio.to_thread(self.held.refresh_token, refresh_token)
+
+
+def test_a_child_forked_while_a_loop_in_a_thread_refreshes_a_session_refreshes_on_its_own() -> None:
+    oauth = _FirstAsyncRefreshHeld()
+    owner = WebAuthCore(
+        client_id="app",
+        redirect_uri="https://app.example/auth/callback",
+        scopes=114689,
+        cookie_secrets=["s" * 40],
+        oauth_client=oauth,
+        clock=lambda: NOW,
+    )
+    cookie = asyncio.run(cookie_for(owner, tokens("a1", "r1", NOW - 5)))
+
+    def request() -> str:
+        return asyncio.run(owner.new_session(cookie).access_token())
+
+    leader = threading.Thread(target=request)
+    leader.start()
+    assert oauth.held.started.wait(5)
+    try:
+        with _held_by_a_thread(owner._refreshes_lock):
+            assert _forked(request) == "a3"
+    finally:
+        oauth.held.release.set()
+        leader.join()
+
+
+def test_a_child_forked_while_a_loop_in_a_thread_uses_an_async_client_can_use_it(
+    server: LocalServer,
+) -> None:
+    # the loop's thread is not in the child: the client is not in use there
+    client = AsyncOrchestratorClient(TOKEN, base_url=server.url)
+    workflow_id = asyncio.run(client.submit(BODY)).id or ""
+    used, done = threading.Event(), threading.Event()
+
+    async def use_and_stay() -> None:
+        await client.get(workflow_id)
+        used.set()
+        await asyncio.to_thread(done.wait, _CHILD_LIMIT * 2)
+
+    running = threading.Thread(target=asyncio.run, args=(use_and_stay(),))
+    running.start()
+    assert used.wait(5)
+    try:
+        assert _forked(lambda: asyncio.run(client.get(workflow_id)).id) == workflow_id
+    finally:
+        done.set()
+        running.join()
+
+
+def test_a_child_forked_while_a_loop_in_a_thread_signs_in_gets_an_oauth_client() -> None:
+    owner = WebAuthCore(
+        client_id="app",
+        redirect_uri="https://app.example/auth/callback",
+        scopes=114689,
+        cookie_secrets=["s" * 40],
+        oauth_url=AUTH,
+        site_url=AUTH,
+    )
+    used, done = threading.Event(), threading.Event()
+
+    async def look_up_and_stay() -> None:
+        await owner.user_for("a1")
+        used.set()
+        await asyncio.to_thread(done.wait, _CHILD_LIMIT * 2)
+
+    with respx.mock:
+        respx.get(f"{AUTH}/api/v1/me").respond(200, json={"id": 1, "username": "u"})
+        running = threading.Thread(target=asyncio.run, args=(look_up_and_stay(),))
+        running.start()
+        assert used.wait(5)
+        clients = owner._loop_clients
+        assert clients is not None
+        try:
+            with _held_by_a_thread(clients._lock):
+                answer = _forked(lambda: asyncio.run(owner.user_for("a2")).username)
+        finally:
+            done.set()
+            running.join()
+    assert answer == "u"
+
+
+def test_a_file_refresh_lock_is_the_childs_own_after_a_fork(tmp_path: Path) -> None:
+    # filelock refuses a lock inherited across fork with a bare RuntimeError
+    path = tmp_path / "refresh.lock"
+    lock = FileRefreshLock(path)
+    assert lock.acquire(1)  # the parent holds it at the fork
+    try:
+        assert _forked(lambda: lock.acquire(0)) is False  # the parent's hold is not the child's
+        assert not FileRefreshLock(path).acquire(0)  # nor did the child end it
+    finally:
+        lock.release()
+    assert _forked(lambda: lock.acquire(0)) is True

@@ -9,7 +9,9 @@ outcome, never send the spent token again (which ends the session).
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -156,3 +158,68 @@ def test_a_loop_that_stops_while_another_waits_for_its_refresh_does_not_hang_the
         oauth.release.set()
         loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop)))
         loop.close()
+
+
+def _own_core() -> WebAuthCore:
+    """A core that makes its own OAuth clients (no ``oauth_client`` given)."""
+    return WebAuthCore(
+        client_id="app",
+        redirect_uri="https://app.example/auth/callback",
+        scopes=114689,
+        cookie_secrets=["s" * 40],
+        oauth_url=AUTH,
+        site_url=AUTH,
+        clock=lambda: NOW,
+    )
+
+
+def _rotate(request: httpx.Request) -> httpx.Response:
+    """The token endpoint: ``rN`` becomes ``aN+`` / ``rN+``."""
+    (sent,) = parse_qs(request.content.decode())["refresh_token"]
+    return token_answer(f"a{sent[1:]}+", f"{sent}+")
+
+
+def test_loops_running_in_two_threads_each_refresh_their_own_session() -> None:
+    # a sync framework's async views (asgiref, Django): each request's loop in its thread
+    owner = _own_core()
+    cookies = [asyncio.run(cookie_for(owner, tokens(f"a{n}", f"r{n}", NOW - 5))) for n in (1, 2)]
+    both = threading.Barrier(2)
+    results: list[object] = [None, None]
+
+    def request(index: int) -> None:
+        async def signed_in() -> str:
+            await asyncio.to_thread(both.wait, 5)  # both loops run before either refreshes
+            token = await owner.new_session(cookies[index]).access_token()
+            await asyncio.to_thread(both.wait, 5)  # and until both have refreshed
+            return token
+
+        try:
+            results[index] = asyncio.run(signed_in())
+        except Exception as error:  # the test looks at it
+            results[index] = error
+
+    with respx.mock:
+        route = respx.post(TOKEN_URL).mock(side_effect=_rotate)
+        threads = [threading.Thread(target=request, args=(n,)) for n in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    assert results == ["a1+", "a2+"]
+    assert route.call_count == 2
+
+
+def _live_oauth_clients() -> int:
+    gc.collect()
+    return sum(isinstance(thing, AsyncOAuthClient) for thing in gc.get_objects())
+
+
+def test_a_loop_per_request_does_not_keep_a_client_per_loop() -> None:
+    owner = _own_core()
+    before = _live_oauth_clients()
+    with respx.mock:
+        respx.get(f"{AUTH}/api/v1/me").respond(200, json={"id": 1, "username": "u"})
+        for n in range(200):
+            asyncio.run(owner.user_for(f"a{n}"))  # each loop sends one request
+    assert _live_oauth_clients() - before <= 2
+    asyncio.run(owner.aclose())

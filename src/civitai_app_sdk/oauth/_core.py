@@ -18,6 +18,7 @@ import attrs
 import httpx
 
 from .._failures import is_html
+from .._fork import reset_in_child
 from .._operations import Operation
 from .._redact import mask_secrets
 from .._request import Call as CoreCall
@@ -120,6 +121,11 @@ class OnceGuard:
         """Keep the digests of the last ``size`` values."""
         self._seen: OrderedDict[bytes, None] = OrderedDict()
         self._size = size
+        self._lock = threading.Lock()
+        reset_in_child(self, OnceGuard._in_child)
+
+    def _in_child(self) -> None:
+        """A fresh lock (a thread of the parent may have held it); what was sent stays."""
         self._lock = threading.Lock()
 
     def claim(self, value: str, what: str) -> None:

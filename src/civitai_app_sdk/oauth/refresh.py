@@ -23,6 +23,7 @@ from typing import Final
 import anyio
 import anyio.to_thread
 
+from .._fork import reset_in_child
 from .._settings import TokenSource
 from ..errors import ConfigurationError
 from .client import AsyncOAuthClient, OAuthClient
@@ -118,6 +119,14 @@ class RefreshingTokenProvider:
         self._mutex = threading.Lock()
         self._flight: _Flight | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        reset_in_child(self, RefreshingTokenProvider._in_child)
+
+    def _in_child(self) -> None:
+        """In a forked child: a fresh lock and no refresh in flight (the thread or event
+        loop running it did not come along; the child refreshes on its own)."""
+        self._mutex = threading.Lock()
+        self._flight = None
+        self._tasks = set()
 
     def __repr__(self) -> str:
         return f"RefreshingTokenProvider(store={self._store!r}, margin={self._margin})"

@@ -10,6 +10,7 @@ from typing import Final, Protocol, runtime_checkable
 
 import filelock
 
+from civitai_app_sdk._fork import reset_in_child
 from civitai_app_sdk.cookies import (
     MAX_SEALED_LENGTH,
     CookieSealer,
@@ -95,6 +96,11 @@ class _ThreadLock:
         self._lock.release()
 
 
+def _file_lock(path: str) -> filelock.FileLock:
+    """An OS file lock on ``path`` that any thread may release."""
+    return filelock.FileLock(path, mode=0o600, thread_local=False)
+
+
 class FileRefreshLock:
     """A :class:`RefreshLock` across processes: an OS file lock on ``path``.
 
@@ -105,7 +111,13 @@ class FileRefreshLock:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         """Lock ``path`` (created, mode 0600, when missing)."""
-        self._lock = filelock.FileLock(os.fspath(path), mode=0o600, thread_local=False)
+        self._lock = _file_lock(os.fspath(path))
+        reset_in_child(self, FileRefreshLock._in_child)
+
+    def _in_child(self) -> None:
+        """A lock of its own in a forked child: filelock refuses an inherited one (a bare
+        ``RuntimeError``), and a hold the parent had is not the child's."""
+        self._lock = _file_lock(self._lock.lock_file)
 
     def __repr__(self) -> str:
         return f"FileRefreshLock({self._lock.lock_file!r})"
@@ -129,6 +141,13 @@ class MemoryTokenStore:
     def __init__(self, tokens: TokenSet | None = None) -> None:
         """Start empty or with ``tokens``."""
         self._tokens = tokens
+        self._lock = threading.Lock()
+        self._refreshing = _ThreadLock()
+        reset_in_child(self, MemoryTokenStore._in_child)
+
+    def _in_child(self) -> None:
+        """Fresh locks in a forked child (a thread of the parent may have held them, the
+        refresh lock for a whole refresh)."""
         self._lock = threading.Lock()
         self._refreshing = _ThreadLock()
 

@@ -91,7 +91,9 @@ class CivitaiAuth(WebAuthCore):
 
         ``oauth_url`` and ``site_url`` point at the OAuth server and the site (a local
         stand-in in tests); ``login_ttl`` is how long a sign-in may take, in seconds;
-        ``refresh_margin`` how early before expiry tokens are refreshed.
+        ``refresh_margin`` how early before expiry tokens are refreshed. Without
+        ``oauth_client`` each running event loop gets its own OAuth client (loops in
+        threads, as async views of sync frameworks run); a given one serves every loop.
         """
         super().__init__(
             client_id=client_id,

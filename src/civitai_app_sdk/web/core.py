@@ -1,16 +1,18 @@
 """Framework-free core of "Sign in with Civitai": settings, the flow steps, shared caches.
 
 :class:`WebAuthCore` holds what every request shares: the cookie sealer (with secret
-rotation), the cookie layout, the OAuth client, a single-flight refresh that many
-requests carrying the same cookie can join, the replay guard for callbacks and a
-short cache of ``/api/v1/me``. The ASGI layer (:class:`~civitai_app_sdk.web.CivitaiAuth`)
-only moves these values in and out of requests.
+rotation), the cookie layout, the OAuth client (one per running event loop), a
+single-flight refresh that many requests carrying the same cookie can join (under asyncio
+or trio, across loops), the replay guard for callbacks and a short cache of
+``/api/v1/me``. The ASGI layer (:class:`~civitai_app_sdk.web.CivitaiAuth`) only moves
+these values in and out of requests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import threading
 import time
@@ -19,8 +21,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 from urllib.parse import urlsplit
 
+import anyio
 import httpx
 
+from .._event_loops import running_loop
+from .._fork import reset_in_child
 from .._loopback import is_loopback
 from ..cookies import CookieSealer
 from ..errors import CivitaiError, ConfigurationError, RequestValidationError
@@ -34,6 +39,8 @@ from ..oauth import (
     TokenSet,
 )
 from ..oauth.urls import normalize_base_url, scope_value
+from ._flights import CUT, Flight, RunFlight, elsewhere
+from ._loop_clients import LoopClients
 from .chunks import ChunkedCookie
 from .errors import CallbackError, SignInUnavailableError, StateMismatchError
 from .login import DEFAULT_LOGIN_TTL, LoginRequest, begin_login, check_callback
@@ -75,37 +82,6 @@ def _app_origin(redirect_uri: str) -> tuple[str, bool]:
         raise ConfigurationError("redirect_uri needs a path (the callback route)")
     # as browsers send it in ``Origin``: lower case, no default port
     return normalize_base_url(f"{parts.scheme}://{parts.netloc}"), secure
-
-
-_POLL_ELSEWHERE: Final = 0.02
-"""Seconds between looks at a refresh another event loop runs."""
-_CUT_ELSEWHERE: Final = (
-    "The sign-in could not be renewed just now. You are still signed in: please try again."
-)
-
-
-async def _elsewhere(flight: asyncio.Future[TokenSet]) -> TokenSet | None:
-    """The outcome of a refresh that another event loop ran or runs (an app that starts
-    a loop per request, or several loops in threads); None when it cannot give one
-    (cancelled, or its loop stopped half way, before this request came): a new refresh
-    is sent. One cut while this request waits, its loop stopped or its task cancelled,
-    is :class:`SignInUnavailableError` (the token may be spent: the session stays).
-
-    The other loop's future is only read: it is polled, as nothing can be awaited
-    across loops that may stop at any time.
-    """
-    other = flight.get_loop()
-    if flight.done():
-        return None if flight.cancelled() else flight.result()
-    if other.is_closed() or not other.is_running():
-        return None
-    while not flight.done():
-        if other.is_closed() or not other.is_running():
-            raise SignInUnavailableError(_CUT_ELSEWHERE)
-        await asyncio.sleep(_POLL_ELSEWHERE)
-    if flight.cancelled():
-        raise SignInUnavailableError(_CUT_ELSEWHERE)
-    return flight.result()
 
 
 class WebAuthCore:
@@ -169,19 +145,44 @@ class WebAuthCore:
         self.refresh_margin = refresh_margin
         self.user_cache_ttl = user_cache_ttl
         self.clock = clock
+        make = functools.partial(
+            AsyncOAuthClient, client_id, client_secret, base_url=oauth_url, site_url=site_url
+        )
         try:
-            self.oauth = oauth_client or AsyncOAuthClient(
-                client_id, client_secret, base_url=oauth_url, site_url=site_url
-            )
+            self.oauth = oauth_client or make()
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        self._refreshes: dict[bytes, tuple[float, asyncio.Future[TokenSet]]] = {}
+        # a given client serves every loop as it is; ours gets a twin per loop running
+        # at once, sharing its single-use guard (a code or refresh token goes out once,
+        # whichever loop sends it)
+        self._loop_clients = (
+            None
+            if oauth_client is not None
+            else LoopClients(self.oauth, lambda: self._twin(make()))
+        )
+        self._refreshes: dict[bytes, tuple[float, Flight]] = {}
         self._refreshes_lock = threading.Lock()
         self._users: OrderedDict[bytes, tuple[float, CivitaiUser]] = OrderedDict()
         self._used_states: OrderedDict[bytes, float] = OrderedDict()
+        reset_in_child(self, WebAuthCore._in_child)
+
+    def _in_child(self) -> None:
+        """In a forked child: a fresh lock, and the refreshes still in flight forgotten
+        (their loops did not come along); those that ended stay for late joiners."""
+        self._refreshes_lock = threading.Lock()
+        self._refreshes = {key: e for key, e in self._refreshes.items() if e[1].done()}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(origin={self.origin!r}, oauth={self.oauth!r})"
+
+    def _twin(self, client: AsyncOAuthClient) -> AsyncOAuthClient:
+        """``client``, for one event loop, with the single-use guard of :attr:`oauth`."""
+        client._guard = self.oauth._guard
+        return client
+
+    def _client(self) -> AsyncOAuthClient:
+        """The OAuth client for the running event loop."""
+        return self.oauth if self._loop_clients is None else self._loop_clients.current()
 
     def new_session(self, cookie_header: str | None) -> Session:
         """The (not yet loaded) session of a request with this ``Cookie`` header."""
@@ -222,7 +223,7 @@ class WebAuthCore:
         assert pending is not None
         self._claim_state(pending.state)
         try:
-            tokens = await self.oauth.exchange_code(
+            tokens = await self._client().exchange_code(
                 code, redirect_uri=self.redirect_uri, code_verifier=pending.verifier
             )
         except OAuthError as error:
@@ -244,35 +245,68 @@ class WebAuthCore:
         not both send it; the outcome is kept for two minutes for late joiners.
         """
         now, key = self.clock(), _digest(refresh_token)
-        loop = asyncio.get_running_loop()
-        stale: asyncio.Future[TokenSet] | None = None
+        loop = running_loop()
+        stale: Flight | None = None
         while True:
             with self._refreshes_lock:  # loops in threads share it
                 for old in [k for k, (until, _) in self._refreshes.items() if until <= now]:
                     del self._refreshes[old]
-                entry = self._refreshes.get(key)
-                if entry is None or entry[1] is stale:
-                    entry = self._start_refresh(key, refresh_token, now)
+                found = self._refreshes.get(key)
+                entry = (
+                    found
+                    if found is not None and found[1] is not stale
+                    else self._start_refresh(key, refresh_token, loop, now)
+                )
             flight = entry[1]
             if flight.get_loop() is loop:
+                if isinstance(flight, RunFlight):
+                    return await self._in_run(flight, None if entry is found else refresh_token)
+                assert isinstance(flight, asyncio.Future)
                 return await asyncio.shield(flight)
-            outcome = await _elsewhere(flight)
+            outcome = await elsewhere(flight)
             if outcome is not None:  # the token went out there: never send it again
                 return outcome
             stale = flight
 
     def _start_refresh(
-        self, key: bytes, refresh_token: str, now: float
-    ) -> tuple[float, asyncio.Future[TokenSet]]:
-        """Send the refresh of ``refresh_token`` in this loop; its entry, kept for late
-        joiners (the caller holds the lock)."""
-        flight = asyncio.ensure_future(self.oauth.refresh_token(refresh_token))
+        self, key: bytes, refresh_token: str, loop: object, now: float
+    ) -> tuple[float, Flight]:
+        """The refresh of ``refresh_token`` in ``loop``, kept for late joiners (the caller
+        holds the lock): asyncio's sends it as a task; under trio the caller sends it."""
+        flight: asyncio.Future[TokenSet] | RunFlight
+        if isinstance(loop, asyncio.AbstractEventLoop):
+            flight = asyncio.ensure_future(self._send_refresh(refresh_token))
+        else:
+            flight = RunFlight(loop)
         entry = (now + _RECENT_REFRESH, flight)
         self._refreshes[key] = entry
-        flight.add_done_callback(lambda done: self._forget_transient(key, done))
+        flight.add_done_callback(lambda _: self._forget_transient(key, flight))
         return entry
 
-    def _forget_transient(self, key: bytes, done: asyncio.Future[TokenSet]) -> None:
+    async def _send_refresh(self, refresh_token: str) -> TokenSet:
+        return await self._client().refresh_token(refresh_token)
+
+    async def _in_run(self, flight: RunFlight, refresh_token: str | None) -> TokenSet:
+        """Send ``refresh_token`` (the caller leads), shielded from the caller's
+        cancellation, or wait for the task of this trio run that sends it."""
+        if refresh_token is None:
+            await flight.ended.wait()
+        else:
+            with anyio.CancelScope(shield=True):
+                try:
+                    flight.set_result(await self._send_refresh(refresh_token))
+                except Exception as error:
+                    flight.set_exception(error)
+                except BaseException:
+                    flight.cancel()
+                    raise
+                finally:
+                    flight.ended.set()
+        if flight.cancelled():
+            raise SignInUnavailableError(CUT)
+        return flight.result()
+
+    def _forget_transient(self, key: bytes, done: Flight) -> None:
         """Drop a failed refresh unless the server refused the token for good."""
         error = None if done.cancelled() else done.exception()
         refused = isinstance(error, OAuthError) and error.error == "invalid_grant"
@@ -288,7 +322,7 @@ class WebAuthCore:
         cached = self._users.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        user = await self.oauth.fetch_me(access_token)
+        user = await self._client().fetch_me(access_token)
         self._users[key] = (now + self.user_cache_ttl, user)
         self._users.move_to_end(key)
         while len(self._users) > _USER_CACHE_SIZE:
@@ -309,9 +343,13 @@ class WebAuthCore:
                 else (tokens.access_token, "access_token")
             )
             with contextlib.suppress(CivitaiError, httpx.HTTPError):
-                await self.oauth.revoke_token(token, token_type_hint=hint)
+                await self._client().revoke_token(token, token_type_hint=hint)
         await session.clear()
 
     async def aclose(self) -> None:
-        """Close the OAuth client (if this object created it)."""
-        await self.oauth.aclose()
+        """Close the OAuth client, and the twins of ours that loops no longer use (see
+        :meth:`LoopClients.aclose`)."""
+        if self._loop_clients is None:
+            await self.oauth.aclose()
+        else:
+            await self._loop_clients.aclose()
