@@ -119,21 +119,15 @@ class TagChanges:
         if failure is None:  # a bug: its traceback is shown, after what was done
             exc.add_note(f"civitai-orch tags: {self.done_text()}; {self.restore_text()}")
             return exc
-        pending = [*self.report()["notAdded"], *self.report()["notRemoved"]]
+        report = self.report()
+        pending = []  # the failed step among them: it may or may not have happened
+        if report["notAdded"]:
+            pending.append(f"add {', '.join(report['notAdded'])}")
+        if report["notRemoved"]:
+            pending.append(f"remove {', '.join(report['notRemoved'])}")
         message = (
             f"could not {step}: {sentence(failure.format_message())}. "
-            f"Done before that: {self.done_text()}. "
-            f"{'Not done' if pending else 'Nothing else was to be done'}"
-            f"{': ' + self._pending_text() if pending else ''}. "
+            f"Done before that: {self.done_text()}. Not done: {'; '.join(pending)}. "
             f"Workflow {self.workflow_id}: {self.restore_text()}"
         )
-        return failure.reworded(message, extra={**self.report(), "failed": step})
-
-    def _pending_text(self) -> str:
-        report = self.report()
-        parts = []
-        if report["notAdded"]:
-            parts.append(f"add {', '.join(report['notAdded'])}")
-        if report["notRemoved"]:
-            parts.append(f"remove {', '.join(report['notRemoved'])}")
-        return "; ".join(parts)
+        return failure.reworded(message, extra={**report, "failed": step})
