@@ -11,7 +11,9 @@ Deliberate differences from 0.14:
   cache behind :func:`seal_cookie`/:func:`unseal_cookie`), and a value that is not
   well-formed or is longer than :data:`MAX_SEALED_LENGTH` (a browser's 4 KB cookie
   limit) is rejected before any key is derived, so garbage cookies cost microseconds
-  instead of a full scrypt run;
+  instead of a full scrypt run; sealing a value whose sealed form would be longer
+  than that raises :class:`~civitai_app_sdk.errors.SealedCookieTooLargeError`
+  (0.14 seals it, and the cookie can never be read back);
 * a secret shorter than :data:`MIN_SECRET_LENGTH` characters still works (cookies
   sealed by 0.14 apps keep opening) but gives a :class:`WeakCookieSecretWarning`;
 * several secrets may be given: the first seals, every one unseals (key rotation);
@@ -41,7 +43,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, SealedCookieTooLargeError
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -52,6 +54,7 @@ __all__ = [
     "build_set_cookie_header",
     "read_cookie",
     "seal_cookie",
+    "sealed_length",
     "unseal_cookie",
 ]
 
@@ -62,6 +65,8 @@ _SCRYPT_P: Final = 1
 _KEY_BYTES: Final = 32
 _IV_BYTES: Final = 12
 _TAG_BYTES: Final = 16
+_OVERHEAD: Final = 2 * _IV_BYTES + 1 + 2 * _TAG_BYTES + 1
+"""Characters of a sealed value besides its ciphertext: ``hex(iv):hex(tag):``."""
 
 DEFAULT_MAX_AGE: Final = 3600
 """Default ``Max-Age`` of :func:`build_set_cookie_header`, in seconds (as in 0.14)."""
@@ -88,6 +93,11 @@ def _derive_key(secret: str) -> bytes:
     """Run scrypt with the 0.14 parameters (tens of milliseconds)."""
     kdf = Scrypt(salt=_SALT, length=_KEY_BYTES, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
     return kdf.derive(_utf8(secret))
+
+
+def sealed_length(value: str) -> int:
+    """The length, in characters, of ``value`` sealed (``iv:tag:ct`` hex)."""
+    return _OVERHEAD + 2 * len(_utf8(value))
 
 
 def _split_sealed(sealed: object, max_length: int) -> tuple[bytes, bytes, bytes] | None:
@@ -159,8 +169,9 @@ class CookieSealer:
     secret can be put first while the old one still opens existing cookies. Each key
     is derived at most once, on first use (never at construction), and a malformed
     value is rejected before any derivation. Values longer than ``max_length``
-    characters (default :data:`MAX_SEALED_LENGTH`, one cookie) do not unseal; a value
-    split over several cookies needs a larger one. Thread-safe.
+    characters (default :data:`MAX_SEALED_LENGTH`, one cookie) do not unseal, and are
+    not sealed either; a value split over several cookies needs a larger one.
+    Thread-safe.
     """
 
     __slots__ = ("_keys", "_lock", "_max_length", "_secrets")
@@ -173,10 +184,9 @@ class CookieSealer:
         ``max_length`` below the length of a sealed empty value (58) would open no cookie
         at all; it, or one that is not an int, is a :class:`ConfigurationError`.
         """
-        smallest = 2 * _IV_BYTES + 1 + 2 * _TAG_BYTES + 1
-        if type(max_length) is not int or max_length < smallest:
+        if type(max_length) is not int or max_length < _OVERHEAD:
             raise ConfigurationError(
-                f"max_length must be a whole number of characters >= {smallest} (a sealed "
+                f"max_length must be a whole number of characters >= {_OVERHEAD} (a sealed "
                 f"empty value), not {max_length!r}"
             )
         self._max_length = max_length
@@ -203,11 +213,19 @@ class CookieSealer:
         return cipher
 
     def seal(self, value: str) -> str:
-        """Encrypt ``value`` (any text) with the first secret; returns ``iv:tag:ct`` hex."""
+        """Encrypt ``value`` (any text) with the first secret; returns ``iv:tag:ct`` hex.
+
+        Raises :class:`~civitai_app_sdk.errors.SealedCookieTooLargeError` when the
+        result would be longer than :attr:`max_length` (it could never be unsealed).
+        """
         if not isinstance(value, str):
             raise TypeError("cookie value must be a str")
+        plain = _utf8(value)
+        length = _OVERHEAD + 2 * len(plain)
+        if length > self._max_length:
+            raise SealedCookieTooLargeError(length, self._max_length)
         iv = os.urandom(_IV_BYTES)
-        sealed = self._cipher(0).encrypt(iv, _utf8(value), None)
+        sealed = self._cipher(0).encrypt(iv, plain, None)
         ciphertext, tag = sealed[:-_TAG_BYTES], sealed[-_TAG_BYTES:]
         return f"{iv.hex()}:{tag.hex()}:{ciphertext.hex()}"
 
@@ -258,7 +276,9 @@ def _sealer_for(secret_or_secrets: str | Sequence[str]) -> CookieSealer:
 def seal_cookie(value: str, secret: str) -> str:
     """Seal ``value`` with ``secret`` in the 0.14 wire format (``iv:tag:ct``, hex).
 
-    Unlike 0.14 the derived key is cached per secret (see :class:`CookieSealer`).
+    Unlike 0.14 the derived key is cached per secret (see :class:`CookieSealer`), and
+    a value whose sealed form would pass :data:`MAX_SEALED_LENGTH` characters raises
+    :class:`~civitai_app_sdk.errors.SealedCookieTooLargeError` (it could not be unsealed).
     """
     try:
         sealer = _shared[secret]

@@ -36,6 +36,7 @@ __all__ = [
     "RequestValidationError",
     "ResponseTooLargeError",
     "ResponseValidationError",
+    "SealedCookieTooLargeError",
     "ServerError",
     "TransportError",
     "UnauthorizedError",
@@ -100,6 +101,26 @@ class LocalFileError(CivitaiError, OSError):
 
 class ConfigurationError(CivitaiError, ValueError):
     """The SDK was set up wrongly (no token, a malformed URL, a bad option); nothing was sent."""
+
+
+class SealedCookieTooLargeError(CivitaiError, ValueError):
+    """A value would seal to more characters than a cookie holds; nothing was sealed.
+
+    ``length`` is the sealed value's length and ``limit`` the most the sealer opens
+    again (one browser cookie by default). Store less in the cookie: a session id, with
+    the data kept server-side. The message never holds the value.
+    """
+
+    def __init__(self, length: int, limit: int) -> None:
+        """Say how long the sealed value would have been and what fits."""
+        self.length = length
+        self.limit = limit
+        super().__init__(
+            f"the sealed cookie would be {length:,} characters, past the {limit:,} it may "
+            "have (a browser drops a larger cookie, and it could not be unsealed): nothing "
+            "was sealed; store less in it, such as a session id with the data kept "
+            "server-side"
+        )
 
 
 class RequestValidationError(CivitaiError, ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,10 @@ from civitai_app_sdk.cookies import (
     WeakCookieSecretWarning,
     build_set_cookie_header,
     seal_cookie,
+    sealed_length,
     unseal_cookie,
 )
+from civitai_app_sdk.errors import CivitaiError, SealedCookieTooLargeError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NODE_SEALED = json.loads((FIXTURES / "node_sealed_cookies.json").read_text("utf-8"))
@@ -42,19 +45,47 @@ def no_derivation(monkeypatch: pytest.MonkeyPatch) -> None:
 @settings(max_examples=60, deadline=None)
 @given(length=st.integers(min_value=0, max_value=3000))
 def test_sealed_values_open_exactly_up_to_4_kb(length: int) -> None:
+    """What seals opens again; a value whose sealed form would pass 4 KB is refused
+    when sealed (it used to seal to a cookie no unseal opened: a session lost)."""
     value = "x" * length
+    if OVERHEAD + 2 * length > MAX_SEALED_LENGTH:
+        with pytest.raises(SealedCookieTooLargeError):
+            SEALER.seal(value)
+        return
     sealed = SEALER.seal(value)
-    assert len(sealed) == OVERHEAD + 2 * length
-    expected = value if len(sealed) <= MAX_SEALED_LENGTH else None
-    assert SEALER.unseal(sealed) == expected
-    assert unseal_cookie(sealed, STRONG) == expected
+    assert len(sealed) == OVERHEAD + 2 * length == sealed_length(value)
+    assert SEALER.unseal(sealed) == value
+    assert unseal_cookie(sealed, STRONG) == value
 
 
 def test_the_boundary_is_4096_characters() -> None:
     fits = "y" * ((MAX_SEALED_LENGTH - OVERHEAD) // 2)
     assert len(SEALER.seal(fits)) == MAX_SEALED_LENGTH
     assert SEALER.unseal(SEALER.seal(fits)) == fits
-    assert SEALER.unseal(SEALER.seal(fits + "y")) is None
+    with pytest.raises(SealedCookieTooLargeError):
+        SEALER.seal(fits + "y")
+
+
+@pytest.mark.parametrize("seal", [SEALER.seal, lambda value: seal_cookie(value, STRONG)])
+@pytest.mark.parametrize("value", ["s" * 2020, "é" * 1010, "\U0001f600" * 600])
+def test_a_value_too_large_to_unseal_is_not_sealed(seal: Callable[[str], str], value: str) -> None:
+    """A session sealed past 4 KB could never be read back; sealing says so instead,
+    as a typed error that names no part of the value."""
+    with pytest.raises(SealedCookieTooLargeError, match="store less in it") as info:
+        seal(value)
+    assert isinstance(info.value, CivitaiError)
+    assert isinstance(info.value, ValueError)
+    assert info.value.length == sealed_length(value) > MAX_SEALED_LENGTH
+    assert info.value.limit == MAX_SEALED_LENGTH
+    assert value[:8] not in str(info.value)
+
+
+def test_a_larger_max_length_seals_what_it_opens() -> None:
+    big = CookieSealer(STRONG, max_length=3 * MAX_SEALED_LENGTH)
+    value = "z" * MAX_SEALED_LENGTH
+    assert big.unseal(big.seal(value)) == value
+    with pytest.raises(SealedCookieTooLargeError):
+        big.seal(value * 2)
 
 
 @settings(max_examples=40, deadline=None)

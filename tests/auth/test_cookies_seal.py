@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from civitai_app_sdk import cookies
-from civitai_app_sdk.cookies import CookieSealer, seal_cookie, unseal_cookie
+from civitai_app_sdk.cookies import MAX_SEALED_LENGTH, CookieSealer, seal_cookie, unseal_cookie
 
 # Short secrets here are deliberate (0.14 fixtures, brevity); the warning has its own tests.
 pytestmark = pytest.mark.filterwarnings("ignore::civitai_app_sdk.cookies.WeakCookieSecretWarning")
@@ -225,7 +225,8 @@ def _node_sdk_available() -> bool:
 
 @pytest.mark.skipif(not _node_sdk_available(), reason="node or @civitai/app-sdk not installed")
 def test_python_sealed_cookies_open_in_node_sdk() -> None:
-    values = [item["value"] for item in NODE_SEALED] + ["plain", "ünï ✓ 🎉", "x" * 3000]
+    largest = "x" * ((MAX_SEALED_LENGTH - 58) // 2)  # seals to exactly MAX_SEALED_LENGTH
+    values = [item["value"] for item in NODE_SEALED] + ["plain", "ünï ✓ 🎉", largest]
     items = [{"sealed": seal_cookie(v, "py-secret ✓"), "secret": "py-secret ✓"} for v in values]
     items.append({"sealed": seal_cookie("rotated", "new"), "secret": "old"})
     result = subprocess.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from civitai_app_sdk.cli._config import (
     load_settings,
     parse_retries,
     read_dotenv,
+    read_small_text,
 )
 from civitai_app_sdk.orchestrator import DEFAULT_ORCHESTRATOR_BASE_URL
 from tests.cli.conftest import Run
@@ -338,3 +340,57 @@ def test_a_settings_file_that_is_a_directory_is_a_one_line_error(
     assert result.exit_code == 2, result.stderr
     message = json.loads(result.stdout)["error"]["message"]
     assert message.startswith(f"cannot read {config / name}: ")
+
+
+_READ_DOTENV_THEN_STDIN = """
+import json, sys
+from pathlib import Path
+from civitai_app_sdk.cli._config import read_dotenv
+notes = []
+print(json.dumps([read_dotenv(Path(".env"), on_warning=notes.append), notes, sys.stdin.read()]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX /dev/stdin")
+@pytest.mark.parametrize("piped", [False, True], ids=["file", "pipe"])
+def test_a_dotenv_linked_to_stdin_is_never_read(tmp_path: Path, piped: bool) -> None:
+    """``.env -> /dev/stdin`` read what was meant for the command as settings (a token
+    from it was used) when stdin was a file. It is refused, and stdin is left whole."""
+    (tmp_path / ".env").symlink_to("/dev/stdin")
+    given = "CIVITAI_API_TOKEN=from-stdin\n"
+    source = tmp_path / "input.txt"
+    source.write_text(given)
+    with source.open("rb") as stdin:
+        done = subprocess.run(
+            [sys.executable, "-c", _READ_DOTENV_THEN_STDIN],
+            **({"input": given.encode()} if piped else {"stdin": stdin}),
+            capture_output=True,
+            cwd=tmp_path,
+            check=True,
+            timeout=60,
+        )
+    values, notes, rest = json.loads(done.stdout)
+    assert values == {}
+    assert len(notes) == 1
+    assert "is this command's standard input" in notes[0]
+    assert rest == given
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX devices")
+@pytest.mark.parametrize("target", ["/dev/null", "/dev/zero", "/dev/tty"])
+def test_a_device_is_refused_without_being_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    """Opening a device can act by itself (a tape rewinds, a terminal is claimed);
+    a settings file that links to one is refused from its status alone."""
+    if not os.path.exists(target):
+        pytest.skip(f"no {target} here")
+    link = tmp_path / ".env"
+    link.symlink_to(target)
+
+    def refuse(*args: object, **kwargs: object) -> int:
+        raise AssertionError("the device was opened")
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(ValueError, match=r"device|standard input"):
+        read_small_text(link)

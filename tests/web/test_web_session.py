@@ -15,6 +15,7 @@ from civitai_app_sdk._transport import DEFAULT_MAX_RETRIES, is_loopback
 from civitai_app_sdk.errors import ConfigurationError
 from civitai_app_sdk.oauth import AsyncOAuthClient, OAuthError, TokenSet
 from civitai_app_sdk.web import (
+    CookieTooLargeError,
     MemorySessionStore,
     NotSignedInError,
     SessionExpiredError,
@@ -456,3 +457,12 @@ async def test_a_refresh_refused_for_a_bad_client_is_not_called_passing() -> Non
         await session.access_token()
     assert not isinstance(info.value, SignInUnavailableError)
     assert info.value.error == "invalid_client"
+
+
+@pytest.mark.parametrize("size", [15_800, 40_000], ids=["past-chunks", "past-capacity"])
+async def test_a_session_too_large_for_its_cookies_is_the_too_large_page(size: int) -> None:
+    """Past what the cookies can hold, the sealer refuses before the chunks are counted:
+    still the "Session too large" page, not another error."""
+    owner = core()
+    with pytest.raises(CookieTooLargeError, match="server-side store"):
+        await owner.new_session(None).save(tokens("a" * size, "r", NOW + 600))

@@ -260,10 +260,12 @@ def run() -> None:
     so the process leaves with ``os._exit`` instead of tearing the interpreter down
     (which took longer than some commands themselves). httpx's own CLI is not loaded
     (:func:`._startup.skip_httpx_cli`); SIGTERM stops a command as Ctrl-C does
-    (:func:`._startup.stop_on_sigterm`).
+    (:func:`._startup.stop_on_sigterm`); a closed stderr does not change the exit code
+    (:func:`._startup.quiet_stderr`).
     """
-    from ._startup import skip_httpx_cli, stop_on_sigterm
+    from ._startup import quiet_stderr, skip_httpx_cli, stop_on_sigterm
 
+    quiet_stderr()
     skip_httpx_cli()
     stop_on_sigterm()
     try:

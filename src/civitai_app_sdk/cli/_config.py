@@ -50,22 +50,41 @@ class ConfigError(ConfigurationError):
     """A setting or settings file that cannot be used; the message names where it came from."""
 
 
+def _not_a_settings_file(status: os.stat_result) -> str | None:
+    """Why a file with ``status`` is no settings file, or ``None`` when it may be one."""
+    try:
+        stdin = os.fstat(0)
+    except OSError:  # no standard input
+        stdin = None
+    same = stdin is not None and (status.st_dev, status.st_ino) == (stdin.st_dev, stdin.st_ino)
+    if same and status.st_ino:  # (0 where the system has no inode numbers)
+        return "it is this command's standard input (a link to /dev/stdin?), not a file"
+    if stat.S_ISCHR(status.st_mode) or stat.S_ISBLK(status.st_mode):
+        return "it is a device, not a file"
+    if not stat.S_ISREG(status.st_mode):
+        return "it is not a regular file"
+    return None
+
+
 def read_small_text(path: Path) -> str:
     """``path``'s UTF-8 text, read no further than :data:`MAX_SETTINGS_FILE`.
 
     More is a ``ValueError``: a ``.env`` in a cloned repository can be a symlink to
     ``/dev/zero`` (git stores symlinks), which an unbounded read follows until memory
-    runs out. Anything but a regular file is one too: a device (``/dev/tty`` would wait
-    for the terminal) or a named pipe (opened without waiting for a writer, never read).
+    runs out. Anything but a regular file is one too, refused before it is opened and
+    again once open: a device (``/dev/tty`` would wait for the terminal), a named pipe
+    (opening it waits for a writer), and the command's own standard input (a link to
+    ``/dev/stdin`` would read what was piped in for the command, even a regular file).
     """
+    why = _not_a_settings_file(os.stat(path))
+    if why is not None:
+        raise ValueError(why)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags)
     with open(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-            raise ValueError("it is a device, not a file")
-        if not stat.S_ISREG(mode):
-            raise ValueError("it is not a regular file")
+        why = _not_a_settings_file(os.fstat(fd))  # it may have been swapped since
+        if why is not None:
+            raise ValueError(why)
         raw = handle.read(MAX_SETTINGS_FILE + 1)
     if len(raw) > MAX_SETTINGS_FILE:
         raise ValueError(f"larger than {MAX_SETTINGS_FILE >> 20} MiB, so not a settings file")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
 
-__all__ = ["skip_httpx_cli", "stop_on_sigterm"]
+__all__ = ["quiet_stderr", "skip_httpx_cli", "stop_on_sigterm"]
 
 HTTPX_CLI = "httpx._main"
 """httpx's own command line (it loads rich, pygments and click's help machinery)."""
@@ -61,3 +63,54 @@ def stop_on_sigterm() -> None:
     """
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _interrupt)
+
+
+class _SilentWhenClosed(io.TextIOWrapper):
+    """stderr that falls silent once its reader has left (a closed pipe), rather than
+    raising ``BrokenPipeError`` from a note, a progress bar or an error message."""
+
+    def write(self, text: str) -> int:
+        try:
+            return super().write(text)
+        except BrokenPipeError:
+            self._to_null()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except BrokenPipeError:
+            self._to_null()
+
+    def _to_null(self) -> None:
+        """Point the descriptor at the null device; what was not written goes there."""
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, self.fileno())
+        finally:
+            os.close(null)
+        super().flush()
+
+
+def quiet_stderr() -> None:
+    """Let a closed stderr cost the command nothing: its exit code stays its own.
+
+    Started with descriptor 2 closed, stderr is the null device (click would otherwise
+    print usage errors on stdout, after a ``--json`` document); when stderr is a pipe
+    whose reader has left, writing to it stops raising, which turned any failure
+    (its message could not be shown) and any note into exit code 1.
+    """
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (the process's)
+        return
+    if type(sys.stderr) is not io.TextIOWrapper:  # replaced by a caller: left alone
+        return
+    current = sys.stderr
+    current.flush()
+    sys.stderr = _SilentWhenClosed(
+        current.buffer,
+        encoding=current.encoding,
+        errors=current.errors,
+        line_buffering=current.line_buffering,
+        write_through=current.write_through,
+    )

@@ -7,10 +7,12 @@ import click
 from civitai_app_sdk.orchestrator._params import segment
 
 from ._confirm import ask_first
+from ._errors import sentence, to_click_error
 from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
 from ._output import emit_json, printable, stdout
 from ._session import open_client
+from ._tag_changes import TagChanges
 
 
 @click.command()
@@ -42,7 +44,7 @@ def delete(
 @click.argument("workflow_id")
 @click.option("--add", "added", multiple=True, metavar="TAG", help="Add TAG (repeatable).")
 @click.option("--remove", "removed", multiple=True, metavar="TAG", help="Remove TAG (repeatable).")
-@click.option("--clear", is_flag=True, help="Remove every tag first.")
+@click.option("--clear", is_flag=True, help="Remove every tag not added by --add.")
 @api_options
 @json_option
 def tags(
@@ -54,18 +56,43 @@ def tags(
     api_url: str | None,
     as_json: bool,
 ) -> None:
-    """Show WORKFLOW_ID's tags, after clearing (--clear), removing and adding as asked."""
+    """Show WORKFLOW_ID's tags, after adding (--add) and removing (--remove, --clear) as asked.
+
+    Tags are added first, then the others removed, so a failure never loses a tag that
+    was to stay: `--clear --add x` adds x, then removes each other tag. A tag both
+    added and removed stays. When a change fails, the error says what was done, what
+    was not, and the tags before (with the command that restores them); the exit code
+    is the failure's.
+    """
     segment(workflow_id, "workflow id")  # every id and tag is checked before any change
     for tag in (*removed, *added):
         segment(tag, "tag")
     client = open_client(token, api_url)
-    if clear:
-        client.remove_all_tags(workflow_id)
-    for tag in removed:
-        client.remove_tag(workflow_id, tag)
-    for tag in added:
-        client.add_tag(workflow_id, tag)
-    current = list(client.get(workflow_id).tags or [])
+    before = list(client.get(workflow_id).tags or [])
+    if not (added or removed or clear):
+        _show_tags(workflow_id, before, as_json)
+        return
+    changes = TagChanges.plan(workflow_id, before, added, removed, clear)
+    changes.apply(
+        add=lambda tag: client.add_tag(workflow_id, tag),
+        remove=lambda tag: client.remove_tag(workflow_id, tag),
+        remove_all=lambda: client.remove_all_tags(workflow_id),
+    )
+    try:
+        current = list(client.get(workflow_id).tags or [])
+    except Exception as exc:
+        failure = to_click_error(exc)
+        if failure is None:
+            raise
+        raise failure.reworded(
+            f"the tags were changed ({changes.done_text()}), but reading them back failed: "
+            f"{sentence(failure.format_message())}",
+            extra=changes.report(),
+        ) from None
+    _show_tags(workflow_id, current, as_json)
+
+
+def _show_tags(workflow_id: str, current: list[str], as_json: bool) -> None:
     if as_json:
         emit_json({"id": workflow_id, "tags": current})
     else:

@@ -1,8 +1,9 @@
-"""`civitai-orch upload FILE`: stream a file to the blob store and print its blob id."""
+"""`civitai-orch upload FILE`: stream a file (or stdin, for ``-``) to the blob store."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,22 +11,44 @@ from ._options import api_options, json_option
 from ._output import emit_json, stdout, to_data
 from ._progress import bar
 from ._session import open_client
+from ._stdin_file import piped_stdin, stdin_as_file
+
+if TYPE_CHECKING:
+    from civitai_app_sdk.orchestrator import OrchestratorClient
 
 
 @click.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "file",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),  # Path("./-") is "-"
+)
 @click.option("--content-type", metavar="TYPE", help="Media type (default: from the file).")
 @api_options
 @json_option
 def upload(
-    file: Path, content_type: str | None, token: str | None, api_url: str | None, as_json: bool
+    file: str, content_type: str | None, token: str | None, api_url: str | None, as_json: bool
 ) -> None:
-    """Upload FILE (streamed, with a progress bar) and print the new blob's id.
+    """Upload FILE ('-' for stdin), streamed with a progress bar, and print the blob's id.
 
-    The blob's URL can then be used as a workflow input.
+    The blob's URL can then be used as a workflow input. Stdin is first copied to a
+    temporary file (up to 2 GiB; its media type is read from its first bytes), so it
+    is uploaded as a file is; a terminal or an empty stdin is refused. A file named
+    "-" is ./-.
     """
+    if file != "-":
+        path = Path(file)
+        _send(open_client(token, api_url), path, path.name, content_type, as_json)
+        return
+    stdin = piped_stdin()
     client = open_client(token, api_url)
-    with bar(f"Uploading {file.name}", file.stat().st_size, transfer=True) as progress:
+    with stdin_as_file(stdin) as copy:
+        _send(client, copy, "stdin", content_type, as_json)
+
+
+def _send(
+    client: OrchestratorClient, file: Path, label: str, content_type: str | None, as_json: bool
+) -> None:
+    with bar(f"Uploading {label}", file.stat().st_size, transfer=True) as progress:
 
         def advance(sent: int, total: int | None) -> None:
             progress.update(completed=sent, total=total)

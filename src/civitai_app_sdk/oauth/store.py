@@ -16,6 +16,7 @@ from civitai_app_sdk.cookies import (
     CookieSealer,
     build_set_cookie_header,
     read_cookie,
+    sealed_length,
 )
 
 from .errors import TokenCookieTooLargeError
@@ -239,11 +240,11 @@ class SealedCookieTokenStore:
         drop it, or it could not be opened again.
         """
         payload = json.dumps(tokens.to_json_dict(), separators=(",", ":"))
-        sealed = self._sealer.seal(payload)
-        size = len(self._name) + 1 + len(sealed)
+        size = len(self._name) + 1 + sealed_length(payload)
         limit = min(MAX_SEALED_LENGTH, len(self._name) + 1 + self._sealer.max_length)
         if size > limit:
             raise TokenCookieTooLargeError(self._name, size, limit)
+        sealed = self._sealer.seal(payload)
         with self._lock:
             self._sealed = sealed
             self._changed = True

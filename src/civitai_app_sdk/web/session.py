@@ -18,11 +18,16 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar, runtime_checkable
 
-from ..errors import ConfigurationError, TransportError
+from ..errors import ConfigurationError, SealedCookieTooLargeError, TransportError
 from ..oauth import CivitaiUser, OAuthError, TokenSet
 from ..oauth._unsent import may_resend, unanswered
 from .chunks import cookie_names
-from .errors import NotSignedInError, SessionExpiredError, SignInUnavailableError
+from .errors import (
+    CookieTooLargeError,
+    NotSignedInError,
+    SessionExpiredError,
+    SignInUnavailableError,
+)
 
 if TYPE_CHECKING:
     from .core import WebAuthCore
@@ -100,6 +105,17 @@ class MemorySessionStore:
 
 def _tokens_json(tokens: TokenSet) -> str:
     return json.dumps(tokens.to_json_dict(), separators=(",", ":"))
+
+
+def _sealed_session(owner: WebAuthCore, text: str) -> str:
+    """``text`` sealed for the session cookie; one too large for its chunks is the
+    :class:`CookieTooLargeError` page, as when the chunks are counted."""
+    try:
+        return owner.sealer.seal(text)
+    except SealedCookieTooLargeError:
+        raise CookieTooLargeError(
+            "the session is larger than its cookies hold; keep it in a server-side store instead"
+        ) from None
 
 
 def _read_json(text: str | None) -> object:
@@ -190,14 +206,14 @@ class Session:
         owner = self._owner
         store = owner.store
         if store is None:
-            self._set("session", owner.sealer.seal(_tokens_json(tokens)))
+            self._set("session", _sealed_session(owner, _tokens_json(tokens)))
         else:
             if new_session or self._session_id is None:
                 if self._session_id is not None:
                     await store.delete(self._session_id)
                 self._session_id = secrets.token_urlsafe(32)
             await store.write(self._session_id, _tokens_json(tokens), max_age=owner.session_max_age)
-            sealed = owner.sealer.seal(json.dumps({"sid": self._session_id}))
+            sealed = _sealed_session(owner, json.dumps({"sid": self._session_id}))
             self._set("session", sealed)
         self._tokens = tokens
         self._loaded = True

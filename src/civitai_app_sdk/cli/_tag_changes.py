@@ -1,0 +1,133 @@
+"""Changing a workflow's tags one request at a time, so that a failure says what it left.
+
+Tags are added before any is removed: a failure part-way can leave a tag that was to go,
+never lose one that was to stay (``--clear --add x`` used to remove every tag first, and
+a failed add then left none). The tags as they were are read first, so a failure can
+name them for the user to restore.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from ._errors import sentence, to_click_error
+from ._exit import CliError, ExitCode
+
+
+@attrs.define
+class TagChanges:
+    """The requests a ``tags`` command makes, in order, and how far they got.
+
+    ``clear_all`` is one request removing every tag (``--clear`` with nothing to add);
+    otherwise each tag in ``to_remove`` is removed on its own, after every addition.
+    """
+
+    workflow_id: str
+    before: list[str]
+    to_add: list[str]
+    to_remove: list[str]
+    clear_all: bool
+    added: list[str] = attrs.field(factory=list)
+    removed: list[str] = attrs.field(factory=list)
+
+    @classmethod
+    def plan(
+        cls,
+        workflow_id: str,
+        before: list[str],
+        added: tuple[str, ...],
+        removed: tuple[str, ...],
+        clear: bool,
+    ) -> TagChanges:
+        """The changes asked for: a tag both added and removed (or cleared) stays."""
+        to_add = list(dict.fromkeys(added))
+        gone = (*(before if clear else ()), *removed)
+        to_remove = [tag for tag in dict.fromkeys(gone) if tag not in to_add]
+        clear_all = clear and not to_add
+        return cls(workflow_id, before, to_add, [] if clear_all else to_remove, clear_all)
+
+    def apply(
+        self,
+        add: Callable[[str], object],
+        remove: Callable[[str], object],
+        remove_all: Callable[[], object],
+    ) -> None:
+        """Make the changes: additions first, then removals.
+
+        A failure (Ctrl-C included) is a :class:`CliError` with the failure's exit code
+        saying what was done, what was not, and the tags before.
+        """
+        step = ""
+        try:
+            for tag in self.to_add:
+                step = f"add tag {tag}"
+                add(tag)
+                self.added.append(tag)
+            if self.clear_all:
+                step = "remove every tag"
+                remove_all()
+                self.removed.extend(self.before)
+            for tag in self.to_remove:
+                step = f"remove tag {tag}"
+                remove(tag)
+                self.removed.append(tag)
+        except (Exception, KeyboardInterrupt) as exc:
+            raise self._failed(exc, step) from None
+
+    def done_text(self) -> str:
+        """What was changed, in words (``nothing was changed`` when nothing was)."""
+        parts = []
+        if self.added:
+            parts.append(f"added {', '.join(self.added)}")
+        if self.removed:
+            parts.append(f"removed {', '.join(self.removed)}")
+        return "; ".join(parts) or "nothing was changed"
+
+    def restore_text(self) -> str:
+        """The tags before, and the command that puts them back."""
+        command = f"civitai-orch tags {shlex.quote(self.workflow_id)} --clear"
+        if not self.before:
+            return f"it had no tags (restore: {command})"
+        adds = " ".join(f"--add {shlex.quote(tag)}" for tag in self.before)
+        return f"its tags were {', '.join(self.before)} (restore: {command} {adds})"
+
+    def report(self) -> dict[str, Any]:
+        """The ``--json`` keys saying how far the changes got."""
+        return {
+            "id": self.workflow_id,
+            "tagsBefore": self.before,
+            "added": self.added,
+            "removed": self.removed,
+            "notAdded": [tag for tag in self.to_add if tag not in self.added],
+            "notRemoved": [
+                tag
+                for tag in (self.before if self.clear_all else self.to_remove)
+                if tag not in self.removed
+            ],
+        }
+
+    def _failed(self, exc: Exception | KeyboardInterrupt, step: str) -> BaseException:
+        failure: CliError | None
+        if isinstance(exc, KeyboardInterrupt):
+            failure = CliError("interrupted", ExitCode.INTERRUPTED)
+        else:
+            failure = exc if isinstance(exc, CliError) else to_click_error(exc)
+        if failure is None:  # a bug: its traceback is shown, after what was done
+            exc.add_note(f"civitai-orch tags: {self.done_text()}; {self.restore_text()}")
+            return exc
+        report = self.report()
+        pending = []  # the failed step among them: it may or may not have happened
+        if report["notAdded"]:
+            pending.append(f"add {', '.join(report['notAdded'])}")
+        if report["notRemoved"]:
+            pending.append(f"remove {', '.join(report['notRemoved'])}")
+        message = (
+            f"could not {step}: {sentence(failure.format_message())}. "
+            f"Done before that: {self.done_text()}. Not done: {'; '.join(pending)}. "
+            f"Workflow {self.workflow_id}: {self.restore_text()}"
+        )
+        return failure.reworded(message, extra={**report, "failed": step})

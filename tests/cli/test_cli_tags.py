@@ -1,0 +1,157 @@
+"""`civitai-orch tags`: additions before removals, and a failure that says what it left.
+
+``--clear --add x`` removed every tag first; when adding x then failed, the error did
+not say the tags were gone, nor which they had been. Against respx (no network).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from tests.cli.conftest import API, Run
+
+TAGS = f"{API}/v2/consumer/workflows/wf-1/tags"
+
+
+class FakeTags:
+    """One workflow's tags on a respx router (adding a present tag changes nothing, as
+    on the API); ``refuse`` names the changes answered 404, ``interrupt`` those that
+    meet Ctrl-C."""
+
+    def __init__(self, mock: respx.MockRouter, tags: list[str]) -> None:
+        self.tags = list(tags)
+        self.refuse: set[str] = set()
+        self.interrupt: set[str] = set()
+        self.reads = 0
+        self.failing_read = 0  # the read answered 500 (1 = the first), 0 for none
+        self.log: list[str] = []
+        mock.get(f"{API}/v2/consumer/workflows/wf-1").mock(side_effect=self._get)
+        mock.post(TAGS).mock(side_effect=self._add)
+        mock.delete(TAGS).mock(side_effect=self._clear)
+        mock.delete(url__startswith=f"{TAGS}/").mock(side_effect=self._remove)
+
+    def _answer(self, step: str, change: Any) -> httpx.Response:
+        self.log.append(step)
+        if step in self.interrupt:
+            raise KeyboardInterrupt
+        if step in self.refuse:
+            return httpx.Response(404, json={"title": "Not Found", "status": 404})
+        change()
+        return httpx.Response(204)
+
+    def _get(self, request: httpx.Request) -> httpx.Response:
+        self.reads += 1
+        if self.reads == self.failing_read:
+            return httpx.Response(500)
+        return httpx.Response(200, json={"id": "wf-1", "status": "succeeded", "tags": self.tags})
+
+    def _add(self, request: httpx.Request) -> httpx.Response:
+        tag = json.loads(request.content)
+        return self._answer(f"add {tag}", lambda: tag in self.tags or self.tags.append(tag))
+
+    def _remove(self, request: httpx.Request) -> httpx.Response:
+        tag = request.url.path.rsplit("/", 1)[1]
+        return self._answer(f"remove {tag}", lambda: self.tags.remove(tag))
+
+    def _clear(self, request: httpx.Request) -> httpx.Response:
+        return self._answer("clear", self.tags.clear)
+
+
+@pytest.fixture
+def server(authed: Run) -> Iterator[FakeTags]:
+    with respx.mock(assert_all_called=False) as mock:
+        yield FakeTags(mock, ["a", "b"])
+
+
+def test_clear_and_add_adds_first_then_removes_the_others(authed: Run, server: FakeTags) -> None:
+    result = authed("tags", "wf-1", "--clear", "--add", "x", "--add", "a", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert server.log == ["add x", "add a", "remove b"]
+    assert json.loads(result.stdout) == {"id": "wf-1", "tags": ["a", "x"]}
+
+
+def test_a_failed_add_after_clear_loses_no_tag(authed: Run, server: FakeTags) -> None:
+    """The reported case: the clear went through, the add failed, the tags were lost and
+    the user was told only that the add failed."""
+    server.refuse.add("add x")
+    result = authed("tags", "wf-1", "--clear", "--add", "x")
+    assert result.exit_code == 6
+    assert server.tags == ["a", "b"]  # nothing removed: the add comes first
+    assert "could not add tag x: not found" in result.stderr
+    assert "Done before that: nothing was changed" in result.stderr
+    assert "Not done: add x; remove a, b" in result.stderr
+    assert "its tags were a, b (restore: civitai-orch tags wf-1 --clear --add a --add b)" in (
+        result.stderr
+    )
+
+
+def test_a_failed_removal_says_what_was_done_and_the_tags_before(
+    authed: Run, server: FakeTags
+) -> None:
+    server.refuse.add("remove b")
+    result = authed("tags", "wf-1", "--clear", "--add", "x", "--json")
+    assert result.exit_code == 6
+    assert server.tags == ["b", "x"]
+    document = json.loads(result.stdout)
+    assert document["tagsBefore"] == ["a", "b"]
+    assert document["added"] == ["x"]
+    assert document["removed"] == ["a"]
+    assert document["notAdded"] == []
+    assert document["notRemoved"] == ["b"]
+    assert document["failed"] == "remove tag b"
+    assert document["error"]["exitCode"] == 6
+    message = document["error"]["message"]
+    assert "Done before that: added x; removed a" in message
+    assert "its tags were a, b" in message
+
+
+def test_clear_alone_is_one_request_and_a_failure_says_nothing_changed(
+    authed: Run, server: FakeTags
+) -> None:
+    server.refuse.add("clear")
+    result = authed("tags", "wf-1", "--clear", "--json")
+    assert result.exit_code == 6
+    assert server.log == ["clear"]
+    document = json.loads(result.stdout)
+    assert (document["removed"], document["notRemoved"]) == ([], ["a", "b"])
+    assert "could not remove every tag" in document["error"]["message"]
+
+
+def test_a_tag_both_added_and_removed_stays(authed: Run, server: FakeTags) -> None:
+    result = authed("tags", "wf-1", "--remove", "a", "--add", "a", "--remove", "b", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert server.log == ["add a", "remove b"]
+    assert json.loads(result.stdout)["tags"] == ["a"]
+
+
+def test_showing_tags_changes_nothing(authed: Run, server: FakeTags) -> None:
+    result = authed("tags", "wf-1")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "a, b\n"
+    assert server.log == []
+
+
+def test_ctrl_c_part_way_says_what_was_done(authed: Run, server: FakeTags) -> None:
+    server.interrupt.add("remove b")
+    result = authed("tags", "wf-1", "--remove", "a", "--remove", "b", "--json")
+    assert result.exit_code == 130
+    document = json.loads(result.stdout)
+    assert (document["removed"], document["notRemoved"]) == (["a"], ["b"])
+    assert document["error"]["message"].startswith("could not remove tag b: interrupted.")
+
+
+def test_changes_made_but_not_read_back_say_so(
+    authed: Run, server: FakeTags, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
+    server.failing_read = 2
+    result = authed("tags", "wf-1", "--add", "x")
+    assert result.exit_code == 8
+    assert "the tags were changed (added x), but reading them back failed" in result.stderr
+    assert server.tags == ["a", "b", "x"]
