@@ -169,7 +169,8 @@ def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
     """``content`` read as ``kind`` with lone surrogates (``"\\ud800"``, which the
     model's parser refuses) made U+FFFD, the nulls it refused left out and values past
     the spec's constraints kept as sent (:mod:`._relaxed`); raises ``error`` (the first
-    one, naming the real path) when that is not enough."""
+    one, naming the real path) when that is not enough, or at once when none of its
+    problems is one of those."""
     if error.error_count() > MOST_LENIENT:
         raise error
     problems = error.errors(include_url=False, include_context=False)
