@@ -10,8 +10,11 @@ though nothing is wrong with the network.
 
 :func:`spare_held` makes the pool of an ``httpx.HTTPTransport`` leave alone, while it
 tidies, the connections its live requests hold: they are neither closed nor handed to
-another request; the request holding one finds out itself if it is broken. A pool of
-another shape than httpcore 1.0's is left as it is (:func:`~civitai_app_sdk._pools.pool_of`).
+another request; the request holding one finds out itself if it is broken. A held
+connection that serves several requests at once (HTTP/2, with a user's
+``httpx.HTTPTransport(http2=True)``) is still shared, as the pool would share it: first,
+each queued request for its origin is given it. A pool of another shape than httpcore
+1.0's is left as it is (:func:`~civitai_app_sdk._pools.pool_of`).
 """
 
 from __future__ import annotations
@@ -53,6 +56,25 @@ class _Held:
         return False
 
 
+def _multiplexes(connection: Any) -> bool:
+    """Whether ``connection`` takes another request while it serves one: an HTTP/2
+    connection (or one being opened that may become so), never an HTTP/1.1 one, which
+    is available only when idle."""
+    return not connection.is_idle() and connection.is_available()
+
+
+def _share(pool: Any, held: list[Any]) -> None:
+    """Give each queued request of ``pool`` a ``held`` connection that can take it at
+    once, as the pool's own tidying would (before it opens a new connection)."""
+    shared = [connection for connection in held if _multiplexes(connection)]
+    for request in pool._requests if shared else ():
+        if request.is_queued():
+            origin = request.request.url.origin
+            found = [c for c in shared if c.can_handle_request(origin) and c.is_available()]
+            if found:
+                request.assign_to_connection(found[0])
+
+
 def _sparing(pool: Any, tidy: Callable[[], list[Any]]) -> Callable[[], list[Any]]:
     """``pool``'s tidying step (``tidy``), run with the held connections stood in for."""
 
@@ -61,6 +83,7 @@ def _sparing(pool: Any, tidy: Callable[[], list[Any]]) -> Callable[[], list[Any]
         if not requests or (len(requests) == 1 and requests[0].connection is None):
             return tidy()  # one thread's request, holding nothing yet: the usual case
         held = {id(r.connection) for r in requests if r.connection is not None}
+        _share(pool, [connection for connection in pool._connections if id(connection) in held])
         pool._connections = [
             _Held(connection) if id(connection) in held else connection
             for connection in pool._connections

@@ -17,6 +17,7 @@ it fit.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, ClassVar, Final
 
 import httpx
@@ -28,11 +29,12 @@ from civitai_app_sdk_generated._base import (
     with_extra,
 )
 from pydantic import TypeAdapter, ValidationError
-from pydantic_core import SchemaValidator
+from pydantic_core import CoreSchema, SchemaValidator
 
 from .._failures import BODY_LIMIT, html_type, is_html, request_id
 from ..errors import ResponseValidationError, parse_body
-from ._relaxed import relaxed_validator
+from ._fail_fast import fail_fast_validator
+from ._relaxed import MENDED, relaxed_validator
 
 
 class _Adapters:
@@ -41,6 +43,7 @@ class _Adapters:
 
     made: ClassVar[dict[Any, TypeAdapter[Any]]] = {}
     relaxed: ClassVar[dict[Any, SchemaValidator]] = {}
+    fail_fast: ClassVar[dict[Any, SchemaValidator]] = {}
     generation = -1
 
 
@@ -55,6 +58,7 @@ def adapter(kind: Any) -> TypeAdapter[Any]:
     if generation != _Adapters.generation:
         _Adapters.made = {}
         _Adapters.relaxed = {}
+        _Adapters.fail_fast = {}
         _Adapters.generation = generation
     found = _Adapters.made.get(kind)
     if found is None:
@@ -62,13 +66,17 @@ def adapter(kind: Any) -> TypeAdapter[Any]:
     return found
 
 
-def _relaxed(kind: Any) -> SchemaValidator:
-    """The cached validator of ``kind`` without bounds, lengths and patterns."""
+def _derived(
+    kind: Any, name: str, make: Callable[[CoreSchema], SchemaValidator]
+) -> SchemaValidator:
+    """The validator ``make`` derives from the core schema of ``kind``, cached in the
+    ``_Adapters`` member ``name``."""
     made = adapter(kind)  # first: it may start the cache afresh
-    found = _Adapters.relaxed.get(kind)
+    cache: dict[Any, SchemaValidator] = getattr(_Adapters, name)
+    found = cache.get(kind)
     if found is None:
         made.rebuild()  # an adapter of deferred models builds its schema when first used
-        found = _Adapters.relaxed[kind] = relaxed_validator(made.core_schema)
+        found = cache[kind] = make(made.core_schema)
     return found
 
 
@@ -80,6 +88,10 @@ _DROP: Final = object()
 _NULL_ROUNDS: Final = 4
 """Tries at dropping refused nulls (each may reveal others inside union members)."""
 
+
+_MENDABLE: Final = MENDED | {"json_invalid"}
+"""Types of the problems a lenient read may mend (with a refused ``null``, any type):
+an answer with none of them is broken, and read no further."""
 
 _EMPTY: Final = {"list_type": list, "dict_type": dict}
 """A refused ``null`` object member read as an empty list or object, by what was expected."""
@@ -125,7 +137,8 @@ def _validate(kind: Any, content: bytes | str) -> Any:
 
 
 def _validate_relaxed(kind: Any, content: str) -> Any:
-    return _relaxed(kind).validate_json(content, extra="allow", context=with_extra(None, "allow"))
+    relaxed = _derived(kind, "relaxed", relaxed_validator)
+    return relaxed.validate_json(content, extra="allow", context=with_extra(None, "allow"))
 
 
 def value_at(data: Any, path: tuple[int | str, ...]) -> Any:
@@ -156,12 +169,16 @@ def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
     """``content`` read as ``kind`` with lone surrogates (``"\\ud800"``, which the
     model's parser refuses) made U+FFFD, the nulls it refused left out and values past
     the spec's constraints kept as sent (:mod:`._relaxed`); raises ``error`` (the first
-    one, naming the real path) when that is not enough."""
+    one, naming the real path) when that is not enough, or at once when none of its
+    problems is one of those."""
     if error.error_count() > MOST_LENIENT:
         raise error
+    problems = error.errors(include_url=False, include_context=False)
+    if not any(item["input"] is None or item["type"] in _MENDABLE for item in problems):
+        raise error  # it would fail the same way, at the cost of two more reads
     try:
         data = json.loads(content)
-        if any(item["type"] == "json_invalid" for item in error.errors()):
+        if any(item["type"] == "json_invalid" for item in problems):
             data = _whole_text(data)  # deeper than the parser allows: RecursionError
     except (ValueError, RecursionError):
         raise error from None
@@ -240,10 +257,18 @@ def refuse_page_for_file(response: httpx.Response, what: str = "blob") -> None:
         raise web_page_error(response, message, BLOB_PAGE_HINT)
 
 
-def _first_problem(error: ValidationError) -> Any:
+def _first_problem(kind: Any, content: bytes, error: ValidationError) -> Any:
     """The problem a message names first. Past :data:`MOST_LENIENT` problems (a broken
-    or hostile answer) the list is made without each problem's input, which is most of
-    its cost: 400,000 problems took 1.9 s with them."""
+    or hostile answer) listing them all took seconds (400,000 took 1.9 s), so the body
+    is read again by a validator whose lists stop at their first bad item: naming the
+    first problem then costs at most one read, however many problems there are."""
+    if error.error_count() <= MOST_LENIENT:
+        return reported_errors(error)[0]
+    fast = _derived(kind, "fail_fast", fail_fast_validator)
+    try:
+        fast.validate_json(content, extra="allow", context=with_extra(None, "allow"))
+    except ValidationError as stopped:
+        error = stopped  # the same first problem, with few others listed
     if error.error_count() <= MOST_LENIENT:
         return reported_errors(error)[0]
     found = error.errors(include_url=False, include_context=False, include_input=False)
@@ -265,7 +290,7 @@ def read(kind: Any, content: bytes, what: str, response: httpx.Response | None =
         if response is not None and is_html(response):
             raise web_page_error(response, f"the answer is a web page, not the {what}") from None
         text = content.decode("utf-8", errors="replace")
-        first = _first_problem(error)
+        first = _first_problem(kind, content, error)
         where = "/".join(map(str, json_location(first["loc"]))) or "the top level"
         raise ResponseValidationError(
             f"the {what} in the response does not match the API's schema: "

@@ -26,7 +26,7 @@ from typing import Any, Final
 from pydantic import BaseModel
 from pydantic_core import CoreSchema, SchemaValidator
 
-__all__ = ["relaxed_validator"]
+__all__ = ["MENDED", "OPAQUE", "as_plain", "config_of", "is_plain_model", "relaxed_validator"]
 
 _CONSTRAINED: Final = frozenset(
     {"int", "float", "decimal", "str", "bytes", "list", "set", "frozenset", "tuple", "dict"}
@@ -35,7 +35,26 @@ _CONSTRAINED: Final = frozenset(
 _CONSTRAINTS: Final = frozenset(
     {"ge", "le", "gt", "lt", "multiple_of", "min_length", "max_length", "pattern"}
 )
-_OPAQUE: Final = frozenset({"default", "metadata", "serialization", "cls", "function"})
+MENDED: Final = frozenset(
+    {
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "multiple_of",
+        "too_short",
+        "too_long",
+        "string_too_short",
+        "string_too_long",
+        "string_pattern_mismatch",
+        "bytes_too_short",
+        "bytes_too_long",
+        "timezone_aware",
+    }
+)
+"""Types of the problems a relaxed read does not have (those of the dropped constraints
+and of a date-time without a time zone)."""
+OPAQUE: Final = frozenset({"default", "metadata", "serialization", "cls", "function"})
 """Members holding values or code rather than schemas: kept as they are."""
 
 
@@ -55,7 +74,7 @@ def _assume_utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-def _is_plain_model(node: dict[str, Any]) -> bool:
+def is_plain_model(node: dict[str, Any]) -> bool:
     """A model schema whose instance is only its validated fields (no ``__init__``,
     ``model_post_init`` or private attributes to run)."""
     cls = node.get("cls")
@@ -77,6 +96,12 @@ def _after(node: dict[str, Any], function: Any, schema: Any) -> dict[str, Any]:
     return built
 
 
+def as_plain(node: dict[str, Any], fields: Any) -> dict[str, Any]:
+    """The plain model schema ``node`` with its model-fields schema ``fields`` in its place,
+    validated here rather than by the class's own (already built) validator."""
+    return _after(node, functools.partial(_instance, node["cls"]), fields)
+
+
 def _loosen(node: Any) -> Any:
     """A copy of the core schema ``node`` without the constraints of its scalar and
     collection schemas (a field named ``pattern``, or ``metadata``, is a field like any);
@@ -86,21 +111,21 @@ def _loosen(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     kind = node.get("type")
-    if kind == "model" and _is_plain_model(node):
-        return _after(node, functools.partial(_instance, node["cls"]), _loosen(node["schema"]))
+    if kind == "model" and is_plain_model(node):
+        return as_plain(node, _loosen(node["schema"]))
     if kind == "datetime" and node.get("tz_constraint") == "aware":
         naive = {key: value for key, value in node.items() if key not in ("tz_constraint", "ref")}
         return _after(node, _assume_utc, naive)
     schema = isinstance(kind, str)  # not a mapping of fields or tags to schemas
     drop = schema and kind in _CONSTRAINED
     return {
-        key: value if schema and key in _OPAQUE else _loosen(value)
+        key: value if schema and key in OPAQUE else _loosen(value)
         for key, value in node.items()
         if not (drop and key in _CONSTRAINTS)
     }
 
 
-def _config_of(schema: CoreSchema) -> Any:
+def config_of(schema: CoreSchema) -> Any:
     """The core config of the model ``schema`` reads (its nested models share it: a
     relaxed model has no config of its own), or None."""
     top: Any = schema["schema"] if schema["type"] == "definitions" else schema
@@ -111,4 +136,4 @@ def _config_of(schema: CoreSchema) -> Any:
 def relaxed_validator(schema: CoreSchema) -> SchemaValidator:
     """A validator of ``schema`` (an adapter's core schema) that reads the same models
     without their bounds, lengths and patterns."""
-    return SchemaValidator(_loosen(schema), _config_of(schema))
+    return SchemaValidator(_loosen(schema), config_of(schema))
