@@ -31,6 +31,7 @@ class FakeTags:
         self.interrupt: set[str] = set()
         self.reads = 0
         self.failing_read = 0  # the read answered 500 (1 = the first), 0 for none
+        self.interrupted_read = 0  # the read that meets Ctrl-C (1 = the first), 0 for none
         self.log: list[str] = []
         mock.get(f"{API}/v2/consumer/workflows/wf-1").mock(side_effect=self._get)
         mock.post(TAGS).mock(side_effect=self._add)
@@ -48,6 +49,8 @@ class FakeTags:
 
     def _get(self, request: httpx.Request) -> httpx.Response:
         self.reads += 1
+        if self.reads == self.interrupted_read:
+            raise KeyboardInterrupt
         if self.reads == self.failing_read:
             return httpx.Response(500)
         return httpx.Response(200, json={"id": "wf-1", "status": "succeeded", "tags": self.tags})
@@ -183,3 +186,17 @@ def test_room_is_made_only_when_the_workflow_is_full(authed: Run) -> None:
         assert server.log == ["add x", "remove t0", "remove t1"]
         assert authed("tags", "wf-1", "--add", "t2", "--add", "y", "--add", "z").exit_code == 0
         assert server.log[3:] == ["add t2", "add y", "add z"]  # t2 was there: no room needed
+
+
+def test_ctrl_c_while_reading_back_says_the_tags_were_changed(
+    authed: Run, server: FakeTags
+) -> None:
+    """Every change was made when Ctrl-C came: a bare "interrupted" let the user think
+    none was, and the --json document said nothing of them."""
+    server.interrupted_read = 2
+    result = authed("tags", "wf-1", "--add", "x", "--json")
+    assert result.exit_code == 130
+    assert server.tags == ["a", "b", "x"]
+    document = json.loads(result.stdout)
+    assert (document["added"], document["notAdded"]) == (["x"], [])
+    assert document["error"]["message"].startswith("the tags were changed (added x), but ")

@@ -81,6 +81,12 @@ def tags(
     )
     try:
         current = list(client.get(workflow_id).tags or [])
+    except KeyboardInterrupt:  # the changes were made: say so, as for a failure
+        raise CliError(
+            f"the tags were changed ({changes.done_text()}), but reading them back was interrupted",
+            ExitCode.INTERRUPTED,
+            extra=changes.report(),
+        ) from None
     except Exception as exc:
         failure = to_click_error(exc)
         if failure is None:
