@@ -97,6 +97,26 @@ def test_read_only_views_print_the_server_json_without_models(
     assert _stable(printed) == _stable(expected)
 
 
+def test_a_stored_oauth_login_loads_no_asyncio_either(server: LocalServer, tmp_path: Any) -> None:
+    """The login `civitai-orch login` stores refreshes itself: its token provider's
+    module imported asyncio, so every command of a signed-in user loaded it."""
+    tokens = {"access_token": TOKEN, "expires_at": 4e12, "refresh_token": "secret-rt"}
+    login = {"tokens": tokens, "client_id": "app", "api_url": server.url}
+    (tmp_path / "credentials.json").write_text(json.dumps(login))
+    (tmp_path / "credentials.json").chmod(0o600)
+    env = {**_env(server, str(tmp_path)), "CIVITAI_API_TOKEN": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, "workflows", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert "'asyncio'" not in done.stderr, done.stderr  # (its OAuth client loads pydantic)
+    assert json.loads(done.stdout)["items"]
+
+
 @pytest.mark.parametrize("command", ["workflow", "job"])
 def test_an_id_of_dots_only_is_refused_before_anything_is_sent(
     server: LocalServer, tmp_path: object, command: str

@@ -17,6 +17,7 @@ import respx
 from tests.cli.conftest import API, Run
 
 TAGS = f"{API}/v2/consumer/workflows/wf-1/tags"
+MAX_TAGS = 10
 
 
 class FakeTags:
@@ -30,6 +31,7 @@ class FakeTags:
         self.interrupt: set[str] = set()
         self.reads = 0
         self.failing_read = 0  # the read answered 500 (1 = the first), 0 for none
+        self.interrupted_read = 0  # the read that meets Ctrl-C (1 = the first), 0 for none
         self.log: list[str] = []
         mock.get(f"{API}/v2/consumer/workflows/wf-1").mock(side_effect=self._get)
         mock.post(TAGS).mock(side_effect=self._add)
@@ -47,12 +49,17 @@ class FakeTags:
 
     def _get(self, request: httpx.Request) -> httpx.Response:
         self.reads += 1
+        if self.reads == self.interrupted_read:
+            raise KeyboardInterrupt
         if self.reads == self.failing_read:
             return httpx.Response(500)
         return httpx.Response(200, json={"id": "wf-1", "status": "succeeded", "tags": self.tags})
 
     def _add(self, request: httpx.Request) -> httpx.Response:
         tag = json.loads(request.content)
+        if tag not in self.tags and len(self.tags) >= MAX_TAGS:  # as the API (and serve-local)
+            self.log.append(f"add {tag}")
+            return httpx.Response(400, json={"errors": {"$": ["At most 10 tags are allowed."]}})
         return self._answer(f"add {tag}", lambda: tag in self.tags or self.tags.append(tag))
 
     def _remove(self, request: httpx.Request) -> httpx.Response:
@@ -155,3 +162,41 @@ def test_changes_made_but_not_read_back_say_so(
     assert result.exit_code == 8
     assert "the tags were changed (added x), but reading them back failed" in result.stderr
     assert server.tags == ["a", "b", "x"]
+
+
+@pytest.mark.parametrize("argv", [["--remove", "t0", "--add", "x"], ["--clear", "--add", "x"]])
+def test_a_full_workflow_can_swap_a_tag(authed: Run, argv: list[str]) -> None:
+    """A workflow holds at most 10 tags: adding first refused every swap on a full one
+    (`--remove t0 --add x`, `--clear --add x`), which worked when removals came first."""
+    full = [f"t{n}" for n in range(MAX_TAGS)]
+    with respx.mock(assert_all_called=False) as mock:
+        server = FakeTags(mock, full)
+        result = authed("tags", "wf-1", *argv, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert server.log[:2] == ["remove t0", "add x"]  # room made only as needed
+    kept = full[1:] if argv[0] == "--remove" else []
+    assert json.loads(result.stdout)["tags"] == [*kept, "x"]
+
+
+def test_room_is_made_only_when_the_workflow_is_full(authed: Run) -> None:
+    with respx.mock(assert_all_called=False) as mock:
+        server = FakeTags(mock, [f"t{n}" for n in range(MAX_TAGS - 1)])
+        result = authed("tags", "wf-1", "--remove", "t0", "--remove", "t1", "--add", "x")
+        assert result.exit_code == 0, result.stderr
+        assert server.log == ["add x", "remove t0", "remove t1"]
+        assert authed("tags", "wf-1", "--add", "t2", "--add", "y", "--add", "z").exit_code == 0
+        assert server.log[3:] == ["add t2", "add y", "add z"]  # t2 was there: no room needed
+
+
+def test_ctrl_c_while_reading_back_says_the_tags_were_changed(
+    authed: Run, server: FakeTags
+) -> None:
+    """Every change was made when Ctrl-C came: a bare "interrupted" let the user think
+    none was, and the --json document said nothing of them."""
+    server.interrupted_read = 2
+    result = authed("tags", "wf-1", "--add", "x", "--json")
+    assert result.exit_code == 130
+    assert server.tags == ["a", "b", "x"]
+    document = json.loads(result.stdout)
+    assert (document["added"], document["notAdded"]) == (["x"], [])
+    assert document["error"]["message"].startswith("the tags were changed (added x), but ")

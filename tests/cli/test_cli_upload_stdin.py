@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,4 +130,44 @@ def test_a_non_blocking_stdin_with_nothing_ready_is_not_taken_for_its_end(spool:
         _stdin_file.stdin_as_file(NothingReady()) as _,  # type: ignore[arg-type]
     ):
         pass
+    assert list(spool.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def test_a_hang_up_while_stdin_is_copied_leaves_no_copy(tmp_path: Path) -> None:
+    """The terminal closed (an ssh session dropped) mid-copy: SIGHUP killed the process on
+    the spot, leaving up to 2 GiB of the piped file in the temporary directory."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVITAI_")}
+    env.update(
+        CIVITAI_API_TOKEN="hup-token",
+        CIVITAI_API_URL="http://127.0.0.1:9",  # never reached: stdin does not end
+        CIVITAI_CONFIG_DIR=str(tmp_path / "config"),
+        CIVITAI_KEYRING="0",
+        TMPDIR=str(spool),
+    )
+    read, write = os.pipe()
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from civitai_app_sdk.cli import run; run()", "upload", "-"],
+        stdin=read,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+    )
+    os.close(read)
+    try:
+        os.write(write, PNG)
+        deadline = time.monotonic() + 30
+        while not any(spool.iterdir()):  # the copy is made
+            assert time.monotonic() < deadline, "the copy never started"
+            time.sleep(0.02)
+        child.send_signal(signal.SIGHUP)
+        _, stderr = child.communicate(timeout=30)
+    finally:
+        os.close(write)
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130, stderr
     assert list(spool.iterdir()) == []

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
 
-__all__ = ["quiet_stderr", "skip_httpx_cli", "stop_on_sigterm"]
+__all__ = ["quiet_stderr", "skip_httpx_cli", "stop_on_hangup", "stop_on_sigterm"]
 
 HTTPX_CLI = "httpx._main"
 """httpx's own command line (it loads rich, pygments and click's help machinery)."""
@@ -63,6 +65,29 @@ def stop_on_sigterm() -> None:
     """
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _interrupt)
+
+
+@contextlib.contextmanager
+def stop_on_hangup() -> Iterator[None]:
+    """Within the block, SIGHUP (the terminal closed, an ssh session dropped) ends the
+    command as Ctrl-C does, so what the block leaves behind is cleaned up.
+
+    Python's default for SIGHUP is to die at once. A SIGHUP ignored (``nohup``) or
+    handled by the caller is left alone, as is any thread but the main one.
+    """
+    hangup = getattr(signal, "SIGHUP", None)
+    if (
+        hangup is None
+        or threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(hangup) is not signal.SIG_DFL
+    ):
+        yield
+        return
+    signal.signal(hangup, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(hangup, signal.SIG_DFL)
 
 
 class _SilentWhenClosed(io.TextIOWrapper):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO, Final, TextIO
 
 from ._exit import CliError, ExitCode
+from ._startup import stop_on_hangup
 
 MAX_STDIN_FILE: Final = 2 << 30
 """Most bytes read from stdin for ``-`` (2 GiB): an endless pipe (``/dev/zero``) ends
@@ -52,27 +53,29 @@ def _read(stdin: BinaryIO) -> bytes:
 
 @contextlib.contextmanager
 def stdin_as_file(stdin: BinaryIO) -> Iterator[Path]:
-    """A temporary file holding all of ``stdin``, removed when the block ends.
+    """A temporary file holding all of ``stdin``, removed when the block ends (a hang-up
+    included: it interrupts the command as Ctrl-C does).
 
     A usage error when stdin is empty (whatever should have written it failed, most
     likely) or holds more than :data:`MAX_STDIN_FILE` bytes.
     """
-    fd, name = tempfile.mkstemp(prefix="civitai-stdin-")  # no suffix: the type is sniffed
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            size = 0
-            while chunk := _read(stdin):
-                size += len(chunk)
-                if size > MAX_STDIN_FILE:
-                    raise CliError(
-                        f"stdin holds more than {MAX_STDIN_FILE >> 30} GiB, the most '-' "
-                        "uploads: give the file's path instead",
-                        ExitCode.USAGE,
-                    )
-                out.write(chunk)
-        if size == 0:
-            raise CliError("stdin was empty: nothing to upload", ExitCode.USAGE)
-        yield path
-    finally:
-        path.unlink(missing_ok=True)
+    with stop_on_hangup():
+        fd, name = tempfile.mkstemp(prefix="civitai-stdin-")  # no suffix: type sniffed
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                size = 0
+                while chunk := _read(stdin):
+                    size += len(chunk)
+                    if size > MAX_STDIN_FILE:
+                        raise CliError(
+                            f"stdin holds more than {MAX_STDIN_FILE >> 30} GiB, the most '-' "
+                            "uploads: give the file's path instead",
+                            ExitCode.USAGE,
+                        )
+                    out.write(chunk)
+            if size == 0:
+                raise CliError("stdin was empty: nothing to upload", ExitCode.USAGE)
+            yield path
+        finally:
+            path.unlink(missing_ok=True)

@@ -2,20 +2,24 @@
 
 Tags are added before any is removed: a failure part-way can leave a tag that was to go,
 never lose one that was to stay (``--clear --add x`` used to remove every tag first, and
-a failed add then left none). The tags as they were are read first, so a failure can
-name them for the user to restore.
+a failed add then left none). A tag that goes is removed before an addition only when
+the workflow is full (:data:`MAX_TAGS`), to make room. The tags as they were are read
+first, so a failure can name them for the user to restore.
 """
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
 from ._errors import sentence, to_click_error
 from ._exit import CliError, ExitCode
+
+MAX_TAGS: Final = 10
+"""The most tags a workflow holds (the API refuses an addition past them)."""
 
 
 @attrs.define
@@ -23,7 +27,8 @@ class TagChanges:
     """The requests a ``tags`` command makes, in order, and how far they got.
 
     ``clear_all`` is one request removing every tag (``--clear`` with nothing to add);
-    otherwise each tag in ``to_remove`` is removed on its own, after every addition.
+    otherwise each tag in ``to_remove`` is removed on its own, after every addition (or
+    before one, when the workflow is full).
     """
 
     workflow_id: str
@@ -56,22 +61,32 @@ class TagChanges:
         remove: Callable[[str], object],
         remove_all: Callable[[], object],
     ) -> None:
-        """Make the changes: additions first, then removals.
+        """Make the changes: additions first (a full workflow has a tag that goes removed
+        first, to make room), then removals.
 
         A failure (Ctrl-C included) is a :class:`CliError` with the failure's exit code
         saying what was done, what was not, and the tags before.
         """
         step = ""
+        present = set(self.before)
+        pending = list(self.to_remove)
         try:
             for tag in self.to_add:
+                while tag not in present and len(present) >= MAX_TAGS and pending:
+                    gone = pending.pop(0)
+                    step = f"remove tag {gone}"
+                    remove(gone)
+                    self.removed.append(gone)
+                    present.discard(gone)
                 step = f"add tag {tag}"
                 add(tag)
                 self.added.append(tag)
+                present.add(tag)
             if self.clear_all:
                 step = "remove every tag"
                 remove_all()
                 self.removed.extend(self.before)
-            for tag in self.to_remove:
+            for tag in pending:
                 step = f"remove tag {tag}"
                 remove(tag)
                 self.removed.append(tag)

@@ -59,7 +59,8 @@ def tags(
     """Show WORKFLOW_ID's tags, after adding (--add) and removing (--remove, --clear) as asked.
 
     Tags are added first, then the others removed, so a failure never loses a tag that
-    was to stay: `--clear --add x` adds x, then removes each other tag. A tag both
+    was to stay: `--clear --add x` adds x, then removes each other tag (on a workflow
+    full with 10 tags, one that goes is removed first to make room). A tag both
     added and removed stays. When a change fails, the error says what was done, what
     was not, and the tags before (with the command that restores them); the exit code
     is the failure's.
@@ -80,6 +81,12 @@ def tags(
     )
     try:
         current = list(client.get(workflow_id).tags or [])
+    except KeyboardInterrupt:  # the changes were made: say so, as for a failure
+        raise CliError(
+            f"the tags were changed ({changes.done_text()}), but reading them back was interrupted",
+            ExitCode.INTERRUPTED,
+            extra=changes.report(),
+        ) from None
     except Exception as exc:
         failure = to_click_error(exc)
         if failure is None:

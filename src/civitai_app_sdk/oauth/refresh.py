@@ -11,14 +11,14 @@ before anyone is told to sign in again.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import hmac
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import anyio
 import anyio.to_thread
@@ -30,6 +30,9 @@ from .client import AsyncOAuthClient, OAuthClient
 from .errors import LoginRequiredError, OAuthError
 from .store import LockingTokenStore, RefreshLock, TokenStore
 from .tokens import TokenSet
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["DEFAULT_REFRESH_MARGIN", "RefreshingTokenProvider", "TokenProvider"]
 
@@ -70,7 +73,14 @@ async def _acquire_async(lock: RefreshLock, seconds: float) -> None:
 
 
 def _on_asyncio() -> bool:
-    """Whether the running event loop is asyncio's (not trio's, through anyio)."""
+    """Whether the running event loop is asyncio's (not trio's, through anyio).
+
+    asyncio is not imported here (a sync command need not load it): a process that has
+    not imported it runs no asyncio loop.
+    """
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return False
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -297,6 +307,8 @@ class RefreshingTokenProvider:
         flight, refresh_token = state
         if not _on_asyncio():
             return await self._await_elsewhere(flight, refresh_token)
+        import asyncio  # loaded: its loop runs
+
         if refresh_token is not None:
             task = asyncio.ensure_future(self._lead_async(flight))
             self._tasks.add(task)
