@@ -49,7 +49,8 @@ venv: $(STAMP) ## Create or refresh .venv from uv.lock
 # the next run tries again.
 %/node_modules/.installed: %/package-lock.json
 	@if ! command -v npm >/dev/null; then echo "npm not found: the Node interop checks skip"; \
-	elif (cd $* && npm ci --silent --no-audit --no-fund); then touch $@; \
+	elif (cd $* && npm ci --silent --no-audit --no-fund --prefer-offline --fetch-retries=1 \
+		--fetch-timeout=20000); then touch $@; \
 	else echo "npm ci failed in $*: its Node interop checks skip"; fi
 
 node-deps: $(NODE_STAMPS) ## Install the official TypeScript packages the Node checks use
