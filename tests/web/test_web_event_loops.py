@@ -9,6 +9,7 @@ outcome, never send the spent token again (which ends the session).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import gc
 import threading
 from urllib.parse import parse_qs
@@ -18,7 +19,7 @@ import pytest
 import respx
 
 from civitai_app_sdk.oauth import AsyncOAuthClient, TokenSet
-from civitai_app_sdk.web import SessionExpiredError, SignInUnavailableError, WebAuthCore
+from civitai_app_sdk.web import SessionExpiredError, SignInUnavailableError, WebAuthCore, _flights
 from tests.web.test_web_session import AUTH, NOW, cookie_for, core, token_answer, tokens
 
 TOKEN_URL = f"{AUTH}/api/auth/oauth/token"
@@ -223,3 +224,36 @@ def test_a_loop_per_request_does_not_keep_a_client_per_loop() -> None:
             asyncio.run(owner.user_for(f"a{n}"))  # each loop sends one request
     assert _live_oauth_clients() - before <= 2
     asyncio.run(owner.aclose())
+
+
+class _EndsAsItIsAsked:
+    """A loop (a trio token's shape) that runs for ``polls`` looks, then has ended when
+    asked, the refresh it ran having just ended: the order another loop sees when this
+    one's ``asyncio.run`` returns between the look at the refresh and the look at it."""
+
+    def __init__(self, flight: concurrent.futures.Future[TokenSet], polls: int) -> None:
+        self.flight = flight
+        self.polls = polls
+
+    def run_sync_soon(self, callback: object) -> None:
+        if self.polls > 0:
+            self.polls -= 1
+            return
+        if not self.flight.done():
+            tokens = TokenSet(access_token="a2", refresh_token="r2", expires_at=NOW + 3600)
+            self.flight.set_result(tokens)
+        raise RuntimeError("the run has finished")
+
+
+@pytest.mark.parametrize("polls", [0, 1])
+def test_a_refresh_that_ends_as_its_loop_stops_is_the_answer_not_a_new_refresh(
+    polls: int,
+) -> None:
+    # asked in the other order (its refresh, then its loop), a refresh that ended just
+    # before its loop stopped was taken for one cut: a new refresh of the spent token was
+    # sent (polls=0), or the waiting request was told to try again (polls=1)
+    flight = _flights.RunFlight(None)
+    flight._loop = _EndsAsItIsAsked(flight, polls)
+    outcome = asyncio.run(_flights.elsewhere(flight))
+    assert outcome is not None
+    assert outcome.access_token == "a2"

@@ -71,15 +71,17 @@ async def elsewhere(flight: Flight) -> TokenSet | None:
     is :class:`SignInUnavailableError` (the token may be spent: the session stays).
 
     The other loop's future is only read: it is polled, as nothing can be awaited
-    across loops that may stop at any time.
+    across loops that may stop at any time. Its loop is asked before it: a refresh that
+    ended just before its loop stopped is then seen ended, not cut.
     """
     other = flight.get_loop()
+    ended = has_ended(other)
     if flight.done():
         return None if flight.cancelled() else flight.result()
-    if has_ended(other):
+    if ended:
         return None
     while not flight.done():
-        if has_ended(other):
+        if has_ended(other) and not flight.done():
             raise SignInUnavailableError(CUT)
         await anyio.sleep(_POLL_ELSEWHERE)
     if flight.cancelled():
