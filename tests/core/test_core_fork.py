@@ -292,3 +292,29 @@ def test_a_file_refresh_lock_is_the_childs_own_after_a_fork(tmp_path: Path) -> N
     finally:
         lock.release()
     assert _forked(lambda: lock.acquire(0)) is True
+
+
+class _ComparedByValue(MemoryTokenStore):
+    """A store an app compares by what it holds (so it is unhashable, as a dataclass is)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ComparedByValue) and self.load() == other.load()
+
+
+class _AllEqual(MemoryTokenStore):
+    """A store equal to every other, with one hash for all."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _AllEqual)
+
+    def __hash__(self) -> int:
+        return 0
+
+
+def test_stores_an_app_compares_by_value_are_made_and_each_reset_in_a_child() -> None:
+    # the resets were keyed by the stores themselves: a store with its own __eq__ could
+    # not be made (a bare TypeError), and of equal stores only the first was reset
+    assert _ComparedByValue(None).load() is None
+    first, second = _AllEqual(None), _AllEqual(None)
+    with _held_by_a_thread(first._lock, second._lock):
+        assert _forked(lambda: [first.load(), second.load()]) == [None, None]
