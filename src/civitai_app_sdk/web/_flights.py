@@ -22,6 +22,7 @@ __all__ = ["CUT", "Flight", "RunFlight", "elsewhere"]
 _POLL_ELSEWHERE: Final = 0.02
 """Seconds between looks at a refresh another event loop runs."""
 CUT: Final = "The sign-in could not be renewed just now. You are still signed in: please try again."
+"""What a request is told when the refresh it waited for was cut (the session stays)."""
 
 
 class Flight(Protocol):

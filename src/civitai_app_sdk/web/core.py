@@ -152,9 +152,9 @@ class WebAuthCore:
             self.oauth = oauth_client or make()
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        # a given client serves every loop as it is; ours gets a twin per loop running
-        # at once, sharing its single-use guard (a code or refresh token goes out once,
-        # whichever loop sends it)
+        # a given client serves every loop as it is (one running loop at a time); ours
+        # gets a twin per loop running at once, sharing its single-use guard (a code or
+        # refresh token goes out once, whichever loop sends it)
         self._loop_clients = (
             None
             if oauth_client is not None
