@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import respx
+from civitai_app_sdk_generated import Workflow
 
 from civitai_app_sdk.local import LocalServer
 from civitai_app_sdk.oauth import (
@@ -318,3 +319,21 @@ def test_stores_an_app_compares_by_value_are_made_and_each_reset_in_a_child() ->
     first, second = _AllEqual(None), _AllEqual(None)
     with _held_by_a_thread(first._lock, second._lock):
         assert _forked(lambda: [first.load(), second.load()]) == [None, None]
+
+
+def _read_after_a_new_member() -> str:
+    """In the child: read a workflow once a lazy union has built a member since the
+    models were last rebuilt (the state a fork mid-rebuild leaves)."""
+    from civitai_app_sdk_generated import _base
+
+    _base._Freshness.built += 1
+    return Workflow.model_validate({"id": "w1", "status": "succeeded"}).id or ""
+
+
+def test_a_child_forked_while_a_thread_rebuilds_the_models_reads_them() -> None:
+    # the lock of the lazy unions' rebuild, held by a parent's thread for the few ms of a
+    # rebuild at the fork, stayed taken in the child: its next read waited for good
+    from civitai_app_sdk_generated import _base
+
+    with _held_by_a_thread(_base._Freshness.lock):
+        assert _forked(_read_after_a_new_member) == "w1"
