@@ -20,6 +20,7 @@ import pytest
 import respx
 from civitai_app_sdk_generated import Workflow
 
+from civitai_app_sdk.cookies import CookieSealer
 from civitai_app_sdk.local import LocalServer
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
@@ -337,3 +338,13 @@ def test_a_child_forked_while_a_thread_rebuilds_the_models_reads_them() -> None:
 
     with _held_by_a_thread(_base._Freshness.lock):
         assert _forked(_read_after_a_new_member) == "w1"
+
+
+def test_a_child_forked_while_a_thread_derives_a_cookie_key_seals() -> None:
+    # a sealer's key is derived once (scrypt: tens of ms) under its lock; held by a
+    # parent's thread at the fork, it stayed taken in the child: its first seal waited
+    sealer = CookieSealer("s" * 40)
+    with _held_by_a_thread(sealer._lock):
+        sealed = _forked(lambda: sealer.seal("tokens"))
+    assert isinstance(sealed, str)
+    assert sealer.unseal(sealed) == "tokens"
