@@ -7,6 +7,7 @@ import hashlib
 import http.client
 import json
 import os
+import stat
 import tempfile
 import time
 import urllib.request
@@ -87,16 +88,23 @@ def read_lock(path: Path = LOCK_PATH) -> dict[str, LockEntry]:
     return entries
 
 
+_UNREADABLE = "make it a readable file or remove it"
+
+
 def read_input(path: Path) -> bytes | None:
     """The bytes of `path`, or None when there is no such file; a file that is there but
-    cannot be read (permission denied, a directory) is a `SpecInputError` naming it."""
+    cannot be read (permission denied, a directory, a named pipe or a device, whose read
+    could wait or never end) is a `SpecInputError` naming it."""
     try:
+        mode = path.stat().st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a directory: its own reason
+            raise SpecInputError(f"cannot read {path}: not a regular file; {_UNREADABLE}")
         return path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as error:
         raise SpecInputError(
-            f"cannot read {path}: {error.strerror or error}; make it a readable file or remove it"
+            f"cannot read {path}: {error.strerror or error}; {_UNREADABLE}"
         ) from None
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 import enum
 import functools
 import importlib
+import os
 import re
 import sys
 import threading
@@ -303,6 +304,16 @@ class _Freshness:
     built = 0
     rebuilt = 0
     lock = threading.Lock()
+
+
+def _fresh_lock_in_child() -> None:
+    """A forked child gets a lock of its own: a thread of the parent rebuilding the
+    models held it at the fork, and that thread is not in the child (which rebuilds)."""
+    _Freshness.lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
 def _tag_of(value: Any, prop: str, attr: str) -> str | None:

@@ -31,7 +31,9 @@ __all__ = ["reset_in_child", "track"]
 T = TypeVar("T")
 
 _POOLS: weakref.WeakSet[Any] = weakref.WeakSet()
-_RESETS: weakref.WeakKeyDictionary[Any, Callable[[Any], None]] = weakref.WeakKeyDictionary()
+_RESETS: dict[int, tuple[weakref.ref[Any], Callable[[Any], None]]] = {}
+"""The resets to run in a forked child, by the ``id`` of their owner (an owner's own
+``__eq__`` and ``__hash__``, as an app's subclass may define them, play no part)."""
 
 
 def track(transport: object) -> None:
@@ -44,7 +46,13 @@ def track(transport: object) -> None:
 def reset_in_child(owner: T, reset: Callable[[T], None]) -> None:
     """Have ``reset(owner)`` called in a forked child while ``owner`` lives (``reset``
     holds no reference to it: a function, not a bound method)."""
-    _RESETS[owner] = reset
+    key = id(owner)
+
+    def forget(ref: weakref.ref[Any]) -> None:  # before the id can be another's
+        if _RESETS.get(key, (None,))[0] is ref:
+            del _RESETS[key]
+
+    _RESETS[key] = (weakref.ref(owner, forget), reset)
 
 
 def _forget_in_child() -> None:
@@ -63,8 +71,10 @@ def _forget_in_child() -> None:
             for connection in held:
                 with contextlib.suppress(Exception):
                     connection.close()
-    for owner, reset in list(_RESETS.items()):
-        reset(owner)
+    for ref, reset in list(_RESETS.values()):
+        owner = ref()
+        if owner is not None:
+            reset(owner)
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork

@@ -43,6 +43,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from ._fork import reset_in_child
 from .errors import ConfigurationError, SealedCookieTooLargeError
 
 __all__ = [
@@ -174,7 +175,7 @@ class CookieSealer:
     Thread-safe.
     """
 
-    __slots__ = ("_keys", "_lock", "_max_length", "_secrets")
+    __slots__ = ("__weakref__", "_keys", "_lock", "_max_length", "_secrets")
 
     def __init__(
         self, secrets: str | Sequence[str], *, max_length: int = MAX_SEALED_LENGTH
@@ -192,6 +193,12 @@ class CookieSealer:
         self._max_length = max_length
         self._secrets = _secrets_tuple(secrets)
         self._keys: list[AESGCM | None] = [None] * len(self._secrets)
+        self._lock = threading.Lock()
+        reset_in_child(self, CookieSealer._in_child)
+
+    def _in_child(self) -> None:
+        """A fresh lock in a forked child (a thread of the parent may have held it for a
+        key's derivation); the keys derived stay."""
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -276,6 +278,34 @@ def test_an_unreadable_spec_file_is_one_error_line(
         assert capsys.readouterr().err == (
             f"error: cannot read {broken}: {reason}; make it a readable file or remove it\n"
         )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_spec_file_that_is_a_pipe_is_one_error_not_a_wait(tmp_path: Path) -> None:
+    # a named pipe (or /dev/zero, /dev/stdin linked there) was read as a spec file: the
+    # read waited for a writer that never came, where `is_file()` had called it missing
+    fifo = tmp_path / "o.json"
+    os.mkfifo(fifo)
+    outcome: list[object] = []
+
+    def read() -> None:
+        try:
+            outcome.append(inputs.read_input(fifo))
+        except inputs.SpecInputError as error:
+            outcome.append(error)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(5)
+    if reader.is_alive():  # let it go: a writer that closes at once ends its read
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(5)
+        pytest.fail("the read of a named pipe waited for a writer")
+    (error,) = outcome
+    assert isinstance(error, inputs.SpecInputError)
+    assert str(error) == (
+        f"cannot read {fifo}: not a regular file; make it a readable file or remove it"
+    )
 
 
 def test_the_stored_copy_is_the_checked_bytes(

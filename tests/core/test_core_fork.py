@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 import respx
+from civitai_app_sdk_generated import Workflow
 
+from civitai_app_sdk.cookies import CookieSealer
 from civitai_app_sdk.local import LocalServer
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
@@ -292,3 +294,57 @@ def test_a_file_refresh_lock_is_the_childs_own_after_a_fork(tmp_path: Path) -> N
     finally:
         lock.release()
     assert _forked(lambda: lock.acquire(0)) is True
+
+
+class _ComparedByValue(MemoryTokenStore):
+    """A store an app compares by what it holds (so it is unhashable, as a dataclass is)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ComparedByValue) and self.load() == other.load()
+
+
+class _AllEqual(MemoryTokenStore):
+    """A store equal to every other, with one hash for all."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _AllEqual)
+
+    def __hash__(self) -> int:
+        return 0
+
+
+def test_stores_an_app_compares_by_value_are_made_and_each_reset_in_a_child() -> None:
+    # the resets were keyed by the stores themselves: a store with its own __eq__ could
+    # not be made (a bare TypeError), and of equal stores only the first was reset
+    assert _ComparedByValue(None).load() is None
+    first, second = _AllEqual(None), _AllEqual(None)
+    with _held_by_a_thread(first._lock, second._lock):
+        assert _forked(lambda: [first.load(), second.load()]) == [None, None]
+
+
+def _read_after_a_new_member() -> str:
+    """In the child: read a workflow once a lazy union has built a member since the
+    models were last rebuilt (the state a fork mid-rebuild leaves)."""
+    from civitai_app_sdk_generated import _base
+
+    _base._Freshness.built += 1
+    return Workflow.model_validate({"id": "w1", "status": "succeeded"}).id or ""
+
+
+def test_a_child_forked_while_a_thread_rebuilds_the_models_reads_them() -> None:
+    # the lock of the lazy unions' rebuild, held by a parent's thread for the few ms of a
+    # rebuild at the fork, stayed taken in the child: its next read waited for good
+    from civitai_app_sdk_generated import _base
+
+    with _held_by_a_thread(_base._Freshness.lock):
+        assert _forked(_read_after_a_new_member) == "w1"
+
+
+def test_a_child_forked_while_a_thread_derives_a_cookie_key_seals() -> None:
+    # a sealer's key is derived once (scrypt: tens of ms) under its lock; held by a
+    # parent's thread at the fork, it stayed taken in the child: its first seal waited
+    sealer = CookieSealer("s" * 40)
+    with _held_by_a_thread(sealer._lock):
+        sealed = _forked(lambda: sealer.seal("tokens"))
+    assert isinstance(sealed, str)
+    assert sealer.unseal(sealed) == "tokens"

@@ -9,8 +9,10 @@ outcome, never send the spent token again (which ends the session).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import gc
 import threading
+from collections import OrderedDict
 from urllib.parse import parse_qs
 
 import httpx
@@ -18,7 +20,13 @@ import pytest
 import respx
 
 from civitai_app_sdk.oauth import AsyncOAuthClient, TokenSet
-from civitai_app_sdk.web import SessionExpiredError, SignInUnavailableError, WebAuthCore
+from civitai_app_sdk.web import (
+    SessionExpiredError,
+    SignInUnavailableError,
+    StateMismatchError,
+    WebAuthCore,
+    _flights,
+)
 from tests.web.test_web_session import AUTH, NOW, cookie_for, core, token_answer, tokens
 
 TOKEN_URL = f"{AUTH}/api/auth/oauth/token"
@@ -223,3 +231,77 @@ def test_a_loop_per_request_does_not_keep_a_client_per_loop() -> None:
             asyncio.run(owner.user_for(f"a{n}"))  # each loop sends one request
     assert _live_oauth_clients() - before <= 2
     asyncio.run(owner.aclose())
+
+
+class _EndsAsItIsAsked:
+    """A loop (a trio token's shape) that runs for ``polls`` looks, then has ended when
+    asked, the refresh it ran having just ended: the order another loop sees when this
+    one's ``asyncio.run`` returns between the look at the refresh and the look at it."""
+
+    def __init__(self, flight: concurrent.futures.Future[TokenSet], polls: int) -> None:
+        self.flight = flight
+        self.polls = polls
+
+    def run_sync_soon(self, callback: object) -> None:
+        if self.polls > 0:
+            self.polls -= 1
+            return
+        if not self.flight.done():
+            tokens = TokenSet(access_token="a2", refresh_token="r2", expires_at=NOW + 3600)
+            self.flight.set_result(tokens)
+        raise RuntimeError("the run has finished")
+
+
+@pytest.mark.parametrize("polls", [0, 1])
+def test_a_refresh_that_ends_as_its_loop_stops_is_the_answer_not_a_new_refresh(
+    polls: int,
+) -> None:
+    # asked in the other order (its refresh, then its loop), a refresh that ended just
+    # before its loop stopped was taken for one cut: a new refresh of the spent token was
+    # sent (polls=0), or the waiting request was told to try again (polls=1)
+    flight = _flights.RunFlight(None)
+    flight._loop = _EndsAsItIsAsked(flight, polls)
+    outcome = asyncio.run(_flights.elsewhere(flight))
+    assert outcome is not None
+    assert outcome.access_token == "a2"
+
+
+def test_sign_ins_finished_in_loops_of_two_threads_each_claim_their_state() -> None:
+    # the replay guard's table was changed by loops in threads at once: a callback could
+    # evict another's just-claimed state (whose replay then passed), or fail with a bare
+    # RuntimeError (an OrderedDict mutated while read) or KeyError
+    now = [0.0]
+    owner = WebAuthCore(
+        client_id="app",
+        redirect_uri="https://app.example/auth/callback",
+        scopes=114689,
+        cookie_secrets=["s" * 40],
+        oauth_url=AUTH,
+        site_url=AUTH,
+        login_ttl=10,
+        clock=lambda: now[0],
+    )
+    owner._claim_state("old")
+    now[0] = 20.0  # "old" has expired: the next claim evicts it
+    paused, resume = threading.Event(), threading.Event()
+
+    class _PausesTheFirst(OrderedDict[bytes, float]):
+        def popitem(self, last: bool = True) -> tuple[bytes, float]:
+            if threading.current_thread().name == "first" and not paused.is_set():
+                paused.set()  # about to evict "old"
+                resume.wait(5)
+            return super().popitem(last)
+
+    owner._used_states = _PausesTheFirst(owner._used_states)
+    first = threading.Thread(target=owner._claim_state, args=("a",), name="first")
+    second = threading.Thread(target=owner._claim_state, args=("b",))
+    first.start()
+    assert paused.wait(5)
+    second.start()
+    second.join(0.2)  # it waits for the first to end its claim
+    resume.set()
+    first.join(5)
+    second.join(5)
+    for state in ("a", "b"):
+        with pytest.raises(StateMismatchError):
+            owner._claim_state(state)  # a replay of either is refused

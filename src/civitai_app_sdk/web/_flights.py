@@ -22,6 +22,7 @@ __all__ = ["CUT", "Flight", "RunFlight", "elsewhere"]
 _POLL_ELSEWHERE: Final = 0.02
 """Seconds between looks at a refresh another event loop runs."""
 CUT: Final = "The sign-in could not be renewed just now. You are still signed in: please try again."
+"""What a request is told when the refresh it waited for was cut (the session stays)."""
 
 
 class Flight(Protocol):
@@ -71,15 +72,17 @@ async def elsewhere(flight: Flight) -> TokenSet | None:
     is :class:`SignInUnavailableError` (the token may be spent: the session stays).
 
     The other loop's future is only read: it is polled, as nothing can be awaited
-    across loops that may stop at any time.
+    across loops that may stop at any time. Its loop is asked before it: a refresh that
+    ended just before its loop stopped is then seen ended, not cut.
     """
     other = flight.get_loop()
+    ended = has_ended(other)
     if flight.done():
         return None if flight.cancelled() else flight.result()
-    if has_ended(other):
+    if ended:
         return None
     while not flight.done():
-        if has_ended(other):
+        if has_ended(other) and not flight.done():
             raise SignInUnavailableError(CUT)
         await anyio.sleep(_POLL_ELSEWHERE)
     if flight.cancelled():

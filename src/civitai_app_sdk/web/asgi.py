@@ -93,7 +93,9 @@ class CivitaiAuth(WebAuthCore):
         stand-in in tests); ``login_ttl`` is how long a sign-in may take, in seconds;
         ``refresh_margin`` how early before expiry tokens are refreshed. Without
         ``oauth_client`` each running event loop gets its own OAuth client (loops in
-        threads, as async views of sync frameworks run); a given one serves every loop.
+        threads, as async views of sync frameworks run); a given one is used as it is by
+        every loop, one running loop at a time (another loop running at once in a thread
+        gets a ``ConfigurationError``).
         """
         super().__init__(
             client_id=client_id,

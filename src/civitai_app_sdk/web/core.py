@@ -152,9 +152,9 @@ class WebAuthCore:
             self.oauth = oauth_client or make()
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        # a given client serves every loop as it is; ours gets a twin per loop running
-        # at once, sharing its single-use guard (a code or refresh token goes out once,
-        # whichever loop sends it)
+        # a given client serves every loop as it is (one running loop at a time); ours
+        # gets a twin per loop running at once, sharing its single-use guard (a code or
+        # refresh token goes out once, whichever loop sends it)
         self._loop_clients = (
             None
             if oauth_client is not None
@@ -164,12 +164,14 @@ class WebAuthCore:
         self._refreshes_lock = threading.Lock()
         self._users: OrderedDict[bytes, tuple[float, CivitaiUser]] = OrderedDict()
         self._used_states: OrderedDict[bytes, float] = OrderedDict()
+        self._tables_lock = threading.Lock()  # of the two above, for loops in threads
         reset_in_child(self, WebAuthCore._in_child)
 
     def _in_child(self) -> None:
-        """In a forked child: a fresh lock, and the refreshes still in flight forgotten
+        """In a forked child: fresh locks, and the refreshes still in flight forgotten
         (their loops did not come along); those that ended stay for late joiners."""
         self._refreshes_lock = threading.Lock()
+        self._tables_lock = threading.Lock()
         self._refreshes = {key: e for key, e in self._refreshes.items() if e[1].done()}
 
     def __repr__(self) -> str:
@@ -202,13 +204,16 @@ class WebAuthCore:
     def _claim_state(self, state: str) -> None:
         """Accept each ``state`` once (a replayed callback fails even with its cookie)."""
         now, key = self.clock(), _digest(state)
-        while self._used_states and next(iter(self._used_states.values())) <= now:
-            self._used_states.popitem(last=False)
-        if key in self._used_states:
-            raise StateMismatchError("This sign-in was already completed. Please sign in again.")
-        self._used_states[key] = now + self.login_ttl
-        while len(self._used_states) > _USED_STATES:
-            self._used_states.popitem(last=False)
+        with self._tables_lock:
+            while self._used_states and next(iter(self._used_states.values())) <= now:
+                self._used_states.popitem(last=False)
+            if key in self._used_states:
+                raise StateMismatchError(
+                    "This sign-in was already completed. Please sign in again."
+                )
+            self._used_states[key] = now + self.login_ttl
+            while len(self._used_states) > _USED_STATES:
+                self._used_states.popitem(last=False)
 
     async def finish_login(self, session: Session, params: Mapping[str, str]) -> str:
         """Complete a callback: check it, exchange the code once, start a new session.
@@ -323,10 +328,11 @@ class WebAuthCore:
         if cached is not None and cached[0] > now:
             return cached[1]
         user = await self._client().fetch_me(access_token)
-        self._users[key] = (now + self.user_cache_ttl, user)
-        self._users.move_to_end(key)
-        while len(self._users) > _USER_CACHE_SIZE:
-            self._users.popitem(last=False)
+        with self._tables_lock:
+            self._users[key] = (now + self.user_cache_ttl, user)
+            self._users.move_to_end(key)
+            while len(self._users) > _USER_CACHE_SIZE:
+                self._users.popitem(last=False)
         return user
 
     async def end_session(self, session: Session) -> None:
