@@ -20,7 +20,7 @@ import httpx
 from ._fork import reset_in_child
 from .errors import ConfigurationError
 
-__all__ = ["LoopGuard", "has_ended", "running_loop"]
+__all__ = ["LoopGuard", "asyncio_loop", "has_ended", "running_loop"]
 
 _log = logging.getLogger("civitai_app_sdk")
 _SHARED_LOOPS: Final = (
@@ -29,18 +29,27 @@ _SHARED_LOOPS: Final = (
 )
 
 
-def running_loop() -> object:
-    """The running event loop: asyncio's loop object, or the native token of another.
+def asyncio_loop() -> object | None:
+    """The running asyncio event loop, or None (none runs, or another kind does).
 
     asyncio is not imported here (a sync command need not load it): a process that has
     not imported it runs no asyncio loop.
     """
     asyncio = sys.modules.get("asyncio")
-    if asyncio is not None:
-        try:
-            return asyncio.get_running_loop()
-        except RuntimeError:
-            pass
+    if asyncio is None:
+        return None
+    try:
+        loop: object = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return loop
+
+
+def running_loop() -> object:
+    """The running event loop: asyncio's loop object, or the native token of another."""
+    loop = asyncio_loop()
+    if loop is not None:
+        return loop
     import anyio.lowlevel  # trio, through anyio
 
     return anyio.lowlevel.current_token().native_token

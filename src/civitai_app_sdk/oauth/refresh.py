@@ -14,7 +14,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import hmac
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Final
 import anyio
 import anyio.to_thread
 
+from .._event_loops import asyncio_loop
 from .._fork import reset_in_child
 from .._settings import TokenSource
 from ..errors import ConfigurationError
@@ -70,22 +70,6 @@ async def _acquire_async(lock: RefreshLock, seconds: float) -> None:
         if time.monotonic() >= deadline:
             raise _lock_timeout()
         await anyio.sleep(_LOCK_POLL)
-
-
-def _on_asyncio() -> bool:
-    """Whether the running event loop is asyncio's (not trio's, through anyio).
-
-    asyncio is not imported here (a sync command need not load it): a process that has
-    not imported it runs no asyncio loop.
-    """
-    asyncio = sys.modules.get("asyncio")
-    if asyncio is None:
-        return False
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 TokenProvider = TokenSource
@@ -305,7 +289,7 @@ class RefreshingTokenProvider:
         if isinstance(state, TokenSet):
             return state
         flight, refresh_token = state
-        if not _on_asyncio():
+        if asyncio_loop() is None:
             return await self._await_elsewhere(flight, refresh_token)
         import asyncio  # loaded: its loop runs
 
