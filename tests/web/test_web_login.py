@@ -19,6 +19,7 @@ from civitai_app_sdk.web import (
     is_safe_next_path,
     safe_next_path,
 )
+from civitai_app_sdk.web.redirects import MAX_NEXT_LENGTH
 
 SEALER = CookieSealer("x" * 40)
 OPEN_REDIRECTS = [
@@ -93,6 +94,20 @@ def test_a_tampered_next_in_a_valid_cookie_is_still_validated() -> None:
     opened = LoginRequest.unseal(SEALER, sealed)
     assert opened is not None
     assert opened.next_path == "/"
+
+
+def test_the_longest_next_paths_still_seal_into_one_cookie() -> None:
+    """A quote is two characters in the cookie's JSON: a next made of them would seal past
+    one cookie (the browser drops it and the sign-in fails), so it falls back to ``/``."""
+    from civitai_app_sdk.web.chunks import COOKIE_LIMIT
+
+    quotes = "/" + '"' * (MAX_NEXT_LENGTH - 1)
+    longest = "/" + "a" * (MAX_NEXT_LENGTH - 1)
+    assert is_safe_next_path(quotes)
+    for next_path, kept in [(quotes, "/"), (longest, longest)]:
+        pending, _ = begin_login(next_path, now=0.0)
+        assert pending.next_path == kept
+        assert len(pending.seal(CookieSealer("x" * 40, max_length=32_000))) < COOKIE_LIMIT - 64
 
 
 PENDING = LoginRequest("the-state", "v" * 43, "/next", 1000.0)

@@ -18,7 +18,7 @@ import attrs
 from ..cookies import CookieSealer
 from ..oauth import generate_pkce, generate_state
 from .errors import CallbackError, ConsentDeniedError, LoginExpiredError, StateMismatchError
-from .redirects import safe_next_path
+from .redirects import MAX_NEXT_LENGTH, safe_next_path
 
 __all__ = ["DEFAULT_LOGIN_TTL", "LoginRequest", "begin_login", "check_callback"]
 
@@ -66,9 +66,17 @@ class LoginRequest:
 
 
 def begin_login(next_path: object, *, now: float) -> tuple[LoginRequest, str]:
-    """A fresh :class:`LoginRequest` (unsafe ``next`` becomes ``/``) and its PKCE challenge."""
+    """A fresh :class:`LoginRequest` (unsafe ``next`` becomes ``/``) and its PKCE challenge.
+
+    A ``next`` whose JSON form passes :data:`MAX_NEXT_LENGTH` (each ``"`` is written
+    ``\\"``) becomes ``/`` too: the sealed sign-in cookie must fit one cookie, or the
+    browser would drop it and the sign-in would fail.
+    """
+    kept = safe_next_path(next_path)
+    if len(json.dumps(kept)) - 2 > MAX_NEXT_LENGTH:
+        kept = "/"
     pkce = generate_pkce()
-    request = LoginRequest(generate_state(), pkce.verifier, safe_next_path(next_path), now)
+    request = LoginRequest(generate_state(), pkce.verifier, kept, now)
     return request, pkce.challenge
 
 
