@@ -251,7 +251,37 @@ class _OpenMixin:
         return self._name_ in type(self).__members__  # type: ignore[attr-defined]
 
 
-class OpenStrEnum(_OpenMixin, enum.StrEnum):
+_NEVER_KEPT: dict[type, frozenset[type]] = {
+    str: frozenset({int, float, bool, list, dict, type(None)}),
+    int: frozenset({str, list, dict, type(None)}),
+    object: frozenset({list, dict, type(None)}),
+}
+"""For each kind of open enum (by its members' data type), the JSON types its `_missing_`
+keeps no value of and that no value of its kind equals."""
+
+
+class _OpenEnumType(enum.EnumType):
+    """Metaclass of the open enums: a value of a JSON type that no member has and that
+    `_missing_` does not keep (a list or an object; a number for a string enum, a string
+    for an integer one) is refused at once, with the error `enum` gives it after a search
+    (5 µs a value, and a hostile answer holds hundreds of thousands of them)."""
+
+    _refused: frozenset[type] = frozenset()
+
+    def __init__(cls, *args: Any, **kwds: Any) -> None:
+        super().__init__(*args, **kwds)
+        if cls._member_map_:
+            kinds = {type(member._value_) for member in cls._member_map_.values()}
+            kind = next(base for base in (str, int, object) if issubclass(cls, base))
+            cls._refused = _NEVER_KEPT[kind] - kinds
+
+    def __call__(cls, value: Any, *args: Any, **kwds: Any) -> Any:
+        if type(value) in cls._refused and not args and not kwds:
+            raise ValueError(f"{value!r} is not a valid {cls.__qualname__}")
+        return super().__call__(value, *args, **kwds)
+
+
+class OpenStrEnum(_OpenMixin, enum.StrEnum, metaclass=_OpenEnumType):
     """A string enum that keeps unknown values instead of failing."""
 
     @classmethod
@@ -263,7 +293,7 @@ class OpenStrEnum(_OpenMixin, enum.StrEnum):
         return cls._pseudo(value) if isinstance(value, str) else None
 
 
-class OpenIntEnum(_OpenMixin, enum.IntEnum):
+class OpenIntEnum(_OpenMixin, enum.IntEnum, metaclass=_OpenEnumType):
     """An integer enum that keeps unknown values instead of failing."""
 
     @classmethod
@@ -276,7 +306,7 @@ class OpenIntEnum(_OpenMixin, enum.IntEnum):
         return cls._pseudo(value) if is_int else None
 
 
-class OpenEnum(_OpenMixin, enum.Enum):
+class OpenEnum(_OpenMixin, enum.Enum, metaclass=_OpenEnumType):
     """An enum of mixed values that keeps unknown values instead of failing."""
 
     @classmethod
@@ -321,6 +351,13 @@ def _tag_of(value: Any, prop: str, attr: str) -> str | None:
     if isinstance(raw, enum.Enum):
         raw = raw.value
     return raw if isinstance(raw, str) else None
+
+
+def _gives_extra(context: Any) -> bool:
+    """Whether a validation context says which `extra=` the outer call used."""
+    if type(context) is dict or isinstance(context, Mapping):
+        return EXTRA_CONTEXT in context
+    return False
 
 
 def _nothing_more(title: str) -> ValidationError:
@@ -423,13 +460,14 @@ class OpenUnion:
         """The second branch: the fallback for other tags; no second try of a member's,
         except a lenient one for a native member read with no `extra=` given. A JSON
         value that is no object fits no model: the first branch has said so."""
-        if info.mode == "json" and not isinstance(value, dict):
-            raise _nothing_more(self._name)
-        tag = _tag_of(value, self._prop, self._attr)
+        tag = value.get(self._prop) if type(value) is dict else None  # JSON's objects
+        if type(tag) is not str:
+            if info.mode == "json" and not isinstance(value, dict):
+                raise _nothing_more(self._name)
+            tag = _tag_of(value, self._prop, self._attr)
         if tag not in self._targets:
             return self._read(None, value, info)
-        given = info.context if isinstance(info.context, Mapping) else {}
-        if tag in native and EXTRA_CONTEXT not in given and self._read_extra is not None:
+        if tag in native and self._read_extra is not None and not _gives_extra(info.context):
             try:  # a plain TypeAdapter read: request models inside a response keep extras
                 return self._read(tag, value, info)
             except ValidationError:

@@ -153,6 +153,18 @@ def parse_body(text: str) -> object:
         return text
 
 
+class UnparsedBody:
+    """A body's text for :class:`OrchestratorError` to parse when ``body`` is first read.
+
+    Pass it as ``body=`` where the body may be large and is seldom looked at (a refused
+    answer of many megabytes): parsing it there could take a second.
+    """
+
+    def __init__(self, text: str) -> None:
+        """Keep ``text`` unparsed."""
+        self.text = text
+
+
 class OrchestratorError(CivitaiError):
     """An Orchestration API call failed.
 
@@ -196,6 +208,24 @@ class OrchestratorError(CivitaiError):
         if request_id:
             text += f" (request id {request_id})"
         super().__init__(text)
+
+    @property
+    def body(self) -> object:
+        """The body as 0.14 gives it (see the class); one given as :class:`UnparsedBody`
+        is parsed when first read."""
+        body = self.__dict__.get("body")
+        if isinstance(body, UnparsedBody):
+            body = self.__dict__["body"] = parse_body(body.text)
+        return body
+
+    @body.setter
+    def body(self, value: object) -> None:
+        self.__dict__["body"] = value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the body parsed, as it was before it was parsed on demand."""
+        restore, args, state = super().__reduce__()
+        return restore, args, {**state, "body": self.body}
 
     @property
     def status_code(self) -> int | None:

@@ -32,7 +32,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import CoreSchema, SchemaValidator
 
 from .._failures import BODY_LIMIT, html_type, is_html, request_id
-from ..errors import ResponseValidationError, parse_body
+from ..errors import ResponseValidationError, UnparsedBody
 from ._fail_fast import fail_fast_validator
 from ._relaxed import MENDED, relaxed_validator
 
@@ -230,7 +230,7 @@ def web_page_error(
     return ResponseValidationError(
         message,
         hint=hint,
-        body=parse_body(text),
+        body=UnparsedBody(text),
         body_text=text[:BODY_LIMIT],
         status=response.status_code,
         request_id=request_id(response),
@@ -295,7 +295,7 @@ def read(kind: Any, content: bytes, what: str, response: httpx.Response | None =
         raise ResponseValidationError(
             f"the {what} in the response does not match the API's schema: "
             f"{error.error_count()} problem(s), first: {_said(first)} at {where}",
-            body=parse_body(text),
+            body=UnparsedBody(text),
             body_text=text[:BODY_LIMIT],
             status=None if response is None else response.status_code,
             request_id=None if response is None else request_id(response),
