@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,7 @@ from civitai_app_sdk.oauth import (
     TokenSet,
 )
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
-from civitai_app_sdk.web import WebAuthCore
-from tests.web.test_web_session import cookie_for, tokens
+from tests.web.test_web_session import AUTH, NOW, app_core, cookie_for, tokens
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
 
@@ -86,8 +86,6 @@ def test_a_forked_child_does_not_use_the_parents_connections(server: LocalServer
 
 _CHILD_LIMIT = 10
 """Seconds a child may take before its alarm kills it (a wait without end)."""
-AUTH = "https://auth.example"
-NOW = 1_000_000.0
 TOKEN_URL = f"{AUTH}/api/auth/oauth/token"
 
 
@@ -204,14 +202,7 @@ class _FirstAsyncRefreshHeld(AsyncOAuthClient):
 
 def test_a_child_forked_while_a_loop_in_a_thread_refreshes_a_session_refreshes_on_its_own() -> None:
     oauth = _FirstAsyncRefreshHeld()
-    owner = WebAuthCore(
-        client_id="app",
-        redirect_uri="https://app.example/auth/callback",
-        scopes=114689,
-        cookie_secrets=["s" * 40],
-        oauth_client=oauth,
-        clock=lambda: NOW,
-    )
+    owner = app_core(oauth_client=oauth)
     cookie = asyncio.run(cookie_for(owner, tokens("a1", "r1", NOW - 5)))
 
     def request() -> str:
@@ -252,14 +243,7 @@ def test_a_child_forked_while_a_loop_in_a_thread_uses_an_async_client_can_use_it
 
 
 def test_a_child_forked_while_a_loop_in_a_thread_signs_in_gets_an_oauth_client() -> None:
-    owner = WebAuthCore(
-        client_id="app",
-        redirect_uri="https://app.example/auth/callback",
-        scopes=114689,
-        cookie_secrets=["s" * 40],
-        oauth_url=AUTH,
-        site_url=AUTH,
-    )
+    owner = app_core(oauth_url=AUTH, site_url=AUTH, clock=time.time)
     used, done = threading.Event(), threading.Event()
 
     async def look_up_and_stay() -> None:

@@ -27,7 +27,15 @@ from civitai_app_sdk.web import (
     WebAuthCore,
     _flights,
 )
-from tests.web.test_web_session import AUTH, NOW, cookie_for, core, token_answer, tokens
+from tests.web.test_web_session import (
+    AUTH,
+    NOW,
+    app_core,
+    cookie_for,
+    core,
+    token_answer,
+    tokens,
+)
 
 TOKEN_URL = f"{AUTH}/api/auth/oauth/token"
 
@@ -79,14 +87,7 @@ class _HeldRefresh(AsyncOAuthClient):
 
 def _signed_in(oauth: _HeldRefresh) -> tuple[WebAuthCore, str]:
     """A core over ``oauth`` and the cookie of a session whose access token expired."""
-    owner = WebAuthCore(
-        client_id="app",
-        redirect_uri="https://app.example/auth/callback",
-        scopes=114689,
-        cookie_secrets=["s" * 40],
-        oauth_client=oauth,
-        clock=lambda: NOW,
-    )
+    owner = app_core(oauth_client=oauth)
     return owner, asyncio.run(cookie_for(owner, tokens("a1", "r1", NOW - 5)))
 
 
@@ -170,15 +171,7 @@ def test_a_loop_that_stops_while_another_waits_for_its_refresh_does_not_hang_the
 
 def _own_core() -> WebAuthCore:
     """A core that makes its own OAuth clients (no ``oauth_client`` given)."""
-    return WebAuthCore(
-        client_id="app",
-        redirect_uri="https://app.example/auth/callback",
-        scopes=114689,
-        cookie_secrets=["s" * 40],
-        oauth_url=AUTH,
-        site_url=AUTH,
-        clock=lambda: NOW,
-    )
+    return app_core(oauth_url=AUTH, site_url=AUTH)
 
 
 def _rotate(request: httpx.Request) -> httpx.Response:
@@ -271,16 +264,7 @@ def test_sign_ins_finished_in_loops_of_two_threads_each_claim_their_state() -> N
     # evict another's just-claimed state (whose replay then passed), or fail with a bare
     # RuntimeError (an OrderedDict mutated while read) or KeyError
     now = [0.0]
-    owner = WebAuthCore(
-        client_id="app",
-        redirect_uri="https://app.example/auth/callback",
-        scopes=114689,
-        cookie_secrets=["s" * 40],
-        oauth_url=AUTH,
-        site_url=AUTH,
-        login_ttl=10,
-        clock=lambda: now[0],
-    )
+    owner = app_core(oauth_url=AUTH, site_url=AUTH, login_ttl=10, clock=lambda: now[0])
     owner._claim_state("old")
     now[0] = 20.0  # "old" has expired: the next claim evicts it
     paused, resume = threading.Event(), threading.Event()

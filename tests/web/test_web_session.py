@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -29,19 +30,28 @@ SECRET = "s" * 40
 pytestmark = pytest.mark.anyio
 
 
+def app_core(**options: Any) -> WebAuthCore:
+    """A core with the test app's settings at ``NOW``; ``options`` add to or replace them
+    (``oauth_url=AUTH, site_url=AUTH`` for one that makes its own OAuth clients)."""
+    settings: dict[str, Any] = {
+        "client_id": "app",
+        "redirect_uri": "https://app.example/auth/callback",
+        "scopes": 114689,
+        "cookie_secrets": [SECRET],
+        "clock": lambda: NOW,
+    }
+    return WebAuthCore(**{**settings, **options})
+
+
 def core(
     store: MemorySessionStore | None = None,
     secrets: list[str] | None = None,
     max_retries: int = DEFAULT_MAX_RETRIES,
 ) -> WebAuthCore:
-    return WebAuthCore(
-        client_id="app",
-        redirect_uri="https://app.example/auth/callback",
-        scopes=114689,
+    return app_core(
         cookie_secrets=secrets or [SECRET],
         store=store,
         oauth_client=AsyncOAuthClient("app", base_url=AUTH, site_url=AUTH, max_retries=max_retries),
-        clock=lambda: NOW,
     )
 
 

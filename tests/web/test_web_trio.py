@@ -17,7 +17,7 @@ import pytest
 import respx
 
 from civitai_app_sdk.web import WebAuthCore
-from tests.web.test_web_session import AUTH, NOW, cookie_for, token_answer, tokens
+from tests.web.test_web_session import AUTH, NOW, app_core, cookie_for, token_answer, tokens
 
 pytest.importorskip("trio")
 
@@ -27,15 +27,7 @@ TOKEN_URL = f"{AUTH}/api/auth/oauth/token"
 @pytest.fixture
 def owner() -> Iterator[WebAuthCore]:
     """A core with its own OAuth clients (one per event loop) and a session to refresh."""
-    core = WebAuthCore(
-        client_id="app",
-        redirect_uri="https://app.example/auth/callback",
-        scopes=114689,
-        cookie_secrets=["s" * 40],
-        oauth_url=AUTH,
-        site_url=AUTH,
-        clock=lambda: NOW,
-    )
+    core = app_core(oauth_url=AUTH, site_url=AUTH)
     yield core
     anyio.run(core.aclose, backend="trio")
 
