@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -262,6 +263,61 @@ def test_threads_reading_new_members_while_models_are_rebuilt_read_correctly(
     """Members built and models rebuilt under six threads: every read is still right."""
     report = _in_fresh_interpreter(_THREADS_READING, make_workflow("succeeded"))
     assert report == {"reads": 900, "wrong": []}
+
+
+class _PausedCount:
+    """Stands for `_base._Freshness`: the first read of `built` waits until another
+    thread has counted a member too, or waits for the lock (then counts after it)."""
+
+    def __init__(self) -> None:
+        self.count = self.reads = 0
+        self.reading, self.moved = threading.Event(), threading.Event()
+        self._lock = threading.Lock()
+        self.lock = self
+
+    def __enter__(self) -> None:
+        self.moved.set()
+        self._lock.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self._lock.release()
+
+    @property
+    def built(self) -> int:
+        count = self.count
+        self.reads += 1
+        if self.reads == 1:
+            self.reading.set()
+            self.moved.wait(10)
+        return count
+
+    @built.setter
+    def built(self, count: int) -> None:
+        self.count = count
+        self.moved.set()
+
+
+def test_members_built_by_two_threads_at_once_are_both_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the count was read and written back outside the lock: of two threads counting at
+    # once, one count was lost; one written back late could undo a third thread's, and
+    # the models were then not rebuilt for its member (read the slow way, through
+    # Python, until yet another member was built)
+    from civitai_app_sdk_generated import _base
+
+    count = _PausedCount()
+    monkeypatch.setattr(_base, "_Freshness", count)
+    targets = {"textToImage": "TextToImageStep", "imageGen": "ImageGenStep"}
+    union = _base.OpenUnion(
+        "WorkflowStep", "$type", "field_type", targets, UnknownWorkflowStep, lazy=True
+    )
+    first = threading.Thread(target=union._validator, args=("textToImage",))
+    first.start()
+    assert count.reading.wait(10)
+    union._validator("imageGen")
+    first.join()
+    assert count.count == 2
 
 
 def test_cached_adapters_start_afresh_after_a_rebuild() -> None:
