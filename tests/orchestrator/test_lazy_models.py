@@ -13,7 +13,7 @@ import civitai_app_sdk_generated as generated
 import pytest
 from civitai_app_sdk_generated import TextToImageStep, UnknownWorkflowStep, Workflow
 from civitai_app_sdk_generated._base import json_location, reported_errors
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from civitai_app_sdk.errors import RequestValidationError
 from civitai_app_sdk.orchestrator.validation import validate_workflow_body
@@ -332,7 +332,40 @@ def test_cached_adapters_start_afresh_after_a_rebuild() -> None:
         _base._Freshness.built += 1  # as when a lazy union builds a member
     again = _reading.adapter(Workflow)
     assert again is not first
-    assert list(_reading._Adapters.made) == [Workflow]
+    assert list(_reading._current.made) == [Workflow]
+
+
+def test_an_adapter_made_while_another_thread_rebuilds_the_models_is_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # an adapter made from the models before a rebuild went into the cache of the models
+    # after it (and the validators derived from it too): until yet another member was
+    # built, reads used the old validators, where a member built since is read the slow
+    # way and, in a lenient read, not leniently (a ResponseValidationError instead)
+    from civitai_app_sdk_generated import WorkflowStep, _base
+
+    from civitai_app_sdk.orchestrator import _reading
+
+    made: list[object] = []
+
+    def made_as_the_models_are_rebuilt(kind: Any) -> Any:
+        new = TypeAdapter(kind)
+        made.append(new)
+        if len(made) == 1:  # another thread builds a member and reads: a new generation
+            with _base._Freshness.lock:
+                _base._Freshness.built += 1
+            _reading.adapter(WorkflowStep)
+        return new
+
+    with _base._Freshness.lock:
+        _base._Freshness.built += 1  # no adapter of Workflow cached yet
+    monkeypatch.setattr(_reading, "TypeAdapter", made_as_the_models_are_rebuilt)
+    old = _reading.adapter(Workflow)  # made before the rebuild, used once
+    assert old is made[0]
+    current = _reading.adapter(Workflow)
+    assert current is not old
+    assert current is made[-1]
+    assert _reading.adapter(Workflow) is current
 
 
 def test_a_read_without_options_is_remembered_per_generated_model(
