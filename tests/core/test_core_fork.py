@@ -32,6 +32,7 @@ from civitai_app_sdk.oauth import (
     MemoryTokenStore,
     OAuthClient,
     RefreshingTokenProvider,
+    SealedCookieTokenStore,
     TokenSet,
 )
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
@@ -351,6 +352,18 @@ def test_a_child_forked_while_a_thread_stores_a_session_reads_it() -> None:
     asyncio.run(store.write("id", "tokens", max_age=60))
     with _held_by_a_thread(store._lock):
         assert _forked(lambda: asyncio.run(store.read("id"))) == "tokens"
+
+
+def test_a_child_forked_while_a_thread_saves_into_a_cookie_store_reads_it() -> None:
+    store = SealedCookieTokenStore(CookieSealer("c" * 40), None)
+    store.save(TokenSet(access_token="a1", refresh_token="r1", expires_at=NOW + 60))
+
+    def read() -> object:
+        tokens = store.load()
+        return tokens and tokens.access_token
+
+    with _held_by_a_thread(store._lock):
+        assert _forked(read) == "a1"
 
 
 def test_a_child_forked_while_a_thread_parses_an_api_url_sends_its_requests(
