@@ -329,7 +329,8 @@ _LABELS: set[str] = set()
 
 
 class _Freshness:
-    """How many members lazy unions have built, and for how many models were rebuilt."""
+    """How many members lazy unions have built, and for how many models were rebuilt
+    (each changed under `lock`; read without it)."""
 
     built = 0
     rebuilt = 0
@@ -338,7 +339,8 @@ class _Freshness:
 
 def _fresh_lock_in_child() -> None:
     """A forked child gets a lock of its own: a thread of the parent rebuilding the
-    models held it at the fork, and that thread is not in the child (which rebuilds)."""
+    models (or counting a member) held it at the fork, and that thread is not in the
+    child (which rebuilds)."""
     _Freshness.lock = threading.Lock()
 
 
@@ -432,10 +434,11 @@ class OpenUnion:
             else:
                 target = self._targets[tag]
                 found = TypeAdapter(self._member(target)).validator
-                if target not in self._built:
-                    self._built.add(target)
-                    _Freshness.built += 1
-                    _READERS.clear()  # the models holding this union are rebuilt first
+                with _Freshness.lock:  # threads building members at once: no count lost
+                    if target not in self._built:
+                        self._built.add(target)
+                        _Freshness.built += 1
+                        _READERS.clear()  # the models holding this union are rebuilt first
             self._validators[tag] = found
         return found
 

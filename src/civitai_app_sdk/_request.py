@@ -13,6 +13,7 @@ import attrs
 import httpx
 
 from ._deadline import clamp_timeout
+from ._fork import reset_in_child
 from ._headers import HEADER_NAME, check_bearer_url, header_value, put_header
 from ._limits import MAX_JSON_BODY
 from ._redact import holds_secret, redact
@@ -173,6 +174,12 @@ class _ParsedUrls:
         """An empty cache for ``size`` URLs."""
         self._size = size
         self._urls: dict[str, httpx.URL] = {}
+        self._lock = threading.Lock()
+        reset_in_child(self, _ParsedUrls._in_child)
+
+    def _in_child(self) -> None:
+        """A fresh lock in a forked child (a thread of the parent may have held it); the
+        URLs stay."""
         self._lock = threading.Lock()
 
     def get(self, text: str) -> httpx.URL:

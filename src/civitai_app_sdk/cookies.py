@@ -262,6 +262,17 @@ _shared: dict[object, CookieSealer] = {}
 _shared_lock = threading.Lock()
 
 
+def _fresh_shared_lock_in_child() -> None:
+    """A forked child gets a lock of its own for the shared sealers (a thread of the
+    parent may have held it); each sealer resets its own lock."""
+    global _shared_lock
+    _shared_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_fresh_shared_lock_in_child)
+
+
 def _sealer_for(secret_or_secrets: str | Sequence[str]) -> CookieSealer:
     """A process-wide :class:`CookieSealer` per secret (or secret list), at most 16 kept.
 

@@ -21,6 +21,9 @@ import pytest
 import respx
 from civitai_app_sdk_generated import Workflow
 
+from civitai_app_sdk import cookies
+from civitai_app_sdk._request import _API_URLS
+from civitai_app_sdk.blocks import schema as block_schema
 from civitai_app_sdk.cookies import CookieSealer
 from civitai_app_sdk.local import LocalServer
 from civitai_app_sdk.oauth import (
@@ -29,9 +32,11 @@ from civitai_app_sdk.oauth import (
     MemoryTokenStore,
     OAuthClient,
     RefreshingTokenProvider,
+    SealedCookieTokenStore,
     TokenSet,
 )
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
+from civitai_app_sdk.web import MemorySessionStore
 from tests.web.test_web_session import AUTH, NOW, app_core, cookie_for, tokens
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
@@ -332,3 +337,50 @@ def test_a_child_forked_while_a_thread_derives_a_cookie_key_seals() -> None:
         sealed = _forked(lambda: sealer.seal("tokens"))
     assert isinstance(sealed, str)
     assert sealer.unseal(sealed) == "tokens"
+
+
+def test_a_child_forked_while_a_thread_shares_a_sealer_unseals_with_a_new_secret() -> None:
+    # the lock of the process-wide sealers (by secret), held by a parent's thread adding
+    # one at the fork, stayed taken in the child: its first new secret waited for good
+    sealed = CookieSealer("n" * 40).seal("tokens")
+    with _held_by_a_thread(cookies._shared_lock):
+        assert _forked(lambda: cookies.unseal_cookie(sealed, "n" * 40)) == "tokens"
+
+
+def test_a_child_forked_while_a_thread_stores_a_session_reads_it() -> None:
+    store = MemorySessionStore(clock=lambda: NOW)
+    asyncio.run(store.write("id", "tokens", max_age=60))
+    with _held_by_a_thread(store._lock):
+        assert _forked(lambda: asyncio.run(store.read("id"))) == "tokens"
+
+
+def test_a_child_forked_while_a_thread_saves_into_a_cookie_store_reads_it() -> None:
+    store = SealedCookieTokenStore(CookieSealer("c" * 40), None)
+    store.save(TokenSet(access_token="a1", refresh_token="r1", expires_at=NOW + 60))
+
+    def read() -> object:
+        tokens = store.load()
+        return tokens and tokens.access_token
+
+    with _held_by_a_thread(store._lock):
+        assert _forked(read) == "a1"
+
+
+def test_a_child_forked_while_a_thread_parses_an_api_url_sends_its_requests(
+    server: LocalServer,
+) -> None:
+    # the cache of parsed API URLs, its lock held by a parent's thread keeping one at
+    # the fork: the child's first request to a URL not kept yet waited for good
+    with OrchestratorClient(TOKEN, base_url=server.url) as client:
+        workflow_id = client.submit(BODY).id or ""
+        with _held_by_a_thread(_API_URLS._lock):
+            assert _forked(lambda: client.get(workflow_id).id) == workflow_id
+
+
+def test_a_child_forked_while_a_thread_builds_a_manifest_validator_checks_manifests() -> None:
+    # a manifest schema's validator is built (tens of ms) under one module lock; held by
+    # a parent's thread at the fork, it stayed taken in the child
+    schema = {"type": "object", "required": ["name"]}
+    with _held_by_a_thread(block_schema._validators_lock):
+        found = _forked(lambda: [p.message for p in block_schema.schema_problems({}, schema)])
+    assert found == ["'name' is a required property"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ import civitai_app_sdk_generated as generated
 import pytest
 from civitai_app_sdk_generated import TextToImageStep, UnknownWorkflowStep, Workflow
 from civitai_app_sdk_generated._base import json_location, reported_errors
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from civitai_app_sdk.errors import RequestValidationError
 from civitai_app_sdk.orchestrator.validation import validate_workflow_body
@@ -264,6 +265,61 @@ def test_threads_reading_new_members_while_models_are_rebuilt_read_correctly(
     assert report == {"reads": 900, "wrong": []}
 
 
+class _PausedCount:
+    """Stands for `_base._Freshness`: the first read of `built` waits until another
+    thread has counted a member too, or waits for the lock (then counts after it)."""
+
+    def __init__(self) -> None:
+        self.count = self.reads = 0
+        self.reading, self.moved = threading.Event(), threading.Event()
+        self._lock = threading.Lock()
+        self.lock = self
+
+    def __enter__(self) -> None:
+        self.moved.set()
+        self._lock.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self._lock.release()
+
+    @property
+    def built(self) -> int:
+        count = self.count
+        self.reads += 1
+        if self.reads == 1:
+            self.reading.set()
+            self.moved.wait(10)
+        return count
+
+    @built.setter
+    def built(self, count: int) -> None:
+        self.count = count
+        self.moved.set()
+
+
+def test_members_built_by_two_threads_at_once_are_both_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the count was read and written back outside the lock: of two threads counting at
+    # once, one count was lost; one written back late could undo a third thread's, and
+    # the models were then not rebuilt for its member (read the slow way, through
+    # Python, until yet another member was built)
+    from civitai_app_sdk_generated import _base
+
+    count = _PausedCount()
+    monkeypatch.setattr(_base, "_Freshness", count)
+    targets = {"textToImage": "TextToImageStep", "imageGen": "ImageGenStep"}
+    union = _base.OpenUnion(
+        "WorkflowStep", "$type", "field_type", targets, UnknownWorkflowStep, lazy=True
+    )
+    first = threading.Thread(target=union._validator, args=("textToImage",))
+    first.start()
+    assert count.reading.wait(10)
+    union._validator("imageGen")
+    first.join()
+    assert count.count == 2
+
+
 def test_cached_adapters_start_afresh_after_a_rebuild() -> None:
     """A rebuild for new members drops the adapters made before it (no pile-up)."""
     from civitai_app_sdk_generated import _base
@@ -276,7 +332,40 @@ def test_cached_adapters_start_afresh_after_a_rebuild() -> None:
         _base._Freshness.built += 1  # as when a lazy union builds a member
     again = _reading.adapter(Workflow)
     assert again is not first
-    assert list(_reading._Adapters.made) == [Workflow]
+    assert list(_reading._current.made) == [Workflow]
+
+
+def test_an_adapter_made_while_another_thread_rebuilds_the_models_is_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # an adapter made from the models before a rebuild went into the cache of the models
+    # after it (and the validators derived from it too): until yet another member was
+    # built, reads used the old validators, where a member built since is read the slow
+    # way and, in a lenient read, not leniently (a ResponseValidationError instead)
+    from civitai_app_sdk_generated import WorkflowStep, _base
+
+    from civitai_app_sdk.orchestrator import _reading
+
+    made: list[object] = []
+
+    def made_as_the_models_are_rebuilt(kind: Any) -> Any:
+        new = TypeAdapter(kind)
+        made.append(new)
+        if len(made) == 1:  # another thread builds a member and reads: a new generation
+            with _base._Freshness.lock:
+                _base._Freshness.built += 1
+            _reading.adapter(WorkflowStep)
+        return new
+
+    with _base._Freshness.lock:
+        _base._Freshness.built += 1  # no adapter of Workflow cached yet
+    monkeypatch.setattr(_reading, "TypeAdapter", made_as_the_models_are_rebuilt)
+    old = _reading.adapter(Workflow)  # made before the rebuild, used once
+    assert old is made[0]
+    current = _reading.adapter(Workflow)
+    assert current is not old
+    assert current is made[-1]
+    assert _reading.adapter(Workflow) is current
 
 
 def test_a_read_without_options_is_remembered_per_generated_model(

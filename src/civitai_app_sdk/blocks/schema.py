@@ -121,6 +121,17 @@ _validators_lock = threading.Lock()
 _VALIDATORS_LIMIT: Final = 8
 
 
+def _fresh_lock_in_child() -> None:
+    """A forked child gets a lock of its own: a thread of the parent building a
+    validator (tens of ms) may have held it, and that thread is not in the child."""
+    global _validators_lock
+    _validators_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_fresh_lock_in_child)
+
+
 def _validator_for(schema: Mapping[str, Any]) -> Any:
     """One validator per schema object (building one costs more than validating)."""
     with _validators_lock:

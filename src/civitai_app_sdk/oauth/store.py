@@ -215,6 +215,12 @@ class SealedCookieTokenStore:
         self._sealed = read_cookie(cookie_header, name)
         self._changed = False
         self._lock = threading.Lock()
+        reset_in_child(self, SealedCookieTokenStore._in_child)
+
+    def _in_child(self) -> None:
+        """A fresh lock in a forked child (a thread of the parent may have held it); the
+        cookie's value stays."""
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"SealedCookieTokenStore(name={self._name!r}, changed={self._changed})"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 
 import httpx
 from civitai_app_sdk_generated._base import (
@@ -36,47 +36,57 @@ from ..errors import ResponseValidationError, UnparsedBody
 from ._fail_fast import fail_fast_validator
 from ._relaxed import MENDED, relaxed_validator
 
+_Make = Callable[[CoreSchema], SchemaValidator]
+"""Derives a validator from an adapter's core schema (:mod:`._relaxed`, :mod:`._fail_fast`)."""
+
 
 class _Adapters:
-    """The adapters (and relaxed validators) made since the models were last rebuilt
-    (older ones are dropped)."""
+    """The adapters, and the validators derived from them, made for one generation of the
+    models (see `refresh_lazy_unions`)."""
 
-    made: ClassVar[dict[Any, TypeAdapter[Any]]] = {}
-    relaxed: ClassVar[dict[Any, SchemaValidator]] = {}
-    fail_fast: ClassVar[dict[Any, SchemaValidator]] = {}
-    generation = -1
+    def __init__(self, generation: int) -> None:
+        self.generation = generation
+        self.made: dict[Any, TypeAdapter[Any]] = {}
+        self.derived: dict[tuple[_Make, Any], SchemaValidator] = {}
 
 
-def adapter(kind: Any) -> TypeAdapter[Any]:
-    """A cached TypeAdapter for a model class or union alias.
+_current = _Adapters(-1)
 
-    Models that hold a lazy union are rebuilt first when it has built new members (see
-    `refresh_lazy_unions`); the cache then starts afresh, so an adapter reads those
-    members natively and the old ones do not pile up.
-    """
+
+def _adapters() -> _Adapters:
+    """The cache of the current models: those that hold a lazy union are rebuilt first
+    when it has built new members, and the cache then starts afresh (a thread still
+    using the old one adds to it, not to the new one, and the old ones do not pile up)."""
+    global _current
     generation = refresh_lazy_unions()
-    if generation != _Adapters.generation:
-        _Adapters.made = {}
-        _Adapters.relaxed = {}
-        _Adapters.fail_fast = {}
-        _Adapters.generation = generation
-    found = _Adapters.made.get(kind)
+    current = _current
+    if current.generation != generation:
+        current = _current = _Adapters(generation)
+    return current
+
+
+def _made(adapters: _Adapters, kind: Any) -> TypeAdapter[Any]:
+    found = adapters.made.get(kind)
     if found is None:
-        found = _Adapters.made[kind] = TypeAdapter(kind)
+        found = adapters.made[kind] = TypeAdapter(kind)
     return found
 
 
-def _derived(
-    kind: Any, name: str, make: Callable[[CoreSchema], SchemaValidator]
-) -> SchemaValidator:
-    """The validator ``make`` derives from the core schema of ``kind``, cached in the
-    ``_Adapters`` member ``name``."""
-    made = adapter(kind)  # first: it may start the cache afresh
-    cache: dict[Any, SchemaValidator] = getattr(_Adapters, name)
-    found = cache.get(kind)
+def adapter(kind: Any) -> TypeAdapter[Any]:
+    """A cached TypeAdapter for a model class or union alias, which reads the members
+    lazy unions have built natively (see :func:`_adapters`)."""
+    return _made(_adapters(), kind)
+
+
+def _derived(kind: Any, make: _Make) -> SchemaValidator:
+    """The validator ``make`` derives from the core schema of ``kind``'s adapter, cached
+    with that adapter."""
+    adapters = _adapters()
+    found = adapters.derived.get((make, kind))
     if found is None:
+        made = _made(adapters, kind)
         made.rebuild()  # an adapter of deferred models builds its schema when first used
-        found = cache[kind] = make(made.core_schema)
+        found = adapters.derived[make, kind] = make(made.core_schema)
     return found
 
 
@@ -137,7 +147,7 @@ def _validate(kind: Any, content: bytes | str) -> Any:
 
 
 def _validate_relaxed(kind: Any, content: str) -> Any:
-    relaxed = _derived(kind, "relaxed", relaxed_validator)
+    relaxed = _derived(kind, relaxed_validator)
     return relaxed.validate_json(content, extra="allow", context=with_extra(None, "allow"))
 
 
@@ -183,7 +193,7 @@ def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
     except (ValueError, RecursionError):
         raise error from None
     for _ in range(_NULL_ROUNDS):
-        generation = _Adapters.generation
+        generation = _current.generation
         try:
             return _validate_relaxed(kind, json.dumps(data))
         except ValidationError as again:
@@ -264,7 +274,7 @@ def _first_problem(kind: Any, content: bytes, error: ValidationError) -> Any:
     first problem then costs at most one read, however many problems there are."""
     if error.error_count() <= MOST_LENIENT:
         return reported_errors(error)[0]
-    fast = _derived(kind, "fail_fast", fail_fast_validator)
+    fast = _derived(kind, fail_fast_validator)
     try:
         fast.validate_json(content, extra="allow", context=with_extra(None, "allow"))
     except ValidationError as stopped:

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar, runtime_checkable
 
+from .._fork import reset_in_child
 from ..errors import ConfigurationError, SealedCookieTooLargeError, TransportError
 from ..oauth import CivitaiUser, OAuthError, TokenSet
 from ..oauth._unsent import may_resend, unanswered
@@ -73,6 +74,12 @@ class MemorySessionStore:
         self._items: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._max = max_entries
         self._clock = clock
+        self._lock = threading.Lock()
+        reset_in_child(self, MemorySessionStore._in_child)
+
+    def _in_child(self) -> None:
+        """A fresh lock in a forked child (a thread of the parent may have held it); the
+        sessions stay."""
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
