@@ -37,6 +37,7 @@ from civitai_app_sdk.oauth import (
 )
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
 from civitai_app_sdk.web import MemorySessionStore
+from civitai_app_sdk.web._flights import RunFlight
 from tests.web.test_web_session import AUTH, NOW, app_core, cookie_for, tokens
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
@@ -113,11 +114,23 @@ def _forked(work: Callable[[], object]) -> object:
         os.write(write, json.dumps(report).encode())
         os._exit(0)
     os.close(write)
-    _, status = os.waitpid(pid, 0)
     with os.fdopen(read, "rb") as pipe:
-        answer = pipe.read()
-    assert os.WIFEXITED(status), "the child waited for good (its alarm killed it)"
-    return json.loads(answer)
+        assert os.WIFEXITED(_waited(pid)), "the child waited for good (it was killed)"
+        return json.loads(pipe.read())
+
+
+def _waited(pid: int) -> int:
+    """The exit status of child ``pid``, killed when it has not ended within about
+    ``_CHILD_LIMIT`` seconds (its alarm is set once ``os.fork()`` has returned in it, so a
+    fork hook that waits is killed from here)."""
+    deadline = time.monotonic() + _CHILD_LIMIT + 5
+    while time.monotonic() < deadline:
+        waited, status = os.waitpid(pid, os.WNOHANG)
+        if waited:
+            return status
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
 
 
 @contextlib.contextmanager
@@ -384,3 +397,14 @@ def test_a_child_forked_while_a_thread_builds_a_manifest_validator_checks_manife
     with _held_by_a_thread(block_schema._validators_lock):
         found = _forked(lambda: [p.message for p in block_schema.schema_problems({}, schema)])
     assert found == ["'name' is a required property"]
+
+
+def test_a_child_forked_while_a_thread_ends_a_trio_refresh_keeps_only_ended_ones() -> None:
+    # a trio run's refresh is a concurrent future: its condition, held by a parent's
+    # thread ending it at the fork, made the child wait inside os.fork() for good
+    owner = app_core()
+    ended, flying = RunFlight(object()), RunFlight(object())
+    ended.set_result(tokens("a2", "r2", NOW + 60))
+    owner._refreshes = {b"ended": (NOW + 60, ended), b"flying": (NOW + 60, flying)}
+    with _held_by_a_thread(ended._condition, flying._condition):
+        assert _forked(lambda: sorted(key.decode() for key in owner._refreshes)) == ["ended"]

@@ -9,6 +9,7 @@ way from other event loops (:func:`elsewhere`).
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 from typing import Final, Protocol
 
 import anyio
@@ -17,7 +18,7 @@ from .._event_loops import has_ended
 from ..oauth import TokenSet
 from .errors import SignInUnavailableError
 
-__all__ = ["CUT", "Flight", "RunFlight", "elsewhere"]
+__all__ = ["CUT", "Flight", "RunFlight", "elsewhere", "ended_in_child"]
 
 _POLL_ELSEWHERE: Final = 0.02
 """Seconds between looks at a refresh another event loop runs."""
@@ -62,6 +63,15 @@ class RunFlight(concurrent.futures.Future[TokenSet]):
     def get_loop(self) -> object:
         """The trio token of the run that sends it."""
         return self._loop
+
+
+def ended_in_child(flight: Flight) -> bool:
+    """Whether ``flight`` had ended, asked in a forked child: a :class:`RunFlight` gets a
+    fresh condition first, as a thread of the parent ending it may have held its own at
+    the fork (the child would wait for it, inside ``os.fork()``, for good)."""
+    if isinstance(flight, RunFlight):
+        flight._condition = threading.Condition()
+    return flight.done()
 
 
 async def elsewhere(flight: Flight) -> TokenSet | None:

@@ -39,7 +39,7 @@ from ..oauth import (
     TokenSet,
 )
 from ..oauth.urls import normalize_base_url, scope_value
-from ._flights import CUT, Flight, RunFlight, elsewhere
+from ._flights import CUT, Flight, RunFlight, elsewhere, ended_in_child
 from ._loop_clients import LoopClients
 from .chunks import ChunkedCookie
 from .errors import CallbackError, SignInUnavailableError, StateMismatchError
@@ -172,7 +172,7 @@ class WebAuthCore:
         (their loops did not come along); those that ended stay for late joiners."""
         self._refreshes_lock = threading.Lock()
         self._tables_lock = threading.Lock()
-        self._refreshes = {key: e for key, e in self._refreshes.items() if e[1].done()}
+        self._refreshes = {key: e for key, e in self._refreshes.items() if ended_in_child(e[1])}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(origin={self.origin!r}, oauth={self.oauth!r})"
