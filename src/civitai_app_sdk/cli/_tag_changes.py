@@ -9,7 +9,6 @@ first, so a failure can name them for the user to restore.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -17,6 +16,7 @@ import attrs
 
 from ._errors import sentence, to_click_error
 from ._exit import CliError, ExitCode
+from ._shell import command, option
 
 MAX_TAGS: Final = 10
 """The most tags a workflow holds (the API refuses an addition past them)."""
@@ -103,12 +103,13 @@ class TagChanges:
         return "; ".join(parts) or "nothing was changed"
 
     def restore_text(self) -> str:
-        """The tags before, and the command that puts them back."""
-        command = f"civitai-orch tags {shlex.quote(self.workflow_id)} --clear"
+        """The tags before, and the command that puts them back (``--add=TAG``: a tag
+        such as ``-x`` or ``--json`` is never read as an option)."""
+        adds = (option("--add", tag) for tag in self.before)
+        restore = command("tags", self.workflow_id, options=["--clear", *adds])
         if not self.before:
-            return f"it had no tags (restore: {command})"
-        adds = " ".join(f"--add {shlex.quote(tag)}" for tag in self.before)
-        return f"its tags were {', '.join(self.before)} (restore: {command} {adds})"
+            return f"it had no tags (restore: {restore})"
+        return f"its tags were {', '.join(self.before)} (restore: {restore})"
 
     def report(self) -> dict[str, Any]:
         """The ``--json`` keys saying how far the changes got."""
