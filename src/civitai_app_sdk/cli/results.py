@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 import click
@@ -14,6 +13,7 @@ from ._options import api_options, json_option
 from ._output import emit_json, note, printable, stdout, to_data
 from ._progress import bar
 from ._session import open_client
+from ._shell import command
 
 NSFW_LEVELS = ("pg", "pg13", "r", "x", "xxx", "na")
 DIR_OPTION = click.option(
@@ -125,9 +125,7 @@ def _print(
     for path in saved:  # whole paths on their own lines: a table would cut them
         console.print(f"Saved {path}", markup=False, soft_wrap=True)
     if reports is None and any(item["url"] for item in listed):
-        note(
-            f"Save them with: {shlex.join(['civitai-orch', 'results', workflow_id, '--download'])}"
-        )
+        note(f"Save them with: {command('results', workflow_id, options=['--download'])}")
 
 
 @click.command()
@@ -187,4 +185,4 @@ def blob(
     else:
         shown = "" if size is None else f", {size} bytes"
         stdout().print(f"Blob {blob_id}: readable{shown}", markup=False)
-        note(f"Save it with: {shlex.join(['civitai-orch', 'blob', blob_id, '--download'])}")
+        note(f"Save it with: {command('blob', blob_id, options=['--download'])}")
