@@ -208,6 +208,32 @@ def test_ctrl_c_while_reading_back_says_the_tags_were_changed(
     assert document["error"]["message"].startswith("the tags were changed (added x), but ")
 
 
+def test_a_tag_the_api_would_refuse_as_too_long_is_refused_before_any_change(
+    authed: Run, server: FakeTags
+) -> None:
+    """`--add ok --add <201 characters>` added ok, then met the API's refusal."""
+    result = authed("tags", "wf-1", "--add", "ok", "--add", "L" * 201, "--json")
+    assert result.exit_code == 2
+    assert server.log == []
+    assert "has 201 characters; the API takes at most 200" in result.stderr
+    assert json.loads(result.stdout)["error"]["exitCode"] == 2
+    assert authed("tags", "wf-1", "--add", "L" * 200).exit_code == 0
+
+
+def test_more_tags_than_a_workflow_holds_are_refused_before_any_change(
+    authed: Run, server: FakeTags
+) -> None:
+    """Eleven tags once made: the first additions went, then the API refused the 11th."""
+    new = [arg for n in range(MAX_TAGS - 1) for arg in ("--add", f"n{n}")]
+    result = authed("tags", "wf-1", *new)
+    assert result.exit_code == 2
+    assert server.log == []
+    assert "would have 11 tags, and holds at most 10" in result.stderr
+    assert "nothing was changed" in result.stderr
+    assert authed("tags", "wf-1", "--remove", "a", *new).exit_code == 0  # ten: fine
+    assert authed("tags", "wf-1", "--add", "b").exit_code == 0  # present: nothing added
+
+
 ODD_TAGS = st.sampled_from(["-x", "--json", "-", "--", "-h", "--add", "a b", "it's", "$(id)", "é✓"])
 WORKFLOW_IDS = st.one_of(st.sampled_from(["wf-1", "-wf"]), st.text(min_size=1)).filter(
     lambda text: text.strip(".") and "\0" not in text and all(map(harmless, text))
@@ -217,7 +243,7 @@ WORKFLOW_IDS = st.one_of(st.sampled_from(["wf-1", "-wf"]), st.text(min_size=1)).
 
 def restore_command(workflow_id: str, before: list[str]) -> str:
     """The restore command as the terminal shows it, in the failure of a ``tags`` change."""
-    changes = TagChanges.plan(workflow_id, before, ("new",), (), clear=False)
+    changes = TagChanges(workflow_id, before, ["new"], [], clear_all=False)
     with pytest.raises(CliError) as failure:
         changes.apply(add=_refused, remove=_refused, remove_all=_refused)
     shown = printable(failure.value.format_message())

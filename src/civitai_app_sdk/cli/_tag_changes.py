@@ -16,10 +16,25 @@ import attrs
 
 from ._errors import sentence, to_click_error
 from ._exit import CliError, ExitCode
+from ._output import shorten
 from ._shell import command, option
 
 MAX_TAGS: Final = 10
 """The most tags a workflow holds (the API refuses an addition past them)."""
+MAX_TAG_LENGTH: Final = 200
+"""The longest tag the API takes, in characters."""
+
+
+def check_added(added: tuple[str, ...]) -> None:
+    """Refuse a tag to add that the API would refuse, before any change (a refusal part-way
+    left the tags before it added)."""
+    for tag in added:
+        if len(tag) > MAX_TAG_LENGTH:
+            raise CliError(
+                f"tag {shorten(tag, 40)} has {len(tag)} characters; the API takes at most "
+                f"{MAX_TAG_LENGTH}: nothing was changed",
+                ExitCode.USAGE,
+            )
 
 
 @attrs.define
@@ -48,11 +63,22 @@ class TagChanges:
         removed: tuple[str, ...],
         clear: bool,
     ) -> TagChanges:
-        """The changes asked for: a tag both added and removed (or cleared) stays."""
+        """The changes asked for: a tag both added and removed (or cleared) stays.
+
+        More than :data:`MAX_TAGS` tags once made is a :class:`CliError` before any
+        change (the API refused the addition past them, after those before it).
+        """
         to_add = list(dict.fromkeys(added))
         gone = (*(before if clear else ()), *removed)
         to_remove = [tag for tag in dict.fromkeys(gone) if tag not in to_add]
         clear_all = clear and not to_add
+        after = {*before, *to_add}.difference(to_remove)
+        if len(after) > MAX_TAGS and not set(to_add) <= set(before):
+            raise CliError(
+                f"workflow {workflow_id} would have {len(after)} tags, and holds at most "
+                f"{MAX_TAGS}: remove some with --remove or --clear; nothing was changed",
+                ExitCode.USAGE,
+            )
         return cls(workflow_id, before, to_add, [] if clear_all else to_remove, clear_all)
 
     def apply(

@@ -12,7 +12,7 @@ from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
 from ._output import emit_json, printable, stdout
 from ._session import open_client
-from ._tag_changes import TagChanges
+from ._tag_changes import TagChanges, check_added
 
 
 @click.command()
@@ -61,13 +61,15 @@ def tags(
     Tags are added first, then the others removed, so a failure never loses a tag that
     was to stay: `--clear --add x` adds x, then removes each other tag (on a workflow
     full with 10 tags, one that goes is removed first to make room). A tag both
-    added and removed stays. When a change fails, the error says what was done, what
-    was not, and the tags before (with the command that restores them); the exit code
-    is the failure's.
+    added and removed stays; more than 10 tags once made, or a tag longer than 200
+    characters, is refused before any change. When a change fails, the error says what
+    was done, what was not, and the tags before (with the command that restores them);
+    the exit code is the failure's.
     """
     segment(workflow_id, "workflow id")  # every id and tag is checked before any change
     for tag in (*removed, *added):
         segment(tag, "tag")
+    check_added(added)
     client = open_client(token, api_url)
     before = list(client.get(workflow_id).tags or [])
     if not (added or removed or clear):
