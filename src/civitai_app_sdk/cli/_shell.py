@@ -28,7 +28,7 @@ def shell_word(text: str) -> str:
 def _ansi_c(char: str) -> str:
     if char in "\\'":
         return "\\" + char
-    if harmless(char):
+    if harmless(char) and char != "!":  # `!` too: an older bash may expand history there
         return char
     return "".join(f"\\x{byte:02x}" for byte in char.encode("utf-8", "surrogatepass"))
 

@@ -5,6 +5,10 @@ never lose one that was to stay (``--clear --add x`` used to remove every tag fi
 a failed add then left none). A tag that goes is removed before an addition only when
 the workflow is full (:data:`MAX_TAGS`), to make room. The tags as they were are read
 first, so a failure can name them for the user to restore.
+
+UpdateWorkflow (``PUT`` with ``tags``) would replace them in one call, but it is the
+call that can charge (``allowMatureContent``), what it does to metadata left out and to
+a finished workflow is not documented, and it would overwrite a tag added meanwhile.
 """
 
 from __future__ import annotations
