@@ -234,6 +234,32 @@ def test_more_tags_than_a_workflow_holds_are_refused_before_any_change(
     assert authed("tags", "wf-1", "--add", "b").exit_code == 0  # present: nothing added
 
 
+@pytest.mark.parametrize(
+    ("argv", "meant", "log"),
+    [
+        (["--add", "--json"], ["--add=--json"], ["add --json"]),
+        (
+            ["--add", "x", "--remove", "--clear"],
+            ["--add", "x", "--remove=--clear"],
+            ["add x", "remove --clear"],
+        ),
+        (["--add", "-h"], ["--add=-h"], ["add -h"]),
+    ],
+)
+def test_an_option_name_after_add_or_remove_is_a_forgotten_tag(
+    authed: Run, server: FakeTags, argv: list[str], meant: list[str], log: list[str]
+) -> None:
+    """`tags ID --add --json` (the tag forgotten) added a tag named `--json`."""
+    server.tags.append("--clear")
+    result = authed("tags", "wf-1", *argv)
+    assert result.exit_code == 2
+    assert server.log == []
+    name = argv[-1]
+    assert f"needs a TAG, not {name}; for a tag named {name}, write {meant[-1]}" in result.stderr
+    assert authed("tags", "wf-1", *meant).exit_code == 0
+    assert server.log == log
+
+
 ODD_TAGS = st.sampled_from(["-x", "--json", "-", "--", "-h", "--add", "a b", "it's", "$(id)", "é✓"])
 WORKFLOW_IDS = st.one_of(st.sampled_from(["wf-1", "-wf"]), st.text(min_size=1)).filter(
     lambda text: text.strip(".") and "\0" not in text and all(map(harmless, text))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import click
 
 from civitai_app_sdk.orchestrator._params import segment
@@ -40,7 +42,25 @@ def delete(
         stdout().print(f"Deleted {printable(workflow_id)}.", markup=False)
 
 
-@click.command()
+class _TagsCommand(click.Command):
+    """``tags``, whose ``--add``/``--remove`` never take one of its own options as TAG:
+    ``--add --json`` is a forgotten TAG, not a tag named ``--json`` (``--add=--json`` is)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Refuse ``--add``/``--remove`` followed by an option name, then parse."""
+        names = {name for param in self.get_params(ctx) for name in param.opts}
+        words = args[: args.index("--")] if "--" in args else args
+        for flag, value in itertools.pairwise(words):
+            if flag in ("--add", "--remove") and value in names:
+                raise click.UsageError(
+                    f"{flag} needs a TAG, not {value}; for a tag named {value}, "
+                    f"write {flag}={value}",
+                    ctx,
+                )
+        return super().parse_args(ctx, args)
+
+
+@click.command(cls=_TagsCommand)
 @click.argument("workflow_id")
 @click.option("--add", "added", multiple=True, metavar="TAG", help="Add TAG (repeatable).")
 @click.option("--remove", "removed", multiple=True, metavar="TAG", help="Remove TAG (repeatable).")
