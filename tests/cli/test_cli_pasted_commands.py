@@ -59,16 +59,20 @@ def test_the_retry_key_pasted_is_the_key(key: str) -> None:
 def test_the_save_hints_name_the_blob_and_the_workflow(
     authed: Run, api: respx.MockRouter, cli_home: object
 ) -> None:
+    """They also dropped what was asked with them: `results --nsfw` listed mature outputs
+    its hint did not download, `blob --workflow --nsfw-level` read another blob."""
     api.head(f"{API}/v2/consumer/blobs/-b").respond(204, headers={"content-length": "3"})
-    looked_up = authed("blob", "--", "-b")
+    looked_up = authed("blob", "--workflow=-wf", "--nsfw-level=r", "--", "-b")
     assert looked_up.exit_code == 0, looked_up.stderr
     saved = parsed(looked_up.stderr.split("Save it with: ")[1].strip())
     assert (saved["blob_id"], saved["download"]) == ("-b", True)
+    assert (saved["workflow_id"], saved["nsfw_level"]) == ("-wf", "r")
     api.get(f"{API}/v2/consumer/workflows/-wf").respond(json={**WF, "id": "-wf"})
-    listed = authed("results", "--", "-wf")
-    assert listed.exit_code == 0, listed.stderr
-    saved = parsed(listed.stderr.split("Save them with: ")[1].strip())
-    assert (saved["workflow_id"], saved["download"]) == ("-wf", True)
+    for nsfw in ([], ["--nsfw"]):
+        listed = authed("results", *nsfw, "--", "-wf")
+        assert listed.exit_code == 0, listed.stderr
+        saved = parsed(listed.stderr.split("Save them with: ")[1].strip())
+        assert (saved["workflow_id"], saved["download"], saved["nsfw"]) == ("-wf", True, bool(nsfw))
 
 
 @given(
