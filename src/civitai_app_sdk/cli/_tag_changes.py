@@ -30,8 +30,8 @@ MAX_TAG_LENGTH: Final = 200
 
 
 def check_added(added: tuple[str, ...]) -> None:
-    """Refuse a tag to add that the API would refuse, before any change (a refusal part-way
-    left the tags before it added)."""
+    """Refuse, before any change, a tag to add that the API would refuse (its refusal
+    came after the additions before it had been made)."""
     for tag in added:
         if len(tag) > MAX_TAG_LENGTH:
             raise CliError(
@@ -70,7 +70,7 @@ class TagChanges:
         """The changes asked for: a tag both added and removed (or cleared) stays.
 
         More than :data:`MAX_TAGS` tags once made is a :class:`CliError` before any
-        change (the API refused the addition past them, after those before it).
+        change (the API refused the addition past them, after making those before it).
         """
         to_add = list(dict.fromkeys(added))
         gone = (*(before if clear else ()), *removed)
