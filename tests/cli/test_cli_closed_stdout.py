@@ -93,7 +93,7 @@ def test_a_charged_submit_names_the_workflow_and_its_key_on_stderr(
     assert len(created) == 1  # it was charged
     assert done.returncode == ExitCode.OUTPUT_LOST, done.stderr
     assert f"workflow {created[0]['id']}" in done.stderr
-    assert f"--external-id {key}" in done.stderr
+    assert f"--external-id={key}" in done.stderr
     assert "stdout was closed" in done.stderr
     assert "Traceback" not in done.stderr
     assert "Exception ignored" not in done.stderr

@@ -670,7 +670,7 @@ def test_an_answer_too_large_to_read_is_not_called_a_refusal(authed, api, cli_ho
     document = json.loads(submitted.stdout)
     assert document["externalId"] == "k-1"
     assert "the API's answer was larger than" in document["error"]["message"]
-    assert "may have been created: retry with `--external-id k-1`" in document["error"]["message"]
+    assert "may have been created: retry with `--external-id=k-1`" in document["error"]["message"]
 
 
 def test_submit_insufficient_buzz(authed, api, cli_home: Path) -> None:

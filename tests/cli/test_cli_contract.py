@@ -176,6 +176,22 @@ def test_json_usage_errors_before_the_command_print_a_document_too(authed, args:
     assert "No such option" in error["message"]
 
 
+@pytest.mark.parametrize(
+    "args", [["workflows", "--query", "--json"], ["tags", "wf-1", "--add=--json"]]
+)
+def test_json_as_an_options_value_prints_no_document(
+    authed, api: respx.MockRouter, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """`--query --json` searched for "--json" and printed text, yet its failure printed a
+    JSON document on stdout as well (the root group saw `--json` among the words)."""
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
+    api.route(host="orch.test").respond(500)
+    result = authed(*args)
+    assert result.exit_code == ExitCode.SERVER
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ")
+
+
 @pytest.fixture
 def terminal_stderr(monkeypatch: pytest.MonkeyPatch, fresh_consoles: None) -> None:
     """Make stderr count as an interactive, cursor-capable terminal (whatever TERM is)."""

@@ -30,6 +30,7 @@ from civitai_app_sdk.cli import _output, _progress
 from civitai_app_sdk.cli._console import TerminalConsole
 from civitai_app_sdk.cli._output import json_text, printable, terminal_safe
 from tests.cli.conftest import ME, Run
+from tests.cli.pasting import shell_split
 
 CLEAR = "\x1b[2J"
 TITLE = "\x1b]0;owned\x07"
@@ -99,8 +100,9 @@ def test_the_workflows_table_escapes_every_cell_and_stays_aligned(
         for row in rows:  # measured on the escaped text: the columns line up
             assert row.index("2026-01-21") == header.index("Created")
             assert row.index(" Buzz") == rows[0].index(" Buzz")
-        assert_escaped(result.stderr, rtl=True)  # the next-page hint quotes the cursor
-        assert "Next page:" in result.stderr
+        assert not raw_controls(result.stderr)  # the next-page hint quotes the cursor
+        hint = result.stderr.split("Next page: ")[1].strip()
+        assert shell_split(hint)[-1] == f"--cursor={HOSTILE}"  # pasted, it is the cursor
 
 
 def test_table_cells_are_text_never_markup(authed: Run, api: respx.MockRouter) -> None:

@@ -265,7 +265,7 @@ def test_sigterm_during_a_submit_prints_the_key_like_ctrl_c(tmp_path: Any) -> No
     assert child.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert "may have been created" in stderr
-    assert "`--external-id term-key-1`" in stderr
+    assert "`--external-id=term-key-1`" in stderr
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

@@ -104,7 +104,7 @@ def test_serve_local_drop_submits_loses_the_answer_and_the_key_recovers_it(
         if retries == 0:
             assert submitted.exit_code == 9, submitted.stderr
             key = json.loads(submitted.stdout)["externalId"]
-            assert f"retry with `--external-id {key}`" in submitted.stderr
+            assert f"retry with `--external-id={key}`" in submitted.stderr
             submitted = run("submit", str(body), "--yes", "--external-id", key, "--json")
         assert submitted.exit_code == 0, submitted.stderr
         listed = json.loads(run("workflows", "--json").stdout)["items"]

@@ -13,8 +13,14 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from civitai_app_sdk._escape import harmless, printable
+from civitai_app_sdk.cli._exit import CliError, ExitCode
+from civitai_app_sdk.cli._tag_changes import TagChanges
 from tests.cli.conftest import API, Run
+from tests.cli.pasting import BASH, parsed
 
 TAGS = f"{API}/v2/consumer/workflows/wf-1/tags"
 MAX_TAGS = 10
@@ -93,7 +99,7 @@ def test_a_failed_add_after_clear_loses_no_tag(authed: Run, server: FakeTags) ->
     assert "could not add tag x: not found" in result.stderr
     assert "Done before that: nothing was changed" in result.stderr
     assert "Not done: add x; remove a, b" in result.stderr
-    assert "its tags were a, b (restore: civitai-orch tags wf-1 --clear --add a --add b)" in (
+    assert "its tags were a, b (restore: civitai-orch tags wf-1 --clear --add=a --add=b)" in (
         result.stderr
     )
 
@@ -200,3 +206,117 @@ def test_ctrl_c_while_reading_back_says_the_tags_were_changed(
     document = json.loads(result.stdout)
     assert (document["added"], document["notAdded"]) == (["x"], [])
     assert document["error"]["message"].startswith("the tags were changed (added x), but ")
+
+
+def test_a_tag_the_api_would_refuse_as_too_long_is_refused_before_any_change(
+    authed: Run, server: FakeTags
+) -> None:
+    """`--add ok --add <201 characters>` added ok, then met the API's refusal."""
+    result = authed("tags", "wf-1", "--add", "ok", "--add", "L" * 201, "--json")
+    assert result.exit_code == 2
+    assert server.log == []
+    assert "has 201 characters; the API takes at most 200" in result.stderr
+    assert json.loads(result.stdout)["error"]["exitCode"] == 2
+    assert authed("tags", "wf-1", "--add", "L" * 200).exit_code == 0
+
+
+def test_more_tags_than_a_workflow_holds_are_refused_before_any_change(
+    authed: Run, server: FakeTags
+) -> None:
+    """Eleven tags once made: the first additions went, then the API refused the 11th."""
+    new = [arg for n in range(MAX_TAGS - 1) for arg in ("--add", f"n{n}")]
+    result = authed("tags", "wf-1", *new)
+    assert result.exit_code == 2
+    assert server.log == []
+    assert "would have 11 tags, and holds at most 10" in result.stderr
+    assert "nothing was changed" in result.stderr
+    assert authed("tags", "wf-1", "--remove", "a", *new).exit_code == 0  # ten: fine
+    assert authed("tags", "wf-1", "--add", "b").exit_code == 0  # present: nothing added
+
+
+@pytest.mark.parametrize(
+    ("argv", "meant", "log"),
+    [
+        (["--add", "--json"], ["--add=--json"], ["add --json"]),
+        (
+            ["--add", "x", "--remove", "--clear"],
+            ["--add", "x", "--remove=--clear"],
+            ["add x", "remove --clear"],
+        ),
+        (["--add", "-h"], ["--add=-h"], ["add -h"]),
+    ],
+)
+def test_an_option_name_after_add_or_remove_is_a_forgotten_tag(
+    authed: Run, server: FakeTags, argv: list[str], meant: list[str], log: list[str]
+) -> None:
+    """`tags ID --add --json` (the tag forgotten) added a tag named `--json`."""
+    server.tags.append("--clear")
+    result = authed("tags", "wf-1", *argv)
+    assert result.exit_code == 2
+    assert server.log == []
+    name = argv[-1]
+    assert f"needs a TAG, not {name}; for a tag named {name}, write {meant[-1]}" in result.stderr
+    assert authed("tags", "wf-1", *meant).exit_code == 0
+    assert server.log == log
+
+
+ODD_TAGS = st.sampled_from(["-x", "--json", "-", "--", "-h", "--add", "a b", "it's", "$(id)", "é✓"])
+WORKFLOW_IDS = st.one_of(st.sampled_from(["wf-1", "-wf"]), st.text(min_size=1)).filter(
+    lambda text: text.strip(".") and "\0" not in text and all(map(harmless, text))
+)
+"""Ids ``tags`` accepts, shown as they are (the restore command quotes them)."""
+
+
+def restore_command(workflow_id: str, before: list[str]) -> str:
+    """The restore command as the terminal shows it, in the failure of a ``tags`` change."""
+    changes = TagChanges(workflow_id, before, ["new"], [], clear_all=False)
+    with pytest.raises(CliError) as failure:
+        changes.apply(add=_refused, remove=_refused, remove_all=_refused)
+    shown = printable(failure.value.format_message())
+    start = shown.index(printable(f"Workflow {workflow_id}: "))
+    _, _, restore = shown[start:].partition(" (restore: ")
+    assert restore.endswith(")")
+    return restore[:-1]
+
+
+def _refused(*args: str) -> None:
+    raise CliError("refused", ExitCode.NOT_FOUND)
+
+
+def _restores(workflow_id: str, before: list[str]) -> None:
+    params = parsed(restore_command(workflow_id, before))
+    assert params["workflow_id"] == workflow_id
+    assert list(params["added"]) == before
+    assert (params["removed"], params["clear"]) == ((), True)
+    assert (params["as_json"], params["json_requested"]) == (False, False)
+
+
+@settings(max_examples=150)
+@given(
+    workflow_id=WORKFLOW_IDS,
+    before=st.lists(st.one_of(ODD_TAGS, st.text().filter(lambda t: all(map(harmless, t))))),
+)
+@example(workflow_id="wf-1", before=["--json"])
+@example(workflow_id="-wf", before=["a"])
+def test_the_restore_command_pasted_gives_back_the_tags_before(
+    workflow_id: str, before: list[str]
+) -> None:
+    """Split by shlex and parsed by the CLI itself, the printed command names exactly the
+    tags before: `--add --json` asked the root group for JSON, and an id starting with
+    `-` was an unknown option."""
+    _restores(workflow_id, before)
+
+
+@pytest.mark.skipif(BASH is None, reason="bash reads $'...'")
+@settings(max_examples=60)
+@given(
+    workflow_id=WORKFLOW_IDS,
+    before=st.lists(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\0"))),
+)
+@example(workflow_id="wf-1", before=["line\nbreak", "\x1b[31mred", "tab\there", "bidi\u202e"])
+def test_a_restore_command_of_tags_a_terminal_would_act_on_still_restores_them(
+    workflow_id: str, before: list[str]
+) -> None:
+    """The message is escaped for the terminal: `'a\\nb'` was shown as `'a\\\\nb'`, which
+    restored a tag with a backslash. Such tags are written `$'a\\x0ab'` (bash, zsh, ksh)."""
+    _restores(workflow_id, before)

@@ -68,7 +68,7 @@ def test_failed_submit_prints_the_key_to_reuse_and_the_retry_uses_it(
     first = authed("submit", str(body_file), "--yes", *(["--json"] if as_json else []))
     assert first.exit_code == ExitCode.SERVER
     sent = json.loads(submit.calls[0].request.content)["externalId"]
-    assert f"`--external-id {sent}`" in first.stderr
+    assert f"`--external-id={sent}`" in first.stderr
     assert "may have been created" in first.stderr
     if as_json:
         document = json.loads(first.stdout)
@@ -110,7 +110,7 @@ def test_submit_without_answer_takes_the_key_from_the_exception(
     result = authed("submit", str(body_file), "--yes", "--external-id", "my-key-1", "--json")
     assert result.exit_code == ExitCode.NETWORK
     assert json.loads(result.stdout)["externalId"] == "my-key-1"
-    assert "`--external-id my-key-1`" in result.stderr
+    assert "`--external-id=my-key-1`" in result.stderr
 
 
 @pytest.mark.parametrize("body", ["<html>", " " * (64 << 20)], ids=["not-json", "64MB"])
@@ -124,7 +124,7 @@ def test_an_unreadable_answer_to_a_submit_says_the_workflow_may_exist(
     assert result.exit_code != 0
     assert json.loads(result.stdout)["externalId"] == "my-key-2"
     assert "may have been created" in result.stderr
-    assert "`--external-id my-key-2`" in result.stderr
+    assert "`--external-id=my-key-2`" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -185,7 +185,7 @@ def test_an_unreadable_answer_to_a_paid_call_speaks_cli_not_python(
         assert python_only not in message
     if command == "submit":
         assert message.count("may have been created") == 1
-        assert "`--external-id k-1`" in message
+        assert "`--external-id=k-1`" in message
     else:
         assert message.count("may have run") == 1
         assert "civitai-orch workflows" in message
@@ -260,7 +260,7 @@ def test_ctrl_c_during_the_submit_request_still_prints_the_key(
     assert result.exit_code == ExitCode.INTERRUPTED
     key = json.loads(result.stdout)["externalId"]
     assert key.startswith("sdk-")
-    assert f"--external-id {key}" in result.stderr
+    assert f"--external-id={key}" in result.stderr
 
 
 # --- a --wait that ends early keeps the workflow (13.1) ----------------------------------

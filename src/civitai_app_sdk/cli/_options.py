@@ -14,8 +14,21 @@ F = TypeVar("F", bound=Callable[..., object])
 def json_option(func: F) -> F:
     """``--json``: print one JSON document on stdout and nothing else."""
     return click.option(
-        "--json", "as_json", is_flag=True, help="Print one JSON document on stdout, nothing else."
+        "--json",
+        "as_json",
+        is_flag=True,
+        callback=_json_asked,
+        help="Print one JSON document on stdout, nothing else.",
     )(func)
+
+
+def _json_asked(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """Tell failures whether ``--json`` was given as the option, once parsed (the root
+    group's guess counts ``--json`` given as a value, as in ``--query --json``)."""
+    from . import JSON_REQUESTED
+
+    ctx.meta[JSON_REQUESTED] = value
+    return value
 
 
 def api_options(func: F) -> F:

@@ -20,6 +20,7 @@ from ._config import (
 )
 from ._errors import LOGIN_HINT, STORED_LOGIN
 from ._exit import CliError, ExitCode
+from ._shell import option
 
 _HEADER_SAFE: Final = re.compile(r"[\x21-\x7e]+")
 
@@ -66,9 +67,10 @@ def resolve_token(settings: Settings) -> str | RefreshingTokenProvider:
         raise CliError(f"no API token: {LOGIN_HINT}", ExitCode.AUTH)
     bound, wanted = origin(stored.api_url or DEFAULT_BASE_URL), origin(settings.api_url)
     if bound != wanted:
+        login = option("--api-url", settings.api_url)
         raise CliError(
             f"the stored login belongs to another server ({bound}), not {wanted}: sign in "
-            f"for this one with `civitai-orch login --api-url {settings.api_url}`, "
+            f"for this one with `civitai-orch login {login}`, "
             "or set CIVITAI_API_TOKEN",
             ExitCode.AUTH,
         )

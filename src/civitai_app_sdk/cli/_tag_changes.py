@@ -5,11 +5,14 @@ never lose one that was to stay (``--clear --add x`` used to remove every tag fi
 a failed add then left none). A tag that goes is removed before an addition only when
 the workflow is full (:data:`MAX_TAGS`), to make room. The tags as they were are read
 first, so a failure can name them for the user to restore.
+
+UpdateWorkflow (``PUT`` with ``tags``) would replace them in one call, but it is the
+call that can charge (``allowMatureContent``), what it does to metadata left out and to
+a finished workflow is not documented, and it would overwrite a tag added meanwhile.
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -17,9 +20,25 @@ import attrs
 
 from ._errors import sentence, to_click_error
 from ._exit import CliError, ExitCode
+from ._output import shorten
+from ._shell import command, option
 
 MAX_TAGS: Final = 10
 """The most tags a workflow holds (the API refuses an addition past them)."""
+MAX_TAG_LENGTH: Final = 200
+"""The longest tag the API takes, in characters."""
+
+
+def check_added(added: tuple[str, ...]) -> None:
+    """Refuse, before any change, a tag to add that the API would refuse (its refusal
+    came after the additions before it had been made)."""
+    for tag in added:
+        if len(tag) > MAX_TAG_LENGTH:
+            raise CliError(
+                f"tag {shorten(tag, 40)} has {len(tag)} characters; the API takes at most "
+                f"{MAX_TAG_LENGTH}: nothing was changed",
+                ExitCode.USAGE,
+            )
 
 
 @attrs.define
@@ -48,11 +67,22 @@ class TagChanges:
         removed: tuple[str, ...],
         clear: bool,
     ) -> TagChanges:
-        """The changes asked for: a tag both added and removed (or cleared) stays."""
+        """The changes asked for: a tag both added and removed (or cleared) stays.
+
+        More than :data:`MAX_TAGS` tags once made is a :class:`CliError` before any
+        change (the API refused the addition past them, after making those before it).
+        """
         to_add = list(dict.fromkeys(added))
         gone = (*(before if clear else ()), *removed)
         to_remove = [tag for tag in dict.fromkeys(gone) if tag not in to_add]
         clear_all = clear and not to_add
+        after = {*before, *to_add}.difference(to_remove)
+        if len(after) > MAX_TAGS and not set(to_add) <= set(before):
+            raise CliError(
+                f"workflow {workflow_id} would have {len(after)} tags, and holds at most "
+                f"{MAX_TAGS}: remove some with --remove or --clear; nothing was changed",
+                ExitCode.USAGE,
+            )
         return cls(workflow_id, before, to_add, [] if clear_all else to_remove, clear_all)
 
     def apply(
@@ -103,12 +133,13 @@ class TagChanges:
         return "; ".join(parts) or "nothing was changed"
 
     def restore_text(self) -> str:
-        """The tags before, and the command that puts them back."""
-        command = f"civitai-orch tags {shlex.quote(self.workflow_id)} --clear"
+        """The tags before, and the command that puts them back (``--add=TAG``: a tag
+        such as ``-x`` or ``--json`` is never read as an option)."""
+        adds = (option("--add", tag) for tag in self.before)
+        restore = command("tags", self.workflow_id, options=["--clear", *adds])
         if not self.before:
-            return f"it had no tags (restore: {command})"
-        adds = " ".join(f"--add {shlex.quote(tag)}" for tag in self.before)
-        return f"its tags were {', '.join(self.before)} (restore: {command} {adds})"
+            return f"it had no tags (restore: {restore})"
+        return f"its tags were {', '.join(self.before)} (restore: {restore})"
 
     def report(self) -> dict[str, Any]:
         """The ``--json`` keys saying how far the changes got."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import click
 
 from civitai_app_sdk.orchestrator._params import segment
@@ -12,7 +14,7 @@ from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
 from ._output import emit_json, printable, stdout
 from ._session import open_client
-from ._tag_changes import TagChanges
+from ._tag_changes import TagChanges, check_added
 
 
 @click.command()
@@ -40,7 +42,25 @@ def delete(
         stdout().print(f"Deleted {printable(workflow_id)}.", markup=False)
 
 
-@click.command()
+class _TagsCommand(click.Command):
+    """``tags``, whose ``--add``/``--remove`` never take one of its own options as TAG:
+    ``--add --json`` is a forgotten TAG, not a tag named ``--json`` (``--add=--json`` is)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Refuse ``--add``/``--remove`` followed by an option name, then parse."""
+        names = {name for param in self.get_params(ctx) for name in param.opts}
+        words = args[: args.index("--")] if "--" in args else args
+        for flag, value in itertools.pairwise(words):
+            if flag in ("--add", "--remove") and value in names:
+                raise click.UsageError(
+                    f"{flag} needs a TAG, not {value}; for a tag named {value}, "
+                    f"write {flag}={value}",
+                    ctx,
+                )
+        return super().parse_args(ctx, args)
+
+
+@click.command(cls=_TagsCommand)
 @click.argument("workflow_id")
 @click.option("--add", "added", multiple=True, metavar="TAG", help="Add TAG (repeatable).")
 @click.option("--remove", "removed", multiple=True, metavar="TAG", help="Remove TAG (repeatable).")
@@ -61,13 +81,15 @@ def tags(
     Tags are added first, then the others removed, so a failure never loses a tag that
     was to stay: `--clear --add x` adds x, then removes each other tag (on a workflow
     full with 10 tags, one that goes is removed first to make room). A tag both
-    added and removed stays. When a change fails, the error says what was done, what
-    was not, and the tags before (with the command that restores them); the exit code
-    is the failure's.
+    added and removed stays; more than 10 tags once made, or a tag longer than 200
+    characters, is refused before any change. When a change fails, the error says what
+    was done, what was not, and the tags before (with the command that restores them);
+    the exit code is the failure's.
     """
     segment(workflow_id, "workflow id")  # every id and tag is checked before any change
     for tag in (*removed, *added):
         segment(tag, "tag")
+    check_added(added)
     client = open_client(token, api_url)
     before = list(client.get(workflow_id).tags or [])
     if not (added or removed or clear):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 import click
@@ -18,6 +17,7 @@ from ._output import emit_json, note, to_data
 from ._progress import bar, workflow_updater
 from ._render import failure_reasons, step_summary, workflow_summary
 from ._session import open_client
+from ._shell import command
 
 WAIT_HELP = (
     "Follow the workflow until it finishes (exit 10 if it fails, expires or is canceled; "
@@ -59,7 +59,7 @@ def finish(workflow: dict[str, Any], as_json: bool) -> None:
 def follow_command(workflow_id: str) -> str:
     """The command that follows ``workflow_id`` to its end, quoted for a shell: an id (a
     server's, after a submit) never runs as commands of its own when pasted."""
-    return shlex.join(["civitai-orch", "workflow", workflow_id, "--wait"])
+    return command("workflow", workflow_id, options=["--wait"])
 
 
 def still_running(
@@ -77,7 +77,7 @@ def still_running(
     API error that ended the wait) lends its HTTP status, request id and field errors.
     """
     state = status or "unknown"
-    cancel = shlex.join(["civitai-orch", "cancel", workflow_id])
+    cancel = command("cancel", workflow_id)
     return (cause or CliError(what, code)).reworded(
         f"{what}: workflow {workflow_id} is still {state} on the server and keeps spending "
         f"Buzz; follow it with `{follow_command(workflow_id)}` or stop it with `{cancel}`",

@@ -7,7 +7,6 @@ Options accept the Node CLI's camelCase spellings too (``--excludeFailed``,
 from __future__ import annotations
 
 import functools
-import shlex
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +24,7 @@ from ._http import get_json
 from ._options import api_options, json_option
 from ._output import emit_json, entries, note, stdout
 from ._render import workflow_table
+from ._shell import option
 
 FAILED_STATUSES = frozenset({"failed", "expired", "canceled"})
 """What the API's ``excludeFailed`` leaves out."""
@@ -108,8 +108,8 @@ def _next_hint(ctx: click.Context, cursor: str) -> None:
             words.append(flag)
         else:
             for item in value if isinstance(value, tuple) else [value]:
-                words.append(f"{flag}={shlex.quote(str(item))}")
-    words.append(f"--cursor={shlex.quote(cursor)}")
+                words.append(option(flag, str(item)))
+    words.append(option("--cursor", cursor))
     note("Next page: " + " ".join(words))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 import click
@@ -14,6 +13,7 @@ from ._options import api_options, json_option
 from ._output import emit_json, note, printable, stdout, to_data
 from ._progress import bar
 from ._session import open_client
+from ._shell import command, option
 
 NSFW_LEVELS = ("pg", "pg13", "r", "x", "xxx", "na")
 DIR_OPTION = click.option(
@@ -79,7 +79,10 @@ def results(
             }
         )
     else:
-        _print(workflow_id, workflow.get("status"), listed, reports)
+        save = command(
+            "results", workflow_id, options=["--download", *(["--nsfw"] if nsfw else [])]
+        )
+        _print(workflow_id, workflow.get("status"), listed, reports, save)
     if reports and any(r["status"] == "failed" for r in reports):
         failed = sum(r["status"] == "failed" for r in reports)
         raise CliError(
@@ -93,6 +96,7 @@ def _print(
     status: object,
     listed: list[dict[str, object]],
     reports: list[dict[str, object]] | None,
+    save: str,
 ) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -125,9 +129,7 @@ def _print(
     for path in saved:  # whole paths on their own lines: a table would cut them
         console.print(f"Saved {path}", markup=False, soft_wrap=True)
     if reports is None and any(item["url"] for item in listed):
-        note(
-            f"Save them with: {shlex.join(['civitai-orch', 'results', workflow_id, '--download'])}"
-        )
+        note(f"Save them with: {save}")
 
 
 @click.command()
@@ -187,4 +189,6 @@ def blob(
     else:
         shown = "" if size is None else f", {size} bytes"
         stdout().print(f"Blob {blob_id}: readable{shown}", markup=False)
-        note(f"Save it with: {shlex.join(['civitai-orch', 'blob', blob_id, '--download'])}")
+        chosen = {"--workflow": workflow_id, "--nsfw-level": nsfw_level}
+        options = ["--download", *(option(flag, v) for flag, v in chosen.items() if v)]
+        note(f"Save it with: {command('blob', blob_id, options=options)}")

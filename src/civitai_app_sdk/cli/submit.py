@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import TYPE_CHECKING, Any, cast
 
 import click
@@ -17,6 +16,7 @@ from ._output import emit_json, note, printable, stdout, to_data
 from ._paid import paid_output
 from ._render import cost_text, estimate_summary
 from ._session import open_client
+from ._shell import command, option
 from .inspect import (
     WAIT_HELP,
     finish,
@@ -122,7 +122,7 @@ def _submit_failed(exc: OrchestratorError | None, key: str) -> CliError:
     )
     lead = "the workflow may have been created: " if unsure else ""
     return error.reworded(
-        f"{error.format_message()}; {lead}retry with `--external-id {key}` "
+        f"{error.format_message()}; {lead}retry with `{option('--external-id', key)}` "
         "(the same key never runs or charges twice)",
         extra={**error.extra, "externalId": key},
     )
@@ -202,10 +202,10 @@ def submit(
     if wait and workflow_id:
         final = follow(client, workflow_id, timeout, status=known)
         status = printable(str(final.get("status")))
-        check = shlex.join(["civitai-orch", "workflow", workflow_id])
+        check = command("workflow", workflow_id)
         ended = (
             f"workflow {workflow_id} ended {status} (see it with `{check}`; its retry key: "
-            f"`--external-id {key}`)"
+            f"`{option('--external-id', key)}`)"
         )
         with paid_output(ended, extra={**paid, "status": final.get("status")}):
             finish(final, as_json)
@@ -217,7 +217,7 @@ def _bought(workflow_id: str, key: str) -> str:
     follow_it = f"; follow it with `{follow_command(workflow_id)}`" if workflow_id else ""
     return (
         f"{which} was submitted and spends Buzz{follow_it} (its retry key: "
-        f"`--external-id {key}` finds it rather than paying again)"
+        f"`{option('--external-id', key)}` finds it rather than paying again)"
     )
 
 
@@ -248,7 +248,7 @@ def cancel(workflow_id: str, token: str | None, api_url: str | None, as_json: bo
     try:
         open_client(token, api_url).cancel(workflow_id)
     except ResponseValidationError as exc:  # a web page answered: the API may not have seen it
-        check = shlex.join(["civitai-orch", "workflow", workflow_id])
+        check = command("workflow", workflow_id)
         raise CliError(
             "the cancel may not have happened: the answer was a web page, not the API's "
             "(check CIVITAI_API_URL, or a captive portal or proxy in between); the workflow "
