@@ -93,6 +93,13 @@ def test_tags_add_and_remove(api: httpx.Client) -> None:
     assert api.get(url).json()["tags"] == []
 
 
+def test_a_tag_with_a_slash_is_removed_by_its_escaped_path(api: httpx.Client) -> None:
+    workflow_id = submit(api, tags=["a/b", "a"])
+    url = f"{WORKFLOWS}/{workflow_id}"
+    assert api.delete(f"{url}/tags/a%2Fb").status_code == 204
+    assert api.get(url).json()["tags"] == ["a"]
+
+
 def test_patch_cancels_and_edits_metadata(api: httpx.Client) -> None:
     url = f"{WORKFLOWS}/{submit(api)}"
     patch = [

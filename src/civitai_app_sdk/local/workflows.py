@@ -236,7 +236,10 @@ async def add_tag(request: Request) -> Response:
 
 
 async def remove_tags(request: Request) -> Response:
-    """RemoveWorkflowTag (one, from the path) or RemoveAllWorkflowTags."""
+    """RemoveWorkflowTag (one, from the path) or RemoveAllWorkflowTags.
+
+    The tag is the rest of the path, as a ``%2F`` in it arrives decoded (whether the
+    real API reads an escaped ``/`` back into the tag is not known)."""
     record = _record(request)
     tag = request.path_params.get("tag")
     record.tags = [t for t in record.tags if tag is not None and t != tag]
@@ -301,7 +304,7 @@ def workflow_routes() -> list[Route]:
         Route(one, _guarded(delete_workflow, WRITE), methods=["DELETE"]),
         Route(one + "/tags", _guarded(add_tag, WRITE), methods=["POST"]),
         Route(one + "/tags", _guarded(remove_tags, WRITE), methods=["DELETE"]),
-        Route(one + "/tags/{tag}", _guarded(remove_tags, WRITE), methods=["DELETE"]),
+        Route(one + "/tags/{tag:path}", _guarded(remove_tags, WRITE), methods=["DELETE"]),
         Route(one + "/steps/{step_name}", _guarded(get_step, READ), methods=["GET"]),
         Route(one + "/steps/{step_name}", _guarded(update_step, WRITE), methods=["PUT"]),
     ]
