@@ -22,6 +22,7 @@ import pytest
 from civitai_app_sdk.local import FaultRule, LocalConfig, LocalServer
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
+    LoginRequiredError,
     MemoryTokenStore,
     OAuthClient,
     RefreshingTokenProvider,
@@ -125,6 +126,58 @@ def test_a_refresh_cut_while_connecting_leaves_the_token_to_the_next_call(
     assert stored is not None
     assert token == stored.access_token != signed_in.access_token
     assert stored.refresh_token in quick.state.tokens.refresh
+
+
+def test_a_refresh_cut_after_it_was_sent_is_never_sent_again(
+    server: LocalServer, held: FaultRule
+) -> None:
+    signed_in = _signed_in(server)
+    store = MemoryTokenStore(signed_in)
+    provider = _provider(server, store, sync=False)
+    _cut_when(provider.aget_token, lambda: held.hits == 1)  # the server has it
+    with pytest.raises(LoginRequiredError) as caught:
+        asyncio.run(provider.aget_token())
+    assert "sent the refresh token once" in str(caught.value)
+    assert "event loop" in str(caught.value)
+    assert store.load() == signed_in  # neither cleared nor changed: another process may try
+    assert held.hits == 1
+
+
+def test_the_loops_end_just_as_a_refresh_starts_does_not_wedge_the_provider(
+    quick: LocalServer,
+) -> None:
+    # the refresh's task was cancelled before it ran: its flight stayed open for good,
+    # and every later call waited for it, then failed ("timed out waiting for a refresh")
+    signed_in = _signed_in(quick)
+    store = MemoryTokenStore(signed_in)
+    provider = _provider(quick, store, sync=False)
+
+    async def main() -> None:
+        cut = asyncio.ensure_future(provider.aget_token())  # its first step runs as the loop ends
+        assert not cut.done()
+
+    asyncio.run(main())
+    token = asyncio.run(provider.aget_token())
+    stored = store.load()
+    assert stored is not None
+    assert token == stored.access_token != signed_in.access_token
+
+
+def test_a_sync_client_refresh_is_saved_though_its_loop_ends(
+    server: LocalServer, held: FaultRule
+) -> None:
+    # the worker thread's answer was dropped with the cancelled task: the server had
+    # rotated the pair, the store kept the spent one, and the user had to sign in again
+    signed_in = _signed_in(server)
+    store = MemoryTokenStore(signed_in)
+    provider = _provider(server, store, sync=True)
+    _cut_when(provider.aget_token, lambda: held.hits == 1)
+    stored = store.load()
+    assert stored is not None
+    assert stored.refresh_token != signed_in.refresh_token
+    assert stored.refresh_token in server.state.tokens.refresh
+    assert asyncio.run(provider.aget_token()) == stored.access_token
+    assert held.hits == 1
 
 
 def test_a_request_cut_while_connecting_leaves_the_session_to_the_next(
