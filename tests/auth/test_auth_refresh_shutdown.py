@@ -28,7 +28,7 @@ from civitai_app_sdk.oauth import (
     RefreshingTokenProvider,
     TokenSet,
 )
-from civitai_app_sdk.web import WebAuthCore
+from civitai_app_sdk.web import SessionExpiredError, WebAuthCore
 from tests.web.test_web_session import app_core, cookie_for
 
 CLIENT_ID = "demo-app"
@@ -191,3 +191,14 @@ def test_a_request_cut_while_connecting_leaves_the_session_to_the_next(
     token = asyncio.run(session.access_token())
     assert token.startswith("civitai_")
     assert session.changed  # the rotated pair goes to the browser
+
+
+def test_a_request_cut_after_its_refresh_was_sent_says_the_renewal_was_lost(
+    server: LocalServer, held: FaultRule
+) -> None:
+    owner, cookie = _web(server)
+    _cut_when(lambda: owner.new_session(cookie).access_token(), lambda: held.hits == 1)
+    session = owner.new_session(cookie)
+    with pytest.raises(SessionExpiredError, match="did not answer the renewal"):
+        asyncio.run(session.access_token())
+    assert held.hits == 1
