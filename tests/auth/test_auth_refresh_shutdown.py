@@ -12,6 +12,8 @@ pair is saved. Against the local OAuth server (loopback).
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -202,3 +204,15 @@ def test_a_request_cut_after_its_refresh_was_sent_says_the_renewal_was_lost(
     with pytest.raises(SessionExpiredError, match="did not answer the renewal"):
         asyncio.run(session.access_token())
     assert held.hits == 1
+
+
+def test_a_caller_cut_with_its_refresh_logs_no_unread_error(
+    server: LocalServer, held: FaultRule, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the refresh's outcome reached the cut caller's future after the loop stopped:
+    # "Future exception was never retrieved", with a traceback, logged at ERROR
+    provider = _provider(server, MemoryTokenStore(_signed_in(server)), sync=False)
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        _cut_when(provider.aget_token, lambda: held.hits == 1)
+        gc.collect()
+    assert [record.getMessage() for record in caplog.records] == []

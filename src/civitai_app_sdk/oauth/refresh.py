@@ -301,11 +301,14 @@ class RefreshingTokenProvider:
 
         if refresh_token is not None:
             self._start_lead(flight)
+        waited = asyncio.wrap_future(flight)
         try:
             async with asyncio.timeout(self._wait):
-                return await asyncio.shield(asyncio.wrap_future(flight))
+                return await asyncio.shield(waited)
         except TimeoutError:
             raise OAuthError("temporarily_unavailable", "timed out waiting for a refresh") from None
+        finally:  # a caller gone takes no outcome (one left unread is logged as an error)
+            waited.cancel()
 
     def _start_lead(self, flight: _Flight) -> None:
         """Lead ``flight`` under asyncio, where the end of ``asyncio.run`` cancels every
