@@ -25,6 +25,7 @@ from ._redact import mask_secrets, redact
 from ._request import Call, RequestBuilder, build_request
 from ._retry import RetryPastDeadline, RetryPolicy
 from ._settings import DEFAULT_TIMEOUT, Settings, TokenSource
+from ._wire import WireWatch
 from .errors import CivitaiError
 
 logger = logging.getLogger("civitai_app_sdk.transport")
@@ -82,12 +83,14 @@ def _retry_or_raise(
 
 @attrs.frozen
 class Send:
-    """Effect: send ``request`` by ``deadline`` (``time.monotonic()``); the answer, its
-    body not yet read (or the httpx error), comes back."""
+    """Effect: send ``request`` by ``deadline`` (``time.monotonic()``), traced to
+    ``watch`` if given; the answer, its body not yet read (or the httpx error), comes
+    back."""
 
     request: httpx.Request
     follow_redirects: bool
     deadline: float
+    watch: WireWatch | None = None
 
 
 @attrs.frozen
@@ -148,7 +151,9 @@ def exchange(
         failure: CivitaiError
         asked = False
         try:
-            response: httpx.Response = yield Send(request, call.follow_redirects, deadline)
+            response: httpx.Response = yield Send(
+                request, call.follow_redirects, deadline, call.watch
+            )
             answered = response.is_success or response.status_code in call.accept
             if not (stream and answered):
                 response = yield Read(response, _body_buffer(call, answered), deadline)

@@ -18,6 +18,7 @@ from ._headers import HEADER_NAME, check_bearer_url, header_value, put_header
 from ._limits import MAX_JSON_BODY
 from ._redact import holds_secret, redact
 from ._settings import Settings, as_timeout
+from ._wire import WireWatch
 from .errors import CivitaiError, RequestValidationError
 
 WAIT_MARGIN: Final = 30.0
@@ -38,6 +39,7 @@ class Call:
     ``accept`` lists non-2xx statuses read as answers (a redirect to look at);
     ``errors`` maps a final non-2xx answer to an error (default :func:`error_for`).
     ``max_body`` caps the answer's size in bytes (:class:`ResponseTooLargeError` past it).
+    ``watch`` is told, through httpcore's trace, whether any attempt began writing.
     """
 
     method: str
@@ -59,6 +61,7 @@ class Call:
         default=None, repr=False
     )
     max_body: int = MAX_JSON_BODY
+    watch: WireWatch | None = attrs.field(default=None, repr=False)
 
 
 def to_url(method: str, url: str, **fields: Any) -> Call:

@@ -221,6 +221,8 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
     def _send(self, effect: Send) -> httpx.Response:
         """Send through the pool itself when nothing of ``httpx.Client.send`` applies."""
         request = effect.request
+        if effect.watch is not None:
+            request.extensions["trace"] = effect.watch.saw
         pool = self._direct(effect)
         if pool is None:
             return self.http.send(request, stream=True, follow_redirects=effect.follow_redirects)
@@ -352,6 +354,8 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
     async def _send(self, effect: Send) -> httpx.Response:
         """Send through the pool itself when nothing of ``httpx.AsyncClient.send`` applies."""
         request = effect.request
+        if effect.watch is not None:
+            request.extensions["trace"] = effect.watch.asaw
         if self._loops is not None:
             await self._loops.enter()
         pool = self._direct(effect)

@@ -24,6 +24,7 @@ from .._redact import mask_secrets
 from .._request import Call as CoreCall
 from .._retry import DEFAULT_MAX_RETRIES
 from .._settings import Settings
+from .._wire import WireWatch
 from ..errors import CivitaiError, ConfigurationError, ResponseTooLargeError, parse_body
 from ._unsent import may_resend
 from ._values import hidden_repr
@@ -184,11 +185,12 @@ def form_call(
     *,
     idempotent: bool,
     errors: Callable[[CoreCall, httpx.Response], CivitaiError] = oauth_error,
+    watch: WireWatch | None = None,
 ) -> CoreCall:
     """A form POST to ``base_url + path``, encoded byte-for-byte as 0.14's ``URLSearchParams``.
 
     The form's secrets (codes, tokens, the client secret) are masked in the error a
-    failure raises, should the server echo them.
+    failure raises, should the server echo them. ``watch`` follows its attempts.
     """
     secrets = [value for name, value in fields if name in _SECRET_FIELDS]
 
@@ -206,6 +208,7 @@ def form_call(
         base_url=normalize_base_url(base_url),
         errors=masked,
         max_body=MAX_OAUTH_BODY,
+        watch=watch,
     )
 
 
@@ -234,18 +237,22 @@ def _single_use(
 ) -> Operation[TokenSet]:
     """A token-endpoint grant sending the single-use ``value``: never repeated once sent.
 
-    A failure that provably left the value unused (see :func:`may_resend`) gives it back.
+    A failure that provably left the value unused gives it back: one :func:`may_resend`
+    allows, or any (a cancellation too) that came before a byte of the request was
+    written (:class:`~civitai_app_sdk._wire.WireWatch`).
     """
+    watch = WireWatch()
     call = form_call(
         creds.base_url,
         TOKEN_PATH,
         fields,
         idempotent=False,
         errors=_single_use_errors(guard, value),
+        watch=watch,
     )
 
     def release_if_unsent(error: BaseException) -> None:
-        if may_resend(error):
+        if may_resend(error) or watch.unsent():
             guard.release(value)
 
     return Operation(call, _tokens_parser(now), on_failure=release_if_unsent)

@@ -43,6 +43,11 @@ _ROUNDS: Final = 3
 _LOCK_POLL: Final = 0.02
 
 _Flight = concurrent.futures.Future[TokenSet]
+_SPENT: Final = (
+    "this client already sent the refresh token once without getting new tokens back "
+    "(no answer, a 5xx, or a refresh cut by a cancellation or the end of its event loop): "
+    "it may be spent, and is never sent twice; sign in again"
+)
 
 
 def _interrupted() -> OAuthError:
@@ -88,7 +93,8 @@ class RefreshingTokenProvider:
     holds the refused token is it cleared and :class:`LoginRequiredError` raised (also
     when the store is empty or has no refresh token). Other failures propagate and
     leave the store as it was; one that never reached the server (no connection, a
-    closed event loop) leaves the refresh token usable for the next try.
+    closed event loop, a cancellation before a byte of it was written) leaves the
+    refresh token usable for the next try.
     """
 
     def __init__(
@@ -112,7 +118,7 @@ class RefreshingTokenProvider:
         self._clock = clock
         self._mutex = threading.Lock()
         self._flight: _Flight | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
         reset_in_child(self, RefreshingTokenProvider._in_child)
 
     def _in_child(self) -> None:
@@ -184,8 +190,8 @@ class RefreshingTokenProvider:
                 return None
             if outcome.status is not None:
                 self._store.clear()
-        login = LoginRequiredError("the refresh token was refused", status=outcome.status)
-        raise login from outcome
+        why = "the refresh token was refused" if outcome.status is not None else _SPENT
+        raise LoginRequiredError(why, status=outcome.status) from outcome
 
     def _still_stored(self, refresh_token: str) -> bool:
         """Whether the store still holds ``refresh_token`` (compared in constant time)."""
@@ -213,18 +219,15 @@ class RefreshingTokenProvider:
         raise OAuthError("temporarily_unavailable", "the tokens kept changing during a refresh")
 
     async def _refresh_async(self) -> TokenSet:
-        """Async :meth:`_refresh_sync` (the sync client runs in a worker thread)."""
+        """Async :meth:`_refresh_sync`, with the async client."""
         for _ in range(_ROUNDS):
             step = self._next_step()
             if isinstance(step, TokenSet):
                 return step
+            assert self._async_client is not None
             outcome: TokenSet | BaseException
             try:
-                if self._async_client is not None:
-                    outcome = await self._async_client.refresh_token(step)
-                else:
-                    assert self._client is not None
-                    outcome = await anyio.to_thread.run_sync(self._client.refresh_token, step)
+                outcome = await self._async_client.refresh_token(step)
             except BaseException as error:
                 outcome = error
             tokens = self._after(step, outcome)
@@ -281,9 +284,12 @@ class RefreshingTokenProvider:
     async def aget_tokens(self) -> TokenSet:
         """Async :meth:`get_tokens`; the refresh itself is shielded from cancellation.
 
-        Under asyncio the refresh runs as its own task; under trio (through anyio) it runs
-        in the caller's task, shielded: a caller cancelled meanwhile stops once the
-        rotated pair is stored.
+        Under asyncio the refresh runs as its own task (see :meth:`_start_lead`); under
+        trio (through anyio) it runs in the caller's task, shielded: a caller cancelled
+        meanwhile stops once the rotated pair is stored. A refresh cut by the end of its
+        event loop before a byte of it was written leaves the refresh token to the next
+        call; one cut later may have spent it (:class:`LoginRequiredError` next, the
+        store left as it was).
         """
         state = self._begin(can_lead=True)
         if isinstance(state, TokenSet):
@@ -294,21 +300,49 @@ class RefreshingTokenProvider:
         import asyncio  # loaded: its loop runs
 
         if refresh_token is not None:
-            task = asyncio.ensure_future(self._lead_async(flight))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start_lead(flight)
+        waited = asyncio.wrap_future(flight)
         try:
             async with asyncio.timeout(self._wait):
-                return await asyncio.shield(asyncio.wrap_future(flight))
+                return await asyncio.shield(waited)
         except TimeoutError:
             raise OAuthError("temporarily_unavailable", "timed out waiting for a refresh") from None
+        finally:  # a caller gone takes no outcome (one left unread is logged as an error)
+            waited.cancel()
+
+    def _start_lead(self, flight: _Flight) -> None:
+        """Lead ``flight`` under asyncio, where the end of ``asyncio.run`` cancels every
+        task. With the async client it is a task; one cancelled before it ran ends the
+        flight, which would otherwise stay open for good. The sync client runs in a
+        worker thread of the loop's executor: the whole refresh, its saving included, so
+        no cancellation can lose the rotated pair, and ``asyncio.run`` waits for it (as
+        long as the client's timeout)."""
+        import asyncio  # loaded: its loop runs
+
+        lead: asyncio.Future[None]
+        if self._async_client is None:
+            lead = asyncio.get_running_loop().run_in_executor(None, self._lead_sync, flight)
+        else:
+            lead = asyncio.ensure_future(self._lead_async(flight))
+            lead.add_done_callback(lambda _: self._end_unled(flight))
+        self._tasks.add(lead)
+        lead.add_done_callback(self._tasks.discard)
+
+    def _end_unled(self, flight: _Flight) -> None:
+        """End ``flight`` if its lead task ended without ending it (it never ran)."""
+        if not flight.done():
+            self._finish(flight, _interrupted())
 
     async def _await_elsewhere(self, flight: _Flight, refresh_token: str | None) -> TokenSet:
-        """:meth:`aget_tokens` without asyncio: lead the refresh shielded, or wait for it
-        in a worker thread (given up if the caller is cancelled)."""
+        """:meth:`aget_tokens` without asyncio: lead the refresh shielded (the sync client
+        in a worker thread), or wait for it in a worker thread (given up if the caller
+        is cancelled)."""
         if refresh_token is not None:
             with anyio.CancelScope(shield=True):
-                await self._lead_async(flight)
+                if self._async_client is None:
+                    await anyio.to_thread.run_sync(self._lead_sync, flight)
+                else:
+                    await self._lead_async(flight)
         else:
             await anyio.to_thread.run_sync(
                 concurrent.futures.wait, [flight], self._wait, abandon_on_cancel=True

@@ -341,7 +341,10 @@ def _given_back(error: BaseException) -> bool:
 
 def _lost(error: BaseException) -> bool:
     """A refresh sent without a usable answer: its single-use token is spent, the new pair
-    unknown."""
+    unknown. So is one this client refused to send (no HTTP status): an earlier send of
+    the token got no answer (one cut by a cancellation or its event loop's end too)."""
+    if isinstance(error, OAuthError) and error.status is None:
+        return error.error == "invalid_grant"
     return _passing(error) and not _given_back(error)
 
 
