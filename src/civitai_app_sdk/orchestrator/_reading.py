@@ -94,7 +94,7 @@ lenient read stops there, which bounds what a hostile body costs (the strict par
 the rest)."""
 LARGE_ANSWER: Final = 1024 * 1024
 """Bytes past which an answer is read failing fast: the strict read lists every problem
-(a hostile 2 MB took up to 6 s), while a workflow of 100 real steps or a page of 100
+(2 MB of hostile steps took 5 s), while a workflow of 100 real steps or a page of 100
 workflows is about 300 KB."""
 _DROP: Final = object()
 _NULL_ROUNDS: Final = 4
