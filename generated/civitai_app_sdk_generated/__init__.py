@@ -35,6 +35,7 @@ HOMES: dict[str, str] = {
     "OpenUnion": "_base",
     "refresh_lazy_unions": "_base",
     "json_location": "_base",
+    "union_props": "_base",
     "reported_errors": "_base",
     "parse_timespan": "_base",
     "format_timespan": "_base",

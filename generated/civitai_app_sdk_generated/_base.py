@@ -324,8 +324,9 @@ UNLISTED_TAG = "civitai_unlisted_tag"
 Such a value is then read into the union's fallback, so the error says nothing about the
 value itself; `reported_errors` leaves it out.
 """
-_LABELS: set[str] = set()
-"""Names of the `OpenUnion`s created so far: the location parts their errors carry."""
+_LABELS: dict[str, str] = {}
+"""Names of the `OpenUnion`s created so far (the location parts their errors carry), each
+with the JSON property holding its tag."""
 
 
 class _Freshness:
@@ -418,7 +419,7 @@ class OpenUnion:
         self._lazy = lazy
         self._built: set[str] = set() if lazy else set(self._targets.values())
         self._validators: dict[str | None, Any] = {}
-        _LABELS.add(name)
+        _LABELS[name] = prop
 
     def _member(self, target: str) -> type[BaseModel]:
         package = importlib.import_module(__name__.rpartition(".")[0])
@@ -552,6 +553,21 @@ def json_location(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
             continue
         kept.append(part)
     return tuple(kept)
+
+
+def union_props(loc: tuple[int | str, ...]) -> list[tuple[int, str]]:
+    """The `OpenUnion`s an error at `loc` passes into: for each, how many parts of its
+    `json_location` come before it, and the JSON property holding the union's tag."""
+    found: list[tuple[int, str]] = []
+    kept = 0
+    parts = iter(loc)
+    for part in parts:
+        if isinstance(part, str) and part in _LABELS:
+            found.append((kept, _LABELS[part]))
+            next(parts, None)
+            continue
+        kept += 1
+    return found
 
 
 def reported_errors(error: ValidationError) -> list[ErrorDetails]:

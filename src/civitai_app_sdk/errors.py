@@ -311,15 +311,32 @@ class ServerError(OrchestratorError):
 
 
 class ResponseValidationError(OrchestratorError):
-    """A 2xx answer whose body does not match the expected model; ``body`` holds it."""
+    """A 2xx answer whose body does not match the expected model; ``body`` holds it.
+
+    ``problem_count`` is how many problems the schema found in it (``None`` when it was
+    not read against one, such as a web page) and ``every_problem_counted`` whether that
+    is all of them. An answer over 1 MiB is read by a validator whose lists stop at
+    their first bad item (counting every problem of a hostile one took seconds): its
+    count, and the message's, is then a lower bound ("at least 4 problem(s)").
+    """
 
     hint = "Upgrade civitai-app-sdk; if that does not help, please report the body"
 
-    def __init__(self, message: str, *, hint: str | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        problem_count: int | None = None,
+        every_problem_counted: bool = False,
+        **kw: Any,
+    ) -> None:
         """Record the failure; ``hint`` replaces the class's (a web page for an answer
         calls for another remedy than an upgrade)."""
         if hint is not None:
             self.hint = hint
+        self.problem_count = problem_count
+        self.every_problem_counted = every_problem_counted
         super().__init__(message, **kw)
 
 

@@ -6,6 +6,10 @@ answer with hundreds of thousands of problems took seconds to name its first one
 same models read with every list, tuple and set failing fast (plain models validated
 as :mod:`._relaxed` does, not by their classes' own validators) stop near that problem,
 so naming it costs at most one more read of the body, however many problems it has.
+
+An answer too large to read strictly first (:data:`._reading.LARGE_ANSWER`) is read by
+these validators alone: a body that fits gives the same models, one that does not stops
+near its first problem.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ from typing import Any, Final
 
 from pydantic_core import CoreSchema, SchemaValidator
 
-from ._relaxed import OPAQUE, as_plain, config_of, is_plain_model
+from ._relaxed import OPAQUE, as_plain, config_of, is_plain_model, loosen
 
-__all__ = ["fail_fast_validator"]
+__all__ = ["fail_fast_validator", "relaxed_fail_fast_validator"]
 
 _SEQUENCES: Final = frozenset({"list", "tuple", "set", "frozenset"})
 
@@ -43,3 +47,9 @@ def _stop_early(node: Any) -> Any:
 def fail_fast_validator(schema: CoreSchema) -> SchemaValidator:
     """A validator of ``schema`` (an adapter's core schema) whose sequences fail fast."""
     return SchemaValidator(_stop_early(schema), config_of(schema))
+
+
+def relaxed_fail_fast_validator(schema: CoreSchema) -> SchemaValidator:
+    """A validator of ``schema`` without its constraints (:mod:`._relaxed`) whose
+    sequences fail fast."""
+    return SchemaValidator(_stop_early(loosen(schema)), config_of(schema))

@@ -12,6 +12,11 @@ kept as sent (the service may widen a range or add a form first: :mod:`._relaxed
 date-time without a time zone is read as UTC. A body that still does not fit is reported
 as a :class:`ResponseValidationError` carrying the body; nothing else is invented to make
 it fit.
+
+An answer over :data:`LARGE_ANSWER` is read by validators whose lists stop at their first
+bad item (:mod:`._fail_fast`), so refusing a hostile one costs about one read of it, not
+seconds per hundred thousand problems; it is mended the same ways, and its error counts
+"at least" the problems it found.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from civitai_app_sdk_generated._base import (
     json_location,
     refresh_lazy_unions,
     reported_errors,
+    union_props,
     with_extra,
 )
 from pydantic import TypeAdapter, ValidationError
@@ -33,7 +39,7 @@ from pydantic_core import CoreSchema, SchemaValidator
 
 from .._failures import BODY_LIMIT, html_type, is_html, request_id
 from ..errors import ResponseValidationError, UnparsedBody
-from ._fail_fast import fail_fast_validator
+from ._fail_fast import fail_fast_validator, relaxed_fail_fast_validator
 from ._relaxed import MENDED, relaxed_validator
 
 _Make = Callable[[CoreSchema], SchemaValidator]
@@ -94,6 +100,10 @@ MOST_LENIENT: Final = 1000
 """An answer with more problems than this is broken, not a service ahead of its spec: a
 lenient read stops there, which bounds what a hostile body costs (the strict parse is
 the rest)."""
+LARGE_ANSWER: Final = 1024 * 1024
+"""Bytes past which an answer is read failing fast: the strict read lists every problem
+(2 MB of hostile steps took 5 s), while a workflow of 100 real steps or a page of 100
+workflows is about 300 KB."""
 _DROP: Final = object()
 _NULL_ROUNDS: Final = 4
 """Tries at dropping refused nulls (each may reveal others inside union members)."""
@@ -111,12 +121,41 @@ def _is_null_at(items: list[Any], index: int) -> bool:
     return 0 <= index < len(items) and items[index] is None
 
 
-def _drop_refused_nulls(data: Any, error: ValidationError) -> bool:
+def _alike(data: Any, path: tuple[int | str, ...], loc: tuple[int | str, ...]) -> list[Any]:
+    """The parent of ``path`` in ``data`` and of the same path through the other items of
+    each list it passes, where those read the same way: through each union ``loc`` (the
+    error's location) enters, the same member (the same tag). A fail-fast read names a
+    refused ``null`` in a list's first bad item only; the same ``null`` of the other
+    items is refused too. (No tuple per node: allocating millions makes the garbage
+    collector walk the whole parsed body again and again.)"""
+    unions = union_props(loc)
+    seen = data  # the node on ``path``
+    others: list[Any] = []  # the alike ones off it
+    for depth, part in enumerate(path):
+        for prop in (prop for at, prop in unions if at == depth):
+            tag = seen.get(prop) if isinstance(seen, dict) else None
+            same = (node for node in others if type(node) is dict and node.get(prop) == tag)
+            others = [] if tag is None else list(same)
+        if depth == len(path) - 1:
+            break
+        if isinstance(part, str):
+            others = [node[part] for node in others if type(node) is dict and part in node]
+        else:
+            others = [item for node in others if type(node) is list for item in node]
+            if isinstance(seen, list) and 0 <= part < len(seen):
+                others += seen[:part] + seen[part + 1 :]
+        seen = value_at(seen, (part,))
+    return [seen, *others]
+
+
+def _drop_refused_nulls(data: Any, error: ValidationError, *, fail_fast: bool = False) -> bool:
     """Replace or remove in ``data`` each ``null`` the model refused; True if any was.
 
     A refused ``null`` object member becomes ``[]`` or ``{}`` when a list or an object was
     expected, and is deleted otherwise (the field takes its default, or is reported
-    missing when it has none); a refused ``null`` list item is left out.
+    missing when it has none); a refused ``null`` list item is left out. A ``fail_fast``
+    read names those of a list's first bad item only: the same ``null`` of its other
+    items goes too (:func:`_alike`).
     """
     lists: dict[int, list[Any]] = {}
     changed = False
@@ -124,20 +163,26 @@ def _drop_refused_nulls(data: Any, error: ValidationError) -> bool:
         path = json_location(item["loc"])
         if item["input"] is not None or not path:
             continue
-        parent, key = value_at(data, path[:-1]), path[-1]
-        if isinstance(parent, dict) and isinstance(key, str) and key in parent:
-            if parent[key] is None:
-                empty = _EMPTY.get(item["type"])
-                if empty is None:
-                    del parent[key]
-                else:
-                    parent[key] = empty()
-                changed = True
-        elif isinstance(parent, list) and isinstance(key, int) and _is_null_at(parent, key):
-            parent[key] = _DROP
-            lists[id(parent)] = parent
+        key = path[-1]
+        alike = _alike(data, path, item["loc"]) if fail_fast else [value_at(data, path[:-1])]
+        for parent in alike:
+            if isinstance(parent, dict) and isinstance(key, str) and key in parent:
+                if parent[key] is None:
+                    empty = _EMPTY.get(item["type"])
+                    if empty is None:
+                        del parent[key]
+                    else:
+                        parent[key] = empty()
+                    changed = True
+            elif isinstance(parent, list) and isinstance(key, int):
+                if fail_fast and None in parent:  # each null item: the same schema
+                    lists[id(parent)] = parent
+                elif _is_null_at(parent, key):
+                    parent[key] = _DROP
+                    lists[id(parent)] = parent
     for items in lists.values():
-        items[:] = [item for item in items if item is not _DROP]
+        kept = [item for item in items if item is not _DROP]
+        items[:] = [item for item in kept if item is not None] if fail_fast else kept
         changed = True
     return changed
 
@@ -146,8 +191,16 @@ def _validate(kind: Any, content: bytes | str) -> Any:
     return adapter(kind).validate_json(content, extra="allow", context=with_extra(None, "allow"))
 
 
-def _validate_relaxed(kind: Any, content: str) -> Any:
-    relaxed = _derived(kind, relaxed_validator)
+def _validate_fail_fast(kind: Any, content: bytes) -> Any:
+    fast = _derived(kind, fail_fast_validator)
+    return fast.validate_json(content, extra="allow", context=with_extra(None, "allow"))
+
+
+def _validate_relaxed(kind: Any, content: str, fail_fast: bool) -> Any:
+    if fail_fast:
+        relaxed = _derived(kind, relaxed_fail_fast_validator)
+    else:
+        relaxed = _derived(kind, relaxed_validator)
     return relaxed.validate_json(content, extra="allow", context=with_extra(None, "allow"))
 
 
@@ -175,12 +228,13 @@ def _whole_text(value: Any) -> Any:
     return value
 
 
-def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
+def _read_leniently(kind: Any, content: bytes, error: ValidationError, fail_fast: bool) -> Any:
     """``content`` read as ``kind`` with lone surrogates (``"\\ud800"``, which the
     model's parser refuses) made U+FFFD, the nulls it refused left out and values past
     the spec's constraints kept as sent (:mod:`._relaxed`); raises ``error`` (the first
     one, naming the real path) when that is not enough, or at once when none of its
-    problems is one of those."""
+    problems is one of those. ``fail_fast``: read as ``error`` was, lists stopping at
+    their first bad item."""
     if error.error_count() > MOST_LENIENT:
         raise error
     problems = error.errors(include_url=False, include_context=False)
@@ -195,11 +249,11 @@ def _read_leniently(kind: Any, content: bytes, error: ValidationError) -> Any:
     for _ in range(_NULL_ROUNDS):
         generation = _current.generation
         try:
-            return _validate_relaxed(kind, json.dumps(data))
+            return _validate_relaxed(kind, json.dumps(data), fail_fast)
         except ValidationError as again:
             if again.error_count() > MOST_LENIENT:
                 break
-            dropped = _drop_refused_nulls(data, again)
+            dropped = _drop_refused_nulls(data, again, fail_fast=fail_fast)
             if not dropped and refresh_lazy_unions() == generation:
                 break  # else the lazy union members it met first are relaxed too now
     raise error
@@ -267,18 +321,19 @@ def refuse_page_for_file(response: httpx.Response, what: str = "blob") -> None:
         raise web_page_error(response, message, BLOB_PAGE_HINT)
 
 
-def _first_problem(kind: Any, content: bytes, error: ValidationError) -> Any:
+def _first_problem(kind: Any, content: bytes, error: ValidationError, fail_fast: bool) -> Any:
     """The problem a message names first. Past :data:`MOST_LENIENT` problems (a broken
     or hostile answer) listing them all took seconds (400,000 took 1.9 s), so the body
-    is read again by a validator whose lists stop at their first bad item: naming the
-    first problem then costs at most one read, however many problems there are."""
+    is read again (unless ``error`` came from it: ``fail_fast``) by a validator whose
+    lists stop at their first bad item: naming the first problem then costs at most one
+    read, however many problems there are."""
     if error.error_count() <= MOST_LENIENT:
         return reported_errors(error)[0]
-    fast = _derived(kind, fail_fast_validator)
-    try:
-        fast.validate_json(content, extra="allow", context=with_extra(None, "allow"))
-    except ValidationError as stopped:
-        error = stopped  # the same first problem, with few others listed
+    if not fail_fast:
+        try:
+            _validate_fail_fast(kind, content)
+        except ValidationError as stopped:
+            error = stopped  # the same first problem, with few others listed
     if error.error_count() <= MOST_LENIENT:
         return reported_errors(error)[0]
     found = error.errors(include_url=False, include_context=False, include_input=False)
@@ -289,22 +344,27 @@ def read(kind: Any, content: bytes, what: str, response: httpx.Response | None =
     """Parse the JSON body ``content`` as ``kind``, or raise :class:`ResponseValidationError`.
 
     Refused nulls are read leniently (see the module's docstring). The error carries
-    ``response`` (status, headers, request id) when it is given.
+    ``response`` (status, headers, request id) when it is given, and counts every
+    problem, or "at least" those a fail-fast read of a large answer found.
     """
+    large = len(content) > LARGE_ANSWER
     try:
         try:
-            return _validate(kind, content)
+            return _validate_fail_fast(kind, content) if large else _validate(kind, content)
         except ValidationError as error:
-            return _read_leniently(kind, content, error)
+            return _read_leniently(kind, content, error, large)
     except ValidationError as error:
         if response is not None and is_html(response):
             raise web_page_error(response, f"the answer is a web page, not the {what}") from None
         text = content.decode("utf-8", errors="replace")
-        first = _first_problem(kind, content, error)
+        first = _first_problem(kind, content, error, large)
         where = "/".join(map(str, json_location(first["loc"]))) or "the top level"
+        count = error.error_count()
         raise ResponseValidationError(
             f"the {what} in the response does not match the API's schema: "
-            f"{error.error_count()} problem(s), first: {_said(first)} at {where}",
+            f"{'at least ' if large else ''}{count} problem(s), first: {_said(first)} at {where}",
+            problem_count=count,
+            every_problem_counted=not large,
             body=UnparsedBody(text),
             body_text=text[:BODY_LIMIT],
             status=None if response is None else response.status_code,

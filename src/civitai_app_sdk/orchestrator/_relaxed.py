@@ -26,7 +26,15 @@ from typing import Any, Final
 from pydantic import BaseModel
 from pydantic_core import CoreSchema, SchemaValidator
 
-__all__ = ["MENDED", "OPAQUE", "as_plain", "config_of", "is_plain_model", "relaxed_validator"]
+__all__ = [
+    "MENDED",
+    "OPAQUE",
+    "as_plain",
+    "config_of",
+    "is_plain_model",
+    "loosen",
+    "relaxed_validator",
+]
 
 _CONSTRAINED: Final = frozenset(
     {"int", "float", "decimal", "str", "bytes", "list", "set", "frozenset", "tuple", "dict"}
@@ -102,24 +110,24 @@ def as_plain(node: dict[str, Any], fields: Any) -> dict[str, Any]:
     return _after(node, functools.partial(_instance, node["cls"]), fields)
 
 
-def _loosen(node: Any) -> Any:
+def loosen(node: Any) -> Any:
     """A copy of the core schema ``node`` without the constraints of its scalar and
     collection schemas (a field named ``pattern``, or ``metadata``, is a field like any);
     an aware date-time reads a naive one as UTC."""
     if isinstance(node, list | tuple):
-        return type(node)(_loosen(item) for item in node)
+        return type(node)(loosen(item) for item in node)
     if not isinstance(node, dict):
         return node
     kind = node.get("type")
     if kind == "model" and is_plain_model(node):
-        return as_plain(node, _loosen(node["schema"]))
+        return as_plain(node, loosen(node["schema"]))
     if kind == "datetime" and node.get("tz_constraint") == "aware":
         naive = {key: value for key, value in node.items() if key not in ("tz_constraint", "ref")}
         return _after(node, _assume_utc, naive)
     schema = isinstance(kind, str)  # not a mapping of fields or tags to schemas
     drop = schema and kind in _CONSTRAINED
     return {
-        key: value if schema and key in OPAQUE else _loosen(value)
+        key: value if schema and key in OPAQUE else loosen(value)
         for key, value in node.items()
         if not (drop and key in _CONSTRAINTS)
     }
@@ -136,4 +144,4 @@ def config_of(schema: CoreSchema) -> Any:
 def relaxed_validator(schema: CoreSchema) -> SchemaValidator:
     """A validator of ``schema`` (an adapter's core schema) that reads the same models
     without their bounds, lengths and patterns."""
-    return SchemaValidator(_loosen(schema), config_of(schema))
+    return SchemaValidator(loosen(schema), config_of(schema))
