@@ -191,10 +191,10 @@ def default_factories(source: str) -> str:
     """Give each model field whose default is `{}` or `[]` a `Field(default_factory=...)`.
 
     pydantic deep-copies an unhashable default (a Python `copy.deepcopy` call) each time
-    a read misses the field, which cost about a sixth of reading a workflow without its
-    `metadata`; a factory builds the empty value directly. The JSON schema keeps its
-    `"default": {}` (or `[]`) through `json_schema_extra`, and each instance still gets
-    its own container.
+    a read misses the field: a workflow answer without the six such fields it and its
+    step have read 1.4x slower than with them. A factory builds the empty value directly;
+    the JSON schema keeps its `"default": {}` (or `[]`) through `json_schema_extra`, and
+    each instance still gets its own container.
     """
     tree = ast.parse(source)
     lines = source_lines(source)
