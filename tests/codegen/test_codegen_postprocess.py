@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
 from codegen import models, postprocess
-from codegen.normalize import Union_
+from codegen.normalize import Union_, UnsupportedSpecError
 
 SOURCE = '''\
 from pydantic import Field
@@ -72,3 +73,44 @@ def test_missing_alias_and_cycles_are_errors() -> None:
     chunks = postprocess._chunks("class A(B):\n    pass\n\n\nclass B(A):\n    pass\n")
     with pytest.raises(ValueError, match="circular"):
         postprocess.definition_order(chunks)
+
+
+DEFAULTS = '''\
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+
+class Job(BaseModel):
+    metadata: dict[str, Any] = {}
+    """Kept."""
+    steps: Annotated[list[int], Field(validate_default=True, alias="étapes")] = []
+    tags: list[str] = ["a"]
+    name: str | None = None
+'''
+
+
+def test_empty_defaults_get_a_factory_and_keep_their_schema() -> None:
+    out = postprocess.default_factories(DEFAULTS)
+    empty_dict = 'Field(default_factory=dict, json_schema_extra={"default": {}})'
+    empty_list = 'Field(default_factory=list, json_schema_extra={"default": []})'
+    assert f'metadata: dict[str, Any] = {empty_dict}\n    """Kept."""' in out
+    assert f'alias="étapes")] = {empty_list}\n' in out
+    assert 'tags: list[str] = ["a"]\n    name: str | None = None\n' in out  # only empty ones
+    namespace: dict[str, Any] = {}
+    exec(compile(out, "models.py", "exec", dont_inherit=True), namespace)
+    job, other = namespace["Job"](), namespace["Job"].model_validate({"étapes": ["1"]})
+    job.metadata["k"] = 1
+    assert (other.metadata, other.steps, job.steps) == ({}, [1], [])
+    assert namespace["Job"].model_fields["steps"].validate_default
+    schema = namespace["Job"].model_json_schema()["properties"]
+    assert (schema["metadata"]["default"], schema["étapes"]["default"]) == ({}, [])
+
+
+def test_a_factory_brings_its_field_import_and_refuses_a_second_default() -> None:
+    out = postprocess.default_factories("import enum\n\n\nclass A(B):\n    x: list[int] = []\n")
+    assert out.startswith("from pydantic import Field\nimport enum\n")
+    assert postprocess.default_factories("class A(B):\n    x: int = 0\n").startswith("class")
+    clash = 'class A(B):\n    x: Annotated[list[int], Field(json_schema_extra={"a": 1})] = []\n'
+    with pytest.raises(UnsupportedSpecError, match=r"'x' already has \['json_schema_extra'\]"):
+        postprocess.default_factories(clash)

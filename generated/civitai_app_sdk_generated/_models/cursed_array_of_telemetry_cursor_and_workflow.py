@@ -98,11 +98,13 @@ class Workflow(ApiModel):
     """
     Gets or sets a value indicating whether mature content is allowed in this workflow.
     """
-    arguments: dict[str, Any] = {}
+    arguments: dict[str, Any] = Field(default_factory=dict, json_schema_extra={"default": {}})
     """
     Get an associated collection of arguments
     """
-    callbacks: Annotated[list[WorkflowCallback], Field(validate_default=True)] = []
+    callbacks: Annotated[list[WorkflowCallback], Field(validate_default=True)] = Field(
+        default_factory=list, json_schema_extra={"default": []}
+    )
     """
     An array of callback details for the workflow.
     """
@@ -115,7 +117,9 @@ class Workflow(ApiModel):
     """
     The date / time the workflow was created.
     """
-    currencies: list[BuzzClientAccount] = []
+    currencies: list[BuzzClientAccount] = Field(
+        default_factory=list, json_schema_extra={"default": []}
+    )
     """
     An optional set of currencies to use for this workflow.
     """
@@ -150,7 +154,7 @@ class Workflow(ApiModel):
     incident (v2.20.1 wrote Default-tier blobs to the wrong store). Null = not yet
     checked, 0 = checked and intact. A value > 0 also prevents re-charging on recovery.
     """
-    metadata: dict[str, Any] = {}
+    metadata: dict[str, Any] = Field(default_factory=dict, json_schema_extra={"default": {}})
     """
     A collection of user defined metadata for the workflow.
     """
@@ -160,8 +164,10 @@ class Workflow(ApiModel):
     The date / time the workflow was started. Null if not yet started.
     """
     status: WorkflowStatus
-    steps: Annotated[list[WorkflowStep], Field(validate_default=True)] = []
-    tags: list[str] = []
+    steps: Annotated[list[WorkflowStep], Field(validate_default=True)] = Field(
+        default_factory=list, json_schema_extra={"default": []}
+    )
+    tags: list[str] = Field(default_factory=list, json_schema_extra={"default": []})
     """
     An optional list of tags for the workflow.
     """
