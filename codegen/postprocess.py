@@ -214,7 +214,9 @@ def default_factories(source: str) -> str:
         lines[first : last + 1] = [head.decode("utf-8") + text + tail.decode("utf-8")]
     imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
     if edits and not any(_imports_field(node) for node in imports):
-        lines.insert(imports[0].lineno - 1 if imports else 0, "from pydantic import Field")
+        futures = [node for node in imports if getattr(node, "module", None) == "__future__"]
+        at = futures[-1].lineno if futures else imports[0].lineno - 1 if imports else 0
+        lines.insert(at, "from pydantic import Field")  # after `from __future__` ones
     return "\n".join(lines) + "\n"
 
 

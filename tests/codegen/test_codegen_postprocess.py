@@ -111,6 +111,11 @@ def test_a_factory_brings_its_field_import_and_refuses_a_second_default() -> Non
     out = postprocess.default_factories("import enum\n\n\nclass A(B):\n    x: list[int] = []\n")
     assert out.startswith("from pydantic import Field\nimport enum\n")
     assert postprocess.default_factories("class A(B):\n    x: int = 0\n").startswith("class")
+    future = postprocess.default_factories(
+        "from __future__ import annotations\nimport enum\n\n\nclass A(B):\n    x: dict = {}\n"
+    )
+    assert future.startswith("from __future__ import annotations\nfrom pydantic import Field\n")
+    compile(future, "<generated>", "exec")
     clash = 'class A(B):\n    x: Annotated[list[int], Field(json_schema_extra={"a": 1})] = []\n'
     with pytest.raises(UnsupportedSpecError, match=r"'x' already has \['json_schema_extra'\]"):
         postprocess.default_factories(clash)
