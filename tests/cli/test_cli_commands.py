@@ -452,6 +452,25 @@ def test_results_expired_url_falls_back_to_blob_endpoint(authed, api, cli_home: 
     assert sorted(p.name for p in out.iterdir()) == ["wf-1_0_0.jpeg"]
 
 
+def test_a_signed_url_redirecting_nowhere_fails_that_download_only(
+    authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``Location: data:x`` ended the command in a traceback (httpx's bare InvalidURL)."""
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(302, headers={"location": "data:x"})
+    api.get("https://cdn.test/VIDB.mp4").respond(
+        content=b"mp4", headers={"content-type": "video/mp4"}
+    )
+    out = cli_home / "dl"
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 11, result.stderr
+    reports = json.loads(result.stdout)["downloads"]
+    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
+    assert reports[0]["reason"] == "RemoteProtocolError"
+    assert sorted(p.name for p in out.iterdir()) == ["wf-1_vid_0.mp4"]
+
+
 @pytest.mark.parametrize("retries", [0, 1])
 def test_signed_url_downloads_retry_as_often_as_civitai_max_retries_says(
     authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch, retries: int

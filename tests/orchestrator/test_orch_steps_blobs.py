@@ -71,6 +71,29 @@ def test_get_blob_follows_redirect(client: Any, api: Any) -> None:
     assert client.get_blob("A.png") == b"PNGDATA"
 
 
+@pytest.mark.parametrize("location", ["data:text/plain,x", "mailto:a@b.test", "javascript:x"])
+def test_a_redirect_to_a_location_that_cannot_be_followed_is_a_transport_error(
+    client: Any, api: Any, tmp_path: Path, location: str
+) -> None:
+    """httpx's bare ``InvalidURL`` (no ``CivitaiError``) escaped every blob read."""
+    api.get("/v2/consumer/blobs/A.png").respond(308, headers={"location": location})
+    with pytest.raises(TransportError, match="RemoteProtocolError: Invalid URL in location"):
+        client.get_blob("A.png")
+    with pytest.raises(TransportError):
+        client.download_blob("A.png", dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.anyio
+async def test_async_redirect_to_a_location_that_cannot_be_followed(
+    aclient: Any, api: Any, tmp_path: Path
+) -> None:
+    api.get("/v2/consumer/blobs/A.png").respond(308, headers={"location": "data:x"})
+    with pytest.raises(TransportError, match="Invalid URL in location"):
+        await aclient.download_blob("A.png", dir=tmp_path / "sub")
+    assert not (tmp_path / "sub").exists()
+
+
 def test_get_blob_forbidden(client: Any, api: Any) -> None:
     route = api.get("/v2/consumer/blobs/A.png").respond(403, json={"title": "nsfw level"})
     with pytest.raises(ForbiddenError):
