@@ -137,6 +137,14 @@ def test_failed_download_leaves_no_file(client: Any, api: Any, tmp_path: Path) -
         ("audio/mpeg", "A", ".mp3"),
         (None, "A.jpeg", ".jpeg"),
         ("application/x-unknown-thing", "A", ".bin"),
+        ("image/tiff", "A", ".tiff"),
+        ("application/x-tar", "A", ".tar"),
+        # types that would name a file that runs when opened: a hostile server's choice
+        ("application/hta", "A", ".bin"),
+        ("application/x-msdos-program", "A", ".bin"),
+        ("text/javascript", "A", ".bin"),
+        ("application/x-sh; charset=x", "A", ".bin"),
+        ("application/java-archive", "A", ".bin"),
     ],
 )
 def test_extension_for(content_type: str | None, blob_id: str, ext: str) -> None:

@@ -64,20 +64,34 @@ _EXTENSIONS: Final = {
     "audio/flac": ".flac",
     "model/gltf-binary": ".glb",
     "application/zip": ".zip",
+    "application/x-tar": ".tar",
+    "application/gzip": ".gz",
+    "application/x-gzip": ".gz",
     "application/json": ".json",
     "text/plain": ".txt",
 }
 
 
+_MEDIA_FAMILIES: Final = ("image/", "video/", "audio/", "model/")
+"""Types whose extension the platform's table may give: with any other, a server could
+name a file that runs when opened (``application/hta`` gives ``.hta``, ``text/javascript``
+``.js``, ``application/x-msdos-program`` ``.com``)."""
+
+
 def extension_for(content_type: str | None, blob_id: str) -> str:
-    """File extension for a blob: from the content type, else the blob id, else ``.bin``."""
+    """File extension for a blob: from the content type, else the blob id, else ``.bin``.
+
+    A content type the table above lacks gives an extension only when it is media
+    (image, video, audio, 3D model), never one that would run when opened.
+    """
     media = (content_type or "").split(";")[0].strip().lower()
     if media in _EXTENSIONS:
         return _EXTENSIONS[media]
     suffix = PurePosixPath(blob_id).suffix
     if suffix and suffix[1:].isalnum():
         return suffix.lower()
-    return (mimetypes.guess_extension(media) if media else None) or ".bin"
+    known = media.startswith(_MEDIA_FAMILIES) and mimetypes.guess_extension(media)
+    return known or ".bin"
 
 
 def _local(value: str | os.PathLike[str], what: str) -> str:
