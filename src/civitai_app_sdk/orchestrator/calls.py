@@ -276,7 +276,8 @@ def blob_size(
 ) -> Operation[int | None]:
     """HEAD a blob (following its redirect): its size in bytes when the server says.
 
-    Nothing is downloaded; a missing blob raises :class:`NotFoundError`.
+    Nothing is downloaded; a missing blob raises :class:`NotFoundError`. A length the
+    server gives for a compressed answer (``Content-Encoding``) is not the blob's: None.
     """
     call = get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level, **options).call
     return Operation(attrs.evolve(call, method="HEAD"), _content_length)
@@ -284,6 +285,8 @@ def blob_size(
 
 def _content_length(response: httpx.Response) -> int | None:
     refuse_not_blob(response)
+    if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
+        return None
     length = response.headers.get("content-length", "")
     return int(length) if length.isdigit() else None
 
