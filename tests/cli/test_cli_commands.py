@@ -534,6 +534,18 @@ def test_blob_lookup_and_download(authed, api, cli_home: Path) -> None:
     assert authed("blob", "X", "--nsfw", "--nsfw-level=r").exit_code == 2
 
 
+def test_blob_download_never_names_a_windows_device(authed, api, cli_home: Path) -> None:
+    """``blob CON.png --download`` saved CON.png: the console on Windows, not a file."""
+    api.get(f"{API}/v2/consumer/blobs/CON.png").respond(
+        content=b"png", headers={"content-type": "image/png"}
+    )
+    out = cli_home / "blobs"
+    result = authed("blob", "CON.png", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["path"] == str(out / "_CON.png")
+    assert [p.name for p in out.iterdir()] == ["_CON.png"]
+
+
 def test_blob_download_ends_on_a_trickle_with_nothing_saved(
     run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

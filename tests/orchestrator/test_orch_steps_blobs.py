@@ -342,6 +342,31 @@ def test_a_blob_id_never_names_a_file_outside_dir(blob_id: str) -> None:
     assert target.name not in {"", ".", ".."}
     assert not target.name.startswith(".")
     assert target.name.isprintable()  # no NUL (a bare ValueError) nor newline in a name
+    assert not set(target.name) & set('<>:"\\|?*')  # nor what a Windows name cannot hold
+    assert target.name.split(".")[0].rstrip(" ").upper() not in {"CON", "NUL", "AUX", "PRN"}
+
+
+@pytest.mark.parametrize(
+    ("blob_id", "name"),
+    [
+        ("CON.png", "_CON.png"),
+        ("nul", "_nul.png"),
+        ("com1.tar.gz", "_com1.tar.png"),
+        ("Lpt9 .x", "_Lpt9 .png"),
+        ("a:b<c>.png", "a_b_c_.png"),
+        ("CONSOLE.png", "CONSOLE.png"),
+    ],
+)
+def test_a_blob_id_names_a_file_windows_can_hold(
+    client: Any, api: Any, tmp_path: Path, blob_id: str, name: str
+) -> None:
+    """``CON.png`` is the console on Windows and ``a:b.png`` a stream of the file ``a``:
+    a blob id the server chose saved there, or nowhere."""
+    api.get(path__startswith="/v2/consumer/blobs/").respond(
+        200, content=b"png", headers={"content-type": "image/png"}
+    )
+    assert client.download_blob(blob_id, dir=tmp_path) == tmp_path / name
+    assert [p.name for p in tmp_path.iterdir()] == [name]
 
 
 def test_a_blob_id_with_control_characters_downloads_to_a_plain_name(

@@ -17,16 +17,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
-from civitai_app_sdk.orchestrator.blobs import file_mode
+from civitai_app_sdk.orchestrator.blobs import file_mode, portable_stem
 
 _KNOWN_SUFFIX: Final = re.compile(r"\.[A-Za-z0-9]{2,5}$")
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def safe_stem(*parts: str) -> str:
-    """A file name stem from ids and step names (``$0`` becomes ``0``), no path tricks."""
+    """A file name stem from ids and step names (``$0`` becomes ``0``), no path tricks
+    and no Windows device name (``CON`` becomes ``_CON``)."""
     cleaned = [_UNSAFE.sub("_", part).strip("._-") for part in parts]
-    return "_".join(p for p in cleaned if p) or "download"
+    return portable_stem("_".join(p for p in cleaned if p) or "download")
 
 
 def strip_known_suffix(name: str) -> str:

@@ -25,6 +25,7 @@ __all__ = [
     "commit_file",
     "extension_for",
     "file_mode",
+    "portable_stem",
     "refuse_early",
     "target_path",
 ]
@@ -106,6 +107,19 @@ def _local(value: str | os.PathLike[str], what: str) -> str:
     return raw
 
 
+_DEVICES: Final = frozenset(
+    {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in "123456789")}
+)
+_NOT_ON_WINDOWS: Final = frozenset('<>:"/\\|?*')
+
+
+def portable_stem(stem: str) -> str:
+    """``stem`` with ``_`` before it when Windows reserves it for a device (``CON``,
+    ``nul.tar``): a file of that name there is the console or nothing at all."""
+    device = stem.split(".")[0].rstrip(" ").upper()
+    return f"_{stem}" if device in _DEVICES else stem
+
+
 def target_path(
     blob_id: str,
     content_type: str | None,
@@ -116,8 +130,10 @@ def target_path(
     """The file to write: ``path`` as given, or ``<blob stem><ext>`` inside ``dir``.
 
     Exactly one of them; :class:`ConfigurationError` otherwise. The blob id's stem is
-    reduced to a plain name, so an id can never point outside ``dir``, and characters
-    that are not printable (NUL, newlines, bidi overrides) become ``_``.
+    reduced to a plain name, so an id can never point outside ``dir``; characters that
+    are not printable (NUL, newlines, bidi overrides) or not allowed in a Windows name
+    (``:`` would name a stream of another file) become ``_``, and a Windows device name
+    (``CON``) gets a ``_`` before it.
     """
     if (dir is None) == (path is None):
         raise ConfigurationError("download_blob needs exactly one of dir= or path=")
@@ -126,7 +142,8 @@ def target_path(
     assert dir is not None
     dir = _local(dir, "dir")
     name = Path(PurePosixPath(blob_id).stem).name
-    stem = "".join(c if c.isprintable() else "_" for c in name).lstrip(".") or "blob"
+    kept = (c if c.isprintable() and c not in _NOT_ON_WINDOWS else "_" for c in name)
+    stem = portable_stem("".join(kept).lstrip(".") or "blob")
     return Path(dir) / f"{stem}{extension_for(content_type, blob_id)}"
 
 
