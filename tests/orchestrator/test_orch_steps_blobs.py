@@ -333,6 +333,31 @@ def test_downloaded_files_follow_the_umask(
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
+@pytest.mark.parametrize("failure", [PermissionError(13, "in use"), KeyboardInterrupt()])
+def test_without_hard_links_a_failed_rename_leaves_no_empty_file(
+    client: Any, api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
+) -> None:
+    """Where hard links are refused (FAT, some network shares) the name is reserved by an
+    empty file first: a rename refused then (a scanner holding the file) or Ctrl-C left
+    that empty file, which looked like a finished download and blocked the next one."""
+    import os
+
+    from civitai_app_sdk.errors import LocalFileError
+
+    def no_link(*args: Any, **kwargs: Any) -> None:
+        raise OSError(1, "hard links not allowed here")
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise failure
+
+    api.get("/v2/consumer/blobs/A.png").respond(200, content=b"png")
+    monkeypatch.setattr(os, "link", no_link)
+    monkeypatch.setattr(os, "replace", refused)
+    with pytest.raises(LocalFileError if isinstance(failure, OSError) else KeyboardInterrupt):
+        client.download_blob("A.png", dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 @given(st.text(min_size=1, max_size=40))
 def test_a_blob_id_never_names_a_file_outside_dir(blob_id: str) -> None:
     from civitai_app_sdk.orchestrator.blobs import target_path

@@ -191,7 +191,11 @@ def commit_file(temp: Path, target: Path, *, overwrite: bool) -> None:
             os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         except FileExistsError:
             raise BlobExistsError(target) from None
-        os.replace(temp, target)
+        try:
+            os.replace(temp, target)
+        except BaseException:  # an empty file there would look like a finished download
+            target.unlink(missing_ok=True)
+            raise
     else:
         temp.unlink()
 
