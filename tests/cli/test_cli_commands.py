@@ -546,6 +546,33 @@ def test_blob_download_never_names_a_windows_device(authed, api, cli_home: Path)
     assert [p.name for p in out.iterdir()] == ["_CON.png"]
 
 
+def test_a_full_disk_names_the_download_dir_and_leaves_nothing(
+    authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``blob --download`` named its staging folder (.download-x1y2/A.png), gone by then."""
+    import errno
+    import io
+
+    class Full(io.FileIO):
+        def write(self, data: Any) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get(url__startswith="https://cdn.test/").respond(content=b"x")
+    api.get(f"{API}/v2/consumer/blobs/A.png").respond(content=b"x")
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: Full(fd, "wb"))
+    out = cli_home / "out"
+    result = authed("blob", "A.png", "--download", f"--dir={out}")
+    assert result.exit_code == 1
+    assert f"cannot save the blob in {out}: No space left on device" in result.stderr
+    assert ".download-" not in result.stderr
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 11
+    reasons = {r.get("reason") for r in json.loads(result.stdout)["downloads"]}
+    assert "[Errno 28] No space left on device" in reasons
+    assert list(out.iterdir()) == []
+
+
 def test_blob_download_ends_on_a_trickle_with_nothing_saved(
     run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

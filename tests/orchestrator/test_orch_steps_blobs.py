@@ -333,6 +333,27 @@ def test_downloaded_files_follow_the_umask(
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
+def test_a_full_disk_is_a_local_file_error_and_leaves_no_file(
+    client: Any, api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import io
+    import os
+
+    from civitai_app_sdk.errors import LocalFileError
+
+    class Full(io.FileIO):
+        def write(self, data: Any) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    api.get("/v2/consumer/blobs/A.png").respond(200, content=b"png")
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: Full(fd, "wb"))
+    with pytest.raises(LocalFileError, match="No space left") as info:
+        client.download_blob("A.png", dir=tmp_path)
+    assert info.value.errno == errno.ENOSPC
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("failure", [PermissionError(13, "in use"), KeyboardInterrupt()])
 def test_without_hard_links_a_failed_rename_leaves_no_empty_file(
     client: Any, api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException

@@ -9,6 +9,7 @@ name that does not collide.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -72,7 +73,10 @@ def from_blob_endpoint(
     workflow_id: str | None = None,
     nsfw_level: str | None = None,
 ) -> tuple[Path, int]:
-    """Download through ``/v2/consumer/blobs/{id}`` (bearer auth), placed without collisions."""
+    """Download through ``/v2/consumer/blobs/{id}`` (bearer auth), placed without collisions.
+
+    A file that cannot be written is named by ``directory``, not the staging folder
+    (gone by the time the error is read)."""
     directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".download-", dir=directory))
     try:
@@ -81,6 +85,10 @@ def from_blob_endpoint(
         )
         size = written.stat().st_size
         return place(written, directory, stem, written.suffix), size
+    except sdk.LocalFileError as exc:
+        why = os.strerror(exc.errno) if exc.errno else exc.strerror
+        message = f"cannot save the blob in {directory}: {why}"
+        raise sdk.LocalFileError(exc.errno, message) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
