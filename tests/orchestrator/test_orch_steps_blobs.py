@@ -71,6 +71,26 @@ def test_get_blob_follows_redirect(client: Any, api: Any) -> None:
     assert client.get_blob("A.png") == b"PNGDATA"
 
 
+@pytest.mark.parametrize(
+    ("location", "token_sent"),
+    [
+        ("https://orch.test/v2/consumer/blobs/content/tok", True),
+        ("https://cdn.test/content/tok?sig=s", False),
+        ("https://orch.test:8443/content/tok", False),
+        ("http://orch.test/content/tok", False),  # https -> http: never in clear text
+    ],
+)
+def test_the_token_never_follows_a_blob_redirect_off_its_origin(
+    client: Any, api: Any, tmp_path: Path, location: str, token_sent: bool
+) -> None:
+    api.get("/v2/consumer/blobs/A.png").respond(308, headers={"location": location})
+    content = api.get(location.split("?")[0]).respond(200, content=b"png")
+    assert client.get_blob("A.png") == b"png"
+    assert client.download_blob("A.png", dir=tmp_path).read_bytes() == b"png"
+    for call in content.calls:
+        assert ("authorization" in call.request.headers) is token_sent
+
+
 @pytest.mark.parametrize("location", ["data:text/plain,x", "mailto:a@b.test", "javascript:x"])
 def test_a_redirect_to_a_location_that_cannot_be_followed_is_a_transport_error(
     client: Any, api: Any, tmp_path: Path, location: str
