@@ -573,6 +573,28 @@ def test_a_full_disk_names_the_download_dir_and_leaves_nothing(
     assert list(out.iterdir()) == []
 
 
+def test_long_step_names_and_blob_ids_still_download(authed, api, cli_home: Path) -> None:
+    """A server's 300-character step name (or blob id) made every download of it fail
+    with "File name too long", run after run."""
+    workflow = copy.deepcopy(WF)
+    workflow["steps"][0]["name"] = "s" * 300
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=workflow)
+    api.get(url__startswith="https://cdn.test/").respond(
+        content=b"x", headers={"content-type": "image/png"}
+    )
+    long_id = "B" * 300 + ".png"
+    api.get(f"{API}/v2/consumer/blobs/{long_id}").respond(
+        content=b"y", headers={"content-type": "image/png"}
+    )
+    out = cli_home / "out"
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 0, result.stdout
+    assert authed("blob", long_id, "--download", f"--dir={out}").exit_code == 0
+    names = [p.name for p in out.iterdir()]
+    assert len(names) == 3  # the two outputs results saved, and the blob
+    assert all(len(name) <= 255 for name in names)
+
+
 def test_blob_download_ends_on_a_trickle_with_nothing_saved(
     run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

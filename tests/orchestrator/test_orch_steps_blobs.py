@@ -374,6 +374,21 @@ def test_a_full_disk_is_a_local_file_error_and_leaves_no_file(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_long_blob_ids_name_files_a_file_system_can_hold(
+    client: Any, api: Any, tmp_path: Path
+) -> None:
+    """An id over 255 bytes (or its extension) ended every download into ``dir=`` in
+    "File name too long"; two long ids cut alike must still not share a file."""
+    api.get(path__startswith="/v2/consumer/blobs/").respond(
+        200, content=b"png", headers={"content-type": "image/png"}
+    )
+    ids = ["é" * 200 + "A", "é" * 200 + "B", "C." + "x" * 300]
+    paths = [client.download_blob(blob_id, dir=tmp_path) for blob_id in ids]
+    assert len(set(paths)) == 3
+    assert all(len(p.name.encode()) <= 255 and p.parent == tmp_path for p in paths)
+    assert paths[2].suffix == ".png"
+
+
 @pytest.mark.parametrize("failure", [PermissionError(13, "in use"), KeyboardInterrupt()])
 def test_without_hard_links_a_failed_rename_leaves_no_empty_file(
     client: Any, api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException

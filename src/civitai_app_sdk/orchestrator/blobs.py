@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import mimetypes
 import os
 import tempfile
@@ -89,7 +90,7 @@ def extension_for(content_type: str | None, blob_id: str) -> str:
     if media in _EXTENSIONS:
         return _EXTENSIONS[media]
     suffix = PurePosixPath(blob_id).suffix
-    if suffix and suffix[1:].isalnum():
+    if suffix[1:].isalnum() and len(suffix) <= _LONGEST_SUFFIX:
         return suffix.lower()
     known = media.startswith(_MEDIA_FAMILIES) and mimetypes.guess_extension(media)
     return known or ".bin"
@@ -113,9 +114,22 @@ _DEVICES: Final = frozenset(
 _NOT_ON_WINDOWS: Final = frozenset('<>:"/\\|?*')
 
 
+_LONGEST_STEM: Final = 200
+"""Bytes of a stem kept whole: file systems allow 255 a name, and ``-N`` and the
+extension need room."""
+_LONGEST_SUFFIX: Final = 16
+"""The longest extension of a blob id that is kept (``.safetensors`` fits)."""
+
+
 def portable_stem(stem: str) -> str:
-    """``stem`` with ``_`` before it when Windows reserves it for a device (``CON``,
-    ``nul.tar``): a file of that name there is the console or nothing at all."""
+    """``stem`` as a name any file system can hold: one longer than 200 bytes is cut,
+    with a hash of the whole so that two long names stay apart, and a Windows device
+    name (``CON``, ``nul.tar``: the console or nothing at all) gets ``_`` before it."""
+    whole = stem.encode("utf-8", "surrogatepass")
+    if len(whole) > _LONGEST_STEM:
+        digest = hashlib.sha256(whole).hexdigest()[:16]
+        cut = whole[: _LONGEST_STEM - len(digest) - 1].decode("utf-8", "ignore")
+        stem = f"{cut}-{digest}"
     device = stem.split(".")[0].rstrip(" ").upper()
     return f"_{stem}" if device in _DEVICES else stem
 
