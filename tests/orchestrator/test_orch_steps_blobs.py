@@ -374,6 +374,29 @@ def test_a_full_disk_is_a_local_file_error_and_leaves_no_file(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_file_made_while_the_blob_downloads_is_never_overwritten(
+    client: Any, api: Any, tmp_path: Path
+) -> None:
+    """Two downloads of one blob at once: the one that finishes second finds the name
+    taken (it was free when it started) and keeps its hands off the other's file."""
+    target = tmp_path / "A.png"
+
+    class Racing(httpx.SyncByteStream):
+        def __iter__(self) -> Any:
+            yield b"mine"
+            target.write_bytes(b"the other download's")
+
+    api.get("/v2/consumer/blobs/A.png").mock(
+        return_value=httpx.Response(200, headers={"content-type": "image/png"}, stream=Racing())
+    )
+    from civitai_app_sdk.orchestrator.blobs import BlobExistsError
+
+    with pytest.raises(BlobExistsError):
+        client.download_blob("A.png", dir=tmp_path)
+    assert target.read_bytes() == b"the other download's"
+    assert [p.name for p in tmp_path.iterdir()] == ["A.png"]
+
+
 def test_long_blob_ids_name_files_a_file_system_can_hold(
     client: Any, api: Any, tmp_path: Path
 ) -> None:
