@@ -595,6 +595,32 @@ def test_long_step_names_and_blob_ids_still_download(authed, api, cli_home: Path
     assert all(len(name) <= 255 for name in names)
 
 
+class _CtrlC(httpx.SyncByteStream):
+    def __iter__(self) -> Any:
+        yield b"\x89PNG half of it"
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("command", [["results", "wf-1"], ["blob", "IMGA.jpeg"]])
+def test_ctrl_c_mid_download_leaves_nothing_in_the_dir(
+    authed, api, cli_home: Path, command: list[str]
+) -> None:
+    """No part file, no staging folder, no file that looks complete."""
+    from civitai_app_sdk.cli._exit import ExitCode
+
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    for url in ("https://cdn.test/IMGA.jpeg", f"{API}/v2/consumer/blobs/IMGA.jpeg"):
+        api.get(url).mock(
+            side_effect=lambda request: httpx.Response(
+                200, headers={"content-type": "image/png"}, stream=_CtrlC()
+            )
+        )
+    out = cli_home / "out"
+    result = authed(*command, "--download", f"--dir={out}")
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert list(out.iterdir()) == []
+
+
 def test_blob_download_ends_on_a_trickle_with_nothing_saved(
     run, cli_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
