@@ -471,6 +471,22 @@ def test_a_signed_url_redirecting_nowhere_fails_that_download_only(
     assert sorted(p.name for p in out.iterdir()) == ["wf-1_vid_0.mp4"]
 
 
+def test_a_partial_answer_for_a_signed_url_is_a_failed_download(
+    authed, api, cli_home: Path
+) -> None:
+    """A 206 (part of the file, no range asked for) was saved and reported "saved"."""
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(206, content=b"\xff\xd8")
+    api.get("https://cdn.test/VIDB.mp4").respond(content=b"mp4")
+    out = cli_home / "dl"
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 11, result.stderr
+    reports = json.loads(result.stdout)["downloads"]
+    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
+    assert "only part of the file" in reports[0]["reason"]
+    assert [p.name for p in out.iterdir()] == ["wf-1_vid_0.mp4"]
+
+
 @pytest.mark.parametrize("retries", [0, 1])
 def test_signed_url_downloads_retry_as_often_as_civitai_max_retries_says(
     authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch, retries: int

@@ -275,6 +275,36 @@ async def test_async_download_cut_mid_body_leaves_no_file(
     assert list((tmp_path / "sub").iterdir()) == []
 
 
+def test_a_partial_answer_is_refused_and_nothing_is_saved(
+    client: Any, api: Any, tmp_path: Path
+) -> None:
+    """A 206 (a proxy or cache handing out part of the file, no range asked for) was
+    saved as the whole blob: a file that looked complete."""
+    from civitai_app_sdk.errors import ResponseValidationError
+
+    part = {"content-type": "image/png", "content-range": "bytes 0-3/100000"}
+    api.get("/v2/consumer/blobs/C.png").respond(206, content=b"\x89PNG", headers=part)
+    api.get("/v2/consumer/blobs/archive/enc").respond(206, content=b"PK", headers=part)
+    for read in (
+        lambda: client.download_blob("C.png", dir=tmp_path),
+        lambda: client.get_blob("C.png"),
+        lambda: client.download_archive("enc", tmp_path),
+    ):
+        with pytest.raises(ResponseValidationError, match="only part of the"):
+            read()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.anyio
+async def test_async_partial_answer_is_refused(aclient: Any, api: Any, tmp_path: Path) -> None:
+    from civitai_app_sdk.errors import ResponseValidationError
+
+    api.get("/v2/consumer/blobs/C.png").respond(206, content=b"\x89PNG")
+    with pytest.raises(ResponseValidationError, match="HTTP 206"):
+        await aclient.download_blob("C.png", dir=tmp_path / "sub")
+    assert not (tmp_path / "sub").exists()
+
+
 # --- download_blob: explicit dir= or path=, never a silent overwrite ---------------------
 
 

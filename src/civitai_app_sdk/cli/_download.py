@@ -19,7 +19,7 @@ import httpx
 
 from civitai_app_sdk import errors as sdk
 from civitai_app_sdk._transport import Settings, SyncTransport, to_url
-from civitai_app_sdk.orchestrator._reading import refuse_page_for_file
+from civitai_app_sdk.orchestrator._reading import refuse_page_for_file, refuse_partial
 from civitai_app_sdk.orchestrator.blobs import extension_for
 
 from ._errors import before_hint, sentence
@@ -58,6 +58,7 @@ def _from_url(
 ) -> tuple[Path, int]:
     with http.stream(to_url("GET", url, follow_redirects=True)) as response:
         refuse_page_for_file(response, "file")
+        refuse_partial(response, "file")
         ext = extension_for(response.headers.get("content-type"), blob_id or "")
         return save_chunks(
             response.iter_bytes(1 << 16), directory, stem, ext, on_bytes=progress.advance

@@ -267,6 +267,21 @@ def refuse_page_for_file(response: httpx.Response, what: str = "blob") -> None:
         raise web_page_error(response, message, BLOB_PAGE_HINT)
 
 
+def refuse_partial(response: httpx.Response, what: str = "blob") -> None:
+    """Raise :class:`ResponseValidationError` when ``response`` is ``206 Partial Content``:
+    no range was asked for, so it holds only part of ``what``, and a file saved from it
+    would look complete."""
+    if response.status_code == 206:
+        raise ResponseValidationError(
+            f"the answer holds only part of the {what} (HTTP 206; no range was asked for)",
+            hint="A proxy or a cache answered with part of the file: try again",
+            status=response.status_code,
+            request_id=request_id(response),
+            headers=response.headers,
+            response=response,
+        )
+
+
 def _first_problem(kind: Any, content: bytes, error: ValidationError) -> Any:
     """The problem a message names first. Past :data:`MOST_LENIENT` problems (a broken
     or hostile answer) listing them all took seconds (400,000 took 1.9 s), so the body

@@ -28,7 +28,7 @@ from .._request import Call, RequestOptions, with_options
 from ..errors import BlobBlockedError, RequestValidationError
 from ._charges import warn_charged
 from ._params import WORKFLOWS, hold_params, invalid, list_params, segment, text
-from ._reading import read, refuse_page_for_file, refuse_web_page
+from ._reading import read, refuse_page_for_file, refuse_partial, refuse_web_page
 from .validation import WorkflowBody, validate_workflow_body
 
 __all__ = ["Operation", "WorkflowPage", "new_external_id", "segment"]
@@ -257,9 +257,11 @@ def refuse_blocked(response: httpx.Response) -> None:
 
 def refuse_not_blob(response: httpx.Response) -> None:
     """Raise when ``response`` is not a blob's content: the blocked-media placeholder
-    (:class:`BlobBlockedError`) or a web page (``ResponseValidationError``)."""
+    (:class:`BlobBlockedError`), a web page or a part of the blob
+    (``ResponseValidationError``)."""
     refuse_blocked(response)
     refuse_page_for_file(response)
+    refuse_partial(response)
 
 
 def _content(response: httpx.Response) -> bytes:
