@@ -146,8 +146,8 @@ def target_path(
     Exactly one of them; :class:`ConfigurationError` otherwise. The blob id's stem is
     reduced to a plain name, so an id can never point outside ``dir``; characters that
     are not printable (NUL, newlines, bidi overrides) or not allowed in a Windows name
-    (``:`` would name a stream of another file) become ``_``, and a Windows device name
-    (``CON``) gets a ``_`` before it.
+    (``:`` would name a stream of another file) become ``_``, and the stem is made
+    portable (:func:`portable_stem`: a Windows device name, a stem too long).
     """
     if (dir is None) == (path is None):
         raise ConfigurationError("download_blob needs exactly one of dir= or path=")
