@@ -180,12 +180,13 @@ def _from_pool(request: httpx.Request) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _redirects(request: httpx.Request) -> Iterator[None]:
-    """A redirect httpx cannot follow (``Location: data:x``, ``mailto:x``) is the
-    server's protocol error, as httpx makes other bad ``Location`` values: its bare
-    ``InvalidURL`` is no ``httpx.HTTPError``, so the SDK's errors did not cover it."""
+    """A redirect httpx cannot follow (``Location: data:x``, ``mailto:x``, a malformed
+    IDNA host ``https://xn--/``) is the server's protocol error, as httpx makes other
+    bad ``Location`` values: its bare ``InvalidURL`` or ``UnicodeError`` is no
+    ``httpx.HTTPError``, so the SDK's errors did not cover it."""
     try:
         yield
-    except httpx.InvalidURL as exc:
+    except (httpx.InvalidURL, UnicodeError) as exc:
         message = f"Invalid URL in location header: {exc}"
         raise httpx.RemoteProtocolError(message, request=request) from exc
 

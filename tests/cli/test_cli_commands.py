@@ -487,6 +487,22 @@ def test_a_partial_answer_for_a_signed_url_is_a_failed_download(
     assert [p.name for p in out.iterdir()] == ["wf-1_vid_0.mp4"]
 
 
+def test_a_signed_url_with_a_malformed_idna_host_fails_that_download_only(
+    authed, api, cli_home: Path
+) -> None:
+    """``https://xn--/x`` in a workflow ended ``results --download`` in a traceback."""
+    workflow = copy.deepcopy(WF)
+    workflow["steps"][0]["output"]["images"][0]["url"] = "https://xn--/IMGA?sig=s"
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=workflow)
+    api.get("https://cdn.test/VIDB.mp4").respond(content=b"mp4")
+    out = cli_home / "dl"
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 11, result.stderr
+    reports = json.loads(result.stdout)["downloads"]
+    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
+    assert reports[0]["reason"].startswith("the server gave a URL that cannot be fetched")
+
+
 @pytest.mark.parametrize("retries", [0, 1])
 def test_signed_url_downloads_retry_as_often_as_civitai_max_retries_says(
     authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch, retries: int

@@ -91,11 +91,14 @@ def test_the_token_never_follows_a_blob_redirect_off_its_origin(
         assert ("authorization" in call.request.headers) is token_sent
 
 
-@pytest.mark.parametrize("location", ["data:text/plain,x", "mailto:a@b.test", "javascript:x"])
+@pytest.mark.parametrize(
+    "location", ["data:text/plain,x", "mailto:a@b.test", "javascript:x", "https://xn--/x"]
+)
 def test_a_redirect_to_a_location_that_cannot_be_followed_is_a_transport_error(
     client: Any, api: Any, tmp_path: Path, location: str
 ) -> None:
-    """httpx's bare ``InvalidURL`` (no ``CivitaiError``) escaped every blob read."""
+    """httpx's bare ``InvalidURL`` or idna's ``IDNAError`` (no ``CivitaiError``) escaped
+    every blob read."""
     api.get("/v2/consumer/blobs/A.png").respond(308, headers={"location": location})
     with pytest.raises(TransportError, match="RemoteProtocolError: Invalid URL in location"):
         client.get_blob("A.png")
