@@ -168,6 +168,12 @@ def test_failed_download_leaves_no_file(client: Any, api: Any, tmp_path: Path) -
         ("text/javascript", "A", ".bin"),
         ("application/x-sh; charset=x", "A", ".bin"),
         ("application/java-archive", "A", ".bin"),
+        # nor does a blob id's own extension of that kind
+        (None, "A.hta", ".bin"),
+        ("application/octet-stream", "A.EXE", ".bin"),
+        (None, "A.js", ".bin"),
+        ("application/octet-stream", "A.safetensors", ".safetensors"),
+        (None, "A.fbx", ".fbx"),
     ],
 )
 def test_extension_for(content_type: str | None, blob_id: str, ext: str) -> None:

@@ -78,20 +78,31 @@ _MEDIA_FAMILIES: Final = ("image/", "video/", "audio/", "model/")
 """Types whose extension the platform's table may give: with any other, a server could
 name a file that runs when opened (``application/hta`` gives ``.hta``, ``text/javascript``
 ``.js``, ``application/x-msdos-program`` ``.com``)."""
+_RUNS_WHEN_OPENED: Final = frozenset({
+    ".exe", ".com", ".bat", ".cmd", ".scr", ".pif", ".msi", ".msp", ".msc", ".cpl", ".dll",
+    ".sys", ".hta", ".js", ".jse", ".vbs", ".vbe", ".vb", ".wsf", ".wsh", ".ws", ".ps1",
+    ".psm1", ".lnk", ".url", ".reg", ".inf", ".scf", ".sct", ".chm", ".hlp", ".jar",
+    ".application", ".gadget", ".iso", ".img", ".vhd", ".vhdx", ".command", ".app",
+    ".desktop", ".sh", ".py", ".pyw", ".pl", ".rb", ".htm", ".html", ".xhtml", ".mht",
+    ".mhtml",
+})  # fmt: skip
+"""Extensions a file manager runs (or opens as a page) on a double click: a blob id's
+own extension is replaced by ``.bin`` when it is one of them."""
 
 
 def extension_for(content_type: str | None, blob_id: str) -> str:
     """File extension for a blob: from the content type, else the blob id, else ``.bin``.
 
     A content type the table above lacks gives an extension only when it is media
-    (image, video, audio, 3D model), never one that would run when opened.
+    (image, video, audio, 3D model); a blob id's extension that would run when opened
+    (``.exe``, ``.hta``, ``.js``) gives ``.bin``.
     """
     media = (content_type or "").split(";")[0].strip().lower()
     if media in _EXTENSIONS:
         return _EXTENSIONS[media]
-    suffix = PurePosixPath(blob_id).suffix
+    suffix = PurePosixPath(blob_id).suffix.lower()
     if suffix[1:].isalnum() and len(suffix) <= _LONGEST_SUFFIX:
-        return suffix.lower()
+        return ".bin" if suffix in _RUNS_WHEN_OPENED else suffix
     known = media.startswith(_MEDIA_FAMILIES) and mimetypes.guess_extension(media)
     return known or ".bin"
 
