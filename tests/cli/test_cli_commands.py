@@ -578,6 +578,28 @@ def test_blob_download_never_names_a_windows_device(authed, api, cli_home: Path)
     assert [p.name for p in out.iterdir()] == ["_CON.png"]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need a privilege")
+def test_results_download_never_writes_through_a_symlink(authed, api, cli_home: Path) -> None:
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(
+        content=b"webp", headers={"content-type": "image/webp"}
+    )
+    api.get("https://cdn.test/VIDB.mp4").respond(
+        content=b"mp4", headers={"content-type": "video/mp4"}
+    )
+    out, victim = cli_home / "out", cli_home / "victim"
+    out.mkdir()
+    victim.write_bytes(b"precious")
+    (out / "wf-1_0_0.webp").symlink_to(victim)
+    (out / "wf-1_vid_0.mp4").symlink_to(cli_home / "nowhere")
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 0, result.stderr
+    paths = [r.get("path") for r in json.loads(result.stdout)["downloads"]]
+    assert paths == [str(out / "wf-1_0_0-1.webp"), None, str(out / "wf-1_vid_0-1.mp4")]
+    assert victim.read_bytes() == b"precious"
+    assert not (cli_home / "nowhere").exists()
+
+
 def test_a_full_disk_names_the_download_dir_and_leaves_nothing(
     authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -413,6 +413,40 @@ def test_a_full_disk_is_a_local_file_error_and_leaves_no_file(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need a privilege")
+@pytest.mark.parametrize("kind", ["symlink", "dangling symlink", "directory"])
+def test_a_download_never_writes_through_a_symlink_or_over_a_directory(
+    client: Any, api: Any, tmp_path: Path, kind: str
+) -> None:
+    """A link planted under the blob's name (a shared folder) must not lead the bytes
+    to the file it names; with ``overwrite=True`` the link itself is replaced."""
+    from civitai_app_sdk.errors import LocalFileError
+    from civitai_app_sdk.orchestrator.blobs import BlobExistsError
+
+    api.get("/v2/consumer/blobs/A.png").respond(200, content=b"blob")
+    out, victim = tmp_path / "out", tmp_path / "victim"
+    out.mkdir()
+    if kind == "directory":
+        (out / "A.png").mkdir()
+    else:
+        if kind == "symlink":
+            victim.write_bytes(b"precious")
+        (out / "A.png").symlink_to(victim)
+    with pytest.raises(BlobExistsError):
+        client.download_blob("A.png", dir=out)
+    if kind == "directory":
+        with pytest.raises(LocalFileError):
+            client.download_blob("A.png", dir=out, overwrite=True)
+        assert (out / "A.png").is_dir()
+    else:
+        client.download_blob("A.png", dir=out, overwrite=True)
+        assert not (out / "A.png").is_symlink()
+        assert (out / "A.png").read_bytes() == b"blob"
+        assert victim.exists() is (kind == "symlink")
+        assert kind != "symlink" or victim.read_bytes() == b"precious"
+    assert sorted(p.name for p in out.iterdir()) == ["A.png"]
+
+
 def test_a_file_made_while_the_blob_downloads_is_never_overwritten(
     client: Any, api: Any, tmp_path: Path
 ) -> None:
