@@ -107,6 +107,40 @@ def test_a_redirect_to_a_location_that_cannot_be_followed_is_a_transport_error(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("location", ["file:///etc/passwd", "ftp://127.0.0.1/x?sig=s"])
+def test_a_redirect_to_another_scheme_is_not_followed(tmp_path: Path, location: str) -> None:
+    """A real pool (respx would answer any scheme): no file is read, nothing is saved."""
+    import http.server
+    import threading
+
+    from civitai_app_sdk.orchestrator import OrchestratorClient
+
+    class Redirecting(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(308)
+            self.send_header("location", location)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with OrchestratorClient("t", base_url=url, max_retries=0) as client:
+            with pytest.raises(TransportError, match="UnsupportedProtocol") as info:
+                client.download_blob("A.png", dir=tmp_path)
+            with pytest.raises(TransportError):
+                client.get_blob("A.png")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "sig=s" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.anyio
 async def test_async_redirect_to_a_location_that_cannot_be_followed(
     aclient: Any, api: Any, tmp_path: Path
