@@ -600,6 +600,35 @@ def test_results_download_never_writes_through_a_symlink(authed, api, cli_home: 
     assert not (cli_home / "nowhere").exists()
 
 
+def test_an_unreadable_file_of_the_same_name_and_size_does_not_fail_the_download(
+    authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Comparing it with the download (is it the same file, saved before?) raised
+    PermissionError: that output failed on every run."""
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(
+        content=b"webp", headers={"content-type": "image/webp"}
+    )
+    api.get("https://cdn.test/VIDB.mp4").respond(
+        content=b"mp4", headers={"content-type": "video/mp4"}
+    )
+    out = cli_home / "out"
+    out.mkdir()
+    locked = out / "wf-1_0_0.webp"
+    locked.write_bytes(b"WEBP")  # as long as the download
+    real_open = Path.open
+
+    def open_(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", open_)
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 0, result.stdout
+    assert (out / "wf-1_0_0-1.webp").read_bytes() == b"webp"
+
+
 def test_a_full_disk_names_the_download_dir_and_leaves_nothing(
     authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -61,13 +61,17 @@ def _same_bytes(a: Path, b: Path) -> bool:
 
 
 def _identical(finished: Path, directory: Path, stem: str, ext: str) -> Path | None:
-    """An existing ``stem+ext`` or ``stem-N+ext`` with exactly ``finished``'s bytes."""
+    """An existing ``stem+ext`` or ``stem-N+ext`` with exactly ``finished``'s bytes (a
+    file that cannot be read is not one: the download is saved beside it)."""
     for index in range(10_000):
         candidate = directory / (f"{stem}{ext}" if index == 0 else f"{stem}-{index}{ext}")
         if not candidate.is_file():
             return None
-        if _same_bytes(candidate, finished):
-            return candidate
+        try:
+            if _same_bytes(candidate, finished):
+                return candidate
+        except OSError:
+            continue
     return None
 
 
