@@ -306,6 +306,37 @@ def test_download_cut_mid_body_is_a_transport_error_and_leaves_no_file(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_body_shorter_than_its_content_length_leaves_no_file(tmp_path: Path) -> None:
+    """On the wire (respx does not check lengths): 3 of 100 announced bytes, then the
+    connection closes. The download fails and nothing that looks complete is left."""
+    import socket
+    import threading
+
+    from civitai_app_sdk.orchestrator import OrchestratorClient
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()  # once: a failure mid-body is not retried
+        with conn:
+            conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 100\r\n\r\nPNG"
+            )
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        with (
+            OrchestratorClient("t", base_url=url) as client,
+            pytest.raises(TransportError, match="complete message body"),
+        ):
+            client.download_blob("A.png", dir=tmp_path)
+    finally:
+        listener.close()
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.anyio
 async def test_async_download_cut_mid_body_leaves_no_file(
     aclient: Any, api: Any, tmp_path: Path
