@@ -21,7 +21,7 @@ from ._capture import finish
 from ._deadline import request_deadline
 from ._failures import error_for, retry_after, send_failure
 from ._limits import MAX_ERROR_BODY, BodyBuffer
-from ._redact import mask_secrets, redact
+from ._redact import capabilities_in, mask_secrets, redact
 from ._request import Call, RequestBuilder, build_request
 from ._retry import RetryPastDeadline, RetryPolicy
 from ._settings import DEFAULT_TIMEOUT, Settings, TokenSource
@@ -165,7 +165,8 @@ def exchange(
             if answered:
                 return response
             failure = (call.errors or error_for)(call, response)
-            mask_secrets(failure, (token,))
+            urls = {str(request.url), str(response.url)}  # a redirect's target, too
+            mask_secrets(failure, [token, *(c for url in urls for c in capabilities_in(url))])
             delay = settings.retry.delay(call, attempt, response=response)
             asked = delay is not None and delay == retry_after(response)  # the server's wait
         yield Sleep(_retry_or_raise(call, attempt, delay, failure, clock(), server_asked=asked))

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final, overload
 
-__all__ = ["MASK", "holds_secret", "mask_secrets", "redact"]
+__all__ = ["MASK", "capabilities_in", "holds_secret", "mask_secrets", "redact"]
 
 MASK: Final = "***"
 """What a secret is replaced with."""
@@ -53,6 +53,13 @@ def redact(value: str | Mapping[str, str]) -> str | dict[str, str]:
 def holds_secret(text: str) -> bool:
     """Whether :func:`redact` would mask anything in ``text``."""
     return any(p.search(text) for p in (_CAPABILITY_PATH, _SECRET_QUERY, _BEARER))
+
+
+def capabilities_in(url: str) -> list[str]:
+    """The secret values :func:`redact` masks in ``url`` (a blob token, a ``sig``), so
+    that a server echoing one bare can be masked too (:func:`mask_secrets`)."""
+    found = [m.group(0)[len(m.group(1)) :] for m in _CAPABILITY_PATH.finditer(url)]
+    return found + [m.group(0)[len(m.group(1)) :] for m in _SECRET_QUERY.finditer(url)]
 
 
 _ECHO_FIELDS: Final = ("error", "error_description", "body", "body_text", "problem")

@@ -68,9 +68,10 @@ def to_url(method: str, url: str, **fields: Any) -> Call:
     """A :class:`Call` to an absolute URL on any origin (the settings' token is not sent)."""
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
+        host = parsed.host  # decoded from IDNA: a malformed one is a UnicodeError
+    except (httpx.InvalidURL, TypeError, UnicodeError) as exc:
         raise RequestValidationError([redact(f"{url}: {exc}")], "URL") from exc
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+    if parsed.scheme not in ("http", "https") or not host:
         raise RequestValidationError([redact(f"{url}: not an http(s) URL")], "URL")
     origin = str(parsed.copy_with(raw_path=b"/", fragment=None))[:-1]
     return Call(method, parsed.raw_path.decode("ascii"), base_url=origin, **fields)

@@ -178,6 +178,19 @@ def _from_pool(request: httpx.Request) -> Iterator[None]:
         raise
 
 
+@contextlib.contextmanager
+def _redirects(request: httpx.Request) -> Iterator[None]:
+    """A redirect httpx cannot follow (``Location: data:x``, ``mailto:x``, a malformed
+    IDNA host ``https://xn--/``) is the server's protocol error, as httpx makes other
+    bad ``Location`` values: its bare ``InvalidURL`` or ``UnicodeError`` is no
+    ``httpx.HTTPError``, so the SDK's errors did not cover it."""
+    try:
+        yield
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        message = f"Invalid URL in location header: {exc}"
+        raise httpx.RemoteProtocolError(message, request=request) from exc
+
+
 def _pool_answer(request: httpx.Request, response: httpx.Response) -> httpx.Response:
     """``response`` from the pool as the clients' ``send`` hands it out: tied to
     ``request`` and logged to ``httpx`` (redacted, see
@@ -225,7 +238,10 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
             request.extensions["trace"] = effect.watch.saw
         pool = self._direct(effect)
         if pool is None:
-            return self.http.send(request, stream=True, follow_redirects=effect.follow_redirects)
+            with _redirects(request):
+                return self.http.send(
+                    request, stream=True, follow_redirects=effect.follow_redirects
+                )
         if self.http.is_closed:
             raise RuntimeError(_CLOSED)
         with _from_pool(request):
@@ -360,9 +376,10 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
             await self._loops.enter()
         pool = self._direct(effect)
         if pool is None:
-            return await self.http.send(
-                request, stream=True, follow_redirects=effect.follow_redirects
-            )
+            with _redirects(request):
+                return await self.http.send(
+                    request, stream=True, follow_redirects=effect.follow_redirects
+                )
         if self.http.is_closed:
             raise RuntimeError(_CLOSED)
         with _from_pool(request):

@@ -452,6 +452,57 @@ def test_results_expired_url_falls_back_to_blob_endpoint(authed, api, cli_home: 
     assert sorted(p.name for p in out.iterdir()) == ["wf-1_0_0.jpeg"]
 
 
+def test_a_signed_url_redirecting_nowhere_fails_that_download_only(
+    authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``Location: data:x`` ended the command in a traceback (httpx's bare InvalidURL)."""
+    monkeypatch.setenv("CIVITAI_MAX_RETRIES", "0")
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(302, headers={"location": "data:x"})
+    api.get("https://cdn.test/VIDB.mp4").respond(
+        content=b"mp4", headers={"content-type": "video/mp4"}
+    )
+    out = cli_home / "dl"
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 11, result.stderr
+    reports = json.loads(result.stdout)["downloads"]
+    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
+    assert reports[0]["reason"] == "RemoteProtocolError"
+    assert sorted(p.name for p in out.iterdir()) == ["wf-1_vid_0.mp4"]
+
+
+def test_a_partial_answer_for_a_signed_url_is_a_failed_download(
+    authed, api, cli_home: Path
+) -> None:
+    """A 206 (part of the file, no range asked for) was saved and reported "saved"."""
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(206, content=b"\xff\xd8")
+    api.get("https://cdn.test/VIDB.mp4").respond(content=b"mp4")
+    out = cli_home / "dl"
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 11, result.stderr
+    reports = json.loads(result.stdout)["downloads"]
+    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
+    assert "only part of the file" in reports[0]["reason"]
+    assert [p.name for p in out.iterdir()] == ["wf-1_vid_0.mp4"]
+
+
+def test_a_signed_url_with_a_malformed_idna_host_fails_that_download_only(
+    authed, api, cli_home: Path
+) -> None:
+    """``https://xn--/x`` in a workflow ended ``results --download`` in a traceback."""
+    workflow = copy.deepcopy(WF)
+    workflow["steps"][0]["output"]["images"][0]["url"] = "https://xn--/IMGA?sig=s"
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=workflow)
+    api.get("https://cdn.test/VIDB.mp4").respond(content=b"mp4")
+    out = cli_home / "dl"
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 11, result.stderr
+    reports = json.loads(result.stdout)["downloads"]
+    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
+    assert reports[0]["reason"].startswith("the server gave a URL that cannot be fetched")
+
+
 @pytest.mark.parametrize("retries", [0, 1])
 def test_signed_url_downloads_retry_as_often_as_civitai_max_retries_says(
     authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch, retries: int
@@ -513,6 +564,144 @@ def test_blob_lookup_and_download(authed, api, cli_home: Path) -> None:
     assert [p.name for p in out.iterdir()] == ["VIDB.mp4"]
     assert "nsfwLevel" not in route.calls.last.request.url.params
     assert authed("blob", "X", "--nsfw", "--nsfw-level=r").exit_code == 2
+
+
+def test_blob_download_never_names_a_windows_device(authed, api, cli_home: Path) -> None:
+    """``blob CON.png --download`` saved CON.png: the console on Windows, not a file."""
+    api.get(f"{API}/v2/consumer/blobs/CON.png").respond(
+        content=b"png", headers={"content-type": "image/png"}
+    )
+    out = cli_home / "blobs"
+    result = authed("blob", "CON.png", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["path"] == str(out / "_CON.png")
+    assert [p.name for p in out.iterdir()] == ["_CON.png"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need a privilege")
+def test_results_download_never_writes_through_a_symlink(authed, api, cli_home: Path) -> None:
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(
+        content=b"webp", headers={"content-type": "image/webp"}
+    )
+    api.get("https://cdn.test/VIDB.mp4").respond(
+        content=b"mp4", headers={"content-type": "video/mp4"}
+    )
+    out, victim = cli_home / "out", cli_home / "victim"
+    out.mkdir()
+    victim.write_bytes(b"precious")
+    (out / "wf-1_0_0.webp").symlink_to(victim)
+    (out / "wf-1_vid_0.mp4").symlink_to(cli_home / "nowhere")
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 0, result.stderr
+    paths = [r.get("path") for r in json.loads(result.stdout)["downloads"]]
+    assert paths == [str(out / "wf-1_0_0-1.webp"), None, str(out / "wf-1_vid_0-1.mp4")]
+    assert victim.read_bytes() == b"precious"
+    assert not (cli_home / "nowhere").exists()
+
+
+def test_an_unreadable_file_of_the_same_name_and_size_does_not_fail_the_download(
+    authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Comparing it with the download (is it the same file, saved before?) raised
+    PermissionError: that output failed on every run."""
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(
+        content=b"webp", headers={"content-type": "image/webp"}
+    )
+    api.get("https://cdn.test/VIDB.mp4").respond(
+        content=b"mp4", headers={"content-type": "video/mp4"}
+    )
+    out = cli_home / "out"
+    out.mkdir()
+    locked = out / "wf-1_0_0.webp"
+    locked.write_bytes(b"WEBP")  # as long as the download
+    real_open = Path.open
+
+    def open_(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", open_)
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 0, result.stdout
+    assert (out / "wf-1_0_0-1.webp").read_bytes() == b"webp"
+
+
+def test_a_full_disk_names_the_download_dir_and_leaves_nothing(
+    authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``blob --download`` named its staging folder (.download-x1y2/A.png), gone by then."""
+    import errno
+    import io
+
+    class Full(io.FileIO):
+        def write(self, data: Any) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get(url__startswith="https://cdn.test/").respond(content=b"x")
+    api.get(f"{API}/v2/consumer/blobs/A.png").respond(content=b"x")
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: Full(fd, "wb"))
+    out = cli_home / "out"
+    result = authed("blob", "A.png", "--download", f"--dir={out}")
+    assert result.exit_code == 1
+    assert f"cannot save the blob in {out}: No space left on device" in result.stderr
+    assert ".download-" not in result.stderr
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 11
+    reasons = {r.get("reason") for r in json.loads(result.stdout)["downloads"]}
+    assert "[Errno 28] No space left on device" in reasons
+    assert list(out.iterdir()) == []
+
+
+def test_long_step_names_and_blob_ids_still_download(authed, api, cli_home: Path) -> None:
+    """A server's 300-character step name (or blob id) made every download of it fail
+    with "File name too long", run after run."""
+    workflow = copy.deepcopy(WF)
+    workflow["steps"][0]["name"] = "s" * 300
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=workflow)
+    api.get(url__startswith="https://cdn.test/").respond(
+        content=b"x", headers={"content-type": "image/png"}
+    )
+    long_id = "B" * 300 + ".png"
+    api.get(f"{API}/v2/consumer/blobs/{long_id}").respond(
+        content=b"y", headers={"content-type": "image/png"}
+    )
+    out = cli_home / "out"
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 0, result.stdout
+    assert authed("blob", long_id, "--download", f"--dir={out}").exit_code == 0
+    names = [p.name for p in out.iterdir()]
+    assert len(names) == 3  # the two outputs results saved, and the blob
+    assert all(len(name) <= 255 for name in names)
+
+
+class _CtrlC(httpx.SyncByteStream):
+    def __iter__(self) -> Any:
+        yield b"\x89PNG half of it"
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("command", [["results", "wf-1"], ["blob", "IMGA.jpeg"]])
+def test_ctrl_c_mid_download_leaves_nothing_in_the_dir(
+    authed, api, cli_home: Path, command: list[str]
+) -> None:
+    """No part file, no staging folder, no file that looks complete."""
+    from civitai_app_sdk.cli._exit import ExitCode
+
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    for url in ("https://cdn.test/IMGA.jpeg", f"{API}/v2/consumer/blobs/IMGA.jpeg"):
+        api.get(url).mock(
+            side_effect=lambda request: httpx.Response(
+                200, headers={"content-type": "image/png"}, stream=_CtrlC()
+            )
+        )
+    out = cli_home / "out"
+    result = authed(*command, "--download", f"--dir={out}")
+    assert result.exit_code == ExitCode.INTERRUPTED
+    assert list(out.iterdir()) == []
 
 
 def test_blob_download_ends_on_a_trickle_with_nothing_saved(

@@ -64,8 +64,8 @@ def test_nul_in_a_header_option_is_refused() -> None:
         client.get("w", extra_headers={"Authorization": "Bearer other"})
 
 
-def test_a_300_character_blob_id_the_os_refuses_is_a_local_file_error(tmp_path: Path) -> None:
-    long_id = "b" * 300
+def test_a_300_character_file_name_the_os_refuses_is_a_local_file_error(tmp_path: Path) -> None:
+    long_id = "b" * 300  # into dir= its name is cut to fit; path= is used as given
     with respx.mock(base_url=BASE) as api:
         api.get(f"/v2/consumer/blobs/{long_id}").respond(
             200, content=b"png", headers={"content-type": "image/png"}
@@ -74,7 +74,7 @@ def test_a_300_character_blob_id_the_os_refuses_is_a_local_file_error(tmp_path: 
             OrchestratorClient("t", base_url=BASE) as client,
             pytest.raises(LocalFileError) as info,
         ):
-            client.download_blob(long_id, dir=tmp_path)
+            client.download_blob(long_id, path=tmp_path / f"{long_id}.png")
     assert isinstance(info.value, OSError)
     assert list(tmp_path.iterdir()) == []
 

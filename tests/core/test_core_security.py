@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from civitai_app_sdk._transport import Call, Settings, SyncTransport
 from civitai_app_sdk.errors import (
     ConfigurationError,
     NotFoundError,
+    OrchestratorError,
     RequestValidationError,
     TransportError,
 )
@@ -128,6 +130,43 @@ def test_error_messages_never_carry_a_capability() -> None:
             client.get_blob("b1")
     assert CAPABILITY not in str(info.value)
     assert CAPABILITY not in repr(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        (f"https://o.test/v2/consumer/blobs/content/{CAPABILITY}", CAPABILITY),
+        (f"https://cdn.test/b1?sig={CAPABILITY}&exp=2026", CAPABILITY),
+    ],
+)
+def test_a_capability_the_server_echoes_bare_is_masked(url: str, secret: str) -> None:
+    """An expired link's 403 that said "token ENCRYPTED... expired" put the capability
+    in the message, as the bearer token already was not."""
+    problem = {"title": "Forbidden", "detail": f"token {secret} expired"}
+    with respx.mock() as api:
+        api.get("https://o.test/v2/consumer/blobs/b1").respond(302, headers={"Location": url})
+        api.get(url).respond(403, json=problem)
+        with (
+            OrchestratorClient(SECRET, base_url="https://o.test", max_retries=0) as client,
+            pytest.raises(OrchestratorError) as info,
+        ):
+            client.get_blob("b1")
+    assert "token *** expired" in str(info.value)
+    for shown in (str(info.value), repr(info.value), str(info.value.body)):
+        assert secret not in shown
+
+
+def test_an_expired_archive_token_echoed_by_the_server_is_masked(tmp_path: Path) -> None:
+    archive = f"https://o.test/v2/consumer/blobs/archive/{CAPABILITY}"
+    with respx.mock() as api:
+        api.get(archive).respond(410, json={"title": "Gone", "detail": f"{CAPABILITY} expired"})
+        with (
+            OrchestratorClient(SECRET, base_url="https://o.test") as client,
+            pytest.raises(OrchestratorError) as info,
+        ):
+            client.download_archive(CAPABILITY, tmp_path)
+    assert CAPABILITY not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_civitai_log_env_turns_on_debug_logging(monkeypatch: pytest.MonkeyPatch) -> None:

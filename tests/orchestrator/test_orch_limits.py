@@ -132,6 +132,18 @@ def test_blob_size_uses_head_and_downloads_nothing(client: Any, api: Any) -> Non
     assert not get.called
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "br", "gzip, deflate"])
+def test_blob_size_is_unknown_when_the_length_is_of_a_compressed_answer(
+    client: Any, api: Any, encoding: str
+) -> None:
+    """The length of a gzipped answer (the SDK accepts gzip) was given as the blob's
+    size: 194 KB for a 200 MB blob."""
+    api.head(BLOB).respond(200, headers={"content-length": "194421", "content-encoding": encoding})
+    assert client.blob_size("B1") is None
+    api.head(BLOB).respond(200, headers={"content-length": "7", "content-encoding": "identity"})
+    assert client.blob_size("B1") == 7
+
+
 def test_download_total_timeout_bounds_a_trickled_download(tmp_path: Path) -> None:
     with (
         HostileServer("trickle", interval=0.05) as server,

@@ -9,6 +9,7 @@ name that does not collide.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,7 +19,7 @@ import httpx
 
 from civitai_app_sdk import errors as sdk
 from civitai_app_sdk._transport import Settings, SyncTransport, to_url
-from civitai_app_sdk.orchestrator._reading import refuse_page_for_file
+from civitai_app_sdk.orchestrator._reading import refuse_page_for_file, refuse_partial
 from civitai_app_sdk.orchestrator.blobs import extension_for
 
 from ._errors import before_hint, sentence
@@ -57,6 +58,7 @@ def _from_url(
 ) -> tuple[Path, int]:
     with http.stream(to_url("GET", url, follow_redirects=True)) as response:
         refuse_page_for_file(response, "file")
+        refuse_partial(response, "file")
         ext = extension_for(response.headers.get("content-type"), blob_id or "")
         return save_chunks(
             response.iter_bytes(1 << 16), directory, stem, ext, on_bytes=progress.advance
@@ -72,7 +74,10 @@ def from_blob_endpoint(
     workflow_id: str | None = None,
     nsfw_level: str | None = None,
 ) -> tuple[Path, int]:
-    """Download through ``/v2/consumer/blobs/{id}`` (bearer auth), placed without collisions."""
+    """Download through ``/v2/consumer/blobs/{id}`` (bearer auth), placed without collisions.
+
+    A file that cannot be written is named by ``directory``, not the staging folder
+    (gone by the time the error is read)."""
     directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".download-", dir=directory))
     try:
@@ -81,6 +86,10 @@ def from_blob_endpoint(
         )
         size = written.stat().st_size
         return place(written, directory, stem, written.suffix), size
+    except sdk.LocalFileError as exc:
+        why = os.strerror(exc.errno) if exc.errno else exc.strerror
+        message = f"cannot save the blob in {directory}: {why}"
+        raise sdk.LocalFileError(exc.errno, message) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -17,16 +17,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
-from civitai_app_sdk.orchestrator.blobs import file_mode
+from civitai_app_sdk.orchestrator.blobs import file_mode, portable_stem
 
 _KNOWN_SUFFIX: Final = re.compile(r"\.[A-Za-z0-9]{2,5}$")
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def safe_stem(*parts: str) -> str:
-    """A file name stem from ids and step names (``$0`` becomes ``0``), no path tricks."""
+    """A file name stem from ids and step names (``$0`` becomes ``0``), no path tricks
+    and no Windows device name (``CON`` becomes ``_CON``)."""
     cleaned = [_UNSAFE.sub("_", part).strip("._-") for part in parts]
-    return "_".join(p for p in cleaned if p) or "download"
+    return portable_stem("_".join(p for p in cleaned if p) or "download")
 
 
 def strip_known_suffix(name: str) -> str:
@@ -60,13 +61,17 @@ def _same_bytes(a: Path, b: Path) -> bool:
 
 
 def _identical(finished: Path, directory: Path, stem: str, ext: str) -> Path | None:
-    """An existing ``stem+ext`` or ``stem-N+ext`` with exactly ``finished``'s bytes."""
+    """An existing ``stem+ext`` or ``stem-N+ext`` with exactly ``finished``'s bytes (a
+    file that cannot be read is not one: the download is saved beside it)."""
     for index in range(10_000):
         candidate = directory / (f"{stem}{ext}" if index == 0 else f"{stem}-{index}{ext}")
         if not candidate.is_file():
             return None
-        if _same_bytes(candidate, finished):
-            return candidate
+        try:
+            if _same_bytes(candidate, finished):
+                return candidate
+        except OSError:
+            continue
     return None
 
 

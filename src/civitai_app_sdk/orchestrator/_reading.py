@@ -286,6 +286,21 @@ def _text(response: httpx.Response) -> str:
         return ""
 
 
+def refuse_partial(response: httpx.Response, what: str = "blob") -> None:
+    """Raise :class:`ResponseValidationError` when ``response`` is ``206 Partial Content``:
+    no range was asked for, so it holds only part of ``what``, and a file saved from it
+    would look complete."""
+    if response.status_code == 206:
+        raise ResponseValidationError(
+            f"the answer holds only part of the {what} (HTTP 206; no range was asked for)",
+            hint="A proxy or a cache answered with part of the file: try again",
+            status=response.status_code,
+            request_id=request_id(response),
+            headers=response.headers,
+            response=response,
+        )
+
+
 def web_page_error(
     response: httpx.Response, message: str, hint: str = WEB_PAGE_HINT
 ) -> ResponseValidationError:

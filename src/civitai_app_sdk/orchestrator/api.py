@@ -21,7 +21,7 @@ from civitai_app_sdk_generated.client_methods import AsyncOperations, SyncOperat
 from .._request import Call
 from .._speed import DEFAULT_MIN_SPEED, MinSpeed
 from . import calls
-from ._reading import refuse_page_for_file
+from ._reading import refuse_page_for_file, refuse_partial
 from .blobs import blob_file, target_path
 from .requests import build_operation, reader
 from .uploads import OnProgress, UploadBody, UploadSource
@@ -62,10 +62,11 @@ def _atomic_file(
 ) -> Iterator[tuple[BinaryIO, Path]]:
     """A temporary file beside the target: ``path`` when it names a file (has a suffix),
     else ``archive<ext>`` inside the directory ``path``. It becomes the target only when
-    complete, and replaces a file only with ``overwrite``; a web page for an answer
-    opens none.
+    complete, and replaces a file only with ``overwrite``; a web page or a part of the
+    archive for an answer opens none.
     """
     refuse_page_for_file(response, "archive")
+    refuse_partial(response, "archive")
     kind, place = response.headers.get("content-type"), Path(path)
     where = {"path": place} if place.suffix and not place.is_dir() else {"dir": place}
     target = target_path("archive", kind, **where)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import mimetypes
 import os
 import tempfile
@@ -25,6 +26,7 @@ __all__ = [
     "commit_file",
     "extension_for",
     "file_mode",
+    "portable_stem",
     "refuse_early",
     "target_path",
 ]
@@ -64,20 +66,45 @@ _EXTENSIONS: Final = {
     "audio/flac": ".flac",
     "model/gltf-binary": ".glb",
     "application/zip": ".zip",
+    "application/x-tar": ".tar",
+    "application/gzip": ".gz",
+    "application/x-gzip": ".gz",
     "application/json": ".json",
     "text/plain": ".txt",
 }
 
 
+_MEDIA_FAMILIES: Final = ("image/", "video/", "audio/", "model/")
+"""Types whose extension the platform's table may give: with any other, a server could
+name a file that runs when opened (``application/hta`` gives ``.hta``, ``text/javascript``
+``.js``, ``application/x-msdos-program`` ``.com``)."""
+_RUNS_WHEN_OPENED: Final = frozenset({
+    ".exe", ".com", ".bat", ".cmd", ".scr", ".pif", ".msi", ".msp", ".msc", ".cpl", ".dll",
+    ".sys", ".hta", ".js", ".jse", ".vbs", ".vbe", ".vb", ".wsf", ".wsh", ".ws", ".ps1",
+    ".psm1", ".lnk", ".url", ".reg", ".inf", ".scf", ".sct", ".chm", ".hlp", ".jar",
+    ".application", ".gadget", ".iso", ".img", ".vhd", ".vhdx", ".command", ".app",
+    ".desktop", ".sh", ".py", ".pyw", ".pl", ".rb", ".htm", ".html", ".xhtml", ".mht",
+    ".mhtml",
+})  # fmt: skip
+"""Extensions a file manager runs (or opens as a page) on a double click: a blob id's
+own extension is replaced by ``.bin`` when it is one of them."""
+
+
 def extension_for(content_type: str | None, blob_id: str) -> str:
-    """File extension for a blob: from the content type, else the blob id, else ``.bin``."""
+    """File extension for a blob: from the content type, else the blob id, else ``.bin``.
+
+    A content type the table above lacks gives an extension only when it is media
+    (image, video, audio, 3D model); a blob id's extension that would run when opened
+    (``.exe``, ``.hta``, ``.js``) gives ``.bin``.
+    """
     media = (content_type or "").split(";")[0].strip().lower()
     if media in _EXTENSIONS:
         return _EXTENSIONS[media]
-    suffix = PurePosixPath(blob_id).suffix
-    if suffix and suffix[1:].isalnum():
-        return suffix.lower()
-    return (mimetypes.guess_extension(media) if media else None) or ".bin"
+    suffix = PurePosixPath(blob_id).suffix.lower()
+    if suffix[1:].isalnum() and len(suffix) <= _LONGEST_SUFFIX:
+        return ".bin" if suffix in _RUNS_WHEN_OPENED else suffix
+    known = media.startswith(_MEDIA_FAMILIES) and mimetypes.guess_extension(media)
+    return known or ".bin"
 
 
 def _local(value: str | os.PathLike[str], what: str) -> str:
@@ -92,6 +119,32 @@ def _local(value: str | os.PathLike[str], what: str) -> str:
     return raw
 
 
+_DEVICES: Final = frozenset(
+    {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in "123456789")}
+)
+_NOT_ON_WINDOWS: Final = frozenset('<>:"/\\|?*')
+
+
+_LONGEST_STEM: Final = 200
+"""Bytes of a stem kept whole: file systems allow 255 a name, and ``-N`` and the
+extension need room."""
+_LONGEST_SUFFIX: Final = 16
+"""The longest extension of a blob id that is kept (``.safetensors`` fits)."""
+
+
+def portable_stem(stem: str) -> str:
+    """``stem`` as a name any file system can hold: one longer than 200 bytes is cut,
+    with a hash of the whole so that two long names stay apart, and a Windows device
+    name (``CON``, ``nul.tar``: the console or nothing at all) gets ``_`` before it."""
+    whole = stem.encode("utf-8", "surrogatepass")
+    if len(whole) > _LONGEST_STEM:
+        digest = hashlib.sha256(whole).hexdigest()[:16]
+        cut = whole[: _LONGEST_STEM - len(digest) - 1].decode("utf-8", "ignore")
+        stem = f"{cut}-{digest}"
+    device = stem.split(".")[0].rstrip(" ").upper()
+    return f"_{stem}" if device in _DEVICES else stem
+
+
 def target_path(
     blob_id: str,
     content_type: str | None,
@@ -102,8 +155,10 @@ def target_path(
     """The file to write: ``path`` as given, or ``<blob stem><ext>`` inside ``dir``.
 
     Exactly one of them; :class:`ConfigurationError` otherwise. The blob id's stem is
-    reduced to a plain name, so an id can never point outside ``dir``, and characters
-    that are not printable (NUL, newlines, bidi overrides) become ``_``.
+    reduced to a plain name, so an id can never point outside ``dir``; characters that
+    are not printable (NUL, newlines, bidi overrides) or not allowed in a Windows name
+    (``:`` would name a stream of another file) become ``_``, and the stem is made
+    portable (:func:`portable_stem`: a Windows device name, a stem too long).
     """
     if (dir is None) == (path is None):
         raise ConfigurationError("download_blob needs exactly one of dir= or path=")
@@ -112,7 +167,8 @@ def target_path(
     assert dir is not None
     dir = _local(dir, "dir")
     name = Path(PurePosixPath(blob_id).stem).name
-    stem = "".join(c if c.isprintable() else "_" for c in name).lstrip(".") or "blob"
+    kept = (c if c.isprintable() and c not in _NOT_ON_WINDOWS else "_" for c in name)
+    stem = portable_stem("".join(kept).lstrip(".") or "blob")
     return Path(dir) / f"{stem}{extension_for(content_type, blob_id)}"
 
 
@@ -160,7 +216,11 @@ def commit_file(temp: Path, target: Path, *, overwrite: bool) -> None:
             os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         except FileExistsError:
             raise BlobExistsError(target) from None
-        os.replace(temp, target)
+        try:
+            os.replace(temp, target)
+        except BaseException:  # an empty file there would look like a finished download
+            target.unlink(missing_ok=True)
+            raise
     else:
         temp.unlink()
 

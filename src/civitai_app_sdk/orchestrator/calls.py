@@ -28,7 +28,7 @@ from .._request import Call, RequestOptions, with_options
 from ..errors import BlobBlockedError, RequestValidationError
 from ._charges import warn_charged
 from ._params import WORKFLOWS, hold_params, invalid, list_params, segment, text
-from ._reading import read, refuse_page_for_file, refuse_web_page
+from ._reading import read, refuse_page_for_file, refuse_partial, refuse_web_page
 from .validation import WorkflowBody, validate_workflow_body
 
 __all__ = ["Operation", "WorkflowPage", "new_external_id", "segment"]
@@ -257,9 +257,11 @@ def refuse_blocked(response: httpx.Response) -> None:
 
 def refuse_not_blob(response: httpx.Response) -> None:
     """Raise when ``response`` is not a blob's content: the blocked-media placeholder
-    (:class:`BlobBlockedError`) or a web page (``ResponseValidationError``)."""
+    (:class:`BlobBlockedError`), a web page or a part of the blob
+    (``ResponseValidationError``)."""
     refuse_blocked(response)
     refuse_page_for_file(response)
+    refuse_partial(response)
 
 
 def _content(response: httpx.Response) -> bytes:
@@ -276,7 +278,8 @@ def blob_size(
 ) -> Operation[int | None]:
     """HEAD a blob (following its redirect): its size in bytes when the server says.
 
-    Nothing is downloaded; a missing blob raises :class:`NotFoundError`.
+    Nothing is downloaded; a missing blob raises :class:`NotFoundError`. A length the
+    server gives for a compressed answer (``Content-Encoding``) is not the blob's: None.
     """
     call = get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level, **options).call
     return Operation(attrs.evolve(call, method="HEAD"), _content_length)
@@ -284,6 +287,8 @@ def blob_size(
 
 def _content_length(response: httpx.Response) -> int | None:
     refuse_not_blob(response)
+    if response.headers.get("content-encoding", "identity").strip().lower() != "identity":
+        return None
     length = response.headers.get("content-length", "")
     return int(length) if length.isdigit() else None
 
