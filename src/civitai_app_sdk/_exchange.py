@@ -85,12 +85,14 @@ def _retry_or_raise(
 class Send:
     """Effect: send ``request`` by ``deadline`` (``time.monotonic()``), traced to
     ``watch`` if given; the answer, its body not yet read (or the httpx error), comes
-    back."""
+    back. A redirect it follows drops the ``origin_only`` headers off ``request``'s
+    origin (see :func:`~._hops.next_hop`)."""
 
     request: httpx.Request
     follow_redirects: bool
     deadline: float
     watch: WireWatch | None = None
+    origin_only: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -152,7 +154,11 @@ def exchange(
         asked = False
         try:
             response: httpx.Response = yield Send(
-                request, call.follow_redirects, deadline, call.watch
+                request,
+                call.follow_redirects,
+                deadline,
+                call.watch,
+                tuple(name for name, _ in call.headers),
             )
             answered = response.is_success or response.status_code in call.accept
             if not (stream and answered):

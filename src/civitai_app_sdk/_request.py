@@ -40,6 +40,8 @@ class Call:
     ``errors`` maps a final non-2xx answer to an error (default :func:`error_for`).
     ``max_body`` caps the answer's size in bytes (:class:`ResponseTooLargeError` past it).
     ``watch`` is told, through httpcore's trace, whether any attempt began writing.
+    ``headers`` (the caller's ``extra_headers``) go to the request's origin only: a
+    redirect to another origin drops them.
     """
 
     method: str

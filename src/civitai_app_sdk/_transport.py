@@ -33,6 +33,7 @@ from ._exchange import Driver, Effect, NeedToken, Plan, Read, Send, Sleep, excha
 from ._failures import BODY_LIMIT, error_for, request_id, retry_after, transport_error
 from ._fork import track
 from ._held import spare_held
+from ._hops import NO_AUTH, next_hop
 from ._limits import aread_capped, limits_for, read_capped
 from ._logging import redact_http_logs
 from ._loopback import is_loopback
@@ -215,7 +216,8 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
     (its own, or an ``httpx.HTTPTransport`` passed as ``transport``) cuts every socket
     operation at the request's deadline (:func:`~civitai_app_sdk._deadline.install`); an
     injected client or another transport keeps the clamped httpx timeouts and the
-    deadline checked between body chunks.
+    deadline checked between body chunks. Redirects are followed one hop at a time,
+    whichever the client (:func:`~civitai_app_sdk._hops.next_hop`).
     """
 
     _default_sleep = staticmethod(time.sleep)
@@ -239,14 +241,34 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
         pool = self._direct(effect)
         if pool is None:
             with _redirects(request):
-                return self.http.send(
-                    request, stream=True, follow_redirects=effect.follow_redirects
-                )
+                if effect.follow_redirects:
+                    return self._follow(effect)
+                return self.http.send(request, stream=True, follow_redirects=False)
         if self.http.is_closed:
             raise RuntimeError(_CLOSED)
         with _from_pool(request):
             response = pool.handle_request(request)
         return _pool_answer(request, response)
+
+    def _follow(self, effect: Send) -> httpx.Response:
+        """Send ``effect``'s request and each redirect hop after it (:func:`next_hop`)."""
+        first = effect.request
+        history: list[httpx.Response] = []
+        response = self.http.send(first, stream=True, follow_redirects=False)
+        while True:
+            try:
+                hop = next_hop(
+                    first, response, history, self.http.max_redirects, effect.origin_only
+                )
+            except BaseException:
+                response.close()
+                raise
+            if hop is None:
+                response.history = history
+                return response
+            response.close()
+            history.append(response)
+            response = self.http.send(hop, stream=True, follow_redirects=False, auth=NO_AUTH)
 
     def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
@@ -336,8 +358,9 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
     """Performs the core's effects with an ``httpx.AsyncClient`` (owned unless injected).
 
     A client it creates keeps no cookies and reads no proxy from the environment (as
-    the sync one), and requests that follow no redirect go straight to its pool. A
-    request's deadline is kept by a cancel scope around its send and its body read.
+    the sync one), and requests that follow no redirect go straight to its pool; those
+    that do are followed one hop at a time. A request's deadline is kept by a cancel
+    scope around its send and its body read.
     """
 
     _default_sleep = staticmethod(anyio.sleep)
@@ -377,14 +400,34 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
         pool = self._direct(effect)
         if pool is None:
             with _redirects(request):
-                return await self.http.send(
-                    request, stream=True, follow_redirects=effect.follow_redirects
-                )
+                if effect.follow_redirects:
+                    return await self._follow(effect)
+                return await self.http.send(request, stream=True, follow_redirects=False)
         if self.http.is_closed:
             raise RuntimeError(_CLOSED)
         with _from_pool(request):
             response = await pool.handle_async_request(request)
         return _pool_answer(request, response)
+
+    async def _follow(self, effect: Send) -> httpx.Response:
+        """Send ``effect``'s request and each redirect hop after it (:func:`next_hop`)."""
+        first = effect.request
+        history: list[httpx.Response] = []
+        response = await self.http.send(first, stream=True, follow_redirects=False)
+        while True:
+            try:
+                hop = next_hop(
+                    first, response, history, self.http.max_redirects, effect.origin_only
+                )
+            except BaseException:
+                await response.aclose()
+                raise
+            if hop is None:
+                response.history = history
+                return response
+            await response.aclose()
+            history.append(response)
+            response = await self.http.send(hop, stream=True, follow_redirects=False, auth=NO_AUTH)
 
     async def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):

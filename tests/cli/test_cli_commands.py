@@ -471,6 +471,29 @@ def test_a_signed_url_redirecting_nowhere_fails_that_download_only(
     assert sorted(p.name for p in out.iterdir()) == ["wf-1_vid_0.mp4"]
 
 
+def test_a_signed_url_redirecting_to_plain_http_fails_that_download_only(
+    authed, api, cli_home: Path
+) -> None:
+    """An https -> http redirect was followed: the file travelled in clear text."""
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    api.get("https://cdn.test/IMGA.jpeg").respond(
+        302, headers={"location": "http://cdn.test/IMGA.jpeg?sig=secret-signature"}
+    )
+    clear = api.get("http://cdn.test/IMGA.jpeg").respond(content=b"\xff\xd8")
+    api.get("https://cdn.test/VIDB.mp4").respond(
+        content=b"mp4", headers={"content-type": "video/mp4"}
+    )
+    out = cli_home / "dl"
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 11, result.stderr
+    reports = json.loads(result.stdout)["downloads"]
+    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
+    assert reports[0]["reason"] == "InsecureRedirect"
+    assert not clear.called
+    assert "secret-signature" not in result.stdout + result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["wf-1_vid_0.mp4"]
+
+
 def test_a_partial_answer_for_a_signed_url_is_a_failed_download(
     authed, api, cli_home: Path
 ) -> None:

@@ -77,7 +77,7 @@ def test_get_blob_follows_redirect(client: Any, api: Any) -> None:
         ("https://orch.test/v2/consumer/blobs/content/tok", True),
         ("https://cdn.test/content/tok?sig=s", False),
         ("https://orch.test:8443/content/tok", False),
-        ("http://orch.test/content/tok", False),  # https -> http: never in clear text
+        # https -> http is refused (test_orch_redirect_hops.py)
     ],
 )
 def test_the_token_never_follows_a_blob_redirect_off_its_origin(
