@@ -41,7 +41,8 @@ class Call:
     ``max_body`` caps the answer's size in bytes (:class:`ResponseTooLargeError` past it).
     ``watch`` is told, through httpcore's trace, whether any attempt began writing.
     ``headers`` (the caller's ``extra_headers``) go to the request's origin only: a
-    redirect to another origin drops them.
+    redirect to another origin drops them. ``accept_encoding`` replaces the client's
+    ``Accept-Encoding`` on every hop (``"identity"``: the body as stored, for downloads).
     """
 
     method: str
@@ -64,6 +65,7 @@ class Call:
     )
     max_body: int = MAX_JSON_BODY
     watch: WireWatch | None = attrs.field(default=None, repr=False)
+    accept_encoding: str | None = None
 
 
 def to_url(method: str, url: str, **fields: Any) -> Call:
@@ -236,6 +238,8 @@ def build_request(
         content = json.dumps(call.json, separators=(",", ":")).encode()
     if content is not None:
         headers["Content-Type"] = call.content_type
+    if call.accept_encoding is not None:
+        put_header(headers, "Accept-Encoding", call.accept_encoding)
     for name, value in call.headers:
         put_header(headers, name, value)
     timeout = call.timeout or settings.timeout

@@ -23,6 +23,7 @@ __all__ = [
     "CivitaiError",
     "ConfigurationError",
     "ConflictError",
+    "DecompressionBombError",
     "DownloadTooSlowError",
     "ForbiddenError",
     "InsufficientBuzzError",
@@ -391,6 +392,15 @@ class ResponseTooLargeError(OrchestratorError):
         """Record the failure and the cap (bytes) that was exceeded."""
         self.limit = limit
         super().__init__(message, **kw)
+
+
+class DecompressionBombError(ResponseTooLargeError):
+    """A download's body grew far more when decoded than any media does (a compression
+    bomb); it was stopped and nothing was kept. ``limit`` is the decoded size allowed for
+    the bytes received by then.
+    """
+
+    hint = "The server sent a compressed body that decodes without end; retry, or report it"
 
 
 class PollTimeoutError(OrchestratorError, TimeoutError):

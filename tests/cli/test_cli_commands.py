@@ -1137,3 +1137,27 @@ def test_token_with_line_break_is_refused_before_sending(run, api, command) -> N
     assert "characters a token cannot have" in result.stderr
     assert "X-Evil" not in result.stderr
     assert not route.called
+
+
+def test_a_gzip_bomb_from_a_signed_url_is_a_failed_download(authed, api, cli_home: Path) -> None:
+    """A server answering ``Content-Encoding: gzip`` to the ``identity`` asked for could
+    turn 50 KB on the wire into gigabytes on disk; the decoded body is now capped."""
+    import gzip
+
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
+    bomb = api.get("https://cdn.test/IMGA.jpeg").respond(
+        content=gzip.compress(b"\0" * 50_000_000),
+        headers={"content-type": "image/jpeg", "content-encoding": "gzip"},
+    )
+    api.get("https://cdn.test/VIDB.mp4").respond(
+        content=gzip.compress(b"mp4"), headers={"content-encoding": "gzip"}
+    )
+    out = cli_home / "dl"
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 11, result.stderr
+    assert bomb.calls.last.request.headers["accept-encoding"] == "identity"
+    reports = json.loads(result.stdout)["downloads"]
+    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
+    assert "nothing was kept" in reports[0]["reason"]
+    assert [p.name for p in out.iterdir()] == ["wf-1_vid_0.mp4"]
+    assert (out / "wf-1_vid_0.mp4").read_bytes() == b"mp4"

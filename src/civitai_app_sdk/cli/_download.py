@@ -20,7 +20,7 @@ import httpx
 from civitai_app_sdk import errors as sdk
 from civitai_app_sdk._transport import Settings, SyncTransport, to_url
 from civitai_app_sdk.orchestrator._reading import refuse_page_for_file, refuse_partial
-from civitai_app_sdk.orchestrator.blobs import extension_for
+from civitai_app_sdk.orchestrator.blobs import decoded_chunks, extension_for
 
 from ._errors import before_hint, sentence
 from ._exit import CliError, ExitCode
@@ -56,12 +56,13 @@ def download_directory(directory: Path) -> None:
 def _from_url(
     http: SyncTransport, url: str, blob_id: str | None, directory: Path, stem: str, progress: Bar
 ) -> tuple[Path, int]:
-    with http.stream(to_url("GET", url, follow_redirects=True)) as response:
+    call = to_url("GET", url, follow_redirects=True, accept_encoding="identity")
+    with http.stream(call) as response:
         refuse_page_for_file(response, "file")
         refuse_partial(response, "file")
         ext = extension_for(response.headers.get("content-type"), blob_id or "")
         return save_chunks(
-            response.iter_bytes(1 << 16), directory, stem, ext, on_bytes=progress.advance
+            decoded_chunks(response, 1 << 16), directory, stem, ext, on_bytes=progress.advance
         )
 
 

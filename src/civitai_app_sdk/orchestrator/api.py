@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Final, TypeVar
 
+import attrs
 import httpx
 from civitai_app_sdk_generated import OPERATION_SPECS, OPERATIONS, OperationSpec
 from civitai_app_sdk_generated.client_methods import AsyncOperations, SyncOperations
@@ -22,7 +23,7 @@ from .._request import Call
 from .._speed import DEFAULT_MIN_SPEED, MinSpeed
 from . import calls
 from ._reading import refuse_page_for_file, refuse_partial
-from .blobs import blob_file, target_path
+from .blobs import adecoded_chunks, blob_file, decoded_chunks, target_path
 from .requests import build_operation, reader
 from .uploads import OnProgress, UploadBody, UploadSource
 
@@ -52,8 +53,10 @@ def _upload(body: UploadBody, stream: Any) -> calls.Operation[Blob]:
     return calls.Operation(call, reader(spec))
 
 
-def _archive(token: str) -> calls.Operation[bytes]:
-    return build_operation(OPERATION_SPECS["GetBlobArchive"], (token,), {}, None)
+def _archive(token: str) -> Call:
+    """The archive's GET, asking for the bytes as stored (an archive is compressed)."""
+    operation = build_operation(OPERATION_SPECS["GetBlobArchive"], (token,), {}, None)
+    return attrs.evolve(operation.call, accept_encoding="identity")
 
 
 @contextlib.contextmanager
@@ -124,12 +127,11 @@ class SyncApi(SyncOperations):
         floor) stops a download that trickles, as in ``download_blob``, with
         :class:`~civitai_app_sdk.errors.DownloadTooSlowError`; no file is left behind.
         """
-        operation = _archive(encrypted_token)
         with (
-            self._transport.stream(operation.call, min_speed=min_speed) as response,
+            self._transport.stream(_archive(encrypted_token), min_speed=min_speed) as response,
             _atomic_file(path, response, overwrite) as (out, target),
         ):
-            for chunk in response.iter_bytes(_ARCHIVE_CHUNK):
+            for chunk in decoded_chunks(response, _ARCHIVE_CHUNK):
                 out.write(chunk)
         return target
 
@@ -171,9 +173,9 @@ class AsyncApi(AsyncOperations):
         min_speed: MinSpeed | None = DEFAULT_MIN_SPEED,
     ) -> Path:
         """Stream an archive to ``path``. See :meth:`SyncApi.download_archive`."""
-        operation = _archive(encrypted_token)
-        async with self._transport.stream(operation.call, min_speed=min_speed) as response:
+        call = _archive(encrypted_token)
+        async with self._transport.stream(call, min_speed=min_speed) as response:
             with _atomic_file(path, response, overwrite) as (out, target):
-                async for chunk in response.aiter_bytes(_ARCHIVE_CHUNK):
+                async for chunk in adecoded_chunks(response, _ARCHIVE_CHUNK):
                     out.write(chunk)
         return target

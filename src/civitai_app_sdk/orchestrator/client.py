@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from pathlib import Path
 from typing import Any, Generic, TypeVar, Unpack
 
+import attrs
 import httpx
 from civitai_app_sdk_generated import Workflow
 
@@ -25,7 +26,7 @@ from .._speed import DEFAULT_MIN_SPEED, MinSpeed
 from .._transport import AsyncTransport, SyncTransport
 from . import calls
 from .api import AsyncApi, SyncApi
-from .blobs import blob_file, refuse_early, target_path
+from .blobs import adecoded_chunks, blob_file, decoded_chunks, refuse_early, target_path
 from .calls import WorkflowPage
 from .polling import DEFAULT_POLL_TIMEOUT, OnUpdate, poll_async, poll_sync
 
@@ -142,9 +143,11 @@ def _limits(options: BlobOptions) -> tuple[float | None, MinSpeed | None]:
 
 
 def _blob_call(blob_id: str, options: BlobOptions) -> Any:
+    """The blob's GET, asking for the bytes as stored (media is compressed already)."""
     workflow_id, nsfw_level = options.pop("workflow_id", None), options.pop("nsfw_level", None)
     request: RequestOptions = options
-    return calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level, **request).call
+    call = calls.get_blob(blob_id, workflow_id=workflow_id, nsfw_level=nsfw_level, **request).call
+    return attrs.evolve(call, accept_encoding="identity")
 
 
 class OrchestratorClient(
@@ -234,7 +237,7 @@ class OrchestratorClient(
             calls.refuse_not_blob(response)
             target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
             with blob_file(target, overwrite=overwrite) as out:
-                for chunk in response.iter_bytes(_CHUNK):
+                for chunk in decoded_chunks(response, _CHUNK):
                     out.write(chunk)
         return target
 
@@ -300,6 +303,6 @@ class AsyncOrchestratorClient(
             calls.refuse_not_blob(response)
             target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
             with blob_file(target, overwrite=overwrite) as out:
-                async for chunk in response.aiter_bytes(_CHUNK):
+                async for chunk in adecoded_chunks(response, _CHUNK):
                     out.write(chunk)
         return target
