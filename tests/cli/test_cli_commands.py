@@ -452,6 +452,18 @@ def test_results_expired_url_falls_back_to_blob_endpoint(authed, api, cli_home: 
     assert sorted(p.name for p in out.iterdir()) == ["wf-1_0_0.jpeg"]
 
 
+def _first_download_fails(authed: Any, cli_home: Path) -> tuple[dict[str, Any], Path, Any]:
+    """``results wf-1 --download --json`` in which only the first image's download fails
+    (exit 11, the second image skipped, the video saved): that report, the download
+    folder and the command's result."""
+    out = cli_home / "dl"
+    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
+    assert result.exit_code == 11, result.stderr
+    reports = json.loads(result.stdout)["downloads"]
+    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
+    return reports[0], out, result
+
+
 def test_a_signed_url_redirecting_nowhere_fails_that_download_only(
     authed, api, cli_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -462,12 +474,8 @@ def test_a_signed_url_redirecting_nowhere_fails_that_download_only(
     api.get("https://cdn.test/VIDB.mp4").respond(
         content=b"mp4", headers={"content-type": "video/mp4"}
     )
-    out = cli_home / "dl"
-    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
-    assert result.exit_code == 11, result.stderr
-    reports = json.loads(result.stdout)["downloads"]
-    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
-    assert reports[0]["reason"] == "RemoteProtocolError"
+    failed, out, _ = _first_download_fails(authed, cli_home)
+    assert failed["reason"] == "RemoteProtocolError"
     assert sorted(p.name for p in out.iterdir()) == ["wf-1_vid_0.mp4"]
 
 
@@ -483,12 +491,8 @@ def test_a_signed_url_redirecting_to_plain_http_fails_that_download_only(
     api.get("https://cdn.test/VIDB.mp4").respond(
         content=b"mp4", headers={"content-type": "video/mp4"}
     )
-    out = cli_home / "dl"
-    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
-    assert result.exit_code == 11, result.stderr
-    reports = json.loads(result.stdout)["downloads"]
-    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
-    assert reports[0]["reason"] == "InsecureRedirect"
+    failed, out, result = _first_download_fails(authed, cli_home)
+    assert failed["reason"] == "InsecureRedirect"
     assert not clear.called
     assert "secret-signature" not in result.stdout + result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["wf-1_vid_0.mp4"]
@@ -501,12 +505,8 @@ def test_a_partial_answer_for_a_signed_url_is_a_failed_download(
     api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=WF)
     api.get("https://cdn.test/IMGA.jpeg").respond(206, content=b"\xff\xd8")
     api.get("https://cdn.test/VIDB.mp4").respond(content=b"mp4")
-    out = cli_home / "dl"
-    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
-    assert result.exit_code == 11, result.stderr
-    reports = json.loads(result.stdout)["downloads"]
-    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
-    assert "only part of the file" in reports[0]["reason"]
+    failed, out, _ = _first_download_fails(authed, cli_home)
+    assert "only part of the file" in failed["reason"]
     assert [p.name for p in out.iterdir()] == ["wf-1_vid_0.mp4"]
 
 
@@ -518,12 +518,8 @@ def test_a_signed_url_with_a_malformed_idna_host_fails_that_download_only(
     workflow["steps"][0]["output"]["images"][0]["url"] = "https://xn--/IMGA?sig=s"
     api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=workflow)
     api.get("https://cdn.test/VIDB.mp4").respond(content=b"mp4")
-    out = cli_home / "dl"
-    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
-    assert result.exit_code == 11, result.stderr
-    reports = json.loads(result.stdout)["downloads"]
-    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
-    assert reports[0]["reason"].startswith("the server gave a URL that cannot be fetched")
+    failed, _, _ = _first_download_fails(authed, cli_home)
+    assert failed["reason"].startswith("the server gave a URL that cannot be fetched")
 
 
 @pytest.mark.parametrize("retries", [0, 1])
@@ -1152,12 +1148,8 @@ def test_a_gzip_bomb_from_a_signed_url_is_a_failed_download(authed, api, cli_hom
     api.get("https://cdn.test/VIDB.mp4").respond(
         content=gzip.compress(b"mp4"), headers={"content-encoding": "gzip"}
     )
-    out = cli_home / "dl"
-    result = authed("results", "wf-1", "--download", f"--dir={out}", "--json")
-    assert result.exit_code == 11, result.stderr
+    failed, out, _ = _first_download_fails(authed, cli_home)
     assert bomb.calls.last.request.headers["accept-encoding"] == "identity"
-    reports = json.loads(result.stdout)["downloads"]
-    assert [r["status"] for r in reports] == ["failed", "skipped", "saved"]
-    assert "nothing was kept" in reports[0]["reason"]
+    assert "nothing was kept" in failed["reason"]
     assert [p.name for p in out.iterdir()] == ["wf-1_vid_0.mp4"]
     assert (out / "wf-1_vid_0.mp4").read_bytes() == b"mp4"
