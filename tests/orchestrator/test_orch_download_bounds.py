@@ -326,3 +326,13 @@ def test_output_left_in_zlib_by_a_full_step_is_drained() -> None:
     pieces = list(body.feed(packed[:low]))
     assert len(pieces[0]) == STEP
     assert b"".join(pieces) == decoded(low)
+
+
+def test_a_hostile_encoding_is_quoted_escaped_and_cut_in_the_message() -> None:
+    encoding = "\x1b[2J" + "x" * 5000
+    answer = httpx.Response(200, headers={"content-encoding": encoding}, request=_request())
+    with pytest.raises(UnsupportedEncodingError) as info:
+        BoundedBody(answer, None)
+    assert "\x1b" not in str(info.value)
+    assert len(str(info.value)) < 500
+    assert info.value.encoding == encoding

@@ -165,11 +165,18 @@ class BoundedBody:
     def _within_ratio(self) -> None:
         limit = _MAX_RATIO * self.received + _SLACK
         if self.decoded > limit:
+            encoding = _shown(self._encoding)
             raise DecompressionBombError(
-                f"the download decoded ({self._encoding}) to more than {limit:,} bytes from "
+                f"the download decoded ({encoding}) to more than {limit:,} bytes from "
                 f"{self.received:,} bytes received; it was stopped and nothing was kept",
                 limit=limit,
             )
+
+
+def _shown(encoding: str) -> str:
+    """A server's ``Content-Encoding`` as a message quotes it: escaped, and cut at 100
+    characters."""
+    return repr(encoding[:100]) + ("…" if len(encoding) > 100 else "")
 
 
 def _too_large(message: str, cap: int) -> ResponseTooLargeError:
@@ -178,7 +185,7 @@ def _too_large(message: str, cap: int) -> ResponseTooLargeError:
 
 def _unsupported(response: httpx.Response, encoding: str) -> UnsupportedEncodingError:
     return UnsupportedEncodingError(
-        f"the download came compressed as {encoding!r}, which is not decoded in bounded "
+        f"the download came compressed as {_shown(encoding)}, which is not decoded in bounded "
         "memory (only gzip or deflate, once); nothing was kept",
         encoding=encoding,
         status=response.status_code,
