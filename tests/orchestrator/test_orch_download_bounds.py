@@ -30,6 +30,7 @@ from civitai_app_sdk.errors import (
     UnsupportedEncodingError,
 )
 from civitai_app_sdk.orchestrator._bounded_body import DEFAULT_MAX_SIZE, STEP, BoundedBody
+from tests.orchestrator.conftest import BASE, TOKEN
 from tests.streams import MIB, Counted, Sent
 
 KIB = 1 << 10
@@ -171,15 +172,17 @@ async def test_the_cap_counts_decoded_bytes_of_a_compressed_body(
 # --- decoding in bounded memory -------------------------------------------------------------
 
 
-def _request() -> httpx.Request:
-    return httpx.Request("GET", "https://orch.test/x")
+def _unread(**headers: str) -> httpx.Response:
+    """An answer whose body is still to be read, as from the network."""
+    request = httpx.Request("GET", "https://orch.test/x")
+    return httpx.Response(200, headers=headers, stream=Sent(b""), request=request)
 
 
 def test_one_64_kib_chunk_of_gzip_is_decoded_a_mib_at_a_time() -> None:
     bomb = GZIP_BOMB
     assert len(bomb) <= 64 * KIB
     headers = {"content-encoding": "gzip"}
-    body = BoundedBody(httpx.Response(200, headers=headers, request=_request()), None)
+    body = BoundedBody(_unread(**headers), None)
     sizes: list[int] = []
     with pytest.raises(DecompressionBombError):
         sizes.extend(len(piece) for piece in body.feed(bomb))  # kept up to the error
@@ -298,7 +301,7 @@ def test_every_byte_comes_out_whatever_the_steps_and_chunks(
     data = random.Random(size).randbytes(size).translate(LETTERS)
     packed = gzip.compress(data, 1) if coding == "gzip" else zlib.compress(data, 1)
     headers = {"content-encoding": coding}
-    body = BoundedBody(httpx.Response(200, headers=headers, request=_request()), None)
+    body = BoundedBody(_unread(**headers), None)
     pieces = [
         p for start in range(0, len(packed), chunk) for p in body.feed(packed[start:][:chunk])
     ]
@@ -322,7 +325,7 @@ def test_output_left_in_zlib_by_a_full_step_is_drained() -> None:
         middle = (low + high) // 2
         low, high = (middle + 1, high) if len(decoded(middle)) <= STEP else (low, middle)
     headers = {"content-encoding": "deflate"}
-    body = BoundedBody(httpx.Response(200, headers=headers, request=_request()), None)
+    body = BoundedBody(_unread(**headers), None)
     pieces = list(body.feed(packed[:low]))
     assert len(pieces[0]) == STEP
     assert b"".join(pieces) == decoded(low)
@@ -330,9 +333,32 @@ def test_output_left_in_zlib_by_a_full_step_is_drained() -> None:
 
 def test_a_hostile_encoding_is_quoted_escaped_and_cut_in_the_message() -> None:
     encoding = "\x1b[2J" + "x" * 5000
-    answer = httpx.Response(200, headers={"content-encoding": encoding}, request=_request())
+    answer = _unread(**{"content-encoding": encoding})
     with pytest.raises(UnsupportedEncodingError) as info:
         BoundedBody(answer, None)
     assert "\x1b" not in str(info.value)
     assert len(str(info.value)) < 500
     assert info.value.encoding == encoding
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", KINDS)
+async def test_an_answer_httpx_has_read_already_is_saved_as_it_is_within_the_cap(
+    kind: str, tmp_path: Path
+) -> None:
+    """A mock transport's ``httpx.Response(content=...)`` is read (and decoded) when
+    made, so its raw bytes are gone: its decoded body is saved, within the cap."""
+    from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-encoding": "gzip"}, content=packed)
+
+    packed = gzip.compress(SAMPLE)
+    mock = httpx.MockTransport(answer)
+    with OrchestratorClient(TOKEN, base_url=BASE, transport=mock) as client:
+        async with AsyncOrchestratorClient(TOKEN, base_url=BASE, transport=mock) as aclient:
+            saved = await _download(kind, client, aclient, tmp_path / "a")
+            assert saved.read_bytes() == SAMPLE
+            with pytest.raises(ResponseTooLargeError):
+                await _download(kind, client, aclient, tmp_path / "b", max_size=len(SAMPLE) - 1)
+    assert _left(tmp_path / "b") == []

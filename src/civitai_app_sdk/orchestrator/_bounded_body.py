@@ -121,6 +121,8 @@ class BoundedBody:
 
     Made from the response before anything is written: it refuses at once an encoding
     it cannot decode in bounded memory and a declared length past ``max_size``.
+    ``held`` is the body when httpx has read (and decoded) it already, as a mock
+    transport's answer is: it is fed as it is.
     """
 
     def __init__(self, response: httpx.Response, max_size: int | None) -> None:
@@ -128,9 +130,10 @@ class BoundedBody:
         self.max_size = max_size
         self.received = 0
         self.decoded = 0
+        self.held = _held(response)
         self._encoding = response.headers.get("content-encoding", "")
         codings = [c.strip().lower() for c in self._encoding.split(",")]
-        codings = [c for c in codings if c and c != "identity"]
+        codings = [c for c in codings if c and c != "identity" and self.held is None]
         if len(codings) > 1 or (codings and codings[0] not in {"gzip", "x-gzip", "deflate"}):
             raise _unsupported(response, self._encoding)
         self._inflater = _Inflater(codings[0], response.request) if codings else None
@@ -173,6 +176,14 @@ class BoundedBody:
             )
 
 
+def _held(response: httpx.Response) -> bytes | None:
+    """``response``'s body if httpx has read it already, else ``None``."""
+    try:
+        return response.content
+    except httpx.ResponseNotRead:
+        return None
+
+
 def _shown(encoding: str) -> str:
     """A server's ``Content-Encoding`` as a message quotes it: escaped, and cut at 100
     characters."""
@@ -203,7 +214,8 @@ def decoded_chunks(response: httpx.Response, max_size: int | None) -> Iterator[b
 
 
 def _chunks(response: httpx.Response, body: BoundedBody) -> Iterator[bytes]:
-    for raw in response.iter_raw(_RAW_CHUNK):
+    parts = response.iter_raw(_RAW_CHUNK) if body.held is None else (body.held,)
+    for raw in parts:
         yield from body.feed(raw)
     body.finish()
 
@@ -215,6 +227,10 @@ def adecoded_chunks(response: httpx.Response, max_size: int | None) -> AsyncIter
 
 
 async def _achunks(response: httpx.Response, body: BoundedBody) -> AsyncIterator[bytes]:
+    if body.held is not None:
+        for piece in body.feed(body.held):
+            yield piece
+        return
     async for raw in response.aiter_raw(_RAW_CHUNK):
         for piece in body.feed(raw):
             yield piece
