@@ -25,3 +25,19 @@ class Counted(httpx.SyncByteStream, httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         for part in self:
             yield part
+
+
+class Sent(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """``content`` as sent, in ``chunk``-byte parts (sync or async): unlike an
+    ``httpx.ByteStream``, respx does not read (and decode) it when the mock answers."""
+
+    def __init__(self, content: bytes, chunk: int = 1 << 16) -> None:
+        self.content, self.chunk = content, chunk
+
+    def __iter__(self) -> Iterator[bytes]:
+        for start in range(0, len(self.content), self.chunk):
+            yield self.content[start : start + self.chunk]
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for part in self:
+            yield part

@@ -3,7 +3,10 @@
 Everything derives from :class:`CivitaiError`. Answers from the server become an
 :class:`OrchestratorError` subclass chosen by HTTP status; failures to get an answer at all
 are :class:`TransportError` (and :class:`RequestTimeoutError`). Requests rejected locally,
-before anything is sent, raise :class:`RequestValidationError`.
+before anything is sent, raise :class:`RequestValidationError`. A 2xx answer the SDK cannot
+read is a :class:`ResponseValidationError` (for a download sent in a content encoding it
+does not decode, :class:`UnsupportedEncodingError`); one too large to hold or keep is a
+:class:`ResponseTooLargeError` (:class:`DecompressionBombError` for a compression bomb).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ __all__ = [
     "TransportError",
     "UnauthorizedError",
     "UnprocessableError",
+    "UnsupportedEncodingError",
     "retry_with_key",
 ]
 
@@ -381,15 +385,20 @@ class PoolExhaustedError(TransportError):
 
 
 class ResponseTooLargeError(OrchestratorError):
-    """An answer was larger than the SDK holds in memory; ``limit`` is the cap in bytes.
+    """An answer was larger than the SDK holds in memory, or a download larger than its
+    ``max_size``; ``limit`` is the cap in bytes.
 
-    Blobs of any size can be streamed to disk with ``download_blob``.
+    Blobs of any size can be streamed to disk with ``download_blob`` (up to its
+    ``max_size``, 16 GiB by default; ``None``: no cap).
     """
 
     hint = "For large blobs use download_blob(), which streams to disk"
 
-    def __init__(self, message: str, *, limit: int, **kw: Any) -> None:
-        """Record the failure and the cap (bytes) that was exceeded."""
+    def __init__(self, message: str, *, limit: int, hint: str | None = None, **kw: Any) -> None:
+        """Record the failure and the cap (bytes) that was exceeded; ``hint`` replaces
+        the class's (a download past its ``max_size`` calls for a larger one)."""
+        if hint is not None:
+            self.hint = hint
         self.limit = limit
         super().__init__(message, **kw)
 
@@ -401,6 +410,26 @@ class DecompressionBombError(ResponseTooLargeError):
     """
 
     hint = "The server sent a compressed body that decodes without end; retry, or report it"
+
+
+class UnsupportedEncodingError(ResponseValidationError):
+    """A download came in a content encoding the SDK does not decode in bounded memory
+    (``br``, ``zstd``, ``compress``, an unknown one, or more than one); nothing was kept.
+
+    Downloads ask for the bytes as stored (``Accept-Encoding: identity``) and decode only
+    ``gzip`` and ``deflate``, a step of at most 1 MiB at a time. ``encoding`` is the
+    answer's ``Content-Encoding``.
+    """
+
+    hint = (
+        "The server (or a proxy) compressed the file although the SDK asked for it as "
+        "stored; retry later, or report it"
+    )
+
+    def __init__(self, message: str, *, encoding: str, **kw: Any) -> None:
+        """Record the failure and the encoding that was refused."""
+        self.encoding = encoding
+        super().__init__(message, **kw)
 
 
 class PollTimeoutError(OrchestratorError, TimeoutError):

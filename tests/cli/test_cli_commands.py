@@ -746,7 +746,7 @@ def test_a_failed_download_says_why_in_the_cli_words() -> None:
     ('pass a lower min_speed=(bytes, seconds)'); a URL the server gave that cannot be
     fetched said 'Fix these fields (names are the API's camelCase JSON names)'."""
     from civitai_app_sdk import errors as sdk
-    from civitai_app_sdk.cli._download import _reason
+    from civitai_app_sdk.cli._download import failure_reason as _reason
 
     slow = sdk.DownloadTooSlowError("GET /x: only 3 bytes", min_bytes=32768, window=60.0)
     assert _reason(slow) == "too slow: fewer than 32768 bytes in 60 s"

@@ -19,14 +19,16 @@ import httpx
 
 from civitai_app_sdk import errors as sdk
 from civitai_app_sdk._transport import Settings, SyncTransport, to_url
+from civitai_app_sdk.orchestrator._bounded_body import decoded_chunks
 from civitai_app_sdk.orchestrator._reading import refuse_page_for_file, refuse_partial
-from civitai_app_sdk.orchestrator.blobs import decoded_chunks, extension_for
+from civitai_app_sdk.orchestrator.blobs import extension_for
 
 from ._errors import before_hint, sentence
 from ._exit import CliError, ExitCode
 from ._files import place, safe_stem, save_chunks, strip_known_suffix
 from ._media import Media
 from ._progress import Bar
+from ._sizes import size_text
 
 if TYPE_CHECKING:
     from civitai_app_sdk.orchestrator import OrchestratorClient
@@ -54,16 +56,21 @@ def download_directory(directory: Path) -> None:
 
 
 def _from_url(
-    http: SyncTransport, url: str, blob_id: str | None, directory: Path, stem: str, progress: Bar
+    http: SyncTransport,
+    url: str,
+    blob_id: str | None,
+    directory: Path,
+    stem: str,
+    progress: Bar,
+    max_size: int,
 ) -> tuple[Path, int]:
     call = to_url("GET", url, follow_redirects=True, accept_encoding="identity")
     with http.stream(call) as response:
         refuse_page_for_file(response, "file")
         refuse_partial(response, "file")
         ext = extension_for(response.headers.get("content-type"), blob_id or "")
-        return save_chunks(
-            decoded_chunks(response, 1 << 16), directory, stem, ext, on_bytes=progress.advance
-        )
+        chunks = decoded_chunks(response, max_size)
+        return save_chunks(chunks, directory, stem, ext, on_bytes=progress.advance)
 
 
 def from_blob_endpoint(
@@ -72,6 +79,7 @@ def from_blob_endpoint(
     directory: Path,
     stem: str,
     *,
+    max_size: int,
     workflow_id: str | None = None,
     nsfw_level: str | None = None,
 ) -> tuple[Path, int]:
@@ -83,7 +91,11 @@ def from_blob_endpoint(
     staging = Path(tempfile.mkdtemp(prefix=".download-", dir=directory))
     try:
         written = client.download_blob(
-            blob_id, dir=staging, workflow_id=workflow_id, nsfw_level=nsfw_level
+            blob_id,
+            dir=staging,
+            workflow_id=workflow_id,
+            nsfw_level=nsfw_level,
+            max_size=max_size,
         )
         size = written.stat().st_size
         return place(written, directory, stem, written.suffix), size
@@ -113,17 +125,20 @@ def _fetch(
     stem: str,
     workflow_id: str,
     progress: Bar,
+    max_size: int,
 ) -> tuple[Path, int]:
     """Save one output from its signed URL, else (missing or expired) the blob endpoint."""
     if media.url is not None:
         try:
-            return _from_url(http, media.url, media.blob_id, directory, stem, progress)
+            return _from_url(http, media.url, media.blob_id, directory, stem, progress, max_size)
         except sdk.OrchestratorError as exc:
             if media.blob_id is None or exc.status not in _EXPIRED:
                 raise
     if media.blob_id is None:
         raise LookupError("no signed URL")
-    return from_blob_endpoint(client, media.blob_id, directory, stem, workflow_id=workflow_id)
+    return from_blob_endpoint(
+        client, media.blob_id, directory, stem, max_size=max_size, workflow_id=workflow_id
+    )
 
 
 def download_all(
@@ -134,8 +149,10 @@ def download_all(
     *,
     hidden_mature: bool,
     progress: Bar,
+    max_size: int,
 ) -> list[dict[str, Any]]:
-    """Save every item; one report per item (``saved``, ``skipped`` or ``failed``).
+    """Save every item; one report per item (``saved``, ``skipped`` or ``failed``), each
+    file refused past ``max_size`` bytes.
 
     Signed URLs are fetched through one transport, so files on the same host share
     its connections (and the TLS set-up is done once), retried as often as the API's
@@ -166,16 +183,22 @@ def download_all(
                 report |= {"status": "skipped", "reason": reason}
                 continue
             try:
-                path, size = _fetch(client, http, media, directory, stem, workflow_id, progress)
+                path, size = _fetch(
+                    client, http, media, directory, stem, workflow_id, progress, max_size
+                )
             except (sdk.CivitaiError, LookupError, OSError) as exc:
-                report |= {"status": "failed", "reason": _reason(exc)}
+                report |= {"status": "failed", "reason": failure_reason(exc)}
                 continue
             report |= {"status": "saved", "path": str(path), "bytes": size}
     return reports
 
 
-def _reason(exc: Exception) -> str:
+def failure_reason(exc: Exception) -> str:
     """Why one download failed, in a few words (not the SDK's advice to Python callers)."""
+    if isinstance(exc, sdk.ResponseTooLargeError) and not isinstance(
+        exc, sdk.DecompressionBombError
+    ):
+        return f"larger than --max-size {size_text(exc.limit)}, so nothing was kept (raise it)"
     if isinstance(exc, sdk.DownloadTooSlowError):
         return f"too slow: fewer than {exc.min_bytes} bytes in {exc.window:g} s"
     if isinstance(exc, sdk.RequestValidationError):  # a URL in the workflow, not the user's

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from ._download import blob_stem, download_all, download_directory, from_blob_endpoint
+from civitai_app_sdk import errors as sdk
+from civitai_app_sdk.orchestrator._bounded_body import DEFAULT_MAX_SIZE
+
+from ._download import (
+    blob_stem,
+    download_all,
+    download_directory,
+    failure_reason,
+    from_blob_endpoint,
+)
 from ._exit import CliError, ExitCode
 from ._media import workflow_media
 from ._options import api_options, json_option
@@ -14,6 +23,7 @@ from ._output import emit_json, note, printable, stdout, to_data
 from ._progress import bar
 from ._session import open_client
 from ._shell import command, option
+from ._sizes import byte_size, size_text
 
 NSFW_LEVELS = ("pg", "pg13", "r", "x", "xxx", "na")
 DIR_OPTION = click.option(
@@ -24,12 +34,22 @@ DIR_OPTION = click.option(
     show_default=True,
     help="Where downloads go (created if needed).",
 )
+MAX_SIZE_OPTION = click.option(
+    "--max-size",
+    default=size_text(DEFAULT_MAX_SIZE),
+    callback=byte_size,
+    show_default=True,
+    metavar="SIZE",
+    help="Stop a download larger than this and keep nothing: bytes, or 500M, 2G, 16GiB "
+    "(K, M, G: powers of 1024; KB, MB, GB: of 1000).",
+)
 
 
 @click.command()
 @click.argument("workflow_id")
 @click.option("--download", is_flag=True, help="Save every output file.")
 @DIR_OPTION
+@MAX_SIZE_OPTION
 @click.option("--nsfw", is_flag=True, help="Include mature outputs (hidden by default).")
 @api_options
 @json_option
@@ -37,6 +57,7 @@ def results(
     workflow_id: str,
     download: bool,
     directory: Path,
+    max_size: int,
     nsfw: bool,
     token: str | None,
     api_url: str | None,
@@ -67,7 +88,13 @@ def results(
         download_directory(directory)
         with bar("Downloading", transfer=True) as progress:
             reports = download_all(
-                client, workflow_id, items, directory, hidden_mature=not nsfw, progress=progress
+                client,
+                workflow_id,
+                items,
+                directory,
+                hidden_mature=not nsfw,
+                progress=progress,
+                max_size=max_size,
             )
     if as_json:
         emit_json(
@@ -136,6 +163,7 @@ def _print(
 @click.argument("blob_id")
 @click.option("--download", is_flag=True, help="Save the blob's bytes.")
 @DIR_OPTION
+@MAX_SIZE_OPTION
 @click.option(
     "--nsfw-level",
     type=click.Choice(NSFW_LEVELS),
@@ -151,6 +179,7 @@ def blob(
     blob_id: str,
     download: bool,
     directory: Path,
+    max_size: int,
     nsfw_level: str | None,
     nsfw: bool,
     workflow_id: str | None,
@@ -169,14 +198,19 @@ def blob(
     if download:
         download_directory(directory)
         with bar(f"Downloading {blob_id}", transfer=True) as progress:
-            path, size = from_blob_endpoint(
-                client,
-                blob_id,
-                directory,
-                blob_stem(blob_id),
-                workflow_id=workflow_id,
-                nsfw_level=nsfw_level,
-            )
+            try:
+                path, size = from_blob_endpoint(
+                    client,
+                    blob_id,
+                    directory,
+                    blob_stem(blob_id),
+                    max_size=max_size,
+                    workflow_id=workflow_id,
+                    nsfw_level=nsfw_level,
+                )
+            except sdk.ResponseTooLargeError as exc:  # not the API's answer: the file's size
+                reason = failure_reason(exc)
+                raise CliError(f"{blob_id}: {reason}", ExitCode.DOWNLOAD_FAILED) from None
             progress.update(total=size, completed=size)
         data = {"blobId": blob_id, "path": str(path), "bytes": size}
     else:

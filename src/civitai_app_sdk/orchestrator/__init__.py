@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         TransportError,
         UnauthorizedError,
         UnprocessableError,
+        UnsupportedEncodingError,
     )
     from .api import OPERATIONS
     from .blobs import BlobExistsError
@@ -91,6 +92,7 @@ _EXPORTS: dict[str, str] = {
     "TransportError": "civitai_app_sdk.errors:TransportError",
     "UnauthorizedError": "civitai_app_sdk.errors:UnauthorizedError",
     "UnprocessableError": "civitai_app_sdk.errors:UnprocessableError",
+    "UnsupportedEncodingError": "civitai_app_sdk.errors:UnsupportedEncodingError",
     "OPERATIONS": "civitai_app_sdk.orchestrator.api:OPERATIONS",
     "BlobExistsError": "civitai_app_sdk.orchestrator.blobs:BlobExistsError",
     "DEFAULT_MODEL_AIR": "civitai_app_sdk.orchestrator.builders:DEFAULT_MODEL_AIR",
@@ -156,6 +158,7 @@ __all__ = [
     "TransportError",
     "UnauthorizedError",
     "UnprocessableError",
+    "UnsupportedEncodingError",
     "WorkflowBody",
     "WorkflowPage",
     "build_image_gen_body",

@@ -8,11 +8,10 @@ client's ``_run``) and the two operations written by hand because they stream:
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
 import httpx
@@ -22,8 +21,9 @@ from civitai_app_sdk_generated.client_methods import AsyncOperations, SyncOperat
 from .._request import Call
 from .._speed import DEFAULT_MIN_SPEED, MinSpeed
 from . import calls
+from ._bounded_body import DEFAULT_MAX_SIZE, adecoded_chunks, check_max_size, decoded_chunks
 from ._reading import refuse_page_for_file, refuse_partial
-from .blobs import adecoded_chunks, blob_file, decoded_chunks, target_path
+from .blobs import blob_file, target_path
 from .requests import build_operation, reader
 from .uploads import OnProgress, UploadBody, UploadSource
 
@@ -36,7 +36,6 @@ __all__ = ["OPERATIONS", "AsyncApi", "SyncApi"]
 
 T = TypeVar("T")
 _BLOBS: Final = "/v2/consumer/blobs"
-_ARCHIVE_CHUNK: Final = 1 << 16
 
 
 def _upload(body: UploadBody, stream: Any) -> calls.Operation[Blob]:
@@ -59,22 +58,15 @@ def _archive(token: str) -> Call:
     return attrs.evolve(operation.call, accept_encoding="identity")
 
 
-@contextlib.contextmanager
-def _atomic_file(
-    path: str | os.PathLike[str], response: httpx.Response, overwrite: bool
-) -> Iterator[tuple[BinaryIO, Path]]:
-    """A temporary file beside the target: ``path`` when it names a file (has a suffix),
-    else ``archive<ext>`` inside the directory ``path``. It becomes the target only when
-    complete, and replaces a file only with ``overwrite``; a web page or a part of the
-    archive for an answer opens none.
-    """
+def _archive_target(path: str | os.PathLike[str], response: httpx.Response) -> Path:
+    """The archive's file: ``path`` when it names a file (has a suffix), else
+    ``archive<ext>`` inside the directory ``path``; a web page or a part of the archive
+    for an answer is refused."""
     refuse_page_for_file(response, "archive")
     refuse_partial(response, "archive")
     kind, place = response.headers.get("content-type"), Path(path)
     where = {"path": place} if place.suffix and not place.is_dir() else {"dir": place}
-    target = target_path("archive", kind, **where)
-    with blob_file(target, overwrite=overwrite) as out:
-        yield out, target
+    return target_path("archive", kind, **where)
 
 
 class SyncApi(SyncOperations):
@@ -117,6 +109,7 @@ class SyncApi(SyncOperations):
         *,
         overwrite: bool = False,
         min_speed: MinSpeed | None = DEFAULT_MIN_SPEED,
+        max_size: int | None = DEFAULT_MAX_SIZE,
     ) -> Path:
         """Stream a ``blobArchive`` step's archive to ``path`` (a file or a directory).
 
@@ -124,15 +117,19 @@ class SyncApi(SyncOperations):
         appears only once complete; an existing one raises
         :class:`~.blobs.BlobExistsError` unless ``overwrite=True``. An expired archive
         raises the 410 error. ``min_speed`` (``(min_bytes, window_seconds)``, ``None``: no
-        floor) stops a download that trickles, as in ``download_blob``, with
-        :class:`~civitai_app_sdk.errors.DownloadTooSlowError`; no file is left behind.
+        floor) stops a download that trickles, with
+        :class:`~civitai_app_sdk.errors.DownloadTooSlowError`, and ``max_size`` (bytes,
+        default 16 GiB; ``None``: no cap) one that grows past it, with
+        :class:`~civitai_app_sdk.errors.ResponseTooLargeError`, as in ``download_blob``;
+        no file is left behind.
         """
-        with (
-            self._transport.stream(_archive(encrypted_token), min_speed=min_speed) as response,
-            _atomic_file(path, response, overwrite) as (out, target),
-        ):
-            for chunk in decoded_chunks(response, _ARCHIVE_CHUNK):
-                out.write(chunk)
+        cap = check_max_size(max_size)
+        with self._transport.stream(_archive(encrypted_token), min_speed=min_speed) as response:
+            target = _archive_target(path, response)
+            chunks = decoded_chunks(response, cap)
+            with blob_file(target, overwrite=overwrite) as out:
+                for chunk in chunks:
+                    out.write(chunk)
         return target
 
 
@@ -171,11 +168,14 @@ class AsyncApi(AsyncOperations):
         *,
         overwrite: bool = False,
         min_speed: MinSpeed | None = DEFAULT_MIN_SPEED,
+        max_size: int | None = DEFAULT_MAX_SIZE,
     ) -> Path:
         """Stream an archive to ``path``. See :meth:`SyncApi.download_archive`."""
-        call = _archive(encrypted_token)
+        cap, call = check_max_size(max_size), _archive(encrypted_token)
         async with self._transport.stream(call, min_speed=min_speed) as response:
-            with _atomic_file(path, response, overwrite) as (out, target):
-                async for chunk in adecoded_chunks(response, _ARCHIVE_CHUNK):
+            target = _archive_target(path, response)
+            chunks = adecoded_chunks(response, cap)
+            with blob_file(target, overwrite=overwrite) as out:
+                async for chunk in chunks:
                     out.write(chunk)
         return target

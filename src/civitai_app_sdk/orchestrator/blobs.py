@@ -3,8 +3,8 @@
 The name comes from the blob id, the extension from the content type. Bytes go to a
 temporary file next to the target, which becomes the target only once complete and
 only if no file has that name (unless ``overwrite``). Files get the mode the umask
-allows, as any other file the user creates. A body the server compressed anyway is read
-through :func:`decoded_chunks`, which stops a compression bomb.
+allows, as any other file the user creates. The body itself is read within bounds by
+:mod:`._bounded_body`.
 """
 
 from __future__ import annotations
@@ -15,26 +15,16 @@ import hashlib
 import mimetypes
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Final
 
-import httpx
-
-from ..errors import (
-    CivitaiError,
-    ConfigurationError,
-    DecompressionBombError,
-    LocalFileError,
-    RequestValidationError,
-)
+from ..errors import CivitaiError, ConfigurationError, LocalFileError, RequestValidationError
 
 __all__ = [
     "BlobExistsError",
-    "adecoded_chunks",
     "blob_file",
     "commit_file",
-    "decoded_chunks",
     "extension_for",
     "file_mode",
     "portable_stem",
@@ -262,42 +252,3 @@ def blob_file(target: Path, *, overwrite: bool) -> Iterator[BinaryIO]:
         raise LocalFileError(exc.errno, f"cannot write {target}: {exc.strerror}") from exc
     finally:
         temp.unlink(missing_ok=True)
-
-
-_MAX_RATIO: Final = 100
-"""Decoded bytes allowed per byte received (media is compressed already: a gzip of it
-stays near 1; a bomb of zeros reaches 1,000)."""
-_SLACK: Final = 1 << 20
-"""Decoded bytes allowed on top (1 MiB), so a small text blob may shrink well."""
-
-
-def _within_ratio(response: httpx.Response, decoded: int) -> None:
-    """Raise :class:`DecompressionBombError` when ``decoded`` bytes outgrow those received."""
-    received = response.num_bytes_downloaded
-    limit = _MAX_RATIO * received + _SLACK
-    if decoded > limit:
-        encoding = response.headers.get("content-encoding", "no encoding")
-        raise DecompressionBombError(
-            f"the download decoded ({encoding}) to more than {limit:,} bytes from "
-            f"{received:,} bytes received; it was stopped and nothing was kept",
-            limit=limit,
-        )
-
-
-def decoded_chunks(response: httpx.Response, size: int) -> Iterator[bytes]:
-    """``response``'s decoded body in chunks of ``size``, stopped with
-    :class:`DecompressionBombError` past 100 times the bytes received plus 1 MiB."""
-    decoded = 0
-    for chunk in response.iter_bytes(size):
-        decoded += len(chunk)
-        _within_ratio(response, decoded)
-        yield chunk
-
-
-async def adecoded_chunks(response: httpx.Response, size: int) -> AsyncIterator[bytes]:
-    """Async twin of :func:`decoded_chunks`."""
-    decoded = 0
-    async for chunk in response.aiter_bytes(size):
-        decoded += len(chunk)
-        _within_ratio(response, decoded)
-        yield chunk

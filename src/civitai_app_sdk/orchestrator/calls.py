@@ -227,7 +227,7 @@ def get_blob(
     **options: Unpack[RequestOptions],
 ) -> Operation[bytes]:
     """A blob's bytes, up to 64 MiB, following the redirect to its content URL
-    (``download_blob`` streams any size to disk). A blob moderation blocked raises
+    (``download_blob`` streams larger ones to disk). A blob moderation blocked raises
     :class:`~civitai_app_sdk.errors.BlobBlockedError` rather than giving its placeholder."""
     params: list[tuple[str, str]] = []
     if workflow_id is not None:

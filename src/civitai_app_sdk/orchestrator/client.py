@@ -25,8 +25,9 @@ from .._settings import DEFAULT_TIMEOUT, Settings, TokenSource
 from .._speed import DEFAULT_MIN_SPEED, MinSpeed
 from .._transport import AsyncTransport, SyncTransport
 from . import calls
+from ._bounded_body import DEFAULT_MAX_SIZE, adecoded_chunks, check_max_size, decoded_chunks
 from .api import AsyncApi, SyncApi
-from .blobs import adecoded_chunks, blob_file, decoded_chunks, refuse_early, target_path
+from .blobs import blob_file, refuse_early, target_path
 from .calls import WorkflowPage
 from .polling import DEFAULT_POLL_TIMEOUT, OnUpdate, poll_async, poll_sync
 
@@ -35,7 +36,6 @@ __all__ = ["AsyncOrchestratorClient", "OrchestratorClient", "WorkflowFilters"]
 H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 B = TypeVar("B", httpx.BaseTransport, httpx.AsyncBaseTransport)
 S = TypeVar("S")
-_CHUNK = 1 << 16
 
 
 class WorkflowFilters(RequestOptions, total=False):
@@ -55,12 +55,14 @@ class WorkflowFilters(RequestOptions, total=False):
 
 class BlobOptions(RequestOptions, total=False):
     """``download_blob``'s keywords: ``workflow_id``, ``nsfw_level``, ``total_timeout``,
-    ``min_speed`` and request options."""
+    ``min_speed``, ``max_size`` and request options."""
 
     workflow_id: str | None
     nsfw_level: str | None
     total_timeout: float | None
     min_speed: MinSpeed | None
+    max_size: int | None
+    """The most bytes the download may have (default 16 GiB; ``None``: no cap)."""
 
 
 class _Paging:
@@ -137,9 +139,11 @@ class _Orchestrator(Generic[H, B, S]):
     list = operation(calls.query)
 
 
-def _limits(options: BlobOptions) -> tuple[float | None, MinSpeed | None]:
-    """Take ``total_timeout`` and ``min_speed`` (default: the core's floor) out of ``options``."""
-    return options.pop("total_timeout", None), options.pop("min_speed", DEFAULT_MIN_SPEED)
+def _limits(options: BlobOptions) -> tuple[float | None, MinSpeed | None, int | None]:
+    """Take ``total_timeout``, ``min_speed`` (default: the core's floor) and ``max_size``
+    (default 16 GiB, checked) out of ``options``."""
+    total, floor = options.pop("total_timeout", None), options.pop("min_speed", DEFAULT_MIN_SPEED)
+    return total, floor, check_max_size(options.pop("max_size", DEFAULT_MAX_SIZE))
 
 
 def _blob_call(blob_id: str, options: BlobOptions) -> Any:
@@ -228,16 +232,24 @@ class OrchestratorClient(
         is ``(min_bytes, window_seconds)``, by default ``(32768, 60.0)`` (32 KiB in
         every 60 s): once ``window_seconds`` have passed, fewer than ``min_bytes`` over
         the last ``window_seconds`` raises
-        :class:`~civitai_app_sdk.errors.DownloadTooSlowError` (``None``: no floor). A
-        download that fails leaves no file behind.
+        :class:`~civitai_app_sdk.errors.DownloadTooSlowError` (``None``: no floor).
+        ``max_size`` (bytes, default 16 GiB: any real output fits, and a body that never
+        ends stops before it fills a disk; ``None``: no cap) bounds the file:
+        a declared length past it is refused before anything is written, a body is
+        stopped as it passes it (:class:`~civitai_app_sdk.errors.ResponseTooLargeError`).
+        A body compressed anyway is decoded (gzip, deflate) a MiB at a time; a compression
+        bomb raises :class:`~civitai_app_sdk.errors.DecompressionBombError`, another
+        encoding :class:`~civitai_app_sdk.errors.UnsupportedEncodingError`. A download
+        that fails leaves no file behind.
         """
         refuse_early(blob_id, dir=dir, path=path, overwrite=overwrite)
-        total, floor = _limits(options)
+        total, floor, cap = _limits(options)
         with self._transport.stream(_blob_call(blob_id, options), total, floor) as response:
             calls.refuse_not_blob(response)
             target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
+            chunks = decoded_chunks(response, cap)
             with blob_file(target, overwrite=overwrite) as out:
-                for chunk in decoded_chunks(response, _CHUNK):
+                for chunk in chunks:
                     out.write(chunk)
         return target
 
@@ -298,11 +310,12 @@ class AsyncOrchestratorClient(
     ) -> Path:
         """Stream a blob to disk. See :meth:`OrchestratorClient.download_blob`."""
         refuse_early(blob_id, dir=dir, path=path, overwrite=overwrite)
-        total, floor = _limits(options)
+        total, floor, cap = _limits(options)
         async with self._transport.stream(_blob_call(blob_id, options), total, floor) as response:
             calls.refuse_not_blob(response)
             target = target_path(blob_id, response.headers.get("content-type"), dir=dir, path=path)
+            chunks = adecoded_chunks(response, cap)
             with blob_file(target, overwrite=overwrite) as out:
-                async for chunk in adecoded_chunks(response, _CHUNK):
+                async for chunk in chunks:
                     out.write(chunk)
         return target
