@@ -1,0 +1,76 @@
+"""A single-use value (authorization code, refresh token) refused before it is sent
+stays usable, and no input makes an OAuth call raise a builtin exception.
+
+A call refused over its own options (a bad ``timeout``, a forbidden header) or over a
+value that cannot be put on the wire never reached the server: sending the code or
+refresh token again must work, not fail as "already sent once".
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+import respx
+
+from civitai_app_sdk.errors import CivitaiError
+from civitai_app_sdk.oauth import (
+    AsyncOAuthClient,
+    OAuthClient,
+    build_authorize_url,
+    generate_pkce,
+)
+
+TOKEN_URL = "https://auth.civitai.com/api/auth/oauth/token"
+TOKENS = {"access_token": "at-1", "refresh_token": "rt-1", "expires_in": 3600}
+
+BAD_OPTIONS: list[dict[str, Any]] = [
+    {"timeout": -1},
+    {"extra_headers": {"Authorization": "Bearer x"}},
+    {"extra_headers": {"X-Bad": "a\nb"}},
+    {"extra_query": "not pairs"},
+    {"not_an_option": 1},
+]
+
+
+@pytest.fixture
+def token_route() -> Iterator[respx.Route]:
+    with respx.mock(assert_all_called=False) as router:
+        yield router.post(TOKEN_URL).respond(200, json=TOKENS)
+
+
+def _grant(client: OAuthClient, kind: str, **options: Any) -> Any:
+    if kind == "refresh":
+        return client.refresh_token("rt-0", **options)
+    return client.exchange_code(
+        "code-0", redirect_uri="https://app.example/cb", code_verifier="v" * 43, **options
+    )
+
+
+@pytest.mark.parametrize("kind", ["refresh", "exchange"])
+@pytest.mark.parametrize("options", BAD_OPTIONS, ids=lambda o: next(iter(o)))
+def test_a_grant_refused_for_its_options_keeps_its_single_use_value(
+    token_route: respx.Route, kind: str, options: dict[str, Any]
+) -> None:
+    with OAuthClient("app") as client:
+        with pytest.raises(CivitaiError):
+            _grant(client, kind, **options)
+        assert _grant(client, kind).access_token == "at-1"
+    assert token_route.call_count == 1
+
+
+def test_an_async_grant_refused_for_its_options_keeps_its_token(
+    token_route: respx.Route,
+) -> None:
+    async def main() -> str:
+        async with AsyncOAuthClient("app") as client:
+            with pytest.raises(CivitaiError):
+                await client.refresh_token("rt-0", timeout=0)
+            return (await client.refresh_token("rt-0")).access_token
+
+    assert asyncio.run(main()) == "at-1"
+    assert token_route.call_count == 1
