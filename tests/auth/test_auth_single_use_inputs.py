@@ -24,6 +24,7 @@ from civitai_app_sdk.oauth import (
     build_authorize_url,
     generate_pkce,
 )
+from civitai_app_sdk.oauth.urls import form_encode
 
 TOKEN_URL = "https://auth.civitai.com/api/auth/oauth/token"
 TOKENS = {"access_token": "at-1", "refresh_token": "rt-1", "expires_in": 3600}
@@ -74,3 +75,42 @@ def test_an_async_grant_refused_for_its_options_keeps_its_token(
 
     assert asyncio.run(main()) == "at-1"
     assert token_route.call_count == 1
+
+
+# -- text no form can carry as UTF-8 ---------------------------------------------------
+
+
+def test_lone_surrogates_are_form_encoded_as_url_search_params_does() -> None:
+    """``URLSearchParams`` writes a lone surrogate as U+FFFD and a split pair as its
+    character (Node 20, measured); UTF-8 cannot encode either as Python holds them."""
+    fields = [("a", "x\udcff y\ud800"), ("k\udc00", "~*"), ("e", "\ud83d\ude00")]
+    assert form_encode(fields) == "a=x%EF%BF%BD+y%EF%BF%BD&k%EF%BF%BD=%7E*&e=%F0%9F%98%80"
+
+
+def test_a_refresh_token_no_utf_8_can_carry_is_sent_as_node_sends_it(
+    token_route: respx.Route,
+) -> None:
+    with OAuthClient("app\udcff") as client:
+        assert client.refresh_token("rt\udcff").access_token == "at-1"
+    form = dict(parse_qsl(token_route.calls.last.request.content.decode()))
+    assert (form["refresh_token"], form["client_id"]) == ("rt\ufffd", "app\ufffd")
+
+
+def test_an_authorize_url_with_a_lone_surrogate_is_built() -> None:
+    url = build_authorize_url(
+        client_id="app",
+        redirect_uri="https://app.example/\udcff",
+        scope=1,
+        state="s\ud800",
+        code_challenge=generate_pkce().challenge,
+    )
+    assert "redirect_uri=https%3A%2F%2Fapp.example%2F%EF%BF%BD&" in url
+    assert "&state=s%EF%BF%BD&" in url
+
+
+def test_revoking_a_token_with_a_lone_surrogate_is_sent() -> None:
+    with respx.mock() as router:
+        route = router.post("https://auth.civitai.com/api/auth/oauth/revoke").respond(200)
+        with OAuthClient("app") as client:
+            client.revoke_token("t\udcff")
+    assert route.calls.last.request.content == b"token=t%EF%BF%BD&client_id=app"

@@ -95,9 +95,20 @@ def endpoint_url(base_url: str, path: str) -> str:
     return normalize_base_url(base_url) + path
 
 
+def _js_text(text: str) -> str:
+    """``text`` as JavaScript writes it in UTF-8: a surrogate pair split in two code
+    points joined, a lone surrogate (from ``surrogateescape``) as U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
 def _form_quote(text: str) -> str:
-    """Encode like ``URLSearchParams``: keep ``*-._`` and alphanumerics, space as ``+``."""
-    return quote_plus(text, safe="*").replace("~", "%7E")
+    """Encode like ``URLSearchParams``: keep ``*-._`` and alphanumerics, space as ``+``,
+    lone surrogates as U+FFFD."""
+    return quote_plus(_js_text(text), safe="*").replace("~", "%7E")
 
 
 def form_encode(fields: Sequence[tuple[str, str]]) -> str:
