@@ -338,7 +338,9 @@ class WebAuthCore:
     async def end_session(self, session: Session) -> None:
         """Sign out: revoke the refresh (else access) token, then clear the session.
 
-        A revocation that fails does not keep the user signed in; cookies are cleared.
+        Revoking is best effort, asked once (no retry: a server asking to wait would
+        hold the sign-out page, and a user who gives up keeps the cookie). A revocation
+        that fails does not keep the user signed in; cookies are cleared.
         """
         await session.load()
         tokens = session.tokens
@@ -348,8 +350,9 @@ class WebAuthCore:
                 if tokens.refresh_token
                 else (tokens.access_token, "access_token")
             )
+            once = self._client().with_options(max_retries=0)
             with contextlib.suppress(CivitaiError, httpx.HTTPError):
-                await self._client().revoke_token(token, token_type_hint=hint)
+                await once.revoke_token(token, token_type_hint=hint)
         await session.clear()
 
     async def aclose(self) -> None:
