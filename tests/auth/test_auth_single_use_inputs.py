@@ -17,7 +17,7 @@ import httpx
 import pytest
 import respx
 
-from civitai_app_sdk.errors import CivitaiError
+from civitai_app_sdk.errors import CivitaiError, RequestValidationError
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
     OAuthClient,
@@ -114,3 +114,33 @@ def test_revoking_a_token_with_a_lone_surrogate_is_sent() -> None:
         with OAuthClient("app") as client:
             client.revoke_token("t\udcff")
     assert route.calls.last.request.content == b"token=t%EF%BF%BD&client_id=app"
+
+
+# -- a scope asked for in error --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scope", "error"),
+    [
+        (["AIServicesWrit"], RequestValidationError),
+        (["UserRead", 1], RequestValidationError),
+        (1.5, TypeError),  # a wrong type, as True is
+    ],
+    ids=repr,
+)
+def test_a_bad_scope_is_refused_by_name_and_nothing_is_sent(
+    scope: Any, error: type[Exception]
+) -> None:
+    """An unknown name was a bare ``ValueError`` (a scope out of range was already a
+    ``RequestValidationError``), and a float "'float' object is not iterable"."""
+    with respx.mock() as router, OAuthClient("app") as client:
+        with pytest.raises(error, match="scope"):
+            client.start_device_authorization(scope)
+        with pytest.raises(error, match="scope"):
+            client.authorize_url(
+                redirect_uri="https://app.example/cb",
+                scope=scope,
+                state="s",
+                code_challenge=generate_pkce().challenge,
+            )
+        assert not router.calls

@@ -126,12 +126,16 @@ def nonempty_str(name: str, value: object) -> str:
 def scope_value(scope: ScopeRequest) -> TokenScope:
     """A requested scope as a bitmask: an int in 0…ALL_SCOPES, or scope names.
 
-    Raises ``ValueError`` for an unknown name, a negative value or bits outside
-    ``ALL_SCOPES`` (which the server would refuse as ``invalid_scope``).
+    Raises :class:`RequestValidationError` (a ``ValueError``) for an unknown name, a
+    negative value or bits outside ``ALL_SCOPES`` (which the server would refuse as
+    ``invalid_scope``), and ``TypeError`` for a bool, a float or a single string.
     """
-    if isinstance(scope, bool):
+    if isinstance(scope, bool | float | str | bytes):
         raise TypeError("scope must be an int bitmask or a list of scope names")
-    value = int(bitmask_from_scopes(scope)) if not isinstance(scope, int) else int(scope)
+    try:
+        value = int(bitmask_from_scopes(scope)) if not isinstance(scope, int) else int(scope)
+    except ValueError as exc:
+        raise RequestValidationError([f"scope: {exc}"], "argument") from None
     if value < 0 or value & ~int(ALL_SCOPES):
         raise RequestValidationError([f"scope: {value} is outside 0…{int(ALL_SCOPES)}"], "argument")
     return TokenScope(value)

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -66,6 +67,11 @@ def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
 
 
+def _seconds(value: object, most: float) -> bool:
+    """Whether ``value`` is a number of seconds from 0 to ``most`` (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= most
+
+
 def _app_origin(redirect_uri: str) -> tuple[str, bool]:
     """The app's origin and whether it is https; refuses a redirect URI unsafe for tokens."""
     parts = urlsplit(redirect_uri)
@@ -113,10 +119,13 @@ class WebAuthCore:
             if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds <= 0:
                 # the browser would drop every session, or every sign-in would be too late
                 raise ConfigurationError(f"{name} must be a positive number of seconds")
-        if not 0 <= refresh_margin <= _MAX_REFRESH_MARGIN:
+        if not _seconds(refresh_margin, _MAX_REFRESH_MARGIN):
             raise ConfigurationError(
                 f"refresh_margin must be 0-{_MAX_REFRESH_MARGIN:g} seconds (tokens live an hour)"
             )
+        if not _seconds(user_cache_ttl, math.inf):
+            # else every page asking for the user failed (a str), or none was cached (NaN)
+            raise ConfigurationError("user_cache_ttl must be a number of seconds, 0 or more")
         self.redirect_uri = redirect_uri
         self.callback_path = urlsplit(redirect_uri).path
         try:  # once, now: a generator would be used up by the first sign-in
