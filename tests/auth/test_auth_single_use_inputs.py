@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx
 import pytest
 import respx
 
