@@ -81,6 +81,15 @@ def test_expiry_helpers() -> None:
     assert TOKENS.is_expired(now=1_767_225_600.0)
 
 
+@pytest.mark.parametrize("expires_at", [float("nan"), float("inf"), None, "1767225600", True])
+def test_a_token_set_needs_a_finite_expiry(expires_at: object) -> None:
+    """A NaN expiry never expired (a provider handed out the dead token for good) and could
+    not be stored (a bare ``ValueError``); ``None`` or a str failed the first refresh
+    check with a bare ``TypeError``."""
+    with pytest.raises(ConfigurationError, match="expires_at"):
+        TokenSet(access_token="a", expires_at=expires_at)  # type: ignore[arg-type]
+
+
 def test_memory_store() -> None:
     store = MemoryTokenStore()
     assert isinstance(store, TokenStore)
