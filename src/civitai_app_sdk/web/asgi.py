@@ -118,6 +118,9 @@ class CivitaiAuth(WebAuthCore):
         for path in (login_path, logout_path, after_logout):
             if safe_next_path(path, "/") != path:
                 raise ConfigurationError(f"{path!r} is not a same-site path")
+        for path in (login_path, logout_path):
+            if "?" in path or "#" in path:
+                raise ConfigurationError(f"route path {path!r} may not hold a query or fragment")
         self.login_path = login_path
         self.logout_path = logout_path
         self.after_logout = after_logout
