@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+
 import httpx
 import pytest
 import respx
+from starlette.applications import Starlette
 
 from civitai_app_sdk.oauth import AsyncOAuthClient, TokenSet
-from civitai_app_sdk.web import SessionExpiredError, SignInUnavailableError, WebAuthCore
+from civitai_app_sdk.web import (
+    CivitaiAuth,
+    SessionExpiredError,
+    SignInUnavailableError,
+    WebAuthCore,
+)
 
 AUTH = "https://auth.example"
 NOW = 1_000_000.0
+TOKENS = {"access_token": "at", "refresh_token": "rt", "expires_in": 3600}
 pytestmark = pytest.mark.anyio
 
 
@@ -85,3 +94,50 @@ async def test_an_unreadable_user_answer_is_a_passing_failure_not_a_crash(
         await session.user()
     assert session.signed_in
     assert not session.changed
+
+
+def _app(oauth: str) -> Starlette:
+    app = Starlette()
+    CivitaiAuth(
+        client_id="web-app",
+        redirect_uri="http://127.0.0.1:8000/auth/callback",
+        scopes=["UserRead"],
+        cookie_secrets=["c" * 43],
+        oauth_client=AsyncOAuthClient("web-app", base_url=oauth, site_url=oauth, max_retries=0),
+    ).install(app)
+    return app
+
+
+@pytest.mark.parametrize(
+    "busy",
+    [httpx.Response(429, json={"error": "rate_limited"}), httpx.ConnectError("refused")],
+    ids=["rate-limited", "not-sent"],
+)
+async def test_a_code_exchange_the_server_did_not_take_can_be_finished_by_reloading(
+    busy: Exception | httpx.Response,
+) -> None:
+    """Civitai allows 20 token calls a minute per client IP, and every sign-in of a web app
+    comes from the app's IP. A 429 (or a call that never left) leaves the code unused,
+    yet the callback deleted the sign-in cookie and said the code "may have expired or
+    been used": the user had to start over, into the same rate limit. The cookie is
+    kept and the page says to reload, which finishes the sign-in with the same code."""
+    oauth = "https://oauth.example"
+    app = _app(oauth)
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+        start = await client.get("/auth/login", params={"next": "/after"})
+        state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+        callback = {"state": state, "code": "c-1"}
+        with respx.mock() as mock:
+            token = mock.post(f"{oauth}/api/auth/oauth/token").mock(
+                side_effect=[busy, httpx.Response(200, json=TOKENS)]
+            )
+            refused = await client.get("/auth/callback", params=callback)
+            assert refused.status_code == 503
+            assert "reload" in refused.text.lower()
+            assert refused.headers.get_list("set-cookie") == []
+            finished = await client.get("/auth/callback", params=callback)
+    assert finished.status_code == 303
+    assert finished.headers["location"] == "/after"
+    sent = [dict(parse_qsl(call.request.content.decode())) for call in token.calls]
+    assert [form["code"] for form in sent] == ["c-1", "c-1"]

@@ -45,7 +45,7 @@ from ._loop_clients import LoopClients
 from .chunks import ChunkedCookie
 from .errors import CallbackError, SignInUnavailableError, StateMismatchError
 from .login import DEFAULT_LOGIN_TTL, LoginRequest, begin_login, check_callback
-from .session import Session, SessionStore
+from .session import Session, SessionStore, given_back
 
 __all__ = [
     "DEFAULT_SESSION_MAX_AGE",
@@ -227,8 +227,11 @@ class WebAuthCore:
     async def finish_login(self, session: Session, params: Mapping[str, str]) -> str:
         """Complete a callback: check it, exchange the code once, start a new session.
 
-        The sign-in cookie is deleted whatever happens; a refused code and a token call
-        that got no usable answer are both :class:`CallbackError`. Returns the ``next`` path.
+        A refused code and a token call that got no usable answer are both
+        :class:`CallbackError`, and the sign-in cookie is deleted. A call the server did
+        not take (rate limited, 429, or never sent) left the code unused: the cookie is
+        kept and :class:`SignInUnavailableError` says to reload the page, which finishes
+        the sign-in with the same code. Returns the ``next`` path.
         """
         await session.load()  # so a server-side session being replaced is deleted
         pending = LoginRequest.unseal(self.sealer, self.login_cookie.read(session.cookie_header))
@@ -240,17 +243,34 @@ class WebAuthCore:
             tokens = await self._client().exchange_code(
                 code, redirect_uri=self.redirect_uri, code_verifier=pending.verifier
             )
-        except OAuthError as error:
-            raise CallbackError(
-                "Civitai refused the sign-in (the code may have expired or been used). "
-                "Please sign in again."
-            ) from error
-        except CivitaiError as error:  # no answer, or one that could not be read
-            raise CallbackError(
-                "Civitai could not be reached to finish the sign-in. Please sign in again."
+        except CivitaiError as error:
+            if not given_back(error):
+                raise self._callback_error(error) from error
+            self._release_state(pending.state)
+            session.keep_login_cookie()
+            raise SignInUnavailableError(
+                "Civitai is busy right now. Reload this page in a moment to finish signing in."
             ) from error
         await session.save(tokens, new_session=True)
         return pending.next_path
+
+    @staticmethod
+    def _callback_error(error: CivitaiError) -> CallbackError:
+        """The page for a code exchange that failed for good."""
+        if isinstance(error, OAuthError):
+            return CallbackError(
+                "Civitai refused the sign-in (the code may have expired or been used). "
+                "Please sign in again."
+            )
+        # no answer, or one that could not be read
+        return CallbackError(
+            "Civitai could not be reached to finish the sign-in. Please sign in again."
+        )
+
+    def _release_state(self, state: str) -> None:
+        """Accept ``state`` again: its callback sent nothing the server took."""
+        with self._tables_lock:
+            self._used_states.pop(_digest(state), None)
 
     async def refresh(self, refresh_token: str) -> TokenSet:
         """Refresh once per refresh token: concurrent and later callers share the result.

@@ -208,6 +208,10 @@ class Session:
         """Set (or, with ``None``, delete) the short-lived sign-in cookie."""
         self._set("login", sealed)
 
+    def keep_login_cookie(self) -> None:
+        """Send nothing for the sign-in cookie: the browser keeps the one it has."""
+        self._headers.pop("login", None)
+
     async def save(self, tokens: TokenSet, *, new_session: bool = False) -> None:
         """Store ``tokens`` (after sign-in or a refresh); ``new_session`` picks a new id."""
         owner = self._owner
@@ -260,7 +264,7 @@ class Session:
             try:
                 fresh = await owner.refresh(tokens.refresh_token)
             except (OAuthError, TransportError) as error:
-                if _given_back(error):
+                if given_back(error):
                     raise SignInUnavailableError(_UNAVAILABLE) from error
                 lost = _lost(error)
                 if not (lost or (isinstance(error, OAuthError) and error.error in _REFUSED)):
@@ -350,7 +354,7 @@ def _passing(error: BaseException) -> bool:
     )
 
 
-def _given_back(error: BaseException) -> bool:
+def given_back(error: BaseException) -> bool:
     """A failed refresh that left its refresh token unused: refused as too many (429), or
     never sent (see :func:`~civitai_app_sdk.oauth._unsent.may_resend`)."""
     return (isinstance(error, OAuthError) and error.status == 429) or may_resend(error)
@@ -362,7 +366,7 @@ def _lost(error: BaseException) -> bool:
     the token got no answer (one cut by a cancellation or its event loop's end too)."""
     if isinstance(error, OAuthError) and error.status is None and not _unreadable(error):
         return error.error == "invalid_grant"
-    return _passing(error) and not _given_back(error)
+    return _passing(error) and not given_back(error)
 
 
 async def _answered(call: Awaitable[T]) -> T:
