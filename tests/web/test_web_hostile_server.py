@@ -141,3 +141,26 @@ async def test_a_code_exchange_the_server_did_not_take_can_be_finished_by_reload
     assert finished.headers["location"] == "/after"
     sent = [dict(parse_qsl(call.request.content.decode())) for call in token.calls]
     assert [form["code"] for form in sent] == ["c-1", "c-1"]
+
+
+@respx.mock
+async def test_a_request_with_the_cookie_from_before_a_refresh_cannot_undo_a_sign_out() -> None:
+    """A refresh's new pair is handed, for two minutes, to late requests still carrying
+    the old cookie. After a sign-out that pair must not come back: a request sent before
+    the rotation and answered after the sign-out set the session cookie again, and the
+    user who had just signed out was signed in."""
+    answer = httpx.Response(200, json={**TOKENS, "access_token": "at2", "refresh_token": "rt2"})
+    respx.post(f"{AUTH}/api/auth/oauth/token").mock(return_value=answer)
+    respx.post(f"{AUTH}/api/auth/oauth/revoke").respond(200, json={})
+    owner = app_core()
+    old_cookie = await _cookie(owner, NOW + 10)  # due for a refresh
+
+    first = owner.new_session(old_cookie)
+    assert await first.access_token() == "at2"
+    new_cookie = "; ".join(h.partition(";")[0] for h in first.set_cookie_headers())
+    await owner.end_session(owner.new_session(new_cookie))
+
+    late = owner.new_session(old_cookie)
+    with pytest.raises(SessionExpiredError):
+        await late.access_token()
+    assert all("Max-Age=0" in header for header in late.set_cookie_headers())

@@ -350,6 +350,19 @@ class WebAuthCore:
                 if entry is not None and entry[1] is done:
                     del self._refreshes[key]
 
+    def _forget_refresh_of(self, access_token: str) -> None:
+        """Drop the refreshes kept for late joiners that handed out ``access_token``."""
+        digest = _digest(access_token)
+        with self._refreshes_lock:
+            for key, (_, flight) in list(self._refreshes.items()):
+                if (
+                    flight.done()
+                    and not flight.cancelled()
+                    and flight.exception() is None
+                    and _digest(flight.result().access_token) == digest
+                ):
+                    del self._refreshes[key]
+
     async def user_for(self, access_token: str) -> CivitaiUser:
         """``fetch_me`` for ``access_token``, cached for ``user_cache_ttl`` seconds."""
         now, key = self.clock(), _digest(access_token)
@@ -369,11 +382,14 @@ class WebAuthCore:
 
         Revoking is best effort, asked once (no retry: a server asking to wait would
         hold the sign-out page, and a user who gives up keeps the cookie). A revocation
-        that fails does not keep the user signed in; cookies are cleared.
+        that fails does not keep the user signed in; cookies are cleared. The refresh
+        that handed out these tokens is forgotten, so a late request carrying the cookie
+        from before it cannot sign the user in again.
         """
         await session.load()
         tokens = session.tokens
         if tokens is not None:
+            self._forget_refresh_of(tokens.access_token)
             token, hint = (
                 (tokens.refresh_token, "refresh_token")
                 if tokens.refresh_token
