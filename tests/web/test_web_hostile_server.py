@@ -164,3 +164,26 @@ async def test_a_request_with_the_cookie_from_before_a_refresh_cannot_undo_a_sig
     with pytest.raises(SessionExpiredError):
         await late.access_token()
     assert all("Max-Age=0" in header for header in late.set_cookie_headers())
+
+
+async def test_a_sign_in_from_another_tab_does_not_end_the_one_in_progress() -> None:
+    """Two tabs sent to sign in at once (a session that expired under both): the second
+    login replaced the sign-in cookie, so the first tab's callback did not match it and
+    deleted it, and the second tab's callback then failed too. The mismatch leaves the
+    other sign-in's cookie alone, and the second tab signs in."""
+    oauth = "https://oauth.example"
+    app = _app(oauth)
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+        states = []
+        for tab in ("/one", "/two"):
+            start = await client.get("/auth/login", params={"next": tab})
+            states.append(parse_qs(urlsplit(start.headers["location"]).query)["state"][0])
+        with respx.mock() as mock:
+            mock.post(f"{oauth}/api/auth/oauth/token").respond(200, json=TOKENS)
+            first = await client.get("/auth/callback", params={"state": states[0], "code": "c1"})
+            second = await client.get("/auth/callback", params={"state": states[1], "code": "c2"})
+    assert first.status_code == 400
+    assert first.headers.get_list("set-cookie") == []
+    assert second.status_code == 303
+    assert second.headers["location"] == "/two"

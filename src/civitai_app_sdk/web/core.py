@@ -231,12 +231,19 @@ class WebAuthCore:
         :class:`CallbackError`, and the sign-in cookie is deleted. A call the server did
         not take (rate limited, 429, or never sent) left the code unused: the cookie is
         kept and :class:`SignInUnavailableError` says to reload the page, which finishes
-        the sign-in with the same code. Returns the ``next`` path.
+        the sign-in with the same code. A callback whose ``state`` is not the cookie's
+        leaves the cookie too: it belongs to a sign-in begun since, in another tab.
+        Returns the ``next`` path.
         """
         await session.load()  # so a server-side session being replaced is deleted
         pending = LoginRequest.unseal(self.sealer, self.login_cookie.read(session.cookie_header))
         session.set_login_cookie(None)
-        code = check_callback(params, pending, now=self.clock(), ttl=self.login_ttl)
+        try:
+            code = check_callback(params, pending, now=self.clock(), ttl=self.login_ttl)
+        except StateMismatchError:
+            if pending is not None:
+                session.keep_login_cookie()
+            raise
         assert pending is not None
         self._claim_state(pending.state)
         try:
