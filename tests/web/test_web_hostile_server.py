@@ -187,3 +187,33 @@ async def test_a_sign_in_from_another_tab_does_not_end_the_one_in_progress() -> 
     assert first.headers.get_list("set-cookie") == []
     assert second.status_code == 303
     assert second.headers["location"] == "/two"
+
+
+@pytest.mark.parametrize(
+    "next_path",
+    [
+        "/auth/login",
+        "/auth/login?next=/auth/login",
+        "/auth/login/",
+        "/auth/%6Cogin",
+        "/auth/./login",
+        "/x/../auth/login",
+        "/auth/callback",
+    ],
+)
+async def test_a_sign_in_never_returns_to_the_sign_in_routes(next_path: str) -> None:
+    """``/auth/login?next=/auth/login``, a link anyone can send, looped: after each
+    sign-in the browser started the next one. With consent remembered, every turn spent
+    one of the 20 token calls a minute Civitai allows the app's IP, so one such link
+    denied sign-ins and refreshes to every user of the app. Such a ``next`` is ``/``."""
+    oauth = "https://oauth.example"
+    app = _app(oauth)
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+        start = await client.get("/auth/login", params={"next": next_path})
+        state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+        with respx.mock() as mock:
+            mock.post(f"{oauth}/api/auth/oauth/token").respond(200, json=TOKENS)
+            done = await client.get("/auth/callback", params={"state": state, "code": "c1"})
+    assert done.status_code == 303
+    assert done.headers["location"] == "/"
