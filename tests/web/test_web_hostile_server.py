@@ -203,9 +203,9 @@ async def test_a_sign_in_from_another_tab_does_not_end_the_one_in_progress() -> 
 )
 async def test_a_sign_in_never_returns_to_the_sign_in_routes(next_path: str) -> None:
     """``/auth/login?next=/auth/login``, a link anyone can send, looped: after each
-    sign-in the browser started the next one. With consent remembered, every turn spent
-    one of the 20 token calls a minute Civitai allows the app's IP, so one such link
-    denied sign-ins and refreshes to every user of the app. Such a ``next`` is ``/``."""
+    sign-in the browser started the next one, until it gave up on the redirects. With
+    consent remembered, every turn spent one of the 20 token calls a minute Civitai
+    allows the app's IP, shared by all its users. Such a ``next`` is ``/``."""
     oauth = "https://oauth.example"
     app = _app(oauth)
     transport = httpx.ASGITransport(app, raise_app_exceptions=False)
