@@ -8,6 +8,9 @@ import httpx
 import pytest
 import respx
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 from civitai_app_sdk.oauth import AsyncOAuthClient, TokenSet
 from civitai_app_sdk.web import (
@@ -217,3 +220,38 @@ async def test_a_sign_in_never_returns_to_the_sign_in_routes(next_path: str) -> 
             done = await client.get("/auth/callback", params={"state": state, "code": "c1"})
     assert done.status_code == 303
     assert done.headers["location"] == "/"
+
+
+async def test_a_response_that_sets_the_session_cookie_is_never_stored_by_a_cache() -> None:
+    """A page the app marks cacheable (``Cache-Control: public``) carried the refreshed
+    session cookie when its request refreshed the tokens: a shared cache (a CDN) that
+    keeps such an answer hands that ``Set-Cookie``, the user's session, to whoever asks
+    next. Such an answer is ``no-store``."""
+    oauth = "https://oauth.example"
+
+    async def page(request: Request) -> Response:
+        await auth.require_session(request)
+        return PlainTextResponse("news", headers={"Cache-Control": "public, max-age=600"})
+
+    app = Starlette(routes=[Route("/news", page)])
+    auth = CivitaiAuth(
+        client_id="web-app",
+        redirect_uri="http://127.0.0.1:8000/auth/callback",
+        scopes=["UserRead"],
+        cookie_secrets=["c" * 43],
+        oauth_client=AsyncOAuthClient("web-app", base_url=oauth, site_url=oauth),
+        clock=lambda: NOW,
+    )
+    auth.install(app)
+    cookie = await _cookie(auth, NOW - 5)
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+        with respx.mock:
+            respx.post(f"{oauth}/api/auth/oauth/token").respond(200, json=TOKENS)
+            refreshed = await client.get("/news", headers={"cookie": cookie})
+            fresh = refreshed.headers["set-cookie"].partition(";")[0]
+            kept = await client.get("/news", headers={"cookie": fresh})
+    assert refreshed.headers.get_list("set-cookie")
+    assert refreshed.headers.get_list("cache-control") == ["no-store"]
+    assert kept.headers.get_list("set-cookie") == []
+    assert kept.headers.get_list("cache-control") == ["public, max-age=600"]

@@ -253,6 +253,9 @@ def _decoded(raw: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
 class SessionMiddleware:
     """Gives every HTTP request a :class:`Session` and writes its cookies on the response.
 
+    A response that carries them is ``Cache-Control: no-store`` whatever the app said:
+    a shared cache keeping it would hand the user's session to whoever asks next.
+
     A request that fails with an exception before answering still gets its cookies, on
     a plain 500 answer (a refreshed token pair must reach the browser: the old refresh
     token is dead).
@@ -289,7 +292,13 @@ class SessionMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 if session.changed:
-                    headers = list(message.get("headers", []))
+                    # a shared cache must never hand this Set-Cookie (a session) to others
+                    headers = [
+                        (name, value)
+                        for name, value in message.get("headers", [])
+                        if name.lower() != b"cache-control"
+                    ]
+                    headers.append((b"cache-control", b"no-store"))
                     headers += [
                         (b"set-cookie", h.encode("latin-1")) for h in session.set_cookie_headers()
                     ]
