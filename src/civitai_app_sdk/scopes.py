@@ -137,7 +137,8 @@ def _parse_item(item: object) -> int:
             elif word in _BY_NAME:
                 result |= _BY_NAME[word]
             else:
-                raise ValueError(f"scope value {word!r} is neither a decimal bitmask nor a name")
+                shown = repr(word) if len(word) <= 40 else f"{word[:40]!r}… ({len(word)} chars)"
+                raise ValueError(f"scope value {shown} is neither a decimal bitmask nor a name")
         return result
     raise ValueError(f"cannot read a scope from a {type(item).__name__}")
 

@@ -15,7 +15,12 @@ import respx
 
 from civitai_app_sdk import oauth
 from civitai_app_sdk._transport import as_timeout
-from civitai_app_sdk.errors import CivitaiError, RequestTimeoutError, TransportError
+from civitai_app_sdk.errors import (
+    CivitaiError,
+    ConfigurationError,
+    RequestTimeoutError,
+    TransportError,
+)
 from civitai_app_sdk.oauth import (
     AsyncOAuthClient,
     BuzzAccount,
@@ -810,6 +815,20 @@ def test_device_wait_max_wait(mock: respx.MockRouter) -> None:
     with pytest.raises(OAuthError, match="expired_token"):
         _wait("sync", _authorization(), fake, max_wait=7)
     assert fake.sleeps == [5, 2]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("max_wait", [float("nan"), -1.0, "60"], ids=repr)
+def test_device_wait_refuses_a_max_wait_that_is_no_time(
+    mock: respx.MockRouter, mode: str, max_wait: object
+) -> None:
+    """A NaN ``max_wait`` was ignored (the wait ran to the code's expiry), a negative one
+    ended at once "the device code expired before approval", a str was a bare TypeError."""
+    route = mock.post(DEVICE_TOKEN_URL).mock(return_value=_pending("authorization_pending"))
+    fake = FakeTime()
+    with pytest.raises(ConfigurationError, match="max_wait"):
+        _wait(mode, _authorization(), fake, max_wait=max_wait)
+    assert route.call_count == 0
 
 
 def test_http_client_not_owned_is_left_open(mock: respx.MockRouter) -> None:

@@ -220,6 +220,26 @@ def test_needs_a_client() -> None:
         RefreshingTokenProvider(MemoryTokenStore())
 
 
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"refresh_margin": float("nan")},
+        {"refresh_margin": -1.0},
+        {"refresh_margin": "60"},
+        {"wait_timeout": float("nan")},
+        {"wait_timeout": -1.0},
+        {"wait_timeout": True},
+    ],
+    ids=repr,
+)
+def test_a_provider_that_could_not_refresh_as_told_fails_when_made(option: dict[str, Any]) -> None:
+    """A NaN or negative margin handed out the expired token for good (``x <= nan`` is
+    false); a NaN wait failed the first refresh with a bare ``ValueError``; a str, with a
+    ``TypeError``."""
+    with pytest.raises(ConfigurationError, match=next(iter(option))):
+        RefreshingTokenProvider(stored(-10), client=OAuthClient("app"), **option)
+
+
 def test_refused_refresh_token_clears_store_and_requires_login(mock: respx.MockRouter) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         time.sleep(0.1)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from civitai_app_sdk.cookies import MAX_SEALED_LENGTH, CookieSealer, read_cookie, seal_cookie
-from civitai_app_sdk.errors import CivitaiError
+from civitai_app_sdk.errors import CivitaiError, ConfigurationError
 from civitai_app_sdk.oauth import (
     MemoryTokenStore,
     SealedCookieTokenStore,
@@ -79,6 +79,15 @@ def test_expiry_helpers() -> None:
     assert not TOKENS.is_expired(now=1_767_225_500.0)
     assert TOKENS.is_expired(leeway=100, now=1_767_225_500.0)
     assert TOKENS.is_expired(now=1_767_225_600.0)
+
+
+@pytest.mark.parametrize("expires_at", [float("nan"), float("inf"), None, "1767225600", True])
+def test_a_token_set_needs_a_finite_expiry(expires_at: object) -> None:
+    """A NaN expiry never expired (a provider handed out the dead token for good) and could
+    not be stored (a bare ``ValueError``); ``None`` or a str failed the first refresh
+    check with a bare ``TypeError``."""
+    with pytest.raises(ConfigurationError, match="expires_at"):
+        TokenSet(access_token="a", expires_at=expires_at)  # type: ignore[arg-type]
 
 
 def test_memory_store() -> None:
@@ -158,6 +167,14 @@ def test_sealed_cookie_store_checks_attributes_up_front() -> None:
         SealedCookieTokenStore(CookieSealer("s"), None, name="bad name")
     with pytest.raises(ValueError, match="Secure"):
         SealedCookieTokenStore(CookieSealer("s"), None, same_site="none", secure=False)
+
+
+@pytest.mark.parametrize("max_age", [0, -1])
+def test_a_sealed_cookie_store_refuses_a_lifetime_that_deletes_what_it_saves(max_age: int) -> None:
+    """``Max-Age`` of 0 or less tells the browser to drop the cookie: every save (a
+    rotated pair too) was lost, and the user signed out, without an error."""
+    with pytest.raises(ConfigurationError, match="max_age"):
+        SealedCookieTokenStore(CookieSealer(STORE_SECRET), None, max_age=max_age)
 
 
 def test_sealed_cookie_store_repr_hides_contents() -> None:

@@ -190,3 +190,11 @@ def test_a_decimal_past_the_int_digit_limit_is_a_scope_error_not_pythons() -> No
         parse_scope("9" * 5000)
     assert "set_int_max_str_digits" not in str(info.value)
     assert len(str(info.value)) < 200
+
+
+def test_a_huge_unknown_scope_word_is_named_briefly() -> None:
+    """A token response with a megabyte-long scope word made a megabyte-long error
+    message (and a log line of it)."""
+    with pytest.raises(ValueError, match="neither a decimal bitmask nor a name") as info:
+        parse_scope("UserRead " + "x" * 1_000_000)
+    assert len(str(info.value)) < 200

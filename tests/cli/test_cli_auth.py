@@ -147,6 +147,34 @@ def test_device_login_saves_tokens_and_client(run, cli_home: Path) -> None:
 
 
 @respx.mock
+def test_device_login_keeps_the_tokens_when_the_user_lookup_gets_no_answer(
+    run, cli_home: Path
+) -> None:
+    """The user had approved and the tokens had come, but ``/api/v1/me`` (only to show
+    the name) could not be reached: the login ended "cannot reach the server" and the
+    tokens, their device code spent, were dropped. They are saved."""
+    respx.post(f"{AUTH}/api/auth/oauth/device").respond(
+        json={
+            "device_code": "d" * 64,
+            "user_code": "ABCD-EFGH",
+            "verification_uri": "https://auth.test/x",
+            "expires_in": 900,
+            "interval": 0.01,
+        }
+    )
+    respx.post(f"{AUTH}/api/auth/oauth/device-token").respond(
+        json={"access_token": "civitai_" + "a" * 36, "refresh_token": "r" * 40}
+    )
+    respx.get(f"{AUTH}/api/v1/me").mock(side_effect=httpx.ConnectError("network down"))
+    result = run("login", "--client-id", "cid", "--auth-url", AUTH)
+    assert result.exit_code == 0, result.stderr
+    assert "Signed in for" in result.stdout
+    stored = CredentialsFile(cli_home / "config").read()
+    assert stored is not None
+    assert stored.tokens.refresh_token == "r" * 40
+
+
+@respx.mock
 def test_device_login_denied_exits_auth(run) -> None:
     respx.post(f"{AUTH}/api/auth/oauth/device").respond(
         json={

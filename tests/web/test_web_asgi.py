@@ -204,6 +204,15 @@ async def test_https_apps_get_host_prefixed_secure_cookies(server: LocalServer) 
         ("login_path", "//evil.example"),
         ("refresh_margin", 3600.0),
         ("refresh_margin", -1.0),
+        # a route path never holds a query or fragment: the sign-in link was a 404
+        ("login_path", "/auth/login?via=menu"),
+        ("logout_path", "/auth/logout#now"),
+        # the browser returns to "/" after a sign-in, to after_logout after a sign-out: a
+        # sign-in route there looped, or signed the user in again at once
+        ("login_path", "/"),
+        ("redirect_uri", "https://app.example/"),
+        ("after_logout", "/auth/login"),
+        ("after_logout", "/auth/login/"),
     ],
 )
 async def test_misconfiguration_fails_at_start_up(option: str, value: object) -> None:

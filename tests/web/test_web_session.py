@@ -262,6 +262,7 @@ def test_a_plain_http_redirect_uri_must_be_loopback_as_the_core_reads_it(
         (2**30, "outside"),
         ("UserRead", "list of scope names"),
         (True, "int bitmask"),
+        (1.5, "int bitmask"),
     ],
 )
 def test_bad_scopes_fail_at_start_up_not_at_the_first_sign_in(scopes: object, match: str) -> None:
@@ -299,12 +300,16 @@ def test_scopes_given_as_a_generator_are_asked_for_at_every_sign_in() -> None:
         ({"session_max_age": "3600"}, "max_age must be an int"),
         ({"login_ttl": 1.5}, "max_age must be an int"),
         ({"cookie_name": "s" * 3000}, "no room for a value"),
+        ({"refresh_margin": "60"}, "refresh_margin must be"),
+        ({"user_cache_ttl": "300"}, "user_cache_ttl must be"),
+        ({"user_cache_ttl": float("nan")}, "user_cache_ttl must be"),
     ],
 )
 def test_cookie_lifetimes_and_names_fail_at_start_up(option: dict[str, object], match: str) -> None:
     # before: accepted; then the browser dropped every session (Max-Age=-1), every
     # sign-in "took too long", a str or float lifetime failed each response with a bare
-    # ValueError, and a long name wrote the marker "chunks.0" instead of the session
+    # ValueError, and a long name wrote the marker "chunks.0" instead of the session; a
+    # str refresh margin was a bare TypeError, a str cache lifetime failed every user page
     with pytest.raises(ConfigurationError, match=match):
         WebAuthCore(
             client_id="app",

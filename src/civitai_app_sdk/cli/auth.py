@@ -17,6 +17,7 @@ import httpx
 
 from civitai_app_sdk._loopback import is_loopback
 from civitai_app_sdk._transport import DEFAULT_BASE_URL
+from civitai_app_sdk.errors import CivitaiError
 from civitai_app_sdk.oauth.tokens import TokenSet
 from civitai_app_sdk.scopes import TokenScopePresets, scopes_from_bitmask
 
@@ -105,7 +106,6 @@ def _device_login(
     client_id: str, auth_url: str | None, api_url: str, scope: int, timeout: float
 ) -> tuple[StoredLogin, CivitaiUser | None]:
     from civitai_app_sdk.oauth import DEFAULT_ISSUER, OAuthClient
-    from civitai_app_sdk.oauth.errors import OAuthError
 
     issuer = auth_url or DEFAULT_ISSUER
     site = site_for(api_url) if issuer == DEFAULT_ISSUER else issuer
@@ -117,7 +117,9 @@ def _device_login(
         tokens = client.wait_for_device_token(grant, max_wait=timeout)
         try:
             user: CivitaiUser | None = client.fetch_me(tokens.access_token)
-        except OAuthError:  # a token without UserRead cannot say whose it is
+        except CivitaiError:
+            # a token without UserRead cannot say whose it is, and a lookup without an
+            # answer must not drop tokens whose device code is spent: the name is optional
             user = None
     return StoredLogin(tokens, client_id, issuer, api_url), user
 

@@ -22,6 +22,7 @@ from .._fork import reset_in_child
 from .._operations import Operation
 from .._redact import mask_secrets
 from .._request import Call as CoreCall
+from .._request import RequestOptions, with_options
 from .._retry import DEFAULT_MAX_RETRIES
 from .._settings import Settings
 from .._wire import WireWatch
@@ -233,13 +234,21 @@ def _single_use_errors(
 
 
 def _single_use(
-    creds: Credentials, guard: OnceGuard, value: str, fields: list[tuple[str, str]], now: float
+    creds: Credentials,
+    guard: OnceGuard,
+    value: tuple[str, str],
+    fields: list[tuple[str, str]],
+    now: float,
+    options: RequestOptions,
 ) -> Operation[TokenSet]:
-    """A token-endpoint grant sending the single-use ``value``: never repeated once sent.
+    """A token-endpoint grant sending the single-use ``value`` (the value and what it
+    is): never repeated once sent.
 
-    A failure that provably left the value unused gives it back: one :func:`may_resend`
-    allows, or any (a cancellation too) that came before a byte of the request was
-    written (:class:`~civitai_app_sdk._wire.WireWatch`).
+    The value is claimed last, once the call and the caller's ``options`` have been
+    checked: a call refused before sending leaves it usable. A failure that provably
+    left the value unused gives it back: one :func:`may_resend` allows, or any (a
+    cancellation too) that came before a byte of the request was written
+    (:class:`~civitai_app_sdk._wire.WireWatch`).
     """
     watch = WireWatch()
     call = form_call(
@@ -247,13 +256,15 @@ def _single_use(
         TOKEN_PATH,
         fields,
         idempotent=False,
-        errors=_single_use_errors(guard, value),
+        errors=_single_use_errors(guard, value[0]),
         watch=watch,
     )
+    call = with_options(call, options)
+    guard.claim(*value)
 
     def release_if_unsent(error: BaseException) -> None:
         if may_resend(error) or watch.unsent():
-            guard.release(value)
+            guard.release(value[0])
 
     return Operation(call, _tokens_parser(now), on_failure=release_if_unsent)
 
@@ -266,6 +277,7 @@ def exchange_call(
     redirect_uri: str,
     code_verifier: str,
     now: float,
+    options: RequestOptions | None = None,
 ) -> Operation[TokenSet]:
     """``authorization_code`` grant; the code is claimed so it is sent at most once.
 
@@ -274,7 +286,6 @@ def exchange_call(
     nonempty_str("code", code)
     nonempty_str("redirect_uri", redirect_uri)
     nonempty_str("code_verifier", code_verifier)
-    guard.claim(code, "authorization code")
     fields = [
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -282,24 +293,30 @@ def exchange_call(
         *creds.auth_fields(),
         ("code_verifier", code_verifier),
     ]
-    return _single_use(creds, guard, code, fields, now)
+    value = (code, "authorization code")
+    return _single_use(creds, guard, value, fields, now, options or {})
 
 
 def refresh_call(
-    creds: Credentials, guard: OnceGuard, *, refresh_token: str, now: float
+    creds: Credentials,
+    guard: OnceGuard,
+    *,
+    refresh_token: str,
+    now: float,
+    options: RequestOptions | None = None,
 ) -> Operation[TokenSet]:
     """``refresh_token`` grant; the token is claimed (refresh tokens rotate).
 
     Only a 429 (rate limited before the grant was read) gives the token back.
     """
     nonempty_str("refresh_token", refresh_token)
-    guard.claim(refresh_token, "refresh token")
     fields = [
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token),
         *creds.auth_fields(),
     ]
-    return _single_use(creds, guard, refresh_token, fields, now)
+    value = (refresh_token, "refresh token")
+    return _single_use(creds, guard, value, fields, now, options or {})
 
 
 def _revoked(response: httpx.Response) -> None:

@@ -70,25 +70,28 @@ def _exchange(
     **options: Unpack[RequestOptions],
 ) -> Operation[TokenSet]:
     """Trade an authorization code (single use) and PKCE verifier for tokens."""
-    operation = _core.exchange_call(
+    return _core.exchange_call(
         client._creds,
         client._guard,
         code=code,
         redirect_uri=redirect_uri,
         code_verifier=code_verifier,
         now=client._clock(),
+        options=options,
     )
-    return _opts(operation, options)
 
 
 def _refresh(
     client: _Base[Any], refresh_token: str, **options: Unpack[RequestOptions]
 ) -> Operation[TokenSet]:
     """Trade a refresh token for a new pair; the old one is dead afterwards."""
-    operation = _core.refresh_call(
-        client._creds, client._guard, refresh_token=refresh_token, now=client._clock()
+    return _core.refresh_call(
+        client._creds,
+        client._guard,
+        refresh_token=refresh_token,
+        now=client._clock(),
+        options=options,
     )
-    return _opts(operation, options)
 
 
 def _revoke(

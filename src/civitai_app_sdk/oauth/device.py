@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ..errors import CivitaiError
+from ..errors import CivitaiError, ConfigurationError
 from ._unsent import unanswered
 from ._values import finite_number, hidden_repr
 from .errors import OAuthError
@@ -128,12 +128,16 @@ class DevicePoller:
         clock: Callable[[], float],
         max_wait: float | None = None,
     ) -> None:
-        """Start the schedule now; ``max_wait`` may end it before the code expires."""
+        """Start the schedule now; ``max_wait`` (seconds, 0 or more) may end it before the
+        code expires."""
         self.interval = max(authorization.interval, _MIN_STEP)
         self._clock = clock
         deadline = authorization.expires_at
         if max_wait is not None:
-            deadline = min(deadline, clock() + max_wait)
+            seconds = finite_number(max_wait)
+            if seconds is None or seconds < 0:
+                raise ConfigurationError("max_wait must be a finite number of seconds, 0 or more")
+            deadline = min(deadline, clock() + seconds)
         self._deadline = deadline
         self._lost: CivitaiError | None = None
         self._failures = 0

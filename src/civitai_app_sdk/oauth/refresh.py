@@ -26,6 +26,7 @@ from .._event_loops import asyncio_loop
 from .._fork import reset_in_child
 from .._settings import TokenSource
 from ..errors import ConfigurationError
+from ._values import finite_number
 from .client import AsyncOAuthClient, OAuthClient
 from .errors import LoginRequiredError, OAuthError
 from .store import LockingTokenStore, RefreshLock, TokenStore
@@ -107,9 +108,16 @@ class RefreshingTokenProvider:
         wait_timeout: float = _DEFAULT_WAIT,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """Use ``store`` and at least one client; times are in seconds."""
+        """Use ``store`` and at least one client; times are in seconds, ``refresh_margin``
+        0 or more and ``wait_timeout`` above 0 (else :class:`ConfigurationError`: a NaN
+        margin never refreshed)."""
         if client is None and async_client is None:
             raise ConfigurationError("give a client, an async_client, or both")
+        margin, wait = finite_number(refresh_margin), finite_number(wait_timeout)
+        if margin is None or margin < 0:
+            raise ConfigurationError("refresh_margin must be a finite number of seconds, 0 or more")
+        if wait is None or wait <= 0:
+            raise ConfigurationError("wait_timeout must be a finite number of seconds above 0")
         self._store = store
         self._client = client
         self._async_client = async_client

@@ -18,6 +18,7 @@ from civitai_app_sdk.cookies import (
     read_cookie,
     sealed_length,
 )
+from civitai_app_sdk.errors import ConfigurationError
 
 from .errors import TokenCookieTooLargeError
 from .tokens import TokenSet
@@ -198,7 +199,13 @@ class SealedCookieTokenStore:
         same_site: str = "lax",
         domain: str | None = None,
     ) -> None:
-        """Bind to one request's ``Cookie`` header; cookie attributes are checked now."""
+        """Bind to one request's ``Cookie`` header; cookie attributes are checked now.
+
+        A ``max_age`` below 1 second is a :class:`ConfigurationError`: the browser would
+        drop every cookie saved (a rotated pair too).
+        """
+        if isinstance(max_age, int) and not isinstance(max_age, bool) and max_age < 1:
+            raise ConfigurationError(f"max_age must be at least 1 second, not {max_age}")
         self._sealer = sealer
         self._name = name
         self._header = functools.partial(

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 import attrs
 
+from civitai_app_sdk.errors import ConfigurationError
 from civitai_app_sdk.scopes import TokenScope, parse_scope
 
 from ._values import finite_number, hidden_repr
@@ -48,12 +49,20 @@ def _optional_str(body: dict[str, Any], key: str) -> str | None:
     return value
 
 
+def _finite(_: object, attribute: attrs.Attribute[float], value: object) -> None:
+    """Refuse an expiry that is not a finite number: a NaN one never expires (a provider
+    would hand out a dead token for good) and none can be stored."""
+    if finite_number(value) is None:
+        raise ConfigurationError(f"{attribute.name} must be a finite number of epoch seconds")
+
+
 @attrs.frozen
 class TokenSet:
-    """Tokens from one grant. ``expires_at`` is epoch seconds; tokens never show in repr."""
+    """Tokens from one grant. ``expires_at`` is epoch seconds, a finite number (else
+    :class:`~civitai_app_sdk.errors.ConfigurationError`); tokens never show in repr."""
 
     access_token: str = attrs.field(repr=hidden_repr)
-    expires_at: float
+    expires_at: float = attrs.field(validator=_finite)
     scope: TokenScope = _NO_SCOPE
     refresh_token: str | None = attrs.field(default=None, repr=hidden_repr)
     token_type: str = "Bearer"

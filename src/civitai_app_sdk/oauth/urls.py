@@ -95,9 +95,20 @@ def endpoint_url(base_url: str, path: str) -> str:
     return normalize_base_url(base_url) + path
 
 
+def _js_text(text: str) -> str:
+    """``text`` as JavaScript writes it in UTF-8: a surrogate pair split in two code
+    points joined, a lone surrogate (from ``surrogateescape``) as U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
 def _form_quote(text: str) -> str:
-    """Encode like ``URLSearchParams``: keep ``*-._`` and alphanumerics, space as ``+``."""
-    return quote_plus(text, safe="*").replace("~", "%7E")
+    """Encode like ``URLSearchParams``: keep ``*-._`` and alphanumerics, space as ``+``,
+    lone surrogates as U+FFFD."""
+    return quote_plus(_js_text(text), safe="*").replace("~", "%7E")
 
 
 def form_encode(fields: Sequence[tuple[str, str]]) -> str:
@@ -115,12 +126,16 @@ def nonempty_str(name: str, value: object) -> str:
 def scope_value(scope: ScopeRequest) -> TokenScope:
     """A requested scope as a bitmask: an int in 0…ALL_SCOPES, or scope names.
 
-    Raises ``ValueError`` for an unknown name, a negative value or bits outside
-    ``ALL_SCOPES`` (which the server would refuse as ``invalid_scope``).
+    Raises :class:`RequestValidationError` (a ``ValueError``) for an unknown name, a
+    negative value or bits outside ``ALL_SCOPES`` (which the server would refuse as
+    ``invalid_scope``), and ``TypeError`` for a bool, a float or a single string.
     """
-    if isinstance(scope, bool):
+    if isinstance(scope, bool | float | str | bytes):
         raise TypeError("scope must be an int bitmask or a list of scope names")
-    value = int(bitmask_from_scopes(scope)) if not isinstance(scope, int) else int(scope)
+    try:
+        value = int(bitmask_from_scopes(scope)) if not isinstance(scope, int) else int(scope)
+    except ValueError as exc:
+        raise RequestValidationError([f"scope: {exc}"], "argument") from None
     if value < 0 or value & ~int(ALL_SCOPES):
         raise RequestValidationError([f"scope: {value} is outside 0…{int(ALL_SCOPES)}"], "argument")
     return TokenScope(value)

@@ -13,7 +13,7 @@ import html
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 from ..errors import ConfigurationError
 
@@ -118,10 +118,20 @@ class CivitaiAuth(WebAuthCore):
         for path in (login_path, logout_path, after_logout):
             if safe_next_path(path, "/") != path:
                 raise ConfigurationError(f"{path!r} is not a same-site path")
+        for path in (login_path, logout_path):
+            if "?" in path or "#" in path:
+                raise ConfigurationError(f"route path {path!r} may not hold a query or fragment")
         self.login_path = login_path
         self.logout_path = logout_path
         self.after_logout = after_logout
         self._error_page = error_page
+        self._own_routes = {_routed(p) for p in (login_path, self.callback_path, logout_path)}
+        if "/" in self._own_routes or _routed(after_logout) in self._own_routes:
+            # the browser goes to "/" after a sign-in and to after_logout after a sign-out:
+            # the login route there signs in again (a loop, or a sign-out that never holds)
+            raise ConfigurationError(
+                "the login, callback and logout routes may not be '/' nor after_logout"
+            )
 
     def routes(self) -> list[Route]:
         """The login (GET), callback (GET) and logout (POST) routes."""
@@ -166,9 +176,16 @@ class CivitaiAuth(WebAuthCore):
         return await (await self.require_session(request)).user()
 
     async def login(self, request: Request) -> Response:
-        """Start a sign-in: set the sealed sign-in cookie, 303 to Civitai's authorize URL."""
+        """Start a sign-in: set the sealed sign-in cookie, 303 to Civitai's authorize URL.
+
+        A ``next`` that leads back to the sign-in routes is ``/``: returning to the login
+        route would start the next sign-in, in a loop (each turn a token call).
+        """
         session = await self.session(request)
-        url = self.start_login(session, request.query_params.get("next"))
+        next_path = request.query_params.get("next")
+        if next_path is not None and _routed(next_path) in self._own_routes:
+            next_path = "/"
+        url = self.start_login(session, next_path)
         return RedirectResponse(url, 303, headers=_NO_STORE)
 
     async def callback(self, request: Request) -> Response:
@@ -215,12 +232,29 @@ class CivitaiAuth(WebAuthCore):
         return origin is not None and origin.lower() != self.origin
 
 
+def _routed(value: str) -> str:
+    """The route a same-site ``value`` reaches, at its widest: its path percent-decoded
+    (the server decodes it, ``%2F`` too), without dot segments (the browser removes them),
+    empty segments or a final slash."""
+    segments: list[str] = []
+    for segment in unquote(urlsplit(value).path).split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(segment)
+    return "/" + "/".join(segments)
+
+
 def _decoded(raw: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     return [(key.decode("latin-1").lower(), value.decode("latin-1")) for key, value in raw]
 
 
 class SessionMiddleware:
     """Gives every HTTP request a :class:`Session` and writes its cookies on the response.
+
+    A response that carries them is ``Cache-Control: no-store`` whatever the app said:
+    a shared cache keeping it would hand the user's session to whoever asks next.
 
     A request that fails with an exception before answering still gets its cookies, on
     a plain 500 answer (a refreshed token pair must reach the browser: the old refresh
@@ -258,7 +292,13 @@ class SessionMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 if session.changed:
-                    headers = list(message.get("headers", []))
+                    # a shared cache must never hand this Set-Cookie (a session) to others
+                    headers = [
+                        (name, value)
+                        for name, value in message.get("headers", [])
+                        if name.lower() != b"cache-control"
+                    ]
+                    headers.append((b"cache-control", b"no-store"))
                     headers += [
                         (b"set-cookie", h.encode("latin-1")) for h in session.set_cookie_headers()
                     ]

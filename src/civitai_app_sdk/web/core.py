@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -44,7 +45,7 @@ from ._loop_clients import LoopClients
 from .chunks import ChunkedCookie
 from .errors import CallbackError, SignInUnavailableError, StateMismatchError
 from .login import DEFAULT_LOGIN_TTL, LoginRequest, begin_login, check_callback
-from .session import Session, SessionStore
+from .session import Session, SessionStore, given_back
 
 __all__ = [
     "DEFAULT_SESSION_MAX_AGE",
@@ -64,6 +65,11 @@ _USED_STATES: Final = 10_000
 
 def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
+
+
+def _seconds(value: object, most: float) -> bool:
+    """Whether ``value`` is a number of seconds from 0 to ``most`` (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= most
 
 
 def _app_origin(redirect_uri: str) -> tuple[str, bool]:
@@ -113,10 +119,13 @@ class WebAuthCore:
             if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds <= 0:
                 # the browser would drop every session, or every sign-in would be too late
                 raise ConfigurationError(f"{name} must be a positive number of seconds")
-        if not 0 <= refresh_margin <= _MAX_REFRESH_MARGIN:
+        if not _seconds(refresh_margin, _MAX_REFRESH_MARGIN):
             raise ConfigurationError(
                 f"refresh_margin must be 0-{_MAX_REFRESH_MARGIN:g} seconds (tokens live an hour)"
             )
+        if not _seconds(user_cache_ttl, math.inf):
+            # else every page asking for the user failed (a str), or none was cached (NaN)
+            raise ConfigurationError("user_cache_ttl must be a number of seconds, 0 or more")
         self.redirect_uri = redirect_uri
         self.callback_path = urlsplit(redirect_uri).path
         try:  # once, now: a generator would be used up by the first sign-in
@@ -218,30 +227,57 @@ class WebAuthCore:
     async def finish_login(self, session: Session, params: Mapping[str, str]) -> str:
         """Complete a callback: check it, exchange the code once, start a new session.
 
-        The sign-in cookie is deleted whatever happens; a refused code and a token call
-        that got no usable answer are both :class:`CallbackError`. Returns the ``next`` path.
+        A refused code and a token call that got no usable answer are both
+        :class:`CallbackError`, and the sign-in cookie is deleted. A call the server did
+        not take (rate limited, 429, or never sent) left the code unused: the cookie is
+        kept and :class:`SignInUnavailableError` says to reload the page, which finishes
+        the sign-in with the same code. A callback whose ``state`` is not the cookie's
+        leaves the cookie too: it belongs to a sign-in begun since, in another tab.
+        Returns the ``next`` path.
         """
         await session.load()  # so a server-side session being replaced is deleted
         pending = LoginRequest.unseal(self.sealer, self.login_cookie.read(session.cookie_header))
         session.set_login_cookie(None)
-        code = check_callback(params, pending, now=self.clock(), ttl=self.login_ttl)
+        try:
+            code = check_callback(params, pending, now=self.clock(), ttl=self.login_ttl)
+        except StateMismatchError:
+            if pending is not None:
+                session.keep_login_cookie()
+            raise
         assert pending is not None
         self._claim_state(pending.state)
         try:
             tokens = await self._client().exchange_code(
                 code, redirect_uri=self.redirect_uri, code_verifier=pending.verifier
             )
-        except OAuthError as error:
-            raise CallbackError(
-                "Civitai refused the sign-in (the code may have expired or been used). "
-                "Please sign in again."
-            ) from error
-        except CivitaiError as error:  # no answer, or one that could not be read
-            raise CallbackError(
-                "Civitai could not be reached to finish the sign-in. Please sign in again."
+        except CivitaiError as error:
+            if not given_back(error):
+                raise self._callback_error(error) from error
+            self._release_state(pending.state)
+            session.keep_login_cookie()
+            raise SignInUnavailableError(
+                "Civitai is busy right now. Reload this page in a moment to finish signing in."
             ) from error
         await session.save(tokens, new_session=True)
         return pending.next_path
+
+    @staticmethod
+    def _callback_error(error: CivitaiError) -> CallbackError:
+        """The page for a code exchange that failed for good."""
+        if isinstance(error, OAuthError):
+            return CallbackError(
+                "Civitai refused the sign-in (the code may have expired or been used). "
+                "Please sign in again."
+            )
+        # no answer, or one that could not be read
+        return CallbackError(
+            "Civitai could not be reached to finish the sign-in. Please sign in again."
+        )
+
+    def _release_state(self, state: str) -> None:
+        """Accept ``state`` again: its callback sent nothing the server took."""
+        with self._tables_lock:
+            self._used_states.pop(_digest(state), None)
 
     async def refresh(self, refresh_token: str) -> TokenSet:
         """Refresh once per refresh token: concurrent and later callers share the result.
@@ -321,6 +357,19 @@ class WebAuthCore:
                 if entry is not None and entry[1] is done:
                     del self._refreshes[key]
 
+    def _forget_refresh_of(self, access_token: str) -> None:
+        """Drop the refreshes kept for late joiners that handed out ``access_token``."""
+        digest = _digest(access_token)
+        with self._refreshes_lock:
+            for key, (_, flight) in list(self._refreshes.items()):
+                if (
+                    flight.done()
+                    and not flight.cancelled()
+                    and flight.exception() is None
+                    and _digest(flight.result().access_token) == digest
+                ):
+                    del self._refreshes[key]
+
     async def user_for(self, access_token: str) -> CivitaiUser:
         """``fetch_me`` for ``access_token``, cached for ``user_cache_ttl`` seconds."""
         now, key = self.clock(), _digest(access_token)
@@ -338,18 +387,24 @@ class WebAuthCore:
     async def end_session(self, session: Session) -> None:
         """Sign out: revoke the refresh (else access) token, then clear the session.
 
-        A revocation that fails does not keep the user signed in; cookies are cleared.
+        Revoking is best effort, asked once (no retry: a server asking to wait would
+        hold the sign-out page, and a user who gives up keeps the cookie). A revocation
+        that fails does not keep the user signed in; cookies are cleared. The refresh
+        that handed out these tokens is forgotten, so a late request carrying the cookie
+        from before it cannot sign the user in again.
         """
         await session.load()
         tokens = session.tokens
         if tokens is not None:
+            self._forget_refresh_of(tokens.access_token)
             token, hint = (
                 (tokens.refresh_token, "refresh_token")
                 if tokens.refresh_token
                 else (tokens.access_token, "access_token")
             )
+            once = self._client().with_options(max_retries=0)
             with contextlib.suppress(CivitaiError, httpx.HTTPError):
-                await self._client().revoke_token(token, token_type_hint=hint)
+                await once.revoke_token(token, token_type_hint=hint)
         await session.clear()
 
     async def aclose(self) -> None:

@@ -80,7 +80,8 @@ class SessionExpiredError(WebAuthError):
 
 class SignInUnavailableError(WebAuthError):
     """Civitai did not answer a token refresh or user lookup usably (no answer, a timeout,
-    429 or 5xx): a passing failure, so the session is kept for the next request."""
+    429, 5xx, or a user lookup's 2xx that cannot be read): a passing failure, so the
+    session is kept for the next request."""
 
     status = 503
     title = "Civitai is not answering right now"

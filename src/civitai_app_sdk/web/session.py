@@ -208,6 +208,10 @@ class Session:
         """Set (or, with ``None``, delete) the short-lived sign-in cookie."""
         self._set("login", sealed)
 
+    def keep_login_cookie(self) -> None:
+        """Send nothing for the sign-in cookie: the browser keeps the one it has."""
+        self._headers.pop("login", None)
+
     async def save(self, tokens: TokenSet, *, new_session: bool = False) -> None:
         """Store ``tokens`` (after sign-in or a refresh); ``new_session`` picks a new id."""
         owner = self._owner
@@ -243,8 +247,9 @@ class Session:
         again: another process sharing the store may have rotated the pair meanwhile.
         A refresh refused as too many (429) or never sent raises
         :class:`SignInUnavailableError` and keeps the session. One sent without a
-        usable answer (a timeout, 5xx) spent the refresh token, whose successor is
-        unknown: :class:`SessionExpiredError`, unless the store holds a rotated pair.
+        usable answer (a timeout, 5xx, a 2xx that cannot be read) spent the refresh
+        token, whose successor is unknown: :class:`SessionExpiredError`, unless the
+        store holds a rotated pair.
         """
         await self.load()
         tokens = self._tokens
@@ -259,7 +264,7 @@ class Session:
             try:
                 fresh = await owner.refresh(tokens.refresh_token)
             except (OAuthError, TransportError) as error:
-                if _given_back(error):
+                if given_back(error):
                     raise SignInUnavailableError(_UNAVAILABLE) from error
                 lost = _lost(error)
                 if not (lost or (isinstance(error, OAuthError) and error.error in _REFUSED)):
@@ -296,7 +301,8 @@ class Session:
 
         A token Civitai no longer accepts (HTTP 401: the user revoked the app, or signed
         out everywhere) ends the session: :class:`SessionExpiredError`, cookie deleted.
-        No usable answer (none, a timeout, 429, 5xx) is :class:`SignInUnavailableError`.
+        No usable answer (none, a timeout, 429, 5xx, a 2xx that cannot be read) is
+        :class:`SignInUnavailableError`.
         """
         token = await self.access_token()
         try:
@@ -328,12 +334,27 @@ _REFUSED: Final = frozenset({"invalid_grant", "login_required"})
 """OAuth error codes of a refresh token the server will not take."""
 
 
+def _unreadable(error: BaseException) -> bool:
+    """A 2xx answer the SDK could not read (a captive portal's page, a body past the cap):
+    the request may have been taken, its answer is lost."""
+    return (
+        isinstance(error, OAuthError)
+        and error.error == "invalid_response"
+        and (error.status is None or 200 <= error.status < 300)
+    )
+
+
 def _passing(error: BaseException) -> bool:
-    """No usable answer: none, a timeout, 429 or 5xx (the request may be made again later)."""
-    return unanswered(error) or (isinstance(error, OAuthError) and error.status == 429)
+    """No usable answer: none, an unreadable one, a timeout, 429 or 5xx (the request may be
+    made again later)."""
+    return (
+        unanswered(error)
+        or _unreadable(error)
+        or (isinstance(error, OAuthError) and error.status == 429)
+    )
 
 
-def _given_back(error: BaseException) -> bool:
+def given_back(error: BaseException) -> bool:
     """A failed refresh that left its refresh token unused: refused as too many (429), or
     never sent (see :func:`~civitai_app_sdk.oauth._unsent.may_resend`)."""
     return (isinstance(error, OAuthError) and error.status == 429) or may_resend(error)
@@ -343,9 +364,9 @@ def _lost(error: BaseException) -> bool:
     """A refresh sent without a usable answer: its single-use token is spent, the new pair
     unknown. So is one this client refused to send (no HTTP status): an earlier send of
     the token got no answer (one cut by a cancellation or its event loop's end too)."""
-    if isinstance(error, OAuthError) and error.status is None:
+    if isinstance(error, OAuthError) and error.status is None and not _unreadable(error):
         return error.error == "invalid_grant"
-    return _passing(error) and not _given_back(error)
+    return _passing(error) and not given_back(error)
 
 
 async def _answered(call: Awaitable[T]) -> T:
