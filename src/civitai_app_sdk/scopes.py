@@ -54,6 +54,8 @@ _PRESET_LABEL_BY_MASK: Final[dict[int, str]] = {
 }
 _DECIMAL = re.compile(r"[0-9]+")
 _ASCII_SPACE = re.compile(r"[ \t\r\n]+")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}", re.ASCII)
+"""What a scope name may look like (``unknown_names=True`` skips only such words)."""
 
 
 def _mask(value: int) -> int:
@@ -113,7 +115,7 @@ def get_scope_label(mask: int | None) -> str:
     return "Custom"
 
 
-def _parse_item(item: object) -> int:
+def _parse_item(item: object, unknown_names: bool) -> int:
     if isinstance(item, bool):
         raise ValueError("a boolean is not a scope")
     if isinstance(item, int):
@@ -136,20 +138,22 @@ def _parse_item(item: object) -> int:
                     ) from None
             elif word in _BY_NAME:
                 result |= _BY_NAME[word]
-            else:
+            elif not (unknown_names and _NAME.fullmatch(word)):
                 shown = repr(word) if len(word) <= 40 else f"{word[:40]!r}… ({len(word)} chars)"
                 raise ValueError(f"scope value {shown} is neither a decimal bitmask nor a name")
         return result
     raise ValueError(f"cannot read a scope from a {type(item).__name__}")
 
 
-def parse_scope(value: object) -> TokenScope:
+def parse_scope(value: object, *, unknown_names: bool = False) -> TokenScope:
     """Read a token response's ``scope`` field into a :class:`TokenScope`.
 
     Accepts a non-negative int (or integral float), a decimal string such as
     ``"114689"``, space-separated decimals or scope names (ORed), and a list of any of
     those (``["114689"]``, as the token endpoint sends it). ``""`` and ``[]`` give 0.
-    Unknown bits are kept. Anything else (hex, exponents, negatives, booleans, nested
+    Unknown bits are kept. An unknown name raises ``ValueError``, unless
+    ``unknown_names=True``: it is then skipped (a token answer naming a scope added since
+    this SDK was built). Anything else (hex, exponents, negatives, booleans, nested
     lists, ``None``) raises ``ValueError``.
     """
     if isinstance(value, list | tuple):
@@ -157,6 +161,6 @@ def parse_scope(value: object) -> TokenScope:
         for item in value:
             if isinstance(item, list | tuple):
                 raise ValueError("nested lists are not a scope")
-            result |= _parse_item(item)
+            result |= _parse_item(item, unknown_names)
         return TokenScope(result)
-    return TokenScope(_parse_item(value))
+    return TokenScope(_parse_item(value, unknown_names))

@@ -33,7 +33,7 @@ from civitai_app_sdk.oauth import (
     _core,
 )
 from civitai_app_sdk.oauth._core import Credentials, OnceGuard
-from civitai_app_sdk.scopes import TokenScope
+from civitai_app_sdk.scopes import TokenScope, parse_scope
 
 NODE = json.loads((Path(__file__).parent / "fixtures/node_oauth_requests.json").read_text())
 BASE = "https://auth.civitai.com"
@@ -869,3 +869,26 @@ def test_no_secret_reaches_the_logs(
     secrets = ("client-secret-xyz", "code-secret-xyz", "refresh-secret-xyz", "access-secret-xyz")
     for secret in (*secrets, VERIFIER):
         assert secret not in caplog.text  # …but never a credential
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_refresh_naming_a_scope_added_later_keeps_the_rotated_pair(
+    mock: respx.MockRouter, mode: str
+) -> None:
+    """The server rotates the pair before answering: refusing the answer over a scope
+    name this SDK does not know yet would leave the user to sign in again."""
+    body = {**TOKENS, "scope": "UserRead AIServicesWrite VideoStudioWrite", "expires_in": "3600.0"}
+    mock.post(TOKEN_URL).respond(200, json=body)
+    tokens = run(mode, "refresh_token", f"rt-new-scope-{mode}")
+    assert tokens.refresh_token == TOKENS["refresh_token"]
+    assert tokens.scope == TokenScope.UserRead | TokenScope.AIServicesWrite
+    assert tokens.expires_at == NOW + 3600
+
+
+def test_unknown_scope_names_are_skipped_only_when_asked() -> None:
+    assert parse_scope("BuzzRead Someday", unknown_names=True) == TokenScope.BuzzRead
+    with pytest.raises(ValueError, match="Someday"):
+        parse_scope("BuzzRead Someday")
+    for garbage in ("0x10", "1e3", "-1", "UserRead,BuzzRead", "x" * 65):
+        with pytest.raises(ValueError, match="scope"):
+            parse_scope(garbage, unknown_names=True)

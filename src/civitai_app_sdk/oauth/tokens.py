@@ -20,7 +20,7 @@ __all__ = ["DEFAULT_EXPIRES_IN", "TokenSet"]
 DEFAULT_EXPIRES_IN: Final = 3600.0
 """Lifetime assumed when a token response has no ``expires_in`` (as in 0.14), seconds."""
 
-_DIGITS: Final = re.compile(r"[0-9]+")
+_DECIMAL: Final = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+", re.ASCII)
 _HEADER_SAFE: Final = re.compile(r"[\x21-\x7e]+")
 _NO_SCOPE: Final = TokenScope(0)
 _MAX_EXPIRES_IN: Final = 100 * 365 * 24 * 3600.0
@@ -29,10 +29,11 @@ a large enough one made ``expires_at`` infinite, which no store could write back
 
 
 def _seconds(value: object) -> float:
-    """``expires_in``: a non-negative number or decimal string, at most a century."""
+    """``expires_in``: a non-negative number or decimal string (``"3600"``, ``"3600.0"``:
+    what JavaScript's ``*`` reads, as 0.14 does), at most a century."""
     number = (
         float(value.strip())
-        if isinstance(value, str) and _DIGITS.fullmatch(value.strip())
+        if isinstance(value, str) and _DECIMAL.fullmatch(value.strip())
         else finite_number(value)
     )
     if number is not None and 0 <= number <= _MAX_EXPIRES_IN:
@@ -85,7 +86,9 @@ class TokenSet:
         missing or empty ``access_token`` or one with spaces or control characters (no
         header could carry it), a malformed ``expires_in`` or ``scope`` raise
         :class:`OAuthError` (``invalid_response``); the body is not attached.
-        ``id_token`` is kept (0.14 drops it).
+        ``id_token`` is kept (0.14 drops it). A scope name this SDK does not know is
+        skipped, not refused: refusing the answer to a refresh would lose the rotated pair
+        over a scope added since the SDK was built.
         """
         try:
             if not isinstance(body, dict):
@@ -103,7 +106,7 @@ class TokenSet:
                 access_token=access_token,
                 expires_at=now
                 + (DEFAULT_EXPIRES_IN if expires_in is None else _seconds(expires_in)),
-                scope=_NO_SCOPE if scope is None else parse_scope(scope),
+                scope=_NO_SCOPE if scope is None else parse_scope(scope, unknown_names=True),
                 refresh_token=_optional_str(body, "refresh_token"),
                 token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
                 id_token=_optional_str(body, "id_token"),
