@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from civitai_app_sdk.errors import OrchestratorError, ResponseValidationError
+from civitai_app_sdk.orchestrator._params import EXTERNAL_ID
 
 from ._confirm import ask_first
 from ._exit import CliError, ExitCode
@@ -30,6 +31,20 @@ if TYPE_CHECKING:
     from civitai_app_sdk_generated.params import WorkflowTemplateParam
 
 FILE_ARG = click.argument("file", type=click.File("r", encoding="utf-8"))
+
+
+def _checked_key(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--external-id`` as the API takes it, refused before anything is sent: one
+    refused after the estimate and the confirmation, or an empty one quietly replaced
+    by a fresh key (a retry charged again), would not be."""
+    if value is None or EXTERNAL_ID.fullmatch(value):
+        return value
+    raise click.BadParameter(
+        f"{printable(repr(value))} is not a key the API takes: use 1-128 characters of "
+        "A-Z, a-z, 0-9, '_' and '-' (the same key as the first try, to retry it)",
+        ctx,
+        param,
+    )
 
 
 def _body_key(body: WorkflowTemplateParam) -> str | None:
@@ -136,6 +151,7 @@ def _submit_failed(exc: OrchestratorError | None, key: str) -> CliError:
 @click.option(
     "--external-id",
     metavar="KEY",
+    callback=_checked_key,
     help="Idempotency key: resubmitting the same key never charges twice.",
 )
 @api_options
