@@ -87,11 +87,17 @@ def retry_with_key(error: BaseException, external_id: str, call: str = "submit")
     add_to_message(error, note)
 
 
+def _then(text: str, sentence: str) -> str:
+    """``text`` followed by ``sentence``, with a full stop between unless ``text`` (a
+    server's words, often) already ends one."""
+    return f"{text} {sentence}" if text.endswith((".", "!", "?")) else f"{text}. {sentence}"
+
+
 def add_to_message(error: BaseException, note: str) -> None:
     """End the message of one of our errors with ``note``; another exception (a
     cancellation, an interrupt) gets it as a note (``add_note``)."""
     if isinstance(error, CivitaiError) and error.args and isinstance(error.args[0], str):
-        error.args = (f"{error.args[0]}. {note}", *error.args[1:])
+        error.args = (_then(error.args[0], note), *error.args[1:])
     else:
         error.add_note(note)
 
@@ -205,7 +211,7 @@ class OrchestratorError(CivitaiError):
         self.headers = dict(headers or {})
         text = message
         if self.hint:
-            text += f". {self.hint}"
+            text = _then(text, self.hint)
         if request_id:
             text += f" (request id {request_id})"
         super().__init__(text)
