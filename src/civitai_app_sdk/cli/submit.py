@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from civitai_app_sdk.errors import OrchestratorError, ResponseValidationError
+from civitai_app_sdk.errors import NotFoundError, OrchestratorError, ResponseValidationError
 from civitai_app_sdk.orchestrator._params import EXTERNAL_ID
 
 from ._confirm import ask_first
@@ -216,7 +216,10 @@ def submit(
             raise
         raise still_running(workflow_id, known, "interrupted", ExitCode.INTERRUPTED) from None
     if wait and workflow_id:
-        final = follow(client, workflow_id, timeout, status=known)
+        try:
+            final = follow(client, workflow_id, timeout, status=known)
+        except NotFoundError as exc:
+            raise _gone(exc, workflow_id, key) from None
         status = printable(str(final.get("status")))
         check = command("workflow", workflow_id)
         ended = (
@@ -225,6 +228,21 @@ def submit(
         )
         with paid_output(ended, extra={**paid, "status": final.get("status")}):
             finish(final, as_json)
+
+
+def _gone(exc: NotFoundError, workflow_id: str, key: str) -> CliError:
+    """The error for a workflow just submitted that the API no longer finds while
+    ``--wait`` follows it (an ephemeral one once finished, a replica behind)."""
+    from ._errors import orchestrator_error
+
+    error = orchestrator_error(exc)
+    return error.reworded(
+        f"not found while waiting: workflow {workflow_id} was submitted and spends Buzz, "
+        "but reading it back found nothing (an ephemeral workflow is gone once it "
+        "finishes; its results went to its callbacks); look for it with "
+        f"`civitai-orch workflows`, and resubmit only with `{option('--external-id', key)}`",
+        extra={**error.extra, "id": workflow_id, "externalId": key},
+    )
 
 
 def _bought(workflow_id: str, key: str) -> str:
