@@ -904,6 +904,7 @@ def test_submit_403_from_server_is_insufficient_buzz(authed, api, cli_home: Path
 
 
 def test_cancel(authed, api) -> None:
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=_wf(status="processing"))
     route = api.put(f"{API}/v2/consumer/workflows/wf-1").respond(204)
     assert json.loads(authed("cancel", "wf-1", "--json").stdout) == {"id": "wf-1", "canceled": True}
     assert json.loads(route.calls.last.request.content) == {"status": "canceled"}

@@ -273,14 +273,47 @@ def _report_submitted(
     note(f"Follow it with: {follow_command(workflow_id)}")
 
 
+def _ended_status(client: Any, workflow_id: str) -> str | None:
+    """The final status (other than canceled) of a workflow that has ended, else None.
+
+    The API accepts a cancel of a finished workflow and does nothing. A read that fails
+    is None, so it never stands in the way of stopping a workflow that spends Buzz.
+    """
+    from civitai_app_sdk.errors import CivitaiError
+    from civitai_app_sdk.orchestrator import is_terminal
+
+    try:
+        status = to_data(client.with_options(max_retries=0).get(workflow_id)).get("status")
+    except CivitaiError:
+        return None
+    if status == "canceled" or not is_terminal(status):
+        return None
+    return str(status)
+
+
 @click.command()
 @click.argument("workflow_id")
 @api_options
 @json_option
 def cancel(workflow_id: str, token: str | None, api_url: str | None, as_json: bool) -> None:
-    """Cancel WORKFLOW_ID; work that has not started is refunded."""
+    """Cancel WORKFLOW_ID; work that has not started is refunded.
+
+    A workflow that has already ended is reported as it is; nothing is sent to cancel it.
+    """
+    client = open_client(token, api_url)
+    ended = _ended_status(client, workflow_id)
+    if ended is not None:
+        if as_json:
+            emit_json({"id": workflow_id, "canceled": False, "status": ended})
+        else:
+            stdout().print(
+                f"{printable(workflow_id)} had already ended {printable(ended)}: there was "
+                "nothing to cancel.",
+                markup=False,
+            )
+        return
     try:
-        open_client(token, api_url).cancel(workflow_id)
+        client.cancel(workflow_id)
     except ResponseValidationError as exc:  # a web page answered: the API may not have seen it
         check = command("workflow", workflow_id)
         raise CliError(
