@@ -10,7 +10,9 @@ escapes, and ``--json`` writes them as JSON escapes: the same JSON value.
 from __future__ import annotations
 
 import copy
+import io
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +22,7 @@ from click.testing import CliRunner, Result
 from test_cli_commands import API, WF
 
 from civitai_app_sdk.cli import main
+from civitai_app_sdk.cli._output import fit_stdout
 from tests.cli.conftest import Run
 
 PROMPT = "un chat rouge é 猫 👩\u200d💻, a very long prompt " + "x" * 80
@@ -62,3 +65,22 @@ def test_json_on_an_ascii_stdout_is_the_same_document_in_ascii(api: respx.MockRo
     assert result.exit_code == 0, result.stderr
     text = result.stdout_bytes.decode("ascii")
     assert json.loads(text) == _workflow()
+
+
+@pytest.mark.parametrize("errors", ["strict", "surrogateescape"])
+def test_the_c_locales_stdout_is_fitted_too(monkeypatch: pytest.MonkeyPatch, errors: str) -> None:
+    """Under the C locale (no UTF-8 mode, no locale coercion) Python's stdout is ASCII
+    with ``surrogateescape``, which fails on ``…`` as ``strict`` does."""
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="ascii", errors=errors)
+    monkeypatch.setattr(sys, "stdout", stream)
+    fit_stdout()
+    stream.write("猫…")
+    stream.flush()
+    assert stream.buffer.getvalue() == b"\\u732b\\u2026"  # type: ignore[attr-defined]
+
+
+def test_a_utf8_stdout_is_left_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
+    monkeypatch.setattr(sys, "stdout", stream)
+    fit_stdout()
+    assert stream.errors == "strict"

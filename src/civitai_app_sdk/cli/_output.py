@@ -109,11 +109,16 @@ def unicode_stdout() -> bool:
 
 def fit_stdout() -> None:
     """Let a stdout whose encoding lacks characters (``PYTHONIOENCODING=ascii``, a latin-1
-    terminal) write them as ``\\uXXXX`` escapes, as Python's own stderr does, rather
-    than end the command with a ``UnicodeEncodeError`` at the first one. A UTF stdout,
-    or one a caller set another error handler on, is left alone."""
+    terminal, the C locale's ASCII with ``surrogateescape``) write them as ``\\uXXXX``
+    escapes, as Python's own stderr does, rather than end the command with a
+    ``UnicodeEncodeError`` at the first one (text shown has its lone surrogates escaped
+    already). A UTF stdout, or one a caller set another error handler on, is left alone."""
     stream = sys.stdout
-    if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict" and not unicode_stdout():
+    if (
+        isinstance(stream, io.TextIOWrapper)
+        and stream.errors in ("strict", "surrogateescape")
+        and not unicode_stdout()
+    ):
         with contextlib.suppress(OSError, ValueError):
             stream.reconfigure(errors="backslashreplace")
 
