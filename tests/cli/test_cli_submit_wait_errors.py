@@ -58,3 +58,27 @@ def test_a_403_string_while_waiting_is_no_buzz_refusal(
     assert code == ExitCode.FORBIDDEN
     assert "nothing was charged" not in stderr
     assert "wf-1" in stderr.split("error:")[1]
+
+
+@pytest.mark.parametrize("missing", [None, ""])
+@pytest.mark.parametrize("extra", [[], ["--wait"]])
+def test_an_answer_without_a_workflow_id_gives_the_key(
+    authed: Run, cli_home: Path, missing: str | None, extra: list[str]
+) -> None:
+    """A 200 answer naming no workflow printed "Submitted workflow  (processing)" and
+    "Follow it with: civitai-orch workflow '' --wait", exit 0 (``--wait`` skipped): the
+    user had paid and held neither an id nor the retry key."""
+    with respx.mock(assert_all_called=False) as mock:
+        answer = {**WF, "id": missing, "status": "processing"}
+        mock.post(f"{API}/v2/consumer/workflows").respond(json=answer)
+        code, _, stderr = _submit(authed, cli_home, *extra)
+        assert code == ExitCode.ERROR
+        assert "named no workflow id" in stderr
+        assert "--external-id=key-7" in stderr
+        assert "civitai-orch workflows" in stderr
+        assert "workflow ''" not in stderr
+        code, stdout, _ = _submit(authed, cli_home, *extra, "--json")
+        assert code == ExitCode.ERROR
+        document = json.loads(stdout)
+        assert document["externalId"] == "key-7"
+        assert document["error"]["exitCode"] == ExitCode.ERROR

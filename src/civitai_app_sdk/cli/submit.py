@@ -205,17 +205,17 @@ def submit(
     except KeyboardInterrupt:
         raise _submit_failed(None, key) from None
     workflow_id = str(created.get("id") or "")
+    if not workflow_id:
+        raise _no_id(key)
     state = created.get("status")
     known = state if isinstance(state, str) else None
-    paid = {"id": workflow_id or None, "externalId": key}
+    paid = {"id": workflow_id, "externalId": key}
     try:  # paid for: a Ctrl-C or a closed stdout from here on must still say which one
         with paid_output(_bought(workflow_id, key), extra=paid):
             _report_submitted(created, workflow_id, wait=wait, as_json=as_json)
     except KeyboardInterrupt:
-        if not workflow_id:
-            raise
         raise still_running(workflow_id, known, "interrupted", ExitCode.INTERRUPTED) from None
-    if wait and workflow_id:
+    if wait:
         try:
             final = follow(client, workflow_id, timeout, status=known)
         except NotFoundError as exc:
@@ -228,6 +228,17 @@ def submit(
         )
         with paid_output(ended, extra={**paid, "status": final.get("status")}):
             finish(final, as_json)
+
+
+def _no_id(key: str) -> CliError:
+    """The error for a submit the API accepted with an answer that names no workflow:
+    it may exist and spend Buzz, and only its key finds it again."""
+    return CliError(
+        "the API accepted the submit, but its answer named no workflow id: the workflow "
+        "may exist and spend Buzz; find it with `civitai-orch workflows`, and resubmit "
+        f"only with `{option('--external-id', key)}` (the same key never charges twice)",
+        extra={"id": None, "externalId": key},
+    )
 
 
 def _gone(exc: NotFoundError, workflow_id: str, key: str) -> CliError:
@@ -247,10 +258,9 @@ def _gone(exc: NotFoundError, workflow_id: str, key: str) -> CliError:
 
 def _bought(workflow_id: str, key: str) -> str:
     """What a submit that has been charged bought, and how to find it again."""
-    which = f"workflow {workflow_id}" if workflow_id else "the workflow"
-    follow_it = f"; follow it with `{follow_command(workflow_id)}`" if workflow_id else ""
     return (
-        f"{which} was submitted and spends Buzz{follow_it} (its retry key: "
+        f"workflow {workflow_id} was submitted and spends Buzz; follow it with "
+        f"`{follow_command(workflow_id)}` (its retry key: "
         f"`{option('--external-id', key)}` finds it rather than paying again)"
     )
 
@@ -260,7 +270,7 @@ def _report_submitted(
 ) -> None:
     """Say the workflow was submitted (and, without --wait, print it)."""
     shown = printable(workflow_id)  # the server's words: no markup, no terminal escapes
-    if wait and workflow_id:
+    if wait:
         note(f"Submitted {shown}; waiting for it to finish…")
         return
     if as_json:
