@@ -392,7 +392,10 @@ class ResponseTooLargeError(OrchestratorError):
     Blobs of any size can be streamed to disk with ``download_blob``.
     """
 
-    hint = "For large blobs use download_blob(), which streams to disk"
+    hint = (
+        "For large blobs use download_blob(), which streams to disk; for a page of "
+        "workflows, ask for fewer (take=)"
+    )
 
     def __init__(self, message: str, *, limit: int, **kw: Any) -> None:
         """Record the failure and the cap (bytes) that was exceeded."""

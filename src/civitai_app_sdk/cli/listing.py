@@ -167,7 +167,15 @@ def workflows(
         take=filters.take,
         cursor=filters.cursor,
     )
-    page = get_json(load_settings(token=token, api_url=api_url), WORKFLOWS, params)
+    try:
+        page = get_json(load_settings(token=token, api_url=api_url), WORKFLOWS, params)
+    except sdk.ResponseTooLargeError as exc:
+        raise CliError(
+            f"the page of up to {filters.take} workflows was larger than {exc.limit:,} "
+            "bytes, so it was not read: ask for fewer with --take (the cursor printed "
+            "with each page leads to the next)",
+            status=exc.status,
+        ) from None
     if not isinstance(page, dict):
         raise sdk.ResponseValidationError(f"GET {WORKFLOWS} did not return a page of workflows")
     items = [w for w in _workflows_in(page) if not statuses or w.get("status") in statuses]
