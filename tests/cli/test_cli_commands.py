@@ -871,7 +871,7 @@ def test_an_answer_too_large_to_read_is_not_called_a_refusal(authed, api, cli_ho
     listed = authed("workflows", "--json")
     assert listed.exit_code == 1, listed.stderr
     message = json.loads(listed.stdout)["error"]["message"]
-    assert message.startswith("the API's answer was larger than 67,108,864 bytes")
+    assert "was larger than 67,108,864 bytes" in message
     assert "refused" not in message.replace("did not refuse", "")
     submitted = authed("submit", _body_file(cli_home), "--yes", "--external-id", "k-1", "--json")
     assert submitted.exit_code == 1, submitted.stderr
