@@ -155,6 +155,10 @@ def workflows(
     a --status list without failed, expired or canceled also asks the API to leave
     those out).
     """
+    if from_date and to_date and from_date > to_date:  # both ISO UTC, milliseconds: comparable
+        raise click.UsageError(
+            f"--from {from_date} is after --to {to_date}, so no workflow can match: swap them?"
+        )
     exclude_failed = filters.exclude_failed or bool(statuses and not {*statuses} & FAILED_STATUSES)
     params = list_params(
         tags=list(filters.tags) or None,
