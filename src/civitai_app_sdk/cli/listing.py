@@ -182,13 +182,19 @@ def workflows(
         ) from None
     if not isinstance(page, dict):
         raise sdk.ResponseValidationError(f"GET {WORKFLOWS} did not return a page of workflows")
-    items = [w for w in _workflows_in(page) if not statuses or w.get("status") in statuses]
+    fetched = _workflows_in(page)
+    items = [w for w in fetched if not statuses or w.get("status") in statuses]
     cursor = page.get("next")
     next_cursor = cursor if isinstance(cursor, str) and cursor else None  # text, or no page
     if as_json:
         emit_json({"items": items, "next": next_cursor})
         return
-    if not items:
+    if not items and fetched:  # the status filter left none of this page
+        wanted = " or ".join(statuses)
+        count = f"{len(fetched)} workflow{'s' if len(fetched) != 1 else ''}"
+        shown = f"None of the {count} on this page is {wanted}."
+        stdout().print(shown, markup=False)
+    elif not items:
         stdout().print("No workflows found.")
     else:
         workflow_table(items)
