@@ -44,7 +44,9 @@ def test_the_sdk_says_so_for_a_page_too() -> None:
         mock.get("/v2/consumer/workflows").mock(
             return_value=httpx.Response(200, headers=HUGE, content=b"{}")
         )
-        with OrchestratorClient("tok", base_url="https://orch.test") as client:
-            with pytest.raises(errors.ResponseTooLargeError) as info:
-                client.list(take=1000)
+        with (
+            OrchestratorClient("tok", base_url="https://orch.test") as client,
+            pytest.raises(errors.ResponseTooLargeError) as info,
+        ):
+            client.list(take=1000)
     assert "take=" in str(info.value)
