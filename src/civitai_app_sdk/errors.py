@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ._durations import duration_text
 
@@ -130,6 +130,10 @@ class SealedCookieTooLargeError(CivitaiError, ValueError):
         )
 
 
+_NOT_FIELDS: Final = frozenset({"argument", "upload", "URL"})
+"""What a :class:`RequestValidationError` may refuse that is not a JSON field of the API."""
+
+
 class RequestValidationError(CivitaiError, ValueError):
     """A request body or argument failed strict validation; nothing was sent.
 
@@ -141,10 +145,12 @@ class RequestValidationError(CivitaiError, ValueError):
         self.problems = problems
         shown = "; ".join(problems[:10])
         more = f" (+{len(problems) - 10} more)" if len(problems) > 10 else ""
-        super().__init__(
-            f"invalid {what}, nothing was sent: {shown}{more}. "
-            "Fix these fields (names are the API's camelCase JSON names)."
+        fields = (  # a Python argument (workflow_id, take…) is no JSON field of the API
+            ""
+            if what in _NOT_FIELDS
+            else " Fix these fields (names are the API's camelCase JSON names)."
         )
+        super().__init__(f"invalid {what}, nothing was sent: {shown}{more}.{fields}")
 
 
 def parse_body(text: str) -> object:

@@ -33,3 +33,15 @@ def test_a_detail_ending_a_sentence_gets_no_second_full_stop(
         assert f"{end}." not in str(error)
         assert f"Something broke{end} A service-side failure" in str(error)
     assert ". The workflow may have been created" in str(submitted.value)
+
+
+def test_an_argument_refused_is_not_called_a_json_field(client: Any) -> None:
+    """`get("..")` said "Fix these fields (names are the API's camelCase JSON names)"
+    of ``workflow_id``, a Python argument; a body's problems still name JSON fields."""
+    with pytest.raises(errors.RequestValidationError) as argument:
+        client.get("..")
+    assert "camelCase" not in str(argument.value)
+    assert str(argument.value).startswith("invalid argument, nothing was sent: workflow id: ")
+    with pytest.raises(errors.RequestValidationError) as body:
+        client.submit({"steps": []})
+    assert "camelCase JSON names" in str(body.value)
