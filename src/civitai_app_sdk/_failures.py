@@ -120,8 +120,8 @@ def error_for(call: Call, response: httpx.Response) -> OrchestratorError:
     elif html:
         message += " (an HTML error page from a gateway)"
     kind = _BY_STATUS.get(status, ServerError if status >= 500 else OrchestratorError)
-    if status == 403 and isinstance(parsed, str):
-        kind = InsufficientBuzzError
+    if status == 403 and isinstance(parsed, str) and call.method == "POST":
+        kind = InsufficientBuzzError  # a submit's denial; a read refused so is no Buzz matter
     fields: dict[str, Any] = {
         "status": status,
         "problem": problem,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ._durations import duration_text
 
@@ -91,11 +91,17 @@ def retry_with_key(error: BaseException, external_id: str, call: str = "submit")
     add_to_message(error, note)
 
 
+def _then(text: str, sentence: str) -> str:
+    """``text`` followed by ``sentence``, with a full stop between unless ``text`` (a
+    server's words, often) already ends one."""
+    return f"{text} {sentence}" if text.endswith((".", "!", "?")) else f"{text}. {sentence}"
+
+
 def add_to_message(error: BaseException, note: str) -> None:
     """End the message of one of our errors with ``note``; another exception (a
     cancellation, an interrupt) gets it as a note (``add_note``)."""
     if isinstance(error, CivitaiError) and error.args and isinstance(error.args[0], str):
-        error.args = (f"{error.args[0]}. {note}", *error.args[1:])
+        error.args = (_then(error.args[0], note), *error.args[1:])
     else:
         error.add_note(note)
 
@@ -128,6 +134,10 @@ class SealedCookieTooLargeError(CivitaiError, ValueError):
         )
 
 
+_NOT_FIELDS: Final = frozenset({"argument", "upload", "URL"})
+"""What a :class:`RequestValidationError` may refuse that is not a JSON field of the API."""
+
+
 class RequestValidationError(CivitaiError, ValueError):
     """A request body or argument failed strict validation; nothing was sent.
 
@@ -139,10 +149,12 @@ class RequestValidationError(CivitaiError, ValueError):
         self.problems = problems
         shown = "; ".join(problems[:10])
         more = f" (+{len(problems) - 10} more)" if len(problems) > 10 else ""
-        super().__init__(
-            f"invalid {what}, nothing was sent: {shown}{more}. "
-            "Fix these fields (names are the API's camelCase JSON names)."
+        fields = (  # a Python argument (workflow_id, take…) is no JSON field of the API
+            ""
+            if what in _NOT_FIELDS
+            else " Fix these fields (names are the API's camelCase JSON names)."
         )
+        super().__init__(f"invalid {what}, nothing was sent: {shown}{more}.{fields}")
 
 
 def parse_body(text: str) -> object:
@@ -209,7 +221,7 @@ class OrchestratorError(CivitaiError):
         self.headers = dict(headers or {})
         text = message
         if self.hint:
-            text += f". {self.hint}"
+            text = _then(text, self.hint)
         if request_id:
             text += f" (request id {request_id})"
         super().__init__(text)
@@ -392,7 +404,10 @@ class ResponseTooLargeError(OrchestratorError):
     ``max_size``, 16 GiB by default; ``None``: no cap).
     """
 
-    hint = "For large blobs use download_blob(), which streams to disk"
+    hint = (
+        "For large blobs use download_blob(), which streams to disk; for a page of "
+        "workflows, ask for fewer (take=)"
+    )
 
     def __init__(self, message: str, *, limit: int, hint: str | None = None, **kw: Any) -> None:
         """Record the failure and the cap (bytes) that was exceeded; ``hint`` replaces

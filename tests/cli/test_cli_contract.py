@@ -53,6 +53,11 @@ def _nothing(mock: respx.MockRouter) -> None:
     return None
 
 
+def _cancel(mock: respx.MockRouter) -> None:
+    mock.get(f"{API}/v2/consumer/workflows/wf-1").respond(json={**WF, "status": "processing"})
+    mock.put(f"{API}/v2/consumer/workflows/wf-1").respond(204)
+
+
 # command -> (arguments after the command name, routes it needs)
 CASES: dict[str, tuple[list[str], Mocker]] = {
     "test": ([], _workflows),
@@ -75,7 +80,7 @@ CASES: dict[str, tuple[list[str], Mocker]] = {
     ),
     "estimate": (["wf.json"], _post),
     "submit": (["wf.json", "--yes", "--wait"], _post),
-    "cancel": (["wf-1"], lambda m: m.put(f"{API}/v2/consumer/workflows/wf-1").respond(204)),
+    "cancel": (["wf-1"], _cancel),
     "scopes": (["AIServices", "UserRead"], _nothing),
     "login": (["--with-token"], lambda m: m.get(f"{SITE}/api/v1/me").respond(json=ME)),
     "logout": ([], _nothing),

@@ -128,6 +128,8 @@ def test_emoji_codes_in_a_servers_words_stay_text(authed: Run, api: respx.MockRo
     wf["steps"][0]["input"]["prompt"] = "a :smile: cat"
     api.get(f"{API}/v2/consumer/workflows/wf-1").respond(json=wf)
     api.put(url__startswith=f"{API}/v2/consumer/workflows/").respond(204)
+    running = {**wf, "id": "wf:cat:1", "status": "processing"}
+    api.get(f"{API}/v2/consumer/workflows/wf%3Acat%3A1").respond(json=running)
     shown = authed("workflow", "wf-1")
     assert shown.exit_code == 0, shown.stderr
     for text in ("Workflow wf:cat:1", "Tags:      :fire:", "Prompt: a :smile: cat"):

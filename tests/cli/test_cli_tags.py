@@ -320,3 +320,21 @@ def test_a_restore_command_of_tags_a_terminal_would_act_on_still_restores_them(
     """The message is escaped for the terminal: `'a\\nb'` was shown as `'a\\\\nb'`, which
     restored a tag with a backslash. Such tags are written `$'a\\x0ab'` (bash, zsh, ksh)."""
     _restores(workflow_id, before)
+
+
+@pytest.mark.parametrize("odd", ["..", ".", ""])
+def test_a_held_tag_no_path_can_name_is_refused_before_any_change(authed: Run, odd: str) -> None:
+    """`--clear --add x` on a workflow holding a tag such as `..` (set elsewhere) added
+    x, then stopped with "invalid argument" (exit 2) at removing `..` one by one: no
+    URL path can name it. Now it is refused before any change, naming the way out;
+    `--clear` alone (one request for every tag) still works."""
+    with respx.mock(assert_all_called=False) as mock:
+        server = FakeTags(mock, [odd, "b"])
+        result = authed("tags", "wf-1", "--clear", "--add", "x", "--json")
+        assert result.exit_code == 2
+        assert server.log == []
+        message = json.loads(result.stdout)["error"]["message"]
+        assert "nothing was changed" in message
+        assert "--clear" in message
+        assert authed("tags", "wf-1", "--clear").exit_code == 0
+        assert server.log == ["clear"]

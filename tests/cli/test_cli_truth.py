@@ -214,6 +214,7 @@ def test_a_web_page_for_the_answer_to_cancel_is_no_cancel(
     """A captive portal answers the PUT with 200 HTML: the workflow was not canceled and
     spends on; the user must not be told it was."""
     page = "<!doctype html><html><body>Sign in to the Wi-Fi</body></html>"
+    api.get(f"{API}/v2/consumer/workflows/wf-1").respond(200, html=page)
     api.put(f"{API}/v2/consumer/workflows/wf-1").respond(200, html=page)
     result = authed("cancel", "wf-1", *(["--json"] if as_json else []))
     assert result.exit_code == ExitCode.ERROR
@@ -634,6 +635,7 @@ def test_cancel_shows_an_ids_terminal_escapes_as_delete_does(
     authed: Run, api: respx.MockRouter
 ) -> None:
     api.put(url__startswith=f"{API}/v2/consumer/workflows/").respond(204)
+    api.get(url__startswith=f"{API}/v2/consumer/workflows/").respond(json={"status": "scheduled"})
     result = authed("cancel", "wf\x1b]0;owned\x07\u202e1")
     assert result.exit_code == 0, result.stderr
     assert "Canceled wf\\x1b]0;owned\\x07\\u202e1." in result.stdout

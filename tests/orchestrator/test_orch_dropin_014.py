@@ -13,7 +13,7 @@ from civitai_app_sdk_generated import Workflow
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civitai_app_sdk.errors import InsufficientBuzzError, OrchestratorError, ServerError
+from civitai_app_sdk.errors import ForbiddenError, OrchestratorError, ServerError
 from civitai_app_sdk.orchestrator import (
     AsyncOrchestratorClient,
     extract_image_urls,
@@ -188,7 +188,7 @@ def test_poll_interval_must_be_seconds(client: Any) -> None:
             {"title": "bad", "errors": {"steps": ["x"]}},
             OrchestratorError,
         ),
-        (403, b'"Insufficient buzz"', "Insufficient buzz", InsufficientBuzzError),
+        (403, b'"Insufficient buzz"', "Insufficient buzz", ForbiddenError),  # a read: no Buzz
         (404, b"", None, OrchestratorError),
         (502, b"<html>Bad Gateway</html>", "<html>Bad Gateway</html>", ServerError),
     ],

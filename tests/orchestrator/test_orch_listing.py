@@ -59,8 +59,32 @@ def test_list_rejects_naive_dates_and_bad_take(client: Any) -> None:
 
 def test_iteration_stops_on_repeated_cursor(client: Any, api: Any, make_workflow: Any) -> None:
     route = api.get(PATH).respond(200, json={"next": "same", "items": [make_workflow()]})
-    assert len(list(client.iter_workflows())) == 2
+    assert len(list(client.iter_workflows())) == 1  # the page served again adds nothing
     assert route.call_count == 2
+
+
+def test_overlapping_pages_yield_each_workflow_once() -> None:
+    """Pages that overlap (an offset cursor while workflows are created) yielded the
+    repeated workflows again, on both clients; the paging goes on past them."""
+    import anyio
+
+    pages = {None: ["w1", "w2"], "c1": ["w2", "w3"], "c2": ["w3", "w4", "w5"], "c3": []}
+    after = {None: "c1", "c1": "c2", "c2": "c3", "c3": ""}
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor")
+        items = [{"id": i, "status": "succeeded", "steps": []} for i in pages[cursor]]
+        return httpx.Response(200, json={"next": after[cursor], "items": items})
+
+    async def collect() -> list[str | None]:
+        async with AsyncOrchestratorClient("tok", base_url="https://orch.test") as c:
+            return [w.id async for w in c.iter_workflows()]
+
+    with respx.mock(base_url="https://orch.test") as router:
+        router.get(PATH).mock(side_effect=respond)
+        with OrchestratorClient("tok", base_url="https://orch.test") as c:
+            assert [w.id for w in c.iter_workflows()] == ["w1", "w2", "w3", "w4", "w5"]
+        assert anyio.run(collect) == ["w1", "w2", "w3", "w4", "w5"]
 
 
 def _pages(sizes: list[int], end: str) -> tuple[list[dict[str, Any]], list[str]]:
@@ -168,10 +192,10 @@ def test_iteration_ends_when_fresh_cursors_bring_back_the_same_workflows() -> No
     with respx.mock(base_url="https://orch.test") as router:
         router.get(PATH).mock(side_effect=respond)
         with OrchestratorClient("tok", base_url="https://orch.test") as c:
-            assert [w.id for w in c.iter_workflows()] == ["w1", "w2", "w1", "w2"]
+            assert [w.id for w in c.iter_workflows()] == ["w1", "w2"]
         assert served == [None, "cursor-1"]
         served.clear()
-        assert anyio.run(collect) == ["w1", "w2", "w1", "w2"]
+        assert anyio.run(collect) == ["w1", "w2"]
         assert served == [None, "cursor-1"]
         served.clear()
         with OrchestratorClient("tok", base_url="https://orch.test") as c:

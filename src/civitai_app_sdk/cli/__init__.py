@@ -108,6 +108,16 @@ class LazyGroup(click.Group):
         self._short_help = short_help or {}
         self._aliases = aliases or {}
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line; a stdout whose encoding lacks characters escapes them
+        (:func:`._output.fit_stdout`) instead of failing the command."""
+        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+        if not encoding.lower().startswith("utf"):  # the check loads nothing for UTF-8
+            from ._output import fit_stdout
+
+            fit_stdout()
+        return super().main(*args, **kwargs)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Every listed command name, sorted (aliases are left out)."""
         return sorted({*super().list_commands(ctx), *self._lazy})

@@ -7,9 +7,13 @@ rich is imported on first use.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import functools
+import io
 import json
 import re
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -21,6 +25,7 @@ __all__ = [
     "EMITTED",
     "emit_json",
     "entries",
+    "fit_stdout",
     "json_text",
     "note",
     "printable",
@@ -30,6 +35,7 @@ __all__ = [
     "stdout",
     "terminal_safe",
     "to_data",
+    "unicode_stdout",
 ]
 
 if TYPE_CHECKING:
@@ -70,14 +76,16 @@ EMITTED: Final = "civitai_orch.emitted"
 """Context meta key: the command has printed its JSON document."""
 
 
-def json_text(value: Any) -> str:
+def json_text(value: Any, *, ascii_only: bool = False) -> str:
     """``value`` as pretty JSON that is safe on a terminal.
 
     Characters a terminal would act on (C1 controls, DEL, bidirectional overrides and
     other format characters, lone surrogates) are written as ``\\uXXXX`` escapes: the
     same JSON value, and byte for byte what ``json.dumps`` gives for other text.
+    ``ascii_only`` escapes every character beyond ASCII too (for a stdout that cannot
+    encode them).
     """
-    text = json.dumps(value, indent=2, ensure_ascii=False)
+    text = json.dumps(value, indent=2, ensure_ascii=ascii_only)
     if text.replace("\n", "").isprintable():
         return text
     return _SUSPECT_IN_JSON.sub(_json_escaped, text)
@@ -85,10 +93,34 @@ def json_text(value: Any) -> str:
 
 def emit_json(value: Any) -> None:
     """Print ``value`` as one pretty JSON document on stdout (once per command)."""
-    click.echo(json_text(to_data(value)))
+    click.echo(json_text(to_data(value), ascii_only=not unicode_stdout()))
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.meta[EMITTED] = True
+
+
+def unicode_stdout() -> bool:
+    """Whether stdout's encoding can write every character (it is a UTF one)."""
+    try:
+        return codecs.lookup(getattr(sys.stdout, "encoding", None) or "utf-8").name[:3] == "utf"
+    except LookupError:
+        return False
+
+
+def fit_stdout() -> None:
+    """Let a stdout whose encoding lacks characters (``PYTHONIOENCODING=ascii``, a latin-1
+    terminal, the C locale's ASCII with ``surrogateescape``) write them as ``\\uXXXX``
+    escapes, as Python's own stderr does, rather than end the command with a
+    ``UnicodeEncodeError`` at the first one (text shown has its lone surrogates escaped
+    already). A UTF stdout, or one a caller set another error handler on, is left alone."""
+    stream = sys.stdout
+    if (
+        isinstance(stream, io.TextIOWrapper)
+        and stream.errors in ("strict", "surrogateescape")
+        and not unicode_stdout()
+    ):
+        with contextlib.suppress(OSError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
 
 
 @functools.cache

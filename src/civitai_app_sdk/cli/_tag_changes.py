@@ -41,6 +41,25 @@ def check_added(added: tuple[str, ...]) -> None:
             )
 
 
+def _check_removable(workflow_id: str, tags: list[str]) -> None:
+    """Refuse, before any change, to remove one by one a tag no URL path can name (``..``,
+    an empty one: set elsewhere); its removal failed after the additions were made."""
+    from civitai_app_sdk.errors import RequestValidationError
+    from civitai_app_sdk.orchestrator._params import segment
+
+    for tag in tags:
+        try:
+            segment(tag, "tag")
+        except RequestValidationError:
+            clear = command("tags", workflow_id, options=["--clear"])
+            raise CliError(
+                f"workflow {workflow_id} holds the tag {tag!r}, which cannot be removed on "
+                "its own (no URL path can name it); nothing was changed: remove every tag "
+                f"with `{clear}`, then add the ones to keep",
+                ExitCode.USAGE,
+            ) from None
+
+
 @attrs.define
 class TagChanges:
     """The requests a ``tags`` command makes, in order, and how far they got.
@@ -69,8 +88,9 @@ class TagChanges:
     ) -> TagChanges:
         """The changes asked for: a tag both added and removed (or cleared) stays.
 
-        More than :data:`MAX_TAGS` tags once made is a :class:`CliError` before any
-        change (the API refused the addition past them, after making those before it).
+        More than :data:`MAX_TAGS` tags once made, or a tag to remove on its own that
+        no URL path can name, is a :class:`CliError` before any change (the API refused
+        the addition past them, or the removal failed, after the changes before it).
         """
         to_add = list(dict.fromkeys(added))
         gone = (*(before if clear else ()), *removed)
@@ -83,7 +103,9 @@ class TagChanges:
                 f"{MAX_TAGS}: remove some with --remove or --clear; nothing was changed",
                 ExitCode.USAGE,
             )
-        return cls(workflow_id, before, to_add, [] if clear_all else to_remove, clear_all)
+        to_remove = [] if clear_all else to_remove
+        _check_removable(workflow_id, to_remove)
+        return cls(workflow_id, before, to_add, to_remove, clear_all)
 
     def apply(
         self,

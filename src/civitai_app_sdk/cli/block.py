@@ -16,7 +16,7 @@ import click
 
 from ._exit import CliError, ExitCode
 from ._json import parse_json
-from ._output import json_text, printable
+from ._output import json_text, printable, unicode_stdout
 
 if TYPE_CHECKING:
     from civitai_app_sdk.blocks import ManifestProblem, ValidationResult
@@ -68,7 +68,7 @@ def _as_json(problems: tuple[ManifestProblem, ...]) -> list[dict[str, str]]:
 
 
 def _emit_json(document: dict[str, Any]) -> None:
-    click.echo(json_text(document))
+    click.echo(json_text(document, ascii_only=not unicode_stdout()))
 
 
 def _emit_text(path: Path, result: ValidationResult) -> None:

@@ -155,6 +155,10 @@ def workflows(
     a --status list without failed, expired or canceled also asks the API to leave
     those out).
     """
+    if from_date and to_date and from_date > to_date:  # both ISO UTC, milliseconds: comparable
+        raise click.UsageError(
+            f"--from {from_date} is after --to {to_date}, so no workflow can match: swap them?"
+        )
     exclude_failed = filters.exclude_failed or bool(statuses and not {*statuses} & FAILED_STATUSES)
     params = list_params(
         tags=list(filters.tags) or None,
@@ -167,16 +171,30 @@ def workflows(
         take=filters.take,
         cursor=filters.cursor,
     )
-    page = get_json(load_settings(token=token, api_url=api_url), WORKFLOWS, params)
+    try:
+        page = get_json(load_settings(token=token, api_url=api_url), WORKFLOWS, params)
+    except sdk.ResponseTooLargeError as exc:
+        raise CliError(
+            f"the page of up to {filters.take} workflows was larger than {exc.limit:,} "
+            "bytes, so it was not read: ask for fewer with --take (the cursor printed "
+            "with each page leads to the next)",
+            status=exc.status,
+        ) from None
     if not isinstance(page, dict):
         raise sdk.ResponseValidationError(f"GET {WORKFLOWS} did not return a page of workflows")
-    items = [w for w in _workflows_in(page) if not statuses or w.get("status") in statuses]
+    fetched = _workflows_in(page)
+    items = [w for w in fetched if not statuses or w.get("status") in statuses]
     cursor = page.get("next")
     next_cursor = cursor if isinstance(cursor, str) and cursor else None  # text, or no page
     if as_json:
         emit_json({"items": items, "next": next_cursor})
         return
-    if not items:
+    if not items and fetched:  # the status filter left none of this page
+        wanted = " or ".join(statuses)
+        count = f"{len(fetched)} workflow{'s' if len(fetched) != 1 else ''}"
+        shown = f"None of the {count} on this page is {wanted}."
+        stdout().print(shown, markup=False)
+    elif not items:
         stdout().print("No workflows found.")
     else:
         workflow_table(items)

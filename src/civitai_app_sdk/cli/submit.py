@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from civitai_app_sdk.errors import OrchestratorError, ResponseValidationError
+from civitai_app_sdk.errors import NotFoundError, OrchestratorError, ResponseValidationError
+from civitai_app_sdk.orchestrator._params import EXTERNAL_ID
 
 from ._confirm import ask_first
 from ._exit import CliError, ExitCode
@@ -30,6 +31,20 @@ if TYPE_CHECKING:
     from civitai_app_sdk_generated.params import WorkflowTemplateParam
 
 FILE_ARG = click.argument("file", type=click.File("r", encoding="utf-8"))
+
+
+def _checked_key(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--external-id`` as the API takes it, refused before anything is sent: one
+    refused after the estimate and the confirmation, or an empty one quietly replaced
+    by a fresh key (a retry charged again), would not be."""
+    if value is None or EXTERNAL_ID.fullmatch(value):
+        return value
+    raise click.BadParameter(
+        f"{printable(repr(value))} is not a key the API takes: use 1-128 characters of "
+        "A-Z, a-z, 0-9, '_' and '-' (the same key as the first try, to retry it)",
+        ctx,
+        param,
+    )
 
 
 def _body_key(body: WorkflowTemplateParam) -> str | None:
@@ -136,6 +151,7 @@ def _submit_failed(exc: OrchestratorError | None, key: str) -> CliError:
 @click.option(
     "--external-id",
     metavar="KEY",
+    callback=_checked_key,
     help="Idempotency key: resubmitting the same key never charges twice.",
 )
 @api_options
@@ -189,18 +205,21 @@ def submit(
     except KeyboardInterrupt:
         raise _submit_failed(None, key) from None
     workflow_id = str(created.get("id") or "")
+    if not workflow_id:
+        raise _no_id(key)
     state = created.get("status")
     known = state if isinstance(state, str) else None
-    paid = {"id": workflow_id or None, "externalId": key}
+    paid = {"id": workflow_id, "externalId": key}
     try:  # paid for: a Ctrl-C or a closed stdout from here on must still say which one
         with paid_output(_bought(workflow_id, key), extra=paid):
             _report_submitted(created, workflow_id, wait=wait, as_json=as_json)
     except KeyboardInterrupt:
-        if not workflow_id:
-            raise
         raise still_running(workflow_id, known, "interrupted", ExitCode.INTERRUPTED) from None
-    if wait and workflow_id:
-        final = follow(client, workflow_id, timeout, status=known)
+    if wait:
+        try:
+            final = follow(client, workflow_id, timeout, status=known)
+        except NotFoundError as exc:
+            raise _gone(exc, workflow_id, key) from None
         status = printable(str(final.get("status")))
         check = command("workflow", workflow_id)
         ended = (
@@ -211,12 +230,37 @@ def submit(
             finish(final, as_json)
 
 
+def _no_id(key: str) -> CliError:
+    """The error for a submit the API accepted with an answer that names no workflow:
+    it may exist and spend Buzz, and only its key finds it again."""
+    return CliError(
+        "the API accepted the submit, but its answer named no workflow id: the workflow "
+        "may exist and spend Buzz; find it with `civitai-orch workflows`, and resubmit "
+        f"only with `{option('--external-id', key)}` (the same key never charges twice)",
+        extra={"id": None, "externalId": key},
+    )
+
+
+def _gone(exc: NotFoundError, workflow_id: str, key: str) -> CliError:
+    """The error for a workflow just submitted that the API no longer finds while
+    ``--wait`` follows it (an ephemeral one once finished, a replica behind)."""
+    from ._errors import orchestrator_error
+
+    error = orchestrator_error(exc)
+    return error.reworded(
+        f"not found while waiting: workflow {workflow_id} was submitted and spends Buzz, "
+        "but reading it back found nothing (an ephemeral workflow is gone once it "
+        "finishes; its results went to its callbacks); look for it with "
+        f"`civitai-orch workflows`, and resubmit only with `{option('--external-id', key)}`",
+        extra={**error.extra, "id": workflow_id, "externalId": key},
+    )
+
+
 def _bought(workflow_id: str, key: str) -> str:
     """What a submit that has been charged bought, and how to find it again."""
-    which = f"workflow {workflow_id}" if workflow_id else "the workflow"
-    follow_it = f"; follow it with `{follow_command(workflow_id)}`" if workflow_id else ""
     return (
-        f"{which} was submitted and spends Buzz{follow_it} (its retry key: "
+        f"workflow {workflow_id} was submitted and spends Buzz; follow it with "
+        f"`{follow_command(workflow_id)}` (its retry key: "
         f"`{option('--external-id', key)}` finds it rather than paying again)"
     )
 
@@ -226,7 +270,7 @@ def _report_submitted(
 ) -> None:
     """Say the workflow was submitted (and, without --wait, print it)."""
     shown = printable(workflow_id)  # the server's words: no markup, no terminal escapes
-    if wait and workflow_id:
+    if wait:
         note(f"Submitted {shown}; waiting for it to finish…")
         return
     if as_json:
@@ -239,14 +283,47 @@ def _report_submitted(
     note(f"Follow it with: {follow_command(workflow_id)}")
 
 
+def _ended_status(client: Any, workflow_id: str) -> str | None:
+    """The final status (other than canceled) of a workflow that has ended, else None.
+
+    The API accepts a cancel of a finished workflow and does nothing. A read that fails
+    is None, so it never stands in the way of stopping a workflow that spends Buzz.
+    """
+    from civitai_app_sdk.errors import CivitaiError
+    from civitai_app_sdk.orchestrator import is_terminal
+
+    try:
+        status = to_data(client.with_options(max_retries=0).get(workflow_id)).get("status")
+    except CivitaiError:
+        return None
+    if status == "canceled" or not is_terminal(status):
+        return None
+    return str(status)
+
+
 @click.command()
 @click.argument("workflow_id")
 @api_options
 @json_option
 def cancel(workflow_id: str, token: str | None, api_url: str | None, as_json: bool) -> None:
-    """Cancel WORKFLOW_ID; work that has not started is refunded."""
+    """Cancel WORKFLOW_ID; work that has not started is refunded.
+
+    A workflow that has already ended is reported as it is; nothing is sent to cancel it.
+    """
+    client = open_client(token, api_url)
+    ended = _ended_status(client, workflow_id)
+    if ended is not None:
+        if as_json:
+            emit_json({"id": workflow_id, "canceled": False, "status": ended})
+        else:
+            stdout().print(
+                f"{printable(workflow_id)} had already ended {printable(ended)}: there was "
+                "nothing to cancel.",
+                markup=False,
+            )
+        return
     try:
-        open_client(token, api_url).cancel(workflow_id)
+        client.cancel(workflow_id)
     except ResponseValidationError as exc:  # a web page answered: the API may not have seen it
         check = command("workflow", workflow_id)
         raise CliError(

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ._exit import CliError, ExitCode
 from ._options import api_options, json_option
-from ._output import emit_json, stdout, to_data
+from ._output import emit_json, printable, stdout, to_data
 from ._progress import bar
 from ._session import open_client
-from ._stdin_file import piped_stdin, stdin_as_file
+from ._stdin_file import opened_once, piped_stdin, stdin_as_file
 
 if TYPE_CHECKING:
     from civitai_app_sdk.orchestrator import OrchestratorClient
@@ -30,13 +31,20 @@ def upload(
 ) -> None:
     """Upload FILE ('-' for stdin), streamed with a progress bar, and print the blob's id.
 
-    The blob's URL can then be used as a workflow input. Stdin is first copied to a
-    temporary file (up to 2 GiB; its media type is read from its first bytes), so it
-    is uploaded as a file is; a terminal or an empty stdin is refused. A file named
-    "-" is ./-.
+    The blob's URL can then be used as a workflow input. Stdin, a named pipe or a
+    process substitution (`<(...)`) is first copied to a temporary file (up to 2 GiB;
+    its media type is read from its first bytes), so it is uploaded as a file is; a
+    terminal or an empty input is refused. A file named "-" is ./-.
     """
     if file != "-":
         path = Path(file)
+        if not path.is_file():  # a named pipe, /dev/stdin, <(...): bytes read only once
+            client = open_client(token, api_url)
+            with opened_once(path) as handle, stdin_as_file(handle, printable(file)) as copy:
+                _send(client, copy, path.name, content_type, as_json)
+            return
+        if path.stat().st_size == 0:
+            raise CliError(f"{printable(file)} is empty: nothing to upload", ExitCode.USAGE)
         _send(open_client(token, api_url), path, path.name, content_type, as_json)
         return
     stdin = piped_stdin()

@@ -9,18 +9,29 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Sequence
 from typing import Final
 from urllib.parse import quote
 
 from ..errors import RequestValidationError
 
-__all__ = ["MAX_WAIT", "WORKFLOWS", "hold_params", "list_params", "segment", "text"]
+__all__ = [
+    "EXTERNAL_ID",
+    "MAX_WAIT",
+    "WORKFLOWS",
+    "hold_params",
+    "list_params",
+    "segment",
+    "text",
+]
 
 MAX_WAIT: Final = 90.0
 """Longest server hold (`wait`) one request may ask for; the edge cuts requests at 100 s."""
 WORKFLOWS: Final = "/v2/consumer/workflows"
 """Path of the workflow collection."""
+EXTERNAL_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,128}")
+"""What an idempotency key (``externalId``) may be, as a whole (``fullmatch``)."""
 
 
 def invalid(problem: str) -> RequestValidationError:

@@ -8,7 +8,6 @@ placed in a URL path goes through :func:`segment`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar, Unpack
@@ -27,7 +26,7 @@ from .._operations import Operation
 from .._request import Call, RequestOptions, with_options
 from ..errors import BlobBlockedError, RequestValidationError
 from ._charges import warn_charged
-from ._params import WORKFLOWS, hold_params, invalid, list_params, segment, text
+from ._params import EXTERNAL_ID, WORKFLOWS, hold_params, invalid, list_params, segment, text
 from ._reading import read, refuse_page_for_file, refuse_partial, refuse_web_page
 from .validation import WorkflowBody, validate_workflow_body
 
@@ -37,8 +36,6 @@ T = TypeVar("T")
 
 WorkflowPage = CursedArrayOfTelemetryCursorAndWorkflow
 """One page of QueryWorkflows: ``items`` and the ``next`` cursor."""
-
-_EXTERNAL_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 def _reader(kind: Any, what: str) -> Callable[[httpx.Response], Any]:
@@ -112,7 +109,7 @@ def submit(
     if external_id is None and idempotent:
         external_id = data.get("externalId") or new_external_id()
     if external_id is not None:
-        if not isinstance(external_id, str) or not _EXTERNAL_ID.fullmatch(external_id):
+        if not isinstance(external_id, str) or not EXTERNAL_ID.fullmatch(external_id):
             raise RequestValidationError(
                 ["/externalId: use 1-128 characters of A-Z, a-z, 0-9, '_' and '-'"]
             )

@@ -68,22 +68,35 @@ class BlobOptions(RequestOptions, total=False):
 class _Paging:
     """Where an iteration over pages stands: the cursors followed and the ids yielded.
 
-    A server whose cursors lead in a circle (the same cursor back, or fresh cursors over
-    the same workflows again) ends the iteration instead of looping forever.
+    A workflow a page repeats (pages that overlap when workflows are created meanwhile,
+    or a server that serves a page again) is yielded once. A server whose cursors lead
+    in a circle (the same cursor back, or fresh cursors over the same workflows again)
+    ends the iteration instead of looping forever.
     """
 
     def __init__(self) -> None:
         self.cursors: set[str] = set()
         self.ids: set[str] = set()
+        self.fresh = False
+
+    def new_items(self, page: WorkflowPage) -> list[Workflow]:
+        """The workflows of ``page`` not yielded before (any without an id included)."""
+        items = []
+        self.fresh = False
+        for item in page.items:
+            if item.id is not None:
+                if item.id in self.ids:
+                    continue
+                self.ids.add(item.id)
+                self.fresh = True
+            items.append(item)
+        return items
 
     def next_cursor(self, page: WorkflowPage) -> str | None:
-        """The cursor after ``page`` (whose items were yielded), or None at the end: a
+        """The cursor after ``page`` (whose new items were yielded), or None at the end: a
         cursor missing or seen before, or a page without a workflow id not seen before."""
-        ids = {item.id for item in page.items if item.id is not None}
-        fresh = bool(ids - self.ids)
-        self.ids |= ids
         cursor = page.next
-        if not fresh or not cursor or cursor in self.cursors:
+        if not self.fresh or not cursor or cursor in self.cursors:
             return None
         self.cursors.add(cursor)
         return cursor
@@ -203,11 +216,11 @@ class OrchestratorClient(
         )
 
     def iter_workflows(self, **filters: Unpack[WorkflowFilters]) -> Iterator[Workflow]:
-        """Every matching workflow (filters as for ``list``), fetching pages lazily."""
+        """Every matching workflow once (filters as for ``list``), fetching pages lazily."""
         paging = _Paging()
         page = self.list(**filters)
         while True:
-            yield from page.items
+            yield from paging.new_items(page)
             if (cursor := paging.next_cursor(page)) is None:
                 return
             filters["cursor"] = cursor
@@ -288,11 +301,11 @@ class AsyncOrchestratorClient(
         )
 
     async def iter_workflows(self, **filters: Unpack[WorkflowFilters]) -> AsyncIterator[Workflow]:
-        """Every matching workflow (filters as for ``list``), fetching pages lazily."""
+        """Every matching workflow once (filters as for ``list``), fetching pages lazily."""
         paging = _Paging()
         page = await self.list(**filters)
         while True:
-            for item in page.items:
+            for item in paging.new_items(page):
                 yield item
             if (cursor := paging.next_cursor(page)) is None:
                 return
