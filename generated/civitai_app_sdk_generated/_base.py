@@ -577,6 +577,16 @@ def reported_errors(error: ValidationError) -> list[ErrorDetails]:
     return kept or found
 
 
+def _new_list() -> list[Any]:
+    """A new empty list: the factory of the models' fields whose default is `[]`.
+
+    pydantic reads a factory's signature when it builds a schema: `list`'s is parsed
+    from its text form (tokenize's regular expressions, compiled on first use), this
+    function's is read directly.
+    """
+    return []
+
+
 _TIMESPAN = re.compile(
     r"^(?P<sign>-)?(?:(?P<days>\d+)\.)?(?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2})(?:\.(?P<f>\d{1,7}))?$"
 )
