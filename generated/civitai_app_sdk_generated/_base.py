@@ -432,7 +432,11 @@ class OpenUnion:
                 found = TypeAdapter(Annotated[Any, _Unknown(self._fallback)]).validator
             else:
                 target = self._targets[tag]
-                found = TypeAdapter(self._member(target)).validator
+                member: Any = self._member(target)
+                if isinstance(member, type) and issubclass(member, BaseModel):
+                    found = member.__pydantic_validator__  # its schema, reused by holders
+                else:  # a union of unions
+                    found = TypeAdapter(member).validator
                 with _Freshness.lock:  # threads building members at once: no count lost
                     if target not in self._built:
                         self._built.add(target)

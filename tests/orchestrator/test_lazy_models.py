@@ -143,6 +143,40 @@ def test_a_lazy_member_is_read_natively_once_built_and_reads_the_same(
     assert report["unknown_slow"] == ["WorkflowStep"]  # only the unknown step took it
 
 
+_SCHEMAS_MADE = """
+import json, sys
+from pydantic._internal import _generate_schema
+import civitai_app_sdk_generated as g
+
+made = []  # the models whose core schema pydantic generates
+generate = _generate_schema.GenerateSchema._model_schema
+def spy(self, cls):
+    made.append(cls.__name__)
+    return generate(self, cls)
+_generate_schema.GenerateSchema._model_schema = spy
+
+report = {}
+for name in ("first", "second", "third"):
+    made.clear()
+    g.Workflow.model_validate_json(sys.argv[1])
+    report[name] = sorted(made)
+print(json.dumps(report))
+"""
+
+
+def test_a_member_schema_is_made_once_and_reused_by_the_rebuild(
+    make_workflow: Callable[..., dict[str, Any]],
+) -> None:
+    # the member was built by a TypeAdapter of its own, which left its class unbuilt: the
+    # rebuild of Workflow on the second read made the schemas of the step's models again
+    report = _in_fresh_interpreter(_SCHEMAS_MADE, make_workflow("succeeded"))
+    step = {"TextToImageInput", "TextToImageOutput", "ImageBlob"}  # the step's models
+    assert step <= set(report["first"])
+    assert step.isdisjoint(report["second"])  # Workflow's own models are made again
+    assert "Workflow" in report["second"]
+    assert report["third"] == []
+
+
 def test_a_first_read_goes_through_the_python_branch_then_never_again(
     make_workflow: Callable[..., dict[str, Any]],
 ) -> None:
