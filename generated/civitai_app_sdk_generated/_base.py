@@ -4,8 +4,6 @@
 # scopes sha256: a615477fa91be1a77cf067089d08d47cdd42ec67a70c9df3ce2b41859d76d736
 """Shared pieces of the generated models: base classes, open enums, tagged unions."""
 
-from __future__ import annotations
-
 import datetime as dt
 import enum
 import functools
@@ -86,6 +84,9 @@ class ApiModel(BaseModel):
         defer_build=True,
         protected_namespaces=(),
     )
+    # An object, not a string (no `from __future__ import annotations` here): pydantic
+    # evaluates the annotations of every base of each model class it creates, and would
+    # compile a string each time (about 0.2M instructions a class).
     _read_extra: ClassVar[ExtraValues | None] = "allow"
 
     @classmethod
@@ -509,7 +510,7 @@ class OpenUnion:
 
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    ) -> "JsonSchemaValue":
         """The members, tagged by `prop`; for a lazy union, any object with a `prop`.
 
         A lazy union's schema does not depend on which members a process has built.

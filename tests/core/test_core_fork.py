@@ -355,9 +355,11 @@ def test_the_models_keep_no_python_function_for_a_forked_child(
     kept: list[Any] = []
     monkeypatch.setattr(os, "register_at_fork", lambda **hooks: kept.extend(hooks.values()))
     spec = importlib.util.spec_from_file_location("_base_again", _base.__file__)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
-    assert kept and not any(isinstance(hook, types.FunctionType) for hook in kept)
+    assert kept
+    assert not any(isinstance(hook, types.FunctionType) for hook in kept)
 
 
 def test_a_child_forked_while_a_thread_derives_a_cookie_key_seals() -> None:
