@@ -435,6 +435,8 @@ class OpenUnion:
                 target = self._targets[tag]
                 member: Any = self._member(target)
                 if isinstance(member, type) and issubclass(member, BaseModel):
+                    if not member.__pydantic_complete__:  # built now, not by each read
+                        member.model_rebuild()
                     found = member.__pydantic_validator__  # its schema, reused by holders
                 else:  # a union of unions
                     found = TypeAdapter(member).validator

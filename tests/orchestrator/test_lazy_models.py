@@ -466,3 +466,28 @@ def test_the_first_read_of_a_deferred_model_remembers_its_built_validator(
     report = _in_fresh_interpreter(_DEFERRED_FIRST_READ, make_workflow("succeeded"))
     # a read that builds a lazy member forgets every model: those holding it are rebuilt
     assert report == {"tips": True, "after_first": False, "kept": True, "same": True}
+
+
+_KEPT_VALIDATORS = """
+import json, sys
+from civitai_app_sdk_generated import _base
+import civitai_app_sdk_generated as g
+
+g.Workflow.model_validate_json(sys.argv[1])
+import gc
+kept = {}
+for union in (o for o in gc.get_objects() if isinstance(o, _base.OpenUnion)):
+    for tag, validator in union._validators.items():
+        kept[f"{union._name}:{tag}"] = type(validator).__name__
+print(json.dumps(kept))
+"""
+
+
+def test_a_member_validator_is_kept_built_not_as_pydantics_placeholder(
+    make_workflow: Callable[..., dict[str, Any]],
+) -> None:
+    # a deferred class's __pydantic_validator__ is a MockValSer until built: kept so, each
+    # later read through the union asked pydantic to rebuild the class before validating
+    report = _in_fresh_interpreter(_KEPT_VALIDATORS, make_workflow("succeeded"))
+    assert report  # the step's member was read through the union
+    assert set(report.values()) == {"SchemaValidator"}, report
