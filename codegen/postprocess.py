@@ -158,12 +158,17 @@ _FACTORY_CONFLICTS = frozenset({"default", "default_factory", "json_schema_extra
 """`Field` arguments in an annotation that the assigned factory's `Field` would contradict."""
 
 
+LIST_FACTORY = "_new_list"
+"""The generated `_base`'s factory of an empty list (see `default_factories`)."""
+_LIST_FACTORY_IMPORT = f"from civitai_app_sdk_generated._base import {LIST_FACTORY}"
+
+
 def _empty_container(node: ast.expr) -> str | None:
-    """`dict` or `list` when `node` is the literal `{}` or `[]`."""
+    """The factory of `node`'s value when it is the literal `{}` or `[]`."""
     if isinstance(node, ast.Dict) and not node.keys:
         return "dict"
     if isinstance(node, ast.List) and not node.elts:
-        return "list"
+        return LIST_FACTORY
     return None
 
 
@@ -195,6 +200,12 @@ def default_factories(source: str) -> str:
     step have read 1.4x slower than with them. A factory builds the empty value directly;
     the JSON schema keeps its `"default": {}` (or `[]`) through `json_schema_extra`, and
     each instance still gets its own container.
+
+    A list comes from `_base._new_list`, not from `list`: pydantic reads each factory's
+    signature when it builds a schema, and `list`'s is parsed from its text form
+    (`inspect` compiles tokenize's regular expressions for it, about 5 ms the first
+    time in a process, so in the first read of a workflow). `dict` has no text
+    signature to parse.
     """
     tree = ast.parse(source)
     lines = source_lines(source)
@@ -213,10 +224,13 @@ def default_factories(source: str) -> str:
         tail = lines[last].encode("utf-8")[value.end_col_offset or 0 :]
         lines[first : last + 1] = [head.decode("utf-8") + text + tail.decode("utf-8")]
     imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
-    if edits and not any(_imports_field(node) for node in imports):
+    added = [] if any(_imports_field(node) for node in imports) else ["from pydantic import Field"]
+    if any(LIST_FACTORY in text for _, text in edits):
+        added.append(_LIST_FACTORY_IMPORT)
+    if edits and added:
         futures = [node for node in imports if getattr(node, "module", None) == "__future__"]
         at = futures[-1].lineno if futures else imports[0].lineno - 1 if imports else 0
-        lines.insert(at, "from pydantic import Field")  # after `from __future__` ones
+        lines[at:at] = added  # after `from __future__` ones
     return "\n".join(lines) + "\n"
 
 

@@ -4,8 +4,6 @@
 # scopes sha256: a615477fa91be1a77cf067089d08d47cdd42ec67a70c9df3ce2b41859d76d736
 """Shared pieces of the generated models: base classes, open enums, tagged unions."""
 
-from __future__ import annotations
-
 import datetime as dt
 import enum
 import functools
@@ -86,6 +84,9 @@ class ApiModel(BaseModel):
         defer_build=True,
         protected_namespaces=(),
     )
+    # An object, not a string (no `from __future__ import annotations` here): pydantic
+    # evaluates the annotations of every base of each model class it creates, and would
+    # compile a string each time (about 0.2M instructions a class).
     _read_extra: ClassVar[ExtraValues | None] = "allow"
 
     @classmethod
@@ -338,15 +339,13 @@ class _Freshness:
     lock = threading.Lock()
 
 
-def _fresh_lock_in_child() -> None:
-    """A forked child gets a lock of its own: a thread of the parent rebuilding the
-    models (or counting a member) held it at the fork, and that thread is not in the
-    child (which rebuilds)."""
-    _Freshness.lock = threading.Lock()
-
-
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(after_in_child=_fresh_lock_in_child)
+    # A forked child finds the lock released: a thread of the parent rebuilding the models
+    # (or counting a member) held it at the fork, and that thread is not in the child
+    # (which rebuilds). The lock's own reset, as the standard library registers for its
+    # locks: a Python function kept for the child would keep this module's globals alive
+    # to the end of the interpreter, whose exit then runs about 10M more instructions.
+    os.register_at_fork(after_in_child=_Freshness.lock._at_fork_reinit)  # type: ignore[attr-defined]
 
 
 def _tag_of(value: Any, prop: str, attr: str) -> str | None:
@@ -434,7 +433,13 @@ class OpenUnion:
                 found = TypeAdapter(Annotated[Any, _Unknown(self._fallback)]).validator
             else:
                 target = self._targets[tag]
-                found = TypeAdapter(self._member(target)).validator
+                member: Any = self._member(target)
+                if isinstance(member, type) and issubclass(member, BaseModel):
+                    if not member.__pydantic_complete__:  # built now, not by each read
+                        member.model_rebuild()
+                    found = member.__pydantic_validator__  # its schema, reused by holders
+                else:  # a union of unions
+                    found = TypeAdapter(member).validator
                 with _Freshness.lock:  # threads building members at once: no count lost
                     if target not in self._built:
                         self._built.add(target)
@@ -507,7 +512,7 @@ class OpenUnion:
 
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    ) -> "JsonSchemaValue":
         """The members, tagged by `prop`; for a lazy union, any object with a `prop`.
 
         A lazy union's schema does not depend on which members a process has built.
@@ -575,6 +580,16 @@ def reported_errors(error: ValidationError) -> list[ErrorDetails]:
     found = error.errors()
     kept = [item for item in found if item["type"] != UNLISTED_TAG]
     return kept or found
+
+
+def _new_list() -> list[Any]:
+    """A new empty list: the factory of the models' fields whose default is `[]`.
+
+    pydantic reads a factory's signature when it builds a schema: `list`'s is parsed
+    from its text form (tokenize's regular expressions, compiled on first use), this
+    function's is read directly.
+    """
+    return []
 
 
 _TIMESPAN = re.compile(

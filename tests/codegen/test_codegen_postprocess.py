@@ -93,10 +93,11 @@ class Job(BaseModel):
 def test_empty_defaults_get_a_factory_and_keep_their_schema() -> None:
     out = postprocess.default_factories(DEFAULTS)
     empty_dict = 'Field(default_factory=dict, json_schema_extra={"default": {}})'
-    empty_list = 'Field(default_factory=list, json_schema_extra={"default": []})'
+    empty_list = 'Field(default_factory=_new_list, json_schema_extra={"default": []})'
     assert f'metadata: dict[str, Any] = {empty_dict}\n    """Kept."""' in out
     assert f'alias="étapes")] = {empty_list}\n' in out
     assert 'tags: list[str] = ["a"]\n    name: str | None = None\n' in out  # only empty ones
+    assert out.startswith("from civitai_app_sdk_generated._base import _new_list\n")
     namespace: dict[str, Any] = {}
     exec(compile(out, "models.py", "exec", dont_inherit=True), namespace)
     job, other = namespace["Job"](), namespace["Job"].model_validate({"étapes": ["1"]})
@@ -109,7 +110,8 @@ def test_empty_defaults_get_a_factory_and_keep_their_schema() -> None:
 
 def test_a_factory_brings_its_field_import_and_refuses_a_second_default() -> None:
     out = postprocess.default_factories("import enum\n\n\nclass A(B):\n    x: list[int] = []\n")
-    assert out.startswith("from pydantic import Field\nimport enum\n")
+    factory = "from civitai_app_sdk_generated._base import _new_list\n"
+    assert out.startswith(f"from pydantic import Field\n{factory}import enum\n")
     assert postprocess.default_factories("class A(B):\n    x: int = 0\n").startswith("class")
     future = postprocess.default_factories(
         "from __future__ import annotations\nimport enum\n\n\nclass A(B):\n    x: dict = {}\n"

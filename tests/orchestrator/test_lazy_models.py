@@ -143,6 +143,40 @@ def test_a_lazy_member_is_read_natively_once_built_and_reads_the_same(
     assert report["unknown_slow"] == ["WorkflowStep"]  # only the unknown step took it
 
 
+_SCHEMAS_MADE = """
+import json, sys
+from pydantic._internal import _generate_schema
+import civitai_app_sdk_generated as g
+
+made = []  # the models whose core schema pydantic generates
+generate = _generate_schema.GenerateSchema._model_schema
+def spy(self, cls):
+    made.append(cls.__name__)
+    return generate(self, cls)
+_generate_schema.GenerateSchema._model_schema = spy
+
+report = {}
+for name in ("first", "second", "third"):
+    made.clear()
+    g.Workflow.model_validate_json(sys.argv[1])
+    report[name] = sorted(made)
+print(json.dumps(report))
+"""
+
+
+def test_a_member_schema_is_made_once_and_reused_by_the_rebuild(
+    make_workflow: Callable[..., dict[str, Any]],
+) -> None:
+    # the member was built by a TypeAdapter of its own, which left its class unbuilt: the
+    # rebuild of Workflow on the second read made the schemas of the step's models again
+    report = _in_fresh_interpreter(_SCHEMAS_MADE, make_workflow("succeeded"))
+    step = {"TextToImageInput", "TextToImageOutput", "ImageBlob"}  # the step's models
+    assert step <= set(report["first"])
+    assert step.isdisjoint(report["second"])  # Workflow's own models are made again
+    assert "Workflow" in report["second"]
+    assert report["third"] == []
+
+
 def test_a_first_read_goes_through_the_python_branch_then_never_again(
     make_workflow: Callable[..., dict[str, Any]],
 ) -> None:
@@ -432,3 +466,28 @@ def test_the_first_read_of_a_deferred_model_remembers_its_built_validator(
     report = _in_fresh_interpreter(_DEFERRED_FIRST_READ, make_workflow("succeeded"))
     # a read that builds a lazy member forgets every model: those holding it are rebuilt
     assert report == {"tips": True, "after_first": False, "kept": True, "same": True}
+
+
+_KEPT_VALIDATORS = """
+import json, sys
+from civitai_app_sdk_generated import _base
+import civitai_app_sdk_generated as g
+
+g.Workflow.model_validate_json(sys.argv[1])
+import gc
+kept = {}
+for union in (o for o in gc.get_objects() if isinstance(o, _base.OpenUnion)):
+    for tag, validator in union._validators.items():
+        kept[f"{union._name}:{tag}"] = type(validator).__name__
+print(json.dumps(kept))
+"""
+
+
+def test_a_member_validator_is_kept_built_not_as_pydantics_placeholder(
+    make_workflow: Callable[..., dict[str, Any]],
+) -> None:
+    # a deferred class's __pydantic_validator__ is a MockValSer until built: kept so, each
+    # later read through the union asked pydantic to rebuild the class before validating
+    report = _in_fresh_interpreter(_KEPT_VALIDATORS, make_workflow("succeeded"))
+    assert report  # the step's member was read through the union
+    assert set(report.values()) == {"SchemaValidator"}, report

@@ -170,3 +170,27 @@ def test_a_typed_body_sends_only_what_the_caller_set_and_its_tags() -> None:
             },
         ]
     }
+
+
+def test_a_new_model_class_evaluates_no_string_annotation_of_its_bases(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `_base` had `from __future__ import annotations`: pydantic evaluates the annotations
+    # of every base of each model class it creates, and compiled the string of
+    # `_read_extra` (twice for a request model) for each of the classes a read creates,
+    # and its serializer's return type when it built one
+    from pydantic._internal import _typing_extra
+
+    strings: list[str] = []
+    convert = _typing_extra._type_convert
+
+    def counted(annotation: Any) -> Any:
+        if isinstance(annotation, str):
+            strings.append(annotation)
+        return convert(annotation)
+
+    monkeypatch.setattr(_typing_extra, "_type_convert", counted)
+    namespace = {"__annotations__": {"x": int}, "__module__": __name__}
+    probe: Any = type("Probe", (RequestModel,), namespace)
+    assert probe(x=1).x == 1
+    assert strings == []

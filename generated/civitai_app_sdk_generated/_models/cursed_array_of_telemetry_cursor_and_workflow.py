@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from civitai_app_sdk_generated._base import (
     ApiModel,
     OpenStrEnum,
+    _new_list,
 )
 from civitai_app_sdk_generated._models.buzz_client_account import (
     BuzzClientAccount,
@@ -103,7 +104,7 @@ class Workflow(ApiModel):
     Get an associated collection of arguments
     """
     callbacks: Annotated[list[WorkflowCallback], Field(validate_default=True)] = Field(
-        default_factory=list, json_schema_extra={"default": []}
+        default_factory=_new_list, json_schema_extra={"default": []}
     )
     """
     An array of callback details for the workflow.
@@ -118,7 +119,7 @@ class Workflow(ApiModel):
     The date / time the workflow was created.
     """
     currencies: list[BuzzClientAccount] = Field(
-        default_factory=list, json_schema_extra={"default": []}
+        default_factory=_new_list, json_schema_extra={"default": []}
     )
     """
     An optional set of currencies to use for this workflow.
@@ -165,9 +166,9 @@ class Workflow(ApiModel):
     """
     status: WorkflowStatus
     steps: Annotated[list[WorkflowStep], Field(validate_default=True)] = Field(
-        default_factory=list, json_schema_extra={"default": []}
+        default_factory=_new_list, json_schema_extra={"default": []}
     )
-    tags: list[str] = Field(default_factory=list, json_schema_extra={"default": []})
+    tags: list[str] = Field(default_factory=_new_list, json_schema_extra={"default": []})
     """
     An optional list of tags for the workflow.
     """
