@@ -15,6 +15,8 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
@@ -368,6 +370,45 @@ def _nothing_more(title: str) -> ValidationError:
     return ValidationError.from_exception_data(title, [])
 
 
+class TooManyUnionFailures(Exception):
+    """Raised out of a validation (no `ValidationError`: pydantic does not catch it) when
+    its `OpenUnion`s failed more often than the `union_failure_budget` it runs under."""
+
+
+_FAILURES_LEFT: ContextVar[list[int] | None] = ContextVar("civitai_union_failures", default=None)
+"""The failures the `OpenUnion`s of the current read may still have (one mutable count),
+or None: no budget (any read not run under `union_failure_budget`)."""
+
+
+@contextmanager
+def union_failure_budget(failures: int) -> Iterator[None]:
+    """Validations in this block (this thread or task only) raise `TooManyUnionFailures`
+    once their `OpenUnion`s have failed more than `failures` times: a value read into no
+    member, each costing a Python call and a `ValidationError`, so that refusing a body
+    of a million bad items does not take seconds. A read with no failing union does no
+    more work."""
+    token = _FAILURES_LEFT.set([failures])
+    try:
+        yield
+    finally:
+        _FAILURES_LEFT.reset(token)
+
+
+def _failed(title: str) -> ValidationError:
+    """`_nothing_more`, after taking one failure off the budget of the read, if any
+    (`TooManyUnionFailures` once it is spent)."""
+    _spend_failure()
+    return _nothing_more(title)
+
+
+def _spend_failure() -> None:
+    left = _FAILURES_LEFT.get()
+    if left is not None:
+        left[0] -= 1
+        if left[0] < 0:
+            raise TooManyUnionFailures
+
+
 class _Unknown:
     """Schema of a union's fallback, located under `UNKNOWN_TAG` as a member is under its tag."""
 
@@ -467,16 +508,20 @@ class OpenUnion:
         tag = value.get(self._prop) if type(value) is dict else None  # JSON's objects
         if type(tag) is not str:
             if info.mode == "json" and not isinstance(value, dict):
-                raise _nothing_more(self._name)
+                raise _failed(self._name)
             tag = _tag_of(value, self._prop, self._attr)
         if tag not in self._targets:
-            return self._read(None, value, info)
+            try:
+                return self._read(None, value, info)
+            except ValidationError:
+                _spend_failure()
+                raise
         if tag in native and self._read_extra is not None and not _gives_extra(info.context):
             try:  # a plain TypeAdapter read: request models inside a response keep extras
                 return self._read(tag, value, info)
             except ValidationError:
                 pass
-        raise _nothing_more(self._name)  # the first branch's errors stand
+        raise _failed(self._name)  # the first branch's errors stand
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler

@@ -28,9 +28,11 @@ from typing import Any, Final
 import httpx
 from civitai_app_sdk_generated._base import (
     UNLISTED_TAG,
+    TooManyUnionFailures,
     json_location,
     refresh_lazy_unions,
     reported_errors,
+    union_failure_budget,
     union_props,
     with_extra,
 )
@@ -104,6 +106,13 @@ LARGE_ANSWER: Final = 1024 * 1024
 """Bytes past which an answer is read failing fast: the strict read lists every problem
 (2 MB of hostile steps took 5 s), while a workflow of 100 real steps or a page of 100
 workflows is about 300 KB."""
+UNION_FAILURES: Final = 10 * MOST_LENIENT
+"""Values a strict read may read into no member of a tagged union before it stops: each
+costs a Python call (a body of 260,000 bad steps under :data:`LARGE_ANSWER` took 3 to 8 s
+to refuse). A problem counts once per union it is in (up to 5: a step's type, engine,
+ecosystem, model, operation), so an answer with at most :data:`MOST_LENIENT` problems is
+read to the end. Past it, the answer is refused as a large one is, counting "at least"
+the problems a fail-fast read finds."""
 _DROP: Final = object()
 _NULL_ROUNDS: Final = 4
 """Tries at dropping refused nulls (each may reveal others inside union members)."""
@@ -188,7 +197,11 @@ def _drop_refused_nulls(data: Any, error: ValidationError, *, fail_fast: bool = 
 
 
 def _validate(kind: Any, content: bytes | str) -> Any:
-    return adapter(kind).validate_json(content, extra="allow", context=with_extra(None, "allow"))
+    """The strict read, stopped by `TooManyUnionFailures` past :data:`UNION_FAILURES`."""
+    with union_failure_budget(UNION_FAILURES):
+        return adapter(kind).validate_json(
+            content, extra="allow", context=with_extra(None, "allow")
+        )
 
 
 def _validate_fail_fast(kind: Any, content: bytes) -> Any:
@@ -368,6 +381,9 @@ def read(kind: Any, content: bytes, what: str, response: httpx.Response | None =
             return _validate_fail_fast(kind, content) if large else _validate(kind, content)
         except ValidationError as error:
             return _read_leniently(kind, content, error, large)
+        except TooManyUnionFailures:
+            large = True  # broken past mending: its problems are counted no further
+            return _validate_fail_fast(kind, content)
     except ValidationError as error:
         if response is not None and is_html(response):
             raise web_page_error(response, f"the answer is a web page, not the {what}") from None
