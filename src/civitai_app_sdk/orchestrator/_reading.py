@@ -16,7 +16,10 @@ it fit.
 An answer over :data:`LARGE_ANSWER` is read by validators whose lists stop at their first
 bad item (:mod:`._fail_fast`), so refusing a hostile one costs about one read of it, not
 seconds per hundred thousand problems; it is mended the same ways, and its error counts
-"at least" the problems it found.
+"at least" the problems it found. A smaller answer whose tagged unions fail more than
+:data:`UNION_FAILURES` times (each failure a Python call) stops being read strictly there
+and is refused the same way; a valid answer or one with a few problems is read and
+reported as before.
 """
 
 from __future__ import annotations
@@ -373,29 +376,33 @@ def read(kind: Any, content: bytes, what: str, response: httpx.Response | None =
 
     Refused nulls are read leniently (see the module's docstring). The error carries
     ``response`` (status, headers, request id) when it is given, and counts every
-    problem, or "at least" those a fail-fast read of a large answer found.
+    problem, or "at least" those a fail-fast read found (of a large answer, or of one
+    whose strict read failed past :data:`UNION_FAILURES`).
     """
-    large = len(content) > LARGE_ANSWER
+    fail_fast = len(content) > LARGE_ANSWER
     try:
         try:
-            return _validate_fail_fast(kind, content) if large else _validate(kind, content)
+            if fail_fast:
+                return _validate_fail_fast(kind, content)
+            return _validate(kind, content)
         except ValidationError as error:
-            return _read_leniently(kind, content, error, large)
+            return _read_leniently(kind, content, error, fail_fast)
         except TooManyUnionFailures:
-            large = True  # broken past mending: its problems are counted no further
+            fail_fast = True  # broken past mending (> MOST_LENIENT problems): counted no further
             return _validate_fail_fast(kind, content)
     except ValidationError as error:
         if response is not None and is_html(response):
             raise web_page_error(response, f"the answer is a web page, not the {what}") from None
         text = content.decode("utf-8", errors="replace")
-        first = _first_problem(kind, content, error, large)
+        first = _first_problem(kind, content, error, fail_fast)
         where = "/".join(map(str, json_location(first["loc"]))) or "the top level"
         count = error.error_count()
+        at_least = "at least " if fail_fast else ""
         raise ResponseValidationError(
             f"the {what} in the response does not match the API's schema: "
-            f"{'at least ' if large else ''}{count} problem(s), first: {_said(first)} at {where}",
+            f"{at_least}{count} problem(s), first: {_said(first)} at {where}",
             problem_count=count,
-            every_problem_counted=not large,
+            every_problem_counted=not fail_fast,
             body=UnparsedBody(text),
             body_text=text[:BODY_LIMIT],
             status=None if response is None else response.status_code,
