@@ -33,7 +33,7 @@ HOMES: dict[str, str] = {
     "OpenEnum": "_base",
     "UNLISTED_TAG": "_base",
     "TooManyUnionFailures": "_base",
-    "union_failure_budget": "_base",
+    "UNION_FAILURES_LEFT": "_base",
     "OpenUnion": "_base",
     "refresh_lazy_unions": "_base",
     "json_location": "_base",

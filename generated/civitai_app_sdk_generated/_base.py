@@ -15,7 +15,6 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
@@ -372,26 +371,19 @@ def _nothing_more(title: str) -> ValidationError:
 
 class TooManyUnionFailures(Exception):
     """Raised out of a validation (no `ValidationError`: pydantic does not catch it) when
-    its `OpenUnion`s failed more often than the `union_failure_budget` it runs under."""
+    its `OpenUnion`s failed more often than `UNION_FAILURES_LEFT` allowed."""
 
 
-_FAILURES_LEFT: ContextVar[list[int] | None] = ContextVar("civitai_union_failures", default=None)
-"""The failures the `OpenUnion`s of the current read may still have (one mutable count),
-or None: no budget (any read not run under `union_failure_budget`)."""
-
-
-@contextmanager
-def union_failure_budget(failures: int) -> Iterator[None]:
-    """Validations in this block (this thread or task only) raise `TooManyUnionFailures`
-    once their `OpenUnion`s have failed more than `failures` times: a value read into no
-    member, each costing a Python call and a `ValidationError`, so that refusing a body
-    of a million bad items does not take seconds. A read with no failing union does no
-    more work."""
-    token = _FAILURES_LEFT.set([failures])
-    try:
-        yield
-    finally:
-        _FAILURES_LEFT.reset(token)
+UNION_FAILURES_LEFT: ContextVar[list[int] | None] = ContextVar(
+    "civitai_union_failures", default=None
+)
+"""How many more times the `OpenUnion`s of the current read (this thread or task) may
+fail, as one mutable count, or None (the default): no limit. A reader that sets it
+(`token = UNION_FAILURES_LEFT.set([failures])`, then `reset(token)` in a `finally`)
+gets `TooManyUnionFailures` once they have failed more often, each failure (a value
+read into no member) costing a Python call and a `ValidationError`: refusing a body of
+a million bad items then does not take seconds. A read with no failing union does no
+more work."""
 
 
 def _failed(title: str) -> ValidationError:
@@ -402,7 +394,7 @@ def _failed(title: str) -> ValidationError:
 
 
 def _spend_failure() -> None:
-    left = _FAILURES_LEFT.get()
+    left = UNION_FAILURES_LEFT.get()
     if left is not None:
         left[0] -= 1
         if left[0] < 0:

@@ -10,6 +10,7 @@ an answer with a few problems is reported as before, and a user's own
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable
@@ -131,22 +132,32 @@ def test_a_users_own_read_still_lists_every_problem() -> None:
     assert listed.value.error_count() >= steps
 
 
-def test_the_budget_is_the_reads_own(monkeypatch: Any) -> None:
-    """Not left set after a read, refused or not, nor seen by another thread."""
-    seen: list[Any] = []
-    with base.union_failure_budget(3):
-        thread = threading.Thread(target=lambda: seen.append(base._FAILURES_LEFT.get()))
+class _Spy:
+    """An adapter whose read notes its budget, and what another thread sees meanwhile."""
+
+    def __init__(self, seen: list[Any]) -> None:
+        self._seen = seen
+
+    def validate_json(self, *args: Any, **kwargs: Any) -> None:
+        self._seen.append(base.UNION_FAILURES_LEFT.get())
+        thread = threading.Thread(target=lambda: self._seen.append(base.UNION_FAILURES_LEFT.get()))
         thread.start()
         thread.join()
-        with base.union_failure_budget(5):
-            assert base._FAILURES_LEFT.get() == [5]
-        assert base._FAILURES_LEFT.get() == [3]
-    assert seen == [None]
-    with pytest.raises(ResponseValidationError):
-        read(Workflow, _filled({}, 64 * 1024), "workflow")
-    assert base._FAILURES_LEFT.get() is None
-    read(Workflow, json.dumps(workflow_json("succeeded")).encode(), "workflow")
-    assert base._FAILURES_LEFT.get() is None
+
+
+def test_the_budget_is_the_reads_own(monkeypatch: Any) -> None:
+    """Set for the strict read only, on its thread only, and not left set after a read,
+    refused or not."""
+    workflow = json.dumps(workflow_json("succeeded")).encode()
+    for body in (_filled({}, 64 * 1024), workflow, _filled({"$type": 1}, 8000)):
+        with contextlib.suppress(ResponseValidationError):
+            read(Workflow, body, "workflow")
+        assert base.UNION_FAILURES_LEFT.get() is None
+    seen: list[Any] = []
+    monkeypatch.setattr(_reading, "adapter", lambda kind: _Spy(seen))
+    _reading._validate(Workflow, workflow)
+    assert seen == [[UNION_FAILURES], None]
+    assert base.UNION_FAILURES_LEFT.get() is None
 
 
 def test_concurrent_reads_each_have_their_budget() -> None:
@@ -240,7 +251,7 @@ def test_the_budget_stops_a_read_deep_in_nested_unions(monkeypatch: Any) -> None
     assert calls[0] <= UNION_FAILURES + SLACK
     assert refused.value.every_problem_counted is False
     assert "at least 1 problem(s), first: Input should be a valid integer" in str(refused.value)
-    assert base._FAILURES_LEFT.get() is None
+    assert base.UNION_FAILURES_LEFT.get() is None
 
 
 def _both(call: Callable[[Any], Any]) -> list[BaseException]:

@@ -30,12 +30,12 @@ from typing import Any, Final
 
 import httpx
 from civitai_app_sdk_generated._base import (
+    UNION_FAILURES_LEFT,
     UNLISTED_TAG,
     TooManyUnionFailures,
     json_location,
     refresh_lazy_unions,
     reported_errors,
-    union_failure_budget,
     union_props,
     with_extra,
 )
@@ -201,10 +201,13 @@ def _drop_refused_nulls(data: Any, error: ValidationError, *, fail_fast: bool = 
 
 def _validate(kind: Any, content: bytes | str) -> Any:
     """The strict read, stopped by `TooManyUnionFailures` past :data:`UNION_FAILURES`."""
-    with union_failure_budget(UNION_FAILURES):
+    budget = UNION_FAILURES_LEFT.set([UNION_FAILURES])  # this thread's or task's only
+    try:
         return adapter(kind).validate_json(
             content, extra="allow", context=with_extra(None, "allow")
         )
+    finally:
+        UNION_FAILURES_LEFT.reset(budget)
 
 
 def _validate_fail_fast(kind: Any, content: bytes) -> Any:
