@@ -32,6 +32,8 @@ HOMES: dict[str, str] = {
     "OpenIntEnum": "_base",
     "OpenEnum": "_base",
     "UNLISTED_TAG": "_base",
+    "TooManyUnionFailures": "_base",
+    "UNION_FAILURES_LEFT": "_base",
     "OpenUnion": "_base",
     "refresh_lazy_unions": "_base",
     "json_location": "_base",

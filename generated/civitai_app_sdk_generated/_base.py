@@ -13,6 +13,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
@@ -367,6 +368,38 @@ def _nothing_more(title: str) -> ValidationError:
     return ValidationError.from_exception_data(title, [])
 
 
+class TooManyUnionFailures(Exception):
+    """Raised out of a validation (no `ValidationError`: pydantic does not catch it) when
+    its `OpenUnion`s failed more often than `UNION_FAILURES_LEFT` allowed."""
+
+
+UNION_FAILURES_LEFT: ContextVar[list[int] | None] = ContextVar(
+    "civitai_union_failures", default=None
+)
+"""How many more times the `OpenUnion`s of the current read (this thread or task) may
+fail, as one mutable count, or None (the default): no limit. A reader that sets it
+(`token = UNION_FAILURES_LEFT.set([failures])`, then `reset(token)` in a `finally`)
+gets `TooManyUnionFailures` once they have failed more often, each failure (a value
+read into no member) costing a Python call and a `ValidationError`: refusing a body of
+a million bad items then does not take seconds. A read with no failing union does no
+more work."""
+
+
+def _failed(title: str) -> ValidationError:
+    """`_nothing_more`, after taking one failure off the budget of the read, if any
+    (`TooManyUnionFailures` once it is spent)."""
+    _spend_failure()
+    return _nothing_more(title)
+
+
+def _spend_failure() -> None:
+    left = UNION_FAILURES_LEFT.get()
+    if left is not None:
+        left[0] -= 1
+        if left[0] < 0:
+            raise TooManyUnionFailures
+
+
 class _Unknown:
     """Schema of a union's fallback, located under `UNKNOWN_TAG` as a member is under its tag."""
 
@@ -472,16 +505,20 @@ class OpenUnion:
         tag = value.get(self._prop) if type(value) is dict else None  # JSON's objects
         if type(tag) is not str:
             if info.mode == "json" and not isinstance(value, dict):
-                raise _nothing_more(self._name)
+                raise _failed(self._name)
             tag = _tag_of(value, self._prop, self._attr)
         if tag not in self._targets:
-            return self._read(None, value, info)
+            try:
+                return self._read(None, value, info)
+            except ValidationError:
+                _spend_failure()
+                raise
         if tag in native and self._read_extra is not None and not _gives_extra(info.context):
             try:  # a plain TypeAdapter read: request models inside a response keep extras
                 return self._read(tag, value, info)
             except ValidationError:
                 pass
-        raise _nothing_more(self._name)  # the first branch's errors stand
+        raise _failed(self._name)  # the first branch's errors stand
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler

@@ -16,7 +16,10 @@ it fit.
 An answer over :data:`LARGE_ANSWER` is read by validators whose lists stop at their first
 bad item (:mod:`._fail_fast`), so refusing a hostile one costs about one read of it, not
 seconds per hundred thousand problems; it is mended the same ways, and its error counts
-"at least" the problems it found.
+"at least" the problems it found. A smaller answer whose tagged unions fail more than
+:data:`UNION_FAILURES` times (each failure a Python call) stops being read strictly there
+and is refused the same way; a valid answer or one with a few problems is read and
+reported as before.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from typing import Any, Final
 
 import httpx
 from civitai_app_sdk_generated._base import (
+    UNION_FAILURES_LEFT,
     UNLISTED_TAG,
+    TooManyUnionFailures,
     json_location,
     refresh_lazy_unions,
     reported_errors,
@@ -104,6 +109,13 @@ LARGE_ANSWER: Final = 1024 * 1024
 """Bytes past which an answer is read failing fast: the strict read lists every problem
 (2 MB of hostile steps took 5 s), while a workflow of 100 real steps or a page of 100
 workflows is about 300 KB."""
+UNION_FAILURES: Final = 10 * MOST_LENIENT
+"""Values a strict read may read into no member of a tagged union before it stops: each
+costs a Python call (a body of 260,000 bad steps under :data:`LARGE_ANSWER` took 3 to 8 s
+to refuse). A problem counts once per union it is in (up to 5: a step's type, engine,
+ecosystem, model, operation), so an answer with at most :data:`MOST_LENIENT` problems is
+read to the end. Past it, the answer is refused as a large one is, counting "at least"
+the problems a fail-fast read finds."""
 _DROP: Final = object()
 _NULL_ROUNDS: Final = 4
 """Tries at dropping refused nulls (each may reveal others inside union members)."""
@@ -188,7 +200,14 @@ def _drop_refused_nulls(data: Any, error: ValidationError, *, fail_fast: bool = 
 
 
 def _validate(kind: Any, content: bytes | str) -> Any:
-    return adapter(kind).validate_json(content, extra="allow", context=with_extra(None, "allow"))
+    """The strict read, stopped by `TooManyUnionFailures` past :data:`UNION_FAILURES`."""
+    budget = UNION_FAILURES_LEFT.set([UNION_FAILURES])  # this thread's or task's only
+    try:
+        return adapter(kind).validate_json(
+            content, extra="allow", context=with_extra(None, "allow")
+        )
+    finally:
+        UNION_FAILURES_LEFT.reset(budget)
 
 
 def _validate_fail_fast(kind: Any, content: bytes) -> Any:
@@ -360,26 +379,33 @@ def read(kind: Any, content: bytes, what: str, response: httpx.Response | None =
 
     Refused nulls are read leniently (see the module's docstring). The error carries
     ``response`` (status, headers, request id) when it is given, and counts every
-    problem, or "at least" those a fail-fast read of a large answer found.
+    problem, or "at least" those a fail-fast read found (of a large answer, or of one
+    whose strict read failed past :data:`UNION_FAILURES`).
     """
-    large = len(content) > LARGE_ANSWER
+    fail_fast = len(content) > LARGE_ANSWER
     try:
         try:
-            return _validate_fail_fast(kind, content) if large else _validate(kind, content)
+            if fail_fast:
+                return _validate_fail_fast(kind, content)
+            return _validate(kind, content)
         except ValidationError as error:
-            return _read_leniently(kind, content, error, large)
+            return _read_leniently(kind, content, error, fail_fast)
+        except TooManyUnionFailures:
+            fail_fast = True  # broken past mending (> MOST_LENIENT problems): counted no further
+            return _validate_fail_fast(kind, content)
     except ValidationError as error:
         if response is not None and is_html(response):
             raise web_page_error(response, f"the answer is a web page, not the {what}") from None
         text = content.decode("utf-8", errors="replace")
-        first = _first_problem(kind, content, error, large)
+        first = _first_problem(kind, content, error, fail_fast)
         where = "/".join(map(str, json_location(first["loc"]))) or "the top level"
         count = error.error_count()
+        at_least = "at least " if fail_fast else ""
         raise ResponseValidationError(
             f"the {what} in the response does not match the API's schema: "
-            f"{'at least ' if large else ''}{count} problem(s), first: {_said(first)} at {where}",
+            f"{at_least}{count} problem(s), first: {_said(first)} at {where}",
             problem_count=count,
-            every_problem_counted=not large,
+            every_problem_counted=not fail_fast,
             body=UnparsedBody(text),
             body_text=text[:BODY_LIMIT],
             status=None if response is None else response.status_code,
