@@ -55,3 +55,15 @@ def test_a_running_or_unreadable_workflow_is_canceled(
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == {"id": "wf-1", "canceled": True}
     assert json.loads(put.calls.last.request.content) == {"status": "canceled"}
+
+
+def test_the_look_before_a_cancel_is_short_so_a_slow_api_barely_delays_it(
+    api: respx.MockRouter, authed: Run
+) -> None:
+    # the read went out with the client's own timeout (a minute by default), so an API
+    # slow to answer, when people cancel most, held the cancel of a workflow spending Buzz
+    get = api.get(WORKFLOW).respond(json={**WF, "status": "processing"})
+    api.put(WORKFLOW).respond(204)
+    assert authed("cancel", "wf-1", "--json").exit_code == 0
+    timeouts = get.calls.last.request.extensions["timeout"]
+    assert max(t for t in timeouts.values() if t is not None) <= 5.0

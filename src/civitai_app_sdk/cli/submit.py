@@ -283,17 +283,24 @@ def _report_submitted(
     note(f"Follow it with: {follow_command(workflow_id)}")
 
 
+LOOK_FIRST = 5.0
+"""Seconds the read before a cancel may take: an API slow to answer (when people cancel)
+delays the cancel by no more."""
+
+
 def _ended_status(client: Any, workflow_id: str) -> str | None:
     """The final status (other than canceled) of a workflow that has ended, else None.
 
     The API accepts a cancel of a finished workflow and does nothing. A read that fails
-    is None, so it never stands in the way of stopping a workflow that spends Buzz.
+    is None, so it never stands in the way of stopping a workflow that spends Buzz; nor
+    does a slow one for long: it is tried once, for at most :data:`LOOK_FIRST` seconds.
     """
     from civitai_app_sdk.errors import CivitaiError
     from civitai_app_sdk.orchestrator import is_terminal
 
     try:
-        status = to_data(client.with_options(max_retries=0).get(workflow_id)).get("status")
+        once = client.with_options(max_retries=0)
+        status = to_data(once.get(workflow_id, timeout=LOOK_FIRST)).get("status")
     except CivitaiError:
         return None
     if status == "canceled" or not is_terminal(status):
