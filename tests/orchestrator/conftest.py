@@ -54,6 +54,29 @@ _IMAGE = {
 }
 
 
+def errors_on_both_clients(call: Callable[[Any], Any]) -> list[BaseException]:
+    """The errors ``call`` ends with on a sync client, then on an async one (at BASE)."""
+    import anyio
+
+    from civitai_app_sdk.errors import CivitaiError
+    from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
+
+    errors: list[BaseException] = []
+    with OrchestratorClient(TOKEN, base_url=BASE, sleep=lambda _: None) as client:
+        with pytest.raises(CivitaiError) as caught:
+            call(client)
+        errors.append(caught.value)
+
+    async def main() -> None:
+        async with AsyncOrchestratorClient(TOKEN, base_url=BASE) as client:
+            with pytest.raises(CivitaiError) as caught:
+                await call(client)
+            errors.append(caught.value)
+
+    anyio.run(main)
+    return errors
+
+
 def workflow_json(status: str = "processing", **changes: Any) -> dict[str, Any]:
     """A workflow body like the API's, with ``status`` (and step status) set."""
     data = copy.deepcopy(_WORKFLOW)

@@ -14,18 +14,18 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import anyio
 import pytest
 import respx
 from civitai_app_sdk_generated import Workflow
 from civitai_app_sdk_generated._base import json_location, reported_errors, union_props
 from pydantic import ValidationError
 
-from civitai_app_sdk.errors import CivitaiError, ResponseValidationError
-from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient, _reading
+from civitai_app_sdk.errors import ResponseValidationError
+from civitai_app_sdk.orchestrator import _reading
 from civitai_app_sdk.orchestrator._reading import LARGE_ANSWER, MOST_LENIENT, read
 from civitai_app_sdk.orchestrator.calls import WorkflowPage
-from tests.orchestrator.conftest import BASE, TOKEN, workflow_json
+from tests.orchestrator.conftest import BASE, workflow_json
+from tests.orchestrator.conftest import errors_on_both_clients as _both
 
 WF = "/v2/consumer/workflows/wf-1"
 BAD_STEP = {"$type": "textToImage", "name": 1, "status": [], "input": {"width": "x"}}
@@ -134,24 +134,6 @@ def test_a_null_goes_from_the_other_items_only_where_they_read_the_same_way() ->
     assert union_props(loc) == [(2, "$type")]
     alike = _reading._alike({"steps": steps}, ("steps", 0, "x"), loc)
     assert [id(parent) for parent in alike] == [id(steps[0]), id(steps[2]), id(steps[3])]
-
-
-def _both(call: Callable[[Any], Any]) -> list[BaseException]:
-    """The errors ``call`` ends with on the sync client, then on the async one."""
-    errors: list[BaseException] = []
-    with OrchestratorClient(TOKEN, base_url=BASE, sleep=lambda _: None) as client:
-        with pytest.raises(CivitaiError) as caught:
-            call(client)
-        errors.append(caught.value)
-
-    async def main() -> None:
-        async with AsyncOrchestratorClient(TOKEN, base_url=BASE) as client:
-            with pytest.raises(CivitaiError) as caught:
-                await call(client)
-            errors.append(caught.value)
-
-    anyio.run(main)
-    return errors
 
 
 @pytest.mark.parametrize(

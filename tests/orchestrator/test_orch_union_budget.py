@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import anyio
 import pytest
 import respx
 from civitai_app_sdk_generated import Workflow
@@ -24,8 +23,8 @@ from civitai_app_sdk_generated import _base as base
 from civitai_app_sdk_generated._base import json_location, reported_errors
 from pydantic import ValidationError
 
-from civitai_app_sdk.errors import CivitaiError, ResponseValidationError
-from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient, _reading
+from civitai_app_sdk.errors import ResponseValidationError
+from civitai_app_sdk.orchestrator import _reading
 from civitai_app_sdk.orchestrator._reading import (
     LARGE_ANSWER,
     MOST_LENIENT,
@@ -34,7 +33,8 @@ from civitai_app_sdk.orchestrator._reading import (
     read,
 )
 from civitai_app_sdk.orchestrator.calls import WorkflowPage
-from tests.orchestrator.conftest import BASE, TOKEN, workflow_json
+from tests.orchestrator.conftest import BASE, workflow_json
+from tests.orchestrator.conftest import errors_on_both_clients as _both
 
 STEP = workflow_json("succeeded")["steps"][0]
 SLACK = 10
@@ -252,24 +252,6 @@ def test_the_budget_stops_a_read_deep_in_nested_unions(monkeypatch: Any) -> None
     assert refused.value.every_problem_counted is False
     assert "at least 1 problem(s), first: Input should be a valid integer" in str(refused.value)
     assert base.UNION_FAILURES_LEFT.get() is None
-
-
-def _both(call: Callable[[Any], Any]) -> list[BaseException]:
-    """The errors ``call`` ends with on the sync client, then on the async one."""
-    errors: list[BaseException] = []
-    with OrchestratorClient(TOKEN, base_url=BASE, sleep=lambda _: None) as client:
-        with pytest.raises(CivitaiError) as caught:
-            call(client)
-        errors.append(caught.value)
-
-    async def main() -> None:
-        async with AsyncOrchestratorClient(TOKEN, base_url=BASE) as client:
-            with pytest.raises(CivitaiError) as caught:
-                await call(client)
-            errors.append(caught.value)
-
-    anyio.run(main)
-    return errors
 
 
 @pytest.mark.parametrize(
