@@ -220,6 +220,27 @@ def _tokens_parser(now: float) -> Callable[[httpx.Response], TokenSet]:
     return parse
 
 
+def _refresh_parser(
+    now: float, guard: OnceGuard, sent: str
+) -> Callable[[httpx.Response], TokenSet]:
+    """Read a refresh answer; one without ``refresh_token`` keeps the ``sent`` one.
+
+    RFC 6749 section 6: a server that does not rotate leaves the sent token valid, so
+    the new set carries it and the guard forgets it (it may be sent again). A new
+    refresh token in the answer always wins.
+    """
+    read = _tokens_parser(now)
+
+    def parse(response: httpx.Response) -> TokenSet:
+        tokens = read(response)
+        if tokens.refresh_token is not None:
+            return tokens
+        guard.release(sent)
+        return attrs.evolve(tokens, refresh_token=sent)
+
+    return parse
+
+
 def _single_use_errors(
     guard: OnceGuard, value: str
 ) -> Callable[[CoreCall, httpx.Response], CivitaiError]:
@@ -238,11 +259,11 @@ def _single_use(
     guard: OnceGuard,
     value: tuple[str, str],
     fields: list[tuple[str, str]],
-    now: float,
+    read: Callable[[httpx.Response], TokenSet],
     options: RequestOptions,
 ) -> Operation[TokenSet]:
     """A token-endpoint grant sending the single-use ``value`` (the value and what it
-    is): never repeated once sent.
+    is), whose 2xx answer ``read`` reads: never repeated once sent.
 
     The value is claimed last, once the call and the caller's ``options`` have been
     checked: a call refused before sending leaves it usable. A failure that provably
@@ -266,7 +287,7 @@ def _single_use(
         if may_resend(error) or watch.unsent():
             guard.release(value[0])
 
-    return Operation(call, _tokens_parser(now), on_failure=release_if_unsent)
+    return Operation(call, read, on_failure=release_if_unsent)
 
 
 def exchange_call(
@@ -294,7 +315,7 @@ def exchange_call(
         ("code_verifier", code_verifier),
     ]
     value = (code, "authorization code")
-    return _single_use(creds, guard, value, fields, now, options or {})
+    return _single_use(creds, guard, value, fields, _tokens_parser(now), options or {})
 
 
 def refresh_call(
@@ -307,7 +328,8 @@ def refresh_call(
 ) -> Operation[TokenSet]:
     """``refresh_token`` grant; the token is claimed (refresh tokens rotate).
 
-    Only a 429 (rate limited before the grant was read) gives the token back.
+    Only a 429 (rate limited before the grant was read) gives the token back, and an
+    answer without a new refresh token, which keeps the sent one (RFC 6749 section 6).
     """
     nonempty_str("refresh_token", refresh_token)
     fields = [
@@ -316,7 +338,8 @@ def refresh_call(
         *creds.auth_fields(),
     ]
     value = (refresh_token, "refresh token")
-    return _single_use(creds, guard, value, fields, now, options or {})
+    read = _refresh_parser(now, guard, refresh_token)
+    return _single_use(creds, guard, value, fields, read, options or {})
 
 
 def _revoked(response: httpx.Response) -> None:

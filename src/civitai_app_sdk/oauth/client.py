@@ -84,7 +84,8 @@ def _exchange(
 def _refresh(
     client: _Base[Any], refresh_token: str, **options: Unpack[RequestOptions]
 ) -> Operation[TokenSet]:
-    """Trade a refresh token for a new pair; the old one is dead afterwards."""
+    """Trade a refresh token for a new pair (the old one is dead afterwards); an answer
+    without a refresh token keeps the one sent, which stays usable (RFC 6749 section 6)."""
     return _core.refresh_call(
         client._creds,
         client._guard,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import hashlib
 import hmac
 import threading
 import time
@@ -42,8 +43,8 @@ DEFAULT_REFRESH_MARGIN: Final = 60.0
 _DEFAULT_WAIT: Final = 60.0
 _ROUNDS: Final = 3
 _LOCK_POLL: Final = 0.02
-
-_Flight = concurrent.futures.Future[TokenSet]
+_LOOP_POLL: Final = 0.1
+"""Seconds between looks at whether the event loop leading a refresh was closed."""
 _SPENT: Final = (
     "this client already sent the refresh token once without getting new tokens back "
     "(no answer, a 5xx, or a refresh cut by a cancellation or the end of its event loop): "
@@ -55,18 +56,61 @@ def _interrupted() -> OAuthError:
     return OAuthError("temporarily_unavailable", "the token refresh was interrupted")
 
 
-@contextlib.contextmanager
-def _held(lock: RefreshLock | None) -> Iterator[None]:
-    """Release ``lock`` (already taken, or ``None``) when the block ends."""
-    try:
-        yield
-    finally:
+def _loop_closed() -> OAuthError:
+    return OAuthError(
+        "temporarily_unavailable",
+        "the event loop running the token refresh was closed before the refresh ended",
+    )
+
+
+def _digest(refresh_token: str) -> bytes:
+    return hashlib.sha256(refresh_token.encode("utf-8", "surrogatepass")).digest()
+
+
+class _Hold:
+    """A taken refresh lock, given back once: by its refresh, or for a refresh whose
+    event loop was closed under it (and again, harmlessly, if that one is ever closed)."""
+
+    def __init__(self, lock: RefreshLock) -> None:
+        self._lock: RefreshLock | None = lock
+        self._mutex = threading.Lock()
+
+    def release(self) -> None:
+        with self._mutex:
+            lock, self._lock = self._lock, None
         if lock is not None:
             lock.release()
 
 
+class _Flight(concurrent.futures.Future[TokenSet]):
+    """One refresh that callers share. ``loop`` is the asyncio loop of its lead task
+    (``None``: a thread or a trio task leads), ``hold`` the refresh lock it holds and
+    ``sending`` the refresh token it is sending, if any."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.hold: _Hold | None = None
+        self.sending: str | None = None
+
+
+@contextlib.contextmanager
+def _held(lock: RefreshLock | None) -> Iterator[_Hold | None]:
+    """Hold ``lock`` (already taken, or ``None``) until the block ends."""
+    hold = None if lock is None else _Hold(lock)
+    try:
+        yield hold
+    finally:
+        if hold is not None:
+            hold.release()
+
+
 def _lock_timeout() -> OAuthError:
     return OAuthError("temporarily_unavailable", "timed out waiting for another refresh")
+
+
+def _wait_timeout() -> OAuthError:
+    return OAuthError("temporarily_unavailable", "timed out waiting for a refresh")
 
 
 async def _acquire_async(lock: RefreshLock, seconds: float) -> None:
@@ -95,7 +139,11 @@ class RefreshingTokenProvider:
     when the store is empty or has no refresh token). Other failures propagate and
     leave the store as it was; one that never reached the server (no connection, a
     closed event loop, a cancellation before a byte of it was written) leaves the
-    refresh token usable for the next try.
+    refresh token usable for the next try. A refresh led by a task of an asyncio loop
+    closed (``loop.close()``) before the task ended fails its waiters
+    (:class:`OAuthError` ``temporarily_unavailable``) instead of keeping them waiting;
+    the next call starts a new one, unless the closed loop may have sent the refresh
+    token, which is then never sent again (:class:`LoginRequiredError`).
     """
 
     def __init__(
@@ -127,6 +175,7 @@ class RefreshingTokenProvider:
         self._mutex = threading.Lock()
         self._flight: _Flight | None = None
         self._tasks: set[asyncio.Future[None]] = set()
+        self._frozen: set[bytes] = set()  # digests of tokens sent from a closed loop
         reset_in_child(self, RefreshingTokenProvider._in_child)
 
     def _in_child(self) -> None:
@@ -147,27 +196,69 @@ class RefreshingTokenProvider:
                 raise LoginRequiredError("no tokens are stored")
             if not tokens.is_expired(leeway=self._margin, now=self._clock()):
                 return tokens
-            if self._flight is not None:
+            if self._flight is not None and not self._ended_if_frozen(self._flight):
                 return self._flight, None
             if tokens.refresh_token is None:
                 raise LoginRequiredError("the access token expired and there is no refresh token")
             if not can_lead:
                 raise ConfigurationError("refreshing in get_token() needs a sync OAuthClient")
-            flight: _Flight = concurrent.futures.Future()
+            flight = _Flight()
             flight.set_running_or_notify_cancel()
             self._flight = flight
             return flight, tokens.refresh_token
 
     def _finish(self, flight: _Flight, outcome: TokenSet | BaseException) -> None:
-        """End the flight: release the waiters with the new pair or the failure."""
+        """End the flight: release the waiters with the new pair or the failure (unless
+        it was ended already, its event loop closed under it)."""
         with self._mutex:
+            if self._flight is flight:
+                self._flight = None
+            if flight.done():
+                return
+            if isinstance(outcome, TokenSet):
+                flight.set_result(outcome)
+            elif isinstance(outcome, Exception):
+                flight.set_exception(outcome)
+            else:
+                flight.set_exception(_interrupted())
+
+    def _ended_if_frozen(self, flight: _Flight) -> bool:
+        """End ``flight`` if the asyncio loop of its lead task was closed before the task
+        ended (it never runs again); called with the mutex held.
+
+        Its waiters get :func:`_loop_closed`, the refresh lock it held is given back,
+        and a refresh token it was sending is remembered as possibly spent.
+        """
+        if flight.done() or flight.loop is None or not flight.loop.is_closed():
+            return False
+        if self._flight is flight:
             self._flight = None
-        if isinstance(outcome, TokenSet):
-            flight.set_result(outcome)
-        elif isinstance(outcome, Exception):
-            flight.set_exception(outcome)
-        else:
-            flight.set_exception(_interrupted())
+        if flight.sending is not None:
+            self._frozen.add(_digest(flight.sending))
+        if flight.hold is not None:
+            flight.hold.release()
+        flight.set_exception(_loop_closed())
+        return True
+
+    def _wait_for(self, flight: _Flight) -> TokenSet:
+        """The outcome of ``flight`` within ``wait_timeout``, looking meanwhile whether
+        the event loop leading it was closed under it."""
+        deadline = time.monotonic() + self._wait
+        while not flight.done():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _wait_timeout()
+            concurrent.futures.wait([flight], min(left, _LOOP_POLL))
+            with self._mutex:
+                self._ended_if_frozen(flight)
+        return flight.result()
+
+    def _frozen_refusal(self, refresh_token: str) -> OAuthError | None:
+        """A local ``invalid_grant`` for a refresh token a refresh of a closed event loop
+        may have sent (it is never sent again), else ``None``."""
+        if _digest(refresh_token) not in self._frozen:
+            return None
+        return OAuthError("invalid_grant", "this refresh token was already sent once")
 
     def _next_step(self) -> TokenSet | str:
         """The stored pair if it is fresh (someone refreshed it), else the token to send."""
@@ -216,28 +307,33 @@ class RefreshingTokenProvider:
             step = self._next_step()
             if isinstance(step, TokenSet):
                 return step
-            outcome: TokenSet | BaseException
-            try:
-                outcome = self._client.refresh_token(step)
-            except BaseException as error:
-                outcome = error
+            outcome: TokenSet | BaseException | None = self._frozen_refusal(step)
+            if outcome is None:
+                try:
+                    outcome = self._client.refresh_token(step)
+                except BaseException as error:
+                    outcome = error
             tokens = self._after(step, outcome)
             if tokens is not None:
                 return tokens
         raise OAuthError("temporarily_unavailable", "the tokens kept changing during a refresh")
 
-    async def _refresh_async(self) -> TokenSet:
-        """Async :meth:`_refresh_sync`, with the async client."""
+    async def _refresh_async(self, flight: _Flight) -> TokenSet:
+        """Async :meth:`_refresh_sync`, with the async client (``flight`` notes the
+        token being sent)."""
         for _ in range(_ROUNDS):
             step = self._next_step()
             if isinstance(step, TokenSet):
                 return step
             assert self._async_client is not None
-            outcome: TokenSet | BaseException
-            try:
-                outcome = await self._async_client.refresh_token(step)
-            except BaseException as error:
-                outcome = error
+            outcome: TokenSet | BaseException | None = self._frozen_refusal(step)
+            if outcome is None:
+                flight.sending = step
+                try:
+                    outcome = await self._async_client.refresh_token(step)
+                except BaseException as error:
+                    outcome = error
+                flight.sending = None
             tokens = self._after(step, outcome)
             if tokens is not None:
                 return tokens
@@ -270,8 +366,9 @@ class RefreshingTokenProvider:
             lock = self._lock()
             if lock is not None:
                 await _acquire_async(lock, self._wait)
-            with _held(lock):
-                outcome = await self._refresh_async()
+            with _held(lock) as hold:
+                flight.hold = hold
+                outcome = await self._refresh_async(flight)
         except BaseException as error:
             outcome = error
         self._settle(flight, outcome)
@@ -284,10 +381,7 @@ class RefreshingTokenProvider:
         flight, refresh_token = state
         if refresh_token is not None:
             self._lead_sync(flight)
-        try:
-            return flight.result(timeout=self._wait)
-        except concurrent.futures.TimeoutError:
-            raise OAuthError("temporarily_unavailable", "timed out waiting for a refresh") from None
+        return self._wait_for(flight)
 
     async def aget_tokens(self) -> TokenSet:
         """Async :meth:`get_tokens`; the refresh itself is shielded from cancellation.
@@ -309,14 +403,22 @@ class RefreshingTokenProvider:
 
         if refresh_token is not None:
             self._start_lead(flight)
+        loop = asyncio.get_running_loop()
+        poll = None if flight.loop is loop else _LOOP_POLL  # a running loop is not closed
         waited = asyncio.wrap_future(flight)
+        deadline = loop.time() + self._wait
         try:
-            async with asyncio.timeout(self._wait):
-                return await asyncio.shield(waited)
-        except TimeoutError:
-            raise OAuthError("temporarily_unavailable", "timed out waiting for a refresh") from None
+            while not waited.done():
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise _wait_timeout()
+                await asyncio.wait([waited], timeout=left if poll is None else min(left, poll))
+                with self._mutex:
+                    self._ended_if_frozen(flight)
+            return waited.result()
         finally:  # a caller gone takes no outcome (one left unread is logged as an error)
-            waited.cancel()
+            if not loop.is_closed():
+                waited.cancel()
 
     def _start_lead(self, flight: _Flight) -> None:
         """Lead ``flight`` under asyncio, where the end of ``asyncio.run`` cancels every
@@ -331,6 +433,7 @@ class RefreshingTokenProvider:
         if self._async_client is None:
             lead = asyncio.get_running_loop().run_in_executor(None, self._lead_sync, flight)
         else:
+            flight.loop = asyncio.get_running_loop()
             lead = asyncio.ensure_future(self._lead_async(flight))
             lead.add_done_callback(lambda _: self._end_unled(flight))
         self._tasks.add(lead)
@@ -352,11 +455,7 @@ class RefreshingTokenProvider:
                 else:
                     await self._lead_async(flight)
         else:
-            await anyio.to_thread.run_sync(
-                concurrent.futures.wait, [flight], self._wait, abandon_on_cancel=True
-            )
-            if not flight.done():
-                raise OAuthError("temporarily_unavailable", "timed out waiting for a refresh")
+            await anyio.to_thread.run_sync(self._wait_for, flight, abandon_on_cancel=True)
         return flight.result()
 
     def get_token(self) -> str:
