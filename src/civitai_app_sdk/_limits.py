@@ -4,9 +4,9 @@ A JSON answer is read in chunks and refused past :data:`MAX_JSON_BODY` (decoded 
 so a compressed bomb is caught too); an error answer keeps its first
 :data:`MAX_ERROR_BODY` bytes and the rest is never read. The raw bytes are decoded a
 step of at most 1 MiB at a time, as downloads are (:mod:`._decoding`): an answer in an
-encoding that cannot be decoded so raises :class:`UnsupportedEncodingError`, one cut
-short is a transport failure; an error's body is only kept as far as it decodes.
-Reading also stops at the request's deadline. Blob downloads stream to disk and are
+encoding that cannot be decoded so raises :class:`UnsupportedEncodingError` and one cut
+short is a transport failure (an error's body is then left unread, or kept as far as it
+decoded). Reading also stops at the request's deadline. Blob downloads stream to disk and are
 never buffered.
 """
 
