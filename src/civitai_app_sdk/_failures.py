@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
-from ._limits import pool_exhausted
 from ._redact import redact
 from .errors import (
     BadRequestError,
@@ -22,6 +21,7 @@ from .errors import (
     InsufficientBuzzError,
     NotFoundError,
     OrchestratorError,
+    PoolExhaustedError,
     RateLimitError,
     RequestTimeoutError,
     ServerError,
@@ -159,6 +159,16 @@ def _origin(url: httpx.URL) -> str:
     """``scheme://host[:port]`` of ``url``, without any credentials it holds."""
     host = f"[{url.host}]" if ":" in url.host else url.host
     return f"{url.scheme}://{host}" + (f":{url.port}" if url.port is not None else "")
+
+
+def pool_exhausted(what: str, max_connections: int | None, waited: float) -> PoolExhaustedError:
+    """The error for a request that never got a connection from the client's pool."""
+    size = f"all {max_connections}" if max_connections else "all"
+    return PoolExhaustedError(
+        f"{what}: not sent, {size} connections of this client stayed busy for {waited:.1f} s "
+        "(each poll() or wait= request holds one while the server holds it). Create the "
+        "client with a larger max_connections=, or run fewer requests at once"
+    )
 
 
 def send_failure(settings: Settings, call: Call, error: httpx.HTTPError) -> TransportError:

@@ -2,9 +2,11 @@
 
 httpx builds each hop (``response.next_request``: its method, body and cookie rules, and
 Authorization dropped off the origin); :func:`next_hop` adds what httpx does not: the
-call's own headers (``extra_headers=``) stay on the first request's origin, and no hop
-leaves https for plain http off loopback. The transports send each hop with
-``follow_redirects=False`` and :data:`NO_AUTH`, so this holds for an injected client too.
+call's own headers (``extra_headers=``) and an injected client's default headers (but
+the harmless :data:`KEPT_DEFAULTS`, see :func:`client_defaults`) stay on the first
+request's origin, and no hop leaves https for plain http off loopback. The transports
+send each hop with ``follow_redirects=False`` and :data:`NO_AUTH`, so this holds for an
+injected client too.
 """
 
 from __future__ import annotations
@@ -16,15 +18,32 @@ import httpx
 
 from ._loopback import is_loopback
 
-__all__ = ["NO_AUTH", "InsecureRedirect", "next_hop"]
+__all__ = ["KEPT_DEFAULTS", "NO_AUTH", "InsecureRedirect", "client_defaults", "next_hop"]
 
 NO_AUTH: Final = httpx.Auth()
 """The auth of a hop: none added (a client's auth applies to the first request only, as
 in httpx's own redirects)."""
+KEPT_DEFAULTS: Final = frozenset(
+    {"accept", "accept-encoding", "accept-language", "connection", "user-agent"}
+)
+"""An injected client's default headers that may follow a redirect to another origin:
+they say what the client is and wants, not who it is."""
 
 
 class InsecureRedirect(httpx.HTTPError):
     """A redirect from https to plain http off loopback, refused (and not retried)."""
+
+
+def client_defaults(first: httpx.Request, defaults: httpx.Headers) -> tuple[str, ...]:
+    """The headers ``first`` carries from an injected client's ``defaults`` that a hop off
+    its origin drops: all but :data:`KEPT_DEFAULTS`, as any other may hold a secret (an
+    API key, a cookie, a second Authorization). One the SDK set (to another value) is
+    its own, not the client's."""
+    return tuple(
+        name
+        for name, value in defaults.items()
+        if name not in KEPT_DEFAULTS and first.headers.get(name) == value
+    )
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

@@ -2,20 +2,25 @@
 
 A JSON answer is read in chunks and refused past :data:`MAX_JSON_BODY` (decoded bytes,
 so a compressed bomb is caught too); an error answer keeps its first
-:data:`MAX_ERROR_BODY` bytes and the rest is never read. Reading also stops at the
-request's deadline. Blob downloads stream to disk and are never buffered.
+:data:`MAX_ERROR_BODY` bytes and the rest is never read. The raw bytes are decoded a
+step of at most 1 MiB at a time, as downloads are (:mod:`._decoding`): an answer in an
+encoding that cannot be decoded so raises :class:`UnsupportedEncodingError` and one cut
+short is a transport failure (an error's body is then left unread, or kept as far as it
+decoded). Reading also stops at the request's deadline. Blob downloads stream to disk and are
+never buffered.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Final
 
 import httpx
 
+from ._decoding import RAW_CHUNK, Decoder
 from ._redact import redact
-from .errors import ConfigurationError, PoolExhaustedError, ResponseTooLargeError
+from .errors import ConfigurationError, ResponseTooLargeError, UnsupportedEncodingError
 
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
@@ -24,7 +29,6 @@ __all__ = [
     "BodyBuffer",
     "aread_capped",
     "limits_for",
-    "pool_exhausted",
     "read_capped",
 ]
 
@@ -37,7 +41,10 @@ DEFAULT_MAX_CONNECTIONS: Final = 1024
 """Connections one client may open at once. Each long-poll (``poll``, ``wait=``) holds
 one for up to a minute, so the pool is sized for a thousand concurrent polls."""
 _KEEPALIVE: Final = 100
-_CHUNK: Final = 1 << 16
+_UNSUPPORTED_HINT: Final = (
+    "The server (or a proxy) compressed the answer in an encoding the SDK does not ask "
+    "for (it asks for gzip or deflate); retry later, or report it"
+)
 
 
 class BodyBuffer:
@@ -103,28 +110,60 @@ def _holding(response: httpx.Response, content: bytes) -> httpx.Response:
     return response
 
 
-def _take(buffer: BodyBuffer, chunk: bytes, deadline: float | None) -> bool:
-    """Add ``chunk`` to ``buffer``; ``True`` once it is full, ``ReadTimeout`` past ``deadline``."""
-    if buffer.add(chunk):
-        return True
+def _take(buffer: BodyBuffer, pieces: Iterable[bytes], deadline: float | None) -> bool:
+    """Add the decoded ``pieces`` of one chunk to ``buffer``; ``True`` once it is full,
+    ``ReadTimeout`` past ``deadline``."""
+    for piece in pieces:
+        if buffer.add(piece):
+            return True
     if deadline is not None and time.monotonic() >= deadline:
         raise httpx.ReadTimeout("the request's deadline passed while reading the body")
     return False
 
 
+def _decoder(
+    response: httpx.Response, buffer: BodyBuffer, deadline: float | None
+) -> Decoder | None:
+    """The decoder of the rest of ``response``'s body; ``None`` when none is left to read.
+
+    A body httpx has read already (a mock's) is taken into ``buffer`` now. An error's
+    body in an encoding that cannot be decoded in bounded memory is left unread: the
+    status still tells what happened.
+    """
+    buffer.declared(response)
+    try:
+        decoder = Decoder(response, f"the {buffer.what} answer", _UNSUPPORTED_HINT)
+    except UnsupportedEncodingError:
+        if buffer.truncate:
+            return None
+        raise
+    if decoder.held is not None:
+        _take(buffer, decoder.pieces(decoder.held), deadline)
+        return None
+    return decoder
+
+
 def read_capped(
     response: httpx.Response, buffer: BodyBuffer, deadline: float | None = None
 ) -> httpx.Response:
-    """Read a streamed ``response`` into ``buffer`` and close it; a read response back.
+    """Read a streamed ``response`` into ``buffer``, decoded in bounded steps, and close
+    it; a read response back.
 
     Raises ``httpx.ReadTimeout`` when ``deadline`` (``time.monotonic()``) passes between
-    chunks, and :class:`ResponseTooLargeError` past a strict buffer's limit.
+    chunks, :class:`ResponseTooLargeError` past a strict buffer's limit,
+    :class:`UnsupportedEncodingError` for a strict body in an encoding not decoded in
+    bounded memory, and ``httpx.DecodingError`` for a body that does not decode or (a
+    strict one) ends before its end.
     """
     try:
-        buffer.declared(response)
-        for chunk in response.iter_bytes(_CHUNK):
-            if _take(buffer, chunk, deadline):
-                break
+        decoder = _decoder(response, buffer, deadline)
+        if decoder is not None:
+            for raw in response.iter_raw(RAW_CHUNK):
+                if _take(buffer, decoder.pieces(raw), deadline):
+                    break
+            else:
+                if not buffer.truncate:
+                    decoder.finish()
     finally:
         response.close()
     return _holding(response, buffer.value())
@@ -135,11 +174,15 @@ async def aread_capped(
 ) -> httpx.Response:
     """Async twin of :func:`read_capped`."""
     try:
-        buffer.declared(response)
-        parts: AsyncIterator[bytes] = response.aiter_bytes(_CHUNK)
-        async for chunk in parts:
-            if _take(buffer, chunk, deadline):
-                break
+        decoder = _decoder(response, buffer, deadline)
+        if decoder is not None:
+            raws: AsyncIterator[bytes] = response.aiter_raw(RAW_CHUNK)
+            async for raw in raws:
+                if _take(buffer, decoder.pieces(raw), deadline):
+                    break
+            else:
+                if not buffer.truncate:
+                    decoder.finish()
     finally:
         await response.aclose()
     return _holding(response, buffer.value())
@@ -152,14 +195,4 @@ def limits_for(max_connections: int) -> httpx.Limits:
     return httpx.Limits(
         max_connections=max_connections,
         max_keepalive_connections=min(max_connections, _KEEPALIVE),
-    )
-
-
-def pool_exhausted(what: str, max_connections: int | None, waited: float) -> PoolExhaustedError:
-    """The error for a request that never got a connection from the client's pool."""
-    size = f"all {max_connections}" if max_connections else "all"
-    return PoolExhaustedError(
-        f"{what}: not sent, {size} connections of this client stayed busy for {waited:.1f} s "
-        "(each poll() or wait= request holds one while the server holds it). Create the "
-        "client with a larger max_connections=, or run fewer requests at once"
     )

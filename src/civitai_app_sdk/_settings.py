@@ -12,6 +12,7 @@ import httpx
 
 from . import __version__
 from ._deadline import is_seconds
+from ._decoding import ACCEPT_ENCODING
 from ._headers import check_bearer_url, header_value
 from ._limits import DEFAULT_MAX_CONNECTIONS, limits_for
 from ._logging import configure_from_env
@@ -63,7 +64,13 @@ def no_cookies() -> http.cookiejar.CookieJar:
 
 
 def _base_headers(settings: Settings) -> dict[str, str]:
-    return {"User-Agent": settings.user_agent, "Accept": "application/json"}
+    """The agent, JSON, and only the encodings the SDK decodes in bounded memory (httpx
+    would offer ``br`` and ``zstd`` too when their packages are installed)."""
+    return {
+        "User-Agent": settings.user_agent,
+        "Accept": "application/json",
+        "Accept-Encoding": ACCEPT_ENCODING,
+    }
 
 
 @attrs.frozen

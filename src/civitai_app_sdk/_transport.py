@@ -33,7 +33,7 @@ from ._exchange import Driver, Effect, NeedToken, Plan, Read, Send, Sleep, excha
 from ._failures import BODY_LIMIT, error_for, request_id, retry_after, transport_error
 from ._fork import track
 from ._held import spare_held
-from ._hops import NO_AUTH, next_hop
+from ._hops import NO_AUTH, client_defaults, next_hop
 from ._limits import aread_capped, limits_for, read_capped
 from ._logging import redact_http_logs
 from ._loopback import is_loopback
@@ -160,6 +160,14 @@ class _Transport(Generic[H, B, S]):
             return None
         return self._pool
 
+    def _origin_only(self, send: Send) -> tuple[str, ...]:
+        """The headers of ``send``'s request a redirect off its origin drops: the call's
+        own and, from an injected client, its default headers but the harmless ones
+        (:func:`~._hops.client_defaults`)."""
+        if self._pool is not None:  # a client the SDK created has no headers of the app's
+            return send.origin_only
+        return (*send.origin_only, *client_defaults(send.request, self.http.headers))
+
     def derive(self, settings: Settings) -> Self:
         """A transport with other settings over the same connection pool (not owned)."""
         twin = copy.copy(self)
@@ -254,12 +262,11 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
         """Send ``effect``'s request and each redirect hop after it (:func:`next_hop`)."""
         first = effect.request
         history: list[httpx.Response] = []
+        origin_only = self._origin_only(effect)
         response = self.http.send(first, stream=True, follow_redirects=False)
         while True:
             try:
-                hop = next_hop(
-                    first, response, history, self.http.max_redirects, effect.origin_only
-                )
+                hop = next_hop(first, response, history, self.http.max_redirects, origin_only)
             except BaseException:
                 response.close()
                 raise
@@ -413,12 +420,11 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
         """Send ``effect``'s request and each redirect hop after it (:func:`next_hop`)."""
         first = effect.request
         history: list[httpx.Response] = []
+        origin_only = self._origin_only(effect)
         response = await self.http.send(first, stream=True, follow_redirects=False)
         while True:
             try:
-                hop = next_hop(
-                    first, response, history, self.http.max_redirects, effect.origin_only
-                )
+                hop = next_hop(first, response, history, self.http.max_redirects, origin_only)
             except BaseException:
                 await response.aclose()
                 raise

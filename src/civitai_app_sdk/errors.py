@@ -4,9 +4,10 @@ Everything derives from :class:`CivitaiError`. Answers from the server become an
 :class:`OrchestratorError` subclass chosen by HTTP status; failures to get an answer at all
 are :class:`TransportError` (and :class:`RequestTimeoutError`). Requests rejected locally,
 before anything is sent, raise :class:`RequestValidationError`. A 2xx answer the SDK cannot
-read is a :class:`ResponseValidationError` (for a download sent in a content encoding it
-does not decode, :class:`UnsupportedEncodingError`); one too large to hold or keep is a
-:class:`ResponseTooLargeError` (:class:`DecompressionBombError` for a compression bomb).
+read is a :class:`ResponseValidationError` (for an answer or a download sent in a
+content encoding it does not decode, :class:`UnsupportedEncodingError`); one too large to
+hold or keep is a :class:`ResponseTooLargeError` (:class:`DecompressionBombError` for a
+compression bomb).
 """
 
 from __future__ import annotations
@@ -428,12 +429,13 @@ class DecompressionBombError(ResponseTooLargeError):
 
 
 class UnsupportedEncodingError(ResponseValidationError):
-    """A download came in a content encoding the SDK does not decode in bounded memory
-    (``br``, ``zstd``, ``compress``, an unknown one, or more than one); nothing was kept.
+    """An answer or a download came in a content encoding the SDK does not decode in
+    bounded memory (``br``, ``zstd``, ``compress``, an unknown one, or more than one);
+    nothing was kept.
 
-    Downloads ask for the bytes as stored (``Accept-Encoding: identity``) and decode only
-    ``gzip`` and ``deflate``, a step of at most 1 MiB at a time. ``encoding`` is the
-    answer's ``Content-Encoding``.
+    The SDK decodes only ``gzip`` and ``deflate``, a step of at most 1 MiB at a time, and
+    asks for nothing else (downloads ask for the bytes as stored, ``Accept-Encoding:
+    identity``). ``encoding`` is the answer's ``Content-Encoding``.
     """
 
     hint = (

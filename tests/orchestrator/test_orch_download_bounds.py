@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from civitai_app_sdk._decoding import STEP
 from civitai_app_sdk.errors import (
     CivitaiError,
     ConfigurationError,
@@ -29,7 +30,7 @@ from civitai_app_sdk.errors import (
     TransportError,
     UnsupportedEncodingError,
 )
-from civitai_app_sdk.orchestrator._bounded_body import DEFAULT_MAX_SIZE, STEP, BoundedBody
+from civitai_app_sdk.orchestrator._bounded_body import DEFAULT_MAX_SIZE, BoundedBody
 from tests.orchestrator.conftest import BASE, TOKEN
 from tests.streams import MIB, Counted, Sent
 

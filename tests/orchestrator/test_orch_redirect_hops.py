@@ -170,3 +170,80 @@ def test_httpx_redirect_rules_still_hold_for_an_injected_client() -> None:
         client.get_blob("A.png")
     assert len(sent) == 4
     assert [("authorization" in r.headers) for r in sent] == [True, False, False, False]
+
+
+APP_DEFAULTS = {
+    "X-Api-Key": "app-key-0123456789",
+    "X-Tenant": "tenant-1",
+    "Accept-Language": "fr",
+    "User-Agent": "my-app/1.0",
+}
+"""An app's injected client's default headers: two of them are the app's secrets."""
+SECRETS = ("x-api-key", "x-tenant")
+
+
+def _defaults_seen(sent: list[httpx.Request]) -> list[list[str]]:
+    """Per request, which of :data:`APP_DEFAULTS` it carried."""
+    return [[name for name in APP_DEFAULTS if name.lower() in r.headers] for r in sent]
+
+
+ALL = list(APP_DEFAULTS)
+HARMLESS = ["Accept-Language", "User-Agent"]
+
+
+@pytest.mark.parametrize(
+    ("hops", "seen"),
+    [
+        (["https://orch.test/v2/consumer/blobs/content/tok"], [ALL, ALL]),
+        (["https://cdn.test/content/tok?sig=s"], [ALL, HARMLESS]),
+        (["https://orch.test:8443/content/tok"], [ALL, HARMLESS]),
+        (["https://cdn.test/a", "https://orch.test/b"], [ALL, HARMLESS, HARMLESS]),
+    ],
+)
+def test_an_injected_clients_default_headers_stay_on_the_origin(
+    tmp_path: Path, hops: list[str], seen: list[list[str]]
+) -> None:
+    """They followed a redirect to any host (an X-Api-Key reached the CDN); only those
+    that say what the client is (agent, languages, encodings) may leave the origin."""
+    sent: list[httpx.Request] = []
+    with (
+        httpx.Client(transport=_chain(hops, sent), headers=APP_DEFAULTS) as http,
+        OrchestratorClient(TOKEN, base_url=BASE, http_client=http) as client,
+    ):
+        assert client.get_blob("A.png") == b"png"
+        assert _defaults_seen(sent) == seen
+        sent.clear()
+        client.download_blob("A.png", dir=tmp_path)
+        assert _defaults_seen(sent) == seen
+    assert sent[0].headers["user-agent"] == sent[-1].headers["user-agent"]  # the SDK's own
+
+
+@pytest.mark.anyio
+async def test_async_an_injected_clients_default_headers_stay_on_the_origin(
+    tmp_path: Path,
+) -> None:
+    sent: list[httpx.Request] = []
+    mock = _chain(["https://orch.test/b", "https://cdn.test/c"], sent)
+    async with (
+        httpx.AsyncClient(transport=mock, headers=APP_DEFAULTS) as http,
+        AsyncOrchestratorClient(TOKEN, base_url=BASE, http_client=http) as client,
+    ):
+        assert await client.get_blob("A.png") == b"png"
+        await client.download_blob("A.png", dir=tmp_path)
+    assert _defaults_seen(sent) == [ALL, ALL, HARMLESS] * 2
+    assert not any(name in r.headers for r in sent[2::3] for name in SECRETS)
+
+
+def test_an_injected_clients_headers_the_sdk_replaced_are_the_sdks() -> None:
+    """A default Authorization is the app's; the SDK's bearer replaces it on the API and
+    httpx drops it off the origin, as before."""
+    sent: list[httpx.Request] = []
+    mock = _chain(["https://orch.test/b", "https://cdn.test/c"], sent)
+    headers = {"Authorization": "Basic YXBwOnNlY3JldA==", "Cookie": "session=app"}
+    with (
+        httpx.Client(transport=mock, headers=headers) as http,
+        OrchestratorClient(TOKEN, base_url=BASE, http_client=http) as client,
+    ):
+        client.get_blob("A.png")
+    assert [r.headers.get("authorization") for r in sent] == [f"Bearer {TOKEN}"] * 2 + [None]
+    assert "cookie" not in sent[2].headers

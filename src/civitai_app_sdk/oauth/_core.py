@@ -17,6 +17,7 @@ from typing import Any, Final, TypeVar
 import attrs
 import httpx
 
+from .._decoding import shown
 from .._failures import is_html
 from .._fork import reset_in_child
 from .._operations import Operation
@@ -26,7 +27,13 @@ from .._request import RequestOptions, with_options
 from .._retry import DEFAULT_MAX_RETRIES
 from .._settings import Settings
 from .._wire import WireWatch
-from ..errors import CivitaiError, ConfigurationError, ResponseTooLargeError, parse_body
+from ..errors import (
+    CivitaiError,
+    ConfigurationError,
+    ResponseTooLargeError,
+    UnsupportedEncodingError,
+    parse_body,
+)
 from ._unsent import may_resend
 from ._values import hidden_repr
 from .account import (
@@ -69,13 +76,17 @@ _GUARD_SIZE: Final = 4096
 
 
 @contextlib.contextmanager
-def oversize_is_invalid() -> Iterator[None]:
-    """Turn an answer past :data:`MAX_OAUTH_BODY` (``ResponseTooLargeError``) into the
+def unreadable_is_invalid() -> Iterator[None]:
+    """Turn an answer past :data:`MAX_OAUTH_BODY` (``ResponseTooLargeError``) or in an
+    encoding not decoded in bounded memory (``UnsupportedEncodingError``) into the
     malformed answer it is for OAuth: :class:`OAuthError` ``invalid_response``."""
     try:
         yield
     except ResponseTooLargeError as error:
         message = f"the answer is larger than {error.limit:,} bytes"
+        raise OAuthError("invalid_response", message) from error
+    except UnsupportedEncodingError as error:
+        message = f"the answer came compressed as {shown(error.encoding)}, not gzip or deflate"
         raise OAuthError("invalid_response", message) from error
 
 

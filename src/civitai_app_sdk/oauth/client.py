@@ -152,10 +152,12 @@ class _Base(Generic[H]):
 
     Without ``client_secret`` the client is public (PKCE only); with it, confidential.
     ``http_client`` is used as is and left open; otherwise the client creates its own
-    and closes it. ``clock`` returns epoch seconds (for tests). Requests go through the
-    package's request core: finite timeouts, retries where repeating is safe (never a
-    grant that may have been sent), redacted logging and typed errors (transport
-    failures are :class:`~civitai_app_sdk.errors.TransportError`).
+    and closes it. An ``http_client``'s default headers go with every request, to the
+    issuer and the site only (no OAuth call follows a redirect); answers are asked for
+    in ``gzip, deflate`` only. ``clock`` returns epoch seconds (for tests). Requests go
+    through the package's request core: finite timeouts, retries where repeating is
+    safe (never a grant that may have been sent), redacted logging and typed errors
+    (transport failures are :class:`~civitai_app_sdk.errors.TransportError`).
     """
 
     _transport_class: Any
@@ -239,7 +241,7 @@ class OAuthClient(_Base[httpx.Client], SyncClient):
     _transport_class = SyncTransport
 
     def _run(self, operation: Operation[T]) -> T:
-        with _core.oversize_is_invalid():
+        with _core.unreadable_is_invalid():
             return super()._run(operation)
 
     def wait_for_device_token(
@@ -270,7 +272,7 @@ class AsyncOAuthClient(_Base[httpx.AsyncClient], AsyncClient):
     _transport_class = AsyncTransport
 
     async def _run(self, operation: Operation[T]) -> T:
-        with _core.oversize_is_invalid():
+        with _core.unreadable_is_invalid():
             return await super()._run(operation)
 
     async def wait_for_device_token(

@@ -182,7 +182,12 @@ class OrchestratorClient(
     polls). Answers over 64 MiB raise :class:`ResponseTooLargeError`. The client's own
     HTTP layer keeps no cookies and reads no proxy from the environment; pass
     ``http_client`` or ``transport`` (e.g. ``httpx.HTTPTransport(proxy=...)``) to control
-    it (``max_connections`` then does not apply); ``clock`` and ``sleep`` are for tests.
+    it (``max_connections`` then does not apply). An ``http_client``'s default headers go
+    with every request, but a redirect the SDK follows to another origin (a blob's CDN)
+    carries only ``User-Agent``, ``Accept``, ``Accept-Encoding``, ``Accept-Language`` and
+    ``Connection`` of them: an API key or a cookie stays on the API's origin. The SDK
+    asks for ``gzip, deflate`` only, whatever the client's default ``Accept-Encoding``.
+    ``clock`` and ``sleep`` are for tests.
     Every method also takes ``timeout=``, ``extra_headers=`` and ``extra_query=``;
     :meth:`with_options` makes a copy with other defaults over the same connection pool.
     """
