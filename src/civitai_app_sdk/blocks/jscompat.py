@@ -49,6 +49,15 @@ def is_integer(value: object) -> bool:
     return is_number(value)
 
 
+def as_js_number(value: float) -> float:
+    """The double JavaScript holds for a JSON number: an int is rounded to the nearest
+    double (``2**53 + 1`` is ``2**53``), and past the double range it is +-Infinity."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def is_object(value: object) -> bool:
     """``value != null && typeof value === 'object'`` for JSON values: dicts and lists."""
     return isinstance(value, dict | list)
@@ -75,10 +84,7 @@ def js_number(value: float) -> str:
     out: plain from 1e-6 up to 1e21, ``1e-7`` and ``1.5e+21`` (no zero-padded exponent)
     outside.
     """
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf if value > 0 else -math.inf
+    number = as_js_number(value)
     if math.isnan(number):
         return "NaN"
     if math.isinf(number):
