@@ -6,6 +6,8 @@ import math
 
 import pytest
 from blocks_support import manifest, sdk014
+from hypothesis import given
+from hypothesis import strategies as st
 
 from civitai_app_sdk.blocks import (
     BLOCK_SCOPE_PATTERN,
@@ -57,6 +59,40 @@ def test_numbers_exclude_booleans() -> None:
     assert not is_integer(True)
     assert not is_integer(1.5)
     assert not is_integer(math.inf)
+
+
+def _double(value: int) -> float:
+    """The number ``JSON.parse`` makes of an integer literal."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+_PAST_DOUBLE = st.integers(2**1024, 10**400)
+
+
+@given(st.one_of(st.integers(), _PAST_DOUBLE, _PAST_DOUBLE.map(lambda n: -n)))
+def test_an_int_is_an_integer_as_its_javascript_double_is(value: int) -> None:
+    assert is_integer(value) is is_integer(_double(value))
+
+
+def test_an_int_past_the_double_range_is_not_an_integer_to_the_platform() -> None:
+    # JSON.parse reads 1 followed by 400 zeros as Infinity: Number.isInteger is false.
+    huge = 10**400
+    page = {"path": "/", "title": "Lab", "buzzBudgetPerGen": huge}
+    with pytest.raises(BlockManifestError, match=r"page\.buzzBudgetPerGen must be a positive"):
+        define_block({"manifest": manifest(page=page)})
+    # 0.14 on Node 20 refuses the same digits for minHeight and priority.
+    base = sdk014()
+    with pytest.raises(BlockManifestError, match="minHeight must be a positive integer"):
+        define_block(
+            {"manifest": sdk014(iframe={**base["iframe"], "minHeight": huge})},
+            strict_sdk_0_14=True,
+        )
+    target = {**base["targets"][0], "priority": huge}
+    with pytest.raises(BlockManifestError, match="priority must be an integer"):
+        define_block({"manifest": sdk014(targets=[target])}, strict_sdk_0_14=True)
 
 
 def test_js_renderings() -> None:

@@ -43,10 +43,11 @@ def is_number(value: object) -> TypeGuard[float]:
 
 
 def is_integer(value: object) -> bool:
-    """``typeof value === 'number' && Number.isInteger(value)`` (``200.0`` counts)."""
+    """``typeof value === 'number' && Number.isInteger(value)`` (``200.0`` counts; an int past
+    the double range does not: ``JSON.parse`` makes it Infinity)."""
     if isinstance(value, float):
         return math.isfinite(value) and value.is_integer()
-    return is_number(value)
+    return is_number(value) and math.isfinite(as_js_number(value))
 
 
 def as_js_number(value: float) -> float:
