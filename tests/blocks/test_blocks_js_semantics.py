@@ -196,6 +196,43 @@ def test_parse_url_rejects(raw: str) -> None:
     assert parse_url(raw) is None
 
 
+# `new URL(raw)` throws on each of these in Node 20; parse_url accepted them.
+_NODE_THROWS = [
+    "https://ｘｎ--/",  # fullwidth xn-- maps to an xn-- label, which must decode
+    "https://ｘｎ--ab.com/",
+    "https://a.09/",  # ends in a number (all digits), which is no valid octal IPv4 part
+    "https://09/",
+    "https://1.2.3.09/",
+    "https://xn--ffb.com/",  # decodes to U+05FD, unassigned
+    "https://\u05fd.com/",
+    "https://\u0301a.com/",  # a label may not begin with a combining mark
+]
+
+
+@pytest.mark.parametrize("raw", _NODE_THROWS)
+def test_parse_url_rejects_what_node_rejects(raw: str) -> None:
+    assert parse_url(raw) is None
+    assert public_https_problem(raw) == "malformed URL"
+    assert not is_allowed_sdk_0_14_src(raw)
+
+
+def test_strict_0_14_refuses_an_iframe_src_node_cannot_parse() -> None:
+    base = sdk014()
+    case = sdk014(iframe={**base["iframe"], "src": "https://ｘｎ--/"})
+    with pytest.raises(BlockManifestError, match=r"iframe\.src must use https://"):
+        define_block({"manifest": case}, strict_sdk_0_14=True)
+
+
+_FULLWIDTH = {ord(c): chr(ord(c) + 0xFEE0) for c in "abcdefghijklmnopqrstuvwxyz0123456789-"}
+_FULLWIDTH[ord(".")] = "\uff0e"
+
+
+@given(st.from_regex(r"\A(?:xn--)?[a-z0-9-]{0,12}(?:\.(?:xn--)?[a-z0-9-]{0,12}){0,3}\Z"))
+def test_a_fullwidth_host_parses_as_its_ascii_twin(host: str) -> None:
+    # UTS #46 maps fullwidth letters, digits and dots to ASCII before checking the labels.
+    assert parse_url(f"https://{host.translate(_FULLWIDTH)}/") == parse_url(f"https://{host}/")
+
+
 @pytest.mark.parametrize(
     ("raw", "accepted"),
     [
