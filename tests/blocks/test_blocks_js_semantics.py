@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -75,6 +76,31 @@ _PAST_DOUBLE = st.integers(2**1024, 10**400)
 @given(st.one_of(st.integers(), _PAST_DOUBLE, _PAST_DOUBLE.map(lambda n: -n)))
 def test_an_int_is_an_integer_as_its_javascript_double_is(value: int) -> None:
     assert is_integer(value) is is_integer(_double(value))
+
+
+_ANY_CODE_POINT = st.text(st.characters() | st.integers(0xD800, 0xDFFF).map(chr), max_size=12)
+
+
+@given(st.lists(_ANY_CODE_POINT, max_size=3), st.dictionaries(_ANY_CODE_POINT, _ANY_CODE_POINT))
+def test_js_json_writes_lone_surrogates_as_escapes(
+    items: list[str], mapping: dict[str, str]
+) -> None:
+    # Well-formed JSON.stringify (ES2019, Node 20) escapes a lone surrogate, so its text is
+    # always valid UTF-8; js_json left it raw, and printing an error quoting it raised.
+    value = [*items, mapping]
+    text = js_json(value)
+    text.encode("utf-8")
+    assert json.loads(text) == json.loads(json.dumps(value))
+
+
+def test_a_0_14_message_quotes_a_lone_surrogate_as_node_does() -> None:
+    # Node 20 + @civitai/app-sdk 0.14 on the same manifest gives this text.
+    with pytest.raises(BlockManifestError) as caught:
+        define_block({"manifest": sdk014(contentRating="\ud800")}, strict_sdk_0_14=True)
+    assert caught.value.message == (
+        'manifest.contentRating must be one of g, pg, pg13, r, x. Got: "\\ud800"'
+    )
+    assert js_json(["\ud83d\ude00", "\ude00\ud83d"]) == '["\U0001f600","\\ude00\\ud83d"]'
 
 
 def test_an_int_past_the_double_range_is_not_an_integer_to_the_platform() -> None:

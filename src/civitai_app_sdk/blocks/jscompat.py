@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from typing import Final, TypeGuard
 
@@ -173,7 +174,7 @@ def js_json(value: object) -> str:
             by_name = {str(key): entry for key, entry in item.items()}
             for index in reversed(range(len(keys))):
                 todo.append(by_name[keys[index]])
-                label = json.dumps(keys[index], ensure_ascii=False)
+                label = _json_string(keys[index])
                 todo.append(_Text(f"{',' if index else ''}{label}:"))
             out.append("{")
         elif isinstance(item, list | tuple):
@@ -192,4 +193,23 @@ def _json_scalar(value: object) -> str:
     if is_number(value):
         text = js_number(value)
         return "null" if text in ("NaN", "Infinity", "-Infinity") else text
+    if isinstance(value, str):
+        return _json_string(value)
     return json.dumps(value, ensure_ascii=False)
+
+
+_SURROGATE_PAIR: Final = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _json_string(text: str) -> str:
+    """A JSON string literal as well-formed ``JSON.stringify`` writes it: a surrogate pair is
+    its character and a lone surrogate a ``\\udXXX`` escape (so the text encodes as UTF-8)."""
+    if _LONE_SURROGATE.search(text) is not None:
+        text = _SURROGATE_PAIR.sub(_paired, text)
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", quoted)
+
+
+def _paired(match: re.Match[str]) -> str:
+    return match.group().encode("utf-16-le", "surrogatepass").decode("utf-16-le")
