@@ -84,3 +84,66 @@ def test_sfw_ceiling_is_no_mature_bit(mask: int) -> None:
 @given(st.integers(1, 2**31 - 1), st.integers(0, 2**31 - 1))
 def test_level_allowed_is_subset_of_ceiling(level: int, ceiling: int) -> None:
     assert is_level_allowed(level, ceiling) == (ceiling & level == level)
+
+
+# JSON numbers as JavaScript holds them: JSON.parse gives a double, so an int past the double
+# range is Infinity (not a finite number: fail closed) and a larger odd int is rounded to an
+# even double. Expected values measured with @civitai/app-sdk 0.14 on Node 20
+# (isSfwCeiling / isLevelAllowed on JSON.parse of the same digits).
+_HUGE = 10**400
+_ROUNDED_DOWN = 2**53 + 9  # JavaScript holds 2**53 + 8: 32-bit value 8, not 9
+_ROUNDED_OFF = 2**60 + 4  # JavaScript holds 2**60: 32-bit value 0, not 4
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 20 else f"{text[:6]}({len(text)} digits)"
+
+
+@pytest.mark.parametrize(
+    ("mask", "expected"),
+    [(_HUGE, True), (-_HUGE, True), (_ROUNDED_OFF, True), (2**32 + 8, False)],
+    ids=_short,
+)
+def test_is_sfw_ceiling_reads_ints_as_javascript_doubles(mask: int, expected: bool) -> None:
+    assert is_sfw_ceiling(mask) is expected
+
+
+@pytest.mark.parametrize(
+    ("level", "ceiling", "expected"),
+    [
+        (1, _HUGE, True),  # not a finite ceiling: SFW
+        (4, _HUGE, False),
+        (_HUGE, 31, False),  # not a finite level
+        (1, _ROUNDED_DOWN, False),
+        (8, _ROUNDED_DOWN, True),
+        (4, _ROUNDED_OFF, False),
+    ],
+    ids=_short,
+)
+def test_is_level_allowed_reads_ints_as_javascript_doubles(
+    level: int, ceiling: int, expected: bool
+) -> None:
+    assert is_level_allowed(level, ceiling) is expected
+
+
+def _as_double(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+_ANY_INT = st.one_of(
+    st.integers(),
+    st.integers(2**52, 2**70),
+    st.integers(10**300, 10**400),
+    st.integers(-(10**400), -(10**300)),
+)
+
+
+@given(_ANY_INT, _ANY_INT)
+def test_an_int_is_read_as_the_double_javascript_holds(level: int, ceiling: int) -> None:
+    assert is_sfw_ceiling(ceiling) is is_sfw_ceiling(_as_double(ceiling))
+    assert is_level_allowed(level, ceiling) is is_level_allowed(_as_double(level), ceiling)
+    assert is_level_allowed(level, ceiling) is is_level_allowed(level, _as_double(ceiling))

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from blocks_support import BASE, manifest, schema_path
+from blocks_support import BASE, manifest, schema_path, with_iframe
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from civitai_app_sdk.blocks import schema as schema_module
 from civitai_app_sdk.cli import main
@@ -252,3 +254,28 @@ def test_a_bom_or_non_utf8_bytes_are_said_plainly(runner: CliRunner, tmp_path: P
     result = run(runner, str(path))
     assert result.exit_code == 2
     assert "not UTF-8 text (byte 0xe9 at offset 16)" in result.stderr
+
+
+_PAST_DIGIT_LIMIT = st.integers(4_301, 20_000)  # int(str) refuses more than 4,300 digits
+
+
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_PAST_DIGIT_LIMIT, st.sampled_from(["", "-"]), st.sampled_from(["minHeight", "budget"]))
+def test_an_integer_past_the_digit_limit_is_read_as_javascript_reads_it(
+    runner: CliRunner, tmp_path: Path, digits: int, sign: str, field: str
+) -> None:
+    # JSON.parse makes it +-Infinity, which the platform refuses with its usual message; it
+    # was "cannot read: Exceeds the limit (4300 digits) ... sys.set_int_max_str_digits()".
+    number = sign + "9" * digits
+    if field == "minHeight":
+        case = with_iframe(minHeight="NUMBER")
+        expected = "  error   iframe.minHeight: iframe.minHeight must be a number in [40, 4000]"
+    else:
+        case = manifest(page={"path": "/", "title": "Lab", "buzzBudgetPerGen": "NUMBER"})
+        expected = (
+            "  error   page.buzzBudgetPerGen: page.buzzBudgetPerGen must be a positive integer"
+        )
+    raw = json.dumps(case).replace('"NUMBER"', number)
+    result = run(runner, str(write(tmp_path, None, raw=raw)))
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[1] == expected

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 from blocks_support import manifest, sdk014
+from hypothesis import given
+from hypothesis import strategies as st
 
 from civitai_app_sdk.blocks import (
     BLOCK_SCOPE_PATTERN,
@@ -57,6 +60,65 @@ def test_numbers_exclude_booleans() -> None:
     assert not is_integer(True)
     assert not is_integer(1.5)
     assert not is_integer(math.inf)
+
+
+def _double(value: int) -> float:
+    """The number ``JSON.parse`` makes of an integer literal."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+_PAST_DOUBLE = st.integers(2**1024, 10**400)
+
+
+@given(st.one_of(st.integers(), _PAST_DOUBLE, _PAST_DOUBLE.map(lambda n: -n)))
+def test_an_int_is_an_integer_as_its_javascript_double_is(value: int) -> None:
+    assert is_integer(value) is is_integer(_double(value))
+
+
+_ANY_CODE_POINT = st.text(st.characters() | st.integers(0xD800, 0xDFFF).map(chr), max_size=12)
+
+
+@given(st.lists(_ANY_CODE_POINT, max_size=3), st.dictionaries(_ANY_CODE_POINT, _ANY_CODE_POINT))
+def test_js_json_writes_lone_surrogates_as_escapes(
+    items: list[str], mapping: dict[str, str]
+) -> None:
+    # Well-formed JSON.stringify (ES2019, Node 20) escapes a lone surrogate, so its text is
+    # always valid UTF-8; js_json left it raw, and printing an error quoting it raised.
+    value = [*items, mapping]
+    text = js_json(value)
+    text.encode("utf-8")
+    assert json.loads(text) == json.loads(json.dumps(value))
+
+
+def test_a_0_14_message_quotes_a_lone_surrogate_as_node_does() -> None:
+    # Node 20 + @civitai/app-sdk 0.14 on the same manifest gives this text.
+    with pytest.raises(BlockManifestError) as caught:
+        define_block({"manifest": sdk014(contentRating="\ud800")}, strict_sdk_0_14=True)
+    assert caught.value.message == (
+        'manifest.contentRating must be one of g, pg, pg13, r, x. Got: "\\ud800"'
+    )
+    assert js_json(["\ud83d\ude00", "\ude00\ud83d"]) == '["\U0001f600","\\ude00\\ud83d"]'
+
+
+def test_an_int_past_the_double_range_is_not_an_integer_to_the_platform() -> None:
+    # JSON.parse reads 1 followed by 400 zeros as Infinity: Number.isInteger is false.
+    huge = 10**400
+    page = {"path": "/", "title": "Lab", "buzzBudgetPerGen": huge}
+    with pytest.raises(BlockManifestError, match=r"page\.buzzBudgetPerGen must be a positive"):
+        define_block({"manifest": manifest(page=page)})
+    # 0.14 on Node 20 refuses the same digits for minHeight and priority.
+    base = sdk014()
+    with pytest.raises(BlockManifestError, match="minHeight must be a positive integer"):
+        define_block(
+            {"manifest": sdk014(iframe={**base["iframe"], "minHeight": huge})},
+            strict_sdk_0_14=True,
+        )
+    target = {**base["targets"][0], "priority": huge}
+    with pytest.raises(BlockManifestError, match="priority must be an integer"):
+        define_block({"manifest": sdk014(targets=[target])}, strict_sdk_0_14=True)
 
 
 def test_js_renderings() -> None:
@@ -158,6 +220,43 @@ def test_parse_url_normalises_like_whatwg(raw: str, host: str, port: int | None)
 )
 def test_parse_url_rejects(raw: str) -> None:
     assert parse_url(raw) is None
+
+
+# `new URL(raw)` throws on each of these in Node 20; parse_url accepted them.
+_NODE_THROWS = [
+    "https://ｘｎ--/",  # fullwidth xn-- maps to an xn-- label, which must decode
+    "https://ｘｎ--ab.com/",
+    "https://a.09/",  # ends in a number (all digits), which is no valid octal IPv4 part
+    "https://09/",
+    "https://1.2.3.09/",
+    "https://xn--ffb.com/",  # decodes to U+05FD, unassigned
+    "https://\u05fd.com/",
+    "https://\u0301a.com/",  # a label may not begin with a combining mark
+]
+
+
+@pytest.mark.parametrize("raw", _NODE_THROWS)
+def test_parse_url_rejects_what_node_rejects(raw: str) -> None:
+    assert parse_url(raw) is None
+    assert public_https_problem(raw) == "malformed URL"
+    assert not is_allowed_sdk_0_14_src(raw)
+
+
+def test_strict_0_14_refuses_an_iframe_src_node_cannot_parse() -> None:
+    base = sdk014()
+    case = sdk014(iframe={**base["iframe"], "src": "https://ｘｎ--/"})
+    with pytest.raises(BlockManifestError, match=r"iframe\.src must use https://"):
+        define_block({"manifest": case}, strict_sdk_0_14=True)
+
+
+_FULLWIDTH = {ord(c): chr(ord(c) + 0xFEE0) for c in "abcdefghijklmnopqrstuvwxyz0123456789-"}
+_FULLWIDTH[ord(".")] = "\uff0e"
+
+
+@given(st.from_regex(r"\A(?:xn--)?[a-z0-9-]{0,12}(?:\.(?:xn--)?[a-z0-9-]{0,12}){0,3}\Z"))
+def test_a_fullwidth_host_parses_as_its_ascii_twin(host: str) -> None:
+    # UTS #46 maps fullwidth letters, digits and dots to ASCII before checking the labels.
+    assert parse_url(f"https://{host.translate(_FULLWIDTH)}/") == parse_url(f"https://{host}/")
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,12 @@ from civitai_app_sdk.blocks import (
     REPLY_TYPES,
     BlockInitPayload,
     BlockMessageError,
+    BrowsingLevel,
     ModelSlotContext,
     PageContext,
+    is_level_allowed,
     is_message,
+    is_sfw_ceiling,
     parse_block_message,
     parse_host_message,
 )
@@ -288,3 +291,42 @@ def test_a_message_error_keeps_pydantics_findings() -> None:
         parse_host_message(data)
     assert caught.value.errors() == raw.value.errors()
     assert str(caught.value) == str(raw.value)
+
+
+_MASK_VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(2**53, 10**400)
+    | st.floats()
+    | st.integers(0, 63).map(str)
+    | st.text(max_size=4)
+    | st.lists(st.integers(0, 63), max_size=2)
+)
+
+
+@given(_MASK_VALUES, _MASK_VALUES)
+def test_browsing_levels_in_block_init_decide_as_0_14_does_on_the_raw_value(
+    ceiling: Any, effective: Any
+) -> None:
+    # 0.14 passes BLOCK_INIT's maxBrowsingLevel to isSfwCeiling as sent: the string "31" is
+    # not a number, so it fails closed to SFW. Coerced to 31 it let mature levels through.
+    payload = {**PAGE_INIT, "maxBrowsingLevel": ceiling, "effectiveBrowsingLevel": effective}
+    init = parse_host_message({"type": "BLOCK_INIT", "payload": payload}).payload
+    assert isinstance(init, BlockInitPayload)
+    for raw, read in (
+        (ceiling, init.max_browsing_level),
+        (effective, init.effective_browsing_level),
+    ):
+        assert read is None or type(read) is int
+        assert is_sfw_ceiling(read) is is_sfw_ceiling(raw)
+        for level in BrowsingLevel:
+            assert is_level_allowed(level.value, read) is is_level_allowed(level.value, raw)
+
+
+def test_a_browsing_level_sent_as_a_string_is_the_unknown_ceiling() -> None:
+    payload = {**PAGE_INIT, "maxBrowsingLevel": "31"}
+    init = parse_host_message({"type": "BLOCK_INIT", "payload": payload}).payload
+    assert isinstance(init, BlockInitPayload)
+    assert init.max_browsing_level is None
+    assert is_sfw_ceiling(init.max_browsing_level)

@@ -7,6 +7,8 @@ import socket
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from local_helpers import text_to_image
 
 from civitai_app_sdk.local import LocalConfig, LocalServer, ManualClock
@@ -117,6 +119,22 @@ def test_malformed_json_is_a_400(api: httpx.Client) -> None:
     response = api.post(WORKFLOWS, content=b"{nope", headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert "$" in response.json()["errors"]
+
+
+@settings(
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.booleans(), min_size=1, max_size=8), st.integers(50_000, 200_000))
+def test_json_nested_too_deeply_is_a_400(api: httpx.Client, unit: list[bool], depth: int) -> None:
+    # It was a 500 from a RecursionError, logged as a crash, and it broke the kept-alive
+    # connection: the client's next request was reset.
+    arrays = (unit * (depth // len(unit) + 1))[:depth]  # True: an array, False: an object
+    opening = "".join("[" if a else '{"a":' for a in arrays)
+    body = opening + "0" + "".join("]" if a else "}" for a in reversed(arrays))
+    response = api.post(WORKFLOWS, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["errors"]["$"][0]
+    assert api.get(WORKFLOWS).status_code == 200
 
 
 def test_auth_is_required_and_a_fixed_token_is_enforced(clock: ManualClock) -> None:

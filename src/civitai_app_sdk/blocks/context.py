@@ -7,10 +7,13 @@ older block) and use camelCase aliases, as on the wire.
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from civitai_app_sdk.blocks.jscompat import as_js_number, is_number
 
 Theme = Literal["light", "dark"]
 
@@ -87,11 +90,28 @@ class PageContext(WireModel):
     theme: Theme | None = None
 
 
+def _browsing_mask(value: object) -> int | None:
+    """A browsing-level mask read as 0.14's helpers read it: a finite number is kept (a
+    fraction truncated, as their 32-bit ``&`` does), anything else (a string such as
+    ``"31"``, a boolean, NaN) is ``None``, the unknown ceiling that fails closed to SFW.
+    Coercing ``"31"`` to 31 would let mature levels through where 0.14 shows SFW only."""
+    if not is_number(value) or not math.isfinite(as_js_number(value)):
+        return None
+    return value if isinstance(value, int) else int(value)
+
+
+BrowsingMask = Annotated[int | None, BeforeValidator(_browsing_mask)]
+"""A ``maxBrowsingLevel``-style field: a finite number, else ``None`` (see ``_browsing_mask``)."""
+
+
 class BlockInitPayload(WireModel):
     """Payload of ``BLOCK_INIT``, the first message a block receives.
 
     ``block_id`` and ``app_id`` are deprecated upstream but still sent and still required by
     deployed SDK guards; ``app_id`` is the OAuth client id ``appblk-<blockId>``.
+    ``max_browsing_level`` and ``effective_browsing_level`` are ``None`` unless the host sent
+    a finite number (a string is not read as one), so ``is_sfw_ceiling`` fails closed on them
+    as it does in 0.14.
     """
 
     block_instance_id: str
@@ -104,5 +124,5 @@ class BlockInitPayload(WireModel):
     theme: Theme
     render_mode: Literal["iframe", "inline"]
     domain: Literal["green", "blue", "red"] | None = None
-    max_browsing_level: int | None = None
-    effective_browsing_level: int | None = None
+    max_browsing_level: BrowsingMask = None
+    effective_browsing_level: BrowsingMask = None

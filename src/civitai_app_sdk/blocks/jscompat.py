@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from typing import Final, TypeGuard
 
@@ -43,10 +44,20 @@ def is_number(value: object) -> TypeGuard[float]:
 
 
 def is_integer(value: object) -> bool:
-    """``typeof value === 'number' && Number.isInteger(value)`` (``200.0`` counts)."""
+    """``typeof value === 'number' && Number.isInteger(value)`` (``200.0`` counts; an int past
+    the double range does not: ``JSON.parse`` makes it Infinity)."""
     if isinstance(value, float):
         return math.isfinite(value) and value.is_integer()
-    return is_number(value)
+    return is_number(value) and math.isfinite(as_js_number(value))
+
+
+def as_js_number(value: float) -> float:
+    """The double JavaScript holds for a JSON number: an int is rounded to the nearest
+    double (``2**53 + 1`` is ``2**53``), and past the double range it is +-Infinity."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def is_object(value: object) -> bool:
@@ -75,10 +86,7 @@ def js_number(value: float) -> str:
     out: plain from 1e-6 up to 1e21, ``1e-7`` and ``1.5e+21`` (no zero-padded exponent)
     outside.
     """
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf if value > 0 else -math.inf
+    number = as_js_number(value)
     if math.isnan(number):
         return "NaN"
     if math.isinf(number):
@@ -166,7 +174,7 @@ def js_json(value: object) -> str:
             by_name = {str(key): entry for key, entry in item.items()}
             for index in reversed(range(len(keys))):
                 todo.append(by_name[keys[index]])
-                label = json.dumps(keys[index], ensure_ascii=False)
+                label = _json_string(keys[index])
                 todo.append(_Text(f"{',' if index else ''}{label}:"))
             out.append("{")
         elif isinstance(item, list | tuple):
@@ -185,4 +193,23 @@ def _json_scalar(value: object) -> str:
     if is_number(value):
         text = js_number(value)
         return "null" if text in ("NaN", "Infinity", "-Infinity") else text
+    if isinstance(value, str):
+        return _json_string(value)
     return json.dumps(value, ensure_ascii=False)
+
+
+_SURROGATE_PAIR: Final = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _json_string(text: str) -> str:
+    """A JSON string literal as well-formed ``JSON.stringify`` writes it: a surrogate pair is
+    its character and a lone surrogate a ``\\udXXX`` escape (so the text encodes as UTF-8)."""
+    if _LONE_SURROGATE.search(text) is not None:
+        text = _SURROGATE_PAIR.sub(_paired, text)
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", quoted)
+
+
+def _paired(match: re.Match[str]) -> str:
+    return match.group().encode("utf-16-le", "surrogatepass").decode("utf-16-le")

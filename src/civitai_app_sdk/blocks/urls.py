@@ -2,10 +2,12 @@
 
 ``parse_url`` follows the WHATWG steps for special schemes closely enough for hosts and ports:
 outer C0/space trimmed, tabs and newlines removed, any run of ``/`` or ``\\`` after the scheme
-skipped, credentials dropped, UTS #46 (non-transitional) for non-ASCII and ``xn--`` labels,
-IPv4 in hex/octal/short forms normalised to dotted decimal, IPv6 compressed, default ports
-dropped. Anything it cannot parse is treated as malformed (rejecting is the safe side for both
-policies).
+skipped, credentials dropped, UTS #46 (non-transitional) for non-ASCII and ``xn--`` labels
+(an ``xn--`` label after mapping must decode; unassigned code points and a leading combining
+mark are refused; the Bidi and CONTEXTO rules are not checked), IPv4 in hex/octal/short forms
+normalised to dotted decimal and a host ending in an all-digit label read as IPv4, IPv6
+compressed, default ports dropped. Anything it cannot parse is treated as malformed
+(rejecting is the safe side for both policies).
 
 - ``public_https_problem``: the platform's lexical SSRF guard (``isPublicHttpsUrl``). Its
   single-string hex/integer and dotted hex/octal branches look at the *parsed* hostname, which
@@ -166,7 +168,10 @@ def _parse_domain(text: str) -> str:
     labels = domain.split(".")
     if labels[-1] == "" and len(labels) > 1:
         labels.pop()
-    if _ipv4_number(labels[-1]) is None:
+    # WHATWG's "ends in a number": all ASCII digits (`09` too, which is no octal number, so
+    # the IPv4 parse then fails) or any form the IPv4 number parser reads.
+    last = labels[-1]
+    if _ipv4_number(last) is None and not (last and set(last) <= _DECIMAL_DIGITS):
         return domain
     return _parse_ipv4(labels)
 
@@ -185,14 +190,25 @@ def _to_ascii(domain: str) -> str:
     ``UnicodeError`` where ``new URL`` throws."""
     labels = []
     for label in _LABEL_DOTS.split(domain) if not domain.isascii() else domain.split("."):
-        ascii_label = label.lower() if label.isascii() else _label_to_ascii(label)
-        if ascii_label.startswith("xn--") and label.isascii():
-            decoded = ascii_label[4:].encode("ascii").decode("punycode")
-            # Node takes a label that decodes to plain ASCII (`xn--abc-`) as it is.
-            if not decoded or (not decoded.isascii() and _label_to_ascii(decoded) != ascii_label):
-                raise UnicodeError(f"{label!r} is not a valid punycode label")
+        ascii_label = _check_punycode(label.lower()) if label.isascii() else _label_to_ascii(label)
         labels.append(ascii_label)
     return ".".join(labels)
+
+
+def _check_punycode(label: str) -> str:
+    """``label`` (mapped, not yet encoded) if it is not an ``xn--`` label, or one that
+    decodes to what it encodes; else ``UnicodeError``, as UTS #46 checks every label that
+    starts with ``xn--`` after mapping (so fullwidth ``ｘｎ--`` is checked too)."""
+    if not label.startswith("xn--"):
+        return label
+    try:
+        decoded = label[4:].encode("ascii").decode("punycode")
+    except UnicodeError:
+        raise UnicodeError(f"{label!r} is not a valid punycode label") from None
+    # Node takes a label that decodes to plain ASCII (`xn--abc-`) as it is.
+    if not decoded or (not decoded.isascii() and _label_to_ascii(decoded) != label):
+        raise UnicodeError(f"{label!r} is not a valid punycode label")
+    return label
 
 
 def _label_to_ascii(label: str) -> str:
@@ -200,6 +216,11 @@ def _label_to_ascii(label: str) -> str:
     mapped = unicodedata.normalize(
         "NFC", "".join(part if part in _DEVIATIONS else nameprep(part) for part in parts if part)
     )
+    _check_punycode(mapped)
+    if any(unicodedata.category(char) == "Cn" for char in mapped):
+        raise UnicodeError(f"{label!r} has an unassigned code point")  # UTS #46: disallowed
+    if mapped and unicodedata.category(mapped[0]).startswith("M"):
+        raise UnicodeError(f"{label!r} begins with a combining mark")  # UTS #46 validity
     if "." in mapped:  # `⒈` maps to "1." under IDNA 2003; UTS #46 disallows it
         raise UnicodeError(f"{label!r} maps to a dot")
     for index, char in enumerate(mapped):

@@ -58,9 +58,18 @@ def _manifest_text(path: Path) -> str:
         ) from None
 
 
+def _js_int(digits: str) -> int | float:
+    """A JSON integer as the platform's ``JSON.parse`` reads it: one past Python's digit
+    limit for ``int(str)`` (4,300) is past the double range too, so it is +-Infinity."""
+    try:
+        return int(digits)
+    except ValueError:
+        return float(digits)
+
+
 def _read_manifest(path: Path) -> Any:
     text = _manifest_text(path)
-    return parse_json(text, parse_constant=_reject_constant)
+    return parse_json(text, parse_constant=_reject_constant, parse_int=_js_int)
 
 
 def _as_json(problems: tuple[ManifestProblem, ...]) -> list[dict[str, str]]:

@@ -126,11 +126,16 @@ def date_param(request: Request, name: str) -> float | None:
 
 
 async def json_body(request: Request) -> Any:
-    """The parsed JSON body (raises :class:`BadRequestError` for malformed JSON)."""
+    """The parsed JSON body (raises :class:`BadRequestError` for malformed JSON, and for JSON
+    nested deeper than Python's parser reads, as the API refuses one past its depth limit)."""
     try:
         return json.loads(await request.body())
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequestError({"$": [f"The JSON value could not be parsed: {exc}"]}) from None
+    except RecursionError:
+        raise BadRequestError(
+            {"$": ["The JSON value could not be parsed: it is nested too deeply."]}
+        ) from None
 
 
 def strict_model(model: type[M], body: Any) -> M:
