@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "ArgumentTypeError",
     "BadRequestError",
     "BlobBlockedError",
     "CivitaiError",
@@ -115,6 +116,11 @@ class ConfigurationError(CivitaiError, ValueError):
     """The SDK was set up wrongly (no token, a malformed URL, a bad option); nothing was sent."""
 
 
+class ArgumentTypeError(CivitaiError, TypeError):
+    """An argument of the wrong type (a number where text goes, one string for a list);
+    nothing was done. A :class:`TypeError` too, so ``except TypeError`` still catches it."""
+
+
 class SealedCookieTooLargeError(CivitaiError, ValueError):
     """A value would seal to more characters than a cookie holds; nothing was sealed.
 
@@ -156,6 +162,14 @@ class RequestValidationError(CivitaiError, ValueError):
             else " Fix these fields (names are the API's camelCase JSON names)."
         )
         super().__init__(f"invalid {what}, nothing was sent: {shown}{more}.{fields}")
+
+
+def problem_text(error: ValueError) -> str:
+    """What is wrong, without the framing: a :class:`RequestValidationError`'s problems
+    joined, any other error's message (for a caller that words the error its own way)."""
+    if isinstance(error, RequestValidationError):
+        return "; ".join(error.problems)
+    return str(error)
 
 
 def parse_body(text: str) -> object:
