@@ -3,6 +3,7 @@ and where the platform overrules it."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -220,3 +221,17 @@ def test_a_finding_quotes_a_long_value_cut_short(pinned_schema: dict[str, object
     assert findings(manifest(type="widget"), pinned_schema) == [
         ("type", "'widget' is not one of ['block']")
     ]
+
+
+@pytest.mark.parametrize("field", ["name", "version", "scopes", "iframe"])
+@pytest.mark.parametrize("kind", [list, dict])
+def test_a_value_nested_past_the_recursion_limit_is_a_finding_not_a_recursion_error(
+    field: str, kind: type
+) -> None:
+    """jsonschema's message repr of such a value raised a bare RecursionError."""
+    value: object = None
+    for _ in range(sys.getrecursionlimit() + 100):
+        value = [value] if kind is list else {"a": value}
+    manifest = {**copy.deepcopy(BASE), field: value}
+    result = validate_manifest(manifest)
+    assert result.problems or result.schema_findings

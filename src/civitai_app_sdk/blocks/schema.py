@@ -175,6 +175,12 @@ def _shortened(message: str, instance: object) -> str:
     return message.replace(quoted, cut)
 
 
+_TOO_DEEP: Final = (
+    "nested too deeply to check against the schema (past Python's recursion limit); the "
+    "findings before that point are listed"
+)
+
+
 def schema_problems(manifest: object, schema: Mapping[str, Any]) -> list[ManifestProblem]:
     """Every schema violation of ``manifest``, except scope-enum ones (the platform decides)."""
     from referencing.exceptions import Unresolvable
@@ -189,4 +195,6 @@ def schema_problems(manifest: object, schema: Mapping[str, Any]) -> list[Manifes
             found.append(ManifestProblem(path, _shortened(error.message, error.instance), "schema"))
     except Unresolvable as error:
         raise SchemaUnavailableError(f"the manifest schema cannot be used: {error}") from None
+    except RecursionError:  # a value nested past Python's limit (jsonschema's repr of it)
+        found.append(ManifestProblem("", _TOO_DEEP, "schema"))
     return sorted(found, key=lambda problem: problem.path)
