@@ -26,6 +26,7 @@ __all__ = [
     "BadRequestError",
     "BlobBlockedError",
     "CivitaiError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "DecompressionBombError",
@@ -114,6 +115,11 @@ class LocalFileError(CivitaiError, OSError):
 
 class ConfigurationError(CivitaiError, ValueError):
     """The SDK was set up wrongly (no token, a malformed URL, a bad option); nothing was sent."""
+
+
+class ClientClosedError(CivitaiError, RuntimeError):
+    """A call on a client after ``close()``/``aclose()``; nothing was sent. A
+    :class:`RuntimeError` too, as httpx raises for a closed client."""
 
 
 class ArgumentTypeError(CivitaiError, TypeError):

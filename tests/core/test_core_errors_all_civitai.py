@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Callable
 
 import pytest
+from core_helpers import API
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,12 +25,14 @@ from civitai_app_sdk.cookies import (
 from civitai_app_sdk.errors import (
     ArgumentTypeError,
     CivitaiError,
+    ClientClosedError,
     ConfigurationError,
     RequestValidationError,
 )
 from civitai_app_sdk.local.clock import ManualClock
 from civitai_app_sdk.local.hostile import HostileServer
 from civitai_app_sdk.local.server import LocalServer
+from civitai_app_sdk.oauth import OAuthClient
 from civitai_app_sdk.oauth.account import parse_buzz_accounts, parse_buzz_balances
 from civitai_app_sdk.oauth.pkce import generate_state, pkce_challenge
 from civitai_app_sdk.oauth.tokens import TokenSet
@@ -163,3 +166,12 @@ def test_any_scope_input_parses_or_raises_a_civitai_error(value: object) -> None
     ):
         raised = _raised(call)
         assert raised is None or isinstance(raised, CivitaiError), repr(raised)
+
+
+def test_an_oauth_client_refuses_once_closed_with_a_civitai_error() -> None:
+    """It raised httpx's plain RuntimeError (nothing is sent: the client is closed)."""
+    client = OAuthClient("app", site_url=API)
+    client.close()
+    with pytest.raises(RuntimeError, match="client has been closed") as refused:
+        client.fetch_me("access-token")
+    assert isinstance(refused.value, ClientClosedError)

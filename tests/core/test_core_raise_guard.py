@@ -54,7 +54,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("demo", "RuntimeError"): "the demo script checking the local server, not the SDK",
     ("local.server", "RuntimeError"): "the local test server failed to start (a RuntimeError)",
     ("_capture", "LookupError"): "CapturedResponses.last on an empty capture (a debug aid)",
-    ("_transport", "RuntimeError"): "httpx's own error for a closed client, kept as it is",
 }
 
 
