@@ -58,7 +58,7 @@ from ._settings import (
     no_cookies,
 )
 from ._speed import DEFAULT_MIN_SPEED, MinSpeed, check_min_speed, meter_response
-from .errors import ClientClosedError
+from .errors import ArgumentTypeError, ClientClosedError
 
 __all__ = [
     "BODY_LIMIT",
@@ -118,6 +118,7 @@ class _Transport(Generic[H, B, S]):
 
     _default_sleep: Any
     _new_http: Callable[[Settings, Any], tuple[Any, Any]]
+    _client_type: type[httpx.Client | httpx.AsyncClient]
 
     def __init__(
         self,
@@ -134,6 +135,11 @@ class _Transport(Generic[H, B, S]):
         ``sleep`` waits between retries; ``clock`` is what ``Call.retry_deadline`` is
         measured on.
         """
+        if http_client is not None and not isinstance(http_client, self._client_type):
+            raise ArgumentTypeError(
+                f"http_client must be an httpx.{self._client_type.__name__}, not "
+                f"{type(http_client).__name__}"
+            )
         redact_http_logs()
         self.settings = settings
         self._owned = http_client is None
@@ -231,6 +237,7 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
     """
 
     _default_sleep = staticmethod(time.sleep)
+    _client_type = httpx.Client
 
     @staticmethod
     def _new_http(
@@ -373,6 +380,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
     """
 
     _default_sleep = staticmethod(anyio.sleep)
+    _client_type = httpx.AsyncClient
 
     def __init__(
         self,

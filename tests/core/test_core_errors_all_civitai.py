@@ -10,6 +10,7 @@ import pickle
 import warnings
 from collections.abc import Callable
 
+import httpx
 import pytest
 from core_helpers import API
 from hypothesis import given
@@ -37,6 +38,7 @@ from civitai_app_sdk.oauth.account import parse_buzz_accounts, parse_buzz_balanc
 from civitai_app_sdk.oauth.pkce import generate_state, pkce_challenge
 from civitai_app_sdk.oauth.tokens import TokenSet
 from civitai_app_sdk.oauth.urls import scope_value
+from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
 from civitai_app_sdk.scopes import bitmask_from_scopes, has_scope, parse_scope, scopes_from_bitmask
 
 SECRET = "s" * 40
@@ -78,6 +80,18 @@ CASES: list[tuple[str, Callable[[], object], type[Exception]]] = [
     ("clock backwards", lambda: ManualClock().advance(-1), ValueError),
     ("hostile mode", lambda: HostileServer("nope"), ValueError),  # type: ignore[arg-type]
     ("local host", lambda: LocalServer(host="0.0.0.0"), ValueError),
+    ("base_url int", lambda: OrchestratorClient("t", base_url=5), ValueError),  # type: ignore[arg-type]
+    ("http_client int", lambda: OrchestratorClient("t", http_client=5), TypeError),  # type: ignore[arg-type]
+    (
+        "async client given a sync one",
+        lambda: AsyncOrchestratorClient("t", http_client=httpx.Client()),  # type: ignore[arg-type]
+        TypeError,
+    ),
+    (
+        "oauth given an async one",
+        lambda: OAuthClient("a", http_client=httpx.AsyncClient()),
+        TypeError,
+    ),  # type: ignore[arg-type]
 ]
 _STORED = {"access_token": "a", "expires_at": 1_700_000_000_000}
 
