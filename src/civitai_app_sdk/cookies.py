@@ -100,6 +100,8 @@ def _derive_key(secret: str) -> bytes:
 
 def sealed_length(value: str) -> int:
     """The length, in characters, of ``value`` sealed (``iv:tag:ct`` hex)."""
+    if not isinstance(value, str):
+        raise ArgumentTypeError("cookie value must be a str")
     return _OVERHEAD + 2 * len(_utf8(value))
 
 
@@ -418,8 +420,11 @@ def read_cookie(header: str | None, name: str) -> str | None:
 
     Same rules as 0.14: pieces are split on ``;`` only and trimmed with JavaScript's
     whitespace set; the first piece starting with ``name=`` wins (case-sensitive); the
-    value is everything after that ``=``, verbatim (``a=`` gives ``""``).
+    value is everything after that ``=``, verbatim (``a=`` gives ``""``). A ``header`` or
+    ``name`` that is no str is an :class:`~civitai_app_sdk.errors.ArgumentTypeError`.
     """
+    if not isinstance(name, str) or not (header is None or isinstance(header, str)):
+        raise ArgumentTypeError("read_cookie takes a header str (or None) and a name str")
     if not header:
         return None
     target = f"{name}="

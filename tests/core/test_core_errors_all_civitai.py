@@ -20,7 +20,9 @@ from civitai_app_sdk.cookies import (
     CookieSealer,
     WeakCookieSecretWarning,
     build_set_cookie_header,
+    read_cookie,
     seal_cookie,
+    sealed_length,
     unseal_cookie,
 )
 from civitai_app_sdk.errors import (
@@ -53,6 +55,9 @@ CASES: list[tuple[str, Callable[[], object], type[Exception]]] = [
     ("unseal_cookie [[list]]", lambda: unseal_cookie("x", [["a"]]), TypeError),  # type: ignore[list-item]
     ("unseal_cookie []", lambda: unseal_cookie("x", []), ValueError),
     ("seal non-str", lambda: CookieSealer(SECRET).seal(5), TypeError),  # type: ignore[arg-type]
+    ("sealed_length non-str", lambda: sealed_length(5), TypeError),  # type: ignore[arg-type]
+    ("read_cookie header int", lambda: read_cookie(5, "a"), TypeError),  # type: ignore[arg-type]
+    ("read_cookie name None", lambda: read_cookie("a=b", None), TypeError),  # type: ignore[arg-type]
     ("cookie name", lambda: build_set_cookie_header("a b", "v"), ValueError),
     ("cookie value", lambda: build_set_cookie_header("a", "v;x"), ValueError),
     ("cookie path", lambda: build_set_cookie_header("a", "v", path="/;x"), ValueError),
@@ -70,6 +75,7 @@ CASES: list[tuple[str, Callable[[], object], type[Exception]]] = [
     ("pkce verifier", lambda: pkce_challenge("short"), ValueError),
     ("state bytes type", lambda: generate_state(1.5), TypeError),  # type: ignore[arg-type]
     ("state bytes few", lambda: generate_state(4), ValueError),
+    ("state bytes huge", lambda: generate_state(2**70), ValueError),  # was OverflowError
     ("scope_value str", lambda: scope_value("UserRead"), TypeError),  # type: ignore[arg-type]
     ("scope_value set of int", lambda: scope_value(object()), TypeError),  # type: ignore[arg-type]
     ("buzz accounts", lambda: parse_buzz_accounts({"result": {"data": [1]}}), ValueError),

@@ -18,6 +18,8 @@ __all__ = ["PkcePair", "generate_pkce", "generate_state", "pkce_challenge"]
 
 _VERIFIER: Final = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 _MIN_STATE_BYTES: Final = 16
+_MAX_STATE_BYTES: Final = 1024
+"""Most random bytes in a ``state`` (it rides in a URL; more made ``OverflowError``)."""
 
 
 def _b64url(data: bytes) -> str:
@@ -56,7 +58,7 @@ def generate_pkce() -> PkcePair:
 def generate_state(byte_length: int = 32) -> str:
     """A random ``state`` value: base64url of ``byte_length`` random bytes.
 
-    The default is 32 bytes (0.14: 16); fewer than 16 bytes raises
+    The default is 32 bytes (0.14: 16); fewer than 16 bytes, or more than 1,024, raises
     :class:`~civitai_app_sdk.errors.RequestValidationError` (a ``ValueError``), and a
     ``byte_length`` that is no int :class:`~civitai_app_sdk.errors.ArgumentTypeError`.
     """
@@ -65,5 +67,10 @@ def generate_state(byte_length: int = 32) -> str:
     if byte_length < _MIN_STATE_BYTES:
         raise RequestValidationError(
             [f"state needs at least {_MIN_STATE_BYTES} random bytes"], "argument"
+        )
+    if byte_length > _MAX_STATE_BYTES:
+        raise RequestValidationError(
+            [f"state takes at most {_MAX_STATE_BYTES} random bytes (it rides in a URL)"],
+            "argument",
         )
     return _b64url(secrets.token_bytes(byte_length))
