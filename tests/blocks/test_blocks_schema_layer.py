@@ -235,3 +235,18 @@ def test_a_value_nested_past_the_recursion_limit_is_a_finding_not_a_recursion_er
     manifest = {**copy.deepcopy(BASE), field: value}
     result = validate_manifest(manifest)
     assert result.problems or result.schema_findings
+
+
+@pytest.mark.parametrize(
+    ("schema", "builtin"),
+    [(5, TypeError), (b"schema.json", TypeError), ("schema\0.json", ValueError)],
+)
+def test_a_schema_argument_that_is_no_path_is_a_civitai_error(
+    schema: object, builtin: type[Exception]
+) -> None:
+    """An int raised Path's bare TypeError, a NUL in the path a bare ValueError."""
+    from civitai_app_sdk.errors import CivitaiError
+
+    with pytest.raises(builtin) as caught:
+        validate_manifest(BASE, schema=schema)  # type: ignore[arg-type]
+    assert isinstance(caught.value, CivitaiError)

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from civitai_app_sdk.blocks.errors import ManifestProblem
 
-from ..errors import CivitaiError
+from ..errors import ArgumentTypeError, CivitaiError, ConfigurationError
 
 SCHEMA_ENV: Final = "CIVITAI_APP_BLOCK_SCHEMA"
 _SCOPE_ENTRY: Final = re.compile(r"\Ascopes\[[0-9]+\]\Z")
@@ -60,9 +60,15 @@ def load_schema(schema: SchemaInput | None = None) -> Mapping[str, Any]:
         if not configured:
             return packaged_schema()
         schema = configured
+    if not isinstance(schema, str | os.PathLike):
+        raise ArgumentTypeError(
+            f"schema must be a path or a parsed schema (a mapping), not {type(schema).__name__}"
+        )
     path = Path(schema)
     try:
         stat = path.stat()
+    except ValueError:  # a NUL in the path (a ValueError it stays)
+        raise ConfigurationError(f"the manifest schema path {str(path)!r} holds a NUL") from None
     except OSError as exc:
         raise SchemaUnavailableError(f"cannot read the manifest schema at {path}: {exc}") from exc
     return _read_schema(path, stat.st_mtime_ns, stat.st_size)
