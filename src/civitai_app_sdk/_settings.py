@@ -128,7 +128,10 @@ class Settings:
         elif token is not None and not isinstance(token, TokenSource):
             raise ConfigurationError("token must be a string or have get_token()/aget_token()")
         env_url = os.environ.get(url_env) if url_env else None
-        url = (base_url or env_url or default_url).rstrip("/")
+        chosen = base_url or env_url or default_url
+        if not isinstance(chosen, str):
+            raise ConfigurationError("base_url must be a str")
+        url = chosen.rstrip("/")
         try:
             parsed = httpx.URL(url)
         except (httpx.InvalidURL, TypeError) as exc:

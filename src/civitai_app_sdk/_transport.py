@@ -58,6 +58,7 @@ from ._settings import (
     no_cookies,
 )
 from ._speed import DEFAULT_MIN_SPEED, MinSpeed, check_min_speed, meter_response
+from .errors import ArgumentTypeError, ClientClosedError
 
 __all__ = [
     "BODY_LIMIT",
@@ -102,7 +103,8 @@ _CANCEL_SLACK: Final = 0.05
 """Seconds past a request's deadline before the async cancel scope fires (httpx's own,
 clamped timeouts normally end it first, with a more precise error)."""
 _CLOSED: Final = "Cannot send a request, as the client has been closed."
-"""httpx's own words for a closed client (a plain ``RuntimeError``, as ``send`` raises)."""
+"""httpx's own words for a closed client (raised as a :class:`ClientClosedError`, which is
+a ``RuntimeError`` as httpx's is)."""
 _httpx_logger = logging.getLogger("httpx")
 
 
@@ -116,6 +118,7 @@ class _Transport(Generic[H, B, S]):
 
     _default_sleep: Any
     _new_http: Callable[[Settings, Any], tuple[Any, Any]]
+    _client_type: type[httpx.Client | httpx.AsyncClient]
 
     def __init__(
         self,
@@ -132,6 +135,11 @@ class _Transport(Generic[H, B, S]):
         ``sleep`` waits between retries; ``clock`` is what ``Call.retry_deadline`` is
         measured on.
         """
+        if http_client is not None and not isinstance(http_client, self._client_type):
+            raise ArgumentTypeError(
+                f"http_client must be an httpx.{self._client_type.__name__}, not "
+                f"{type(http_client).__name__}"
+            )
         redact_http_logs()
         self.settings = settings
         self._owned = http_client is None
@@ -229,6 +237,7 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
     """
 
     _default_sleep = staticmethod(time.sleep)
+    _client_type = httpx.Client
 
     @staticmethod
     def _new_http(
@@ -246,14 +255,14 @@ class SyncTransport(_Transport[httpx.Client, httpx.BaseTransport, None]):
         request = effect.request
         if effect.watch is not None:
             request.extensions["trace"] = effect.watch.saw
+        if self.http.is_closed:  # before httpx's own check, which raises a plain RuntimeError
+            raise ClientClosedError(_CLOSED)
         pool = self._direct(effect)
         if pool is None:
             with _redirects(request):
                 if effect.follow_redirects:
                     return self._follow(effect)
                 return self.http.send(request, stream=True, follow_redirects=False)
-        if self.http.is_closed:
-            raise RuntimeError(_CLOSED)
         with _from_pool(request):
             response = pool.handle_request(request)
         return _pool_answer(request, response)
@@ -371,6 +380,7 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
     """
 
     _default_sleep = staticmethod(anyio.sleep)
+    _client_type = httpx.AsyncClient
 
     def __init__(
         self,
@@ -404,14 +414,14 @@ class AsyncTransport(_Transport[httpx.AsyncClient, httpx.AsyncBaseTransport, Awa
             request.extensions["trace"] = effect.watch.asaw
         if self._loops is not None:
             await self._loops.enter()
+        if self.http.is_closed:  # before httpx's own check, which raises a plain RuntimeError
+            raise ClientClosedError(_CLOSED)
         pool = self._direct(effect)
         if pool is None:
             with _redirects(request):
                 if effect.follow_redirects:
                     return await self._follow(effect)
                 return await self.http.send(request, stream=True, follow_redirects=False)
-        if self.http.is_closed:
-            raise RuntimeError(_CLOSED)
         with _from_pool(request):
             response = await pool.handle_async_request(request)
         return _pool_answer(request, response)

@@ -21,8 +21,10 @@ Deliberate differences from 0.14:
   accepted (0.14 silently ignores junk after a part and accepts upper case);
 * the empty string round-trips (0.14 cannot unseal its own ``seal("")``);
 * plaintext that is not valid UTF-8 unseals to ``None`` rather than U+FFFD text;
-* an empty secret is rejected with :class:`ValueError`;
-* :func:`build_set_cookie_header` raises :class:`ValueError` on anything that could
+* an empty secret is rejected with :class:`~civitai_app_sdk.errors.ConfigurationError`
+  (a ``ValueError``);
+* :func:`build_set_cookie_header` raises
+  :class:`~civitai_app_sdk.errors.ConfigurationError` on anything that could
   inject a header or an attribute, instead of passing it through, and enforces the
   ``__Secure-``/``__Host-`` prefix rules whatever the prefix's letter case (as
   browsers do).
@@ -44,7 +46,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ._fork import reset_in_child
-from .errors import ConfigurationError, SealedCookieTooLargeError
+from .errors import ArgumentTypeError, ConfigurationError, SealedCookieTooLargeError
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -98,6 +100,8 @@ def _derive_key(secret: str) -> bytes:
 
 def sealed_length(value: str) -> int:
     """The length, in characters, of ``value`` sealed (``iv:tag:ct`` hex)."""
+    if not isinstance(value, str):
+        raise ArgumentTypeError("cookie value must be a str")
     return _OVERHEAD + 2 * len(_utf8(value))
 
 
@@ -137,21 +141,33 @@ def _outside_level() -> int:
     return level
 
 
+def _as_tuple(secret_or_secrets: str | Sequence[str]) -> tuple[str, ...]:
+    """One secret, or a list of them, as a tuple (not yet checked); anything that is
+    neither is an :class:`~civitai_app_sdk.errors.ArgumentTypeError`."""
+    if isinstance(secret_or_secrets, str):
+        return (secret_or_secrets,)
+    try:
+        return tuple(secret_or_secrets)
+    except TypeError:  # not iterable
+        raise ArgumentTypeError(
+            "cookie secrets must be a str or a sequence of str, not "
+            f"{type(secret_or_secrets).__name__}"
+        ) from None
+
+
 def _secrets_tuple(secret_or_secrets: str | Sequence[str]) -> tuple[str, ...]:
     """Validate one secret or a rotation list (first = current) and return a tuple."""
-    secrets = (
-        (secret_or_secrets,) if isinstance(secret_or_secrets, str) else tuple(secret_or_secrets)
-    )
+    secrets = _as_tuple(secret_or_secrets)
     if not secrets:
-        raise ValueError("at least one cookie secret is required")
+        raise ConfigurationError("at least one cookie secret is required")
     for index, secret in enumerate(secrets):
         if not isinstance(secret, str):
-            raise TypeError(f"cookie secret #{index} must be a str")
+            raise ArgumentTypeError(f"cookie secret #{index} must be a str")
         if not secret:
-            raise ValueError(f"cookie secret #{index} is empty")
+            raise ConfigurationError(f"cookie secret #{index} is empty")
         for earlier in secrets[:index]:
             if hmac.compare_digest(_utf8(earlier), _utf8(secret)):
-                raise ValueError(f"cookie secret #{index} repeats an earlier one")
+                raise ConfigurationError(f"cookie secret #{index} repeats an earlier one")
     for index, secret in enumerate(secrets):
         if len(secret) < MIN_SECRET_LENGTH:
             warnings.warn(
@@ -226,7 +242,7 @@ class CookieSealer:
         result would be longer than :attr:`max_length` (it could never be unsealed).
         """
         if not isinstance(value, str):
-            raise TypeError("cookie value must be a str")
+            raise ArgumentTypeError("cookie value must be a str")
         plain = _utf8(value)
         length = _OVERHEAD + 2 * len(plain)
         if length > self._max_length:
@@ -279,8 +295,15 @@ def _sealer_for(secret_or_secrets: str | Sequence[str]) -> CookieSealer:
     A hit is one dictionary lookup; a miss validates the secrets exactly as
     :class:`CookieSealer` does and evicts the oldest entry when the cache is full.
     """
-    key = secret_or_secrets if isinstance(secret_or_secrets, str) else tuple(secret_or_secrets)
-    sealer = _shared.get(key)
+    key = (
+        _as_tuple(secret_or_secrets)
+        if not isinstance(secret_or_secrets, str)
+        else secret_or_secrets
+    )
+    try:
+        sealer = _shared.get(key)
+    except TypeError:  # an unhashable entry: no str, so CookieSealer refuses it below
+        sealer = None
     if sealer is not None:
         return sealer
     sealer = CookieSealer(key)
@@ -308,7 +331,10 @@ def seal_cookie(value: str, secret: str) -> str:
 def unseal_cookie(sealed: object, secret_or_secrets: str | Sequence[str]) -> str | None:
     """Open a sealed value with one secret or a rotation list; ``None`` on any failure.
 
-    Never raises on bad ``sealed`` input; an invalid secret list raises ``ValueError``.
+    Never raises on bad ``sealed`` input; an invalid secret list raises
+    :class:`~civitai_app_sdk.errors.ConfigurationError` (a ``ValueError``), and one that is
+    no str or list of str :class:`~civitai_app_sdk.errors.ArgumentTypeError` (a
+    ``TypeError``).
     """
     key = tuple(secret_or_secrets) if type(secret_or_secrets) is list else secret_or_secrets
     try:  # the hit path inlined: a call costs what CookieSealer.unseal costs
@@ -341,7 +367,8 @@ def build_set_cookie_header(
 
     Order: ``name=value; Max-Age; Path; [Domain]; [Secure]; [HttpOnly]; SameSite``.
     ``domain`` is emitted only when non-empty; ``same_site`` is written as given
-    (default lower-case ``lax``). Unlike 0.14, raises ``ValueError`` for a name that
+    (default lower-case ``lax``). Unlike 0.14, raises
+    :class:`~civitai_app_sdk.errors.ConfigurationError` (a ``ValueError``) for a name that
     is not an RFC 6265 token, a value with characters outside cookie-octets (CR, LF,
     ``;``, ``,``, space, quote, backslash, controls), a path or domain that could end
     the attribute, a ``same_site`` other than lax/strict/none, ``SameSite=None``
@@ -350,24 +377,26 @@ def build_set_cookie_header(
     value.
     """
     if not isinstance(name, str) or not _COOKIE_NAME.fullmatch(name):
-        raise ValueError("cookie name must be a non-empty RFC 6265 token")
+        raise ConfigurationError("cookie name must be a non-empty RFC 6265 token")
     if not isinstance(value, str) or not _COOKIE_VALUE.fullmatch(value):
-        raise ValueError(f"value of cookie {name!r} contains characters not allowed in a cookie")
+        raise ConfigurationError(
+            f"value of cookie {name!r} contains characters not allowed in a cookie"
+        )
     if isinstance(max_age, bool) or not isinstance(max_age, int):
-        raise ValueError("max_age must be an int (seconds)")
+        raise ConfigurationError("max_age must be an int (seconds)")
     if not isinstance(path, str) or not _COOKIE_PATH.fullmatch(path):
-        raise ValueError("cookie path contains a control character, ';' or ','")
+        raise ConfigurationError("cookie path contains a control character, ';' or ','")
     if domain and (not isinstance(domain, str) or not _COOKIE_DOMAIN.fullmatch(domain)):
-        raise ValueError("cookie domain must be a host name")
+        raise ConfigurationError("cookie domain must be a host name")
     if not isinstance(same_site, str) or same_site.lower() not in _SAME_SITE:
-        raise ValueError("same_site must be one of lax, strict, none")
+        raise ConfigurationError("same_site must be one of lax, strict, none")
     if same_site.lower() == "none" and not secure:
-        raise ValueError("SameSite=None requires Secure")
+        raise ConfigurationError("SameSite=None requires Secure")
     folded = name.lower()
     if folded.startswith(("__secure-", "__host-")) and not secure:
-        raise ValueError(f"cookie {name!r} requires Secure")
+        raise ConfigurationError(f"cookie {name!r} requires Secure")
     if folded.startswith("__host-") and (domain or path != "/"):
-        raise ValueError(f"cookie {name!r} requires Path=/ and no Domain")
+        raise ConfigurationError(f"cookie {name!r} requires Path=/ and no Domain")
     parts = [f"{name}={value}", f"Max-Age={max_age}", f"Path={path}"]
     if domain:
         parts.append(f"Domain={domain}")
@@ -391,8 +420,11 @@ def read_cookie(header: str | None, name: str) -> str | None:
 
     Same rules as 0.14: pieces are split on ``;`` only and trimmed with JavaScript's
     whitespace set; the first piece starting with ``name=`` wins (case-sensitive); the
-    value is everything after that ``=``, verbatim (``a=`` gives ``""``).
+    value is everything after that ``=``, verbatim (``a=`` gives ``""``). A ``header`` or
+    ``name`` that is no str is an :class:`~civitai_app_sdk.errors.ArgumentTypeError`.
     """
+    if not isinstance(name, str) or not (header is None or isinstance(header, str)):
+        raise ArgumentTypeError("read_cookie takes a header str (or None) and a name str")
     if not header:
         return None
     target = f"{name}="

@@ -22,9 +22,11 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "ArgumentTypeError",
     "BadRequestError",
     "BlobBlockedError",
     "CivitaiError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "DecompressionBombError",
@@ -115,6 +117,16 @@ class ConfigurationError(CivitaiError, ValueError):
     """The SDK was set up wrongly (no token, a malformed URL, a bad option); nothing was sent."""
 
 
+class ClientClosedError(CivitaiError, RuntimeError):
+    """A call on a client after ``close()``/``aclose()``; nothing was sent. A
+    :class:`RuntimeError` too, as httpx raises for a closed client."""
+
+
+class ArgumentTypeError(CivitaiError, TypeError):
+    """An argument of the wrong type (a number where text goes, one string for a list);
+    nothing was done. A :class:`TypeError` too, so ``except TypeError`` still catches it."""
+
+
 class SealedCookieTooLargeError(CivitaiError, ValueError):
     """A value would seal to more characters than a cookie holds; nothing was sealed.
 
@@ -156,6 +168,14 @@ class RequestValidationError(CivitaiError, ValueError):
             else " Fix these fields (names are the API's camelCase JSON names)."
         )
         super().__init__(f"invalid {what}, nothing was sent: {shown}{more}.{fields}")
+
+
+def problem_text(error: ValueError) -> str:
+    """What is wrong, without the framing: a :class:`RequestValidationError`'s problems
+    joined, any other error's message (for a caller that words the error its own way)."""
+    if isinstance(error, RequestValidationError):
+        return "; ".join(error.problems)
+    return str(error)
 
 
 def parse_body(text: str) -> object:

@@ -6,12 +6,12 @@ arbitrary-precision, unlike 0.14's 32-bit signed ``&``, and unknown bits survive
 
 Deliberate differences from 0.14:
 
-* :func:`bitmask_from_scopes` raises ``ValueError`` for an unknown name (0.14 ORs 0,
+* :func:`bitmask_from_scopes` raises a ``ValueError`` for an unknown name (0.14 ORs 0,
   so a typo silently grants nothing) and names the two App Block bits;
 * :func:`has_scope` and :func:`scopes_from_bitmask` are correct at bit 31 and above
   and reject negative masks instead of reading them as 32-bit two's complement;
 * :func:`parse_scope` ORs space-separated and multi-element values (0.14 yields
-  ``NaN``) and raises ``ValueError`` on anything else that is not a bitmask.
+  ``NaN``) and raises a ``ValueError`` on anything else that is not a bitmask.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from civitai_app_sdk_generated.scopes import (
     TokenScope,
     TokenScopePresets,
 )
+
+from civitai_app_sdk.errors import ArgumentTypeError, RequestValidationError
 
 __all__ = [
     "ALL_SCOPES",
@@ -58,30 +60,44 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}", re.ASCII)
 """What a scope name may look like (``unknown_names=True`` skips only such words)."""
 
 
+def _invalid(problem: str) -> RequestValidationError:
+    """The error for a scope argument that cannot be read (a ``ValueError`` too)."""
+    return RequestValidationError([problem], "argument")
+
+
 def _mask(value: int) -> int:
     """Validate a bitmask argument: a non-negative int that is not a bool."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"a scope bitmask must be an int, not {type(value).__name__}")
+        raise ArgumentTypeError(f"a scope bitmask must be an int, not {type(value).__name__}")
     if value < 0:
-        raise ValueError("a scope bitmask cannot be negative")
+        raise _invalid("a scope bitmask cannot be negative")
     return value
 
 
 def bitmask_from_scopes(names: Iterable[str | TokenScope]) -> TokenScope:
     """OR scope names (``"UserRead"``, ``"Full"``, ``"None"``) or members into one mask.
 
-    Raises ``ValueError`` for an unknown name; 0.14 silently ignores it.
+    Raises :class:`~civitai_app_sdk.errors.RequestValidationError` (a ``ValueError``) for
+    an unknown name, where 0.14 silently ignores it, and
+    :class:`~civitai_app_sdk.errors.ArgumentTypeError` (a ``TypeError``) for a single
+    string or anything else that is not a list.
     """
     if isinstance(names, str):
-        raise TypeError("pass a list of scope names, not a single string")
+        raise ArgumentTypeError("pass a list of scope names, not a single string")
+    try:
+        items = iter(names)
+    except TypeError:
+        raise ArgumentTypeError(
+            f"pass a list of scope names, not a {type(names).__name__}"
+        ) from None
     result = 0
-    for name in names:
+    for name in items:
         if isinstance(name, TokenScope):
             result |= name
             continue
         scope = _BY_NAME.get(name) if isinstance(name, str) else None
         if scope is None:
-            raise ValueError(f"unknown token scope name {name!r}")
+            raise _invalid(f"unknown token scope name {name!r}")
         result |= scope
     return TokenScope(result)
 
@@ -117,12 +133,12 @@ def get_scope_label(mask: int | None) -> str:
 
 def _parse_item(item: object, unknown_names: bool) -> int:
     if isinstance(item, bool):
-        raise ValueError("a boolean is not a scope")
+        raise _invalid("a boolean is not a scope")
     if isinstance(item, int):
         return _mask(item)
     if isinstance(item, float):
         if not math.isfinite(item) or not item.is_integer() or item < 0:
-            raise ValueError(f"scope {item!r} is not a non-negative integer")
+            raise _invalid(f"scope {item!r} is not a non-negative integer")
         return int(item)
     if isinstance(item, str):
         result = 0
@@ -133,16 +149,16 @@ def _parse_item(item: object, unknown_names: bool) -> int:
                 try:
                     result |= int(word)
                 except ValueError:  # past Python's digit limit for int(str): 4,300
-                    raise ValueError(
+                    raise _invalid(
                         f"scope {word[:12]}… ({len(word)} digits) is too large for a scope bitmask"
                     ) from None
             elif word in _BY_NAME:
                 result |= _BY_NAME[word]
             elif not (unknown_names and _NAME.fullmatch(word)):
                 shown = repr(word) if len(word) <= 40 else f"{word[:40]!r}… ({len(word)} chars)"
-                raise ValueError(f"scope value {shown} is neither a decimal bitmask nor a name")
+                raise _invalid(f"scope value {shown} is neither a decimal bitmask nor a name")
         return result
-    raise ValueError(f"cannot read a scope from a {type(item).__name__}")
+    raise _invalid(f"cannot read a scope from a {type(item).__name__}")
 
 
 def parse_scope(value: object, *, unknown_names: bool = False) -> TokenScope:
@@ -151,16 +167,17 @@ def parse_scope(value: object, *, unknown_names: bool = False) -> TokenScope:
     Accepts a non-negative int (or integral float), a decimal string such as
     ``"114689"``, space-separated decimals or scope names (ORed), and a list of any of
     those (``["114689"]``, as the token endpoint sends it). ``""`` and ``[]`` give 0.
-    Unknown bits are kept. An unknown name raises ``ValueError``, unless
+    Unknown bits are kept. An unknown name raises
+    :class:`~civitai_app_sdk.errors.RequestValidationError` (a ``ValueError``), unless
     ``unknown_names=True``: it is then skipped (a token answer naming a scope added since
     this SDK was built). Anything else (hex, exponents, negatives, booleans, nested
-    lists, ``None``) raises ``ValueError``.
+    lists, ``None``) raises it too.
     """
     if isinstance(value, list | tuple):
         result = 0
         for item in value:
             if isinstance(item, list | tuple):
-                raise ValueError("nested lists are not a scope")
+                raise _invalid("nested lists are not a scope")
             result |= _parse_item(item, unknown_names)
         return TokenScope(result)
     return TokenScope(_parse_item(value, unknown_names))

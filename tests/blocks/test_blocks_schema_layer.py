@@ -3,6 +3,7 @@ and where the platform overrules it."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -220,3 +221,32 @@ def test_a_finding_quotes_a_long_value_cut_short(pinned_schema: dict[str, object
     assert findings(manifest(type="widget"), pinned_schema) == [
         ("type", "'widget' is not one of ['block']")
     ]
+
+
+@pytest.mark.parametrize("field", ["name", "version", "scopes", "iframe"])
+@pytest.mark.parametrize("kind", [list, dict])
+def test_a_value_nested_past_the_recursion_limit_is_a_finding_not_a_recursion_error(
+    field: str, kind: type
+) -> None:
+    """jsonschema's message repr of such a value raised a bare RecursionError."""
+    value: object = None
+    for _ in range(sys.getrecursionlimit() + 100):
+        value = [value] if kind is list else {"a": value}
+    manifest = {**copy.deepcopy(BASE), field: value}
+    result = validate_manifest(manifest)
+    assert result.problems or result.schema_findings
+
+
+@pytest.mark.parametrize(
+    ("schema", "builtin"),
+    [(5, TypeError), (b"schema.json", TypeError), ("schema\0.json", ValueError)],
+)
+def test_a_schema_argument_that_is_no_path_is_a_civitai_error(
+    schema: object, builtin: type[Exception]
+) -> None:
+    """An int raised Path's bare TypeError, a NUL in the path a bare ValueError."""
+    from civitai_app_sdk.errors import CivitaiError
+
+    with pytest.raises(builtin) as caught:
+        validate_manifest(BASE, schema=schema)  # type: ignore[arg-type]
+    assert isinstance(caught.value, CivitaiError)

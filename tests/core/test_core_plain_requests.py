@@ -34,7 +34,7 @@ from civitai_app_sdk._transport import (
     to_url,
     with_options,
 )
-from civitai_app_sdk.errors import RequestTimeoutError, TransportError
+from civitai_app_sdk.errors import ClientClosedError, RequestTimeoutError, TransportError
 from civitai_app_sdk.local.hostile import HostileServer
 from civitai_app_sdk.orchestrator import AsyncOrchestratorClient, OrchestratorClient
 
@@ -182,8 +182,9 @@ def test_a_closed_client_refuses_to_send_as_httpx_does() -> None:
     copy = client.with_options(max_retries=0)
     client.close()
     for closed in (client, copy):
-        with pytest.raises(RuntimeError, match="client has been closed"):
+        with pytest.raises(RuntimeError, match="client has been closed") as refused:
             closed.get("wf-1")
+        assert isinstance(refused.value, ClientClosedError)  # a CivitaiError too
     assert sent == []
 
 
@@ -240,8 +241,9 @@ def test_the_async_client_sends_through_its_pool_and_refuses_once_closed(
         monkeypatch.setattr(httpx.AsyncClient, "send", _refused)
         assert (await client.get("wf-1")).id == "wf-1"
         await client.aclose()
-        with pytest.raises(RuntimeError, match="client has been closed"):
+        with pytest.raises(RuntimeError, match="client has been closed") as refused:
             await client.get("wf-1")
+        assert isinstance(refused.value, ClientClosedError)  # a CivitaiError too
 
     anyio.run(main)
     assert len(sent) == 1

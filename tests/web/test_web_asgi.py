@@ -213,6 +213,13 @@ async def test_https_apps_get_host_prefixed_secure_cookies(server: LocalServer) 
         ("redirect_uri", "https://app.example/"),
         ("after_logout", "/auth/login"),
         ("after_logout", "/auth/login/"),
+        # each of these raised a bare TypeError, AttributeError or ValueError
+        ("cookie_secrets", 5),
+        ("cookie_secrets", None),
+        ("redirect_uri", 5),
+        ("redirect_uri", "https://[::1/cb"),
+        ("cookie_name", 5),
+        ("login_cookie_name", None),
     ],
 )
 async def test_misconfiguration_fails_at_start_up(option: str, value: object) -> None:

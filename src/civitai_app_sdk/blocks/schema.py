@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from civitai_app_sdk.blocks.errors import ManifestProblem
 
-from ..errors import CivitaiError
+from ..errors import ArgumentTypeError, CivitaiError, ConfigurationError
 
 SCHEMA_ENV: Final = "CIVITAI_APP_BLOCK_SCHEMA"
 _SCOPE_ENTRY: Final = re.compile(r"\Ascopes\[[0-9]+\]\Z")
@@ -60,9 +60,15 @@ def load_schema(schema: SchemaInput | None = None) -> Mapping[str, Any]:
         if not configured:
             return packaged_schema()
         schema = configured
+    if not isinstance(schema, str | os.PathLike):
+        raise ArgumentTypeError(
+            f"schema must be a path or a parsed schema (a mapping), not {type(schema).__name__}"
+        )
     path = Path(schema)
     try:
         stat = path.stat()
+    except ValueError:  # a NUL in the path (a ValueError it stays)
+        raise ConfigurationError(f"the manifest schema path {str(path)!r} holds a NUL") from None
     except OSError as exc:
         raise SchemaUnavailableError(f"cannot read the manifest schema at {path}: {exc}") from exc
     return _read_schema(path, stat.st_mtime_ns, stat.st_size)
@@ -175,6 +181,12 @@ def _shortened(message: str, instance: object) -> str:
     return message.replace(quoted, cut)
 
 
+_TOO_DEEP: Final = (
+    "nested too deeply to check against the schema (past Python's recursion limit); the "
+    "findings before that point are listed"
+)
+
+
 def schema_problems(manifest: object, schema: Mapping[str, Any]) -> list[ManifestProblem]:
     """Every schema violation of ``manifest``, except scope-enum ones (the platform decides)."""
     from referencing.exceptions import Unresolvable
@@ -189,4 +201,6 @@ def schema_problems(manifest: object, schema: Mapping[str, Any]) -> list[Manifes
             found.append(ManifestProblem(path, _shortened(error.message, error.instance), "schema"))
     except Unresolvable as error:
         raise SchemaUnavailableError(f"the manifest schema cannot be used: {error}") from None
+    except RecursionError:  # a value nested past Python's limit (jsonschema's repr of it)
+        found.append(ManifestProblem("", _TOO_DEEP, "schema"))
     return sorted(found, key=lambda problem: problem.path)

@@ -7,6 +7,8 @@ import threading
 import time
 from typing import Protocol
 
+from civitai_app_sdk.errors import RequestValidationError
+
 __all__ = ["Clock", "ManualClock", "SystemClock"]
 
 
@@ -51,9 +53,10 @@ class ManualClock:
             return self._now
 
     def advance(self, seconds: float) -> None:
-        """Move time forward by ``seconds``."""
+        """Move time forward by ``seconds``; a negative one is a
+        :class:`~civitai_app_sdk.errors.RequestValidationError` (a ``ValueError``)."""
         if seconds < 0:
-            raise ValueError("time only moves forward")
+            raise RequestValidationError(["time only moves forward"], "argument")
         with self._lock:
             self._now += seconds
 

@@ -13,6 +13,8 @@ import attrs
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from civitai_app_sdk.errors import ConfigurationError
+
 from .problems import problem
 
 __all__ = [
@@ -48,7 +50,7 @@ class ConnectionDropped(Exception):
 def _bounded(limit: float) -> Callable[[object, Any, float], None]:
     def check(_: object, attribute: Any, value: float) -> None:
         if not 0 <= value <= limit:
-            raise ValueError(f"{attribute.name} must be within 0…{limit}")
+            raise ConfigurationError(f"{attribute.name} must be within 0…{limit}")
 
     return check
 

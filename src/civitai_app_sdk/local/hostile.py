@@ -12,6 +12,8 @@ import socket
 import threading
 from typing import Final, Literal, Self
 
+from civitai_app_sdk.errors import ConfigurationError
+
 __all__ = ["HostileServer", "Mode"]
 
 Mode = Literal["hang", "trickle"]
@@ -27,7 +29,7 @@ class HostileServer:
     def __init__(self, mode: Mode, *, interval: float = 0.25) -> None:
         """Bind right away, so :attr:`url` is known."""
         if mode not in ("hang", "trickle"):
-            raise ValueError(f"unknown mode {mode!r}")
+            raise ConfigurationError(f"unknown mode {mode!r}")
         self.mode = mode
         self.interval = interval
         self._socket = socket.create_server(("127.0.0.1", 0), backlog=4096)

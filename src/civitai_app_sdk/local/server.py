@@ -12,6 +12,8 @@ from typing import Final, Self
 import uvicorn
 from starlette.requests import ClientDisconnect
 
+from civitai_app_sdk.errors import ConfigurationError
+
 from .app import create_app
 from .clock import Clock
 from .faults import ConnectionDropped
@@ -60,7 +62,7 @@ class LocalServer:
     ) -> None:
         """Bind ``host:port`` (loopback only) right away, so ``url`` is known."""
         if host not in LOOPBACK_HOSTS:
-            raise ValueError(f"the local server binds to loopback only, not {host!r}")
+            raise ConfigurationError(f"the local server binds to loopback only, not {host!r}")
         self.app, self.state = create_app(config, clock=clock)
         """The ASGI app and the in-memory state it serves (tests and the demo read it)."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from civitai_app_sdk.errors import RequestValidationError
 from civitai_app_sdk.scopes import TokenScope
 
 __all__ = [
@@ -90,15 +91,22 @@ def _trpc_data(body: object) -> object:
 
 
 def parse_buzz_balances(body: object) -> BuzzBalances:
-    """The pools in a ``buzz.getBuzzAccount`` body; raises ``ValueError`` on another shape."""
-    return BuzzBalances.model_validate(_trpc_data(body))
+    """The pools in a ``buzz.getBuzzAccount`` body; another shape raises
+    :class:`~civitai_app_sdk.errors.RequestValidationError` (a ``ValueError``)."""
+    try:
+        return BuzzBalances.model_validate(_trpc_data(body))
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [f"unexpected buzz.getBuzzAccount body: {exc.error_count()} problem(s)"], "argument"
+        ) from None
 
 
 def parse_buzz_accounts(body: object) -> list[BuzzAccount]:
     """The accounts in a ``buzz.getUserAccount`` body, read as 0.14 reads them.
 
     An array under ``result.data`` (or ``result.data.json``) is the list; a missing envelope
-    or a null ``json`` is an empty list. Anything else raises ``ValueError`` (0.14 would
+    or a null ``json`` is an empty list. Anything else raises
+    :class:`~civitai_app_sdk.errors.RequestValidationError`, a ``ValueError`` (0.14 would
     hand it back unchecked).
     """
     if not (isinstance(body, dict) and isinstance(body.get("result"), dict)):
@@ -111,6 +119,6 @@ def parse_buzz_accounts(body: object) -> list[BuzzAccount]:
     try:
         return _ACCOUNTS.validate_python(data)
     except ValidationError as exc:
-        raise ValueError(
-            f"unexpected buzz.getUserAccount body: {exc.error_count()} problem(s)"
+        raise RequestValidationError(
+            [f"unexpected buzz.getUserAccount body: {exc.error_count()} problem(s)"], "argument"
         ) from None

@@ -9,7 +9,12 @@ from typing import Any, Final
 
 import attrs
 
-from civitai_app_sdk.errors import ConfigurationError
+from civitai_app_sdk.errors import (
+    CivitaiError,
+    ConfigurationError,
+    RequestValidationError,
+    problem_text,
+)
 from civitai_app_sdk.scopes import TokenScope, parse_scope
 
 from ._values import finite_number, hidden_repr
@@ -112,7 +117,9 @@ class TokenSet:
                 id_token=_optional_str(body, "id_token"),
             )
         except ValueError as exc:
-            raise OAuthError("invalid_response", f"token response rejected: {exc}") from None
+            raise OAuthError(
+                "invalid_response", f"token response rejected: {problem_text(exc)}"
+            ) from None
 
     def to_json_dict(self) -> dict[str, Any]:
         """The 0.14 ``OAuthTokens`` shape (``expires_at`` in epoch milliseconds).
@@ -130,21 +137,30 @@ class TokenSet:
 
     @classmethod
     def from_json_dict(cls, data: object) -> TokenSet:
-        """Read :meth:`to_json_dict` output (or 0.14 ``OAuthTokens``); ``ValueError`` if bad."""
-        if not isinstance(data, dict):
-            raise ValueError("stored tokens are not a JSON object")
-        access_token = _optional_str(data, "access_token")
-        if access_token is None:
-            raise ValueError("stored tokens have no access_token")
-        expires_ms = finite_number(data.get("expires_at"))
-        if expires_ms is None:
-            raise ValueError("stored tokens have no finite expires_at")
-        scope = data.get("scope")
-        token_type = data.get("token_type")
-        return cls(
-            access_token=access_token,
-            expires_at=expires_ms / 1000,
-            scope=_NO_SCOPE if scope is None else parse_scope(scope),
-            refresh_token=_optional_str(data, "refresh_token"),
-            token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
-        )
+        """Read :meth:`to_json_dict` output (or 0.14 ``OAuthTokens``).
+
+        Bad data raises :class:`~civitai_app_sdk.errors.RequestValidationError` (a
+        ``ValueError``) naming the field; no token shows in its message.
+        """
+        try:
+            if not isinstance(data, dict):
+                raise ValueError("stored tokens are not a JSON object")
+            access_token = _optional_str(data, "access_token")
+            if access_token is None:
+                raise ValueError("stored tokens have no access_token")
+            expires_ms = finite_number(data.get("expires_at"))
+            if expires_ms is None:
+                raise ValueError("stored tokens have no finite expires_at")
+            scope = data.get("scope")
+            token_type = data.get("token_type")
+            return cls(
+                access_token=access_token,
+                expires_at=expires_ms / 1000,
+                scope=_NO_SCOPE if scope is None else parse_scope(scope),
+                refresh_token=_optional_str(data, "refresh_token"),
+                token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
+            )
+        except CivitaiError:
+            raise
+        except ValueError as exc:  # ours above: each names a field, never a value
+            raise RequestValidationError([str(exc)], "argument") from None

@@ -8,7 +8,12 @@ from typing import Final, TypeAlias
 from urllib.parse import quote_plus, urlsplit
 
 from civitai_app_sdk._loopback import is_loopback
-from civitai_app_sdk.errors import ConfigurationError, RequestValidationError
+from civitai_app_sdk.errors import (
+    ArgumentTypeError,
+    ConfigurationError,
+    RequestValidationError,
+    problem_text,
+)
 from civitai_app_sdk.scopes import ALL_SCOPES, TokenScope, bitmask_from_scopes
 
 __all__ = [
@@ -128,14 +133,17 @@ def scope_value(scope: ScopeRequest) -> TokenScope:
 
     Raises :class:`RequestValidationError` (a ``ValueError``) for an unknown name, a
     negative value or bits outside ``ALL_SCOPES`` (which the server would refuse as
-    ``invalid_scope``), and ``TypeError`` for a bool, a float or a single string.
+    ``invalid_scope``), and :class:`ArgumentTypeError` (a ``TypeError``) for a bool, a
+    float, a single string or anything else that is no list.
     """
     if isinstance(scope, bool | float | str | bytes):
-        raise TypeError("scope must be an int bitmask or a list of scope names")
+        raise ArgumentTypeError("scope must be an int bitmask or a list of scope names")
     try:
         value = int(bitmask_from_scopes(scope)) if not isinstance(scope, int) else int(scope)
+    except ArgumentTypeError:
+        raise ArgumentTypeError("scope must be an int bitmask or a list of scope names") from None
     except ValueError as exc:
-        raise RequestValidationError([f"scope: {exc}"], "argument") from None
+        raise RequestValidationError([f"scope: {problem_text(exc)}"], "argument") from None
     if value < 0 or value & ~int(ALL_SCOPES):
         raise RequestValidationError([f"scope: {value} is outside 0…{int(ALL_SCOPES)}"], "argument")
     return TokenScope(value)

@@ -18,7 +18,7 @@ import httpx
 from civitai_app_sdk_generated import OperationSpec
 
 from .._request import Call
-from ..errors import RequestValidationError
+from ..errors import ArgumentTypeError, RequestValidationError
 from . import calls
 from ._charges import warn_charged
 from ._reading import read, refuse_page_for_file, refuse_web_page
@@ -40,7 +40,9 @@ def _model(name: str) -> Any:
 def _fill_path(spec: OperationSpec[Any], values: tuple[str | int, ...]) -> str:
     names = _PLACEHOLDER.findall(spec.path)
     if len(names) != len(values):
-        raise TypeError(f"{spec.operation_id} takes {len(names)} path values, not {len(values)}")
+        raise ArgumentTypeError(
+            f"{spec.operation_id} takes {len(names)} path values, not {len(values)}"
+        )
     path = spec.path
     for param, value in zip(spec.path_params, values, strict=True):
         if param.kind == "int":

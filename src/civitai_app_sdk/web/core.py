@@ -74,8 +74,13 @@ def _seconds(value: object, most: float) -> bool:
 
 def _app_origin(redirect_uri: str) -> tuple[str, bool]:
     """The app's origin and whether it is https; refuses a redirect URI unsafe for tokens."""
-    parts = urlsplit(redirect_uri)
-    host = parts.hostname or ""
+    if not isinstance(redirect_uri, str):
+        raise ConfigurationError("redirect_uri must be a str")
+    try:
+        parts = urlsplit(redirect_uri)
+        host = parts.hostname or ""
+    except ValueError:  # "https://[::1": an unclosed IPv6 bracket
+        raise ConfigurationError("redirect_uri is not a valid URL") from None
     if parts.scheme == "https" and host:
         secure = True
     elif parts.scheme == "http" and is_loopback(host):
@@ -133,19 +138,30 @@ class WebAuthCore:
         except (TypeError, ValueError) as exc:
             why = "; ".join(exc.problems) if isinstance(exc, RequestValidationError) else exc
             raise ConfigurationError(f"scopes: {why}") from None
-        secret_list = (cookie_secrets,) if isinstance(cookie_secrets, str) else cookie_secrets
+        try:
+            secret_list = tuple(
+                (cookie_secrets,) if isinstance(cookie_secrets, str) else cookie_secrets
+            )
+        except TypeError:  # not iterable
+            raise ConfigurationError("cookie_secrets must be a str or a list of str") from None
         if any(isinstance(s, str) and len(s) < MIN_SECRET_LENGTH for s in secret_list):
             raise ConfigurationError(
                 f"each cookie secret needs at least {MIN_SECRET_LENGTH} characters "
                 "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
+        for option, name in (
+            ("cookie_name", cookie_name),
+            ("login_cookie_name", login_cookie_name),
+        ):
+            if not isinstance(name, str):
+                raise ConfigurationError(f"{option} must be a str")
         prefix = "__Host-" if secure else ""
         self.session_cookie = ChunkedCookie(prefix + cookie_name, session_max_age, secure)
         self.login_cookie = ChunkedCookie(
             prefix + login_cookie_name, login_ttl, secure, max_chunks=1
         )
         try:  # a session split over several cookies must still unseal
-            self.sealer = CookieSealer(cookie_secrets, max_length=self.session_cookie.capacity)
+            self.sealer = CookieSealer(secret_list, max_length=self.session_cookie.capacity)
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(f"cookie_secrets: {exc}") from None
         self.store = store
