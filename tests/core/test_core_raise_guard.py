@@ -51,9 +51,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("local.buzz", "InsufficientBuzzError"): "the local server's own 403, a response",
     ("local.faults", "ConnectionDropped"): "drops the local server's connection on purpose",
     ("local.media", "ValueError"): "blob kinds come from the local server's own templates",
-    ("demo", "RuntimeError"): "the demo script checking the local server, not the SDK",
-    ("local.server", "RuntimeError"): "the local test server failed to start (a RuntimeError)",
-    ("_capture", "LookupError"): "CapturedResponses.last on an empty capture (a debug aid)",
 }
 
 
