@@ -47,6 +47,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("cli._startup", "ImportError"): "import hook keeping httpx's CLI unloaded",
     ("cli._files", "FileExistsError"): "an OSError the download command reports",
     ("local.*", "BadRequestError"): "the local server's own 400, turned into a response",
+    ("local.bodies", "BodyTooLargeError"): "the local server's own 413, turned into a response",
     ("local.workflows", "LookupError"): "the local server's own 404, turned into a response",
     ("local.buzz", "InsufficientBuzzError"): "the local server's own 403, a response",
     ("local.faults", "ConnectionDropped"): "drops the local server's connection on purpose",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -9,6 +11,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from .blob_routes import blob_routes
+from .bodies import BodyTooLargeError
 from .clock import Clock
 from .faults import FaultMiddleware
 from .oauth import oauth_routes
@@ -24,6 +27,11 @@ __all__ = ["create_app"]
 async def _http_error(_: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     return problem(status)
+
+
+async def _too_large(_: Request, exc: Exception) -> Response:
+    """A body past the cap answers 413 ProblemDetails (the rest is never read)."""
+    return cast(BodyTooLargeError, exc).response()
 
 
 async def _server_error(_: Request, exc: Exception) -> Response:
@@ -44,7 +52,11 @@ def create_app(
             *oauth_routes(),
             *site_routes(),
         ],
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={
+            HTTPException: _http_error,
+            BodyTooLargeError: _too_large,
+            Exception: _server_error,
+        },
     )
     app.state.local = state
     return FaultMiddleware(app, state.config.faults, seed=state.config.fault_seed), state
