@@ -15,6 +15,7 @@ import httpx
 
 from ._redact import redact
 from ._request import Call
+from .errors import NothingCapturedError
 
 logger = logging.getLogger("civitai_app_sdk.transport")
 
@@ -27,9 +28,10 @@ class CapturedResponses:
 
     @property
     def last(self) -> httpx.Response:
-        """The most recent response (headers, status, body)."""
+        """The most recent response (headers, status, body); :class:`NothingCapturedError`
+        (a :class:`LookupError`) when no call was made yet."""
         if not self.responses:
-            raise LookupError("no response was captured")
+            raise NothingCapturedError("no response was captured")
         return self.responses[-1]
 
 

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from civitai_app_sdk._transport import Settings, SyncTransport, to_url
-from civitai_app_sdk.errors import CivitaiError, ConfigurationError
+from civitai_app_sdk.errors import CivitaiError, ConfigurationError, LocalServerError
 from civitai_app_sdk.models import Workflow
 from civitai_app_sdk.oauth import (
     DEFAULT_SITE_URL,
@@ -75,7 +75,7 @@ def _login(base_url: str) -> str:
         consent = browser.send(to_url("GET", url, accept=frozenset({302, 303})))
     query = parse_qs(urlsplit(consent.headers["location"]).query)
     if query.get("state") != [state]:
-        raise RuntimeError("the authorize redirect carried the wrong state")
+        raise LocalServerError("the authorize redirect carried the wrong state")
     with OAuthClient(CLIENT_ID, base_url=base_url, site_url=base_url) as oauth:
         tokens = oauth.exchange_code(
             query["code"][0], redirect_uri=REDIRECT_URI, code_verifier=pkce.verifier

@@ -34,7 +34,9 @@ __all__ = [
     "ForbiddenError",
     "InsufficientBuzzError",
     "LocalFileError",
+    "LocalServerError",
     "NotFoundError",
+    "NothingCapturedError",
     "OrchestratorError",
     "PollTimeoutError",
     "PoolExhaustedError",
@@ -120,6 +122,16 @@ class ConfigurationError(CivitaiError, ValueError):
 class ClientClosedError(CivitaiError, RuntimeError):
     """A call on a client after ``close()``/``aclose()``; nothing was sent. A
     :class:`RuntimeError` too, as httpx raises for a closed client."""
+
+
+class LocalServerError(CivitaiError, RuntimeError):
+    """The local server (:mod:`civitai_app_sdk.local`) did not start, or answered as it
+    never should. A :class:`RuntimeError` too, as it was before."""
+
+
+class NothingCapturedError(CivitaiError, LookupError):
+    """``CapturedResponses.last`` asked before any response was captured. A
+    :class:`LookupError` too, as it was before."""
 
 
 class ArgumentTypeError(CivitaiError, TypeError):

@@ -16,6 +16,7 @@ from core_helpers import API
 from hypothesis import given
 from hypothesis import strategies as st
 
+from civitai_app_sdk._capture import CapturedResponses
 from civitai_app_sdk.cookies import (
     CookieSealer,
     WeakCookieSecretWarning,
@@ -30,6 +31,8 @@ from civitai_app_sdk.errors import (
     CivitaiError,
     ClientClosedError,
     ConfigurationError,
+    LocalServerError,
+    NothingCapturedError,
     RequestValidationError,
 )
 from civitai_app_sdk.local.clock import ManualClock
@@ -86,6 +89,7 @@ CASES: list[tuple[str, Callable[[], object], type[Exception]]] = [
     ("clock backwards", lambda: ManualClock().advance(-1), ValueError),
     ("hostile mode", lambda: HostileServer("nope"), ValueError),  # type: ignore[arg-type]
     ("local host", lambda: LocalServer(host="0.0.0.0"), ValueError),
+    ("nothing captured", lambda: CapturedResponses().last, LookupError),
     ("base_url int", lambda: OrchestratorClient("t", base_url=5), ValueError),  # type: ignore[arg-type]
     ("http_client int", lambda: OrchestratorClient("t", http_client=5), TypeError),  # type: ignore[arg-type]
     (
@@ -195,3 +199,23 @@ def test_an_oauth_client_refuses_once_closed_with_a_civitai_error() -> None:
     with pytest.raises(RuntimeError, match="client has been closed") as refused:
         client.fetch_me("access-token")
     assert isinstance(refused.value, ClientClosedError)
+
+
+def test_reading_an_empty_capture_is_a_civitai_lookup_error() -> None:
+    """It raised a bare LookupError."""
+    with pytest.raises(NothingCapturedError, match="no response was captured"):
+        _ = CapturedResponses().last
+
+
+def test_a_local_server_that_does_not_start_raises_a_civitai_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It raised a bare RuntimeError (here the serving thread ends at once)."""
+    server = LocalServer()
+    monkeypatch.setattr(server, "serve", lambda: None)
+    try:
+        with pytest.raises(RuntimeError, match="did not start") as failed:
+            server.start()
+        assert isinstance(failed.value, LocalServerError)
+    finally:
+        server.stop()

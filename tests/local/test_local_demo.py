@@ -28,3 +28,14 @@ def test_offline_demo_logs_in_estimates_submits_and_downloads(
 def test_live_demo_needs_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CIVITAI_API_TOKEN", raising=False)
     assert demo.main(["--live"]) == 2
+
+
+def test_a_local_server_that_misbehaves_ends_the_demo_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A redirect with the wrong state raised a bare RuntimeError (a traceback)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CIVITAI_API_TOKEN", raising=False)
+    monkeypatch.setattr(demo, "parse_qs", lambda _query: {"state": ["forged"], "code": ["c"]})
+    assert demo.main([]) == 1
+    assert "the authorize redirect carried the wrong state" in capsys.readouterr().out

@@ -14,6 +14,7 @@ from civitai_app_sdk import models
 from civitai_app_sdk.scopes import TokenScope
 
 from .auth import Principal
+from .bodies import capped_body
 from .problems import (
     bare_string,
     pointer_to_path,
@@ -127,9 +128,11 @@ def date_param(request: Request, name: str) -> float | None:
 
 async def json_body(request: Request) -> Any:
     """The parsed JSON body (raises :class:`BadRequestError` for malformed JSON, and for JSON
-    nested deeper than Python's parser reads, as the API refuses one past its depth limit)."""
+    nested deeper than Python's parser reads, as the API refuses one past its depth limit;
+    :class:`.BodyTooLargeError`, a 413, for a body past :data:`.MAX_BODY`)."""
+    body = await capped_body(request)
     try:
-        return json.loads(await request.body())
+        return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequestError({"$": [f"The JSON value could not be parsed: {exc}"]}) from None
     except RecursionError:

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from civitai_app_sdk.scopes import ALL_SCOPES, TokenScope
 
 from .auth import ACCESS_LIFETIME, same_secret
+from .bodies import capped_body
 from .consent import consent_page, scope_words
 from .problems import oauth_error
 from .state import Pending, ServerState, local_state
@@ -184,7 +185,7 @@ async def _form(request: Request) -> dict[str, str] | None:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
         return None
-    return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+    return dict(parse_qsl((await capped_body(request)).decode("utf-8", "replace")))
 
 
 def _s256(verifier: str) -> str:

@@ -12,7 +12,7 @@ from typing import Final, Self
 import uvicorn
 from starlette.requests import ClientDisconnect
 
-from civitai_app_sdk.errors import ConfigurationError
+from civitai_app_sdk.errors import ConfigurationError, LocalServerError
 
 from .app import create_app
 from .clock import Clock
@@ -111,13 +111,16 @@ class LocalServer:
         warm_up()
 
     def start(self) -> Self:
-        """Serve from a daemon thread; returns once the server accepts connections."""
+        """Serve from a daemon thread; returns once the server accepts connections.
+
+        Raises :class:`LocalServerError` (a :class:`RuntimeError`) if it does not start.
+        """
         self._thread = threading.Thread(target=self.serve, name="civitai-local", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + _START_TIMEOUT
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the local server did not start")
+                raise LocalServerError("the local server did not start")
             time.sleep(0.005)
         return self
 
