@@ -62,6 +62,20 @@ def test_block_runs(
     exec(compile(code, name, "exec"), {"__name__": "docs_example"})
 
 
+def test_the_app_blocks_example_shows_a_valid_manifest_and_a_refused_version(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Its manifest is one to start from (valid), and `define_block` refuses the version,
+    not the call: it takes `{"manifest": ...}`, as 0.14's `defineBlock` does."""
+    [(name, code)] = [block for block in BLOCKS if block[0].startswith("docs/guides/app-blocks")]
+    exec(compile(code, name, "exec"), {"__name__": "docs_example"})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [
+        "valid: True | schema checked: True",
+        'manifest.version "1.0" must be semver (e.g. 0.1.0)',
+    ]
+
+
 @pytest.mark.slow
 def test_blocks_pass_mypy_strict(tmp_path: Path) -> None:
     files = []
