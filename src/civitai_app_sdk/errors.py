@@ -357,7 +357,10 @@ class RateLimitError(OrchestratorError):
 class ServerError(OrchestratorError):
     """HTTP 5xx (including gateway HTML pages): a problem on the service side."""
 
-    hint = "A service-side failure; try again later (GET calls are retried automatically)"
+    hint = (
+        "A service-side failure; try again later (reads were already retried on 502-504 "
+        "and gateway pages; a 500 is not retried)"
+    )
 
 
 class ResponseValidationError(OrchestratorError):

@@ -284,9 +284,10 @@ def test_keyed_submit_is_not_retried_on_final_answers(client: Any, api: Any, sta
 
 def test_json_500_is_not_retried_even_on_get(client: Any, api: Any) -> None:
     route = api.get(WF).respond(500, json={"title": "boom"})
-    with pytest.raises(errors.ServerError):
+    with pytest.raises(errors.ServerError) as info:
         client.get("w1")
     assert route.call_count == 1
+    assert "a 500 is not retried" in str(info.value)  # the hint says what was done
 
 
 def test_estimate_is_a_whatif_and_may_be_retried(client: Any, api: Any, make_workflow: Any) -> None:
