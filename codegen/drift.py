@@ -494,11 +494,17 @@ def cmd_drift(args: argparse.Namespace) -> int:
 def cmd_drift_live(args: argparse.Namespace) -> int:
     """`drift-live`: diff the pinned spec against the live URL; skip when offline.
 
-    Exit 3 when the pinned copy is missing or the live URL answers with something that is
-    not an OpenAPI document (a 4xx included: the spec moved): neither may pass for "no
-    change" (0), "additive" (1) or "breaking" (2). No answer, a 5xx, 408 or 429 is a skip.
+    Exit 3 when the lock cannot be read, the pinned copy is missing or the live URL answers
+    with something that is not an OpenAPI document (a 4xx included: the spec moved): none
+    may pass for "no change" (0), "additive" (1) or "breaking" (2). No answer, a 5xx, 408
+    or 429 is a skip.
     """
-    entry = inputs.read_lock()["orchestrator"]
+    try:
+        entry = inputs.read_lock()["orchestrator"]
+    except inputs.SpecInputError as error:
+        return _fail(str(error))
+    except KeyError:
+        return _fail(f"{inputs.LOCK_PATH} has no orchestrator input")
     try:
         pinned = inputs.load_json(entry)
     except inputs.SpecInputError as error:

@@ -397,3 +397,30 @@ def test_body_changes_say_which_body_and_how(change: Any, kind: str, text: str) 
     assert text in messages(getattr(result, kind)), result.as_json()
     if kind != "breaking":
         assert not result.breaking
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('{"inputs": <<<<<<< HEAD', "cannot read"),
+        ('{"inputs": {}}', "has no orchestrator input"),
+    ],
+)
+def test_drift_live_with_an_unreadable_lock_is_an_error_not_breaking(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    error: str,
+) -> None:
+    # A lock with merge-conflict markers reached main's exit 2, which the drift workflow
+    # reads as "breaking"; a lock without the orchestrator input was a KeyError traceback
+    # and exit 1, "additive".
+    lock_file = tmp_path / "lock.json"
+    lock_file.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(inputs.read_lock, "__defaults__", (lock_file,))
+    assert cli.main(["drift-live"]) == drift.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("drift: ")
+    assert error in err
+    assert "Traceback" not in err
