@@ -497,7 +497,8 @@ def cmd_drift_live(args: argparse.Namespace) -> int:
     Exit 3 when the lock cannot be read, the pinned copy is missing or the live URL answers
     with something that is not an OpenAPI document (a 4xx included: the spec moved): none
     may pass for "no change" (0), "additive" (1) or "breaking" (2). No answer, a 5xx, 408
-    or 429 is a skip.
+    or 429 is a skip, checked first: offline, a clone without ../shared has no pinned copy
+    either, and nothing can be compared.
     """
     try:
         entry = inputs.read_lock()["orchestrator"]
@@ -505,10 +506,6 @@ def cmd_drift_live(args: argparse.Namespace) -> int:
         return _fail(str(error))
     except KeyError:
         return _fail(f"{inputs.LOCK_PATH} has no orchestrator input")
-    try:
-        pinned = inputs.load_json(entry)
-    except inputs.SpecInputError as error:
-        return _fail(str(error))
     try:
         body = inputs.download(entry.url, timeout=args.timeout)
     except urllib.error.HTTPError as error:
@@ -525,6 +522,10 @@ def cmd_drift_live(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"drift: skipped, {entry.url} is unreachable ({error!r})", file=sys.stderr)
         return EXIT_SAME
+    except inputs.SpecInputError as error:
+        return _fail(str(error))
+    try:
+        pinned = inputs.load_json(entry)
     except inputs.SpecInputError as error:
         return _fail(str(error))
     try:
