@@ -243,6 +243,12 @@ def operation(
     path: str, method: str, op: dict[str, Any], config: Config, item: dict[str, Any] | None = None
 ) -> Operation:
     """One operation record from its path item entry (`item`: the whole path item)."""
+    if not op.get("operationId"):
+        # Client methods, OPERATIONS and operations.toml are keyed on it.
+        raise UnsupportedSpecError(
+            f"{method.upper()} {path} has no operationId (add one with a patch in "
+            "codegen/patches.toml)"
+        )
     op_id = str(op["operationId"])
     recipe = path.startswith(RECIPES_PREFIX)
     raw_params = parameters(item or {}, op)

@@ -842,3 +842,13 @@ def test_a_deeply_nested_union_is_compared_not_hung() -> None:
     report = drift.diff(_nested_union(["a", "b"], 40), _nested_union(["a"], 40))
     assert [c.message for c in report.breaking] == ["enum value 'b' removed"]
     assert report.breaking[0].pointer.endswith("/anyOf/1" * 40)
+
+
+def test_an_operation_without_an_operation_id_is_one_clear_error() -> None:
+    # An operation the spec left without operationId ended `make codegen` in a KeyError
+    # traceback (exit 1); drift reports it as breaking (`operationId changed: X -> None`).
+    op = delete_op()
+    del op["operationId"]
+    with pytest.raises(normalize.UnsupportedSpecError, match=r"DELETE /things/\{thingId\} has no"):
+        operations.operation("/things/{thingId}", "delete", op, CONFIG)
+
