@@ -852,3 +852,19 @@ def test_an_operation_without_an_operation_id_is_one_clear_error() -> None:
     with pytest.raises(normalize.UnsupportedSpecError, match=r"DELETE /things/\{thingId\} has no"):
         operations.operation("/things/{thingId}", "delete", op, CONFIG)
 
+
+def test_two_operations_with_one_operation_id_are_refused() -> None:
+    # Both became the same client method and the same OPERATIONS entry: the second silently
+    # replaced the first.
+    spec = {
+        "paths": {
+            "/things/{thingId}": {"delete": delete_op()},
+            "/other/{thingId}": {"delete": delete_op()},
+        }
+    }
+    free = operations.Config({}, frozenset(), frozenset(), frozenset({"DeleteThing"}))
+    with pytest.raises(
+        normalize.UnsupportedSpecError,
+        match=r"DeleteThing is the operationId of DELETE /other/\{thingId\} and DELETE /things/",
+    ):
+        operations.build_operations(spec, free)
