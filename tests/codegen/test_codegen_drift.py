@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import copy
 import http.client
+import http.server
 import json
 import subprocess
+import threading
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -306,7 +309,7 @@ def test_drift_live_truncated_body_is_a_skip(
         def read1(self, limit: int = -1) -> bytes:
             raise http.client.IncompleteRead(b"{", 1000)
 
-    monkeypatch.setattr(inputs.urllib.request, "urlopen", lambda request, timeout=0: CutOff())
+    monkeypatch.setattr(inputs, "_open", lambda request, timeout=0: CutOff())
     assert cli.main(["drift-live"]) == drift.EXIT_SAME
     assert "skipped" in capsys.readouterr().err
 
@@ -460,3 +463,50 @@ def test_make_targets_that_skip_offline_fill_the_specs_optionally(target: str) -
     fill = [line for line in result.stdout.splitlines() if "-m codegen specs" in line]
     assert fill, result.stdout
     assert all(line.endswith("specs --optional") for line in fill), result.stdout
+
+
+def test_drift_live_refuses_a_redirect_away_from_https(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lock: Any
+) -> None:
+    # The https-only check saw only the first URL: a redirect to plain http was followed,
+    # and `make specs LIVE=1` would have pinned (and codegen generated from) a spec sent in
+    # the clear. A real loopback server; it stands in for the live URL's host.
+    served: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.append(self.path)
+            if self.path == "/spec":
+                body = json.dumps({"openapi": "3.1.1", "paths": {}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/spec")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    real_open = inputs._open
+    start = f"http://127.0.0.1:{server.server_port}/openapi"
+
+    def loopback(request: Any, timeout: float = 0) -> Any:
+        return real_open(urllib.request.Request(start), timeout=timeout)
+
+    monkeypatch.setattr(inputs, "_open", loopback)
+    try:
+        assert cli.main(["drift-live"]) == drift.EXIT_ERROR
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capsys.readouterr().err
+    assert f"redirected (302) to http://127.0.0.1:{server.server_port}/spec" in err
+    assert "not https" in err
+    assert served == ["/openapi"]  # the plain-http copy was never asked for

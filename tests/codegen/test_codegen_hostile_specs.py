@@ -347,7 +347,7 @@ def test_a_download_that_never_finishes_stops_at_its_timeout(
     # then kept `make specs` and the daily drift job waiting for hours.
     clock = [0.0]
     monkeypatch.setattr(time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(urllib.request, "urlopen", lambda request, timeout=0: _Trickle(clock))
+    monkeypatch.setattr(inputs, "_open", lambda request, timeout=0: _Trickle(clock))
     with pytest.raises(TimeoutError, match="still sending after 30 s"):
         inputs.download("https://x.example/spec.json", timeout=30.0)
     assert clock[0] <= 40.0
@@ -388,7 +388,7 @@ def test_a_real_trickling_answer_stops_at_the_timeout(monkeypatch: pytest.Monkey
     def loopback(request: Any, timeout: float = 0) -> Any:
         return real(f"http://127.0.0.1:{port}/", timeout=timeout)
 
-    monkeypatch.setattr(urllib.request, "urlopen", loopback)
+    monkeypatch.setattr(inputs, "_open", loopback)
     try:
         with pytest.raises(TimeoutError, match=r"still sending after 0\.5 s"):
             inputs.download("https://x.example/spec.json", timeout=0.5)
