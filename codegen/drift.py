@@ -30,6 +30,8 @@ from codegen.operations import needs_charge_decision, parameters
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 EXIT_SAME, EXIT_COMPATIBLE, EXIT_BREAKING, EXIT_ERROR = 0, 1, 2, 3
+COMMANDS = ("drift", "drift-live")
+"""The commands whose exit code is a verdict (a usage error of theirs is `EXIT_ERROR`)."""
 
 
 class DriftInputError(ValueError):

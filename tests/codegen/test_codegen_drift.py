@@ -510,3 +510,23 @@ def test_drift_live_refuses_a_redirect_away_from_https(
     assert f"redirected (302) to http://127.0.0.1:{server.server_port}/spec" in err
     assert "not https" in err
     assert served == ["/openapi"]  # the plain-http copy was never asked for
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["drift", "only-one.json"],
+        ["drift", "a.json", "b.json", "--format", "yaml"],
+        ["drift-live", "--timeout", "soon"],
+    ],
+)
+def test_a_drift_usage_error_is_exit_3_not_breaking(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # argparse ends a usage error with exit 2, which the drift commands use for "breaking":
+    # a CI job with a mistyped argument reported breaking changes (and opened an issue).
+    assert cli.main(argv) == drift.EXIT_ERROR
+    assert "usage:" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["generate", "--no-such-flag"])
+    assert stop.value.code == 2  # the other commands keep argparse's code
