@@ -426,6 +426,46 @@ def render_text(report: DriftReport, old_label: str, new_label: str) -> str:
     return "\n".join(lines)
 
 
+_SHAPES: dict[str, type | tuple[type, ...]] = {
+    "required": (list, bool),  # a schema's names; a parameter's or request body's flag
+    "enum": list,
+    "allOf": list,
+    "anyOf": list,
+    "oneOf": list,
+    "parameters": list,
+    "properties": dict,
+    "discriminator": dict,
+    "mapping": dict,
+}
+_NAMED = ("properties", "schemas", "paths", "mapping", "responses", "content", "components")
+"""Keys whose value maps names (a property may be called `required`) to entries."""
+_DATA = ("example", "examples", "default", "const", "enum")
+"""Keys whose value is data, not schema."""
+
+
+def _misshapen(node: Any, at: tuple[str, ...] = ()) -> str | None:
+    """A JSON pointer to the first keyword of `_SHAPES` holding a value of another type."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            found = _misshapen(item, (*at, str(index)))
+            if found:
+                return found
+        return None
+    if not isinstance(node, dict):
+        return None
+    for key, value in node.items():
+        if key in _SHAPES and not isinstance(value, _SHAPES[key]):
+            return pointer(*at, key)
+        if key in _DATA or key.startswith("x-"):
+            continue
+        children = value.items() if key in _NAMED and isinstance(value, dict) else [("", value)]
+        for name, child in children:
+            found = _misshapen(child, (*at, key, name) if name else (*at, key))
+            if found:
+                return found
+    return None
+
+
 def parse_document(data: bytes | str, origin: str) -> dict[str, Any]:
     """The OpenAPI document in ``data``; ``DriftInputError`` when it is not one.
 
@@ -444,6 +484,11 @@ def parse_document(data: bytes | str, origin: str) -> dict[str, Any]:
     for label, section in (("paths", paths), ("components.schemas", schemas)):
         if not (isinstance(section, dict) and all(isinstance(v, dict) for v in section.values())):
             raise DriftInputError(f"{origin}: {label} is not an object of objects")
+    wrong = _misshapen(document)
+    if wrong:
+        shape = {dict: "an object", list: "a list", (list, bool): "a list or a boolean"}
+        expected = shape[_SHAPES[wrong.rsplit("/", 1)[-1]]]
+        raise DriftInputError(f"{origin}: {wrong} is not {expected}")
     return document
 
 

@@ -530,3 +530,48 @@ def test_a_drift_usage_error_is_exit_3_not_breaking(
     with pytest.raises(SystemExit) as stop:
         cli.main(["generate", "--no-such-flag"])
     assert stop.value.code == 2  # the other commands keep argparse's code
+
+
+W = ("components", "schemas", "W")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "where"),
+    [
+        ((*W, "required"), None, "/components/schemas/W/required is not a list or a boolean"),
+        ((*W, "properties", "s", "enum"), "x", "/components/schemas/W/properties/s/enum is not"),
+        (("paths", "/w", "get", "parameters"), "wait", "/paths/~1w/get/parameters is not a list"),
+        ((*W, "discriminator"), "kind", "/components/schemas/W/discriminator is not an object"),
+    ],
+)
+def test_a_misshapen_spec_is_exit_3_naming_the_spot(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    path: tuple[str, ...],
+    value: Any,
+    where: str,
+) -> None:
+    # `required: null` ended in a TypeError traceback; `enum: "x"` and `parameters: "wait"`
+    # passed as "other changes that do not affect clients" (exit 1): the schema lost its
+    # enum and the operation its parameters without a word.
+    new = base_spec()
+    node: Any = new
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    (tmp_path / "old.json").write_text(json.dumps(base_spec()))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    assert cli.main(["drift", str(tmp_path / "old.json"), str(tmp_path / "new.json")]) == 3
+    err = capsys.readouterr().err
+    assert where in err
+    assert "Traceback" not in err
+
+
+def test_keywords_as_property_names_and_data_are_no_misshapen_spec() -> None:
+    spec = base_spec()
+    props = spec["components"]["schemas"]["W"]["properties"]
+    props.update(required={"type": "boolean"}, enum={"type": "string"}, oneOf={"type": "integer"})
+    props["a"]["example"] = {"required": "yes", "parameters": 1}
+    spec["paths"]["/w"]["get"]["parameters"][0]["required"] = True
+    spec["paths"]["/w"]["get"]["x-extra"] = {"enum": 1}
+    assert drift.parse_document(json.dumps(spec), "spec") == spec
