@@ -108,7 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("generate", help="regenerate generated/").set_defaults(func=cmd_generate)
     sub.add_parser("check", help="fail when generated/ is stale").set_defaults(func=cmd_check)
     drift.add_commands(sub)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        # A usage error exits 2, which the drift commands use for "breaking".
+        words = sys.argv[1:] if argv is None else argv
+        if stop.code == 2 and next(iter(words), "") in drift.COMMANDS:
+            return drift.EXIT_ERROR
+        raise
     try:
         code: int = args.func(args)
     except (inputs.SpecInputError, normalize.GenerationError) as error:

@@ -30,6 +30,8 @@ from codegen.operations import needs_charge_decision, parameters
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 EXIT_SAME, EXIT_COMPATIBLE, EXIT_BREAKING, EXIT_ERROR = 0, 1, 2, 3
+COMMANDS = ("drift", "drift-live")
+"""The commands whose exit code is a verdict (a usage error of theirs is `EXIT_ERROR`)."""
 
 
 class DriftInputError(ValueError):
@@ -424,6 +426,46 @@ def render_text(report: DriftReport, old_label: str, new_label: str) -> str:
     return "\n".join(lines)
 
 
+_SHAPES: dict[str, type | tuple[type, ...]] = {
+    "required": (list, bool),  # a schema's names; a parameter's or request body's flag
+    "enum": list,
+    "allOf": list,
+    "anyOf": list,
+    "oneOf": list,
+    "parameters": list,
+    "properties": dict,
+    "discriminator": dict,
+    "mapping": dict,
+}
+_NAMED = ("properties", "schemas", "paths", "mapping", "responses", "content", "components")
+"""Keys whose value maps names (a property may be called `required`) to entries."""
+_DATA = ("example", "examples", "default", "const", "enum")
+"""Keys whose value is data, not schema."""
+
+
+def _misshapen(node: Any, at: tuple[str, ...] = ()) -> str | None:
+    """A JSON pointer to the first keyword of `_SHAPES` holding a value of another type."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            found = _misshapen(item, (*at, str(index)))
+            if found:
+                return found
+        return None
+    if not isinstance(node, dict):
+        return None
+    for key, value in node.items():
+        if key in _SHAPES and not isinstance(value, _SHAPES[key]):
+            return pointer(*at, key)
+        if key in _DATA or key.startswith("x-"):
+            continue
+        children = value.items() if key in _NAMED and isinstance(value, dict) else [("", value)]
+        for name, child in children:
+            found = _misshapen(child, (*at, key, name) if name else (*at, key))
+            if found:
+                return found
+    return None
+
+
 def parse_document(data: bytes | str, origin: str) -> dict[str, Any]:
     """The OpenAPI document in ``data``; ``DriftInputError`` when it is not one.
 
@@ -442,6 +484,11 @@ def parse_document(data: bytes | str, origin: str) -> dict[str, Any]:
     for label, section in (("paths", paths), ("components.schemas", schemas)):
         if not (isinstance(section, dict) and all(isinstance(v, dict) for v in section.values())):
             raise DriftInputError(f"{origin}: {label} is not an object of objects")
+    wrong = _misshapen(document)
+    if wrong:
+        shape = {dict: "an object", list: "a list", (list, bool): "a list or a boolean"}
+        expected = shape[_SHAPES[wrong.rsplit("/", 1)[-1]]]
+        raise DriftInputError(f"{origin}: {wrong} is not {expected}")
     return document
 
 
@@ -494,15 +541,18 @@ def cmd_drift(args: argparse.Namespace) -> int:
 def cmd_drift_live(args: argparse.Namespace) -> int:
     """`drift-live`: diff the pinned spec against the live URL; skip when offline.
 
-    Exit 3 when the pinned copy is missing or the live URL answers with something that is
-    not an OpenAPI document (a 4xx included: the spec moved): neither may pass for "no
-    change" (0), "additive" (1) or "breaking" (2). No answer, a 5xx, 408 or 429 is a skip.
+    Exit 3 when the lock cannot be read, the pinned copy is missing or the live URL answers
+    with something that is not an OpenAPI document (a 4xx included: the spec moved): none
+    may pass for "no change" (0), "additive" (1) or "breaking" (2). No answer, a 5xx, 408
+    or 429 is a skip, checked first: offline, a clone without ../shared has no pinned copy
+    either, and nothing can be compared.
     """
-    entry = inputs.read_lock()["orchestrator"]
     try:
-        pinned = inputs.load_json(entry)
+        entry = inputs.read_lock()["orchestrator"]
     except inputs.SpecInputError as error:
         return _fail(str(error))
+    except KeyError:
+        return _fail(f"{inputs.LOCK_PATH} has no orchestrator input")
     try:
         body = inputs.download(entry.url, timeout=args.timeout)
     except urllib.error.HTTPError as error:
@@ -519,6 +569,10 @@ def cmd_drift_live(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"drift: skipped, {entry.url} is unreachable ({error!r})", file=sys.stderr)
         return EXIT_SAME
+    except inputs.SpecInputError as error:
+        return _fail(str(error))
+    try:
+        pinned = inputs.load_json(entry)
     except inputs.SpecInputError as error:
         return _fail(str(error))
     try:

@@ -207,12 +207,39 @@ def fill_pinned(
     return report
 
 
+class _HttpsRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to another https URL."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        """The next request, or `SpecInputError` when `newurl` is not https."""
+        if not newurl.startswith("https://"):
+            fp.close()
+            raise SpecInputError(
+                f"{req.full_url} redirected ({code}) to {newurl}, which is not https; refusing it"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _open(request: urllib.request.Request | str, timeout: float) -> Any:
+    """`urlopen`, but a redirect may not leave https (a spec sent in the clear may have
+    been changed on the way, and `make specs LIVE=1` would pin and generate from it)."""
+    return urllib.request.build_opener(_HttpsRedirects).open(request, timeout=timeout)
+
+
 def download(url: str, timeout: float = DOWNLOAD_TIMEOUT) -> bytes:
     """Fetch `url` (https only) and return its body, all within `timeout` seconds.
 
     Every transport failure is an `OSError`, a cut-off body (`IncompleteRead`) and a body
     still arriving at the deadline (`TimeoutError`) included; a body over `DOWNLOAD_LIMIT`
-    is a `SpecInputError`.
+    is a `SpecInputError`, and so is a redirect to a URL that is not https.
     """
     if not url.startswith("https://"):
         raise SpecInputError(f"refusing to download from a non-https URL: {url}")
@@ -222,7 +249,7 @@ def download(url: str, timeout: float = DOWNLOAD_TIMEOUT) -> bytes:
     deadline = time.monotonic() + timeout
     body = bytearray()
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _open(request, timeout=timeout) as response:
             # read1: what has arrived (read(n) would wait for all n bytes, a byte at a time)
             while chunk := response.read1(min(_CHUNK, DOWNLOAD_LIMIT + 1 - len(body))):
                 body += chunk

@@ -9,6 +9,7 @@ nothing else, so a new operation in the spec reaches both clients through `make 
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import re
 import tomllib
@@ -243,6 +244,12 @@ def operation(
     path: str, method: str, op: dict[str, Any], config: Config, item: dict[str, Any] | None = None
 ) -> Operation:
     """One operation record from its path item entry (`item`: the whole path item)."""
+    if not op.get("operationId"):
+        # Client methods, OPERATIONS and operations.toml are keyed on it.
+        raise UnsupportedSpecError(
+            f"{method.upper()} {path} has no operationId (add one with a patch in "
+            "codegen/patches.toml)"
+        )
     op_id = str(op["operationId"])
     recipe = path.startswith(RECIPES_PREFIX)
     raw_params = parameters(item or {}, op)
@@ -286,7 +293,14 @@ def build_operations(spec: dict[str, Any], config: Config | None = None) -> tupl
         for method, op in item.items()
         if method in METHODS
     ]
-    found.sort(key=lambda o: o.operation_id)
+    found.sort(key=lambda o: (o.operation_id, o.path, o.method))
+    for first, second in itertools.pairwise(found):
+        if first.operation_id == second.operation_id:
+            raise UnsupportedSpecError(
+                f"{first.operation_id} is the operationId of {first.method} {first.path} and "
+                f"{second.method} {second.path}: one client method cannot call both (rename "
+                "one with a patch in codegen/patches.toml)"
+            )
     seen: dict[str, str] = {}
     for op in found:
         other = seen.setdefault(op.attribute, op.operation_id)

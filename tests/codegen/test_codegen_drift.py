@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import copy
 import http.client
+import http.server
 import json
+import subprocess
+import threading
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -305,7 +309,7 @@ def test_drift_live_truncated_body_is_a_skip(
         def read1(self, limit: int = -1) -> bytes:
             raise http.client.IncompleteRead(b"{", 1000)
 
-    monkeypatch.setattr(inputs.urllib.request, "urlopen", lambda request, timeout=0: CutOff())
+    monkeypatch.setattr(inputs, "_open", lambda request, timeout=0: CutOff())
     assert cli.main(["drift-live"]) == drift.EXIT_SAME
     assert "skipped" in capsys.readouterr().err
 
@@ -397,3 +401,177 @@ def test_body_changes_say_which_body_and_how(change: Any, kind: str, text: str) 
     assert text in messages(getattr(result, kind)), result.as_json()
     if kind != "breaking":
         assert not result.breaking
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('{"inputs": <<<<<<< HEAD', "cannot read"),
+        ('{"inputs": {}}', "has no orchestrator input"),
+    ],
+)
+def test_drift_live_with_an_unreadable_lock_is_an_error_not_breaking(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    error: str,
+) -> None:
+    # A lock with merge-conflict markers reached main's exit 2, which the drift workflow
+    # reads as "breaking"; a lock without the orchestrator input was a KeyError traceback
+    # and exit 1, "additive".
+    lock_file = tmp_path / "lock.json"
+    lock_file.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(inputs.read_lock, "__defaults__", (lock_file,))
+    assert cli.main(["drift-live"]) == drift.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("drift: ")
+    assert error in err
+    assert "Traceback" not in err
+
+
+def test_drift_live_offline_without_a_pinned_copy_skips(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lock: Any
+) -> None:
+    # Offline, a clone without ../shared cannot fetch the pinned copy either: `make drift`
+    # ended with "is missing", exit 3 (and `make specs` before it with Error 3) instead of
+    # skipping like every other offline run.
+    def missing(entry: Any) -> Any:
+        raise inputs.SpecInputError("specs/v2-consumers.json is missing")
+
+    def offline(url: str, timeout: float = 0) -> bytes:
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(drift.inputs, "load_json", missing)
+    monkeypatch.setattr(drift.inputs, "download", offline)
+    assert cli.main(["drift-live"]) == drift.EXIT_SAME
+    assert "skipped" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("target", ["drift", "codegen-check"])
+def test_make_targets_that_skip_offline_fill_the_specs_optionally(target: str) -> None:
+    # Their commands skip without the specs (exit 0, or 1 under CI for codegen-check), but
+    # the `specs` prerequisite failed first: offline without ../shared, `make drift` ended
+    # in "Error 3" instead of the skip.
+    result = subprocess.run(
+        ["make", "-n", target, "VENV=.venv", "STAMP="],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=inputs.ROOT,
+    )
+    fill = [line for line in result.stdout.splitlines() if "-m codegen specs" in line]
+    assert fill, result.stdout
+    assert all(line.endswith("specs --optional") for line in fill), result.stdout
+
+
+def test_drift_live_refuses_a_redirect_away_from_https(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lock: Any
+) -> None:
+    # The https-only check saw only the first URL: a redirect to plain http was followed,
+    # and `make specs LIVE=1` would have pinned (and codegen generated from) a spec sent in
+    # the clear. A real loopback server; it stands in for the live URL's host.
+    served: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.append(self.path)
+            if self.path == "/spec":
+                body = json.dumps({"openapi": "3.1.1", "paths": {}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/spec")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    real_open = inputs._open
+    start = f"http://127.0.0.1:{server.server_port}/openapi"
+
+    def loopback(request: Any, timeout: float = 0) -> Any:
+        return real_open(urllib.request.Request(start), timeout=timeout)
+
+    monkeypatch.setattr(inputs, "_open", loopback)
+    try:
+        assert cli.main(["drift-live"]) == drift.EXIT_ERROR
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capsys.readouterr().err
+    assert f"redirected (302) to http://127.0.0.1:{server.server_port}/spec" in err
+    assert "not https" in err
+    assert served == ["/openapi"]  # the plain-http copy was never asked for
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["drift", "only-one.json"],
+        ["drift", "a.json", "b.json", "--format", "yaml"],
+        ["drift-live", "--timeout", "soon"],
+    ],
+)
+def test_a_drift_usage_error_is_exit_3_not_breaking(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # argparse ends a usage error with exit 2, which the drift commands use for "breaking":
+    # a CI job with a mistyped argument reported breaking changes (and opened an issue).
+    assert cli.main(argv) == drift.EXIT_ERROR
+    assert "usage:" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["generate", "--no-such-flag"])
+    assert stop.value.code == 2  # the other commands keep argparse's code
+
+
+W = ("components", "schemas", "W")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "where"),
+    [
+        ((*W, "required"), None, "/components/schemas/W/required is not a list or a boolean"),
+        ((*W, "properties", "s", "enum"), "x", "/components/schemas/W/properties/s/enum is not"),
+        (("paths", "/w", "get", "parameters"), "wait", "/paths/~1w/get/parameters is not a list"),
+        ((*W, "discriminator"), "kind", "/components/schemas/W/discriminator is not an object"),
+    ],
+)
+def test_a_misshapen_spec_is_exit_3_naming_the_spot(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    path: tuple[str, ...],
+    value: Any,
+    where: str,
+) -> None:
+    # `required: null` ended in a TypeError traceback; `enum: "x"` and `parameters: "wait"`
+    # passed as "other changes that do not affect clients" (exit 1): the schema lost its
+    # enum and the operation its parameters without a word.
+    new = base_spec()
+    node: Any = new
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    (tmp_path / "old.json").write_text(json.dumps(base_spec()))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    assert cli.main(["drift", str(tmp_path / "old.json"), str(tmp_path / "new.json")]) == 3
+    err = capsys.readouterr().err
+    assert where in err
+    assert "Traceback" not in err
+
+
+def test_keywords_as_property_names_and_data_are_no_misshapen_spec() -> None:
+    spec = base_spec()
+    props = spec["components"]["schemas"]["W"]["properties"]
+    props.update(required={"type": "boolean"}, enum={"type": "string"}, oneOf={"type": "integer"})
+    props["a"]["example"] = {"required": "yes", "parameters": 1}
+    spec["paths"]["/w"]["get"]["parameters"][0]["required"] = True
+    spec["paths"]["/w"]["get"]["x-extra"] = {"enum": 1}
+    assert drift.parse_document(json.dumps(spec), "spec") == spec

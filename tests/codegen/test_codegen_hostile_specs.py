@@ -347,7 +347,7 @@ def test_a_download_that_never_finishes_stops_at_its_timeout(
     # then kept `make specs` and the daily drift job waiting for hours.
     clock = [0.0]
     monkeypatch.setattr(time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(urllib.request, "urlopen", lambda request, timeout=0: _Trickle(clock))
+    monkeypatch.setattr(inputs, "_open", lambda request, timeout=0: _Trickle(clock))
     with pytest.raises(TimeoutError, match="still sending after 30 s"):
         inputs.download("https://x.example/spec.json", timeout=30.0)
     assert clock[0] <= 40.0
@@ -388,7 +388,7 @@ def test_a_real_trickling_answer_stops_at_the_timeout(monkeypatch: pytest.Monkey
     def loopback(request: Any, timeout: float = 0) -> Any:
         return real(f"http://127.0.0.1:{port}/", timeout=timeout)
 
-    monkeypatch.setattr(urllib.request, "urlopen", loopback)
+    monkeypatch.setattr(inputs, "_open", loopback)
     try:
         with pytest.raises(TimeoutError, match=r"still sending after 0\.5 s"):
             inputs.download("https://x.example/spec.json", timeout=0.5)
@@ -842,3 +842,29 @@ def test_a_deeply_nested_union_is_compared_not_hung() -> None:
     report = drift.diff(_nested_union(["a", "b"], 40), _nested_union(["a"], 40))
     assert [c.message for c in report.breaking] == ["enum value 'b' removed"]
     assert report.breaking[0].pointer.endswith("/anyOf/1" * 40)
+
+
+def test_an_operation_without_an_operation_id_is_one_clear_error() -> None:
+    # An operation the spec left without operationId ended `make codegen` in a KeyError
+    # traceback (exit 1); drift reports it as breaking (`operationId changed: X -> None`).
+    op = delete_op()
+    del op["operationId"]
+    with pytest.raises(normalize.UnsupportedSpecError, match=r"DELETE /things/\{thingId\} has no"):
+        operations.operation("/things/{thingId}", "delete", op, CONFIG)
+
+
+def test_two_operations_with_one_operation_id_are_refused() -> None:
+    # Both became the same client method and the same OPERATIONS entry: the second silently
+    # replaced the first.
+    spec = {
+        "paths": {
+            "/things/{thingId}": {"delete": delete_op()},
+            "/other/{thingId}": {"delete": delete_op()},
+        }
+    }
+    free = operations.Config({}, frozenset(), frozenset(), frozenset({"DeleteThing"}))
+    with pytest.raises(
+        normalize.UnsupportedSpecError,
+        match=r"DeleteThing is the operationId of DELETE /other/\{thingId\} and DELETE /things/",
+    ):
+        operations.build_operations(spec, free)

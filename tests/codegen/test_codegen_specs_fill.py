@@ -170,9 +170,7 @@ def test_a_cut_off_download_is_reported_unreachable_not_a_traceback(
     specs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # IncompleteRead is no OSError: `make specs` used to die with its traceback.
-    monkeypatch.setattr(
-        inputs.urllib.request, "urlopen", lambda request, timeout=0: _Response(GOOD, True)
-    )
+    monkeypatch.setattr(inputs, "_open", lambda request, timeout=0: _Response(GOOD, True))
     report = inputs.fill_pinned(
         {"o": entry("orchestrator", GOOD, "https://x.example/a")}, tmp_path / "no-shared"
     )
@@ -182,9 +180,7 @@ def test_a_cut_off_download_is_reported_unreachable_not_a_traceback(
 
 def test_an_oversized_download_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(inputs, "DOWNLOAD_LIMIT", 8)
-    monkeypatch.setattr(
-        inputs.urllib.request, "urlopen", lambda request, timeout=0: _Response(b"x" * 9)
-    )
+    monkeypatch.setattr(inputs, "_open", lambda request, timeout=0: _Response(b"x" * 9))
     with pytest.raises(inputs.SpecInputError, match="more than 8 bytes"):
         inputs.download("https://x.example/a")
 
