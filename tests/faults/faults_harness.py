@@ -25,8 +25,10 @@ from civitai_app_sdk.orchestrator.calls import Workflow
 TOKEN: Final = "faults-token"
 UNIT_COST: Final = 4
 """Buzz one single-image textToImage workflow costs on the local server."""
-CLIENT_TIMEOUT: Final = 0.5
-LATE_BY: Final = 1.0
+CLIENT_TIMEOUT: Final = 5.0
+"""Generous: a busy machine slows every answer, and a caller whose answers all time out
+gives up. Only ``late`` answers wait it out, so it adds little to a run."""
+LATE_BY: Final = 2 * CLIENT_TIMEOUT
 """How late a ``late`` answer comes: after the client gave up on it."""
 CALLER_ATTEMPTS: Final = 40
 """How often one caller retries before giving up (a give-up counts as a lost workflow)."""

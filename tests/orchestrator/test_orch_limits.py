@@ -179,7 +179,11 @@ async def test_pool_starvation_has_its_own_error_that_does_not_blame_the_network
             anyio.create_task_group() as group,
         ):
             group.start_soon(lambda: client.get("w1", wait=5))  # holds the only connection
-            await anyio.sleep(0.2)
+            for _ in range(3000):  # until w1 is connected: the pool wait of w2 starts then
+                if server.connections:
+                    break
+                await anyio.sleep(0.01)
+            assert server.connections == 1
             with pytest.raises(PoolExhaustedError) as info:
                 await client.get("w2")
             group.cancel_scope.cancel()
