@@ -22,6 +22,7 @@ from starlette.routing import Route
 from civitai_app_sdk import models
 
 from .blobs import OUTPUT_SLOTS, BlobSpec
+from .bodies import BodyTooLargeError, capped_body
 from .buzz import InsufficientBuzzError
 from .common import (
     READ,
@@ -114,14 +115,13 @@ async def upload(request: Request) -> Response:
             415, f"Uploads must be image, video, audio or model media, not {content_type!r}."
         )
     limit = min(MAX_UPLOAD, state.uploads.room())
-    buffer = bytearray()
-    async for chunk in request.stream():
-        buffer += chunk
-        if len(buffer) > limit:
-            return problem(413, f"The upload is larger than {limit} bytes.")
-    if not buffer:
+    try:
+        data = await capped_body(request, limit)
+    except BodyTooLargeError:
+        return problem(413, f"The upload is larger than {limit} bytes.")
+    if not data:
         return problem(400, "The upload is empty.")
-    stored = state.uploads.add(kind, content_type, bytes(buffer))
+    stored = state.uploads.add(kind, content_type, data)
     return JSONResponse(_blob_body(request, stored), 201)
 
 
